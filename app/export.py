@@ -1,0 +1,140 @@
+"""Saving the shown result: which file kind, where, and writing it through crm_core.io."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crm_core import io
+
+# kind -> (label in the dialog, suffix appended to the photo's name)
+KINDS: dict[str, tuple[str, str]] = {
+    "mask": ("Binary mask (PNG, 0/255)", "_mask"),
+    "alpha8": ("Alpha matte, 8-bit PNG", "_alpha"),
+    "alpha16": ("Alpha matte, 16-bit PNG (smooth edges for compositing)", "_alpha16"),
+    "cutout": ("Cutout: photo with transparent background (RGBA PNG)", "_cutout"),
+}
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    kind: str
+    path: Path
+    decontaminate: bool = False
+
+    @property
+    def slow(self) -> bool:
+        """Colour decontamination runs a matting solver for seconds, so it is the one export done off the GUI thread."""
+        return self.kind == "cutout" and self.decontaminate
+
+
+def write_export(request: ExportRequest, image: np.ndarray, prob: np.ndarray, protect: Iterable[str | Path]) -> Path:
+    """Writes one file atomically; ``protect`` lists the user's inputs, which are never overwritten."""
+    protect = tuple(protect)
+    if request.kind == "mask":
+        return io.save_mask(request.path, prob, protect=protect)
+    if request.kind in ("alpha8", "alpha16"):
+        return io.save_alpha(request.path, prob, bits=16 if request.kind == "alpha16" else 8, protect=protect)
+    if request.kind == "cutout":
+        return io.save_cutout(request.path, image, prob, decontaminate=request.decontaminate, protect=protect)
+    raise ValueError(f"unknown export kind {request.kind!r}")
+
+
+def default_name(photo: Path | None, kind: str) -> str:
+    stem = photo.stem if photo is not None else "untitled"
+    return f"{stem}{KINDS[kind][1]}.png"
+
+
+class ExportDialog(QDialog):
+    """Chooses the file kind and name; the window does the writing so errors reach one dialog path."""
+
+    def __init__(self, photo: Path | None, folder: str, shown: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export")
+        self._photo = photo
+        self._folder = Path(folder) if folder else (photo.parent if photo is not None else Path.home())
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"Exports {shown}."))
+
+        self._kinds = QButtonGroup(self)
+        self._buttons: dict[str, QRadioButton] = {}
+        for kind, (label, _) in KINDS.items():
+            button = QRadioButton(label)
+            self._kinds.addButton(button)
+            self._buttons[kind] = button
+            layout.addWidget(button)
+        self._decontaminate = QCheckBox("Decontaminate colours (removes background halos; takes a few seconds)")
+        self._decontaminate.setContentsMargins(24, 0, 0, 0)
+        layout.addWidget(self._decontaminate)
+
+        row = QHBoxLayout()
+        self._path = QLineEdit()
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row.addWidget(QLabel("File:"))
+        row.addWidget(self._path, 1)
+        row.addWidget(browse)
+        layout.addLayout(row)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self._save = buttons.button(QDialogButtonBox.StandardButton.Save)
+
+        self._kinds.buttonToggled.connect(self._kind_changed)
+        self._path.textChanged.connect(lambda text: self._save.setEnabled(bool(text.strip())))
+        self._buttons["mask"].setChecked(True)
+        self.resize(520, self.sizeHint().height())
+
+    @property
+    def kind(self) -> str:
+        return next(k for k, b in self._buttons.items() if b.isChecked())
+
+    def set_kind(self, kind: str) -> None:
+        self._buttons[kind].setChecked(True)
+
+    def set_path(self, path: str | Path) -> None:
+        self._path.setText(str(path))
+
+    def set_decontaminate(self, on: bool) -> None:
+        self._decontaminate.setChecked(on)
+
+    def _kind_changed(self) -> None:
+        """Keeps the suggested name in step with the kind unless the user typed a name of their own."""
+        kind = self.kind
+        self._decontaminate.setEnabled(kind == "cutout")
+        current = Path(self._path.text()) if self._path.text() else None
+        suggested = {default_name(self._photo, k) for k in KINDS}
+        if current is None or current.name in suggested:
+            folder = current.parent if current is not None else self._folder
+            self._path.setText(str(folder / default_name(self._photo, kind)))
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export as", self._path.text(), "PNG image (*.png)")
+        if path:
+            self._path.setText(path if path.lower().endswith(".png") else path + ".png")
+
+    def request(self) -> ExportRequest:
+        return ExportRequest(
+            kind=self.kind,
+            path=Path(self._path.text().strip()).expanduser(),
+            decontaminate=self.kind == "cutout" and self._decontaminate.isChecked(),
+        )

@@ -1,0 +1,214 @@
+"""The side panels: brush options, how the mask is drawn over the photo, and how refinement runs.
+
+Each panel only emits what the user chose; the window applies it to the canvas and the settings.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QColorDialog,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QWidget,
+)
+
+from app.settings import DEVICES, format_ratios, parse_ratios
+
+
+def _slider(low: int, high: int, value: int) -> QSlider:
+    slider = QSlider(Qt.Orientation.Horizontal)
+    slider.setRange(low, high)
+    slider.setValue(value)
+    return slider
+
+
+class ToolPanel(QWidget):
+    """Brush size and hardness; the size also follows the canvas's own shortcuts via ``set_size``."""
+
+    sizeChanged = Signal(int)
+    hardnessChanged = Signal(float)
+
+    def __init__(self, size: int, hardness: float, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        form = QFormLayout(self)
+        row = QHBoxLayout()
+        self.size_slider = _slider(1, 500, size)
+        self.size_box = QSpinBox()
+        self.size_box.setRange(1, 500)
+        self.size_box.setSuffix(" px")
+        self.size_box.setValue(size)
+        row.addWidget(self.size_slider, 1)
+        row.addWidget(self.size_box)
+        form.addRow("Size", row)
+        self.hardness_slider = _slider(0, 100, round(hardness * 100))
+        self.hardness_slider.setToolTip("Soft brushes blend into the mask; hard brushes paint crisp edges")
+        form.addRow("Hardness", self.hardness_slider)
+
+        self.size_slider.valueChanged.connect(self._size_moved)
+        self.size_box.valueChanged.connect(self._size_moved)
+        self.hardness_slider.valueChanged.connect(lambda v: self.hardnessChanged.emit(v / 100.0))
+
+    def set_size(self, size: int) -> None:
+        """Mirrors a size changed elsewhere without echoing it back."""
+        with QSignalBlocker(self.size_slider), QSignalBlocker(self.size_box):
+            self.size_slider.setValue(size)
+            self.size_box.setValue(size)
+
+    def _size_moved(self, size: int) -> None:
+        self.set_size(size)
+        self.sizeChanged.emit(size)
+
+
+class OverlayPanel(QWidget):
+    """How the mask is drawn over the photo, and the before/after split."""
+
+    overlayChanged = Signal(QColor, float, bool)
+    splitChanged = Signal(object)
+
+    def __init__(self, color: QColor, opacity: float, outline: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._color = QColor(color)
+        form = QFormLayout(self)
+        self.color_button = QPushButton()
+        self.color_button.setToolTip("Colour of the mask overlay")
+        self.color_button.clicked.connect(self._pick_color)
+        form.addRow("Colour", self.color_button)
+        self.opacity_slider = _slider(0, 100, round(opacity * 100))
+        form.addRow("Opacity", self.opacity_slider)
+        self.outline_box = QCheckBox("Outline only")
+        self.outline_box.setChecked(outline)
+        form.addRow("", self.outline_box)
+        self.split_box = QCheckBox("Before / after split")
+        self.split_box.setToolTip("Left of the line: the coarse mask; right: the shown stage")
+        self.split_slider = _slider(0, 100, 50)
+        self.split_slider.setEnabled(False)
+        form.addRow("", self.split_box)
+        form.addRow("Split", self.split_slider)
+        self._paint_swatch()
+
+        self.opacity_slider.valueChanged.connect(self._emit_overlay)
+        self.outline_box.toggled.connect(self._emit_overlay)
+        self.split_box.toggled.connect(self._emit_split)
+        self.split_slider.valueChanged.connect(self._emit_split)
+
+    @property
+    def color(self) -> QColor:
+        return QColor(self._color)
+
+    @property
+    def opacity(self) -> float:
+        return self.opacity_slider.value() / 100.0
+
+    @property
+    def outline(self) -> bool:
+        return self.outline_box.isChecked()
+
+    @property
+    def split(self) -> float | None:
+        return self.split_slider.value() / 100.0 if self.split_box.isChecked() else None
+
+    def set_color(self, color: QColor) -> None:
+        self._color = QColor(color)
+        self._paint_swatch()
+        self._emit_overlay()
+
+    def _pick_color(self) -> None:
+        color = QColorDialog.getColor(self._color, self, "Overlay colour")
+        if color.isValid():
+            self.set_color(color)
+
+    def _paint_swatch(self) -> None:
+        swatch = QPixmap(40, 16)
+        swatch.fill(self._color)
+        self.color_button.setIcon(QIcon(swatch))
+        self.color_button.setText(self._color.name())
+
+    def _emit_overlay(self) -> None:
+        self.overlayChanged.emit(self.color, self.opacity, self.outline)
+
+    def _emit_split(self) -> None:
+        self.split_slider.setEnabled(self.split_box.isChecked())
+        self.splitChanged.emit(self.split)
+
+
+def cuda_available() -> bool:
+    return torch.cuda.is_available()
+
+
+class RefinePanel(QWidget):
+    """Device and rescale ratios; a ratio list is only passed on once it is valid."""
+
+    deviceChanged = Signal(str)
+    ratiosChanged = Signal(tuple)
+
+    LABELS = {"auto": "Auto", "cpu": "CPU", "cuda": "CUDA (GPU)"}
+
+    def __init__(self, device: str, ratios: Sequence[float], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        form = QFormLayout(self)
+        self.device_box = QComboBox()
+        for name in DEVICES:
+            self.device_box.addItem(self.LABELS[name], name)
+        if not cuda_available():
+            index = DEVICES.index("cuda")
+            self.device_box.model().item(index).setEnabled(False)
+            self.device_box.setItemData(
+                index, "No CUDA GPU is available to PyTorch on this computer", Qt.ItemDataRole.ToolTipRole
+            )
+            device = "cpu" if device == "cuda" else device
+        self.device_box.setCurrentIndex(DEVICES.index(device))
+        self.device_box.setToolTip("Auto uses the GPU when there is one, else the CPU")
+        form.addRow("Device", self.device_box)
+
+        self.ratio_edit = QLineEdit(format_ratios(ratios))
+        self.ratio_edit.setToolTip(
+            "Increasing rescale ratios in (0, 1], one stage each; the last one (1 = full resolution) costs the most"
+        )
+        form.addRow("Ratios", self.ratio_edit)
+        self.ratio_error = QLabel()
+        self.ratio_error.setWordWrap(True)
+        self.ratio_error.setStyleSheet("color: #d33;")
+        self.ratio_error.hide()
+        form.addRow("", self.ratio_error)
+        self._ratios = tuple(ratios)
+
+        self.device_box.currentIndexChanged.connect(lambda _: self.deviceChanged.emit(self.device))
+        self.ratio_edit.textChanged.connect(self._ratios_edited)
+
+    @property
+    def device(self) -> str:
+        return str(self.device_box.currentData())
+
+    @property
+    def ratios(self) -> tuple[float, ...]:
+        """The last valid list, so a half-typed edit never reaches a run."""
+        return self._ratios
+
+    @property
+    def ratios_valid(self) -> bool:
+        return self.ratio_error.isHidden()
+
+    def _ratios_edited(self, text: str) -> None:
+        try:
+            ratios = parse_ratios(text)
+        except ValueError as error:
+            self.ratio_error.setText(str(error))
+            self.ratio_error.show()
+            self.ratio_edit.setStyleSheet("border: 1px solid #d33;")
+            return
+        self.ratio_error.hide()
+        self.ratio_edit.setStyleSheet("")
+        self._ratios = ratios
+        self.ratiosChanged.emit(ratios)

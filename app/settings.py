@@ -1,0 +1,182 @@
+"""Typed access to the app's persisted preferences, so keys and defaults live in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtGui import QColor
+
+from crm_core.options import DEFAULT_RATIOS, RefineOptions
+
+ORGANIZATION = "CRM Studio"
+APPLICATION = "crm-studio"
+MAX_RECENT = 10
+TOOLS = ("pan", "brush", "eraser", "polygon", "lasso", "fill")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def parse_ratios(text: str) -> tuple[float, ...]:
+    """Reads a user-typed ratio list such as "0.125, 0.25, 0.5, 1"; raises ValueError naming the problem."""
+    parts = [p for p in text.replace(";", ",").replace(" ", ",").split(",") if p]
+    if not parts:
+        raise ValueError("Enter at least one ratio, e.g. 0.125, 0.25, 0.5, 1")
+    try:
+        ratios = tuple(float(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"Ratios must be numbers separated by commas; got {text!r}") from None
+    return tuple(RefineOptions(ratios=ratios).validated().ratios)
+
+
+def format_ratios(ratios: Sequence[float]) -> str:
+    return ", ".join(f"{r:g}" for r in ratios)
+
+
+class Settings:
+    """Wraps a QSettings; tests pass one backed by a file in tmp_path so runs never touch the user's profile."""
+
+    def __init__(self, store: QSettings | None = None) -> None:
+        self.store = store if store is not None else QSettings(
+            QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION
+        )
+
+    def _get(self, key: str, default, kind):
+        value = self.store.value(key, default)
+        try:
+            return kind(value)
+        except (TypeError, ValueError):
+            return default
+
+    def _bool(self, key: str, default: bool) -> bool:
+        value = self.store.value(key, default)
+        if isinstance(value, str):
+            return value.strip().lower() in ("true", "1", "yes")
+        return bool(value)
+
+    def _list(self, key: str) -> list[str]:
+        value = self.store.value(key, [])
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [value] if value else []
+        return [str(v) for v in value]
+
+    # window -----------------------------------------------------------------------------
+    def geometry(self) -> QByteArray | None:
+        value = self.store.value("window/geometry")
+        return value if isinstance(value, QByteArray) else None
+
+    def window_state(self) -> QByteArray | None:
+        value = self.store.value("window/state")
+        return value if isinstance(value, QByteArray) else None
+
+    def save_window(self, geometry: QByteArray, state: QByteArray) -> None:
+        self.store.setValue("window/geometry", geometry)
+        self.store.setValue("window/state", state)
+
+    # tools ------------------------------------------------------------------------------
+    @property
+    def tool(self) -> str:
+        tool = str(self.store.value("tools/tool", "brush"))
+        return tool if tool in TOOLS else "brush"
+
+    @tool.setter
+    def tool(self, name: str) -> None:
+        self.store.setValue("tools/tool", name)
+
+    @property
+    def brush_size(self) -> int:
+        return max(1, min(1000, self._get("tools/brush_size", 40, int)))
+
+    @brush_size.setter
+    def brush_size(self, size: int) -> None:
+        self.store.setValue("tools/brush_size", int(size))
+
+    @property
+    def brush_hardness(self) -> float:
+        return max(0.0, min(1.0, self._get("tools/brush_hardness", 0.8, float)))
+
+    @brush_hardness.setter
+    def brush_hardness(self, hardness: float) -> None:
+        self.store.setValue("tools/brush_hardness", float(hardness))
+
+    # overlay ----------------------------------------------------------------------------
+    @property
+    def overlay_color(self) -> QColor:
+        color = QColor(str(self.store.value("overlay/color", "#ff3b6b")))
+        return color if color.isValid() else QColor("#ff3b6b")
+
+    @overlay_color.setter
+    def overlay_color(self, color: QColor) -> None:
+        self.store.setValue("overlay/color", color.name())
+
+    @property
+    def overlay_opacity(self) -> float:
+        return max(0.0, min(1.0, self._get("overlay/opacity", 0.5, float)))
+
+    @overlay_opacity.setter
+    def overlay_opacity(self, opacity: float) -> None:
+        self.store.setValue("overlay/opacity", float(opacity))
+
+    @property
+    def overlay_outline(self) -> bool:
+        return self._bool("overlay/outline", False)
+
+    @overlay_outline.setter
+    def overlay_outline(self, outline: bool) -> None:
+        self.store.setValue("overlay/outline", bool(outline))
+
+    # refinement -------------------------------------------------------------------------
+    @property
+    def device(self) -> str:
+        device = str(self.store.value("refine/device", "auto"))
+        return device if device in DEVICES else "auto"
+
+    @device.setter
+    def device(self, device: str) -> None:
+        self.store.setValue("refine/device", device)
+
+    @property
+    def ratios(self) -> tuple[float, ...]:
+        try:
+            return parse_ratios(str(self.store.value("refine/ratios", format_ratios(DEFAULT_RATIOS))))
+        except ValueError:
+            return DEFAULT_RATIOS
+
+    @ratios.setter
+    def ratios(self, ratios: Sequence[float]) -> None:
+        self.store.setValue("refine/ratios", format_ratios(ratios))
+
+    # files ------------------------------------------------------------------------------
+    def recent_files(self) -> list[str]:
+        return self._list("files/recent")[:MAX_RECENT]
+
+    def add_recent_file(self, path: str | Path) -> list[str]:
+        """Moves the path to the front so the menu lists the most recently opened photo first."""
+        path = str(Path(path).resolve())
+        recent = [path] + [p for p in self.recent_files() if p != path]
+        self.store.setValue("files/recent", recent[:MAX_RECENT])
+        return recent[:MAX_RECENT]
+
+    def clear_recent_files(self) -> None:
+        self.store.setValue("files/recent", [])
+
+    @property
+    def export_dir(self) -> str:
+        return str(self.store.value("files/export_dir", "") or "")
+
+    @export_dir.setter
+    def export_dir(self, folder: str | Path) -> None:
+        self.store.setValue("files/export_dir", str(folder))
+
+    @property
+    def open_dir(self) -> str:
+        return str(self.store.value("files/open_dir", "") or "")
+
+    @open_dir.setter
+    def open_dir(self, folder: str | Path) -> None:
+        self.store.setValue("files/open_dir", str(folder))
+
+    def sync(self) -> None:
+        self.store.sync()

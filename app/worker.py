@@ -1,0 +1,170 @@
+"""Work that must stay off the GUI thread: loading the model, running the stages, slow exports."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from typing import Callable, Sequence
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from crm_core import Refiner, RefineOptions
+from crm_core.errors import Cancelled
+
+from app.errors import message_for
+
+
+class RefinerCache:
+    """Keeps one loaded model per device: loading costs seconds and is done in the worker thread, once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._models: dict[str, Refiner] = {}
+
+    def get(self, device: str) -> Refiner:
+        with self._lock:
+            if device not in self._models:
+                self._models[device] = Refiner.load(device=device)
+            return self._models[device]
+
+    def loaded(self, device: str) -> Refiner | None:
+        with self._lock:
+            return self._models.get(device)
+
+
+class TimeLeft:
+    """Predicts the seconds a run still needs.
+
+    A stage's cost grows with the pixels its encoder sees (ratio²) on top of a fixed part (model calls, the
+    full-resolution decode), so seconds ≈ a + b·ratio². One finished stage gives b alone; two or more give both.
+    """
+
+    def __init__(self, ratios: Sequence[float]) -> None:
+        self.ratios = [float(r) for r in ratios]
+        self._done: list[tuple[float, float]] = []
+
+    def record(self, ratio: float, seconds: float) -> None:
+        self._done.append((float(ratio) ** 2, float(seconds)))
+
+    def seconds_left(self) -> float | None:
+        """None until a stage has finished: before that there is nothing to calibrate on."""
+        if not self._done:
+            return None
+        x = np.array([d[0] for d in self._done])
+        y = np.array([d[1] for d in self._done])
+        if len(x) >= 2 and np.ptp(x) > 0:
+            b, a = np.polyfit(x, y, 1)
+            a, b = max(a, 0.0), max(b, 0.0)
+        else:
+            a, b = 0.0, y.sum() / max(x.sum(), 1e-9)
+        remaining = [r * r for r in self.ratios[len(self._done):]]
+        return float(sum(a + b * c for c in remaining))
+
+
+def format_seconds(seconds: float) -> str:
+    if seconds < 1.0:
+        return "under a second"
+    if seconds < 90:
+        return f"about {seconds:.0f} s"
+    return f"about {seconds / 60:.0f} min"
+
+
+class RefineWorker(QObject):
+    """Runs ``refiner.stages`` in its own thread and reports each stage as soon as it exists.
+
+    ``finished`` is emitted exactly once, after success, failure or cancel, so the window can always reset.
+    """
+
+    stageReady = Signal(object)
+    progress = Signal(int, int, str)
+    failed = Signal(str)
+    finished = Signal()
+
+    def __init__(
+        self,
+        cache: RefinerCache,
+        device: str,
+        image: np.ndarray,
+        coarse: np.ndarray,
+        options: RefineOptions,
+    ) -> None:
+        super().__init__()
+        self._cache = cache
+        self._device = device
+        self._image = image
+        self._coarse = coarse
+        self._options = options
+        self._stop = threading.Event()
+
+    def cancel(self) -> None:
+        """Safe from any thread; the engine polls the flag between chunks."""
+        self._stop.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._stop.is_set()
+
+    def _stage_text(self, index: int, total: int, time_left: TimeLeft) -> str:
+        text = f"Stage {index + 1}/{total} · ×{self._options.ratios[index]:g}"
+        seconds = time_left.seconds_left()
+        return text if seconds is None else f"{text} · {format_seconds(seconds)} left"
+
+    @Slot()
+    def run(self) -> None:
+        ratios = list(self._options.ratios)
+        total = len(ratios)
+        time_left = TimeLeft(ratios)
+        try:
+            if self._cache.loaded(self._device) is None:
+                self.progress.emit(0, total, "Loading the model…")
+            refiner = self._cache.get(self._device)
+            options = replace(self._options, cancel=self._stop.is_set)
+            self.progress.emit(0, total, self._stage_text(0, total, time_left))
+            for stage in refiner.stages(self._image, self._coarse, options):
+                if self._stop.is_set():
+                    break
+                time_left.record(stage.ratio, stage.seconds)
+                self.stageReady.emit(stage)
+                done = stage.index + 1
+                if done < total:
+                    self.progress.emit(done, total, self._stage_text(done, total, time_left))
+            if not self._stop.is_set():
+                self.progress.emit(total, total, "Done")
+        except Cancelled:
+            pass
+        except Exception as error:  # noqa: BLE001 - any failure must reach the user as a dialog, not kill the thread
+            self.failed.emit(message_for(error))
+        finally:
+            self.finished.emit()
+
+
+class CallWorker(QObject):
+    """Runs one slow call (a decontaminated cutout export) off the GUI thread."""
+
+    done = Signal(object)
+    failed = Signal(str)
+    finished = Signal()
+
+    def __init__(self, call: Callable[[], object]) -> None:
+        super().__init__()
+        self._call = call
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            self.done.emit(self._call())
+        except Exception as error:  # noqa: BLE001 - reported through a dialog
+            self.failed.emit(message_for(error))
+        finally:
+            self.finished.emit()
+
+
+def start_in_thread(worker: RefineWorker | CallWorker) -> QThread:
+    """Moves the worker to a fresh thread that quits when the worker finishes; the caller keeps both alive."""
+    thread = QThread()
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
+    worker.finished.connect(thread.quit)
+    thread.start()
+    return thread

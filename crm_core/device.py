@@ -1,0 +1,48 @@
+"""Pick where and in which precision the model runs, so callers can just say "auto"."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+from crm_core.errors import CRMError
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("auto", "fp32", "fp16", "bf16")
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """auto: CUDA, then Apple MPS, then CPU."""
+    if name not in DEVICES and not name.startswith("cuda:"):
+        raise CRMError(f"unknown device {name!r}; use one of {', '.join(DEVICES)}.")
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise CRMError("device 'cuda' was asked for, but this PyTorch build sees no CUDA GPU; use --device cpu.")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise CRMError("device 'mps' was asked for, but Apple Metal is not available here; use --device cpu.")
+    return torch.device(name)
+
+
+def pick_precision(device: torch.device, name: str = "auto") -> torch.dtype | None:
+    """Autocast dtype, or None for plain fp32. GPUs get bf16 where supported, else fp16; CPUs stay fp32."""
+    if name not in PRECISIONS:
+        raise CRMError(f"unknown precision {name!r}; use one of {', '.join(PRECISIONS)}.")
+    if name == "fp32" or (name == "auto" and device.type == "cpu"):
+        return None
+    if name == "bf16":
+        return torch.bfloat16
+    if name == "fp16":
+        return torch.float16
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return torch.float16
+
+
+def use_all_cores() -> None:
+    torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))

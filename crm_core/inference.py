@@ -1,0 +1,98 @@
+"""The one inference path: ``Refiner.stages`` for the app, the CLIs, the benchmarks and the tests."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+
+from crm_core.device import pick_device, pick_precision, use_all_cores
+from crm_core.errors import InputError, WeightsError
+from crm_core.model.checkpoint import load_checkpoint
+from crm_core.model.config import CONFIGS
+from crm_core.model.fold import fold_batchnorm
+from crm_core.model.network import CRM, weight_count
+from crm_core.options import RefineOptions, Stage
+from crm_core.stage_runner import StageRunner, lattice_step
+
+BUNDLED = Path(__file__).resolve().parent.parent / "resources" / "weights" / "crm.safetensors"
+MIN_SIDE = 8
+EMPTY_PIXELS = 1.0  # a coarse mask with less foreground than this is "empty" (reference: prediction zeroed)
+
+
+class Refiner:
+    """A loaded CRM model, ready to refine photos stage by stage."""
+
+    def __init__(self, model: CRM, device: torch.device, autocast: torch.dtype | None, meta: dict[str, Any], source: str):
+        self.model = fold_batchnorm(model.eval()).to(device)
+        self.device = device
+        self.autocast = autocast
+        self.meta = meta
+        self.source = source
+        if device.type == "cpu":
+            use_all_cores()
+
+    @classmethod
+    def load(cls, weights: str | Path | None = None, device: str = "auto", precision: str = "auto") -> "Refiner":
+        """Load a checkpoint (the bundled one by default). Never falls back to random weights."""
+        path = Path(weights) if weights is not None else BUNDLED
+        if weights is None and not path.is_file():
+            raise WeightsError(
+                "no trained weights are bundled with this copy of CRM Studio "
+                f"({path.relative_to(path.parents[2])} is missing); pass a checkpoint with --weights FILE."
+            )
+        model, meta = load_checkpoint(path)
+        dev = pick_device(device)
+        return cls(model, dev, pick_precision(dev, precision), meta, str(path))
+
+    @classmethod
+    def random(cls, config_name: str = "paper", seed: int = 0, device: str = "cpu") -> "Refiner":
+        """An untrained model, for tests and timing (run time does not depend on weight values)."""
+        torch.manual_seed(seed)
+        model = CRM(CONFIGS[config_name])
+        dev = pick_device(device)
+        return cls(model, dev, pick_precision(dev), {"random": True, "seed": seed}, f"random {config_name}")
+
+    def describe(self) -> str:
+        config = self.model.config
+        trained = "untrained" if self.meta.get("random") else f"weights {Path(self.source).name}"
+        return f"CRM ({config.encoder}, {weight_count(self.model) / 1e6:.2f}M weights, {trained}) on {self.device.type}"
+
+    def stages(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None) -> Iterator[Stage]:
+        """Yield one full-resolution Stage per ratio; the soft probability carries from stage to stage."""
+        opts = (options or RefineOptions()).validated()
+        image, prob = _check_inputs(image, coarse)
+        ratios = tuple(opts.ratios)
+        runner = StageRunner(self.model, self.device, self.autocast, opts)
+        total = prob.size
+        empty = float(prob.sum()) < EMPTY_PIXELS
+        for index, ratio in enumerate(ratios):
+            start = time.perf_counter()
+            if empty:
+                prob, queried, encoded = np.zeros_like(prob), 0, 0
+            else:
+                with torch.inference_mode():
+                    result = runner.run(image, prob, ratio, lattice_step(ratios, index), first=index == 0)
+                prob, queried, encoded = result.prob, result.queried, result.encoded
+            yield Stage(index, len(ratios), ratio, prob, time.perf_counter() - start, queried, total, encoded)
+
+    def refine(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None) -> Stage:
+        stage = None
+        for stage in self.stages(image, coarse, options):
+            pass
+        assert stage is not None
+        return stage
+
+
+def _check_inputs(image: np.ndarray, coarse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise InputError(f"the photo must be an H×W×3 uint8 array; got {image.dtype} {image.shape}.")
+    if coarse.shape != image.shape[:2]:
+        raise InputError(f"the mask is {coarse.shape[1]}×{coarse.shape[0]} but the photo is {image.shape[1]}×{image.shape[0]}.")
+    if min(image.shape[:2]) < MIN_SIDE:
+        raise InputError(f"the photo is {image.shape[1]}×{image.shape[0]}; it must be at least {MIN_SIDE}×{MIN_SIDE} px.")
+    prob = np.clip(coarse.astype(np.float32), 0.0, 1.0)
+    return np.ascontiguousarray(image), prob

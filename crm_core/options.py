@@ -1,0 +1,73 @@
+"""The two small value types that cross the engine's public boundary: what to run and what came out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Literal, Sequence
+
+import numpy as np
+
+DEFAULT_RATIOS: tuple[float, ...] = (0.125, 0.25, 0.5, 1.0)
+
+
+@dataclass(frozen=True)
+class RefineOptions:
+    """How to refine one photo.
+
+    ratios: increasing rescale ratios in (0, 1]; each one is a stage (paper Sec. 3.4, Fig. 7).
+    roi: "band" queries only the uncertain band around the current boundary and encodes only
+        the tiles that cover it (the paper's CRM*); "full" queries every pixel at every stage
+        (the paper's algorithm, our reference).
+    band_cells: half-width of the band, in feature cells of the current stage.
+    band_first: also limit the first stage to the band around the coarse boundary; faster, but it trusts
+        the coarse mask (a careful polygon) instead of looking over the whole photo first.
+    tile: side of an encoder tile in pixels of the rescaled photo (bounds memory at high ratios).
+    chunk: queries decoded per batch (bounds the decoder's memory).
+    cancel: polled between chunks; returning True stops the run with ``Cancelled``.
+    """
+
+    ratios: Sequence[float] = DEFAULT_RATIOS
+    roi: Literal["band", "full"] = "band"
+    band_cells: float = 3.0
+    band_first: bool = False
+    tile: int = 768
+    chunk: int = 1 << 17
+    cancel: Callable[[], bool] | None = field(default=None, compare=False)
+
+    def validated(self) -> "RefineOptions":
+        ratios = tuple(float(r) for r in self.ratios)
+        if not ratios:
+            raise ValueError("ratios must name at least one rescale ratio")
+        if any(not 0.0 < r <= 1.0 for r in ratios):
+            raise ValueError(f"ratios must lie in (0, 1]; got {list(ratios)}")
+        if any(b <= a for a, b in zip(ratios, ratios[1:])):
+            raise ValueError(f"ratios must increase; got {list(ratios)}")
+        if self.roi not in ("band", "full"):
+            raise ValueError(f"roi must be 'band' or 'full'; got {self.roi!r}")
+        if self.tile < 64:
+            raise ValueError(f"tile must be at least 64 px; got {self.tile}")
+        return RefineOptions(
+            ratios, self.roi, float(self.band_cells), bool(self.band_first), int(self.tile), int(self.chunk), self.cancel
+        )
+
+
+@dataclass
+class Stage:
+    """One refinement stage: the soft foreground probability at the photo's full resolution.
+
+    index/count: position of this stage in the run (0-based) and the number of stages.
+    ratio: the rescale ratio the encoder saw.
+    prob: H×W float32 in [0, 1]; threshold at 0.5 only for display or export.
+    seconds: wall time of this stage alone.
+    queried: pixels the decoder evaluated; total: pixels in the photo (queried/total shows band savings).
+    encoded: pixels of the rescaled photo that went through the encoder (tiles included).
+    """
+
+    index: int
+    count: int
+    ratio: float
+    prob: np.ndarray
+    seconds: float
+    queried: int
+    total: int
+    encoded: int

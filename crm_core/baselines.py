@@ -17,25 +17,20 @@ def _box_mean(x: np.ndarray, radius: int) -> np.ndarray:
 
 
 def guided_filter(image: np.ndarray, coarse: np.ndarray, radius: int | None = None, eps: float = 1e-3) -> np.ndarray:
-    """He et al.'s colour guided filter: the mask follows the photo's edges inside a window.
+    """He et al.'s guided filter with the photo's luma in [0, 1] as guide: the mask follows the photo's edges.
 
-    radius defaults to (W+H)/400, so the window scales with the photo as the protocol asks.
+    radius defaults to round((W+H)/400), so the window scales with the photo as the protocol asks.
+    (The grey guide, not the colour one, is what reproduces the benchmarks.md table.)
     """
     h, w = coarse.shape
-    r = max(1, int((w + h) / 400)) if radius is None else radius
-    guide = image.astype(np.float32) / 255.0
+    r = max(1, round((w + h) / 400)) if radius is None else radius
+    guide = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
     p = np.asarray(coarse, dtype=np.float32)
-    mean_i = _box_mean(guide, r)
-    mean_p = _box_mean(p, r)
-    cov_ip = _box_mean(guide * p[:, :, None], r) - mean_i * mean_p[:, :, None]
-    # Per-pixel 3×3 colour covariance Σ + eps·I, solved for a = Σ⁻¹ cov(I, p) in one batched call.
-    outer = guide[:, :, :, None] * guide[:, :, None, :]
-    sigma = _box_mean(outer.reshape(h, w, 9), r).reshape(h, w, 3, 3)
-    sigma -= mean_i[:, :, :, None] * mean_i[:, :, None, :]
-    sigma += eps * np.eye(3, dtype=np.float32)
-    a = np.linalg.solve(sigma, cov_ip[:, :, :, None])[:, :, :, 0]
-    b = mean_p - np.einsum("hwc,hwc->hw", a, mean_i)
-    q = np.einsum("hwc,hwc->hw", _box_mean(a, r), guide) + _box_mean(b, r)
+    mean_i, mean_p = _box_mean(guide, r), _box_mean(p, r)
+    var_i = _box_mean(guide * guide, r) - mean_i * mean_i
+    a = (_box_mean(guide * p, r) - mean_i * mean_p) / (var_i + eps)
+    b = mean_p - a * mean_i
+    q = _box_mean(a, r) * guide + _box_mean(b, r)
     return np.clip(q, 0.0, 1.0).astype(np.float32)
 
 

@@ -6,6 +6,9 @@ Both take the photo (H×W×3 uint8) and the coarse mask (H×W float 0..1) and re
 
 from __future__ import annotations
 
+import contextlib
+import io
+
 import cv2
 import numpy as np
 
@@ -53,7 +56,9 @@ def closed_form_matting(image: np.ndarray, coarse: np.ndarray, max_side: int = C
     if not sure_fg.any() or maybe_fg.all():
         return np.asarray(coarse, dtype=np.float32).copy()
     trimap = np.where(sure_fg, 1.0, np.where(maybe_fg, 0.5, 0.0))
-    alpha = estimate_alpha_cf(small.astype(np.float64) / 255.0, trimap)
+    # pymatting prints solver "PERFORMANCE WARNING"s to stdout, which would corrupt a CLI's --json output.
+    with contextlib.redirect_stdout(io.StringIO()):
+        alpha = estimate_alpha_cf(small.astype(np.float64) / 255.0, trimap)
     if scale < 1:
         alpha = cv2.resize(alpha.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
     return np.clip(alpha, 0.0, 1.0).astype(np.float32)

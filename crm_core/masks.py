@@ -1,0 +1,172 @@
+"""Binary-mask clean-up users expect, and the coarse-mask synthesis that teaches CRM what rough inputs look like.
+
+Three kinds of coarse masks are synthesised, because users bring all three: the paper's perturbed contours
+(crm-facts §2.3), low-resolution network-like masks, and hurried polygons.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+PERTURB_ROUNDS = 250
+_KERNEL_SHAPES = 4
+
+
+def threshold(prob: np.ndarray, level: float = 0.5) -> np.ndarray:
+    """Boolean foreground: > level for probabilities, > 127 for 8-bit masks."""
+    prob = np.asarray(prob)
+    if prob.dtype == bool:
+        return prob
+    if np.issubdtype(prob.dtype, np.integer):
+        return prob > round(level * 255)
+    return prob > level
+
+
+def _components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    return n, labels, stats[:, cv2.CC_STAT_AREA]
+
+
+def keep_largest(mask: np.ndarray) -> np.ndarray:
+    """Only the biggest connected foreground region survives: one subject, no stray islands."""
+    mask = threshold(mask)
+    n, labels, areas = _components(mask)
+    if n <= 2:
+        return mask.copy()
+    return labels == 1 + int(np.argmax(areas[1:]))
+
+
+def remove_specks(mask: np.ndarray, min_pixels: int) -> np.ndarray:
+    """Drop foreground regions smaller than ``min_pixels`` (noise), keep everything else."""
+    mask = threshold(mask)
+    n, labels, areas = _components(mask)
+    keep = areas >= min_pixels
+    keep[0] = False
+    return keep[labels]
+
+
+def fill_holes(mask: np.ndarray) -> np.ndarray:
+    """Background regions that do not touch the image border become foreground."""
+    mask = threshold(mask)
+    n, labels = cv2.connectedComponents((~mask).astype(np.uint8), connectivity=4)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    outside = np.zeros(n, bool)
+    outside[border] = True
+    outside[0] = False  # label 0 = the foreground itself
+    return ~outside[labels]
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    union = np.count_nonzero(a | b)
+    return np.count_nonzero(a & b) / union if union else 1.0
+
+
+def _drop_vertices(gt: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Contours lose one contiguous 10 % run (where the chord is shortest) and keep 10 % of the rest."""
+    contours, _ = cv2.findContours(gt.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    kept = []
+    for contour in contours:
+        points = contour[:, 0, :]
+        n = len(points)
+        if n < 10:
+            continue
+        run = max(1, n // 10)
+        chords = np.linalg.norm(points - np.roll(points, -run, axis=0), axis=1)
+        starts = np.argsort(chords)[: max(1, n // 10)]
+        start = int(rng.choice(starts))
+        removed = (np.arange(start, start + run) % n)
+        remaining = np.delete(np.arange(n), removed)
+        take = np.sort(rng.choice(len(remaining), max(3, len(remaining) // 10), replace=False))
+        kept.append(points[remaining[take]].reshape(-1, 1, 2).astype(np.int32))
+    if not kept:
+        return gt.copy()
+    out = np.zeros(gt.shape, np.uint8)
+    cv2.drawContours(out, kept, -1, 1, thickness=cv2.FILLED)
+    return out.astype(bool)
+
+
+def _kernel(rng: np.random.Generator) -> np.ndarray:
+    s = int(rng.integers(3, 10))
+    half = max(1, s // 2)
+    shape = int(rng.integers(_KERNEL_SHAPES))
+    if shape == 0:
+        return cv2.getStructuringElement(cv2.MORPH_RECT, (s, s))
+    size = ((s, s), (s, half), (half, s))[shape - 1]
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, size)
+
+
+def perturb(gt: np.ndarray, rng: np.random.Generator, iou_target: float | None = None) -> np.ndarray:
+    """The paper's coarse mask: vertex dropping, then random dilate/erode rectangles until IoU < target."""
+    gt = threshold(gt)
+    target = rng.uniform(0.8, 1.0) if iou_target is None else iou_target
+    seg = _drop_vertices(gt, rng).astype(np.uint8)
+    h, w = gt.shape
+    for _ in range(PERTURB_ROUNDS):
+        for _ in range(4):
+            lx, ly = int(rng.integers(w)), int(rng.integers(h))
+            lw, lh = int(rng.integers(lx + 1, w + 1)), int(rng.integers(ly + 1, h + 1))
+            if rng.random() < 0.25:
+                seg[(ly + lh) // 2, (lx + lw) // 2] = rng.integers(2)
+            region = seg[ly:lh, lx:lw]
+            op = cv2.dilate if rng.random() < 0.5 else cv2.erode
+            seg[ly:lh, lx:lw] = op(region, _kernel(rng))
+        if iou(seg.astype(bool), gt) < target:
+            break
+    return seg.astype(bool)
+
+
+def _smooth_noise(shape: tuple[int, int], rng: np.random.Generator, cells: int, amplitude: float) -> np.ndarray:
+    coarse = rng.normal(0.0, amplitude, (cells, cells)).astype(np.float32)
+    return cv2.resize(coarse, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
+
+
+def lowres(gt: np.ndarray, rng: np.random.Generator, long_side: int | None = None) -> np.ndarray:
+    """A segmentation network's mask: GT at 16-64 px, smooth low-frequency errors, bilinear up, threshold."""
+    g = threshold(gt).astype(np.float32)
+    h, w = g.shape
+    side = int(rng.integers(16, 65)) if long_side is None else long_side
+    scale = min(1.0, side / max(h, w))
+    small_hw = (max(2, round(h * scale)), max(2, round(w * scale)))
+    small = cv2.resize(g, (small_hw[1], small_hw[0]), interpolation=cv2.INTER_AREA)
+    small += _smooth_noise(small_hw, rng, int(rng.integers(2, 7)), float(rng.uniform(0.05, 0.3)))
+    up = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    return up > rng.uniform(0.4, 0.6)
+
+
+def polygon(gt: np.ndarray, rng: np.random.Generator, tolerance: float | None = None) -> np.ndarray:
+    """A hurried annotator's mask: each contour simplified to a polygon, holes kept (nesting by depth)."""
+    g = threshold(gt).astype(np.uint8)
+    h, w = g.shape
+    frac = rng.uniform(0.003, 0.01) if tolerance is None else tolerance
+    eps = max(1.0, frac * (w + h) / 2)
+    contours, hierarchy = cv2.findContours(g, cv2.RETR_TREE, cv2.CHAIN_APPROX_NONE)
+    out = np.zeros_like(g)
+    if not contours:
+        return out.astype(bool)
+    parents = hierarchy[0][:, 3]
+    depth = np.zeros(len(contours), int)
+    for i in range(len(contours)):
+        p = parents[i]
+        while p >= 0:
+            depth[i] += 1
+            p = parents[p]
+    for i in np.argsort(depth, kind="stable"):
+        poly = cv2.approxPolyDP(contours[i], eps, True)
+        cv2.fillPoly(out, [poly], 1 if depth[i] % 2 == 0 else 0)
+    return out.astype(bool)
+
+
+def soften(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A previous stage's soft probability look-alike: the binary mask blurred by a random Gaussian."""
+    sigma = float(rng.uniform(1.0, 5.0))
+    return cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigma)
+
+
+def synth_coarse(gt: np.ndarray, rng: np.random.Generator, soft_fraction: float = 0.0) -> np.ndarray:
+    """One training coarse mask (float32 in [0, 1]): perturbed, low-res or polygon, optionally softened."""
+    kind = int(rng.integers(3))
+    mask = (perturb, lowres, polygon)[kind](gt, rng)
+    if rng.random() < soft_fraction:
+        return soften(mask, rng)
+    return mask.astype(np.float32)

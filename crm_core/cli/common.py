@@ -42,7 +42,6 @@ def refine_options(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
         return RefineOptions(ratios=tuple(args.ratios), roi=args.roi).validated()
     except ValueError as err:
         parser.error(str(err))
-        raise  # parser.error exits; this line only satisfies type checkers
 
 
 def progress(args: argparse.Namespace, total: int, unit: str, desc: str) -> tqdm:

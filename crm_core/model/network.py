@@ -18,6 +18,7 @@ from crm_core.model.resnet import ResNet50Trunk
 
 POSITION_DIMS = 6  # C_r (2), C_t (2), r (2)
 _EPS = 1e-6
+_MLP_BLOCK = 16384  # rows per MLP block; see ImplicitDecoder.forward
 
 
 def _tap(cin: int, cout: int, dropout: float) -> nn.Sequential:
@@ -67,12 +68,19 @@ class ImplicitDecoder(nn.Module):
         return F.conv2d(latent, first.weight[:, : self.latent, None, None], first.bias)
 
     def forward(self, projected: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
-        """projected: (..., hidden) gathered per query; position: (..., 6). Returns logits (...)."""
+        """projected: (R, hidden) gathered per query and neighbour; position: (R, 6). Returns logits (R,).
+
+        Rows go through the MLP in cache-sized blocks: the layers are only 32 wide, so one huge matmul per
+        layer is bound by memory traffic and runs several times slower than the same work in blocks.
+        """
         w_pos = self.linears[0].weight[:, self.latent :]
-        h = torch.relu(projected + position @ w_pos.t())
-        for layer in self.linears[1:]:
-            h = torch.relu(layer(h))
-        return self.out(h).squeeze(-1)
+        outs = []
+        for start in range(0, projected.shape[0], _MLP_BLOCK):
+            h = torch.relu(projected[start : start + _MLP_BLOCK] + position[start : start + _MLP_BLOCK] @ w_pos.t())
+            for layer in self.linears[1:]:
+                h = torch.relu(layer(h))
+            outs.append(self.out(h).squeeze(-1))
+        return outs[0] if len(outs) == 1 else torch.cat(outs)
 
 
 def neighbour_lookup(
@@ -138,16 +146,16 @@ class CRM(nn.Module):
         feat_hw: the global latent size (defaults to the region's own size); offset: the region's origin in it.
         """
         b, hidden, h, w = projected.shape
+        n = coords.shape[1]
         feat_hw = feat_hw or (h, w)
         idx, rel, weights = neighbour_lookup(coords, feat_hw, offset, (h, w))
-        flat = projected.reshape(b, hidden, h * w).transpose(1, 2)  # (B, hw, hidden)
-        n = coords.shape[1]
-        gathered = torch.gather(flat, 1, idx.reshape(b, n * 4, 1).expand(-1, -1, hidden)).reshape(b, n, 4, hidden)
+        flat = projected.permute(0, 2, 3, 1).reshape(b * h * w, hidden)
+        if b > 1:
+            idx = idx + (torch.arange(b, device=idx.device) * (h * w)).view(b, 1, 1)
+        gathered = flat.index_select(0, idx.reshape(-1))
         cell = coords.new_tensor([2.0 * feat_hw[0] / target_hw[0], 2.0 * feat_hw[1] / target_hw[1]])
-        position = torch.cat(
-            [rel, coords.unsqueeze(-2).expand(-1, -1, 4, -1), cell.expand(b, n, 4, 2)], -1
-        )
-        logits = self.decoder(gathered, position)
+        position = torch.cat([rel, coords.unsqueeze(-2).expand(-1, -1, 4, -1), cell.expand(b, n, 4, 2)], -1)
+        logits = self.decoder(gathered, position.reshape(-1, POSITION_DIMS)).reshape(b, n, 4)
         return (logits * weights).sum(-1)
 
     def forward(self, x: torch.Tensor, coords: torch.Tensor, target_hw: tuple[int, int]) -> torch.Tensor:

@@ -1,0 +1,1 @@
+"""Training CRM: data and coarse-mask synthesis, losses, the loop and its command line (crm-train)."""

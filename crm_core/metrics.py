@@ -92,7 +92,9 @@ class Scores:
     @property
     def iou(self) -> float:
         """Cumulative IoU Σ∩/Σ∪: large objects weigh more, as in the papers' tables."""
-        return self.intersection / self.union if self.union else float("nan")
+        if not self.union:
+            return 1.0 if self.n else float("nan")
+        return self.intersection / self.union
 
     @property
     def mean_iou(self) -> float:
@@ -102,13 +104,15 @@ class Scores:
     def mba(self) -> float:
         return float(np.mean(self.bas)) if self.bas else float("nan")
 
-    def row(self) -> dict[str, float | int]:
-        """Percentages, as the papers' tables print them, plus seconds per image and the image count."""
-        per_image = self.seconds / self.n if self.n else float("nan")
+    def row(self) -> dict[str, float | int | None]:
+        """Percentages, as the papers' tables print them, plus seconds per image and the image count
+        (None where nothing was scored, so the row stays valid JSON)."""
+        if not self.n:
+            return {"iou": None, "mean_iou": None, "mba": None, "seconds_per_image": None, "n": 0}
         return {
             "iou": 100 * self.iou,
             "mean_iou": 100 * self.mean_iou,
             "mba": 100 * self.mba,
-            "seconds_per_image": per_image,
+            "seconds_per_image": self.seconds / self.n,
             "n": self.n,
         }

@@ -1,0 +1,294 @@
+"""Mask editing tools. Each turns mouse input (in image coordinates) into Document.apply_edit calls on
+the smallest region it changes, so undo stores only the touched tiles and the overlay redraws only there.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Protocol
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QPointF, QRect, Qt
+from PySide6.QtGui import QPolygonF
+
+from app.document import Document
+
+MIN_SIZE, MAX_SIZE = 1.0, 2000.0
+
+
+@dataclass
+class ToolSettings:
+    """size: brush diameter in image pixels; hardness 0..1: share of the radius at full strength;
+    subtract: polygon and lasso remove from the mask (Alt does the same for one shape)."""
+
+    size: float = 40.0
+    hardness: float = 0.8
+    subtract: bool = False
+
+
+class ToolHost(Protocol):
+    """What a tool needs from the canvas it runs on."""
+
+    settings: ToolSettings
+
+    def document(self) -> Document | None: ...
+
+    def update(self) -> None: ...
+
+
+def segment_alpha(a: QPointF, b: QPointF, size: float, hardness: float, bounds: QRect) -> tuple[QRect, np.ndarray]:
+    """Coverage (float32 0..1) of a round brush swept from a to b, on the pixels it reaches within bounds.
+
+    Sweeping the segment (distance of each pixel centre to it) instead of stamping dabs leaves no
+    gaps however fast the mouse moves. Empty rect when the sweep misses bounds.
+    """
+    r = max(size, MIN_SIZE) / 2.0
+    ramp = max(1.0, (1.0 - float(np.clip(hardness, 0.0, 1.0))) * r)
+    x0 = max(math.floor(min(a.x(), b.x()) - r), bounds.left())
+    y0 = max(math.floor(min(a.y(), b.y()) - r), bounds.top())
+    x1 = min(math.ceil(max(a.x(), b.x()) + r), bounds.right() + 1)
+    y1 = min(math.ceil(max(a.y(), b.y()) + r), bounds.bottom() + 1)
+    if x1 <= x0 or y1 <= y0:
+        return QRect(), np.zeros((0, 0), np.float32)
+    px = np.arange(x0, x1, dtype=np.float32)[None, :] + np.float32(0.5 - a.x())
+    py = np.arange(y0, y1, dtype=np.float32)[:, None] + np.float32(0.5 - a.y())
+    dx, dy = np.float32(b.x() - a.x()), np.float32(b.y() - a.y())
+    length2 = dx * dx + dy * dy
+    if length2 > 0:
+        t = np.clip((px * dx + py * dy) / length2, 0.0, 1.0)
+        px, py = px - t * dx, py - t * dy
+    dist = np.sqrt(px * px + py * py)
+    alpha = np.clip((np.float32(r) - dist) / np.float32(ramp), 0.0, 1.0)
+    return QRect(x0, y0, x1 - x0, y1 - y0), alpha.astype(np.float32, copy=False)
+
+
+def polygon_coverage(points: list[QPointF], bounds: QRect) -> tuple[QRect, np.ndarray]:
+    """Pixels whose centres lie inside the polygon, as a bool array over its bounding box within bounds."""
+    xs = [p.x() for p in points]
+    ys = [p.y() for p in points]
+    x0, y0 = max(math.floor(min(xs)), bounds.left()), max(math.floor(min(ys)), bounds.top())
+    x1, y1 = min(math.ceil(max(xs)), bounds.right() + 1), min(math.ceil(max(ys)), bounds.bottom() + 1)
+    if x1 <= x0 or y1 <= y0:
+        return QRect(), np.zeros((0, 0), bool)
+    canvas = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    # OpenCV puts pixel centres on integers; ours sit at +0.5. 4 fractional bits keep sub-pixel vertices.
+    pts = np.array([[(p.x() - 0.5 - x0) * 16, (p.y() - 0.5 - y0) * 16] for p in points]).round().astype(np.int32)
+    cv2.fillPoly(canvas, [pts], 1, lineType=cv2.LINE_8, shift=4)
+    return QRect(x0, y0, x1 - x0, y1 - y0), canvas.view(bool)
+
+
+def flood_region(mask: np.ndarray, x: int, y: int) -> tuple[QRect, np.ndarray]:
+    """The 4-connected region of the same side of 0.5 as pixel (x, y), as a bool array over its bounding box."""
+    binary = (mask > 127).view(np.uint8)
+    filled = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), np.uint8)
+    flags = 4 | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
+    _, _, _, (rx, ry, rw, rh) = cv2.floodFill(binary, filled, (x, y), 0, 0, 0, flags)
+    return QRect(rx, ry, rw, rh), filled[1 + ry:1 + ry + rh, 1 + rx:1 + rx + rw].view(bool)
+
+
+def _patch(doc: Document, region: QRect) -> np.ndarray:
+    return doc.mask[region.top():region.bottom() + 1, region.left():region.right() + 1]
+
+
+class Tool:
+    """Base of the canvas tools; the canvas forwards mouse and key input in image coordinates."""
+
+    name = ""
+    cursor = Qt.CursorShape.CrossCursor
+
+    def __init__(self, host: ToolHost) -> None:
+        self.host = host
+
+    def press(self, pt: QPointF, mods: Qt.KeyboardModifier) -> None:
+        """Left button pressed."""
+
+    def move(self, pt: QPointF, dragging: bool, mods: Qt.KeyboardModifier) -> None:
+        """Pointer moved; dragging: the left button is held."""
+
+    def release(self, pt: QPointF, mods: Qt.KeyboardModifier) -> None:
+        """Left button released."""
+
+    def double_click(self, pt: QPointF, mods: Qt.KeyboardModifier) -> None:
+        """Left button double-clicked."""
+
+    def key(self, key: int, mods: Qt.KeyboardModifier) -> bool:
+        """A key the canvas does not use itself; True when the tool used it."""
+        return False
+
+    def cancel(self) -> None:
+        """Drop any shape in progress (tool switched, document replaced)."""
+
+    def preview(self) -> QPolygonF | None:
+        """An unfinished shape to draw over the canvas, in image coordinates."""
+        return None
+
+    def _subtract(self, mods: Qt.KeyboardModifier) -> bool:
+        return self.host.settings.subtract or bool(mods & Qt.KeyboardModifier.AltModifier)
+
+
+class PanTool(Tool):
+    """Left drag pans the view; the canvas does the panning, so the tool itself has nothing to do."""
+
+    name = "pan"
+    cursor = Qt.CursorShape.OpenHandCursor
+
+
+class BrushTool(Tool):
+    """Paints coverage into the mask (eraser: takes it out); one drag is one undo step."""
+
+    name = "brush"
+    erase = False
+
+    def __init__(self, host: ToolHost) -> None:
+        super().__init__(host)
+        self._last: QPointF | None = None
+
+    def press(self, pt: QPointF, mods: Qt.KeyboardModifier) -> None:
+        doc = self.host.document()
+        if doc is None:
+            return
+        doc.begin_stroke("Eraser" if self.erase else "Brush")
+        self._last = pt
+        self._sweep(doc, pt, pt)
+
+    def move(self, pt: QPointF, dragging: bool, mods: Qt.KeyboardModifier) -> None:
+        doc = self.host.document()
+        if self._last is not None and dragging and doc is not None:
+            self._sweep(doc, self._last, pt)
+            self._last = pt
+
+    def release(self, pt: QPointF, mods: Qt.KeyboardModifier) -> None:
+        self.cancel()
+
+    def cancel(self) -> None:
+        doc = self.host.document()
+        if self._last is not None and doc is not None:
+            doc.end_stroke()
+        self._last = None
+
+    def _sweep(self, doc: Document, a: QPointF, b: QPointF) -> None:
+        s = self.host.settings
+        region, alpha = segment_alpha(a, b, s.size, s.hardness, doc.rect())
+        if region.isEmpty():
+            return
+        value = np.rint(alpha * 255.0).astype(np.uint8)
+        old = _patch(doc, region)
+        new = np.minimum(old, 255 - value) if self.erase else np.maximum(old, value)
+        doc.apply_edit(region, new, "Eraser" if self.erase else "Brush")
+
+
+class EraserTool(BrushTool):
+    name = "eraser"
+    erase = True
+
+
+class ShapeTool(Tool):
+    """Shared by polygon and lasso: fills a closed shape into the mask, or cuts it out (subtract / Alt)."""
+
+    def __init__(self, host: ToolHost) -> None:
+        super().__init__(host)
+        self.points: list[QPointF] = []
+        self._hover: QPointF | None = None
+
+    def cancel(self) -> None:
+        self.points = []
+        self._hover = None
+        self.host.update()
+
+    def preview(self) -> QPolygonF | None:
+        if not self.points:
+            return None
+        return QPolygonF(self.points + ([self._hover] if self._hover is not None else []))
+
+    def _close(self, mods: Qt.KeyboardModifier) -> None:
+        points, doc = self.points, self.host.document()
+        self.cancel()
+        if doc is None or len(points) < 3:
+            return
+        region, inside = polygon_coverage(points, doc.rect())
+        if region.isEmpty() or not inside.any():
+            return
+        subtract = self._subtract(mods)
+        new = _patch(doc, region).copy()
+        new[inside] = 0 if subtract else 255
+        doc.apply_edit(region, new, f"{self.name.capitalize()} {'subtract' if subtract else 'add'}")
+
+
+class PolygonTool(ShapeTool):
+    """Click vertices; double-click or Enter closes, Backspace drops the last vertex, Esc cancels."""
+
+    name = "polygon"
+
+    def press(self, pt: QPointF, mods: Qt.KeyboardModifier) -> None:
+        self.points.append(pt)
+        self.host.update()
+
+    def move(self, pt: QPointF, dragging: bool, mods: Qt.KeyboardModifier) -> None:
+        self._hover = pt
+        if self.points:
+            self.host.update()
+
+    def double_click(self, pt: QPointF, mods: Qt.KeyboardModifier) -> None:
+        self._close(mods)
+
+    def key(self, key: int, mods: Qt.KeyboardModifier) -> bool:
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.points:
+            self._close(mods)
+        elif key == Qt.Key.Key_Escape and self.points:
+            self.cancel()
+        elif key == Qt.Key.Key_Backspace and self.points:
+            self.points.pop()
+            self.host.update()
+        else:
+            return False
+        return True
+
+
+class LassoTool(ShapeTool):
+    """Drag a free-hand outline; releasing the button closes and applies it, Esc cancels the drag."""
+
+    name = "lasso"
+
+    def press(self, pt: QPointF, mods: Qt.KeyboardModifier) -> None:
+        self.points = [pt]
+
+    def move(self, pt: QPointF, dragging: bool, mods: Qt.KeyboardModifier) -> None:
+        if dragging and self.points:
+            last = self.points[-1]
+            if abs(pt.x() - last.x()) + abs(pt.y() - last.y()) >= 0.5:
+                self.points.append(pt)
+                self.host.update()
+
+    def release(self, pt: QPointF, mods: Qt.KeyboardModifier) -> None:
+        if self.points:
+            self._close(mods)
+
+    def key(self, key: int, mods: Qt.KeyboardModifier) -> bool:
+        if key == Qt.Key.Key_Escape and self.points:
+            self.cancel()
+            return True
+        return False
+
+
+class FillTool(Tool):
+    """Click a region of the mask to flip it: fills a hole in the object or clears a stray blob."""
+
+    name = "fill"
+    cursor = Qt.CursorShape.PointingHandCursor
+
+    def press(self, pt: QPointF, mods: Qt.KeyboardModifier) -> None:
+        doc = self.host.document()
+        x, y = math.floor(pt.x()), math.floor(pt.y())
+        if doc is None or not doc.rect().contains(x, y):
+            return
+        region, filled = flood_region(doc.mask, x, y)
+        new = _patch(doc, region).copy()
+        new[filled] = 0 if doc.mask[y, x] > 127 else 255
+        doc.apply_edit(region, new, "Fill")
+
+
+TOOLS: dict[str, type[Tool]] = {
+    t.name: t for t in (PanTool, BrushTool, EraserTool, PolygonTool, LassoTool, FillTool)
+}

@@ -1,0 +1,538 @@
+"""The canvas: a widget that paints the visible tiles of the photo and of the mask overlays itself.
+
+Painting tiles directly (instead of QGraphicsView items) keeps one code path for zoom, pan,
+split view and partial repaints after a brush dab, and lets a paint stay within a frame: tiles
+that are not converted yet are drawn from a coarser cached level and converted on the next pass.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import OrderedDict
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import (QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap, QPolygonF,
+                           QRegion, QResizeEvent, QWheelEvent)
+from PySide6.QtWidgets import QApplication, QWidget
+
+from app.canvas.tiles import MIN_OUTLINE_LEVEL, MaskTiles, PhotoTiles, TileSet
+from app.canvas.tools import MAX_SIZE, MIN_SIZE, TOOLS, Tool, ToolSettings
+from app.document import COARSE, Document, threshold
+
+MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
+NOTCHES_PER_DOUBLING = 4  # wheel notches that double the zoom: the pyramid's own step, in smooth quarters
+SIZE_STEP = 1.2  # brush size factor per [ ] key or Ctrl+wheel notch
+PAINT_BUDGET_S = 0.008  # tile conversions allowed per paint before coarser stand-ins are drawn
+KEEP_VISIBLE_PX = 64  # panning stops when less than this much of the photo would remain in view
+SPLIT_GRAB_PX = 6
+MAX_LAYERS = 4
+BACKGROUND = QColor(40, 40, 43)
+COMPARE_COLOR = QColor(255, 0, 255)
+COMPARE_OPACITY = 0.85
+
+LayerKey = tuple
+
+
+class CanvasView(QWidget):
+    """Zoomable, pannable view of a Document with its mask overlay and the editing tools.
+
+    Coordinates: "image" points are photo pixels as floats (pixel (x, y) spans [x, x+1)); widget
+    points are logical screen pixels.
+    """
+
+    zoomChanged = Signal(float)
+    cursorMoved = Signal(int, int)
+    viewportChanged = Signal(QRectF)
+    brushSizeChanged = Signal(float)
+    toolChanged = Signal(str)
+    splitChanged = Signal(float)
+    documentChanged = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setMinimumSize(64, 64)
+        self.settings = ToolSettings()
+        self._doc: Document | None = None
+        self._photo: PhotoTiles | None = None
+        self._layers: OrderedDict[LayerKey, MaskTiles] = OrderedDict()
+        self._zoom = 1.0
+        self._origin = QPointF()
+        self._fitted = True
+        self._color, self._opacity, self._outline, self._overlay_visible = QColor(30, 144, 255), 0.5, False, True
+        self._split: float | None = None
+        self._compare: tuple[int, int] | None = None
+        self._tools = {name: cls(self) for name, cls in TOOLS.items()}
+        self._tool: Tool = self._tools["brush"]
+        self.setCursor(self._tool.cursor)
+        self._drag: str | None = None
+        self._drag_last = QPointF()
+        self._space = False
+        self._pointer: QPointF | None = None
+        self._pending = QRegion()
+        self._refill = QTimer(self)
+        self._refill.setSingleShot(True)
+        self._refill.setInterval(0)
+        self._refill.timeout.connect(self._paint_pending)
+
+    # --- document ---
+
+    def document(self) -> Document | None:
+        return self._doc
+
+    def set_document(self, doc: Document | None) -> None:
+        if self._doc is not None:
+            self._doc.imageChanged.disconnect(self._on_image)
+            self._doc.maskChanged.disconnect(self._on_mask)
+            self._doc.stagesChanged.disconnect(self._on_stages)
+            self._doc.shownChanged.disconnect(self.update)
+        self._doc = doc
+        if doc is not None:
+            doc.imageChanged.connect(self._on_image)
+            doc.maskChanged.connect(self._on_mask)
+            doc.stagesChanged.connect(self._on_stages)
+            doc.shownChanged.connect(self.update)
+        self._on_image()
+
+    def _on_image(self) -> None:
+        self._tool.cancel()
+        self._layers.clear()
+        self._compare = None
+        self._photo = PhotoTiles(self._doc.image) if self._doc is not None else None
+        self.fit()
+        self.documentChanged.emit()
+
+    def _on_mask(self, region: QRect) -> None:
+        layer = self._layers.get(("coarse",))
+        if layer is not None:
+            layer.update(region)
+        if self._overlay_visible and (self._split is not None or self._doc.shown == COARSE):
+            self.update(self._screen_box(QRectF(region).adjusted(-1, -1, 1, 1)).adjusted(-1, -1, 1, 1))
+
+    def _on_stages(self) -> None:
+        for key in [k for k in self._layers if k[0] != "coarse"]:
+            del self._layers[key]
+        if self._compare is not None and max(self._compare) >= len(self._doc.stages):
+            self._compare = None
+        self.update()
+
+    def thumbnail(self) -> QPixmap | None:
+        """The whole photo, small (the pyramid's top level), for a navigator."""
+        return self._photo.thumbnail() if self._photo is not None else None
+
+    # --- geometry ---
+
+    def zoom(self) -> float:
+        return self._zoom
+
+    def map_to_image(self, p: QPointF) -> QPointF:
+        return (QPointF(p) - self._origin) / self._zoom
+
+    def map_from_image(self, p: QPointF) -> QPointF:
+        return QPointF(p) * self._zoom + self._origin
+
+    def visible_image_rect(self) -> QRectF:
+        """The part of the photo in view, in image pixels."""
+        if self._doc is None:
+            return QRectF()
+        seen = QRectF(self.map_to_image(QPointF(0, 0)), self.map_to_image(QPointF(self.width(), self.height())))
+        return seen.intersected(QRectF(0, 0, self._doc.width, self._doc.height))
+
+    def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
+        """Zoom keeping the image point under anchor (widget coordinates; default: the centre) in place."""
+        anchor = QPointF(anchor) if anchor is not None else QPointF(self.width() / 2, self.height() / 2)
+        fixed = self.map_to_image(anchor)
+        self._zoom = min(max(float(zoom), MIN_ZOOM), MAX_ZOOM)
+        self._origin = anchor - fixed * self._zoom
+        self._fitted = False
+        self._view_changed()
+
+    def fit(self) -> None:
+        """Whole photo in view, centred; stays fitted across resizes until the user zooms or pans."""
+        if self._doc is not None:
+            w, h = self._doc.width, self._doc.height
+            self._zoom = min(max(min(self.width() / w, self.height() / h), MIN_ZOOM), MAX_ZOOM)
+            self._origin = QPointF((self.width() - w * self._zoom) / 2, (self.height() - h * self._zoom) / 2)
+        self._fitted = True
+        self._view_changed()
+
+    def actual_size(self) -> None:
+        """100 %: one photo pixel per screen pixel, around the centre of the view."""
+        self.set_zoom(1.0)
+
+    def center_on(self, point: QPointF) -> None:
+        """Pan so that the image point is at the centre of the view."""
+        self._origin = QPointF(self.width() / 2, self.height() / 2) - QPointF(point) * self._zoom
+        self._fitted = False
+        self._view_changed()
+
+    def pan_by(self, delta: QPointF) -> None:
+        self._origin += QPointF(delta)
+        self._fitted = False
+        self._view_changed()
+
+    def _view_changed(self) -> None:
+        zoom_before = getattr(self, "_emitted_zoom", None)
+        self._keep_in_view()
+        self.update()
+        if self._zoom != zoom_before:
+            self._emitted_zoom = self._zoom
+            self.zoomChanged.emit(self._zoom)
+        self.viewportChanged.emit(self.visible_image_rect())
+
+    def _keep_in_view(self) -> None:
+        if self._doc is None:
+            return
+        z, o = self._zoom, self._origin
+        w, h = self._doc.width * z, self._doc.height * z
+        mx, my = min(KEEP_VISIBLE_PX, w), min(KEEP_VISIBLE_PX, h)
+        x = min(max(o.x(), mx - w), self.width() - mx)
+        y = min(max(o.y(), my - h), self.height() - my)
+        self._origin = QPointF(x, y)
+
+    def _screen_box(self, r: QRectF) -> QRect:
+        """Image rect → widget pixels, edges rounded so neighbouring tiles meet without gaps or overlap."""
+        z, o = self._zoom, self._origin
+        x0, y0 = round(o.x() + r.left() * z), round(o.y() + r.top() * z)
+        x1, y1 = round(o.x() + r.right() * z), round(o.y() + r.bottom() * z)
+        return QRect(x0, y0, x1 - x0, y1 - y0)
+
+    def _photo_level(self) -> int:
+        """Finest level not finer than the screen: it is drawn at 0.5–1× (or magnified above 100 %)."""
+        return min(max(math.floor(math.log2(1.0 / self._zoom) + 1e-9), 0), self._photo.top)
+
+    def _outline_level(self, layer: MaskTiles) -> int:
+        """Level whose pixels show at 1–2 screen pixels: the outline is thin yet never drops out."""
+        return min(max(math.ceil(math.log2(1.0 / self._zoom) - 1e-9), MIN_OUTLINE_LEVEL), layer.top)
+
+    # --- overlay options ---
+
+    def set_overlay(self, color: QColor, opacity: float, outline: bool) -> None:
+        """Overlay look: fill colour at opacity (0..1), or only the mask's boundary as a thin opaque line."""
+        self._color, self._opacity, self._outline = QColor(color), float(min(max(opacity, 0.0), 1.0)), bool(outline)
+        for key, layer in self._layers.items():
+            if key[0] != "compare":
+                layer.set_style(self._color, self._opacity, self._outline)
+        self.update()
+
+    def set_overlay_visible(self, visible: bool) -> None:
+        self._overlay_visible = bool(visible)
+        self.update()
+
+    def set_split(self, fraction: float | None) -> None:
+        """Before/after view: left of the line the coarse mask, right of it the shown stage. None: off."""
+        self._split = None if fraction is None else min(max(float(fraction), 0.0), 1.0)
+        self.update()
+
+    def split(self) -> float | None:
+        return self._split
+
+    def set_compare(self, i: int | None, j: int | None = None) -> None:
+        """Highlight in magenta the pixels where stages i and j disagree (at 0.5); set_compare(None) clears."""
+        if i is None:
+            self._compare = None
+        else:
+            count = len(self._doc.stages) if self._doc is not None else 0
+            if j is None or not (0 <= i < count and 0 <= j < count):
+                raise ValueError(f"set_compare needs two stage indices below {count}, got {i}, {j}")
+            self._compare = (i, j)
+        for key in [k for k in self._layers if k[0] == "compare"]:
+            del self._layers[key]
+        self.update()
+
+    def _layer(self, key: LayerKey) -> MaskTiles:
+        layer = self._layers.get(key)
+        if layer is not None:
+            self._layers.move_to_end(key)
+            return layer
+        stages = self._doc.stages
+        if key[0] == "coarse":
+            layer = MaskTiles(self._doc.mask, self._color, self._opacity, self._outline)
+        elif key[0] == "stage":
+            layer = MaskTiles(threshold(stages[key[1]].prob), self._color, self._opacity, self._outline)
+        else:
+            differ = (stages[key[1]].prob > 0.5) != (stages[key[2]].prob > 0.5)
+            layer = MaskTiles(differ.view(np.uint8) * np.uint8(255), COMPARE_COLOR, COMPARE_OPACITY, False)
+        self._layers[key] = layer
+        while len(self._layers) > MAX_LAYERS:
+            self._layers.popitem(last=False)
+        return layer
+
+    def _shown_key(self, prefer_stage: bool) -> LayerKey:
+        shown = self._doc.shown
+        if shown != COARSE:
+            return ("stage", shown)
+        if prefer_stage and self._doc.stages:
+            return ("stage", len(self._doc.stages) - 1)
+        return ("coarse",)
+
+    # --- tools ---
+
+    def set_tool(self, name: str) -> None:
+        """One of "pan", "brush", "eraser", "polygon", "lasso", "fill"."""
+        if name not in self._tools:
+            raise ValueError(f"unknown tool {name!r}; choose one of {', '.join(self._tools)}")
+        self._tool.cancel()
+        self._tool = self._tools[name]
+        self.setCursor(self._tool.cursor)
+        self.update()
+        self.toolChanged.emit(name)
+
+    def tool(self) -> str:
+        return self._tool.name
+
+    def brush_size(self) -> float:
+        return self.settings.size
+
+    def set_brush_size(self, size: float) -> None:
+        """Brush diameter in photo pixels."""
+        size = min(max(float(size), MIN_SIZE), MAX_SIZE)
+        if size != self.settings.size:
+            self._update_pointer()
+            self.settings.size = size
+            self._update_pointer()
+            self.brushSizeChanged.emit(size)
+
+    def set_hardness(self, hardness: float) -> None:
+        self.settings.hardness = min(max(float(hardness), 0.0), 1.0)
+
+    def set_subtract(self, subtract: bool) -> None:
+        """Polygon and lasso cut shapes out of the mask instead of adding them."""
+        self.settings.subtract = bool(subtract)
+        self.update()
+
+    # --- painting ---
+
+    def fully_painted(self) -> bool:
+        """False while some tiles are still drawn from a coarser stand-in (a follow-up paint is queued)."""
+        return self._pending.isEmpty() and not self._refill.isActive()
+
+    def _paint_pending(self) -> None:
+        region, self._pending = self._pending, QRegion()
+        self.update(region)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(event.rect(), BACKGROUND)
+        if self._doc is None:
+            painter.setPen(QColor(150, 150, 150))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Open a photo to start")
+            return
+        deadline = time.perf_counter() + PAINT_BUDGET_S
+        smooth = self._zoom < 2.0
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
+        self._draw(painter, self._photo, self._photo_level(), event.rect(), deadline)
+        layers: list[tuple[LayerKey, QRect]] = []
+        if self._overlay_visible and self._split is not None:
+            x = round(self._split * self.width())
+            layers += [(("coarse",), QRect(0, 0, x, self.height())),
+                       (self._shown_key(True), QRect(x, 0, self.width() - x, self.height()))]
+        elif self._overlay_visible:
+            layers.append((self._shown_key(False), self.rect()))
+        if self._compare is not None:
+            layers.append((("compare", *self._compare), self.rect()))
+        for key, clip in layers:
+            clip = clip.intersected(event.rect())
+            if clip.isEmpty():
+                continue
+            layer = self._layer(key)
+            painter.setClipRect(clip)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth and not layer.outline)
+            level = self._outline_level(layer) if layer.outline else self._photo_level()
+            self._draw(painter, layer, level, clip, deadline)
+        painter.setClipping(False)
+        self._draw_decorations(painter)
+        if not self._pending.isEmpty():
+            self._refill.start()
+
+    def _draw(self, painter: QPainter, tiles: TileSet, k: int, clip: QRect, deadline: float) -> None:
+        """Draw the tiles of level k that meet clip (widget pixels)."""
+        seen = QRectF(self.map_to_image(QPointF(clip.topLeft())), self.map_to_image(QPointF(clip.bottomRight()) + QPointF(1, 1)))
+        seen = seen.intersected(QRectF(0, 0, self._doc.width, self._doc.height))
+        if seen.isEmpty():
+            return
+        span = tiles.span(k)
+        for ty in range(math.floor(seen.top() / span), math.ceil(seen.bottom() / span)):
+            for tx in range(math.floor(seen.left() / span), math.ceil(seen.right() / span)):
+                part = tiles.image_rect(k, tx, ty)
+                target = self._screen_box(part)
+                if target.isEmpty():
+                    continue
+                lk, shift, tile = k, 0, tiles.cached(k, tx, ty)
+                if tile is None and time.perf_counter() > deadline:
+                    lk, shift, tile = self._stand_in(tiles, k, tx, ty)
+                    if tile is not None:
+                        self._pending = self._pending.united(target)
+                if tile is None:
+                    lk, shift, tile = k, 0, tiles.tile(k, tx, ty)
+                scale, corner = 2.0 ** lk, tiles.span(lk)
+                source = QRectF((part.left() - (tx >> shift) * corner) / scale, (part.top() - (ty >> shift) * corner) / scale,
+                                part.width() / scale, part.height() / scale)
+                if isinstance(tile, QPixmap):
+                    painter.drawPixmap(QRectF(target), tile, source)
+                else:
+                    painter.drawImage(QRectF(target), tile, source)
+
+    @staticmethod
+    def _stand_in(tiles: TileSet, k: int, tx: int, ty: int) -> tuple[int, int, object]:
+        """The nearest coarser cached tile that covers tile (k, tx, ty)."""
+        for shift in range(1, tiles.top - k + 1):
+            tile = tiles.cached(k + shift, tx >> shift, ty >> shift)
+            if tile is not None:
+                return k + shift, shift, tile
+        return k, 0, None
+
+    def _draw_decorations(self, painter: QPainter) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        if self._split is not None:
+            self._draw_split(painter)
+        shape = self._tool.preview()
+        if shape is not None:
+            self._draw_shape(painter, shape)
+        if self._pointer is not None and self._tool.name in ("brush", "eraser") and not self._space:
+            c, r = self._pointer, self.settings.size / 2 * self._zoom
+            for colour, radius in ((QColor(0, 0, 0, 200), r + 1), (QColor(255, 255, 255, 230), r)):
+                painter.setPen(QPen(colour, 1))
+                painter.drawEllipse(c, radius, radius)
+
+    def _draw_split(self, painter: QPainter) -> None:
+        x = round(self._split * self.width()) + 0.5
+        painter.setPen(QPen(QColor(0, 0, 0, 160), 3))
+        painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
+        painter.setPen(QPen(QColor(255, 255, 255), 1))
+        painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
+        painter.setBrush(QColor(255, 255, 255))
+        painter.setPen(QPen(QColor(0, 0, 0, 160), 1))
+        painter.drawEllipse(QPointF(x, self.height() / 2), 7, 7)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        right = self._shown_key(True)
+        labels = (("Coarse", Qt.AlignmentFlag.AlignRight, x - 8 - 120),
+                  ("Coarse" if right[0] == "coarse" else f"Stage {right[1] + 1}", Qt.AlignmentFlag.AlignLeft, x + 8))
+        painter.setPen(QColor(255, 255, 255))
+        for text, align, left in labels:
+            painter.drawText(QRectF(left, 6, 120, 20), align | Qt.AlignmentFlag.AlignVCenter, text)
+
+    def _draw_shape(self, painter: QPainter, shape: QPolygonF) -> None:
+        screen = QPolygonF([self.map_from_image(p) for p in shape])
+        alt = bool(QApplication.keyboardModifiers() & Qt.KeyboardModifier.AltModifier)
+        line = QColor(255, 120, 60) if self.settings.subtract or alt else QColor(255, 255, 255)
+        painter.setPen(QPen(QColor(0, 0, 0, 180), 3))
+        painter.drawPolyline(screen)
+        painter.setPen(QPen(line, 1))
+        painter.drawPolyline(screen)
+        if len(screen) > 2:
+            painter.setPen(QPen(line, 1, Qt.PenStyle.DashLine))
+            painter.drawLine(screen[len(screen) - 1], screen[0])
+
+    def _update_pointer(self) -> None:
+        if self._pointer is not None:
+            r = self.settings.size / 2 * self._zoom + 3
+            self.update(QRectF(self._pointer.x() - r, self._pointer.y() - r, 2 * r, 2 * r).toAlignedRect())
+
+    # --- input ---
+
+    def _near_split(self, pos: QPointF) -> bool:
+        return self._split is not None and abs(pos.x() - self._split * self.width()) <= SPLIT_GRAB_PX
+
+    def _idle_cursor(self) -> Qt.CursorShape:
+        return Qt.CursorShape.OpenHandCursor if self._space else self._tool.cursor
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        pos, button = event.position(), event.button()
+        if self._doc is None:
+            return
+        if button == Qt.MouseButton.LeftButton and self._near_split(pos):
+            self._drag = "split"
+        elif button == Qt.MouseButton.MiddleButton or (
+                button == Qt.MouseButton.LeftButton and (self._space or self._tool.name == "pan")):
+            self._drag, self._drag_last = "pan", pos
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+        elif button == Qt.MouseButton.LeftButton:
+            self._drag = "tool"
+            self._tool.press(self.map_to_image(pos), event.modifiers())
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        pos = event.position()
+        self._update_pointer()
+        self._pointer = pos
+        self._update_pointer()
+        if self._doc is None:
+            return
+        image = self.map_to_image(pos)
+        x, y = math.floor(image.x()), math.floor(image.y())
+        inside = 0 <= x < self._doc.width and 0 <= y < self._doc.height
+        self.cursorMoved.emit(x if inside else -1, y if inside else -1)
+        if self._drag == "pan":
+            self.pan_by(pos - self._drag_last)
+            self._drag_last = pos
+        elif self._drag == "split":
+            self.set_split(pos.x() / max(self.width(), 1))
+            self.splitChanged.emit(self._split)
+        else:
+            self.setCursor(Qt.CursorShape.SplitHCursor if self._near_split(pos) else self._idle_cursor())
+            dragging = self._drag == "tool" and bool(event.buttons() & Qt.MouseButton.LeftButton)
+            self._tool.move(image, dragging, event.modifiers())
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._drag == "tool" and event.button() == Qt.MouseButton.LeftButton:
+            self._tool.release(self.map_to_image(event.position()), event.modifiers())
+        if event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton):
+            self._drag = None
+            self.setCursor(self._idle_cursor())
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        used = event.button() == Qt.MouseButton.LeftButton and self._doc is not None and self._drag is None and \
+            self._tool.double_click(self.map_to_image(event.position()), event.modifiers())
+        if not used:
+            self.mousePressEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        notches = event.angleDelta().y() / 120.0
+        if notches and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.set_brush_size(self.settings.size * SIZE_STEP ** notches)
+        elif notches and self._doc is not None:
+            self.set_zoom(self._zoom * 2.0 ** (notches / NOTCHES_PER_DOUBLING), event.position())
+        event.accept()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key == Qt.Key.Key_Space:
+            if not event.isAutoRepeat():
+                self._space = True
+                self.setCursor(self._idle_cursor())
+                self._update_pointer()
+        elif key == Qt.Key.Key_BracketLeft:
+            self.set_brush_size(self.settings.size / SIZE_STEP)
+        elif key == Qt.Key.Key_BracketRight:
+            self.set_brush_size(self.settings.size * SIZE_STEP)
+        elif not self._tool.key(key, event.modifiers()):
+            super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self.setCursor(self._idle_cursor())
+            self._update_pointer()
+        else:
+            super().keyReleaseEvent(event)
+
+    def focusOutEvent(self, event) -> None:
+        self._space = False
+        super().focusOutEvent(event)
+
+    def leaveEvent(self, event) -> None:
+        self._update_pointer()
+        self._pointer = None
+        self.cursorMoved.emit(-1, -1)
+        super().leaveEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        if self._fitted:
+            self.fit()
+        else:
+            self._view_changed()

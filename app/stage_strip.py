@@ -1,0 +1,257 @@
+"""The row of refinement results under the canvas: one thumbnail per stage, plus the coarse mask.
+
+Click shows a result; Ctrl+click a second one compares the two; "Use as mask" makes a stage the new
+coarse mask so it can be touched up and refined again.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crm_core.options import Stage
+
+from app.document import COARSE, Document, Shown
+
+THUMB = 112
+ROLE = Qt.ItemDataRole.UserRole
+
+
+def small_photo(image: np.ndarray, side: int = THUMB) -> np.ndarray:
+    """The photo scaled so its long side is ``side`` px; area averaging keeps fine detail from aliasing."""
+    h, w = image.shape[:2]
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def thumbnail(photo: np.ndarray, mask: np.ndarray, color: QColor) -> QPixmap:
+    """A result (float 0..1 or uint8 0..255) over the small photo: tinted foreground and a crisp outline.
+
+    The mask is shrunk before any conversion, so a 6K uint8 mask never becomes a full-size float copy.
+    """
+    h, w = photo.shape[:2]
+    scale = 1.0 / 255.0 if mask.dtype == np.uint8 else 1.0
+    mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) * np.float32(scale)
+    tint = np.array([color.red(), color.green(), color.blue()], np.float32)
+    alpha = (np.clip(mask, 0.0, 1.0) * 0.55)[:, :, None]
+    out = photo.astype(np.float32) * (1.0 - alpha) + tint * alpha
+    inside = (mask > 0.5).astype(np.uint8)
+    edge = inside - cv2.erode(inside, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE)
+    out[edge > 0] = tint
+    rgb = np.ascontiguousarray(np.clip(out, 0, 255).astype(np.uint8))
+    image = QImage(rgb.data, w, h, w * 3, QImage.Format.Format_RGB888)
+    return QPixmap.fromImage(image.copy())
+
+
+def thumbnail_icon(photo: np.ndarray, mask: np.ndarray, color: QColor) -> QIcon:
+    return QIcon(thumbnail(photo, mask, color))
+
+
+def caption(stage: Stage) -> str:
+    return f"×{stage.ratio:g} · {stage.seconds:.1f} s"
+
+
+class StageStrip(QWidget):
+    """Follows a Document: rebuilds when its stages change and mirrors which one is shown."""
+
+    compareRequested = Signal(object, object)
+
+    def __init__(self, color: QColor, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._doc: Document | None = None
+        self._photo: np.ndarray | None = None
+        self._color = QColor(color)
+        self._order: list[Shown] = []
+
+        self.list = QListWidget()
+        self.list.setViewMode(QListView.ViewMode.IconMode)
+        self.list.setFlow(QListView.Flow.LeftToRight)
+        self.list.setWrapping(False)
+        self.list.setMovement(QListView.Movement.Static)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.list.setIconSize(QSize(THUMB, THUMB))
+        self.list.setGridSize(QSize(THUMB + 24, THUMB + 40))
+        self.list.setFixedHeight(THUMB + 60)
+        self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        self.list.setToolTip("Click to show a result; Ctrl+click a second one to compare the two")
+        self.list.itemSelectionChanged.connect(self._selection_changed)
+
+        self.use_button = QPushButton("Use as mask")
+        self.use_button.setToolTip("Make the selected stage the coarse mask, to touch it up and refine again")
+        self.use_button.clicked.connect(self._use_as_mask)
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        side = QVBoxLayout()
+        side.addWidget(self.use_button)
+        side.addWidget(self.hint, 1)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(side)
+
+        self._coarse_timer = QTimer(self)
+        self._coarse_timer.setSingleShot(True)
+        self._coarse_timer.setInterval(300)
+        self._coarse_timer.timeout.connect(self._refresh_coarse)
+        self._update_controls()
+
+    # document ---------------------------------------------------------------------------
+    def set_document(self, doc: Document | None) -> None:
+        if self._doc is not None:
+            for signal, slot in self._connections():
+                signal.disconnect(slot)
+        self._doc = doc
+        self._photo = small_photo(doc.image) if doc is not None else None
+        if doc is not None:
+            for signal, slot in self._connections():
+                signal.connect(slot)
+        self._rebuild()
+
+    def _connections(self):
+        doc = self._doc
+        return (
+            (doc.stagesChanged, self._rebuild),
+            (doc.shownChanged, self._mirror_shown),
+            (doc.maskChanged, self._coarse_timer.start),
+            (doc.imageChanged, self._image_changed),
+        )
+
+    def set_color(self, color: QColor) -> None:
+        self._color = QColor(color)
+        self._rebuild()
+
+    def _image_changed(self) -> None:
+        self._photo = small_photo(self._doc.image)
+        self._rebuild()
+
+    # items ------------------------------------------------------------------------------
+    def item_for(self, shown: Shown) -> QListWidgetItem | None:
+        for row in range(self.list.count()):
+            if self.list.item(row).data(ROLE) == shown:
+                return self.list.item(row)
+        return None
+
+    def _rebuild(self) -> None:
+        self.list.blockSignals(True)
+        self.list.clear()
+        doc = self._doc
+        if doc is not None:
+            coarse = QListWidgetItem("Coarse")
+            coarse.setData(ROLE, COARSE)
+            coarse.setToolTip("The coarse mask you opened or drew")
+            self.list.addItem(coarse)
+            self._paint_coarse(coarse)
+            for i, stage in enumerate(doc.stages):
+                item = QListWidgetItem(thumbnail_icon(self._photo, stage.prob, self._color), caption(stage))
+                item.setData(ROLE, i)
+                share = 100.0 * stage.queried / max(stage.total, 1)
+                item.setToolTip(
+                    f"Stage {i + 1}/{stage.count} at ratio {stage.ratio:g}: {stage.seconds:.2f} s, "
+                    f"{share:.0f} % of pixels queried"
+                )
+                self.list.addItem(item)
+        self._order = []
+        self.list.blockSignals(False)
+        self._mirror_shown()
+
+    def _paint_coarse(self, item: QListWidgetItem) -> None:
+        item.setIcon(thumbnail_icon(self._photo, self._doc.mask, self._color))
+
+    def _refresh_coarse(self) -> None:
+        item = self.item_for(COARSE)
+        if item is not None and self._doc is not None:
+            self._paint_coarse(item)
+
+    def _mirror_shown(self) -> None:
+        """Selects the item the document shows, unless the user is comparing two (that selection stays)."""
+        if self._doc is None or len(self.list.selectedItems()) == 2:
+            self._update_controls()
+            return
+        item = self.item_for(self._doc.shown)
+        self.list.blockSignals(True)
+        self.list.clearSelection()
+        if item is not None:
+            item.setSelected(True)
+            self.list.setCurrentItem(item)
+            self.list.scrollToItem(item)
+        self._order = [self._doc.shown]
+        self.list.blockSignals(False)
+        self._update_controls()
+
+    # selection --------------------------------------------------------------------------
+    def select(self, *shown: Shown) -> None:
+        """Selects one result (show it) or two (compare them), as a click and a Ctrl+click would."""
+        self.list.blockSignals(True)
+        self.list.clearSelection()
+        self._order = []
+        for s in shown:
+            item = self.item_for(s)
+            if item is not None:
+                item.setSelected(True)
+                self._order.append(s)
+        self.list.blockSignals(False)
+        self._apply_selection()
+
+    def _selection_changed(self) -> None:
+        selected = [item.data(ROLE) for item in self.list.selectedItems()]
+        order = [s for s in self._order if s in selected] + [s for s in selected if s not in self._order]
+        if len(order) > 2:
+            self.list.blockSignals(True)
+            for s in order[:-2]:
+                self.item_for(s).setSelected(False)
+            self.list.blockSignals(False)
+            order = order[-2:]
+        self._order = order
+        self._apply_selection()
+
+    def _apply_selection(self) -> None:
+        doc = self._doc
+        if doc is None:
+            return
+        if len(self._order) == 2:
+            first, second = self._order
+            doc.set_shown(second)
+            self.compareRequested.emit(first, second)
+        elif len(self._order) == 1:
+            self.compareRequested.emit(None, None)
+            doc.set_shown(self._order[0])
+        self._update_controls()
+
+    @property
+    def comparing(self) -> tuple[Shown, Shown] | None:
+        return (self._order[0], self._order[1]) if len(self._order) == 2 else None
+
+    def _selected_stage(self) -> int | None:
+        if len(self._order) == 1 and isinstance(self._order[0], int):
+            return self._order[0]
+        return None
+
+    def _use_as_mask(self) -> None:
+        index = self._selected_stage()
+        if self._doc is not None and index is not None:
+            self._doc.accept_stage(index)
+
+    def _update_controls(self) -> None:
+        self.use_button.setEnabled(self._selected_stage() is not None)
+        if self._doc is None:
+            self.hint.setText("")
+        elif not self._doc.stages:
+            self.hint.setText("Press Refine (Ctrl+R) to add stages here.")
+        elif self.comparing is not None:
+            self.hint.setText("Comparing two results: differences are highlighted.")
+        else:
+            self.hint.setText("Ctrl+click a second result to compare.")

@@ -1,0 +1,167 @@
+"""crm-eval: score coarse masks, classical refiners and CRM on BIG-layout folders (BIG protocol: IoU, mBA)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from crm_core import io
+from crm_core.baselines import BASELINES
+from crm_core.big import BigItem, find_sets, scan
+from crm_core.cli.common import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    add_common_arguments,
+    add_refine_arguments,
+    progress,
+    refine_options,
+    run,
+    say,
+    unexpected,
+)
+from crm_core.errors import CRMError, InputError, WeightsError
+from crm_core.inference import Refiner
+from crm_core.metrics import Scores
+from crm_core.options import RefineOptions
+
+PROG = "crm-eval"
+CRM_ROW = "CRM"
+COLUMNS = (("iou", "IoU", ".2f"), ("mean_iou", "mean IoU", ".2f"), ("mba", "mBA", ".2f"), ("seconds_per_image", "s/image", ".3f"), ("n", "n", "d"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Score refined masks on BIG-layout folders (NAME_im.jpg, NAME_gt.png, NAME_seg.png): "
+        "cumulative IoU, mean IoU and boundary accuracy mBA, for the coarse masks, CRM and optionally the classical refiners.",
+        epilog="DIR may also be a folder of such folders (e.g. dev_eval/hr with lowres/ and polygon/): one table per set.",
+    )
+    parser.add_argument("folder", metavar="DIR", help="a BIG-layout folder, or a folder of them")
+    parser.add_argument(
+        "--pred", metavar="OUTDIR",
+        help="score OUTDIR/NAME.png (as written by crm-refine --big) instead of running CRM; "
+        "with several sets, OUTDIR/SET/NAME.png",
+    )
+    parser.add_argument("--baselines", action="store_true", help="also score the guided filter and closed-form matting")
+    add_refine_arguments(parser)
+    add_common_arguments(parser)
+    return parser
+
+
+class Evaluation:
+    """Scores every set of a collection, one Scores per method, loading the model at most once."""
+
+    def __init__(self, args: argparse.Namespace, options: RefineOptions):
+        self.args = args
+        self.options = options
+        self.root = Path(args.folder)
+        self.sets = find_sets(self.root)
+        self.failures: list[str] = []
+        self.refiner: Refiner | None = None
+        self.weights_problem: str | None = None
+        if not args.pred:
+            try:
+                self.refiner = Refiner.load(args.weights, device=args.device)
+            except WeightsError as err:
+                self.weights_problem = str(err)
+
+    def pred_path(self, set_dir: Path, name: str) -> Path:
+        base = Path(self.args.pred)
+        if len(self.sets) > 1:
+            base = base / set_dir.relative_to(self.root)
+        return base / f"{name}.png"
+
+    def score_set(self, set_dir: Path) -> dict[str, Scores]:
+        folder = scan(set_dir, need_gt=True)
+        label = self.label(set_dir)
+        for line in folder.incomplete:
+            self.fail(f"{label}/{line}")
+        methods = ["coarse", *(BASELINES if self.args.baselines else ())]
+        if self.refiner is not None or self.args.pred:
+            methods.append(CRM_ROW)
+        scores = {m: Scores() for m in methods}
+        with progress(self.args, len(folder.items), "image", label) as bar:
+            for item in folder.items:
+                try:
+                    self.score_item(set_dir, item, scores)
+                except CRMError as err:
+                    self.fail(f"{label}/{item.name}: {err}")
+                except Exception as err:
+                    if self.args.debug:
+                        raise
+                    self.fail(f"{label}/{item.name}: {unexpected(err)}")
+                bar.update()
+        return scores
+
+    def score_item(self, set_dir: Path, item: BigItem, scores: dict[str, Scores]) -> None:
+        """All rows of one item are computed before any is added, so a failing item leaves every row's n equal."""
+        gt = io.load_mask(item.gt)
+        seg = io.load_mask(item.seg, shape=gt.shape)
+        results = [("coarse", seg, 0.0)]
+        needs_image = self.args.baselines or (self.refiner is not None and not self.args.pred)
+        image = io.load_image(item.image) if needs_image else None
+        if image is not None and image.shape[:2] != gt.shape:
+            raise InputError(f"{item.image} is {image.shape[1]}x{image.shape[0]} px but {item.gt} is {gt.shape[1]}x{gt.shape[0]} px")
+        for name, refine in BASELINES.items():
+            if name in scores:
+                start = time.perf_counter()
+                results.append((name, refine(image, seg), time.perf_counter() - start))
+        if CRM_ROW in scores:
+            if self.args.pred:
+                # The BIG protocol resizes a prediction of another size to the ground truth's size.
+                results.append((CRM_ROW, io.load_mask(self.pred_path(set_dir, item.name), shape=gt.shape, resize=True), 0.0))
+            else:
+                start = time.perf_counter()
+                prob = self.refiner.refine(image, seg, self.options).prob
+                results.append((CRM_ROW, prob, time.perf_counter() - start))
+        for name, pred, seconds in results:
+            scores[name].add(gt, pred, seconds)
+
+    def label(self, set_dir: Path) -> str:
+        return set_dir.relative_to(self.root).as_posix() if set_dir != self.root else set_dir.name
+
+    def fail(self, line: str) -> None:
+        self.failures.append(line)
+        say(PROG, line)
+
+
+def table(title: str, scores: dict[str, Scores]) -> str:
+    width = max(len(m) for m in scores) + 2
+    lines = [title, "method".ljust(width) + "".join(f"{head:>10}" for _, head, _ in COLUMNS)]
+    for method, s in scores.items():
+        row = s.row()
+        cells = []
+        for key, _, fmt in COLUMNS:
+            value = row[key]
+            untimed = key == "seconds_per_image" and s.seconds == 0
+            cells.append(f"{'-':>10}" if value is None or untimed else f"{value:>10{fmt}}")
+        lines.append(method.ljust(width) + "".join(cells))
+    return "\n".join(lines)
+
+
+def evaluate(args: argparse.Namespace, options: RefineOptions) -> int:
+    ev = Evaluation(args, options)
+    results = []
+    for set_dir in ev.sets:
+        scores = ev.score_set(set_dir)
+        results.append({"set": ev.label(set_dir), "folder": str(set_dir), "rows": [{"method": m, **s.row()} for m, s in scores.items()]})
+        if not args.json:
+            print(table(f"{ev.label(set_dir)} ({set_dir})", scores), end="\n\n", flush=True)
+    if args.json:
+        print(json.dumps({"sets": results, "failed": ev.failures, "crm_row_missing": ev.weights_problem}))
+    if ev.weights_problem:
+        say(PROG, f"the CRM row needs trained weights: {ev.weights_problem}")
+        return 0 if args.baselines else EXIT_USAGE
+    return EXIT_FAILED if ev.failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    return run(PROG, parser, lambda args: evaluate(args, refine_options(args, parser)), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""crm-train: train CRM on folders of image/mask pairs (and synthetic composites), export safetensors weights."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import signal
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from crm_core.errors import CRMError
+from crm_core.model import CONFIGS, CRM
+from crm_core.model.checkpoint import save_checkpoint
+from crm_core.train.data import Mixer, PairFolder
+from crm_core.train.loop import Settings, Trainer, draw_curves, validator
+from crm_core.train.pretrained import load_pretrained
+from crm_core.train.synth import Compositor
+
+RUNS = Path.home() / ".cache" / "crm-train"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="crm-train", description=__doc__)
+    p.add_argument("--data", action="append", default=[], metavar="DIR",
+                   help="folder of NAME.jpg + NAME.png pairs, or with *-Image/ and *-Mask/ subfolders (repeatable)")
+    p.add_argument("--synthetic", metavar="DIR",
+                   help="folder with alphamatting/{images,alpha}/ and photos/: real mattes pasted on real photos")
+    p.add_argument("--synthetic-weight", type=float, default=0.25, help="share of samples drawn from --synthetic")
+    p.add_argument("--config", choices=sorted(CONFIGS), default="light")
+    p.add_argument("--init", metavar="FILE", help="torchvision ImageNet state dict for the trunk (mobilenet_v2 / resnet50)")
+    d = Settings()
+    p.add_argument("--steps", type=int, default=d.steps)
+    p.add_argument("--batch", type=int, default=d.batch)
+    p.add_argument("--crop", type=int, default=d.crop)
+    p.add_argument("--queries", type=int, default=d.queries)
+    p.add_argument("--lr", type=float, default=d.lr)
+    p.add_argument("--ratios", default=",".join(map(str, d.ratios)),
+                   help="encoder downscale factors k mixed in training (target/feature ratio 2k); '1' = the paper")
+    p.add_argument("--soft-fraction", type=float, default=d.soft_fraction,
+                   help="share of coarse inputs blurred into soft probabilities, like a previous stage's output")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--threads", type=int, default=d.threads)
+    p.add_argument("--ckpt-every", type=int, default=d.ckpt_every)
+    p.add_argument("--val", metavar="DIR", help="BIG-layout folder for periodic validation (IoU/mBA)")
+    p.add_argument("--val-every", type=int, default=d.val_every)
+    p.add_argument("--val-images", type=int, default=8)
+    p.add_argument("--out", default="run", help=f"run name; checkpoints go to {RUNS}/NAME/")
+    p.add_argument("--resume", action="store_true", help="continue from NAME/last.pt")
+    p.add_argument("--export", metavar="FILE", help="write fp16 .safetensors weights here when the run stops")
+    return p
+
+
+def _stop_on_sigterm(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _train(args)
+    except CRMError as err:
+        print(f"crm-train: {err}", file=sys.stderr)
+        return 2
+
+
+def _train(args: argparse.Namespace) -> int:
+    ratios = tuple(int(r) for r in args.ratios.split(","))
+    settings = Settings(steps=args.steps, batch=args.batch, crop=args.crop, queries=args.queries, lr=args.lr,
+                        ratios=ratios, soft_fraction=args.soft_fraction, seed=args.seed, threads=args.threads,
+                        ckpt_every=args.ckpt_every, val_every=args.val_every)
+    sources, weights, names = [], [], []
+    for folder in args.data:
+        source = PairFolder(folder)
+        sources.append(source)
+        weights.append(1.0)
+        names.append(f"{folder} ({len(source)} pairs)")
+    if sources:
+        weights = [(1 - args.synthetic_weight if args.synthetic else 1.0) * len(s) / sum(len(x) for x in sources)
+                   for s in sources]
+    if args.synthetic:
+        root = Path(args.synthetic)
+        sources.append(Compositor(root / "alphamatting" / "images", root / "alphamatting" / "alpha", root / "photos",
+                                  args.crop))
+        weights.append(args.synthetic_weight if args.data else 1.0)
+        names.append(f"composites from {root}")
+    mixer = Mixer(sources, weights, args.crop, args.queries, args.soft_fraction)
+    torch.manual_seed(args.seed)
+    model = CRM(CONFIGS[args.config])
+    if args.init:
+        load_pretrained(model, args.init)
+    trainer = Trainer(model, mixer, settings)
+    workdir = RUNS / args.out
+    checkpoint = workdir / "last.pt"
+    if args.resume:
+        if not checkpoint.is_file():
+            raise CRMError(f"{checkpoint}: nothing to resume; start without --resume.")
+        trainer.load(checkpoint)
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "args.json").write_text(json.dumps(vars(args), indent=1))
+    validate = validator(Path(args.val), args.val_images) if args.val else None
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        trainer.run(checkpoint, validate, workdir / "curves.png")
+    except KeyboardInterrupt:
+        print(f"stopped at step {trainer.step}; checkpoint {checkpoint}", file=sys.stderr)
+    if args.export:
+        h = trainer.history
+        meta = {
+            "config": args.config,
+            "init": Path(args.init).name if args.init else "scratch",
+            "data": names,
+            "steps": trainer.step,
+            "settings": asdict(settings),
+            "train_minutes": round(trainer.seconds / 60, 1),
+            "hardware": f"{platform.processor() or platform.machine()}, {settings.threads} CPU threads",
+            "val": {"folder": args.val, "step": h.val_step[-1:], "iou": h.val_iou[-1:], "mba": h.val_mba[-1:]},
+        }
+        save_checkpoint(args.export, model, meta, half=True)
+        draw_curves(h, workdir / "curves.png")
+        print(f"exported {args.export}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

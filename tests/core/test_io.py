@@ -1,0 +1,240 @@
+"""Photos and masks load the way a user expects, bad files fail with one line naming them, writes are safe."""
+
+from __future__ import annotations
+
+import io as stdio
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from crm_core import io
+from crm_core.errors import InputError
+
+
+def rgb_ramp(h: int = 40, w: int = 60) -> np.ndarray:
+    y, x = np.mgrid[0:h, 0:w]
+    return np.dstack([x * 255 // (w - 1), y * 255 // (h - 1), np.full_like(x, 90)]).astype(np.uint8)
+
+
+# ---- photos that must load ---------------------------------------------------------------------
+
+
+def test_jpeg_png_webp_bmp_load_as_rgb_uint8(tmp_path: Path) -> None:
+    ramp = rgb_ramp()
+    for ext in ("jpg", "png", "webp", "bmp"):
+        Image.fromarray(ramp).save(tmp_path / f"p.{ext}", **({"lossless": True} if ext == "webp" else {}))
+        got = io.load_image(tmp_path / f"p.{ext}")
+        assert got.dtype == np.uint8 and got.shape == (40, 60, 3)
+        assert np.abs(got.astype(int) - ramp).mean() < 3, ext
+
+
+def test_16bit_tiff_scales_to_8bit(tmp_path: Path) -> None:
+    pixels = np.zeros((20, 30, 3), np.uint16)
+    pixels[..., 0] = 65535
+    pixels[..., 1] = 257 * 100
+    cv2.imwrite(str(tmp_path / "deep.tif"), pixels[:, :, ::-1])  # OpenCV writes BGR
+    got = io.load_image(tmp_path / "deep.tif")
+    assert got.shape == (20, 30, 3) and got.dtype == np.uint8
+    assert got[0, 0].tolist() == [255, 100, 0]
+
+
+def test_16bit_grey_png_scales_to_8bit(tmp_path: Path) -> None:
+    grey = np.full((16, 16), 257 * 200, np.uint16)
+    cv2.imwrite(str(tmp_path / "g16.png"), grey)
+    assert io.load_image(tmp_path / "g16.png")[0, 0].tolist() == [200, 200, 200]
+
+
+def test_rgba_png_ignores_alpha(tmp_path: Path) -> None:
+    ramp = rgb_ramp()
+    alpha = np.zeros(ramp.shape[:2], np.uint8)
+    Image.fromarray(np.dstack([ramp, alpha]), "RGBA").save(tmp_path / "a.png")
+    assert np.array_equal(io.load_image(tmp_path / "a.png"), ramp)
+
+
+def test_palette_and_grey_png_become_rgb(tmp_path: Path) -> None:
+    Image.fromarray(rgb_ramp()).convert("P", palette=Image.Palette.ADAPTIVE, colors=8).save(tmp_path / "p.png")
+    Image.fromarray(rgb_ramp()[:, :, 0]).save(tmp_path / "g.png")
+    assert io.load_image(tmp_path / "p.png").shape == (40, 60, 3)
+    grey = io.load_image(tmp_path / "g.png")
+    assert np.array_equal(grey[:, :, 0], grey[:, :, 2])
+
+
+def test_cmyk_jpeg_keeps_its_colours(tmp_path: Path) -> None:
+    orange = np.zeros((24, 24, 3), np.uint8) + np.array([230, 120, 30], np.uint8)
+    Image.fromarray(orange).convert("CMYK").save(tmp_path / "c.jpg", quality=95)
+    got = io.load_image(tmp_path / "c.jpg")
+    assert np.abs(got.astype(int) - orange).max() < 12
+
+
+def test_exif_rotation_is_applied(tmp_path: Path) -> None:
+    stored = np.zeros((40, 60, 3), np.uint8)
+    stored[:8, :8] = [255, 0, 0]  # red marker at the stored top-left
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90° clockwise to display"
+    Image.fromarray(stored).save(tmp_path / "r.jpg", exif=exif, quality=95)
+    got = io.load_image(tmp_path / "r.jpg")
+    assert got.shape == (60, 40, 3)
+    assert got[2, -3, 0] > 200 and got[-3, 2, 0] < 50  # the marker is now top-right
+
+
+# ---- photos that must be refused with one line naming the file ----------------------------------
+
+
+def refused(call, *args, **kwargs) -> str:
+    with pytest.raises(InputError) as info:
+        call(*args, **kwargs)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    assert "nope.jpg does not exist" in refused(io.load_image, tmp_path / "nope.jpg")
+
+
+def test_folder_is_not_an_image(tmp_path: Path) -> None:
+    assert "is a folder" in refused(io.load_image, tmp_path)
+
+
+def test_text_file_named_png(tmp_path: Path) -> None:
+    (tmp_path / "notes.png").write_text("this is not a picture\n")
+    message = refused(io.load_image, tmp_path / "notes.png")
+    assert "notes.png is not an image" in message and "PNG" in message
+
+
+def test_truncated_jpeg_is_an_error_not_a_grey_half(tmp_path: Path) -> None:
+    buffer = stdio.BytesIO()
+    Image.fromarray(rgb_ramp(200, 200)).save(buffer, "JPEG", quality=95)
+    (tmp_path / "cut.jpg").write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+    assert "cut.jpg is truncated or corrupt" in refused(io.load_image, tmp_path / "cut.jpg")
+
+
+def test_tiny_image_names_the_minimum(tmp_path: Path) -> None:
+    Image.new("RGB", (1, 1)).save(tmp_path / "dot.png")
+    message = refused(io.load_image, tmp_path / "dot.png")
+    assert "dot.png is 1x1 px" in message and "8x8" in message
+
+
+def test_pixel_cap_checked_before_decoding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    Image.fromarray(rgb_ramp()).save(tmp_path / "big.png")
+    assert "over the limit of 1,000 pixels" in refused(io.load_image, tmp_path / "big.png", max_pixels=1000)
+    monkeypatch.setenv("CRM_MAX_PIXELS", "2000")
+    assert "big.png is 60x40 px" in refused(io.load_image, tmp_path / "big.png")
+    monkeypatch.setenv("CRM_MAX_PIXELS", "2400")
+    assert io.load_image(tmp_path / "big.png").shape == (40, 60, 3)
+
+
+# ---- masks --------------------------------------------------------------------------------------
+
+
+def test_grey_and_16bit_masks_are_unit_floats(tmp_path: Path) -> None:
+    Image.fromarray(np.array([[0, 51, 255]] * 8, np.uint8).repeat(4, axis=1)).save(tmp_path / "g.png")
+    m = io.load_mask(tmp_path / "g.png")
+    assert m.dtype == np.float32 and m.shape == (8, 12)
+    assert m[0, [0, 4, 8]] == pytest.approx([0.0, 0.2, 1.0])
+    cv2.imwrite(str(tmp_path / "g16.png"), np.full((8, 8), 65535 // 4, np.uint16))
+    assert io.load_mask(tmp_path / "g16.png")[0, 0] == pytest.approx(0.25, abs=1e-4)
+
+
+def test_rgba_mask_uses_alpha_unless_opaque(tmp_path: Path) -> None:
+    rgba = np.zeros((8, 8, 4), np.uint8)
+    rgba[..., 3] = 255
+    rgba[:, :4, 3] = 0
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "cut.png")
+    assert io.load_mask(tmp_path / "cut.png")[:, :4].max() == 0 and io.load_mask(tmp_path / "cut.png")[:, 4:].min() == 1
+    rgba[..., 3] = 255
+    rgba[:, 6:, :3] = 255
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "opaque.png")
+    m = io.load_mask(tmp_path / "opaque.png")
+    assert m[:, 6:].min() == 1 and m[:, :6].max() == 0
+
+
+def test_label_masks_pick_one_class(tmp_path: Path) -> None:
+    labels = np.zeros((8, 8), np.uint8)
+    labels[2:4, 2:4] = 3
+    labels[5:, 5:] = 7
+    im = Image.fromarray(labels, "P")
+    im.putpalette([0, 0, 0] * 3 + [200, 10, 10] + [0, 0, 0] * 3 + [10, 200, 10] + [0, 0, 0] * 248)
+    im.save(tmp_path / "labels.png")
+    assert io.load_mask(tmp_path / "labels.png", label=3).sum() == 4
+    assert io.load_mask(tmp_path / "labels.png", label=(10, 200, 10)).sum() == 9
+    assert "no pixel of label 5" in refused(io.load_mask, tmp_path / "labels.png", label=5)
+
+
+def test_mask_of_another_size(tmp_path: Path) -> None:
+    Image.new("L", (64, 48)).save(tmp_path / "m.png")
+    message = refused(io.load_mask, tmp_path / "m.png", shape=(60, 80))
+    assert "m.png is 64x48 px but the photo is 80x60 px" in message
+    assert io.load_mask(tmp_path / "m.png", shape=(60, 80), resize=True).shape == (60, 80)
+    assert "aspect" in refused(io.load_mask, tmp_path / "m.png", shape=(64, 64), resize=True)
+
+
+# ---- writing ------------------------------------------------------------------------------------
+
+
+def ramp_prob() -> np.ndarray:
+    return np.tile(np.linspace(0, 1, 32, dtype=np.float32), (16, 1))
+
+
+def test_save_mask_alpha_roundtrip(tmp_path: Path) -> None:
+    prob = ramp_prob()
+    io.save_mask(tmp_path / "new" / "m.png", prob)
+    assert set(np.unique(np.asarray(Image.open(tmp_path / "new" / "m.png")))) == {0, 255}
+    io.save_alpha(tmp_path / "a8.png", prob)
+    io.save_alpha(tmp_path / "a16.png", prob, bits=16)
+    assert np.abs(io.load_mask(tmp_path / "a8.png") - prob).max() <= 0.5 / 255 + 1e-6
+    assert np.abs(io.load_mask(tmp_path / "a16.png") - prob).max() <= 0.5 / 65535 + 1e-6
+    assert cv2.imread(str(tmp_path / "a16.png"), cv2.IMREAD_UNCHANGED).dtype == np.uint16
+
+
+def test_save_cutout_is_rgba_with_prob_as_alpha(tmp_path: Path) -> None:
+    image = rgb_ramp(16, 32)
+    io.save_cutout(tmp_path / "c.png", image, ramp_prob())
+    rgba = np.asarray(Image.open(tmp_path / "c.png"))
+    assert rgba.shape == (16, 32, 4)
+    assert np.array_equal(rgba[..., :3], image)
+    assert np.array_equal(rgba[..., 3], np.rint(ramp_prob() * 255).astype(np.uint8))
+
+
+def test_decontaminate_removes_background_colour_from_soft_edges(tmp_path: Path) -> None:
+    alpha = np.zeros((64, 64), np.float32)
+    cv2.circle(alpha, (32, 32), 18, 1.0, -1)
+    alpha = cv2.GaussianBlur(alpha, (0, 0), 2.0)
+    red, blue = np.array([220, 20, 20], np.float32), np.array([20, 20, 220], np.float32)
+    image = np.rint(alpha[..., None] * red + (1 - alpha[..., None]) * blue).astype(np.uint8)
+    io.save_cutout(tmp_path / "d.png", image, alpha, decontaminate=True)
+    rgba = np.asarray(Image.open(tmp_path / "d.png")).astype(int)
+    edge = (alpha > 0.2) & (alpha < 0.8)
+    assert rgba[..., 2][edge].mean() < image[..., 2][edge].mean() - 40  # much less blue bleeding through
+    assert rgba[..., 0][edge].mean() > image[..., 0][edge].mean() + 40
+    opaque = alpha > 0.999
+    assert np.array_equal(rgba[..., :3][opaque], image[opaque])
+
+
+def test_output_must_be_png(tmp_path: Path) -> None:
+    assert "must end in .png" in refused(io.save_mask, tmp_path / "out.jpg", ramp_prob())
+
+
+def test_never_overwrites_a_protected_input(tmp_path: Path) -> None:
+    photo = tmp_path / "photo.png"
+    Image.fromarray(rgb_ramp(16, 32)).save(photo)
+    before = photo.read_bytes()
+    assert "is the input file" in refused(io.save_mask, photo, ramp_prob(), protect=[photo])
+    (tmp_path / "link.png").hardlink_to(photo)
+    assert "is the input file" in refused(io.save_alpha, tmp_path / "link.png", ramp_prob(), protect=[photo])
+    assert "is the input file" in refused(io.save_mask, tmp_path / "sub" / ".." / "photo.png", ramp_prob(), protect=[photo])
+    assert photo.read_bytes() == before
+
+
+def test_writes_are_atomic_and_unwritable_places_are_clear_errors(tmp_path: Path) -> None:
+    io.save_mask(tmp_path / "m.png", ramp_prob())
+    io.save_mask(tmp_path / "m.png", 1 - ramp_prob())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.png"]  # no temp file left behind
+    (tmp_path / "file.txt").write_text("x")
+    message = refused(io.save_mask, tmp_path / "file.txt" / "m.png", ramp_prob())
+    assert "cannot write" in message and "m.png" in message
+    (tmp_path / "dir.png").mkdir()
+    assert "is a folder" in refused(io.save_mask, tmp_path / "dir.png", ramp_prob())

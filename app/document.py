@@ -38,7 +38,7 @@ class Document(QObject):
                  mask_path: str | Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.undo_stack = BudgetedUndoStack(parent=self)
-        self.undo_stack.cleanChanged.connect(lambda clean: self.modifiedChanged.emit(not clean))
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self._set_content(image, mask, path, mask_path)
 
     @classmethod
@@ -94,6 +94,9 @@ class Document(QObject):
 
     def mark_saved(self) -> None:
         self.undo_stack.setClean()
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.modifiedChanged.emit(not clean)
 
     # --- mask edits (all undoable) ---
 

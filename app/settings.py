@@ -148,6 +148,15 @@ class Settings:
     def ratios(self, ratios: Sequence[float]) -> None:
         self.store.setValue("refine/ratios", format_ratios(ratios))
 
+    @property
+    def weights(self) -> str | None:
+        """A checkpoint the user chose; None means the one bundled with the app."""
+        return str(self.store.value("refine/weights", "") or "") or None
+
+    @weights.setter
+    def weights(self, path: str | Path | None) -> None:
+        self.store.setValue("refine/weights", str(path) if path else "")
+
     # files ------------------------------------------------------------------------------
     def recent_files(self) -> list[str]:
         return self._list("files/recent")[:MAX_RECENT]

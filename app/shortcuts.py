@@ -18,6 +18,8 @@ CANVAS_KEYS: tuple[tuple[str, str], ...] = (
     ("Abandon the polygon or lasso being drawn", "Esc"),
 )
 
+LABEL = "shortcut_label"  # action property that names an action whose text changes (Undo "Paint stroke")
+
 
 def action_rows(actions: Iterable[QAction]) -> list[tuple[str, str]]:
     """(what it does, keys) for every action that has a shortcut, in menu order, without duplicates."""
@@ -25,7 +27,7 @@ def action_rows(actions: Iterable[QAction]) -> list[tuple[str, str]]:
     seen: set[str] = set()
     for action in actions:
         keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts() if not k.isEmpty()]
-        name = action.text().replace("&", "").rstrip(".…")
+        name = str(action.property(LABEL) or action.text()).replace("&", "").rstrip(".…")
         if keys and name not in seen:
             seen.add(name)
             rows.append((name, " or ".join(keys)))

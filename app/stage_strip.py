@@ -86,7 +86,7 @@ class StageStrip(QWidget):
         self.list.setGridSize(QSize(THUMB + 24, THUMB + 40))
         self.list.setFixedHeight(THUMB + 60)
         self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
-        self.list.setToolTip("Click to show a result; Ctrl+click a second one to compare the two")
+        self.list.setToolTip("Click to show a result; Ctrl+click a second stage to compare the two")
         self.list.itemSelectionChanged.connect(self._selection_changed)
 
         self.use_button = QPushButton("Use as mask")
@@ -209,12 +209,15 @@ class StageStrip(QWidget):
     def _selection_changed(self) -> None:
         selected = [item.data(ROLE) for item in self.list.selectedItems()]
         order = [s for s in self._order if s in selected] + [s for s in selected if s not in self._order]
-        if len(order) > 2:
+        if len(order) >= 2 and COARSE in order[-2:]:
+            order = order[-1:]  # the canvas compares two stages; with the coarse mask that is the split view
+        order = order[-2:]
+        if len(order) < len(selected):
             self.list.blockSignals(True)
-            for s in order[:-2]:
-                self.item_for(s).setSelected(False)
+            for s in selected:
+                if s not in order:
+                    self.item_for(s).setSelected(False)
             self.list.blockSignals(False)
-            order = order[-2:]
         self._order = order
         self._apply_selection()
 
@@ -254,4 +257,4 @@ class StageStrip(QWidget):
         elif self.comparing is not None:
             self.hint.setText("Comparing two results: differences are highlighted.")
         else:
-            self.hint.setText("Ctrl+click a second result to compare.")
+            self.hint.setText("Ctrl+click a second stage to compare.")

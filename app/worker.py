@@ -10,27 +10,28 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from crm_core import Refiner, RefineOptions
-from crm_core.errors import Cancelled
+from crm_core.errors import Cancelled, WeightsError
 
 from app.errors import message_for
 
 
 class RefinerCache:
-    """Keeps one loaded model per device: loading costs seconds and is done in the worker thread, once."""
+    """Keeps one loaded model per (checkpoint, device): loading costs seconds, so it happens once, off the GUI thread."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._models: dict[str, Refiner] = {}
+        self._models: dict[tuple[str | None, str], Refiner] = {}
 
-    def get(self, device: str) -> Refiner:
+    def get(self, device: str, weights: str | None = None) -> Refiner:
         with self._lock:
-            if device not in self._models:
-                self._models[device] = Refiner.load(device=device)
-            return self._models[device]
+            key = (weights, device)
+            if key not in self._models:
+                self._models[key] = Refiner.load(weights=weights, device=device)
+            return self._models[key]
 
-    def loaded(self, device: str) -> Refiner | None:
+    def loaded(self, device: str, weights: str | None = None) -> Refiner | None:
         with self._lock:
-            return self._models.get(device)
+            return self._models.get((weights, device))
 
 
 class TimeLeft:
@@ -88,10 +89,12 @@ class RefineWorker(QObject):
         image: np.ndarray,
         coarse: np.ndarray,
         options: RefineOptions,
+        weights: str | None = None,
     ) -> None:
         super().__init__()
         self._cache = cache
         self._device = device
+        self._weights = weights
         self._image = image
         self._coarse = coarse
         self._options = options
@@ -116,9 +119,9 @@ class RefineWorker(QObject):
         total = len(ratios)
         time_left = TimeLeft(ratios)
         try:
-            if self._cache.loaded(self._device) is None:
+            if self._cache.loaded(self._device, self._weights) is None:
                 self.progress.emit(0, total, "Loading the model…")
-            refiner = self._cache.get(self._device)
+            refiner = self._cache.get(self._device, self._weights)
             options = replace(self._options, cancel=self._stop.is_set)
             self.progress.emit(0, total, self._stage_text(0, total, time_left))
             for stage in refiner.stages(self._image, self._coarse, options):
@@ -133,6 +136,8 @@ class RefineWorker(QObject):
                 self.progress.emit(total, total, "Done")
         except Cancelled:
             pass
+        except WeightsError as error:
+            self.failed.emit(f"{error}\n\nChoose a trained checkpoint with Refine › Choose weights…")
         except Exception as error:  # noqa: BLE001 - any failure must reach the user as a dialog, not kill the thread
             self.failed.emit(message_for(error))
         finally:

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import torch
 
-from crm_core.band import dilate_blocks, uncertain
+from crm_core.band import dilate_cells, uncertain
 from crm_core.errors import Cancelled
 from crm_core.model.network import CRM
 from crm_core.options import RefineOptions
@@ -64,7 +64,7 @@ class StageRunner:
             fine_cells, base = self._survey(prev)
         else:
             radius = int(math.ceil(self.options.band_cells))
-            fine_cells = dilate_blocks(self._cells_of(uncertain(prev)), radius)
+            fine_cells = dilate_cells(self._cells_of(uncertain(prev)), radius)
             base = prev
         prob, queried = self._decode_lattice(fine_cells, base, step)
         encoded = self._encoded
@@ -157,7 +157,7 @@ class StageRunner:
             px = (cx.ravel() + 0.5) * w / wf - 0.5
             grid[cy, cx] = self._decode_points(tile, projected, py, px).reshape(cy.shape)
         surveyed = sigmoid(grid)
-        fine = dilate_blocks(uncertain(surveyed), 1)
+        fine = dilate_cells(uncertain(surveyed), 1)
         base = sigmoid(cv2.resize(grid, (w, h), interpolation=cv2.INTER_LINEAR))
         return fine, base
 

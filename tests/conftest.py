@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -43,8 +44,9 @@ class Pair:
 
 
 @pytest.fixture
-def scene() -> tuple[np.ndarray, np.ndarray]:
-    return disk_scene()
+def synth() -> SimpleNamespace:
+    """The scene generators, for tests that need other sizes than the ready-made files."""
+    return SimpleNamespace(disk_scene=disk_scene, blobby=blobby, write_grey=write_grey, write_big=write_big)
 
 
 @pytest.fixture

@@ -192,11 +192,14 @@ class MaskTiles(TileSet[QImage]):
     def __init__(self, mask: np.ndarray, color: QColor, opacity: float, outline: bool,
                  cache_bytes: int = 64 << 20) -> None:
         self.pyramid = Pyramid(mask)
-        bottom = MIN_OUTLINE_LEVEL if outline else 0
         super().__init__(mask.shape[1], mask.shape[0], self.pyramid.count - 1, cache_bytes)
-        self.bottom = bottom
+        self.set_style(color, opacity, outline)
+
+    def set_style(self, color: QColor, opacity: float, outline: bool) -> None:
+        """New look; the pyramid is kept, the converted tiles are not. The outline is drawn opaque."""
         self.outline = outline
         self._lut = _premultiplied_lut(color, 1.0 if outline else opacity)
+        self.cache.clear()
 
     def _convert(self, k: int, tx: int, ty: int) -> tuple["_BufferedImage", int]:
         x0, y0, x1, y1 = self.tile_box(k, tx, ty)

@@ -110,8 +110,9 @@ class Tool:
     def release(self, pt: QPointF, mods: Qt.KeyboardModifier) -> None:
         """Left button released."""
 
-    def double_click(self, pt: QPointF, mods: Qt.KeyboardModifier) -> None:
-        """Left button double-clicked."""
+    def double_click(self, pt: QPointF, mods: Qt.KeyboardModifier) -> bool:
+        """Left button double-clicked; False lets the canvas treat it as a second press."""
+        return False
 
     def key(self, key: int, mods: Qt.KeyboardModifier) -> bool:
         """A key the canvas does not use itself; True when the tool used it."""
@@ -230,8 +231,9 @@ class PolygonTool(ShapeTool):
         if self.points:
             self.host.update()
 
-    def double_click(self, pt: QPointF, mods: Qt.KeyboardModifier) -> None:
+    def double_click(self, pt: QPointF, mods: Qt.KeyboardModifier) -> bool:
         self._close(mods)
+        return True
 
     def key(self, key: int, mods: Qt.KeyboardModifier) -> bool:
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.points:

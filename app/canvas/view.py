@@ -61,6 +61,7 @@ class CanvasView(QWidget):
         self._photo: PhotoTiles | None = None
         self._layers: OrderedDict[LayerKey, MaskTiles] = OrderedDict()
         self._zoom = 1.0
+        self._emitted_zoom: float | None = None
         self._origin = QPointF()
         self._fitted = True
         self._color, self._opacity, self._outline, self._overlay_visible = QColor(30, 144, 255), 0.5, False, True
@@ -176,10 +177,9 @@ class CanvasView(QWidget):
         self._view_changed()
 
     def _view_changed(self) -> None:
-        zoom_before = getattr(self, "_emitted_zoom", None)
         self._keep_in_view()
         self.update()
-        if self._zoom != zoom_before:
+        if self._zoom != self._emitted_zoom:
             self._emitted_zoom = self._zoom
             self.zoomChanged.emit(self._zoom)
         self.viewportChanged.emit(self.visible_image_rect())

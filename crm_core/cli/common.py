@@ -65,9 +65,14 @@ def unexpected(err: BaseException) -> str:
 def run(prog: str, parser: argparse.ArgumentParser, body: Callable[[argparse.Namespace], int], argv: list[str] | None) -> int:
     """Parse, run, and turn every failure into one line on stderr with a meaningful exit code:
     2 for a CRMError (bad input, missing weights), 130 for Ctrl-C, 1 for a bug (traceback with --debug)."""
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, or a usage error argparse already printed
+        return int(done.code or 0)
     try:
         return body(args)
+    except SystemExit as done:  # a usage error found after parsing (parser.error)
+        return int(done.code or 0)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except CRMError as err:

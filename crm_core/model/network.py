@@ -18,7 +18,8 @@ from crm_core.model.resnet import ResNet50Trunk
 
 POSITION_DIMS = 6  # C_r (2), C_t (2), r (2)
 _EPS = 1e-6
-_MLP_BLOCK = 16384  # rows per MLP block; see ImplicitDecoder.forward
+_QUERY_BLOCK = 4096  # queries decoded at once: small enough for the 32-wide MLP to stay in cache
+_SHIFTS = ((-1.0, -1.0), (-1.0, 1.0), (1.0, -1.0), (1.0, 1.0))
 
 
 def _tap(cin: int, cout: int, dropout: float) -> nn.Sequential:
@@ -67,20 +68,23 @@ class ImplicitDecoder(nn.Module):
         first = self.linears[0]
         return F.conv2d(latent, first.weight[:, : self.latent, None, None], first.bias)
 
-    def forward(self, projected: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
-        """projected: (R, hidden) gathered per query and neighbour; position: (R, 6). Returns logits (R,).
+    def forward(self, features: torch.Tensor, rel: torch.Tensor, per_query: torch.Tensor) -> torch.Tensor:
+        """Logits (q, 4) for q queries: features (q, 4, hidden) already projected, rel (q, 4, 2), per_query (q, hidden).
 
-        Rows go through the MLP in cache-sized blocks: the layers are only 32 wide, so one huge matmul per
-        layer is bound by memory traffic and runs several times slower than the same work in blocks.
+        The position input [C_r, C_t, r] enters the first layer as a sum of small products: C_r differs per
+        neighbour, C_t and r only per query, so their share is computed once per query.
         """
-        w_pos = self.linears[0].weight[:, self.latent :]
-        outs = []
-        for start in range(0, projected.shape[0], _MLP_BLOCK):
-            h = torch.relu(projected[start : start + _MLP_BLOCK] + position[start : start + _MLP_BLOCK] @ w_pos.t())
-            for layer in self.linears[1:]:
-                h = torch.relu(layer(h))
-            outs.append(self.out(h).squeeze(-1))
-        return outs[0] if len(outs) == 1 else torch.cat(outs)
+        w_rel = self.linears[0].weight[:, self.latent : self.latent + 2]
+        h = features + torch.matmul(rel, w_rel.t()) + per_query.unsqueeze(1)
+        h = torch.relu_(h)
+        for layer in self.linears[1:]:
+            h = torch.relu_(layer(h))
+        return self.out(h).squeeze(-1)
+
+    def query_term(self, coords: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
+        """First-layer share of C_t (q, 2) and r (2,): (q, hidden)."""
+        w = self.linears[0].weight[:, self.latent + 2 :]
+        return torch.matmul(coords, w[:, :2].t()) + torch.matmul(cell, w[:, 2:].t())
 
 
 def neighbour_lookup(
@@ -94,22 +98,16 @@ def neighbour_lookup(
     Returns flat indices into the region (..., 4), rel offsets C_r (..., 4, 2) in cell units, and the
     aggregation weights (..., 4) that sum to 1 (Eq. 3: each neighbour weighted by the opposite area).
     """
-    hf, wf = feat_hw
-    size = coords.new_tensor([hf, wf])
-    idx_list, rel_list = [], []
-    for dy in (-1.0, 1.0):
-        for dx in (-1.0, 1.0):
-            shift = coords.new_tensor([dy, dx]) / size + _EPS
-            shifted = (coords + shift).clamp(-1 + _EPS, 1 - _EPS)
-            cell = torch.floor((shifted + 1) * 0.5 * size).clamp_min(0)
-            cell = torch.minimum(cell, size - 1)
-            centre = -1 + (2 * cell + 1) / size
-            rel_list.append((coords - centre) * size)
-            iy = cell[..., 0].long() - offset[0]
-            ix = cell[..., 1].long() - offset[1]
-            idx_list.append(iy.clamp(0, region_hw[0] - 1) * region_hw[1] + ix.clamp(0, region_hw[1] - 1))
-    idx = torch.stack(idx_list, -1)
-    rel = torch.stack(rel_list, -2)
+    size = coords.new_tensor(feat_hw, dtype=coords.dtype)
+    shifts = coords.new_tensor(_SHIFTS) / size + _EPS  # (4, 2)
+    shifted = (coords.unsqueeze(-2) + shifts).clamp_(-1 + _EPS, 1 - _EPS)
+    cell = torch.minimum(torch.floor((shifted + 1) * 0.5 * size).clamp_min_(0), size - 1)
+    centre = (2 * cell + 1) / size - 1
+    rel = (coords.unsqueeze(-2) - centre) * size
+    cell = cell.long()
+    iy = (cell[..., 0] - offset[0]).clamp_(0, region_hw[0] - 1)
+    ix = (cell[..., 1] - offset[1]).clamp_(0, region_hw[1] - 1)
+    idx = iy * region_hw[1] + ix
     area = (rel[..., 0] * rel[..., 1]).abs() + 1e-9
     area = area.flip(-1)  # neighbour k takes the area of its diagonal opposite 3-k
     weights = area / area.sum(-1, keepdim=True)
@@ -148,15 +146,19 @@ class CRM(nn.Module):
         b, hidden, h, w = projected.shape
         n = coords.shape[1]
         feat_hw = feat_hw or (h, w)
-        idx, rel, weights = neighbour_lookup(coords, feat_hw, offset, (h, w))
         flat = projected.permute(0, 2, 3, 1).reshape(b * h * w, hidden)
-        if b > 1:
-            idx = idx + (torch.arange(b, device=idx.device) * (h * w)).view(b, 1, 1)
-        gathered = flat.index_select(0, idx.reshape(-1))
         cell = coords.new_tensor([2.0 * feat_hw[0] / target_hw[0], 2.0 * feat_hw[1] / target_hw[1]])
-        position = torch.cat([rel, coords.unsqueeze(-2).expand(-1, -1, 4, -1), cell.expand(b, n, 4, 2)], -1)
-        logits = self.decoder(gathered, position.reshape(-1, POSITION_DIMS)).reshape(b, n, 4)
-        return (logits * weights).sum(-1)
+        base = (torch.arange(b, device=coords.device) * (h * w)).repeat_interleave(n)
+        coords = coords.reshape(b * n, 2)
+        outs = []
+        for start in range(0, b * n, _QUERY_BLOCK):
+            c = coords[start : start + _QUERY_BLOCK]
+            idx, rel, weights = neighbour_lookup(c, feat_hw, offset, (h, w))
+            idx = idx + base[start : start + _QUERY_BLOCK, None]
+            features = flat.index_select(0, idx.reshape(-1)).reshape(-1, 4, hidden)
+            logits = self.decoder(features, rel, self.decoder.query_term(c, cell))
+            outs.append((logits * weights).sum(-1))
+        return torch.cat(outs).reshape(b, n)
 
     def forward(self, x: torch.Tensor, coords: torch.Tensor, target_hw: tuple[int, int]) -> torch.Tensor:
         return self.decode(self.encode(x), coords, target_hw)

@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--init", metavar="FILE", help="torchvision ImageNet state dict for the trunk (mobilenet_v2 / resnet50)")
     d = Settings()
     p.add_argument("--steps", type=int, default=d.steps)
+    p.add_argument("--minutes", type=float, default=0.0,
+                   help="also stop after this many minutes of training; the learning-rate decay follows the clock")
     p.add_argument("--batch", type=int, default=d.batch)
     p.add_argument("--crop", type=int, default=d.crop)
     p.add_argument("--queries", type=int, default=d.queries)
@@ -69,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     ratios = tuple(int(r) for r in args.ratios.split(","))
-    settings = Settings(steps=args.steps, batch=args.batch, crop=args.crop, queries=args.queries, lr=args.lr,
+    settings = Settings(steps=args.steps, minutes=args.minutes, batch=args.batch, crop=args.crop, queries=args.queries, lr=args.lr,
                         ratios=ratios, soft_fraction=args.soft_fraction, seed=args.seed, threads=args.threads,
                         ckpt_every=args.ckpt_every, val_every=args.val_every)
     sources, weights, names = [], [], []

@@ -32,9 +32,12 @@ class Settings:
     ratios: encoder-input downscale factors k drawn per step; queries stay on the full crop grid, so the
         target/feature ratio is 2k (the paper trains k = 1 only; inference runs 16, 8, 4, 2).
     window: side of the dense sub-window on which the gradient loss is computed.
+    minutes: if > 0, also stop after this much training time; the learning-rate steps then follow whichever of
+        steps or minutes runs out first, so a run on a busy machine still decays its rate before it stops.
     """
 
     steps: int = 1000
+    minutes: float = 0.0
     batch: int = 8
     crop: int = 224
     queries: int = 4096
@@ -78,15 +81,29 @@ class Trainer:
         random.seed(settings.seed)
         self.rng = np.random.default_rng(settings.seed)
         self.optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
-        milestones = [int(settings.steps * 0.5), int(settings.steps * 0.8)]
-        self.scheduler = torch.optim.lr_scheduler.MultiStepLR(self.optimizer, milestones, gamma=0.1)
         self.step = 0
         self.seconds = 0.0
         self.history = History()
 
+    @property
+    def progress(self) -> float:
+        """Fraction of the run done, by steps or by training time, whichever is further along."""
+        s = self.settings
+        done = self.step / s.steps
+        if s.minutes > 0:
+            done = max(done, self.seconds / (60 * s.minutes))
+        return done
+
+    def learning_rate(self) -> float:
+        """The paper's step decay: ×0.1 at 50 % and again at 80 % of the run."""
+        p = self.progress
+        return self.settings.lr * (0.1 if p >= 0.5 else 1.0) * (0.1 if p >= 0.8 else 1.0)
+
     def train_step(self) -> dict[str, float]:
         s = self.settings
         self.model.train()
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate()
         batch = self.mixer.batch(s.batch, self.rng)
         k = int(self.rng.choice(s.ratios))
         x = batch.inputs
@@ -106,10 +123,9 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
-        self.scheduler.step()
         self.step += 1
-        out = {name: float(value) for name, value in terms.items()}
-        out["loss"] = float(loss)
+        out = {name: value.item() for name, value in terms.items()}
+        out["loss"] = loss.item()
         out["ratio"] = 2 * k
         return out
 
@@ -119,7 +135,6 @@ class Trainer:
             "model": self.model.state_dict(),
             "config": self.model.config.to_json(),
             "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(),
             "step": self.step,
             "seconds": self.seconds,
             "settings": asdict(self.settings),
@@ -139,7 +154,6 @@ class Trainer:
         state = torch.load(path, map_location="cpu", weights_only=False)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
-        self.scheduler.load_state_dict(state["scheduler"])
         self.step, self.seconds = state["step"], state["seconds"]
         self.history = History(**state["history"])
         self.rng.bit_generator.state = state["rng"]
@@ -154,7 +168,7 @@ class Trainer:
         torch.set_num_threads(s.threads)
         bar = tqdm(total=s.steps, initial=self.step, mininterval=5, dynamic_ncols=True)
         try:
-            while self.step < s.steps:
+            while self.progress < 1:
                 start = time.perf_counter()
                 out = self.train_step()
                 elapsed = time.perf_counter() - start
@@ -162,8 +176,9 @@ class Trainer:
                 self.history.step.append(self.step)
                 self.history.loss.append(out["loss"])
                 bar.update(1)
-                bar.set_postfix(loss=f"{out['loss']:.3f}", s_step=f"{elapsed:.2f}", ratio=out["ratio"])
-                if validate is not None and (self.step % s.val_every == 0 or self.step == s.steps):
+                bar.set_postfix(loss=f"{out['loss']:.3f}", s_step=f"{elapsed:.2f}", ratio=out["ratio"],
+                                lr=f"{self.learning_rate():.1e}")
+                if validate is not None and (self.step % s.val_every == 0 or self.progress >= 1):
                     iou_, mba = validate(self.model)
                     torch.set_num_threads(s.threads)
                     self.history.val_step.append(self.step)

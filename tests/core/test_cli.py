@@ -1,0 +1,256 @@
+"""crm-refine and crm-eval as a user meets them: outputs, messages, exit codes, and nothing overwritten."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from crm_core import io
+from crm_core.cli import eval as crm_eval
+from crm_core.cli import refine as crm_refine
+from crm_core.errors import WeightsError
+from crm_core.inference import Refiner
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run(main, argv: list, capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+# ---- bad input: exit 2, one line naming the file, no traceback, nothing written -----------------
+
+
+def make_bad(kind: str, pair, monkeypatch: pytest.MonkeyPatch) -> tuple[list, str]:
+    """Arguments for one bad run, and the file name the message must contain."""
+    folder = pair.folder
+    out = folder / "out.png"
+    if kind == "text named png":
+        (folder / "notes.png").write_text("not an image")
+        return [folder / "notes.png", pair.mask, "-o", out], "notes.png"
+    if kind == "truncated jpeg":
+        data = pair.image.read_bytes()
+        (folder / "cut.jpg").write_bytes(data[: len(data) // 2])
+        return [folder / "cut.jpg", pair.mask, "-o", out], "cut.jpg"
+    if kind == "missing file":
+        return [folder / "missing.jpg", pair.mask, "-o", out], "missing.jpg"
+    if kind == "mask of another size":
+        Image.new("L", (50, 50), 255).save(folder / "small_mask.png")
+        return [pair.image, folder / "small_mask.png", "-o", out], "small_mask.png"
+    if kind == "1x1 image":
+        Image.new("RGB", (1, 1)).save(folder / "dot.png")
+        return [folder / "dot.png", pair.mask, "-o", out], "dot.png"
+    if kind == "over the pixel cap":
+        monkeypatch.setenv("CRM_MAX_PIXELS", "1000")
+        return [pair.image, pair.mask, "-o", out], "photo.jpg"
+    if kind == "output is the photo":
+        Image.open(pair.image).save(folder / "photo.png")
+        return [folder / "photo.png", pair.mask, "-o", folder / "photo.png"], "photo.png"
+    if kind == "output is the mask":
+        return [pair.image, pair.mask, "-o", pair.mask], "mask.png"
+    raise AssertionError(kind)
+
+
+BAD = [
+    "text named png", "truncated jpeg", "missing file", "mask of another size",
+    "1x1 image", "over the pixel cap", "output is the photo", "output is the mask",
+]
+
+
+@pytest.mark.parametrize("kind", BAD)
+def test_bad_input_is_one_line_exit_2_and_nothing_overwritten(kind, pair, random_refiner, monkeypatch, capsys):
+    argv, name = make_bad(kind, pair, monkeypatch)
+    before = snapshot(pair.folder)
+    code, out, err = run(crm_refine.main, argv, capsys)
+    assert code == 2
+    assert err.startswith("crm-refine: error: ") and err.count("\n") == 1, err
+    assert name in err and "Traceback" not in err
+    assert out == ""
+    assert snapshot(pair.folder) == before
+
+
+def test_installed_module_exits_2_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "notes.png").write_text("not an image")
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    result = subprocess.run(
+        [sys.executable, "-m", "crm_core.cli.refine", "notes.png", "notes.png", "-o", "out.png"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("crm-refine: error: notes.png is not an image") and result.stderr.count("\n") == 1
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_missing_weights_file_is_one_line(pair, capsys):
+    code, _, err = run(crm_refine.main, [pair.image, pair.mask, "-o", pair.folder / "o.png", "--weights", pair.folder / "w.safetensors"], capsys)
+    assert code == 2 and "w.safetensors" in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_usage_errors_exit_2(pair, capsys):
+    assert run(crm_refine.main, [pair.image, pair.mask, "-o", "x.png", "--ratios", "0.5", "0.25"], capsys)[0] == 2
+    assert run(crm_refine.main, [pair.image, pair.mask, "-o", "x.png", "--big", pair.folder], capsys)[0] == 2
+    code, _, err = run(crm_refine.main, [pair.image, pair.mask, "-o", "x.png", "--bits", "16"], capsys)
+    assert code == 2 and "--bits applies to --format alpha" in err
+
+
+def test_ctrl_c_exits_130_quietly(pair, random_refiner, monkeypatch, capsys):
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(io, "load_image", interrupted)
+    assert run(crm_refine.main, [pair.image, pair.mask, "-o", pair.folder / "o.png"], capsys) == (130, "", "")
+
+
+def test_unexpected_error_is_one_line_with_a_debug_hint(pair, random_refiner, monkeypatch, capsys):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(io, "load_image", broken)
+    code, _, err = run(crm_refine.main, [pair.image, pair.mask, "-o", pair.folder / "o.png"], capsys)
+    assert code == 1 and err.count("\n") == 1 and "boom second line" in err and "--debug" in err
+    code, _, err = run(crm_refine.main, [pair.image, pair.mask, "-o", pair.folder / "o.png", "--debug"], capsys)
+    assert code == 1 and "Traceback" in err
+
+
+# ---- refining one photo -------------------------------------------------------------------------
+
+
+def test_refine_writes_a_binary_mask_of_the_photo_size(pair, random_refiner, capsys):
+    code, out, err = run(crm_refine.main, [pair.image, pair.mask, "-o", pair.folder / "res" / "out.png", "--device", "cpu"], capsys)
+    assert (code, out, err) == (0, "", "")
+    result = np.asarray(Image.open(pair.folder / "res" / "out.png"))
+    assert result.shape == (96, 128) and set(np.unique(result)) <= {0, 255}
+    assert random_refiner == [(None, "cpu", "auto")]
+
+
+def test_refine_alpha_cutout_and_stages(pair, random_refiner, capsys):
+    stages = pair.folder / "stages"
+    argv = [pair.image, pair.mask, "-o", pair.folder / "a.png", "--format", "alpha", "--bits", "16", "--save-stages", stages]
+    assert run(crm_refine.main, argv, capsys)[0] == 0
+    assert np.asarray(Image.open(pair.folder / "a.png")).dtype == np.uint16
+    assert sorted(p.name for p in stages.iterdir()) == ["stage0_0.125.png", "stage1_0.25.png", "stage2_0.5.png", "stage3_1.png"]
+    argv = [pair.image, pair.mask, "-o", pair.folder / "c.png", "--format", "cutout", "--decontaminate"]
+    assert run(crm_refine.main, argv, capsys)[0] == 0
+    assert np.asarray(Image.open(pair.folder / "c.png")).shape == (96, 128, 4)
+
+
+def test_refine_json_reports_stages_and_times(pair, random_refiner, capsys):
+    argv = [pair.image, pair.mask, "-o", pair.folder / "o.png", "--ratios", "0.5", "1.0", "--roi", "full", "--json"]
+    code, out, _ = run(crm_refine.main, argv, capsys)
+    report = json.loads(out)
+    assert code == 0 and report["size"] == [128, 96] and report["device"] == "cpu"
+    assert [s["ratio"] for s in report["stages"]] == [0.5, 1.0]
+    assert all(s["queried"] == s["total"] == 96 * 128 for s in report["stages"])  # --roi full queries every pixel
+    assert report["seconds"] >= sum(s["seconds"] for s in report["stages"])
+
+
+@pytest.mark.parametrize("fill, note", [(0, "is empty: nothing to refine"), (255, "covers the whole photo")])
+def test_empty_or_full_mask_is_said_plainly(fill, note, pair, random_refiner, capsys):
+    Image.new("L", (128, 96), fill).save(pair.folder / "flat.png")
+    code, _, err = run(crm_refine.main, [pair.image, pair.folder / "flat.png", "-o", pair.folder / "o.png"], capsys)
+    assert code == 0 and "flat.png" in err and note in err
+    if fill == 0:
+        assert np.asarray(Image.open(pair.folder / "o.png")).max() == 0
+
+
+# ---- folders ------------------------------------------------------------------------------------
+
+
+def test_big_folder_mode_writes_every_item(big, random_refiner, capsys):
+    out_dir = big.parent / "refined"
+    code, out, _ = run(crm_refine.main, ["--big", big, "-o", out_dir, "--json"], capsys)
+    report = json.loads(out)
+    assert code == 0 and report["failed"] == 0
+    assert [i["name"] for i in report["items"]] == ["a1", "b2", "c3"] and all(i["seconds"] > 0 for i in report["items"])
+    for name in ("a1", "b2", "c3"):
+        assert np.asarray(Image.open(out_dir / f"{name}.png")).shape == (96, 128)
+
+
+def test_big_folder_mode_goes_on_past_a_bad_item(big, random_refiner, capsys):
+    (big / "b2_seg.png").write_text("broken")
+    (big / "d4_im.jpg").write_bytes((big / "a1_im.jpg").read_bytes())  # no d4_seg.png
+    out_dir = big.parent / "refined"
+    code, _, err = run(crm_refine.main, ["--big", big, "-o", out_dir], capsys)
+    assert code == 1
+    assert "b2: " in err and "b2_seg.png is not an image" in err and "d4: missing d4_seg.png" in err
+    assert sorted(p.name for p in out_dir.iterdir()) == ["a1.png", "c3.png"]
+
+
+def test_big_folder_errors(tmp_path, random_refiner, capsys):
+    code, _, err = run(crm_refine.main, ["--big", tmp_path, "-o", tmp_path / "o"], capsys)
+    assert code == 2 and "holds no NAME_im.jpg" in err
+
+
+# ---- evaluation ---------------------------------------------------------------------------------
+
+
+def table_rows(text: str) -> dict[str, list[str]]:
+    return {line.split("  ")[0]: line.split() for line in text.splitlines()[2:] if line.strip()}
+
+
+def test_eval_scores_predictions_of_refine(big, random_refiner, capsys):
+    out_dir = big.parent / "refined"
+    assert run(crm_refine.main, ["--big", big, "-o", out_dir], capsys)[0] == 0
+    code, out, _ = run(crm_eval.main, [big, "--pred", out_dir], capsys)
+    rows = table_rows(out)
+    assert code == 0 and list(rows) == ["coarse", "CRM"]
+    assert rows["coarse"][-1] == rows["CRM"][-1] == "3"
+
+
+def test_eval_runs_the_refiner_and_baselines_with_json(big, random_refiner, capsys):
+    code, out, _ = run(crm_eval.main, [big, "--baselines", "--ratios", "0.5", "1.0", "--json"], capsys)
+    (only,) = json.loads(out)["sets"]
+    methods = {r["method"]: r for r in only["rows"]}
+    assert code == 0 and list(methods) == ["coarse", "guided filter", "closed-form matting", "CRM"]
+    assert methods["closed-form matting"]["mba"] > methods["coarse"]["mba"]
+    assert methods["CRM"]["seconds_per_image"] > 0 and all(r["n"] == 3 for r in only["rows"])
+
+
+def test_eval_of_a_collection_prints_one_table_per_set(tmp_path, synth, random_refiner, capsys):
+    for name in ("lowres", "polygon"):
+        synth.write_big(tmp_path / "sets" / name, names=("x1", "y2"))
+        synth.write_big(tmp_path / "pred" / name, names=("x1", "y2"))
+        for stem in ("x1", "y2"):
+            os.replace(tmp_path / "pred" / name / f"{stem}_gt.png", tmp_path / "pred" / name / f"{stem}.png")
+    code, out, _ = run(crm_eval.main, [tmp_path / "sets", "--pred", tmp_path / "pred"], capsys)
+    assert code == 0 and out.count("method") == 2 and "lowres" in out and "polygon" in out
+    assert " 100.00 " in out  # the "predictions" are the ground truths
+
+
+@pytest.mark.parametrize("baselines, code", [(True, 0), (False, 2)])
+def test_eval_without_weights_still_scores_coarse_and_baselines(baselines, code, big, monkeypatch, capsys):
+    def no_weights(*_args, **_kwargs):
+        raise WeightsError("no trained weights are bundled; pass a checkpoint with --weights FILE.")
+
+    monkeypatch.setattr(Refiner, "load", staticmethod(no_weights))
+    got, out, err = run(crm_eval.main, [big, *(["--baselines"] if baselines else [])], capsys)
+    assert got == code
+    assert "coarse" in out and ("guided filter" in out) == baselines and "CRM" not in out
+    assert "the CRM row needs trained weights" in err and "--weights" in err
+
+
+def test_eval_missing_folder(tmp_path, capsys):
+    code, _, err = run(crm_eval.main, [tmp_path / "nowhere"], capsys)
+    assert code == 2 and err.startswith("crm-eval: error: ") and "nowhere" in err
+
+
+def test_eval_reports_a_missing_prediction(big, tmp_path, capsys):
+    pred = tmp_path / "pred"
+    pred.mkdir()
+    Image.open(big / "a1_gt.png").save(pred / "a1.png")
+    code, out, err = run(crm_eval.main, [big, "--pred", pred], capsys)
+    assert code == 1 and "b2.png does not exist" in err
+    assert table_rows(out)["CRM"][-1] == "1"

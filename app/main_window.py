@@ -202,6 +202,8 @@ class MainWindow(QMainWindow):
         self.fit_action = self._action("&Fit to window", self.canvas.fit, ["Ctrl+0"], "Show the whole photo")
         self.actual_action = self._action("&Actual size", self.canvas.actual_size, ["Ctrl+1"],
                                           "One photo pixel per screen pixel")
+        self.fit_action.setIconText("Fit")
+        self.actual_action.setIconText("100 %")
         self.zoom_in_action = self._action("Zoom &in", lambda: self.canvas.set_zoom(self.canvas.zoom() * ZOOM_STEP),
                                            ["Ctrl++", "Ctrl+="])
         self.zoom_out_action = self._action("Zoom &out", lambda: self.canvas.set_zoom(self.canvas.zoom() / ZOOM_STEP),
@@ -224,6 +226,7 @@ class MainWindow(QMainWindow):
         self.cancel_action = self._action("&Cancel refinement", self.cancel_refine, ["Esc"],
                                           "Stop and keep the results as they were")
         self.cancel_action.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop))
+        self.cancel_action.setIconText("Cancel")
         self.accept_action = self._action("&Use shown stage as mask", self._accept_shown, ["Ctrl+U"],
                                           "Make the shown stage the coarse mask, to touch it up and refine again")
         self.weights_action = self._action("Choose &weights…", self.choose_weights,
@@ -334,6 +337,7 @@ class MainWindow(QMainWindow):
         self.strip = StageStrip(s.overlay_color)
         self.strip.compareRequested.connect(self._compare)
         self.strip_dock = self._dock("Stages", "stages_dock", self.strip, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
 
         self.tool_panel.sizeChanged.connect(self.canvas.set_brush_size)
         self.tool_panel.hardnessChanged.connect(self._hardness_changed)
@@ -562,6 +566,11 @@ class MainWindow(QMainWindow):
 
     # refinement -------------------------------------------------------------------------
     @property
+    def worker(self) -> RefineWorker | None:
+        """The running refinement, if any (tests and the status bar listen to its signals)."""
+        return self._worker
+
+    @property
     def refining(self) -> bool:
         return self._worker is not None
 
@@ -724,8 +733,9 @@ class MainWindow(QMainWindow):
             self._exported(written)
             return
         worker = CallWorker(lambda: write_export(request, image, prob, protect))
+        worker.setObjectName(request.path.name)
         worker.done.connect(self._exported)
-        worker.failed.connect(lambda message: show_error(self, f"Cannot export {request.path.name}", message))
+        worker.failed.connect(self._export_failed)
         worker.finished.connect(self._export_finished)
         self._export_worker = worker
         self._export_thread = start_in_thread(worker)
@@ -736,6 +746,9 @@ class MainWindow(QMainWindow):
         self.doc.mark_saved()
         self.statusBar().showMessage(f"Exported {path}", 8000)
         self.exported.emit(path)
+
+    def _export_failed(self, message: str) -> None:
+        show_error(self, f"Cannot export {self._export_worker.objectName()}", message)
 
     def _export_finished(self) -> None:
         self._export_thread.quit()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -25,7 +26,7 @@ from crm_core.options import Stage
 
 from app.document import COARSE, Document, Shown
 
-THUMB = 112
+THUMB = 96
 ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -83,8 +84,8 @@ class StageStrip(QWidget):
         self.list.setMovement(QListView.Movement.Static)
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setIconSize(QSize(THUMB, THUMB))
-        self.list.setGridSize(QSize(THUMB + 24, THUMB + 40))
-        self.list.setFixedHeight(THUMB + 60)
+        self.list.setGridSize(QSize(THUMB + 28, THUMB + 30))
+        self.list.setFixedHeight(THUMB + 40)
         self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.list.setToolTip("Click to show a result; Ctrl+click a second stage to compare the two")
         self.list.itemSelectionChanged.connect(self._selection_changed)
@@ -100,6 +101,7 @@ class StageStrip(QWidget):
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         layout.addWidget(self.list, 1)
         layout.addLayout(side)
 

@@ -36,6 +36,11 @@ ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 _SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 
+# mkstemp creates 0600 files; outputs get the permissions a plain open() would give. Read once, at import,
+# because os.umask can only be read by setting it.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 def max_pixels_default() -> int:
     """The pixel cap: CRM_MAX_PIXELS when set (lets tests and small machines lower it), else 200 MP."""
@@ -199,11 +204,13 @@ def _write_png(path: PathLike, pixels: np.ndarray, protect: Iterable[PathLike]) 
         fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
         with os.fdopen(fd, "wb") as fh:
             fh.write(encoded.tobytes())
+        os.chmod(tmp_name, 0o666 & ~_UMASK)
         os.replace(tmp_name, p)
     except OSError as err:
-        if tmp_name is not None and os.path.exists(tmp_name):
-            os.unlink(tmp_name)
         raise InputError(f"cannot write {p} ({_reason(err)}); choose a folder you can write to") from None
+    finally:
+        if tmp_name is not None and os.path.exists(tmp_name):  # failed or interrupted before the rename
+            os.unlink(tmp_name)
     return p
 
 

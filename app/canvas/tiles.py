@@ -243,16 +243,22 @@ class MaskTiles(TileSet[QImage]):
         tx0, ty0, tx1, ty1 = self.tile_box(k, tx, ty)
         x0, y0, x1, y1 = max(box[0], tx0), max(box[1], ty0), min(box[2], tx1), min(box[3], ty1)
         if x1 > x0 and y1 > y0:
-            tile.pixels[y0 - ty0:y1 - ty0, x0 - tx0:x1 - tx0] = self._render(k, x0, y0, x1, y1)
+            patch = self._render(k, x0, y0, x1, y1)
+            tile.pixels[y0 - ty0:y1 - ty0, x0 - tx0:x1 - tx0] = patch
+            tile.blank = not (patch.any() or (not tile.blank and tile.pixels.any()))
 
 
 class _BufferedImage(QImage):
-    """A QImage drawn straight from a numpy buffer, which it keeps alive and open to in-place patches."""
+    """A QImage drawn straight from a numpy buffer, which it keeps alive and open to in-place patches.
+
+    blank: fully transparent, so the canvas skips drawing it (most tiles of a mask are background).
+    """
 
     def __init__(self, pixels: np.ndarray) -> None:
         h, w = pixels.shape
         super().__init__(pixels.data, w, h, w * 4, QImage.Format.Format_ARGB32_Premultiplied)
         self.pixels = pixels
+        self.blank = not pixels.any()
 
 
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))

@@ -24,7 +24,7 @@ from app.document import COARSE, Document, threshold
 MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
 NOTCHES_PER_DOUBLING = 4  # wheel notches that double the zoom: the pyramid's own step, in smooth quarters
 SIZE_STEP = 1.2  # brush size factor per [ ] key or Ctrl+wheel notch
-PAINT_BUDGET_S = 0.008  # tile conversions allowed per paint before coarser stand-ins are drawn
+PAINT_BUDGET_S = 0.006  # tile conversions allowed per paint before coarser stand-ins are drawn
 KEEP_VISIBLE_PX = 64  # panning stops when less than this much of the photo would remain in view
 SPLIT_GRAB_PX = 6
 MAX_LAYERS = 4
@@ -121,6 +121,11 @@ class CanvasView(QWidget):
             self._compare = None
         self.update()
 
+    @property
+    def photo_tiles(self) -> PhotoTiles | None:
+        """The photo's tile pyramid (its ``conversions`` counter shows how much work painting took)."""
+        return self._photo
+
     def thumbnail(self) -> QPixmap | None:
         """The whole photo, small (the pyramid's top level), for a navigator."""
         return self._photo.thumbnail() if self._photo is not None else None
@@ -202,8 +207,9 @@ class CanvasView(QWidget):
         return QRect(x0, y0, x1 - x0, y1 - y0)
 
     def _photo_level(self) -> int:
-        """Finest level not finer than the screen: it is drawn at 0.5–1× (or magnified above 100 %)."""
-        return min(max(math.floor(math.log2(1.0 / self._zoom) + 1e-9), 0), self._photo.top)
+        """The level nearest the zoom, drawn at 0.71–1.41×: smooth scaling then reads at most twice the
+        screen's pixels (a level drawn at 0.5× would read four times as many and paint twice as slowly)."""
+        return min(max(round(math.log2(1.0 / self._zoom)), 0), self._photo.top)
 
     def _outline_level(self, layer: MaskTiles) -> int:
         """Level whose pixels show at 1–2 screen pixels: the outline is thin yet never drops out."""
@@ -374,7 +380,7 @@ class CanvasView(QWidget):
                                 part.width() / scale, part.height() / scale)
                 if isinstance(tile, QPixmap):
                     painter.drawPixmap(QRectF(target), tile, source)
-                else:
+                elif not tile.blank:
                     painter.drawImage(QRectF(target), tile, source)
 
     @staticmethod

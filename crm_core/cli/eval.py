@@ -29,7 +29,13 @@ from crm_core.options import RefineOptions
 
 PROG = "crm-eval"
 CRM_ROW = "CRM"
-COLUMNS = (("iou", "IoU", ".2f"), ("mean_iou", "mean IoU", ".2f"), ("mba", "mBA", ".2f"), ("seconds_per_image", "s/image", ".3f"), ("n", "n", "d"))
+COLUMNS = (
+    ("iou", "IoU", ".2f"),
+    ("mean_iou", "mean IoU", ".2f"),
+    ("mba", "mBA", ".2f"),
+    ("seconds_per_image", "s/image", ".3f"),
+    ("n", "n", "d"),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,6 +72,8 @@ class Evaluation:
             try:
                 self.refiner = Refiner.load(args.weights, device=args.device)
             except WeightsError as err:
+                if args.weights:  # a checkpoint the user named must work; only missing bundled weights are skipped
+                    raise
                 self.weights_problem = str(err)
 
     def pred_path(self, set_dir: Path, name: str) -> Path:
@@ -101,10 +109,11 @@ class Evaluation:
         gt = io.load_mask(item.gt)
         seg = io.load_mask(item.seg, shape=gt.shape)
         results = [("coarse", seg, 0.0)]
-        needs_image = self.args.baselines or (self.refiner is not None and not self.args.pred)
+        needs_image = self.args.baselines or self.refiner is not None
         image = io.load_image(item.image) if needs_image else None
         if image is not None and image.shape[:2] != gt.shape:
-            raise InputError(f"{item.image} is {image.shape[1]}x{image.shape[0]} px but {item.gt} is {gt.shape[1]}x{gt.shape[0]} px")
+            h, w = image.shape[:2]
+            raise InputError(f"{item.image} is {w}x{h} px but {item.gt} is {gt.shape[1]}x{gt.shape[0]} px; they must match")
         for name, refine in BASELINES.items():
             if name in scores:
                 start = time.perf_counter()
@@ -112,7 +121,8 @@ class Evaluation:
         if CRM_ROW in scores:
             if self.args.pred:
                 # The BIG protocol resizes a prediction of another size to the ground truth's size.
-                results.append((CRM_ROW, io.load_mask(self.pred_path(set_dir, item.name), shape=gt.shape, resize=True), 0.0))
+                pred = io.load_mask(self.pred_path(set_dir, item.name), shape=gt.shape, resize=True)
+                results.append((CRM_ROW, pred, 0.0))
             else:
                 start = time.perf_counter()
                 prob = self.refiner.refine(image, seg, self.options).prob
@@ -147,7 +157,8 @@ def evaluate(args: argparse.Namespace, options: RefineOptions) -> int:
     results = []
     for set_dir in ev.sets:
         scores = ev.score_set(set_dir)
-        results.append({"set": ev.label(set_dir), "folder": str(set_dir), "rows": [{"method": m, **s.row()} for m, s in scores.items()]})
+        rows = [{"method": m, **s.row()} for m, s in scores.items()]
+        results.append({"set": ev.label(set_dir), "folder": str(set_dir), "rows": rows})
         if not args.json:
             print(table(f"{ev.label(set_dir)} ({set_dir})", scores), end="\n\n", flush=True)
     if args.json:

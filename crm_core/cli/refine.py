@@ -41,13 +41,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("image", nargs="?", metavar="IMAGE", help="the photo (JPEG, PNG, TIFF, WebP, BMP)")
     parser.add_argument("mask", nargs="?", metavar="MASK", help="the coarse mask: grey/binary PNG or the alpha of an RGBA file")
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="output PNG (with --big: an output folder)")
-    parser.add_argument("--big", metavar="DIR", help="refine every NAME_im.jpg + NAME_seg.png of a BIG-layout folder into OUT/NAME.png")
+    parser.add_argument(
+        "--big", metavar="DIR", help="refine every NAME_im.jpg + NAME_seg.png of a BIG-layout folder into OUT/NAME.png"
+    )
     parser.add_argument(
         "--format", choices=("mask", "alpha", "cutout"), default="mask",
         help="mask: binary 0/255; alpha: the soft probability; cutout: RGBA photo (default: mask)",
     )
     parser.add_argument("--bits", type=int, choices=(8, 16), help="bits of --format alpha (default 8)")
-    parser.add_argument("--decontaminate", action="store_true", help="with --format cutout: remove background colour from soft edges")
+    parser.add_argument(
+        "--decontaminate", action="store_true", help="with --format cutout: remove background colour from soft edges"
+    )
     parser.add_argument("--save-stages", metavar="DIR", help="also write each stage's soft mask as DIR/stage{i}_{ratio}.png")
     parser.add_argument("--resize-mask", action="store_true", help="accept a mask of another size if its aspect ratio matches")
     add_refine_arguments(parser)

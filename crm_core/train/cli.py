@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="run", help=f"run name; checkpoints go to {RUNS}/NAME/")
     p.add_argument("--resume", action="store_true", help="continue from NAME/last.pt")
     p.add_argument("--export", metavar="FILE", help="write fp16 .safetensors weights here when the run stops")
+    p.add_argument("--export-only", action="store_true",
+                   help="write --export from NAME/last.pt without training (e.g. while the run goes on)")
     return p
 
 
@@ -74,15 +76,11 @@ def _train(args: argparse.Namespace) -> int:
     settings = Settings(steps=args.steps, minutes=args.minutes, batch=args.batch, crop=args.crop, queries=args.queries, lr=args.lr,
                         ratios=ratios, soft_fraction=args.soft_fraction, seed=args.seed, threads=args.threads,
                         ckpt_every=args.ckpt_every, val_every=args.val_every)
-    sources, weights, names = [], [], []
-    for folder in args.data:
-        source = PairFolder(folder)
-        sources.append(source)
-        weights.append(1.0)
-        names.append(f"{folder} ({len(source)} pairs)")
-    if sources:
-        weights = [(1 - args.synthetic_weight if args.synthetic else 1.0) * len(s) / sum(len(x) for x in sources)
-                   for s in sources]
+    folders = [PairFolder(folder) for folder in args.data]
+    sources: list = list(folders)
+    names = [f"{f.folder} ({len(f)} pairs)" for f in folders]
+    share = 1 - args.synthetic_weight if args.synthetic else 1.0
+    weights = [share * len(f) / sum(len(x) for x in folders) for f in folders]
     if args.synthetic:
         root = Path(args.synthetic)
         sources.append(Compositor(root / "alphamatting" / "images", root / "alphamatting" / "alpha", root / "photos",
@@ -97,10 +95,15 @@ def _train(args: argparse.Namespace) -> int:
     trainer = Trainer(model, mixer, settings)
     workdir = RUNS / args.out
     checkpoint = workdir / "last.pt"
-    if args.resume:
+    if args.resume or args.export_only:
         if not checkpoint.is_file():
-            raise CRMError(f"{checkpoint}: nothing to resume; start without --resume.")
+            raise CRMError(f"{checkpoint}: no checkpoint to continue from; start without --resume/--export-only.")
         trainer.load(checkpoint)
+    if args.export_only:
+        if not args.export:
+            raise CRMError("--export-only needs --export FILE.")
+        _export(args, trainer, names)
+        return 0
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "args.json").write_text(json.dumps(vars(args), indent=1))
     validate = validator(Path(args.val), args.val_images) if args.val else None
@@ -110,21 +113,26 @@ def _train(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"stopped at step {trainer.step}; checkpoint {checkpoint}", file=sys.stderr)
     if args.export:
-        h = trainer.history
-        meta = {
-            "config": args.config,
-            "init": Path(args.init).name if args.init else "scratch",
-            "data": names,
-            "steps": trainer.step,
-            "settings": asdict(settings),
-            "train_minutes": round(trainer.seconds / 60, 1),
-            "hardware": f"{platform.processor() or platform.machine()}, {settings.threads} CPU threads",
-            "val": {"folder": args.val, "step": h.val_step[-1:], "iou": h.val_iou[-1:], "mba": h.val_mba[-1:]},
-        }
-        save_checkpoint(args.export, model, meta, half=True)
-        draw_curves(h, workdir / "curves.png")
-        print(f"exported {args.export}", file=sys.stderr)
+        _export(args, trainer, names)
+        draw_curves(trainer.history, workdir / "curves.png")
     return 0
+
+
+def _export(args: argparse.Namespace, trainer: Trainer, names: list[str]) -> None:
+    """fp16 weights with what a model card needs in the metadata: config, init, data, steps, time, hardware."""
+    h, settings = trainer.history, trainer.settings
+    meta = {
+        "config": args.config,
+        "init": Path(args.init).name if args.init else "scratch",
+        "data": names,
+        "steps": trainer.step,
+        "settings": asdict(settings),
+        "train_minutes": round(trainer.seconds / 60, 1),
+        "hardware": f"{platform.processor() or platform.machine()}, {settings.threads} CPU threads",
+        "val": {"folder": args.val, "step": h.val_step[-1:], "iou": h.val_iou[-1:], "mba": h.val_mba[-1:]},
+    }
+    save_checkpoint(args.export, trainer.model, meta, half=True)
+    print(f"exported {args.export} (step {trainer.step})", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -45,7 +45,10 @@ def _by_stem(folder: Path, exts: tuple[str, ...]) -> dict[str, Path]:
 
 
 def find_pairs(folder: str | Path) -> list[tuple[Path, Path]]:
-    """Image/mask pairs matched by file stem; a folder with X-Image and X-Mask subfolders uses those."""
+    """Image/mask pairs matched by file stem; a folder with X-Image and X-Mask subfolders uses those.
+
+    In one flat folder the masks are the .png/.bmp files and the photos the other image files (jpg, webp).
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(f"{folder}: training folder not found; pass a folder of image/mask pairs with --data.")
@@ -55,7 +58,7 @@ def find_pairs(folder: str | Path) -> list[tuple[Path, Path]]:
         images, masks = _by_stem(images_dir, IMAGE_EXTS), _by_stem(masks_dir, MASK_EXTS)
     else:
         masks = _by_stem(folder, MASK_EXTS)
-        images = {s: p for s, p in _by_stem(folder, IMAGE_EXTS).items() if p.suffix.lower() != ".png" or s not in masks}
+        images = _by_stem(folder, tuple(e for e in IMAGE_EXTS if e not in MASK_EXTS))
     pairs = [(images[s], masks[s]) for s in sorted(images.keys() & masks.keys())]
     if not pairs:
         raise InputError(

@@ -151,7 +151,10 @@ class Trainer:
         os.replace(tmp, path)
 
     def load(self, path: Path) -> None:
+        """Continue exactly where a checkpoint stopped: weights, optimiser, schedule, data and dropout RNGs."""
         state = torch.load(path, map_location="cpu", weights_only=False)
+        settings = dict(state["settings"], ratios=tuple(state["settings"]["ratios"]))
+        self.settings = Settings(**settings)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.step, self.seconds = state["step"], state["seconds"]

@@ -95,7 +95,8 @@ def test_installed_module_exits_2_with_one_line(tmp_path: Path) -> None:
 
 
 def test_missing_weights_file_is_one_line(pair, capsys):
-    code, _, err = run(crm_refine.main, [pair.image, pair.mask, "-o", pair.folder / "o.png", "--weights", pair.folder / "w.safetensors"], capsys)
+    argv = [pair.image, pair.mask, "-o", pair.folder / "o.png", "--weights", pair.folder / "w.safetensors"]
+    code, _, err = run(crm_refine.main, argv, capsys)
     assert code == 2 and "w.safetensors" in err and err.count("\n") == 1 and "Traceback" not in err
 
 
@@ -129,7 +130,8 @@ def test_unexpected_error_is_one_line_with_a_debug_hint(pair, random_refiner, mo
 
 
 def test_refine_writes_a_binary_mask_of_the_photo_size(pair, random_refiner, capsys):
-    code, out, err = run(crm_refine.main, [pair.image, pair.mask, "-o", pair.folder / "res" / "out.png", "--device", "cpu"], capsys)
+    argv = [pair.image, pair.mask, "-o", pair.folder / "res" / "out.png", "--device", "cpu"]
+    code, out, err = run(crm_refine.main, argv, capsys)
     assert (code, out, err) == (0, "", "")
     result = np.asarray(Image.open(pair.folder / "res" / "out.png"))
     assert result.shape == (96, 128) and set(np.unique(result)) <= {0, 255}
@@ -254,3 +256,9 @@ def test_eval_reports_a_missing_prediction(big, tmp_path, capsys):
     code, out, err = run(crm_eval.main, [big, "--pred", pred], capsys)
     assert code == 1 and "b2.png does not exist" in err
     assert table_rows(out)["CRM"][-1] == "1"
+
+
+def test_eval_with_a_broken_weights_file_is_an_error(big, tmp_path, capsys):
+    (tmp_path / "w.safetensors").write_text("not weights")
+    code, out, err = run(crm_eval.main, [big, "--baselines", "--weights", tmp_path / "w.safetensors"], capsys)
+    assert code == 2 and out == "" and "w.safetensors" in err and err.count("\n") == 1

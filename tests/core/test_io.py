@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io as stdio
+import os
 from pathlib import Path
 
 import cv2
@@ -233,6 +234,9 @@ def test_writes_are_atomic_and_unwritable_places_are_clear_errors(tmp_path: Path
     io.save_mask(tmp_path / "m.png", ramp_prob())
     io.save_mask(tmp_path / "m.png", 1 - ramp_prob())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.png"]  # no temp file left behind
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert (tmp_path / "m.png").stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0600
     (tmp_path / "file.txt").write_text("x")
     message = refused(io.save_mask, tmp_path / "file.txt" / "m.png", ramp_prob())
     assert "cannot write" in message and "m.png" in message

@@ -1,0 +1,113 @@
+"""Fixtures for GUI tests: settings in tmp_path, no real modal dialogs, a tiny untrained model, tiny photos."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+from crm_core import Refiner
+from app.settings import Settings
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings_path(tmp_path: Path) -> None:
+    """Any QSettings made without an explicit file lands in tmp_path, never in the user's profile."""
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+        QSettings.setPath(QSettings.Format.IniFormat, scope, str(tmp_path / "qsettings"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(QSettings(str(tmp_path / "crm-studio.ini"), QSettings.Format.IniFormat))
+
+
+@dataclass
+class Dialogs:
+    """Message boxes the code under test tried to show; ``accept`` is how the user answers questions."""
+
+    shown: list[tuple[str, str, str]] = field(default_factory=list)
+    accept: bool = True
+
+    def titles(self) -> list[str]:
+        return [title for _, title, _ in self.shown]
+
+    def answer(self, buttons: QMessageBox.StandardButton) -> QMessageBox.StandardButton:
+        B = QMessageBox.StandardButton
+        yes, no = (B.Discard, B.Cancel) if buttons & B.Discard else (B.Yes, B.No)
+        return yes if self.accept else no
+
+
+@pytest.fixture(autouse=True)
+def dialogs(monkeypatch: pytest.MonkeyPatch) -> Dialogs:
+    """Replaces modal message boxes so a test never blocks; each call is recorded."""
+    record = Dialogs()
+    default = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+
+    def fake(kind: str):
+        def show(parent, title, text, buttons=default, *args, **kwargs):
+            record.shown.append((kind, title, text))
+            return record.answer(buttons) if kind == "question" else QMessageBox.StandardButton.Ok
+
+        return staticmethod(show)
+
+    for kind in ("critical", "warning", "information", "question", "about"):
+        monkeypatch.setattr(QMessageBox, kind, fake(kind))
+    return record
+
+
+_TINY: list[Refiner] = []
+
+
+@pytest.fixture
+def tiny_refiner(monkeypatch: pytest.MonkeyPatch) -> Refiner:
+    """Refiner.load returns a small untrained model (built once per session: weights do not change)."""
+    if not _TINY:
+        _TINY.append(Refiner.random("light", seed=0))
+    model = _TINY[0]
+    monkeypatch.setattr(Refiner, "load", classmethod(lambda cls, weights=None, device="auto", precision="auto": model))
+    return model
+
+
+def make_photo(width: int, height: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A smooth gradient with a bright disc, and a coarse mask that is the disc slightly off-centre."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:height, :width]
+    image = np.dstack([xx * 255 // max(width - 1, 1), yy * 255 // max(height - 1, 1),
+                       np.full((height, width), 80)]).astype(np.uint8)
+    cx, cy, r = width / 2, height / 2, min(width, height) / 3
+    image[(xx - cx) ** 2 + (yy - cy) ** 2 < r * r] = (230, 180, 60)
+    image = np.clip(image.astype(np.int16) + rng.integers(-6, 7, image.shape), 0, 255).astype(np.uint8)
+    mask = (((xx - cx - r / 10) ** 2 + (yy - cy) ** 2) < (0.95 * r) ** 2).astype(np.uint8) * 255
+    return image, mask
+
+
+@pytest.fixture
+def photo_arrays():
+    """make_photo, for tests that need the arrays rather than files."""
+    return make_photo
+
+
+@pytest.fixture
+def write_photo(tmp_path: Path):
+    """Writes a generated photo (JPEG) and its coarse mask (PNG) the way a user would have them."""
+
+    def write(width: int, height: int, name: str = "photo") -> tuple[Path, Path]:
+        image, mask = make_photo(width, height)
+        image_path, mask_path = tmp_path / f"{name}.jpg", tmp_path / f"{name}_mask.png"
+        cv2.imwrite(str(image_path), image[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
+        cv2.imwrite(str(mask_path), mask)
+        return image_path, mask_path
+
+    return write
+
+
+@pytest.fixture
+def photo(write_photo) -> tuple[Path, Path]:
+    return write_photo(160, 120)

@@ -1,0 +1,353 @@
+"""Canvas: tools driven by real mouse/key events, zoom and pan, lazy tile conversion, overlay modes, navigator."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from app.canvas import CanvasView, Navigator
+from app.document import Document
+from crm_core.options import Stage
+
+H, W = 200, 300
+
+
+def stage(prob: np.ndarray, index: int) -> Stage:
+    return Stage(index, 2, 1.0, prob.astype(np.float32), 0.1, prob.size, prob.size, prob.size)
+
+
+@pytest.fixture
+def view(qtbot):
+    """A 300×200 dark photo shown at exactly 2× (image point p sits at widget point 2p + (20, 10))."""
+    image = np.full((H, W, 3), 20, np.uint8)
+    canvas = CanvasView()
+    qtbot.addWidget(canvas)
+    canvas.resize(640, 420)
+    canvas.set_document(Document(image))
+    with qtbot.waitExposed(canvas):
+        canvas.show()
+    canvas.set_zoom(2.0)
+    canvas.center_on(QPointF(W / 2, H / 2))
+    return canvas
+
+
+def at(view: CanvasView, x: float, y: float) -> QPoint:
+    """Widget position of image point (x, y)."""
+    return view.map_from_image(QPointF(x, y)).toPoint()
+
+
+def rendered(view: CanvasView, qtbot) -> np.ndarray:
+    """What the user sees, as an H×W×3 RGB array, once every tile is painted at its proper level."""
+    view.repaint()
+    qtbot.waitUntil(view.fully_painted)
+    image = view.grab().toImage().convertToFormat(view.grab().toImage().Format.Format_RGB888)
+    return np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())[:, :image.width() * 3] \
+        .reshape(image.height(), image.width(), 3)
+
+
+def wheel(view: CanvasView, pos: QPoint, notches: float, mods=Qt.KeyboardModifier.NoModifier) -> None:
+    event = QWheelEvent(QPointF(pos), QPointF(view.mapToGlobal(pos)), QPoint(), QPoint(0, int(120 * notches)),
+                        Qt.MouseButton.NoButton, mods, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(view, event)
+
+
+def distance_to_segment(a: tuple[float, float], b: tuple[float, float]) -> np.ndarray:
+    yy, xx = np.mgrid[0:H, 0:W] + 0.5
+    ax, ay = a
+    dx, dy = b[0] - ax, b[1] - ay
+    t = np.clip(((xx - ax) * dx + (yy - ay) * dy) / (dx * dx + dy * dy), 0, 1)
+    return np.hypot(xx - ax - t * dx, yy - ay - t * dy)
+
+
+def test_brush_stroke_paints_under_the_stroke_only_and_undoes_exactly(view, qtbot):
+    doc = view.document()
+    view.set_tool("brush")
+    view.set_brush_size(20)
+    view.set_hardness(1.0)
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=at(view, 40, 50))
+    qtbot.mouseMove(view, at(view, 140, 60))
+    qtbot.mouseMove(view, at(view, 240, 50))  # a fast drag: 100 px between two events, no gaps allowed
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=at(view, 240, 50))
+    d = np.minimum(distance_to_segment((40, 50), (140, 60)), distance_to_segment((140, 60), (240, 50)))
+    assert doc.mask[d < 9].min() == 255
+    assert doc.mask[d > 10.5].max() == 0
+    assert doc.undo_stack.count() == 1
+    painted = doc.mask.copy()
+    doc.undo_stack.undo()
+    assert doc.mask.max() == 0
+    doc.undo_stack.redo()
+    assert np.array_equal(doc.mask, painted)
+
+
+def test_eraser_and_soft_brush(view, qtbot):
+    doc = view.document()
+    doc.set_mask(np.full((H, W), 255, np.uint8))
+    view.set_tool("eraser")
+    view.set_brush_size(30)
+    view.set_hardness(0.0)
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, 150, 100))
+    assert doc.mask[100, 150] <= 20  # centre erased
+    assert 0 < doc.mask[100, 160] < 255  # soft falloff between centre and rim
+    assert doc.mask[100, 170] == 255 and doc.mask[0, 0] == 255
+
+
+def test_polygon_adds_and_alt_subtracts(view, qtbot):
+    doc = view.document()
+    view.set_tool("polygon")
+    for x, y in ((50, 40), (250, 40), (250, 160)):
+        qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, x, y))
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, 50, 160))
+    assert doc.mask.max() == 0  # nothing until the polygon is closed
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    assert doc.mask[45:155, 55:245].min() == 255
+    assert doc.mask[:35].max() == 0 and doc.mask[:, 255:].max() == 0
+    for x, y in ((100, 20), (200, 20), (200, 180), (100, 180)):
+        qtbot.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.AltModifier, at(view, x, y))
+    # a real double-click arrives as press, release, double-click: the first press placed the last vertex
+    qtbot.mouseDClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.AltModifier, at(view, 100, 180))
+    assert doc.mask[50:150, 110:190].max() == 0 and doc.mask[100, 70] == 255
+    assert doc.undo_stack.count() == 2
+
+
+def test_polygon_escape_cancels_and_subtract_flag(view, qtbot):
+    doc = view.document()
+    doc.set_mask(np.full((H, W), 255, np.uint8))
+    view.set_tool("polygon")
+    for x, y in ((10, 10), (100, 10), (100, 100)):
+        qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, x, y))
+    qtbot.keyClick(view, Qt.Key.Key_Escape)
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    assert doc.mask.min() == 255
+    view.set_subtract(True)
+    for x, y in ((10, 10), (100, 10), (100, 100), (10, 100)):
+        qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, x, y))
+    qtbot.keyClick(view, Qt.Key.Key_Enter)
+    assert doc.mask[15:95, 15:95].max() == 0 and doc.mask[150, 150] == 255
+
+
+def test_lasso_fills_the_dragged_outline(view, qtbot):
+    doc = view.document()
+    view.set_tool("lasso")
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=at(view, 60, 60))
+    for x, y in ((200, 60), (200, 150), (60, 150)):
+        qtbot.mouseMove(view, at(view, x, y))
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=at(view, 60, 150))
+    assert doc.mask[65:145, 65:195].min() == 255
+    assert doc.mask[:55].max() == 0 and doc.mask[:, 205:].max() == 0
+
+
+def test_fill_flips_the_connected_region_under_the_cursor(view, qtbot):
+    doc = view.document()
+    ring = np.zeros((H, W), np.uint8)
+    cv2.circle(ring, (150, 100), 60, 255, -1)
+    cv2.circle(ring, (150, 100), 30, 0, -1)
+    doc.set_mask(ring)
+    view.set_tool("fill")
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, 150, 100))  # the hole
+    solid = np.zeros((H, W), np.uint8)
+    cv2.circle(solid, (150, 100), 60, 255, -1)
+    assert np.array_equal(doc.mask, solid)
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, 5, 5))  # the background
+    assert doc.mask.min() == 255
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()
+    assert np.array_equal(doc.mask, ring)
+
+
+def test_wheel_zooms_around_the_cursor(view):
+    pos = QPoint(200, 150)
+    before = view.map_to_image(QPointF(pos))
+    zooms = []
+    view.zoomChanged.connect(zooms.append)
+    for notches in (1, 1, 2, -3, 0.5):
+        wheel(view, pos, notches)
+        after = view.map_to_image(QPointF(pos))
+        assert after.x() == pytest.approx(before.x(), abs=1e-6) and after.y() == pytest.approx(before.y(), abs=1e-6)
+    assert zooms[0] == pytest.approx(2.0 * 2 ** 0.25) and view.zoom() == pytest.approx(2.0 * 2 ** (1.5 / 4))
+    for _ in range(40):
+        wheel(view, pos, 3)
+    assert view.zoom() == 32.0
+
+
+def test_fit_and_actual_size(view):
+    seen = []
+    view.viewportChanged.connect(seen.append)
+    view.fit()
+    assert view.zoom() == pytest.approx(min(640 / W, 420 / H))
+    assert view.visible_image_rect() == QRectF(0, 0, W, H) and seen[-1] == QRectF(0, 0, W, H)
+    view.resize(900, 420)
+    assert view.zoom() == pytest.approx(420 / H)  # stays fitted while the window is resized
+    view.actual_size()
+    assert view.zoom() == 1.0
+
+
+def test_space_drag_and_middle_button_pan_without_editing(view, qtbot):
+    doc = view.document()
+    view.set_tool("brush")
+    start = view.map_to_image(QPointF(300, 200))
+    qtbot.keyPress(view, Qt.Key.Key_Space)
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=QPoint(300, 200))
+    qtbot.mouseMove(view, QPoint(340, 220))
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=QPoint(340, 220))
+    qtbot.keyRelease(view, Qt.Key.Key_Space)
+    moved = view.map_to_image(QPointF(340, 220))
+    assert moved.x() == pytest.approx(start.x()) and moved.y() == pytest.approx(start.y())
+    grabbed = view.map_to_image(QPointF(300, 200))
+    qtbot.mousePress(view, Qt.MouseButton.MiddleButton, pos=QPoint(300, 200))
+    qtbot.mouseMove(view, QPoint(280, 200))
+    qtbot.mouseRelease(view, Qt.MouseButton.MiddleButton, pos=QPoint(280, 200))
+    assert view.map_to_image(QPointF(280, 200)).x() == pytest.approx(grabbed.x())
+    assert doc.mask.max() == 0
+
+
+def test_brush_size_keys_and_ctrl_wheel(view, qtbot):
+    sizes = []
+    view.brushSizeChanged.connect(sizes.append)
+    view.set_brush_size(40)
+    qtbot.keyClick(view, Qt.Key.Key_BracketRight)
+    assert view.brush_size() == pytest.approx(48)
+    qtbot.keyClick(view, Qt.Key.Key_BracketLeft)
+    qtbot.keyClick(view, Qt.Key.Key_BracketLeft)
+    assert view.brush_size() == pytest.approx(40 / 1.2)
+    zoom = view.zoom()
+    wheel(view, QPoint(100, 100), 2, Qt.KeyboardModifier.ControlModifier)
+    assert view.brush_size() == pytest.approx(40 / 1.2 * 1.44) and view.zoom() == zoom
+    assert len(sizes) == 4  # setting the size it already had is not a change
+
+
+def test_cursor_position_is_reported_in_image_pixels(view, qtbot):
+    seen = []
+    view.cursorMoved.connect(lambda x, y: seen.append((x, y)))
+    qtbot.mouseMove(view, at(view, 120.5, 33.5))
+    qtbot.mouseMove(view, QPoint(2, 2))  # left of the photo
+    assert seen[-2:] == [(120, 33), (-1, -1)]
+
+
+def test_only_visible_tiles_are_converted(qtbot):
+    image = np.zeros((3000, 4000, 3), np.uint8)
+    canvas = CanvasView()
+    qtbot.addWidget(canvas)
+    canvas.resize(400, 300)
+    canvas.set_document(Document(image))
+    canvas.actual_size()
+    canvas.center_on(QPointF(2000, 1500))
+    with qtbot.waitExposed(canvas):
+        canvas.show()
+    canvas.repaint()
+    qtbot.waitUntil(canvas.fully_painted)
+    tiles = canvas.photo_tiles
+    assert 1 <= tiles.conversions <= 4  # 400×300 px at 100 % meet at most 2×2 of the 48 full-resolution tiles
+    canvas.pan_by(QPointF(-30, 0))
+    canvas.repaint()
+    assert tiles.conversions <= 6
+
+
+def test_overlay_fill_outline_and_hide(view, qtbot):
+    doc = view.document()
+    mask = np.zeros((H, W), np.uint8)
+    mask[50:150, 100:200] = 255
+    doc.set_mask(mask)
+    view.set_overlay(QColor(255, 0, 0), 1.0, False)
+    pixels = rendered(view, qtbot)
+    inside, outside = at(view, 150, 100), at(view, 50, 100)
+    assert tuple(pixels[inside.y(), inside.x()]) == (255, 0, 0)
+    assert tuple(pixels[outside.y(), outside.x()]) == (20, 20, 20)
+    view.set_overlay(QColor(0, 255, 0), 0.5, True)
+    pixels = rendered(view, qtbot)
+    edge = at(view, 100.5, 100)
+    assert tuple(pixels[inside.y(), inside.x()]) == (20, 20, 20)
+    assert pixels[edge.y(), edge.x() - 2:edge.x() + 3, 1].max() == 255  # a thin opaque line on the boundary
+    view.set_overlay_visible(False)
+    pixels = rendered(view, qtbot)
+    assert pixels[edge.y(), edge.x() - 2:edge.x() + 3, 1].max() == 20
+
+
+def test_overlay_follows_edits_and_shown_stage(view, qtbot):
+    doc = view.document()
+    view.set_overlay(QColor(0, 0, 255), 1.0, False)
+    pixels = rendered(view, qtbot)
+    spot = at(view, 150, 100)
+    assert tuple(pixels[spot.y(), spot.x()]) == (20, 20, 20)
+    view.set_tool("brush")
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=spot)
+    pixels = rendered(view, qtbot)
+    assert tuple(pixels[spot.y(), spot.x()]) == (0, 0, 255)  # the cached overlay tile was patched
+    prob = np.zeros((H, W), np.float32)
+    prob[:, :50] = 0.9
+    doc.set_stages([stage(prob, 0)])
+    doc.set_shown(0)
+    pixels = rendered(view, qtbot)
+    left = at(view, 20, 100)
+    assert tuple(pixels[spot.y(), spot.x()]) == (20, 20, 20) and tuple(pixels[left.y(), left.x()]) == (0, 0, 255)
+
+
+def test_split_shows_coarse_left_and_stage_right(view, qtbot):
+    doc = view.document()
+    doc.set_mask(np.full((H, W), 255, np.uint8))
+    doc.set_stages([stage(np.zeros((H, W)), 0)])
+    doc.set_shown(0)
+    view.set_overlay(QColor(255, 255, 0), 1.0, False)
+    view.fit()
+    view.set_split(0.5)
+    pixels = rendered(view, qtbot)
+    y = view.height() // 3
+    assert tuple(pixels[y, view.width() // 4]) == (255, 255, 0)
+    assert tuple(pixels[y, view.width() * 3 // 4]) == (20, 20, 20)
+    moved = []
+    view.splitChanged.connect(moved.append)
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=QPoint(view.width() // 2, y))
+    qtbot.mouseMove(view, QPoint(view.width() // 4, y))
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=QPoint(view.width() // 4, y))
+    assert view.split() == pytest.approx(0.25, abs=0.01) and moved and doc.undo_stack.count() == 1
+    view.set_split(None)
+    pixels = rendered(view, qtbot)
+    assert tuple(pixels[y, view.width() // 8]) == (20, 20, 20)
+
+
+def test_compare_highlights_where_two_stages_differ(view, qtbot):
+    doc = view.document()
+    a = np.zeros((H, W), np.float32)
+    a[:, :150] = 0.8
+    b = a.copy()
+    b[:, 100:150] = 0.2
+    doc.set_stages([stage(a, 0), stage(b, 1)])
+    view.set_compare(0, 1)
+    pixels = rendered(view, qtbot)
+    differ, agree = at(view, 125, 100), at(view, 50, 100)
+    r, g, bl = pixels[differ.y(), differ.x()].astype(int)
+    assert r > 150 and bl > 150 and g < 40
+    assert tuple(pixels[agree.y(), agree.x()]) == (20, 20, 20)
+    view.set_compare(None)
+    pixels = rendered(view, qtbot)
+    assert tuple(pixels[differ.y(), differ.x()]) == (20, 20, 20)
+    with pytest.raises(ValueError):
+        view.set_compare(0, 5)
+
+
+def test_navigator_shows_the_viewport_and_pans_on_click(view, qtbot):
+    nav = Navigator()
+    qtbot.addWidget(nav)
+    nav.resize(150, 100)
+    nav.set_view(view)
+    with qtbot.waitExposed(nav):
+        nav.show()
+    view.set_zoom(4.0)
+    qtbot.mouseClick(nav, Qt.MouseButton.LeftButton, pos=QPoint(37, 25))  # a quarter of the way in: image (75, 50)
+    centre = view.map_to_image(QPointF(view.width() / 2, view.height() / 2))
+    assert centre.x() == pytest.approx(75, abs=1) and centre.y() == pytest.approx(50, abs=1)
+    assert not nav.grab().isNull()
+
+
+def test_unknown_tool_is_refused(view):
+    with pytest.raises(ValueError, match="unknown tool"):
+        view.set_tool("magic")
+    view.set_tool("pan")
+    assert view.tool() == "pan"

@@ -1,0 +1,182 @@
+"""Document: opening files, undoable mask edits that store only changed tiles, the undo byte budget, stages."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QRect
+
+from app.document import Document
+from crm_core.errors import CRMError, InputError
+from crm_core.options import Stage
+
+
+def photo(h: int = 200, w: int = 300) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+def disc_mask(h: int = 200, w: int = 300) -> np.ndarray:
+    mask = np.zeros((h, w), np.uint8)
+    cv2.circle(mask, (w // 2, h // 2), min(h, w) // 3, 255, -1)
+    return mask
+
+
+def stage(prob: np.ndarray, index: int = 0) -> Stage:
+    return Stage(index, 2, 0.5, prob.astype(np.float32), 0.1, prob.size, prob.size, prob.size)
+
+
+@pytest.fixture
+def files(tmp_path):
+    image, mask = photo(), disc_mask()
+    cv2.imwrite(str(tmp_path / "cat.png"), image[:, :, ::-1])
+    cv2.imwrite(str(tmp_path / "cat_seg.png"), mask)
+    cv2.imwrite(str(tmp_path / "half.png"), mask[::2, ::2])
+    return tmp_path, image, mask
+
+
+def test_open_reads_photo_and_mask(qapp, files):
+    folder, image, mask = files
+    doc = Document.open(folder / "cat.png", folder / "cat_seg.png")
+    assert np.array_equal(doc.image, image)
+    assert np.array_equal(doc.mask, mask)
+    assert doc.path == folder / "cat.png" and doc.mask_path == folder / "cat_seg.png"
+    assert not doc.modified and doc.shown == "coarse" and doc.stages == []
+    assert Document.open(folder / "cat.png").mask.max() == 0
+
+
+def test_open_errors_are_one_line_crm_errors_and_load_keeps_the_document(qapp, files):
+    folder, _, _ = files
+    with pytest.raises(CRMError, match="does not exist"):
+        Document.open(folder / "missing.jpg")
+    with pytest.raises(InputError, match="150x100"):
+        Document.open(folder / "cat.png", folder / "half.png")
+    doc = Document.open(folder / "cat.png", folder / "cat_seg.png")
+    before = doc.mask.copy()
+    with pytest.raises(CRMError):
+        doc.load(folder / "missing.jpg")
+    assert np.array_equal(doc.mask, before) and doc.path == folder / "cat.png"
+
+
+def test_load_replaces_content_and_tells_the_views(qtbot, files):
+    folder, _, mask = files
+    doc = Document(photo(64, 64))
+    with qtbot.waitSignals([doc.imageChanged, doc.maskChanged, doc.stagesChanged]):
+        doc.load(folder / "cat.png", folder / "cat_seg.png")
+    assert doc.mask.shape == (200, 300) and np.array_equal(doc.mask, mask)
+
+
+def test_import_mask_needs_resize_for_another_size_and_is_undoable(qapp, files):
+    folder, image, mask = files
+    doc = Document(image)
+    with pytest.raises(InputError, match="allow resizing"):
+        doc.import_mask(folder / "half.png")
+    doc.import_mask(folder / "half.png", resize=True)
+    assert doc.mask.shape == mask.shape and (doc.mask > 127).mean() == pytest.approx((mask > 127).mean(), abs=0.01)
+    doc.undo_stack.undo()
+    assert doc.mask.max() == 0
+
+
+def test_edit_undo_redo_restores_exactly(qtbot):
+    doc = Document(photo(), disc_mask())
+    original = doc.mask.copy()
+    patch = np.full((30, 40), 255, np.uint8)
+    with qtbot.waitSignal(doc.maskChanged) as changed:
+        doc.apply_edit(QRect(250, 10, 40, 30), patch, "Brush")
+    assert changed.args[0] == QRect(250, 10, 40, 30)
+    edited = doc.mask.copy()
+    assert edited[10:40, 250:290].min() == 255 and doc.modified
+    doc.undo_stack.undo()
+    assert np.array_equal(doc.mask, original) and not doc.modified
+    doc.undo_stack.redo()
+    assert np.array_equal(doc.mask, edited)
+
+
+def test_a_stroke_is_one_undo_step(qapp):
+    doc = Document(photo(), disc_mask())
+    original = doc.mask.copy()
+    doc.begin_stroke("Brush")
+    for x in range(0, 280, 20):
+        doc.apply_edit(QRect(x, 5, 20, 10), np.full((10, 20), 255, np.uint8))
+    doc.end_stroke()
+    assert doc.undo_stack.count() == 1 and doc.undo_stack.undoText() == "Brush"
+    doc.undo_stack.undo()
+    assert np.array_equal(doc.mask, original)
+
+
+def test_small_edit_stores_only_changed_tiles(qapp):
+    doc = Document(photo(768, 1024), disc_mask(768, 1024))
+    doc.apply_edit(QRect(600, 100, 12, 12), np.full((12, 12), 255, np.uint8))
+    stored = doc.undo_stack.nbytes()
+    assert 0 < stored < doc.mask.nbytes / 100
+    doc.invert_mask()
+    assert doc.undo_stack.nbytes() - stored < doc.mask.nbytes / 10
+
+
+def test_budget_drops_the_oldest_edits_and_keeps_undo_exact(qapp):
+    rng = np.random.default_rng(1)
+    doc = Document(photo(768, 768), disc_mask(768, 768))
+    states = [doc.mask.copy()]
+    for i in range(6):
+        noise = rng.integers(0, 256, (50, 50), dtype=np.uint8)  # incompressible: ~5 KB per command
+        doc.apply_edit(QRect((i % 3) * 256, (i // 3) * 256, 50, 50), noise, f"edit {i}")
+        states.append(doc.mask.copy())
+    sizes = [doc.undo_stack.command(i).delta.nbytes for i in range(6)]
+    doc.undo_stack.set_budget(sum(sizes[3:]) + min(sizes) // 2)
+    assert doc.undo_stack.count() == 3 and doc.undo_stack.nbytes() <= doc.undo_stack.budget()
+    assert doc.undo_stack.undoText() == "edit 5"
+    doc.apply_edit(QRect(0, 600, 50, 50), rng.integers(0, 256, (50, 50), dtype=np.uint8), "edit 6")
+    states.append(doc.mask.copy())
+    assert doc.undo_stack.count() == 3
+    while doc.undo_stack.canUndo():
+        doc.undo_stack.undo()
+    assert np.array_equal(doc.mask, states[4])
+    assert doc.modified  # the opened state is no longer reachable
+    while doc.undo_stack.canRedo():
+        doc.undo_stack.redo()
+    assert np.array_equal(doc.mask, states[-1])
+
+
+def test_clear_and_invert_are_undoable(qapp):
+    doc = Document(photo(), disc_mask())
+    original = doc.mask.copy()
+    doc.invert_mask()
+    assert np.array_equal(doc.mask, 255 - original)
+    doc.clear_mask()
+    assert doc.mask.max() == 0
+    doc.undo_stack.undo()
+    doc.undo_stack.undo()
+    assert np.array_equal(doc.mask, original)
+
+
+def test_accept_stage_makes_it_the_coarse_mask(qtbot):
+    doc = Document(photo(), disc_mask())
+    original = doc.mask.copy()
+    prob = np.zeros((200, 300), np.float32)
+    prob[50:150, 60:200] = 0.7
+    prob[60:70, 60:70] = 0.4
+    doc.set_stages([stage(np.zeros_like(prob)), stage(prob, 1)])
+    with qtbot.waitSignal(doc.shownChanged):
+        doc.set_shown(1)
+    doc.accept_stage(1)
+    assert np.array_equal(doc.mask, np.where(prob > 0.5, 255, 0))
+    assert doc.shown == "coarse"
+    doc.undo_stack.undo()
+    assert np.array_equal(doc.mask, original)
+    with pytest.raises(ValueError):
+        doc.set_shown(2)
+    doc.set_shown(1)
+    doc.set_stages([])
+    assert doc.shown == "coarse"
+
+
+def test_coarse_prob_is_what_the_refiner_takes(qapp):
+    doc = Document(photo(), disc_mask())
+    prob = doc.coarse_prob()
+    assert prob.dtype == np.float32 and prob.shape == (200, 300)
+    assert prob.min() == 0.0 and prob.max() == 1.0

@@ -1,0 +1,382 @@
+"""End-to-end tests that drive the real main window the way a user does: open, paint, refine, export."""
+
+from __future__ import annotations
+
+import time
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from app.__main__ import build_window
+from app.document import COARSE, threshold
+from app.export import ExportDialog, ExportRequest
+from app.main_window import MainWindow, split_drop
+from app.settings import Settings, parse_ratios
+
+
+@pytest.fixture
+def window(qtbot, settings: Settings) -> MainWindow:
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.resize(1000, 700)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+@pytest.fixture
+def opened(qtbot, settings: Settings, photo) -> MainWindow:
+    """A window opened exactly as ``crm-studio photo.jpg photo_mask.png`` opens it."""
+    image_path, mask_path = photo
+    win = build_window([str(image_path), str(mask_path)], settings)
+    qtbot.addWidget(win)
+    win.resize(1000, 700)
+    qtbot.waitExposed(win)
+    return win
+
+
+def mouse(widget, kind: QEvent.Type, pos: QPointF, buttons: Qt.MouseButton) -> None:
+    button = Qt.MouseButton.LeftButton if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton
+    event = QMouseEvent(kind, pos, widget.mapToGlobal(pos), button, buttons, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
+
+
+def drag(canvas, points: list[tuple[float, float]]) -> None:
+    """A left-button drag through image points, sent to the canvas as real mouse events."""
+    screen = [canvas.map_from_image(QPointF(x, y)) for x, y in points]
+    left = Qt.MouseButton.LeftButton
+    mouse(canvas, QEvent.Type.MouseButtonPress, screen[0], left)
+    for p in screen[1:]:
+        mouse(canvas, QEvent.Type.MouseMove, p, left)
+    mouse(canvas, QEvent.Type.MouseButtonRelease, screen[-1], Qt.MouseButton.NoButton)
+
+
+def refine(qtbot, win: MainWindow, ratios: str) -> list[float]:
+    """Runs Refine to the end and returns the ratios of the stages in the order they arrived."""
+    win.refine_panel.ratio_edit.setText(ratios)
+    seen: list[float] = []
+    with qtbot.waitSignal(win.refineFinished, timeout=20000):
+        win.refine()
+        win.worker.stageReady.connect(lambda stage: seen.append(stage.ratio))
+    return seen
+
+
+def test_starts_with_an_empty_state_that_says_how_to_begin(window):
+    assert window.doc is None
+    assert window.stack.currentWidget() is window.empty
+    assert any("try the sample" in label.text() for label in window.empty.findChildren(type(window.size_label)))
+    assert not window.refine_action.isEnabled() and not window.export_action.isEnabled()
+
+
+def test_command_line_opens_photo_and_mask(opened, photo, settings):
+    image_path, mask_path = photo
+    doc = opened.doc
+    assert (doc.width, doc.height) == (160, 120)
+    assert np.array_equal(doc.mask, cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE))
+    assert not doc.modified and not opened.undo_action.isEnabled()
+    assert opened.stack.currentWidget() is opened.canvas
+    assert opened.size_label.text() == "160 × 120 px"
+    assert "photo.jpg" in opened.windowTitle()
+    assert settings.recent_files()[0] == str(image_path.resolve())
+
+
+def test_brush_paints_and_undo_redo_restore(opened):
+    canvas, doc = opened.canvas, opened.doc
+    opened.tool_actions["brush"].trigger()
+    canvas.set_brush_size(12)
+    assert doc.mask[15, 40] == 0
+    drag(canvas, [(20, 15), (30, 15), (45, 15), (60, 15)])
+    assert doc.mask[15, 40] == 255 and doc.mask[15, 25] == 255
+    assert doc.mask[60, 5] == 0  # far from the stroke
+    assert doc.modified and "•" in opened.windowTitle()
+
+    opened.undo_action.trigger()
+    assert doc.mask[15, 40] == 0 and not doc.modified
+    opened.redo_action.trigger()
+    assert doc.mask[15, 40] == 255
+
+    opened.tool_actions["eraser"].trigger()
+    drag(canvas, [(35, 15), (45, 15)])
+    assert doc.mask[15, 40] == 0
+
+
+def test_tool_keys_and_brush_size_reach_canvas_and_settings(opened, settings):
+    for name, key in (("eraser", "E"), ("polygon", "P"), ("lasso", "L"), ("fill", "F"), ("brush", "B")):
+        action = opened.tool_actions[name]
+        assert action.shortcut().toString() == key
+        action.trigger()
+        assert opened.canvas.tool() == name and settings.tool == name
+    opened.tool_panel.size_box.setValue(77)
+    assert opened.canvas.brush_size() == 77 and settings.brush_size == 77
+    opened.canvas.set_brush_size(90)  # e.g. the ] key on the canvas
+    assert opened.tool_panel.size_box.value() == 90
+
+
+def test_clear_invert_and_import_mask(opened, tmp_path, dialogs):
+    doc = opened.doc
+    original = doc.mask.copy()
+    opened.invert_action.trigger()
+    assert np.array_equal(doc.mask, 255 - original)
+    opened.clear_action.trigger()
+    assert not doc.mask.any()
+
+    half = np.zeros((60, 80), np.uint8)
+    half[:, :40] = 255
+    cv2.imwrite(str(tmp_path / "half.png"), half)
+    assert opened.import_mask(tmp_path / "half.png")  # same shape, half size: asks, then resizes
+    assert dialogs.titles() == ["Resize mask?"]
+    assert doc.mask.shape == (120, 160) and doc.mask[60, 10] == 255 and doc.mask[60, 150] == 0
+
+    dialogs.accept = False
+    assert not opened.import_mask(tmp_path / "half.png")
+
+    opened.undo_action.trigger()
+    assert not doc.mask.any()
+
+
+def test_mask_of_another_shape_is_refused_with_a_dialog(opened, tmp_path, dialogs):
+    cv2.imwrite(str(tmp_path / "square.png"), np.zeros((50, 50), np.uint8))
+    before = opened.doc.mask.copy()
+    assert not opened.import_mask(tmp_path / "square.png")
+    kind, title, text = dialogs.shown[-1]
+    assert kind == "critical" and "square.png" in title and "square.png" in text
+    assert np.array_equal(opened.doc.mask, before)
+
+
+def test_bad_file_shows_a_dialog_and_the_app_keeps_running(window, opened, tmp_path, dialogs):
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"this is not a jpeg")
+    assert not window.open_files(bad)
+    kind, title, text = dialogs.shown[-1]
+    assert kind == "critical" and "broken.jpg" in title and "broken.jpg" in text
+    assert window.doc is None and window.stack.currentWidget() is window.empty
+
+    doc = opened.doc
+    assert not opened.open_files(tmp_path / "missing.png")
+    assert opened.doc is doc  # the open photo stays
+
+
+def test_refine_shows_each_stage_in_ratio_order(qtbot, opened, tiny_refiner):
+    seen = refine(qtbot, opened, "0.25, 0.5, 1")
+    doc = opened.doc
+    assert seen == [0.25, 0.5, 1.0]
+    assert [s.ratio for s in doc.stages] == [0.25, 0.5, 1.0]
+    assert doc.shown == 2 and doc.stages[2].prob.shape == (120, 160)
+    assert opened.strip.list.count() == 4  # coarse + three stages
+    assert not opened.refining and opened.refine_action.isEnabled()
+    assert opened.device_label.text() == "Device: CPU"
+
+
+def test_cancel_stops_quickly_and_restores_previous_stages(qtbot, settings, write_photo, tiny_refiner):
+    image_path, mask_path = write_photo(480, 360, "big")
+    win = build_window([str(image_path), str(mask_path)], settings)
+    qtbot.addWidget(win)
+    refine(qtbot, win, "0.25")
+    before = list(win.doc.stages)
+
+    win.refine_panel.ratio_edit.setText("0.125, 0.25, 0.5, 0.75, 1")
+    win.refine()
+    qtbot.waitUntil(lambda: len(win.doc.stages) == 1 and win.doc.stages[0] is not before[0], timeout=20000)
+    assert win.doc.stages[0].ratio == 0.125
+    with qtbot.waitSignal(win.refineFinished, timeout=5000):
+        start = time.perf_counter()
+        win.cancel_action.trigger()
+        assert win.doc.stages == before  # restored at once, before the worker even stops
+    stopped = time.perf_counter() - start
+    assert stopped < 0.5, f"cancel took {stopped:.2f} s"
+    assert win.doc.stages == before and win.doc.shown == 0
+    assert not win.refining and win.refine_action.isEnabled() and not win.cancel_action.isEnabled()
+
+
+def test_missing_weights_give_a_clear_message(qtbot, opened, dialogs):
+    with qtbot.waitSignal(opened.refineFinished, timeout=10000):
+        opened.refine()
+    kind, title, text = dialogs.shown[-1]
+    assert title == "Cannot refine" and "weights" in text and "Choose weights" in text
+    assert opened.doc.stages == [] and opened.doc.shown == COARSE
+
+
+def test_invalid_ratios_are_flagged_and_not_run(opened, dialogs, settings):
+    panel = opened.refine_panel
+    panel.ratio_edit.setText("0.5, 0.25")
+    assert not panel.ratios_valid and "increase" in panel.ratio_error.text()
+    opened.refine()
+    assert dialogs.titles() == ["Cannot refine"] and not opened.refining
+    panel.ratio_edit.setText("0.2, 0.6, 1")
+    assert panel.ratios_valid and settings.ratios == (0.2, 0.6, 1.0)
+    with pytest.raises(ValueError):
+        parse_ratios("0.5, x")
+
+
+def test_cuda_choice_is_disabled_without_a_gpu(window, monkeypatch):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    box = window.refine_panel.device_box
+    cuda = box.model().item(box.findData("cuda"))
+    assert not cuda.isEnabled() and "CUDA" in cuda.toolTip()
+
+
+def test_stage_strip_shows_compares_and_accepts(qtbot, opened, tiny_refiner):
+    refine(qtbot, opened, "0.5, 1")
+    doc, strip = opened.doc, opened.strip
+    strip.select(0)
+    assert doc.shown == 0 and strip.use_button.isEnabled()
+    strip.select(0, 1)
+    assert strip.comparing == (0, 1) and doc.shown == 1 and opened.canvas._compare == (0, 1)
+    strip.select(COARSE)
+    assert doc.shown == COARSE and opened.canvas._compare is None and not strip.use_button.isEnabled()
+
+    strip.select(1)
+    strip.use_button.click()
+    assert np.array_equal(doc.mask, threshold(doc.stages[1].prob))
+    assert doc.shown == COARSE and doc.modified
+    opened.undo_action.trigger()
+    assert not doc.modified
+
+
+@pytest.mark.parametrize("kind", ["mask", "alpha8", "alpha16", "cutout"])
+def test_export_writes_the_shown_stage(qtbot, opened, tiny_refiner, tmp_path, kind):
+    refine(qtbot, opened, "0.5, 1")
+    doc = opened.doc
+    doc.set_shown(0)
+    prob = doc.stages[0].prob
+    out = tmp_path / "out" / f"{kind}.png"
+    with qtbot.waitSignal(opened.exported, timeout=5000):
+        opened.export(ExportRequest(kind, out))
+    pixels = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
+    if kind == "mask":
+        assert np.array_equal(pixels > 0, prob > 0.5)
+    elif kind == "alpha8":
+        assert pixels.dtype == np.uint8 and np.abs(pixels / 255.0 - prob).max() <= 0.5 / 255 + 1e-6
+    elif kind == "alpha16":
+        assert pixels.dtype == np.uint16 and np.abs(pixels / 65535.0 - prob).max() <= 0.5 / 65535 + 1e-6
+    else:
+        assert pixels.shape == (120, 160, 4)
+        assert np.array_equal(pixels[:, :, 3], np.rint(prob * 255).astype(np.uint8))
+        assert np.array_equal(pixels[:, :, :3][:, :, ::-1], doc.image)
+    assert opened.settings.export_dir == str(out.parent)
+
+
+def test_decontaminated_cutout_runs_off_the_gui_thread(qtbot, opened, tmp_path):
+    out = tmp_path / "cut.png"
+    with qtbot.waitSignal(opened.exported, timeout=20000):
+        opened.export(ExportRequest("cutout", out, decontaminate=True))
+        assert not opened.export_action.isEnabled()  # still running in its thread
+    qtbot.waitUntil(lambda: opened.export_action.isEnabled())
+    rgba = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
+    assert rgba.shape == (120, 160, 4)
+    assert np.array_equal(rgba[:, :, 3], opened.doc.mask)
+
+
+def test_export_never_overwrites_the_photo(opened, photo, dialogs):
+    image_path, _ = photo
+    original = image_path.read_bytes()
+    opened.export(ExportRequest("mask", image_path.with_suffix(".png")))  # a new file: fine
+    dialogs.shown.clear()
+    png_photo = image_path.with_name("photo_copy.png")
+    png_photo.write_bytes(image_path.with_suffix(".png").read_bytes())
+    opened.doc.path = png_photo
+    opened.export(ExportRequest("mask", png_photo))
+    assert dialogs.shown and dialogs.shown[-1][0] == "critical" and "photo_copy.png" in dialogs.shown[-1][2]
+    assert image_path.read_bytes() == original
+
+
+def test_export_dialog_suggests_names_and_remembers_the_folder(qtbot, tmp_path):
+    dialog = ExportDialog(tmp_path / "cat.jpg", str(tmp_path / "exports"), "stage 2 of 2")
+    qtbot.addWidget(dialog)
+    assert dialog.request() == ExportRequest("mask", tmp_path / "exports" / "cat_mask.png")
+    dialog.set_kind("alpha16")
+    assert dialog.request().path.name == "cat_alpha16.png"
+    dialog.set_kind("cutout")
+    dialog.set_decontaminate(True)
+    assert dialog.request() == ExportRequest("cutout", tmp_path / "exports" / "cat_cutout.png", True)
+    dialog.set_path(tmp_path / "mine.png")
+    dialog.set_kind("mask")
+    assert dialog.request().path == tmp_path / "mine.png"  # a name the user typed is kept
+
+
+def test_drop_opens_photo_and_mask(window, photo):
+    image_path, mask_path = photo
+    assert split_drop([mask_path, image_path]) == (image_path, mask_path)
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(mask_path)), QUrl.fromLocalFile(str(image_path))])
+    event = QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    assert window.doc is not None and window.doc.path == image_path and window.doc.mask.any()
+
+
+def test_recent_menu_lists_opened_photos(window, photo, settings):
+    image_path, _ = photo
+    window.open_files(image_path)
+    window._fill_recent_menu()
+    actions = [a for a in window.recent_menu.actions() if a.toolTip() == str(image_path.resolve())]
+    assert actions
+    window.open_files(image_path)  # opening again keeps one entry, at the top
+    assert settings.recent_files().count(str(image_path.resolve())) == 1
+
+
+def test_sample_opens_from_resources(window):
+    window.sample_action.trigger()
+    assert window.doc is not None and window.doc.path.name == "sample.jpg" and window.doc.mask.any()
+
+
+def test_settings_survive_a_restart(qtbot, settings, window):
+    window.tool_actions["lasso"].trigger()
+    window.tool_panel.size_box.setValue(55)
+    window.overlay_panel.opacity_slider.setValue(30)
+    window.overlay_panel.outline_box.setChecked(True)
+    window.refine_panel.ratio_edit.setText("0.25, 1")
+    window.close()
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    assert again.canvas.tool() == "lasso" and again.canvas.brush_size() == 55
+    assert again.overlay_panel.opacity == 0.3 and again.overlay_panel.outline
+    assert again.refine_panel.ratios == (0.25, 1.0)
+    assert settings.geometry() is not None
+
+
+def test_shortcuts_dialog_lists_every_shortcut(window):
+    rows = dict(window.shortcut_rows())
+    for action in window.actions():
+        if not action.shortcut().isEmpty():
+            assert any(action.shortcut().toString() in keys for keys in rows.values()), action.text()
+    assert rows["Refine"] == "Ctrl+R or F5" and rows["Undo"] == "Ctrl+Z" and rows["Brush"] == "B"
+    assert "Mouse wheel" in rows.values()
+
+
+def test_about_names_the_model(window, dialogs):
+    window.about_action.trigger()
+    kind, _, text = dialogs.shown[-1]
+    assert kind == "about" and "Continuous Refinement Model" in text
+
+
+def test_status_bar_tracks_zoom_and_cursor(opened):
+    canvas = opened.canvas
+    canvas.set_zoom(2.0)
+    assert opened.zoom_label.text() == "200 %"
+    pos = canvas.map_from_image(QPointF(10.5, 20.5))
+    mouse(canvas, QEvent.Type.MouseMove, pos, Qt.MouseButton.NoButton)
+    assert opened.pixel_label.text() == "x 10, y 20"
+
+
+def test_close_asks_before_discarding_edits(opened, dialogs):
+    opened.doc.invert_mask()
+    dialogs.accept = False
+    assert not opened.close()
+    assert dialogs.titles() == ["Discard changes?"]
+    dialogs.accept = True
+    assert opened.close()
+
+
+def test_ctrl_z_shortcut_undoes(qtbot, opened):
+    opened.doc.invert_mask()
+    opened.activateWindow()
+    qtbot.keyClick(opened.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert not opened.doc.modified
+

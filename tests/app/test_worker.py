@@ -1,0 +1,139 @@
+"""The refinement worker: stages in order, one finished signal always, quick cancel, and a live GUI meanwhile."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QTimer
+
+from crm_core import Refiner, RefineOptions
+from crm_core.errors import WeightsError
+from app.__main__ import build_window
+from app.worker import CallWorker, RefinerCache, RefineWorker, TimeLeft, format_seconds, start_in_thread
+
+
+def run_worker(qtbot, worker: RefineWorker, cancel_after_first: bool = False) -> dict:
+    """Runs the worker in its thread and records everything it emits, in order."""
+    events: dict = {"stages": [], "progress": [], "failed": [], "finished": 0}
+    worker.stageReady.connect(lambda s: events["stages"].append(s))
+    worker.progress.connect(lambda d, t, text: events["progress"].append((d, t, text)))
+    worker.failed.connect(lambda m: events["failed"].append(m))
+    if cancel_after_first:
+        worker.stageReady.connect(lambda s: (worker.cancel(), events.setdefault("cancelled_at", time.perf_counter())))
+
+    def finished() -> None:
+        events["finished"] += 1
+        events["finished_at"] = time.perf_counter()
+
+    worker.finished.connect(finished)
+    thread = start_in_thread(worker)
+    qtbot.waitUntil(lambda: events["finished"] > 0, timeout=30000)
+    assert thread.wait(5000)
+    return events
+
+
+@pytest.fixture
+def inputs(photo_arrays):
+    """(photo, coarse probability) arrays as the worker receives them from the document."""
+
+    def make(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+        image, mask = photo_arrays(width, height)
+        return image, mask.astype(np.float32) / 255.0
+
+    return make
+
+
+def test_time_left_learns_from_finished_stages():
+    eta = TimeLeft([0.25, 0.5, 1.0])
+    assert eta.seconds_left() is None
+    eta.record(0.25, 1.0)  # one point: seconds ∝ ratio², so 0.5 costs 4 s and 1.0 costs 16 s
+    assert eta.seconds_left() == pytest.approx(20.0)
+    eta.record(0.5, 2.5)  # two points: a + b·r² with a = 0.5, b = 8
+    assert eta.seconds_left() == pytest.approx(8.5)
+    assert format_seconds(0.3) == "under a second" and format_seconds(12) == "about 12 s"
+    assert format_seconds(600) == "about 10 min"
+
+
+def test_stages_arrive_in_order_with_progress(qtbot, tiny_refiner, inputs):
+    image, coarse = inputs(96, 64)
+    worker = RefineWorker(RefinerCache(), "cpu", image, coarse, RefineOptions(ratios=(0.25, 0.5, 1.0)))
+    events = run_worker(qtbot, worker)
+    assert [s.ratio for s in events["stages"]] == [0.25, 0.5, 1.0]
+    assert all(s.prob.shape == (64, 96) for s in events["stages"])
+    assert events["failed"] == [] and events["finished"] == 1
+    texts = [text for _, _, text in events["progress"]]
+    assert texts[0] == "Loading the model…" and texts[1] == "Stage 1/3 · ×0.25"
+    assert texts[2].startswith("Stage 2/3 · ×0.5 · ") and texts[2].endswith(" left")
+    assert events["progress"][-1] == (3, 3, "Done")
+
+
+def test_model_is_loaded_once_per_device(monkeypatch):
+    calls = []
+    model = Refiner.random("light", seed=0)
+    monkeypatch.setattr(Refiner, "load", classmethod(lambda cls, weights=None, device="auto", **_: calls.append(device) or model))
+    cache = RefinerCache()
+    assert cache.loaded("cpu") is None
+    assert cache.get("cpu") is model and cache.get("cpu") is model
+    assert calls == ["cpu"] and cache.loaded("cpu") is model
+
+
+def test_missing_weights_fail_once_and_still_finish(qtbot, monkeypatch, inputs):
+    def no_weights(cls, weights=None, device="auto", precision="auto"):
+        raise WeightsError("no trained weights are bundled with this copy of CRM Studio")
+
+    monkeypatch.setattr(Refiner, "load", classmethod(no_weights))
+    image, coarse = inputs(32, 32)
+    events = run_worker(qtbot, RefineWorker(RefinerCache(), "auto", image, coarse, RefineOptions()))
+    assert events["stages"] == [] and events["finished"] == 1
+    assert len(events["failed"]) == 1 and "no trained weights" in events["failed"][0]
+
+
+def test_cancel_stops_within_half_a_second(qtbot, tiny_refiner, inputs):
+    image, coarse = inputs(480, 360)
+    options = RefineOptions(ratios=(0.125, 0.25, 0.5, 1.0))
+    events = run_worker(qtbot, RefineWorker(RefinerCache(), "cpu", image, coarse, options), cancel_after_first=True)
+    assert [s.ratio for s in events["stages"]] == [0.125]
+    assert events["failed"] == [] and events["finished"] == 1
+    assert events["finished_at"] - events["cancelled_at"] < 0.5
+
+
+def test_call_worker_reports_result_and_errors(qtbot):
+    for call, expected in ((lambda: 42, ("done", 42)),
+                           (lambda: 1 / 0, ("failed", "Unexpected ZeroDivisionError: division by zero"))):
+        worker = CallWorker(call)
+        got = []
+        worker.done.connect(lambda value: got.append(("done", value)))
+        worker.failed.connect(lambda message: got.append(("failed", message)))
+        worker.finished.connect(lambda: got.append(("finished", None)))
+        thread = start_in_thread(worker)
+        qtbot.waitUntil(lambda: ("finished", None) in got)
+        assert thread.wait(5000)
+        assert got == [expected, ("finished", None)]
+
+
+def test_gui_never_freezes_during_refinement(qtbot, settings, write_photo, tiny_refiner, capsys):
+    """A 10 ms timer must keep firing while a ~1000×700 photo is refined (stages land on the canvas too)."""
+    image_path, mask_path = write_photo(1000, 700, "wide")
+    win = build_window([str(image_path), str(mask_path)], settings)
+    qtbot.addWidget(win)
+    win.resize(1200, 800)
+    qtbot.waitExposed(win)
+    win.refine_panel.ratio_edit.setText("0.125, 0.25, 0.5")
+
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    with qtbot.waitSignal(win.refineFinished, timeout=60000):
+        win.refine()
+    timer.stop()
+
+    assert [s.ratio for s in win.doc.stages] == [0.125, 0.25, 0.5]
+    gaps = np.diff(ticks)
+    with capsys.disabled():
+        print(f"\nevent-loop gaps during refinement: max {gaps.max() * 1000:.0f} ms, "
+              f"p99 {np.percentile(gaps, 99) * 1000:.0f} ms over {len(gaps)} ticks")
+    assert gaps.max() < 0.25

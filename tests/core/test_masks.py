@@ -1,0 +1,100 @@
+"""Mask clean-up and coarse-mask synthesis: the shapes a user and the trainer rely on."""
+
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from crm_core import masks
+
+
+def disk(size: int = 224, radius: int = 70) -> np.ndarray:
+    m = np.zeros((size, size), np.uint8)
+    cv2.circle(m, (size // 2, size // 2), radius, 1, -1)
+    return m.astype(bool)
+
+
+def ring(size: int = 224) -> np.ndarray:
+    return disk(size, 80) & ~disk(size, 40)
+
+
+def test_threshold_reads_probabilities_bytes_and_booleans():
+    assert masks.threshold(np.array([0.4, 0.6])).tolist() == [False, True]
+    assert masks.threshold(np.array([100, 200], np.uint8)).tolist() == [False, True]
+    assert masks.threshold(np.array([True, False])).tolist() == [True, False]
+
+
+def test_keep_largest_drops_islands():
+    m = disk()
+    m[5:10, 5:10] = True
+    out = masks.keep_largest(m)
+    assert not out[5:10, 5:10].any()
+    assert np.array_equal(out, disk())
+
+
+def test_remove_specks_removes_only_small_regions():
+    m = disk()
+    m[5:8, 5:8] = True  # 9 px
+    out = masks.remove_specks(m, 20)
+    assert not out[5:8, 5:8].any()
+    assert out.sum() == disk().sum()
+
+
+def test_fill_holes_fills_a_ring_but_not_the_outside():
+    out = masks.fill_holes(ring())
+    assert np.array_equal(out, disk(224, 80))
+    assert not out[0, 0]
+
+
+@pytest.mark.parametrize("target", [0.85, 0.95])
+def test_perturb_reaches_its_iou_target(target):
+    gt = disk()
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        score = masks.iou(masks.perturb(gt, rng, target), gt)
+        assert target - 0.12 < score < target
+
+
+def test_perturb_is_seeded():
+    gt = disk()
+    a = masks.perturb(gt, np.random.default_rng(3))
+    b = masks.perturb(gt, np.random.default_rng(3))
+    assert np.array_equal(a, b)
+
+
+def test_lowres_is_close_but_loses_detail():
+    gt = disk()
+    gt[100:124, 150:220] = True  # thin arm
+    rng = np.random.default_rng(0)
+    out = masks.lowres(gt, rng, long_side=16)
+    assert 0.6 < masks.iou(out, gt) < 0.995
+
+
+def test_polygon_has_few_vertices_and_keeps_holes():
+    rng = np.random.default_rng(0)
+    out = masks.polygon(ring(), rng, tolerance=0.01)
+    assert not out[112, 112]  # the hole survives
+    assert out[112, 112 + 60]
+    contours, _ = cv2.findContours(out.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    outer = cv2.approxPolyDP(contours[0], 1.0, True)
+    assert len(outer) < 40
+    assert masks.iou(out, ring()) > 0.9
+
+
+def test_synth_coarse_is_a_float_mask_and_soft_when_asked():
+    gt = disk()
+    rng = np.random.default_rng(0)
+    hard = masks.synth_coarse(gt, rng, soft_fraction=0.0)
+    soft = masks.synth_coarse(gt, rng, soft_fraction=1.0)
+    assert hard.dtype == np.float32 and set(np.unique(hard)) <= {0.0, 1.0}
+    assert soft.min() >= 0 and soft.max() <= 1 and ((soft > 0.05) & (soft < 0.95)).any()
+
+
+def test_synthesis_is_fast_on_a_training_crop():
+    gt = disk()
+    rng = np.random.default_rng(0)
+    start = time.perf_counter()
+    for _ in range(30):
+        masks.synth_coarse(gt, rng)
+    assert (time.perf_counter() - start) / 30 < 0.05

@@ -1,0 +1,136 @@
+"""Training pieces: data pairing, compositing, losses, a few real steps, resume, pretrained init, the CLI."""
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from crm_core.errors import InputError
+from crm_core.model import CRM, LIGHT
+from crm_core.model.mobilenet import MobileNetV2Trunk
+from crm_core.train.cli import main
+from crm_core.train.data import Mixer, find_pairs
+from crm_core.train.losses import grad_term, point_terms
+from crm_core.train.loop import Settings, Trainer
+from crm_core.train.pretrained import load_pretrained
+from crm_core.train.synth import Compositor
+
+
+class Blobs:
+    """Tiny generated pairs: a bright ellipse on a darker noisy background."""
+
+    def sample(self, rng):
+        h = w = 80
+        gt = np.zeros((h, w), np.uint8)
+        centre = (int(rng.integers(25, 55)), int(rng.integers(25, 55)))
+        cv2.ellipse(gt, centre, (int(rng.integers(10, 25)), int(rng.integers(10, 25))), 0, 0, 360, 1, -1)
+        image = rng.integers(0, 90, (h, w, 3)).astype(np.uint8)
+        image[gt > 0] += 150
+        return image, gt.astype(np.float32)
+
+
+def tiny_settings(**kw):
+    base = dict(steps=40, batch=4, crop=64, queries=256, lr=1e-3, window=16, threads=1, ratios=(1, 2))
+    base.update(kw)
+    return Settings(**base)
+
+
+def trainer(seed=0, **kw):
+    torch.manual_seed(seed)
+    s = tiny_settings(seed=seed, **kw)
+    return Trainer(CRM(LIGHT), Mixer([Blobs()], [1.0], s.crop, s.queries, 0.25), s)
+
+
+def write(path, array):
+    cv2.imwrite(str(path), array)
+
+
+def test_pairs_match_by_stem_in_flat_and_duts_layouts(tmp_path):
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for name in ("a", "b", "lonely"):
+        write(flat / f"{name}.jpg", np.zeros((8, 8, 3), np.uint8))
+    for name in ("a", "b", "orphan"):
+        write(flat / f"{name}.png", np.zeros((8, 8), np.uint8))
+    assert [(i.name, m.name) for i, m in find_pairs(flat)] == [("a.jpg", "a.png"), ("b.jpg", "b.png")]
+    duts = tmp_path / "duts"
+    (duts / "X-Image").mkdir(parents=True)
+    (duts / "X-Mask").mkdir()
+    write(duts / "X-Image" / "p.jpg", np.zeros((8, 8, 3), np.uint8))
+    write(duts / "X-Mask" / "p.png", np.zeros((8, 8), np.uint8))
+    assert [(i.name, m.name) for i, m in find_pairs(duts)] == [("p.jpg", "p.png")]
+    with pytest.raises(InputError, match="no image/mask pairs"):
+        find_pairs(tmp_path / "flat" / ".." / "duts" / "X-Mask")
+
+
+def test_composites_are_crop_sized_with_a_unit_range_mask(tmp_path):
+    for sub in ("fg", "alpha", "bg"):
+        (tmp_path / sub).mkdir()
+    write(tmp_path / "fg" / "m.png", np.full((120, 90, 3), 200, np.uint8))
+    alpha = np.zeros((120, 90), np.uint8)
+    cv2.circle(alpha, (45, 60), 30, 255, -1)
+    write(tmp_path / "alpha" / "m.png", cv2.GaussianBlur(alpha, (0, 0), 3))
+    write(tmp_path / "bg" / "b.jpg", np.full((300, 400, 3), 30, np.uint8))
+    comp = Compositor(tmp_path / "fg", tmp_path / "alpha", tmp_path / "bg", crop=96)
+    mixer = Mixer([comp], [1.0], 96, 128, 0.0)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        image, gt, coarse = mixer.example(rng)
+        assert image.shape == (96, 96, 3) and image.dtype == np.uint8
+        assert gt.shape == coarse.shape == (96, 96)
+        assert 0.0 <= gt.min() and gt.max() <= 1.0
+
+
+def test_losses_vanish_on_a_perfect_prediction():
+    gt = torch.zeros(2, 16, 16)
+    gt[:, 4:12, 4:12] = 1
+    logits = (gt * 2 - 1) * 30
+    terms = point_terms(logits.flatten(1), gt.flatten(1))
+    assert terms["ce"] < 1e-6 and terms["l1"] < 1e-6 and terms["l2"] < 1e-6
+    assert grad_term(logits, gt) < 1e-6
+    assert grad_term(-logits, gt) > 0.1
+
+
+def test_a_few_steps_decrease_the_loss():
+    t = trainer()
+    losses = [t.train_step()["loss"] for _ in range(30)]
+    assert np.mean(losses[-5:]) < 0.85 * np.mean(losses[:5])
+
+
+def test_learning_rate_steps_down_at_half_and_four_fifths():
+    t = trainer(steps=10)
+    rates = []
+    for step in (0, 5, 8):
+        t.step = step
+        rates.append(t.learning_rate())
+    assert rates == pytest.approx([1e-3, 1e-4, 1e-5])
+
+
+def test_resume_gives_the_identical_next_step(tmp_path):
+    a = trainer(seed=3)
+    a.train_step()
+    a.train_step()
+    a.save(tmp_path / "last.pt")
+    expected = a.train_step()["loss"]
+    b = trainer(seed=99)
+    b.load(tmp_path / "last.pt")
+    assert b.step == 2
+    assert b.train_step()["loss"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_pretrained_trunk_loads_with_a_zero_mask_channel(tmp_path):
+    torch.manual_seed(0)
+    source = MobileNetV2Trunk(in_channels=3).state_dict()
+    source["classifier.1.weight"] = torch.zeros(10, 1280)
+    torch.save(source, tmp_path / "mnv2.pth")
+    model = CRM(LIGHT)
+    assert load_pretrained(model, tmp_path / "mnv2.pth") == len(model.trunk.state_dict())
+    first = model.trunk.features[0][0].weight
+    assert torch.equal(first[:, :3], source["features.0.0.weight"])
+    assert torch.count_nonzero(first[:, 3]) == 0
+
+
+def test_cli_reports_a_missing_data_folder_in_one_line(tmp_path, capsys):
+    assert main(["--data", str(tmp_path / "nope"), "--steps", "1", "--out", "t"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "nope" in err

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence, Union
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QObject, QRect, Signal
 
@@ -152,7 +153,9 @@ class Document(QObject):
 
     def coarse_prob(self) -> np.ndarray:
         """The coarse mask as the Refiner wants it: H×W float32 in [0, 1]."""
-        return self.mask.astype(np.float32) * np.float32(1.0 / 255.0)
+        prob = self.mask.astype(np.float32)
+        prob *= np.float32(1.0 / 255.0)
+        return prob
 
     # --- refined stages ---
 
@@ -187,4 +190,4 @@ def _read(image_path: str | Path, mask_path: str | Path | None) -> tuple[np.ndar
 
 def _load_u8(path: str | Path, shape: tuple[int, int], resize: bool) -> np.ndarray:
     prob = io.load_mask(path, shape=shape, resize=resize)
-    return np.rint(prob * 255.0).astype(np.uint8)
+    return cv2.convertScaleAbs(prob, alpha=255.0)  # one rounding pass, no full-size float temporaries

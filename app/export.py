@@ -81,8 +81,10 @@ class ExportDialog(QDialog):
             self._buttons[kind] = button
             layout.addWidget(button)
         self._decontaminate = QCheckBox("Decontaminate colours (removes background halos; takes a few seconds)")
-        self._decontaminate.setContentsMargins(24, 0, 0, 0)
-        layout.addWidget(self._decontaminate)
+        indented = QHBoxLayout()
+        indented.addSpacing(24)
+        indented.addWidget(self._decontaminate)
+        layout.addLayout(indented)
 
         row = QHBoxLayout()
         self._path = QLineEdit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
@@ -11,11 +12,12 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHeaderView, QTableWidg
 CANVAS_KEYS: tuple[tuple[str, str], ...] = (
     ("Zoom in / out at the cursor", "Mouse wheel"),
     ("Pan the view", "Space + drag, or middle-button drag"),
-    ("Brush smaller / larger", "[ / ]"),
-    ("Subtract one shape (polygon, lasso, fill)", "Alt + click"),
+    ("Brush smaller / larger", "[ / ], or Ctrl + mouse wheel"),
+    ("Cut a shape out of the mask (polygon, lasso)", "Alt + click"),
     ("Close the polygon", "Enter or double-click"),
     ("Remove the last polygon point", "Backspace"),
     ("Abandon the polygon or lasso being drawn", "Esc"),
+    ("Move the before / after split", "Drag the split line"),
 )
 
 LABEL = "shortcut_label"  # action property that names an action whose text changes (Undo "Paint stroke")
@@ -43,6 +45,8 @@ class ShortcutsDialog(QDialog):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         for row, (name, keys) in enumerate(rows):
             self.table.setItem(row, 0, QTableWidgetItem(name))
             self.table.setItem(row, 1, QTableWidgetItem(keys))
@@ -53,4 +57,4 @@ class ShortcutsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         layout.addWidget(buttons)
-        self.resize(520, 560)
+        self.resize(560, 640)

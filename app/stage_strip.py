@@ -39,17 +39,16 @@ def small_photo(image: np.ndarray, side: int = THUMB) -> np.ndarray:
 
 
 def thumbnail(photo: np.ndarray, mask: np.ndarray, color: QColor) -> QPixmap:
-    """A result (float 0..1 or uint8 0..255) over the small photo: tinted foreground and a crisp outline.
+    """A result (float 0..1 or uint8 0..255) over the small photo, thresholded at 0.5 as the canvas shows it.
 
-    The mask is shrunk before any conversion, so a 6K uint8 mask never becomes a full-size float copy.
+    The mask is shrunk first, so a 6K mask never becomes a full-size temporary.
     """
     h, w = photo.shape[:2]
-    scale = 1.0 / 255.0 if mask.dtype == np.uint8 else 1.0
-    mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) * np.float32(scale)
+    small = cv2.resize(mask, (w, h), interpolation=cv2.INTER_AREA)
+    inside = (small > (127 if mask.dtype == np.uint8 else 0.5)).astype(np.uint8)
     tint = np.array([color.red(), color.green(), color.blue()], np.float32)
-    alpha = (np.clip(mask, 0.0, 1.0) * 0.55)[:, :, None]
+    alpha = (inside * np.float32(0.55))[:, :, None]
     out = photo.astype(np.float32) * (1.0 - alpha) + tint * alpha
-    inside = (mask > 0.5).astype(np.uint8)
     edge = inside - cv2.erode(inside, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE)
     out[edge > 0] = tint
     rgb = np.ascontiguousarray(np.clip(out, 0, 255).astype(np.uint8))

@@ -106,9 +106,10 @@ class StageRunner:
         rows, cols = tile.pixels(self.scaled_hw)
         rgb = (self.scaled_image[rows, cols].astype(np.float32) - _MEAN) / _STD
         mask = self.scaled_mask[rows, cols].astype(np.float32) * 2 - 1
-        x = np.concatenate([rgb, mask[..., None]], -1).transpose(2, 0, 1)[None]
-        self._encoded += x.shape[2] * x.shape[3]
-        tensor = torch.from_numpy(np.ascontiguousarray(x)).to(self.device)
+        hwc = np.concatenate([rgb, mask[..., None]], -1)
+        self._encoded += hwc.shape[0] * hwc.shape[1]
+        # an NHWC buffer viewed as NCHW is already channels-last: no copy
+        tensor = torch.from_numpy(hwc)[None].permute(0, 3, 1, 2).to(self.device)
         with self._autocast():
             projected = self.model.encode(tensor).float()
         if keep:

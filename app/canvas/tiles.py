@@ -198,7 +198,9 @@ class MaskTiles(TileSet[QImage]):
     def set_style(self, color: QColor, opacity: float, outline: bool) -> None:
         """New look; the pyramid is kept, the converted tiles are not. The outline is drawn opaque."""
         self.outline = outline
-        self._lut = _premultiplied_lut(color, 1.0 if outline else opacity)
+        strength = 1.0 if outline else float(np.clip(opacity, 0.0, 1.0))
+        # premultiplied B, G, R, A gains applied to the mask value: one SIMD pass per channel
+        self._gains = [strength * c / 255.0 for c in (color.blue(), color.green(), color.red())] + [strength]
         self.cache.clear()
 
     def _convert(self, k: int, tx: int, ty: int) -> tuple["_BufferedImage", int]:
@@ -207,12 +209,16 @@ class MaskTiles(TileSet[QImage]):
         return _BufferedImage(pixels), pixels.nbytes
 
     def _render(self, k: int, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
-        if not self.outline:
-            return self._lut[self._region(k, x0, y0, x1, y1, 0)]
-        inside = (self._region(k, x0, y0, x1, y1, 1) > 127).view(np.uint8)
-        inner = cv2.erode(inside, _CROSS, borderType=cv2.BORDER_REPLICATE)
-        edge = (inside - inner)[1:-1, 1:-1]
-        return self._lut[edge * np.uint8(255)]
+        """Premultiplied ARGB32 pixels of a level-k box, as uint32 (B, G, R, A bytes on little-endian)."""
+        if self.outline:
+            inside = (self._region(k, x0, y0, x1, y1, 1) > 127).view(np.uint8)
+            inner = cv2.erode(inside, _CROSS, borderType=cv2.BORDER_REPLICATE)
+            value = (inside - inner)[1:-1, 1:-1] * np.uint8(255)
+        else:
+            value = self._region(k, x0, y0, x1, y1, 0)
+        value = np.ascontiguousarray(value)
+        bgra = cv2.merge([cv2.convertScaleAbs(value, alpha=g) for g in self._gains])
+        return bgra.view(np.uint32).reshape(value.shape)
 
     def _region(self, k: int, x0: int, y0: int, x1: int, y1: int, pad: int) -> np.ndarray:
         """Level-k mask pixels of the box grown by pad, with border pixels repeated outside the mask."""
@@ -225,7 +231,7 @@ class MaskTiles(TileSet[QImage]):
         if (cx0, cy0, cx1, cy1) != (sx0, sy0, sx1, sy1):
             part = cv2.copyMakeBorder(part, cy0 - sy0, sy1 - cy1, cx0 - sx0, sx1 - cx1, cv2.BORDER_REPLICATE)
         if f > 1:
-            part = np.repeat(np.repeat(part, f, axis=0), f, axis=1)
+            part = cv2.resize(part, (part.shape[1] * f, part.shape[0] * f), interpolation=cv2.INTER_NEAREST)
         ox, oy = x0 - pad - sx0 * f, y0 - pad - sy0 * f
         return part[oy:oy + y1 - y0 + 2 * pad, ox:ox + x1 - x0 + 2 * pad]
 
@@ -262,10 +268,3 @@ class _BufferedImage(QImage):
 
 
 _CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
-
-
-def _premultiplied_lut(color: QColor, opacity: float) -> np.ndarray:
-    """Mask value → premultiplied ARGB32 pixel, so colouring a tile is one table lookup."""
-    alpha = np.rint(np.arange(256) * float(np.clip(opacity, 0.0, 1.0))).astype(np.uint32)
-    r, g, b = (np.rint(c * alpha / 255.0).astype(np.uint32) for c in (color.red(), color.green(), color.blue()))
-    return (alpha << 24) | (r << 16) | (g << 8) | b

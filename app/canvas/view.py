@@ -209,11 +209,15 @@ class CanvasView(QWidget):
     def _photo_level(self) -> int:
         """The level nearest the zoom, drawn at 0.71–1.41×: smooth scaling then reads at most twice the
         screen's pixels (a level drawn at 0.5× would read four times as many and paint twice as slowly)."""
-        return min(max(round(math.log2(1.0 / self._zoom)), 0), self._photo.top)
+        return min(max(round(math.log2(1.0 / self._device_zoom())), 0), self._photo.top)
 
     def _outline_level(self, layer: MaskTiles) -> int:
         """Level whose pixels show at 1–2 screen pixels: the outline is thin yet never drops out."""
-        return min(max(math.ceil(math.log2(1.0 / self._zoom) - 1e-9), MIN_OUTLINE_LEVEL), layer.top)
+        return min(max(math.ceil(math.log2(1.0 / self._device_zoom()) - 1e-9), MIN_OUTLINE_LEVEL), layer.top)
+
+    def _device_zoom(self) -> float:
+        """Device pixels per photo pixel: on a 2× screen the levels must be twice as fine."""
+        return self._zoom * self.devicePixelRatioF()
 
     # --- overlay options ---
 

@@ -17,7 +17,7 @@ from crm_core.band import dilate_cells, uncertain
 from crm_core.errors import Cancelled
 from crm_core.model.network import CRM
 from crm_core.options import RefineOptions
-from crm_core.tiling import Tile, tile_grid
+from crm_core.tiling import Tile, cheapest_grid, tile_grid, touching
 
 _MEAN = np.array([0.485, 0.456, 0.406], np.float32) * 255
 _STD = np.array([0.229, 0.224, 0.225], np.float32) * 255
@@ -140,9 +140,6 @@ class StageRunner:
             out[sl] = logits.float()[0].cpu().numpy()
         return out
 
-    def _tiles_touching(self, cells: np.ndarray) -> list[Tile]:
-        return [t for t in self.tiles if cells[t.core_y[0] : t.core_y[1], t.core_x[0] : t.core_x[1]].any()]
-
     def _survey(self, prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """First band stage: decode one point per latent cell over the whole photo, then keep the uncertain cells.
 
@@ -176,8 +173,9 @@ class StageRunner:
         else:
             grid = cv2.resize(base, (lw, lh), interpolation=cv2.INTER_AREA)
         queried = 0
-        keep = len(self.tiles) == 1
-        for tile in self._tiles_touching(fine_cells):
+        if not self._cache and self.options.roi == "band":
+            self.tiles = cheapest_grid(fine_cells, self.options.tile)
+        for tile in touching(self.tiles, fine_cells):
             rows = np.nonzero((lcy >= tile.core_y[0]) & (lcy < tile.core_y[1]))[0]
             cols = np.nonzero((lcx >= tile.core_x[0]) & (lcx < tile.core_x[1]))[0]
             if len(rows) == 0 or len(cols) == 0:
@@ -188,7 +186,7 @@ class StageRunner:
                 continue
             iy += rows[0]
             ix += cols[0]
-            projected = self._encode(tile, keep=keep)
+            projected = self._encode(tile, keep=False)
             grid[iy, ix] = sigmoid(self._decode_points(tile, projected, ly[iy], lx[ix]))
             queried += len(iy)
         if step == 1:

@@ -49,3 +49,30 @@ def tile_grid(feat_hw: tuple[int, int], tile_px: int, margin_px: int = 64) -> li
         for cy, ky in _spans(feat_hw[0], core, margin)
         for cx, kx in _spans(feat_hw[1], core, margin)
     ]
+
+
+def crop_area(tile: Tile) -> int:
+    return (tile.crop_y[1] - tile.crop_y[0]) * (tile.crop_x[1] - tile.crop_x[0])
+
+
+def touching(tiles: list[Tile], cells) -> list[Tile]:
+    """Tiles whose core holds at least one True cell of the boolean grid ``cells``."""
+    return [t for t in tiles if cells[t.core_y[0] : t.core_y[1], t.core_x[0] : t.core_x[1]].any()]
+
+
+def cheapest_grid(cells, tile_px: int, margin_px: int = 64, smallest_px: int = 128) -> list[Tile]:
+    """The tile size (tile_px, halved down to smallest_px) that encodes the fewest pixels for a sparse band.
+
+    A thin band along a long boundary touches many big tiles but encodes mostly unused area; small tiles pay
+    their margin again and again. The best core is about twice the margin, but only a count tells for a given band.
+    """
+    best, best_cost = None, None
+    size = tile_px
+    while True:
+        grid = tile_grid(cells.shape, size, margin_px)
+        cost = sum(crop_area(t) for t in touching(grid, cells))
+        if best_cost is None or cost < best_cost:
+            best, best_cost = grid, cost
+        if size // 2 < smallest_px:
+            return best
+        size //= 2

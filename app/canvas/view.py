@@ -24,7 +24,7 @@ from app.document import COARSE, Document, threshold
 MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
 NOTCHES_PER_DOUBLING = 4  # wheel notches that double the zoom: the pyramid's own step, in smooth quarters
 SIZE_STEP = 1.2  # brush size factor per [ ] key or Ctrl+wheel notch
-PAINT_BUDGET_S = 0.006  # tile conversions allowed per paint before coarser stand-ins are drawn
+PAINT_BUDGET_S = 0.004  # tile conversions allowed per paint before coarser stand-ins are drawn
 KEEP_VISIBLE_PX = 64  # panning stops when less than this much of the photo would remain in view
 SPLIT_GRAB_PX = 6
 MAX_LAYERS = 4

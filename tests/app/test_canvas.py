@@ -9,7 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
@@ -351,3 +351,33 @@ def test_unknown_tool_is_refused(view):
         view.set_tool("magic")
     view.set_tool("pan")
     assert view.tool() == "pan"
+
+
+@pytest.mark.parametrize("outline", [False, True])
+def test_edits_patch_the_overlay_exactly_as_a_fresh_view_draws_it(qtbot, outline):
+    """Dabs update the mask pyramid and cached overlay tiles in place; the result must match a rebuild."""
+    rng = np.random.default_rng(3)
+    doc = Document(rng.integers(0, 256, (800, 1200, 3), dtype=np.uint8))
+    views = []
+    for _ in range(2):
+        canvas = CanvasView()
+        qtbot.addWidget(canvas)
+        canvas.resize(400, 300)
+        canvas.set_overlay(QColor(255, 0, 0), 0.6, outline)
+        views.append(canvas)
+    edited, fresh = views
+    edited.set_document(doc)
+    with qtbot.waitExposed(edited):
+        edited.show()
+    rendered(edited, qtbot)  # overlay tiles now cached at the fit level (and coarser)
+    edited.set_brush_size(90)
+    edited.set_hardness(0.5)
+    qtbot.mousePress(edited, Qt.MouseButton.LeftButton, pos=QPoint(60, 60))
+    qtbot.mouseMove(edited, QPoint(300, 200))
+    qtbot.mouseRelease(edited, Qt.MouseButton.LeftButton, pos=QPoint(300, 200))
+    edited.set_tool("eraser")
+    qtbot.mouseClick(edited, Qt.MouseButton.LeftButton, pos=QPoint(180, 130))
+    fresh.set_document(doc)
+    with qtbot.waitExposed(fresh):
+        fresh.show()
+    assert np.array_equal(rendered(edited, qtbot), rendered(fresh, qtbot))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from crm_core.band import dilate_cells, uncertain
-from crm_core.tiling import ALIGN_CELLS, tile_grid
+from crm_core.tiling import ALIGN_CELLS, cheapest_grid, crop_area, tile_grid, touching
 
 
 def test_tile_cores_partition_the_grid_and_crops_are_aligned():
@@ -42,3 +42,14 @@ def test_dilating_cells_widens_the_band_by_the_radius_only():
     wide = dilate_cells(cells, 3)
     assert wide[:, 22:29].all()
     assert not wide[:, :22].any() and not wide[:, 29:].any()
+
+
+def test_a_thin_band_gets_smaller_tiles_than_a_full_grid():
+    cells = np.zeros((1000, 1500), bool)
+    cells[500, :] = True  # one long boundary
+    cheap = cheapest_grid(cells, tile_px=768)
+    big = tile_grid(cells.shape, 768)
+    cost = lambda grid: sum(crop_area(t) for t in touching(grid, cells))  # noqa: E731
+    assert cost(cheap) < 0.6 * cost(big)
+    full = np.ones((1000, 1500), bool)
+    assert cost(cheapest_grid(full, tile_px=768)) == cost(big)

@@ -117,7 +117,8 @@ class Document(QObject):
         """Write a patch at region (image pixels); inside a stroke it joins the stroke's single command."""
         region = QRect(region)
         if not self.rect().contains(region) or new_patch_u8.shape != (region.height(), region.width()):
-            raise ValueError(f"patch {new_patch_u8.shape} does not fit region {region.getRect()} of {self.rect().getRect()}")
+            raise ValueError(f"patch {new_patch_u8.shape} does not fit region {region.getRect()} "
+                             f"of the {self.width}×{self.height} mask")
         recorder = self._stroke or TileRecorder(text)
         recorder.touch(self.mask, region)
         self.mask[region.top():region.bottom() + 1, region.left():region.right() + 1] = new_patch_u8

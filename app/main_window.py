@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from PySide6.QtCore import QObject, QSize, Qt, QThread, Signal
+from PySide6.QtCore import QSize, Qt, QThread, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -393,8 +393,8 @@ class MainWindow(QMainWindow):
         except Exception as error:  # noqa: BLE001 - every failure becomes a dialog; the app keeps running
             show_error(self, f"Cannot open {image.name}", error)
             return False
-        if mask is not None and not self._import_into(doc, Path(mask)):
-            return False
+        if mask is not None:
+            self._import_into(doc, Path(mask))  # a bad mask is reported; the photo still opens
         doc.undo_stack.clear()
         self.settings.add_recent_file(image)
         self.settings.open_dir = image.parent
@@ -613,11 +613,8 @@ class MainWindow(QMainWindow):
     def _progress(self, done: int, total: int, text: str) -> None:
         if not self._is_current():
             return
-        if text.startswith("Loading"):
-            self.progress_bar.setRange(0, 0)
-        else:
-            self.progress_bar.setRange(0, total)
-            self.progress_bar.setValue(done)
+        self.progress_bar.setRange(0, total if done else 0)  # busy until the first stage gives a pace
+        self.progress_bar.setValue(done)
         self.progress_label.setText(text)
 
     def cancel_refine(self) -> None:

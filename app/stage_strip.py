@@ -152,6 +152,7 @@ class StageStrip(QWidget):
         return None
 
     def _rebuild(self) -> None:
+        was_comparing = self.comparing is not None
         self.list.blockSignals(True)
         self.list.clear()
         doc = self._doc
@@ -174,6 +175,8 @@ class StageStrip(QWidget):
                 self.list.addItem(item)
         self._order = []
         self.list.blockSignals(False)
+        if was_comparing:
+            self.compareRequested.emit(None, None)
         self._mirror_shown()
 
     def _stage_icon(self, stage: Stage) -> QIcon:

@@ -125,6 +125,10 @@ class Tool:
         """An unfinished shape to draw over the canvas, in image coordinates."""
         return None
 
+    def handles(self) -> list[QPointF]:
+        """Points to mark on the preview (placed polygon vertices), in image coordinates."""
+        return []
+
     def _subtract(self, mods: Qt.KeyboardModifier) -> bool:
         return self.host.settings.subtract or bool(mods & Qt.KeyboardModifier.AltModifier)
 
@@ -234,6 +238,9 @@ class PolygonTool(ShapeTool):
     def double_click(self, pt: QPointF, mods: Qt.KeyboardModifier) -> bool:
         self._close(mods)
         return True
+
+    def handles(self) -> list[QPointF]:
+        return self.points
 
     def key(self, key: int, mods: Qt.KeyboardModifier) -> bool:
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.points:

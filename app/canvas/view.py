@@ -12,7 +12,7 @@ import time
 from collections import OrderedDict
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, QSizeF, Qt, QTimer, Signal
 from PySide6.QtGui import (QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap, QPolygonF,
                            QRegion, QResizeEvent, QWheelEvent)
 from PySide6.QtWidgets import QApplication, QWidget
@@ -361,7 +361,8 @@ class CanvasView(QWidget):
 
     def _draw(self, painter: QPainter, tiles: TileSet, k: int, clip: QRect, deadline: float) -> None:
         """Draw the tiles of level k that meet clip (widget pixels)."""
-        seen = QRectF(self.map_to_image(QPointF(clip.topLeft())), self.map_to_image(QPointF(clip.bottomRight()) + QPointF(1, 1)))
+        corner = QPointF(clip.bottomRight()) + QPointF(1, 1)
+        seen = QRectF(self.map_to_image(QPointF(clip.topLeft())), self.map_to_image(corner))
         seen = seen.intersected(QRectF(0, 0, self._doc.width, self._doc.height))
         if seen.isEmpty():
             return
@@ -379,9 +380,9 @@ class CanvasView(QWidget):
                         self._pending = self._pending.united(target)
                 if tile is None:
                     lk, shift, tile = k, 0, tiles.tile(k, tx, ty)
-                scale, corner = 2.0 ** lk, tiles.span(lk)
-                source = QRectF((part.left() - (tx >> shift) * corner) / scale, (part.top() - (ty >> shift) * corner) / scale,
-                                part.width() / scale, part.height() / scale)
+                scale, origin = 2.0 ** lk, tiles.span(lk)
+                left, top = part.left() - (tx >> shift) * origin, part.top() - (ty >> shift) * origin
+                source = QRectF(left / scale, top / scale, part.width() / scale, part.height() / scale)
                 if isinstance(tile, QPixmap):
                     painter.drawPixmap(QRectF(target), tile, source)
                 elif not tile.blank:
@@ -437,6 +438,11 @@ class CanvasView(QWidget):
         if len(screen) > 2:
             painter.setPen(QPen(line, 1, Qt.PenStyle.DashLine))
             painter.drawLine(screen[len(screen) - 1], screen[0])
+        painter.setPen(QPen(QColor(0, 0, 0, 180), 1))
+        painter.setBrush(line)
+        for p in self._tool.handles():
+            painter.drawRect(QRectF(self.map_from_image(p) - QPointF(3, 3), QSizeF(6, 6)))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
 
     def _update_pointer(self) -> None:
         if self._pointer is not None:

@@ -58,7 +58,12 @@ def thumbnail(photo: np.ndarray, mask: np.ndarray, color: QColor) -> QPixmap:
 
 
 def thumbnail_icon(photo: np.ndarray, mask: np.ndarray, color: QColor) -> QIcon:
-    return QIcon(thumbnail(photo, mask, color))
+    """The same picture when selected: the default selected look tints it blue and hides the mask colour."""
+    icon = QIcon()
+    pixmap = thumbnail(photo, mask, color)
+    for mode in (QIcon.Mode.Normal, QIcon.Mode.Selected):
+        icon.addPixmap(pixmap, mode)
+    return icon
 
 
 def caption(stage: Stage) -> str:

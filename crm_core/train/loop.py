@@ -75,6 +75,8 @@ def window_pixels(centres: torch.Tensor, size: int, side: int) -> torch.Tensor:
 
 
 class Trainer:
+    """Adam with the paper's settings (lr 2.25e-4, weight decay 1e-4, BN in train mode); all randomness seeded."""
+
     def __init__(self, model: CRM, mixer: Mixer, settings: Settings):
         self.model, self.mixer, self.settings = model, mixer, settings
         torch.manual_seed(settings.seed)

@@ -69,7 +69,7 @@ def _open(path: PathLike, max_pixels: int | None) -> Image.Image:
         raise InputError(f"{p} is {w}x{h} px ({w * h:,} pixels), over the limit of {cap:,} pixels; downscale it first")
     try:
         im.load()
-        im = ImageOps.exif_transpose(im)
+        ImageOps.exif_transpose(im, in_place=True)
     except (OSError, SyntaxError, ValueError, EOFError) as err:
         raise InputError(f"{p} is truncated or corrupt ({_reason(err)}); export or download it again") from None
     if min(im.size) < MIN_SIDE:
@@ -103,7 +103,7 @@ def load_image(path: PathLike, max_pixels: int | None = None) -> np.ndarray:
     if im.mode in ("P", "PA"):
         im = im.convert("RGBA")
     try:
-        rgb = im.convert("RGB")
+        rgb = im if im.mode == "RGB" else im.convert("RGB")
     except ValueError:
         raise InputError(f"{path} uses pixel format {im.mode}, which cannot be converted to RGB; save it as RGB") from None
     return np.array(rgb, dtype=np.uint8)

@@ -31,7 +31,7 @@ class RefineOptions:
     band_cells: float = 3.0
     band_first: bool = False
     tile: int = 768
-    chunk: int = 1 << 17
+    chunk: int = 1 << 16
     cancel: Callable[[], bool] | None = field(default=None, compare=False)
 
     def validated(self) -> "RefineOptions":

@@ -73,6 +73,7 @@ ZOOM_STEP = 2.0 ** 0.5
 # Cancel is polled between decoder chunks. The decoder already works in 4096-query blocks, so a quarter of the
 # engine's default chunk costs only a few more polls, yet on a slow CPU it cuts the wait after Esc severalfold.
 CANCEL_CHUNK = 1 << 15
+MIN_SIDE = RefineOptions.min_side  # stages below this long side are skipped (see RefineOptions)
 
 
 def split_drop(paths: Sequence[Path]) -> tuple[Path, Path | None] | None:
@@ -582,7 +583,7 @@ class MainWindow(QMainWindow):
             return
         self._before = (list(doc.stages), doc.shown)
         self._run_started = False
-        options = RefineOptions(ratios=self.refine_panel.ratios, chunk=CANCEL_CHUNK)
+        options = RefineOptions(ratios=self.refine_panel.ratios, chunk=CANCEL_CHUNK, min_side=MIN_SIDE)
         worker = RefineWorker(self.cache, self.refine_panel.device, doc.image, doc.coarse_prob(), options,
                               self.settings.weights)
         worker.stageReady.connect(self._stage_ready)

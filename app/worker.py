@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Callable, Sequence
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from crm_core import Refiner, RefineOptions
 from crm_core.errors import Cancelled, WeightsError
@@ -108,14 +108,14 @@ class RefineWorker(QObject):
     def cancelled(self) -> bool:
         return self._stop.is_set()
 
-    def _stage_text(self, index: int, total: int, time_left: TimeLeft) -> str:
-        text = f"Stage {index + 1}/{total} · ×{self._options.ratios[index]:g}"
+    def _stage_text(self, index: int, ratios: list[float], time_left: TimeLeft) -> str:
+        text = f"Stage {index + 1}/{len(ratios)} · ×{ratios[index]:g}"
         seconds = time_left.seconds_left()
         return text if seconds is None else f"{text} · {format_seconds(seconds)} left"
 
     @Slot()
     def run(self) -> None:
-        ratios = list(self._options.ratios)
+        ratios = list(self._options.validated().ratios_for(self._image.shape[:2]))
         total = len(ratios)
         time_left = TimeLeft(ratios)
         try:
@@ -123,7 +123,7 @@ class RefineWorker(QObject):
                 self.progress.emit(0, total, "Loading the model…")
             refiner = self._cache.get(self._device, self._weights)
             options = replace(self._options, cancel=self._stop.is_set)
-            self.progress.emit(0, total, self._stage_text(0, total, time_left))
+            self.progress.emit(0, total, self._stage_text(0, ratios, time_left))
             for stage in refiner.stages(self._image, self._coarse, options):
                 if self._stop.is_set():
                     break
@@ -131,7 +131,7 @@ class RefineWorker(QObject):
                 self.stageReady.emit(stage)
                 done = stage.index + 1
                 if done < total:
-                    self.progress.emit(done, total, self._stage_text(done, total, time_left))
+                    self.progress.emit(done, total, self._stage_text(done, ratios, time_left))
             if not self._stop.is_set():
                 self.progress.emit(total, total, "Done")
         except Cancelled:
@@ -170,6 +170,7 @@ def start_in_thread(worker: RefineWorker | CallWorker) -> QThread:
     thread = QThread()
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
-    worker.finished.connect(thread.quit)
+    # direct: QThread.quit is thread-safe, and a queued quit could wait behind a caller already blocked in wait()
+    worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
     thread.start()
     return thread

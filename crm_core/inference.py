@@ -66,7 +66,7 @@ class Refiner:
         """Yield one full-resolution Stage per ratio; the soft probability carries from stage to stage."""
         opts = (options or RefineOptions()).validated()
         image, prob = _check_inputs(image, coarse)
-        ratios = tuple(opts.ratios)
+        ratios = opts.ratios_for(prob.shape)
         runner = StageRunner(self.model, self.device, self.autocast, opts)
         total = prob.size
         empty = float(prob.sum()) < EMPTY_PIXELS

@@ -28,6 +28,10 @@ def add_refine_arguments(parser: argparse.ArgumentParser) -> None:
         "--roi", choices=("band", "full"), default="band",
         help="band: refine only the uncertain band around the edge (fast); full: every pixel (the paper's algorithm)",
     )
+    group.add_argument(
+        "--min-side", type=int, default=RefineOptions.min_side, metavar="PX",
+        help="skip stages whose rescaled photo is shorter than PX on its long side; 0 runs every ratio (default: %(default)s)",
+    )
     group.add_argument("--device", choices=DEVICES, default="auto", help="where the model runs (default: auto)")
     group.add_argument("--weights", metavar="FILE", help="a CRM checkpoint (default: the bundled one)")
 
@@ -39,7 +43,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 
 def refine_options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> RefineOptions:
     try:
-        return RefineOptions(ratios=tuple(args.ratios), roi=args.roi).validated()
+        return RefineOptions(ratios=tuple(args.ratios), roi=args.roi, min_side=args.min_side).validated()
     except ValueError as err:
         parser.error(str(err))
 

@@ -58,7 +58,7 @@ def test_time_left_learns_from_finished_stages():
 
 def test_stages_arrive_in_order_with_progress(qtbot, tiny_refiner, inputs):
     image, coarse = inputs(96, 64)
-    worker = RefineWorker(RefinerCache(), "cpu", image, coarse, RefineOptions(ratios=(0.25, 0.5, 1.0)))
+    worker = RefineWorker(RefinerCache(), "cpu", image, coarse, RefineOptions(ratios=(0.25, 0.5, 1.0), min_side=0))
     events = run_worker(qtbot, worker)
     assert [s.ratio for s in events["stages"]] == [0.25, 0.5, 1.0]
     assert all(s.prob.shape == (64, 96) for s in events["stages"])
@@ -92,7 +92,7 @@ def test_missing_weights_fail_once_and_still_finish(qtbot, monkeypatch, inputs):
 
 def test_cancel_stops_within_half_a_second(qtbot, tiny_refiner, inputs):
     image, coarse = inputs(480, 360)
-    options = RefineOptions(ratios=(0.125, 0.25, 0.5, 1.0))
+    options = RefineOptions(ratios=(0.125, 0.25, 0.5, 1.0), min_side=0)
     events = run_worker(qtbot, RefineWorker(RefinerCache(), "cpu", image, coarse, options), cancel_after_first=True)
     assert [s.ratio for s in events["stages"]] == [0.125]
     assert events["failed"] == [] and events["finished"] == 1

@@ -140,7 +140,7 @@ def test_refine_writes_a_binary_mask_of_the_photo_size(pair, random_refiner, cap
 
 def test_refine_alpha_cutout_and_stages(pair, random_refiner, capsys):
     stages = pair.folder / "stages"
-    argv = [pair.image, pair.mask, "-o", pair.folder / "a.png", "--format", "alpha", "--bits", "16", "--save-stages", stages]
+    argv = [pair.image, pair.mask, "-o", pair.folder / "a.png", "--format", "alpha", "--bits", "16", "--save-stages", stages, "--min-side", "0"]
     assert run(crm_refine.main, argv, capsys)[0] == 0
     assert np.asarray(Image.open(pair.folder / "a.png")).dtype == np.uint16
     assert sorted(p.name for p in stages.iterdir()) == ["stage0_0.125.png", "stage1_0.25.png", "stage2_0.5.png", "stage3_1.png"]
@@ -150,7 +150,7 @@ def test_refine_alpha_cutout_and_stages(pair, random_refiner, capsys):
 
 
 def test_refine_json_reports_stages_and_times(pair, random_refiner, capsys):
-    argv = [pair.image, pair.mask, "-o", pair.folder / "o.png", "--ratios", "0.5", "1.0", "--roi", "full", "--json"]
+    argv = [pair.image, pair.mask, "-o", pair.folder / "o.png", "--ratios", "0.5", "1.0", "--roi", "full", "--json", "--min-side", "0"]
     code, out, _ = run(crm_refine.main, argv, capsys)
     report = json.loads(out)
     assert code == 0 and report["size"] == [128, 96] and report["device"] == "cpu"

@@ -27,7 +27,7 @@ def _scene(h: int = 120, w: int = 160) -> tuple[np.ndarray, np.ndarray]:
 
 def test_stages_come_in_ratio_order_at_full_resolution(refiner):
     image, coarse = _scene()
-    stages = list(refiner.stages(image, coarse))
+    stages = list(refiner.stages(image, coarse, RefineOptions(min_side=0)))
     assert [s.ratio for s in stages] == [0.125, 0.25, 0.5, 1.0]
     assert [s.index for s in stages] == [0, 1, 2, 3]
     for s in stages:
@@ -39,11 +39,18 @@ def test_stages_come_in_ratio_order_at_full_resolution(refiner):
 
 def test_any_increasing_ratio_list_works_and_bad_lists_are_refused(refiner):
     image, coarse = _scene()
-    stages = list(refiner.stages(image, coarse, RefineOptions(ratios=(0.2, 0.3, 0.7))))
+    stages = list(refiner.stages(image, coarse, RefineOptions(ratios=(0.2, 0.3, 0.7), min_side=0)))
     assert [s.ratio for s in stages] == [0.2, 0.3, 0.7]
     for bad in [(0.5, 0.25), (0.0, 1.0), (1.5,), ()]:
         with pytest.raises(ValueError):
             list(refiner.stages(image, coarse, RefineOptions(ratios=bad)))
+
+
+def test_stages_too_small_for_the_model_are_skipped_on_small_photos():
+    options = RefineOptions().validated()
+    assert options.ratios_for((600, 800)) == (0.5, 1.0)
+    assert options.ratios_for((4000, 6000)) == (0.125, 0.25, 0.5, 1.0)
+    assert options.ratios_for((100, 120)) == (1.0,)
 
 
 def test_runs_are_deterministic_on_cpu(refiner):
@@ -78,8 +85,8 @@ def test_tiles_give_the_same_answer_as_one_pass_away_from_tile_margins(refiner):
 
 def test_band_mode_queries_fewer_pixels_than_full_mode(refiner):
     image, coarse = _scene(240, 320)
-    full = list(refiner.stages(image, coarse, RefineOptions(roi="full")))
-    band = list(refiner.stages(image, coarse, RefineOptions(roi="band")))
+    full = list(refiner.stages(image, coarse, RefineOptions(roi="full", min_side=0)))
+    band = list(refiner.stages(image, coarse, RefineOptions(roi="band", min_side=0)))
     assert sum(s.queried for s in band) < sum(s.queried for s in full)
 
 

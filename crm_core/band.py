@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-CONFIDENT = 0.02  # a probability closer than this to 0 or 1 counts as settled
+CONFIDENT = 0.1  # a probability closer than this to 0 or 1 counts as settled: it will not cross 0.5
 
 
 def uncertain(prob: np.ndarray) -> np.ndarray:

@@ -77,6 +77,8 @@ def _cascadepsp_worker(image: np.ndarray, coarse: np.ndarray, args) -> dict:
     device = "cuda" if args.device in ("auto", "cuda") and torch.cuda.is_available() else "cpu"
     torch.manual_seed(0)
     model = RefinementModule().eval().to(device)
+    passes = []
+    model.register_forward_hook(lambda *_: passes.append(1))  # global step + one per local window it keeps
     mean = np.array([0.485, 0.456, 0.406], np.float32)
     std = np.array([0.229, 0.224, 0.225], np.float32)
     im = torch.from_numpy(((image / 255.0 - mean) / std).astype(np.float32).transpose(2, 0, 1))[None].to(device)
@@ -86,7 +88,10 @@ def _cascadepsp_worker(image: np.ndarray, coarse: np.ndarray, args) -> dict:
         out = process_high_res_im(model, im, seg, 900)
     _sync(device)
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "first": None, "prob": out[0, 0].cpu().numpy(), "stages": [], "model": "CascadePSP (random)"}
+    # With random weights its global prediction is arbitrary, so the number of 900 px local windows it keeps
+    # (it skips windows under 10 % or over 90 % foreground) varies with the seed: report it with the time.
+    model_text = f"CascadePSP (random weights, {len(passes)} network passes)"
+    return {"seconds": seconds, "first": None, "prob": out[0, 0].cpu().numpy(), "stages": [], "model": model_text}
 
 
 def worker(args) -> None:
@@ -137,8 +142,8 @@ def _items(sets: list[str], limit: int) -> list[tuple[Path, Path, Path | None]]:
     return items
 
 
-def _fmt(x, spec: str) -> str:
-    return "—" if x is None else format(x, spec)
+def _fmt(x: float | None, width: int) -> str:
+    return f"{'—' if x is None else f'{x:.2f}':>{width}}"
 
 
 def compare(args) -> None:
@@ -160,8 +165,8 @@ def _print_item(image: Path, results: dict) -> None:
             continue
         iou = r["inter"] / r["union"] * 100 if r.get("union") else None
         mba = r["mba"] * 100 if "mba" in r else None
-        print(f"  {method:<11}{r['seconds']:>9.2f}{_fmt(r['first'], '>13.2f')}{r['peak_rss_gb']:>13.2f}"
-              f"{_fmt(iou, '>8.2f')}{_fmt(mba, '>8.2f')}  {r['model']}")
+        print(f"  {method:<11}{r['seconds']:>9.2f}{_fmt(r['first'], 13)}{r['peak_rss_gb']:>13.2f}"
+              f"{_fmt(iou, 8)}{_fmt(mba, 8)}  {r['model']}")
 
 
 def _print_summary(rows, methods) -> None:

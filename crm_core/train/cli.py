@@ -78,7 +78,7 @@ def _train(args: argparse.Namespace) -> int:
                         ckpt_every=args.ckpt_every, val_every=args.val_every)
     folders = [PairFolder(folder) for folder in args.data]
     sources: list = list(folders)
-    names = [f"{f.folder} ({len(f)} pairs)" for f in folders]
+    names = [f"{f.folder.name} ({len(f)} pairs)" for f in folders]
     share = 1 - args.synthetic_weight if args.synthetic else 1.0
     weights = [share * len(f) / sum(len(x) for x in folders) for f in folders]
     if args.synthetic:
@@ -86,7 +86,7 @@ def _train(args: argparse.Namespace) -> int:
         sources.append(Compositor(root / "alphamatting" / "images", root / "alphamatting" / "alpha", root / "photos",
                                   args.crop))
         weights.append(args.synthetic_weight if args.data else 1.0)
-        names.append(f"composites from {root}")
+        names.append(f"composites from {root.name}")
     mixer = Mixer(sources, weights, args.crop, args.queries, args.soft_fraction)
     torch.manual_seed(args.seed)
     model = CRM(CONFIGS[args.config])

@@ -72,7 +72,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    ratios = tuple(int(r) for r in args.ratios.split(","))
+    try:
+        ratios = tuple(int(r) for r in args.ratios.split(","))
+    except ValueError:
+        raise CRMError(f"--ratios {args.ratios!r}: give whole downscale factors separated by commas, e.g. 1,2,4.") from None
+    if min(ratios) < 1:
+        raise CRMError(f"--ratios {args.ratios!r}: factors must be 1 or more.")
     settings = Settings(steps=args.steps, minutes=args.minutes, batch=args.batch, crop=args.crop, queries=args.queries, lr=args.lr,
                         ratios=ratios, soft_fraction=args.soft_fraction, seed=args.seed, threads=args.threads,
                         ckpt_every=args.ckpt_every, val_every=args.val_every)

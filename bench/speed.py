@@ -8,7 +8,8 @@ inside the worker (model load excluded, the whole refinement included).
     python bench/speed.py --scaling                        # cost vs size: 2K, 4K, 6K and a 12K upscale
 
 CascadePSP needs `pip install --no-deps segmentation-refinement requests` (random weights: its checkpoint
-cannot be downloaded here, and run time does not depend on weight values).
+cannot be downloaded here, and run time does not depend on weight values; its global pass is replaced by the
+coarse mask so that it refines the local windows a trained model would, see _cascadepsp_worker).
 Without trained weights in resources/weights/, the model is a random one of --config (timing only).
 """
 
@@ -78,7 +79,20 @@ def _cascadepsp_worker(image: np.ndarray, coarse: np.ndarray, args) -> dict:
     torch.manual_seed(0)
     model = RefinementModule().eval().to(device)
     passes = []
-    model.register_forward_hook(lambda *_: passes.append(1))  # global step + one per local window it keeps
+
+    def trained_like(module, inputs, output):
+        # Run time does not depend on weight values, but which 900 px local windows it refines does: it skips
+        # windows whose global prediction is under 10 % or over 90 % foreground. A trained model's global
+        # prediction roughly reproduces the coarse mask, so the global pass's output is replaced by the mask:
+        # the windows it then keeps are the ones a trained model would keep (those along the boundary).
+        passes.append(1)
+        if inputs[2] is None and not args.cascadepsp_random:
+            prior = (inputs[1] + 1) / 2
+            output["pred_224"] = prior
+            output["pred_56_2"] = prior
+        return output
+
+    model.register_forward_hook(trained_like)
     mean = np.array([0.485, 0.456, 0.406], np.float32)
     std = np.array([0.229, 0.224, 0.225], np.float32)
     im = torch.from_numpy(((image / 255.0 - mean) / std).astype(np.float32).transpose(2, 0, 1))[None].to(device)
@@ -88,8 +102,6 @@ def _cascadepsp_worker(image: np.ndarray, coarse: np.ndarray, args) -> dict:
         out = process_high_res_im(model, im, seg, 900)
     _sync(device)
     seconds = time.perf_counter() - start
-    # With random weights its global prediction is arbitrary, so the number of 900 px local windows it keeps
-    # (it skips windows under 10 % or over 90 % foreground) varies with the seed: report it with the time.
     model_text = f"CascadePSP (random weights, {len(passes)} network passes)"
     return {"seconds": seconds, "first": None, "prob": out[0, 0].cpu().numpy(), "stages": [], "model": model_text}
 
@@ -119,6 +131,8 @@ def worker(args) -> None:
 def _run_worker(method: str, image: Path, seg: Path, gt: Path | None, args) -> dict | None:
     cmd = [sys.executable, __file__, "--worker", "--method", method, "--image", str(image), "--seg", str(seg),
            "--config", args.config, "--device", args.device]
+    if args.cascadepsp_random:
+        cmd.append("--cascadepsp-random")
     if args.weights:
         cmd += ["--weights", args.weights]
     if gt is not None:
@@ -218,6 +232,8 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--timeout", type=int, default=1800)
     parser.add_argument("--scaling", action="store_true")
+    parser.add_argument("--cascadepsp-random", action="store_true",
+                        help="let CascadePSP's random global pass pick its local windows (arbitrary; usually none)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--method", help=argparse.SUPPRESS)
     parser.add_argument("--image", help=argparse.SUPPRESS)

@@ -202,7 +202,8 @@ def test_cancel_stops_quickly_and_restores_previous_stages(qtbot, settings, writ
     assert not win.refining and win.refine_action.isEnabled() and not win.cancel_action.isEnabled()
 
 
-def test_missing_weights_give_a_clear_message(qtbot, opened, dialogs):
+def test_missing_weights_give_a_clear_message(qtbot, opened, dialogs, monkeypatch, tmp_path):
+    monkeypatch.setattr("crm_core.inference.BUNDLED", tmp_path / "resources" / "weights" / "crm.safetensors")
     with qtbot.waitSignal(opened.refineFinished, timeout=10000):
         opened.refine()
     kind, title, text = dialogs.shown[-1]
@@ -275,7 +276,8 @@ def test_export_writes_the_shown_stage(qtbot, opened, tiny_refiner, tmp_path, ki
 
 def test_decontaminated_cutout_runs_off_the_gui_thread(qtbot, opened, tmp_path):
     out = tmp_path / "cut.png"
-    with qtbot.waitSignal(opened.exported, timeout=20000):
+    # the first decontamination in a fresh environment waits for numba to compile pymatting's kernels
+    with qtbot.waitSignal(opened.exported, timeout=180000):
         opened.export(ExportRequest("cutout", out, decontaminate=True))
         assert not opened.export_action.isEnabled()  # still running in its thread
     qtbot.waitUntil(lambda: opened.export_action.isEnabled())

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from crm_core.errors import WeightsError
@@ -43,8 +43,6 @@ def save_checkpoint(path: str | Path, model: CRM, meta: dict[str, Any] | None = 
 
 
 def read_header(path: Path) -> dict[str, str]:
-    from safetensors import safe_open
-
     with safe_open(str(path), framework="pt") as handle:
         return handle.metadata() or {}
 

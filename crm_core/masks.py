@@ -122,10 +122,10 @@ def _smooth_noise(shape: tuple[int, int], rng: np.random.Generator, cells: int, 
 
 
 def lowres(gt: np.ndarray, rng: np.random.Generator, long_side: int | None = None) -> np.ndarray:
-    """A segmentation network's mask: GT at 16-64 px, smooth low-frequency errors, bilinear up, threshold."""
+    """A segmentation network's mask: GT at 24-96 px, smooth low-frequency errors, bilinear up, threshold."""
     g = threshold(gt).astype(np.float32)
     h, w = g.shape
-    side = int(rng.integers(16, 65)) if long_side is None else long_side
+    side = int(rng.integers(24, 97)) if long_side is None else long_side
     scale = min(1.0, side / max(h, w))
     small_hw = (max(2, round(h * scale)), max(2, round(w * scale)))
     small = cv2.resize(g, (small_hw[1], small_hw[0]), interpolation=cv2.INTER_AREA)

@@ -1,23 +1,38 @@
-"""The paper's augmentation (crm-facts §2.2): random crop with padding, flip, mild colour jitter, greyscale."""
+"""The paper's augmentation (crm-facts §2.2): random crop with padding, flip, mild colour jitter, greyscale.
+
+Plus a random rescale of the whole picture before cropping: inference runs each stage on the photo at another
+size, so the same boundary must be recognised whether it spans one pixel or several.
+"""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 _GREY = np.array([0.299, 0.587, 0.114], np.float32)
 
 
-def random_crop(image: np.ndarray, gt: np.ndarray, crop: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """A crop×crop window; smaller pictures are zero-padded first (torchvision's pad_if_needed)."""
+def rescale(image: np.ndarray, gt: np.ndarray, rng: np.random.Generator, low: float = 0.7,
+            high: float = 1.5) -> tuple[np.ndarray, np.ndarray]:
+    """Both resized by one log-uniform factor in [low, high]."""
+    factor = float(np.exp(rng.uniform(np.log(low), np.log(high))))
     h, w = gt.shape
+    size = (max(8, round(w * factor)), max(8, round(h * factor)))
+    interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+    return cv2.resize(image, size, interpolation=interp), np.clip(cv2.resize(gt, size, interpolation=interp), 0, 1)
+
+
+def random_crop(crop: int, rng: np.random.Generator, *planes: np.ndarray) -> list[np.ndarray]:
+    """One crop×crop window of every plane; smaller pictures are zero-padded first (torchvision's pad_if_needed)."""
+    h, w = planes[0].shape[:2]
     ph, pw = max(0, crop - h), max(0, crop - w)
     if ph or pw:
         top, left = ph // 2, pw // 2
-        image = np.pad(image, ((top, ph - top), (left, pw - left), (0, 0)))
-        gt = np.pad(gt, ((top, ph - top), (left, pw - left)))
-        h, w = gt.shape
+        pads = ((top, ph - top), (left, pw - left))
+        planes = tuple(np.pad(p, pads + ((0, 0),) * (p.ndim - 2)) for p in planes)
+        h, w = planes[0].shape[:2]
     y, x = int(rng.integers(h - crop + 1)), int(rng.integers(w - crop + 1))
-    return image[y : y + crop, x : x + crop], gt[y : y + crop, x : x + crop]
+    return [p[y : y + crop, x : x + crop] for p in planes]
 
 
 def colour(image: np.ndarray, rng: np.random.Generator, brightness: float = 0.2, contrast: float = 0.05,
@@ -34,9 +49,10 @@ def colour(image: np.ndarray, rng: np.random.Generator, brightness: float = 0.2,
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def augment(image: np.ndarray, gt: np.ndarray, crop: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Crop, flip both, jitter the photo only."""
-    image, gt = random_crop(image, gt, crop, rng)
+def augment(image: np.ndarray, gt: np.ndarray, coarse: np.ndarray, crop: int,
+            rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Crop and flip photo, GT and coarse mask alike; jitter the photo only."""
+    image, gt, coarse = random_crop(crop, rng, image, gt, coarse)
     if rng.random() < 0.5:
-        image, gt = image[:, ::-1], gt[:, ::-1]
-    return colour(image, rng), np.ascontiguousarray(gt)
+        image, gt, coarse = image[:, ::-1], gt[:, ::-1], coarse[:, ::-1]
+    return colour(image, rng), np.ascontiguousarray(gt), np.ascontiguousarray(coarse)

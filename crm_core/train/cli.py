@@ -14,7 +14,7 @@ import torch
 
 from crm_core.errors import CRMError
 from crm_core.model import CONFIGS, CRM
-from crm_core.model.checkpoint import save_checkpoint
+from crm_core.model.checkpoint import load_checkpoint, save_checkpoint
 from crm_core.train.data import Mixer, PairFolder
 from crm_core.train.loop import Settings, Trainer, draw_curves, validator
 from crm_core.train.pretrained import load_pretrained
@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--synthetic-weight", type=float, default=0.25, help="share of samples drawn from --synthetic")
     p.add_argument("--config", choices=sorted(CONFIGS), default="light")
     p.add_argument("--init", metavar="FILE", help="torchvision ImageNet state dict for the trunk (mobilenet_v2 / resnet50)")
+    p.add_argument("--finetune", metavar="FILE",
+                   help="start from these CRM weights (.safetensors, same --config) with a fresh schedule")
     d = Settings()
     p.add_argument("--steps", type=int, default=d.steps)
     p.add_argument("--minutes", type=float, default=0.0,
@@ -97,6 +99,8 @@ def _train(args: argparse.Namespace) -> int:
     model = CRM(CONFIGS[args.config])
     if args.init:
         load_pretrained(model, args.init)
+    if args.finetune:
+        _start_from(model, args.finetune)
     trainer = Trainer(model, mixer, settings)
     workdir = RUNS / args.out
     checkpoint = workdir / "last.pt"
@@ -123,12 +127,20 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _start_from(model: CRM, path: str) -> None:
+    trained, _ = load_checkpoint(path)
+    if trained.config != model.config:
+        raise CRMError(f"{path}: these weights are for another model config; pick the matching --config.")
+    model.load_state_dict(trained.state_dict())
+
+
 def _export(args: argparse.Namespace, trainer: Trainer, names: list[str]) -> None:
     """fp16 weights with what a model card needs in the metadata: config, init, data, steps, time, hardware."""
     h, settings = trainer.history, trainer.settings
     meta = {
         "config": args.config,
         "init": Path(args.init).name if args.init else "scratch",
+        "finetuned_from": Path(args.finetune).name if args.finetune else None,
         "data": names,
         "steps": trainer.step,
         "settings": asdict(settings),

@@ -12,7 +12,7 @@ import torch
 
 from crm_core.errors import InputError
 from crm_core.masks import synth_coarse
-from crm_core.train.augment import augment
+from crm_core.train.augment import augment, rescale
 
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 MASK_EXTS = (".png", ".bmp")
@@ -122,10 +122,14 @@ class Mixer:
         self.crop, self.queries, self.soft_fraction = crop, queries, soft_fraction
 
     def example(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(photo uint8 S×S×3, GT S×S, coarse S×S) for one crop."""
+        """(photo uint8 S×S×3, GT S×S, coarse S×S) for one crop.
+
+        The coarse mask is made from the whole (rescaled) picture before cropping, as users' masks are: a
+        low-resolution or polygon mask's errors scale with the object, not with the crop the model sees.
+        """
         source = self.sources[int(rng.choice(len(self.sources), p=self.p))]
-        image, gt = augment(*source.sample(rng), self.crop, rng)
-        return image, gt, synth_coarse(gt, rng, self.soft_fraction)
+        image, gt = rescale(*source.sample(rng), rng)
+        return augment(image, gt, synth_coarse(gt, rng, self.soft_fraction), self.crop, rng)
 
     def batch(self, size: int, rng: np.random.Generator) -> Batch:
         inputs, gts, pixels, targets = [], [], [], []

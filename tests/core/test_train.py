@@ -81,6 +81,26 @@ def test_composites_are_crop_sized_with_a_unit_range_mask(tmp_path):
         assert 0.0 <= gt.min() and gt.max() <= 1.0
 
 
+class Stripe:
+    """A photo that is its GT in white on black, ten times wider than the crop."""
+
+    def sample(self, rng):
+        gt = np.zeros((100, 1000), np.float32)
+        gt[:, : int(rng.integers(300, 700))] = 1
+        return np.repeat((gt * 255).astype(np.uint8)[..., None], 3, axis=2), gt
+
+
+def test_rescaled_cropped_flipped_examples_keep_photo_and_gt_aligned():
+    mixer = Mixer([Stripe()], [1.0], 64, 64, 0.0)
+    rng = np.random.default_rng(3)
+    for _ in range(40):
+        image, gt, coarse = mixer.example(rng)
+        photo_mask = image.mean(axis=2) > 127
+        # rescale, crop and flip moved photo and GT together (edges may differ by a resampled pixel)
+        assert np.mean(photo_mask != (gt > 0.5)) < 0.05
+        assert coarse.shape == gt.shape and 0.0 <= coarse.min() and coarse.max() <= 1.0
+
+
 def test_losses_vanish_on_a_perfect_prediction():
     gt = torch.zeros(2, 16, 16)
     gt[:, 4:12, 4:12] = 1

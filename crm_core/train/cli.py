@@ -80,6 +80,8 @@ def _train(args: argparse.Namespace) -> int:
         raise CRMError(f"--ratios {args.ratios!r}: give whole downscale factors separated by commas, e.g. 1,2,4.") from None
     if min(ratios) < 1:
         raise CRMError(f"--ratios {args.ratios!r}: factors must be 1 or more.")
+    if args.steps < 1:
+        raise CRMError(f"--steps {args.steps}: a run needs at least one step.")
     settings = Settings(steps=args.steps, minutes=args.minutes, batch=args.batch, crop=args.crop, queries=args.queries, lr=args.lr,
                         ratios=ratios, soft_fraction=args.soft_fraction, seed=args.seed, threads=args.threads,
                         ckpt_every=args.ckpt_every, val_every=args.val_every)

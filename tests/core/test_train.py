@@ -154,3 +154,46 @@ def test_cli_reports_a_missing_data_folder_in_one_line(tmp_path, capsys):
     assert main(["--data", str(tmp_path / "nope"), "--steps", "1", "--out", "t"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "nope" in err
+
+
+def test_cli_refuses_a_run_of_no_steps(tmp_path, capsys):
+    assert main(["--data", str(tmp_path), "--steps", "0", "--out", "t"]) == 2
+    assert "--steps" in capsys.readouterr().err
+
+
+def _pairs_folder(folder):
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        image, gt = Blobs().sample(rng)
+        write(folder / f"p{i}.jpg", image)
+        write(folder / f"p{i}.png", (gt * 255).astype(np.uint8))
+    return folder
+
+
+def test_finetune_starts_from_given_weights_and_refuses_another_config(tmp_path, monkeypatch, capsys):
+    import crm_core.train.cli as cli
+    from crm_core.model import PAPER
+    from crm_core.model.checkpoint import load_checkpoint, save_checkpoint
+
+    monkeypatch.setattr(cli, "RUNS", tmp_path / "runs")
+    data = _pairs_folder(tmp_path / "pairs")
+    torch.manual_seed(7)
+    start = CRM(LIGHT)
+    save_checkpoint(tmp_path / "start.safetensors", start, half=True)
+    out = tmp_path / "out.safetensors"
+    args = ["--data", str(data), "--config", "light", "--steps", "1", "--lr", "0", "--batch", "2", "--crop", "64",
+            "--queries", "64", "--threads", "1", "--out", "ft"]
+    assert main(args + ["--finetune", str(tmp_path / "start.safetensors"), "--export", str(out)]) == 0
+    exported, meta = load_checkpoint(out)
+    reference, _ = load_checkpoint(tmp_path / "start.safetensors")
+    # one step at lr 0 moves BatchNorm statistics only: every learned weight is the starting one
+    for (name, a), b in zip(exported.named_parameters(), reference.parameters()):
+        assert torch.equal(a, b), name
+    assert meta["finetuned_from"] == "start.safetensors"
+
+    capsys.readouterr()
+    save_checkpoint(tmp_path / "paper.safetensors", CRM(PAPER), half=True)
+    assert main(args + ["--finetune", str(tmp_path / "paper.safetensors")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "paper.safetensors" in err[0] and "--config" in err[0]

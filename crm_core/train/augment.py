@@ -51,8 +51,14 @@ def colour(image: np.ndarray, rng: np.random.Generator, brightness: float = 0.2,
 
 def augment(image: np.ndarray, gt: np.ndarray, coarse: np.ndarray, crop: int,
             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Crop and flip photo, GT and coarse mask alike; jitter the photo only."""
+    """Crop and flip photo, GT and coarse mask alike; jitter the photo only.
+
+    Flips go both ways: with left-right flips only, the model learned salient-object data's up-down asymmetry
+    and drew horizontal edges a fraction of a pixel too high on unseen photos (measured: moving its output down
+    by 0.25-0.5 px gained 1.1-1.3 mBA on dev_eval/real/polygon). Boundary refinement has no preferred direction.
+    """
     image, gt, coarse = random_crop(crop, rng, image, gt, coarse)
-    if rng.random() < 0.5:
-        image, gt, coarse = image[:, ::-1], gt[:, ::-1], coarse[:, ::-1]
+    for axis in (1, 0):
+        if rng.random() < 0.5:
+            image, gt, coarse = (np.flip(p, axis) for p in (image, gt, coarse))
     return colour(image, rng), np.ascontiguousarray(gt), np.ascontiguousarray(coarse)

@@ -33,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--config", choices=sorted(CONFIGS), default="light")
     p.add_argument("--init", metavar="FILE", help="torchvision ImageNet state dict for the trunk (mobilenet_v2 / resnet50)")
     p.add_argument("--finetune", metavar="FILE",
-                   help="start from these CRM weights (.safetensors, same --config) with a fresh schedule")
+                   help="start from these CRM weights (.safetensors, same --config) with a fresh schedule; --init is then skipped")
     d = Settings()
     p.add_argument("--steps", type=int, default=d.steps)
     p.add_argument("--minutes", type=float, default=0.0,
@@ -99,10 +99,10 @@ def _train(args: argparse.Namespace) -> int:
     mixer = Mixer(sources, weights, args.crop, args.queries, args.soft_fraction)
     torch.manual_seed(args.seed)
     model = CRM(CONFIGS[args.config])
-    if args.init:
-        load_pretrained(model, args.init)
     if args.finetune:
-        _start_from(model, args.finetune)
+        _start_from(model, args.finetune)  # replaces every weight, so an --init trunk would be loaded for nothing
+    elif args.init:
+        load_pretrained(model, args.init)
     trainer = Trainer(model, mixer, settings)
     workdir = RUNS / args.out
     checkpoint = workdir / "last.pt"

@@ -6,8 +6,10 @@ import pytest
 import torch
 
 from crm_core.errors import InputError
-from crm_core.model import CRM, LIGHT
+from crm_core.model import CRM, LIGHT, PAPER
+from crm_core.model.checkpoint import load_checkpoint, save_checkpoint
 from crm_core.model.mobilenet import MobileNetV2Trunk
+from crm_core.train import cli
 from crm_core.train.cli import main
 from crm_core.train.data import Mixer, find_pairs
 from crm_core.train.losses import grad_term, point_terms
@@ -172,10 +174,6 @@ def _pairs_folder(folder):
 
 
 def test_finetune_starts_from_given_weights_and_refuses_another_config(tmp_path, monkeypatch, capsys):
-    import crm_core.train.cli as cli
-    from crm_core.model import PAPER
-    from crm_core.model.checkpoint import load_checkpoint, save_checkpoint
-
     monkeypatch.setattr(cli, "RUNS", tmp_path / "runs")
     data = _pairs_folder(tmp_path / "pairs")
     torch.manual_seed(7)

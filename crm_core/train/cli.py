@@ -33,7 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--config", choices=sorted(CONFIGS), default="light")
     p.add_argument("--init", metavar="FILE", help="torchvision ImageNet state dict for the trunk (mobilenet_v2 / resnet50)")
     p.add_argument("--finetune", metavar="FILE",
-                   help="start from these CRM weights (.safetensors, same --config) with a fresh schedule; --init is then skipped")
+                   help="start from these CRM weights (.safetensors, same --config) with a fresh schedule; "
+                        "--init is then skipped")
     d = Settings()
     p.add_argument("--steps", type=int, default=d.steps)
     p.add_argument("--minutes", type=float, default=0.0,

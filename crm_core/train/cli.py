@@ -18,7 +18,7 @@ from crm_core.model.checkpoint import load_checkpoint, save_checkpoint
 from crm_core.train.data import Mixer, PairFolder
 from crm_core.train.loop import Settings, Trainer, draw_curves, validator
 from crm_core.train.pretrained import load_pretrained
-from crm_core.train.synth import Compositor
+from crm_core.train.synth import BackgroundSwap, Compositor
 
 RUNS = Path.home() / ".cache" / "crm-train"
 
@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--synthetic", metavar="DIR",
                    help="folder with alphamatting/{images,alpha}/ and photos/: real mattes pasted on real photos")
     p.add_argument("--synthetic-weight", type=float, default=0.25, help="share of samples drawn from --synthetic")
+    p.add_argument("--swap-weight", type=float, default=0.0,
+                   help="share of samples that are --data photos with another photo's background pasted in, so "
+                        "the GT edge is exactly the photo's edge (hand-traced masks sit a pixel or two off)")
     p.add_argument("--config", choices=sorted(CONFIGS), default="light")
     p.add_argument("--init", metavar="FILE", help="torchvision ImageNet state dict for the trunk (mobilenet_v2 / resnet50)")
     p.add_argument("--finetune", metavar="FILE",
@@ -89,8 +92,16 @@ def _train(args: argparse.Namespace) -> int:
     folders = [PairFolder(folder) for folder in args.data]
     sources: list = list(folders)
     names = [f"{f.folder.name} ({len(f)} pairs)" for f in folders]
-    share = 1 - args.synthetic_weight if args.synthetic else 1.0
+    if not 0 <= args.swap_weight < 1 or (args.swap_weight and not folders):
+        raise CRMError(f"--swap-weight {args.swap_weight}: give a share in [0, 1) and at least one --data folder.")
+    share = 1 - (args.synthetic_weight if args.synthetic else 0.0) - args.swap_weight
+    if share < 0:
+        raise CRMError("--synthetic-weight and --swap-weight add up to more than 1; lower one of them.")
     weights = [share * len(f) / sum(len(x) for x in folders) for f in folders]
+    if args.swap_weight:
+        sources.append(BackgroundSwap(folders))
+        weights.append(args.swap_weight)
+        names.append("background swaps of the folders above")
     if args.synthetic:
         root = Path(args.synthetic)
         sources.append(Compositor(root / "alphamatting" / "images", root / "alphamatting" / "alpha", root / "photos",

@@ -11,11 +11,11 @@ from crm_core.model.checkpoint import load_checkpoint, save_checkpoint
 from crm_core.model.mobilenet import MobileNetV2Trunk
 from crm_core.train import cli
 from crm_core.train.cli import main
-from crm_core.train.data import Mixer, find_pairs
+from crm_core.train.data import Mixer, PairFolder, find_pairs
 from crm_core.train.losses import grad_term, point_terms
 from crm_core.train.loop import Settings, Trainer
 from crm_core.train.pretrained import load_pretrained
-from crm_core.train.synth import Compositor
+from crm_core.train.synth import BackgroundSwap, Compositor
 
 
 class Blobs:
@@ -195,3 +195,44 @@ def test_finetune_starts_from_given_weights_and_refuses_another_config(tmp_path,
     assert main(args + ["--finetune", str(tmp_path / "paper.safetensors")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "paper.safetensors" in err[0] and "--config" in err[0]
+
+
+def _plain_pair(folder, name, colour, centre):
+    image = np.zeros((90, 120, 3), np.uint8)
+    image[:] = colour
+    mask = np.zeros((90, 120), np.uint8)
+    cv2.circle(mask, centre, 25, 255, -1)
+    write(folder / f"{name}.png", mask)
+    write(folder / f"{name}.jpg", image)  # one flat colour survives JPEG
+
+
+def test_background_swap_puts_the_photo_edge_exactly_on_the_gt_edge(tmp_path):
+    folder = tmp_path / "pairs"
+    folder.mkdir()
+    _plain_pair(folder, "red", (0, 0, 255), (40, 45))
+    _plain_pair(folder, "blue", (255, 0, 0), (80, 45))
+    swap = BackgroundSwap([PairFolder(folder)])
+    rng = np.random.default_rng(1)
+    mixed = 0
+    for _ in range(12):
+        image, alpha = swap.sample(rng)
+        assert image.shape[:2] == alpha.shape == (90, 120) and 0 <= alpha.min() and alpha.max() <= 1
+        red = image[..., 0].astype(int) - image[..., 2].astype(int)
+        if np.ptp(red) < 200:
+            continue  # the background came from the same photo: nothing to tell apart
+        mixed += 1
+        inside = red[alpha > 0.5] > 0 if red[alpha > 0.9].mean() > 0 else red[alpha > 0.5] < 0
+        outside = red[alpha < 0.5] < 0 if red[alpha > 0.9].mean() > 0 else red[alpha < 0.5] > 0
+        # the colour changes where the GT crosses 0.5, not a pixel before or after
+        assert inside.all() and outside.all()
+        # and the GT is the foreground photo's own mask (a disk of radius 25), softened only
+        assert abs(np.count_nonzero(alpha > 0.5) - np.pi * 25 ** 2) < 0.02 * np.pi * 25 ** 2
+    assert mixed >= 3
+
+
+def test_cli_refuses_background_swaps_without_data_or_over_a_full_share(tmp_path, capsys):
+    assert main(["--swap-weight", "0.5", "--steps", "1", "--out", "t"]) == 2
+    assert "--swap-weight" in capsys.readouterr().err
+    data = _pairs_folder(tmp_path / "pairs")
+    assert main(["--data", str(data), "--swap-weight", "1.5", "--steps", "1", "--out", "t"]) == 2
+    assert "--swap-weight" in capsys.readouterr().err

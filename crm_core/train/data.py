@@ -77,6 +77,10 @@ class PairFolder:
     def __len__(self) -> int:
         return len(self.pairs)
 
+    def photo(self, rng: np.random.Generator) -> np.ndarray:
+        """A random photo without its mask (a background for swaps: decoding the mask would be wasted)."""
+        return read_rgb(self.pairs[int(rng.integers(len(self.pairs)))][0])
+
     def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         image_path, mask_path = self.pairs[int(rng.integers(len(self.pairs)))]
         image, gt = read_rgb(image_path), read_grey(mask_path)

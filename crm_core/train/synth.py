@@ -99,8 +99,8 @@ class BackgroundSwap:
         self.p = sizes / sizes.sum()
         self.blur_sigma = blur_sigma
 
-    def _pair(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        return self.folders[int(rng.choice(len(self.folders), p=self.p))].sample(rng)
+    def _folder(self, rng: np.random.Generator) -> PairFolder:
+        return self.folders[int(rng.choice(len(self.folders), p=self.p))]
 
     @staticmethod
     def _window(bg: np.ndarray, shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
@@ -115,9 +115,8 @@ class BackgroundSwap:
         return cv2.resize(bg[y : y + ch, x : x + cw], (w, h), interpolation=interp).astype(np.float32)
 
     def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        fg, mask = self._pair(rng)
-        bg, _ = self._pair(rng)
-        back = self._window(bg, mask.shape, rng)
+        fg, mask = self._folder(rng).sample(rng)
+        back = self._window(self._folder(rng).photo(rng), mask.shape, rng)
         alpha = cv2.GaussianBlur((mask > 0.5).astype(np.float32), (0, 0), float(rng.uniform(*self.blur_sigma)))
         image = alpha[..., None] * fg.astype(np.float32) + (1 - alpha[..., None]) * back
         return np.clip(image + 0.5, 0, 255).astype(np.uint8), alpha

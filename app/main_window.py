@@ -312,7 +312,7 @@ class MainWindow(QMainWindow):
         s = self.settings
         self.tool_panel = ToolPanel(s.brush_size, s.brush_hardness)
         self.overlay_panel = OverlayPanel(s.overlay_color, s.overlay_opacity, s.overlay_outline)
-        self.refine_panel = RefinePanel(s.device, s.ratios)
+        self.refine_panel = RefinePanel(s.device, s.ratios, s.snap)
         self.refine_button = QPushButton("Refine")
         self.refine_button.setToolTip(self.refine_action.toolTip())
         self.refine_button.clicked.connect(self.refine_action.trigger)
@@ -349,6 +349,7 @@ class MainWindow(QMainWindow):
         self.overlay_panel.splitChanged.connect(self.canvas.set_split)
         self.refine_panel.deviceChanged.connect(self._device_changed)
         self.refine_panel.ratiosChanged.connect(self._ratios_changed)
+        self.refine_panel.snapChanged.connect(self._snap_changed)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -583,7 +584,8 @@ class MainWindow(QMainWindow):
             return
         self._before = (list(doc.stages), doc.shown)
         self._run_started = False
-        options = RefineOptions(ratios=self.refine_panel.ratios, chunk=CANCEL_CHUNK, min_side=MIN_SIDE)
+        options = RefineOptions(ratios=self.refine_panel.ratios, chunk=CANCEL_CHUNK, min_side=MIN_SIDE,
+                                snap=self.refine_panel.snap)
         worker = RefineWorker(self.cache, self.refine_panel.device, doc.image, doc.coarse_prob(), options,
                               self.settings.weights)
         worker.stageReady.connect(self._stage_ready)
@@ -678,6 +680,9 @@ class MainWindow(QMainWindow):
     def _ratios_changed(self, ratios: tuple) -> None:
         self.settings.ratios = ratios
 
+    def _snap_changed(self, snap: bool) -> None:
+        self.settings.snap = snap
+
     def _show_device(self) -> None:
         wanted = self.refine_panel.device
         loaded = self.cache.loaded(wanted, self.settings.weights)
@@ -703,7 +708,8 @@ class MainWindow(QMainWindow):
         if doc.shown == COARSE:
             return "the coarse mask"
         stage = doc.stages[doc.shown]
-        return f"stage {doc.shown + 1} of {len(doc.stages)} (ratio ×{stage.ratio:g})"
+        kind = "edge snap" if stage.snap else f"ratio {stage.label}"
+        return f"stage {doc.shown + 1} of {len(doc.stages)} ({kind})"
 
     def export_dialog(self) -> None:
         if self.doc is None:

@@ -148,14 +148,15 @@ def cuda_available() -> bool:
 
 
 class RefinePanel(QWidget):
-    """Device and rescale ratios; a ratio list is only passed on once it is valid."""
+    """Device, rescale ratios and the edge snap; a ratio list is only passed on once it is valid."""
 
     deviceChanged = Signal(str)
     ratiosChanged = Signal(tuple)
+    snapChanged = Signal(bool)
 
     LABELS = {"auto": "Auto", "cpu": "CPU", "cuda": "CUDA (GPU)"}
 
-    def __init__(self, device: str, ratios: Sequence[float], parent: QWidget | None = None) -> None:
+    def __init__(self, device: str, ratios: Sequence[float], snap: bool = True, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         form = QFormLayout(self)
         self.device_box = QComboBox()
@@ -183,7 +184,15 @@ class RefinePanel(QWidget):
         self.ratio_error.hide()
         form.addRow("", self.ratio_error)
         self._ratios = tuple(ratios)
+        self.snap_box = QCheckBox("Snap edges to the photo")
+        self.snap_box.setChecked(snap)
+        self.snap_box.setToolTip(
+            "After the last stage, move the refined edge onto the photo's own edges (a guided filter); "
+            "it shows as its own stage, \"snap\". Off: the model's output as it is"
+        )
+        form.addRow("", self.snap_box)
 
+        self.snap_box.toggled.connect(self.snapChanged)
         self.device_box.currentIndexChanged.connect(lambda _: self.deviceChanged.emit(self.device))
         self.ratio_edit.textChanged.connect(self._ratios_edited)
 
@@ -195,6 +204,10 @@ class RefinePanel(QWidget):
     def ratios(self) -> tuple[float, ...]:
         """The last valid list, so a half-typed edit never reaches a run."""
         return self._ratios
+
+    @property
+    def snap(self) -> bool:
+        return self.snap_box.isChecked()
 
     @property
     def ratios_valid(self) -> bool:

@@ -149,6 +149,14 @@ class Settings:
         self.store.setValue("refine/ratios", format_ratios(ratios))
 
     @property
+    def snap(self) -> bool:
+        return self._bool("refine/snap", True)
+
+    @snap.setter
+    def snap(self, snap: bool) -> None:
+        self.store.setValue("refine/snap", bool(snap))
+
+    @property
     def weights(self) -> str | None:
         """A checkpoint the user chose; None means the one bundled with the app."""
         return str(self.store.value("refine/weights", "") or "") or None

@@ -67,7 +67,15 @@ def thumbnail_icon(photo: np.ndarray, mask: np.ndarray, color: QColor) -> QIcon:
 
 
 def caption(stage: Stage) -> str:
-    return f"×{stage.ratio:g} · {stage.seconds:.1f} s"
+    return f"{stage.label} · {stage.seconds:.1f} s"
+
+
+def stage_tooltip(stage: Stage) -> str:
+    head = f"Stage {stage.index + 1}/{stage.count}"
+    if stage.snap:
+        return f"{head}: edges snapped to the photo's edges, {stage.seconds:.2f} s"
+    share = 100.0 * stage.queried / max(stage.total, 1)
+    return f"{head} at ratio {stage.ratio:g}: {stage.seconds:.2f} s, {share:.0f} % of pixels queried"
 
 
 class StageStrip(QWidget):
@@ -172,11 +180,7 @@ class StageStrip(QWidget):
             for i, stage in enumerate(doc.stages):
                 item = QListWidgetItem(icons[id(stage)][1], caption(stage))
                 item.setData(ROLE, i)
-                share = 100.0 * stage.queried / max(stage.total, 1)
-                item.setToolTip(
-                    f"Stage {i + 1}/{stage.count} at ratio {stage.ratio:g}: {stage.seconds:.2f} s, "
-                    f"{share:.0f} % of pixels queried"
-                )
+                item.setToolTip(stage_tooltip(stage))
                 self.list.addItem(item)
         self._order = []
         self.list.blockSignals(False)

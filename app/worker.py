@@ -108,30 +108,33 @@ class RefineWorker(QObject):
     def cancelled(self) -> bool:
         return self._stop.is_set()
 
-    def _stage_text(self, index: int, ratios: list[float], time_left: TimeLeft) -> str:
-        text = f"Stage {index + 1}/{len(ratios)} · ×{ratios[index]:g}"
+    def _stage_text(self, index: int, ratios: list[float], total: int, time_left: TimeLeft) -> str:
+        step = f"×{ratios[index]:g}" if index < len(ratios) else "snapping edges to the photo"
+        text = f"Stage {index + 1}/{total} · {step}"
         seconds = time_left.seconds_left()
         return text if seconds is None else f"{text} · {format_seconds(seconds)} left"
 
     @Slot()
     def run(self) -> None:
-        ratios = list(self._options.validated().ratios_for(self._image.shape[:2]))
-        total = len(ratios)
+        options = self._options.validated()
+        ratios = list(options.ratios_for(self._image.shape[:2]))
+        total = options.stage_count(self._image.shape[:2])
         time_left = TimeLeft(ratios)
         try:
             if self._cache.loaded(self._device, self._weights) is None:
                 self.progress.emit(0, total, "Loading the model…")
             refiner = self._cache.get(self._device, self._weights)
             options = replace(self._options, cancel=self._stop.is_set)
-            self.progress.emit(0, total, self._stage_text(0, ratios, time_left))
+            self.progress.emit(0, total, self._stage_text(0, ratios, total, time_left))
             for stage in refiner.stages(self._image, self._coarse, options):
                 if self._stop.is_set():
                     break
-                time_left.record(stage.ratio, stage.seconds)
+                if not stage.snap:
+                    time_left.record(stage.ratio, stage.seconds)
                 self.stageReady.emit(stage)
                 done = stage.index + 1
                 if done < total:
-                    self.progress.emit(done, total, self._stage_text(done, ratios, time_left))
+                    self.progress.emit(done, total, self._stage_text(done, ratios, total, time_left))
             if not self._stop.is_set():
                 self.progress.emit(total, total, "Done")
         except Cancelled:

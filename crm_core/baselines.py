@@ -19,14 +19,18 @@ def _box_mean(x: np.ndarray, radius: int) -> np.ndarray:
     return cv2.boxFilter(x, -1, (2 * radius + 1, 2 * radius + 1), normalize=True, borderType=cv2.BORDER_REFLECT)
 
 
+def guided_radius(h: int, w: int) -> int:
+    """The protocol's window: it scales with the photo, so a 6K photo is filtered like its 800 px version."""
+    return max(1, round((w + h) / 400))
+
+
 def guided_filter(image: np.ndarray, coarse: np.ndarray, radius: int | None = None, eps: float = 1e-3) -> np.ndarray:
     """He et al.'s guided filter with the photo's luma in [0, 1] as guide: the mask follows the photo's edges.
 
     radius defaults to round((W+H)/400), so the window scales with the photo as the protocol asks.
     (The grey guide, not the colour one, is what reproduces the benchmarks.md table.)
     """
-    h, w = coarse.shape
-    r = max(1, round((w + h) / 400)) if radius is None else radius
+    r = guided_radius(*coarse.shape) if radius is None else radius
     guide = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
     p = np.asarray(coarse, dtype=np.float32)
     mean_i, mean_p = _box_mean(guide, r), _box_mean(p, r)

@@ -16,6 +16,7 @@ from crm_core.model.config import CONFIGS
 from crm_core.model.fold import fold_batchnorm
 from crm_core.model.network import CRM, weight_count
 from crm_core.options import RefineOptions, Stage
+from crm_core.snap import edge_snap
 from crm_core.stage_runner import StageRunner, lattice_step
 
 BUNDLED = Path(__file__).resolve().parent.parent / "resources" / "weights" / "crm.safetensors"
@@ -63,10 +64,12 @@ class Refiner:
         return f"CRM ({config.encoder}, {weight_count(self.model) / 1e6:.2f}M weights, {trained}) on {self.device.type}"
 
     def stages(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None) -> Iterator[Stage]:
-        """Yield one full-resolution Stage per ratio; the soft probability carries from stage to stage."""
+        """Yield one full-resolution Stage per ratio, then the snap (if asked); the soft probability carries
+        from stage to stage."""
         opts = (options or RefineOptions()).validated()
         image, prob = _check_inputs(image, coarse)
         ratios = opts.ratios_for(prob.shape)
+        count = opts.stage_count(prob.shape)
         runner = StageRunner(self.model, self.device, self.autocast, opts)
         total = prob.size
         empty = float(prob.sum()) < EMPTY_PIXELS
@@ -78,7 +81,11 @@ class Refiner:
                 with torch.inference_mode():
                     result = runner.run(image, prob, ratio, lattice_step(ratios, index), first=index == 0)
                 prob, queried, encoded = result.prob, result.queried, result.encoded
-            yield Stage(index, len(ratios), ratio, prob, time.perf_counter() - start, queried, total, encoded)
+            yield Stage(index, count, ratio, prob, time.perf_counter() - start, queried, total, encoded)
+        if opts.snap:
+            start = time.perf_counter()
+            prob = edge_snap(image, prob)
+            yield Stage(len(ratios), count, 1.0, prob, time.perf_counter() - start, 0, total, 0, snap=True)
 
     def refine(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None) -> Stage:
         stage = None

@@ -27,6 +27,8 @@ class RefineOptions:
     min_side: a stage whose rescaled photo would be shorter than this on its long side is skipped (the last
         ratio always runs). The model learned from photos of a few hundred pixels; measured on the 800 px
         dev set, a first stage at ×0.125 (100 px) cost 5 IoU points that later stages never won back.
+    snap: after the last ratio, one more stage moves the soft edge onto the photo's edges (crm_core.snap);
+        off gives the model's own output.
     """
 
     ratios: Sequence[float] = DEFAULT_RATIOS
@@ -36,6 +38,7 @@ class RefineOptions:
     tile: int = 768
     chunk: int = 1 << 16
     min_side: int = 400
+    snap: bool = True
     cancel: Callable[[], bool] | None = field(default=None, compare=False)
 
     def validated(self) -> "RefineOptions":
@@ -51,7 +54,7 @@ class RefineOptions:
         if self.tile < 64:
             raise ValueError(f"tile must be at least 64 px; got {self.tile}")
         return replace(self, ratios=ratios, band_cells=float(self.band_cells), tile=int(self.tile),
-                       chunk=int(self.chunk), min_side=int(self.min_side))
+                       chunk=int(self.chunk), min_side=int(self.min_side), snap=bool(self.snap))
 
     def ratios_for(self, hw: tuple[int, int]) -> tuple[float, ...]:
         """The ratios that run on a photo of hw = (H, W) pixels."""
@@ -59,17 +62,22 @@ class RefineOptions:
         kept = tuple(r for r in ratios if max(hw) * r >= self.min_side)
         return kept or ratios[-1:]
 
+    def stage_count(self, hw: tuple[int, int]) -> int:
+        """The stages a run on a photo of hw = (H, W) pixels yields: one per ratio, plus the snap."""
+        return len(self.ratios_for(hw)) + int(self.snap)
+
 
 @dataclass
 class Stage:
     """One refinement stage: the soft foreground probability at the photo's full resolution.
 
     index/count: position of this stage in the run (0-based) and the number of stages.
-    ratio: the rescale ratio the encoder saw.
+    ratio: the rescale ratio the encoder saw (1.0 for the snap).
     prob: H×W float32 in [0, 1]; threshold at 0.5 only for display or export.
     seconds: wall time of this stage alone.
     queried: pixels the decoder evaluated; total: pixels in the photo (queried/total shows band savings).
     encoded: pixels of the rescaled photo that went through the encoder (tiles included).
+    snap: this stage is the edge snap, not a model stage.
     """
 
     index: int
@@ -80,3 +88,9 @@ class Stage:
     queried: int
     total: int
     encoded: int
+    snap: bool = False
+
+    @property
+    def label(self) -> str:
+        """How a person tells the stages apart: "×0.25", or "snap"."""
+        return "snap" if self.snap else f"×{self.ratio:g}"

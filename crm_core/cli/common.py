@@ -32,6 +32,10 @@ def add_refine_arguments(parser: argparse.ArgumentParser) -> None:
         "--min-side", type=int, default=RefineOptions.min_side, metavar="PX",
         help="skip stages whose rescaled photo is shorter than PX on its long side; 0 runs every ratio (default: %(default)s)",
     )
+    group.add_argument(
+        "--no-snap", dest="snap", action="store_false",
+        help="skip the last step that moves the refined edge onto the photo's edges (gives the model's own output)",
+    )
     group.add_argument("--device", choices=DEVICES, default="auto", help="where the model runs (default: auto)")
     group.add_argument("--weights", metavar="FILE", help="a CRM checkpoint (default: the bundled one)")
 
@@ -43,7 +47,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 
 def refine_options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> RefineOptions:
     try:
-        return RefineOptions(ratios=tuple(args.ratios), roi=args.roi, min_side=args.min_side).validated()
+        return RefineOptions(ratios=tuple(args.ratios), roi=args.roi, min_side=args.min_side, snap=args.snap).validated()
     except ValueError as err:
         parser.error(str(err))
 

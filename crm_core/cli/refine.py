@@ -52,7 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--decontaminate", action="store_true", help="with --format cutout: remove background colour from soft edges"
     )
-    parser.add_argument("--save-stages", metavar="DIR", help="also write each stage's soft mask as DIR/stage{i}_{ratio}.png")
+    parser.add_argument(
+        "--save-stages", metavar="DIR",
+        help="also write each stage's soft mask as DIR/stage{i}_{ratio}.png (the snap: stage{i}_snap.png)",
+    )
     parser.add_argument("--resize-mask", action="store_true", help="accept a mask of another size if its aspect ratio matches")
     add_refine_arguments(parser)
     add_common_arguments(parser)
@@ -101,13 +104,13 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
         say(PROG, note)
     refiner = Refiner.load(args.weights, device=args.device)
     stages: list[Stage] = []
-    with progress(args, len(options.ratios), "stage", "refining") as bar:
+    with progress(args, options.stage_count(image.shape[:2]), "stage", "refining") as bar:
         for stage in refiner.stages(image, coarse, options):
             stages.append(stage)
             if args.save_stages:
-                name = f"stage{stage.index}_{stage.ratio:g}.png"
+                name = f"stage{stage.index}_{'snap' if stage.snap else f'{stage.ratio:g}'}.png"
                 io.save_alpha(Path(args.save_stages) / name, stage.prob, protect=protect)
-            bar.set_postfix(ratio=f"{stage.ratio:g}", seconds=f"{stage.seconds:.1f}")
+            bar.set_postfix(stage=stage.label, seconds=f"{stage.seconds:.1f}")
             bar.update()
     export(args, out, image, stages[-1].prob, protect)
     if args.json:
@@ -118,7 +121,7 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
             "format": args.format,
             "size": [image.shape[1], image.shape[0]],
             "stages": [
-                {"ratio": s.ratio, "seconds": round(s.seconds, 4), "queried": s.queried, "total": s.total}
+                {"ratio": s.ratio, "snap": s.snap, "seconds": round(s.seconds, 4), "queried": s.queried, "total": s.total}
                 for s in stages
             ],
             "seconds": round(time.perf_counter() - start, 4),

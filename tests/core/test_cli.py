@@ -143,7 +143,7 @@ def test_refine_alpha_cutout_and_stages(pair, random_refiner, capsys):
     argv = [pair.image, pair.mask, "-o", pair.folder / "a.png", "--format", "alpha", "--bits", "16", "--save-stages", stages, "--min-side", "0"]
     assert run(crm_refine.main, argv, capsys)[0] == 0
     assert np.asarray(Image.open(pair.folder / "a.png")).dtype == np.uint16
-    assert sorted(p.name for p in stages.iterdir()) == ["stage0_0.125.png", "stage1_0.25.png", "stage2_0.5.png", "stage3_1.png"]
+    assert sorted(p.name for p in stages.iterdir()) == ["stage0_0.125.png", "stage1_0.25.png", "stage2_0.5.png", "stage3_1.png", "stage4_snap.png"]
     argv = [pair.image, pair.mask, "-o", pair.folder / "c.png", "--format", "cutout", "--decontaminate"]
     assert run(crm_refine.main, argv, capsys)[0] == 0
     assert np.asarray(Image.open(pair.folder / "c.png")).shape == (96, 128, 4)
@@ -154,8 +154,9 @@ def test_refine_json_reports_stages_and_times(pair, random_refiner, capsys):
     code, out, _ = run(crm_refine.main, argv, capsys)
     report = json.loads(out)
     assert code == 0 and report["size"] == [128, 96] and report["device"] == "cpu"
-    assert [s["ratio"] for s in report["stages"]] == [0.5, 1.0]
-    assert all(s["queried"] == s["total"] == 96 * 128 for s in report["stages"])  # --roi full queries every pixel
+    assert [(s["ratio"], s["snap"]) for s in report["stages"]] == [(0.5, False), (1.0, False), (1.0, True)]
+    model_stages = [s for s in report["stages"] if not s["snap"]]
+    assert all(s["queried"] == s["total"] == 96 * 128 for s in model_stages)  # --roi full queries every pixel
     assert report["seconds"] >= sum(s["seconds"] for s in report["stages"])
 
 
@@ -262,3 +263,9 @@ def test_eval_with_a_broken_weights_file_is_an_error(big, tmp_path, capsys):
     (tmp_path / "w.safetensors").write_text("not weights")
     code, out, err = run(crm_eval.main, [big, "--baselines", "--weights", tmp_path / "w.safetensors"], capsys)
     assert code == 2 and out == "" and "w.safetensors" in err and err.count("\n") == 1
+
+
+def test_no_snap_gives_the_model_stages_only(pair, random_refiner, capsys):
+    argv = [pair.image, pair.mask, "-o", pair.folder / "o.png", "--ratios", "0.5", "1.0", "--json", "--min-side", "0", "--no-snap"]
+    code, out, _ = run(crm_refine.main, argv, capsys)
+    assert code == 0 and [(s["ratio"], s["snap"]) for s in json.loads(out)["stages"]] == [(0.5, False), (1.0, False)]

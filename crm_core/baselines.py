@@ -15,7 +15,7 @@ import numpy as np
 CF_MAX_SIDE = 1200
 
 
-def _box_mean(x: np.ndarray, radius: int) -> np.ndarray:
+def box_mean(x: np.ndarray, radius: int) -> np.ndarray:
     return cv2.boxFilter(x, -1, (2 * radius + 1, 2 * radius + 1), normalize=True, borderType=cv2.BORDER_REFLECT)
 
 
@@ -33,11 +33,11 @@ def guided_filter(image: np.ndarray, coarse: np.ndarray, radius: int | None = No
     r = guided_radius(*coarse.shape) if radius is None else radius
     guide = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
     p = np.asarray(coarse, dtype=np.float32)
-    mean_i, mean_p = _box_mean(guide, r), _box_mean(p, r)
-    var_i = _box_mean(guide * guide, r) - mean_i * mean_i
-    a = (_box_mean(guide * p, r) - mean_i * mean_p) / (var_i + eps)
+    mean_i, mean_p = box_mean(guide, r), box_mean(p, r)
+    var_i = box_mean(guide * guide, r) - mean_i * mean_i
+    a = (box_mean(guide * p, r) - mean_i * mean_p) / (var_i + eps)
     b = mean_p - a * mean_i
-    q = _box_mean(a, r) * guide + _box_mean(b, r)
+    q = box_mean(a, r) * guide + box_mean(b, r)
     return np.clip(q, 0.0, 1.0).astype(np.float32)
 
 

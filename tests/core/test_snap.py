@@ -1,16 +1,26 @@
 import numpy as np
 import pytest
 
-from crm_core.baselines import guided_filter
-from crm_core.snap import edge_snap
+from crm_core.baselines import guided_filter, guided_radius
+from crm_core.snap import colour_guided_filter, edge_snap
+
+DARK, BRIGHT = (60, 60, 60), (190, 190, 190)
+# equal luma (0.299 R + 0.587 G + 0.114 B ≈ 132.2): a grey guide sees no edge between them
+RED, TEAL = (200, 100, 120), (80, 150, 178)
 
 
-def _step_photo(h: int = 600, w: int = 800, edge: int = 400) -> np.ndarray:
-    """Dark left, bright right, a little sensor noise: the object's true edge is at column `edge`."""
+def _step_photo(h: int = 600, w: int = 800, edge: int = 400, left=DARK, right=BRIGHT) -> np.ndarray:
+    """Two flat colours and a little sensor noise: the object's true edge is at column `edge`."""
     rng = np.random.default_rng(0)
-    photo = np.full((h, w, 1), 60, np.int16)
-    photo[:, edge:] = 190
-    return np.clip(photo + rng.integers(-6, 7, (h, w, 1)), 0, 255).astype(np.uint8).repeat(3, axis=2)
+    photo = np.empty((h, w, 3), np.int16)
+    photo[:, :edge], photo[:, edge:] = left, right
+    return np.clip(photo + rng.integers(-6, 7, (h, w, 1)), 0, 255).astype(np.uint8)
+
+
+def _ramp(h: int, w: int, centre: float) -> np.ndarray:
+    """A soft edge like CRM's output: foreground to the right of `centre`."""
+    x = np.arange(w)
+    return np.tile(1.0 / (1.0 + np.exp(-(x - centre))), (h, 1)).astype(np.float32)
 
 
 def _first_foreground_column(prob: np.ndarray) -> np.ndarray:
@@ -18,14 +28,20 @@ def _first_foreground_column(prob: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("offset", [-2, 2])
-def test_a_soft_edge_two_pixels_off_lands_on_the_photo_edge(offset):
-    photo = _step_photo()
-    x = np.arange(photo.shape[1])
-    prob = np.tile(1.0 / (1.0 + np.exp(-(x - (399.5 + offset)))), (photo.shape[0], 1)).astype(np.float32)
+@pytest.mark.parametrize("colours", [(DARK, BRIGHT), (RED, TEAL)], ids=["brightness edge", "colour-only edge"])
+def test_a_soft_edge_two_pixels_off_lands_on_the_photo_edge(offset, colours):
+    photo = _step_photo(left=colours[0], right=colours[1])
+    prob = _ramp(*photo.shape[:2], 399.5 + offset)
     assert set(_first_foreground_column(prob)) == {400 + offset}
     snapped = edge_snap(photo, prob)
     assert set(_first_foreground_column(snapped)) == {400}
     assert snapped.dtype == np.float32 and 0.0 <= snapped.min() and snapped.max() <= 1.0
+
+
+def test_the_grey_benchmark_filter_cannot_see_a_colour_only_edge():
+    photo = _step_photo(left=RED, right=TEAL)
+    prob = _ramp(*photo.shape[:2], 401.5)
+    assert set(_first_foreground_column(guided_filter(photo, prob))) != {400}
 
 
 def test_tiles_give_exactly_the_full_frame_filter():
@@ -33,7 +49,8 @@ def test_tiles_give_exactly_the_full_frame_filter():
     photo = rng.integers(0, 256, (300, 420, 3), dtype=np.uint8)
     prob = np.zeros((300, 420), np.float32)
     prob[40:250, 60:380] = rng.random((210, 320), dtype=np.float32)
-    assert np.abs(edge_snap(photo, prob, tile=64) - guided_filter(photo, prob)).max() < 1e-6
+    full = colour_guided_filter(photo, prob, guided_radius(300, 420))
+    assert np.abs(edge_snap(photo, prob, tile=64) - full).max() < 1e-5
 
 
 @pytest.mark.parametrize("fill", [0.0, 1.0])

@@ -187,7 +187,7 @@ class RefinePanel(QWidget):
         self.snap_box = QCheckBox("Snap edges to the photo")
         self.snap_box.setChecked(snap)
         self.snap_box.setToolTip(
-            "After the last stage, move the refined edge onto the photo's own edges (a guided filter); "
+            "After the last stage, move the refined edge onto the photo's own edges (a colour guided filter); "
             "it shows as its own stage, \"snap\". Off: the model's output as it is"
         )
         form.addRow("", self.snap_box)

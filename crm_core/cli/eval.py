@@ -63,6 +63,8 @@ class Evaluation:
     def __init__(self, args: argparse.Namespace, options: RefineOptions):
         self.args = args
         self.options = options
+        # a row says what produced it: the model's stages plus the edge snap, or the model alone, or files
+        self.crm_row = f"{CRM_ROW} + snap" if options.snap and not args.pred else CRM_ROW
         self.root = Path(args.folder)
         self.sets = find_sets(self.root)
         self.failures: list[str] = []
@@ -89,7 +91,7 @@ class Evaluation:
             self.fail(f"{label}/{line}")
         methods = ["coarse", *(BASELINES if self.args.baselines else ())]
         if self.refiner is not None or self.args.pred:
-            methods.append(CRM_ROW)
+            methods.append(self.crm_row)
         scores = {m: Scores() for m in methods}
         with progress(self.args, len(folder.items), "image", label) as bar:
             for item in folder.items:
@@ -118,15 +120,15 @@ class Evaluation:
             if name in scores:
                 start = time.perf_counter()
                 results.append((name, refine(image, seg), time.perf_counter() - start))
-        if CRM_ROW in scores:
+        if self.crm_row in scores:
             if self.args.pred:
                 # The BIG protocol resizes a prediction of another size to the ground truth's size.
                 pred = io.load_mask(self.pred_path(set_dir, item.name), shape=gt.shape, resize=True)
-                results.append((CRM_ROW, pred, 0.0))
+                results.append((self.crm_row, pred, 0.0))
             else:
                 start = time.perf_counter()
                 prob = self.refiner.refine(image, seg, self.options).prob
-                results.append((CRM_ROW, prob, time.perf_counter() - start))
+                results.append((self.crm_row, prob, time.perf_counter() - start))
         for name, pred, seconds in results:
             scores[name].add(gt, pred, seconds)
 

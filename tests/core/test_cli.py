@@ -217,9 +217,14 @@ def test_eval_runs_the_refiner_and_baselines_with_json(big, random_refiner, caps
     code, out, _ = run(crm_eval.main, [big, "--baselines", "--ratios", "0.5", "1.0", "--json"], capsys)
     (only,) = json.loads(out)["sets"]
     methods = {r["method"]: r for r in only["rows"]}
-    assert code == 0 and list(methods) == ["coarse", "guided filter", "closed-form matting", "CRM"]
+    assert code == 0 and list(methods) == ["coarse", "guided filter", "closed-form matting", "CRM + snap"]
     assert methods["closed-form matting"]["mba"] > methods["coarse"]["mba"]
-    assert methods["CRM"]["seconds_per_image"] > 0 and all(r["n"] == 3 for r in only["rows"])
+    assert methods["CRM + snap"]["seconds_per_image"] > 0 and all(r["n"] == 3 for r in only["rows"])
+
+
+def test_eval_names_the_model_alone_row_without_the_snap(big, random_refiner, capsys):
+    code, out, _ = run(crm_eval.main, [big, "--ratios", "1.0", "--no-snap"], capsys)
+    assert code == 0 and list(table_rows(out)) == ["coarse", "CRM"]
 
 
 def test_eval_of_a_collection_prints_one_table_per_set(tmp_path, synth, random_refiner, capsys):

@@ -141,7 +141,7 @@ def polygon(gt: np.ndarray, rng: np.random.Generator, tolerance: float | None = 
     frac = rng.uniform(0.003, 0.01) if tolerance is None else tolerance
     eps = max(1.0, frac * (w + h) / 2)
     contours, hierarchy = cv2.findContours(g, cv2.RETR_TREE, cv2.CHAIN_APPROX_NONE)
-    out = np.zeros_like(g)
+    out = np.zeros((h, w), np.uint8)  # C order even for a Fortran-ordered GT (MATLAB files), as fillPoly needs
     if not contours:
         return out.astype(bool)
     parents = hierarchy[0][:, 3]

@@ -82,6 +82,13 @@ def test_polygon_has_few_vertices_and_keeps_holes():
     assert masks.iou(out, ring()) > 0.9
 
 
+@pytest.mark.parametrize("kind", [masks.perturb, masks.lowres, masks.polygon])
+def test_a_fortran_ordered_gt_from_a_matlab_file_works(kind):
+    gt = np.asfortranarray(ring())
+    out = kind(gt, np.random.default_rng(0))
+    assert out.shape == gt.shape and masks.iou(out, ring()) > 0.5
+
+
 def test_synth_coarse_is_a_float_mask_and_soft_when_asked():
     gt = disk()
     rng = np.random.default_rng(0)

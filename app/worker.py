@@ -116,9 +116,9 @@ class RefineWorker(QObject):
 
     @Slot()
     def run(self) -> None:
-        options = self._options.validated()
-        ratios = list(options.ratios_for(self._image.shape[:2]))
-        total = options.stage_count(self._image.shape[:2])
+        checked = self._options.validated()
+        ratios = list(checked.ratios_for(self._image.shape[:2]))
+        total = checked.stage_count(self._image.shape[:2])
         time_left = TimeLeft(ratios)
         try:
             if self._cache.loaded(self._device, self._weights) is None:

@@ -48,7 +48,7 @@ from app.canvas import CanvasView, Navigator
 from app.document import COARSE, Document
 from app.errors import show_error
 from app.export import ExportDialog, ExportRequest, write_export
-from app.panels import OverlayPanel, RefinePanel, ToolPanel
+from app.panels import FINISHER_BOXES, OverlayPanel, RefinePanel, ToolPanel
 from app.settings import Settings
 from app.shortcuts import CANVAS_KEYS, LABEL, ShortcutsDialog, action_rows
 from app.stage_strip import StageStrip
@@ -312,7 +312,7 @@ class MainWindow(QMainWindow):
         s = self.settings
         self.tool_panel = ToolPanel(s.brush_size, s.brush_hardness)
         self.overlay_panel = OverlayPanel(s.overlay_color, s.overlay_opacity, s.overlay_outline)
-        self.refine_panel = RefinePanel(s.device, s.ratios, s.snap)
+        self.refine_panel = RefinePanel(s.device, s.ratios, {kind: s.finisher(kind) for kind in FINISHER_BOXES})
         self.refine_button = QPushButton("Refine")
         self.refine_button.setToolTip(self.refine_action.toolTip())
         self.refine_button.clicked.connect(self.refine_action.trigger)
@@ -349,7 +349,7 @@ class MainWindow(QMainWindow):
         self.overlay_panel.splitChanged.connect(self.canvas.set_split)
         self.refine_panel.deviceChanged.connect(self._device_changed)
         self.refine_panel.ratiosChanged.connect(self._ratios_changed)
-        self.refine_panel.snapChanged.connect(self._snap_changed)
+        self.refine_panel.finisherChanged.connect(self.settings.set_finisher)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -585,7 +585,7 @@ class MainWindow(QMainWindow):
         self._before = (list(doc.stages), doc.shown)
         self._run_started = False
         options = RefineOptions(ratios=self.refine_panel.ratios, chunk=CANCEL_CHUNK, min_side=MIN_SIDE,
-                                snap=self.refine_panel.snap)
+                                **self.refine_panel.finishers)
         worker = RefineWorker(self.cache, self.refine_panel.device, doc.image, doc.coarse_prob(), options,
                               self.settings.weights)
         worker.stageReady.connect(self._stage_ready)
@@ -680,9 +680,6 @@ class MainWindow(QMainWindow):
     def _ratios_changed(self, ratios: tuple) -> None:
         self.settings.ratios = ratios
 
-    def _snap_changed(self, snap: bool) -> None:
-        self.settings.snap = snap
-
     def _show_device(self) -> None:
         wanted = self.refine_panel.device
         loaded = self.cache.loaded(wanted, self.settings.weights)
@@ -708,7 +705,7 @@ class MainWindow(QMainWindow):
         if doc.shown == COARSE:
             return "the coarse mask"
         stage = doc.stages[doc.shown]
-        kind = "edge snap" if stage.snap else f"ratio {stage.label}"
+        kind = {"snap": "edge snap", "matte": "matte"}.get(stage.kind, f"ratio {stage.label}")
         return f"stage {doc.shown + 1} of {len(doc.stages)} ({kind})"
 
     def export_dialog(self) -> None:

@@ -5,7 +5,7 @@ Each panel only emits what the user chose; the window applies it to the canvas a
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import torch
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
@@ -147,16 +147,28 @@ def cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
+FINISHER_BOXES = {
+    "snap": ("Snap edges to the photo",
+             "After the last stage, move the refined edge onto the photo's own edges (a colour guided filter); "
+             "it shows as its own stage, \"snap\". Off: the model's output as it is"),
+    "matte": ("Resolve hair and fur (matting)",
+              "Last, solve the band around the edge as a closed-form matte with the result so far as a guide: "
+              "strands of hair and fur the model draws as one edge come out of the photo's colours. "
+              "It shows as its own stage, \"matte\"; a few seconds at 6K"),
+}
+
+
 class RefinePanel(QWidget):
-    """Device, rescale ratios and the edge snap; a ratio list is only passed on once it is valid."""
+    """Device, rescale ratios and the finishing stages; a ratio list is only passed on once it is valid."""
 
     deviceChanged = Signal(str)
     ratiosChanged = Signal(tuple)
-    snapChanged = Signal(bool)
+    finisherChanged = Signal(str, bool)
 
     LABELS = {"auto": "Auto", "cpu": "CPU", "cuda": "CUDA (GPU)"}
 
-    def __init__(self, device: str, ratios: Sequence[float], snap: bool = True, parent: QWidget | None = None) -> None:
+    def __init__(self, device: str, ratios: Sequence[float], finishers: Mapping[str, bool],
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         form = QFormLayout(self)
         self.device_box = QComboBox()
@@ -184,15 +196,15 @@ class RefinePanel(QWidget):
         self.ratio_error.hide()
         form.addRow("", self.ratio_error)
         self._ratios = tuple(ratios)
-        self.snap_box = QCheckBox("Snap edges to the photo")
-        self.snap_box.setChecked(snap)
-        self.snap_box.setToolTip(
-            "After the last stage, move the refined edge onto the photo's own edges (a colour guided filter); "
-            "it shows as its own stage, \"snap\". Off: the model's output as it is"
-        )
-        form.addRow("", self.snap_box)
+        self.finisher_boxes: dict[str, QCheckBox] = {}
+        for kind, (text, tip) in FINISHER_BOXES.items():
+            box = QCheckBox(text)
+            box.setChecked(finishers.get(kind, True))
+            box.setToolTip(tip)
+            box.toggled.connect(lambda on, kind=kind: self.finisherChanged.emit(kind, on))
+            form.addRow("", box)
+            self.finisher_boxes[kind] = box
 
-        self.snap_box.toggled.connect(self.snapChanged)
         self.device_box.currentIndexChanged.connect(lambda _: self.deviceChanged.emit(self.device))
         self.ratio_edit.textChanged.connect(self._ratios_edited)
 
@@ -206,8 +218,9 @@ class RefinePanel(QWidget):
         return self._ratios
 
     @property
-    def snap(self) -> bool:
-        return self.snap_box.isChecked()
+    def finishers(self) -> dict[str, bool]:
+        """Which finishing stages are on, as RefineOptions fields: {"snap": True, "matte": False}."""
+        return {kind: box.isChecked() for kind, box in self.finisher_boxes.items()}
 
     @property
     def ratios_valid(self) -> bool:

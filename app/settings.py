@@ -148,13 +148,12 @@ class Settings:
     def ratios(self, ratios: Sequence[float]) -> None:
         self.store.setValue("refine/ratios", format_ratios(ratios))
 
-    @property
-    def snap(self) -> bool:
-        return self._bool("refine/snap", True)
+    def finisher(self, kind: str) -> bool:
+        """Whether a finishing stage ("snap", "matte") is on; both are, until the person turns one off."""
+        return self._bool(f"refine/{kind}", True)
 
-    @snap.setter
-    def snap(self, snap: bool) -> None:
-        self.store.setValue("refine/snap", bool(snap))
+    def set_finisher(self, kind: str, on: bool) -> None:
+        self.store.setValue(f"refine/{kind}", bool(on))
 
     @property
     def weights(self) -> str | None:

@@ -34,6 +34,9 @@ class RefinerCache:
             return self._models.get((weights, device))
 
 
+FINISHER_STEPS = {"snap": "snapping edges to the photo", "matte": "matting hair and fine edges"}
+
+
 class TimeLeft:
     """Predicts the seconds a run still needs.
 
@@ -109,8 +112,11 @@ class RefineWorker(QObject):
         return self._stop.is_set()
 
     def _stage_text(self, index: int, ratios: list[float], total: int, time_left: TimeLeft) -> str:
-        step = f"×{ratios[index]:g}" if index < len(ratios) else "snapping edges to the photo"
-        text = f"Stage {index + 1}/{total} · {step}"
+        if index >= len(ratios):
+            # the finishers' cost does not follow the model's a + b·ratio² law, so no estimate is better than a wrong one
+            finisher = self._options.finishers()[index - len(ratios)]
+            return f"Stage {index + 1}/{total} · {FINISHER_STEPS[finisher]}"
+        text = f"Stage {index + 1}/{total} · ×{ratios[index]:g}"
         seconds = time_left.seconds_left()
         return text if seconds is None else f"{text} · {format_seconds(seconds)} left"
 
@@ -129,7 +135,7 @@ class RefineWorker(QObject):
             for stage in refiner.stages(self._image, self._coarse, options):
                 if self._stop.is_set():
                     break
-                if not stage.snap:
+                if stage.kind == "model":
                     time_left.record(stage.ratio, stage.seconds)
                 self.stageReady.emit(stage)
                 done = stage.index + 1

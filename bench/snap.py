@@ -24,10 +24,10 @@ sys.path.insert(0, str(ROOT))
 DEV_EVAL = ROOT.parent / "shared" / "data" / "dev_eval"
 
 from crm_core import Refiner, RefineOptions  # noqa: E402
-from crm_core.baselines import guided_filter, guided_radius  # noqa: E402
+from crm_core.baselines import guided_filter  # noqa: E402
 from crm_core.big import scan  # noqa: E402
 from crm_core.io import load_image, load_mask  # noqa: E402
-from crm_core.snap import colour_guided_filter, edge_snap  # noqa: E402
+from crm_core.snap import colour_guided_filter, edge_snap, guided_radius  # noqa: E402
 
 
 def measure(repeat: int, call: Callable[[], np.ndarray]) -> tuple[float, float, np.ndarray]:
@@ -56,7 +56,7 @@ def main() -> None:
     for folder in args.sets:
         for item in scan(folder).items[: args.limit]:
             image = load_image(item.image)
-            prob = refiner.refine(image, load_mask(item.seg, shape=image.shape[:2]), RefineOptions(snap=False)).prob
+            prob = refiner.refine(image, load_mask(item.seg, shape=image.shape[:2]), RefineOptions(snap=False, matte=False)).prob
             radius = guided_radius(*prob.shape)
             grey_s, _, _ = measure(args.repeat, lambda: guided_filter(image, prob))
             full_s, full_gb, full = measure(args.repeat, lambda: colour_guided_filter(image, prob, radius))

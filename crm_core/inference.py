@@ -14,6 +14,7 @@ from crm_core.errors import InputError, WeightsError
 from crm_core.model.checkpoint import load_checkpoint
 from crm_core.model.config import CONFIGS
 from crm_core.model.fold import fold_batchnorm
+from crm_core.matting import matte
 from crm_core.model.network import CRM, weight_count
 from crm_core.options import RefineOptions, Stage
 from crm_core.snap import edge_snap
@@ -64,10 +65,11 @@ class Refiner:
         return f"CRM ({config.encoder}, {weight_count(self.model) / 1e6:.2f}M weights, {trained}) on {self.device.type}"
 
     def stages(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None) -> Iterator[Stage]:
-        """Yield one full-resolution Stage per ratio, then the snap (if asked); the soft probability carries
-        from stage to stage."""
+        """Yield one full-resolution Stage per ratio, then the snap and the matte (if asked); the soft probability
+        carries from stage to stage."""
         opts = (options or RefineOptions()).validated()
-        image, prob = _check_inputs(image, coarse)
+        image, coarse = _check_inputs(image, coarse)
+        prob = coarse
         ratios = opts.ratios_for(prob.shape)
         count = opts.stage_count(prob.shape)
         runner = StageRunner(self.model, self.device, self.autocast, opts)
@@ -82,10 +84,11 @@ class Refiner:
                     result = runner.run(image, prob, ratio, lattice_step(ratios, index), first=index == 0)
                 prob, queried, encoded = result.prob, result.queried, result.encoded
             yield Stage(index, count, ratio, prob, time.perf_counter() - start, queried, total, encoded)
-        if opts.snap:
+        finish = {"snap": lambda p: edge_snap(image, p), "matte": lambda p: matte(image, p, coarse)}
+        for index, kind in enumerate(opts.finishers(), start=len(ratios)):
             start = time.perf_counter()
-            prob = edge_snap(image, prob)
-            yield Stage(len(ratios), count, 1.0, prob, time.perf_counter() - start, 0, total, 0, snap=True)
+            prob = finish[kind](prob)
+            yield Stage(index, count, 1.0, prob, time.perf_counter() - start, 0, total, 0, kind=kind)
 
     def refine(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None) -> Stage:
         stage = None

@@ -29,6 +29,8 @@ class RefineOptions:
         dev set, a first stage at ×0.125 (100 px) cost 5 IoU points that later stages never won back.
     snap: after the last ratio, one more stage moves the soft edge onto the photo's edges (crm_core.snap);
         off gives the model's own output.
+    matte: a last stage re-solves the edge band as a closed-form matte, with the output so far as a weak prior
+        (crm_core.matting): resolves hair and fur, which the model draws as one confident edge.
     """
 
     ratios: Sequence[float] = DEFAULT_RATIOS
@@ -39,6 +41,7 @@ class RefineOptions:
     chunk: int = 1 << 16
     min_side: int = 400
     snap: bool = True
+    matte: bool = True
     cancel: Callable[[], bool] | None = field(default=None, compare=False)
 
     def validated(self) -> "RefineOptions":
@@ -54,7 +57,8 @@ class RefineOptions:
         if self.tile < 64:
             raise ValueError(f"tile must be at least 64 px; got {self.tile}")
         return replace(self, ratios=ratios, band_cells=float(self.band_cells), tile=int(self.tile),
-                       chunk=int(self.chunk), min_side=int(self.min_side), snap=bool(self.snap))
+                       chunk=int(self.chunk), min_side=int(self.min_side), snap=bool(self.snap),
+                       matte=bool(self.matte))
 
     def ratios_for(self, hw: tuple[int, int]) -> tuple[float, ...]:
         """The ratios that run on a photo of hw = (H, W) pixels."""
@@ -62,9 +66,13 @@ class RefineOptions:
         kept = tuple(r for r in ratios if max(hw) * r >= self.min_side)
         return kept or ratios[-1:]
 
+    def finishers(self) -> tuple[str, ...]:
+        """The stages that follow the model's, in the order they run: "snap", "matte", both or none."""
+        return tuple(kind for kind, wanted in (("snap", self.snap), ("matte", self.matte)) if wanted)
+
     def stage_count(self, hw: tuple[int, int]) -> int:
-        """The stages a run on a photo of hw = (H, W) pixels yields: one per ratio, plus the snap."""
-        return len(self.ratios_for(hw)) + int(self.snap)
+        """The stages a run on a photo of hw = (H, W) pixels yields: one per ratio, plus the finishers."""
+        return len(self.ratios_for(hw)) + len(self.finishers())
 
 
 @dataclass
@@ -72,12 +80,12 @@ class Stage:
     """One refinement stage: the soft foreground probability at the photo's full resolution.
 
     index/count: position of this stage in the run (0-based) and the number of stages.
-    ratio: the rescale ratio the encoder saw (1.0 for the snap).
+    ratio: the rescale ratio the encoder saw (1.0 for the snap and the matte).
     prob: H×W float32 in [0, 1]; threshold at 0.5 only for display or export.
     seconds: wall time of this stage alone.
     queried: pixels the decoder evaluated; total: pixels in the photo (queried/total shows band savings).
     encoded: pixels of the rescaled photo that went through the encoder (tiles included).
-    snap: this stage is the edge snap, not a model stage.
+    kind: "model" for a model stage, "snap" for the edge snap, "matte" for the matting stage.
     """
 
     index: int
@@ -88,9 +96,9 @@ class Stage:
     queried: int
     total: int
     encoded: int
-    snap: bool = False
+    kind: Literal["model", "snap", "matte"] = "model"
 
     @property
     def label(self) -> str:
-        """How a person tells the stages apart: "×0.25", or "snap"."""
-        return "snap" if self.snap else f"×{self.ratio:g}"
+        """How a person tells the stages apart: "×0.25", "snap" or "matte"."""
+        return f"×{self.ratio:g}" if self.kind == "model" else self.kind

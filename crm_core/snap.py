@@ -14,12 +14,20 @@ is rarely exactly 0 or 1).
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
-
-from crm_core.baselines import box_mean, guided_radius
 
 TILE = 512
 EPS = 1e-3
+
+
+def box_mean(x: np.ndarray, radius: int) -> np.ndarray:
+    return cv2.boxFilter(x, -1, (2 * radius + 1, 2 * radius + 1), normalize=True, borderType=cv2.BORDER_REFLECT)
+
+
+def guided_radius(h: int, w: int) -> int:
+    """The protocol's window: it scales with the photo, so a 6K photo is filtered like its 800 px version."""
+    return max(1, round((w + h) / 400))
 
 
 def colour_guided_filter(image: np.ndarray, prob: np.ndarray, radius: int, eps: float = EPS) -> np.ndarray:

@@ -34,7 +34,11 @@ def add_refine_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--no-snap", dest="snap", action="store_false",
-        help="skip the last step that moves the refined edge onto the photo's edges (gives the model's own output)",
+        help="skip the step that moves the refined edge onto the photo's edges",
+    )
+    group.add_argument(
+        "--no-matte", dest="matte", action="store_false",
+        help="skip the last step that solves the edge band as a matte (hair, fur); with --no-snap: the model alone",
     )
     group.add_argument("--device", choices=DEVICES, default="auto", help="where the model runs (default: auto)")
     group.add_argument("--weights", metavar="FILE", help="a CRM checkpoint (default: the bundled one)")
@@ -47,7 +51,8 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 
 def refine_options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> RefineOptions:
     try:
-        return RefineOptions(ratios=tuple(args.ratios), roi=args.roi, min_side=args.min_side, snap=args.snap).validated()
+        return RefineOptions(ratios=tuple(args.ratios), roi=args.roi, min_side=args.min_side, snap=args.snap,
+                             matte=args.matte).validated()
     except ValueError as err:
         parser.error(str(err))
 

@@ -63,8 +63,8 @@ class Evaluation:
     def __init__(self, args: argparse.Namespace, options: RefineOptions):
         self.args = args
         self.options = options
-        # a row says what produced it: the model's stages plus the edge snap, or the model alone, or files
-        self.crm_row = f"{CRM_ROW} + snap" if options.snap and not args.pred else CRM_ROW
+        # a row says what produced it: the model's stages plus the finishers that ran, or files
+        self.crm_row = " + ".join((CRM_ROW, *([] if args.pred else options.finishers())))
         self.root = Path(args.folder)
         self.sets = find_sets(self.root)
         self.failures: list[str] = []

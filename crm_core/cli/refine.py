@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--save-stages", metavar="DIR",
-        help="also write each stage's soft mask as DIR/stage{i}_{ratio}.png (the snap: stage{i}_snap.png)",
+        help="also write each stage's soft mask as DIR/stage{i}_{ratio}.png (the finishers: stage{i}_snap.png, stage{i}_matte.png)",
     )
     parser.add_argument("--resize-mask", action="store_true", help="accept a mask of another size if its aspect ratio matches")
     add_refine_arguments(parser)
@@ -108,7 +108,7 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
         for stage in refiner.stages(image, coarse, options):
             stages.append(stage)
             if args.save_stages:
-                name = f"stage{stage.index}_{'snap' if stage.snap else f'{stage.ratio:g}'}.png"
+                name = f"stage{stage.index}_{stage.kind if stage.kind != 'model' else f'{stage.ratio:g}'}.png"
                 io.save_alpha(Path(args.save_stages) / name, stage.prob, protect=protect)
             bar.set_postfix(stage=stage.label, seconds=f"{stage.seconds:.1f}")
             bar.update()
@@ -121,7 +121,7 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
             "format": args.format,
             "size": [image.shape[1], image.shape[0]],
             "stages": [
-                {"ratio": s.ratio, "snap": s.snap, "seconds": round(s.seconds, 4), "queried": s.queried, "total": s.total}
+                {"ratio": s.ratio, "kind": s.kind, "seconds": round(s.seconds, 4), "queried": s.queried, "total": s.total}
                 for s in stages
             ],
             "seconds": round(time.perf_counter() - start, 4),

@@ -171,26 +171,33 @@ def test_bad_file_shows_a_dialog_and_the_app_keeps_running(window, opened, tmp_p
 def test_refine_shows_each_stage_in_ratio_order(qtbot, opened, tiny_refiner):
     seen = refine(qtbot, opened, "0.25, 0.5, 1")
     doc = opened.doc
-    assert seen == ["×0.25", "×0.5", "×1", "snap"]
-    assert [s.ratio for s in doc.stages] == [0.25, 0.5, 1.0, 1.0]
-    assert doc.shown == 3 and doc.stages[3].prob.shape == (120, 160)
-    assert opened.strip.list.count() == 5  # coarse + three stages + the snap
+    assert seen == ["×0.25", "×0.5", "×1", "snap", "matte"]
+    assert [s.ratio for s in doc.stages] == [0.25, 0.5, 1.0, 1.0, 1.0]
+    assert doc.shown == 4 and doc.stages[4].prob.shape == (120, 160)
+    assert opened.strip.list.count() == 6  # coarse + three stages + the snap + the matte
     assert opened.strip.list.item(4).text().startswith("snap")
+    assert opened.strip.list.item(5).text().startswith("matte")
+    assert "matte" in opened.strip.list.item(5).toolTip()
     assert not opened.refining and opened.refine_action.isEnabled()
     assert opened.device_label.text() == "Device: CPU"
 
 
-def test_snap_can_be_turned_off_and_the_choice_is_remembered(qtbot, opened, settings, photo, tiny_refiner):
-    opened.refine_panel.snap_box.setChecked(False)
+def test_finishers_can_be_turned_off_and_the_choice_is_remembered(qtbot, opened, settings, photo, tiny_refiner):
+    boxes = opened.refine_panel.finisher_boxes
+    boxes["snap"].setChecked(False)
+    boxes["matte"].setChecked(False)
     assert refine(qtbot, opened, "0.5, 1") == ["×0.5", "×1"]
     assert "ratio ×1" in opened._shown_name()
     image_path, mask_path = photo
     again = build_window([str(image_path), str(mask_path)], settings)
     qtbot.addWidget(again)
-    assert not again.refine_panel.snap
-    again.refine_panel.snap_box.setChecked(True)
+    assert again.refine_panel.finishers == {"snap": False, "matte": False}
+    again.refine_panel.finisher_boxes["snap"].setChecked(True)
     assert refine(qtbot, again, "1") == ["×1", "snap"]
     assert again._shown_name() == "stage 2 of 2 (edge snap)"
+    again.refine_panel.finisher_boxes["matte"].setChecked(True)
+    assert refine(qtbot, again, "1") == ["×1", "snap", "matte"]
+    assert again._shown_name() == "stage 3 of 3 (matte)"
 
 
 def test_cancel_stops_quickly_and_restores_previous_stages(qtbot, settings, write_photo, tiny_refiner):
@@ -212,7 +219,7 @@ def test_cancel_stops_quickly_and_restores_previous_stages(qtbot, settings, writ
     # Target 0.5 s. The engine polls between encoder tiles and decoder chunks; one encoder pass at a new
     # shape (oneDNN builds its kernels on first use) can take ~0.7 s on a loaded 2-core box.
     assert stopped < 1.0, f"cancel took {stopped:.2f} s"
-    assert win.doc.stages == before and win.doc.shown == 1
+    assert win.doc.stages == before and win.doc.shown == 2  # the matte after ×0.25 and the snap
     assert not win.refining and win.refine_action.isEnabled() and not win.cancel_action.isEnabled()
 
 
@@ -269,8 +276,8 @@ def test_stage_strip_shows_compares_and_accepts(qtbot, opened, tiny_refiner):
 def test_export_writes_the_shown_stage(qtbot, opened, tiny_refiner, tmp_path, kind):
     refine(qtbot, opened, "0.5")
     doc = opened.doc
-    assert doc.shown == 1 and doc.stages[1].snap
-    prob = doc.stages[1].prob
+    assert doc.shown == 2 and doc.stages[2].kind == "matte"
+    prob = doc.stages[2].prob
     out = tmp_path / "out" / f"{kind}.png"
     with qtbot.waitSignal(opened.exported, timeout=5000):
         opened.export(ExportRequest(kind, out))

@@ -60,14 +60,15 @@ def test_stages_arrive_in_order_with_progress(qtbot, tiny_refiner, inputs):
     image, coarse = inputs(96, 64)
     worker = RefineWorker(RefinerCache(), "cpu", image, coarse, RefineOptions(ratios=(0.25, 0.5, 1.0), min_side=0))
     events = run_worker(qtbot, worker)
-    assert [s.label for s in events["stages"]] == ["×0.25", "×0.5", "×1", "snap"]
+    assert [s.label for s in events["stages"]] == ["×0.25", "×0.5", "×1", "snap", "matte"]
     assert all(s.prob.shape == (64, 96) for s in events["stages"])
     assert events["failed"] == [] and events["finished"] == 1
     texts = [text for _, _, text in events["progress"]]
-    assert texts[0] == "Loading the model…" and texts[1] == "Stage 1/4 · ×0.25"
-    assert texts[2].startswith("Stage 2/4 · ×0.5 · ") and texts[2].endswith(" left")
-    assert texts[4].startswith("Stage 4/4 · snapping edges to the photo")
-    assert events["progress"][-1] == (4, 4, "Done")
+    assert texts[0] == "Loading the model…" and texts[1] == "Stage 1/5 · ×0.25"
+    assert texts[2].startswith("Stage 2/5 · ×0.5 · ") and texts[2].endswith(" left")
+    assert texts[4] == "Stage 4/5 · snapping edges to the photo"
+    assert texts[5] == "Stage 5/5 · matting hair and fine edges"
+    assert events["progress"][-1] == (5, 5, "Done")
 
 
 def test_model_is_loaded_once_per_device(monkeypatch):
@@ -132,7 +133,7 @@ def test_gui_never_freezes_during_refinement(qtbot, settings, write_photo, tiny_
         win.refine()
     timer.stop()
 
-    assert [s.label for s in win.doc.stages] == ["×0.125", "×0.25", "×0.5", "snap"]
+    assert [s.label for s in win.doc.stages] == ["×0.125", "×0.25", "×0.5", "snap", "matte"]
     gaps = np.diff(ticks)
     with capsys.disabled():
         print(f"\nevent-loop gaps during refinement: max {gaps.max() * 1000:.0f} ms, "

@@ -143,7 +143,7 @@ def test_refine_alpha_cutout_and_stages(pair, random_refiner, capsys):
     argv = [pair.image, pair.mask, "-o", pair.folder / "a.png", "--format", "alpha", "--bits", "16", "--save-stages", stages, "--min-side", "0"]
     assert run(crm_refine.main, argv, capsys)[0] == 0
     assert np.asarray(Image.open(pair.folder / "a.png")).dtype == np.uint16
-    assert sorted(p.name for p in stages.iterdir()) == ["stage0_0.125.png", "stage1_0.25.png", "stage2_0.5.png", "stage3_1.png", "stage4_snap.png"]
+    assert sorted(p.name for p in stages.iterdir()) == ["stage0_0.125.png", "stage1_0.25.png", "stage2_0.5.png", "stage3_1.png", "stage4_snap.png", "stage5_matte.png"]
     argv = [pair.image, pair.mask, "-o", pair.folder / "c.png", "--format", "cutout", "--decontaminate"]
     assert run(crm_refine.main, argv, capsys)[0] == 0
     assert np.asarray(Image.open(pair.folder / "c.png")).shape == (96, 128, 4)
@@ -154,8 +154,9 @@ def test_refine_json_reports_stages_and_times(pair, random_refiner, capsys):
     code, out, _ = run(crm_refine.main, argv, capsys)
     report = json.loads(out)
     assert code == 0 and report["size"] == [128, 96] and report["device"] == "cpu"
-    assert [(s["ratio"], s["snap"]) for s in report["stages"]] == [(0.5, False), (1.0, False), (1.0, True)]
-    model_stages = [s for s in report["stages"] if not s["snap"]]
+    kinds = [(s["ratio"], s["kind"]) for s in report["stages"]]
+    assert kinds == [(0.5, "model"), (1.0, "model"), (1.0, "snap"), (1.0, "matte")]
+    model_stages = [s for s in report["stages"] if s["kind"] == "model"]
     assert all(s["queried"] == s["total"] == 96 * 128 for s in model_stages)  # --roi full queries every pixel
     assert report["seconds"] >= sum(s["seconds"] for s in report["stages"])
 
@@ -217,14 +218,15 @@ def test_eval_runs_the_refiner_and_baselines_with_json(big, random_refiner, caps
     code, out, _ = run(crm_eval.main, [big, "--baselines", "--ratios", "0.5", "1.0", "--json"], capsys)
     (only,) = json.loads(out)["sets"]
     methods = {r["method"]: r for r in only["rows"]}
-    assert code == 0 and list(methods) == ["coarse", "guided filter", "closed-form matting", "CRM + snap"]
+    assert code == 0 and list(methods) == ["coarse", "guided filter", "closed-form matting", "CRM + snap + matte"]
     assert methods["closed-form matting"]["mba"] > methods["coarse"]["mba"]
-    assert methods["CRM + snap"]["seconds_per_image"] > 0 and all(r["n"] == 3 for r in only["rows"])
+    assert methods["CRM + snap + matte"]["seconds_per_image"] > 0 and all(r["n"] == 3 for r in only["rows"])
 
 
-def test_eval_names_the_model_alone_row_without_the_snap(big, random_refiner, capsys):
-    code, out, _ = run(crm_eval.main, [big, "--ratios", "1.0", "--no-snap"], capsys)
-    assert code == 0 and list(table_rows(out)) == ["coarse", "CRM"]
+@pytest.mark.parametrize("flags, row", [(["--no-snap", "--no-matte"], "CRM"), (["--no-matte"], "CRM + snap")])
+def test_eval_names_the_row_for_the_stages_that_ran(flags, row, big, random_refiner, capsys):
+    code, out, _ = run(crm_eval.main, [big, "--ratios", "1.0", *flags], capsys)
+    assert code == 0 and list(table_rows(out)) == ["coarse", row]
 
 
 def test_eval_of_a_collection_prints_one_table_per_set(tmp_path, synth, random_refiner, capsys):
@@ -270,7 +272,12 @@ def test_eval_with_a_broken_weights_file_is_an_error(big, tmp_path, capsys):
     assert code == 2 and out == "" and "w.safetensors" in err and err.count("\n") == 1
 
 
-def test_no_snap_gives_the_model_stages_only(pair, random_refiner, capsys):
-    argv = [pair.image, pair.mask, "-o", pair.folder / "o.png", "--ratios", "0.5", "1.0", "--json", "--min-side", "0", "--no-snap"]
+@pytest.mark.parametrize("flags, kinds", [
+    (["--no-snap", "--no-matte"], ["model", "model"]),
+    (["--no-snap"], ["model", "model", "matte"]),
+    (["--no-matte"], ["model", "model", "snap"]),
+])
+def test_no_snap_and_no_matte_leave_out_their_stages(flags, kinds, pair, random_refiner, capsys):
+    argv = [pair.image, pair.mask, "-o", pair.folder / "o.png", "--ratios", "0.5", "1.0", "--json", "--min-side", "0", *flags]
     code, out, _ = run(crm_refine.main, argv, capsys)
-    assert code == 0 and [(s["ratio"], s["snap"]) for s in json.loads(out)["stages"]] == [(0.5, False), (1.0, False)]
+    assert code == 0 and [s["kind"] for s in json.loads(out)["stages"]] == kinds

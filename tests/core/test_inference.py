@@ -28,10 +28,10 @@ def _scene(h: int = 120, w: int = 160) -> tuple[np.ndarray, np.ndarray]:
 def test_stages_come_in_ratio_order_at_full_resolution(refiner):
     image, coarse = _scene()
     stages = list(refiner.stages(image, coarse, RefineOptions(min_side=0)))
-    assert [s.label for s in stages] == ["×0.125", "×0.25", "×0.5", "×1", "snap"]
-    assert [s.index for s in stages] == [0, 1, 2, 3, 4]
+    assert [s.label for s in stages] == ["×0.125", "×0.25", "×0.5", "×1", "snap", "matte"]
+    assert [s.index for s in stages] == [0, 1, 2, 3, 4, 5]
     for s in stages:
-        assert s.count == 5
+        assert s.count == 6
         assert s.prob.shape == coarse.shape and s.prob.dtype == np.float32
         assert 0.0 <= s.prob.min() and s.prob.max() <= 1.0
         assert s.seconds >= 0 and s.total == coarse.size
@@ -39,7 +39,7 @@ def test_stages_come_in_ratio_order_at_full_resolution(refiner):
 
 def test_any_increasing_ratio_list_works_and_bad_lists_are_refused(refiner):
     image, coarse = _scene()
-    stages = list(refiner.stages(image, coarse, RefineOptions(ratios=(0.2, 0.3, 0.7), min_side=0, snap=False)))
+    stages = list(refiner.stages(image, coarse, RefineOptions(ratios=(0.2, 0.3, 0.7), min_side=0, snap=False, matte=False)))
     assert [s.ratio for s in stages] == [0.2, 0.3, 0.7]
     for bad in [(0.5, 0.25), (0.0, 1.0), (1.5,), ()]:
         with pytest.raises(ValueError):
@@ -62,7 +62,7 @@ def test_runs_are_deterministic_on_cpu(refiner):
 
 def test_band_and_full_agree_inside_the_band(refiner):
     image, coarse = _scene(200, 240)
-    options = dict(ratios=(1.0,), band_first=True, band_cells=2, snap=False)
+    options = dict(ratios=(1.0,), band_first=True, band_cells=2, snap=False, matte=False)
     full = refiner.refine(image, coarse, RefineOptions(roi="full", **options))
     band = refiner.refine(image, coarse, RefineOptions(roi="band", **options))
     assert 0 < band.queried < full.queried == coarse.size
@@ -76,8 +76,8 @@ def test_band_and_full_agree_inside_the_band(refiner):
 
 def test_tiles_give_the_same_answer_as_one_pass_away_from_tile_margins(refiner):
     image, coarse = _scene(300, 400)
-    whole = refiner.refine(image, coarse, RefineOptions(ratios=(1.0,), roi="full", tile=2048, snap=False)).prob
-    tiled_run = refiner.refine(image, coarse, RefineOptions(ratios=(1.0,), roi="full", tile=128, snap=False))
+    whole = refiner.refine(image, coarse, RefineOptions(ratios=(1.0,), roi="full", tile=2048, snap=False, matte=False)).prob
+    tiled_run = refiner.refine(image, coarse, RefineOptions(ratios=(1.0,), roi="full", tile=128, snap=False, matte=False))
     assert tiled_run.encoded > 300 * 400  # margins were encoded twice
     # random weights have a wide receptive field, so allow small differences from zero padding at tile edges
     assert np.abs(whole - tiled_run.prob).mean() < 0.02
@@ -111,7 +111,7 @@ def test_empty_mask_refines_to_empty_quickly(refiner):
 
 def test_full_mask_is_refined_like_any_other(refiner):
     image, _ = _scene()
-    stage = refiner.refine(image, np.ones(image.shape[:2], np.float32), RefineOptions(snap=False))
+    stage = refiner.refine(image, np.ones(image.shape[:2], np.float32), RefineOptions(snap=False, matte=False))
     assert stage.prob.shape == image.shape[:2] and stage.queried > 0
 
 

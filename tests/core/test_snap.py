@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from crm_core.baselines import guided_filter, guided_radius
-from crm_core.snap import colour_guided_filter, edge_snap
+from crm_core.baselines import guided_filter
+from crm_core.snap import colour_guided_filter, edge_snap, guided_radius
 
 DARK, BRIGHT = (60, 60, 60), (190, 190, 190)
 # equal luma (0.299 R + 0.587 G + 0.114 B ≈ 132.2): a grey guide sees no edge between them

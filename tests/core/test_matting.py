@@ -1,0 +1,67 @@
+import cv2
+import numpy as np
+
+from crm_core.matting import matte, solve_alpha
+
+FUR, BACKDROP = (230, 200, 150), (40, 70, 190)
+H, W = 360, 480  # the unknown band is 1 % of width + height: 8 px wide here
+CENTRE, RADIUS, STRAND = (240, 180), 90, 5
+
+
+def _disc(radius: int) -> np.ndarray:
+    mask = np.zeros((H, W), np.float32)
+    cv2.circle(mask, CENTRE, radius, 1.0, -1)
+    return mask
+
+
+def _furry() -> tuple[np.ndarray, np.ndarray]:
+    """A disc with 2 px strands sticking out STRAND px: the photo and its true (binary) foreground."""
+    truth = _disc(RADIUS)
+    for angle in np.linspace(0, 2 * np.pi, 60, endpoint=False):
+        inner = (CENTRE[0] + RADIUS * np.cos(angle), CENTRE[1] + RADIUS * np.sin(angle))
+        outer = (CENTRE[0] + (RADIUS + STRAND) * np.cos(angle), CENTRE[1] + (RADIUS + STRAND) * np.sin(angle))
+        cv2.line(truth, tuple(round(v) for v in inner), tuple(round(v) for v in outer), 1.0, 2)
+    photo = (truth[..., None] * FUR + (1 - truth[..., None]) * BACKDROP).astype(np.uint8)
+    return photo, truth
+
+
+def test_strands_the_model_drew_as_one_smooth_edge_come_back_from_the_photo():
+    photo, truth = _furry()
+    smooth = cv2.GaussianBlur(_disc(RADIUS + 2), (0, 0), 1)  # one confident outline through the strands
+    out = matte(photo, smooth, _disc(RADIUS + 2))
+    strands = (truth > 0.5) & (_disc(RADIUS + 2) == 0)
+    gaps = (truth < 0.5) & (_disc(RADIUS + 2) == 0) & (_disc(RADIUS + STRAND) > 0)
+    assert (out[strands] > 0.5).mean() > 0.7 and not (smooth[strands] > 0.5).any()
+    assert (out[gaps] < 0.5).mean() > 0.95
+
+
+def test_where_the_photo_has_no_edge_the_matte_keeps_the_model_edge():
+    photo = np.full((H, W, 3), 128, np.uint8)
+    prob = _disc(RADIUS)
+    out = matte(photo, prob, prob)
+    moved = np.count_nonzero((out > 0.5) != (prob > 0.5))
+    assert moved <= 2 * np.pi * RADIUS  # the edge moves by less than a pixel on average
+
+
+def test_a_backdrop_region_the_model_added_is_not_locked_in():
+    photo, truth = _furry()
+    prob = _disc(RADIUS).copy()
+    prob[40:80, 200:280] = 1.0  # the model confidently claims a patch of plain backdrop above the subject
+    out = matte(photo, prob, _disc(RADIUS))
+    assert (out[40:80, 200:280] < 0.5).all()
+    assert (out[_disc(RADIUS) > 0.5] > 0.5).all()
+
+
+def test_nothing_to_matte_gives_the_empty_mask_back():
+    photo, _ = _furry()
+    empty = np.zeros((H, W), np.float32)
+    assert not matte(photo, empty, empty).any()
+
+
+def test_with_no_prior_the_solve_is_the_closed_form_trimap_matte():
+    photo, truth = _furry()
+    sure = cv2.erode(truth.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    maybe = cv2.dilate(truth.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    alpha = solve_alpha(photo, sure, maybe)
+    assert alpha.dtype == np.float32 and alpha.shape == (H, W)
+    assert np.array_equal(alpha > 0.5, truth > 0.5)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from typing import TYPE_CHECKING, Sequence
 
 if TYPE_CHECKING:
@@ -25,6 +26,9 @@ def build_window(argv: Sequence[str] | None = None, settings: Settings | None = 
     """The window as the command line asks for it; tests drive this same path with their own settings."""
     args = parse_args(argv)
     from app.main_window import MainWindow
+    from crm_core.matting import warm_up
+
+    threading.Thread(target=warm_up, name="matting warm-up", daemon=True).start()
 
     window = MainWindow(settings)
     window.show()

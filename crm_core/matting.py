@@ -30,6 +30,13 @@ MAX_SIDE = 1200
 PRIOR_WEIGHT = 1e-3
 
 
+def warm_up() -> None:
+    """Import pymatting ahead of need. In a fresh install its numba kernels compile on first import (~40 s on
+    2 cores, cached on disk afterwards); done early in a background thread, that wait does not land on the
+    person's first Refine or cutout export, whose own import then finds the module ready (or waits for it)."""
+    import pymatting  # noqa: F401
+
+
 def solve_size(h: int, w: int, max_side: int = MAX_SIDE) -> tuple[int, int]:
     """(width, height) the sparse solve runs at: the photo's, shrunk so its long side is ≤ max_side."""
     scale = min(1.0, max_side / max(h, w))

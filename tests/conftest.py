@@ -74,6 +74,15 @@ def big(tmp_path: Path) -> Path:
     return write_big(tmp_path / "big")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_matting() -> None:
+    """On a fresh machine (CI) pymatting's numba kernels compile on first import (~40 s on 2 cores): pay that
+    once here, outside every test's timeout, instead of inside whichever test first reaches the matte stage."""
+    from crm_core.matting import warm_up
+
+    warm_up()
+
+
 @pytest.fixture(scope="session")
 def light_refiner():
     from crm_core import Refiner

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+
 import cv2
 import numpy as np
 import pytest
@@ -36,6 +38,17 @@ def opened(qtbot, settings: Settings, photo) -> MainWindow:
     win.resize(1000, 700)
     qtbot.waitExposed(win)
     return win
+
+
+def test_opening_compiles_the_matting_kernels_off_the_gui_thread(qtbot, settings, photo, monkeypatch):
+    """A fresh install compiles pymatting for ~40 s; the window must start it at once, and not on its own thread."""
+    ran_on: list[threading.Thread] = []
+    monkeypatch.setattr("crm_core.matting.warm_up", lambda: ran_on.append(threading.current_thread()))
+    win = build_window([str(photo[0]), str(photo[1])], settings)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: bool(ran_on))
+    assert ran_on[0] is not threading.main_thread()
+    assert win.isVisible()
 
 
 def mouse(widget, kind: QEvent.Type, pos: QPointF, buttons: Qt.MouseButton) -> None:
@@ -297,8 +310,7 @@ def test_export_writes_the_shown_stage(qtbot, opened, tiny_refiner, tmp_path, ki
 
 def test_decontaminated_cutout_runs_off_the_gui_thread(qtbot, opened, tmp_path):
     out = tmp_path / "cut.png"
-    # the first decontamination in a fresh environment waits for numba to compile pymatting's kernels
-    with qtbot.waitSignal(opened.exported, timeout=180000):
+    with qtbot.waitSignal(opened.exported, timeout=20000):
         opened.export(ExportRequest("cutout", out, decontaminate=True))
         assert not opened.export_action.isEnabled()  # still running in its thread
     qtbot.waitUntil(lambda: opened.export_action.isEnabled())

@@ -148,12 +148,19 @@ def _start_from(model: CRM, path: str) -> None:
     model.load_state_dict(trained.state_dict())
 
 
+def _init_name(args: argparse.Namespace) -> str:
+    """Where the trunk started: a fine-tune inherits it from the --finetune weights, so "scratch" would be wrong."""
+    if args.finetune:
+        return f"as in {Path(args.finetune).name}"
+    return Path(args.init).name if args.init else "scratch"
+
+
 def _export(args: argparse.Namespace, trainer: Trainer, names: list[str]) -> None:
     """fp16 weights with what a model card needs in the metadata: config, init, data, steps, time, hardware."""
     h, settings = trainer.history, trainer.settings
     meta = {
         "config": args.config,
-        "init": Path(args.init).name if args.init else "scratch",
+        "init": _init_name(args),
         "finetuned_from": Path(args.finetune).name if args.finetune else None,
         "data": names,
         "steps": trainer.step,

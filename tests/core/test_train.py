@@ -189,6 +189,7 @@ def test_finetune_starts_from_given_weights_and_refuses_another_config(tmp_path,
     for (name, a), b in zip(exported.named_parameters(), reference.parameters()):
         assert torch.equal(a, b), name
     assert meta["finetuned_from"] == "start.safetensors"
+    assert meta["init"] == "as in start.safetensors"  # not "scratch": the trunk came with the weights
 
     capsys.readouterr()
     save_checkpoint(tmp_path / "paper.safetensors", CRM(PAPER), half=True)

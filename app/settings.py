@@ -149,7 +149,7 @@ class Settings:
         self.store.setValue("refine/ratios", format_ratios(ratios))
 
     def finisher(self, kind: str) -> bool:
-        """Whether a finishing stage ("snap", "matte") is on; both are, until the person turns one off."""
+        """Whether a refine switch ("trust_edges", "snap", "matte") is on; all are, until the person turns one off."""
         return self._bool(f"refine/{kind}", True)
 
     def set_finisher(self, kind: str, on: bool) -> None:

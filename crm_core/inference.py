@@ -19,6 +19,7 @@ from crm_core.model.network import CRM, weight_count
 from crm_core.options import RefineOptions, Stage
 from crm_core.snap import edge_snap
 from crm_core.stage_runner import StageRunner, lattice_step
+from crm_core.trust import leash
 
 BUNDLED = Path(__file__).resolve().parent.parent / "resources" / "weights" / "crm.safetensors"
 MIN_SIDE = 8
@@ -75,6 +76,8 @@ class Refiner:
         runner = StageRunner(self.model, self.device, self.autocast, opts)
         total = prob.size
         empty = float(prob.sum()) < EMPTY_PIXELS
+        held = leash(image, coarse, opts.reach_px(prob.shape)) if opts.trust_edges and not empty else None
+        hold = held.apply if held is not None else _as_is
         for index, ratio in enumerate(ratios):
             start = time.perf_counter()
             if empty:
@@ -82,9 +85,10 @@ class Refiner:
             else:
                 with torch.inference_mode():
                     result = runner.run(image, prob, ratio, lattice_step(ratios, index), first=index == 0)
-                prob, queried, encoded = result.prob, result.queried, result.encoded
+                prob, queried, encoded = hold(result.prob), result.queried, result.encoded
             yield Stage(index, count, ratio, prob, time.perf_counter() - start, queried, total, encoded)
-        finish = {"snap": lambda p: edge_snap(image, p), "matte": lambda p: matte(image, p, coarse)}
+        finish = {"snap": lambda p: hold(edge_snap(image, p)),
+                  "matte": lambda p: held.keep_trusted(p, matte(image, p, coarse)) if held else matte(image, p, coarse)}
         for index, kind in enumerate(opts.finishers(), start=len(ratios)):
             start = time.perf_counter()
             prob = finish[kind](prob)
@@ -96,6 +100,10 @@ class Refiner:
             pass
         assert stage is not None
         return stage
+
+
+def _as_is(prob: np.ndarray) -> np.ndarray:
+    return prob
 
 
 def _check_inputs(image: np.ndarray, coarse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -31,6 +31,10 @@ class RefineOptions:
         off gives the model's own output.
     matte: a last stage re-solves the edge band as a closed-form matte, with the output so far as a weak prior
         (crm_core.matting): resolves hair and fur, which the model draws as one confident edge.
+    trust_edges: where the coarse mask's edge runs along an edge of the photo, every stage keeps the result
+        within ``reach`` of it (crm_core.trust): a careful label of a part is refined, not re-segmented toward
+        the salient whole. Edges across flat photo (rough masks) stay free.
+    reach: that limit as a share of the photo's mean side (0.005: 3.5 px at 700 px, 15 px at 3000 px).
     """
 
     ratios: Sequence[float] = DEFAULT_RATIOS
@@ -42,6 +46,8 @@ class RefineOptions:
     min_side: int = 400
     snap: bool = True
     matte: bool = True
+    trust_edges: bool = True
+    reach: float = 0.005
     cancel: Callable[[], bool] | None = field(default=None, compare=False)
 
     def validated(self) -> "RefineOptions":
@@ -54,11 +60,17 @@ class RefineOptions:
             raise ValueError(f"ratios must increase; got {list(ratios)}")
         if self.roi not in ("band", "full"):
             raise ValueError(f"roi must be 'band' or 'full'; got {self.roi!r}")
+        if not 0.0 <= self.reach < 1.0:
+            raise ValueError(f"reach must be a share of the photo's side in [0, 1); got {self.reach}")
         if self.tile < 64:
             raise ValueError(f"tile must be at least 64 px; got {self.tile}")
         return replace(self, ratios=ratios, band_cells=float(self.band_cells), tile=int(self.tile),
                        chunk=int(self.chunk), min_side=int(self.min_side), snap=bool(self.snap),
-                       matte=bool(self.matte))
+                       matte=bool(self.matte), trust_edges=bool(self.trust_edges), reach=float(self.reach))
+
+    def reach_px(self, hw: tuple[int, int]) -> float:
+        """The trusted-edge limit in pixels of a photo of hw = (H, W); at least 2 px (an annotator's slack)."""
+        return max(2.0, self.reach * (hw[0] + hw[1]) / 2)
 
     def ratios_for(self, hw: tuple[int, int]) -> tuple[float, ...]:
         """The ratios that run on a photo of hw = (H, W) pixels."""

@@ -40,6 +40,10 @@ def add_refine_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-matte", dest="matte", action="store_false",
         help="skip the last step that solves the edge band as a matte (hair, fur); with --no-snap: the model alone",
     )
+    group.add_argument(
+        "--no-trust", dest="trust_edges", action="store_false",
+        help="let every stage move every edge, even where the coarse mask's edge already lies on an edge of the photo",
+    )
     group.add_argument("--device", choices=DEVICES, default="auto", help="where the model runs (default: auto)")
     group.add_argument("--weights", metavar="FILE", help="a CRM checkpoint (default: the bundled one)")
 
@@ -52,7 +56,7 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
 def refine_options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> RefineOptions:
     try:
         return RefineOptions(ratios=tuple(args.ratios), roi=args.roi, min_side=args.min_side, snap=args.snap,
-                             matte=args.matte).validated()
+                             matte=args.matte, trust_edges=args.trust_edges).validated()
     except ValueError as err:
         parser.error(str(err))
 

@@ -1,0 +1,87 @@
+"""How far refinement may move the person's edge: trust the coarse mask where the photo agrees with it.
+
+Why: annotators bring careful polygons of parts and small objects (a shirt, hair, a bag next to the person).
+The model learned on whole salient objects, so on a part it tends to re-segment toward the salient whole: hair
+grows into the face, a necklace into the chest. Measured on Clothing Co-Parsing parts, that made careful labels
+worse. The photo tells which coarse edges to trust: where the person's edge runs along a strong edge of the
+photo (within a couple of pixels), it is already right up to that slack, and the result may move only a few
+pixels from it; where the edge crosses flat or weakly textured photo (a low-resolution network mask, a hurried
+polygon that cuts a corner), the model and the finishers are free, as before.
+
+The rule is applied per pixel: each pixel looks up the nearest pixel of the coarse edge; if that edge pixel is
+trusted and the pixel lies farther than the leash from it, the pixel keeps the coarse value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+ALIGN_RADIUS = 2  # px: how far a trusted coarse edge may sit from the photo's edge (an annotator's slack)
+STRENGTH_PERCENTILE = 90  # a photo edge counts as strong at or above this percentile of the photo's gradient
+STRENGTH_FLOOR = 40.0  # and at least this (a step of ~10 of 255 Lab levels under the 3×3 Sobel): not noise
+
+
+@dataclass(frozen=True)
+class Leash:
+    """Per-pixel limit of the refinement's reach, made once per photo and coarse mask.
+
+    coarse: H×W bool, the person's mask; free: H×W bool, pixels the refinement may change.
+    trusted: H×W bool, pixels whose nearest coarse edge is trusted (held to it, or within reach of it).
+    trusted_share: share of the coarse edge that runs along the photo's edges (0 when the mask has no edge).
+    """
+
+    coarse: np.ndarray
+    free: np.ndarray
+    trusted: np.ndarray
+    trusted_share: float
+
+    def apply(self, prob: np.ndarray) -> np.ndarray:
+        """prob with every pixel outside the leash set back to the coarse mask's value."""
+        return np.where(self.free, prob, self.coarse.astype(np.float32)).astype(np.float32)
+
+    def keep_trusted(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+        """``after`` where the coarse edge is not trusted, ``before`` where it is (then held by the leash).
+
+        For the matte: it re-decides the edge band from colour lines alone, which resolves hair around a rough
+        mask but, on a careful label of a part, trades an edge that was right for one between two similar
+        colours of one garment (measured on real/polygon: −1.6 mBA with the matte on).
+        """
+        return self.apply(np.where(self.trusted, before, after).astype(np.float32))
+
+
+def edge_strength(image: np.ndarray) -> np.ndarray:
+    """Colour gradient magnitude: the strongest Sobel response over the CIE Lab channels (H×W float32).
+
+    Lab, not grey: a red shirt on green grass can be one grey level; per-channel maximum keeps that edge.
+    """
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    strength = np.zeros(image.shape[:2], np.float32)
+    for c in range(3):
+        gx = cv2.Sobel(lab[..., c], cv2.CV_32F, 1, 0, ksize=3)
+        gy = cv2.Sobel(lab[..., c], cv2.CV_32F, 0, 1, ksize=3)
+        np.maximum(strength, cv2.magnitude(gx, gy), out=strength)
+    return strength
+
+
+def leash(image: np.ndarray, coarse: np.ndarray, reach: float) -> Leash:
+    """The leash for a refinement of ``coarse`` (H×W, > 0.5 is foreground) on ``image`` (H×W×3 uint8 RGB).
+
+    reach: how far, in pixels of the photo, the result may move from a trusted stretch of the coarse edge.
+    """
+    mask = np.asarray(coarse) > 0.5
+    m8 = mask.astype(np.uint8)
+    edge = cv2.morphologyEx(m8, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).astype(bool)
+    if not edge.any():
+        return Leash(mask, np.ones(mask.shape, bool), np.zeros(mask.shape, bool), 0.0)
+    strength = edge_strength(image)
+    near = cv2.dilate(strength, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ALIGN_RADIUS + 1,) * 2))
+    trusted = edge & (near >= max(STRENGTH_FLOOR, float(np.percentile(strength, STRENGTH_PERCENTILE))))
+    distance, nearest = cv2.distanceTransformWithLabels((~edge).astype(np.uint8), cv2.DIST_L2, 5,
+                                                        labelType=cv2.DIST_LABEL_PIXEL)
+    # labels number the edge pixels 1.. in row-major order, the order np.nonzero lists them
+    trusted_by_label = np.concatenate([[False], trusted[edge]])
+    held = trusted_by_label[nearest]
+    return Leash(mask, (distance <= reach) | ~held, held, float(trusted.sum() / edge.sum()))

@@ -1,0 +1,56 @@
+"""The leash: a coarse edge that lies on the photo's edges holds the result near it; one across flat photo does not."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from crm_core import RefineOptions
+from crm_core.trust import leash
+
+
+def _photo_with_square(h: int = 120, w: int = 160) -> tuple[np.ndarray, np.ndarray]:
+    """Grey textured photo with a sharp blue square; and the square's exact mask."""
+    rng = np.random.default_rng(1)
+    image = np.full((h, w, 3), 128, np.float32) + rng.normal(0, 3, (h, w, 3))
+    square = np.zeros((h, w), np.uint8)
+    square[40:80, 50:110] = 1
+    image[square > 0] = (30, 60, 200)
+    return np.clip(image, 0, 255).astype(np.uint8), square.astype(np.float32)
+
+
+def test_a_coarse_edge_on_a_photo_edge_holds_the_result_within_reach():
+    image, square = _photo_with_square()
+    held = leash(image, square, reach=4)
+    assert held.trusted_share > 0.9
+    grown = np.zeros_like(square)
+    grown[20:100, 30:130] = 1.0  # the model re-segmented toward something bigger
+    out = held.apply(grown)
+    assert out[30, 40] == 0.0  # 10 px outside the square: back to the person's mask
+    assert out[38, 60] == 1.0  # 2 px outside: within reach, the model's answer stands
+    near = cv2.dilate(square, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))) > 0
+    far = cv2.dilate(square, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (13, 13))) > 0
+    assert (out[near] == 1).all() and (out[~far] == 0).all()  # the grown result, cut back to about 4 px
+
+
+def test_a_coarse_edge_across_flat_photo_leaves_the_result_free():
+    image, square = _photo_with_square()
+    rough = np.zeros_like(square)
+    rough[10:30, 10:40] = 1.0  # an edge that crosses only flat grey
+    held = leash(image, rough, reach=4)
+    assert held.trusted_share < 0.05
+    anything = np.random.default_rng(0).random(rough.shape).astype(np.float32)
+    assert np.array_equal(held.apply(anything), anything)
+
+
+def test_an_empty_mask_has_no_edge_to_trust():
+    image, square = _photo_with_square()
+    held = leash(image, np.zeros_like(square), reach=4)
+    assert held.trusted_share == 0.0 and held.free.all()
+
+
+def test_reach_grows_with_the_photo_and_never_drops_below_an_annotators_slack():
+    options = RefineOptions().validated()
+    assert options.reach_px((600, 800)) == 0.005 * 700
+    assert options.reach_px((4000, 6000)) == 0.005 * 5000
+    assert options.reach_px((100, 120)) == 2.0

@@ -76,8 +76,7 @@ class Refiner:
         runner = StageRunner(self.model, self.device, self.autocast, opts)
         total = prob.size
         empty = float(prob.sum()) < EMPTY_PIXELS
-        held = leash(image, coarse, opts.reach_px(prob.shape)) if opts.trust_edges and not empty else None
-        hold = held.apply if held is not None else _as_is
+        hold = leash(image, coarse, opts.reach_px(prob.shape)).apply if opts.trust_edges and not empty else _as_is
         for index, ratio in enumerate(ratios):
             start = time.perf_counter()
             if empty:
@@ -87,11 +86,10 @@ class Refiner:
                     result = runner.run(image, prob, ratio, lattice_step(ratios, index), first=index == 0)
                 prob, queried, encoded = hold(result.prob), result.queried, result.encoded
             yield Stage(index, count, ratio, prob, time.perf_counter() - start, queried, total, encoded)
-        finish = {"snap": lambda p: hold(edge_snap(image, p)),
-                  "matte": lambda p: held.keep_trusted(p, matte(image, p, coarse)) if held else matte(image, p, coarse)}
+        finish = {"snap": lambda p: edge_snap(image, p), "matte": lambda p: matte(image, p, coarse)}
         for index, kind in enumerate(opts.finishers(), start=len(ratios)):
             start = time.perf_counter()
-            prob = finish[kind](prob)
+            prob = hold(finish[kind](prob))
             yield Stage(index, count, 1.0, prob, time.perf_counter() - start, 0, total, 0, kind=kind)
 
     def refine(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None) -> Stage:

@@ -29,27 +29,16 @@ class Leash:
     """Per-pixel limit of the refinement's reach, made once per photo and coarse mask.
 
     coarse: H×W bool, the person's mask; free: H×W bool, pixels the refinement may change.
-    trusted: H×W bool, pixels whose nearest coarse edge is trusted (held to it, or within reach of it).
     trusted_share: share of the coarse edge that runs along the photo's edges (0 when the mask has no edge).
     """
 
     coarse: np.ndarray
     free: np.ndarray
-    trusted: np.ndarray
     trusted_share: float
 
     def apply(self, prob: np.ndarray) -> np.ndarray:
         """prob with every pixel outside the leash set back to the coarse mask's value."""
         return np.where(self.free, prob, self.coarse.astype(np.float32)).astype(np.float32)
-
-    def keep_trusted(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
-        """``after`` where the coarse edge is not trusted, ``before`` where it is (then held by the leash).
-
-        For the matte: it re-decides the edge band from colour lines alone, which resolves hair around a rough
-        mask but, on a careful label of a part, trades an edge that was right for one between two similar
-        colours of one garment (measured on real/polygon: −1.6 mBA with the matte on).
-        """
-        return self.apply(np.where(self.trusted, before, after).astype(np.float32))
 
 
 def edge_strength(image: np.ndarray) -> np.ndarray:
@@ -75,7 +64,7 @@ def leash(image: np.ndarray, coarse: np.ndarray, reach: float) -> Leash:
     m8 = mask.astype(np.uint8)
     edge = cv2.morphologyEx(m8, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).astype(bool)
     if not edge.any():
-        return Leash(mask, np.ones(mask.shape, bool), np.zeros(mask.shape, bool), 0.0)
+        return Leash(mask, np.ones(mask.shape, bool), 0.0)
     strength = edge_strength(image)
     near = cv2.dilate(strength, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ALIGN_RADIUS + 1,) * 2))
     trusted = edge & (near >= max(STRENGTH_FLOOR, float(np.percentile(strength, STRENGTH_PERCENTILE))))
@@ -83,5 +72,5 @@ def leash(image: np.ndarray, coarse: np.ndarray, reach: float) -> Leash:
                                                         labelType=cv2.DIST_LABEL_PIXEL)
     # labels number the edge pixels 1.. in row-major order, the order np.nonzero lists them
     trusted_by_label = np.concatenate([[False], trusted[edge]])
-    held = trusted_by_label[nearest]
-    return Leash(mask, (distance <= reach) | ~held, held, float(trusted.sum() / edge.sum()))
+    free = (distance <= reach) | ~trusted_by_label[nearest]
+    return Leash(mask, free, float(trusted.sum() / edge.sum()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from crm_core import RefineOptions
 from crm_core.trust import leash
@@ -51,6 +52,6 @@ def test_an_empty_mask_has_no_edge_to_trust():
 
 def test_reach_grows_with_the_photo_and_never_drops_below_an_annotators_slack():
     options = RefineOptions().validated()
-    assert options.reach_px((600, 800)) == 0.005 * 700
-    assert options.reach_px((4000, 6000)) == 0.005 * 5000
-    assert options.reach_px((100, 120)) == 2.0
+    assert options.reach_px((600, 800)) == pytest.approx(0.02 * 700)
+    assert options.reach_px((4000, 6000)) == pytest.approx(0.02 * 5000)
+    assert options.reach_px((50, 40)) == 2.0

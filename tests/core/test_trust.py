@@ -55,3 +55,17 @@ def test_reach_grows_with_the_photo_and_never_drops_below_an_annotators_slack():
     assert options.reach_px((600, 800)) == pytest.approx(0.02 * 700)
     assert options.reach_px((4000, 6000)) == pytest.approx(0.02 * 5000)
     assert options.reach_px((50, 40)) == 2.0
+
+
+def test_every_stage_holds_the_leash_and_no_trust_lets_the_model_move_any_edge():
+    # an untrained model answers ~0.475 everywhere: "background" once thresholded, i.e. it would erase the square
+    from crm_core import Refiner
+
+    image, square = _photo_with_square()
+    refiner = Refiner.random("light", seed=0)
+    held = list(refiner.stages(image, square, RefineOptions(min_side=0)))
+    assert [s.label for s in held] == ["×0.125", "×0.25", "×0.5", "×1", "snap", "matte"]
+    for stage in held:
+        assert stage.prob[60, 80] == 1.0 and stage.prob[5, 5] == 0.0  # far inside / outside a trusted edge
+    free = refiner.refine(image, square, RefineOptions(min_side=0, trust_edges=False)).prob
+    assert free[60, 80] < 0.5

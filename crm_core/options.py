@@ -31,13 +31,11 @@ class RefineOptions:
         off gives the model's own output.
     matte: a last stage re-solves the edge band as a closed-form matte, with the output so far as a weak prior
         (crm_core.matting): resolves hair and fur, which the model draws as one confident edge.
-    trust_edges: where the coarse mask's edge runs along an edge of the photo, every stage keeps the result
-        within ``reach`` of it (crm_core.trust): a careful label of a part is refined, not re-segmented toward
-        the salient whole. Edges across flat photo (rough masks) stay free.
-    reach: that limit as a share of the photo's mean side (0.02: 14 px at 700 px, 60 px at 3000 px). Measured
-        on careful polygons of Clothing Co-Parsing parts and on dev_eval/real/lowres (MODEL_CARD.md): 0.005 held
-        parts best but cost rough masks 0.4 IoU where the model rightly adds a missing limb; 0.02 keeps most of
-        the parts' gain (what re-segmentation adds lies far from the label) at ≤ 0.2 on rough masks.
+    trust_edges: where a mask drawn as a polygon (a careful label) has its edge along an edge of the photo,
+        every stage keeps the result within ``reach`` of it (crm_core.trust): a label of a part is refined, not
+        re-segmented toward the salient whole. Rough masks (low-resolution, brushed) are never held.
+    reach: that limit as a share of the photo's mean side (0.005: 3.5 px at 700 px, 15 px at 3000 px); measured
+        on careful polygons of Clothing Co-Parsing parts, 0.005 held them best of 0.005, 0.01 and 0.02.
     """
 
     ratios: Sequence[float] = DEFAULT_RATIOS
@@ -50,7 +48,7 @@ class RefineOptions:
     snap: bool = True
     matte: bool = True
     trust_edges: bool = True
-    reach: float = 0.02
+    reach: float = 0.005
     cancel: Callable[[], bool] | None = field(default=None, compare=False)
 
     def validated(self) -> "RefineOptions":

@@ -52,9 +52,9 @@ def test_an_empty_mask_has_no_edge_to_trust():
 
 def test_reach_grows_with_the_photo_and_never_drops_below_an_annotators_slack():
     options = RefineOptions().validated()
-    assert options.reach_px((600, 800)) == pytest.approx(0.02 * 700)
-    assert options.reach_px((4000, 6000)) == pytest.approx(0.02 * 5000)
-    assert options.reach_px((50, 40)) == 2.0
+    assert options.reach_px((600, 800)) == pytest.approx(0.005 * 700)
+    assert options.reach_px((4000, 6000)) == pytest.approx(0.005 * 5000)
+    assert options.reach_px((300, 400)) == 2.0
 
 
 def test_every_stage_holds_the_leash_and_no_trust_lets_the_model_move_any_edge():
@@ -69,3 +69,19 @@ def test_every_stage_holds_the_leash_and_no_trust_lets_the_model_move_any_edge()
         assert stage.prob[60, 80] == 1.0 and stage.prob[5, 5] == 0.0  # far inside / outside a trusted edge
     free = refiner.refine(image, square, RefineOptions(min_side=0, trust_edges=False)).prob
     assert free[60, 80] < 0.5
+
+
+def test_only_a_mask_drawn_as_a_polygon_is_held():
+    from crm_core.trust import drawn_as_polygon
+
+    h, w = 240, 320
+    yy, xx = np.mgrid[:h, :w]
+    blob = ((yy - 120) / 80.0) ** 2 + ((xx - 160) / 110.0) ** 2 < 1  # a smooth outline, as upsampled masks have
+    assert not drawn_as_polygon(blob)
+    contour, _ = cv2.findContours(blob.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    polygon = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(polygon, [cv2.approxPolyDP(contour[0], 3.0, True)], 1)  # the same outline, labelled by clicks
+    assert drawn_as_polygon(polygon)
+    image = np.where(blob[..., None], np.uint8(220), np.uint8(30)).repeat(3, 2).astype(np.uint8)
+    assert leash(image, blob, reach=4).free.all()  # the rough mask is never held, even on a strong edge
+    assert not leash(image, polygon, reach=4).free.all()

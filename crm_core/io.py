@@ -57,7 +57,7 @@ def max_pixels_default() -> int:
     return cap
 
 
-def check_regular(path: PathLike, what: str = "image file") -> Path:
+def check_regular(path: PathLike, what: str = "an image file") -> Path:
     """Refuse at once what cannot be read as a file: a missing path, a folder, or a named pipe or device, whose
     read would block forever (a FIFO) or never end (/dev/zero)."""
     p = Path(path)
@@ -68,10 +68,10 @@ def check_regular(path: PathLike, what: str = "image file") -> Path:
     except OSError as err:
         raise InputError(f"{p} cannot be read ({_reason(err)}); check the path and its permissions") from None
     if stat.S_ISDIR(mode):
-        raise InputError(f"{p} is a folder, not an {what}")
+        raise InputError(f"{p} is a folder, not {what}")
     if not stat.S_ISREG(mode):
         kind = "a named pipe" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file"
-        raise InputError(f"{p} is {kind}, not an {what}; save the data to a file and pass that")
+        raise InputError(f"{p} is {kind}, not {what}; save the data to a file and pass that")
     return p
 
 

@@ -124,7 +124,7 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
     coarse = read_coarse(args, mask_path, image)
     if args.save_stages:
         check_stage_files(args, options, image.shape[:2], protect)
-    announce_cost(args, image.shape[:2], options)
+    announce_cost(args, image.shape[:2])
     refiner = Refiner.load(args.weights, device=args.device)
     stages: list[dict] = []  # what each stage reported; only the latest probability is kept, to bound memory
     prob = coarse
@@ -153,9 +153,9 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
     return 0
 
 
-def announce_cost(args: argparse.Namespace, hw: tuple[int, int], options: RefineOptions) -> None:
+def announce_cost(args: argparse.Namespace, hw: tuple[int, int]) -> None:
     """Before a long run, say what it will cost, and refuse one that cannot fit in this machine's memory."""
-    cost = estimate(hw, options)
+    cost = estimate(hw)
     free = available_memory()
     if free is not None and cost.peak_bytes > free:
         raise InputError(f"{args.image} is {hw[1]}x{hw[0]} px; refining it needs about {cost.peak_bytes / 2**30:.1f} GB "

@@ -1,5 +1,5 @@
 """What a refinement will cost, said before it starts: a person who drops a 196 MP photo on the tool should
-learn "about 9 min and 6 GB" up front, not discover it from a frozen machine.
+learn "about 14 min and 7 GB" up front, not discover it from a frozen machine.
 
 Both numbers are linear fits in the photo's pixel count, measured with crm-refine (default options, bundled
 weights, snap and matte on) on a 2-core CPU; README.md (Memory and time) gives the runs behind them. Memory
@@ -13,12 +13,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-BASE_BYTES = 0  # measured: resident memory of a run on a tiny photo (interpreter, torch, model)
-BYTES_PER_PIXEL = 0  # measured: growth of peak resident memory per photo pixel
-BASE_SECONDS = 0.0  # measured on 2 CPU cores: a tiny photo's run
-SECONDS_PER_MEGAPIXEL = 0.0  # measured on 2 CPU cores: growth per million pixels
+# Peak RSS (/usr/bin/time -v) of crm-refine at 1500x1000 and 3000x2000: 906,032 and 1,049,828 KB; CPU time
+# (user + system) 21.5 and 58.3 s, halved for two cores (torch and the solvers keep both busy).
+BASE_BYTES = 880_000_000  # the line's intercept: interpreter, torch, pymatting/numba, the model
+BYTES_PER_PIXEL = 33  # its slope: full-resolution planes of the photo, the masks and the stage buffers
+BASE_SECONDS = 4.6
+SECONDS_PER_MEGAPIXEL = 4.1
 SAY_OVER_SECONDS = 60.0
-SAY_OVER_BYTES = 2 * 2**30
+SAY_OVER_BYTES = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,10 @@ class Cost:
     def sentence(self, hw: tuple[int, int]) -> str:
         minutes = self.seconds / 60
         took = f"about {minutes:.0f} min" if minutes >= 1.5 else f"about {self.seconds:.0f} s"
-        return (f"a {hw[1]}x{hw[0]} photo ({hw[0] * hw[1] / 1e6:.0f} MP) takes {took} on 2 CPU cores "
-                f"and up to {self.peak_bytes / 2**30:.1f} GB of memory")
+        megapixels = hw[0] * hw[1] / 1e6
+        size = f"{megapixels:.0f}" if megapixels >= 10 else f"{megapixels:.1f}"
+        return (f"a {hw[1]}x{hw[0]} photo ({size} MP) takes {took} on 2 CPU cores "
+                f"and up to {self.peak_bytes / 1e9:.1f} GB of memory")
 
 
 def estimate(hw: tuple[int, int]) -> Cost:

@@ -158,8 +158,8 @@ def announce_cost(args: argparse.Namespace, hw: tuple[int, int]) -> None:
     cost = estimate(hw)
     free = available_memory()
     if free is not None and cost.peak_bytes > free:
-        raise InputError(f"{args.image} is {hw[1]}x{hw[0]} px; refining it needs about {cost.peak_bytes / 2**30:.1f} GB "
-                         f"of memory but {free / 2**30:.1f} GB is available; downscale the photo or close other programs")
+        raise InputError(f"{args.image} is {hw[1]}x{hw[0]} px; refining it needs about {cost.peak_bytes / 1e9:.1f} GB "
+                         f"of memory but {free / 1e9:.1f} GB is available; downscale the photo or close other programs")
     if cost.worth_saying and not args.json:
         say(PROG, cost.sentence(hw))
 

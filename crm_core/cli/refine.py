@@ -28,7 +28,7 @@ from crm_core.cost import available_memory, estimate
 from crm_core.coverage import coverage_note, foreground_problem
 from crm_core.errors import CRMError, InputError
 from crm_core.inference import Refiner
-from crm_core.options import RefineOptions, Stage
+from crm_core.options import RefineOptions
 
 PROG = "crm-refine"
 

@@ -15,7 +15,7 @@ import pytest
 import torch
 from PIL import Image
 
-from crm_core import RefineOptions, Refiner, io
+from crm_core import RefineOptions, io
 from crm_core.cli import refine as crm_refine
 from crm_core.errors import CRMError, InputError, WeightsError
 from crm_core.matting import matte

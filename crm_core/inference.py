@@ -110,7 +110,6 @@ def _check_inputs(image: np.ndarray, coarse: np.ndarray) -> tuple[np.ndarray, np
         raise InputError(f"the mask is {coarse.shape[1]}×{coarse.shape[0]} but the photo is {image.shape[1]}×{image.shape[0]}.")
     if min(image.shape[:2]) < MIN_SIDE:
         raise InputError(f"the photo is {image.shape[1]}×{image.shape[0]}; it must be at least {MIN_SIDE}×{MIN_SIDE} px.")
-    prob = coarse.astype(np.float32)
-    if not np.isfinite(prob).all():
+    if not np.isfinite(coarse).all():
         raise InputError("the mask holds NaN or infinite values; give values from 0 to 1.")
-    return np.ascontiguousarray(image), np.clip(prob, 0.0, 1.0)
+    return np.ascontiguousarray(image), np.clip(coarse, 0.0, 1.0).astype(np.float32, copy=False)  # one new plane

@@ -109,7 +109,7 @@ def test_resume_and_export_only_refuse_a_checkpoint_that_would_run_code(tmp_path
     assert not (tmp_path / "w.safetensors").exists()
 
 
-@pytest.mark.parametrize("content", [b"hello\n", b"", pickle.dumps([1, 2, 3])])
+@pytest.mark.parametrize("content", [b"hello\n", b"", pickle.dumps([1, 2, 3], protocol=2)])
 def test_a_broken_training_checkpoint_or_init_file_is_one_error(content, tmp_path):
     path = tmp_path / "x.pt"
     path.write_bytes(content)

@@ -24,7 +24,7 @@ from crm_core.cli.common import (
     say,
     unexpected,
 )
-from crm_core.cost import available_memory, estimate
+from crm_core.cost import available_memory, estimate, resident_bytes
 from crm_core.coverage import coverage_note, foreground_problem
 from crm_core.errors import CRMError, InputError
 from crm_core.inference import Refiner
@@ -157,9 +157,10 @@ def announce_cost(args: argparse.Namespace, hw: tuple[int, int]) -> None:
     """Before a long run, say what it will cost, and refuse one that cannot fit in this machine's memory."""
     cost = estimate(hw)
     free = available_memory()
-    if free is not None and cost.peak_bytes > free:
-        raise InputError(f"{args.image} is {hw[1]}x{hw[0]} px; refining it needs about {cost.peak_bytes / 1e9:.1f} GB "
-                         f"of memory but {free / 1e9:.1f} GB is available; downscale the photo or close other programs")
+    more = cost.peak_bytes - resident_bytes()  # the photo, the mask and the libraries are loaded already
+    if free is not None and more > free:
+        raise InputError(f"{args.image} is {hw[1]}x{hw[0]} px; refining it needs about {more / 1e9:.1f} GB more "
+                         f"memory but {free / 1e9:.1f} GB is available; downscale the photo or close other programs")
     if cost.worth_saying and not args.json:
         say(PROG, cost.sentence(hw))
 

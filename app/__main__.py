@@ -1,11 +1,13 @@
-"""``crm-studio [IMAGE [MASK]]``: start the desktop app, optionally with a photo and its coarse mask."""
+"""``crm-studio [IMAGE [MASK]]``: start the desktop app, optionally with a photo and its coarse mask.
+``crm-studio --check``: say which system libraries Qt needs to open a window are missing, without opening one."""
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import sys
 import threading
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
@@ -19,7 +21,67 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("image", nargs="?", help="photo to open (JPEG, PNG, TIFF, WebP, BMP)")
     parser.add_argument("mask", nargs="?", help="coarse mask for the photo (grey or alpha PNG)")
+    parser.add_argument("--check", action="store_true",
+                        help="check that the system libraries Qt needs on Linux are installed, then exit")
     return parser.parse_args(argv)
+
+
+# The system libraries Qt's X11 platform plugin loads, and the Debian/Ubuntu package of each: the NEEDED entries
+# (readelf -d) of PySide6's plugins/platforms/libqxcb.so, lib/libQt6XcbQpa.so.6, libQt6Gui.so.6 and
+# libQt6DBus.so.6 that PySide6 does not ship itself. A minimal desktop install lacks some of them, and Qt's own
+# error then names only xcb-cursor, whichever is missing.
+QT_SYSTEM_LIBRARIES = {
+    "libxcb.so.1": "libxcb1",
+    "libxcb-cursor.so.0": "libxcb-cursor0",
+    "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxcb-randr.so.0": "libxcb-randr0",
+    "libxcb-render.so.0": "libxcb-render0",
+    "libxcb-render-util.so.0": "libxcb-render-util0",
+    "libxcb-shape.so.0": "libxcb-shape0",
+    "libxcb-shm.so.0": "libxcb-shm0",
+    "libxcb-sync.so.1": "libxcb-sync1",
+    "libxcb-util.so.1": "libxcb-util1",
+    "libxcb-xfixes.so.0": "libxcb-xfixes0",
+    "libxcb-xkb.so.1": "libxcb-xkb1",
+    "libX11.so.6": "libx11-6",
+    "libX11-xcb.so.1": "libx11-xcb1",
+    "libxkbcommon.so.0": "libxkbcommon0",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libGL.so.1": "libgl1",
+    "libEGL.so.1": "libegl1",
+    "libfontconfig.so.1": "libfontconfig1",
+    "libfreetype.so.6": "libfreetype6",
+    "libglib-2.0.so.0": "libglib2.0-0",
+    "libdbus-1.so.3": "libdbus-1-3",
+}
+
+
+def missing_libraries(load: Callable[[str], object] = ctypes.CDLL) -> list[str]:
+    """The libraries of QT_SYSTEM_LIBRARIES the dynamic loader cannot find (load: dlopen, as Qt's loader does)."""
+    missing = []
+    for soname in QT_SYSTEM_LIBRARIES:
+        try:
+            load(soname)
+        except OSError:
+            missing.append(soname)
+    return missing
+
+
+def check(load: Callable[[str], object] = ctypes.CDLL) -> int:
+    """Print what is missing and the one apt command that installs it; exit 1 if anything is, else 0."""
+    if not sys.platform.startswith("linux"):
+        print("crm-studio: the library check is for Linux; on this system PySide6 brings what Qt needs")
+        return 0
+    missing = missing_libraries(load)
+    if missing:
+        packages = " ".join(QT_SYSTEM_LIBRARIES[name] for name in missing)
+        print(f"crm-studio: Qt cannot open a window: {len(missing)} system libraries are missing "
+              f"({', '.join(missing)}); install them with: sudo apt install {packages}", file=sys.stderr)
+        return 1
+    print(f"crm-studio: all {len(QT_SYSTEM_LIBRARIES)} system libraries Qt needs on X11 are installed")
+    return 0
 
 
 def build_window(argv: Sequence[str] | None = None, settings: Settings | None = None) -> MainWindow:
@@ -38,8 +100,9 @@ def build_window(argv: Sequence[str] | None = None, settings: Settings | None = 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Qt is imported only after the arguments parse, so ``--help`` answers without loading it."""
-    parse_args(argv)
+    """Qt is imported only after the arguments parse, so ``--help`` and ``--check`` answer without loading it."""
+    if parse_args(argv).check:
+        return check()
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 

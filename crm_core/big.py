@@ -24,11 +24,15 @@ class BigItem:
 
 @dataclass
 class BigFolder:
-    """The complete items of a folder, and one line per item that lacks a file the caller needs."""
+    """The complete items of a folder, and one line per item that lacks a file the caller needs.
+
+    files: every photo and mask the folder's items are made of, complete or not: what no output may replace.
+    """
 
     folder: Path
     items: list[BigItem] = field(default_factory=list)
     incomplete: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
 
 
 def _image_files(folder: Path) -> dict[str, Path]:
@@ -51,9 +55,10 @@ def scan(folder: str | Path, need_gt: bool = True) -> BigFolder:
     photos = _image_files(root)
     if not photos:
         raise InputError(f"{root} holds no NAME_im.jpg or NAME_im.png photos; is it a BIG-layout folder?")
-    result = BigFolder(root)
+    result = BigFolder(root, files=sorted(p for suffix in IMAGE_SUFFIXES for p in root.glob(f"*{suffix}")))
     for name in sorted(photos):
         seg, gt, alpha = (root / f"{name}_{kind}.png" for kind in ("seg", "gt", "alpha"))
+        result.files += [p for p in (seg, gt, alpha) if p.exists()]
         missing = [p.name for p in ((seg, gt) if need_gt else (seg,)) if not p.is_file()]
         if missing:
             result.incomplete.append(f"{name}: missing {' and '.join(missing)}")

@@ -105,11 +105,17 @@ def _as_is(prob: np.ndarray) -> np.ndarray:
 
 
 def _check_inputs(image: np.ndarray, coarse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise InputError(f"the photo must be an H×W×3 uint8 array; got {image.dtype} {image.shape}.")
+    """Refuse what the library cannot refine with one sentence each, before any work starts."""
+    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        got = f"{image.dtype} {image.shape}" if isinstance(image, np.ndarray) else type(image).__name__
+        raise InputError(f"the photo must be an H×W×3 uint8 array; got {got}.")
+    if not isinstance(coarse, np.ndarray) or coarse.ndim != 2:
+        got = f"shape {coarse.shape}" if isinstance(coarse, np.ndarray) else type(coarse).__name__
+        raise InputError(f"the mask must be an H×W array of values in [0, 1]; got {got}.")
     if coarse.shape != image.shape[:2]:
         raise InputError(f"the mask is {coarse.shape[1]}×{coarse.shape[0]} but the photo is {image.shape[1]}×{image.shape[0]}.")
     if min(image.shape[:2]) < MIN_SIDE:
         raise InputError(f"the photo is {image.shape[1]}×{image.shape[0]}; it must be at least {MIN_SIDE}×{MIN_SIDE} px.")
-    prob = np.clip(coarse.astype(np.float32), 0.0, 1.0)
-    return np.ascontiguousarray(image), prob
+    if not np.isfinite(coarse).all():
+        raise InputError("the mask holds NaN or infinite values; give values from 0 to 1.")
+    return np.ascontiguousarray(image), np.clip(coarse, 0.0, 1.0).astype(np.float32, copy=False)  # one new plane

@@ -7,7 +7,10 @@ writer (fast on 6K masks). All writes are atomic so a crash never leaves a half-
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -46,19 +49,38 @@ def max_pixels_default() -> int:
     """The pixel cap: CRM_MAX_PIXELS when set (lets tests and small machines lower it), else 200 MP."""
     value = os.environ.get("CRM_MAX_PIXELS", "")
     try:
-        return int(value) if value else DEFAULT_MAX_PIXELS
+        cap = int(value) if value else DEFAULT_MAX_PIXELS
     except ValueError:
-        raise InputError(f"CRM_MAX_PIXELS={value!r} is not a whole number of pixels; unset it or give e.g. 50000000")
+        cap = 0
+    if cap <= 0:
+        raise InputError(f"CRM_MAX_PIXELS={value!r} is not a positive whole number of pixels; unset it or give e.g. 50000000")
+    return cap
+
+
+def check_regular(path: PathLike, what: str = "an image file") -> Path:
+    """Refuse at once what cannot be read as a file: a missing path, a folder, or a named pipe or device, whose
+    read would block forever (a FIFO) or never end (/dev/zero)."""
+    p = Path(path)
+    try:
+        mode = p.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(f"{p} does not exist; check the path") from None
+    except OSError as err:
+        raise InputError(f"{p} cannot be read ({_reason(err)}); check the path and its permissions") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{p} is a folder, not {what}")
+    if not stat.S_ISREG(mode):
+        kind = "a named pipe" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file"
+        raise InputError(f"{p} is {kind}, not {what}; save the data to a file and pass that")
+    return p
 
 
 def _open(path: PathLike, max_pixels: int | None) -> Image.Image:
     """Open, size-check from the header, decode fully and undo EXIF rotation; every failure names the file."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{p} does not exist; check the path")
-    if p.is_dir():
-        raise InputError(f"{p} is a folder, not an image file")
+    p = check_regular(path)
     cap = max_pixels_default() if max_pixels is None else max_pixels
+    if cap <= 0:
+        raise InputError(f"the pixel limit must be a positive number of pixels; got {cap}")
     try:
         im = Image.open(p)
     except (OSError, SyntaxError, ValueError) as err:
@@ -97,6 +119,8 @@ def load_image(path: PathLike, max_pixels: int | None = None) -> np.ndarray:
         return np.ascontiguousarray(np.repeat(grey[:, :, None], 3, axis=2))
     if im.mode == "F":
         grey = np.asarray(im, dtype=np.float32)
+        if not np.isfinite(grey).all():
+            raise InputError(f"{path} holds NaN or infinite pixel values; save it as an 8- or 16-bit image")
         scale = 255.0 if float(grey.max(initial=0.0)) <= 1.0 else 1.0
         grey = np.clip(np.rint(grey * scale), 0, 255).astype(np.uint8)
         return np.ascontiguousarray(np.repeat(grey[:, :, None], 3, axis=2))
@@ -109,6 +133,42 @@ def load_image(path: PathLike, max_pixels: int | None = None) -> np.ndarray:
     return np.array(rgb, dtype=np.uint8)
 
 
+@dataclass(frozen=True)
+class MaskFile:
+    """A coarse mask as read, with one sentence per guess the reader made about an unusual file.
+
+    notes: e.g. a 0/1-valued PNG read as 0/255, or the channel taken from a colour image; a front end shows them,
+    so a person whose mask was read differently from what they meant learns it before the result surprises them.
+    """
+
+    prob: np.ndarray
+    notes: tuple[str, ...] = ()
+
+
+def read_mask(
+    path: PathLike,
+    shape: tuple[int, int] | None = None,
+    resize: bool = False,
+    label: int | Sequence[int] | None = None,
+    max_pixels: int | None = None,
+) -> MaskFile:
+    """A coarse mask as H×W float32 in [0, 1], and notes on how an unusual file was read.
+
+    Grey files give value/255 (16-bit: /65535), except files holding only 0 and 1, which are read as
+    0/255 (label tools write those); a file with a real alpha channel gives its alpha; a colour image gives
+    the channel with the most contrast (a red mask on black reads as its red channel); NaN or infinite
+    values in a float file are refused. label picks one class of a label image: a palette index (or grey
+    level) or an RGB colour. shape: the photo's (H, W); a mask of another size is refused unless resize is
+    True and the aspect ratios agree within 1 %, then it is resized bilinearly.
+    """
+    im = _open(path, max_pixels)
+    notes: list[str] = []
+    prob = _label_mask(path, im, label) if label is not None else _soft_mask(path, im, notes)
+    if shape is not None:
+        prob = _fit(path, prob, shape, resize)
+    return MaskFile(np.ascontiguousarray(prob, dtype=np.float32), tuple(notes))
+
+
 def load_mask(
     path: PathLike,
     shape: tuple[int, int] | None = None,
@@ -116,32 +176,49 @@ def load_mask(
     label: int | Sequence[int] | None = None,
     max_pixels: int | None = None,
 ) -> np.ndarray:
-    """A coarse mask as H×W float32 in [0, 1].
-
-    Grey files give value/255 (16-bit: /65535); a file with a real alpha channel gives its alpha;
-    label picks one class of a label image: a palette index (or grey level) or an RGB colour.
-    shape: the photo's (H, W); a mask of another size is refused unless resize is True and the
-    aspect ratios agree within 1 %, then it is resized bilinearly.
-    """
-    im = _open(path, max_pixels)
-    prob = _label_mask(path, im, label) if label is not None else _soft_mask(im)
-    if shape is not None:
-        prob = _fit(path, prob, shape, resize)
-    return np.ascontiguousarray(prob, dtype=np.float32)
+    """``read_mask(...).prob``: the mask alone, for callers that do not show the reading notes."""
+    return read_mask(path, shape, resize, label, max_pixels).prob
 
 
-def _soft_mask(im: Image.Image) -> np.ndarray:
+_CHANNELS = ("red", "green", "blue")
+
+
+def _soft_mask(path: PathLike, im: Image.Image, notes: list[str]) -> np.ndarray:
     if im.mode == "1":
         return np.asarray(im, dtype=np.float32)
     if im.mode in _SIXTEEN_BIT:
-        return _sixteen_to_unit(im).astype(np.float32)
+        values = np.asarray(im)
+        return _zero_one(path, values, notes) if values.max() == 1 else _sixteen_to_unit(im).astype(np.float32)
     if im.mode == "F":
-        return np.clip(np.asarray(im, dtype=np.float32), 0.0, 1.0)
+        values = np.asarray(im, dtype=np.float32)
+        if not np.isfinite(values).all():
+            bad = int(np.count_nonzero(~np.isfinite(values)))
+            raise InputError(f"{path} holds {bad:,} NaN or infinite values; save the mask with values from 0 to 1")
+        return np.clip(values, 0.0, 1.0)
     if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
         alpha = np.asarray(im.convert("RGBA").getchannel("A"))
         if alpha.min() < 255:
             return alpha.astype(np.float32) / 255.0
-    return np.asarray(im.convert("L"), dtype=np.float32) / 255.0
+    grey = np.asarray(im) if im.mode == "L" else _grey_or_channel(path, im, notes)
+    return _zero_one(path, grey, notes) if grey.max() == 1 else grey.astype(np.float32) / 255.0
+
+
+def _grey_or_channel(path: PathLike, im: Image.Image, notes: list[str]) -> np.ndarray:
+    """A grey image's level; for a coloured mask (a red subject on black) the channel with the most contrast,
+    which luminance would have dimmed below one half and so turned into an empty mask."""
+    rgb = np.asarray(im.convert("RGB"))
+    if np.array_equal(rgb[:, :, 0], rgb[:, :, 1]) and np.array_equal(rgb[:, :, 1], rgb[:, :, 2]):
+        return rgb[:, :, 0]
+    spread = [int(rgb[:, :, c].max()) - int(rgb[:, :, c].min()) for c in range(3)]
+    pick = int(np.argmax(spread))
+    notes.append(f"{path} is a colour image, not grey; its {_CHANNELS[pick]} channel (the one with the most contrast) "
+                 "was read as the mask; save the mask as grey (white subject on black) to be sure")
+    return rgb[:, :, pick]
+
+
+def _zero_one(path: PathLike, values: np.ndarray, notes: list[str]) -> np.ndarray:
+    notes.append(f"{path} holds only the values 0 and 1; read as 0 = background, 1 = foreground (as if 0 and 255)")
+    return values.astype(np.float32)
 
 
 def _label_mask(path: PathLike, im: Image.Image, label: int | Sequence[int]) -> np.ndarray:
@@ -177,23 +254,80 @@ def _fit(path: PathLike, prob: np.ndarray, shape: tuple[int, int], resize: bool)
 
 
 def check_output(path: PathLike, protect: Iterable[PathLike] = ()) -> Path:
-    """Refuse an output path before any work is spent: not PNG, a folder, or one of the user's inputs."""
+    """Refuse an output path before any work is spent: not PNG, a folder, one of the user's inputs, or a place
+    that cannot be written (a read-only folder, /proc, a parent that is a file)."""
     p = Path(path)
     if p.suffix.lower() != ".png":
         raise InputError(f"output {p} must end in .png (results are always written as PNG)")
     if p.is_dir():
         raise InputError(f"output {p} is a folder; give a file name ending in .png")
-    target = p.resolve()
     for original in protect:
-        q = Path(original)
-        same = q.resolve() == target or (p.exists() and q.exists() and os.path.samefile(p, q))
-        if same:
-            raise InputError(f"output {p} is the input file {q}; choose another output name so the input is kept")
+        if same_file(p, original):
+            raise InputError(f"output {p} is the input file {original}; choose another output name so the input is kept")
+    _probe(p.parent, p)
     return p
 
 
+def same_file(a: PathLike, b: PathLike) -> bool:
+    """Whether writing a would replace b: the same path, or a link (symbolic or hard) to the same file."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist yet: only the path itself can match
+        return Path(a).resolve() == Path(b).resolve()
+
+
+def overwritten(outputs: Iterable[PathLike], inputs: Iterable[PathLike]) -> list[tuple[Path, Path]]:
+    """(output, input) for every planned output that would land on one of the inputs; decided before a batch
+    starts, so no item's result can replace a file another item still has to read."""
+    sources = [Path(q) for q in inputs]
+    existing = [Path(p) for p in outputs if os.path.exists(p)]  # a file not there yet replaces nothing
+    return [(p, q) for p in existing for q in sources if same_file(p, q)]
+
+
+def check_folder(path: PathLike) -> Path:
+    """Refuse an output folder before any work is spent: a file, or a place where no file can be created."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise InputError(f"output folder {p} is a file; give a folder (it is created if missing)")
+    _probe(p, p)
+    return p
+
+
+def _probe(folder: Path, shown: Path) -> None:
+    """Create and delete a file in the folder (or, if it is still to be made, its nearest existing ancestor):
+    the only sure test of writability, where permission bits lie (root, /proc, read-only mounts)."""
+    existing = folder
+    while not existing.exists() and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"cannot write {shown}: {existing} is a file, not a folder; choose another output path")
+    try:
+        fd, name = tempfile.mkstemp(prefix=".crm-write-test.", suffix=".tmp", dir=existing)
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise InputError(f"cannot write {shown}: {existing} does not accept new files ({reason}); choose a folder you can write to") from None
+    os.close(fd)
+    os.unlink(name)
+
+
+STALE_SECONDS = 600  # a temp file older than this is the leftover of a killed run, not a write in progress
+
+
+def _remove_stale_temps(p: Path) -> None:
+    """A run killed between writing its temp file and the rename leaves .NAME.png.*.tmp behind; the next write
+    of the same name clears those old enough that no live writer (whose temp lives for a second) can own them."""
+    cutoff = time.time() - STALE_SECONDS
+    for old in p.parent.glob(f".{p.name}.*.tmp"):
+        try:
+            if old.lstat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:
+            pass  # another run cleaned it first, or it is not ours to remove: the write goes on either way
+
+
 def _write_png(path: PathLike, pixels: np.ndarray, protect: Iterable[PathLike]) -> Path:
-    """Encode, then write next to the destination and rename over it, so readers never see half a file."""
+    """Encode, then write next to the destination, fsync and rename over it, so readers never see half a file
+    and a power cut never leaves an empty one under the final name."""
     p = check_output(path, protect)
     ok, encoded = cv2.imencode(".png", pixels)
     if not ok:
@@ -201,17 +335,35 @@ def _write_png(path: PathLike, pixels: np.ndarray, protect: Iterable[PathLike]) 
     tmp_name = None
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temps(p)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
         with os.fdopen(fd, "wb") as fh:
             fh.write(encoded.tobytes())
+            fh.flush()
+            os.fsync(fh.fileno())
         os.chmod(tmp_name, 0o666 & ~_UMASK)
         os.replace(tmp_name, p)
+        _sync_folder(p.parent)
     except OSError as err:
         raise InputError(f"cannot write {p} ({_reason(err)}); choose a folder you can write to") from None
     finally:
         if tmp_name is not None and os.path.exists(tmp_name):  # failed or interrupted before the rename
             os.unlink(tmp_name)
     return p
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); platforms that cannot open a folder skip it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _unit(prob: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 import scipy.sparse as sp
 
+from crm_core.errors import InputError
 from crm_core.snap import edge_snap
 
 MAX_SIDE = 1200
@@ -87,7 +88,14 @@ def solve_alpha(image: np.ndarray, sure_fg: np.ndarray, maybe_fg: np.ndarray,
 
 
 def matte(image: np.ndarray, prob: np.ndarray, coarse: np.ndarray, weight: float = PRIOR_WEIGHT) -> np.ndarray:
-    """The model's probability re-solved as a matte where it or the coarse mask could be wrong; H×W float32."""
+    """The model's probability re-solved as a matte where it or the coarse mask could be wrong; H×W float32.
+
+    NaN or infinite values are refused first: the conjugate-gradient solver would otherwise iterate to its
+    limit on them (tens of seconds) and return garbage or a solver error nobody can act on.
+    """
+    for name, values in (("probability", prob), ("coarse mask", coarse)):
+        if not np.isfinite(values).all():
+            raise InputError(f"the matte stage got a {name} with NaN or infinite values; give values from 0 to 1")
     h, w = prob.shape
     size = solve_size(h, w)
     radius = trimap_radius(size)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Callable, Literal, Sequence
 
 import numpy as np
 
 DEFAULT_RATIOS: tuple[float, ...] = (0.125, 0.25, 0.5, 1.0)
+# The smallest rescale ratio refused as meaningless: the paper's stages decode up to 16 pixels per latent cell
+# (ratio 0.125); at 1/16 that is 32. Measured on the sample photo at 873 px, a first stage at ratio 0.018
+# (16 px across) turned the mask empty and 0.028–0.037 kept under half of it (IoU 0.43–0.47).
+MIN_RATIO = 1 / 16
 
 
 @dataclass(frozen=True)
@@ -52,22 +57,35 @@ class RefineOptions:
     cancel: Callable[[], bool] | None = field(default=None, compare=False)
 
     def validated(self) -> "RefineOptions":
-        ratios = tuple(float(r) for r in self.ratios)
+        """These options with every field checked and normalised; each bad value is one ValueError sentence."""
+        if isinstance(self.ratios, (str, bytes)) or not isinstance(self.ratios, (Sequence, np.ndarray)):
+            raise ValueError(f"ratios must be a sequence of numbers such as (0.25, 0.5, 1.0); got {self.ratios!r}")
+        try:
+            ratios = tuple(float(r) for r in self.ratios)
+        except (TypeError, ValueError):
+            raise ValueError(f"ratios must be numbers; got {list(self.ratios)!r}") from None
         if not ratios:
             raise ValueError("ratios must name at least one rescale ratio")
-        if any(not 0.0 < r <= 1.0 for r in ratios):
+        if any(not 0.0 < r <= 1.0 for r in ratios):  # NaN fails this comparison too
             raise ValueError(f"ratios must lie in (0, 1]; got {list(ratios)}")
+        if ratios[0] < MIN_RATIO:
+            raise ValueError(f"ratio {ratios[0]:g} is too small for the model: below {MIN_RATIO:g} one latent cell "
+                             f"stands for more than {2 / MIN_RATIO:g} pixels, far past what it learned; use {MIN_RATIO:g} or more")
         if any(b <= a for a, b in zip(ratios, ratios[1:])):
             raise ValueError(f"ratios must increase; got {list(ratios)}")
         if self.roi not in ("band", "full"):
             raise ValueError(f"roi must be 'band' or 'full'; got {self.roi!r}")
         if not 0.0 <= self.reach < 1.0:
             raise ValueError(f"reach must be a share of the photo's side in [0, 1); got {self.reach}")
-        if self.tile < 64:
-            raise ValueError(f"tile must be at least 64 px; got {self.tile}")
-        return replace(self, ratios=ratios, band_cells=float(self.band_cells), tile=int(self.tile),
-                       chunk=int(self.chunk), min_side=int(self.min_side), snap=bool(self.snap),
-                       matte=bool(self.matte), trust_edges=bool(self.trust_edges), reach=float(self.reach))
+        tile = _whole("tile", self.tile, 64)
+        chunk = _whole("chunk", self.chunk, 1)
+        min_side = _whole("min_side", self.min_side, 0)
+        band_cells = float(self.band_cells) if isinstance(self.band_cells, (int, float)) else math.nan
+        if not 0.0 <= band_cells < math.inf:
+            raise ValueError(f"band_cells must be a finite number of cells, 0 or more; got {self.band_cells!r}")
+        return replace(self, ratios=ratios, band_cells=band_cells, tile=tile, chunk=chunk, min_side=min_side,
+                       snap=bool(self.snap), matte=bool(self.matte), trust_edges=bool(self.trust_edges),
+                       reach=float(self.reach))
 
     def reach_px(self, hw: tuple[int, int]) -> float:
         """The trusted-edge limit in pixels of a photo of hw = (H, W); at least 2 px (an annotator's slack)."""
@@ -115,3 +133,11 @@ class Stage:
     def label(self) -> str:
         """How a person tells the stages apart: "×0.25", "snap" or "matte"."""
         return f"×{self.ratio:g}" if self.kind == "model" else self.kind
+
+
+def _whole(name: str, value: object, least: int) -> int:
+    """A whole-number option, refused when it is not one (NaN, 2.5, "64", True) or below ``least``."""
+    number = isinstance(value, (int, np.integer, float, np.floating)) and not isinstance(value, bool)
+    if not number or not math.isfinite(value) or value != math.floor(value) or value < least:
+        raise ValueError(f"{name} must be a whole number, {least} or more; got {value!r}")
+    return int(value)

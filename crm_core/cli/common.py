@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import traceback
 from typing import Callable
@@ -14,7 +15,7 @@ from crm_core.errors import CRMError
 from crm_core.options import DEFAULT_RATIOS, RefineOptions
 
 EXIT_FAILED = 1
-EXIT_USAGE = 2
+EXIT_INPUT = 2  # bad input, missing weights, a usage error: something the person can fix
 EXIT_INTERRUPTED = 130
 
 
@@ -53,12 +54,16 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--debug", action="store_true", help="show the full traceback of unexpected errors")
 
 
-def refine_options(args: argparse.Namespace, parser: argparse.ArgumentParser) -> RefineOptions:
+class UsageError(CRMError):
+    """Options that parse but do not go together; reported like any other error (one line, JSON with --json)."""
+
+
+def refine_options(args: argparse.Namespace) -> RefineOptions:
     try:
         return RefineOptions(ratios=tuple(args.ratios), roi=args.roi, min_side=args.min_side, snap=args.snap,
                              matte=args.matte, trust_edges=args.trust_edges).validated()
     except ValueError as err:
-        parser.error(str(err))
+        raise UsageError(str(err)) from None
 
 
 def progress(args: argparse.Namespace, total: int, unit: str, desc: str) -> tqdm:
@@ -81,22 +86,26 @@ def unexpected(err: BaseException) -> str:
 
 def run(prog: str, parser: argparse.ArgumentParser, body: Callable[[argparse.Namespace], int], argv: list[str] | None) -> int:
     """Parse, run, and turn every failure into one line on stderr with a meaningful exit code:
-    2 for a CRMError (bad input, missing weights), 130 for Ctrl-C, 1 for a bug (traceback with --debug)."""
+    2 for a CRMError (bad input, missing weights), 130 for Ctrl-C, 1 for a bug (traceback with --debug).
+    With --json the failure is also one JSON object on stdout, so a script reading stdout always gets JSON."""
     try:
         args = parser.parse_args(argv)
     except SystemExit as done:  # --help, or a usage error argparse already printed
         return int(done.code or 0)
     try:
         return body(args)
-    except SystemExit as done:  # a usage error found after parsing (parser.error)
-        return int(done.code or 0)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except CRMError as err:
-        print(f"{prog}: error: {one_line(err)}", file=sys.stderr)
-        return EXIT_USAGE
+        return fail(prog, args, one_line(err), EXIT_INPUT)
     except Exception as err:
         if args.debug:
             traceback.print_exc()
-        print(f"{prog}: error: {unexpected(err)}", file=sys.stderr)
-        return EXIT_FAILED
+        return fail(prog, args, unexpected(err), EXIT_FAILED)
+
+
+def fail(prog: str, args: argparse.Namespace, message: str, code: int) -> int:
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"error": message, "exit_code": code}))
+    return code

@@ -13,7 +13,7 @@ from crm_core.baselines import BASELINES
 from crm_core.big import BigItem, find_sets, scan
 from crm_core.cli.common import (
     EXIT_FAILED,
-    EXIT_USAGE,
+    EXIT_INPUT,
     add_common_arguments,
     add_refine_arguments,
     progress,
@@ -167,13 +167,13 @@ def evaluate(args: argparse.Namespace, options: RefineOptions) -> int:
         print(json.dumps({"sets": results, "failed": ev.failures, "crm_row_missing": ev.weights_problem}))
     if ev.weights_problem:
         say(PROG, f"the CRM row needs trained weights: {ev.weights_problem}")
-        return 0 if args.baselines else EXIT_USAGE
+        return 0 if args.baselines else EXIT_INPUT
     return EXIT_FAILED if ev.failures else 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    return run(PROG, parser, lambda args: evaluate(args, refine_options(args, parser)), argv)
+    return run(PROG, parser, lambda args: evaluate(args, refine_options(args)), argv)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from crm_core import io
 from crm_core.big import scan
 from crm_core.cli.common import (
     EXIT_FAILED,
+    EXIT_INPUT,
+    UsageError,
     add_common_arguments,
     add_refine_arguments,
     progress,
@@ -22,9 +24,11 @@ from crm_core.cli.common import (
     say,
     unexpected,
 )
+from crm_core.cost import available_memory, estimate, resident_bytes
+from crm_core.coverage import coverage_note, foreground_problem
 from crm_core.errors import CRMError, InputError
-from crm_core.inference import EMPTY_PIXELS, Refiner
-from crm_core.options import RefineOptions, Stage
+from crm_core.inference import Refiner
+from crm_core.options import RefineOptions
 
 PROG = "crm-refine"
 
@@ -62,17 +66,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def check_usage(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+def check_usage(args: argparse.Namespace) -> None:
     if args.big and (args.image or args.mask):
-        parser.error("give either IMAGE MASK or --big DIR, not both")
+        raise UsageError("give either IMAGE MASK or --big DIR, not both")
     if not args.big and not (args.image and args.mask):
-        parser.error("IMAGE and MASK are required (or --big DIR for a folder)")
+        raise UsageError("IMAGE and MASK are required (or --big DIR for a folder)")
     if args.big and args.save_stages:
-        parser.error("--save-stages works on one photo, not with --big")
+        raise UsageError("--save-stages works on one photo, not with --big")
     if args.bits is not None and args.format != "alpha":
-        parser.error("--bits applies to --format alpha")
+        raise UsageError("--bits applies to --format alpha")
     if args.decontaminate and args.format != "cutout":
-        parser.error("--decontaminate applies to --format cutout")
+        raise UsageError("--decontaminate applies to --format cutout")
 
 
 def export(args: argparse.Namespace, path: Path, image: np.ndarray, prob: np.ndarray, protect: list[Path]) -> Path:
@@ -83,13 +87,30 @@ def export(args: argparse.Namespace, path: Path, image: np.ndarray, prob: np.nda
     return io.save_mask(path, prob, protect=protect)
 
 
-def mask_note(path: Path, coarse: np.ndarray) -> str | None:
-    """Say plainly why an output will look like its input, so nobody thinks the tool failed."""
-    if float(coarse.sum()) < EMPTY_PIXELS:
-        return f"{path} is empty: nothing to refine, the output is empty too"
-    if bool((coarse > 0.5).all()):
-        return f"{path} covers the whole photo: there is no edge to refine"
-    return None
+def read_coarse(args: argparse.Namespace, path: Path, image: np.ndarray) -> np.ndarray:
+    """The coarse mask, its reading notes said, and refused when it holds no foreground (an empty result)."""
+    mask = io.read_mask(path, shape=image.shape[:2], resize=args.resize_mask)
+    problem = foreground_problem(str(path), mask.prob)
+    if problem:
+        raise InputError(problem)
+    for note in (*mask.notes, coverage_note(str(path), mask.prob)):
+        if note:
+            say(PROG, note)
+    return mask.prob
+
+
+def stage_file(index: int, kind: str, ratio: float) -> str:
+    """--save-stages file name of a stage: stage{i}_{ratio}.png for the model's, stage{i}_{kind}.png after."""
+    return f"stage{index}_{kind if kind != 'model' else f'{ratio:g}'}.png"
+
+
+def check_stage_files(args: argparse.Namespace, options: RefineOptions, hw: tuple[int, int], protect: list[Path]) -> None:
+    """Every --save-stages file name is checked before the run: none may be one of the inputs."""
+    folder = Path(args.save_stages)
+    ratios = options.ratios_for(hw)
+    kinds = [("model", r) for r in ratios] + [(kind, 1.0) for kind in options.finishers()]
+    for index, (kind, ratio) in enumerate(kinds):
+        io.check_output(folder / stage_file(index, kind, ratio), protect)
 
 
 def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
@@ -97,22 +118,26 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
     image_path, mask_path = Path(args.image), Path(args.mask)
     protect = [image_path, mask_path]
     out = io.check_output(args.output, protect)
+    if args.save_stages:
+        io.check_folder(args.save_stages)
     image = io.load_image(image_path)
-    coarse = io.load_mask(mask_path, shape=image.shape[:2], resize=args.resize_mask)
-    note = mask_note(mask_path, coarse)
-    if note:
-        say(PROG, note)
+    coarse = read_coarse(args, mask_path, image)
+    if args.save_stages:
+        check_stage_files(args, options, image.shape[:2], protect)
+    announce_cost(args, image.shape[:2])
     refiner = Refiner.load(args.weights, device=args.device)
-    stages: list[Stage] = []
+    stages: list[dict] = []  # what each stage reported; only the latest probability is kept, to bound memory
+    prob = coarse
     with progress(args, options.stage_count(image.shape[:2]), "stage", "refining") as bar:
         for stage in refiner.stages(image, coarse, options):
-            stages.append(stage)
+            prob = stage.prob
+            stages.append({"ratio": stage.ratio, "kind": stage.kind, "seconds": round(stage.seconds, 4),
+                           "queried": stage.queried, "total": stage.total})
             if args.save_stages:
-                name = f"stage{stage.index}_{stage.kind if stage.kind != 'model' else f'{stage.ratio:g}'}.png"
-                io.save_alpha(Path(args.save_stages) / name, stage.prob, protect=protect)
+                io.save_alpha(Path(args.save_stages) / stage_file(stage.index, stage.kind, stage.ratio), prob, protect=protect)
             bar.set_postfix(stage=stage.label, seconds=f"{stage.seconds:.1f}")
             bar.update()
-    export(args, out, image, stages[-1].prob, protect)
+    export(args, out, image, prob, protect)
     if args.json:
         report = {
             "input": str(image_path),
@@ -120,10 +145,7 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
             "output": str(out),
             "format": args.format,
             "size": [image.shape[1], image.shape[0]],
-            "stages": [
-                {"ratio": s.ratio, "kind": s.kind, "seconds": round(s.seconds, 4), "queried": s.queried, "total": s.total}
-                for s in stages
-            ],
+            "stages": stages,
             "seconds": round(time.perf_counter() - start, 4),
             "device": str(refiner.device),
         }
@@ -131,24 +153,42 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
     return 0
 
 
+def announce_cost(args: argparse.Namespace, hw: tuple[int, int]) -> None:
+    """Before a long run, say what it will cost, and refuse one that cannot fit in this machine's memory."""
+    cost = estimate(hw)
+    free = available_memory()
+    more = cost.peak_bytes - resident_bytes()  # the photo, the mask and the libraries are loaded already
+    if free is not None and more > free:
+        raise InputError(f"{args.image} is {hw[1]}x{hw[0]} px; refining it needs about {more / 1e9:.1f} GB more "
+                         f"memory but {free / 1e9:.1f} GB is available; downscale the photo or close other programs")
+    if cost.worth_saying and not args.json:
+        say(PROG, cost.sentence(hw))
+
+
 def refine_folder(args: argparse.Namespace, options: RefineOptions) -> int:
     start = time.perf_counter()
     folder = scan(args.big, need_gt=False)
-    out_dir = Path(args.output)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"output {out_dir} is a file; with --big give a folder for the refined masks")
+    out_dir = io.check_folder(args.output)
+    targets = {item.name: out_dir / f"{item.name}.png" for item in folder.items}
+    clashes = io.overwritten(targets.values(), folder.files)
+    if clashes:
+        target, source = clashes[0]
+        more = f" (and {len(clashes) - 1} more)" if len(clashes) > 1 else ""
+        raise InputError(f"output {target} would overwrite the input file {source.name}{more}; "
+                         f"choose an output folder other than {folder.folder}")
     refiner = Refiner.load(args.weights, device=args.device)
     report: list[dict] = [{"name": line.split(":")[0], "error": line} for line in folder.incomplete]
     for line in folder.incomplete:
         say(PROG, line)
+    bug = False
     with progress(args, len(folder.items), "image", "refining") as bar:
         for item in folder.items:
             item_start = time.perf_counter()
-            protect = [p for p in (item.image, item.seg, item.gt, item.alpha) if p is not None]
+            protect = folder.files
             try:
-                target = io.check_output(out_dir / f"{item.name}.png", protect)
+                target = io.check_output(targets[item.name], protect)
                 image = io.load_image(item.image)
-                coarse = io.load_mask(item.seg, shape=image.shape[:2], resize=args.resize_mask)
+                coarse = read_coarse(args, item.seg, image)
                 export(args, target, image, refiner.refine(image, coarse, options).prob, protect)
                 report.append({"name": item.name, "output": str(target), "seconds": round(time.perf_counter() - item_start, 4)})
             except CRMError as err:
@@ -157,6 +197,7 @@ def refine_folder(args: argparse.Namespace, options: RefineOptions) -> int:
             except Exception as err:
                 if args.debug:
                     raise
+                bug = True
                 say(PROG, f"{item.name}: {unexpected(err)}")
                 report.append({"name": item.name, "error": unexpected(err)})
             bar.update()
@@ -173,15 +214,15 @@ def refine_folder(args: argparse.Namespace, options: RefineOptions) -> int:
         print(json.dumps(summary))
     elif failed:
         say(PROG, f"{failed} of {len(report)} items failed; the others are in {out_dir}")
-    return EXIT_FAILED if failed else 0
+    return EXIT_FAILED if bug else EXIT_INPUT if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
 
     def body(args: argparse.Namespace) -> int:
-        check_usage(args, parser)
-        options = refine_options(args, parser)
+        check_usage(args)
+        options = refine_options(args)
         return refine_folder(args, options) if args.big else refine_one(args, options)
 
     return run(PROG, parser, body, argv)

@@ -81,4 +81,8 @@ def _fill(model: CRM, tensors: dict[str, torch.Tensor], path: Path) -> None:
             if keys
         )
         raise WeightsError(f"{path}: weights do not match the model its config describes ({detail}).")
+    broken = sorted(k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all()))
+    if broken:
+        raise WeightsError(f"{path}: {len(broken)} weight tensors hold NaN or infinite values (first: {broken[0]}), "
+                           "as a training run that diverged leaves them; use an earlier checkpoint.")
     model.load_state_dict({k: v.float() for k, v in tensors.items()}, strict=False)

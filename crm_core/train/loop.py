@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import os
+import pickle
+import re
 import random
 import time
 from dataclasses import asdict, dataclass, field
@@ -17,8 +19,9 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from crm_core.big import scan
+from crm_core.errors import CRMError
 from crm_core.inference import Refiner
-from crm_core.io import load_image, load_mask
+from crm_core.io import check_regular, load_image, load_mask
 from crm_core.metrics import Scores
 from crm_core.model.network import CRM
 from crm_core.train.data import Mixer
@@ -153,8 +156,12 @@ class Trainer:
         os.replace(tmp, path)
 
     def load(self, path: Path) -> None:
-        """Continue exactly where a checkpoint stopped: weights, optimiser, schedule, data and dropout RNGs."""
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        """Continue exactly where a checkpoint stopped: weights, optimiser, schedule, data and dropout RNGs.
+
+        The state is plain tensors, numbers, strings, lists and dicts, so it loads with torch's weights-only
+        unpickler: a checkpoint that names any other Python object (code to run) is refused, never executed.
+        """
+        state = load_state(path)
         settings = dict(state["settings"], ratios=tuple(state["settings"]["ratios"]))
         self.settings = Settings(**settings)
         self.model.load_state_dict(state["model"])
@@ -199,6 +206,26 @@ class Trainer:
             self.save(checkpoint)
             if curves is not None:
                 draw_curves(self.history, curves)
+
+
+_STATE_KEYS = ("model", "optimizer", "settings", "history", "step", "seconds", "rng", "torch_rng", "py_rng")
+
+
+def load_state(path: Path) -> dict:
+    """A training checkpoint's state, read without running anything in it; every failure is one CRMError line."""
+    check_regular(path, "a training checkpoint")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        named = re.search(r"GLOBAL (\S+)", str(err))
+        what = f"the Python object {named.group(1)}" if named else "Python objects"
+        raise CRMError(f"{path} holds {what}, which a training checkpoint never holds; it was not loaded, "
+                       "because loading it could run code: use a checkpoint crm-train wrote") from None
+    except Exception as err:  # torch.load on arbitrary bytes can raise nearly anything (KeyError, EOFError, ...)
+        raise CRMError(f"{path} is not a readable training checkpoint ({type(err).__name__}); start without --resume") from None
+    if not isinstance(state, dict) or any(key not in state for key in _STATE_KEYS):
+        raise CRMError(f"{path} is not a crm-train checkpoint (it lacks the training state); start without --resume")
+    return state
 
 
 def validator(folder: Path, count: int) -> Callable[[CRM], tuple[float, float]]:

@@ -6,11 +6,13 @@ untouched at step 0 and the network learns how much to trust the mask.
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import torch
 
 from crm_core.errors import WeightsError
+from crm_core.io import check_regular
 from crm_core.model.network import CRM
 
 _FIRST_CONV = {"mobilenetv2": "features.0.0.weight", "resnet50": "conv1.weight"}
@@ -22,13 +24,16 @@ _KEEP = {
 
 def load_pretrained(model: CRM, path: str | Path) -> int:
     """Copy matching trunk weights from a torchvision state dict; returns how many tensors were loaded."""
-    path = Path(path)
+    path = check_regular(path, "a weights file")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, ValueError) as err:
-        raise WeightsError(f"{path}: cannot read pretrained weights ({err}); pass a torchvision .pth state dict.") from None
+    except Exception as err:  # torch.load on arbitrary bytes can raise nearly anything (KeyError, EOFError, ...)
+        reason = "it holds Python objects besides tensors" if isinstance(err, pickle.UnpicklingError) else type(err).__name__
+        raise WeightsError(f"{path}: cannot read pretrained weights ({reason}); pass a torchvision .pth state dict.") from None
     if isinstance(state, dict) and "state_dict" in state:
         state = state["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise WeightsError(f"{path}: not a state dict of named tensors; pass a torchvision .pth state dict.")
     encoder = model.config.encoder
     target = model.trunk.state_dict()
     picked = {k: v for k, v in state.items() if k.startswith(_KEEP[encoder]) and k in target}

@@ -1,0 +1,72 @@
+"""What a refinement will cost, said before it starts: a person who drops a 196 MP photo on the tool should
+learn "about 14 min and 7 GB" up front, not discover it from a frozen machine.
+
+Both numbers are linear fits in the photo's pixel count, measured with crm-refine (default options, bundled
+weights, snap and matte on) on a 2-core CPU; README.md (Memory and time) gives the runs behind them. Memory
+is bounded by the same line for every accepted size: the band keeps the model's work near the edge, encoder
+tiles bound its buffers, and the matte solves at ≤ 1200 px; what grows with the photo are its full-resolution
+arrays (the photo, the coarse mask, a few probability planes).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+# Peak RSS (/usr/bin/time -v) of crm-refine at 1500x1000 and 3000x2000: 906,032 and 1,049,828 KB; CPU time
+# (user + system) 21.5 and 58.3 s, halved for two cores (torch and the solvers keep both busy).
+BASE_BYTES = 880_000_000  # the line's intercept: interpreter, torch, pymatting/numba, the model
+BYTES_PER_PIXEL = 33  # its slope: full-resolution planes of the photo, the masks and the stage buffers
+BASE_SECONDS = 4.6
+SECONDS_PER_MEGAPIXEL = 4.1
+SAY_OVER_SECONDS = 60.0
+SAY_OVER_BYTES = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class Cost:
+    seconds: float
+    peak_bytes: int
+
+    @property
+    def worth_saying(self) -> bool:
+        """Long or large enough that a person should hear it before waiting."""
+        return self.seconds > SAY_OVER_SECONDS or self.peak_bytes > SAY_OVER_BYTES
+
+    def sentence(self, hw: tuple[int, int]) -> str:
+        minutes = self.seconds / 60
+        took = f"about {minutes:.0f} min" if minutes >= 1.5 else f"about {self.seconds:.0f} s"
+        megapixels = hw[0] * hw[1] / 1e6
+        size = f"{megapixels:.0f}" if megapixels >= 10 else f"{megapixels:.1f}"
+        return (f"a {hw[1]}x{hw[0]} photo ({size} MP) takes {took} on 2 CPU cores "
+                f"and up to {self.peak_bytes / 1e9:.1f} GB of memory")
+
+
+def estimate(hw: tuple[int, int]) -> Cost:
+    """Time and peak memory of refining a photo of hw = (H, W) pixels with the default options."""
+    pixels = hw[0] * hw[1]
+    return Cost(BASE_SECONDS + SECONDS_PER_MEGAPIXEL * pixels / 1e6, int(BASE_BYTES + BYTES_PER_PIXEL * pixels))
+
+
+def available_memory() -> int | None:
+    """Bytes the system can give this process without swapping (Linux MemAvailable), None where unknown."""
+    try:
+        with open("/proc/meminfo") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def resident_bytes() -> int:
+    """Memory this process already holds (Linux /proc/self/statm), part of any estimate; 0 where unknown."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0

@@ -1,0 +1,49 @@
+"""crm-studio --check: which system libraries Qt's X11 plugin lacks, said without opening a window."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from app import __main__ as launcher
+
+
+def loader_without(*absent: str):
+    """A dlopen stand-in: every library loads except the named ones, as on a minimal desktop."""
+
+    def load(name: str) -> object:
+        if name in absent:
+            raise OSError(f"{name}: cannot open shared object file: No such file or directory")
+        return object()
+
+    return load
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the check is for Linux")
+def test_check_names_each_missing_library_and_the_apt_command(capsys):
+    code = launcher.check(loader_without("libxcb-icccm.so.4", "libxcb-keysyms.so.1"))
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1
+    assert "libxcb-icccm.so.4, libxcb-keysyms.so.1" in err
+    assert err.rstrip().endswith("sudo apt install libxcb-icccm4 libxcb-keysyms1")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the check is for Linux")
+def test_check_passes_when_everything_loads(capsys):
+    assert launcher.check(loader_without()) == 0
+    assert "are installed" in capsys.readouterr().out
+
+
+def test_check_answers_from_the_command_line_without_qt(monkeypatch, capsys):
+    monkeypatch.setattr(launcher, "check", lambda: 7)
+    monkeypatch.setitem(sys.modules, "PySide6.QtWidgets", None)  # importing Qt's widgets would now fail
+    assert launcher.main(["--check"]) == 7
+
+
+def test_every_library_has_a_package_and_the_readme_installs_them_all():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    command = readme[readme.index("sudo apt install libxcb1"):].split("```")[0]
+    assert sorted(command.replace("\\", " ").split()[3:]) == sorted(launcher.QT_SYSTEM_LIBRARIES.values())

@@ -335,9 +335,10 @@ def test_export_never_overwrites_the_photo(opened, photo, dialogs):
 def test_export_dialog_suggests_names_and_remembers_the_folder(qtbot, tmp_path):
     dialog = ExportDialog(tmp_path / "cat.jpg", str(tmp_path / "exports"), "stage 2 of 2")
     qtbot.addWidget(dialog)
-    assert dialog.request() == ExportRequest("mask", tmp_path / "exports" / "cat_mask.png")
+    # never "cat_mask.png": that is what the person's input mask is usually called
+    assert dialog.request() == ExportRequest("mask", tmp_path / "exports" / "cat_refined.png")
     dialog.set_kind("alpha16")
-    assert dialog.request().path.name == "cat_alpha16.png"
+    assert dialog.request().path.name == "cat_matte16.png"
     dialog.set_kind("cutout")
     dialog.set_decontaminate(True)
     assert dialog.request() == ExportRequest("cutout", tmp_path / "exports" / "cat_cutout.png", True)

@@ -10,6 +10,10 @@ A job the window no longer wants (cancelled, its document closed) is *abandoned*
 once, it finishes on its own in the background and its result is dropped. ``JobRunner`` keeps every job
 until its thread has returned and then lets go of it on the GUI thread, so no job, and nothing it holds,
 outlives its work.
+
+Job threads are not daemons: after the window has closed, Python waits for them before the process exits.
+An abandoned refinement is cancelled and stops within one chunk or solver iteration; an export still being
+written completes its file. (A daemon thread killed inside torch at exit aborts the process instead.)
 """
 
 from __future__ import annotations
@@ -32,10 +36,6 @@ class Job(QObject):
 
     failed = Signal(str)
     finished = Signal()
-
-    #: a daemon job is dropped when the app exits; a non-daemon one (writing a file) keeps the process alive
-    #: until its file is complete, after the window has already closed
-    daemon = True
 
     def __init__(self, name: str) -> None:
         super().__init__()
@@ -78,7 +78,7 @@ class Job(QObject):
             self.finished.emit()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=self.objectName(), daemon=self.daemon)
+        self._thread = threading.Thread(target=self._run, name=self.objectName())
         self._thread.start()
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -92,7 +92,6 @@ class CallJob(Job):
     """Runs one slow call (a decontaminated cutout export) and reports its value."""
 
     done = Signal(object)
-    daemon = False  # an export still being written when the window closes is finished, not lost
 
     def __init__(self, name: str, call: Callable[[], object]) -> None:
         super().__init__(name)

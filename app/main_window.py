@@ -880,8 +880,8 @@ class MainWindow(QMainWindow):
         if not self._confirm_discard():
             event.ignore()
             return
-        # never waits: a refinement is abandoned; an export still being written finishes after the window has
-        # closed (its thread keeps the process alive until the file is complete)
+        # never waits: a refinement is abandoned (it stops within a chunk); an export still being written
+        # finishes after the window has closed (see app.jobs: job threads keep the process alive until then)
         self._stop_refine()
         self.autosave.discard()
         self.settings.save_window(self.saveGeometry(), self.saveState())

@@ -14,7 +14,10 @@ in rescaled pixels (∝ ratio · √pixels). So:
     snap, matte  seconds = rate · pixels
 
 The rates a whole run measured (non-negative least squares over its stages) are kept for the next run, which
-scales them by how fast its own finished stages went; the first run on a machine fits its own stages. Before any run was ever measured, a stage is
+scales them by how fast its own finished stages went: a few stages on a loaded machine are too noisy to split
+the cost themselves (on the sample ×0.25 ran faster than ×0.125). The first run on a machine starts from the
+rates measured on the sample on a 2-core CPU (DEFAULT_RATES), scaled the same way, and shows no estimate until
+its first stage has told its pace. Before any run was ever measured, a stage is
 assumed to cost what the finished stages cost per full-resolution pixel.
 """
 
@@ -59,21 +62,22 @@ class StageRates:
     cost per full-resolution megapixel.
     """
 
-    full: float | None = None
-    encoder: float | None = None
+    full: float
+    encoder: float
     spread: float | None = None
     snap: float | None = None
     matte: float | None = None
+    measured_here: bool = False  # False: rates from another machine, no use before this run's first stage
 
     def learned(self, done: Sequence[StageCost]) -> "StageRates":
         """These rates updated with what a finished run measured (kept where the run did not measure them)."""
-        fitted = _least_squares(done) or _fit_model(done, self)
+        if not _model_points(done):
+            return self
+        full, encoder = _least_squares(done) or _fit_model(done, self)
         measured = {kind: _finisher_rate(done, kind) for kind in FINISHER_STEPS}
         spread = _spread(done)
         return replace(
-            self,
-            full=fitted[0] if fitted else self.full,
-            encoder=fitted[1] if fitted else self.encoder,
+            self, full=full, encoder=encoder, measured_here=True,
             spread=spread if spread is not None else self.spread,
             **{kind: rate for kind, rate in measured.items() if rate is not None},
         )
@@ -84,17 +88,21 @@ class StageRates:
 
     @classmethod
     def from_text(cls, text: str) -> "StageRates":
-        """The stored form; anything unreadable counts as never measured."""
+        """The stored form (rates this machine measured); anything unreadable gives DEFAULT_RATES."""
         parts = str(text or "").split(",")
-        if len(parts) != 5:
-            return cls()
         try:
             values = [float(p) if p else None for p in parts]
         except ValueError:
-            return cls()
-        if any(v is not None and not (np.isfinite(v) and v >= 0) for v in values):
-            return cls()
-        return cls(*values)
+            return DEFAULT_RATES
+        if len(values) != 5 or values[0] is None or values[1] is None or \
+                any(v is not None and not (np.isfinite(v) and v >= 0) for v in values):
+            return DEFAULT_RATES
+        return cls(*values, measured_here=True)
+
+
+# Measured on the bundled sample (3492×2328, bundled weights, default options) on a 2-core CPU: SAMPLE_RUN in
+# tests/app/test_estimate.py, learned as one run. Only the split between the parts matters to another machine.
+DEFAULT_RATES = StageRates(full=0.73, encoder=7.7, spread=1100.0, snap=0.42, matte=0.90)
 
 
 def plan_stages(options: RefineOptions, hw: tuple[int, int]) -> list[PlannedStage]:
@@ -107,11 +115,10 @@ def plan_stages(options: RefineOptions, hw: tuple[int, int]) -> list[PlannedStag
 def seconds_left(plan: Sequence[PlannedStage], done: Sequence[StageCost], prior: StageRates) -> float | None:
     """Predicted seconds for the stages of ``plan`` after the ``done`` ones; None when nothing calibrates it."""
     todo = plan[len(done):]
-    fitted = _fit_model(done, prior)
-    if fitted is None:
+    if not done and not prior.measured_here:
         return None
-    full, encoder = fitted
-    speed = _speed(done, prior, fitted)
+    full, encoder = _fit_model(done, prior)
+    speed = _speed(done, prior)
     spread = _spread(done)
     spread = spread if spread is not None else prior.spread
     total = 0.0
@@ -147,21 +154,10 @@ def _spread(done: Sequence[StageCost]) -> float | None:
     return last.encoded / (last.stage.ratio * last.stage.pixels ** 0.5)
 
 
-def _fit_model(done: Sequence[StageCost], prior: StageRates) -> tuple[float, float] | None:
-    """(full, encoder) seconds per megapixel for this run's model stages."""
-    points = _model_points(done)
-    has_prior = prior.full is not None and prior.encoder is not None
-    if not points:
-        return (prior.full, prior.encoder) if has_prior else None
-    a = np.array([[c.stage.pixels / MEGA, c.encoded / MEGA] for c in points])
-    y = np.array([c.seconds for c in points])
-    if has_prior:
-        # a few stages on a loaded machine are noisy (×0.25 ran faster than ×0.125 on the sample): they tell the
-        # pace, the last whole run tells how the cost splits between the two parts
-        predicted = float((a @ np.array([prior.full, prior.encoder])).sum())
-        scale = float(y.sum()) / max(predicted, 1e-9)
-        return prior.full * scale, prior.encoder * scale
-    return _least_squares(done) or (float(y.sum() / a[:, 0].sum()), 0.0)
+def _fit_model(done: Sequence[StageCost], prior: StageRates) -> tuple[float, float]:
+    """(full, encoder) seconds per megapixel for this run's model stages: the prior's, at this run's pace."""
+    speed = _speed(done, prior)
+    return prior.full * speed, prior.encoder * speed
 
 
 def _least_squares(done: Sequence[StageCost]) -> tuple[float, float] | None:
@@ -174,10 +170,10 @@ def _least_squares(done: Sequence[StageCost]) -> tuple[float, float] | None:
     return float(rates[0]), float(rates[1])
 
 
-def _speed(done: Sequence[StageCost], prior: StageRates, fitted: tuple[float, float]) -> float:
-    """How much slower (> 1) or faster this run goes than the last measured one, on the stages done so far."""
+def _speed(done: Sequence[StageCost], prior: StageRates) -> float:
+    """How much slower (> 1) or faster this run goes than the prior's, on the model stages done so far."""
     points = _model_points(done)
-    if not points or prior.full is None or prior.encoder is None:
+    if not points:
         return 1.0
     then = sum(prior.full * c.stage.pixels / MEGA + prior.encoder * c.encoded / MEGA for c in points)
     now = sum(c.seconds for c in points)

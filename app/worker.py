@@ -11,7 +11,7 @@ from PySide6.QtCore import Signal
 from crm_core import Refiner, RefineOptions
 from crm_core.errors import WeightsError
 
-from app.estimate import StageCost, StageRates, plan_stages, stage_text
+from app.estimate import DEFAULT_RATES, StageCost, StageRates, plan_stages, stage_text
 from app.jobs import Job
 
 
@@ -57,7 +57,7 @@ class RefineJob(Job):
         self._image: np.ndarray | None = image
         self._coarse: np.ndarray | None = coarse
         self._options = options
-        self.rates = rates if rates is not None else StageRates()
+        self.rates = rates if rates is not None else DEFAULT_RATES
 
     def release(self) -> None:
         self._image = self._coarse = None

@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from crm_core import RefineOptions
 from crm_core.options import Stage
 from app.__main__ import build_window
 from app.jobs import CallJob, Job, JobRunner
-from app.worker import RefineJob
+from app.worker import RefinerCache, RefineJob
 
 
 def rss_mb() -> float:
@@ -67,6 +68,17 @@ def test_a_finished_job_lets_go_of_its_inputs(qtbot):
     with qtbot.waitSignal(job.finished, timeout=5000):
         JobRunner().start(job)
     assert results == [0.0] and ref() is None
+
+
+def test_a_finished_refine_job_lets_go_of_the_photo_and_mask(qtbot, tiny_refiner, photo_arrays):
+    image, mask = photo_arrays(96, 64)
+    coarse = mask.astype(np.float32) / 255.0
+    refs = weakref.ref(image), weakref.ref(coarse)
+    job = RefineJob(RefinerCache(), "cpu", image, coarse, RefineOptions(ratios=(1.0,), min_side=0))
+    del image, coarse
+    with qtbot.waitSignal(job.finished, timeout=20000):
+        JobRunner().start(job)
+    assert job.wait(5) and [r() for r in refs] == [None, None]  # the job object itself is still held here
 
 
 def slow_stages(seconds: float):

@@ -46,12 +46,11 @@ def assert_same_work(a: MainWindow, b: MainWindow) -> None:
 def test_a_killed_session_is_offered_back_on_the_next_start(qtbot, worked, settings, dialogs):
     worked.autosave.save_now()  # what the idle timer writes; then the process dies without closing the window
     assert autosave_module.autosave_path().is_file()
-    fresh = MainWindow(settings)
+    fresh = build_window([], settings)  # the next start, as `crm-studio` runs it
     qtbot.addWidget(fresh)
     fresh.resize(1000, 700)
-    fresh.show()
     qtbot.waitExposed(fresh)
-    assert fresh.offer_restore()
+    project.show_view(fresh.canvas, project.load(autosave_module.autosave_path()).view)  # after the resize
     assert dialogs.titles()[-1] == "Restore your work?"
     assert_same_work(worked, fresh)
     assert fresh.doc.modified and "•" in fresh.windowTitle()  # the edits are still not exported

@@ -40,12 +40,14 @@ def test_snap_polls_cancel_between_tiles():
     assert np.array_equal(edge_snap(image, prob, tile=128, cancel=lambda: False), edge_snap(image, prob, tile=128))
 
 
-def test_matte_polls_cancel_inside_the_solve():
+def test_matte_polls_cancel_inside_the_solve(monkeypatch):
     image, prob = _photo()
-    flag = After(3)  # past the setup, inside the conjugate-gradient iterations
+    snapped = []
+    monkeypatch.setattr("crm_core.matting.edge_snap", lambda *a, **k: snapped.append(1))
+    flag = After(3)  # past the Laplacian and the preconditioner: inside the conjugate-gradient iterations
     with pytest.raises(Cancelled):
         matte(image, prob, prob, cancel=flag)
-    assert flag.polls == 4
+    assert flag.polls == 4 and snapped == []  # stopped in the solve, not after it
 
 
 def test_refiner_passes_cancel_to_the_finishers():

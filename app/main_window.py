@@ -445,7 +445,7 @@ class MainWindow(QMainWindow):
         )
         return True if answer == QMessageBox.StandardButton.Yes else None
 
-    def _set_document(self, doc: Document) -> None:
+    def _set_document(self, doc: Document, view: project.View | None = None) -> None:
         self._stop_refine()
         old = self.doc
         if old is not None:
@@ -473,6 +473,8 @@ class MainWindow(QMainWindow):
         self.canvas.setFocus()
         self._update_title()
         self._update_actions()
+        if view is not None:
+            project.show_view(self.canvas, view)
         self.autosave.save_now()  # a new document: keep it at once if it holds work, else drop the old autosave
 
     def _confirm_discard(self) -> bool:
@@ -827,8 +829,7 @@ class MainWindow(QMainWindow):
             doc.mark_saved()
         if not self._confirm_discard():
             return False
-        self._set_document(doc)
-        project.show_view(self.canvas, state.view)
+        self._set_document(doc, state.view)
         return True
 
     def offer_restore(self) -> bool:

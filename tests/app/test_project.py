@@ -50,7 +50,8 @@ def test_a_killed_session_is_offered_back_on_the_next_start(qtbot, worked, setti
     qtbot.addWidget(fresh)
     fresh.resize(1000, 700)
     qtbot.waitExposed(fresh)
-    project.show_view(fresh.canvas, project.load(autosave_module.autosave_path()).view)  # after the resize
+    project.show_view(fresh.canvas, project.capture(worked.doc, worked.canvas).view)  # again, after the resize
+    assert project.load(autosave_module.autosave_path()).view == project.capture(worked.doc, worked.canvas).view
     assert dialogs.titles()[-1] == "Restore your work?"
     assert_same_work(worked, fresh)
     assert fresh.doc.modified and "•" in fresh.windowTitle()  # the edits are still not exported

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -43,22 +43,22 @@ from PySide6.QtWidgets import (
 
 from crm_core import RefineOptions, Stage
 
+from app import project
+from app.about import ICON, RESOURCES, about_text
+from app.autosave import Autosave
 from app.canvas import CanvasView, Navigator
 from app.document import COARSE, Document
+from app.empty_state import EmptyState
 from app.errors import show_error
 from app.export import ExportDialog, ExportRequest, write_export
+from app.jobs import CallJob, JobRunner
 from app.panels import FINISHER_BOXES, OverlayPanel, RefinePanel, ToolPanel
 from app.settings import Settings
 from app.shortcuts import CANVAS_KEYS, LABEL, ShortcutsDialog, action_rows
 from app.stage_strip import StageStrip
-from app.jobs import CallJob, JobRunner
-from app import project
-from app.autosave import Autosave
 from app.worker import RefinerCache, RefineJob
 
-RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 SAMPLES = RESOURCES / "samples"
-ICON = RESOURCES / "icons" / "crm-studio.svg"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".heic", ".heif")
 IMAGE_FILTER = "Images (" + " ".join("*" + s for s in IMAGE_SUFFIXES) + ");;All files (*)"
 MASK_WORDS = ("mask", "seg", "matte", "alpha")
@@ -89,38 +89,6 @@ def split_drop(paths: Sequence[Path]) -> tuple[Path, Path | None] | None:
             first, second = second, first
         return first, second
     return None
-
-
-class EmptyState(QWidget):
-    """What the window shows before a photo is open: how to start, in one sentence and two buttons."""
-
-    def __init__(self, open_action: QAction, sample_action: QAction, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.addStretch(1)
-        icon = QLabel()
-        icon.setPixmap(QIcon(str(ICON)).pixmap(QSize(96, 96)))
-        icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(icon)
-        text = QLabel("Open a photo (Ctrl+O) or drop one here — or try the sample")
-        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        font = text.font()
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        text.setFont(font)
-        layout.addWidget(text)
-        hint = QLabel("Drop a photo and its mask together to open both.")
-        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint.setEnabled(False)
-        layout.addWidget(hint)
-        buttons = QWidget()
-        row = QVBoxLayout(buttons)
-        for action in (open_action, sample_action):
-            button = QPushButton(action.text().replace("&", ""))
-            button.clicked.connect(action.trigger)
-            button.setMinimumWidth(220)
-            row.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addWidget(buttons)
-        layout.addStretch(2)
 
 
 class MainWindow(QMainWindow):
@@ -888,26 +856,3 @@ class MainWindow(QMainWindow):
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
         event.accept()
-
-
-def model_card() -> Path | None:
-    cards = sorted((RESOURCES / "weights").glob("*.md"))
-    return cards[0] if cards else None
-
-
-def about_text(refiner: object | None) -> str:
-    """Names the model and where its weights came from, so a user can cite and judge the results."""
-    lines = [
-        "<h3>CRM Studio</h3>",
-        "<p>Refines a coarse segmentation mask on a high-resolution photo with <b>CRM</b>, the Continuous "
-        "Refinement Model (Shen et al., <i>High Quality Segmentation for Ultra High-resolution Images</i>, "
-        "CVPR 2022), stage by stage from a low rescale ratio to full resolution.</p>",
-    ]
-    if refiner is not None:
-        lines.append(f"<p>Loaded model: {refiner.describe()}</p>")
-    card = model_card()
-    if card is not None:
-        lines.append(f"<p>Model card for the bundled weights: <a href='{card.as_uri()}'>{card.name}</a></p>")
-    else:
-        lines.append("<p>No model card is bundled (resources/weights/ holds none).</p>")
-    return "\n".join(lines)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -142,43 +141,40 @@ def test_the_discard_question_comes_only_after_the_new_file_was_read(opened, tmp
     assert dialogs.titles()[-1] == "Discard changes?"
 
 
-@pytest.fixture
-def long_refine(monkeypatch, tiny_refiner):
-    """Refinement that stays busy for 3 s (one stage that does not poll cancel), so keys can reach it."""
-
-    def stages(image, coarse, options=None):
-        time.sleep(3)
-        yield Stage(0, 1, 1.0, np.ones(coarse.shape, np.float32), 3.0, 0, coarse.size, 0)
-
-    monkeypatch.setattr(tiny_refiner, "stages", stages)
-
-
 def click(canvas, x: float, y: float) -> None:
     pos = canvas.map_from_image(QPointF(x, y))
     mouse(canvas, QEvent.Type.MouseButtonPress, pos, Qt.MouseButton.LeftButton)
     mouse(canvas, QEvent.Type.MouseButtonRelease, pos, Qt.MouseButton.NoButton)
 
 
-def test_esc_abandons_the_polygon_first_and_cancels_the_refinement_next(qtbot, opened, long_refine):
-    canvas = opened.canvas
+@pytest.fixture
+def drawing_while_refining(opened, monkeypatch, tiny_refiner) -> MainWindow:
+    """A refinement busy for 3 s (one stage that does not poll cancel) and a polygon with two corners placed."""
+
+    def stages(image, coarse, options=None):
+        time.sleep(3)
+        yield Stage(0, 1, 1.0, np.ones(coarse.shape, np.float32), 3.0, 0, coarse.size, 0)
+
+    monkeypatch.setattr(tiny_refiner, "stages", stages)
     opened.tool_actions["polygon"].trigger()
     opened.activateWindow()
     opened.refine()
-    click(canvas, 20, 20)
-    click(canvas, 80, 20)
-    assert canvas._tool.preview() is not None
-    qtbot.keyClick(canvas, Qt.Key.Key_Escape)
-    assert canvas._tool.preview() is None  # the half-drawn polygon is gone…
-    assert opened.refining  # …and the refinement goes on
-    qtbot.keyClick(canvas, Qt.Key.Key_Escape)
-    assert not opened.refining
+    click(opened.canvas, 20, 20)
+    click(opened.canvas, 80, 20)
+    assert opened.canvas._tool.preview() is not None and opened.refining
+    return opened
 
 
-def test_cancel_has_its_own_key_that_leaves_the_polygon_alone(qtbot, opened, long_refine):
-    canvas = opened.canvas
-    opened.tool_actions["polygon"].trigger()
-    opened.activateWindow()
-    opened.refine()
-    click(canvas, 20, 20)
-    qtbot.keyClick(canvas, Qt.Key.Key_Period, Qt.KeyboardModifier.ControlModifier)
-    assert not opened.refining and canvas._tool.preview() is not None
+def test_esc_abandons_the_polygon_first_and_cancels_the_refinement_next(qtbot, drawing_while_refining):
+    win = drawing_while_refining
+    qtbot.keyClick(win.canvas, Qt.Key.Key_Escape)
+    assert win.canvas._tool.preview() is None  # the half-drawn polygon is gone…
+    assert win.refining  # …and the refinement goes on
+    qtbot.keyClick(win.canvas, Qt.Key.Key_Escape)
+    assert not win.refining
+
+
+def test_cancel_has_its_own_key_that_leaves_the_polygon_alone(qtbot, drawing_while_refining):
+    win = drawing_while_refining
+    qtbot.keyClick(win.canvas, Qt.Key.Key_Period, Qt.KeyboardModifier.ControlModifier)
+    assert not win.refining and win.canvas._tool.preview() is not None

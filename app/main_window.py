@@ -805,9 +805,11 @@ class MainWindow(QMainWindow):
         pending = self.autosave.pending()
         if pending is None:
             return False
+        photo = project.photo_of(pending)
         answer = QMessageBox.question(
             self, "Restore your work?",
-            "CRM Studio was closed without saving the work on its last photo. Restore it?")
+            f"CRM Studio was closed without saving your work on {photo.name if photo else 'the last photo'}. "
+            "Restore it?")
         if answer == QMessageBox.StandardButton.Yes and self.open_project(pending, modified=True):
             return True
         self.autosave.discard()

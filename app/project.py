@@ -125,7 +125,9 @@ def capture(doc: Document, canvas) -> Project:
     """The document and the canvas's view as a project (the mask is copied: the person keeps editing)."""
     centre = canvas.map_to_image(QPointF(canvas.width() / 2, canvas.height() / 2))
     view = View(canvas.zoom(), centre.x(), centre.y(), canvas.fitted)
-    return Project(doc.path, doc.mask.copy(), tuple(doc.stages), doc.shown, doc.mask_path, view, doc.modified)
+    # absolute paths: the project is reopened from anywhere (a photo given as a relative path on the command line)
+    mask_path = doc.mask_path.resolve() if doc.mask_path is not None else None
+    return Project(doc.path.resolve(), doc.mask.copy(), tuple(doc.stages), doc.shown, mask_path, view, doc.modified)
 
 
 def document(state: Project) -> Document:
@@ -150,6 +152,15 @@ def show_view(canvas, view: View) -> None:
     else:
         canvas.set_zoom(view.zoom)
         canvas.center_on(QPointF(view.center_x, view.center_y))
+
+
+def photo_of(path: str | Path) -> Path | None:
+    """The photo a project is about, read without decoding its masks (None when it cannot be read)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return Path(json.loads(archive.read("project.json"))["photo"])
+    except (OSError, zipfile.BadZipFile, KeyError, TypeError, ValueError):
+        return None
 
 
 def _stage_meta(stage: Stage) -> dict:

@@ -52,7 +52,8 @@ def test_a_killed_session_is_offered_back_on_the_next_start(qtbot, worked, setti
     qtbot.waitExposed(fresh)
     project.show_view(fresh.canvas, project.capture(worked.doc, worked.canvas).view)  # again, after the resize
     assert project.load(autosave_module.autosave_path()).view == project.capture(worked.doc, worked.canvas).view
-    assert dialogs.titles()[-1] == "Restore your work?"
+    assert dialogs.shown[-1][1:] == ("Restore your work?", "CRM Studio was closed without saving your work on "
+                                                            "photo.jpg. Restore it?")
     assert_same_work(worked, fresh)
     assert fresh.doc.modified and "•" in fresh.windowTitle()  # the edits are still not exported
 
@@ -81,6 +82,15 @@ def test_declining_the_restore_drops_it_and_a_clean_close_leaves_none(qtbot, wor
     dialogs.accept = True
     worked.close()  # "Discard changes?" answered Discard: nothing to offer next time
     assert not autosave_module.autosave_path().exists()
+
+
+def test_a_project_names_its_photo_by_absolute_path(qtbot, settings, photo, tmp_path, monkeypatch):
+    monkeypatch.chdir(photo[0].parent)
+    win = build_window([photo[0].name], settings)  # `crm-studio photo.jpg` in the photo's folder
+    qtbot.addWidget(win)
+    win.doc.invert_mask()
+    win.save_project(tmp_path / "p.crmproj")
+    assert project.photo_of(tmp_path / "p.crmproj") == photo[0].resolve()
 
 
 def test_save_project_and_open_it_again(qtbot, worked, settings, tmp_path):

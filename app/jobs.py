@@ -36,6 +36,7 @@ class Job(QObject):
 
     failed = Signal(str)
     finished = Signal()
+    ended = Signal()  # after ``finished``, for the runner alone: abandoning a job never cuts it
 
     def __init__(self, name: str) -> None:
         super().__init__()
@@ -76,6 +77,7 @@ class Job(QObject):
         finally:
             self.release()
             self.finished.emit()
+            self.ended.emit()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=self.objectName())
@@ -114,7 +116,7 @@ class JobRunner(QObject):
 
     def start(self, job: Job) -> Job:
         self._live.add(job)
-        job.finished.connect(self._reap)
+        job.ended.connect(self._reap)
         job.start()
         return job
 
@@ -122,8 +124,8 @@ class JobRunner(QObject):
         """Cancel the job and cut its signals: nothing it reports from now on reaches anyone. Never waits."""
         job.cancel()
         for name in _connected_signals(job):
-            getattr(job, name).disconnect()
-        job.finished.connect(self._reap)  # only the runner still listens, to let go of it when it ends
+            if name != "ended":  # the runner's own: it lets go of the job when its thread has returned
+                getattr(job, name).disconnect()
 
     def live(self) -> list[Job]:
         """Jobs whose threads have not been reaped yet (a test checks that none is left behind)."""
@@ -138,7 +140,7 @@ class JobRunner(QObject):
     def _reap(self) -> None:
         job = self.sender()
         if isinstance(job, Job) and job in self._live:
-            # ``finished`` is the thread's last act, so this join returns at once; it makes the GUI thread,
+            # ``ended`` is the thread's last act, so this join returns at once; it makes the GUI thread,
             # not the worker's, the one that drops the last reference (and so deletes the QObject)
             job.wait()
             self._live.discard(job)

@@ -227,11 +227,12 @@ def test_cancel_stops_quickly_and_restores_previous_stages(qtbot, settings, writ
     with qtbot.waitSignal(win.refineFinished, timeout=5000):
         start = time.perf_counter()
         win.cancel_action.trigger()
-        assert win.doc.stages == before  # restored at once, before the worker even stops
+        assert win.doc.stages == before  # restored at once; the window does not wait for the job
+    # The abandoned job stops by itself: the engine polls between encoder tiles and decoder chunks; one encoder
+    # pass at a new shape (oneDNN builds its kernels on first use) can take ~0.7 s on a loaded 2-core box.
+    assert win.jobs.wait_all(1.0)
     stopped = time.perf_counter() - start
-    # Target 0.5 s. The engine polls between encoder tiles and decoder chunks; one encoder pass at a new
-    # shape (oneDNN builds its kernels on first use) can take ~0.7 s on a loaded 2-core box.
-    assert stopped < 1.0, f"cancel took {stopped:.2f} s"
+    assert stopped < 1.0, f"the cancelled job ran on for {stopped:.2f} s"
     assert win.doc.stages == before and win.doc.shown == 2  # the matte after ×0.25 and the snap
     assert not win.refining and win.refine_action.isEnabled() and not win.cancel_action.isEnabled()
 

@@ -94,7 +94,7 @@ def build_window(argv: Sequence[str] | None = None, settings: Settings | None = 
 
     window = MainWindow(settings)
     window.show()
-    if args.image:
+    if not window.offer_restore() and args.image:
         window.open_files(args.image, args.mask)
     return window
 

@@ -93,8 +93,11 @@ class Document(QObject):
         """True when the mask differs from how it was opened or last saved (follows undo/redo)."""
         return not self.undo_stack.isClean()
 
-    def mark_saved(self) -> None:
-        self.undo_stack.setClean()
+    def mark_saved(self, index: int | None = None) -> None:
+        """The mask is saved (exported, or in a project): as it is now, or as it was at undo position ``index``
+        (an export that ran in the background while the person kept editing saved the earlier state)."""
+        if index is None or index == self.undo_stack.index():
+            self.undo_stack.setClean()
 
     def _on_clean_changed(self, clean: bool) -> None:
         self.modifiedChanged.emit(not clean)

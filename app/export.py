@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QRadioButton,
     QVBoxLayout,
@@ -24,11 +25,12 @@ from PySide6.QtWidgets import (
 
 from crm_core import io
 
-# kind -> (label in the dialog, suffix appended to the photo's name)
+# kind -> (label in the dialog, suffix appended to the photo's name). No suffix is one that names an input
+# mask (_mask, _seg, _alpha): the default export of "photo.jpg" must never be "photo_mask.png", its own input.
 KINDS: dict[str, tuple[str, str]] = {
-    "mask": ("Binary mask (PNG, 0/255)", "_mask"),
-    "alpha8": ("Alpha matte, 8-bit PNG", "_alpha"),
-    "alpha16": ("Alpha matte, 16-bit PNG (smooth edges for compositing)", "_alpha16"),
+    "mask": ("Binary mask (PNG, 0/255)", "_refined"),
+    "alpha8": ("Alpha matte, 8-bit PNG", "_matte"),
+    "alpha16": ("Alpha matte, 16-bit PNG (smooth edges for compositing)", "_matte16"),
     "cutout": ("Cutout: photo with transparent background (RGBA PNG)", "_cutout"),
 }
 
@@ -65,7 +67,8 @@ def default_name(photo: Path | None, kind: str) -> str:
 class ExportDialog(QDialog):
     """Chooses the file kind and name; the window does the writing so errors reach one dialog path."""
 
-    def __init__(self, photo: Path | None, folder: str, shown: str, parent: QWidget | None = None) -> None:
+    def __init__(self, photo: Path | None, folder: str, shown: str, parent: QWidget | None = None,
+                 last_kind: str = "mask", decontaminate: bool = False) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export")
         self._photo = photo
@@ -103,7 +106,8 @@ class ExportDialog(QDialog):
 
         self._kinds.buttonToggled.connect(self._kind_changed)
         self._path.textChanged.connect(lambda text: self._save.setEnabled(bool(text.strip())))
-        self._buttons["mask"].setChecked(True)
+        self._decontaminate.setChecked(decontaminate)
+        self._buttons[last_kind if last_kind in KINDS else "mask"].setChecked(True)
         self.resize(520, self.sizeHint().height())
 
     @property
@@ -130,9 +134,20 @@ class ExportDialog(QDialog):
             self._path.setText(str(folder / default_name(self._photo, kind)))
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export as", self._path.text(), "PNG image (*.png)")
+        # the overwrite question is asked once, on Save, for a typed name and a browsed one alike
+        path, _ = QFileDialog.getSaveFileName(self, "Export as", self._path.text(), "PNG image (*.png)",
+                                              options=QFileDialog.Option.DontConfirmOverwrite)
         if path:
             self._path.setText(path if path.lower().endswith(".png") else path + ".png")
+
+    def accept(self) -> None:
+        """Saving over an existing file is the person's decision, asked here, not a silent overwrite."""
+        path = self.request().path
+        if path.exists():
+            answer = QMessageBox.question(self, "Replace file?", f"{path} already exists. Replace it?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        super().accept()
 
     def request(self) -> ExportRequest:
         return ExportRequest(

@@ -6,12 +6,11 @@ every widget follows it through signals.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, QThread, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -44,19 +43,22 @@ from PySide6.QtWidgets import (
 
 from crm_core import RefineOptions, Stage
 
+from app import project
+from app.about import ICON, RESOURCES, about_text
+from app.autosave import Autosave
 from app.canvas import CanvasView, Navigator
 from app.document import COARSE, Document
+from app.empty_state import EmptyState
 from app.errors import show_error
 from app.export import ExportDialog, ExportRequest, write_export
+from app.jobs import CallJob, JobRunner
 from app.panels import FINISHER_BOXES, OverlayPanel, RefinePanel, ToolPanel
 from app.settings import Settings
 from app.shortcuts import CANVAS_KEYS, LABEL, ShortcutsDialog, action_rows
 from app.stage_strip import StageStrip
-from app.worker import CallWorker, RefinerCache, RefineWorker, start_in_thread
+from app.worker import RefinerCache, RefineJob
 
-RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 SAMPLES = RESOURCES / "samples"
-ICON = RESOURCES / "icons" / "crm-studio.svg"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".heic", ".heif")
 IMAGE_FILTER = "Images (" + " ".join("*" + s for s in IMAGE_SUFFIXES) + ");;All files (*)"
 MASK_WORDS = ("mask", "seg", "matte", "alpha")
@@ -89,38 +91,6 @@ def split_drop(paths: Sequence[Path]) -> tuple[Path, Path | None] | None:
     return None
 
 
-class EmptyState(QWidget):
-    """What the window shows before a photo is open: how to start, in one sentence and two buttons."""
-
-    def __init__(self, open_action: QAction, sample_action: QAction, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.addStretch(1)
-        icon = QLabel()
-        icon.setPixmap(QIcon(str(ICON)).pixmap(QSize(96, 96)))
-        icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(icon)
-        text = QLabel("Open a photo (Ctrl+O) or drop one here — or try the sample")
-        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        font = text.font()
-        font.setPointSizeF(font.pointSizeF() * 1.4)
-        text.setFont(font)
-        layout.addWidget(text)
-        hint = QLabel("Drop a photo and its mask together to open both.")
-        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        hint.setEnabled(False)
-        layout.addWidget(hint)
-        buttons = QWidget()
-        row = QVBoxLayout(buttons)
-        for action in (open_action, sample_action):
-            button = QPushButton(action.text().replace("&", ""))
-            button.clicked.connect(action.trigger)
-            button.setMinimumWidth(220)
-            row.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addWidget(buttons)
-        layout.addStretch(2)
-
-
 class MainWindow(QMainWindow):
     """One document at a time; refinement and slow exports run in worker threads so the canvas stays live."""
 
@@ -132,13 +102,13 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else Settings()
         self.cache = cache if cache is not None else RefinerCache()
         self.doc: Document | None = None
-        self._thread: QThread | None = None
-        self._worker: RefineWorker | None = None
+        self.jobs = JobRunner(self)
+        self._job: RefineJob | None = None
         self._before: tuple[list[Stage], object] | None = None
         self._run_started = False
-        self._export_thread: QThread | None = None
-        self._export_worker: CallWorker | None = None
-        self._cancel_clicked = 0.0
+        # the running export and the document (and undo position) it wrote: its completion belongs to them
+        self._export: tuple[CallJob, Document, int] | None = None
+        self.autosave = Autosave(self._snapshot, self.jobs, self)
 
         self.setWindowTitle("CRM Studio")
         self.setWindowIcon(QIcon(str(ICON)))
@@ -162,6 +132,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.stack)
 
         self._connect_canvas()
+        self.autosave.failed.connect(lambda message: self.statusBar().showMessage(f"Autosave failed: {message}"))
         self.set_tool(self.settings.tool)
         self._restore_window()
         self._update_actions()
@@ -190,6 +161,10 @@ class MainWindow(QMainWindow):
         self.export_action = self._action("&Export…", self.export_dialog, ["Ctrl+E"],
                                           "Save the shown result as a mask, alpha matte or cutout")
         self.export_action.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_DialogSaveButton))
+        self.save_project_action = self._action("&Save project…", self.save_project_dialog, ["Ctrl+S"],
+                                                "Save the photo's mask, stages and view as a project to reopen later")
+        self.open_project_action = self._action("Open p&roject…", self.open_project_dialog, ["Ctrl+Shift+O"],
+                                                "Reopen a saved project")
         self.quit_action = self._action("&Quit", self.close, ["Ctrl+Q"])
         self.undo_action = self.undo_group.createUndoAction(self, "&Undo")
         self.undo_action.setShortcuts([QKeySequence("Ctrl+Z")])
@@ -227,7 +202,8 @@ class MainWindow(QMainWindow):
         self.refine_action = self._action("&Refine", self.refine, ["Ctrl+R", "F5"],
                                           "Refine the coarse mask, stage by stage")
         self.refine_action.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
-        self.cancel_action = self._action("&Cancel refinement", self.cancel_refine, ["Esc"],
+        # Esc belongs to the innermost thing first: the canvas takes it while a polygon or lasso is being drawn
+        self.cancel_action = self._action("&Cancel refinement", self.cancel_refine, ["Ctrl+.", "Esc"],
                                           "Stop and keep the results as they were")
         self.cancel_action.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop))
         self.cancel_action.setIconText("Cancel")
@@ -245,7 +221,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addAction(self.open_project_action)
         file_menu.addSeparator()
+        file_menu.addAction(self.save_project_action)
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -358,7 +336,7 @@ class MainWindow(QMainWindow):
         self.progress_bar.setMaximumWidth(180)
         self.progress_bar.setTextVisible(False)
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop refining (Esc)")
+        self.cancel_button.setToolTip(self.cancel_action.toolTip())
         self.cancel_button.clicked.connect(self.cancel_refine)
         for widget in (self.progress_label, self.progress_bar, self.cancel_button):
             bar.addWidget(widget)
@@ -379,6 +357,7 @@ class MainWindow(QMainWindow):
         self.canvas.brushSizeChanged.connect(self._brush_size_changed)
         self.canvas.toolChanged.connect(self._tool_changed)
         self.canvas.splitChanged.connect(self._split_dragged)
+        self.canvas.viewportChanged.connect(self.autosave.touch)
 
     def _restore_window(self) -> None:
         geometry, state = self.settings.geometry(), self.settings.window_state()
@@ -389,9 +368,10 @@ class MainWindow(QMainWindow):
 
     # documents --------------------------------------------------------------------------
     def open_files(self, image: str | Path, mask: str | Path | None = None) -> bool:
-        """The one way a photo gets opened (menu, drop, recent list, command line, sample)."""
-        if not self._confirm_discard():
-            return False
+        """The one way a photo gets opened (menu, drop, recent list, command line, sample).
+
+        The photo is read before the person is asked to discard the open one's edits: a file that cannot be
+        opened must not cost them anything."""
         image = Path(image)
         try:
             doc = Document.open(image)
@@ -401,6 +381,8 @@ class MainWindow(QMainWindow):
         if mask is not None:
             self._import_into(doc, Path(mask))  # a bad mask is reported; the photo still opens
         doc.undo_stack.clear()
+        if not self._confirm_discard():
+            return False
         self.settings.add_recent_file(image)
         self.settings.open_dir = image.parent
         self._set_document(doc)
@@ -431,13 +413,15 @@ class MainWindow(QMainWindow):
         )
         return True if answer == QMessageBox.StandardButton.Yes else None
 
-    def _set_document(self, doc: Document) -> None:
+    def _set_document(self, doc: Document, view: project.View | None = None) -> None:
         self._stop_refine()
         old = self.doc
         if old is not None:
             old.modifiedChanged.disconnect(self._update_title)
             old.stagesChanged.disconnect(self._update_actions)
             old.shownChanged.disconnect(self._update_actions)
+            for signal in (old.maskChanged, old.stagesChanged, old.shownChanged):
+                signal.disconnect(self.autosave.touch)
             self.undo_group.removeStack(old.undo_stack)
             old.deleteLater()
         self.doc = doc
@@ -448,6 +432,8 @@ class MainWindow(QMainWindow):
         doc.modifiedChanged.connect(self._update_title)
         doc.stagesChanged.connect(self._update_actions)
         doc.shownChanged.connect(self._update_actions)
+        for signal in (doc.maskChanged, doc.stagesChanged, doc.shownChanged):
+            signal.connect(self.autosave.touch)
         self.undo_group.addStack(doc.undo_stack)
         self.undo_group.setActiveStack(doc.undo_stack)
         self.size_label.setText(f"{doc.width} × {doc.height} px")
@@ -455,16 +441,23 @@ class MainWindow(QMainWindow):
         self.canvas.setFocus()
         self._update_title()
         self._update_actions()
+        if view is not None:
+            project.show_view(self.canvas, view)
+        self.autosave.save_now()  # a new document: keep it at once if it holds work, else drop the old autosave
 
     def _confirm_discard(self) -> bool:
+        """Asked before the open document goes away: export its edits first, drop them, or keep it open."""
         if self.doc is None or not self.doc.modified:
             return True
+        B = QMessageBox.StandardButton
         answer = QMessageBox.question(
             self, "Discard changes?",
-            "The mask has edits that are not exported. Discard them?",
-            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            "The mask has edits that are not exported. Export them first, or discard them?",
+            B.Save | B.Discard | B.Cancel,
         )
-        return answer == QMessageBox.StandardButton.Discard
+        if answer == B.Save:
+            return self.export_dialog()
+        return answer == B.Discard
 
     def open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open photo", self.settings.open_dir, IMAGE_FILTER)
@@ -566,13 +559,13 @@ class MainWindow(QMainWindow):
 
     # refinement -------------------------------------------------------------------------
     @property
-    def worker(self) -> RefineWorker | None:
+    def worker(self) -> RefineJob | None:
         """The running refinement, if any (tests and the status bar listen to its signals)."""
-        return self._worker
+        return self._job
 
     @property
     def refining(self) -> bool:
-        return self._worker is not None
+        return self._job is not None
 
     def refine(self) -> None:
         """Starts a run on a snapshot of the coarse mask; the user may keep editing while it runs."""
@@ -586,14 +579,14 @@ class MainWindow(QMainWindow):
         self._run_started = False
         options = RefineOptions(ratios=self.refine_panel.ratios, chunk=CANCEL_CHUNK, min_side=MIN_SIDE,
                                 **self.refine_panel.finishers)
-        worker = RefineWorker(self.cache, self.refine_panel.device, doc.image, doc.coarse_prob(), options,
-                              self.settings.weights)
-        worker.stageReady.connect(self._stage_ready)
-        worker.progress.connect(self._progress)
-        worker.failed.connect(self._refine_failed)
-        worker.finished.connect(self._refine_finished)
-        self._worker = worker
-        self._thread = start_in_thread(worker)
+        job = RefineJob(self.cache, self.refine_panel.device, doc.image, doc.coarse_prob(), options,
+                        self.settings.weights, self.settings.stage_rates)
+        job.stageReady.connect(self._stage_ready)
+        job.progress.connect(self._progress)
+        job.failed.connect(self._refine_failed)
+        job.finished.connect(self._refine_finished)
+        self._job = job
+        self.jobs.start(job)
         self.progress_bar.setRange(0, 0)
         for widget in (self.progress_label, self.progress_bar, self.cancel_button):
             widget.show()
@@ -601,7 +594,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _stage_ready(self, stage: Stage) -> None:
-        if not self._is_current() or self._worker.cancelled or self.doc is None:
+        if not self._is_current() or self._job.cancelled or self.doc is None:
             return
         if not self._run_started:
             self._run_started = True
@@ -619,15 +612,14 @@ class MainWindow(QMainWindow):
         self.progress_label.setText(text)
 
     def cancel_refine(self) -> None:
-        """Puts the stages back as they were at once; the worker notices the flag within one chunk."""
-        if self._worker is None or self._worker.cancelled:
+        """Puts the stages back as they were and frees the window at once; the abandoned job stops on its own
+        within one chunk (or one solver iteration) and its result is dropped."""
+        if self._job is None:
             return
-        self._cancel_clicked = time.perf_counter()
         self._restore_before()
-        self._worker.cancel()
-        self.progress_label.setText("Cancelling…")
-        self.cancel_button.setEnabled(False)
-        self._update_actions()
+        self._stop_refine()
+        self.statusBar().showMessage("Refinement cancelled", 5000)
+        self.refineFinished.emit()
 
     def _restore_before(self) -> None:
         if self._before is not None and self.doc is not None and self._run_started:
@@ -643,32 +635,24 @@ class MainWindow(QMainWindow):
         show_error(self, "Cannot refine", message)
 
     def _is_current(self) -> bool:
-        """Signals still queued from a stopped run arrive late; only the running worker's count."""
-        return self._worker is not None and self.sender() is self._worker
+        """Signals still queued from a stopped run arrive late; only the running job's count."""
+        return self._job is not None and self.sender() is self._job
 
     def _refine_finished(self) -> None:
         if not self._is_current():
             return
-        cancelled = self._worker.cancelled
+        self.settings.stage_rates = self._job.rates  # what this run measured: the next estimate starts from it
         self._end_run()
-        if cancelled:
-            self.statusBar().showMessage(f"Refinement cancelled; stopped in "
-                                         f"{time.perf_counter() - self._cancel_clicked:.2f} s", 5000)
         self.refineFinished.emit()
 
     def _stop_refine(self) -> None:
-        """Used when the document goes away: stop the worker and wait, so no stage lands on the next photo."""
-        if self._worker is not None:
-            self._worker.cancel()
+        """Cancel and abandon the run without waiting (closing, another photo): nothing it reports lands."""
+        if self._job is not None:
+            self.jobs.abandon(self._job)
             self._end_run()
 
     def _end_run(self) -> None:
-        worker, thread = self._worker, self._thread
-        self._worker, self._thread, self._before = None, None, None
-        thread.quit()
-        thread.wait()
-        worker.deleteLater()
-        thread.deleteLater()
+        self._job, self._before = None, None
         for widget in (self.progress_label, self.progress_bar, self.cancel_button):
             widget.hide()
         self._update_actions()
@@ -708,18 +692,26 @@ class MainWindow(QMainWindow):
         kind = {"snap": "edge snap", "matte": "matte"}.get(stage.kind, f"ratio {stage.label}")
         return f"stage {doc.shown + 1} of {len(doc.stages)} ({kind})"
 
-    def export_dialog(self) -> None:
+    def export_dialog(self) -> bool:
+        """True when an export was written or started."""
         if self.doc is None:
-            return
-        dialog = ExportDialog(self.doc.path, self.settings.export_dir, self._shown_name(), self)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.export(dialog.request())
+            return False
+        dialog = ExportDialog(self.doc.path, self.settings.export_dir, self._shown_name(), self,
+                              self.settings.export_kind, self.settings.export_decontaminate)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return False
+        request = dialog.request()
+        self.settings.export_kind = request.kind
+        if request.kind == "cutout":
+            self.settings.export_decontaminate = request.decontaminate
+        return self.export(request)
 
-    def export(self, request: ExportRequest) -> None:
-        """Writes the shown result; the slow cutout runs in a thread and ``exported`` fires when the file exists."""
+    def export(self, request: ExportRequest) -> bool:
+        """Writes the shown result; the slow cutout runs as a job and ``exported`` fires when the file exists.
+        True when the file was written or its job started."""
         doc = self.doc
-        if doc is None or self._export_worker is not None:
-            return
+        if doc is None or self._export is not None:
+            return False
         image, prob = doc.image, self.shown_prob()
         protect = tuple(p for p in (doc.path, doc.mask_path) if p is not None)
         self.settings.export_dir = request.path.parent
@@ -728,34 +720,100 @@ class MainWindow(QMainWindow):
                 written = write_export(request, image, prob, protect)
             except Exception as error:  # noqa: BLE001
                 show_error(self, f"Cannot export {request.path.name}", error)
-                return
-            self._exported(written)
-            return
-        worker = CallWorker(lambda: write_export(request, image, prob, protect))
-        worker.setObjectName(request.path.name)
-        worker.done.connect(self._exported)
-        worker.failed.connect(self._export_failed)
-        worker.finished.connect(self._export_finished)
-        self._export_worker = worker
-        self._export_thread = start_in_thread(worker)
+                return False
+            self._exported_from(doc, doc.undo_stack.index(), written)
+            return True
+        job = CallJob(request.path.name, lambda: write_export(request, image, prob, protect))
+        job.done.connect(self._export_done)
+        job.failed.connect(self._export_failed)
+        job.finished.connect(self._export_finished)
+        self._export = (job, doc, doc.undo_stack.index())
+        self.jobs.start(job)
         self.export_action.setEnabled(False)
         self.statusBar().showMessage(f"Exporting {request.path.name} (decontaminating colours)…")
+        return True
 
-    def _exported(self, path: Path) -> None:
-        self.doc.mark_saved()
+    def _export_done(self, path: Path) -> None:
+        _, doc, index = self._export
+        self._exported_from(doc, index, path)
+
+    def _exported_from(self, doc: Document, index: int, path: Path) -> None:
+        """The file holds ``doc`` as it was at undo position ``index``: only that state counts as saved."""
+        if doc is self.doc:
+            doc.mark_saved(index)
+            if not doc.modified:
+                self.autosave.save_now()
         self.statusBar().showMessage(f"Exported {path}", 8000)
         self.exported.emit(path)
 
     def _export_failed(self, message: str) -> None:
-        show_error(self, f"Cannot export {self._export_worker.objectName()}", message)
+        show_error(self, f"Cannot export {self._export[0].objectName()}", message)
 
     def _export_finished(self) -> None:
-        self._export_thread.quit()
-        self._export_thread.wait()
-        self._export_worker.deleteLater()
-        self._export_thread.deleteLater()
-        self._export_worker, self._export_thread = None, None
+        self._export = None
         self._update_actions()
+
+    # projects ---------------------------------------------------------------------------
+    def _snapshot(self) -> project.Project | None:
+        """The work autosave keeps; None when there is none to lose (nothing edited, nothing refined)."""
+        doc = self.doc
+        if doc is None or doc.path is None or not (doc.modified or doc.stages):
+            return None
+        return project.capture(doc, self.canvas)
+
+    def save_project_dialog(self) -> None:
+        if self.doc is None:
+            return
+        start = self.doc.path.with_suffix(project.SUFFIX) if self.doc.path is not None else Path(project.SUFFIX)
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", str(start), project.FILTER)
+        if path:
+            self.save_project(path if path.endswith(project.SUFFIX) else path + project.SUFFIX)
+
+    def save_project(self, path: str | Path) -> bool:
+        if self.doc is None:
+            return False
+        try:
+            written = project.save(path, project.capture(self.doc, self.canvas))
+        except Exception as error:  # noqa: BLE001
+            show_error(self, "Cannot save the project", error)
+            return False
+        self.statusBar().showMessage(f"Saved project {written}", 8000)
+        return True
+
+    def open_project_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", self.settings.open_dir, project.FILTER)
+        if path:
+            self.open_project(path)
+
+    def open_project(self, path: str | Path, modified: bool = False) -> bool:
+        """Opens a project (or the autosave: ``modified``, its edits are not exported) in place of the photo."""
+        try:
+            state = project.load(path)
+            doc = project.document(state)
+        except Exception as error:  # noqa: BLE001
+            show_error(self, f"Cannot open {Path(path).name}", error)
+            return False
+        if not modified:
+            doc.mark_saved()
+        if not self._confirm_discard():
+            return False
+        self._set_document(doc, state.view)
+        return True
+
+    def offer_restore(self) -> bool:
+        """At start: an autosave left behind means the app was killed with work in it; offer it back."""
+        pending = self.autosave.pending()
+        if pending is None:
+            return False
+        photo = project.photo_of(pending)
+        answer = QMessageBox.question(
+            self, "Restore your work?",
+            f"CRM Studio was closed without saving your work on {photo.name if photo else 'the last photo'}. "
+            "Restore it?")
+        if answer == QMessageBox.StandardButton.Yes and self.open_project(pending, modified=True):
+            return True
+        self.autosave.discard()
+        return False
 
     # help -------------------------------------------------------------------------------
     def shortcut_rows(self) -> list[tuple[str, str]]:
@@ -782,42 +840,21 @@ class MainWindow(QMainWindow):
         for action in (self.export_action, self.clear_action, self.invert_action, self.import_action,
                        self.fit_action, self.actual_action, self.zoom_in_action, self.zoom_out_action):
             action.setEnabled(has_doc)
-        self.export_action.setEnabled(has_doc and self._export_worker is None)
+        self.export_action.setEnabled(has_doc and self._export is None)
+        self.save_project_action.setEnabled(has_doc)
         self.refine_action.setEnabled(has_doc and not busy)
         self.refine_button.setEnabled(has_doc and not busy)
-        self.cancel_action.setEnabled(busy and not self._worker.cancelled)
+        self.cancel_action.setEnabled(busy)
         self.accept_action.setEnabled(has_doc and self.doc.shown != COARSE)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._confirm_discard():
             event.ignore()
             return
+        # never waits: a refinement is abandoned (it stops within a chunk); an export still being written
+        # finishes after the window has closed (see app.jobs: job threads keep the process alive until then)
         self._stop_refine()
-        if self._export_thread is not None:
-            self._export_thread.wait()
+        self.autosave.discard()
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
         event.accept()
-
-
-def model_card() -> Path | None:
-    cards = sorted((RESOURCES / "weights").glob("*.md"))
-    return cards[0] if cards else None
-
-
-def about_text(refiner: object | None) -> str:
-    """Names the model and where its weights came from, so a user can cite and judge the results."""
-    lines = [
-        "<h3>CRM Studio</h3>",
-        "<p>Refines a coarse segmentation mask on a high-resolution photo with <b>CRM</b>, the Continuous "
-        "Refinement Model (Shen et al., <i>High Quality Segmentation for Ultra High-resolution Images</i>, "
-        "CVPR 2022), stage by stage from a low rescale ratio to full resolution.</p>",
-    ]
-    if refiner is not None:
-        lines.append(f"<p>Loaded model: {refiner.describe()}</p>")
-    card = model_card()
-    if card is not None:
-        lines.append(f"<p>Model card for the bundled weights: <a href='{card.as_uri()}'>{card.name}</a></p>")
-    else:
-        lines.append("<p>No model card is bundled (resources/weights/ holds none).</p>")
-    return "\n".join(lines)

@@ -10,6 +10,8 @@ from PySide6.QtGui import QColor
 
 from crm_core.options import DEFAULT_RATIOS, RefineOptions
 
+from app.estimate import StageRates
+
 ORGANIZATION = "CRM Studio"
 APPLICATION = "crm-studio"
 MAX_RECENT = 10
@@ -164,6 +166,15 @@ class Settings:
     def weights(self, path: str | Path | None) -> None:
         self.store.setValue("refine/weights", str(path) if path else "")
 
+    @property
+    def stage_rates(self) -> StageRates:
+        """What the last finished run measured on this machine; the next run's time-left starts from it."""
+        return StageRates.from_text(str(self.store.value("refine/stage_rates", "") or ""))
+
+    @stage_rates.setter
+    def stage_rates(self, rates: StageRates) -> None:
+        self.store.setValue("refine/stage_rates", rates.to_text())
+
     # files ------------------------------------------------------------------------------
     def recent_files(self) -> list[str]:
         return self._list("files/recent")[:MAX_RECENT]
@@ -185,6 +196,23 @@ class Settings:
     @export_dir.setter
     def export_dir(self, folder: str | Path) -> None:
         self.store.setValue("files/export_dir", str(folder))
+
+    @property
+    def export_kind(self) -> str:
+        """The file kind chosen last time (a key of app.export.KINDS; the dialog falls back on an unknown one)."""
+        return str(self.store.value("files/export_kind", "") or "")
+
+    @export_kind.setter
+    def export_kind(self, kind: str) -> None:
+        self.store.setValue("files/export_kind", kind)
+
+    @property
+    def export_decontaminate(self) -> bool:
+        return self._bool("files/export_decontaminate", False)
+
+    @export_decontaminate.setter
+    def export_decontaminate(self, on: bool) -> None:
+        self.store.setValue("files/export_decontaminate", bool(on))
 
     @property
     def open_dir(self) -> str:

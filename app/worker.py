@@ -1,18 +1,18 @@
-"""Work that must stay off the GUI thread: loading the model, running the stages, slow exports."""
+"""The refinement that runs off the GUI thread: the loaded models, and the job that runs the stages."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from typing import Callable, Sequence
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import Signal
 
 from crm_core import Refiner, RefineOptions
-from crm_core.errors import Cancelled, WeightsError
+from crm_core.errors import WeightsError
 
-from app.errors import message_for
+from app.estimate import DEFAULT_RATES, StageCost, StageRates, plan_stages, stage_text
+from app.jobs import Job
 
 
 class RefinerCache:
@@ -34,56 +34,11 @@ class RefinerCache:
             return self._models.get((weights, device))
 
 
-FINISHER_STEPS = {"snap": "snapping edges to the photo", "matte": "matting hair and fine edges"}
-
-
-class TimeLeft:
-    """Predicts the seconds a run still needs.
-
-    A stage's cost grows with the pixels its encoder sees (ratio²) on top of a fixed part (model calls, the
-    full-resolution decode), so seconds ≈ a + b·ratio². One finished stage gives b alone; two or more give both.
-    """
-
-    def __init__(self, ratios: Sequence[float]) -> None:
-        self.ratios = [float(r) for r in ratios]
-        self._done: list[tuple[float, float]] = []
-
-    def record(self, ratio: float, seconds: float) -> None:
-        self._done.append((float(ratio) ** 2, float(seconds)))
-
-    def seconds_left(self) -> float | None:
-        """None until a stage has finished: before that there is nothing to calibrate on."""
-        if not self._done:
-            return None
-        x = np.array([d[0] for d in self._done])
-        y = np.array([d[1] for d in self._done])
-        if len(x) >= 2 and np.ptp(x) > 0:
-            b, a = np.polyfit(x, y, 1)
-            a, b = max(a, 0.0), max(b, 0.0)
-        else:
-            a, b = 0.0, y.sum() / max(x.sum(), 1e-9)
-        remaining = [r * r for r in self.ratios[len(self._done):]]
-        return float(sum(a + b * c for c in remaining))
-
-
-def format_seconds(seconds: float) -> str:
-    if seconds < 1.0:
-        return "under a second"
-    if seconds < 90:
-        return f"about {seconds:.0f} s"
-    return f"about {seconds / 60:.0f} min"
-
-
-class RefineWorker(QObject):
-    """Runs ``refiner.stages`` in its own thread and reports each stage as soon as it exists.
-
-    ``finished`` is emitted exactly once, after success, failure or cancel, so the window can always reset.
-    """
+class RefineJob(Job):
+    """Runs ``refiner.stages`` and reports each stage as soon as it exists, with a time-left estimate."""
 
     stageReady = Signal(object)
     progress = Signal(int, int, str)
-    failed = Signal(str)
-    finished = Signal()
 
     def __init__(
         self,
@@ -93,93 +48,43 @@ class RefineWorker(QObject):
         coarse: np.ndarray,
         options: RefineOptions,
         weights: str | None = None,
+        rates: StageRates | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__("refine")
         self._cache = cache
         self._device = device
         self._weights = weights
-        self._image = image
-        self._coarse = coarse
+        self._image: np.ndarray | None = image
+        self._coarse: np.ndarray | None = coarse
         self._options = options
-        self._stop = threading.Event()
+        self.rates = rates if rates is not None else DEFAULT_RATES
 
-    def cancel(self) -> None:
-        """Safe from any thread; the engine polls the flag between chunks."""
-        self._stop.set()
+    def release(self) -> None:
+        self._image = self._coarse = None
 
-    @property
-    def cancelled(self) -> bool:
-        return self._stop.is_set()
+    def error_message(self, error: Exception) -> str:
+        if isinstance(error, WeightsError):
+            return f"{error}\n\nChoose a trained checkpoint with Refine › Choose weights…"
+        return super().error_message(error)
 
-    def _stage_text(self, index: int, ratios: list[float], total: int, time_left: TimeLeft) -> str:
-        if index >= len(ratios):
-            # the finishers' cost does not follow the model's a + b·ratio² law, so no estimate is better than a wrong one
-            finisher = self._options.finishers()[index - len(ratios)]
-            return f"Stage {index + 1}/{total} · {FINISHER_STEPS[finisher]}"
-        text = f"Stage {index + 1}/{total} · ×{ratios[index]:g}"
-        seconds = time_left.seconds_left()
-        return text if seconds is None else f"{text} · {format_seconds(seconds)} left"
-
-    @Slot()
-    def run(self) -> None:
+    def work(self) -> None:
+        image, coarse = self._image, self._coarse
+        assert image is not None and coarse is not None
         checked = self._options.validated()
-        ratios = list(checked.ratios_for(self._image.shape[:2]))
-        total = checked.stage_count(self._image.shape[:2])
-        time_left = TimeLeft(ratios)
-        try:
-            if self._cache.loaded(self._device, self._weights) is None:
-                self.progress.emit(0, total, "Loading the model…")
-            refiner = self._cache.get(self._device, self._weights)
-            options = replace(self._options, cancel=self._stop.is_set)
-            self.progress.emit(0, total, self._stage_text(0, ratios, total, time_left))
-            for stage in refiner.stages(self._image, self._coarse, options):
-                if self._stop.is_set():
-                    break
-                if stage.kind == "model":
-                    time_left.record(stage.ratio, stage.seconds)
-                self.stageReady.emit(stage)
-                done = stage.index + 1
-                if done < total:
-                    self.progress.emit(done, total, self._stage_text(done, ratios, total, time_left))
-            if not self._stop.is_set():
-                self.progress.emit(total, total, "Done")
-        except Cancelled:
-            pass
-        except WeightsError as error:
-            self.failed.emit(f"{error}\n\nChoose a trained checkpoint with Refine › Choose weights…")
-        except Exception as error:  # noqa: BLE001 - any failure must reach the user as a dialog, not kill the thread
-            self.failed.emit(message_for(error))
-        finally:
-            self.finished.emit()
-
-
-class CallWorker(QObject):
-    """Runs one slow call (a decontaminated cutout export) off the GUI thread."""
-
-    done = Signal(object)
-    failed = Signal(str)
-    finished = Signal()
-
-    def __init__(self, call: Callable[[], object]) -> None:
-        super().__init__()
-        self._call = call
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            self.done.emit(self._call())
-        except Exception as error:  # noqa: BLE001 - reported through a dialog
-            self.failed.emit(message_for(error))
-        finally:
-            self.finished.emit()
-
-
-def start_in_thread(worker: RefineWorker | CallWorker) -> QThread:
-    """Moves the worker to a fresh thread that quits when the worker finishes; the caller keeps both alive."""
-    thread = QThread()
-    worker.moveToThread(thread)
-    thread.started.connect(worker.run)
-    # direct: QThread.quit is thread-safe, and a queued quit could wait behind a caller already blocked in wait()
-    worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-    thread.start()
-    return thread
+        plan = plan_stages(checked, image.shape[:2])
+        total = len(plan)
+        if self._cache.loaded(self._device, self._weights) is None:
+            self.progress.emit(0, total, "Loading the model…")
+        refiner = self._cache.get(self._device, self._weights)
+        options = replace(self._options, cancel=self._stop.is_set)
+        done: list[StageCost] = []
+        self.progress.emit(0, total, stage_text(plan, done, self.rates))
+        for stage in refiner.stages(image, coarse, options):
+            if self.cancelled:
+                return
+            done.append(StageCost(plan[stage.index], stage.seconds, stage.encoded))
+            self.stageReady.emit(stage)
+            if len(done) < total:
+                self.progress.emit(len(done), total, stage_text(plan, done, self.rates))
+        self.rates = self.rates.learned(done)
+        self.progress.emit(total, total, "Done")

@@ -86,7 +86,8 @@ class Refiner:
                     result = runner.run(image, prob, ratio, lattice_step(ratios, index), first=index == 0)
                 prob, queried, encoded = hold(result.prob), result.queried, result.encoded
             yield Stage(index, count, ratio, prob, time.perf_counter() - start, queried, total, encoded)
-        finish = {"snap": lambda p: edge_snap(image, p), "matte": lambda p: matte(image, p, coarse)}
+        finish = {"snap": lambda p: edge_snap(image, p, cancel=opts.cancel),
+                  "matte": lambda p: matte(image, p, coarse, cancel=opts.cancel)}
         for index, kind in enumerate(opts.finishers(), start=len(ratios)):
             start = time.perf_counter()
             prob = hold(finish[kind](prob))

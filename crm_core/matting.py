@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import contextlib
 import io
+from typing import Callable
 
 import cv2
 import numpy as np
 import scipy.sparse as sp
 
 from crm_core.errors import InputError
-from crm_core.snap import edge_snap
+from crm_core.snap import check_cancel, edge_snap
 
 MAX_SIDE = 1200
 PRIOR_WEIGHT = 1e-3
@@ -61,12 +62,14 @@ def grow_band(mask: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def solve_alpha(image: np.ndarray, sure_fg: np.ndarray, maybe_fg: np.ndarray,
-                prior: np.ndarray | None = None, weight: float = 0.0) -> np.ndarray:
+                prior: np.ndarray | None = None, weight: float = 0.0,
+                cancel: Callable[[], bool] | None = None) -> np.ndarray:
     """Alpha minimising αᵀLα + weight·|α − prior|² over the unknown pixels, the known ones fixed.
 
     image: h×w×3 uint8 at solve size; sure_fg ⊆ maybe_fg: h×w bool (outside maybe_fg is background).
     With weight 0 this is Levin et al.'s closed-form matte of a trimap; with weight > 0 the system is
-    positive definite, so it has one answer even when no pixel is known.
+    positive definite, so it has one answer even when no pixel is known. ``cancel`` is polled between the
+    steps and at every solver iteration.
     """
     from pymatting import cf_laplacian, cg, ichol
 
@@ -76,6 +79,7 @@ def solve_alpha(image: np.ndarray, sure_fg: np.ndarray, maybe_fg: np.ndarray,
     if not unknown.any():
         return alpha.reshape(sure_fg.shape).astype(np.float32)
     laplacian = cf_laplacian(image.astype(np.float64) / 255.0, is_known=known)
+    check_cancel(cancel)
     system = laplacian[unknown, :][:, unknown]
     rhs = -laplacian[unknown, :][:, ~unknown].dot(alpha[~unknown])
     if weight > 0:
@@ -83,12 +87,16 @@ def solve_alpha(image: np.ndarray, sure_fg: np.ndarray, maybe_fg: np.ndarray,
         rhs = rhs + weight * np.asarray(prior, np.float64).ravel()[unknown]
     # pymatting prints solver "PERFORMANCE WARNING"s to stdout, which would corrupt a CLI's --json output
     with contextlib.redirect_stdout(io.StringIO()):
-        alpha[unknown] = cg(system, rhs, M=ichol(system))
+        preconditioner = ichol(system)
+        check_cancel(cancel)
+        alpha[unknown] = cg(system, rhs, M=preconditioner, callback=lambda *_: check_cancel(cancel))
     return np.clip(alpha, 0.0, 1.0).reshape(sure_fg.shape).astype(np.float32)
 
 
-def matte(image: np.ndarray, prob: np.ndarray, coarse: np.ndarray, weight: float = PRIOR_WEIGHT) -> np.ndarray:
+def matte(image: np.ndarray, prob: np.ndarray, coarse: np.ndarray, weight: float = PRIOR_WEIGHT,
+          cancel: Callable[[], bool] | None = None) -> np.ndarray:
     """The model's probability re-solved as a matte where it or the coarse mask could be wrong; H×W float32.
+    ``cancel`` is polled during the solve and the snap (``Cancelled`` stops it).
 
     NaN or infinite values are refused first: the conjugate-gradient solver would otherwise iterate to its
     limit on them (tens of seconds) and return garbage or a solver error nobody can act on.
@@ -102,7 +110,8 @@ def matte(image: np.ndarray, prob: np.ndarray, coarse: np.ndarray, weight: float
     small_prob = shrink(np.asarray(prob, np.float32), size)
     model_in, model_maybe = grow_band(small_prob > 0.5, radius)
     coarse_in, coarse_maybe = grow_band(shrink(np.asarray(coarse, np.float32), size) > 0.5, radius)
-    alpha = solve_alpha(shrink(image, size), model_in & coarse_in, model_maybe | coarse_maybe, small_prob, weight)
+    alpha = solve_alpha(shrink(image, size), model_in & coarse_in, model_maybe | coarse_maybe, small_prob, weight,
+                        cancel)
     if alpha.shape != (h, w):
         alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)
-    return edge_snap(image, alpha)
+    return edge_snap(image, alpha, cancel=cancel)

@@ -14,8 +14,12 @@ is rarely exactly 0 or 1).
 
 from __future__ import annotations
 
+from typing import Callable
+
 import cv2
 import numpy as np
+
+from crm_core.errors import Cancelled
 
 TILE = 512
 EPS = 1e-3
@@ -57,8 +61,16 @@ def colour_guided_filter(image: np.ndarray, prob: np.ndarray, radius: int, eps: 
     return np.clip(q, 0.0, 1.0).astype(np.float32)
 
 
-def edge_snap(image: np.ndarray, prob: np.ndarray, tile: int = TILE) -> np.ndarray:
-    """The probability with its edges moved onto the photo's; same shape, float32 in [0, 1]."""
+def check_cancel(cancel: Callable[[], bool] | None) -> None:
+    """Raise ``Cancelled`` when the caller asked to stop (RefineOptions.cancel, polled between pieces of work)."""
+    if cancel is not None and cancel():
+        raise Cancelled("refinement cancelled")
+
+
+def edge_snap(image: np.ndarray, prob: np.ndarray, tile: int = TILE,
+              cancel: Callable[[], bool] | None = None) -> np.ndarray:
+    """The probability with its edges moved onto the photo's; same shape, float32 in [0, 1]. ``cancel`` is
+    polled once per tile."""
     h, w = prob.shape
     radius = guided_radius(h, w)
     margin = 2 * radius + 1
@@ -67,6 +79,7 @@ def edge_snap(image: np.ndarray, prob: np.ndarray, tile: int = TILE) -> np.ndarr
         for x in range(0, w, tile):
             y0, x0 = max(0, y - margin), max(0, x - margin)
             y1, x1 = min(h, y + tile + margin), min(w, x + tile + margin)
+            check_cancel(cancel)
             window = prob[y0:y1, x0:x1]
             if window.min() == window.max():
                 continue

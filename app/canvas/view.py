@@ -12,7 +12,7 @@ import time
 from collections import OrderedDict
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, QSizeF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSizeF, Qt, QTimer, Signal
 from PySide6.QtGui import (QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap, QPolygonF,
                            QRegion, QResizeEvent, QWheelEvent)
 from PySide6.QtWidgets import QApplication, QWidget
@@ -134,6 +134,11 @@ class CanvasView(QWidget):
 
     def zoom(self) -> float:
         return self._zoom
+
+    @property
+    def fitted(self) -> bool:
+        """The whole photo is in view and stays so across resizes (until the person zooms or pans)."""
+        return self._fitted
 
     def map_to_image(self, p: QPointF) -> QPointF:
         return (QPointF(p) - self._origin) / self._zoom
@@ -514,6 +519,15 @@ class CanvasView(QWidget):
         elif notches and self._doc is not None:
             self.set_zoom(self._zoom * 2.0 ** (notches / NOTCHES_PER_DOUBLING), event.position())
         event.accept()
+
+    def event(self, event: QEvent) -> bool:
+        """Esc is the window's Cancel shortcut, but while a shape is being drawn it belongs to the shape:
+        claiming the shortcut here makes Qt deliver it as a key press (to the tool) instead."""
+        if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Escape \
+                and self._tool.preview() is not None:
+            event.accept()
+            return True
+        return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()

@@ -113,3 +113,11 @@ def write_photo(tmp_path: Path):
 @pytest.fixture
 def photo(write_photo) -> tuple[Path, Path]:
     return write_photo(160, 120)
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Autosave writes to tmp_path, never to the user's app data folder."""
+    folder = tmp_path / "state"
+    monkeypatch.setattr("app.autosave.state_dir", lambda: folder)
+    return folder

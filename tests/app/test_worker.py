@@ -11,10 +11,11 @@ from PySide6.QtCore import QTimer
 from crm_core import Refiner, RefineOptions
 from crm_core.errors import WeightsError
 from app.__main__ import build_window
-from app.worker import CallWorker, RefinerCache, RefineWorker, TimeLeft, format_seconds, start_in_thread
+from app.jobs import CallJob, JobRunner
+from app.worker import RefinerCache, RefineJob
 
 
-def run_worker(qtbot, worker: RefineWorker, cancel_after_first: bool = False) -> dict:
+def run_worker(qtbot, worker: RefineJob, cancel_after_first: bool = False) -> dict:
     """Runs the worker in its thread and records everything it emits, in order."""
     events: dict = {"stages": [], "progress": [], "failed": [], "finished": 0}
     worker.stageReady.connect(lambda s: events["stages"].append(s))
@@ -28,9 +29,9 @@ def run_worker(qtbot, worker: RefineWorker, cancel_after_first: bool = False) ->
         events["finished_at"] = time.perf_counter()
 
     worker.finished.connect(finished)
-    thread = start_in_thread(worker)
+    worker.start()
     qtbot.waitUntil(lambda: events["finished"] > 0, timeout=30000)
-    assert thread.wait(5000)
+    assert worker.wait(5)
     return events
 
 
@@ -45,20 +46,9 @@ def inputs(photo_arrays):
     return make
 
 
-def test_time_left_learns_from_finished_stages():
-    eta = TimeLeft([0.25, 0.5, 1.0])
-    assert eta.seconds_left() is None
-    eta.record(0.25, 1.0)  # one point: seconds ∝ ratio², so 0.5 costs 4 s and 1.0 costs 16 s
-    assert eta.seconds_left() == pytest.approx(20.0)
-    eta.record(0.5, 2.5)  # two points: a + b·r² with a = 0.5, b = 8
-    assert eta.seconds_left() == pytest.approx(8.5)
-    assert format_seconds(0.3) == "under a second" and format_seconds(12) == "about 12 s"
-    assert format_seconds(600) == "about 10 min"
-
-
 def test_stages_arrive_in_order_with_progress(qtbot, tiny_refiner, inputs):
     image, coarse = inputs(96, 64)
-    worker = RefineWorker(RefinerCache(), "cpu", image, coarse, RefineOptions(ratios=(0.25, 0.5, 1.0), min_side=0))
+    worker = RefineJob(RefinerCache(), "cpu", image, coarse, RefineOptions(ratios=(0.25, 0.5, 1.0), min_side=0))
     events = run_worker(qtbot, worker)
     assert [s.label for s in events["stages"]] == ["×0.25", "×0.5", "×1", "snap", "matte"]
     assert all(s.prob.shape == (64, 96) for s in events["stages"])
@@ -66,8 +56,8 @@ def test_stages_arrive_in_order_with_progress(qtbot, tiny_refiner, inputs):
     texts = [text for _, _, text in events["progress"]]
     assert texts[0] == "Loading the model…" and texts[1] == "Stage 1/5 · ×0.25"
     assert texts[2].startswith("Stage 2/5 · ×0.5 · ") and texts[2].endswith(" left")
-    assert texts[4] == "Stage 4/5 · snapping edges to the photo"
-    assert texts[5] == "Stage 5/5 · matting hair and fine edges"
+    assert texts[4].startswith("Stage 4/5 · snapping edges to the photo · ") and texts[4].endswith(" left")
+    assert texts[5].startswith("Stage 5/5 · matting hair and fine edges · ")
     assert events["progress"][-1] == (5, 5, "Done")
 
 
@@ -87,7 +77,7 @@ def test_missing_weights_fail_once_and_still_finish(qtbot, monkeypatch, inputs):
 
     monkeypatch.setattr(Refiner, "load", classmethod(no_weights))
     image, coarse = inputs(32, 32)
-    events = run_worker(qtbot, RefineWorker(RefinerCache(), "auto", image, coarse, RefineOptions()))
+    events = run_worker(qtbot, RefineJob(RefinerCache(), "auto", image, coarse, RefineOptions()))
     assert events["stages"] == [] and events["finished"] == 1
     assert len(events["failed"]) == 1 and "no trained weights" in events["failed"][0]
 
@@ -95,23 +85,23 @@ def test_missing_weights_fail_once_and_still_finish(qtbot, monkeypatch, inputs):
 def test_cancel_stops_within_half_a_second(qtbot, tiny_refiner, inputs):
     image, coarse = inputs(480, 360)
     options = RefineOptions(ratios=(0.125, 0.25, 0.5, 1.0), min_side=0)
-    events = run_worker(qtbot, RefineWorker(RefinerCache(), "cpu", image, coarse, options), cancel_after_first=True)
+    events = run_worker(qtbot, RefineJob(RefinerCache(), "cpu", image, coarse, options), cancel_after_first=True)
     assert [s.ratio for s in events["stages"]] == [0.125]
     assert events["failed"] == [] and events["finished"] == 1
     assert events["finished_at"] - events["cancelled_at"] < 0.5
 
 
-def test_call_worker_reports_result_and_errors(qtbot):
+def test_call_job_reports_result_and_errors(qtbot):
     for call, expected in ((lambda: 42, ("done", 42)),
                            (lambda: 1 / 0, ("failed", "Unexpected ZeroDivisionError: division by zero"))):
-        worker = CallWorker(call)
+        job = CallJob("call", call)
         got = []
-        worker.done.connect(lambda value: got.append(("done", value)))
-        worker.failed.connect(lambda message: got.append(("failed", message)))
-        worker.finished.connect(lambda: got.append(("finished", None)))
-        thread = start_in_thread(worker)
+        job.done.connect(lambda value: got.append(("done", value)))
+        job.failed.connect(lambda message: got.append(("failed", message)))
+        job.finished.connect(lambda: got.append(("finished", None)))
+        JobRunner().start(job)
         qtbot.waitUntil(lambda: ("finished", None) in got)
-        assert thread.wait(5000)
+        assert job.wait(5)
         assert got == [expected, ("finished", None)]
 
 

@@ -1,0 +1,31 @@
+"""Help › About: which model is loaded and where its weights and model card come from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+RESOURCES = Path(__file__).resolve().parents[1] / "resources"
+ICON = RESOURCES / "icons" / "crm-studio.svg"
+
+
+def model_card() -> Path | None:
+    cards = sorted((RESOURCES / "weights").glob("*.md"))
+    return cards[0] if cards else None
+
+
+def about_text(refiner: object | None) -> str:
+    """Names the model and where its weights came from, so a user can cite and judge the results."""
+    lines = [
+        "<h3>CRM Studio</h3>",
+        "<p>Refines a coarse segmentation mask on a high-resolution photo with <b>CRM</b>, the Continuous "
+        "Refinement Model (Shen et al., <i>High Quality Segmentation for Ultra High-resolution Images</i>, "
+        "CVPR 2022), stage by stage from a low rescale ratio to full resolution.</p>",
+    ]
+    if refiner is not None:
+        lines.append(f"<p>Loaded model: {refiner.describe()}</p>")
+    card = model_card()
+    if card is not None:
+        lines.append(f"<p>Model card for the bundled weights: <a href='{card.as_uri()}'>{card.name}</a></p>")
+    else:
+        lines.append("<p>No model card is bundled (resources/weights/ holds none).</p>")
+    return "\n".join(lines)

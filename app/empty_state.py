@@ -1,0 +1,41 @@
+"""What the window shows before a photo is open."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QAction, QIcon
+from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.about import ICON
+
+
+class EmptyState(QWidget):
+    """What the window shows before a photo is open: how to start, in one sentence and two buttons."""
+
+    def __init__(self, open_action: QAction, sample_action: QAction, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        icon = QLabel()
+        icon.setPixmap(QIcon(str(ICON)).pixmap(QSize(96, 96)))
+        icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(icon)
+        text = QLabel("Open a photo (Ctrl+O) or drop one here — or try the sample")
+        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        font = text.font()
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        text.setFont(font)
+        layout.addWidget(text)
+        hint = QLabel("Drop a photo and its mask together to open both.")
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setEnabled(False)
+        layout.addWidget(hint)
+        buttons = QWidget()
+        row = QVBoxLayout(buttons)
+        for action in (open_action, sample_action):
+            button = QPushButton(action.text().replace("&", ""))
+            button.clicked.connect(action.trigger)
+            button.setMinimumWidth(220)
+            row.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addWidget(buttons)
+        layout.addStretch(2)

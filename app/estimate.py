@@ -1,0 +1,203 @@
+"""How long a refinement still needs: a cost model of each stage, calibrated on the stages already done.
+
+Why this shape: the old estimate assumed seconds ∝ ratio² and said "about 7 min left" for a 95 s run, because
+the first stage (×0.125) is dominated by work at full resolution (resizing, the band, writing the output),
+not by its tiny encoder input, and it ignored the snap and the matte. Measured on the 3.5K sample (8.1 MP),
+a model stage costs a part per full-resolution pixel plus a part per pixel the encoder sees
+(×0.125: 7.5 s with 0.13 MP encoded; ×1: 29 s with 3.2 MP encoded), and the snap and the matte cost a part
+per full-resolution pixel (3.4 s and 7.3 s). The encoder sees the whole rescaled photo until, at high
+ratios, band mode encodes only the fixed-size tiles along the edge, whose count grows with the edge's length
+in rescaled pixels (∝ ratio · √pixels). So:
+
+    model stage  seconds = full · pixels + encoder · encoded
+                 encoded = min(pixels · ratio², spread · ratio · √pixels)
+    snap, matte  seconds = rate · pixels
+
+The rates a whole run measured (non-negative least squares over its stages) are kept for the next run, which
+scales them by how fast its own finished stages went: a few stages on a loaded machine are too noisy to split
+the cost themselves (on the sample ×0.25 ran faster than ×0.125). The first run on a machine starts from the
+rates measured on the sample on a 2-core CPU (DEFAULT_RATES), scaled the same way, and shows no estimate until
+its first stage has told its pace. Before any run was ever measured, a stage is
+assumed to cost what the finished stages cost per full-resolution pixel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+import numpy as np
+from scipy.optimize import nnls
+
+from crm_core import RefineOptions
+
+FINISHER_STEPS = {"snap": "snapping edges to the photo", "matte": "matting hair and fine edges"}
+MEGA = 1e6
+
+
+@dataclass(frozen=True)
+class PlannedStage:
+    """A stage a run will yield: what it is and how big its input is (full-resolution pixels)."""
+
+    kind: str  # "model", "snap" or "matte"
+    ratio: float
+    pixels: int
+
+
+@dataclass(frozen=True)
+class StageCost:
+    """A finished stage: its plan, its wall time and the pixels its encoder saw (0 for the finishers)."""
+
+    stage: PlannedStage
+    seconds: float
+    encoded: int = 0
+
+
+@dataclass(frozen=True)
+class StageRates:
+    """Seconds per megapixel, as measured by the last finished run (None: never measured on this machine).
+
+    full, encoder: a model stage's cost per full-resolution and per encoded megapixel; spread: encoded pixels
+    per ratio · √pixels once band mode encodes only the tiles along the edge; snap, matte: the finishers'
+    cost per full-resolution megapixel.
+    """
+
+    full: float
+    encoder: float
+    spread: float | None = None
+    snap: float | None = None
+    matte: float | None = None
+    measured_here: bool = False  # False: rates from another machine, no use before this run's first stage
+
+    def learned(self, done: Sequence[StageCost]) -> "StageRates":
+        """These rates updated with what a finished run measured (kept where the run did not measure them)."""
+        if not _model_points(done):
+            return self
+        full, encoder = _least_squares(done) or _fit_model(done, self)
+        measured = {kind: _finisher_rate(done, kind) for kind in FINISHER_STEPS}
+        spread = _spread(done)
+        return replace(
+            self, full=full, encoder=encoder, measured_here=True,
+            spread=spread if spread is not None else self.spread,
+            **{kind: rate for kind, rate in measured.items() if rate is not None},
+        )
+
+    def to_text(self) -> str:
+        return ",".join("" if v is None else repr(v) for v in (self.full, self.encoder, self.spread,
+                                                                self.snap, self.matte))
+
+    @classmethod
+    def from_text(cls, text: str) -> "StageRates":
+        """The stored form (rates this machine measured); anything unreadable gives DEFAULT_RATES."""
+        parts = str(text or "").split(",")
+        try:
+            values = [float(p) if p else None for p in parts]
+        except ValueError:
+            return DEFAULT_RATES
+        if len(values) != 5 or values[0] is None or values[1] is None or \
+                any(v is not None and not (np.isfinite(v) and v >= 0) for v in values):
+            return DEFAULT_RATES
+        return cls(*values, measured_here=True)
+
+
+# Measured on the bundled sample (3492×2328, bundled weights, default options) on a 2-core CPU: SAMPLE_RUN in
+# tests/app/test_estimate.py, learned as one run. Only the split between the parts matters to another machine.
+DEFAULT_RATES = StageRates(full=0.73, encoder=7.7, spread=1100.0, snap=0.42, matte=0.90)
+
+
+def plan_stages(options: RefineOptions, hw: tuple[int, int]) -> list[PlannedStage]:
+    """The stages ``Refiner.stages`` yields for this photo, in order."""
+    pixels = int(hw[0]) * int(hw[1])
+    return [PlannedStage("model", r, pixels) for r in options.ratios_for(hw)] + \
+        [PlannedStage(kind, 1.0, pixels) for kind in options.finishers()]
+
+
+def seconds_left(plan: Sequence[PlannedStage], done: Sequence[StageCost], prior: StageRates) -> float | None:
+    """Predicted seconds for the stages of ``plan`` after the ``done`` ones; None when nothing calibrates it."""
+    todo = plan[len(done):]
+    if not done and not prior.measured_here:
+        return None
+    full, encoder = _fit_model(done, prior)
+    speed = _speed(done, prior)
+    spread = _spread(done)
+    spread = spread if spread is not None else prior.spread
+    total = 0.0
+    for stage in todo:
+        mp = stage.pixels / MEGA
+        if stage.kind == "model":
+            total += full * mp + encoder * encoded_pixels(stage, spread) / MEGA
+            continue
+        rate = _finisher_rate(done, stage.kind)
+        if rate is None:
+            stored = getattr(prior, stage.kind)
+            rate = stored * speed if stored is not None else full
+        total += rate * mp
+    return total
+
+
+def _model_points(done: Sequence[StageCost]) -> list[StageCost]:
+    return [c for c in done if c.stage.kind == "model"]
+
+
+def encoded_pixels(stage: PlannedStage, spread: float | None) -> float:
+    """Pixels the encoder will see: the whole rescaled photo, or the tiles along the edge once fewer."""
+    whole = stage.pixels * stage.ratio ** 2
+    return whole if spread is None else min(whole, spread * stage.ratio * stage.pixels ** 0.5)
+
+
+def _spread(done: Sequence[StageCost]) -> float | None:
+    """From the last model stage whose encoder saw only part of the rescaled photo (band mode's edge tiles)."""
+    limited = [c for c in _model_points(done) if c.encoded < 0.95 * c.stage.pixels * c.stage.ratio ** 2]
+    if not limited:
+        return None
+    last = limited[-1]
+    return last.encoded / (last.stage.ratio * last.stage.pixels ** 0.5)
+
+
+def _fit_model(done: Sequence[StageCost], prior: StageRates) -> tuple[float, float]:
+    """(full, encoder) seconds per megapixel for this run's model stages: the prior's, at this run's pace."""
+    speed = _speed(done, prior)
+    return prior.full * speed, prior.encoder * speed
+
+
+def _least_squares(done: Sequence[StageCost]) -> tuple[float, float] | None:
+    """(full, encoder) fitted to the model stages alone; None when they cannot separate the two parts."""
+    points = _model_points(done)
+    a = np.array([[c.stage.pixels / MEGA, c.encoded / MEGA] for c in points]).reshape(-1, 2)
+    if len(points) < 2 or np.linalg.matrix_rank(a) < 2:
+        return None
+    rates, _ = nnls(a, np.array([c.seconds for c in points]))
+    return float(rates[0]), float(rates[1])
+
+
+def _speed(done: Sequence[StageCost], prior: StageRates) -> float:
+    """How much slower (> 1) or faster this run goes than the prior's, on the model stages done so far."""
+    points = _model_points(done)
+    if not points:
+        return 1.0
+    then = sum(prior.full * c.stage.pixels / MEGA + prior.encoder * c.encoded / MEGA for c in points)
+    now = sum(c.seconds for c in points)
+    return now / then if then > 0 else 1.0
+
+
+def _finisher_rate(done: Sequence[StageCost], kind: str) -> float | None:
+    costs = [c for c in done if c.stage.kind == kind]
+    return costs[-1].seconds / (costs[-1].stage.pixels / MEGA) if costs else None
+
+
+def format_seconds(seconds: float) -> str:
+    if seconds < 1.0:
+        return "under a second"
+    if seconds < 90:
+        return f"about {seconds:.0f} s"
+    return f"about {seconds / 60:.0f} min"
+
+
+def stage_text(plan: Sequence[PlannedStage], done: Sequence[StageCost], prior: StageRates) -> str:
+    """The status line for the stage about to run: which stage, what it does, and the time the run still needs."""
+    index = len(done)
+    stage = plan[index]
+    what = f"×{stage.ratio:g}" if stage.kind == "model" else FINISHER_STEPS[stage.kind]
+    text = f"Stage {index + 1}/{len(plan)} · {what}"
+    seconds = seconds_left(plan, done, prior)
+    return text if seconds is None else f"{text} · {format_seconds(seconds)} left"

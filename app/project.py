@@ -1,0 +1,182 @@
+"""The person's work in one file: a project (``.crmproj``), which is also what autosave writes.
+
+A project is a zip of ``project.json`` (the photo's path, what is shown, the view, each stage's numbers) and
+PNGs: the coarse mask (8-bit, exactly as edited) and every refined stage (16-bit, so the soft edge survives).
+The photo itself is not copied: it is the person's file and stays where it is. A project is written to a
+temporary file next to its destination, flushed to disk and renamed over it, so a kill or a power cut leaves
+either the previous project or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QPointF
+
+from crm_core.errors import InputError
+from crm_core.options import Stage
+
+from app.document import COARSE, Document
+
+SUFFIX = ".crmproj"
+FILTER = f"CRM Studio project (*{SUFFIX})"
+VERSION = 1
+_PNG_FAST = [cv2.IMWRITE_PNG_COMPRESSION, 1]  # autosave runs every few seconds: speed over a few % of size
+
+
+@dataclass(frozen=True)
+class View:
+    """Where the person was looking: the zoom and the image point at the centre; fitted: whole photo in view."""
+
+    zoom: float = 1.0
+    center_x: float = 0.0
+    center_y: float = 0.0
+    fitted: bool = True
+
+
+@dataclass(frozen=True)
+class Project:
+    """Everything needed to put the window back as it was (the photo is read again from ``photo``)."""
+
+    photo: Path
+    mask: np.ndarray  # H×W uint8, the coarse mask as edited
+    stages: tuple[Stage, ...] = ()
+    shown: str | int = COARSE
+    mask_path: Path | None = None
+    view: View = field(default_factory=View)
+    modified: bool = False  # edits not yet exported when this was written
+
+
+def save(path: str | Path, project: Project) -> Path:
+    """Write the project atomically; InputError (one sentence) when the folder cannot take it."""
+    path = Path(path)
+    meta = {
+        "version": VERSION,
+        "photo": str(project.photo),
+        "mask_path": str(project.mask_path) if project.mask_path is not None else None,
+        "shown": project.shown,
+        "view": asdict(project.view),
+        "modified": project.modified,
+        "stages": [_stage_meta(s) for s in project.stages],
+    }
+    files = {"mask.png": _png(project.mask)}
+    for i, stage in enumerate(project.stages):
+        files[f"stage{i}.png"] = _png(np.rint(np.clip(stage.prob, 0.0, 1.0) * 65535.0).astype(np.uint16))
+    tmp_name = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as archive:
+                archive.writestr("project.json", json.dumps(meta, indent=1))
+                for name, data in files.items():
+                    archive.writestr(name, data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp_name, path)
+        tmp_name = None
+    except OSError as error:
+        raise InputError(f"cannot write the project {path} ({error.strerror or error}); "
+                         "choose a folder you can write to") from None
+    finally:
+        if tmp_name is not None and os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+    return path
+
+
+def load(path: str | Path) -> Project:
+    """Read a project; InputError naming the file and the problem when it is not a readable project."""
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            meta = json.loads(archive.read("project.json"))
+            if meta.get("version") != VERSION:
+                raise InputError(f"{path} is a project of version {meta.get('version')!r}; "
+                                 f"this CRM Studio reads version {VERSION}")
+            mask = _unpng(archive.read("mask.png"), np.uint8, path)
+            stages = tuple(
+                Stage(**s, prob=_unpng(archive.read(f"stage{i}.png"), np.uint16, path).astype(np.float32) / 65535.0)
+                for i, s in enumerate(meta["stages"])
+            )
+            shown = meta["shown"]
+            view = View(**meta["view"])
+    except InputError:
+        raise
+    except FileNotFoundError:
+        raise InputError(f"{path} does not exist") from None
+    except (OSError, zipfile.BadZipFile, KeyError, TypeError, ValueError) as error:
+        raise InputError(f"{path} is not a readable CRM Studio project ({error}); "
+                         "it may be damaged or from another program") from None
+    if any(s.prob.shape != mask.shape for s in stages) or not (shown == COARSE or (isinstance(shown, int) and 0 <= shown < len(stages))):
+        raise InputError(f"{path} is damaged: its stages do not match its mask")
+    mask_path = meta.get("mask_path")
+    return Project(Path(meta["photo"]), mask, stages, shown, Path(mask_path) if mask_path else None, view,
+                   bool(meta.get("modified", False)))
+
+
+def capture(doc: Document, canvas) -> Project:
+    """The document and the canvas's view as a project (the mask is copied: the person keeps editing)."""
+    centre = canvas.map_to_image(QPointF(canvas.width() / 2, canvas.height() / 2))
+    view = View(canvas.zoom(), centre.x(), centre.y(), canvas.fitted)
+    # absolute paths: the project is reopened from anywhere (a photo given as a relative path on the command line)
+    mask_path = doc.mask_path.resolve() if doc.mask_path is not None else None
+    return Project(doc.path.resolve(), doc.mask.copy(), tuple(doc.stages), doc.shown, mask_path, view, doc.modified)
+
+
+def document(state: Project) -> Document:
+    """A document with the project's photo (read again from its file), mask, stages and shown layer.
+    The mask arrives as one undoable edit, so a restored autosave counts as not exported."""
+    if not state.photo.is_file():
+        raise InputError(f"the project's photo {state.photo} is missing; put it back to open the project")
+    doc = Document.open(state.photo)
+    if state.mask.shape != (doc.height, doc.width):
+        raise InputError(f"the project's photo {state.photo} is now {doc.width}x{doc.height} px, "
+                         f"but its mask is {state.mask.shape[1]}x{state.mask.shape[0]} px; the photo has changed")
+    doc.set_mask(state.mask, "Restore mask")
+    doc.mask_path = state.mask_path
+    doc.set_stages(state.stages)
+    doc.set_shown(state.shown)
+    return doc
+
+
+def show_view(canvas, view: View) -> None:
+    if view.fitted:
+        canvas.fit()
+    else:
+        canvas.set_zoom(view.zoom)
+        canvas.center_on(QPointF(view.center_x, view.center_y))
+
+
+def photo_of(path: str | Path) -> Path | None:
+    """The photo a project is about, read without decoding its masks (None when it cannot be read)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return Path(json.loads(archive.read("project.json"))["photo"])
+    except (OSError, zipfile.BadZipFile, KeyError, TypeError, ValueError):
+        return None
+
+
+def _stage_meta(stage: Stage) -> dict:
+    return {"index": stage.index, "count": stage.count, "ratio": stage.ratio, "seconds": stage.seconds,
+            "queried": stage.queried, "total": stage.total, "encoded": stage.encoded, "kind": stage.kind}
+
+
+def _png(pixels: np.ndarray) -> bytes:
+    ok, encoded = cv2.imencode(".png", pixels, _PNG_FAST)
+    if not ok:
+        raise InputError(f"could not encode a {pixels.shape} mask as PNG")
+    return encoded.tobytes()
+
+
+def _unpng(data: bytes, dtype: type, path: Path) -> np.ndarray:
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if pixels is None or pixels.ndim != 2 or pixels.dtype != dtype:
+        raise InputError(f"{path} is damaged: one of its masks cannot be read")
+    return pixels

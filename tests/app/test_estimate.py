@@ -1,0 +1,72 @@
+"""Time left: a pure function of the planned stages, the finished ones and the rates the last run measured."""
+
+from __future__ import annotations
+
+import pytest
+
+from crm_core import RefineOptions
+from app.estimate import (DEFAULT_RATES, PlannedStage, StageCost, StageRates, format_seconds, plan_stages,
+                          seconds_left, stage_text)
+
+# One run on the bundled 3492×2328 sample (bundled weights, CPU, default options), as Refiner.stages reported
+# it: (kind, ratio, seconds, encoded pixels). 74 s in all; the old estimate said "about 7 min" after stage 1.
+SAMPLE_PIXELS = 3492 * 2328
+SAMPLE_RUN = [("model", 0.125, 7.54, 126876), ("model", 0.25, 6.32, 508086), ("model", 0.5, 20.0, 1319600),
+              ("model", 1.0, 29.14, 3175104), ("snap", 1.0, 3.41, 0), ("matte", 1.0, 7.31, 0)]
+
+
+def sample_run(speed: float = 1.0) -> tuple[list[PlannedStage], list[StageCost]]:
+    plan = [PlannedStage(kind, ratio, SAMPLE_PIXELS) for kind, ratio, _, _ in SAMPLE_RUN]
+    return plan, [StageCost(p, s * speed, e) for p, (_, _, s, e) in zip(plan, SAMPLE_RUN)]
+
+
+def truth_after(done: list[StageCost], i: int) -> float:
+    return sum(c.seconds for c in done[i:])
+
+
+def test_the_plan_is_the_stages_the_engine_yields():
+    options = RefineOptions(min_side=400)
+    plan = plan_stages(options, (2328, 3492))
+    assert [(p.kind, p.ratio) for p in plan] == [("model", 0.125), ("model", 0.25), ("model", 0.5), ("model", 1.0),
+                                                ("snap", 1.0), ("matte", 1.0)]
+    assert len(plan_stages(RefineOptions(snap=False, matte=False), (600, 800))) == 2  # ×0.5 and ×1 only
+
+
+@pytest.mark.parametrize("speed", [0.1, 1.0, 3.0])  # a GPU, the 2-core CPU the defaults came from, a slow laptop
+def test_first_run_on_a_machine_follows_its_own_pace_after_one_stage(speed):
+    plan, done = sample_run(speed)
+    assert seconds_left(plan, [], DEFAULT_RATES) is None  # nothing measured here yet: no number, not a wrong one
+    for i in range(1, len(done)):
+        guess, truth = seconds_left(plan, done[:i], DEFAULT_RATES), truth_after(done, i)
+        assert guess == pytest.approx(truth, rel=0.35), (i, guess, truth)
+
+
+def test_next_run_is_close_from_the_start_even_on_a_slower_machine():
+    plan, done = sample_run()
+    rates = DEFAULT_RATES.learned(done)
+    assert rates.snap == pytest.approx(3.41 / (SAMPLE_PIXELS / 1e6))
+    _, slower = sample_run(speed=1.5)  # the same photo while something else loads the CPU
+    first = seconds_left(plan, [], rates)
+    assert first == pytest.approx(truth_after(done, 0), rel=0.1)  # before the load shows, last run's pace
+    for i in range(1, len(slower)):
+        guess, truth = seconds_left(plan, slower[:i], rates), truth_after(slower, i)
+        assert guess == pytest.approx(truth, rel=0.35), (i, guess, truth)
+    assert seconds_left(plan, slower, rates) == 0.0
+
+
+def test_rates_survive_their_stored_form_and_bad_text_reads_as_unmeasured():
+    rates = DEFAULT_RATES.learned(sample_run()[1])
+    assert rates.measured_here and StageRates.from_text(rates.to_text()) == rates
+    for text in ("", "1,2", "a,b,c,d,e", "1,-2,3,4,5", "nan,1,1,1,1"):
+        assert StageRates.from_text(text) == DEFAULT_RATES
+
+
+def test_status_text_names_the_stage_and_the_time_left():
+    plan, done = sample_run()
+    rates = DEFAULT_RATES.learned(done)
+    assert stage_text(plan, [], DEFAULT_RATES) == "Stage 1/6 · ×0.125"
+    assert stage_text(plan, [], rates) == "Stage 1/6 · ×0.125 · about 76 s left"  # 74 s measured
+    assert stage_text(plan, done[:1], rates) == "Stage 2/6 · ×0.25 · about 75 s left"  # 66 s measured
+    assert stage_text(plan, done[:5], rates) == "Stage 6/6 · matting hair and fine edges · about 7 s left"
+    assert format_seconds(0.3) == "under a second" and format_seconds(12) == "about 12 s"
+    assert format_seconds(600) == "about 10 min"

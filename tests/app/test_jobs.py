@@ -1,0 +1,139 @@
+"""Background jobs: none outlives its work, none holds a photo afterwards, and none ever makes the window wait."""
+
+from __future__ import annotations
+
+import gc
+import time
+import weakref
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from crm_core import RefineOptions
+from crm_core.options import Stage
+from app.__main__ import build_window
+from app.jobs import CallJob, Job, JobRunner
+from app.worker import RefinerCache, RefineJob
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    pytest.skip("no /proc/self/status on this system")
+
+
+def live_jobs() -> list[Job]:
+    gc.collect()
+    return [o for o in gc.get_objects() if issubclass(type(o), Job)]
+
+
+def test_refine_cancel_cycles_leave_no_job_and_flat_memory(qtbot, settings, write_photo, tiny_refiner):
+    """20 refine/cancel cycles on a 1600×1200 photo: each run's job (and the photo and float mask it held,
+    13 MB) must be gone afterwards. Before the fix every worker stayed alive, ~41 MB per run on the sample."""
+    image_path, mask_path = write_photo(1600, 1200, "big")
+    win = build_window([str(image_path), str(mask_path)], settings)
+    qtbot.addWidget(win)
+    win.refine_panel.ratio_edit.setText("0.125, 0.25, 1")
+    refs: list[weakref.ref] = []
+    rss: list[float] = []
+    for cycle in range(20):
+        win.refine()
+        refs.append(weakref.ref(win.worker))
+        if cycle % 2:  # half the runs stop mid-stage, half after the first stage has landed
+            qtbot.waitUntil(lambda: bool(win.doc.stages), timeout=20000)
+        win.cancel_refine()
+        assert not win.refining and win.refine_action.isEnabled()
+        win.doc.set_stages([])
+        assert win.jobs.wait_all(10)  # the abandoned run stops within a chunk (as a person clicks Refine again)
+        if cycle in (3, 19):
+            qtbot.waitUntil(lambda: not win.jobs.live(), timeout=5000)  # each end was reaped on the GUI thread
+            gc.collect()
+            rss.append(rss_mb())
+    assert [r for r in refs if r() is not None] == []
+    assert not any(isinstance(j, RefineJob) for j in live_jobs())
+    # a leak of the run's inputs alone would be 16 × 13 MB
+    assert rss[-1] - rss[0] < 80, f"RSS grew {rss[0]:.0f} → {rss[-1]:.0f} MB over 16 runs"
+
+
+def test_a_finished_job_lets_go_of_its_inputs(qtbot):
+    """Even while someone still holds the job object, the arrays it worked on are released."""
+    big = np.zeros((1000, 1000), np.float32)
+    ref = weakref.ref(big)
+    job = CallJob("sum", lambda a=big: float(a.sum()))
+    del big
+    results = []
+    job.done.connect(results.append)
+    with qtbot.waitSignal(job.finished, timeout=5000):
+        JobRunner().start(job)
+    assert results == [0.0] and ref() is None
+
+
+def test_a_finished_refine_job_lets_go_of_the_photo_and_mask(qtbot, tiny_refiner, photo_arrays):
+    image, mask = photo_arrays(96, 64)
+    coarse = mask.astype(np.float32) / 255.0
+    refs = weakref.ref(image), weakref.ref(coarse)
+    job = RefineJob(RefinerCache(), "cpu", image, coarse, RefineOptions(ratios=(1.0,), min_side=0))
+    del image, coarse
+    with qtbot.waitSignal(job.finished, timeout=20000):
+        JobRunner().start(job)
+    assert job.wait(5) and [r() for r in refs] == [None, None]  # the job object itself is still held here
+
+
+def slow_stages(seconds: float):
+    """A Refiner.stages stand-in whose one stage runs ``seconds`` without polling cancel (a matte solve)."""
+
+    def stages(image, coarse, options=None):
+        time.sleep(seconds)
+        yield Stage(0, 1, 1.0, np.ones(coarse.shape, np.float32), seconds, 0, coarse.size, 0, kind="matte")
+
+    return stages
+
+
+@pytest.fixture
+def slow(monkeypatch, tiny_refiner):
+    monkeypatch.setattr(tiny_refiner, "stages", slow_stages(1.5))
+
+
+def test_closing_during_a_long_stage_does_not_wait(qtbot, settings, photo, slow):
+    win = build_window([str(photo[0]), str(photo[1])], settings)
+    qtbot.addWidget(win)
+    win.refine()
+    qtbot.wait(100)  # the job is inside its stage now
+    start = time.perf_counter()
+    assert win.close()
+    took = time.perf_counter() - start
+    assert took < 0.2, f"closing waited {took:.2f} s for the refinement"
+    assert win.jobs.wait_all(5)  # the abandoned job ends on its own
+    qtbot.waitUntil(lambda: not win.jobs.live(), timeout=5000)
+
+
+def test_opening_another_photo_during_a_long_stage_does_not_wait_and_drops_its_result(
+        qtbot, settings, write_photo, slow):
+    first, first_mask = write_photo(160, 120, "first")
+    second, _ = write_photo(200, 100, "second")
+    win = build_window([str(first), str(first_mask)], settings)
+    qtbot.addWidget(win)
+    win.refine()
+    qtbot.wait(100)
+    start = time.perf_counter()
+    assert win.open_files(second)
+    assert time.perf_counter() - start < 0.5
+    assert win.jobs.wait_all(5)
+    qtbot.wait(100)  # let anything the old job still sent arrive
+    assert win.doc.path == second and win.doc.stages == [] and not win.refining
+
+
+def test_cancel_frees_the_window_at_once_during_a_long_stage(qtbot, settings, photo, slow):
+    win = build_window([str(photo[0]), str(photo[1])], settings)
+    qtbot.addWidget(win)
+    win.refine()
+    qtbot.wait(100)
+    start = time.perf_counter()
+    win.cancel_action.trigger()
+    assert time.perf_counter() - start < 0.2
+    assert not win.refining and win.refine_action.isEnabled()
+    assert win.jobs.wait_all(5)
+    qtbot.wait(100)
+    assert win.doc.stages == []  # the abandoned run's stage never lands

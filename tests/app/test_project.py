@@ -1,0 +1,150 @@
+"""Projects and autosave: the person's work survives a save and reopen, and a kill."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, QRect
+
+from crm_core.errors import InputError
+from app import autosave as autosave_module
+from app import project
+from app.__main__ import build_window
+from app.document import COARSE
+from app.main_window import MainWindow
+
+
+@pytest.fixture
+def worked(qtbot, settings, photo, tiny_refiner) -> MainWindow:
+    """A window with edits (inverted mask), a refined run, a stage shown and a zoomed, panned view."""
+    win = build_window([str(photo[0]), str(photo[1])], settings)
+    qtbot.addWidget(win)
+    win.resize(1000, 700)
+    qtbot.waitExposed(win)
+    win.refine_panel.ratio_edit.setText("0.5, 1")
+    with qtbot.waitSignal(win.refineFinished, timeout=20000):
+        win.refine()
+    win.doc.set_shown(1)
+    win.doc.apply_edit(QRect(10, 10, 50, 40), np.full((40, 50), 255, np.uint8))
+    win.canvas.set_zoom(4.0)
+    win.canvas.center_on(QPointF(60, 50))
+    return win
+
+
+def assert_same_work(a: MainWindow, b: MainWindow) -> None:
+    assert b.doc.path == a.doc.path
+    assert np.array_equal(b.doc.mask, a.doc.mask)
+    assert [s.label for s in b.doc.stages] == [s.label for s in a.doc.stages]
+    for x, y in zip(a.doc.stages, b.doc.stages):
+        assert np.abs(x.prob - y.prob).max() <= 0.5 / 65535 + 1e-7  # 16-bit: the soft edge survives
+        assert (x.seconds, x.encoded, x.kind) == (y.seconds, y.encoded, y.kind)
+    assert b.doc.shown == a.doc.shown
+    assert b.canvas.zoom() == pytest.approx(a.canvas.zoom())
+    assert b.canvas.visible_image_rect().center().x() == pytest.approx(a.canvas.visible_image_rect().center().x(), abs=0.5)
+
+
+def test_a_killed_session_is_offered_back_on_the_next_start(qtbot, worked, settings, dialogs):
+    worked.autosave.save_now()  # what the idle timer writes; then the process dies without closing the window
+    assert autosave_module.autosave_path().is_file()
+    fresh = build_window([], settings)  # the next start, as `crm-studio` runs it
+    qtbot.addWidget(fresh)
+    fresh.resize(1000, 700)
+    qtbot.waitExposed(fresh)
+    project.show_view(fresh.canvas, project.capture(worked.doc, worked.canvas).view)  # again, after the resize
+    assert project.load(autosave_module.autosave_path()).view == project.capture(worked.doc, worked.canvas).view
+    assert dialogs.shown[-1][1:] == ("Restore your work?", "CRM Studio was closed without saving your work on "
+                                                            "photo.jpg. Restore it?")
+    assert_same_work(worked, fresh)
+    assert fresh.doc.modified and "•" in fresh.windowTitle()  # the edits are still not exported
+
+
+def test_autosave_follows_edits_after_an_idle_pause(qtbot, settings, photo, monkeypatch):
+    monkeypatch.setattr(autosave_module, "IDLE_MS", 50)
+    win = build_window([str(photo[0]), str(photo[1])], settings)
+    qtbot.addWidget(win)
+    path = autosave_module.autosave_path()
+    assert not path.exists()  # a photo just opened holds no work to lose
+    win.doc.invert_mask()
+    qtbot.waitUntil(path.is_file, timeout=5000)  # written by a job, off the GUI thread
+    qtbot.waitUntil(lambda: not win.autosave.busy, timeout=5000)
+    assert np.array_equal(project.load(path).mask, win.doc.mask)
+    win.doc.undo_stack.undo()  # back to the file as opened: nothing to lose, nothing kept
+    qtbot.waitUntil(lambda: not path.exists(), timeout=5000)
+
+
+def test_declining_the_restore_drops_it_and_a_clean_close_leaves_none(qtbot, worked, settings, dialogs, photo):
+    worked.autosave.save_now()
+    dialogs.accept = False
+    fresh = build_window([str(photo[0])], settings)
+    qtbot.addWidget(fresh)
+    assert fresh.doc.path == photo[0] and not fresh.doc.modified  # the command line's photo, not the old work
+    assert not autosave_module.autosave_path().exists()
+    dialogs.accept = True
+    worked.close()  # "Discard changes?" answered Discard: nothing to offer next time
+    assert not autosave_module.autosave_path().exists()
+
+
+def test_a_project_names_its_photo_by_absolute_path(qtbot, settings, photo, tmp_path, monkeypatch):
+    monkeypatch.chdir(photo[0].parent)
+    win = build_window([photo[0].name], settings)  # `crm-studio photo.jpg` in the photo's folder
+    qtbot.addWidget(win)
+    win.doc.invert_mask()
+    win.save_project(tmp_path / "p.crmproj")
+    assert project.photo_of(tmp_path / "p.crmproj") == photo[0].resolve()
+
+
+def test_save_project_and_open_it_again(qtbot, worked, settings, tmp_path):
+    path = tmp_path / "work" / "cat.crmproj"
+    assert worked.save_project(path)
+    assert [p.name for p in path.parent.iterdir()] == ["cat.crmproj"]  # no temp file left behind
+    other = MainWindow(settings)
+    qtbot.addWidget(other)
+    other.resize(1000, 700)
+    other.show()
+    qtbot.waitExposed(other)
+    assert other.open_project(path)
+    assert_same_work(worked, other)
+    assert not other.doc.modified  # it is saved, in the project
+
+
+def test_a_bad_project_is_refused_in_one_sentence(qtbot, window_with_photo, tmp_path, dialogs):
+    junk = tmp_path / "junk.crmproj"
+    junk.write_bytes(b"not a zip")
+    doc = window_with_photo.doc
+    assert not window_with_photo.open_project(junk)
+    kind, title, text = dialogs.shown[-1]
+    assert title == "Cannot open junk.crmproj" and "not a readable CRM Studio project" in text
+    assert window_with_photo.doc is doc
+    with pytest.raises(InputError, match="does not exist"):
+        project.load(tmp_path / "none.crmproj")
+
+
+def test_a_project_whose_photo_is_gone_says_so(qtbot, worked, tmp_path, dialogs):
+    path = tmp_path / "p.crmproj"
+    worked.save_project(path)
+    worked.doc.path.rename(tmp_path / "moved.jpg")
+    assert not worked.open_project(path)
+    assert "is missing" in dialogs.shown[-1][2]
+
+
+@pytest.fixture
+def window_with_photo(qtbot, settings, photo) -> MainWindow:
+    win = build_window([str(photo[0]), str(photo[1])], settings)
+    qtbot.addWidget(win)
+    return win
+
+
+def test_project_writes_are_atomic(worked, tmp_path, monkeypatch):
+    path = tmp_path / "p.crmproj"
+    worked.save_project(path)
+    before = path.read_bytes()
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(project.os, "fsync", fail)
+    with pytest.raises(InputError, match="No space left"):
+        project.save(path, project.capture(worked.doc, worked.canvas))
+    assert path.read_bytes() == before  # the old project is intact
+    assert [p.name for p in tmp_path.glob(".p.crmproj*")] == []
+    assert worked.doc.shown != COARSE

@@ -1,0 +1,180 @@
+"""The person's edits are never lost or misreported: exports, the discard question, Esc."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtWidgets import QDialog, QMessageBox
+
+from crm_core.options import Stage
+from app.__main__ import build_window
+from app.export import ExportDialog, ExportRequest, write_export
+from app.main_window import MainWindow
+
+from test_main_window import mouse
+
+
+@pytest.fixture
+def opened(qtbot, settings, photo) -> MainWindow:
+    win = build_window([str(photo[0]), str(photo[1])], settings)
+    qtbot.addWidget(win)
+    win.resize(1000, 700)
+    qtbot.waitExposed(win)
+    return win
+
+
+@pytest.fixture
+def held_export(monkeypatch):
+    """Exports wait for ``release.set()`` before writing, as a slow decontaminated cutout does."""
+    release = threading.Event()
+
+    def slow(request, image, prob, protect):
+        release.wait(10)
+        return write_export(request, image, prob, protect)
+
+    monkeypatch.setattr("app.main_window.write_export", slow)
+    return release
+
+
+def test_an_export_that_ends_after_another_photo_opened_does_not_mark_it_saved(
+        qtbot, opened, write_photo, held_export, tmp_path):
+    opened.doc.invert_mask()
+    assert opened.export(ExportRequest("cutout", tmp_path / "first_cutout.png", decontaminate=True))
+    second, _ = write_photo(200, 100, "second")
+    assert opened.open_files(second)  # "Discard changes?" → Discard; the export goes on
+    opened.doc.invert_mask()
+    assert opened.doc.modified
+    with qtbot.waitSignal(opened.exported, timeout=10000):
+        held_export.set()
+    assert (tmp_path / "first_cutout.png").is_file()
+    assert opened.doc.modified and "•" in opened.windowTitle()  # the second photo's edits are still unsaved
+
+
+def test_edits_made_while_an_export_runs_stay_unsaved(qtbot, opened, held_export, tmp_path):
+    opened.doc.invert_mask()
+    opened.export(ExportRequest("cutout", tmp_path / "c.png", decontaminate=True))
+    opened.doc.clear_mask()  # after the snapshot the export writes
+    with qtbot.waitSignal(opened.exported, timeout=10000):
+        held_export.set()
+    assert opened.doc.modified and "•" in opened.windowTitle()  # the clear is in no file yet
+
+
+def test_typed_name_of_an_existing_file_asks_before_replacing(qtbot, tmp_path, dialogs):
+    existing = tmp_path / "cat_refined.png"
+    existing.write_bytes(b"keep me")
+    dialog = ExportDialog(tmp_path / "cat.jpg", str(tmp_path), "stage 1 of 1")
+    qtbot.addWidget(dialog)
+    dialog.set_path(existing)
+    dialogs.accept = False
+    dialog.accept()
+    assert dialogs.titles() == ["Replace file?"] and dialog.result() != QDialog.DialogCode.Accepted
+    dialogs.accept = True
+    dialog.accept()
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    dialog.set_path(tmp_path / "new.png")
+    dialogs.shown.clear()
+    dialog.accept()
+    assert dialogs.shown == []  # a new name needs no question
+
+
+def answer_export_dialog(monkeypatch, choose: dict, seen: list) -> None:
+    """ExportDialog.exec stand-in: records what the dialog offered, then picks ``choose`` and Save."""
+
+    def exec_(self):
+        seen.append((self.kind, self.request().path.name))
+        if "kind" in choose:
+            self.set_kind(choose["kind"])
+        if "path" in choose:
+            self.set_path(choose["path"])
+        if not choose.get("accept", True):
+            return QDialog.DialogCode.Rejected
+        self.accept()
+        return self.result()
+
+    monkeypatch.setattr(ExportDialog, "exec", exec_)
+
+
+def test_export_remembers_the_last_format(qtbot, opened, monkeypatch, tmp_path, settings):
+    seen: list = []
+    answer_export_dialog(monkeypatch, {"kind": "alpha16", "path": tmp_path / "a.png"}, seen)
+    assert opened.export_dialog()
+    answer_export_dialog(monkeypatch, {"accept": False}, seen)
+    opened.export_dialog()
+    assert seen == [("mask", "photo_refined.png"), ("alpha16", "photo_matte16.png")]
+    assert settings.export_kind == "alpha16"
+
+
+def test_discard_question_offers_export_first(qtbot, opened, write_photo, monkeypatch, dialogs, tmp_path):
+    asked = []
+
+    def question(parent, title, text, buttons=None, *args):
+        asked.append((title, buttons))
+        return QMessageBox.StandardButton.Save
+
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
+    second, _ = write_photo(200, 100, "second")
+    opened.doc.invert_mask()
+    answer_export_dialog(monkeypatch, {"accept": False}, [])
+    assert not opened.open_files(second)  # Export chosen, then the export dialog cancelled: stay
+    assert opened.doc.path.name == "photo.jpg" and opened.doc.modified
+    answer_export_dialog(monkeypatch, {"path": tmp_path / "kept.png"}, [])
+    assert opened.open_files(second)
+    assert (tmp_path / "kept.png").is_file() and opened.doc.path == second
+    title, buttons = asked[-1]
+    assert title == "Discard changes?" and buttons & QMessageBox.StandardButton.Save
+
+
+def test_the_discard_question_comes_only_after_the_new_file_was_read(opened, tmp_path, dialogs, write_photo):
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"not a photo")
+    opened.doc.invert_mask()
+    doc = opened.doc
+    assert not opened.open_files(bad)
+    assert dialogs.titles() == ["Cannot open broken.jpg"]  # no "Discard changes?" for a file that cannot open
+    assert opened.doc is doc and doc.modified
+    good, _ = write_photo(200, 100, "good")
+    assert opened.open_files(good)
+    assert dialogs.titles()[-1] == "Discard changes?"
+
+
+def click(canvas, x: float, y: float) -> None:
+    pos = canvas.map_from_image(QPointF(x, y))
+    mouse(canvas, QEvent.Type.MouseButtonPress, pos, Qt.MouseButton.LeftButton)
+    mouse(canvas, QEvent.Type.MouseButtonRelease, pos, Qt.MouseButton.NoButton)
+
+
+@pytest.fixture
+def drawing_while_refining(opened, monkeypatch, tiny_refiner) -> MainWindow:
+    """A refinement busy for 3 s (one stage that does not poll cancel) and a polygon with two corners placed."""
+
+    def stages(image, coarse, options=None):
+        time.sleep(3)
+        yield Stage(0, 1, 1.0, np.ones(coarse.shape, np.float32), 3.0, 0, coarse.size, 0)
+
+    monkeypatch.setattr(tiny_refiner, "stages", stages)
+    opened.tool_actions["polygon"].trigger()
+    opened.activateWindow()
+    opened.refine()
+    click(opened.canvas, 20, 20)
+    click(opened.canvas, 80, 20)
+    assert opened.canvas._tool.preview() is not None and opened.refining
+    return opened
+
+
+def test_esc_abandons_the_polygon_first_and_cancels_the_refinement_next(qtbot, drawing_while_refining):
+    win = drawing_while_refining
+    qtbot.keyClick(win.canvas, Qt.Key.Key_Escape)
+    assert win.canvas._tool.preview() is None  # the half-drawn polygon is gone…
+    assert win.refining  # …and the refinement goes on
+    qtbot.keyClick(win.canvas, Qt.Key.Key_Escape)
+    assert not win.refining
+
+
+def test_cancel_has_its_own_key_that_leaves_the_polygon_alone(qtbot, drawing_while_refining):
+    win = drawing_while_refining
+    qtbot.keyClick(win.canvas, Qt.Key.Key_Period, Qt.KeyboardModifier.ControlModifier)
+    assert not win.refining and win.canvas._tool.preview() is not None

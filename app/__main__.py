@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 if TYPE_CHECKING:
@@ -19,7 +20,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("image", nargs="?", help="photo to open (JPEG, PNG, TIFF, WebP, BMP)")
     parser.add_argument("mask", nargs="?", help="coarse mask for the photo (grey or alpha PNG)")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--refine-and-export", metavar="OUT", type=Path,
+        help="unattended: open IMAGE (and MASK), refine with the window's settings, export a cutout to OUT and "
+             "quit; exit status 0 when OUT is written, 1 (with the message on stderr) when a dialog would have "
+             "appeared",
+    )
+    args = parser.parse_args(argv)
+    if args.refine_and_export is not None and args.image is None:
+        parser.error("--refine-and-export needs the IMAGE to refine")
+    return args
 
 
 def build_window(argv: Sequence[str] | None = None, settings: Settings | None = None) -> MainWindow:
@@ -39,7 +49,7 @@ def build_window(argv: Sequence[str] | None = None, settings: Settings | None = 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Qt is imported only after the arguments parse, so ``--help`` answers without loading it."""
-    parse_args(argv)
+    args = parse_args(argv)
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
@@ -51,8 +61,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName(APPLICATION)
     app.setDesktopFileName("crm-studio")
     app.setWindowIcon(QIcon(str(ICON)))
+    run = None
+    if args.refine_and_export is not None:
+        from app.unattended import UnattendedRun
+
+        run = UnattendedRun(app, args.refine_and_export)  # before the window, so a failed open is caught too
     window = build_window(argv)
     app.aboutToQuit.connect(window.deleteLater)
+    if run is not None:
+        run.start(window)
     return app.exec()
 
 

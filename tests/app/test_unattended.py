@@ -15,18 +15,22 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app.__main__ import main
 
 REAL_CRITICAL = QMessageBox.critical  # taken at import, before the autouse fixture replaces it
-HANG_GUARD_MS = 60_000  # a run still going after this has hung on something: end the loop and fail
+HANG_GUARD_MS = 60_000  # a run still going after this has hung on something: end its loops (again) and fail
+
+pytestmark = pytest.mark.usefixtures("qapp")  # the guard's timer needs the application to exist before main()
 
 
 def run_main(argv: list[str]) -> int:
+    hung: list[bool] = []
     guard = QTimer()
-    guard.setSingleShot(True)
-    guard.timeout.connect(lambda: QApplication.exit(99))
+    guard.timeout.connect(lambda: (hung.append(True), QApplication.exit(99)))
     guard.start(HANG_GUARD_MS)
     try:
-        return main(argv)
+        code = main(argv)
     finally:
         guard.stop()
+    assert not hung, "the unattended run hung (on a dialog nobody can answer?) until the test's guard ended it"
+    return code
 
 
 def test_writes_the_refined_cutout_and_exits_0(write_photo, monkeypatch, tmp_path: Path, capsys) -> None:

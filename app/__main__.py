@@ -7,6 +7,7 @@ import argparse
 import ctypes
 import sys
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
 if TYPE_CHECKING:
@@ -23,7 +24,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("mask", nargs="?", help="coarse mask for the photo (grey or alpha PNG)")
     parser.add_argument("--check", action="store_true",
                         help="check that the system libraries Qt needs on Linux are installed, then exit")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--refine-and-export", metavar="OUT", type=Path,
+        help="unattended: open IMAGE (and MASK), refine with the window's settings, export a cutout to OUT and "
+             "quit; exit status 0 when OUT is written, 1 (with the message on stderr) when a dialog would have "
+             "appeared",
+    )
+    args = parser.parse_args(argv)
+    if args.refine_and_export is not None and args.image is None:
+        parser.error("--refine-and-export needs the IMAGE to refine")
+    return args
 
 
 # The system libraries Qt's X11 platform plugin loads, and the Debian/Ubuntu package of each: the NEEDED entries
@@ -101,7 +111,8 @@ def build_window(argv: Sequence[str] | None = None, settings: Settings | None = 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Qt is imported only after the arguments parse, so ``--help`` and ``--check`` answer without loading it."""
-    if parse_args(argv).check:
+    args = parse_args(argv)
+    if args.check:
         return check()
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
@@ -114,8 +125,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName(APPLICATION)
     app.setDesktopFileName("crm-studio")
     app.setWindowIcon(QIcon(str(ICON)))
+    run = None
+    if args.refine_and_export is not None:
+        from app.unattended import UnattendedRun
+
+        run = UnattendedRun(app, args.refine_and_export)  # before the window, so a failed open is caught too
     window = build_window(argv)
     app.aboutToQuit.connect(window.deleteLater)
+    if run is not None:
+        run.start(window)
     return app.exec()
 
 

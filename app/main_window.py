@@ -567,6 +567,11 @@ class MainWindow(QMainWindow):
     def refining(self) -> bool:
         return self._job is not None
 
+    @property
+    def exporting(self) -> bool:
+        """A slow export (a decontaminated cutout) is still writing in its thread."""
+        return self._export_worker is not None
+
     def refine(self) -> None:
         """Starts a run on a snapshot of the coarse mask; the user may keep editing while it runs."""
         doc = self.doc

@@ -1,0 +1,94 @@
+"""``crm-studio --refine-and-export OUT IMAGE [MASK]``: the window's own open → Refine → cutout export, unattended.
+
+Why: a frozen bundle can lose a module, a data file or a package's metadata without any build error; the only
+proof that it works is to run the path a person clicks through, in the built executable. So this drives the real
+window — its refine worker, its finishers, its export worker — rather than the engine directly, and it turns
+every dialog the window would have put in front of a person into a line on stderr and exit status 1, so an
+unattended run can never hang on a modal box. packaging/build_bundle.sh uses it as the bundle's smoke test.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+
+from app.export import ExportRequest
+from app.main_window import MainWindow
+
+IDLE_POLL_MS = 50
+
+
+def say(text: str, stream: TextIO | None) -> None:
+    """A windowed build on Windows has no stdout/stderr (None); the exit status still tells the result."""
+    if stream is not None:
+        print(text, file=stream, flush=True)
+
+
+class UnattendedRun(QObject):
+    """Watches the application's dialogs from construction on, so a failure while opening is caught too."""
+
+    def __init__(self, app: QApplication, out: Path) -> None:
+        super().__init__()
+        self.app = app
+        self.out = out
+        self.window: MainWindow | None = None
+        self.code: int | None = None
+        self._started = time.perf_counter()
+        app.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Show and isinstance(watched, QDialog) and watched.isModal():
+            text = " ".join(watched.text().split()) if isinstance(watched, QMessageBox) else "a dialog opened"
+            say(f"crm-studio: {watched.windowTitle()}: {text}", sys.stderr)
+            QTimer.singleShot(0, watched.reject)  # after exec() has entered the dialog's own loop
+            self.finish(1)
+        return False
+
+    def start(self, window: MainWindow) -> None:
+        """Called once the window has opened the command line's photo (or failed to, which a dialog reported)."""
+        self.window = window
+        if window.doc is None:
+            self.finish(1)
+            return
+        window.refineFinished.connect(self._refined)
+        window.exported.connect(self._exported)
+        QTimer.singleShot(0, window.refine)
+
+    def _refined(self) -> None:
+        doc = self.window.doc
+        if self.code is not None:
+            return
+        if not doc.stages:
+            say("crm-studio: the refinement produced no stage.", sys.stderr)
+            self.finish(1)
+            return
+        labels = ", ".join(stage.label for stage in doc.stages)
+        say(f"refined {doc.path.name}: {len(doc.stages)} stages ({labels}) in "
+            f"{time.perf_counter() - self._started:.1f} s", sys.stdout)
+        self.window.export(ExportRequest("cutout", self.out, decontaminate=True))
+
+    def _exported(self, path: Path) -> None:
+        say(f"exported {path} in {time.perf_counter() - self._started:.1f} s", sys.stdout)
+        self.finish(0)
+
+    def finish(self, code: int) -> None:
+        """The first outcome wins; the event loop ends only once no refine or export thread is left running."""
+        if self.code is None:
+            self.code = code
+            QTimer.singleShot(0, self._quit_when_idle)
+
+    def _quit_when_idle(self) -> None:
+        """Waits, too, while the window is still being built: exit() before app.exec() would be forgotten."""
+        window = self.window
+        if window is None or window.refining or window.exporting:
+            if window is not None:
+                window.cancel_refine()
+            QTimer.singleShot(IDLE_POLL_MS, self._quit_when_idle)
+            return
+        self.app.removeEventFilter(self)
+        self.app.exit(self.code)

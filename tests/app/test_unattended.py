@@ -1,0 +1,83 @@
+"""``crm-studio --refine-and-export``: the bundle's smoke test must pass on a working app and fail, fast and with
+the window's own message, on a broken one — never hang on a dialog nobody can click."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.__main__ import main
+
+REAL_CRITICAL = QMessageBox.critical  # taken at import, before the autouse fixture replaces it
+HANG_GUARD_MS = 60_000  # a run still going after this has hung on something: end its loops (again) and fail
+
+pytestmark = pytest.mark.usefixtures("qapp")  # the guard's timer needs the application to exist before main()
+
+
+def run_main(argv: list[str]) -> int:
+    hung: list[bool] = []
+    guard = QTimer()
+    guard.timeout.connect(lambda: (hung.append(True), QApplication.exit(99)))
+    guard.start(HANG_GUARD_MS)
+    try:
+        code = main(argv)
+    finally:
+        guard.stop()
+    assert not hung, "the unattended run hung (on a dialog nobody can answer?) until the test's guard ended it"
+    return code
+
+
+def test_writes_the_refined_cutout_and_exits_0(write_photo, monkeypatch, tmp_path: Path, capsys) -> None:
+    """The bundled weights, as the built executable runs them, on a photo small enough for a quick test."""
+    monkeypatch.setattr("app.main_window.MIN_SIDE", 0)
+    image, mask = write_photo(400, 300)
+    out = tmp_path / "out" / "cutout.png"
+    out.parent.mkdir()
+
+    assert run_main(["--refine-and-export", str(out), str(image), str(mask)]) == 0
+
+    cutout = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
+    assert cutout.shape == (300, 400, 4)
+    yy, xx = np.mgrid[:300, :400]
+    disc = (xx - 200) ** 2 + (yy - 150) ** 2 < 100 ** 2  # the photo's bright disc (make_photo)
+    kept = cutout[:, :, 3] > 127
+    assert (kept & disc).sum() / (kept | disc).sum() > 0.9  # the cutout is the disc, not the off-centre coarse mask
+    said = capsys.readouterr().out
+    assert "snap, matte" in said and f"exported {out}" in said  # the defaults ran both finishers
+
+
+def test_a_photo_that_cannot_open_exits_1_with_the_dialogs_text(monkeypatch, tmp_path: Path, capsys) -> None:
+    monkeypatch.setattr(QMessageBox, "critical", REAL_CRITICAL)  # the real modal box: it must not block
+    missing = tmp_path / "missing.jpg"
+
+    assert run_main(["--refine-and-export", str(tmp_path / "out.png"), str(missing)]) == 1
+
+    assert "Cannot open missing.jpg" in capsys.readouterr().err
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_a_bundle_without_pymatting_fails_the_run(tiny_refiner, photo, monkeypatch, tmp_path: Path, capsys) -> None:
+    """What the frozen bundle did: the matte stage's import failed, and Refine ended in a "Cannot refine" box."""
+    monkeypatch.setattr(QMessageBox, "critical", REAL_CRITICAL)
+    monkeypatch.setitem(sys.modules, "pymatting", None)  # import pymatting now raises ImportError
+    monkeypatch.setattr("crm_core.matting.warm_up", lambda: None)  # its thread's traceback is not the point here
+    image, mask = photo
+    out = tmp_path / "cutout.png"
+
+    assert run_main(["--refine-and-export", str(out), str(image), str(mask)]) == 1
+
+    assert "Cannot refine" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_needs_an_image(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--refine-and-export", "out.png"])
+    assert exit_.value.code == 2
+    assert "--refine-and-export needs the IMAGE" in capsys.readouterr().err

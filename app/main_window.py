@@ -570,7 +570,7 @@ class MainWindow(QMainWindow):
     @property
     def exporting(self) -> bool:
         """A slow export (a decontaminated cutout) is still writing in its thread."""
-        return self._export_worker is not None
+        return self._export is not None
 
     def refine(self) -> None:
         """Starts a run on a snapshot of the coarse mask; the user may keep editing while it runs."""

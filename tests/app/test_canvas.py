@@ -388,3 +388,34 @@ def test_edits_patch_the_overlay_exactly_as_a_fresh_view_draws_it(qtbot, outline
     QApplication.sendEvent(edited, QEvent(QEvent.Type.Leave))  # hide the brush outline: compare pixels only
     place(fresh)
     assert np.array_equal(rendered(edited, qtbot), rendered(fresh, qtbot))
+
+
+def test_after_whole_mask_changes_and_undo_the_overlay_is_what_a_fresh_view_draws(qtbot):
+    """Invert, clear, accept and undo/redo replace the mask tile by tile; a view that drew the overlay before
+    must show exactly what a view opened afterwards draws."""
+    rng = np.random.default_rng(5)
+    doc = Document(rng.integers(0, 256, (300, 400, 3), dtype=np.uint8))
+    views = []
+    for _ in range(2):
+        canvas = CanvasView()
+        qtbot.addWidget(canvas)
+        canvas.resize(420, 320)
+        canvas.set_overlay(QColor(255, 0, 0), 0.6, False)
+        views.append(canvas)
+    edited, fresh = views
+    edited.set_document(doc)
+    with qtbot.waitExposed(edited):
+        edited.show()
+    prob = np.zeros((300, 400), np.float32)
+    prob[40:260, 50:300] = 0.9
+    doc.set_stages([Stage(0, 1, 1.0, prob, 0.1, prob.size, prob.size, prob.size)])
+    for action in (doc.invert_mask, lambda: doc.accept_stage(0), doc.clear_mask, doc.undo_stack.undo,
+                   doc.undo_stack.undo, doc.undo_stack.redo):
+        rendered(edited, qtbot)  # the overlay is cached as drawn now; the action must patch it
+        action()
+    assert 0 < doc.mask.mean() < 255
+    QApplication.sendEvent(edited, QEvent(QEvent.Type.Leave))
+    fresh.set_document(doc)
+    with qtbot.waitExposed(fresh):
+        fresh.show()
+    assert np.array_equal(rendered(edited, qtbot), rendered(fresh, qtbot))

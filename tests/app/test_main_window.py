@@ -426,3 +426,33 @@ def test_ctrl_z_shortcut_undoes(qtbot, opened):
     qtbot.keyClick(opened.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert not opened.doc.modified
 
+
+
+def test_with_the_bundled_weights_refine_beats_the_coarse_mask_and_export_writes_the_stage_shown(
+        qtbot, settings, tmp_path, quality, bundled_by_default):
+    """A user's whole path with the real model: open, refine, pick a stage in the strip, export. The result is
+    better than the coarse mask, and the file holds the stage on screen, not another one."""
+    from crm_core.metrics import boundary_accuracy, iou
+
+    image, gt, coarse = quality
+    cv2.imwrite(str(tmp_path / "scene.png"), image[:, :, ::-1])
+    cv2.imwrite(str(tmp_path / "scene_mask.png"), (coarse * 255).astype(np.uint8))
+    win = build_window([str(tmp_path / "scene.png"), str(tmp_path / "scene_mask.png")], settings)
+    qtbot.addWidget(win)
+    win.resize(1000, 700)
+    qtbot.waitExposed(win)
+    assert refine(qtbot, win, "0.5, 1") == ["×1", "snap", "matte"]  # ×0.5 is under min_side on a 288 px photo
+    doc = win.doc
+    exported = {}
+    for index in (0, 2):  # the model's stage, then the matte
+        win.strip.select(index)
+        assert doc.shown == index
+        out = tmp_path / f"stage{index}.png"
+        with qtbot.waitSignal(win.exported, timeout=10000):
+            win.export(ExportRequest("mask", out))
+        exported[index] = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
+        assert np.array_equal(exported[index] > 127, doc.stages[index].prob > 0.5)
+    assert not np.array_equal(exported[0], exported[2])  # two stages, two different files
+    for mask in exported.values():
+        assert iou(gt, mask) >= iou(gt, coarse) + 0.03
+        assert boundary_accuracy(gt, mask) >= boundary_accuracy(gt, coarse) + 0.2

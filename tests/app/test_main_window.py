@@ -17,6 +17,7 @@ from app.document import COARSE, threshold
 from app.export import ExportDialog, ExportRequest
 from app.main_window import MainWindow, split_drop
 from app.settings import Settings, parse_ratios
+from crm_core.options import Stage
 
 
 @pytest.fixture
@@ -309,6 +310,12 @@ def test_export_writes_the_shown_stage(qtbot, opened, tiny_refiner, tmp_path, ki
 
 
 def test_decontaminated_cutout_runs_off_the_gui_thread(qtbot, opened, tmp_path):
+    """The shown stage has a soft edge (a binary mask would make decontamination a no-op): the edge pixels get
+    new colours, the opaque ones keep the photo's, and the alpha is the stage's."""
+    doc = opened.doc
+    prob = cv2.GaussianBlur(doc.mask.astype(np.float32) / 255, (0, 0), 3.0)
+    doc.set_stages([Stage(0, 1, 1.0, prob, 0.1, prob.size, prob.size, prob.size)])
+    doc.set_shown(0)
     out = tmp_path / "cut.png"
     with qtbot.waitSignal(opened.exported, timeout=20000):
         opened.export(ExportRequest("cutout", out, decontaminate=True))
@@ -316,7 +323,12 @@ def test_decontaminated_cutout_runs_off_the_gui_thread(qtbot, opened, tmp_path):
     qtbot.waitUntil(lambda: opened.export_action.isEnabled())
     rgba = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
     assert rgba.shape == (120, 160, 4)
-    assert np.array_equal(rgba[:, :, 3], opened.doc.mask)
+    alpha = np.rint(prob * 255).astype(np.uint8)
+    assert np.array_equal(rgba[:, :, 3], alpha)
+    rgb = rgba[:, :, 2::-1]
+    edge = (alpha > 25) & (alpha < 230)
+    assert np.mean(np.any(rgb[edge] != doc.image[edge], axis=1)) > 0.5  # decontaminated
+    assert np.array_equal(rgb[alpha == 255], doc.image[alpha == 255])
 
 
 def test_export_never_overwrites_the_photo(opened, photo, dialogs):

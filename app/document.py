@@ -10,6 +10,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QRect, Signal
 
 from crm_core import io
+from crm_core.metrics import binarise
 from crm_core.options import Stage
 from app.undo import BudgetedUndoStack, MaskEditCommand, TileDelta, TileRecorder
 
@@ -18,8 +19,9 @@ COARSE = "coarse"
 
 
 def threshold(prob: np.ndarray) -> np.ndarray:
-    """0/255 uint8 of prob > 0.5: how a soft stage is shown and turned into an editable mask."""
-    return np.where(prob > 0.5, np.uint8(255), np.uint8(0))
+    """0/255 uint8 of the foreground (metrics.binarise: prob > 0.5): how a soft stage is shown and turned into
+    an editable mask."""
+    return np.where(binarise(prob), np.uint8(255), np.uint8(0))
 
 
 class Document(QObject):

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from crm_core.masks import threshold
+from crm_core.metrics import binarise
 
 
 def foreground_problem(name: str, prob: np.ndarray) -> str | None:
     """A sentence when no pixel of the mask counts as foreground (the rule exports use), else None."""
-    if threshold(prob).any():
+    if binarise(prob).any():
         return None
     brightest = float(np.max(prob, initial=0.0))
     found = "every pixel is 0" if brightest == 0 else f"the brightest pixel is {brightest:.0%} of white"
@@ -23,6 +23,6 @@ def foreground_problem(name: str, prob: np.ndarray) -> str | None:
 
 def coverage_note(name: str, prob: np.ndarray) -> str | None:
     """A sentence when every pixel is foreground: the output will look like the input, and this says why."""
-    if threshold(prob).all():
+    if binarise(prob).all():
         return f"{name} covers the whole photo: there is no edge to refine"
     return None

@@ -1,4 +1,4 @@
-"""Binary-mask clean-up users expect, and the coarse-mask synthesis that teaches CRM what rough inputs look like.
+"""Coarse-mask synthesis that teaches CRM what rough inputs look like.
 
 Three kinds of coarse masks are synthesised, because users bring all three: the paper's perturbed contours
 (crm-facts §2.3), low-resolution network-like masks, and hurried polygons.
@@ -9,57 +9,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from crm_core.metrics import binarise, iou
+
 PERTURB_ROUNDS = 250
 _KERNEL_SHAPES = 4
-
-
-def threshold(prob: np.ndarray, level: float = 0.5) -> np.ndarray:
-    """Boolean foreground: > level for probabilities, > 127 for 8-bit masks."""
-    prob = np.asarray(prob)
-    if prob.dtype == bool:
-        return prob
-    if np.issubdtype(prob.dtype, np.integer):
-        return prob > round(level * 255)
-    return prob > level
-
-
-def _components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    return n, labels, stats[:, cv2.CC_STAT_AREA]
-
-
-def keep_largest(mask: np.ndarray) -> np.ndarray:
-    """Only the biggest connected foreground region survives: one subject, no stray islands."""
-    mask = threshold(mask)
-    n, labels, areas = _components(mask)
-    if n <= 2:
-        return mask.copy()
-    return labels == 1 + int(np.argmax(areas[1:]))
-
-
-def remove_specks(mask: np.ndarray, min_pixels: int) -> np.ndarray:
-    """Drop foreground regions smaller than ``min_pixels`` (noise), keep everything else."""
-    mask = threshold(mask)
-    n, labels, areas = _components(mask)
-    keep = areas >= min_pixels
-    keep[0] = False
-    return keep[labels]
-
-
-def fill_holes(mask: np.ndarray) -> np.ndarray:
-    """Background regions that do not touch the image border become foreground."""
-    mask = threshold(mask)
-    n, labels = cv2.connectedComponents((~mask).astype(np.uint8), connectivity=4)
-    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    outside = np.zeros(n, bool)
-    outside[border] = True
-    outside[0] = False  # label 0 = the foreground itself
-    return ~outside[labels]
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    union = np.count_nonzero(a | b)
-    return np.count_nonzero(a & b) / union if union else 1.0
 
 
 def _drop_vertices(gt: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -98,7 +51,7 @@ def _kernel(rng: np.random.Generator) -> np.ndarray:
 
 def perturb(gt: np.ndarray, rng: np.random.Generator, iou_target: float | None = None) -> np.ndarray:
     """The paper's coarse mask: vertex dropping, then random dilate/erode rectangles until IoU < target."""
-    gt = threshold(gt)
+    gt = binarise(gt)
     target = rng.uniform(0.8, 1.0) if iou_target is None else iou_target
     seg = _drop_vertices(gt, rng).astype(np.uint8)
     h, w = gt.shape
@@ -111,7 +64,7 @@ def perturb(gt: np.ndarray, rng: np.random.Generator, iou_target: float | None =
             region = seg[ly:lh, lx:lw]
             op = cv2.dilate if rng.random() < 0.5 else cv2.erode
             seg[ly:lh, lx:lw] = op(region, _kernel(rng))
-        if iou(seg.astype(bool), gt) < target:
+        if iou(gt, seg.astype(bool)) < target:
             break
     return seg.astype(bool)
 
@@ -123,7 +76,7 @@ def _smooth_noise(shape: tuple[int, int], rng: np.random.Generator, cells: int, 
 
 def lowres(gt: np.ndarray, rng: np.random.Generator, long_side: int | None = None) -> np.ndarray:
     """A segmentation network's mask: GT at 24-96 px, smooth low-frequency errors, bilinear up, threshold."""
-    g = threshold(gt).astype(np.float32)
+    g = binarise(gt).astype(np.float32)
     h, w = g.shape
     side = int(rng.integers(24, 97)) if long_side is None else long_side
     scale = min(1.0, side / max(h, w))
@@ -136,7 +89,7 @@ def lowres(gt: np.ndarray, rng: np.random.Generator, long_side: int | None = Non
 
 def polygon(gt: np.ndarray, rng: np.random.Generator, tolerance: float | None = None) -> np.ndarray:
     """An annotator's mask, careful to hurried: each contour simplified to a polygon, holes kept (nesting by depth)."""
-    g = threshold(gt).astype(np.uint8)
+    g = binarise(gt).astype(np.uint8)
     h, w = g.shape
     # log-uniform from a careful annotator's ~0.7 px to a hurried one's ~7 px at 700 px: careful polygons are what
     # annotators bring, and a model that never saw one learns to move every edge

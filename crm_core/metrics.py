@@ -15,7 +15,12 @@ N_RADII = 5
 
 
 def binarise(mask: np.ndarray) -> np.ndarray:
-    """Boolean foreground: > 127 on 0..255 integers, > 0.5 on probabilities, as is for booleans."""
+    """Boolean foreground: the one binarisation rule of CRM Studio (scores, coarse-mask synthesis, the app).
+
+    Probabilities (floats): > 0.5, so a pixel at exactly 0.5 is background. 8-bit masks (integers): > 127,
+    i.e. 128 and up is foreground, as the BIG protocol reads 0..255 PNGs (the same cut as > 0.5 on value/255).
+    Booleans are returned as they are.
+    """
     mask = np.asarray(mask)
     if mask.dtype == bool:
         return mask

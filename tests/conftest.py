@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import signal
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -31,6 +35,41 @@ def blobby(gt: np.ndarray, cells: int = 12) -> np.ndarray:
     return np.clip(cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR), 0, 1).astype(np.float32)
 
 
+def quality_scene(height: int = 200, width: int = 288, seed: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A scene for checking results, not wiring: (photo, exact 0/1 GT, coarse 0/1 mask), all generated.
+
+    The object is a blob with a wavy outline (five random harmonics of its radius), orange with stripes and
+    smooth colour noise, on a smooth-noise blue background. The coarse mask is what a segmentation network
+    gives: the GT at a tenth of the size, upsampled and thresholded, then six random patches dilated or eroded
+    by 9 px, so it is wrong by a few pixels all along the edge and by more in places.
+    """
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:height, :width].astype(np.float32)
+    cy, cx, r0 = height * 0.5, width * 0.5, min(height, width) * 0.32
+    angle = np.arctan2(yy - cy, xx - cx)
+    radius = np.full_like(angle, r0)
+    for k in range(2, 7):
+        radius += r0 * rng.uniform(0.03, 0.09) * np.cos(k * angle + rng.uniform(0, 2 * np.pi))
+    gt = (np.hypot(yy - cy, xx - cx) < radius).astype(np.float32)
+
+    def smooth_noise(cells: int, amplitude: float) -> np.ndarray:
+        noise = rng.normal(0, 1, (cells, cells, 3)).astype(np.float32)
+        return cv2.resize(noise, (width, height), interpolation=cv2.INTER_CUBIC) * amplitude
+
+    fg = np.array([225, 120, 50], np.float32) + smooth_noise(12, 18) + 20 * np.sin(xx / 5)[..., None]
+    bg = np.array([50, 90, 150], np.float32) + smooth_noise(8, 25) + rng.normal(0, 6, (height, width, 3))
+    image = np.where(gt[..., None] > 0, fg, bg) + rng.normal(0, 4, (height, width, 3))
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    small = cv2.resize(gt, (width // 10, height // 10), interpolation=cv2.INTER_AREA)
+    coarse = (cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR) > 0.5).astype(np.uint8)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
+    for _ in range(6):
+        y, x = int(rng.integers(0, height - 60)), int(rng.integers(0, width - 60))
+        op = cv2.dilate if rng.random() < 0.5 else cv2.erode
+        coarse[y : y + 60, x : x + 60] = op(coarse[y : y + 60, x : x + 60], kernel)
+    return image, gt, coarse.astype(np.float32)
+
+
 def write_grey(path: Path, unit: np.ndarray) -> Path:
     Image.fromarray(np.rint(unit * 255).astype(np.uint8), "L").save(path)
     return path
@@ -46,7 +85,14 @@ class Pair:
 @pytest.fixture
 def synth() -> SimpleNamespace:
     """The scene generators, for tests that need other sizes than the ready-made files."""
-    return SimpleNamespace(disk_scene=disk_scene, blobby=blobby, write_grey=write_grey, write_big=write_big)
+    return SimpleNamespace(disk_scene=disk_scene, blobby=blobby, write_grey=write_grey, write_big=write_big,
+                           quality_scene=quality_scene)
+
+
+@pytest.fixture(scope="session")
+def quality() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """quality_scene(): (photo, GT, coarse) of 288×200 px, made once per session."""
+    return quality_scene()
 
 
 @pytest.fixture
@@ -74,6 +120,42 @@ def big(tmp_path: Path) -> Path:
     return write_big(tmp_path / "big")
 
 
+@contextmanager
+def disk_full(limit: int = 256):
+    """Any file write past ``limit`` bytes fails with EFBIG, as on a full disk, part of the bytes written.
+    (RLIMIT_FSIZE, with the SIGXFSZ that would kill the process ignored.) Linux and macOS only."""
+    import resource
+
+    old_limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, old_limit[1]))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, old_limit)
+        signal.signal(signal.SIGXFSZ, old_handler)
+
+
+@pytest.fixture
+def full_disk():
+    """disk_full, for tests: ``with full_disk(): ...`` fails every file write past 256 bytes."""
+    return disk_full
+
+
+@pytest.fixture
+def failing_rename(monkeypatch: pytest.MonkeyPatch):
+    """Returns a function that makes every rename fail from then on (a full or read-only file system)."""
+
+    def fail(*_args, **_kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    def arm() -> None:
+        monkeypatch.setattr(os, "replace", fail)
+        monkeypatch.setattr(os, "rename", fail)
+
+    return arm
+
+
 @pytest.fixture(scope="session", autouse=True)
 def compiled_matting() -> None:
     """On a fresh machine (CI) pymatting's numba kernels compile on first import (~40 s on 2 cores): pay that
@@ -81,6 +163,29 @@ def compiled_matting() -> None:
     from crm_core.matting import warm_up
 
     warm_up()
+
+
+@pytest.fixture(scope="session")
+def bundled_refiner():
+    """The shipped weights, loaded by the real loading code: for tests whose point is the result."""
+    from crm_core import Refiner
+
+    return Refiner.load(device="cpu")
+
+
+@pytest.fixture
+def bundled_by_default(monkeypatch: pytest.MonkeyPatch, bundled_refiner):
+    """Refiner.load() with no weights named returns the session's bundled model (loaded once), so CLI and app
+    runs use the real weights without reading the file again; other paths go to the real loader."""
+    from crm_core import Refiner
+
+    real = Refiner.load
+
+    def load(weights=None, device="auto", precision="auto"):
+        return bundled_refiner if weights is None else real(weights, device, precision)
+
+    monkeypatch.setattr(Refiner, "load", staticmethod(load))
+    return bundled_refiner
 
 
 @pytest.fixture(scope="session")

@@ -150,10 +150,15 @@ class Trainer:
         }
 
     def save(self, path: Path) -> None:
+        """Write next to ``path`` and rename over it: a crash or a full disk keeps the previous checkpoint whole
+        and leaves no temp file behind."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".tmp-{path.name}")
-        torch.save(self.state(), tmp)
-        os.replace(tmp, path)
+        try:
+            torch.save(self.state(), tmp)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def load(self, path: Path) -> None:
         """Continue exactly where a checkpoint stopped: weights, optimiser, schedule, data and dropout RNGs.

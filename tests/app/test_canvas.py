@@ -353,12 +353,8 @@ def test_unknown_tool_is_refused(view):
     assert view.tool() == "pan"
 
 
-@pytest.mark.parametrize("outline", [False, True])
-@pytest.mark.parametrize("zoom", [None, 3.0])
-def test_edits_patch_the_overlay_exactly_as_a_fresh_view_draws_it(qtbot, outline, zoom):
-    """Dabs update the mask pyramid and cached overlay tiles in place; the result must match a rebuild."""
-    rng = np.random.default_rng(3)
-    doc = Document(rng.integers(0, 256, (800, 1200, 3), dtype=np.uint8))
+def two_views(qtbot, outline: bool) -> tuple[CanvasView, CanvasView]:
+    """Two 400×300 canvases with the same red overlay: one to edit through, one to open afterwards."""
     views = []
     for _ in range(2):
         canvas = CanvasView()
@@ -366,7 +362,16 @@ def test_edits_patch_the_overlay_exactly_as_a_fresh_view_draws_it(qtbot, outline
         canvas.resize(400, 300)
         canvas.set_overlay(QColor(255, 0, 0), 0.6, outline)
         views.append(canvas)
-    edited, fresh = views
+    return views[0], views[1]
+
+
+@pytest.mark.parametrize("outline", [False, True])
+@pytest.mark.parametrize("zoom", [None, 3.0])
+def test_edits_patch_the_overlay_exactly_as_a_fresh_view_draws_it(qtbot, outline, zoom):
+    """Dabs update the mask pyramid and cached overlay tiles in place; the result must match a rebuild."""
+    rng = np.random.default_rng(3)
+    doc = Document(rng.integers(0, 256, (800, 1200, 3), dtype=np.uint8))
+    edited, fresh = two_views(qtbot, outline)
     def place(canvas: CanvasView) -> None:
         canvas.set_document(doc)
         if zoom is not None:
@@ -387,4 +392,28 @@ def test_edits_patch_the_overlay_exactly_as_a_fresh_view_draws_it(qtbot, outline
     assert 0 < doc.mask.mean() < 255
     QApplication.sendEvent(edited, QEvent(QEvent.Type.Leave))  # hide the brush outline: compare pixels only
     place(fresh)
+    assert np.array_equal(rendered(edited, qtbot), rendered(fresh, qtbot))
+
+
+def test_after_whole_mask_changes_and_undo_the_overlay_is_what_a_fresh_view_draws(qtbot):
+    """Invert, clear, accept and undo/redo replace the mask tile by tile; a view that drew the overlay before
+    must show exactly what a view opened afterwards draws."""
+    rng = np.random.default_rng(5)
+    doc = Document(rng.integers(0, 256, (300, 400, 3), dtype=np.uint8))
+    edited, fresh = two_views(qtbot, outline=False)
+    edited.set_document(doc)
+    with qtbot.waitExposed(edited):
+        edited.show()
+    prob = np.zeros((300, 400), np.float32)
+    prob[40:260, 50:300] = 0.9
+    doc.set_stages([Stage(0, 1, 1.0, prob, 0.1, prob.size, prob.size, prob.size)])
+    for action in (doc.invert_mask, lambda: doc.accept_stage(0), doc.clear_mask, doc.undo_stack.undo,
+                   doc.undo_stack.undo, doc.undo_stack.redo):
+        rendered(edited, qtbot)  # the overlay is cached as drawn now; the action must patch it
+        action()
+    assert 0 < doc.mask.mean() < 255
+    QApplication.sendEvent(edited, QEvent(QEvent.Type.Leave))
+    fresh.set_document(doc)
+    with qtbot.waitExposed(fresh):
+        fresh.show()
     assert np.array_equal(rendered(edited, qtbot), rendered(fresh, qtbot))

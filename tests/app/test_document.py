@@ -180,3 +180,53 @@ def test_coarse_prob_is_what_the_refiner_takes(qapp):
     prob = doc.coarse_prob()
     assert prob.dtype == np.float32 and prob.shape == (200, 300)
     assert prob.min() == 0.0 and prob.max() == 1.0
+
+
+def _covered(rects: list[QRect], changed: np.ndarray) -> bool:
+    """Every changed pixel lies in one of the rects the document announced."""
+    seen = np.zeros_like(changed)
+    for r in rects:
+        seen[r.top():r.bottom() + 1, r.left():r.right() + 1] = True
+    return bool(changed.any()) and bool(seen[changed].all())
+
+
+def test_every_mask_change_and_its_undo_redo_tell_the_views_where(qtbot, files):
+    """Views redraw only what maskChanged names: invert, clear, import, accept, undo and redo must all name it."""
+    folder, image, mask = files
+    doc = Document(image, mask)
+    prob = np.zeros(mask.shape, np.float32)
+    prob[20:120, 30:280] = 0.8
+    doc.set_stages([stage(prob)])
+    other = np.zeros_like(mask)
+    other[100:190, 10:290] = 255
+    cv2.imwrite(str(folder / "other.png"), other)
+    steps = [("invert", doc.invert_mask), ("clear", doc.clear_mask),
+             ("import", lambda: doc.import_mask(folder / "other.png")), ("accept", lambda: doc.accept_stage(0))]
+    for name, action in steps:
+        for label, call in ((name, action), (f"undo {name}", doc.undo_stack.undo), (f"redo {name}", doc.undo_stack.redo)):
+            before = doc.mask.copy()
+            announced: list[QRect] = []
+            doc.maskChanged.connect(announced.append)
+            call()
+            doc.maskChanged.disconnect(announced.append)
+            assert _covered(announced, doc.mask != before), label
+
+
+@pytest.mark.parametrize("x, y, w, h", [
+    (100, 100, 1, 1),  # one pixel
+    (255, 40, 1, 1),  # one pixel, the last column of an undo tile
+    (256, 40, 1, 1),  # one pixel, the first column of the next
+    (250, 40, 7, 3),  # ends on the first column of the next tile
+    (40, 250, 3, 7),  # ends on the first row of the next tile
+    (250, 250, 7, 7),  # ends on the first pixel of the diagonal tile
+])
+def test_small_edits_and_edits_ending_on_a_tile_edge_undo_and_redo_exactly(qapp, x, y, w, h):
+    doc = Document(photo(400, 400), np.zeros((400, 400), np.uint8))
+    original = doc.mask.copy()
+    doc.apply_edit(QRect(x, y, w, h), np.full((h, w), 255, np.uint8), "Brush")
+    edited = doc.mask.copy()
+    assert edited.sum() == 255 * w * h
+    doc.undo_stack.undo()
+    assert np.array_equal(doc.mask, original)
+    doc.undo_stack.redo()
+    assert np.array_equal(doc.mask, edited)

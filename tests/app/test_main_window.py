@@ -17,6 +17,7 @@ from app.document import COARSE, threshold
 from app.export import ExportDialog, ExportRequest
 from app.main_window import MainWindow, split_drop
 from app.settings import Settings, parse_ratios
+from crm_core.options import Stage
 
 
 @pytest.fixture
@@ -310,6 +311,12 @@ def test_export_writes_the_shown_stage(qtbot, opened, tiny_refiner, tmp_path, ki
 
 
 def test_decontaminated_cutout_runs_off_the_gui_thread(qtbot, opened, tmp_path):
+    """The shown stage has a soft edge (a binary mask would make decontamination a no-op): the edge pixels get
+    new colours, the opaque ones keep the photo's, and the alpha is the stage's."""
+    doc = opened.doc
+    prob = cv2.GaussianBlur(doc.mask.astype(np.float32) / 255, (0, 0), 3.0)
+    doc.set_stages([Stage(0, 1, 1.0, prob, 0.1, prob.size, prob.size, prob.size)])
+    doc.set_shown(0)
     out = tmp_path / "cut.png"
     with qtbot.waitSignal(opened.exported, timeout=20000):
         opened.export(ExportRequest("cutout", out, decontaminate=True))
@@ -317,7 +324,12 @@ def test_decontaminated_cutout_runs_off_the_gui_thread(qtbot, opened, tmp_path):
     qtbot.waitUntil(lambda: opened.export_action.isEnabled())
     rgba = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
     assert rgba.shape == (120, 160, 4)
-    assert np.array_equal(rgba[:, :, 3], opened.doc.mask)
+    alpha = np.rint(prob * 255).astype(np.uint8)
+    assert np.array_equal(rgba[:, :, 3], alpha)
+    rgb = rgba[:, :, 2::-1]
+    edge = (alpha > 25) & (alpha < 230)
+    assert np.mean(np.any(rgb[edge] != doc.image[edge], axis=1)) > 0.5  # decontaminated
+    assert np.array_equal(rgb[alpha == 255], doc.image[alpha == 255])
 
 
 def test_export_never_overwrites_the_photo(opened, photo, dialogs):
@@ -428,3 +440,33 @@ def test_ctrl_z_shortcut_undoes(qtbot, opened):
     qtbot.keyClick(opened.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert not opened.doc.modified
 
+
+
+def test_with_the_bundled_weights_refine_beats_the_coarse_mask_and_export_writes_the_stage_shown(
+        qtbot, settings, tmp_path, quality, bundled_by_default):
+    """A user's whole path with the real model: open, refine, pick a stage in the strip, export. The result is
+    better than the coarse mask, and the file holds the stage on screen, not another one."""
+    from crm_core.metrics import boundary_accuracy, iou
+
+    image, gt, coarse = quality
+    cv2.imwrite(str(tmp_path / "scene.png"), image[:, :, ::-1])
+    cv2.imwrite(str(tmp_path / "scene_mask.png"), (coarse * 255).astype(np.uint8))
+    win = build_window([str(tmp_path / "scene.png"), str(tmp_path / "scene_mask.png")], settings)
+    qtbot.addWidget(win)
+    win.resize(1000, 700)
+    qtbot.waitExposed(win)
+    assert refine(qtbot, win, "0.5, 1") == ["×1", "snap", "matte"]  # ×0.5 is under min_side on a 288 px photo
+    doc = win.doc
+    exported = {}
+    for index in (0, 2):  # the model's stage, then the matte
+        win.strip.select(index)
+        assert doc.shown == index
+        out = tmp_path / f"stage{index}.png"
+        with qtbot.waitSignal(win.exported, timeout=10000):
+            win.export(ExportRequest("mask", out))
+        exported[index] = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
+        assert np.array_equal(exported[index] > 127, doc.stages[index].prob > 0.5)
+    assert not np.array_equal(exported[0], exported[2])  # two stages, two different files
+    for mask in exported.values():
+        assert iou(gt, mask) >= iou(gt, coarse) + 0.03
+        assert boundary_accuracy(gt, mask) >= boundary_accuracy(gt, coarse) + 0.2

@@ -129,3 +129,15 @@ def test_gui_never_freezes_during_refinement(qtbot, settings, write_photo, tiny_
         print(f"\nevent-loop gaps during refinement: max {gaps.max() * 1000:.0f} ms, "
               f"p99 {np.percentile(gaps, 99) * 1000:.0f} ms over {len(gaps)} ticks")
     assert gaps.max() < 0.25
+
+
+def test_with_the_bundled_weights_every_stage_that_arrives_beats_the_coarse_mask(qtbot, quality, bundled_by_default):
+    from crm_core.metrics import boundary_accuracy
+
+    image, gt, coarse = quality
+    worker = RefineWorker(RefinerCache(), "cpu", image, coarse, RefineOptions(ratios=(0.5, 1.0), min_side=0))
+    events = run_worker(qtbot, worker)
+    assert events["failed"] == [] and [s.label for s in events["stages"]] == ["×0.5", "×1", "snap", "matte"]
+    scores = [boundary_accuracy(gt, s.prob) for s in events["stages"]]
+    assert min(scores) >= boundary_accuracy(gt, coarse) + 0.1, scores
+    assert scores[-1] >= boundary_accuracy(gt, coarse) + 0.2, scores

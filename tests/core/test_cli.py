@@ -17,6 +17,7 @@ from crm_core.cli import eval as crm_eval
 from crm_core.cli import refine as crm_refine
 from crm_core.errors import WeightsError
 from crm_core.inference import Refiner
+from crm_core.metrics import binarise, boundary_accuracy, iou
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -100,11 +101,73 @@ def test_missing_weights_file_is_one_line(pair, capsys):
     assert code == 2 and "w.safetensors" in err and err.count("\n") == 1 and "Traceback" not in err
 
 
-def test_usage_errors_exit_2(pair, capsys):
-    assert run(crm_refine.main, [pair.image, pair.mask, "-o", "x.png", "--ratios", "0.5", "0.25"], capsys)[0] == 2
-    assert run(crm_refine.main, [pair.image, pair.mask, "-o", "x.png", "--big", pair.folder], capsys)[0] == 2
-    code, _, err = run(crm_refine.main, [pair.image, pair.mask, "-o", "x.png", "--bits", "16"], capsys)
-    assert code == 2 and "--bits applies to --format alpha" in err
+# (cli, arguments, words the error line must hold); {img} {mask} {dir} {pairs} are filled in with real files
+USAGE_ERRORS = [
+    ("crm-refine", [], "required: -o/--output"),
+    ("crm-refine", ["-o", "x.png"], "IMAGE and MASK are required"),
+    ("crm-refine", ["{img}", "-o", "x.png"], "IMAGE and MASK are required"),
+    ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--big", "{dir}"], "either IMAGE MASK or --big DIR"),
+    ("crm-refine", ["--big", "{dir}", "-o", "out", "--save-stages", "s"], "--save-stages works on one photo"),
+    ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--bits", "16"], "--bits applies to --format alpha"),
+    ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--decontaminate"], "--decontaminate applies to --format cutout"),
+    ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--format", "jpg"], "argument --format: invalid choice"),
+    ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--bits", "12"], "argument --bits: invalid choice"),
+    ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--ratios", "0.5", "0.25"], "ratios must increase"),
+    ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--ratios", "0", "1"], "ratios must lie in (0, 1]"),
+    ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--ratios", "half"], "argument --ratios: invalid float"),
+    ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--roi", "all"], "argument --roi: invalid choice"),
+    ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--device", "tpu"], "argument --device: invalid choice"),
+    ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--min-side", "big"], "argument --min-side: invalid int"),
+    ("crm-eval", [], "required: DIR"),
+    ("crm-eval", ["{dir}", "--ratios", "1.0", "0.5"], "ratios must increase"),
+    ("crm-eval", ["{dir}", "--roi", "all"], "argument --roi: invalid choice"),
+    ("crm-eval", ["{dir}", "--no-such-flag"], "unrecognized arguments: --no-such-flag"),
+    ("crm-train", ["--steps", "0", "--out", "t"], "--steps 0: a run needs at least one step"),
+    ("crm-train", ["--steps", "many"], "argument --steps: invalid int"),
+    ("crm-train", ["--ratios", "1,two"], "--ratios '1,two': give whole downscale factors"),
+    ("crm-train", ["--ratios", "0,1"], "--ratios '0,1': factors must be 1 or more"),
+    ("crm-train", ["--config", "huge"], "argument --config: invalid choice"),
+    ("crm-train", ["--swap-weight", "0.5"], "--swap-weight 0.5: give a share in [0, 1) and at least one --data"),
+    ("crm-train", ["--data", "{pairs}", "--swap-weight", "1.5"], "--swap-weight 1.5"),
+    ("crm-train", ["--data", "{pairs}", "--synthetic", "{dir}", "--synthetic-weight", "0.8", "--swap-weight", "0.5"],
+     "add up to more than 1"),
+    ("crm-train", ["--data", "{dir}/nope"], "nope"),
+    ("crm-train", ["--data", "{pairs}", "--out", "never", "--resume"], "no checkpoint to continue from"),
+]
+
+
+def _call(prog: str, argv: list[str]) -> int:
+    from crm_core.train import cli as crm_train
+
+    main = {"crm-refine": crm_refine.main, "crm-eval": crm_eval.main, "crm-train": crm_train.main}[prog]
+    try:
+        return main(argv)
+    except SystemExit as done:  # crm-train leaves argparse's exit to the interpreter, as a console script does
+        return int(done.code)
+
+
+@pytest.mark.parametrize("prog, argv, words", USAGE_ERRORS, ids=[f"{p} {' '.join(a)}" for p, a, _ in USAGE_ERRORS])
+def test_every_usage_error_exits_2_with_one_error_line(prog, argv, words, pair, monkeypatch, capsys):
+    """Each wrong command line: exit 2, one line "<cli>: <what is wrong>" naming the argument, no traceback, no
+    output written, and no model loaded. (argparse's own errors print the usage synopsis above that line.)"""
+    from crm_core.train import cli as crm_train
+
+    monkeypatch.setattr(crm_train, "RUNS", pair.folder / "runs")
+    monkeypatch.setattr(Refiner, "load", lambda *a, **k: pytest.fail("a usage error must not load a model"))
+    monkeypatch.chdir(pair.folder)
+    pairs = pair.folder / "pairs"  # a training folder: NAME.jpg beside NAME.png
+    pairs.mkdir()
+    (pairs / "p.jpg").write_bytes(pair.image.read_bytes())
+    (pairs / "p.png").write_bytes(pair.mask.read_bytes())
+    fill = {"{img}": str(pair.image), "{mask}": str(pair.mask), "{dir}": str(pair.folder), "{pairs}": str(pairs)}
+    args = [fill.get(a, a.replace("{dir}", str(pair.folder))) for a in argv]
+    before = snapshot(pair.folder)
+    assert _call(prog, args) == 2
+    out, err = capsys.readouterr()
+    errors = [line for line in err.splitlines() if line.startswith(f"{prog}:")]
+    assert len(errors) == 1 and words in errors[0], err
+    assert "Traceback" not in err and out == ""
+    assert snapshot(pair.folder) == before
 
 
 def test_ctrl_c_exits_130_quietly(pair, random_refiner, monkeypatch, capsys):
@@ -136,6 +199,50 @@ def test_refine_writes_a_binary_mask_of_the_photo_size(pair, random_refiner, cap
     result = np.asarray(Image.open(pair.folder / "res" / "out.png"))
     assert result.shape == (96, 128) and set(np.unique(result)) <= {0, 255}
     assert random_refiner == [(None, "cpu", "auto")]
+
+
+@pytest.fixture
+def quality_files(tmp_path: Path, quality) -> tuple[Path, Path, np.ndarray, np.ndarray]:
+    """The quality scene as a user has it: a PNG photo and a coarse mask PNG; plus the GT and the coarse array."""
+    image, gt, coarse = quality
+    Image.fromarray(image).save(tmp_path / "scene.png")
+    Image.fromarray((coarse * 255).astype(np.uint8)).save(tmp_path / "scene_mask.png")
+    return tmp_path / "scene.png", tmp_path / "scene_mask.png", gt, coarse
+
+
+def test_refine_with_the_bundled_weights_exports_the_last_stage_better_than_the_coarse_mask(
+        quality_files, bundled_by_default, capsys):
+    """The default run, as a user types it: the exported mask is the last stage's, and beats the coarse mask."""
+    photo, mask, gt, coarse = quality_files
+    out, stages = photo.parent / "out.png", photo.parent / "stages"
+    assert run(crm_refine.main, [photo, mask, "-o", out, "--save-stages", stages], capsys)[0] == 0
+    exported = np.asarray(Image.open(out))
+    assert exported.shape == gt.shape and set(np.unique(exported)) == {0, 255}
+    assert iou(gt, exported) >= iou(gt, coarse) + 0.03
+    assert boundary_accuracy(gt, exported) >= boundary_accuracy(gt, coarse) + 0.2
+    last = sorted(stages.iterdir(), key=lambda p: int(p.name[5:].split("_")[0]))[-1]
+    assert last.name.endswith("_matte.png")
+    assert np.array_equal(exported > 127, binarise(io.load_mask(last)))
+    alpha = photo.parent / "alpha.png"
+    assert run(crm_refine.main, [photo, mask, "-o", alpha, "--format", "alpha", "--bits", "16"], capsys)[0] == 0
+    soft = io.load_mask(alpha)
+    assert np.array_equal(binarise(soft), exported > 127)
+    assert np.count_nonzero((soft > 0.02) & (soft < 0.98)) > 0  # the alpha keeps the soft edge the mask drops
+
+
+def test_eval_with_the_bundled_weights_scores_crm_above_the_coarse_masks(tmp_path, quality, bundled_by_default, capsys):
+    image, gt, coarse = quality
+    folder = tmp_path / "big"
+    folder.mkdir()
+    Image.fromarray(image).save(folder / "scene_im.png")
+    Image.fromarray((gt * 255).astype(np.uint8)).save(folder / "scene_gt.png")
+    Image.fromarray((coarse * 255).astype(np.uint8)).save(folder / "scene_seg.png")
+    code, out, _ = run(crm_eval.main, [folder, "--json"], capsys)
+    (only,) = json.loads(out)["sets"]
+    rows = {r["method"]: r for r in only["rows"]}
+    assert code == 0 and list(rows) == ["coarse", "CRM + snap + matte"]
+    assert rows["CRM + snap + matte"]["iou"] >= rows["coarse"]["iou"] + 3  # percentages
+    assert rows["CRM + snap + matte"]["mba"] >= rows["coarse"]["mba"] + 20
 
 
 def test_refine_alpha_cutout_and_stages(pair, random_refiner, capsys):

@@ -74,20 +74,37 @@ def test_band_and_full_agree_inside_the_band(refiner):
     assert changed[ring].all(), "the band must cover the coarse boundary"
 
 
-def test_tiles_give_the_same_answer_as_one_pass_away_from_tile_margins(refiner):
-    image, coarse = _scene(300, 400)
-    whole = refiner.refine(image, coarse, RefineOptions(ratios=(1.0,), roi="full", tile=2048, snap=False, matte=False)).prob
-    tiled_run = refiner.refine(image, coarse, RefineOptions(ratios=(1.0,), roi="full", tile=128, snap=False, matte=False))
-    assert tiled_run.encoded > 300 * 400  # margins were encoded twice
-    # random weights have a wide receptive field, so allow small differences from zero padding at tile edges
-    assert np.abs(whole - tiled_run.prob).mean() < 0.02
+def test_the_band_reaches_band_cells_latent_cells_either_side_of_the_edge(refiner):
+    """band_cells is the band's half-width in latent cells (2 px at ×1). Random weights answer ~0.475, so every
+    decoded pixel of a 0/1 coarse mask changes and the changed columns are exactly the band."""
+    h, w, edge = 64, 240, 120
+    image = np.zeros((h, w, 3), np.uint8)
+    coarse = np.zeros((h, w), np.float32)
+    coarse[:, edge:] = 1.0
+    for cells in (1, 3):
+        options = RefineOptions(ratios=(1.0,), band_first=True, band_cells=cells, snap=False, matte=False)
+        changed = refiner.refine(image, coarse, options).prob != coarse
+        # the 0.5 boundary lies between columns edge-1 and edge, cells edge//2-1 and edge//2, widened by `cells`
+        left, right = 2 * (edge // 2 - 1 - cells), 2 * (edge // 2 + cells) + 1
+        columns = np.nonzero(changed.any(axis=0))[0]
+        assert (columns[0], columns[-1]) == (left, right), cells
+        assert changed[:, left : right + 1].all()
 
 
-def test_band_mode_queries_fewer_pixels_than_full_mode(refiner):
-    image, coarse = _scene(240, 320)
-    full = list(refiner.stages(image, coarse, RefineOptions(roi="full", min_side=0)))
-    band = list(refiner.stages(image, coarse, RefineOptions(roi="band", min_side=0)))
-    assert sum(s.queried for s in band) < sum(s.queried for s in full)
+def test_band_mode_refines_every_soft_pixel_and_copies_only_settled_ones(refiner):
+    """A soft coarse mask (a previous stage's probability, a feathered selection): a pixel at 0.2 may well cross
+    0.5, so band mode must decode it even far from the 0.5 line; pixels at 0 or 1 away from it are copied."""
+    h, w = 48, 320
+    coarse = np.tile(np.clip((np.arange(w, dtype=np.float32) - 40) / 240, 0, 1), (h, 1))  # 0 → 1 over x = 40…280
+    image = np.zeros((h, w, 3), np.uint8)
+    stage = refiner.refine(image, coarse, RefineOptions(ratios=(1.0,), band_first=True, snap=False, matte=False))
+    changed = stage.prob != coarse
+    soft = (coarse > 0.12) & (coarse < 0.88)
+    assert changed[soft].all()
+    far = np.zeros(w, bool)
+    far[:20] = far[-20:] = True  # settled (0 or 1) and over 10 cells from any soft pixel
+    assert not changed[:, far].any()
+    assert stage.queried < coarse.size
 
 
 def test_cancel_stops_between_chunks_and_raises(refiner):

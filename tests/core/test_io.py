@@ -242,3 +242,37 @@ def test_writes_are_atomic_and_unwritable_places_are_clear_errors(tmp_path: Path
     assert "cannot write" in message and "m.png" in message
     (tmp_path / "dir.png").mkdir()
     assert "is a folder" in refused(io.save_mask, tmp_path / "dir.png", ramp_prob())
+
+
+def _noise(seed: int, h: int = 64, w: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (h, w, 3), dtype=np.uint8), rng.random((h, w), dtype=np.float32)
+
+
+SAVES = {
+    "mask": lambda path, image, prob: io.save_mask(path, prob),
+    "alpha": lambda path, image, prob: io.save_alpha(path, prob, bits=16),
+    "cutout": lambda path, image, prob: io.save_cutout(path, image, prob),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SAVES))
+@pytest.mark.parametrize("failure", ["disk full", "rename fails"])
+def test_a_failed_write_keeps_the_previous_file_whole_and_leaves_no_temp(tmp_path, kind, failure, full_disk,
+                                                                          failing_rename):
+    """A full disk or a failing rename while overwriting a result leaves the previous result, byte for byte,
+    no temp file, and one clear error."""
+    target = tmp_path / "out" / f"{kind}.png"
+    SAVES[kind](target, *_noise(0))
+    before = target.read_bytes()
+    assert len(before) > 512  # so the full disk strikes in the middle of the new file
+    new = _noise(1)
+    if failure == "disk full":
+        with full_disk(256):
+            message = refused(SAVES[kind], target, *new)
+    else:
+        failing_rename()
+        message = refused(SAVES[kind], target, *new)
+    assert "cannot write" in message and target.name in message
+    assert target.read_bytes() == before
+    assert [p.name for p in target.parent.iterdir()] == [target.name]

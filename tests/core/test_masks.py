@@ -1,4 +1,4 @@
-"""Mask clean-up and coarse-mask synthesis: the shapes a user and the trainer rely on."""
+"""Coarse-mask synthesis: the shapes a user and the trainer rely on."""
 
 import time
 
@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from crm_core import masks
+from crm_core.metrics import iou
 
 
 def disk(size: int = 224, radius: int = 70) -> np.ndarray:
@@ -19,40 +20,12 @@ def ring(size: int = 224) -> np.ndarray:
     return disk(size, 80) & ~disk(size, 40)
 
 
-def test_threshold_reads_probabilities_bytes_and_booleans():
-    assert masks.threshold(np.array([0.4, 0.6])).tolist() == [False, True]
-    assert masks.threshold(np.array([100, 200], np.uint8)).tolist() == [False, True]
-    assert masks.threshold(np.array([True, False])).tolist() == [True, False]
-
-
-def test_keep_largest_drops_islands():
-    m = disk()
-    m[5:10, 5:10] = True
-    out = masks.keep_largest(m)
-    assert not out[5:10, 5:10].any()
-    assert np.array_equal(out, disk())
-
-
-def test_remove_specks_removes_only_small_regions():
-    m = disk()
-    m[5:8, 5:8] = True  # 9 px
-    out = masks.remove_specks(m, 20)
-    assert not out[5:8, 5:8].any()
-    assert out.sum() == disk().sum()
-
-
-def test_fill_holes_fills_a_ring_but_not_the_outside():
-    out = masks.fill_holes(ring())
-    assert np.array_equal(out, disk(224, 80))
-    assert not out[0, 0]
-
-
 @pytest.mark.parametrize("target", [0.85, 0.95])
 def test_perturb_reaches_its_iou_target(target):
     gt = disk()
     rng = np.random.default_rng(1)
     for _ in range(5):
-        score = masks.iou(masks.perturb(gt, rng, target), gt)
+        score = iou(masks.perturb(gt, rng, target), gt)
         assert target - 0.12 < score < target
 
 
@@ -68,7 +41,7 @@ def test_lowres_is_close_but_loses_detail():
     gt[100:124, 150:220] = True  # thin arm
     rng = np.random.default_rng(0)
     out = masks.lowres(gt, rng, long_side=16)
-    assert 0.6 < masks.iou(out, gt) < 0.995
+    assert 0.6 < iou(out, gt) < 0.995
 
 
 def test_polygon_has_few_vertices_and_keeps_holes():
@@ -79,14 +52,14 @@ def test_polygon_has_few_vertices_and_keeps_holes():
     contours, _ = cv2.findContours(out.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     outer = cv2.approxPolyDP(contours[0], 1.0, True)
     assert len(outer) < 40
-    assert masks.iou(out, ring()) > 0.9
+    assert iou(out, ring()) > 0.9
 
 
 @pytest.mark.parametrize("kind", [masks.perturb, masks.lowres, masks.polygon])
 def test_a_fortran_ordered_gt_from_a_matlab_file_works(kind):
     gt = np.asfortranarray(ring())
     out = kind(gt, np.random.default_rng(0))
-    assert out.shape == gt.shape and masks.iou(out, ring()) > 0.5
+    assert out.shape == gt.shape and iou(out, ring()) > 0.5
 
 
 def test_synth_coarse_is_a_float_mask_and_soft_when_asked():

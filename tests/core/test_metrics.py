@@ -17,7 +17,23 @@ def square(shift: int = 0, size: int = 32) -> np.ndarray:
 def test_binarise_thresholds() -> None:
     assert binarise(np.array([127, 128], np.uint8)).tolist() == [False, True]
     assert binarise(np.array([0.5, 0.51], np.float32)).tolist() == [False, True]
+    assert binarise(np.array([0.4999, 0.5, np.nextafter(0.5, 1)], np.float64)).tolist() == [False, False, True]
     assert binarise(np.array([True, False])).tolist() == [True, False]
+
+
+def test_one_binarise_rule_for_scores_synthesis_and_export(tmp_path) -> None:
+    """127 and exactly 0.5 are background, 128 and just over 0.5 foreground, wherever a mask is binarised."""
+    from crm_core import io, masks
+
+    gt = np.zeros((64, 64), np.uint8)
+    gt[16:48, 16:48] = 128
+    assert iou(gt, gt.astype(bool)) == 1.0
+    assert masks.polygon(gt, np.random.default_rng(0)).sum() > 0
+    assert masks.polygon(np.where(gt > 0, 127, 0).astype(np.uint8), np.random.default_rng(0)).sum() == 0
+    half = np.full((8, 8), 0.5, np.float32)
+    io.save_mask(tmp_path / "half.png", half)
+    assert io.load_mask(tmp_path / "half.png").max() == 0.0
+    assert not binarise(half).any() and binarise(np.nextafter(half, 1)).all()
 
 
 def test_iou_of_square_shifted_by_one_pixel() -> None:

@@ -40,6 +40,9 @@ def tiny_settings(**kw):
 def trainer(seed=0, **kw):
     torch.manual_seed(seed)
     s = tiny_settings(seed=seed, **kw)
+    # as Trainer.run does: after pymatting's import (the session's warm-up) torch would use 2 threads, and on a
+    # busy 2-core machine a step then takes ~50 s instead of ~0.4 s
+    torch.set_num_threads(s.threads)
     return Trainer(CRM(LIGHT), Mixer([Blobs()], [1.0], s.crop, s.queries, 0.25), s)
 
 
@@ -128,16 +131,87 @@ def test_learning_rate_steps_down_at_half_and_four_fifths():
     assert rates == pytest.approx([1e-3, 1e-4, 1e-5])
 
 
-def test_resume_gives_the_identical_next_step(tmp_path):
-    a = trainer(seed=3)
-    a.train_step()
-    a.train_step()
-    a.save(tmp_path / "last.pt")
-    expected = a.train_step()["loss"]
-    b = trainer(seed=99)
-    b.load(tmp_path / "last.pt")
-    assert b.step == 2
-    assert b.train_step()["loss"] == pytest.approx(expected, rel=1e-5)
+def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path):
+    """2N steps straight == N steps, save, load into a fresh trainer (other seed), N steps: weights, Adam state,
+    schedule and every RNG come back, so the weights are identical, not just close."""
+    n = 2
+    straight = trainer(seed=3, steps=2 * n, batch=2, queries=64)
+    for _ in range(2 * n):
+        straight.train_step()
+    first = trainer(seed=3, steps=2 * n, batch=2, queries=64)
+    for _ in range(n):
+        first.train_step()
+    first.save(tmp_path / "last.pt")
+    resumed = trainer(seed=99, steps=1, batch=1, queries=64)  # the data settings (queries) are the caller's
+    resumed.load(tmp_path / "last.pt")
+    assert resumed.step == n and resumed.settings == straight.settings
+    for _ in range(n):
+        resumed.train_step()
+    for (name, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
+        assert torch.equal(a, b), name
+
+
+def test_cli_resume_and_export_only_end_to_end(tmp_path, monkeypatch, capsys):
+    """crm-train stopped half way (Ctrl-C) and run again with --resume exports the weights an uninterrupted run
+    exports; --export-only writes the same file again from the run's last checkpoint without training."""
+    monkeypatch.setattr(cli, "RUNS", tmp_path / "runs")
+    data = _pairs_folder(tmp_path / "pairs")
+    args = ["--data", str(data), "--steps", "4", "--batch", "2", "--crop", "64", "--queries", "64", "--threads", "1",
+            "--ratios", "1,2", "--ckpt-every", "100"]
+    assert main(args + ["--out", "straight", "--export", str(tmp_path / "straight.safetensors")]) == 0
+
+    real_step = Trainer.train_step
+
+    def interrupted(self):
+        if self.step == 2:
+            raise KeyboardInterrupt  # what SIGTERM and Ctrl-C become
+        return real_step(self)
+
+    monkeypatch.setattr(Trainer, "train_step", interrupted)
+    assert main(args + ["--out", "halves"]) == 0
+    assert "stopped at step 2" in capsys.readouterr().err
+    monkeypatch.setattr(Trainer, "train_step", real_step)
+    assert main(args + ["--out", "halves", "--resume", "--export", str(tmp_path / "resumed.safetensors")]) == 0
+    assert main(args + ["--out", "straight", "--export-only", "--export", str(tmp_path / "again.safetensors")]) == 0
+
+    straight, meta = load_checkpoint(tmp_path / "straight.safetensors")
+    assert meta["steps"] == 4
+    for name in ("resumed", "again"):
+        other, other_meta = load_checkpoint(tmp_path / f"{name}.safetensors")
+        assert other_meta["steps"] == 4, name
+        for (key, a), b in zip(straight.state_dict().items(), other.state_dict().values()):
+            assert torch.equal(a, b), (name, key)
+
+
+def test_resume_and_export_only_without_a_checkpoint_are_one_line_errors(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "RUNS", tmp_path / "runs")
+    data = _pairs_folder(tmp_path / "pairs")
+    for flags in (["--resume"], ["--export-only", "--export", str(tmp_path / "w.safetensors")]):
+        assert main(["--data", str(data), "--steps", "1", "--out", "never", *flags]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "no checkpoint to continue from" in err[0]
+    assert not (tmp_path / "w.safetensors").exists()
+
+
+@pytest.mark.parametrize("failure", ["disk full", "rename fails"])
+@pytest.mark.parametrize("kind", ["weights", "training checkpoint"])
+def test_a_failed_checkpoint_write_keeps_the_previous_one_and_leaves_no_temp(tmp_path, kind, failure, full_disk,
+                                                                             failing_rename):
+    t = trainer(seed=0, batch=1, queries=16)
+    target = tmp_path / "ckpt" / ("w.safetensors" if kind == "weights" else "last.pt")
+    write = (lambda: save_checkpoint(target, t.model)) if kind == "weights" else (lambda: t.save(target))
+    write()
+    before = target.read_bytes()
+    t.train_step()
+    if failure == "disk full":
+        with full_disk(4096), pytest.raises(Exception):
+            write()
+    else:
+        failing_rename()
+        with pytest.raises(OSError):
+            write()
+    assert target.read_bytes() == before
+    assert [p.name for p in target.parent.iterdir()] == [target.name]
 
 
 def test_pretrained_trunk_loads_with_a_zero_mask_channel(tmp_path):

@@ -200,12 +200,13 @@ def test_finishers_can_be_turned_off_and_the_choice_is_remembered(qtbot, opened,
     boxes = opened.refine_panel.finisher_boxes
     boxes["snap"].setChecked(False)
     boxes["matte"].setChecked(False)
+    boxes["trust_edges"].setChecked(False)
     assert refine(qtbot, opened, "0.5, 1") == ["×0.5", "×1"]
     assert "ratio ×1" in opened._shown_name()
     image_path, mask_path = photo
     again = build_window([str(image_path), str(mask_path)], settings)
     qtbot.addWidget(again)
-    assert again.refine_panel.finishers == {"snap": False, "matte": False}
+    assert again.refine_panel.finishers == {"trust_edges": False, "snap": False, "matte": False}
     again.refine_panel.finisher_boxes["snap"].setChecked(True)
     assert refine(qtbot, again, "1") == ["×1", "snap"]
     assert again._shown_name() == "stage 2 of 2 (edge snap)"

@@ -23,14 +23,15 @@ FORMATS: dict[str, type[Dataset]] = {
 
 
 def open_dataset(kind: str, source: str | Path, images: str | Path | None = None) -> Dataset:
-    """A dataset of a named format; ``images`` is the photo folder of a COCO file (default: beside the file)."""
+    """A dataset of a named format. ``images``: the folder of its photos, where they are not where the format
+    puts them (a COCO file's photos; the photos of a written copy, which holds only labels)."""
     if kind not in FORMATS:
         raise InputError(f"unknown dataset format {kind!r}; use one of {', '.join(FORMATS)}")
-    if kind == "coco":
-        return CocoDataset(Path(source), Path(images) if images else None)
-    if images:
-        raise InputError(f"--images applies to COCO files; a {kind} folder holds its own photos")
-    return FORMATS[kind](Path(source))
+    if kind in ("labelme", "mask"):
+        if images:
+            raise InputError(f"--images does not apply to a {kind} folder: its files name their own photos")
+        return FORMATS[kind](Path(source))
+    return FORMATS[kind](Path(source), Path(images) if images else None)
 
 
 def detect(source: str | Path) -> str:

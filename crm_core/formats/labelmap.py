@@ -55,13 +55,14 @@ def write_labels(path: Path, values: np.ndarray, palette: list[int] | None) -> N
 class LabelMapDataset(Dataset):
     format = "voc"
 
-    def __init__(self, source: Path):
+    def __init__(self, source: Path, images: Path | None = None):
         super().__init__(source)
         root = self.source
         if not root.is_dir():
             raise InputError(f"{root} is not a folder; give a VOC folder (JPEGImages/ + SegmentationClass/) or photos + PNG label maps")
         voc = (root / "SegmentationClass").is_dir()
         photos, classes = (root / "JPEGImages", root / "SegmentationClass") if voc else (root, root)
+        photos = Path(images) if images is not None else photos
         instances = root / "SegmentationObject"
         self.instances = instances if voc and instances.is_dir() else None
         # a label without its photo is still listed (scoring needs no photo; refining says the photo is missing)

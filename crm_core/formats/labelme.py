@@ -56,7 +56,7 @@ class LabelMeDataset(Dataset):
     def read(self, name: str, hw: tuple[int, int] | None = None) -> ImageObjects:
         path = self.files[name]
         data = self._json(name)
-        image = path.parent / str(data.get("imagePath") or f"{name}.jpg")
+        image = Path(os.path.normpath(path.parent / str(data.get("imagePath") or f"{name}.jpg")))
         if data.get("imageHeight") and data.get("imageWidth"):
             size = (int(data["imageWidth"]), int(data["imageHeight"]))
         elif hw is not None:

@@ -66,8 +66,9 @@ class ImageObject:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ImageObject):
             return NotImplemented
-        mine = (self.id, self.label, self.refinable, self.stored_as, dict(self.extra))
-        if mine != (other.id, other.label, other.refinable, other.stored_as, dict(other.extra)):
+        if (self.id, self.label, self.refinable, self.stored_as) != (other.id, other.label, other.refinable, other.stored_as):
+            return False
+        if not same_fields(self.extra, other.extra):
             return False
         if (self.mask is None) != (other.mask is None) or len(self.polygons) != len(other.polygons):
             return False
@@ -78,7 +79,15 @@ class ImageObject:
     __hash__ = None  # type: ignore[assignment]
 
 
-@dataclass(frozen=True)
+def same_fields(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Equal carried-through fields, where some (a void mask, a palette) may be arrays."""
+    if a.keys() != b.keys():
+        return False
+    return all(np.array_equal(a[k], b[k]) if isinstance(a[k], np.ndarray) or isinstance(b[k], np.ndarray)
+               else a[k] == b[k] for k in a)
+
+
+@dataclass(frozen=True, eq=False)
 class ImageObjects:
     """A photo and its objects, in file order.
 
@@ -100,6 +109,14 @@ class ImageObjects:
     @property
     def hw(self) -> tuple[int, int]:
         return self.size[1], self.size[0]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ImageObjects):
+            return NotImplemented
+        return (self.name, self.image, self.size, self.objects) == (other.name, other.image, other.size, other.objects) \
+            and same_fields(self.extra, other.extra)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def fill_polygons(polygons: tuple[Polygon, ...], hw: tuple[int, int]) -> np.ndarray:

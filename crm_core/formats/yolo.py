@@ -26,13 +26,13 @@ DIGITS = 6
 class YoloDataset(Dataset):
     format = "yolo"
 
-    def __init__(self, source: Path):
+    def __init__(self, source: Path, images: Path | None = None):
         super().__init__(source)
         root = self.source
         if not root.is_dir():
             raise InputError(f"{root} is not a folder; give a YOLO folder (images/ + labels/ + classes.txt)")
         self.labels_dir = root / "labels" if (root / "labels").is_dir() else root
-        photos = root / "images" if (root / "images").is_dir() else root
+        photos = Path(images) if images is not None else root / "images" if (root / "images").is_dir() else root
         classes = root / CLASSES_FILE
         if not classes.is_file():
             raise InputError(f"{root} has no {CLASSES_FILE}; write the class names there, one per line, class 0 first")

@@ -84,8 +84,9 @@ def refine_object(refiner: Refiner, image: np.ndarray, mask: np.ndarray, options
 
 def refine_photo(refiner: Refiner, image: np.ndarray, masks: Sequence[np.ndarray | None],
                  options: RefineOptions | None = None, objects: ObjectOptions = ObjectOptions()) -> list[np.ndarray | None]:
-    """Refine every object of one photo and reconcile them; None in ``masks`` marks an object not to touch
-    (it comes back as None). Returns one H×W bool mask per object."""
+    """Refine every object of one photo and reconcile them. Returns one H×W bool mask per object, or None for
+    an object left as it was: None in ``masks`` (not an area), or under ``objects.min_pixels`` (such an object
+    still takes part in deciding the pixels it shares)."""
     hw = image.shape[:2]
     results: list[ObjectResult | None] = []
     for mask in masks:
@@ -95,7 +96,8 @@ def refine_photo(refiner: Refiner, image: np.ndarray, masks: Sequence[np.ndarray
             results.append(kept(mask))
         else:
             results.append(refine_object(refiner, image, mask, options, objects))
-    return reconcile(hw, masks, results, objects.shared_edge_px)
+    decided = reconcile(hw, masks, results, objects.shared_edge_px)
+    return [m if r is not None and r.refined else None for m, r in zip(decided, results)]
 
 
 def kept(mask: np.ndarray) -> ObjectResult:

@@ -25,7 +25,7 @@ import scipy.io
 
 from crm_core import io
 from crm_core.formats.labelmap import NAMES_FILE, write_labels
-from crm_core.formats.objects import trace_polygons
+from crm_core.formats.objects import mask_box, trace_polygons
 
 HELD_OUT = 501
 
@@ -75,10 +75,9 @@ def main() -> None:
             polygons = trace_polygons(labels == value, args.tolerance, min_area=4)
             segmentation = [[round(float(v), 2) for v in p.reshape(-1)] for p in polygons]
             area = int((labels == value).sum())
-            ys, xs = np.nonzero(labels == value)
-            bbox = [int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)]
-            coco["annotations"].append({"id": ann_id, "image_id": number, "category_id": int(value),
-                                        "segmentation": segmentation, "area": area, "bbox": bbox, "iscrowd": 0})
+            top, left, bottom, right = mask_box(labels == value)
+            coco["annotations"].append({"id": ann_id, "image_id": number, "category_id": int(value), "iscrowd": 0,
+                                        "segmentation": segmentation, "area": area, "bbox": [left, top, right - left, bottom - top]})
             ann_id += 1
     io.write_atomic(args.out / "coarse.json", json.dumps(coco))
     print(f"{len(coco['images'])} photos, {len(coco['annotations'])} objects -> {args.out}")

@@ -16,6 +16,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
+from crm_core.formats.objects import mask_box
 from crm_core.inference import Refiner
 from crm_core.options import RefineOptions
 
@@ -56,8 +57,7 @@ def crop_box(mask: np.ndarray, options: ObjectOptions) -> Box:
     h, w = mask.shape
     if options.whole_photo:
         return 0, 0, h, w
-    rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
-    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    top, left, bottom, right = mask_box(mask)
     margin = max(options.min_margin, int(round(options.context * max(bottom - top, right - left))))
     side = max(bottom - top, right - left) + 2 * margin  # square: the model sees the same context both ways
     (y0, y1), (x0, x1) = _span(top, bottom, side, h), _span(left, right, side, w)
@@ -103,8 +103,7 @@ def refine_photo(refiner: Refiner, image: np.ndarray, masks: Sequence[np.ndarray
 def kept(mask: np.ndarray) -> ObjectResult:
     """An object left as it was: its coarse pixels stand in for a soft result, so it still takes part in deciding
     the pixels it shares with refined neighbours."""
-    rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
-    box = (int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1)
+    box = mask_box(mask)
     return ObjectResult(box, mask[box[0]:box[2], box[1]:box[3]].astype(np.float32), False)
 
 

@@ -19,7 +19,7 @@ from pycocotools import mask as rle_codec
 from crm_core import io
 from crm_core.errors import InputError
 from crm_core.formats.base import Dataset, Writer
-from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, trace_polygons
+from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, mask_box, trace_polygons
 
 REFINED_KEY = "crm_refined"  # image ids already refined, so --resume can skip them (other tools ignore it)
 GEOMETRY = ("segmentation", "area", "bbox")
@@ -103,8 +103,8 @@ def encode(obj: ImageObject, hw: tuple[int, int], tolerance: float) -> dict[str,
     else:
         polygons = obj.polygons if obj.mask is None else trace_polygons(mask, tolerance)
         segmentation = [[round(float(v), 2) for v in p.reshape(-1)] for p in polygons]
-    ys, xs = np.nonzero(mask)
-    bbox = [int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)] if len(xs) else [0, 0, 0, 0]
+    top, left, bottom, right = mask_box(mask) or (0, 0, 0, 0)
+    bbox = [left, top, right - left, bottom - top]
     return {"segmentation": segmentation, "area": int(mask.sum()), "bbox": bbox}
 
 

@@ -23,7 +23,7 @@ from PIL import Image
 from crm_core import io
 from crm_core.errors import InputError
 from crm_core.formats.base import Dataset, Writer
-from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, trace_polygons
+from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, mask_box, trace_polygons
 
 AREA_SHAPES = ("polygon", "mask")
 SHAPE_FIELDS = ("label", "points", "group_id", "shape_type", "mask")
@@ -132,11 +132,11 @@ def _mask_shape(path: Path, shape: dict, hw: tuple[int, int]) -> np.ndarray:
 
 
 def _mask_fields(mask: np.ndarray) -> dict[str, Any]:
-    ys, xs = np.nonzero(mask)
-    if not len(xs):
+    box = mask_box(mask)
+    if box is None:
         return {"points": [[0, 0], [0, 0]], "mask": _png64(np.zeros((1, 1), bool))}
-    x1, y1, x2, y2 = int(xs.min()), int(ys.min()), int(xs.max()), int(ys.max())
-    return {"points": [[x1, y1], [x2, y2]], "mask": _png64(mask[y1:y2 + 1, x1:x2 + 1])}
+    top, left, bottom, right = box
+    return {"points": [[left, top], [right - 1, bottom - 1]], "mask": _png64(mask[top:bottom, left:right])}
 
 
 def _png64(box: np.ndarray) -> str:

@@ -119,6 +119,14 @@ class ImageObjects:
     __hash__ = None  # type: ignore[assignment]
 
 
+def mask_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(top, left, bottom, right) of a mask's pixels, bottom/right exclusive; None for an empty mask."""
+    rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+    if not len(rows):
+        return None
+    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
+
+
 def fill_polygons(polygons: tuple[Polygon, ...], hw: tuple[int, int]) -> np.ndarray:
     """Polygons rasterised as their union. Coordinates name pixel centres (x = column index), as LabelMe and
     OpenCV's contours have them; pixels on the outline count as inside, so tracing and filling agree."""

@@ -326,19 +326,26 @@ def _remove_stale_temps(p: Path) -> None:
 
 
 def _write_png(path: PathLike, pixels: np.ndarray, protect: Iterable[PathLike]) -> Path:
-    """Encode, then write next to the destination, fsync and rename over it, so readers never see half a file
-    and a power cut never leaves an empty one under the final name."""
+    """Encode, then write atomically, so readers never see half a file."""
     p = check_output(path, protect)
     ok, encoded = cv2.imencode(".png", pixels)
     if not ok:
         raise InputError(f"could not encode {p} as PNG")
+    return write_atomic(p, encoded.tobytes())
+
+
+def write_atomic(path: PathLike, data: bytes | str) -> Path:
+    """Write next to the destination and rename over it: a crash or Ctrl-C leaves the old file or the new one,
+    never half of one. The one writer of every output file (PNG, JSON, text)."""
+    p = Path(path)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
     tmp_name = None
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_temps(p)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(encoded.tobytes())
+            fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp_name, 0o666 & ~_UMASK)

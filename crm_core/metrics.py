@@ -83,11 +83,14 @@ class Scores:
     seconds: float = 0.0
 
     def add(self, gt: np.ndarray, pred: np.ndarray, seconds: float = 0.0) -> None:
-        inter, union = iou_parts(gt, pred)
+        self.record(*iou_parts(gt, pred), boundary_accuracy(gt, pred), seconds)
+
+    def record(self, inter: int, union: int, ba: float, seconds: float = 0.0) -> None:
+        """Add one image's parts already computed (one object scored into its category's and the overall row)."""
         self.intersection += inter
         self.union += union
         self.ious.append(inter / union if union else 1.0)
-        self.bas.append(boundary_accuracy(gt, pred))
+        self.bas.append(ba)
         self.seconds += seconds
 
     @property

@@ -12,11 +12,19 @@ from tqdm import tqdm
 
 from crm_core.device import DEVICES
 from crm_core.errors import CRMError
+from crm_core.metrics import Scores
 from crm_core.options import DEFAULT_RATIOS, RefineOptions
 
 EXIT_FAILED = 1
 EXIT_INPUT = 2  # bad input, missing weights, a usage error: something the person can fix
 EXIT_INTERRUPTED = 130
+COLUMNS = (
+    ("iou", "IoU", ".2f"),
+    ("mean_iou", "mean IoU", ".2f"),
+    ("mba", "mBA", ".2f"),
+    ("seconds_per_image", "s/image", ".3f"),
+    ("n", "n", "d"),
+)
 
 
 def add_refine_arguments(parser: argparse.ArgumentParser) -> None:
@@ -109,3 +117,18 @@ def fail(prog: str, args: argparse.Namespace, message: str, code: int) -> int:
     if args.json:
         print(json.dumps({"error": message, "exit_code": code}))
     return code
+
+
+def table(title: str, scores: dict[str, Scores], first: str = "method") -> str:
+    """A text table of scores, one row per method (or category), the columns of COLUMNS."""
+    width = max(len(first), *(len(m) for m in scores)) + 2
+    lines = [title, first.ljust(width) + "".join(f"{head:>10}" for _, head, _ in COLUMNS)]
+    for method, s in scores.items():
+        row = s.row()
+        cells = []
+        for key, _, fmt in COLUMNS:
+            value = row[key]
+            untimed = key == "seconds_per_image" and s.seconds == 0
+            cells.append(f"{'-':>10}" if value is None or untimed else f"{value:>10{fmt}}")
+        lines.append(method.ljust(width) + "".join(cells))
+    return "\n".join(lines)

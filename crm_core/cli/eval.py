@@ -20,8 +20,11 @@ from crm_core.cli.common import (
     refine_options,
     run,
     say,
+    table,
     unexpected,
+    UsageError,
 )
+from crm_core.cli.dataset import add_eval_dataset_arguments, dataset_kind, evaluate_dataset
 from crm_core.errors import CRMError, InputError, WeightsError
 from crm_core.inference import Refiner
 from crm_core.metrics import Scores
@@ -29,13 +32,6 @@ from crm_core.options import RefineOptions
 
 PROG = "crm-eval"
 CRM_ROW = "CRM"
-COLUMNS = (
-    ("iou", "IoU", ".2f"),
-    ("mean_iou", "mean IoU", ".2f"),
-    ("mba", "mBA", ".2f"),
-    ("seconds_per_image", "s/image", ".3f"),
-    ("n", "n", "d"),
-)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,13 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
         "cumulative IoU, mean IoU and boundary accuracy mBA, for the coarse masks, CRM and optionally the classical refiners.",
         epilog="DIR may also be a folder of such folders (e.g. dev_eval/hr with lowres/ and polygon/): one table per set.",
     )
-    parser.add_argument("folder", metavar="DIR", help="a BIG-layout folder, or a folder of them")
+    parser.add_argument("folder", nargs="?", metavar="DIR", help="a BIG-layout folder, or a folder of them")
     parser.add_argument(
         "--pred", metavar="OUTDIR",
         help="score OUTDIR/NAME.png (as written by crm-refine --big) instead of running CRM; "
-        "with several sets, OUTDIR/SET/NAME.png",
+        "with several sets, OUTDIR/SET/NAME.png; with --coco/--labelme/--voc/--yolo: the predicted dataset",
     )
     parser.add_argument("--baselines", action="store_true", help="also score the guided filter and closed-form matting")
+    add_eval_dataset_arguments(parser)
     add_refine_arguments(parser)
     add_common_arguments(parser)
     return parser
@@ -140,20 +137,6 @@ class Evaluation:
         say(PROG, line)
 
 
-def table(title: str, scores: dict[str, Scores]) -> str:
-    width = max(len(m) for m in scores) + 2
-    lines = [title, "method".ljust(width) + "".join(f"{head:>10}" for _, head, _ in COLUMNS)]
-    for method, s in scores.items():
-        row = s.row()
-        cells = []
-        for key, _, fmt in COLUMNS:
-            value = row[key]
-            untimed = key == "seconds_per_image" and s.seconds == 0
-            cells.append(f"{'-':>10}" if value is None or untimed else f"{value:>10{fmt}}")
-        lines.append(method.ljust(width) + "".join(cells))
-    return "\n".join(lines)
-
-
 def evaluate(args: argparse.Namespace, options: RefineOptions) -> int:
     ev = Evaluation(args, options)
     results = []
@@ -173,7 +156,15 @@ def evaluate(args: argparse.Namespace, options: RefineOptions) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    return run(PROG, parser, lambda args: evaluate(args, refine_options(args)), argv)
+
+    def body(args: argparse.Namespace) -> int:
+        if dataset_kind(args):
+            return evaluate_dataset(args, PROG)
+        if not args.folder:
+            raise UsageError("give a BIG-layout folder DIR, or a dataset (--coco/--labelme/--voc/--yolo) with --pred")
+        return evaluate(args, refine_options(args))
+
+    return run(PROG, parser, body, argv)
 
 
 if __name__ == "__main__":

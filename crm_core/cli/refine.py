@@ -26,6 +26,7 @@ from crm_core.cli.common import (
 )
 from crm_core.cost import available_memory, estimate, resident_bytes
 from crm_core.coverage import coverage_note, foreground_problem
+from crm_core.cli.dataset import add_refine_dataset_arguments, check_dataset_usage, dataset_kind, refine_dataset
 from crm_core.errors import CRMError, InputError
 from crm_core.inference import Refiner
 from crm_core.options import RefineOptions
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--resize-mask", action="store_true", help="accept a mask of another size if its aspect ratio matches")
     add_refine_arguments(parser)
+    add_refine_dataset_arguments(parser)
     add_common_arguments(parser)
     return parser
 
@@ -221,6 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
 
     def body(args: argparse.Namespace) -> int:
+        if dataset_kind(args):
+            check_dataset_usage(args)
+            return refine_dataset(args, refine_options(args), PROG)
         check_usage(args)
         options = refine_options(args)
         return refine_folder(args, options) if args.big else refine_one(args, options)

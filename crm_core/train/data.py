@@ -12,6 +12,7 @@ import torch
 
 from crm_core.errors import InputError
 from crm_core.masks import synth_coarse
+from crm_core.pairing import pair_by_stem
 from crm_core.train.augment import augment, rescale
 
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -40,10 +41,6 @@ def read_grey(path: Path) -> np.ndarray:
     return mask.astype(np.float32) / 255.0
 
 
-def _by_stem(folder: Path, exts: tuple[str, ...]) -> dict[str, Path]:
-    return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix.lower() in exts}
-
-
 def find_pairs(folder: str | Path) -> list[tuple[Path, Path]]:
     """Image/mask pairs matched by file stem; a folder with X-Image and X-Mask subfolders uses those.
 
@@ -55,11 +52,9 @@ def find_pairs(folder: str | Path) -> list[tuple[Path, Path]]:
     images_dir = next(iter(sorted(folder.glob("*-Image"))), None)
     masks_dir = next(iter(sorted(folder.glob("*-Mask"))), None)
     if images_dir is not None and masks_dir is not None:
-        images, masks = _by_stem(images_dir, IMAGE_EXTS), _by_stem(masks_dir, MASK_EXTS)
+        pairs, _ = pair_by_stem(images_dir, masks_dir, MASK_EXTS, IMAGE_EXTS)
     else:
-        masks = _by_stem(folder, MASK_EXTS)
-        images = _by_stem(folder, tuple(e for e in IMAGE_EXTS if e not in MASK_EXTS))
-    pairs = [(images[s], masks[s]) for s in sorted(images.keys() & masks.keys())]
+        pairs, _ = pair_by_stem(folder, folder, MASK_EXTS, IMAGE_EXTS)
     if not pairs:
         raise InputError(
             f"{folder}: no image/mask pairs found; put NAME.jpg beside NAME.png, or use *-Image/ and *-Mask/ folders."

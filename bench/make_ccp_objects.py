@@ -1,0 +1,87 @@
+"""Build a multi-object test set from Clothing Co-Parsing (github:bearpaw/clothing-co-parsing) pixel labels.
+
+    python bench/make_ccp_objects.py CCP_DIR OUT --first 451 --last 500
+
+CCP_DIR holds NNNN.jpg, NNNN.mat (annotations/pixel-level) and label_list.mat. OUT gets
+  gt/JPEGImages/NNNN.jpg, gt/SegmentationClass/NNNN.png, gt/labels.txt  the pixel labels as a VOC label map (GT)
+  coarse.json                                                           one COCO object per label present (garments,
+                                                                        hair, skin): polygons traced from the pixel
+                                                                        labels, simplified at --tolerance px
+The photos are 550 px wide. The team holds out photos 0501-1004: this script refuses them.
+Then: crm-refine --coco OUT/coarse.json --images OUT/gt/JPEGImages -o refined.json
+      crm-eval --voc OUT/gt --pred OUT/coarse.json      (the polygons as given)
+      crm-eval --voc OUT/gt --pred refined.json         (refined)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import scipy.io
+
+from crm_core import io
+from crm_core.formats.labelmap import NAMES_FILE, write_labels
+from crm_core.formats.objects import mask_box, trace_polygons
+
+HELD_OUT = 501
+
+
+def palette() -> list[int]:
+    """VOC's bit-spreading colour map, so neighbouring labels get distinct colours."""
+    colours = []
+    for i in range(256):
+        r = g = b = 0
+        c = i
+        for j in range(8):
+            r |= ((c >> 0) & 1) << (7 - j)
+            g |= ((c >> 1) & 1) << (7 - j)
+            b |= ((c >> 2) & 1) << (7 - j)
+            c >>= 3
+        colours += [r, g, b]
+    return colours
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("ccp", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--first", type=int, default=451)
+    parser.add_argument("--last", type=int, default=500)
+    parser.add_argument("--tolerance", type=float, default=1.25, help="approxPolyDP tolerance of the polygons, px")
+    args = parser.parse_args()
+    if args.last >= HELD_OUT:
+        parser.error(f"photos {HELD_OUT:04d}-1004 are held out; use --last {HELD_OUT - 1} or lower")
+    names = [str(n[0]) if len(n) else "" for n in scipy.io.loadmat(args.ccp / "label_list.mat")["label_list"][0]]
+    gt = args.out / "gt"
+    (gt / "JPEGImages").mkdir(parents=True, exist_ok=True)
+    io.write_atomic(gt / NAMES_FILE, "".join(f"{n}\n" for n in names))
+    coco = {"info": {"description": f"CCP {args.first:04d}-{args.last:04d} as polygons at {args.tolerance} px"},
+            "images": [], "annotations": [], "categories": [{"id": i, "name": n} for i, n in enumerate(names) if i]}
+    ann_id = 1
+    for number in range(args.first, args.last + 1):
+        stem = f"{number:04d}"
+        labels = scipy.io.loadmat(args.ccp / f"{stem}.mat")["groundtruth"].astype(np.uint8)
+        shutil.copyfile(args.ccp / f"{stem}.jpg", gt / "JPEGImages" / f"{stem}.jpg")
+        write_labels(gt / "SegmentationClass" / f"{stem}.png", labels, palette())
+        h, w = labels.shape
+        coco["images"].append({"id": number, "file_name": f"{stem}.jpg", "width": w, "height": h})
+        for value in np.unique(labels):
+            if value == 0:
+                continue
+            polygons = trace_polygons(labels == value, args.tolerance, min_area=4)
+            segmentation = [[round(float(v), 2) for v in p.reshape(-1)] for p in polygons]
+            area = int((labels == value).sum())
+            top, left, bottom, right = mask_box(labels == value)
+            coco["annotations"].append({"id": ann_id, "image_id": number, "category_id": int(value), "iscrowd": 0,
+                                        "segmentation": segmentation, "area": area, "bbox": [left, top, right - left, bottom - top]})
+            ann_id += 1
+    io.write_atomic(args.out / "coarse.json", json.dumps(coco))
+    print(f"{len(coco['images'])} photos, {len(coco['annotations'])} objects -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()

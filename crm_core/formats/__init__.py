@@ -1,0 +1,53 @@
+"""One registry of dataset formats: each reads files into photos with labelled objects (crm_core.formats.objects)
+and writes refined objects back in the same format. The CLIs (and later the app) go through ``open_dataset``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crm_core.errors import InputError
+from crm_core.formats.base import Dataset, Writer
+from crm_core.formats.coco import CocoDataset
+from crm_core.formats.labelmap import LabelMapDataset, MaskDataset
+from crm_core.formats.labelme import LabelMeDataset
+from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, fill_polygons, trace_polygons
+from crm_core.formats.yolo import YoloDataset
+
+FORMATS: dict[str, type[Dataset]] = {
+    "coco": CocoDataset,
+    "labelme": LabelMeDataset,
+    "voc": LabelMapDataset,
+    "yolo": YoloDataset,
+    "mask": MaskDataset,
+}
+
+
+def open_dataset(kind: str, source: str | Path, images: str | Path | None = None) -> Dataset:
+    """A dataset of a named format. ``images``: the folder of its photos, where they are not where the format
+    puts them (a COCO file's photos; the photos of a written copy, which holds only labels)."""
+    if kind not in FORMATS:
+        raise InputError(f"unknown dataset format {kind!r}; use one of {', '.join(FORMATS)}")
+    if kind in ("labelme", "mask"):
+        if images:
+            raise InputError(f"--images does not apply to a {kind} folder: its files name their own photos")
+        return FORMATS[kind](Path(source))
+    return FORMATS[kind](Path(source), Path(images) if images else None)
+
+
+def detect(source: str | Path) -> str:
+    """The format of a path, for scoring a prediction whose format the user did not name."""
+    p = Path(source)
+    if p.is_file() and p.suffix.lower() == ".json":
+        return "coco"
+    if p.is_dir():
+        if (p / "classes.txt").is_file():
+            return "yolo"
+        if (p / "SegmentationClass").is_dir() or any(p.glob("*.png")):
+            return "voc"
+        if any(p.glob("*.json")):
+            return "labelme"
+    raise InputError(f"cannot tell the dataset format of {p}; name it ({', '.join(FORMATS)})")
+
+
+__all__ = ["FORMATS", "DEFAULT_TOLERANCE", "Dataset", "ImageObject", "ImageObjects", "Writer", "detect",
+           "fill_polygons", "open_dataset", "trace_polygons"]

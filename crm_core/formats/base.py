@@ -1,0 +1,84 @@
+"""The two roles every format plays: a Dataset lists photos and reads each one's objects, a Writer puts refined
+objects back into the same format, one photo at a time, so a long run can stop and resume."""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+import numpy as np
+
+from crm_core import io
+from crm_core.errors import InputError
+from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObjects
+
+
+class Dataset(ABC):
+    """A set of photos with labelled objects, read lazily: listing is cheap, each photo's labels are read on demand.
+
+    problems: one line per file found but unusable as a whole (a label without its photo), for the summary.
+    """
+
+    format: str = ""
+
+    def __init__(self, source: Path):
+        self.source = Path(source)
+        self.problems: list[str] = []
+
+    @abstractmethod
+    def names(self) -> list[str]:
+        """The photos' keys, in the dataset's order."""
+
+    @abstractmethod
+    def read(self, name: str, hw: tuple[int, int] | None = None) -> ImageObjects:
+        """One photo's objects. hw: the photo's (H, W) when the caller knows it (formats with normalised
+        coordinates need it; otherwise it is read from the photo's header)."""
+
+    @abstractmethod
+    def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> "Writer":
+        """A writer of this format into ``out`` (a file for COCO, a folder for the others)."""
+
+    def inputs(self) -> list[Path]:
+        """The files and folders a writer must never write over."""
+        return [self.source]
+
+    def photo(self, item: ImageObjects) -> np.ndarray:
+        """The photo of an item, checked against the size its labels state."""
+        image = io.load_image(item.image)
+        if image.shape[:2] != item.hw:
+            h, w = image.shape[:2]
+            raise InputError(f"{item.image} is {w}x{h} px but its labels say {item.size[0]}x{item.size[1]} px; "
+                             "fix the label file's image size")
+        return image
+
+
+class Writer(ABC):
+    """Writes refined photos of one dataset; every file is written atomically."""
+
+    def __init__(self, dataset: Dataset, out: Path, tolerance: float):
+        self.dataset = dataset
+        self.out = Path(out)
+        self.tolerance = float(tolerance)
+        refuse_inputs(self.out, dataset.inputs())
+
+    @abstractmethod
+    def done(self, name: str) -> bool:
+        """Whether a photo's output is already written (``--resume`` skips it)."""
+
+    @abstractmethod
+    def write(self, item: ImageObjects) -> None:
+        """Write one photo's objects."""
+
+    def close(self) -> None:
+        """Finish the output (formats that keep every photo in one file write it here)."""
+
+
+def refuse_inputs(out: Path, inputs: list[Path]) -> None:
+    """An output that is one of the inputs (the same file, or the same folder) would overwrite the person's
+    labels: refuse it before any work is spent."""
+    for source in inputs:
+        same = os.path.abspath(out) == os.path.abspath(source) or (
+            Path(out).exists() and Path(source).exists() and os.path.samefile(out, source))
+        if same:
+            raise InputError(f"output {out} is the input {source}; choose another output so the labels are kept")

@@ -1,0 +1,164 @@
+"""COCO instances JSON: polygons and RLE (through pycocotools), one file for the whole dataset.
+
+Quirks kept: category and annotation ids are the file's own (usually 1-based, not indices); ``iscrowd``
+objects are RLE and stay RLE; every field the tool does not use (info, licenses, attributes, extra keys)
+is written back unchanged. A refined object is written as RLE if it was RLE (pixel-exact), else as polygons
+traced from the refined mask; area and bbox are recomputed from the refined shape.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pycocotools import mask as rle_codec
+
+from crm_core import io
+from crm_core.errors import InputError
+from crm_core.formats.base import Dataset, Writer
+from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, mask_box, trace_polygons
+
+REFINED_KEY = "crm_refined"  # image ids already refined, so --resume can skip them (other tools ignore it)
+GEOMETRY = ("segmentation", "area", "bbox")
+CHECKPOINT_SECONDS = 30.0
+
+
+def _load_json(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise InputError(f"{path} does not exist; give the COCO annotation file (instances_*.json)")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InputError(f"{path} is not valid JSON ({err}); give a COCO instances file") from None
+    if not isinstance(data, dict) or not isinstance(data.get("images"), list) or not isinstance(data.get("annotations"), list):
+        raise InputError(f"{path} has no 'images' and 'annotations' lists; is it a COCO instances file?")
+    return data
+
+
+class CocoDataset(Dataset):
+    format = "coco"
+
+    def __init__(self, source: Path, images: Path | None = None):
+        super().__init__(source)
+        self.data = _load_json(self.source)
+        self.images_dir = Path(images) if images is not None else self.source.parent
+        self.categories = {c["id"]: c["name"] for c in self.data.get("categories", []) if "id" in c and "name" in c}
+        self.records: dict[str, dict] = {}
+        for record in self.data["images"]:
+            if not all(k in record for k in ("id", "file_name", "width", "height")):
+                self.problems.append(f"{self.source}: image record {record!r:.80} lacks id, file_name, width or height")
+                continue
+            self.records[str(record["file_name"])] = record
+        self.by_image: dict[Any, list[dict]] = {}
+        for ann in self.data["annotations"]:
+            self.by_image.setdefault(ann.get("image_id"), []).append(ann)
+
+    def names(self) -> list[str]:
+        return list(self.records)
+
+    def read(self, name: str, hw: tuple[int, int] | None = None) -> ImageObjects:
+        record = self.records[name]
+        size = (int(record["width"]), int(record["height"]))
+        objects = tuple(self._object(ann, size) for ann in self.by_image.get(record["id"], []))
+        return ImageObjects(name, self.images_dir / name, size, objects, extra=record)
+
+    def _object(self, ann: dict, size: tuple[int, int]) -> ImageObject:
+        where = f"{self.source}: annotation {ann.get('id')!r}"
+        if ann.get("category_id") not in self.categories:
+            raise InputError(f"{where} has category_id {ann.get('category_id')!r}, which 'categories' does not list")
+        extra = {k: v for k, v in ann.items() if k not in ("id", "category_id", *GEOMETRY)}
+        label = self.categories[ann["category_id"]]
+        seg = ann.get("segmentation")
+        w, h = size
+        if isinstance(seg, dict):  # RLE: compressed string or the uncompressed list COCO uses for crowds
+            try:
+                rle = rle_codec.frPyObjects(seg, h, w) if isinstance(seg.get("counts"), list) else seg
+                mask = rle_codec.decode({"size": rle["size"], "counts": _bytes(rle["counts"])}).astype(bool)
+            except (TypeError, ValueError, KeyError) as err:
+                raise InputError(f"{where} has an RLE segmentation that cannot be decoded ({err})") from None
+            if mask.shape != (h, w):
+                raise InputError(f"{where}: its RLE is {mask.shape[1]}x{mask.shape[0]} but the image is {w}x{h}")
+            return ImageObject(ann["id"], label, mask=mask, extra=extra)
+        if not isinstance(seg, list) or not seg or not all(isinstance(p, list) and len(p) >= 6 and len(p) % 2 == 0 for p in seg):
+            raise InputError(f"{where} has no polygon or RLE segmentation (a polygon needs ≥ 3 x,y pairs)")
+        return ImageObject(ann["id"], label, polygons=tuple(np.reshape(p, (-1, 2)) for p in seg), extra=extra)
+
+    def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> "CocoWriter":
+        return CocoWriter(self, out, tolerance)
+
+
+def _bytes(counts: str | bytes) -> bytes:
+    return counts.encode("ascii") if isinstance(counts, str) else counts
+
+
+def encode(obj: ImageObject, hw: tuple[int, int], tolerance: float) -> dict[str, Any]:
+    """The geometry fields of one annotation from an object's shape."""
+    mask = obj.raster(hw)
+    if obj.stored_as == "pixels":
+        rle = rle_codec.encode(np.asfortranarray(mask.astype(np.uint8)))
+        segmentation: Any = {"size": [int(s) for s in rle["size"]], "counts": rle["counts"].decode("ascii")}
+    else:
+        polygons = obj.polygons if obj.mask is None else trace_polygons(mask, tolerance)
+        segmentation = [[round(float(v), 2) for v in p.reshape(-1)] for p in polygons]
+    top, left, bottom, right = mask_box(mask) or (0, 0, 0, 0)
+    bbox = [left, top, right - left, bottom - top]
+    return {"segmentation": segmentation, "area": int(mask.sum()), "bbox": bbox}
+
+
+class CocoWriter(Writer):
+    """Keeps the whole file in memory, replaces each refined photo's annotations in place, and writes the file
+    atomically every CHECKPOINT_SECONDS and at the end, so an interrupted run loses at most that much."""
+
+    def __init__(self, dataset: CocoDataset, out: Path, tolerance: float):
+        super().__init__(dataset, out, tolerance)
+        self.coco = dataset
+        self.replaced: dict[Any, list[dict]] = {}
+        self.refined: list[Any] = []
+        self.last_write = time.monotonic()
+        if self.out.is_file():  # an earlier run's output: --resume keeps what it refined
+            previous = _load_json(self.out)
+            ids = set(previous.get(REFINED_KEY, []))
+            for ann in previous["annotations"]:
+                if ann.get("image_id") in ids:
+                    self.replaced.setdefault(ann["image_id"], []).append(ann)
+            self.refined = [i for i in previous.get(REFINED_KEY, []) if i in {r["id"] for r in dataset.records.values()}]
+            for i in self.refined:
+                self.replaced.setdefault(i, [])
+
+    def done(self, name: str) -> bool:
+        return self.coco.records[name]["id"] in self.replaced
+
+    def write(self, item: ImageObjects) -> None:
+        ids = {name: cid for cid, name in self.coco.categories.items()}
+        anns = []
+        for obj in item.objects:
+            geometry = encode(obj, item.hw, self.tolerance)
+            anns.append({"id": obj.id, "image_id": item.extra["id"], "category_id": ids[obj.label], **geometry, **obj.extra})
+        image_id = item.extra["id"]
+        self.replaced[image_id] = anns
+        if image_id not in self.refined:
+            self.refined.append(image_id)
+        if time.monotonic() - self.last_write > CHECKPOINT_SECONDS:
+            self.close()
+
+    def close(self) -> None:
+        data = dict(self.coco.data)
+        annotations = []
+        emitted = set()
+        for ann in self.coco.data["annotations"]:  # original order; a refined photo's block where its first one was
+            image_id = ann.get("image_id")
+            if image_id not in self.replaced:
+                annotations.append(ann)
+            elif image_id not in emitted:
+                emitted.add(image_id)
+                annotations.extend(self.replaced[image_id])
+        for image_id, anns in self.replaced.items():  # photos that had no annotation before
+            if image_id not in emitted:
+                annotations.extend(anns)
+        data["annotations"] = annotations
+        data[REFINED_KEY] = list(self.refined)
+        io.write_atomic(self.out, json.dumps(data))
+        self.last_write = time.monotonic()

@@ -1,0 +1,175 @@
+"""LabelMe JSON: a folder of NAME.json files, one per photo.
+
+Quirks kept: shapes that share a label and a ``group_id`` are one object (an object that comes back as
+several polygons is written as several shapes with one group_id); rectangles, circles, lines and points are
+not refined but written back unchanged; the "mask" shape (a PNG of its box, base64) is read and written as
+pixels; ``imageData`` (the photo embedded as base64) is used when ``imagePath`` does not lead to the photo and
+is written back unchanged; ``imagePath`` is rewritten relative to the output folder so it still finds the photo;
+flags, descriptions and any other field are carried through.
+"""
+
+from __future__ import annotations
+
+import base64
+import io as bytes_io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from crm_core import io
+from crm_core.errors import InputError
+from crm_core.formats.base import Dataset, Writer
+from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, mask_box, trace_polygons
+
+AREA_SHAPES = ("polygon", "mask")
+SHAPE_FIELDS = ("label", "points", "group_id", "shape_type", "mask")
+
+
+class LabelMeDataset(Dataset):
+    format = "labelme"
+
+    def __init__(self, source: Path):
+        super().__init__(source)
+        if not self.source.is_dir():
+            raise InputError(f"{self.source} is not a folder; give the folder of LabelMe .json files")
+        self.files = {p.stem: p for p in sorted(self.source.glob("*.json"))}
+        if not self.files:
+            raise InputError(f"{self.source} holds no .json files; is it a LabelMe folder?")
+
+    def names(self) -> list[str]:
+        return list(self.files)
+
+    def _json(self, name: str) -> dict[str, Any]:
+        path = self.files[name]
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise InputError(f"{path} is not valid JSON ({err}); fix or remove it") from None
+        if not isinstance(data, dict) or not isinstance(data.get("shapes"), list):
+            raise InputError(f"{path} has no 'shapes' list; is it a LabelMe file?")
+        return data
+
+    def read(self, name: str, hw: tuple[int, int] | None = None) -> ImageObjects:
+        path = self.files[name]
+        data = self._json(name)
+        image = Path(os.path.normpath(path.parent / str(data.get("imagePath") or f"{name}.jpg")))
+        if data.get("imageHeight") and data.get("imageWidth"):
+            size = (int(data["imageWidth"]), int(data["imageHeight"]))
+        elif hw is not None:
+            size = (hw[1], hw[0])
+        else:
+            h, w = self._pixels(path, image, data).shape[:2]
+            size = (w, h)
+        groups: dict[tuple, list[dict]] = {}
+        for index, shape in enumerate(data["shapes"]):
+            if not isinstance(shape, dict) or "label" not in shape or "points" not in shape:
+                raise InputError(f"{path}: shape {index} lacks a label or points")
+            kind = shape.get("shape_type") or "polygon"
+            key = (shape["label"], shape["group_id"]) if kind in AREA_SHAPES and shape.get("group_id") is not None else (index,)
+            groups.setdefault(key, []).append({**shape, "_index": index})
+        objects = tuple(self._object(path, shapes, (size[1], size[0])) for shapes in groups.values())
+        extra = {k: v for k, v in data.items() if k != "shapes"}
+        return ImageObjects(name, image, size, objects, extra=extra)
+
+    def _object(self, path: Path, shapes: list[dict], hw: tuple[int, int]) -> ImageObject:
+        first = shapes[0]
+        kind = first.get("shape_type") or "polygon"
+        ident = first["group_id"] if first.get("group_id") is not None else first["_index"]
+        extra = {k: v for k, v in first.items() if k not in (*SHAPE_FIELDS, "_index")}
+        extra["group_id"] = first.get("group_id")
+        if kind not in AREA_SHAPES:  # kept verbatim; nothing to refine
+            return ImageObject(ident, first["label"], refinable=False, extra={**extra, "shape": _strip(first)})
+        if kind == "mask":
+            return ImageObject(ident, first["label"], mask=_mask_shape(path, first, hw), extra=extra)
+        polygons = []
+        for shape in shapes:
+            points = np.asarray(shape["points"], dtype=np.float64).reshape(-1, 2)
+            if len(points) < 3:
+                raise InputError(f"{path}: polygon '{shape['label']}' (shape {shape['_index']}) has fewer than 3 points")
+            polygons.append(points)
+        return ImageObject(ident, first["label"], polygons=tuple(polygons), extra=extra)
+
+    def _pixels(self, path: Path, image: Path, data: dict) -> np.ndarray:
+        if image.is_file() or not data.get("imageData"):
+            return io.load_image(image)
+        try:
+            with Image.open(bytes_io.BytesIO(base64.b64decode(data["imageData"]))) as im:
+                return np.array(im.convert("RGB"))
+        except (ValueError, OSError) as err:
+            raise InputError(f"{path}: imageData is not an embedded image ({err}) and {image} does not exist") from None
+
+    def photo(self, item: ImageObjects) -> np.ndarray:
+        image = self._pixels(self.files[item.name], item.image, dict(item.extra))
+        if image.shape[:2] != item.hw:
+            raise InputError(f"{item.image} is {image.shape[1]}x{image.shape[0]} px but {self.files[item.name]} says "
+                             f"{item.size[0]}x{item.size[1]} px; fix imageWidth/imageHeight")
+        return image
+
+    def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> "LabelMeWriter":
+        return LabelMeWriter(self, out, tolerance)
+
+
+def _strip(shape: dict) -> dict:
+    return {k: v for k, v in shape.items() if k != "_index"}
+
+
+def _mask_shape(path: Path, shape: dict, hw: tuple[int, int]) -> np.ndarray:
+    """LabelMe's mask shape: a PNG of the box between its two points (inclusive), base64."""
+    try:
+        (x1, y1), (x2, y2) = np.rint(np.asarray(shape["points"], dtype=np.float64)).astype(int)
+        with Image.open(bytes_io.BytesIO(base64.b64decode(shape["mask"]))) as im:
+            box = np.asarray(im.convert("L")) > 0
+    except (KeyError, TypeError, ValueError, OSError) as err:
+        raise InputError(f"{path}: mask shape '{shape.get('label')}' cannot be decoded ({err})") from None
+    mask = np.zeros(hw, bool)
+    h, w = min(box.shape[0], hw[0] - y1), min(box.shape[1], hw[1] - x1)
+    mask[y1:y1 + h, x1:x1 + w] = box[:h, :w]
+    return mask
+
+
+def _mask_fields(mask: np.ndarray) -> dict[str, Any]:
+    box = mask_box(mask)
+    if box is None:
+        return {"points": [[0, 0], [0, 0]], "mask": _png64(np.zeros((1, 1), bool))}
+    top, left, bottom, right = box
+    return {"points": [[left, top], [right - 1, bottom - 1]], "mask": _png64(mask[top:bottom, left:right])}
+
+
+def _png64(box: np.ndarray) -> str:
+    buf = bytes_io.BytesIO()
+    Image.fromarray(box).save(buf, format="PNG")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+class LabelMeWriter(Writer):
+    def done(self, name: str) -> bool:
+        return (self.out / f"{name}.json").is_file()
+
+    def write(self, item: ImageObjects) -> None:
+        used = [o.extra.get("group_id") for o in item.objects if o.extra.get("group_id") is not None]
+        next_group = max([int(g) for g in used if isinstance(g, int)], default=0) + 1
+        shapes = []
+        for obj in item.objects:
+            extra = {k: v for k, v in obj.extra.items() if k not in ("group_id", "shape")}
+            if not obj.refinable:
+                shapes.append(obj.extra["shape"])
+                continue
+            group = obj.extra.get("group_id")
+            if obj.stored_as == "pixels":
+                shapes.append({"label": obj.label, "group_id": group, "shape_type": "mask", **_mask_fields(obj.raster(item.hw)), **extra})
+                continue
+            polygons = obj.polygons if obj.mask is None else trace_polygons(obj.mask, self.tolerance)
+            if len(polygons) > 1 and group is None:  # several pieces stay one object through a shared group_id
+                group, next_group = next_group, next_group + 1
+            for poly in polygons:
+                points = [[round(float(x), 2), round(float(y), 2)] for x, y in poly]
+                shapes.append({"label": obj.label, "points": points, "group_id": group, "shape_type": "polygon", **extra})
+        data = dict(item.extra)
+        data["shapes"] = shapes
+        target = self.out / f"{item.name}.json"
+        data["imagePath"] = os.path.relpath(os.path.abspath(item.image), os.path.abspath(self.out))
+        io.write_atomic(target, json.dumps(data, indent=2, ensure_ascii=False))

@@ -1,0 +1,169 @@
+"""What every dataset format reads into and writes from: a photo and its labelled objects.
+
+An object holds its shape the way its file held it (polygons, or pixels for RLE and label maps) plus every
+field the tool does not use, so a writer can put the file back together with only the shapes changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+import cv2
+import numpy as np
+
+Polygon = np.ndarray  # N×2 float64 (x, y) in pixels
+DEFAULT_TOLERANCE = 1.0  # px: the farthest a traced polygon's edge may stray from the refined mask's
+
+
+def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclass(frozen=True, eq=False)
+class ImageObject:
+    """One labelled object of a photo.
+
+    id: the object's id in its file (COCO annotation id, LabelMe shape index or group_id, label-map value,
+        YOLO line number), so a written file keeps it.
+    label: the category name.
+    polygons: outlines in pixel coordinates; several polygons make one object (their union).
+    mask: H×W bool when the file stores pixels (COCO RLE, label maps, LabelMe "mask"); it wins over polygons.
+    refinable: False for shapes that carry no area to refine (LabelMe rectangles, points, lines); they are
+        written back unchanged.
+    extra: the fields of the object's record the tool does not use, carried through unchanged.
+    stored_as: "pixels" or "polygons", how the file held the shape; a writer keeps it (RLE stays RLE), so a
+        refined mask stays pixel-exact wherever the format can hold pixels.
+    """
+
+    id: int | str
+    label: str
+    polygons: tuple[Polygon, ...] = ()
+    mask: np.ndarray | None = None
+    refinable: bool = True
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    stored_as: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "extra", _frozen(self.extra))
+        if not self.stored_as:
+            object.__setattr__(self, "stored_as", "pixels" if self.mask is not None else "polygons")
+        object.__setattr__(self, "polygons", tuple(np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in self.polygons))
+
+    def raster(self, hw: tuple[int, int]) -> np.ndarray:
+        """The object's pixels as H×W bool: its mask, or its polygons filled."""
+        if self.mask is not None:
+            return self.mask
+        return fill_polygons(self.polygons, hw)
+
+    def with_mask(self, mask: np.ndarray) -> "ImageObject":
+        """The same object (id, label, extra, how it was stored) with a refined shape; writers trace polygons from
+        it when the format needs them."""
+        return replace(self, mask=np.asarray(mask, dtype=bool), polygons=())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ImageObject):
+            return NotImplemented
+        if (self.id, self.label, self.refinable, self.stored_as) != (other.id, other.label, other.refinable, other.stored_as):
+            return False
+        if not same_fields(self.extra, other.extra):
+            return False
+        if (self.mask is None) != (other.mask is None) or len(self.polygons) != len(other.polygons):
+            return False
+        if self.mask is not None and not np.array_equal(self.mask, other.mask):
+            return False
+        return all(a.shape == b.shape and np.allclose(a, b, atol=1e-3) for a, b in zip(self.polygons, other.polygons))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def same_fields(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Equal carried-through fields, where some (a void mask, a palette) may be arrays."""
+    if a.keys() != b.keys():
+        return False
+    return all(np.array_equal(a[k], b[k]) if isinstance(a[k], np.ndarray) or isinstance(b[k], np.ndarray)
+               else a[k] == b[k] for k in a)
+
+
+@dataclass(frozen=True, eq=False)
+class ImageObjects:
+    """A photo and its objects, in file order.
+
+    name: the key an output is written under (file stem, or COCO file_name).
+    image: the photo's path; size: (width, height) as the label file states it (checked against the photo).
+    extra: the image-level fields the tool does not use (COCO image record, LabelMe's top level, a palette).
+    """
+
+    name: str
+    image: Path
+    size: tuple[int, int]
+    objects: tuple[ImageObject, ...]
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "extra", _frozen(self.extra))
+        object.__setattr__(self, "objects", tuple(self.objects))
+
+    @property
+    def hw(self) -> tuple[int, int]:
+        return self.size[1], self.size[0]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ImageObjects):
+            return NotImplemented
+        return (self.name, self.image, self.size, self.objects) == (other.name, other.image, other.size, other.objects) \
+            and same_fields(self.extra, other.extra)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def mask_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(top, left, bottom, right) of a mask's pixels, bottom/right exclusive; None for an empty mask."""
+    rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
+    if not len(rows):
+        return None
+    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
+
+
+def fill_polygons(polygons: tuple[Polygon, ...], hw: tuple[int, int]) -> np.ndarray:
+    """Polygons rasterised as their union. Coordinates name pixel centres (x = column index), as LabelMe and
+    OpenCV's contours have them; pixels on the outline count as inside, so tracing and filling agree."""
+    canvas = np.zeros(hw, np.uint8)
+    shift = 4  # sub-pixel vertices: OpenCV takes fixed point with 4 fractional bits
+    pts = [np.rint(np.asarray(p) * (1 << shift)).astype(np.int32) for p in polygons if len(p) >= 3]
+    if pts:
+        cv2.fillPoly(canvas, pts, 1, lineType=cv2.LINE_8, shift=shift)
+    return canvas.astype(bool)
+
+
+def trace_polygons(mask: np.ndarray, tolerance: float = DEFAULT_TOLERANCE, min_area: float = 0.0) -> tuple[Polygon, ...]:
+    """The outer outlines of a mask as polygons, simplified so no edge strays more than ``tolerance`` px.
+
+    Polygon formats (COCO polygons, LabelMe polygons, YOLO) cannot cut holes: an object's outline is the
+    union of its polygons. So holes are left filled, and an island inside a hole comes back as its own
+    polygon (the hierarchy's top level: OpenCV's two-level CCOMP retrieval puts islands there too).
+    min_area: outlines enclosing less than this many px² are dropped (specks); 0 keeps every pixel.
+    Vertices are pixel centres, so ``fill_polygons`` of the result gives back the mask up to the tolerance.
+    """
+    m = np.ascontiguousarray(mask, dtype=np.uint8)
+    if not m.any():
+        return ()
+    contours, hierarchy = cv2.findContours(m, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    out = []
+    for contour, (_, _, _, parent) in zip(contours, hierarchy[0]):
+        if parent != -1:  # a hole
+            continue
+        if min_area and cv2.contourArea(contour) < min_area:
+            continue
+        simple = cv2.approxPolyDP(contour, float(tolerance), True) if tolerance > 0 else contour
+        if len(simple) < 3:
+            simple = _box(contour)  # a one-pixel-wide sliver or a dot: keep it as its pixel box
+        out.append(simple.reshape(-1, 2).astype(np.float64))
+    return tuple(out)
+
+
+def _box(contour: np.ndarray) -> np.ndarray:
+    x, y, w, h = cv2.boundingRect(contour)
+    return np.array([[x, y], [x + w - 1, y], [x + w - 1, y + h - 1], [x, y + h - 1]], np.float64)

@@ -1,0 +1,27 @@
+"""The one rule that pairs photos with their labels: same file stem, photos and labels told apart by extension
+or by folder. Training folders, label-map datasets and YOLO folders all go through it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PHOTO_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+
+
+def by_stem(folder: Path, exts: tuple[str, ...]) -> dict[str, Path]:
+    """The files of a folder with one of the extensions (any case), keyed by stem; sorted, so ties are stable."""
+    return {p.stem: p for p in sorted(Path(folder).iterdir()) if p.is_file() and p.suffix.lower() in exts}
+
+
+def pair_by_stem(photos_dir: Path, labels_dir: Path, label_exts: tuple[str, ...],
+                 photo_exts: tuple[str, ...] = PHOTO_EXTS) -> tuple[list[tuple[Path, Path]], list[str]]:
+    """(photo, label) pairs sorted by stem, and the stems that have a label but no photo.
+
+    In one folder (photos_dir == labels_dir) the label extensions are not photo extensions, so NAME.png
+    beside NAME.jpg is the label of NAME.jpg.
+    """
+    labels = by_stem(labels_dir, label_exts)
+    same = Path(photos_dir).resolve() == Path(labels_dir).resolve()
+    photos = by_stem(photos_dir, tuple(e for e in photo_exts if not (same and e in label_exts)))
+    pairs = [(photos[s], labels[s]) for s in sorted(photos.keys() & labels.keys())]
+    return pairs, sorted(labels.keys() - photos.keys())

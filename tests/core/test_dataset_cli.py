@@ -1,0 +1,164 @@
+"""crm-refine --coco/--labelme/--voc/--yolo and crm-eval on datasets, as an annotator meets them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from crm_core.cli import eval as crm_eval
+from crm_core.cli import refine as crm_refine
+from crm_core.formats import open_dataset, trace_polygons
+from crm_core.formats.labelmap import write_labels
+
+H, W = 96, 128
+
+
+def scene(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A photo with two touching objects (a blue square, a red bar to its right) and its label map (1, 2)."""
+    rng = np.random.default_rng(seed)
+    labels = np.zeros((H, W), np.uint8)
+    labels[20:70, 20:60] = 1
+    labels[20:70, 60:90] = 2
+    colours = np.array([[200, 200, 190], [40, 60, 200], [210, 50, 40]], np.float32)
+    image = colours[labels] + rng.normal(0, 5, (H, W, 3))
+    return np.clip(image, 0, 255).astype(np.uint8), labels
+
+
+def make_sets(root: Path, names=("a", "b")) -> dict[str, Path]:
+    """The same photos as a VOC folder (GT), a COCO file, a LabelMe folder and a YOLO folder."""
+    voc, lm, yolo = root / "voc", root / "lm", root / "yolo"
+    coco = {"images": [], "annotations": [], "categories": [{"id": 1, "name": "square"}, {"id": 2, "name": "bar"}]}
+    (lm).mkdir(parents=True)
+    (yolo / "labels").mkdir(parents=True)
+    (yolo / "classes.txt").write_text("square\nbar\n")
+    (voc / "labels.txt").parent.mkdir(parents=True, exist_ok=True)
+    (voc / "labels.txt").write_text("background\nsquare\nbar\n")
+    for i, name in enumerate(names):
+        image, labels = scene(i)
+        for folder in (voc / "JPEGImages", yolo / "images"):
+            folder.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(image).save(folder / f"{name}.jpg", quality=95)
+        write_labels(voc / "SegmentationClass" / f"{name}.png", labels, None)
+        coco["images"].append({"id": i + 1, "file_name": f"{name}.jpg", "width": W, "height": H})
+        shapes, lines = [], []
+        for value, label in ((1, "square"), (2, "bar")):
+            (poly,) = trace_polygons(labels == value, 1.0)
+            poly = poly + np.array([3.0, -2.0])  # a coarse label: shifted off the edges
+            coco["annotations"].append({"id": 10 * i + value, "image_id": i + 1, "category_id": value,
+                                        "segmentation": [poly.reshape(-1).tolist()], "iscrowd": 0})
+            shapes.append({"label": label, "points": poly.tolist(), "group_id": None, "shape_type": "polygon", "flags": {}})
+            lines.append(" ".join([str(value - 1), *(f"{v:.5f}" for v in (poly / (W, H)).reshape(-1))]))
+        (lm / f"{name}.json").write_text(json.dumps({"version": "5.0", "flags": {}, "shapes": shapes, "imageData": None,
+                                                     "imagePath": f"../voc/JPEGImages/{name}.jpg", "imageHeight": H, "imageWidth": W}))
+        (yolo / "labels" / f"{name}.txt").write_text("\n".join(lines) + "\n")
+    (root / "coco.json").write_text(json.dumps(coco))
+    return {"voc": voc, "coco": root / "coco.json", "labelme": lm, "yolo": yolo}
+
+
+def run(main, argv: list, capsys) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("kind", ["coco", "labelme", "voc", "yolo"])
+def test_refine_a_dataset_writes_the_same_format_and_leaves_the_input(kind, tmp_path, random_refiner, capsys) -> None:
+    sets = make_sets(tmp_path)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    out = tmp_path / ("out.json" if kind == "coco" else "out")
+    extra = ["--images", sets["voc"] / "JPEGImages"] if kind == "coco" else []
+    code, _, err = run(crm_refine.main, [f"--{kind}", sets[kind], *extra, "-o", out, "--no-matte"], capsys)
+    assert code == 0, err
+    assert "2 images, 4 objects: 4 refined, 0 skipped" in err
+    assert all(p.read_bytes() == data for p, data in before.items())  # inputs untouched
+    images = {"coco": sets["voc"] / "JPEGImages", "voc": sets["voc"] / "JPEGImages", "yolo": sets["yolo"] / "images"}
+    written = open_dataset(kind, out, images.get(kind))
+    item = written.read(written.names()[0])
+    assert {o.label for o in item.objects} == {"bar", "square"}  # YOLO writes an object in pieces as several lines
+    square, bar = (np.any([o.raster(item.hw) for o in item.objects if o.label == label], axis=0) for label in ("square", "bar"))
+    overlap = np.count_nonzero(square & bar)
+    # touching objects do not overlap: exactly in a label map, within the 1 px polygon tolerance along the
+    # 50 px shared edge in polygon formats
+    assert overlap == 0 if kind == "voc" else overlap <= 50
+
+
+def test_a_bad_photo_is_reported_skipped_and_the_exit_code_says_so(tmp_path, random_refiner, capsys) -> None:
+    sets = make_sets(tmp_path, names=("a", "b", "c"))
+    (sets["voc"] / "JPEGImages" / "b.jpg").write_bytes(b"not a jpeg")
+    out = tmp_path / "out.json"
+    code, _, err = run(crm_refine.main, ["--coco", sets["coco"], "--images", sets["voc"] / "JPEGImages", "-o", out,
+                                         "--no-matte", "--no-snap"], capsys)
+    assert code == 2
+    assert "b.jpg" in err and "1 images failed" in err and "Traceback" not in err
+    data = json.loads(out.read_text())
+    assert sorted(data["crm_refined"]) == [1, 3]  # a and c refined, b kept as it was
+    original = json.loads(sets["coco"].read_text())
+    assert [a for a in data["annotations"] if a["image_id"] == 2] == [a for a in original["annotations"] if a["image_id"] == 2]
+
+
+def test_resume_skips_photos_already_written(tmp_path, random_refiner, capsys, monkeypatch) -> None:
+    sets = make_sets(tmp_path)
+    out = tmp_path / "out"
+    argv = ["--voc", sets["voc"], "-o", out, "--no-matte", "--no-snap"]
+    assert run(crm_refine.main, argv, capsys)[0] == 0
+    (out / "SegmentationClass" / "b.png").unlink()
+    from crm_core import objects
+
+    calls = []
+    real = objects.refine_object
+    monkeypatch.setattr(objects, "refine_object", lambda *a, **k: calls.append(1) or real(*a, **k))
+    code, _, err = run(crm_refine.main, [*argv, "--resume"], capsys)
+    assert code == 0 and "(1 already written)" in err
+    assert len(calls) == 2 and (out / "SegmentationClass" / "b.png").is_file()  # only b's two objects
+
+
+def test_min_object_px_skips_small_objects_and_says_so(tmp_path, random_refiner, capsys) -> None:
+    sets = make_sets(tmp_path)
+    code, _, err = run(crm_refine.main, ["--yolo", sets["yolo"], "-o", tmp_path / "out", "--min-object-px", "1600",
+                                         "--no-matte", "--no-snap"], capsys)
+    assert code == 0 and "4 objects: 2 refined, 2 skipped (under 1600 px" in err  # the bars are 50×30 px
+    bars = [[float(v) for v in line.split()] for line in (tmp_path / "out" / "labels" / "a.txt").read_text().splitlines()
+            if line.startswith("1 ")]
+    original = [float(v) for v in (sets["yolo"] / "labels" / "a.txt").read_text().splitlines()[1].split()]
+    assert len(bars) == 1 and np.allclose(bars[0], original, atol=1e-5)  # the bar, unchanged
+
+
+def test_dataset_usage_errors(tmp_path, capsys) -> None:
+    sets = make_sets(tmp_path)
+    code, _, err = run(crm_refine.main, ["--voc", sets["voc"], "--labelme", sets["labelme"], "-o", tmp_path / "o"], capsys)
+    assert code == 2 and "not --labelme and --voc" in err
+    code, _, err = run(crm_refine.main, ["--voc", sets["voc"], "-o", tmp_path / "o", "--format", "cutout"], capsys)
+    assert code == 2 and "its own format" in err
+    code, _, err = run(crm_refine.main, ["--labelme", sets["labelme"], "-o", sets["labelme"]], capsys)
+    assert code == 2 and "is the input" in err
+
+
+def test_eval_scores_objects_per_category_across_formats(tmp_path, capsys) -> None:
+    sets = make_sets(tmp_path)
+    code, out, _ = run(crm_eval.main, ["--voc", sets["voc"], "--pred", sets["coco"], "--json"], capsys)
+    assert code == 0
+    report = json.loads(out)
+    assert len(report["objects"]) == 4 and all(r["matched"] for r in report["objects"])
+    assert set(report["categories"]) == {"bar", "square", "all objects"}
+    assert 50 < report["categories"]["all objects"]["iou"] < 100  # the shifted polygons are close, not exact
+    code, out, _ = run(crm_eval.main, ["--voc", sets["voc"], "--pred", sets["voc"]], capsys)
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[2:]}
+    assert code == 0 and rows["square"][1] == "100.00" and rows["all"][-1] == "4"
+
+
+def test_eval_counts_a_missing_object_as_zero_and_a_missing_photo_as_failed(tmp_path, capsys) -> None:
+    sets = make_sets(tmp_path)
+    pred = tmp_path / "pred"
+    shutil.copytree(sets["yolo"], pred)
+    (pred / "labels" / "a.txt").write_text((pred / "labels" / "a.txt").read_text().splitlines()[0] + "\n")  # no bar
+    (pred / "labels" / "b.txt").unlink()
+    code, out, err = run(crm_eval.main, ["--voc", sets["voc"], "--pred", pred, "--json"], capsys)
+    report = json.loads(out)
+    assert code == 1 and "no prediction for b" in err
+    bar = [r for r in report["objects"] if r["label"] == "bar"]
+    assert bar == [{"image": "a", "id": 2, "label": "bar", "matched": False, "iou": 0.0, "mba": bar[0]["mba"]}]

@@ -1,0 +1,312 @@
+"""Dataset formats: every format reads back what it wrote, keeps what it does not use, and honours its quirks."""
+
+from __future__ import annotations
+
+import base64
+import io as bytes_io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from pycocotools import mask as rle_codec
+
+from crm_core.errors import InputError
+from crm_core.formats import fill_polygons, open_dataset, trace_polygons
+from crm_core.formats.labelmap import VOID, read_labels, write_labels
+from crm_core.pairing import pair_by_stem
+
+H, W = 60, 80
+
+
+def shapes() -> tuple[np.ndarray, np.ndarray]:
+    """Two objects that share an edge: a square with a hole, and a bar along its right side."""
+    a = np.zeros((H, W), bool)
+    a[10:40, 10:40] = True
+    a[20:30, 20:30] = False
+    b = np.zeros((H, W), bool)
+    b[10:40, 40:55] = True
+    return a, b
+
+
+def photo(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (H, W, 3), dtype=np.uint8)).save(path)
+    return path
+
+
+def round_trip(kind: str, source: Path, out: Path, images: Path | None = None, again_images: Path | None = None) -> tuple:
+    """Read every photo, write it back untouched, read the output: (first read, second read)."""
+    ds = open_dataset(kind, source, images)
+    writer = ds.writer(out)
+    first = [ds.read(n) for n in ds.names()]
+    for item in first:
+        writer.write(item)
+    writer.close()
+    again = open_dataset(kind, out, again_images)
+    return first, [again.read(n) for n in again.names()]
+
+
+# ---- geometry ------------------------------------------------------------------------------------
+
+
+def test_traced_polygons_fill_back_to_the_mask_with_holes_filled_and_islands_kept() -> None:
+    a, _ = shapes()
+    a[24:26, 24:26] = True  # an island inside the hole
+    polygons = trace_polygons(a, tolerance=0)
+    assert len(polygons) == 2  # the outline and the island; the hole is not a polygon
+    filled = a.copy()
+    filled[20:30, 20:30] = True
+    assert np.array_equal(fill_polygons(polygons, (H, W)), filled)
+
+
+def test_polygon_tolerance_bounds_vertices_and_error() -> None:
+    yy, xx = np.mgrid[:200, :200]
+    disk = (yy - 100) ** 2 + (xx - 100) ** 2 < 80 ** 2
+    coarse, fine = trace_polygons(disk, 3.0), trace_polygons(disk, 0.5)
+    assert len(coarse[0]) < len(fine[0]) < 400
+    for tol, polys in ((3.0, coarse), (0.5, fine)):
+        wrong = np.count_nonzero(fill_polygons(polys, disk.shape) != disk)
+        assert wrong <= tol * 2 * np.pi * 80  # at most a band of the tolerance's width along the outline
+
+
+# ---- COCO -----------------------------------------------------------------------------------------
+
+
+def coco_file(tmp_path: Path) -> Path:
+    a, b = shapes()
+    photo(tmp_path / "imgs" / "p.jpg")
+    rle = rle_codec.encode(np.asfortranarray(b.astype(np.uint8)))
+    data = {
+        "info": {"year": 2024}, "licenses": [{"id": 3}],
+        "categories": [{"id": 7, "name": "cat", "supercategory": "animal"}, {"id": 1, "name": "dog"}],
+        "images": [{"id": 42, "file_name": "p.jpg", "width": W, "height": H, "license": 3}],
+        "annotations": [
+            {"id": 5, "image_id": 42, "category_id": 1, "iscrowd": 0, "area": 1, "bbox": [0, 0, 1, 1],
+             "segmentation": [[10, 10, 39, 10, 39, 39, 10, 39]], "attributes": {"occluded": True}},
+            {"id": 9, "image_id": 42, "category_id": 7, "iscrowd": 1, "area": 1, "bbox": [0, 0, 1, 1],
+             "segmentation": {"size": [H, W], "counts": rle["counts"].decode()}},
+        ],
+    }
+    path = tmp_path / "ann.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_coco_round_trip_keeps_ids_categories_crowds_and_unknown_fields(tmp_path: Path) -> None:
+    ann = coco_file(tmp_path)
+    first, again = round_trip("coco", ann, tmp_path / "out.json", images=tmp_path / "imgs", again_images=tmp_path / "imgs")
+    assert first == again
+    (item,) = again
+    assert [(o.id, o.label, o.stored_as) for o in item.objects] == [(5, "dog", "polygons"), (9, "cat", "pixels")]
+    assert item.objects[0].extra["attributes"] == {"occluded": True} and item.objects[1].extra["iscrowd"] == 1
+    out = json.loads((tmp_path / "out.json").read_text())
+    assert out["info"] == {"year": 2024} and out["categories"][0]["supercategory"] == "animal"
+    assert out["images"][0]["license"] == 3
+    crowd = out["annotations"][1]
+    assert isinstance(crowd["segmentation"], dict)  # RLE stays RLE
+    assert crowd["area"] == int(shapes()[1].sum()) and crowd["bbox"] == [40, 10, 15, 30]
+
+
+def test_coco_category_ids_are_the_files_own_not_indices(tmp_path: Path) -> None:
+    ann = coco_file(tmp_path)
+    item = open_dataset("coco", ann, tmp_path / "imgs").read("p.jpg")
+    assert item.objects[0].label == "dog"  # category_id 1 is "dog", the second category, not the first
+    refined = item.objects[1].with_mask(shapes()[1])
+    writer = open_dataset("coco", ann, tmp_path / "imgs").writer(tmp_path / "out.json")
+    writer.write(type(item)(item.name, item.image, item.size, (item.objects[0], refined), item.extra))
+    writer.close()
+    assert [a["category_id"] for a in json.loads((tmp_path / "out.json").read_text())["annotations"]] == [1, 7]
+
+
+def test_coco_refined_rle_is_pixel_exact(tmp_path: Path) -> None:
+    ann = coco_file(tmp_path)
+    ds = open_dataset("coco", ann, tmp_path / "imgs")
+    item = ds.read("p.jpg")
+    wiggly = np.random.default_rng(1).random((H, W)) > 0.5
+    writer = ds.writer(tmp_path / "out.json")
+    writer.write(type(item)(item.name, item.image, item.size, tuple(o.with_mask(wiggly) for o in item.objects), item.extra))
+    writer.close()
+    back = open_dataset("coco", tmp_path / "out.json", tmp_path / "imgs").read("p.jpg")
+    assert np.array_equal(back.objects[1].raster((H, W)), wiggly)  # the RLE object
+    assert back.objects[0].stored_as == "polygons"  # the polygon object came back as polygons
+
+
+def test_coco_bad_category_is_one_clear_error(tmp_path: Path) -> None:
+    ann = coco_file(tmp_path)
+    data = json.loads(ann.read_text())
+    data["annotations"][0]["category_id"] = 99
+    ann.write_text(json.dumps(data))
+    with pytest.raises(InputError, match="category_id 99"):
+        open_dataset("coco", ann, tmp_path / "imgs").read("p.jpg")
+
+
+# ---- LabelMe --------------------------------------------------------------------------------------
+
+
+def labelme_folder(tmp_path: Path, embed: bool = False) -> Path:
+    folder = tmp_path / "lm"
+    folder.mkdir()
+    jpg = photo(tmp_path / "photos" / "p.jpg")
+    box = np.zeros((10, 12), bool)
+    box[2:8, 3:9] = True
+    png = bytes_io.BytesIO()
+    Image.fromarray(box).save(png, format="PNG")
+    data = {
+        "version": "5.4.1", "flags": {"reviewed": True},
+        "imagePath": "../photos/p.jpg", "imageData": None, "imageHeight": H, "imageWidth": W,
+        "shapes": [
+            {"label": "cat", "points": [[10, 10], [39, 10], [39, 39], [10, 39]], "group_id": 3, "shape_type": "polygon",
+             "flags": {"occluded": False}, "description": "left"},
+            {"label": "cat", "points": [[45, 45], [50, 45], [50, 50]], "group_id": 3, "shape_type": "polygon", "flags": {}},
+            {"label": "box", "points": [[1, 1], [5, 5]], "group_id": None, "shape_type": "rectangle", "flags": {}},
+            {"label": "blob", "points": [[60, 40], [71, 49]], "group_id": None, "shape_type": "mask", "flags": {},
+             "mask": base64.b64encode(png.getvalue()).decode()},
+        ],
+    }
+    if embed:
+        data["imageData"] = base64.b64encode(jpg.read_bytes()).decode()
+        data["imagePath"] = "gone.jpg"
+        jpg.unlink()
+    (folder / "p.json").write_text(json.dumps(data))
+    return folder
+
+
+def test_labelme_round_trip_groups_rectangles_masks_and_flags(tmp_path: Path) -> None:
+    folder = labelme_folder(tmp_path)
+    first, again = round_trip("labelme", folder, tmp_path / "out")
+    assert first == again
+    (item,) = again
+    cat, box, blob = item.objects
+    assert (cat.id, len(cat.polygons), cat.extra["description"]) == (3, 2, "left")  # one object, two polygons
+    assert not box.refinable and blob.stored_as == "pixels" and blob.raster((H, W)).sum() == 36
+    assert item.extra["flags"] == {"reviewed": True}
+    written = json.loads((tmp_path / "out" / "p.json").read_text())
+    assert (tmp_path / "out" / written["imagePath"]).resolve() == (tmp_path / "photos" / "p.jpg").resolve()
+
+
+def test_labelme_object_split_in_pieces_gets_one_group_id(tmp_path: Path) -> None:
+    folder = labelme_folder(tmp_path)
+    ds = open_dataset("labelme", folder)
+    item = ds.read("p")
+    box, blob = item.objects[1:]
+    two = np.zeros((H, W), bool)
+    two[5:10, 20:30] = two[30:40, 60:70] = True
+    solo = type(box)(0, "solo", polygons=((np.array([[1, 1], [3, 1], [3, 3]])),))
+    writer = ds.writer(tmp_path / "out")
+    writer.write(type(item)(item.name, item.image, item.size, (solo.with_mask(two), box, blob), item.extra))
+    shapes_out = json.loads((tmp_path / "out" / "p.json").read_text())["shapes"]
+    pieces = [s for s in shapes_out if s["label"] == "solo"]
+    assert len(pieces) == 2 and pieces[0]["group_id"] == pieces[1]["group_id"] is not None
+
+
+def test_labelme_photo_embedded_as_image_data(tmp_path: Path) -> None:
+    folder = labelme_folder(tmp_path, embed=True)
+    ds = open_dataset("labelme", folder)
+    item = ds.read("p")
+    assert ds.photo(item).shape == (H, W, 3)  # imagePath leads nowhere; imageData holds the photo
+    writer = ds.writer(tmp_path / "out")
+    writer.write(item)
+    original = json.loads((folder / "p.json").read_text())["imageData"]
+    assert json.loads((tmp_path / "out" / "p.json").read_text())["imageData"] == original
+
+
+# ---- label maps (VOC) ---------------------------------------------------------------------------
+
+
+def voc_folder(tmp_path: Path, instances: bool) -> Path:
+    root = tmp_path / "voc"
+    a, b = shapes()
+    photo(root / "JPEGImages" / "p.jpg")
+    classes = np.zeros((H, W), np.uint8)
+    classes[a] = 15
+    classes[b] = 15 if instances else 8
+    classes[9, 10:55] = VOID
+    palette = list(np.random.default_rng(2).integers(0, 255, 768))
+    write_labels(root / "SegmentationClass" / "p.png", classes, palette)
+    if instances:
+        inst = np.zeros((H, W), np.uint8)
+        inst[a], inst[b], inst[9, 10:55] = 1, 2, VOID
+        write_labels(root / "SegmentationObject" / "p.png", inst, palette)
+    return root
+
+
+@pytest.mark.parametrize("instances", [False, True])
+def test_voc_round_trip_keeps_values_void_and_palette(tmp_path: Path, instances: bool) -> None:
+    root = voc_folder(tmp_path, instances)
+    first, again = round_trip("voc", root, tmp_path / "out", again_images=root / "JPEGImages")
+    assert first == again
+    (item,) = again
+    assert [(o.id, o.label) for o in item.objects] == ([(1, "person"), (2, "person")] if instances else [(8, "cat"), (15, "person")])
+    before, pal_before = read_labels(root / "SegmentationClass" / "p.png")
+    after, pal_after = read_labels(tmp_path / "out" / "SegmentationClass" / "p.png")
+    assert np.array_equal(before, after) and pal_before == pal_after
+
+
+def test_voc_void_is_not_an_object_and_stays_void(tmp_path: Path) -> None:
+    root = voc_folder(tmp_path, instances=False)
+    ds = open_dataset("voc", root)
+    item = ds.read("p")
+    assert all(not o.raster(item.hw)[9, 20] for o in item.objects)
+    grown = item.objects[0].with_mask(np.ones((H, W), bool))  # a refined object claiming every pixel
+    ds.writer(tmp_path / "out").write(type(item)(item.name, item.image, item.size, (grown,), item.extra))
+    values, _ = read_labels(tmp_path / "out" / "SegmentationClass" / "p.png")
+    assert (values[9, 10:55] == VOID).all() and (values[0] == 8).all()
+
+
+def test_rgb_label_map_is_refused_clearly(tmp_path: Path) -> None:
+    root = voc_folder(tmp_path, instances=False)
+    Image.new("RGB", (W, H)).save(root / "SegmentationClass" / "p.png")
+    with pytest.raises(InputError, match="palette"):
+        open_dataset("voc", root).read("p")
+
+
+# ---- YOLO ------------------------------------------------------------------------------------------
+
+
+def yolo_folder(tmp_path: Path) -> Path:
+    root = tmp_path / "yolo"
+    photo(root / "images" / "p.jpg")
+    (root / "labels").mkdir()
+    (root / "classes.txt").write_text("cat\ndog\n")
+    (root / "labels" / "p.txt").write_text("1 0.125 0.5 0.5 0.5 0.5 0.75\n0 0.5 0.5 0.2 0.1\n")
+    return root
+
+
+def test_yolo_round_trip_and_normalised_coordinates(tmp_path: Path) -> None:
+    root = yolo_folder(tmp_path)
+    first, again = round_trip("yolo", root, tmp_path / "out", again_images=root / "images")
+    assert first == again
+    (item,) = first
+    poly, box = item.objects
+    assert poly.label == "dog" and np.allclose(poly.polygons[0], [[10, 30], [40, 30], [40, 45]])  # ×W, ×H
+    assert not box.refinable  # a detection box is kept, not refined
+    assert (tmp_path / "out" / "labels" / "p.txt").read_text() == (root / "labels" / "p.txt").read_text().replace(
+        "0.125 0.5 0.5 0.5 0.5 0.75", "0.125000 0.500000 0.500000 0.500000 0.500000 0.750000")
+
+
+def test_yolo_unknown_class_is_one_clear_error(tmp_path: Path) -> None:
+    root = yolo_folder(tmp_path)
+    (root / "labels" / "p.txt").write_text("5 0.1 0.1 0.2 0.2 0.3 0.1\n")
+    with pytest.raises(InputError, match=r"p.txt:1 has class 5"):
+        open_dataset("yolo", root).read("p")
+
+
+# ---- pairing and safety ------------------------------------------------------------------------
+
+
+def test_pairing_by_stem_in_one_folder_and_two(tmp_path: Path) -> None:
+    for name in ("a.jpg", "a.png", "b.jpg", "c.png"):
+        (tmp_path / name).write_bytes(b"")
+    pairs, orphans = pair_by_stem(tmp_path, tmp_path, (".png",))
+    assert [(p.name, m.name) for p, m in pairs] == [("a.jpg", "a.png")] and orphans == ["c"]
+
+
+def test_writing_over_the_input_is_refused(tmp_path: Path) -> None:
+    ann = coco_file(tmp_path)
+    with pytest.raises(InputError, match="is the input"):
+        open_dataset("coco", ann, tmp_path / "imgs").writer(ann)
+    folder = labelme_folder(tmp_path)
+    with pytest.raises(InputError, match="is the input"):
+        open_dataset("labelme", folder).writer(folder)

@@ -1,0 +1,85 @@
+"""Objects of one photo: each refined in a crop around it, then decided pixel by pixel so touching objects
+stay consistent."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from crm_core.objects import ObjectOptions, ObjectResult, crop_box, reconcile, refine_object, refine_photo
+
+
+def test_crop_is_square_with_context_and_moved_inside_the_photo() -> None:
+    mask = np.zeros((300, 400), bool)
+    mask[100:140, 200:220] = True  # 40 × 20 px object
+    top, left, bottom, right = crop_box(mask, ObjectOptions(context=0.5, min_margin=32))
+    assert bottom - top == right - left == 40 + 2 * 32  # square, margin max(32, 0.5 × 40)
+    assert top <= 100 and bottom >= 140 and left <= 200 and right >= 220
+    corner = np.zeros((300, 400), bool)
+    corner[0:10, 390:400] = True
+    top, left, bottom, right = crop_box(corner, ObjectOptions())
+    assert (top, right) == (0, 400) and bottom - top == right - left == 74  # shifted in, not cut
+    assert crop_box(mask, ObjectOptions(whole_photo=True)) == (0, 0, 300, 400)
+
+
+def test_refine_object_puts_the_result_back_where_the_object_is(light_refiner, synth) -> None:
+    image, gt = synth.disk_scene(160, 240)
+    shifted = np.zeros_like(gt)
+    shifted[:, 100:] = gt[:, :-100]  # the disk moved right, so a crop near the left edge would be wrong
+    image = np.where(shifted[:, :, None] > 0, image, image[:, ::-1])
+    result = refine_object(light_refiner, image, shifted > 0.5, objects=ObjectOptions(min_margin=8, context=0.2))
+    top, left, bottom, right = result.box
+    assert result.prob.shape == (bottom - top, right - left)
+    assert (bottom - top) < 160 or (right - left) < 240  # a crop, not the photo
+    inside = shifted[top:bottom, left:right] > 0.5
+    assert inside.sum() == (shifted > 0.5).sum()  # the whole object is in its crop
+
+
+def soft(mask: np.ndarray, box: tuple[int, int, int, int], level: float) -> ObjectResult:
+    t, l, b, r = box
+    return ObjectResult(box, np.where(mask[t:b, l:r], level, 1 - level).astype(np.float32), True)
+
+
+def test_a_shared_edge_stays_shared_without_gaps_or_overlaps() -> None:
+    hw = (40, 60)
+    left = np.zeros(hw, bool)
+    left[10:30, 10:30] = True
+    right = np.zeros(hw, bool)
+    right[10:30, 30:50] = True
+    box = (0, 0, 40, 60)
+    # Both refined results shrank 2 px away from the shared edge (x = 28..31 is below 0.5 for both):
+    shrunk_l, shrunk_r = left.copy(), right.copy()
+    shrunk_l[:, 28:30] = False
+    shrunk_r[:, 30:32] = False
+    a = ObjectResult(box, np.where(shrunk_l, 0.9, np.where(left, 0.4, 0.05)).astype(np.float32), True)
+    b = ObjectResult(box, np.where(shrunk_r, 0.9, np.where(right, 0.3, 0.05)).astype(np.float32), True)
+    out_a, out_b = reconcile(hw, [left, right], [a, b], shared_edge_px=4)
+    assert not (out_a & out_b).any()  # no overlap
+    assert ((out_a | out_b)[14:26, 10:50]).all()  # no gap along the shared edge (away from the background)
+    assert out_a[20, 29] and out_b[20, 30]  # each keeps its side (the more probable object wins)
+
+
+def test_objects_that_overlapped_may_overlap_and_others_never_do() -> None:
+    hw = (40, 40)
+    coat = np.zeros(hw, bool)
+    coat[5:35, 5:35] = True
+    bag = np.zeros(hw, bool)
+    bag[15:25, 15:25] = True  # drawn on top of the coat on purpose
+    box = (0, 0, 40, 40)
+    out_coat, out_bag = reconcile(hw, [coat, bag], [soft(coat, box, 0.9), soft(bag, box, 0.8)], shared_edge_px=4)
+    assert (out_coat & out_bag).sum() == bag.sum()
+    shoe = np.zeros(hw, bool)
+    shoe[30:40, 30:40] = True  # overlaps the coat by a corner only when refined, not in the input
+    shoe_in = np.zeros(hw, bool)
+    shoe_in[35:40, 35:40] = True
+    grown = ObjectResult(box, np.where(shoe, 0.95, 0.0).astype(np.float32), True)
+    out_coat, out_shoe = reconcile(hw, [coat, shoe_in], [soft(coat, box, 0.9), grown], shared_edge_px=4)
+    assert not (out_coat & out_shoe).any()
+
+
+def test_refine_photo_leaves_tiny_and_unrefinable_objects_alone(light_refiner, synth) -> None:
+    image, gt = synth.disk_scene()
+    tiny = np.zeros_like(gt, dtype=bool)
+    tiny[2:4, 2:4] = True
+    out = refine_photo(light_refiner, image, [gt > 0.5, tiny, None], objects=ObjectOptions(min_pixels=10))
+    assert out[0] is not None and out[0].shape == gt.shape
+    assert out[1] is None and out[2] is None

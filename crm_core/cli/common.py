@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 import traceback
-from typing import Callable
+from typing import Callable, NoReturn
 
 from tqdm import tqdm
 
@@ -60,6 +60,14 @@ def add_refine_arguments(parser: argparse.ArgumentParser) -> None:
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of text")
     parser.add_argument("--debug", action="store_true", help="show the full traceback of unexpected errors")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with every usage error as one line (what is wrong, where to look), exit 2: the usage block
+    argparse prints first buries the one line that says what to fix."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 class UsageError(CRMError):

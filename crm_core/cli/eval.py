@@ -14,6 +14,7 @@ from crm_core.big import BigItem, find_sets, scan
 from crm_core.cli.common import (
     EXIT_FAILED,
     EXIT_INPUT,
+    Parser,
     add_common_arguments,
     add_refine_arguments,
     progress,
@@ -35,7 +36,7 @@ CRM_ROW = "CRM"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog=PROG,
         description="Score refined masks on BIG-layout folders (NAME_im.jpg, NAME_gt.png, NAME_seg.png): "
         "cumulative IoU, mean IoU and boundary accuracy mBA, for the coarse masks, CRM and optionally the classical refiners.",

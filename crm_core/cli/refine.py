@@ -15,6 +15,7 @@ from crm_core.big import scan
 from crm_core.cli.common import (
     EXIT_FAILED,
     EXIT_INPUT,
+    Parser,
     UsageError,
     add_common_arguments,
     add_refine_arguments,
@@ -35,7 +36,7 @@ PROG = "crm-refine"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog=PROG,
         description="Refine a coarse segmentation mask to the edges of a high-resolution photo with CRM.",
         epilog="examples:\n  crm-refine photo.jpg coarse.png -o refined.png\n"

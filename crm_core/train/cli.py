@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 
+from crm_core.cli.common import Parser
 from crm_core.errors import CRMError
 from crm_core.model import CONFIGS, CRM
 from crm_core.model.checkpoint import load_checkpoint, save_checkpoint
@@ -24,7 +25,7 @@ RUNS = Path.home() / ".cache" / "crm-train"
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="crm-train", description=__doc__)
+    p = Parser(prog="crm-train", description=__doc__)
     p.add_argument("--data", action="append", default=[], metavar="DIR",
                    help="folder of NAME.jpg + NAME.png pairs, or with *-Image/ and *-Mask/ subfolders (repeatable)")
     p.add_argument("--synthetic", metavar="DIR",

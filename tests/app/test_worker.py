@@ -135,7 +135,7 @@ def test_with_the_bundled_weights_every_stage_that_arrives_beats_the_coarse_mask
     from crm_core.metrics import boundary_accuracy
 
     image, gt, coarse = quality
-    worker = RefineWorker(RefinerCache(), "cpu", image, coarse, RefineOptions(ratios=(0.5, 1.0), min_side=0))
+    worker = RefineJob(RefinerCache(), "cpu", image, coarse, RefineOptions(ratios=(0.5, 1.0), min_side=0))
     events = run_worker(qtbot, worker)
     assert events["failed"] == [] and [s.label for s in events["stages"]] == ["×0.5", "×1", "snap", "matte"]
     scores = [boundary_accuracy(gt, s.prob) for s in events["stages"]]

@@ -118,7 +118,7 @@ USAGE_ERRORS = [
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--roi", "all"], "argument --roi: invalid choice"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--device", "tpu"], "argument --device: invalid choice"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--min-side", "big"], "argument --min-side: invalid int"),
-    ("crm-eval", [], "required: DIR"),
+    ("crm-eval", [], "give a BIG-layout folder DIR"),
     ("crm-eval", ["{dir}", "--ratios", "1.0", "0.5"], "ratios must increase"),
     ("crm-eval", ["{dir}", "--roi", "all"], "argument --roi: invalid choice"),
     ("crm-eval", ["{dir}", "--no-such-flag"], "unrecognized arguments: --no-such-flag"),

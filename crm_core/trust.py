@@ -44,8 +44,12 @@ class Leash:
     trusted_share: float
 
     def apply(self, prob: np.ndarray) -> np.ndarray:
-        """prob with every pixel outside the leash set back to the coarse mask's value."""
-        return np.where(self.free, prob, self.coarse.astype(np.float32)).astype(np.float32)
+        """prob with every pixel outside the leash set back to the coarse mask's value.
+
+        Called after every stage: with no trusted edge (any rough mask) nothing is held, so no full-frame copy."""
+        if self.trusted_share == 0.0:
+            return prob
+        return np.where(self.free, prob, self.coarse.astype(np.float32)).astype(np.float32, copy=False)
 
 
 def edge_strength(image: np.ndarray) -> np.ndarray:

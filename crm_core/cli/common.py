@@ -25,6 +25,14 @@ COLUMNS = (
     ("seconds_per_image", "s/image", ".3f"),
     ("n", "n", "d"),
 )
+# shown when some image of the table had a true alpha (NAME_alpha.png): matting scores of the soft output
+ALPHA_COLUMNS = (
+    ("sad", "SAD", ".2f"),
+    ("mse", "MSE", ".3f"),
+    ("grad", "Grad", ".3f"),
+    ("haze", "haze", ".2f"),
+    ("n_alpha", "n alpha", "d"),
+)
 
 
 def add_refine_arguments(parser: argparse.ArgumentParser) -> None:
@@ -128,13 +136,15 @@ def fail(prog: str, args: argparse.Namespace, message: str, code: int) -> int:
 
 
 def table(title: str, scores: dict[str, Scores], first: str = "method") -> str:
-    """A text table of scores, one row per method (or category), the columns of COLUMNS."""
+    """A text table of scores, one row per method (or category): the columns of COLUMNS, and those of
+    ALPHA_COLUMNS when some image had a true alpha (SAD and Grad in thousands, MSE and haze ×10³)."""
     width = max(len(first), *(len(m) for m in scores)) + 2
-    lines = [title, first.ljust(width) + "".join(f"{head:>10}" for _, head, _ in COLUMNS)]
+    columns = COLUMNS + (ALPHA_COLUMNS if any(s.row()["n_alpha"] for s in scores.values()) else ())
+    lines = [title, first.ljust(width) + "".join(f"{head:>10}" for _, head, _ in columns)]
     for method, s in scores.items():
         row = s.row()
         cells = []
-        for key, _, fmt in COLUMNS:
+        for key, _, fmt in columns:
             value = row[key]
             untimed = key == "seconds_per_image" and s.seconds == 0
             cells.append(f"{'-':>10}" if value is None or untimed else f"{value:>10{fmt}}")

@@ -39,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog=PROG,
         description="Score refined masks on BIG-layout folders (NAME_im.jpg, NAME_gt.png, NAME_seg.png): "
-        "cumulative IoU, mean IoU and boundary accuracy mBA, for the coarse masks, CRM and optionally the classical refiners.",
+        "cumulative IoU, mean IoU and boundary accuracy mBA, for the coarse masks, CRM and optionally the classical refiners; "
+        "where NAME_alpha.png exists, also the soft output's SAD (thousands), MSE (x1000), gradient error (thousands) "
+        "and haze (mean alpha x1000 over background farther than 8 px from the subject).",
         epilog="DIR may also be a folder of such folders (e.g. dev_eval/hr with lowres/ and polygon/): one table per set.",
     )
     parser.add_argument("folder", nargs="?", metavar="DIR", help="a BIG-layout folder, or a folder of them")
@@ -127,8 +129,11 @@ class Evaluation:
                 start = time.perf_counter()
                 prob = self.refiner.refine(image, seg, self.options).prob
                 results.append((self.crm_row, prob, time.perf_counter() - start))
+        true_alpha = io.load_mask(item.alpha, shape=gt.shape) if item.alpha else None
         for name, pred, seconds in results:
             scores[name].add(gt, pred, seconds)
+            if true_alpha is not None:
+                scores[name].add_alpha(true_alpha, pred)
 
     def label(self, set_dir: Path) -> str:
         return set_dir.relative_to(self.root).as_posix() if set_dir != self.root else set_dir.name

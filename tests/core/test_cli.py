@@ -327,6 +327,29 @@ def test_eval_runs_the_refiner_and_baselines_with_json(big, random_refiner, caps
     assert methods["CRM + snap + matte"]["seconds_per_image"] > 0 and all(r["n"] == 3 for r in only["rows"])
 
 
+def test_eval_adds_alpha_scores_where_a_true_alpha_exists(big, synth, capsys):
+    """Only a1 has a true alpha (its GT); its prediction is the GT under a 0.2 veil: haze 200, SAD Σ0.2/1000.
+    The other items count for IoU/mBA but not for the alpha columns (n alpha 1)."""
+    gt = io.load_mask(big / "a1_gt.png")
+    synth.write_grey(big / "a1_alpha.png", gt)
+    pred = big.parent / "pred"
+    pred.mkdir()
+    for name in ("a1", "b2", "c3"):
+        truth = io.load_mask(big / f"{name}_gt.png")
+        synth.write_grey(pred / f"{name}.png", np.maximum(truth, 0.2) if name == "a1" else truth)
+    code, out, _ = run(crm_eval.main, [big, "--pred", pred, "--json"], capsys)
+    rows = {r["method"]: r for r in json.loads(out)["sets"][0]["rows"]}
+    crm = rows["CRM"]
+    veil = (np.rint(0.2 * 255) / 255)
+    assert code == 0 and crm["n"] == 3 and crm["n_alpha"] == 1
+    assert crm["haze"] == pytest.approx(1000 * veil, rel=1e-6)
+    assert crm["sad"] == pytest.approx(np.count_nonzero(gt == 0) * veil / 1000, rel=1e-6)
+    assert crm["mse"] > 0 and crm["grad"] > 0 and rows["coarse"]["sad"] > 0
+    code, out, _ = run(crm_eval.main, [big, "--pred", pred], capsys)
+    header = out.splitlines()[1].split()
+    assert header[-6:] == ["SAD", "MSE", "Grad", "haze", "n", "alpha"] and table_rows(out)["CRM"][-1] == "1"
+
+
 @pytest.mark.parametrize("flags, row", [(["--no-snap", "--no-matte"], "CRM"), (["--no-matte"], "CRM + snap")])
 def test_eval_names_the_row_for_the_stages_that_ran(flags, row, big, random_refiner, capsys):
     code, out, _ = run(crm_eval.main, [big, "--ratios", "1.0", *flags], capsys)

@@ -95,4 +95,87 @@ def test_scores_accumulate_cumulative_iou_and_per_image_means() -> None:
 
 
 def test_empty_scores_row_has_no_numbers() -> None:
-    assert Scores().row() == {"iou": None, "mean_iou": None, "mba": None, "seconds_per_image": None, "n": 0}
+    assert Scores().row() == {"iou": None, "mean_iou": None, "mba": None, "seconds_per_image": None, "n": 0,
+                              "sad": None, "mse": None, "grad": None, "haze": None, "n_alpha": 0}
+
+
+# ---- alpha scores (sets with NAME_alpha.png) -------------------------------------------------------
+
+from crm_core.metrics import far_background, gradient_error, haze, mse, sad  # noqa: E402
+
+
+def test_sad_and_mse_counted_by_hand() -> None:
+    """Alpha 0.25 off on 400 pixels and 1.0 off on 100 of a 100×100 photo: SAD = (100 + 100)/1000 = 0.2,
+    MSE = (400·0.0625 + 100·1)/10⁴ ·10³ = 12.5."""
+    gt = np.zeros((100, 100), np.float32)
+    pred = gt.copy()
+    pred[:20, :20] = 0.25
+    pred[50:60, 50:60] = 1.0
+    assert sad(gt, pred) == pytest.approx(0.2)
+    assert mse(gt, pred) == pytest.approx(12.5)
+    assert sad(gt, gt) == mse(gt, gt) == 0.0
+
+
+def test_alpha_scores_read_8_bit_alphas_as_value_over_255() -> None:
+    gt = np.zeros((10, 10), np.uint8)
+    pred = np.full((10, 10), 255, np.uint8)
+    assert sad(gt, pred) == pytest.approx(0.1) and mse(gt, pred) == pytest.approx(1000.0)
+
+
+def test_haze_is_mean_alpha_over_background_farther_than_8_px_from_the_subject() -> None:
+    """A 0.1 veil over all background: haze 100; the same veil only within 8 px of the subject: haze 0."""
+    gt = np.zeros((100, 100), np.float32)
+    gt[40:60, 40:60] = 1.0
+    far = far_background(gt)
+    assert not far[32:68, 40:60].any() and not far[40:60, 32:68].any()  # straight out: 8 px is still near
+    assert far[:31].all() and far[:, 69:].all() and far[33, 33]  # 9 px straight out, or 9.9 px diagonally
+    veil = np.where(gt > 0, 1.0, 0.1).astype(np.float32)
+    assert haze(gt, veil) == pytest.approx(100.0)
+    near = np.where(far, 0.0, np.maximum(gt, 0.1)).astype(np.float32)
+    assert haze(gt, near) == 0.0
+    assert haze(gt, gt) == 0.0
+
+
+def test_haze_counts_any_soft_alpha_of_the_truth_as_subject() -> None:
+    """Hair at alpha 0.01 is subject: a prediction that keeps it is not hazy there."""
+    gt = np.zeros((60, 60), np.float32)
+    gt[:, :10] = 0.01
+    assert not far_background(gt)[:, :18].any()
+
+
+def test_gradient_error_sees_a_smeared_edge_that_sad_barely_does() -> None:
+    """A sharp step against itself: 0; blurred: positive, and a wider blur scores worse."""
+    gt = np.zeros((64, 64), np.float32)
+    gt[:, 32:] = 1.0
+    assert gradient_error(gt, gt) == pytest.approx(0.0, abs=1e-12)
+    import cv2
+
+    soft = cv2.GaussianBlur(gt, (0, 0), 3)
+    softer = cv2.GaussianBlur(gt, (0, 0), 6)
+    assert 0 < gradient_error(gt, soft) < gradient_error(gt, softer)
+
+
+def test_gradient_error_of_a_ramp_counted_by_hand() -> None:
+    """A constant slope s has gradient magnitude m = s·|Σ x·k(x)| under the normalised derivative kernel k; a
+    flat prediction against it errs by m² at every pixel whose window stays inside the photo (all but the
+    4 columns at each side, where the replicated border flattens the ramp)."""
+    from crm_core.metrics import _gaussian_derivative_kernels
+
+    smooth, deriv = _gaussian_derivative_kernels(1.4)
+    x = np.arange(len(deriv)) - len(deriv) // 2
+    slope = 0.01
+    m2 = (slope * abs(np.sum(x * deriv)) * smooth.sum()) ** 2
+    ramp = np.tile(np.arange(64, dtype=np.float64) * slope, (64, 1))
+    error = gradient_error(ramp, np.full_like(ramp, 0.3)) * 1000
+    assert 56 * 64 * m2 <= error < 64 * 64 * m2
+
+
+def test_scores_average_alpha_scores_over_images_with_a_true_alpha() -> None:
+    s = Scores()
+    gt = np.zeros((10, 10), np.float32)
+    s.add(gt, gt)
+    assert s.row()["sad"] is None and s.row()["n_alpha"] == 0
+    s.add_alpha(gt, np.full((10, 10), 0.5, np.float32))
+    s.add_alpha(gt, gt)
+    row = s.row()
+    assert row["n_alpha"] == 2 and row["sad"] == pytest.approx(0.025) and row["haze"] == pytest.approx(250.0)

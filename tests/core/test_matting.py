@@ -65,3 +65,20 @@ def test_with_no_prior_the_solve_is_the_closed_form_trimap_matte():
     alpha = solve_alpha(photo, sure, maybe)
     assert alpha.dtype == np.float32 and alpha.shape == (H, W)
     assert np.array_equal(alpha > 0.5, truth > 0.5)
+
+
+def test_background_the_coarse_mask_covered_and_the_model_removed_comes_out_clear():
+    """No veil: a coarse mask drawn well past the subject over textured background (trees above a canopy);
+    the model removes that part with confidence. The matte may still find foreground there from the photo,
+    but what it leaves under one half is the solve's spill, so it comes out exactly 0."""
+    rng = np.random.default_rng(3)
+    disc = _disc(RADIUS)
+    trees = cv2.GaussianBlur(rng.uniform(0, 255, (H, W, 3)).astype(np.float32), (0, 0), 2)
+    photo = np.where(disc[..., None] > 0, np.float32(FUR), trees * 0.5 + np.float32(BACKDROP) * 0.5).astype(np.uint8)
+    coarse = _disc(RADIUS + 60)
+    prob = np.clip(disc * 0.98 + 0.005, 0, 1).astype(np.float32)  # the model: subject, and confident background
+    alpha = matte(photo, prob, coarse)
+    dist = cv2.distanceTransform((disc == 0).astype(np.uint8), cv2.DIST_L2, 5)
+    far = (dist > 20) & (coarse > 0)
+    assert far.sum() > 10_000 and alpha[far].max() == 0.0
+    assert alpha[disc > 0].mean() > 0.98

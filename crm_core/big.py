@@ -17,7 +17,7 @@ IMAGE_SUFFIXES = ("_im.jpg", "_im.png")
 class BigItem:
     name: str
     image: Path
-    seg: Path
+    seg: Path | None  # None only when the caller makes the coarse mask itself (scan(need_seg=False))
     gt: Path | None
     alpha: Path | None
 
@@ -43,10 +43,11 @@ def _image_files(folder: Path) -> dict[str, Path]:
     return found
 
 
-def scan(folder: str | Path, need_gt: bool = True) -> BigFolder:
+def scan(folder: str | Path, need_gt: bool = True, need_seg: bool = True) -> BigFolder:
     """All NAME_im.* photos of a folder with their masks, sorted by name.
 
-    need_gt: evaluation needs NAME_gt.png, refinement does not; an item missing what is needed is
+    need_gt: evaluation needs NAME_gt.png, refinement does not; need_seg: False when an item without
+    NAME_seg.png gets its coarse mask from Select Subject (item.seg is then None); an item missing what is needed is
     listed in ``incomplete`` (not raised) so the other items can still be processed.
     """
     root = Path(folder)
@@ -59,12 +60,14 @@ def scan(folder: str | Path, need_gt: bool = True) -> BigFolder:
     for name in sorted(photos):
         seg, gt, alpha = (root / f"{name}_{kind}.png" for kind in ("seg", "gt", "alpha"))
         result.files += [p for p in (seg, gt, alpha) if p.exists()]
-        missing = [p.name for p in ((seg, gt) if need_gt else (seg,)) if not p.is_file()]
+        needed = [p for p, need in ((seg, need_seg), (gt, need_gt)) if need]
+        missing = [p.name for p in needed if not p.is_file()]
         if missing:
             result.incomplete.append(f"{name}: missing {' and '.join(missing)}")
             continue
         result.items.append(
-            BigItem(name, photos[name], seg, gt if gt.is_file() else None, alpha if alpha.is_file() else None)
+            BigItem(name, photos[name], seg if seg.is_file() else None, gt if gt.is_file() else None,
+                    alpha if alpha.is_file() else None)
         )
     return result
 

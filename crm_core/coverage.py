@@ -11,14 +11,27 @@ import numpy as np
 from crm_core.metrics import binarise
 
 
-def foreground_problem(name: str, prob: np.ndarray) -> str | None:
-    """A sentence when no pixel of the mask counts as foreground (the rule exports use), else None."""
+def foreground_problem(name: str, prob: np.ndarray, cli: bool = True) -> str | None:
+    """A sentence when no pixel of the mask counts as foreground (the rule exports use), else None.
+
+    It says what was found and what to do: a faint mask (some grey, none above one half) can be read with a lower
+    cut; an empty one needs a subject: Select Subject makes one from the photo, or the person draws it. ``cli``
+    names the command-line options; otherwise the app's actions.
+    """
     if binarise(prob).any():
         return None
     brightest = float(np.max(prob, initial=0.0))
     found = "every pixel is 0" if brightest == 0 else f"the brightest pixel is {brightest:.0%} of white"
+    faint = brightest > 0
+    if cli:
+        todo = [f"read it with a lower cut (--mask-threshold {brightest / 2:.2f})"] if faint else []
+        todo += ["leave MASK out (or pass --auto) to let Select Subject make a first mask from the photo",
+                 "or draw the subject in white on black"]
+    else:
+        todo = [f"lower the mask threshold to {brightest / 2:.2f}"] if faint else []
+        todo += ["use Select Subject to make a first mask from the photo", "or draw the subject"]
     return (f"{name} has no foreground ({found}; foreground is above 50 %), so the result would be empty; "
-            "draw the subject in white on black")
+            + ", ".join(todo))
 
 
 def coverage_note(name: str, prob: np.ndarray) -> str | None:

@@ -9,6 +9,7 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
+from crm_core.constraints import Constraints
 from crm_core.device import pick_device, pick_precision, use_all_cores
 from crm_core.errors import InputError, WeightsError
 from crm_core.model.checkpoint import load_checkpoint
@@ -65,15 +66,22 @@ class Refiner:
         trained = "untrained" if self.meta.get("random") else f"weights {Path(self.source).name}"
         return f"CRM ({config.encoder}, {weight_count(self.model) / 1e6:.2f}M weights, {trained}) on {self.device.type}"
 
-    def stages(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None) -> Iterator[Stage]:
+    def stages(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None,
+               constraints: Constraints | None = None) -> Iterator[Stage]:
         """Yield one full-resolution Stage per ratio, then the snap and the matte (if asked); the soft probability
-        carries from stage to stage."""
+        carries from stage to stage.
+
+        constraints: the person's keep-brushes, obeyed exactly by every yielded stage (keep_fg 1, keep_bg 0; the
+        coarse mask the model sees carries them too); decide_here pixels are re-queried and re-solved.
+        """
         opts = (options or RefineOptions()).validated()
         image, coarse = _check_inputs(image, coarse)
+        keep = (constraints or Constraints()).checked(coarse.shape)
+        coarse = keep.apply(coarse)
         prob = coarse
         ratios = opts.ratios_for(prob.shape)
         count = opts.stage_count(prob.shape)
-        runner = StageRunner(self.model, self.device, self.autocast, opts)
+        runner = StageRunner(self.model, self.device, self.autocast, opts, decide=keep.decide_here)
         total = prob.size
         empty = float(prob.sum()) < EMPTY_PIXELS
         hold = leash(image, coarse, opts.reach_px(prob.shape)).apply if opts.trust_edges and not empty else _as_is
@@ -84,18 +92,19 @@ class Refiner:
             else:
                 with torch.inference_mode():
                     result = runner.run(image, prob, ratio, lattice_step(ratios, index), first=index == 0)
-                prob, queried, encoded = hold(result.prob), result.queried, result.encoded
+                prob, queried, encoded = keep.apply(hold(result.prob)), result.queried, result.encoded
             yield Stage(index, count, ratio, prob, time.perf_counter() - start, queried, total, encoded)
         finish = {"snap": lambda p: edge_snap(image, p, cancel=opts.cancel),
-                  "matte": lambda p: matte(image, p, coarse, cancel=opts.cancel)}
+                  "matte": lambda p: matte(image, p, coarse, cancel=opts.cancel, constraints=keep)}
         for index, kind in enumerate(opts.finishers(), start=len(ratios)):
             start = time.perf_counter()
-            prob = hold(finish[kind](prob))
+            prob = keep.apply(hold(finish[kind](prob)))
             yield Stage(index, count, 1.0, prob, time.perf_counter() - start, 0, total, 0, kind=kind)
 
-    def refine(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None) -> Stage:
+    def refine(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None,
+               constraints: Constraints | None = None) -> Stage:
         stage = None
-        for stage in self.stages(image, coarse, options):
+        for stage in self.stages(image, coarse, options, constraints):
             pass
         assert stage is not None
         return stage

@@ -151,6 +151,8 @@ def read_mask(
     resize: bool = False,
     label: int | Sequence[int] | None = None,
     max_pixels: int | None = None,
+    channel: str | None = None,
+    threshold: float | None = None,
 ) -> MaskFile:
     """A coarse mask as H×W float32 in [0, 1], and notes on how an unusual file was read.
 
@@ -160,10 +162,20 @@ def read_mask(
     values in a float file are refused. label picks one class of a label image: a palette index (or grey
     level) or an RGB colour. shape: the photo's (H, W); a mask of another size is refused unless resize is
     True and the aspect ratios agree within 1 %, then it is resized bilinearly.
+    channel: "red", "green", "blue" or "alpha" reads that channel instead of guessing (a mask drawn in one colour
+    over another). threshold: in (0, 1); foreground is what lies above it, for a faint mask whose brightest
+    value is under one half (which would otherwise read as empty).
     """
+    if threshold is not None and not 0.0 < threshold < 1.0:
+        raise InputError(f"the mask threshold must lie between 0 and 1 (a share of white); got {threshold}")
     im = _open(path, max_pixels)
     notes: list[str] = []
-    prob = _label_mask(path, im, label) if label is not None else _soft_mask(path, im, notes)
+    if channel is not None:
+        prob = _channel(path, im, channel)
+    else:
+        prob = _label_mask(path, im, label) if label is not None else _soft_mask(path, im, notes)
+    if threshold is not None:
+        prob = (prob > threshold).astype(np.float32)
     if shape is not None:
         prob = _fit(path, prob, shape, resize)
     return MaskFile(np.ascontiguousarray(prob, dtype=np.float32), tuple(notes))
@@ -214,6 +226,19 @@ def _grey_or_channel(path: PathLike, im: Image.Image, notes: list[str]) -> np.nd
     notes.append(f"{path} is a colour image, not grey; its {_CHANNELS[pick]} channel (the one with the most contrast) "
                  "was read as the mask; save the mask as grey (white subject on black) to be sure")
     return rgb[:, :, pick]
+
+
+MASK_CHANNELS = ("red", "green", "blue", "alpha")
+
+
+def _channel(path: PathLike, im: Image.Image, channel: str) -> np.ndarray:
+    """One named channel of a mask file, value/255."""
+    if channel not in MASK_CHANNELS:
+        raise InputError(f"mask channel {channel!r} is not one of {', '.join(MASK_CHANNELS)}")
+    if channel == "alpha" and not (im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info):
+        raise InputError(f"{path} has no alpha channel; pick red, green or blue, or save the mask with transparency")
+    rgba = np.asarray(im.convert("RGBA"))
+    return rgba[:, :, MASK_CHANNELS.index(channel)].astype(np.float32) / 255.0
 
 
 def _zero_one(path: PathLike, values: np.ndarray, notes: list[str]) -> np.ndarray:

@@ -26,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from crm_core.band import CONFIDENT
+from crm_core.constraints import Constraints
 from crm_core.errors import InputError
 from crm_core.snap import check_cancel, edge_snap
 
@@ -95,9 +96,11 @@ def solve_alpha(image: np.ndarray, sure_fg: np.ndarray, maybe_fg: np.ndarray,
 
 
 def matte(image: np.ndarray, prob: np.ndarray, coarse: np.ndarray, weight: float = PRIOR_WEIGHT,
-          cancel: Callable[[], bool] | None = None) -> np.ndarray:
+          cancel: Callable[[], bool] | None = None, constraints: Constraints | None = None) -> np.ndarray:
     """The model's probability re-solved as a matte where it or the coarse mask could be wrong; H×W float32.
-    ``cancel`` is polled during the solve and the snap (``Cancelled`` stops it).
+    ``cancel`` is polled during the solve and the snap (``Cancelled`` stops it). constraints (checked, at the
+    photo's size): keep_fg / keep_bg pixels are fixed foreground / background of the solve and exactly 1 / 0 in
+    the result; decide_here pixels are unknowns of the solve even where model and coarse mask agree.
 
     NaN or infinite values are refused first: the conjugate-gradient solver would otherwise iterate to its
     limit on them (tens of seconds) and return garbage or a solver error nobody can act on.
@@ -111,14 +114,25 @@ def matte(image: np.ndarray, prob: np.ndarray, coarse: np.ndarray, weight: float
     small_prob = shrink(np.asarray(prob, np.float32), size)
     model_in, model_maybe = grow_band(small_prob > 0.5, radius)
     coarse_in, coarse_maybe = grow_band(shrink(np.asarray(coarse, np.float32), size) > 0.5, radius)
-    alpha = solve_alpha(shrink(image, size), model_in & coarse_in, model_maybe | coarse_maybe, small_prob, weight,
-                        cancel)
+    sure_fg, maybe_fg = model_in & coarse_in, model_maybe | coarse_maybe
+    keep = constraints or Constraints()
+    decide, keep_fg, keep_bg = (shrink(layer.astype(np.float32), size) > 0 if layer is not None else None  # any
+                                for layer in (keep.decide_here, keep.keep_fg, keep.keep_bg))  # stroke marks a pixel
+    if decide is not None:
+        sure_fg, maybe_fg = sure_fg & ~decide, maybe_fg | decide
+    if keep_fg is not None:
+        sure_fg, maybe_fg = sure_fg | keep_fg, maybe_fg | keep_fg
+    if keep_bg is not None:
+        sure_fg, maybe_fg = sure_fg & ~keep_bg, maybe_fg & ~keep_bg
+    alpha = solve_alpha(shrink(image, size), sure_fg, maybe_fg, small_prob, weight, cancel)
     # No veil: where the coarse mask covered background that the model removed with confidence (away from the
     # model's edge), the photo still decides whether it is foreground after all, but a leftover under one half is
     # the solve's smooth spill from the subject into textured background (measured: 0.01-0.1 over such regions
     # of dev_eval), not a matte.
     removed = ~model_maybe & (small_prob < CONFIDENT) & (alpha < 0.5)
+    if decide is not None:
+        removed &= ~decide  # where the person asked the photo to decide, its answer stands
     alpha[removed] = 0.0
     if alpha.shape != (h, w):
         alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)
-    return edge_snap(image, alpha, cancel=cancel)
+    return keep.apply(edge_snap(image, alpha, cancel=cancel))

@@ -30,6 +30,8 @@ from crm_core.coverage import coverage_note, foreground_problem
 from crm_core.cli.dataset import add_refine_dataset_arguments, check_dataset_usage, dataset_kind, refine_dataset
 from crm_core.errors import CRMError, InputError
 from crm_core.inference import Refiner
+from crm_core.metrics import binarise
+from crm_core.subject import SubjectModel
 from crm_core.options import RefineOptions
 
 PROG = "crm-refine"
@@ -40,15 +42,34 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Refine a coarse segmentation mask to the edges of a high-resolution photo with CRM.",
         epilog="examples:\n  crm-refine photo.jpg coarse.png -o refined.png\n"
+        "  crm-refine photo.jpg -o cutout.png --format cutout   (no mask: Select Subject makes the first one)\n"
         "  crm-refine photo.jpg coarse.png -o cutout.png --format cutout --decontaminate\n"
         "  crm-refine --big folder/ -o refined/",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("image", nargs="?", metavar="IMAGE", help="the photo (JPEG, PNG, TIFF, WebP, BMP)")
-    parser.add_argument("mask", nargs="?", metavar="MASK", help="the coarse mask: grey/binary PNG or the alpha of an RGBA file")
+    parser.add_argument(
+        "mask", nargs="?", metavar="MASK",
+        help="the coarse mask: grey/binary PNG or the alpha of an RGBA file; leave it out to let Select Subject "
+        "(a salient-object model) make the first mask from the photo",
+    )
+    parser.add_argument(
+        "--auto", action="store_true",
+        help="make the coarse mask with Select Subject (the default when MASK is left out; with --big: for every "
+        "item, NAME_seg.png or not; without --auto only items that lack NAME_seg.png get one)",
+    )
+    parser.add_argument(
+        "--mask-threshold", type=float, metavar="T",
+        help="read the mask as foreground where it is above T (0..1), e.g. for a faint grey mask",
+    )
+    parser.add_argument(
+        "--mask-channel", choices=io.MASK_CHANNELS,
+        help="read this channel of a colour mask (default: grey, or the channel with the most contrast)",
+    )
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="output PNG (with --big: an output folder)")
     parser.add_argument(
-        "--big", metavar="DIR", help="refine every NAME_im.jpg + NAME_seg.png of a BIG-layout folder into OUT/NAME.png"
+        "--big", metavar="DIR", help="refine every NAME_im.jpg + NAME_seg.png of a BIG-layout folder into OUT/NAME.png "
+        "(an item without NAME_seg.png gets its coarse mask from Select Subject)"
     )
     parser.add_argument(
         "--format", choices=("mask", "alpha", "cutout"), default="mask",
@@ -72,8 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
 def check_usage(args: argparse.Namespace) -> None:
     if args.big and (args.image or args.mask):
         raise UsageError("give either IMAGE MASK or --big DIR, not both")
-    if not args.big and not (args.image and args.mask):
-        raise UsageError("IMAGE and MASK are required (or --big DIR for a folder)")
+    if not args.big and not args.image:
+        raise UsageError("IMAGE is required, with a MASK or without one for Select Subject (or --big DIR for a folder)")
+    if args.auto and args.mask:
+        raise UsageError("give a MASK or --auto (Select Subject makes the mask), not both")
     if args.big and args.save_stages:
         raise UsageError("--save-stages works on one photo, not with --big")
     if args.bits is not None and args.format != "alpha":
@@ -90,9 +113,29 @@ def export(args: argparse.Namespace, path: Path, image: np.ndarray, prob: np.nda
     return io.save_mask(path, prob, protect=protect)
 
 
-def read_coarse(args: argparse.Namespace, path: Path, image: np.ndarray) -> np.ndarray:
-    """The coarse mask, its reading notes said, and refused when it holds no foreground (an empty result)."""
-    mask = io.read_mask(path, shape=image.shape[:2], resize=args.resize_mask)
+class Subjects:
+    """Select Subject for the coarse masks a run lacks, its model loaded on first need (once per run)."""
+
+    def __init__(self) -> None:
+        self.model: SubjectModel | None = None
+
+    def coarse(self, image: np.ndarray, where: str) -> np.ndarray:
+        if self.model is None:
+            self.model = SubjectModel.load()
+        prob = self.model.select(image)
+        if not binarise(prob).any():
+            raise InputError(f"Select Subject found no subject in {where}; draw a coarse mask and pass it as MASK")
+        return prob
+
+
+def read_coarse(args: argparse.Namespace, path: Path | None, image: np.ndarray, subjects: Subjects,
+                image_path: Path) -> np.ndarray:
+    """The coarse mask, its reading notes said, and refused when it holds no foreground (an empty result);
+    with no mask file, Select Subject's."""
+    if path is None:
+        return subjects.coarse(image, str(image_path))
+    mask = io.read_mask(path, shape=image.shape[:2], resize=args.resize_mask, channel=args.mask_channel,
+                        threshold=args.mask_threshold)
     problem = foreground_problem(str(path), mask.prob)
     if problem:
         raise InputError(problem)
@@ -118,13 +161,14 @@ def check_stage_files(args: argparse.Namespace, options: RefineOptions, hw: tupl
 
 def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
     start = time.perf_counter()
-    image_path, mask_path = Path(args.image), Path(args.mask)
-    protect = [image_path, mask_path]
+    image_path = Path(args.image)
+    mask_path = Path(args.mask) if args.mask else None
+    protect = [p for p in (image_path, mask_path) if p is not None]
     out = io.check_output(args.output, protect)
     if args.save_stages:
         io.check_folder(args.save_stages)
     image = io.load_image(image_path)
-    coarse = read_coarse(args, mask_path, image)
+    coarse = read_coarse(args, mask_path, image, Subjects(), image_path)
     if args.save_stages:
         check_stage_files(args, options, image.shape[:2], protect)
     announce_cost(args, image.shape[:2])
@@ -144,7 +188,7 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
     if args.json:
         report = {
             "input": str(image_path),
-            "mask": str(mask_path),
+            "mask": str(mask_path) if mask_path else "select subject",
             "output": str(out),
             "format": args.format,
             "size": [image.shape[1], image.shape[0]],
@@ -170,7 +214,8 @@ def announce_cost(args: argparse.Namespace, hw: tuple[int, int]) -> None:
 
 def refine_folder(args: argparse.Namespace, options: RefineOptions) -> int:
     start = time.perf_counter()
-    folder = scan(args.big, need_gt=False)
+    folder = scan(args.big, need_gt=False, need_seg=False)
+    subjects = Subjects()
     out_dir = io.check_folder(args.output)
     targets = {item.name: out_dir / f"{item.name}.png" for item in folder.items}
     clashes = io.overwritten(targets.values(), folder.files)
@@ -191,7 +236,7 @@ def refine_folder(args: argparse.Namespace, options: RefineOptions) -> int:
             try:
                 target = io.check_output(targets[item.name], protect)
                 image = io.load_image(item.image)
-                coarse = read_coarse(args, item.seg, image)
+                coarse = read_coarse(args, None if args.auto else item.seg, image, subjects, item.image)
                 export(args, target, image, refiner.refine(image, coarse, options).prob, protect)
                 report.append({"name": item.name, "output": str(target), "seconds": round(time.perf_counter() - item_start, 4)})
             except CRMError as err:

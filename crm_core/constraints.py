@@ -1,0 +1,62 @@
+"""The person's keep-brushes: pixels a refinement must not decide for them, and pixels it must decide.
+
+Why a separate layer and not edits of the coarse mask: the coarse mask is only the model's starting point, and
+every stage may move it (that is its job), so a strut painted into the coarse mask can be removed again by the
+next refine. A constraint is obeyed exactly by every stage, the snap and the matte: keep_fg pixels come out 1,
+keep_bg pixels 0. decide_here marks where the person wants the photo to decide (hair, fur, glass): those pixels
+join the band the model re-queries and the matte's unknown region, even where the mask looked settled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from crm_core.errors import InputError
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """Optional H×W boolean layers at the photo's size; None means no stroke of that kind."""
+
+    keep_fg: np.ndarray | None = None
+    keep_bg: np.ndarray | None = None
+    decide_here: np.ndarray | None = None
+
+    def checked(self, hw: tuple[int, int]) -> "Constraints":
+        """These layers as H×W bool arrays of the photo's size, or one InputError sentence saying which is wrong.
+
+        A pixel both kept as foreground and as background cannot be obeyed; the person must say which.
+        """
+        layers = {}
+        for name in ("keep_fg", "keep_bg", "decide_here"):
+            layer = getattr(self, name)
+            if layer is None:
+                layers[name] = None
+                continue
+            layer = np.asarray(layer)
+            if layer.shape != tuple(hw):
+                raise InputError(f"the {name} layer is {layer.shape[1] if layer.ndim > 1 else '?'}×{layer.shape[0]} "
+                                 f"but the photo is {hw[1]}×{hw[0]}; paint it at the photo's size")
+            layers[name] = layer.astype(bool) if layer.dtype == bool else layer > 0.5
+        fg, bg = layers["keep_fg"], layers["keep_bg"]
+        if fg is not None and bg is not None and (fg & bg).any():
+            raise InputError(f"{int((fg & bg).sum()):,} pixels are kept as both foreground and background; "
+                             "erase one of the two strokes there")
+        return Constraints(**layers)
+
+    @property
+    def empty(self) -> bool:
+        return not any(layer is not None and layer.any() for layer in (self.keep_fg, self.keep_bg, self.decide_here))
+
+    def apply(self, prob: np.ndarray) -> np.ndarray:
+        """prob with keep_fg set to 1 and keep_bg to 0 (a new array when anything is kept; else prob itself)."""
+        if (self.keep_fg is None or not self.keep_fg.any()) and (self.keep_bg is None or not self.keep_bg.any()):
+            return prob
+        out = np.array(prob, dtype=np.float32, copy=True)
+        if self.keep_fg is not None:
+            out[self.keep_fg] = 1.0
+        if self.keep_bg is not None:
+            out[self.keep_bg] = 0.0
+        return out

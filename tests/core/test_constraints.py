@@ -1,0 +1,84 @@
+"""Keep-brushes: every stage, the snap and the matte obey the person's strokes exactly (bundled weights)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from crm_core.constraints import Constraints
+from crm_core.errors import InputError
+from crm_core.options import RefineOptions
+
+H, W = 160, 224
+
+
+def strut_scene() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An orange box on blue, and a thin orange strut standing up from it: (photo, coarse, strut pixels).
+    The coarse mask has the box and the strut as the person painted it, 8 px wide over a 3 px strut."""
+    rng = np.random.default_rng(0)
+    photo = np.zeros((H, W, 3), np.float32) + (40, 70, 160)
+    box = np.zeros((H, W), bool)
+    box[90:140, 50:170] = True
+    strut = np.zeros((H, W), bool)
+    strut[20:90, 109:112] = True
+    photo[box | strut] = (230, 140, 40)
+    photo = np.clip(photo + rng.normal(0, 5, photo.shape), 0, 255).astype(np.uint8)
+    coarse = box.astype(np.float32)
+    coarse[20:90, 106:115] = 1.0
+    return photo, coarse, strut
+
+
+def test_a_kept_stroke_survives_a_refine_that_removes_it(bundled_refiner):
+    photo, coarse, _ = strut_scene()
+    stroke = np.zeros((H, W), bool)
+    stroke[20:90, 104:117] = True  # the person's keep-foreground stroke, wider than the strut
+    plain = bundled_refiner.refine(photo, coarse).prob
+    assert (plain[stroke] > 0.5).mean() < 0.6  # without it, refinement removes most of the painted strut
+    stages = list(bundled_refiner.stages(photo, coarse, constraints=Constraints(keep_fg=stroke)))
+    assert [s.kind for s in stages][-2:] == ["snap", "matte"]
+    for stage in stages:  # every model stage, the snap and the matte
+        assert (stage.prob[stroke] == 1.0).all(), stage.label
+
+
+def test_a_keep_background_stroke_clears_part_of_the_subject_in_every_stage(bundled_refiner):
+    photo, coarse, _ = strut_scene()
+    cut = np.zeros((H, W), bool)
+    cut[90:140, 50:80] = True  # the person says the left end of the box is not wanted
+    stages = list(bundled_refiner.stages(photo, coarse, constraints=Constraints(keep_bg=cut)))
+    for stage in stages:
+        assert (stage.prob[cut] == 0.0).all(), stage.label
+    final = stages[-1].prob
+    assert (final[100:130, 90:160] > 0.5).all()  # the rest of the box is still foreground
+
+
+def test_decide_here_pixels_are_requeried_even_where_the_mask_looked_settled(bundled_refiner):
+    """A coarse mask that wrongly fills a rectangle of background with confidence: the band around its edge
+    is re-queried anyway, but its inside only when the person paints "decide here" over it."""
+    photo, _, _ = strut_scene()
+    coarse = np.zeros((H, W), np.float32)
+    coarse[90:140, 50:170] = 1.0
+    coarse[30:80, 20:200] = 1.0  # a wide slab of blue background called foreground
+    inside = np.zeros((H, W), bool)
+    inside[40:70, 40:180] = True
+    opts = RefineOptions(ratios=(1.0,), snap=False, matte=False, trust_edges=False, band_first=True)
+    plain = bundled_refiner.refine(photo, coarse, opts)
+    asked = bundled_refiner.refine(photo, coarse, opts, Constraints(decide_here=inside))
+    assert asked.queried > plain.queried + inside.sum() * 0.9
+    assert (asked.prob[inside] < 0.5).mean() > (plain.prob[inside] < 0.5).mean()
+
+
+def test_strokes_of_another_size_or_kept_both_ways_are_refused(bundled_refiner):
+    photo, coarse, stroke = strut_scene()
+    with pytest.raises(InputError, match="photo's size"):
+        bundled_refiner.refine(photo, coarse, constraints=Constraints(keep_fg=stroke[:10]))
+    with pytest.raises(InputError, match="both foreground and background"):
+        bundled_refiner.refine(photo, coarse, constraints=Constraints(keep_fg=stroke, keep_bg=stroke))
+
+
+def test_apply_sets_kept_pixels_and_leaves_the_rest():
+    prob = np.full((4, 4), 0.3, np.float32)
+    fg, bg = np.zeros((4, 4), bool), np.zeros((4, 4), bool)
+    fg[0, 0] = bg[3, 3] = True
+    out = Constraints(keep_fg=fg, keep_bg=bg).checked((4, 4)).apply(prob)
+    assert out[0, 0] == 1.0 and out[3, 3] == 0.0 and (out[1:3] == np.float32(0.3)).all() and prob[0, 0] == np.float32(0.3)
+    assert Constraints().apply(prob) is prob and Constraints().empty

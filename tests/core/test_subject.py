@@ -1,0 +1,88 @@
+"""Select Subject: the bundled U²-Net-p makes a first mask from the photo alone, for the library and the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from crm_core import io
+from crm_core.cli import refine as crm_refine
+from crm_core.errors import WeightsError
+from crm_core.metrics import iou
+from crm_core.subject import BUNDLED, SubjectModel
+
+
+@pytest.fixture(scope="module")
+def subject() -> SubjectModel:
+    return SubjectModel.load()
+
+
+def object_photo(h: int = 240, w: int = 320) -> tuple[np.ndarray, np.ndarray]:
+    """A red vase-like blob in the middle of a pale, softly textured wall: (photo, its 0/1 truth)."""
+    rng = np.random.default_rng(5)
+    truth = np.zeros((h, w), np.uint8)
+    cv2.ellipse(truth, (w // 2, h // 2 + 20), (55, 70), 0, 0, 360, 1, -1)
+    cv2.rectangle(truth, (w // 2 - 18, h // 2 - 90), (w // 2 + 18, h // 2 - 30), 1, -1)
+    wall = np.array([215, 210, 200], np.float32) + cv2.GaussianBlur(rng.normal(0, 12, (h, w, 3)).astype(np.float32), (0, 0), 4)
+    photo = np.where(truth[..., None] > 0, np.array([190, 30, 40], np.float32), wall)
+    return np.clip(photo + rng.normal(0, 3, photo.shape), 0, 255).astype(np.uint8), truth.astype(np.float32)
+
+
+def test_the_subject_of_a_plain_photo_is_found_at_the_photo_size(subject):
+    photo, truth = object_photo()
+    for prob in (subject.predict(photo), subject.select(photo)):
+        assert prob.shape == truth.shape and prob.dtype == np.float32 and 0 <= prob.min() and prob.max() <= 1
+        assert iou(truth, prob) > 0.8
+
+
+def test_a_missing_or_damaged_model_file_is_one_sentence(tmp_path):
+    with pytest.raises(WeightsError, match="missing"):
+        SubjectModel.load(tmp_path / "nowhere.onnx")
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(BUNDLED.read_bytes()[:4096])
+    with pytest.raises(WeightsError, match="damaged"):
+        SubjectModel.load(broken)
+
+
+def run(argv: list, capsys) -> tuple[int, str, str]:
+    code = crm_refine.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write_photo(folder: Path, name: str = "vase.jpg") -> tuple[Path, np.ndarray]:
+    photo, truth = object_photo()
+    Image.fromarray(photo).save(folder / name, quality=95)
+    return folder / name, truth
+
+
+def test_crm_refine_without_a_mask_refines_select_subjects(tmp_path, bundled_by_default, capsys):
+    image, truth = write_photo(tmp_path)
+    code, _, err = run([image, "-o", tmp_path / "out.png"], capsys)
+    assert code == 0, err
+    assert iou(truth, io.load_mask(tmp_path / "out.png")) > 0.85
+    code, _, _ = run([image, "--auto", "-o", tmp_path / "auto.png"], capsys)
+    assert code == 0 and np.array_equal(io.load_mask(tmp_path / "auto.png"), io.load_mask(tmp_path / "out.png"))
+
+
+def test_auto_and_a_mask_together_is_a_usage_error(tmp_path, random_refiner, capsys):
+    image, truth = write_photo(tmp_path)
+    mask = tmp_path / "m.png"
+    Image.fromarray((truth * 255).astype(np.uint8)).save(mask)
+    code, _, err = run([image, mask, "--auto", "-o", tmp_path / "o.png"], capsys)
+    assert code == 2 and "not both" in err and not (tmp_path / "o.png").exists()
+
+
+def test_big_items_without_a_seg_get_select_subjects_mask(tmp_path, random_refiner, capsys):
+    folder = tmp_path / "big"
+    folder.mkdir()
+    write_photo(folder, "a_im.jpg")
+    write_photo(folder, "b_im.jpg")
+    Image.new("L", (320, 240), 255).save(folder / "b_seg.png")  # b has its own (whole-photo) mask
+    code, _, err = run(["--big", folder, "-o", tmp_path / "out", "--no-matte"], capsys)
+    assert code == 0, err
+    assert (tmp_path / "out" / "a.png").exists() and (tmp_path / "out" / "b.png").exists()

@@ -385,3 +385,34 @@ def test_estimates_grow_with_the_photo():
     small, huge = estimate((1000, 1500)), estimate((14000, 14000))
     assert 0 < small.seconds < huge.seconds and 0 < small.peak_bytes < huge.peak_bytes
     assert not small.worth_saying and huge.worth_saying
+
+
+def test_an_empty_mask_error_says_what_to_do_next(pair, tmp_path, random_refiner, capsys):
+    """Empty: Select Subject or draw; faint: also the lower cut that would read it, which then works."""
+    Image.new("L", (128, 96), 0).save(tmp_path / "empty.png")
+    code, _, err = run([pair.image, tmp_path / "empty.png", "-o", tmp_path / "o.png"], capsys)
+    assert code == 2 and "--auto" in err and "--mask-threshold" not in err
+    faint = (io.load_mask(pair.mask) * 100).astype(np.uint8)  # the subject at 39 % of white
+    Image.fromarray(faint, "L").save(tmp_path / "faint.png")
+    code, _, err = run([pair.image, tmp_path / "faint.png", "-o", tmp_path / "o.png"], capsys)
+    assert code == 2 and "--mask-threshold 0.20" in err and "--auto" in err
+    code, _, err = run([pair.image, tmp_path / "faint.png", "-o", tmp_path / "o.png", "--mask-threshold", "0.2"], capsys)
+    assert code == 0, err
+    assert io.load_mask(tmp_path / "o.png").any()
+
+
+def test_a_mask_channel_can_be_named(pair, tmp_path, random_refiner, capsys):
+    """Green drawn over a red wash: the most-contrast guess picks red; --mask-channel green reads the drawing."""
+    drawn = io.load_mask(pair.mask) > 0.5
+    rgb = np.zeros((*drawn.shape, 3), np.uint8)
+    rgb[..., 0] = np.where(np.arange(drawn.shape[1]) < 64, 255, 0)[None, :]  # a red wash over the left half
+    rgb[..., 1] = np.where(drawn, 200, 0)
+    Image.fromarray(rgb).save(tmp_path / "green.png")
+    assert np.array_equal(io.read_mask(tmp_path / "green.png", channel="green").prob > 0.5, drawn)
+    assert not np.array_equal(io.read_mask(tmp_path / "green.png").prob > 0.5, drawn)
+    code, _, err = run([pair.image, tmp_path / "green.png", "-o", tmp_path / "o.png", "--mask-channel", "green"], capsys)
+    assert code == 0, err
+    with pytest.raises(InputError, match="no alpha channel"):
+        io.read_mask(tmp_path / "green.png", channel="alpha")
+    with pytest.raises(InputError, match="between 0 and 1"):
+        io.read_mask(tmp_path / "green.png", threshold=1.5)

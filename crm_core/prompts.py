@@ -1,0 +1,119 @@
+"""Prompts that make or fix a coarse mask: a box around the subject, and clicks that add or remove a region.
+
+Both give a coarse mask for the usual refinement, not a final edge. A box runs OpenCV's GrabCut seeded by the
+box (default, measured better) or Select Subject on the boxed crop with a margin of context; clicks run
+GrabCut seeded by the current mask, each click a sure foreground or background disc. GrabCut works at ≤ 800 px
+(its colour models need no more, and its graph cut grows with the pixel count).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Sequence
+
+import cv2
+import numpy as np
+
+from crm_core.errors import InputError
+from crm_core.metrics import binarise
+from crm_core.subject import SubjectModel
+
+WORK_SIDE = 800  # GrabCut's working size (long side)
+CONTEXT = 0.1  # the crop Select Subject sees around a box: this share of the box's size on every side
+ITERATIONS = 5
+REACH = 0.25  # how far a click speaks, as a share of the photo's mean side
+COLOUR_STEP = 25.0  # Lab distance under which a pixel near a click counts as "of the click's colour"
+
+
+@dataclass(frozen=True)
+class Box:
+    """A box in photo pixels: left, top (inclusive), right, bottom (exclusive)."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    def checked(self, hw: tuple[int, int]) -> "Box":
+        """The box clipped to the photo, refused when less than 4 px remain on a side."""
+        h, w = hw
+        box = Box(max(0, int(self.left)), max(0, int(self.top)), min(w, int(self.right)), min(h, int(self.bottom)))
+        if box.right - box.left < 4 or box.bottom - box.top < 4:
+            raise InputError(f"the box {self.left},{self.top}–{self.right},{self.bottom} covers less than 4×4 px of "
+                             f"the {w}×{h} photo; drag a box around the subject")
+        return box
+
+
+def box_mask(image: np.ndarray, box: Box, method: Literal["subject", "grabcut"] = "grabcut",
+             subject: SubjectModel | None = None) -> np.ndarray:
+    """A coarse mask (H×W float32 in [0, 1]) of the subject inside ``box``; nothing outside it.
+
+    GrabCut is the default: given the box around the true subject (13 photos of dev_eval real/lowres, GT's
+    bounding box), it scored IoU 87.3 / mBA 76.5 against 61.5 / 68.9 for Select Subject on the crop, which
+    often picks one salient part of a busy crop.
+    """
+    h, w = image.shape[:2]
+    b = box.checked((h, w))
+    out = np.zeros((h, w), np.float32)
+    if method == "subject":
+        model = subject or SubjectModel.load()
+        mx, my = round((b.right - b.left) * CONTEXT), round((b.bottom - b.top) * CONTEXT)
+        x0, y0, x1, y1 = max(0, b.left - mx), max(0, b.top - my), min(w, b.right + mx), min(h, b.bottom + my)
+        prob = model.select(np.ascontiguousarray(image[y0:y1, x0:x1]))
+        out[b.top:b.bottom, b.left:b.right] = prob[b.top - y0:b.bottom - y0, b.left - x0:b.right - x0]
+        return out
+    if method != "grabcut":
+        raise ValueError(f"method must be 'subject' or 'grabcut'; got {method!r}")
+    seeds = np.full((h, w), cv2.GC_BGD, np.uint8)
+    seeds[b.top:b.bottom, b.left:b.right] = cv2.GC_PR_FGD
+    return _grabcut(image, seeds)
+
+
+def click_mask(image: np.ndarray, mask: np.ndarray, positive: Sequence[tuple[int, int]] = (),
+               negative: Sequence[tuple[int, int]] = (), radius: int | None = None) -> np.ndarray:
+    """The mask with the region around each positive click (x, y) added and each negative one removed.
+
+    Each click is a sure disc (radius defaults to 1 % of the photo's mean side) and says something about the
+    pixels near it: within REACH of the photo's mean side, those of about the click's colour (Lab distance under
+    COLOUR_STEP) start on the click's side, the rest keep the mask's label as a guess. Far from every click the
+    mask is kept as it is. GrabCut then settles the near pixels from the colour models of the whole photo.
+    """
+    h, w = image.shape[:2]
+    if mask.shape != (h, w):
+        raise InputError(f"the mask is {mask.shape[1]}×{mask.shape[0]} but the photo is {w}×{h}")
+    mean_side = (h + w) / 2
+    r = radius if radius is not None else max(2, round(0.01 * mean_side))
+    reach = max(8, round(REACH * mean_side))
+    fg = binarise(mask)
+    seeds = np.where(fg, cv2.GC_FGD, cv2.GC_BGD).astype(np.uint8)
+    lab = cv2.cvtColor(cv2.GaussianBlur(image, (0, 0), 1.0), cv2.COLOR_RGB2LAB).astype(np.float32)
+    yy, xx = np.mgrid[:h, :w]
+    for points, sure, likely in ((positive, cv2.GC_FGD, cv2.GC_PR_FGD), (negative, cv2.GC_BGD, cv2.GC_PR_BGD)):
+        for x, y in points:
+            if not (0 <= x < w and 0 <= y < h):
+                raise InputError(f"the click at {x},{y} lies outside the {w}×{h} photo")
+            near = (xx - x) ** 2 + (yy - y) ** 2 <= reach * reach
+            disc = (xx - x) ** 2 + (yy - y) ** 2 <= r * r
+            colour = lab[disc].mean(axis=0)
+            alike = np.linalg.norm(lab - colour, axis=2) < COLOUR_STEP
+            seeds[near] = np.where(fg[near], cv2.GC_PR_FGD, cv2.GC_PR_BGD)
+            seeds[near & alike] = likely
+            seeds[disc] = sure
+    return _grabcut(image, seeds)
+
+
+def _grabcut(image: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """GrabCut from a seed map (cv2.GC_* labels) at ≤ WORK_SIDE px, back at the photo's size as 0/1."""
+    h, w = seeds.shape
+    scale = min(1.0, WORK_SIDE / max(h, w))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA) if scale < 1 else image
+    labels = cv2.resize(seeds, size, interpolation=cv2.INTER_NEAREST) if scale < 1 else seeds.copy()
+    has_fg = np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD)).any()
+    has_bg = np.isin(labels, (cv2.GC_BGD, cv2.GC_PR_BGD)).any()
+    if not (has_fg and has_bg):  # GrabCut needs both colour models; one kind of seed decides everything
+        return np.full((h, w), 1.0 if has_fg else 0.0, np.float32)
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.grabCut(np.ascontiguousarray(small[..., ::-1]), labels, None, bgd, fgd, ITERATIONS, cv2.GC_INIT_WITH_MASK)
+    fg = np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.float32)
+    return cv2.resize(fg, (w, h), interpolation=cv2.INTER_LINEAR) if scale < 1 else fg

@@ -1,0 +1,52 @@
+"""Box and click prompts make and fix a coarse mask from a few gestures."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from crm_core.errors import InputError
+from crm_core.metrics import iou
+from crm_core.prompts import Box, box_mask, click_mask
+
+
+def two_objects(h: int = 200, w: int = 300) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A red disc and a yellow square on a blue, noisy background: (photo, disc truth, square truth)."""
+    rng = np.random.default_rng(2)
+    disc = np.zeros((h, w), np.uint8)
+    cv2.circle(disc, (90, 100), 50, 1, -1)
+    square = np.zeros((h, w), np.uint8)
+    square[60:140, 200:270] = 1
+    photo = np.zeros((h, w, 3), np.float32) + (40, 60, 170)
+    photo[disc > 0] = (200, 40, 40)
+    photo[square > 0] = (230, 210, 60)
+    return np.clip(photo + rng.normal(0, 8, photo.shape), 0, 255).astype(np.uint8), disc.astype(np.float32), square.astype(np.float32)
+
+
+def test_a_box_around_a_subject_gives_its_mask_and_nothing_outside():
+    photo, disc, _ = two_objects()
+    mask = box_mask(photo, Box(30, 40, 150, 160))
+    assert iou(disc, mask) > 0.9 and not mask[:, 160:].any()
+
+
+def test_a_box_with_select_subject_keeps_to_the_box():
+    photo, disc, _ = two_objects()
+    mask = box_mask(photo, Box(30, 40, 150, 160), method="subject")
+    assert mask.shape == disc.shape and not mask[:, 150:].any() and not mask[:40].any()
+
+
+def test_a_positive_click_adds_the_region_it_lands_in_and_a_negative_one_removes_it():
+    photo, disc, square = two_objects()
+    added = click_mask(photo, disc, positive=[(235, 100)])
+    assert iou(np.maximum(disc, square), added) > 0.9
+    removed = click_mask(photo, added, negative=[(90, 100)])
+    assert iou(square, removed) > 0.9
+
+
+def test_bad_boxes_and_clicks_are_one_sentence():
+    photo, disc, _ = two_objects()
+    with pytest.raises(InputError, match="drag a box"):
+        box_mask(photo, Box(10, 10, 12, 100))
+    with pytest.raises(InputError, match="outside"):
+        click_mask(photo, disc, positive=[(500, 10)])

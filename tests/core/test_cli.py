@@ -104,8 +104,8 @@ def test_missing_weights_file_is_one_line(pair, capsys):
 # (cli, arguments, words the error line must hold); {img} {mask} {dir} {pairs} are filled in with real files
 USAGE_ERRORS = [
     ("crm-refine", [], "required: -o/--output"),
-    ("crm-refine", ["-o", "x.png"], "IMAGE and MASK are required"),
-    ("crm-refine", ["{img}", "-o", "x.png"], "IMAGE and MASK are required"),
+    ("crm-refine", ["-o", "x.png"], "IMAGE is required"),
+    ("crm-refine", ["{img}", "{img}", "--auto", "-o", "x.png"], "not both"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--big", "{dir}"], "either IMAGE MASK or --big DIR"),
     ("crm-refine", ["--big", "{dir}", "-o", "out", "--save-stages", "s"], "--save-stages works on one photo"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--bits", "16"], "--bits applies to --format alpha"),
@@ -288,13 +288,14 @@ def test_big_folder_mode_writes_every_item(big, random_refiner, capsys):
 
 
 def test_big_folder_mode_goes_on_past_a_bad_item(big, random_refiner, capsys):
+    """A broken mask fails its item only; an item without a mask gets Select Subject's (not an error)."""
     (big / "b2_seg.png").write_text("broken")
     (big / "d4_im.jpg").write_bytes((big / "a1_im.jpg").read_bytes())  # no d4_seg.png
     out_dir = big.parent / "refined"
     code, _, err = run(crm_refine.main, ["--big", big, "-o", out_dir], capsys)
     assert code == 2
-    assert "b2: " in err and "b2_seg.png is not an image" in err and "d4: missing d4_seg.png" in err
-    assert sorted(p.name for p in out_dir.iterdir()) == ["a1.png", "c3.png"]
+    assert "b2: " in err and "b2_seg.png is not an image" in err and "1 of 4 items failed" in err
+    assert sorted(p.name for p in out_dir.iterdir()) == ["a1.png", "c3.png", "d4.png"]
 
 
 def test_big_folder_errors(tmp_path, random_refiner, capsys):

@@ -59,7 +59,7 @@ def box_mask(image: np.ndarray, box: Box, method: Literal["subject", "grabcut"] 
         model = subject or SubjectModel.load()
         mx, my = round((b.right - b.left) * CONTEXT), round((b.bottom - b.top) * CONTEXT)
         x0, y0, x1, y1 = max(0, b.left - mx), max(0, b.top - my), min(w, b.right + mx), min(h, b.bottom + my)
-        prob = model.select(np.ascontiguousarray(image[y0:y1, x0:x1]))
+        prob = model.predict(np.ascontiguousarray(image[y0:y1, x0:x1]))
         out[b.top:b.bottom, b.left:b.right] = prob[b.top - y0:b.bottom - y0, b.left - x0:b.right - x0]
         return out
     if method != "grabcut":

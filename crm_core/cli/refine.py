@@ -122,7 +122,7 @@ class Subjects:
     def coarse(self, image: np.ndarray, where: str) -> np.ndarray:
         if self.model is None:
             self.model = SubjectModel.load()
-        prob = self.model.select(image)
+        prob = self.model.predict(image)
         if not binarise(prob).any():
             raise InputError(f"Select Subject found no subject in {where}; draw a coarse mask and pass it as MASK")
         return prob

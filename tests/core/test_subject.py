@@ -34,7 +34,7 @@ def object_photo(h: int = 240, w: int = 320) -> tuple[np.ndarray, np.ndarray]:
 
 def test_the_subject_of_a_plain_photo_is_found_at_the_photo_size(subject):
     photo, truth = object_photo()
-    for prob in (subject.predict(photo), subject.select(photo)):
+    for prob in (subject.predict(photo),):
         assert prob.shape == truth.shape and prob.dtype == np.float32 and 0 <= prob.min() and prob.max() <= 1
         assert iou(truth, prob) > 0.8
 

@@ -7,9 +7,10 @@ grey one the benchmark baseline uses, also sees edges between colours of equal b
 of the same tone). Radius (W+H)/400 and eps 1e-3 are the benchmark protocol's, unchanged.
 
 It runs tile by tile because the colour filter holds ~30 float arrays the size of its input (~3 GB for a
-whole 6K photo). A tile whose neighbourhood holds one constant value is skipped: within 2·radius of such a
-pixel the filter returns that constant, so the skip is exact (it pays off on crisp masks; CRM's own output
-is rarely exactly 0 or 1).
+whole 6K photo). A tile whose neighbourhood is settled (every value within CONFIDENT of 0, or every value
+within it of 1) keeps its values: no edge runs there for the filter to move, and the filter of a near-constant
+window returns about that constant. At 6K about half of the tiles are settled, which halves the snap's time;
+measured on dev_eval, the results moved by less than 0.01 IoU/mBA (MODEL_CARD.md, "Speed").
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from crm_core.band import CONFIDENT
 from crm_core.errors import Cancelled
 
 TILE = 512
@@ -81,7 +83,7 @@ def edge_snap(image: np.ndarray, prob: np.ndarray, tile: int = TILE,
             y1, x1 = min(h, y + tile + margin), min(w, x + tile + margin)
             check_cancel(cancel)
             window = prob[y0:y1, x0:x1]
-            if window.min() == window.max():
+            if window.max() <= CONFIDENT or window.min() >= 1 - CONFIDENT:
                 continue
             snapped = colour_guided_filter(image[y0:y1, x0:x1], window, radius)
             out[y:y + tile, x:x + tile] = snapped[y - y0:y - y0 + tile, x - x0:x - x0 + tile]

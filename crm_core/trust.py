@@ -90,9 +90,9 @@ def leash(image: np.ndarray, coarse: np.ndarray, reach: float) -> Leash:
     """
     mask = np.asarray(coarse) > 0.5
     m8 = mask.astype(np.uint8)
-    edge = cv2.morphologyEx(m8, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).astype(bool)
-    if not edge.any() or not drawn_as_polygon(m8):
+    if mask.all() or not mask.any() or not drawn_as_polygon(m8):
         return Leash(mask, np.ones(mask.shape, bool), 0.0)
+    edge = cv2.morphologyEx(m8, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).astype(bool)
     strength = edge_strength(image)
     near = cv2.dilate(strength, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ALIGN_RADIUS + 1,) * 2))
     trusted = edge & (near >= max(STRENGTH_FLOOR, float(np.percentile(strength, STRENGTH_PERCENTILE))))

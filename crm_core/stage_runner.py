@@ -219,8 +219,13 @@ class StageRunner:
 
 
 def lattice_step(ratios: tuple[float, ...], index: int) -> int:
-    """Band mode decodes a stage no finer than the next stage's encoder input; the last stage at every pixel."""
+    """Band mode decodes a stage no finer than the next stage's encoder input, and a stage before the last on
+    every second pixel at least; the last stage at every pixel.
+
+    The next stage re-decodes its band anyway; the finer lattice only sharpened the mask its encoder reads.
+    Measured at ×0.5 before ×1: a quarter of that stage's queries (~0.9 s at 6K), and dev_eval hr/lowres and
+    uhr within 0.02 IoU/mBA."""
     if index + 1 >= len(ratios):
         return 1
-    return max(1, int(1.0 / ratios[index + 1]))
+    return max(2, int(1.0 / ratios[index + 1]))
 

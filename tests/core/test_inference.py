@@ -49,8 +49,16 @@ def test_any_increasing_ratio_list_works_and_bad_lists_are_refused(refiner):
 def test_stages_too_small_for_the_model_are_skipped_on_small_photos():
     options = RefineOptions().validated()
     assert options.ratios_for((600, 800)) == (0.5, 1.0)
-    assert options.ratios_for((4000, 6000)) == (0.125, 0.25, 0.5, 1.0)
+    assert options.ratios_for((2400, 3700)) == (0.125, 0.25, 0.5, 1.0)
     assert options.ratios_for((100, 120)) == (1.0,)
+
+
+def test_a_6k_photo_stops_at_half_size_unless_asked_for_every_stage():
+    options = RefineOptions().validated()
+    assert options.ratios_for((4000, 6000)) == (0.125, 0.25, 0.5)
+    assert options.stage_count((4000, 6000)) == 5
+    assert RefineOptions(max_side=0).validated().ratios_for((4000, 6000)) == (0.125, 0.25, 0.5, 1.0)
+    assert RefineOptions(ratios=(1.0,)).validated().ratios_for((4000, 6000)) == (1.0,)  # the last one always runs
 
 
 def test_runs_are_deterministic_on_cpu(refiner):

@@ -16,7 +16,7 @@ from crm_core.model.config import CONFIGS
 from crm_core.model.fold import fold_batchnorm
 from crm_core.matting import matte, warm_up_in_background
 from crm_core.model.network import CRM, weight_count
-from crm_core.options import Constraints, RefineOptions, Stage
+from crm_core.options import RefineOptions, Stage
 from crm_core.snap import edge_snap
 from crm_core.stage_runner import StageRunner, lattice_step
 from crm_core.trust import leash
@@ -67,25 +67,18 @@ class Refiner:
         return (f"CRM ({config.encoder}, {weight_count(self.model) / 1e6:.2f}M weights, {trained}) "
                 f"on {self.device.type} in {precision}")
 
-    def stages(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None,
-               constraints: Constraints | None = None) -> Iterator[Stage]:
+    def stages(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None) -> Iterator[Stage]:
         """Yield one full-resolution Stage per ratio, then the snap and the matte (if asked); the soft probability
-        carries from stage to stage. ``constraints`` (the person's keep and decide strokes) hold in every stage."""
+        carries from stage to stage."""
         opts = (options or RefineOptions()).validated()
         image, coarse = _check_inputs(image, coarse)
-        keep = (constraints or Constraints()).checked(coarse.shape)
-        coarse = keep.pin(coarse)
         prob = coarse
         ratios = opts.ratios_for(prob.shape)
         count = opts.stage_count(prob.shape)
-        runner = StageRunner(self.model, self.device, self.autocast, opts, keep.decide)
+        runner = StageRunner(self.model, self.device, self.autocast, opts)
         total = prob.size
         empty = float(prob.sum()) < EMPTY_PIXELS
-        leashed = leash(image, coarse, opts.reach_px(prob.shape)).apply if opts.trust_edges and not empty else _as_is
-
-        def hold(p: np.ndarray) -> np.ndarray:
-            return keep.pin(leashed(p))
-
+        hold = leash(image, coarse, opts.reach_px(prob.shape)).apply if opts.trust_edges and not empty else _as_is
         for index, ratio in enumerate(ratios):
             start = time.perf_counter()
             if empty:
@@ -98,16 +91,15 @@ class Refiner:
             if index == 0 and opts.matte:  # after the first look, which it would slow, and well before the matte
                 warm_up_in_background()
         finish = {"snap": lambda p: edge_snap(image, p, cancel=opts.cancel),
-                  "matte": lambda p: matte(image, p, coarse, cancel=opts.cancel, constraints=keep)}
+                  "matte": lambda p: matte(image, p, coarse, cancel=opts.cancel)}
         for index, kind in enumerate(opts.finishers(), start=len(ratios)):
             start = time.perf_counter()
             prob = hold(finish[kind](prob))
             yield Stage(index, count, 1.0, prob, time.perf_counter() - start, 0, total, 0, kind=kind)
 
-    def refine(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None,
-               constraints: Constraints | None = None) -> Stage:
+    def refine(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None) -> Stage:
         stage = None
-        for stage in self.stages(image, coarse, options, constraints):
+        for stage in self.stages(image, coarse, options):
             pass
         assert stage is not None
         return stage

@@ -28,7 +28,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from crm_core.errors import InputError
-from crm_core.options import Constraints
 from crm_core.snap import check_cancel, edge_snap
 
 MAX_SIDE = 1200
@@ -104,10 +103,9 @@ def solve_alpha(image: np.ndarray, sure_fg: np.ndarray, maybe_fg: np.ndarray,
 
 
 def matte(image: np.ndarray, prob: np.ndarray, coarse: np.ndarray, weight: float = PRIOR_WEIGHT,
-          cancel: Callable[[], bool] | None = None, constraints: Constraints | None = None) -> np.ndarray:
+          cancel: Callable[[], bool] | None = None) -> np.ndarray:
     """The model's probability re-solved as a matte where it or the coarse mask could be wrong; H×W float32.
-    ``cancel`` is polled during the solve and the snap (``Cancelled`` stops it). ``constraints`` (checked, of
-    the photo's shape): kept pixels are known to the solve, "decide here" pixels unknown.
+    ``cancel`` is polled during the solve and the snap (``Cancelled`` stops it).
 
     NaN or infinite values are refused first: the conjugate-gradient solver would otherwise iterate to its
     limit on them (tens of seconds) and return garbage or a solver error nobody can act on.
@@ -121,27 +119,8 @@ def matte(image: np.ndarray, prob: np.ndarray, coarse: np.ndarray, weight: float
     small_prob = shrink(np.asarray(prob, np.float32), size)
     model_in, model_maybe = grow_band(small_prob > 0.5, radius)
     coarse_in, coarse_maybe = grow_band(shrink(np.asarray(coarse, np.float32), size) > 0.5, radius)
-    sure_fg, maybe_fg = _obey(constraints, size, model_in & coarse_in, model_maybe | coarse_maybe)
-    alpha = solve_alpha(shrink(image, size), sure_fg, maybe_fg, small_prob, weight, cancel)
+    alpha = solve_alpha(shrink(image, size), model_in & coarse_in, model_maybe | coarse_maybe, small_prob, weight,
+                        cancel)
     if alpha.shape != (h, w):
         alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)
     return edge_snap(image, alpha, cancel=cancel)
-
-
-def _obey(constraints: Constraints | None, size: tuple[int, int], sure_fg: np.ndarray,
-          maybe_fg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The solve's trimap with the person's strokes: kept pixels known (foreground or background), "decide here"
-    pixels unknown. Shrunk to solve size, a stroke counts where it covers at least half of a solve pixel."""
-    if constraints is None:
-        return sure_fg, maybe_fg
-
-    def at_size(plane: np.ndarray | None) -> np.ndarray | None:
-        return None if plane is None else shrink(plane.astype(np.float32), size) >= 0.5
-    fg, bg, decide = (at_size(p) for p in (constraints.keep_fg, constraints.keep_bg, constraints.decide))
-    if decide is not None:
-        sure_fg, maybe_fg = sure_fg & ~decide, maybe_fg | decide
-    if fg is not None:
-        sure_fg, maybe_fg = sure_fg | fg, maybe_fg | fg
-    if bg is not None:
-        sure_fg, maybe_fg = sure_fg & ~bg, maybe_fg & ~bg
-    return sure_fg, maybe_fg

@@ -8,8 +8,6 @@ from typing import Callable, Literal, Sequence
 
 import numpy as np
 
-from crm_core.errors import InputError
-
 DEFAULT_RATIOS: tuple[float, ...] = (0.125, 0.25, 0.5, 1.0)
 # The smallest rescale ratio refused as meaningless: the paper's stages decode up to 16 pixels per latent cell
 # (ratio 0.125); at 1/16 that is 32. Measured on the sample photo at 873 px, a first stage at ratio 0.018
@@ -113,51 +111,6 @@ class RefineOptions:
     def stage_count(self, hw: tuple[int, int]) -> int:
         """The stages a run on a photo of hw = (H, W) pixels yields: one per ratio, plus the finishers."""
         return len(self.ratios_for(hw)) + len(self.finishers())
-
-
-@dataclass(frozen=True)
-class Constraints:
-    """What the person said about pixels, which every stage obeys exactly (the keep-brushes and the refine-edge
-    brush of the app). Each is an H×W bool array or None.
-
-    keep_fg / keep_bg: always foreground / always background: every stage, the snap and the matte return 1 / 0
-        there, and the matte solves its neighbours with them as known pixels.
-    decide: "decide here from the photo" (hair, fur, glass, motion blur): these pixels join the band every model
-        stage re-queries and the matte's unknown region, whatever the mask around them says.
-    """
-
-    keep_fg: np.ndarray | None = None
-    keep_bg: np.ndarray | None = None
-    decide: np.ndarray | None = None
-
-    def checked(self, shape: tuple[int, int]) -> "Constraints":
-        """These constraints as boolean planes of the photo's shape; one InputError sentence for each misuse."""
-        planes = {}
-        for name in ("keep_fg", "keep_bg", "decide"):
-            plane = getattr(self, name)
-            if plane is None:
-                planes[name] = None
-                continue
-            plane = np.asarray(plane)
-            if plane.shape != shape:
-                raise InputError(f"the {name} constraint is {plane.shape[::-1]} but the photo is {shape[::-1]} "
-                                 "(width, height); give a mask of the photo's size.")
-            planes[name] = plane.astype(bool, copy=False) if plane.any() else None
-        if planes["keep_fg"] is not None and planes["keep_bg"] is not None and \
-                (planes["keep_fg"] & planes["keep_bg"]).any():
-            raise InputError("some pixels are kept as both foreground and background; erase one of the two strokes.")
-        return Constraints(**planes)
-
-    def pin(self, prob: np.ndarray) -> np.ndarray:
-        """``prob`` with the kept pixels set (a copy when anything is kept)."""
-        if self.keep_fg is None and self.keep_bg is None:
-            return prob
-        prob = prob.copy()
-        if self.keep_fg is not None:
-            prob[self.keep_fg] = 1.0
-        if self.keep_bg is not None:
-            prob[self.keep_bg] = 0.0
-        return prob
 
 
 @dataclass

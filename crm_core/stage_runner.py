@@ -53,13 +53,11 @@ class StageResult:
 class StageRunner:
     """Runs one stage of a refinement for a fixed model, photo and options."""
 
-    def __init__(self, model: CRM, device: torch.device, autocast_dtype: torch.dtype | None, options: RefineOptions,
-                 decide: np.ndarray | None = None):
+    def __init__(self, model: CRM, device: torch.device, autocast_dtype: torch.dtype | None, options: RefineOptions):
         self.model = model
         self.device = device
         self.autocast_dtype = autocast_dtype
         self.options = options
-        self.decide = decide  # H×W bool: pixels the person asked to be decided from the photo, always in the band
 
     # ------------------------------------------------------------------ public
     def run(self, image: np.ndarray, prev: np.ndarray, ratio: float, step: int, first: bool) -> StageResult:
@@ -78,8 +76,6 @@ class StageRunner:
             radius = int(math.ceil(self.options.band_cells))
             fine_cells = dilate_cells(self._cells_of(uncertain(prev)), radius)
             base = prev
-        if band and self.decide is not None:
-            fine_cells = fine_cells | self._cells_of(self.decide)
         prob, queried = self._decode_lattice(fine_cells, base, step)
         encoded = self._encoded
         self._cache.clear()

@@ -54,7 +54,7 @@ def _crm_worker(method: str, image: np.ndarray, coarse: np.ndarray, args) -> dic
         refiner = Refiner.random(args.config, device=args.device)
     finishers = method != "band-model"
     if method == "full":  # the paper's algorithm: every pixel at every one of the four stages, even ×1 at 6K
-        options = RefineOptions(roi="full", max_side=0)
+        options = RefineOptions(roi="full")
     else:
         options = RefineOptions(snap=finishers, matte=finishers)
     start = time.perf_counter()

@@ -32,10 +32,12 @@ class RefineOptions:
     min_side: a stage whose rescaled photo would be shorter than this on its long side is skipped (the last
         ratio always runs). The model learned from photos of a few hundred pixels; measured on the 800 px
         dev set, a first stage at ×0.125 (100 px) cost 5 IoU points that later stages never won back.
-    max_side: a stage whose rescaled photo would be longer than this on its long side is skipped too (0: no
-        limit). At 6K the ×1 stage took a third of the run and bought nothing measurable (dev_eval uhr: 98.70 / 77.13
-        IoU / mBA without it, 98.69 / 77.17 with it): ×0.5 already looks at 3000 px, and the finishers place the
-        edge at full resolution. Photos up to 5000 px (dev_eval hr is 2–3.7K, where ×1 does count) keep every stage.
+    max_side: in band mode, a stage whose rescaled photo would be longer than this on its long side is skipped
+        too (0: no limit). At 6K the ×1 band stage took a third of the run and bought nothing measurable (dev_eval
+        uhr: 98.70 / 77.13 IoU / mBA without it, 98.69 / 77.17 with it): ×0.5 already looks at 3000 px, and the
+        finishers place the edge at full resolution. Photos up to 5000 px (dev_eval hr is 2–3.7K, where ×1 does
+        count) keep every stage. Full mode, the paper's algorithm, always runs every stage (without ×1 it lost
+        0.5 mBA on uhr).
     snap: after the last ratio, one more stage moves the soft edge onto the photo's edges (crm_core.snap);
         off gives the model's own output.
     matte: a last stage re-solves the edge band as a closed-form matte, with the output so far as a weak prior
@@ -100,7 +102,7 @@ class RefineOptions:
     def ratios_for(self, hw: tuple[int, int]) -> tuple[float, ...]:
         """The ratios that run on a photo of hw = (H, W) pixels."""
         ratios = tuple(self.ratios)
-        longest = self.max_side or math.inf
+        longest = self.max_side if self.roi == "band" and self.max_side else math.inf
         kept = tuple(r for r in ratios if self.min_side <= max(hw) * r <= longest)
         return kept or ratios[-1:]
 

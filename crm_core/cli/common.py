@@ -43,8 +43,8 @@ def add_refine_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--max-side", type=int, default=RefineOptions.max_side, metavar="PX",
-        help="skip stages whose rescaled photo is longer than PX on its long side (the ×1 stage of a 6K photo, which "
-             "buys nothing measurable there); 0 runs every ratio (default: %(default)s)",
+        help="in band mode, skip stages whose rescaled photo is longer than PX on its long side (the ×1 stage of a "
+             "6K photo, which buys nothing measurable there); 0 runs every ratio (default: %(default)s)",
     )
     group.add_argument(
         "--no-snap", dest="snap", action="store_false",

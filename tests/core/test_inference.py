@@ -58,6 +58,7 @@ def test_a_6k_photo_stops_at_half_size_unless_asked_for_every_stage():
     assert options.ratios_for((4000, 6000)) == (0.125, 0.25, 0.5)
     assert options.stage_count((4000, 6000)) == 5
     assert RefineOptions(max_side=0).validated().ratios_for((4000, 6000)) == (0.125, 0.25, 0.5, 1.0)
+    assert RefineOptions(roi="full").validated().ratios_for((4000, 6000)) == (0.125, 0.25, 0.5, 1.0)
     assert RefineOptions(ratios=(1.0,)).validated().ratios_for((4000, 6000)) == (1.0,)  # the last one always runs
 
 

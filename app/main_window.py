@@ -694,8 +694,7 @@ class MainWindow(QMainWindow):
         if doc.shown == COARSE:
             return "the coarse mask"
         stage = doc.stages[doc.shown]
-        kind = {"snap": "edge snap", "matte": "matte"}.get(stage.kind, f"ratio {stage.label}")
-        return f"stage {doc.shown + 1} of {len(doc.stages)} ({kind})"
+        return f"stage {doc.shown + 1} of {len(doc.stages)} ({stage.plan.name})"
 
     def export_dialog(self) -> bool:
         """True when an export was written or started."""

@@ -60,6 +60,7 @@ class CanvasView(QWidget):
         self._doc: Document | None = None
         self._photo: PhotoTiles | None = None
         self._layers: OrderedDict[LayerKey, MaskTiles] = OrderedDict()
+        self._others: dict[int, MaskTiles] | None = None  # the other objects' layers, by id(object); None: stale
         self._zoom = 1.0
         self._emitted_zoom: float | None = None
         self._origin = QPointF()
@@ -91,17 +92,22 @@ class CanvasView(QWidget):
             self._doc.maskChanged.disconnect(self._on_mask)
             self._doc.stagesChanged.disconnect(self._on_stages)
             self._doc.shownChanged.disconnect(self.update)
+            self._doc.currentChanged.disconnect(self._on_current)
+            self._doc.objectsChanged.disconnect(self._on_objects)
         self._doc = doc
         if doc is not None:
             doc.imageChanged.connect(self._on_image)
             doc.maskChanged.connect(self._on_mask)
             doc.stagesChanged.connect(self._on_stages)
             doc.shownChanged.connect(self.update)
+            doc.currentChanged.connect(self._on_current)
+            doc.objectsChanged.connect(self._on_objects)
         self._on_image()
 
     def _on_image(self) -> None:
         self._tool.cancel()
         self._layers.clear()
+        self._others = None
         self._compare = None
         self._photo = PhotoTiles(self._doc.image) if self._doc is not None else None
         self.fit()
@@ -113,6 +119,28 @@ class CanvasView(QWidget):
             layer.update(region)
         if self._overlay_visible and (self._split is not None or self._doc.shown == COARSE):
             self.update(self._screen_box(QRectF(region).adjusted(-1, -1, 1, 1)).adjusted(-1, -1, 1, 1))
+
+    def _on_current(self) -> None:
+        """Another object is now the edited one: its mask and stages replace the layers drawn from the last."""
+        self._tool.cancel()
+        self._layers.clear()
+        self._others = None
+        self._compare = None
+        self.update()
+
+    def _on_objects(self) -> None:
+        self._others = None
+        self.update()
+
+    def _other_layers(self) -> list[MaskTiles]:
+        """The visible objects other than the current one, each in its label colour, in list order."""
+        if self._others is None:
+            self._others = {}
+            for obj in self._doc.objects:
+                if obj is not self._doc.current and obj.visible:
+                    pixels = obj.result().view(np.uint8) * np.uint8(255)
+                    self._others[id(obj)] = MaskTiles(pixels, QColor(*obj.color), self._opacity, self._outline)
+        return list(self._others.values())
 
     def _on_stages(self) -> None:
         for key in [k for k in self._layers if k[0] != "coarse"]:
@@ -232,6 +260,7 @@ class CanvasView(QWidget):
         for key, layer in self._layers.items():
             if key[0] != "compare":
                 layer.set_style(self._color, self._opacity, self._outline)
+        self._others = None
         self.update()
 
     def set_overlay_visible(self, visible: bool) -> None:
@@ -341,6 +370,10 @@ class CanvasView(QWidget):
         smooth = self._zoom < 2.0
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
         self._draw(painter, self._photo, self._photo_level(), event.rect(), deadline)
+        if self._overlay_visible and len(self._doc.objects) > 1:
+            for layer in self._other_layers():
+                self._draw(painter, layer, self._outline_level(layer) if layer.outline else self._photo_level(),
+                           event.rect(), deadline)
         layers: list[tuple[LayerKey, QRect]] = []
         if self._overlay_visible and self._split is not None:
             x = round(self._split * self.width())

@@ -42,6 +42,12 @@ def threshold(prob: np.ndarray) -> np.ndarray:
     return np.where(binarise(prob), np.uint8(255), np.uint8(0))
 
 
+def object_result(mask: np.ndarray, stages: Sequence[Stage], shown: Shown) -> np.ndarray:
+    """An object's pixels as they would be exported (H×W bool): the stage shown (metrics.binarise), else the
+    coarse mask. The one rule for the canvas, export and a dataset written from saved work."""
+    return binarise(stages[shown].prob) if isinstance(shown, int) else mask > 127
+
+
 def label_color(label: str) -> tuple[int, int, int]:
     """The colour a label is drawn in, the same on every photo and in every session."""
     return PALETTE[zlib.crc32(label.encode("utf-8")) % len(PALETTE)]
@@ -76,8 +82,8 @@ class MaskObject:
         return prob
 
     def result(self) -> np.ndarray:
-        """The object's pixels as they would be exported: H×W bool (metrics.binarise of ``result_prob``)."""
-        return binarise(self.result_prob()) if isinstance(self.shown, int) else self.mask > 127
+        """The object's pixels as they would be exported: H×W bool (``object_result``)."""
+        return object_result(self.mask, self.stages, self.shown)
 
 
 class Document(QObject):

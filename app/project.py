@@ -172,12 +172,13 @@ def capture(doc: Document, canvas=None) -> Project:
     return Project(doc.path.resolve(), objects, doc.index_of(doc.current), mask_path, view, doc.modified)
 
 
-def document(state: Project, categories: tuple[str, ...] = ()) -> Document:
-    """A document with the project's photo (read again from its file) and objects. The masks arrive as undoable
-    edits, so a restored autosave counts as not exported."""
-    if not state.photo.is_file():
-        raise InputError(f"the project's photo {state.photo} is missing; put it back to open the project")
-    image = io.load_image(state.photo)
+def document(state: Project, categories: tuple[str, ...] = (), image: np.ndarray | None = None) -> Document:
+    """A document with the project's photo (read again from its file unless given) and objects. The masks arrive
+    as undoable edits, so a restored autosave counts as not exported."""
+    if image is None:
+        if not state.photo.is_file():
+            raise InputError(f"the project's photo {state.photo} is missing; put it back to open the project")
+        image = io.load_image(state.photo)
     if state.mask.shape != image.shape[:2]:
         raise InputError(f"the project's photo {state.photo} is now {image.shape[1]}x{image.shape[0]} px, "
                          f"but its mask is {state.mask.shape[1]}x{state.mask.shape[0]} px; the photo has changed")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from crm_core import io
 from crm_core.errors import InputError
@@ -71,10 +72,28 @@ class FolderPhotos(Dataset):
 def open_source(source: str | Path, kind: str | None = None, images: str | Path | None = None) -> Dataset:
     """What a folder or dataset file holds: a dataset of a named or detected format, else a plain folder."""
     source = Path(source)
-    if kind is None and source.is_dir() and not ((source / "classes.txt").is_file() or any(source.glob("*.json"))
-                                                  or (source / "SegmentationClass").is_dir()):
-        return FolderPhotos(source)
+    if kind is None and source.is_dir():
+        if (source / "classes.txt").is_file() or (source / "SegmentationClass").is_dir():
+            kind = detect(source)
+        elif any(source.glob("*.json")):
+            kind = "labelme"  # its photos often lie beside the .json files, which must not make it a VOC folder
+        elif _palette_labels(source):
+            kind = "voc"
+        else:
+            return FolderPhotos(source)
     return open_dataset(kind or detect(source), source, images)
+
+
+def _palette_labels(folder: Path) -> bool:
+    """Whether the folder's NAME.png beside NAME.jpg are VOC label maps (indexed colours), not plain masks."""
+    pairs, _ = pair_by_stem(folder, folder, LABEL_EXTS)
+    if not pairs:
+        return False
+    try:
+        with Image.open(pairs[0][1]) as im:
+            return im.mode == "P"
+    except OSError:
+        return False
 
 
 def categories_of(dataset: Dataset) -> tuple[str, ...]:

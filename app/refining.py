@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog
 
 from crm_core import RefineOptions, Stage
 
-from app.document import COARSE, Document, MaskObject, REFINED
+from app.document import COARSE, REFINED, Document
 from app.errors import show_error
 from app.export import ExportDialog, ExportRequest, write_export
 from app.jobs import CallJob

@@ -48,9 +48,11 @@ def object_result(mask: np.ndarray, stages: Sequence[Stage], shown: Shown) -> np
     return binarise(stages[shown].prob) if isinstance(shown, int) else mask > 127
 
 
-def label_color(label: str) -> tuple[int, int, int]:
-    """The colour a label is drawn in, the same on every photo and in every session."""
-    return PALETTE[zlib.crc32(label.encode("utf-8")) % len(PALETTE)]
+def label_color(label: str, categories: Sequence[str] = ()) -> tuple[int, int, int]:
+    """The colour a label is drawn in: by its place among the dataset's categories (distinct for the first
+    twelve), else by its name, so a label keeps its colour on every photo and in every session."""
+    index = categories.index(label) if label in categories else zlib.crc32(label.encode("utf-8"))
+    return PALETTE[index % len(PALETTE)]
 
 
 @dataclass(eq=False)
@@ -68,10 +70,6 @@ class MaskObject:
     shown: Shown = COARSE
     status: str = TODO
     source: Any = None
-
-    @property
-    def color(self) -> tuple[int, int, int]:
-        return label_color(self.label)
 
     def result_prob(self) -> np.ndarray:
         """What this object is now: the stage shown, else its coarse mask, as H×W float32 in [0, 1]."""
@@ -217,6 +215,9 @@ class Document(QObject):
         self.maskChanged.emit(self.rect())
         self.stagesChanged.emit()
         self.shownChanged.emit()
+
+    def color_of(self, obj: MaskObject) -> tuple[int, int, int]:
+        return label_color(obj.label, self.categories)
 
     def index_of(self, obj: MaskObject) -> int:
         return self.objects.index(obj)

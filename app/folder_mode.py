@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 from crm_core.objects import ObjectOptions
@@ -66,6 +67,7 @@ class FolderMixin:
         self.image_list.set_folder(work.names, [work.photo_path(n) for n in work.names], work.status)
         for dock in (self.images_dock, self.objects_dock):
             dock.show()
+        self.resizeDocks([self.images_dock, self.objects_dock], [3, 2], Qt.Orientation.Vertical)
         self.objects_panel.set_folder_mode(True)
         for problem in work.dataset.problems[:3]:
             self.statusBar().showMessage(problem, 8000)
@@ -96,6 +98,8 @@ class FolderMixin:
             return False
         self.keep_photo()
         name = work.names[index]
+        if self._folder_job is not None:
+            self._folder_job.skip(name)
         try:
             doc = work.document(work.load(name))
         except Exception as error:  # noqa: BLE001

@@ -96,6 +96,11 @@ class FolderJob(Job):
         self._cache, self._device, self._weights = cache, device, weights
         self._work, self._names = work, list(names)
         self._options, self._objects = options, objects
+        self._skip: set[str] = set()
+
+    def skip(self, name: str) -> None:
+        """Leave a photo alone (the person has just opened it; their work on it wins). Safe from any thread."""
+        self._skip.add(name)
 
     def work(self) -> None:
         refiner = self._cache.get(self._device, self._weights)
@@ -103,6 +108,8 @@ class FolderJob(Job):
         for i, name in enumerate(self._names):
             if self.cancelled:
                 return
+            if name in self._skip:
+                continue
             self.progress.emit(i, len(self._names), f"Photo {i + 1} of {len(self._names)}: {name}")
             try:
                 self._work.keep(name, self._refined(refiner, name, options))

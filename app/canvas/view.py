@@ -136,7 +136,7 @@ class CanvasView(InteractionMixin, QWidget):
             for obj in self._doc.objects:
                 if obj is not self._doc.current and obj.visible:
                     pixels = obj.result().view(np.uint8) * np.uint8(255)
-                    self._others[id(obj)] = MaskTiles(pixels, QColor(*obj.color), self._opacity, self._outline)
+                    self._others[id(obj)] = MaskTiles(pixels, QColor(*self._doc.color_of(obj)), self._opacity, self._outline)
         return list(self._others.values())
 
     def _on_stages(self) -> None:

@@ -51,7 +51,8 @@ def test_add_delete_and_relabel_are_undo_steps(qtbot, photo_arrays):
     assert doc.objects == [shirt, hair, new] and doc.current is new and not new.mask.any()
     assert new.id == 8  # after the largest numeric id: ids stay unique
     doc.rename(shirt, "hair")
-    assert shirt.label == "hair" and label_color("hair") == shirt.color
+    assert shirt.label == "hair" and doc.color_of(shirt) == label_color("hair", doc.categories) == doc.color_of(hair)
+    assert len({label_color(c, doc.categories) for c in doc.categories}) == 3  # categories never share a colour
     assert doc.delete_object(hair)
     assert doc.objects == [shirt, new]
     doc.undo_stack.undo()
@@ -139,7 +140,7 @@ def test_the_canvas_draws_the_other_objects_in_their_label_colours(qtbot, photo_
         c = view.grab().toImage().pixelColor(x, y)
         return c.red(), c.green(), c.blue()
 
-    r, g, b = label_color("hair")
+    r, g, b = doc.color_of(hair)
     assert colour_at(47, 20) == (r, g, b)  # hair, not current: its label colour
     doc.set_visible(hair, False)
     assert colour_at(47, 20) == (128, 128, 128)

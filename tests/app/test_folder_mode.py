@@ -236,3 +236,12 @@ def test_refine_the_whole_folder_in_the_background(qtbot, window, tmp_path, tiny
     assert window.work.status == {"p0.png": "to do", "p1.png": "refined", "p2.png": "refined"}
     window.go_to(2)
     assert all(o.status == REFINED and len(o.stages) == 1 for o in window.doc.objects)
+
+
+def test_the_command_line_opens_a_coco_file_in_folder_mode(qtbot, settings, tmp_path):
+    from app.__main__ import build_window
+
+    ann, images, _ = coco_set(tmp_path, count=2)
+    win = build_window(["--folder", str(ann), "--images", str(images)], settings)
+    qtbot.addWidget(win)
+    assert win.work is not None and win.doc.path == images / "p0.png" and len(win.doc.objects) == 3

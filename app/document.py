@@ -71,14 +71,6 @@ class MaskObject:
     status: str = TODO
     source: Any = None
 
-    def result_prob(self) -> np.ndarray:
-        """What this object is now: the stage shown, else its coarse mask, as H×W float32 in [0, 1]."""
-        if isinstance(self.shown, int):
-            return self.stages[self.shown].prob
-        prob = self.mask.astype(np.float32)
-        prob *= np.float32(1.0 / 255.0)
-        return prob
-
     def result(self) -> np.ndarray:
         """The object's pixels as they would be exported: H×W bool (``object_result``)."""
         return object_result(self.mask, self.stages, self.shown)

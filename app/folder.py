@@ -21,9 +21,14 @@ from PIL import Image
 
 from crm_core import io
 from crm_core.errors import InputError
-from crm_core.formats import Dataset, ImageObject, ImageObjects, detect, open_dataset
+from crm_core.formats import DEFAULT_TOLERANCE, Dataset, ImageObject, ImageObjects, detect, open_dataset
 from crm_core.formats.labelmap import LABEL_EXTS, MaskWriter
 from crm_core.pairing import PHOTO_EXTS, by_stem, pair_by_stem
+
+try:  # the registry's cross-format writers (crm_core.formats.convert, branch i12core)
+    from crm_core.formats.convert import EXPORT_WRITERS, convert
+except ImportError:  # a registry without them: a dataset is exported in its own format only
+    EXPORT_WRITERS, convert = {}, None
 
 from app import project
 from app.autosave import state_dir
@@ -65,7 +70,7 @@ class FolderPhotos(Dataset):
         mask = io.load_mask(mask_path) > 0.5
         return ImageObjects(name, photo, (mask.shape[1], mask.shape[0]), (ImageObject(1, DEFAULT_LABEL, mask=mask),))
 
-    def writer(self, out: Path, tolerance: float = 1.0) -> MaskWriter:
+    def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> MaskWriter:
         return MaskWriter(self, out, tolerance)
 
 
@@ -187,21 +192,28 @@ class WorkFolder:
         """Write a photo's work to the sidecar (atomically); its status becomes refined if it was still to do."""
         project.save(self.project_path(name), state)
 
-    def export(self, out: Path, tolerance: float = 1.0) -> int:
-        """Write every photo in the dataset's own format to ``out`` (never over the inputs); the number written.
-        A photo never opened is written with its labels as they were."""
-        writer = self.dataset.writer(Path(out), tolerance)
-        for name in self.names:
-            writer.write(self.result(name))
-        writer.close()
+    def export(self, out: Path, kind: str | None = None, tolerance: float = DEFAULT_TOLERANCE) -> int:
+        """Write every photo, with the work done on it, to ``out`` (never over the inputs): in the dataset's own
+        format (every field carried through) or in another the registry writes (``export_formats``). A photo
+        never opened is written with its labels as they were. Returns the number of photos written."""
+        if kind in (None, self.dataset.format):
+            writer = self.dataset.writer(Path(out), tolerance)
+            for name in self.names:
+                writer.write(self.apply_work(self.dataset.read(name)))
+            writer.close()
+            return len(self.names)
+        failed = [done for done in convert(self.dataset, kind, Path(out), tolerance, transform=self.apply_work)
+                  if done.error is not None]
+        if failed:
+            raise InputError(f"{len(failed)} photos could not be written as {kind}, {failed[0].name} first: "
+                             f"{failed[0].error}")
         return len(self.names)
 
-    def result(self, name: str) -> ImageObjects:
+    def apply_work(self, item: ImageObjects) -> ImageObjects:
         """A photo's objects as they are now: saved work replaces the shapes (ids, labels and fields kept),
         objects the person added are appended, deleted ones dropped, empty ones left out; shapes the tool does
         not edit (rectangles, points) go through unchanged."""
-        item = self.dataset.read(name)
-        saved = self.project_path(name)
+        saved = self.project_path(item.name)
         if not saved.is_file():
             return item
         state = project.load(saved)
@@ -219,3 +231,8 @@ class WorkFolder:
                 kept.append(ImageObject(obj.id, obj.label, mask=pixels))
         return ImageObjects(item.name, item.image, item.size, tuple(kept), item.extra)
 
+
+def export_formats(dataset: Dataset) -> tuple[str, ...]:
+    """The formats a dataset can be exported in, from the registry: its own first, then every other format the
+    registry has a writer for (none when it has no cross-format writers)."""
+    return (dataset.format, *(k for k in EXPORT_WRITERS if k != dataset.format))

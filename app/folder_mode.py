@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QInputDialog
 
 from crm_core.objects import ObjectOptions
 from crm_core.options import RefineOptions
@@ -18,7 +18,7 @@ from crm_core.options import RefineOptions
 from app import project, refining
 from app.document import ACCEPTED, FAILED, REFINED, TODO
 from app.errors import show_error
-from app.folder import FLAGGED, WorkFolder, open_source
+from app.folder import FLAGGED, WorkFolder, export_formats, open_source
 from app.jobs import CallJob
 from app.object_jobs import FolderJob, ObjectsJob, result_stage
 
@@ -271,7 +271,14 @@ class FolderMixin:
         work = self.work
         if work is None:
             return
-        kind = work.dataset.format
+        kinds = export_formats(work.dataset)
+        kind = kinds[0]
+        if len(kinds) > 1:
+            names = [f"{k} (its own format)" if k == kinds[0] else k for k in kinds]
+            chosen, ok = QInputDialog.getItem(self, "Export dataset", "Format", names, 0, False)
+            if not ok:
+                return
+            kind = kinds[names.index(chosen)]
         if kind == "coco":
             out, _ = QFileDialog.getSaveFileName(self, "Export COCO annotations", self.settings.export_dir,
                                                  "COCO annotations (*.json)")
@@ -279,22 +286,28 @@ class FolderMixin:
             out = QFileDialog.getExistingDirectory(self, f"Export as {kind}: choose an empty folder",
                                                    self.settings.export_dir)
         if out:
-            self.export_dataset(out)
+            self.export_dataset(out, kind)
 
-    def export_dataset(self, out: str | Path) -> bool:
-        """Write every photo (the open one's work kept first) in the dataset's own format, in the background."""
+    def export_dataset(self, out: str | Path, kind: str | None = None) -> bool:
+        """Write every photo (the open one's work kept first) in the dataset's own format or ``kind``, as a job."""
         if self.work is None or self._export is not None:
             return False
         self.keep_photo()
-        work = self.work
-        job = CallJob(Path(out).name, lambda: (work.export(Path(out)), Path(out))[1])
-        job.done.connect(lambda path: (self.statusBar().showMessage(f"Exported {path}", 8000), self.exported.emit(path)))
-        job.failed.connect(lambda message: show_error(self, f"Cannot export {Path(out).name}", message))
+        work, out = self.work, Path(out)
+        job = CallJob(out.name, lambda: (work.export(out, kind), out)[1])
+        job.done.connect(self._dataset_exported)
+        job.failed.connect(lambda message: show_error(self, f"Cannot export {out.name}", message))
         job.finished.connect(self._export_finished)
         self._export = (job, self.doc, self.doc.undo_stack.index())
         self.jobs.start(job)
+        self.statusBar().showMessage(f"Exporting {out.name}…")
         self._update_actions()
         return True
+
+    def _dataset_exported(self, path: Path) -> None:
+        self.settings.export_dir = path.parent
+        self.statusBar().showMessage(f"Exported {path}", 8000)
+        self.exported.emit(path)
 
 
 def _is_coco(path: Path) -> bool:

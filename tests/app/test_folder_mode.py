@@ -245,3 +245,25 @@ def test_the_command_line_opens_a_coco_file_in_folder_mode(qtbot, settings, tmp_
     win = build_window(["--folder", str(ann), "--images", str(images)], settings)
     qtbot.addWidget(win)
     assert win.work is not None and win.doc.path == images / "p0.png" and len(win.doc.objects) == 3
+
+
+def test_export_formats_come_from_the_registry_own_format_first(window, tmp_path):
+    from app.folder import export_formats
+
+    ann, images, _ = coco_set(tmp_path, count=1)
+    window.open_folder(ann, "coco", images)
+    kinds = export_formats(window.work.dataset)
+    assert kinds[0] == "coco" and len(set(kinds)) == len(kinds)
+
+
+def test_a_coco_set_exports_as_labelme_with_the_work_done(qtbot, window, tmp_path):
+    pytest.importorskip("crm_core.formats.convert")  # the registry's cross-format writers
+    ann, images, _ = coco_set(tmp_path, count=2)
+    window.open_folder(ann, "coco", images)
+    window.doc.rename(window.doc.objects[0], "box")
+    out = tmp_path / "as_labelme"
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        assert window.export_dataset(out, "labelme")
+    again = open_dataset("labelme", out)
+    assert [o.label for o in again.read("p0").objects] == ["box", "box", "bar"]
+    assert [o.label for o in again.read("p1").objects] == list(LABELS)

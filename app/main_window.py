@@ -68,7 +68,7 @@ class MainWindow(OpeningMixin, RefiningMixin, FolderMixin, HelpMixin, QMainWindo
         self._build_docks()
         self._build_status_bar()
 
-        self.empty = EmptyState(self.open_action, self.sample_action)
+        self.empty = EmptyState((self.open_action, self.open_folder_action, self.open_dataset_action, self.sample_action))
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.canvas)

@@ -267,3 +267,67 @@ def test_a_coco_set_exports_as_labelme_with_the_work_done(qtbot, window, tmp_pat
     again = open_dataset("labelme", out)
     assert [o.label for o in again.read("p0").objects] == ["box", "box", "bar"]
     assert [o.label for o in again.read("p1").objects] == list(LABELS)
+
+
+def test_a_yolo_folder_opens_with_its_classes(window, tmp_path):
+    root = tmp_path / "yolo"
+    truth = write_photos(root / "images", 1)
+    (root / "labels").mkdir()
+    lines = []
+    for k, gt in enumerate(truth["p0.png"]):
+        points = np.asarray(polygons(coarse(gt, k))[0]).reshape(-1, 2) / (W, H)
+        lines.append(" ".join([str(k), *(f"{v:.5f}" for v in points.reshape(-1))]))
+    (root / "labels" / "p0.txt").write_text("\n".join(lines))
+    (root / "classes.txt").write_text("\n".join(LABELS))
+    assert window.open_folder(root)
+    assert window.work.dataset.format == "yolo" and labels_listed(window) == list(LABELS)
+    drawn = [coarse(gt, k) for k, gt in enumerate(truth["p0.png"])]  # the labels as written, in normalised units
+    assert all(iou(d, o.mask > 127) > 0.9 for d, o in zip(drawn, window.doc.objects))
+
+
+def test_a_folder_of_voc_label_maps_opens_as_voc_and_plain_masks_as_masks(window, tmp_path):
+    from PIL import Image
+
+    voc = tmp_path / "voc"
+    truth = write_photos(voc, 1)
+    values = np.zeros((H, W), np.uint8)
+    for k, gt in enumerate(truth["p0.png"]):
+        values[gt] = k + 1
+    cv2.imwrite(str(voc / "p0.jpg"), cv2.imread(str(voc / "p0.png")))
+    label_map = Image.fromarray(values, "L").convert("P")
+    label_map.putpalette([0, 0, 0, 200, 0, 0, 0, 200, 0, 0, 0, 200] + [0] * 756)
+    label_map.save(voc / "p0.png")
+    assert window.open_folder(voc)
+    assert window.work.dataset.format == "voc" and len(window.doc.objects) == 3
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    cv2.imwrite(str(plain / "p0.jpg"), cv2.imread(str(voc / "p0.jpg")))
+    cv2.imwrite(str(plain / "p0.png"), truth["p0.png"][0].astype(np.uint8) * 255)
+    assert window.open_folder(plain)
+    assert window.work.dataset.format == "mask" and len(window.doc.objects) == 1
+    assert iou(truth["p0.png"][0], window.doc.mask > 127) == 1.0
+
+
+def test_open_dataset_finds_the_photos_of_a_coco_file_in_an_images_folder(window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    ann, images, _ = coco_set(tmp_path, count=1)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(ann), "")))
+    window.open_dataset_dialog()
+    assert window.work is not None and window.doc.path == images / "p0.png"
+
+
+def test_refine_selected_refines_that_object_only_and_cancel_keeps_the_objects(qtbot, window, tmp_path, tiny_refiner):
+    ann, images, _ = coco_set(tmp_path, count=1)
+    window.open_folder(ann, "coco", images)
+    window.doc.select(window.doc.objects[1])
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_selected_object()
+    assert [len(o.stages) for o in window.doc.objects] == [0, 1, 0]
+    assert [o.status for o in window.doc.objects] == ["to do", REFINED, "to do"]
+    before = [o.mask.copy() for o in window.doc.objects]
+    window.refine_all_objects()
+    assert window.refining
+    window.cancel_refine()
+    assert not window.refining and [len(o.stages) for o in window.doc.objects] == [0, 1, 0]
+    assert all(np.array_equal(a, o.mask) for a, o in zip(before, window.doc.objects))

@@ -331,3 +331,15 @@ def test_refine_selected_refines_that_object_only_and_cancel_keeps_the_objects(q
     window.cancel_refine()
     assert not window.refining and [len(o.stages) for o in window.doc.objects] == [0, 1, 0]
     assert all(np.array_equal(a, o.mask) for a, o in zip(before, window.doc.objects))
+
+
+def test_a_photo_turned_by_its_exif_tag_opens_upright_in_a_plain_folder(window, tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "turned"
+    folder.mkdir()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to show: stored 80×60, shown 60×80
+    Image.fromarray(np.full((60, 80, 3), 120, np.uint8)).save(folder / "t.jpg", exif=exif)
+    assert window.open_folder(folder)
+    assert (window.doc.width, window.doc.height) == (60, 80)

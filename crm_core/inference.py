@@ -14,7 +14,7 @@ from crm_core.errors import InputError, WeightsError
 from crm_core.model.checkpoint import load_checkpoint
 from crm_core.model.config import CONFIGS
 from crm_core.model.fold import fold_batchnorm
-from crm_core.matting import matte
+from crm_core.matting import matte, warm_up_in_background
 from crm_core.model.network import CRM, weight_count
 from crm_core.options import RefineOptions, Stage
 from crm_core.snap import edge_snap
@@ -63,7 +63,9 @@ class Refiner:
     def describe(self) -> str:
         config = self.model.config
         trained = "untrained" if self.meta.get("random") else f"weights {Path(self.source).name}"
-        return f"CRM ({config.encoder}, {weight_count(self.model) / 1e6:.2f}M weights, {trained}) on {self.device.type}"
+        precision = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[self.autocast]
+        return (f"CRM ({config.encoder}, {weight_count(self.model) / 1e6:.2f}M weights, {trained}) "
+                f"on {self.device.type} in {precision}")
 
     def stages(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None) -> Iterator[Stage]:
         """Yield one full-resolution Stage per ratio, then the snap and the matte (if asked); the soft probability
@@ -87,6 +89,8 @@ class Refiner:
                     result = runner.run(image, prob, ratio, lattice_step(ratios, index), first=index == 0)
                 prob, queried, encoded = hold(result.prob), result.queried, result.encoded
             yield Stage(index, count, ratio, prob, time.perf_counter() - start, queried, total, encoded)
+            if index == 0 and opts.matte:  # after the first look, which it would slow, and well before the matte
+                warm_up_in_background()
         finish = {"snap": lambda p: edge_snap(image, p, cancel=opts.cancel),
                   "matte": lambda p: matte(image, p, coarse, cancel=opts.cancel)}
         for index, step in enumerate(plan[len(ratios):], start=len(ratios)):

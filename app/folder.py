@@ -12,9 +12,11 @@ No Qt widgets here, so the whole-folder refinement can read and write photos' st
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 from PIL import Image
@@ -209,8 +211,9 @@ class WorkFolder:
         never opened is written with its labels as they were. Returns the number of photos written."""
         if kind in (None, self.dataset.format):
             writer = self.dataset.writer(Path(out), tolerance)
+            fresh = itertools.count(_first_free_id(self.dataset))
             for name in self.names:
-                writer.write(self.apply_work(self.dataset.read(name)))
+                writer.write(self.apply_work(self.dataset.read(name), fresh))
             writer.close()
             return len(self.names)
         failed = [done for done in convert(self.dataset, kind, Path(out), tolerance, transform=self.apply_work)
@@ -220,10 +223,11 @@ class WorkFolder:
                              f"{failed[0].error}")
         return len(self.names)
 
-    def apply_work(self, item: ImageObjects) -> ImageObjects:
+    def apply_work(self, item: ImageObjects, fresh: Iterator[int] | None = None) -> ImageObjects:
         """A photo's objects as they are now: saved work replaces the shapes (ids, labels and fields kept),
-        objects the person added are appended, deleted ones dropped, empty ones left out; shapes the tool does
-        not edit (rectangles, points) go through unchanged."""
+        objects the person added are appended (with ids from ``fresh`` where the format's ids are global),
+        deleted ones dropped, empty ones left out; shapes the tool does not edit (rectangles, points) go through
+        unchanged."""
         saved = self.project_path(item.name)
         if not saved.is_file():
             return item
@@ -239,8 +243,16 @@ class WorkFolder:
                 kept.append(source.with_mask(pixels) if source.label == obj.label else
                             ImageObject(source.id, obj.label, mask=pixels, extra=source.extra, stored_as=source.stored_as))
             else:
-                kept.append(ImageObject(obj.id, obj.label, mask=pixels))
+                kept.append(ImageObject(next(fresh) if fresh is not None else obj.id, obj.label, mask=pixels))
         return ImageObjects(item.name, item.image, item.size, tuple(kept), item.extra)
+
+
+def _first_free_id(dataset: Dataset) -> int:
+    """The first id no object of the dataset has, for objects the person added. COCO's annotation ids are unique
+    across the whole file (an added object numbered within its photo would take another photo's id); in the other
+    formats an id is unique within its photo, which the id the app gave the object already is."""
+    annotations = dataset.data["annotations"] if dataset.format == "coco" else ()
+    return 1 + max((a["id"] for a in annotations if isinstance(a.get("id"), int)), default=0)
 
 
 def export_formats(dataset: Dataset) -> tuple[str, ...]:

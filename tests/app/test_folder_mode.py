@@ -343,3 +343,15 @@ def test_a_photo_turned_by_its_exif_tag_opens_upright_in_a_plain_folder(window, 
     Image.fromarray(np.full((60, 80, 3), 120, np.uint8)).save(folder / "t.jpg", exif=exif)
     assert window.open_folder(folder)
     assert (window.doc.width, window.doc.height) == (60, 80)
+
+
+def test_an_object_added_to_a_coco_photo_gets_an_id_no_annotation_has(qtbot, window, tmp_path):
+    ann, images, _ = coco_set(tmp_path, count=2)
+    window.open_folder(ann, "coco", images)
+    window.doc.add_object("bar")
+    paint(window, 1, 150)
+    out = tmp_path / "out.json"
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(out)
+    ids = [a["id"] for a in json.loads(out.read_text())["annotations"]]
+    assert len(ids) == 7 and len(set(ids)) == 7 and max(ids) == 106

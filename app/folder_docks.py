@@ -4,10 +4,11 @@ objects (label and colour, select, relabel, hide, lock, delete, add, refine)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
                                QVBoxLayout, QWidget)
@@ -16,6 +17,8 @@ from app.document import Document, MaskObject
 from app.folder import STATUSES
 
 THUMB = 48
+THUMBS_PER_TICK = 4  # photos read per event-loop turn while a folder's thumbnails fill in
+NAME_ROLE = Qt.ItemDataRole.UserRole + 2
 STATUS_COLORS = {"to do": "#888888", "refined": "#2a7fd4", "accepted": "#2e9d4a", "flagged": "#d4462a",
                  "failed": "#d4462a"}
 ALL = "all"
@@ -66,17 +69,34 @@ class ImageList(QWidget):
         row.addWidget(self.cancel_button)
         layout.addLayout(row)
         self.show_progress(None)
-        self._photos: list[Path | None] = []
+        self._photo_of: Callable[[str], Path | None] = lambda name: None
+        self._pending: list[int] = []
+        self._thumbs = QTimer(self)
+        self._thumbs.setInterval(0)
+        self._thumbs.timeout.connect(self._next_thumbnails)
 
-    def set_folder(self, names: list[str], photos: list[Path | None], status: dict[str, str]) -> None:
-        """Fill the list (thumbnails are read here, once per folder)."""
+    def set_folder(self, names: list[str], photo_of: Callable[[str], Path | None], status: dict[str, str]) -> None:
+        """Fill the list at once; thumbnails follow a few at a time from the event loop, so a folder of
+        thousands of photos opens without freezing the window."""
         self.list.clear()
-        self._photos = photos
+        self._photo_of, self._pending = photo_of, list(range(len(names)))
         for i, name in enumerate(names):
-            item = QListWidgetItem(thumbnail(photos[i]) if photos[i] else QIcon(), name)
+            item = QListWidgetItem(name)
             item.setData(Qt.ItemDataRole.UserRole, i)
+            item.setData(NAME_ROLE, name)
             self.list.addItem(item)
         self.update_status(names, status)
+        self._thumbs.start()
+
+    def _next_thumbnails(self) -> None:
+        for index in self._pending[:THUMBS_PER_TICK]:
+            item = self.list.item(index)
+            if item is not None:
+                photo = self._photo_of(item.data(NAME_ROLE))
+                item.setIcon(thumbnail(photo) if photo is not None else QIcon())
+        del self._pending[:THUMBS_PER_TICK]
+        if not self._pending:
+            self._thumbs.stop()
 
     def update_status(self, names: list[str], status: dict[str, str]) -> None:
         for row in range(self.list.count()):

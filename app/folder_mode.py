@@ -64,7 +64,7 @@ class FolderMixin:
         self._leave_folder()
         self.work = work
         self.settings.open_dir = Path(source).parent if Path(source).is_file() else Path(source)
-        self.image_list.set_folder(work.names, [work.photo_path(n) for n in work.names], work.status)
+        self.image_list.set_folder(work.names, work.photo_path, work.status)
         for dock in (self.images_dock, self.objects_dock):
             dock.show()
         self.resizeDocks([self.images_dock, self.objects_dock], [3, 2], Qt.Orientation.Vertical)

@@ -355,3 +355,12 @@ def test_an_object_added_to_a_coco_photo_gets_an_id_no_annotation_has(qtbot, win
         window.export_dataset(out)
     ids = [a["id"] for a in json.loads(out.read_text())["annotations"]]
     assert len(ids) == 7 and len(set(ids)) == 7 and max(ids) == 106
+
+
+def test_thumbnails_fill_in_after_the_folder_opened(qtbot, window, tmp_path):
+    write_photos(tmp_path / "many", 9)
+    window.open_folder(tmp_path / "many")
+    items = [window.image_list.list.item(r) for r in range(9)]
+    qtbot.waitUntil(lambda: all(not item.icon().isNull() for item in items), timeout=10_000)
+    size = items[0].icon().availableSizes()[0]
+    assert max(size.width(), size.height()) == 48

@@ -142,9 +142,10 @@ class FolderMixin:
     def previous_image(self) -> bool:
         return self._step(-1)
 
-    def accept_and_next(self) -> bool:
+    def accept_and_next(self) -> None:
+        """Mark the photo accepted (kept at once) and open the next one, if there is one."""
         self._set_photo_status(ACCEPTED)
-        return self.next_image() or True
+        self.next_image()
 
     def flag_image(self) -> None:
         name = self.photo_name

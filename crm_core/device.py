@@ -12,19 +12,29 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 
 
+def device_available(name: str) -> bool:
+    """Whether this PyTorch build can run on the named device ("auto" and "cpu" always can), so a device list
+    (the app's, the CLI's) offers only what will work."""
+    if name.startswith("cuda"):
+        return torch.cuda.is_available()
+    if name == "mps":
+        return getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    return name in ("auto", "cpu")
+
+
 def pick_device(name: str = "auto") -> torch.device:
     """auto: CUDA, then Apple MPS, then CPU."""
     if name not in DEVICES and not name.startswith("cuda:"):
         raise CRMError(f"unknown device {name!r}; use one of {', '.join(DEVICES)}.")
     if name == "auto":
-        if torch.cuda.is_available():
+        if device_available("cuda"):
             return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        if device_available("mps"):
             return torch.device("mps")
         return torch.device("cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
+    if name.startswith("cuda") and not device_available(name):
         raise CRMError("device 'cuda' was asked for, but this PyTorch build sees no CUDA GPU; use --device cpu.")
-    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+    if name == "mps" and not device_available(name):
         raise CRMError("device 'mps' was asked for, but Apple Metal is not available here; use --device cpu.")
     return torch.device(name)
 

@@ -73,8 +73,9 @@ class Refiner:
         opts = (options or RefineOptions()).validated()
         image, coarse = _check_inputs(image, coarse)
         prob = coarse
-        ratios = opts.ratios_for(prob.shape)
-        count = opts.stage_count(prob.shape)
+        plan = opts.plan(prob.shape)
+        ratios = tuple(step.ratio for step in plan if step.kind == "model")
+        count = len(plan)
         runner = StageRunner(self.model, self.device, self.autocast, opts)
         total = prob.size
         empty = float(prob.sum()) < EMPTY_PIXELS
@@ -92,10 +93,10 @@ class Refiner:
                 warm_up_in_background()
         finish = {"snap": lambda p: edge_snap(image, p, cancel=opts.cancel),
                   "matte": lambda p: matte(image, p, coarse, cancel=opts.cancel)}
-        for index, kind in enumerate(opts.finishers(), start=len(ratios)):
+        for index, step in enumerate(plan[len(ratios):], start=len(ratios)):
             start = time.perf_counter()
-            prob = hold(finish[kind](prob))
-            yield Stage(index, count, 1.0, prob, time.perf_counter() - start, 0, total, 0, kind=kind)
+            prob = hold(finish[step.kind](prob))
+            yield Stage(index, count, step.ratio, prob, time.perf_counter() - start, 0, total, 0, kind=step.kind)
 
     def refine(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None) -> Stage:
         stage = None

@@ -14,6 +14,44 @@ DEFAULT_RATIOS: tuple[float, ...] = (0.125, 0.25, 0.5, 1.0)
 # (16 px across) turned the mask empty and 0.028–0.037 kept under half of it (IoU 0.43–0.47).
 MIN_RATIO = 1 / 16
 
+StageKind = Literal["model", "snap", "matte"]
+# The finishing stages, in the order they run after the model's: (short name, what the stage did).
+FINISHERS: dict[str, tuple[str, str]] = {
+    "snap": ("edge snap", "edges snapped to the photo's edges"),
+    "matte": ("matte", "edge band solved as a matte (hair, fur)"),
+}
+
+
+@dataclass(frozen=True)
+class StagePlan:
+    """One stage a run will yield, known before it runs: the one place that says what a stage is called.
+
+    The worker (progress), the stage strip (captions, tooltips), export (what is shown) and the CLI
+    (--save-stages names) all read it, so a new finisher needs a line here, not an edit in every caller.
+    kind: "model" for a model stage at ``ratio``; a finisher's name ("snap", "matte") runs at ratio 1.
+    label: how a person tells the stages apart at a glance: "×0.25", "snap" or "matte".
+    """
+
+    kind: StageKind
+    ratio: float
+    label: str
+
+    @classmethod
+    def of(cls, kind: StageKind, ratio: float = 1.0) -> "StagePlan":
+        if kind != "model" and kind not in FINISHERS:
+            raise ValueError(f"unknown stage kind {kind!r}; use 'model' or one of {', '.join(FINISHERS)}")
+        return cls(kind, float(ratio), f"×{ratio:g}" if kind == "model" else kind)
+
+    @property
+    def name(self) -> str:
+        """A longer name for sentences: "ratio ×0.25", "edge snap", "matte"."""
+        return f"ratio {self.label}" if self.kind == "model" else FINISHERS[self.kind][0]
+
+    @property
+    def about(self) -> str:
+        """What a finisher did, for a tooltip ("" for a model stage: its numbers say more)."""
+        return FINISHERS[self.kind][1] if self.kind != "model" else ""
+
 
 @dataclass(frozen=True)
 class RefineOptions:
@@ -108,11 +146,16 @@ class RefineOptions:
 
     def finishers(self) -> tuple[str, ...]:
         """The stages that follow the model's, in the order they run: "snap", "matte", both or none."""
-        return tuple(kind for kind, wanted in (("snap", self.snap), ("matte", self.matte)) if wanted)
+        return tuple(kind for kind in FINISHERS if getattr(self, kind))
+
+    def plan(self, hw: tuple[int, int]) -> tuple[StagePlan, ...]:
+        """The stages a run on a photo of hw = (H, W) pixels yields, in order: one per ratio, then the finishers."""
+        return tuple(StagePlan.of("model", r) for r in self.ratios_for(hw)) + \
+            tuple(StagePlan.of(kind) for kind in self.finishers())
 
     def stage_count(self, hw: tuple[int, int]) -> int:
         """The stages a run on a photo of hw = (H, W) pixels yields: one per ratio, plus the finishers."""
-        return len(self.ratios_for(hw)) + len(self.finishers())
+        return len(self.plan(hw))
 
 
 @dataclass
@@ -136,12 +179,17 @@ class Stage:
     queried: int
     total: int
     encoded: int
-    kind: Literal["model", "snap", "matte"] = "model"
+    kind: StageKind = "model"
+
+    @property
+    def plan(self) -> StagePlan:
+        """What this stage is, as the run's plan named it."""
+        return StagePlan.of(self.kind, self.ratio)
 
     @property
     def label(self) -> str:
-        """How a person tells the stages apart: "×0.25", "snap" or "matte"."""
-        return f"×{self.ratio:g}" if self.kind == "model" else self.kind
+        """How a person tells the stages apart: "×0.25", "snap" or "matte" (StagePlan.label)."""
+        return self.plan.label
 
 
 def _whole(name: str, value: object, least: int) -> int:

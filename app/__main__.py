@@ -1,4 +1,5 @@
-"""``crm-studio [IMAGE [MASK]]``: start the desktop app, optionally with a photo and its coarse mask.
+"""``crm-studio [IMAGE [MASK]]``: start the desktop app, optionally with a photo and its coarse mask;
+``crm-studio --folder DIR`` (or ``--folder ANN.json --images DIR``): go through a folder or dataset's photos.
 ``crm-studio --check``: say which system libraries Qt needs to open a window are missing, without opening one."""
 
 from __future__ import annotations
@@ -30,7 +31,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
              "quit; exit status 0 when OUT is written, 1 (with the message on stderr) when a dialog would have "
              "appeared",
     )
+    parser.add_argument("--folder", metavar="PATH",
+                        help="open a folder of photos (with their masks or LabelMe/VOC/YOLO labels) or a COCO file, "
+                             "at the photo where you stopped last time")
+    parser.add_argument("--images", metavar="DIR", help="the photos of a COCO file given with --folder")
     args = parser.parse_args(argv)
+    if args.folder and args.image:
+        parser.error("give either IMAGE [MASK] or --folder PATH, not both")
+    if args.images and not args.folder:
+        parser.error("--images goes with --folder ANN.json")
     if args.refine_and_export is not None and args.image is None:
         parser.error("--refine-and-export needs the IMAGE to refine")
     return args
@@ -104,7 +113,10 @@ def build_window(argv: Sequence[str] | None = None, settings: Settings | None = 
 
     window = MainWindow(settings)
     window.show()
-    if not window.offer_restore() and args.image:
+    if args.folder:
+        coco = Path(args.folder).suffix.lower() == ".json"
+        window.open_folder(args.folder, "coco" if coco else None, args.images)
+    elif not window.offer_restore() and args.image:
         window.open_files(args.image, args.mask)
     return window
 

@@ -29,3 +29,23 @@ def about_text(refiner: object | None) -> str:
     else:
         lines.append("<p>No model card is bundled (resources/weights/ holds none).</p>")
     return "\n".join(lines)
+
+
+class HelpMixin:
+    """Help menu commands of the window (mixed into MainWindow): the shortcut list and About."""
+
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        from app.shortcuts import CANVAS_KEYS, action_rows
+
+        return action_rows(self.actions()) + list(CANVAS_KEYS)
+
+    def show_shortcuts(self) -> None:
+        from app.shortcuts import ShortcutsDialog
+
+        ShortcutsDialog(self.shortcut_rows(), self).exec()
+
+    def show_about(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.about(self, "About CRM Studio", about_text(self.cache.loaded(self.refine_panel.device,
+                                                                                 self.settings.weights)))

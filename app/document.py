@@ -1,9 +1,21 @@
-"""The open photo, its editable coarse mask and the refined stages: the one state every widget follows."""
+"""The open photo and its objects: the one state every widget follows.
+
+A photo holds an ordered list of objects (a dataset photo's labelled shapes; a photo opened with one mask is a
+document with one object). One object is *current*: the tools edit its coarse mask, the stage strip shows its
+stages and the overlay draws it; the canvas draws the others in their label colours. ``mask``, ``stages`` and
+``shown`` are the current object's, so everything written for one mask per photo works unchanged on it.
+
+One undo stack serves every object: a mask edit stores its changed tiles (app.undo) together with the object
+it belongs to, and undoing it makes that object current again, so the person sees what came back. Adding,
+deleting and relabelling objects are undo steps too (commands without tiles).
+"""
 
 from __future__ import annotations
 
+import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence, Union
+from typing import Any, Sequence, Union
 
 import cv2
 import numpy as np
@@ -16,6 +28,12 @@ from app.undo import BudgetedUndoStack, MaskEditCommand, TileDelta, TileRecorder
 
 Shown = Union[str, int]
 COARSE = "coarse"
+DEFAULT_LABEL = "object"
+# object statuses: what happened to an object's shape in this session (shown in the objects list)
+TODO, REFINED, ACCEPTED, FAILED = "to do", "refined", "accepted", "failed"
+# label colours: distinct hues that read on photos; a label keeps its colour on every photo (hashed by name)
+PALETTE = ((230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180),
+           (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212), (0, 128, 128), (170, 110, 40))
 
 
 def threshold(prob: np.ndarray) -> np.ndarray:
@@ -24,11 +42,46 @@ def threshold(prob: np.ndarray) -> np.ndarray:
     return np.where(binarise(prob), np.uint8(255), np.uint8(0))
 
 
-class Document(QObject):
-    """Photo + coarse mask (H×W uint8, edited in place) + stages, with tile-based undo.
+def object_result(mask: np.ndarray, stages: Sequence[Stage], shown: Shown) -> np.ndarray:
+    """An object's pixels as they would be exported (H×W bool): the stage shown (metrics.binarise), else the
+    coarse mask. The one rule for the canvas, export and a dataset written from saved work."""
+    return binarise(stages[shown].prob) if isinstance(shown, int) else mask > 127
 
-    ``mask`` stays the same array object for the document's life (until ``load``), so views can
-    keep derived data (pyramids, tiles) and update them from ``maskChanged`` regions alone.
+
+def label_color(label: str, categories: Sequence[str] = ()) -> tuple[int, int, int]:
+    """The colour a label is drawn in: by its place among the dataset's categories (distinct for the first
+    twelve), else by its name, so a label keeps its colour on every photo and in every session."""
+    index = categories.index(label) if label in categories else zlib.crc32(label.encode("utf-8"))
+    return PALETTE[index % len(PALETTE)]
+
+
+@dataclass(eq=False)
+class MaskObject:
+    """One object of the photo: its label, how it is drawn, its coarse mask (H×W uint8, edited in place) and
+    the stages refining it produced. ``source`` is what a dataset file said about it (id, fields the tool does
+    not use), kept so an export writes it back with only the shape changed."""
+
+    id: int | str
+    label: str
+    mask: np.ndarray
+    visible: bool = True
+    locked: bool = False
+    stages: list[Stage] = field(default_factory=list)
+    shown: Shown = COARSE
+    status: str = TODO
+    source: Any = None
+
+    def result(self) -> np.ndarray:
+        """The object's pixels as they would be exported: H×W bool (``object_result``)."""
+        return object_result(self.mask, self.stages, self.shown)
+
+
+class Document(QObject):
+    """A photo with its ordered objects and one tile-based undo stack over all of them.
+
+    ``mask`` (the current object's) stays the same array object while that object is current, so views can
+    keep derived data (pyramids, tiles) and update them from ``maskChanged`` regions alone; ``currentChanged``
+    says that another object's mask is now the one edited.
     """
 
     imageChanged = Signal()
@@ -36,12 +89,16 @@ class Document(QObject):
     stagesChanged = Signal()
     shownChanged = Signal()
     modifiedChanged = Signal(bool)
+    currentChanged = Signal()
+    objectsChanged = Signal()  # the list, a label, visibility, lock, status or another object's shape
+    refused = Signal(str)  # an edit that was not made, and why (a locked object)
 
     def __init__(self, image: np.ndarray, mask: np.ndarray | None = None, path: str | Path | None = None,
                  mask_path: str | Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.undo_stack = BudgetedUndoStack(parent=self)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        self.categories: tuple[str, ...] = ()
         self._set_content(image, mask, path, mask_path)
 
     @classmethod
@@ -49,10 +106,28 @@ class Document(QObject):
         """A new document from files; CRMError (one line naming the file) when either cannot be used."""
         return cls(*_read(image_path, mask_path), path=image_path, mask_path=mask_path)
 
+    @classmethod
+    def with_objects(cls, image: np.ndarray, path: str | Path, objects: Sequence[MaskObject],
+                     categories: Sequence[str] = ()) -> "Document":
+        """A photo of a dataset with its labelled objects (their masks must be the photo's size); with none,
+        it gets one empty object to draw in (an empty object is never exported)."""
+        doc = cls(image, None, path)
+        doc.categories = tuple(categories)
+        if objects:
+            for obj in objects:
+                doc._check_mask(obj.mask, (doc.height, doc.width))
+            doc.objects = list(objects)
+            doc.current = doc.objects[0]
+        else:
+            doc.current.label = doc.categories[0] if doc.categories else DEFAULT_LABEL
+        return doc
+
     def load(self, image_path: str | Path, mask_path: str | Path | None = None) -> None:
         """Replace this document's content from files; on error it stays exactly as it was."""
         self._set_content(*_read(image_path, mask_path), image_path, mask_path)
         self.imageChanged.emit()
+        self.currentChanged.emit()
+        self.objectsChanged.emit()
         self.maskChanged.emit(self.rect())
         self.stagesChanged.emit()
         self.shownChanged.emit()
@@ -66,18 +141,31 @@ class Document(QObject):
             mask = np.zeros((h, w), np.uint8)
         self._check_mask(mask, (h, w))
         self.image = np.ascontiguousarray(image)
-        self.mask = np.ascontiguousarray(mask).copy()
+        self.objects: list[MaskObject] = [MaskObject(1, DEFAULT_LABEL, np.ascontiguousarray(mask).copy())]
+        self.current: MaskObject = self.objects[0]
         self.path = Path(path) if path is not None else None
         self.mask_path = Path(mask_path) if mask_path is not None else None
-        self.stages: list[Stage] = []
-        self.shown: Shown = COARSE
-        self._stroke: TileRecorder | None = None
+        self._stroke: tuple[MaskObject, TileRecorder] | None = None
         self.undo_stack.clear()
 
     @staticmethod
     def _check_mask(mask: np.ndarray, shape: tuple[int, int]) -> None:
         if mask.shape != shape or mask.dtype != np.uint8:
             raise ValueError(f"mask must be {shape[0]}×{shape[1]} uint8, got {mask.shape} {mask.dtype}")
+
+    # --- the current object's state, as one-mask code knows it ---
+
+    @property
+    def mask(self) -> np.ndarray:
+        return self.current.mask
+
+    @property
+    def stages(self) -> list[Stage]:
+        return self.current.stages
+
+    @property
+    def shown(self) -> Shown:
+        return self.current.shown
 
     @property
     def width(self) -> int:
@@ -92,11 +180,11 @@ class Document(QObject):
 
     @property
     def modified(self) -> bool:
-        """True when the mask differs from how it was opened or last saved (follows undo/redo)."""
+        """True when the objects differ from how they were opened or last saved (follows undo/redo)."""
         return not self.undo_stack.isClean()
 
     def mark_saved(self, index: int | None = None) -> None:
-        """The mask is saved (exported, or in a project): as it is now, or as it was at undo position ``index``
+        """The work is saved (exported, or in a project): as it is now, or as it was at undo position ``index``
         (an export that ran in the background while the person kept editing saved the earlier state)."""
         if index is None or index == self.undo_stack.index():
             self.undo_stack.setClean()
@@ -104,7 +192,87 @@ class Document(QObject):
     def _on_clean_changed(self, clean: bool) -> None:
         self.modifiedChanged.emit(not clean)
 
-    # --- mask edits (all undoable) ---
+    # --- objects ---
+
+    def select(self, obj: MaskObject) -> None:
+        """Make ``obj`` the one the tools edit and the strip and overlay show."""
+        if obj is self.current:
+            return
+        if obj not in self.objects:
+            raise ValueError(f"object {obj.id!r} is not one of this photo's objects")
+        self.end_stroke()
+        self.current = obj
+        self.currentChanged.emit()
+        self.objectsChanged.emit()
+        self.maskChanged.emit(self.rect())
+        self.stagesChanged.emit()
+        self.shownChanged.emit()
+
+    def color_of(self, obj: MaskObject) -> tuple[int, int, int]:
+        return label_color(obj.label, self.categories)
+
+    def index_of(self, obj: MaskObject) -> int:
+        return self.objects.index(obj)
+
+    def add_object(self, label: str | None = None) -> MaskObject:
+        """A new empty object (to draw), made current; an undo step."""
+        ids = [o.id for o in self.objects if isinstance(o.id, int)]
+        label = label or (self.current.label if self.current is not None else DEFAULT_LABEL)
+        obj = MaskObject(max(ids, default=0) + 1, label, np.zeros((self.height, self.width), np.uint8))
+        index = len(self.objects)
+        self._push_change(f"Add {label}", lambda after: self._place(obj, index, after))
+        return obj
+
+    def delete_object(self, obj: MaskObject) -> bool:
+        """Remove an object (an undo step); the last one is kept (clear its mask instead). True when removed."""
+        if len(self.objects) < 2 or obj not in self.objects:
+            return False
+        index = self.index_of(obj)
+        self._push_change(f"Delete {obj.label}", lambda after: self._place(obj, index, not after))
+        return True
+
+    def rename(self, obj: MaskObject, label: str) -> None:
+        """Give an object another label (an undo step)."""
+        old, label = obj.label, str(label).strip()
+        if label and label != old:
+            self._push_change(f"Label {label}", lambda after: self._relabel(obj, label if after else old))
+
+    def set_visible(self, obj: MaskObject, visible: bool) -> None:
+        """Show or hide an object on the canvas (a view setting, not an edit)."""
+        obj.visible = bool(visible)
+        self.objectsChanged.emit()
+
+    def set_locked(self, obj: MaskObject, locked: bool) -> None:
+        """A locked object's mask cannot be edited (a view setting, not an edit)."""
+        obj.locked = bool(locked)
+        self.objectsChanged.emit()
+
+    def set_status(self, obj: MaskObject, status: str) -> None:
+        obj.status = status
+        self.objectsChanged.emit()
+
+    def _push_change(self, text: str, apply) -> None:
+        """An undo step that changes the object list, not pixels: a command with no tiles."""
+        self.end_stroke()
+        self.undo_stack.push(MaskEditCommand(TileDelta((self.height, self.width)), text,
+                                             lambda _delta, after: apply(after)))
+
+    def _place(self, obj: MaskObject, index: int, present: bool) -> None:
+        if present and obj not in self.objects:
+            self.objects.insert(min(index, len(self.objects)), obj)
+            self.select(obj)
+        elif not present and obj in self.objects:
+            at = self.index_of(obj)
+            self.objects.remove(obj)
+            if obj is self.current:
+                self.select(self.objects[min(at, len(self.objects) - 1)])
+        self.objectsChanged.emit()
+
+    def _relabel(self, obj: MaskObject, label: str) -> None:
+        obj.label = label
+        self.objectsChanged.emit()
+
+    # --- mask edits of the current object (all undoable) ---
 
     def import_mask(self, path: str | Path, resize: bool = False) -> None:
         """Replace the coarse mask by a file; resize: accept another size with the same aspect ratio."""
@@ -112,11 +280,15 @@ class Document(QObject):
         self.set_mask(mask, f"Import {Path(path).name}")
         self.mask_path = Path(path)
 
-    def set_mask(self, new_u8: np.ndarray, text: str = "Set mask") -> None:
-        self._check_mask(new_u8, self.mask.shape)
-        delta = TileDelta.between(self.mask, new_u8)
+    def set_mask(self, new_u8: np.ndarray, text: str = "Set mask", obj: MaskObject | None = None) -> None:
+        """Replace an object's whole mask (the current one's by default) as one undo step."""
+        obj = obj or self.current
+        self._check_mask(new_u8, obj.mask.shape)
+        if self._refuse_locked(obj):
+            return
+        delta = TileDelta.between(obj.mask, new_u8)
         if delta.tiles:
-            self.undo_stack.push(MaskEditCommand(delta, text, self._restore))
+            self.undo_stack.push(MaskEditCommand(delta, text, self._restorer(obj)))
 
     def apply_edit(self, region: QRect, new_patch_u8: np.ndarray, text: str = "Edit mask") -> None:
         """Write a patch at region (image pixels); inside a stroke it joins the stroke's single command."""
@@ -124,32 +296,44 @@ class Document(QObject):
         if not self.rect().contains(region) or new_patch_u8.shape != (region.height(), region.width()):
             raise ValueError(f"patch {new_patch_u8.shape} does not fit region {region.getRect()} "
                              f"of the {self.width}×{self.height} mask")
-        recorder = self._stroke or TileRecorder(text)
-        recorder.touch(self.mask, region)
-        self.mask[region.top():region.bottom() + 1, region.left():region.right() + 1] = new_patch_u8
+        if self._refuse_locked(self.current):
+            return
+        obj, recorder = self._stroke if self._stroke is not None else (self.current, TileRecorder(text))
+        recorder.touch(obj.mask, region)
+        obj.mask[region.top():region.bottom() + 1, region.left():region.right() + 1] = new_patch_u8
         if self._stroke is None:
-            self._push_recorded(recorder)
+            self._push_recorded(obj, recorder)
         self.maskChanged.emit(region)
+
+    def _refuse_locked(self, obj: MaskObject) -> bool:
+        if obj.locked:
+            self.refused.emit(f"{obj.label} is locked; unlock it in the Objects list to edit it")
+        return obj.locked
 
     def begin_stroke(self, text: str) -> None:
         """Start collecting apply_edit calls (a brush drag) into one undo command."""
         self.end_stroke()
-        self._stroke = TileRecorder(text)
+        self._stroke = (self.current, TileRecorder(text))
 
     def end_stroke(self) -> None:
-        recorder, self._stroke = self._stroke, None
-        if recorder is not None:
-            self._push_recorded(recorder)
+        stroke, self._stroke = self._stroke, None
+        if stroke is not None:
+            self._push_recorded(*stroke)
 
-    def _push_recorded(self, recorder: TileRecorder) -> None:
-        delta = recorder.delta(self.mask)
+    def _push_recorded(self, obj: MaskObject, recorder: TileRecorder) -> None:
+        delta = recorder.delta(obj.mask)
         if delta.tiles:
-            self.undo_stack.push(MaskEditCommand(delta, recorder.text, self._restore, applied=True))
+            self.undo_stack.push(MaskEditCommand(delta, recorder.text, self._restorer(obj), applied=True))
 
-    def _restore(self, delta: TileDelta, after: bool) -> None:
-        changed = delta.write(self.mask, after)
-        if not changed.isEmpty():
-            self.maskChanged.emit(changed)
+    def _restorer(self, obj: MaskObject):
+        """The undo callback of an edit of ``obj``: puts its tiles back and makes it current to show them."""
+        def restore(delta: TileDelta, after: bool) -> None:
+            if obj in self.objects:
+                self.select(obj)
+            changed = delta.write(obj.mask, after)
+            if not changed.isEmpty() and obj is self.current:
+                self.maskChanged.emit(changed)
+        return restore
 
     def clear_mask(self) -> None:
         self.set_mask(np.zeros_like(self.mask), "Clear mask")
@@ -157,36 +341,54 @@ class Document(QObject):
     def invert_mask(self) -> None:
         self.set_mask(255 - self.mask, "Invert mask")
 
-    def coarse_prob(self) -> np.ndarray:
-        """The coarse mask as the Refiner wants it: H×W float32 in [0, 1]."""
-        prob = self.mask.astype(np.float32)
+    def coarse_prob(self, obj: MaskObject | None = None) -> np.ndarray:
+        """An object's coarse mask (the current one's by default) as the Refiner wants it: H×W float32 in [0, 1]."""
+        prob = (obj or self.current).mask.astype(np.float32)
         prob *= np.float32(1.0 / 255.0)
         return prob
 
     # --- refined stages ---
 
-    def set_stages(self, stages: Sequence[Stage]) -> None:
-        self.stages = list(stages)
-        self.stagesChanged.emit()
-        if isinstance(self.shown, int) and self.shown >= len(self.stages):
-            self.set_shown(COARSE)
+    def set_stages(self, stages: Sequence[Stage], obj: MaskObject | None = None) -> None:
+        obj = obj or self.current
+        obj.stages = list(stages)
+        if isinstance(obj.shown, int) and obj.shown >= len(obj.stages):
+            obj.shown = COARSE
+            self._shown_changed(obj)
+        self._stages_changed(obj)
 
-    def add_stage(self, stage: Stage) -> None:
-        self.stages.append(stage)
-        self.stagesChanged.emit()
+    def add_stage(self, stage: Stage, obj: MaskObject | None = None) -> None:
+        obj = obj or self.current
+        obj.stages.append(stage)
+        self._stages_changed(obj)
 
-    def set_shown(self, shown: Shown) -> None:
-        """Which layer the overlay shows: "coarse" or the index of a stage."""
-        if shown != COARSE and not (isinstance(shown, int) and 0 <= shown < len(self.stages)):
-            raise ValueError(f"shown must be 'coarse' or a stage index below {len(self.stages)}, got {shown!r}")
-        if shown != self.shown:
-            self.shown = shown
+    def set_shown(self, shown: Shown, obj: MaskObject | None = None) -> None:
+        """Which layer an object shows (the current one's by default): "coarse" or the index of a stage."""
+        obj = obj or self.current
+        if shown != COARSE and not (isinstance(shown, int) and 0 <= shown < len(obj.stages)):
+            raise ValueError(f"shown must be 'coarse' or a stage index below {len(obj.stages)}, got {shown!r}")
+        if shown != obj.shown:
+            obj.shown = shown
+            self._shown_changed(obj)
+
+    def _stages_changed(self, obj: MaskObject) -> None:
+        if obj is self.current:
+            self.stagesChanged.emit()
+        else:
+            self.objectsChanged.emit()
+
+    def _shown_changed(self, obj: MaskObject) -> None:
+        if obj is self.current:
             self.shownChanged.emit()
+        else:
+            self.objectsChanged.emit()
 
-    def accept_stage(self, i: int) -> None:
-        """Make stage i (thresholded at 0.5) the new coarse mask, so it can be touched up and refined again."""
-        self.set_mask(threshold(self.stages[i].prob), f"Accept stage {i + 1}")
-        self.set_shown(COARSE)
+    def accept_stage(self, i: int, obj: MaskObject | None = None) -> None:
+        """Make stage i (thresholded at 0.5) the object's new coarse mask, to touch it up and refine again."""
+        obj = obj or self.current
+        self.set_mask(threshold(obj.stages[i].prob), f"Accept stage {i + 1}", obj)
+        self.set_shown(COARSE, obj)
+        self.set_status(obj, ACCEPTED)
 
 
 def _read(image_path: str | Path, mask_path: str | Path | None) -> tuple[np.ndarray, np.ndarray | None]:

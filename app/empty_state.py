@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
@@ -10,9 +12,9 @@ from app.about import ICON
 
 
 class EmptyState(QWidget):
-    """What the window shows before a photo is open: how to start, in one sentence and two buttons."""
+    """What the window shows before a photo is open: how to start, in one sentence and a button per way in."""
 
-    def __init__(self, open_action: QAction, sample_action: QAction, parent: QWidget | None = None) -> None:
+    def __init__(self, actions: Sequence[QAction], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
@@ -26,13 +28,13 @@ class EmptyState(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.4)
         text.setFont(font)
         layout.addWidget(text)
-        hint = QLabel("Drop a photo and its mask together to open both.")
+        hint = QLabel("Drop a photo and its mask together to open both; open a folder to go through many.")
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         hint.setEnabled(False)
         layout.addWidget(hint)
         buttons = QWidget()
         row = QVBoxLayout(buttons)
-        for action in (open_action, sample_action):
+        for action in actions:
             button = QPushButton(action.text().replace("&", ""))
             button.clicked.connect(action.trigger)
             button.setMinimumWidth(220)

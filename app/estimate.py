@@ -30,6 +30,7 @@ import numpy as np
 from scipy.optimize import nnls
 
 from crm_core import RefineOptions
+from crm_core.options import StagePlan
 
 FINISHER_STEPS = {"snap": "snapping edges to the photo", "matte": "matting hair and fine edges"}
 MEGA = 1e6
@@ -108,8 +109,7 @@ DEFAULT_RATES = StageRates(full=0.73, encoder=7.7, spread=1100.0, snap=0.42, mat
 def plan_stages(options: RefineOptions, hw: tuple[int, int]) -> list[PlannedStage]:
     """The stages ``Refiner.stages`` yields for this photo, in order."""
     pixels = int(hw[0]) * int(hw[1])
-    return [PlannedStage("model", r, pixels) for r in options.ratios_for(hw)] + \
-        [PlannedStage(kind, 1.0, pixels) for kind in options.finishers()]
+    return [PlannedStage(step.kind, step.ratio, pixels) for step in options.plan(hw)]
 
 
 def seconds_left(plan: Sequence[PlannedStage], done: Sequence[StageCost], prior: StageRates) -> float | None:
@@ -197,7 +197,7 @@ def stage_text(plan: Sequence[PlannedStage], done: Sequence[StageCost], prior: S
     """The status line for the stage about to run: which stage, what it does, and the time the run still needs."""
     index = len(done)
     stage = plan[index]
-    what = f"×{stage.ratio:g}" if stage.kind == "model" else FINISHER_STEPS[stage.kind]
+    what = StagePlan.of("model", stage.ratio).label if stage.kind == "model" else FINISHER_STEPS[stage.kind]
     text = f"Stage {index + 1}/{len(plan)} · {what}"
     seconds = seconds_left(plan, done, prior)
     return text if seconds is None else f"{text} · {format_seconds(seconds)} left"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-import torch
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
@@ -24,7 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.settings import DEVICES, format_ratios, parse_ratios
+from crm_core.device import DEVICES, device_available
+
+from app.settings import format_ratios, parse_ratios
 
 
 def _slider(low: int, high: int, value: int) -> QSlider:
@@ -143,10 +144,6 @@ class OverlayPanel(QWidget):
         self.splitChanged.emit(self.split)
 
 
-def cuda_available() -> bool:
-    return torch.cuda.is_available()
-
-
 FINISHER_BOXES = {
     "trust_edges": ("Keep edges that follow the photo",
                     "Where your mask's edge already runs along an edge of the photo, every stage keeps the result "
@@ -169,7 +166,7 @@ class RefinePanel(QWidget):
     ratiosChanged = Signal(tuple)
     finisherChanged = Signal(str, bool)
 
-    LABELS = {"auto": "Auto", "cpu": "CPU", "cuda": "CUDA (GPU)"}
+    LABELS = {"auto": "Auto", "cpu": "CPU", "cuda": "CUDA (GPU)", "mps": "Apple GPU (Metal)"}
 
     def __init__(self, device: str, ratios: Sequence[float], finishers: Mapping[str, bool],
                  parent: QWidget | None = None) -> None:
@@ -178,13 +175,12 @@ class RefinePanel(QWidget):
         self.device_box = QComboBox()
         for name in DEVICES:
             self.device_box.addItem(self.LABELS[name], name)
-        if not cuda_available():
-            index = DEVICES.index("cuda")
-            self.device_box.model().item(index).setEnabled(False)
-            self.device_box.setItemData(
-                index, "No CUDA GPU is available to PyTorch on this computer", Qt.ItemDataRole.ToolTipRole
-            )
-            device = "cpu" if device == "cuda" else device
+        for index, name in enumerate(DEVICES):
+            if not device_available(name):
+                self.device_box.model().item(index).setEnabled(False)
+                self.device_box.setItemData(index, f"No {self.LABELS[name]} is available to PyTorch on this computer",
+                                            Qt.ItemDataRole.ToolTipRole)
+                device = "cpu" if device == name else device
         self.device_box.setCurrentIndex(DEVICES.index(device))
         self.device_box.setToolTip("Auto uses the GPU when there is one, else the CPU")
         form.addRow("Device", self.device_box)

@@ -1,7 +1,8 @@
 """The person's work in one file: a project (``.crmproj``), which is also what autosave writes.
 
-A project is a zip of ``project.json`` (the photo's path, what is shown, the view, each stage's numbers) and
-PNGs: the coarse mask (8-bit, exactly as edited) and every refined stage (16-bit, so the soft edge survives).
+A project is a zip of ``project.json`` (the photo's path, its objects' labels and states, the view, each stage's
+numbers) and PNGs: each object's coarse mask (8-bit, exactly as edited) and every refined stage (16-bit, so the
+soft edge survives). Version 1 projects (one mask per photo) still open, as a photo with one object.
 The photo itself is not copied: it is the person's file and stays where it is. A project is written to a
 temporary file next to its destination, flushed to disk and renamed over it, so a kill or a power cut leaves
 either the previous project or the new one, never half of one.
@@ -20,14 +21,16 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QPointF
 
+from crm_core import io
 from crm_core.errors import InputError
 from crm_core.options import Stage
 
-from app.document import COARSE, Document
+from app.document import COARSE, TODO, Document, MaskObject, Shown
 
 SUFFIX = ".crmproj"
 FILTER = f"CRM Studio project (*{SUFFIX})"
-VERSION = 1
+VERSION = 2
+READS = (1, 2)
 _PNG_FAST = [cv2.IMWRITE_PNG_COMPRESSION, 1]  # autosave runs every few seconds: speed over a few % of size
 
 
@@ -42,16 +45,34 @@ class View:
 
 
 @dataclass(frozen=True)
+class ObjectState:
+    """One object as saved: label, how it is drawn, its coarse mask (H×W uint8) and stages."""
+
+    id: int | str
+    label: str
+    mask: np.ndarray
+    stages: tuple[Stage, ...] = ()
+    shown: Shown = COARSE
+    visible: bool = True
+    locked: bool = False
+    status: str = TODO
+
+
+@dataclass(frozen=True)
 class Project:
     """Everything needed to put the window back as it was (the photo is read again from ``photo``)."""
 
     photo: Path
-    mask: np.ndarray  # H×W uint8, the coarse mask as edited
-    stages: tuple[Stage, ...] = ()
-    shown: str | int = COARSE
+    objects: tuple[ObjectState, ...]
+    current: int = 0  # the object being edited
     mask_path: Path | None = None
     view: View = field(default_factory=View)
     modified: bool = False  # edits not yet exported when this was written
+
+    @property
+    def mask(self) -> np.ndarray:
+        """The current object's coarse mask."""
+        return self.objects[self.current].mask
 
 
 def save(path: str | Path, project: Project) -> Path:
@@ -61,14 +82,17 @@ def save(path: str | Path, project: Project) -> Path:
         "version": VERSION,
         "photo": str(project.photo),
         "mask_path": str(project.mask_path) if project.mask_path is not None else None,
-        "shown": project.shown,
+        "current": project.current,
         "view": asdict(project.view),
         "modified": project.modified,
-        "stages": [_stage_meta(s) for s in project.stages],
+        "objects": [{"id": o.id, "label": o.label, "shown": o.shown, "visible": o.visible, "locked": o.locked,
+                     "status": o.status, "stages": [_stage_meta(s) for s in o.stages]} for o in project.objects],
     }
-    files = {"mask.png": _png(project.mask)}
-    for i, stage in enumerate(project.stages):
-        files[f"stage{i}.png"] = _png(np.rint(np.clip(stage.prob, 0.0, 1.0) * 65535.0).astype(np.uint16))
+    files = {}
+    for k, obj in enumerate(project.objects):
+        files[f"object{k}/mask.png"] = _png(obj.mask)
+        for i, stage in enumerate(obj.stages):
+            files[f"object{k}/stage{i}.png"] = _png(np.rint(np.clip(stage.prob, 0.0, 1.0) * 65535.0).astype(np.uint16))
     tmp_name = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -97,15 +121,16 @@ def load(path: str | Path) -> Project:
     try:
         with zipfile.ZipFile(path) as archive:
             meta = json.loads(archive.read("project.json"))
-            if meta.get("version") != VERSION:
+            if meta.get("version") not in READS:
                 raise InputError(f"{path} is a project of version {meta.get('version')!r}; "
-                                 f"this CRM Studio reads version {VERSION}")
-            mask = _unpng(archive.read("mask.png"), np.uint8, path)
-            stages = tuple(
-                Stage(**s, prob=_unpng(archive.read(f"stage{i}.png"), np.uint16, path).astype(np.float32) / 65535.0)
-                for i, s in enumerate(meta["stages"])
-            )
-            shown = meta["shown"]
+                                 f"this CRM Studio reads versions {', '.join(map(str, READS))}")
+            if meta["version"] == 1:  # one mask per photo: mask.png, stage{i}.png
+                meta["objects"] = [{"id": 1, "label": "object", "shown": meta["shown"], "stages": meta["stages"]}]
+                prefix = lambda k: ""  # noqa: E731
+            else:
+                prefix = lambda k: f"object{k}/"  # noqa: E731
+            objects = tuple(_object(archive, prefix(k), o, path) for k, o in enumerate(meta["objects"]))
+            current = int(meta.get("current", 0))
             view = View(**meta["view"])
     except InputError:
         raise
@@ -114,35 +139,57 @@ def load(path: str | Path) -> Project:
     except (OSError, zipfile.BadZipFile, KeyError, TypeError, ValueError) as error:
         raise InputError(f"{path} is not a readable CRM Studio project ({error}); "
                          "it may be damaged or from another program") from None
-    if any(s.prob.shape != mask.shape for s in stages) or not (shown == COARSE or (isinstance(shown, int) and 0 <= shown < len(stages))):
-        raise InputError(f"{path} is damaged: its stages do not match its mask")
+    shape = objects[0].mask.shape if objects else None
+    if not objects or not 0 <= current < len(objects) or any(
+            o.mask.shape != shape or any(s.prob.shape != shape for s in o.stages)
+            or not (o.shown == COARSE or (isinstance(o.shown, int) and 0 <= o.shown < len(o.stages))) for o in objects):
+        raise InputError(f"{path} is damaged: its stages do not match its masks")
     mask_path = meta.get("mask_path")
-    return Project(Path(meta["photo"]), mask, stages, shown, Path(mask_path) if mask_path else None, view,
+    return Project(Path(meta["photo"]), objects, current, Path(mask_path) if mask_path else None, view,
                    bool(meta.get("modified", False)))
 
 
-def capture(doc: Document, canvas) -> Project:
-    """The document and the canvas's view as a project (the mask is copied: the person keeps editing)."""
-    centre = canvas.map_to_image(QPointF(canvas.width() / 2, canvas.height() / 2))
-    view = View(canvas.zoom(), centre.x(), centre.y(), canvas.fitted)
+def _object(archive: zipfile.ZipFile, prefix: str, meta: dict, path: Path) -> ObjectState:
+    mask = _unpng(archive.read(f"{prefix}mask.png"), np.uint8, path)
+    stages = tuple(
+        Stage(**s, prob=_unpng(archive.read(f"{prefix}stage{i}.png"), np.uint16, path).astype(np.float32) / 65535.0)
+        for i, s in enumerate(meta["stages"]))
+    return ObjectState(meta["id"], str(meta["label"]), mask, stages, meta["shown"], bool(meta.get("visible", True)),
+                       bool(meta.get("locked", False)), str(meta.get("status", TODO)))
+
+
+def capture(doc: Document, canvas=None) -> Project:
+    """The document (and the canvas's view, when given) as a project; the masks are copied, since the person
+    keeps editing."""
+    view = View()
+    if canvas is not None:
+        centre = canvas.map_to_image(QPointF(canvas.width() / 2, canvas.height() / 2))
+        view = View(canvas.zoom(), centre.x(), centre.y(), canvas.fitted)
     # absolute paths: the project is reopened from anywhere (a photo given as a relative path on the command line)
     mask_path = doc.mask_path.resolve() if doc.mask_path is not None else None
-    return Project(doc.path.resolve(), doc.mask.copy(), tuple(doc.stages), doc.shown, mask_path, view, doc.modified)
+    objects = tuple(ObjectState(o.id, o.label, o.mask.copy(), tuple(o.stages), o.shown, o.visible, o.locked, o.status)
+                    for o in doc.objects)
+    return Project(doc.path.resolve(), objects, doc.index_of(doc.current), mask_path, view, doc.modified)
 
 
-def document(state: Project) -> Document:
-    """A document with the project's photo (read again from its file), mask, stages and shown layer.
-    The mask arrives as one undoable edit, so a restored autosave counts as not exported."""
-    if not state.photo.is_file():
-        raise InputError(f"the project's photo {state.photo} is missing; put it back to open the project")
-    doc = Document.open(state.photo)
-    if state.mask.shape != (doc.height, doc.width):
-        raise InputError(f"the project's photo {state.photo} is now {doc.width}x{doc.height} px, "
+def document(state: Project, categories: tuple[str, ...] = (), image: np.ndarray | None = None) -> Document:
+    """A document with the project's photo (read again from its file unless given) and objects. The masks arrive
+    as undoable edits, so a restored autosave counts as not exported."""
+    if image is None:
+        if not state.photo.is_file():
+            raise InputError(f"the project's photo {state.photo} is missing; put it back to open the project")
+        image = io.load_image(state.photo)
+    if state.mask.shape != image.shape[:2]:
+        raise InputError(f"the project's photo {state.photo} is now {image.shape[1]}x{image.shape[0]} px, "
                          f"but its mask is {state.mask.shape[1]}x{state.mask.shape[0]} px; the photo has changed")
-    doc.set_mask(state.mask, "Restore mask")
+    objects = [MaskObject(o.id, o.label, np.zeros_like(o.mask), o.visible, False, list(o.stages), o.shown, o.status)
+               for o in state.objects]
+    doc = Document.with_objects(image, state.photo, objects, categories)
+    for obj, saved in zip(objects, state.objects):
+        doc.set_mask(saved.mask, "Restore mask", obj)
+        obj.locked = saved.locked
+    doc.select(objects[state.current])
     doc.mask_path = state.mask_path
-    doc.set_stages(state.stages)
-    doc.set_shown(state.shown)
     return doc
 
 

@@ -8,6 +8,7 @@ from typing import Sequence
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import QColor
 
+from crm_core.device import DEVICES
 from crm_core.options import DEFAULT_RATIOS, RefineOptions
 
 from app.estimate import StageRates
@@ -16,7 +17,6 @@ ORGANIZATION = "CRM Studio"
 APPLICATION = "crm-studio"
 MAX_RECENT = 10
 TOOLS = ("pan", "brush", "eraser", "polygon", "lasso", "fill")
-DEVICES = ("auto", "cpu", "cuda")
 
 
 def parse_ratios(text: str) -> tuple[float, ...]:

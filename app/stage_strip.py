@@ -72,10 +72,8 @@ def caption(stage: Stage) -> str:
 
 def stage_tooltip(stage: Stage) -> str:
     head = f"Stage {stage.index + 1}/{stage.count}"
-    if stage.kind == "snap":
-        return f"{head}: edges snapped to the photo's edges, {stage.seconds:.2f} s"
-    if stage.kind == "matte":
-        return f"{head}: edge band solved as a matte (hair, fur), {stage.seconds:.2f} s"
+    if stage.plan.about:
+        return f"{head}: {stage.plan.about}, {stage.seconds:.2f} s"
     share = 100.0 * stage.queried / max(stage.total, 1)
     return f"{head} at ratio {stage.ratio:g}: {stage.seconds:.2f} s, {share:.0f} % of pixels queried"
 

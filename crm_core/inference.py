@@ -15,7 +15,7 @@ from crm_core.errors import InputError, WeightsError
 from crm_core.model.checkpoint import load_checkpoint
 from crm_core.model.config import CONFIGS
 from crm_core.model.fold import fold_batchnorm
-from crm_core.matting import matte
+from crm_core.matting import matte, warm_up_in_background
 from crm_core.model.network import CRM, weight_count
 from crm_core.options import RefineOptions, Stage
 from crm_core.snap import edge_snap
@@ -64,7 +64,9 @@ class Refiner:
     def describe(self) -> str:
         config = self.model.config
         trained = "untrained" if self.meta.get("random") else f"weights {Path(self.source).name}"
-        return f"CRM ({config.encoder}, {weight_count(self.model) / 1e6:.2f}M weights, {trained}) on {self.device.type}"
+        precision = {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[self.autocast]
+        return (f"CRM ({config.encoder}, {weight_count(self.model) / 1e6:.2f}M weights, {trained}) "
+                f"on {self.device.type} in {precision}")
 
     def stages(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None,
                constraints: Constraints | None = None) -> Iterator[Stage]:
@@ -79,8 +81,9 @@ class Refiner:
         keep = (constraints or Constraints()).checked(coarse.shape)
         coarse = keep.apply(coarse)
         prob = coarse
-        ratios = opts.ratios_for(prob.shape)
-        count = opts.stage_count(prob.shape)
+        plan = opts.plan(prob.shape)
+        ratios = tuple(step.ratio for step in plan if step.kind == "model")
+        count = len(plan)
         runner = StageRunner(self.model, self.device, self.autocast, opts, decide=keep.decide_here)
         total = prob.size
         empty = float(prob.sum()) < EMPTY_PIXELS
@@ -94,12 +97,14 @@ class Refiner:
                     result = runner.run(image, prob, ratio, lattice_step(ratios, index), first=index == 0)
                 prob, queried, encoded = keep.apply(hold(result.prob)), result.queried, result.encoded
             yield Stage(index, count, ratio, prob, time.perf_counter() - start, queried, total, encoded)
+            if index == 0 and opts.matte:  # after the first look, which it would slow, and well before the matte
+                warm_up_in_background()
         finish = {"snap": lambda p: edge_snap(image, p, cancel=opts.cancel),
                   "matte": lambda p: matte(image, p, coarse, cancel=opts.cancel, constraints=keep)}
-        for index, kind in enumerate(opts.finishers(), start=len(ratios)):
+        for index, step in enumerate(plan[len(ratios):], start=len(ratios)):
             start = time.perf_counter()
-            prob = keep.apply(hold(finish[kind](prob)))
-            yield Stage(index, count, 1.0, prob, time.perf_counter() - start, 0, total, 0, kind=kind)
+            prob = keep.apply(hold(finish[step.kind](prob)))
+            yield Stage(index, count, step.ratio, prob, time.perf_counter() - start, 0, total, 0, kind=step.kind)
 
     def refine(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None,
                constraints: Constraints | None = None) -> Stage:

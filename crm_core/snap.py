@@ -7,9 +7,10 @@ grey one the benchmark baseline uses, also sees edges between colours of equal b
 of the same tone). Radius (W+H)/400 and eps 1e-3 are the benchmark protocol's, unchanged.
 
 It runs tile by tile because the colour filter holds ~30 float arrays the size of its input (~3 GB for a
-whole 6K photo). A tile whose neighbourhood holds one constant value is skipped: within 2·radius of such a
-pixel the filter returns that constant, so the skip is exact (it pays off on crisp masks; CRM's own output
-is rarely exactly 0 or 1).
+whole 6K photo). A tile whose neighbourhood is settled (every value within CONFIDENT of 0, or every value
+within it of 1) keeps its values: no edge runs there for the filter to move, and the filter of a near-constant
+window returns about that constant. At 6K about half of the tiles are settled, which halves the snap's time;
+measured on dev_eval, the results moved by less than 0.01 IoU/mBA (MODEL_CARD.md, "Speed").
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from crm_core.band import CONFIDENT
 from crm_core.errors import Cancelled
 
 TILE = 512
 EPS = 1e-3
+SMALL_RADIUS = 6  # px: the smallest window radius the coefficients are solved at (snap_subsample)
 
 
 def box_mean(x: np.ndarray, radius: int) -> np.ndarray:
@@ -34,10 +37,31 @@ def guided_radius(h: int, w: int) -> int:
     return max(1, round((w + h) / 400))
 
 
-def colour_guided_filter(image: np.ndarray, prob: np.ndarray, radius: int, eps: float = EPS) -> np.ndarray:
-    """q = a·I + b per window, with a solved from the 3×3 colour covariance (closed-form inverse per pixel)."""
+def colour_guided_filter(image: np.ndarray, prob: np.ndarray, radius: int, eps: float = EPS,
+                         subsample: int = 1) -> np.ndarray:
+    """q = a·I + b per window, with a solved from the 3×3 colour covariance (closed-form inverse per pixel).
+
+    subsample > 1 solves a and b on the photo shrunk by that factor (window radius shrunk alike) and applies
+    their bilinear upsampling to the full-resolution colours: the fast guided filter of He and Sun (2015). The
+    coefficients vary smoothly, so little is lost, and the box filters run on subsample² times fewer pixels.
+    """
+    h, w = prob.shape
+    small = (max(1, round(w / subsample)), max(1, round(h / subsample)))
     guide = image.astype(np.float32) / 255.0
     p = np.asarray(prob, dtype=np.float32)
+    if subsample > 1:
+        a, b = _coefficients(cv2.resize(guide, small, interpolation=cv2.INTER_AREA),
+                             cv2.resize(p, small, interpolation=cv2.INTER_AREA), max(1, round(radius / subsample)), eps)
+        a = [cv2.resize(ak, (w, h), interpolation=cv2.INTER_LINEAR) for ak in a]
+        b = cv2.resize(b, (w, h), interpolation=cv2.INTER_LINEAR)
+    else:
+        a, b = _coefficients(guide, p, radius, eps)
+    q = b + sum(ak * guide[..., c] for c, ak in enumerate(a))
+    return np.clip(q, 0.0, 1.0).astype(np.float32)
+
+
+def _coefficients(guide: np.ndarray, p: np.ndarray, radius: int, eps: float) -> tuple[list[np.ndarray], np.ndarray]:
+    """The window-averaged a (one plane per colour) and b of the colour guided filter."""
     channels = [guide[..., c] for c in range(3)]
     mean_i = [box_mean(c, radius) for c in channels]
     mean_p = box_mean(p, radius)
@@ -57,8 +81,13 @@ def colour_guided_filter(image: np.ndarray, prob: np.ndarray, radius: int, eps: 
         (c02 * cov_ip[0] + c12 * cov_ip[1] + c22 * cov_ip[2]) / det,
     ]
     b = mean_p - sum(ak * m for ak, m in zip(a, mean_i))
-    q = box_mean(b, radius) + sum(box_mean(ak, radius) * c for ak, c in zip(a, channels))
-    return np.clip(q, 0.0, 1.0).astype(np.float32)
+    return [box_mean(ak, radius) for ak in a], box_mean(b, radius)
+
+
+def snap_subsample(radius: int) -> int:
+    """How much the snap shrinks a photo to solve its coefficients: the window keeps ≥ SMALL_RADIUS pixels, so
+    photos up to ~2.5K are solved at full resolution and a 6K photo (radius 26) at a quarter."""
+    return max(1, radius // SMALL_RADIUS)
 
 
 def check_cancel(cancel: Callable[[], bool] | None) -> None:
@@ -73,6 +102,7 @@ def edge_snap(image: np.ndarray, prob: np.ndarray, tile: int = TILE,
     polled once per tile."""
     h, w = prob.shape
     radius = guided_radius(h, w)
+    subsample = snap_subsample(radius)
     margin = 2 * radius + 1
     out = np.asarray(prob, dtype=np.float32).copy()
     for y in range(0, h, tile):
@@ -81,8 +111,8 @@ def edge_snap(image: np.ndarray, prob: np.ndarray, tile: int = TILE,
             y1, x1 = min(h, y + tile + margin), min(w, x + tile + margin)
             check_cancel(cancel)
             window = prob[y0:y1, x0:x1]
-            if window.min() == window.max():
+            if window.max() <= CONFIDENT or window.min() >= 1 - CONFIDENT:
                 continue
-            snapped = colour_guided_filter(image[y0:y1, x0:x1], window, radius)
+            snapped = colour_guided_filter(image[y0:y1, x0:x1], window, radius, subsample=subsample)
             out[y:y + tile, x:x + tile] = snapped[y - y0:y - y0 + tile, x - x0:x - x0 + tile]
     return out

@@ -28,6 +28,8 @@ STRENGTH_PERCENTILE = 90  # a photo edge counts as strong at or above this perce
 STRENGTH_FLOOR = 40.0  # and at least this (a step of ~10 of 255 Lab levels under the 3×3 Sobel): not noise
 POLYGON_RATIO = 1.6  # vertices at 1 px over vertices at 3 px below this: straight sides, a drawn polygon
 MIN_CONTOUR = 20  # px: shorter outlines (specks) say nothing about how the mask was drawn
+SAMPLE_PIXELS = 500_000  # a bigger photo's gradient percentile is estimated on about this many pixels
+EDGE_TILE = 128  # px: the gradient is computed in tiles of this side that hold coarse edge pixels
 
 
 @dataclass(frozen=True)
@@ -90,15 +92,52 @@ def leash(image: np.ndarray, coarse: np.ndarray, reach: float) -> Leash:
     """
     mask = np.asarray(coarse) > 0.5
     m8 = mask.astype(np.uint8)
-    edge = cv2.morphologyEx(m8, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).astype(bool)
-    if not edge.any() or not drawn_as_polygon(m8):
+    if mask.all() or not mask.any() or not drawn_as_polygon(m8):
         return Leash(mask, np.ones(mask.shape, bool), 0.0)
-    strength = edge_strength(image)
-    near = cv2.dilate(strength, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ALIGN_RADIUS + 1,) * 2))
-    trusted = edge & (near >= max(STRENGTH_FLOOR, float(np.percentile(strength, STRENGTH_PERCENTILE))))
+    edge = cv2.morphologyEx(m8, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).astype(bool)
+    trusted = trusted_edge(image, edge)
     distance, nearest = cv2.distanceTransformWithLabels((~edge).astype(np.uint8), cv2.DIST_L2, 5,
                                                         labelType=cv2.DIST_LABEL_PIXEL)
     # labels number the edge pixels 1.. in row-major order, the order np.nonzero lists them
     trusted_by_label = np.concatenate([[False], trusted[edge]])
     free = (distance <= reach) | ~trusted_by_label[nearest]
     return Leash(mask, free, float(trusted.sum() / edge.sum()))
+
+
+def strong_threshold(image: np.ndarray) -> float:
+    """The edge strength that counts as strong on this photo: STRENGTH_PERCENTILE of its gradient, at least
+    STRENGTH_FLOOR.
+
+    On a photo over SAMPLE_PIXELS it is estimated on a lattice of rows and columns with about that many points
+    (each sampled row's 3×3 neighbourhood is stacked, so its Sobel response is exact): 0.1 s instead of the 1.7 s
+    of the whole gradient of a 6K photo. Smaller photos use every pixel.
+    """
+    stride = int(np.sqrt(image.shape[0] * image.shape[1] / SAMPLE_PIXELS))
+    if stride <= 1:
+        return max(STRENGTH_FLOOR, float(np.percentile(edge_strength(image), STRENGTH_PERCENTILE)))
+    centres = np.arange(1, image.shape[0] - 1, stride)
+    rows = np.stack([centres - 1, centres, centres + 1], 1).ravel()
+    sampled = edge_strength(image[rows])[1::3, ::stride]
+    return max(STRENGTH_FLOOR, float(np.percentile(sampled, STRENGTH_PERCENTILE)))
+
+
+def trusted_edge(image: np.ndarray, edge: np.ndarray) -> np.ndarray:
+    """The pixels of ``edge`` (H×W bool) with a strong photo edge within ALIGN_RADIUS.
+
+    The gradient is computed only in tiles that hold edge pixels, each read with ALIGN_RADIUS + 1 pixels of
+    context: exactly what the whole-photo gradient gives there, for a few percent of its cost on a big photo.
+    """
+    threshold = strong_threshold(image)
+    pad = ALIGN_RADIUS + 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ALIGN_RADIUS + 1,) * 2)
+    h, w = edge.shape
+    trusted = np.zeros_like(edge)
+    ys, xs = np.nonzero(edge)
+    for ty, tx in set(zip((ys // EDGE_TILE).tolist(), (xs // EDGE_TILE).tolist())):
+        y0, x0 = ty * EDGE_TILE, tx * EDGE_TILE
+        y1, x1 = min(h, y0 + EDGE_TILE), min(w, x0 + EDGE_TILE)
+        cy0, cx0 = max(0, y0 - pad), max(0, x0 - pad)
+        near = cv2.dilate(edge_strength(image[cy0:min(h, y1 + pad), cx0:min(w, x1 + pad)]), kernel)
+        core = near[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0] >= threshold
+        trusted[y0:y1, x0:x1] = edge[y0:y1, x0:x1] & core
+    return trusted

@@ -12,21 +12,18 @@ import time
 from collections import OrderedDict
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSizeF, Qt, QTimer, Signal
-from PySide6.QtGui import (QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap, QPolygonF,
-                           QRegion, QResizeEvent, QWheelEvent)
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPixmap, QRegion
+from PySide6.QtWidgets import QWidget
 
 from app.canvas.tiles import MIN_OUTLINE_LEVEL, MaskTiles, PhotoTiles, TileSet
-from app.canvas.tools import MAX_SIZE, MIN_SIZE, TOOLS, Tool, ToolSettings
+from app.canvas.interaction import InteractionMixin
+from app.canvas.tools import TOOLS, Tool, ToolSettings
 from app.document import COARSE, Document, threshold
 
 MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
-NOTCHES_PER_DOUBLING = 4  # wheel notches that double the zoom: the pyramid's own step, in smooth quarters
-SIZE_STEP = 1.2  # brush size factor per [ ] key or Ctrl+wheel notch
 PAINT_BUDGET_S = 0.004  # tile conversions allowed per paint before coarser stand-ins are drawn
 KEEP_VISIBLE_PX = 64  # panning stops when less than this much of the photo would remain in view
-SPLIT_GRAB_PX = 6
 MAX_LAYERS = 4
 BACKGROUND = QColor(40, 40, 43)
 COMPARE_COLOR = QColor(255, 0, 255)
@@ -35,7 +32,7 @@ COMPARE_OPACITY = 0.85
 LayerKey = tuple
 
 
-class CanvasView(QWidget):
+class CanvasView(InteractionMixin, QWidget):
     """Zoomable, pannable view of a Document with its mask overlay and the editing tools.
 
     Coordinates: "image" points are photo pixels as floats (pixel (x, y) spans [x, x+1)); widget
@@ -60,6 +57,7 @@ class CanvasView(QWidget):
         self._doc: Document | None = None
         self._photo: PhotoTiles | None = None
         self._layers: OrderedDict[LayerKey, MaskTiles] = OrderedDict()
+        self._others: dict[int, MaskTiles] | None = None  # the other objects' layers, by id(object); None: stale
         self._zoom = 1.0
         self._emitted_zoom: float | None = None
         self._origin = QPointF()
@@ -91,17 +89,22 @@ class CanvasView(QWidget):
             self._doc.maskChanged.disconnect(self._on_mask)
             self._doc.stagesChanged.disconnect(self._on_stages)
             self._doc.shownChanged.disconnect(self.update)
+            self._doc.currentChanged.disconnect(self._on_current)
+            self._doc.objectsChanged.disconnect(self._on_objects)
         self._doc = doc
         if doc is not None:
             doc.imageChanged.connect(self._on_image)
             doc.maskChanged.connect(self._on_mask)
             doc.stagesChanged.connect(self._on_stages)
             doc.shownChanged.connect(self.update)
+            doc.currentChanged.connect(self._on_current)
+            doc.objectsChanged.connect(self._on_objects)
         self._on_image()
 
     def _on_image(self) -> None:
         self._tool.cancel()
         self._layers.clear()
+        self._others = None
         self._compare = None
         self._photo = PhotoTiles(self._doc.image) if self._doc is not None else None
         self.fit()
@@ -113,6 +116,28 @@ class CanvasView(QWidget):
             layer.update(region)
         if self._overlay_visible and (self._split is not None or self._doc.shown == COARSE):
             self.update(self._screen_box(QRectF(region).adjusted(-1, -1, 1, 1)).adjusted(-1, -1, 1, 1))
+
+    def _on_current(self) -> None:
+        """Another object is now the edited one: its mask and stages replace the layers drawn from the last."""
+        self._tool.cancel()
+        self._layers.clear()
+        self._others = None
+        self._compare = None
+        self.update()
+
+    def _on_objects(self) -> None:
+        self._others = None
+        self.update()
+
+    def _other_layers(self) -> list[MaskTiles]:
+        """The visible objects other than the current one, each in its label colour, in list order."""
+        if self._others is None:
+            self._others = {}
+            for obj in self._doc.objects:
+                if obj is not self._doc.current and obj.visible:
+                    pixels = obj.result().view(np.uint8) * np.uint8(255)
+                    self._others[id(obj)] = MaskTiles(pixels, QColor(*self._doc.color_of(obj)), self._opacity, self._outline)
+        return list(self._others.values())
 
     def _on_stages(self) -> None:
         for key in [k for k in self._layers if k[0] != "coarse"]:
@@ -232,6 +257,7 @@ class CanvasView(QWidget):
         for key, layer in self._layers.items():
             if key[0] != "compare":
                 layer.set_style(self._color, self._opacity, self._outline)
+        self._others = None
         self.update()
 
     def set_overlay_visible(self, visible: bool) -> None:
@@ -285,41 +311,6 @@ class CanvasView(QWidget):
             return ("stage", len(self._doc.stages) - 1)
         return ("coarse",)
 
-    # --- tools ---
-
-    def set_tool(self, name: str) -> None:
-        """One of "pan", "brush", "eraser", "polygon", "lasso", "fill"."""
-        if name not in self._tools:
-            raise ValueError(f"unknown tool {name!r}; choose one of {', '.join(self._tools)}")
-        self._tool.cancel()
-        self._tool = self._tools[name]
-        self.setCursor(self._tool.cursor)
-        self.update()
-        self.toolChanged.emit(name)
-
-    def tool(self) -> str:
-        return self._tool.name
-
-    def brush_size(self) -> float:
-        return self.settings.size
-
-    def set_brush_size(self, size: float) -> None:
-        """Brush diameter in photo pixels."""
-        size = min(max(float(size), MIN_SIZE), MAX_SIZE)
-        if size != self.settings.size:
-            self._update_pointer()
-            self.settings.size = size
-            self._update_pointer()
-            self.brushSizeChanged.emit(size)
-
-    def set_hardness(self, hardness: float) -> None:
-        self.settings.hardness = min(max(float(hardness), 0.0), 1.0)
-
-    def set_subtract(self, subtract: bool) -> None:
-        """Polygon and lasso cut shapes out of the mask instead of adding them."""
-        self.settings.subtract = bool(subtract)
-        self.update()
-
     # --- painting ---
 
     def fully_painted(self) -> bool:
@@ -341,6 +332,10 @@ class CanvasView(QWidget):
         smooth = self._zoom < 2.0
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
         self._draw(painter, self._photo, self._photo_level(), event.rect(), deadline)
+        if self._overlay_visible and len(self._doc.objects) > 1:
+            for layer in self._other_layers():
+                self._draw(painter, layer, self._outline_level(layer) if layer.outline else self._photo_level(),
+                           event.rect(), deadline)
         layers: list[tuple[LayerKey, QRect]] = []
         if self._overlay_visible and self._split is not None:
             x = round(self._split * self.width())
@@ -402,167 +397,3 @@ class CanvasView(QWidget):
                 return k + shift, shift, tile
         return k, 0, None
 
-    def _draw_decorations(self, painter: QPainter) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        if self._split is not None:
-            self._draw_split(painter)
-        shape = self._tool.preview()
-        if shape is not None:
-            self._draw_shape(painter, shape)
-        if self._pointer is not None and self._tool.name in ("brush", "eraser") and not self._space:
-            c, r = self._pointer, self.settings.size / 2 * self._zoom
-            for colour, radius in ((QColor(0, 0, 0, 200), r + 1), (QColor(255, 255, 255, 230), r)):
-                painter.setPen(QPen(colour, 1))
-                painter.drawEllipse(c, radius, radius)
-
-    def _draw_split(self, painter: QPainter) -> None:
-        x = round(self._split * self.width()) + 0.5
-        painter.setPen(QPen(QColor(0, 0, 0, 160), 3))
-        painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
-        painter.setPen(QPen(QColor(255, 255, 255), 1))
-        painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
-        painter.setBrush(QColor(255, 255, 255))
-        painter.setPen(QPen(QColor(0, 0, 0, 160), 1))
-        painter.drawEllipse(QPointF(x, self.height() / 2), 7, 7)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        right = self._shown_key(True)
-        labels = (("Coarse", Qt.AlignmentFlag.AlignRight, x - 8 - 120),
-                  ("Coarse" if right[0] == "coarse" else f"Stage {right[1] + 1}", Qt.AlignmentFlag.AlignLeft, x + 8))
-        painter.setPen(QColor(255, 255, 255))
-        for text, align, left in labels:
-            painter.drawText(QRectF(left, 6, 120, 20), align | Qt.AlignmentFlag.AlignVCenter, text)
-
-    def _draw_shape(self, painter: QPainter, shape: QPolygonF) -> None:
-        screen = QPolygonF([self.map_from_image(p) for p in shape])
-        alt = bool(QApplication.keyboardModifiers() & Qt.KeyboardModifier.AltModifier)
-        line = QColor(255, 120, 60) if self.settings.subtract or alt else QColor(255, 255, 255)
-        painter.setPen(QPen(QColor(0, 0, 0, 180), 3))
-        painter.drawPolyline(screen)
-        painter.setPen(QPen(line, 1))
-        painter.drawPolyline(screen)
-        if len(screen) > 2:
-            painter.setPen(QPen(line, 1, Qt.PenStyle.DashLine))
-            painter.drawLine(screen[len(screen) - 1], screen[0])
-        painter.setPen(QPen(QColor(0, 0, 0, 180), 1))
-        painter.setBrush(line)
-        for p in self._tool.handles():
-            painter.drawRect(QRectF(self.map_from_image(p) - QPointF(3, 3), QSizeF(6, 6)))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-
-    def _update_pointer(self) -> None:
-        if self._pointer is not None:
-            r = self.settings.size / 2 * self._zoom + 3
-            self.update(QRectF(self._pointer.x() - r, self._pointer.y() - r, 2 * r, 2 * r).toAlignedRect())
-
-    # --- input ---
-
-    def _near_split(self, pos: QPointF) -> bool:
-        return self._split is not None and abs(pos.x() - self._split * self.width()) <= SPLIT_GRAB_PX
-
-    def _idle_cursor(self) -> Qt.CursorShape:
-        return Qt.CursorShape.OpenHandCursor if self._space else self._tool.cursor
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        pos, button = event.position(), event.button()
-        if self._doc is None:
-            return
-        if button == Qt.MouseButton.LeftButton and self._near_split(pos):
-            self._drag = "split"
-        elif button == Qt.MouseButton.MiddleButton or (
-                button == Qt.MouseButton.LeftButton and (self._space or self._tool.name == "pan")):
-            self._drag, self._drag_last = "pan", pos
-            self.setCursor(Qt.CursorShape.ClosedHandCursor)
-        elif button == Qt.MouseButton.LeftButton:
-            self._drag = "tool"
-            self._tool.press(self.map_to_image(pos), event.modifiers())
-        event.accept()
-
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        pos = event.position()
-        self._update_pointer()
-        self._pointer = pos
-        self._update_pointer()
-        if self._doc is None:
-            return
-        image = self.map_to_image(pos)
-        x, y = math.floor(image.x()), math.floor(image.y())
-        inside = 0 <= x < self._doc.width and 0 <= y < self._doc.height
-        self.cursorMoved.emit(x if inside else -1, y if inside else -1)
-        if self._drag == "pan":
-            self.pan_by(pos - self._drag_last)
-            self._drag_last = pos
-        elif self._drag == "split":
-            self.set_split(pos.x() / max(self.width(), 1))
-            self.splitChanged.emit(self._split)
-        else:
-            self.setCursor(Qt.CursorShape.SplitHCursor if self._near_split(pos) else self._idle_cursor())
-            dragging = self._drag == "tool" and bool(event.buttons() & Qt.MouseButton.LeftButton)
-            self._tool.move(image, dragging, event.modifiers())
-
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
-        if self._drag == "tool" and event.button() == Qt.MouseButton.LeftButton:
-            self._tool.release(self.map_to_image(event.position()), event.modifiers())
-        if event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton):
-            self._drag = None
-            self.setCursor(self._idle_cursor())
-
-    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
-        used = event.button() == Qt.MouseButton.LeftButton and self._doc is not None and self._drag is None and \
-            self._tool.double_click(self.map_to_image(event.position()), event.modifiers())
-        if not used:
-            self.mousePressEvent(event)
-
-    def wheelEvent(self, event: QWheelEvent) -> None:
-        notches = event.angleDelta().y() / 120.0
-        if notches and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            self.set_brush_size(self.settings.size * SIZE_STEP ** notches)
-        elif notches and self._doc is not None:
-            self.set_zoom(self._zoom * 2.0 ** (notches / NOTCHES_PER_DOUBLING), event.position())
-        event.accept()
-
-    def event(self, event: QEvent) -> bool:
-        """Esc is the window's Cancel shortcut, but while a shape is being drawn it belongs to the shape:
-        claiming the shortcut here makes Qt deliver it as a key press (to the tool) instead."""
-        if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Escape \
-                and self._tool.preview() is not None:
-            event.accept()
-            return True
-        return super().event(event)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        key = event.key()
-        if key == Qt.Key.Key_Space:
-            if not event.isAutoRepeat():
-                self._space = True
-                self.setCursor(self._idle_cursor())
-                self._update_pointer()
-        elif key == Qt.Key.Key_BracketLeft:
-            self.set_brush_size(self.settings.size / SIZE_STEP)
-        elif key == Qt.Key.Key_BracketRight:
-            self.set_brush_size(self.settings.size * SIZE_STEP)
-        elif not self._tool.key(key, event.modifiers()):
-            super().keyPressEvent(event)
-
-    def keyReleaseEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
-            self._space = False
-            self.setCursor(self._idle_cursor())
-            self._update_pointer()
-        else:
-            super().keyReleaseEvent(event)
-
-    def focusOutEvent(self, event) -> None:
-        self._space = False
-        super().focusOutEvent(event)
-
-    def leaveEvent(self, event) -> None:
-        self._update_pointer()
-        self._pointer = None
-        self.cursorMoved.emit(-1, -1)
-        super().leaveEvent(event)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        if self._fitted:
-            self.fit()
-        else:
-            self._view_changed()

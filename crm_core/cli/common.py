@@ -50,6 +50,11 @@ def add_refine_arguments(parser: argparse.ArgumentParser) -> None:
         help="skip stages whose rescaled photo is shorter than PX on its long side; 0 runs every ratio (default: %(default)s)",
     )
     group.add_argument(
+        "--max-side", type=int, default=RefineOptions.max_side, metavar="PX",
+        help="in band mode, skip stages whose rescaled photo is longer than PX on its long side (the ×1 stage of a "
+             "6K photo, which buys nothing measurable there); 0 runs every ratio (default: %(default)s)",
+    )
+    group.add_argument(
         "--no-snap", dest="snap", action="store_false",
         help="skip the step that moves the refined edge onto the photo's edges",
     )
@@ -84,8 +89,8 @@ class UsageError(CRMError):
 
 def refine_options(args: argparse.Namespace) -> RefineOptions:
     try:
-        return RefineOptions(ratios=tuple(args.ratios), roi=args.roi, min_side=args.min_side, snap=args.snap,
-                             matte=args.matte, trust_edges=args.trust_edges).validated()
+        return RefineOptions(ratios=tuple(args.ratios), roi=args.roi, min_side=args.min_side, max_side=args.max_side,
+                             snap=args.snap, matte=args.matte, trust_edges=args.trust_edges).validated()
     except ValueError as err:
         raise UsageError(str(err)) from None
 

@@ -31,8 +31,8 @@ from crm_core.cli.dataset import add_refine_dataset_arguments, check_dataset_usa
 from crm_core.errors import CRMError, InputError
 from crm_core.inference import Refiner
 from crm_core.metrics import binarise
+from crm_core.options import RefineOptions, StagePlan
 from crm_core.subject import SubjectModel
-from crm_core.options import RefineOptions
 
 PROG = "crm-refine"
 
@@ -145,18 +145,16 @@ def read_coarse(args: argparse.Namespace, path: Path | None, image: np.ndarray, 
     return mask.prob
 
 
-def stage_file(index: int, kind: str, ratio: float) -> str:
+def stage_file(index: int, step: StagePlan) -> str:
     """--save-stages file name of a stage: stage{i}_{ratio}.png for the model's, stage{i}_{kind}.png after."""
-    return f"stage{index}_{kind if kind != 'model' else f'{ratio:g}'}.png"
+    return f"stage{index}_{step.kind if step.kind != 'model' else f'{step.ratio:g}'}.png"
 
 
 def check_stage_files(args: argparse.Namespace, options: RefineOptions, hw: tuple[int, int], protect: list[Path]) -> None:
     """Every --save-stages file name is checked before the run: none may be one of the inputs."""
     folder = Path(args.save_stages)
-    ratios = options.ratios_for(hw)
-    kinds = [("model", r) for r in ratios] + [(kind, 1.0) for kind in options.finishers()]
-    for index, (kind, ratio) in enumerate(kinds):
-        io.check_output(folder / stage_file(index, kind, ratio), protect)
+    for index, step in enumerate(options.plan(hw)):
+        io.check_output(folder / stage_file(index, step), protect)
 
 
 def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
@@ -181,7 +179,7 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
             stages.append({"ratio": stage.ratio, "kind": stage.kind, "seconds": round(stage.seconds, 4),
                            "queried": stage.queried, "total": stage.total})
             if args.save_stages:
-                io.save_alpha(Path(args.save_stages) / stage_file(stage.index, stage.kind, stage.ratio), prob, protect=protect)
+                io.save_alpha(Path(args.save_stages) / stage_file(stage.index, stage.plan), prob, protect=protect)
             bar.set_postfix(stage=stage.label, seconds=f"{stage.seconds:.1f}")
             bar.update()
     export(args, out, image, prob, protect)

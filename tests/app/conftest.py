@@ -73,7 +73,7 @@ def tiny_refiner(monkeypatch: pytest.MonkeyPatch) -> Refiner:
     model = _TINY[0]
     monkeypatch.setattr(Refiner, "load", classmethod(lambda cls, weights=None, device="auto", precision="auto": model))
     # test photos are a few hundred pixels: run every stage the test asks for, however small
-    monkeypatch.setattr("app.main_window.MIN_SIDE", 0)
+    monkeypatch.setattr("app.refining.MIN_SIDE", 0)
     return model
 
 

@@ -375,7 +375,7 @@ def test_drop_opens_photo_and_mask(window, photo):
 def test_recent_menu_lists_opened_photos(window, photo, settings):
     image_path, _ = photo
     window.open_files(image_path)
-    window._fill_recent_menu()
+    window.fill_recent_menu()
     actions = [a for a in window.recent_menu.actions() if a.toolTip() == str(image_path.resolve())]
     assert actions
     window.open_files(image_path)  # opening again keeps one entry, at the top

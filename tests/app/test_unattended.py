@@ -35,7 +35,7 @@ def run_main(argv: list[str]) -> int:
 
 def test_writes_the_refined_cutout_and_exits_0(write_photo, monkeypatch, tmp_path: Path, capsys) -> None:
     """The bundled weights, as the built executable runs them, on a photo small enough for a quick test."""
-    monkeypatch.setattr("app.main_window.MIN_SIDE", 0)
+    monkeypatch.setattr("app.refining.MIN_SIDE", 0)
     image, mask = write_photo(400, 300)
     out = tmp_path / "out" / "cutout.png"
     out.parent.mkdir()

@@ -36,7 +36,7 @@ def held_export(monkeypatch):
         release.wait(10)
         return write_export(request, image, prob, protect)
 
-    monkeypatch.setattr("app.main_window.write_export", slow)
+    monkeypatch.setattr("app.refining.write_export", slow)
     return release
 
 

@@ -320,6 +320,7 @@ def test_stale_temp_files_of_a_killed_run_are_cleared_fresh_ones_kept(tmp_path):
     (dict(tile=float("nan")), "tile must be a whole number"),
     (dict(band_cells=-1), "band_cells must be"),
     (dict(min_side=-5), "min_side must be"),
+    (dict(max_side=2.5), "max_side must be"),
 ])
 def test_bad_options_are_one_value_error_each(options, words, light_refiner, synth):
     image, gt = synth.disk_scene()

@@ -49,8 +49,17 @@ def test_any_increasing_ratio_list_works_and_bad_lists_are_refused(refiner):
 def test_stages_too_small_for_the_model_are_skipped_on_small_photos():
     options = RefineOptions().validated()
     assert options.ratios_for((600, 800)) == (0.5, 1.0)
-    assert options.ratios_for((4000, 6000)) == (0.125, 0.25, 0.5, 1.0)
+    assert options.ratios_for((2400, 3700)) == (0.125, 0.25, 0.5, 1.0)
     assert options.ratios_for((100, 120)) == (1.0,)
+
+
+def test_a_6k_photo_stops_at_half_size_unless_asked_for_every_stage():
+    options = RefineOptions().validated()
+    assert options.ratios_for((4000, 6000)) == (0.125, 0.25, 0.5)
+    assert options.stage_count((4000, 6000)) == 5
+    assert RefineOptions(max_side=0).validated().ratios_for((4000, 6000)) == (0.125, 0.25, 0.5, 1.0)
+    assert RefineOptions(roi="full").validated().ratios_for((4000, 6000)) == (0.125, 0.25, 0.5, 1.0)
+    assert RefineOptions(ratios=(1.0,)).validated().ratios_for((4000, 6000)) == (1.0,)  # the last one always runs
 
 
 def test_runs_are_deterministic_on_cpu(refiner):
@@ -148,3 +157,24 @@ def test_loading_without_bundled_weights_says_so(monkeypatch, tmp_path):
 
 def test_bundled_path_points_into_resources():
     assert BUNDLED.parent.name == "weights" and BUNDLED.parent.parent.name == "resources"
+
+
+def test_band_stages_decode_no_finer_than_the_next_encoder_and_the_last_every_pixel():
+    from crm_core.stage_runner import lattice_step
+
+    ratios = (0.125, 0.25, 0.5, 1.0)
+    assert [lattice_step(ratios, i) for i in range(4)] == [4, 2, 2, 1]
+    assert lattice_step((1.0,), 0) == 1
+
+
+def test_auto_precision_is_bf16_only_on_cpus_with_matrix_units(monkeypatch):
+    import torch
+
+    from crm_core import device
+
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(device, "cpu_has_bf16_matrix_units", lambda: True)
+    assert device.pick_precision(cpu) is torch.bfloat16
+    assert device.pick_precision(cpu, "fp32") is None
+    monkeypatch.setattr(device, "cpu_has_bf16_matrix_units", lambda: False)
+    assert device.pick_precision(cpu) is None

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from crm_core.baselines import guided_filter
-from crm_core.snap import colour_guided_filter, edge_snap, guided_radius
+from crm_core.snap import colour_guided_filter, edge_snap, guided_radius, snap_subsample
 
 DARK, BRIGHT = (60, 60, 60), (190, 190, 190)
 # equal luma (0.299 R + 0.587 G + 0.114 B ≈ 132.2): a grey guide sees no edge between them
@@ -20,7 +20,7 @@ def _step_photo(h: int = 600, w: int = 800, edge: int = 400, left=DARK, right=BR
 def _ramp(h: int, w: int, centre: float) -> np.ndarray:
     """A soft edge like CRM's output: foreground to the right of `centre`."""
     x = np.arange(w)
-    return np.tile(1.0 / (1.0 + np.exp(-(x - centre))), (h, 1)).astype(np.float32)
+    return np.tile(1.0 / (1.0 + np.exp(-np.clip(x - centre, -50, 50))), (h, 1)).astype(np.float32)
 
 
 def _first_foreground_column(prob: np.ndarray) -> np.ndarray:
@@ -58,3 +58,35 @@ def test_a_mask_with_no_edge_is_left_as_it_is(fill):
     photo = _step_photo(200, 300, 150)
     prob = np.full((200, 300), fill, np.float32)
     assert np.array_equal(edge_snap(photo, prob), prob)
+
+
+@pytest.mark.parametrize("offset", [-2, 2])
+def test_a_large_photo_is_snapped_through_the_fast_filter_onto_the_same_edge(offset):
+    h, w = 1600, 3400  # radius 12: the coefficients are solved at half size
+    assert snap_subsample(guided_radius(h, w)) == 2
+    photo = _step_photo(h, w, 1700)
+    snapped = edge_snap(photo, _ramp(h, w, 1699.5 + offset))
+    assert set(_first_foreground_column(snapped)) == {1700}
+
+
+def test_small_photos_are_solved_at_full_resolution_and_6k_at_a_quarter():
+    assert snap_subsample(guided_radius(600, 800)) == 1
+    assert snap_subsample(guided_radius(4000, 6000)) == 4
+
+
+def test_the_fast_filter_stays_close_to_the_exact_one():
+    photo = _step_photo(400, 600, 300, RED, TEAL)
+    prob = _ramp(400, 600, 301.5)
+    exact = colour_guided_filter(photo, prob, 12)
+    fast = colour_guided_filter(photo, prob, 12, subsample=3)
+    assert np.abs(fast - exact).mean() < 0.01
+    assert set(_first_foreground_column(fast)) == set(_first_foreground_column(exact))
+
+
+def test_settled_tiles_keep_their_values_and_edges_are_still_snapped():
+    photo = _step_photo(600, 800, 400)
+    prob = _ramp(600, 800, 401.5)
+    prob[:, :200] = 0.03  # far from the edge: a settled tail of the model's output
+    snapped = edge_snap(photo, prob, tile=128)
+    assert np.array_equal(snapped[:, :64], prob[:, :64])
+    assert set(_first_foreground_column(snapped)) == {400}

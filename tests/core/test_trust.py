@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from crm_core import RefineOptions
+from crm_core import trust
 from crm_core.trust import leash
 
 
@@ -85,3 +86,26 @@ def test_only_a_mask_drawn_as_a_polygon_is_held():
     image = np.where(blob[..., None], np.uint8(220), np.uint8(30)).repeat(3, 2).astype(np.uint8)
     assert leash(image, blob, reach=4).free.all()  # the rough mask is never held, even on a strong edge
     assert not leash(image, polygon, reach=4).free.all()
+
+
+def _textured_photo(h: int, w: int) -> np.ndarray:
+    rng = np.random.default_rng(3)
+    small = rng.integers(0, 256, (h // 16, w // 16, 3), dtype=np.uint8)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
+
+
+def test_the_edge_tiles_give_exactly_what_the_whole_photo_gradient_gives():
+    photo = _textured_photo(520, 700)
+    mask = np.zeros((520, 700), np.uint8)
+    cv2.fillPoly(mask, [np.array([[40, 30], [660, 90], [600, 480], [90, 400]], np.int32)], 1)
+    edge = cv2.morphologyEx(mask, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).astype(bool)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * trust.ALIGN_RADIUS + 1,) * 2)
+    whole = edge & (cv2.dilate(trust.edge_strength(photo), kernel) >= trust.strong_threshold(photo))
+    assert whole.any() and not whole[edge].all()
+    assert np.array_equal(trust.trusted_edge(photo, edge), whole)
+
+
+def test_a_big_photo_s_strong_edge_threshold_is_estimated_within_a_few_percent():
+    photo = _textured_photo(1200, 1600)  # 1.9 MP: sampled on a lattice of every 2nd row and column
+    exact = max(trust.STRENGTH_FLOOR, float(np.percentile(trust.edge_strength(photo), trust.STRENGTH_PERCENTILE)))
+    assert abs(trust.strong_threshold(photo) - exact) <= 0.05 * exact

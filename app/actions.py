@@ -1,0 +1,196 @@
+"""Every command of the window, its menus and its toolbar, declared as data.
+
+One table says what each action is called, what it does (a method of the window, or of its canvas), its keys
+and its tooltip; the menus and the toolbar are lists of action names. The shortcut list (F1) is read from the
+live actions, so adding a row here is all it takes to give a command a menu entry, a key and a help line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu, QStyle, QToolBar
+from PySide6.QtCore import Qt
+
+from app.shortcuts import LABEL
+
+SP = QStyle.StandardPixmap
+TOOL_KEYS = {"pan": "H", "brush": "B", "eraser": "E", "polygon": "P", "lasso": "L", "fill": "F"}
+TOOL_TIPS = {
+    "pan": "Drag to move around the photo",
+    "brush": "Paint the mask",
+    "eraser": "Erase from the mask",
+    "polygon": "Click corners, Enter or double-click to fill the shape (Alt: cut it out)",
+    "lasso": "Drag a free-hand shape to fill (Alt: cut it out)",
+    "fill": "Fill the region under the click (Alt: clear it)",
+}
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One command. name: the window gets it as ``<name>_action``; slot: a window method, or "canvas.<method>"."""
+
+    name: str
+    text: str
+    slot: str
+    keys: tuple[str, ...] = ()
+    tip: str = ""
+    checkable: bool = False
+    icon: SP | None = None
+    icon_text: str = ""
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("open", "&Open photo…", "open_dialog", ("Ctrl+O",), "Open a photo", icon=SP.SP_DialogOpenButton),
+    ActionSpec("open_folder", "Open &folder…", "open_folder_dialog", ("Ctrl+Shift+D",),
+               "Open a folder of photos (with their label files or masks, paired by name) to go through one by one"),
+    ActionSpec("open_dataset", "Open &dataset…", "open_dataset_dialog", (),
+               "Open a COCO annotation file, or a LabelMe, VOC or YOLO folder"),
+    ActionSpec("export", "&Export…", "export_dialog", ("Ctrl+E",),
+               "Save the shown result as a mask, alpha matte or cutout", icon=SP.SP_DialogSaveButton),
+    ActionSpec("export_dataset", "Export data&set…", "export_dataset_dialog", (),
+               "Write every photo's objects as a dataset, in its own format or another"),
+    ActionSpec("save_project", "&Save project…", "save_project_dialog", ("Ctrl+S",),
+               "Save the photo's objects, stages and view as a project to reopen later"),
+    ActionSpec("open_project", "Open p&roject…", "open_project_dialog", ("Ctrl+Shift+O",), "Reopen a saved project"),
+    ActionSpec("quit", "&Quit", "close", ("Ctrl+Q",)),
+    ActionSpec("clear", "&Clear mask", "clear_mask", (), "Remove the whole mask of the selected object"),
+    ActionSpec("invert", "In&vert mask", "invert_mask", ("Ctrl+Shift+I",), "Swap foreground and background"),
+    ActionSpec("import", "&Import mask…", "import_dialog", ("Ctrl+I",), "Replace the coarse mask by a mask file"),
+    ActionSpec("fit", "&Fit to window", "canvas.fit", ("Ctrl+0",), "Show the whole photo", icon_text="Fit"),
+    ActionSpec("actual", "&Actual size", "canvas.actual_size", ("Ctrl+1",), "One photo pixel per screen pixel",
+               icon_text="100 %"),
+    ActionSpec("zoom_in", "Zoom &in", "zoom_in", ("Ctrl++", "Ctrl+=")),
+    ActionSpec("zoom_out", "Zoom &out", "zoom_out", ("Ctrl+-",)),
+    ActionSpec("overlay", "Show mask &overlay", "canvas.set_overlay_visible", ("O",),
+               "Show or hide the mask over the photo", checkable=True),
+    ActionSpec("refine", "&Refine", "refine", ("Ctrl+R", "F5"), "Refine the selected object's mask, stage by stage",
+               icon=SP.SP_MediaPlay),
+    ActionSpec("refine_objects", "Refine &all objects", "refine_all_objects", ("Ctrl+Shift+R",),
+               "Refine every object of this photo, each in a crop around it"),
+    ActionSpec("refine_folder", "Refine the whole &folder", "refine_folder", (),
+               "Refine every object of every photo not refined yet, in the background"),
+    # Esc belongs to the innermost thing first: the canvas takes it while a polygon or lasso is being drawn
+    ActionSpec("cancel", "&Cancel refinement", "cancel_refine", ("Ctrl+.", "Esc"), "Stop and keep the results as they were",
+               icon=SP.SP_MediaStop, icon_text="Cancel"),
+    ActionSpec("accept", "&Use shown stage as mask", "accept_shown", ("Ctrl+U",),
+               "Make the shown stage the coarse mask, to touch it up and refine again"),
+    ActionSpec("weights", "Choose &weights…", "choose_weights", (),
+               "Use a trained CRM checkpoint (.safetensors) instead of the bundled one"),
+    ActionSpec("add_object", "&Add object", "add_object", ("N",), "Add an empty object to draw"),
+    ActionSpec("delete_object", "&Delete object", "delete_object", ("Ctrl+Delete",), "Remove the selected object"),
+    ActionSpec("next_image", "&Next photo", "next_image", ("PgDown",), "Save this photo's work and open the next one",
+               icon=SP.SP_ArrowForward, icon_text="Next"),
+    ActionSpec("prev_image", "&Previous photo", "previous_image", ("PgUp",),
+               "Save this photo's work and open the previous one", icon=SP.SP_ArrowBack, icon_text="Previous"),
+    ActionSpec("accept_next", "Accept and &next", "accept_and_next", ("Ctrl+Return",),
+               "Mark this photo accepted, save it and open the next one"),
+    ActionSpec("flag_image", "&Flag photo", "flag_image", ("Ctrl+Shift+F",),
+               "Mark this photo for a second look (or clear the flag)"),
+    ActionSpec("shortcuts", "&Keyboard shortcuts", "show_shortcuts", ("F1",)),
+    ActionSpec("sample", "Open &sample", "open_sample", (), "Open the bundled sample photo and mask"),
+    ActionSpec("about", "&About CRM Studio", "show_about"),
+)
+
+# "-": a separator; "@recent": the recent-files submenu; "@undo": undo and redo; "@tools": the tool actions
+MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("&File", ("open", "@recent", "open_folder", "open_dataset", "open_project", "-", "save_project", "export",
+               "export_dataset", "-", "quit")),
+    ("&Edit", ("@undo", "-", "import", "clear", "invert")),
+    ("&View", ("fit", "actual", "zoom_in", "zoom_out", "-", "overlay", "-")),
+    ("&Tools", ("@tools",)),
+    ("&Objects", ("add_object", "delete_object", "-", "refine_objects", "refine_folder")),
+    ("&Photos", ("next_image", "prev_image", "accept_next", "flag_image")),
+    ("&Refine", ("refine", "cancel", "accept", "-", "weights")),
+    ("&Help", ("shortcuts", "sample", "about")),
+)
+TOOLBAR = ("open", "export", "-", "@undo", "-", "@tools", "-", "fit", "actual", "-", "refine", "cancel", "-",
+           "prev_image", "next_image")
+
+
+def make_action(window: QMainWindow, text: str, slot: Callable | None, keys=(), tip: str = "",
+                checkable: bool = False) -> QAction:
+    """An action of the window, its keys named in its tooltip."""
+    action = QAction(text, window)
+    shortcuts = [QKeySequence(k) for k in keys]
+    if shortcuts:
+        action.setShortcuts(shortcuts)
+    if tip:
+        shown = " or ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in shortcuts)
+        action.setToolTip(f"{tip} ({shown})" if shown else tip)
+        action.setStatusTip(tip)
+    action.setCheckable(checkable)
+    if slot is not None:
+        action.triggered.connect(slot)
+    window.addAction(action)
+    return action
+
+
+def _slot(window: QMainWindow, path: str) -> Callable:
+    owner, name = (window.canvas, path.split(".", 1)[1]) if path.startswith("canvas.") else (window, path)
+    return getattr(owner, name)
+
+
+def install_actions(window: QMainWindow) -> None:
+    """Creates every action of ACTIONS as ``window.<name>_action``, plus undo/redo and the tools."""
+    style = window.style()
+    for spec in ACTIONS:
+        action = make_action(window, spec.text, _slot(window, spec.slot), spec.keys, spec.tip, spec.checkable)
+        if spec.icon is not None:
+            action.setIcon(style.standardIcon(spec.icon))
+        if spec.icon_text:
+            action.setIconText(spec.icon_text)
+        setattr(window, f"{spec.name}_action", action)
+    window.overlay_action.setChecked(True)
+    window.undo_action = window.undo_group.createUndoAction(window, "&Undo")
+    window.undo_action.setShortcuts([QKeySequence("Ctrl+Z")])
+    window.redo_action = window.undo_group.createRedoAction(window, "&Redo")
+    window.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+    for action, label in ((window.undo_action, "Undo"), (window.redo_action, "Redo")):
+        action.setProperty(LABEL, label)  # their text names the next command, not the action
+        window.addAction(action)
+    window.tool_group = QActionGroup(window)
+    window.tool_actions = {}
+    for name, key in TOOL_KEYS.items():
+        action = make_action(window, name.capitalize(), lambda _=False, n=name: window.set_tool(n), [key],
+                             TOOL_TIPS[name], checkable=True)
+        window.tool_group.addAction(action)
+        window.tool_actions[name] = action
+
+
+def _fill(window: QMainWindow, target: QMenu | QToolBar, names: tuple[str, ...]) -> None:
+    for name in names:
+        if name == "-":
+            target.addSeparator()
+        elif name == "@undo":
+            target.addAction(window.undo_action)
+            target.addAction(window.redo_action)
+        elif name == "@tools":
+            for action in window.tool_actions.values():
+                target.addAction(action)
+        elif name == "@recent":
+            window.recent_menu = target.addMenu("Open &Recent")
+            window.recent_menu.aboutToShow.connect(window.fill_recent_menu)
+        else:
+            target.addAction(getattr(window, f"{name}_action"))
+
+
+def install_menus(window: QMainWindow) -> None:
+    """The menu bar from MENUS (the View menu is kept as ``window.view_menu``: docks add their toggles to it)."""
+    for title, names in MENUS:
+        menu = window.menuBar().addMenu(title)
+        _fill(window, menu, names)
+        if title == "&View":
+            window.view_menu = menu
+
+
+def install_toolbar(window: QMainWindow) -> None:
+    bar = QToolBar("Main toolbar")
+    bar.setObjectName("main_toolbar")
+    bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    bar.setMovable(False)
+    _fill(window, bar, TOOLBAR)
+    window.toolbar = bar
+    window.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)

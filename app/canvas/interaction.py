@@ -1,0 +1,223 @@
+"""What the person does on the canvas: tools, mouse, wheel and keys, and what is drawn over the photo while
+doing it (the brush circle, the shape being drawn, the split line). Mixed into CanvasView, whose geometry
+(map_to_image, zoom) and document it uses; kept apart so the view itself holds only the document and painting.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSizeF, Qt
+from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPen, QPolygonF, QResizeEvent, QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from app.canvas.tools import MAX_SIZE, MIN_SIZE
+
+NOTCHES_PER_DOUBLING = 4  # wheel notches that double the zoom: the pyramid's own step, in smooth quarters
+SIZE_STEP = 1.2  # brush size factor per [ ] key or Ctrl+wheel notch
+SPLIT_GRAB_PX = 6
+
+
+class InteractionMixin:
+    """Tools and input of the canvas."""
+
+    # --- tools ---
+
+    def set_tool(self, name: str) -> None:
+        """One of "pan", "brush", "eraser", "polygon", "lasso", "fill"."""
+        if name not in self._tools:
+            raise ValueError(f"unknown tool {name!r}; choose one of {', '.join(self._tools)}")
+        self._tool.cancel()
+        self._tool = self._tools[name]
+        self.setCursor(self._tool.cursor)
+        self.update()
+        self.toolChanged.emit(name)
+
+    def tool(self) -> str:
+        return self._tool.name
+
+    def brush_size(self) -> float:
+        return self.settings.size
+
+    def set_brush_size(self, size: float) -> None:
+        """Brush diameter in photo pixels."""
+        size = min(max(float(size), MIN_SIZE), MAX_SIZE)
+        if size != self.settings.size:
+            self._update_pointer()
+            self.settings.size = size
+            self._update_pointer()
+            self.brushSizeChanged.emit(size)
+
+    def set_hardness(self, hardness: float) -> None:
+        self.settings.hardness = min(max(float(hardness), 0.0), 1.0)
+
+    def set_subtract(self, subtract: bool) -> None:
+        """Polygon and lasso cut shapes out of the mask instead of adding them."""
+        self.settings.subtract = bool(subtract)
+        self.update()
+
+    def _draw_decorations(self, painter: QPainter) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        if self._split is not None:
+            self._draw_split(painter)
+        shape = self._tool.preview()
+        if shape is not None:
+            self._draw_shape(painter, shape)
+        if self._pointer is not None and self._tool.name in ("brush", "eraser") and not self._space:
+            c, r = self._pointer, self.settings.size / 2 * self._zoom
+            for colour, radius in ((QColor(0, 0, 0, 200), r + 1), (QColor(255, 255, 255, 230), r)):
+                painter.setPen(QPen(colour, 1))
+                painter.drawEllipse(c, radius, radius)
+
+    def _draw_split(self, painter: QPainter) -> None:
+        x = round(self._split * self.width()) + 0.5
+        painter.setPen(QPen(QColor(0, 0, 0, 160), 3))
+        painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
+        painter.setPen(QPen(QColor(255, 255, 255), 1))
+        painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
+        painter.setBrush(QColor(255, 255, 255))
+        painter.setPen(QPen(QColor(0, 0, 0, 160), 1))
+        painter.drawEllipse(QPointF(x, self.height() / 2), 7, 7)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        right = self._shown_key(True)
+        labels = (("Coarse", Qt.AlignmentFlag.AlignRight, x - 8 - 120),
+                  ("Coarse" if right[0] == "coarse" else f"Stage {right[1] + 1}", Qt.AlignmentFlag.AlignLeft, x + 8))
+        painter.setPen(QColor(255, 255, 255))
+        for text, align, left in labels:
+            painter.drawText(QRectF(left, 6, 120, 20), align | Qt.AlignmentFlag.AlignVCenter, text)
+
+    def _draw_shape(self, painter: QPainter, shape: QPolygonF) -> None:
+        screen = QPolygonF([self.map_from_image(p) for p in shape])
+        alt = bool(QApplication.keyboardModifiers() & Qt.KeyboardModifier.AltModifier)
+        line = QColor(255, 120, 60) if self.settings.subtract or alt else QColor(255, 255, 255)
+        painter.setPen(QPen(QColor(0, 0, 0, 180), 3))
+        painter.drawPolyline(screen)
+        painter.setPen(QPen(line, 1))
+        painter.drawPolyline(screen)
+        if len(screen) > 2:
+            painter.setPen(QPen(line, 1, Qt.PenStyle.DashLine))
+            painter.drawLine(screen[len(screen) - 1], screen[0])
+        painter.setPen(QPen(QColor(0, 0, 0, 180), 1))
+        painter.setBrush(line)
+        for p in self._tool.handles():
+            painter.drawRect(QRectF(self.map_from_image(p) - QPointF(3, 3), QSizeF(6, 6)))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+
+    def _update_pointer(self) -> None:
+        if self._pointer is not None:
+            r = self.settings.size / 2 * self._zoom + 3
+            self.update(QRectF(self._pointer.x() - r, self._pointer.y() - r, 2 * r, 2 * r).toAlignedRect())
+
+    # --- input ---
+
+    def _near_split(self, pos: QPointF) -> bool:
+        return self._split is not None and abs(pos.x() - self._split * self.width()) <= SPLIT_GRAB_PX
+
+    def _idle_cursor(self) -> Qt.CursorShape:
+        return Qt.CursorShape.OpenHandCursor if self._space else self._tool.cursor
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        pos, button = event.position(), event.button()
+        if self._doc is None:
+            return
+        if button == Qt.MouseButton.LeftButton and self._near_split(pos):
+            self._drag = "split"
+        elif button == Qt.MouseButton.MiddleButton or (
+                button == Qt.MouseButton.LeftButton and (self._space or self._tool.name == "pan")):
+            self._drag, self._drag_last = "pan", pos
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+        elif button == Qt.MouseButton.LeftButton:
+            self._drag = "tool"
+            self._tool.press(self.map_to_image(pos), event.modifiers())
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        pos = event.position()
+        self._update_pointer()
+        self._pointer = pos
+        self._update_pointer()
+        if self._doc is None:
+            return
+        image = self.map_to_image(pos)
+        x, y = math.floor(image.x()), math.floor(image.y())
+        inside = 0 <= x < self._doc.width and 0 <= y < self._doc.height
+        self.cursorMoved.emit(x if inside else -1, y if inside else -1)
+        if self._drag == "pan":
+            self.pan_by(pos - self._drag_last)
+            self._drag_last = pos
+        elif self._drag == "split":
+            self.set_split(pos.x() / max(self.width(), 1))
+            self.splitChanged.emit(self._split)
+        else:
+            self.setCursor(Qt.CursorShape.SplitHCursor if self._near_split(pos) else self._idle_cursor())
+            dragging = self._drag == "tool" and bool(event.buttons() & Qt.MouseButton.LeftButton)
+            self._tool.move(image, dragging, event.modifiers())
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._drag == "tool" and event.button() == Qt.MouseButton.LeftButton:
+            self._tool.release(self.map_to_image(event.position()), event.modifiers())
+        if event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton):
+            self._drag = None
+            self.setCursor(self._idle_cursor())
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        used = event.button() == Qt.MouseButton.LeftButton and self._doc is not None and self._drag is None and \
+            self._tool.double_click(self.map_to_image(event.position()), event.modifiers())
+        if not used:
+            self.mousePressEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        notches = event.angleDelta().y() / 120.0
+        if notches and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.set_brush_size(self.settings.size * SIZE_STEP ** notches)
+        elif notches and self._doc is not None:
+            self.set_zoom(self._zoom * 2.0 ** (notches / NOTCHES_PER_DOUBLING), event.position())
+        event.accept()
+
+    def event(self, event: QEvent) -> bool:
+        """Esc is the window's Cancel shortcut, but while a shape is being drawn it belongs to the shape:
+        claiming the shortcut here makes Qt deliver it as a key press (to the tool) instead."""
+        if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Escape \
+                and self._tool.preview() is not None:
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key == Qt.Key.Key_Space:
+            if not event.isAutoRepeat():
+                self._space = True
+                self.setCursor(self._idle_cursor())
+                self._update_pointer()
+        elif key == Qt.Key.Key_BracketLeft:
+            self.set_brush_size(self.settings.size / SIZE_STEP)
+        elif key == Qt.Key.Key_BracketRight:
+            self.set_brush_size(self.settings.size * SIZE_STEP)
+        elif not self._tool.key(key, event.modifiers()):
+            super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self.setCursor(self._idle_cursor())
+            self._update_pointer()
+        else:
+            super().keyReleaseEvent(event)
+
+    def focusOutEvent(self, event) -> None:
+        self._space = False
+        super().focusOutEvent(event)
+
+    def leaveEvent(self, event) -> None:
+        self._update_pointer()
+        self._pointer = None
+        self.cursorMoved.emit(-1, -1)
+        super().leaveEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        if self._fitted:
+            self.fit()
+        else:
+            self._view_changed()
+

@@ -1,0 +1,261 @@
+"""Folder and dataset mode: the photos a person works through, what became of each, and where that is kept.
+
+A ``WorkFolder`` pairs a source (a folder of photos with their masks, or a dataset in any format of the
+crm_core.formats registry) with a sidecar work folder under the app's data folder: one project per photo
+touched (app.project: objects, stages) and ``state.json`` (each photo's status and where the person stopped).
+Everything is written atomically, as the person moves on; the person's own label files are never written —
+only an export writes labels, and never over the inputs (crm_core.formats.base.refuse_inputs).
+
+No Qt widgets here, so the whole-folder refinement can read and write photos' states off the GUI thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+from PIL import Image
+
+from crm_core import io
+from crm_core.errors import InputError
+from crm_core.formats import DEFAULT_TOLERANCE, Dataset, ImageObject, ImageObjects, detect, open_dataset
+from crm_core.formats.labelmap import LABEL_EXTS, MaskWriter
+from crm_core.pairing import PHOTO_EXTS, by_stem, pair_by_stem
+
+try:  # the registry's cross-format writers (crm_core.formats.convert, branch i12core)
+    from crm_core.formats.convert import EXPORT_WRITERS, convert
+except ImportError:  # a registry without them: a dataset is exported in its own format only
+    EXPORT_WRITERS, convert = {}, None
+
+from app import project
+from app.autosave import state_dir
+from app.document import ACCEPTED, DEFAULT_LABEL, REFINED, TODO, Document, MaskObject, object_result
+
+FLAGGED = "flagged"
+STATUSES = (TODO, REFINED, ACCEPTED, FLAGGED)
+STATE = "state.json"
+EXIF_ORIENTATION = 0x0112
+
+
+class FolderPhotos(Dataset):
+    """A plain folder: photos, each with its NAME.png mask beside it when there is one (crm_core.pairing), or
+    photos alone (objects are drawn in the app). Exported as plain masks (crm_core.formats' mask writer)."""
+
+    format = "mask"
+
+    def __init__(self, source: Path):
+        super().__init__(source)
+        if not self.source.is_dir():
+            raise InputError(f"{self.source} is not a folder; choose a folder of photos")
+        pairs, _ = pair_by_stem(self.source, self.source, LABEL_EXTS)
+        photos = by_stem(self.source, tuple(e for e in PHOTO_EXTS if e not in LABEL_EXTS)) or by_stem(self.source, PHOTO_EXTS)
+        masks = {p.stem: m for p, m in pairs}
+        self.items = {stem: (photo, masks.get(stem)) for stem, photo in photos.items()}
+        if not self.items:
+            raise InputError(f"{self.source} holds no photos ({', '.join(PHOTO_EXTS)}); choose a folder of photos")
+
+    def names(self) -> list[str]:
+        return list(self.items)
+
+    def photo_path(self, name: str) -> Path:
+        return self.items[name][0]
+
+    def read(self, name: str, hw: tuple[int, int] | None = None) -> ImageObjects:
+        photo, mask_path = self.items[name]
+        if mask_path is None:
+            return ImageObjects(name, photo, _shown_size(photo), ())
+        mask = io.load_mask(mask_path) > 0.5
+        return ImageObjects(name, photo, (mask.shape[1], mask.shape[0]), (ImageObject(1, DEFAULT_LABEL, mask=mask),))
+
+    def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> MaskWriter:
+        return MaskWriter(self, out, tolerance)
+
+
+def _shown_size(photo: Path) -> tuple[int, int]:
+    """(width, height) of a photo as the app shows it (EXIF-rotated, as io.load_image reads it), from its header."""
+    try:
+        with Image.open(photo) as im:
+            w, h = im.size
+            turned = im.getexif().get(EXIF_ORIENTATION, 1) in (5, 6, 7, 8)
+    except OSError:
+        raise InputError(f"{photo} is not a photo this program can read; remove it from the folder") from None
+    return (h, w) if turned else (w, h)
+
+
+def open_source(source: str | Path, kind: str | None = None, images: str | Path | None = None) -> Dataset:
+    """What a folder or dataset file holds: a dataset of a named or detected format, else a plain folder."""
+    source = Path(source)
+    if kind is None and source.is_dir():
+        if (source / "classes.txt").is_file() or (source / "SegmentationClass").is_dir():
+            kind = detect(source)
+        elif any(source.glob("*.json")):
+            kind = "labelme"  # its photos often lie beside the .json files, which must not make it a VOC folder
+        elif _palette_labels(source):
+            kind = "voc"
+        else:
+            return FolderPhotos(source)
+    return open_dataset(kind or detect(source), source, images)
+
+
+def _palette_labels(folder: Path) -> bool:
+    """Whether the folder's NAME.png beside NAME.jpg are VOC label maps (indexed colours), not plain masks."""
+    pairs, _ = pair_by_stem(folder, folder, LABEL_EXTS)
+    if not pairs:
+        return False
+    try:
+        with Image.open(pairs[0][1]) as im:
+            return im.mode == "P"
+    except OSError:
+        return False
+
+
+def categories_of(dataset: Dataset) -> tuple[str, ...]:
+    """The labels a person may give an object: the dataset's declared categories, where it has them."""
+    declared = getattr(dataset, "category_names", None)
+    if declared is not None and declared():
+        return tuple(declared())
+    names = getattr(dataset, "categories", None) or getattr(dataset, "classes", None) or ()
+    return tuple(names.values()) if isinstance(names, dict) else tuple(names)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One photo read for work: the photo, the work saved on it (None on a first visit) and its labelled objects."""
+
+    name: str
+    image: np.ndarray
+    path: Path
+    state: project.Project | None
+    objects: tuple[ImageObject, ...]
+
+
+class WorkFolder:
+    """A source being worked through, with its statuses and per-photo work kept in the sidecar folder."""
+
+    def __init__(self, dataset: Dataset, root: Path | None = None):
+        self.dataset = dataset
+        self.names = dataset.names()
+        if not self.names:
+            raise InputError(f"{dataset.source} holds no photos with labels this program can read")
+        self.categories = categories_of(dataset)
+        key = hashlib.sha1(str(dataset.source.resolve()).encode("utf-8")).hexdigest()[:12]
+        self.dir = (root or state_dir() / "folders") / f"{dataset.source.name or 'root'}-{key}"
+        self.status: dict[str, str] = {n: TODO for n in self.names}
+        self.position = 0
+        self._read_state()
+
+    def _read_state(self) -> None:
+        try:
+            state = json.loads((self.dir / STATE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return  # first visit (or a damaged state file: the photos' own projects still hold the work)
+        for name, status in dict(state.get("status", {})).items():
+            if name in self.status and status in STATUSES:
+                self.status[name] = status
+        if state.get("position") in self.status:
+            self.position = self.names.index(state["position"])
+
+    def save_state(self) -> None:
+        data = {"source": str(self.dataset.source.resolve()), "format": self.dataset.format,
+                "position": self.names[self.position], "status": self.status}
+        self.dir.mkdir(parents=True, exist_ok=True)
+        io.write_atomic(self.dir / STATE, json.dumps(data, indent=1).encode("utf-8"))
+
+    def photo_path(self, name: str) -> Path | None:
+        """A photo's file, for its thumbnail (None when its labels cannot be read)."""
+        if isinstance(self.dataset, FolderPhotos):
+            return self.dataset.photo_path(name)
+        try:
+            return self.dataset.read(name).image
+        except Exception:  # noqa: BLE001 - a bad label file shows as a photo without thumbnail; opening it says why
+            return None
+
+    def project_path(self, name: str) -> Path:
+        return self.dir / (hashlib.sha1(name.encode("utf-8")).hexdigest()[:16] + project.SUFFIX)
+
+    def load(self, name: str) -> Loaded:
+        """A photo and what is known of it; InputError (one sentence) when its photo or labels cannot be used."""
+        item = self.dataset.read(name)
+        image = self.dataset.photo(item)
+        saved = self.project_path(name)
+        state = project.load(saved) if saved.is_file() else None
+        return Loaded(name, image, item.image, state, item.objects)
+
+    def document(self, loaded: Loaded) -> Document:
+        """The photo as a document (GUI thread): its saved work, else its labels as objects."""
+        sources = {o.id: o for o in loaded.objects}
+        if loaded.state is not None:
+            doc = project.document(loaded.state, self.categories, loaded.image)
+            for obj in doc.objects:
+                obj.source = sources.get(obj.id)
+        else:
+            hw = loaded.image.shape[:2]
+            objects = [MaskObject(o.id, o.label, np.where(o.raster(hw), np.uint8(255), np.uint8(0)), source=o)
+                       for o in loaded.objects if o.refinable]
+            doc = Document.with_objects(loaded.image, loaded.path, objects, self.categories)
+        doc.mark_saved()
+        return doc
+
+    def keep(self, name: str, state: project.Project) -> None:
+        """Write a photo's work to the sidecar (atomically); its status becomes refined if it was still to do."""
+        project.save(self.project_path(name), state)
+
+    def export(self, out: Path, kind: str | None = None, tolerance: float = DEFAULT_TOLERANCE) -> int:
+        """Write every photo, with the work done on it, to ``out`` (never over the inputs): in the dataset's own
+        format (every field carried through) or in another the registry writes (``export_formats``). A photo
+        never opened is written with its labels as they were. Returns the number of photos written."""
+        if kind in (None, self.dataset.format):
+            writer = self.dataset.writer(Path(out), tolerance)
+            fresh = itertools.count(_first_free_id(self.dataset))
+            for name in self.names:
+                writer.write(self.apply_work(self.dataset.read(name), fresh))
+            writer.close()
+            return len(self.names)
+        failed = [done for done in convert(self.dataset, kind, Path(out), tolerance, transform=self.apply_work)
+                  if done.error is not None]
+        if failed:
+            raise InputError(f"{len(failed)} photos could not be written as {kind}, {failed[0].name} first: "
+                             f"{failed[0].error}")
+        return len(self.names)
+
+    def apply_work(self, item: ImageObjects, fresh: Iterator[int] | None = None) -> ImageObjects:
+        """A photo's objects as they are now: saved work replaces the shapes (ids, labels and fields kept),
+        objects the person added are appended (with ids from ``fresh`` where the format's ids are global),
+        deleted ones dropped, empty ones left out; shapes the tool does not edit (rectangles, points) go through
+        unchanged."""
+        saved = self.project_path(item.name)
+        if not saved.is_file():
+            return item
+        state = project.load(saved)
+        sources = {o.id: o for o in item.objects}
+        kept = [o for o in item.objects if not o.refinable]
+        for obj in state.objects:
+            pixels = object_result(obj.mask, obj.stages, obj.shown)
+            if not pixels.any():
+                continue
+            source = sources.get(obj.id)
+            if source is not None:
+                kept.append(source.with_mask(pixels) if source.label == obj.label else
+                            ImageObject(source.id, obj.label, mask=pixels, extra=source.extra, stored_as=source.stored_as))
+            else:
+                kept.append(ImageObject(next(fresh) if fresh is not None else obj.id, obj.label, mask=pixels))
+        return ImageObjects(item.name, item.image, item.size, tuple(kept), item.extra)
+
+
+def _first_free_id(dataset: Dataset) -> int:
+    """The first id no object of the dataset has, for objects the person added. COCO's annotation ids are unique
+    across the whole file (an added object numbered within its photo would take another photo's id); in the other
+    formats an id is unique within its photo, which the id the app gave the object already is."""
+    annotations = dataset.data["annotations"] if dataset.format == "coco" else ()
+    return 1 + max((a["id"] for a in annotations if isinstance(a.get("id"), int)), default=0)
+
+
+def export_formats(dataset: Dataset) -> tuple[str, ...]:
+    """The formats a dataset can be exported in, from the registry: its own first, then every other format the
+    registry has a writer for (none when it has no cross-format writers)."""
+    return (dataset.format, *(k for k in EXPORT_WRITERS if k != dataset.format))

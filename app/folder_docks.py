@@ -1,0 +1,256 @@
+"""The two docks of folder mode: the list of photos (thumbnail, name, status, filter) and the open photo's
+objects (label and colour, select, relabel, hide, lock, delete, add, refine)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
+                               QVBoxLayout, QWidget)
+
+from app.document import Document, MaskObject
+from app.folder import STATUSES
+
+THUMB = 48
+THUMBS_PER_TICK = 4  # photos read per event-loop turn while a folder's thumbnails fill in
+NAME_ROLE = Qt.ItemDataRole.UserRole + 2
+STATUS_COLORS = {"to do": "#888888", "refined": "#2a7fd4", "accepted": "#2e9d4a", "flagged": "#d4462a",
+                 "failed": "#d4462a"}
+ALL = "all"
+
+
+def thumbnail(path: Path) -> QIcon:
+    """A small picture of a photo (read with OpenCV's reduced decoding, so a folder of 6K photos lists fast)."""
+    pixels = cv2.imread(str(path), cv2.IMREAD_REDUCED_COLOR_8)
+    if pixels is None:
+        return QIcon()
+    h, w = pixels.shape[:2]
+    scale = THUMB / max(h, w)
+    small = cv2.resize(pixels, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    rgb = np.ascontiguousarray(small[:, :, ::-1])
+    image = QImage(rgb.data, rgb.shape[1], rgb.shape[0], rgb.strides[0], QImage.Format.Format_RGB888)
+    return QIcon(QPixmap.fromImage(image.copy()))
+
+
+class ImageList(QWidget):
+    """Every photo of the folder with its status; a click opens it, the filter shows one status only."""
+
+    chosen = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.filter_box = QComboBox()
+        self.filter_box.addItem("All photos", ALL)
+        for status in STATUSES:
+            self.filter_box.addItem(status.capitalize(), status)
+        self.filter_box.setToolTip("Show only the photos with this status")
+        self.filter_box.currentIndexChanged.connect(self._apply_filter)
+        self.list = QListWidget()
+        self.list.setIconSize(QSize(THUMB, THUMB))
+        self.list.itemActivated.connect(self._clicked)
+        self.list.itemClicked.connect(self._clicked)
+        self.summary = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop refining the folder; the photos already done keep their results")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.filter_box)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.summary)
+        row = QHBoxLayout()
+        row.addWidget(self.progress, 1)
+        row.addWidget(self.cancel_button)
+        layout.addLayout(row)
+        self.show_progress(None)
+        self._photo_of: Callable[[str], Path | None] = lambda name: None
+        self._pending: list[int] = []
+        self._thumbs = QTimer(self)
+        self._thumbs.setInterval(0)
+        self._thumbs.timeout.connect(self._next_thumbnails)
+
+    def set_folder(self, names: list[str], photo_of: Callable[[str], Path | None], status: dict[str, str]) -> None:
+        """Fill the list at once; thumbnails follow a few at a time from the event loop, so a folder of
+        thousands of photos opens without freezing the window."""
+        self.list.clear()
+        self._photo_of, self._pending = photo_of, list(range(len(names)))
+        for i, name in enumerate(names):
+            item = QListWidgetItem(name)
+            item.setData(Qt.ItemDataRole.UserRole, i)
+            item.setData(NAME_ROLE, name)
+            self.list.addItem(item)
+        self.update_status(names, status)
+        self._thumbs.start()
+
+    def _next_thumbnails(self) -> None:
+        for index in self._pending[:THUMBS_PER_TICK]:
+            item = self.list.item(index)
+            if item is not None:
+                photo = self._photo_of(item.data(NAME_ROLE))
+                item.setIcon(thumbnail(photo) if photo is not None else QIcon())
+        del self._pending[:THUMBS_PER_TICK]
+        if not self._pending:
+            self._thumbs.stop()
+
+    def update_status(self, names: list[str], status: dict[str, str]) -> None:
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            name = names[row]
+            item.setText(f"{name}\n{status[name]}")
+            item.setForeground(QColor(STATUS_COLORS.get(status[name], "#888888")))
+            item.setData(Qt.ItemDataRole.UserRole + 1, status[name])
+        counts = {s: sum(1 for v in status.values() if v == s) for s in STATUSES}
+        self.summary.setText(" · ".join(f"{n} {s}" for s, n in counts.items() if n))
+        self._apply_filter()
+
+    def show_progress(self, done_total: tuple[int, int] | None, text: str = "") -> None:
+        """The whole-folder run's progress; None hides it."""
+        for widget in (self.progress, self.cancel_button):
+            widget.setVisible(done_total is not None)
+        if done_total is not None:
+            self.progress.setRange(0, max(done_total[1], 1))
+            self.progress.setValue(done_total[0])
+            self.progress.setFormat(text or "%v / %m")
+
+    def set_current(self, index: int) -> None:
+        item = self.list.item(index)
+        if item is not None:
+            self.list.setCurrentItem(item)
+            self.list.scrollToItem(item)
+
+    def shown_rows(self) -> list[int]:
+        return [r for r in range(self.list.count()) if not self.list.item(r).isHidden()]
+
+    def _apply_filter(self) -> None:
+        wanted = self.filter_box.currentData()
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            item.setHidden(wanted != ALL and item.data(Qt.ItemDataRole.UserRole + 1) != wanted)
+
+    def _clicked(self, item: QListWidgetItem) -> None:
+        self.chosen.emit(int(item.data(Qt.ItemDataRole.UserRole)))
+
+
+def swatch(color: tuple[int, int, int]) -> QIcon:
+    pixmap = QPixmap(14, 14)
+    pixmap.fill(QColor(*color))
+    return QIcon(pixmap)
+
+
+class ObjectsPanel(QWidget):
+    """The open photo's objects. Checking an item shows it; the label box relabels the selected object."""
+
+    refineSelected = Signal()
+    refineAll = Signal()
+    refineFolder = Signal()
+    addRequested = Signal()
+    deleteRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._doc: Document | None = None
+        self.list = QListWidget()
+        self.list.setToolTip("Click to edit an object; untick to hide it")
+        self.list.currentRowChanged.connect(self._row_changed)
+        self.list.itemChanged.connect(self._item_changed)
+        self.label_box = QComboBox()
+        self.label_box.setEditable(True)
+        self.label_box.setToolTip("The selected object's label (the dataset's categories, or type a new one)")
+        self.label_box.activated.connect(self._relabel)
+        self.label_box.lineEdit().editingFinished.connect(self._relabel)
+        self.lock_button = QPushButton("Lock")
+        self.lock_button.setCheckable(True)
+        self.lock_button.setToolTip("A locked object cannot be edited")
+        self.lock_button.toggled.connect(self._lock)
+        self.add_button = QPushButton("Add")
+        self.add_button.setToolTip("Add an empty object, then draw it")
+        self.add_button.clicked.connect(self.addRequested)
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.clicked.connect(self.deleteRequested)
+        self.refine_one = QPushButton("Refine selected")
+        self.refine_one.clicked.connect(self.refineSelected)
+        self.refine_all = QPushButton("Refine all objects")
+        self.refine_all.clicked.connect(self.refineAll)
+        self.refine_folder = QPushButton("Refine whole folder")
+        self.refine_folder.setToolTip("Refine every photo still to do, in the background")
+        self.refine_folder.clicked.connect(self.refineFolder)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.list, 1)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Label"))
+        row.addWidget(self.label_box, 1)
+        layout.addLayout(row)
+        for buttons in ((self.add_button, self.delete_button, self.lock_button),
+                        (self.refine_one, self.refine_all), (self.refine_folder,)):
+            row = QHBoxLayout()
+            for button in buttons:
+                row.addWidget(button)
+            layout.addLayout(row)
+
+    def set_document(self, doc: Document | None) -> None:
+        if self._doc is not None:
+            self._doc.objectsChanged.disconnect(self.refresh)
+            self._doc.currentChanged.disconnect(self.refresh)
+        self._doc = doc
+        if doc is not None:
+            doc.objectsChanged.connect(self.refresh)
+            doc.currentChanged.connect(self.refresh)
+        self.refresh()
+
+    def set_folder_mode(self, on: bool) -> None:
+        self.refine_folder.setVisible(on)
+
+    def refresh(self) -> None:
+        """Rebuild from the document (cheap: a photo has tens of objects, not thousands)."""
+        doc = self._doc
+        self.list.blockSignals(True)
+        self.list.clear()
+        if doc is not None:
+            for obj in doc.objects:
+                item = QListWidgetItem(swatch(doc.color_of(obj)), f"{obj.label}  ·  {obj.status}{'  · locked' if obj.locked else ''}")
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Checked if obj.visible else Qt.CheckState.Unchecked)
+                item.setToolTip(f"id {obj.id}")
+                self.list.addItem(item)
+            self.list.setCurrentRow(doc.index_of(doc.current))
+        self.list.blockSignals(False)
+        self.label_box.blockSignals(True)
+        self.label_box.clear()
+        if doc is not None:
+            labels = list(doc.categories) + sorted({o.label for o in doc.objects} - set(doc.categories))
+            self.label_box.addItems(labels)
+            self.label_box.setCurrentText(doc.current.label)
+        self.label_box.blockSignals(False)
+        self.lock_button.blockSignals(True)
+        self.lock_button.setChecked(doc is not None and doc.current.locked)
+        self.lock_button.blockSignals(False)
+        for widget in (self.label_box, self.lock_button, self.add_button, self.refine_one, self.refine_all):
+            widget.setEnabled(doc is not None)
+        self.delete_button.setEnabled(doc is not None and len(doc.objects) > 1)
+
+    def selected(self) -> MaskObject | None:
+        return self._doc.current if self._doc is not None else None
+
+    def _row_changed(self, row: int) -> None:
+        if self._doc is not None and 0 <= row < len(self._doc.objects):
+            self._doc.select(self._doc.objects[row])
+
+    def _item_changed(self, item: QListWidgetItem) -> None:
+        if self._doc is not None:
+            obj = self._doc.objects[self.list.row(item)]
+            self._doc.set_visible(obj, item.checkState() == Qt.CheckState.Checked)
+
+    def _relabel(self, *_args) -> None:
+        if self._doc is not None and self.label_box.currentText().strip():
+            self._doc.rename(self._doc.current, self.label_box.currentText())
+
+    def _lock(self, on: bool) -> None:
+        if self._doc is not None:
+            self._doc.set_locked(self._doc.current, on)

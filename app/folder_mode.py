@@ -1,0 +1,327 @@
+"""Folder mode of the window: open a folder or a dataset, go through its photos, refine objects, export.
+
+Each photo's work is kept in the sidecar work folder (app.folder) whenever the person moves on, and a few
+seconds after each change (autosave's timer), so nothing is lost to a kill between or on photos, and there is
+nothing to forget to save. Reopening the source resumes at the photo where the person stopped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+from crm_core.objects import ObjectOptions
+from crm_core.options import RefineOptions
+
+from app import project, refining
+from app.document import ACCEPTED, FAILED, REFINED, TODO
+from app.errors import show_error
+from app.folder import FLAGGED, WorkFolder, export_formats, open_source
+from app.jobs import CallJob
+from app.object_jobs import FolderJob, ObjectsJob, result_stage
+
+
+class FolderMixin:
+    """Mixed into MainWindow; ``self.work`` is the open folder (None outside folder mode)."""
+
+    work: WorkFolder | None = None
+    _objects_job: ObjectsJob | None = None
+    _folder_job: FolderJob | None = None
+
+    # opening ---------------------------------------------------------------------------
+    def open_folder_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open folder of photos", self.settings.open_dir)
+        if path:
+            self.open_folder(path)
+
+    def open_dataset_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open dataset", self.settings.open_dir,
+            "COCO annotations (*.json);;LabelMe, VOC or YOLO folder: any file in it (*)")
+        if not path:
+            return
+        chosen = Path(path)
+        if chosen.suffix.lower() == ".json" and _is_coco(chosen):
+            images = _coco_images(chosen) or QFileDialog.getExistingDirectory(
+                self, f"Folder of the photos of {chosen.name}", str(chosen.parent))
+            if images:
+                self.open_folder(chosen, "coco", images)
+        else:
+            self.open_folder(chosen.parent)
+
+    def open_folder(self, source: str | Path, kind: str | None = None, images: str | Path | None = None) -> bool:
+        """Opens a folder (photos paired with masks by name, or a LabelMe/VOC/YOLO folder) or a dataset file,
+        at the photo where the person last stopped. False (after saying why) when it cannot be used."""
+        try:
+            work = WorkFolder(open_source(source, kind, images))
+        except Exception as error:  # noqa: BLE001 - every failure is one dialog; the open work stays
+            show_error(self, f"Cannot open {Path(source).name}", error)
+            return False
+        if not self._confirm_discard():
+            return False
+        self._leave_folder()
+        self.work = work
+        self.settings.open_dir = Path(source).parent if Path(source).is_file() else Path(source)
+        self.image_list.set_folder(work.names, work.photo_path, work.status)
+        for dock in (self.images_dock, self.objects_dock):
+            dock.show()
+        self.resizeDocks([self.images_dock, self.objects_dock], [3, 2], Qt.Orientation.Vertical)
+        self.objects_panel.set_folder_mode(True)
+        for problem in work.dataset.problems[:3]:
+            self.statusBar().showMessage(problem, 8000)
+        if not self.go_to(work.position):
+            self._update_actions()
+        return True
+
+    def _leave_folder(self) -> None:
+        """Back to one photo at a time: the folder's run stops (its finished photos are kept)."""
+        if self._folder_job is not None:
+            self.jobs.abandon(self._folder_job)
+            self._folder_job = None
+            self.image_list.show_progress(None)
+        self.work = None
+        self.objects_panel.set_folder_mode(False)
+        self.images_dock.hide()
+
+    @property
+    def photo_name(self) -> str | None:
+        """The open photo's name in the folder (None outside folder mode)."""
+        return self.work.names[self.work.position] if self.work is not None and self.doc is not None else None
+
+    # moving ----------------------------------------------------------------------------
+    def go_to(self, index: int) -> bool:
+        """Keep the open photo's work and open photo ``index`` of the folder."""
+        work = self.work
+        if work is None or not 0 <= index < len(work.names):
+            return False
+        self.keep_photo()
+        name = work.names[index]
+        if self._folder_job is not None:
+            self._folder_job.skip(name)
+        try:
+            doc = work.document(work.load(name))
+        except Exception as error:  # noqa: BLE001
+            show_error(self, f"Cannot open {name}", error)
+            return False
+        work.position = index
+        self._set_document(doc)
+        work.save_state()
+        self.image_list.set_current(index)
+        self._update_title()
+        return True
+
+    def keep_photo(self) -> None:
+        """Write the open photo's work to the sidecar, if it holds any (edits, refined objects, an earlier save)."""
+        work, name, doc = self.work, self.photo_name, self.doc
+        if name is None or doc is None:
+            return
+        touched = doc.modified or any(o.stages for o in doc.objects) or work.project_path(name).is_file()
+        if not touched:
+            return
+        try:
+            work.keep(name, project.capture(doc, self.canvas))
+            work.save_state()
+        except Exception as error:  # noqa: BLE001 - said, never lost silently; the photo stays open
+            self.statusBar().showMessage(f"Cannot keep the work on {name}: {error}")
+            return
+        doc.mark_saved()
+
+    def _step(self, delta: int) -> bool:
+        work = self.work
+        if work is None:
+            return False
+        rows = [r for r in self.image_list.shown_rows() if (r - work.position) * delta > 0]
+        target = min(rows, key=lambda r: abs(r - work.position), default=None)
+        return target is not None and self.go_to(target)
+
+    def next_image(self) -> bool:
+        return self._step(1)
+
+    def previous_image(self) -> bool:
+        return self._step(-1)
+
+    def accept_and_next(self) -> None:
+        """Mark the photo accepted (kept at once) and open the next one, if there is one."""
+        self._set_photo_status(ACCEPTED)
+        self.next_image()
+
+    def flag_image(self) -> None:
+        name = self.photo_name
+        if name is not None:
+            flagged = self.work.status[name] == FLAGGED
+            refined = any(o.stages for o in self.doc.objects)
+            self._set_photo_status((REFINED if refined else TODO) if flagged else FLAGGED)
+
+    def _set_photo_status(self, status: str, name: str | None = None) -> None:
+        name = name or self.photo_name
+        if name is None:
+            return
+        self.work.status[name] = status
+        if name == self.photo_name:
+            self.keep_photo()
+        self.work.save_state()
+        self.image_list.update_status(self.work.names, self.work.status)
+
+    # objects ---------------------------------------------------------------------------
+    def add_object(self) -> None:
+        if self.doc is not None:
+            self.doc.add_object()
+            self.canvas.setFocus()
+
+    def delete_object(self) -> None:
+        if self.doc is not None and not self.doc.delete_object(self.doc.current):
+            self.statusBar().showMessage("The last object stays; clear its mask instead (Edit › Clear mask)", 5000)
+
+    def _object_options(self) -> RefineOptions:
+        # a label drawn by a person is trusted enough to look only near its edges from the first stage on
+        # (as crm-refine --coco does)
+        return RefineOptions(ratios=self.refine_panel.ratios, chunk=refining.CANCEL_CHUNK, min_side=refining.MIN_SIDE,
+                             band_first=True, **self.refine_panel.finishers)
+
+    def refine_selected_object(self) -> None:
+        if self.doc is not None:
+            self._refine_objects([obj is self.doc.current for obj in self.doc.objects])
+
+    def refine_all_objects(self) -> None:
+        if self.doc is not None:
+            self._refine_objects([True] * len(self.doc.objects))
+
+    def _refine_objects(self, todo: list[bool]) -> None:
+        doc = self.doc
+        if self.refining or not self.refine_panel.ratios_valid:
+            return
+        objects = list(doc.objects)
+        masks = [o.mask > 127 for o in objects]
+        if not any(m.any() and t for m, t in zip(masks, todo)):
+            self.statusBar().showMessage("Nothing to refine: draw the object first", 5000)
+            return
+        job = ObjectsJob(self.cache, self.refine_panel.device, self.settings.weights, doc.image, masks, todo,
+                         [o.label for o in objects], self._object_options())
+        job.progress.connect(self._progress)
+        job.refined.connect(lambda out, d=doc, objs=objects: self._objects_refined(d, objs, out))
+        job.failed.connect(lambda message: show_error(self, "Cannot refine", message))
+        job.finished.connect(self._objects_finished)
+        self._objects_job = job
+        self._show_busy()
+        self.jobs.start(job)
+
+    def _objects_refined(self, doc, objects, out) -> None:
+        if doc is not self.doc:
+            return
+        options = self._object_options()
+        for obj, result in zip(objects, out):
+            if result is not None and obj in doc.objects:
+                doc.set_stages([result_stage(result[0], result[1], options)], obj)
+                doc.set_shown(0, obj)
+                doc.set_status(obj, REFINED)
+        if self.photo_name is not None and self.work.status[self.photo_name] == TODO:
+            self._set_photo_status(REFINED)
+        self.autosave.touch()
+
+    def _objects_finished(self) -> None:
+        if self.sender() is self._objects_job:
+            self._objects_job = None
+            self._end_run()
+            self.refineFinished.emit()
+
+    # the whole folder ------------------------------------------------------------------
+    def refine_folder(self) -> None:
+        """Refine every photo still to do (the open one aside: the person is on it) in the background."""
+        work = self.work
+        if work is None or self._folder_job is not None or not self.refine_panel.ratios_valid:
+            return
+        names = [n for n in work.names if work.status[n] == TODO and n != self.photo_name]
+        if not names:
+            self.statusBar().showMessage("Every other photo is refined already", 5000)
+            return
+        job = FolderJob(self.cache, self.refine_panel.device, self.settings.weights, work, names,
+                        self._object_options(), ObjectOptions())
+        job.progress.connect(lambda done, total, text: self.image_list.show_progress((done, total), text))
+        job.imageDone.connect(lambda name, w=work: self._folder_photo_done(w, name, REFINED))
+        job.imageFailed.connect(lambda name, message, w=work: self._folder_photo_done(w, name, FAILED, message))
+        job.finished.connect(self._folder_finished)
+        self.image_list.cancel_button.clicked.connect(self.cancel_folder)
+        self._folder_job = job
+        self.image_list.show_progress((0, len(names)))
+        self.jobs.start(job)
+        self._update_actions()
+
+    def _folder_photo_done(self, work: WorkFolder, name: str, status: str, message: str = "") -> None:
+        if work is not self.work:
+            return
+        if status == FAILED:
+            self.statusBar().showMessage(f"{name}: {message}", 8000)
+            return
+        self._set_photo_status(status, name)
+
+    def cancel_folder(self) -> None:
+        if self._folder_job is not None:
+            self.jobs.abandon(self._folder_job)
+            self._folder_finished()
+
+    def _folder_finished(self) -> None:
+        self._folder_job = None
+        self.image_list.cancel_button.clicked.disconnect(self.cancel_folder)
+        self.image_list.show_progress(None)
+        self._update_actions()
+
+    # export ----------------------------------------------------------------------------
+    def export_dataset_dialog(self) -> None:
+        work = self.work
+        if work is None:
+            return
+        kinds = export_formats(work.dataset)
+        kind = kinds[0]
+        if len(kinds) > 1:
+            names = [f"{k} (its own format)" if k == kinds[0] else k for k in kinds]
+            chosen, ok = QInputDialog.getItem(self, "Export dataset", "Format", names, 0, False)
+            if not ok:
+                return
+            kind = kinds[names.index(chosen)]
+        if kind == "coco":
+            out, _ = QFileDialog.getSaveFileName(self, "Export COCO annotations", self.settings.export_dir,
+                                                 "COCO annotations (*.json)")
+        else:
+            out = QFileDialog.getExistingDirectory(self, f"Export as {kind}: choose an empty folder",
+                                                   self.settings.export_dir)
+        if out:
+            self.export_dataset(out, kind)
+
+    def export_dataset(self, out: str | Path, kind: str | None = None) -> bool:
+        """Write every photo (the open one's work kept first) in the dataset's own format or ``kind``, as a job."""
+        if self.work is None or self._export is not None:
+            return False
+        self.keep_photo()
+        work, out = self.work, Path(out)
+        job = CallJob(out.name, lambda: (work.export(out, kind), out)[1])
+        job.done.connect(self._dataset_exported)
+        job.failed.connect(lambda message: show_error(self, f"Cannot export {out.name}", message))
+        job.finished.connect(self._export_finished)
+        self._export = (job, self.doc, self.doc.undo_stack.index())
+        self.jobs.start(job)
+        self.statusBar().showMessage(f"Exporting {out.name}…")
+        self._update_actions()
+        return True
+
+    def _dataset_exported(self, path: Path) -> None:
+        self.settings.export_dir = path.parent
+        self.statusBar().showMessage(f"Exported {path}", 8000)
+        self.exported.emit(path)
+
+
+def _is_coco(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return b'"images"' in fh.read(1 << 20)
+    except OSError:
+        return False
+
+
+def _coco_images(annotations: Path) -> Path | None:
+    """Where a COCO file's photos are, when they are in one of the usual places (else the person is asked)."""
+    for folder in (annotations.parent, annotations.parent / "images", annotations.parent.parent / "images"):
+        if folder.is_dir() and any(p.suffix.lower() in (".jpg", ".jpeg", ".png") for p in folder.iterdir()):
+            return folder
+    return None

@@ -1,0 +1,137 @@
+"""Refining objects in the background: the objects of the open photo, or every photo of a folder.
+
+Each object is refined in a crop around it (crm_core.objects.refine_object, through ``Refiner.stages``), the
+objects of a photo back to back on the photo already in memory, and then reconciled pixel by pixel
+(crm_core.objects.reconcile) with every other object of the photo, refined or not, so touching labels still
+touch and do not grow into each other. A refined object gets one stage: its reconciled result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable, Sequence
+
+import numpy as np
+from PySide6.QtCore import Signal
+
+from crm_core.objects import ObjectOptions, ObjectResult, kept, reconcile, refine_object
+from crm_core.options import RefineOptions, Stage
+
+from app import project
+from app.document import REFINED
+from app.folder import WorkFolder
+from app.jobs import Job
+from app.worker import RefinerCache
+
+Report = Callable[[int, int, str], None]
+
+
+def result_stage(mask: np.ndarray, seconds: float, options: RefineOptions) -> Stage:
+    """An object's reconciled result as its one stage, named as the run's last stage (e.g. "matte")."""
+    last = options.plan(mask.shape)[-1]
+    prob = mask.astype(np.float32)
+    return Stage(0, 1, last.ratio, prob, seconds, 0, prob.size, 0, kind=last.kind)
+
+
+def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: Sequence[bool],
+                 options: RefineOptions, objects: ObjectOptions, report: Report,
+                 labels: Sequence[str]) -> list[tuple[np.ndarray, float] | None]:
+    """Refine the objects marked in ``todo`` (H×W bool masks) and reconcile them with all the others.
+    Returns, per object, its decided mask and seconds, or None for one not refined (not asked, empty, tiny)."""
+    results: list[ObjectResult | None] = []
+    total, done = sum(1 for m, t in zip(masks, todo) if t and m.any()), 0
+    for mask, wanted, label in zip(masks, todo, labels):
+        if not mask.any():
+            results.append(None)
+        elif not wanted or int(np.count_nonzero(mask)) < objects.min_pixels:
+            results.append(kept(mask))
+            done += wanted
+        else:
+            report(done, total, f"Object {done + 1} of {total}: {label}")
+            results.append(refine_object(refiner, image, mask.astype(np.float32), options, objects))
+            done += 1
+    decided = reconcile(image.shape[:2], list(masks), results, objects.shared_edge_px)
+    return [(d, r.seconds) if w and r is not None and r.refined else None
+            for d, r, w in zip(decided, results, todo)]
+
+
+class ObjectsJob(Job):
+    """Refines some objects of the open photo; ``refined`` carries [(object index, mask, seconds) or None]."""
+
+    progress = Signal(int, int, str)
+    refined = Signal(object)
+
+    def __init__(self, cache: RefinerCache, device: str, weights: str | None, image: np.ndarray,
+                 masks: list[np.ndarray], todo: list[bool], labels: list[str], options: RefineOptions,
+                 objects: ObjectOptions = ObjectOptions()) -> None:
+        super().__init__("refine objects")
+        self._cache, self._device, self._weights = cache, device, weights
+        self._inputs: tuple | None = (image, masks, todo, labels)
+        self._options, self._objects = options, objects
+
+    def release(self) -> None:
+        self._inputs = None
+
+    def work(self) -> None:
+        image, masks, todo, labels = self._inputs
+        self.progress.emit(0, max(sum(todo), 1), "Loading the model…")
+        refiner = self._cache.get(self._device, self._weights)
+        options = replace(self._options, cancel=self._stop.is_set)
+        out = refine_masks(refiner, image, masks, todo, options, self._objects, self.progress.emit, labels)
+        if not self.cancelled:
+            self.refined.emit(out)
+
+
+class FolderJob(Job):
+    """Refines every object of the given photos of a folder and keeps each photo's work in the sidecar as it
+    goes (``imageDone`` names it), so a cancelled or killed run keeps every photo it finished."""
+
+    progress = Signal(int, int, str)
+    imageDone = Signal(str)
+    imageFailed = Signal(str, str)
+
+    def __init__(self, cache: RefinerCache, device: str, weights: str | None, work: WorkFolder, names: list[str],
+                 options: RefineOptions, objects: ObjectOptions = ObjectOptions()) -> None:
+        super().__init__("refine folder")
+        self._cache, self._device, self._weights = cache, device, weights
+        self._work, self._names = work, list(names)
+        self._options, self._objects = options, objects
+        self._skip: set[str] = set()
+
+    def skip(self, name: str) -> None:
+        """Leave a photo alone (the person has just opened it; their work on it wins). Safe from any thread."""
+        self._skip.add(name)
+
+    def work(self) -> None:
+        refiner = self._cache.get(self._device, self._weights)
+        options = replace(self._options, cancel=self._stop.is_set)
+        for i, name in enumerate(self._names):
+            if self.cancelled:
+                return
+            if name in self._skip:
+                continue
+            self.progress.emit(i, len(self._names), f"Photo {i + 1} of {len(self._names)}: {name}")
+            try:
+                self._work.keep(name, self._refined(refiner, name, options))
+            except Exception as error:  # noqa: BLE001 - one bad photo is reported; the others go on
+                if self.cancelled:
+                    return
+                self.imageFailed.emit(name, self.error_message(error))
+                continue
+            self.imageDone.emit(name)
+        self.progress.emit(len(self._names), len(self._names), "Done")
+
+    def _refined(self, refiner, name: str, options: RefineOptions) -> project.Project:
+        loaded = self._work.load(name)
+        hw = loaded.image.shape[:2]
+        if loaded.state is not None:
+            states = list(loaded.state.objects)
+        else:
+            states = [project.ObjectState(o.id, o.label, np.where(o.raster(hw), np.uint8(255), np.uint8(0)))
+                      for o in loaded.objects if o.refinable]
+        masks = [s.mask > 127 for s in states]
+        out = refine_masks(refiner, loaded.image, masks, [True] * len(states), options, self._objects,
+                           lambda *_: None, [s.label for s in states])
+        objects = tuple(replace(s, stages=(result_stage(r[0], r[1], options),), shown=0, status=REFINED)
+                        if r is not None else s for s, r in zip(states, out))
+        return project.Project(loaded.path.resolve(), objects)

@@ -1,0 +1,261 @@
+"""Opening work into the window: photos (with a mask), dropped files, the recent list, the sample, projects and
+the autosave a killed session left. Every way in ends in ``_set_document``, after the new photo has been read:
+a file that cannot be opened must not cost the person the work that is open."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImageReader
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from app import project
+from app.about import RESOURCES
+from app.document import Document
+from app.errors import show_error
+
+SAMPLES = RESOURCES / "samples"
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".heic", ".heif")
+IMAGE_FILTER = "Images (" + " ".join("*" + s for s in IMAGE_SUFFIXES) + ");;All files (*)"
+MASK_WORDS = ("mask", "seg", "matte", "alpha")
+
+
+def split_drop(paths: Sequence[Path]) -> tuple[Path, Path | None] | None:
+    """Which dropped file is the photo and which the mask: a name like *_mask/_seg marks the mask."""
+    images = [p for p in paths if p.suffix.lower() in IMAGE_SUFFIXES]
+    if len(images) == 1:
+        return images[0], None
+    if len(images) == 2:
+        first, second = images
+        if any(w in first.stem.lower() for w in MASK_WORDS) and not any(w in second.stem.lower() for w in MASK_WORDS):
+            first, second = second, first
+        return first, second
+    return None
+
+
+class OpeningMixin:
+    """The window's ways in (mixed into MainWindow, whose widgets it uses)."""
+
+    # documents --------------------------------------------------------------------------
+    def open_files(self, image: str | Path, mask: str | Path | None = None) -> bool:
+        """The one way a photo gets opened (menu, drop, recent list, command line, sample).
+
+        The photo is read before the person is asked to discard the open one's edits: a file that cannot be
+        opened must not cost them anything."""
+        image = Path(image)
+        try:
+            doc = Document.open(image)
+        except Exception as error:  # noqa: BLE001 - every failure becomes a dialog; the app keeps running
+            show_error(self, f"Cannot open {image.name}", error)
+            return False
+        if mask is not None:
+            self._import_into(doc, Path(mask))  # a bad mask is reported; the photo still opens
+        doc.undo_stack.clear()
+        if not self._confirm_discard():
+            return False
+        self._leave_folder()
+        self.settings.add_recent_file(image)
+        self.settings.open_dir = image.parent
+        self._set_document(doc)
+        return True
+
+    def _import_into(self, doc: Document, mask: Path) -> bool:
+        resize = self._resize_wanted(doc, mask)
+        if resize is None:
+            return False
+        try:
+            doc.import_mask(mask, resize=resize)
+        except Exception as error:  # noqa: BLE001
+            show_error(self, f"Cannot import {mask.name}", error)
+            return False
+        return True
+
+    def _resize_wanted(self, doc: Document, mask: Path) -> bool | None:
+        """Asks before stretching a mask of another size (same aspect ratio only); None: the user declined."""
+        size = QImageReader(str(mask)).size()
+        if not size.isValid() or (size.width(), size.height()) == (doc.width, doc.height):
+            return False
+        if abs(size.width() * doc.height - doc.width * size.height()) > 0.01 * doc.width * size.height():
+            return False
+        answer = QMessageBox.question(
+            self, "Resize mask?",
+            f"{mask.name} is {size.width()}×{size.height()} px but the photo is {doc.width}×{doc.height} px.\n"
+            "Their shapes agree: resize the mask to fit the photo?",
+        )
+        return True if answer == QMessageBox.StandardButton.Yes else None
+
+    def _set_document(self, doc: Document, view: project.View | None = None) -> None:
+        self._stop_refine()
+        old = self.doc
+        if old is not None:
+            old.modifiedChanged.disconnect(self._update_title)
+            for signal in (old.stagesChanged, old.shownChanged, old.objectsChanged):
+                signal.disconnect(self._update_actions)
+            for signal in (old.maskChanged, old.stagesChanged, old.shownChanged, old.objectsChanged):
+                signal.disconnect(self.autosave.touch)
+            old.refused.disconnect(self._refused)
+            self.undo_group.removeStack(old.undo_stack)
+            old.deleteLater()
+        self.doc = doc
+        doc.setParent(self)
+        self.canvas.set_document(doc)
+        self.strip.set_document(doc)
+        self.objects_panel.set_document(doc)
+        self.canvas.set_split(self.overlay_panel.split)
+        doc.modifiedChanged.connect(self._update_title)
+        for signal in (doc.stagesChanged, doc.shownChanged, doc.objectsChanged):
+            signal.connect(self._update_actions)
+        for signal in (doc.maskChanged, doc.stagesChanged, doc.shownChanged, doc.objectsChanged):
+            signal.connect(self.autosave.touch)
+        doc.refused.connect(self._refused)
+        self.undo_group.addStack(doc.undo_stack)
+        self.undo_group.setActiveStack(doc.undo_stack)
+        self.size_label.setText(f"{doc.width} × {doc.height} px")
+        self.stack.setCurrentWidget(self.canvas)
+        self.canvas.setFocus()
+        self._update_title()
+        self._update_actions()
+        if view is not None:
+            project.show_view(self.canvas, view)
+        self.autosave.save_now()  # a new document: keep it at once if it holds work, else drop the old autosave
+
+    def _refused(self, reason: str) -> None:
+        self.statusBar().showMessage(reason, 5000)
+
+    def _confirm_discard(self) -> bool:
+        """Asked before the open document goes away: export its edits first, drop them, or keep it open.
+        A folder's photo is never asked about: its work is kept in the folder's sidecar."""
+        if self.work is not None:
+            self.keep_photo()
+            return True
+        if self.doc is None or not self.doc.modified:
+            return True
+        B = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self, "Discard changes?",
+            "The mask has edits that are not exported. Export them first, or discard them?",
+            B.Save | B.Discard | B.Cancel,
+        )
+        if answer == B.Save:
+            return self.export_dialog()
+        return answer == B.Discard
+
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open photo", self.settings.open_dir, IMAGE_FILTER)
+        if path:
+            self.open_files(path)
+
+    def import_dialog(self) -> None:
+        if self.doc is None:
+            return
+        folder = str(self.doc.path.parent) if self.doc.path is not None else self.settings.open_dir
+        path, _ = QFileDialog.getOpenFileName(self, "Import mask", folder, IMAGE_FILTER)
+        if path:
+            self.import_mask(path)
+
+    def import_mask(self, path: str | Path) -> bool:
+        return self.doc is not None and self._import_into(self.doc, Path(path))
+
+    def open_sample(self) -> None:
+        photo, mask = SAMPLES / "sample.jpg", SAMPLES / "sample_mask.png"
+        if not photo.is_file():
+            show_error(self, "No sample", f"The sample photo {photo} is missing from this installation.")
+            return
+        self.open_files(photo, mask if mask.is_file() else None)
+
+    def fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.recent_files()
+        for path in recent:
+            action = self.recent_menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.setStatusTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_files(p))
+        if recent:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear list", self.settings.clear_recent_files)
+        else:
+            self.recent_menu.addAction("No recent photos").setEnabled(False)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and self._dropped(event) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        dropped = self._dropped(event)
+        if dropped is not None:
+            event.acceptProposedAction()
+            self.open_files(*dropped)
+
+    @staticmethod
+    def _dropped(event: QDragEnterEvent | QDropEvent) -> tuple[Path, Path | None] | None:
+        return split_drop([Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()])
+
+    # projects ---------------------------------------------------------------------------
+    def _snapshot(self) -> project.Project | None:
+        """The work autosave keeps; None when there is none to lose (nothing edited, nothing refined). A folder's
+        photo is kept in the folder's sidecar instead, where reopening the folder finds it."""
+        if self.work is not None:
+            self.keep_photo()
+            return None
+        doc = self.doc
+        if doc is None or doc.path is None or not (doc.modified or doc.stages):
+            return None
+        return project.capture(doc, self.canvas)
+
+    def save_project_dialog(self) -> None:
+        if self.doc is None:
+            return
+        start = self.doc.path.with_suffix(project.SUFFIX) if self.doc.path is not None else Path(project.SUFFIX)
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", str(start), project.FILTER)
+        if path:
+            self.save_project(path if path.endswith(project.SUFFIX) else path + project.SUFFIX)
+
+    def save_project(self, path: str | Path) -> bool:
+        if self.doc is None:
+            return False
+        try:
+            written = project.save(path, project.capture(self.doc, self.canvas))
+        except Exception as error:  # noqa: BLE001
+            show_error(self, "Cannot save the project", error)
+            return False
+        self.statusBar().showMessage(f"Saved project {written}", 8000)
+        return True
+
+    def open_project_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", self.settings.open_dir, project.FILTER)
+        if path:
+            self.open_project(path)
+
+    def open_project(self, path: str | Path, modified: bool = False) -> bool:
+        """Opens a project (or the autosave: ``modified``, its edits are not exported) in place of the photo."""
+        try:
+            state = project.load(path)
+            doc = project.document(state)
+        except Exception as error:  # noqa: BLE001
+            show_error(self, f"Cannot open {Path(path).name}", error)
+            return False
+        if not modified:
+            doc.mark_saved()
+        if not self._confirm_discard():
+            return False
+        self._leave_folder()
+        self._set_document(doc, state.view)
+        return True
+
+    def offer_restore(self) -> bool:
+        """At start: an autosave left behind means the app was killed with work in it; offer it back."""
+        pending = self.autosave.pending()
+        if pending is None:
+            return False
+        photo = project.photo_of(pending)
+        answer = QMessageBox.question(
+            self, "Restore your work?",
+            f"CRM Studio was closed without saving your work on {photo.name if photo else 'the last photo'}. "
+            "Restore it?")
+        if answer == QMessageBox.StandardButton.Yes and self.open_project(pending, modified=True):
+            return True
+        self.autosave.discard()
+        return False
+

@@ -1,0 +1,243 @@
+"""The refinement run of the selected object, and export of the shown result: background jobs of the window.
+
+One run at a time, on a snapshot of the coarse mask, so the person may keep editing while it runs; its stages
+land on the object it started from, whichever object is selected by then. Cancel puts the stages back and frees
+the window at once (app.jobs: the abandoned job stops on its own).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtWidgets import QDialog, QFileDialog
+
+from crm_core import RefineOptions, Stage
+
+from app.document import COARSE, REFINED, Document
+from app.errors import show_error
+from app.export import ExportDialog, ExportRequest, write_export
+from app.jobs import CallJob
+from app.worker import RefineJob
+
+# Cancel is polled between decoder chunks. The decoder already works in 4096-query blocks, so a quarter of the
+# engine's default chunk costs only a few more polls, yet on a slow CPU it cuts the wait after Esc severalfold.
+CANCEL_CHUNK = 1 << 15
+MIN_SIDE = RefineOptions.min_side  # stages below this long side are skipped (see RefineOptions)
+
+
+class RefiningMixin:
+    """Refine and export (mixed into MainWindow)."""
+
+    # refinement -------------------------------------------------------------------------
+    @property
+    def worker(self) -> RefineJob | None:
+        """The running refinement, if any (tests and the status bar listen to its signals)."""
+        return self._job
+
+    @property
+    def refining(self) -> bool:
+        """A refinement of the open photo (stage by stage, or of its objects) is running."""
+        return self._job is not None or self._objects_job is not None
+
+    @property
+    def exporting(self) -> bool:
+        """A slow export (a decontaminated cutout) is still writing in its thread."""
+        return self._export is not None
+
+    def refine(self) -> None:
+        """Starts a run on a snapshot of the coarse mask; the user may keep editing while it runs."""
+        doc = self.doc
+        if doc is None or self.refining:
+            return
+        if not self.refine_panel.ratios_valid:
+            show_error(self, "Cannot refine", f"The ratio list is not valid: {self.refine_panel.ratio_error.text()}")
+            return
+        self._before = (doc.current, list(doc.stages), doc.shown)
+        self._run_started = False
+        options = RefineOptions(ratios=self.refine_panel.ratios, chunk=CANCEL_CHUNK, min_side=MIN_SIDE,
+                                **self.refine_panel.finishers)
+        job = RefineJob(self.cache, self.refine_panel.device, doc.image, doc.coarse_prob(), options,
+                        self.settings.weights, self.settings.stage_rates)
+        job.stageReady.connect(self._stage_ready)
+        job.progress.connect(self._progress)
+        job.failed.connect(self._refine_failed)
+        job.finished.connect(self._refine_finished)
+        self._job = job
+        self.jobs.start(job)
+        self._show_busy()
+
+    def _show_busy(self) -> None:
+        self.progress_bar.setRange(0, 0)
+        for widget in (self.progress_label, self.progress_bar, self.cancel_button):
+            widget.show()
+        self.cancel_button.setEnabled(True)
+        self._update_actions()
+
+    def _stage_ready(self, stage: Stage) -> None:
+        if not self._is_current() or self._job.cancelled or self.doc is None:
+            return
+        target = self._before[0]  # the object the run started on, whichever is selected now
+        if target not in self.doc.objects:
+            return
+        if not self._run_started:
+            self._run_started = True
+            self.doc.set_stages([stage], target)
+        else:
+            self.doc.add_stage(stage, target)
+        self.doc.set_shown(len(target.stages) - 1, target)
+        self.doc.set_status(target, REFINED)
+        self._show_device()
+
+    def _progress(self, done: int, total: int, text: str) -> None:
+        if not self._is_current():
+            return
+        self.progress_bar.setRange(0, total if done else 0)  # busy until the first stage gives a pace
+        self.progress_bar.setValue(done)
+        self.progress_label.setText(text)
+
+    def cancel_refine(self) -> None:
+        """Puts the stages back as they were and frees the window at once; the abandoned job stops on its own
+        within one chunk (or one solver iteration) and its result is dropped."""
+        if not self.refining:
+            return
+        self._restore_before()
+        self._stop_refine()
+        self.statusBar().showMessage("Refinement cancelled", 5000)
+        self.refineFinished.emit()
+
+    def _restore_before(self) -> None:
+        if self._before is not None and self.doc is not None and self._run_started:
+            target, stages, shown = self._before
+            if target in self.doc.objects:
+                self.doc.set_stages(stages, target)
+                self.doc.set_shown(shown, target)
+        self._before = None
+
+    def _refine_failed(self, message: str) -> None:
+        if not self._is_current():
+            return
+        self._restore_before()
+        show_error(self, "Cannot refine", message)
+
+    def _is_current(self) -> bool:
+        """Signals still queued from a stopped run arrive late; only the running job's count."""
+        sender = self.sender()
+        return sender is not None and sender in (self._job, self._objects_job)
+
+    def _refine_finished(self) -> None:
+        if not self._is_current():
+            return
+        self.settings.stage_rates = self._job.rates  # what this run measured: the next estimate starts from it
+        self._end_run()
+        self.refineFinished.emit()
+
+    def _stop_refine(self) -> None:
+        """Cancel and abandon the run without waiting (closing, another photo): nothing it reports lands."""
+        for job in (self._job, self._objects_job):
+            if job is not None:
+                self.jobs.abandon(job)
+        if self.refining:
+            self._end_run()
+
+    def _end_run(self) -> None:
+        self._job, self._objects_job, self._before = None, None, None
+        for widget in (self.progress_label, self.progress_bar, self.cancel_button):
+            widget.hide()
+        self._update_actions()
+
+    def _device_changed(self, device: str) -> None:
+        self.settings.device = device
+        self._show_device()
+
+    def _ratios_changed(self, ratios: tuple) -> None:
+        self.settings.ratios = ratios
+
+    def _show_device(self) -> None:
+        wanted = self.refine_panel.device
+        loaded = self.cache.loaded(wanted, self.settings.weights)
+        actual = loaded.device.type.upper() if loaded is not None else wanted.upper() if wanted != "auto" else "auto"
+        self.device_label.setText(f"Device: {actual}")
+        if loaded is not None:
+            self.device_label.setToolTip(loaded.describe())
+
+    def choose_weights(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose CRM weights", "", "CRM checkpoint (*.safetensors)")
+        if path:
+            self.settings.weights = path
+            self._show_device()
+
+    # export -----------------------------------------------------------------------------
+    def shown_prob(self) -> np.ndarray:
+        """The result that export writes: the shown stage, or the coarse mask when none is shown."""
+        doc = self.doc
+        return doc.stages[doc.shown].prob if doc.shown != COARSE else doc.coarse_prob()
+
+    def _shown_name(self) -> str:
+        doc = self.doc
+        if doc.shown == COARSE:
+            return "the coarse mask"
+        stage = doc.stages[doc.shown]
+        return f"stage {doc.shown + 1} of {len(doc.stages)} ({stage.plan.name})"
+
+    def export_dialog(self) -> bool:
+        """True when an export was written or started."""
+        if self.doc is None:
+            return False
+        dialog = ExportDialog(self.doc.path, self.settings.export_dir, self._shown_name(), self,
+                              self.settings.export_kind, self.settings.export_decontaminate)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return False
+        request = dialog.request()
+        self.settings.export_kind = request.kind
+        if request.kind == "cutout":
+            self.settings.export_decontaminate = request.decontaminate
+        return self.export(request)
+
+    def export(self, request: ExportRequest) -> bool:
+        """Writes the shown result; the slow cutout runs as a job and ``exported`` fires when the file exists.
+        True when the file was written or its job started."""
+        doc = self.doc
+        if doc is None or self._export is not None:
+            return False
+        image, prob = doc.image, self.shown_prob()
+        protect = tuple(p for p in (doc.path, doc.mask_path) if p is not None)
+        self.settings.export_dir = request.path.parent
+        if not request.slow:
+            try:
+                written = write_export(request, image, prob, protect)
+            except Exception as error:  # noqa: BLE001
+                show_error(self, f"Cannot export {request.path.name}", error)
+                return False
+            self._exported_from(doc, doc.undo_stack.index(), written)
+            return True
+        job = CallJob(request.path.name, lambda: write_export(request, image, prob, protect))
+        job.done.connect(self._export_done)
+        job.failed.connect(self._export_failed)
+        job.finished.connect(self._export_finished)
+        self._export = (job, doc, doc.undo_stack.index())
+        self.jobs.start(job)
+        self.export_action.setEnabled(False)
+        self.statusBar().showMessage(f"Exporting {request.path.name} (decontaminating colours)…")
+        return True
+
+    def _export_done(self, path: Path) -> None:
+        _, doc, index = self._export
+        self._exported_from(doc, index, path)
+
+    def _exported_from(self, doc: Document, index: int, path: Path) -> None:
+        """The file holds ``doc`` as it was at undo position ``index``: only that state counts as saved."""
+        if doc is self.doc:
+            doc.mark_saved(index)
+            if not doc.modified:
+                self.autosave.save_now()
+        self.statusBar().showMessage(f"Exported {path}", 8000)
+        self.exported.emit(path)
+
+    def _export_failed(self, message: str) -> None:
+        show_error(self, f"Cannot export {self._export[0].objectName()}", message)
+
+    def _export_finished(self) -> None:
+        self._export = None
+        self._update_actions()
+

@@ -1,0 +1,148 @@
+"""A photo with several objects: one undo stack over all of them, object list edits, locks, projects."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QRect
+
+from app import project
+from app.document import ACCEPTED, COARSE, Document, MaskObject, label_color
+from crm_core.options import Stage
+
+
+def two_objects(photo_arrays) -> tuple[Document, MaskObject, MaskObject]:
+    image, _ = photo_arrays(64, 48)
+    left, right = np.zeros((48, 64), np.uint8), np.zeros((48, 64), np.uint8)
+    left[10:30, 5:25] = 255
+    right[10:30, 35:60] = 255
+    shirt, hair = MaskObject(7, "shirt", left), MaskObject("h1", "hair", right)
+    return Document.with_objects(image, "photo.jpg", [shirt, hair], ("shirt", "hair", "skin")), shirt, hair
+
+
+def test_a_single_mask_photo_is_a_document_with_one_object(photo_arrays):
+    image, mask = photo_arrays(40, 30)
+    doc = Document(image, mask)
+    assert len(doc.objects) == 1 and doc.mask is doc.objects[0].mask and np.array_equal(doc.mask, mask)
+
+
+def test_edits_go_to_the_current_object_and_undo_brings_back_the_object_it_changed(qtbot, photo_arrays):
+    doc, shirt, hair = two_objects(photo_arrays)
+    doc.apply_edit(QRect(0, 0, 4, 4), np.full((4, 4), 255, np.uint8), "Brush")
+    assert shirt.mask[:4, :4].all() and not hair.mask[:4, :4].any()
+    doc.select(hair)
+    doc.apply_edit(QRect(60, 40, 4, 4), np.full((4, 4), 255, np.uint8), "Brush")
+    assert hair.mask[40:44, 60:64].all() and doc.mask is hair.mask
+    doc.undo_stack.undo()
+    assert not hair.mask[40:44, 60:64].any()
+    doc.undo_stack.undo()  # the shirt's edit: the shirt becomes current again, so the person sees it undone
+    assert doc.current is shirt and not shirt.mask[:4, :4].any()
+    doc.undo_stack.redo()
+    assert shirt.mask[:4, :4].all()
+
+
+def test_add_delete_and_relabel_are_undo_steps(qtbot, photo_arrays):
+    doc, shirt, hair = two_objects(photo_arrays)
+    new = doc.add_object("skin")
+    assert doc.objects == [shirt, hair, new] and doc.current is new and not new.mask.any()
+    assert new.id == 8  # after the largest numeric id: ids stay unique
+    doc.rename(shirt, "hair")
+    assert shirt.label == "hair" and doc.color_of(shirt) == label_color("hair", doc.categories) == doc.color_of(hair)
+    assert len({label_color(c, doc.categories) for c in doc.categories}) == 3  # categories never share a colour
+    assert doc.delete_object(hair)
+    assert doc.objects == [shirt, new]
+    doc.undo_stack.undo()
+    assert doc.objects == [shirt, hair, new]
+    doc.undo_stack.undo()
+    assert shirt.label == "shirt"
+    doc.undo_stack.undo()
+    assert doc.objects == [shirt, hair]
+    assert doc.delete_object(shirt) and not doc.delete_object(hair)  # the last object stays
+
+
+def test_a_locked_object_refuses_edits_with_a_reason(qtbot, photo_arrays):
+    doc, shirt, _ = two_objects(photo_arrays)
+    doc.set_locked(shirt, True)
+    before = shirt.mask.copy()
+    with qtbot.waitSignal(doc.refused) as said:
+        doc.apply_edit(QRect(0, 0, 4, 4), np.full((4, 4), 255, np.uint8))
+    assert "locked" in said.args[0] and np.array_equal(shirt.mask, before) and not doc.modified
+
+
+def test_stages_belong_to_their_object(qtbot, photo_arrays):
+    doc, shirt, hair = two_objects(photo_arrays)
+    prob = np.zeros((48, 64), np.float32)
+    prob[0:20, 40:64] = 0.9
+    doc.add_stage(Stage(0, 1, 1.0, prob, 0.1, 0, prob.size, 0), obj=hair)
+    doc.set_shown(0, obj=hair)
+    assert doc.stages == [] and doc.shown == COARSE and len(hair.stages) == 1
+    assert hair.result()[5, 50] and not hair.result()[25, 50]  # the shown stage is what it is now
+    doc.accept_stage(0, obj=hair)
+    assert hair.status == ACCEPTED and hair.shown == COARSE and hair.mask[5, 50] == 255
+
+
+def test_a_project_keeps_every_object(qtbot, photo_arrays, tmp_path):
+    doc, shirt, hair = two_objects(photo_arrays)
+    path = tmp_path / "photo.jpg"
+    cv2.imwrite(str(path), doc.image[:, :, ::-1])
+    doc.path = path
+    doc.select(hair)
+    doc.set_locked(shirt, True)
+    doc.set_visible(hair, False)
+    saved = project.save(tmp_path / "p.crmproj", project.capture(doc))
+    again = project.document(project.load(saved))
+    assert [(o.id, o.label, o.locked, o.visible) for o in again.objects] == \
+        [(7, "shirt", True, True), ("h1", "hair", False, False)]
+    assert again.current.label == "hair"
+    assert all(np.array_equal(a.mask, b.mask) for a, b in zip(again.objects, doc.objects))
+
+
+def test_a_version_1_project_opens_as_one_object(tmp_path, photo_arrays):
+    image, mask = photo_arrays(40, 30)
+    cv2.imwrite(str(tmp_path / "photo.png"), image[:, :, ::-1])
+    meta = {"version": 1, "photo": str(tmp_path / "photo.png"), "mask_path": None, "shown": "coarse",
+            "view": {"zoom": 1.0, "center_x": 0.0, "center_y": 0.0, "fitted": True}, "modified": True, "stages": []}
+    with zipfile.ZipFile(tmp_path / "old.crmproj", "w") as archive:
+        archive.writestr("project.json", json.dumps(meta))
+        archive.writestr("mask.png", cv2.imencode(".png", mask)[1].tobytes())
+    state = project.load(tmp_path / "old.crmproj")
+    assert len(state.objects) == 1 and np.array_equal(state.mask, mask)
+
+
+def test_a_project_whose_objects_disagree_in_size_is_refused(tmp_path, photo_arrays):
+    doc, _, hair = two_objects(photo_arrays)
+    cv2.imwrite(str(tmp_path / "photo.jpg"), doc.image[:, :, ::-1])
+    doc.path = tmp_path / "photo.jpg"
+    state = project.capture(doc)
+    broken = project.Project(state.photo, (state.objects[0], project.ObjectState(1, "x", np.zeros((5, 5), np.uint8))))
+    project.save(tmp_path / "bad.crmproj", broken)
+    with pytest.raises(Exception, match="damaged"):
+        project.load(tmp_path / "bad.crmproj")
+
+
+def test_the_canvas_draws_the_other_objects_in_their_label_colours(qtbot, photo_arrays):
+    from app.canvas import CanvasView
+
+    doc, shirt, hair = two_objects(photo_arrays)
+    doc.image[:] = 128
+    view = CanvasView()
+    qtbot.addWidget(view)
+    view.resize(64, 48)
+    view.set_document(doc)
+    view.set_overlay(view._color, 1.0, False)
+    view.fit()
+
+    def colour_at(x: int, y: int) -> tuple[int, int, int]:
+        c = view.grab().toImage().pixelColor(x, y)
+        return c.red(), c.green(), c.blue()
+
+    r, g, b = doc.color_of(hair)
+    assert colour_at(47, 20) == (r, g, b)  # hair, not current: its label colour
+    doc.set_visible(hair, False)
+    assert colour_at(47, 20) == (128, 128, 128)
+    doc.select(hair)  # the current object is drawn in the overlay colour
+    assert colour_at(47, 20) == (view._color.red(), view._color.green(), view._color.blue())

@@ -1,0 +1,366 @@
+"""Folder mode in the real window: open a COCO file or a LabelMe folder, go through its photos, refine their
+objects, come back after a kill, export. Photos and labels are generated into tmp_path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QRect
+
+from crm_core.formats import open_dataset, trace_polygons
+from crm_core.metrics import iou
+
+from app.document import REFINED
+from app.folder import FLAGGED
+from app.main_window import MainWindow
+
+H, W = 160, 200
+LABELS = ("ball", "box", "bar")
+
+
+def scene(seed: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """A photo with three sharp objects (a disc, a box and a bar touching the box) and their exact masks."""
+    rng = np.random.default_rng(seed)
+    gts = [np.zeros((H, W), np.uint8) for _ in LABELS]
+    cv2.circle(gts[0], (55 + 4 * seed, 60), 36, 1, -1)
+    gts[1][85:140, 100:160] = 1
+    gts[2][85:140, 160:180] = 1
+    image = np.empty((H, W, 3), np.float32)
+    image[:] = (50, 80, 160)
+    for gt, colour in zip(gts, ((235, 140, 40), (60, 190, 80), (240, 225, 60))):
+        image[gt > 0] = colour
+    image += rng.normal(0, 5, image.shape)
+    return np.clip(image, 0, 255).astype(np.uint8), [g.astype(bool) for g in gts]
+
+
+def coarse(gt: np.ndarray, seed: int) -> np.ndarray:
+    """A careless label: the object grown on one side, shrunk on another, as a coarse polygon."""
+    kernel = np.ones((7, 7), np.uint8)
+    out = gt.astype(np.uint8)
+    half = W // 2 + 10 * seed
+    out[:, :half] = cv2.dilate(out, kernel)[:, :half]
+    out[:, half:] = cv2.erode(out, kernel)[:, half:]
+    return out.astype(bool)
+
+
+def polygons(mask: np.ndarray) -> list[list[float]]:
+    return [[round(float(v), 1) for v in p.reshape(-1)] for p in trace_polygons(mask, tolerance=2.0)]
+
+
+def write_photos(folder: Path, count: int) -> dict[str, list[np.ndarray]]:
+    folder.mkdir(parents=True, exist_ok=True)
+    truth = {}
+    for i in range(count):
+        image, gts = scene(i)
+        cv2.imwrite(str(folder / f"p{i}.png"), image[:, :, ::-1])  # PNG: the GT edges stay exact
+        truth[f"p{i}.png"] = gts
+    return truth
+
+
+def coco_set(root: Path, count: int = 3) -> tuple[Path, Path, dict]:
+    images = root / "images"
+    truth = write_photos(images, count)
+    anns, next_id = [], 100
+    for i, name in enumerate(truth):
+        for k, gt in enumerate(truth[name]):
+            anns.append({"id": next_id, "image_id": i + 1, "category_id": k + 1, "iscrowd": 0, "area": 1,
+                         "bbox": [0, 0, 1, 1], "segmentation": polygons(coarse(gt, k)), "attributes": {"k": k}})
+            next_id += 1
+    data = {"info": {"note": "kept"}, "categories": [{"id": k + 1, "name": n} for k, n in enumerate(LABELS)],
+            "images": [{"id": i + 1, "file_name": n, "width": W, "height": H} for i, n in enumerate(truth)],
+            "annotations": anns}
+    path = root / "annotations.json"
+    path.write_text(json.dumps(data))
+    return path, images, truth
+
+
+def labelme_set(root: Path, count: int = 2) -> tuple[Path, dict]:
+    truth = write_photos(root, count)
+    for name, gts in truth.items():
+        shapes = [{"label": LABELS[k], "points": np.asarray(polygons(coarse(gt, k))[0]).reshape(-1, 2).tolist(),
+                   "group_id": None, "shape_type": "polygon", "flags": {}} for k, gt in enumerate(gts)]
+        data = {"version": "5.4.1", "flags": {}, "shapes": shapes, "imagePath": name, "imageData": None,
+                "imageHeight": H, "imageWidth": W}
+        (root / f"{Path(name).stem}.json").write_text(json.dumps(data))
+    return root, truth
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.resize(1000, 700)
+    return win
+
+
+def labels_listed(win: MainWindow) -> list[str]:
+    return [win.objects_panel.list.item(r).text().split("  ·")[0] for r in range(win.objects_panel.list.count())]
+
+
+def paint(win: MainWindow, x: int, y: int) -> None:
+    win.doc.apply_edit(QRect(x, y, 6, 6), np.full((6, 6), 255, np.uint8), "Brush")
+
+
+def test_a_coco_file_opens_with_its_photos_listed_and_the_objects_labelled(window, tmp_path):
+    ann, images, _ = coco_set(tmp_path)
+    assert window.open_folder(ann, "coco", images)
+    assert window.image_list.list.count() == 3 and window.images_dock.isVisibleTo(window)
+    assert window.doc.path == images / "p0.png"
+    assert labels_listed(window) == list(LABELS)
+    assert [o.id for o in window.doc.objects] == [100, 101, 102]
+    assert window.objects_panel.label_box.count() == 3  # the dataset's categories to choose from
+    window.objects_panel.list.setCurrentRow(2)
+    assert window.doc.current.label == "bar"
+
+
+def test_next_and_previous_keep_the_edits_and_the_label_files_are_never_written(window, tmp_path):
+    ann, images, _ = coco_set(tmp_path)
+    before = ann.read_bytes()
+    window.open_folder(ann, "coco", images)
+    paint(window, 2, 2)
+    window.doc.rename(window.doc.current, "box")
+    assert window.next_image() and window.doc.path.name == "p1.png"
+    assert not window.doc.mask[2:8, 2:8].any()
+    assert window.previous_image() and window.doc.path.name == "p0.png"
+    assert window.doc.mask[2:8, 2:8].all() and window.doc.current.label == "box"
+    assert not window.doc.modified  # kept in the sidecar: nothing asks to be saved
+    assert ann.read_bytes() == before
+
+
+def test_next_and_previous_are_page_keys_in_the_shortcut_list(window):
+    rows = dict(window.shortcut_rows())
+    assert rows["Next photo"] == "PgDown" and rows["Previous photo"] == "PgUp"
+
+
+def test_a_killed_session_resumes_at_the_same_photo_with_its_work_and_statuses(qtbot, settings, tmp_path):
+    ann, images, _ = coco_set(tmp_path)
+    first = MainWindow(settings)
+    qtbot.addWidget(first)
+    first.open_folder(ann, "coco", images)
+    first.flag_image()
+    first.next_image()
+    paint(first, 10, 10)
+    first.autosave._timer.timeout.emit()  # the idle timer fires a few seconds after the edit; then the kill
+    again = MainWindow(settings)  # a new session, the first never closed
+    qtbot.addWidget(again)
+    assert again.open_folder(ann, "coco", images)
+    assert again.doc.path.name == "p1.png" and again.doc.mask[10:16, 10:16].all()
+    assert again.work.status["p0.png"] == FLAGGED
+    assert "flagged" in again.image_list.list.item(0).text()
+
+
+def test_the_status_filter_shows_only_photos_with_that_status(window, tmp_path):
+    ann, images, _ = coco_set(tmp_path)
+    window.open_folder(ann, "coco", images)
+    window.accept_and_next()
+    box = window.image_list.filter_box
+    box.setCurrentIndex(box.findData("accepted"))
+    assert window.image_list.shown_rows() == [0]
+    box.setCurrentIndex(box.findData("to do"))
+    assert window.image_list.shown_rows() == [1, 2]
+
+
+def test_refine_all_objects_of_a_photo_hugs_every_object_and_exports_as_coco(qtbot, window, tmp_path,
+                                                                             bundled_by_default):
+    ann, images, truth = coco_set(tmp_path, count=2)
+    window.open_folder(ann, "coco", images)
+    gts = truth["p0.png"]
+    before = [iou(gt, o.mask > 127) for gt, o in zip(gts, window.doc.objects)]
+    with qtbot.waitSignal(window.refineFinished, timeout=120_000):
+        window.refine_all_objects()
+    after = [iou(gt, o.result()) for gt, o in zip(gts, window.doc.objects)]
+    assert all(o.status == REFINED for o in window.doc.objects)
+    assert all(a > 0.93 and a > b for a, b in zip(after, before)), (before, after)
+    assert window.work.status["p0.png"] == "refined"
+    out = tmp_path / "out.json"
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        assert window.export_dataset(out)
+    written = open_dataset("coco", out, images)
+    item = written.read("p0.png")
+    assert [(o.id, o.label, o.extra["attributes"]) for o in item.objects] == \
+        [(100 + k, LABELS[k], {"k": k}) for k in range(3)]
+    for gt, obj, mine in zip(gts, item.objects, window.doc.objects):
+        assert iou(mine.result(), obj.raster((H, W))) > 0.97  # traced at 1 px: the refined shape, written
+    untouched = written.read("p1.png")  # never opened: written as it was
+    assert [o.id for o in untouched.objects] == [103, 104, 105]
+    assert json.loads(out.read_text())["info"] == {"note": "kept"}
+
+
+def test_a_labelme_folder_opens_and_exports_as_labelme(qtbot, window, tmp_path):
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    assert labels_listed(window) == list(LABELS)
+    window.doc.add_object("ball")
+    paint(window, 1, 150)
+    out = tmp_path / "lm_out"
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(out)
+    again = open_dataset("labelme", out)
+    labels = [o.label for o in again.read("p0").objects]
+    assert labels == [*LABELS, "ball"]
+    assert [len(again.read("p1").objects)] == [3]
+
+
+def test_export_never_writes_over_the_labels(qtbot, window, tmp_path, dialogs):
+    folder, _ = labelme_set(tmp_path / "lm")
+    window.open_folder(folder)
+    before = (folder / "p0.json").read_bytes()
+    window.export_dataset(folder)
+    qtbot.waitUntil(lambda: not window.exporting, timeout=10_000)
+    assert (folder / "p0.json").read_bytes() == before
+    assert dialogs.titles()[-1].startswith("Cannot export")
+
+
+def test_a_folder_of_photos_alone_opens_with_an_empty_object_to_draw(window, tmp_path):
+    write_photos(tmp_path / "plain", 2)
+    assert window.open_folder(tmp_path / "plain")
+    assert len(window.doc.objects) == 1 and not window.doc.mask.any()
+    paint(window, 5, 5)
+    window.next_image()
+    window.previous_image()
+    assert window.doc.mask[5:11, 5:11].all()
+
+
+def test_refine_the_whole_folder_in_the_background(qtbot, window, tmp_path, tiny_refiner):
+    ann, images, _ = coco_set(tmp_path, count=3)
+    window.open_folder(ann, "coco", images)
+    job_done = []
+    window.refine_folder()
+    job = window._folder_job
+    job.finished.connect(lambda: job_done.append(True))
+    qtbot.waitUntil(lambda: bool(job_done), timeout=120_000)
+    assert window.work.status == {"p0.png": "to do", "p1.png": "refined", "p2.png": "refined"}
+    window.go_to(2)
+    assert all(o.status == REFINED and len(o.stages) == 1 for o in window.doc.objects)
+
+
+def test_the_command_line_opens_a_coco_file_in_folder_mode(qtbot, settings, tmp_path):
+    from app.__main__ import build_window
+
+    ann, images, _ = coco_set(tmp_path, count=2)
+    win = build_window(["--folder", str(ann), "--images", str(images)], settings)
+    qtbot.addWidget(win)
+    assert win.work is not None and win.doc.path == images / "p0.png" and len(win.doc.objects) == 3
+
+
+def test_export_formats_come_from_the_registry_own_format_first(window, tmp_path):
+    from app.folder import export_formats
+
+    ann, images, _ = coco_set(tmp_path, count=1)
+    window.open_folder(ann, "coco", images)
+    kinds = export_formats(window.work.dataset)
+    assert kinds[0] == "coco" and len(set(kinds)) == len(kinds)
+
+
+def test_a_coco_set_exports_as_labelme_with_the_work_done(qtbot, window, tmp_path):
+    pytest.importorskip("crm_core.formats.convert")  # the registry's cross-format writers
+    ann, images, _ = coco_set(tmp_path, count=2)
+    window.open_folder(ann, "coco", images)
+    window.doc.rename(window.doc.objects[0], "box")
+    out = tmp_path / "as_labelme"
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        assert window.export_dataset(out, "labelme")
+    again = open_dataset("labelme", out)
+    assert [o.label for o in again.read("p0").objects] == ["box", "box", "bar"]
+    assert [o.label for o in again.read("p1").objects] == list(LABELS)
+
+
+def test_a_yolo_folder_opens_with_its_classes(window, tmp_path):
+    root = tmp_path / "yolo"
+    truth = write_photos(root / "images", 1)
+    (root / "labels").mkdir()
+    lines = []
+    for k, gt in enumerate(truth["p0.png"]):
+        points = np.asarray(polygons(coarse(gt, k))[0]).reshape(-1, 2) / (W, H)
+        lines.append(" ".join([str(k), *(f"{v:.5f}" for v in points.reshape(-1))]))
+    (root / "labels" / "p0.txt").write_text("\n".join(lines))
+    (root / "classes.txt").write_text("\n".join(LABELS))
+    assert window.open_folder(root)
+    assert window.work.dataset.format == "yolo" and labels_listed(window) == list(LABELS)
+    drawn = [coarse(gt, k) for k, gt in enumerate(truth["p0.png"])]  # the labels as written, in normalised units
+    assert all(iou(d, o.mask > 127) > 0.9 for d, o in zip(drawn, window.doc.objects))
+
+
+def test_a_folder_of_voc_label_maps_opens_as_voc_and_plain_masks_as_masks(window, tmp_path):
+    from PIL import Image
+
+    voc = tmp_path / "voc"
+    truth = write_photos(voc, 1)
+    values = np.zeros((H, W), np.uint8)
+    for k, gt in enumerate(truth["p0.png"]):
+        values[gt] = k + 1
+    cv2.imwrite(str(voc / "p0.jpg"), cv2.imread(str(voc / "p0.png")))
+    label_map = Image.fromarray(values, "L").convert("P")
+    label_map.putpalette([0, 0, 0, 200, 0, 0, 0, 200, 0, 0, 0, 200] + [0] * 756)
+    label_map.save(voc / "p0.png")
+    assert window.open_folder(voc)
+    assert window.work.dataset.format == "voc" and len(window.doc.objects) == 3
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    cv2.imwrite(str(plain / "p0.jpg"), cv2.imread(str(voc / "p0.jpg")))
+    cv2.imwrite(str(plain / "p0.png"), truth["p0.png"][0].astype(np.uint8) * 255)
+    assert window.open_folder(plain)
+    assert window.work.dataset.format == "mask" and len(window.doc.objects) == 1
+    assert iou(truth["p0.png"][0], window.doc.mask > 127) == 1.0
+
+
+def test_open_dataset_finds_the_photos_of_a_coco_file_in_an_images_folder(window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    ann, images, _ = coco_set(tmp_path, count=1)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(ann), "")))
+    window.open_dataset_dialog()
+    assert window.work is not None and window.doc.path == images / "p0.png"
+
+
+def test_refine_selected_refines_that_object_only_and_cancel_keeps_the_objects(qtbot, window, tmp_path, tiny_refiner):
+    ann, images, _ = coco_set(tmp_path, count=1)
+    window.open_folder(ann, "coco", images)
+    window.doc.select(window.doc.objects[1])
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_selected_object()
+    assert [len(o.stages) for o in window.doc.objects] == [0, 1, 0]
+    assert [o.status for o in window.doc.objects] == ["to do", REFINED, "to do"]
+    before = [o.mask.copy() for o in window.doc.objects]
+    window.refine_all_objects()
+    assert window.refining
+    window.cancel_refine()
+    assert not window.refining and [len(o.stages) for o in window.doc.objects] == [0, 1, 0]
+    assert all(np.array_equal(a, o.mask) for a, o in zip(before, window.doc.objects))
+
+
+def test_a_photo_turned_by_its_exif_tag_opens_upright_in_a_plain_folder(window, tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "turned"
+    folder.mkdir()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to show: stored 80×60, shown 60×80
+    Image.fromarray(np.full((60, 80, 3), 120, np.uint8)).save(folder / "t.jpg", exif=exif)
+    assert window.open_folder(folder)
+    assert (window.doc.width, window.doc.height) == (60, 80)
+
+
+def test_an_object_added_to_a_coco_photo_gets_an_id_no_annotation_has(qtbot, window, tmp_path):
+    ann, images, _ = coco_set(tmp_path, count=2)
+    window.open_folder(ann, "coco", images)
+    window.doc.add_object("bar")
+    paint(window, 1, 150)
+    out = tmp_path / "out.json"
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(out)
+    ids = [a["id"] for a in json.loads(out.read_text())["annotations"]]
+    assert len(ids) == 7 and len(set(ids)) == 7 and max(ids) == 106
+
+
+def test_thumbnails_fill_in_after_the_folder_opened(qtbot, window, tmp_path):
+    write_photos(tmp_path / "many", 9)
+    window.open_folder(tmp_path / "many")
+    items = [window.image_list.list.item(r) for r in range(9)]
+    qtbot.waitUntil(lambda: all(not item.icon().isNull() for item in items), timeout=10_000)
+    size = items[0].icon().availableSizes()[0]
+    assert max(size.width(), size.height()) == 48

@@ -1,0 +1,34 @@
+"""The stage plan: one value says which stages a run yields and what each is called."""
+
+from __future__ import annotations
+
+import pytest
+
+from crm_core.options import RefineOptions, StagePlan
+
+
+def test_the_plan_lists_model_stages_then_the_finishers_with_their_labels() -> None:
+    plan = RefineOptions(ratios=(0.25, 0.5, 1.0), min_side=0).plan((600, 800))
+    assert [(s.kind, s.ratio, s.label) for s in plan] == [
+        ("model", 0.25, "×0.25"), ("model", 0.5, "×0.5"), ("model", 1.0, "×1"), ("snap", 1.0, "snap"),
+        ("matte", 1.0, "matte")]
+    assert [s.name for s in plan] == ["ratio ×0.25", "ratio ×0.5", "ratio ×1", "edge snap", "matte"]
+
+
+def test_small_photos_skip_the_low_ratios_and_finishers_can_be_off() -> None:
+    plan = RefineOptions(snap=False, matte=False).plan((600, 800))  # min_side 400: ×0.125 and ×0.25 are skipped
+    assert [s.label for s in plan] == ["×0.5", "×1"]
+    assert RefineOptions(snap=False).stage_count((600, 800)) == 3
+
+
+def test_the_plan_is_what_the_refiner_yields(light_refiner, quality) -> None:
+    image, _, coarse = quality
+    options = RefineOptions(ratios=(0.5, 1.0), min_side=0, matte=False)
+    stages = list(light_refiner.stages(image, coarse, options))
+    assert [s.plan for s in stages] == list(options.plan(image.shape[:2]))
+    assert [s.label for s in stages] == ["×0.5", "×1", "snap"]
+
+
+def test_an_unknown_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown stage kind"):
+        StagePlan.of("blur")

@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence, Union
 
 import cv2
 import numpy as np
 
 from crm_core.formats.objects import mask_box
 from crm_core.inference import Refiner
+from crm_core.metrics import binarise
 from crm_core.options import RefineOptions
 
 Box = tuple[int, int, int, int]  # top, left, bottom, right (exclusive)
+# A classical refiner (crm_core.baselines): photo crop (H×W×3 uint8), coarse crop (H×W float) -> probability.
+RefineFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
+Method = Union[Refiner, RefineFn]
 
 
 @dataclass(frozen=True)
@@ -72,17 +76,25 @@ def _span(start: int, stop: int, length: int, limit: int) -> tuple[int, int]:
     return first, first + length
 
 
-def refine_object(refiner: Refiner, image: np.ndarray, mask: np.ndarray, options: RefineOptions | None = None,
+def refine_object(refiner: Method, image: np.ndarray, mask: np.ndarray, options: RefineOptions | None = None,
                   objects: ObjectOptions = ObjectOptions()) -> ObjectResult:
-    """Refine one object's coarse mask (H×W, bool or 0..1) in a crop around it through ``Refiner.stages``."""
+    """Refine one object's coarse mask (H×W, bool or 0..1) in a crop around it through ``Refiner.stages``.
+
+    refiner: the model, or a classical refiner function, which then sees the very same crop (crm-eval's
+    guided-filter row is scored this way, so the rows differ only in the refiner)."""
     start = time.perf_counter()
-    top, left, bottom, right = box = crop_box(mask > 0.5, objects)
-    coarse = np.asarray(mask[top:bottom, left:right], dtype=np.float32)
-    prob = refiner.refine(np.ascontiguousarray(image[top:bottom, left:right]), coarse, options).prob
+    coarse = np.asarray(mask, dtype=np.float32)  # bool or 0..1, as documented
+    top, left, bottom, right = box = crop_box(binarise(coarse), objects)
+    coarse = coarse[top:bottom, left:right]
+    crop = np.ascontiguousarray(image[top:bottom, left:right])
+    if isinstance(refiner, Refiner):
+        prob = refiner.refine(crop, coarse, options).prob
+    else:
+        prob = np.asarray(refiner(crop, coarse), dtype=np.float32)
     return ObjectResult(box, prob, True, time.perf_counter() - start)
 
 
-def refine_photo(refiner: Refiner, image: np.ndarray, masks: Sequence[np.ndarray | None],
+def refine_photo(refiner: Method, image: np.ndarray, masks: Sequence[np.ndarray | None],
                  options: RefineOptions | None = None, objects: ObjectOptions = ObjectOptions()) -> list[np.ndarray | None]:
     """Refine every object of one photo and reconcile them. Returns one H×W bool mask per object, or None for
     an object left as it was: None in ``masks`` (not an area), or under ``objects.min_pixels`` (such an object

@@ -10,7 +10,7 @@ overlaps).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence, Union
 
 import cv2
@@ -37,6 +37,8 @@ class ObjectOptions:
     whole_photo: refine each object on the whole photo instead (the slow reference the crops are measured against).
     shared_edge_px: where two objects' coarse masks lie within this distance of each other and no background is
         that close, the pixel must go to an object: an edge two labels shared stays shared, without a gap.
+    max_side: a crop longer than this is encoded at most this long (its ratios scaled down; the implicit decoder
+        still answers every pixel at full resolution); 0 encodes every crop at full resolution.
     """
 
     min_pixels: int = 64
@@ -44,6 +46,7 @@ class ObjectOptions:
     min_margin: int = 32
     whole_photo: bool = False
     shared_edge_px: int = 8
+    max_side: int = 0
 
 
 @dataclass(frozen=True)
@@ -88,10 +91,20 @@ def refine_object(refiner: Method, image: np.ndarray, mask: np.ndarray, options:
     coarse = coarse[top:bottom, left:right]
     crop = np.ascontiguousarray(image[top:bottom, left:right])
     if isinstance(refiner, Refiner):
-        prob = refiner.refine(crop, coarse, options).prob
+        prob = refiner.refine(crop, coarse, crop_options(options, coarse.shape, objects)).prob
     else:
         prob = np.asarray(refiner(crop, coarse), dtype=np.float32)
     return ObjectResult(box, prob, True, time.perf_counter() - start)
+
+
+def crop_options(options: RefineOptions | None, hw: tuple[int, int], objects: ObjectOptions) -> RefineOptions:
+    """The refinement options of one crop: its ratios scaled so its encoder sees at most ``objects.max_side`` px."""
+    options = options or RefineOptions()
+    side = max(hw)
+    if not objects.max_side or side <= objects.max_side:
+        return options
+    scale = objects.max_side / side
+    return replace(options, ratios=tuple(r * scale for r in options.ratios))
 
 
 def refine_photo(refiner: Method, image: np.ndarray, masks: Sequence[np.ndarray | None],

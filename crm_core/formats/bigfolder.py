@@ -13,7 +13,6 @@ import os
 from pathlib import Path
 
 import cv2
-import numpy as np
 
 from crm_core import big, io
 from crm_core.errors import InputError
@@ -60,10 +59,6 @@ class BigWriter(Writer):
         return (self.out / f"{name}_seg.png").is_file()
 
     def write(self, item: ImageObjects) -> None:
-        union = np.zeros(item.hw, bool)
-        for obj in item.objects:
-            if obj.refinable:
-                union |= obj.raster(item.hw)
         self.out.mkdir(parents=True, exist_ok=True)
         suffix = item.image.suffix.lower()
         if suffix in (".jpg", ".jpeg", ".png"):
@@ -78,7 +73,7 @@ class BigWriter(Writer):
         gt = item.extra.get(GT_KEY)
         if gt:
             _link(Path(gt), self.out / f"{item.name}_gt.png")
-        io.save_mask(self.out / f"{item.name}_seg.png", union, protect=self.dataset.inputs())
+        io.save_mask(self.out / f"{item.name}_seg.png", item.union(), protect=self.dataset.inputs())
 
 
 def _link(source: Path, target: Path) -> None:

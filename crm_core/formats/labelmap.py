@@ -20,6 +20,7 @@ from crm_core import io
 from crm_core.errors import InputError
 from crm_core.formats.base import Dataset, Writer
 from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects
+from crm_core.metrics import binarise
 from crm_core.pairing import pair_by_stem
 
 VOID = 255
@@ -211,7 +212,7 @@ class MaskDataset(Dataset):
 
     def read(self, name: str, hw: tuple[int, int] | None = None) -> ImageObjects:
         photo, mask_path = self.pairs[name]
-        mask = io.load_mask(mask_path) > 0.5
+        mask = binarise(io.load_mask(mask_path))
         h, w = mask.shape
         return ImageObjects(name, photo, (w, h), (ImageObject(1, self.LABEL, mask=mask),))
 
@@ -224,7 +225,4 @@ class MaskWriter(Writer):
         return (self.out / f"{name}.png").is_file()
 
     def write(self, item: ImageObjects) -> None:
-        union = np.zeros(item.hw, bool)
-        for obj in item.objects:
-            union |= obj.raster(item.hw)
-        io.save_mask(self.out / f"{item.name}.png", union, protect=[item.image])
+        io.save_mask(self.out / f"{item.name}.png", item.union(), protect=[item.image])

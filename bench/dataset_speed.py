@@ -77,13 +77,15 @@ def main() -> None:
     parser.add_argument("--whole-photo", action="store_true")
     parser.add_argument("--context", type=float, default=ObjectOptions.context)
     parser.add_argument("--max-side", type=int, default=ObjectOptions.max_side)
+    parser.add_argument("--rect", action="store_true", help="crops are the object's box plus margin, not squares")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         dataset = open_dataset("coco", subset(args.coarse, args.photos, Path(tmp)), args.images)
         refiner = Refiner.load()
         options = RefineOptions(band_first=True, matte=not args.no_matte, snap=not args.no_snap)
-        objects = ObjectOptions(whole_photo=args.whole_photo, context=args.context, max_side=args.max_side)
+        objects = ObjectOptions(whole_photo=args.whole_photo, context=args.context, max_side=args.max_side,
+                                square=not args.rect)
         tally = Tally()
         rss = []
         profile = cProfile.Profile(time.process_time) if args.profile else None

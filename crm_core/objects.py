@@ -34,19 +34,27 @@ class ObjectOptions:
     min_pixels: objects with fewer coarse pixels are kept as they are (too small for the model to help).
     context: the crop reaches this fraction of the object's larger side beyond its box, on every side ...
     min_margin: ... but at least this many pixels, so a small object's edge still has surroundings.
+        Measured on 54 CCP objects (photos 0401-0408, 550×832): context 0.25 costs 14 % less CPU than 0.5 and
+        scores as well or slightly better (IoU 95.33 vs 95.16, mBA 78.47 vs 78.13): the careful label already
+        says where the object is, so the model needs the edge's surroundings, not the whole figure.
     whole_photo: refine each object on the whole photo instead (the slow reference the crops are measured against).
     shared_edge_px: where two objects' coarse masks lie within this distance of each other and no background is
         that close, the pixel must go to an object: an edge two labels shared stays shared, without a gap.
     max_side: a crop longer than this is encoded at most this long (its ratios scaled down; the implicit decoder
-        still answers every pixel at full resolution); 0 encodes every crop at full resolution.
+        still answers every pixel at full resolution); 0 encodes every crop at full resolution. 448 px (with
+        context 0.25) cost 31 % less CPU than full-resolution crops at context 0.5, at IoU 95.38 / mBA 78.69
+        on the same 54 objects: the trunk saw photos of a few hundred pixels in training, and the snap and
+        the matte put the edge back on the photo's pixels.
+    square: crops are squares around the object; False: the object's box grown by the margin on every side.
     """
 
     min_pixels: int = 64
-    context: float = 0.5
+    context: float = 0.25
     min_margin: int = 32
     whole_photo: bool = False
     shared_edge_px: int = 8
-    max_side: int = 0
+    max_side: int = 448
+    square: bool = True
 
 
 @dataclass(frozen=True)
@@ -60,14 +68,18 @@ class ObjectResult:
 
 
 def crop_box(mask: np.ndarray, options: ObjectOptions) -> Box:
-    """A square-ish box around the mask's pixels with context, moved (not cut) to stay inside the photo."""
+    """A box around the mask's pixels with context (square unless options.square is off), moved (not cut) to stay
+    inside the photo."""
     h, w = mask.shape
     if options.whole_photo:
         return 0, 0, h, w
     top, left, bottom, right = mask_box(mask)
     margin = max(options.min_margin, int(round(options.context * max(bottom - top, right - left))))
-    side = max(bottom - top, right - left) + 2 * margin  # square: the model sees the same context both ways
-    (y0, y1), (x0, x1) = _span(top, bottom, side, h), _span(left, right, side, w)
+    if options.square:  # the model sees the same context both ways
+        tall = wide = max(bottom - top, right - left) + 2 * margin
+    else:  # the margin on every side, so a long thin object does not pay for a square around its length
+        tall, wide = bottom - top + 2 * margin, right - left + 2 * margin
+    (y0, y1), (x0, x1) = _span(top, bottom, tall, h), _span(left, right, wide, w)
     return y0, x0, y1, x1
 
 

@@ -113,3 +113,24 @@ def test_refine_photo_keeps_touching_objects_without_new_overlaps_or_gaps(grow: 
     inner = slice(19, 51)  # rows farther than shared_edge_px from the background
     assert (out_left | out_right)[inner, 42:58].all()  # no gap along the shared edge
     assert out_left[inner, 42:50].all() and out_right[inner, 50:58].all()  # each keeps its side
+
+
+def test_long_crops_are_encoded_at_most_max_side_and_short_ones_as_they_are() -> None:
+    from crm_core.objects import crop_options
+    from crm_core.options import RefineOptions
+
+    base = RefineOptions()
+    long = crop_options(base, (896, 600), ObjectOptions(max_side=448))
+    assert long.ratios[-1] == pytest.approx(0.5)  # the encoder sees 448 px along the long side, not 896
+    assert long.ratios_for((896, 600)) == (pytest.approx(0.5),)  # earlier stages would see under min_side
+    assert crop_options(base, (300, 200), ObjectOptions(max_side=448)) == base
+    assert crop_options(base, (896, 600), ObjectOptions(max_side=0)) == base
+
+
+def test_a_rectangular_crop_keeps_the_margin_without_paying_for_a_square() -> None:
+    mask = np.zeros((400, 400), bool)
+    mask[50:350, 190:210] = True  # a 300 × 20 px strap
+    top, left, bottom, right = crop_box(mask, ObjectOptions(context=0.1, min_margin=16, square=False))
+    assert (bottom - top, right - left) == (300 + 2 * 30, 20 + 2 * 30)
+    top, left, bottom, right = crop_box(mask, ObjectOptions(context=0.1, min_margin=16))
+    assert bottom - top == right - left == 360

@@ -74,6 +74,8 @@ def check_usage(args: argparse.Namespace) -> None:
         raise UsageError("give either IMAGE MASK or --big DIR, not both")
     if not args.big and not (args.image and args.mask):
         raise UsageError("IMAGE and MASK are required (or --big DIR for a folder)")
+    if args.to or args.no_refine:
+        raise UsageError("--to and --no-refine apply to a dataset (--coco, --labelme, --voc or --yolo)")
     if args.big and args.save_stages:
         raise UsageError("--save-stages works on one photo, not with --big")
     if args.bits is not None and args.format != "alpha":

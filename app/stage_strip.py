@@ -236,8 +236,6 @@ class StageStrip(QWidget):
     def _selection_changed(self) -> None:
         selected = [item.data(ROLE) for item in self.list.selectedItems()]
         order = [s for s in self._order if s in selected] + [s for s in selected if s not in self._order]
-        if len(order) >= 2 and COARSE in order[-2:]:
-            order = order[-1:]  # the canvas compares two stages; with the coarse mask that is the split view
         order = order[-2:]
         if len(order) < len(selected):
             self.list.blockSignals(True)

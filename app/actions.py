@@ -68,6 +68,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Show or hide the mask over the photo", checkable=True),
     ActionSpec("refine", "&Refine", "refine", ("Ctrl+R", "F5"), "Refine the selected object's mask, stage by stage",
                icon=SP.SP_MediaPlay),
+    ActionSpec("select_subject", "Select &Subject", "select_subject", ("Ctrl+Alt+S",),
+               "Make a first mask of the photo's main subject, to refine (a new object if this one has a mask)",
+               icon_text="Subject"),
     ActionSpec("refine_objects", "Refine &all objects", "refine_all_objects", ("Ctrl+Shift+R",),
                "Refine every object of this photo, each in a crop around it"),
     ActionSpec("refine_folder", "Refine the whole &folder", "refine_folder", (),
@@ -103,10 +106,11 @@ MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("&Tools", ("@tools",)),
     ("&Objects", ("add_object", "delete_object", "-", "refine_objects", "refine_folder")),
     ("&Photos", ("next_image", "prev_image", "accept_next", "flag_image")),
-    ("&Refine", ("refine", "cancel", "accept", "-", "weights")),
+    ("&Refine", ("select_subject", "refine", "cancel", "accept", "-", "weights")),
     ("&Help", ("shortcuts", "sample", "about")),
 )
-TOOLBAR = ("open", "export", "-", "@undo", "-", "@tools", "-", "fit", "actual", "-", "refine", "cancel", "-",
+TOOLBAR = ("open", "export", "-", "@undo", "-", "@tools", "-", "fit", "actual", "-", "select_subject", "refine", "cancel",
+           "-",
            "prev_image", "next_image")
 
 

@@ -12,68 +12,20 @@ deleting and relabelling objects are undo steps too (commands without tiles).
 
 from __future__ import annotations
 
-import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence, Union
+from typing import Sequence
 
 import cv2
 import numpy as np
 from PySide6.QtCore import QObject, QRect, Signal
 
 from crm_core import io
-from crm_core.metrics import binarise
 from crm_core.options import Stage
+from app.mask_object import (  # noqa: F401  (the names every widget reads from app.document)
+    ACCEPTED, COARSE, DEFAULT_LABEL, FAILED, PALETTE, REFINED, TODO, MaskObject, Shown, label_color,
+    object_result, threshold,
+)
 from app.undo import BudgetedUndoStack, MaskEditCommand, TileDelta, TileRecorder
-
-Shown = Union[str, int]
-COARSE = "coarse"
-DEFAULT_LABEL = "object"
-# object statuses: what happened to an object's shape in this session (shown in the objects list)
-TODO, REFINED, ACCEPTED, FAILED = "to do", "refined", "accepted", "failed"
-# label colours: distinct hues that read on photos; a label keeps its colour on every photo (hashed by name)
-PALETTE = ((230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180),
-           (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212), (0, 128, 128), (170, 110, 40))
-
-
-def threshold(prob: np.ndarray) -> np.ndarray:
-    """0/255 uint8 of the foreground (metrics.binarise: prob > 0.5): how a soft stage is shown and turned into
-    an editable mask."""
-    return np.where(binarise(prob), np.uint8(255), np.uint8(0))
-
-
-def object_result(mask: np.ndarray, stages: Sequence[Stage], shown: Shown) -> np.ndarray:
-    """An object's pixels as they would be exported (H×W bool): the stage shown (metrics.binarise), else the
-    coarse mask. The one rule for the canvas, export and a dataset written from saved work."""
-    return binarise(stages[shown].prob) if isinstance(shown, int) else mask > 127
-
-
-def label_color(label: str, categories: Sequence[str] = ()) -> tuple[int, int, int]:
-    """The colour a label is drawn in: by its place among the dataset's categories (distinct for the first
-    twelve), else by its name, so a label keeps its colour on every photo and in every session."""
-    index = categories.index(label) if label in categories else zlib.crc32(label.encode("utf-8"))
-    return PALETTE[index % len(PALETTE)]
-
-
-@dataclass(eq=False)
-class MaskObject:
-    """One object of the photo: its label, how it is drawn, its coarse mask (H×W uint8, edited in place) and
-    the stages refining it produced. ``source`` is what a dataset file said about it (id, fields the tool does
-    not use), kept so an export writes it back with only the shape changed."""
-
-    id: int | str
-    label: str
-    mask: np.ndarray
-    visible: bool = True
-    locked: bool = False
-    stages: list[Stage] = field(default_factory=list)
-    shown: Shown = COARSE
-    status: str = TODO
-    source: Any = None
-
-    def result(self) -> np.ndarray:
-        """The object's pixels as they would be exported: H×W bool (``object_result``)."""
-        return object_result(self.mask, self.stages, self.shown)
 
 
 class Document(QObject):
@@ -92,6 +44,7 @@ class Document(QObject):
     currentChanged = Signal()
     objectsChanged = Signal()  # the list, a label, visibility, lock, status or another object's shape
     refused = Signal(str)  # an edit that was not made, and why (a locked object)
+    noted = Signal(str)  # an edit did more than the stroke: it turned the shown stage into the coarse mask
 
     def __init__(self, image: np.ndarray, mask: np.ndarray | None = None, path: str | Path | None = None,
                  mask_path: str | Path | None = None, parent: QObject | None = None) -> None:
@@ -145,7 +98,7 @@ class Document(QObject):
         self.current: MaskObject = self.objects[0]
         self.path = Path(path) if path is not None else None
         self.mask_path = Path(mask_path) if mask_path is not None else None
-        self._stroke: tuple[MaskObject, TileRecorder] | None = None
+        self._stroke: tuple[MaskObject, TileRecorder, Shown] | None = None
         self.undo_stack.clear()
 
     @staticmethod
@@ -298,12 +251,40 @@ class Document(QObject):
                              f"of the {self.width}×{self.height} mask")
         if self._refuse_locked(self.current):
             return
-        obj, recorder = self._stroke if self._stroke is not None else (self.current, TileRecorder(text))
+        if self._stroke is not None:
+            obj, recorder, adopted = self._stroke
+        else:
+            obj, recorder = self.current, TileRecorder(text)
+            adopted = self._adopt_shown(obj, recorder)
         recorder.touch(obj.mask, region)
         obj.mask[region.top():region.bottom() + 1, region.left():region.right() + 1] = new_patch_u8
         if self._stroke is None:
-            self._push_recorded(obj, recorder)
+            self._push_recorded(obj, recorder, adopted)
         self.maskChanged.emit(region)
+
+    def _adopt_shown(self, obj: MaskObject, recorder: TileRecorder) -> Shown:
+        """Edit what you see: before an edit of an object that shows a stage, that stage (thresholded) becomes
+        its coarse mask, recorded in the edit's own undo step. Returns the stage it adopted (or COARSE)."""
+        shown = obj.shown
+        if shown == COARSE or obj.locked:
+            return COARSE
+        new = threshold(obj.stages[shown].prob)
+        rows, cols = np.nonzero((new != obj.mask).any(1))[0], np.nonzero((new != obj.mask).any(0))[0]
+        if len(rows):
+            recorder.touch(obj.mask, QRect(int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1),
+                                           int(rows[-1] - rows[0] + 1)))
+            obj.mask[...] = new
+        self._show_coarse(obj, COARSE, True)
+        self.noted.emit(f"Edited the shown stage {obj.stages[shown].label}: it is now the coarse mask of "
+                        f"{obj.label}, and its stages are out of date until you refine again")
+        return shown
+
+    def _show_coarse(self, obj: MaskObject, adopted: Shown, after: bool) -> None:
+        """The view side of adopting a stage: after the edit the coarse mask shows and the stages are stale;
+        undone, the adopted stage shows again."""
+        obj.shown, obj.stale = (COARSE, True) if after else (adopted, False)
+        self._shown_changed(obj)
+        self._stages_changed(obj)
 
     def _refuse_locked(self, obj: MaskObject) -> bool:
         if obj.locked:
@@ -313,24 +294,28 @@ class Document(QObject):
     def begin_stroke(self, text: str) -> None:
         """Start collecting apply_edit calls (a brush drag) into one undo command."""
         self.end_stroke()
-        self._stroke = (self.current, TileRecorder(text))
+        recorder = TileRecorder(text)
+        self._stroke = (self.current, recorder, self._adopt_shown(self.current, recorder))
 
     def end_stroke(self) -> None:
         stroke, self._stroke = self._stroke, None
         if stroke is not None:
             self._push_recorded(*stroke)
 
-    def _push_recorded(self, obj: MaskObject, recorder: TileRecorder) -> None:
+    def _push_recorded(self, obj: MaskObject, recorder: TileRecorder, adopted: Shown = COARSE) -> None:
         delta = recorder.delta(obj.mask)
-        if delta.tiles:
-            self.undo_stack.push(MaskEditCommand(delta, recorder.text, self._restorer(obj), applied=True))
+        if delta.tiles or adopted != COARSE:
+            self.undo_stack.push(MaskEditCommand(delta, recorder.text, self._restorer(obj, adopted), applied=True))
 
-    def _restorer(self, obj: MaskObject):
-        """The undo callback of an edit of ``obj``: puts its tiles back and makes it current to show them."""
+    def _restorer(self, obj: MaskObject, adopted: Shown = COARSE):
+        """The undo callback of an edit of ``obj``: puts its tiles back and makes it current to show them; an
+        edit that adopted a stage also shows that stage again when undone."""
         def restore(delta: TileDelta, after: bool) -> None:
             if obj in self.objects:
                 self.select(obj)
             changed = delta.write(obj.mask, after)
+            if adopted != COARSE and adopted < len(obj.stages):
+                self._show_coarse(obj, adopted, after)
             if not changed.isEmpty() and obj is self.current:
                 self.maskChanged.emit(changed)
         return restore
@@ -351,7 +336,7 @@ class Document(QObject):
 
     def set_stages(self, stages: Sequence[Stage], obj: MaskObject | None = None) -> None:
         obj = obj or self.current
-        obj.stages = list(stages)
+        obj.stages, obj.stale = list(stages), False
         if isinstance(obj.shown, int) and obj.shown >= len(obj.stages):
             obj.shown = COARSE
             self._shown_changed(obj)

@@ -26,6 +26,7 @@ from app.jobs import CallJob, JobRunner
 from app.opening import OpeningMixin, split_drop  # noqa: F401 - split_drop: part of the window's module API
 from app.panels import FINISHER_BOXES, OverlayPanel, RefinePanel, ToolPanel
 from app.refining import RefiningMixin
+from app.selecting import SubjectMixin
 from app.settings import Settings
 from app.stage_strip import StageStrip
 from app.worker import RefinerCache, RefineJob
@@ -33,7 +34,7 @@ from app.worker import RefinerCache, RefineJob
 ZOOM_STEP = 2.0 ** 0.5
 
 
-class MainWindow(OpeningMixin, RefiningMixin, FolderMixin, HelpMixin, QMainWindow):
+class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, FolderMixin, HelpMixin, QMainWindow):
     """One photo at a time (alone, or one of a folder); refinement and slow exports run as jobs so the canvas
     stays live."""
 
@@ -52,6 +53,7 @@ class MainWindow(OpeningMixin, RefiningMixin, FolderMixin, HelpMixin, QMainWindo
         # the running export and the document (and undo position) it wrote: its completion belongs to them
         self._export: tuple[CallJob, Document, int] | None = None
         self.autosave = Autosave(self._snapshot, self.jobs, self)
+        self._init_subject()
 
         self.setWindowTitle("CRM Studio")
         self.setWindowIcon(QIcon(str(ICON)))
@@ -97,6 +99,10 @@ class MainWindow(OpeningMixin, RefiningMixin, FolderMixin, HelpMixin, QMainWindo
         self.refine_button.setToolTip(self.refine_action.toolTip())
         self.refine_button.clicked.connect(self.refine_action.trigger)
         self.refine_panel.layout().addRow(self.refine_button)
+        self.subject_button = QPushButton("Select Subject")
+        self.subject_button.setToolTip(self.select_subject_action.toolTip())
+        self.subject_button.clicked.connect(self.select_subject_action.trigger)
+        self.refine_panel.layout().addRow(self.subject_button)
 
         options = QWidget()
         column = QVBoxLayout(options)
@@ -254,6 +260,8 @@ class MainWindow(OpeningMixin, RefiningMixin, FolderMixin, HelpMixin, QMainWindo
         self.save_project_action.setEnabled(has_doc)
         self.refine_action.setEnabled(has_doc and not busy)
         self.refine_button.setEnabled(has_doc and not busy)
+        for subject in (self.select_subject_action, self.subject_button):
+            subject.setEnabled(has_doc and not busy and not self.selecting_subject)
         self.cancel_action.setEnabled(busy)
         self.accept_action.setEnabled(has_doc and self.doc.shown != COARSE)
         for action in (self.refine_objects_action, self.add_object_action):

@@ -95,6 +95,7 @@ class OpeningMixin:
             for signal in (old.maskChanged, old.stagesChanged, old.shownChanged, old.objectsChanged):
                 signal.disconnect(self.autosave.touch)
             old.refused.disconnect(self._refused)
+            old.noted.disconnect(self._noted)
             self.undo_group.removeStack(old.undo_stack)
             old.deleteLater()
         self.doc = doc
@@ -109,6 +110,7 @@ class OpeningMixin:
         for signal in (doc.maskChanged, doc.stagesChanged, doc.shownChanged, doc.objectsChanged):
             signal.connect(self.autosave.touch)
         doc.refused.connect(self._refused)
+        doc.noted.connect(self._noted)
         self.undo_group.addStack(doc.undo_stack)
         self.undo_group.setActiveStack(doc.undo_stack)
         self.size_label.setText(f"{doc.width} × {doc.height} px")
@@ -122,6 +124,9 @@ class OpeningMixin:
 
     def _refused(self, reason: str) -> None:
         self.statusBar().showMessage(reason, 5000)
+
+    def _noted(self, note: str) -> None:
+        self.statusBar().showMessage(note, 10000)
 
     def _confirm_discard(self) -> bool:
         """Asked before the open document goes away: export its edits first, drop them, or keep it open.

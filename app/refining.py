@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtWidgets import QDialog, QFileDialog
+from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from crm_core import RefineOptions, Stage
 
@@ -53,6 +53,9 @@ class RefiningMixin:
         if not self.refine_panel.ratios_valid:
             show_error(self, "Cannot refine", f"The ratio list is not valid: {self.refine_panel.ratio_error.text()}")
             return
+        if not doc.current.mask.any():
+            self._offer_subject(doc.current.label)
+            return
         self._before = (doc.current, list(doc.stages), doc.shown)
         self._run_started = False
         options = RefineOptions(ratios=self.refine_panel.ratios, chunk=CANCEL_CHUNK, min_side=MIN_SIDE,
@@ -66,6 +69,15 @@ class RefiningMixin:
         self._job = job
         self.jobs.start(job)
         self._show_busy()
+
+    def _offer_subject(self, label: str) -> None:
+        """Refine needs a coarse mask to start from: an empty one would "succeed" with empty stages."""
+        asked = QMessageBox.question(
+            self, "Nothing to refine",
+            f"The mask of “{label}” is empty. Select the photo's subject as a first mask now? "
+            "(Or draw over the object with the brush, polygon or lasso, then Refine.)")
+        if asked == QMessageBox.StandardButton.Yes:
+            self.select_subject()
 
     def _show_busy(self) -> None:
         self.progress_bar.setRange(0, 0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
+from PySide6.QtGui import QColor, QIcon, QImage, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -177,10 +177,14 @@ class StageStrip(QWidget):
             self._paint_coarse(coarse)
             icons = {id(stage): self._icons.get(id(stage)) or (stage, self._stage_icon(stage)) for stage in doc.stages}
             self._icons = icons
+            stale = doc.current.stale
             for i, stage in enumerate(doc.stages):
-                item = QListWidgetItem(icons[id(stage)][1], caption(stage))
+                item = QListWidgetItem(icons[id(stage)][1], caption(stage) + (" (old)" if stale else ""))
                 item.setData(ROLE, i)
-                item.setToolTip(stage_tooltip(stage))
+                item.setToolTip(stage_tooltip(stage) + ("\nOut of date: made before your last edit; refine again"
+                                                        if stale else ""))
+                if stale:
+                    item.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))
                 self.list.addItem(item)
         self._order = []
         self.list.blockSignals(False)
@@ -232,8 +236,6 @@ class StageStrip(QWidget):
     def _selection_changed(self) -> None:
         selected = [item.data(ROLE) for item in self.list.selectedItems()]
         order = [s for s in self._order if s in selected] + [s for s in selected if s not in self._order]
-        if len(order) >= 2 and COARSE in order[-2:]:
-            order = order[-1:]  # the canvas compares two stages; with the coarse mask that is the split view
         order = order[-2:]
         if len(order) < len(selected):
             self.list.blockSignals(True)

@@ -24,25 +24,10 @@ import numpy as np
 import scipy.io
 
 from crm_core import io
-from crm_core.formats.labelmap import NAMES_FILE, write_labels
+from crm_core.formats.labelmap import NAMES_FILE, voc_palette, write_labels
 from crm_core.formats.objects import mask_box, trace_polygons
 
 HELD_OUT = 501
-
-
-def palette() -> list[int]:
-    """VOC's bit-spreading colour map, so neighbouring labels get distinct colours."""
-    colours = []
-    for i in range(256):
-        r = g = b = 0
-        c = i
-        for j in range(8):
-            r |= ((c >> 0) & 1) << (7 - j)
-            g |= ((c >> 1) & 1) << (7 - j)
-            b |= ((c >> 2) & 1) << (7 - j)
-            c >>= 3
-        colours += [r, g, b]
-    return colours
 
 
 def main() -> None:
@@ -66,7 +51,7 @@ def main() -> None:
         stem = f"{number:04d}"
         labels = scipy.io.loadmat(args.ccp / f"{stem}.mat")["groundtruth"].astype(np.uint8)
         shutil.copyfile(args.ccp / f"{stem}.jpg", gt / "JPEGImages" / f"{stem}.jpg")
-        write_labels(gt / "SegmentationClass" / f"{stem}.png", labels, palette())
+        write_labels(gt / "SegmentationClass" / f"{stem}.png", labels, voc_palette())
         h, w = labels.shape
         coco["images"].append({"id": number, "file_name": f"{stem}.jpg", "width": w, "height": h})
         for value in np.unique(labels):

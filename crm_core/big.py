@@ -86,3 +86,8 @@ def find_sets(folder: str | Path) -> list[Path]:
     if not sets:
         raise InputError(f"{root} holds no BIG-layout set (NAME_im.jpg + NAME_gt.png + NAME_seg.png files)")
     return sets
+
+
+def is_big_folder(folder: str | Path) -> bool:
+    """Whether a folder holds BIG-layout photos (NAME_im.jpg / NAME_im.png), so a format can be told from a path."""
+    return Path(folder).is_dir() and bool(_image_files(Path(folder)))

@@ -10,17 +10,21 @@ overlaps).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import dataclass, replace
+from typing import Callable, Sequence, Union
 
 import cv2
 import numpy as np
 
 from crm_core.formats.objects import mask_box
 from crm_core.inference import Refiner
+from crm_core.metrics import binarise
 from crm_core.options import RefineOptions
 
 Box = tuple[int, int, int, int]  # top, left, bottom, right (exclusive)
+# A classical refiner (crm_core.baselines): photo crop (H×W×3 uint8), coarse crop (H×W float) -> probability.
+RefineFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
+Method = Union[Refiner, RefineFn]
 
 
 @dataclass(frozen=True)
@@ -30,16 +34,27 @@ class ObjectOptions:
     min_pixels: objects with fewer coarse pixels are kept as they are (too small for the model to help).
     context: the crop reaches this fraction of the object's larger side beyond its box, on every side ...
     min_margin: ... but at least this many pixels, so a small object's edge still has surroundings.
+        Measured on 54 CCP objects (photos 0401-0408, 550×832): context 0.25 costs 14 % less CPU than 0.5 and
+        scores as well or slightly better (IoU 95.33 vs 95.16, mBA 78.47 vs 78.13): the careful label already
+        says where the object is, so the model needs the edge's surroundings, not the whole figure.
     whole_photo: refine each object on the whole photo instead (the slow reference the crops are measured against).
     shared_edge_px: where two objects' coarse masks lie within this distance of each other and no background is
         that close, the pixel must go to an object: an edge two labels shared stays shared, without a gap.
+    max_side: a crop longer than this is encoded at most this long (its ratios scaled down; the implicit decoder
+        still answers every pixel at full resolution); 0 encodes every crop at full resolution. 448 px (with
+        context 0.25) cost 31 % less CPU than full-resolution crops at context 0.5, at IoU 95.38 / mBA 78.69
+        on the same 54 objects: the trunk saw photos of a few hundred pixels in training, and the snap and
+        the matte put the edge back on the photo's pixels.
+    square: crops are squares around the object; False: the object's box grown by the margin on every side.
     """
 
     min_pixels: int = 64
-    context: float = 0.5
+    context: float = 0.25
     min_margin: int = 32
     whole_photo: bool = False
     shared_edge_px: int = 8
+    max_side: int = 448
+    square: bool = True
 
 
 @dataclass(frozen=True)
@@ -53,14 +68,18 @@ class ObjectResult:
 
 
 def crop_box(mask: np.ndarray, options: ObjectOptions) -> Box:
-    """A square-ish box around the mask's pixels with context, moved (not cut) to stay inside the photo."""
+    """A box around the mask's pixels with context (square unless options.square is off), moved (not cut) to stay
+    inside the photo."""
     h, w = mask.shape
     if options.whole_photo:
         return 0, 0, h, w
     top, left, bottom, right = mask_box(mask)
     margin = max(options.min_margin, int(round(options.context * max(bottom - top, right - left))))
-    side = max(bottom - top, right - left) + 2 * margin  # square: the model sees the same context both ways
-    (y0, y1), (x0, x1) = _span(top, bottom, side, h), _span(left, right, side, w)
+    if options.square:  # the model sees the same context both ways
+        tall = wide = max(bottom - top, right - left) + 2 * margin
+    else:  # the margin on every side, so a long thin object does not pay for a square around its length
+        tall, wide = bottom - top + 2 * margin, right - left + 2 * margin
+    (y0, y1), (x0, x1) = _span(top, bottom, tall, h), _span(left, right, wide, w)
     return y0, x0, y1, x1
 
 
@@ -72,17 +91,35 @@ def _span(start: int, stop: int, length: int, limit: int) -> tuple[int, int]:
     return first, first + length
 
 
-def refine_object(refiner: Refiner, image: np.ndarray, mask: np.ndarray, options: RefineOptions | None = None,
+def refine_object(refiner: Method, image: np.ndarray, mask: np.ndarray, options: RefineOptions | None = None,
                   objects: ObjectOptions = ObjectOptions()) -> ObjectResult:
-    """Refine one object's coarse mask (H×W, bool or 0..1) in a crop around it through ``Refiner.stages``."""
+    """Refine one object's coarse mask (H×W, bool or 0..1) in a crop around it through ``Refiner.stages``.
+
+    refiner: the model, or a classical refiner function, which then sees the very same crop (crm-eval's
+    guided-filter row is scored this way, so the rows differ only in the refiner)."""
     start = time.perf_counter()
-    top, left, bottom, right = box = crop_box(mask > 0.5, objects)
-    coarse = np.asarray(mask[top:bottom, left:right], dtype=np.float32)
-    prob = refiner.refine(np.ascontiguousarray(image[top:bottom, left:right]), coarse, options).prob
+    coarse = np.asarray(mask, dtype=np.float32)  # bool or 0..1, as documented
+    top, left, bottom, right = box = crop_box(binarise(coarse), objects)
+    coarse = coarse[top:bottom, left:right]
+    crop = np.ascontiguousarray(image[top:bottom, left:right])
+    if isinstance(refiner, Refiner):
+        prob = refiner.refine(crop, coarse, crop_options(options, coarse.shape, objects)).prob
+    else:
+        prob = np.asarray(refiner(crop, coarse), dtype=np.float32)
     return ObjectResult(box, prob, True, time.perf_counter() - start)
 
 
-def refine_photo(refiner: Refiner, image: np.ndarray, masks: Sequence[np.ndarray | None],
+def crop_options(options: RefineOptions | None, hw: tuple[int, int], objects: ObjectOptions) -> RefineOptions:
+    """The refinement options of one crop: its ratios scaled so its encoder sees at most ``objects.max_side`` px."""
+    options = options or RefineOptions()
+    side = max(hw)
+    if not objects.max_side or side <= objects.max_side:
+        return options
+    scale = objects.max_side / side
+    return replace(options, ratios=tuple(r * scale for r in options.ratios))
+
+
+def refine_photo(refiner: Method, image: np.ndarray, masks: Sequence[np.ndarray | None],
                  options: RefineOptions | None = None, objects: ObjectOptions = ObjectOptions()) -> list[np.ndarray | None]:
     """Refine every object of one photo and reconcile them. Returns one H×W bool mask per object, or None for
     an object left as it was: None in ``masks`` (not an area), or under ``objects.min_pixels`` (such an object

@@ -17,16 +17,16 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPixmap, QRegion
 from PySide6.QtWidgets import QWidget
 
 from app.canvas.tiles import MIN_OUTLINE_LEVEL, MaskTiles, PhotoTiles, TileSet
-from app.canvas.interaction import InteractionMixin
+from app.canvas.interaction import ADDED_COLOR, REMOVED_COLOR, InteractionMixin
 from app.canvas.tools import TOOLS, Tool, ToolSettings
-from app.document import COARSE, Document, threshold
+from app.document import COARSE, Document, Shown, threshold
+from crm_core.metrics import binarise
 
 MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
 PAINT_BUDGET_S = 0.004  # tile conversions allowed per paint before coarser stand-ins are drawn
 KEEP_VISIBLE_PX = 64  # panning stops when less than this much of the photo would remain in view
 MAX_LAYERS = 4
 BACKGROUND = QColor(40, 40, 43)
-COMPARE_COLOR = QColor(255, 0, 255)
 COMPARE_OPACITY = 0.85
 
 LayerKey = tuple
@@ -64,7 +64,7 @@ class CanvasView(InteractionMixin, QWidget):
         self._fitted = True
         self._color, self._opacity, self._outline, self._overlay_visible = QColor(30, 144, 255), 0.5, False, True
         self._split: float | None = None
-        self._compare: tuple[int, int] | None = None
+        self._compare: tuple[Shown, Shown] | None = None
         self._tools = {name: cls(self) for name, cls in TOOLS.items()}
         self._tool: Tool = self._tools["brush"]
         self.setCursor(self._tool.cursor)
@@ -114,6 +114,10 @@ class CanvasView(InteractionMixin, QWidget):
         layer = self._layers.get(("coarse",))
         if layer is not None:
             layer.update(region)
+        if self._compare is not None and COARSE in self._compare:  # what the coarse side adds or removes moved
+            for key in [k for k in self._layers if k[0] in ("added", "removed")]:
+                del self._layers[key]
+            self.update()
         if self._overlay_visible and (self._split is not None or self._doc.shown == COARSE):
             self.update(self._screen_box(QRectF(region).adjusted(-1, -1, 1, 1)).adjusted(-1, -1, 1, 1))
 
@@ -142,7 +146,7 @@ class CanvasView(InteractionMixin, QWidget):
     def _on_stages(self) -> None:
         for key in [k for k in self._layers if k[0] != "coarse"]:
             del self._layers[key]
-        if self._compare is not None and max(self._compare) >= len(self._doc.stages):
+        if self._compare is not None and not all(self._valid(s) for s in self._compare):
             self._compare = None
         self.update()
 
@@ -255,7 +259,7 @@ class CanvasView(InteractionMixin, QWidget):
         """Overlay look: fill colour at opacity (0..1), or only the mask's boundary as a thin opaque line."""
         self._color, self._opacity, self._outline = QColor(color), float(min(max(opacity, 0.0), 1.0)), bool(outline)
         for key, layer in self._layers.items():
-            if key[0] != "compare":
+            if key[0] not in ("added", "removed"):
                 layer.set_style(self._color, self._opacity, self._outline)
         self._others = None
         self.update()
@@ -272,18 +276,27 @@ class CanvasView(InteractionMixin, QWidget):
     def split(self) -> float | None:
         return self._split
 
-    def set_compare(self, i: int | None, j: int | None = None) -> None:
-        """Highlight in magenta the pixels where stages i and j disagree (at 0.5); set_compare(None) clears."""
-        if i is None:
+    def set_compare(self, first: Shown | None, second: Shown | None = None) -> None:
+        """Show what ``second`` (a stage index or COARSE) changed from ``first``: added pixels in green, removed
+        ones in red, with a legend; set_compare(None) clears."""
+        if first is None:
             self._compare = None
         else:
-            count = len(self._doc.stages) if self._doc is not None else 0
-            if j is None or not (0 <= i < count and 0 <= j < count):
-                raise ValueError(f"set_compare needs two stage indices below {count}, got {i}, {j}")
-            self._compare = (i, j)
-        for key in [k for k in self._layers if k[0] == "compare"]:
+            if second is None or not (self._valid(first) and self._valid(second)):
+                count = len(self._doc.stages) if self._doc is not None else 0
+                raise ValueError(f"set_compare needs two of 'coarse' and stage indices below {count}, "
+                                 f"got {first}, {second}")
+            self._compare = (first, second)
+        for key in [k for k in self._layers if k[0] in ("added", "removed")]:
             del self._layers[key]
         self.update()
+
+    def _valid(self, shown: Shown) -> bool:
+        count = len(self._doc.stages) if self._doc is not None else 0
+        return shown == COARSE or (isinstance(shown, int) and 0 <= shown < count)
+
+    def _binary(self, shown: Shown) -> np.ndarray:
+        return binarise(self._doc.mask) if shown == COARSE else binarise(self._doc.stages[shown].prob)
 
     def _layer(self, key: LayerKey) -> MaskTiles:
         layer = self._layers.get(key)
@@ -296,8 +309,9 @@ class CanvasView(InteractionMixin, QWidget):
         elif key[0] == "stage":
             layer = MaskTiles(threshold(stages[key[1]].prob), self._color, self._opacity, self._outline)
         else:
-            differ = (stages[key[1]].prob > 0.5) != (stages[key[2]].prob > 0.5)
-            layer = MaskTiles(differ.view(np.uint8) * np.uint8(255), COMPARE_COLOR, COMPARE_OPACITY, False)
+            first, second = self._binary(key[1]), self._binary(key[2])
+            changed, color = (second & ~first, ADDED_COLOR) if key[0] == "added" else (first & ~second, REMOVED_COLOR)
+            layer = MaskTiles(changed.view(np.uint8) * np.uint8(255), color, COMPARE_OPACITY, False)
         self._layers[key] = layer
         while len(self._layers) > MAX_LAYERS:
             self._layers.popitem(last=False)
@@ -344,7 +358,7 @@ class CanvasView(InteractionMixin, QWidget):
         elif self._overlay_visible:
             layers.append((self._shown_key(False), self.rect()))
         if self._compare is not None:
-            layers.append((("compare", *self._compare), self.rect()))
+            layers += [(("removed", *self._compare), self.rect()), (("added", *self._compare), self.rect())]
         for key, clip in layers:
             clip = clip.intersected(event.rect())
             if clip.isEmpty():

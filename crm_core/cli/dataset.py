@@ -7,19 +7,22 @@ import argparse
 import json
 import time
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from crm_core.cli.common import EXIT_FAILED, EXIT_INPUT, UsageError, progress, say, table, unexpected
 from crm_core.errors import CRMError, InputError
-from crm_core.formats import DEFAULT_TOLERANCE, FORMATS, Dataset, ImageObjects, detect, open_dataset
+from crm_core.formats import DEFAULT_TOLERANCE, FORMATS, Dataset, ImageObjects, convert, detect, open_dataset
 from crm_core.inference import Refiner
 from crm_core.metrics import Scores, boundary_accuracy, iou, iou_parts
-from crm_core.objects import ObjectOptions, refine_photo
+from crm_core.baselines import guided_filter
+from crm_core.objects import Method, ObjectOptions, refine_photo
+from crm_core.snap import guided_radius
 from crm_core.options import RefineOptions
 
-KINDS = tuple(k for k in FORMATS if k != "mask")
+KINDS = tuple(k for k in FORMATS if k not in ("mask", "big"))  # --big is the one-mask-per-photo mode of its own
 ALL_ROW = "all objects"
 
 
@@ -41,6 +44,11 @@ def add_refine_dataset_arguments(parser: argparse.ArgumentParser) -> None:
                        help="keep objects smaller than PX pixels as they are (default: %(default)s)")
     group.add_argument("--polygon-tolerance", type=float, default=DEFAULT_TOLERANCE, metavar="PX",
                        help="traced polygons stray at most PX pixels from the refined mask; larger: fewer vertices (default: %(default)s)")
+    group.add_argument("--to", choices=tuple(FORMATS), metavar="FORMAT",
+                       help=f"write the output in another format ({', '.join(FORMATS)}); default: the input's. "
+                            "Category names are kept; ids and format-specific fields stay behind")
+    group.add_argument("--no-refine", action="store_true",
+                       help="write the labels as they are (with --to: convert a dataset without refining it)")
     group.add_argument("--resume", action="store_true", help="skip photos whose output is already written")
     group.add_argument("--whole-photo", action="store_true",
                        help="refine each object on the whole photo instead of a crop around it (slower; for comparison)")
@@ -80,12 +88,16 @@ class Tally:
     refined: int = 0
     skipped: int = 0
     failed: int = 0
+    dropped: int = 0
 
-    def line(self, seconds: float, min_px: int) -> str:
+    def line(self, seconds: float, min_px: int, refining: bool = True) -> str:
         rate = f", {60 * self.refined / seconds:.0f} objects/min" if seconds > 0 and self.refined else ""
         resumed = f" ({self.resumed} already written)" if self.resumed else ""
-        return (f"{self.images} images{resumed}, {self.objects} objects: {self.refined} refined, {self.skipped} skipped "
-                f"(under {min_px} px or not areas), {self.failed} images failed; {seconds:.1f} s{rate}")
+        dropped = f"; {self.dropped} shapes that are not areas (boxes, points) left out of the copy" if self.dropped else ""
+        done = (f"{self.refined} refined, {self.skipped} skipped (under {min_px} px or not areas)" if refining
+                else "written as they were")
+        return (f"{self.images} images{resumed}, {self.objects} objects: {done}, {self.failed} images failed"
+                f"{dropped}; {seconds:.1f} s{rate}")
 
 
 def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) -> int:
@@ -94,47 +106,42 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
     # stage on (measured on CCP polygons: ~30 % less work per object, same or better scores).
     options = replace(options, band_first=True)
     dataset = open_source(args)
-    writer = dataset.writer(Path(args.output), args.polygon_tolerance)
+    kind = args.to or dataset.format
     objects = ObjectOptions(min_pixels=args.min_object_px, whole_photo=args.whole_photo)
-    refiner = Refiner.load(args.weights, device=args.device)
     tally = Tally()
+    transform = None
+    if not args.no_refine:
+        refiner = Refiner.load(args.weights, device=args.device)
+        transform = lambda item: refine_item(refiner, dataset, item, options, objects, tally)  # noqa: E731
     for line in dataset.problems:
         say(prog, line)
     names = dataset.names()
-    try:
-        with progress(args, len(names), "image", "refining") as bar:
-            for name in names:
-                tally.images += 1
-                if args.resume and writer.done(name):
-                    tally.resumed += 1
-                else:
-                    try:
-                        writer.write(refine_item(refiner, dataset, name, options, objects, tally))
-                    except CRMError as err:
-                        tally.failed += 1
-                        say(prog, f"{name}: {err}")
-                    except Exception as err:
-                        if args.debug:
-                            raise
-                        tally.failed += 1
-                        say(prog, f"{name}: {unexpected(err)}")
-                bar.set_postfix(objects=tally.refined, failed=tally.failed)
-                bar.update()
-    finally:
-        writer.close()  # also on Ctrl-C: what was refined is kept, and --resume goes on from there
+    catch = (CRMError,) if args.debug else (Exception,)
+    with progress(args, len(names), "image", "refining" if transform else "converting") as bar:
+        for done in convert(dataset, kind, Path(args.output), args.polygon_tolerance, transform, args.resume, catch):
+            tally.images += 1
+            tally.resumed += done.resumed
+            tally.dropped += done.dropped
+            if done.error is not None:
+                tally.failed += 1
+                say(prog, f"{done.name}: {done.error if isinstance(done.error, CRMError) else unexpected(done.error)}")
+            elif transform is None and not done.resumed:
+                tally.objects += done.written
+            bar.set_postfix(objects=tally.refined, failed=tally.failed)
+            bar.update()
     seconds = time.perf_counter() - start
     if args.json:
-        print(json.dumps({"output": str(writer.out), "format": dataset.format, **vars(tally), "seconds": round(seconds, 3)}))
+        print(json.dumps({"output": str(args.output), "format": kind, **vars(tally), "seconds": round(seconds, 3)}))
     else:
-        say(prog, tally.line(seconds, objects.min_pixels))
+        say(prog, tally.line(seconds, objects.min_pixels, transform is not None))
     return EXIT_INPUT if tally.failed else 0
 
 
-def refine_item(refiner: Refiner, dataset: Dataset, name: str, options: RefineOptions, objects: ObjectOptions,
-                tally: Tally) -> ImageObjects:
-    """One photo: read, refine each area object in a crop, reconcile; objects not refined come back unchanged."""
-    item = dataset.read(name)
-    image = dataset.photo(item)
+def refine_item(refiner: Method, dataset: Dataset, item: ImageObjects, options: RefineOptions | None,
+                objects: ObjectOptions, tally: Tally, image: np.ndarray | None = None) -> ImageObjects:
+    """One photo: refine each area object in a crop, reconcile; objects not refined come back unchanged.
+    image: the photo when the caller has it already."""
+    image = dataset.photo(item) if image is None else image
     masks = [o.raster(item.hw) if o.refinable else None for o in item.objects]
     refined = refine_photo(refiner, image, masks, options, objects)
     out = [o if m is None else o.with_mask(m) for o, m in zip(item.objects, refined)]
@@ -149,8 +156,14 @@ def refine_item(refiner: Refiner, dataset: Dataset, name: str, options: RefineOp
 
 
 def add_eval_dataset_arguments(parser: argparse.ArgumentParser) -> None:
-    add_source_arguments(parser, "score a predicted dataset (--pred) against this ground truth, object by object")
+    add_source_arguments(parser, "score datasets against this ground truth, object by object")
     parser.add_argument("--pred-format", choices=tuple(FORMATS), help="the format of --pred (default: told from the path)")
+    parser.add_argument("--coarse", metavar="PATH",
+                        help="the coarse labels (any format): score them as given, refined by the guided filter, and "
+                             "refined by CRM (or --pred, when given), in one table")
+    parser.add_argument("--coarse-format", choices=tuple(FORMATS), help="the format of --coarse (default: told from the path)")
+    parser.add_argument("--coarse-images", metavar="DIR", help="the photos of --coarse, where its format does not say "
+                        "(a COCO file's; default: the ground truth's photos)")
 
 
 def match(gt: ImageObjects, pred: ImageObjects) -> list[tuple[int, int | None]]:
@@ -170,43 +183,104 @@ def match(gt: ImageObjects, pred: ImageObjects) -> list[tuple[int, int | None]]:
     return [(i, taken_gt.get(i)) for i, _ in gts]
 
 
-def evaluate_dataset(args: argparse.Namespace, prog: str) -> int:
-    if not args.pred:
-        raise InputError("scoring a dataset needs --pred PATH: the refined dataset to score against this ground truth")
+COARSE_ROW, GUIDED_ROW, CRM_ROW, PRED_ROW = "coarse (as given)", "guided filter", "CRM", "prediction"
+
+
+def evaluate_dataset(args: argparse.Namespace, prog: str, options: RefineOptions | None = None) -> int:
+    """Score datasets against a ground truth, object by object, with totals per category and method.
+
+    --pred alone scores one prediction. --coarse scores the coarse labels as given, the guided filter and CRM
+    run on them (both through crm_core.objects in the same crops, so the rows differ only in the refiner; CRM
+    is replaced by --pred when given)."""
+    if not args.pred and not args.coarse:
+        raise InputError("scoring a dataset needs --pred PATH (a refined dataset) or --coarse PATH (the labels to refine "
+                         "and score) besides the ground truth")
     gt_set = open_source(args)
-    pred_set = open_dataset(args.pred_format or detect(args.pred), args.pred)
-    by_stem = {Path(n).stem: n for n in pred_set.names()}
-    per_label: dict[str, Scores] = {}
-    overall = Scores()
+    sources: dict[str, Dataset] = {}
+    if args.coarse:
+        kind = args.coarse_format or detect(args.coarse)
+        images = args.coarse_images or (gt_photos(gt_set) if kind in ("coco", "voc", "yolo") else None)
+        sources[COARSE_ROW] = open_dataset(kind, args.coarse, images)
+    if args.pred:
+        sources[PRED_ROW] = open_dataset(args.pred_format or detect(args.pred), args.pred)
+    refiner = None
+    if args.coarse and not args.pred:
+        refiner = Refiner.load(args.weights, device=args.device)
+        options = replace(options or RefineOptions(), band_first=True)  # as crm-refine runs on a dataset
+    stems = {row: {Path(n).stem: n for n in ds.names()} for row, ds in sources.items()}
+    methods = ([COARSE_ROW, GUIDED_ROW, CRM_ROW if refiner else PRED_ROW] if args.coarse else [PRED_ROW])
+    several = len(methods) > 1
+    scores: dict[tuple[str, str], Scores] = {}
     rows, failures = [], []
     names = gt_set.names()
     with progress(args, len(names), "image", "scoring") as bar:
         for name in names:
             try:
                 gt = gt_set.read(name)
-                stem = Path(name).stem
-                if stem not in by_stem:
-                    raise InputError(f"{args.pred} has no prediction for {name}")
-                pred = pred_set.read(by_stem[stem], hw=gt.hw)
-                if pred.hw != gt.hw:
-                    raise InputError(f"the prediction of {name} is {pred.size[0]}x{pred.size[1]} px, the ground truth "
-                                     f"{gt.size[0]}x{gt.size[1]} px")
-                for i, j in match(gt, pred):
-                    g = gt.objects[i].raster(gt.hw)
-                    p = pred.objects[j].raster(gt.hw) if j is not None else np.zeros(gt.hw, bool)
-                    inter, union = iou_parts(g, p)
-                    ba = boundary_accuracy(g, p)
-                    for bucket in (per_label.setdefault(gt.objects[i].label, Scores()), overall):
-                        bucket.record(inter, union, ba)
-                    rows.append({"image": name, "id": gt.objects[i].id, "label": gt.objects[i].label, "matched": j is not None,
-                                 "iou": 100 * inter / union if union else 100.0, "mba": 100 * ba})
+                preds = {row: read_matching(sources[row], stems[row], name, gt, row) for row in sources}
+                if args.coarse:
+                    preds.update(refined_rows(sources[COARSE_ROW], preds[COARSE_ROW], gt, refiner, options))
+                for method in methods:
+                    for row in score_objects(gt, preds[method], method, scores):
+                        rows.append({"image": name, **({"method": method} if several else {}), **row})
             except CRMError as err:
                 failures.append(f"{name}: {err}")
                 say(prog, failures[-1])
             bar.update()
-    totals = {**dict(sorted(per_label.items())), ALL_ROW: overall}
+    labels = sorted({label for label, _ in scores if label != ALL_ROW}) + [ALL_ROW]
+    totals = {f"{label} / {method}" if several else label: scores[label, method] for label in labels for method in methods
+              if (label, method) in scores}
     if args.json:
         print(json.dumps({"objects": rows, "categories": {k: s.row() for k, s in totals.items()}, "failed": failures}))
     else:
-        print(table(f"{args.pred} vs {getattr(args, dataset_kind(args))}, per category", totals, first="category"))
+        against = args.coarse if args.coarse else args.pred
+        print(table(f"{against} vs {getattr(args, dataset_kind(args))}, per object; totals per category"
+                    + (" / method" if several else ""), totals, first="category / method" if several else "category"))
     return EXIT_FAILED if failures else 0
+
+
+def gt_photos(dataset: Dataset) -> Path | None:
+    """The folder of a ground truth's photos, for coarse labels that do not say where theirs are."""
+    names = dataset.names()
+    return dataset.read(names[0]).image.parent if names else None
+
+
+def read_matching(dataset: Dataset, stems: dict[str, str], name: str, gt: ImageObjects, row: str) -> ImageObjects:
+    """The photo of another dataset that matches a ground-truth photo (by file stem), checked for size."""
+    stem = Path(name).stem
+    if stem not in stems:
+        raise InputError(f"{dataset.source} has no {'prediction' if row == PRED_ROW else 'coarse labels'} for {name}")
+    item = dataset.read(stems[stem], hw=gt.hw)
+    if item.hw != gt.hw:
+        raise InputError(f"{dataset.source}: {name} is {item.size[0]}x{item.size[1]} px, the ground truth "
+                         f"{gt.size[0]}x{gt.size[1]} px")
+    return item
+
+
+def refined_rows(dataset: Dataset, coarse: ImageObjects, gt: ImageObjects, refiner: Refiner | None,
+                 options: RefineOptions | None) -> dict[str, ImageObjects]:
+    """The coarse objects of one photo refined by the guided filter and (without --pred) by CRM, each through
+    refine_photo in the same crops, with the protocol's guided-filter window for the whole photo."""
+    image = dataset.photo(coarse)
+    objects = ObjectOptions()
+    guided = partial(guided_filter, radius=guided_radius(*gt.hw))
+    out = {GUIDED_ROW: refine_item(guided, dataset, coarse, None, objects, Tally(), image)}
+    if refiner is not None:
+        out[CRM_ROW] = refine_item(refiner, dataset, coarse, options, objects, Tally(), image)
+    return out
+
+
+def score_objects(gt: ImageObjects, pred: ImageObjects, method: str, scores: dict[tuple[str, str], Scores]) -> list[dict]:
+    """Score each ground-truth object against its match into its category's and the overall totals; one row each."""
+    rows = []
+    for i, j in match(gt, pred):
+        g = gt.objects[i].raster(gt.hw)
+        p = pred.objects[j].raster(gt.hw) if j is not None else np.zeros(gt.hw, bool)
+        inter, union = iou_parts(g, p)
+        ba = boundary_accuracy(g, p)
+        label = gt.objects[i].label
+        for key in ((label, method), (ALL_ROW, method)):
+            scores.setdefault(key, Scores()).record(inter, union, ba)
+        rows.append({"id": gt.objects[i].id, "label": label, "matched": j is not None,
+                     "iou": 100 * inter / union if union else 100.0, "mba": 100 * ba})
+    return rows

@@ -165,9 +165,9 @@ def main(argv: list[str] | None = None) -> int:
 
     def body(args: argparse.Namespace) -> int:
         if dataset_kind(args):
-            return evaluate_dataset(args, PROG)
+            return evaluate_dataset(args, PROG, refine_options(args))
         if not args.folder:
-            raise UsageError("give a BIG-layout folder DIR, or a dataset (--coco/--labelme/--voc/--yolo) with --pred")
+            raise UsageError("give a BIG-layout folder DIR, or a dataset (--coco/--labelme/--voc/--yolo) with --pred or --coarse")
         return evaluate(args, refine_options(args))
 
     return run(PROG, parser, body, argv)

@@ -97,6 +97,8 @@ def check_usage(args: argparse.Namespace) -> None:
         raise UsageError("IMAGE is required, with a MASK or without one for Select Subject (or --big DIR for a folder)")
     if args.auto and args.mask:
         raise UsageError("give a MASK or --auto (Select Subject makes the mask), not both")
+    if args.to or args.no_refine:
+        raise UsageError("--to and --no-refine apply to a dataset (--coco, --labelme, --voc or --yolo)")
     if args.big and args.save_stages:
         raise UsageError("--save-stages works on one photo, not with --big")
     if args.bits is not None and args.format != "alpha":

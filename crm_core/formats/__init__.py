@@ -6,8 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from crm_core.errors import InputError
+from crm_core.big import is_big_folder
 from crm_core.formats.base import Dataset, Writer
+from crm_core.formats.bigfolder import BigDataset
 from crm_core.formats.coco import CocoDataset
+from crm_core.formats.convert import Converted, convert, export_writer
 from crm_core.formats.labelmap import LabelMapDataset, MaskDataset
 from crm_core.formats.labelme import LabelMeDataset
 from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, fill_polygons, trace_polygons
@@ -19,6 +22,7 @@ FORMATS: dict[str, type[Dataset]] = {
     "voc": LabelMapDataset,
     "yolo": YoloDataset,
     "mask": MaskDataset,
+    "big": BigDataset,
 }
 
 
@@ -27,7 +31,7 @@ def open_dataset(kind: str, source: str | Path, images: str | Path | None = None
     puts them (a COCO file's photos; the photos of a written copy, which holds only labels)."""
     if kind not in FORMATS:
         raise InputError(f"unknown dataset format {kind!r}; use one of {', '.join(FORMATS)}")
-    if kind in ("labelme", "mask"):
+    if kind in ("labelme", "mask", "big"):
         if images:
             raise InputError(f"--images does not apply to a {kind} folder: its files name their own photos")
         return FORMATS[kind](Path(source))
@@ -42,6 +46,8 @@ def detect(source: str | Path) -> str:
     if p.is_dir():
         if (p / "classes.txt").is_file():
             return "yolo"
+        if is_big_folder(p):
+            return "big"
         if (p / "SegmentationClass").is_dir() or any(p.glob("*.png")):
             return "voc"
         if any(p.glob("*.json")):
@@ -49,5 +55,5 @@ def detect(source: str | Path) -> str:
     raise InputError(f"cannot tell the dataset format of {p}; name it ({', '.join(FORMATS)})")
 
 
-__all__ = ["FORMATS", "DEFAULT_TOLERANCE", "Dataset", "ImageObject", "ImageObjects", "Writer", "detect",
-           "fill_polygons", "open_dataset", "trace_polygons"]
+__all__ = ["FORMATS", "DEFAULT_TOLERANCE", "Converted", "Dataset", "ImageObject", "ImageObjects", "Writer", "convert",
+           "detect", "export_writer", "fill_polygons", "open_dataset", "trace_polygons"]

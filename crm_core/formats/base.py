@@ -39,6 +39,12 @@ class Dataset(ABC):
     def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> "Writer":
         """A writer of this format into ``out`` (a file for COCO, a folder for the others)."""
 
+    def category_names(self) -> list[str]:
+        """The category names the dataset declares, in its order (COCO categories, YOLO classes, VOC labels), so a
+        copy in another format numbers them the same way; formats that declare none return [] and a writer adds
+        labels as it meets them."""
+        return []
+
     def inputs(self) -> list[Path]:
         """The files and folders a writer must never write over."""
         return [self.source]

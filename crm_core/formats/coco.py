@@ -9,6 +9,7 @@ traced from the refined mask; area and bbox are recomputed from the refined shap
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,9 @@ class CocoDataset(Dataset):
 
     def names(self) -> list[str]:
         return list(self.records)
+
+    def category_names(self) -> list[str]:
+        return list(self.categories.values())
 
     def read(self, name: str, hw: tuple[int, int] | None = None) -> ImageObjects:
         record = self.records[name]
@@ -160,5 +164,68 @@ class CocoWriter(Writer):
                 annotations.extend(anns)
         data["annotations"] = annotations
         data[REFINED_KEY] = list(self.refined)
+        io.write_atomic(self.out, json.dumps(data))
+        self.last_write = time.monotonic()
+
+
+class CocoExportWriter(Writer):
+    """A new COCO file from another format's photos (``crm_core.formats.convert``).
+
+    Categories are numbered from 1 in the source's order (labels met later are appended), image and annotation
+    ids from 1; file_name is the photo's path relative to the output's folder, so the file finds its photos with
+    no --images. Kept in memory and written at close (and every CHECKPOINT_SECONDS); an earlier output's photos
+    are kept so --resume goes on from them.
+    """
+
+    def __init__(self, dataset: Dataset, out: Path, tolerance: float):
+        super().__init__(dataset, out, tolerance)
+        self.labels: list[str] = []
+        self.images: dict[str, dict] = {}
+        self.annotations: dict[str, list[dict]] = {}
+        if self.out.is_file():
+            previous = _load_json(self.out)
+            self.labels = [c["name"] for c in sorted(previous.get("categories", []), key=lambda c: c["id"])]
+            kept = set(previous.get(REFINED_KEY, []))
+            stems = {r["id"]: Path(r["file_name"]).stem for r in previous["images"] if r.get("id") in kept}
+            self.images = {stems[r["id"]]: r for r in previous["images"] if r.get("id") in kept}
+            for ann in previous["annotations"]:
+                if ann.get("image_id") in stems:
+                    self.annotations.setdefault(stems[ann["image_id"]], []).append(ann)
+        self.labels += [c for c in dataset.category_names() if c not in self.labels]
+        self.next_image = 1 + max((r["id"] for r in self.images.values()), default=0)
+        self.next_ann = 1 + max((a["id"] for anns in self.annotations.values() for a in anns), default=0)
+        self.last_write = time.monotonic()
+
+    def done(self, name: str) -> bool:
+        return name in self.images
+
+    def category(self, label: str) -> int:
+        if label not in self.labels:
+            self.labels.append(label)
+        return self.labels.index(label) + 1
+
+    def write(self, item: ImageObjects) -> None:
+        previous = self.images.get(item.name)
+        image_id = previous["id"] if previous else self.next_image
+        self.next_image += previous is None
+        file_name = os.path.relpath(os.path.abspath(item.image), os.path.abspath(self.out.parent))
+        self.images[item.name] = {"id": image_id, "file_name": Path(file_name).as_posix(),
+                                  "width": item.size[0], "height": item.size[1]}
+        anns = []
+        for obj in item.objects:
+            anns.append({"id": self.next_ann, "image_id": image_id, "category_id": self.category(obj.label),
+                         **encode(obj, item.hw, self.tolerance), "iscrowd": 0})
+            self.next_ann += 1
+        self.annotations[item.name] = anns
+        if time.monotonic() - self.last_write > CHECKPOINT_SECONDS:
+            self.close()
+
+    def close(self) -> None:
+        data = {
+            "images": list(self.images.values()),
+            "annotations": [a for name in self.images for a in self.annotations.get(name, [])],
+            "categories": [{"id": i + 1, "name": label, "supercategory": ""} for i, label in enumerate(self.labels)],
+            REFINED_KEY: [r["id"] for r in self.images.values()],
+        }
         io.write_atomic(self.out, json.dumps(data))
         self.last_write = time.monotonic()

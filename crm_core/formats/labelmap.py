@@ -20,6 +20,7 @@ from crm_core import io
 from crm_core.errors import InputError
 from crm_core.formats.base import Dataset, Writer
 from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects
+from crm_core.metrics import binarise
 from crm_core.pairing import pair_by_stem
 
 VOID = 255
@@ -79,6 +80,9 @@ class LabelMapDataset(Dataset):
     def names(self) -> list[str]:
         return list(self.pairs)
 
+    def category_names(self) -> list[str]:
+        return [n.strip() for n in self.label_names[1:]]
+
     def label_name(self, value: int) -> str:
         return self.label_names[value].strip() if value < len(self.label_names) else str(value)
 
@@ -103,44 +107,88 @@ class LabelMapDataset(Dataset):
         return LabelMapWriter(self, out, tolerance)
 
 
+def voc_palette() -> list[int]:
+    """VOC's colour map (value v's RGB spreads v's bits over the high bits of R, G and B), so a label map written
+    from another format looks in every viewer as VOC's own do."""
+    palette = []
+    for value in range(256):
+        r = g = b = 0
+        v = value
+        for shift in range(7, -1, -1):
+            r, g, b = r | (v & 1) << shift, g | (v >> 1 & 1) << shift, b | (v >> 2 & 1) << shift
+            v >>= 3
+        palette += [r, g, b]
+    return palette
+
+
 class LabelMapWriter(Writer):
     """Paints objects in order (a later object wins a pixel: give it disjoint objects, as
-    crm_core.objects.refine_photo makes them); void pixels of the input stay void."""
+    crm_core.objects.refine_photo makes them); void pixels of the input stay void.
 
-    def __init__(self, dataset: LabelMapDataset, out: Path, tolerance: float):
+    From another format (``crm_core.formats.convert``) it writes the VOC layout: SegmentationClass/ and
+    SegmentationObject/ (instances numbered 1.. per photo, so objects of one class stay apart), VOC's palette,
+    and labels.txt naming value i on line i (background first, then the source's categories in its order)."""
+
+    def __init__(self, dataset: Dataset, out: Path, tolerance: float):
         super().__init__(dataset, out, tolerance)
-        self.maps = dataset
-        flat = dataset.layout == "flat"
+        self.same = isinstance(dataset, LabelMapDataset)
+        flat = self.same and dataset.layout == "flat"
         self.class_dir = self.out if flat else self.out / "SegmentationClass"
-        self.instance_dir = None if dataset.instances is None else self.out / "SegmentationObject"
-        self.value_of = {n.strip(): i for i, n in enumerate(dataset.label_names)}
+        keeps_instances = not self.same or dataset.instances is not None
+        self.instance_dir = self.out / "SegmentationObject" if keeps_instances else None
+        written = self.out / NAMES_FILE
+        if self.same:
+            self.label_names = [n.strip() for n in dataset.label_names]
+        elif written.is_file():  # an earlier run: values already painted keep their names
+            self.label_names = [n.strip() for n in written.read_text(encoding="utf-8").splitlines()]
+        else:
+            self.label_names = [VOC_NAMES[0]]
+        self.label_names += [c for c in dataset.category_names() if c not in self.label_names]
+        self.added = False
 
     def done(self, name: str) -> bool:
         return (self.class_dir / f"{name}.png").is_file()
 
     def close(self) -> None:
-        names = self.maps.source / NAMES_FILE
-        if names.is_file():  # the output reads back with the same class names
+        names = self.dataset.source / NAMES_FILE
+        if self.same and not self.added and names.is_file():  # the output reads back with the same class names
             io.write_atomic(self.out / NAMES_FILE, names.read_bytes())
+        elif not self.same or self.added:
+            io.write_atomic(self.out / NAMES_FILE, "".join(f"{n}\n" for n in self.label_names))
+
+    def value(self, item: ImageObjects, label: str) -> int:
+        if label in self.label_names:
+            return self.label_names.index(label)
+        if self.same and str(label).isdigit():  # a map without names: its labels are its values
+            return int(label)
+        if len(self.label_names) >= VOID:
+            raise InputError(f"{item.name}: label '{label}' would be the {VOID + 1}th class; a label map holds "
+                             f"{VOID - 1} classes besides background and void")
+        self.label_names.append(label)
+        self.added = True
+        return len(self.label_names) - 1
 
     def write(self, item: ImageObjects) -> None:
         classes = np.zeros(item.hw, np.uint8)
         instances = np.zeros(item.hw, np.uint8) if self.instance_dir is not None else None
-        for obj in item.objects:
+        if instances is not None and not self.same and len(item.objects) >= VOID:
+            raise InputError(f"{item.name} has {len(item.objects)} objects; an instance map holds {VOID - 1}")
+        for number, obj in enumerate(item.objects, start=1):
             mask = obj.raster(item.hw)
-            value = self.value_of.get(obj.label, int(obj.label) if str(obj.label).isdigit() else None)
-            if value is None:
-                raise InputError(f"{item.name}: label '{obj.label}' has no value in {self.maps.source / NAMES_FILE}")
+            value = self.value(item, obj.label)
             if instances is not None:
-                instances[mask] = int(obj.id)
+                instances[mask] = int(obj.id) if self.same else number
             classes[mask] = value
         void = item.extra.get("void")
         if void is not None:
             classes[void] = VOID
+        palette = item.extra.get("palette") if self.same else voc_palette()
         if instances is not None:
-            instances[void] = VOID
-            write_labels(self.instance_dir / f"{item.name}.png", instances, item.extra.get("instance_palette"))
-        write_labels(self.class_dir / f"{item.name}.png", classes, item.extra.get("palette"))
+            if void is not None:
+                instances[void] = VOID
+            inst_palette = item.extra.get("instance_palette") if self.same else palette
+            write_labels(self.instance_dir / f"{item.name}.png", instances, inst_palette)
+        write_labels(self.class_dir / f"{item.name}.png", classes, palette)
 
 
 class MaskDataset(Dataset):
@@ -164,7 +212,7 @@ class MaskDataset(Dataset):
 
     def read(self, name: str, hw: tuple[int, int] | None = None) -> ImageObjects:
         photo, mask_path = self.pairs[name]
-        mask = io.load_mask(mask_path) > 0.5
+        mask = binarise(io.load_mask(mask_path))
         h, w = mask.shape
         return ImageObjects(name, photo, (w, h), (ImageObject(1, self.LABEL, mask=mask),))
 
@@ -177,7 +225,4 @@ class MaskWriter(Writer):
         return (self.out / f"{name}.png").is_file()
 
     def write(self, item: ImageObjects) -> None:
-        union = np.zeros(item.hw, bool)
-        for obj in item.objects:
-            union |= obj.raster(item.hw)
-        io.save_mask(self.out / f"{item.name}.png", union, protect=[item.image])
+        io.save_mask(self.out / f"{item.name}.png", item.union(), protect=[item.image])

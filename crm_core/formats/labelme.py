@@ -26,6 +26,7 @@ from crm_core.formats.base import Dataset, Writer
 from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, mask_box, trace_polygons
 
 AREA_SHAPES = ("polygon", "mask")
+LABELME_VERSION = "5.5.0"  # the file version written for photos converted from another format
 SHAPE_FIELDS = ("label", "points", "group_id", "shape_type", "mask")
 
 
@@ -168,7 +169,9 @@ class LabelMeWriter(Writer):
             for poly in polygons:
                 points = [[round(float(x), 2), round(float(y), 2)] for x, y in poly]
                 shapes.append({"label": obj.label, "points": points, "group_id": group, "shape_type": "polygon", **extra})
-        data = dict(item.extra)
+        # A photo from another format carries no LabelMe fields: start from what LabelMe itself writes.
+        data = dict(item.extra) or {"version": LABELME_VERSION, "flags": {}, "imageData": None,
+                                    "imageHeight": item.size[1], "imageWidth": item.size[0]}
         data["shapes"] = shapes
         target = self.out / f"{item.name}.json"
         data["imagePath"] = os.path.relpath(os.path.abspath(item.image), os.path.abspath(self.out))

@@ -110,6 +110,14 @@ class ImageObjects:
     def hw(self) -> tuple[int, int]:
         return self.size[1], self.size[0]
 
+    def union(self) -> np.ndarray:
+        """H×W bool: the pixels of all area objects, what a one-mask-per-photo format (a mask PNG, BIG) holds."""
+        union = np.zeros(self.hw, bool)
+        for obj in self.objects:
+            if obj.refinable:
+                union |= obj.raster(self.hw)
+        return union
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ImageObjects):
             return NotImplemented

@@ -23,6 +23,11 @@ CLASSES_FILE = "classes.txt"
 DIGITS = 6
 
 
+def read_classes(path: Path) -> list[str]:
+    """The class names of a classes.txt, class 0 first (blank lines skipped)."""
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 class YoloDataset(Dataset):
     format = "yolo"
 
@@ -36,7 +41,7 @@ class YoloDataset(Dataset):
         classes = root / CLASSES_FILE
         if not classes.is_file():
             raise InputError(f"{root} has no {CLASSES_FILE}; write the class names there, one per line, class 0 first")
-        self.classes = [line.strip() for line in classes.read_text(encoding="utf-8").splitlines() if line.strip()]
+        self.classes = read_classes(classes)
         pairs, orphans = pair_by_stem(photos, self.labels_dir, (".txt",))
         self.items = {p.stem: (p, label) for p, label in pairs if label.name != CLASSES_FILE}
         for stem in orphans:  # labels without a photo still score; refining them says the photo is missing
@@ -47,6 +52,9 @@ class YoloDataset(Dataset):
 
     def names(self) -> list[str]:
         return list(self.items)
+
+    def category_names(self) -> list[str]:
+        return list(self.classes)
 
     def read(self, name: str, hw: tuple[int, int] | None = None) -> ImageObjects:
         photo, label = self.items[name]
@@ -82,9 +90,12 @@ class YoloDataset(Dataset):
 
 
 class YoloWriter(Writer):
-    def __init__(self, dataset: YoloDataset, out: Path, tolerance: float):
+    def __init__(self, dataset: Dataset, out: Path, tolerance: float):
         super().__init__(dataset, out, tolerance)
-        self.yolo = dataset
+        # Class numbers must not move under labels already written: an earlier run's classes come first.
+        written = self.out / CLASSES_FILE
+        self.classes = read_classes(written) if written.is_file() else []
+        self.classes += [c for c in dataset.category_names() if c not in self.classes]
         self.labels_dir = self.out / "labels"
 
     def done(self, name: str) -> bool:
@@ -97,7 +108,9 @@ class YoloWriter(Writer):
             if not obj.refinable:
                 lines.append(obj.extra["line"])
                 continue
-            cls = self.yolo.classes.index(obj.label)
+            if obj.label not in self.classes:  # a label another format brought: the next class number
+                self.classes.append(obj.label)
+            cls = self.classes.index(obj.label)
             polygons = obj.polygons if obj.mask is None else trace_polygons(obj.mask, self.tolerance)
             for poly in polygons:
                 coords = np.clip(poly / (w, h), 0.0, 1.0).reshape(-1)
@@ -105,4 +118,4 @@ class YoloWriter(Writer):
         io.write_atomic(self.labels_dir / f"{item.name}.txt", "".join(f"{line}\n" for line in lines))
 
     def close(self) -> None:
-        io.write_atomic(self.out / CLASSES_FILE, "".join(f"{c}\n" for c in self.yolo.classes))
+        io.write_atomic(self.out / CLASSES_FILE, "".join(f"{c}\n" for c in self.classes))

@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QImage, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from app.canvas import CanvasView, Navigator
-from app.document import Document
+from app.document import COARSE, Document
 from crm_core.options import Stage
 
 H, W = 200, 300
@@ -312,24 +312,44 @@ def test_split_shows_coarse_left_and_stage_right(view, qtbot):
     assert tuple(pixels[y, view.width() // 8]) == (20, 20, 20)
 
 
-def test_compare_highlights_where_two_stages_differ(view, qtbot):
+def test_compare_shows_what_the_second_stage_added_in_green_and_removed_in_red(view, qtbot):
     doc = view.document()
     a = np.zeros((H, W), np.float32)
     a[:, :150] = 0.8
     b = a.copy()
-    b[:, 100:150] = 0.2
+    b[:, 100:150] = 0.2  # removed by b
+    b[:, 160:180] = 0.9  # added by b
     doc.set_stages([stage(a, 0), stage(b, 1)])
     view.set_compare(0, 1)
     pixels = rendered(view, qtbot)
-    differ, agree = at(view, 125, 100), at(view, 50, 100)
-    r, g, bl = pixels[differ.y(), differ.x()].astype(int)
-    assert r > 150 and bl > 150 and g < 40
+    removed, added, agree = at(view, 125, 100), at(view, 170, 100), at(view, 50, 100)
+    r, g, bl = pixels[removed.y(), removed.x()].astype(int)
+    assert r > 150 and g < 60 and bl < 60
+    r, g, bl = pixels[added.y(), added.x()].astype(int)
+    assert g > 150 and r < 60 and bl < 120
     assert tuple(pixels[agree.y(), agree.x()]) == (20, 20, 20)
     view.set_compare(None)
     pixels = rendered(view, qtbot)
-    assert tuple(pixels[differ.y(), differ.x()]) == (20, 20, 20)
+    assert tuple(pixels[removed.y(), removed.x()]) == (20, 20, 20)
     with pytest.raises(ValueError):
         view.set_compare(0, 5)
+
+
+def test_compare_with_the_coarse_mask_follows_edits_of_it(view, qtbot):
+    doc = view.document()
+    refined = np.zeros((H, W), np.float32)
+    refined[:, :150] = 1.0
+    doc.set_stages([stage(refined, 0)])
+    doc.set_mask(np.zeros((H, W), np.uint8))
+    view.set_overlay_visible(False)  # the comparison alone
+    view.set_compare(COARSE, 0)
+    spot = at(view, 50, 100)
+    r, g, bl = rendered(view, qtbot)[spot.y(), spot.x()].astype(int)
+    assert g > 150 and r < 60  # the stage added it to the empty coarse mask
+    filled = np.zeros((H, W), np.uint8)
+    filled[:, :150] = 255
+    doc.set_mask(filled)
+    assert tuple(rendered(view, qtbot)[spot.y(), spot.x()]) == (20, 20, 20)  # nothing added any more
 
 
 def test_navigator_shows_the_viewport_and_pans_on_click(view, qtbot):

@@ -24,8 +24,9 @@ def worked(qtbot, settings, photo, tiny_refiner) -> MainWindow:
     win.refine_panel.ratio_edit.setText("0.5, 1")
     with qtbot.waitSignal(win.refineFinished, timeout=20000):
         win.refine()
-    win.doc.set_shown(1)
+    win.doc.set_shown(COARSE)  # an edit of the coarse mask itself (an edit of a shown stage adopts the stage)
     win.doc.apply_edit(QRect(10, 10, 50, 40), np.full((40, 50), 255, np.uint8))
+    win.doc.set_shown(1)
     win.canvas.set_zoom(4.0)
     win.canvas.center_on(QPointF(60, 50))
     return win

@@ -162,3 +162,44 @@ def test_eval_counts_a_missing_object_as_zero_and_a_missing_photo_as_failed(tmp_
     assert code == 1 and "no prediction for b" in err
     bar = [r for r in report["objects"] if r["label"] == "bar"]
     assert bar == [{"image": "a", "id": 2, "label": "bar", "matched": False, "iou": 0.0, "mba": bar[0]["mba"]}]
+
+
+def test_refine_into_another_format_and_convert_without_refining(tmp_path, random_refiner, capsys) -> None:
+    sets = make_sets(tmp_path)
+    photos = sets["voc"] / "JPEGImages"
+    code, _, err = run(crm_refine.main, ["--coco", sets["coco"], "--images", photos, "-o", tmp_path / "y", "--to", "yolo",
+                                         "--no-matte", "--no-snap"], capsys)
+    assert code == 0 and "4 objects: 4 refined" in err, err
+    assert (tmp_path / "y" / "classes.txt").read_text() == "square\nbar\n"
+    refined = open_dataset("yolo", tmp_path / "y", photos)
+    assert {o.label for o in refined.read("a").objects} == {"square", "bar"}
+    code, _, err = run(crm_refine.main, ["--voc", sets["voc"], "-o", tmp_path / "lm", "--to", "labelme", "--no-refine"], capsys)
+    assert code == 0 and "written as they were" in err, err
+    copied = open_dataset("labelme", tmp_path / "lm")
+    item, truth = copied.read("a"), open_dataset("voc", sets["voc"]).read("a")
+    assert [o.label for o in item.objects] == [o.label for o in truth.objects] == ["square", "bar"]
+    for got, want in zip(item.objects, truth.objects):  # traced within the 1 px default tolerance
+        assert np.count_nonzero(got.raster(item.hw) ^ want.raster(item.hw)) <= 2 * (50 + 40)
+    code, _, err = run(crm_refine.main, [photos / "a.jpg", photos / "a.jpg", "-o", tmp_path / "x.png", "--to", "coco"], capsys)
+    assert code == 2 and "apply to a dataset" in err
+
+
+def test_eval_with_coarse_scores_polygons_guided_filter_and_crm_per_category(tmp_path, random_refiner, capsys) -> None:
+    sets = make_sets(tmp_path)
+    code, out, err = run(crm_eval.main, ["--voc", sets["voc"], "--coarse", sets["coco"], "--json", "--no-matte"], capsys)
+    assert code == 0, err
+    report = json.loads(out)
+    methods = ("coarse (as given)", "guided filter", "CRM")
+    assert set(report["categories"]) == {f"{c} / {m}" for c in ("bar", "square", "all objects") for m in methods}
+    assert all(report["categories"][f"all objects / {m}"]["n"] == 4 for m in methods)  # every object, every row
+    alone = json.loads(run(crm_eval.main, ["--voc", sets["voc"], "--pred", sets["coco"], "--json"], capsys)[1])
+    # the coarse row is the polygons as given: the same numbers as scoring them as a prediction
+    assert report["categories"]["all objects / coarse (as given)"] == alone["categories"]["all objects"]
+    guided = report["categories"]["all objects / guided filter"]["iou"]
+    assert guided != report["categories"]["all objects / coarse (as given)"]["iou"]  # the filter did move the edges
+    # with --pred, the prediction takes the CRM row's place and no model is loaded
+    random_refiner.clear()
+    code, out, _ = run(crm_eval.main, ["--voc", sets["voc"], "--coarse", sets["coco"], "--pred", sets["voc"]], capsys)
+    rows = {line.rsplit(None, 5)[0]: line.split() for line in out.splitlines()[2:]}
+    assert code == 0 and not random_refiner
+    assert rows["all objects / prediction"][-5] == "100.00" and "all objects / guided filter" in rows

@@ -3,7 +3,9 @@ stay consistent."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
+import pytest
 
 from crm_core.objects import ObjectOptions, ObjectResult, crop_box, reconcile, refine_object, refine_photo
 
@@ -83,3 +85,52 @@ def test_refine_photo_leaves_tiny_and_unrefinable_objects_alone(light_refiner, s
     out = refine_photo(light_refiner, image, [gt > 0.5, tiny, None], objects=ObjectOptions(min_pixels=10))
     assert out[0] is not None and out[0].shape == gt.shape
     assert out[1] is None and out[2] is None
+
+
+def _touching_pair() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A photo with two objects that share a vertical edge at x = 50 (a shirt and trousers, say)."""
+    image = np.full((70, 100, 3), 120, np.uint8)
+    left, right = np.zeros((70, 100), bool), np.zeros((70, 100), bool)
+    left[10:60, 10:50] = True
+    right[10:60, 50:90] = True
+    return image, left, right
+
+
+@pytest.mark.parametrize("grow", [5, -5])
+def test_refine_photo_keeps_touching_objects_without_new_overlaps_or_gaps(grow: int) -> None:
+    """Every object of a photo goes through reconcile: a refiner that grows each object 5 px (overlaps) or
+    shrinks it 5 px (gaps along the shared edge) still gives disjoint objects that meet at the shared edge."""
+    image, left, right = _touching_pair()
+    kernel = np.ones((2 * abs(grow) + 1, 2 * abs(grow) + 1), np.uint8)
+    morph = cv2.dilate if grow > 0 else cv2.erode
+
+    def refiner(crop: np.ndarray, coarse: np.ndarray) -> np.ndarray:  # sure inside, unsure in the changed ring
+        changed = morph((coarse > 0.5).astype(np.uint8), kernel).astype(bool) != (coarse > 0.5)
+        return np.where(changed, 0.7 if grow > 0 else 0.3, np.where(coarse > 0.5, 0.99, 0.01)).astype(np.float32)
+
+    out_left, out_right = refine_photo(refiner, image, [left, right], objects=ObjectOptions(min_margin=8))
+    assert not (out_left & out_right).any()  # no new overlap
+    inner = slice(19, 51)  # rows farther than shared_edge_px from the background
+    assert (out_left | out_right)[inner, 42:58].all()  # no gap along the shared edge
+    assert out_left[inner, 42:50].all() and out_right[inner, 50:58].all()  # each keeps its side
+
+
+def test_long_crops_are_encoded_at_most_max_side_and_short_ones_as_they_are() -> None:
+    from crm_core.objects import crop_options
+    from crm_core.options import RefineOptions
+
+    base = RefineOptions()
+    long = crop_options(base, (896, 600), ObjectOptions(max_side=448))
+    assert long.ratios[-1] == pytest.approx(0.5)  # the encoder sees 448 px along the long side, not 896
+    assert long.ratios_for((896, 600)) == (pytest.approx(0.5),)  # earlier stages would see under min_side
+    assert crop_options(base, (300, 200), ObjectOptions(max_side=448)) == base
+    assert crop_options(base, (896, 600), ObjectOptions(max_side=0)) == base
+
+
+def test_a_rectangular_crop_keeps_the_margin_without_paying_for_a_square() -> None:
+    mask = np.zeros((400, 400), bool)
+    mask[50:350, 190:210] = True  # a 300 × 20 px strap
+    top, left, bottom, right = crop_box(mask, ObjectOptions(context=0.1, min_margin=16, square=False))
+    assert (bottom - top, right - left) == (300 + 2 * 30, 20 + 2 * 30)
+    top, left, bottom, right = crop_box(mask, ObjectOptions(context=0.1, min_margin=16))
+    assert bottom - top == right - left == 360

@@ -1,0 +1,66 @@
+"""One object of a photo and the rules about it: its label colour, what it exports, how a stage becomes a mask.
+
+Kept apart from app.document (the photo and its undo stack) so that the folder sidecar, the docks and the
+export can use these without the document's machinery.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Sequence, Union
+
+import numpy as np
+
+from crm_core.metrics import binarise
+from crm_core.options import Stage
+
+Shown = Union[str, int]
+COARSE = "coarse"
+DEFAULT_LABEL = "object"
+# object statuses: what happened to an object's shape in this session (shown in the objects list)
+TODO, REFINED, ACCEPTED, FAILED = "to do", "refined", "accepted", "failed"
+# label colours: distinct hues that read on photos; a label keeps its colour on every photo (hashed by name)
+PALETTE = ((230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180),
+           (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212), (0, 128, 128), (170, 110, 40))
+
+
+def threshold(prob: np.ndarray) -> np.ndarray:
+    """0/255 uint8 of the foreground (metrics.binarise: prob > 0.5): how a soft stage is shown and turned into
+    an editable mask."""
+    return np.where(binarise(prob), np.uint8(255), np.uint8(0))
+
+
+def object_result(mask: np.ndarray, stages: Sequence[Stage], shown: Shown) -> np.ndarray:
+    """An object's pixels as they would be exported (H×W bool): the stage shown (metrics.binarise), else the
+    coarse mask. The one rule for the canvas, export and a dataset written from saved work."""
+    return binarise(stages[shown].prob) if isinstance(shown, int) else mask > 127
+
+
+def label_color(label: str, categories: Sequence[str] = ()) -> tuple[int, int, int]:
+    """The colour a label is drawn in: by its place among the dataset's categories (distinct for the first
+    twelve), else by its name, so a label keeps its colour on every photo and in every session."""
+    index = categories.index(label) if label in categories else zlib.crc32(label.encode("utf-8"))
+    return PALETTE[index % len(PALETTE)]
+
+
+@dataclass(eq=False)
+class MaskObject:
+    """One object of the photo: its label, how it is drawn, its coarse mask (H×W uint8, edited in place) and
+    the stages refining it produced. ``source`` is what a dataset file said about it (id, fields the tool does
+    not use), kept so an export writes it back with only the shape changed."""
+
+    id: int | str
+    label: str
+    mask: np.ndarray
+    visible: bool = True
+    locked: bool = False
+    stages: list[Stage] = field(default_factory=list)
+    shown: Shown = COARSE
+    status: str = TODO
+    source: Any = None
+    stale: bool = False  # the stages predate an edit of the shown stage (which became the coarse mask)
+
+    def result(self) -> np.ndarray:
+        """The object's pixels as they would be exported: H×W bool (``object_result``)."""
+        return object_result(self.mask, self.stages, self.shown)

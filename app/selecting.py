@@ -1,0 +1,71 @@
+"""Select Subject: a first mask for a photo that has none, made by the bundled subject model off the GUI thread.
+
+A photo editor arrives with a photo and no mask; drawing one by hand is the slow part. The subject model
+(crm_core.subject) proposes the salient subject; it lands as one undo step in the selected object when that
+object is still empty, else in a new object, so an annotator's existing labels are never replaced. Refine then
+sharpens it like any other coarse mask.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from crm_core.metrics import binarise
+from crm_core.subject import SubjectModel
+
+from app.document import Document
+from app.errors import show_error
+from app.jobs import CallJob
+
+SUBJECT_LABEL = "subject"
+
+
+def subject_mask(model_box: list[SubjectModel], image: np.ndarray) -> np.ndarray:
+    """The subject of ``image`` as an H×W uint8 mask (0/255); the model is loaded once, on first use."""
+    if not model_box:
+        model_box.append(SubjectModel.load())
+    return binarise(model_box[0].predict(image)).astype(np.uint8) * 255
+
+
+class SubjectMixin:
+    """Select Subject (mixed into MainWindow)."""
+
+    def _init_subject(self) -> None:
+        self._subject_model: list[SubjectModel] = []  # loaded in the job's thread on first use
+        self._subject_job: tuple[CallJob, Document] | None = None
+
+    @property
+    def selecting_subject(self) -> bool:
+        return self._subject_job is not None
+
+    def select_subject(self) -> None:
+        """Finds the photo's subject in the background; its mask arrives as one undo step."""
+        doc = self.doc
+        if doc is None or self._subject_job is not None or self.refining:
+            return
+        image = doc.image
+        job = CallJob("Select Subject", lambda: subject_mask(self._subject_model, image))
+        job.done.connect(self._subject_found)
+        job.failed.connect(lambda message: show_error(self, "Cannot select the subject", message))
+        job.finished.connect(self._subject_finished)
+        self._subject_job = (job, doc)
+        self.jobs.start(job)
+        self.statusBar().showMessage("Selecting the subject…")
+        self._update_actions()
+
+    def _subject_found(self, mask: np.ndarray) -> None:
+        job, doc = self._subject_job
+        if doc is not self.doc or job.cancelled:
+            return  # the photo was closed or changed meanwhile: its result is of no use
+        if not mask.any():
+            self.statusBar().showMessage("No subject found: draw the object, or refine a rough stroke over it", 10000)
+            return
+        if doc.current.mask.any():
+            doc.add_object(SUBJECT_LABEL)
+        doc.set_mask(mask, "Select Subject")
+        self.statusBar().showMessage("Subject selected: press Refine (Ctrl+R) to sharpen its edges; Ctrl+Z undoes",
+                                     10000)
+
+    def _subject_finished(self) -> None:
+        self._subject_job = None
+        self._update_actions()

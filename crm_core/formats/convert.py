@@ -1,0 +1,113 @@
+"""Writing a dataset in another format (refined or as it is): COCO → LabelMe, VOC → YOLO, LabelMe → COCO, ...
+
+What crosses formats is what they all hold: each area object's label and shape. Category names are kept and
+numbered in the source's order (YOLO's classes.txt, VOC's labels.txt with background first, COCO's categories
+from 1); ids, attributes, flags and other fields belong to the source's own files and are not carried into
+another format. Shapes go the way the target stores areas: LabelMe and YOLO get polygons traced from pixel
+objects (within the tolerance), COCO keeps RLE for pixel objects and polygons for polygons, label maps and
+masks get pixels. Shapes that are not areas (LabelMe rectangles and points, YOLO boxes) have no place in most
+targets and are left out, counted. Photos are never copied (BIG's layout, which needs them beside the masks,
+links them); a COCO output names them relative to its own folder, so it reads back without --images.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from crm_core.errors import CRMError, InputError
+from crm_core.formats.base import Dataset, Writer
+from crm_core.formats.bigfolder import BigWriter
+from crm_core.formats.coco import CocoExportWriter
+from crm_core.formats.labelmap import LabelMapWriter, MaskWriter
+from crm_core.formats.labelme import LabelMeWriter
+from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects
+from crm_core.formats.yolo import YoloWriter
+
+# The writer of each format for photos read from another one.
+EXPORT_WRITERS: dict[str, Callable[[Dataset, Path, float], Writer]] = {
+    "coco": CocoExportWriter,
+    "labelme": LabelMeWriter,
+    "voc": LabelMapWriter,
+    "yolo": YoloWriter,
+    "mask": MaskWriter,
+    "big": BigWriter,
+}
+POLYGON_FORMATS = ("labelme", "yolo")  # areas as polygons (LabelMe could hold pixels, but its tools edit polygons)
+PIXEL_FORMATS = ("voc", "mask", "big")
+
+
+@dataclass(frozen=True)
+class Converted:
+    """What happened to one photo: ``written`` objects went out, ``dropped`` were not areas; ``resumed``: its
+    output was already there; ``error``: why it was skipped (the rest go on)."""
+
+    name: str
+    written: int = 0
+    dropped: int = 0
+    resumed: bool = False
+    error: BaseException | None = None
+
+
+def export_writer(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> Writer:
+    """The writer of format ``kind`` for photos of ``source``: its own writer when the format is the same (every
+    field carried through), else a fresh file or folder of that format."""
+    if kind not in EXPORT_WRITERS:
+        raise InputError(f"unknown dataset format {kind!r}; use one of {', '.join(EXPORT_WRITERS)}")
+    if kind == source.format:
+        return source.writer(Path(out), tolerance)
+    return EXPORT_WRITERS[kind](source, Path(out), tolerance)
+
+
+def output_name(source: Dataset, kind: str, name: str) -> str:
+    """The key a photo is written under: its own in its own format, its file stem in another (a COCO file_name
+    such as 'a.jpg' becomes a.json, a.png, a.txt)."""
+    return name if kind == source.format else Path(name).stem
+
+
+def portable(item: ImageObjects, kind: str) -> ImageObjects:
+    """A photo read from one format, ready for another's writer: area objects with label and shape only."""
+    objects = []
+    for obj in item.objects:
+        if not obj.refinable:
+            continue
+        stored = "polygons" if kind in POLYGON_FORMATS else "pixels" if kind in PIXEL_FORMATS else obj.stored_as
+        objects.append(ImageObject(obj.id, obj.label, obj.polygons, obj.mask, stored_as=stored))
+    return ImageObjects(Path(item.name).stem, item.image, item.size, tuple(objects))
+
+
+def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TOLERANCE,
+            transform: Callable[[ImageObjects], ImageObjects] | None = None, resume: bool = False,
+            catch: tuple[type[BaseException], ...] = (CRMError,)) -> Iterator[Converted]:
+    """Write every photo of ``source`` in format ``kind`` into ``out`` (a file for COCO, else a folder), one
+    photo at a time, yielding what happened to each, so a caller shows progress and cancels by stopping.
+
+    transform: what to do to each photo's objects before writing (refine them); None writes them as they are.
+    resume: skip photos whose output is already written. catch: the errors that skip one photo; others stop the
+    run. The output is finished (COCO's file written) however the run ends, so what was done is kept.
+    """
+    writer = export_writer(source, kind, out, tolerance)
+    names = source.names()
+    keys = [output_name(source, kind, n) for n in names]
+    if len(set(keys)) < len(keys):
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        raise InputError(f"photos {', '.join(twice[:3])} appear twice under different folders; a {kind} copy names "
+                         "its files by photo name, so rename them or convert each folder on its own")
+    try:
+        for name, key in zip(names, keys):
+            if resume and writer.done(key):
+                yield Converted(name, resumed=True)
+                continue
+            try:
+                item = source.read(name)
+                if transform is not None:
+                    item = transform(item)
+                written = item if kind == source.format else portable(item, kind)
+                writer.write(written)
+            except catch as err:
+                yield Converted(name, error=err)
+                continue
+            yield Converted(name, len(written.objects), len(item.objects) - len(written.objects))
+    finally:
+        writer.close()

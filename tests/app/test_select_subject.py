@@ -1,0 +1,80 @@
+"""Select Subject in the window: a photo with no mask gets a first mask from the bundled subject model."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from app.main_window import MainWindow
+from app.settings import Settings
+from crm_core.metrics import iou
+
+
+def _scene(tmp_path, h: int = 240, w: int = 320):
+    """A person-like dark figure on a bright, lightly textured wall: a clear salient subject; its exact mask."""
+    rng = np.random.default_rng(4)
+    image = np.clip(np.full((h, w, 3), 215, np.int16) + rng.integers(-8, 9, (h, w, 3)), 0, 255).astype(np.uint8)
+    figure = np.zeros((h, w), np.uint8)
+    cv2.ellipse(figure, (w // 2, h // 2 + 30), (55, 80), 0, 0, 360, 1, -1)  # body
+    cv2.circle(figure, (w // 2, h // 2 - 62), 30, 1, -1)  # head
+    image[figure > 0] = (120, 40, 30)
+    path = tmp_path / "portrait.jpg"
+    cv2.imwrite(str(path), image[:, :, ::-1])
+    return path, figure.astype(bool)
+
+
+@pytest.fixture
+def window(qtbot, settings: Settings) -> MainWindow:
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.resize(1000, 700)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+def _select(qtbot, win: MainWindow) -> None:
+    win.select_subject_action.trigger()
+    assert win.selecting_subject
+    qtbot.waitUntil(lambda: not win.selecting_subject, timeout=30000)
+
+
+def test_a_photo_without_a_mask_gets_its_subject_as_one_undo_step(qtbot, window, tmp_path):
+    path, figure = _scene(tmp_path)
+    assert window.open_files(path)
+    assert not window.doc.current.mask.any()
+    _select(qtbot, window)
+    mask = window.doc.current.mask > 127
+    assert iou(figure, mask) > 0.85
+    assert len(window.doc.objects) == 1
+    window.doc.undo_stack.undo()
+    assert not window.doc.current.mask.any()
+
+
+def test_an_object_that_has_a_mask_is_kept_and_the_subject_becomes_a_new_object(qtbot, window, tmp_path):
+    path, figure = _scene(tmp_path)
+    assert window.open_files(path)
+    drawn = np.zeros(figure.shape, np.uint8)
+    drawn[10:40, 10:60] = 255
+    window.doc.set_mask(drawn, "Draw")
+    first = window.doc.current
+    _select(qtbot, window)
+    assert len(window.doc.objects) == 2
+    assert np.array_equal(first.mask, drawn)
+    assert window.doc.current is not first and window.doc.current.label == "subject"
+    assert iou(figure, window.doc.current.mask > 127) > 0.85
+
+
+def test_refine_on_an_empty_mask_offers_select_subject_instead_of_an_empty_result(qtbot, window, tmp_path, dialogs):
+    path, figure = _scene(tmp_path)
+    assert window.open_files(path)
+    dialogs.accept = False
+    window.refine()
+    assert dialogs.titles() == ["Nothing to refine"]
+    assert not window.refining and not window.selecting_subject
+    dialogs.accept = True
+    window.refine()
+    assert window.selecting_subject  # the answer "Yes" started Select Subject, not an empty refinement
+    qtbot.waitUntil(lambda: not window.selecting_subject, timeout=30000)
+    assert iou(figure, window.doc.current.mask > 127) > 0.85

@@ -1,0 +1,25 @@
+"""Ctrl+click in the stage strip compares two results, the coarse mask included."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtGui import QColor
+
+from app.document import COARSE, Document
+from app.stage_strip import StageStrip
+from crm_core.options import Stage
+
+
+def test_coarse_then_a_stage_is_a_comparison_not_just_the_stage(qtbot):
+    image = np.full((60, 80, 3), 128, np.uint8)
+    doc = Document(image, np.zeros((60, 80), np.uint8))
+    prob = np.zeros((60, 80), np.float32)
+    prob[10:50, 10:70] = 1.0
+    doc.set_stages([Stage(0, 1, 1.0, prob, 0.1, prob.size, prob.size, prob.size)])
+    strip = StageStrip(QColor("red"))
+    qtbot.addWidget(strip)
+    strip.set_document(doc)
+    asked: list[tuple] = []
+    strip.compareRequested.connect(lambda a, b: asked.append((a, b)))
+    strip.select(COARSE, 0)
+    assert strip.comparing == (COARSE, 0) and asked[-1] == (COARSE, 0) and doc.shown == 0

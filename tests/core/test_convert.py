@@ -1,0 +1,171 @@
+"""Cross-format export: a dataset read in one format, written in another, reads back as the same objects
+(labels and pixels), with category names kept and each format's category files written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from pycocotools import mask as rle_codec
+
+from crm_core.errors import InputError
+from crm_core.formats import convert, detect, open_dataset, trace_polygons
+from crm_core.formats.labelmap import read_labels, voc_palette, write_labels
+
+H, W = 60, 80
+SOURCES = ("coco", "labelme", "voc", "yolo")
+TARGETS = ("coco", "labelme", "voc", "yolo", "mask", "big")
+
+
+def objects_of(index: int) -> list[tuple[str, np.ndarray]]:
+    """A photo's objects: a square and a bar that share an edge, and a second square apart (same class, another
+    instance); they move with the photo's index so photos differ."""
+    def box(top, left, bottom, right):
+        m = np.zeros((H, W), bool)
+        m[top + index:bottom + index, left:right] = True
+        return m
+    return [("square", box(10, 10, 35, 35)), ("bar", box(10, 35, 35, 50)), ("square", box(40, 55, 55, 75))]
+
+
+def write_photo(path: Path, index: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.random.default_rng(index).integers(0, 255, (H, W, 3), dtype=np.uint8)).save(path)
+
+
+def make_voc(root: Path) -> Path:
+    """A VOC folder written by hand: class and instance maps, labels.txt."""
+    (root / "labels.txt").parent.mkdir(parents=True, exist_ok=True)
+    (root / "labels.txt").write_text("background\nsquare\nbar\n")
+    for i, name in enumerate(("p0", "p1")):
+        write_photo(root / "JPEGImages" / f"{name}.jpg", i)
+        classes, instances = np.zeros((H, W), np.uint8), np.zeros((H, W), np.uint8)
+        for number, (label, mask) in enumerate(objects_of(i), start=1):
+            classes[mask] = 1 if label == "square" else 2
+            instances[mask] = number
+        write_labels(root / "SegmentationClass" / f"{name}.png", classes, voc_palette())
+        write_labels(root / "SegmentationObject" / f"{name}.png", instances, voc_palette())
+    return root
+
+
+def make_coco(root: Path, photos: Path) -> Path:
+    """A COCO file written by hand: categories with ids 7 and 9 (not indices), polygons and one RLE."""
+    coco = {"images": [], "annotations": [], "categories": [{"id": 7, "name": "square"}, {"id": 9, "name": "bar"}]}
+    for i, name in enumerate(("p0", "p1")):
+        coco["images"].append({"id": 100 + i, "file_name": f"{name}.jpg", "width": W, "height": H})
+        for k, (label, mask) in enumerate(objects_of(i)):
+            if k == 2:
+                rle = rle_codec.encode(np.asfortranarray(mask.astype(np.uint8)))
+                seg = {"size": [H, W], "counts": rle["counts"].decode("ascii")}
+            else:
+                seg = [p.reshape(-1).tolist() for p in trace_polygons(mask, 0)]
+            coco["annotations"].append({"id": 1000 + 10 * i + k, "image_id": 100 + i, "category_id": 7 if label == "square" else 9,
+                                        "segmentation": seg, "iscrowd": 0, "attributes": {"occluded": False}})
+    path = root / "coco.json"
+    path.write_text(json.dumps(coco))
+    return path
+
+
+@pytest.fixture(scope="module")
+def sources(tmp_path_factory) -> dict[str, tuple[Path, Path | None]]:
+    """The same two photos in four formats: (path, photos folder to pass as images, if the format needs one)."""
+    root = tmp_path_factory.mktemp("sources")
+    voc = make_voc(root / "voc")
+    photos = voc / "JPEGImages"
+    coco = make_coco(root, photos)
+    lm, yolo = root / "lm", root / "yolo"
+    list(convert(open_dataset("coco", coco, photos), "labelme", lm, tolerance=0))
+    list(convert(open_dataset("voc", voc), "yolo", yolo, tolerance=0))
+    return {"coco": (coco, photos), "labelme": (lm, None), "voc": (voc, None), "yolo": (yolo, photos)}
+
+
+def shapes(kind: str, path: Path, images: Path | None) -> dict[str, list[tuple[str, np.ndarray]]]:
+    ds = open_dataset(kind, path, images if kind in ("coco", "voc", "yolo") else None)
+    out = {}
+    for name in ds.names():
+        item = ds.read(name)
+        out[Path(name).stem] = [(o.label, o.raster(item.hw)) for o in item.objects if o.refinable]
+    return out
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("source", SOURCES)
+def test_read_a_write_b_read_b_gives_the_same_objects(source, target, sources, tmp_path) -> None:
+    path, images = sources[source]
+    out = tmp_path / ("out.json" if target == "coco" else "out")
+    done = list(convert(open_dataset(source, path, images if source in ("coco", "yolo") else None), target, out, tolerance=0))
+    assert [d.written for d in done] == [3, 3] and not any(d.error for d in done)
+    again = shapes(target, out, sources["coco"][1])
+    for index, name in enumerate(("p0", "p1")):
+        expected = objects_of(index)
+        if target in ("mask", "big"):  # one mask per photo: the union of its objects
+            ((label, mask),) = again[name]
+            assert np.array_equal(mask, np.any([m for _, m in expected], axis=0))
+            continue
+        assert [label for label, _ in again[name]] == [label for label, _ in expected]
+        for (_, got), (_, want) in zip(again[name], expected):
+            assert np.array_equal(got, want)  # pixel-exact at tolerance 0: the shapes have no holes
+
+
+def test_category_files_keep_names_and_the_sources_order(sources, tmp_path) -> None:
+    coco, photos = sources["coco"]
+    ds = open_dataset("coco", coco, photos)
+    for kind in ("yolo", "voc"):
+        list(convert(ds, kind, tmp_path / kind))
+    list(convert(open_dataset("voc", sources["voc"][0]), "coco", tmp_path / "c.json"))
+    assert (tmp_path / "yolo" / "classes.txt").read_text() == "square\nbar\n"
+    assert (tmp_path / "voc" / "labels.txt").read_text() == "background\nsquare\nbar\n"
+    values, palette = read_labels(tmp_path / "voc" / "SegmentationClass" / "p0.png")
+    assert palette[:9] == [0, 0, 0, 128, 0, 0, 0, 128, 0]  # VOC's colours: background black, class 1 dark red, 2 green
+    assert set(np.unique(values)) == {0, 1, 2}
+    instances, _ = read_labels(tmp_path / "voc" / "SegmentationObject" / "p0.png")
+    assert set(np.unique(instances)) == {0, 1, 2, 3}  # the two squares stay two objects
+    data = json.loads((tmp_path / "c.json").read_text())
+    assert [(c["id"], c["name"]) for c in data["categories"]] == [(1, "square"), (2, "bar")]
+    # file_name leads from the output's folder to the photo, so the file reads back without --images
+    assert [(tmp_path / r["file_name"]).resolve() for r in data["images"]] == [(photos / n).resolve() for n in ("p0.jpg", "p1.jpg")]
+    assert len({a["id"] for a in data["annotations"]}) == 6
+
+
+def test_shapes_that_are_not_areas_are_left_out_and_counted(sources, tmp_path) -> None:
+    lm = tmp_path / "lm"
+    lm.mkdir()
+    data = json.loads((sources["labelme"][0] / "p0.json").read_text())
+    data["imagePath"] = str(sources["coco"][1] / "p0.jpg")
+    data["shapes"].append({"label": "logo", "points": [[1, 1], [5, 5]], "group_id": None, "shape_type": "rectangle", "flags": {}})
+    (lm / "p0.json").write_text(json.dumps(data))
+    (done,) = convert(open_dataset("labelme", lm), "yolo", tmp_path / "y")
+    assert (done.written, done.dropped) == (3, 1)
+    assert "logo" not in (tmp_path / "y" / "classes.txt").read_text()
+
+
+def test_big_layout_is_detected_read_and_written_with_links_to_its_photos(tmp_path) -> None:
+    src = tmp_path / "big"
+    src.mkdir()
+    write_photo(src / "cat_im.jpg", 0)
+    seg = objects_of(0)[0][1]
+    Image.fromarray(np.where(seg, 255, 0).astype(np.uint8)).save(src / "cat_seg.png")
+    Image.fromarray(np.where(seg, 200, 0).astype(np.uint8)).save(src / "cat_gt.png")
+    assert detect(src) == "big"
+    ds = open_dataset("big", src)
+    item = ds.read("cat")
+    assert item.size == (W, H) and np.array_equal(item.objects[0].raster(item.hw), seg)
+    list(convert(ds, "big", tmp_path / "out"))
+    out = tmp_path / "out"
+    assert (out / "cat_im.jpg").read_bytes() == (src / "cat_im.jpg").read_bytes()
+    assert (out / "cat_gt.png").read_bytes() == (src / "cat_gt.png").read_bytes()
+    assert detect(out) == "big" and np.array_equal(open_dataset("big", out).read("cat").objects[0].mask, seg)
+    with pytest.raises(InputError, match="is the input"):
+        list(convert(ds, "voc", src))
+
+
+def test_photos_with_the_same_name_in_two_folders_are_refused_before_writing(sources, tmp_path) -> None:
+    coco = json.loads(sources["coco"][0].read_text())
+    coco["images"][1]["file_name"] = "other/p0.jpg"
+    path = tmp_path / "twice.json"
+    path.write_text(json.dumps(coco))
+    with pytest.raises(InputError, match="appear twice"):
+        next(convert(open_dataset("coco", path, sources["coco"][1]), "yolo", tmp_path / "y"))
+    assert not (tmp_path / "y").exists()

@@ -19,7 +19,7 @@ import numpy as np
 from crm_core.formats.objects import mask_box
 from crm_core.inference import Refiner
 from crm_core.metrics import binarise
-from crm_core.options import RefineOptions
+from crm_core.options import MIN_RATIO, RefineOptions
 
 Box = tuple[int, int, int, int]  # top, left, bottom, right (exclusive)
 # A classical refiner (crm_core.baselines): photo crop (H×W×3 uint8), coarse crop (H×W float) -> probability.
@@ -46,6 +46,8 @@ class ObjectOptions:
         on the same 54 objects: the trunk saw photos of a few hundred pixels in training, and the snap and
         the matte put the edge back on the photo's pixels.
     square: crops are squares around the object; False: the object's box grown by the margin on every side.
+        Measured on the same 54 objects, box crops cost about the same CPU as squares (1.14 vs 1.16 CPU-s per
+        object) and scored better (IoU 95.88 vs 95.38, mBA 80.90 vs 78.69): less unrelated photo in the crop.
     """
 
     min_pixels: int = 64
@@ -54,7 +56,7 @@ class ObjectOptions:
     whole_photo: bool = False
     shared_edge_px: int = 8
     max_side: int = 448
-    square: bool = True
+    square: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,8 @@ def crop_options(options: RefineOptions | None, hw: tuple[int, int], objects: Ob
     if not objects.max_side or side <= objects.max_side:
         return options
     scale = objects.max_side / side
-    return replace(options, ratios=tuple(r * scale for r in options.ratios))
+    scaled = tuple(r * scale for r in options.ratios if r * scale >= MIN_RATIO)  # too coarse to mean anything
+    return replace(options, ratios=scaled or (max(options.ratios[-1] * scale, MIN_RATIO),))
 
 
 def refine_photo(refiner: Method, image: np.ndarray, masks: Sequence[np.ndarray | None],

@@ -77,7 +77,7 @@ def main() -> None:
     parser.add_argument("--no-snap", action="store_true")
     parser.add_argument("--whole-photo", action="store_true")
     parser.add_argument("--context", type=float, default=ObjectOptions.context)
-    parser.add_argument("--max-side", type=int, default=ObjectOptions.max_side)
+    parser.add_argument("--encode-side", type=int, default=ObjectOptions.encode_side)
     parser.add_argument("--square", action="store_true", help="square crops around each object (the old default)")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores, as the CLI)")
@@ -88,7 +88,7 @@ def main() -> None:
         if args.threads:
             torch.set_num_threads(args.threads)
         options = RefineOptions(band_first=True, matte=not args.no_matte, snap=not args.no_snap)
-        objects = ObjectOptions(whole_photo=args.whole_photo, context=args.context, max_side=args.max_side,
+        objects = ObjectOptions(whole_photo=args.whole_photo, context=args.context, encode_side=args.encode_side,
                                 square=args.square)
         tally = Tally()
         rss = []

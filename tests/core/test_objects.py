@@ -115,19 +115,19 @@ def test_refine_photo_keeps_touching_objects_without_new_overlaps_or_gaps(grow: 
     assert out_left[inner, 42:50].all() and out_right[inner, 50:58].all()  # each keeps its side
 
 
-def test_long_crops_are_encoded_at_most_max_side_and_short_ones_as_they_are() -> None:
+def test_long_crops_are_encoded_at_most_encode_side_and_short_ones_as_they_are() -> None:
     from crm_core.objects import crop_options
     from crm_core.options import RefineOptions
 
     base = RefineOptions()
-    long = crop_options(base, (896, 600), ObjectOptions(max_side=448))
+    long = crop_options(base, (896, 600), ObjectOptions(encode_side=448))
     assert long.ratios[-1] == pytest.approx(0.5)  # the encoder sees 448 px along the long side, not 896
     assert long.ratios_for((896, 600)) == (pytest.approx(0.5),)  # earlier stages would see under min_side
-    assert crop_options(base, (300, 200), ObjectOptions(max_side=448)) == base
-    huge = crop_options(base, (4000, 3000), ObjectOptions(max_side=256))  # 0.064: only the last ratio is meaningful
+    assert crop_options(base, (300, 200), ObjectOptions(encode_side=448)) == base
+    huge = crop_options(base, (4000, 3000), ObjectOptions(encode_side=256))  # 0.064: only the last ratio is meaningful
     assert huge.ratios == (pytest.approx(0.064),) and huge.validated()
-    assert crop_options(base, (9000, 3000), ObjectOptions(max_side=256)).ratios == (pytest.approx(1 / 16),)
-    assert crop_options(base, (896, 600), ObjectOptions(max_side=0)) == base
+    assert crop_options(base, (9000, 3000), ObjectOptions(encode_side=256)).ratios == (pytest.approx(1 / 16),)
+    assert crop_options(base, (896, 600), ObjectOptions(encode_side=0)) == base
 
 
 def test_a_rectangular_crop_keeps_the_margin_without_paying_for_a_square() -> None:

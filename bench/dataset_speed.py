@@ -9,7 +9,7 @@ of this process (what counts on a shared machine), objects per minute, CPU secon
 memory after every photo (so growth over hundreds of objects shows). --profile adds the cumulative CPU time of
 the steps (reading, cropping, encoding, decoding, snap, matte, trust guard, tracing, writing) to stderr.
 On a shared machine pass --threads 1: with two torch threads on oversubscribed cores the CPU seconds also count
-the threads' spin-waiting (measured here: 1.16 CPU-s per object with two threads, 1.03 with one, same work).
+the threads' spin-waiting (measured here: 1.14 CPU-s per object with two threads, 1.03 with one, same settings).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import numpy as np
 from crm_core.formats.objects import mask_box
 from crm_core.inference import Refiner
 from crm_core.metrics import binarise
-from crm_core.options import RefineOptions
+from crm_core.options import MIN_RATIO, RefineOptions
 
 Box = tuple[int, int, int, int]  # top, left, bottom, right (exclusive)
 # A classical refiner (crm_core.baselines): photo crop (H×W×3 uint8), coarse crop (H×W float) -> probability.
@@ -40,12 +40,15 @@ class ObjectOptions:
     whole_photo: refine each object on the whole photo instead (the slow reference the crops are measured against).
     shared_edge_px: where two objects' coarse masks lie within this distance of each other and no background is
         that close, the pixel must go to an object: an edge two labels shared stays shared, without a gap.
-    max_side: a crop longer than this is encoded at most this long (its ratios scaled down; the implicit decoder
-        still answers every pixel at full resolution); 0 encodes every crop at full resolution. 448 px (with
+    encode_side: a crop longer than this is encoded at most this long (its ratios scaled down; the implicit decoder
+        still answers every pixel at full resolution); 0 encodes every crop at full resolution. (Scaling, unlike
+        skipping stages by length: a 600 px crop is encoded at 448 px instead of at 600 or 300.) 448 px (with
         context 0.25) cost 31 % less CPU than full-resolution crops at context 0.5, at IoU 95.38 / mBA 78.69
         on the same 54 objects: the trunk saw photos of a few hundred pixels in training, and the snap and
         the matte put the edge back on the photo's pixels.
     square: crops are squares around the object; False: the object's box grown by the margin on every side.
+        Measured on the same 54 objects, box crops cost about the same CPU as squares (1.14 vs 1.16 CPU-s per
+        object) and scored better (IoU 95.88 vs 95.38, mBA 80.90 vs 78.69): less unrelated photo in the crop.
     """
 
     min_pixels: int = 64
@@ -53,8 +56,8 @@ class ObjectOptions:
     min_margin: int = 32
     whole_photo: bool = False
     shared_edge_px: int = 8
-    max_side: int = 448
-    square: bool = True
+    encode_side: int = 448
+    square: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,13 +113,14 @@ def refine_object(refiner: Method, image: np.ndarray, mask: np.ndarray, options:
 
 
 def crop_options(options: RefineOptions | None, hw: tuple[int, int], objects: ObjectOptions) -> RefineOptions:
-    """The refinement options of one crop: its ratios scaled so its encoder sees at most ``objects.max_side`` px."""
+    """The refinement options of one crop: its ratios scaled so its encoder sees at most ``objects.encode_side`` px."""
     options = options or RefineOptions()
     side = max(hw)
-    if not objects.max_side or side <= objects.max_side:
+    if not objects.encode_side or side <= objects.encode_side:
         return options
-    scale = objects.max_side / side
-    return replace(options, ratios=tuple(r * scale for r in options.ratios))
+    scale = objects.encode_side / side
+    scaled = tuple(r * scale for r in options.ratios if r * scale >= MIN_RATIO)  # too coarse to mean anything
+    return replace(options, ratios=scaled or (max(options.ratios[-1] * scale, MIN_RATIO),))
 
 
 def refine_photo(refiner: Method, image: np.ndarray, masks: Sequence[np.ndarray | None],

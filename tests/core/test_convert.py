@@ -169,3 +169,17 @@ def test_photos_with_the_same_name_in_two_folders_are_refused_before_writing(sou
     with pytest.raises(InputError, match="appear twice"):
         next(convert(open_dataset("coco", path, sources["coco"][1]), "yolo", tmp_path / "y"))
     assert not (tmp_path / "y").exists()
+
+
+def test_stopping_a_conversion_keeps_what_was_written_and_resume_goes_on(sources, tmp_path) -> None:
+    """The app cancels by no longer asking for photos: the COCO file still holds the photos already done."""
+    voc = open_dataset("voc", sources["voc"][0])
+    out = tmp_path / "c.json"
+    run = convert(voc, "coco", out)
+    assert next(run).written == 3
+    run.close()
+    assert [r["file_name"].rsplit("/", 1)[-1] for r in json.loads(out.read_text())["images"]] == ["p0.jpg"]
+    done = list(convert(voc, "coco", out, resume=True))
+    assert [(d.resumed, d.written) for d in done] == [(True, 0), (False, 3)]
+    data = json.loads(out.read_text())
+    assert len(data["images"]) == 2 and len({a["id"] for a in data["annotations"]}) == 6

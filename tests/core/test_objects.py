@@ -13,12 +13,12 @@ from crm_core.objects import ObjectOptions, ObjectResult, crop_box, reconcile, r
 def test_crop_is_square_with_context_and_moved_inside_the_photo() -> None:
     mask = np.zeros((300, 400), bool)
     mask[100:140, 200:220] = True  # 40 × 20 px object
-    top, left, bottom, right = crop_box(mask, ObjectOptions(context=0.5, min_margin=32))
+    top, left, bottom, right = crop_box(mask, ObjectOptions(context=0.5, min_margin=32, square=True))
     assert bottom - top == right - left == 40 + 2 * 32  # square, margin max(32, 0.5 × 40)
     assert top <= 100 and bottom >= 140 and left <= 200 and right >= 220
     corner = np.zeros((300, 400), bool)
     corner[0:10, 390:400] = True
-    top, left, bottom, right = crop_box(corner, ObjectOptions())
+    top, left, bottom, right = crop_box(corner, ObjectOptions(square=True))
     assert (top, right) == (0, 400) and bottom - top == right - left == 74  # shifted in, not cut
     assert crop_box(mask, ObjectOptions(whole_photo=True)) == (0, 0, 300, 400)
 
@@ -115,16 +115,19 @@ def test_refine_photo_keeps_touching_objects_without_new_overlaps_or_gaps(grow: 
     assert out_left[inner, 42:50].all() and out_right[inner, 50:58].all()  # each keeps its side
 
 
-def test_long_crops_are_encoded_at_most_max_side_and_short_ones_as_they_are() -> None:
+def test_long_crops_are_encoded_at_most_encode_side_and_short_ones_as_they_are() -> None:
     from crm_core.objects import crop_options
     from crm_core.options import RefineOptions
 
     base = RefineOptions()
-    long = crop_options(base, (896, 600), ObjectOptions(max_side=448))
+    long = crop_options(base, (896, 600), ObjectOptions(encode_side=448))
     assert long.ratios[-1] == pytest.approx(0.5)  # the encoder sees 448 px along the long side, not 896
     assert long.ratios_for((896, 600)) == (pytest.approx(0.5),)  # earlier stages would see under min_side
-    assert crop_options(base, (300, 200), ObjectOptions(max_side=448)) == base
-    assert crop_options(base, (896, 600), ObjectOptions(max_side=0)) == base
+    assert crop_options(base, (300, 200), ObjectOptions(encode_side=448)) == base
+    huge = crop_options(base, (4000, 3000), ObjectOptions(encode_side=256))  # 0.064: only the last ratio is meaningful
+    assert huge.ratios == (pytest.approx(0.064),) and huge.validated()
+    assert crop_options(base, (9000, 3000), ObjectOptions(encode_side=256)).ratios == (pytest.approx(1 / 16),)
+    assert crop_options(base, (896, 600), ObjectOptions(encode_side=0)) == base
 
 
 def test_a_rectangular_crop_keeps_the_margin_without_paying_for_a_square() -> None:
@@ -132,5 +135,5 @@ def test_a_rectangular_crop_keeps_the_margin_without_paying_for_a_square() -> No
     mask[50:350, 190:210] = True  # a 300 × 20 px strap
     top, left, bottom, right = crop_box(mask, ObjectOptions(context=0.1, min_margin=16, square=False))
     assert (bottom - top, right - left) == (300 + 2 * 30, 20 + 2 * 30)
-    top, left, bottom, right = crop_box(mask, ObjectOptions(context=0.1, min_margin=16))
+    top, left, bottom, right = crop_box(mask, ObjectOptions(context=0.1, min_margin=16, square=True))
     assert bottom - top == right - left == 360

@@ -24,13 +24,9 @@ from PIL import Image
 from crm_core import io
 from crm_core.errors import InputError
 from crm_core.formats import DEFAULT_TOLERANCE, Dataset, ImageObject, ImageObjects, detect, open_dataset
+from crm_core.formats.convert import EXPORT_WRITERS, convert
 from crm_core.formats.labelmap import LABEL_EXTS, MaskWriter
 from crm_core.pairing import PHOTO_EXTS, by_stem, pair_by_stem
-
-try:  # the registry's cross-format writers (crm_core.formats.convert, branch i12core)
-    from crm_core.formats.convert import EXPORT_WRITERS, convert
-except ImportError:  # a registry without them: a dataset is exported in its own format only
-    EXPORT_WRITERS, convert = {}, None
 
 from app import project
 from app.autosave import state_dir
@@ -116,11 +112,7 @@ def _palette_labels(folder: Path) -> bool:
 
 def categories_of(dataset: Dataset) -> tuple[str, ...]:
     """The labels a person may give an object: the dataset's declared categories, where it has them."""
-    declared = getattr(dataset, "category_names", None)
-    if declared is not None and declared():
-        return tuple(declared())
-    names = getattr(dataset, "categories", None) or getattr(dataset, "classes", None) or ()
-    return tuple(names.values()) if isinstance(names, dict) else tuple(names)
+    return tuple(dataset.category_names())
 
 
 @dataclass(frozen=True)

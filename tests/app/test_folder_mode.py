@@ -257,7 +257,6 @@ def test_export_formats_come_from_the_registry_own_format_first(window, tmp_path
 
 
 def test_a_coco_set_exports_as_labelme_with_the_work_done(qtbot, window, tmp_path):
-    pytest.importorskip("crm_core.formats.convert")  # the registry's cross-format writers
     ann, images, _ = coco_set(tmp_path, count=2)
     window.open_folder(ann, "coco", images)
     window.doc.rename(window.doc.objects[0], "box")

@@ -211,9 +211,11 @@ def _print_summary(rows, methods) -> None:
         rss = max(r["peak_rss_gb"] for _, r in done)
         print(f"  {m:<11}{totals[m]:>9.2f}{slow['seconds']:>11.2f}{_fmt(first, 15)}{rss:>12.2f}  {image.name}")
     if totals.get("band"):
-        for other in methods:
-            if other != "band" and totals.get(other):
+        for other in ("full", "cascadepsp"):
+            if totals.get(other):
                 print(f"  band is {totals[other] / totals['band']:.1f}× faster than {other} (sums)")
+        if totals.get("band-model"):
+            print(f"  the finishers take {1 - totals['band-model'] / totals['band']:.0%} of band's time (sums)")
 
 
 def scaling(args) -> None:

@@ -12,10 +12,6 @@ from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPen, QPolyg
 from PySide6.QtWidgets import QApplication
 
 from app.canvas.tools import MAX_SIZE, MIN_SIZE
-from app.mask_object import COARSE
-
-# a comparison of two results, first → second: what the second added and what it removed, in two colours
-ADDED_COLOR, REMOVED_COLOR = QColor(40, 220, 90), QColor(255, 50, 50)
 
 NOTCHES_PER_DOUBLING = 4  # wheel notches that double the zoom: the pyramid's own step, in smooth quarters
 SIZE_STEP = 1.2  # brush size factor per [ ] key or Ctrl+wheel notch
@@ -74,29 +70,6 @@ class InteractionMixin:
             for colour, radius in ((QColor(0, 0, 0, 200), r + 1), (QColor(255, 255, 255, 230), r)):
                 painter.setPen(QPen(colour, 1))
                 painter.drawEllipse(c, radius, radius)
-
-    def _draw_legend(self, painter: QPainter) -> None:
-        """What the two compare colours mean, bottom left: what the second result added and removed."""
-        first, second = (self._result_name(s) for s in self._compare)
-        rows = ((ADDED_COLOR, f"added by {second} (vs {first})"), (REMOVED_COLOR, f"removed by {second}"))
-        metrics = painter.fontMetrics()
-        width = max(metrics.horizontalAdvance(text) for _, text in rows) + 34
-        line = metrics.height() + 6
-        box = QRectF(10, self.height() - 10 - 2 * line - 8, width, 2 * line + 8)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(0, 0, 0, 170))
-        painter.drawRoundedRect(box, 4, 4)
-        for row, (color, text) in enumerate(rows):
-            y = box.top() + 4 + row * line
-            painter.setBrush(color)
-            painter.drawRect(QRectF(box.left() + 8, y + 3, 14, line - 6))
-            painter.setPen(QColor(255, 255, 255))
-            painter.drawText(QRectF(box.left() + 28, y, width, line), Qt.AlignmentFlag.AlignVCenter, text)
-            painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-
-    def _result_name(self, shown) -> str:
-        return "Coarse" if shown == COARSE else self._doc.stages[shown].label
 
     def _draw_split(self, painter: QPainter) -> None:
         x = round(self._split * self.width()) + 0.5

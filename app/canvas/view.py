@@ -17,10 +17,10 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPixmap, QRegion
 from PySide6.QtWidgets import QWidget
 
 from app.canvas.tiles import MIN_OUTLINE_LEVEL, MaskTiles, PhotoTiles, TileSet
-from app.canvas.interaction import ADDED_COLOR, REMOVED_COLOR, InteractionMixin
+from app.canvas.compare import ADDED_COLOR, REMOVED_COLOR, CompareMixin
+from app.canvas.interaction import InteractionMixin
 from app.canvas.tools import TOOLS, Tool, ToolSettings
 from app.document import COARSE, Document, Shown, threshold
-from crm_core.metrics import binarise
 
 MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
 PAINT_BUDGET_S = 0.004  # tile conversions allowed per paint before coarser stand-ins are drawn
@@ -32,7 +32,7 @@ COMPARE_OPACITY = 0.85
 LayerKey = tuple
 
 
-class CanvasView(InteractionMixin, QWidget):
+class CanvasView(CompareMixin, InteractionMixin, QWidget):
     """Zoomable, pannable view of a Document with its mask overlay and the editing tools.
 
     Coordinates: "image" points are photo pixels as floats (pixel (x, y) spans [x, x+1)); widget
@@ -275,28 +275,6 @@ class CanvasView(InteractionMixin, QWidget):
 
     def split(self) -> float | None:
         return self._split
-
-    def set_compare(self, first: Shown | None, second: Shown | None = None) -> None:
-        """Show what ``second`` (a stage index or COARSE) changed from ``first``: added pixels in green, removed
-        ones in red, with a legend; set_compare(None) clears."""
-        if first is None:
-            self._compare = None
-        else:
-            if second is None or not (self._valid(first) and self._valid(second)):
-                count = len(self._doc.stages) if self._doc is not None else 0
-                raise ValueError(f"set_compare needs two of 'coarse' and stage indices below {count}, "
-                                 f"got {first}, {second}")
-            self._compare = (first, second)
-        for key in [k for k in self._layers if k[0] in ("added", "removed")]:
-            del self._layers[key]
-        self.update()
-
-    def _valid(self, shown: Shown) -> bool:
-        count = len(self._doc.stages) if self._doc is not None else 0
-        return shown == COARSE or (isinstance(shown, int) and 0 <= shown < count)
-
-    def _binary(self, shown: Shown) -> np.ndarray:
-        return binarise(self._doc.mask) if shown == COARSE else binarise(self._doc.stages[shown].prob)
 
     def _layer(self, key: LayerKey) -> MaskTiles:
         layer = self._layers.get(key)

@@ -121,3 +121,16 @@ def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "state"
     monkeypatch.setattr("app.autosave.state_dir", lambda: folder)
     return folder
+
+
+@pytest.fixture
+def window(qtbot, settings: Settings):
+    """The main window, shown, with nothing open: where a user starts."""
+    from app.main_window import MainWindow
+
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.resize(1000, 700)
+    win.show()
+    qtbot.waitExposed(win)
+    return win

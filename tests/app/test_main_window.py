@@ -21,16 +21,6 @@ from crm_core.options import Stage
 
 
 @pytest.fixture
-def window(qtbot, settings: Settings) -> MainWindow:
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.resize(1000, 700)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
-
-
-@pytest.fixture
 def opened(qtbot, settings: Settings, photo) -> MainWindow:
     """A window opened exactly as ``crm-studio photo.jpg photo_mask.png`` opens it."""
     image_path, mask_path = photo

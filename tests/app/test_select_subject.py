@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import pytest
 
 from app.main_window import MainWindow
-from app.settings import Settings
 from crm_core.metrics import iou
 
 
@@ -22,16 +20,6 @@ def _scene(tmp_path, h: int = 240, w: int = 320):
     path = tmp_path / "portrait.jpg"
     cv2.imwrite(str(path), image[:, :, ::-1])
     return path, figure.astype(bool)
-
-
-@pytest.fixture
-def window(qtbot, settings: Settings) -> MainWindow:
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.resize(1000, 700)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
 
 
 def _select(qtbot, win: MainWindow) -> None:

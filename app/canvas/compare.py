@@ -1,0 +1,66 @@
+"""Comparing two results on the canvas: what the second (a stage, or the coarse mask) added and removed.
+
+The layers themselves are drawn by the view like any overlay; this mixin keeps which pair is compared, checks
+it, computes the two binary sides, and draws the legend that says what the colours mean.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QPainter
+
+from app.mask_object import COARSE, Shown
+from crm_core.metrics import binarise
+
+# a comparison of two results, first → second: what the second added and what it removed, in two colours
+ADDED_COLOR, REMOVED_COLOR = QColor(40, 220, 90), QColor(255, 50, 50)
+
+
+class CompareMixin:
+    """The compare state of CanvasView (mixed in)."""
+
+    def set_compare(self, first: Shown | None, second: Shown | None = None) -> None:
+        """Show what ``second`` (a stage index or COARSE) changed from ``first``: added pixels in green, removed
+        ones in red, with a legend; set_compare(None) clears."""
+        if first is None:
+            self._compare = None
+        else:
+            if second is None or not (self._valid(first) and self._valid(second)):
+                count = len(self._doc.stages) if self._doc is not None else 0
+                raise ValueError(f"set_compare needs two of 'coarse' and stage indices below {count}, "
+                                 f"got {first}, {second}")
+            self._compare = (first, second)
+        for key in [k for k in self._layers if k[0] in ("added", "removed")]:
+            del self._layers[key]
+        self.update()
+
+    def _valid(self, shown: Shown) -> bool:
+        count = len(self._doc.stages) if self._doc is not None else 0
+        return shown == COARSE or (isinstance(shown, int) and 0 <= shown < count)
+
+    def _binary(self, shown: Shown) -> np.ndarray:
+        return binarise(self._doc.mask) if shown == COARSE else binarise(self._doc.stages[shown].prob)
+
+    def _draw_legend(self, painter: QPainter) -> None:
+        """What the two compare colours mean, bottom left: what the second result added and removed."""
+        first, second = (self._result_name(s) for s in self._compare)
+        rows = ((ADDED_COLOR, f"added by {second} (vs {first})"), (REMOVED_COLOR, f"removed by {second}"))
+        metrics = painter.fontMetrics()
+        width = max(metrics.horizontalAdvance(text) for _, text in rows) + 34
+        line = metrics.height() + 6
+        box = QRectF(10, self.height() - 10 - 2 * line - 8, width, 2 * line + 8)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(0, 0, 0, 170))
+        painter.drawRoundedRect(box, 4, 4)
+        for row, (color, text) in enumerate(rows):
+            y = box.top() + 4 + row * line
+            painter.setBrush(color)
+            painter.drawRect(QRectF(box.left() + 8, y + 3, 14, line - 6))
+            painter.setPen(QColor(255, 255, 255))
+            painter.drawText(QRectF(box.left() + 28, y, width, line), Qt.AlignmentFlag.AlignVCenter, text)
+            painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+
+    def _result_name(self, shown) -> str:
+        return "Coarse" if shown == COARSE else self._doc.stages[shown].label

@@ -269,7 +269,8 @@ class Document(QObject):
         if shown == COARSE or obj.locked:
             return COARSE
         new = threshold(obj.stages[shown].prob)
-        rows, cols = np.nonzero((new != obj.mask).any(1))[0], np.nonzero((new != obj.mask).any(0))[0]
+        differ = new != obj.mask
+        rows, cols = np.nonzero(differ.any(1))[0], np.nonzero(differ.any(0))[0]
         if len(rows):
             recorder.touch(obj.mask, QRect(int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1),
                                            int(rows[-1] - rows[0] + 1)))

@@ -196,6 +196,8 @@ class RefiningMixin:
         """True when an export was written or started."""
         if self.doc is None:
             return False
+        # what the dialog names is what gets written, even if a running refinement shows a newer stage meanwhile
+        shown = self.shown_prob()
         dialog = ExportDialog(self.doc.path, self.settings.export_dir, self._shown_name(), self,
                               self.settings.export_kind, self.settings.export_decontaminate)
         if dialog.exec() != QDialog.DialogCode.Accepted:
@@ -204,15 +206,15 @@ class RefiningMixin:
         self.settings.export_kind = request.kind
         if request.kind == "cutout":
             self.settings.export_decontaminate = request.decontaminate
-        return self.export(request)
+        return self.export(request, shown)
 
-    def export(self, request: ExportRequest) -> bool:
-        """Writes the shown result; the slow cutout runs as a job and ``exported`` fires when the file exists.
-        True when the file was written or its job started."""
+    def export(self, request: ExportRequest, prob: np.ndarray | None = None) -> bool:
+        """Writes ``prob`` (default: the shown result); the slow cutout runs as a job and ``exported`` fires when
+        the file exists. True when the file was written or its job started."""
         doc = self.doc
         if doc is None or self._export is not None:
             return False
-        image, prob = doc.image, self.shown_prob()
+        image, prob = doc.image, self.shown_prob() if prob is None else prob
         protect = tuple(p for p in (doc.path, doc.mask_path) if p is not None)
         self.settings.export_dir = request.path.parent
         if not request.slow:

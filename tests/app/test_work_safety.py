@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+from PIL import Image
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtWidgets import QDialog, QMessageBox
 
@@ -178,3 +179,26 @@ def test_cancel_has_its_own_key_that_leaves_the_polygon_alone(qtbot, drawing_whi
     win = drawing_while_refining
     qtbot.keyClick(win.canvas, Qt.Key.Key_Period, Qt.KeyboardModifier.ControlModifier)
     assert not win.refining and win.canvas._tool.preview() is not None
+
+
+def test_export_writes_the_stage_the_dialog_named_even_if_a_newer_one_arrives(qtbot, opened, monkeypatch, tmp_path):
+    h, w = opened.doc.height, opened.doc.width
+    first = np.zeros((h, w), np.float32)
+    first[:, : w // 2] = 1.0
+    opened.doc.set_stages([Stage(0, 2, 0.5, first, 0.1, first.size, first.size, first.size)])
+    opened.doc.set_shown(0)
+    newer = np.ones((h, w), np.float32)
+
+    def exec_(self):
+        # a running refinement lands its next stage, and shows it, while the person reads the dialog
+        opened.doc.add_stage(Stage(1, 2, 1.0, newer, 0.1, newer.size, newer.size, newer.size))
+        opened.doc.set_shown(1)
+        self.set_kind("mask")
+        self.set_path(tmp_path / "named.png")
+        self.accept()
+        return self.result()
+
+    monkeypatch.setattr(ExportDialog, "exec", exec_)
+    assert opened.export_dialog()
+    written = np.asarray(Image.open(tmp_path / "named.png"))
+    assert (written[:, : w // 2] == 255).all() and (written[:, w // 2 + 1:] == 0).all()

@@ -14,6 +14,14 @@ dev_eval/hr/lowres a leash there cost 0.3 IoU and mBA even where the mask's edge
 
 The rule is applied per pixel: each pixel looks up the nearest pixel of the coarse edge; if that edge pixel is
 trusted and the pixel lies farther than the leash from it, the pixel keeps the coarse value.
+
+A polygon also says how carefully it was drawn (``read_outline``): its sides stray from the curve they stand for
+by about the annotator's tolerance, which the sides' lengths and turns give away. Every edge of a polygon is held
+within that tolerance, trusted or not: a semantic boundary with no photo edge (hair under a dark hat) is where
+the model re-segments, and measured on Clothing Co-Parsing parts every pixel it moved beyond the tolerance was
+more often wrong than right, while a hurried 2–4K polygon (tolerance 18 px) keeps all its room. And a careful
+polygon (tolerance a few pixels) is as exact as the photo at its boundary pixels, so those pixels change only
+where the refinement is confident: a flip at a probability near 0.5 was a coin toss against the labels there.
 """
 
 from __future__ import annotations
@@ -30,28 +38,48 @@ POLYGON_RATIO = 1.6  # vertices at 1 px over vertices at 3 px below this: straig
 MIN_CONTOUR = 20  # px: shorter outlines (specks) say nothing about how the mask was drawn
 SAMPLE_PIXELS = 500_000  # a bigger photo's gradient percentile is estimated on about this many pixels
 EDGE_TILE = 128  # px: the gradient is computed in tiles of this side that hold coarse edge pixels
+VERTEX_TOLERANCE = 1.0  # px: a rasterised polygon's own vertices come back when its outline is simplified at this
+SAGITTA = 8.0  # a side of length L across a turn of θ radians strays about L·θ/8 from the curve it stands for
+MIN_SLACK = 1.0  # px: every polygon edge may move at least this (rasterisation puts it half a pixel off)
+CAREFUL = 6.0  # px: a polygon drawn within this tolerance is as exact as the photo at its boundary pixels
+STEADY_BAND = 2.0  # px from a careful polygon's edge: there a pixel changes only when the refinement is confident
+CONFIDENT = 0.15  # how far from 0.5 a probability must be to overturn a careful polygon's pixel
+
+
+@dataclass(frozen=True)
+class Outline:
+    """How a mask's outline was drawn. polygon: straight sides (a rasterised polygon label); tolerance: the px its
+    sides stray from the object's true outline, estimated from their lengths and turns (0 when not a polygon)."""
+
+    polygon: bool
+    tolerance: float
 
 
 @dataclass(frozen=True)
 class Leash:
     """Per-pixel limit of the refinement's reach, made once per photo and coarse mask.
 
-    coarse: H×W bool, the person's mask; free: H×W bool, pixels the refinement may change.
-    trusted_share: share of the coarse edge that runs along the photo's edges (0 when nothing is held: no edge,
-        or a mask not drawn as a polygon).
+    coarse: H×W bool, the person's mask; free: H×W bool, pixels the refinement may change, or None when it may
+        change any (a rough mask); steady: H×W bool, pixels of a careful polygon's boundary that change only where
+        the refinement is confident, or None.
+    trusted_share: share of the coarse edge that runs along the photo's edges (0 for a mask not drawn as a polygon).
     """
 
     coarse: np.ndarray
-    free: np.ndarray
+    free: np.ndarray | None
+    steady: np.ndarray | None
     trusted_share: float
 
     def apply(self, prob: np.ndarray) -> np.ndarray:
-        """prob with every pixel outside the leash set back to the coarse mask's value.
-
-        Called after every stage: with no trusted edge (any rough mask) nothing is held, so no full-frame copy."""
-        if self.trusted_share == 0.0:
+        """prob with every pixel outside the leash, and every unsure flip of a steady pixel, set back to the coarse
+        mask's value. Called after every stage: for a rough mask nothing is held, so no full-frame copy."""
+        if self.free is None:
             return prob
-        return np.where(self.free, prob, self.coarse.astype(np.float32)).astype(np.float32, copy=False)
+        held = np.where(self.free, prob, self.coarse.astype(np.float32)).astype(np.float32, copy=False)
+        if self.steady is not None:
+            unsure = self.steady & ((held > 0.5) != self.coarse) & (np.abs(held - 0.5) < CONFIDENT)
+            held[unsure] = self.coarse[unsure]
+        return held
 
 
 def edge_strength(image: np.ndarray) -> np.ndarray:
@@ -68,21 +96,42 @@ def edge_strength(image: np.ndarray) -> np.ndarray:
     return strength
 
 
-def drawn_as_polygon(mask: np.ndarray) -> bool:
-    """Whether a binary mask's outlines are made of straight sides, as a rasterised polygon label is.
+def read_outline(mask: np.ndarray) -> Outline:
+    """Whether a binary mask's outlines are made of straight sides, as a rasterised polygon label is, and how far
+    those sides stray from the object.
 
-    Simplifying a smooth curve to a tolerance t takes sides of length ∝ √t, so going from 3 px to 1 px needs
-    √3 ≈ 1.7× the vertices; a polygon keeps its own vertices at both. Measured: low-resolution masks of dev_eval
-    1.76–6.4 (none below 1.6), its polygons 1.0–1.93 (86 % at 800 px and all at 2–4K below 1.6), careful
+    Straight sides: simplifying a smooth curve to a tolerance t takes sides of length ∝ √t, so going from 3 px to
+    1 px needs √3 ≈ 1.7× the vertices; a polygon keeps its own vertices at both. Measured: low-resolution masks of
+    dev_eval 1.76–6.4 (none below 1.6), its polygons 1.0–1.93 (86 % at 800 px and all at 2–4K below 1.6), careful
     polygons of Clothing Co-Parsing parts 1.0–1.27.
+    Tolerance: the length-weighted median of each side's L·θ/8 (θ: the mean turn at its two ends). Measured on
+    polygons simplified at a known tolerance: 3.0 px for 3.1 (Clothing Co-Parsing), 2.1 px at 800 px and 18 px at
+    2–4K on dev_eval's polygon sets.
     """
     contours, _ = cv2.findContours(np.asarray(mask, np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
     fine = loose = 0
+    lengths, strays = [], []
     for contour in contours:
-        if len(contour) >= MIN_CONTOUR:
-            fine += len(cv2.approxPolyDP(contour, 1.0, True))
-            loose += len(cv2.approxPolyDP(contour, 3.0, True))
-    return loose > 0 and fine / loose < POLYGON_RATIO
+        if len(contour) < MIN_CONTOUR:
+            continue
+        vertices = cv2.approxPolyDP(contour, VERTEX_TOLERANCE, True)[:, 0].astype(np.float64)
+        fine += len(vertices)
+        loose += len(cv2.approxPolyDP(contour, 3.0, True))
+        if len(vertices) >= 3:
+            sides = np.roll(vertices, -1, axis=0) - vertices
+            length = np.hypot(sides[:, 0], sides[:, 1])
+            heading = np.arctan2(sides[:, 1], sides[:, 0])
+            turn = np.abs((heading - np.roll(heading, 1) + np.pi) % (2 * np.pi) - np.pi)  # at each side's start
+            lengths.append(length)
+            strays.append(length * (turn + np.roll(turn, -1)) / 2 / SAGITTA)
+    if loose == 0 or fine / loose >= POLYGON_RATIO:
+        return Outline(False, 0.0)
+    if not lengths:
+        return Outline(True, MIN_SLACK)
+    length, stray = np.concatenate(lengths), np.concatenate(strays)
+    order = np.argsort(stray)
+    half = np.searchsorted(np.cumsum(length[order]), length.sum() / 2)
+    return Outline(True, float(stray[order][min(half, len(order) - 1)]))
 
 
 def leash(image: np.ndarray, coarse: np.ndarray, reach: float) -> Leash:
@@ -92,16 +141,19 @@ def leash(image: np.ndarray, coarse: np.ndarray, reach: float) -> Leash:
     """
     mask = np.asarray(coarse) > 0.5
     m8 = mask.astype(np.uint8)
-    if mask.all() or not mask.any() or not drawn_as_polygon(m8):
-        return Leash(mask, np.ones(mask.shape, bool), 0.0)
+    shape = read_outline(m8) if mask.any() and not mask.all() else Outline(False, 0.0)
+    if not shape.polygon:
+        return Leash(mask, None, None, 0.0)
     edge = cv2.morphologyEx(m8, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).astype(bool)
     trusted = trusted_edge(image, edge)
     distance, nearest = cv2.distanceTransformWithLabels((~edge).astype(np.uint8), cv2.DIST_L2, 5,
                                                         labelType=cv2.DIST_LABEL_PIXEL)
     # labels number the edge pixels 1.. in row-major order, the order np.nonzero lists them
-    trusted_by_label = np.concatenate([[False], trusted[edge]])
-    free = (distance <= reach) | ~trusted_by_label[nearest]
-    return Leash(mask, free, float(trusted.sum() / edge.sum()))
+    slack = max(MIN_SLACK, shape.tolerance)
+    limit = np.concatenate([[np.inf], np.where(trusted[edge], min(reach, slack), slack)]).astype(np.float32)
+    free = distance <= limit[nearest]
+    steady = distance <= STEADY_BAND if shape.tolerance <= CAREFUL else None
+    return Leash(mask, free, steady, float(trusted.sum() / edge.sum()))
 
 
 def strong_threshold(image: np.ndarray) -> float:

@@ -188,3 +188,4 @@ def test_tab_and_shift_tab_go_through_the_objects(qtbot, window, tmp_path):
         labels.append(window.doc.current.label)
     assert labels == [LABELS[1], LABELS[2], LABELS[0], LABELS[2]]
     assert window.objects_panel.list.currentRow() == 2 and window.canvas.hasFocus()
+

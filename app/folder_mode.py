@@ -151,9 +151,12 @@ class FolderMixin:
         return self._step(-1)
 
     def accept_and_next(self) -> None:
-        """Mark the photo accepted (kept at once) and open the next one, if there is one."""
+        """Mark the photo accepted (kept at once) and open the next one; on the last one, say how far the folder is."""
         self._set_photo_status(ACCEPTED)
-        self.next_image()
+        if not self.next_image() and self.work is not None:
+            accepted = sum(1 for s in self.work.status.values() if s == ACCEPTED)
+            self.statusBar().showMessage(f"Accepted; that was the last photo shown ({accepted} of "
+                                         f"{len(self.work.names)} accepted)", 8000)
 
     def flag_image(self) -> None:
         name = self.photo_name

@@ -189,3 +189,12 @@ def test_tab_and_shift_tab_go_through_the_objects(qtbot, window, tmp_path):
     assert labels == [LABELS[1], LABELS[2], LABELS[0], LABELS[2]]
     assert window.objects_panel.list.currentRow() == 2 and window.canvas.hasFocus()
 
+
+
+def test_accepting_the_last_photo_says_how_far_the_folder_is(window, tmp_path):
+    ann, images, _ = coco_set(tmp_path)
+    window.open_folder(ann, "coco", images)
+    for _ in range(3):
+        window.accept_and_next()
+    assert window.photo_name == "p2.png"
+    assert "3 of 3 accepted" in window.statusBar().currentMessage()

@@ -266,9 +266,10 @@ def sidecar_dir(root: Path, dataset: Dataset, names: list[str]) -> Path:
     here = root / f"{name}-{hashlib.sha1(str(dataset.source.resolve()).encode('utf-8')).hexdigest()[:12]}"
     if here.is_dir() or not root.is_dir():
         return here
-    for other in sorted(root.glob(f"{glob.escape(name)}-*")):
+    for other in sorted(root.glob(f"{glob.escape(name)}-{'[0-9a-f]' * 12}")):
         state = _read_json(other / STATE)
-        if state is None or state.get("format") != dataset.format or not _same_source(Path(state.get("source", "")), dataset.source):
+        if state is None or state.get("format") != dataset.format \
+                or not _same_source(Path(state.get("source", "")), dataset.source):
             continue
         known = set(state.get("status", {}))
         if known and 2 * len(known & set(names)) >= len(known):

@@ -3,18 +3,21 @@
 A ``WorkFolder`` pairs a source (a folder of photos with their masks, or a dataset in any format of the
 crm_core.formats registry) with a sidecar work folder under the app's data folder: one project per photo
 touched (app.project: objects, stages) and ``state.json`` (each photo's status and where the person stopped).
-Everything is written atomically, as the person moves on; the person's own label files are never written —
-only an export writes labels, and never over the inputs (crm_core.formats.base.refuse_inputs).
+Everything is written atomically, off the GUI thread (app.sidecar), as the person moves on; the person's own
+label files are never written — only an export writes labels, and never over the inputs
+(crm_core.formats.base.refuse_inputs). Inside the work folder every photo is keyed by its name in the dataset,
+never by where it is, and the work folder of a source that moved is found again (``sidecar_dir``).
 
 No Qt widgets here, so the whole-folder refinement can read and write photos' states off the GUI thread.
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import itertools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -28,9 +31,9 @@ from crm_core.formats.convert import EXPORT_WRITERS, convert
 from crm_core.formats.labelmap import LABEL_EXTS, MaskWriter
 from crm_core.pairing import PHOTO_EXTS, by_stem, pair_by_stem
 
-from app import project
-from app.autosave import state_dir
+from app import autosave, project
 from app.document import ACCEPTED, DEFAULT_LABEL, REFINED, TODO, Document, MaskObject, object_result
+from app.sidecar import SidecarWriter
 
 FLAGGED = "flagged"
 STATUSES = (TODO, REFINED, ACCEPTED, FLAGGED)
@@ -129,23 +132,25 @@ class Loaded:
 class WorkFolder:
     """A source being worked through, with its statuses and per-photo work kept in the sidecar folder."""
 
-    def __init__(self, dataset: Dataset, root: Path | None = None):
+    def __init__(self, dataset: Dataset, root: Path | None = None, writer: SidecarWriter | None = None):
         self.dataset = dataset
         self.names = dataset.names()
         if not self.names:
             raise InputError(f"{dataset.source} holds no photos with labels this program can read")
         self.categories = categories_of(dataset)
-        key = hashlib.sha1(str(dataset.source.resolve()).encode("utf-8")).hexdigest()[:12]
-        self.dir = (root or state_dir() / "folders") / f"{dataset.source.name or 'root'}-{key}"
+        # one writer per window, shared by the folders it opens, so reopening a folder sees writes still queued
+        self.writer = writer if writer is not None else SidecarWriter()
+        self.dir = sidecar_dir(root or autosave.state_dir() / "folders", dataset, self.names)
         self.status: dict[str, str] = {n: TODO for n in self.names}
         self.position = 0
         self._read_state()
 
     def _read_state(self) -> None:
-        try:
-            state = json.loads((self.dir / STATE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        state = self.writer.pending(self.dir / STATE) or _read_json(self.dir / STATE)
+        if state is None:
             return  # first visit (or a damaged state file: the photos' own projects still hold the work)
+        if isinstance(state, bytes):
+            state = json.loads(state)
         for name, status in dict(state.get("status", {})).items():
             if name in self.status and status in STATUSES:
                 self.status[name] = status
@@ -153,10 +158,10 @@ class WorkFolder:
             self.position = self.names.index(state["position"])
 
     def save_state(self) -> None:
+        """Queue state.json (statuses by photo name, where the person stopped) for the writer thread."""
         data = {"source": str(self.dataset.source.resolve()), "format": self.dataset.format,
-                "position": self.names[self.position], "status": self.status}
-        self.dir.mkdir(parents=True, exist_ok=True)
-        io.write_atomic(self.dir / STATE, json.dumps(data, indent=1).encode("utf-8"))
+                "position": self.names[self.position], "status": dict(self.status)}
+        self.writer.put(self.dir / STATE, json.dumps(data, indent=1).encode("utf-8"), io.write_atomic)
 
     def photo_path(self, name: str) -> Path | None:
         """A photo's file, for its thumbnail (None when its labels cannot be read)."""
@@ -168,21 +173,34 @@ class WorkFolder:
             return None
 
     def project_path(self, name: str) -> Path:
+        """Keyed by the photo's name in the dataset (relative), so the folder can move and still find it."""
         return self.dir / (hashlib.sha1(name.encode("utf-8")).hexdigest()[:16] + project.SUFFIX)
+
+    def has_work(self, name: str) -> bool:
+        """Whether any work on the photo has been kept (written, or queued to be)."""
+        path = self.project_path(name)
+        return self.writer.pending(path) is not None or path.is_file()
+
+    def saved(self, name: str) -> project.Project | None:
+        """The work kept on a photo: the newest queued for the writer, else the file; None when there is none."""
+        path = self.project_path(name)
+        queued = self.writer.pending(path)
+        if queued is not None:
+            return queued
+        return project.load(path) if path.is_file() else None
 
     def load(self, name: str) -> Loaded:
         """A photo and what is known of it; InputError (one sentence) when its photo or labels cannot be used."""
         item = self.dataset.read(name)
         image = self.dataset.photo(item)
-        saved = self.project_path(name)
-        state = project.load(saved) if saved.is_file() else None
-        return Loaded(name, image, item.image, state, item.objects)
+        return Loaded(name, image, item.image, self.saved(name), item.objects)
 
     def document(self, loaded: Loaded) -> Document:
         """The photo as a document (GUI thread): its saved work, else its labels as objects."""
         sources = {o.id: o for o in loaded.objects}
         if loaded.state is not None:
             doc = project.document(loaded.state, self.categories, loaded.image)
+            doc.path = loaded.path  # where the photo is now: the folder may have moved since the work was kept
             for obj in doc.objects:
                 obj.source = sources.get(obj.id)
         else:
@@ -194,8 +212,9 @@ class WorkFolder:
         return doc
 
     def keep(self, name: str, state: project.Project) -> None:
-        """Write a photo's work to the sidecar (atomically); its status becomes refined if it was still to do."""
-        project.save(self.project_path(name), state)
+        """Queue a photo's work for the sidecar (written atomically, off the calling thread). The photo is named
+        by its name in the dataset, not by where it is (``document`` reads it from the dataset)."""
+        self.writer.put(self.project_path(name), replace(state, photo=Path(name)), project.save)
 
     def export(self, out: Path, kind: str | None = None, tolerance: float = DEFAULT_TOLERANCE) -> int:
         """Write every photo, with the work done on it, to ``out`` (never over the inputs): in the dataset's own
@@ -220,10 +239,9 @@ class WorkFolder:
         objects the person added are appended (with ids from ``fresh`` where the format's ids are global),
         deleted ones dropped, empty ones left out; shapes the tool does not edit (rectangles, points) go through
         unchanged."""
-        saved = self.project_path(item.name)
-        if not saved.is_file():
+        state = self.saved(item.name)
+        if state is None:
             return item
-        state = project.load(saved)
         sources = {o.id: o for o in item.objects}
         kept = [o for o in item.objects if not o.refinable]
         for obj in state.objects:
@@ -237,6 +255,46 @@ class WorkFolder:
             else:
                 kept.append(ImageObject(next(fresh) if fresh is not None else obj.id, obj.label, mask=pixels))
         return ImageObjects(item.name, item.image, item.size, tuple(kept), item.extra)
+
+
+def sidecar_dir(root: Path, dataset: Dataset, names: list[str]) -> Path:
+    """A source's work folder under ``root``. It is named by where the source is; when there is none there yet,
+    the work folder of the same source seen elsewhere is moved there: the same name and format, photos in
+    common, and the place it was seen at gone (the folder was moved, or is mounted elsewhere now) or the same
+    folder under another path. A copy of the source beside the original starts afresh."""
+    name = dataset.source.name or "root"
+    here = root / f"{name}-{hashlib.sha1(str(dataset.source.resolve()).encode('utf-8')).hexdigest()[:12]}"
+    if here.is_dir() or not root.is_dir():
+        return here
+    for other in sorted(root.glob(f"{glob.escape(name)}-{'[0-9a-f]' * 12}")):
+        state = _read_json(other / STATE)
+        if state is None or state.get("format") != dataset.format \
+                or not _same_source(Path(state.get("source", "")), dataset.source):
+            continue
+        known = set(state.get("status", {}))
+        if known and 2 * len(known & set(names)) >= len(known):
+            try:
+                other.rename(here)
+            except OSError:
+                return other  # cannot be renamed (another process has it open on some systems): use it where it is
+            return here
+    return here
+
+
+def _same_source(seen: Path, source: Path) -> bool:
+    """Whether a source recorded at ``seen`` is ``source``: gone from there (moved, unmounted), or the same file."""
+    try:
+        return not seen.exists() or seen.samefile(source)
+    except OSError:
+        return False
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _first_free_id(dataset: Dataset) -> int:

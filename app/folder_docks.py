@@ -80,8 +80,11 @@ class ImageList(QWidget):
         thousands of photos opens without freezing the window."""
         self.list.clear()
         self._photo_of, self._pending = photo_of, list(range(len(names)))
+        # rows as tall as they will be with their thumbnails, so the open photo scrolled into view stays there
+        blank = QPixmap(THUMB, THUMB)
+        blank.fill(Qt.GlobalColor.transparent)
         for i, name in enumerate(names):
-            item = QListWidgetItem(name)
+            item = QListWidgetItem(QIcon(blank), name)
             item.setData(Qt.ItemDataRole.UserRole, i)
             item.setData(NAME_ROLE, name)
             self.list.addItem(item)

@@ -2,7 +2,8 @@
 
 Each photo's work is kept in the sidecar work folder (app.folder) whenever the person moves on, and a few
 seconds after each change (autosave's timer), so nothing is lost to a kill between or on photos, and there is
-nothing to forget to save. Reopening the source resumes at the photo where the person stopped.
+nothing to forget to save. The GUI thread only takes a copy of the work; the writing is the sidecar writer's
+(app.sidecar), off the GUI thread. Reopening the source resumes at the photo where the person stopped.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from app.errors import show_error
 from app.folder import FLAGGED, WorkFolder, export_formats, open_source
 from app.jobs import CallJob
 from app.object_jobs import FolderJob, ObjectsJob, result_stage
+from app.sidecar import SidecarWriter
 
 
 class FolderMixin:
     """Mixed into MainWindow; ``self.work`` is the open folder (None outside folder mode)."""
 
     work: WorkFolder | None = None
+    _sidecar: SidecarWriter | None = None
     _objects_job: ObjectsJob | None = None
     _folder_job: FolderJob | None = None
 
@@ -55,7 +58,7 @@ class FolderMixin:
         """Opens a folder (photos paired with masks by name, or a LabelMe/VOC/YOLO folder) or a dataset file,
         at the photo where the person last stopped. False (after saying why) when it cannot be used."""
         try:
-            work = WorkFolder(open_source(source, kind, images))
+            work = WorkFolder(open_source(source, kind, images), writer=self.sidecar)
         except Exception as error:  # noqa: BLE001 - every failure is one dialog; the open work stays
             show_error(self, f"Cannot open {Path(source).name}", error)
             return False
@@ -112,20 +115,25 @@ class FolderMixin:
         self._update_title()
         return True
 
+    @property
+    def sidecar(self) -> SidecarWriter:
+        """The window's one writer of folder work (made on first use), shared by every folder it opens."""
+        if self._sidecar is None:
+            self._sidecar = SidecarWriter(self)
+            self._sidecar.failed.connect(lambda message: self.statusBar().showMessage(f"Work not kept: {message}"))
+        return self._sidecar
+
     def keep_photo(self) -> None:
-        """Write the open photo's work to the sidecar, if it holds any (edits, refined objects, an earlier save)."""
+        """Keep the open photo's work in the sidecar, if it holds any (edits, refined objects, an earlier save).
+        The GUI thread only copies the masks; the writer thread encodes and writes them (``failed`` says so if it
+        cannot), and until it has, the folder reads the photo's work from the writer's queue."""
         work, name, doc = self.work, self.photo_name, self.doc
         if name is None or doc is None:
             return
-        touched = doc.modified or any(o.stages for o in doc.objects) or work.project_path(name).is_file()
-        if not touched:
+        if not (doc.modified or any(o.stages for o in doc.objects) or work.has_work(name)):
             return
-        try:
-            work.keep(name, project.capture(doc, self.canvas))
-            work.save_state()
-        except Exception as error:  # noqa: BLE001 - said, never lost silently; the photo stays open
-            self.statusBar().showMessage(f"Cannot keep the work on {name}: {error}")
-            return
+        work.keep(name, project.capture(doc, self.canvas))
+        work.save_state()
         doc.mark_saved()
 
     def _step(self, delta: int) -> bool:
@@ -143,9 +151,12 @@ class FolderMixin:
         return self._step(-1)
 
     def accept_and_next(self) -> None:
-        """Mark the photo accepted (kept at once) and open the next one, if there is one."""
+        """Mark the photo accepted (kept at once) and open the next one; on the last one, say how far the folder is."""
         self._set_photo_status(ACCEPTED)
-        self.next_image()
+        if not self.next_image() and self.work is not None:
+            accepted = sum(1 for s in self.work.status.values() if s == ACCEPTED)
+            self.statusBar().showMessage(f"Accepted; that was the last photo shown ({accepted} of "
+                                         f"{len(self.work.names)} accepted)", 8000)
 
     def flag_image(self) -> None:
         name = self.photo_name

@@ -64,3 +64,9 @@ class MaskObject:
     def result(self) -> np.ndarray:
         """The object's pixels as they would be exported: H×W bool (``object_result``)."""
         return object_result(self.mask, self.stages, self.shown)
+
+    def covers(self, x: int, y: int) -> bool:
+        """Whether pixel (x, y) is the object's as drawn and exported (one pixel of ``result``, without making
+        the whole plane): what a click on the canvas picks."""
+        pixel = self.stages[self.shown].prob if isinstance(self.shown, int) else self.mask
+        return bool(binarise(pixel[y:y + 1, x:x + 1])[0, 0])

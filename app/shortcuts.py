@@ -18,6 +18,8 @@ CANVAS_KEYS: tuple[tuple[str, str], ...] = (
     ("Remove the last polygon point", "Backspace"),
     ("Abandon the polygon or lasso being drawn", "Esc"),
     ("Move the before / after split", "Drag the split line"),
+    ("Select the object under the cursor", "Ctrl + click, or click with the Pan tool"),
+    ("Select the next / previous object", "Tab / Shift+Tab"),
 )
 
 LABEL = "shortcut_label"  # action property that names an action whose text changes (Undo "Paint stroke")

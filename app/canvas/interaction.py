@@ -16,6 +16,7 @@ from app.canvas.tools import MAX_SIZE, MIN_SIZE
 NOTCHES_PER_DOUBLING = 4  # wheel notches that double the zoom: the pyramid's own step, in smooth quarters
 SIZE_STEP = 1.2  # brush size factor per [ ] key or Ctrl+wheel notch
 SPLIT_GRAB_PX = 6
+CLICK_PX = 4  # a press and release closer than this (screen pixels) is a click, not a drag
 
 
 class InteractionMixin:
@@ -110,6 +111,28 @@ class InteractionMixin:
             r = self.settings.size / 2 * self._zoom + 3
             self.update(QRectF(self._pointer.x() - r, self._pointer.y() - r, 2 * r, 2 * r).toAlignedRect())
 
+    # --- objects ---
+
+    def select_at(self, pos: QPointF) -> bool:
+        """Select the topmost object drawn at widget point ``pos``: the current one is drawn over the others,
+        which are drawn in list order, hidden ones not at all. True when one covers the point."""
+        doc = self._doc
+        image = self.map_to_image(pos)
+        x, y = math.floor(image.x()), math.floor(image.y())
+        if doc is None or not (0 <= x < doc.width and 0 <= y < doc.height):
+            return False
+        drawn = [doc.current] + [o for o in reversed(doc.objects) if o is not doc.current and o.visible]
+        hit = next((o for o in drawn if o.covers(x, y)), None)
+        if hit is not None:
+            doc.select(hit)
+        return hit is not None
+
+    def cycle_object(self, step: int) -> None:
+        """Select the next (step 1) or previous (-1) object of the list, round the end."""
+        doc = self._doc
+        if doc is not None and len(doc.objects) > 1:
+            doc.select(doc.objects[(doc.index_of(doc.current) + step) % len(doc.objects)])
+
     # --- input ---
 
     def _near_split(self, pos: QPointF) -> bool:
@@ -122,8 +145,12 @@ class InteractionMixin:
         pos, button = event.position(), event.button()
         if self._doc is None:
             return
+        self._press_at = pos
         if button == Qt.MouseButton.LeftButton and self._near_split(pos):
             self._drag = "split"
+        elif button == Qt.MouseButton.LeftButton and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self._tool.cancel()  # Ctrl+click selects, with any tool; it never draws
+            self.select_at(pos)
         elif button == Qt.MouseButton.MiddleButton or (
                 button == Qt.MouseButton.LeftButton and (self._space or self._tool.name == "pan")):
             self._drag, self._drag_last = "pan", pos
@@ -158,6 +185,9 @@ class InteractionMixin:
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if self._drag == "tool" and event.button() == Qt.MouseButton.LeftButton:
             self._tool.release(self.map_to_image(event.position()), event.modifiers())
+        elif self._drag == "pan" and event.button() == Qt.MouseButton.LeftButton and self._tool.name == "pan" \
+                and not self._space and (event.position() - self._press_at).manhattanLength() < CLICK_PX:
+            self.select_at(event.position())  # a click, not a drag, with the Pan tool selects
         if event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton):
             self._drag = None
             self.setCursor(self._idle_cursor())
@@ -178,10 +208,16 @@ class InteractionMixin:
 
     def event(self, event: QEvent) -> bool:
         """Esc is the window's Cancel shortcut, but while a shape is being drawn it belongs to the shape:
-        claiming the shortcut here makes Qt deliver it as a key press (to the tool) instead."""
+        claiming the shortcut here makes Qt deliver it as a key press (to the tool) instead. Tab and Shift+Tab
+        go through the objects: on the canvas they would only move the focus away from it (QWidget.event takes
+        them for focus before keyPressEvent sees them)."""
         if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Escape \
                 and self._tool.preview() is not None:
             event.accept()
+            return True
+        if event.type() == QEvent.Type.KeyPress and event.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) \
+                and not event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
+            self.cycle_object(-1 if event.key() == Qt.Key.Key_Backtab else 1)
             return True
         return super().event(event)
 

@@ -70,6 +70,7 @@ class CanvasView(CompareMixin, InteractionMixin, QWidget):
         self.setCursor(self._tool.cursor)
         self._drag: str | None = None
         self._drag_last = QPointF()
+        self._press_at = QPointF()
         self._space = False
         self._pointer: QPointF | None = None
         self._pending = QRegion()

@@ -1,0 +1,200 @@
+"""What an annotator notices about the work kept in folder mode, and picking objects on the canvas: moving on
+never waits for the disk, a killed or moved folder resumes with its work, a quit with a write under way loses
+nothing, a click or Tab selects the object. Photos and labels are generated into tmp_path."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+from app import project
+from app.main_window import MainWindow
+
+from test_folder_mode import LABELS, coco_set, paint
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def slow_saves(monkeypatch, seconds: float) -> list[str]:
+    """project.save takes ``seconds`` (a big photo on a slow disk) and records the thread it ran on."""
+    threads: list[str] = []
+    real = project.save
+
+    def save(path, state):
+        threads.append(threading.current_thread().name)
+        time.sleep(seconds)
+        return real(path, state)
+
+    monkeypatch.setattr(project, "save", save)
+    return threads
+
+
+def test_moving_on_never_waits_for_the_sidecar_write_and_coming_back_finds_the_work(window, tmp_path, monkeypatch):
+    ann, images, _ = coco_set(tmp_path)
+    threads = slow_saves(monkeypatch, 0.8)
+    window.open_folder(ann, "coco", images)
+    paint(window, 2, 2)
+    start = time.perf_counter()
+    assert window.next_image()
+    assert time.perf_counter() - start < 0.5  # the GUI thread did not write the 0.8 s project
+    assert window.previous_image()  # back before the write has landed: the work is there all the same
+    assert window.doc.mask[2:8, 2:8].all() and not window.doc.modified
+    assert window.sidecar.flush(10)
+    assert threads and threading.main_thread().name not in threads
+    assert project.load(window.work.project_path("p0.png")).objects[0].mask[2:8, 2:8].all()
+    state = json.loads((window.work.dir / "state.json").read_text())
+    assert state["position"] == "p0.png"
+
+
+def test_accepting_writes_the_status_off_the_gui_thread(window, tmp_path, monkeypatch):
+    ann, images, _ = coco_set(tmp_path)
+    window.open_folder(ann, "coco", images)
+    written: list[str] = []
+    real = window.work.writer.put
+
+    def put(path, payload, write):
+        real(path, payload, lambda p, d: (written.append(threading.current_thread().name), write(p, d)))
+
+    monkeypatch.setattr(window.work.writer, "put", put)
+    window.accept_and_next()
+    assert window.sidecar.flush(10)
+    assert written and threading.main_thread().name not in written
+    assert json.loads((window.work.dir / "state.json").read_text())["status"]["p0.png"] == "accepted"
+
+
+def test_a_moved_dataset_resumes_at_its_photo_with_its_work(qtbot, settings, tmp_path):
+    ann, images, _ = coco_set(tmp_path / "before")
+    first = MainWindow(settings)
+    qtbot.addWidget(first)
+    first.open_folder(ann, "coco", images)
+    first.accept_and_next()
+    paint(first, 10, 10)
+    first.autosave._timer.timeout.emit()  # the idle save a few seconds after the edit; then the app is killed
+    assert first.sidecar.flush(10)
+    (tmp_path / "before").rename(tmp_path / "after")
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    assert again.open_folder(tmp_path / "after" / ann.name, "coco", tmp_path / "after" / "images")
+    assert again.doc.path == tmp_path / "after" / "images" / "p1.png"  # the photo where it is now
+    assert again.doc.mask[10:16, 10:16].all()
+    assert again.work.status["p0.png"] == "accepted"
+    assert again.work.dir.name.startswith(ann.name) and len(list(again.work.dir.parent.iterdir())) == 1
+
+
+def test_a_sidecar_keyed_by_absolute_paths_still_loads_after_the_folder_moved(qtbot, window, tmp_path):
+    ann, images, _ = coco_set(tmp_path / "old")
+    window.open_folder(ann, "coco", images)
+    paint(window, 20, 20)
+    state, kept = project.capture(window.doc, window.canvas), window.work.project_path("p0.png")
+    window.close()
+    window.sidecar.flush(10)
+    # as the earlier app wrote it: the photo in the project by its absolute path (the folder by the source's)
+    assert state.photo.is_absolute()
+    project.save(kept, state)
+    shutil.move(tmp_path / "old", tmp_path / "new")
+    other = MainWindow(window.settings)
+    qtbot.addWidget(other)
+    assert other.open_folder(tmp_path / "new" / ann.name, "coco", tmp_path / "new" / "images")
+    assert other.doc.path == tmp_path / "new" / "images" / "p0.png" and other.doc.mask[20:26, 20:26].all()
+
+
+def test_a_copy_beside_the_original_starts_afresh(qtbot, window, tmp_path):
+    ann, images, _ = coco_set(tmp_path / "original")
+    window.open_folder(ann, "coco", images)
+    window.accept_and_next()
+    shutil.copytree(tmp_path / "original", tmp_path / "copy")
+    assert window.open_folder(tmp_path / "copy" / ann.name, "coco", tmp_path / "copy" / "images")
+    assert window.work.position == 0 and set(window.work.status.values()) == {"to do"}
+
+
+QUIT_SCRIPT = """
+import sys, time
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+from app import autosave, project
+autosave.state_dir = lambda: Path(sys.argv[1])
+real = project.save
+project.save = lambda path, state: (time.sleep(1.5), real(path, state))[1]
+from app.main_window import MainWindow
+from app.settings import Settings
+from PySide6.QtCore import QSettings
+import numpy as np
+from PySide6.QtCore import QRect
+qt = QApplication([])
+window = MainWindow(Settings(QSettings(sys.argv[1] + "/s.ini", QSettings.Format.IniFormat)))
+window.open_folder(sys.argv[2], "coco", sys.argv[3])
+window.doc.apply_edit(QRect(2, 2, 6, 6), np.full((6, 6), 255, np.uint8), "Brush")
+window.close()  # the photo's work is queued; its write takes 1.5 s
+qt.quit()
+print("closed", flush=True)
+"""
+
+
+def test_quitting_while_the_work_is_being_written_loses_nothing(tmp_path):
+    ann, images, _ = coco_set(tmp_path / "set")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", QUIT_SCRIPT, str(tmp_path / "state"), str(ann), str(images)],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "closed" in done.stdout, done.stderr[-2000:]
+    kept = list((tmp_path / "state" / "folders").glob("*/*" + project.SUFFIX))
+    assert len(kept) == 1 and project.load(kept[0]).objects[0].mask[2:8, 2:8].all()
+
+
+def canvas_point(window, x: float, y: float) -> QPoint:
+    return window.canvas.map_from_image(QPointF(x, y)).toPoint()
+
+
+def test_a_click_with_the_pan_tool_selects_the_object_under_it_and_the_list_follows(qtbot, window, tmp_path):
+    ann, images, _ = coco_set(tmp_path)
+    window.open_folder(ann, "coco", images)
+    window.set_tool("pan")
+    qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, pos=canvas_point(window, 170, 110))
+    assert window.doc.current.label == "bar" and window.objects_panel.list.currentRow() == 2
+    qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, pos=canvas_point(window, 5, 5))  # background
+    assert window.doc.current.label == "bar"
+    window.doc.set_visible(window.doc.objects[1], False)
+    qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, pos=canvas_point(window, 130, 110))  # the hidden box
+    assert window.doc.current.label == "bar"
+
+
+def test_ctrl_click_selects_with_a_drawing_tool_and_draws_nothing(qtbot, window, tmp_path):
+    ann, images, _ = coco_set(tmp_path)
+    window.open_folder(ann, "coco", images)
+    window.set_tool("brush")
+    masks = [o.mask.copy() for o in window.doc.objects]
+    qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier,
+                     canvas_point(window, 130, 110))
+    assert window.doc.current.label == "box" and window.objects_panel.list.currentRow() == 1
+    assert all(np.array_equal(m, o.mask) for m, o in zip(masks, window.doc.objects))
+    assert not window.doc.undo_stack.count()
+
+
+def test_tab_and_shift_tab_go_through_the_objects(qtbot, window, tmp_path):
+    ann, images, _ = coco_set(tmp_path)
+    window.open_folder(ann, "coco", images)
+    window.canvas.setFocus()
+    labels = []
+    for key in (Qt.Key.Key_Tab, Qt.Key.Key_Tab, Qt.Key.Key_Tab, Qt.Key.Key_Backtab):
+        qtbot.keyClick(window.canvas, key)
+        labels.append(window.doc.current.label)
+    assert labels == [LABELS[1], LABELS[2], LABELS[0], LABELS[2]]
+    assert window.objects_panel.list.currentRow() == 2 and window.canvas.hasFocus()
+
+
+
+def test_accepting_the_last_photo_says_how_far_the_folder_is(window, tmp_path):
+    ann, images, _ = coco_set(tmp_path)
+    window.open_folder(ann, "coco", images)
+    for _ in range(3):
+        window.accept_and_next()
+    assert window.photo_name == "p2.png"
+    assert "3 of 3 accepted" in window.statusBar().currentMessage()

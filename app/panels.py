@@ -145,10 +145,11 @@ class OverlayPanel(QWidget):
 
 
 FINISHER_BOXES = {
-    "trust_edges": ("Keep edges that follow the photo",
-                    "Where your mask's edge already runs along an edge of the photo, every stage keeps the result "
-                    "within a few pixels of it, so a careful outline of a part is refined, not regrown toward the "
-                    "whole subject. Off: the model may move any edge"),
+    "trust_edges": ("Keep a polygon label's own object",
+                    "For a mask drawn as a polygon (a label), every stage keeps the result within the polygon's "
+                    "own accuracy of its edge, read from its sides, so a careful outline of a part is refined, not "
+                    "regrown toward the whole subject; rough and brushed masks are never held. Off: the model "
+                    "may move any edge"),
     "snap": ("Snap edges to the photo",
              "After the last stage, move the refined edge onto the photo's own edges (a colour guided filter); "
              "it shows as its own stage, \"snap\". Off: the model's output as it is"),

@@ -171,9 +171,10 @@ class Document(KeepEditsMixin, QObject):
     def index_of(self, obj: MaskObject) -> int:
         return self.objects.index(obj)
 
-    def add_object(self, label: str | None = None, mask: np.ndarray | None = None) -> MaskObject:
+    def add_object(self, label: str | None = None, mask: np.ndarray | None = None,
+                   text: str | None = None) -> MaskObject:
         """A new object, empty (to draw) or with a mask (a subject or a box found for it), made current; one
-        undo step either way, so undo removes a found subject together with its object."""
+        undo step either way (named ``text``), so undo removes a found subject together with its object."""
         ids = [o.id for o in self.objects if isinstance(o.id, int)]
         label = label or (self.current.label if self.current is not None else DEFAULT_LABEL)
         if mask is not None:
@@ -181,7 +182,7 @@ class Document(KeepEditsMixin, QObject):
         pixels = mask.copy() if mask is not None else np.zeros((self.height, self.width), np.uint8)
         obj = MaskObject(max(ids, default=0) + 1, label, pixels)
         index = len(self.objects)
-        self._push_change(f"Add {label}", lambda after: self._place(obj, index, after))
+        self._push_change(text or f"Add {label}", lambda after: self._place(obj, index, after))
         return obj
 
     def delete_object(self, obj: MaskObject) -> bool:

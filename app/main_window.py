@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QIcon, QUndoGroup
-from PySide6.QtWidgets import (QColorDialog, QDockWidget, QGroupBox, QLabel, QMainWindow, QProgressBar, QPushButton, QScrollArea,
-                               QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QColorDialog, QDockWidget, QGroupBox, QLabel, QMainWindow, QProgressBar, QPushButton,
+                               QScrollArea, QStackedWidget, QVBoxLayout, QWidget)
 
 from crm_core import Stage
 

@@ -2,7 +2,8 @@
 
 A project is a zip of ``project.json`` (the photo's path, its objects' labels and states, the view, each stage's
 numbers) and PNGs: each object's coarse mask (8-bit, exactly as edited), its keep strokes when it has any (8-bit,
-one value per brush) and every refined stage (16-bit, so the soft edge survives). Version 1 projects (one mask per photo) still open, as a photo with one object.
+one value per brush) and every refined stage (16-bit, so the soft edge survives). Version 1 projects (one mask
+per photo) still open, as a photo with one object.
 The photo itself is not copied: it is the person's file and stays where it is. A project is written to a
 temporary file next to its destination, flushed to disk and renamed over it, so a kill or a power cut leaves
 either the previous project or the new one, never half of one.

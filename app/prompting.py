@@ -73,7 +73,7 @@ class PromptMixin:
                 self.statusBar().showMessage("Nothing stood out in the box: drag it closer around the object", 10000)
                 return
             if doc.current.result().any():
-                doc.add_object(None, mask)
+                doc.add_object(None, mask, "Box")
             else:
                 doc.apply_edit(doc.rect(), mask, "Box")
             done = f"Box: {doc.current.label} has a mask"

@@ -34,7 +34,8 @@ KEEP_ALPHA = (0.3, 0.8)  # between stripes, on a stripe
 
 def _premultiplied(color: QColor, alpha: float) -> int:
     a = round(255 * alpha)
-    return (a << 24) | (round(color.red() * alpha) << 16) | (round(color.green() * alpha) << 8) | round(color.blue() * alpha)
+    r, g, b = (round(c * alpha) for c in (color.red(), color.green(), color.blue()))
+    return (a << 24) | (r << 16) | (g << 8) | b
 
 
 def nearest_box(base: np.ndarray, k: int, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:

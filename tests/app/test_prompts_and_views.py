@@ -57,11 +57,12 @@ def test_a_box_around_an_object_gives_its_mask_as_one_undo_step(qtbot, scene):
     win, ellipse, square = scene
     _prompt(qtbot, win, "box", (30, 40), (172, 150))
     assert iou(ellipse, win.doc.current.mask > 127) > 0.8
-    assert len(win.doc.objects) == 1 and win.doc.undo_stack.count() == 1
+    assert len(win.doc.objects) == 1 and win.doc.undo_stack.undoText() == "Box"
     _prompt(qtbot, win, "box", (192, 112), (248, 168))  # the object has a mask: the square comes as a new one
     assert len(win.doc.objects) == 2
     assert iou(square, win.doc.current.mask > 127) > 0.8
     assert iou(ellipse, win.doc.objects[0].mask > 127) > 0.8
+    assert win.doc.undo_stack.undoText() == "Box"
     win.doc.undo_stack.undo()  # one step takes the new object away with its mask
     assert len(win.doc.objects) == 1 and iou(ellipse, win.doc.current.mask > 127) > 0.8
 

@@ -15,7 +15,7 @@ from crm_core.metrics import binarise
 from crm_core.prompts import box_mask, click_mask
 
 from app.canvas.guide_tools import Prompt
-from app.document import Document
+from app.document import Document, MaskObject
 from app.errors import show_error
 from app.jobs import CallJob
 
@@ -34,7 +34,7 @@ class PromptMixin:
     """Box and click prompts (mixed into MainWindow)."""
 
     def _init_prompts(self) -> None:
-        self._prompt_job: tuple[CallJob, Document, Prompt] | None = None
+        self._prompt_job: tuple[CallJob, Document, MaskObject, Prompt] | None = None
         self.canvas.prompted.connect(self.prompt)
 
     @property
@@ -59,15 +59,18 @@ class PromptMixin:
         job.done.connect(self._prompt_found)
         job.failed.connect(lambda message: show_error(self, f"Cannot use the {name.lower()}", message))
         job.finished.connect(self._prompt_finished)
-        self._prompt_job = (job, doc, prompt)
+        self._prompt_job = (job, doc, doc.current, prompt)
         self.jobs.start(job)
         self.statusBar().showMessage("Finding the object in the box…" if prompt.box is not None else
                                      "Finding the region around the click…")
 
     def _prompt_found(self, mask: np.ndarray) -> None:
-        job, doc, prompt = self._prompt_job
+        job, doc, obj, prompt = self._prompt_job
         if doc is not self.doc or job.cancelled:
             return  # the photo was closed or changed meanwhile
+        if prompt.box is None and doc.current is not obj:
+            self.statusBar().showMessage("Another object is selected now: click again to change it", 10000)
+            return  # the click spoke about what the other object showed
         if prompt.box is not None:
             if not mask.any():
                 self.statusBar().showMessage("Nothing stood out in the box: drag it closer around the object", 10000)

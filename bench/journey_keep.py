@@ -21,8 +21,8 @@ from journey_subject import journey_args, launch, step_shot, wait_for, xdo
 def main() -> None:
     parser = journey_args(__doc__)
     parser.add_argument("--stroke", default="507,390,507,440", help="keep-background stroke: X0,Y0,X1,Y1 on screen")
+    parser.set_defaults(refine_wait=30.0)  # the sample's refine takes ~25 s on 2 CPU cores
     args = parser.parse_args()
-    args.refine_wait = max(args.refine_wait, 30.0)  # the sample's refine takes ~25 s on 2 CPU cores
     x0, y0, x1, y1 = (int(v) for v in args.stroke.split(","))
     start = time.perf_counter()
     env, photo, shots, app, xvfb = launch(args)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Protocol
 
-from PySide6.QtCore import QPointF, QRect, Qt
+from PySide6.QtCore import QPointF, QRect, Qt, SignalInstance
 from PySide6.QtGui import QPolygonF
 
 from crm_core.prompts import Box
 
-from app.canvas.tools import Tool, segment_alpha
+from app.canvas.tools import Tool, ToolHost, segment_alpha
 from app.mask_object import DECIDE_HERE, KEEP_BG, KEEP_FG, NO_KEEP
 
 REMOVE = Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier
@@ -31,6 +32,12 @@ class Prompt:
     positive: bool = True
 
 
+class PromptHost(ToolHost, Protocol):
+    """The canvas, which passes a box or a click on to whoever turns it into a mask."""
+
+    prompted: SignalInstance
+
+
 class KeepBrushTool(Tool):
     """Paints one kind of keep stroke, hard-edged (a pixel is kept or not); Alt or Shift removes every keep
     stroke under the brush. One drag is one undo step."""
@@ -40,7 +47,7 @@ class KeepBrushTool(Tool):
     text = "Keep foreground"
     shows_brush = True
 
-    def __init__(self, host) -> None:
+    def __init__(self, host: ToolHost) -> None:
         super().__init__(host)
         self._last: QPointF | None = None
         self._removing = False
@@ -96,7 +103,7 @@ class BoxTool(Tool):
 
     name = "box"
 
-    def __init__(self, host) -> None:
+    def __init__(self, host: PromptHost) -> None:
         super().__init__(host)
         self._start: QPointF | None = None
         self._end: QPointF | None = None
@@ -142,6 +149,7 @@ class ClickTool(Tool):
 
     name = "click"
     cursor = Qt.CursorShape.PointingHandCursor
+    host: PromptHost
 
     def press(self, pt: QPointF, mods: Qt.KeyboardModifier) -> None:
         doc = self.host.document()

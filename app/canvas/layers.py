@@ -56,7 +56,6 @@ class KeepTiles(TileSet[_BufferedImage]):
     def __init__(self, layer: np.ndarray, top: int, cache_bytes: int = 32 << 20) -> None:
         super().__init__(layer.shape[1], layer.shape[0], top, cache_bytes)
         self.layer = layer
-        self.outline = True  # drawn at the fine levels, without smoothing
         self._lut = np.zeros((4, 2), np.uint32)
         for value, color in KEEP_COLORS.items():
             self._lut[value] = [_premultiplied(color, a) for a in KEEP_ALPHA]

@@ -17,15 +17,39 @@ from PySide6.QtCore import Qt
 from app.shortcuts import LABEL
 
 SP = QStyle.StandardPixmap
-TOOL_KEYS = {"pan": "H", "brush": "B", "eraser": "E", "polygon": "P", "lasso": "L", "fill": "F"}
-TOOL_TIPS = {
-    "pan": "Drag to move around the photo",
-    "brush": "Paint the mask",
-    "eraser": "Erase from the mask",
-    "polygon": "Click corners, Enter or double-click to fill the shape (Alt: cut it out)",
-    "lasso": "Drag a free-hand shape to fill (Alt: cut it out)",
-    "fill": "Fill the region under the click (Alt: clear it)",
-}
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """One canvas tool (app.canvas): its name there, its button text, key and tooltip."""
+
+    name: str
+    text: str
+    key: str
+    tip: str
+
+
+TOOLS: tuple[ToolSpec, ...] = (
+    ToolSpec("pan", "Pan", "H", "Drag to move around the photo"),
+    ToolSpec("brush", "Brush", "B", "Paint the mask"),
+    ToolSpec("eraser", "Eraser", "E", "Erase from the mask"),
+    ToolSpec("polygon", "Polygon", "P", "Click corners, Enter or double-click to fill the shape (Alt: cut it out)"),
+    ToolSpec("lasso", "Lasso", "L", "Drag a free-hand shape to fill (Alt: cut it out)"),
+    ToolSpec("fill", "Fill", "F", "Fill the region under the click (Alt: clear it)"),
+    ToolSpec("keep_fg", "Keep FG", "K", "Keep foreground: every refine keeps what you paint in the object "
+             "(Alt or Shift: remove keep strokes)"),
+    ToolSpec("keep_bg", "Keep BG", "J", "Keep background: every refine leaves what you paint out of the object "
+             "(Alt or Shift: remove keep strokes)"),
+    ToolSpec("decide", "Refine edge", "D", "Refine edge here: the next refine decides what you paint from the photo "
+             "(hair, fur, glass), even where the mask looked settled (Alt or Shift: remove keep strokes)"),
+    ToolSpec("box", "Box", "X", "Drag a box around an object: it becomes the mask (a new object if this one has "
+             "a mask), then refines"),
+    ToolSpec("click", "Click", "C", "Click a part the mask misses to add it; Alt or Shift+click removes a part"),
+)
+# how the canvas draws the shown result (app.canvas.layers.VIEW_MODES), in the View menu
+VIEWS: tuple[tuple[str, str], ...] = (
+    ("overlay", "Photo with mask o&verlay"), ("checker", "Cutout on c&heckerboard"), ("black", "Cutout on &black"),
+    ("white", "Cutout on &white"), ("color", "Cutout on the &chosen colour"), ("alpha", "&Alpha only (greyscale)"))
 
 
 @dataclass(frozen=True)
@@ -66,11 +90,20 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("zoom_out", "Zoom &out", "zoom_out", ("Ctrl+-",)),
     ActionSpec("overlay", "Show mask &overlay", "canvas.set_overlay_visible", ("O",),
                "Show or hide the mask over the photo", checkable=True),
+    ActionSpec("keep_visible", "Show &keep strokes", "canvas.set_keep_visible", ("Shift+O",),
+               "Show or hide the keep strokes (green: keep foreground, red: keep background, yellow: refine edge "
+               "here); hidden, they still guide the refine", checkable=True),
+    ActionSpec("next_view", "&Next view", "canvas.next_view_mode", ("V",),
+               "Switch to the next view: overlay, cutout on checkerboard, black, white, colour, alpha"),
+    ActionSpec("view_color", "Choose cutout &colour…", "choose_view_color", (),
+               "Show the cutout on a colour of your choice"),
     ActionSpec("refine", "&Refine", "refine", ("Ctrl+R", "F5"), "Refine the selected object's mask, stage by stage",
                icon=SP.SP_MediaPlay),
     ActionSpec("select_subject", "Select &Subject", "select_subject", ("Ctrl+Alt+S",),
                "Make a first mask of the photo's main subject, to refine (a new object if this one has a mask)",
                icon_text="Subject"),
+    ActionSpec("refine_after_prompt", "Refine after a bo&x or click", "set_refine_after_prompt", (),
+               "Refine the mask a box or a click made at once", checkable=True),
     ActionSpec("refine_objects", "Refine &all objects", "refine_all_objects", ("Ctrl+Shift+R",),
                "Refine every object of this photo, each in a crop around it"),
     ActionSpec("refine_folder", "Refine the whole &folder", "refine_folder", (),
@@ -97,16 +130,18 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("about", "&About CRM Studio", "show_about"),
 )
 
-# "-": a separator; "@recent": the recent-files submenu; "@undo": undo and redo; "@tools": the tool actions
+# "-": a separator; "@recent": the recent-files submenu; "@undo": undo and redo; "@tools": the tool actions;
+# "@views": the view choices
 MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("&File", ("open", "@recent", "open_folder", "open_dataset", "open_project", "-", "save_project", "export",
                "export_dataset", "-", "quit")),
     ("&Edit", ("@undo", "-", "import", "clear", "invert")),
-    ("&View", ("fit", "actual", "zoom_in", "zoom_out", "-", "overlay", "-")),
+    ("&View", ("fit", "actual", "zoom_in", "zoom_out", "-", "overlay", "keep_visible", "-", "@views", "next_view",
+               "view_color", "-")),
     ("&Tools", ("@tools",)),
     ("&Objects", ("add_object", "delete_object", "-", "refine_objects", "refine_folder")),
     ("&Photos", ("next_image", "prev_image", "accept_next", "flag_image")),
-    ("&Refine", ("select_subject", "refine", "cancel", "accept", "-", "weights")),
+    ("&Refine", ("select_subject", "refine", "cancel", "accept", "-", "refine_after_prompt", "weights")),
     ("&Help", ("shortcuts", "sample", "about")),
 )
 TOOLBAR = ("open", "export", "-", "@undo", "-", "@tools", "-", "fit", "actual", "-", "select_subject", "refine", "cancel",
@@ -148,6 +183,7 @@ def install_actions(window: QMainWindow) -> None:
             action.setIconText(spec.icon_text)
         setattr(window, f"{spec.name}_action", action)
     window.overlay_action.setChecked(True)
+    window.keep_visible_action.setChecked(True)
     window.undo_action = window.undo_group.createUndoAction(window, "&Undo")
     window.undo_action.setShortcuts([QKeySequence("Ctrl+Z")])
     window.redo_action = window.undo_group.createRedoAction(window, "&Redo")
@@ -157,11 +193,18 @@ def install_actions(window: QMainWindow) -> None:
         window.addAction(action)
     window.tool_group = QActionGroup(window)
     window.tool_actions = {}
-    for name, key in TOOL_KEYS.items():
-        action = make_action(window, name.capitalize(), lambda _=False, n=name: window.set_tool(n), [key],
-                             TOOL_TIPS[name], checkable=True)
+    for tool in TOOLS:
+        action = make_action(window, tool.text, lambda _=False, n=tool.name: window.set_tool(n), [tool.key],
+                             tool.tip, checkable=True)
         window.tool_group.addAction(action)
-        window.tool_actions[name] = action
+        window.tool_actions[tool.name] = action
+    window.view_group = QActionGroup(window)
+    window.view_actions = {}
+    for mode, text in VIEWS:
+        action = make_action(window, text, lambda _=False, m=mode: window.canvas.set_view_mode(m), checkable=True)
+        window.view_group.addAction(action)
+        window.view_actions[mode] = action
+    window.view_actions["overlay"].setChecked(True)
 
 
 def _fill(window: QMainWindow, target: QMenu | QToolBar, names: tuple[str, ...]) -> None:
@@ -171,8 +214,8 @@ def _fill(window: QMainWindow, target: QMenu | QToolBar, names: tuple[str, ...])
         elif name == "@undo":
             target.addAction(window.undo_action)
             target.addAction(window.redo_action)
-        elif name == "@tools":
-            for action in window.tool_actions.values():
+        elif name in ("@tools", "@views"):
+            for action in (window.tool_actions if name == "@tools" else window.view_actions).values():
                 target.addAction(action)
         elif name == "@recent":
             window.recent_menu = target.addMenu("Open &Recent")

@@ -25,10 +25,11 @@ from app.mask_object import (  # noqa: F401  (the names every widget reads from 
     ACCEPTED, COARSE, DEFAULT_LABEL, FAILED, PALETTE, REFINED, TODO, MaskObject, Shown, label_color,
     object_result, threshold,
 )
+from app.keep_edits import KeepEditsMixin
 from app.undo import BudgetedUndoStack, MaskEditCommand, TileDelta, TileRecorder
 
 
-class Document(QObject):
+class Document(KeepEditsMixin, QObject):
     """A photo with its ordered objects and one tile-based undo stack over all of them.
 
     ``mask`` (the current object's) stays the same array object while that object is current, so views can
@@ -38,6 +39,7 @@ class Document(QObject):
 
     imageChanged = Signal()
     maskChanged = Signal(QRect)
+    keepChanged = Signal(QRect)  # the current object's keep strokes (app.keep_edits)
     stagesChanged = Signal()
     shownChanged = Signal()
     modifiedChanged = Signal(bool)
@@ -99,6 +101,7 @@ class Document(QObject):
         self.path = Path(path) if path is not None else None
         self.mask_path = Path(mask_path) if mask_path is not None else None
         self._stroke: tuple[MaskObject, TileRecorder, Shown] | None = None
+        self._keep_stroke = None
         self.undo_stack.clear()
 
     @staticmethod
@@ -154,6 +157,7 @@ class Document(QObject):
         if obj not in self.objects:
             raise ValueError(f"object {obj.id!r} is not one of this photo's objects")
         self.end_stroke()
+        self.end_keep_stroke()
         self.current = obj
         self.currentChanged.emit()
         self.objectsChanged.emit()
@@ -167,13 +171,18 @@ class Document(QObject):
     def index_of(self, obj: MaskObject) -> int:
         return self.objects.index(obj)
 
-    def add_object(self, label: str | None = None) -> MaskObject:
-        """A new empty object (to draw), made current; an undo step."""
+    def add_object(self, label: str | None = None, mask: np.ndarray | None = None,
+                   text: str | None = None) -> MaskObject:
+        """A new object, empty (to draw) or with a mask (a subject or a box found for it), made current; one
+        undo step either way (named ``text``), so undo removes a found subject together with its object."""
         ids = [o.id for o in self.objects if isinstance(o.id, int)]
         label = label or (self.current.label if self.current is not None else DEFAULT_LABEL)
-        obj = MaskObject(max(ids, default=0) + 1, label, np.zeros((self.height, self.width), np.uint8))
+        if mask is not None:
+            self._check_mask(mask, (self.height, self.width))
+        pixels = mask.copy() if mask is not None else np.zeros((self.height, self.width), np.uint8)
+        obj = MaskObject(max(ids, default=0) + 1, label, pixels)
         index = len(self.objects)
-        self._push_change(f"Add {label}", lambda after: self._place(obj, index, after))
+        self._push_change(text or f"Add {label}", lambda after: self._place(obj, index, after))
         return obj
 
     def delete_object(self, obj: MaskObject) -> bool:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QIcon, QUndoGroup
-from PySide6.QtWidgets import (QDockWidget, QGroupBox, QLabel, QMainWindow, QProgressBar, QPushButton, QScrollArea,
-                               QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QColorDialog, QDockWidget, QGroupBox, QLabel, QMainWindow, QProgressBar, QPushButton,
+                               QScrollArea, QStackedWidget, QVBoxLayout, QWidget)
 
 from crm_core import Stage
 
@@ -25,6 +25,7 @@ from app.folder_mode import FolderMixin
 from app.jobs import CallJob, JobRunner
 from app.opening import OpeningMixin, split_drop  # noqa: F401 - split_drop: part of the window's module API
 from app.panels import FINISHER_BOXES, OverlayPanel, RefinePanel, ToolPanel
+from app.prompting import PromptMixin
 from app.refining import RefiningMixin
 from app.selecting import SubjectMixin
 from app.settings import Settings
@@ -34,7 +35,7 @@ from app.worker import RefinerCache, RefineJob
 ZOOM_STEP = 2.0 ** 0.5
 
 
-class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, FolderMixin, HelpMixin, QMainWindow):
+class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderMixin, HelpMixin, QMainWindow):
     """One photo at a time (alone, or one of a folder); refinement and slow exports run as jobs so the canvas
     stays live."""
 
@@ -77,6 +78,8 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, FolderMixin, HelpMix
         self.setCentralWidget(self.stack)
 
         self._connect_canvas()
+        self._init_prompts()
+        self.refine_after_prompt_action.setChecked(self.settings.refine_after_prompt)
         self.autosave.failed.connect(lambda message: self.statusBar().showMessage(f"Autosave failed: {message}"))
         self.set_tool(self.settings.tool)
         self._restore_window()
@@ -180,6 +183,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, FolderMixin, HelpMix
         self.canvas.toolChanged.connect(self._tool_changed)
         self.canvas.splitChanged.connect(self._split_dragged)
         self.canvas.viewportChanged.connect(self.autosave.touch)
+        self.canvas.viewModeChanged.connect(lambda mode: self.view_actions[mode].setChecked(True))
 
     def _restore_window(self) -> None:
         geometry, state = self.settings.geometry(), self.settings.window_state()
@@ -234,6 +238,12 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, FolderMixin, HelpMix
     def accept_shown(self) -> None:
         if self.doc is not None and self.doc.shown != COARSE:
             self.doc.accept_stage(self.doc.shown)
+
+    def choose_view_color(self) -> None:
+        """Pick the colour to show the cutout on, and show it there."""
+        color = QColorDialog.getColor(self.canvas.backdrop_color(), self, "Cutout colour")
+        if color.isValid():
+            self.canvas.set_view_mode("color", color)
 
     def _compare(self, first, second) -> None:
         self.canvas.set_compare(first, second)

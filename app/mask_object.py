@@ -12,6 +12,7 @@ from typing import Any, Sequence, Union
 
 import numpy as np
 
+from crm_core.constraints import Constraints
 from crm_core.metrics import binarise
 from crm_core.options import Stage
 
@@ -23,6 +24,17 @@ TODO, REFINED, ACCEPTED, FAILED = "to do", "refined", "accepted", "failed"
 # label colours: distinct hues that read on photos; a label keeps its colour on every photo (hashed by name)
 PALETTE = ((230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180),
            (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212), (0, 128, 128), (170, 110, 40))
+# an object's keep strokes: one H×W uint8 layer whose value says which brush painted a pixel last. One layer and
+# not three, so a pixel can never be kept as both foreground and background (the engine refuses that), and one
+# stroke is one tile delta on the undo stack like a mask stroke.
+NO_KEEP, KEEP_FG, KEEP_BG, DECIDE_HERE = 0, 1, 2, 3
+
+
+def constraints_of(layer: np.ndarray | None) -> Constraints | None:
+    """The engine's Constraints for an object's keep layer; None when nothing is painted (a plain refine)."""
+    if layer is None or not layer.any():
+        return None
+    return Constraints(keep_fg=layer == KEEP_FG, keep_bg=layer == KEEP_BG, decide_here=layer == DECIDE_HERE)
 
 
 def threshold(prob: np.ndarray) -> np.ndarray:
@@ -60,6 +72,7 @@ class MaskObject:
     status: str = TODO
     source: Any = None
     stale: bool = False  # the stages predate an edit of the shown stage (which became the coarse mask)
+    keep: np.ndarray | None = None  # keep strokes (NO_KEEP … DECIDE_HERE), made on the first stroke
 
     def result(self) -> np.ndarray:
         """The object's pixels as they would be exported: H×W bool (``object_result``)."""

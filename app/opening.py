@@ -92,7 +92,7 @@ class OpeningMixin:
             old.modifiedChanged.disconnect(self._update_title)
             for signal in (old.stagesChanged, old.shownChanged, old.objectsChanged):
                 signal.disconnect(self._update_actions)
-            for signal in (old.maskChanged, old.stagesChanged, old.shownChanged, old.objectsChanged):
+            for signal in (old.maskChanged, old.keepChanged, old.stagesChanged, old.shownChanged, old.objectsChanged):
                 signal.disconnect(self.autosave.touch)
             old.refused.disconnect(self._refused)
             old.noted.disconnect(self._noted)
@@ -107,7 +107,7 @@ class OpeningMixin:
         doc.modifiedChanged.connect(self._update_title)
         for signal in (doc.stagesChanged, doc.shownChanged, doc.objectsChanged):
             signal.connect(self._update_actions)
-        for signal in (doc.maskChanged, doc.stagesChanged, doc.shownChanged, doc.objectsChanged):
+        for signal in (doc.maskChanged, doc.keepChanged, doc.stagesChanged, doc.shownChanged, doc.objectsChanged):
             signal.connect(self.autosave.touch)
         doc.refused.connect(self._refused)
         doc.noted.connect(self._noted)

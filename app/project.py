@@ -1,8 +1,9 @@
 """The person's work in one file: a project (``.crmproj``), which is also what autosave writes.
 
 A project is a zip of ``project.json`` (the photo's path, its objects' labels and states, the view, each stage's
-numbers) and PNGs: each object's coarse mask (8-bit, exactly as edited) and every refined stage (16-bit, so the
-soft edge survives). Version 1 projects (one mask per photo) still open, as a photo with one object.
+numbers) and PNGs: each object's coarse mask (8-bit, exactly as edited), its keep strokes when it has any (8-bit,
+one value per brush) and every refined stage (16-bit, so the soft edge survives). Version 1 projects (one mask
+per photo) still open, as a photo with one object.
 The photo itself is not copied: it is the person's file and stays where it is. A project is written to a
 temporary file next to its destination, flushed to disk and renamed over it, so a kill or a power cut leaves
 either the previous project or the new one, never half of one.
@@ -46,7 +47,8 @@ class View:
 
 @dataclass(frozen=True)
 class ObjectState:
-    """One object as saved: label, how it is drawn, its coarse mask (H×W uint8) and stages."""
+    """One object as saved: label, how it is drawn, its coarse mask (H×W uint8), stages and keep strokes (H×W
+    uint8, app.mask_object.KEEP_FG …; None when it has none)."""
 
     id: int | str
     label: str
@@ -56,6 +58,7 @@ class ObjectState:
     visible: bool = True
     locked: bool = False
     status: str = TODO
+    keep: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,8 @@ def save(path: str | Path, project: Project) -> Path:
     files = {}
     for k, obj in enumerate(project.objects):
         files[f"object{k}/mask.png"] = _png(obj.mask)
+        if obj.keep is not None and obj.keep.any():
+            files[f"object{k}/keep.png"] = _png(obj.keep)
         for i, stage in enumerate(obj.stages):
             files[f"object{k}/stage{i}.png"] = _png(np.rint(np.clip(stage.prob, 0.0, 1.0) * 65535.0).astype(np.uint16))
     tmp_name = None
@@ -154,8 +159,12 @@ def _object(archive: zipfile.ZipFile, prefix: str, meta: dict, path: Path) -> Ob
     stages = tuple(
         Stage(**s, prob=_unpng(archive.read(f"{prefix}stage{i}.png"), np.uint16, path).astype(np.float32) / 65535.0)
         for i, s in enumerate(meta["stages"]))
+    keep = _unpng(archive.read(f"{prefix}keep.png"), np.uint8, path) if f"{prefix}keep.png" in archive.namelist() \
+        else None
+    if keep is not None and keep.shape != mask.shape:
+        raise InputError(f"{path} is damaged: the keep strokes of {meta['label']} do not match its mask")
     return ObjectState(meta["id"], str(meta["label"]), mask, stages, meta["shown"], bool(meta.get("visible", True)),
-                       bool(meta.get("locked", False)), str(meta.get("status", TODO)))
+                       bool(meta.get("locked", False)), str(meta.get("status", TODO)), keep)
 
 
 def capture(doc: Document, canvas=None) -> Project:
@@ -167,7 +176,8 @@ def capture(doc: Document, canvas=None) -> Project:
         view = View(canvas.zoom(), centre.x(), centre.y(), canvas.fitted)
     # absolute paths: the project is reopened from anywhere (a photo given as a relative path on the command line)
     mask_path = doc.mask_path.resolve() if doc.mask_path is not None else None
-    objects = tuple(ObjectState(o.id, o.label, o.mask.copy(), tuple(o.stages), o.shown, o.visible, o.locked, o.status)
+    objects = tuple(ObjectState(o.id, o.label, o.mask.copy(), tuple(o.stages), o.shown, o.visible, o.locked, o.status,
+                                o.keep.copy() if o.keep is not None and o.keep.any() else None)
                     for o in doc.objects)
     return Project(doc.path.resolve(), objects, doc.index_of(doc.current), mask_path, view, doc.modified)
 
@@ -187,6 +197,8 @@ def document(state: Project, categories: tuple[str, ...] = (), image: np.ndarray
     doc = Document.with_objects(image, state.photo, objects, categories)
     for obj, saved in zip(objects, state.objects):
         doc.set_mask(saved.mask, "Restore mask", obj)
+        if saved.keep is not None:
+            doc.set_keep(saved.keep, "Restore keep strokes", obj)
         obj.locked = saved.locked
     doc.select(objects[state.current])
     doc.mask_path = state.mask_path

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 from crm_core import RefineOptions, Stage
 
 from app.document import COARSE, REFINED, Document
+from app.mask_object import constraints_of
 from app.errors import show_error
 from app.export import ExportDialog, ExportRequest, write_export
 from app.jobs import CallJob
@@ -61,7 +62,7 @@ class RefiningMixin:
         options = RefineOptions(ratios=self.refine_panel.ratios, chunk=CANCEL_CHUNK, min_side=MIN_SIDE,
                                 **self.refine_panel.finishers)
         job = RefineJob(self.cache, self.refine_panel.device, doc.image, doc.coarse_prob(), options,
-                        self.settings.weights, self.settings.stage_rates)
+                        self.settings.weights, self.settings.stage_rates, constraints_of(doc.current.keep))
         job.stageReady.connect(self._stage_ready)
         job.progress.connect(self._progress)
         job.failed.connect(self._refine_failed)

@@ -61,8 +61,9 @@ class SubjectMixin:
             self.statusBar().showMessage("No subject found: draw the object, or refine a rough stroke over it", 10000)
             return
         if doc.current.mask.any():
-            doc.add_object(SUBJECT_LABEL)
-        doc.set_mask(mask, "Select Subject")
+            doc.add_object(SUBJECT_LABEL, mask, "Select Subject")  # one undo step takes the object away with its subject
+        else:
+            doc.set_mask(mask, "Select Subject")
         self.statusBar().showMessage("Subject selected: press Refine (Ctrl+R) to sharpen its edges; Ctrl+Z undoes",
                                      10000)
 

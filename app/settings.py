@@ -16,7 +16,7 @@ from app.estimate import StageRates
 ORGANIZATION = "CRM Studio"
 APPLICATION = "crm-studio"
 MAX_RECENT = 10
-TOOLS = ("pan", "brush", "eraser", "polygon", "lasso", "fill")
+TOOLS = ("pan", "brush", "eraser", "polygon", "lasso", "fill", "keep_fg", "keep_bg", "decide", "box", "click")
 
 
 def parse_ratios(text: str) -> tuple[float, ...]:
@@ -156,6 +156,16 @@ class Settings:
 
     def set_finisher(self, kind: str, on: bool) -> None:
         self.store.setValue(f"refine/{kind}", bool(on))
+
+    @property
+    def refine_after_prompt(self) -> bool:
+        """Refine as soon as a box or a click has made the coarse mask: a photo editor wants the edge, and the
+        coarse mask of a box is only a start. On until the person turns it off."""
+        return self._bool("refine/after_prompt", True)
+
+    @refine_after_prompt.setter
+    def refine_after_prompt(self, on: bool) -> None:
+        self.store.setValue("refine/after_prompt", bool(on))
 
     @property
     def weights(self) -> str | None:

@@ -9,6 +9,7 @@ import numpy as np
 from PySide6.QtCore import Signal
 
 from crm_core import Refiner, RefineOptions
+from crm_core.constraints import Constraints
 from crm_core.errors import WeightsError
 
 from app.estimate import DEFAULT_RATES, StageCost, StageRates, plan_stages, stage_text
@@ -35,7 +36,8 @@ class RefinerCache:
 
 
 class RefineJob(Job):
-    """Runs ``refiner.stages`` and reports each stage as soon as it exists, with a time-left estimate."""
+    """Runs ``refiner.stages`` and reports each stage as soon as it exists, with a time-left estimate.
+    ``constraints``: the object's keep strokes (a copy: the person may keep painting while it runs)."""
 
     stageReady = Signal(object)
     progress = Signal(int, int, str)
@@ -49,6 +51,7 @@ class RefineJob(Job):
         options: RefineOptions,
         weights: str | None = None,
         rates: StageRates | None = None,
+        constraints: Constraints | None = None,
     ) -> None:
         super().__init__("refine")
         self._cache = cache
@@ -56,11 +59,12 @@ class RefineJob(Job):
         self._weights = weights
         self._image: np.ndarray | None = image
         self._coarse: np.ndarray | None = coarse
+        self._constraints = constraints
         self._options = options
         self.rates = rates if rates is not None else DEFAULT_RATES
 
     def release(self) -> None:
-        self._image = self._coarse = None
+        self._image = self._coarse = self._constraints = None
 
     def error_message(self, error: Exception) -> str:
         if isinstance(error, WeightsError):
@@ -79,7 +83,7 @@ class RefineJob(Job):
         options = replace(self._options, cancel=self._stop.is_set)
         done: list[StageCost] = []
         self.progress.emit(0, total, stage_text(plan, done, self.rates))
-        for stage in refiner.stages(image, coarse, options):
+        for stage in refiner.stages(image, coarse, options, self._constraints):
             if self.cancelled:
                 return
             done.append(StageCost(plan[stage.index], stage.seconds, stage.encoded))

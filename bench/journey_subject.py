@@ -34,13 +34,19 @@ def shot(path: Path, env: dict) -> None:
     subprocess.run(["import", "-window", "root", str(path)], env=env, check=False)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def journey_args(doc: str) -> argparse.ArgumentParser:
+    """The options every journey takes."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--photo", default=str(ROOT / "resources" / "samples" / "sample.jpg"))
     parser.add_argument("--shots", default=None, help="folder for a screenshot after each step")
     parser.add_argument("--subject-wait", type=float, default=6.0, help="seconds allowed for Select Subject")
     parser.add_argument("--refine-wait", type=float, default=20.0, help="seconds allowed for Refine")
-    args = parser.parse_args()
+    return parser
+
+
+def launch(args: argparse.Namespace) -> tuple[dict, Path, Path | None, subprocess.Popen, subprocess.Popen | None]:
+    """A copy of the photo opened in CRM Studio in a fresh home, its window 1400×900 at the screen's corner and
+    focused: (env, photo, shots folder, app, own Xvfb or None)."""
     work = Path(tempfile.mkdtemp(prefix="crm-journey-"))
     env = dict(os.environ, HOME=str(work / "home"), XDG_CONFIG_HOME=str(work / "cfg"), XDG_DATA_HOME=str(work / "data"))
     xvfb = None
@@ -53,26 +59,42 @@ def main() -> None:
     shots = Path(args.shots) if args.shots else None
     if shots:
         shots.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
     app = subprocess.Popen([sys.executable, "-m", "app", str(photo)], cwd=ROOT, env=env)
+    window, start = "", time.perf_counter()
+    while not window and time.perf_counter() - start < 60:
+        time.sleep(0.5)
+        window = xdo("search", "--name", "CRM Studio", env=env).split("\n")[0]
+    xdo("windowsize", window, "1400", "900", env=env)
+    xdo("windowmove", window, "0", "0", env=env)
+    time.sleep(2)
+    xdo("windowfocus", "--sync", window, env=env)
+    return env, photo, shots, app, xvfb
+
+
+def step_shot(shots: Path | None, step: str, env: dict) -> None:
+    if shots:
+        shot(shots / f"{len(list(shots.glob('*.png'))):02d}_{step.replace(' ', '_')}.png", env)
+
+
+def wait_for(path: Path, start: float, limit: float = 300.0) -> float:
+    """Seconds from start until path exists (or the limit)."""
+    while not path.exists() and time.perf_counter() - start < limit:
+        time.sleep(0.2)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    args = journey_args(__doc__).parse_args()
+    start = time.perf_counter()
+    env, photo, shots, app, xvfb = launch(args)
     try:
-        window = ""
-        while not window and time.perf_counter() - start < 60:
-            time.sleep(0.5)
-            window = xdo("search", "--name", "CRM Studio", env=env).split("\n")[0]
-        xdo("windowsize", window, "1400", "900", env=env)
-        time.sleep(2)
-        xdo("windowfocus", "--sync", window, env=env)
         waits = {"subject": args.subject_wait, "refine": args.refine_wait, "export dialog": 2.0, "cutout": 0.5}
         for keys, step in KEYS:
             xdo("key", *keys.split(), env=env)
             time.sleep(waits.get(step, 0.0))
-            if shots:
-                shot(shots / f"{len(list(shots.glob('*.png'))):02d}_{step.replace(' ', '_')}.png", env)
+            step_shot(shots, step, env)
         cutout = photo.with_name(photo.stem + "_cutout.png")
-        while not cutout.exists() and time.perf_counter() - start < 300:
-            time.sleep(0.2)
-        took = time.perf_counter() - start
+        took = wait_for(cutout, start)
         print(f"keys: {', '.join(k for k, _ in KEYS)}")
         print(f"{'wrote ' + str(cutout) if cutout.exists() else 'no cutout written'} after {took:.1f} s "
               f"(fixed waits: Select Subject {args.subject_wait:g} s, Refine {args.refine_wait:g} s)")

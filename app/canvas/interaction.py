@@ -25,7 +25,8 @@ class InteractionMixin:
     # --- tools ---
 
     def set_tool(self, name: str) -> None:
-        """One of "pan", "brush", "eraser", "polygon", "lasso", "fill"."""
+        """One of "pan", "brush", "eraser", "polygon", "lasso", "fill", the keep brushes "keep_fg", "keep_bg",
+        "decide", or the prompts "box" and "click"."""
         if name not in self._tools:
             raise ValueError(f"unknown tool {name!r}; choose one of {', '.join(self._tools)}")
         self._tool.cancel()
@@ -66,7 +67,7 @@ class InteractionMixin:
         shape = self._tool.preview()
         if shape is not None:
             self._draw_shape(painter, shape)
-        if self._pointer is not None and self._tool.name in ("brush", "eraser") and not self._space:
+        if self._pointer is not None and self._tool.shows_brush and not self._space:
             c, r = self._pointer, self.settings.size / 2 * self._zoom
             for colour, radius in ((QColor(0, 0, 0, 200), r + 1), (QColor(255, 255, 255, 230), r)):
                 painter.setPen(QPen(colour, 1))

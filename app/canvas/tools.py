@@ -97,6 +97,7 @@ class Tool:
 
     name = ""
     cursor = Qt.CursorShape.CrossCursor
+    shows_brush = False  # the canvas draws the brush's circle under the pointer
 
     def __init__(self, host: ToolHost) -> None:
         self.host = host
@@ -145,6 +146,7 @@ class BrushTool(Tool):
 
     name = "brush"
     erase = False
+    shows_brush = True
 
     def __init__(self, host: ToolHost) -> None:
         super().__init__(host)

@@ -16,9 +16,11 @@ from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPixmap, QRegion
 from PySide6.QtWidgets import QWidget
 
-from app.canvas.tiles import MIN_OUTLINE_LEVEL, MaskTiles, PhotoTiles, TileSet
+from app.canvas.tiles import MIN_OUTLINE_LEVEL, MaskTiles, PhotoTiles
 from app.canvas.compare import ADDED_COLOR, REMOVED_COLOR, CompareMixin
+from app.canvas.guide_tools import GUIDE_TOOLS
 from app.canvas.interaction import InteractionMixin
+from app.canvas.layers import LayersMixin
 from app.canvas.tools import TOOLS, Tool, ToolSettings
 from app.document import COARSE, Document, Shown, threshold
 
@@ -32,7 +34,7 @@ COMPARE_OPACITY = 0.85
 LayerKey = tuple
 
 
-class CanvasView(CompareMixin, InteractionMixin, QWidget):
+class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
     """Zoomable, pannable view of a Document with its mask overlay and the editing tools.
 
     Coordinates: "image" points are photo pixels as floats (pixel (x, y) spans [x, x+1)); widget
@@ -46,6 +48,8 @@ class CanvasView(CompareMixin, InteractionMixin, QWidget):
     toolChanged = Signal(str)
     splitChanged = Signal(float)
     documentChanged = Signal()
+    viewModeChanged = Signal(str)
+    prompted = Signal(object)  # a box or a click of the guide tools (app.canvas.guide_tools.Prompt)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,7 +69,7 @@ class CanvasView(CompareMixin, InteractionMixin, QWidget):
         self._color, self._opacity, self._outline, self._overlay_visible = QColor(30, 144, 255), 0.5, False, True
         self._split: float | None = None
         self._compare: tuple[Shown, Shown] | None = None
-        self._tools = {name: cls(self) for name, cls in TOOLS.items()}
+        self._tools = {name: cls(self) for name, cls in {**TOOLS, **GUIDE_TOOLS}.items()}
         self._tool: Tool = self._tools["brush"]
         self.setCursor(self._tool.cursor)
         self._drag: str | None = None
@@ -78,6 +82,7 @@ class CanvasView(CompareMixin, InteractionMixin, QWidget):
         self._refill.setSingleShot(True)
         self._refill.setInterval(0)
         self._refill.timeout.connect(self._paint_pending)
+        self._init_layers()
 
     # --- document ---
 
@@ -85,6 +90,7 @@ class CanvasView(CompareMixin, InteractionMixin, QWidget):
         return self._doc
 
     def set_document(self, doc: Document | None) -> None:
+        self._watch_layers(self._doc, doc)
         if self._doc is not None:
             self._doc.imageChanged.disconnect(self._on_image)
             self._doc.maskChanged.disconnect(self._on_mask)
@@ -324,11 +330,21 @@ class CanvasView(CompareMixin, InteractionMixin, QWidget):
         deadline = time.perf_counter() + PAINT_BUDGET_S
         smooth = self._zoom < 2.0
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
-        self._draw(painter, self._photo, self._photo_level(), event.rect(), deadline)
+        if not self._paint_result(painter, event.rect(), deadline):
+            self._paint_overlays(painter, event.rect(), deadline, smooth)
+        self._paint_keep(painter, event.rect(), deadline)
+        painter.setClipping(False)
+        self._draw_decorations(painter)
+        if not self._pending.isEmpty():
+            self._refill.start()
+
+    def _paint_overlays(self, painter: QPainter, rect: QRect, deadline: float, smooth: bool) -> None:
+        """The overlay view: the photo, the other objects in their colours, the current one (or the split)."""
+        self._draw(painter, self._photo, self._photo_level(), rect, deadline)
         if self._overlay_visible and len(self._doc.objects) > 1:
             for layer in self._other_layers():
                 self._draw(painter, layer, self._outline_level(layer) if layer.outline else self._photo_level(),
-                           event.rect(), deadline)
+                           rect, deadline)
         layers: list[tuple[LayerKey, QRect]] = []
         if self._overlay_visible and self._split is not None:
             x = round(self._split * self.width())
@@ -339,7 +355,7 @@ class CanvasView(CompareMixin, InteractionMixin, QWidget):
         if self._compare is not None:
             layers += [(("removed", *self._compare), self.rect()), (("added", *self._compare), self.rect())]
         for key, clip in layers:
-            clip = clip.intersected(event.rect())
+            clip = clip.intersected(rect)
             if clip.isEmpty():
                 continue
             layer = self._layer(key)
@@ -348,45 +364,3 @@ class CanvasView(CompareMixin, InteractionMixin, QWidget):
             level = self._outline_level(layer) if layer.outline else self._photo_level()
             self._draw(painter, layer, level, clip, deadline)
         painter.setClipping(False)
-        self._draw_decorations(painter)
-        if not self._pending.isEmpty():
-            self._refill.start()
-
-    def _draw(self, painter: QPainter, tiles: TileSet, k: int, clip: QRect, deadline: float) -> None:
-        """Draw the tiles of level k that meet clip (widget pixels)."""
-        corner = QPointF(clip.bottomRight()) + QPointF(1, 1)
-        seen = QRectF(self.map_to_image(QPointF(clip.topLeft())), self.map_to_image(corner))
-        seen = seen.intersected(QRectF(0, 0, self._doc.width, self._doc.height))
-        if seen.isEmpty():
-            return
-        span = tiles.span(k)
-        for ty in range(math.floor(seen.top() / span), math.ceil(seen.bottom() / span)):
-            for tx in range(math.floor(seen.left() / span), math.ceil(seen.right() / span)):
-                part = tiles.image_rect(k, tx, ty)
-                target = self._screen_box(part)
-                if target.isEmpty():
-                    continue
-                lk, shift, tile = k, 0, tiles.cached(k, tx, ty)
-                if tile is None and time.perf_counter() > deadline:
-                    lk, shift, tile = self._stand_in(tiles, k, tx, ty)
-                    if tile is not None:
-                        self._pending = self._pending.united(target)
-                if tile is None:
-                    lk, shift, tile = k, 0, tiles.tile(k, tx, ty)
-                scale, origin = 2.0 ** lk, tiles.span(lk)
-                left, top = part.left() - (tx >> shift) * origin, part.top() - (ty >> shift) * origin
-                source = QRectF(left / scale, top / scale, part.width() / scale, part.height() / scale)
-                if isinstance(tile, QPixmap):
-                    painter.drawPixmap(QRectF(target), tile, source)
-                elif not tile.blank:
-                    painter.drawImage(QRectF(target), tile, source)
-
-    @staticmethod
-    def _stand_in(tiles: TileSet, k: int, tx: int, ty: int) -> tuple[int, int, object]:
-        """The nearest coarser cached tile that covers tile (k, tx, ty)."""
-        for shift in range(1, tiles.top - k + 1):
-            tile = tiles.cached(k + shift, tx >> shift, ty >> shift)
-            if tile is not None:
-                return k + shift, shift, tile
-        return k, 0, None
-

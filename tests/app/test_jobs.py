@@ -87,7 +87,7 @@ def test_a_finished_refine_job_lets_go_of_the_photo_and_mask(qtbot, tiny_refiner
 def slow_stages(seconds: float):
     """A Refiner.stages stand-in whose one stage runs ``seconds`` without polling cancel (a matte solve)."""
 
-    def stages(image, coarse, options=None):
+    def stages(image, coarse, options=None, constraints=None):
         time.sleep(seconds)
         yield Stage(0, 1, 1.0, np.ones(coarse.shape, np.float32), seconds, 0, coarse.size, 0, kind="matte")
 

@@ -152,7 +152,7 @@ def click(canvas, x: float, y: float) -> None:
 def drawing_while_refining(opened, monkeypatch, tiny_refiner) -> MainWindow:
     """A refinement busy for 3 s (one stage that does not poll cancel) and a polygon with two corners placed."""
 
-    def stages(image, coarse, options=None):
+    def stages(image, coarse, options=None, constraints=None):
         time.sleep(3)
         yield Stage(0, 1, 1.0, np.ones(coarse.shape, np.float32), 3.0, 0, coarse.size, 0)
 

@@ -1,0 +1,78 @@
+"""Keep strokes of an object, as undo steps: where the refinement must keep foreground, keep background, or look
+again (crm_core.constraints).
+
+Mixed into Document rather than written as a second stroke path inside it: the keep layer is edited exactly like
+a mask (a drag is one command holding the changed tiles, on the document's one undo stack), but it never adopts
+the shown stage — a keep stroke says what the *next* refine must obey, it does not change the coarse mask.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRect
+
+from app.mask_object import MaskObject
+from app.undo import MaskEditCommand, TileDelta, TileRecorder
+
+
+class KeepEditsMixin:
+    """The keep layer's edits (Document supplies ``keepChanged``, ``current``, ``objects``, the undo stack)."""
+
+    _keep_stroke: tuple[MaskObject, TileRecorder] | None = None
+
+    def keep_layer(self, obj: MaskObject | None = None) -> np.ndarray:
+        """An object's keep layer (the current one's by default), made empty on first use: most objects never
+        get a keep stroke, and a 6K layer is 24 MB."""
+        obj = obj or self.current
+        if obj.keep is None:
+            obj.keep = np.zeros(obj.mask.shape, np.uint8)
+        return obj.keep
+
+    def begin_keep_stroke(self, text: str) -> None:
+        """Start collecting apply_keep calls (one drag of a keep brush) into one undo command."""
+        self.end_keep_stroke()
+        self._keep_stroke = (self.current, TileRecorder(text))
+
+    def end_keep_stroke(self) -> None:
+        stroke, self._keep_stroke = self._keep_stroke, None
+        if stroke is not None:
+            obj, recorder = stroke
+            delta = recorder.delta(self.keep_layer(obj))
+            if delta.tiles:
+                self.undo_stack.push(MaskEditCommand(delta, recorder.text, self._keep_restorer(obj), applied=True))
+
+    def apply_keep(self, region: QRect, patch: np.ndarray, text: str = "Keep stroke") -> None:
+        """Write keep values at region (image pixels); inside a stroke it joins the stroke's single command."""
+        region = QRect(region)
+        if not self.rect().contains(region) or patch.shape != (region.height(), region.width()):
+            raise ValueError(f"patch {patch.shape} does not fit region {region.getRect()} "
+                             f"of the {self.width}×{self.height} photo")
+        if self._refuse_locked(self.current):
+            return
+        single = self._keep_stroke is None
+        if single:
+            self.begin_keep_stroke(text)
+        obj, recorder = self._keep_stroke
+        layer = self.keep_layer(obj)
+        recorder.touch(layer, region)
+        layer[region.top():region.bottom() + 1, region.left():region.right() + 1] = patch
+        if single:
+            self.end_keep_stroke()
+        self.keepChanged.emit(region)
+
+    def set_keep(self, layer: np.ndarray, text: str, obj: MaskObject | None = None) -> None:
+        """Replace an object's whole keep layer as one undo step (a project's strokes coming back)."""
+        obj = obj or self.current
+        delta = TileDelta.between(self.keep_layer(obj), np.ascontiguousarray(layer, np.uint8))
+        if delta.tiles:
+            self.undo_stack.push(MaskEditCommand(delta, text, self._keep_restorer(obj)))
+
+    def _keep_restorer(self, obj: MaskObject):
+        """Undo/redo of a keep edit: its tiles go back, and its object becomes current so the person sees it."""
+        def restore(delta: TileDelta, after: bool) -> None:
+            if obj in self.objects:
+                self.select(obj)
+            changed = delta.write(self.keep_layer(obj), after)
+            if not changed.isEmpty() and obj is self.current:
+                self.keepChanged.emit(changed)
+        return restore

@@ -1,0 +1,95 @@
+"""Box and clicks: a coarse mask from where the person pointed, made off the GUI thread (crm_core.prompts).
+
+A box around an object gives its mask (GrabCut seeded by the box); it lands in the selected object when that
+object shows nothing yet, else in a new object, like Select Subject, and either way as one undo step. A click
+adds the region around it to what the selected object shows (Alt or Shift+click removes it), also one undo
+step; when a stage is shown, that stage becomes the coarse mask first ("edit what you see"). With the setting
+on (default), a refine starts at once: the box's mask is a start, the person wants the edge.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from crm_core.metrics import binarise
+from crm_core.prompts import box_mask, click_mask
+
+from app.canvas.guide_tools import Prompt
+from app.document import Document, MaskObject
+from app.errors import show_error
+from app.jobs import CallJob
+
+
+def prompt_mask(image: np.ndarray, shown: np.ndarray, prompt: Prompt) -> np.ndarray:
+    """The object's new coarse mask (H×W uint8 0/255) for a box, or for a click on what it shows (H×W bool)."""
+    if prompt.box is not None:
+        prob = box_mask(image, prompt.box)
+    else:
+        clicks = ([prompt.click], []) if prompt.positive else ([], [prompt.click])
+        prob = click_mask(image, shown.astype(np.float32), *clicks)
+    return binarise(prob).astype(np.uint8) * 255
+
+
+class PromptMixin:
+    """Box and click prompts (mixed into MainWindow)."""
+
+    def _init_prompts(self) -> None:
+        self._prompt_job: tuple[CallJob, Document, MaskObject, Prompt] | None = None
+        self.canvas.prompted.connect(self.prompt)
+
+    @property
+    def prompting(self) -> bool:
+        """A box or a click is being turned into a mask."""
+        return self._prompt_job is not None
+
+    def set_refine_after_prompt(self, on: bool) -> None:
+        self.settings.refine_after_prompt = bool(on)
+
+    def prompt(self, prompt: Prompt) -> None:
+        """Turns a box or a click into the selected object's mask in the background; one at a time."""
+        doc = self.doc
+        if doc is None:
+            return
+        if self._prompt_job is not None:
+            self.statusBar().showMessage("Still working on the last box or click; try again in a moment", 5000)
+            return
+        image, shown = doc.image, doc.current.result()
+        name = "Box" if prompt.box is not None else "Click"
+        job = CallJob(name, lambda: prompt_mask(image, shown, prompt))
+        job.done.connect(self._prompt_found)
+        job.failed.connect(lambda message: show_error(self, f"Cannot use the {name.lower()}", message))
+        job.finished.connect(self._prompt_finished)
+        self._prompt_job = (job, doc, doc.current, prompt)
+        self.jobs.start(job)
+        self.statusBar().showMessage("Finding the object in the box…" if prompt.box is not None else
+                                     "Finding the region around the click…")
+
+    def _prompt_found(self, mask: np.ndarray) -> None:
+        job, doc, obj, prompt = self._prompt_job
+        if doc is not self.doc or job.cancelled:
+            return  # the photo was closed or changed meanwhile
+        if prompt.box is None and doc.current is not obj:
+            self.statusBar().showMessage("Another object is selected now: click again to change it", 10000)
+            return  # the click spoke about what the other object showed
+        if prompt.box is not None:
+            if not mask.any():
+                self.statusBar().showMessage("Nothing stood out in the box: drag it closer around the object", 10000)
+                return
+            if doc.current.result().any():
+                doc.add_object(None, mask, "Box")
+            else:
+                doc.apply_edit(doc.rect(), mask, "Box")
+            done = f"Box: {doc.current.label} has a mask"
+        else:
+            doc.apply_edit(doc.rect(), mask, "Click add" if prompt.positive else "Click remove")
+            done = "Click: added the region around it" if prompt.positive else "Click: removed the region around it"
+        if self.settings.refine_after_prompt and doc.current.mask.any():
+            if self.refining:
+                self.cancel_refine()  # its mask is out of date now
+            self.refine()
+            self.statusBar().showMessage(f"{done}; refining it (Ctrl+Z undoes)", 10000)
+        else:
+            self.statusBar().showMessage(f"{done}; press Refine (Ctrl+R) to sharpen its edges (Ctrl+Z undoes)", 10000)
+
+    def _prompt_finished(self) -> None:
+        self._prompt_job = None

@@ -1,0 +1,145 @@
+"""Keep brushes in the window: what the person paints steers the refine, shows on the canvas, undoes, and survives
+a kill."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from app import autosave as autosave_module
+from app.__main__ import build_window
+from app.main_window import MainWindow
+from app.mask_object import KEEP_BG, KEEP_FG, NO_KEEP
+from test_canvas import at, rendered
+
+H, W = 160, 224
+
+
+def _box_scene(tmp_path):
+    """An orange box on blue and a coarse mask that is the box: a region the model keeps. Files, as a user has."""
+    rng = np.random.default_rng(0)
+    photo = np.zeros((H, W, 3), np.float32) + (40, 70, 160)
+    box = np.zeros((H, W), np.uint8)
+    box[50:120, 40:180] = 255
+    photo[box > 0] = (230, 140, 40)
+    photo = np.clip(photo + rng.normal(0, 5, photo.shape), 0, 255).astype(np.uint8)
+    image_path, mask_path = tmp_path / "box.png", tmp_path / "box_mask.png"
+    cv2.imwrite(str(image_path), photo[:, :, ::-1])
+    cv2.imwrite(str(mask_path), box)
+    return image_path, mask_path
+
+
+@pytest.fixture
+def opened(qtbot, window: MainWindow, tmp_path, monkeypatch) -> MainWindow:
+    monkeypatch.setattr("app.refining.MIN_SIDE", 0)  # a small photo: run the stages it asks for
+    assert window.open_files(*_box_scene(tmp_path))
+    window.refine_panel.ratio_edit.setText("0.5, 1")
+    return window
+
+
+def _drag(qtbot, win: MainWindow, points, mods=Qt.KeyboardModifier.NoModifier) -> None:
+    view = win.canvas
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, mods, at(view, *points[0]))
+    for p in points[1:]:
+        qtbot.mouseMove(view, at(view, *p))
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, mods, at(view, *points[-1]))
+
+
+def _refine(qtbot, win: MainWindow) -> np.ndarray:
+    with qtbot.waitSignal(win.refineFinished, timeout=60000):
+        win.refine_action.trigger()
+    return win.doc.stages[win.doc.shown].prob
+
+
+def _pixel(qtbot, win: MainWindow, x: float, y: float) -> np.ndarray:
+    """What the canvas shows at image point (x, y), as RGB ints."""
+    p = at(win.canvas, x, y)
+    return rendered(win.canvas, qtbot)[p.y(), p.x()].astype(int)
+
+
+def _redder(before: np.ndarray, after: np.ndarray) -> bool:
+    """The keep-background hatching (red) lies over the pixel now."""
+    return after[0] - after[1] > before[0] - before[1] + 40
+
+
+def test_a_keep_background_stroke_cuts_what_the_model_keeps_from_the_refined_result(qtbot, opened,
+                                                                                      bundled_by_default):
+    win = opened
+    plain = _refine(qtbot, win)
+    left = np.zeros((H, W), bool)
+    left[60:110, 50:80] = True
+    assert (plain[left] > 0.5).mean() > 0.95  # the model keeps the box's left end
+    before = [_pixel(qtbot, win, x, 85) for x in (65, 150)]
+    win.tool_actions["keep_bg"].trigger()
+    win.canvas.set_brush_size(16)
+    _drag(qtbot, win, [(65, 45), (65, 125)])  # a stroke down across the box's left end
+    painted = win.doc.current.keep == KEEP_BG
+    assert painted[50:120, 60:70].all() and not painted[:, 100:].any()
+    assert _redder(before[0], _pixel(qtbot, win, 65, 85))  # the person sees the stroke …
+    assert np.array_equal(before[1], _pixel(qtbot, win, 150, 85))  # … and only there
+    refined = _refine(qtbot, win)
+    assert (refined[painted] == 0.0).all()  # every stroke pixel is out of the result
+    assert (refined[60:110, 100:170] > 0.5).all()  # the rest of the box stays
+
+
+def test_undo_takes_a_keep_stroke_back_and_alt_removes_strokes(qtbot, opened):
+    win, doc = opened, opened.doc
+    blank = _pixel(qtbot, win, 60, 20)
+    win.tool_actions["keep_fg"].trigger()
+    win.canvas.set_brush_size(10)
+    _drag(qtbot, win, [(20, 20), (100, 20)])
+    green = _pixel(qtbot, win, 60, 20)
+    assert green[1] - green[2] > blank[1] - blank[2] + 40  # green hatching over the stroke
+    assert (doc.current.keep[18:23, 25:95] == KEEP_FG).all()
+    assert doc.undo_stack.count() == 1 and doc.undo_stack.undoText() == "Keep foreground"
+    assert np.array_equal(doc.mask, cv2.imread(str(doc.mask_path), cv2.IMREAD_GRAYSCALE))  # the mask is untouched
+    doc.undo_stack.undo()
+    assert not doc.current.keep.any()
+    assert np.array_equal(_pixel(qtbot, win, 60, 20), blank)  # and the canvas shows it gone
+    doc.undo_stack.redo()
+    assert (doc.current.keep[18:23, 25:95] == KEEP_FG).all()
+    _drag(qtbot, win, [(60, 20), (60, 20)], Qt.KeyboardModifier.ShiftModifier)  # Shift: remove strokes
+    assert (doc.current.keep[18:22, 58:62] == NO_KEEP).all() and (doc.current.keep[18:23, 25:45] == KEEP_FG).all()
+
+
+def test_keep_strokes_survive_a_kill_and_reach_the_next_refine(qtbot, opened, settings, dialogs, tiny_refiner,
+                                                               monkeypatch):
+    win = opened
+    win.tool_actions["keep_bg"].trigger()
+    win.canvas.set_brush_size(12)
+    _drag(qtbot, win, [(60, 60), (60, 110)])
+    win.tool_actions["decide"].trigger()
+    _drag(qtbot, win, [(150, 50), (170, 50)])
+    kept = win.doc.current.keep.copy()
+    win.autosave.save_now()  # what the idle timer writes; then the process dies
+    fresh = build_window([], settings)
+    qtbot.addWidget(fresh)
+    qtbot.waitExposed(fresh)
+    assert dialogs.titles()[-1] == "Restore your work?"
+    assert np.array_equal(fresh.doc.current.keep, kept)
+    seen, real = [], tiny_refiner.stages
+
+    def stages(image, coarse, options=None, constraints=None):
+        seen.append(constraints)
+        return real(image, coarse, options)
+
+    monkeypatch.setattr(tiny_refiner, "stages", stages)
+    _refine(qtbot, fresh)
+    assert np.array_equal(seen[0].keep_bg, kept == KEEP_BG) and seen[0].decide_here.any()
+    assert autosave_module.autosave_path().is_file()
+
+
+def test_the_keep_strokes_can_be_hidden_and_a_locked_object_refuses_them(qtbot, opened):
+    win, doc = opened, opened.doc
+    win.tool_actions["keep_bg"].trigger()
+    win.canvas.set_brush_size(12)
+    blank = _pixel(qtbot, win, 70, 140)
+    _drag(qtbot, win, [(20, 140), (120, 140)])
+    assert _redder(blank, _pixel(qtbot, win, 70, 140))
+    win.keep_visible_action.trigger()
+    assert np.array_equal(_pixel(qtbot, win, 70, 140), blank)
+    doc.set_locked(doc.current, True)
+    _drag(qtbot, win, [(20, 20), (120, 20)])
+    assert not doc.current.keep[:40].any() and "locked" in win.statusBar().currentMessage()

@@ -1,0 +1,143 @@
+"""Box, clicks and the result views in the window: a dragged box gives the object's mask, a click adds or
+removes the region around it, and the cutout shows on a checkerboard, black, white, a colour, or as alpha."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+
+from app.canvas.layers import CHECKER
+from app.main_window import MainWindow
+from crm_core.metrics import iou
+from test_canvas import at, rendered
+
+H, W = 180, 260
+
+
+def _scene(tmp_path):
+    """A red-brown ellipse and a small green square on a lightly textured beige wall; their exact masks."""
+    rng = np.random.default_rng(3)
+    image = np.clip(np.full((H, W, 3), (205, 195, 170), np.int16) + rng.integers(-10, 11, (H, W, 3)), 0, 255)
+    ellipse = np.zeros((H, W), np.uint8)
+    cv2.ellipse(ellipse, (100, 95), (60, 45), 20, 0, 360, 1, -1)
+    square = np.zeros((H, W), np.uint8)
+    square[120:160, 200:240] = 1
+    image[ellipse > 0] = (150, 60, 40)
+    image[square > 0] = (40, 150, 60)
+    path = tmp_path / "scene.png"
+    cv2.imwrite(str(path), image.astype(np.uint8)[:, :, ::-1])
+    return path, ellipse.astype(bool), square.astype(bool)
+
+
+@pytest.fixture
+def scene(window: MainWindow, tmp_path, settings):
+    settings.refine_after_prompt = False  # these tests look at the prompt's own mask
+    window.refine_after_prompt_action.setChecked(False)
+    path, ellipse, square = _scene(tmp_path)
+    assert window.open_files(path)
+    return window, ellipse, square
+
+
+def _prompt(qtbot, win: MainWindow, tool: str, a, b=None, mods=Qt.KeyboardModifier.NoModifier) -> None:
+    """Drag from a to b (a click when b is None) with a tool, and wait for the mask it makes."""
+    win.tool_actions[tool].trigger()
+    view = win.canvas
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, mods, at(view, *a))
+    if b is not None:
+        qtbot.mouseMove(view, at(view, *b))
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, mods, at(view, *(b or a)))
+    assert win.prompting
+    qtbot.waitUntil(lambda: not win.prompting, timeout=20000)
+
+
+def test_a_box_around_an_object_gives_its_mask_as_one_undo_step(qtbot, scene):
+    win, ellipse, square = scene
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    assert iou(ellipse, win.doc.current.mask > 127) > 0.8
+    assert len(win.doc.objects) == 1 and win.doc.undo_stack.undoText() == "Box"
+    _prompt(qtbot, win, "box", (192, 112), (248, 168))  # the object has a mask: the square comes as a new one
+    assert len(win.doc.objects) == 2
+    assert iou(square, win.doc.current.mask > 127) > 0.8
+    assert iou(ellipse, win.doc.objects[0].mask > 127) > 0.8
+    assert win.doc.undo_stack.undoText() == "Box"
+    win.doc.undo_stack.undo()  # one step takes the new object away with its mask
+    assert len(win.doc.objects) == 1 and iou(ellipse, win.doc.current.mask > 127) > 0.8
+
+
+def test_clicks_add_and_remove_the_region_around_them(qtbot, scene):
+    win, ellipse, square = scene
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    _prompt(qtbot, win, "click", (220, 140))  # the square, which the mask misses
+    mask = win.doc.current.mask > 127
+    assert (mask & square).sum() > 0.8 * square.sum() and iou(ellipse, mask & ~square) > 0.8
+    _prompt(qtbot, win, "click", (220, 140), mods=Qt.KeyboardModifier.AltModifier)
+    mask = win.doc.current.mask > 127
+    assert (mask & square).sum() < 0.1 * square.sum() and iou(ellipse, mask) > 0.8
+    win.doc.undo_stack.undo()
+    assert (win.doc.current.mask > 127)[square].mean() > 0.8
+
+
+def test_a_box_refines_at_once_when_the_setting_is_on(qtbot, scene, tiny_refiner, settings):
+    win, ellipse, _ = scene
+    win.refine_after_prompt_action.trigger()
+    assert settings.refine_after_prompt
+    win.refine_panel.ratio_edit.setText("0.5, 1")
+    with qtbot.waitSignal(win.refineFinished, timeout=30000):
+        _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    assert [s.kind for s in win.doc.stages][-2:] == ["snap", "matte"] and win.doc.shown == len(win.doc.stages) - 1
+
+
+def _view(qtbot, win: MainWindow, mode: str) -> np.ndarray:
+    win.view_actions[mode].trigger()
+    assert win.canvas.view_mode() == mode
+    return rendered(win.canvas, qtbot)
+
+
+def _inside(win: MainWindow, region: np.ndarray, margin: int = 3) -> np.ndarray:
+    """Widget pixels whose image pixel lies well inside ``region`` (H×W bool), as an index into a screenshot."""
+    kernel = np.ones((2 * margin + 1, 2 * margin + 1), np.uint8)
+    core = cv2.erode(region.view(np.uint8), kernel) > 0
+    ys, xs = np.nonzero(core)
+    points = [at(win.canvas, x + 0.5, y + 0.5) for x, y in zip(xs, ys)]
+    return np.array([p.y() for p in points]), np.array([p.x() for p in points])
+
+
+def test_the_cutout_shows_on_a_checkerboard_black_white_a_colour_and_as_alpha(qtbot, scene):
+    win, ellipse, _ = scene
+    win.canvas.set_keep_visible(False)
+    win.doc.set_mask(ellipse.astype(np.uint8) * 255, "Draw")
+    photo = win.doc.image
+    outside, inside = _inside(win, ~ellipse & (np.arange(W)[None] > 5)), _inside(win, ellipse)
+    overlay = _view(qtbot, win, "overlay")
+
+    checker = _view(qtbot, win, "checker")
+    shades = {tuple(c.getRgb()[:3]) for c in CHECKER}
+    seen = {tuple(p) for p in checker[outside]}
+    assert seen == shades  # where alpha is 0: only the two checker shades, both of them
+    assert np.abs(checker[inside].astype(int) - (150, 60, 40)).max() <= 12  # the photo where alpha is 1
+    for mode, colour in (("black", (0, 0, 0)), ("white", (255, 255, 255))):
+        shot = _view(qtbot, win, mode)
+        assert (shot[outside] == colour).all() and np.abs(shot[inside].astype(int) - (150, 60, 40)).max() <= 12
+    win.canvas.set_view_mode("color", QColor(0, 128, 255))
+    assert win.view_actions["color"].isChecked()
+    assert (rendered(win.canvas, qtbot)[outside] == (0, 128, 255)).all()
+    alpha = _view(qtbot, win, "alpha")
+    assert (alpha[outside] == 0).all() and (alpha[inside] == 255).all()
+    assert np.array_equal(_view(qtbot, win, "overlay"), overlay)
+    assert photo is win.doc.image
+
+
+def test_v_walks_through_the_views_and_the_cutout_follows_edits(qtbot, scene):
+    win, ellipse, _ = scene
+    win.doc.set_mask(ellipse.astype(np.uint8) * 255, "Draw")
+    modes = []
+    for _ in range(6):
+        win.next_view_action.trigger()
+        modes.append(win.canvas.view_mode())
+    assert modes == ["checker", "black", "white", "color", "alpha", "overlay"]
+    win.view_actions["alpha"].trigger()
+    win.doc.clear_mask()
+    assert (rendered(win.canvas, qtbot)[_inside(win, ellipse)] == 0).all()

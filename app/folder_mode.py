@@ -21,6 +21,7 @@ from app.document import ACCEPTED, FAILED, REFINED, TODO
 from app.errors import show_error
 from app.folder import FLAGGED, WorkFolder, export_formats, open_source
 from app.jobs import CallJob
+from app.mask_object import constraints_of
 from app.object_jobs import FolderJob, ObjectsJob, result_stage
 from app.sidecar import SidecarWriter
 
@@ -208,8 +209,9 @@ class FolderMixin:
         if not any(m.any() and t for m, t in zip(masks, todo)):
             self.statusBar().showMessage("Nothing to refine: draw the object first", 5000)
             return
+        keeps = [constraints_of(o.keep) for o in objects]  # new arrays: the person may paint on meanwhile
         job = ObjectsJob(self.cache, self.refine_panel.device, self.settings.weights, doc.image, masks, todo,
-                         [o.label for o in objects], self._object_options())
+                         [o.label for o in objects], self._object_options(), keeps=keeps)
         job.progress.connect(self._progress)
         job.refined.connect(lambda out, d=doc, objs=objects: self._objects_refined(d, objs, out))
         job.failed.connect(lambda message: show_error(self, "Cannot refine", message))

@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 from PySide6.QtCore import Signal
 
+from crm_core.constraints import Constraints
 from crm_core.objects import ObjectOptions, ObjectResult, kept, reconcile, refine_object
 from crm_core.options import RefineOptions, Stage
 
@@ -34,13 +35,14 @@ def result_stage(mask: np.ndarray, seconds: float, options: RefineOptions) -> St
 
 
 def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: Sequence[bool],
-                 options: RefineOptions, objects: ObjectOptions, report: Report,
-                 labels: Sequence[str]) -> list[tuple[np.ndarray, float] | None]:
+                 options: RefineOptions, objects: ObjectOptions, report: Report, labels: Sequence[str],
+                 keeps: Sequence[Constraints | None] | None = None) -> list[tuple[np.ndarray, float] | None]:
     """Refine the objects marked in ``todo`` (H×W bool masks) and reconcile them with all the others.
+    keeps: each object's keep strokes (or None), obeyed as in a single refine.
     Returns, per object, its decided mask and seconds, or None for one not refined (not asked, empty, tiny)."""
     results: list[ObjectResult | None] = []
     total, done = sum(1 for m, t in zip(masks, todo) if t and m.any()), 0
-    for mask, wanted, label in zip(masks, todo, labels):
+    for mask, wanted, label, keep in zip(masks, todo, labels, keeps or [None] * len(masks)):
         if not mask.any():
             results.append(None)
         elif not wanted or int(np.count_nonzero(mask)) < objects.min_pixels:
@@ -48,7 +50,7 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
             done += wanted
         else:
             report(done, total, f"Object {done + 1} of {total}: {label}")
-            results.append(refine_object(refiner, image, mask.astype(np.float32), options, objects))
+            results.append(refine_object(refiner, image, mask.astype(np.float32), options, objects, keep))
             done += 1
     decided = reconcile(image.shape[:2], list(masks), results, objects.shared_edge_px)
     return [(d, r.seconds) if w and r is not None and r.refined else None
@@ -63,21 +65,21 @@ class ObjectsJob(Job):
 
     def __init__(self, cache: RefinerCache, device: str, weights: str | None, image: np.ndarray,
                  masks: list[np.ndarray], todo: list[bool], labels: list[str], options: RefineOptions,
-                 objects: ObjectOptions = ObjectOptions()) -> None:
+                 objects: ObjectOptions = ObjectOptions(), keeps: list[Constraints | None] | None = None) -> None:
         super().__init__("refine objects")
         self._cache, self._device, self._weights = cache, device, weights
-        self._inputs: tuple | None = (image, masks, todo, labels)
+        self._inputs: tuple | None = (image, masks, todo, labels, keeps)
         self._options, self._objects = options, objects
 
     def release(self) -> None:
         self._inputs = None
 
     def work(self) -> None:
-        image, masks, todo, labels = self._inputs
+        image, masks, todo, labels, keeps = self._inputs
         self.progress.emit(0, max(sum(todo), 1), "Loading the model…")
         refiner = self._cache.get(self._device, self._weights)
         options = replace(self._options, cancel=self._stop.is_set)
-        out = refine_masks(refiner, image, masks, todo, options, self._objects, self.progress.emit, labels)
+        out = refine_masks(refiner, image, masks, todo, options, self._objects, self.progress.emit, labels, keeps)
         if not self.cancelled:
             self.refined.emit(out)
 

@@ -46,6 +46,12 @@ class Constraints:
                              "erase one of the two strokes there")
         return Constraints(**layers)
 
+    def cropped(self, box: tuple[int, int, int, int]) -> "Constraints":
+        """These layers inside box = (top, left, bottom, right): an object refined in a crop obeys its strokes there."""
+        top, left, bottom, right = box
+        return Constraints(*(None if layer is None else np.asarray(layer)[top:bottom, left:right]
+                             for layer in (self.keep_fg, self.keep_bg, self.decide_here)))
+
     @property
     def empty(self) -> bool:
         return not any(layer is not None and layer.any() for layer in (self.keep_fg, self.keep_bg, self.decide_here))

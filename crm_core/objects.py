@@ -16,6 +16,7 @@ from typing import Callable, Sequence, Union
 import cv2
 import numpy as np
 
+from crm_core.constraints import Constraints
 from crm_core.formats.objects import mask_box
 from crm_core.inference import Refiner
 from crm_core.metrics import binarise
@@ -95,18 +96,21 @@ def _span(start: int, stop: int, length: int, limit: int) -> tuple[int, int]:
 
 
 def refine_object(refiner: Method, image: np.ndarray, mask: np.ndarray, options: RefineOptions | None = None,
-                  objects: ObjectOptions = ObjectOptions()) -> ObjectResult:
+                  objects: ObjectOptions = ObjectOptions(), constraints: Constraints | None = None) -> ObjectResult:
     """Refine one object's coarse mask (H×W, bool or 0..1) in a crop around it through ``Refiner.stages``.
 
     refiner: the model, or a classical refiner function, which then sees the very same crop (crm-eval's
-    guided-filter row is scored this way, so the rows differ only in the refiner)."""
+    guided-filter row is scored this way, so the rows differ only in the refiner).
+    constraints: the person's keep strokes for this object (H×W layers), obeyed inside the crop; a stroke outside
+    the crop is outside the object's reach anyway."""
     start = time.perf_counter()
     coarse = np.asarray(mask, dtype=np.float32)  # bool or 0..1, as documented
     top, left, bottom, right = box = crop_box(binarise(coarse), objects)
     coarse = coarse[top:bottom, left:right]
     crop = np.ascontiguousarray(image[top:bottom, left:right])
     if isinstance(refiner, Refiner):
-        prob = refiner.refine(crop, coarse, crop_options(options, coarse.shape, objects)).prob
+        kept_here = None if constraints is None else constraints.cropped(box)
+        prob = refiner.refine(crop, coarse, crop_options(options, coarse.shape, objects), kept_here).prob
     else:
         prob = np.asarray(refiner(crop, coarse), dtype=np.float32)
     return ObjectResult(box, prob, True, time.perf_counter() - start)

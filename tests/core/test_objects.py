@@ -36,6 +36,23 @@ def test_refine_object_puts_the_result_back_where_the_object_is(light_refiner, s
     assert inside.sum() == (shifted > 0.5).sum()  # the whole object is in its crop
 
 
+def test_an_object_refined_in_its_crop_obeys_the_person_s_keep_strokes(light_refiner, synth) -> None:
+    from crm_core.constraints import Constraints
+
+    image, gt = synth.disk_scene(160, 240)
+    ys, xs = np.nonzero(gt > 0.5)
+    cy, cx = int(ys.mean()), int(xs.mean())
+    keep_bg = np.zeros(gt.shape, bool)
+    keep_bg[cy - 5:cy + 5, cx - 5:cx + 5] = True  # a hole the person wants, in the middle of the disk
+    keep_fg = np.zeros(gt.shape, bool)
+    keep_fg[cy - 5:cy + 5, xs.max() + 2:xs.max() + 6] = True  # and a strut just outside it
+    result = refine_object(light_refiner, image, gt > 0.5, constraints=Constraints(keep_fg=keep_fg, keep_bg=keep_bg))
+    top, left, bottom, right = result.box
+    full = np.zeros(gt.shape, np.float32)
+    full[top:bottom, left:right] = result.prob
+    assert (full[keep_bg] == 0.0).all() and (full[keep_fg] == 1.0).all()
+
+
 def soft(mask: np.ndarray, box: tuple[int, int, int, int], level: float) -> ObjectResult:
     t, l, b, r = box
     return ObjectResult(box, np.where(mask[t:b, l:r], level, 1 - level).astype(np.float32), True)

@@ -22,6 +22,7 @@ from app import project
 from app.document import REFINED
 from app.folder import WorkFolder
 from app.jobs import Job
+from app.mask_object import constraints_of
 from app.worker import RefinerCache
 
 Report = Callable[[int, int, str], None]
@@ -133,7 +134,7 @@ class FolderJob(Job):
                       for o in loaded.objects if o.refinable]
         masks = [s.mask > 127 for s in states]
         out = refine_masks(refiner, loaded.image, masks, [True] * len(states), options, self._objects,
-                           lambda *_: None, [s.label for s in states])
+                           lambda *_: None, [s.label for s in states], [constraints_of(s.keep) for s in states])
         objects = tuple(replace(s, stages=(result_stage(r[0], r[1], options),), shown=0, status=REFINED)
                         if r is not None else s for s, r in zip(states, out))
         return project.Project(loaded.path.resolve(), objects)

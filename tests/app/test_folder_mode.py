@@ -239,6 +239,30 @@ def test_refine_the_whole_folder_in_the_background(qtbot, window, tmp_path, tiny
     assert all(o.status == REFINED and len(o.stages) == 1 for o in window.doc.objects)
 
 
+def test_the_whole_folder_refine_obeys_the_keep_strokes_saved_with_a_photo(qtbot, window, tmp_path, tiny_refiner):
+    from app.mask_object import KEEP_FG
+
+    ann, images, _ = coco_set(tmp_path, count=2)
+    window.open_folder(ann, "coco", images)
+    window.next_image()
+    obj = window.doc.current
+    ys, xs = np.nonzero(obj.mask > 127)
+    y, x = int(ys.max()) + 8, int(xs.mean())
+    assert not any(o.mask[y - 2:y + 3, x - 2:x + 3].any() for o in window.doc.objects)
+    layer = np.zeros_like(obj.mask)
+    layer[y - 2:y + 3, x - 2:x + 3] = KEEP_FG  # a strut the person wants, below the object
+    window.doc.set_keep(layer, "Keep foreground")
+    window.previous_image()  # p1's work, strokes included, goes to its sidecar
+    assert window.sidecar.flush(10)
+    job_done = []
+    window.refine_folder()
+    window._folder_job.finished.connect(lambda: job_done.append(True))
+    qtbot.waitUntil(lambda: bool(job_done), timeout=120_000)
+    window.go_to(1)
+    refined = window.doc.objects[0].stages[0].prob
+    assert (refined[y - 2:y + 3, x - 2:x + 3] == 1).all()  # the untrained model alone would say 0 there
+
+
 def test_the_command_line_opens_a_coco_file_in_folder_mode(qtbot, settings, tmp_path):
     from app.__main__ import build_window
 

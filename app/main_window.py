@@ -183,7 +183,9 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.canvas.toolChanged.connect(self._tool_changed)
         self.canvas.splitChanged.connect(self._split_dragged)
         self.canvas.viewportChanged.connect(self.autosave.touch)
-        self.canvas.viewModeChanged.connect(lambda mode: self.view_actions[mode].setChecked(True))
+        self.canvas.viewModeChanged.connect(self._view_mode_changed)
+        mode = self.settings.view_mode
+        self.canvas.set_view_mode(mode if mode in self.view_actions else "overlay", self.settings.view_backdrop)
 
     def _restore_window(self) -> None:
         geometry, state = self.settings.geometry(), self.settings.window_state()
@@ -244,6 +246,12 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         color = QColorDialog.getColor(self.canvas.backdrop_color(), self, "Cutout colour")
         if color.isValid():
             self.canvas.set_view_mode("color", color)
+
+    def _view_mode_changed(self, mode: str) -> None:
+        """Tick the view in the menu and remember it (and the backdrop colour) for the next session."""
+        self.view_actions[mode].setChecked(True)
+        self.settings.view_mode = mode
+        self.settings.view_backdrop = self.canvas.backdrop_color()
 
     def _compare(self, first, second) -> None:
         self.canvas.set_compare(first, second)

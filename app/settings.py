@@ -129,6 +129,25 @@ class Settings:
     def overlay_outline(self, outline: bool) -> None:
         self.store.setValue("overlay/outline", bool(outline))
 
+    # result view ------------------------------------------------------------------------
+    @property
+    def view_mode(self) -> str:
+        """How the canvas draws the result (app.canvas.layers.VIEW_MODES): kept across sessions."""
+        return str(self.store.value("view/mode", "overlay"))
+
+    @view_mode.setter
+    def view_mode(self, mode: str) -> None:
+        self.store.setValue("view/mode", mode)
+
+    @property
+    def view_backdrop(self) -> QColor:
+        color = QColor(str(self.store.value("view/backdrop", "#00785a")))
+        return color if color.isValid() else QColor("#00785a")
+
+    @view_backdrop.setter
+    def view_backdrop(self, color: QColor) -> None:
+        self.store.setValue("view/backdrop", color.name())
+
     # refinement -------------------------------------------------------------------------
     @property
     def device(self) -> str:

@@ -141,3 +141,13 @@ def test_v_walks_through_the_views_and_the_cutout_follows_edits(qtbot, scene):
     win.view_actions["alpha"].trigger()
     win.doc.clear_mask()
     assert (rendered(win.canvas, qtbot)[_inside(win, ellipse)] == 0).all()
+
+
+def test_the_view_and_its_backdrop_colour_come_back_in_the_next_session(qtbot, settings):
+    first = MainWindow(settings)
+    qtbot.addWidget(first)
+    first.canvas.set_view_mode("color", QColor(200, 30, 40))
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    assert again.canvas.view_mode() == "color" and again.view_actions["color"].isChecked()
+    assert again.canvas.backdrop_color() == QColor(200, 30, 40)

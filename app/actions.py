@@ -144,9 +144,11 @@ MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("&Refine", ("select_subject", "refine", "cancel", "accept", "-", "refine_after_prompt", "weights")),
     ("&Help", ("shortcuts", "sample", "about")),
 )
-TOOLBAR = ("open", "export", "-", "@undo", "-", "@tools", "-", "fit", "actual", "-", "select_subject", "refine", "cancel",
-           "-",
+TOOLBAR = ("open", "export", "-", "@undo", "-", "fit", "actual", "-", "select_subject", "refine", "cancel", "-",
            "prev_image", "next_image")
+# the drawing tools stand in their own column at the left, as in photo editors: a dozen of them do not fit in one
+# row with the commands at 1400 px (Previous and Next fell behind the overflow arrow)
+TOOL_PALETTE = ("@tools",)
 
 
 def make_action(window: QMainWindow, text: str, slot: Callable | None, keys=(), tip: str = "",
@@ -241,3 +243,10 @@ def install_toolbar(window: QMainWindow) -> None:
     _fill(window, bar, TOOLBAR)
     window.toolbar = bar
     window.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+    palette = QToolBar("Tools")
+    palette.setObjectName("tool_palette")
+    palette.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    palette.setMovable(False)
+    _fill(window, palette, TOOL_PALETTE)
+    window.tool_palette = palette
+    window.addToolBar(Qt.ToolBarArea.LeftToolBarArea, palette)

@@ -236,17 +236,20 @@ def install_menus(window: QMainWindow) -> None:
 
 
 def install_toolbar(window: QMainWindow) -> None:
-    bar = QToolBar("Main toolbar")
-    bar.setObjectName("main_toolbar")
-    bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    """The commands along the top (``window.toolbar``) and the drawing tools in a column at the left
+    (``window.tool_palette``)."""
+    window.toolbar = _toolbar(window, "Main toolbar", "main_toolbar", TOOLBAR,
+                              Qt.ToolButtonStyle.ToolButtonTextBesideIcon, Qt.ToolBarArea.TopToolBarArea)
+    window.tool_palette = _toolbar(window, "Tools", "tool_palette", TOOL_PALETTE,
+                                   Qt.ToolButtonStyle.ToolButtonTextOnly, Qt.ToolBarArea.LeftToolBarArea)
+
+
+def _toolbar(window: QMainWindow, title: str, name: str, names: tuple[str, ...], style: Qt.ToolButtonStyle,
+             area: Qt.ToolBarArea) -> QToolBar:
+    bar = QToolBar(title)
+    bar.setObjectName(name)
+    bar.setToolButtonStyle(style)
     bar.setMovable(False)
-    _fill(window, bar, TOOLBAR)
-    window.toolbar = bar
-    window.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
-    palette = QToolBar("Tools")
-    palette.setObjectName("tool_palette")
-    palette.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-    palette.setMovable(False)
-    _fill(window, palette, TOOL_PALETTE)
-    window.tool_palette = palette
-    window.addToolBar(Qt.ToolBarArea.LeftToolBarArea, palette)
+    _fill(window, bar, names)
+    window.addToolBar(area, bar)
+    return bar

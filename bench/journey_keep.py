@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 
-from journey_subject import journey_args, launch, step_shot, wait_for, xdo
+from journey_subject import close, journey_args, launch, step_shot, wait_for, xdo
 
 
 def main() -> None:
@@ -56,10 +56,7 @@ def main() -> None:
         print(f"{len(actions)} actions; {'wrote ' + str(cutout) if cutout.exists() else 'no cutout written'} "
               f"after {took:.1f} s (fixed waits: Select Subject {args.subject_wait:g} s, Refine {args.refine_wait:g} s)")
     finally:
-        app.terminate()
-        app.wait(10)
-        if xvfb is not None:
-            xvfb.terminate()
+        close(app, xvfb)
 
 
 if __name__ == "__main__":

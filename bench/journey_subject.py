@@ -76,6 +76,14 @@ def step_shot(shots: Path | None, step: str, env: dict) -> None:
         shot(shots / f"{len(list(shots.glob('*.png'))):02d}_{step.replace(' ', '_')}.png", env)
 
 
+def close(app: subprocess.Popen, xvfb: subprocess.Popen | None) -> None:
+    """Ends the app and the X server this script started (not a display the person passed)."""
+    app.terminate()
+    app.wait(10)
+    if xvfb is not None:
+        xvfb.terminate()
+
+
 def wait_for(path: Path, start: float, limit: float = 300.0) -> float:
     """Seconds from start until path exists (or the limit)."""
     while not path.exists() and time.perf_counter() - start < limit:
@@ -99,10 +107,7 @@ def main() -> None:
         print(f"{'wrote ' + str(cutout) if cutout.exists() else 'no cutout written'} after {took:.1f} s "
               f"(fixed waits: Select Subject {args.subject_wait:g} s, Refine {args.refine_wait:g} s)")
     finally:
-        app.terminate()
-        app.wait(10)
-        if xvfb is not None:
-            xvfb.terminate()
+        close(app, xvfb)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ from PySide6.QtGui import QPolygonF
 
 from crm_core.prompts import Box
 
-from app.canvas.tools import Tool, ToolHost, segment_alpha
+from app.canvas.tools import BrushTool, Tool, ToolHost, segment_alpha
+from app.document import Document
 from app.mask_object import DECIDE_HERE, KEEP_BG, KEEP_FG, NO_KEEP
 
 REMOVE = Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier
@@ -38,45 +39,26 @@ class PromptHost(ToolHost, Protocol):
     prompted: SignalInstance
 
 
-class KeepBrushTool(Tool):
+class KeepBrushTool(BrushTool):
     """Paints one kind of keep stroke, hard-edged (a pixel is kept or not); Alt or Shift removes every keep
     stroke under the brush. One drag is one undo step."""
 
     name = "keep_fg"
     value = KEEP_FG
     text = "Keep foreground"
-    shows_brush = True
 
     def __init__(self, host: ToolHost) -> None:
         super().__init__(host)
-        self._last: QPointF | None = None
         self._removing = False
 
-    def press(self, pt: QPointF, mods: Qt.KeyboardModifier) -> None:
-        doc = self.host.document()
-        if doc is None:
-            return
+    def _begin(self, doc: Document, mods: Qt.KeyboardModifier) -> None:
         self._removing = bool(mods & REMOVE)
         doc.begin_keep_stroke("Remove keep strokes" if self._removing else self.text)
-        self._last = pt
-        self._sweep(pt, pt)
 
-    def move(self, pt: QPointF, dragging: bool, mods: Qt.KeyboardModifier) -> None:
-        if self._last is not None and dragging:
-            self._sweep(self._last, pt)
-            self._last = pt
+    def _end(self, doc: Document) -> None:
+        doc.end_keep_stroke()
 
-    def release(self, pt: QPointF, mods: Qt.KeyboardModifier) -> None:
-        self.cancel()
-
-    def cancel(self) -> None:
-        doc = self.host.document()
-        if self._last is not None and doc is not None:
-            doc.end_keep_stroke()
-        self._last = None
-
-    def _sweep(self, a: QPointF, b: QPointF) -> None:
-        doc = self.host.document()
+    def _sweep(self, doc: Document, a: QPointF, b: QPointF) -> None:
         region, alpha = segment_alpha(a, b, self.host.settings.size, 1.0, doc.rect())
         if region.isEmpty():
             return

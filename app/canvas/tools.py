@@ -142,7 +142,8 @@ class PanTool(Tool):
 
 
 class BrushTool(Tool):
-    """Paints coverage into the mask (eraser: takes it out); one drag is one undo step."""
+    """Paints coverage into the mask (eraser: takes it out); one drag is one undo step. Other brushes (the keep
+    brushes) reuse the drag and say what a stroke is: ``_begin``, ``_sweep`` and ``_end``."""
 
     name = "brush"
     erase = False
@@ -156,7 +157,7 @@ class BrushTool(Tool):
         doc = self.host.document()
         if doc is None:
             return
-        doc.begin_stroke("Eraser" if self.erase else "Brush")
+        self._begin(doc, mods)
         self._last = pt
         self._sweep(doc, pt, pt)
 
@@ -172,8 +173,14 @@ class BrushTool(Tool):
     def cancel(self) -> None:
         doc = self.host.document()
         if self._last is not None and doc is not None:
-            doc.end_stroke()
+            self._end(doc)
         self._last = None
+
+    def _begin(self, doc: Document, mods: Qt.KeyboardModifier) -> None:
+        doc.begin_stroke("Eraser" if self.erase else "Brush")
+
+    def _end(self, doc: Document) -> None:
+        doc.end_stroke()
 
     def _sweep(self, doc: Document, a: QPointF, b: QPointF) -> None:
         s = self.host.settings

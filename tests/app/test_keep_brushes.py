@@ -114,6 +114,7 @@ def test_keep_strokes_survive_a_kill_and_reach_the_next_refine(qtbot, opened, se
     _drag(qtbot, win, [(150, 50), (170, 50)])
     kept = win.doc.current.keep.copy()
     win.autosave.save_now()  # what the idle timer writes; then the process dies
+    qtbot.waitUntil(lambda: not win.autosave.busy and autosave_module.autosave_path().is_file(), timeout=10_000)
     fresh = build_window([], settings)
     qtbot.addWidget(fresh)
     qtbot.waitExposed(fresh)

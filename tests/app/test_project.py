@@ -44,9 +44,24 @@ def assert_same_work(a: MainWindow, b: MainWindow) -> None:
     assert b.canvas.visible_image_rect().center().x() == pytest.approx(a.canvas.visible_image_rect().center().x(), abs=0.5)
 
 
+def landed(qtbot, win) -> None:
+    """Autosave now, and wait for the write, which runs off the GUI thread, to be on disk."""
+    win.autosave.save_now()
+    qtbot.waitUntil(lambda: not win.autosave.busy and autosave_module.autosave_path().is_file(), timeout=10_000)
+
+
+def test_saving_at_once_still_writes_off_the_gui_thread(qtbot, worked, monkeypatch):
+    import threading
+
+    threads, save = [], project.save
+    monkeypatch.setattr(project, "save", lambda path, state: (threads.append(threading.current_thread()),
+                                                               save(path, state))[1])
+    landed(qtbot, worked)
+    assert threads and threading.main_thread() not in threads
+
+
 def test_a_killed_session_is_offered_back_on_the_next_start(qtbot, worked, settings, dialogs):
-    worked.autosave.save_now()  # what the idle timer writes; then the process dies without closing the window
-    assert autosave_module.autosave_path().is_file()
+    landed(qtbot, worked)  # what the idle timer writes; then the process dies without closing the window
     fresh = build_window([], settings)  # the next start, as `crm-studio` runs it
     qtbot.addWidget(fresh)
     fresh.resize(1000, 700)
@@ -74,7 +89,7 @@ def test_autosave_follows_edits_after_an_idle_pause(qtbot, settings, photo, monk
 
 
 def test_declining_the_restore_drops_it_and_a_clean_close_leaves_none(qtbot, worked, settings, dialogs, photo):
-    worked.autosave.save_now()
+    landed(qtbot, worked)
     dialogs.accept = False
     fresh = build_window([str(photo[0])], settings)
     qtbot.addWidget(fresh)

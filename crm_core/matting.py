@@ -34,6 +34,7 @@ from crm_core.snap import check_cancel, edge_snap
 
 MAX_SIDE = 1200
 PRIOR_WEIGHT = 1e-3
+VEIL_FLOOR = 0.05  # alpha at or under this does not link a soft region to the foreground (clear_veil)
 
 
 def warm_up() -> None:
@@ -144,4 +145,20 @@ def matte(image: np.ndarray, prob: np.ndarray, coarse: np.ndarray, weight: float
     alpha[removed] = 0.0
     if alpha.shape != (h, w):
         alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)
-    return keep.apply(edge_snap(image, alpha, cancel=cancel))
+    return keep.apply(clear_veil(edge_snap(image, alpha, cancel=cancel)))
+
+
+def clear_veil(alpha: np.ndarray, floor: float = VEIL_FLOOR) -> np.ndarray:
+    """Alpha with every soft region that does not reach the foreground set to exactly 0.
+
+    Why: the solve's smooth spill and the guided upsampling leave a faint grey veil (0.01-0.25) over textured
+    background, patches the person's coarse mask covered. A strand of hair or fur, however faint, is joined to
+    its subject through alpha above ``floor``; a veil patch is not. So a region of alpha > floor keeps its
+    values only if it holds a foreground pixel (alpha >= 0.5), and alpha at or under the floor is background.
+    """
+    soft = (alpha > floor).astype(np.uint8)
+    count, labels = cv2.connectedComponents(soft, connectivity=8)
+    reaches_foreground = np.zeros(count, bool)
+    reaches_foreground[np.unique(labels[alpha >= 0.5])] = True
+    reaches_foreground[0] = False  # label 0 is the background at or under the floor
+    return np.where(reaches_foreground[labels], alpha, 0.0).astype(np.float32)

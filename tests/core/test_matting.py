@@ -82,3 +82,24 @@ def test_background_the_coarse_mask_covered_and_the_model_removed_comes_out_clea
     far = (dist > 20) & (coarse > 0)
     assert far.sum() > 10_000 and alpha[far].max() == 0.0
     assert alpha[disc > 0].mean() > 0.98
+
+
+def test_a_faint_veil_apart_from_the_subject_is_cleared_while_a_faint_strand_on_it_stays():
+    """No veil (issue 13): a coarse mask overshooting into textured background and a model with a soft tail
+    there (0.2) leave the solve a grey patch apart from the subject; it must come out exactly 0, while a
+    thin half-transparent strand growing out of the subject keeps its alpha."""
+    rng = np.random.default_rng(5)
+    disc = _disc(RADIUS)
+    strand = np.zeros((H, W), np.float32)
+    cv2.line(strand, (CENTRE[0] + RADIUS - 2, CENTRE[1]), (CENTRE[0] + RADIUS + 40, CENTRE[1]), 0.4, 1)
+    truth = np.maximum(disc, strand)
+    trees = cv2.GaussianBlur(rng.uniform(0, 255, (H, W, 3)).astype(np.float32), (0, 0), 2) * 0.5 + 60
+    photo = (truth[..., None] * np.float32(FUR) + (1 - truth[..., None]) * trees).astype(np.uint8)
+    prob = np.clip(cv2.GaussianBlur(disc, (0, 0), 1), 0.005, 0.995)
+    prob[30:70, 150:330] = 0.2  # the model's soft tail over the trees above the subject
+    prob[CENTRE[1] - 3:CENTRE[1] + 4, CENTRE[0] + RADIUS:CENTRE[0] + RADIUS + 42] = 0.3  # and its hint of the strand
+    alpha = matte(photo, prob, _disc(RADIUS + 60))
+    dist = cv2.distanceTransform((truth == 0).astype(np.uint8), cv2.DIST_L2, 5)
+    assert alpha[dist > 20].max() == 0.0
+    assert (alpha[strand > 0][10:35] > 0).all()
+    assert alpha[disc > 0].mean() > 0.98

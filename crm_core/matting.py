@@ -157,8 +157,9 @@ def clear_veil(alpha: np.ndarray, floor: float = VEIL_FLOOR) -> np.ndarray:
     values only if it holds a foreground pixel (alpha >= 0.5), and alpha at or under the floor is background.
     """
     soft = (alpha > floor).astype(np.uint8)
-    count, labels = cv2.connectedComponents(soft, connectivity=8)
-    reaches_foreground = np.zeros(count, bool)
-    reaches_foreground[np.unique(labels[alpha >= 0.5])] = True
+    count, labels = cv2.connectedComponentsWithAlgorithm(soft, 8, cv2.CV_32S, cv2.CCL_SPAGHETTI)
+    reaches_foreground = np.bincount(labels[alpha >= 0.5], minlength=count) > 0
     reaches_foreground[0] = False  # label 0 is the background at or under the floor
-    return np.where(reaches_foreground[labels], alpha, 0.0).astype(np.float32)
+    if reaches_foreground[1:].all():  # no patch apart from the subject (the usual case): only the floor to apply
+        return (alpha * soft).astype(np.float32, copy=False)
+    return (alpha * np.take(reaches_foreground, labels)).astype(np.float32, copy=False)

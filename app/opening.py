@@ -85,17 +85,19 @@ class OpeningMixin:
         )
         return True if answer == QMessageBox.StandardButton.Yes else None
 
+    def _links(self, doc: Document) -> list[tuple]:
+        """The window's connections to a document's signals: made when it is shown, undone when it is replaced."""
+        links = [(doc.modifiedChanged, self._update_title), (doc.refused, self._refused), (doc.noted, self._noted)]
+        links += [(signal, self._update_actions) for signal in (doc.stagesChanged, doc.shownChanged, doc.objectsChanged)]
+        return links + [(signal, self.autosave.touch) for signal in
+                        (doc.maskChanged, doc.keepChanged, doc.stagesChanged, doc.shownChanged, doc.objectsChanged)]
+
     def _set_document(self, doc: Document, view: project.View | None = None) -> None:
         self._stop_refine()
         old = self.doc
         if old is not None:
-            old.modifiedChanged.disconnect(self._update_title)
-            for signal in (old.stagesChanged, old.shownChanged, old.objectsChanged):
-                signal.disconnect(self._update_actions)
-            for signal in (old.maskChanged, old.keepChanged, old.stagesChanged, old.shownChanged, old.objectsChanged):
-                signal.disconnect(self.autosave.touch)
-            old.refused.disconnect(self._refused)
-            old.noted.disconnect(self._noted)
+            for signal, slot in self._links(old):
+                signal.disconnect(slot)
             self.undo_group.removeStack(old.undo_stack)
             old.deleteLater()
         self.doc = doc
@@ -104,13 +106,8 @@ class OpeningMixin:
         self.strip.set_document(doc)
         self.objects_panel.set_document(doc)
         self.canvas.set_split(self.overlay_panel.split)
-        doc.modifiedChanged.connect(self._update_title)
-        for signal in (doc.stagesChanged, doc.shownChanged, doc.objectsChanged):
-            signal.connect(self._update_actions)
-        for signal in (doc.maskChanged, doc.keepChanged, doc.stagesChanged, doc.shownChanged, doc.objectsChanged):
-            signal.connect(self.autosave.touch)
-        doc.refused.connect(self._refused)
-        doc.noted.connect(self._noted)
+        for signal, slot in self._links(doc):
+            signal.connect(slot)
         self.undo_group.addStack(doc.undo_stack)
         self.undo_group.setActiveStack(doc.undo_stack)
         self.size_label.setText(f"{doc.width} × {doc.height} px")

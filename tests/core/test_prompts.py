@@ -24,9 +24,10 @@ def two_objects(h: int = 200, w: int = 300) -> tuple[np.ndarray, np.ndarray, np.
     return np.clip(photo + rng.normal(0, 8, photo.shape), 0, 255).astype(np.uint8), disc.astype(np.float32), square.astype(np.float32)
 
 
-def test_a_box_around_a_subject_gives_its_mask_and_nothing_outside():
+@pytest.mark.parametrize("method", ["seeded", "grabcut"])
+def test_a_box_around_a_subject_gives_its_mask_and_nothing_outside(method):
     photo, disc, _ = two_objects()
-    mask = box_mask(photo, Box(30, 40, 150, 160))
+    mask = box_mask(photo, Box(30, 40, 150, 160), method=method)
     assert iou(disc, mask) > 0.9 and not mask[:, 160:].any()
 
 

@@ -252,12 +252,17 @@ class Document(KeepEditsMixin, QObject):
         if delta.tiles:
             self.undo_stack.push(MaskEditCommand(delta, text, self._restorer(obj)))
 
+    def _fitting(self, region: QRect, patch: np.ndarray) -> QRect:
+        """region (a copy), or a ValueError when it leaves the photo or the patch is not its size."""
+        region = QRect(region)
+        if not self.rect().contains(region) or patch.shape != (region.height(), region.width()):
+            raise ValueError(f"patch {patch.shape} does not fit region {region.getRect()} "
+                             f"of the {self.width}×{self.height} photo")
+        return region
+
     def apply_edit(self, region: QRect, new_patch_u8: np.ndarray, text: str = "Edit mask") -> None:
         """Write a patch at region (image pixels); inside a stroke it joins the stroke's single command."""
-        region = QRect(region)
-        if not self.rect().contains(region) or new_patch_u8.shape != (region.height(), region.width()):
-            raise ValueError(f"patch {new_patch_u8.shape} does not fit region {region.getRect()} "
-                             f"of the {self.width}×{self.height} mask")
+        region = self._fitting(region, new_patch_u8)
         if self._refuse_locked(self.current):
             return
         if self._stroke is not None:

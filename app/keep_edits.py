@@ -43,10 +43,7 @@ class KeepEditsMixin:
 
     def apply_keep(self, region: QRect, patch: np.ndarray, text: str = "Keep stroke") -> None:
         """Write keep values at region (image pixels); inside a stroke it joins the stroke's single command."""
-        region = QRect(region)
-        if not self.rect().contains(region) or patch.shape != (region.height(), region.width()):
-            raise ValueError(f"patch {patch.shape} does not fit region {region.getRect()} "
-                             f"of the {self.width}×{self.height} photo")
+        region = self._fitting(region, patch)
         if self._refuse_locked(self.current):
             return
         single = self._keep_stroke is None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from crm_core.metrics import binarise
-from crm_core.subject import SubjectModel
+from crm_core.subject import bundled
 
 from app.document import Document
 from app.errors import show_error
@@ -20,18 +20,15 @@ from app.jobs import CallJob
 SUBJECT_LABEL = "subject"
 
 
-def subject_mask(model_box: list[SubjectModel], image: np.ndarray) -> np.ndarray:
+def subject_mask(image: np.ndarray) -> np.ndarray:
     """The subject of ``image`` as an H×W uint8 mask (0/255); the model is loaded once, on first use."""
-    if not model_box:
-        model_box.append(SubjectModel.load())
-    return binarise(model_box[0].predict(image)).astype(np.uint8) * 255
+    return binarise(bundled().predict(image)).astype(np.uint8) * 255
 
 
 class SubjectMixin:
     """Select Subject (mixed into MainWindow)."""
 
     def _init_subject(self) -> None:
-        self._subject_model: list[SubjectModel] = []  # loaded in the job's thread on first use
         self._subject_job: tuple[CallJob, Document] | None = None
 
     @property
@@ -44,7 +41,7 @@ class SubjectMixin:
         if doc is None or self._subject_job is not None or self.refining:
             return
         image = doc.image
-        job = CallJob("Select Subject", lambda: subject_mask(self._subject_model, image))
+        job = CallJob("Select Subject", lambda: subject_mask(image))
         job.done.connect(self._subject_found)
         job.failed.connect(lambda message: show_error(self, "Cannot select the subject", message))
         job.finished.connect(self._subject_finished)

@@ -8,7 +8,6 @@ GrabCut seeded by the current mask, each click a sure foreground or background d
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
@@ -17,7 +16,7 @@ import numpy as np
 
 from crm_core.errors import InputError
 from crm_core.metrics import binarise
-from crm_core.subject import SubjectModel
+from crm_core.subject import SubjectModel, bundled
 
 WORK_SIDE = 800  # GrabCut's working size (long side)
 CONTEXT = 0.1  # the crop Select Subject sees around a box: this share of the box's size on every side
@@ -65,7 +64,7 @@ def box_mask(image: np.ndarray, box: Box, method: Literal["seeded", "subject", "
     seeds = np.where(inside, np.uint8(cv2.GC_PR_FGD), np.uint8(cv2.GC_BGD))
     if method == "grabcut":
         return _grabcut(image, seeds)
-    prob = _subject_in_box(image, b, subject or _bundled_subject())
+    prob = _subject_in_box(image, b, subject or bundled())
     if method == "subject":
         return prob
     if not (prob[inside] > 0.5).any():  # the model sees nothing in the box: the box alone seeds GrabCut
@@ -83,12 +82,6 @@ def _subject_in_box(image: np.ndarray, b: Box, model: SubjectModel) -> np.ndarra
     prob = model.predict(np.ascontiguousarray(image[y0:y1, x0:x1]))
     out[b.top:b.bottom, b.left:b.right] = prob[b.top - y0:b.bottom - y0, b.left - x0:b.right - x0]
     return out
-
-
-@functools.lru_cache(maxsize=1)
-def _bundled_subject() -> SubjectModel:
-    """The bundled subject model, loaded once per process (every box of a session uses it)."""
-    return SubjectModel.load()
 
 
 def click_mask(image: np.ndarray, mask: np.ndarray, positive: Sequence[tuple[int, int]] = (),

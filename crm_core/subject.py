@@ -12,6 +12,8 @@ refinement on 19 dev_eval real/lowres photos (82.3 -> 66.3), the averaged maps f
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,3 +82,10 @@ class SubjectModel:
         if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             got = f"{image.dtype} {image.shape}" if isinstance(image, np.ndarray) else type(image).__name__
             raise InputError(f"Select Subject needs an H×W×3 uint8 photo; got {got}")
+
+
+@functools.lru_cache(maxsize=1)
+def bundled() -> SubjectModel:
+    """The bundled subject model, loaded once per process: every Select Subject and every box of a session
+    shares it (loading the ONNX graph takes longer than running it on a photo)."""
+    return SubjectModel.load()

@@ -56,6 +56,10 @@ class Settings:
             return value.strip().lower() in ("true", "1", "yes")
         return bool(value)
 
+    def _color(self, key: str, default: str) -> QColor:
+        color = QColor(str(self.store.value(key, default)))
+        return color if color.isValid() else QColor(default)
+
     def _list(self, key: str) -> list[str]:
         value = self.store.value(key, [])
         if value is None:
@@ -106,8 +110,7 @@ class Settings:
     # overlay ----------------------------------------------------------------------------
     @property
     def overlay_color(self) -> QColor:
-        color = QColor(str(self.store.value("overlay/color", "#ff3b6b")))
-        return color if color.isValid() else QColor("#ff3b6b")
+        return self._color("overlay/color", "#ff3b6b")
 
     @overlay_color.setter
     def overlay_color(self, color: QColor) -> None:
@@ -141,8 +144,7 @@ class Settings:
 
     @property
     def view_backdrop(self) -> QColor:
-        color = QColor(str(self.store.value("view/backdrop", "#00785a")))
-        return color if color.isValid() else QColor("#00785a")
+        return self._color("view/backdrop", "#00785a")
 
     @view_backdrop.setter
     def view_backdrop(self, color: QColor) -> None:

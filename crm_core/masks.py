@@ -1,7 +1,8 @@
 """Coarse-mask synthesis that teaches CRM what rough inputs look like.
 
-Three kinds of coarse masks are synthesised, because users bring all three: the paper's perturbed contours
-(crm-facts §2.3), low-resolution network-like masks, and hurried polygons.
+Four kinds of coarse masks are synthesised, because users bring them all: the paper's perturbed contours
+(crm-facts §2.3), low-resolution network-like masks, hurried polygons, and careful polygons traced within a
+pixel or two (what annotators bring; a refiner must learn to leave their edges alone unless the photo disagrees).
 """
 
 from __future__ import annotations
@@ -89,12 +90,23 @@ def lowres(gt: np.ndarray, rng: np.random.Generator, long_side: int | None = Non
 
 def polygon(gt: np.ndarray, rng: np.random.Generator, tolerance: float | None = None) -> np.ndarray:
     """An annotator's mask, careful to hurried: each contour simplified to a polygon, holes kept (nesting by depth)."""
-    g = binarise(gt).astype(np.uint8)
-    h, w = g.shape
+    h, w = gt.shape
     # log-uniform from a careful annotator's ~0.7 px to a hurried one's ~7 px at 700 px: careful polygons are what
     # annotators bring, and a model that never saw one learns to move every edge
     frac = float(np.exp(rng.uniform(np.log(0.001), np.log(0.01)))) if tolerance is None else tolerance
-    eps = max(1.0, frac * (w + h) / 2)
+    return simplified(gt, max(1.0, frac * (w + h) / 2))
+
+
+def careful_polygon(gt: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A polygon traced within 0.5-2 px of the edge whatever the object's size: a part or a small object labelled
+    with care, where `polygon`'s size-relative tolerance would be either too loose or floored at 1 px."""
+    return simplified(gt, float(np.exp(rng.uniform(np.log(0.5), np.log(2.0)))))
+
+
+def simplified(gt: np.ndarray, eps: float) -> np.ndarray:
+    """Every contour of the binarised mask simplified by Douglas-Peucker at eps px, holes kept (nesting by depth)."""
+    g = binarise(gt).astype(np.uint8)
+    h, w = g.shape
     contours, hierarchy = cv2.findContours(g, cv2.RETR_TREE, cv2.CHAIN_APPROX_NONE)
     out = np.zeros((h, w), np.uint8)  # C order even for a Fortran-ordered GT (MATLAB files), as fillPoly needs
     if not contours:
@@ -118,10 +130,16 @@ def soften(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigma)
 
 
-def synth_coarse(gt: np.ndarray, rng: np.random.Generator, soft_fraction: float = 0.0) -> np.ndarray:
-    """One training coarse mask (float32 in [0, 1]): perturbed, low-res or polygon, optionally softened."""
-    kind = int(rng.integers(3))
-    mask = (perturb, lowres, polygon)[kind](gt, rng)
+COARSE_KINDS = (perturb, lowres, polygon, careful_polygon)
+DEFAULT_MIX = (1.0, 1.0, 1.0, 0.0)
+
+
+def synth_coarse(gt: np.ndarray, rng: np.random.Generator, soft_fraction: float = 0.0,
+                 mix: tuple[float, ...] = DEFAULT_MIX) -> np.ndarray:
+    """One training coarse mask (float32 in [0, 1]) of a kind drawn with odds `mix` over COARSE_KINDS (perturbed,
+    low-res, polygon, careful polygon), optionally softened."""
+    p = np.asarray(mix, np.float64)
+    mask = COARSE_KINDS[int(rng.choice(len(COARSE_KINDS), p=p / p.sum()))](gt, rng)
     if rng.random() < soft_fraction:
         return soften(mask, rng)
     return mask.astype(np.float32)

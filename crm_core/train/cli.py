@@ -14,6 +14,7 @@ import torch
 
 from crm_core.cli.common import Parser
 from crm_core.errors import CRMError
+from crm_core.masks import COARSE_KINDS
 from crm_core.model import CONFIGS, CRM
 from crm_core.model.checkpoint import load_checkpoint, save_checkpoint
 from crm_core.train.data import Mixer, PairFolder
@@ -51,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="encoder downscale factors k mixed in training (target/feature ratio 2k); '1' = the paper")
     p.add_argument("--soft-fraction", type=float, default=d.soft_fraction,
                    help="share of coarse inputs blurred into soft probabilities, like a previous stage's output")
+    p.add_argument("--coarse-mix", default=",".join(f"{w:g}" for w in d.coarse_mix),
+                   help="odds of the coarse-mask kinds perturbed,lowres,polygon,careful-polygon (0.5-2 px)")
+    p.add_argument("--object-crops", type=float, default=d.object_crops,
+                   help="share of crops placed around a GT edge pixel, so small objects and parts are seen")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--threads", type=int, default=d.threads)
     p.add_argument("--ckpt-every", type=int, default=d.ckpt_every)
@@ -85,10 +90,19 @@ def _train(args: argparse.Namespace) -> int:
         raise CRMError(f"--ratios {args.ratios!r}: give whole downscale factors separated by commas, e.g. 1,2,4.") from None
     if min(ratios) < 1:
         raise CRMError(f"--ratios {args.ratios!r}: factors must be 1 or more.")
+    try:
+        coarse_mix = tuple(float(w) for w in args.coarse_mix.split(","))
+    except ValueError:
+        raise CRMError(f"--coarse-mix {args.coarse_mix!r}: give four odds separated by commas, e.g. 1,1,1,1.") from None
+    if len(coarse_mix) != len(COARSE_KINDS) or min(coarse_mix) < 0 or not sum(coarse_mix):
+        raise CRMError(f"--coarse-mix {args.coarse_mix!r}: give {len(COARSE_KINDS)} odds ≥ 0, not all zero.")
+    if not 0 <= args.object_crops <= 1:
+        raise CRMError(f"--object-crops {args.object_crops}: give a share in [0, 1].")
     if args.steps < 1:
         raise CRMError(f"--steps {args.steps}: a run needs at least one step.")
     settings = Settings(steps=args.steps, minutes=args.minutes, batch=args.batch, crop=args.crop, queries=args.queries, lr=args.lr,
-                        ratios=ratios, soft_fraction=args.soft_fraction, seed=args.seed, threads=args.threads,
+                        ratios=ratios, soft_fraction=args.soft_fraction, coarse_mix=coarse_mix,
+                        object_crops=args.object_crops, seed=args.seed, threads=args.threads,
                         ckpt_every=args.ckpt_every, val_every=args.val_every)
     folders = [PairFolder(folder) for folder in args.data]
     sources: list = list(folders)
@@ -109,7 +123,7 @@ def _train(args: argparse.Namespace) -> int:
                                   args.crop))
         weights.append(args.synthetic_weight if args.data else 1.0)
         names.append(f"composites from {root.name}")
-    mixer = Mixer(sources, weights, args.crop, args.queries, args.soft_fraction)
+    mixer = Mixer(sources, weights, args.crop, args.queries, args.soft_fraction, coarse_mix, args.object_crops)
     torch.manual_seed(args.seed)
     model = CRM(CONFIGS[args.config])
     if args.finetune:

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from crm_core.errors import InputError
-from crm_core.masks import synth_coarse
+from crm_core.masks import DEFAULT_MIX, synth_coarse
 from crm_core.pairing import pair_by_stem
 from crm_core.train.augment import augment, rescale
 
@@ -100,6 +100,15 @@ def edge_band(gt: np.ndarray, px: int = BAND_PX) -> np.ndarray:
     return cv2.morphologyEx(binary, cv2.MORPH_GRADIENT, kernel).astype(bool)
 
 
+def edge_pixel(gt: np.ndarray, rng: np.random.Generator) -> tuple[int, int] | None:
+    """A random (row, col) on the GT's edge, or None for a mask without one (an object-centred crop's anchor)."""
+    edge = np.flatnonzero(edge_band(gt, 1))
+    if not edge.size:
+        return None
+    row, col = divmod(int(rng.choice(edge)), gt.shape[1])
+    return row, col
+
+
 def sample_queries(gt: np.ndarray, n: int, rng: np.random.Generator, band_fraction: float = 0.5) -> np.ndarray:
     """(n, 2) integer (row, col) pixels: band_fraction near GT edges (where errors live), the rest uniform."""
     h, w = gt.shape
@@ -112,13 +121,15 @@ def sample_queries(gt: np.ndarray, n: int, rng: np.random.Generator, band_fracti
 class Mixer:
     """Draws samples from several sources with given weights and turns them into training batches."""
 
-    def __init__(self, sources: list[Source], weights: list[float], crop: int, queries: int, soft_fraction: float):
+    def __init__(self, sources: list[Source], weights: list[float], crop: int, queries: int, soft_fraction: float,
+                 coarse_mix: tuple[float, ...] = DEFAULT_MIX, object_crops: float = 0.0):
         if not sources:
             raise InputError("no training data; pass --data FOLDER and/or --synthetic.")
         self.sources = sources
         p = np.asarray(weights, np.float64)
         self.p = p / p.sum()
         self.crop, self.queries, self.soft_fraction = crop, queries, soft_fraction
+        self.coarse_mix, self.object_crops = coarse_mix, object_crops
 
     def example(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(photo uint8 S×S×3, GT S×S, coarse S×S) for one crop.
@@ -128,7 +139,9 @@ class Mixer:
         """
         source = self.sources[int(rng.choice(len(self.sources), p=self.p))]
         image, gt = rescale(*source.sample(rng), rng)
-        return augment(image, gt, synth_coarse(gt, rng, self.soft_fraction), self.crop, rng)
+        coarse = synth_coarse(gt, rng, self.soft_fraction, self.coarse_mix)
+        centre = edge_pixel(gt, rng) if rng.random() < self.object_crops else None
+        return augment(image, gt, coarse, self.crop, rng, centre)
 
     def batch(self, size: int, rng: np.random.Generator) -> Batch:
         inputs, gts, pixels, targets = [], [], [], []

@@ -22,6 +22,7 @@ from crm_core.big import scan
 from crm_core.errors import CRMError
 from crm_core.inference import Refiner
 from crm_core.io import check_regular, load_image, load_mask
+from crm_core.masks import DEFAULT_MIX
 from crm_core.metrics import Scores
 from crm_core.model.network import CRM
 from crm_core.train.data import Mixer
@@ -35,6 +36,8 @@ class Settings:
     ratios: encoder-input downscale factors k drawn per step; queries stay on the full crop grid, so the
         target/feature ratio is 2k (the paper trains k = 1 only; inference runs 16, 8, 4, 2).
     window: side of the dense sub-window on which the gradient loss is computed.
+    coarse_mix: odds of the coarse-mask kinds in crm_core.masks.COARSE_KINDS.
+    object_crops: share of crops centred near a GT edge pixel rather than placed anywhere.
     minutes: if > 0, also stop after this much training time; the learning-rate steps then follow whichever of
         steps or minutes runs out first, so a run on a busy machine still decays its rate before it stops.
     """
@@ -49,6 +52,8 @@ class Settings:
     ratios: tuple[int, ...] = (1, 2, 4)
     window: int = 64
     soft_fraction: float = 0.25
+    coarse_mix: tuple[float, ...] = DEFAULT_MIX
+    object_crops: float = 0.0
     seed: int = 0
     threads: int = 2
     ckpt_every: int = 100

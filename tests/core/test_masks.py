@@ -55,7 +55,28 @@ def test_polygon_has_few_vertices_and_keeps_holes():
     assert iou(out, ring()) > 0.9
 
 
-@pytest.mark.parametrize("kind", [masks.perturb, masks.lowres, masks.polygon])
+def test_careful_polygon_stays_within_two_pixels_of_a_small_object():
+    gt = np.zeros((400, 400), bool)
+    cv2.ellipse(gt.view(np.uint8), (200, 200), (9, 5), 30, 0, 360, 1, -1)  # a 18×10 px part in a big picture
+    for seed in range(5):
+        out = masks.careful_polygon(gt, np.random.default_rng(seed))
+        # every flipped pixel lies within 2 px of the true edge; the size-relative polygon moves it further
+        far = cv2.distanceTransform((~gt).astype(np.uint8), cv2.DIST_L2, 3) > 2
+        inside_far = cv2.distanceTransform(gt.astype(np.uint8), cv2.DIST_L2, 3) > 2
+        assert not (out & far).any() and (out | ~inside_far).all()
+        assert iou(out, gt) > 0.75
+
+
+def test_synth_coarse_draws_only_the_kinds_with_odds():
+    gt = disk()
+    rng = np.random.default_rng(0)
+    careful = [masks.synth_coarse(gt, rng, mix=(0, 0, 0, 1)) for _ in range(10)]
+    assert all(iou(c, gt) > 0.97 for c in careful)
+    rough = [masks.synth_coarse(gt, rng, mix=(1, 0, 0, 0)) for _ in range(10)]
+    assert all(iou(r, gt) < 0.97 for r in rough)
+
+
+@pytest.mark.parametrize("kind", [masks.perturb, masks.lowres, masks.polygon, masks.careful_polygon])
 def test_a_fortran_ordered_gt_from_a_matlab_file_works(kind):
     gt = np.asfortranarray(ring())
     out = kind(gt, np.random.default_rng(0))

@@ -106,6 +106,30 @@ def test_rescaled_cropped_flipped_examples_keep_photo_and_gt_aligned():
         assert coarse.shape == gt.shape and 0.0 <= coarse.min() and coarse.max() <= 1.0
 
 
+class SmallThing:
+    """A 6×6 px object in a 300×300 picture: a random 64 px crop rarely holds it, an object-centred one must."""
+
+    def sample(self, rng):
+        gt = np.zeros((300, 300), np.float32)
+        gt[200:206, 40:46] = 1
+        return np.repeat((gt * 255).astype(np.uint8)[..., None], 3, axis=2), gt
+
+
+def test_object_centred_crops_hold_the_small_object_random_ones_mostly_miss():
+    rng = np.random.default_rng(0)
+    centred = Mixer([SmallThing()], [1.0], 64, 64, 0.0, object_crops=1.0)
+    assert all(centred.example(rng)[1].max() > 0.5 for _ in range(30))
+    anywhere = Mixer([SmallThing()], [1.0], 64, 64, 0.0)
+    assert sum(anywhere.example(rng)[1].max() > 0.5 for _ in range(30)) < 15
+
+
+def test_cli_refuses_a_bad_coarse_mix_or_object_share(tmp_path, capsys):
+    for args in (["--coarse-mix", "1,1"], ["--coarse-mix", "0,0,0,0"], ["--coarse-mix", "a,b,c,d"], ["--object-crops", "2"]):
+        assert main(["--data", str(tmp_path), "--steps", "1", "--out", "t", *args]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and args[0] in err
+
+
 def test_losses_vanish_on_a_perfect_prediction():
     gt = torch.zeros(2, 16, 16)
     gt[:, 4:12, 4:12] = 1

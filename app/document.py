@@ -185,6 +185,38 @@ class Document(KeepEditsMixin, QObject):
         self._push_change(text or f"Add {label}", lambda after: self._place(obj, index, after))
         return obj
 
+    def add_objects(self, label: str, masks: Sequence[np.ndarray], text: str) -> list[MaskObject]:
+        """Several new objects in one undo step (the subjects one Select Subject found), the first made current.
+
+        An untouched current object (no mask, stages or keep strokes) gives way to them in the same step, as it
+        would have taken a single subject: the list does not keep an empty object nobody drew.
+        """
+        for mask in masks:
+            self._check_mask(mask, (self.height, self.width))
+        first = max((o.id for o in self.objects if isinstance(o.id, int)), default=0) + 1
+        added = [MaskObject(first + i, label, mask.copy()) for i, mask in enumerate(masks)]
+        spare = self.current
+        if spare is None or spare.mask.any() or spare.stages or (spare.keep is not None and spare.keep.any()):
+            spare = None
+        at = len(self.objects)
+        spare_at = self.index_of(spare) if spare is not None else 0
+
+        def apply(after: bool) -> None:
+            if after:
+                for i, obj in enumerate(added):
+                    self._place(obj, at + i, True)
+                if spare is not None:
+                    self._place(spare, spare_at, False)
+                self.select(added[0])
+            else:
+                if spare is not None:
+                    self._place(spare, spare_at, True)
+                for obj in added:
+                    self._place(obj, at, False)
+
+        self._push_change(text, apply)
+        return added
+
     def delete_object(self, obj: MaskObject) -> bool:
         """Remove an object (an undo step); the last one is kept (clear its mask instead). True when removed."""
         if len(self.objects) < 2 or obj not in self.objects:

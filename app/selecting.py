@@ -2,16 +2,16 @@
 
 A photo editor arrives with a photo and no mask; drawing one by hand is the slow part. The subject model
 (crm_core.subject) proposes the salient subject; it lands as one undo step in the selected object when that
-object is still empty, else in a new object, so an annotator's existing labels are never replaced. Refine then
-sharpens it like any other coarse mask.
+object is still empty, else in a new object, so an annotator's existing labels are never replaced. Several
+separate subjects (two people, a person and a dog) land as one object each, still in one undo step. Refine then
+sharpens them like any other coarse mask.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from crm_core.metrics import binarise
-from crm_core.subject import bundled
+from crm_core.subject import bundled, split_subjects
 
 from app.document import Document
 from app.errors import show_error
@@ -20,9 +20,9 @@ from app.jobs import CallJob
 SUBJECT_LABEL = "subject"
 
 
-def subject_mask(image: np.ndarray) -> np.ndarray:
-    """The subject of ``image`` as an H×W uint8 mask (0/255); the model is loaded once, on first use."""
-    return binarise(bundled().predict(image)).astype(np.uint8) * 255
+def subject_masks(image: np.ndarray) -> list[np.ndarray]:
+    """The subjects of ``image``, one H×W uint8 mask (0/255) each, largest first; the model is loaded once."""
+    return [subject.astype(np.uint8) * 255 for subject in split_subjects(bundled().predict(image))]
 
 
 class SubjectMixin:
@@ -41,7 +41,7 @@ class SubjectMixin:
         if doc is None or self._subject_job is not None or self.refining:
             return
         image = doc.image
-        job = CallJob("Select Subject", lambda: subject_mask(image))
+        job = CallJob("Select Subject", lambda: subject_masks(image))
         job.done.connect(self._subject_found)
         job.failed.connect(lambda message: show_error(self, "Cannot select the subject", message))
         job.finished.connect(self._subject_finished)
@@ -50,17 +50,22 @@ class SubjectMixin:
         self.statusBar().showMessage("Selecting the subject…")
         self._update_actions()
 
-    def _subject_found(self, mask: np.ndarray) -> None:
+    def _subject_found(self, masks: list[np.ndarray]) -> None:
         job, doc = self._subject_job
         if doc is not self.doc or job.cancelled:
             return  # the photo was closed or changed meanwhile: its result is of no use
-        if not mask.any():
+        if not masks:
             self.statusBar().showMessage("No subject found: draw the object, or refine a rough stroke over it", 10000)
             return
+        if len(masks) > 1:
+            doc.add_objects(SUBJECT_LABEL, masks, "Select Subject")
+            self.statusBar().showMessage(f"{len(masks)} subjects selected, one object each: press Refine all "
+                                         "(Ctrl+Shift+R) to sharpen them; Ctrl+Z undoes", 10000)
+            return
         if doc.current.mask.any():
-            doc.add_object(SUBJECT_LABEL, mask, "Select Subject")  # one undo step takes the object away with its subject
+            doc.add_object(SUBJECT_LABEL, masks[0], "Select Subject")  # one undo step takes the object away with it
         else:
-            doc.set_mask(mask, "Select Subject")
+            doc.set_mask(masks[0], "Select Subject")
         self.statusBar().showMessage("Subject selected: press Refine (Ctrl+R) to sharpen its edges; Ctrl+Z undoes",
                                      10000)
 

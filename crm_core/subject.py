@@ -21,7 +21,10 @@ import cv2
 import numpy as np
 
 from crm_core.errors import InputError, WeightsError
+from crm_core.metrics import binarise
 
+SUBJECT_SHARE = 0.2  # a separate region at least this share of the largest one is a subject of its own
+_SPLIT_SIDE = 512  # small regions are assigned to their nearest subject on a grid of at most this side
 BUNDLED = Path(__file__).resolve().parent.parent / "resources" / "weights" / "u2netp.onnx"
 SIDE = 320  # the model's fixed input side (read from its graph at load and checked)
 _MEAN = np.array([0.485, 0.456, 0.406], np.float32)  # ImageNet statistics, as the model was trained with
@@ -89,3 +92,46 @@ def bundled() -> SubjectModel:
     """The bundled subject model, loaded once per process: every Select Subject and every box of a session
     shares it (loading the ONNX graph takes longer than running it on a photo)."""
     return SubjectModel.load()
+
+
+def split_subjects(prob: np.ndarray) -> list[np.ndarray]:
+    """The subjects of a Select Subject mask, one H×W bool mask each, largest first.
+
+    Two people apart, or a person and a dog, are separate regions of similar size: each is a subject, so an
+    annotator gets one object per subject and a photo editor can drop one. A region smaller than
+    SUBJECT_SHARE of the largest (a hand-held thing that the model cut loose, a speck) is no subject of its
+    own: it joins the subject nearest to it, so nothing the model found is lost.
+    """
+    mask = binarise(prob).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    if count <= 2:
+        return [mask.astype(bool)] if count == 2 else []
+    order = np.argsort(-areas, kind="stable") + 1
+    big = [int(k) for k in order if areas[k - 1] >= SUBJECT_SHARE * areas.max()]
+    owner = np.zeros(count, np.int32)  # component label -> index of the subject it joins
+    owner[big] = np.arange(len(big))
+    small = [int(k) for k in order if areas[k - 1] < SUBJECT_SHARE * areas.max()]
+    if small:
+        owner[small] = _nearest_subject(labels, big, small, stats)
+    return [np.isin(labels, np.flatnonzero((owner == i) & (np.arange(count) > 0))) for i in range(len(big))]
+
+
+def _nearest_subject(labels: np.ndarray, big: list[int], small: list[int], stats: np.ndarray) -> np.ndarray:
+    """For each small region (by its centre), the index in ``big`` of the subject region nearest to it."""
+    from scipy.ndimage import distance_transform_edt
+
+    h, w = labels.shape
+    step = max(1, -(-max(h, w) // _SPLIT_SIDE))
+    grid = labels[::step, ::step]
+    index = np.full(int(labels.max()) + 1, -1, np.int32)
+    index[big] = np.arange(len(big))
+    subject = index[grid]
+    if (subject < 0).all():  # every subject region vanished on the grid: the largest takes all
+        return np.zeros(len(small), np.int32)
+    rows, cols = distance_transform_edt(subject < 0, return_distances=False, return_indices=True)
+    x = stats[small, cv2.CC_STAT_LEFT] + stats[small, cv2.CC_STAT_WIDTH] // 2
+    y = stats[small, cv2.CC_STAT_TOP] + stats[small, cv2.CC_STAT_HEIGHT] // 2
+    gy = np.minimum(y // step, grid.shape[0] - 1)
+    gx = np.minimum(x // step, grid.shape[1] - 1)
+    return subject[rows[gy, gx], cols[gy, gx]]

@@ -40,6 +40,28 @@ def test_a_photo_without_a_mask_gets_its_subject_as_one_undo_step(qtbot, window,
     assert not window.doc.current.mask.any()
 
 
+def test_two_people_apart_become_two_objects_in_one_undo_step(qtbot, window, tmp_path):
+    h, w = 240, 400
+    image = np.full((h, w, 3), 215, np.uint8)
+    people = np.zeros((h, w), np.uint8)
+    for i, cx in enumerate((100, 300)):
+        cv2.ellipse(people, (cx, h // 2 + 30), (45, 70), 0, 0, 360, i + 1, -1)
+        cv2.circle(people, (cx, h // 2 - 50), 25, i + 1, -1)
+    image[people > 0] = (30, 40, 120)
+    path = tmp_path / "two.png"
+    cv2.imwrite(str(path), image)
+    assert window.open_files(path)
+    _select(qtbot, window)
+    objects = window.doc.objects
+    assert len(objects) == 2 and {o.label for o in objects} == {"subject"}
+    found = sorted(objects, key=lambda o: np.argwhere(o.mask)[:, 1].mean())
+    assert all(iou(people == i + 1, o.mask > 127) > 0.9 for i, o in enumerate(found))
+    window.doc.undo_stack.undo()  # one step gives back the one empty object the photo opened with
+    assert len(window.doc.objects) == 1 and not window.doc.current.mask.any()
+    window.doc.undo_stack.redo()
+    assert len(window.doc.objects) == 2 and window.doc.current is objects[0]
+
+
 def test_an_object_that_has_a_mask_is_kept_and_the_subject_becomes_a_new_object(qtbot, window, tmp_path):
     path, figure = _scene(tmp_path)
     assert window.open_files(path)

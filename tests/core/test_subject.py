@@ -13,7 +13,7 @@ from crm_core import io
 from crm_core.cli import refine as crm_refine
 from crm_core.errors import WeightsError
 from crm_core.metrics import iou
-from crm_core.subject import BUNDLED, SubjectModel
+from crm_core.subject import BUNDLED, SubjectModel, split_subjects
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +86,24 @@ def test_big_items_without_a_seg_get_select_subjects_mask(tmp_path, random_refin
     code, _, err = run(["--big", folder, "-o", tmp_path / "out", "--no-matte"], capsys)
     assert code == 0, err
     assert (tmp_path / "out" / "a.png").exists() and (tmp_path / "out" / "b.png").exists()
+
+
+def test_separate_subjects_split_and_a_small_loose_piece_joins_the_nearest():
+    prob = np.zeros((600, 900), np.float32)
+    cv2.circle(prob, (200, 300), 120, 0.9, -1)  # a subject
+    cv2.circle(prob, (650, 300), 100, 0.8, -1)  # a second one, 70 % of the first's area
+    cv2.circle(prob, (360, 300), 10, 0.7, -1)  # a loose piece near the first
+    cv2.circle(prob, (820, 480), 8, 0.7, -1)  # a speck near the second
+    first, second = split_subjects(prob)
+    assert first[300, 200] and first[300, 360] and not first[300, 650]
+    assert second[300, 650] and second[480, 820] and not second[300, 200]
+    assert (first | second).sum() == (prob > 0.5).sum() and not (first & second).any()
+
+
+def test_one_subject_stays_whole_and_no_subject_gives_none():
+    prob = np.zeros((200, 300), np.float32)
+    assert split_subjects(prob) == []
+    cv2.circle(prob, (150, 100), 60, 1.0, -1)
+    cv2.circle(prob, (150, 100), 20, 0.0, -1)  # a hole is not a second subject
+    (only,) = split_subjects(prob)
+    assert np.array_equal(only, prob > 0.5)

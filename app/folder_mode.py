@@ -190,7 +190,7 @@ class FolderMixin:
         # a label drawn by a person is trusted enough to look only near its edges from the first stage on
         # (as crm-refine --coco does)
         return RefineOptions(ratios=self.refine_panel.ratios, chunk=refining.CANCEL_CHUNK, min_side=refining.MIN_SIDE,
-                             band_first=True, **self.refine_panel.finishers)
+                             band_first=True, **self.refine_panel.finishing)
 
     def refine_selected_object(self) -> None:
         if self.doc is not None:

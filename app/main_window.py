@@ -53,6 +53,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self._run_started = False
         # the running export and the document (and undo position) it wrote: its completion belongs to them
         self._export: tuple[CallJob, Document, int] | None = None
+        self._edge_job: CallJob | None = None  # the newest Shift edge / Smooth re-make; older ones are dropped
         self.autosave = Autosave(self._snapshot, self.jobs, self)
         self._init_subject()
 
@@ -139,6 +140,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.refine_panel.deviceChanged.connect(self._device_changed)
         self.refine_panel.ratiosChanged.connect(self._ratios_changed)
         self.refine_panel.finisherChanged.connect(self.settings.set_finisher)
+        self.refine_panel.edgeAdjusted.connect(self.readjust_edge)
 
         self.objects_panel = ObjectsPanel()
         self.objects_dock = self._dock("Objects", "objects_dock", self.objects_panel, Qt.DockWidgetArea.LeftDockWidgetArea)

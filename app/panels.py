@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QColorDialog,
     QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -144,6 +145,21 @@ class OverlayPanel(QWidget):
         self.splitChanged.emit(self.split)
 
 
+MAX_SHIFT = 20.0  # the panel's range; the engine takes up to crm_core.edge_adjust.MAX_SHIFT_PX
+MAX_SMOOTH = 20.0
+SETTLE_MS = 150  # a spin box held down changes many times a second: re-make the edge stage once it rests
+
+
+def _pixels(low: float, high: float, tip: str) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(low, high)
+    box.setSingleStep(0.5)
+    box.setDecimals(1)
+    box.setSuffix(" px")
+    box.setToolTip(tip)
+    return box
+
+
 FINISHER_BOXES = {
     "trust_edges": ("Keep a polygon label's own object",
                     "For a mask drawn as a polygon (a label), every stage keeps the result within the polygon's "
@@ -166,6 +182,7 @@ class RefinePanel(QWidget):
     deviceChanged = Signal(str)
     ratiosChanged = Signal(tuple)
     finisherChanged = Signal(str, bool)
+    edgeAdjusted = Signal()  # Shift edge or Smooth settled on a new value (a short pause after the last change)
 
     LABELS = {"auto": "Auto", "cpu": "CPU", "cuda": "CUDA (GPU)", "mps": "Apple GPU (Metal)"}
 
@@ -206,6 +223,17 @@ class RefinePanel(QWidget):
             form.addRow("", box)
             self.finisher_boxes[kind] = box
 
+        self.shift_box = _pixels(-MAX_SHIFT, MAX_SHIFT, "Move the edge outward (or inward, below 0) by this many "
+                                 "pixels: a last stage, \"edge\", re-made at once after a refine without re-running the model")
+        form.addRow("Shift edge", self.shift_box)
+        self.smooth_box = _pixels(0, MAX_SMOOTH, "Smooth the outline over this many pixels: bumps and notches narrower "
+                                  "than about twice this go, the edge stays sharp (fine strands go too)")
+        form.addRow("Smooth", self.smooth_box)
+        self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
+        self._settle.timeout.connect(self.edgeAdjusted)
+        for box in (self.shift_box, self.smooth_box):
+            box.valueChanged.connect(lambda _value: self._settle.start())
+
         self.device_box.currentIndexChanged.connect(lambda _: self.deviceChanged.emit(self.device))
         self.ratio_edit.textChanged.connect(self._ratios_edited)
 
@@ -222,6 +250,11 @@ class RefinePanel(QWidget):
     def finishers(self) -> dict[str, bool]:
         """Which finishing stages are on, as RefineOptions fields: {"snap": True, "matte": False}."""
         return {kind: box.isChecked() for kind, box in self.finisher_boxes.items()}
+
+    @property
+    def finishing(self) -> dict[str, object]:
+        """Every RefineOptions field this panel sets after the model: the finisher switches, Shift edge, Smooth."""
+        return {**self.finishers, "shift_edge": self.shift_box.value(), "smooth": self.smooth_box.value()}
 
     @property
     def ratios_valid(self) -> bool:

@@ -13,6 +13,7 @@ import numpy as np
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from crm_core import RefineOptions, Stage
+from crm_core.inference import readjusted
 
 from app.document import COARSE, REFINED, Document
 from app.mask_object import constraints_of
@@ -60,7 +61,7 @@ class RefiningMixin:
         self._before = (doc.current, list(doc.stages), doc.shown)
         self._run_started = False
         options = RefineOptions(ratios=self.refine_panel.ratios, chunk=CANCEL_CHUNK, min_side=MIN_SIDE,
-                                **self.refine_panel.finishers)
+                                **self.refine_panel.finishing)
         job = RefineJob(self.cache, self.refine_panel.device, doc.image, doc.coarse_prob(), options,
                         self.settings.weights, self.settings.stage_rates, constraints_of(doc.current.keep))
         job.stageReady.connect(self._stage_ready)
@@ -70,6 +71,41 @@ class RefiningMixin:
         self._job = job
         self.jobs.start(job)
         self._show_busy()
+
+    def readjust_edge(self) -> None:
+        """Shift edge or Smooth moved: the shown object's last stage, "edge", is made again from the stage before
+        it, off the GUI thread (about a second at 6K); the model's and the finishers' stages stay as they are."""
+        doc = self.doc
+        if doc is None or self.refining or not doc.stages:
+            return
+        target = doc.current
+        if target.stale:
+            self.statusBar().showMessage("These stages predate your edit: Refine again, then Shift edge and Smooth "
+                                         "apply to the new result", 8000)
+            return
+        base = [stage for stage in target.stages if stage.kind != "edge"]
+        finishing = self.refine_panel.finishing
+        options = RefineOptions(shift_edge=finishing["shift_edge"], smooth=finishing["smooth"])
+        if "edge" not in options.finishers():
+            self._edge_job = None
+            self._show_readjusted(doc, target, base)
+            return
+        previous, keep = base[-1], constraints_of(target.keep)
+        job = CallJob("Shift edge and Smooth", lambda: readjusted(previous, options, keep))
+        job.done.connect(lambda stage: self._edge_made(job, doc, target, base, stage))
+        job.failed.connect(lambda message: show_error(self, "Cannot adjust the edge", message))
+        self._edge_job = job
+        self.jobs.start(job)
+
+    def _edge_made(self, job: CallJob, doc: Document, target, base: list[Stage], stage: Stage) -> None:
+        now = [s for s in target.stages if s.kind != "edge"]
+        unchanged = len(now) == len(base) and all(a is b for a, b in zip(now, base)) and not target.stale
+        if job is self._edge_job and doc is self.doc and target in doc.objects and unchanged and not self.refining:
+            self._show_readjusted(doc, target, [*base, stage])
+
+    def _show_readjusted(self, doc: Document, target, stages: list[Stage]) -> None:
+        doc.set_stages(stages, target)
+        doc.set_shown(len(stages) - 1, target)
 
     def _offer_subject(self, label: str) -> None:
         """Refine needs a coarse mask to start from: an empty one would "succeed" with empty stages."""

@@ -11,6 +11,7 @@ import torch
 
 from crm_core.constraints import Constraints
 from crm_core.device import pick_device, pick_precision, use_all_cores
+from crm_core.edge_adjust import adjust_edge
 from crm_core.errors import InputError, WeightsError
 from crm_core.model.checkpoint import load_checkpoint
 from crm_core.model.config import CONFIGS
@@ -99,12 +100,16 @@ class Refiner:
             yield Stage(index, count, ratio, prob, time.perf_counter() - start, queried, total, encoded)
             if index == 0 and opts.matte:  # after the first look, which it would slow, and well before the matte
                 warm_up_in_background()
-        finish = {"snap": lambda p: edge_snap(image, p, cancel=opts.cancel),
-                  "matte": lambda p: matte(image, p, coarse, cancel=opts.cancel, constraints=keep)}
+        finish = {"snap": lambda p: hold(edge_snap(image, p, cancel=opts.cancel)),
+                  "matte": lambda p: hold(matte(image, p, coarse, cancel=opts.cancel, constraints=keep))}
         for index, step in enumerate(plan[len(ratios):], start=len(ratios)):
-            start = time.perf_counter()
-            prob = keep.apply(hold(finish[step.kind](prob)))
-            yield Stage(index, count, step.ratio, prob, time.perf_counter() - start, 0, total, 0, kind=step.kind)
+            if step.kind == "edge":
+                stage = readjusted(Stage(index - 1, count, 1.0, prob, 0.0, 0, total, 0), opts, keep)
+            else:
+                start = time.perf_counter()
+                prob = keep.apply(finish[step.kind](prob))
+                stage = Stage(index, count, step.ratio, prob, time.perf_counter() - start, 0, total, 0, kind=step.kind)
+            yield stage
 
     def refine(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None,
                constraints: Constraints | None = None) -> Stage:
@@ -113,6 +118,19 @@ class Refiner:
             pass
         assert stage is not None
         return stage
+
+
+def readjusted(previous: Stage, options: RefineOptions, constraints: Constraints | None = None) -> Stage:
+    """The "edge" stage that follows ``previous``: its outline smoothed and shifted as ``options`` ask, the keep
+    strokes obeyed. Refiner.stages ends with it, and the app calls it alone when the person moves Shift edge or
+    Smooth after a refine: the model's and the finishers' stages stay, only this one is made again."""
+    start = time.perf_counter()
+    opts = options.validated()
+    keep = (constraints or Constraints()).checked(previous.prob.shape)
+    prob = keep.apply(adjust_edge(previous.prob, opts.shift_edge, opts.smooth))
+    index = previous.index + 1
+    return Stage(index, max(previous.count, index + 1), 1.0, prob, time.perf_counter() - start, 0, prob.size, 0,
+                 kind="edge")
 
 
 def _as_is(prob: np.ndarray) -> np.ndarray:

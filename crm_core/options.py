@@ -8,17 +8,20 @@ from typing import Callable, Literal, Sequence
 
 import numpy as np
 
+from crm_core.edge_adjust import MAX_SHIFT_PX, MAX_SMOOTH_PX
+
 DEFAULT_RATIOS: tuple[float, ...] = (0.125, 0.25, 0.5, 1.0)
 # The smallest rescale ratio refused as meaningless: the paper's stages decode up to 16 pixels per latent cell
 # (ratio 0.125); at 1/16 that is 32. Measured on the sample photo at 873 px, a first stage at ratio 0.018
 # (16 px across) turned the mask empty and 0.028–0.037 kept under half of it (IoU 0.43–0.47).
 MIN_RATIO = 1 / 16
 
-StageKind = Literal["model", "snap", "matte"]
+StageKind = Literal["model", "snap", "matte", "edge"]
 # The finishing stages, in the order they run after the model's: (short name, what the stage did).
 FINISHERS: dict[str, tuple[str, str]] = {
     "snap": ("edge snap", "edges snapped to the photo's edges"),
     "matte": ("matte", "edge band solved as a matte (hair, fur)"),
+    "edge": ("edge adjustment", "outline smoothed and shifted as asked (Shift edge, Smooth)"),
 }
 
 
@@ -85,6 +88,9 @@ class RefineOptions:
         re-segmented toward the salient whole. Rough masks (low-resolution, brushed) are never held.
     reach: that limit as a share of the photo's mean side (0.005: 3.5 px at 700 px, 15 px at 3000 px); measured
         on careful polygons of Clothing Co-Parsing parts, 0.005 held them best of 0.005, 0.01 and 0.02.
+    shift_edge, smooth: the person's edge adjustment in pixels (crm_core.edge_adjust), a last stage "edge" that
+        runs only when either is set: the outline smoothed over ``smooth`` px, then moved outward by
+        ``shift_edge`` px (inward when negative). Not held by trust_edges: it is an explicit instruction.
     """
 
     ratios: Sequence[float] = DEFAULT_RATIOS
@@ -99,6 +105,8 @@ class RefineOptions:
     matte: bool = True
     trust_edges: bool = True
     reach: float = 0.005
+    shift_edge: float = 0.0
+    smooth: float = 0.0
     cancel: Callable[[], bool] | None = field(default=None, compare=False)
 
     def validated(self) -> "RefineOptions":
@@ -122,6 +130,9 @@ class RefineOptions:
             raise ValueError(f"roi must be 'band' or 'full'; got {self.roi!r}")
         if not 0.0 <= self.reach < 1.0:
             raise ValueError(f"reach must be a share of the photo's side in [0, 1); got {self.reach}")
+        shift_edge, smooth = _bounded("shift_edge", self.shift_edge, MAX_SHIFT_PX), _bounded("smooth", self.smooth, MAX_SMOOTH_PX)
+        if smooth < 0:
+            raise ValueError(f"smooth must be 0 or more pixels; got {self.smooth!r}")
         tile = _whole("tile", self.tile, 64)
         chunk = _whole("chunk", self.chunk, 1)
         min_side = _whole("min_side", self.min_side, 0)
@@ -131,7 +142,7 @@ class RefineOptions:
             raise ValueError(f"band_cells must be a finite number of cells, 0 or more; got {self.band_cells!r}")
         return replace(self, ratios=ratios, band_cells=band_cells, tile=tile, chunk=chunk, min_side=min_side,
                        max_side=max_side, snap=bool(self.snap), matte=bool(self.matte), trust_edges=bool(self.trust_edges),
-                       reach=float(self.reach))
+                       reach=float(self.reach), shift_edge=shift_edge, smooth=smooth)
 
     def reach_px(self, hw: tuple[int, int]) -> float:
         """The trusted-edge limit in pixels of a photo of hw = (H, W); at least 2 px (an annotator's slack)."""
@@ -145,8 +156,9 @@ class RefineOptions:
         return kept or ratios[-1:]
 
     def finishers(self) -> tuple[str, ...]:
-        """The stages that follow the model's, in the order they run: "snap", "matte", both or none."""
-        return tuple(kind for kind in FINISHERS if getattr(self, kind))
+        """The stages that follow the model's, in the order they run: "snap", "matte", "edge" when asked for."""
+        wanted = {"snap": self.snap, "matte": self.matte, "edge": bool(self.shift_edge or self.smooth)}
+        return tuple(kind for kind in FINISHERS if wanted[kind])
 
     def plan(self, hw: tuple[int, int]) -> tuple[StagePlan, ...]:
         """The stages a run on a photo of hw = (H, W) pixels yields, in order: one per ratio, then the finishers."""
@@ -190,6 +202,14 @@ class Stage:
     def label(self) -> str:
         """How a person tells the stages apart: "×0.25", "snap" or "matte" (StagePlan.label)."""
         return self.plan.label
+
+
+def _bounded(name: str, value: object, limit: float) -> float:
+    """A number of pixels within ±limit, refused when it is not a finite number (NaN, "2", True)."""
+    number = isinstance(value, (int, np.integer, float, np.floating)) and not isinstance(value, bool)
+    if not number or not math.isfinite(value) or abs(value) > limit:
+        raise ValueError(f"{name} must be a number of pixels from {-limit:g} to {limit:g}; got {value!r}")
+    return float(value)
 
 
 def _whole(name: str, value: object, least: int) -> int:

@@ -66,6 +66,14 @@ def add_refine_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-trust", dest="trust_edges", action="store_false",
         help="let every stage move every edge, even where the coarse mask's edge already lies on an edge of the photo",
     )
+    group.add_argument(
+        "--shift-edge", type=float, default=0.0, metavar="PX",
+        help="last, move the edge outward by PX pixels (inward when negative), e.g. -1 to drop a light fringe",
+    )
+    group.add_argument(
+        "--smooth", type=float, default=0.0, metavar="PX",
+        help="last, smooth the outline over PX pixels: bumps and notches narrower than about 2×PX go, the edge stays sharp",
+    )
     group.add_argument("--device", choices=DEVICES, default="auto", help="where the model runs (default: auto)")
     group.add_argument("--weights", metavar="FILE", help="a CRM checkpoint (default: the bundled one)")
 
@@ -90,7 +98,8 @@ class UsageError(CRMError):
 def refine_options(args: argparse.Namespace) -> RefineOptions:
     try:
         return RefineOptions(ratios=tuple(args.ratios), roi=args.roi, min_side=args.min_side, max_side=args.max_side,
-                             snap=args.snap, matte=args.matte, trust_edges=args.trust_edges).validated()
+                             snap=args.snap, matte=args.matte, trust_edges=args.trust_edges,
+                             shift_edge=args.shift_edge, smooth=args.smooth).validated()
     except ValueError as err:
         raise UsageError(str(err)) from None
 

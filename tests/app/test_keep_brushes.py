@@ -144,3 +144,24 @@ def test_the_keep_strokes_can_be_hidden_and_a_locked_object_refuses_them(qtbot, 
     doc.set_locked(doc.current, True)
     _drag(qtbot, win, [(20, 20), (120, 20)])
     assert not doc.current.keep[:40].any() and "locked" in win.statusBar().currentMessage()
+
+
+def test_shift_edge_after_a_refine_remakes_only_the_edge_stage_and_zero_takes_it_away(qtbot, opened):
+    win = opened
+    _refine(qtbot, win)
+    made = list(win.doc.stages)
+    assert "edge" not in [s.kind for s in made]
+    with qtbot.waitSignal(win.doc.stagesChanged, timeout=10000):
+        win.refine_panel.shift_box.setValue(3.0)  # outward by 3 px
+    stages = win.doc.stages
+    assert [s.kind for s in stages] == [s.kind for s in made] + ["edge"]
+    assert all(a is b for a, b in zip(stages, made))  # the model's and the finishers' stages were not re-run
+    assert win.doc.shown == len(stages) - 1
+    grown = (stages[-1].prob > 0.5).sum() - (made[-1].prob > 0.5).sum()
+    assert grown > 2 * 2 * (140 + 70)  # about 3 px all round the 140×70 box
+    with qtbot.waitSignal(win.doc.stagesChanged, timeout=10000):
+        win.refine_panel.shift_box.setValue(0.0)
+    assert [s.kind for s in win.doc.stages] == [s.kind for s in made]
+    win.refine_panel.smooth_box.setValue(2.0)
+    final = _refine(qtbot, win)  # a new refine ends with the edge stage the panel asks for
+    assert win.doc.stages[-1].kind == "edge" and final is win.doc.stages[-1].prob

@@ -108,6 +108,7 @@ USAGE_ERRORS = [
     ("crm-refine", ["{img}", "{img}", "--auto", "-o", "x.png"], "not both"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--big", "{dir}"], "either IMAGE MASK or --big DIR"),
     ("crm-refine", ["--big", "{dir}", "-o", "out", "--save-stages", "s"], "--save-stages works on one photo"),
+    ("crm-refine", ["--big", "{dir}", "-o", "out", "--smooth", "-2"], "smooth must be"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--bits", "16"], "--bits applies to --format alpha"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--decontaminate"], "--decontaminate applies to --format cutout"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--format", "jpg"], "argument --format: invalid choice"),
@@ -404,6 +405,8 @@ def test_eval_with_a_broken_weights_file_is_an_error(big, tmp_path, capsys):
     (["--no-snap", "--no-matte"], ["model", "model"]),
     (["--no-snap"], ["model", "model", "matte"]),
     (["--no-matte"], ["model", "model", "snap"]),
+    (["--no-matte", "--shift-edge", "-1"], ["model", "model", "snap", "edge"]),
+    (["--no-snap", "--no-matte", "--smooth", "2"], ["model", "model", "edge"]),
 ])
 def test_no_snap_and_no_matte_leave_out_their_stages(flags, kinds, pair, random_refiner, capsys):
     argv = [pair.image, pair.mask, "-o", pair.folder / "o.png", "--ratios", "0.5", "1.0", "--json", "--min-side", "0", *flags]

@@ -50,6 +50,18 @@ def test_a_polygon_edge_across_flat_photo_may_move_within_the_polygon_s_own_tole
     assert out[30 + int(slack) + 3, 20] == 0.0  # beyond it: the person's mask
 
 
+def test_background_a_polygon_side_drew_over_may_be_taken_away_however_far_but_not_grown_into():
+    image, square = _photo_with_square()
+    over = square.copy()
+    over[15:40, 50:110] = 1.0  # the top side drawn 25 px above the square, across flat grey
+    held = leash(image, over, reach=4)
+    shrunk = held.apply(square)  # the model takes the over-drawn band away
+    assert (shrunk[16:36, 56:104] == 0).all()  # 1-20 px inside that side, beyond its 12 px tolerance: gone
+    assert (shrunk[40:80, 50:110] == 1).all()
+    grown = held.apply(np.ones_like(square))  # the model grows the object everywhere
+    assert grown[60, 10] == 0.0 and grown[60, 150] == 0.0 and grown[110, 80] == 0.0  # far out: the person's mask
+
+
 def test_an_empty_mask_has_no_edge_to_trust():
     image, square = _photo_with_square()
     held = leash(image, np.zeros_like(square), reach=4)

@@ -53,6 +53,7 @@ MIN_SLACK = 1.0  # px: every polygon edge may move at least this (rasterisation 
 CAREFUL = 6.0  # px: a polygon drawn within this tolerance is as exact as the photo at its boundary pixels
 STEADY_BAND = 2.0  # px from a careful polygon's edge: there a pixel changes only when the refinement is confident
 CONFIDENT = 0.15  # how far from 0.5 a probability must be to overturn a careful polygon's pixel
+THIN_SHARE = 0.25  # a careful polygon's edge may move at most this share of the object's half-width there
 
 
 @dataclass(frozen=True)
@@ -162,11 +163,27 @@ def leash(image: np.ndarray, coarse: np.ndarray, reach: float) -> Leash:
                                                         labelType=cv2.DIST_LABEL_PIXEL)
     # labels number the edge pixels 1.. in row-major order, the order np.nonzero lists them
     slack = max(MIN_SLACK, shape.tolerance)
-    limit = np.concatenate([[np.inf], np.where(trusted[edge], min(reach, slack), slack)]).astype(np.float32)
+    per_edge = np.where(trusted[edge], min(reach, slack), slack)
+    if shape.tolerance <= CAREFUL:
+        per_edge = np.minimum(per_edge, np.maximum(MIN_SLACK, THIN_SHARE * half_width(m8, slack)[edge]))
+    limit = np.concatenate([[np.inf], per_edge]).astype(np.float32)
     unseen = np.concatenate([[False], ~trusted[edge]])  # edge pixels with no photo edge along them
     free = (distance <= limit[nearest]) | (mask & unseen[nearest])
     steady = distance <= STEADY_BAND if shape.tolerance <= CAREFUL else None
     return Leash(mask, free, steady, float(trusted.sum() / edge.sum()))
+
+
+def half_width(mask: np.ndarray, slack: float) -> np.ndarray:
+    """The object's half-width near each pixel: the largest inside distance within ``slack`` + 1 px (H×W float32).
+
+    Why: within a careful polygon's tolerance a 3 px move is nothing to a shirt but most of a 5 px necklace or
+    a belt; measured on Clothing Co-Parsing parts (tuning photos), limiting a careful polygon's edge to a quarter
+    of the local half-width took the pipeline from 96.34 / 80.46 to 96.60 / 81.00 (a tenth or a seventh: 96.61 /
+    81.06). Careful polygons only: on 2-4K polygons (18 px tolerance) the same limit cost 1.9 mBA.
+    """
+    radius = int(np.ceil(slack)) + 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    return cv2.dilate(cv2.distanceTransform(mask, cv2.DIST_L2, 5), kernel)
 
 
 def strong_threshold(image: np.ndarray) -> float:

@@ -175,12 +175,11 @@ class Document(KeepEditsMixin, QObject):
                    text: str | None = None) -> MaskObject:
         """A new object, empty (to draw) or with a mask (a subject or a box found for it), made current; one
         undo step either way (named ``text``), so undo removes a found subject together with its object."""
-        ids = [o.id for o in self.objects if isinstance(o.id, int)]
         label = label or (self.current.label if self.current is not None else DEFAULT_LABEL)
         if mask is not None:
             self._check_mask(mask, (self.height, self.width))
         pixels = mask.copy() if mask is not None else np.zeros((self.height, self.width), np.uint8)
-        obj = MaskObject(max(ids, default=0) + 1, label, pixels)
+        obj = MaskObject(self._next_id(), label, pixels)
         index = len(self.objects)
         self._push_change(text or f"Add {label}", lambda after: self._place(obj, index, after))
         return obj
@@ -193,7 +192,7 @@ class Document(KeepEditsMixin, QObject):
         """
         for mask in masks:
             self._check_mask(mask, (self.height, self.width))
-        first = max((o.id for o in self.objects if isinstance(o.id, int)), default=0) + 1
+        first = self._next_id()
         added = [MaskObject(first + i, label, mask.copy()) for i, mask in enumerate(masks)]
         spare = self.current
         if spare is None or spare.mask.any() or spare.stages or (spare.keep is not None and spare.keep.any()):
@@ -216,6 +215,10 @@ class Document(KeepEditsMixin, QObject):
 
         self._push_change(text, apply)
         return added
+
+    def _next_id(self) -> int:
+        """The id a new object gets: one past the largest numeric id (ids from a dataset file may be strings)."""
+        return max((o.id for o in self.objects if isinstance(o.id, int)), default=0) + 1
 
     def delete_object(self, obj: MaskObject) -> bool:
         """Remove an object (an undo step); the last one is kept (clear its mask instead). True when removed."""

@@ -109,12 +109,13 @@ def split_subjects(prob: np.ndarray) -> list[np.ndarray]:
         return [mask.astype(bool)] if count == 2 else []
     order = np.argsort(-areas, kind="stable") + 1
     big = [int(k) for k in order if areas[k - 1] >= SUBJECT_SHARE * areas.max()]
-    owner = np.zeros(count, np.int32)  # component label -> index of the subject it joins
+    owner = np.full(count, -1, np.int32)  # component label -> index of the subject it joins (-1: background)
     owner[big] = np.arange(len(big))
     small = [int(k) for k in order if areas[k - 1] < SUBJECT_SHARE * areas.max()]
     if small:
         owner[small] = _nearest_subject(labels, big, small, stats)
-    return [np.isin(labels, np.flatnonzero((owner == i) & (np.arange(count) > 0))) for i in range(len(big))]
+    subject_of = owner[labels]
+    return [subject_of == i for i in range(len(big))]
 
 
 def _nearest_subject(labels: np.ndarray, big: list[int], small: list[int], stats: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ from crm_core.constraints import Constraints
 from crm_core.device import pick_device, pick_precision, use_all_cores
 from crm_core.edge_adjust import adjust_edge
 from crm_core.errors import InputError, WeightsError
+from crm_core.judge import EdgeJudge
 from crm_core.model.checkpoint import load_checkpoint
 from crm_core.model.config import CONFIGS
 from crm_core.model.fold import fold_batchnorm
@@ -88,7 +89,10 @@ class Refiner:
         runner = StageRunner(self.model, self.device, self.autocast, opts, decide=keep.decide_here)
         total = prob.size
         empty = float(prob.sum()) < EMPTY_PIXELS
-        hold = leash(image, coarse, opts.reach_px(prob.shape)).apply if opts.trust_edges and not empty else _as_is
+        held = leash(image, coarse, opts.reach_px(prob.shape)) if opts.trust_edges and not empty else None
+        hold = held.apply if held is not None else _as_is
+        judge = EdgeJudge.load() if held is not None and held.careful and opts.judge else None
+        model_prob = prob
         for index, ratio in enumerate(ratios):
             start = time.perf_counter()
             if empty:
@@ -97,17 +101,22 @@ class Refiner:
                 with torch.inference_mode():
                     result = runner.run(image, prob, ratio, lattice_step(ratios, index), first=index == 0)
                 prob, queried, encoded = keep.apply(hold(result.prob)), result.queried, result.encoded
+            model_prob = prob
             yield Stage(index, count, ratio, prob, time.perf_counter() - start, queried, total, encoded)
             if index == 0 and opts.matte:  # after the first look, which it would slow, and well before the matte
                 warm_up_in_background()
         finish = {"snap": lambda p: hold(edge_snap(image, p, cancel=opts.cancel)),
                   "matte": lambda p: hold(matte(image, p, coarse, cancel=opts.cancel, constraints=keep))}
+        last_finisher = max((i for i, step in enumerate(plan) if step.kind in finish), default=-1)
         for index, step in enumerate(plan[len(ratios):], start=len(ratios)):
             if step.kind == "edge":
                 stage = readjusted(Stage(index - 1, count, 1.0, prob, 0.0, 0, total, 0), opts, keep)
             else:
                 start = time.perf_counter()
-                prob = keep.apply(finish[step.kind](prob))
+                prob = finish[step.kind](prob)
+                if judge is not None and index == last_finisher:
+                    prob = judge.judge(image, held.coarse, prob, model_prob, held.tolerance, held.trusted_share)
+                prob = keep.apply(prob)
                 stage = Stage(index, count, step.ratio, prob, time.perf_counter() - start, 0, total, 0, kind=step.kind)
             yield stage
 

@@ -88,6 +88,9 @@ class RefineOptions:
         re-segmented toward the salient whole. Rough masks (low-resolution, brushed) are never held.
     reach: that limit as a share of the photo's mean side (0.005: 3.5 px at 700 px, 15 px at 3000 px); measured
         on careful polygons of Clothing Co-Parsing parts, 0.005 held them best of 0.005, 0.01 and 0.02.
+    judge: with trust_edges, a careful polygon's boundary pixels get the edge judge's word at the last of the
+        snap and the matte (crm_core.judge): a small network trained to tell which side of a label's edge each
+        pixel belongs to. Off gives the leashed refinement as it is (what the judge itself is trained on).
     shift_edge, smooth: the person's edge adjustment in pixels (crm_core.edge_adjust), a last stage "edge" that
         runs only when either is set: the outline smoothed over ``smooth`` px, then moved outward by
         ``shift_edge`` px (inward when negative). Not held by trust_edges: it is an explicit instruction.
@@ -105,6 +108,7 @@ class RefineOptions:
     matte: bool = True
     trust_edges: bool = True
     reach: float = 0.005
+    judge: bool = True
     shift_edge: float = 0.0
     smooth: float = 0.0
     cancel: Callable[[], bool] | None = field(default=None, compare=False)
@@ -142,6 +146,7 @@ class RefineOptions:
             raise ValueError(f"band_cells must be a finite number of cells, 0 or more; got {self.band_cells!r}")
         return replace(self, ratios=ratios, band_cells=band_cells, tile=tile, chunk=chunk, min_side=min_side,
                        max_side=max_side, snap=bool(self.snap), matte=bool(self.matte), trust_edges=bool(self.trust_edges),
+                       judge=bool(self.judge),
                        reach=float(self.reach), shift_edge=shift_edge, smooth=smooth)
 
     def reach_px(self, hw: tuple[int, int]) -> float:

@@ -73,12 +73,19 @@ class Leash:
         change any (a rough mask); steady: H×W bool, pixels of a careful polygon's boundary that change only where
         the refinement is confident, or None.
     trusted_share: share of the coarse edge that runs along the photo's edges (0 for a mask not drawn as a polygon).
+    tolerance: how far the polygon's sides stray from the object, in px (``read_outline``; 0 when not a polygon).
     """
 
     coarse: np.ndarray
     free: np.ndarray | None
     steady: np.ndarray | None
     trusted_share: float
+    tolerance: float = 0.0
+
+    @property
+    def careful(self) -> bool:
+        """Whether the mask is a careful polygon (drawn within CAREFUL px): the edge judge decides its edge band."""
+        return self.steady is not None
 
     def apply(self, prob: np.ndarray) -> np.ndarray:
         """prob with every pixel outside the leash, and every unsure flip of a steady pixel, set back to the coarse
@@ -170,7 +177,7 @@ def leash(image: np.ndarray, coarse: np.ndarray, reach: float) -> Leash:
     unseen = np.concatenate([[False], ~trusted[edge]])  # edge pixels with no photo edge along them
     free = (distance <= limit[nearest]) | (mask & unseen[nearest])
     steady = distance <= STEADY_BAND if shape.tolerance <= CAREFUL else None
-    return Leash(mask, free, steady, float(trusted.sum() / edge.sum()))
+    return Leash(mask, free, steady, float(trusted.sum() / edge.sum()), shape.tolerance)
 
 
 def half_width(mask: np.ndarray, slack: float) -> np.ndarray:

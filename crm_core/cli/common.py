@@ -67,6 +67,10 @@ def add_refine_arguments(parser: argparse.ArgumentParser) -> None:
         help="let every stage move every edge, even where the coarse mask's edge already lies on an edge of the photo",
     )
     group.add_argument(
+        "--no-judge", dest="judge", action="store_false",
+        help="keep the leashed refinement at a careful polygon's edge, without the edge judge's last word there",
+    )
+    group.add_argument(
         "--shift-edge", type=float, default=0.0, metavar="PX",
         help="last, move the edge outward by PX pixels (inward when negative), e.g. -1 to drop a light fringe",
     )
@@ -99,7 +103,7 @@ def refine_options(args: argparse.Namespace) -> RefineOptions:
     try:
         return RefineOptions(ratios=tuple(args.ratios), roi=args.roi, min_side=args.min_side, max_side=args.max_side,
                              snap=args.snap, matte=args.matte, trust_edges=args.trust_edges,
-                             shift_edge=args.shift_edge, smooth=args.smooth).validated()
+                             judge=args.judge, shift_edge=args.shift_edge, smooth=args.smooth).validated()
     except ValueError as err:
         raise UsageError(str(err)) from None
 

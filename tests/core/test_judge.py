@@ -1,0 +1,133 @@
+"""The edge judge: a careful polygon's boundary pixels get its word; other masks are left as they were."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from crm_core import RefineOptions, Refiner, judge, metrics
+from crm_core.errors import WeightsError
+from crm_core.judge import FEATURES, EdgeJudge, band_features
+from crm_core.trust import leash
+
+
+def _careful(gt: np.ndarray, tolerance: float = 2.0) -> np.ndarray:
+    contours, _ = cv2.findContours(gt.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    polygon = np.zeros(gt.shape, np.uint8)
+    cv2.fillPoly(polygon, [cv2.approxPolyDP(c, tolerance, True) for c in contours], 1)
+    return polygon.astype(np.float32)
+
+
+def test_the_features_computed_tile_by_tile_are_those_of_the_whole_frame(monkeypatch, synth):
+    image, gt, _ = synth.quality_scene(300, 420)
+    polygon = _careful(gt)
+    held = leash(image, polygon, RefineOptions().reach_px(polygon.shape))
+    prob = cv2.GaussianBlur(gt, (0, 0), 1.5)
+    whole = band_features(image, polygon > 0.5, prob, gt, held.tolerance, held.trusted_share)
+    monkeypatch.setattr(judge, "TILE", 64)  # about 30 tiles, each with its own context
+    tiled = band_features(image, polygon > 0.5, prob, gt, held.tolerance, held.trusted_share)
+    assert whole[0].sum() > 500 and np.array_equal(whole[0], tiled[0])
+    assert whole[1].shape == (whole[0].sum(), len(FEATURES))
+    np.testing.assert_allclose(tiled[1], whole[1], atol=1e-5)
+
+
+def test_the_band_follows_the_polygon_s_tolerance(quality):
+    image, gt, _ = quality
+    polygon = _careful(gt)
+    band, _ = band_features(image, polygon > 0.5, polygon, polygon, 2.0, 0.5)
+    inside = cv2.distanceTransform(polygon.astype(np.uint8), cv2.DIST_L2, 5)
+    outside = cv2.distanceTransform(1 - polygon.astype(np.uint8), cv2.DIST_L2, 5)
+    distance = np.where(polygon > 0.5, inside - 0.5, outside - 0.5)
+    assert band[distance <= 3.0].all() and not band[distance > 3.6].any()  # 2 px tolerance + 1.5 px
+
+
+def _polygon_leaning_judge() -> EdgeJudge:
+    """A hand-set judge whose answer is the polygon's own side, sure beyond a third of its tolerance."""
+    first = np.zeros((2, len(FEATURES)), np.float32)
+    first[0, 0], first[1, 0] = 3.0, -3.0  # feature 0: signed distance / tolerance
+    return EdgeJudge(((first, np.zeros(2, np.float32)), (np.array([[1.0, -1.0]], np.float32), np.zeros(1, np.float32))))
+
+
+def _square_scene(colour: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    image = np.full((120, 160, 3), 128, np.uint8)
+    image[40:80, 50:110] = colour
+    polygon = np.zeros((120, 160), np.float32)
+    polygon[40:80, 50:110] = 1.0
+    return image, polygon
+
+
+def test_where_the_judge_is_sure_its_word_replaces_the_refinement_and_elsewhere_the_refinement_stands():
+    image, polygon = _square_scene((128, 128, 128))  # no colour tells the square from its surround
+    grown = np.zeros_like(polygon)
+    grown[37:83, 47:113] = 1.0  # the refinement grew the square by 3 px
+    out = _polygon_leaning_judge().judge(image, polygon > 0.5, grown, grown, 2.0, 0.0)
+    assert (out[37:39, 60] < 0.1).all() and (out[81:83, 60] < 0.1).all()  # 1.5-2.5 px out: back to the polygon
+    assert out[39, 60] == 1.0  # half a pixel out: the judge is unsure there, so the refinement's answer stands
+    assert (out[40:80, 50:110] > 0.5).all()  # inside, the judge and the refinement agree
+    assert out[60, 80] == 1.0 and out[20, 60] == 0.0  # beyond the band: untouched
+
+
+def test_the_judge_is_silent_where_the_refinement_sides_with_the_photo_s_colours_all_along():
+    image, polygon = _square_scene((200, 60, 30))
+    found = np.zeros_like(polygon)
+    found[39:81, 49:111] = 1.0
+    image[39:81, 49:111] = (200, 60, 30)  # the photo's square is a pixel bigger than the polygon, and so is the result
+    out = _polygon_leaning_judge().judge(image, polygon > 0.5, found, found, 2.0, 1.0)
+    assert np.array_equal(out, found)
+
+
+def test_a_crisp_edge_the_refinement_found_is_left_as_it_is(synth):
+    refiner = Refiner.load()
+    for seed in (1, 2):
+        image, gt, _ = synth.quality_scene(seed=seed)
+        polygon = _careful(gt, 2.5)
+        judged = refiner.refine(image, polygon).prob
+        assert np.array_equal(judged, refiner.refine(image, polygon, RefineOptions(judge=False)).prob)
+        assert metrics.boundary_accuracy(gt, judged) > 0.99
+
+
+def test_a_careful_polygon_comes_out_closer_to_the_object_than_it_went_in(synth):
+    image, gt, _ = synth.quality_scene(seed=4)
+    polygon = _careful(gt, 2.0)
+    out = Refiner.load().refine(image, polygon).prob
+    assert metrics.boundary_accuracy(gt, out) > metrics.boundary_accuracy(gt, polygon) + 0.02
+    assert metrics.iou(gt, out) >= metrics.iou(gt, polygon)
+
+
+def test_a_rough_mask_is_not_judged(quality):
+    image, gt, coarse = quality
+    refiner = Refiner.random("light", seed=0)
+    on = refiner.refine(image, coarse).prob
+    off = refiner.refine(image, coarse, RefineOptions(judge=False)).prob
+    assert np.array_equal(on, off)
+
+
+def test_the_judge_speaks_only_at_the_last_finisher(quality, monkeypatch):
+    _, gt, _ = quality
+    image = np.full(gt.shape + (3,), 128, np.uint8)  # no colours for the refinement to side with
+    polygon = _careful(gt)
+    refiner = Refiner.random("light", seed=0)
+    monkeypatch.setattr(EdgeJudge, "load", classmethod(lambda cls, path=None: _polygon_leaning_judge()))
+    on = list(refiner.stages(image, polygon, RefineOptions(min_side=0)))
+    off = list(refiner.stages(image, polygon, RefineOptions(min_side=0, judge=False)))
+    assert [s.kind for s in on] == ["model"] * 4 + ["snap", "matte"]
+    for a, b in zip(on[:-1], off[:-1]):
+        assert np.array_equal(a.prob, b.prob)
+    assert not np.array_equal(on[-1].prob, off[-1].prob)
+
+
+def test_damaged_judge_weights_are_one_clear_sentence(tmp_path):
+    bad = tmp_path / "judge.safetensors"
+    bad.write_bytes(b"not a safetensors file")
+    with pytest.raises(WeightsError, match="judge.safetensors: edge judge weights are damaged"):
+        EdgeJudge.load(bad)
+    with pytest.raises(WeightsError, match="not found"):
+        EdgeJudge.load(tmp_path / "missing.safetensors")
+
+
+def test_the_bundled_judge_reads_every_feature():
+    bundled = EdgeJudge.load()
+    assert bundled.layers[0][0].shape[1] == len(FEATURES) and bundled.layers[-1][0].shape[0] == 1
+    p = bundled.probability(np.zeros((3, len(FEATURES)), np.float32))
+    assert p.shape == (3,) and ((p > 0) & (p < 1)).all()

@@ -1,0 +1,57 @@
+"""crm-train-judge: examples from careful polygons, the fit, and the command end to end."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from safetensors import safe_open
+
+from crm_core import Refiner
+from crm_core.judge import FEATURES, EdgeJudge
+from crm_core.train.judge import examples, fit, main
+
+
+def test_examples_are_band_pixels_of_a_careful_polygon_with_their_true_labels(quality):
+    image, gt, _ = quality
+    x, y = examples(Refiner.random("light", seed=0), image, gt > 0.5, np.random.default_rng(0), 500)
+    assert x.shape == (500, len(FEATURES)) and y.dtype == bool
+    assert 0.2 < y.mean() < 0.8  # the band straddles the edge
+    slack = 4 * x[:, 2]
+    assert (np.abs(x[:, 0] * slack) <= slack + 1.5 + 1e-4).all()  # within the band: the tolerance + 1.5 px
+    speck = np.zeros_like(gt, bool)
+    speck[5:10, 5:10] = True
+    assert examples(Refiner.random("light", seed=0), image, speck, np.random.default_rng(0), 500)[0].shape == (0, len(FEATURES))
+
+
+def test_the_fit_learns_a_rule_the_examples_follow():
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 1, (20000, len(FEATURES))).astype(np.float32)
+    y = x[:, 3] - 0.5 * x[:, 12] > 0
+    judge = fit(x, y, hidden=16, epochs=3, seed=0, batch=256)
+    test = rng.normal(0, 1, (2000, len(FEATURES))).astype(np.float32)
+    assert ((judge.probability(test) > 0.5) == (test[:, 3] - 0.5 * test[:, 12] > 0)).mean() > 0.95
+
+
+def test_the_command_writes_a_judge_the_refiner_can_load_and_reuses_its_cache(tmp_path, synth, capsys):
+    data = tmp_path / "pairs"
+    data.mkdir()
+    for seed in (1, 2):
+        image, gt, _ = synth.quality_scene(seed=seed)
+        cv2.imwrite(str(data / f"p{seed}.jpg"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
+        cv2.imwrite(str(data / f"p{seed}.png"), (gt * 255).astype(np.uint8))
+    out, cache = tmp_path / "judge.safetensors", tmp_path / "cache"
+    argv = ["--data", str(data), "1", "--out", str(out), "--cache", str(cache), "--hidden", "8", "--epochs", "1"]
+    assert main(argv) == 0
+    assert len(list(cache.glob("*.npz"))) == 2
+    judge = EdgeJudge.load(out)
+    assert judge.layers[0][0].shape == (8, len(FEATURES))
+    with safe_open(str(out), "np") as handle:
+        assert "pairs (every 1: 2 pairs)" in handle.metadata()["data"]
+    stamps = [p.stat().st_mtime_ns for p in sorted(cache.glob("*.npz"))]
+    assert main(argv) == 0 and [p.stat().st_mtime_ns for p in sorted(cache.glob("*.npz"))] == stamps
+
+
+def test_a_bad_stride_is_one_line(tmp_path, capsys):
+    assert main(["--data", str(tmp_path), "0", "--out", str(tmp_path / "j"), "--cache", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "stride must be a whole number" in err

@@ -33,10 +33,11 @@ from typing import Iterator
 
 import cv2
 import numpy as np
-from safetensors.numpy import load_file, save_file
+from safetensors.numpy import load_file, save
 
 from crm_core.baselines import guided_filter
 from crm_core.errors import WeightsError
+from crm_core.io import write_atomic
 from crm_core.snap import guided_radius
 from crm_core.trust import MIN_SLACK, edge_strength, half_width, strong_threshold
 
@@ -72,12 +73,9 @@ class EdgeJudge:
 
     def save(self, path: str | Path, meta: dict[str, str]) -> None:
         """Write the layers as safetensors with ``meta`` in the header, atomically."""
-        path = Path(path)
         tensors = {f"{i}.{kind}": array for i, (weight, bias) in enumerate(self.layers)
                    for kind, array in (("weight", weight), ("bias", bias))}
-        tmp = path.with_name(f".tmp-{path.name}")
-        save_file(tensors, str(tmp), metadata={"features": str(len(FEATURES)), **meta})
-        tmp.replace(path)
+        write_atomic(path, save(tensors, metadata={"features": str(len(FEATURES)), **meta}))
 
     def probability(self, features: np.ndarray) -> np.ndarray:
         """P(foreground) for each row of an N×len(FEATURES) array (float32)."""

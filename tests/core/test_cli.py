@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -407,8 +408,18 @@ def test_eval_with_a_broken_weights_file_is_an_error(big, tmp_path, capsys):
     (["--no-matte"], ["model", "model", "snap"]),
     (["--no-matte", "--shift-edge", "-1"], ["model", "model", "snap", "edge"]),
     (["--no-snap", "--no-matte", "--smooth", "2"], ["model", "model", "edge"]),
+    (["--no-judge"], ["model", "model", "snap", "matte"]),
 ])
 def test_no_snap_and_no_matte_leave_out_their_stages(flags, kinds, pair, random_refiner, capsys):
     argv = [pair.image, pair.mask, "-o", pair.folder / "o.png", "--ratios", "0.5", "1.0", "--json", "--min-side", "0", *flags]
     code, out, _ = run(crm_refine.main, argv, capsys)
     assert code == 0 and [s["kind"] for s in json.loads(out)["stages"]] == kinds
+
+
+def test_no_judge_reaches_the_refine_options():
+    from crm_core.cli.common import add_refine_arguments, refine_options
+
+    parser = argparse.ArgumentParser()
+    add_refine_arguments(parser)
+    assert refine_options(parser.parse_args([])).judge
+    assert not refine_options(parser.parse_args(["--no-judge"])).judge

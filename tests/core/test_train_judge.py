@@ -8,7 +8,7 @@ from safetensors import safe_open
 
 from crm_core import Refiner
 from crm_core.judge import FEATURES, EdgeJudge
-from crm_core.train.judge import examples, fit, main
+from crm_core.train.judge import careless_label, examples, fit, main
 
 
 def test_examples_are_band_pixels_of_a_careful_polygon_with_their_true_labels(quality):
@@ -21,6 +21,20 @@ def test_examples_are_band_pixels_of_a_careful_polygon_with_their_true_labels(qu
     speck = np.zeros_like(gt, bool)
     speck[5:10, 5:10] = True
     assert examples(Refiner.random("light", seed=0), image, speck, np.random.default_rng(0), 500)[0].shape == (0, len(FEATURES))
+
+
+def test_a_careless_label_is_grown_on_one_side_and_shrunk_on_the_other_by_at_most_3_px():
+    gt = np.zeros((120, 160), np.uint8)
+    cv2.circle(gt, (80, 60), 40, 1, -1)
+    for seed in range(4):
+        label = careless_label(gt > 0, np.random.default_rng(seed))
+        grown, shrunk = label & (gt == 0), (gt > 0) & ~label
+        assert grown.sum() > 50 and shrunk.sum() > 50
+        far = cv2.distanceTransform((label != (gt > 0)).astype(np.uint8), cv2.DIST_L2, 5)
+        assert far.max() <= 3.5  # no wrong pixel deeper than 3 px into the wrong band
+        ys, xs = np.nonzero(grown)
+        yn, xn = np.nonzero(shrunk)
+        assert np.hypot(ys.mean() - yn.mean(), xs.mean() - xn.mean()) > 30  # on opposite sides
 
 
 def test_the_fit_learns_a_rule_the_examples_follow():
@@ -51,7 +65,10 @@ def test_the_command_writes_a_judge_the_refiner_can_load_and_reuses_its_cache(tm
     assert main(argv) == 0 and [p.stat().st_mtime_ns for p in sorted(cache.glob("*.npz"))] == stamps
 
 
-def test_a_bad_stride_is_one_line(tmp_path, capsys):
+def test_bad_values_are_one_line(tmp_path, capsys):
     assert main(["--data", str(tmp_path), "0", "--out", str(tmp_path / "j"), "--cache", str(tmp_path / "c")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "stride must be a whole number" in err
+    assert main(["--data", str(tmp_path), "1", "--out", str(tmp_path / "j"), "--cache", str(tmp_path / "c"),
+                 "--careless", "1.5"]) == 2
+    assert "--careless 1.5: give a share in [0, 1]." in capsys.readouterr().err

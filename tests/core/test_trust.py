@@ -206,3 +206,24 @@ def test_a_polygon_drawn_to_about_a_pixel_is_still_a_polygon_and_its_smooth_orig
     cv2.fillPoly(polygon, [cv2.approxPolyDP(contour[0], 1.25, True)], 1)
     assert trust.read_outline(polygon).polygon
     assert not trust.read_outline(shape).polygon
+
+
+def test_a_thin_polygon_with_sharp_corners_is_held_as_careful_within_half_its_thickness():
+    """A zigzag necklace traced to a pixel: its long sides and sharp turns read as an 11 px tolerance, more than
+    the object is thick; held as that, the model was free to re-segment it."""
+    h, w = 200, 320
+    strip = np.zeros((h, w), np.uint8)
+    cv2.polylines(strip, [np.array([[20, 60], [70, 140], [120, 60], [170, 140], [220, 60], [270, 140]], np.int32)],
+                  False, 1, thickness=7)
+    contour, _ = cv2.findContours(strip, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    polygon = np.zeros_like(strip)
+    cv2.fillPoly(polygon, [cv2.approxPolyDP(contour[0], 1.0, True)], 1)
+    assert trust.read_outline(polygon).tolerance > trust.CAREFUL
+    image = np.full((h, w, 3), 200, np.uint8)
+    image[polygon > 0] = (60, 40, 30)
+    held = leash(image, polygon.astype(np.float32), reach=4)
+    assert held.careful and held.tolerance <= trust.THICKNESS_SHARE * trust.thickness(polygon) <= 3
+    grown = cv2.dilate(polygon, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (11, 11))).astype(np.float32)
+    out = held.apply(grown)  # the model made it 5 px thicker all round
+    far = cv2.distanceTransform(1 - polygon, cv2.DIST_L2, 5) > 3
+    assert (out[far] == 0).all()

@@ -110,7 +110,7 @@ def edge_strength(image: np.ndarray) -> np.ndarray:
     for c in range(3):
         gx = cv2.Sobel(lab[..., c], cv2.CV_32F, 1, 0, ksize=3)
         gy = cv2.Sobel(lab[..., c], cv2.CV_32F, 0, 1, ksize=3)
-        np.maximum(strength, cv2.magnitude(gx, gy), out=strength)
+        np.maximum(strength, np.hypot(gx, gy), out=strength)  # cv2.magnitude's last bits vary from call to call
     return strength
 
 

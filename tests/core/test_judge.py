@@ -8,7 +8,7 @@ import pytest
 
 from crm_core import RefineOptions, Refiner, judge, metrics
 from crm_core.errors import WeightsError
-from crm_core.judge import FEATURES, EdgeJudge, band_features
+from crm_core.judge import FEATURES, EdgeJudge, _without_specks, band_features
 from crm_core.trust import leash
 
 
@@ -131,3 +131,15 @@ def test_the_bundled_judge_reads_every_feature():
     assert bundled.layers[0][0].shape[1] == len(FEATURES) and bundled.layers[-1][0].shape[0] == 1
     p = bundled.probability(np.zeros((3, len(FEATURES)), np.float32))
     assert p.shape == (3,) and ((p > 0) & (p < 1)).all()
+
+
+def test_a_lone_pixel_left_in_the_band_joins_its_neighbours_and_a_one_pixel_line_stays():
+    judged = np.zeros((20, 20), np.float32)
+    judged[5:15, 5:15] = 1.0
+    judged[8, 8] = 0.2  # a one-pixel hole
+    judged[2, 2] = 0.9  # a one-pixel speck
+    judged[17, 2:12] = 0.8  # a one-pixel line
+    band = np.ones_like(judged, bool)
+    band[2, 2] = False  # outside the band: not the judge's to clean
+    out = _without_specks(judged, band)
+    assert out[8, 8] == 1.0 and out[2, 2] == 0.9 and (out[17, 2:12] == 0.8).all()

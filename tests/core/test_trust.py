@@ -227,3 +227,21 @@ def test_a_thin_polygon_with_sharp_corners_is_held_as_careful_within_half_its_th
     out = held.apply(grown)  # the model made it 5 px thicker all round
     far = cv2.distanceTransform(1 - polygon, cv2.DIST_L2, 5) > 3
     assert (out[far] == 0).all()
+
+
+def test_a_careful_polygon_s_inside_is_never_carved_out_far_from_its_edge():
+    """A wristband traced with care over flat skin: the model carved a hole in its middle, and the rule that frees
+    background a hurried side drew over would have let it (CCP accessory: 87 → 36 IoU). Careful labels do not run
+    across background, so only their band may move."""
+    image, _ = _photo_with_square()
+    image[:] = 128  # no photo edge anywhere: every side is untrusted
+    yy, xx = np.mgrid[:120, :160]
+    band = (((yy - 60) / 30.0) ** 2 + ((xx - 80) / 50.0) ** 2) < 1
+    contour, _ = cv2.findContours(band.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    polygon = np.zeros((120, 160), np.uint8)
+    cv2.fillPoly(polygon, [cv2.approxPolyDP(contour[0], 1.0, True)], 1)
+    held = leash(image, polygon.astype(np.float32), reach=4)
+    assert held.careful
+    carved = polygon.astype(np.float32)
+    carved[50:70, 60:100] = 0.0  # a hole 10-20 px inside
+    assert (held.apply(carved)[50:70, 60:100] == 1.0).all()

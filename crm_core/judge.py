@@ -39,7 +39,7 @@ from crm_core.baselines import guided_filter
 from crm_core.errors import WeightsError
 from crm_core.io import write_atomic
 from crm_core.snap import guided_radius
-from crm_core.trust import MIN_SLACK, edge_strength, half_width, strong_threshold
+from crm_core.trust import MIN_SLACK, edge_strength, half_width, strong_threshold, tiles_holding
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "resources" / "weights" / "edge_judge.safetensors"
 SURE = 0.2  # the judge overrides the refinement where its probability is at least this far from 0.5
@@ -58,6 +58,8 @@ FEATURES = ("signed distance / tolerance", "signed distance / 4 px (±2)", "tole
     "polygon agrees with the colour vote", "mean log contrast", "log(area) / 10")
 PIXEL_FEATURES = 20  # the first FEATURES are per pixel, the rest describe the whole outline
 AGREEMENT = FEATURES.index("refinement agrees with the colour vote")
+SIDE, REFINEMENT = FEATURES.index("signed distance / tolerance"), FEATURES.index("refinement")
+VOTE, CONTRAST = FEATURES.index("colour vote at 4 px"), FEATURES.index("log contrast / 5 at 4 px")
 
 
 @dataclass(frozen=True)
@@ -169,11 +171,11 @@ def band_features(image: np.ndarray, coarse: np.ndarray, prob: np.ndarray, model
         return band, features
     pixel = np.concatenate(rows)[order]
     features[:, :PIXEL_FEATURES] = pixel
-    vote4 = pixel[:, 12]
+    refinement, vote = pixel[:, REFINEMENT], pixel[:, VOTE] > 0
     features[:, PIXEL_FEATURES:] = (
-        trusted_share, float(np.abs(pixel[:, 3] - mask.flat[place[order]]).mean()),
-        float(((pixel[:, 3] > 0.5) == (vote4 > 0)).mean()), float(((pixel[:, 0] > 0) == (vote4 > 0)).mean()),
-        float(pixel[:, 13].mean()), np.log(max(mask.sum(), 1)) / 10)
+        trusted_share, float(np.abs(refinement - mask.flat[place[order]]).mean()),
+        float(((refinement > 0.5) == vote).mean()), float(((pixel[:, SIDE] > 0) == vote).mean()),
+        float(pixel[:, CONTRAST].mean()), np.log(max(mask.sum(), 1)) / 10)
     return band, features
 
 
@@ -182,13 +184,7 @@ def _tiles(mask: np.ndarray, width: float, pad: int) -> Iterator[tuple[tuple[sli
     reach = int(np.ceil(width)) + 1
     edge = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
     near = cv2.dilate(edge, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1,) * 2)).astype(bool)
-    h, w = mask.shape
-    ys, xs = np.nonzero(near)
-    for ty, tx in sorted(set(zip((ys // TILE).tolist(), (xs // TILE).tolist()))):
-        y0, x0 = ty * TILE, tx * TILE
-        y1, x1 = min(h, y0 + TILE), min(w, x0 + TILE)
-        yield ((slice(y0, y1), slice(x0, x1)),
-               (slice(max(0, y0 - pad), min(h, y1 + pad)), slice(max(0, x0 - pad), min(w, x1 + pad))))
+    return tiles_holding(near, TILE, pad)
 
 
 def _pixel_features(image: np.ndarray, mask: np.ndarray, prob: np.ndarray, model: np.ndarray, slack: float,
@@ -209,7 +205,7 @@ def _pixel_features(image: np.ndarray, mask: np.ndarray, prob: np.ndarray, model
     columns = [s / slack, np.clip(s, -8, 8) / 4, np.full(s.shape, slack / 4, np.float32),
                np.asarray(prob, np.float32)[at], np.asarray(model, np.float32)[at],
                guided_filter(image, mask.astype(np.float32), radius)[at], np.log1p(edge_strength(image)[at] / strong),
-               np.minimum(half_width(m8, slack)[at], HALF_WIDTH_CAP) / HALF_WIDTH_CAP]
+               np.minimum(half_width(inside, slack)[at], HALF_WIDTH_CAP) / HALF_WIDTH_CAP]
     inner = (signed >= slack + 0.5).astype(np.float32)
     outer = (signed <= -slack - 0.5).astype(np.float32)
     for sigma in SIGMAS:

@@ -37,6 +37,7 @@ careful polygon's band the edge judge (crm_core.judge) then has the last word.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 import cv2
 import numpy as np
@@ -169,7 +170,8 @@ def leash(image: np.ndarray, coarse: np.ndarray, reach: float) -> Leash:
     shape = read_outline(m8) if mask.any() and not mask.all() else Outline(False, 0.0)
     if not shape.polygon:
         return Leash(mask, None, None, 0.0)
-    shape = Outline(True, min(shape.tolerance, THICKNESS_SHARE * thickness(m8)))
+    inside = cv2.distanceTransform(m8, cv2.DIST_L2, 5)
+    shape = Outline(True, min(shape.tolerance, THICKNESS_SHARE * thickness(inside)))
     edge = cv2.morphologyEx(m8, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).astype(bool)
     trusted = trusted_edge(image, edge)
     distance, nearest = cv2.distanceTransformWithLabels((~edge).astype(np.uint8), cv2.DIST_L2, 5,
@@ -178,7 +180,7 @@ def leash(image: np.ndarray, coarse: np.ndarray, reach: float) -> Leash:
     slack = max(MIN_SLACK, shape.tolerance)
     per_edge = np.where(trusted[edge], min(reach, slack), slack)
     if shape.tolerance <= CAREFUL:
-        per_edge = np.minimum(per_edge, np.maximum(MIN_SLACK, THIN_SHARE * half_width(m8, slack)[edge]))
+        per_edge = np.minimum(per_edge, np.maximum(MIN_SLACK, THIN_SHARE * half_width(inside, slack)[edge]))
     limit = np.concatenate([[np.inf], per_edge]).astype(np.float32)
     free = distance <= limit[nearest]
     if shape.tolerance > CAREFUL:  # a careful label does not run 30 px across background
@@ -188,19 +190,20 @@ def leash(image: np.ndarray, coarse: np.ndarray, reach: float) -> Leash:
     return Leash(mask, free, steady, float(trusted.sum() / edge.sum()), shape.tolerance)
 
 
-def thickness(mask: np.ndarray) -> float:
-    """The mask's thickest half-width: its largest inside distance, px.
+def thickness(inside: np.ndarray) -> float:
+    """The mask's thickest half-width, px, from its inside distance (``cv2.distanceTransform`` of the mask).
 
     Why: the sides' lengths and turns overstate the tolerance of a polygon whose object has real corners (a belt,
     a necklace: long straight sides and sharp turns read as 6-13 px on Clothing Co-Parsing polygons traced at
     1.4 px), and a polygon cannot stray from its object by more than about half the object's thickness and still
     outline it; read as hurried, such a label was free to be re-segmented (an accessory of 181 px: 78 → 1 IoU).
     """
-    return float(cv2.distanceTransform(mask, cv2.DIST_L2, 5).max())
+    return float(inside.max())
 
 
-def half_width(mask: np.ndarray, slack: float) -> np.ndarray:
-    """The object's half-width near each pixel: the largest inside distance within ``slack`` + 1 px (H×W float32).
+def half_width(inside: np.ndarray, slack: float) -> np.ndarray:
+    """The object's half-width near each pixel: the largest inside distance (``inside``, the mask's
+    ``cv2.distanceTransform``) within ``slack`` + 1 px (H×W float32).
 
     Why: within a careful polygon's tolerance a 3 px move is nothing to a shirt but most of a 5 px necklace or
     a belt; measured on Clothing Co-Parsing parts (tuning photos), limiting a careful polygon's edge to a quarter
@@ -209,7 +212,7 @@ def half_width(mask: np.ndarray, slack: float) -> np.ndarray:
     """
     radius = int(np.ceil(slack)) + 1
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-    return cv2.dilate(cv2.distanceTransform(mask, cv2.DIST_L2, 5), kernel)
+    return cv2.dilate(inside, kernel)
 
 
 def strong_threshold(image: np.ndarray) -> float:
@@ -238,14 +241,23 @@ def trusted_edge(image: np.ndarray, edge: np.ndarray) -> np.ndarray:
     threshold = strong_threshold(image)
     pad = ALIGN_RADIUS + 1
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * ALIGN_RADIUS + 1,) * 2)
-    h, w = edge.shape
     trusted = np.zeros_like(edge)
-    ys, xs = np.nonzero(edge)
-    for ty, tx in set(zip((ys // EDGE_TILE).tolist(), (xs // EDGE_TILE).tolist())):
-        y0, x0 = ty * EDGE_TILE, tx * EDGE_TILE
-        y1, x1 = min(h, y0 + EDGE_TILE), min(w, x0 + EDGE_TILE)
-        cy0, cx0 = max(0, y0 - pad), max(0, x0 - pad)
-        near = cv2.dilate(edge_strength(image[cy0:min(h, y1 + pad), cx0:min(w, x1 + pad)]), kernel)
-        core = near[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0] >= threshold
-        trusted[y0:y1, x0:x1] = edge[y0:y1, x0:x1] & core
+    for core, padded in tiles_holding(edge, EDGE_TILE, pad):
+        near = cv2.dilate(edge_strength(image[padded]), kernel)
+        inner = (slice(core[0].start - padded[0].start, core[0].stop - padded[0].start),
+                 slice(core[1].start - padded[1].start, core[1].stop - padded[1].start))
+        trusted[core] = edge[core] & (near[inner] >= threshold)
     return trusted
+
+
+def tiles_holding(where: np.ndarray, tile: int, pad: int) -> Iterator[tuple[tuple[slice, slice], tuple[slice, slice]]]:
+    """(core, padded) slices of the tile×tile tiles of the frame that hold a pixel of ``where`` (H×W bool), in
+    row-major order; padded reaches ``pad`` px beyond the core on every side, clipped to the frame. Work done
+    tile by tile with that context gives exactly what the whole frame gives, at a cost that follows the pixels."""
+    h, w = where.shape
+    ys, xs = np.nonzero(where)
+    for ty, tx in sorted(set(zip((ys // tile).tolist(), (xs // tile).tolist()))):
+        y0, x0 = ty * tile, tx * tile
+        y1, x1 = min(h, y0 + tile), min(w, x0 + tile)
+        yield ((slice(y0, y1), slice(x0, x1)),
+               (slice(max(0, y0 - pad), min(h, y1 + pad)), slice(max(0, x0 - pad), min(w, x1 + pad))))

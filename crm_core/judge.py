@@ -49,6 +49,7 @@ SURE = 0.1  # the judge overrides the refinement where its probability is at lea
 EVIDENT = 0.95  # where the refinement sides with the photo's colours on this share of the band, the judge is silent
 BAND_MARGIN = 1.5  # px: the judged band reaches this far beyond the polygon's tolerance on either side
 SIGMAS = (2.0, 4.0, 8.0)  # px: the scales at which a pixel's colour is compared with the inside and the outside
+PROFILED_SIGMA = 4.0  # px: the scale whose colour vote is also read across the outline
 COLOUR_FLOOR = 25.0  # squared Lab distance added to the inside-outside contrast: flat colour says little
 HALF_WIDTH_CAP = 30.0  # px: wider than this, an object is as wide as any to the judge
 TILE = 256  # px: the side of a tile of the band computed at once (with its context: about the fastest)
@@ -62,7 +63,7 @@ FEATURES = ("signed distance / tolerance", "signed distance / 4 px (±2)", "tole
     f"{name} at {sigma:g} px" for sigma in SIGMAS
     for name in ("colour vote", "log contrast / 5", "inside seen", "outside seen")) + (
     "log(1 + edge across the outline / strong)",) + tuple(
-    f"{name} {k:+d} px across" for name in ("log(1 + edge across the outline / strong)", "colour vote at 4 px",
+    f"{name} {k:+d} px across" for name in ("log(1 + edge across the outline / strong)", f"colour vote at {PROFILED_SIGMA:g} px",
                                           "refinement") for k in ACROSS) + (
     "outline along photo edges", "mean refinement move", "refinement agrees with the colour vote",
     "polygon agrees with the colour vote", "mean log contrast", "log(area) / 10")
@@ -271,21 +272,30 @@ def _pixel_features(image: np.ndarray, mask: np.ndarray, prob: np.ndarray, model
                np.minimum(half_width(inside, slack)[at], HALF_WIDTH_CAP) / HALF_WIDTH_CAP]
     inner = (signed >= slack + 0.5).astype(np.float32)
     outer = (signed <= -slack - 0.5).astype(np.float32)
-    votes = {}
+    vote_map = None
     for sigma in SIGMAS:
         mean_in, seen_in = _local_mean(lab, inner, sigma)
         mean_out, seen_out = _local_mean(lab, outer, sigma)
-        contrast = ((mean_in - mean_out) ** 2).sum(-1)
-        votes[sigma] = np.clip((((colour - mean_out) ** 2).sum(-1) - ((colour - mean_in) ** 2).sum(-1))
-                               / (contrast + COLOUR_FLOOR), -3, 3)
-        columns += [votes[sigma][at], np.log1p(contrast[at]) / 5, (seen_in[at] > 1e-3).astype(np.float32),
-                    (seen_out[at] > 1e-3).astype(np.float32)]
+        if sigma == PROFILED_SIGMA:  # read across the outline too: needed beyond the band pixels
+            vote_map = _vote(colour, mean_in, mean_out)
+            vote = vote_map[at]
+        else:
+            vote = _vote(colour[at], mean_in[at], mean_out[at])
+        columns += [vote, np.log1p(((mean_in[at] - mean_out[at]) ** 2).sum(-1)) / 5,
+                    (seen_in[at] > 1e-3).astype(np.float32), (seen_out[at] > 1e-3).astype(np.float32)]
     across = np.log1p(_edge_across(lab, nx, ny) / strong)
     columns.append(across[at])
     normal_x, normal_y = nx[at], ny[at]
-    for values in (across, votes[4.0], np.asarray(prob, np.float32)):
+    for values in (across, vote_map, np.asarray(prob, np.float32)):
         columns += [_sample(values, at[1] + k * normal_x, at[0] + k * normal_y) for k in ACROSS]
     return (ys, xs), np.stack(columns + [normal_x, normal_y], -1).astype(np.float32)
+
+
+def _vote(colour: np.ndarray, mean_in: np.ndarray, mean_out: np.ndarray) -> np.ndarray:
+    """How much nearer a colour is to the inside's mean than to the outside's, over their contrast (clipped ±3)."""
+    contrast = ((mean_in - mean_out) ** 2).sum(-1)
+    return np.clip((((colour - mean_out) ** 2).sum(-1) - ((colour - mean_in) ** 2).sum(-1))
+                   / (contrast + COLOUR_FLOOR), -3, 3)
 
 
 def _outward_normal(signed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

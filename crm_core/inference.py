@@ -89,7 +89,7 @@ class Refiner:
         runner = StageRunner(self.model, self.device, self.autocast, opts, decide=keep.decide_here)
         total = prob.size
         empty = float(prob.sum()) < EMPTY_PIXELS
-        held = leash(image, coarse, opts.reach_px(prob.shape)) if opts.trust_edges and not empty else None
+        held = leash(image, coarse, opts.reach_px(prob.shape), opts.polygon) if opts.trust_edges and not empty else None
         hold = held.apply if held is not None else _as_is
         judge = EdgeJudge.load() if held is not None and held.careful and opts.judge else None
         model_prob = prob

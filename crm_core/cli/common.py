@@ -71,6 +71,11 @@ def add_refine_arguments(parser: argparse.ArgumentParser) -> None:
         help="keep the leashed refinement at a careful polygon's edge, without the edge judge's last word there",
     )
     group.add_argument(
+        "--polygon", action="store_true",
+        help="each coarse mask is a polygon label as drawn (e.g. rasterised from COCO): hold it as one however "
+             "tightly it was traced (labels from --coco/--labelme/--yolo polygons are held so without it)",
+    )
+    group.add_argument(
         "--shift-edge", type=float, default=0.0, metavar="PX",
         help="last, move the edge outward by PX pixels (inward when negative), e.g. -1 to drop a light fringe",
     )
@@ -103,7 +108,7 @@ def refine_options(args: argparse.Namespace) -> RefineOptions:
     try:
         return RefineOptions(ratios=tuple(args.ratios), roi=args.roi, min_side=args.min_side, max_side=args.max_side,
                              snap=args.snap, matte=args.matte, trust_edges=args.trust_edges,
-                             judge=args.judge, shift_edge=args.shift_edge, smooth=args.smooth).validated()
+                             judge=args.judge, polygon=args.polygon, shift_edge=args.shift_edge, smooth=args.smooth).validated()
     except ValueError as err:
         raise UsageError(str(err)) from None
 

@@ -58,6 +58,12 @@ class ImageObject:
             return self.mask
         return fill_polygons(self.polygons, hw)
 
+    @property
+    def drawn(self) -> bool:
+        """Whether the object's shape is polygons as its file drew them (no pixels): a refiner may then hold it as
+        a polygon label however tightly it was traced (RefineOptions.polygon)."""
+        return self.mask is None and bool(self.polygons)
+
     def with_mask(self, mask: np.ndarray) -> "ImageObject":
         """The same object (id, label, extra, how it was stored) with a refined shape; writers trace polygons from
         it when the format needs them."""

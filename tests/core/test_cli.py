@@ -416,10 +416,12 @@ def test_no_snap_and_no_matte_leave_out_their_stages(flags, kinds, pair, random_
     assert code == 0 and [s["kind"] for s in json.loads(out)["stages"]] == kinds
 
 
-def test_no_judge_reaches_the_refine_options():
+def test_no_judge_and_polygon_reach_the_refine_options():
     from crm_core.cli.common import add_refine_arguments, refine_options
 
     parser = argparse.ArgumentParser()
     add_refine_arguments(parser)
-    assert refine_options(parser.parse_args([])).judge
+    plain = refine_options(parser.parse_args([]))
+    assert plain.judge and not plain.polygon
     assert not refine_options(parser.parse_args(["--no-judge"])).judge
+    assert refine_options(parser.parse_args(["--polygon"])).polygon

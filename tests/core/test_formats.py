@@ -310,3 +310,13 @@ def test_writing_over_the_input_is_refused(tmp_path: Path) -> None:
     folder = labelme_folder(tmp_path)
     with pytest.raises(InputError, match="is the input"):
         open_dataset("labelme", folder).writer(folder)
+
+
+def test_an_object_is_drawn_while_its_shape_is_the_polygons_its_file_gave():
+    from crm_core.formats.objects import ImageObject
+
+    square = np.array([[2, 2], [12, 2], [12, 12], [2, 12]], np.float64)
+    traced = ImageObject(1, "shirt", polygons=(square,))
+    assert traced.drawn
+    assert not traced.with_mask(traced.raster((20, 20))).drawn  # refined: pixels now
+    assert not ImageObject(2, "shirt", mask=np.ones((4, 4), bool)).drawn  # COCO RLE, a label map

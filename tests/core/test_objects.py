@@ -154,3 +154,23 @@ def test_a_rectangular_crop_keeps_the_margin_without_paying_for_a_square() -> No
     assert (bottom - top, right - left) == (300 + 2 * 30, 20 + 2 * 30)
     top, left, bottom, right = crop_box(mask, ObjectOptions(context=0.1, min_margin=16, square=True))
     assert bottom - top == right - left == 360
+
+
+def test_a_polygon_its_file_drew_is_held_however_tightly_it_was_traced(light_refiner) -> None:
+    h, w = 240, 320
+    yy, xx = np.mgrid[:h, :w]
+    angle, radius = np.arctan2(yy - 120, xx - 160), np.hypot((yy - 120) / 80, (xx - 160) / 115)
+    rng = np.random.default_rng(3)
+    outline = 1 + sum(0.25 / k * np.sin(k * angle + rng.uniform(0, 2 * np.pi)) for k in range(2, 25))
+    contour, _ = cv2.findContours((radius < outline).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    polygon = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(polygon, [cv2.approxPolyDP(contour[0], 0.6, True)], 1)  # traced within a pixel: reads as smooth
+    image = np.random.default_rng(0).integers(0, 255, (h, w, 3), dtype=np.uint8)  # nothing for a model to follow
+    label = polygon > 0
+
+    def iou(decided: np.ndarray) -> float:
+        return (decided & label).sum() / (decided | label).sum()
+
+    held = refine_photo(light_refiner, image, [label], drawn=[True])[0]
+    free = refine_photo(light_refiner, image, [label], drawn=[False])[0]
+    assert iou(held) > 0.97 > iou(free)

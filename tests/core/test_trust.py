@@ -208,6 +208,26 @@ def test_a_polygon_drawn_to_about_a_pixel_is_still_a_polygon_and_its_smooth_orig
     assert not trust.read_outline(shape).polygon
 
 
+def test_a_polygon_its_file_drew_is_held_however_tightly_it_was_traced():
+    """Traced within a pixel, a polygon's sides are as short as a simplified curve's and its vertex ratio reads
+    as a smooth rough mask; the file saying it is a polygon settles it (RefineOptions.polygon)."""
+    h, w = 480, 640
+    yy, xx = np.mgrid[:h, :w]
+    angle, radius = np.arctan2(yy - 240, xx - 320), np.hypot((yy - 240) / 160, (xx - 320) / 230)
+    rng = np.random.default_rng(3)
+    outline = 1 + sum(0.25 / k * np.sin(k * angle + rng.uniform(0, 2 * np.pi)) for k in range(2, 25))
+    shape = (radius < outline).astype(np.uint8)
+    contour, _ = cv2.findContours(shape, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    polygon = np.zeros_like(shape)
+    cv2.fillPoly(polygon, [cv2.approxPolyDP(contour[0], 0.6, True)], 1)
+    assert not trust.read_outline(polygon).polygon
+    drawn = trust.read_outline(polygon, drawn=True)
+    assert drawn.polygon and drawn.tolerance <= 1.5
+    image = np.full((h, w, 3), 128, np.uint8)
+    assert leash(image, polygon, 3.0).free is None
+    assert leash(image, polygon, 3.0, drawn=True).careful
+
+
 def test_a_thin_polygon_with_sharp_corners_is_held_as_careful_within_half_its_thickness():
     """A zigzag necklace traced to a pixel: its long sides and sharp turns read as an 11 px tolerance, more than
     the object is thick; held as that, the model was free to re-segment it."""

@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
+from crm_core.formats import ImageObject
 from crm_core.objects import ObjectOptions
 from crm_core.options import RefineOptions
 
@@ -210,8 +211,9 @@ class FolderMixin:
             self.statusBar().showMessage("Nothing to refine: draw the object first", 5000)
             return
         keeps = [constraints_of(o.keep) for o in objects]  # new arrays: the person may paint on meanwhile
+        drawn = [isinstance(o.source, ImageObject) and o.source.drawn_in(m) for o, m in zip(objects, masks)]
         job = ObjectsJob(self.cache, self.refine_panel.device, self.settings.weights, doc.image, masks, todo,
-                         [o.label for o in objects], self._object_options(), keeps=keeps)
+                         [o.label for o in objects], self._object_options(), keeps=keeps, drawn=drawn)
         job.progress.connect(self._progress)
         job.refined.connect(lambda out, d=doc, objs=objects: self._objects_refined(d, objs, out))
         job.failed.connect(lambda message: show_error(self, "Cannot refine", message))

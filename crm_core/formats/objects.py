@@ -64,6 +64,11 @@ class ImageObject:
         a polygon label however tightly it was traced (RefineOptions.polygon)."""
         return self.mask is None and bool(self.polygons)
 
+    def drawn_in(self, mask: np.ndarray) -> bool:
+        """Whether ``mask`` (H×W bool, the object as a person holds it now) is still exactly the polygons its
+        file drew: an edited shape is no longer the annotator's polygon (and an undo back to it is again)."""
+        return self.drawn and np.array_equal(np.asarray(mask, bool), self.raster(np.shape(mask)))
+
     def with_mask(self, mask: np.ndarray) -> "ImageObject":
         """The same object (id, label, extra, how it was stored) with a refined shape; writers trace polygons from
         it when the format needs them."""

@@ -391,3 +391,25 @@ def test_thumbnails_fill_in_after_the_folder_opened(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: all(not item.icon().isNull() for item in items), timeout=10_000)
     size = items[0].icon().availableSizes()[0]
     assert max(size.width(), size.height()) == 48
+
+
+def test_a_tightly_traced_polygon_label_is_refined_as_the_polygon_it_is(qtbot, window, tmp_path, tiny_refiner):
+    """Traced within a pixel, a label's outline reads like a smooth rough mask; the file says it is a polygon, so
+    it is held as one and comes back where it was drawn (an untrained model on a noise photo would regrow it)."""
+    yy, xx = np.mgrid[:H, :W]
+    angle, radius = np.arctan2(yy - 80, xx - 100), np.hypot((yy - 80) / 55, (xx - 100) / 75)
+    rng = np.random.default_rng(3)
+    outline = 1 + sum(0.25 / k * np.sin(k * angle + rng.uniform(0, 2 * np.pi)) for k in range(2, 25))
+    images = tmp_path / "images"
+    images.mkdir()
+    cv2.imwrite(str(images / "p0.png"), rng.integers(0, 255, (H, W, 3), dtype=np.uint8))
+    traced = [[round(float(v), 2) for v in p.reshape(-1)] for p in trace_polygons(radius < outline, tolerance=0.6)]
+    data = {"categories": [{"id": 1, "name": "shirt"}], "images": [{"id": 1, "file_name": "p0.png", "width": W,
+            "height": H}], "annotations": [{"id": 7, "image_id": 1, "category_id": 1, "iscrowd": 0, "area": 1,
+                                            "bbox": [0, 0, 1, 1], "segmentation": traced}]}
+    (tmp_path / "ann.json").write_text(json.dumps(data))
+    window.open_folder(tmp_path / "ann.json", "coco", images)
+    label = window.doc.objects[0].mask > 127
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_all_objects()
+    assert iou(label, window.doc.objects[0].result()) > 0.97

@@ -320,3 +320,14 @@ def test_an_object_is_drawn_while_its_shape_is_the_polygons_its_file_gave():
     assert traced.drawn
     assert not traced.with_mask(traced.raster((20, 20))).drawn  # refined: pixels now
     assert not ImageObject(2, "shirt", mask=np.ones((4, 4), bool)).drawn  # COCO RLE, a label map
+
+
+def test_an_object_is_drawn_in_a_mask_only_while_the_mask_is_its_polygons():
+    from crm_core.formats.objects import ImageObject
+
+    square = ImageObject(1, "box", polygons=(np.array([[2, 2], [12, 2], [12, 12], [2, 12]], np.float64),))
+    mask = square.raster((20, 20))
+    assert square.drawn_in(mask)
+    edited = mask.copy()
+    edited[0, 0] = True  # a person painted one pixel
+    assert not square.drawn_in(edited)

@@ -41,7 +41,7 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
                  drawn: Sequence[bool] | None = None) -> list[tuple[np.ndarray, float] | None]:
     """Refine the objects marked in ``todo`` (H×W bool masks) and reconcile them with all the others.
     keeps: each object's keep strokes (or None), obeyed as in a single refine.
-    drawn: per object, whether its mask is still the polygon its label file drew (RefineOptions.polygon).
+    drawn: per object, whether its mask is still the polygon its label file drew (``refine_object``).
     Returns, per object, its decided mask and seconds, or None for one not refined (not asked, empty, tiny)."""
     results: list[ObjectResult | None] = []
     total, done = sum(1 for m, t in zip(masks, todo) if t and m.any()), 0
@@ -54,8 +54,7 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
             done += wanted
         else:
             report(done, total, f"Object {done + 1} of {total}: {label}")
-            results.append(refine_object(refiner, image, mask.astype(np.float32),
-                                         replace(options, polygon=options.polygon or polygon), objects, keep))
+            results.append(refine_object(refiner, image, mask.astype(np.float32), options, objects, keep, polygon))
             done += 1
     decided = reconcile(image.shape[:2], list(masks), results, objects.shared_edge_px)
     return [(d, r.seconds) if w and r is not None and r.refined else None

@@ -42,7 +42,7 @@ from crm_core.baselines import guided_filter
 from crm_core.errors import WeightsError
 from crm_core.io import write_atomic
 from crm_core.snap import guided_radius
-from crm_core.trust import MIN_SLACK, edge_strength, half_width, strong_threshold, tiles_holding
+from crm_core.trust import MIN_SLACK, half_width, lab_gradients, strong_threshold, strongest, tiles_holding
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "resources" / "weights" / "edge_judge.safetensors"
 SURE = 0.1  # the judge overrides the refinement where its probability is at least this far from 0.5
@@ -153,7 +153,7 @@ def _load(path: str) -> EdgeJudge:
         except KeyError as err:
             raise WeightsError(f"{path}: edge judge weights lack layer {err}; reinstall CRM Studio.") from None
         if not layers or layers[0][0].shape[1] != inputs or layers[-1][0].shape[0] != 1:
-            raise WeightsError(f"{path}: edge judge weights do not fit its {len(FEATURES)} features; "
+            raise WeightsError(f"{path}: edge judge weights do not fit its {name} pass's {inputs} inputs; "
                                "reinstall CRM Studio.")
         passes.append(layers)
     return EdgeJudge(*passes)
@@ -265,10 +265,11 @@ def _pixel_features(image: np.ndarray, mask: np.ndarray, prob: np.ndarray, model
     s = signed[at]
     nx, ny = _outward_normal(signed)
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    gradients = lab_gradients(lab)
     colour = cv2.GaussianBlur(lab, (0, 0), 0.7)
     columns = [s / slack, np.clip(s, -8, 8) / 4, np.full(s.shape, slack / 4, np.float32),
                np.asarray(prob, np.float32)[at], np.asarray(model, np.float32)[at],
-               guided_filter(image, mask.astype(np.float32), radius)[at], np.log1p(edge_strength(image)[at] / strong),
+               guided_filter(image, mask.astype(np.float32), radius)[at], np.log1p(strongest(gradients)[at] / strong),
                np.minimum(half_width(inside, slack)[at], HALF_WIDTH_CAP) / HALF_WIDTH_CAP]
     inner = (signed >= slack + 0.5).astype(np.float32)
     outer = (signed <= -slack - 0.5).astype(np.float32)
@@ -283,7 +284,7 @@ def _pixel_features(image: np.ndarray, mask: np.ndarray, prob: np.ndarray, model
             vote = _vote(colour[at], mean_in[at], mean_out[at])
         columns += [vote, np.log1p(((mean_in[at] - mean_out[at]) ** 2).sum(-1)) / 5,
                     (seen_in[at] > 1e-3).astype(np.float32), (seen_out[at] > 1e-3).astype(np.float32)]
-    across = np.log1p(_edge_across(lab, nx, ny) / strong)
+    across = np.log1p(_edge_across(gradients, nx, ny) / strong)
     columns.append(across[at])
     normal_x, normal_y = nx[at], ny[at]
     for values in (across, vote_map, np.asarray(prob, np.float32)):
@@ -308,13 +309,12 @@ def _outward_normal(signed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return -gx / norm, -gy / norm
 
 
-def _edge_across(lab: np.ndarray, nx: np.ndarray, ny: np.ndarray) -> np.ndarray:
-    """The photo's colour change across the outline: the strongest Lab channel's Sobel response along the normal.
-    An edge that runs with the outline, not a texture across it, is where an object's side can be."""
-    across = np.zeros(lab.shape[:2], np.float32)
-    for c in range(3):
-        gx = cv2.Sobel(lab[..., c], cv2.CV_32F, 1, 0, ksize=3)
-        gy = cv2.Sobel(lab[..., c], cv2.CV_32F, 0, 1, ksize=3)
+def _edge_across(gradients: list[tuple[np.ndarray, np.ndarray]], nx: np.ndarray, ny: np.ndarray) -> np.ndarray:
+    """The photo's colour change across the outline: the strongest Lab channel's gradient (trust.lab_gradients)
+    along the normal. An edge that runs with the outline, not a texture across it, is where an object's side can
+    be."""
+    across = np.zeros(nx.shape, np.float32)
+    for gx, gy in gradients:
         np.maximum(across, np.abs(gx * nx + gy * ny), out=across)
     return across
 

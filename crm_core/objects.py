@@ -96,13 +96,16 @@ def _span(start: int, stop: int, length: int, limit: int) -> tuple[int, int]:
 
 
 def refine_object(refiner: Method, image: np.ndarray, mask: np.ndarray, options: RefineOptions | None = None,
-                  objects: ObjectOptions = ObjectOptions(), constraints: Constraints | None = None) -> ObjectResult:
+                  objects: ObjectOptions = ObjectOptions(), constraints: Constraints | None = None,
+                  drawn: bool = False) -> ObjectResult:
     """Refine one object's coarse mask (H×W, bool or 0..1) in a crop around it through ``Refiner.stages``.
 
     refiner: the model, or a classical refiner function, which then sees the very same crop (crm-eval's
     guided-filter row is scored this way, so the rows differ only in the refiner).
     constraints: the person's keep strokes for this object (H×W layers), obeyed inside the crop; a stroke outside
-    the crop is outside the object's reach anyway."""
+    the crop is outside the object's reach anyway.
+    drawn: the mask is a polygon as its label file drew it, held as one however tightly it was traced
+    (RefineOptions.polygon; set there, it holds for every object)."""
     start = time.perf_counter()
     coarse = np.asarray(mask, dtype=np.float32)  # bool or 0..1, as documented
     top, left, bottom, right = box = crop_box(binarise(coarse), objects)
@@ -110,6 +113,8 @@ def refine_object(refiner: Method, image: np.ndarray, mask: np.ndarray, options:
     crop = np.ascontiguousarray(image[top:bottom, left:right])
     if isinstance(refiner, Refiner):
         kept_here = None if constraints is None else constraints.cropped(box)
+        options = options or RefineOptions()
+        options = replace(options, polygon=options.polygon or drawn)
         prob = refiner.refine(crop, coarse, crop_options(options, coarse.shape, objects), kept_here).prob
     else:
         prob = np.asarray(refiner(crop, coarse), dtype=np.float32)
@@ -133,10 +138,8 @@ def refine_photo(refiner: Method, image: np.ndarray, masks: Sequence[np.ndarray 
     """Refine every object of one photo and reconcile them. Returns one H×W bool mask per object, or None for
     an object left as it was: None in ``masks`` (not an area), or under ``objects.min_pixels`` (such an object
     still takes part in deciding the pixels it shares).
-    drawn: per object, whether its mask is a polygon as its file drew it (RefineOptions.polygon; set there, it
-    holds for every object)."""
+    drawn: per object, whether its mask is a polygon as its file drew it (``refine_object``)."""
     hw = image.shape[:2]
-    options = options or RefineOptions()
     results: list[ObjectResult | None] = []
     for mask, polygon in zip(masks, drawn or [False] * len(masks)):
         if mask is None or not mask.any():
@@ -144,8 +147,7 @@ def refine_photo(refiner: Method, image: np.ndarray, masks: Sequence[np.ndarray 
         elif int(np.count_nonzero(mask)) < objects.min_pixels:
             results.append(kept(mask))
         else:
-            results.append(refine_object(refiner, image, mask, replace(options, polygon=options.polygon or polygon),
-                                         objects))
+            results.append(refine_object(refiner, image, mask, options, objects, drawn=polygon))
     decided = reconcile(hw, masks, results, objects.shared_edge_px)
     return [m if r is not None and r.refined else None for m, r in zip(decided, results)]
 

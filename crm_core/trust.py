@@ -110,11 +110,20 @@ def edge_strength(image: np.ndarray) -> np.ndarray:
 
     Lab, not grey: a red shirt on green grass can be one grey level; per-channel maximum keeps that edge.
     """
-    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
-    strength = np.zeros(image.shape[:2], np.float32)
-    for c in range(3):
-        gx = cv2.Sobel(lab[..., c], cv2.CV_32F, 1, 0, ksize=3)
-        gy = cv2.Sobel(lab[..., c], cv2.CV_32F, 0, 1, ksize=3)
+    return strongest(lab_gradients(cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)))
+
+
+def lab_gradients(lab: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each channel's 3×3 Sobel gradient (x, y) of a float32 Lab image: what edge_strength reads, for callers
+    that also read the gradient along a direction (crm_core.judge)."""
+    return [(cv2.Sobel(lab[..., c], cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(lab[..., c], cv2.CV_32F, 0, 1, ksize=3))
+            for c in range(3)]
+
+
+def strongest(gradients: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """The largest gradient magnitude over the channels (H×W float32)."""
+    strength = np.zeros(gradients[0][0].shape, np.float32)
+    for gx, gy in gradients:
         np.maximum(strength, np.hypot(gx, gy), out=strength)  # cv2.magnitude's last bits vary from call to call
     return strength
 

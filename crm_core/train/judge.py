@@ -97,30 +97,32 @@ def _run(args: argparse.Namespace) -> int:
         found = find_pairs(folder)[::int(every)]
         names.append(f"{Path(folder).name} (every {every}: {len(found)} pairs)")
         pairs += found
-    source = Refiner.load(args.weights).source
-    paths = _cache_all(pairs, cache, args)
+    refiner = Refiner.load(args.weights)  # a bad --weights is one sentence now, not one per worker
+    paths = _cache_all(pairs, cache, refiner, args)
     start = time.perf_counter()
     judge, count = fit_judge(paths, args.pixels, args.hidden, args.epochs, args.seed)
     judge.save(args.out, {"data": "; ".join(names), "pixels": str(count), "careless": str(args.careless),
                           "hidden": str(args.hidden), "epochs": str(args.epochs), "seed": str(args.seed),
-                          "crm_weights": source, "fit_seconds": f"{time.perf_counter() - start:.0f}"})
+                          "crm_weights": refiner.source, "fit_seconds": f"{time.perf_counter() - start:.0f}"})
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
 
-def _cache_all(pairs: list[tuple[Path, Path]], cache: Path, args: argparse.Namespace) -> list[Path]:
-    """The cache file of every pair, made now where missing, by --jobs worker processes."""
+_refiner: Refiner | None = None  # the CRM weights the examples are made with (each worker its own copy)
+
+
+def _cache_all(pairs: list[tuple[Path, Path]], cache: Path, refiner: Refiner, args: argparse.Namespace) -> list[Path]:
+    """The cache file of every pair, made now where missing: here with ``refiner``, or by --jobs worker
+    processes each with its own copy."""
+    global _refiner
     jobs = [(image, mask, cache, args.careless) for image, mask in pairs]
     if args.jobs == 1:
-        _start_worker(args.weights, args.threads)
+        _refiner = refiner
         return [_cached(*job) for job in jobs]
     # spawned, not forked: a fork of a process whose torch thread pool is running can hang
     with ProcessPoolExecutor(args.jobs, multiprocessing.get_context("spawn"), initializer=_start_worker,
                              initargs=(args.weights, max(1, args.threads // args.jobs))) as pool:
         return list(pool.map(_cached, *zip(*jobs), chunksize=4))
-
-
-_refiner: Refiner | None = None  # each worker process's own copy of the CRM weights
 
 
 def _start_worker(weights: str | None, threads: int) -> None:
@@ -189,16 +191,15 @@ def fit_judge(paths: list[Path], pixels: int, hidden: int, epochs: int, seed: in
     """Both passes of the judge fitted to up to ``pixels`` band pixels of each cached pair, and how many pixels
     that was. The first pass's opinions are read on every band pixel, so those around a drawn pixel are the
     opinions it will see when judging."""
-    drawn = []
+    drawn, features, labels = [], [], []
     for path in paths:
         found = load_examples(path)
-        if found is not None:
-            count = len(found.labels)
-            rng = np.random.default_rng(zlib.crc32(path.name.encode()))
-            drawn.append((path, rng.choice(count, pixels, replace=False) if count > pixels else np.arange(count)))
-    features, labels = [], []
-    for path, chosen in drawn:
-        found = load_examples(path)
+        if found is None:
+            continue
+        count = len(found.labels)
+        rng = np.random.default_rng(zlib.crc32(path.name.encode()))
+        chosen = rng.choice(count, pixels, replace=False) if count > pixels else np.arange(count)
+        drawn.append((path, chosen))
         features.append(found.band.features[chosen])
         labels.append(found.labels[chosen])
     x, y = np.concatenate(features), np.concatenate(labels)

@@ -132,9 +132,10 @@ def _start_worker(weights: str | None, threads: int) -> None:
 
 
 def _cached(image_path: Path, mask_path: Path, cache: Path, careless: float) -> Path:
-    """The pair's cache file, made now when missing. Whether its label is careless is drawn from its own
-    generator, so a different --careless share reuses the other pairs' examples."""
-    key = zlib.crc32(str(mask_path.resolve()).encode())
+    """The pair's cache file, made now when missing. Its draws (careless or not, the polygon's tolerance)
+    come from a generator seeded by the pair's bytes, not its path: the same pair gives the same examples
+    wherever it lies, and a different --careless share reuses the other pairs' examples."""
+    key = zlib.crc32(image_path.read_bytes(), zlib.crc32(mask_path.read_bytes()))
     offset = np.random.default_rng([key, 1]).random() < careless
     path = cache / f"{mask_path.stem}-{key:08x}{'-careless' if offset else ''}.npz"
     if not path.is_file():

@@ -68,6 +68,8 @@ def test_the_command_writes_a_judge_the_refiner_can_load_and_reuses_its_cache(tm
     with safe_open(str(out), "np") as handle:
         assert "pairs (every 1: 2 pairs)" in handle.metadata()["data"]
     stamps = [p.stat().st_mtime_ns for p in sorted(cache.glob("*.npz"))]
+    moved = data.rename(tmp_path / "elsewhere")  # the same pairs in another folder: the same examples
+    argv[1] = str(moved)
     assert main(argv) == 0 and [p.stat().st_mtime_ns for p in sorted(cache.glob("*.npz"))] == stamps
 
 

@@ -52,7 +52,7 @@ def test_the_fit_learns_a_rule_the_examples_follow():
 def test_the_command_writes_a_judge_the_refiner_can_load_and_reuses_its_cache(tmp_path, synth, capsys):
     data = tmp_path / "pairs"
     data.mkdir()
-    for seed in (1, 2):
+    for seed in (1, 3):  # scenes that read as careful under every draw of the tolerance
         image, gt, _ = synth.quality_scene(seed=seed)
         cv2.imwrite(str(data / f"p{seed}.jpg"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
         cv2.imwrite(str(data / f"p{seed}.png"), (gt * 255).astype(np.uint8))

@@ -92,6 +92,10 @@ class Refiner:
         held = leash(image, coarse, opts.reach_px(prob.shape), opts.polygon) if opts.trust_edges and not empty else None
         hold = held.apply if held is not None else _as_is
         judge = EdgeJudge.load() if held is not None and held.careful and opts.judge else None
+        finish = {"snap": lambda p: hold(edge_snap(image, p, cancel=opts.cancel)),
+                  "matte": lambda p: hold(matte(image, p, coarse, cancel=opts.cancel, constraints=keep))}
+        # the judge has the last word: after the last finisher, or after the last model stage when none runs
+        judged_at = max((i for i, step in enumerate(plan) if step.kind in finish), default=len(ratios) - 1)
         model_prob = prob
         for index, ratio in enumerate(ratios):
             start = time.perf_counter()
@@ -102,19 +106,18 @@ class Refiner:
                     result = runner.run(image, prob, ratio, lattice_step(ratios, index), first=index == 0)
                 prob, queried, encoded = keep.apply(hold(result.prob)), result.queried, result.encoded
             model_prob = prob
+            if judge is not None and index == judged_at:
+                prob = keep.apply(judge.judge(image, held.coarse, prob, model_prob, held.tolerance, held.trusted_share))
             yield Stage(index, count, ratio, prob, time.perf_counter() - start, queried, total, encoded)
             if index == 0 and opts.matte:  # after the first look, which it would slow, and well before the matte
                 warm_up_in_background()
-        finish = {"snap": lambda p: hold(edge_snap(image, p, cancel=opts.cancel)),
-                  "matte": lambda p: hold(matte(image, p, coarse, cancel=opts.cancel, constraints=keep))}
-        last_finisher = max((i for i, step in enumerate(plan) if step.kind in finish), default=-1)
         for index, step in enumerate(plan[len(ratios):], start=len(ratios)):
             if step.kind == "edge":
                 stage = readjusted(Stage(index - 1, count, 1.0, prob, 0.0, 0, total, 0), opts, keep)
             else:
                 start = time.perf_counter()
                 prob = finish[step.kind](prob)
-                if judge is not None and index == last_finisher:
+                if judge is not None and index == judged_at:
                     prob = judge.judge(image, held.coarse, prob, model_prob, held.tolerance, held.trusted_share)
                 prob = keep.apply(prob)
                 stage = Stage(index, count, step.ratio, prob, time.perf_counter() - start, 0, total, 0, kind=step.kind)

@@ -89,8 +89,9 @@ class RefineOptions:
     reach: that limit as a share of the photo's mean side (0.005: 3.5 px at 700 px, 15 px at 3000 px); measured
         on careful polygons of Clothing Co-Parsing parts, 0.005 held them best of 0.005, 0.01 and 0.02.
     judge: with trust_edges, a careful polygon's boundary pixels get the edge judge's word at the last of the
-        snap and the matte (crm_core.judge): a small network trained to tell which side of a label's edge each
-        pixel belongs to. Off gives the leashed refinement as it is (what the judge itself is trained on).
+        snap and the matte, or after the model's last stage when neither runs (crm_core.judge): a small network
+        trained to tell which side of a label's edge each pixel belongs to. Off gives the leashed refinement as it
+        is (what the judge itself is trained on).
     polygon: the coarse mask is a polygon label as it was drawn (rasterised from a COCO, LabelMe or YOLO
         polygon), so with trust_edges it is held as one whatever its outline looks like. Why: a label traced within
         a pixel or so has sides too short to tell from a smooth rough mask's (crm_core.trust.read_outline), and read

@@ -125,15 +125,19 @@ def test_a_rough_mask_is_not_judged(quality):
     assert np.array_equal(on, off)
 
 
-def test_the_judge_speaks_only_at_the_last_finisher(quality, monkeypatch):
+@pytest.mark.parametrize("finishers", [{}, {"snap": False}, {"snap": False, "matte": False}])
+def test_the_judge_speaks_only_at_the_last_stage_that_refines(quality, monkeypatch, finishers):
+    """The last finisher's, or the model's last stage when no finisher runs (the model alone, --no-snap
+    --no-matte): the judge is the check that a careful polygon comes out no worse, with or without finishers."""
     _, gt, _ = quality
     image = np.full(gt.shape + (3,), 128, np.uint8)  # no colours for the refinement to side with
     polygon = _careful(gt)
     refiner = Refiner.random("light", seed=0)
     monkeypatch.setattr(EdgeJudge, "load", classmethod(lambda cls, path=None: _polygon_leaning_judge()))
-    on = list(refiner.stages(image, polygon, RefineOptions(min_side=0)))
-    off = list(refiner.stages(image, polygon, RefineOptions(min_side=0, judge=False)))
-    assert [s.kind for s in on] == ["model"] * 4 + ["snap", "matte"]
+    on = list(refiner.stages(image, polygon, RefineOptions(min_side=0, **finishers)))
+    off = list(refiner.stages(image, polygon, RefineOptions(min_side=0, judge=False, **finishers)))
+    kinds = ["model"] * 4 + [k for k in ("snap", "matte") if finishers.get(k, True)]
+    assert [s.kind for s in on] == kinds
     for a, b in zip(on[:-1], off[:-1]):
         assert np.array_equal(a.prob, b.prob)
     assert not np.array_equal(on[-1].prob, off[-1].prob)

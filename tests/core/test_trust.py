@@ -22,7 +22,7 @@ def _photo_with_square(h: int = 120, w: int = 160) -> tuple[np.ndarray, np.ndarr
 
 
 def test_a_coarse_edge_on_a_photo_edge_holds_the_result_within_reach():
-    image, square = _photo_with_square()
+    image, square = _photo_with_square(1300, 1300)  # big enough that a hurried reading stands (on_small_photo)
     held = leash(image, square, reach=4)
     assert held.trusted_share > 0.9
     grown = np.zeros_like(square)
@@ -33,6 +33,17 @@ def test_a_coarse_edge_on_a_photo_edge_holds_the_result_within_reach():
     near = cv2.dilate(square, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))) > 0
     far = cv2.dilate(square, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (13, 13))) > 0
     assert (out[near] == 1).all() and (out[~far] == 0).all()  # the grown result, cut back to about 4 px
+
+
+def test_on_a_small_photo_a_polygon_read_as_hurried_but_running_along_the_photo_s_edges_is_held_as_careful():
+    image, square = _photo_with_square()  # 120×160: a square's long straight sides read as hurried
+    assert trust.read_outline(square.astype(np.uint8)).tolerance > trust.CAREFUL
+    held = leash(image, square, reach=4)
+    assert held.careful and held.tolerance == pytest.approx(trust.SMALL_PHOTO_SHARE * 140)
+    assert not leash(*_photo_with_square(1300, 1300), reach=4).careful  # a bigger photo: the reading stands
+    rough = np.zeros_like(square)
+    rough[5:35, 5:45] = 1.0  # the same shape across flat grey: nothing says it was drawn with care
+    assert not leash(image, rough, reach=4).careful
 
 
 def test_a_polygon_edge_across_flat_photo_may_move_within_the_polygon_s_own_tolerance_and_no_farther():

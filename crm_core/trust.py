@@ -30,8 +30,10 @@ more often wrong than right, while a hurried 2–4K polygon (tolerance 18 px) ke
 polygon (tolerance a few pixels) is as exact as the photo at its boundary pixels, so those pixels change only
 where the refinement is confident: a flip at a probability near 0.5 was a coin toss against the labels there.
 The tolerance is at most half the object's thickest half-width (``thickness``): a thin label with real corners
-(a belt, a necklace) reads as hurried from its sides, but cannot stray that far from its object. Inside the
-careful polygon's band the edge judge (crm_core.judge) then has the last word.
+(a belt, a necklace) reads as hurried from its sides, but cannot stray that far from its object. On a photo up
+to 1,200 px, a polygon that reads as hurried but runs along the photo's edges is careful (``on_small_photo``):
+a shirt's outline is itself made of straight runs. Inside the careful polygon's band the edge judge
+(crm_core.judge) then has the last word.
 """
 
 from __future__ import annotations

@@ -111,10 +111,10 @@ class StageRates:
 DEFAULT_RATES = StageRates(full=0.73, encoder=7.7, spread=1100.0, snap=0.42, matte=0.90)
 
 
-def plan_stages(options: RefineOptions, hw: tuple[int, int]) -> list[PlannedStage]:
-    """The stages ``Refiner.stages`` yields for this photo, in order."""
-    pixels = int(hw[0]) * int(hw[1])
-    return [PlannedStage(step.kind, step.ratio, pixels) for step in options.plan(hw)]
+def plan_stages(options: RefineOptions, hw: tuple[int, int], scale: int = 1) -> list[PlannedStage]:
+    """The stages ``Refiner.stages`` yields for this photo refined at ``scale`` times its size, in order."""
+    pixels = int(hw[0]) * int(hw[1]) * scale * scale
+    return [PlannedStage(step.kind, step.ratio, pixels) for step in options.plan(hw, scale)]
 
 
 def seconds_left(plan: Sequence[PlannedStage], done: Sequence[StageCost], prior: StageRates) -> float | None:

@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 from PySide6.QtCore import Signal
 
-from crm_core import Refiner, RefineOptions
+from crm_core import Refiner, RefineOptions, work_scale
 from crm_core.constraints import Constraints
 from crm_core.errors import WeightsError
 
@@ -75,7 +75,7 @@ class RefineJob(Job):
         image, coarse = self._image, self._coarse
         assert image is not None and coarse is not None
         checked = self._options.validated()
-        plan = plan_stages(checked, image.shape[:2])
+        plan = plan_stages(checked, image.shape[:2], work_scale(coarse, checked))
         total = len(plan)
         if self._cache.loaded(self._device, self._weights) is None:
             self.progress.emit(0, total, "Loading the model…")

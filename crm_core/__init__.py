@@ -10,7 +10,7 @@ import os
 os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "8")
 os.environ.setdefault("LRU_CACHE_CAPACITY", "8")
 
-from crm_core.inference import Refiner
+from crm_core.inference import Refiner, work_scale
 from crm_core.options import DEFAULT_RATIOS, RefineOptions, Stage
 
-__all__ = ["DEFAULT_RATIOS", "RefineOptions", "Refiner", "Stage"]
+__all__ = ["DEFAULT_RATIOS", "RefineOptions", "Refiner", "Stage", "work_scale"]

@@ -52,6 +52,13 @@ class Constraints:
         return Constraints(*(None if layer is None else np.asarray(layer)[top:bottom, left:right]
                              for layer in (self.keep_fg, self.keep_bg, self.decide_here)))
 
+    def scaled(self, factor: int) -> "Constraints":
+        """These constraints on the photo enlarged ``factor`` times (each pixel a factor × factor block)."""
+        if factor == 1:
+            return self
+        return Constraints(*(None if layer is None else np.repeat(np.repeat(layer, factor, 0), factor, 1)
+                             for layer in (self.keep_fg, self.keep_bg, self.decide_here)))
+
     @property
     def empty(self) -> bool:
         return not any(layer is not None and layer.any() for layer in (self.keep_fg, self.keep_bg, self.decide_here))

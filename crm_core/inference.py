@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
+import cv2
 import numpy as np
 import torch
 
@@ -22,7 +23,7 @@ from crm_core.model.network import CRM, weight_count
 from crm_core.options import RefineOptions, Stage
 from crm_core.snap import edge_snap
 from crm_core.stage_runner import StageRunner, lattice_step
-from crm_core.trust import leash
+from crm_core.trust import leash, read_outline
 
 BUNDLED = Path(__file__).resolve().parent.parent / "resources" / "weights" / "crm.safetensors"
 MIN_SIDE = 8
@@ -82,45 +83,53 @@ class Refiner:
         image, coarse = _check_inputs(image, coarse)
         keep = (constraints or Constraints()).checked(coarse.shape)
         coarse = keep.apply(coarse)
-        prob = coarse
-        plan = opts.plan(prob.shape)
+        scale = work_scale(coarse, opts)  # a small photo with a rough mask is refined at twice its size
+        plan = opts.plan(coarse.shape, scale)
         ratios = tuple(step.ratio for step in plan if step.kind == "model")
         count = len(plan)
-        runner = StageRunner(self.model, self.device, self.autocast, opts, decide=keep.decide_here)
-        total = prob.size
-        empty = float(prob.sum()) < EMPTY_PIXELS
-        held = leash(image, coarse, opts.reach_px(prob.shape), opts.polygon) if opts.trust_edges and not empty else None
-        hold = held.apply if held is not None else _as_is
+        empty = float(coarse.sum()) < EMPTY_PIXELS
+        held = leash(image, coarse, opts.reach_px(coarse.shape), opts.polygon) if opts.trust_edges and not empty else None
         judge = EdgeJudge.load() if held is not None and held.careful and opts.judge else None
-        finish = {"snap": lambda p: hold(edge_snap(image, p, cancel=opts.cancel)),
-                  "matte": lambda p: hold(matte(image, p, coarse, cancel=opts.cancel, constraints=keep))}
+        work_image, work_coarse, work_keep = _enlarged(image, coarse, keep, scale)
+        prob = work_coarse
+        hold = held.apply if held is not None else _as_is
+        runner = StageRunner(self.model, self.device, self.autocast, opts, decide=work_keep.decide_here)
+        total = prob.size
+        finish = {"snap": lambda p: hold(edge_snap(work_image, p, cancel=opts.cancel)),
+                  "matte": lambda p: hold(matte(work_image, p, work_coarse, cancel=opts.cancel, constraints=work_keep))}
         # the judge has the last word: after the last finisher, or after the last model stage when none runs
         judged_at = max((i for i, step in enumerate(plan) if step.kind in finish), default=len(ratios) - 1)
         model_prob = prob
+
+        def shown(index: int, work_prob: np.ndarray) -> np.ndarray:
+            """A stage's result at the photo's size, judged where the judge speaks, the strokes obeyed."""
+            out = _reduced(work_prob, scale)
+            if judge is not None and index == judged_at:
+                out = judge.judge(image, held.coarse, out, _reduced(model_prob, scale), held.tolerance,
+                                  held.trusted_share)
+            return keep.apply(out)
+
         for index, ratio in enumerate(ratios):
             start = time.perf_counter()
             if empty:
                 prob, queried, encoded = np.zeros_like(prob), 0, 0
             else:
                 with torch.inference_mode():
-                    result = runner.run(image, prob, ratio, lattice_step(ratios, index), first=index == 0)
-                prob, queried, encoded = keep.apply(hold(result.prob)), result.queried, result.encoded
+                    result = runner.run(work_image, prob, ratio, lattice_step(ratios, index), first=index == 0)
+                prob, queried, encoded = work_keep.apply(hold(result.prob)), result.queried, result.encoded
             model_prob = prob
-            if judge is not None and index == judged_at:
-                prob = keep.apply(judge.judge(image, held.coarse, prob, model_prob, held.tolerance, held.trusted_share))
-            yield Stage(index, count, ratio, prob, time.perf_counter() - start, queried, total, encoded)
+            last = shown(index, prob)
+            yield Stage(index, count, ratio, last, time.perf_counter() - start, queried, total, encoded)
             if index == 0 and opts.matte:  # after the first look, which it would slow, and well before the matte
                 warm_up_in_background()
         for index, step in enumerate(plan[len(ratios):], start=len(ratios)):
             if step.kind == "edge":
-                stage = readjusted(Stage(index - 1, count, 1.0, prob, 0.0, 0, total, 0), opts, keep)
+                stage = readjusted(Stage(index - 1, count, 1.0, last, 0.0, 0, total, 0), opts, keep)
             else:
                 start = time.perf_counter()
-                prob = finish[step.kind](prob)
-                if judge is not None and index == judged_at:
-                    prob = judge.judge(image, held.coarse, prob, model_prob, held.tolerance, held.trusted_share)
-                prob = keep.apply(prob)
-                stage = Stage(index, count, step.ratio, prob, time.perf_counter() - start, 0, total, 0, kind=step.kind)
+                prob = work_keep.apply(finish[step.kind](prob))
+                last = shown(index, prob)
+                stage = Stage(index, count, step.ratio, last, time.perf_counter() - start, 0, total, 0, kind=step.kind)
             yield stage
 
     def refine(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None,
@@ -147,6 +156,35 @@ def readjusted(previous: Stage, options: RefineOptions, constraints: Constraints
 
 def _as_is(prob: np.ndarray) -> np.ndarray:
     return prob
+
+
+def work_scale(coarse: np.ndarray, options: RefineOptions) -> int:
+    """How many times its size a photo with this coarse mask is refined at: 2 when it is small
+    (RefineOptions.upscale_below) and the mask is not a polygon label the leash holds, else 1. The one rule, for
+    the run and for whoever plans it (RefineOptions.plan: the CLI names every stage file before the run)."""
+    if not options.small(coarse.shape):
+        return 1
+    mask = np.asarray(coarse) > 0.5
+    held = options.trust_edges and mask.any() and not mask.all() and \
+        read_outline(mask.astype(np.uint8), options.polygon).polygon
+    return 1 if held else 2
+
+
+def _enlarged(image: np.ndarray, coarse: np.ndarray, keep: Constraints,
+              scale: int) -> tuple[np.ndarray, np.ndarray, Constraints]:
+    """The photo (cubic), the mask (bilinear) and the strokes (each pixel a block) at ``scale`` times their size."""
+    if scale == 1:
+        return image, coarse, keep
+    size = (image.shape[1] * scale, image.shape[0] * scale)
+    return (cv2.resize(image, size, interpolation=cv2.INTER_CUBIC),
+            np.clip(cv2.resize(coarse, size, interpolation=cv2.INTER_LINEAR), 0.0, 1.0), keep.scaled(scale))
+
+
+def _reduced(prob: np.ndarray, scale: int) -> np.ndarray:
+    """A probability at the working size brought back to the photo's: each scale × scale block's mean."""
+    if scale == 1:
+        return prob
+    return cv2.resize(prob, (prob.shape[1] // scale, prob.shape[0] // scale), interpolation=cv2.INTER_AREA)
 
 
 def _check_inputs(image: np.ndarray, coarse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

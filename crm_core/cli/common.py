@@ -55,6 +55,11 @@ def add_refine_arguments(parser: argparse.ArgumentParser) -> None:
              "6K photo, which buys nothing measurable there); 0 runs every ratio (default: %(default)s)",
     )
     group.add_argument(
+        "--upscale-below", type=int, default=RefineOptions.upscale_below, metavar="PX",
+        help="refine a photo whose long side is at most PX at twice its size, unless its mask is a polygon label "
+             "kept as drawn; 0 never does (default: %(default)s)",
+    )
+    group.add_argument(
         "--no-snap", dest="snap", action="store_false",
         help="skip the step that moves the refined edge onto the photo's edges",
     )
@@ -107,6 +112,7 @@ class UsageError(CRMError):
 def refine_options(args: argparse.Namespace) -> RefineOptions:
     try:
         return RefineOptions(ratios=tuple(args.ratios), roi=args.roi, min_side=args.min_side, max_side=args.max_side,
+                             upscale_below=args.upscale_below,
                              snap=args.snap, matte=args.matte, trust_edges=args.trust_edges,
                              judge=args.judge, polygon=args.polygon, shift_edge=args.shift_edge, smooth=args.smooth).validated()
     except ValueError as err:

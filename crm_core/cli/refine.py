@@ -29,7 +29,7 @@ from crm_core.cost import available_memory, estimate, resident_bytes
 from crm_core.coverage import coverage_note, foreground_problem
 from crm_core.cli.dataset import add_refine_dataset_arguments, check_dataset_usage, dataset_kind, refine_dataset
 from crm_core.errors import CRMError, InputError
-from crm_core.inference import Refiner
+from crm_core.inference import Refiner, work_scale
 from crm_core.metrics import binarise
 from crm_core.options import RefineOptions, StagePlan
 from crm_core.subject import SubjectModel
@@ -152,10 +152,11 @@ def stage_file(index: int, step: StagePlan) -> str:
     return f"stage{index}_{step.kind if step.kind != 'model' else f'{step.ratio:g}'}.png"
 
 
-def check_stage_files(args: argparse.Namespace, options: RefineOptions, hw: tuple[int, int], protect: list[Path]) -> None:
+def check_stage_files(args: argparse.Namespace, options: RefineOptions, hw: tuple[int, int], scale: int,
+                      protect: list[Path]) -> None:
     """Every --save-stages file name is checked before the run: none may be one of the inputs."""
     folder = Path(args.save_stages)
-    for index, step in enumerate(options.plan(hw)):
+    for index, step in enumerate(options.plan(hw, scale)):
         io.check_output(folder / stage_file(index, step), protect)
 
 
@@ -169,13 +170,14 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
         io.check_folder(args.save_stages)
     image = io.load_image(image_path)
     coarse = read_coarse(args, mask_path, image, Subjects(), image_path)
+    scale = work_scale(coarse, options.validated())
     if args.save_stages:
-        check_stage_files(args, options, image.shape[:2], protect)
+        check_stage_files(args, options, image.shape[:2], scale, protect)
     announce_cost(args, image.shape[:2])
     refiner = Refiner.load(args.weights, device=args.device)
     stages: list[dict] = []  # what each stage reported; only the latest probability is kept, to bound memory
     prob = coarse
-    with progress(args, options.stage_count(image.shape[:2]), "stage", "refining") as bar:
+    with progress(args, options.stage_count(image.shape[:2], scale), "stage", "refining") as bar:
         for stage in refiner.stages(image, coarse, options):
             prob = stage.prob
             stages.append({"ratio": stage.ratio, "kind": stage.kind, "seconds": round(stage.seconds, 4),

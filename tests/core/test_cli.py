@@ -425,3 +425,4 @@ def test_no_judge_and_polygon_reach_the_refine_options():
     assert plain.judge and not plain.polygon
     assert not refine_options(parser.parse_args(["--no-judge"])).judge
     assert refine_options(parser.parse_args(["--polygon"])).polygon
+    assert plain.upscale_below == 512 and refine_options(parser.parse_args(["--upscale-below", "0"])).upscale_below == 0

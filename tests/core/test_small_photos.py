@@ -1,0 +1,60 @@
+"""Small photos with rough masks are refined at twice their size and come back at their own, exactly aligned."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from crm_core import RefineOptions, Refiner, metrics, work_scale
+from crm_core.constraints import Constraints
+
+
+def _rough(gt: np.ndarray, factor: int = 8) -> np.ndarray:
+    """A low-resolution network's mask: the GT at 1/factor, blown back up and cut at 0.5 (no straight sides)."""
+    h, w = gt.shape
+    small = cv2.resize(gt.astype(np.float32), (w // factor, h // factor), interpolation=cv2.INTER_AREA)
+    return (cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR) > 0.5).astype(np.float32)
+
+
+def _polygon(gt: np.ndarray, tolerance: float = 2.0) -> np.ndarray:
+    contours, _ = cv2.findContours(gt.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    out = np.zeros(gt.shape, np.uint8)
+    cv2.fillPoly(out, [cv2.approxPolyDP(c, tolerance, True) for c in contours], 1)
+    return out.astype(np.float32)
+
+
+def test_which_photos_are_refined_at_twice_their_size(synth):
+    _, gt, _ = synth.quality_scene()  # 200×288
+    rough, polygon = _rough(gt), _polygon(gt)
+    assert work_scale(rough, RefineOptions()) == 2
+    assert work_scale(polygon, RefineOptions()) == 1  # a label the leash holds is read at its own size
+    assert work_scale(polygon, RefineOptions(trust_edges=False)) == 2  # not held: refined like any rough mask
+    assert work_scale(rough, RefineOptions(upscale_below=0)) == 1
+    big = cv2.resize(rough, (600, 420), interpolation=cv2.INTER_NEAREST)
+    assert work_scale(big, RefineOptions()) == 1  # over 512 px on its long side
+
+
+def test_a_small_photo_s_rough_mask_comes_back_at_its_size_as_exact_as_at_its_own(synth):
+    """The bundled weights get these scenes' edges exactly at the photo's own size; refined at twice it and
+    brought back, they must still (a result brought back one pixel off fails here; planted, it scored 0.980 IoU)."""
+    refiner = Refiner.load()
+    for seed in (2, 5):
+        image, gt, _ = synth.quality_scene(seed=seed)
+        rough = _rough(gt)
+        stages = list(refiner.stages(image, rough))
+        assert [s.plan for s in stages] == list(RefineOptions().validated().plan(gt.shape, 2))
+        assert [s.ratio for s in stages if s.kind == "model"] == [1.0]  # one look at 576 px (×0.5 would be under 400)
+        assert all(s.prob.shape == gt.shape for s in stages) and stages[-1].total == 4 * gt.size
+        assert metrics.iou(gt, stages[-1].prob) > 0.995 and metrics.boundary_accuracy(gt, stages[-1].prob) > 0.99
+        assert metrics.boundary_accuracy(gt, rough) < 0.85
+
+
+def test_keep_strokes_hold_exactly_on_a_small_photo_refined_at_twice_its_size(synth):
+    image, gt, _ = synth.quality_scene()
+    rough = _rough(gt)
+    keep_fg, keep_bg = np.zeros(gt.shape, bool), np.zeros(gt.shape, bool)
+    keep_fg[5:25, 5:40] = True  # background the person insists on keeping
+    keep_bg[90:110, 130:160] = True  # and part of the object they want out
+    strokes = Constraints(keep_fg=keep_fg, keep_bg=keep_bg)
+    for stage in Refiner.random("light", seed=0).stages(image, rough, RefineOptions(), strokes):
+        assert (stage.prob[keep_fg] == 1.0).all() and (stage.prob[keep_bg] == 0.0).all()

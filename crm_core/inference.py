@@ -74,7 +74,8 @@ class Refiner:
     def stages(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None,
                constraints: Constraints | None = None) -> Iterator[Stage]:
         """Yield one full-resolution Stage per ratio, then the snap and the matte (if asked); the soft probability
-        carries from stage to stage.
+        carries from stage to stage. A small photo with a rough mask is refined at twice its size (work_scale)
+        and every stage is brought back to the photo's.
 
         constraints: the person's keep-brushes, obeyed exactly by every yielded stage (keep_fg 1, keep_bg 0; the
         coarse mask the model sees carries them too); decide_here pixels are re-queried and re-solved.

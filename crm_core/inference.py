@@ -103,17 +103,18 @@ class Refiner:
         model_prob = prob
 
         def shown(index: int, work_prob: np.ndarray) -> np.ndarray:
-            """A stage's result at the photo's size, judged where the judge speaks, the strokes obeyed."""
-            out = _reduced(work_prob, scale)
-            if judge is not None and index == judged_at:
-                out = judge.judge(image, held.coarse, out, _reduced(model_prob, scale), held.tolerance,
-                                  held.trusted_share)
-            return keep.apply(out)
+            """A stage's result at the photo's size, judged where the judge speaks, the strokes obeyed (work_prob
+            obeys them already at the working size: at the photo's, only a brought-back or judged one is made
+            to again, so a 6K stage with strokes is not copied twice)."""
+            if judge is not None and index == judged_at:  # only on a held polygon, refined at its own size
+                return keep.apply(judge.judge(image, held.coarse, work_prob, model_prob, held.tolerance,
+                                              held.trusted_share))
+            return keep.apply(_reduced(work_prob, scale)) if scale > 1 else work_prob
 
         for index, ratio in enumerate(ratios):
             start = time.perf_counter()
             if empty:
-                prob, queried, encoded = np.zeros_like(prob), 0, 0
+                prob, queried, encoded = work_keep.apply(np.zeros_like(prob)), 0, 0
             else:
                 with torch.inference_mode():
                     result = runner.run(work_image, prob, ratio, lattice_step(ratios, index), first=index == 0)

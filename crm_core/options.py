@@ -80,8 +80,8 @@ class RefineOptions:
         count) keep every stage. Full mode, the paper's algorithm, always runs every stage (without ×1 it lost
         0.5 mBA on uhr).
     upscale_below: a photo whose long side is at most this many pixels is refined at twice its size (cubic photo,
-        bilinear mask) and every stage is brought back by area averaging (0: never). Why: measured on dev_eval/real's 60 ECSSD photos (≈ 400 px), rough masks went from
-        97.27 / 79.53 to 97.45 / 81.54 IoU / mBA; the model stages alone at 2×, or the finishers alone, gained
+        bilinear mask) and every stage is brought back by area averaging (0: never). Why: measured on
+        dev_eval/real's 60 ECSSD photos (≈ 400 px), rough masks went from 97.27 / 79.53 to 97.45 / 81.54 IoU / mBA; the model stages alone at 2×, or the finishers alone, gained
         nothing: a first look at the photo's own size, a second at twice it, and finishers placing the edge on
         the finer grid together do. Ratios and min_side then apply to the doubled photo. Not a polygon label
         the leash holds (trust_edges): read at twice its size its sides and tolerance mean nothing, and held at
@@ -160,8 +160,8 @@ class RefineOptions:
         if not 0.0 <= band_cells < math.inf:
             raise ValueError(f"band_cells must be a finite number of cells, 0 or more; got {self.band_cells!r}")
         return replace(self, ratios=ratios, band_cells=band_cells, tile=tile, chunk=chunk, min_side=min_side,
-                       max_side=max_side, upscale_below=upscale_below, snap=bool(self.snap), matte=bool(self.matte), trust_edges=bool(self.trust_edges),
-                       judge=bool(self.judge), polygon=bool(self.polygon),
+                       max_side=max_side, upscale_below=upscale_below, snap=bool(self.snap), matte=bool(self.matte),
+                       trust_edges=bool(self.trust_edges), judge=bool(self.judge), polygon=bool(self.polygon),
                        reach=float(self.reach), shift_edge=shift_edge, smooth=smooth)
 
     def reach_px(self, hw: tuple[int, int]) -> float:

@@ -170,7 +170,7 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
         io.check_folder(args.save_stages)
     image = io.load_image(image_path)
     coarse = read_coarse(args, mask_path, image, Subjects(), image_path)
-    scale = work_scale(coarse, options.validated())
+    scale = work_scale(coarse, options)
     if args.save_stages:
         check_stage_files(args, options, image.shape[:2], scale, protect)
     announce_cost(args, image.shape[:2])

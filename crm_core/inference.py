@@ -23,7 +23,7 @@ from crm_core.model.network import CRM, weight_count
 from crm_core.options import RefineOptions, Stage
 from crm_core.snap import edge_snap
 from crm_core.stage_runner import StageRunner, lattice_step
-from crm_core.trust import leash, read_outline
+from crm_core.trust import leash, read_outline, sees_the_drawn_object
 
 BUNDLED = Path(__file__).resolve().parent.parent / "resources" / "weights" / "crm.safetensors"
 MIN_SIDE = 8
@@ -75,7 +75,9 @@ class Refiner:
                constraints: Constraints | None = None) -> Iterator[Stage]:
         """Yield one full-resolution Stage per ratio, then the snap and the matte (if asked); the soft probability
         carries from stage to stage. A small photo with a rough mask is refined at twice its size (work_scale)
-        and every stage is brought back to the photo's.
+        and every stage is brought back to the photo's. A careful polygon is leashed and judged (crm_core.trust)
+        unless the model's first look finds the object drawn (trust.sees_the_drawn_object): then it is refined
+        freely, at twice its size on a small photo, with the ratios planned for the photo's own size.
 
         constraints: the person's keep-brushes, obeyed exactly by every yielded stage (keep_fg 1, keep_bg 0; the
         coarse mask the model sees carries them too); decide_here pixels are re-queried and re-solved.
@@ -90,11 +92,23 @@ class Refiner:
         count = len(plan)
         empty = float(coarse.sum()) < EMPTY_PIXELS
         held = leash(image, coarse, opts.reach_px(coarse.shape), opts.polygon) if opts.trust_edges and not empty else None
+        runner = StageRunner(self.model, self.device, self.autocast, opts, decide=keep.decide_here)
+        look = None  # a careful polygon's first stage, run unleashed (scale is 1 for a held polygon)
+        if held is not None and held.careful:
+            started = time.perf_counter()
+            with torch.inference_mode():
+                look = runner.run(image, coarse, ratios[0], lattice_step(ratios, 0), first=True)
+            look_seconds = time.perf_counter() - started
+            if sees_the_drawn_object(look.prob, held.coarse):  # a whole object traced on its edges: refined freely
+                held = None
+                scale = 2 if opts.small(coarse.shape) else 1  # the plan's ratios stay those of the photo's size
+                look = None if scale > 1 else look
         judge = EdgeJudge.load() if held is not None and held.careful and opts.judge else None
         work_image, work_coarse, work_keep = _enlarged(image, coarse, keep, scale)
         prob = work_coarse
         hold = held.apply if held is not None else _as_is
-        runner = StageRunner(self.model, self.device, self.autocast, opts, decide=work_keep.decide_here)
+        if scale > 1:
+            runner = StageRunner(self.model, self.device, self.autocast, opts, decide=work_keep.decide_here)
         total = prob.size
         finish = {"snap": lambda p: hold(edge_snap(work_image, p, cancel=opts.cancel)),
                   "matte": lambda p: hold(matte(work_image, p, work_coarse, cancel=opts.cancel, constraints=work_keep))}
@@ -116,8 +130,11 @@ class Refiner:
             if empty:
                 prob, queried, encoded = work_keep.apply(np.zeros_like(prob)), 0, 0
             else:
-                with torch.inference_mode():
-                    result = runner.run(work_image, prob, ratio, lattice_step(ratios, index), first=index == 0)
+                if index == 0 and look is not None:  # the look is this stage's result, leashed or not
+                    result, start = look, start - look_seconds
+                else:
+                    with torch.inference_mode():
+                        result = runner.run(work_image, prob, ratio, lattice_step(ratios, index), first=index == 0)
                 prob, queried, encoded = work_keep.apply(hold(result.prob)), result.queried, result.encoded
             model_prob = prob
             last = shown(index, prob)

@@ -7,6 +7,7 @@ import numpy as np
 
 from crm_core import RefineOptions, Refiner, metrics, work_scale
 from crm_core.constraints import Constraints
+from crm_core.trust import leash
 
 
 def _rough(gt: np.ndarray, factor: int = 8) -> np.ndarray:
@@ -58,3 +59,32 @@ def test_keep_strokes_hold_exactly_on_a_small_photo_refined_at_twice_its_size(sy
     strokes = Constraints(keep_fg=keep_fg, keep_bg=keep_bg)
     for stage in Refiner.random("light", seed=0).stages(image, rough, RefineOptions(), strokes):
         assert (stage.prob[keep_fg] == 1.0).all() and (stage.prob[keep_bg] == 0.0).all()
+
+
+def test_a_careful_polygon_of_the_object_the_model_finds_is_refined_freely_at_twice_its_size(synth):
+    """A whole object traced along its edges (the model's first look matches it, IoU ≥ 0.97) is refined as a
+    rough mask is, at twice the small photo's size, on the plan made for its own size (so the CLI's stage files
+    and the app's progress stay right); the bundled weights then put its edge exactly on the object's."""
+    refiner = Refiner.load()
+    for seed in (1, 4):
+        image, gt, _ = synth.quality_scene(seed=seed)
+        polygon = _polygon(gt)
+        stages = list(refiner.stages(image, polygon))
+        assert [s.plan for s in stages] == list(RefineOptions().validated().plan(gt.shape, work_scale(polygon, RefineOptions())))
+        assert stages[-1].total == 4 * gt.size  # refined at twice its size
+        assert metrics.boundary_accuracy(gt, stages[-1].prob) > 0.99 > metrics.boundary_accuracy(gt, polygon) + 0.1
+
+
+def test_a_careful_polygon_s_first_look_is_its_first_stage_not_an_extra_run(synth, monkeypatch):
+    """On a photo over 512 px the look that decides whether the polygon is held costs nothing: it is stage 0,
+    leashed or not."""
+    from crm_core.stage_runner import StageRunner
+
+    image, gt, _ = synth.quality_scene(height=600, width=840, seed=1)
+    calls = []
+    run = StageRunner.run
+    monkeypatch.setattr(StageRunner, "run", lambda self, *a, **k: calls.append(a[2]) or run(self, *a, **k))
+    polygon = _polygon(gt)
+    assert leash(image, polygon, RefineOptions().reach_px(gt.shape)).careful
+    stages = list(Refiner.load().stages(image, polygon))
+    assert calls == [s.ratio for s in stages if s.kind == "model"] == [0.5, 1.0]

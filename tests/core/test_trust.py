@@ -277,3 +277,14 @@ def test_a_careful_polygon_s_inside_is_never_carved_out_far_from_its_edge():
     carved = polygon.astype(np.float32)
     carved[50:70, 60:100] = 0.0  # a hole 10-20 px inside
     assert (held.apply(carved)[50:70, 60:100] == 1.0).all()
+
+
+def test_the_model_sees_the_drawn_object_when_its_first_look_matches_the_polygon_almost_exactly():
+    polygon = np.zeros((100, 100), bool)
+    polygon[20:80, 20:80] = True  # 3,600 px
+    look = polygon.astype(np.float32)
+    look[20:80, 80:81] = 0.9  # one column grown: IoU 0.983
+    assert trust.sees_the_drawn_object(look, polygon)
+    look[20:80, 81:83] = 0.9  # three columns: IoU 0.952, the model's object is not quite the one drawn
+    assert not trust.sees_the_drawn_object(look, polygon)
+    assert not trust.sees_the_drawn_object(np.zeros((100, 100), np.float32), np.zeros((100, 100), bool))

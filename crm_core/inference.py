@@ -75,9 +75,9 @@ class Refiner:
                constraints: Constraints | None = None) -> Iterator[Stage]:
         """Yield one full-resolution Stage per ratio, then the snap and the matte (if asked); the soft probability
         carries from stage to stage. A small photo with a rough mask is refined at twice its size (work_scale)
-        and every stage is brought back to the photo's. A careful polygon is leashed and judged (crm_core.trust)
-        unless the model's first look finds the object drawn (trust.sees_the_drawn_object): then it is refined
-        freely, at twice its size on a small photo, with the ratios planned for the photo's own size.
+        and every stage is brought back to the photo's. A careful polygon is leashed and judged (crm_core.trust),
+        except on a small photo where the model's first look finds the object drawn (trust.sees_the_drawn_object):
+        that one is refined freely at twice its size, with the ratios planned for the photo's own size.
 
         constraints: the person's keep-brushes, obeyed exactly by every yielded stage (keep_fg 1, keep_bg 0; the
         coarse mask the model sees carries them too); decide_here pixels are re-queried and re-solved.
@@ -93,16 +93,14 @@ class Refiner:
         empty = float(coarse.sum()) < EMPTY_PIXELS
         held = leash(image, coarse, opts.reach_px(coarse.shape), opts.polygon) if opts.trust_edges and not empty else None
         runner = StageRunner(self.model, self.device, self.autocast, opts, decide=keep.decide_here)
-        look = None  # a careful polygon's first stage, run unleashed (scale is 1 for a held polygon)
-        if held is not None and held.careful:
+        look = None  # on a small photo, a careful polygon's first stage run unleashed (scale is 1: it is held)
+        if held is not None and held.careful and opts.small(coarse.shape):
             started = time.perf_counter()
             with torch.inference_mode():
                 look = runner.run(image, coarse, ratios[0], lattice_step(ratios, 0), first=True)
             look_seconds = time.perf_counter() - started
             if sees_the_drawn_object(look.prob, held.coarse):  # a whole object traced on its edges: refined freely
-                held = None
-                scale = 2 if opts.small(coarse.shape) else 1  # the plan's ratios stay those of the photo's size
-                look = None if scale > 1 else look
+                held, look, scale = None, None, 2  # at twice its size, on the ratios planned for its own
         judge = EdgeJudge.load() if held is not None and held.careful and opts.judge else None
         work_image, work_coarse, work_keep = _enlarged(image, coarse, keep, scale)
         prob = work_coarse

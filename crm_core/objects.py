@@ -115,15 +115,25 @@ def refine_object(refiner: Method, image: np.ndarray, mask: np.ndarray, options:
         kept_here = None if constraints is None else constraints.cropped(box)
         options = options or RefineOptions()
         options = replace(options, polygon=options.polygon or drawn)
-        prob = refiner.refine(crop, coarse, crop_options(options, coarse.shape, objects), kept_here).prob
+        prob = refiner.refine(crop, coarse, crop_options(options, coarse.shape, objects, mask.shape), kept_here).prob
     else:
         prob = np.asarray(refiner(crop, coarse), dtype=np.float32)
     return ObjectResult(box, prob, True, time.perf_counter() - start)
 
 
-def crop_options(options: RefineOptions | None, hw: tuple[int, int], objects: ObjectOptions) -> RefineOptions:
-    """The refinement options of one crop: its ratios scaled so its encoder sees at most ``objects.encode_side`` px."""
+def crop_options(options: RefineOptions | None, hw: tuple[int, int], objects: ObjectOptions,
+                 photo_hw: tuple[int, int] | None = None) -> RefineOptions:
+    """The refinement options of one crop (hw) of a photo (photo_hw; None: the crop is the photo): its ratios
+    scaled so its encoder sees at most ``objects.encode_side`` px, and refined at twice its size only when the
+    photo itself is small (RefineOptions.upscale_below).
+
+    Why the photo's size: a crop is a window of the photo at the photo's resolution, and a crop of a part is
+    the part the model finds in it. On Clothing Co-Parsing labels (photos 0351-0400, polygons at 3.1 px, crops
+    of 550×830 photos) the crops under 512 px, refined as small photos, freed garments whose crops they fill
+    (crm_core.trust.sees_the_drawn_object): 96.64 / 82.63 → 96.57 / 82.41; rough masks gained nothing there."""
     options = options or RefineOptions()
+    if photo_hw is not None and not options.small(photo_hw):
+        options = replace(options, upscale_below=0)
     side = max(hw)
     if not objects.encode_side or side <= objects.encode_side:
         return options

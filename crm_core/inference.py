@@ -20,7 +20,7 @@ from crm_core.model.config import CONFIGS
 from crm_core.model.fold import fold_batchnorm
 from crm_core.matting import matte, warm_up_in_background
 from crm_core.model.network import CRM, weight_count
-from crm_core.options import RefineOptions, Stage
+from crm_core.options import SMALL_PHOTO_SCALE, RefineOptions, Stage
 from crm_core.snap import edge_snap
 from crm_core.stage_runner import StageRunner, lattice_step
 from crm_core.trust import leash, read_outline, sees_the_drawn_object
@@ -74,10 +74,10 @@ class Refiner:
     def stages(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None,
                constraints: Constraints | None = None) -> Iterator[Stage]:
         """Yield one full-resolution Stage per ratio, then the snap and the matte (if asked); the soft probability
-        carries from stage to stage. A small photo with a rough mask is refined at twice its size (work_scale)
+        carries from stage to stage. A small photo with a rough mask is refined enlarged (work_scale)
         and every stage is brought back to the photo's. A careful polygon is leashed and judged (crm_core.trust),
         except on a small photo where the model's first look finds the object drawn (trust.sees_the_drawn_object):
-        that one is refined freely at twice its size, with the ratios planned for the photo's own size.
+        that one is refined freely, enlarged, with the ratios planned for the photo's own size.
 
         constraints: the person's keep-brushes, obeyed exactly by every yielded stage (keep_fg 1, keep_bg 0; the
         coarse mask the model sees carries them too); decide_here pixels are re-queried and re-solved.
@@ -86,7 +86,7 @@ class Refiner:
         image, coarse = _check_inputs(image, coarse)
         keep = (constraints or Constraints()).checked(coarse.shape)
         coarse = keep.apply(coarse)
-        scale = work_scale(coarse, opts)  # a small photo with a rough mask is refined at twice its size
+        scale = work_scale(coarse, opts)  # a small photo with a rough mask is refined enlarged
         plan = opts.plan(coarse.shape, scale)
         ratios = tuple(step.ratio for step in plan if step.kind == "model")
         count = len(plan)
@@ -100,7 +100,7 @@ class Refiner:
                 look = runner.run(image, coarse, ratios[0], lattice_step(ratios, 0), first=True)
             look_seconds = time.perf_counter() - started
             if sees_the_drawn_object(look.prob, held.coarse):  # a whole object traced on its edges: refined freely
-                held, look, scale = None, None, 2  # at twice its size, on the ratios planned for its own
+                held, look, scale = None, None, SMALL_PHOTO_SCALE  # on the ratios planned for its own size
         judge = EdgeJudge.load() if held is not None and held.careful and opts.judge else None
         work_image, work_coarse, work_keep = _enlarged(image, coarse, keep, scale)
         prob = work_coarse
@@ -176,7 +176,7 @@ def _as_is(prob: np.ndarray) -> np.ndarray:
 
 
 def work_scale(coarse: np.ndarray, options: RefineOptions) -> int:
-    """How many times its size a photo with this coarse mask is refined at: 2 when it is small
+    """How many times its size a photo with this coarse mask is refined at: SMALL_PHOTO_SCALE when it is small
     (RefineOptions.upscale_below) and the mask is not a polygon label the leash holds, else 1. The one rule, for
     the run and for whoever plans it (RefineOptions.plan: the CLI names every stage file before the run)."""
     if not options.small(coarse.shape):
@@ -184,7 +184,7 @@ def work_scale(coarse: np.ndarray, options: RefineOptions) -> int:
     mask = np.asarray(coarse) > 0.5
     held = options.trust_edges and mask.any() and not mask.all() and \
         read_outline(mask.astype(np.uint8), options.polygon).polygon
-    return 1 if held else 2
+    return 1 if held else SMALL_PHOTO_SCALE
 
 
 def _enlarged(image: np.ndarray, coarse: np.ndarray, keep: Constraints,

@@ -124,8 +124,8 @@ def refine_object(refiner: Method, image: np.ndarray, mask: np.ndarray, options:
 def crop_options(options: RefineOptions | None, hw: tuple[int, int], objects: ObjectOptions,
                  photo_hw: tuple[int, int] | None = None) -> RefineOptions:
     """The refinement options of one crop (hw) of a photo (photo_hw; None: the crop is the photo): its ratios
-    scaled so its encoder sees at most ``objects.encode_side`` px, and refined at twice its size only when the
-    photo itself is small (RefineOptions.upscale_below).
+    scaled so its encoder sees at most ``objects.encode_side`` px, and refined enlarged only when the photo
+    itself is small (RefineOptions.upscale_below).
 
     Why the photo's size: a crop is a window of the photo at the photo's resolution, and a crop of a part is
     the part the model finds in it. On Clothing Co-Parsing labels (photos 0351-0400, polygons at 3.1 px, crops

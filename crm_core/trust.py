@@ -38,8 +38,8 @@ a shirt's outline is itself made of straight runs. Inside the careful polygon's 
 Unless, on a small photo, the model sees the same object (``sees_the_drawn_object``): where the model's first
 look at a careful polygon agrees with it almost exactly, the person drew the object the model finds, a whole
 salient object traced along its edges, not a part it would grow into its whole. There the leash only keeps the
-model from the photo's exact edge, and the polygon is refined as a small photo's rough mask is, at twice its
-size (crm_core.inference).
+model from the photo's exact edge, and the polygon is refined as a small photo's rough mask is, enlarged
+(crm_core.inference).
 """
 
 from __future__ import annotations
@@ -125,8 +125,8 @@ def sees_the_drawn_object(look: np.ndarray, coarse: np.ndarray) -> bool:
     the polygon tells the two apart: on dev_eval/real/polygon (salient objects, labels on the photo's edges)
     its IoU with the polygon is 0.95-0.99 (median 0.98), on Clothing Co-Parsing parts 0.39-0.93 (median 0.79,
     none of the 118 tuning labels at 0.97); freed, those parts lost 9 IoU. Only small photos (the caller's
-    rule) are freed: the gain is the refinement at twice their size (ECSSD's 400 px polygons: 84.37 -> 85.16
-    mBA held vs freed at 2x; freed at their own size, 83.71), while two whole coats of Clothing Co-Parsing at
+    rule) are freed: the gain is the refinement enlarged (ECSSD's 400 px polygons: 84.37 mBA held, freed at 2×
+    85.39, at 3× 85.71; freed at their own size, 83.71), while two whole coats of Clothing Co-Parsing at
     0.97-0.975, freed at their own 820 px, lost 4-10 mBA to the judge's answer.
     """
     drawn = np.asarray(coarse, bool)

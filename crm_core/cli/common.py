@@ -13,7 +13,7 @@ from tqdm import tqdm
 from crm_core.device import DEVICES
 from crm_core.errors import CRMError
 from crm_core.metrics import Scores
-from crm_core.options import DEFAULT_RATIOS, RefineOptions
+from crm_core.options import DEFAULT_RATIOS, SMALL_PHOTO_SCALE, RefineOptions
 
 EXIT_FAILED = 1
 EXIT_INPUT = 2  # bad input, missing weights, a usage error: something the person can fix
@@ -56,8 +56,8 @@ def add_refine_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--upscale-below", type=int, default=RefineOptions.upscale_below, metavar="PX",
-        help="refine a photo whose long side is at most PX at twice its size, unless its mask is a polygon label "
-             "kept as drawn; 0 never does (default: %(default)s)",
+        help=f"refine a photo whose long side is at most PX at {SMALL_PHOTO_SCALE} times its size, unless its mask is "
+             "a polygon label kept as drawn; 0 never does (default: %(default)s)",
     )
     group.add_argument(
         "--no-snap", dest="snap", action="store_false",

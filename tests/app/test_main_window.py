@@ -449,10 +449,11 @@ def test_with_the_bundled_weights_refine_beats_the_coarse_mask_and_export_writes
     qtbot.addWidget(win)
     win.resize(1000, 700)
     qtbot.waitExposed(win)
-    assert refine(qtbot, win, "0.5, 1") == ["×1", "snap", "matte"]  # ×0.5 is under min_side on a 288 px photo
+    # a 288 px photo is refined at three times its size, where ×0.5 looks at 432 px: over min_side
+    assert refine(qtbot, win, "0.5, 1") == ["×0.5", "×1", "snap", "matte"]
     doc = win.doc
     exported = {}
-    for index in (0, 2):  # the model's stage, then the matte
+    for index in (1, 3):  # the model's last stage, then the matte
         win.strip.select(index)
         assert doc.shown == index
         out = tmp_path / f"stage{index}.png"
@@ -460,7 +461,7 @@ def test_with_the_bundled_weights_refine_beats_the_coarse_mask_and_export_writes
             win.export(ExportRequest("mask", out))
         exported[index] = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
         assert np.array_equal(exported[index] > 127, doc.stages[index].prob > 0.5)
-    assert not np.array_equal(exported[0], exported[2])  # two stages, two different files
+    assert not np.array_equal(exported[1], exported[3])  # two stages, two different files
     for mask in exported.values():
         assert iou(gt, mask) >= iou(gt, coarse) + 0.03
         assert boundary_accuracy(gt, mask) >= boundary_accuracy(gt, coarse) + 0.2

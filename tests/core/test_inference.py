@@ -71,8 +71,10 @@ def test_runs_are_deterministic_on_cpu(refiner):
 
 def test_band_and_full_agree_inside_the_band(refiner):
     image, coarse = _scene(200, 240)
-    # trust off: the scene's mask is a polygon, whose unsure boundary flips the leash would put back
-    options = dict(ratios=(1.0,), band_first=True, band_cells=2, snap=False, matte=False, trust_edges=False)
+    # trust off: the scene's mask is a polygon, whose unsure boundary flips the leash would put back; at the
+    # photo's own size: enlarged, a block on the band's edge averages decoded and kept pixels when brought back
+    options = dict(ratios=(1.0,), band_first=True, band_cells=2, snap=False, matte=False, trust_edges=False,
+                   upscale_below=0)
     full = refiner.refine(image, coarse, RefineOptions(roi="full", **options))
     band = refiner.refine(image, coarse, RefineOptions(roi="band", **options))
     assert 0 < band.queried < full.queried == full.total  # every pixel of the photo as refined

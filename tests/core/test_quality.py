@@ -32,7 +32,7 @@ def scene(quality):
 @pytest.fixture(scope="module")
 def runs(bundled_refiner, scene):
     image, _, coarse = scene
-    base = dict(ratios=RATIOS, min_side=0)
+    base = dict(ratios=RATIOS, min_side=0, upscale_below=0)  # at the photo's own size: each stage's own work
     stages = lambda **kw: list(bundled_refiner.stages(image, coarse, RefineOptions(**base, **kw)))  # noqa: E731
     return {
         "band": stages(),

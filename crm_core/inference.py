@@ -93,7 +93,7 @@ class Refiner:
         empty = float(coarse.sum()) < EMPTY_PIXELS
         held = leash(image, coarse, opts.reach_px(coarse.shape), opts.polygon) if opts.trust_edges and not empty else None
         runner = StageRunner(self.model, self.device, self.autocast, opts, decide=keep.decide_here)
-        look = None  # on a small photo, a careful polygon's first stage run unleashed (scale is 1: it is held)
+        look, look_seconds = None, 0.0  # on a small photo, a careful polygon's first stage, unleashed (scale 1)
         if held is not None and held.careful and opts.small(coarse.shape):
             started = time.perf_counter()
             with torch.inference_mode():
@@ -124,12 +124,12 @@ class Refiner:
             return keep.apply(_reduced(work_prob, scale)) if scale > 1 else work_prob
 
         for index, ratio in enumerate(ratios):
-            start = time.perf_counter()
+            start = time.perf_counter() - (look_seconds if index == 0 else 0.0)  # the look is part of stage 0
             if empty:
                 prob, queried, encoded = work_keep.apply(np.zeros_like(prob)), 0, 0
             else:
                 if index == 0 and look is not None:  # the look is this stage's result, leashed or not
-                    result, start = look, start - look_seconds
+                    result = look
                 else:
                     with torch.inference_mode():
                         result = runner.run(work_image, prob, ratio, lattice_step(ratios, index), first=index == 0)

@@ -40,7 +40,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=12, help="small photos to take")
     args = parser.parse_args()
     refiner = Refiner.load()
-    small = RefineOptions().upscale_below
+    options = RefineOptions()
     big = f"{SMALL_PHOTO_SCALE}×"
     print(f"{'photo':16s} {'size':>9s} {'own s':>6s} {big + ' s':>6s} {'ratio':>6s} {'mBA own':>8s} {'mBA ' + big:>7s}")
     ratios, gains = [], []
@@ -48,12 +48,12 @@ def main() -> None:
         if len(ratios) == args.limit:
             break
         image = load_image(item.image)
-        if max(image.shape[:2]) > small:
+        if not options.small(image.shape[:2]):
             continue
         gt = load_mask(item.gt, shape=image.shape[:2]) > 0.5
         coarse = load_mask(item.seg, shape=image.shape[:2])
         own_s, own = timed(refiner, image, coarse, 0)
-        enlarged_s, enlarged = timed(refiner, image, coarse, small)
+        enlarged_s, enlarged = timed(refiner, image, coarse, options.upscale_below)
         ratios.append(enlarged_s / own_s)
         gains.append(metrics.boundary_accuracy(gt, enlarged) - metrics.boundary_accuracy(gt, own))
         print(f"{item.name[:16]:16s} {image.shape[1]:>4d}×{image.shape[0]:<4d} {own_s:6.2f} {enlarged_s:6.2f} "

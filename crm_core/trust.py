@@ -50,6 +50,8 @@ from typing import Iterator
 import cv2
 import numpy as np
 
+from crm_core.metrics import iou
+
 ALIGN_RADIUS = 2  # px: how far a trusted coarse edge may sit from the photo's edge (an annotator's slack)
 STRENGTH_PERCENTILE = 90  # a photo edge counts as strong at or above this percentile of the photo's gradient
 STRENGTH_FLOOR = 40.0  # and at least this (a step of ~10 of 255 Lab levels under the 3×3 Sobel): not noise
@@ -130,9 +132,7 @@ def sees_the_drawn_object(look: np.ndarray, coarse: np.ndarray) -> bool:
     0.97-0.975, freed at their own 820 px, lost 4-10 mBA to the judge's answer.
     """
     drawn = np.asarray(coarse, bool)
-    found = np.asarray(look) > 0.5
-    union = np.count_nonzero(found | drawn)
-    return bool(union) and np.count_nonzero(found & drawn) / union >= SAME_OBJECT
+    return bool(drawn.any()) and iou(drawn, look) >= SAME_OBJECT  # a polygon of no pixels outlines nothing
 
 
 def edge_strength(image: np.ndarray) -> np.ndarray:

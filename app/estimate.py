@@ -117,6 +117,12 @@ def plan_stages(options: RefineOptions, hw: tuple[int, int], scale: int = 1) -> 
     return [PlannedStage(step.kind, step.ratio, pixels) for step in options.plan(hw, scale)]
 
 
+def as_refined(plan: Sequence[PlannedStage], pixels: int) -> list[PlannedStage]:
+    """The plan with the working size a stage reported (Stage.total): a careful polygon on a small photo is
+    enlarged only once the model's first look finds the object drawn, which no plan can know before it runs."""
+    return [replace(stage, pixels=int(pixels)) for stage in plan]
+
+
 def seconds_left(plan: Sequence[PlannedStage], done: Sequence[StageCost], prior: StageRates) -> float | None:
     """Predicted seconds for the stages of ``plan`` after the ``done`` ones; None when nothing calibrates it."""
     todo = plan[len(done):]

@@ -12,7 +12,7 @@ from crm_core import Refiner, RefineOptions, work_scale
 from crm_core.constraints import Constraints
 from crm_core.errors import WeightsError
 
-from app.estimate import DEFAULT_RATES, StageCost, StageRates, plan_stages, stage_text
+from app.estimate import DEFAULT_RATES, StageCost, StageRates, as_refined, plan_stages, stage_text
 from app.jobs import Job
 
 
@@ -86,6 +86,8 @@ class RefineJob(Job):
         for stage in refiner.stages(image, coarse, options, self._constraints):
             if self.cancelled:
                 return
+            if stage.total != plan[stage.index].pixels:
+                plan = as_refined(plan, stage.total)
             done.append(StageCost(plan[stage.index], stage.seconds, stage.encoded))
             self.stageReady.emit(stage)
             if len(done) < total:

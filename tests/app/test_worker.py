@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -10,6 +11,8 @@ from PySide6.QtCore import QTimer
 
 from crm_core import Refiner, RefineOptions
 from crm_core.errors import WeightsError
+from crm_core.options import Stage
+from app.estimate import DEFAULT_RATES, as_refined, encoded_pixels, plan_stages
 from app.__main__ import build_window
 from app.jobs import CallJob, JobRunner
 from app.worker import RefinerCache, RefineJob
@@ -59,6 +62,36 @@ def test_stages_arrive_in_order_with_progress(qtbot, tiny_refiner, inputs):
     assert texts[4].startswith("Stage 4/5 · snapping edges to the photo · ") and texts[4].endswith(" left")
     assert texts[5].startswith("Stage 5/5 · matting hair and fine edges · ")
     assert events["progress"][-1] == (5, 5, "Done")
+
+
+class EnlargedReplay:
+    """Stands in for Refiner: replays a run the way Refiner.stages reports a careful polygon on a small photo
+    that its first look freed, refined at three times its sides (Stage.total), each stage taking the seconds
+    DEFAULT_RATES give that size."""
+
+    def stages(self, image, coarse, options, constraints=None):
+        plan = as_refined(plan_stages(options, coarse.shape), 9 * coarse.size)
+        for index, step in enumerate(plan):
+            encoded = int(encoded_pixels(step, DEFAULT_RATES.spread)) if step.kind == "model" else 0
+            rate = getattr(DEFAULT_RATES, step.kind) if step.kind != "model" else DEFAULT_RATES.full
+            seconds = rate * step.pixels / 1e6 + (DEFAULT_RATES.encoder * encoded / 1e6 if step.kind == "model" else 0)
+            yield Stage(index, len(plan), step.ratio, coarse, seconds, 0, step.pixels, encoded, kind=step.kind)
+
+
+def test_time_left_follows_a_small_photo_enlarged_after_its_first_look(qtbot, monkeypatch, inputs):
+    """The plan reads the photo's own size (a held polygon); once stage 1 reports the enlarged size, the time
+    left is the enlarged run's (about 2 s here), not a ninth of it."""
+    monkeypatch.setattr(Refiner, "load", classmethod(lambda cls, weights=None, device="auto", precision="auto":
+                                                     EnlargedReplay()))
+    monkeypatch.setattr("app.worker.work_scale", lambda coarse, options: 1)
+    image, coarse = inputs(512, 384)
+    rates = replace(DEFAULT_RATES, measured_here=True)
+    events = run_worker(qtbot, RefineJob(RefinerCache(), "cpu", image, coarse, RefineOptions(), rates=rates))
+    assert [s.label for s in events["stages"]] == ["×1", "snap", "matte"]
+    after_first = events["progress"][2][2]
+    assert after_first.startswith("Stage 2/3 · snapping edges to the photo · ")
+    truth = sum(s.seconds for s in events["stages"][1:])
+    assert truth > 2.0 and after_first.endswith(f"about {truth:.0f} s left"), (after_first, truth)
 
 
 def test_model_is_loaded_once_per_device(monkeypatch):

@@ -77,7 +77,8 @@ class Refiner:
         carries from stage to stage. A small photo with a rough mask is refined enlarged (work_scale)
         and every stage is brought back to the photo's. A careful polygon is leashed and judged (crm_core.trust),
         except on a small photo where the model's first look finds the object drawn (trust.sees_the_drawn_object):
-        that one is refined freely, enlarged, with the ratios planned for the photo's own size.
+        that one is refined unleashed, enlarged, with the ratios planned for the photo's own size, and still judged
+        at the photo's size: the judge keeps the polygon where the photo shows no edge the model found.
 
         constraints: the person's keep-brushes, obeyed exactly by every yielded stage (keep_fg 1, keep_bg 0; the
         coarse mask the model sees carries them too); decide_here pixels are re-queried and re-solved.
@@ -93,6 +94,7 @@ class Refiner:
         empty = float(coarse.sum()) < EMPTY_PIXELS
         held = leash(image, coarse, opts.reach_px(coarse.shape), opts.polygon) if opts.trust_edges and not empty else None
         runner = StageRunner(self.model, self.device, self.autocast, opts, decide=keep.decide_here)
+        judged = held  # the polygon the judge has the last word on: held, or freed below
         look, look_seconds = None, 0.0  # on a small photo, a careful polygon's first stage, unleashed (scale 1)
         if held is not None and held.careful and opts.small(coarse.shape):
             started = time.perf_counter()
@@ -101,7 +103,7 @@ class Refiner:
             look_seconds = time.perf_counter() - started
             if sees_the_drawn_object(look.prob, held.coarse):  # a whole object traced on its edges: refined freely
                 held, look, scale = None, None, SMALL_PHOTO_SCALE  # on the ratios planned for its own size
-        judge = EdgeJudge.load() if held is not None and held.careful and opts.judge else None
+        judge = EdgeJudge.load() if judged is not None and judged.careful and opts.judge else None
         work_image, work_coarse, work_keep = _enlarged(image, coarse, keep, scale)
         prob = work_coarse
         hold = held.apply if held is not None else _as_is
@@ -118,9 +120,9 @@ class Refiner:
             """A stage's result at the photo's size, judged where the judge speaks, the strokes obeyed (work_prob
             obeys them already at the working size: at the photo's, only a brought-back or judged one is made
             to again, so a 6K stage with strokes is not copied twice)."""
-            if judge is not None and index == judged_at:  # only on a held polygon, refined at its own size
-                return keep.apply(judge.judge(image, held.coarse, work_prob, model_prob, held.tolerance,
-                                              held.trusted_share))
+            if judge is not None and index == judged_at:  # only on a careful polygon, at the photo's size
+                return keep.apply(judge.judge(image, judged.coarse, _reduced(work_prob, scale),
+                                              _reduced(model_prob, scale), judged.tolerance, judged.trusted_share))
             return keep.apply(_reduced(work_prob, scale)) if scale > 1 else work_prob
 
         for index, ratio in enumerate(ratios):

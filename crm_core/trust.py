@@ -129,7 +129,8 @@ def sees_the_drawn_object(look: np.ndarray, coarse: np.ndarray) -> bool:
     none of the 118 tuning labels at 0.97); freed, those parts lost 9 IoU. Only small photos (the caller's
     rule) are freed: the gain is the refinement enlarged (ECSSD's 400 px polygons: 84.37 mBA held, freed at 2×
     85.39, at 3× 85.71; freed at their own size, 83.71), while two whole coats of Clothing Co-Parsing at
-    0.97-0.975, freed at their own 820 px, lost 4-10 mBA to the judge's answer.
+    0.97-0.975, freed at their own 820 px, lost 4-10 mBA to the judge's answer. Freed means unleashed, not
+    unjudged: the judge still has the last word at the photo's size (crm_core.inference).
     """
     drawn = np.asarray(coarse, bool)
     return bool(drawn.any()) and iou(drawn, look) >= SAME_OBJECT  # a polygon of no pixels outlines nothing

@@ -77,6 +77,28 @@ def test_a_careful_polygon_of_the_object_the_model_finds_is_refined_freely_and_e
         assert metrics.boundary_accuracy(gt, stages[-1].prob) > 0.99 > metrics.boundary_accuracy(gt, polygon) + 0.1
 
 
+def test_a_freed_polygon_is_still_judged_at_the_photo_s_size(synth, monkeypatch):
+    """Freed from the leash, a careful polygon keeps the judge's last word: the judge sees the photo, the polygon
+    and the enlarged result brought back to the photo's size, and the last stage is its answer."""
+    from crm_core.judge import EdgeJudge
+
+    seen: list[tuple] = []
+    judge = EdgeJudge.judge
+
+    def spy(self, image, coarse, prob, model, tolerance, trusted_share):
+        answer = judge(self, image, coarse, prob, model, tolerance, trusted_share)
+        seen.append((image.shape[:2], coarse.shape, prob.shape, model.shape, answer))
+        return answer
+
+    monkeypatch.setattr(EdgeJudge, "judge", spy)
+    image, gt, _ = synth.quality_scene(seed=1)
+    polygon = _polygon(gt)
+    stages = list(Refiner.load().stages(image, polygon))
+    assert stages[-1].total == 9 * gt.size  # freed and enlarged
+    assert len(seen) == 1 and set(seen[0][:4]) == {gt.shape}
+    np.testing.assert_array_equal(stages[-1].prob, seen[0][4])
+
+
 def _dark_oval_part(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     """The bottom quarter of a dark oval on grey, labelled as a careful polygon: a part the model grows into the
     whole oval when free (hair under a hat of its colour)."""

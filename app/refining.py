@@ -117,6 +117,9 @@ class RefiningMixin:
             self.select_subject()
 
     def _show_busy(self) -> None:
+        # a status tip still up (the Refine button's, under the pointer that pressed it) would be drawn over the
+        # progress: the status bar hides these widgets only when a message starts, not when they are shown
+        self.statusBar().clearMessage()
         self.progress_bar.setRange(0, 0)
         for widget in (self.progress_label, self.progress_bar, self.cancel_button):
             widget.show()

@@ -186,6 +186,16 @@ def test_refine_shows_each_stage_in_ratio_order(qtbot, opened, tiny_refiner):
     assert opened.device_label.text() == "Device: CPU"
 
 
+def test_progress_is_not_drawn_under_the_refine_button_s_status_tip(qtbot, opened, tiny_refiner):
+    """Pressing Refine leaves its status tip up; the progress must replace it, not share the bar with it."""
+    opened.statusBar().showMessage(opened.refine_action.statusTip() or "Refine the selected object's mask")
+    shown: list[tuple[str, bool]] = []
+    with qtbot.waitSignal(opened.refineFinished, timeout=20000):
+        opened.refine()
+        shown.append((opened.statusBar().currentMessage(), opened.progress_label.isVisible()))
+    assert shown == [("", True)]
+
+
 def test_finishers_can_be_turned_off_and_the_choice_is_remembered(qtbot, opened, settings, photo, tiny_refiner):
     boxes = opened.refine_panel.finisher_boxes
     boxes["snap"].setChecked(False)

@@ -237,8 +237,9 @@ class WorkFolder:
     def apply_work(self, item: ImageObjects, fresh: Iterator[int] | None = None) -> ImageObjects:
         """A photo's objects as they are now: saved work replaces the shapes (ids, labels and fields kept),
         objects the person added are appended (with ids from ``fresh`` where the format's ids are global),
-        deleted ones dropped, empty ones left out; shapes the tool does not edit (rectangles, points) go through
-        unchanged."""
+        deleted ones dropped, empty ones left out; shapes the tool does not edit (rectangles, points), and objects
+        whose pixels are still their file's (at most relabelled), go through unchanged: re-traced, an untouched
+        polygon would move by up to the tracing tolerance."""
         state = self.saved(item.name)
         if state is None:
             return item
@@ -249,7 +250,9 @@ class WorkFolder:
             if not pixels.any():
                 continue
             source = sources.get(obj.id)
-            if source is not None:
+            if source is not None and np.array_equal(pixels, source.raster(pixels.shape)):
+                kept.append(replace(source, label=obj.label))  # shape untouched: written as its file drew it
+            elif source is not None:
                 kept.append(source.with_mask(pixels) if source.label == obj.label else
                             ImageObject(source.id, obj.label, mask=pixels, extra=source.extra, stored_as=source.stored_as))
             else:

@@ -194,6 +194,24 @@ def test_refine_all_objects_of_a_photo_hugs_every_object_and_exports_as_coco(qtb
     assert json.loads(out.read_text())["info"] == {"note": "kept"}
 
 
+def test_export_leaves_the_shapes_the_person_did_not_touch_as_drawn(qtbot, window, tmp_path):
+    """On a photo with work kept, only the edited object is re-traced: an untouched polygon, or one only
+    relabelled, is written with its own vertices (re-traced, it would move by up to the tracing tolerance)."""
+    ann, images, _ = coco_set(tmp_path, count=1)
+    window.open_folder(ann, "coco", images)
+    box, bar = window.doc.objects[1], window.doc.objects[2]
+    window.doc.rename(bar, "box")
+    paint(window, 1, 150)  # on the selected object, the ball
+    out = tmp_path / "out.json"
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        assert window.export_dataset(out)
+    given = {a["id"]: a for a in json.loads(ann.read_text())["annotations"]}
+    written = {a["id"]: a for a in json.loads(out.read_text())["annotations"]}
+    assert written[101]["segmentation"] == given[101]["segmentation"]  # untouched
+    assert written[102]["segmentation"] == given[102]["segmentation"] and written[102]["category_id"] == 2
+    assert written[100]["segmentation"] != given[100]["segmentation"]  # painted: traced from its new pixels
+
+
 def test_a_labelme_folder_opens_and_exports_as_labelme(qtbot, window, tmp_path):
     folder, _ = labelme_set(tmp_path / "lm")
     assert window.open_folder(folder)

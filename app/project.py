@@ -183,8 +183,9 @@ def capture(doc: Document, canvas=None) -> Project:
 
 
 def document(state: Project, categories: tuple[str, ...] = (), image: np.ndarray | None = None) -> Document:
-    """A document with the project's photo (read again from its file unless given) and objects. The masks arrive
-    as undoable edits, so a restored autosave counts as not exported."""
+    """A document with the project's photo (read again from its file unless given) and objects, restored as they
+    were: not as undo steps, which would let Undo empty a mask under its own refined stages. It counts as not
+    exported (a restored autosave) until it is; callers that opened saved work mark it saved."""
     if image is None:
         if not state.photo.is_file():
             raise InputError(f"the project's photo {state.photo} is missing; put it back to open the project")
@@ -192,16 +193,13 @@ def document(state: Project, categories: tuple[str, ...] = (), image: np.ndarray
     if state.mask.shape != image.shape[:2]:
         raise InputError(f"the project's photo {state.photo} is now {image.shape[1]}x{image.shape[0]} px, "
                          f"but its mask is {state.mask.shape[1]}x{state.mask.shape[0]} px; the photo has changed")
-    objects = [MaskObject(o.id, o.label, np.zeros_like(o.mask), o.visible, False, list(o.stages), o.shown, o.status)
+    objects = [MaskObject(o.id, o.label, o.mask.copy(), o.visible, o.locked, list(o.stages), o.shown, o.status,
+                          keep=None if o.keep is None else o.keep.copy())
                for o in state.objects]
     doc = Document.with_objects(image, state.photo, objects, categories)
-    for obj, saved in zip(objects, state.objects):
-        doc.set_mask(saved.mask, "Restore mask", obj)
-        if saved.keep is not None:
-            doc.set_keep(saved.keep, "Restore keep strokes", obj)
-        obj.locked = saved.locked
     doc.select(objects[state.current])
     doc.mask_path = state.mask_path
+    doc.undo_stack.resetClean()
     return doc
 
 

@@ -72,6 +72,7 @@ def test_a_killed_session_is_offered_back_on_the_next_start(qtbot, worked, setti
                                                             "photo.jpg. Restore it?")
     assert_same_work(worked, fresh)
     assert fresh.doc.modified and "•" in fresh.windowTitle()  # the edits are still not exported
+    assert not fresh.doc.undo_stack.canUndo()  # restored as it was: Undo cannot empty the mask under its stages
 
 
 def test_autosave_follows_edits_after_an_idle_pause(qtbot, settings, photo, monkeypatch):

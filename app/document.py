@@ -12,6 +12,7 @@ deleting and relabelling objects are undo steps too (commands without tiles).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -27,6 +28,16 @@ from app.mask_object import (  # noqa: F401  (the names every widget reads from 
 )
 from app.keep_edits import KeepEditsMixin
 from app.undo import BudgetedUndoStack, MaskEditCommand, TileDelta, TileRecorder
+
+
+@dataclass(frozen=True)
+class Results:
+    """An object's refinement results: its stages, the one shown, its status, whether they predate an edit."""
+
+    stages: tuple[Stage, ...]
+    shown: Shown
+    status: str
+    stale: bool
 
 
 class Document(KeepEditsMixin, QObject):
@@ -391,6 +402,34 @@ class Document(KeepEditsMixin, QObject):
             obj.shown = COARSE
             self._shown_changed(obj)
         self._stages_changed(obj)
+
+    def results_of(self, obj: MaskObject) -> Results:
+        """What a refinement of ``obj`` replaces, to put back on cancel or Undo."""
+        return Results(tuple(obj.stages), obj.shown, obj.status, obj.stale)
+
+    def put_results(self, obj: MaskObject, results: Results) -> None:
+        """An object's stages, stage shown, status and staleness as ``results`` hold them."""
+        self.set_stages(results.stages, obj)
+        obj.stale = results.stale
+        self.set_shown(results.shown, obj)
+        self.set_status(obj, results.status)
+        self._stages_changed(obj)
+
+    def record_refine(self, objects: Sequence[tuple[MaskObject, Results]], text: str = "Refine") -> None:
+        """A finished refinement of each object (already shown) as one undo step: Undo puts back the results
+        each had before, Redo the new ones. Without it Undo would step past the refinement into the edits
+        before it, and leave a result that no longer matches its coarse mask shown, and exported, as current."""
+        done = [(obj, before, self.results_of(obj)) for obj, before in objects]
+
+        def restore(_delta: TileDelta, after: bool) -> None:
+            for obj, before, new in done:
+                if obj in self.objects:
+                    self.put_results(obj, new if after else before)
+            if done and done[0][0] in self.objects:
+                self.select(done[0][0])
+
+        if done:
+            self.undo_stack.push(MaskEditCommand(TileDelta((self.height, self.width)), text, restore, applied=True))
 
     def add_stage(self, stage: Stage, obj: MaskObject | None = None) -> None:
         obj = obj or self.current

@@ -12,13 +12,12 @@ from PySide6.QtGui import QCloseEvent, QColor, QIcon, QUndoGroup
 from PySide6.QtWidgets import (QColorDialog, QDockWidget, QGroupBox, QLabel, QMainWindow, QProgressBar, QPushButton,
                                QScrollArea, QStackedWidget, QVBoxLayout, QWidget)
 
-from crm_core import Stage
 
 from app.about import ICON, HelpMixin
 from app.actions import install_actions, install_menus, install_toolbar
 from app.autosave import Autosave
 from app.canvas import CanvasView, Navigator
-from app.document import COARSE, Document
+from app.document import COARSE, Document, MaskObject, Results
 from app.empty_state import EmptyState
 from app.folder_docks import ImageList, ObjectsPanel
 from app.folder_mode import FolderMixin
@@ -49,7 +48,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.doc: Document | None = None
         self.jobs = JobRunner(self)
         self._job: RefineJob | None = None
-        self._before: tuple[object, list[Stage], object] | None = None  # (object, its stages, shown) before a run
+        self._before: tuple[MaskObject, Results] | None = None  # the object a run refines, and what it had before
         self._run_started = False
         # the running export and the document (and undo position) it wrote: its completion belongs to them
         self._export: tuple[CallJob, Document, int] | None = None

@@ -58,7 +58,7 @@ class RefiningMixin:
         if not doc.current.mask.any():
             self._offer_subject(doc.current.label)
             return
-        self._before = (doc.current, list(doc.stages), doc.shown)
+        self._before = (doc.current, doc.results_of(doc.current))
         self._run_started = False
         options = RefineOptions(ratios=self.refine_panel.ratios, chunk=CANCEL_CHUNK, min_side=MIN_SIDE,
                                 **self.refine_panel.finishing)
@@ -160,10 +160,9 @@ class RefiningMixin:
 
     def _restore_before(self) -> None:
         if self._before is not None and self.doc is not None and self._run_started:
-            target, stages, shown = self._before
+            target, results = self._before
             if target in self.doc.objects:
-                self.doc.set_stages(stages, target)
-                self.doc.set_shown(shown, target)
+                self.doc.put_results(target, results)
         self._before = None
 
     def _refine_failed(self, message: str) -> None:
@@ -181,6 +180,9 @@ class RefiningMixin:
         if not self._is_current():
             return
         self.settings.stage_rates = self._job.rates  # what this run measured: the next estimate starts from it
+        if self._before is not None and self._run_started and self.doc is not None \
+                and self._before[0] in self.doc.objects:
+            self.doc.record_refine([self._before])
         self._end_run()
         self.refineFinished.emit()
 

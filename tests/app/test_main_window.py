@@ -284,11 +284,30 @@ def test_stage_strip_shows_compares_and_accepts(qtbot, opened, tiny_refiner):
     assert doc.shown == COARSE and opened.canvas._compare is None and not strip.use_button.isEnabled()
 
     strip.select(1)
+    coarse = doc.mask.copy()
     strip.use_button.click()
     assert np.array_equal(doc.mask, threshold(doc.stages[1].prob))
     assert doc.shown == COARSE and doc.modified
     opened.undo_action.trigger()
-    assert not doc.modified
+    assert np.array_equal(doc.mask, coarse) and len(doc.stages) == 4
+    assert opened.undo_action.text().endswith("Refine")  # the refinement itself is the step before
+
+
+def test_undo_takes_back_a_refinement_and_never_leaves_stale_results_shown(qtbot, opened, tiny_refiner):
+    """Refine is one undo step: Undo puts back the stages, the stage shown and the status it replaced, so
+    undoing further (into the mask edits before it) never leaves a result of another mask shown or exported
+    as current; Redo brings the refinement back."""
+    opened.refine_panel.finisher_boxes["trust_edges"].setChecked(False)
+    doc = opened.doc
+    mask = doc.mask.copy()
+    refine(qtbot, opened, "0.5, 1")
+    refined = list(doc.stages)
+    assert doc.shown == 3 and doc.current.status == "refined" and doc.modified
+    opened.undo_action.trigger()
+    assert doc.stages == [] and doc.shown == COARSE and doc.current.status == "to do"
+    assert np.array_equal(doc.current.result(), mask > 127)  # what an export writes now: the coarse mask
+    opened.redo_action.trigger()
+    assert doc.stages == refined and doc.shown == 3 and doc.current.status == "refined"
 
 
 @pytest.mark.parametrize("kind", ["mask", "alpha8", "alpha16", "cutout"])

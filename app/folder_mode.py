@@ -226,11 +226,15 @@ class FolderMixin:
         if doc is not self.doc:
             return
         options = self._object_options()
+        before = []
         for obj, result in zip(objects, out):
             if result is not None and obj in doc.objects:
+                before.append((obj, doc.results_of(obj)))
                 doc.set_stages([result_stage(result[0], result[1], options)], obj)
                 doc.set_shown(0, obj)
                 doc.set_status(obj, REFINED)
+        doc.record_refine(before, "Refine objects" if len(before) > 1 else "Refine")
+        self.statusBar().showMessage(f"Refined {len(before)} object{'s' * (len(before) != 1)}", 5000)
         if self.photo_name is not None and self.work.status[self.photo_name] == TODO:
             self._set_photo_status(REFINED)
         self.autosave.touch()

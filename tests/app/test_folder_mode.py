@@ -179,6 +179,11 @@ def test_refine_all_objects_of_a_photo_hugs_every_object_and_exports_as_coco(qtb
     # beyond the ~1 px its sides say it strays, and a polygon label is held within its own tolerance (trust.py)
     assert all(a > 0.85 and a > b + 0.03 for a, b in zip(after, before)), (before, after)
     assert window.work.status["p0.png"] == "refined"
+    assert window.statusBar().currentMessage() == "Refined 3 objects"
+    window.undo_action.trigger()  # one step takes back the whole refinement
+    assert all(o.status == "to do" and not o.stages for o in window.doc.objects)
+    window.redo_action.trigger()
+    assert [iou(gt, o.result()) for gt, o in zip(gts, window.doc.objects)] == after
     out = tmp_path / "out.json"
     with qtbot.waitSignal(window.exported, timeout=30_000):
         assert window.export_dataset(out)

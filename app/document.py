@@ -289,14 +289,17 @@ class Document(KeepEditsMixin, QObject):
         self.mask_path = Path(path)
 
     def set_mask(self, new_u8: np.ndarray, text: str = "Set mask", obj: MaskObject | None = None) -> None:
-        """Replace an object's whole mask (the current one's by default) as one undo step."""
+        """Replace an object's whole mask (the current one's by default) as one undo step. Like any edit of what
+        is shown, a new mask on an object showing a stage shows that mask, with its stages out of date (an
+        imported mask must not leave the old result shown, and exported, as current)."""
         obj = obj or self.current
         self._check_mask(new_u8, obj.mask.shape)
         if self._refuse_locked(obj):
             return
         delta = TileDelta.between(obj.mask, new_u8)
+        adopted = obj.shown if delta.tiles else COARSE
         if delta.tiles:
-            self.undo_stack.push(MaskEditCommand(delta, text, self._restorer(obj)))
+            self.undo_stack.push(MaskEditCommand(delta, text, self._restorer(obj, adopted)))
 
     def _fitting(self, region: QRect, patch: np.ndarray) -> QRect:
         """region (a copy), or a ValueError when it leaves the photo or the patch is not its size."""

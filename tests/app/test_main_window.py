@@ -310,6 +310,20 @@ def test_undo_takes_back_a_refinement_and_never_leaves_stale_results_shown(qtbot
     assert doc.stages == refined and doc.shown == 3 and doc.current.status == "refined"
 
 
+def test_an_imported_mask_replaces_the_result_shown_and_marks_the_stages_old(qtbot, opened, tiny_refiner, tmp_path):
+    refine(qtbot, opened, "0.5")
+    doc = opened.doc
+    assert doc.shown == 2
+    other = np.zeros(doc.mask.shape, np.uint8)
+    other[10:60, 20:90] = 255
+    cv2.imwrite(str(tmp_path / "other.png"), other)
+    doc.import_mask(tmp_path / "other.png")
+    assert doc.shown == COARSE and doc.current.stale  # the strip says "(old)"
+    assert np.array_equal(doc.current.result(), other > 127)  # what an export writes: the mask imported
+    opened.undo_action.trigger()
+    assert doc.shown == 2 and not doc.current.stale
+
+
 @pytest.mark.parametrize("kind", ["mask", "alpha8", "alpha16", "cutout"])
 def test_export_writes_the_shown_stage(qtbot, opened, tiny_refiner, tmp_path, kind):
     refine(qtbot, opened, "0.5")

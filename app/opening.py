@@ -222,6 +222,7 @@ class OpeningMixin:
         except Exception as error:  # noqa: BLE001
             show_error(self, "Cannot save the project", error)
             return False
+        self.doc.mark_saved()  # the work is kept, in the project: closing now loses nothing
         self.statusBar().showMessage(f"Saved project {written}", 8000)
         return True
 

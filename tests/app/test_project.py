@@ -112,7 +112,9 @@ def test_a_project_names_its_photo_by_absolute_path(qtbot, settings, photo, tmp_
 
 def test_save_project_and_open_it_again(qtbot, worked, settings, tmp_path):
     path = tmp_path / "work" / "cat.crmproj"
+    assert worked.doc.modified
     assert worked.save_project(path)
+    assert not worked.doc.modified and "•" not in worked.windowTitle()  # saved: closing now asks nothing
     assert [p.name for p in path.parent.iterdir()] == ["cat.crmproj"]  # no temp file left behind
     other = MainWindow(settings)
     qtbot.addWidget(other)

@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image
 
 from crm_core import io
+from crm_core.big import is_big_folder
 from crm_core.errors import InputError
 from crm_core.formats import DEFAULT_TOLERANCE, Dataset, ImageObject, ImageObjects, detect, open_dataset
 from crm_core.formats.convert import EXPORT_WRITERS, convert
@@ -90,7 +91,7 @@ def open_source(source: str | Path, kind: str | None = None, images: str | Path 
     """What a folder or dataset file holds: a dataset of a named or detected format, else a plain folder."""
     source = Path(source)
     if kind is None and source.is_dir():
-        if (source / "classes.txt").is_file() or (source / "SegmentationClass").is_dir():
+        if (source / "classes.txt").is_file() or (source / "SegmentationClass").is_dir() or is_big_folder(source):
             kind = detect(source)
         elif any(source.glob("*.json")):
             kind = "labelme"  # its photos often lie beside the .json files, which must not make it a VOC folder

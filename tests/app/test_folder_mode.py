@@ -199,6 +199,20 @@ def test_refine_all_objects_of_a_photo_hugs_every_object_and_exports_as_coco(qtb
     assert json.loads(out.read_text())["info"] == {"note": "kept"}
 
 
+def test_a_big_layout_folder_opens_with_its_coarse_masks(window, tmp_path):
+    """NAME_im.jpg + NAME_seg.png (+ NAME_gt.png), the layout crm-refine --big reads: each photo opens with its
+    coarse mask, not empty and not as photos named NAME_im."""
+    image, gts = scene(0)
+    folder = tmp_path / "big"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "p0_im.png"), image)
+    cv2.imwrite(str(folder / "p0_seg.png"), gts[0].astype(np.uint8) * 255)
+    cv2.imwrite(str(folder / "p0_gt.png"), gts[0].astype(np.uint8) * 255)
+    assert window.open_folder(folder)
+    assert window.work.names == ["p0"]
+    assert np.array_equal(window.doc.objects[0].mask > 127, gts[0])
+
+
 def test_export_leaves_the_shapes_the_person_did_not_touch_as_drawn(qtbot, window, tmp_path):
     """On a photo with work kept, only the edited object is re-traced: an untouched polygon, or one only
     relabelled, is written with its own vertices (re-traced, it would move by up to the tracing tolerance)."""

@@ -220,11 +220,15 @@ class WorkFolder:
     def export(self, out: Path, kind: str | None = None, tolerance: float = DEFAULT_TOLERANCE) -> int:
         """Write every photo, with the work done on it, to ``out`` (never over the inputs): in the dataset's own
         format (every field carried through) or in another the registry writes (``export_formats``). A photo
-        never opened is written with its labels as they were. Returns the number of photos written."""
+        never opened is written with its labels as they were; where the writer keeps unwritten photos as they
+        were (COCO), one without work is not written at all, so the output does not list it among those done
+        (``crm-refine --resume`` into it refines it). Returns the number of photos in the output."""
         if kind in (None, self.dataset.format):
             writer = self.dataset.writer(Path(out), tolerance)
             fresh = itertools.count(_first_free_id(self.dataset))
             for name in self.names:
+                if writer.keeps_unwritten and not self.has_work(name):
+                    continue
                 writer.write(self.apply_work(self.dataset.read(name), fresh))
             writer.close()
             return len(self.names)

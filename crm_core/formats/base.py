@@ -60,7 +60,13 @@ class Dataset(ABC):
 
 
 class Writer(ABC):
-    """Writes refined photos of one dataset; every file is written atomically."""
+    """Writes refined photos of one dataset; every file is written atomically.
+
+    keeps_unwritten: a photo never passed to ``write`` still comes out as it was (one file for the whole
+    dataset); where False, the output holds only the photos written.
+    """
+
+    keeps_unwritten = False
 
     def __init__(self, dataset: Dataset, out: Path, tolerance: float):
         self.dataset = dataset

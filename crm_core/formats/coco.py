@@ -116,6 +116,8 @@ class CocoWriter(Writer):
     """Keeps the whole file in memory, replaces each refined photo's annotations in place, and writes the file
     atomically every CHECKPOINT_SECONDS and at the end, so an interrupted run loses at most that much."""
 
+    keeps_unwritten = True  # the other photos' annotations stay as the file has them
+
     def __init__(self, dataset: CocoDataset, out: Path, tolerance: float):
         super().__init__(dataset, out, tolerance)
         self.coco = dataset

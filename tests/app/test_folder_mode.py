@@ -197,6 +197,7 @@ def test_refine_all_objects_of_a_photo_hugs_every_object_and_exports_as_coco(qtb
     untouched = written.read("p1.png")  # never opened: written as it was
     assert [o.id for o in untouched.objects] == [103, 104, 105]
     assert json.loads(out.read_text())["info"] == {"note": "kept"}
+    assert json.loads(out.read_text())["crm_refined"] == [1]  # crm-refine --resume into it refines p1 still
 
 
 def test_a_big_layout_folder_opens_with_its_coarse_masks(window, tmp_path):

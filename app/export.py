@@ -24,6 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from crm_core import io
+from crm_core.errors import InputError
+
+from app.errors import show_error
 
 # kind -> (label in the dialog, suffix appended to the photo's name). No suffix is one that names an input
 # mask (_mask, _seg, _alpha): the default export of "photo.jpg" must never be "photo_mask.png", its own input.
@@ -68,10 +71,11 @@ class ExportDialog(QDialog):
     """Chooses the file kind and name; the window does the writing so errors reach one dialog path."""
 
     def __init__(self, photo: Path | None, folder: str, shown: str, parent: QWidget | None = None,
-                 last_kind: str = "mask", decontaminate: bool = False) -> None:
+                 last_kind: str = "mask", decontaminate: bool = False, protect: Iterable[str | Path] = ()) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export")
         self._photo = photo
+        self._protect = tuple(protect)  # the person's inputs: refused here, before any question about replacing
         self._folder = Path(folder) if folder else (photo.parent if photo is not None else Path.home())
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(f"Exports {shown}."))
@@ -143,6 +147,11 @@ class ExportDialog(QDialog):
     def accept(self) -> None:
         """Saving over an existing file is the person's decision, asked here, not a silent overwrite."""
         path = self.request().path
+        try:
+            io.check_output(path, self._protect)
+        except InputError as error:
+            show_error(self, "Cannot export there", error)
+            return
         if path.exists():
             answer = QMessageBox.question(self, "Replace file?", f"{path} already exists. Replace it?")
             if answer != QMessageBox.StandardButton.Yes:

@@ -241,7 +241,7 @@ class RefiningMixin:
         # what the dialog names is what gets written, even if a running refinement shows a newer stage meanwhile
         shown = self.shown_prob()
         dialog = ExportDialog(self.doc.path, self.settings.export_dir, self._shown_name(), self,
-                              self.settings.export_kind, self.settings.export_decontaminate)
+                              self.settings.export_kind, self.settings.export_decontaminate, self._inputs())
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
         request = dialog.request()
@@ -250,6 +250,10 @@ class RefiningMixin:
             self.settings.export_decontaminate = request.decontaminate
         return self.export(request, shown)
 
+    def _inputs(self) -> tuple[Path, ...]:
+        """The open photo's files, which no export may replace."""
+        return tuple(p for p in (self.doc.path, self.doc.mask_path) if p is not None)
+
     def export(self, request: ExportRequest, prob: np.ndarray | None = None) -> bool:
         """Writes ``prob`` (default: the shown result); the slow cutout runs as a job and ``exported`` fires when
         the file exists. True when the file was written or its job started."""
@@ -257,7 +261,7 @@ class RefiningMixin:
         if doc is None or self._export is not None:
             return False
         image, prob = doc.image, self.shown_prob() if prob is None else prob
-        protect = tuple(p for p in (doc.path, doc.mask_path) if p is not None)
+        protect = self._inputs()
         self.settings.export_dir = request.path.parent
         if not request.slow:
             try:

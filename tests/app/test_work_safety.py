@@ -82,6 +82,20 @@ def test_typed_name_of_an_existing_file_asks_before_replacing(qtbot, tmp_path, d
     assert dialogs.shown == []  # a new name needs no question
 
 
+def test_exporting_onto_an_input_is_refused_before_asking_to_replace_it(qtbot, tmp_path, dialogs):
+    """The opened mask is never replaced: naming it is refused at once, with the dialog left open to choose
+    another name, not after a "Replace?" the person answered Yes to."""
+    mask = tmp_path / "cat_seg.png"
+    mask.write_bytes(b"the person's mask")
+    dialog = ExportDialog(tmp_path / "cat.jpg", str(tmp_path), "stage 1 of 1", protect=(tmp_path / "cat.jpg", mask))
+    qtbot.addWidget(dialog)
+    dialog.set_path(mask)
+    dialogs.accept = True
+    dialog.accept()
+    assert dialogs.titles() == ["Cannot export there"] and dialog.result() != QDialog.DialogCode.Accepted
+    assert "is the input file" in dialogs.shown[-1][2] and mask.read_bytes() == b"the person's mask"
+
+
 def answer_export_dialog(monkeypatch, choose: dict, seen: list) -> None:
     """ExportDialog.exec stand-in: records what the dialog offered, then picks ``choose`` and Save."""
 

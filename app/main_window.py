@@ -286,6 +286,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         for action in (self.refine_objects_action, self.add_object_action):
             action.setEnabled(has_doc and not busy)
         self.delete_object_action.setEnabled(has_doc and len(self.doc.objects) > 1)
+        self.objects_dock.widget().setEnabled(has_doc)  # its buttons and label box act on the open photo's objects
         in_folder = self.work is not None
         for action in (self.next_image_action, self.prev_image_action, self.accept_next_action, self.flag_image_action,
                        self.export_dataset_action):

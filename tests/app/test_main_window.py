@@ -73,11 +73,13 @@ def test_starts_with_an_empty_state_that_says_how_to_begin(window):
     assert window.stack.currentWidget() is window.empty
     assert any("try the sample" in label.text() for label in window.empty.findChildren(type(window.size_label)))
     assert not window.refine_action.isEnabled() and not window.export_action.isEnabled()
+    assert not window.objects_dock.widget().isEnabled()  # Add, Lock, Refine all… act on no photo yet
 
 
 def test_command_line_opens_photo_and_mask(opened, photo, settings):
     image_path, mask_path = photo
     doc = opened.doc
+    assert opened.objects_dock.widget().isEnabled()
     assert (doc.width, doc.height) == (160, 120)
     assert np.array_equal(doc.mask, cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE))
     assert not doc.modified and not opened.undo_action.isEnabled()

@@ -85,7 +85,8 @@ class InteractionMixin:
         painter.setBrush(Qt.BrushStyle.NoBrush)
         right = self._shown_key(True)
         labels = (("Coarse", Qt.AlignmentFlag.AlignRight, x - 8 - 120),
-                  ("Coarse" if right[0] == "coarse" else f"Stage {right[1] + 1}", Qt.AlignmentFlag.AlignLeft, x + 8))
+                  ("Coarse" if right[0] == "coarse" else self._doc.stages[right[1]].label,  # as the strip names it
+                   Qt.AlignmentFlag.AlignLeft, x + 8))
         painter.setPen(QColor(255, 255, 255))
         for text, align, left in labels:
             painter.drawText(QRectF(left, 6, 120, 20), align | Qt.AlignmentFlag.AlignVCenter, text)

@@ -264,6 +264,9 @@ class FolderMixin:
         self.image_list.cancel_button.clicked.connect(self.cancel_folder)
         self._folder_job = job
         self.image_list.show_progress((0, len(names)))
+        if work.status.get(self.photo_name) == TODO:  # the counter includes it: say why it is not among them
+            self.statusBar().showMessage(f"Refining {len(names)} other photos in the background; the open one is "
+                                         "yours: Refine all objects (Ctrl+Shift+R) refines it", 10000)
         self.jobs.start(job)
         self._update_actions()
 
@@ -279,6 +282,7 @@ class FolderMixin:
         if self._folder_job is not None:
             self.jobs.abandon(self._folder_job)
             self._folder_finished()
+            self.statusBar().showMessage("Folder refinement cancelled; the photos it refined stay refined", 8000)
 
     def _folder_finished(self) -> None:
         self._folder_job = None

@@ -272,6 +272,7 @@ def test_refine_the_whole_folder_in_the_background(qtbot, window, tmp_path, tiny
     window.open_folder(ann, "coco", images)
     job_done = []
     window.refine_folder()
+    assert window.statusBar().currentMessage().startswith("Refining 2 other photos in the background; the open one")
     job = window._folder_job
     job.finished.connect(lambda: job_done.append(True))
     qtbot.waitUntil(lambda: bool(job_done), timeout=120_000)

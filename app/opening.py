@@ -72,12 +72,13 @@ class OpeningMixin:
         return True
 
     def _resize_wanted(self, doc: Document, mask: Path) -> bool | None:
-        """Asks before stretching a mask of another size (same aspect ratio only); None: the user declined."""
+        """Asks before stretching a mask of another size (same aspect ratio only); None: the user declined. Of
+        another shape it is refused, for that reason (True: the engine says the aspect ratios differ)."""
         size = QImageReader(str(mask)).size()
         if not size.isValid() or (size.width(), size.height()) == (doc.width, doc.height):
             return False
         if abs(size.width() * doc.height - doc.width * size.height()) > 0.01 * doc.width * size.height():
-            return False
+            return True
         answer = QMessageBox.question(
             self, "Resize mask?",
             f"{mask.name} is {size.width()}×{size.height()} px but the photo is {doc.width}×{doc.height} px.\n"

@@ -139,6 +139,10 @@ def test_clear_invert_and_import_mask(opened, tmp_path, dialogs):
     dialogs.accept = False
     assert not opened.import_mask(tmp_path / "half.png")
 
+    cv2.imwrite(str(tmp_path / "square.png"), np.zeros((100, 100), np.uint8))
+    assert not opened.import_mask(tmp_path / "square.png")  # another shape: refused, saying why (no offer)
+    assert dialogs.shown[-1][1] == "Cannot import square.png" and "aspect ratios differ" in dialogs.shown[-1][2]
+
     opened.undo_action.trigger()
     assert not doc.mask.any()
 

@@ -303,12 +303,14 @@ class FolderMixin:
             if not ok:
                 return
             kind = kinds[names.index(chosen)]
+        source = work.dataset.source  # the output is suggested beside it, named for it (never the file itself)
         if kind == "coco":
-            out, _ = QFileDialog.getSaveFileName(self, "Export COCO annotations", self.settings.export_dir,
+            out, _ = QFileDialog.getSaveFileName(self, "Export COCO annotations",
+                                                 str(source.parent / f"{source.stem}_refined.json"),
                                                  "COCO annotations (*.json)")
         else:
             out = QFileDialog.getExistingDirectory(self, f"Export as {kind}: choose an empty folder",
-                                                   self.settings.export_dir)
+                                                   str(source.parent))
         if out:
             self.export_dataset(out, kind)
 

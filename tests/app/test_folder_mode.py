@@ -247,6 +247,18 @@ def test_a_labelme_folder_opens_and_exports_as_labelme(qtbot, window, tmp_path):
     assert [len(again.read("p1").objects)] == [3]
 
 
+def test_export_dataset_suggests_a_file_beside_the_labels_named_for_them(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    ann, images, _ = coco_set(tmp_path, count=1)
+    window.open_folder(ann, "coco", images)
+    asked = []
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda *a, **k: (a[3][0], True)))  # its own format
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: asked.append(a[2]) or ("", "")))
+    window.export_dataset_dialog()
+    assert asked == [str(tmp_path / "annotations_refined.json")]
+
+
 def test_export_never_writes_over_the_labels(qtbot, window, tmp_path, dialogs):
     folder, _ = labelme_set(tmp_path / "lm")
     window.open_folder(folder)

@@ -118,7 +118,10 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         scroll = QScrollArea()
         scroll.setWidget(options)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(270)
+        # never narrower than its content: squeezed (a small window, a saved layout), the labels were cut off
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(options.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+                               + 2 * scroll.frameWidth())
         self.options_dock = self._dock("Options", "options_dock", scroll, Qt.DockWidgetArea.RightDockWidgetArea)
 
         self.navigator = Navigator()

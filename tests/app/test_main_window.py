@@ -109,6 +109,15 @@ def test_brush_paints_and_undo_redo_restore(opened):
     assert doc.mask[15, 40] == 0
 
 
+def test_the_options_are_never_cut_off_in_a_small_window(qtbot, opened):
+    scroll = opened.options_dock.widget()
+    opened.resize(640, 480)
+    qtbot.wait(50)
+    opened.resize(1400, 900)
+    qtbot.wait(50)
+    assert scroll.viewport().width() >= scroll.widget().minimumSizeHint().width()
+
+
 def test_tool_keys_and_brush_size_reach_canvas_and_settings(opened, settings):
     for name, key in (("eraser", "E"), ("polygon", "P"), ("lasso", "L"), ("fill", "F"), ("brush", "B")):
         action = opened.tool_actions[name]

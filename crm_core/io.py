@@ -84,7 +84,7 @@ def _open(path: PathLike, max_pixels: int | None) -> Image.Image:
     try:
         im = Image.open(p)
     except (OSError, SyntaxError, ValueError) as err:
-        raise InputError(f"{p} is not an image this program can read ({_reason(err)}); use a {FORMATS} file") from None
+        raise InputError(f"{p} is not an image this program can read ({_reason(err, p)}); use a {FORMATS} file") from None
     w, h = im.size
     if w * h > cap:
         im.close()
@@ -93,14 +93,18 @@ def _open(path: PathLike, max_pixels: int | None) -> Image.Image:
         im.load()
         ImageOps.exif_transpose(im, in_place=True)
     except (OSError, SyntaxError, ValueError, EOFError) as err:
-        raise InputError(f"{p} is truncated or corrupt ({_reason(err)}); export or download it again") from None
+        raise InputError(f"{p} is truncated or corrupt ({_reason(err, p)}); export or download it again") from None
     if min(im.size) < MIN_SIDE:
         raise InputError(f"{p} is {im.width}x{im.height} px; the minimum is {MIN_SIDE}x{MIN_SIDE} px")
     return im
 
 
-def _reason(err: BaseException) -> str:
-    return " ".join(str(err).split()) or type(err).__name__
+def _reason(err: BaseException, path: PathLike | None = None) -> str:
+    """The library's reason, on one line and without the path the sentence already starts with."""
+    text = " ".join(str(err).split())
+    if path is not None:
+        text = text.replace(f"'{path}'", "").replace(str(path), "").strip(" :")
+    return text or type(err).__name__
 
 
 def _sixteen_to_unit(im: Image.Image) -> np.ndarray:

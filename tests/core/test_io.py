@@ -104,6 +104,7 @@ def test_text_file_named_png(tmp_path: Path) -> None:
     (tmp_path / "notes.png").write_text("this is not a picture\n")
     message = refused(io.load_image, tmp_path / "notes.png")
     assert "notes.png is not an image" in message and "PNG" in message
+    assert message.count("notes.png") == 1  # the library's reason does not repeat the path
 
 
 def test_truncated_jpeg_is_an_error_not_a_grey_half(tmp_path: Path) -> None:

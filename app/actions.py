@@ -192,6 +192,10 @@ def install_actions(window: QMainWindow) -> None:
     window.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
     for action, label in ((window.undo_action, "Undo"), (window.redo_action, "Redo")):
         action.setProperty(LABEL, label)  # their text names the next command, not the action
+        # the toolbar shows the plain word, so the buttons after it do not move as the command's name changes;
+        # the menu and the tooltip name the command
+        action.setIconText(label)
+        action.changed.connect(lambda a=action: _tip_names_command(a))
         window.addAction(action)
     window.tool_group = QActionGroup(window)
     window.tool_actions = {}
@@ -253,3 +257,10 @@ def _toolbar(window: QMainWindow, title: str, name: str, names: tuple[str, ...],
     _fill(window, bar, names)
     window.addToolBar(area, bar)
     return bar
+
+
+def _tip_names_command(action: QAction) -> None:
+    """Undo's and Redo's tooltip follows their text ("Undo Refine"), which their fixed toolbar word does not."""
+    text = action.text().replace("&", "")
+    if action.toolTip() != text:
+        action.setToolTip(text)

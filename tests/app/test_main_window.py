@@ -99,6 +99,8 @@ def test_brush_paints_and_undo_redo_restore(opened):
     assert doc.mask[60, 5] == 0  # far from the stroke
     assert doc.modified and "•" in opened.windowTitle()
 
+    # the toolbar keeps the plain word (the buttons after it stay put); the tooltip names the command
+    assert opened.undo_action.iconText() == "Undo" and opened.undo_action.toolTip().startswith("Undo ")
     opened.undo_action.trigger()
     assert doc.mask[15, 40] == 0 and not doc.modified
     opened.redo_action.trigger()

@@ -398,9 +398,9 @@ class Document(KeepEditsMixin, QObject):
 
     # --- refined stages ---
 
-    def set_stages(self, stages: Sequence[Stage], obj: MaskObject | None = None) -> None:
+    def set_stages(self, stages: Sequence[Stage], obj: MaskObject | None = None, stale: bool = False) -> None:
         obj = obj or self.current
-        obj.stages, obj.stale = list(stages), False
+        obj.stages, obj.stale = list(stages), stale
         if isinstance(obj.shown, int) and obj.shown >= len(obj.stages):
             obj.shown = COARSE
             self._shown_changed(obj)
@@ -412,27 +412,26 @@ class Document(KeepEditsMixin, QObject):
 
     def put_results(self, obj: MaskObject, results: Results) -> None:
         """An object's stages, stage shown, status and staleness as ``results`` hold them."""
-        self.set_stages(results.stages, obj)
-        obj.stale = results.stale
+        self.set_stages(results.stages, obj, results.stale)
         self.set_shown(results.shown, obj)
         self.set_status(obj, results.status)
-        self._stages_changed(obj)
 
     def record_refine(self, objects: Sequence[tuple[MaskObject, Results]], text: str = "Refine") -> None:
         """A finished refinement of each object (already shown) as one undo step: Undo puts back the results
         each had before, Redo the new ones. Without it Undo would step past the refinement into the edits
         before it, and leave a result that no longer matches its coarse mask shown, and exported, as current."""
         done = [(obj, before, self.results_of(obj)) for obj, before in objects]
+        if not done:
+            return
 
         def restore(_delta: TileDelta, after: bool) -> None:
             for obj, before, new in done:
                 if obj in self.objects:
                     self.put_results(obj, new if after else before)
-            if done and done[0][0] in self.objects:
+            if done[0][0] in self.objects:
                 self.select(done[0][0])
 
-        if done:
-            self.undo_stack.push(MaskEditCommand(TileDelta((self.height, self.width)), text, restore, applied=True))
+        self.undo_stack.push(MaskEditCommand(TileDelta((self.height, self.width)), text, restore, applied=True))
 
     def add_stage(self, stage: Stage, obj: MaskObject | None = None) -> None:
         obj = obj or self.current

@@ -12,7 +12,6 @@ from PySide6.QtGui import QCloseEvent, QColor, QIcon, QUndoGroup
 from PySide6.QtWidgets import (QColorDialog, QDockWidget, QGroupBox, QLabel, QMainWindow, QProgressBar, QPushButton,
                                QScrollArea, QStackedWidget, QVBoxLayout, QWidget)
 
-
 from app.about import ICON, HelpMixin
 from app.actions import install_actions, install_menus, install_toolbar
 from app.autosave import Autosave

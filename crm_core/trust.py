@@ -39,7 +39,7 @@ Unless, on a small photo, the model sees the same object (``sees_the_drawn_objec
 look at a careful polygon agrees with it almost exactly, the person drew the object the model finds, a whole
 salient object traced along its edges, not a part it would grow into its whole. There the leash only keeps the
 model from the photo's exact edge, and the polygon is refined as a small photo's rough mask is, enlarged
-(crm_core.inference).
+(crm_core.inference); the edge judge still has the last word on it.
 """
 
 from __future__ import annotations

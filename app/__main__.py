@@ -27,8 +27,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="check that the system libraries Qt needs on Linux are installed, then exit")
     parser.add_argument(
         "--refine-and-export", metavar="OUT", type=Path,
-        help="unattended: open IMAGE (and MASK), refine with the window's settings, export a cutout to OUT and "
-             "quit; exit status 0 when OUT is written, 1 (with the message on stderr) when a dialog would have "
+        help="unattended: open IMAGE (and MASK; without one, Select Subject makes it), refine with the window's "
+             "settings, export a cutout to OUT and quit; exit status 0 when OUT is written, 1 (with the message on stderr) when a dialog would have "
              "appeared",
     )
     parser.add_argument("--folder", metavar="PATH",

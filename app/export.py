@@ -43,6 +43,7 @@ class ExportRequest:
     kind: str
     path: Path
     decontaminate: bool = False
+    merged: bool = False  # every visible object in the one file, not the selected object alone
 
     @property
     def slow(self) -> bool:
@@ -71,14 +72,31 @@ class ExportDialog(QDialog):
     """Chooses the file kind and name; the window does the writing so errors reach one dialog path."""
 
     def __init__(self, photo: Path | None, folder: str, shown: str, parent: QWidget | None = None,
-                 last_kind: str = "mask", decontaminate: bool = False, protect: Iterable[str | Path] = ()) -> None:
+                 last_kind: str = "mask", decontaminate: bool = False, protect: Iterable[str | Path] = (),
+                 objects: int = 1, merged: bool = True) -> None:
+        """``objects``: how many visible objects the photo has; with more than one, the person chooses between
+        all of them in one file and the selected one (``shown`` names what it shows)."""
         super().__init__(parent)
         self.setWindowTitle("Export")
         self._photo = photo
         self._protect = tuple(protect)  # the person's inputs: refused here, before any question about replacing
         self._folder = Path(folder) if folder else (photo.parent if photo is not None else Path.home())
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"Exports {shown}."))
+        what = QLabel()
+        layout.addWidget(what)
+        self._merged = QCheckBox(f"All {objects} visible objects in one file")
+        self._merged.setToolTip("Each object as it is shown (its stage, or its coarse mask); off: the selected "
+                                "object alone")
+        selected = f"Exports {shown} of the selected object." if objects > 1 else f"Exports {shown}."
+
+        def describe(on: bool) -> None:
+            what.setText(f"Exports all {objects} visible objects, each as it is shown." if on else selected)
+
+        self._merged.toggled.connect(describe)
+        self._merged.setChecked(objects > 1 and merged)
+        describe(self._merged.isChecked())
+        self._merged.setVisible(objects > 1)
+        layout.addWidget(self._merged)
 
         self._kinds = QButtonGroup(self)
         self._buttons: dict[str, QRadioButton] = {}
@@ -127,6 +145,9 @@ class ExportDialog(QDialog):
     def set_decontaminate(self, on: bool) -> None:
         self._decontaminate.setChecked(on)
 
+    def set_merged(self, on: bool) -> None:
+        self._merged.setChecked(on and self._merged.isVisibleTo(self))
+
     def _kind_changed(self) -> None:
         """Keeps the suggested name in step with the kind unless the user typed a name of their own."""
         kind = self.kind
@@ -163,4 +184,5 @@ class ExportDialog(QDialog):
             kind=self.kind,
             path=Path(self._path.text().strip()).expanduser(),
             decontaminate=self.kind == "cutout" and self._decontaminate.isChecked(),
+            merged=self._merged.isChecked(),
         )

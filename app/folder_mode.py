@@ -164,8 +164,20 @@ class FolderMixin:
         name = self.photo_name
         if name is not None:
             flagged = self.work.status[name] == FLAGGED
-            refined = any(o.stages for o in self.doc.objects)
-            self._set_photo_status((REFINED if refined else TODO) if flagged else FLAGGED)
+            self._set_photo_status(self._refined_or_not() if flagged else FLAGGED)
+
+    def _refined_or_not(self) -> str:
+        """A photo's status from its objects, where the person has not ruled on it (accepted, flagged)."""
+        return REFINED if any(o.stages for o in self.doc.objects) else TODO
+
+    def _photo_status_follows(self) -> None:
+        """After each undo step (a refine, its Undo or Redo, in one object or all): a photo "to do" or "refined"
+        says which it is now, so the folder's counter never reads refined after the refinement was undone."""
+        name = self.photo_name
+        if name is not None and self.work.status[name] in (TODO, REFINED):
+            status = self._refined_or_not()
+            if status != self.work.status[name]:
+                self._set_photo_status(status)
 
     def _set_photo_status(self, status: str, name: str | None = None) -> None:
         name = name or self.photo_name
@@ -235,8 +247,6 @@ class FolderMixin:
                 doc.set_status(obj, REFINED)
         doc.record_refine(before, "Refine objects" if len(before) > 1 else "Refine")
         self.statusBar().showMessage(f"Refined {len(before)} object{'s' * (len(before) != 1)}", 5000)
-        if self.photo_name is not None and self.work.status[self.photo_name] == TODO:
-            self._set_photo_status(REFINED)
         self.autosave.touch()
 
     def _objects_finished(self) -> None:

@@ -38,6 +38,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
     stays live."""
 
     refineFinished = Signal()
+    subjectFinished = Signal()  # Select Subject ended: its masks landed, or it found none, failed or was dropped
     exported = Signal(object)
 
     def __init__(self, settings: Settings | None = None, cache: RefinerCache | None = None) -> None:

@@ -78,6 +78,11 @@ class MaskObject:
         """The object's pixels as they would be exported: H×W bool (``object_result``)."""
         return object_result(self.mask, self.stages, self.shown)
 
+    def prob(self) -> np.ndarray:
+        """The object as a matte export writes it: the shown stage's probability, else the coarse mask in [0, 1]
+        (H×W float32; the stage's own array, not a copy)."""
+        return self.stages[self.shown].prob if isinstance(self.shown, int) else self.mask * np.float32(1.0 / 255.0)
+
     def covers(self, x: int, y: int) -> bool:
         """Whether pixel (x, y) is the object's as drawn and exported (one pixel of ``result``, without making
         the whole plane): what a click on the canvas picks."""

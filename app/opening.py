@@ -88,7 +88,8 @@ class OpeningMixin:
 
     def _links(self, doc: Document) -> list[tuple]:
         """The window's connections to a document's signals: made when it is shown, undone when it is replaced."""
-        links = [(doc.modifiedChanged, self._update_title), (doc.refused, self._refused), (doc.noted, self._noted)]
+        links = [(doc.modifiedChanged, self._update_title), (doc.refused, self._refused), (doc.noted, self._noted),
+                 (doc.undo_stack.indexChanged, self._photo_status_follows)]
         links += [(signal, self._update_actions) for signal in (doc.stagesChanged, doc.shownChanged, doc.objectsChanged)]
         return links + [(signal, self.autosave.touch) for signal in
                         (doc.maskChanged, doc.keepChanged, doc.stagesChanged, doc.shownChanged, doc.objectsChanged)]

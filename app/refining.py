@@ -7,6 +7,7 @@ the window at once (app.jobs: the abandoned job stops on its own).
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -222,10 +223,18 @@ class RefiningMixin:
             self._show_device()
 
     # export -----------------------------------------------------------------------------
-    def shown_prob(self) -> np.ndarray:
-        """The result that export writes: the shown stage, or the coarse mask when none is shown."""
+    def shown_prob(self, merged: bool = False) -> np.ndarray:
+        """The result that export writes: the selected object as shown (its stage, or the coarse mask when none is
+        shown); ``merged``: every visible object as shown, in one plane (the larger value where they overlap),
+        as a photo editor means "the subject" after Select Subject found two people, one object each."""
         doc = self.doc
-        return doc.stages[doc.shown].prob if doc.shown != COARSE else doc.coarse_prob()
+        if merged:
+            return functools.reduce(np.maximum, [obj.prob() for obj in doc.objects if obj.visible])
+        return doc.current.prob()
+
+    def _merge_count(self) -> int:
+        """How many objects a merged export would hold: the visible ones with pixels to export."""
+        return sum(1 for obj in self.doc.objects if obj.visible and (obj.stages or obj.mask.any()))
 
     def _shown_name(self) -> str:
         doc = self.doc
@@ -240,15 +249,20 @@ class RefiningMixin:
             return False
         # what the dialog names is what gets written, even if a running refinement shows a newer stage meanwhile
         shown = self.shown_prob()
+        merge = self._merge_count()
+        merged = self.shown_prob(merged=True) if merge > 1 else shown
         dialog = ExportDialog(self.doc.path, self.settings.export_dir, self._shown_name(), self,
-                              self.settings.export_kind, self.settings.export_decontaminate, self._inputs())
+                              self.settings.export_kind, self.settings.export_decontaminate, self._inputs(),
+                              merge, self.settings.export_merged)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
         request = dialog.request()
         self.settings.export_kind = request.kind
         if request.kind == "cutout":
             self.settings.export_decontaminate = request.decontaminate
-        return self.export(request, shown)
+        if merge > 1:
+            self.settings.export_merged = request.merged
+        return self.export(request, merged if request.merged else shown)
 
     def _inputs(self) -> tuple[Path, ...]:
         """The open photo's files, which no export may replace."""
@@ -260,7 +274,7 @@ class RefiningMixin:
         doc = self.doc
         if doc is None or self._export is not None:
             return False
-        image, prob = doc.image, self.shown_prob() if prob is None else prob
+        image, prob = doc.image, self.shown_prob(request.merged) if prob is None else prob
         protect = self._inputs()
         self.settings.export_dir = request.path.parent
         if not request.slow:

@@ -72,3 +72,4 @@ class SubjectMixin:
     def _subject_finished(self) -> None:
         self._subject_job = None
         self._update_actions()
+        self.subjectFinished.emit()

@@ -246,6 +246,16 @@ class Settings:
         self.store.setValue("files/export_decontaminate", bool(on))
 
     @property
+    def export_merged(self) -> bool:
+        """Whether a photo with several visible objects exports them all in one file (the default: a cutout of
+        "the subject" is every subject) or the selected one alone."""
+        return self._bool("files/export_merged", True)
+
+    @export_merged.setter
+    def export_merged(self, on: bool) -> None:
+        self.store.setValue("files/export_merged", bool(on))
+
+    @property
     def open_dir(self) -> str:
         return str(self.store.value("files/open_dir", "") or "")
 

@@ -1,4 +1,5 @@
-"""``crm-studio --refine-and-export OUT IMAGE [MASK]``: the window's own open → Refine → cutout export, unattended.
+"""``crm-studio --refine-and-export OUT IMAGE [MASK]``: the window's own open → (Select Subject, without a MASK) →
+Refine → cutout export of every visible object, unattended.
 
 Why: a frozen bundle can lose a module, a data file or a package's metadata without any build error; the only
 proof that it works is to run the path a person clicks through, in the built executable. So this drives the real
@@ -57,7 +58,25 @@ class UnattendedRun(QObject):
             return
         window.refineFinished.connect(self._refined)
         window.exported.connect(self._exported)
-        QTimer.singleShot(0, window.refine)
+        if window.doc.current.mask.any():
+            QTimer.singleShot(0, window.refine)
+            return
+        say(f"no mask given: selecting the subject of {window.doc.path.name}", sys.stdout)  # as crm-refine does
+        window.subjectFinished.connect(self._subject_selected)
+        QTimer.singleShot(0, window.select_subject)
+
+    def _subject_selected(self) -> None:
+        """Refine what Select Subject found: every subject it found (one object each), as Refine all would."""
+        if self.code is not None:
+            return
+        doc = self.window.doc
+        if not any(obj.mask.any() for obj in doc.objects):
+            say(f"crm-studio: Select Subject found no subject in {doc.path.name}; give a MASK", sys.stderr)
+            self.finish(1)
+        elif len(doc.objects) > 1:
+            self.window.refine_all_objects()
+        else:
+            self.window.refine()
 
     def _refined(self) -> None:
         doc = self.window.doc
@@ -70,7 +89,7 @@ class UnattendedRun(QObject):
         labels = ", ".join(stage.label for stage in doc.stages)
         say(f"refined {doc.path.name}: {len(doc.stages)} stages ({labels}) in "
             f"{time.perf_counter() - self._started:.1f} s", sys.stdout)
-        self.window.export(ExportRequest("cutout", self.out, decontaminate=True))
+        self.window.export(ExportRequest("cutout", self.out, decontaminate=True, merged=True))
 
     def _exported(self, path: Path) -> None:
         say(f"exported {path} in {time.perf_counter() - self._started:.1f} s", sys.stdout)

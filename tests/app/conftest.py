@@ -111,6 +111,21 @@ def write_photo(tmp_path: Path):
 
 
 @pytest.fixture
+def two_people(tmp_path: Path) -> tuple[Path, np.ndarray]:
+    """A photo of two dark figures apart on a bright wall (PNG) and its label map: 1 the left one, 2 the right."""
+    h, w = 240, 400
+    image = np.full((h, w, 3), 215, np.uint8)
+    people = np.zeros((h, w), np.uint8)
+    for i, cx in enumerate((100, 300)):
+        cv2.ellipse(people, (cx, h // 2 + 30), (45, 70), 0, 0, 360, i + 1, -1)
+        cv2.circle(people, (cx, h // 2 - 50), 25, i + 1, -1)
+    image[people > 0] = (30, 40, 120)
+    path = tmp_path / "two.png"
+    cv2.imwrite(str(path), image)
+    return path, people
+
+
+@pytest.fixture
 def photo(write_photo) -> tuple[Path, Path]:
     return write_photo(160, 120)
 

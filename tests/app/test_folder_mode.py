@@ -411,6 +411,28 @@ def test_refine_selected_refines_that_object_only_and_cancel_keeps_the_objects(q
     assert all(np.array_equal(a, o.mask) for a, o in zip(before, window.doc.objects))
 
 
+def test_the_photo_status_follows_a_refine_its_undo_and_redo(qtbot, window, tmp_path, tiny_refiner):
+    """The folder's counter must not read "refined" for a photo whose refinement was undone (one object or all)."""
+    ann, images, _ = coco_set(tmp_path, count=2)
+    window.open_folder(ann, "coco", images)
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_selected_object()
+    assert window.work.status["p0.png"] == REFINED
+    window.doc.undo_stack.undo()
+    assert window.work.status["p0.png"] == "to do"
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_all_objects()
+    assert window.work.status["p0.png"] == REFINED
+    window.doc.undo_stack.undo()
+    assert window.work.status["p0.png"] == "to do"
+    assert "refined" not in window.image_list.summary.text() and "2 to do" in window.image_list.summary.text()
+    window.doc.undo_stack.redo()
+    assert window.work.status["p0.png"] == REFINED
+    window.flag_image()
+    window.doc.undo_stack.undo()
+    assert window.work.status["p0.png"] == FLAGGED  # the person's ruling is not the undo history's
+
+
 def test_a_photo_turned_by_its_exif_tag_opens_upright_in_a_plain_folder(window, tmp_path):
     from PIL import Image
 

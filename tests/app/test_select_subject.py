@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from PySide6.QtWidgets import QLabel
 
 from app.main_window import MainWindow
 from crm_core.metrics import iou
@@ -40,16 +41,8 @@ def test_a_photo_without_a_mask_gets_its_subject_as_one_undo_step(qtbot, window,
     assert not window.doc.current.mask.any()
 
 
-def test_two_people_apart_become_two_objects_in_one_undo_step(qtbot, window, tmp_path):
-    h, w = 240, 400
-    image = np.full((h, w, 3), 215, np.uint8)
-    people = np.zeros((h, w), np.uint8)
-    for i, cx in enumerate((100, 300)):
-        cv2.ellipse(people, (cx, h // 2 + 30), (45, 70), 0, 0, 360, i + 1, -1)
-        cv2.circle(people, (cx, h // 2 - 50), 25, i + 1, -1)
-    image[people > 0] = (30, 40, 120)
-    path = tmp_path / "two.png"
-    cv2.imwrite(str(path), image)
+def test_two_people_apart_become_two_objects_in_one_undo_step(qtbot, window, two_people):
+    path, people = two_people
     assert window.open_files(path)
     _select(qtbot, window)
     objects = window.doc.objects
@@ -88,3 +81,35 @@ def test_refine_on_an_empty_mask_offers_select_subject_instead_of_an_empty_resul
     assert window.selecting_subject  # the answer "Yes" started Select Subject, not an empty refinement
     qtbot.waitUntil(lambda: not window.selecting_subject, timeout=30000)
     assert iou(figure, window.doc.current.mask > 127) > 0.85
+
+
+def test_export_writes_both_subjects_in_one_file_or_the_selected_one(qtbot, window, two_people, tmp_path,
+                                                                     monkeypatch):
+    """After Select Subject found two people, "the subject" a photo editor exports is both of them."""
+    from app.export import ExportDialog
+
+    path, people = two_people
+    assert window.open_files(path)
+    _select(qtbot, window)
+    offered: list[str] = []
+
+    def answer(merged: bool, out: str):
+        def exec_(dialog):
+            offered.append(dialog.findChildren(QLabel)[0].text())
+            dialog.set_kind("mask")
+            dialog.set_merged(merged)
+            dialog.set_path(tmp_path / out)
+            dialog.accept()
+            return dialog.result()
+        monkeypatch.setattr(ExportDialog, "exec", exec_)
+
+    answer(True, "both.png")
+    assert window.export_dialog()
+    answer(False, "one.png")
+    assert window.export_dialog()
+    assert offered[0] == "Exports all 2 visible objects, each as it is shown."
+    both, one = (cv2.imread(str(tmp_path / n), cv2.IMREAD_GRAYSCALE) > 127 for n in ("both.png", "one.png"))
+    assert iou(people > 0, both) > 0.9
+    selected = window.doc.current.mask > 127
+    assert np.array_equal(one, selected) and iou(people > 0, one) < 0.6
+    assert not window.settings.export_merged  # the last choice is offered next time

@@ -52,6 +52,21 @@ def test_writes_the_refined_cutout_and_exits_0(write_photo, monkeypatch, tmp_pat
     assert "snap, matte" in said and f"exported {out}" in said  # the defaults ran both finishers
 
 
+def test_without_a_mask_every_subject_is_selected_refined_and_cut_out(two_people, monkeypatch, tmp_path: Path,
+                                                                      capsys) -> None:
+    """As crm-refine does without a MASK: Select Subject makes the coarse mask (here two people, one object
+    each), and the cutout holds both."""
+    monkeypatch.setattr("app.refining.MIN_SIDE", 0)
+    image, people = two_people
+    out = tmp_path / "cutout.png"
+
+    assert run_main(["--refine-and-export", str(out), str(image)]) == 0
+
+    kept = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)[:, :, 3] > 127
+    assert (kept & (people > 0)).sum() / (kept | (people > 0)).sum() > 0.9
+    assert "selecting the subject of two.png" in capsys.readouterr().out
+
+
 def test_a_photo_that_cannot_open_exits_1_with_the_dialogs_text(monkeypatch, tmp_path: Path, capsys) -> None:
     monkeypatch.setattr(QMessageBox, "critical", REAL_CRITICAL)  # the real modal box: it must not block
     missing = tmp_path / "missing.jpg"

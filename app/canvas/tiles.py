@@ -197,7 +197,7 @@ class MaskTiles(TileSet[QImage]):
 
     def set_style(self, color: QColor, opacity: float, outline: bool) -> None:
         """New look; the pyramid is kept, the converted tiles are not. The outline is drawn opaque."""
-        self.outline = outline
+        self.outline, self.color = outline, QColor(color)
         strength = 1.0 if outline else float(np.clip(opacity, 0.0, 1.0))
         # premultiplied B, G, R, A gains applied to the mask value: one SIMD pass per channel
         self._gains = [strength * c / 255.0 for c in (color.blue(), color.green(), color.red())] + [strength]

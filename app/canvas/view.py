@@ -30,6 +30,7 @@ KEEP_VISIBLE_PX = 64  # panning stops when less than this much of the photo woul
 MAX_LAYERS = 4
 BACKGROUND = QColor(40, 40, 43)
 COMPARE_OPACITY = 0.85
+OTHERS_FADE = 0.6  # the objects not selected, at this share of the overlay's opacity: the selected one stands out
 
 LayerKey = tuple
 
@@ -138,7 +139,22 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
 
     def _on_objects(self) -> None:
         self._others = None
+        self._restyle()
         self.update()
+
+    def _current_color(self) -> QColor:
+        """One object: the overlay colour the person chose. Several: the selected one's label colour (as labelme
+        draws it), so each label keeps its colour when selected; the others are drawn fainter (``OTHERS_FADE``)."""
+        if self._doc is None or len(self._doc.objects) < 2:
+            return self._color
+        return QColor(*self._doc.color_of(self._doc.current))
+
+    def _restyle(self) -> None:
+        """The selected object's layers in the colour it now has (a relabel, a second object added or removed)."""
+        color = self._current_color()
+        for key, layer in self._layers.items():
+            if key[0] not in ("added", "removed") and layer.color != color:
+                layer.set_style(color, self._opacity, self._outline)
 
     def _other_layers(self) -> list[MaskTiles]:
         """The visible objects other than the current one, each in its label colour, in list order."""
@@ -147,7 +163,8 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
             for obj in self._doc.objects:
                 if obj is not self._doc.current and obj.visible:
                     pixels = obj.result().view(np.uint8) * np.uint8(255)
-                    self._others[id(obj)] = MaskTiles(pixels, QColor(*self._doc.color_of(obj)), self._opacity, self._outline)
+                    self._others[id(obj)] = MaskTiles(pixels, QColor(*self._doc.color_of(obj)),
+                                                      self._opacity * OTHERS_FADE, self._outline)
         return list(self._others.values())
 
     def _on_stages(self) -> None:
@@ -267,7 +284,7 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         self._color, self._opacity, self._outline = QColor(color), float(min(max(opacity, 0.0), 1.0)), bool(outline)
         for key, layer in self._layers.items():
             if key[0] not in ("added", "removed"):
-                layer.set_style(self._color, self._opacity, self._outline)
+                layer.set_style(self._current_color(), self._opacity, self._outline)
         self._others = None
         self.update()
 
@@ -290,9 +307,9 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
             return layer
         stages = self._doc.stages
         if key[0] == "coarse":
-            layer = MaskTiles(self._doc.mask, self._color, self._opacity, self._outline)
+            layer = MaskTiles(self._doc.mask, self._current_color(), self._opacity, self._outline)
         elif key[0] == "stage":
-            layer = MaskTiles(threshold(stages[key[1]].prob), self._color, self._opacity, self._outline)
+            layer = MaskTiles(threshold(stages[key[1]].prob), self._current_color(), self._opacity, self._outline)
         else:
             first, second = self._binary(key[1]), self._binary(key[2])
             changed, color = (second & ~first, ADDED_COLOR) if key[0] == "added" else (first & ~second, REMOVED_COLOR)

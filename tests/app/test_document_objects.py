@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import QRect
 
 from app import project
+from app.canvas.view import OTHERS_FADE
 from app.document import ACCEPTED, COARSE, Document, MaskObject, label_color
 from crm_core.options import Stage
 
@@ -124,7 +125,7 @@ def test_a_project_whose_objects_disagree_in_size_is_refused(tmp_path, photo_arr
         project.load(tmp_path / "bad.crmproj")
 
 
-def test_the_canvas_draws_the_other_objects_in_their_label_colours(qtbot, photo_arrays):
+def test_the_canvas_draws_each_object_in_its_label_colour_the_selected_one_in_full(qtbot, photo_arrays):
     from app.canvas import CanvasView
 
     doc, shirt, hair = two_objects(photo_arrays)
@@ -140,9 +141,17 @@ def test_the_canvas_draws_the_other_objects_in_their_label_colours(qtbot, photo_
         c = view.grab().toImage().pixelColor(x, y)
         return c.red(), c.green(), c.blue()
 
-    r, g, b = doc.color_of(hair)
-    assert colour_at(47, 20) == (r, g, b)  # hair, not current: its label colour
+    def near(got: tuple[int, ...], want: tuple[float, ...]) -> bool:
+        return max(abs(a - b) for a, b in zip(got, want)) <= 2
+
+    hair_rgb, shirt_rgb = doc.color_of(hair), doc.color_of(shirt)
+    assert near(colour_at(15, 20), shirt_rgb)  # shirt, selected: its label colour in full
+    assert near(colour_at(47, 20), [OTHERS_FADE * c + (1 - OTHERS_FADE) * 128 for c in hair_rgb])  # fainter
     doc.set_visible(hair, False)
     assert colour_at(47, 20) == (128, 128, 128)
-    doc.select(hair)  # the current object is drawn in the overlay colour
-    assert colour_at(47, 20) == (view._color.red(), view._color.green(), view._color.blue())
+    doc.set_visible(hair, True)
+    doc.select(hair)
+    assert near(colour_at(47, 20), hair_rgb)
+    assert near(colour_at(15, 20), [OTHERS_FADE * c + (1 - OTHERS_FADE) * 128 for c in shirt_rgb])
+    doc.delete_object(shirt)  # one object left: the overlay colour the person chose
+    assert near(colour_at(47, 20), (view._color.red(), view._color.green(), view._color.blue()))

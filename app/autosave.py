@@ -4,23 +4,29 @@ The file exists only while there is work to lose (edits not exported, refined st
 it, so finding one at start means the app was killed or crashed, and the window offers to restore it. It is
 written off the GUI thread (16-bit stages of a 6K photo take a second or two to encode), one write at a time,
 each one atomic (see ``app.project``).
+
+Each running window has a file of its own, claimed with a lock file (QLockFile: its owner's process id, so a
+lock left by a killed process is known as stale). Two windows open at once never write over each other's work,
+and a window starting up offers back only the work of a window that is gone, never one still open.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
+import os
+import time
 from pathlib import Path
 from typing import Callable
 
-import os
-
-from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
+from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer, Signal
 
 from app import project
 from app.jobs import CallJob, JobRunner
 from app.project import Project
 
 IDLE_MS = 3000
-FILE_NAME = "autosave" + project.SUFFIX
+PREFIX = "autosave-"
 
 
 def state_dir() -> Path:
@@ -28,8 +34,43 @@ def state_dir() -> Path:
     return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
 
 
-def autosave_path() -> Path:
-    return state_dir() / FILE_NAME
+def _lock_of(path: Path) -> QLockFile | None:
+    """The lock of an autosave file, taken now, or None while the window that owns it is running. Only a live
+    owner process counts (no age limit: a window may stay open for days)."""
+    lock = QLockFile(str(path) + ".lock")
+    lock.setStaleLockTime(0)
+    return lock if lock.tryLock(0) else None
+
+
+def _claim() -> tuple[Path, QLockFile | None]:
+    """A file of this window's own: the first slot nobody holds and that holds no one's work. Where no lock can
+    be made at all (a state folder without write access) the first free name, unlocked: its writes fail and
+    say so, as every autosave failure does."""
+    folder = state_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        pass
+    for n in itertools.count():
+        path = folder / f"{PREFIX}{n}{project.SUFFIX}"
+        if path.exists():
+            continue  # a running window's work, or a killed one's waiting to be offered back
+        lock = QLockFile(str(path) + ".lock")
+        lock.setStaleLockTime(0)
+        if lock.tryLock(0):
+            if not path.exists():  # checked again under the lock: another window may have written it meanwhile
+                return path, lock
+            lock.unlock()
+        elif lock.error() != QLockFile.LockError.LockFailedError:
+            return path, None
+
+
+def _age(path: Path) -> float:
+    """Seconds since ``path`` was written (infinite when another window removed it meanwhile)."""
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return math.inf
 
 
 class Autosave(QObject):
@@ -48,6 +89,8 @@ class Autosave(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(IDLE_MS)
         self._timer.timeout.connect(self._save_in_background)
+        self.path, self._lock = _claim()
+        self._orphan: tuple[Path, QLockFile] | None = None
 
     def touch(self) -> None:
         """Something changed: save once the person has paused for IDLE_MS."""
@@ -66,13 +109,40 @@ class Autosave(QObject):
         self._timer.stop()
         self._generation += 1
         self._again = False
-        autosave_path().unlink(missing_ok=True)
+        self.path.unlink(missing_ok=True)
 
-    @staticmethod
-    def pending() -> Path | None:
-        """The autosave a killed session left behind, if any."""
-        path = autosave_path()
-        return path if path.is_file() else None
+    def close(self) -> None:
+        """A clean exit: nothing to restore, and the file's slot is free for the next window."""
+        self.discard()
+        if self._lock is not None:
+            self._lock.unlock()
+
+    def pending(self) -> Path | None:
+        """The newest autosave a killed window left behind, if any, now held by this one (so a window starting
+        at the same moment does not offer it too) until ``drop_pending``."""
+        self.drop_pending()
+        # "autosave.crmproj" too: the one file of versions before windows had a file each
+        found = sorted(state_dir().glob(f"autosave*{project.SUFFIX}"), key=_age)
+        for path in found:
+            lock = _lock_of(path) if path != self.path else None
+            if lock is not None and path.is_file():
+                self._orphan = (path, lock)
+                return path
+            if lock is not None:
+                lock.unlock()
+        return None
+
+    def drop_pending(self, adopt: bool = False) -> None:
+        """The left-behind work was declined (removed), or restored (``adopt``: it becomes this window's own
+        autosave, so it is never without a copy on disk while the restored document's first write is under way)."""
+        if self._orphan is not None:
+            path, lock = self._orphan
+            if adopt and path.is_file():
+                os.replace(path, self.path)
+            else:
+                path.unlink(missing_ok=True)
+            lock.unlock()
+            self._orphan = None
 
     @property
     def busy(self) -> bool:
@@ -87,7 +157,7 @@ class Autosave(QObject):
             self.discard()
             return
         # written next to the autosave and renamed over it on the GUI thread, where discard() can veto it
-        partial = autosave_path().with_name(FILE_NAME + ".partial")
+        partial = self.path.with_name(self.path.name + ".partial")
         job = CallJob("autosave", lambda: project.save(partial, state))
         job.setProperty("generation", self._generation)
         job.done.connect(self._written)
@@ -97,7 +167,7 @@ class Autosave(QObject):
 
     def _written(self, partial: Path) -> None:
         if self._writing is not None and self._writing.property("generation") == self._generation:
-            os.replace(partial, autosave_path())
+            os.replace(partial, self.path)
         else:
             partial.unlink(missing_ok=True)
 

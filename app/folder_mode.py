@@ -74,6 +74,7 @@ class FolderMixin:
             dock.show()
         self.resizeDocks([self.images_dock, self.objects_dock], [3, 2], Qt.Orientation.Vertical)
         self.objects_panel.set_folder_mode(True)
+        self._label_colors(True)
         for problem in work.dataset.problems[:3]:
             self.statusBar().showMessage(problem, 8000)
         if not self.go_to(work.position):
@@ -88,7 +89,13 @@ class FolderMixin:
             self.image_list.show_progress(None)
         self.work = None
         self.objects_panel.set_folder_mode(False)
+        self._label_colors(False)
         self.images_dock.hide()
+
+    def _label_colors(self, on: bool) -> None:
+        """In folder mode each object is drawn in its label's colour, selected or not."""
+        self.canvas.set_label_colors(on)
+        self.overlay_panel.set_label_colors(on)
 
     @property
     def photo_name(self) -> str | None:

@@ -304,7 +304,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         # finishes after the window has closed (see app.jobs: job threads keep the process alive until then)
         self._stop_refine()
         self._leave_folder()
-        self.autosave.discard()
+        self.autosave.close()
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
         event.accept()

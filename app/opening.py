@@ -259,8 +259,7 @@ class OpeningMixin:
             self, "Restore your work?",
             f"CRM Studio was closed without saving your work on {photo.name if photo else 'the last photo'}. "
             "Restore it?")
-        if answer == QMessageBox.StandardButton.Yes and self.open_project(pending, modified=True):
-            return True
-        self.autosave.discard()
-        return False
+        restored = answer == QMessageBox.StandardButton.Yes and self.open_project(pending, modified=True)
+        self.autosave.drop_pending(adopt=restored)
+        return restored
 

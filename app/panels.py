@@ -73,6 +73,9 @@ class ToolPanel(QWidget):
         self.sizeChanged.emit(size)
 
 
+COLOR_TIP = "Colour of the mask overlay"
+
+
 class OverlayPanel(QWidget):
     """How the mask is drawn over the photo, and the before/after split."""
 
@@ -84,7 +87,7 @@ class OverlayPanel(QWidget):
         self._color = QColor(color)
         form = QFormLayout(self)
         self.color_button = QPushButton()
-        self.color_button.setToolTip("Colour of the mask overlay")
+        self.color_button.setToolTip(COLOR_TIP)
         self.color_button.clicked.connect(self._pick_color)
         form.addRow("Colour", self.color_button)
         self.opacity_slider = _slider(0, 100, round(opacity * 100))
@@ -108,6 +111,11 @@ class OverlayPanel(QWidget):
     @property
     def color(self) -> QColor:
         return QColor(self._color)
+
+    def set_label_colors(self, on: bool) -> None:
+        """In folder mode objects are drawn in their labels' colours: the overlay colour has nothing to set."""
+        self.color_button.setEnabled(not on)
+        self.color_button.setToolTip("In a folder each object is drawn in its label's colour" if on else COLOR_TIP)
 
     @property
     def opacity(self) -> float:

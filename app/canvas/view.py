@@ -68,6 +68,7 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         self._origin = QPointF()
         self._fitted = True
         self._color, self._opacity, self._outline, self._overlay_visible = QColor(30, 144, 255), 0.5, False, True
+        self._label_colors = False
         self._split: float | None = None
         self._compare: tuple[Shown, Shown] | None = None
         self._tools = {name: cls(self) for name, cls in {**TOOLS, **GUIDE_TOOLS}.items()}
@@ -142,15 +143,21 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         self._restyle()
         self.update()
 
+    def set_label_colors(self, on: bool) -> None:
+        """Folder mode (annotators, datasets with categories): the selected object in its label colour too, as
+        labelme draws it, so a label has one colour whether selected or not. Off: in the overlay colour the
+        person chose. Either way the objects not selected are drawn fainter (``OTHERS_FADE``)."""
+        self._label_colors = bool(on)
+        self._restyle()
+        self.update()
+
     def _current_color(self) -> QColor:
-        """One object: the overlay colour the person chose. Several: the selected one's label colour (as labelme
-        draws it), so each label keeps its colour when selected; the others are drawn fainter (``OTHERS_FADE``)."""
-        if self._doc is None or len(self._doc.objects) < 2:
-            return self._color
-        return QColor(*self._doc.color_of(self._doc.current))
+        if self._label_colors and self._doc is not None:
+            return QColor(*self._doc.color_of(self._doc.current))
+        return self._color
 
     def _restyle(self) -> None:
-        """The selected object's layers in the colour it now has (a relabel, a second object added or removed)."""
+        """The selected object's layers in the colour it now has (a relabel in folder mode)."""
         color = self._current_color()
         for key, layer in self._layers.items():
             if key[0] not in ("added", "removed") and layer.color != color:

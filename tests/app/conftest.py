@@ -139,6 +139,18 @@ def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
+def kill():
+    """kill(window): as if the window's process died now. Its autosave stays on disk and its lock is left to no
+    living process (what the lock file of a dead process id is: the next window's QLockFile sees it as stale)."""
+
+    def killed(win) -> None:
+        win.autosave._timer.stop()
+        win.autosave._lock.unlock()
+
+    return killed
+
+
+@pytest.fixture
 def window(qtbot, settings: Settings):
     """The main window, shown, with nothing open: where a user starts."""
     from app.main_window import MainWindow

@@ -144,14 +144,20 @@ def test_the_canvas_draws_each_object_in_its_label_colour_the_selected_one_in_fu
     def near(got: tuple[int, ...], want: tuple[float, ...]) -> bool:
         return max(abs(a - b) for a, b in zip(got, want)) <= 2
 
+    def faded(rgb) -> list[float]:
+        return [OTHERS_FADE * c + (1 - OTHERS_FADE) * 128 for c in rgb]
+
+    chosen = (view._color.red(), view._color.green(), view._color.blue())
     hair_rgb, shirt_rgb = doc.color_of(hair), doc.color_of(shirt)
-    assert near(colour_at(15, 20), shirt_rgb)  # shirt, selected: its label colour in full
-    assert near(colour_at(47, 20), [OTHERS_FADE * c + (1 - OTHERS_FADE) * 128 for c in hair_rgb])  # fainter
+    assert near(colour_at(15, 20), chosen)  # shirt, selected: the overlay colour the person chose
+    assert near(colour_at(47, 20), faded(hair_rgb))  # hair: its label colour, fainter
     doc.set_visible(hair, False)
     assert colour_at(47, 20) == (128, 128, 128)
     doc.set_visible(hair, True)
+    view.set_label_colors(True)  # folder mode: the selected object in its label colour too, as labelme draws it
+    assert near(colour_at(15, 20), shirt_rgb)
     doc.select(hair)
     assert near(colour_at(47, 20), hair_rgb)
-    assert near(colour_at(15, 20), [OTHERS_FADE * c + (1 - OTHERS_FADE) * 128 for c in shirt_rgb])
-    doc.delete_object(shirt)  # one object left: the overlay colour the person chose
-    assert near(colour_at(47, 20), (view._color.red(), view._color.green(), view._color.blue()))
+    assert near(colour_at(15, 20), faded(shirt_rgb))
+    doc.rename(hair, "skin")  # a relabel recolours the selected object at once
+    assert near(colour_at(47, 20), doc.color_of(hair)) and doc.color_of(hair) != hair_rgb

@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QPointF, QRect
 
 from crm_core.formats import open_dataset, trace_polygons
 from crm_core.metrics import iou
@@ -152,6 +152,24 @@ def test_a_killed_session_resumes_at_the_same_photo_with_its_work_and_statuses(q
     assert again.doc.path.name == "p1.png" and again.doc.mask[10:16, 10:16].all()
     assert again.work.status["p0.png"] == FLAGGED
     assert "flagged" in again.image_list.list.item(0).text()
+
+
+def test_in_a_folder_objects_wear_their_label_colours_and_the_overlay_colour_is_not_offered(window, tmp_path,
+                                                                                             photo_arrays):
+    ann, images, _ = coco_set(tmp_path, count=1)
+    window.open_folder(ann, "coco", images)
+    doc = window.doc
+    ball = doc.objects[0]
+    window.canvas.set_overlay(window.canvas._color, 1.0, False)
+    y, x = np.argwhere(ball.mask > 127).mean(axis=0).astype(int)
+    centre = window.canvas.map_from_image(QPointF(x + 0.5, y + 0.5))
+    drawn = window.canvas.grab().toImage().pixelColor(centre.toPoint())
+    assert (drawn.red(), drawn.green(), drawn.blue()) == doc.color_of(ball)
+    assert not window.overlay_panel.color_button.isEnabled()
+    image, mask = photo_arrays(80, 60)
+    cv2.imwrite(str(tmp_path / "one.png"), image[:, :, ::-1])
+    assert window.open_files(tmp_path / "one.png")  # one photo again: the colour is the person's to choose
+    assert window.overlay_panel.color_button.isEnabled()
 
 
 def test_the_status_filter_shows_only_photos_with_that_status(window, tmp_path):

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from app import autosave as autosave_module
 from app.__main__ import build_window
 from app.main_window import MainWindow
 from app.mask_object import KEEP_BG, KEEP_FG, NO_KEEP
@@ -105,7 +104,7 @@ def test_undo_takes_a_keep_stroke_back_and_alt_removes_strokes(qtbot, opened):
 
 
 def test_keep_strokes_survive_a_kill_and_reach_the_next_refine(qtbot, opened, settings, dialogs, tiny_refiner,
-                                                               monkeypatch):
+                                                               monkeypatch, kill):
     win = opened
     win.tool_actions["keep_bg"].trigger()
     win.canvas.set_brush_size(12)
@@ -114,7 +113,8 @@ def test_keep_strokes_survive_a_kill_and_reach_the_next_refine(qtbot, opened, se
     _drag(qtbot, win, [(150, 50), (170, 50)])
     kept = win.doc.current.keep.copy()
     win.autosave.save_now()  # what the idle timer writes; then the process dies
-    qtbot.waitUntil(lambda: not win.autosave.busy and autosave_module.autosave_path().is_file(), timeout=10_000)
+    qtbot.waitUntil(lambda: not win.autosave.busy and win.autosave.path.is_file(), timeout=10_000)
+    kill(win)
     fresh = build_window([], settings)
     qtbot.addWidget(fresh)
     qtbot.waitExposed(fresh)
@@ -129,7 +129,7 @@ def test_keep_strokes_survive_a_kill_and_reach_the_next_refine(qtbot, opened, se
     monkeypatch.setattr(tiny_refiner, "stages", stages)
     _refine(qtbot, fresh)
     assert np.array_equal(seen[0].keep_bg, kept == KEEP_BG) and seen[0].decide_here.any()
-    assert autosave_module.autosave_path().is_file()
+    assert fresh.autosave.path.is_file()
 
 
 def test_the_keep_strokes_can_be_hidden_and_a_locked_object_refuses_them(qtbot, opened):

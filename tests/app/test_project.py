@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, QRect
@@ -12,6 +17,8 @@ from app import project
 from app.__main__ import build_window
 from app.document import COARSE
 from app.main_window import MainWindow
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -47,7 +54,7 @@ def assert_same_work(a: MainWindow, b: MainWindow) -> None:
 def landed(qtbot, win) -> None:
     """Autosave now, and wait for the write, which runs off the GUI thread, to be on disk."""
     win.autosave.save_now()
-    qtbot.waitUntil(lambda: not win.autosave.busy and autosave_module.autosave_path().is_file(), timeout=10_000)
+    qtbot.waitUntil(lambda: not win.autosave.busy and win.autosave.path.is_file(), timeout=10_000)
 
 
 def test_saving_at_once_still_writes_off_the_gui_thread(qtbot, worked, monkeypatch):
@@ -60,26 +67,29 @@ def test_saving_at_once_still_writes_off_the_gui_thread(qtbot, worked, monkeypat
     assert threads and threading.main_thread() not in threads
 
 
-def test_a_killed_session_is_offered_back_on_the_next_start(qtbot, worked, settings, dialogs):
+def test_a_killed_session_is_offered_back_on_the_next_start(qtbot, worked, settings, dialogs, kill):
     landed(qtbot, worked)  # what the idle timer writes; then the process dies without closing the window
+    left = worked.autosave.path
+    assert project.load(left).view == project.capture(worked.doc, worked.canvas).view
+    kill(worked)
     fresh = build_window([], settings)  # the next start, as `crm-studio` runs it
     qtbot.addWidget(fresh)
     fresh.resize(1000, 700)
     qtbot.waitExposed(fresh)
     project.show_view(fresh.canvas, project.capture(worked.doc, worked.canvas).view)  # again, after the resize
-    assert project.load(autosave_module.autosave_path()).view == project.capture(worked.doc, worked.canvas).view
     assert dialogs.shown[-1][1:] == ("Restore your work?", "CRM Studio was closed without saving your work on "
                                                             "photo.jpg. Restore it?")
     assert_same_work(worked, fresh)
     assert fresh.doc.modified and "•" in fresh.windowTitle()  # the edits are still not exported
     assert not fresh.doc.undo_stack.canUndo()  # restored as it was: Undo cannot empty the mask under its stages
+    assert not left.exists() and fresh.autosave.path.is_file()  # the work is the fresh window's own now
 
 
 def test_autosave_follows_edits_after_an_idle_pause(qtbot, settings, photo, monkeypatch):
     monkeypatch.setattr(autosave_module, "IDLE_MS", 50)
     win = build_window([str(photo[0]), str(photo[1])], settings)
     qtbot.addWidget(win)
-    path = autosave_module.autosave_path()
+    path = win.autosave.path
     assert not path.exists()  # a photo just opened holds no work to lose
     win.doc.invert_mask()
     qtbot.waitUntil(path.is_file, timeout=5000)  # written by a job, off the GUI thread
@@ -89,16 +99,68 @@ def test_autosave_follows_edits_after_an_idle_pause(qtbot, settings, photo, monk
     qtbot.waitUntil(lambda: not path.exists(), timeout=5000)
 
 
-def test_declining_the_restore_drops_it_and_a_clean_close_leaves_none(qtbot, worked, settings, dialogs, photo):
+def test_declining_the_restore_drops_it_and_a_clean_close_leaves_none(qtbot, worked, settings, dialogs, photo,
+                                                                     kill):
     landed(qtbot, worked)
+    left = worked.autosave.path
+    kill(worked)
     dialogs.accept = False
     fresh = build_window([str(photo[0])], settings)
     qtbot.addWidget(fresh)
     assert fresh.doc.path == photo[0] and not fresh.doc.modified  # the command line's photo, not the old work
-    assert not autosave_module.autosave_path().exists()
+    assert not left.exists()
+    fresh.doc.invert_mask()
+    landed(qtbot, fresh)
     dialogs.accept = True
-    worked.close()  # "Discard changes?" answered Discard: nothing to offer next time
-    assert not autosave_module.autosave_path().exists()
+    fresh.close()  # "Discard changes?" answered Discard: nothing to offer next time
+    assert not list(autosave_module.state_dir().glob("autosave*"))
+
+
+def test_two_windows_open_at_once_keep_their_work_apart(qtbot, worked, settings, dialogs, photo):
+    """A second window (a second photo opened from the file manager) is no restart: it must not offer the
+    first one's live work, nor write over it."""
+    landed(qtbot, worked)
+    second = build_window([str(photo[0])], settings)
+    qtbot.addWidget(second)
+    assert dialogs.titles() == []  # nothing offered: the first window is alive
+    second.doc.invert_mask()
+    landed(qtbot, second)
+    assert second.autosave.path != worked.autosave.path
+    assert np.array_equal(project.load(worked.autosave.path).mask, worked.doc.mask)
+    assert np.array_equal(project.load(second.autosave.path).mask, second.doc.mask)
+
+
+KILLED_SCRIPT = """
+import os, sys
+from pathlib import Path
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+from app import autosave, project
+autosave.state_dir = lambda: Path(sys.argv[1])
+from app.main_window import MainWindow
+from app.settings import Settings
+qt = QApplication([])
+window = MainWindow(Settings(QSettings(sys.argv[1] + "/s.ini", QSettings.Format.IniFormat)))
+window.open_files(Path(sys.argv[2]))
+window.doc.invert_mask()
+window.autosave.save_now()
+while window.autosave.busy:
+    qt.processEvents()
+print(window.autosave.path, flush=True)
+os._exit(9)  # killed: no close, no clean-up; its lock file still names this process
+"""
+
+
+def test_the_work_of_a_killed_process_is_offered_to_the_next_window(qtbot, settings, dialogs, photo, tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", KILLED_SCRIPT, str(autosave_module.state_dir()), str(photo[0])],
+                          env=env, capture_output=True, text=True, timeout=120)
+    left = Path(done.stdout.strip())
+    assert done.returncode == 9 and left.is_file() and Path(f"{left}.lock").is_file(), done.stderr[-2000:]
+    fresh = build_window([], settings)
+    qtbot.addWidget(fresh)
+    assert dialogs.titles() == ["Restore your work?"]
+    assert fresh.doc.path == photo[0] and fresh.doc.modified and fresh.doc.mask.any()
 
 
 def test_a_project_names_its_photo_by_absolute_path(qtbot, settings, photo, tmp_path, monkeypatch):

@@ -113,10 +113,14 @@ def build_window(argv: Sequence[str] | None = None, settings: Settings | None = 
 
     window = MainWindow(settings)
     window.show()
+    # work a killed window left is offered first, however the app was started (not to an unattended run: nobody
+    # is there to answer, and the work waits for the next start); restored, it is what the window shows
+    if args.refine_and_export is None and window.offer_restore():
+        return window
     if args.folder:
         coco = Path(args.folder).suffix.lower() == ".json"
         window.open_folder(args.folder, "coco" if coco else None, args.images)
-    elif not window.offer_restore() and args.image:
+    elif args.image:
         window.open_files(args.image, args.mask)
     return window
 

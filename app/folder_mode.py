@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QInputDialog
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from crm_core.formats import ImageObject
 from crm_core.objects import ObjectOptions
@@ -328,8 +328,22 @@ class FolderMixin:
         else:
             out = QFileDialog.getExistingDirectory(self, f"Export as {kind}: choose an empty folder",
                                                    str(source.parent))
+            if out and not self._may_fill(Path(out)):
+                return
         if out:
             self.export_dataset(out, kind)
+
+    def _may_fill(self, folder: Path) -> bool:
+        """A folder export writes a file per photo and replaces any of the same name: where the folder already
+        holds files (an earlier export, someone's labels) that is the person's decision, as replacing one is."""
+        held = sum(1 for p in folder.rglob("*") if p.is_file())
+        if not held:
+            return True
+        answer = QMessageBox.question(
+            self, "Export into a folder that is not empty?",
+            f"{folder.name} already holds {held} file{'s' * (held != 1)}; the export replaces those with the "
+            "names it writes. Export there anyway?", defaultButton=QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
 
     def export_dataset(self, out: str | Path, kind: str | None = None) -> bool:
         """Write every photo (the open one's work kept first) in the dataset's own format or ``kind``, as a job."""

@@ -265,6 +265,27 @@ def test_a_labelme_folder_opens_and_exports_as_labelme(qtbot, window, tmp_path):
     assert [len(again.read("p1").objects)] == [3]
 
 
+def test_export_into_a_folder_that_holds_files_asks_first(qtbot, window, tmp_path, monkeypatch, dialogs):
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    out = tmp_path / "earlier_export"
+    out.mkdir()
+    earlier = out / "p0.json"
+    earlier.write_text("{}")  # the person's earlier export, with edits of its own
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(out)))
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda parent, title, label, items, *a: (items[0], True)))
+    dialogs.accept = False
+    window.export_dataset_dialog()
+    assert dialogs.titles() == ["Export into a folder that is not empty?"]
+    assert not window.exporting and earlier.read_text() == "{}"
+    dialogs.accept = True
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset_dialog()
+    assert earlier.read_text() != "{}"  # replaced, as the person answered
+
+
 def test_export_dataset_suggests_a_file_beside_the_labels_named_for_them(qtbot, window, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QFileDialog, QInputDialog
 

@@ -229,3 +229,18 @@ def test_project_writes_are_atomic(worked, tmp_path, monkeypatch):
     assert path.read_bytes() == before  # the old project is intact
     assert [p.name for p in tmp_path.glob(".p.crmproj*")] == []
     assert worked.doc.shown != COARSE
+
+
+def test_work_left_by_a_killed_window_is_offered_when_the_next_start_opens_a_folder(qtbot, worked, settings,
+                                                                                    dialogs, kill, tmp_path):
+    landed(qtbot, worked)
+    left = worked.autosave.path
+    kill(worked)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(worked.doc.path.read_bytes())
+    dialogs.accept = False
+    fresh = build_window(["--folder", str(folder)], settings)
+    qtbot.addWidget(fresh)
+    assert dialogs.titles() == ["Restore your work?"]  # asked, not dropped unseen
+    assert fresh.work is not None and not left.exists()  # declined: the folder opens and the work is gone

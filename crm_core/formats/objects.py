@@ -16,6 +16,7 @@ import numpy as np
 
 Polygon = np.ndarray  # N×2 float64 (x, y) in pixels
 DEFAULT_TOLERANCE = 1.0  # px: the farthest a traced polygon's edge may stray from the refined mask's
+SPECK_SHARE = 0.001  # a traced object's piece under this share of its largest piece is a speck, not a shape
 
 
 def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -157,24 +158,32 @@ def fill_polygons(polygons: tuple[Polygon, ...], hw: tuple[int, int]) -> np.ndar
     return canvas.astype(bool)
 
 
-def trace_polygons(mask: np.ndarray, tolerance: float = DEFAULT_TOLERANCE, min_area: float = 0.0) -> tuple[Polygon, ...]:
+def trace_polygons(mask: np.ndarray, tolerance: float = DEFAULT_TOLERANCE,
+                   speck: float = SPECK_SHARE) -> tuple[Polygon, ...]:
     """The outer outlines of a mask as polygons, simplified so no edge strays more than ``tolerance`` px.
 
     Polygon formats (COCO polygons, LabelMe polygons, YOLO) cannot cut holes: an object's outline is the
     union of its polygons. So holes are left filled, and an island inside a hole comes back as its own
     polygon (the hierarchy's top level: OpenCV's two-level CCOMP retrieval puts islands there too).
-    min_area: outlines enclosing less than this many px² are dropped (specks); 0 keeps every pixel.
+    speck: a piece (8-connected) smaller than this share of the object's largest piece is dropped. A refined
+    object can carry a few loose pixels from the matte; traced, each would be one more shape (a LabelMe
+    shape, a YOLO line, a COCO ring) that an annotator must find and delete. 0 keeps every pixel.
     Vertices are pixel centres, so ``fill_polygons`` of the result gives back the mask up to the tolerance.
     """
     m = np.ascontiguousarray(mask, dtype=np.uint8)
     if not m.any():
         return ()
+    if speck > 0:
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+        areas = stats[:, cv2.CC_STAT_AREA].copy()
+        areas[0] = 0  # the background
+        kept = areas >= speck * areas.max()
+        kept[0] = False
+        m = kept[labels].astype(np.uint8)
     contours, hierarchy = cv2.findContours(m, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
     out = []
     for contour, (_, _, _, parent) in zip(contours, hierarchy[0]):
         if parent != -1:  # a hole
-            continue
-        if min_area and cv2.contourArea(contour) < min_area:
             continue
         simple = cv2.approxPolyDP(contour, float(tolerance), True) if tolerance > 0 else contour
         if len(simple) < 3:

@@ -61,6 +61,17 @@ def test_traced_polygons_fill_back_to_the_mask_with_holes_filled_and_islands_kep
     assert np.array_equal(fill_polygons(polygons, (H, W)), filled)
 
 
+def test_loose_pixels_of_a_refined_object_are_no_shapes_of_their_own() -> None:
+    """A matte's stray pixels by a 40×40 object: traced, each would be a shape for the annotator to delete."""
+    mask = np.zeros((H, W), bool)
+    mask[10:50, 10:50] = True
+    mask[55, 55] = mask[5, 58] = True  # 1 px each: 1/1600 of the object
+    mask[52:54, 20:22] = True  # 4 px: a quarter of a per cent, a piece of its own
+    polygons = trace_polygons(mask)
+    assert len(polygons) == 2
+    assert len(trace_polygons(mask, speck=0)) == 4  # every pixel, where that is asked for
+
+
 def test_polygon_tolerance_bounds_vertices_and_error() -> None:
     yy, xx = np.mgrid[:200, :200]
     disk = (yy - 100) ** 2 + (xx - 100) ** 2 < 80 ** 2

@@ -188,6 +188,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.canvas.splitChanged.connect(self._split_dragged)
         self.canvas.viewportChanged.connect(self.autosave.touch)
         self.canvas.viewModeChanged.connect(self._view_mode_changed)
+        self.canvas.selectedColorChanged.connect(self.strip.set_color)
         mode = self.settings.view_mode
         self.canvas.set_view_mode(mode if mode in self.view_actions else "overlay", self.settings.view_backdrop)
 
@@ -215,9 +216,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.settings.brush_hardness = hardness
 
     def _overlay_changed(self, color: QColor, opacity: float, outline: bool) -> None:
-        self.canvas.set_overlay(color, opacity, outline)
-        if color != self.settings.overlay_color:
-            self.strip.set_color(color)
+        self.canvas.set_overlay(color, opacity, outline)  # the strip follows the canvas (selectedColorChanged)
         self.settings.overlay_color = color
         self.settings.overlay_opacity = opacity
         self.settings.overlay_outline = outline

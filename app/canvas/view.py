@@ -51,6 +51,7 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
     documentChanged = Signal()
     viewModeChanged = Signal(str)
     prompted = Signal(object)  # a box or a click of the guide tools (app.canvas.guide_tools.Prompt)
+    selectedColorChanged = Signal(QColor)  # the colour the selected object is drawn in (the stage strip follows)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,6 +70,7 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         self._fitted = True
         self._color, self._opacity, self._outline, self._overlay_visible = QColor(30, 144, 255), 0.5, False, True
         self._label_colors = False
+        self._announced: QColor | None = None
         self._split: float | None = None
         self._compare: tuple[Shown, Shown] | None = None
         self._tools = {name: cls(self) for name, cls in {**TOOLS, **GUIDE_TOOLS}.items()}
@@ -116,6 +118,7 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         self._others = None
         self._compare = None
         self._photo = PhotoTiles(self._doc.image) if self._doc is not None else None
+        self._announce_color()
         self.fit()
         self.documentChanged.emit()
 
@@ -136,6 +139,7 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         self._layers.clear()
         self._others = None
         self._compare = None
+        self._announce_color()
         self.update()
 
     def _on_objects(self) -> None:
@@ -162,6 +166,13 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         for key, layer in self._layers.items():
             if key[0] not in ("added", "removed") and layer.color != color:
                 layer.set_style(color, self._opacity, self._outline)
+        self._announce_color()
+
+    def _announce_color(self) -> None:
+        color = self._current_color()
+        if color != self._announced:
+            self._announced = color
+            self.selectedColorChanged.emit(QColor(color))
 
     def _other_layers(self) -> list[MaskTiles]:
         """The visible objects other than the current one, each in its label colour, in list order."""
@@ -292,6 +303,7 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         for key, layer in self._layers.items():
             if key[0] not in ("added", "removed"):
                 layer.set_style(self._current_color(), self._opacity, self._outline)
+        self._announce_color()
         self._others = None
         self.update()
 

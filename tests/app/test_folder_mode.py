@@ -166,10 +166,16 @@ def test_in_a_folder_objects_wear_their_label_colours_and_the_overlay_colour_is_
     drawn = window.canvas.grab().toImage().pixelColor(centre.toPoint())
     assert (drawn.red(), drawn.green(), drawn.blue()) == doc.color_of(ball)
     assert not window.overlay_panel.color_button.isEnabled()
+    strip = window.strip._color
+    assert (strip.red(), strip.green(), strip.blue()) == doc.color_of(ball)  # its stages' thumbnails too
+    doc.select(doc.objects[1])
+    strip = window.strip._color
+    assert (strip.red(), strip.green(), strip.blue()) == doc.color_of(doc.objects[1])
     image, mask = photo_arrays(80, 60)
     cv2.imwrite(str(tmp_path / "one.png"), image[:, :, ::-1])
     assert window.open_files(tmp_path / "one.png")  # one photo again: the colour is the person's to choose
     assert window.overlay_panel.color_button.isEnabled()
+    assert window.strip._color == window.settings.overlay_color
 
 
 def test_the_status_filter_shows_only_photos_with_that_status(window, tmp_path):

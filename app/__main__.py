@@ -28,8 +28,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--refine-and-export", metavar="OUT", type=Path,
         help="unattended: open IMAGE (and MASK; without one, Select Subject makes it), refine with the window's "
-             "settings, export a cutout to OUT and quit; exit status 0 when OUT is written, 1 (with the message on stderr) when a dialog would have "
-             "appeared",
+             "settings, export a cutout to OUT and quit; exit status 0 when OUT is written, 1 (with the message on "
+             "stderr) when a dialog would have appeared",
     )
     parser.add_argument("--folder", metavar="PATH",
                         help="open a folder of photos (with their masks or LabelMe/VOC/YOLO labels) or a COCO file, "

@@ -34,12 +34,12 @@ def state_dir() -> Path:
     return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
 
 
-def _lock_of(path: Path) -> QLockFile | None:
-    """The lock of an autosave file, taken now, or None while the window that owns it is running. Only a live
-    owner process counts (no age limit: a window may stay open for days)."""
+def _lock(path: Path) -> QLockFile:
+    """The lock of an autosave file, not taken yet. Only a live owner process holds it (no age limit: a window
+    may stay open for days)."""
     lock = QLockFile(str(path) + ".lock")
     lock.setStaleLockTime(0)
-    return lock if lock.tryLock(0) else None
+    return lock
 
 
 def _claim() -> tuple[Path, QLockFile | None]:
@@ -55,8 +55,7 @@ def _claim() -> tuple[Path, QLockFile | None]:
         path = folder / f"{PREFIX}{n}{project.SUFFIX}"
         if path.exists():
             continue  # a running window's work, or a killed one's waiting to be offered back
-        lock = QLockFile(str(path) + ".lock")
-        lock.setStaleLockTime(0)
+        lock = _lock(path)
         if lock.tryLock(0):
             if not path.exists():  # checked again under the lock: another window may have written it meanwhile
                 return path, lock
@@ -124,12 +123,13 @@ class Autosave(QObject):
         # "autosave.crmproj" too: the one file of versions before windows had a file each
         found = sorted(state_dir().glob(f"autosave*{project.SUFFIX}"), key=_age)
         for path in found:
-            lock = _lock_of(path) if path != self.path else None
-            if lock is not None and path.is_file():
+            lock = _lock(path)
+            if path == self.path or not lock.tryLock(0):
+                continue  # this window's own, or a running window's
+            if path.is_file():
                 self._orphan = (path, lock)
                 return path
-            if lock is not None:
-                lock.unlock()
+            lock.unlock()
         return None
 
     def drop_pending(self, adopt: bool = False) -> None:

@@ -7,7 +7,6 @@ the window at once (app.jobs: the abandoned job stops on its own).
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import numpy as np
@@ -228,9 +227,12 @@ class RefiningMixin:
         shown); ``merged``: every visible object as shown, in one plane (the larger value where they overlap),
         as a photo editor means "the subject" after Select Subject found two people, one object each."""
         doc = self.doc
-        if merged:
-            return functools.reduce(np.maximum, [obj.prob() for obj in doc.objects if obj.visible])
-        return doc.current.prob()
+        return _merged(self._visible_probs()) if merged else doc.current.prob()
+
+    def _visible_probs(self) -> list[np.ndarray]:
+        """Each visible object as shown: its stage's own array (stages are never changed in place), or a copy
+        of its coarse mask (which is), so the list holds what is shown now."""
+        return [obj.prob() for obj in self.doc.objects if obj.visible]
 
     def _merge_count(self) -> int:
         """How many objects a merged export would hold: the visible ones with pixels to export."""
@@ -250,7 +252,7 @@ class RefiningMixin:
         # what the dialog names is what gets written, even if a running refinement shows a newer stage meanwhile
         shown = self.shown_prob()
         merge = self._merge_count()
-        merged = self.shown_prob(merged=True) if merge > 1 else shown
+        parts = self._visible_probs() if merge > 1 else []  # merged only if the person asks for it
         dialog = ExportDialog(self.doc.path, self.settings.export_dir, self._shown_name(), self,
                               self.settings.export_kind, self.settings.export_decontaminate, self._inputs(),
                               merge, self.settings.export_merged)
@@ -262,7 +264,7 @@ class RefiningMixin:
             self.settings.export_decontaminate = request.decontaminate
         if merge > 1:
             self.settings.export_merged = request.merged
-        return self.export(request, merged if request.merged else shown)
+        return self.export(request, _merged(parts) if request.merged else shown)
 
     def _inputs(self) -> tuple[Path, ...]:
         """The open photo's files, which no export may replace."""
@@ -315,3 +317,10 @@ class RefiningMixin:
         self._export = None
         self._update_actions()
 
+
+def _merged(probs: list[np.ndarray]) -> np.ndarray:
+    """Several objects in one plane, the larger value where they overlap (one new array, however many)."""
+    out = probs[0].copy()
+    for prob in probs[1:]:
+        np.maximum(out, prob, out=out)
+    return out

@@ -84,7 +84,8 @@ def _open(path: PathLike, max_pixels: int | None) -> Image.Image:
     try:
         im = Image.open(p)
     except (OSError, SyntaxError, ValueError) as err:
-        raise InputError(f"{p} is not an image this program can read ({_reason(err, p)}); use a {FORMATS} file") from None
+        raise InputError(f"{p} is not an image this program can read ({_reason(err, p)}); "
+                         f"use a {FORMATS} file") from None
     w, h = im.size
     if w * h > cap:
         im.close()

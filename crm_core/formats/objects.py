@@ -174,12 +174,12 @@ def trace_polygons(mask: np.ndarray, tolerance: float = DEFAULT_TOLERANCE,
     if not m.any():
         return ()
     if speck > 0:
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
-        areas = stats[:, cv2.CC_STAT_AREA].copy()
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+        areas = stats[:, cv2.CC_STAT_AREA]
         areas[0] = 0  # the background
         kept = areas >= speck * areas.max()
-        kept[0] = False
-        m = kept[labels].astype(np.uint8)
+        if kept.sum() < len(kept) - 1:  # some piece is a speck: only then is the mask redrawn
+            m = kept[labels].astype(np.uint8)
     contours, hierarchy = cv2.findContours(m, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
     out = []
     for contour, (_, _, _, parent) in zip(contours, hierarchy[0]):

@@ -91,11 +91,13 @@ class OpeningMixin:
         links = [(doc.modifiedChanged, self._update_title), (doc.refused, self._refused), (doc.noted, self._noted),
                  (doc.undo_stack.indexChanged, self._photo_status_follows)]
         links += [(signal, self._update_actions) for signal in (doc.stagesChanged, doc.shownChanged, doc.objectsChanged)]
+        links += [(signal, self.panel_follows_edge) for signal in (doc.currentChanged, doc.stagesChanged)]
         return links + [(signal, self.autosave.touch) for signal in
                         (doc.maskChanged, doc.keepChanged, doc.stagesChanged, doc.shownChanged, doc.objectsChanged)]
 
     def _set_document(self, doc: Document, view: project.View | None = None) -> None:
         self._stop_refine()
+        self._edge_job = None  # a re-made edge of the old document is dropped when it comes
         old = self.doc
         if old is not None:
             for signal, slot in self._links(old):
@@ -117,6 +119,7 @@ class OpeningMixin:
         self.canvas.setFocus()
         self._update_title()
         self._update_actions()
+        self.panel_follows_edge()
         if view is not None:
             project.show_view(self.canvas, view)
         self.autosave.save_now()  # a new document: keep it at once if it holds work, else drop the old autosave

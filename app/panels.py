@@ -266,6 +266,18 @@ class RefinePanel(QWidget):
         return {**self.finishers, "shift_edge": self.shift_box.value(), "smooth": self.smooth_box.value()}
 
     @property
+    def edge_pending(self) -> bool:
+        """Shift edge or Smooth was just moved and has not settled yet (edgeAdjusted is still to come)."""
+        return self._settle.isActive()
+
+    def show_edge(self, shift: float, smooth: float) -> None:
+        """Shows the Shift edge and Smooth a result was made with, without asking for it to be made again."""
+        for box, value in ((self.shift_box, shift), (self.smooth_box, smooth)):
+            box.blockSignals(True)
+            box.setValue(value)
+            box.blockSignals(False)
+
+    @property
     def ratios_valid(self) -> bool:
         return self.ratio_error.isHidden()
 

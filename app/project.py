@@ -30,8 +30,8 @@ from app.document import COARSE, TODO, Document, MaskObject, Shown
 
 SUFFIX = ".crmproj"
 FILTER = f"CRM Studio project (*{SUFFIX})"
-VERSION = 2
-READS = (1, 2)
+VERSION = 3  # 3: an "edge" stage records the Shift edge and Smooth it was made with
+READS = (1, 2, 3)
 _PNG_FAST = [cv2.IMWRITE_PNG_COMPRESSION, 1]  # autosave runs every few seconds: speed over a few % of size
 
 
@@ -157,7 +157,8 @@ def load(path: str | Path) -> Project:
 def _object(archive: zipfile.ZipFile, prefix: str, meta: dict, path: Path) -> ObjectState:
     mask = _unpng(archive.read(f"{prefix}mask.png"), np.uint8, path)
     stages = tuple(
-        Stage(**s, prob=_unpng(archive.read(f"{prefix}stage{i}.png"), np.uint16, path).astype(np.float32) / 65535.0)
+        Stage(**{**s, "edge": tuple(map(float, s.get("edge", (0.0, 0.0))))},
+              prob=_unpng(archive.read(f"{prefix}stage{i}.png"), np.uint16, path).astype(np.float32) / 65535.0)
         for i, s in enumerate(meta["stages"]))
     keep = _unpng(archive.read(f"{prefix}keep.png"), np.uint8, path) if f"{prefix}keep.png" in archive.namelist() \
         else None
@@ -222,7 +223,8 @@ def photo_of(path: str | Path) -> Path | None:
 
 def _stage_meta(stage: Stage) -> dict:
     return {"index": stage.index, "count": stage.count, "ratio": stage.ratio, "seconds": stage.seconds,
-            "queried": stage.queried, "total": stage.total, "encoded": stage.encoded, "kind": stage.kind}
+            "queried": stage.queried, "total": stage.total, "encoded": stage.encoded, "kind": stage.kind,
+            "edge": list(stage.edge)}
 
 
 def _png(pixels: np.ndarray) -> bytes:

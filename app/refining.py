@@ -93,19 +93,43 @@ class RefiningMixin:
         previous, keep = base[-1], constraints_of(target.keep)
         job = CallJob("Shift edge and Smooth", lambda: readjusted(previous, options, keep))
         job.done.connect(lambda stage: self._edge_made(job, doc, target, base, stage))
-        job.failed.connect(lambda message: show_error(self, "Cannot adjust the edge", message))
+        job.failed.connect(lambda message: self._edge_failed(job, message))
         self._edge_job = job
         self.jobs.start(job)
 
+    def _edge_failed(self, job: CallJob, message: str) -> None:
+        if job is self._edge_job:
+            self._edge_job = None
+        show_error(self, "Cannot adjust the edge", message)
+
+    def panel_follows_edge(self) -> None:
+        """Shift edge and Smooth show the values the selected object's result was made with (0 where it has no
+        "edge" stage): after a project or a folder's photo is opened, another object is selected, or Undo. Not
+        while the person is moving them or their result is being made: those values are the newer ones."""
+        doc = self.doc
+        if doc is None or self.refining or self._edge_job is not None or self.refine_panel.edge_pending:
+            return
+        stages = doc.current.stages
+        if stages:
+            self.refine_panel.show_edge(*(stages[-1].edge if stages[-1].kind == "edge" else (0.0, 0.0)))
+
     def _edge_made(self, job: CallJob, doc: Document, target, base: list[Stage], stage: Stage) -> None:
+        if job is not self._edge_job:
+            return
+        self._edge_job = None
         now = [s for s in target.stages if s.kind != "edge"]
         unchanged = len(now) == len(base) and all(a is b for a, b in zip(now, base)) and not target.stale
-        if job is self._edge_job and doc is self.doc and target in doc.objects and unchanged and not self.refining:
+        if doc is self.doc and target in doc.objects and unchanged and not self.refining:
             self._show_readjusted(doc, target, [*base, stage])
 
     def _show_readjusted(self, doc: Document, target, stages: list[Stage]) -> None:
+        """Shows the re-made stages, as one undo step (Undo puts back the edge before, and the panel its values)."""
+        before = doc.results_of(target)
+        if len(before.stages) == len(stages) and all(a is b for a, b in zip(before.stages, stages)):
+            return
         doc.set_stages(stages, target)
         doc.set_shown(len(stages) - 1, target)
+        doc.record_refine([(target, before)], "Shift edge and Smooth")
 
     def _offer_subject(self, label: str) -> None:
         """Refine needs a coarse mask to start from: an empty one would "succeed" with empty stages."""

@@ -170,7 +170,7 @@ def readjusted(previous: Stage, options: RefineOptions, constraints: Constraints
     prob = keep.apply(adjust_edge(previous.prob, opts.shift_edge, opts.smooth))
     index = previous.index + 1
     return Stage(index, max(previous.count, index + 1), 1.0, prob, time.perf_counter() - start, 0, prob.size, 0,
-                 kind="edge")
+                 kind="edge", edge=(opts.shift_edge, opts.smooth))
 
 
 def _as_is(prob: np.ndarray) -> np.ndarray:

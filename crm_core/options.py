@@ -211,7 +211,10 @@ class Stage:
     queried: pixels the decoder evaluated; total: pixels of the photo as refined, SMALL_PHOTO_SCALE times its
         sides where it is small (queried/total shows band savings).
     encoded: pixels of the rescaled photo that went through the encoder (tiles included).
-    kind: "model" for a model stage, "snap" for the edge snap, "matte" for the matting stage.
+    kind: "model" for a model stage, "snap" for the edge snap, "matte" for the matting stage, "edge" for the
+        person's edge adjustment.
+    edge: (shift_edge, smooth) in px an "edge" stage was made with, (0, 0) for the others: kept with the stage
+        (and in projects), so the panel can show the values that made the result on screen.
     """
 
     index: int
@@ -223,6 +226,7 @@ class Stage:
     total: int
     encoded: int
     kind: StageKind = "model"
+    edge: tuple[float, float] = (0.0, 0.0)
 
     @property
     def plan(self) -> StagePlan:

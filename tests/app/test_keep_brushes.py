@@ -165,3 +165,31 @@ def test_shift_edge_after_a_refine_remakes_only_the_edge_stage_and_zero_takes_it
     win.refine_panel.smooth_box.setValue(2.0)
     final = _refine(qtbot, win)  # a new refine ends with the edge stage the panel asks for
     assert win.doc.stages[-1].kind == "edge" and final is win.doc.stages[-1].prob
+
+
+def test_the_panel_shows_the_edge_a_result_was_made_with_through_undo_and_a_saved_project(qtbot, opened, settings,
+                                                                                        tmp_path):
+    win = opened
+    panel = win.refine_panel
+    _refine(qtbot, win)
+    with qtbot.waitSignal(win.doc.stagesChanged, timeout=10000):
+        panel.shift_box.setValue(-1.0)
+    with qtbot.waitSignal(win.doc.stagesChanged, timeout=10000):
+        panel.smooth_box.setValue(2.0)
+    edged = win.doc.stages[-1]
+    assert edged.kind == "edge" and edged.edge == (-1.0, 2.0)
+    win.undo_action.trigger()  # back to the edge made before Smooth moved
+    assert win.doc.stages[-1].edge == (-1.0, 0.0) and (panel.shift_box.value(), panel.smooth_box.value()) == (-1, 0)
+    win.redo_action.trigger()
+    assert win.doc.stages[-1] is edged and (panel.shift_box.value(), panel.smooth_box.value()) == (-1, 2)
+    path = tmp_path / "edge.crmproj"
+    assert win.save_project(path)
+    other = MainWindow(settings)
+    qtbot.addWidget(other)
+    assert (other.refine_panel.shift_box.value(), other.refine_panel.smooth_box.value()) == (0, 0)
+    assert other.open_project(path)
+    assert (other.refine_panel.shift_box.value(), other.refine_panel.smooth_box.value()) == (-1, 2)
+    assert other.doc.stages[-1].edge == (-1.0, 2.0)
+    assert np.abs(other.doc.stages[-1].prob - edged.prob).max() < 1e-4
+    qtbot.wait(600)  # longer than the panel's settle: showing the values made nothing again
+    assert other.doc.stages[-1].edge == (-1.0, 2.0) and not other.doc.undo_stack.canUndo()

@@ -232,11 +232,22 @@ class Document(KeepEditsMixin, QObject):
         return max((o.id for o in self.objects if isinstance(o.id, int)), default=0) + 1
 
     def delete_object(self, obj: MaskObject) -> bool:
-        """Remove an object (an undo step); the last one is kept (clear its mask instead). True when removed."""
-        if len(self.objects) < 2 or obj not in self.objects:
+        """Remove an object (an undo step); True when removed. The last one gives way to an empty object of its
+        label in the same step: a photo always has an object to draw in, and an empty one is never exported, so
+        a photo's only label, a false one, can still be deleted."""
+        if obj not in self.objects:
             return False
         index = self.index_of(obj)
-        self._push_change(f"Delete {obj.label}", lambda after: self._place(obj, index, not after))
+        spare = MaskObject(self._next_id(), obj.label, np.zeros_like(obj.mask)) if len(self.objects) == 1 else None
+
+        def apply(after: bool) -> None:
+            if spare is not None and after:
+                self._place(spare, index + 1, True)
+            self._place(obj, index, not after)
+            if spare is not None and not after:
+                self._place(spare, index + 1, False)
+
+        self._push_change(f"Delete {obj.label}", apply)
         return True
 
     def rename(self, obj: MaskObject, label: str) -> None:

@@ -236,7 +236,7 @@ class ObjectsPanel(QWidget):
         self.lock_button.blockSignals(False)
         for widget in (self.label_box, self.lock_button, self.add_button, self.refine_one, self.refine_all):
             widget.setEnabled(doc is not None)
-        self.delete_button.setEnabled(doc is not None and len(doc.objects) > 1)
+        self.delete_button.setEnabled(doc is not None)
 
     def selected(self) -> MaskObject | None:
         return self._doc.current if self._doc is not None else None

@@ -203,8 +203,8 @@ class FolderMixin:
             self.canvas.setFocus()
 
     def delete_object(self) -> None:
-        if self.doc is not None and not self.doc.delete_object(self.doc.current):
-            self.statusBar().showMessage("The last object stays; clear its mask instead (Edit › Clear mask)", 5000)
+        if self.doc is not None:
+            self.doc.delete_object(self.doc.current)
 
     def _object_options(self) -> RefineOptions:
         # a label drawn by a person is trusted enough to look only near its edges from the first stage on

@@ -287,7 +287,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.accept_action.setEnabled(has_doc and self.doc.shown != COARSE)
         for action in (self.refine_objects_action, self.add_object_action):
             action.setEnabled(has_doc and not busy)
-        self.delete_object_action.setEnabled(has_doc and len(self.doc.objects) > 1)
+        self.delete_object_action.setEnabled(has_doc)
         self.objects_dock.widget().setEnabled(has_doc)  # its buttons and label box act on the open photo's objects
         in_folder = self.work is not None
         for action in (self.next_image_action, self.prev_image_action, self.accept_next_action, self.flag_image_action,

@@ -62,7 +62,11 @@ def test_add_delete_and_relabel_are_undo_steps(qtbot, photo_arrays):
     assert shirt.label == "shirt"
     doc.undo_stack.undo()
     assert doc.objects == [shirt, hair]
-    assert doc.delete_object(shirt) and not doc.delete_object(hair)  # the last object stays
+    assert doc.delete_object(shirt) and doc.delete_object(hair)  # the last one too: a false label can go
+    assert len(doc.objects) == 1 and doc.current not in (shirt, hair)
+    assert doc.current.label == "hair" and not doc.current.mask.any()  # an empty object of its label, to draw in
+    doc.undo_stack.undo()
+    assert doc.objects == [hair] and doc.current is hair
 
 
 def test_a_locked_object_refuses_edits_with_a_reason(qtbot, photo_arrays):

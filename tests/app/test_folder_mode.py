@@ -271,6 +271,20 @@ def test_a_labelme_folder_opens_and_exports_as_labelme(qtbot, window, tmp_path):
     assert [len(again.read("p1").objects)] == [3]
 
 
+def test_every_label_of_a_photo_can_be_deleted_and_the_export_has_none_left(qtbot, window, tmp_path):
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    for _ in LABELS:
+        assert window.delete_object_action.isEnabled() and window.objects_panel.delete_button.isEnabled()
+        window.delete_object_action.trigger()
+    assert len(window.doc.objects) == 1 and not window.doc.current.mask.any()  # an empty one, to draw in
+    out = tmp_path / "lm_out"
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(out)
+    again = open_dataset("labelme", out)
+    assert again.read("p0").objects == () and len(again.read("p1").objects) == 3
+
+
 def test_export_into_a_folder_that_holds_files_asks_first(qtbot, window, tmp_path, monkeypatch, dialogs):
     from PySide6.QtWidgets import QFileDialog, QInputDialog
 

@@ -86,7 +86,16 @@ class Document(KeepEditsMixin, QObject):
             doc.current = doc.objects[0]
         else:
             doc.current.label = doc.categories[0] if doc.categories else DEFAULT_LABEL
+        for obj in doc.objects:
+            doc._meet(obj.label)
         return doc
+
+    def _meet(self, label: str) -> None:
+        """A label joins the known ones (the dataset's declared categories first, then each as first met): its
+        place there is its colour, so two labels never share one among the first twelve, as two names could by
+        hash, and the label box offers every label met so far (a LabelMe folder declares none)."""
+        if label not in self.categories:
+            self.categories = (*self.categories, label)
 
     def load(self, image_path: str | Path, mask_path: str | Path | None = None) -> None:
         """Replace this document's content from files; on error it stays exactly as it was."""
@@ -109,6 +118,7 @@ class Document(KeepEditsMixin, QObject):
         self.image = np.ascontiguousarray(image)
         self.objects: list[MaskObject] = [MaskObject(1, DEFAULT_LABEL, np.ascontiguousarray(mask).copy())]
         self.current: MaskObject = self.objects[0]
+        self._meet(DEFAULT_LABEL)
         self.path = Path(path) if path is not None else None
         self.mask_path = Path(mask_path) if mask_path is not None else None
         self._stroke: tuple[MaskObject, TileRecorder, Shown] | None = None
@@ -278,6 +288,7 @@ class Document(KeepEditsMixin, QObject):
 
     def _place(self, obj: MaskObject, index: int, present: bool) -> None:
         if present and obj not in self.objects:
+            self._meet(obj.label)
             self.objects.insert(min(index, len(self.objects)), obj)
             self.select(obj)
         elif not present and obj in self.objects:
@@ -288,6 +299,7 @@ class Document(KeepEditsMixin, QObject):
         self.objectsChanged.emit()
 
     def _relabel(self, obj: MaskObject, label: str) -> None:
+        self._meet(label)
         obj.label = label
         self.objectsChanged.emit()
 

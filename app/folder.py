@@ -19,7 +19,7 @@ import itertools
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 from PIL import Image
@@ -155,13 +155,20 @@ class WorkFolder:
         for name, status in dict(state.get("status", {})).items():
             if name in self.status and status in STATUSES:
                 self.status[name] = status
+        self.meet(str(label) for label in state.get("labels", ()))
         if state.get("position") in self.status:
             self.position = self.names.index(state["position"])
 
+    def meet(self, labels: Iterable[str]) -> None:
+        """Labels met on a photo (its objects', or typed by the person) join the folder's, each once, in the order
+        met: they are offered on every photo after, and keep their colours (kept in state.json for next time)."""
+        self.categories = tuple(dict.fromkeys((*self.categories, *labels)))
+
     def save_state(self) -> None:
-        """Queue state.json (statuses by photo name, where the person stopped) for the writer thread."""
+        """Queue state.json (statuses by photo name, where the person stopped, the labels met) for the writer
+        thread."""
         data = {"source": str(self.dataset.source.resolve()), "format": self.dataset.format,
-                "position": self.names[self.position], "status": dict(self.status)}
+                "position": self.names[self.position], "status": dict(self.status), "labels": list(self.categories)}
         self.writer.put(self.dir / STATE, json.dumps(data, indent=1).encode("utf-8"), io.write_atomic)
 
     def photo_path(self, name: str) -> Path | None:
@@ -209,6 +216,7 @@ class WorkFolder:
             objects = [MaskObject(o.id, o.label, np.where(o.raster(hw), np.uint8(255), np.uint8(0)), source=o)
                        for o in loaded.objects if o.refinable]
             doc = Document.with_objects(loaded.image, loaded.path, objects, self.categories)
+        self.meet(doc.categories)
         doc.mark_saved()
         return doc
 

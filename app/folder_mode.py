@@ -142,6 +142,7 @@ class FolderMixin:
         if not (doc.modified or any(o.stages for o in doc.objects) or work.has_work(name)):
             return
         work.keep(name, project.capture(doc, self.canvas))
+        work.meet(doc.categories)  # a label the person typed here is offered on the next photos
         work.save_state()
         doc.mark_saved()
 

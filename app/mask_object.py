@@ -22,8 +22,9 @@ DEFAULT_LABEL = "object"
 # object statuses: what happened to an object's shape in this session (shown in the objects list)
 TODO, REFINED, ACCEPTED, FAILED = "to do", "refined", "accepted", "failed"
 # label colours: distinct hues that read on photos; a label keeps its colour on every photo (hashed by name)
-PALETTE = ((230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180),
-           (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212), (0, 128, 128), (170, 110, 40))
+# crimson last: it is close to the default overlay colour that marks the selected object on one photo
+PALETTE = ((60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180), (70, 240, 240),
+           (240, 50, 230), (210, 245, 60), (250, 190, 212), (0, 128, 128), (170, 110, 40), (230, 25, 75))
 # an object's keep strokes: one H×W uint8 layer whose value says which brush painted a pixel last. One layer and
 # not three, so a pixel can never be kept as both foreground and background (the engine refuses that), and one
 # stroke is one tile delta on the undo stack like a mask stroke.
@@ -50,8 +51,8 @@ def object_result(mask: np.ndarray, stages: Sequence[Stage], shown: Shown) -> np
 
 
 def label_color(label: str, categories: Sequence[str] = ()) -> tuple[int, int, int]:
-    """The colour a label is drawn in: by its place among the dataset's categories (distinct for the first
-    twelve), else by its name, so a label keeps its colour on every photo and in every session."""
+    """The colour a label is drawn in: by its place among the labels known (distinct for the first twelve;
+    Document.categories, which a folder keeps across photos and sessions), else by its name."""
     index = categories.index(label) if label in categories else zlib.crc32(label.encode("utf-8"))
     return PALETTE[index % len(PALETTE)]
 

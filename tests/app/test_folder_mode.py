@@ -271,6 +271,35 @@ def test_a_labelme_folder_opens_and_exports_as_labelme(qtbot, window, tmp_path):
     assert [len(again.read("p1").objects)] == [3]
 
 
+def test_a_labelme_folder_offers_every_label_met_each_in_a_colour_of_its_own_also_next_time(qtbot, window,
+                                                                                             tmp_path, settings):
+    folder, _ = labelme_set(tmp_path / "lm")
+    data = json.loads((folder / "p1.json").read_text())
+    data["shapes"][0]["label"] = "sign"  # p1: sign, box, bar
+    (folder / "p1.json").write_text(json.dumps(data))
+    assert window.open_folder(folder)
+
+    def offered(win):
+        box = win.objects_panel.label_box
+        return [box.itemText(i) for i in range(box.count())]
+
+    assert offered(window) == ["ball", "box", "bar"]
+    window.next_image()
+    assert offered(window) == ["ball", "box", "bar", "sign"]
+    window.doc.rename(window.doc.objects[2], "pole")  # typed by the person: offered on the other photos too
+    colours = {o.label: window.doc.color_of(o) for o in window.doc.objects}
+    window.previous_image()
+    assert offered(window) == ["ball", "box", "bar", "sign", "pole"]
+    colours.update({o.label: window.doc.color_of(o) for o in window.doc.objects})
+    assert len(set(colours.values())) == 5  # no two labels share a colour
+    window.close()
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    assert again.open_folder(folder)
+    assert offered(again) == ["ball", "box", "bar", "sign", "pole"]
+    assert {o.label: again.doc.color_of(o) for o in again.doc.objects} == {k: colours[k] for k in LABELS}
+
+
 def test_every_label_of_a_photo_can_be_deleted_and_the_export_has_none_left(qtbot, window, tmp_path):
     folder, _ = labelme_set(tmp_path / "lm")
     assert window.open_folder(folder)

@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, QRect, Signal
 from crm_core import io
 from crm_core.options import Stage
 from app.mask_object import (  # noqa: F401  (the names every widget reads from app.document)
-    ACCEPTED, COARSE, DEFAULT_LABEL, FAILED, PALETTE, REFINED, TODO, MaskObject, Shown, label_color,
+    ACCEPTED, COARSE, DEFAULT_LABEL, PALETTE, REFINED, TODO, MaskObject, Shown, label_color,
     object_result, threshold,
 )
 from app.keep_edits import KeepEditsMixin

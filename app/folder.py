@@ -37,7 +37,8 @@ from app.document import ACCEPTED, DEFAULT_LABEL, REFINED, TODO, Document, MaskO
 from app.sidecar import SidecarWriter
 
 FLAGGED = "flagged"
-STATUSES = (TODO, REFINED, ACCEPTED, FLAGGED)
+UNREADABLE = "unreadable"  # its photo or labels could not be read (WorkFolder.problems says why): not "to do"
+STATUSES = (TODO, REFINED, ACCEPTED, FLAGGED, UNREADABLE)
 STATE = "state.json"
 EXIF_ORIENTATION = 0x0112
 
@@ -143,6 +144,7 @@ class WorkFolder:
         self.writer = writer if writer is not None else SidecarWriter()
         self.dir = sidecar_dir(root or autosave.state_dir() / "folders", dataset, self.names)
         self.status: dict[str, str] = {n: TODO for n in self.names}
+        self.problems: dict[str, str] = {}  # why each unreadable photo could not be read, in one sentence
         self.position = 0
         self._read_state()
 
@@ -156,6 +158,8 @@ class WorkFolder:
             if name in self.status and status in STATUSES:
                 self.status[name] = status
         self.meet(str(label) for label in state.get("labels", ()))
+        self.problems = {name: str(why) for name, why in dict(state.get("problems", {})).items()
+                         if self.status.get(name) == UNREADABLE}
         if state.get("position") in self.status:
             self.position = self.names.index(state["position"])
 
@@ -164,11 +168,22 @@ class WorkFolder:
         met: they are offered on every photo after, and keep their colours (kept in state.json for next time)."""
         self.categories = tuple(dict.fromkeys((*self.categories, *labels)))
 
+    def unreadable(self, name: str, problem: str) -> None:
+        """A photo that could not be read: listed as such with the reason, no longer among those to do."""
+        self.status[name], self.problems[name] = UNREADABLE, problem
+
+    def readable(self, name: str, status: str) -> None:
+        """A photo read after all (its file was mended): back to ``status``, the problem forgotten."""
+        if self.status[name] == UNREADABLE:
+            self.status[name] = status
+        self.problems.pop(name, None)
+
     def save_state(self) -> None:
         """Queue state.json (statuses by photo name, where the person stopped, the labels met) for the writer
         thread."""
         data = {"source": str(self.dataset.source.resolve()), "format": self.dataset.format,
-                "position": self.names[self.position], "status": dict(self.status), "labels": list(self.categories)}
+                "position": self.names[self.position], "status": dict(self.status), "labels": list(self.categories),
+                "problems": dict(self.problems)}
         self.writer.put(self.dir / STATE, json.dumps(data, indent=1).encode("utf-8"), io.write_atomic)
 
     def photo_path(self, name: str) -> Path | None:

@@ -20,7 +20,7 @@ THUMB = 48
 THUMBS_PER_TICK = 4  # photos read per event-loop turn while a folder's thumbnails fill in
 NAME_ROLE = Qt.ItemDataRole.UserRole + 2
 STATUS_COLORS = {"to do": "#888888", "refined": "#2a7fd4", "accepted": "#2e9d4a", "flagged": "#d4462a",
-                 "failed": "#d4462a"}
+                 "unreadable": "#d4462a"}
 ALL = "all"
 
 
@@ -75,7 +75,8 @@ class ImageList(QWidget):
         self._thumbs.setInterval(0)
         self._thumbs.timeout.connect(self._next_thumbnails)
 
-    def set_folder(self, names: list[str], photo_of: Callable[[str], Path | None], status: dict[str, str]) -> None:
+    def set_folder(self, names: list[str], photo_of: Callable[[str], Path | None], status: dict[str, str],
+                   problems: dict[str, str]) -> None:
         """Fill the list at once; thumbnails follow a few at a time from the event loop, so a folder of
         thousands of photos opens without freezing the window."""
         self.list.clear()
@@ -88,7 +89,7 @@ class ImageList(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, i)
             item.setData(NAME_ROLE, name)
             self.list.addItem(item)
-        self.update_status(names, status)
+        self.update_status(names, status, problems)
         self._thumbs.start()
 
     def _next_thumbnails(self) -> None:
@@ -101,13 +102,15 @@ class ImageList(QWidget):
         if not self._pending:
             self._thumbs.stop()
 
-    def update_status(self, names: list[str], status: dict[str, str]) -> None:
+    def update_status(self, names: list[str], status: dict[str, str], problems: dict[str, str]) -> None:
+        """Each photo's status, an unreadable one's reason as its tooltip, and the counts under the list."""
         for row in range(self.list.count()):
             item = self.list.item(row)
             name = names[row]
             item.setText(f"{name}\n{status[name]}")
             item.setForeground(QColor(STATUS_COLORS.get(status[name], "#888888")))
             item.setData(Qt.ItemDataRole.UserRole + 1, status[name])
+            item.setToolTip(problems.get(name, ""))
         counts = {s: sum(1 for v in status.values() if v == s) for s in STATUSES}
         self.summary.setText(" · ".join(f"{n} {s}" for s, n in counts.items() if n))
         self._apply_filter()

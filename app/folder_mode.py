@@ -18,9 +18,9 @@ from crm_core.objects import ObjectOptions
 from crm_core.options import RefineOptions
 
 from app import project, refining
-from app.document import ACCEPTED, FAILED, REFINED, TODO
+from app.document import ACCEPTED, REFINED, TODO
 from app.errors import show_error
-from app.folder import FLAGGED, WorkFolder, export_formats, open_source
+from app.folder import FLAGGED, UNREADABLE, WorkFolder, export_formats, open_source
 from app.jobs import CallJob
 from app.mask_object import constraints_of
 from app.object_jobs import FolderJob, ObjectsJob, result_stage
@@ -34,6 +34,7 @@ class FolderMixin:
     _sidecar: SidecarWriter | None = None
     _objects_job: ObjectsJob | None = None
     _folder_job: FolderJob | None = None
+    _folder_unreadable: list[str] = []  # photos the running whole-folder run could not read (a new list per run)
 
     # opening ---------------------------------------------------------------------------
     def open_folder_dialog(self) -> None:
@@ -69,7 +70,7 @@ class FolderMixin:
         self._leave_folder()
         self.work = work
         self.settings.open_dir = Path(source).parent if Path(source).is_file() else Path(source)
-        self.image_list.set_folder(work.names, work.photo_path, work.status)
+        self.image_list.set_folder(work.names, work.photo_path, work.status, work.problems)
         for dock in (self.images_dock, self.objects_dock):
             dock.show()
         self.resizeDocks([self.images_dock, self.objects_dock], [3, 2], Qt.Orientation.Vertical)
@@ -115,14 +116,23 @@ class FolderMixin:
         try:
             doc = work.document(work.load(name))
         except Exception as error:  # noqa: BLE001
+            work.unreadable(name, str(error))
+            self._show_statuses()
+            self.image_list.set_current(work.position)  # the list shows the photo still open, not the one refused
             show_error(self, f"Cannot open {name}", error)
             return False
         work.position = index
         self._set_document(doc)
-        work.save_state()
+        work.readable(name, self._refined_or_not())
+        self._show_statuses()
         self.image_list.set_current(index)
         self._update_title()
         return True
+
+    def _show_statuses(self) -> None:
+        """The folder's statuses kept (state.json) and shown in the list."""
+        self.work.save_state()
+        self.image_list.update_status(self.work.names, self.work.status, self.work.problems)
 
     @property
     def sidecar(self) -> SidecarWriter:
@@ -194,8 +204,7 @@ class FolderMixin:
         self.work.status[name] = status
         if name == self.photo_name:
             self.keep_photo()
-        self.work.save_state()
-        self.image_list.update_status(self.work.names, self.work.status)
+        self._show_statuses()
 
     # objects ---------------------------------------------------------------------------
     def add_object(self) -> None:
@@ -277,10 +286,11 @@ class FolderMixin:
                         self._object_options(), ObjectOptions())
         job.progress.connect(lambda done, total, text: self.image_list.show_progress((done, total), text))
         job.imageDone.connect(lambda name, w=work: self._folder_photo_done(w, name, REFINED))
-        job.imageFailed.connect(lambda name, message, w=work: self._folder_photo_done(w, name, FAILED, message))
-        job.finished.connect(self._folder_finished)
+        job.imageFailed.connect(lambda name, message, w=work: self._folder_photo_done(w, name, UNREADABLE, message))
+        job.finished.connect(self._folder_done)
         self.image_list.cancel_button.clicked.connect(self.cancel_folder)
         self._folder_job = job
+        self._folder_unreadable = []
         self.image_list.show_progress((0, len(names)))
         if work.status.get(self.photo_name) == TODO:  # the counter includes it: say why it is not among them
             self.statusBar().showMessage(f"Refining {len(names)} other photos in the background; the open one is "
@@ -291,8 +301,10 @@ class FolderMixin:
     def _folder_photo_done(self, work: WorkFolder, name: str, status: str, message: str = "") -> None:
         if work is not self.work:
             return
-        if status == FAILED:
-            self.statusBar().showMessage(f"{name}: {message}", 8000)
+        if status == UNREADABLE:
+            work.unreadable(name, message)
+            self._folder_unreadable.append(name)
+            self._show_statuses()
             return
         self._set_photo_status(status, name)
 
@@ -301,6 +313,19 @@ class FolderMixin:
             self.jobs.abandon(self._folder_job)
             self._folder_finished()
             self.statusBar().showMessage("Folder refinement cancelled; the photos it refined stay refined", 8000)
+
+    def _folder_done(self) -> None:
+        """The whole-folder run ended: says what it did, and which photos it could not read and why (the list
+        marks them unreadable, with the reason as their tooltip)."""
+        work, unreadable = self.work, self._folder_unreadable
+        self._folder_finished()
+        if work is None:
+            return
+        text = "Folder refined"
+        if unreadable:
+            text += (f"; {len(unreadable)} photo{'s' if len(unreadable) > 1 else ''} could not be read, marked "
+                     f"unreadable ({unreadable[0]}: {work.problems.get(unreadable[0], '')})")
+        self.statusBar().showMessage(text, 15000)
 
     def _folder_finished(self) -> None:
         self._folder_job = None

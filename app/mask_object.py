@@ -20,7 +20,7 @@ Shown = Union[str, int]
 COARSE = "coarse"
 DEFAULT_LABEL = "object"
 # object statuses: what happened to an object's shape in this session (shown in the objects list)
-TODO, REFINED, ACCEPTED, FAILED = "to do", "refined", "accepted", "failed"
+TODO, REFINED, ACCEPTED = "to do", "refined", "accepted"
 # label colours: distinct hues that read on photos; a label keeps its colour on every photo (hashed by name)
 # crimson last: it is close to the default overlay colour that marks the selected object on one photo
 PALETTE = ((60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180), (70, 240, 240),

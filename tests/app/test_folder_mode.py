@@ -16,6 +16,7 @@ from crm_core.metrics import iou
 
 from app.document import REFINED
 from app.folder import FLAGGED
+from app.folder_docks import NAME_ROLE
 from app.main_window import MainWindow
 
 H, W = 160, 200
@@ -379,6 +380,37 @@ def test_refine_the_whole_folder_in_the_background(qtbot, window, tmp_path, tiny
     assert window.work.status == {"p0.png": "to do", "p1.png": "refined", "p2.png": "refined"}
     window.go_to(2)
     assert all(o.status == REFINED and len(o.stages) == 1 for o in window.doc.objects)
+
+
+def test_photos_that_cannot_be_read_are_marked_unreadable_with_the_reason_and_are_not_to_do(
+        qtbot, window, tmp_path, tiny_refiner, dialogs, settings):
+    folder, _ = labelme_set(tmp_path / "lm", count=2)
+    data = json.loads((folder / "p1.json").read_text())
+    (folder / "p2.json").write_text(json.dumps({**data, "imagePath": "gone.png"}))  # its photo is missing
+    (folder / "p3.json").write_text(json.dumps({**data, "imagePath": "p3.png"}))
+    (folder / "p3.png").write_bytes((folder / "p1.png").read_bytes()[:200])  # a truncated photo
+    assert window.open_folder(folder)
+    rows = {window.image_list.list.item(r).data(NAME_ROLE): r for r in range(window.image_list.list.count())}
+    assert not window.go_to(rows["p3"])
+    assert window.work.status["p3"] == "unreadable" and "p3.png" in window.work.problems["p3"]
+    assert window.image_list.list.currentRow() == rows["p0"] == window.work.position  # the list shows p0, open
+    assert window.image_list.list.item(rows["p3"]).toolTip() == window.work.problems["p3"]
+    job_done = []
+    window.refine_folder()
+    window._folder_job.finished.connect(lambda: job_done.append(True))
+    qtbot.waitUntil(lambda: bool(job_done), timeout=120_000)
+    assert window.work.status == {"p0": "to do", "p1": "refined", "p2": "unreadable", "p3": "unreadable"}
+    assert "gone.png" in window.work.problems["p2"]
+    message = window.statusBar().currentMessage()
+    assert "1 photo could not be read" in message and "p2" in message  # p3 was known already: not tried again
+    assert window.image_list.summary.text() == "1 to do · 1 refined · 2 unreadable"
+    (folder / "p3.png").write_bytes((folder / "p1.png").read_bytes())  # mended
+    assert window.go_to(rows["p3"]) and window.work.status["p3"] == "to do" and "p3" not in window.work.problems
+    window.close()
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    assert again.open_folder(folder)
+    assert again.work.status["p2"] == "unreadable" and "gone.png" in again.work.problems["p2"]  # kept
 
 
 def test_the_whole_folder_refine_obeys_the_keep_strokes_saved_with_a_photo(qtbot, window, tmp_path, tiny_refiner):

@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
+from crm_core.errors import InputError
 from crm_core.formats import ImageObject
 from crm_core.objects import ObjectOptions
 from crm_core.options import RefineOptions
@@ -335,6 +336,8 @@ class FolderMixin:
 
     # export ----------------------------------------------------------------------------
     def export_dataset_dialog(self) -> None:
+        """Asks the format (where there is a choice) and where to write, suggesting a name beside the labels; an
+        output that is the input is refused before anything else is asked."""
         work = self.work
         if work is None:
             return
@@ -342,7 +345,8 @@ class FolderMixin:
         kind = kinds[0]
         if len(kinds) > 1:
             names = [f"{k} (its own format)" if k == kinds[0] else k for k in kinds]
-            chosen, ok = QInputDialog.getItem(self, "Export dataset", "Format", names, 0, False)
+            chosen, ok = QInputDialog.getItem(
+                self, "Export dataset", "Write every photo's labels, with the work done on them, as:", names, 0, False)
             if not ok:
                 return
             kind = kinds[names.index(chosen)]
@@ -351,17 +355,27 @@ class FolderMixin:
             out, _ = QFileDialog.getSaveFileName(self, "Export COCO annotations",
                                                  str(source.parent / f"{source.stem}_refined.json"),
                                                  "COCO annotations (*.json)")
-        else:
-            out = QFileDialog.getExistingDirectory(self, f"Export as {kind}: choose an empty folder",
-                                                   str(source.parent))
-            if out and not self._may_fill(Path(out)):
-                return
-        if out:
+        else:  # a folder, named as a file is (an existing one can be chosen, a new one typed)
+            out, _ = QFileDialog.getSaveFileName(
+                self, f"Export as {kind}: name the folder to write into", str(source.parent / f"{source.stem}_refined"),
+                "Folder (*)", options=QFileDialog.Option.DontConfirmOverwrite)
+        if not out:
+            return
+        try:
+            work.dataset.refuse_output(Path(out))
+        except InputError as error:
+            show_error(self, f"Cannot export into {Path(out).name}", error)
+            return
+        if kind == "coco" or self._may_fill(Path(out)):
             self.export_dataset(out, kind)
 
     def _may_fill(self, folder: Path) -> bool:
         """A folder export writes a file per photo and replaces any of the same name: where the folder already
         holds files (an earlier export, someone's labels) that is the person's decision, as replacing one is."""
+        if folder.exists() and not folder.is_dir():
+            show_error(self, f"Cannot export into {folder.name}", InputError(
+                f"{folder} is a file; name a new folder, or an existing one, to write the labels into"))
+            return False
         held = sum(1 for p in folder.rglob("*") if p.is_file())
         if not held:
             return True
@@ -379,7 +393,7 @@ class FolderMixin:
         work, out = self.work, Path(out)
         job = CallJob(out.name, lambda: (work.export(out, kind), out)[1])
         job.done.connect(self._dataset_exported)
-        job.failed.connect(lambda message: show_error(self, f"Cannot export {out.name}", message))
+        job.failed.connect(self._export_failed)
         job.finished.connect(self._export_finished)
         self._export = (job, self.doc, self.doc.undo_stack.index())
         self.jobs.start(job)

@@ -335,7 +335,10 @@ class RefiningMixin:
         self.exported.emit(path)
 
     def _export_failed(self, message: str) -> None:
-        show_error(self, f"Cannot export {self._export[0].objectName()}", message)
+        """A single or dataset export failed: said in a dialog, and the status bar no longer says "Exporting…"."""
+        name = self._export[0].objectName()
+        self.statusBar().showMessage(f"Nothing exported to {name}", 8000)
+        show_error(self, f"Cannot export {name}", message)
 
     def _export_finished(self) -> None:
         self._export = None

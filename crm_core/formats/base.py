@@ -49,6 +49,10 @@ class Dataset(ABC):
         """The files and folders a writer must never write over."""
         return [self.source]
 
+    def refuse_output(self, out: Path) -> None:
+        """InputError when ``out`` is one of the inputs: a writer checks it, and a dialog can before it asks more."""
+        refuse_inputs(out, self.inputs())
+
     def photo(self, item: ImageObjects) -> np.ndarray:
         """The photo of an item, checked against the size its labels state."""
         image = io.load_image(item.image)
@@ -72,7 +76,7 @@ class Writer(ABC):
         self.dataset = dataset
         self.out = Path(out)
         self.tolerance = float(tolerance)
-        refuse_inputs(self.out, dataset.inputs())
+        dataset.refuse_output(self.out)
 
     @abstractmethod
     def done(self, name: str) -> bool:

@@ -324,7 +324,7 @@ def test_export_into_a_folder_that_holds_files_asks_first(qtbot, window, tmp_pat
     out.mkdir()
     earlier = out / "p0.json"
     earlier.write_text("{}")  # the person's earlier export, with edits of its own
-    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(out)))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
     monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda parent, title, label, items, *a: (items[0], True)))
     dialogs.accept = False
     window.export_dataset_dialog()
@@ -346,6 +346,29 @@ def test_export_dataset_suggests_a_file_beside_the_labels_named_for_them(qtbot, 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: asked.append(a[2]) or ("", "")))
     window.export_dataset_dialog()
     assert asked == [str(tmp_path / "annotations_refined.json")]
+
+
+def test_a_folder_export_suggests_a_new_folder_beside_the_labels_and_refuses_the_input_before_asking(
+        qtbot, window, tmp_path, monkeypatch, dialogs):
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    asked, answers = [], [str(folder), ""]  # first the input folder itself, then the name suggested
+
+    def save_name(parent, caption, suggested, *a, **k):
+        asked.append(suggested)
+        return (answers.pop(0) or suggested, "")
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(save_name))
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda *a, **k: (a[3][0], True)))
+    window.export_dataset_dialog()
+    assert dialogs.titles() == ["Cannot export into lm"]  # refused at once: no "not empty?" question first
+    assert not window.exporting and "Exporting" not in window.statusBar().currentMessage()
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset_dialog()
+    assert asked == [str(tmp_path / "lm_refined")] * 2
+    assert sorted(p.name for p in (tmp_path / "lm_refined").iterdir()) == ["p0.json", "p1.json"]  # made for it
 
 
 def test_export_never_writes_over_the_labels(qtbot, window, tmp_path, dialogs):

@@ -3,7 +3,8 @@
 Quirks kept: category and annotation ids are the file's own (usually 1-based, not indices); ``iscrowd``
 objects are RLE and stay RLE; every field the tool does not use (info, licenses, attributes, extra keys)
 is written back unchanged. A refined object is written as RLE if it was RLE (pixel-exact), else as polygons
-traced from the refined mask; area and bbox are recomputed from the refined shape.
+traced from the refined mask; area and bbox are recomputed from the refined shape. An annotation whose shape
+is the file's own is written back with the file's segmentation, area and bbox.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -141,7 +143,7 @@ class CocoWriter(Writer):
         ids = {name: cid for cid, name in self.coco.categories.items()}
         anns = []
         for obj in item.objects:
-            geometry = encode(obj, item.hw, self.tolerance)
+            geometry = self._given_geometry(obj, item) or encode(obj, item.hw, self.tolerance)
             anns.append({"id": obj.id, "image_id": item.extra["id"], "category_id": ids[obj.label], **geometry, **obj.extra})
         image_id = item.extra["id"]
         self.replaced[image_id] = anns
@@ -149,6 +151,26 @@ class CocoWriter(Writer):
             self.refined.append(image_id)
         if time.monotonic() - self.last_write > CHECKPOINT_SECONDS:
             self.close()
+
+    def _given_geometry(self, obj: ImageObject, item: ImageObjects) -> dict[str, Any] | None:
+        """The file's own segmentation, area and bbox of an annotation whose shape the refinement left as the file
+        has it (None for any other): written back as they were, not recomputed (a pixel-inclusive box, polygon
+        vertices rounded), so an untouched annotation of a worked photo is the same as one of an unworked photo."""
+        given = self.given.get(obj.id)
+        if given is None or not all(k in given for k in GEOMETRY):
+            return None
+        was = self.coco._object(given, item.size)
+        if obj.mask is None and was.mask is None:
+            same = len(obj.polygons) == len(was.polygons) and all(
+                np.array_equal(a, b) for a, b in zip(obj.polygons, was.polygons))
+        else:
+            same = obj.mask is not None and was.mask is not None and np.array_equal(obj.mask, was.mask)
+        return {k: given[k] for k in GEOMETRY} if same else None
+
+    @cached_property
+    def given(self) -> dict[Any, dict]:
+        """The input's annotations by id."""
+        return {ann.get("id"): ann for ann in self.coco.data["annotations"]}
 
     def close(self) -> None:
         data = dict(self.coco.data)

@@ -117,7 +117,25 @@ def test_coco_round_trip_keeps_ids_categories_crowds_and_unknown_fields(tmp_path
     assert out["images"][0]["license"] == 3
     crowd = out["annotations"][1]
     assert isinstance(crowd["segmentation"], dict)  # RLE stays RLE
-    assert crowd["area"] == int(shapes()[1].sum()) and crowd["bbox"] == [40, 10, 15, 30]
+    assert crowd["area"] == 1 and crowd["bbox"] == [0, 0, 1, 1]  # its shape untouched: its fields as the file has them
+
+
+def test_coco_writes_an_untouched_annotation_as_given_and_a_refined_one_measured(tmp_path: Path) -> None:
+    ann = coco_file(tmp_path)
+    data = json.loads(ann.read_text())
+    given = {"segmentation": [[10.125, 10.5, 39.25, 10.5, 39.25, 39.75, 10.125, 39.75]], "area": 836.06,
+             "bbox": [10.125, 10.5, 29.125, 29.25]}  # as another tool writes them: exact floats, a float area
+    data["annotations"][0].update(given)
+    ann.write_text(json.dumps(data))
+    ds = open_dataset("coco", ann, tmp_path / "imgs")
+    item = ds.read("p.jpg")
+    refined = item.objects[1].with_mask(shapes()[1] & (np.arange(W) < 50))  # the crowd, cut at x = 50
+    writer = ds.writer(tmp_path / "out.json")
+    writer.write(type(item)(item.name, item.image, item.size, (item.objects[0], refined), item.extra))
+    writer.close()
+    untouched, changed = json.loads((tmp_path / "out.json").read_text())["annotations"]
+    assert {k: untouched[k] for k in given} == given
+    assert changed["area"] == int(refined.mask.sum()) and changed["bbox"] == [40, 10, 10, 30]
 
 
 def test_coco_category_ids_are_the_files_own_not_indices(tmp_path: Path) -> None:

@@ -240,12 +240,13 @@ class WorkFolder:
         by its name in the dataset, not by where it is (``document`` reads it from the dataset)."""
         self.writer.put(self.project_path(name), replace(state, photo=Path(name)), project.save)
 
-    def export(self, out: Path, kind: str | None = None, tolerance: float = DEFAULT_TOLERANCE) -> int:
+    def export(self, out: Path, kind: str | None = None, tolerance: float = DEFAULT_TOLERANCE) -> tuple[str, ...]:
         """Write every photo, with the work done on it, to ``out`` (never over the inputs): in the dataset's own
         format (every field carried through) or in another the registry writes (``export_formats``). A photo
         never opened is written with its labels as they were; where the writer keeps unwritten photos as they
         were (COCO), one without work is not written at all, so the output does not list it among those done
-        (``crm-refine --resume`` into it refines it). Returns the number of photos in the output."""
+        (``crm-refine --resume`` into it refines it). Returns the objects ("photo: label") whose holes the
+        format's polygons could not keep, for the person to be told."""
         if kind in (None, self.dataset.format):
             writer = self.dataset.writer(Path(out), tolerance)
             fresh = itertools.count(_first_free_id(self.dataset))
@@ -254,13 +255,13 @@ class WorkFolder:
                     continue
                 writer.write(self.apply_work(self.dataset.read(name), fresh))
             writer.close()
-            return len(self.names)
-        failed = [done for done in convert(self.dataset, kind, Path(out), tolerance, transform=self.apply_work)
-                  if done.error is not None]
+            return tuple(writer.filled)
+        done = list(convert(self.dataset, kind, Path(out), tolerance, transform=self.apply_work))
+        failed = [d for d in done if d.error is not None]
         if failed:
             raise InputError(f"{len(failed)} photos could not be written as {kind}, {failed[0].name} first: "
                              f"{failed[0].error}")
-        return len(self.names)
+        return tuple(label for d in done for label in d.filled)
 
     def apply_work(self, item: ImageObjects, fresh: Iterator[int] | None = None) -> ImageObjects:
         """A photo's objects as they are now: saved work replaces the shapes (ids, labels and fields kept),

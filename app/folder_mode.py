@@ -391,7 +391,7 @@ class FolderMixin:
             return False
         self.keep_photo()
         work, out = self.work, Path(out)
-        job = CallJob(out.name, lambda: (work.export(out, kind), out)[1])
+        job = CallJob(out.name, lambda: (out, work.export(out, kind)))
         job.done.connect(self._dataset_exported)
         job.failed.connect(self._export_failed)
         job.finished.connect(self._export_finished)
@@ -401,9 +401,16 @@ class FolderMixin:
         self._update_actions()
         return True
 
-    def _dataset_exported(self, path: Path) -> None:
+    def _dataset_exported(self, result: tuple[Path, tuple[str, ...]]) -> None:
+        path, filled = result
         self.settings.export_dir = path.parent
         self.statusBar().showMessage(f"Exported {path}", 8000)
+        if filled:  # what the person sees on the canvas (a hole cut with Keep BG) is not what the file holds
+            QMessageBox.information(
+                self, "Holes filled",
+                f"Exported {path.name}. Polygons cannot cut holes, so the holes of {len(filled)} "
+                f"object{'s' * (len(filled) != 1)} are filled in it: {', '.join(filled[:5])}"
+                f"{', …' if len(filled) > 5 else ''}. VOC label maps, which store pixels, keep them.")
         self.exported.emit(path)
 
 

@@ -89,11 +89,14 @@ class Tally:
     skipped: int = 0
     failed: int = 0
     dropped: int = 0
+    filled: int = 0  # objects whose holes the output's polygons could not keep
 
     def line(self, seconds: float, min_px: int, refining: bool = True) -> str:
         rate = f", {60 * self.refined / seconds:.0f} objects/min" if seconds > 0 and self.refined else ""
         resumed = f" ({self.resumed} already written)" if self.resumed else ""
         dropped = f"; {self.dropped} shapes that are not areas (boxes, points) left out of the copy" if self.dropped else ""
+        if self.filled:
+            dropped += f"; {self.filled} objects have holes, filled in their polygons (polygons cannot cut holes)"
         done = (f"{self.refined} refined, {self.skipped} skipped (under {min_px} px or not areas)" if refining
                 else "written as they were")
         return (f"{self.images} images{resumed}, {self.objects} objects: {done}, {self.failed} images failed"
@@ -122,6 +125,7 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
             tally.images += 1
             tally.resumed += done.resumed
             tally.dropped += done.dropped
+            tally.filled += len(done.filled)
             if done.error is not None:
                 tally.failed += 1
                 say(prog, f"{done.name}: {done.error if isinstance(done.error, CRMError) else unexpected(done.error)}")

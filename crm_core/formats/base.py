@@ -11,7 +11,7 @@ import numpy as np
 
 from crm_core import io
 from crm_core.errors import InputError
-from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObjects
+from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, has_holes, trace_polygons
 
 
 class Dataset(ABC):
@@ -76,7 +76,18 @@ class Writer(ABC):
         self.dataset = dataset
         self.out = Path(out)
         self.tolerance = float(tolerance)
+        self.filled: list[str] = []  # "photo: label" of each object whose holes its polygons could not keep
         dataset.refuse_output(self.out)
+
+    def outline(self, obj: ImageObject, name: str) -> tuple[np.ndarray, ...]:
+        """An object's polygons as written: the file's own while its shape is untouched, else traced from its
+        mask. Polygons cannot cut holes: a traced object whose holes are filled is noted in ``filled``, so the
+        person is told rather than finding the hole gone."""
+        if obj.mask is None:
+            return obj.polygons
+        if has_holes(obj.mask):
+            self.filled.append(f"{name}: {obj.label}")
+        return trace_polygons(obj.mask, self.tolerance)
 
     @abstractmethod
     def done(self, name: str) -> bool:

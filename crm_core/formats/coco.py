@@ -14,7 +14,7 @@ import os
 import time
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from pycocotools import mask as rle_codec
@@ -22,7 +22,7 @@ from pycocotools import mask as rle_codec
 from crm_core import io
 from crm_core.errors import InputError
 from crm_core.formats.base import Dataset, Writer
-from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, mask_box, trace_polygons
+from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, mask_box
 
 REFINED_KEY = "crm_refined"  # image ids already refined, so --resume can skip them (other tools ignore it)
 GEOMETRY = ("segmentation", "area", "bbox")
@@ -100,15 +100,14 @@ def _bytes(counts: str | bytes) -> bytes:
     return counts.encode("ascii") if isinstance(counts, str) else counts
 
 
-def encode(obj: ImageObject, hw: tuple[int, int], tolerance: float) -> dict[str, Any]:
-    """The geometry fields of one annotation from an object's shape."""
+def encode(obj: ImageObject, hw: tuple[int, int], outline: Callable[[], tuple[np.ndarray, ...]]) -> dict[str, Any]:
+    """The geometry fields of one annotation from an object's shape: RLE, or the polygons ``outline`` gives."""
     mask = obj.raster(hw)
     if obj.stored_as == "pixels":
         rle = rle_codec.encode(np.asfortranarray(mask.astype(np.uint8)))
         segmentation: Any = {"size": [int(s) for s in rle["size"]], "counts": rle["counts"].decode("ascii")}
     else:
-        polygons = obj.polygons if obj.mask is None else trace_polygons(mask, tolerance)
-        segmentation = [[round(float(v), 2) for v in p.reshape(-1)] for p in polygons]
+        segmentation = [[round(float(v), 2) for v in p.reshape(-1)] for p in outline()]
     top, left, bottom, right = mask_box(mask) or (0, 0, 0, 0)
     bbox = [left, top, right - left, bottom - top]
     return {"segmentation": segmentation, "area": int(mask.sum()), "bbox": bbox}
@@ -143,7 +142,7 @@ class CocoWriter(Writer):
         ids = {name: cid for cid, name in self.coco.categories.items()}
         anns = []
         for obj in item.objects:
-            geometry = self._given_geometry(obj, item) or encode(obj, item.hw, self.tolerance)
+            geometry = self._given_geometry(obj, item) or encode(obj, item.hw, lambda: self.outline(obj, item.name))
             anns.append({"id": obj.id, "image_id": item.extra["id"], "category_id": ids[obj.label], **geometry, **obj.extra})
         image_id = item.extra["id"]
         self.replaced[image_id] = anns
@@ -238,7 +237,7 @@ class CocoExportWriter(Writer):
         anns = []
         for obj in item.objects:
             anns.append({"id": self.next_ann, "image_id": image_id, "category_id": self.category(obj.label),
-                         **encode(obj, item.hw, self.tolerance), "iscrowd": 0})
+                         **encode(obj, item.hw, lambda: self.outline(obj, item.name)), "iscrowd": 0})
             self.next_ann += 1
         self.annotations[item.name] = anns
         if time.monotonic() - self.last_write > CHECKPOINT_SECONDS:

@@ -41,13 +41,15 @@ PIXEL_FORMATS = ("voc", "mask", "big")
 @dataclass(frozen=True)
 class Converted:
     """What happened to one photo: ``written`` objects went out, ``dropped`` were not areas; ``resumed``: its
-    output was already there; ``error``: why it was skipped (the rest go on)."""
+    output was already there; ``error``: why it was skipped (the rest go on); ``filled``: its objects whose
+    holes the format's polygons could not keep ("photo: label", Writer.outline)."""
 
     name: str
     written: int = 0
     dropped: int = 0
     resumed: bool = False
     error: BaseException | None = None
+    filled: tuple[str, ...] = ()
 
 
 def export_writer(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> Writer:
@@ -104,10 +106,12 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
                 if transform is not None:
                     item = transform(item)
                 written = item if kind == source.format else portable(item, kind)
+                noted = len(writer.filled)
                 writer.write(written)
             except catch as err:
                 yield Converted(name, error=err)
                 continue
-            yield Converted(name, len(written.objects), len(item.objects) - len(written.objects))
+            yield Converted(name, len(written.objects), len(item.objects) - len(written.objects),
+                            filled=tuple(writer.filled[noted:]))
     finally:
         writer.close()

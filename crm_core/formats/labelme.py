@@ -23,7 +23,7 @@ from PIL import Image
 from crm_core import io
 from crm_core.errors import InputError
 from crm_core.formats.base import Dataset, Writer
-from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, mask_box, trace_polygons
+from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, mask_box
 
 AREA_SHAPES = ("polygon", "mask")
 LABELME_VERSION = "5.5.0"  # the file version written for photos converted from another format
@@ -163,7 +163,7 @@ class LabelMeWriter(Writer):
             if obj.stored_as == "pixels":
                 shapes.append({"label": obj.label, "group_id": group, "shape_type": "mask", **_mask_fields(obj.raster(item.hw)), **extra})
                 continue
-            polygons = obj.polygons if obj.mask is None else trace_polygons(obj.mask, self.tolerance)
+            polygons = self.outline(obj, item.name)
             if len(polygons) > 1 and group is None:  # several pieces stay one object through a shared group_id
                 group, next_group = next_group, next_group + 1
             for poly in polygons:

@@ -192,6 +192,22 @@ def trace_polygons(mask: np.ndarray, tolerance: float = DEFAULT_TOLERANCE,
     return tuple(out)
 
 
+def has_holes(mask: np.ndarray, speck: float = SPECK_SHARE) -> bool:
+    """Whether a mask encloses background that ``trace_polygons`` would fill: a hole (background 4-connected
+    to no border) of at least ``speck`` of the mask's area. Smaller ones are the matte's pinholes, not a hole
+    the person cut (a Keep BG stroke inside an object, an erased gap)."""
+    m = np.ascontiguousarray(mask, dtype=bool)
+    area = int(np.count_nonzero(m))
+    if not area:
+        return False
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((~m).astype(np.uint8), connectivity=4)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    enclosed = np.ones(count, bool)
+    enclosed[border] = False
+    enclosed[0] = False  # the mask itself
+    return bool((stats[enclosed, cv2.CC_STAT_AREA] >= max(1.0, speck * area)).any())
+
+
 def _box(contour: np.ndarray) -> np.ndarray:
     x, y, w, h = cv2.boundingRect(contour)
     return np.array([[x, y], [x + w - 1, y], [x + w - 1, y + h - 1], [x, y + h - 1]], np.float64)

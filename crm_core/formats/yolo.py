@@ -16,7 +16,7 @@ from PIL import Image
 from crm_core import io
 from crm_core.errors import InputError
 from crm_core.formats.base import Dataset, Writer
-from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, trace_polygons
+from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects
 from crm_core.pairing import pair_by_stem
 
 CLASSES_FILE = "classes.txt"
@@ -111,7 +111,7 @@ class YoloWriter(Writer):
             if obj.label not in self.classes:  # a label another format brought: the next class number
                 self.classes.append(obj.label)
             cls = self.classes.index(obj.label)
-            polygons = obj.polygons if obj.mask is None else trace_polygons(obj.mask, self.tolerance)
+            polygons = self.outline(obj, item.name)
             for poly in polygons:
                 coords = np.clip(poly / (w, h), 0.0, 1.0).reshape(-1)
                 lines.append(" ".join([str(cls), *(f"{v:.{DIGITS}f}" for v in coords)]))

@@ -301,6 +301,21 @@ def test_a_labelme_folder_offers_every_label_met_each_in_a_colour_of_its_own_als
     assert {o.label: again.doc.color_of(o) for o in again.doc.objects} == {k: colours[k] for k in LABELS}
 
 
+def test_a_labelme_export_says_which_objects_lost_a_hole_the_person_cut(qtbot, window, tmp_path, dialogs):
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    ball = window.doc.objects[0]
+    holed = ball.mask.copy()
+    ys, xs = np.nonzero(holed)
+    cy, cx = int(ys.mean()), int(xs.mean())
+    holed[cy - 8:cy + 8, cx - 8:cx + 8] = 0  # as a Keep BG stroke inside the ball leaves it
+    window.doc.set_mask(holed, "Keep background", ball)
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(tmp_path / "lm_out")
+    assert dialogs.titles() == ["Holes filled"]
+    assert "p0: ball" in dialogs.shown[0][2] and "1 object " in dialogs.shown[0][2]
+
+
 def test_every_label_of_a_photo_can_be_deleted_and_the_export_has_none_left(qtbot, window, tmp_path):
     folder, _ = labelme_set(tmp_path / "lm")
     assert window.open_folder(folder)

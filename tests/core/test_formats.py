@@ -13,7 +13,8 @@ from PIL import Image
 from pycocotools import mask as rle_codec
 
 from crm_core.errors import InputError
-from crm_core.formats import fill_polygons, open_dataset, trace_polygons
+from crm_core.formats import convert, fill_polygons, open_dataset, trace_polygons
+from crm_core.formats.objects import has_holes
 from crm_core.formats.labelmap import VOID, read_labels, write_labels
 from crm_core.pairing import pair_by_stem
 
@@ -59,6 +60,37 @@ def test_traced_polygons_fill_back_to_the_mask_with_holes_filled_and_islands_kep
     filled = a.copy()
     filled[20:30, 20:30] = True
     assert np.array_equal(fill_polygons(polygons, (H, W)), filled)
+
+
+def test_a_hole_the_person_cut_is_found_a_pinhole_or_a_bay_is_not() -> None:
+    a, _ = shapes()  # a 30×30 square with a 10×10 hole
+    assert has_holes(a)
+    pinhole = np.zeros((H, W), bool)
+    pinhole[5:55, 5:75] = True
+    pinhole[30, 30] = False  # 1 px of a 3,500 px object: a matte's pinhole, under the speck share
+    assert not has_holes(pinhole)
+    bay = a.copy()
+    bay[25:30, 10:20] = False  # the hole opened to the outside: traced, nothing is filled
+    assert not has_holes(bay) and not has_holes(np.zeros((H, W), bool))
+
+
+@pytest.mark.parametrize("kind", ["labelme", "yolo", "coco"])
+def test_a_writer_names_the_objects_whose_holes_its_polygons_fill(tmp_path: Path, kind: str) -> None:
+    a, b = shapes()
+    folder = tmp_path / "lm"
+    photo(folder / "p.jpg")
+    data = {"version": "5.4.1", "flags": {}, "imagePath": "p.jpg", "imageData": None, "imageHeight": H,
+            "imageWidth": W, "shapes": [
+                {"label": lab, "points": pts, "group_id": None, "shape_type": "polygon", "flags": {}}
+                for lab, pts in (("ring", [[10, 10], [39, 10], [39, 39], [10, 39]]),
+                                 ("bar", [[40, 10], [54, 10], [54, 39], [40, 39]]))]}
+    (folder / "p.json").write_text(json.dumps(data))
+    ds = open_dataset("labelme", folder)
+    item = ds.read("p")
+    ring, bar = item.objects[0].with_mask(a), item.objects[1].with_mask(b)  # the ring refined with its hole cut
+    done = list(convert(ds, kind, tmp_path / ("out.json" if kind == "coco" else "out"),
+                        transform=lambda it: type(it)(it.name, it.image, it.size, (ring, bar), it.extra)))
+    assert [d.filled for d in done] == [("p: ring",)]
 
 
 def test_loose_pixels_of_a_refined_object_are_no_shapes_of_their_own() -> None:

@@ -57,7 +57,7 @@ def main() -> None:
         for value in np.unique(labels):
             if value == 0:
                 continue
-            polygons = trace_polygons(labels == value, args.tolerance, min_area=4)
+            polygons = trace_polygons(labels == value, args.tolerance)
             segmentation = [[round(float(v), 2) for v in p.reshape(-1)] for p in polygons]
             area = int((labels == value).sum())
             top, left, bottom, right = mask_box(labels == value)

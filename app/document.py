@@ -270,6 +270,8 @@ class Document(KeepEditsMixin, QObject):
         """Show or hide an object on the canvas (a view setting, not an edit)."""
         obj.visible = bool(visible)
         self.objectsChanged.emit()
+        if obj is self.current:  # its layers are drawn apart from the others'
+            self.shownChanged.emit()
 
     def set_locked(self, obj: MaskObject, locked: bool) -> None:
         """A locked object's mask cannot be edited (a view setting, not an edit)."""
@@ -374,9 +376,12 @@ class Document(KeepEditsMixin, QObject):
         self._stages_changed(obj)
 
     def _refuse_locked(self, obj: MaskObject) -> bool:
+        """A locked or hidden object is not edited (a stroke on a hidden one would change what nobody sees)."""
         if obj.locked:
             self.refused.emit(f"{obj.label} is locked; unlock it in the Objects list to edit it")
-        return obj.locked
+        elif not obj.visible:
+            self.refused.emit(f"{obj.label} is hidden; show it in the Objects list to edit it")
+        return obj.locked or not obj.visible
 
     def begin_stroke(self, text: str) -> None:
         """Start collecting apply_edit calls (a brush drag) into one undo command."""

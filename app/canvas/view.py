@@ -382,11 +382,12 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
                 self._draw(painter, layer, self._outline_level(layer) if layer.outline else self._photo_level(),
                            rect, deadline)
         layers: list[tuple[LayerKey, QRect]] = []
-        if self._overlay_visible and self._split is not None:
+        drawn = self._overlay_visible and self._doc.current.visible  # hidden in the Objects list, selected or not
+        if drawn and self._split is not None:
             x = round(self._split * self.width())
             layers += [(("coarse",), QRect(0, 0, x, self.height())),
                        (self._shown_key(True), QRect(x, 0, self.width() - x, self.height()))]
-        elif self._overlay_visible:
+        elif drawn:
             layers.append((self._shown_key(False), self.rect()))
         if self._compare is not None:
             layers += [(("removed", *self._compare), self.rect()), (("added", *self._compare), self.rect())]

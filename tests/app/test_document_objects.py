@@ -158,6 +158,13 @@ def test_the_canvas_draws_each_object_in_its_label_colour_the_selected_one_in_fu
     doc.set_visible(hair, False)
     assert colour_at(47, 20) == (128, 128, 128)
     doc.set_visible(hair, True)
+    doc.set_visible(shirt, False)  # the selected one hides too
+    assert colour_at(15, 20) == (128, 128, 128)
+    with qtbot.waitSignal(doc.refused) as said:  # and is not painted unseen
+        doc.apply_edit(QRect(0, 0, 4, 4), np.full((4, 4), 255, np.uint8))
+    assert "hidden" in said.args[0]
+    doc.set_visible(shirt, True)
+    assert near(colour_at(15, 20), chosen)
     view.set_label_colors(True)  # folder mode: the selected object in its label colour too, as labelme draws it
     assert near(colour_at(15, 20), shirt_rgb)
     doc.select(hair)

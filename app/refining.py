@@ -162,7 +162,6 @@ class RefiningMixin:
         else:
             self.doc.add_stage(stage, target)
         self.doc.set_shown(len(target.stages) - 1, target)
-        self.doc.set_status(target, REFINED)
         self._show_device()
 
     def _progress(self, done: int, total: int, text: str) -> None:
@@ -206,6 +205,7 @@ class RefiningMixin:
         self.settings.stage_rates = self._job.rates  # what this run measured: the next estimate starts from it
         if self._before is not None and self._run_started and self.doc is not None \
                 and self._before[0] in self.doc.objects:
+            self.doc.set_status(self._before[0], REFINED)  # when every stage is in, not at the first
             self.doc.record_refine([self._before])
         self._end_run()
         self.refineFinished.emit()

@@ -193,3 +193,16 @@ def test_the_panel_shows_the_edge_a_result_was_made_with_through_undo_and_a_save
     assert np.abs(other.doc.stages[-1].prob - edged.prob).max() < 1e-4
     qtbot.wait(600)  # longer than the panel's settle: showing the values made nothing again
     assert other.doc.stages[-1].edge == (-1.0, 2.0) and not other.doc.undo_stack.canUndo()
+
+
+def test_an_object_reads_refined_only_once_its_refinement_is_done(qtbot, opened):
+    from app.document import REFINED
+
+    win = opened
+    during = []
+    win.doc.stagesChanged.connect(lambda: during.append(win.doc.current.status))
+    _refine(qtbot, win)
+    assert during and REFINED not in during  # stage by stage, while it runs
+    assert win.doc.current.status == REFINED
+    win.undo_action.trigger()
+    assert win.doc.current.status != REFINED

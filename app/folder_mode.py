@@ -19,13 +19,15 @@ from crm_core.objects import ObjectOptions
 from crm_core.options import RefineOptions
 
 from app import project, refining
-from app.document import ACCEPTED, REFINED, TODO
+from app.document import ACCEPTED, REFINED, TODO, Document
 from app.errors import show_error
 from app.folder import FLAGGED, UNREADABLE, WorkFolder, export_formats, open_source
 from app.jobs import CallJob
 from app.mask_object import constraints_of
 from app.object_jobs import FolderJob, ObjectsJob, result_stage
 from app.sidecar import SidecarWriter
+
+RECENT_PHOTOS = 3  # photos left whose documents, undo history included, stay in memory
 
 
 class FolderMixin:
@@ -35,7 +37,9 @@ class FolderMixin:
     _sidecar: SidecarWriter | None = None
     _objects_job: ObjectsJob | None = None
     _folder_job: FolderJob | None = None
-    _folder_unreadable: list[str] = []  # photos the running whole-folder run could not read (a new list per run)
+    _recent: dict[str, Document]  # the documents of the photos left last, newest last: Undo works on coming back
+    _open_photo: str | None = None  # the folder photo whose document is open (not yet a former folder's)
+    _folder_unreadable: list[str]  # photos the running whole-folder run could not read (a new list per run)
 
     # opening ---------------------------------------------------------------------------
     def open_folder_dialog(self) -> None:
@@ -83,8 +87,20 @@ class FolderMixin:
             self._update_actions()
         return True
 
+    def _forget_recent(self, keep: int = 0, name: str | None = None) -> None:
+        """Drops the recent photos' documents (their work is in the sidecar) beyond the ``keep`` newest, or the one
+        of photo ``name`` (refined meanwhile by the whole-folder run: its sidecar is newer than the document)."""
+        if name is not None:
+            names = [name] if name in self._recent else []
+        else:
+            names = list(self._recent)[:max(0, len(self._recent) - keep)]
+        for old in names:
+            self._recent.pop(old).deleteLater()
+
     def _leave_folder(self) -> None:
         """Back to one photo at a time: the folder's run stops (its finished photos are kept)."""
+        self._forget_recent()
+        self._open_photo = None
         if self._folder_job is not None:
             self.jobs.abandon(self._folder_job)
             self._folder_job = None
@@ -114,16 +130,23 @@ class FolderMixin:
         name = work.names[index]
         if self._folder_job is not None:
             self._folder_job.skip(name)
+        doc = self._recent.pop(name, None)
+        if doc is not None:  # labels met on other photos since: offered here too, in their colours
+            doc.categories = tuple(dict.fromkeys((*work.categories, *doc.categories)))
         try:
-            doc = work.document(work.load(name))
+            doc = doc or work.document(work.load(name))
         except Exception as error:  # noqa: BLE001
             work.unreadable(name, str(error))
             self._show_statuses()
             self.image_list.set_current(work.position)  # the list shows the photo still open, not the one refused
             show_error(self, f"Cannot open {name}", error)
             return False
+        left, self._open_photo = self._open_photo, name
+        if left is not None and left != name:
+            self._recent[left] = self.doc
         work.position = index
-        self._set_document(doc)
+        self._set_document(doc, keep_old=left is not None and left != name)
+        self._forget_recent(RECENT_PHOTOS)
         work.readable(name, self._refined_or_not())
         self._show_statuses()
         self.image_list.set_current(index)
@@ -302,6 +325,7 @@ class FolderMixin:
     def _folder_photo_done(self, work: WorkFolder, name: str, status: str, message: str = "") -> None:
         if work is not self.work:
             return
+        self._forget_recent(name=name)
         if status == UNREADABLE:
             work.unreadable(name, message)
             self._folder_unreadable.append(name)

@@ -53,6 +53,8 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         # the running export and the document (and undo position) it wrote: its completion belongs to them
         self._export: tuple[CallJob, Document, int] | None = None
         self._edge_job: CallJob | None = None  # the newest Shift edge / Smooth re-make; older ones are dropped
+        self._recent: dict = {}  # folder mode: recent photos' documents (FolderMixin)
+        self._folder_unreadable: list[str] = []
         self.autosave = Autosave(self._snapshot, self.jobs, self)
         self._init_subject()
 

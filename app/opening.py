@@ -95,7 +95,9 @@ class OpeningMixin:
         return links + [(signal, self.autosave.touch) for signal in
                         (doc.maskChanged, doc.keepChanged, doc.stagesChanged, doc.shownChanged, doc.objectsChanged)]
 
-    def _set_document(self, doc: Document, view: project.View | None = None) -> None:
+    def _set_document(self, doc: Document, view: project.View | None = None, keep_old: bool = False) -> None:
+        """Shows ``doc`` in place of the open document, which is deleted unless ``keep_old`` (a folder's recent
+        photo, kept with its undo history for the person to come back to)."""
         self._stop_refine()
         self._edge_job = None  # a re-made edge of the old document is dropped when it comes
         old = self.doc
@@ -103,7 +105,10 @@ class OpeningMixin:
             for signal, slot in self._links(old):
                 signal.disconnect(slot)
             self.undo_group.removeStack(old.undo_stack)
-            old.deleteLater()
+            if keep_old:
+                old.setParent(None)
+            else:
+                old.deleteLater()
         self.doc = doc
         doc.setParent(self)
         self.canvas.set_document(doc)

@@ -316,6 +316,25 @@ def test_a_labelme_export_says_which_objects_lost_a_hole_the_person_cut(qtbot, w
     assert "p0: ball" in dialogs.shown[0][2] and "1 object " in dialogs.shown[0][2]
 
 
+def test_undo_still_works_on_a_photo_left_and_come_back_to(window, tmp_path):
+    from app.folder_mode import RECENT_PHOTOS
+
+    folder, _ = labelme_set(tmp_path / "lm", count=RECENT_PHOTOS + 2)
+    assert window.open_folder(folder)
+    before = window.doc.current.mask.copy()
+    paint(window, 1, 150)
+    window.next_image()
+    window.previous_image()
+    assert window.undo_action.isEnabled() and window.doc.current.mask[150, 1] == 255
+    window.undo_action.trigger()
+    assert np.array_equal(window.doc.current.mask, before)
+    window.redo_action.trigger()
+    for _ in range(RECENT_PHOTOS + 1):  # further than the photos kept in memory
+        window.next_image()
+    window.go_to(0)
+    assert window.doc.current.mask[150, 1] == 255 and not window.undo_action.isEnabled()  # kept, history gone
+
+
 def test_every_label_of_a_photo_can_be_deleted_and_the_export_has_none_left(qtbot, window, tmp_path):
     folder, _ = labelme_set(tmp_path / "lm")
     assert window.open_folder(folder)

@@ -44,6 +44,12 @@ def threshold(prob: np.ndarray) -> np.ndarray:
     return np.where(binarise(prob), np.uint8(255), np.uint8(0))
 
 
+def shade(prob: np.ndarray) -> np.ndarray:
+    """0–255 uint8 of a soft stage, as the canvas draws it: a matte's strands show as the cutout and the matte
+    export have them, where the thresholded mask would draw one solid edge through them."""
+    return np.rint(np.clip(prob, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
 def object_result(mask: np.ndarray, stages: Sequence[Stage], shown: Shown) -> np.ndarray:
     """An object's pixels as they would be exported (H×W bool): the stage shown (metrics.binarise), else the
     coarse mask. The one rule for the canvas, export and a dataset written from saved work."""

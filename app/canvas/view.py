@@ -22,7 +22,8 @@ from app.canvas.guide_tools import GUIDE_TOOLS
 from app.canvas.interaction import InteractionMixin
 from app.canvas.layers import LayersMixin
 from app.canvas.tools import TOOLS, Tool, ToolSettings
-from app.document import COARSE, Document, Shown, threshold
+from app.document import COARSE, Document, Shown
+from app.mask_object import shade
 
 MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
 PAINT_BUDGET_S = 0.004  # tile conversions allowed per paint before coarser stand-ins are drawn
@@ -328,7 +329,7 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         if key[0] == "coarse":
             layer = MaskTiles(self._doc.mask, self._current_color(), self._opacity, self._outline)
         elif key[0] == "stage":
-            layer = MaskTiles(threshold(stages[key[1]].prob), self._current_color(), self._opacity, self._outline)
+            layer = MaskTiles(shade(stages[key[1]].prob), self._current_color(), self._opacity, self._outline)
         else:
             first, second = self._binary(key[1]), self._binary(key[2])
             changed, color = (second & ~first, ADDED_COLOR) if key[0] == "added" else (first & ~second, REMOVED_COLOR)

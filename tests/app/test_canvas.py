@@ -281,12 +281,14 @@ def test_overlay_follows_edits_and_shown_stage(view, qtbot):
     pixels = rendered(view, qtbot)
     assert tuple(pixels[spot.y(), spot.x()]) == (0, 0, 255)  # the cached overlay tile was patched
     prob = np.zeros((H, W), np.float32)
-    prob[:, :50] = 0.9
+    prob[:, :50] = 1.0
+    prob[:, 50:60] = 0.3  # a strand of a matte: drawn as faintly as it exports, not dropped or made solid
     doc.set_stages([stage(prob, 0)])
     doc.set_shown(0)
     pixels = rendered(view, qtbot)
-    left = at(view, 20, 100)
+    left, strand = at(view, 20, 100), at(view, 55, 100)
     assert tuple(pixels[spot.y(), spot.x()]) == (20, 20, 20) and tuple(pixels[left.y(), left.x()]) == (0, 0, 255)
+    assert np.abs(pixels[strand.y(), strand.x()].astype(int) - (14, 14, 90)).max() <= 3
 
 
 def test_split_shows_coarse_left_and_stage_right(view, qtbot):

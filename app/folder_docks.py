@@ -220,7 +220,9 @@ class ObjectsPanel(QWidget):
         self.list.clear()
         if doc is not None:
             for obj in doc.objects:
-                item = QListWidgetItem(swatch(doc.color_of(obj)), f"{obj.label}  ·  {obj.status}{'  · locked' if obj.locked else ''}")
+                empty = "  ·  empty" if not obj.mask.any() and not obj.stages else ""  # nothing drawn: not exported
+                item = QListWidgetItem(swatch(doc.color_of(obj)),
+                                       f"{obj.label}  ·  {obj.status}{empty}{'  · locked' if obj.locked else ''}")
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(Qt.CheckState.Checked if obj.visible else Qt.CheckState.Unchecked)
                 item.setToolTip(f"id {obj.id}")

@@ -11,14 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
-from crm_core.errors import InputError
 from crm_core.formats import ImageObject
 from crm_core.objects import ObjectOptions
 from crm_core.options import RefineOptions
 
 from app import project, refining
+from app.dataset_export import DatasetExportDialog
 from app.document import ACCEPTED, REFINED, TODO, Document
 from app.errors import show_error
 from app.folder import FLAGGED, UNREADABLE, WorkFolder, export_formats, open_source
@@ -184,7 +184,8 @@ class FolderMixin:
         work = self.work
         if work is None:
             return False
-        rows = [r for r in self.image_list.shown_rows() if (r - work.position) * delta > 0]
+        rows = [r for r in self.image_list.shown_rows()
+                if (r - work.position) * delta > 0 and work.status[work.names[r]] != UNREADABLE]  # known: said why
         target = min(rows, key=lambda r: abs(r - work.position), default=None)
         return target is not None and self.go_to(target)
 
@@ -348,9 +349,10 @@ class FolderMixin:
             return
         text = "Folder refined"
         if unreadable:
-            text += (f"; {len(unreadable)} photo{'s' if len(unreadable) > 1 else ''} could not be read, marked "
-                     f"unreadable ({unreadable[0]}: {work.problems.get(unreadable[0], '')})")
-        self.statusBar().showMessage(text, 15000)
+            names = ", ".join(unreadable[:3]) + (", …" if len(unreadable) > 3 else "")
+            text += (f"; {len(unreadable)} photo{'s' if len(unreadable) > 1 else ''} could not be read ({names}): "
+                     "marked unreadable in the list, where each one's tooltip says why")
+        self.statusBar().showMessage(text, 30000)
 
     def _folder_finished(self) -> None:
         self._folder_job = None
@@ -360,54 +362,13 @@ class FolderMixin:
 
     # export ----------------------------------------------------------------------------
     def export_dataset_dialog(self) -> None:
-        """Asks the format (where there is a choice) and where to write, suggesting a name beside the labels; an
-        output that is the input is refused before anything else is asked."""
+        """Asks the format and where to write (app.dataset_export checks it), then exports in the background."""
         work = self.work
         if work is None:
             return
-        kinds = export_formats(work.dataset)
-        kind = kinds[0]
-        if len(kinds) > 1:
-            names = [f"{k} (its own format)" if k == kinds[0] else k for k in kinds]
-            chosen, ok = QInputDialog.getItem(
-                self, "Export dataset", "Write every photo's labels, with the work done on them, as:", names, 0, False)
-            if not ok:
-                return
-            kind = kinds[names.index(chosen)]
-        source = work.dataset.source  # the output is suggested beside it, named for it (never the file itself)
-        if kind == "coco":
-            out, _ = QFileDialog.getSaveFileName(self, "Export COCO annotations",
-                                                 str(source.parent / f"{source.stem}_refined.json"),
-                                                 "COCO annotations (*.json)")
-        else:  # a folder, named as a file is (an existing one can be chosen, a new one typed)
-            out, _ = QFileDialog.getSaveFileName(
-                self, f"Export as {kind}: name the folder to write into", str(source.parent / f"{source.stem}_refined"),
-                "Folder (*)", options=QFileDialog.Option.DontConfirmOverwrite)
-        if not out:
-            return
-        try:
-            work.dataset.refuse_output(Path(out))
-        except InputError as error:
-            show_error(self, f"Cannot export into {Path(out).name}", error)
-            return
-        if kind == "coco" or self._may_fill(Path(out)):
-            self.export_dataset(out, kind)
-
-    def _may_fill(self, folder: Path) -> bool:
-        """A folder export writes a file per photo and replaces any of the same name: where the folder already
-        holds files (an earlier export, someone's labels) that is the person's decision, as replacing one is."""
-        if folder.exists() and not folder.is_dir():
-            show_error(self, f"Cannot export into {folder.name}", InputError(
-                f"{folder} is a file; name a new folder, or an existing one, to write the labels into"))
-            return False
-        held = sum(1 for p in folder.rglob("*") if p.is_file())
-        if not held:
-            return True
-        answer = QMessageBox.question(
-            self, "Export into a folder that is not empty?",
-            f"{folder.name} already holds {held} file{'s' * (held != 1)}; the export replaces those with the "
-            "names it writes. Export there anyway?", defaultButton=QMessageBox.StandardButton.No)
-        return answer == QMessageBox.StandardButton.Yes
+        dialog = DatasetExportDialog(work.dataset, export_formats(work.dataset), self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.export_dataset(dialog.path, dialog.kind)
 
     def export_dataset(self, out: str | Path, kind: str | None = None) -> bool:
         """Write every photo (the open one's work kept first) in the dataset's own format or ``kind``, as a job."""

@@ -342,6 +342,7 @@ def test_every_label_of_a_photo_can_be_deleted_and_the_export_has_none_left(qtbo
         assert window.delete_object_action.isEnabled() and window.objects_panel.delete_button.isEnabled()
         window.delete_object_action.trigger()
     assert len(window.doc.objects) == 1 and not window.doc.current.mask.any()  # an empty one, to draw in
+    assert labels_listed(window) == ["bar"] and "empty" in window.objects_panel.list.item(0).text()
     out = tmp_path / "lm_out"
     with qtbot.waitSignal(window.exported, timeout=30_000):
         window.export_dataset(out)
@@ -349,17 +350,42 @@ def test_every_label_of_a_photo_can_be_deleted_and_the_export_has_none_left(qtbo
     assert again.read("p0").objects == () and len(again.read("p1").objects) == 3
 
 
-def test_export_into_a_folder_that_holds_files_asks_first(qtbot, window, tmp_path, monkeypatch, dialogs):
-    from PySide6.QtWidgets import QFileDialog, QInputDialog
+def answer_export(monkeypatch, kind: str | None = None, path: Path | None = None, browsed: Path | None = None):
+    """The person in the Export dataset dialog: picks a format, types a path or browses to one, presses Export.
+    Returns the dialogs it showed, so a test sees what was suggested."""
+    from PySide6.QtWidgets import QFileDialog
 
+    from app.dataset_export import DatasetExportDialog
+
+    shown = []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(browsed)))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(browsed), "")))
+
+    def exec_(dialog):
+        shown.append(dialog)
+        dialog.show()
+        if kind is not None:
+            dialog.set_kind(kind)
+        shown.append(str(dialog.path))  # what it suggests for that format
+        if path is not None:
+            dialog.set_path(path)
+        if browsed is not None:
+            dialog._browse()
+        dialog._export.click()
+        return dialog.result()
+
+    monkeypatch.setattr(DatasetExportDialog, "exec", exec_)
+    return shown
+
+
+def test_export_into_a_folder_that_holds_files_asks_first(qtbot, window, tmp_path, monkeypatch, dialogs):
     folder, _ = labelme_set(tmp_path / "lm")
     assert window.open_folder(folder)
     out = tmp_path / "earlier_export"
     out.mkdir()
     earlier = out / "p0.json"
     earlier.write_text("{}")  # the person's earlier export, with edits of its own
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
-    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda parent, title, label, items, *a: (items[0], True)))
+    answer_export(monkeypatch, browsed=out)  # an existing folder, chosen with Browse…
     dialogs.accept = False
     window.export_dataset_dialog()
     assert dialogs.titles() == ["Export into a folder that is not empty?"]
@@ -370,39 +396,34 @@ def test_export_into_a_folder_that_holds_files_asks_first(qtbot, window, tmp_pat
     assert earlier.read_text() != "{}"  # replaced, as the person answered
 
 
-def test_export_dataset_suggests_a_file_beside_the_labels_named_for_them(qtbot, window, tmp_path, monkeypatch):
-    from PySide6.QtWidgets import QFileDialog, QInputDialog
-
+def test_export_dataset_suggests_a_file_or_folder_beside_the_labels_named_for_them(qtbot, window, tmp_path,
+                                                                                  monkeypatch):
     ann, images, _ = coco_set(tmp_path, count=1)
     window.open_folder(ann, "coco", images)
-    asked = []
-    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda *a, **k: (a[3][0], True)))  # its own format
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: asked.append(a[2]) or ("", "")))
-    window.export_dataset_dialog()
-    assert asked == [str(tmp_path / "annotations_refined.json")]
-
-
-def test_a_folder_export_suggests_a_new_folder_beside_the_labels_and_refuses_the_input_before_asking(
-        qtbot, window, tmp_path, monkeypatch, dialogs):
-    from PySide6.QtWidgets import QFileDialog, QInputDialog
-
-    folder, _ = labelme_set(tmp_path / "lm")
-    assert window.open_folder(folder)
-    asked, answers = [], [str(folder), ""]  # first the input folder itself, then the name suggested
-
-    def save_name(parent, caption, suggested, *a, **k):
-        asked.append(suggested)
-        return (answers.pop(0) or suggested, "")
-
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(save_name))
-    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda *a, **k: (a[3][0], True)))
-    window.export_dataset_dialog()
-    assert dialogs.titles() == ["Cannot export into lm"]  # refused at once: no "not empty?" question first
-    assert not window.exporting and "Exporting" not in window.statusBar().currentMessage()
+    shown = answer_export(monkeypatch, kind="coco")
     with qtbot.waitSignal(window.exported, timeout=30_000):
         window.export_dataset_dialog()
-    assert asked == [str(tmp_path / "lm_refined")] * 2
-    assert sorted(p.name for p in (tmp_path / "lm_refined").iterdir()) == ["p0.json", "p1.json"]  # made for it
+    assert shown[1] == str(tmp_path / "annotations_refined.json") and (tmp_path / "annotations_refined.json").is_file()
+    shown = answer_export(monkeypatch, kind="yolo")
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset_dialog()
+    assert shown[1] == str(tmp_path / "annotations_refined")  # a folder format: a folder, made for it
+    assert (tmp_path / "annotations_refined" / "labels" / "p0.txt").is_file()
+
+
+def test_a_folder_export_into_a_new_folder_and_the_input_refused_before_anything_is_asked(
+        qtbot, window, tmp_path, monkeypatch, dialogs):
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    shown = answer_export(monkeypatch, path=folder)  # typed: the input folder itself
+    window.export_dataset_dialog()
+    assert dialogs.titles() == ["Cannot export into lm"]  # refused at once: no "not empty?" question first
+    assert shown[0].isVisible() and not window.exporting  # the dialog stays open for another choice
+    assert "Exporting" not in window.statusBar().currentMessage()
+    answer_export(monkeypatch, path=tmp_path / "new" / "lm_out")  # typed: a folder that does not exist yet
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset_dialog()
+    assert sorted(p.name for p in (tmp_path / "new" / "lm_out").iterdir()) == ["p0.json", "p1.json"]
 
 
 def test_export_never_writes_over_the_labels(qtbot, window, tmp_path, dialogs):
@@ -459,7 +480,10 @@ def test_photos_that_cannot_be_read_are_marked_unreadable_with_the_reason_and_ar
     assert window.work.status == {"p0": "to do", "p1": "refined", "p2": "unreadable", "p3": "unreadable"}
     assert "gone.png" in window.work.problems["p2"]
     message = window.statusBar().currentMessage()
-    assert "1 photo could not be read" in message and "p2" in message  # p3 was known already: not tried again
+    assert "1 photo could not be read (p2)" in message  # p3 was known already: not tried again
+    window.go_to(rows["p1"])
+    assert not window.next_image() and window.photo_name == "p1"  # the unreadable ones are stepped over
+    window.go_to(rows["p0"])
     assert window.image_list.summary.text() == "1 to do · 1 refined · 2 unreadable"
     (folder / "p3.png").write_bytes((folder / "p1.png").read_bytes())  # mended
     assert window.go_to(rows["p3"]) and window.work.status["p3"] == "to do" and "p3" not in window.work.problems

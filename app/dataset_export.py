@@ -1,0 +1,135 @@
+"""File › Export dataset…: one dialog for the format and where to write it.
+
+Why a dialog of its own and not the system's file chooser alone: a folder format's output is a folder that may
+not exist yet (a new one, suggested beside the labels) or one that does (an earlier export), and Qt's file
+dialogs offer either choosing an existing folder or naming a file, not both. So the path is a line the person
+can type or fill with Browse…, and everything about it is checked on Export, before the dialog closes: the
+input itself is refused, a file where a folder should be is refused, and writing into a folder that holds files
+or over an existing file is the person's decision.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QWidget,
+)
+
+from crm_core.errors import InputError
+from crm_core.formats import Dataset
+
+from app.errors import show_error
+
+SINGLE_FILE = ("coco",)  # formats written as one file; the others fill a folder
+
+
+def suggested(dataset: Dataset, kind: str) -> Path:
+    """Beside the labels, named for them: instances_refined.json, or the folder labelme_refined."""
+    source = dataset.source
+    return source.parent / f"{source.stem}_refined{'.json' if kind in SINGLE_FILE else ''}"
+
+
+class DatasetExportDialog(QDialog):
+    """The format (the dataset's own first) and the output file or folder; ``kind`` and ``path`` once accepted."""
+
+    def __init__(self, dataset: Dataset, kinds: Sequence[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export dataset")
+        self._dataset, self._kinds = dataset, tuple(kinds)
+        form = QFormLayout(self)
+        form.addRow(QLabel("Writes every photo's labels, with the work done on them; your label files are not "
+                           "changed."))
+        self._format = QComboBox()
+        for k in self._kinds:
+            self._format.addItem(f"{k} (its own format)" if k == dataset.format else k, k)
+        form.addRow("Format", self._format)
+        self._path = QLineEdit()
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self._path, 1)
+        row.addWidget(browse)
+        self._where = QLabel()
+        form.addRow(self._where, row)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self._export = buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self._path.textChanged.connect(lambda text: self._export.setEnabled(bool(text.strip())))
+        self._format.currentIndexChanged.connect(self._kind_changed)
+        self._kind_changed()
+        self.resize(560, self.sizeHint().height())
+
+    @property
+    def kind(self) -> str:
+        return str(self._format.currentData())
+
+    @property
+    def path(self) -> Path:
+        return Path(self._path.text().strip()).expanduser()
+
+    def set_kind(self, kind: str) -> None:
+        self._format.setCurrentIndex(self._kinds.index(kind))
+
+    def set_path(self, path: str | Path) -> None:
+        self._path.setText(str(path))
+
+    def _kind_changed(self) -> None:
+        """The label says file or folder; the suggestion follows the format unless the person typed their own."""
+        kind = self.kind
+        self._where.setText("File" if kind in SINGLE_FILE else "Folder")
+        if not self._path.text() or self._path.text() in {str(suggested(self._dataset, k)) for k in self._kinds}:
+            self._path.setText(str(suggested(self._dataset, kind)))
+
+    def _browse(self) -> None:
+        # the overwrite and non-empty questions are asked once, on Export, for a typed path and a browsed one alike
+        if self.kind in SINGLE_FILE:
+            path, _ = QFileDialog.getSaveFileName(self, "Export as", self._path.text(), "COCO annotations (*.json)",
+                                                  options=QFileDialog.Option.DontConfirmOverwrite)
+        else:
+            path = QFileDialog.getExistingDirectory(self, "Export into folder", str(self.path.parent))
+        if path:
+            self._path.setText(path)
+
+    def accept(self) -> None:
+        """Checks the output before the dialog closes: nothing is asked about an output that will be refused."""
+        path = self.path
+        try:
+            self._dataset.refuse_output(path)
+            if self.kind not in SINGLE_FILE and path.exists() and not path.is_dir():
+                raise InputError(f"{path} is a file; name a new folder, or an existing one, to write the labels into")
+            if self.kind in SINGLE_FILE and path.is_dir():
+                raise InputError(f"{path} is a folder; name the file to write the annotations into")
+        except InputError as error:
+            show_error(self, f"Cannot export into {path.name}", error)
+            return
+        if self._may_write(path):
+            super().accept()
+
+    def _may_write(self, path: Path) -> bool:
+        """Replacing a file, or filling a folder that already holds files (an earlier export, someone's labels;
+        a file per photo of the same name is replaced), is the person's decision; No is the default."""
+        if path.is_file():
+            title, text = "Replace file?", f"{path} already exists. Replace it?"
+        else:
+            held = sum(1 for p in path.rglob("*") if p.is_file()) if path.is_dir() else 0
+            if not held:
+                return True
+            title = "Export into a folder that is not empty?"
+            text = (f"{path.name} already holds {held} file{'s' * (held != 1)}; the export replaces those with the "
+                    "names it writes. Export there anyway?")
+        answer = QMessageBox.question(self, title, text, defaultButton=QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes

@@ -30,6 +30,7 @@ import scipy.sparse as sp
 from crm_core.band import CONFIDENT
 from crm_core.constraints import Constraints
 from crm_core.errors import InputError
+from crm_core.formats.objects import SPECK_SHARE
 from crm_core.snap import check_cancel, edge_snap
 
 MAX_SIDE = 1200
@@ -145,21 +146,29 @@ def matte(image: np.ndarray, prob: np.ndarray, coarse: np.ndarray, weight: float
     alpha[removed] = 0.0
     if alpha.shape != (h, w):
         alpha = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)
-    return keep.apply(clear_veil(edge_snap(image, alpha, cancel=cancel)))
+    return keep.apply(clear_veil(edge_snap(image, alpha, cancel=cancel), coarse=np.asarray(coarse) > 0.5))
 
 
-def clear_veil(alpha: np.ndarray, floor: float = VEIL_FLOOR) -> np.ndarray:
+def clear_veil(alpha: np.ndarray, floor: float = VEIL_FLOOR, coarse: np.ndarray | None = None) -> np.ndarray:
     """Alpha with every soft region that does not reach the foreground set to exactly 0.
 
     Why: the solve's smooth spill and the guided upsampling leave a faint grey veil (0.01-0.25) over textured
     background, patches the person's coarse mask covered. A strand of hair or fur, however faint, is joined to
     its subject through alpha above ``floor``; a veil patch is not. So a region of alpha > floor keeps its
-    values only if it holds a foreground pixel (alpha >= 0.5), and alpha at or under the floor is background.
+    values only if it holds enough foreground (alpha >= 0.5): at least ``SPECK_SHARE`` of the foreground of
+    the region that holds most, so a detached blob with a pixel or two over one half (a 157 px blob on the
+    next giraffe's nostril, 180 px from the one boxed) goes too. A region with foreground that meets the
+    person's ``coarse`` mask (H×W bool) stays whatever its size: a small piece the person drew apart is theirs
+    to keep. Alpha at or under the floor is background.
     """
     soft = (alpha > floor).astype(np.uint8)
     count, labels = cv2.connectedComponentsWithAlgorithm(soft, 8, cv2.CV_32S, cv2.CCL_SPAGHETTI)
-    reaches_foreground = np.bincount(labels[alpha >= 0.5], minlength=count) > 0
-    reaches_foreground[0] = False  # label 0 is the background at or under the floor
-    if reaches_foreground[1:].all():  # no patch apart from the subject (the usual case): only the floor to apply
+    core = np.bincount(labels[alpha >= 0.5], minlength=count)
+    core[0] = 0  # label 0 is the background at or under the floor
+    kept = core >= max(1.0, SPECK_SHARE * core.max())
+    if coarse is not None:  # the person's own small piece: kept while it holds any foreground
+        kept |= (core > 0) & (np.bincount(labels[coarse], minlength=count) > 0)
+    kept[0] = False
+    if kept[1:].all():  # no patch apart from the subject (the usual case): only the floor to apply
         return (alpha * soft).astype(np.float32, copy=False)
-    return (alpha * np.take(reaches_foreground, labels)).astype(np.float32, copy=False)
+    return (alpha * np.take(kept, labels)).astype(np.float32, copy=False)

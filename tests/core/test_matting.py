@@ -1,7 +1,7 @@
 import cv2
 import numpy as np
 
-from crm_core.matting import matte, solve_alpha
+from crm_core.matting import clear_veil, matte, solve_alpha
 
 FUR, BACKDROP = (230, 200, 150), (40, 70, 190)
 H, W = 360, 480  # the unknown band is 1 % of width + height: 8 px wide here
@@ -103,3 +103,19 @@ def test_a_faint_veil_apart_from_the_subject_is_cleared_while_a_faint_strand_on_
     assert alpha[dist > 20].max() == 0.0
     assert (alpha[strand > 0][10:35] > 0).all()
     assert alpha[disc > 0].mean() > 0.98
+
+
+def test_a_detached_blob_with_a_pixel_or_two_of_foreground_goes_unless_the_person_drew_it():
+    """A soft blob apart from the subject whose peak just passes one half (the matte's guess at the next
+    subject's nostril) is no part of the cutout; the same blob inside the person's coarse mask is theirs."""
+    alpha = np.zeros((H, W), np.float32)
+    alpha[_disc(RADIUS) > 0] = 1.0
+    blob = np.zeros((H, W), np.float32)
+    cv2.circle(blob, (40, 40), 7, 1.0, -1)
+    alpha += cv2.GaussianBlur(blob, (0, 0), 3) * 0.55 / cv2.GaussianBlur(blob, (0, 0), 3).max()
+    assert 0 < (alpha[20:60, 20:60] >= 0.5).sum() < 0.001 * (alpha >= 0.5).sum()  # under a thousandth
+    cleared = clear_veil(alpha)
+    assert cleared[20:60, 20:60].max() == 0.0 and np.array_equal(cleared[100:], alpha[100:])
+    drawn = np.zeros((H, W), bool)
+    drawn[35:45, 35:45] = True  # the person's coarse mask covers it
+    assert np.array_equal(clear_veil(alpha, coarse=drawn), alpha * (alpha > 0.05))

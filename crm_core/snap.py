@@ -97,9 +97,10 @@ def check_cancel(cancel: Callable[[], bool] | None) -> None:
 
 
 def edge_snap(image: np.ndarray, prob: np.ndarray, tile: int = TILE,
-              cancel: Callable[[], bool] | None = None) -> np.ndarray:
+              cancel: Callable[[], bool] | None = None, eps: float = EPS) -> np.ndarray:
     """The probability with its edges moved onto the photo's; same shape, float32 in [0, 1]. ``cancel`` is
-    polled once per tile."""
+    polled once per tile. eps: the filter's regulariser (the protocol's 1e-3; the matte's guided upsampling
+    passes a smaller one, matting.UPSAMPLE_EPS)."""
     h, w = prob.shape
     radius = guided_radius(h, w)
     subsample = snap_subsample(radius)
@@ -113,6 +114,6 @@ def edge_snap(image: np.ndarray, prob: np.ndarray, tile: int = TILE,
             window = prob[y0:y1, x0:x1]
             if window.max() <= CONFIDENT or window.min() >= 1 - CONFIDENT:
                 continue
-            snapped = colour_guided_filter(image[y0:y1, x0:x1], window, radius, subsample=subsample)
+            snapped = colour_guided_filter(image[y0:y1, x0:x1], window, radius, eps, subsample)
             out[y:y + tile, x:x + tile] = snapped[y - y0:y - y0 + tile, x - x0:x - x0 + tile]
     return out

@@ -51,3 +51,21 @@ def test_bad_boxes_and_clicks_are_one_sentence():
         box_mask(photo, Box(10, 10, 12, 100))
     with pytest.raises(InputError, match="outside"):
         click_mask(photo, disc, positive=[(500, 10)])
+
+
+def test_a_box_whose_grabcut_collapses_keeps_what_the_subject_model_found():
+    """An otter on grey rocks: GrabCut cannot tell the subject's colours from its surroundings and settles on
+    nothing; the box must still give the subject the model found in it, not an empty mask."""
+    h, w = 200, 300
+    rng = np.random.default_rng(3)
+    grey = cv2.GaussianBlur(rng.uniform(40, 200, (h, w)).astype(np.float32), (0, 0), 1.5)
+    photo = np.repeat(grey[..., None], 3, 2).astype(np.uint8)
+    otter = np.zeros((h, w), np.float32)
+    cv2.ellipse(otter, (150, 100), (60, 25), 0, 0, 360, 1, -1)
+
+    class Found:  # the subject model's answer: the otter, on whatever crop around the box it is shown
+        def predict(self, crop: np.ndarray) -> np.ndarray:
+            return otter[60 - 8:60 - 8 + crop.shape[0], 80 - 14:80 - 14 + crop.shape[1]]
+
+    mask = box_mask(photo, Box(80, 60, 220, 140), subject=Found())
+    assert iou(otter, mask) > 0.95

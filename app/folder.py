@@ -154,11 +154,18 @@ class WorkFolder:
             return  # first visit (or a damaged state file: the photos' own projects still hold the work)
         if isinstance(state, bytes):
             state = json.loads(state)
-        for name, status in dict(state.get("status", {})).items():
+        if not isinstance(state, dict):
+            return  # not a state this program wrote: start afresh, as for a damaged file
+
+        def field(key: str, kind: type):
+            value = state.get(key)
+            return value if isinstance(value, kind) else kind()
+
+        for name, status in field("status", dict).items():
             if name in self.status and status in STATUSES:
                 self.status[name] = status
-        self.meet(str(label) for label in state.get("labels", ()))
-        self.problems = {name: str(why) for name, why in dict(state.get("problems", {})).items()
+        self.meet(str(label) for label in field("labels", list))
+        self.problems = {name: str(why) for name, why in field("problems", dict).items()
                          if self.status.get(name) == UNREADABLE}
         if state.get("position") in self.status:
             self.position = self.names.index(state["position"])

@@ -198,3 +198,18 @@ def test_accepting_the_last_photo_says_how_far_the_folder_is(window, tmp_path):
         window.accept_and_next()
     assert window.photo_name == "p2.png"
     assert "3 of 3 accepted" in window.statusBar().currentMessage()
+
+
+def test_a_state_file_with_wrong_fields_opens_the_folder_afresh_not_in_an_error(window, tmp_path, settings, qtbot):
+    ann, images, _ = coco_set(tmp_path, count=2)
+    assert window.open_folder(ann, "coco", images)
+    state = window.work.dir / "state.json"
+    window.close()
+    for junk in ({"status": [1, 2], "labels": 7, "problems": "x", "position": []}, [1, 2, 3]):
+        state.write_text(json.dumps(junk))
+        again = MainWindow(settings)
+        qtbot.addWidget(again)
+        assert again.open_folder(ann, "coco", images)
+        assert again.work.status == {"p0.png": "to do", "p1.png": "to do"} and again.photo_name == "p0.png"
+        assert again.work.categories[:3] == LABELS
+        again.close()

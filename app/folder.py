@@ -17,6 +17,7 @@ import glob
 import hashlib
 import itertools
 import json
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -145,6 +146,7 @@ class WorkFolder:
         self.dir = sidecar_dir(root or autosave.state_dir() / "folders", dataset, self.names)
         self.status: dict[str, str] = {n: TODO for n in self.names}
         self.problems: dict[str, str] = {}  # why each unreadable photo could not be read, in one sentence
+        self.notes: list[str] = []  # work files set aside since the window last said so (_set_aside)
         self.position = 0
         self._read_state()
 
@@ -217,7 +219,24 @@ class WorkFolder:
         queued = self.writer.pending(path)
         if queued is not None:
             return queued
-        return project.load(path) if path.is_file() else None
+        if not path.is_file():
+            return None
+        try:
+            return project.load(path)
+        except InputError as error:
+            self._set_aside(path, name, error)
+            return None
+
+    def _set_aside(self, path: Path, name: str, error: InputError) -> None:
+        """A work file that cannot be read (damaged on disk) is renamed, not deleted or written over, and the
+        photo is worked on from its labels again; ``notes`` says so, for the window to tell the person."""
+        kept = path.with_name(f"{path.stem}.damaged{project.SUFFIX}")
+        try:
+            os.replace(path, kept)
+        except OSError:
+            kept = path
+        self.notes.append(f"The work kept on {name} could not be read, so the photo opens from its labels; the "
+                          f"file is kept as {kept} ({error})")
 
     def load(self, name: str) -> Loaded:
         """A photo and what is known of it; InputError (one sentence) when its photo or labels cannot be used."""

@@ -151,6 +151,8 @@ class FolderMixin:
         self._show_statuses()
         self.image_list.set_current(index)
         self._update_title()
+        while work.notes:
+            QMessageBox.warning(self, "Saved work could not be read", work.notes.pop(0))
         return True
 
     def _show_statuses(self) -> None:

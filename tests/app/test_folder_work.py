@@ -213,3 +213,20 @@ def test_a_state_file_with_wrong_fields_opens_the_folder_afresh_not_in_an_error(
         assert again.work.status == {"p0.png": "to do", "p1.png": "to do"} and again.photo_name == "p0.png"
         assert again.work.categories[:3] == LABELS
         again.close()
+
+
+def test_a_damaged_work_file_is_set_aside_and_the_photo_opens_from_its_labels(window, tmp_path, dialogs):
+    ann, images, _ = coco_set(tmp_path, count=2)
+    assert window.open_folder(ann, "coco", images)
+    labelled = [o.mask.copy() for o in window.doc.objects]
+    paint(window, 1, 150)
+    window.next_image()
+    assert window.sidecar.flush(10)
+    work_file = window.work.project_path("p0.png")
+    work_file.write_bytes(work_file.read_bytes()[:100])  # damaged on disk
+    window._forget_recent()  # as after a restart: the photo is read from its work file
+    assert window.go_to(0)
+    assert [np.array_equal(o.mask, m) for o, m in zip(window.doc.objects, labelled)] == [True] * len(labelled)
+    assert dialogs.titles() == ["Saved work could not be read"] and "p0.png" in dialogs.shown[0][2]
+    assert not work_file.exists() and work_file.with_name(f"{work_file.stem}.damaged.crmproj").is_file()
+    assert window.work.status["p0.png"] != "unreadable"

@@ -216,7 +216,7 @@ class Document(KeepEditsMixin, QObject):
         first = self._next_id()
         added = [MaskObject(first + i, label, mask.copy()) for i, mask in enumerate(masks)]
         spare = self.current
-        if spare is None or spare.mask.any() or spare.stages or (spare.keep is not None and spare.keep.any()):
+        if spare is None or not spare.empty or (spare.keep is not None and spare.keep.any()):
             spare = None
         at = len(self.objects)
         spare_at = self.index_of(spare) if spare is not None else 0
@@ -420,9 +420,7 @@ class Document(KeepEditsMixin, QObject):
 
     def coarse_prob(self, obj: MaskObject | None = None) -> np.ndarray:
         """An object's coarse mask (the current one's by default) as the Refiner wants it: H×W float32 in [0, 1]."""
-        prob = (obj or self.current).mask.astype(np.float32)
-        prob *= np.float32(1.0 / 255.0)
-        return prob
+        return (obj or self.current).coarse_prob()
 
     # --- refined stages ---
 

@@ -220,7 +220,7 @@ class ObjectsPanel(QWidget):
         self.list.clear()
         if doc is not None:
             for obj in doc.objects:
-                empty = "  ·  empty" if not obj.mask.any() and not obj.stages else ""  # nothing drawn: not exported
+                empty = "  ·  empty" if obj.empty else ""  # nothing drawn: not exported
                 item = QListWidgetItem(swatch(doc.color_of(obj)),
                                        f"{obj.label}  ·  {obj.status}{empty}{'  · locked' if obj.locked else ''}")
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)

@@ -132,7 +132,8 @@ class FolderMixin:
             self._folder_job.skip(name)
         doc = self._recent.pop(name, None)
         if doc is not None:  # labels met on other photos since: offered here too, in their colours
-            doc.categories = tuple(dict.fromkeys((*work.categories, *doc.categories)))
+            work.meet(doc.categories)
+            doc.categories = work.categories
         try:
             doc = doc or work.document(work.load(name))
         except Exception as error:  # noqa: BLE001

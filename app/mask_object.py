@@ -88,7 +88,18 @@ class MaskObject:
     def prob(self) -> np.ndarray:
         """The object as a matte export writes it: the shown stage's probability, else the coarse mask in [0, 1]
         (H×W float32; the stage's own array, not a copy)."""
-        return self.stages[self.shown].prob if isinstance(self.shown, int) else self.mask * np.float32(1.0 / 255.0)
+        return self.stages[self.shown].prob if isinstance(self.shown, int) else self.coarse_prob()
+
+    def coarse_prob(self) -> np.ndarray:
+        """The coarse mask as the Refiner wants it: H×W float32 in [0, 1], a new array."""
+        prob = self.mask.astype(np.float32)
+        prob *= np.float32(1.0 / 255.0)
+        return prob
+
+    @property
+    def empty(self) -> bool:
+        """Nothing drawn and nothing refined: an object that is not exported."""
+        return not self.stages and not self.mask.any()
 
     def covers(self, x: int, y: int) -> bool:
         """Whether pixel (x, y) is the object's as drawn and exported (one pixel of ``result``, without making

@@ -8,6 +8,7 @@ the window at once (app.jobs: the abandoned job stops on its own).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
@@ -117,15 +118,14 @@ class RefiningMixin:
         if job is not self._edge_job:
             return
         self._edge_job = None
-        now = [s for s in target.stages if s.kind != "edge"]
-        unchanged = len(now) == len(base) and all(a is b for a, b in zip(now, base)) and not target.stale
+        unchanged = _same_stages([s for s in target.stages if s.kind != "edge"], base) and not target.stale
         if doc is self.doc and target in doc.objects and unchanged and not self.refining:
             self._show_readjusted(doc, target, [*base, stage])
 
     def _show_readjusted(self, doc: Document, target, stages: list[Stage]) -> None:
         """Shows the re-made stages, as one undo step (Undo puts back the edge before, and the panel its values)."""
         before = doc.results_of(target)
-        if len(before.stages) == len(stages) and all(a is b for a, b in zip(before.stages, stages)):
+        if _same_stages(before.stages, stages):
             return
         doc.set_stages(stages, target)
         doc.set_shown(len(stages) - 1, target)
@@ -260,7 +260,7 @@ class RefiningMixin:
 
     def _merge_count(self) -> int:
         """How many objects a merged export would hold: the visible ones with pixels to export."""
-        return sum(1 for obj in self.doc.objects if obj.visible and (obj.stages or obj.mask.any()))
+        return sum(1 for obj in self.doc.objects if obj.visible and not obj.empty)
 
     def _shown_name(self) -> str:
         doc = self.doc
@@ -343,6 +343,11 @@ class RefiningMixin:
     def _export_finished(self) -> None:
         self._export = None
         self._update_actions()
+
+
+def _same_stages(a: Sequence[Stage], b: Sequence[Stage]) -> bool:
+    """The very same stages (by identity: a stage's array is never changed in place, so no pixels are compared)."""
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b))
 
 
 def _merged(probs: list[np.ndarray]) -> np.ndarray:

@@ -153,7 +153,7 @@ def matte(image: np.ndarray, prob: np.ndarray, coarse: np.ndarray, weight: float
     if alpha.shape != (h, w):
         alpha, eps = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR), UPSAMPLE_EPS
     snapped = edge_snap(image, alpha, cancel=cancel, eps=eps)
-    return keep.apply(clear_veil(snapped, coarse=np.asarray(coarse) > 0.5))
+    return keep.apply(clear_veil(snapped, coarse=coarse))
 
 
 def clear_veil(alpha: np.ndarray, floor: float = VEIL_FLOOR, coarse: np.ndarray | None = None) -> np.ndarray:
@@ -165,17 +165,19 @@ def clear_veil(alpha: np.ndarray, floor: float = VEIL_FLOOR, coarse: np.ndarray 
     values only if it holds enough foreground (alpha >= 0.5): at least ``SPECK_SHARE`` of the foreground of
     the region that holds most, so a detached blob with a pixel or two over one half (a 157 px blob on the
     next giraffe's nostril, 180 px from the one boxed) goes too. A region with foreground that meets the
-    person's ``coarse`` mask (H×W bool) stays whatever its size: a small piece the person drew apart is theirs
-    to keep. Alpha at or under the floor is background.
+    person's ``coarse`` mask stays whatever its size: a small piece the person drew apart is theirs
+    to keep (H×W, > 0.5 is the person's; read only when some region would go). Alpha at or under the floor is
+    background.
     """
     soft = (alpha > floor).astype(np.uint8)
     count, labels = cv2.connectedComponentsWithAlgorithm(soft, 8, cv2.CV_32S, cv2.CCL_SPAGHETTI)
     core = np.bincount(labels[alpha >= 0.5], minlength=count)
     core[0] = 0  # label 0 is the background at or under the floor
     kept = core >= max(1.0, SPECK_SHARE * core.max())
-    if coarse is not None:  # the person's own small piece: kept while it holds any foreground
-        kept |= (core > 0) & (np.bincount(labels[coarse], minlength=count) > 0)
     kept[0] = False
+    if coarse is not None and not kept[1:].all():  # the person's own small piece: kept while it has foreground
+        kept |= (core > 0) & (np.bincount(labels[np.asarray(coarse) > 0.5], minlength=count) > 0)
+        kept[0] = False
     if kept[1:].all():  # no patch apart from the subject (the usual case): only the floor to apply
         return (alpha * soft).astype(np.float32, copy=False)
     return (alpha * np.take(kept, labels)).astype(np.float32, copy=False)

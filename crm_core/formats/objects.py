@@ -196,10 +196,12 @@ def has_holes(mask: np.ndarray, speck: float = SPECK_SHARE) -> bool:
     """Whether a mask encloses background that ``trace_polygons`` would fill: a hole (background 4-connected
     to no border) of at least ``speck`` of the mask's area. Smaller ones are the matte's pinholes, not a hole
     the person cut (a Keep BG stroke inside an object, an erased gap)."""
-    m = np.ascontiguousarray(mask, dtype=bool)
-    area = int(np.count_nonzero(m))
-    if not area:
+    box = mask_box(mask)
+    if box is None:
         return False
+    top, left, bottom, right = box  # a hole lies within the mask's box: only its background is labelled
+    m = np.pad(np.asarray(mask, dtype=bool)[top:bottom, left:right], 1)
+    area = int(np.count_nonzero(m))
     count, labels, stats, _ = cv2.connectedComponentsWithStats((~m).astype(np.uint8), connectivity=4)
     border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
     enclosed = np.ones(count, bool)

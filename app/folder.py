@@ -169,8 +169,9 @@ class WorkFolder:
         self.meet(str(label) for label in field("labels", list))
         self.problems = {name: str(why) for name, why in field("problems", dict).items()
                          if self.status.get(name) == UNREADABLE}
-        if state.get("position") in self.status:
-            self.position = self.names.index(state["position"])
+        position = state.get("position")
+        if isinstance(position, str) and position in self.status:
+            self.position = self.names.index(position)
 
     def meet(self, labels: Iterable[str]) -> None:
         """Labels met on a photo (its objects', or typed by the person) join the folder's, each once, in the order

@@ -205,7 +205,9 @@ def test_a_state_file_with_wrong_fields_opens_the_folder_afresh_not_in_an_error(
     assert window.open_folder(ann, "coco", images)
     state = window.work.dir / "state.json"
     window.close()
+    writer = window.sidecar
     for junk in ({"status": [1, 2], "labels": 7, "problems": "x", "position": []}, [1, 2, 3]):
+        assert writer.flush(10)  # the window's own state write is on disk before the junk replaces it
         state.write_text(json.dumps(junk))
         again = MainWindow(settings)
         qtbot.addWidget(again)
@@ -213,6 +215,7 @@ def test_a_state_file_with_wrong_fields_opens_the_folder_afresh_not_in_an_error(
         assert again.work.status == {"p0.png": "to do", "p1.png": "to do"} and again.photo_name == "p0.png"
         assert again.work.categories[:3] == LABELS
         again.close()
+        writer = again.sidecar
 
 
 def test_a_damaged_work_file_is_set_aside_and_the_photo_opens_from_its_labels(window, tmp_path, dialogs):

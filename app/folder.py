@@ -234,10 +234,11 @@ class WorkFolder:
         kept = path.with_name(f"{path.stem}.damaged{project.SUFFIX}")
         try:
             os.replace(path, kept)
+            where = f"it is kept beside, as {kept.name}"
         except OSError:
-            kept = path
-        self.notes.append(f"The work kept on {name} could not be read, so the photo opens from its labels; the "
-                          f"file is kept as {kept} ({error})")
+            where = "it is left where it is"
+        self.notes.append(f"The work kept on {name} could not be read, so the photo opens from its labels: {error}; "
+                          f"{where}")
 
     def load(self, name: str) -> Loaded:
         """A photo and what is known of it; InputError (one sentence) when its photo or labels cannot be used."""

@@ -230,6 +230,8 @@ def test_a_damaged_work_file_is_set_aside_and_the_photo_opens_from_its_labels(wi
     window._forget_recent()  # as after a restart: the photo is read from its work file
     assert window.go_to(0)
     assert [np.array_equal(o.mask, m) for o, m in zip(window.doc.objects, labelled)] == [True] * len(labelled)
-    assert dialogs.titles() == ["Saved work could not be read"] and "p0.png" in dialogs.shown[0][2]
+    said = dialogs.shown[0][2]
+    assert dialogs.titles() == ["Saved work could not be read"] and "p0.png" in said
+    assert said.count(str(work_file)) == 1 and f"{work_file.stem}.damaged.crmproj" in said  # where it was, and what it is now
     assert not work_file.exists() and work_file.with_name(f"{work_file.stem}.damaged.crmproj").is_file()
     assert window.work.status["p0.png"] != "unreadable"

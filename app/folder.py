@@ -149,6 +149,7 @@ class WorkFolder:
         self.notes: list[str] = []  # work files set aside since the window last said so (_set_aside)
         self.position = 0
         self._read_state()
+        self._read_again()
 
     def _read_state(self) -> None:
         state = self.writer.pending(self.dir / STATE) or _read_json(self.dir / STATE)
@@ -172,6 +173,16 @@ class WorkFolder:
         position = state.get("position")
         if isinstance(position, str) and position in self.status:
             self.position = self.names.index(position)
+
+    def _read_again(self) -> None:
+        """Photos found unreadable before are tried again: one mended since (its file put back or saved again) is
+        worked on like the others instead of staying stepped over by moving and by the whole-folder run."""
+        for name in [n for n, s in self.status.items() if s == UNREADABLE]:
+            try:
+                self.dataset.photo(self.dataset.read(name))
+            except Exception:  # noqa: BLE001 - still unreadable, for whatever reason: the reason kept is shown
+                continue
+            self.readable(name, REFINED if self.has_work(name) else TODO)
 
     def meet(self, labels: Iterable[str]) -> None:
         """Labels met on a photo (its objects', or typed by the person) join the folder's, each once, in the order

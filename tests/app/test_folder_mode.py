@@ -4,6 +4,7 @@ objects, come back after a kill, export. Photos and labels are generated into tm
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import cv2
@@ -488,10 +489,19 @@ def test_photos_that_cannot_be_read_are_marked_unreadable_with_the_reason_and_ar
     (folder / "p3.png").write_bytes((folder / "p1.png").read_bytes())  # mended
     assert window.go_to(rows["p3"]) and window.work.status["p3"] == "to do" and "p3" not in window.work.problems
     window.close()
+    assert window.sidecar.flush(10)
     again = MainWindow(settings)
     qtbot.addWidget(again)
     assert again.open_folder(folder)
     assert again.work.status["p2"] == "unreadable" and "gone.png" in again.work.problems["p2"]  # kept
+    again.close()
+    assert again.sidecar.flush(10)
+    shutil.copyfile(folder / "p1.png", folder / "gone.png")  # put back while the app was closed
+    mended = MainWindow(settings)
+    qtbot.addWidget(mended)
+    assert mended.open_folder(folder)
+    assert mended.work.status["p2"] == "to do" and not mended.work.problems
+    assert mended.go_to(rows["p1"]) and mended.next_image() and mended.photo_name == "p2"  # no longer stepped over
 
 
 def test_the_whole_folder_refine_obeys_the_keep_strokes_saved_with_a_photo(qtbot, window, tmp_path, tiny_refiner):

@@ -295,6 +295,7 @@ def test_a_labelme_folder_offers_every_label_met_each_in_a_colour_of_its_own_als
     colours.update({o.label: window.doc.color_of(o) for o in window.doc.objects})
     assert len(set(colours.values())) == 5  # no two labels share a colour
     window.close()
+    assert window.sidecar.flush(10)  # state.json (the labels met) is on disk, as when the app has exited
     again = MainWindow(settings)
     qtbot.addWidget(again)
     assert again.open_folder(folder)

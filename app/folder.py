@@ -170,8 +170,8 @@ class WorkFolder:
         self.meet(str(label) for label in field("labels", list))
         self.problems = {name: str(why) for name, why in field("problems", dict).items()
                          if self.status.get(name) == UNREADABLE}
-        position = state.get("position")
-        if isinstance(position, str) and position in self.status:
+        position = field("position", str)
+        if position in self.status:
             self.position = self.names.index(position)
 
     def _read_again(self) -> None:
@@ -179,7 +179,7 @@ class WorkFolder:
         worked on like the others instead of staying stepped over by moving and by the whole-folder run."""
         for name in [n for n, s in self.status.items() if s == UNREADABLE]:
             try:
-                self.dataset.photo(self.dataset.read(name))
+                self._read(name)
             except Exception:  # noqa: BLE001 - still unreadable, for whatever reason: the reason kept is shown
                 continue
             self.readable(name, REFINED if self.has_work(name) else TODO)
@@ -253,9 +253,13 @@ class WorkFolder:
 
     def load(self, name: str) -> Loaded:
         """A photo and what is known of it; InputError (one sentence) when its photo or labels cannot be used."""
-        item = self.dataset.read(name)
-        image = self.dataset.photo(item)
+        item, image = self._read(name)
         return Loaded(name, image, item.image, self.saved(name), item.objects)
+
+    def _read(self, name: str) -> tuple[ImageObjects, np.ndarray]:
+        """A photo's labels and pixels, as the dataset gives them; InputError when either cannot be used."""
+        item = self.dataset.read(name)
+        return item, self.dataset.photo(item)
 
     def document(self, loaded: Loaded) -> Document:
         """The photo as a document (GUI thread): its saved work, else its labels as objects."""

@@ -172,12 +172,10 @@ def clear_veil(alpha: np.ndarray, floor: float = VEIL_FLOOR, coarse: np.ndarray 
     soft = (alpha > floor).astype(np.uint8)
     count, labels = cv2.connectedComponentsWithAlgorithm(soft, 8, cv2.CV_32S, cv2.CCL_SPAGHETTI)
     core = np.bincount(labels[alpha >= 0.5], minlength=count)
-    core[0] = 0  # label 0 is the background at or under the floor
+    core[0] = 0  # label 0 is the background at or under the floor: never kept, having no core
     kept = core >= max(1.0, SPECK_SHARE * core.max())
-    kept[0] = False
     if coarse is not None and not kept[1:].all():  # the person's own small piece: kept while it has foreground
         kept |= (core > 0) & (np.bincount(labels[np.asarray(coarse) > 0.5], minlength=count) > 0)
-        kept[0] = False
     if kept[1:].all():  # no patch apart from the subject (the usual case): only the floor to apply
         return (alpha * soft).astype(np.float32, copy=False)
     return (alpha * np.take(kept, labels)).astype(np.float32, copy=False)

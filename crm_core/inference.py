@@ -18,7 +18,7 @@ from crm_core.judge import EdgeJudge
 from crm_core.model.checkpoint import load_checkpoint
 from crm_core.model.config import CONFIGS
 from crm_core.model.fold import fold_batchnorm
-from crm_core.matting import matte, warm_up_in_background
+from crm_core.matting import finisher_reach, matte, warm_up_in_background
 from crm_core.model.network import CRM, weight_count
 from crm_core.options import SMALL_PHOTO_SCALE, RefineOptions, Stage
 from crm_core.snap import edge_snap
@@ -115,6 +115,7 @@ class Refiner:
         # the judge has the last word: after the last finisher, or after the last model stage when none runs
         judged_at = max((i for i, step in enumerate(plan) if step.kind in finish), default=len(ratios) - 1)
         model_prob = prob
+        near_strokes = None  # beside a stroke, the pixels the model settled stay as it left them (Constraints.finished)
 
         def shown(index: int, work_prob: np.ndarray) -> np.ndarray:
             """A stage's result at the photo's size, judged where the judge speaks, the strokes obeyed (work_prob
@@ -146,7 +147,9 @@ class Refiner:
                 stage = readjusted(Stage(index - 1, count, 1.0, last, 0.0, 0, total, 0), opts, keep)
             else:
                 start = time.perf_counter()
-                prob = work_keep.apply(finish[step.kind](prob))
+                if near_strokes is None:
+                    near_strokes = work_keep.near(finisher_reach(*prob.shape))
+                prob = work_keep.finished(prob, finish[step.kind](prob), near_strokes)
                 last = shown(index, prob)
                 stage = Stage(index, count, step.ratio, last, time.perf_counter() - start, 0, total, 0, kind=step.kind)
             yield stage

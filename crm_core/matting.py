@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import sys
 import threading
 from typing import Callable
@@ -31,7 +32,7 @@ from crm_core.band import CONFIDENT
 from crm_core.constraints import Constraints
 from crm_core.errors import InputError
 from crm_core.formats.objects import SPECK_SHARE
-from crm_core.snap import EPS, check_cancel, edge_snap
+from crm_core.snap import EPS, check_cancel, edge_snap, guided_radius
 
 MAX_SIDE = 1200
 PRIOR_WEIGHT = 1e-3
@@ -66,6 +67,13 @@ def solve_size(h: int, w: int, max_side: int = MAX_SIDE) -> tuple[int, int]:
 def trimap_radius(size: tuple[int, int]) -> int:
     """Half-width of the unknown band at solve size: 1 % of width + height, as the benchmark baseline grows it."""
     return max(1, int((size[0] + size[1]) / 200))
+
+
+def finisher_reach(h: int, w: int) -> int:
+    """How far (px at the photo's size) the snap and the matte can move an edge: the matte's band brought to the
+    photo's size, plus the two windows of the guided filter that brings it there."""
+    size = solve_size(h, w)
+    return math.ceil(trimap_radius(size) * w / size[0]) + 2 * guided_radius(h, w)
 
 
 def shrink(x: np.ndarray, size: tuple[int, int]) -> np.ndarray:

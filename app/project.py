@@ -59,6 +59,7 @@ class ObjectState:
     locked: bool = False
     status: str = TODO
     keep: np.ndarray | None = None
+    stale: bool = False  # the stages predate an edit (MaskObject.stale): a reopened project still says "(old)"
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ def save(path: str | Path, project: Project) -> Path:
         "view": asdict(project.view),
         "modified": project.modified,
         "objects": [{"id": o.id, "label": o.label, "shown": o.shown, "visible": o.visible, "locked": o.locked,
-                     "status": o.status, "stages": [_stage_meta(s) for s in o.stages]} for o in project.objects],
+                     "status": o.status, "stale": o.stale, "stages": [_stage_meta(s) for s in o.stages]}
+                    for o in project.objects],
     }
     files = {}
     for k, obj in enumerate(project.objects):
@@ -165,7 +167,8 @@ def _object(archive: zipfile.ZipFile, prefix: str, meta: dict, path: Path) -> Ob
     if keep is not None and keep.shape != mask.shape:
         raise InputError(f"{path} is damaged: the keep strokes of {meta['label']} do not match its mask")
     return ObjectState(meta["id"], str(meta["label"]), mask, stages, meta["shown"], bool(meta.get("visible", True)),
-                       bool(meta.get("locked", False)), str(meta.get("status", TODO)), keep)
+                       bool(meta.get("locked", False)), str(meta.get("status", TODO)), keep,
+                       bool(meta.get("stale", False)))
 
 
 def capture(doc: Document, canvas=None) -> Project:
@@ -178,7 +181,7 @@ def capture(doc: Document, canvas=None) -> Project:
     # absolute paths: the project is reopened from anywhere (a photo given as a relative path on the command line)
     mask_path = doc.mask_path.resolve() if doc.mask_path is not None else None
     objects = tuple(ObjectState(o.id, o.label, o.mask.copy(), tuple(o.stages), o.shown, o.visible, o.locked, o.status,
-                                o.keep.copy() if o.keep is not None and o.keep.any() else None)
+                                o.keep.copy() if o.keep is not None and o.keep.any() else None, o.stale)
                     for o in doc.objects)
     return Project(doc.path.resolve(), objects, doc.index_of(doc.current), mask_path, view, doc.modified)
 
@@ -195,7 +198,7 @@ def document(state: Project, categories: tuple[str, ...] = (), image: np.ndarray
         raise InputError(f"the project's photo {state.photo} is now {image.shape[1]}x{image.shape[0]} px, "
                          f"but its mask is {state.mask.shape[1]}x{state.mask.shape[0]} px; the photo has changed")
     objects = [MaskObject(o.id, o.label, o.mask.copy(), o.visible, o.locked, list(o.stages), o.shown, o.status,
-                          keep=None if o.keep is None else o.keep.copy())
+                          stale=o.stale, keep=None if o.keep is None else o.keep.copy())
                for o in state.objects]
     doc = Document.with_objects(image, state.photo, objects, categories)
     doc.select(objects[state.current])

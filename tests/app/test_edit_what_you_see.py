@@ -70,3 +70,20 @@ def test_the_strip_marks_stages_made_before_the_edit_as_old(qtbot):
     assert strip.list.item(1).text().endswith("(old)")
     doc.set_stages([])
     assert not doc.current.stale
+
+
+def test_stages_made_before_the_edit_are_still_old_after_a_save_and_reopen(qtbot, tmp_path):
+    """A kill after the edit reopens the autosaved project: its stages must still say "(old)", else an edge
+    stage or an export would be made from the refinement the person had edited away."""
+    from app import project
+
+    doc, _, _ = _doc()
+    doc.path = tmp_path / "photo.png"
+    doc.apply_edit(QRect(0, 0, 5, 5), np.full((5, 5), 255, np.uint8), "Fill")
+    path = project.save(tmp_path / "work.crmproj", project.capture(doc))
+    reopened = project.document(project.load(path), image=doc.image)
+    assert reopened.current.stale and reopened.stages
+    strip = StageStrip(QColor("red"))
+    qtbot.addWidget(strip)
+    strip.set_document(reopened)
+    assert strip.list.item(1).text().endswith("(old)")

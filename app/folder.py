@@ -27,7 +27,7 @@ from PIL import Image
 
 from crm_core import io
 from crm_core.big import is_big_folder
-from crm_core.errors import InputError
+from crm_core.errors import CRMError, InputError
 from crm_core.formats import DEFAULT_TOLERANCE, Dataset, ImageObject, ImageObjects, detect, open_dataset
 from crm_core.formats.convert import EXPORT_WRITERS, convert
 from crm_core.formats.labelmap import LABEL_EXTS, MaskWriter
@@ -119,6 +119,15 @@ def _palette_labels(folder: Path) -> bool:
 def categories_of(dataset: Dataset) -> tuple[str, ...]:
     """The labels a person may give an object: the dataset's declared categories, where it has them."""
     return tuple(dataset.category_names())
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What a dataset export did, for the person to be told: the objects ("photo: label") whose holes the format's
+    polygons could not keep, and the photos left out because their labels cannot be read (name, why)."""
+
+    filled: tuple[str, ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -283,28 +292,33 @@ class WorkFolder:
         by its name in the dataset, not by where it is (``document`` reads it from the dataset)."""
         self.writer.put(self.project_path(name), replace(state, photo=Path(name)), project.save)
 
-    def export(self, out: Path, kind: str | None = None, tolerance: float = DEFAULT_TOLERANCE) -> tuple[str, ...]:
+    def export(self, out: Path, kind: str | None = None, tolerance: float = DEFAULT_TOLERANCE) -> Exported:
         """Write every photo, with the work done on it, to ``out`` (never over the inputs): in the dataset's own
         format (every field carried through) or in another the registry writes (``export_formats``). A photo
         never opened is written with its labels as they were; where the writer keeps unwritten photos as they
         were (COCO), one without work is not written at all, so the output does not list it among those done
-        (``crm-refine --resume`` into it refines it). Returns the objects ("photo: label") whose holes the
-        format's polygons could not keep, for the person to be told."""
-        if kind in (None, self.dataset.format):
-            writer = self.dataset.writer(Path(out), tolerance)
-            fresh = itertools.count(_first_free_id(self.dataset))
+        (``crm-refine --resume`` into it refines it). A photo whose labels cannot be read is left out and named
+        in the result: one broken file must not stop the export of a whole dataset."""
+        if kind not in (None, self.dataset.format):
+            done = list(convert(self.dataset, kind, Path(out), tolerance, transform=self.apply_work))
+            return Exported(tuple(label for d in done for label in d.filled),
+                            tuple((d.name, str(d.error)) for d in done if d.error is not None))
+        writer = self.dataset.writer(Path(out), tolerance)
+        fresh = itertools.count(_first_free_id(self.dataset))
+        skipped = []
+        try:
             for name in self.names:
                 if writer.keeps_unwritten and not self.has_work(name):
                     continue
-                writer.write(self.apply_work(self.dataset.read(name), fresh))
+                try:
+                    item = self.apply_work(self.dataset.read(name), fresh)
+                except CRMError as error:
+                    skipped.append((name, str(error)))
+                    continue
+                writer.write(item)
+        finally:
             writer.close()
-            return tuple(writer.filled)
-        done = list(convert(self.dataset, kind, Path(out), tolerance, transform=self.apply_work))
-        failed = [d for d in done if d.error is not None]
-        if failed:
-            raise InputError(f"{len(failed)} photos could not be written as {kind}, {failed[0].name} first: "
-                             f"{failed[0].error}")
-        return tuple(label for d in done for label in d.filled)
+        return Exported(tuple(writer.filled), tuple(skipped))
 
     def apply_work(self, item: ImageObjects, fresh: Iterator[int] | None = None) -> ImageObjects:
         """A photo's objects as they are now: saved work replaces the shapes (ids, labels and fields kept),

@@ -21,7 +21,7 @@ from app import project, refining
 from app.dataset_export import DatasetExportDialog
 from app.document import ACCEPTED, REFINED, TODO, Document
 from app.errors import show_error
-from app.folder import FLAGGED, UNREADABLE, WorkFolder, export_formats, open_source
+from app.folder import FLAGGED, UNREADABLE, Exported, WorkFolder, export_formats, open_source
 from app.jobs import CallJob
 from app.mask_object import constraints_of
 from app.object_jobs import FolderJob, ObjectsJob, result_stage
@@ -389,10 +389,17 @@ class FolderMixin:
         self._update_actions()
         return True
 
-    def _dataset_exported(self, result: tuple[Path, tuple[str, ...]]) -> None:
-        path, filled = result
+    def _dataset_exported(self, result: tuple[Path, Exported]) -> None:
+        path, exported = result
+        filled, skipped = exported.filled, exported.skipped
         self.settings.export_dir = path.parent
-        self.statusBar().showMessage(f"Exported {path}", 8000)
+        left_out = f", without {len(skipped)} photo{'s' * (len(skipped) != 1)} that cannot be read" if skipped else ""
+        self.statusBar().showMessage(f"Exported {path}{left_out}", 8000)
+        if skipped:  # the rest is written: say which photos are not, and why, so they can be mended and exported
+            QMessageBox.warning(
+                self, "Photos left out",
+                f"Exported {path.name}{left_out}: {', '.join(name for name, _ in skipped[:5])}"
+                f"{', …' if len(skipped) > 5 else ''}. {skipped[0][1]}.")
         if filled:  # what the person sees on the canvas (a hole cut with Keep BG) is not what the file holds
             QMessageBox.information(
                 self, "Holes filled",

@@ -318,6 +318,22 @@ def test_a_labelme_export_says_which_objects_lost_a_hole_the_person_cut(qtbot, w
     assert "p0: ball" in dialogs.shown[0][2] and "1 object " in dialogs.shown[0][2]
 
 
+def test_a_broken_label_file_is_left_out_of_the_export_and_named_while_the_rest_is_written(qtbot, window, tmp_path,
+                                                                                           dialogs):
+    folder, _ = labelme_set(tmp_path / "lm", count=3)
+    (folder / "p1.json").write_text('{"shapes": [')  # cut short: p1 cannot be read
+    assert window.open_folder(folder)
+    paint(window, 1, 150)
+    out = tmp_path / "lm_out"
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(out)
+    assert sorted(p.name for p in out.glob("*.json")) == ["p0.json", "p2.json"]
+    assert json.loads((out / "p0.json").read_text())["shapes"]
+    assert dialogs.titles() == ["Photos left out"]
+    assert "without 1 photo that cannot be read: p1" in dialogs.shown[0][2] and "p1.json is not valid JSON" in dialogs.shown[0][2]
+    assert "without 1 photo" in window.statusBar().currentMessage()
+
+
 def test_undo_still_works_on_a_photo_left_and_come_back_to(window, tmp_path):
     from app.folder_mode import RECENT_PHOTOS
 

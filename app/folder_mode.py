@@ -23,7 +23,7 @@ from app.document import ACCEPTED, REFINED, TODO, Document
 from app.errors import show_error
 from app.folder import FLAGGED, UNREADABLE, Exported, WorkFolder, export_formats, open_source
 from app.jobs import CallJob
-from app.mask_object import constraints_of
+from app.mask_object import constraints_of, refined_or_not
 from app.object_jobs import FolderJob, ObjectsJob, result_stage
 from app.sidecar import SidecarWriter
 
@@ -148,7 +148,7 @@ class FolderMixin:
         work.position = index
         self._set_document(doc, keep_old=left is not None and left != name)
         self._forget_recent(RECENT_PHOTOS)
-        work.readable(name, self._refined_or_not())
+        work.readable(name, refined_or_not(self.doc.objects))
         self._show_statuses()
         self.image_list.set_current(index)
         self._update_title()
@@ -210,18 +210,14 @@ class FolderMixin:
         name = self.photo_name
         if name is not None:
             flagged = self.work.status[name] == FLAGGED
-            self._set_photo_status(self._refined_or_not() if flagged else FLAGGED)
-
-    def _refined_or_not(self) -> str:
-        """A photo's status from its objects, where the person has not ruled on it (accepted, flagged)."""
-        return REFINED if any(o.stages for o in self.doc.objects) else TODO
+            self._set_photo_status(refined_or_not(self.doc.objects) if flagged else FLAGGED)
 
     def _photo_status_follows(self) -> None:
         """After each undo step (a refine, its Undo or Redo, in one object or all): a photo "to do" or "refined"
         says which it is now, so the folder's counter never reads refined after the refinement was undone."""
         name = self.photo_name
         if name is not None and self.work.status[name] in (TODO, REFINED):
-            status = self._refined_or_not()
+            status = refined_or_not(self.doc.objects)
             if status != self.work.status[name]:
                 self._set_photo_status(status)
 
@@ -302,13 +298,18 @@ class FolderMixin:
 
     # the whole folder ------------------------------------------------------------------
     def refine_folder(self) -> None:
-        """Refine every photo still to do (the open one aside: the person is on it) in the background."""
+        """Refine every object still to do on every photo to do: the open photo's as Refine all objects does
+        (the person is on it: the result lands in its document, undoable), the others' in the background."""
         work = self.work
         if work is None or self._folder_job is not None or not self.refine_panel.ratios_valid:
             return
         names = [n for n in work.names if work.status[n] == TODO and n != self.photo_name]
+        if work.status.get(self.photo_name) == TODO and not self.refining:
+            self._refine_objects([not o.stages for o in self.doc.objects])
+        elif not names:
+            self.statusBar().showMessage("No photo is left to do: each is refined, accepted, flagged or unreadable",
+                                         8000)
         if not names:
-            self.statusBar().showMessage("Every other photo is refined already", 5000)
             return
         job = FolderJob(self.cache, self.refine_panel.device, self.settings.weights, work, names,
                         self._object_options(), ObjectOptions())
@@ -320,9 +321,6 @@ class FolderMixin:
         self._folder_job = job
         self._folder_unreadable = []
         self.image_list.show_progress((0, len(names)))
-        if work.status.get(self.photo_name) == TODO:  # the counter includes it: say why it is not among them
-            self.statusBar().showMessage(f"Refining {len(names)} other photos in the background; the open one is "
-                                         "yours: Refine all objects (Ctrl+Shift+R) refines it", 10000)
         self.jobs.start(job)
         self._update_actions()
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from crm_core.constraints import Constraints
 from crm_core.metrics import binarise
+from crm_core.objects import ObjectOptions
 from crm_core.options import Stage
 
 Shown = Union[str, int]
@@ -106,3 +107,11 @@ class MaskObject:
         the whole plane): what a click on the canvas picks."""
         pixel = self.stages[self.shown].prob if isinstance(self.shown, int) else self.mask
         return bool(binarise(pixel[y:y + 1, x:x + 1])[0, 0])
+
+
+def refined_or_not(objects: Sequence[MaskObject], min_pixels: int = ObjectOptions.min_pixels) -> str:
+    """A photo's status from its objects, where the person has not ruled on it: refined once some object is and
+    none is left that refining would change (drawn, big enough for the model, never refined). One refined object
+    of ten leaves the photo to do, so Refine whole folder still does the other nine."""
+    left = any(not o.stages and int(np.count_nonzero(o.mask)) >= min_pixels for o in objects)
+    return REFINED if not left and any(o.stages for o in objects) else TODO

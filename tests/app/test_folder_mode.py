@@ -465,17 +465,46 @@ def test_a_folder_of_photos_alone_opens_with_an_empty_object_to_draw(window, tmp
 
 
 def test_refine_the_whole_folder_in_the_background(qtbot, window, tmp_path, tiny_refiner):
+    """Every object still to do on every photo to do: the open photo's (the one already refined kept as it is)
+    in its document, the others' in the background."""
     ann, images, _ = coco_set(tmp_path, count=3)
     window.open_folder(ann, "coco", images)
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_selected_object()
+    first = window.doc.objects[0].stages[0]
     job_done = []
-    window.refine_folder()
-    assert window.statusBar().currentMessage().startswith("Refining 2 other photos in the background; the open one")
-    job = window._folder_job
-    job.finished.connect(lambda: job_done.append(True))
+    with qtbot.waitSignal(window.refineFinished, timeout=120_000):
+        window.refine_folder()
+        job = window._folder_job
+        job.finished.connect(lambda: job_done.append(True))
     qtbot.waitUntil(lambda: bool(job_done), timeout=120_000)
-    assert window.work.status == {"p0.png": "to do", "p1.png": "refined", "p2.png": "refined"}
+    assert window.work.status == {"p0.png": "refined", "p1.png": "refined", "p2.png": "refined"}
+    assert window.doc.objects[0].stages[0] is first and all(len(o.stages) == 1 for o in window.doc.objects)
     window.go_to(2)
     assert all(o.status == REFINED and len(o.stages) == 1 for o in window.doc.objects)
+    window.refine_folder()
+    assert window._folder_job is None and not window.refining
+    assert window.statusBar().currentMessage().startswith("No photo is left to do")
+
+
+def test_the_whole_folder_refine_leaves_an_object_refined_already_as_it_is(qtbot, window, tmp_path, tiny_refiner):
+    ann, images, _ = coco_set(tmp_path, count=2)
+    window.open_folder(ann, "coco", images)
+    window.next_image()
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_selected_object()
+    first = window.doc.objects[0].stages[0].prob.copy()
+    window.doc.objects[0].stages[0].prob[:] = 0.25  # a result the model would never give: must come back as is
+    window.previous_image()
+    assert window.work.status["p1.png"] == "to do" and window.sidecar.flush(10)
+    job_done = []
+    window.refine_folder()
+    window._folder_job.finished.connect(lambda: job_done.append(True))
+    qtbot.waitUntil(lambda: bool(job_done), timeout=120_000)
+    assert window.work.status["p1.png"] == "refined"
+    window.go_to(1)
+    assert np.allclose(window.doc.objects[0].stages[0].prob, 0.25, atol=1e-4) and first.any()  # 16-bit in its file
+    assert all(len(o.stages) == 1 for o in window.doc.objects)
 
 
 def test_photos_that_cannot_be_read_are_marked_unreadable_with_the_reason_and_are_not_to_do(
@@ -491,18 +520,19 @@ def test_photos_that_cannot_be_read_are_marked_unreadable_with_the_reason_and_ar
     assert window.work.status["p3"] == "unreadable" and "p3.png" in window.work.problems["p3"]
     assert window.image_list.list.currentRow() == rows["p0"] == window.work.position  # the list shows p0, open
     assert window.image_list.list.item(rows["p3"]).toolTip() == window.work.problems["p3"]
-    job_done = []
-    window.refine_folder()
-    window._folder_job.finished.connect(lambda: job_done.append(True))
+    job_done, said = [], []
+    window.statusBar().messageChanged.connect(said.append)
+    with qtbot.waitSignal(window.refineFinished, timeout=120_000):  # the open photo's objects
+        window.refine_folder()
+        window._folder_job.finished.connect(lambda: job_done.append(True))
     qtbot.waitUntil(lambda: bool(job_done), timeout=120_000)
-    assert window.work.status == {"p0": "to do", "p1": "refined", "p2": "unreadable", "p3": "unreadable"}
+    assert window.work.status == {"p0": "refined", "p1": "refined", "p2": "unreadable", "p3": "unreadable"}
     assert "gone.png" in window.work.problems["p2"]
-    message = window.statusBar().currentMessage()
-    assert "1 photo could not be read (p2)" in message  # p3 was known already: not tried again
+    assert any("1 photo could not be read (p2)" in m for m in said)  # p3 was known already: not tried again
     window.go_to(rows["p1"])
     assert not window.next_image() and window.photo_name == "p1"  # the unreadable ones are stepped over
     window.go_to(rows["p0"])
-    assert window.image_list.summary.text() == "1 to do · 1 refined · 2 unreadable"
+    assert window.image_list.summary.text() == "2 refined · 2 unreadable"
     (folder / "p3.png").write_bytes((folder / "p1.png").read_bytes())  # mended
     assert window.go_to(rows["p3"]) and window.work.status["p3"] == "to do" and "p3" not in window.work.problems
     window.close()
@@ -645,7 +675,11 @@ def test_the_photo_status_follows_a_refine_its_undo_and_redo(qtbot, window, tmp_
     window.open_folder(ann, "coco", images)
     with qtbot.waitSignal(window.refineFinished, timeout=60_000):
         window.refine_selected_object()
+    assert window.work.status["p0.png"] == "to do"  # one object of three: the others are still to do
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_all_objects()
     assert window.work.status["p0.png"] == REFINED
+    window.doc.undo_stack.undo()
     window.doc.undo_stack.undo()
     assert window.work.status["p0.png"] == "to do"
     with qtbot.waitSignal(window.refineFinished, timeout=60_000):

@@ -245,7 +245,7 @@ class Document(KeepEditsMixin, QObject):
         """Remove an object (an undo step); True when removed. The last one gives way to an empty object of its
         label in the same step: a photo always has an object to draw in, and an empty one is never exported, so
         a photo's only label, a false one, can still be deleted."""
-        if obj not in self.objects:
+        if obj not in self.objects or self.refuse_locked(obj, "delete"):
             return False
         index = self.index_of(obj)
         spare = MaskObject(self._next_id(), obj.label, np.zeros_like(obj.mask)) if len(self.objects) == 1 else None
@@ -375,13 +375,20 @@ class Document(KeepEditsMixin, QObject):
         self._shown_changed(obj)
         self._stages_changed(obj)
 
+    def refuse_locked(self, obj: MaskObject, doing: str) -> bool:
+        """True, and the person told why, when ``obj`` is locked: a locked object is not edited, refined or
+        deleted (``doing`` says which was asked)."""
+        if obj.locked:
+            self.refused.emit(f"{obj.label} is locked; unlock it in the Objects list to {doing} it")
+        return obj.locked
+
     def _refuse_locked(self, obj: MaskObject) -> bool:
         """A locked or hidden object is not edited (a stroke on a hidden one would change what nobody sees)."""
-        if obj.locked:
-            self.refused.emit(f"{obj.label} is locked; unlock it in the Objects list to edit it")
-        elif not obj.visible:
+        if self.refuse_locked(obj, "edit"):
+            return True
+        if not obj.visible:
             self.refused.emit(f"{obj.label} is hidden; show it in the Objects list to edit it")
-        return obj.locked or not obj.visible
+        return not obj.visible
 
     def begin_stroke(self, text: str) -> None:
         """Start collecting apply_edit calls (a brush drag) into one undo command."""

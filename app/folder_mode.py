@@ -170,13 +170,13 @@ class FolderMixin:
         return self._sidecar
 
     def keep_photo(self) -> None:
-        """Keep the open photo's work in the sidecar, if it holds any (edits, refined objects, an earlier save).
-        The GUI thread only copies the masks; the writer thread encodes and writes them (``failed`` says so if it
-        cannot), and until it has, the folder reads the photo's work from the writer's queue."""
+        """Keep the open photo's work in the sidecar, if it holds any (edits, refined or locked objects, an earlier
+        save). The GUI thread only copies the masks; the writer thread encodes and writes them (``failed`` says so if
+        it cannot), and until it has, the folder reads the photo's work from the writer's queue."""
         work, name, doc = self.work, self.photo_name, self.doc
         if name is None or doc is None:
             return
-        if not (doc.modified or any(o.stages for o in doc.objects) or work.has_work(name)):
+        if not (doc.modified or any(o.stages or o.locked for o in doc.objects) or work.has_work(name)):
             return
         work.keep(name, project.capture(doc, self.canvas))
         work.meet(doc.categories)  # a label the person typed here is offered on the next photos
@@ -247,7 +247,7 @@ class FolderMixin:
                              band_first=True, **self.refine_panel.finishing)
 
     def refine_selected_object(self) -> None:
-        if self.doc is not None:
+        if self.doc is not None and not self.doc.refuse_locked(self.doc.current, "refine"):
             self._refine_objects([obj is self.doc.current for obj in self.doc.objects])
 
     def refine_all_objects(self) -> None:
@@ -259,9 +259,10 @@ class FolderMixin:
         if self.refining or not self.refine_panel.ratios_valid:
             return
         objects = list(doc.objects)
+        todo = [t and not o.locked for o, t in zip(objects, todo)]  # a locked object keeps its shape
         masks = [o.mask > 127 for o in objects]
         if not any(m.any() and t for m, t in zip(masks, todo)):
-            self.statusBar().showMessage("Nothing to refine: draw the object first", 5000)
+            self.statusBar().showMessage("Nothing to refine: draw the object first, or unlock it", 5000)
             return
         keeps = [constraints_of(o.keep) for o in objects]  # new arrays: the person may paint on meanwhile
         drawn = [isinstance(o.source, ImageObject) and o.source.drawn_in(m) for o, m in zip(objects, masks)]

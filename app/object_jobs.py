@@ -140,7 +140,7 @@ class FolderJob(Job):
         masks = [s.mask > 127 for s in states]
         sources = {o.id: o for o in loaded.objects}
         drawn = [s.id in sources and sources[s.id].drawn_in(m) for s, m in zip(states, masks)]
-        todo = [not s.stages for s in states]  # an object the person refined already keeps its result
+        todo = [not s.stages and not s.locked for s in states]  # refined already, or locked: kept as it is
         out = refine_masks(refiner, loaded.image, masks, todo, options, self._objects,
                            lambda *_: None, [s.label for s in states], [constraints_of(s.keep) for s in states], drawn)
         objects = tuple(replace(s, stages=(result_stage(r[0], r[1], options),), shown=0, status=REFINED)

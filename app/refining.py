@@ -56,6 +56,8 @@ class RefiningMixin:
         if not self.refine_panel.ratios_valid:
             show_error(self, "Cannot refine", f"The ratio list is not valid: {self.refine_panel.ratio_error.text()}")
             return
+        if doc.refuse_locked(doc.current, "refine"):
+            return
         if not doc.current.mask.any():
             self._offer_subject(doc.current.label)
             return

@@ -76,6 +76,11 @@ def test_a_locked_object_refuses_edits_with_a_reason(qtbot, photo_arrays):
     with qtbot.waitSignal(doc.refused) as said:
         doc.apply_edit(QRect(0, 0, 4, 4), np.full((4, 4), 255, np.uint8))
     assert "locked" in said.args[0] and np.array_equal(shirt.mask, before) and not doc.modified
+    with qtbot.waitSignal(doc.refused) as said:
+        assert not doc.delete_object(shirt)
+    assert said.args[0] == "shirt is locked; unlock it in the Objects list to delete it" and shirt in doc.objects
+    doc.set_locked(shirt, False)
+    assert doc.delete_object(shirt)
 
 
 def test_stages_belong_to_their_object(qtbot, photo_arrays):

@@ -669,6 +669,33 @@ def test_refine_selected_refines_that_object_only_and_cancel_keeps_the_objects(q
     assert all(np.array_equal(a, o.mask) for a, o in zip(before, window.doc.objects))
 
 
+def test_a_locked_object_is_not_refined_by_any_refine(qtbot, window, tmp_path, tiny_refiner):
+    ann, images, _ = coco_set(tmp_path, count=2)
+    window.open_folder(ann, "coco", images)
+    locked = window.doc.objects[1]
+    window.doc.select(locked)
+    window.doc.set_locked(locked, True)
+    said = []
+    window.doc.refused.connect(said.append)
+    window.refine_selected_object()
+    window.refine()  # Ctrl+R
+    assert not window.refining and said == [f"{locked.label} is locked; unlock it in the Objects list to refine it"] * 2
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_all_objects()
+    assert [len(o.stages) for o in window.doc.objects] == [1, 0, 1]
+    assert window.work.status["p0.png"] == REFINED  # what is left to do is locked
+    window.next_image()
+    window.doc.set_locked(window.doc.objects[0], True)
+    window.previous_image()
+    assert window.sidecar.flush(10)
+    job_done = []
+    window.refine_folder()
+    window._folder_job.finished.connect(lambda: job_done.append(True))
+    qtbot.waitUntil(lambda: bool(job_done), timeout=120_000)
+    window.go_to(1)
+    assert [len(o.stages) for o in window.doc.objects] == [0, 1, 1]
+
+
 def test_the_photo_status_follows_a_refine_its_undo_and_redo(qtbot, window, tmp_path, tiny_refiner):
     """The folder's counter must not read "refined" for a photo whose refinement was undone (one object or all)."""
     ann, images, _ = coco_set(tmp_path, count=2)

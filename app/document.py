@@ -364,8 +364,6 @@ class Document(KeepEditsMixin, QObject):
                                            int(rows[-1] - rows[0] + 1)))
             obj.mask[...] = new
         self._show_coarse(obj, COARSE, True)
-        self.noted.emit(f"Edited the shown stage {obj.stages[shown].label}: it is now the coarse mask of "
-                        f"{obj.label}, and its stages are out of date until you refine again")
         return shown
 
     def _show_coarse(self, obj: MaskObject, adopted: Shown, after: bool) -> None:
@@ -402,7 +400,18 @@ class Document(KeepEditsMixin, QObject):
             self._push_recorded(*stroke)
 
     def _push_recorded(self, obj: MaskObject, recorder: TileRecorder, adopted: Shown = COARSE) -> None:
+        """The edit as one undo step. An edit of a shown stage that leaves it as it was (an eraser click where the
+        object has no pixels) is no edit: the stage shows again, current, and nothing is recorded."""
         delta = recorder.delta(obj.mask)
+        if adopted != COARSE and np.array_equal(obj.mask, threshold(obj.stages[adopted].prob)):
+            changed = delta.write(obj.mask, False)
+            self._show_coarse(obj, adopted, False)
+            if not changed.isEmpty() and obj is self.current:
+                self.maskChanged.emit(changed)
+            return
+        if adopted != COARSE:
+            self.noted.emit(f"Edited the shown stage {obj.stages[adopted].label}: it is now the coarse mask of "
+                            f"{obj.label}, and its stages are out of date until you refine again")
         if delta.tiles or adopted != COARSE:
             self.undo_stack.push(MaskEditCommand(delta, recorder.text, self._restorer(obj, adopted), applied=True))
 

@@ -45,6 +45,19 @@ def test_a_brush_stroke_on_a_shown_stage_edits_that_stage(qtbot):
     assert np.array_equal(doc.mask, expected) and doc.shown == COARSE
 
 
+def test_an_eraser_stroke_where_the_object_has_no_pixels_is_no_edit(qtbot):
+    doc, coarse, _ = _doc()
+    notes: list[str] = []
+    doc.noted.connect(notes.append)
+    doc.begin_stroke("Eraser")
+    doc.apply_edit(QRect(2, 2, 6, 6), np.zeros((6, 6), np.uint8), "Eraser")  # nothing of the object there
+    doc.end_stroke()
+    doc.begin_stroke("Eraser")  # a click on the canvas outside the photo: no pixel written at all
+    doc.end_stroke()
+    assert doc.shown == 0 and not doc.current.stale and not notes
+    assert np.array_equal(doc.mask, coarse) and doc.undo_stack.count() == 0 and not doc.modified
+
+
 def test_a_one_shot_edit_such_as_a_fill_adopts_the_shown_stage_too(qtbot):
     doc, coarse, refined = _doc()
     doc.apply_edit(QRect(0, 0, 5, 5), np.full((5, 5), 255, np.uint8), "Fill")

@@ -161,6 +161,11 @@ class ObjectsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._doc: Document | None = None
+        self._listed_empty: dict[int, bool] = {}  # per object (id()), whether its row says "empty"
+        self._emptiness = QTimer(self)  # strokes come at tens a second: look whether one emptied or filled after
+        self._emptiness.setSingleShot(True)
+        self._emptiness.setInterval(150)
+        self._emptiness.timeout.connect(self._refresh_if_emptiness_changed)
         self.list = QListWidget()
         self.list.setToolTip("Click to edit an object; untick to hide it")
         self.list.currentRowChanged.connect(self._row_changed)
@@ -172,7 +177,7 @@ class ObjectsPanel(QWidget):
         self.label_box.lineEdit().editingFinished.connect(self._relabel)
         self.lock_button = QPushButton("Lock")
         self.lock_button.setCheckable(True)
-        self.lock_button.setToolTip("A locked object cannot be edited")
+        self.lock_button.setToolTip("A locked object cannot be edited, refined or deleted")
         self.lock_button.toggled.connect(self._lock)
         self.add_button = QPushButton("Add")
         self.add_button.setToolTip("Add an empty object, then draw it")
@@ -184,7 +189,8 @@ class ObjectsPanel(QWidget):
         self.refine_all = QPushButton("Refine all objects")
         self.refine_all.clicked.connect(self.refineAll)
         self.refine_folder = QPushButton("Refine whole folder")
-        self.refine_folder.setToolTip("Refine every photo still to do, in the background")
+        self.refine_folder.setToolTip("Refine the objects still to do on every photo to do: this photo's here, "
+                                      "the others' in the background")
         self.refine_folder.clicked.connect(self.refineFolder)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -204,11 +210,19 @@ class ObjectsPanel(QWidget):
         if self._doc is not None:
             self._doc.objectsChanged.disconnect(self.refresh)
             self._doc.currentChanged.disconnect(self.refresh)
+            self._doc.maskChanged.disconnect(self._emptiness.start)
         self._doc = doc
         if doc is not None:
             doc.objectsChanged.connect(self.refresh)
             doc.currentChanged.connect(self.refresh)
+            doc.maskChanged.connect(self._emptiness.start)
         self.refresh()
+
+    def _refresh_if_emptiness_changed(self) -> None:
+        """A mask edit that drew the first pixels of an object (or erased its last) changes its "empty" tag."""
+        doc = self._doc
+        if doc is not None and any(o.empty != self._listed_empty.get(id(o)) for o in doc.objects):
+            self.refresh()
 
     def set_folder_mode(self, on: bool) -> None:
         self.refine_folder.setVisible(on)
@@ -219,8 +233,9 @@ class ObjectsPanel(QWidget):
         self.list.blockSignals(True)
         self.list.clear()
         if doc is not None:
+            self._listed_empty = {id(obj): obj.empty for obj in doc.objects}
             for obj in doc.objects:
-                empty = "  ·  empty" if obj.empty else ""  # nothing drawn: not exported
+                empty = "  ·  empty" if self._listed_empty[id(obj)] else ""  # nothing drawn: not exported
                 item = QListWidgetItem(swatch(doc.color_of(obj)),
                                        f"{obj.label}  ·  {obj.status}{empty}{'  · locked' if obj.locked else ''}")
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)

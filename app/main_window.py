@@ -287,7 +287,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
             subject.setEnabled(has_doc and not busy and not self.selecting_subject)
         self.cancel_action.setEnabled(busy)
         self.accept_action.setEnabled(has_doc and self.doc.shown != COARSE)
-        for action in (self.refine_objects_action, self.add_object_action):
+        for action in (self.refine_selected_action, self.refine_objects_action, self.add_object_action):
             action.setEnabled(has_doc and not busy)
         self.delete_object_action.setEnabled(has_doc)
         self.objects_dock.widget().setEnabled(has_doc)  # its buttons and label box act on the open photo's objects

@@ -669,6 +669,20 @@ def test_refine_selected_refines_that_object_only_and_cancel_keeps_the_objects(q
     assert all(np.array_equal(a, o.mask) for a, o in zip(before, window.doc.objects))
 
 
+def test_the_objects_list_stops_calling_an_object_empty_once_it_is_drawn(qtbot, window, tmp_path):
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    window.doc.add_object("watch")
+    rows = window.objects_panel.list
+    assert rows.item(rows.count() - 1).text().endswith("empty")
+    paint(window, 1, 150)  # a polygon, a brush stroke: any drawing
+    qtbot.waitUntil(lambda: not rows.item(rows.count() - 1).text().endswith("empty"), timeout=2000)
+    assert rows.item(rows.count() - 1).text() == "watch  ·  to do"
+    objects_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Objects")
+    assert [a.text() for a in objects_menu.actions() if a.text()][2:] == \
+        ["Refine &selected object", "Refine &all objects", "Refine whole &folder"]
+
+
 def test_a_locked_object_is_not_refined_by_any_refine(qtbot, window, tmp_path, tiny_refiner):
     ann, images, _ = coco_set(tmp_path, count=2)
     window.open_folder(ann, "coco", images)

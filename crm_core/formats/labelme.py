@@ -82,7 +82,9 @@ class LabelMeDataset(Dataset):
         ident = first["group_id"] if first.get("group_id") is not None else first["_index"]
         extra = {k: v for k, v in first.items() if k not in (*SHAPE_FIELDS, "_index")}
         extra["group_id"] = first.get("group_id")
-        if kind not in AREA_SHAPES:  # kept verbatim; nothing to refine
+        # kept verbatim, nothing to refine: a line or a point, or a polygon of under 3 points (a slip of the
+        # annotator's mouse has no area, and must neither make the photo unreadable nor vanish from an export)
+        if kind not in AREA_SHAPES or (kind == "polygon" and len(shapes) == 1 and len(first["points"]) < 3):
             return ImageObject(ident, first["label"], refinable=False, extra={**extra, "shape": _strip(first)})
         if kind == "mask":
             return ImageObject(ident, first["label"], mask=_mask_shape(path, first, hw), extra=extra)

@@ -247,6 +247,22 @@ def test_labelme_round_trip_groups_rectangles_masks_and_flags(tmp_path: Path) ->
     assert (tmp_path / "out" / written["imagePath"]).resolve() == (tmp_path / "photos" / "p.jpg").resolve()
 
 
+def test_a_labelme_polygon_of_two_points_is_kept_as_drawn_and_the_photo_still_reads(tmp_path: Path) -> None:
+    """A slip of the mouse (a "polygon" of 2 points) has no area to refine: it used to make the whole photo
+    unreadable; it now goes through an export unchanged while the other objects are read as usual."""
+    folder = labelme_folder(tmp_path)
+    data = json.loads((folder / "p.json").read_text())
+    slip = {"label": "slip", "points": [[20, 20], [24, 26]], "group_id": None, "shape_type": "polygon", "flags": {}}
+    data["shapes"].append(slip)
+    (folder / "p.json").write_text(json.dumps(data))
+    first, again = round_trip("labelme", folder, tmp_path / "out")
+    assert first == again
+    cat, box, blob, kept = again[0].objects
+    assert cat.refinable and not kept.refinable and kept.label == "slip"
+    written = json.loads((tmp_path / "out" / "p.json").read_text())["shapes"]
+    assert [s for s in written if s["label"] == "slip"] == [slip]
+
+
 def test_labelme_object_split_in_pieces_gets_one_group_id(tmp_path: Path) -> None:
     folder = labelme_folder(tmp_path)
     ds = open_dataset("labelme", folder)

@@ -29,7 +29,7 @@ from crm_core import io
 from crm_core.big import is_big_folder
 from crm_core.errors import CRMError, InputError
 from crm_core.formats import DEFAULT_TOLERANCE, Dataset, ImageObject, ImageObjects, detect, open_dataset
-from crm_core.formats.convert import EXPORT_WRITERS, convert
+from crm_core.formats.convert import EXPORT_WRITERS, convert, drawn_as
 from crm_core.formats.labelmap import LABEL_EXTS, MaskWriter
 from crm_core.pairing import PHOTO_EXTS, by_stem, pair_by_stem
 
@@ -342,7 +342,8 @@ class WorkFolder:
                 kept.append(source.with_mask(pixels) if source.label == obj.label else
                             ImageObject(source.id, obj.label, mask=pixels, extra=source.extra, stored_as=source.stored_as))
             else:
-                kept.append(ImageObject(next(fresh) if fresh is not None else obj.id, obj.label, mask=pixels))
+                kept.append(ImageObject(next(fresh) if fresh is not None else obj.id, obj.label, mask=pixels,
+                                        stored_as=drawn_as(self.dataset.format)))
         return ImageObjects(item.name, item.image, item.size, tuple(kept), item.extra)
 
 

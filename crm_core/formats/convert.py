@@ -68,13 +68,20 @@ def output_name(source: Dataset, kind: str, name: str) -> str:
     return name if kind == source.format else Path(name).stem
 
 
+def drawn_as(kind: str) -> str:
+    """How format ``kind`` stores an area that has no stored form of its own (drawn in the app, or read from
+    another format): as pixels in the pixel formats, else as polygons, which LabelMe's, COCO's and YOLO's tools
+    edit (a LabelMe "mask" shape or a COCO RLE is what few of them read)."""
+    return "pixels" if kind in PIXEL_FORMATS else "polygons"
+
+
 def portable(item: ImageObjects, kind: str) -> ImageObjects:
     """A photo read from one format, ready for another's writer: area objects with label and shape only."""
     objects = []
     for obj in item.objects:
         if not obj.refinable:
             continue
-        stored = "polygons" if kind in POLYGON_FORMATS else "pixels" if kind in PIXEL_FORMATS else obj.stored_as
+        stored = obj.stored_as if kind not in (*POLYGON_FORMATS, *PIXEL_FORMATS) else drawn_as(kind)
         objects.append(ImageObject(obj.id, obj.label, obj.polygons, obj.mask, stored_as=stored))
     return ImageObjects(Path(item.name).stem, item.image, item.size, tuple(objects))
 

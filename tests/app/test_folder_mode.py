@@ -270,6 +270,8 @@ def test_a_labelme_folder_opens_and_exports_as_labelme(qtbot, window, tmp_path):
     again = open_dataset("labelme", out)
     labels = [o.label for o in again.read("p0").objects]
     assert labels == [*LABELS, "ball"]
+    shapes = json.loads((out / "p0.json").read_text())["shapes"]
+    assert {s["shape_type"] for s in shapes} == {"polygon"}  # the object drawn here too: what LabelMe edits
     assert [len(again.read("p1").objects)] == [3]
 
 

@@ -41,7 +41,6 @@ FLAGGED = "flagged"
 UNREADABLE = "unreadable"  # its photo or labels could not be read (WorkFolder.problems says why): not "to do"
 STATUSES = (TODO, REFINED, ACCEPTED, FLAGGED, UNREADABLE)
 STATE = "state.json"
-EXIF_ORIENTATION = 0x0112
 
 
 class FolderPhotos(Dataset):
@@ -70,23 +69,12 @@ class FolderPhotos(Dataset):
     def read(self, name: str, hw: tuple[int, int] | None = None) -> ImageObjects:
         photo, mask_path = self.items[name]
         if mask_path is None:
-            return ImageObjects(name, photo, _shown_size(photo), ())
+            return ImageObjects(name, photo, io.shown_size(photo), ())
         mask = io.load_mask(mask_path) > 0.5
         return ImageObjects(name, photo, (mask.shape[1], mask.shape[0]), (ImageObject(1, DEFAULT_LABEL, mask=mask),))
 
     def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> MaskWriter:
         return MaskWriter(self, out, tolerance)
-
-
-def _shown_size(photo: Path) -> tuple[int, int]:
-    """(width, height) of a photo as the app shows it (EXIF-rotated, as io.load_image reads it), from its header."""
-    try:
-        with Image.open(photo) as im:
-            w, h = im.size
-            turned = im.getexif().get(EXIF_ORIENTATION, 1) in (5, 6, 7, 8)
-    except OSError:
-        raise InputError(f"{photo} is not a photo this program can read; remove it from the folder") from None
-    return (h, w) if turned else (w, h)
 
 
 def open_source(source: str | Path, kind: str | None = None, images: str | Path | None = None) -> Dataset:

@@ -30,6 +30,7 @@ except ImportError:
 
 DEFAULT_MAX_PIXELS = 200_000_000
 MIN_SIDE = 8
+EXIF_ORIENTATION = 0x0112  # the EXIF tag that says how a photo is turned to be shown
 PathLike = str | os.PathLike
 
 # We check the pixel count ourselves, before decoding and with a clearer message, so Pillow's own
@@ -111,6 +112,18 @@ def _reason(err: BaseException, path: PathLike | None = None) -> str:
 def _sixteen_to_unit(im: Image.Image) -> np.ndarray:
     """16-bit (or Pillow's 32-bit integer) grey as 0..1, the full 16-bit range mapping to 0..1."""
     return np.clip(np.asarray(im, dtype=np.float64) / 65535.0, 0.0, 1.0)
+
+
+def shown_size(photo: PathLike) -> tuple[int, int]:
+    """(width, height) of a photo as ``load_image`` turns it (EXIF orientation), read from its header alone: a
+    folder lists thousands of photos without decoding one."""
+    try:
+        with Image.open(photo) as im:
+            w, h = im.size
+            turned = im.getexif().get(EXIF_ORIENTATION, 1) in (5, 6, 7, 8)
+    except OSError:
+        raise InputError(f"{photo} is not a photo this program can read; remove it from the folder") from None
+    return (h, w) if turned else (w, h)
 
 
 def load_image(path: PathLike, max_pixels: int | None = None) -> np.ndarray:

@@ -14,6 +14,7 @@ import base64
 import io as bytes_io
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,12 @@ from crm_core import io
 from crm_core.errors import InputError
 from crm_core.formats.base import Dataset, Writer
 from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, mask_box
+from crm_core.pairing import PHOTO_EXTS, by_stem
 
 AREA_SHAPES = ("polygon", "mask")
 LABELME_VERSION = "5.5.0"  # the file version written for photos converted from another format
 SHAPE_FIELDS = ("label", "points", "group_id", "shape_type", "mask")
+IMAGE_PATH = re.compile(r'"imagePath"\s*:\s*"((?:[^"\\]|\\.)*)"')  # the field's JSON string, escapes kept
 
 
 class LabelMeDataset(Dataset):
@@ -40,9 +43,27 @@ class LabelMeDataset(Dataset):
         self.files = {p.stem: p for p in sorted(self.source.glob("*.json"))}
         if not self.files:
             raise InputError(f"{self.source} holds no .json files; is it a LabelMe folder?")
+        # photos beside the labels that no .json is about yet (added to the folder, not labelled): listed, with
+        # no objects, so they can be labelled; a file is written for one only once it has objects
+        unnamed = {stem: photo for stem, photo in by_stem(self.source, PHOTO_EXTS).items() if stem not in self.files}
+        taken = self._photos_named() if unnamed else set()
+        self.bare = {stem: photo for stem, photo in unnamed.items() if _same_place(photo) not in taken}
 
     def names(self) -> list[str]:
-        return list(self.files)
+        return sorted([*self.files, *self.bare])
+
+    def _photos_named(self) -> set[str]:
+        """Where the label files' imagePath fields lead (a photo named otherwise than its .json is labelled),
+        read without decoding the files: one may carry its photo as megabytes of imageData."""
+        named = set()
+        for path in self.files.values():
+            try:
+                found = IMAGE_PATH.search(path.read_text(encoding="utf-8", errors="replace"))
+                if found:
+                    named.add(_same_place(path.parent / json.loads(f'"{found.group(1)}"')))
+            except (OSError, ValueError):
+                continue  # read() says what is wrong with it when the photo is opened
+        return named
 
     def _json(self, name: str) -> dict[str, Any]:
         path = self.files[name]
@@ -55,6 +76,9 @@ class LabelMeDataset(Dataset):
         return data
 
     def read(self, name: str, hw: tuple[int, int] | None = None) -> ImageObjects:
+        if name in self.bare:
+            size = (hw[1], hw[0]) if hw is not None else io.shown_size(self.bare[name])
+            return ImageObjects(name, self.bare[name], size, ())
         path = self.files[name]
         data = self._json(name)
         image = Path(os.path.normpath(path.parent / str(data.get("imagePath") or f"{name}.jpg")))
@@ -106,6 +130,8 @@ class LabelMeDataset(Dataset):
             raise InputError(f"{path}: imageData is not an embedded image ({err}) and {image} does not exist") from None
 
     def photo(self, item: ImageObjects) -> np.ndarray:
+        if item.name in self.bare:
+            return io.load_image(item.image)
         image = self._pixels(self.files[item.name], item.image, dict(item.extra))
         if image.shape[:2] != item.hw:
             raise InputError(f"{item.image} is {image.shape[1]}x{image.shape[0]} px but {self.files[item.name]} says "
@@ -114,6 +140,10 @@ class LabelMeDataset(Dataset):
 
     def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> "LabelMeWriter":
         return LabelMeWriter(self, out, tolerance)
+
+
+def _same_place(path: Path) -> str:
+    return os.path.normcase(os.path.abspath(os.path.normpath(path)))
 
 
 def _strip(shape: dict) -> dict:
@@ -153,6 +183,8 @@ class LabelMeWriter(Writer):
         return (self.out / f"{name}.json").is_file()
 
     def write(self, item: ImageObjects) -> None:
+        if not item.objects and not item.extra:  # a photo with no label file and nothing drawn: none is made
+            return
         used = [o.extra.get("group_id") for o in item.objects if o.extra.get("group_id") is not None]
         next_group = max([int(g) for g in used if isinstance(g, int)], default=0) + 1
         shapes = []

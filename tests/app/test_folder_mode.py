@@ -275,6 +275,25 @@ def test_a_labelme_folder_opens_and_exports_as_labelme(qtbot, window, tmp_path):
     assert [len(again.read("p1").objects)] == [3]
 
 
+def test_photos_of_a_labelme_folder_without_a_label_file_are_listed_to_label(qtbot, window, tmp_path):
+    folder, _ = labelme_set(tmp_path / "lm", count=3)
+    for name in ("p1", "p2"):
+        (folder / f"{name}.json").rename(tmp_path / f"{name}.json")  # p1 and p2 are not labelled yet
+    assert window.open_folder(folder)
+    assert [window.image_list.list.item(r).data(NAME_ROLE) for r in range(window.image_list.list.count())] == \
+        ["p0", "p1", "p2"]
+    window.next_image()
+    assert window.photo_name == "p1" and len(window.doc.objects) == 1 and window.doc.current.empty
+    paint(window, 1, 150)
+    out = tmp_path / "lm_out"
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(out)
+    assert sorted(p.name for p in out.glob("*.json")) == ["p0.json", "p1.json"]  # p2: nothing drawn, no file
+    written = json.loads((out / "p1.json").read_text())
+    assert [s["shape_type"] for s in written["shapes"]] == ["polygon"] and written["imageHeight"] == H
+    assert (out / written["imagePath"]).resolve() == (folder / "p1.png").resolve()
+
+
 def test_a_labelme_folder_offers_every_label_met_each_in_a_colour_of_its_own_also_next_time(qtbot, window,
                                                                                              tmp_path, settings):
     folder, _ = labelme_set(tmp_path / "lm")

@@ -41,6 +41,12 @@ class InteractionMixin:
     def brush_size(self) -> float:
         return self.settings.size
 
+    def smaller_brush(self) -> None:
+        self.set_brush_size(self.settings.size / SIZE_STEP)
+
+    def larger_brush(self) -> None:
+        self.set_brush_size(self.settings.size * SIZE_STEP)
+
     def set_brush_size(self, size: float) -> None:
         """Brush diameter in photo pixels."""
         size = min(max(float(size), MIN_SIZE), MAX_SIZE)
@@ -230,10 +236,6 @@ class InteractionMixin:
                 self._space = True
                 self.setCursor(self._idle_cursor())
                 self._update_pointer()
-        elif key == Qt.Key.Key_BracketLeft:
-            self.set_brush_size(self.settings.size / SIZE_STEP)
-        elif key == Qt.Key.Key_BracketRight:
-            self.set_brush_size(self.settings.size * SIZE_STEP)
         elif not self._tool.key(key, event.modifiers()):
             super().keyPressEvent(event)
 

@@ -488,6 +488,23 @@ def test_close_asks_before_discarding_edits(opened, dialogs):
     assert opened.close()
 
 
+def test_bracket_keys_size_the_brush_wherever_the_focus_is_but_type_in_a_text_field(qtbot, opened):
+    """[ and ] are window-wide, as in other editors: with the focus on a dock (the tool panel, after a click on
+    a tool) they still size the brush; in a text field they are typed."""
+    opened.activateWindow()
+    opened.canvas.set_brush_size(40)
+    opened.tool_panel.setFocus()
+    qtbot.keyClick(opened.tool_panel, Qt.Key.Key_BracketRight)
+    assert opened.canvas.brush_size() == pytest.approx(48)
+    qtbot.keyClick(opened.canvas, Qt.Key.Key_BracketLeft)
+    assert opened.canvas.brush_size() == pytest.approx(40)
+    field = opened.refine_panel.ratio_edit
+    field.setFocus()
+    field.clear()
+    qtbot.keyClicks(field, "[]")
+    assert field.text() == "[]" and opened.canvas.brush_size() == pytest.approx(40)
+
+
 def test_ctrl_z_shortcut_undoes(qtbot, opened):
     opened.doc.invert_mask()
     opened.activateWindow()

@@ -137,10 +137,10 @@ class RefiningMixin:
         """Refine needs a coarse mask to start from: an empty one would "succeed" with empty stages."""
         asked = QMessageBox.question(
             self, "Nothing to refine",
-            f"The mask of “{label}” is empty. Select the photo's subject as a first mask now? "
+            f"The mask of “{label}” is empty. Select the photo's subject as a first mask and refine it now? "
             "(Or draw over the object with the brush, polygon or lasso, then Refine.)")
         if asked == QMessageBox.StandardButton.Yes:
-            self.select_subject()
+            self.select_subject(then_refine=True)
 
     def _show_busy(self) -> None:
         # a status tip still up (the Refine button's, under the pointer that pressed it) would be drawn over the

@@ -30,16 +30,20 @@ class SubjectMixin:
 
     def _init_subject(self) -> None:
         self._subject_job: tuple[CallJob, Document] | None = None
+        self._refine_subject = False  # the selection was asked for by Refine: refine what it finds
+        self._refine_found = 0  # how many objects it found to refine (0: none, or it was not asked for)
 
     @property
     def selecting_subject(self) -> bool:
         return self._subject_job is not None
 
-    def select_subject(self) -> None:
-        """Finds the photo's subject in the background; its mask arrives as one undo step."""
+    def select_subject(self, then_refine: bool = False) -> None:
+        """Finds the photo's subject in the background; its mask arrives as one undo step. then_refine: Refine
+        on an empty mask asked for it, so what it finds is refined at once (the person pressed Refine)."""
         doc = self.doc
         if doc is None or self._subject_job is not None or self.refining:
             return
+        self._refine_subject = then_refine
         image = doc.image
         job = CallJob("Select Subject", lambda: subject_masks(image))
         job.done.connect(self._subject_found)
@@ -61,15 +65,21 @@ class SubjectMixin:
             doc.add_objects(SUBJECT_LABEL, masks, "Select Subject")
             self.statusBar().showMessage(f"{len(masks)} subjects selected, one object each: press Refine all "
                                          "(Ctrl+Shift+R) to sharpen them; Ctrl+Z undoes", 10000)
-            return
-        if doc.current.mask.any():
-            doc.add_object(SUBJECT_LABEL, masks[0], "Select Subject")  # one undo step takes the object away with it
         else:
-            doc.set_mask(masks[0], "Select Subject")
-        self.statusBar().showMessage("Subject selected: press Refine (Ctrl+R) to sharpen its edges; Ctrl+Z undoes",
-                                     10000)
+            if doc.current.mask.any():
+                doc.add_object(SUBJECT_LABEL, masks[0], "Select Subject")  # one undo step takes the object with it
+            else:
+                doc.set_mask(masks[0], "Select Subject")
+            self.statusBar().showMessage("Subject selected: press Refine (Ctrl+R) to sharpen its edges; Ctrl+Z "
+                                         "undoes", 10000)
+        self._refine_found = len(masks) if self._refine_subject else 0
 
     def _subject_finished(self) -> None:
         self._subject_job = None
+        found, self._refine_found, self._refine_subject = self._refine_found, 0, False
         self._update_actions()
         self.subjectFinished.emit()
+        if found > 1:
+            self.refine_all_objects()
+        elif found == 1:
+            self.refine()

@@ -77,10 +77,12 @@ def test_refine_on_an_empty_mask_offers_select_subject_instead_of_an_empty_resul
     assert dialogs.titles() == ["Nothing to refine"]
     assert not window.refining and not window.selecting_subject
     dialogs.accept = True
-    window.refine()
-    assert window.selecting_subject  # the answer "Yes" started Select Subject, not an empty refinement
-    qtbot.waitUntil(lambda: not window.selecting_subject, timeout=30000)
+    with qtbot.waitSignal(window.refineFinished, timeout=60000):
+        window.refine()
+        assert window.selecting_subject  # the answer "Yes" started Select Subject, not an empty refinement
     assert iou(figure, window.doc.current.mask > 127) > 0.85
+    assert window.doc.stages and window.doc.shown == len(window.doc.stages) - 1  # then refined it: Refine was asked
+    assert iou(figure, window.doc.current.result()) > 0.85
 
 
 def test_export_writes_both_subjects_in_one_file_or_the_selected_one(qtbot, window, two_people, tmp_path,

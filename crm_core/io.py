@@ -85,8 +85,10 @@ def _open(path: PathLike, max_pixels: int | None) -> Image.Image:
     try:
         im = Image.open(p)
     except (OSError, SyntaxError, ValueError) as err:
-        raise InputError(f"{p} is not an image this program can read ({_reason(err, p)}); "
-                         f"use a {FORMATS} file") from None
+        reason = _reason(err, p)
+        if reason.startswith("cannot identify image file"):  # Pillow's words for "no decoder knows these bytes"
+            reason = "its content is in no image format known here, whatever its name says"
+        raise InputError(f"{p} is not an image this program can read ({reason}); use a {FORMATS} file") from None
     w, h = im.size
     if w * h > cap:
         im.close()
@@ -95,7 +97,11 @@ def _open(path: PathLike, max_pixels: int | None) -> Image.Image:
         im.load()
         ImageOps.exif_transpose(im, in_place=True)
     except (OSError, SyntaxError, ValueError, EOFError) as err:
-        raise InputError(f"{p} is truncated or corrupt ({_reason(err, p)}); export or download it again") from None
+        reason = _reason(err, p)
+        if reason.startswith("image file is truncated"):  # Pillow's byte count is of its last read, not the loss
+            raise InputError(f"{p} is truncated: the file ends before its image does; export or download it "
+                             "again") from None
+        raise InputError(f"{p} is truncated or corrupt ({reason}); export or download it again") from None
     if min(im.size) < MIN_SIDE:
         raise InputError(f"{p} is {im.width}x{im.height} px; the minimum is {MIN_SIDE}x{MIN_SIDE} px")
     return im

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from crm_core.errors import InputError
-from crm_core.formats import Dataset
+from crm_core.formats import FORMATS, Dataset
 
 from app.errors import show_error
 
@@ -52,8 +52,9 @@ class DatasetExportDialog(QDialog):
         form.addRow(QLabel("Writes every photo's labels, with the work done on them; your label files are not "
                            "changed."))
         self._format = QComboBox()
-        for k in self._kinds:
-            self._format.addItem(f"{k} (its own format)" if k == dataset.format else k, k)
+        for k in self._kinds:  # each with what its files hold: "mask" merges a photo's objects, say so
+            own = " (its own format)" if k == dataset.format else ""
+            self._format.addItem(f"{k}{own}: {FORMATS[k].summary}", k)
         form.addRow("Format", self._format)
         self._path = QLineEdit()
         browse = QPushButton("Browse…")

@@ -21,6 +21,7 @@ class Dataset(ABC):
     """
 
     format: str = ""
+    summary: str = ""  # what an export in this format holds, in a few words (the app's format list)
 
     def __init__(self, source: Path):
         self.source = Path(source)

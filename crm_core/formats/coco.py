@@ -43,6 +43,7 @@ def _load_json(path: Path) -> dict[str, Any]:
 
 class CocoDataset(Dataset):
     format = "coco"
+    summary = "one annotations .json, an outline per object, categories kept"
 
     def __init__(self, source: Path, images: Path | None = None):
         super().__init__(source)

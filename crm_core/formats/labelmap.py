@@ -55,6 +55,7 @@ def write_labels(path: Path, values: np.ndarray, palette: list[int] | None) -> N
 
 class LabelMapDataset(Dataset):
     format = "voc"
+    summary = "a label-map PNG per photo, one colour per class (objects of a class merge)"
 
     def __init__(self, source: Path, images: Path | None = None):
         super().__init__(source)
@@ -195,6 +196,7 @@ class MaskDataset(Dataset):
     """Plain masks: NAME.jpg + NAME.png (grey 0/255 or an alpha) in one folder, one object per photo."""
 
     format = "mask"
+    summary = "a black-and-white PNG per photo, all its objects merged into one mask"
     LABEL = "object"
 
     def __init__(self, source: Path):

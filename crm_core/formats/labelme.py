@@ -35,6 +35,7 @@ IMAGE_PATH = re.compile(r'"imagePath"\s*:\s*"((?:[^"\\]|\\.)*)"')  # the field's
 
 class LabelMeDataset(Dataset):
     format = "labelme"
+    summary = "a .json per photo, a polygon per object"
 
     def __init__(self, source: Path):
         super().__init__(source)

@@ -30,6 +30,7 @@ def read_classes(path: Path) -> list[str]:
 
 class YoloDataset(Dataset):
     format = "yolo"
+    summary = "a .txt per photo, a polygon per object, classes.txt"
 
     def __init__(self, source: Path, images: Path | None = None):
         super().__init__(source)

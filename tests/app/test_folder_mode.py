@@ -443,6 +443,9 @@ def test_export_dataset_suggests_a_file_or_folder_beside_the_labels_named_for_th
     with qtbot.waitSignal(window.exported, timeout=30_000):
         window.export_dataset_dialog()
     assert shown[1] == str(tmp_path / "annotations_refined.json") and (tmp_path / "annotations_refined.json").is_file()
+    offered = [shown[0]._format.itemText(i) for i in range(shown[0]._format.count())]
+    assert offered[0].startswith("coco (its own format): one annotations .json")
+    assert "mask: a black-and-white PNG per photo, all its objects merged into one mask" in offered  # said before
     shown = answer_export(monkeypatch, kind="yolo")
     with qtbot.waitSignal(window.exported, timeout=30_000):
         window.export_dataset_dialog()

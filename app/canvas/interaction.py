@@ -93,9 +93,16 @@ class InteractionMixin:
         labels = (("Coarse", Qt.AlignmentFlag.AlignRight, x - 8 - 120),
                   ("Coarse" if right[0] == "coarse" else self._doc.stages[right[1]].label,  # as the strip names it
                    Qt.AlignmentFlag.AlignLeft, x + 8))
-        painter.setPen(QColor(255, 255, 255))
-        for text, align, left in labels:
-            painter.drawText(QRectF(left, 6, 120, 20), align | Qt.AlignmentFlag.AlignVCenter, text)
+        metrics = painter.fontMetrics()
+        for text, align, left in labels:  # on a dark plate, as the compare legend: white alone vanishes on sky
+            width = metrics.horizontalAdvance(text) + 12
+            plate = QRectF(left + 120 - width if align == Qt.AlignmentFlag.AlignRight else left, 6, width, 20)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(0, 0, 0, 170))
+            painter.drawRoundedRect(plate, 4, 4)
+            painter.setPen(QColor(255, 255, 255))
+            painter.drawText(plate, Qt.AlignmentFlag.AlignCenter, text)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
 
     def _draw_shape(self, painter: QPainter, shape: QPolygonF) -> None:
         screen = QPolygonF([self.map_from_image(p) for p in shape])

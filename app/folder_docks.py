@@ -130,6 +130,11 @@ class ImageList(QWidget):
             self.list.setCurrentItem(item)
             self.list.scrollToItem(item)
 
+    def status_filter(self) -> str | None:
+        """The one status the list shows ("to do", …), or None when it shows every photo."""
+        wanted = self.filter_box.currentData()
+        return None if wanted == ALL else str(wanted)
+
     def shown_rows(self) -> list[int]:
         return [r for r in range(self.list.count()) if not self.list.item(r).isHidden()]
 

@@ -193,10 +193,17 @@ class FolderMixin:
         return target is not None and self.go_to(target)
 
     def next_image(self) -> bool:
-        return self._step(1)
+        return self._step(1) or self._say_no_more("last")
 
     def previous_image(self) -> bool:
-        return self._step(-1)
+        return self._step(-1) or self._say_no_more("first")
+
+    def _say_no_more(self, which: str) -> bool:
+        """PgDown on the last photo (PgUp on the first) of those listed: said, not silent. False: no move."""
+        if self.work is not None:
+            shown = self.image_list.status_filter()
+            self.statusBar().showMessage(f"This is the {which} photo" + (f" of those {shown}" if shown else ""), 5000)
+        return False
 
     def accept_and_next(self) -> None:
         """Mark the photo accepted (kept at once) and open the next one; on the last one, say how far the folder is."""

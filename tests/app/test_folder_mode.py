@@ -189,6 +189,9 @@ def test_the_status_filter_shows_only_photos_with_that_status(window, tmp_path):
     assert window.image_list.shown_rows() == [0]
     box.setCurrentIndex(box.findData("to do"))
     assert window.image_list.shown_rows() == [1, 2]
+    assert window.next_image() and window.photo_name == "p2.png"
+    assert not window.next_image() and window.photo_name == "p2.png"  # the last of those shown: said so
+    assert window.statusBar().currentMessage() == "This is the last photo of those to do"
 
 
 def test_refine_all_objects_of_a_photo_hugs_every_object_and_exports_as_coco(qtbot, window, tmp_path,

@@ -107,6 +107,16 @@ def paint(win: MainWindow, x: int, y: int) -> None:
     win.doc.apply_edit(QRect(x, y, 6, 6), np.full((6, 6), 255, np.uint8), "Brush")
 
 
+def refine_folder_and_wait(qtbot, win: MainWindow) -> None:
+    """Refine whole folder, and wait for both its parts: the open photo's objects and the background run."""
+    done = []
+    win.refine_folder()
+    job = win._folder_job
+    if job is not None:
+        job.finished.connect(lambda: done.append(True))
+    qtbot.waitUntil(lambda: (job is None or bool(done)) and not win.refining, timeout=120_000)
+
+
 def test_a_coco_file_opens_with_its_photos_listed_and_the_objects_labelled(window, tmp_path):
     ann, images, _ = coco_set(tmp_path)
     assert window.open_folder(ann, "coco", images)
@@ -499,12 +509,7 @@ def test_refine_the_whole_folder_in_the_background(qtbot, window, tmp_path, tiny
     with qtbot.waitSignal(window.refineFinished, timeout=60_000):
         window.refine_selected_object()
     first = window.doc.objects[0].stages[0]
-    job_done = []
-    with qtbot.waitSignal(window.refineFinished, timeout=120_000):
-        window.refine_folder()
-        job = window._folder_job
-        job.finished.connect(lambda: job_done.append(True))
-    qtbot.waitUntil(lambda: bool(job_done), timeout=120_000)
+    refine_folder_and_wait(qtbot, window)
     assert window.work.status == {"p0.png": "refined", "p1.png": "refined", "p2.png": "refined"}
     assert window.doc.objects[0].stages[0] is first and all(len(o.stages) == 1 for o in window.doc.objects)
     window.go_to(2)
@@ -524,10 +529,7 @@ def test_the_whole_folder_refine_leaves_an_object_refined_already_as_it_is(qtbot
     window.doc.objects[0].stages[0].prob[:] = 0.25  # a result the model would never give: must come back as is
     window.previous_image()
     assert window.work.status["p1.png"] == "to do" and window.sidecar.flush(10)
-    job_done = []
-    window.refine_folder()
-    window._folder_job.finished.connect(lambda: job_done.append(True))
-    qtbot.waitUntil(lambda: bool(job_done), timeout=120_000)
+    refine_folder_and_wait(qtbot, window)
     assert window.work.status["p1.png"] == "refined"
     window.go_to(1)
     assert np.allclose(window.doc.objects[0].stages[0].prob, 0.25, atol=1e-4) and first.any()  # 16-bit in its file
@@ -547,12 +549,9 @@ def test_photos_that_cannot_be_read_are_marked_unreadable_with_the_reason_and_ar
     assert window.work.status["p3"] == "unreadable" and "p3.png" in window.work.problems["p3"]
     assert window.image_list.list.currentRow() == rows["p0"] == window.work.position  # the list shows p0, open
     assert window.image_list.list.item(rows["p3"]).toolTip() == window.work.problems["p3"]
-    job_done, said = [], []
+    said = []
     window.statusBar().messageChanged.connect(said.append)
-    with qtbot.waitSignal(window.refineFinished, timeout=120_000):  # the open photo's objects
-        window.refine_folder()
-        window._folder_job.finished.connect(lambda: job_done.append(True))
-    qtbot.waitUntil(lambda: bool(job_done), timeout=120_000)
+    refine_folder_and_wait(qtbot, window)
     assert window.work.status == {"p0": "refined", "p1": "refined", "p2": "unreadable", "p3": "unreadable"}
     assert "gone.png" in window.work.problems["p2"]
     assert any("1 photo could not be read (p2)" in m for m in said)  # p3 was known already: not tried again
@@ -593,10 +592,7 @@ def test_the_whole_folder_refine_obeys_the_keep_strokes_saved_with_a_photo(qtbot
     window.doc.set_keep(layer, "Keep foreground")
     window.previous_image()  # p1's work, strokes included, goes to its sidecar
     assert window.sidecar.flush(10)
-    job_done = []
-    window.refine_folder()
-    window._folder_job.finished.connect(lambda: job_done.append(True))
-    qtbot.waitUntil(lambda: bool(job_done), timeout=120_000)
+    refine_folder_and_wait(qtbot, window)
     window.go_to(1)
     refined = window.doc.objects[0].stages[0].prob
     assert (refined[y - 2:y + 3, x - 2:x + 3] == 1).all()  # the untrained model alone would say 0 there
@@ -729,10 +725,7 @@ def test_a_locked_object_is_not_refined_by_any_refine(qtbot, window, tmp_path, t
     window.doc.set_locked(window.doc.objects[0], True)
     window.previous_image()
     assert window.sidecar.flush(10)
-    job_done = []
-    window.refine_folder()
-    window._folder_job.finished.connect(lambda: job_done.append(True))
-    qtbot.waitUntil(lambda: bool(job_done), timeout=120_000)
+    refine_folder_and_wait(qtbot, window)
     window.go_to(1)
     assert [len(o.stages) for o in window.doc.objects] == [0, 1, 1]
 

@@ -235,19 +235,27 @@ class ObjectsPanel(QWidget):
     def refresh(self) -> None:
         """Rebuild from the document (cheap: a photo has tens of objects, not thousands)."""
         doc = self._doc
+        objects = doc.objects if doc is not None else []
         self.list.blockSignals(True)
-        self.list.clear()
+        # rows are updated in place, not rebuilt: a rebuild inside the click that selected an object threw the
+        # list back to its top, with the row under the pointer (another object) drawn as the selected one
+        while self.list.count() > len(objects):
+            self.list.takeItem(self.list.count() - 1)
+        while self.list.count() < len(objects):
+            item = QListWidgetItem()
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            self.list.addItem(item)
+        self._listed_empty = {id(obj): obj.empty for obj in objects}
+        for row, obj in enumerate(objects):
+            empty = "  ·  empty" if self._listed_empty[id(obj)] else ""  # nothing drawn: not exported
+            item = self.list.item(row)
+            item.setIcon(swatch(doc.color_of(obj)))
+            item.setText(f"{obj.label}  ·  {obj.status}{empty}{'  · locked' if obj.locked else ''}")
+            item.setCheckState(Qt.CheckState.Checked if obj.visible else Qt.CheckState.Unchecked)
+            item.setToolTip(f"id {obj.id}")
         if doc is not None:
-            self._listed_empty = {id(obj): obj.empty for obj in doc.objects}
-            for obj in doc.objects:
-                empty = "  ·  empty" if self._listed_empty[id(obj)] else ""  # nothing drawn: not exported
-                item = QListWidgetItem(swatch(doc.color_of(obj)),
-                                       f"{obj.label}  ·  {obj.status}{empty}{'  · locked' if obj.locked else ''}")
-                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                item.setCheckState(Qt.CheckState.Checked if obj.visible else Qt.CheckState.Unchecked)
-                item.setToolTip(f"id {obj.id}")
-                self.list.addItem(item)
             self.list.setCurrentRow(doc.index_of(doc.current))
+            self.list.scrollToItem(self.list.currentItem())
         self.list.blockSignals(False)
         self.label_box.blockSignals(True)
         self.label_box.clear()

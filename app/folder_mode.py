@@ -266,6 +266,7 @@ class FolderMixin:
         if self.refining or not self.refine_panel.ratios_valid:
             return
         objects = list(doc.objects)
+        locked = sum(1 for o, t in zip(objects, todo) if t and o.locked and o.mask.any())
         todo = [t and not o.locked for o, t in zip(objects, todo)]  # a locked object keeps its shape
         masks = [o.mask > 127 for o in objects]
         if not any(m.any() and t for m, t in zip(masks, todo)):
@@ -276,14 +277,14 @@ class FolderMixin:
         job = ObjectsJob(self.cache, self.refine_panel.device, self.settings.weights, doc.image, masks, todo,
                          [o.label for o in objects], self._object_options(), keeps=keeps, drawn=drawn)
         job.progress.connect(self._progress)
-        job.refined.connect(lambda out, d=doc, objs=objects: self._objects_refined(d, objs, out))
+        job.refined.connect(lambda out, d=doc, objs=objects: self._objects_refined(d, objs, out, locked))
         job.failed.connect(lambda message: show_error(self, "Cannot refine", message))
         job.finished.connect(self._objects_finished)
         self._objects_job = job
         self._show_busy()
         self.jobs.start(job)
 
-    def _objects_refined(self, doc, objects, out) -> None:
+    def _objects_refined(self, doc, objects, out, locked: int = 0) -> None:
         if doc is not self.doc:
             return
         options = self._object_options()
@@ -295,7 +296,8 @@ class FolderMixin:
                 doc.set_shown(0, obj)
                 doc.set_status(obj, REFINED)
         doc.record_refine(before, "Refine objects" if len(before) > 1 else "Refine")
-        self.statusBar().showMessage(f"Refined {len(before)} object{'s' * (len(before) != 1)}", 5000)
+        kept = f"; {locked} locked, left as {'it was' if locked == 1 else 'they were'}" if locked else ""
+        self.statusBar().showMessage(f"Refined {len(before)} object{'s' * (len(before) != 1)}{kept}", 8000)
         self.autosave.touch()
 
     def _objects_finished(self) -> None:
@@ -401,7 +403,12 @@ class FolderMixin:
         self.settings.export_dir = path.parent
         left_out = f", without {len(skipped)} photo{'s' * (len(skipped) != 1)} that cannot be read" if skipped else ""
         self.statusBar().showMessage(f"Exported {path}{left_out}", 8000)
+        work = self.work
+        for name, why in skipped if work is not None else ():  # the list marks them too, the reason as tooltip
+            if name in work.status and name != self.photo_name:
+                work.unreadable(name, why)
         if skipped:  # the rest is written: say which photos are not, and why, so they can be mended and exported
+            self._show_statuses()
             QMessageBox.warning(
                 self, "Photos left out",
                 f"Exported {path.name}{left_out}: {', '.join(name for name, _ in skipped[:5])}"

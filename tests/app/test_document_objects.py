@@ -177,3 +177,29 @@ def test_the_canvas_draws_each_object_in_its_label_colour_the_selected_one_in_fu
     assert near(colour_at(15, 20), faded(shirt_rgb))
     doc.rename(hair, "skin")  # a relabel recolours the selected object at once
     assert near(colour_at(47, 20), doc.color_of(hair)) and doc.color_of(hair) != hair_rgb
+
+
+def test_clicking_an_object_far_down_the_list_selects_it_and_the_list_stays_where_it_was(qtbot):
+    """The list is refreshed by the selection its own click makes: rebuilt, it jumped back to the top with the
+    row under the pointer (another object) drawn as selected."""
+    from PySide6.QtCore import Qt
+
+    from app.folder_docks import ObjectsPanel
+
+    doc = Document(np.zeros((50, 60, 3), np.uint8))
+    for k in range(14):
+        doc.add_object(f"o{k}")
+    panel = ObjectsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(250, 200)
+    panel.set_document(doc)
+    panel.show()
+    qtbot.waitExposed(panel)
+    doc.select(doc.objects[0])
+    rows = panel.list
+    rows.scrollToBottom()
+    bottom = rows.verticalScrollBar().value()
+    assert bottom > 0
+    qtbot.mouseClick(rows.viewport(), Qt.MouseButton.LeftButton, pos=rows.visualItemRect(rows.item(12)).center())
+    assert doc.current is doc.objects[12] and rows.currentRow() == 12
+    assert rows.verticalScrollBar().value() == bottom

@@ -366,6 +366,7 @@ def test_a_broken_label_file_is_left_out_of_the_export_and_named_while_the_rest_
     assert dialogs.titles() == ["Photos left out"]
     assert "without 1 photo that cannot be read: p1" in dialogs.shown[0][2] and "p1.json is not valid JSON" in dialogs.shown[0][2]
     assert "without 1 photo" in window.statusBar().currentMessage()
+    assert window.work.status["p1"] == "unreadable" and "not valid JSON" in window.work.problems["p1"]  # listed so
 
 
 def test_undo_still_works_on_a_photo_left_and_come_back_to(window, tmp_path):
@@ -720,6 +721,7 @@ def test_a_locked_object_is_not_refined_by_any_refine(qtbot, window, tmp_path, t
     with qtbot.waitSignal(window.refineFinished, timeout=60_000):
         window.refine_all_objects()
     assert [len(o.stages) for o in window.doc.objects] == [1, 0, 1]
+    assert window.statusBar().currentMessage() == "Refined 2 objects; 1 locked, left as it was"
     assert window.work.status["p0.png"] == REFINED  # what is left to do is locked
     window.next_image()
     window.doc.set_locked(window.doc.objects[0], True)

@@ -196,14 +196,17 @@ class LabelMeWriter(Writer):
                 continue
             group = obj.extra.get("group_id")
             if obj.stored_as == "pixels":
-                shapes.append({"label": obj.label, "group_id": group, "shape_type": "mask", **_mask_fields(obj.raster(item.hw)), **extra})
+                shapes.append({"label": obj.label, "group_id": group, "shape_type": "mask", "flags": {},
+                               **_mask_fields(obj.raster(item.hw)), **extra})
                 continue
             polygons = self.outline(obj, item.name)
             if len(polygons) > 1 and group is None:  # several pieces stay one object through a shared group_id
                 group, next_group = next_group, next_group + 1
             for poly in polygons:
                 points = [[round(float(x), 2), round(float(y), 2)] for x, y in poly]
-                shapes.append({"label": obj.label, "points": points, "group_id": group, "shape_type": "polygon", **extra})
+                # "flags" as LabelMe writes it for every shape (a shape drawn here has none of its own)
+                shapes.append({"label": obj.label, "points": points, "group_id": group, "shape_type": "polygon",
+                               "flags": {}, **extra})
         # A photo from another format carries no LabelMe fields: start from what LabelMe itself writes.
         data = dict(item.extra) or {"version": LABELME_VERSION, "flags": {}, "imageData": None,
                                     "imageHeight": item.size[1], "imageWidth": item.size[0]}

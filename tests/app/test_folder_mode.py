@@ -304,6 +304,7 @@ def test_photos_of_a_labelme_folder_without_a_label_file_are_listed_to_label(qtb
     assert sorted(p.name for p in out.glob("*.json")) == ["p0.json", "p1.json"]  # p2: nothing drawn, no file
     written = json.loads((out / "p1.json").read_text())
     assert [s["shape_type"] for s in written["shapes"]] == ["polygon"] and written["imageHeight"] == H
+    assert written["shapes"][0]["flags"] == {}  # as LabelMe writes every shape
     assert (out / written["imagePath"]).resolve() == (folder / "p1.png").resolve()
 
 

@@ -85,7 +85,24 @@ class FolderMixin:
             self.statusBar().showMessage(problem, 8000)
         if not self.go_to(work.position):
             self._update_actions()
+        survey = CallJob("Checking the labels", work.survey)
+        survey.done.connect(lambda problems, w=work: self._surveyed(w, problems))
+        self.jobs.start(survey)
         return True
+
+    def _surveyed(self, work: WorkFolder, problems: dict[str, str]) -> None:
+        """The open-time check found photos that cannot be read: the list marks them (the reason as tooltip), and
+        moving and the whole-folder run step over them, as over any photo found unreadable."""
+        if work is not self.work:
+            return
+        found = [n for n in work.names if n in problems and work.status[n] == TODO and n != self.photo_name]
+        for name in found:
+            work.unreadable(name, problems[name])
+        if found:
+            self._show_statuses()
+            names = ", ".join(found[:3]) + (", …" if len(found) > 3 else "")
+            self.statusBar().showMessage(f"{len(found)} photo{'s' * (len(found) != 1)} cannot be read ({names}): "
+                                         "marked unreadable in the list, where each one's tooltip says why", 15000)
 
     def _forget_recent(self, keep: int = 0, name: str | None = None) -> None:
         """Drops the recent photos' documents (their work is in the sidecar) beyond the ``keep`` newest, or the one

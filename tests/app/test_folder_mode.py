@@ -358,6 +358,7 @@ def test_a_broken_label_file_is_left_out_of_the_export_and_named_while_the_rest_
     folder, _ = labelme_set(tmp_path / "lm", count=3)
     (folder / "p1.json").write_text('{"shapes": [')  # cut short: p1 cannot be read
     assert window.open_folder(folder)
+    qtbot.waitUntil(lambda: window.work.status["p1"] == "unreadable", timeout=10_000)  # the check at open
     paint(window, 1, 150)
     out = tmp_path / "lm_out"
     with qtbot.waitSignal(window.exported, timeout=30_000):
@@ -545,22 +546,27 @@ def test_photos_that_cannot_be_read_are_marked_unreadable_with_the_reason_and_ar
     (folder / "p2.json").write_text(json.dumps({**data, "imagePath": "gone.png"}))  # its photo is missing
     (folder / "p3.json").write_text(json.dumps({**data, "imagePath": "p3.png"}))
     (folder / "p3.png").write_bytes((folder / "p1.png").read_bytes()[:200])  # a truncated photo
+    (folder / "p4.json").write_text(json.dumps({**data, "imagePath": "p4.png"}))
+    (folder / "p4.png").write_bytes((folder / "p1.png").read_bytes()[:200])  # another, found by the folder run
+    said = []
+    window.statusBar().messageChanged.connect(said.append)
     assert window.open_folder(folder)
+    qtbot.waitUntil(lambda: window.work.status["p2"] == "unreadable", timeout=10_000)  # the check at open
+    assert "gone.png" in window.work.problems["p2"] and window.work.status["p4"] == "to do"  # pixels: not decoded
+    assert any(m.startswith("1 photo cannot be read (p2)") for m in said)
     rows = {window.image_list.list.item(r).data(NAME_ROLE): r for r in range(window.image_list.list.count())}
     assert not window.go_to(rows["p3"])
     assert window.work.status["p3"] == "unreadable" and "p3.png" in window.work.problems["p3"]
     assert window.image_list.list.currentRow() == rows["p0"] == window.work.position  # the list shows p0, open
     assert window.image_list.list.item(rows["p3"]).toolTip() == window.work.problems["p3"]
-    said = []
-    window.statusBar().messageChanged.connect(said.append)
     refine_folder_and_wait(qtbot, window)
-    assert window.work.status == {"p0": "refined", "p1": "refined", "p2": "unreadable", "p3": "unreadable"}
-    assert "gone.png" in window.work.problems["p2"]
-    assert any("1 photo could not be read (p2)" in m for m in said)  # p3 was known already: not tried again
+    assert window.work.status == {"p0": "refined", "p1": "refined", "p2": "unreadable", "p3": "unreadable",
+                                  "p4": "unreadable"}
+    assert any("1 photo could not be read (p4)" in m for m in said)  # p2, p3 were known already: not tried again
     window.go_to(rows["p1"])
     assert not window.next_image() and window.photo_name == "p1"  # the unreadable ones are stepped over
     window.go_to(rows["p0"])
-    assert window.image_list.summary.text() == "2 refined · 2 unreadable"
+    assert window.image_list.summary.text() == "2 refined · 3 unreadable"
     (folder / "p3.png").write_bytes((folder / "p1.png").read_bytes())  # mended
     assert window.go_to(rows["p3"]) and window.work.status["p3"] == "to do" and "p3" not in window.work.problems
     window.close()
@@ -575,7 +581,7 @@ def test_photos_that_cannot_be_read_are_marked_unreadable_with_the_reason_and_ar
     mended = MainWindow(settings)
     qtbot.addWidget(mended)
     assert mended.open_folder(folder)
-    assert mended.work.status["p2"] == "to do" and not mended.work.problems
+    assert mended.work.status["p2"] == "to do" and list(mended.work.problems) == ["p4"]
     assert mended.go_to(rows["p1"]) and mended.next_image() and mended.photo_name == "p2"  # no longer stepped over
 
 

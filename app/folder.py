@@ -182,14 +182,17 @@ class WorkFolder:
             self.readable(name, REFINED if self.has_work(name) else TODO)
 
     def survey(self) -> dict[str, str]:
-        """The photos to do whose labels cannot be read, or whose photo is missing, each with the sentence that
-        says why. Run in the background at open, so the list marks them before the person gets to them; a photo
-        whose pixels are damaged is found when it is opened (decoding every photo would take minutes)."""
+        """The photos to do whose labels cannot be read, or whose photo is missing or no image, each with the
+        sentence that says why. Run in the background at open, so the list marks them before the person gets to
+        them; only headers are read, so a photo whose pixels are damaged is found when it is opened (decoding
+        every photo would take minutes)."""
         problems = {}
         for name in [n for n, s in self.status.items() if s == TODO]:
             try:
                 item = self.dataset.read(name)
-                if not Path(item.image).is_file():
+                if Path(item.image).is_file():
+                    io.shown_size(item.image)
+                else:
                     self.dataset.photo(item)  # where the format can hold the photo itself (LabelMe's imageData)
             except CRMError as error:
                 problems[name] = str(error)

@@ -127,7 +127,7 @@ def shown_size(photo: PathLike) -> tuple[int, int]:
         with Image.open(photo) as im:
             w, h = im.size
             turned = im.getexif().get(EXIF_ORIENTATION, 1) in (5, 6, 7, 8)
-    except OSError:
+    except (OSError, SyntaxError, ValueError, EOFError):  # what Pillow raises on a file that is no image
         raise InputError(f"{photo} is not a photo this program can read; remove it from the folder") from None
     return (h, w) if turned else (w, h)
 

@@ -546,14 +546,19 @@ def test_photos_that_cannot_be_read_are_marked_unreadable_with_the_reason_and_ar
     (folder / "p2.json").write_text(json.dumps({**data, "imagePath": "gone.png"}))  # its photo is missing
     (folder / "p3.json").write_text(json.dumps({**data, "imagePath": "p3.png"}))
     (folder / "p3.png").write_bytes((folder / "p1.png").read_bytes()[:200])  # a truncated photo
-    (folder / "p4.json").write_text(json.dumps({**data, "imagePath": "p4.png"}))
-    (folder / "p4.png").write_bytes((folder / "p1.png").read_bytes()[:200])  # another, found by the folder run
+    (folder / "p4.json").write_text(json.dumps({**data, "imagePath": "p4.jpg"}))
+    cv2.imwrite(str(folder / "p4.jpg"), cv2.imread(str(folder / "p1.png")))
+    whole = (folder / "p4.jpg").read_bytes()
+    (folder / "p4.jpg").write_bytes(whole[:len(whole) // 2])  # a JPEG cut in its pixels: found by the folder run
+    (folder / "p5.json").write_text(json.dumps({**data, "imagePath": "p5.png"}))
+    (folder / "p5.png").write_text("not a photo\n")  # no image at all: its header says so at open
     said = []
     window.statusBar().messageChanged.connect(said.append)
     assert window.open_folder(folder)
     qtbot.waitUntil(lambda: window.work.status["p2"] == "unreadable", timeout=10_000)  # the check at open
     assert "gone.png" in window.work.problems["p2"] and window.work.status["p4"] == "to do"  # pixels: not decoded
-    assert any(m.startswith("1 photo cannot be read (p2)") for m in said)
+    assert "p5.png is not a photo" in window.work.problems["p5"] and window.work.status["p3"] == "unreadable"
+    assert any(m.startswith("3 photos cannot be read (p2, p3, p5)") for m in said)  # p3: cut inside its header
     rows = {window.image_list.list.item(r).data(NAME_ROLE): r for r in range(window.image_list.list.count())}
     assert not window.go_to(rows["p3"])
     assert window.work.status["p3"] == "unreadable" and "p3.png" in window.work.problems["p3"]
@@ -561,12 +566,12 @@ def test_photos_that_cannot_be_read_are_marked_unreadable_with_the_reason_and_ar
     assert window.image_list.list.item(rows["p3"]).toolTip() == window.work.problems["p3"]
     refine_folder_and_wait(qtbot, window)
     assert window.work.status == {"p0": "refined", "p1": "refined", "p2": "unreadable", "p3": "unreadable",
-                                  "p4": "unreadable"}
+                                  "p4": "unreadable", "p5": "unreadable"}
     assert any("1 photo could not be read (p4)" in m for m in said)  # p2, p3 were known already: not tried again
     window.go_to(rows["p1"])
     assert not window.next_image() and window.photo_name == "p1"  # the unreadable ones are stepped over
     window.go_to(rows["p0"])
-    assert window.image_list.summary.text() == "2 refined · 3 unreadable"
+    assert window.image_list.summary.text() == "2 refined · 4 unreadable"
     (folder / "p3.png").write_bytes((folder / "p1.png").read_bytes())  # mended
     assert window.go_to(rows["p3"]) and window.work.status["p3"] == "to do" and "p3" not in window.work.problems
     window.close()
@@ -581,7 +586,7 @@ def test_photos_that_cannot_be_read_are_marked_unreadable_with_the_reason_and_ar
     mended = MainWindow(settings)
     qtbot.addWidget(mended)
     assert mended.open_folder(folder)
-    assert mended.work.status["p2"] == "to do" and list(mended.work.problems) == ["p4"]
+    assert mended.work.status["p2"] == "to do" and sorted(mended.work.problems) == ["p4", "p5"]
     assert mended.go_to(rows["p1"]) and mended.next_image() and mended.photo_name == "p2"  # no longer stepped over
 
 

@@ -470,8 +470,9 @@ class Document(KeepEditsMixin, QObject):
             for obj, before, new in done:
                 if obj in self.objects:
                     self.put_results(obj, new if after else before)
-            if done[0][0] in self.objects:
-                self.select(done[0][0])
+            refined = [obj for obj, _, _ in done]
+            if self.current not in refined and refined[0] in self.objects:  # show one it changed
+                self.select(refined[0])
 
         self.undo_stack.push(MaskEditCommand(TileDelta((self.height, self.width)), text, restore, applied=True))
 

@@ -754,7 +754,9 @@ def test_the_photo_status_follows_a_refine_its_undo_and_redo(qtbot, window, tmp_
     with qtbot.waitSignal(window.refineFinished, timeout=60_000):
         window.refine_all_objects()
     assert window.work.status["p0.png"] == REFINED
+    window.doc.select(window.doc.objects[2])
     window.doc.undo_stack.undo()
+    assert window.doc.current is window.doc.objects[2]  # the person's selection stays: it was refined too
     window.doc.undo_stack.undo()
     assert window.work.status["p0.png"] == "to do"
     with qtbot.waitSignal(window.refineFinished, timeout=60_000):

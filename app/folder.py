@@ -181,22 +181,20 @@ class WorkFolder:
                 continue
             self.readable(name, REFINED if self.has_work(name) else TODO)
 
-    def survey(self) -> dict[str, str]:
-        """The photos to do whose labels cannot be read, or whose photo is missing or no image, each with the
-        sentence that says why. Run in the background at open, so the list marks them before the person gets to
-        them; only headers are read, so a photo whose pixels are damaged is found when it is opened (decoding
+    def problem(self, name: str) -> str | None:
+        """Why a photo cannot be worked on, from its labels and its photo's header alone (None: it looks fine).
+        The open-time check (``app.object_jobs.SurveyJob``) asks it of every photo to do, so the list marks them
+        before the person gets to them; a photo damaged inside its pixels is found when it is opened (decoding
         every photo would take minutes)."""
-        problems = {}
-        for name in [n for n, s in self.status.items() if s == TODO]:
-            try:
-                item = self.dataset.read(name)
-                if Path(item.image).is_file():
-                    io.shown_size(item.image)
-                else:
-                    self.dataset.photo(item)  # where the format can hold the photo itself (LabelMe's imageData)
-            except CRMError as error:
-                problems[name] = str(error)
-        return problems
+        try:
+            item = self.dataset.read(name)
+            if Path(item.image).is_file():
+                io.shown_size(item.image)
+            else:
+                self.dataset.photo(item)  # where the format can hold the photo itself (LabelMe's imageData)
+        except CRMError as error:
+            return str(error)
+        return None
 
     def meet(self, labels: Iterable[str]) -> None:
         """Labels met on a photo (its objects', or typed by the person) join the folder's, each once, in the order

@@ -24,7 +24,7 @@ from app.errors import show_error
 from app.folder import FLAGGED, UNREADABLE, Exported, WorkFolder, export_formats, open_source
 from app.jobs import CallJob
 from app.mask_object import constraints_of, refined_or_not
-from app.object_jobs import FolderJob, ObjectsJob, result_stage
+from app.object_jobs import FolderJob, ObjectsJob, SurveyJob, result_stage
 from app.sidecar import SidecarWriter
 
 RECENT_PHOTOS = 3  # photos left whose documents, undo history included, stay in memory
@@ -40,6 +40,8 @@ class FolderMixin:
     _recent: dict[str, Document]  # the documents of the photos left last, newest last: Undo works on coming back
     _open_photo: str | None = None  # the folder photo whose document is open (not yet a former folder's)
     _folder_unreadable: list[str]  # photos the running whole-folder run could not read (a new list per run)
+    _survey: SurveyJob | None = None  # the check of the folder as it opened, while it runs
+    _surveyed_names: list[str]  # the photos it found unreadable
 
     # opening ---------------------------------------------------------------------------
     def open_folder_dialog(self) -> None:
@@ -85,21 +87,25 @@ class FolderMixin:
             self.statusBar().showMessage(problem, 8000)
         if not self.go_to(work.position):
             self._update_actions()
-        survey = CallJob("Checking the labels", work.survey)
-        survey.done.connect(lambda problems, w=work: self._surveyed(w, problems))
-        self.jobs.start(survey)
+        self._survey = SurveyJob(work)
+        self._survey.unreadable.connect(lambda name, why, w=work: self._surveyed(w, name, why))
+        self._survey.finished.connect(lambda w=work: self._survey_done(w))
+        self._surveyed_names = []
+        self.jobs.start(self._survey)
         return True
 
-    def _surveyed(self, work: WorkFolder, problems: dict[str, str]) -> None:
-        """The open-time check found photos that cannot be read: the list marks them (the reason as tooltip), and
-        moving and the whole-folder run step over them, as over any photo found unreadable."""
-        if work is not self.work:
-            return
-        found = [n for n in work.names if n in problems and work.status[n] == TODO and n != self.photo_name]
-        for name in found:
-            work.unreadable(name, problems[name])
-        if found:
+    def _surveyed(self, work: WorkFolder, name: str, why: str) -> None:
+        """The open-time check found a photo that cannot be read: the list marks it (the reason as tooltip), and
+        moving and the whole-folder run step over it, as over any photo found unreadable."""
+        if work is self.work and work.status[name] == TODO and name != self.photo_name:
+            work.unreadable(name, why)
+            self._surveyed_names.append(name)
             self._show_statuses()
+
+    def _survey_done(self, work: WorkFolder) -> None:
+        self._survey = None
+        found = self._surveyed_names
+        if work is self.work and found:
             names = ", ".join(found[:3]) + (", …" if len(found) > 3 else "")
             self.statusBar().showMessage(f"{len(found)} photo{'s' * (len(found) != 1)} cannot be read ({names}): "
                                          "marked unreadable in the list, where each one's tooltip says why", 15000)
@@ -122,6 +128,9 @@ class FolderMixin:
             self.jobs.abandon(self._folder_job)
             self._folder_job = None
             self.image_list.show_progress(None)
+        if self._survey is not None:
+            self.jobs.abandon(self._survey)
+            self._survey = None
         self.work = None
         self.objects_panel.set_folder_mode(False)
         self._label_colors(False)

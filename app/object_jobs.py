@@ -8,6 +8,7 @@ touch and do not grow into each other. A refined object gets one stage: its reco
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import Callable, Sequence
 
@@ -19,7 +20,7 @@ from crm_core.objects import ObjectOptions, ObjectResult, kept, reconcile, refin
 from crm_core.options import RefineOptions, Stage
 
 from app import project
-from app.document import REFINED
+from app.document import REFINED, TODO
 from app.folder import WorkFolder
 from app.jobs import Job
 from app.mask_object import constraints_of
@@ -146,3 +147,27 @@ class FolderJob(Job):
         objects = tuple(replace(s, stages=(result_stage(r[0], r[1], options),), shown=0, status=REFINED)
                         if r is not None else s for s, r in zip(states, out))
         return project.Project(loaded.path.resolve(), objects)
+
+
+class SurveyJob(Job):
+    """The check of a folder as it opens: each photo still to do is asked ``WorkFolder.problem``, and each one
+    that cannot be read is reported (``unreadable``) as it is found. Paced to a third of one core (it sleeps
+    twice as long as each photo took), so a large folder of label maps never slows the person's refinements, and
+    cancelled between photos when the folder is left or the window closes."""
+
+    unreadable = Signal(str, str)  # photo name, why
+
+    def __init__(self, work: WorkFolder) -> None:
+        super().__init__("check the folder")
+        self._work = work
+        self._names = [n for n in work.names if work.status[n] == TODO]
+
+    def work(self) -> None:
+        for name in self._names:
+            if self.cancelled:
+                return
+            started = time.perf_counter()
+            why = self._work.problem(name)
+            if why is not None:
+                self.unreadable.emit(name, why)
+            time.sleep(2 * (time.perf_counter() - started))

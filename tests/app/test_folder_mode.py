@@ -358,7 +358,7 @@ def test_a_broken_label_file_is_left_out_of_the_export_and_named_while_the_rest_
     folder, _ = labelme_set(tmp_path / "lm", count=3)
     (folder / "p1.json").write_text('{"shapes": [')  # cut short: p1 cannot be read
     assert window.open_folder(folder)
-    qtbot.waitUntil(lambda: window.work.status["p1"] == "unreadable", timeout=10_000)  # the check at open
+    qtbot.waitUntil(lambda: window.work.status["p1"] == "unreadable", timeout=10_000)  # the check at open (p1 only)
     paint(window, 1, 150)
     out = tmp_path / "lm_out"
     with qtbot.waitSignal(window.exported, timeout=30_000):
@@ -555,10 +555,10 @@ def test_photos_that_cannot_be_read_are_marked_unreadable_with_the_reason_and_ar
     said = []
     window.statusBar().messageChanged.connect(said.append)
     assert window.open_folder(folder)
-    qtbot.waitUntil(lambda: window.work.status["p2"] == "unreadable", timeout=10_000)  # the check at open
+    qtbot.waitUntil(lambda: any(m.startswith("3 photos cannot be read (p2, p3, p5)") for m in said),  # the check
+                    timeout=10_000)  # at open: p3 is cut inside its header
     assert "gone.png" in window.work.problems["p2"] and window.work.status["p4"] == "to do"  # pixels: not decoded
     assert "p5.png is not a photo" in window.work.problems["p5"] and window.work.status["p3"] == "unreadable"
-    assert any(m.startswith("3 photos cannot be read (p2, p3, p5)") for m in said)  # p3: cut inside its header
     rows = {window.image_list.list.item(r).data(NAME_ROLE): r for r in range(window.image_list.list.count())}
     assert not window.go_to(rows["p3"])
     assert window.work.status["p3"] == "unreadable" and "p3.png" in window.work.problems["p3"]
@@ -588,6 +588,25 @@ def test_photos_that_cannot_be_read_are_marked_unreadable_with_the_reason_and_ar
     assert mended.open_folder(folder)
     assert mended.work.status["p2"] == "to do" and sorted(mended.work.problems) == ["p4", "p5"]
     assert mended.go_to(rows["p1"]) and mended.next_image() and mended.photo_name == "p2"  # no longer stepped over
+
+
+def test_the_check_at_open_stops_when_the_folder_is_left_and_never_holds_up_the_exit(qtbot, window, tmp_path,
+                                                                                      monkeypatch):
+    """A big folder's check takes a while (paced to a third of a core): leaving the folder or closing the window
+    cancels it between photos, so the process is not kept alive by it."""
+    import time
+
+    from app.folder import WorkFolder
+
+    asked = []
+    monkeypatch.setattr(WorkFolder, "problem", lambda self, name: (asked.append(name), time.sleep(0.1))[1])
+    folder, _ = labelme_set(tmp_path / "lm", count=12)
+    assert window.open_folder(folder)
+    qtbot.waitUntil(lambda: len(asked) >= 1, timeout=5_000)
+    window.close()
+    started = time.perf_counter()
+    assert window.jobs.wait_all(5) and time.perf_counter() - started < 1.0
+    assert len(asked) < 6  # of 12: it stopped, and it was paced (0.1 s each, then a 0.2 s pause)
 
 
 def test_the_whole_folder_refine_obeys_the_keep_strokes_saved_with_a_photo(qtbot, window, tmp_path, tiny_refiner):

@@ -224,16 +224,17 @@ class ObjectsPanel(QWidget):
         self.refresh()
 
     def _refresh_if_emptiness_changed(self) -> None:
-        """A mask edit that drew the first pixels of an object (or erased its last) changes its "empty" tag."""
+        """A mask edit (always of the selected object) that drew its first pixels, or erased its last, changes
+        its "empty" tag."""
         doc = self._doc
-        if doc is not None and any(o.empty != self._listed_empty.get(id(o)) for o in doc.objects):
+        if doc is not None and doc.current.empty != self._listed_empty.get(id(doc.current)):
             self.refresh()
 
     def set_folder_mode(self, on: bool) -> None:
         self.refine_folder.setVisible(on)
 
     def refresh(self) -> None:
-        """Rebuild from the document (cheap: a photo has tens of objects, not thousands)."""
+        """The rows, label box and lock from the document (cheap: a photo has tens of objects, not thousands)."""
         doc = self._doc
         objects = doc.objects if doc is not None else []
         self.list.blockSignals(True)

@@ -429,12 +429,12 @@ class FolderMixin:
         self.settings.export_dir = path.parent
         left_out = f", without {len(skipped)} photo{'s' * (len(skipped) != 1)} that cannot be read" if skipped else ""
         self.statusBar().showMessage(f"Exported {path}{left_out}", 8000)
-        work = self.work
-        for name, why in skipped if work is not None else ():  # the list marks them too, the reason as tooltip
-            if name in work.status and name != self.photo_name:
-                work.unreadable(name, why)
-        if skipped:  # the rest is written: say which photos are not, and why, so they can be mended and exported
+        if skipped and self.work is not None:  # the list marks them too, the reason as tooltip
+            for name, why in skipped:
+                if name in self.work.status and name != self.photo_name:
+                    self.work.unreadable(name, why)
             self._show_statuses()
+        if skipped:  # the rest is written: say which photos are not, and why, so they can be mended and exported
             QMessageBox.warning(
                 self, "Photos left out",
                 f"Exported {path.name}{left_out}: {', '.join(name for name, _ in skipped[:5])}"

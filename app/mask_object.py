@@ -113,5 +113,7 @@ def refined_or_not(objects: Sequence[MaskObject], min_pixels: int = ObjectOption
     """A photo's status from its objects, where the person has not ruled on it: refined once some object is and
     none is left that refining would change (drawn, big enough for the model, not locked, never refined). One
     refined object of ten leaves the photo to do, so Refine whole folder still does the other nine."""
+    if not any(o.stages for o in objects):  # after every undo step: the pixel counts only where they can matter
+        return TODO
     left = any(not o.stages and not o.locked and int(np.count_nonzero(o.mask)) >= min_pixels for o in objects)
-    return REFINED if not left and any(o.stages for o in objects) else TODO
+    return TODO if left else REFINED

@@ -30,8 +30,7 @@ class SubjectMixin:
 
     def _init_subject(self) -> None:
         self._subject_job: tuple[CallJob, Document] | None = None
-        self._refine_subject = False  # the selection was asked for by Refine: refine what it finds
-        self._refine_found = 0  # how many objects it found to refine (0: none, or it was not asked for)
+        self._refine_found = 0  # objects found by a selection that Refine asked for: refined when it ends
 
     @property
     def selecting_subject(self) -> bool:
@@ -43,10 +42,9 @@ class SubjectMixin:
         doc = self.doc
         if doc is None or self._subject_job is not None or self.refining:
             return
-        self._refine_subject = then_refine
         image = doc.image
         job = CallJob("Select Subject", lambda: subject_masks(image))
-        job.done.connect(self._subject_found)
+        job.done.connect(lambda masks: self._subject_found(masks, then_refine))
         job.failed.connect(lambda message: show_error(self, "Cannot select the subject", message))
         job.finished.connect(self._subject_finished)
         self._subject_job = (job, doc)
@@ -54,7 +52,7 @@ class SubjectMixin:
         self.statusBar().showMessage("Selecting the subject…")
         self._update_actions()
 
-    def _subject_found(self, masks: list[np.ndarray]) -> None:
+    def _subject_found(self, masks: list[np.ndarray], then_refine: bool = False) -> None:
         job, doc = self._subject_job
         if doc is not self.doc or job.cancelled:
             return  # the photo was closed or changed meanwhile: its result is of no use
@@ -72,11 +70,11 @@ class SubjectMixin:
                 doc.set_mask(masks[0], "Select Subject")
             self.statusBar().showMessage("Subject selected: press Refine (Ctrl+R) to sharpen its edges; Ctrl+Z "
                                          "undoes", 10000)
-        self._refine_found = len(masks) if self._refine_subject else 0
+        self._refine_found = len(masks) if then_refine else 0
 
     def _subject_finished(self) -> None:
         self._subject_job = None
-        found, self._refine_found, self._refine_subject = self._refine_found, 0, False
+        found, self._refine_found = self._refine_found, 0
         self._update_actions()
         self.subjectFinished.emit()
         if found > 1:

@@ -115,7 +115,6 @@ class Refiner:
         # the judge has the last word: after the last finisher, or after the last model stage when none runs
         judged_at = max((i for i, step in enumerate(plan) if step.kind in finish), default=len(ratios) - 1)
         model_prob = prob
-        near_strokes = None  # beside a stroke, the pixels the model settled stay as it left them (Constraints.finished)
 
         def shown(index: int, work_prob: np.ndarray) -> np.ndarray:
             """A stage's result at the photo's size, judged where the judge speaks, the strokes obeyed (work_prob
@@ -142,13 +141,14 @@ class Refiner:
             yield Stage(index, count, ratio, last, time.perf_counter() - start, queried, total, encoded)
             if index == 0 and opts.matte:  # after the first look, which it would slow, and well before the matte
                 warm_up_in_background()
+        # beside a stroke, the finishers leave the pixels the model settled as it left them (Constraints.finished)
+        near_strokes = work_keep.near(finisher_reach(*work_coarse.shape)) \
+            if any(step.kind in finish for step in plan) else None
         for index, step in enumerate(plan[len(ratios):], start=len(ratios)):
             if step.kind == "edge":
                 stage = readjusted(Stage(index - 1, count, 1.0, last, 0.0, 0, total, 0), opts, keep)
             else:
                 start = time.perf_counter()
-                if near_strokes is None:
-                    near_strokes = work_keep.near(finisher_reach(*prob.shape))
                 prob = work_keep.finished(prob, finish[step.kind](prob), near_strokes)
                 last = shown(index, prob)
                 stage = Stage(index, count, step.ratio, last, time.perf_counter() - start, 0, total, 0, kind=step.kind)

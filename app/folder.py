@@ -237,19 +237,25 @@ class WorkFolder:
         path = self.project_path(name)
         return self.writer.pending(path) is not None or path.is_file()
 
-    def saved(self, name: str) -> project.Project | None:
-        """The work kept on a photo: the newest queued for the writer, else the file; None when there is none."""
+    def saved(self, name: str, hw: tuple[int, int]) -> project.Project | None:
+        """The work kept on a photo of ``hw`` (height, width) pixels: the newest queued for the writer, else the
+        file; None when there is none. Work kept at another size (the photo was replaced by another of that name)
+        is set aside like a damaged file: its masks cannot be laid on this photo."""
         path = self.project_path(name)
-        queued = self.writer.pending(path)
-        if queued is not None:
-            return queued
-        if not path.is_file():
+        state = self.writer.pending(path)
+        if state is None and not path.is_file():
             return None
         try:
-            return project.load(path)
+            state = state or project.load(path)
         except InputError as error:
             self._set_aside(path, name, error)
             return None
+        if state.mask.shape != hw:
+            self._set_aside(path, name, InputError(
+                f"it was kept for a photo of {state.mask.shape[1]}x{state.mask.shape[0]} px, and {name} is now "
+                f"{hw[1]}x{hw[0]} px"))
+            return None
+        return state
 
     def _set_aside(self, path: Path, name: str, error: InputError) -> None:
         """A work file that cannot be read (damaged on disk) is renamed, not deleted or written over, and the
@@ -266,7 +272,7 @@ class WorkFolder:
     def load(self, name: str) -> Loaded:
         """A photo and what is known of it; InputError (one sentence) when its photo or labels cannot be used."""
         item, image = self._read(name)
-        return Loaded(name, image, item.image, self.saved(name), item.objects)
+        return Loaded(name, image, item.image, self.saved(name, image.shape[:2]), item.objects)
 
     def _read(self, name: str) -> tuple[ImageObjects, np.ndarray]:
         """A photo's labels and pixels, as the dataset gives them; InputError when either cannot be used."""
@@ -329,7 +335,7 @@ class WorkFolder:
         deleted ones dropped, empty ones left out; shapes the tool does not edit (rectangles, points), and objects
         whose pixels are still their file's (at most relabelled), go through unchanged: re-traced, an untouched
         polygon would move by up to the tracing tolerance."""
-        state = self.saved(item.name)
+        state = self.saved(item.name, item.hw)
         if state is None:
             return item
         sources = {o.id: o for o in item.objects}

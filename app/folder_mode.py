@@ -143,8 +143,9 @@ class FolderMixin:
 
     @property
     def photo_name(self) -> str | None:
-        """The open photo's name in the folder (None outside folder mode)."""
-        return self.work.names[self.work.position] if self.work is not None and self.doc is not None else None
+        """The open photo's name in the folder: None outside folder mode, and while the photo on the canvas is not
+        one of the folder's (the one open before the folder was, which is never kept as a photo of it)."""
+        return self._open_photo if self.work is not None and self.doc is not None else None
 
     # moving ----------------------------------------------------------------------------
     def go_to(self, index: int) -> bool:

@@ -844,3 +844,37 @@ def test_a_tightly_traced_polygon_label_is_refined_as_the_polygon_it_is(qtbot, w
     with qtbot.waitSignal(window.refineFinished, timeout=60_000):
         window.refine_all_objects()
     assert iou(label, window.doc.objects[0].result()) > 0.97
+
+
+def test_opening_a_folder_over_a_refined_photo_never_keeps_that_photo_as_one_of_the_folder(qtbot, window, tmp_path,
+                                                                                        write_photo, dialogs):
+    """The photo open before the folder (another size, refined) was kept as the folder's first photo: that photo
+    then opened as the other one's work, or not at all ("the photo has changed")."""
+    photo, mask = write_photo(120, 90, "single")
+    assert window.open_files(photo, mask)
+    window.refine()
+    qtbot.waitUntil(lambda: not window.refining and bool(window.doc.current.stages), timeout=60_000)
+    ann, images, _ = coco_set(tmp_path / "set")
+    assert window.open_folder(ann, "coco", images)
+    assert window.doc.path == images / "p0.png" and window.doc.image.shape[:2] == (H, W)
+    assert [o.id for o in window.doc.objects] == [100, 101, 102] and not window.doc.current.stages
+    assert window.next_image() and window.previous_image()  # p0's work kept and read back: its own
+    assert window.doc.image.shape[:2] == (H, W) and [o.id for o in window.doc.objects] == [100, 101, 102]
+    assert window.work.status["p0.png"] != "unreadable"
+    assert "Saved work could not be read" not in dialogs.titles()  # nothing of p0's was kept, so none set aside
+    assert not list(window.work.dir.glob("*.damaged.crmproj"))
+
+
+def test_work_kept_for_a_photo_of_another_size_is_set_aside_and_the_photo_opens_afresh(window, tmp_path, dialogs):
+    write_photos(tmp_path, 2)  # photos alone: their size is the photo's own
+    window.open_folder(tmp_path)
+    paint(window, 2, 2)
+    window.next_image()
+    window.sidecar.flush(10)
+    image, _ = scene(0)
+    cv2.imwrite(str(tmp_path / "p0.png"), cv2.resize(image, (W // 2, H // 2))[:, :, ::-1])  # replaced: smaller
+    window._forget_recent()
+    assert window.previous_image() and window.doc.image.shape[:2] == (H // 2, W // 2)
+    assert not window.doc.mask.any()
+    assert "Saved work could not be read" in dialogs.titles()
+    assert list(window.work.dir.glob("*.damaged.crmproj"))

@@ -172,6 +172,8 @@ class FolderMixin:
         left, self._open_photo = self._open_photo, name
         if left is not None and left != name:
             self._recent[left] = self.doc
+            if self._folder_job is not None and work.status[left] == TODO:  # skipped, or its refine left running
+                self._folder_job.again(left)
         work.position = index
         self._set_document(doc, keep_old=left is not None and left != name)
         self._forget_recent(RECENT_PHOTOS)
@@ -386,6 +388,13 @@ class FolderMixin:
         if work is None:
             return
         text = "Folder refined"
+        name = self.photo_name
+        if work.status.get(name) == TODO and any(not o.stages and not o.locked and o.mask.any()
+                                                 for o in self.doc.objects):
+            if self.doc.undo_stack.count() or self.refining:  # the person is at work on it: theirs to refine
+                text += f"; {name}, open, is still to do (Refine all objects refines it)"
+            else:  # opened during the run, which left it to the person: refined here, as the first open photo was
+                self._refine_objects([not o.stages for o in self.doc.objects])
         if unreadable:
             names = ", ".join(unreadable[:3]) + (", …" if len(unreadable) > 3 else "")
             text += (f"; {len(unreadable)} photo{'s' if len(unreadable) > 1 else ''} could not be read ({names}): "

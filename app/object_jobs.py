@@ -8,6 +8,7 @@ touch and do not grow into each other. A refined object gets one stage: its reco
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import replace
 from typing import Callable, Sequence
@@ -104,29 +105,47 @@ class FolderJob(Job):
         super().__init__("refine folder")
         self._cache, self._device, self._weights = cache, device, weights
         self._work, self._names = work, list(names)
+        self._at = -1  # the index in _names of the photo being refined
         self._options, self._objects = options, objects
         self._skip: set[str] = set()
+        self._lock = threading.Lock()  # a photo's result is kept, or dropped because it was opened, never both
 
     def skip(self, name: str) -> None:
-        """Leave a photo alone (the person has just opened it; their work on it wins). Safe from any thread."""
-        self._skip.add(name)
+        """Leave a photo alone (the person has just opened it; their work on it wins). Safe from any thread; once
+        it returns, the run keeps nothing more of that photo, so the photo read after it is the last kept."""
+        with self._lock:
+            self._skip.add(name)
+
+    def again(self, name: str) -> None:
+        """The person left a photo the run was told to skip (or whose own refine they left running): refine it at
+        the end of the run from the work kept on it, unless it is refined already by then. Safe from any thread."""
+        with self._lock:
+            self._skip.discard(name)
+            if name not in self._names[self._at + 1:]:
+                self._names.append(name)
 
     def work(self) -> None:
         refiner = self._cache.get(self._device, self._weights)
         options = replace(self._options, cancel=self._stop.is_set)
-        for i, name in enumerate(self._names):
+        while self._at + 1 < len(self._names):
+            self._at += 1
+            name = self._names[self._at]
             if self.cancelled:
                 return
-            if name in self._skip:
+            if name in self._skip or self._work.status.get(name) != TODO:
                 continue
-            self.progress.emit(i, len(self._names), f"Photo {i + 1} of {len(self._names)}: {name}")
+            self.progress.emit(self._at, len(self._names), f"Photo {self._at + 1} of {len(self._names)}: {name}")
             try:
-                self._work.keep(name, self._refined(refiner, name, options))
+                refined = self._refined(refiner, name, options)
             except Exception as error:  # noqa: BLE001 - one bad photo is reported; the others go on
                 if self.cancelled:
                     return
                 self.imageFailed.emit(name, self.error_message(error))
                 continue
+            with self._lock:  # opened while it was refined: the person's work wins, and the result is dropped
+                if name in self._skip:
+                    continue
+                self._work.keep(name, refined)
             self.imageDone.emit(name)
         self.progress.emit(len(self._names), len(self._names), "Done")
 

@@ -878,3 +878,34 @@ def test_work_kept_for_a_photo_of_another_size_is_set_aside_and_the_photo_opens_
     assert not window.doc.mask.any()
     assert "Saved work could not be read" in dialogs.titles()
     assert list(window.work.dir.glob("*.damaged.crmproj"))
+
+
+def test_moving_to_a_photo_the_whole_folder_run_is_refining_leaves_no_photo_behind_or_marked_falsely(
+        qtbot, window, tmp_path, tiny_refiner, monkeypatch):
+    """PgDown onto the photo the run was refining: its result was kept, then written over by the open (unrefined)
+    document, and the photo was listed refined with nothing refined; the photo left was never refined."""
+    import threading
+    from app.object_jobs import FolderJob
+    ann, images, _ = coco_set(tmp_path, count=3)
+    window.open_folder(ann, "coco", images)
+    reached, gate, refined = threading.Event(), threading.Event(), FolderJob._refined
+
+    def held(job, refiner, name, options):  # the run is on p1 when the person opens it
+        out = refined(job, refiner, name, options)
+        if name == "p1.png":
+            reached.set()
+            gate.wait(30)
+        return out
+
+    monkeypatch.setattr(FolderJob, "_refined", held)
+    done = []
+    window.refine_folder()
+    window._folder_job.finished.connect(lambda: done.append(True))
+    assert reached.wait(30)
+    assert window.next_image() and window.photo_name == "p1.png"
+    gate.set()
+    qtbot.waitUntil(lambda: bool(done) and not window.refining, timeout=60_000)
+    assert window.work.status == {"p0.png": "refined", "p1.png": "refined", "p2.png": "refined"}
+    for index in (1, 0, 2, 1):  # each photo listed refined has every object refined, in its saved work too
+        window._forget_recent()
+        assert window.go_to(index) and all(len(o.stages) == 1 for o in window.doc.objects), index

@@ -65,6 +65,9 @@ class Document(KeepEditsMixin, QObject):
         self.undo_stack = BudgetedUndoStack(parent=self)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.categories: tuple[str, ...] = ()
+        # ids a new object must not take: a dataset photo's label ids, deleted ones included (a new object under a
+        # deleted label's id would be exported as that label, its fields carried over)
+        self.reserved_ids: frozenset = frozenset()
         self._set_content(image, mask, path, mask_path)
 
     @classmethod
@@ -238,8 +241,10 @@ class Document(KeepEditsMixin, QObject):
         return added
 
     def _next_id(self) -> int:
-        """The id a new object gets: one past the largest numeric id (ids from a dataset file may be strings)."""
-        return max((o.id for o in self.objects if isinstance(o.id, int)), default=0) + 1
+        """The id a new object gets: one past the largest numeric id of the objects and of ``reserved_ids`` (ids
+        from a dataset file may be strings)."""
+        ids = [o.id for o in self.objects] + list(self.reserved_ids)
+        return max((i for i in ids if isinstance(i, int) and not isinstance(i, bool)), default=0) + 1
 
     def delete_object(self, obj: MaskObject) -> bool:
         """Remove an object (an undo step); True when removed. The last one gives way to an empty object of its

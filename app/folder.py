@@ -292,6 +292,7 @@ class WorkFolder:
             objects = [MaskObject(o.id, o.label, np.where(o.raster(hw), np.uint8(255), np.uint8(0)), source=o)
                        for o in loaded.objects if o.refinable]
             doc = Document.with_objects(loaded.image, loaded.path, objects, self.categories)
+        doc.reserved_ids = frozenset(sources)
         self.meet(doc.categories)
         doc.mark_saved()
         return doc

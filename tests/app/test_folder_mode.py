@@ -815,6 +815,28 @@ def test_an_object_added_to_a_coco_photo_gets_an_id_no_annotation_has(qtbot, win
     assert len(ids) == 7 and len(set(ids)) == 7 and max(ids) == 106
 
 
+def test_an_object_added_after_deleting_the_last_label_is_exported_as_new_not_as_the_deleted_one(
+        qtbot, window, tmp_path):
+    """The new object took the deleted annotation's id (one past the largest left) and was written back as that
+    annotation: its category and attributes, the deletion silently a relabel."""
+    ann, images, _ = coco_set(tmp_path, count=2)
+    window.open_folder(ann, "coco", images)
+    window.doc.delete_object(window.doc.objects[2])  # id 102, the largest on the photo
+    window._forget_recent()
+    assert window.next_image() and window.previous_image()  # kept and read back: the deleted id not forgotten
+    window.doc.add_object("ball")
+    paint(window, 1, 150)
+    assert window.doc.current.id not in (100, 101, 102)
+    out = tmp_path / "out.json"
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(out)
+    anns = json.loads(out.read_text())["annotations"]
+    anns = [a for a in anns if a["image_id"] == 1]
+    assert sorted(a["id"] for a in anns)[:2] == [100, 101] and 102 not in [a["id"] for a in anns]
+    new = [a for a in anns if a["id"] not in (100, 101)]
+    assert len(new) == 1 and new[0]["category_id"] == 1 and "attributes" not in new[0]
+
+
 def test_thumbnails_fill_in_after_the_folder_opened(qtbot, window, tmp_path):
     write_photos(tmp_path / "many", 9)
     window.open_folder(tmp_path / "many")

@@ -316,18 +316,16 @@ class WorkFolder:
         writer = self.dataset.writer(Path(out), tolerance)
         fresh = itertools.count(_first_free_id(self.dataset))
         skipped = []
-        try:
-            for name in self.names:
-                if writer.keeps_unwritten and not self.has_work(name):
-                    continue
-                try:
-                    item = self.apply_work(self.dataset.read(name), fresh)
-                except CRMError as error:
-                    skipped.append((name, str(error)))
-                    continue
-                writer.write(item)
-        finally:
-            writer.close()
+        for name in self.names:
+            if writer.keeps_unwritten and not self.has_work(name):
+                continue
+            try:
+                item = self.apply_work(self.dataset.read(name), fresh)
+            except CRMError as error:
+                skipped.append((name, str(error)))
+                continue
+            writer.write(item)
+        writer.close()  # only when every photo went in: a failed export leaves no file claiming to be whole
         return Exported(tuple(writer.filled), tuple(skipped))
 
     def apply_work(self, item: ImageObjects, fresh: Iterator[int] | None = None) -> ImageObjects:

@@ -126,8 +126,12 @@ class CocoWriter(Writer):
         self.replaced: dict[Any, list[dict]] = {}
         self.refined: list[Any] = []
         self.last_write = time.monotonic()
+        self.added: dict[str, int] = {}  # labels the file has no category for (typed in the app), by new id
         if self.out.is_file():  # an earlier run's output: --resume keeps what it refined
             previous = _load_json(self.out)
+            for category in previous.get("categories", []):
+                if category.get("name") not in self.coco.categories.values() and "id" in category:
+                    self.added[category["name"]] = category["id"]
             ids = set(previous.get(REFINED_KEY, []))
             for ann in previous["annotations"]:
                 if ann.get("image_id") in ids:
@@ -140,17 +144,28 @@ class CocoWriter(Writer):
         return self.coco.records[name]["id"] in self.replaced
 
     def write(self, item: ImageObjects) -> None:
-        ids = {name: cid for cid, name in self.coco.categories.items()}
         anns = []
         for obj in item.objects:
             geometry = self._given_geometry(obj, item) or encode(obj, item.hw, lambda: self.outline(obj, item.name))
-            anns.append({"id": obj.id, "image_id": item.extra["id"], "category_id": ids[obj.label], **geometry, **obj.extra})
+            anns.append({"id": obj.id, "image_id": item.extra["id"], "category_id": self._category(obj.label),
+                         **geometry, **obj.extra})
         image_id = item.extra["id"]
         self.replaced[image_id] = anns
         if image_id not in self.refined:
             self.refined.append(image_id)
         if time.monotonic() - self.last_write > CHECKPOINT_SECONDS:
             self.close()
+
+    def _category(self, label: str) -> int:
+        """The id of the category named ``label``; a label the file has no category for (a person typed it)
+        becomes a new category, numbered after the file's largest id, as YOLO's and VOC's writers append it."""
+        for cid, name in self.coco.categories.items():
+            if name == label:
+                return cid
+        if label not in self.added:
+            numeric = [i for i in [*self.coco.categories, *self.added.values()] if isinstance(i, int)]
+            self.added[label] = max(numeric, default=0) + 1
+        return self.added[label]
 
     def _given_geometry(self, obj: ImageObject, item: ImageObjects) -> dict[str, Any] | None:
         """The file's own segmentation, area and bbox of an annotation whose shape the refinement left as the file
@@ -187,6 +202,9 @@ class CocoWriter(Writer):
             if image_id not in emitted:
                 annotations.extend(anns)
         data["annotations"] = annotations
+        if self.added:
+            data["categories"] = list(data.get("categories", [])) + [
+                {"id": cid, "name": name, "supercategory": ""} for name, cid in self.added.items()]
         data[REFINED_KEY] = list(self.refined)
         io.write_atomic(self.out, json.dumps(data))
         self.last_write = time.monotonic()

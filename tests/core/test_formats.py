@@ -181,6 +181,23 @@ def test_coco_category_ids_are_the_files_own_not_indices(tmp_path: Path) -> None
     assert [a["category_id"] for a in json.loads((tmp_path / "out.json").read_text())["annotations"]] == [1, 7]
 
 
+def test_coco_a_label_the_file_has_no_category_for_becomes_a_new_category(tmp_path: Path) -> None:
+    """A label typed in the app ("sign") stopped the export with KeyError; it comes out as a category of its own,
+    numbered after the file's largest id, and reads back under its name (also after a --resume into the file)."""
+    from crm_core.formats import ImageObject
+    ann = coco_file(tmp_path)
+    item = open_dataset("coco", ann, tmp_path / "imgs").read("p.jpg")
+    new = ImageObject(10, "sign", mask=shapes()[1], stored_as="polygons")
+    for _ in range(2):  # the second writer opens the first's output, as --resume does
+        writer = open_dataset("coco", ann, tmp_path / "imgs").writer(tmp_path / "out.json")
+        writer.write(type(item)(item.name, item.image, item.size, (*item.objects, new), item.extra))
+        writer.close()
+        out = json.loads((tmp_path / "out.json").read_text())
+        assert [c["id"] for c in out["categories"] if c["name"] == "sign"] == [8]  # the file's largest id is 7
+    back = open_dataset("coco", tmp_path / "out.json", tmp_path / "imgs").read("p.jpg")
+    assert [o.label for o in back.objects] == ["dog", "cat", "sign"]
+
+
 def test_coco_refined_rle_is_pixel_exact(tmp_path: Path) -> None:
     ann = coco_file(tmp_path)
     ds = open_dataset("coco", ann, tmp_path / "imgs")

@@ -107,14 +107,14 @@ class RefiningMixin:
 
     def panel_follows_edge(self) -> None:
         """Shift edge and Smooth show the values the selected object's result was made with (0 where it has no
-        "edge" stage): after a project or a folder's photo is opened, another object is selected, or Undo. Not
+        "edge" stage, or no result yet: another photo's or object's values are never carried into its first refine
+        unseen): after a photo, a project or a folder's photo is opened, another object is selected, or Undo. Not
         while the person is moving them or their result is being made: those values are the newer ones."""
         doc = self.doc
         if doc is None or self.refining or self._edge_job is not None or self.refine_panel.edge_pending:
             return
         stages = doc.current.stages
-        if stages:
-            self.refine_panel.show_edge(*(stages[-1].edge if stages[-1].kind == "edge" else (0.0, 0.0)))
+        self.refine_panel.show_edge(*(stages[-1].edge if stages and stages[-1].kind == "edge" else (0.0, 0.0)))
 
     def _edge_made(self, job: CallJob, doc: Document, target, base: list[Stage], stage: Stage) -> None:
         if job is not self._edge_job:

@@ -195,6 +195,24 @@ def test_the_panel_shows_the_edge_a_result_was_made_with_through_undo_and_a_save
     assert other.doc.stages[-1].edge == (-1.0, 2.0) and not other.doc.undo_stack.canUndo()
 
 
+def test_shift_edge_and_smooth_are_not_carried_into_another_photo_or_a_new_object(qtbot, opened, write_photo):
+    """Set on one photo, they were applied unseen to the next photo's first refine (a green rim round a cutout)."""
+    win = opened
+    panel = win.refine_panel
+    _refine(qtbot, win)
+    with qtbot.waitSignal(win.doc.stagesChanged, timeout=10000):
+        panel.shift_box.setValue(3.0)
+    win.doc.add_object()
+    assert (panel.shift_box.value(), panel.smooth_box.value()) == (0, 0)  # a new object: nothing made yet
+    win.doc.select(win.doc.objects[0])
+    assert panel.shift_box.value() == 3  # back on the refined one: what its result was made with
+    photo, mask = write_photo(160, 120, "next")
+    assert win.open_files(photo, mask)
+    assert (panel.shift_box.value(), panel.smooth_box.value()) == (0, 0)
+    final = _refine(qtbot, win)
+    assert win.doc.stages[-1].kind != "edge" and final is win.doc.stages[-1].prob
+
+
 def test_an_object_reads_refined_only_once_its_refinement_is_done(qtbot, opened):
     from app.document import REFINED
 

@@ -257,6 +257,10 @@ class StageStrip(QWidget):
         elif len(self._order) == 1:
             self.compareRequested.emit(None, None)
             doc.set_shown(self._order[0])
+        else:  # a click on the strip's empty space: no comparison left, and the shown result selected again
+            self.compareRequested.emit(None, None)
+            self._mirror_shown()
+            return
         self._update_controls()
 
     @property

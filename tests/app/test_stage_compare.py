@@ -6,7 +6,7 @@ import numpy as np
 from PySide6.QtGui import QColor
 
 from app.document import COARSE, Document
-from app.stage_strip import StageStrip
+from app.stage_strip import ROLE, StageStrip
 from crm_core.options import Stage
 
 
@@ -23,3 +23,22 @@ def test_coarse_then_a_stage_is_a_comparison_not_just_the_stage(qtbot):
     strip.compareRequested.connect(lambda a, b: asked.append((a, b)))
     strip.select(COARSE, 0)
     assert strip.comparing == (COARSE, 0) and asked[-1] == (COARSE, 0) and doc.shown == 0
+
+
+def test_a_click_on_the_strips_empty_space_ends_the_comparison_and_keeps_the_shown_stage_selected(qtbot):
+    """The comparison stayed drawn on the canvas with nothing selected in the strip and "Use as mask" disabled."""
+    image = np.full((60, 80, 3), 128, np.uint8)
+    doc = Document(image, np.zeros((60, 80), np.uint8))
+    prob = np.zeros((60, 80), np.float32)
+    prob[10:50, 10:70] = 1.0
+    doc.set_stages([Stage(0, 2, 0.5, prob, 0.1, 0, prob.size, 0), Stage(1, 2, 1.0, prob, 0.1, 0, prob.size, 0)])
+    strip = StageStrip(QColor("red"))
+    qtbot.addWidget(strip)
+    strip.set_document(doc)
+    asked: list[tuple] = []
+    strip.compareRequested.connect(lambda a, b: asked.append((a, b)))
+    strip.select(0, 1)
+    strip.list.clearSelection()  # what a click below the thumbnails does
+    assert asked[-1] == (None, None) and strip.comparing is None
+    assert [item.data(ROLE) for item in strip.list.selectedItems()] == [doc.shown] == [1]
+    assert strip.use_button.isEnabled()

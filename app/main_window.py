@@ -27,6 +27,7 @@ from app.prompting import PromptMixin
 from app.refining import RefiningMixin
 from app.selecting import SubjectMixin
 from app.settings import Settings
+from app.shortcuts import hand_keys_to_window
 from app.stage_strip import StageStrip
 from app.worker import RefinerCache, RefineJob
 
@@ -80,6 +81,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.setCentralWidget(self.stack)
 
         self._connect_canvas()
+        hand_keys_to_window(self, self.canvas)
         self._init_prompts()
         self.refine_after_prompt_action.setChecked(self.settings.refine_after_prompt)
         self.autosave.failed.connect(lambda message: self.statusBar().showMessage(f"Autosave failed: {message}"))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (QAbstractSpinBox, QDialog, QDialogButtonBox, QHeaderView, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
 
 # Keys the canvas handles itself (they are not menu actions).
 CANVAS_KEYS: tuple[tuple[str, str], ...] = (
@@ -20,7 +21,15 @@ CANVAS_KEYS: tuple[tuple[str, str], ...] = (
     ("Move the before / after split", "Drag the split line"),
     ("Select the object under the cursor", "Ctrl + click, or click with the Pan tool"),
     ("Select the next / previous object", "Tab / Shift+Tab"),
+    ("Compare two results", "Ctrl + click a second entry of the stage strip"),
+    ("Remove keep strokes under the brush", "Alt or Shift + Keep FG, Keep BG or Refine edge"),
 )
+
+# What a number box keeps for itself when it has the keyboard: editing its text. Every other Ctrl key is the
+# window's (Ctrl+Z, Ctrl+E, Ctrl+R…), which a focused spin box would otherwise swallow as a text undo or a
+# move to the end of the line, right after the person typed a value.
+_TEXT_KEYS = (QKeySequence.StandardKey.Copy, QKeySequence.StandardKey.Cut, QKeySequence.StandardKey.Paste,
+              QKeySequence.StandardKey.SelectAll)
 
 LABEL = "shortcut_label"  # action property that names an action whose text changes (Undo "Paint stroke")
 
@@ -60,3 +69,30 @@ class ShortcutsDialog(QDialog):
         layout.addWidget(self.table)
         layout.addWidget(buttons)
         self.resize(560, 640)
+
+
+class _WindowKeys(QObject):
+    """Event filter on number boxes: Ctrl shortcuts go to the window; Enter hands the keyboard back to ``home``."""
+
+    def __init__(self, home: QWidget, parent: QObject) -> None:
+        super().__init__(parent)
+        self.home = home
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            ctrl = event.modifiers() & Qt.KeyboardModifier.ControlModifier
+            if ctrl and not any(event.matches(key) for key in _TEXT_KEYS):
+                event.ignore()  # not taken by the box: the window's shortcut fires
+                return True
+        elif event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) and \
+                event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.home.setFocus()  # the value is set (the box's own Enter handling still runs first)
+        return False
+
+
+def hand_keys_to_window(window: QWidget, home: QWidget) -> None:
+    """Every number box of ``window``: its Ctrl shortcuts work while it has focus, and Enter returns the keyboard to
+    ``home`` (the canvas), so the keys listed in the menus work right after a value is typed."""
+    keys = _WindowKeys(home, window)
+    for box in window.findChildren(QAbstractSpinBox):
+        box.installEventFilter(keys)

@@ -213,6 +213,26 @@ def test_shift_edge_and_smooth_are_not_carried_into_another_photo_or_a_new_objec
     assert win.doc.stages[-1].kind != "edge" and final is win.doc.stages[-1].prob
 
 
+def test_the_windows_keys_work_right_after_a_value_is_typed_into_smooth(qtbot, opened):
+    """Ctrl+Z did nothing (taken as the box's text undo) and Ctrl+E moved the cursor, while the box kept the
+    keyboard after Enter."""
+    from PySide6.QtCore import Qt
+    win = opened
+    win.show()
+    qtbot.waitExposed(win)
+    _refine(qtbot, win)
+    box = win.refine_panel.smooth_box
+    box.setFocus()
+    box.selectAll()
+    with qtbot.waitSignal(win.doc.stagesChanged, timeout=10000):
+        qtbot.keyClicks(box, "4")
+        qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert win.doc.stages[-1].edge == (0.0, 4.0) and not box.hasFocus()  # the keyboard is the canvas's again
+    box.setFocus()
+    qtbot.keyClick(box, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # still in the box: the window's Undo
+    assert win.doc.stages[-1].kind != "edge" and box.value() == 0
+
+
 def test_an_object_reads_refined_only_once_its_refinement_is_done(qtbot, opened):
     from app.document import REFINED
 

@@ -37,6 +37,8 @@ def split_drop(paths: Sequence[Path]) -> tuple[Path, Path | None] | None:
 class OpeningMixin:
     """The window's ways in (mixed into MainWindow, whose widgets it uses)."""
 
+    _note = ""  # the last note an edit gave (Document.noted), taken off the status bar by Undo and Redo
+
     # documents --------------------------------------------------------------------------
     def open_files(self, image: str | Path, mask: str | Path | None = None) -> bool:
         """The one way a photo gets opened (menu, drop, recent list, command line, sample).
@@ -134,6 +136,12 @@ class OpeningMixin:
 
     def _noted(self, note: str) -> None:
         self.statusBar().showMessage(note, 10000)
+        self._note = note
+
+    def _note_outdated(self) -> None:
+        """Undo or Redo: a note about the edit (the shown stage made the coarse mask) no longer holds; it goes."""
+        if self._note and self.statusBar().currentMessage() == self._note:
+            self.statusBar().clearMessage()
 
     def _confirm_discard(self) -> bool:
         """Asked before the open document goes away: export its edits first, drop them, or keep it open.

@@ -233,6 +233,17 @@ def test_the_windows_keys_work_right_after_a_value_is_typed_into_smooth(qtbot, o
     assert win.doc.stages[-1].kind != "edge" and box.value() == 0
 
 
+def test_undo_takes_the_note_about_an_edited_stage_off_the_status_bar(qtbot, opened):
+    """After Undo, "Edited the shown stage …: its stages are out of date" stayed while it no longer held."""
+    win = opened
+    _refine(qtbot, win)
+    win.set_tool("brush")
+    _drag(qtbot, win, [(10, 10), (20, 12)])
+    assert win.statusBar().currentMessage().startswith("Edited the shown stage")
+    win.undo_action.trigger()
+    assert win.statusBar().currentMessage() == ""
+
+
 def test_an_object_reads_refined_only_once_its_refinement_is_done(qtbot, opened):
     from app.document import REFINED
 

@@ -215,11 +215,13 @@ class ObjectsPanel(QWidget):
         if self._doc is not None:
             self._doc.objectsChanged.disconnect(self.refresh)
             self._doc.currentChanged.disconnect(self.refresh)
+            self._doc.stagesChanged.disconnect(self.refresh)
             self._doc.maskChanged.disconnect(self._emptiness.start)
         self._doc = doc
         if doc is not None:
             doc.objectsChanged.connect(self.refresh)
             doc.currentChanged.connect(self.refresh)
+            doc.stagesChanged.connect(self.refresh)  # refined, or edited since ("edited since refined")
             doc.maskChanged.connect(self._emptiness.start)
         self.refresh()
 
@@ -251,7 +253,8 @@ class ObjectsPanel(QWidget):
             empty = "  ·  empty" if self._listed_empty[id(obj)] else ""  # nothing drawn: not exported
             item = self.list.item(row)
             item.setIcon(swatch(doc.color_of(obj)))
-            item.setText(f"{obj.label}  ·  {obj.status}{empty}{'  · locked' if obj.locked else ''}")
+            status = "edited since refined" if obj.stale and obj.stages else obj.status  # its stages are (old)
+            item.setText(f"{obj.label}  ·  {status}{empty}{'  · locked' if obj.locked else ''}")
             item.setCheckState(Qt.CheckState.Checked if obj.visible else Qt.CheckState.Unchecked)
             item.setToolTip(f"id {obj.id}")
         if doc is not None:

@@ -23,7 +23,7 @@ from app.document import ACCEPTED, REFINED, TODO, Document
 from app.errors import show_error
 from app.folder import FLAGGED, UNREADABLE, Exported, WorkFolder, export_formats, open_source
 from app.jobs import CallJob
-from app.mask_object import constraints_of, refined_or_not
+from app.mask_object import constraints_of, refined_or_not, to_refine
 from app.object_jobs import FolderJob, ObjectsJob, SurveyJob, result_stage
 from app.sidecar import SidecarWriter
 
@@ -344,7 +344,7 @@ class FolderMixin:
             return
         names = [n for n in work.names if work.status[n] == TODO and n != self.photo_name]
         if work.status.get(self.photo_name) == TODO and not self.refining:
-            self._refine_objects([not o.stages for o in self.doc.objects])
+            self._refine_objects([to_refine(o) for o in self.doc.objects])
         elif not names:
             self.statusBar().showMessage("No photo is left to do: each is refined, accepted, flagged or unreadable",
                                          8000)
@@ -389,12 +389,11 @@ class FolderMixin:
             return
         text = "Folder refined"
         name = self.photo_name
-        if work.status.get(name) == TODO and any(not o.stages and not o.locked and o.mask.any()
-                                                 for o in self.doc.objects):
+        if work.status.get(name) == TODO and any(to_refine(o) and o.mask.any() for o in self.doc.objects):
             if self.doc.undo_stack.count() or self.refining:  # the person is at work on it: theirs to refine
                 text += f"; {name}, open, is still to do (Refine all objects refines it)"
             else:  # opened during the run, which left it to the person: refined here, as the first open photo was
-                self._refine_objects([not o.stages for o in self.doc.objects])
+                self._refine_objects([to_refine(o) for o in self.doc.objects])
         if unreadable:
             names = ", ".join(unreadable[:3]) + (", …" if len(unreadable) > 3 else "")
             text += (f"; {len(unreadable)} photo{'s' if len(unreadable) > 1 else ''} could not be read ({names}): "

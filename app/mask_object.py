@@ -109,11 +109,17 @@ class MaskObject:
         return bool(binarise(pixel[y:y + 1, x:x + 1])[0, 0])
 
 
+def to_refine(obj) -> bool:
+    """Whether Refine whole folder refines an object (a MaskObject, or a project's ObjectState): not locked, and
+    never refined or edited since (its stages out of date: the edit is its new coarse mask)."""
+    return (not obj.stages or obj.stale) and not obj.locked
+
+
 def refined_or_not(objects: Sequence[MaskObject], min_pixels: int = ObjectOptions.min_pixels) -> str:
     """A photo's status from its objects, where the person has not ruled on it: refined once some object is and
-    none is left that refining would change (drawn, big enough for the model, not locked, never refined). One
-    refined object of ten leaves the photo to do, so Refine whole folder still does the other nine."""
+    none is left that refining would change (drawn, big enough for the model, ``to_refine``). One refined object
+    of ten, or one edited after its refine, leaves the photo to do, so Refine whole folder still does the rest."""
     if not any(o.stages for o in objects):  # after every undo step: the pixel counts only where they can matter
         return TODO
-    left = any(not o.stages and not o.locked and int(np.count_nonzero(o.mask)) >= min_pixels for o in objects)
+    left = any(to_refine(o) and int(np.count_nonzero(o.mask)) >= min_pixels for o in objects)
     return TODO if left else REFINED

@@ -24,7 +24,7 @@ from app import project
 from app.document import REFINED, TODO
 from app.folder import WorkFolder
 from app.jobs import Job
-from app.mask_object import constraints_of
+from app.mask_object import constraints_of, to_refine
 from app.worker import RefinerCache
 
 Report = Callable[[int, int, str], None]
@@ -160,10 +160,10 @@ class FolderJob(Job):
         masks = [s.mask > 127 for s in states]
         sources = {o.id: o for o in loaded.objects}
         drawn = [s.id in sources and sources[s.id].drawn_in(m) for s, m in zip(states, masks)]
-        todo = [not s.stages and not s.locked for s in states]  # refined already, or locked: kept as it is
+        todo = [to_refine(s) for s in states]  # refined already (and not edited since), or locked: kept as it is
         out = refine_masks(refiner, loaded.image, masks, todo, options, self._objects,
                            lambda *_: None, [s.label for s in states], [constraints_of(s.keep) for s in states], drawn)
-        objects = tuple(replace(s, stages=(result_stage(r[0], r[1], options),), shown=0, status=REFINED)
+        objects = tuple(replace(s, stages=(result_stage(r[0], r[1], options),), shown=0, status=REFINED, stale=False)
                         if r is not None else s for s, r in zip(states, out))
         return project.Project(loaded.path.resolve(), objects)
 

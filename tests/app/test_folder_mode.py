@@ -931,3 +931,22 @@ def test_moving_to_a_photo_the_whole_folder_run_is_refining_leaves_no_photo_behi
     for index in (1, 0, 2, 1):  # each photo listed refined has every object refined, in its saved work too
         window._forget_recent()
         assert window.go_to(index) and all(len(o.stages) == 1 for o in window.doc.objects), index
+
+
+def test_an_object_edited_after_its_refine_reads_so_and_the_whole_folder_refine_does_it_again(qtbot, window, tmp_path,
+                                                                                              tiny_refiner):
+    """It still read "refined" with every stage (old), and Refine whole folder stepped over its photo."""
+    ann, images, _ = coco_set(tmp_path, count=2)
+    window.open_folder(ann, "coco", images)
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_all_objects()
+    assert window.work.status["p0.png"] == "refined"
+    paint(window, 2, 2)  # on the shown result: it becomes the coarse mask, the stages out of date
+    assert window.doc.current.stale and "edited since refined" in window.objects_panel.list.currentItem().text()
+    assert window.work.status["p0.png"] == "to do"
+    window.next_image()  # the edited photo is refined in the background run, from the sidecar
+    refine_folder_and_wait(qtbot, window)
+    assert window.work.status == {"p0.png": "refined", "p1.png": "refined"}
+    window._forget_recent()
+    window.previous_image()
+    assert not window.doc.objects[0].stale and window.doc.objects[0].stages

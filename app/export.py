@@ -80,7 +80,8 @@ class ExportDialog(QDialog):
         self.setWindowTitle("Export")
         self._photo = photo
         self._protect = tuple(protect)  # the person's inputs: refused here, before any question about replacing
-        self._folder = Path(folder) if folder else (photo.parent if photo is not None else Path.home())
+        # absolute, so the name shown says where the file goes (a photo opened as a relative path)
+        self._folder = (Path(folder) if folder else (photo.parent if photo is not None else Path.home())).absolute()
         layout = QVBoxLayout(self)
         what = QLabel()
         layout.addWidget(what)
@@ -180,9 +181,10 @@ class ExportDialog(QDialog):
         super().accept()
 
     def request(self) -> ExportRequest:
+        path = Path(self._path.text().strip()).expanduser()
         return ExportRequest(
             kind=self.kind,
-            path=Path(self._path.text().strip()).expanduser(),
+            path=path.with_name(path.name + ".png") if path.name and not path.suffix else path,  # as _browse does
             decontaminate=self.kind == "cutout" and self._decontaminate.isChecked(),
             merged=self._merged.isChecked(),
         )

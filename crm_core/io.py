@@ -306,13 +306,13 @@ def check_output(path: PathLike, protect: Iterable[PathLike] = ()) -> Path:
     """Refuse an output path before any work is spent: not PNG, a folder, one of the user's inputs, or a place
     that cannot be written (a read-only folder, /proc, a parent that is a file)."""
     p = Path(path)
-    if p.suffix.lower() != ".png":
-        raise InputError(f"output {p} must end in .png (results are always written as PNG)")
-    if p.is_dir():
-        raise InputError(f"output {p} is a folder; give a file name ending in .png")
-    for original in protect:
+    for original in protect:  # first: "that is your photo" says more than "that is not a .png name"
         if same_file(p, original):
             raise InputError(f"output {p} is the input file {original}; choose another output name so the input is kept")
+    if p.is_dir():
+        raise InputError(f"output {p} is a folder; give a file name ending in .png")
+    if p.suffix.lower() != ".png":
+        raise InputError(f"output {p} must end in .png (results are always written as PNG)")
     _probe(p.parent, p)
     return p
 

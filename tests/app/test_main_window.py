@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -412,6 +413,11 @@ def test_export_dialog_suggests_names_and_remembers_the_folder(qtbot, tmp_path):
     dialog.set_path(tmp_path / "mine.png")
     dialog.set_kind("mask")
     assert dialog.request().path == tmp_path / "mine.png"  # a name the user typed is kept
+    dialog.set_path(tmp_path / "plain")
+    assert dialog.request().path == tmp_path / "plain.png"  # typed without its extension: PNG is what is written
+    relative = ExportDialog(Path("cat.jpg"), None, "stage 2 of 2")
+    qtbot.addWidget(relative)
+    assert relative.request().path == Path.cwd() / "cat_refined.png"  # said in full: where the file goes
 
 
 def test_drop_opens_photo_and_mask(window, photo):

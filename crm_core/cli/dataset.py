@@ -211,7 +211,7 @@ def evaluate_dataset(args: argparse.Namespace, prog: str, options: RefineOptions
     if args.coarse and not args.pred:
         refiner = Refiner.load(args.weights, device=args.device)
         options = replace(options or RefineOptions(), band_first=True)  # as crm-refine runs on a dataset
-    stems = {row: {Path(n).stem: n for n in ds.names()} for row, ds in sources.items()}
+    stems = {row: {Path(n).stem: n for n in ds.names() if ds.labelled(n)} for row, ds in sources.items()}
     methods = ([COARSE_ROW, GUIDED_ROW, CRM_ROW if refiner else PRED_ROW] if args.coarse else [PRED_ROW])
     several = len(methods) > 1
     scores: dict[tuple[str, str], Scores] = {}

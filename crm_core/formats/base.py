@@ -40,6 +40,12 @@ class Dataset(ABC):
     def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> "Writer":
         """A writer of this format into ``out`` (a file for COCO, a folder for the others)."""
 
+    def labelled(self, name: str) -> bool:
+        """Whether the photo has a label file of its own. Formats that list photos nobody labelled yet (LabelMe,
+        YOLO: a photo beside the labels, with no objects) say False for those; a prediction or a coarse label set
+        read against a ground truth does not count them as an answer for that photo."""
+        return True
+
     def category_names(self) -> list[str]:
         """The category names the dataset declares, in its order (COCO categories, YOLO classes, VOC labels), so a
         copy in another format numbers them the same way; formats that declare none return [] and a writer adds

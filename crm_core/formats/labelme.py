@@ -53,6 +53,9 @@ class LabelMeDataset(Dataset):
     def names(self) -> list[str]:
         return sorted([*self.files, *self.bare])
 
+    def labelled(self, name: str) -> bool:
+        return name not in self.bare
+
     def _photos_named(self) -> set[str]:
         """Where the label files' imagePath fields lead (a photo named otherwise than its .json is labelled),
         read without decoding the files: one may carry its photo as megabytes of imageData."""

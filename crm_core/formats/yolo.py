@@ -17,7 +17,7 @@ from crm_core import io
 from crm_core.errors import InputError
 from crm_core.formats.base import Dataset, Writer
 from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects
-from crm_core.pairing import pair_by_stem
+from crm_core.pairing import PHOTO_EXTS, by_stem, pair_by_stem
 
 CLASSES_FILE = "classes.txt"
 DIGITS = 6
@@ -44,15 +44,25 @@ class YoloDataset(Dataset):
             raise InputError(f"{root} has no {CLASSES_FILE}; write the class names there, one per line, class 0 first")
         self.classes = read_classes(classes)
         pairs, orphans = pair_by_stem(photos, self.labels_dir, (".txt",))
-        self.items = {p.stem: (p, label) for p, label in pairs if label.name != CLASSES_FILE}
+        self.items: dict[str, tuple[Path, Path | None]] = {
+            p.stem: (p, label) for p, label in pairs if label.name != CLASSES_FILE}
+        if not self.items:
+            raise InputError(f"{root} holds no NAME.txt label files")
+        self.photos_dir = photos
         for stem in orphans:  # labels without a photo still score; refining them says the photo is missing
             if stem != Path(CLASSES_FILE).stem:
                 self.items[stem] = (photos / f"{stem}.jpg", self.labels_dir / f"{stem}.txt")
-        if not self.items:
-            raise InputError(f"{root} holds no NAME.txt label files")
+        # a photo with no .txt: in YOLO, a photo with no objects (yet); listed, so it can be labelled, and written
+        # with a .txt of the objects it gets (an empty one means the same as none)
+        for stem, photo in by_stem(photos, PHOTO_EXTS).items():
+            self.items.setdefault(stem, (photo, None))
+        self.items = dict(sorted(self.items.items()))
 
     def names(self) -> list[str]:
         return list(self.items)
+
+    def labelled(self, name: str) -> bool:
+        return self.items[name][1] is not None
 
     def category_names(self) -> list[str]:
         return list(self.classes)
@@ -60,6 +70,9 @@ class YoloDataset(Dataset):
     def read(self, name: str, hw: tuple[int, int] | None = None) -> ImageObjects:
         photo, label = self.items[name]
         if hw is None:
+            if not photo.exists() and label is not None:
+                raise InputError(f"{label} has no photo: {self.photos_dir} holds no {name} image (YOLO coordinates "
+                                 "need the photo's size); put the photo there, or remove the label file")
             try:
                 with Image.open(photo) as im:
                     w, h = im.size  # the header is enough; EXIF-rotated photos are rare in YOLO sets
@@ -68,7 +81,8 @@ class YoloDataset(Dataset):
         else:
             h, w = hw
         objects = []
-        for number, line in enumerate(label.read_text(encoding="utf-8").splitlines(), start=1):
+        lines = label.read_text(encoding="utf-8").splitlines() if label is not None else []
+        for number, line in enumerate(lines, start=1):
             fields = line.split()
             if not fields:
                 continue
@@ -116,6 +130,8 @@ class YoloWriter(Writer):
             for poly in polygons:
                 coords = np.clip(poly / (w, h), 0.0, 1.0).reshape(-1)
                 lines.append(" ".join([str(cls), *(f"{v:.{DIGITS}f}" for v in coords)]))
+        if not lines and not self.dataset.labelled(item.name):  # a photo nobody labelled, still without objects
+            return
         io.write_atomic(self.labels_dir / f"{item.name}.txt", "".join(f"{line}\n" for line in lines))
 
     def close(self) -> None:

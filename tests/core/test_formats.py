@@ -380,6 +380,27 @@ def test_yolo_round_trip_and_normalised_coordinates(tmp_path: Path) -> None:
         "0.125 0.5 0.5 0.5 0.5 0.75", "0.125000 0.500000 0.500000 0.500000 0.500000 0.750000")
 
 
+def test_yolo_a_photo_without_a_label_file_is_listed_with_no_objects_and_a_label_without_a_photo_says_so(
+        tmp_path: Path) -> None:
+    """A photo with no .txt (in YOLO: no objects yet) was silently left out of the list and of the export."""
+    from crm_core.formats import ImageObject
+    root = yolo_folder(tmp_path)
+    photo(root / "images" / "q.png")
+    (root / "labels" / "r.txt").write_text("0 0.1 0.1 0.5 0.1 0.5 0.5\n")
+    ds = open_dataset("yolo", root)
+    assert ds.names() == ["p", "q", "r"]
+    bare = ds.read("q")
+    assert bare.objects == () and bare.size == (W, H)
+    with pytest.raises(InputError, match=r"r\.txt has no photo: .* holds no r image"):
+        ds.read("r")
+    writer = ds.writer(tmp_path / "out")
+    writer.write(bare)
+    assert not (tmp_path / "out" / "labels" / "q.txt").exists()  # still unlabelled: no file
+    writer.write(type(bare)("q", bare.image, bare.size, (ImageObject(1, "cat", mask=shapes()[1]),)))
+    writer.close()
+    assert (tmp_path / "out" / "labels" / "q.txt").read_text().startswith("0 ")
+
+
 def test_yolo_unknown_class_is_one_clear_error(tmp_path: Path) -> None:
     root = yolo_folder(tmp_path)
     (root / "labels" / "p.txt").write_text("5 0.1 0.1 0.2 0.2 0.3 0.1\n")

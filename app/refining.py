@@ -207,8 +207,12 @@ class RefiningMixin:
         self.settings.stage_rates = self._job.rates  # what this run measured: the next estimate starts from it
         if self._before is not None and self._run_started and self.doc is not None \
                 and self._before[0] in self.doc.objects:
-            self.doc.set_status(self._before[0], REFINED)  # when every stage is in, not at the first
+            target = self._before[0]
+            self.doc.set_status(target, REFINED)  # when every stage is in, not at the first
             self.doc.record_refine([self._before])
+            seconds = sum(stage.seconds for stage in target.stages)
+            self.statusBar().showMessage(f"Refined {target.label} in {seconds:.1f} s, {len(target.stages)} stages: "
+                                         "click one in the stage strip to see it, Ctrl+click another to compare", 10000)
         self._end_run()
         self.refineFinished.emit()
 

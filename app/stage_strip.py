@@ -72,10 +72,16 @@ def caption(stage: Stage) -> str:
 
 def stage_tooltip(stage: Stage) -> str:
     head = f"Stage {stage.index + 1}/{stage.count}"
+    if stage.kind == "edge":
+        shift, smooth = stage.edge
+        return (f"{head}: the outline smoothed over {smooth:g} px and moved {shift:+g} px (Shift edge and Smooth), "
+                f"{stage.seconds:.2f} s")
     if stage.plan.about:
         return f"{head}: {stage.plan.about}, {stage.seconds:.2f} s"
     share = 100.0 * stage.queried / max(stage.total, 1)
-    return f"{head} at ratio {stage.ratio:g}: {stage.seconds:.2f} s, {share:.0f} % of pixels queried"
+    share_text = f"{share:.1f}" if share >= 1 or share == 0 else f"{share:.2g}"  # a few pixels are not "0 %"
+    return (f"{head} at ratio {stage.ratio:g}: {stage.seconds:.2f} s; the model decoded {stage.queried:,} pixels "
+            f"({share_text} % of the photo) where the edge may be, the rest from its coarser look")
 
 
 class StageStrip(QWidget):

@@ -200,6 +200,7 @@ def test_shift_edge_and_smooth_are_not_carried_into_another_photo_or_a_new_objec
     win = opened
     panel = win.refine_panel
     _refine(qtbot, win)
+    assert win.statusBar().currentMessage().startswith("Refined object in ")  # said, not silent
     with qtbot.waitSignal(win.doc.stagesChanged, timeout=10000):
         panel.shift_box.setValue(3.0)
     win.doc.add_object()

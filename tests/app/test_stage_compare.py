@@ -42,3 +42,12 @@ def test_a_click_on_the_strips_empty_space_ends_the_comparison_and_keeps_the_sho
     assert asked[-1] == (None, None) and strip.comparing is None
     assert [item.data(ROLE) for item in strip.list.selectedItems()] == [doc.shown] == [1]
     assert strip.use_button.isEnabled()
+
+
+def test_a_stages_tooltip_says_what_it_did_in_numbers_a_person_can_read():
+    from app.stage_strip import stage_tooltip
+    prob = np.zeros((60, 80), np.float32)
+    model = Stage(0, 3, 0.25, prob, 0.5, 12, prob.size, 300)
+    assert "12 pixels (0.25 % of the photo)" in stage_tooltip(model)  # a few pixels are not "0 %"
+    edge = Stage(2, 3, 1.0, prob, 0.01, 0, prob.size, 0, kind="edge", edge=(-1.0, 2.0))
+    assert "smoothed over 2 px and moved -1 px" in stage_tooltip(edge)  # the values it was made with

@@ -255,8 +255,10 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
             self.canvas.set_view_mode("color", color)
 
     def _view_mode_changed(self, mode: str) -> None:
-        """Tick the view in the menu and remember it (and the backdrop colour) for the next session."""
+        """Tick the view in the menu, name it in the status bar (the canvas alone cannot say a cutout on white from
+        the photo), and remember it (and the backdrop colour) for the next session."""
         self.view_actions[mode].setChecked(True)
+        self.statusBar().showMessage(f"View: {self.view_actions[mode].text().replace('&', '')} (V for the next)", 3000)
         self.settings.view_mode = mode
         self.settings.view_backdrop = self.canvas.backdrop_color()
 

@@ -154,7 +154,7 @@ class OpeningMixin:
         B = QMessageBox.StandardButton
         answer = QMessageBox.question(
             self, "Discard changes?",
-            "The mask has edits that are not exported. Export them first, or discard them?",
+            "The mask has edits that are not exported. Save opens Export to write them first; Discard drops them.",
             B.Save | B.Discard | B.Cancel,
         )
         if answer == B.Save:

@@ -138,6 +138,7 @@ def test_v_walks_through_the_views_and_the_cutout_follows_edits(qtbot, scene):
         win.next_view_action.trigger()
         modes.append(win.canvas.view_mode())
     assert modes == ["checker", "black", "white", "color", "alpha", "overlay"]
+    assert win.statusBar().currentMessage().startswith("View: Photo with mask overlay")  # each one named
     win.view_actions["alpha"].trigger()
     win.doc.clear_mask()
     assert (rendered(win.canvas, qtbot)[_inside(win, ellipse)] == 0).all()

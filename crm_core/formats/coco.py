@@ -109,6 +109,10 @@ def encode(obj: ImageObject, hw: tuple[int, int], outline: Callable[[], tuple[np
         segmentation: Any = {"size": [int(s) for s in rle["size"]], "counts": rle["counts"].decode("ascii")}
     else:
         segmentation = [[round(float(v), 2) for v in p.reshape(-1)] for p in outline()]
+        if segmentation:  # area and box of the polygons written, as COCO's tools measure them, not of the mask
+            shape = rle_codec.merge(rle_codec.frPyObjects(segmentation, hw[0], hw[1]))
+            return {"segmentation": segmentation, "area": int(rle_codec.area(shape)),
+                    "bbox": [round(float(v), 2) for v in rle_codec.toBbox(shape)]}
     top, left, bottom, right = mask_box(mask) or (0, 0, 0, 0)
     bbox = [left, top, right - left, bottom - top]
     return {"segmentation": segmentation, "area": int(mask.sum()), "bbox": bbox}

@@ -198,6 +198,24 @@ def test_coco_a_label_the_file_has_no_category_for_becomes_a_new_category(tmp_pa
     assert [o.label for o in back.objects] == ["dog", "cat", "sign"]
 
 
+def test_coco_a_refined_polygons_area_and_box_are_those_of_the_polygons_written(tmp_path: Path) -> None:
+    """They were the mask's pixel count and box, 2-3 % off the polygons the file holds (COCO's size buckets and
+    any tool reading the file measure the polygons)."""
+    ann = coco_file(tmp_path)
+    ds = open_dataset("coco", ann, tmp_path / "imgs")
+    item = ds.read("p.jpg")
+    yy, xx = np.mgrid[:H, :W]
+    disc = (yy - 30) ** 2 + (xx - 40) ** 2 < 15 ** 2
+    writer = ds.writer(tmp_path / "out.json")
+    writer.write(type(item)(item.name, item.image, item.size, (item.objects[0].with_mask(disc), item.objects[1]),
+                            item.extra))
+    writer.close()
+    written = json.loads((tmp_path / "out.json").read_text())["annotations"][0]
+    shape = rle_codec.merge(rle_codec.frPyObjects(written["segmentation"], H, W))
+    assert written["area"] == int(rle_codec.area(shape)) and written["area"] != int(disc.sum())
+    assert np.allclose(written["bbox"], rle_codec.toBbox(shape), atol=0.01)
+
+
 def test_coco_refined_rle_is_pixel_exact(tmp_path: Path) -> None:
     ann = coco_file(tmp_path)
     ds = open_dataset("coco", ann, tmp_path / "imgs")

@@ -26,7 +26,8 @@ ALL = "all"
 
 def thumbnail(path: Path) -> QIcon:
     """A small picture of a photo (read with OpenCV's reduced decoding, so a folder of 6K photos lists fast)."""
-    pixels = cv2.imread(str(path), cv2.IMREAD_REDUCED_COLOR_8)
+    # a missing photo is the list's to say (unreadable, with why), not a warning OpenCV prints to the log
+    pixels = cv2.imread(str(path), cv2.IMREAD_REDUCED_COLOR_8) if path.is_file() else None
     if pixels is None:
         return QIcon()
     h, w = pixels.shape[:2]

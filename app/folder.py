@@ -228,6 +228,17 @@ class WorkFolder:
         except Exception:  # noqa: BLE001 - a bad label file shows as a photo without thumbnail; opening it says why
             return None
 
+    def photos_elsewhere(self, sample: int = 20) -> str | None:
+        """Why the folder cannot be worked on when none of its first ``sample`` photos is where its labels say (a
+        COCO file opened with the wrong photos folder), else None: said once, at opening, not photo by photo."""
+        paths = [p for p in (self.photo_path(n) for n in self.names[:sample]) if p is not None]
+        if not paths or any(p.is_file() for p in paths):
+            return None
+        where = {p.parent for p in paths}
+        folder = next(iter(where)) if len(where) == 1 else "the folders its labels name"
+        return (f"none of its photos is in {folder} (looked for {', '.join(p.name for p in paths[:3])}"
+                f"{', …' if len(paths) > 3 else ''}); open it again and choose the folder that holds them")
+
     def project_path(self, name: str) -> Path:
         """Keyed by the photo's name in the dataset (relative), so the folder can move and still find it."""
         return self.dir / (hashlib.sha1(name.encode("utf-8")).hexdigest()[:16] + project.SUFFIX)

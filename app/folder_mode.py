@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
+from crm_core.errors import InputError
 from crm_core.formats import ImageObject
 from crm_core.objects import ObjectOptions
 from crm_core.options import RefineOptions
@@ -69,6 +70,9 @@ class FolderMixin:
         at the photo where the person last stopped. False (after saying why) when it cannot be used."""
         try:
             work = WorkFolder(open_source(source, kind, images), writer=self.sidecar)
+            elsewhere = work.photos_elsewhere()
+            if elsewhere is not None:
+                raise InputError(elsewhere)
         except Exception as error:  # noqa: BLE001 - every failure is one dialog; the open work stays
             show_error(self, f"Cannot open {Path(source).name}", error)
             return False

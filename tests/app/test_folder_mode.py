@@ -699,6 +699,17 @@ def test_a_folder_of_voc_label_maps_opens_as_voc_and_plain_masks_as_masks(window
     assert iou(truth["p0.png"][0], window.doc.mask > 127) == 1.0
 
 
+def test_a_coco_file_opened_with_the_wrong_photos_folder_is_refused_once_saying_so(window, tmp_path, dialogs):
+    """Each photo turned unreadable one after the other, the first behind a dialog naming only it."""
+    ann, images, _ = coco_set(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert not window.open_folder(ann, "coco", elsewhere) and window.work is None
+    (kind, title, text), = dialogs.shown
+    assert title == "Cannot open annotations.json" and "none of its photos is in" in text and "p0.png" in text
+    assert window.open_folder(ann, "coco", images)  # the right folder: opens
+
+
 def test_open_dataset_finds_the_photos_of_a_coco_file_in_an_images_folder(window, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QFileDialog
 

@@ -27,6 +27,7 @@ from crm_core.options import Stage
 from app.document import COARSE, Document, Shown
 
 THUMB = 96
+SIDE_WIDTH = 170  # the "Use as mask" column: room for its hint in three short lines
 ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -115,7 +116,10 @@ class StageStrip(QWidget):
         self.use_button.clicked.connect(self._use_as_mask)
         self.hint = QLabel()
         self.hint.setWordWrap(True)
-        side = QVBoxLayout()
+        column = QWidget()  # of a fixed width: a hint that changes never moves the thumbnails under the pointer
+        column.setFixedWidth(max(self.use_button.sizeHint().width(), SIDE_WIDTH))
+        side = QVBoxLayout(column)
+        side.setContentsMargins(0, 0, 0, 0)
         side.addWidget(self.use_button)
         side.addWidget(self.hint, 1)
 
@@ -123,7 +127,7 @@ class StageStrip(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         layout.addWidget(self.list, 1)
-        layout.addLayout(side)
+        layout.addWidget(column)
 
         self._coarse_timer = QTimer(self)
         self._coarse_timer.setSingleShot(True)

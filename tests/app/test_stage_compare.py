@@ -51,3 +51,21 @@ def test_a_stages_tooltip_says_what_it_did_in_numbers_a_person_can_read():
     assert "12 pixels (0.25 % of the photo)" in stage_tooltip(model)  # a few pixels are not "0 %"
     edge = Stage(2, 3, 1.0, prob, 0.01, 0, prob.size, 0, kind="edge", edge=(-1.0, 2.0))
     assert "smoothed over 2 px and moved -1 px" in stage_tooltip(edge)  # the values it was made with
+
+
+def test_the_thumbnails_do_not_move_when_the_hint_beside_them_changes(qtbot):
+    """Two clicks landed on the wrong stage: the list narrowed as the hint grew ("Comparing two results…")."""
+    image = np.full((60, 80, 3), 128, np.uint8)
+    doc = Document(image, np.zeros((60, 80), np.uint8))
+    prob = np.ones((60, 80), np.float32)
+    doc.set_stages([Stage(i, 3, r, prob, 0.1, 0, prob.size, 0) for i, r in enumerate((0.25, 0.5, 1.0))])
+    strip = StageStrip(QColor("red"))
+    qtbot.addWidget(strip)
+    strip.resize(900, 150)
+    strip.set_document(doc)
+    strip.show()
+    qtbot.waitExposed(strip)
+    before = strip.list.geometry()
+    strip.select(0, 2)  # comparing: a longer hint
+    qtbot.wait(10)
+    assert strip.hint.text().startswith("Comparing") and strip.list.geometry() == before

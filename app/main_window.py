@@ -32,6 +32,7 @@ from app.stage_strip import StageStrip
 from app.worker import RefinerCache, RefineJob
 
 ZOOM_STEP = 2.0 ** 0.5
+NAVIGATOR_HEIGHT = 170  # px, on first start: the photo's shape still reads, the options get the rest
 
 
 class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderMixin, HelpMixin, QMainWindow):
@@ -202,6 +203,9 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
             self.resize(1400, 900)
         if state is not None:
             self.restoreState(state)
+        else:  # first start: a short navigator, so the options, Refine included, show without scrolling at 900 px
+            self.resizeDocks([self.navigator_dock, self.options_dock], [NAVIGATOR_HEIGHT, 4 * NAVIGATOR_HEIGHT],
+                             Qt.Orientation.Vertical)
 
     # editing ----------------------------------------------------------------------------
     def set_tool(self, name: str) -> None:

@@ -548,3 +548,13 @@ def test_with_the_bundled_weights_refine_beats_the_coarse_mask_and_export_writes
     for mask in exported.values():
         assert iou(gt, mask) >= iou(gt, coarse) + 0.03
         assert boundary_accuracy(gt, mask) >= boundary_accuracy(gt, coarse) + 0.2
+
+
+def test_on_first_start_the_options_show_whole_without_scrolling(qtbot, settings):
+    """At 1400×900 the options had to be scrolled to reach Refine and Select Subject."""
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    scroll = win.options_dock.widget()
+    assert scroll.viewport().height() >= scroll.widget().sizeHint().height()

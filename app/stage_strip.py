@@ -106,7 +106,10 @@ class StageStrip(QWidget):
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setIconSize(QSize(THUMB, THUMB))
         self.list.setGridSize(QSize(THUMB + 28, THUMB + 30))
-        self.list.setFixedHeight(THUMB + 40)
+        # one row: as tall as a cell and the horizontal scroll bar a long strip needs, never a vertical one
+        self.list.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setFixedHeight(THUMB + 30 + self.list.horizontalScrollBar().sizeHint().height()
+                                 + 2 * self.list.frameWidth())
         self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.list.setToolTip("Click to show a result; Ctrl+click a second stage to compare the two")
         self.list.itemSelectionChanged.connect(self._selection_changed)

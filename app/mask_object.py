@@ -6,6 +6,9 @@ export can use these without the document's machinery.
 
 from __future__ import annotations
 
+import colorsys
+import functools
+import math
 import zlib
 from dataclasses import dataclass, field
 from typing import Any, Sequence, Union
@@ -26,6 +29,7 @@ TODO, REFINED, ACCEPTED = "to do", "refined", "accepted"
 # crimson last: it is close to the default overlay colour that marks the selected object on one photo
 PALETTE = ((60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180), (70, 240, 240),
            (240, 50, 230), (210, 245, 60), (250, 190, 212), (0, 128, 128), (170, 110, 40), (230, 25, 75))
+LABEL_COLORS = 48  # the palette's and as many more, each far from those before it; the 49th label takes the 1st's
 # an object's keep strokes: one H×W uint8 layer whose value says which brush painted a pixel last. One layer and
 # not three, so a pixel can never be kept as both foreground and background (the engine refuses that), and one
 # stroke is one tile delta on the undo stack like a mask stroke.
@@ -58,10 +62,25 @@ def object_result(mask: np.ndarray, stages: Sequence[Stage], shown: Shown) -> np
 
 
 def label_color(label: str, categories: Sequence[str] = ()) -> tuple[int, int, int]:
-    """The colour a label is drawn in: by its place among the labels known (distinct for the first twelve;
-    Document.categories, which a folder keeps across photos and sessions), else by its name."""
-    index = categories.index(label) if label in categories else zlib.crc32(label.encode("utf-8"))
-    return PALETTE[index % len(PALETTE)]
+    """The colour a label is drawn in: by its place among the labels known (Document.categories, which a folder
+    keeps across photos and sessions): the palette's twelve first, then each next one the colour farthest from
+    all before it, so a dataset of fifteen classes does not draw two of them alike; a label not known, by name."""
+    if label not in categories:
+        return PALETTE[zlib.crc32(label.encode("utf-8")) % len(PALETTE)]
+    colors = _colors()
+    return colors[categories.index(label) % len(colors)]
+
+
+@functools.cache
+def _colors(count: int = LABEL_COLORS) -> tuple[tuple[int, int, int], ...]:
+    """The label colours, made once: the palette, then greedily the candidate (a grid of hues, two saturations,
+    three brightnesses) whose nearest colour so far is farthest."""
+    chosen = list(PALETTE[:count])
+    candidates = [tuple(round(255 * c) for c in colorsys.hsv_to_rgb(h / 36, s, v))
+                  for h in range(36) for s in (0.8, 0.45) for v in (0.95, 0.7, 0.5)]
+    while len(chosen) < count:
+        chosen.append(max(candidates, key=lambda c: min(math.dist(c, old) for old in chosen)))
+    return tuple(chosen)
 
 
 @dataclass(eq=False)

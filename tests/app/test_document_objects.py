@@ -69,6 +69,15 @@ def test_add_delete_and_relabel_are_undo_steps(qtbot, photo_arrays):
     assert doc.objects == [hair] and doc.current is hair
 
 
+def test_the_labels_of_a_large_dataset_are_drawn_in_colours_far_apart():
+    """Past the palette's twelve, the thirteenth label took the first one's colour (jeans and blouse both green)."""
+    import itertools
+    import math
+    categories = tuple(f"class {i}" for i in range(30))
+    colors = [label_color(c, categories) for c in categories]
+    assert min(math.dist(a, b) for a, b in itertools.combinations(colors, 2)) >= 50
+
+
 def test_a_locked_object_refuses_edits_with_a_reason(qtbot, photo_arrays):
     doc, shirt, _ = two_objects(photo_arrays)
     doc.set_locked(shirt, True)

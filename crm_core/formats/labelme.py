@@ -107,7 +107,9 @@ class LabelMeDataset(Dataset):
     def _object(self, path: Path, shapes: list[dict], hw: tuple[int, int]) -> ImageObject:
         first = shapes[0]
         kind = first.get("shape_type") or "polygon"
-        ident = first["group_id"] if first.get("group_id") is not None else first["_index"]
+        # the first shape's place in the file: unique within the photo, where a group_id is not (one id for several
+        # labels, or equal to an ungrouped shape's index), and an object's id is what its work is matched by
+        ident = first["_index"]
         extra = {k: v for k, v in first.items() if k not in (*SHAPE_FIELDS, "_index")}
         extra["group_id"] = first.get("group_id")
         # kept verbatim, nothing to refine: a line or a point, or a polygon of under 3 points (a slip of the

@@ -275,11 +275,40 @@ def test_labelme_round_trip_groups_rectangles_masks_and_flags(tmp_path: Path) ->
     assert first == again
     (item,) = again
     cat, box, blob = item.objects
-    assert (cat.id, len(cat.polygons), cat.extra["description"]) == (3, 2, "left")  # one object, two polygons
+    assert (len(cat.polygons), cat.extra["group_id"], cat.extra["description"]) == (2, 3, "left")  # one object
+    assert [o.id for o in item.objects] == [0, 2, 3]  # each the place of its first shape: unique on the photo
     assert not box.refinable and blob.stored_as == "pixels" and blob.raster((H, W)).sum() == 36
     assert item.extra["flags"] == {"reviewed": True}
     written = json.loads((tmp_path / "out" / "p.json").read_text())
     assert (tmp_path / "out" / written["imagePath"]).resolve() == (tmp_path / "photos" / "p.jpg").resolve()
+
+
+def test_labelme_objects_have_ids_of_their_own_when_group_ids_are_shared_or_equal_a_shapes_place(
+        tmp_path: Path) -> None:
+    """An object's id was its group_id, else its shape's place: a grouped skin (group 1) and an ungrouped top at
+    place 1 had one id, as had three garments sharing group 7, and the app's export gave one object's fields
+    (group_id, description, flags) to another."""
+    folder = tmp_path / "lm"
+    photo(folder / "p.jpg")
+    square = [[10, 10], [30, 10], [30, 30], [10, 30]]
+    shapes = [{"label": "skin", "points": square, "group_id": 1, "shape_type": "polygon", "flags": {"part": True}},
+              {"label": "top", "points": [[40, 5], [70, 5], [70, 25]], "group_id": None, "shape_type": "polygon",
+               "flags": {"occluded": True}, "description": "top of p"},
+              {"label": "scarf", "points": [[5, 40], [20, 40], [20, 55]], "group_id": 7, "shape_type": "polygon",
+               "flags": {}, "description": "scarf"},
+              {"label": "shorts", "points": [[40, 40], [60, 40], [60, 55]], "group_id": 7, "shape_type": "polygon",
+               "flags": {}, "description": "shorts"}]
+    (folder / "p.json").write_text(json.dumps({"version": "5.4.1", "flags": {}, "shapes": shapes, "imagePath": "p.jpg",
+                                               "imageData": None, "imageHeight": H, "imageWidth": W}))
+    item = open_dataset("labelme", folder).read("p")
+    assert len({o.id for o in item.objects}) == 4
+    writer = open_dataset("labelme", folder).writer(tmp_path / "out")
+    writer.write(type(item)(item.name, item.image, item.size, tuple(o.with_mask(o.raster((H, W))) for o in item.objects),
+                            item.extra))
+    written = {s["label"]: s for s in json.loads((tmp_path / "out" / "p.json").read_text())["shapes"]}
+    assert (written["top"]["group_id"], written["top"]["flags"], written["top"]["description"]) == \
+        (None, {"occluded": True}, "top of p")
+    assert written["shorts"]["description"] == "shorts" and written["skin"]["flags"] == {"part": True}
 
 
 def test_a_labelme_polygon_of_two_points_is_kept_as_drawn_and_the_photo_still_reads(tmp_path: Path) -> None:

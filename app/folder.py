@@ -325,7 +325,7 @@ class WorkFolder:
             return Exported(tuple(label for d in done for label in d.filled),
                             tuple((d.name, str(d.error)) for d in done if d.error is not None))
         writer = self.dataset.writer(Path(out), tolerance)
-        fresh = itertools.count(_first_free_id(self.dataset))
+        fresh = itertools.count(_first_free_id(self.dataset)) if self.dataset.format == "coco" else None
         skipped = []
         for name in self.names:
             if writer.keeps_unwritten and not self.has_work(name):
@@ -360,9 +360,13 @@ class WorkFolder:
             elif source is not None:
                 kept.append(source.with_mask(pixels) if source.label == obj.label else
                             ImageObject(source.id, obj.label, mask=pixels, extra=source.extra, stored_as=source.stored_as))
-            else:
-                kept.append(ImageObject(next(fresh) if fresh is not None else obj.id, obj.label, mask=pixels,
-                                        stored_as=drawn_as(self.dataset.format)))
+            else:  # added by the person: an id no object of the photo (or, with ``fresh``, of the file) has
+                ident = next(fresh) if fresh is not None else obj.id
+                if fresh is None and ident in sources:  # work kept before the photo's ids were reserved
+                    ident = 1 + max((i for i in [*sources, *(o.id for o in kept)] if isinstance(i, int)), default=0)
+                kept.append(ImageObject(ident, obj.label, mask=pixels, stored_as=drawn_as(self.dataset.format)))
+        place = {o.id: i for i, o in enumerate(item.objects)}  # the file's order; objects added, after its own
+        kept.sort(key=lambda o: place.get(o.id, len(place)))
         return ImageObjects(item.name, item.image, item.size, tuple(kept), item.extra)
 
 
@@ -407,11 +411,10 @@ def _read_json(path: Path) -> dict | None:
 
 
 def _first_free_id(dataset: Dataset) -> int:
-    """The first id no object of the dataset has, for objects the person added. COCO's annotation ids are unique
-    across the whole file (an added object numbered within its photo would take another photo's id); in the other
-    formats an id is unique within its photo, which the id the app gave the object already is."""
-    annotations = dataset.data["annotations"] if dataset.format == "coco" else ()
-    return 1 + max((a["id"] for a in annotations if isinstance(a.get("id"), int)), default=0)
+    """The first id no annotation of a COCO file has, for objects the person added: COCO's ids are unique across
+    the whole file (an added object numbered within its photo would take another photo's id). In the other formats
+    an id is unique within its photo, which the id the app gave the object already is (Document.reserved_ids)."""
+    return 1 + max((a["id"] for a in dataset.data["annotations"] if isinstance(a.get("id"), int)), default=0)
 
 
 def export_formats(dataset: Dataset) -> tuple[str, ...]:

@@ -961,3 +961,44 @@ def test_an_object_edited_after_its_refine_reads_so_and_the_whole_folder_refine_
     window._forget_recent()
     window.previous_image()
     assert not window.doc.objects[0].stale and window.doc.objects[0].stages
+
+
+def test_an_object_added_to_a_voc_photo_with_instance_maps_is_exported_as_an_instance_of_its_own(window, tmp_path,
+                                                                                                qtbot):
+    """It was written with instance value 1, another object's, and came back merged into that one."""
+    from crm_core.formats import open_dataset
+    from crm_core.formats.labelmap import write_labels
+    voc = tmp_path / "voc"
+    truth = write_photos(voc / "JPEGImages", 1)
+    (voc / "labels.txt").write_text("background\nball\nbox\nbar\n")
+    classes, instances = np.zeros((H, W), np.uint8), np.zeros((H, W), np.uint8)
+    for k, gt in enumerate(truth["p0.png"]):
+        classes[gt], instances[gt] = k + 1, k + 1
+    write_labels(voc / "SegmentationClass" / "p0.png", classes, None)
+    write_labels(voc / "SegmentationObject" / "p0.png", instances, None)
+    assert window.open_folder(voc)
+    window.doc.add_object("ball")
+    window.doc.apply_edit(QRect(2, 2, 20, 20), np.full((20, 20), 255, np.uint8), "Brush")
+    out = tmp_path / "out"
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(out)
+    back = open_dataset("voc", out, voc / "JPEGImages").read("p0")
+    assert sorted(o.label for o in back.objects) == ["ball", "ball", "bar", "box"]
+    assert sorted(int(o.raster((H, W)).sum()) for o in back.objects if o.label == "ball")[0] == 400
+
+
+def test_a_labelme_export_keeps_the_files_order_of_shapes(qtbot, window, tmp_path):
+    """A rectangle, which is not refined, moved to the top of the shapes of a photo with work on it."""
+    folder, _ = labelme_set(tmp_path / "lm", count=1)
+    data = json.loads((folder / "p0.json").read_text())
+    data["shapes"].append({"label": "sign", "points": [[1, 1], [9, 9]], "group_id": None, "shape_type": "rectangle",
+                           "flags": {}})
+    (folder / "p0.json").write_text(json.dumps(data))
+    window.open_folder(folder)
+    paint(window, 88, 57)  # on the ball's edge: one piece still
+    window.doc.add_object("bar")
+    paint(window, 100, 2)
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(tmp_path / "out")
+    shapes = json.loads((tmp_path / "out" / "p0.json").read_text())["shapes"]
+    assert [s["label"] for s in shapes] == [*LABELS, "sign", "bar"]

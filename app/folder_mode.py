@@ -352,8 +352,12 @@ class FolderMixin:
         elif not names:
             self.statusBar().showMessage("No photo is left to do: each is refined, accepted, flagged or unreadable",
                                          8000)
-        if not names:
-            return
+        if names:
+            self._folder_unreadable = []
+            self._run_folder(work, names)
+
+    def _run_folder(self, work: WorkFolder, names: list[str]) -> None:
+        """The background part of Refine whole folder, over ``names``."""
         job = FolderJob(self.cache, self.refine_panel.device, self.settings.weights, work, names,
                         self._object_options(), ObjectOptions())
         job.progress.connect(lambda done, total, text: self.image_list.show_progress((done, total), text))
@@ -362,7 +366,6 @@ class FolderMixin:
         job.finished.connect(self._folder_done)
         self.image_list.cancel_button.clicked.connect(self.cancel_folder)
         self._folder_job = job
-        self._folder_unreadable = []
         self.image_list.show_progress((0, len(names)))
         self.jobs.start(job)
         self._update_actions()
@@ -387,9 +390,13 @@ class FolderMixin:
     def _folder_done(self) -> None:
         """The whole-folder run ended: says what it did, and which photos it could not read and why (the list
         marks them unreadable, with the reason as their tooltip)."""
-        work, unreadable = self.work, self._folder_unreadable
+        work, unreadable, late = self.work, self._folder_unreadable, self._folder_job.late
         self._folder_finished()
         if work is None:
+            return
+        late = [n for n in late if work.status.get(n) == TODO and n != self.photo_name]
+        if late:  # left by the person as the run went past its last photo: one more run, over those
+            self._run_folder(work, late)
             return
         text = "Folder refined"
         name = self.photo_name

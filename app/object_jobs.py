@@ -109,6 +109,8 @@ class FolderJob(Job):
         self._options, self._objects = options, objects
         self._skip: set[str] = set()
         self._lock = threading.Lock()  # a photo's result is kept, or dropped because it was opened, never both
+        self._ended = False  # gone past the last photo: a photo left from now on is ``late``
+        self.late: list[str] = []
 
     def skip(self, name: str) -> None:
         """Leave a photo alone (the person has just opened it; their work on it wins). Safe from any thread; once
@@ -118,23 +120,35 @@ class FolderJob(Job):
 
     def again(self, name: str) -> None:
         """The person left a photo the run was told to skip (or whose own refine they left running): refine it at
-        the end of the run from the work kept on it, unless it is refined already by then. Safe from any thread."""
+        the end of the run from the work kept on it, unless it is refined already by then; when the run has gone
+        past its last photo already, ``late`` holds it for the window to start another. Safe from any thread."""
         with self._lock:
             self._skip.discard(name)
-            if name not in self._names[self._at + 1:]:
+            if self._ended:
+                if name not in self.late:
+                    self.late.append(name)
+            elif name not in self._names[self._at + 1:]:
                 self._names.append(name)
+
+    def _next(self) -> str | None:
+        """The next photo of the run, None (and the run ended for ``again``) when there is none left."""
+        with self._lock:
+            if self._at + 1 >= len(self._names):
+                self._ended = True
+                return None
+            self._at += 1
+            return self._names[self._at]
 
     def work(self) -> None:
         refiner = self._cache.get(self._device, self._weights)
         options = replace(self._options, cancel=self._stop.is_set)
-        while self._at + 1 < len(self._names):
-            self._at += 1
-            name = self._names[self._at]
+        while (name := self._next()) is not None:
             if self.cancelled:
                 return
             if name in self._skip or self._work.status.get(name) != TODO:
                 continue
-            self.progress.emit(self._at, len(self._names), f"Photo {self._at + 1} of {len(self._names)}: {name}")
+            done, total = len(set(self._names[:self._at])), len(set(self._names))  # a photo queued again counts once
+            self.progress.emit(done, total, f"Photo {done + 1} of {total}: {name}")
             try:
                 refined = self._refined(refiner, name, options)
             except Exception as error:  # noqa: BLE001 - one bad photo is reported; the others go on
@@ -147,7 +161,8 @@ class FolderJob(Job):
                     continue
                 self._work.keep(name, refined)
             self.imageDone.emit(name)
-        self.progress.emit(len(self._names), len(self._names), "Done")
+        total = len(set(self._names))
+        self.progress.emit(total, total, "Done")
 
     def _refined(self, refiner, name: str, options: RefineOptions) -> project.Project:
         loaded = self._work.load(name)

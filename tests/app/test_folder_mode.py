@@ -1002,3 +1002,43 @@ def test_a_labelme_export_keeps_the_files_order_of_shapes(qtbot, window, tmp_pat
         window.export_dataset(tmp_path / "out")
     shapes = json.loads((tmp_path / "out" / "p0.json").read_text())["shapes"]
     assert [s["label"] for s in shapes] == [*LABELS, "sign", "bar"]
+
+
+def test_a_photo_left_just_as_the_whole_folder_run_ends_is_refined_by_one_more_run(qtbot, window, tmp_path,
+                                                                                   tiny_refiner, monkeypatch):
+    """Left after the run had gone past its last photo, it was queued on a run that had ended: "Folder refined",
+    and the photo still to do."""
+    import threading
+    from app.object_jobs import FolderJob
+    ann, images, _ = coco_set(tmp_path, count=3)
+    window.open_folder(ann, "coco", images)
+    on_p1, go_on, at_end, end = threading.Event(), threading.Event(), threading.Event(), threading.Event()
+    refined, next_photo = FolderJob._refined, FolderJob._next
+
+    def held(job, refiner, name, options):
+        out = refined(job, refiner, name, options)
+        if name == "p1.png":
+            on_p1.set()
+            go_on.wait(30)
+        return out
+
+    def last(job):
+        name = next_photo(job)
+        if name is None and not at_end.is_set():  # the first run, past its last photo
+            at_end.set()
+            end.wait(30)
+        return name
+
+    monkeypatch.setattr(FolderJob, "_refined", held)
+    monkeypatch.setattr(FolderJob, "_next", last)
+    window.refine_folder()
+    assert on_p1.wait(30)
+    qtbot.waitUntil(lambda: not window.refining, timeout=60_000)  # p0's objects, in its document
+    assert window.go_to(2)  # the run is told to leave p2 alone
+    go_on.set()
+    assert at_end.wait(30)  # p2 skipped, the run past its end
+    assert window.go_to(0)  # p2 left, still to do
+    end.set()
+    qtbot.waitUntil(lambda: window._folder_job is None and not window.refining, timeout=60_000)
+    assert window.work.status == {"p0.png": "refined", "p1.png": "refined", "p2.png": "refined"}
+    assert window.statusBar().currentMessage().startswith("Folder refined")

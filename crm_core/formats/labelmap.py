@@ -146,16 +146,24 @@ class LabelMapWriter(Writer):
             self.label_names = [VOC_NAMES[0]]
         self.label_names += [c for c in dataset.category_names() if c not in self.label_names]
         self.added = False
+        self.named = 0  # how many label names labels.txt holds (0: not written yet)
 
     def done(self, name: str) -> bool:
         return (self.class_dir / f"{name}.png").is_file()
 
     def close(self) -> None:
+        self._write_names()
+
+    def _write_names(self) -> None:
+        """labels.txt as the maps written so far need it. Written with the first map and whenever a label is
+        added, not only at the end: a folder cut short (a killed export) never reads back with VOC's own class
+        names on its values."""
         names = self.dataset.source / NAMES_FILE
         if self.same and not self.added and names.is_file():  # the output reads back with the same class names
             io.write_atomic(self.out / NAMES_FILE, names.read_bytes())
         elif not self.same or self.added:
             io.write_atomic(self.out / NAMES_FILE, "".join(f"{n}\n" for n in self.label_names))
+        self.named = len(self.label_names)
 
     def value(self, item: ImageObjects, label: str) -> int:
         if label in self.label_names:
@@ -190,6 +198,8 @@ class LabelMapWriter(Writer):
             inst_palette = item.extra.get("instance_palette") if self.same else palette
             write_labels(self.instance_dir / f"{item.name}.png", instances, inst_palette)
         write_labels(self.class_dir / f"{item.name}.png", classes, palette)
+        if self.named != len(self.label_names):
+            self._write_names()
 
 
 class MaskDataset(Dataset):

@@ -112,6 +112,7 @@ class YoloWriter(Writer):
         self.classes = read_classes(written) if written.is_file() else []
         self.classes += [c for c in dataset.category_names() if c not in self.classes]
         self.labels_dir = self.out / "labels"
+        self.named = 0  # how many class names classes.txt holds (0: not written yet)
 
     def done(self, name: str) -> bool:
         return (self.labels_dir / f"{name}.txt").is_file()
@@ -133,6 +134,11 @@ class YoloWriter(Writer):
         if not lines and not self.dataset.labelled(item.name):  # a photo nobody labelled, still without objects
             return
         io.write_atomic(self.labels_dir / f"{item.name}.txt", "".join(f"{line}\n" for line in lines))
+        if self.named != len(self.classes):
+            self.close()
 
     def close(self) -> None:
+        """classes.txt; also written with the first label file and whenever a class is added, so a folder cut
+        short (a killed export) still names its class numbers."""
         io.write_atomic(self.out / CLASSES_FILE, "".join(f"{c}\n" for c in self.classes))
+        self.named = len(self.classes)

@@ -493,3 +493,16 @@ def test_an_object_is_drawn_in_a_mask_only_while_the_mask_is_its_polygons():
     edited = mask.copy()
     edited[0, 0] = True  # a person painted one pixel
     assert not square.drawn_in(edited)
+
+
+@pytest.mark.parametrize("kind, names", [("voc", "labels.txt"), ("yolo", "classes.txt")])
+def test_a_label_map_or_yolo_folder_names_its_classes_from_the_first_photo_written(tmp_path: Path, kind, names):
+    """A killed export left maps without labels.txt, which then read back with VOC's own class names."""
+    from crm_core.formats import ImageObject, ImageObjects
+    from crm_core.formats.convert import EXPORT_WRITERS
+    ds = open_dataset("yolo", yolo_folder(tmp_path))
+    item = ds.read("p")
+    writer = EXPORT_WRITERS[kind](ds, tmp_path / "out", 1.0)
+    writer.write(ImageObjects("p", item.image, item.size, (ImageObject(1, "bird", mask=shapes()[1]),)))
+    written = (tmp_path / "out" / names).read_text().split()  # before close: what a kill would leave
+    assert "bird" in written and "dog" in written

@@ -112,10 +112,12 @@ def categories_of(dataset: Dataset) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Exported:
     """What a dataset export did, for the person to be told: the objects ("photo: label") whose holes the format's
-    polygons could not keep, and the photos left out because their labels cannot be read (name, why)."""
+    polygons could not keep, the photos left out because their labels cannot be read (name, why), and how many
+    shapes that are not areas (boxes, points) another format had no place for."""
 
     filled: tuple[str, ...] = ()
     skipped: tuple[tuple[str, str], ...] = ()
+    dropped: int = 0
 
 
 @dataclass(frozen=True)
@@ -323,7 +325,8 @@ class WorkFolder:
         if kind not in (None, self.dataset.format):
             done = list(convert(self.dataset, kind, Path(out), tolerance, transform=self.apply_work))
             return Exported(tuple(label for d in done for label in d.filled),
-                            tuple((d.name, str(d.error)) for d in done if d.error is not None))
+                            tuple((d.name, str(d.error)) for d in done if d.error is not None),
+                            sum(d.dropped for d in done))
         writer = self.dataset.writer(Path(out), tolerance)
         fresh = itertools.count(_first_free_id(self.dataset)) if self.dataset.format == "coco" else None
         skipped = []

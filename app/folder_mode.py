@@ -448,7 +448,11 @@ class FolderMixin:
         filled, skipped = exported.filled, exported.skipped
         self.settings.export_dir = path.parent
         left_out = f", without {len(skipped)} photo{'s' * (len(skipped) != 1)} that cannot be read" if skipped else ""
-        self.statusBar().showMessage(f"Exported {path}{left_out}", 8000)
+        dropped = exported.dropped
+        if dropped:  # the format has no place for them: said, as the command line says it
+            left_out += (f"; {dropped} shape{'s are' if dropped != 1 else ' is'} not an area (a box, a point) and "
+                         "left out: the format has no place for them")
+        self.statusBar().showMessage(f"Exported {path}{left_out}", 15000)
         if skipped and self.work is not None:  # the list marks them too, the reason as tooltip
             for name, why in skipped:
                 if name in self.work.status and name != self.photo_name:

@@ -1002,6 +1002,9 @@ def test_a_labelme_export_keeps_the_files_order_of_shapes(qtbot, window, tmp_pat
         window.export_dataset(tmp_path / "out")
     shapes = json.loads((tmp_path / "out" / "p0.json").read_text())["shapes"]
     assert [s["label"] for s in shapes] == [*LABELS, "sign", "bar"]
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(tmp_path / "out.json", "coco")  # COCO has no place for the rectangle: said
+    assert "1 shape is not an area (a box, a point) and left out" in window.statusBar().currentMessage()
 
 
 def test_a_photo_left_just_as_the_whole_folder_run_ends_is_refined_by_one_more_run(qtbot, window, tmp_path,

@@ -25,7 +25,6 @@ ITERATIONS = 5
 # colours match its surroundings (an otter on grey rocks came out empty), and the model's answer is kept
 COLLAPSED = 0.3
 REACH = 0.25  # how far a click speaks, as a share of the photo's mean side
-STRETCH_STEP = 60.0  # Lab distance from the click's colour that still joins its stretch: a shaded bowl, not the cat
 COLOUR_STEP = 25.0  # Lab distance under which a pixel near a click counts as "of the click's colour"
 
 
@@ -97,11 +96,8 @@ def click_mask(image: np.ndarray, mask: np.ndarray, positive: Sequence[tuple[int
 
     Each click is a sure disc (radius defaults to 1 % of the photo's mean side) and says something about the
     pixels near it: within REACH of the photo's mean side, those of about the click's colour (Lab distance under
-    COLOUR_STEP) start on the click's side, the rest keep the mask's label as a guess. So does, however far it
-    reaches, the stretch of the click's colour that joins the click on the side it changes: Alt+click on a bowl the
-    mask took with the cat moves the whole bowl, not only its part near the click, as a magic wand would. Far from
-    every click the mask is kept as it is. GrabCut then settles the pixels in question from the colour models of
-    the whole photo.
+    COLOUR_STEP) start on the click's side, the rest keep the mask's label as a guess. Far from every click the
+    mask is kept as it is. GrabCut then settles the near pixels from the colour models of the whole photo.
     """
     h, w = image.shape[:2]
     if mask.shape != (h, w):
@@ -123,18 +119,8 @@ def click_mask(image: np.ndarray, mask: np.ndarray, positive: Sequence[tuple[int
             alike = np.linalg.norm(lab - colour, axis=2) < COLOUR_STEP
             seeds[near] = np.where(fg[near], cv2.GC_PR_FGD, cv2.GC_PR_BGD)
             seeds[near & alike] = likely
-            kin = np.linalg.norm(lab - colour, axis=2) < STRETCH_STEP
-            seeds[_joined(kin & (fg if sure == cv2.GC_BGD else ~fg), x, y)] = likely
             seeds[disc] = sure
     return _grabcut(image, seeds)
-
-
-def _joined(pixels: np.ndarray, x: int, y: int) -> np.ndarray:
-    """The 4-connected stretch of ``pixels`` that holds (x, y); nothing when (x, y) is not one of them."""
-    if not pixels[y, x]:
-        return np.zeros_like(pixels)
-    _, labels = cv2.connectedComponents(pixels.astype(np.uint8), connectivity=4)
-    return labels == labels[y, x]
 
 
 def _grabcut(image: np.ndarray, seeds: np.ndarray) -> np.ndarray:

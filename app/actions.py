@@ -76,8 +76,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Save the shown result as a mask, alpha matte or cutout", icon=SP.SP_DialogSaveButton),
     ActionSpec("export_dataset", "Export data&set…", "export_dataset_dialog", ("Ctrl+Shift+E",),
                "Write every photo's objects as a dataset, in its own format or another"),
-    ActionSpec("save_project", "&Save project…", "save_project_dialog", ("Ctrl+S",),
-               "Save the photo's objects, stages and view as a project to reopen later"),
+    ActionSpec("save_project", "&Save project", "save_project_dialog", ("Ctrl+S",),
+               "Save the photo's objects, stages and view as a project to reopen later (into the same file once saved)"),
+    ActionSpec("save_project_as", "Save project &as…", "save_project_as_dialog", ("Ctrl+Shift+S",),
+               "Save the project under another name"),
     ActionSpec("open_project", "Open p&roject…", "open_project_dialog", ("Ctrl+Shift+O",), "Reopen a saved project"),
     ActionSpec("quit", "&Quit", "close", ("Ctrl+Q",)),
     ActionSpec("clear", "&Clear mask", "clear_mask", (), "Remove the whole mask of the selected object"),
@@ -138,7 +140,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
 # "-": a separator; "@recent": the recent-files submenu; "@undo": undo and redo; "@tools": the tool actions;
 # "@views": the view choices
 MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("&File", ("open", "@recent", "open_folder", "open_dataset", "open_project", "-", "save_project", "export",
+    ("&File", ("open", "@recent", "open_folder", "open_dataset", "open_project", "-", "save_project", "save_project_as", "export",
                "export_dataset", "-", "quit")),
     ("&Edit", ("@undo", "-", "import", "clear", "invert")),
     ("&View", ("fit", "actual", "zoom_in", "zoom_out", "-", "overlay", "keep_visible", "-", "@views", "next_view",

@@ -68,6 +68,7 @@ class Document(KeepEditsMixin, QObject):
         # ids a new object must not take: a dataset photo's label ids, deleted ones included (a new object under a
         # deleted label's id would be exported as that label, its fields carried over)
         self.reserved_ids: frozenset = frozenset()
+        self.project_path: Path | None = None  # the project it was saved in or opened from: Save writes there
         self._set_content(image, mask, path, mask_path)
 
     @classmethod
@@ -510,7 +511,7 @@ class Document(KeepEditsMixin, QObject):
     def accept_stage(self, i: int, obj: MaskObject | None = None) -> None:
         """Make stage i (thresholded at 0.5) the object's new coarse mask, to touch it up and refine again."""
         obj = obj or self.current
-        self.set_mask(threshold(obj.stages[i].prob), f"Accept stage {i + 1}", obj)
+        self.set_mask(threshold(obj.stages[i].prob), f"Use {obj.stages[i].label} as mask", obj)
         self.set_shown(COARSE, obj)
         self.set_status(obj, ACCEPTED)
 

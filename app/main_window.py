@@ -289,6 +289,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
             action.setEnabled(has_doc)
         self.export_action.setEnabled(has_doc and self._export is None)
         self.save_project_action.setEnabled(has_doc)
+        self.save_project_as_action.setEnabled(has_doc)
         self.refine_action.setEnabled(has_doc and not busy)
         self.refine_button.setEnabled(has_doc and not busy)
         for subject in (self.select_subject_action, self.subject_button):

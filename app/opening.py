@@ -225,10 +225,19 @@ class OpeningMixin:
         return project.capture(doc, self.canvas)
 
     def save_project_dialog(self) -> None:
+        """Save (Ctrl+S): into the project the work was saved in or opened from, without asking; else as Save as."""
+        if self.doc is not None and self.doc.project_path is not None:
+            self.save_project(self.doc.project_path)
+        else:
+            self.save_project_as_dialog()
+
+    def save_project_as_dialog(self) -> None:
         if self.doc is None:
             return
-        start = self.doc.path.with_suffix(project.SUFFIX) if self.doc.path is not None else Path(project.SUFFIX)
-        path, _ = QFileDialog.getSaveFileName(self, "Save project", str(start), project.FILTER)
+        doc = self.doc
+        start = doc.project_path or (doc.path.with_suffix(project.SUFFIX) if doc.path is not None
+                                     else Path(project.SUFFIX))
+        path, _ = QFileDialog.getSaveFileName(self, "Save project as", str(start), project.FILTER)
         if path:
             self.save_project(path if path.endswith(project.SUFFIX) else path + project.SUFFIX)
 
@@ -241,6 +250,7 @@ class OpeningMixin:
             show_error(self, "Cannot save the project", error)
             return False
         self.doc.mark_saved()  # the work is kept, in the project: closing now loses nothing
+        self.doc.project_path = Path(written)
         self.statusBar().showMessage(f"Saved project {written}", 8000)
         return True
 
@@ -257,8 +267,9 @@ class OpeningMixin:
         except Exception as error:  # noqa: BLE001
             show_error(self, f"Cannot open {Path(path).name}", error)
             return False
-        if not modified:
+        if not modified:  # a project the person saved (not the autosave): Save writes into it again
             doc.mark_saved()
+            doc.project_path = Path(path)
         if not self._confirm_discard():
             return False
         self._leave_folder()

@@ -111,6 +111,7 @@ def save(path: str | Path, project: Project) -> Path:
                     archive.writestr(name, data)
             fh.flush()
             os.fsync(fh.fileno())
+        io.plain_permissions(tmp_name)  # readable by whoever may read the photo's folder, as exports are
         os.replace(tmp_name, path)
         tmp_name = None
     except OSError as error:

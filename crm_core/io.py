@@ -383,6 +383,11 @@ def _write_png(path: PathLike, pixels: np.ndarray, protect: Iterable[PathLike]) 
     return write_atomic(p, encoded.tobytes())
 
 
+def plain_permissions(path: PathLike) -> None:
+    """Give a file written through mkstemp (0600) the permissions a plain open() would have given it."""
+    os.chmod(path, 0o666 & ~_UMASK)
+
+
 def write_atomic(path: PathLike, data: bytes | str) -> Path:
     """Write next to the destination and rename over it: a crash or Ctrl-C leaves the old file or the new one,
     never half of one. The one writer of every output file (PNG, JSON, text)."""
@@ -397,7 +402,7 @@ def write_atomic(path: PathLike, data: bytes | str) -> Path:
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp_name, 0o666 & ~_UMASK)
+        plain_permissions(tmp_name)
         os.replace(tmp_name, p)
         _sync_folder(p.parent)
     except OSError as err:

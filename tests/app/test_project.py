@@ -188,6 +188,35 @@ def test_save_project_and_open_it_again(qtbot, worked, settings, tmp_path):
     assert not other.doc.modified  # it is saved, in the project
 
 
+def test_ctrl_s_saves_into_the_same_project_once_saved_and_save_as_asks(qtbot, worked, settings, tmp_path,
+                                                                       monkeypatch):
+    """Ctrl+S asked for a file name every time, offering one beside the photo (a stray project among them); and
+    the project came out readable by its owner alone (0600), where exports are not."""
+    import stat
+    from PySide6.QtWidgets import QFileDialog
+    asked = []
+    path = tmp_path / "work" / "cat.crmproj"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *args, **kw: (asked.append(args[2]) or str(path), "")))
+    worked.save_project_action.trigger()  # never saved: asks
+    assert len(asked) == 1 and path.is_file()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~_umask()
+    worked.doc.apply_edit(QRect(1, 1, 4, 4), np.full((4, 4), 255, np.uint8), "Brush")
+    worked.save_project_action.trigger()  # saved once: into the same file, not asked
+    assert len(asked) == 1 and not worked.doc.modified
+    other = MainWindow(settings)
+    qtbot.addWidget(other)
+    assert other.open_project(path) and other.doc.mask[1:5, 1:5].all()
+    other.save_project_as_action.trigger()  # Save as asks, starting from the project
+    assert asked[-1] == str(path)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def test_a_bad_project_is_refused_in_one_sentence(qtbot, window_with_photo, tmp_path, dialogs):
     junk = tmp_path / "junk.crmproj"
     junk.write_bytes(b"not a zip")

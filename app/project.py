@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -99,7 +100,8 @@ def save(path: str | Path, project: Project) -> Path:
         if obj.keep is not None and obj.keep.any():
             files[f"object{k}/keep.png"] = _png(obj.keep)
         for i, stage in enumerate(obj.stages):
-            files[f"object{k}/stage{i}.png"] = _png(np.rint(np.clip(stage.prob, 0.0, 1.0) * 65535.0).astype(np.uint16))
+            files[f"object{k}/stage{i}.png"] = _STAGE_PNGS.png(stage.prob)
+    _STAGE_PNGS.keep_only([s.prob for o in project.objects for s in o.stages])
     tmp_name = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -229,6 +231,35 @@ def _stage_meta(stage: Stage) -> dict:
     return {"index": stage.index, "count": stage.count, "ratio": stage.ratio, "seconds": stage.seconds,
             "queried": stage.queried, "total": stage.total, "encoded": stage.encoded, "kind": stage.kind,
             "edge": list(stage.edge)}
+
+
+class _StagePngs:
+    """Each stage's 16-bit PNG, encoded once. A stage does not change once made, and a project (the autosave, a
+    folder photo's work) is written again whole after each edit: at 6K, encoding every stage again took seconds
+    after a single brush stroke, seconds in which a kill lost the stroke. Entries hold their arrays, so an id is
+    never another array's; only the stages of the project written last are kept. Safe from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pngs: dict[int, tuple[np.ndarray, bytes]] = {}
+
+    def png(self, prob: np.ndarray) -> bytes:
+        with self._lock:
+            known = self._pngs.get(id(prob))
+        if known is not None and known[0] is prob:
+            return known[1]
+        data = _png(np.rint(np.clip(prob, 0.0, 1.0) * 65535.0).astype(np.uint16))
+        with self._lock:
+            self._pngs[id(prob)] = (prob, data)
+        return data
+
+    def keep_only(self, probs: list[np.ndarray]) -> None:
+        ids = {id(p) for p in probs}
+        with self._lock:
+            self._pngs = {i: entry for i, entry in self._pngs.items() if i in ids}
+
+
+_STAGE_PNGS = _StagePngs()
 
 
 def _png(pixels: np.ndarray) -> bytes:

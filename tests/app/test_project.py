@@ -273,3 +273,23 @@ def test_work_left_by_a_killed_window_is_offered_when_the_next_start_opens_a_fol
     qtbot.addWidget(fresh)
     assert dialogs.titles() == ["Restore your work?"]  # asked, not dropped unseen
     assert fresh.work is not None and not left.exists()  # declined: the folder opens and the work is gone
+
+
+def test_saving_again_after_an_edit_encodes_only_what_changed(worked, tmp_path, monkeypatch):
+    """The autosave wrote every stage again after each brush stroke: seconds at 6K, in which a kill lost the
+    stroke. A stage never changes once made, so its PNG is made once; the mask is encoded each time."""
+    from app import project as project_module
+    encoded = []
+    real = project_module._png
+    monkeypatch.setattr(project_module, "_png", lambda pixels: encoded.append(pixels.dtype) or real(pixels))
+    state = project_module.capture(worked.doc, worked.canvas)
+    stages = sum(len(o.stages) for o in state.objects)
+    assert stages
+    project_module.save(tmp_path / "a.crmproj", state)
+    first = len(encoded)
+    worked.doc.apply_edit(QRect(1, 1, 4, 4), np.full((4, 4), 255, np.uint8), "Brush")
+    again = project_module.capture(worked.doc, worked.canvas)
+    project_module.save(tmp_path / "b.crmproj", again)
+    assert len(encoded) - first == first - stages  # the masks (and keep layers) only
+    back = project_module.load(tmp_path / "b.crmproj")
+    assert np.abs(back.objects[0].stages[-1].prob - again.objects[0].stages[-1].prob).max() < 1e-4

@@ -456,7 +456,8 @@ def save_cutout(
     decontaminate: bool = False,
     protect: Iterable[PathLike] = (),
 ) -> Path:
-    """RGBA PNG of the photo with the probability as alpha.
+    """RGBA PNG of the photo with the probability as alpha; fully transparent pixels are black, so the file
+    does not carry the background the person cut away (anyone dropping the alpha got it back) and is smaller.
 
     decontaminate: replace the colours of semi-transparent edge pixels by the estimated foreground
     colour, so the old background does not bleed through as a halo when the cutout is composited.
@@ -466,6 +467,7 @@ def save_cutout(
         raise ValueError(f"image {image.shape[:2]} and mask {alpha.shape} differ in size")
     rgb = decontaminated(image, alpha) if decontaminate else image
     rgba = np.dstack([rgb[:, :, ::-1], alpha])
+    rgba[alpha == 0, :3] = 0
     return _write_png(path, rgba, protect)
 
 

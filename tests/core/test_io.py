@@ -200,8 +200,10 @@ def test_save_cutout_is_rgba_with_prob_as_alpha(tmp_path: Path) -> None:
     io.save_cutout(tmp_path / "c.png", image, ramp_prob())
     rgba = np.asarray(Image.open(tmp_path / "c.png"))
     assert rgba.shape == (16, 32, 4)
-    assert np.array_equal(rgba[..., :3], image)
-    assert np.array_equal(rgba[..., 3], np.rint(ramp_prob() * 255).astype(np.uint8))
+    alpha = np.rint(ramp_prob() * 255).astype(np.uint8)
+    assert np.array_equal(rgba[..., 3], alpha)
+    assert np.array_equal(rgba[alpha > 0, :3], image[alpha > 0])  # the photo where anything shows
+    assert not rgba[alpha == 0, :3].any()  # none of the background cut away is carried in the file
 
 
 def test_decontaminate_removes_background_colour_from_soft_edges(tmp_path: Path) -> None:

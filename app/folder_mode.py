@@ -43,6 +43,7 @@ class FolderMixin:
     _folder_unreadable: list[str]  # photos the running whole-folder run could not read (a new list per run)
     _survey: SurveyJob | None = None  # the check of the folder as it opened, while it runs
     _surveyed_names: list[str]  # the photos it found unreadable
+    _no_more = ""  # "This is the last photo", said on PgDown at the end: taken back when a move is made
 
     # opening ---------------------------------------------------------------------------
     def open_folder_dialog(self) -> None:
@@ -185,6 +186,8 @@ class FolderMixin:
         self._show_statuses()
         self.image_list.set_current(index)
         self._update_title()
+        if self.statusBar().currentMessage() == self._no_more:  # moved after all: it no longer holds
+            self.statusBar().clearMessage()
         while work.notes:
             QMessageBox.warning(self, "Saved work could not be read", work.notes.pop(0))
         return True
@@ -235,7 +238,8 @@ class FolderMixin:
         """PgDown on the last photo (PgUp on the first) of those listed: said, not silent. False: no move."""
         if self.work is not None:
             shown = self.image_list.status_filter()
-            self.statusBar().showMessage(f"This is the {which} photo" + (f" of those {shown}" if shown else ""), 5000)
+            self._no_more = f"This is the {which} photo" + (f" of those {shown}" if shown else "")
+            self.statusBar().showMessage(self._no_more, 5000)
         return False
 
     def accept_and_next(self) -> None:
@@ -451,7 +455,7 @@ class FolderMixin:
         dropped = exported.dropped
         if dropped:  # the format has no place for them: said, as the command line says it
             left_out += (f"; {dropped} shape{'s are' if dropped != 1 else ' is'} not an area (a box, a point) and "
-                         "left out: the format has no place for them")
+                         "left out: a conversion carries areas only")
         self.statusBar().showMessage(f"Exported {path}{left_out}", 15000)
         if skipped and self.work is not None:  # the list marks them too, the reason as tooltip
             for name, why in skipped:

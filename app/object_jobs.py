@@ -147,7 +147,8 @@ class FolderJob(Job):
                 return
             if name in self._skip or self._work.status.get(name) != TODO:
                 continue
-            done, total = len(set(self._names[:self._at])), len(set(self._names))  # a photo queued again counts once
+            total = len(set(self._names))  # a photo queued again counts once, in the total and in those done
+            done = len(set(self._names[:self._at]) - {name})
             self.progress.emit(done, total, f"Photo {done + 1} of {total}: {name}")
             try:
                 refined = self._refined(refiner, name, options)

@@ -55,7 +55,7 @@ def write_labels(path: Path, values: np.ndarray, palette: list[int] | None) -> N
 
 class LabelMapDataset(Dataset):
     format = "voc"
-    summary = "a label-map PNG per photo, one colour per class (objects of a class merge)"
+    summary = "a label-map PNG per photo, one colour per class, and one per object in SegmentationObject/ if given"
 
     def __init__(self, source: Path, images: Path | None = None):
         super().__init__(source)

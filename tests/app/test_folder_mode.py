@@ -202,6 +202,7 @@ def test_the_status_filter_shows_only_photos_with_that_status(window, tmp_path):
     assert window.next_image() and window.photo_name == "p2.png"
     assert not window.next_image() and window.photo_name == "p2.png"  # the last of those shown: said so
     assert window.statusBar().currentMessage() == "This is the last photo of those to do"
+    assert window.previous_image() and window.statusBar().currentMessage() == ""  # moved: no longer true
 
 
 def test_refine_all_objects_of_a_photo_hugs_every_object_and_exports_as_coco(qtbot, window, tmp_path,
@@ -1045,3 +1046,18 @@ def test_a_photo_left_just_as_the_whole_folder_run_ends_is_refined_by_one_more_r
     qtbot.waitUntil(lambda: window._folder_job is None and not window.refining, timeout=60_000)
     assert window.work.status == {"p0.png": "refined", "p1.png": "refined", "p2.png": "refined"}
     assert window.statusBar().currentMessage().startswith("Folder refined")
+
+
+def test_the_whole_folder_progress_counts_a_photo_queued_again_once(window, tmp_path, tiny_refiner):
+    """A photo queued again (left by the person) counted twice: "Photo 8 of 7"."""
+    from crm_core.objects import ObjectOptions
+    from app.object_jobs import FolderJob
+    ann, images, _ = coco_set(tmp_path, count=3)
+    window.open_folder(ann, "coco", images)
+    job = FolderJob(window.cache, "cpu", None, window.work, ["p1.png", "p2.png", "p1.png"],
+                    window._object_options(), ObjectOptions())
+    said = []
+    job.progress.connect(lambda done, total, text: said.append((done, total, text)))
+    job.work()  # here, in order; the window would have marked p1 refined, so the run would have passed it
+    assert [text for _, _, text in said[:-1]] == ["Photo 1 of 2: p1.png", "Photo 2 of 2: p2.png", "Photo 2 of 2: p1.png"]
+    assert all(done <= total for done, total, _ in said)

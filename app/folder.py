@@ -31,6 +31,7 @@ from crm_core.errors import CRMError, InputError
 from crm_core.formats import DEFAULT_TOLERANCE, Dataset, ImageObject, ImageObjects, detect, open_dataset
 from crm_core.formats.convert import EXPORT_WRITERS, convert, drawn_as
 from crm_core.formats.labelmap import LABEL_EXTS, MaskWriter
+from crm_core.formats.labelme import LabelMeDataset
 from crm_core.pairing import PHOTO_EXTS, by_stem, pair_by_stem
 
 from app import autosave, project
@@ -268,7 +269,28 @@ class WorkFolder:
                 f"it was kept for a photo of {state.mask.shape[1]}x{state.mask.shape[0]} px, and {name} is now "
                 f"{hw[1]}x{hw[0]} px"))
             return None
-        return state
+        return self._renumbered(name, state)
+
+    def _renumbered(self, name: str, state: project.Project) -> project.Project:
+        """Work kept before LabelMe objects were named by their first shape's place (project version 3) names
+        them by their group_id: renamed here, so each object's work meets its own shape, not another's."""
+        if state.version >= project.LABELME_IDS_BY_PLACE or not isinstance(self.dataset, LabelMeDataset) \
+                or not self.dataset.labelled(name):
+            return state
+        former = self.dataset.former_ids(self.dataset.read(name))
+        by_id: dict = {}
+        for (old, _label), new in former.items():
+            by_id.setdefault(old, []).append(new)
+        fresh = itertools.count(1 + max((i for i in former.values() if isinstance(i, int)), default=-1))
+        objects = []
+        for obj in state.objects:
+            new = former.get((obj.id, obj.label))
+            if new is None and len(by_id.get(obj.id, ())) == 1:  # relabelled since: its id alone says which
+                new = by_id[obj.id][0]
+            if new is None:  # added by the person: a number no shape's place can be
+                new = next(fresh)
+            objects.append(replace(obj, id=new))
+        return replace(state, version=project.VERSION, objects=tuple(objects))
 
     def _set_aside(self, path: Path, name: str, error: InputError) -> None:
         """A work file that cannot be read (damaged on disk) is renamed, not deleted or written over, and the

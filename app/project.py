@@ -31,8 +31,9 @@ from app.document import COARSE, TODO, Document, MaskObject, Shown
 
 SUFFIX = ".crmproj"
 FILTER = f"CRM Studio project (*{SUFFIX})"
-VERSION = 3  # 3: an "edge" stage records the Shift edge and Smooth it was made with
-READS = (1, 2, 3)
+VERSION = 4  # 3: an "edge" stage records the Shift edge and Smooth it was made with; 4: ids of LabelMe objects are
+READS = (1, 2, 3, 4)  # their first shape's place (before, a group_id when the shape had one: crm_core.formats.labelme)
+LABELME_IDS_BY_PLACE = 4
 _PNG_FAST = [cv2.IMWRITE_PNG_COMPRESSION, 1]  # autosave runs every few seconds: speed over a few % of size
 
 
@@ -73,6 +74,7 @@ class Project:
     mask_path: Path | None = None
     view: View = field(default_factory=View)
     modified: bool = False  # edits not yet exported when this was written
+    version: int = VERSION  # the format it was written in (READS): older work may name objects by older ids
 
     @property
     def mask(self) -> np.ndarray:
@@ -156,7 +158,7 @@ def load(path: str | Path) -> Project:
         raise InputError(f"{path} is damaged: its stages do not match its masks")
     mask_path = meta.get("mask_path")
     return Project(Path(meta["photo"]), objects, current, Path(mask_path) if mask_path else None, view,
-                   bool(meta.get("modified", False)))
+                   bool(meta.get("modified", False)), int(meta["version"]))
 
 
 def _object(archive: zipfile.ZipFile, prefix: str, meta: dict, path: Path) -> ObjectState:

@@ -53,6 +53,16 @@ class LabelMeDataset(Dataset):
     def names(self) -> list[str]:
         return sorted([*self.files, *self.bare])
 
+    @staticmethod
+    def former_ids(item: ImageObjects) -> dict[tuple[Any, str], Any]:
+        """(id this reader gave before ids were shapes' places, label) → the id it gives now. Before, an object
+        with a group_id was named by it; work kept under those ids is matched to its objects through this."""
+        former: dict[tuple[Any, str], Any] = {}
+        for obj in item.objects:
+            group = obj.extra.get("group_id")
+            former.setdefault((group if group is not None else obj.id, obj.label), obj.id)
+        return former
+
     def labelled(self, name: str) -> bool:
         return name not in self.bare
 

@@ -1061,3 +1061,36 @@ def test_the_whole_folder_progress_counts_a_photo_queued_again_once(window, tmp_
     job.work()  # here, in order; the window would have marked p1 refined, so the run would have passed it
     assert [text for _, _, text in said[:-1]] == ["Photo 1 of 2: p1.png", "Photo 2 of 2: p2.png", "Photo 2 of 2: p1.png"]
     assert all(done <= total for done, total, _ in said)
+
+
+def test_labelme_work_kept_under_the_former_ids_meets_its_own_shapes(qtbot, window, tmp_path, monkeypatch):
+    """Work kept before LabelMe objects were named by their first shape's place names them by group_id: read
+    as it was, a grouped object's work would land on another shape (the one whose place equals its group_id)."""
+    from dataclasses import replace as replaced
+    from app import project
+    folder, _ = labelme_set(tmp_path / "lm", count=2)
+    data = json.loads((folder / "p0.json").read_text())
+    data["shapes"][0]["group_id"] = 2  # the ball: group 2, while the bar is the shape at place 2
+    data["shapes"][0]["description"] = "the ball"
+    (folder / "p0.json").write_text(json.dumps(data))
+    window.open_folder(folder)
+    paint(window, 88, 57)  # the ball (selected first) grows a little
+    window.doc.add_object("box")
+    paint(window, 100, 2)
+    assert window.next_image()  # p0's work kept; the window now holds p1
+    window._forget_recent()
+    window.sidecar.flush(10)
+    path = window.work.project_path("p0")
+    state = project.load(path)
+    old_ids = {0: 2, 1: 1, 2: 2}  # as the former reader named them: the ball by its group, the others by place
+    legacy = replaced(state, version=3, objects=tuple(
+        replaced(o, id=old_ids.get(o.id, 3)) for o in state.objects))  # the added box: one past the largest
+    monkeypatch.setattr(project, "VERSION", 3)  # written as the former version wrote it
+    project.save(path, legacy)
+    monkeypatch.undo()
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(tmp_path / "out")
+    shapes = json.loads((tmp_path / "out" / "p0.json").read_text())["shapes"]
+    assert [(s["label"], s.get("description")) for s in shapes][:3] == [("ball", "the ball"), ("box", None),
+                                                                         ("bar", None)]
+    assert [s["label"] for s in shapes].count("box") == 2  # the box the person added is one more, not the file's

@@ -46,12 +46,12 @@ class YoloDataset(Dataset):
         pairs, orphans = pair_by_stem(photos, self.labels_dir, (".txt",))
         self.items: dict[str, tuple[Path, Path | None]] = {
             p.stem: (p, label) for p, label in pairs if label.name != CLASSES_FILE}
-        if not self.items:
-            raise InputError(f"{root} holds no NAME.txt label files")
         self.photos_dir = photos
         for stem in orphans:  # labels without a photo still score; refining them says the photo is missing
             if stem != Path(CLASSES_FILE).stem:
                 self.items[stem] = (photos / f"{stem}.jpg", self.labels_dir / f"{stem}.txt")
+        if not self.items:
+            raise InputError(f"{root} holds no NAME.txt label files")
         # a photo with no .txt: in YOLO, a photo with no objects (yet); listed, so it can be labelled, and written
         # with a .txt of the objects it gets (an empty one means the same as none)
         for stem, photo in by_stem(photos, PHOTO_EXTS).items():

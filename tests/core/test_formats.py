@@ -448,6 +448,13 @@ def test_yolo_a_photo_without_a_label_file_is_listed_with_no_objects_and_a_label
     assert (tmp_path / "out" / "labels" / "q.txt").read_text().startswith("0 ")
 
 
+def test_yolo_labels_whose_photos_are_elsewhere_still_read_as_a_dataset(tmp_path: Path) -> None:
+    """Labels with no photo beside them (a ground truth scored against photos given elsewhere) are a dataset."""
+    root = yolo_folder(tmp_path)
+    (root / "images" / "p.jpg").unlink()
+    assert open_dataset("yolo", root).names() == ["p"]
+
+
 def test_yolo_unknown_class_is_one_clear_error(tmp_path: Path) -> None:
     root = yolo_folder(tmp_path)
     (root / "labels" / "p.txt").write_text("5 0.1 0.1 0.2 0.2 0.3 0.1\n")

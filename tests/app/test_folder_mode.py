@@ -1094,3 +1094,15 @@ def test_labelme_work_kept_under_the_former_ids_meets_its_own_shapes(qtbot, wind
     assert [(s["label"], s.get("description")) for s in shapes][:3] == [("ball", "the ball"), ("box", None),
                                                                          ("bar", None)]
     assert [s["label"] for s in shapes].count("box") == 2  # the box the person added is one more, not the file's
+
+
+def test_a_labelme_folder_whose_photos_are_inside_its_files_opens(window, tmp_path):
+    """The check for a COCO file's photos folder refused a LabelMe folder that carries its photos as imageData."""
+    import base64
+    folder, _ = labelme_set(tmp_path / "lm", count=2)
+    for name in ("p0", "p1"):
+        data = json.loads((folder / f"{name}.json").read_text())
+        data["imageData"] = base64.b64encode((folder / f"{name}.png").read_bytes()).decode("ascii")
+        (folder / f"{name}.json").write_text(json.dumps(data))
+        (folder / f"{name}.png").unlink()
+    assert window.open_folder(folder) and window.doc.image.shape[:2] == (H, W)

@@ -140,8 +140,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
 # "-": a separator; "@recent": the recent-files submenu; "@undo": undo and redo; "@tools": the tool actions;
 # "@views": the view choices
 MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("&File", ("open", "@recent", "open_folder", "open_dataset", "open_project", "-", "save_project", "save_project_as", "export",
-               "export_dataset", "-", "quit")),
+    ("&File", ("open", "@recent", "open_folder", "open_dataset", "open_project", "-", "save_project", "save_project_as",
+               "export", "export_dataset", "-", "quit")),
     ("&Edit", ("@undo", "-", "import", "clear", "invert")),
     ("&View", ("fit", "actual", "zoom_in", "zoom_out", "-", "overlay", "keep_visible", "-", "@views", "next_view",
                "view_color", "-")),

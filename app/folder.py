@@ -255,10 +255,11 @@ class WorkFolder:
         path = self.project_path(name)
         return self.writer.pending(path) is not None or path.is_file()
 
-    def saved(self, name: str, hw: tuple[int, int]) -> project.Project | None:
-        """The work kept on a photo of ``hw`` (height, width) pixels: the newest queued for the writer, else the
-        file; None when there is none. Work kept at another size (the photo was replaced by another of that name)
-        is set aside like a damaged file: its masks cannot be laid on this photo."""
+    def saved(self, item: ImageObjects, hw: tuple[int, int]) -> project.Project | None:
+        """The work kept on a photo (``item``, as its labels give it) of ``hw`` (height, width) pixels: the newest
+        queued for the writer, else the file; None when there is none. Work kept at another size (the photo was
+        replaced by another of that name) is set aside like a damaged file: its masks cannot be laid on it."""
+        name = item.name
         path = self.project_path(name)
         state = self.writer.pending(path)
         if state is None and not path.is_file():
@@ -273,15 +274,15 @@ class WorkFolder:
                 f"it was kept for a photo of {state.mask.shape[1]}x{state.mask.shape[0]} px, and {name} is now "
                 f"{hw[1]}x{hw[0]} px"))
             return None
-        return self._renumbered(name, state)
+        return self._renumbered(item, state)
 
-    def _renumbered(self, name: str, state: project.Project) -> project.Project:
+    def _renumbered(self, item: ImageObjects, state: project.Project) -> project.Project:
         """Work kept before LabelMe objects were named by their first shape's place (project version 3) names
         them by their group_id: renamed here, so each object's work meets its own shape, not another's."""
         if state.version >= project.LABELME_IDS_BY_PLACE or not isinstance(self.dataset, LabelMeDataset) \
-                or not self.dataset.labelled(name):
+                or not self.dataset.labelled(item.name):
             return state
-        former = self.dataset.former_ids(self.dataset.read(name))
+        former = self.dataset.former_ids(item)
         by_id: dict = {}
         for (old, _label), new in former.items():
             by_id.setdefault(old, []).append(new)
@@ -311,7 +312,7 @@ class WorkFolder:
     def load(self, name: str) -> Loaded:
         """A photo and what is known of it; InputError (one sentence) when its photo or labels cannot be used."""
         item, image = self._read(name)
-        return Loaded(name, image, item.image, self.saved(name, image.shape[:2]), item.objects)
+        return Loaded(name, image, item.image, self.saved(item, image.shape[:2]), item.objects)
 
     def _read(self, name: str) -> tuple[ImageObjects, np.ndarray]:
         """A photo's labels and pixels, as the dataset gives them; InputError when either cannot be used."""
@@ -374,7 +375,7 @@ class WorkFolder:
         deleted ones dropped, empty ones left out; shapes the tool does not edit (rectangles, points), and objects
         whose pixels are still their file's (at most relabelled), go through unchanged: re-traced, an untouched
         polygon would move by up to the tracing tolerance."""
-        state = self.saved(item.name, item.hw)
+        state = self.saved(item, item.hw)
         if state is None:
             return item
         sources = {o.id: o for o in item.objects}

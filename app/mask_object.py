@@ -72,13 +72,13 @@ def label_color(label: str, categories: Sequence[str] = ()) -> tuple[int, int, i
 
 
 @functools.cache
-def _colors(count: int = LABEL_COLORS) -> tuple[tuple[int, int, int], ...]:
-    """The label colours, made once: the palette, then greedily the candidate (a grid of hues, two saturations,
-    three brightnesses) whose nearest colour so far is farthest."""
-    chosen = list(PALETTE[:count])
+def _colors() -> tuple[tuple[int, int, int], ...]:
+    """The LABEL_COLORS label colours, made once: the palette, then greedily the candidate (a grid of hues, two
+    saturations, three brightnesses) whose nearest colour so far is farthest."""
+    chosen = list(PALETTE)
     candidates = [tuple(round(255 * c) for c in colorsys.hsv_to_rgb(h / 36, s, v))
                   for h in range(36) for s in (0.8, 0.45) for v in (0.95, 0.7, 0.5)]
-    while len(chosen) < count:
+    while len(chosen) < LABEL_COLORS:
         chosen.append(max(candidates, key=lambda c: min(math.dist(c, old) for old in chosen)))
     return tuple(chosen)
 

@@ -106,6 +106,7 @@ class FolderJob(Job):
         self._cache, self._device, self._weights = cache, device, weights
         self._work, self._names = work, list(names)
         self._at = -1  # the index in _names of the photo being refined
+        self._queued, self._passed = set(self._names), set()  # for the progress: a photo queued again counts once
         self._options, self._objects = options, objects
         self._skip: set[str] = set()
         self._lock = threading.Lock()  # a photo's result is kept, or dropped because it was opened, never both
@@ -129,10 +130,13 @@ class FolderJob(Job):
                     self.late.append(name)
             elif name not in self._names[self._at + 1:]:
                 self._names.append(name)
+                self._queued.add(name)
 
     def _next(self) -> str | None:
         """The next photo of the run, None (and the run ended for ``again``) when there is none left."""
         with self._lock:
+            if self._at >= 0:
+                self._passed.add(self._names[self._at])
             if self._at + 1 >= len(self._names):
                 self._ended = True
                 return None
@@ -147,8 +151,7 @@ class FolderJob(Job):
                 return
             if name in self._skip or self._work.status.get(name) != TODO:
                 continue
-            total = len(set(self._names))  # a photo queued again counts once, in the total and in those done
-            done = len(set(self._names[:self._at]) - {name})
+            total, done = len(self._queued), len(self._passed) - (name in self._passed)
             self.progress.emit(done, total, f"Photo {done + 1} of {total}: {name}")
             try:
                 refined = self._refined(refiner, name, options)
@@ -162,8 +165,7 @@ class FolderJob(Job):
                     continue
                 self._work.keep(name, refined)
             self.imageDone.emit(name)
-        total = len(set(self._names))
-        self.progress.emit(total, total, "Done")
+        self.progress.emit(len(self._queued), len(self._queued), "Done")
 
     def _refined(self, refiner, name: str, options: RefineOptions) -> project.Project:
         loaded = self._work.load(name)

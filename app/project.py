@@ -31,8 +31,10 @@ from app.document import COARSE, TODO, Document, MaskObject, Shown
 
 SUFFIX = ".crmproj"
 FILTER = f"CRM Studio project (*{SUFFIX})"
-VERSION = 4  # 3: an "edge" stage records the Shift edge and Smooth it was made with; 4: ids of LabelMe objects are
-READS = (1, 2, 3, 4)  # their first shape's place (before, a group_id when the shape had one: crm_core.formats.labelme)
+# 3: an "edge" stage records the Shift edge and Smooth it was made with; 4: a LabelMe object's id is its first
+# shape's place (before, its group_id when it had one: crm_core.formats.labelme)
+VERSION = 4
+READS = (1, 2, 3, 4)
 LABELME_IDS_BY_PLACE = 4
 _PNG_FAST = [cv2.IMWRITE_PNG_COMPRESSION, 1]  # autosave runs every few seconds: speed over a few % of size
 

@@ -130,11 +130,12 @@ class CocoWriter(Writer):
         self.replaced: dict[Any, list[dict]] = {}
         self.refined: list[Any] = []
         self.last_write = time.monotonic()
+        self._category_ids = {name: cid for cid, name in reversed(self.coco.categories.items())}  # first id wins
         self.added: dict[str, int] = {}  # labels the file has no category for (typed in the app), by new id
         if self.out.is_file():  # an earlier run's output: --resume keeps what it refined
             previous = _load_json(self.out)
             for category in previous.get("categories", []):
-                if category.get("name") not in self.coco.categories.values() and "id" in category:
+                if category.get("name") not in self._category_ids and "id" in category:
                     self.added[category["name"]] = category["id"]
             ids = set(previous.get(REFINED_KEY, []))
             for ann in previous["annotations"]:
@@ -163,9 +164,8 @@ class CocoWriter(Writer):
     def _category(self, label: str) -> int:
         """The id of the category named ``label``; a label the file has no category for (a person typed it)
         becomes a new category, numbered after the file's largest id, as YOLO's and VOC's writers append it."""
-        for cid, name in self.coco.categories.items():
-            if name == label:
-                return cid
+        if label in self._category_ids:
+            return self._category_ids[label]
         if label not in self.added:
             numeric = [i for i in [*self.coco.categories, *self.added.values()] if isinstance(i, int)]
             self.added[label] = max(numeric, default=0) + 1

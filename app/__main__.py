@@ -21,7 +21,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="crm-studio",
         description="Refine a coarse segmentation mask on a high-resolution photo with CRM.",
     )
-    parser.add_argument("image", nargs="?", help="photo to open (JPEG, PNG, TIFF, WebP, BMP)")
+    parser.add_argument("image", nargs="?", help="photo to open (JPEG, PNG, TIFF, WebP, BMP), or a saved project "
+                                                 "(.crmproj)")
     parser.add_argument("mask", nargs="?", help="coarse mask for the photo (grey or alpha PNG)")
     parser.add_argument("--check", action="store_true",
                         help="check that the system libraries Qt needs on Linux are installed, then exit")
@@ -42,7 +43,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--images goes with --folder ANN.json")
     if args.refine_and_export is not None and args.image is None:
         parser.error("--refine-and-export needs the IMAGE to refine")
+    if args.mask and is_project(args.image):
+        parser.error(f"{args.image} is a project, which holds its own masks; give it alone, or a photo with MASK")
     return args
+
+
+def is_project(path: str | None) -> bool:
+    """Whether the command line names a saved project rather than a photo: by its suffix, as the file dialogs
+    tell them (app.project is read here, not at start: it loads Qt, which --help and --check do without)."""
+    if path is None:
+        return False
+    from app import project
+
+    return Path(path).suffix.lower() == project.SUFFIX
 
 
 # The system libraries Qt's X11 platform plugin loads, and the Debian/Ubuntu package of each: the NEEDED entries
@@ -120,6 +133,8 @@ def build_window(argv: Sequence[str] | None = None, settings: Settings | None = 
     if args.folder:
         coco = Path(args.folder).suffix.lower() == ".json"
         window.open_folder(args.folder, "coco" if coco else None, args.images)
+    elif is_project(args.image):
+        window.open_project(args.image)
     elif args.image:
         window.open_files(args.image, args.mask)
     return window

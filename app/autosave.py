@@ -57,11 +57,29 @@ def _claim() -> tuple[Path, QLockFile | None]:
             continue  # a running window's work, or a killed one's waiting to be offered back
         lock = _lock(path)
         if lock.tryLock(0):
+            _recover(path)
             if not path.exists():  # checked again under the lock: another window may have written it meanwhile
                 return path, lock
             lock.unlock()
         elif lock.error() != QLockFile.LockError.LockFailedError:
             return path, None
+
+
+def partial_of(path: Path) -> Path:
+    """Where a write of the autosave ``path`` goes before the GUI thread renames it over ``path``."""
+    return path.with_name(path.name + ".partial")
+
+
+def _recover(path: Path) -> None:
+    """What a killed owner of this slot (its lock held now) left mid-write: a finished write it never renamed
+    becomes the slot's work, to be offered back like any left autosave (a project is whole once it has its
+    name: ``project.save`` renames it into place), and the temporary file of a write cut short goes."""
+    partial = partial_of(path)
+    for left in partial.parent.glob(f".{partial.name}.*.tmp"):
+        left.unlink(missing_ok=True)
+    if partial.is_file() and not path.exists():
+        os.replace(partial, path)
+    partial.unlink(missing_ok=True)
 
 
 def _age(path: Path) -> float:
@@ -157,7 +175,7 @@ class Autosave(QObject):
             self.discard()
             return
         # written next to the autosave and renamed over it on the GUI thread, where discard() can veto it
-        partial = self.path.with_name(self.path.name + ".partial")
+        partial = partial_of(self.path)
         job = CallJob("autosave", lambda: project.save(partial, state))
         job.setProperty("generation", self._generation)
         job.done.connect(self._written)

@@ -10,7 +10,7 @@ from typing import Sequence
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImageReader
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from app import project
+from app import asking, project
 from app.about import RESOURCES
 from app.document import Document
 from app.errors import show_error
@@ -19,6 +19,8 @@ SAMPLES = RESOURCES / "samples"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".heic", ".heif")
 IMAGE_FILTER = "Images (" + " ".join("*" + s for s in IMAGE_SUFFIXES) + ");;All files (*)"
 MASK_WORDS = ("mask", "seg", "matte", "alpha")
+SAVE_QUESTION = "Save your work?"  # asked before edits that are neither saved nor exported would go
+SAVE_PROJECT, EXPORT = "Save project", "Export…"
 
 
 def split_drop(paths: Sequence[Path]) -> tuple[Path, Path | None] | None:
@@ -114,6 +116,7 @@ class OpeningMixin:
         self.doc = doc
         doc.setParent(self)
         self.canvas.set_document(doc)
+        self._show_photo_if_nothing_to_cut(doc)
         self.strip.set_document(doc)
         self.objects_panel.set_document(doc)
         self.canvas.set_split(self.overlay_panel.split)
@@ -131,6 +134,14 @@ class OpeningMixin:
             project.show_view(self.canvas, view)
         self.autosave.save_now()  # a new document: keep it at once if it holds work, else drop the old autosave
 
+    def _show_photo_if_nothing_to_cut(self, doc: Document) -> None:
+        """A cutout view of a photo with no mask is an empty backdrop, which reads as a photo that failed to open:
+        such a photo is shown with the overlay view."""
+        if self.canvas.view_mode() != "overlay" and all(obj.empty for obj in doc.objects):
+            self.canvas.set_view_mode("overlay")
+            self.statusBar().showMessage("No mask yet: the photo is shown with the overlay (V for the cutout views)",
+                                         5000)
+
     def _refused(self, reason: str) -> None:
         self.statusBar().showMessage(reason, 5000)
 
@@ -144,22 +155,27 @@ class OpeningMixin:
             self.statusBar().clearMessage()
 
     def _confirm_discard(self) -> bool:
-        """Asked before the open document goes away: export its edits first, drop them, or keep it open.
+        """Asked before the open document goes away: keep its work in a project, export it, drop it, or stay.
         A folder's photo is never asked about: its work is kept in the folder's sidecar."""
         if self.work is not None:
             self.keep_photo()
             return True
         if self.doc is None or not self.doc.modified:
             return True
-        B = QMessageBox.StandardButton
-        answer = QMessageBox.question(
-            self, "Discard changes?",
-            "The mask has edits that are not exported. Save opens Export to write them first; Discard drops them.",
-            B.Save | B.Discard | B.Cancel,
+        doc = self.doc
+        name = doc.path.name if doc.path is not None else "This photo"
+        into = f" (into {doc.project_path.name})" if doc.project_path is not None else ""
+        answer = asking.choose(
+            self, SAVE_QUESTION,
+            f"{name} has edits that are neither saved in a project nor exported. {SAVE_PROJECT} keeps all the work "
+            f"to go on with later{into}; {EXPORT} writes the mask, matte or cutout; {asking.DISCARD} drops the edits.",
+            (SAVE_PROJECT, EXPORT, asking.DISCARD),
         )
-        if answer == B.Save:
+        if answer == SAVE_PROJECT:
+            return self.save_project_dialog()
+        if answer == EXPORT:
             return self.export_dialog()
-        return answer == B.Discard
+        return answer == asking.DISCARD
 
     def open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open photo", self.settings.open_dir, IMAGE_FILTER)
@@ -204,13 +220,21 @@ class OpeningMixin:
 
     def dropEvent(self, event: QDropEvent) -> None:
         dropped = self._dropped(event)
-        if dropped is not None:
-            event.acceptProposedAction()
+        if dropped is None:
+            return
+        event.acceptProposedAction()
+        if isinstance(dropped, Path):
+            self.open_project(dropped)
+        else:
             self.open_files(*dropped)
 
     @staticmethod
-    def _dropped(event: QDragEnterEvent | QDropEvent) -> tuple[Path, Path | None] | None:
-        return split_drop([Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()])
+    def _dropped(event: QDragEnterEvent | QDropEvent) -> Path | tuple[Path, Path | None] | None:
+        """A project dropped alone, or the photo (and mask) of the files dropped; None: nothing to open."""
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        if len(paths) == 1 and paths[0].suffix.lower() == project.SUFFIX:
+            return paths[0]
+        return split_drop(paths)
 
     # projects ---------------------------------------------------------------------------
     def _snapshot(self) -> project.Project | None:
@@ -224,22 +248,21 @@ class OpeningMixin:
             return None
         return project.capture(doc, self.canvas)
 
-    def save_project_dialog(self) -> None:
-        """Save (Ctrl+S): into the project the work was saved in or opened from, without asking; else as Save as."""
+    def save_project_dialog(self) -> bool:
+        """Save (Ctrl+S): into the project the work was saved in or opened from, without asking; else as Save as.
+        Whether the work is now in a project."""
         if self.doc is not None and self.doc.project_path is not None:
-            self.save_project(self.doc.project_path)
-        else:
-            self.save_project_as_dialog()
+            return self.save_project(self.doc.project_path)
+        return self.save_project_as_dialog()
 
-    def save_project_as_dialog(self) -> None:
+    def save_project_as_dialog(self) -> bool:
         if self.doc is None:
-            return
+            return False
         doc = self.doc
         start = doc.project_path or (doc.path.with_suffix(project.SUFFIX) if doc.path is not None
                                      else Path(project.SUFFIX))
         path, _ = QFileDialog.getSaveFileName(self, "Save project as", str(start), project.FILTER)
-        if path:
-            self.save_project(path if path.endswith(project.SUFFIX) else path + project.SUFFIX)
+        return bool(path) and self.save_project(path if path.endswith(project.SUFFIX) else path + project.SUFFIX)
 
     def save_project(self, path: str | Path) -> bool:
         if self.doc is None:
@@ -270,6 +293,8 @@ class OpeningMixin:
         if not modified:  # a project the person saved (not the autosave): Save writes into it again
             doc.mark_saved()
             doc.project_path = Path(path)
+        else:  # the autosave of work last saved in a project: Save still writes there
+            doc.project_path = state.saved_in
         if not self._confirm_discard():
             return False
         self._leave_folder()

@@ -76,6 +76,7 @@ class Project:
     mask_path: Path | None = None
     view: View = field(default_factory=View)
     modified: bool = False  # edits not yet exported when this was written
+    saved_in: Path | None = None  # the project file the work was last saved in: a restored autosave saves there
     version: int = VERSION  # the format it was written in (READS): older work may name objects by older ids
 
     @property
@@ -94,6 +95,7 @@ def save(path: str | Path, project: Project) -> Path:
         "current": project.current,
         "view": asdict(project.view),
         "modified": project.modified,
+        "saved_in": str(project.saved_in) if project.saved_in is not None else None,
         "objects": [{"id": o.id, "label": o.label, "shown": o.shown, "visible": o.visible, "locked": o.locked,
                      "status": o.status, "stale": o.stale, "stages": [_stage_meta(s) for s in o.stages]}
                     for o in project.objects],
@@ -158,9 +160,9 @@ def load(path: str | Path) -> Project:
             o.mask.shape != shape or any(s.prob.shape != shape for s in o.stages)
             or not (o.shown == COARSE or (isinstance(o.shown, int) and 0 <= o.shown < len(o.stages))) for o in objects):
         raise InputError(f"{path} is damaged: its stages do not match its masks")
-    mask_path = meta.get("mask_path")
+    mask_path, saved_in = meta.get("mask_path"), meta.get("saved_in")
     return Project(Path(meta["photo"]), objects, current, Path(mask_path) if mask_path else None, view,
-                   bool(meta.get("modified", False)), int(meta["version"]))
+                   bool(meta.get("modified", False)), Path(saved_in) if saved_in else None, int(meta["version"]))
 
 
 def _object(archive: zipfile.ZipFile, prefix: str, meta: dict, path: Path) -> ObjectState:
@@ -190,7 +192,8 @@ def capture(doc: Document, canvas=None) -> Project:
     objects = tuple(ObjectState(o.id, o.label, o.mask.copy(), tuple(o.stages), o.shown, o.visible, o.locked, o.status,
                                 o.keep.copy() if o.keep is not None and o.keep.any() else None, o.stale)
                     for o in doc.objects)
-    return Project(doc.path.resolve(), objects, doc.index_of(doc.current), mask_path, view, doc.modified)
+    saved_in = doc.project_path.resolve() if doc.project_path is not None else None
+    return Project(doc.path.resolve(), objects, doc.index_of(doc.current), mask_path, view, doc.modified, saved_in)
 
 
 def document(state: Project, categories: tuple[str, ...] = (), image: np.ndarray | None = None) -> Document:

@@ -12,6 +12,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 from crm_core import Refiner
+from app import asking
 from app.settings import Settings
 
 
@@ -30,7 +31,8 @@ def settings(tmp_path: Path) -> Settings:
 
 @dataclass
 class Dialogs:
-    """Message boxes the code under test tried to show; ``accept`` is how the user answers questions."""
+    """Message boxes the code under test tried to show; ``accept`` is how the user answers questions (a question
+    with named answers, ``app.asking.choose``: Discard where offered, else its first answer)."""
 
     shown: list[tuple[str, str, str]] = field(default_factory=list)
     accept: bool = True
@@ -59,6 +61,14 @@ def dialogs(monkeypatch: pytest.MonkeyPatch) -> Dialogs:
 
     for kind in ("critical", "warning", "information", "question", "about"):
         monkeypatch.setattr(QMessageBox, kind, fake(kind))
+
+    def choose(parent, title, text, choices):
+        record.shown.append(("choose", title, text))
+        if not record.accept:
+            return None
+        return asking.DISCARD if asking.DISCARD in choices else choices[0]
+
+    monkeypatch.setattr(asking, "choose", choose)
     return record
 
 

@@ -490,7 +490,7 @@ def test_close_asks_before_discarding_edits(opened, dialogs):
     opened.doc.invert_mask()
     dialogs.accept = False
     assert not opened.close()
-    assert dialogs.titles() == ["Discard changes?"]
+    assert dialogs.titles() == ["Save your work?"]
     dialogs.accept = True
     assert opened.close()
 

@@ -85,6 +85,39 @@ def test_a_killed_session_is_offered_back_on_the_next_start(qtbot, worked, setti
     assert not left.exists() and fresh.autosave.path.is_file()  # the work is the fresh window's own now
 
 
+def test_restored_work_saves_into_the_project_it_was_saved_in(qtbot, worked, settings, tmp_path, kill,
+                                                               monkeypatch):
+    """Saved as a project, edited, killed, restored: Ctrl+S writes into that project, without asking."""
+    saved = tmp_path / "plane.crmproj"
+    assert worked.save_project(saved)
+    worked.doc.invert_mask()
+    landed(qtbot, worked)
+    kill(worked)
+    fresh = build_window([], settings)
+    qtbot.addWidget(fresh)
+    assert fresh.doc.modified and fresh.doc.project_path == saved.resolve()
+    monkeypatch.setattr("app.opening.QFileDialog.getSaveFileName", lambda *a, **k: pytest.fail("Save as asked"))
+    assert fresh.save_project_dialog()
+    assert np.array_equal(project.load(saved).mask, worked.doc.mask) and not fresh.doc.modified
+
+
+def test_a_write_a_killed_window_never_renamed_is_offered_back(qtbot, worked, settings, dialogs, kill):
+    """The autosave's finished write waits as NAME.partial for the GUI thread to rename it; a window killed in
+    between leaves its work there, and a write cut short leaves a temporary file."""
+    landed(qtbot, worked)
+    left = worked.autosave.path
+    partial = autosave_module.partial_of(left)
+    os.replace(left, partial)
+    cut_short = partial.with_name(f".{partial.name}.k2j4.tmp")
+    cut_short.write_bytes(b"half a zip")
+    kill(worked)
+    fresh = build_window([], settings)
+    qtbot.addWidget(fresh)
+    assert dialogs.titles()[-1] == "Restore your work?"
+    assert np.array_equal(fresh.doc.mask, worked.doc.mask)
+    assert not partial.exists() and not cut_short.exists()
+
+
 def test_autosave_follows_edits_after_an_idle_pause(qtbot, settings, photo, monkeypatch):
     monkeypatch.setattr(autosave_module, "IDLE_MS", 50)
     win = build_window([str(photo[0]), str(photo[1])], settings)
@@ -112,7 +145,7 @@ def test_declining_the_restore_drops_it_and_a_clean_close_leaves_none(qtbot, wor
     fresh.doc.invert_mask()
     landed(qtbot, fresh)
     dialogs.accept = True
-    fresh.close()  # "Discard changes?" answered Discard: nothing to offer next time
+    fresh.close()  # "Save your work?" answered Discard: nothing to offer next time
     assert not list(autosave_module.state_dir().glob("autosave*"))
 
 
@@ -293,3 +326,27 @@ def test_saving_again_after_an_edit_encodes_only_what_changed(worked, tmp_path, 
     assert len(encoded) - first == first - stages  # the masks (and keep layers) only
     back = project_module.load(tmp_path / "b.crmproj")
     assert np.abs(back.objects[0].stages[-1].prob - again.objects[0].stages[-1].prob).max() < 1e-4
+
+
+def test_a_project_opens_from_the_command_line_and_by_drop(qtbot, worked, settings, tmp_path, capsys):
+    from PySide6.QtCore import QMimeData, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    from app.__main__ import parse_args
+
+    saved = tmp_path / "work.crmproj"
+    assert worked.save_project(saved)
+    fresh = build_window([str(saved)], settings)  # `crm-studio work.crmproj`, as a file manager runs it
+    qtbot.addWidget(fresh)
+    assert fresh.doc.project_path == saved and not fresh.doc.modified
+    assert np.array_equal(fresh.doc.mask, worked.doc.mask) and len(fresh.doc.stages) == len(worked.doc.stages)
+    fresh.doc.invert_mask()
+    assert fresh.save_project(tmp_path / "other.crmproj")
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(saved))])
+    fresh.dropEvent(QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+                               Qt.KeyboardModifier.NoModifier))
+    assert fresh.doc.project_path == saved and np.array_equal(fresh.doc.mask, worked.doc.mask)
+    with pytest.raises(SystemExit):
+        parse_args([str(saved), "mask.png"])
+    assert "is a project, which holds its own masks" in capsys.readouterr().err

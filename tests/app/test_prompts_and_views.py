@@ -152,3 +152,18 @@ def test_the_view_and_its_backdrop_colour_come_back_in_the_next_session(qtbot, s
     qtbot.addWidget(again)
     assert again.canvas.view_mode() == "color" and again.view_actions["color"].isChecked()
     assert again.canvas.backdrop_color() == QColor(200, 30, 40)
+
+
+def test_a_photo_without_a_mask_opens_in_the_overlay_view(qtbot, scene, tmp_path):
+    """A cutout of nothing is an empty backdrop, which reads as a photo that did not open: such a photo shows."""
+    win, ellipse, _ = scene
+    win.doc.set_mask(ellipse.astype(np.uint8) * 255, "Draw")
+    win.view_actions["checker"].trigger()
+    masked = tmp_path / "masked.png"
+    cv2.imwrite(str(masked), ellipse.astype(np.uint8) * 255)
+    assert win.open_files(win.doc.path, masked)  # a mask to cut: the chosen view stays
+    assert win.canvas.view_mode() == "checker"
+    assert win.open_files(win.doc.path)
+    assert win.canvas.view_mode() == "overlay" and win.statusBar().currentMessage().startswith("No mask yet")
+    shot = rendered(win.canvas, qtbot)
+    assert np.abs(shot[_inside(win, ellipse)].astype(int) - (150, 60, 40)).max() <= 12  # the photo, not a backdrop

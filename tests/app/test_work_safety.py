@@ -9,12 +9,14 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtWidgets import QDialog, QMessageBox
+from PySide6.QtWidgets import QDialog, QFileDialog
 
 from crm_core.options import Stage
+from app import asking, project
 from app.__main__ import build_window
 from app.export import ExportDialog, ExportRequest, write_export
 from app.main_window import MainWindow
+from app.opening import EXPORT, SAVE_PROJECT
 
 from test_main_window import mouse
 
@@ -46,7 +48,7 @@ def test_an_export_that_ends_after_another_photo_opened_does_not_mark_it_saved(
     opened.doc.invert_mask()
     assert opened.export(ExportRequest("cutout", tmp_path / "first_cutout.png", decontaminate=True))
     second, _ = write_photo(200, 100, "second")
-    assert opened.open_files(second)  # "Discard changes?" → Discard; the export goes on
+    assert opened.open_files(second)  # "Save your work?" → Discard; the export goes on
     opened.doc.invert_mask()
     assert opened.doc.modified
     with qtbot.waitSignal(opened.exported, timeout=10000):
@@ -123,14 +125,19 @@ def test_export_remembers_the_last_format(qtbot, opened, monkeypatch, tmp_path, 
     assert settings.export_kind == "alpha16"
 
 
-def test_discard_question_offers_export_first(qtbot, opened, write_photo, monkeypatch, dialogs, tmp_path):
-    asked = []
+def answer_save_question(monkeypatch, answer: str | None, asked: list) -> None:
+    """The "Save your work?" question answered with ``answer``; what it offered is recorded."""
 
-    def question(parent, title, text, buttons=None, *args):
-        asked.append((title, buttons))
-        return QMessageBox.StandardButton.Save
+    def choose(parent, title, text, choices):
+        asked.append((title, text, tuple(choices)))
+        return answer
 
-    monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
+    monkeypatch.setattr(asking, "choose", choose)
+
+
+def test_leaving_unsaved_work_offers_export(qtbot, opened, write_photo, monkeypatch, tmp_path):
+    asked: list = []
+    answer_save_question(monkeypatch, EXPORT, asked)
     second, _ = write_photo(200, 100, "second")
     opened.doc.invert_mask()
     answer_export_dialog(monkeypatch, {"accept": False}, [])
@@ -139,8 +146,30 @@ def test_discard_question_offers_export_first(qtbot, opened, write_photo, monkey
     answer_export_dialog(monkeypatch, {"path": tmp_path / "kept.png"}, [])
     assert opened.open_files(second)
     assert (tmp_path / "kept.png").is_file() and opened.doc.path == second
-    title, buttons = asked[-1]
-    assert title == "Discard changes?" and buttons & QMessageBox.StandardButton.Save
+    title, text, choices = asked[-1]
+    assert title == "Save your work?" and "photo.jpg" in text and choices == (SAVE_PROJECT, EXPORT, asking.DISCARD)
+
+
+def test_leaving_unsaved_work_can_save_the_project(qtbot, opened, write_photo, monkeypatch, tmp_path):
+    """Save project keeps the work where Ctrl+S would: in the project it came from, else where Save as says."""
+    asked: list = []
+    answer_save_question(monkeypatch, SAVE_PROJECT, asked)
+    where = tmp_path / "work.crmproj"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: ("", "")))
+    opened.doc.invert_mask()
+    second, _ = write_photo(200, 100, "second")
+    assert not opened.open_files(second)  # Save as… cancelled: the work stays open
+    assert opened.doc.path.name == "photo.jpg" and not where.exists()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(where)[:-8], "")))
+    edited = opened.doc.mask.copy()
+    assert opened.open_files(second)
+    assert opened.doc.path == second and np.array_equal(project.load(where).mask, edited)
+    opened.open_project(where)
+    opened.doc.invert_mask()  # an edit of saved work: Save project writes into its own file, without asking
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: pytest.fail("asked")))
+    assert opened.open_files(second)
+    assert "into work.crmproj" in asked[-1][1]
+    assert np.array_equal(project.load(where).mask, 255 - edited)
 
 
 def test_the_discard_question_comes_only_after_the_new_file_was_read(opened, tmp_path, dialogs, write_photo):
@@ -149,11 +178,11 @@ def test_the_discard_question_comes_only_after_the_new_file_was_read(opened, tmp
     opened.doc.invert_mask()
     doc = opened.doc
     assert not opened.open_files(bad)
-    assert dialogs.titles() == ["Cannot open broken.jpg"]  # no "Discard changes?" for a file that cannot open
+    assert dialogs.titles() == ["Cannot open broken.jpg"]  # no "Save your work?" for a file that cannot open
     assert opened.doc is doc and doc.modified
     good, _ = write_photo(200, 100, "good")
     assert opened.open_files(good)
-    assert dialogs.titles()[-1] == "Discard changes?"
+    assert dialogs.titles()[-1] == "Save your work?"
 
 
 def click(canvas, x: float, y: float) -> None:

@@ -1,0 +1,51 @@
+"""A question with named answers returns the answer clicked, and None for Cancel or Escape."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
+
+from app import asking
+
+CHOICES = ("Save project", "Export…", asking.DISCARD)
+REAL_CHOOSE = asking.choose  # read at import, before the dialogs fixture puts its stand-in in place
+
+
+def answer_with(press) -> None:
+    """Once the box is up, ``press`` acts on it."""
+
+    def act():
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        press(box)
+
+    QTimer.singleShot(0, act)
+
+
+def button(box: QMessageBox, text: str) -> QPushButton:
+    return next(b for b in box.findChildren(QPushButton) if b.text() == text)
+
+
+@pytest.fixture
+def choose():
+    return REAL_CHOOSE
+
+
+@pytest.mark.parametrize("text", CHOICES)
+def test_the_answer_clicked_is_returned(qtbot, choose, text):
+    answer_with(lambda box: button(box, text).click())
+    assert choose(None, "Save your work?", "photo.jpg has edits.", CHOICES) == text
+
+
+def test_cancel_and_escape_answer_none(qtbot, choose):
+    answer_with(lambda box: box.button(QMessageBox.StandardButton.Cancel).click())
+    assert choose(None, "Save your work?", "photo.jpg has edits.", CHOICES) is None
+    answer_with(lambda box: qtbot.keyClick(box, Qt.Key.Key_Escape))
+    assert choose(None, "Save your work?", "photo.jpg has edits.", CHOICES) is None
+
+
+def test_the_first_answer_is_the_default(qtbot, choose):
+    answer_with(lambda box: qtbot.keyClick(box, Qt.Key.Key_Return))
+    assert choose(None, "Save your work?", "photo.jpg has edits.", CHOICES) == "Save project"
+

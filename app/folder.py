@@ -147,6 +147,7 @@ class WorkFolder:
         self.status: dict[str, str] = {n: TODO for n in self.names}
         self.problems: dict[str, str] = {}  # why each unreadable photo could not be read, in one sentence
         self.notes: list[str] = []  # work files set aside since the window last said so (_set_aside)
+        self._labels: dict[str, str] = {}  # each photo's labels as last read (ImageObjects.fingerprint), by name
         self.position = 0
         self._read_state()
         self._read_again()
@@ -274,6 +275,11 @@ class WorkFolder:
                 f"it was kept for a photo of {state.mask.shape[1]}x{state.mask.shape[0]} px, and {name} is now "
                 f"{hw[1]}x{hw[0]} px"))
             return None
+        if state.labels is not None and state.labels != item.fingerprint():
+            self._set_aside(path, name, reason=f"The labels of {name} were changed in another program after your "
+                                               "work on it was kept: the photo opens from its labels as they are now, "
+                                               "so none of those changes is lost")
+            return None
         return self._renumbered(item, state)
 
     def _renumbered(self, item: ImageObjects, state: project.Project) -> project.Project:
@@ -297,22 +303,26 @@ class WorkFolder:
             objects.append(replace(obj, id=new))
         return replace(state, version=project.VERSION, objects=tuple(objects))
 
-    def _set_aside(self, path: Path, name: str, error: InputError) -> None:
-        """A work file that cannot be read (damaged on disk) is renamed, not deleted or written over, and the
-        photo is worked on from its labels again; ``notes`` says so, for the window to tell the person."""
-        kept = path.with_name(f"{path.stem}.damaged{project.SUFFIX}")
+    def _set_aside(self, path: Path, name: str, error: InputError | None = None, reason: str = "") -> None:
+        """Work that cannot be laid on the photo (damaged on disk, or kept for labels changed since: ``reason``)
+        is renamed, not deleted or written over, and the photo is worked on from its labels again; ``notes`` says
+        so, for the window to tell the person."""
+        kept = path.with_name(f"{path.stem}.{'damaged' if error else 'outdated'}{project.SUFFIX}")
         try:
             os.replace(path, kept)
-            where = f"it is kept beside, as {kept.name}"
+            where = f"your work is kept as {kept}" if reason else f"it is kept beside, as {kept.name}"
         except OSError:
             where = "it is left where it is"
-        self.notes.append(f"The work kept on {name} could not be read, so the photo opens from its labels: {error}; "
-                          f"{where}")
+        reason = reason or f"The work kept on {name} could not be read, so the photo opens from its labels: {error}"
+        self.notes.append(f"{reason}; {where}")
 
     def load(self, name: str) -> Loaded:
-        """A photo and what is known of it; InputError (one sentence) when its photo or labels cannot be used."""
+        """A photo and what is known of it; InputError (one sentence) when its photo or labels cannot be used.
+        The labels read are remembered: work kept on the photo from now on is work on these labels."""
         item, image = self._read(name)
-        return Loaded(name, image, item.image, self.saved(item, image.shape[:2]), item.objects)
+        state = self.saved(item, image.shape[:2])
+        self._labels[name] = item.fingerprint()
+        return Loaded(name, image, item.image, state, item.objects)
 
     def _read(self, name: str) -> tuple[ImageObjects, np.ndarray]:
         """A photo's labels and pixels, as the dataset gives them; InputError when either cannot be used."""
@@ -340,7 +350,8 @@ class WorkFolder:
     def keep(self, name: str, state: project.Project) -> None:
         """Queue a photo's work for the sidecar (written atomically, off the calling thread). The photo is named
         by its name in the dataset, not by where it is (``document`` reads it from the dataset)."""
-        self.writer.put(self.project_path(name), replace(state, photo=Path(name)), project.save)
+        labels = self._labels.get(name, state.labels)
+        self.writer.put(self.project_path(name), replace(state, photo=Path(name), labels=labels), project.save)
 
     def export(self, out: Path, kind: str | None = None, tolerance: float = DEFAULT_TOLERANCE) -> Exported:
         """Write every photo, with the work done on it, to ``out`` (never over the inputs): in the dataset's own

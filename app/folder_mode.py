@@ -189,7 +189,7 @@ class FolderMixin:
         if self.statusBar().currentMessage() == self._no_more:  # moved after all: it no longer holds
             self.statusBar().clearMessage()
         while work.notes:
-            QMessageBox.warning(self, "Saved work could not be read", work.notes.pop(0))
+            QMessageBox.warning(self, "Saved work set aside", work.notes.pop(0))
         return True
 
     def _show_statuses(self) -> None:

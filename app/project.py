@@ -77,6 +77,7 @@ class Project:
     view: View = field(default_factory=View)
     modified: bool = False  # edits not yet exported when this was written
     saved_in: Path | None = None  # the project file the work was last saved in: a restored autosave saves there
+    labels: str | None = None  # a folder photo's labels as its work began (ImageObjects.fingerprint)
     version: int = VERSION  # the format it was written in (READS): older work may name objects by older ids
 
     @property
@@ -96,6 +97,7 @@ def save(path: str | Path, project: Project) -> Path:
         "view": asdict(project.view),
         "modified": project.modified,
         "saved_in": str(project.saved_in) if project.saved_in is not None else None,
+        "labels": project.labels,
         "objects": [{"id": o.id, "label": o.label, "shown": o.shown, "visible": o.visible, "locked": o.locked,
                      "status": o.status, "stale": o.stale, "stages": [_stage_meta(s) for s in o.stages]}
                     for o in project.objects],
@@ -162,7 +164,8 @@ def load(path: str | Path) -> Project:
         raise InputError(f"{path} is damaged: its stages do not match its masks")
     mask_path, saved_in = meta.get("mask_path"), meta.get("saved_in")
     return Project(Path(meta["photo"]), objects, current, Path(mask_path) if mask_path else None, view,
-                   bool(meta.get("modified", False)), Path(saved_in) if saved_in else None, int(meta["version"]))
+                   bool(meta.get("modified", False)), Path(saved_in) if saved_in else None, meta.get("labels"),
+                   int(meta["version"]))
 
 
 def _object(archive: zipfile.ZipFile, prefix: str, meta: dict, path: Path) -> ObjectState:

@@ -89,8 +89,12 @@ class CocoDataset(Dataset):
             if mask.shape != (h, w):
                 raise InputError(f"{where}: its RLE is {mask.shape[1]}x{mask.shape[0]} but the image is {w}x{h}")
             return ImageObject(ann["id"], label, mask=mask, extra=extra)
-        if not isinstance(seg, list) or not seg or not all(isinstance(p, list) and len(p) >= 6 and len(p) % 2 == 0 for p in seg):
-            raise InputError(f"{where} has no polygon or RLE segmentation (a polygon needs ≥ 3 x,y pairs)")
+        if not isinstance(seg, list) or not all(isinstance(p, list) and all(isinstance(v, (int, float)) for v in p)
+                                                for p in seg):
+            raise InputError(f"{where} has a segmentation that is neither polygons nor RLE")
+        if not seg or not all(len(p) >= 6 and len(p) % 2 == 0 for p in seg):
+            # no area to refine (a box-only annotation's [], a polygon of under 3 points): kept as the file has it
+            return ImageObject(ann["id"], label, refinable=False, extra=extra)
         return ImageObject(ann["id"], label, polygons=tuple(np.reshape(p, (-1, 2)) for p in seg), extra=extra)
 
     def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> "CocoWriter":
@@ -151,9 +155,13 @@ class CocoWriter(Writer):
     def write(self, item: ImageObjects) -> None:
         anns = []
         for obj in item.objects:
+            if not obj.refinable:  # an annotation with no area to refine goes back as the file has it
+                anns.append(self.given[obj.id])
+                continue
             geometry = self._given_geometry(obj, item) or encode(obj, item.hw, lambda: self.outline(obj, item.name))
+            # iscrowd: COCO's evaluation reads it from every annotation; one the person added has no fields yet
             anns.append({"id": obj.id, "image_id": item.extra["id"], "category_id": self._category(obj.label),
-                         **geometry, **obj.extra})
+                         **geometry, "iscrowd": 0, **obj.extra})
         image_id = item.extra["id"]
         self.replaced[image_id] = anns
         if image_id not in self.refined:

@@ -895,7 +895,7 @@ def test_opening_a_folder_over_a_refined_photo_never_keeps_that_photo_as_one_of_
     assert window.next_image() and window.previous_image()  # p0's work kept and read back: its own
     assert window.doc.image.shape[:2] == (H, W) and [o.id for o in window.doc.objects] == [100, 101, 102]
     assert window.work.status["p0.png"] != "unreadable"
-    assert "Saved work could not be read" not in dialogs.titles()  # nothing of p0's was kept, so none set aside
+    assert "Saved work set aside" not in dialogs.titles()  # nothing of p0's was kept, so none set aside
     assert not list(window.work.dir.glob("*.damaged.crmproj"))
 
 
@@ -910,7 +910,7 @@ def test_work_kept_for_a_photo_of_another_size_is_set_aside_and_the_photo_opens_
     window._forget_recent()
     assert window.previous_image() and window.doc.image.shape[:2] == (H // 2, W // 2)
     assert not window.doc.mask.any()
-    assert "Saved work could not be read" in dialogs.titles()
+    assert "Saved work set aside" in dialogs.titles()
     assert list(window.work.dir.glob("*.damaged.crmproj"))
 
 

@@ -231,7 +231,39 @@ def test_a_damaged_work_file_is_set_aside_and_the_photo_opens_from_its_labels(wi
     assert window.go_to(0)
     assert [np.array_equal(o.mask, m) for o, m in zip(window.doc.objects, labelled)] == [True] * len(labelled)
     said = dialogs.shown[0][2]
-    assert dialogs.titles() == ["Saved work could not be read"] and "p0.png" in said
+    assert dialogs.titles() == ["Saved work set aside"] and "p0.png" in said
     assert said.count(str(work_file)) == 1 and f"{work_file.stem}.damaged.crmproj" in said  # where it was, and what it is now
     assert not work_file.exists() and work_file.with_name(f"{work_file.stem}.damaged.crmproj").is_file()
     assert window.work.status["p0.png"] != "unreadable"
+
+
+def test_work_on_labels_changed_in_another_program_is_set_aside(window, tmp_path, dialogs):
+    """Work was laid over a label file edited since by position: a shape deleted in labelme came back, one
+    added there was dropped. Now the photo opens from its labels as they are, and the work is kept aside."""
+    from test_folder_mode import labelme_set
+
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    paint(window, 1, 150)
+    painted = window.doc.current.mask.copy()
+    window.next_image()
+    assert window.sidecar.flush(10)
+    window._forget_recent()
+    assert window.go_to(0)  # the labels unchanged: the work comes back
+    assert np.array_equal(window.doc.current.mask, painted) and dialogs.titles() == []
+    window.next_image()
+    assert window.sidecar.flush(10)
+    label_file = folder / "p0.json"
+    data = json.loads(label_file.read_text())
+    data["shapes"] = data["shapes"][1:] + [{**data["shapes"][0], "label": "hat"}]  # one deleted, one added
+    label_file.write_text(json.dumps(data))
+    window._forget_recent()  # as after a restart
+    assert window.go_to(0)
+    assert [o.label for o in window.doc.objects] == [s["label"] for s in data["shapes"]]
+    said = dialogs.shown[-1][2]
+    assert dialogs.titles() == ["Saved work set aside"] and "changed in another program" in said
+    work_file = window.work.project_path(window.photo_name)
+    assert not work_file.exists() and work_file.with_name(f"{work_file.stem}.outdated.crmproj").is_file()
+    exported = window.work.export(tmp_path / "out", "labelme")  # the file's shapes as they are now
+    assert [s["label"] for s in json.loads((tmp_path / "out" / "p0.json").read_text())["shapes"]] == \
+        [s["label"] for s in data["shapes"]] and not exported.skipped

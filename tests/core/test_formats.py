@@ -229,6 +229,48 @@ def test_coco_refined_rle_is_pixel_exact(tmp_path: Path) -> None:
     assert back.objects[0].stored_as == "polygons"  # the polygon object came back as polygons
 
 
+def test_coco_an_annotation_with_no_area_is_kept_as_given_and_the_rest_refined(tmp_path: Path) -> None:
+    """A box-only annotation (segmentation []) or a polygon of two points made the whole photo unreadable; its
+    other objects are refined now, and it goes back as the file has it."""
+    ann = coco_file(tmp_path)
+    data = json.loads(ann.read_text())
+    odd = [{"id": 11, "image_id": 42, "category_id": 1, "iscrowd": 0, "area": 0, "bbox": [1, 2, 3, 4],
+            "segmentation": []},
+           {"id": 12, "image_id": 42, "category_id": 7, "iscrowd": 0, "area": 0, "bbox": [5, 5, 9, 0],
+            "segmentation": [[5, 5, 14, 5]], "note": "a slip"}]
+    data["annotations"] += odd
+    ann.write_text(json.dumps(data))
+    ds = open_dataset("coco", ann, tmp_path / "imgs")
+    item = ds.read("p.jpg")
+    assert [(o.id, o.refinable) for o in item.objects] == [(5, True), (9, True), (11, False), (12, False)]
+    writer = ds.writer(tmp_path / "out.json")
+    writer.write(type(item)(item.name, item.image, item.size,
+                            (item.objects[0].with_mask(shapes()[1]), *item.objects[1:]), item.extra))
+    writer.close()
+    out = json.loads((tmp_path / "out.json").read_text())["annotations"]
+    assert out[2:] == odd and out[0]["segmentation"] != data["annotations"][0]["segmentation"]
+
+
+def test_coco_an_added_object_is_read_by_cocoeval(tmp_path: Path) -> None:
+    """COCO's evaluation reads iscrowd from every annotation: one added in the app had none (KeyError)."""
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    from crm_core.formats import ImageObject
+    ann = coco_file(tmp_path)
+    item = open_dataset("coco", ann, tmp_path / "imgs").read("p.jpg")
+    new = ImageObject(10, "dog", mask=shapes()[1], stored_as="polygons")
+    writer = open_dataset("coco", ann, tmp_path / "imgs").writer(tmp_path / "out.json")
+    writer.write(type(item)(item.name, item.image, item.size, (*item.objects, new), item.extra))
+    writer.close()
+    written = json.loads((tmp_path / "out.json").read_text())["annotations"]
+    assert written[-1]["iscrowd"] == 0 and written[1]["iscrowd"] == 1  # the file's own crowd stays one
+    gt = COCO(str(tmp_path / "out.json"))
+    evaluation = COCOeval(gt, gt.loadRes([{**a, "score": 1.0} for a in written]), "segm")
+    evaluation.evaluate()
+    assert evaluation.evalImgs
+
+
 def test_coco_bad_category_is_one_clear_error(tmp_path: Path) -> None:
     ann = coco_file(tmp_path)
     data = json.loads(ann.read_text())

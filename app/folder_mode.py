@@ -39,6 +39,7 @@ class FolderMixin:
     _objects_job: ObjectsJob | None = None
     _folder_job: FolderJob | None = None
     _recent: dict[str, Document]  # the documents of the photos left last, newest last: Undo works on coming back
+    _detached: dict  # photo name -> ObjectsJob still refining the objects of a photo the person left
     _open_photo: str | None = None  # the folder photo whose document is open (not yet a former folder's)
     _folder_unreadable: list[str]  # photos the running whole-folder run could not read (a new list per run)
     _survey: SurveyJob | None = None  # the check of the folder as it opened, while it runs
@@ -120,13 +121,16 @@ class FolderMixin:
         of photo ``name`` (refined meanwhile by the whole-folder run: its sidecar is newer than the document)."""
         if name is not None:
             names = [name] if name in self._recent else []
-        else:
-            names = list(self._recent)[:max(0, len(self._recent) - keep)]
+        else:  # a photo whose objects are still being refined stays until its results are in
+            names = [n for n in list(self._recent)[:max(0, len(self._recent) - keep)] if n not in self._detached]
         for old in names:
             self._recent.pop(old).deleteLater()
 
     def _leave_folder(self) -> None:
         """Back to one photo at a time: the folder's run stops (its finished photos are kept)."""
+        for job in self._detached.values():
+            self.jobs.abandon(job)
+        self._detached.clear()
         self._forget_recent()
         self._open_photo = None
         if self._folder_job is not None:
@@ -177,6 +181,7 @@ class FolderMixin:
         left, self._open_photo = self._open_photo, name
         if left is not None and left != name:
             self._recent[left] = self.doc
+            self._detach_objects_job(left)
             if self._folder_job is not None and work.status[left] == TODO:  # skipped, or its refine left running
                 self._folder_job.again(left)
         work.position = index
@@ -323,7 +328,15 @@ class FolderMixin:
 
     def _objects_refined(self, doc, objects, out, locked: int = 0) -> None:
         if doc is not self.doc:
+            self._refined_after_leaving(doc, objects, out)
             return
+        count = self._lay_results(doc, objects, out)
+        kept = f"; {locked} locked, left as {'it was' if locked == 1 else 'they were'}" if locked else ""
+        self.statusBar().showMessage(f"Refined {count} object{'s' * (count != 1)}{kept}", 8000)
+        self.autosave.touch()
+
+    def _lay_results(self, doc: Document, objects: list, out: list) -> int:
+        """Each refined object's result as its one stage, shown, in one undo step; how many objects got one."""
         options = self._object_options()
         before = []
         for obj, result in zip(objects, out):
@@ -333,15 +346,39 @@ class FolderMixin:
                 doc.set_shown(0, obj)
                 doc.set_status(obj, REFINED)
         doc.record_refine(before, "Refine objects" if len(before) > 1 else "Refine")
-        kept = f"; {locked} locked, left as {'it was' if locked == 1 else 'they were'}" if locked else ""
-        self.statusBar().showMessage(f"Refined {len(before)} object{'s' * (len(before) != 1)}{kept}", 8000)
-        self.autosave.touch()
+        return len(before)
+
+    def _detach_objects_job(self, name: str) -> None:
+        """Leaving a photo whose objects are being refined (Ctrl+Enter right after Ctrl+Shift+R, PgDown): the run
+        goes on for the photo left, whose results land in its kept work, not dropped, and the window is free."""
+        job = self._objects_job
+        if job is None:
+            return
+        self._detached[name] = job
+        self._end_run()
+
+    def _refined_after_leaving(self, doc: Document, objects: list, out: list) -> None:
+        """A left photo's objects refined: laid on its document (still there: Undo works on coming back) and
+        kept; a photo still to do becomes refined, one accepted or flagged meanwhile stays so."""
+        name = next((n for n, d in self._recent.items() if d is doc), None)
+        if name is None or self.work is None:  # the folder was left: there is nothing to keep it in
+            return
+        count = self._lay_results(doc, objects, out)
+        self.work.keep(name, project.capture(doc))
+        if self.work.status[name] in (TODO, REFINED):
+            self.work.status[name] = refined_or_not(doc.objects)
+        self._show_statuses()
+        self.statusBar().showMessage(f"Refined {count} object{'s' * (count != 1)} of {name}", 8000)
 
     def _objects_finished(self) -> None:
-        if self.sender() is self._objects_job:
+        sender = self.sender()
+        if sender is self._objects_job:
             self._objects_job = None
             self._end_run()
             self.refineFinished.emit()
+        elif sender in self._detached.values():
+            self._detached = {n: job for n, job in self._detached.items() if job is not sender}
+            self._forget_recent(RECENT_PHOTOS)
 
     # the whole folder ------------------------------------------------------------------
     def refine_folder(self) -> None:

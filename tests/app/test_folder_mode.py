@@ -1106,3 +1106,24 @@ def test_a_labelme_folder_whose_photos_are_inside_its_files_opens(window, tmp_pa
         (folder / f"{name}.json").write_text(json.dumps(data))
         (folder / f"{name}.png").unlink()
     assert window.open_folder(folder) and window.doc.image.shape[:2] == (H, W)
+
+
+@pytest.mark.parametrize("leave", ["accept", "next"])
+def test_leaving_a_photo_while_its_objects_refine_keeps_their_results(qtbot, window, tmp_path, tiny_refiner, leave):
+    """Ctrl+Shift+R then at once Ctrl+Enter (or PgDown): the refinement was dropped, the photo "accepted" with
+    every object still to do. It goes on for the photo left; its results land in its kept work."""
+    ann, images, _ = coco_set(tmp_path, count=3)
+    window.open_folder(ann, "coco", images)
+    left = window.doc
+    window.refine_all_objects()
+    assert window.refining
+    (window.accept_and_next if leave == "accept" else window.next_image)()
+    assert window.photo_name == "p1.png" and not window.refining  # the next photo is free to work on
+    qtbot.waitUntil(lambda: not window._detached, timeout=60_000)
+    assert all(o.status == REFINED and len(o.stages) == 1 for o in left.objects)
+    assert window.work.status["p0.png"] == ("accepted" if leave == "accept" else REFINED)
+    assert window.statusBar().currentMessage() == "Refined 3 objects of p0.png"
+    assert window.sidecar.flush(10)
+    window._forget_recent()  # as after a restart: p0 is read from its kept work
+    window.go_to(0)
+    assert [o.status for o in window.doc.objects] == [REFINED] * 3 and all(o.stages for o in window.doc.objects)

@@ -34,6 +34,8 @@ from crm_core.formats.labelmap import LABEL_EXTS, MaskWriter
 from crm_core.formats.labelme import LabelMeDataset
 from crm_core.pairing import PHOTO_EXTS, by_stem, pair_by_stem
 
+from PySide6.QtCore import QLockFile
+
 from app import autosave, project
 from app.document import ACCEPTED, DEFAULT_LABEL, REFINED, TODO, Document, MaskObject, object_result
 from app.sidecar import SidecarWriter
@@ -42,6 +44,7 @@ FLAGGED = "flagged"
 UNREADABLE = "unreadable"  # its photo or labels could not be read (WorkFolder.problems says why): not "to do"
 STATUSES = (TODO, REFINED, ACCEPTED, FLAGGED, UNREADABLE)
 STATE = "state.json"
+LOCK = "open.lock"  # held by the window working on the folder (WorkFolder.claim)
 
 
 class FolderPhotos(Dataset):
@@ -148,9 +151,32 @@ class WorkFolder:
         self.problems: dict[str, str] = {}  # why each unreadable photo could not be read, in one sentence
         self.notes: list[str] = []  # work files set aside since the window last said so (_set_aside)
         self._labels: dict[str, str] = {}  # each photo's labels as last read (ImageObjects.fingerprint), by name
+        self.lock: QLockFile | None = None  # held while a window works on the folder (claim)
         self.position = 0
         self._read_state()
         self._read_again()
+
+    def claim(self) -> None:
+        """Holds the folder's work for one window; InputError when another window (of any CRM Studio process)
+        holds it: two windows on one folder would each keep their own work over the other's. The lock file names
+        its owner's process, so a window that was killed leaves no lock behind."""
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return  # no work folder can be made: its writes fail and say so themselves
+        lock = QLockFile(str(self.dir / LOCK))
+        lock.setStaleLockTime(0)
+        if lock.tryLock(0):
+            self.lock = lock
+        elif lock.error() == QLockFile.LockError.LockFailedError:
+            raise InputError(f"{self.dataset.source} is open in another CRM Studio window; go on there, or close "
+                             "it first (two windows on one folder would write over each other's work)")
+        # else the work folder cannot hold a lock file (no write access): its writes fail and say so themselves
+
+    def release(self) -> None:
+        if self.lock is not None:
+            self.lock.unlock()
+            self.lock = None
 
     def _read_state(self) -> None:
         state = self.writer.pending(self.dir / STATE) or _read_json(self.dir / STATE)

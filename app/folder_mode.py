@@ -75,10 +75,17 @@ class FolderMixin:
             elsewhere = work.photos_elsewhere()
             if elsewhere is not None:
                 raise InputError(elsewhere)
+            if self.work is not None and self.work.dir == work.dir:  # the same folder again: held by this window
+                work.lock, self.work.lock = self.work.lock, None
+            else:
+                work.claim()
         except Exception as error:  # noqa: BLE001 - every failure is one dialog; the open work stays
             show_error(self, f"Cannot open {Path(source).name}", error)
             return False
         if not self._confirm_discard():
+            if self.work is not None and self.work.dir == work.dir:
+                self.work.lock, work.lock = work.lock, None
+            work.release()
             return False
         self._leave_folder()
         self.work = work
@@ -140,6 +147,8 @@ class FolderMixin:
         if self._survey is not None:
             self.jobs.abandon(self._survey)
             self._survey = None
+        if self.work is not None:
+            self.work.release()
         self.work = None
         self.objects_panel.set_folder_mode(False)
         self._label_colors(False)

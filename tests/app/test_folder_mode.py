@@ -158,6 +158,7 @@ def test_a_killed_session_resumes_at_the_same_photo_with_its_work_and_statuses(q
     paint(first, 10, 10)
     first.autosave._timer.timeout.emit()  # the idle timer fires a few seconds after the edit; then the kill
     assert first.sidecar.flush(10)  # the writer thread lands it within milliseconds; the kill comes after
+    first.work.release()  # killed: its lock on the folder names a process that is gone
     again = MainWindow(settings)  # a new session, the first never closed
     qtbot.addWidget(again)
     assert again.open_folder(ann, "coco", images)

@@ -80,6 +80,7 @@ def test_a_moved_dataset_resumes_at_its_photo_with_its_work(qtbot, settings, tmp
     paint(first, 10, 10)
     first.autosave._timer.timeout.emit()  # the idle save a few seconds after the edit; then the app is killed
     assert first.sidecar.flush(10)
+    first.work.release()  # killed: its lock names a process that is gone
     (tmp_path / "before").rename(tmp_path / "after")
     again = MainWindow(settings)
     qtbot.addWidget(again)
@@ -267,3 +268,17 @@ def test_work_on_labels_changed_in_another_program_is_set_aside(window, tmp_path
     exported = window.work.export(tmp_path / "out", "labelme")  # the file's shapes as they are now
     assert [s["label"] for s in json.loads((tmp_path / "out" / "p0.json").read_text())["shapes"]] == \
         [s["label"] for s in data["shapes"]] and not exported.skipped
+
+
+def test_a_folder_open_in_another_window_is_refused(qtbot, window, settings, tmp_path, dialogs):
+    """Two windows on one folder each kept their own work over the other's: the last to save won."""
+    ann, images, _ = coco_set(tmp_path, count=2)
+    assert window.open_folder(ann, "coco", images)
+    other = MainWindow(settings)
+    qtbot.addWidget(other)
+    assert not other.open_folder(ann, "coco", images)
+    assert dialogs.titles() == ["Cannot open annotations.json"]
+    assert "is open in another CRM Studio window" in dialogs.shown[-1][2]
+    assert window.open_folder(ann, "coco", images)  # the window holding it may open it again
+    window.close()  # closing lets it go
+    assert other.open_folder(ann, "coco", images)

@@ -49,7 +49,8 @@ def add_refine_dataset_arguments(parser: argparse.ArgumentParser) -> None:
                             "Category names are kept; ids and format-specific fields stay behind")
     group.add_argument("--no-refine", action="store_true",
                        help="write the labels as they are (with --to: convert a dataset without refining it)")
-    group.add_argument("--resume", action="store_true", help="skip photos whose output is already written")
+    group.add_argument("--resume", action="store_true",
+                       help="skip photos whose output is already written (a dataset, or --big: NAME.png in -o)")
     group.add_argument("--whole-photo", action="store_true",
                        help="refine each object on the whole photo instead of a crop around it (slower; for comparison)")
 
@@ -60,6 +61,16 @@ def dataset_kind(args: argparse.Namespace) -> str | None:
     if len(given) > 1:
         raise InputError(f"give one dataset, not --{' and --'.join(given)}")
     return given[0] if given else None
+
+
+def dataset_only(args: argparse.Namespace) -> list[str]:
+    """The dataset options given (--resume aside: --big resumes too), for a run on one photo or a --big folder
+    to refuse rather than silently ignore."""
+    defaults = ObjectOptions()
+    given = {"--images": args.images is not None, "--whole-photo": args.whole_photo,
+             "--min-object-px": args.min_object_px != defaults.min_pixels,
+             "--polygon-tolerance": args.polygon_tolerance != DEFAULT_TOLERANCE}
+    return [flag for flag, on in given.items() if on]
 
 
 def check_dataset_usage(args: argparse.Namespace) -> None:

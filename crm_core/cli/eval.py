@@ -67,7 +67,8 @@ class Evaluation:
         self.crm_row = " + ".join((CRM_ROW, *([] if args.pred else options.finishers())))
         self.root = Path(args.folder)
         self.sets = find_sets(self.root)
-        self.failures: list[str] = []
+        self.failures: list[str] = []  # items left out of the scores, each said in one line
+        self.bug = False  # one of them for a reason no input explains
         self.refiner: Refiner | None = None
         self.weights_problem: str | None = None
         if not args.pred:
@@ -102,6 +103,7 @@ class Evaluation:
                 except Exception as err:
                     if self.args.debug:
                         raise
+                    self.bug = True
                     self.fail(f"{label}/{item.name}: {unexpected(err)}")
                 bar.update()
         return scores
@@ -157,7 +159,7 @@ def evaluate(args: argparse.Namespace, options: RefineOptions) -> int:
     if ev.weights_problem:
         say(PROG, f"the CRM row needs trained weights: {ev.weights_problem}")
         return 0 if args.baselines else EXIT_INPUT
-    return EXIT_FAILED if ev.failures else 0
+    return EXIT_FAILED if ev.bug else EXIT_INPUT if ev.failures else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,8 @@ from crm_core.cli.common import (
 )
 from crm_core.cost import available_memory, estimate, resident_bytes
 from crm_core.coverage import coverage_note, foreground_problem
-from crm_core.cli.dataset import add_refine_dataset_arguments, check_dataset_usage, dataset_kind, refine_dataset
+from crm_core.cli.dataset import (add_refine_dataset_arguments, check_dataset_usage, dataset_kind, dataset_only,
+                                  refine_dataset)
 from crm_core.errors import CRMError, InputError
 from crm_core.inference import Refiner, work_scale
 from crm_core.metrics import binarise
@@ -97,8 +98,11 @@ def check_usage(args: argparse.Namespace) -> None:
         raise UsageError("IMAGE is required, with a MASK or without one for Select Subject (or --big DIR for a folder)")
     if args.auto and args.mask:
         raise UsageError("give a MASK or --auto (Select Subject makes the mask), not both")
-    if args.to or args.no_refine:
-        raise UsageError("--to and --no-refine apply to a dataset (--coco, --labelme, --voc or --yolo)")
+    if args.to or args.no_refine or dataset_only(args):
+        flags = [*(["--to"] if args.to else []), *(["--no-refine"] if args.no_refine else []), *dataset_only(args)]
+        raise UsageError(f"{' and '.join(flags)} apply to a dataset (--coco, --labelme, --voc or --yolo)")
+    if args.resume and not args.big:
+        raise UsageError("--resume applies to --big and to datasets: a single photo is written whole or not at all")
     if args.big and args.save_stages:
         raise UsageError("--save-stages works on one photo, not with --big")
     if args.bits is not None and args.format != "alpha":
@@ -235,6 +239,10 @@ def refine_folder(args: argparse.Namespace, options: RefineOptions) -> int:
         for item in folder.items:
             item_start = time.perf_counter()
             protect = folder.files
+            if args.resume and targets[item.name].is_file():  # written whole (atomically) by an earlier run
+                report.append({"name": item.name, "output": str(targets[item.name]), "resumed": True})
+                bar.update()
+                continue
             try:
                 target = io.check_output(targets[item.name], protect)
                 image = io.load_image(item.image)

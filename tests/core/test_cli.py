@@ -110,6 +110,10 @@ USAGE_ERRORS = [
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--big", "{dir}"], "either IMAGE MASK or --big DIR"),
     ("crm-refine", ["--big", "{dir}", "-o", "out", "--save-stages", "s"], "--save-stages works on one photo"),
     ("crm-refine", ["--big", "{dir}", "-o", "out", "--smooth", "-2"], "smooth must be"),
+    ("crm-refine", ["--big", "{dir}", "-o", "out", "--whole-photo"], "--whole-photo apply to a dataset"),
+    ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--min-object-px", "9", "--images", "{dir}"],
+     "--images and --min-object-px apply to a dataset"),
+    ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--resume"], "--resume applies to --big and to datasets"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--bits", "16"], "--bits applies to --format alpha"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--decontaminate"], "--decontaminate applies to --format cutout"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--format", "jpg"], "argument --format: invalid choice"),
@@ -300,6 +304,19 @@ def test_big_folder_mode_goes_on_past_a_bad_item(big, random_refiner, capsys):
     assert sorted(p.name for p in out_dir.iterdir()) == ["a1.png", "c3.png", "d4.png"]
 
 
+def test_big_folder_resumes_past_the_items_written(big, random_refiner, capsys):
+    """--resume was accepted with --big and ignored: every item was refined and written again."""
+    out_dir = big.parent / "refined"
+    out_dir.mkdir()
+    (out_dir / "b2.png").write_bytes(b"written by the run that was stopped")
+    code, out, _ = run(crm_refine.main, ["--big", big, "-o", out_dir, "--json", "--resume"], capsys)
+    report = json.loads(out)
+    assert code == 0 and [(i["name"], i.get("resumed", False)) for i in report["items"]] == \
+        [("a1", False), ("b2", True), ("c3", False)]
+    assert (out_dir / "b2.png").read_bytes() == b"written by the run that was stopped"
+    assert np.asarray(Image.open(out_dir / "c3.png")).shape == (96, 128)
+
+
 def test_big_folder_errors(tmp_path, random_refiner, capsys):
     code, _, err = run(crm_refine.main, ["--big", tmp_path, "-o", tmp_path / "o"], capsys)
     assert code == 2 and "holds no NAME_im.jpg" in err
@@ -392,7 +409,7 @@ def test_eval_reports_a_missing_prediction(big, tmp_path, capsys):
     pred.mkdir()
     Image.open(big / "a1_gt.png").save(pred / "a1.png")
     code, out, err = run(crm_eval.main, [big, "--pred", pred], capsys)
-    assert code == 1 and "b2.png does not exist" in err
+    assert code == 2 and "b2.png does not exist" in err  # an input problem (1 is a bug), as crm-refine --big says
     assert table_rows(out)["CRM"][-1] == "1"
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -156,12 +158,27 @@ def stage_file(index: int, step: StagePlan) -> str:
     return f"stage{index}_{step.kind if step.kind != 'model' else f'{step.ratio:g}'}.png"
 
 
+STAGE_FILE = re.compile(r"stage\d+_(\d+(\.\d+)?|snap|matte|edge)\.png")  # what stage_file names, any run
+
+
 def check_stage_files(args: argparse.Namespace, options: RefineOptions, hw: tuple[int, int], scale: int,
-                      protect: list[Path]) -> None:
-    """Every --save-stages file name is checked before the run: none may be one of the inputs."""
+                      protect: list[Path], out: Path) -> None:
+    """Every --save-stages file name is checked before the run: none may be one of the inputs, nor the output
+    (which would replace that stage's file); the stage files of an earlier run in the folder that this run
+    will not write again go, so the folder never mixes two runs' stages."""
     folder = Path(args.save_stages)
-    for index, step in enumerate(options.plan(hw, scale)):
-        io.check_output(folder / stage_file(index, step), protect)
+    planned = [folder / stage_file(index, step) for index, step in enumerate(options.plan(hw, scale))]
+    for path in planned:
+        io.check_output(path, protect)
+        if os.path.abspath(path) == os.path.abspath(out):
+            raise InputError(f"output {out} is where --save-stages writes that stage; choose another output or "
+                             "stage folder")
+    listed = folder.iterdir() if folder.is_dir() else ()
+    earlier = [p for p in listed if STAGE_FILE.fullmatch(p.name) and p not in planned and p not in protect]
+    for path in earlier:
+        path.unlink()
+    if earlier and not args.json:
+        say(PROG, f"removed {len(earlier)} stage file{'s' * (len(earlier) != 1)} of an earlier run from {folder}")
 
 
 def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
@@ -176,7 +193,7 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
     coarse = read_coarse(args, mask_path, image, Subjects(), image_path)
     scale = work_scale(coarse, options)
     if args.save_stages:
-        check_stage_files(args, options, image.shape[:2], scale, protect)
+        check_stage_files(args, options, image.shape[:2], scale, protect, out)
     announce_cost(args, image.shape[:2])
     refiner = Refiner.load(args.weights, device=args.device)
     stages: list[dict] = []  # what each stage reported; only the latest probability is kept, to bound memory
@@ -187,7 +204,8 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
             stages.append({"ratio": stage.ratio, "kind": stage.kind, "seconds": round(stage.seconds, 4),
                            "queried": stage.queried, "total": stage.total})
             if args.save_stages:
-                io.save_alpha(Path(args.save_stages) / stage_file(stage.index, stage.plan), prob, protect=protect)
+                io.save_alpha(Path(args.save_stages) / stage_file(stage.index, stage.plan), prob, bits=args.bits or 8,
+                              protect=protect)
             bar.set_postfix(stage=stage.label, seconds=f"{stage.seconds:.1f}")
             bar.update()
     export(args, out, image, prob, protect)

@@ -147,7 +147,10 @@ def run(prog: str, parser: argparse.ArgumentParser, body: Callable[[argparse.Nam
         return int(done.code or 0)
     try:
         return body(args)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # the person pressed it and knows; a script reading --json is told
+        if args.json:
+            print(json.dumps({"error": "interrupted (Ctrl-C); every file written is whole",
+                              "exit_code": EXIT_INTERRUPTED}))
         return EXIT_INTERRUPTED
     except CRMError as err:
         return fail(prog, args, one_line(err), EXIT_INPUT)

@@ -182,6 +182,8 @@ def test_ctrl_c_exits_130_quietly(pair, random_refiner, monkeypatch, capsys):
 
     monkeypatch.setattr(io, "load_image", interrupted)
     assert run(crm_refine.main, [pair.image, pair.mask, "-o", pair.folder / "o.png"], capsys) == (130, "", "")
+    code, out, _ = run(crm_refine.main, [pair.image, pair.mask, "-o", pair.folder / "o.png", "--json"], capsys)
+    assert code == 130 and json.loads(out)["exit_code"] == 130  # a script reading stdout still gets its JSON
 
 
 def test_unexpected_error_is_one_line_with_a_debug_hint(pair, random_refiner, monkeypatch, capsys):

@@ -73,14 +73,16 @@ class ShortcutsDialog(QDialog):
 
 
 class _WindowKeys(QObject):
-    """Event filter on number boxes: Ctrl shortcuts go to the window; Enter hands the keyboard back to ``home``."""
+    """Event filter on number boxes (``ctrl``: their Ctrl shortcuts go to the window) and text fields: Enter hands
+    the keyboard back to ``home``."""
 
-    def __init__(self, home: QWidget, parent: QObject) -> None:
+    def __init__(self, home: QWidget, parent: QObject, ctrl: bool = True) -> None:
         super().__init__(parent)
         self.home = home
+        self.ctrl = ctrl
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+        if self.ctrl and event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
             ctrl = event.modifiers() & Qt.KeyboardModifier.ControlModifier
             if ctrl and not any(event.matches(key) for key in _TEXT_KEYS):
                 event.ignore()  # not taken by the box: the window's shortcut fires
@@ -91,9 +93,14 @@ class _WindowKeys(QObject):
         return False
 
 
-def hand_keys_to_window(window: QWidget, home: QWidget) -> None:
+def hand_keys_to_window(window: QWidget, home: QWidget, fields: Iterable[QWidget] = ()) -> None:
     """Every number box of ``window``: its Ctrl shortcuts work while it has focus, and Enter returns the keyboard to
-    ``home`` (the canvas), so the keys listed in the menus work right after a value is typed."""
+    ``home`` (the canvas), so the keys listed in the menus work right after a value is typed. Text ``fields`` keep
+    their Ctrl keys (word moves, text undo while typing) and hand the keyboard back on Enter: Ctrl+Z right after
+    typing ratios, Enter and Ctrl+R undid the typing, not the refine."""
     keys = _WindowKeys(home, window)
     for box in window.findChildren(QAbstractSpinBox):
         box.installEventFilter(keys)
+    enter = _WindowKeys(home, window, ctrl=False)
+    for field in fields:
+        field.installEventFilter(enter)

@@ -256,3 +256,20 @@ def test_an_object_reads_refined_only_once_its_refinement_is_done(qtbot, opened)
     assert win.doc.current.status == REFINED
     win.undo_action.trigger()
     assert win.doc.current.status != REFINED
+
+
+def test_enter_in_the_ratios_hands_the_keyboard_back_so_ctrl_z_undoes_the_refine(qtbot, opened):
+    """Typed ratios, Enter, Ctrl+R, Ctrl+Z: the typing was undone (the field kept the keyboard), not the refine."""
+    from PySide6.QtCore import Qt
+    win = opened
+    win.show()
+    qtbot.waitExposed(win)
+    field = win.refine_panel.ratio_edit
+    field.setFocus()
+    field.selectAll()
+    qtbot.keyClicks(field, "0.5, 1")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    assert not field.hasFocus()
+    _refine(qtbot, win)
+    qtbot.keyClick(win.focusWidget() or win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert field.text() == "0.5, 1" and not win.doc.stages  # the refine undone, the ratios as typed

@@ -139,7 +139,9 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
             tally.filled += len(done.filled)
             if done.error is not None:
                 tally.failed += 1
-                say(prog, f"{done.name}: {done.error if isinstance(done.error, CRMError) else unexpected(done.error)}")
+                kept = "; its labels are written as they are" if done.as_given else ""
+                say(prog, f"{done.name}: {done.error if isinstance(done.error, CRMError) else unexpected(done.error)}"
+                          f"{kept}")
             elif transform is None and not done.resumed:
                 tally.objects += done.written
             bar.set_postfix(objects=tally.refined, failed=tally.failed)

@@ -50,6 +50,7 @@ class Converted:
     resumed: bool = False
     error: BaseException | None = None
     filled: tuple[str, ...] = ()
+    as_given: bool = False  # its refinement failed, and its labels were written as they are
 
 
 def export_writer(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> Writer:
@@ -86,6 +87,18 @@ def portable(item: ImageObjects, kind: str) -> ImageObjects:
     return ImageObjects(Path(item.name).stem, item.image, item.size, tuple(objects))
 
 
+def _write_as_given(writer: Writer, item: ImageObjects | None, same_format: bool) -> bool:
+    """A photo whose refinement failed (its photo missing or unreadable) still has its labels in a copy of the
+    dataset in its own format, as they are: the output lacked them (COCO's file keeps them anyway)."""
+    if item is None or not same_format or writer.keeps_unwritten:
+        return False
+    try:
+        writer.write(item)
+    except CRMError:
+        return False
+    return True
+
+
 def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TOLERANCE,
             transform: Callable[[ImageObjects], ImageObjects] | None = None, resume: bool = False,
             catch: tuple[type[BaseException], ...] = (CRMError,)) -> Iterator[Converted]:
@@ -108,6 +121,7 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
             if resume and writer.done(key):
                 yield Converted(name, resumed=True)
                 continue
+            item = None
             try:
                 item = source.read(name)
                 if transform is not None:
@@ -116,7 +130,7 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
                 noted = len(writer.filled)
                 writer.write(written)
             except catch as err:
-                yield Converted(name, error=err)
+                yield Converted(name, error=err, as_given=_write_as_given(writer, item, kind == source.format))
                 continue
             yield Converted(name, len(written.objects), len(item.objects) - len(written.objects),
                             filled=tuple(writer.filled[noted:]))

@@ -101,6 +101,18 @@ def test_a_bad_photo_is_reported_skipped_and_the_exit_code_says_so(tmp_path, ran
     assert [a for a in data["annotations"] if a["image_id"] == 2] == [a for a in original["annotations"] if a["image_id"] == 2]
 
 
+def test_labels_of_a_photo_that_cannot_be_refined_are_written_as_they_are(tmp_path, random_refiner, capsys):
+    """A LabelMe file whose photo is missing was left out of the output folder, where the app's export kept it."""
+    sets = make_sets(tmp_path, names=("a", "b"))
+    (sets["voc"] / "JPEGImages" / "b.jpg").unlink()  # the photo the LabelMe file's imagePath names
+    out = tmp_path / "out"
+    code, _, err = run(crm_refine.main, ["--labelme", sets["labelme"], "-o", out, "--no-matte", "--no-snap"], capsys)
+    assert code == 2 and "b.jpg does not exist" in err and "its labels are written as they are" in err
+    given = json.loads((sets["labelme"] / "b.json").read_text())
+    assert json.loads((out / "b.json").read_text())["shapes"] == given["shapes"]
+    assert json.loads((out / "a.json").read_text())["shapes"] != json.loads((sets["labelme"] / "a.json").read_text())["shapes"]
+
+
 def test_resume_skips_photos_already_written(tmp_path, random_refiner, capsys, monkeypatch) -> None:
     sets = make_sets(tmp_path)
     out = tmp_path / "out"

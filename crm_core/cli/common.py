@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import traceback
 from typing import Callable, NoReturn
@@ -115,8 +116,8 @@ def refine_options(args: argparse.Namespace) -> RefineOptions:
                              upscale_below=args.upscale_below,
                              snap=args.snap, matte=args.matte, trust_edges=args.trust_edges,
                              judge=args.judge, polygon=args.polygon, shift_edge=args.shift_edge, smooth=args.smooth).validated()
-    except ValueError as err:
-        raise UsageError(str(err)) from None
+    except ValueError as err:  # the library names its field (shift_edge); the command line, its option
+        raise UsageError(re.sub(r"^([a-z_]+) must", lambda m: f"--{m[1].replace('_', '-')} must", str(err))) from None
 
 
 def progress(args: argparse.Namespace, total: int, unit: str, desc: str) -> tqdm:

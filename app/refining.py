@@ -211,8 +211,10 @@ class RefiningMixin:
             self.doc.set_status(target, REFINED)  # when every stage is in, not at the first
             self.doc.record_refine([self._before])
             seconds = sum(stage.seconds for stage in target.stages)
-            self.statusBar().showMessage(f"Refined {target.label} in {seconds:.1f} s, {len(target.stages)} stages: "
-                                         "click one in the stage strip to see it, Ctrl+click another to compare", 10000)
+            skipped = f" ({self._job.skipped})" if self._job.skipped else ""
+            self.statusBar().showMessage(f"Refined {target.label} in {seconds:.1f} s, {len(target.stages)} stages"
+                                         f"{skipped}: click one in the stage strip to see it, Ctrl+click another to "
+                                         "compare", 15000)
         self._end_run()
         self.refineFinished.emit()
 

@@ -62,6 +62,7 @@ class RefineJob(Job):
         self._constraints = constraints
         self._options = options
         self.rates = rates if rates is not None else DEFAULT_RATES
+        self.skipped = ""  # the ratios asked for that this photo's size leaves out (RefineOptions.skipped)
 
     def release(self) -> None:
         self._image = self._coarse = self._constraints = None
@@ -75,7 +76,9 @@ class RefineJob(Job):
         image, coarse = self._image, self._coarse
         assert image is not None and coarse is not None
         checked = self._options.validated()
-        plan = plan_stages(checked, image.shape[:2], work_scale(coarse, checked))
+        scale = work_scale(coarse, checked)
+        plan = plan_stages(checked, image.shape[:2], scale)
+        self.skipped = checked.skipped(image.shape[:2], scale)
         total = len(plan)
         if self._cache.loaded(self._device, self._weights) is None:
             self.progress.emit(0, total, "Loading the model…")

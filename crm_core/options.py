@@ -184,6 +184,21 @@ class RefineOptions:
         kept = tuple(r for r in ratios if self.min_side <= max(hw) * scale * r <= longest)
         return kept or ratios[-1:]
 
+    def skipped(self, hw: tuple[int, int], scale: int = 1) -> str:
+        """The ratios asked for that do not run on this photo, and why, as a phrase ("" when all run): a person
+        who typed ×0.125 is told why no such stage came."""
+        ran = self.ratios_for(hw, scale)
+        left = [r for r in self.ratios if r not in ran]
+        if not left:
+            return ""
+        longest = self.max_side if self.roi == "band" and self.max_side else math.inf
+        said = []
+        for r in left:
+            side = max(hw) * scale * r
+            limit = f"under the {self.min_side} px" if side < self.min_side else f"over the {longest:g} px"
+            said.append(f"×{r:g} ({side:.0f} px on the long side, {limit} a stage needs)")
+        return "not run: " + ", ".join(said)
+
     def finishers(self) -> tuple[str, ...]:
         """The stages that follow the model's, in the order they run: "snap", "matte", "edge" when asked for."""
         wanted = {"snap": self.snap, "matte": self.matte, "edge": bool(self.shift_edge or self.smooth)}

@@ -273,3 +273,14 @@ def test_enter_in_the_ratios_hands_the_keyboard_back_so_ctrl_z_undoes_the_refine
     _refine(qtbot, win)
     qtbot.keyClick(win.focusWidget() or win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert field.text() == "0.5, 1" and not win.doc.stages  # the refine undone, the ratios as typed
+
+
+def test_ratios_the_photo_is_too_small_for_are_named_after_the_run(qtbot, opened, monkeypatch):
+    """Ratios typed but not run (a stage under the minimum side) left the strip short without a word why."""
+    monkeypatch.setattr("app.refining.MIN_SIDE", 150)
+    opened.refine_panel.ratio_edit.setText("0.5, 1")
+    _refine(qtbot, opened)
+    side = max(opened.doc.image.shape[:2])
+    assert [s.label for s in opened.doc.stages if s.kind == "model"] == ["×1"]
+    assert f"not run: ×0.5 ({side / 2:.0f} px on the long side, under the 150 px a stage needs)" in \
+        opened.statusBar().currentMessage()

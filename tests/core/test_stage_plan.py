@@ -19,6 +19,10 @@ def test_small_photos_skip_the_low_ratios_and_finishers_can_be_off() -> None:
     plan = RefineOptions(snap=False, matte=False).plan((600, 800))  # min_side 400: ×0.125 and ×0.25 are skipped
     assert [s.label for s in plan] == ["×0.5", "×1"]
     assert RefineOptions(snap=False).stage_count((600, 800)) == 3
+    assert RefineOptions().skipped((600, 800)) == ("not run: ×0.125 (100 px on the long side, under the 400 px a "
+                                                   "stage needs), ×0.25 (200 px on the long side, under the 400 px a "
+                                                   "stage needs)")  # what the app says after such a run
+    assert RefineOptions().skipped((2328, 3492)) == ""
 
 
 def test_the_plan_is_what_the_refiner_yields(light_refiner, quality) -> None:

@@ -4,8 +4,10 @@ Quirks kept: shapes that share a label and a ``group_id`` are one object (an obj
 several polygons is written as several shapes with one group_id); rectangles, circles, lines and points are
 not refined but written back unchanged; the "mask" shape (a PNG of its box, base64) is read and written as
 pixels; ``imageData`` (the photo embedded as base64) is used when ``imagePath`` does not lead to the photo and
-is written back unchanged; ``imagePath`` is rewritten relative to the output folder so it still finds the photo;
-flags, descriptions and any other field are carried through.
+is written back unchanged; ``imagePath`` (read with Windows' backslashes as separators, and where it leads nowhere,
+as the file of that name beside the labels) is rewritten relative to the output folder so it still finds the
+photo, and kept as given for a photo that is only embedded; flags, descriptions and any other field are carried
+through.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ class LabelMeDataset(Dataset):
             try:
                 found = IMAGE_PATH.search(path.read_text(encoding="utf-8", errors="replace"))
                 if found:
-                    named.add(_same_place(path.parent / json.loads(f'"{found.group(1)}"')))
+                    named.add(_same_place(photo_of(path, json.loads(f'"{found.group(1)}"'))))
             except (OSError, ValueError):
                 continue  # read() says what is wrong with it when the photo is opened
         return named
@@ -95,7 +97,7 @@ class LabelMeDataset(Dataset):
             return ImageObjects(name, self.bare[name], size, ())
         path = self.files[name]
         data = self._json(name)
-        image = Path(os.path.normpath(path.parent / str(data.get("imagePath") or f"{name}.jpg")))
+        image = photo_of(path, data.get("imagePath") or f"{name}.jpg")
         if data.get("imageHeight") and data.get("imageWidth"):
             size = (int(data["imageWidth"]), int(data["imageHeight"]))
         elif hw is not None:
@@ -156,6 +158,16 @@ class LabelMeDataset(Dataset):
 
     def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> "LabelMeWriter":
         return LabelMeWriter(self, out, tolerance)
+
+
+def photo_of(label_file: Path, image_path: str) -> Path:
+    """The photo a label file's imagePath names: relative to the file, with Windows' backslashes read as
+    separators; where that leads nowhere (a path from another machine, C:\\Users\\…), the file of that name
+    beside the label file if there is one, as LabelMe itself looks."""
+    given = str(image_path).replace("\\", "/")
+    image = Path(os.path.normpath(label_file.parent / given))
+    beside = label_file.parent / given.rsplit("/", 1)[-1]
+    return beside if not image.is_file() and beside.is_file() else image
 
 
 def _same_place(path: Path) -> str:
@@ -227,5 +239,6 @@ class LabelMeWriter(Writer):
                                     "imageHeight": item.size[1], "imageWidth": item.size[0]}
         data["shapes"] = shapes
         target = self.out / f"{item.name}.json"
-        data["imagePath"] = os.path.relpath(os.path.abspath(item.image), os.path.abspath(self.out))
+        if item.image.is_file() or "imagePath" not in data:  # else: the photo is only embedded, named as given
+            data["imagePath"] = os.path.relpath(os.path.abspath(item.image), os.path.abspath(self.out))
         io.write_atomic(target, json.dumps(data, indent=2, ensure_ascii=False))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io as bytes_io
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -310,6 +311,28 @@ def labelme_folder(tmp_path: Path, embed: bool = False) -> Path:
     (folder / "p.json").write_text(json.dumps(data))
     return folder
 
+
+
+def test_labelme_a_windows_image_path_finds_the_photo_beside_and_is_written_relative(tmp_path: Path) -> None:
+    """A file saved on Windows named C:\\Users\\…\\p.jpg: the photo beside it was not found, and the path was
+    written back glued under the output folder; a photo only embedded had its imagePath rewritten to nowhere."""
+    folder = labelme_folder(tmp_path)
+    shutil.move(tmp_path / "photos" / "p.jpg", folder / "p.jpg")
+    data = json.loads((folder / "p.json").read_text())
+    data["imagePath"] = "C:\\Users\\ann\\Pictures\\p.jpg"
+    (folder / "p.json").write_text(json.dumps(data))
+    ds = open_dataset("labelme", folder)
+    item = ds.read("p")
+    assert item.image == folder / "p.jpg" and ds.photo(item).shape == (H, W, 3)
+    writer = ds.writer(tmp_path / "out")
+    writer.write(item)
+    assert json.loads((tmp_path / "out" / "p.json").read_text())["imagePath"] == "../lm/p.jpg"
+    (tmp_path / "e").mkdir()
+    embedded = labelme_folder(tmp_path / "e", embed=True)
+    ds = open_dataset("labelme", embedded)
+    writer = ds.writer(tmp_path / "e_out")
+    writer.write(ds.read("p"))
+    assert json.loads((tmp_path / "e_out" / "p.json").read_text())["imagePath"] == "gone.jpg"
 
 def test_labelme_round_trip_groups_rectangles_masks_and_flags(tmp_path: Path) -> None:
     folder = labelme_folder(tmp_path)

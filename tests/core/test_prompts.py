@@ -45,6 +45,20 @@ def test_a_positive_click_adds_the_region_it_lands_in_and_a_negative_one_removes
     assert iou(square, removed) > 0.9
 
 
+def test_a_click_on_a_big_photo_keeps_the_mask_exactly_away_from_it():
+    """GrabCut works at 800 px: the whole mask came back at that size, its fine edges far from the click blurred."""
+    photo, disc, square = two_objects()
+    big = cv2.resize(photo, (2400, 1600), interpolation=cv2.INTER_NEAREST)
+    drawn = cv2.resize(disc, (2400, 1600), interpolation=cv2.INTER_NEAREST)
+    drawn[100:103, 100:700] = 1  # a 3 px line: detail the 800 px grid cannot hold
+    added = click_mask(big, drawn, positive=[(1880, 800)])
+    square_big = cv2.resize(square, (2400, 1600), interpolation=cv2.INTER_NEAREST).astype(bool)
+    assert (added[square_big] > 0.5).mean() > 0.9
+    far = np.ones_like(square_big)
+    far[:, 1000:] = False  # more than REACH from the click
+    assert np.array_equal(added[far] > 0.5, drawn[far] > 0)
+
+
 def test_bad_boxes_and_clicks_are_one_sentence():
     photo, disc, _ = two_objects()
     with pytest.raises(InputError, match="drag a box"):

@@ -8,9 +8,12 @@ from crm_core.errors import CRMError
 
 
 def message_for(error: BaseException | str) -> str:
-    """CRMError text is already written for users; anything else gets a lead-in so it still reads as a sentence."""
+    """CRMError text is already written for users (as a clause the command line puts after "error:"; a dialog
+    starts it as a sentence, unless it starts with a name such as photo.jpg); anything else gets a lead-in."""
     if isinstance(error, (CRMError, str)):
-        return str(error)
+        text = str(error)
+        first = text.split(" ", 1)[0]
+        return text[:1].upper() + text[1:] if first.isalpha() and first.islower() else text
     return f"Unexpected {type(error).__name__}: {error}"
 
 

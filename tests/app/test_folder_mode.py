@@ -708,7 +708,7 @@ def test_a_coco_file_opened_with_the_wrong_photos_folder_is_refused_once_saying_
     elsewhere.mkdir()
     assert not window.open_folder(ann, "coco", elsewhere) and window.work is None
     (kind, title, text), = dialogs.shown
-    assert title == "Cannot open annotations.json" and "none of its photos is in" in text and "p0.png" in text
+    assert title == "Cannot open annotations.json" and "None of its photos is in" in text and "p0.png" in text
     assert window.open_folder(ann, "coco", images)  # the right folder: opens
 
 

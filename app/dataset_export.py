@@ -42,9 +42,11 @@ def suggested(dataset: Dataset, kind: str) -> Path:
 
 
 class DatasetExportDialog(QDialog):
-    """The format (the dataset's own first) and the output file or folder; ``kind`` and ``path`` once accepted."""
+    """The format (the dataset's own first) and the output file or folder; ``kind`` and ``path`` once accepted.
+    ``last``: the format and path chosen last time for this dataset, offered again."""
 
-    def __init__(self, dataset: Dataset, kinds: Sequence[str], parent: QWidget | None = None) -> None:
+    def __init__(self, dataset: Dataset, kinds: Sequence[str], parent: QWidget | None = None,
+                 last: tuple[str, str] | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export dataset")
         self._dataset, self._kinds = dataset, tuple(kinds)
@@ -72,6 +74,9 @@ class DatasetExportDialog(QDialog):
         self._path.textChanged.connect(lambda text: self._export.setEnabled(bool(text.strip())))
         self._format.currentIndexChanged.connect(self._kind_changed)
         self._kind_changed()
+        if last is not None and last[0] in self._kinds:
+            self.set_kind(last[0])
+            self.set_path(last[1])
         self.resize(560, self.sizeHint().height())
 
     @property

@@ -152,6 +152,7 @@ class WorkFolder:
         self.notes: list[str] = []  # work files set aside since the window last said so (_set_aside)
         self._labels: dict[str, str] = {}  # each photo's labels as last read (ImageObjects.fingerprint), by name
         self.lock: QLockFile | None = None  # held while a window works on the folder (claim)
+        self.last_export: tuple[str, str] | None = None  # (format, path) of Export dataset's last choice here
         self.position = 0
         self._read_state()
         self._read_again()
@@ -200,6 +201,9 @@ class WorkFolder:
         position = field("position", str)
         if position in self.status:
             self.position = self.names.index(position)
+        export = field("export", dict)
+        if isinstance(export.get("kind"), str) and isinstance(export.get("path"), str):
+            self.last_export = (export["kind"], export["path"])
 
     def _read_again(self) -> None:
         """Photos found unreadable before are tried again: one mended since (its file put back or saved again) is
@@ -242,11 +246,13 @@ class WorkFolder:
         self.problems.pop(name, None)
 
     def save_state(self) -> None:
-        """Queue state.json (statuses by photo name, where the person stopped, the labels met) for the writer
-        thread."""
+        """Queue state.json (statuses by photo name, where the person stopped, the labels met, the last export's
+        format and path) for the writer thread."""
         data = {"source": str(self.dataset.source.resolve()), "format": self.dataset.format,
                 "position": self.names[self.position], "status": dict(self.status), "labels": list(self.categories),
                 "problems": dict(self.problems)}
+        if self.last_export is not None:
+            data["export"] = {"kind": self.last_export[0], "path": self.last_export[1]}
         self.writer.put(self.dir / STATE, json.dumps(data, indent=1).encode("utf-8"), io.write_atomic)
 
     def photo_path(self, name: str) -> Path | None:

@@ -473,8 +473,10 @@ class FolderMixin:
         work = self.work
         if work is None:
             return
-        dialog = DatasetExportDialog(work.dataset, export_formats(work.dataset), self)
+        dialog = DatasetExportDialog(work.dataset, export_formats(work.dataset), self, work.last_export)
         if dialog.exec() == QDialog.DialogCode.Accepted:
+            work.last_export = (dialog.kind, str(dialog.path))  # offered again next time, also after a restart
+            work.save_state()
             self.export_dataset(dialog.path, dialog.kind)
 
     def export_dataset(self, out: str | Path, kind: str | None = None) -> bool:

@@ -1128,3 +1128,22 @@ def test_leaving_a_photo_while_its_objects_refine_keeps_their_results(qtbot, win
     window._forget_recent()  # as after a restart: p0 is read from its kept work
     window.go_to(0)
     assert [o.status for o in window.doc.objects] == [REFINED] * 3 and all(o.stages for o in window.doc.objects)
+
+
+def test_export_dataset_offers_the_last_format_and_path_again_also_after_a_restart(qtbot, window, settings,
+                                                                                   tmp_path, monkeypatch):
+    ann, images, _ = coco_set(tmp_path, count=1)
+    window.open_folder(ann, "coco", images)
+    out = tmp_path / "for review"
+    answer_export(monkeypatch, kind="labelme", path=out)
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset_dialog()
+    window.close()
+    assert window.sidecar.flush(10)
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    assert again.open_folder(ann, "coco", images)
+    shown = answer_export(monkeypatch)
+    with qtbot.waitSignal(again.exported, timeout=30_000):
+        again.export_dataset_dialog()
+    assert shown[0].kind == "labelme" and shown[1] == str(out)

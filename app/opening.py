@@ -201,6 +201,8 @@ class OpeningMixin:
         self.open_files(photo, mask if mask.is_file() else None)
 
     def fill_recent_menu(self) -> None:
+        """The photos opened last, then the folders and datasets (each opened again as it was: a COCO file with
+        its photos folder), newest first."""
         self.recent_menu.clear()
         recent = self.settings.recent_files()
         for path in recent:
@@ -208,11 +210,21 @@ class OpeningMixin:
             action.setToolTip(path)
             action.setStatusTip(path)
             action.triggered.connect(lambda _=False, p=path: self.open_files(p))
-        if recent:
+        folders = self.settings.recent_folders()
+        if folders:
+            if recent:
+                self.recent_menu.addSeparator()
+            for entry in folders:
+                kind = " (COCO)" if entry.kind == "coco" else "/"
+                action = self.recent_menu.addAction(f"{Path(entry.source).name}{kind}")
+                action.setToolTip(entry.source)
+                action.setStatusTip(entry.source)
+                action.triggered.connect(lambda _=False, e=entry: self.open_folder(e.source, e.kind, e.images))
+        if recent or folders:
             self.recent_menu.addSeparator()
             self.recent_menu.addAction("Clear list", self.settings.clear_recent_files)
         else:
-            self.recent_menu.addAction("No recent photos").setEnabled(False)
+            self.recent_menu.addAction("Nothing opened yet").setEnabled(False)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls() and self._dropped(event) is not None:

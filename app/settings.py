@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import QColor
@@ -16,6 +17,14 @@ from app.estimate import StageRates
 ORGANIZATION = "CRM Studio"
 APPLICATION = "crm-studio"
 MAX_RECENT = 10
+
+
+class RecentFolder(NamedTuple):
+    """A folder or dataset file in File › Open Recent, with what it takes to open it again as it was."""
+
+    source: str
+    kind: str | None = None  # "coco" for a COCO file; None: the folder's format is found again
+    images: str | None = None  # a COCO file's photos folder
 TOOLS = ("pan", "brush", "eraser", "polygon", "lasso", "fill", "keep_fg", "keep_bg", "decide", "box", "click")
 
 
@@ -218,7 +227,26 @@ class Settings:
         return recent[:MAX_RECENT]
 
     def clear_recent_files(self) -> None:
+        """Empties the recent list: photos, folders and datasets."""
         self.store.setValue("files/recent", [])
+        self.store.setValue("files/recent_folders", [])
+
+    def recent_folders(self) -> list[RecentFolder]:
+        """The folders and dataset files opened last, newest first (entries that cannot be read are skipped)."""
+        found = []
+        for text in self._list("files/recent_folders"):
+            try:
+                entry = json.loads(text)
+                found.append(RecentFolder(str(entry["source"]), entry.get("kind"), entry.get("images")))
+            except (ValueError, KeyError, TypeError):
+                continue
+        return found[:MAX_RECENT]
+
+    def add_recent_folder(self, source: str | Path, kind: str | None, images: str | Path | None) -> None:
+        """Moves a folder or dataset (how it was opened: its format, a COCO file's photos) to the front."""
+        entry = RecentFolder(str(Path(source).resolve()), kind, str(Path(images).resolve()) if images else None)
+        recent = [entry] + [r for r in self.recent_folders() if r.source != entry.source]
+        self.store.setValue("files/recent_folders", [json.dumps(r._asdict()) for r in recent[:MAX_RECENT]])
 
     @property
     def export_dir(self) -> str:

@@ -1147,3 +1147,18 @@ def test_export_dataset_offers_the_last_format_and_path_again_also_after_a_resta
     with qtbot.waitSignal(again.exported, timeout=30_000):
         again.export_dataset_dialog()
     assert shown[0].kind == "labelme" and shown[1] == str(out)
+
+
+def test_open_recent_lists_folders_and_datasets_and_reopens_them_as_they_were(qtbot, window, tmp_path):
+    """Only photos were listed: a folder or a COCO file (with its photos folder elsewhere) had to be found again."""
+    ann, images, _ = coco_set(tmp_path / "coco", count=1)
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(ann, "coco", images) and window.open_folder(folder)
+    window.fill_recent_menu()
+    entries = [a for a in window.recent_menu.actions() if a.text()]
+    assert [a.text() for a in entries] == ["lm/", "annotations.json (COCO)", "Clear list"]
+    entries[1].trigger()
+    assert window.work.dataset.format == "coco" and window.doc.path == images / "p0.png"
+    entries[-1].trigger()
+    window.fill_recent_menu()
+    assert [a.text() for a in window.recent_menu.actions()] == ["Nothing opened yet"]

@@ -342,7 +342,7 @@ class FolderMixin:
             return
         count = self._lay_results(doc, objects, out)
         kept = f"; {locked} locked, left as {'it was' if locked == 1 else 'they were'}" if locked else ""
-        self.statusBar().showMessage(f"Refined {count} object{'s' * (count != 1)}{kept}", 8000)
+        self._noted(f"Refined {count} object{'s' * (count != 1)}{kept}", 8000)
         self.autosave.touch()
 
     def _lay_results(self, doc: Document, objects: list, out: list) -> int:

@@ -145,12 +145,14 @@ class OpeningMixin:
     def _refused(self, reason: str) -> None:
         self.statusBar().showMessage(reason, 5000)
 
-    def _noted(self, note: str) -> None:
-        self.statusBar().showMessage(note, 10000)
+    def _noted(self, note: str, ms: int = 10000) -> None:
+        """A note about the last edit (or refine) on the status bar, taken off by Undo and Redo."""
+        self.statusBar().showMessage(note, ms)
         self._note = note
 
     def _note_outdated(self) -> None:
-        """Undo or Redo: a note about the edit (the shown stage made the coarse mask) no longer holds; it goes."""
+        """Undo or Redo: a note about the edit (the shown stage made the coarse mask, "Refined 8 objects") no longer
+        holds; it goes."""
         if self._note and self.statusBar().currentMessage() == self._note:
             self.statusBar().clearMessage()
 

@@ -212,9 +212,8 @@ class RefiningMixin:
             self.doc.record_refine([self._before])
             seconds = sum(stage.seconds for stage in target.stages)
             skipped = f" ({self._job.skipped})" if self._job.skipped else ""
-            self.statusBar().showMessage(f"Refined {target.label} in {seconds:.1f} s, {len(target.stages)} stages"
-                                         f"{skipped}: click one in the stage strip to see it, Ctrl+click another to "
-                                         "compare", 15000)
+            self._noted(f"Refined {target.label} in {seconds:.1f} s, {len(target.stages)} stages{skipped}: click one "
+                        "in the stage strip to see it, Ctrl+click another to compare", 15000)
         self._end_run()
         self.refineFinished.emit()
 

@@ -222,6 +222,7 @@ def test_refine_all_objects_of_a_photo_hugs_every_object_and_exports_as_coco(qtb
     assert window.work.status["p0.png"] == "refined"
     assert window.statusBar().currentMessage() == "Refined 3 objects"
     window.undo_action.trigger()  # one step takes back the whole refinement
+    assert window.statusBar().currentMessage() == ""  # and what was said of it
     assert all(o.status == "to do" and not o.stages for o in window.doc.objects)
     window.redo_action.trigger()
     assert [iou(gt, o.result()) for gt, o in zip(gts, window.doc.objects)] == after

@@ -206,11 +206,19 @@ def format_seconds(seconds: float) -> str:
     return f"about {seconds / 60:.0f} min"
 
 
-def stage_text(plan: Sequence[PlannedStage], done: Sequence[StageCost], prior: StageRates) -> str:
-    """The status line for the stage about to run: which stage, what it does, and the time the run still needs."""
+def stage_name(plan: Sequence[PlannedStage], done: Sequence[StageCost]) -> str:
+    """The status line for the stage about to run: which stage, and what it does."""
     index = len(done)
     stage = plan[index]
     what = StagePlan.of("model", stage.ratio).label if stage.kind == "model" else FINISHER_STEPS[stage.kind]
-    text = f"Stage {index + 1}/{len(plan)} · {what}"
-    seconds = seconds_left(plan, done, prior)
-    return text if seconds is None else f"{text} · {format_seconds(seconds)} left"
+    return f"Stage {index + 1}/{len(plan)} · {what}"
+
+
+def left_text(seconds: float | None) -> str:
+    """What follows the stage's name while it runs: the time the run still needs (counted down between stages,
+    so a long stage does not show one number for a minute), or that it takes longer than estimated."""
+    if seconds is None:
+        return ""
+    if seconds < 1.0:
+        return " · taking longer than estimated"
+    return f" · {format_seconds(seconds)} left"

@@ -7,7 +7,7 @@ signals. Its jobs live in mixins, one module each: actions and menus (app.action
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QIcon, QUndoGroup
 from PySide6.QtWidgets import (QColorDialog, QDockWidget, QGroupBox, QLabel, QMainWindow, QProgressBar, QPushButton,
                                QScrollArea, QStackedWidget, QVBoxLayout, QWidget)
@@ -176,6 +176,10 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         for widget in (self.progress_label, self.progress_bar, self.cancel_button):
             bar.addWidget(widget)
             widget.hide()
+        self._progress_text, self._deadline = "", None  # the running stage's name; when the run should end
+        self._countdown = QTimer(self)  # the time left, counted down between the stages' estimates
+        self._countdown.setInterval(1000)
+        self._countdown.timeout.connect(self._show_time_left)
         self.zoom_label = QLabel()
         self.pixel_label = QLabel()
         self.size_label = QLabel()

@@ -7,6 +7,7 @@ the window at once (app.jobs: the abandoned job stops on its own).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -19,6 +20,7 @@ from crm_core.inference import readjusted
 from app.document import COARSE, REFINED, Document
 from app.mask_object import constraints_of
 from app.errors import show_error
+from app.estimate import left_text
 from app.export import ExportDialog, ExportRequest, write_export
 from app.jobs import CallJob
 from app.worker import RefineJob
@@ -69,6 +71,7 @@ class RefiningMixin:
                         self.settings.weights, self.settings.stage_rates, constraints_of(doc.current.keep))
         job.stageReady.connect(self._stage_ready)
         job.progress.connect(self._progress)
+        job.eta.connect(self._eta)
         job.failed.connect(self._refine_failed)
         job.finished.connect(self._refine_finished)
         self._job = job
@@ -147,6 +150,8 @@ class RefiningMixin:
         # progress: the status bar hides these widgets only when a message starts, not when they are shown
         self.statusBar().clearMessage()
         self.progress_bar.setRange(0, 0)
+        self._progress_text, self._deadline = "", None
+        self._countdown.start()
         for widget in (self.progress_label, self.progress_bar, self.cancel_button):
             widget.show()
         self.cancel_button.setEnabled(True)
@@ -171,7 +176,18 @@ class RefiningMixin:
             return
         self.progress_bar.setRange(0, total if done else 0)  # busy until the first stage gives a pace
         self.progress_bar.setValue(done)
-        self.progress_label.setText(text)
+        self._progress_text = text
+        self._show_time_left()
+
+    def _eta(self, seconds: float) -> None:
+        """The run's estimate at a stage's start: counted down from now, once a second, until the next one."""
+        if self._is_current():
+            self._deadline = time.monotonic() + seconds if seconds >= 0 else None
+            self._show_time_left()
+
+    def _show_time_left(self) -> None:
+        left = None if self._deadline is None else self._deadline - time.monotonic()
+        self.progress_label.setText(self._progress_text + left_text(left))
 
     def cancel_refine(self) -> None:
         """Puts the stages back as they were and frees the window at once; the abandoned job stops on its own
@@ -227,6 +243,7 @@ class RefiningMixin:
 
     def _end_run(self) -> None:
         self._job, self._objects_job, self._before = None, None, None
+        self._countdown.stop()
         for widget in (self.progress_label, self.progress_bar, self.cancel_button):
             widget.hide()
         self._update_actions()

@@ -12,7 +12,7 @@ from crm_core import Refiner, RefineOptions, work_scale
 from crm_core.constraints import Constraints
 from crm_core.errors import WeightsError
 
-from app.estimate import DEFAULT_RATES, StageCost, StageRates, as_refined, plan_stages, stage_text
+from app.estimate import DEFAULT_RATES, StageCost, StageRates, as_refined, plan_stages, seconds_left, stage_name
 from app.jobs import Job
 
 
@@ -41,6 +41,7 @@ class RefineJob(Job):
 
     stageReady = Signal(object)
     progress = Signal(int, int, str)
+    eta = Signal(float)  # before each stage: the seconds the run still needs from now; -1 when not known yet
 
     def __init__(
         self,
@@ -67,6 +68,12 @@ class RefineJob(Job):
     def release(self) -> None:
         self._image = self._coarse = self._constraints = None
 
+    def _tell(self, plan: list, done: list[StageCost]) -> None:
+        """The stage about to run, and the seconds the run still needs from now (-1: nothing to tell it by)."""
+        left = seconds_left(plan, done, self.rates)
+        self.eta.emit(-1.0 if left is None else left)
+        self.progress.emit(len(done), len(plan), stage_name(plan, done))
+
     def error_message(self, error: Exception) -> str:
         if isinstance(error, WeightsError):
             return f"{error}\n\nChoose a trained checkpoint with Refine › Choose weights…"
@@ -85,7 +92,7 @@ class RefineJob(Job):
         refiner = self._cache.get(self._device, self._weights)
         options = replace(self._options, cancel=self._stop.is_set)
         done: list[StageCost] = []
-        self.progress.emit(0, total, stage_text(plan, done, self.rates))
+        self._tell(plan, done)
         for stage in refiner.stages(image, coarse, options, self._constraints):
             if self.cancelled:
                 return
@@ -94,6 +101,6 @@ class RefineJob(Job):
             done.append(StageCost(plan[stage.index], stage.seconds, stage.encoded))
             self.stageReady.emit(stage)
             if len(done) < total:
-                self.progress.emit(len(done), total, stage_text(plan, done, self.rates))
+                self._tell(plan, done)
         self.rates = self.rates.learned(done)
         self.progress.emit(total, total, "Done")

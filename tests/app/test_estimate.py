@@ -6,7 +6,7 @@ import pytest
 
 from crm_core import RefineOptions
 from app.estimate import (DEFAULT_RATES, PlannedStage, StageCost, StageRates, format_seconds, plan_stages,
-                          seconds_left, stage_text)
+                          seconds_left, stage_name, left_text)
 
 # One run on the bundled 3492×2328 sample (bundled weights, CPU, default options), as Refiner.stages reported
 # it: (kind, ratio, seconds, encoded pixels). 74 s in all; the old estimate said "about 7 min" after stage 1.
@@ -64,9 +64,35 @@ def test_rates_survive_their_stored_form_and_bad_text_reads_as_unmeasured():
 def test_status_text_names_the_stage_and_the_time_left():
     plan, done = sample_run()
     rates = DEFAULT_RATES.learned(done)
-    assert stage_text(plan, [], DEFAULT_RATES) == "Stage 1/6 · ×0.125"
-    assert stage_text(plan, [], rates) == "Stage 1/6 · ×0.125 · about 76 s left"  # 74 s measured
-    assert stage_text(plan, done[:1], rates) == "Stage 2/6 · ×0.25 · about 75 s left"  # 66 s measured
-    assert stage_text(plan, done[:5], rates) == "Stage 6/6 · matting hair and fine edges · about 7 s left"
+
+    def text(done_now, prior):
+        return stage_name(plan, done_now) + left_text(seconds_left(plan, done_now, prior))
+
+    assert text([], DEFAULT_RATES) == "Stage 1/6 · ×0.125"
+    assert text([], rates) == "Stage 1/6 · ×0.125 · about 76 s left"  # 74 s measured
+    assert text(done[:1], rates) == "Stage 2/6 · ×0.25 · about 75 s left"  # 66 s measured
+    assert text(done[:5], rates) == "Stage 6/6 · matting hair and fine edges · about 7 s left"
+    assert left_text(0.4) == " · taking longer than estimated"  # counted down past the estimate
     assert format_seconds(0.3) == "under a second" and format_seconds(12) == "about 12 s"
     assert format_seconds(600) == "about 10 min"
+
+
+def test_the_time_left_counts_down_while_a_long_stage_runs(window, monkeypatch):
+    """The estimate came only at each stage's start, so a 79 s stage showed "about 16 s left" for a minute."""
+    import time
+
+    now = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    window._show_busy()
+    assert window._countdown.isActive()
+    window._progress_text, window._deadline = "Stage 4/6 · ×1", now[0] + 40  # what _progress and _eta keep
+    window._countdown.timeout.emit()
+    assert window.progress_label.text() == "Stage 4/6 · ×1 · about 40 s left"
+    now[0] += 25
+    window._countdown.timeout.emit()
+    assert window.progress_label.text() == "Stage 4/6 · ×1 · about 15 s left"
+    now[0] += 30
+    window._countdown.timeout.emit()
+    assert window.progress_label.text() == "Stage 4/6 · ×1 · taking longer than estimated"
+    window._end_run()
+    assert not window._countdown.isActive()

@@ -39,6 +39,7 @@ STORED_FINISHERS = ("snap", "matte")  # the finishers whose rates StageRates kee
 # 2 px, both at their dearest): too little to be worth storing, so its estimate is this measured rate.
 EDGE_SECONDS_PER_MP = 0.04
 MEGA = 1e6
+OVERDUE = 10.0  # seconds past the estimate before the status says the run takes longer than estimated
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,8 @@ def left_text(seconds: float | None) -> str:
     so a long stage does not show one number for a minute), or that it takes longer than estimated."""
     if seconds is None:
         return ""
-    if seconds < 1.0:
+    if seconds < -OVERDUE:
         return " · taking longer than estimated"
+    if seconds < 1.0:  # a stage a second or two over a short estimate is no news
+        return " · almost done"
     return f" · {format_seconds(seconds)} left"

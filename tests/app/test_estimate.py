@@ -72,7 +72,8 @@ def test_status_text_names_the_stage_and_the_time_left():
     assert text([], rates) == "Stage 1/6 · ×0.125 · about 76 s left"  # 74 s measured
     assert text(done[:1], rates) == "Stage 2/6 · ×0.25 · about 75 s left"  # 66 s measured
     assert text(done[:5], rates) == "Stage 6/6 · matting hair and fine edges · about 7 s left"
-    assert left_text(0.4) == " · taking longer than estimated"  # counted down past the estimate
+    assert left_text(0.4) == left_text(-9) == " · almost done"  # counted down to the estimate, or just past it
+    assert left_text(-11) == " · taking longer than estimated"
     assert format_seconds(0.3) == "under a second" and format_seconds(12) == "about 12 s"
     assert format_seconds(600) == "about 10 min"
 

@@ -393,7 +393,8 @@ class WorkFolder:
         (``crm-refine --resume`` into it refines it). A photo whose labels cannot be read is left out and named
         in the result: one broken file must not stop the export of a whole dataset."""
         if kind not in (None, self.dataset.format):
-            done = list(convert(self.dataset, kind, Path(out), tolerance, transform=self.apply_work))
+            done = list(convert(self.dataset, kind, Path(out), tolerance, transform=self.apply_work,
+                                worked=self.has_work))
             return Exported(tuple(label for d in done for label in d.filled),
                             tuple((d.name, str(d.error)) for d in done if d.error is not None),
                             sum(d.dropped for d in done))

@@ -78,6 +78,9 @@ class Writer(ABC):
     """
 
     keeps_unwritten = False
+    # Whether the photo written next was worked on (refined): a COCO file made from another format lists only
+    # those as done (crm_refined), so --resume into it goes on with the rest. convert() sets it per photo.
+    worked = True
 
     def __init__(self, dataset: Dataset, out: Path, tolerance: float):
         self.dataset = dataset

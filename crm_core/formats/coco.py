@@ -228,7 +228,8 @@ class CocoExportWriter(Writer):
     Categories are numbered from 1 in the source's order (labels met later are appended), image and annotation
     ids from 1; file_name is the photo's path relative to the output's folder, so the file finds its photos with
     no --images. Kept in memory and written at close (and every CHECKPOINT_SECONDS); an earlier output's photos
-    are kept so --resume goes on from them.
+    worked on are kept so --resume goes on from them (its REFINED_KEY lists only those: a photo converted as it
+    was is not done).
     """
 
     def __init__(self, dataset: Dataset, out: Path, tolerance: float):
@@ -246,6 +247,7 @@ class CocoExportWriter(Writer):
                 if ann.get("image_id") in stems:
                     self.annotations.setdefault(stems[ann["image_id"]], []).append(ann)
         self.labels += [c for c in dataset.category_names() if c not in self.labels]
+        self.worked_on = set(self.images)  # the photos written that were worked on (Writer.worked): REFINED_KEY
         self.next_image = 1 + max((r["id"] for r in self.images.values()), default=0)
         self.next_ann = 1 + max((a["id"] for anns in self.annotations.values() for a in anns), default=0)
         self.last_write = time.monotonic()
@@ -271,6 +273,10 @@ class CocoExportWriter(Writer):
                          **encode(obj, item.hw, lambda: self.outline(obj, item.name)), "iscrowd": 0})
             self.next_ann += 1
         self.annotations[item.name] = anns
+        if self.worked:
+            self.worked_on.add(item.name)
+        else:
+            self.worked_on.discard(item.name)
         if time.monotonic() - self.last_write > CHECKPOINT_SECONDS:
             self.close()
 
@@ -279,7 +285,7 @@ class CocoExportWriter(Writer):
             "images": list(self.images.values()),
             "annotations": [a for name in self.images for a in self.annotations.get(name, [])],
             "categories": [{"id": i + 1, "name": label, "supercategory": ""} for i, label in enumerate(self.labels)],
-            REFINED_KEY: [r["id"] for r in self.images.values()],
+            REFINED_KEY: [r["id"] for name, r in self.images.items() if name in self.worked_on],
         }
         io.write_atomic(self.out, json.dumps(data))
         self.last_write = time.monotonic()

@@ -101,13 +101,16 @@ def _write_as_given(writer: Writer, item: ImageObjects | None, same_format: bool
 
 def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TOLERANCE,
             transform: Callable[[ImageObjects], ImageObjects] | None = None, resume: bool = False,
-            catch: tuple[type[BaseException], ...] = (CRMError,)) -> Iterator[Converted]:
+            catch: tuple[type[BaseException], ...] = (CRMError,),
+            worked: Callable[[str], bool] | None = None) -> Iterator[Converted]:
     """Write every photo of ``source`` in format ``kind`` into ``out`` (a file for COCO, else a folder), one
     photo at a time, yielding what happened to each, so a caller shows progress and cancels by stopping.
 
     transform: what to do to each photo's objects before writing (refine them); None writes them as they are.
     resume: skip photos whose output is already written. catch: the errors that skip one photo; others stop the
-    run. The output is finished (COCO's file written) however the run ends, so what was done is kept.
+    run. worked: which photos count as worked on (a COCO output lists them as done); by default every photo when
+    there is a transform, none when there is not. The output is finished (COCO's file written) however the run
+    ends, so what was done is kept.
     """
     writer = export_writer(source, kind, out, tolerance)
     names = source.names()
@@ -128,6 +131,7 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
                     item = transform(item)
                 written = item if kind == source.format else portable(item, kind)
                 noted = len(writer.filled)
+                writer.worked = worked(name) if worked is not None else transform is not None
                 writer.write(written)
             except catch as err:
                 yield Converted(name, error=err, as_given=_write_as_given(writer, item, kind == source.format))

@@ -1163,3 +1163,17 @@ def test_open_recent_lists_folders_and_datasets_and_reopens_them_as_they_were(qt
     entries[-1].trigger()
     window.fill_recent_menu()
     assert [a.text() for a in window.recent_menu.actions()] == ["Nothing opened yet"]
+
+
+def test_a_coco_export_of_a_labelme_folder_lists_only_the_photos_worked_on(qtbot, window, tmp_path):
+    """It listed every photo as refined (crm_refined), so crm-refine --resume into it refined none of the rest."""
+    folder, _ = labelme_set(tmp_path / "lm", count=3)
+    assert window.open_folder(folder)
+    paint(window, 1, 150)
+    window.next_image()
+    out = tmp_path / "out.json"
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        assert window.export_dataset(out, "coco")
+    data = json.loads(out.read_text())
+    worked = [r["id"] for r in data["images"] if r["file_name"].endswith("p0.png")]
+    assert len(data["images"]) == 3 and data["crm_refined"] == worked

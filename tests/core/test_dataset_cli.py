@@ -113,6 +113,20 @@ def test_labels_of_a_photo_that_cannot_be_refined_are_written_as_they_are(tmp_pa
     assert json.loads((out / "a.json").read_text())["shapes"] != json.loads((sets["labelme"] / "a.json").read_text())["shapes"]
 
 
+def test_a_coco_file_converted_without_refining_lists_no_photo_as_refined(tmp_path, random_refiner, capsys):
+    """crm_refined listed every photo a conversion wrote, so a --resume into the file refined none of them."""
+    sets = make_sets(tmp_path, names=("a", "b"))
+    out = tmp_path / "converted.json"
+    assert run(crm_refine.main, ["--voc", sets["voc"], "--to", "coco", "--no-refine", "-o", out], capsys)[0] == 0
+    data = json.loads(out.read_text())
+    assert len(data["images"]) == 2 and data["crm_refined"] == []
+    code, out_text, _ = run(crm_refine.main, ["--voc", sets["voc"], "--to", "coco", "-o", out, "--resume", "--json",
+                                              "--no-matte", "--no-snap"], capsys)
+    report = json.loads(out_text)
+    assert code == 0 and report["resumed"] == 0 and report["refined"] == 4  # both photos refined, none skipped
+    assert sorted(json.loads(out.read_text())["crm_refined"]) == [1, 2]
+
+
 def test_resume_skips_photos_already_written(tmp_path, random_refiner, capsys, monkeypatch) -> None:
     sets = make_sets(tmp_path)
     out = tmp_path / "out"

@@ -175,11 +175,14 @@ def test_stopping_a_conversion_keeps_what_was_written_and_resume_goes_on(sources
     """The app cancels by no longer asking for photos: the COCO file still holds the photos already done."""
     voc = open_dataset("voc", sources["voc"][0])
     out = tmp_path / "c.json"
-    run = convert(voc, "coco", out)
+    refine = lambda item: item  # noqa: E731 - stands for the refinement: the photos it writes are worked on
+    run = convert(voc, "coco", out, transform=refine)
     assert next(run).written == 3
     run.close()
     assert [r["file_name"].rsplit("/", 1)[-1] for r in json.loads(out.read_text())["images"]] == ["p0.jpg"]
-    done = list(convert(voc, "coco", out, resume=True))
+    done = list(convert(voc, "coco", out, transform=refine, resume=True))
     assert [(d.resumed, d.written) for d in done] == [(True, 0), (False, 3)]
     data = json.loads(out.read_text())
     assert len(data["images"]) == 2 and len({a["id"] for a in data["annotations"]}) == 6
+    again = list(convert(voc, "coco", tmp_path / "plain.json"))  # converted as they were: nothing is done yet
+    assert json.loads((tmp_path / "plain.json").read_text())["crm_refined"] == [] and len(again) == 2

@@ -4,7 +4,8 @@ VOC layout: JPEGImages/NAME.jpg with SegmentationClass/NAME.png (value = class) 
 SegmentationObject/NAME.png (value = instance; then each instance is an object and its class is the class map's
 value under it). Without that layout, a folder of NAME.jpg + NAME.png pairs. 0 is background, 255 is void
 (the "don't care" border VOC draws around objects): void is not an object, and void pixels are written back as
-void. Class names come from labels.txt (line i names value i), else VOC's own names in the VOC layout.
+void. Class names come from labels.txt (line i names value i), else CVAT's labelmap.txt, else VOC's own names in
+the VOC layout (said).
 The palette is written back as it was read.
 """
 
@@ -28,6 +29,7 @@ LABEL_EXTS = (".png",)
 VOC_NAMES = ("background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
              "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor")
 NAMES_FILE = "labels.txt"
+CVAT_NAMES_FILE = "labelmap.txt"  # what CVAT's Pascal VOC export writes instead
 
 
 def read_labels(path: Path) -> tuple[np.ndarray, list[int] | None]:
@@ -74,9 +76,25 @@ class LabelMapDataset(Dataset):
             self.pairs[stem] = (photos / f"{stem}.jpg", classes / f"{stem}.png")
         if not self.pairs:
             raise InputError(f"{root} holds no PNG label maps (a VOC folder, or NAME.jpg with NAME.png)")
-        names_file = root / NAMES_FILE
-        self.label_names = names_file.read_text(encoding="utf-8").splitlines() if names_file.is_file() else list(VOC_NAMES if voc else ())
+        self.label_names = self._label_names(root, voc)
         self.layout = "voc" if voc else "flat"
+
+    def _label_names(self, root: Path, voc: bool) -> list[str]:
+        """Line i names value i: labels.txt, else CVAT's labelmap.txt ("name:r,g,b:parts:actions", # comments),
+        else in the VOC layout Pascal VOC's own 21 names, said among the problems (a folder of other classes
+        would otherwise be exported as aeroplanes and trains without a word)."""
+        names_file, cvat = root / NAMES_FILE, root / CVAT_NAMES_FILE
+        if names_file.is_file():
+            return names_file.read_text(encoding="utf-8").splitlines()
+        if cvat.is_file():
+            lines = cvat.read_text(encoding="utf-8").splitlines()
+            return [line.split(":", 1)[0] for line in lines if line.strip() and not line.lstrip().startswith("#")]
+        if not voc:
+            return []
+        self.problems.append(f"{root} has no {NAMES_FILE} (nor CVAT's {CVAT_NAMES_FILE}): its classes are read as "
+                             f"Pascal VOC's ({', '.join(VOC_NAMES[1:4])}, …); if they are others, write {NAMES_FILE}, "
+                             "one name per line, background first")
+        return list(VOC_NAMES)
 
     def names(self) -> list[str]:
         return list(self.pairs)

@@ -450,6 +450,18 @@ def test_voc_round_trip_keeps_values_void_and_palette(tmp_path: Path, instances:
     assert np.array_equal(before, after) and pal_before == pal_after
 
 
+def test_voc_class_names_come_from_cvats_labelmap_and_voc_names_are_said(tmp_path: Path) -> None:
+    """CVAT's VOC export names its classes in labelmap.txt; without it or labels.txt, the objects were read as
+    Pascal VOC's aeroplanes and trains without a word."""
+    root = voc_folder(tmp_path, instances=False)
+    assert any("has no labels.txt" in p for p in open_dataset("voc", root).problems)
+    cvat = ["# label:color_rgb:parts:actions", "background:0,0,0::"] + \
+        [f"class{i}:{i},0,0::" for i in range(1, 16)]
+    (root / "labelmap.txt").write_text("\n".join(cvat) + "\n")
+    ds = open_dataset("voc", root)
+    assert [o.label for o in ds.read("p").objects] == ["class8", "class15"] and not ds.problems
+
+
 def test_voc_void_is_not_an_object_and_stays_void(tmp_path: Path) -> None:
     root = voc_folder(tmp_path, instances=False)
     ds = open_dataset("voc", root)

@@ -116,12 +116,14 @@ def categories_of(dataset: Dataset) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Exported:
     """What a dataset export did, for the person to be told: the objects ("photo: label") whose holes the format's
-    polygons could not keep, the photos left out because their labels cannot be read (name, why), and how many
-    shapes that are not areas (boxes, points) another format had no place for."""
+    polygons could not keep, the photos left out because their labels cannot be read (name, why), how many
+    shapes that are not areas (boxes, points) another format had no place for, and the objects a label map lost
+    under later ones."""
 
     filled: tuple[str, ...] = ()
     skipped: tuple[tuple[str, str], ...] = ()
     dropped: int = 0
+    hidden: tuple[str, ...] = ()  # objects ("photo: label") that later ones wholly cover in a label map
 
 
 @dataclass(frozen=True)
@@ -397,7 +399,7 @@ class WorkFolder:
                                 worked=self.has_work))
             return Exported(tuple(label for d in done for label in d.filled),
                             tuple((d.name, str(d.error)) for d in done if d.error is not None),
-                            sum(d.dropped for d in done))
+                            sum(d.dropped for d in done), tuple(label for d in done for label in d.hidden))
         writer = self.dataset.writer(Path(out), tolerance)
         fresh = itertools.count(_first_free_id(self.dataset)) if self.dataset.format == "coco" else None
         skipped = []
@@ -411,7 +413,7 @@ class WorkFolder:
                 continue
             writer.write(item)
         writer.close()  # only when every photo went in: a failed export leaves no file claiming to be whole
-        return Exported(tuple(writer.filled), tuple(skipped))
+        return Exported(tuple(writer.filled), tuple(skipped), hidden=tuple(writer.hidden))
 
     def apply_work(self, item: ImageObjects, fresh: Iterator[int] | None = None) -> ImageObjects:
         """A photo's objects as they are now: saved work replaces the shapes (ids, labels and fields kept),

@@ -522,6 +522,13 @@ class FolderMixin:
                 f"Exported {path.name}. Polygons cannot cut holes, so the holes of {len(filled)} "
                 f"object{'s' * (len(filled) != 1)} are filled in it: {', '.join(filled[:5])}"
                 f"{', …' if len(filled) > 5 else ''}. VOC label maps, which store pixels, keep them.")
+        hidden = exported.hidden
+        if hidden:  # a label map holds one object per pixel: one wholly under later ones is not in the file
+            QMessageBox.information(
+                self, "Objects under others",
+                f"Exported {path.name}. A label map holds one object per pixel, so {len(hidden)} object"
+                f"{'s' * (len(hidden) != 1)} wholly under later ones {'are' if len(hidden) != 1 else 'is'} not in "
+                f"it: {', '.join(hidden[:5])}{', …' if len(hidden) > 5 else ''}.")
         self.exported.emit(path)
 
 

@@ -101,6 +101,7 @@ class Tally:
     failed: int = 0
     dropped: int = 0
     filled: int = 0  # objects whose holes the output's polygons could not keep
+    hidden: int = 0  # objects that later ones wholly cover in the output's label maps
 
     def line(self, seconds: float, min_px: int, refining: bool = True) -> str:
         rate = f", {60 * self.refined / seconds:.0f} objects/min" if seconds > 0 and self.refined else ""
@@ -108,6 +109,9 @@ class Tally:
         dropped = f"; {self.dropped} shapes that are not areas (boxes, points) left out of the copy" if self.dropped else ""
         if self.filled:
             dropped += f"; {self.filled} objects have holes, filled in their polygons (polygons cannot cut holes)"
+        if self.hidden:
+            dropped += (f"; {self.hidden} object{'s lie' if self.hidden != 1 else ' lies'} wholly under later ones "
+                        f"and {'are' if self.hidden != 1 else 'is'} not in the label maps (one object per pixel)")
         done = (f"{self.refined} refined, {self.skipped} skipped (under {min_px} px or not areas)" if refining
                 else "written as they were")
         return (f"{self.images} images{resumed}, {self.objects} objects: {done}, {self.failed} images failed"
@@ -137,6 +141,7 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
             tally.resumed += done.resumed
             tally.dropped += done.dropped
             tally.filled += len(done.filled)
+            tally.hidden += len(done.hidden)
             if done.error is not None:
                 tally.failed += 1
                 kept = "; its labels are written as they are" if done.as_given else ""

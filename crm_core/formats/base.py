@@ -87,6 +87,7 @@ class Writer(ABC):
         self.out = Path(out)
         self.tolerance = float(tolerance)
         self.filled: list[str] = []  # "photo: label" of each object whose holes its polygons could not keep
+        self.hidden: list[str] = []  # "photo: label" of each object that later ones wholly cover (label maps)
         dataset.refuse_output(self.out)
 
     def outline(self, obj: ImageObject, name: str) -> tuple[np.ndarray, ...]:

@@ -50,6 +50,7 @@ class Converted:
     resumed: bool = False
     error: BaseException | None = None
     filled: tuple[str, ...] = ()
+    hidden: tuple[str, ...] = ()  # its objects that later ones wholly cover in a label map ("photo: label")
     as_given: bool = False  # its refinement failed, and its labels were written as they are
 
 
@@ -130,13 +131,13 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
                 if transform is not None:
                     item = transform(item)
                 written = item if kind == source.format else portable(item, kind)
-                noted = len(writer.filled)
+                noted, under = len(writer.filled), len(writer.hidden)
                 writer.worked = worked(name) if worked is not None else transform is not None
                 writer.write(written)
             except catch as err:
                 yield Converted(name, error=err, as_given=_write_as_given(writer, item, kind == source.format))
                 continue
             yield Converted(name, len(written.objects), len(item.objects) - len(written.objects),
-                            filled=tuple(writer.filled[noted:]))
+                            filled=tuple(writer.filled[noted:]), hidden=tuple(writer.hidden[under:]))
     finally:
         writer.close()

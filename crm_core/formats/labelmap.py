@@ -200,12 +200,18 @@ class LabelMapWriter(Writer):
         instances = np.zeros(item.hw, np.uint8) if self.instance_dir is not None else None
         if instances is not None and not self.same and len(item.objects) >= VOID:
             raise InputError(f"{item.name} has {len(item.objects)} objects; an instance map holds {VOID - 1}")
+        owner = np.zeros(item.hw, np.uint16)  # which object each pixel went to last (1-based)
         for number, obj in enumerate(item.objects, start=1):
             mask = obj.raster(item.hw)
             value = self.value(item, obj.label)
             if instances is not None:
                 instances[mask] = int(obj.id) if self.same else number
             classes[mask] = value
+            owner[mask] = number
+        left = np.bincount(owner.ravel(), minlength=len(item.objects) + 1)
+        for number, obj in enumerate(item.objects, start=1):  # one value per pixel: an object under others is gone
+            if not left[number] and obj.refinable and obj.raster(item.hw).any():
+                self.hidden.append(f"{item.name}: {obj.label}")
         void = item.extra.get("void")
         if void is not None:
             classes[void] = VOID

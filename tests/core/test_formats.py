@@ -462,6 +462,19 @@ def test_voc_class_names_come_from_cvats_labelmap_and_voc_names_are_said(tmp_pat
     assert [o.label for o in ds.read("p").objects] == ["class8", "class15"] and not ds.problems
 
 
+def test_a_label_map_names_an_object_that_later_ones_wholly_cover(tmp_path: Path) -> None:
+    """One value per pixel: a small label wholly under a bigger one drawn after it was lost from the map silently."""
+    from crm_core.formats.convert import convert
+
+    ann = coco_file(tmp_path)
+    data = json.loads(ann.read_text())
+    data["annotations"].insert(0, {"id": 4, "image_id": 42, "category_id": 7, "iscrowd": 0, "area": 16,
+                                   "bbox": [12, 12, 4, 4], "segmentation": [[12, 12, 16, 12, 16, 16, 12, 16]]})
+    ann.write_text(json.dumps(data))  # inside annotation 5's square, which comes after it
+    (done,) = list(convert(open_dataset("coco", ann, tmp_path / "imgs"), "voc", tmp_path / "out"))
+    assert done.hidden == ("p: cat",) and done.written == 3
+
+
 def test_voc_void_is_not_an_object_and_stays_void(tmp_path: Path) -> None:
     root = voc_folder(tmp_path, instances=False)
     ds = open_dataset("voc", root)

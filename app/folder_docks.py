@@ -8,8 +8,8 @@ from typing import Callable
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
                                QVBoxLayout, QWidget)
 
@@ -181,6 +181,9 @@ class ObjectsPanel(QWidget):
         self.label_box.setToolTip("The selected object's label (the dataset's categories, or type a new one)")
         self.label_box.activated.connect(self._relabel)
         self.label_box.lineEdit().editingFinished.connect(self._relabel)
+        self._deliberate = _DeliberateChoice(self.label_box)
+        for widget in (self.label_box, self.label_box.lineEdit()):
+            widget.installEventFilter(self._deliberate)
         self.lock_button = QPushButton("Lock")
         self.lock_button.setCheckable(True)
         self.lock_button.setToolTip("A locked object cannot be edited, refined or deleted")
@@ -295,3 +298,23 @@ class ObjectsPanel(QWidget):
     def _lock(self, on: bool) -> None:
         if self._doc is not None:
             self._doc.set_locked(self._doc.current, on)
+
+
+class _DeliberateChoice(QObject):
+    """A label is changed by picking it from the list or typing it, never in passing: a wheel notch over the box
+    (scrolling the panel) or an arrow key relabelled the selected object at once, unnoticed."""
+
+    STEPS = (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown, Qt.Key.Key_Home, Qt.Key.Key_End)
+
+    def __init__(self, box: QComboBox) -> None:
+        super().__init__(box)
+        self.box = box
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Wheel:
+            return True
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) and event.key() in self.STEPS \
+                and not event.modifiers() & Qt.KeyboardModifier.AltModifier:  # Alt+Down opens the list
+            self.box.showPopup()  # the list, to pick from: the label changes on the pick, not on the key
+            return True
+        return False

@@ -83,7 +83,8 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.setCentralWidget(self.stack)
 
         self._connect_canvas()
-        hand_keys_to_window(self, self.canvas, (self.refine_panel.ratio_edit,))
+        hand_keys_to_window(self, self.canvas, (self.refine_panel.ratio_edit, self.objects_panel.label_box,
+                                                 self.objects_panel.label_box.lineEdit()))
         self._init_prompts()
         self.refine_after_prompt_action.setChecked(self.settings.refine_after_prompt)
         self.autosave.failed.connect(lambda message: self.statusBar().showMessage(f"Autosave failed: {message}"))

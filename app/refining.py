@@ -312,15 +312,23 @@ class RefiningMixin:
             self.settings.export_decontaminate = request.decontaminate
         if merge > 1:
             self.settings.export_merged = request.merged
-        return self.export(request, _merged(parts) if request.merged else shown)
+        return self.export(request, _merged(parts) if request.merged else shown, self._holds_all_work(request.merged))
+
+    def _holds_all_work(self, merged: bool) -> bool:
+        """Whether an export holds every object's work, so that the photo counts as saved after it: the one
+        object with work, or all of them merged (one exported alone left another's refined work unsaved, and the
+        next photo opened without asking)."""
+        worked = [obj for obj in self.doc.objects if not obj.empty]
+        return len(worked) <= 1 or (merged and all(obj.visible for obj in worked))
 
     def _inputs(self) -> tuple[Path, ...]:
         """The open photo's files, which no export may replace."""
         return tuple(p for p in (self.doc.path, self.doc.mask_path) if p is not None)
 
-    def export(self, request: ExportRequest, prob: np.ndarray | None = None) -> bool:
+    def export(self, request: ExportRequest, prob: np.ndarray | None = None, whole: bool = True) -> bool:
         """Writes ``prob`` (default: the shown result); the slow cutout runs as a job and ``exported`` fires when
-        the file exists. True when the file was written or its job started."""
+        the file exists. True when the file was written or its job started. ``whole``: the file holds all the
+        work (else the photo does not count as saved by it)."""
         doc = self.doc
         if doc is None or self._export is not None:
             return False
@@ -333,13 +341,13 @@ class RefiningMixin:
             except Exception as error:  # noqa: BLE001
                 show_error(self, f"Cannot export {request.path.name}", error)
                 return False
-            self._exported_from(doc, doc.undo_stack.index(), written)
+            self._exported_from(doc, doc.undo_stack.index() if whole else None, written)
             return True
         job = CallJob(request.path.name, lambda: write_export(request, image, prob, protect))
         job.done.connect(self._export_done)
         job.failed.connect(self._export_failed)
         job.finished.connect(self._export_finished)
-        self._export = (job, doc, doc.undo_stack.index())
+        self._export = (job, doc, doc.undo_stack.index() if whole else None)
         self.jobs.start(job)
         self.export_action.setEnabled(False)
         self.statusBar().showMessage(f"Exporting {request.path.name} (decontaminating colours)…")
@@ -349,13 +357,15 @@ class RefiningMixin:
         _, doc, index = self._export
         self._exported_from(doc, index, path)
 
-    def _exported_from(self, doc: Document, index: int, path: Path) -> None:
-        """The file holds ``doc`` as it was at undo position ``index``: only that state counts as saved."""
-        if doc is self.doc:
+    def _exported_from(self, doc: Document, index: int | None, path: Path) -> None:
+        """The file holds ``doc`` as it was at undo position ``index``: only that state counts as saved (None: the
+        file holds part of the work, and nothing counts as saved)."""
+        if doc is self.doc and index is not None:
             doc.mark_saved(index)
             if not doc.modified:
                 self.autosave.save_now()
-        self.statusBar().showMessage(f"Exported {path}", 8000)
+        part = "" if index is not None else " (one object: the others' work is not in it, nor saved)"
+        self.statusBar().showMessage(f"Exported {path}{part}", 8000)
         self.exported.emit(path)
 
     def _export_failed(self, message: str) -> None:

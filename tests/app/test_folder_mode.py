@@ -10,7 +10,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, QRect
+from PySide6.QtCore import QPointF, QRect, Qt
+from PySide6.QtWidgets import QApplication
 
 from crm_core.formats import open_dataset, trace_polygons
 from crm_core.metrics import iou
@@ -1177,3 +1178,34 @@ def test_a_coco_export_of_a_labelme_folder_lists_only_the_photos_worked_on(qtbot
     data = json.loads(out.read_text())
     worked = [r["id"] for r in data["images"] if r["file_name"].endswith("p0.png")]
     assert len(data["images"]) == 3 and data["crm_refined"] == worked
+
+
+def test_the_label_box_relabels_on_a_pick_or_enter_only_and_hands_the_keyboard_back(qtbot, window, tmp_path):
+    """A wheel notch or an arrow key over the Label box relabelled the selected object at once; after typing a
+    label and Enter, Ctrl+Z went to the box (text undo), not to the relabel."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QWheelEvent
+
+    ann, images, _ = coco_set(tmp_path, count=1)
+    window.open_folder(ann, "coco", images)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    box = window.objects_panel.label_box
+    first = window.doc.current.label
+    wheel = QWheelEvent(QPointF(5, 5), QPointF(box.mapToGlobal(QPoint(5, 5))), QPoint(0, 0), QPoint(0, -120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(box, wheel)
+    assert window.doc.current.label == first and not window.doc.undo_stack.canUndo()
+    box.setFocus()
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box.lineEdit(), "wig")
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
+    assert window.doc.current.label == "wig" and not box.hasFocus() and not box.lineEdit().hasFocus()
+    qtbot.keyClick(window.focusWidget() or window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.doc.current.label == first  # the relabel undone
+    box.setFocus()
+    qtbot.keyClick(box, Qt.Key.Key_Down)  # opens the list to pick from; the label stays until a pick
+    qtbot.waitUntil(box.view().isVisible, timeout=2000)
+    assert window.doc.current.label == first
+    box.hidePopup()

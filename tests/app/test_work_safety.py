@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtCore import QEvent, QPointF, QRect, Qt
 from PySide6.QtWidgets import QDialog, QFileDialog
 
 from crm_core.options import Stage
@@ -107,6 +107,8 @@ def answer_export_dialog(monkeypatch, choose: dict, seen: list) -> None:
             self.set_kind(choose["kind"])
         if "path" in choose:
             self.set_path(choose["path"])
+        if "merged" in choose:
+            self.set_merged(choose["merged"])
         if not choose.get("accept", True):
             return QDialog.DialogCode.Rejected
         self.accept()
@@ -245,3 +247,20 @@ def test_export_writes_the_stage_the_dialog_named_even_if_a_newer_one_arrives(qt
     assert opened.export_dialog()
     written = np.asarray(Image.open(tmp_path / "named.png"))
     assert (written[:, : w // 2] == 255).all() and (written[:, w // 2 + 1:] == 0).all()
+
+
+def test_exporting_one_object_of_several_does_not_count_the_photo_as_saved(qtbot, opened, write_photo, monkeypatch,
+                                                                           tmp_path, dialogs):
+    """The selected object exported alone marked all the work saved: the next photo opened without asking, and
+    the other object's work was gone."""
+    opened.doc.add_object("second")
+    opened.doc.apply_edit(QRect(5, 5, 20, 20), np.full((20, 20), 255, np.uint8), "Brush")
+    answer_export_dialog(monkeypatch, {"path": tmp_path / "one.png", "merged": False}, [])
+    assert opened.export_dialog()
+    assert opened.doc.modified and "the others' work is not in it" in opened.statusBar().currentMessage()
+    second, _ = write_photo(200, 100, "second")
+    dialogs.accept = False  # "Save your work?" asked: Cancel
+    assert not opened.open_files(second) and dialogs.titles()[-1] == "Save your work?"
+    answer_export_dialog(monkeypatch, {"path": tmp_path / "all.png", "merged": True}, [])
+    assert opened.export_dialog()
+    assert not opened.doc.modified  # both objects in the file: saved

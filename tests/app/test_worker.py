@@ -12,7 +12,7 @@ from PySide6.QtCore import QTimer
 from crm_core import Refiner, RefineOptions
 from crm_core.errors import WeightsError
 from crm_core.options import Stage
-from app.estimate import DEFAULT_RATES, as_refined, encoded_pixels, plan_stages
+from app.estimate import DEFAULT_RATES, as_refined, encoded_pixels, format_seconds, plan_stages
 from app.__main__ import build_window
 from app.jobs import CallJob, JobRunner
 from app.worker import RefinerCache, RefineJob
@@ -20,8 +20,9 @@ from app.worker import RefinerCache, RefineJob
 
 def run_worker(qtbot, worker: RefineJob, cancel_after_first: bool = False) -> dict:
     """Runs the worker in its thread and records everything it emits, in order."""
-    events: dict = {"stages": [], "progress": [], "failed": [], "finished": 0}
+    events: dict = {"stages": [], "progress": [], "eta": [], "failed": [], "finished": 0}
     worker.stageReady.connect(lambda s: events["stages"].append(s))
+    worker.eta.connect(lambda seconds: events["eta"].append(seconds))
     worker.progress.connect(lambda d, t, text: events["progress"].append((d, t, text)))
     worker.failed.connect(lambda m: events["failed"].append(m))
     if cancel_after_first:
@@ -57,11 +58,11 @@ def test_stages_arrive_in_order_with_progress(qtbot, tiny_refiner, inputs):
     assert all(s.prob.shape == (64, 96) for s in events["stages"])
     assert events["failed"] == [] and events["finished"] == 1
     texts = [text for _, _, text in events["progress"]]
-    assert texts[0] == "Loading the model…" and texts[1] == "Stage 1/5 · ×0.25"
-    assert texts[2].startswith("Stage 2/5 · ×0.5 · ") and texts[2].endswith(" left")
-    assert texts[4].startswith("Stage 4/5 · snapping edges to the photo · ") and texts[4].endswith(" left")
-    assert texts[5].startswith("Stage 5/5 · matting hair and fine edges · ")
+    assert texts[:3] == ["Loading the model…", "Stage 1/5 · ×0.25", "Stage 2/5 · ×0.5"]
+    assert texts[4:6] == ["Stage 4/5 · snapping edges to the photo", "Stage 5/5 · matting hair and fine edges"]
     assert events["progress"][-1] == (5, 5, "Done")
+    # before each stage, the time the run still needs (the window counts it down): shrinking as stages finish
+    assert len(events["eta"]) == 5 and all(later < earlier for earlier, later in zip(events["eta"][1:], events["eta"][2:]))
 
 
 class EnlargedReplay:
@@ -88,10 +89,10 @@ def test_time_left_follows_a_small_photo_enlarged_after_its_first_look(qtbot, mo
     rates = replace(DEFAULT_RATES, measured_here=True)
     events = run_worker(qtbot, RefineJob(RefinerCache(), "cpu", image, coarse, RefineOptions(), rates=rates))
     assert [s.label for s in events["stages"]] == ["×1", "snap", "matte"]
-    after_first = events["progress"][2][2]
-    assert after_first.startswith("Stage 2/3 · snapping edges to the photo · ")
+    assert events["progress"][2][2] == "Stage 2/3 · snapping edges to the photo"
+    after_first = events["eta"][1]
     truth = sum(s.seconds for s in events["stages"][1:])
-    assert truth > 2.0 and after_first.endswith(f"about {truth:.0f} s left"), (after_first, truth)
+    assert truth > 2.0 and format_seconds(after_first) == f"about {truth:.0f} s", (after_first, truth)
 
 
 def test_model_is_loaded_once_per_device(monkeypatch):

@@ -24,7 +24,7 @@ from app.document import ACCEPTED, REFINED, TODO, Document
 from app.errors import show_error
 from app.folder import FLAGGED, UNREADABLE, Exported, WorkFolder, export_formats, open_source
 from app.jobs import CallJob
-from app.mask_object import constraints_of, refined_or_not, to_refine
+from app.mask_object import Drawing, constraints_of, refined_or_not, to_refine
 from app.object_jobs import FolderJob, ObjectsJob, SurveyJob, result_stage
 from app.sidecar import SidecarWriter
 
@@ -329,30 +329,33 @@ class FolderMixin:
         job = ObjectsJob(self.cache, self.refine_panel.device, self.settings.weights, doc.image, masks, todo,
                          [o.label for o in objects], self._object_options(), keeps=keeps, drawn=drawn)
         job.progress.connect(self._progress)
-        job.refined.connect(lambda out, d=doc, objs=objects: self._objects_refined(d, objs, out, locked))
+        drawings = [Drawing.of(o) if t else None for o, t in zip(objects, todo)]  # drawn on meanwhile: stale
+        job.refined.connect(lambda out, d=doc, objs=objects, w=drawings: self._objects_refined(d, objs, out, w, locked))
         job.failed.connect(lambda message: show_error(self, "Cannot refine", message))
         job.finished.connect(self._objects_finished)
         self._objects_job = job
         self._show_busy()
         self.jobs.start(job)
 
-    def _objects_refined(self, doc, objects, out, locked: int = 0) -> None:
+    def _objects_refined(self, doc, objects, out, drawings, locked: int = 0) -> None:
         if doc is not self.doc:
-            self._refined_after_leaving(doc, objects, out)
+            self._refined_after_leaving(doc, objects, out, drawings)
             return
-        count = self._lay_results(doc, objects, out)
+        count = self._lay_results(doc, objects, out, drawings)
         kept = f"; {locked} locked, left as {'it was' if locked == 1 else 'they were'}" if locked else ""
         self._noted(f"Refined {count} object{'s' * (count != 1)}{kept}", 8000)
         self.autosave.touch()
 
-    def _lay_results(self, doc: Document, objects: list, out: list) -> int:
-        """Each refined object's result as its one stage, shown, in one undo step; how many objects got one."""
+    def _lay_results(self, doc: Document, objects: list, out: list, drawings: list) -> int:
+        """Each refined object's result as its one stage, shown, in one undo step; how many objects got one. An
+        object drawn on while it was refined gets its result as stale (listed "edited since refined")."""
         options = self._object_options()
         before = []
-        for obj, result in zip(objects, out):
+        for obj, result, drawing in zip(objects, out, drawings):
             if result is not None and obj in doc.objects:
                 before.append((obj, doc.results_of(obj)))
-                doc.set_stages([result_stage(result[0], result[1], options)], obj)
+                stale = drawing is not None and drawing.edited(obj)
+                doc.set_stages([result_stage(result[0], result[1], options)], obj, stale)
                 doc.set_shown(0, obj)
                 doc.set_status(obj, REFINED)
         doc.record_refine(before, "Refine objects" if len(before) > 1 else "Refine")
@@ -367,13 +370,13 @@ class FolderMixin:
         self._detached[name] = job
         self._end_run()
 
-    def _refined_after_leaving(self, doc: Document, objects: list, out: list) -> None:
+    def _refined_after_leaving(self, doc: Document, objects: list, out: list, drawings: list) -> None:
         """A left photo's objects refined: laid on its document (still there: Undo works on coming back) and
         kept; a photo still to do becomes refined, one accepted or flagged meanwhile stays so."""
         name = next((n for n, d in self._recent.items() if d is doc), None)
         if name is None or self.work is None:  # the folder was left: there is nothing to keep it in
             return
-        count = self._lay_results(doc, objects, out)
+        count = self._lay_results(doc, objects, out, drawings)
         self.work.keep(name, project.capture(doc))
         if self.work.status[name] in (TODO, REFINED):
             self.work.status[name] = refined_or_not(doc.objects)

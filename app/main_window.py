@@ -178,6 +178,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
             bar.addWidget(widget)
             widget.hide()
         self._progress_text, self._deadline = "", None  # the running stage's name; when the run should end
+        self._drawing = None  # what the running refine started from (RefiningMixin)
         self._countdown = QTimer(self)  # the time left, counted down between the stages' estimates
         self._countdown.setInterval(1000)
         self._countdown.timeout.connect(self._show_time_left)

@@ -128,6 +128,27 @@ class MaskObject:
         return bool(binarise(pixel[y:y + 1, x:x + 1])[0, 0])
 
 
+@dataclass(frozen=True)
+class Drawing:
+    """What an object's refinement starts from: copies of its coarse mask and keep strokes, to tell afterwards
+    whether the person drew on it while the refinement ran (the result then predates the edit: stale)."""
+
+    mask: np.ndarray
+    keep: np.ndarray | None
+
+    @classmethod
+    def of(cls, obj: "MaskObject") -> "Drawing":
+        return cls(obj.mask.copy(), None if obj.keep is None else obj.keep.copy())
+
+    def edited(self, obj: "MaskObject") -> bool:
+        """Whether ``obj``'s mask or keep strokes differ from this drawing's."""
+        keep = obj.keep if obj.keep is not None and obj.keep.any() else None
+        before = self.keep if self.keep is not None and self.keep.any() else None
+        same_keep = (keep is None and before is None) or (
+            keep is not None and before is not None and np.array_equal(keep, before))
+        return not (same_keep and np.array_equal(obj.mask, self.mask))
+
+
 def to_refine(obj) -> bool:
     """Whether Refine whole folder refines an object (a MaskObject, or a project's ObjectState): not locked, and
     never refined or edited since (its stages out of date: the edit is its new coarse mask)."""

@@ -18,7 +18,7 @@ from crm_core import RefineOptions, Stage
 from crm_core.inference import readjusted
 
 from app.document import COARSE, REFINED, Document
-from app.mask_object import constraints_of
+from app.mask_object import Drawing, constraints_of
 from app.errors import show_error
 from app.estimate import left_text
 from app.export import ExportDialog, ExportRequest, write_export
@@ -64,6 +64,7 @@ class RefiningMixin:
             self._offer_subject(doc.current.label)
             return
         self._before = (doc.current, doc.results_of(doc.current))
+        self._drawing = Drawing.of(doc.current)  # the result is of this; an edit while it runs makes it stale
         self._run_started = False
         options = RefineOptions(ratios=self.refine_panel.ratios, chunk=CANCEL_CHUNK, min_side=MIN_SIDE,
                                 **self.refine_panel.finishing)
@@ -225,11 +226,16 @@ class RefiningMixin:
                 and self._before[0] in self.doc.objects:
             target = self._before[0]
             self.doc.set_status(target, REFINED)  # when every stage is in, not at the first
+            edited = self._drawing.edited(target)
+            if edited:  # drawn on while it ran: the stages predate the edit, as after an edit of a shown stage
+                self.doc.set_stages(target.stages, target, stale=True)
             self.doc.record_refine([self._before])
             seconds = sum(stage.seconds for stage in target.stages)
             skipped = f" ({self._job.skipped})" if self._job.skipped else ""
-            self._noted(f"Refined {target.label} in {seconds:.1f} s, {len(target.stages)} stages{skipped}: click one "
-                        "in the stage strip to see it, Ctrl+click another to compare", 15000)
+            later = "; you drew on it meanwhile, which this result does not hold: Refine again for it" if edited else \
+                ": click one in the stage strip to see it, Ctrl+click another to compare"
+            self._noted(f"Refined {target.label} in {seconds:.1f} s, {len(target.stages)} stages{skipped}{later}",
+                        15000)
         self._end_run()
         self.refineFinished.emit()
 
@@ -242,7 +248,7 @@ class RefiningMixin:
             self._end_run()
 
     def _end_run(self) -> None:
-        self._job, self._objects_job, self._before = None, None, None
+        self._job, self._objects_job, self._before, self._drawing = None, None, None, None
         self._countdown.stop()
         for widget in (self.progress_label, self.progress_bar, self.cancel_button):
             widget.hide()

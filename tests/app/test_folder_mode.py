@@ -1209,3 +1209,14 @@ def test_the_label_box_relabels_on_a_pick_or_enter_only_and_hands_the_keyboard_b
     qtbot.waitUntil(box.view().isVisible, timeout=2000)
     assert window.doc.current.label == first
     box.hidePopup()
+
+
+def test_an_object_drawn_on_while_refine_all_runs_comes_out_stale(qtbot, window, tmp_path, tiny_refiner):
+    ann, images, _ = coco_set(tmp_path, count=1)
+    window.open_folder(ann, "coco", images)
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_all_objects()
+        window.doc.select(window.doc.objects[1])
+        paint(window, 1, 150)  # while its refinement runs
+    assert [o.stale for o in window.doc.objects] == [False, True, False]
+    assert all(o.stages for o in window.doc.objects) and window.work.status["p0.png"] == "to do"

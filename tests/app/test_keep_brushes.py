@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 
 from app.__main__ import build_window
 from app.main_window import MainWindow
-from app.mask_object import KEEP_BG, KEEP_FG, NO_KEEP
+from app.mask_object import KEEP_BG, KEEP_FG, NO_KEEP, to_refine
 from test_canvas import at, rendered
 
 H, W = 160, 224
@@ -284,3 +284,17 @@ def test_ratios_the_photo_is_too_small_for_are_named_after_the_run(qtbot, opened
     assert [s.label for s in opened.doc.stages if s.kind == "model"] == ["×1"]
     assert f"not run: ×0.5 ({side / 2:.0f} px on the long side, under the 150 px a stage needs)" in \
         opened.statusBar().currentMessage()
+
+
+def test_a_stroke_made_while_the_refine_runs_leaves_the_result_marked_stale(qtbot, opened):
+    """The result did not hold a Keep FG stroke painted while it ran, yet read "refined", nothing "(old)"."""
+    win = opened
+    with qtbot.waitSignal(win.refineFinished, timeout=60000):
+        win.refine_action.trigger()
+        win.set_tool("keep_fg")
+        _drag(qtbot, win, [(10, 10), (30, 12)])  # while the run is under way
+    target = win.doc.current
+    assert target.stages and target.stale and "you drew on it meanwhile" in win.statusBar().currentMessage()
+    assert to_refine(target)  # listed "edited since refined", refined again by Refine whole folder
+    _refine(qtbot, win)
+    assert not win.doc.current.stale  # refined again, from the stroke: up to date

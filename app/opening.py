@@ -166,11 +166,14 @@ class OpeningMixin:
             return True
         doc = self.doc
         name = doc.path.name if doc.path is not None else "This photo"
-        into = f" (into {doc.project_path.name})" if doc.project_path is not None else ""
+        if doc.project_path is not None:
+            what, into = f"changes since it was saved in {doc.project_path.name}", f" (into {doc.project_path.name})"
+        else:
+            what, into = "edits that are neither saved in a project nor exported", ""
         answer = asking.choose(
             self, SAVE_QUESTION,
-            f"{name} has edits that are neither saved in a project nor exported. {SAVE_PROJECT} keeps all the work "
-            f"to go on with later{into}; {EXPORT} writes the mask, matte or cutout; {asking.DISCARD} drops the edits.",
+            f"{name} has {what}. {SAVE_PROJECT} keeps all the work to go on with later{into}; {EXPORT} writes the "
+            f"mask, matte or cutout; {asking.DISCARD} drops the edits.",
             (SAVE_PROJECT, EXPORT, asking.DISCARD),
         )
         if answer == SAVE_PROJECT:

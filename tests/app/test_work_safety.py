@@ -170,7 +170,7 @@ def test_leaving_unsaved_work_can_save_the_project(qtbot, opened, write_photo, m
     opened.doc.invert_mask()  # an edit of saved work: Save project writes into its own file, without asking
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: pytest.fail("asked")))
     assert opened.open_files(second)
-    assert "into work.crmproj" in asked[-1][1]
+    assert "changes since it was saved in work.crmproj" in asked[-1][1] and "into work.crmproj" in asked[-1][1]
     assert np.array_equal(project.load(where).mask, 255 - edited)
 
 

@@ -3,6 +3,7 @@ objects (label and colour, select, relabel, hide, lock, delete, add, refine)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Callable
 
@@ -253,12 +254,16 @@ class ObjectsPanel(QWidget):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             self.list.addItem(item)
         self._listed_empty = {id(obj): obj.empty for obj in objects}
+        shared = Counter(obj.label for obj in objects)
+        seen: Counter = Counter()
         for row, obj in enumerate(objects):
             empty = "  ·  empty" if self._listed_empty[id(obj)] else ""  # nothing drawn: not exported
             item = self.list.item(row)
             item.setIcon(swatch(doc.color_of(obj)))
             status = "edited since refined" if obj.stale and obj.stages else obj.status  # its stages are (old)
-            item.setText(f"{obj.label}  ·  {status}{empty}{'  · locked' if obj.locked else ''}")
+            seen[obj.label] += 1  # objects of one label (two people, "object" twice) told apart by their place
+            nth = f"  ·  #{seen[obj.label]}" if shared[obj.label] > 1 else ""
+            item.setText(f"{obj.label}  ·  {status}{empty}{'  · locked' if obj.locked else ''}{nth}")
             item.setCheckState(Qt.CheckState.Checked if obj.visible else Qt.CheckState.Unchecked)
             item.setToolTip(f"id {obj.id}")
         if doc is not None:

@@ -1220,3 +1220,14 @@ def test_an_object_drawn_on_while_refine_all_runs_comes_out_stale(qtbot, window,
         paint(window, 1, 150)  # while its refinement runs
     assert [o.stale for o in window.doc.objects] == [False, True, False]
     assert all(o.stages for o in window.doc.objects) and window.work.status["p0.png"] == "to do"
+
+
+def test_objects_of_one_label_are_told_apart_in_the_list(qtbot, window, tmp_path):
+    """Two rows read "object · to do" alike (Add, or Select Subject finding two): each says its place now."""
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    first = window.doc.current.label
+    window.doc.add_object(first)
+    rows = [window.objects_panel.list.item(r).text() for r in range(window.objects_panel.list.count())]
+    assert rows[0] == f"{first}  ·  to do  ·  #1" and rows[-1] == f"{first}  ·  to do  ·  empty  ·  #2"
+    assert sum(r.endswith("#1") for r in rows) == 1  # the other labels, one object each, carry no number

@@ -101,6 +101,24 @@ def missing_libraries(load: Callable[[str], object] = ctypes.CDLL) -> list[str]:
     return missing
 
 
+def binding_problem(calls: int = 100) -> str | None:
+    """Why the installed PySide6 cannot run the app for long, or None. PySide6 6.12.0 on Python 3.11 loses a
+    reference to None on each call of a Qt method that returns nothing; after some thousands None is freed and
+    Python aborts ("none_dealloc"), minutes into a session, edits since the last autosave lost. A hundred calls
+    tell it at start."""
+    from PySide6 import __version__ as version
+    from PySide6.QtCore import QObject
+
+    probe = QObject()
+    before = sys.getrefcount(None)
+    for _ in range(calls):
+        probe.setObjectName("probe")
+    if sys.getrefcount(None) >= before:
+        return None
+    return (f"PySide6 {version} loses Python's None a reference per Qt call on Python {sys.version.split()[0]} and "
+            "would crash the app within minutes; install another release: pip install 'PySide6-Essentials<6.12'")
+
+
 def check(load: Callable[[str], object] = ctypes.CDLL) -> int:
     """Print what is missing and the one apt command that installs it; exit 1 if anything is, else 0."""
     if not sys.platform.startswith("linux"):
@@ -145,6 +163,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.check:
         return check()
+    problem = binding_problem()
+    if problem is not None:
+        print(f"crm-studio: {problem}", file=sys.stderr)
+        return 1
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 

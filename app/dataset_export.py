@@ -36,9 +36,11 @@ SINGLE_FILE = ("coco",)  # formats written as one file; the others fill a folder
 
 
 def suggested(dataset: Dataset, kind: str) -> Path:
-    """Beside the labels, named for them: instances_refined.json, or the folder labelme_refined."""
+    """Beside the labels, named for them (and for the format, when it is another): instances_refined.json, the
+    folder labelme_refined, or labelme_refined_voc, so exports in two formats never share a folder."""
     source = dataset.source
-    return source.parent / f"{source.stem}_refined{'.json' if kind in SINGLE_FILE else ''}"
+    other = f"_{kind}" if kind != dataset.format and kind not in SINGLE_FILE else ""
+    return source.parent / f"{source.stem}_refined{other}{'.json' if kind in SINGLE_FILE else ''}"
 
 
 class DatasetExportDialog(QDialog):

@@ -114,7 +114,8 @@ class Tally:
                         f"and {'are' if self.hidden != 1 else 'is'} not in the label maps (one object per pixel)")
         done = (f"{self.refined} refined, {self.skipped} skipped (under {min_px} px or not areas)" if refining
                 else "written as they were")
-        return (f"{self.images} images{resumed}, {self.objects} objects: {done}, {self.failed} images failed"
+        return (f"{self.images} images{resumed}, {self.objects} objects: {done}, "
+                f"{self.failed} image{'s' * (self.failed != 1)} failed"
                 f"{dropped}; {seconds:.1f} s{rate}")
 
 

@@ -469,8 +469,8 @@ def test_export_dataset_suggests_a_file_or_folder_beside_the_labels_named_for_th
     shown = answer_export(monkeypatch, kind="yolo")
     with qtbot.waitSignal(window.exported, timeout=30_000):
         window.export_dataset_dialog()
-    assert shown[1] == str(tmp_path / "annotations_refined")  # a folder format: a folder, made for it
-    assert (tmp_path / "annotations_refined" / "labels" / "p0.txt").is_file()
+    assert shown[1] == str(tmp_path / "annotations_refined_yolo")  # a folder, made for it, named for its format
+    assert (tmp_path / "annotations_refined_yolo" / "labels" / "p0.txt").is_file()
 
 
 def test_a_folder_export_into_a_new_folder_and_the_input_refused_before_anything_is_asked(

@@ -94,7 +94,7 @@ def test_a_bad_photo_is_reported_skipped_and_the_exit_code_says_so(tmp_path, ran
     code, _, err = run(crm_refine.main, ["--coco", sets["coco"], "--images", sets["voc"] / "JPEGImages", "-o", out,
                                          "--no-matte", "--no-snap"], capsys)
     assert code == 2
-    assert "b.jpg" in err and "1 images failed" in err and "Traceback" not in err
+    assert "b.jpg" in err and "1 image failed" in err and "Traceback" not in err
     data = json.loads(out.read_text())
     assert sorted(data["crm_refined"]) == [1, 3]  # a and c refined, b kept as it was
     original = json.loads(sets["coco"].read_text())

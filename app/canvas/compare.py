@@ -14,15 +14,17 @@ from app.mask_object import COARSE, Shown
 from crm_core.metrics import binarise
 
 # a comparison of two results, first → second: what the second added and what it removed, in two colours
-ADDED_COLOR, REMOVED_COLOR = QColor(40, 220, 90), QColor(255, 50, 50)
+# cyan and yellow: apart from each other for every kind of colour vision (red and green are not), and from the
+# default red-pink overlay and red subjects, where removed pixels drawn red could not be seen
+ADDED_COLOR, REMOVED_COLOR = QColor(0, 210, 255), QColor(255, 225, 0)
 
 
 class CompareMixin:
     """The compare state of CanvasView (mixed in)."""
 
     def set_compare(self, first: Shown | None, second: Shown | None = None) -> None:
-        """Show what ``second`` (a stage index or COARSE) changed from ``first``: added pixels in green, removed
-        ones in red, with a legend; set_compare(None) clears."""
+        """Show what ``second`` (a stage index or COARSE) changed from ``first``: added pixels in cyan, removed
+        ones in yellow, with a legend; set_compare(None) clears."""
         if first is None:
             self._compare = None
         else:

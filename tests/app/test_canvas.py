@@ -314,7 +314,7 @@ def test_split_shows_coarse_left_and_stage_right(view, qtbot):
     assert tuple(pixels[y, view.width() // 8]) == (20, 20, 20)
 
 
-def test_compare_shows_what_the_second_stage_added_in_green_and_removed_in_red(view, qtbot):
+def test_compare_shows_what_the_second_stage_added_in_cyan_and_removed_in_yellow(view, qtbot):
     doc = view.document()
     a = np.zeros((H, W), np.float32)
     a[:, :150] = 0.8
@@ -326,9 +326,9 @@ def test_compare_shows_what_the_second_stage_added_in_green_and_removed_in_red(v
     pixels = rendered(view, qtbot)
     removed, added, agree = at(view, 125, 100), at(view, 170, 100), at(view, 50, 100)
     r, g, bl = pixels[removed.y(), removed.x()].astype(int)
-    assert r > 150 and g < 60 and bl < 60
+    assert r > 150 and g > 130 and bl < 60  # yellow
     r, g, bl = pixels[added.y(), added.x()].astype(int)
-    assert g > 150 and r < 60 and bl < 120
+    assert bl > 150 and g > 120 and r < 60  # cyan
     assert tuple(pixels[agree.y(), agree.x()]) == (20, 20, 20)
     view.set_compare(None)
     pixels = rendered(view, qtbot)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import (QAbstractSpinBox, QDialog, QDialogButtonBox, QHeaderView, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractSpinBox, QDialog, QDialogButtonBox, QHeaderView, QLineEdit, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
 # Keys the canvas handles itself (they are not menu actions).
 CANVAS_KEYS: tuple[tuple[str, str], ...] = (
@@ -90,6 +90,9 @@ class _WindowKeys(QObject):
         elif event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) and \
                 event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.home.setFocus()  # the value is set (the box's own Enter handling still runs first)
+            text = watched if isinstance(watched, QLineEdit) else watched.findChild(QLineEdit)
+            if text is not None:  # a value left selected reads as a box still being typed in
+                QTimer.singleShot(0, text.deselect)
         return False
 
 

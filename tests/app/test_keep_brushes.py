@@ -218,6 +218,7 @@ def test_the_windows_keys_work_right_after_a_value_is_typed_into_smooth(qtbot, o
     """Ctrl+Z did nothing (taken as the box's text undo) and Ctrl+E moved the cursor, while the box kept the
     keyboard after Enter."""
     from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLineEdit
     win = opened
     win.show()
     qtbot.waitExposed(win)
@@ -229,6 +230,7 @@ def test_the_windows_keys_work_right_after_a_value_is_typed_into_smooth(qtbot, o
         qtbot.keyClicks(box, "4")
         qtbot.keyClick(box, Qt.Key.Key_Return)
     assert win.doc.stages[-1].edge == (0.0, 4.0) and not box.hasFocus()  # the keyboard is the canvas's again
+    qtbot.waitUntil(lambda: not box.findChild(QLineEdit).hasSelectedText(), timeout=2000)  # nor looks typed in
     box.setFocus()
     qtbot.keyClick(box, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # still in the box: the window's Undo
     assert win.doc.stages[-1].kind != "edge" and box.value() == 0

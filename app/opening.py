@@ -150,6 +150,13 @@ class OpeningMixin:
         self.statusBar().showMessage(note, ms)
         self._note = note
 
+    def _undone(self) -> None:
+        """After Undo or Redo: a note about the step no longer holds, and a mask undone to nothing is shown with
+        the photo, not as an empty cutout backdrop."""
+        self._note_outdated()
+        if self.doc is not None:
+            self._show_photo_if_nothing_to_cut(self.doc)
+
     def _note_outdated(self) -> None:
         """Undo or Redo: a note about the edit (the shown stage made the coarse mask, "Refined 8 objects") no longer
         holds; it goes."""

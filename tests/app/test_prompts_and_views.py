@@ -167,3 +167,9 @@ def test_a_photo_without_a_mask_opens_in_the_overlay_view(qtbot, scene, tmp_path
     assert win.canvas.view_mode() == "overlay" and win.statusBar().currentMessage().startswith("No mask yet")
     shot = rendered(win.canvas, qtbot)
     assert np.abs(shot[_inside(win, ellipse)].astype(int) - (150, 60, 40)).max() <= 12  # the photo, not a backdrop
+    win.open_files(win.doc.path, masked)
+    win.view_actions["white"].trigger()
+    win.doc.clear_mask()
+    win.undo_action.trigger()
+    win.redo_action.trigger()  # the mask cleared again by Redo: nothing to cut out
+    assert win.canvas.view_mode() == "overlay"

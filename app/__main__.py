@@ -49,13 +49,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def is_project(path: str | None) -> bool:
-    """Whether the command line names a saved project rather than a photo: by its suffix, as the file dialogs
-    tell them (app.project is read here, not at start: it loads Qt, which --help and --check do without)."""
+    """Whether the command line names a saved project rather than a photo (app.project is read here, not at
+    start: it loads Qt, which --help and --check do without)."""
     if path is None:
         return False
     from app import project
 
-    return Path(path).suffix.lower() == project.SUFFIX
+    return project.is_project(path)
 
 
 # The system libraries Qt's X11 platform plugin loads, and the Debian/Ubuntu package of each: the NEEDED entries

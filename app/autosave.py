@@ -34,9 +34,9 @@ def state_dir() -> Path:
     return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
 
 
-def _lock(path: Path) -> QLockFile:
-    """The lock of an autosave file, not taken yet. Only a live owner process holds it (no age limit: a window
-    may stay open for days)."""
+def owner_lock(path: Path) -> QLockFile:
+    """The lock of ``path`` (PATH.lock), not taken yet. Only a live owner process holds it (no age limit: a window
+    may stay open for days); a killed one's is stale. Autosave files and folders' work are locked so."""
     lock = QLockFile(str(path) + ".lock")
     lock.setStaleLockTime(0)
     return lock
@@ -55,7 +55,7 @@ def _claim() -> tuple[Path, QLockFile | None]:
         path = folder / f"{PREFIX}{n}{project.SUFFIX}"
         if path.exists():
             continue  # a running window's work, or a killed one's waiting to be offered back
-        lock = _lock(path)
+        lock = owner_lock(path)
         if lock.tryLock(0):
             _recover(path)
             if not path.exists():  # checked again under the lock: another window may have written it meanwhile
@@ -141,7 +141,7 @@ class Autosave(QObject):
         # "autosave.crmproj" too: the one file of versions before windows had a file each
         found = sorted(state_dir().glob(f"autosave*{project.SUFFIX}"), key=_age)
         for path in found:
-            lock = _lock(path)
+            lock = owner_lock(path)
             if path == self.path or not lock.tryLock(0):
                 continue  # this window's own, or a running window's
             if path.is_file():

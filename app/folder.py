@@ -24,6 +24,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 from PIL import Image
+from PySide6.QtCore import QLockFile
 
 from crm_core import io
 from crm_core.big import is_big_folder
@@ -34,8 +35,6 @@ from crm_core.formats.labelmap import LABEL_EXTS, MaskWriter
 from crm_core.formats.labelme import LabelMeDataset
 from crm_core.pairing import PHOTO_EXTS, by_stem, pair_by_stem
 
-from PySide6.QtCore import QLockFile
-
 from app import autosave, project
 from app.document import ACCEPTED, DEFAULT_LABEL, REFINED, TODO, Document, MaskObject, object_result
 from app.sidecar import SidecarWriter
@@ -44,7 +43,7 @@ FLAGGED = "flagged"
 UNREADABLE = "unreadable"  # its photo or labels could not be read (WorkFolder.problems says why): not "to do"
 STATUSES = (TODO, REFINED, ACCEPTED, FLAGGED, UNREADABLE)
 STATE = "state.json"
-LOCK = "open.lock"  # held by the window working on the folder (WorkFolder.claim)
+OPEN = "open"  # open.lock: held by the window working on the folder (WorkFolder.claim)
 
 
 class FolderPhotos(Dataset):
@@ -167,8 +166,7 @@ class WorkFolder:
             self.dir.mkdir(parents=True, exist_ok=True)
         except OSError:
             return  # no work folder can be made: its writes fail and say so themselves
-        lock = QLockFile(str(self.dir / LOCK))
-        lock.setStaleLockTime(0)
+        lock = autosave.owner_lock(self.dir / OPEN)
         if lock.tryLock(0):
             self.lock = lock
         elif lock.error() == QLockFile.LockError.LockFailedError:
@@ -309,7 +307,7 @@ class WorkFolder:
                 f"it was kept for a photo of {state.mask.shape[1]}x{state.mask.shape[0]} px, and {name} is now "
                 f"{hw[1]}x{hw[0]} px"))
             return None
-        if state.labels is not None and state.labels != item.fingerprint():
+        if state.labels is not None and state.labels != item.fingerprint:
             self._set_aside(path, name, reason=f"The labels of {name} were changed in another program after your "
                                                "work on it was kept: the photo opens from its labels as they are now, "
                                                "so none of those changes is lost")
@@ -355,7 +353,7 @@ class WorkFolder:
         The labels read are remembered: work kept on the photo from now on is work on these labels."""
         item, image = self._read(name)
         state = self.saved(item, image.shape[:2])
-        self._labels[name] = item.fingerprint()
+        self._labels[name] = item.fingerprint
         return Loaded(name, image, item.image, state, item.objects)
 
     def _read(self, name: str) -> tuple[ImageObjects, np.ndarray]:

@@ -138,15 +138,21 @@ class Drawing:
 
     @classmethod
     def of(cls, obj: "MaskObject") -> "Drawing":
-        return cls(obj.mask.copy(), None if obj.keep is None else obj.keep.copy())
+        return cls(obj.mask.copy(), _strokes(obj.keep, copy=True))
 
     def edited(self, obj: "MaskObject") -> bool:
-        """Whether ``obj``'s mask or keep strokes differ from this drawing's."""
-        keep = obj.keep if obj.keep is not None and obj.keep.any() else None
-        before = self.keep if self.keep is not None and self.keep.any() else None
-        same_keep = (keep is None and before is None) or (
-            keep is not None and before is not None and np.array_equal(keep, before))
+        """Whether ``obj``'s mask or keep strokes differ from this drawing's (no strokes and an unpainted layer
+        are alike)."""
+        keep = _strokes(obj.keep)
+        same_keep = keep is None if self.keep is None else keep is not None and np.array_equal(keep, self.keep)
         return not (same_keep and np.array_equal(obj.mask, self.mask))
+
+
+def _strokes(keep: np.ndarray | None, copy: bool = False) -> np.ndarray | None:
+    """An object's keep layer where it holds strokes (a copy with ``copy``), else None."""
+    if keep is None or not keep.any():
+        return None
+    return keep.copy() if copy else keep
 
 
 def to_refine(obj) -> bool:

@@ -256,7 +256,7 @@ class OpeningMixin:
     def _dropped(event: QDragEnterEvent | QDropEvent) -> Path | tuple[Path, Path | None] | None:
         """A project dropped alone, or the photo (and mask) of the files dropped; None: nothing to open."""
         paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
-        if len(paths) == 1 and paths[0].suffix.lower() == project.SUFFIX:
+        if len(paths) == 1 and project.is_project(paths[0]):
             return paths[0]
         return split_drop(paths)
 

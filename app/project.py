@@ -86,6 +86,11 @@ class Project:
         return self.objects[self.current].mask
 
 
+def is_project(path: str | Path) -> bool:
+    """Whether a file is a saved project rather than a photo: by its suffix, as the file dialogs tell them."""
+    return Path(path).suffix.lower() == SUFFIX
+
+
 def save(path: str | Path, project: Project) -> Path:
     """Write the project atomically; InputError (one sentence) when the folder cannot take it."""
     path = Path(path)

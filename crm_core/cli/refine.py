@@ -34,7 +34,7 @@ from crm_core.cli.dataset import (add_refine_dataset_arguments, check_dataset_us
 from crm_core.errors import CRMError, InputError
 from crm_core.inference import Refiner, work_scale
 from crm_core.metrics import binarise
-from crm_core.options import RefineOptions, StagePlan
+from crm_core.options import FINISHERS, RefineOptions, StagePlan
 from crm_core.subject import SubjectModel
 
 PROG = "crm-refine"
@@ -100,8 +100,8 @@ def check_usage(args: argparse.Namespace) -> None:
         raise UsageError("IMAGE is required, with a MASK or without one for Select Subject (or --big DIR for a folder)")
     if args.auto and args.mask:
         raise UsageError("give a MASK or --auto (Select Subject makes the mask), not both")
-    if args.to or args.no_refine or dataset_only(args):
-        flags = [*(["--to"] if args.to else []), *(["--no-refine"] if args.no_refine else []), *dataset_only(args)]
+    flags = [*(["--to"] if args.to else []), *(["--no-refine"] if args.no_refine else []), *dataset_only(args)]
+    if flags:
         raise UsageError(f"{' and '.join(flags)} apply to a dataset (--coco, --labelme, --voc or --yolo)")
     if args.resume and not args.big:
         raise UsageError("--resume applies to --big and to datasets: a single photo is written whole or not at all")
@@ -158,7 +158,7 @@ def stage_file(index: int, step: StagePlan) -> str:
     return f"stage{index}_{step.kind if step.kind != 'model' else f'{step.ratio:g}'}.png"
 
 
-STAGE_FILE = re.compile(r"stage\d+_(\d+(\.\d+)?|snap|matte|edge)\.png")  # what stage_file names, any run
+STAGE_FILE = re.compile(rf"stage\d+_(\d+(\.\d+)?|{'|'.join(FINISHERS)})\.png")  # what stage_file names, any run
 
 
 def check_stage_files(args: argparse.Namespace, options: RefineOptions, hw: tuple[int, int], scale: int,

@@ -125,17 +125,16 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
             if resume and writer.done(key):
                 yield Converted(name, resumed=True)
                 continue
-            item = None
+            read = None
             try:
-                item = source.read(name)
-                if transform is not None:
-                    item = transform(item)
+                read = source.read(name)
+                item = transform(read) if transform is not None else read
                 written = item if kind == source.format else portable(item, kind)
                 noted, under = len(writer.filled), len(writer.hidden)
                 writer.worked = worked(name) if worked is not None else transform is not None
                 writer.write(written)
             except catch as err:
-                yield Converted(name, error=err, as_given=_write_as_given(writer, item, kind == source.format))
+                yield Converted(name, error=err, as_given=_write_as_given(writer, read, kind == source.format))
                 continue
             yield Converted(name, len(written.objects), len(item.objects) - len(written.objects),
                             filled=tuple(writer.filled[noted:]), hidden=tuple(writer.hidden[under:]))

@@ -7,8 +7,8 @@ field the tool does not use, so a writer can put the file back together with onl
 from __future__ import annotations
 
 import hashlib
-
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -132,9 +132,11 @@ class ImageObjects:
                 union |= obj.raster(self.hw)
         return union
 
+    @cached_property
     def fingerprint(self) -> str:
         """A digest of the objects as the file gives them (ids, labels, shapes, carried fields): work kept on a
-        photo records it, so work laid over labels that were edited since in another tool is noticed."""
+        photo records it, so work laid over labels that were edited since in another tool is noticed. Made once
+        (the objects never change): reading a photo compares it and keeps it."""
         digest = hashlib.sha1()
         for obj in self.objects:
             _feed(digest, (obj.id, obj.label, obj.refinable, obj.stored_as, obj.polygons, obj.mask, dict(obj.extra)))

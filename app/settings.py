@@ -17,6 +17,7 @@ from app.estimate import StageRates
 ORGANIZATION = "CRM Studio"
 APPLICATION = "crm-studio"
 MAX_RECENT = 10
+TOOLS = ("pan", "brush", "eraser", "polygon", "lasso", "fill", "keep_fg", "keep_bg", "decide", "box", "click")
 
 
 class RecentFolder(NamedTuple):
@@ -25,7 +26,6 @@ class RecentFolder(NamedTuple):
     source: str
     kind: str | None = None  # "coco" for a COCO file; None: the folder's format is found again
     images: str | None = None  # a COCO file's photos folder
-TOOLS = ("pan", "brush", "eraser", "polygon", "lasso", "fill", "keep_fg", "keep_bg", "decide", "box", "click")
 
 
 def parse_ratios(text: str) -> tuple[float, ...]:

@@ -29,7 +29,7 @@ from PySide6.QtCore import QLockFile
 from crm_core import io
 from crm_core.big import is_big_folder
 from crm_core.errors import CRMError, InputError
-from crm_core.formats import DEFAULT_TOLERANCE, Dataset, ImageObject, ImageObjects, detect, open_dataset
+from crm_core.formats import DEFAULT_TOLERANCE, Dataset, ImageObject, ImageObjects, detect, names_file, open_dataset
 from crm_core.formats.convert import EXPORT_WRITERS, convert, drawn_as
 from crm_core.formats.labelmap import LABEL_EXTS, MaskWriter
 from crm_core.formats.labelme import LabelMeDataset
@@ -84,7 +84,7 @@ def open_source(source: str | Path, kind: str | None = None, images: str | Path 
     """What a folder or dataset file holds: a dataset of a named or detected format, else a plain folder."""
     source = Path(source)
     if kind is None and source.is_dir():
-        if (source / "classes.txt").is_file() or (source / "SegmentationClass").is_dir() or is_big_folder(source):
+        if names_file(source) is not None or (source / "SegmentationClass").is_dir() or is_big_folder(source):
             kind = detect(source)
         elif any(source.glob("*.json")):
             kind = "labelme"  # its photos often lie beside the .json files, which must not make it a VOC folder

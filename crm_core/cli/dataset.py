@@ -32,7 +32,7 @@ def add_source_arguments(parser: argparse.ArgumentParser, role: str) -> None:
     group.add_argument("--coco", metavar="ANN.json", help="a COCO instances file (photos in --images)")
     group.add_argument("--labelme", metavar="DIR", help="a folder of LabelMe .json files")
     group.add_argument("--voc", metavar="DIR", help="a VOC folder (JPEGImages/, SegmentationClass/) or NAME.jpg + NAME.png label maps")
-    group.add_argument("--yolo", metavar="DIR", help="a YOLO segmentation folder (images/, labels/, classes.txt)")
+    group.add_argument("--yolo", metavar="DIR", help="a YOLO segmentation folder (images/, labels/, classes.txt or data.yaml)")
     group.add_argument("--images", metavar="DIR", help="the photos of a COCO file (default: the file's folder)")
 
 

@@ -14,7 +14,7 @@ from crm_core.formats.convert import Converted, convert, export_writer
 from crm_core.formats.labelmap import LabelMapDataset, MaskDataset
 from crm_core.formats.labelme import LabelMeDataset
 from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, fill_polygons, trace_polygons
-from crm_core.formats.yolo import YoloDataset
+from crm_core.formats.yolo import YoloDataset, names_file
 
 FORMATS: dict[str, type[Dataset]] = {
     "coco": CocoDataset,
@@ -44,7 +44,7 @@ def detect(source: str | Path) -> str:
     if p.is_file() and p.suffix.lower() == ".json":
         return "coco"
     if p.is_dir():
-        if (p / "classes.txt").is_file():
+        if names_file(p) is not None:
             return "yolo"
         if is_big_folder(p):
             return "big"
@@ -56,4 +56,4 @@ def detect(source: str | Path) -> str:
 
 
 __all__ = ["FORMATS", "DEFAULT_TOLERANCE", "Converted", "Dataset", "ImageObject", "ImageObjects", "Writer", "convert",
-           "detect", "export_writer", "fill_polygons", "open_dataset", "trace_polygons"]
+           "detect", "export_writer", "fill_polygons", "names_file", "open_dataset", "trace_polygons"]

@@ -1,5 +1,6 @@
-"""YOLO segmentation labels: labels/NAME.txt beside images/NAME.jpg (or both in one folder), classes.txt naming
-class i on line i.
+"""YOLO segmentation labels: labels/NAME.txt beside images/NAME.jpg (or both in one folder), or Ultralytics' split
+layout (labels/train/NAME.txt beside images/train/NAME.jpg, and val/, test/ alike); the class names come from
+classes.txt (class i on line i) or from the ``names`` of a data.yaml beside the folders.
 
 Each line is one polygon, ``class x1 y1 x2 y2 ...`` with coordinates normalised to 0..1 by the photo's width and
 height (so reading needs the photo's size). A line of five numbers is a detection box: kept, not refined. An
@@ -9,8 +10,10 @@ object that comes back as several polygons is written as several lines of its cl
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import yaml
 from PIL import Image
 
 from crm_core import io
@@ -21,11 +24,61 @@ from crm_core.pairing import PHOTO_EXTS, by_stem, pair_by_stem
 
 CLASSES_FILE = "classes.txt"
 DIGITS = 6
+FLAT = ""  # the split of a folder without train/val subfolders
 
 
 def read_classes(path: Path) -> list[str]:
     """The class names of a classes.txt, class 0 first (blank lines skipped)."""
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def names_file(root: Path) -> Path | None:
+    """The file that names a YOLO folder's classes: classes.txt, else a data.yaml (or another .yaml) with
+    ``names``, as Ultralytics writes them; None when the folder has neither, so it is no YOLO folder."""
+    if (root / CLASSES_FILE).is_file():
+        return root / CLASSES_FILE
+    candidates = sorted(root.glob("*.yaml"), key=lambda f: (f.name != "data.yaml", f.name))
+    for candidate in candidates:
+        try:
+            data = yaml.safe_load(candidate.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if isinstance(data, dict) and "names" in data:
+            return candidate
+    return None
+
+
+def yaml_classes(path: Path) -> tuple[list[str], dict[str, Any]]:
+    """The class names of a data.yaml (``names`` as a list, or a mapping from class number to name) and the
+    whole mapping, kept so a written copy says everything else it said."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        raise InputError(f"{path} cannot be read as YAML ({err}); fix it, or name the classes in {CLASSES_FILE}") from None
+    names = data.get("names") if isinstance(data, dict) else None
+    if isinstance(names, dict):
+        try:
+            numbered = {int(k): str(v) for k, v in names.items()}
+        except (TypeError, ValueError):
+            numbered = {}
+        if sorted(numbered) == list(range(len(numbered))) and numbered:
+            return [numbered[i] for i in range(len(numbered))], data
+    elif isinstance(names, list) and names:
+        return [str(n) for n in names], data
+    raise InputError(f"{path} has no usable 'names' (a list, or class numbers 0, 1, 2… each with a name); "
+                     f"fix it, or name the classes in {CLASSES_FILE}")
+
+
+def splits(photos: Path, labels: Path) -> list[str]:
+    """The split folders (train, val, test…) of Ultralytics' layout, sorted; [FLAT] where the label or photo
+    folder holds its files directly."""
+    flat = any(f.suffix.lower() == ".txt" and f.name != CLASSES_FILE for f in labels.glob("*.txt")) or (
+        photos.is_dir() and any(f.is_file() and f.suffix.lower() in PHOTO_EXTS for f in photos.iterdir()))
+    if flat:
+        return [FLAT]
+    found = {d.name for folder in (labels, photos) if folder.is_dir() for d in folder.iterdir()
+             if d.is_dir() and any(f.is_file() for f in d.iterdir())}
+    return sorted(found) or [FLAT]
 
 
 class YoloDataset(Dataset):
@@ -39,24 +92,51 @@ class YoloDataset(Dataset):
             raise InputError(f"{root} is not a folder; give a YOLO folder (images/ + labels/ + classes.txt)")
         self.labels_dir = root / "labels" if (root / "labels").is_dir() else root
         photos = Path(images) if images is not None else root / "images" if (root / "images").is_dir() else root
-        classes = root / CLASSES_FILE
-        if not classes.is_file():
-            raise InputError(f"{root} has no {CLASSES_FILE}; write the class names there, one per line, class 0 first")
-        self.classes = read_classes(classes)
-        pairs, orphans = pair_by_stem(photos, self.labels_dir, (".txt",))
-        self.items: dict[str, tuple[Path, Path | None]] = {
-            p.stem: (p, label) for p, label in pairs if label.name != CLASSES_FILE}
+        named_by = names_file(root)
+        if named_by is None:
+            raise InputError(f"{root} has no {CLASSES_FILE} and no data.yaml with 'names'; write the class names "
+                             f"in {CLASSES_FILE}, one per line, class 0 first")
+        self.yaml: dict[str, Any] | None = None  # a data.yaml's mapping, where it names the classes
+        self.yaml_name = named_by.name
+        if named_by.suffix == ".yaml":
+            self.classes, self.yaml = yaml_classes(named_by)
+        else:
+            self.classes = read_classes(named_by)
         self.photos_dir = photos
+        self.items: dict[str, tuple[Path, Path | None]] = {}
+        self.label_files: dict[str, Path] = {}  # each name's label file, relative to the label folder
+        for split in splits(photos, self.labels_dir):
+            self._add_split(split)
+        if not any(label for _, label in self.items.values()):
+            raise InputError(f"{root} holds no NAME.txt label files")
+        self.items = dict(sorted(self.items.items()))
+
+    def _add_split(self, split: str) -> None:
+        """The photos and labels of one split folder. A name met in an earlier split gets its split added, so
+        train/0001 and val/0001 stay two photos."""
+        photos, labels = self.photos_dir / split, self.labels_dir / split
+        found: dict[str, tuple[Path, Path | None]] = {}
+        if labels.is_dir() and photos.is_dir():
+            pairs, orphans = pair_by_stem(photos, labels, (".txt",))
+            found = {p.stem: (p, label) for p, label in pairs if label.name != CLASSES_FILE}
+        else:
+            orphans = sorted(f.stem for f in labels.glob("*.txt")) if labels.is_dir() else []
         for stem in orphans:  # labels without a photo still score; refining them says the photo is missing
             if stem != Path(CLASSES_FILE).stem:
-                self.items[stem] = (photos / f"{stem}.jpg", self.labels_dir / f"{stem}.txt")
-        if not self.items:
-            raise InputError(f"{root} holds no NAME.txt label files")
+                found[stem] = (photos / f"{stem}.jpg", labels / f"{stem}.txt")
         # a photo with no .txt: in YOLO, a photo with no objects (yet); listed, so it can be labelled, and written
         # with a .txt of the objects it gets (an empty one means the same as none)
-        for stem, photo in by_stem(photos, PHOTO_EXTS).items():
-            self.items.setdefault(stem, (photo, None))
-        self.items = dict(sorted(self.items.items()))
+        for stem, photo in (by_stem(photos, PHOTO_EXTS) if photos.is_dir() else {}).items():
+            found.setdefault(stem, (photo, None))
+        for stem, pair in found.items():
+            name = stem if stem not in self.items else f"{stem} ({split})"
+            self.items[name] = pair
+            self.label_files[name] = Path(split) / f"{stem}.txt"
+
+    def label_file(self, name: str) -> Path:
+        """Where a photo's labels lie under the label folder (labels/train/NAME.txt in a split layout), so a
+        written copy keeps the layout."""
+        return self.label_files[name]
 
     def names(self) -> list[str]:
         return list(self.items)
@@ -71,7 +151,7 @@ class YoloDataset(Dataset):
         photo, label = self.items[name]
         if hw is None:
             if not photo.exists() and label is not None:
-                raise InputError(f"{label} has no photo: {self.photos_dir} holds no {name} image (YOLO coordinates "
+                raise InputError(f"{label} has no photo: {photo.parent} holds no {photo.stem} image (YOLO coordinates "
                                  "need the photo's size); put the photo there, or remove the label file")
             try:
                 with Image.open(photo) as im:
@@ -91,7 +171,7 @@ class YoloDataset(Dataset):
             except ValueError:
                 raise InputError(f"{label}:{number} is not 'class x y x y ...' numbers") from None
             if not 0 <= cls < len(self.classes):
-                raise InputError(f"{label}:{number} has class {cls} but {CLASSES_FILE} names {len(self.classes)} classes")
+                raise InputError(f"{label}:{number} has class {cls} but {self.yaml_name} names {len(self.classes)} classes")
             if len(values) == 4:
                 objects.append(ImageObject(number, self.classes[cls], refinable=False, extra={"line": line.strip()}))
                 continue
@@ -105,6 +185,10 @@ class YoloDataset(Dataset):
 
 
 class YoloWriter(Writer):
+    """Writes labels/ (in the source's split folders, where it had them), classes.txt, and the source's data.yaml
+    with its names brought up to date where the source named its classes there. Photos are not copied: the
+    labels go beside the dataset's own images."""
+
     def __init__(self, dataset: Dataset, out: Path, tolerance: float):
         super().__init__(dataset, out, tolerance)
         # Class numbers must not move under labels already written: an earlier run's classes come first.
@@ -114,8 +198,12 @@ class YoloWriter(Writer):
         self.labels_dir = self.out / "labels"
         self.named = 0  # how many class names classes.txt holds (0: not written yet)
 
+    def _label(self, name: str) -> Path:
+        relative = self.dataset.label_file(name) if isinstance(self.dataset, YoloDataset) else Path(f"{name}.txt")
+        return self.labels_dir / relative
+
     def done(self, name: str) -> bool:
-        return (self.labels_dir / f"{name}.txt").is_file()
+        return self._label(name).is_file()
 
     def write(self, item: ImageObjects) -> None:
         w, h = item.size
@@ -133,7 +221,7 @@ class YoloWriter(Writer):
                 lines.append(" ".join([str(cls), *(f"{v:.{DIGITS}f}" for v in coords)]))
         if not lines and not self.dataset.labelled(item.name):  # a photo nobody labelled, still without objects
             return
-        io.write_atomic(self.labels_dir / f"{item.name}.txt", "".join(f"{line}\n" for line in lines))
+        io.write_atomic(self._label(item.name), "".join(f"{line}\n" for line in lines))
         if self.named != len(self.classes):
             self.close()
 
@@ -141,4 +229,10 @@ class YoloWriter(Writer):
         """classes.txt; also written with the first label file and whenever a class is added, so a folder cut
         short (a killed export) still names its class numbers."""
         io.write_atomic(self.out / CLASSES_FILE, "".join(f"{c}\n" for c in self.classes))
+        source = self.dataset.yaml if isinstance(self.dataset, YoloDataset) else None
+        if source is not None:
+            numbered = isinstance(source.get("names"), dict)
+            data = {**source, "names": dict(enumerate(self.classes)) if numbered else list(self.classes)}
+            io.write_atomic(self.out / self.dataset.yaml_name,
+                            yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
         self.named = len(self.classes)

@@ -552,6 +552,55 @@ def test_yolo_unknown_class_is_one_clear_error(tmp_path: Path) -> None:
         open_dataset("yolo", root).read("p")
 
 
+def ultralytics_folder(tmp_path: Path, names: str) -> Path:
+    """Ultralytics' layout: images/train, images/val, labels/ alike, class names in data.yaml."""
+    root = tmp_path / "ultra"
+    photo(root / "images" / "train" / "p.jpg")
+    photo(root / "images" / "val" / "p.jpg")  # the same name in two splits: two photos
+    photo(root / "images" / "val" / "q.jpg")  # a val photo nobody labelled yet
+    (root / "labels" / "train").mkdir(parents=True)
+    (root / "labels" / "val").mkdir(parents=True)
+    (root / "labels" / "train" / "p.txt").write_text("1 0.125 0.5 0.5 0.5 0.5 0.75\n")
+    (root / "labels" / "val" / "p.txt").write_text("0 0.5 0.25 0.75 0.25 0.75 0.5\n")
+    (root / "data.yaml").write_text(f"# made by hand\npath: ../ultra\ntrain: images/train\nval: images/val\n{names}\n")
+    return root
+
+
+@pytest.mark.parametrize("names", ["names: [cat, dog]", "names:\n  0: cat\n  1: dog"])
+def test_an_ultralytics_folder_reads_its_splits_and_its_data_yaml_names_and_writes_them_back(
+        tmp_path: Path, names: str) -> None:
+    """A data.yaml-only folder (no classes.txt) would not open, and its train/val photos were not found."""
+    from crm_core.formats import ImageObject, detect
+    root = ultralytics_folder(tmp_path, names)
+    assert detect(root) == "yolo"
+    ds = open_dataset("yolo", root)
+    assert ds.names() == ["p", "p (val)", "q"]
+    train, val, bare = (ds.read(n) for n in ds.names())
+    assert [o.label for o in train.objects] == ["dog"] and [o.label for o in val.objects] == ["cat"]
+    assert np.allclose(val.objects[0].polygons[0], [[40, 15], [60, 15], [60, 30]])
+    writer = ds.writer(tmp_path / "out")
+    for item in (train, val):
+        writer.write(item)
+    writer.write(type(bare)("q", bare.image, bare.size, (ImageObject(1, "bird", mask=shapes()[1]),)))
+    writer.close()
+    out = tmp_path / "out"
+    assert (out / "labels" / "val" / "p.txt").read_text().startswith("0 0.500000 0.250000")
+    assert (out / "labels" / "train" / "p.txt").read_text().startswith("1 ")
+    assert (out / "labels" / "val" / "q.txt").read_text().startswith("2 ")
+    assert not (out / "labels" / "p.txt").exists()
+    written = (out / "data.yaml").read_text()
+    assert "train: images/train" in written and "bird" in written
+    again = open_dataset("yolo", out, root / "images")
+    assert again.names() == ["p", "p (val)", "q"] and again.category_names() == ["cat", "dog", "bird"]
+    assert again.read("p (val)") == val
+
+
+def test_a_data_yaml_without_usable_names_is_one_clear_error(tmp_path: Path) -> None:
+    root = ultralytics_folder(tmp_path, "names:\n  0: cat\n  2: dog")
+    with pytest.raises(InputError, match=r"data\.yaml has no usable 'names'"):
+        open_dataset("yolo", root)
+
+
 # ---- pairing and safety ------------------------------------------------------------------------
 
 

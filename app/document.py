@@ -464,10 +464,13 @@ class Document(KeepEditsMixin, QObject):
         self.set_shown(results.shown, obj)
         self.set_status(obj, results.status)
 
-    def record_refine(self, objects: Sequence[tuple[MaskObject, Results]], text: str = "Refine") -> None:
+    def record_refine(self, objects: Sequence[tuple[MaskObject, Results]], text: str = "Refine",
+                      joins: MaskEditCommand | None = None) -> None:
         """A finished refinement of each object (already shown) as one undo step: Undo puts back the results
         each had before, Redo the new ones. Without it Undo would step past the refinement into the edits
-        before it, and leave a result that no longer matches its coarse mask shown, and exported, as current."""
+        before it, and leave a result that no longer matches its coarse mask shown, and exported, as current.
+        joins: the edit that started this refine by itself (a box, a click, Select Subject); while it is still
+        the last step and unsaved, the refine becomes part of it."""
         done = [(obj, before, self.results_of(obj)) for obj, before in objects]
         if not done:
             return
@@ -480,7 +483,11 @@ class Document(KeepEditsMixin, QObject):
             if self.current not in refined and refined[0] in self.objects:  # show one it changed
                 self.select(refined[0])
 
-        self.undo_stack.push(MaskEditCommand(TileDelta((self.height, self.width)), text, restore, applied=True))
+        stack = self.undo_stack
+        if joins is not None and joins is stack.last() and stack.index() != stack.cleanIndex():
+            joins.then(restore, f"{joins.text()} and refine")
+            return
+        stack.push(MaskEditCommand(TileDelta((self.height, self.width)), text, restore, applied=True))
 
     def add_stage(self, stage: Stage, obj: MaskObject | None = None) -> None:
         obj = obj or self.current

@@ -27,6 +27,7 @@ from app.jobs import CallJob
 from app.mask_object import Drawing, constraints_of, refined_or_not, to_refine
 from app.object_jobs import FolderJob, ObjectsJob, SurveyJob, result_stage
 from app.sidecar import SidecarWriter
+from app.undo import MaskEditCommand
 
 RECENT_PHOTOS = 3  # photos left whose documents, undo history included, stay in memory
 
@@ -309,11 +310,12 @@ class FolderMixin:
         if self.doc is not None and not self.doc.refuse_locked(self.doc.current, "refine"):
             self._refine_objects([obj is self.doc.current for obj in self.doc.objects])
 
-    def refine_all_objects(self) -> None:
+    def refine_all_objects(self, joins: MaskEditCommand | None = None) -> None:
+        """joins: the edit that asked for this refine by itself (Select Subject's objects)."""
         if self.doc is not None:
-            self._refine_objects([True] * len(self.doc.objects))
+            self._refine_objects([True] * len(self.doc.objects), joins)
 
-    def _refine_objects(self, todo: list[bool]) -> None:
+    def _refine_objects(self, todo: list[bool], joins: MaskEditCommand | None = None) -> None:
         doc = self.doc
         if self.refining or not self.refine_panel.ratios_valid:
             return
@@ -330,23 +332,26 @@ class FolderMixin:
                          [o.label for o in objects], self._object_options(), keeps=keeps, drawn=drawn)
         job.progress.connect(self._progress)
         drawings = [Drawing.of(o) if t else None for o, t in zip(objects, todo)]  # drawn on meanwhile: stale
-        job.refined.connect(lambda out, d=doc, objs=objects, w=drawings: self._objects_refined(d, objs, out, w, locked))
+        job.refined.connect(lambda out, d=doc, objs=objects, w=drawings:
+                            self._objects_refined(d, objs, out, w, locked, joins))
         job.failed.connect(lambda message: show_error(self, "Cannot refine", message))
         job.finished.connect(self._objects_finished)
         self._objects_job = job
         self._show_busy()
         self.jobs.start(job)
 
-    def _objects_refined(self, doc, objects, out, drawings, locked: int = 0) -> None:
+    def _objects_refined(self, doc, objects, out, drawings, locked: int = 0,
+                         joins: MaskEditCommand | None = None) -> None:
         if doc is not self.doc:
             self._refined_after_leaving(doc, objects, out, drawings)
             return
-        count = self._lay_results(doc, objects, out, drawings)
+        count = self._lay_results(doc, objects, out, drawings, joins)
         kept = f"; {locked} locked, left as {'it was' if locked == 1 else 'they were'}" if locked else ""
         self._noted(f"Refined {count} object{'s' * (count != 1)}{kept}", 8000)
         self.autosave.touch()
 
-    def _lay_results(self, doc: Document, objects: list, out: list, drawings: list) -> int:
+    def _lay_results(self, doc: Document, objects: list, out: list, drawings: list,
+                     joins: MaskEditCommand | None = None) -> int:
         """Each refined object's result as its one stage, shown, in one undo step; how many objects got one. An
         object drawn on while it was refined gets its result as stale (listed "edited since refined")."""
         options = self._object_options()
@@ -358,7 +363,7 @@ class FolderMixin:
                 doc.set_stages([result_stage(result[0], result[1], options)], obj, stale)
                 doc.set_shown(0, obj)
                 doc.set_status(obj, REFINED)
-        doc.record_refine(before, "Refine objects" if len(before) > 1 else "Refine")
+        doc.record_refine(before, "Refine objects" if len(before) > 1 else "Refine", joins)
         return len(before)
 
     def _detach_objects_job(self, name: str) -> None:

@@ -29,6 +29,7 @@ from app.selecting import SubjectMixin
 from app.settings import Settings
 from app.shortcuts import hand_keys_to_window
 from app.stage_strip import StageStrip
+from app.undo import MaskEditCommand
 from app.worker import RefinerCache, RefineJob
 
 ZOOM_STEP = 2.0 ** 0.5
@@ -51,6 +52,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.jobs = JobRunner(self)
         self._job: RefineJob | None = None
         self._before: tuple[MaskObject, Results] | None = None  # the object a run refines, and what it had before
+        self._joins: MaskEditCommand | None = None  # the edit that started the run by itself, which it joins
         self._run_started = False
         # the running export and the document (and undo position) it wrote: its completion belongs to them
         self._export: tuple[CallJob, Document, int] | None = None

@@ -86,7 +86,7 @@ class PromptMixin:
         if self.settings.refine_after_prompt and doc.current.mask.any():
             if self.refining:
                 self.cancel_refine()  # its mask is out of date now
-            self.refine()
+            self.refine(joins=doc.undo_stack.last())  # one Undo takes back the box or click and its refine
             self.statusBar().showMessage(f"{done}; refining it (Ctrl+Z undoes)", 10000)
         else:
             self.statusBar().showMessage(f"{done}; press Refine (Ctrl+R) to sharpen its edges (Ctrl+Z undoes)", 10000)

@@ -24,6 +24,7 @@ from app.estimate import left_text
 from app.export import ExportDialog, ExportRequest, write_export
 from app.jobs import CallJob
 from app.worker import RefineJob
+from app.undo import MaskEditCommand
 
 # Cancel is polled between decoder chunks. The decoder already works in 4096-query blocks, so a quarter of the
 # engine's default chunk costs only a few more polls, yet on a slow CPU it cuts the wait after Esc severalfold.
@@ -50,8 +51,9 @@ class RefiningMixin:
         """A slow export (a decontaminated cutout) is still writing in its thread."""
         return self._export is not None
 
-    def refine(self) -> None:
-        """Starts a run on a snapshot of the coarse mask; the user may keep editing while it runs."""
+    def refine(self, joins: MaskEditCommand | None = None) -> None:
+        """Starts a run on a snapshot of the coarse mask; the user may keep editing while it runs. joins: the edit
+        that asked for this refine by itself, which its result then joins as one undo step."""
         doc = self.doc
         if doc is None or self.refining:
             return
@@ -64,6 +66,7 @@ class RefiningMixin:
             self._offer_subject(doc.current.label)
             return
         self._before = (doc.current, doc.results_of(doc.current))
+        self._joins = joins
         self._drawing = Drawing.of(doc.current)  # the result is of this; an edit while it runs makes it stale
         self._run_started = False
         options = RefineOptions(ratios=self.refine_panel.ratios, chunk=CANCEL_CHUNK, min_side=MIN_SIDE,
@@ -229,7 +232,7 @@ class RefiningMixin:
             edited = self._drawing.edited(target)
             if edited:  # drawn on while it ran: the stages predate the edit, as after an edit of a shown stage
                 self.doc.set_stages(target.stages, target, stale=True)
-            self.doc.record_refine([self._before])
+            self.doc.record_refine([self._before], joins=self._joins)
             seconds = sum(stage.seconds for stage in target.stages)
             skipped = f" ({self._job.skipped})" if self._job.skipped else ""
             later = "; you drew on it meanwhile, which this result does not hold: Refine again for it" if edited else \

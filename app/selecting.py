@@ -16,6 +16,7 @@ from crm_core.subject import bundled, split_subjects
 from app.document import Document
 from app.errors import show_error
 from app.jobs import CallJob
+from app.undo import MaskEditCommand
 
 SUBJECT_LABEL = "subject"
 
@@ -30,7 +31,8 @@ class SubjectMixin:
 
     def _init_subject(self) -> None:
         self._subject_job: tuple[CallJob, Document] | None = None
-        self._refine_found = 0  # objects found by a selection that Refine asked for: refined when it ends
+        # objects found by a selection that Refine asked for, refined when it ends, and the step they came in
+        self._refine_found: tuple[int, MaskEditCommand | None] = (0, None)
 
     @property
     def selecting_subject(self) -> bool:
@@ -70,14 +72,14 @@ class SubjectMixin:
                 doc.set_mask(masks[0], "Select Subject")
             self.statusBar().showMessage("Subject selected: press Refine (Ctrl+R) to sharpen its edges; Ctrl+Z "
                                          "undoes", 10000)
-        self._refine_found = len(masks) if then_refine else 0
+        self._refine_found = (len(masks), doc.undo_stack.last()) if then_refine else (0, None)
 
     def _subject_finished(self) -> None:
         self._subject_job = None
-        found, self._refine_found = self._refine_found, 0
+        (found, joins), self._refine_found = self._refine_found, (0, None)
         self._update_actions()
         self.subjectFinished.emit()
         if found > 1:
-            self.refine_all_objects()
+            self.refine_all_objects(joins)
         elif found == 1:
-            self.refine()
+            self.refine(joins)

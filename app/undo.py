@@ -126,6 +126,22 @@ class MaskEditCommand(QUndoCommand):
         if not self.silent:
             self.restore(self.delta, False)
 
+    def then(self, restore: Restore, text: str) -> None:
+        """Makes a later step part of this one, under a new name: a box's, a click's or Select Subject's mask and
+        the refine it started at once are one thing to the person, so one Undo must take both away."""
+        first = self.restore
+
+        def both(delta: TileDelta, after: bool) -> None:
+            if after:
+                first(delta, True)
+                restore(delta, True)
+            else:
+                restore(delta, False)
+                first(delta, False)
+
+        self.restore = both
+        self.setText(text)
+
 
 class BudgetedUndoStack(QUndoStack):
     """QUndoStack that drops its oldest mask edits once their stored bytes exceed ``budget``.
@@ -159,6 +175,10 @@ class BudgetedUndoStack(QUndoStack):
     def clear(self) -> None:
         self._commands.clear()
         super().clear()
+
+    def last(self) -> MaskEditCommand | None:
+        """The step Undo would take back now (None at the bottom of the stack)."""
+        return self._commands[self.index() - 1] if self.index() else None
 
     def _enforce(self) -> None:
         total = self.nbytes()

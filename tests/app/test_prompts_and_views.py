@@ -88,6 +88,25 @@ def test_a_box_refines_at_once_when_the_setting_is_on(qtbot, scene, tiny_refiner
     with qtbot.waitSignal(win.refineFinished, timeout=30000):
         _prompt(qtbot, win, "box", (30, 40), (172, 150))
     assert [s.kind for s in win.doc.stages][-2:] == ["snap", "matte"] and win.doc.shown == len(win.doc.stages) - 1
+    refined = win.doc.current.result().copy()
+    # the box and its refine are one thing to the person: one Undo took back only the refine and left the box's
+    # raw mask shown, which Export then wrote as the result
+    assert win.doc.undo_stack.undoText() == "Box and refine"
+    win.doc.undo_stack.undo()
+    assert not win.doc.current.mask.any() and not win.doc.stages and not win.doc.undo_stack.canUndo()
+    win.doc.undo_stack.redo()
+    assert win.doc.shown == len(win.doc.stages) - 1 and np.array_equal(win.doc.current.result(), refined)
+
+
+def test_a_refine_the_person_asks_for_after_a_box_stays_a_step_of_its_own(qtbot, scene, tiny_refiner):
+    win, ellipse, _ = scene
+    win.refine_panel.ratio_edit.setText("1")
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    with qtbot.waitSignal(win.refineFinished, timeout=30000):
+        win.refine()
+    assert win.doc.undo_stack.undoText() == "Refine"
+    win.doc.undo_stack.undo()
+    assert win.doc.current.mask.any() and not win.doc.stages
 
 
 def _view(qtbot, win: MainWindow, mode: str) -> np.ndarray:

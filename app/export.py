@@ -73,9 +73,10 @@ class ExportDialog(QDialog):
 
     def __init__(self, photo: Path | None, folder: str, shown: str, parent: QWidget | None = None,
                  last_kind: str = "mask", decontaminate: bool = False, protect: Iterable[str | Path] = (),
-                 objects: int = 1, merged: bool = True) -> None:
+                 objects: int = 1, merged: bool = True, edited: int = 0) -> None:
         """``objects``: how many visible objects the photo has; with more than one, the person chooses between
-        all of them in one file and the selected one (``shown`` names what it shows)."""
+        all of them in one file and the selected one (``shown`` names what it shows). ``edited``: how many of
+        them were edited since they were refined, so their unrefined coarse mask would be written."""
         super().__init__(parent)
         self.setWindowTitle("Export")
         self._photo = photo
@@ -84,14 +85,18 @@ class ExportDialog(QDialog):
         self._folder = (Path(folder) if folder else (photo.parent if photo is not None else Path.home())).absolute()
         layout = QVBoxLayout(self)
         what = QLabel()
+        what.setWordWrap(True)
         layout.addWidget(what)
         self._merged = QCheckBox(f"All {objects} visible objects in one file")
         self._merged.setToolTip("Each object as it is shown (its stage, or its coarse mask); off: the selected "
                                 "object alone")
         selected = f"Exports {shown} of the selected object." if objects > 1 else f"Exports {shown}."
 
+        stale = (f" {edited} of them {'was' if edited == 1 else 'were'} edited since refined and {'is' if edited == 1 else 'are'}"
+                 " written as drawn: Refine first for sharp edges.") if edited else ""
+
         def describe(on: bool) -> None:
-            what.setText(f"Exports all {objects} visible objects, each as it is shown." if on else selected)
+            what.setText(f"Exports all {objects} visible objects, each as it is shown.{stale}" if on else selected)
 
         self._merged.toggled.connect(describe)
         self._merged.setChecked(objects > 1 and merged)

@@ -298,7 +298,7 @@ class RefiningMixin:
     def _shown_name(self) -> str:
         doc = self.doc
         if doc.shown == COARSE:
-            return "the coarse mask"
+            return "the coarse mask, edited since it was refined" if doc.current.stale else "the coarse mask"
         stage = doc.stages[doc.shown]
         return f"stage {doc.shown + 1} of {len(doc.stages)} ({stage.plan.name})"
 
@@ -310,9 +310,10 @@ class RefiningMixin:
         shown = self.shown_prob()
         merge = self._merge_count()
         parts = self._visible_probs() if merge > 1 else []  # merged only if the person asks for it
+        edited = sum(1 for obj in self.doc.objects if obj.visible and not obj.empty and obj.stale)
         dialog = ExportDialog(self.doc.path, self.settings.export_dir, self._shown_name(), self,
                               self.settings.export_kind, self.settings.export_decontaminate, self._inputs(),
-                              merge, self.settings.export_merged)
+                              merge, self.settings.export_merged, edited)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
         request = dialog.request()

@@ -192,3 +192,28 @@ def test_a_photo_without_a_mask_opens_in_the_overlay_view(qtbot, scene, tmp_path
     win.undo_action.trigger()
     win.redo_action.trigger()  # the mask cleared again by Redo: nothing to cut out
     assert win.canvas.view_mode() == "overlay"
+
+
+def test_export_says_when_the_object_was_edited_since_it_was_refined(qtbot, scene, tiny_refiner, monkeypatch):
+    """An edit after a refine shows (and exports) the coarse mask; the dialog said only "the coarse mask", and a
+    person who had seen the refined edge wrote the unrefined one without knowing."""
+    from PySide6.QtWidgets import QLabel
+    from app.export import ExportDialog
+
+    win, ellipse, _ = scene
+    win.refine_panel.ratio_edit.setText("1")
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    with qtbot.waitSignal(win.refineFinished, timeout=30000):
+        win.refine()
+    _prompt(qtbot, win, "click", (220, 140))
+    assert win.doc.current.stale
+    offered: list[str] = []
+
+    def exec_(dialog):
+        offered.append(dialog.findChildren(QLabel)[0].text())
+        return 0
+    monkeypatch.setattr(ExportDialog, "exec", exec_)
+    assert not win.export_dialog()
+    assert offered == ["Exports the coarse mask, edited since it was refined."]
+    dialog = ExportDialog(None, "", "stage 1 of 1", objects=3, edited=2)
+    assert "2 of them were edited since refined and are written as drawn" in dialog.findChildren(QLabel)[0].text()

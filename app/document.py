@@ -21,6 +21,8 @@ import numpy as np
 from PySide6.QtCore import QObject, QRect, Signal
 
 from crm_core import io
+from crm_core.coverage import coverage_note, foreground_problem
+from crm_core.errors import InputError
 from crm_core.options import Stage
 from app.mask_object import (  # noqa: F401  (the names every widget reads from app.document)
     ACCEPTED, COARSE, DEFAULT_LABEL, PALETTE, REFINED, TODO, MaskObject, Shown, label_color,
@@ -313,11 +315,17 @@ class Document(KeepEditsMixin, QObject):
 
     # --- mask edits of the current object (all undoable) ---
 
-    def import_mask(self, path: str | Path, resize: bool = False) -> None:
-        """Replace the coarse mask by a file; resize: accept another size with the same aspect ratio."""
-        mask = _load_u8(path, (self.height, self.width), resize)
-        self.set_mask(mask, f"Import {Path(path).name}")
+    def import_mask(self, path: str | Path, resize: bool = False) -> tuple[str, ...]:
+        """Replace the coarse mask by a file; resize: accept another size with the same aspect ratio. Returns the
+        notes on how the file was read (a 0/1 file, a colour or palette image, a mask covering the whole photo),
+        for the person; a mask with no foreground is refused (InputError), as the command line refuses it."""
+        read = io.read_mask(path, shape=(self.height, self.width), resize=resize)
+        problem = foreground_problem(Path(path).name, read.prob, cli=False)
+        if problem:
+            raise InputError(problem)
+        self.set_mask(_to_u8(read.prob), f"Import {Path(path).name}")
         self.mask_path = Path(path)
+        return tuple(n for n in (*read.notes, coverage_note(Path(path).name, read.prob)) if n)
 
     def set_mask(self, new_u8: np.ndarray, text: str = "Set mask", obj: MaskObject | None = None) -> None:
         """Replace an object's whole mask (the current one's by default) as one undo step. Like any edit of what
@@ -529,5 +537,8 @@ def _read(image_path: str | Path, mask_path: str | Path | None) -> tuple[np.ndar
 
 
 def _load_u8(path: str | Path, shape: tuple[int, int], resize: bool) -> np.ndarray:
-    prob = io.load_mask(path, shape=shape, resize=resize)
+    return _to_u8(io.load_mask(path, shape=shape, resize=resize))
+
+
+def _to_u8(prob: np.ndarray) -> np.ndarray:
     return cv2.convertScaleAbs(prob, alpha=255.0)  # one rounding pass, no full-size float temporaries

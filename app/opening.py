@@ -53,8 +53,7 @@ class OpeningMixin:
         except Exception as error:  # noqa: BLE001 - every failure becomes a dialog; the app keeps running
             show_error(self, f"Cannot open {image.name}", error)
             return False
-        if mask is not None:
-            self._import_into(doc, Path(mask))  # a bad mask is reported; the photo still opens
+        notes = self._import_into(doc, Path(mask)) if mask is not None else ()  # a bad mask is reported; the photo opens
         doc.undo_stack.clear()
         if not self._confirm_discard():
             return False
@@ -62,18 +61,20 @@ class OpeningMixin:
         self.settings.add_recent_file(image)
         self.settings.open_dir = image.parent
         self._set_document(doc)
+        if notes:
+            self._noted("; ".join(notes), 15000)
         return True
 
-    def _import_into(self, doc: Document, mask: Path) -> bool:
+    def _import_into(self, doc: Document, mask: Path) -> tuple[str, ...] | None:
+        """How the mask was read (notes, said by the caller once the photo shows), None when it was not."""
         resize = self._resize_wanted(doc, mask)
         if resize is None:
-            return False
+            return None
         try:
-            doc.import_mask(mask, resize=resize)
+            return doc.import_mask(mask, resize=resize)
         except Exception as error:  # noqa: BLE001
             show_error(self, f"Cannot import {mask.name}", error)
-            return False
-        return True
+            return None
 
     def _resize_wanted(self, doc: Document, mask: Path) -> bool | None:
         """Asks before stretching a mask of another size (same aspect ratio only); None: the user declined. Of
@@ -203,7 +204,10 @@ class OpeningMixin:
             self.import_mask(path)
 
     def import_mask(self, path: str | Path) -> bool:
-        return self.doc is not None and self._import_into(self.doc, Path(path))
+        notes = self._import_into(self.doc, Path(path)) if self.doc is not None else None
+        if notes:
+            self._noted("; ".join(notes), 15000)
+        return notes is not None
 
     def open_sample(self) -> None:
         photo, mask = SAMPLES / "sample.jpg", SAMPLES / "sample_mask.png"

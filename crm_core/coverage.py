@@ -28,7 +28,7 @@ def foreground_problem(name: str, prob: np.ndarray, cli: bool = True) -> str | N
         todo += ["leave MASK out (or pass --auto) to let Select Subject make a first mask from the photo",
                  "or draw the subject in white on black"]
     else:
-        todo = [f"lower the mask threshold to {brightest / 2:.2f}"] if faint else []
+        todo = ["save it with the subject in white"] if faint else []
         todo += ["use Select Subject to make a first mask from the photo", "or draw the subject"]
     return (f"{name} has no foreground ({found}; foreground is above 50 %), so the result would be empty; "
             + ", ".join(todo))

@@ -235,8 +235,42 @@ def _soft_mask(path: PathLike, im: Image.Image, notes: list[str]) -> np.ndarray:
         alpha = np.asarray(im.convert("RGBA").getchannel("A"))
         if alpha.min() < 255:
             return alpha.astype(np.float32) / 255.0
+    if im.mode == "P" and not _grey_palette(im):
+        return _palette_labels(path, np.asarray(im), notes)
     grey = np.asarray(im) if im.mode == "L" else _grey_or_channel(path, im, notes)
     return _zero_one(path, grey, notes) if grey.max() == 1 else grey.astype(np.float32) / 255.0
+
+
+VOID = 255  # the palette index of VOC's outline band: "not decided" (the label map's own rule)
+
+
+def _grey_palette(im: Image.Image) -> bool:
+    """Whether every palette entry the image uses is a grey: a grey mask merely stored with a palette."""
+    used = np.unique(np.asarray(im))
+    colours = np.asarray(im.getpalette("RGB") or [], np.uint8).reshape(-1, 3)
+    colours = colours[used[used < len(colours)]]
+    return bool((colours == colours[:, :1]).all())
+
+
+def _palette_labels(path: PathLike, indices: np.ndarray, notes: list[str]) -> np.ndarray:
+    """A label map with a coloured palette (DAVIS, VOC, label tools) read by its indices, not its colours: index
+    0 is background and every other is the object, VOC's void band (255) undecided. Read by colour, DAVIS's
+    object 1 (dark red) came in at half strength and VOC's white void band as foreground."""
+    labels = [int(v) for v in np.unique(indices) if v not in (0, VOID)]
+    prob = np.isin(indices, labels).astype(np.float32)
+    if labels == [1] and VOID not in indices:
+        return _zero_one(path, indices, notes)
+    void = indices == VOID
+    if labels:
+        prob[void] = 0.5
+    else:
+        prob = void.astype(np.float32)  # a map of one object drawn in index 255 alone
+    said = ", ".join(map(str, labels[:8])) + (", …" if len(labels) > 8 else "")
+    notes.append(f"{path} is a palette label map; read by its indices: 0 as background, "
+                 + (f"{said} as the object" if labels else f"{VOID} as the object")
+                 + (f", {VOID} (VOC's void outline) as undecided" if labels and void.any() else "")
+                 + ("; save one object alone to refine only it" if len(labels) > 1 else ""))
+    return prob
 
 
 def _grey_or_channel(path: PathLike, im: Image.Image, notes: list[str]) -> np.ndarray:

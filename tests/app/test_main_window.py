@@ -159,6 +159,22 @@ def test_clear_invert_and_import_mask(opened, tmp_path, dialogs):
     assert not doc.mask.any()
 
 
+def test_import_says_how_an_unusual_mask_was_read_and_refuses_an_empty_one(opened, tmp_path, dialogs):
+    """The command line said these; the app imported a 0/1 file, a colour file or an empty one in silence."""
+    ones = np.zeros((120, 160), np.uint8)
+    ones[30:90, 40:120] = 1
+    cv2.imwrite(str(tmp_path / "ones.png"), ones)
+    assert opened.import_mask(tmp_path / "ones.png")
+    assert "only the values 0 and 1" in opened.statusBar().currentMessage()
+    assert opened.doc.mask[60, 80] == 255
+    before = opened.doc.mask.copy()
+    cv2.imwrite(str(tmp_path / "black.png"), np.zeros((120, 160), np.uint8))
+    assert not opened.import_mask(tmp_path / "black.png")
+    kind, title, text = dialogs.shown[-1]
+    assert title == "Cannot import black.png" and "has no foreground" in text and "Select Subject" in text
+    assert np.array_equal(opened.doc.mask, before)
+
+
 def test_a_bad_mask_on_the_command_line_still_opens_the_photo(qtbot, settings, photo, tmp_path, dialogs):
     image_path, _ = photo
     (tmp_path / "junk.png").write_bytes(b"not a png")

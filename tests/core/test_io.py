@@ -157,6 +157,29 @@ def test_rgba_mask_uses_alpha_unless_opaque(tmp_path: Path) -> None:
     assert m[:, 6:].min() == 1 and m[:, :6].max() == 0
 
 
+def test_a_palette_mask_is_read_by_its_indices_not_its_colours(tmp_path: Path) -> None:
+    """DAVIS and label tools save object 1 as dark red (128, 0, 0): read by colour it came in at half strength
+    (0.502, a faint, unsure mask), and VOC's white void band (255) as foreground."""
+    labels = np.zeros((8, 8), np.uint8)
+    labels[2:6, 2:6] = 1
+    davis = Image.fromarray(labels, "P")
+    davis.putpalette([0, 0, 0, 128, 0, 0] + [0, 0, 0] * 254)
+    davis.save(tmp_path / "davis.png")
+    read = io.read_mask(tmp_path / "davis.png")
+    assert np.array_equal(read.prob, labels.astype(np.float32)) and "only the values 0 and 1" in read.notes[0]
+    voc = labels * 15
+    voc[1, 1:7] = 255  # the void outline
+    im = Image.fromarray(voc, "P")
+    im.putpalette([0, 0, 0] * 15 + [192, 128, 128] + [0, 0, 0] * 239 + [224, 224, 192])
+    im.save(tmp_path / "voc.png")
+    read = io.read_mask(tmp_path / "voc.png")
+    assert read.prob[3, 3] == 1 and read.prob[1, 3] == 0.5 and read.prob[7, 7] == 0
+    assert "palette label map" in read.notes[0] and "15 as the object" in read.notes[0]
+    grey = Image.fromarray(labels * 255).convert("P")  # a grey mask that happens to be stored with a palette
+    grey.save(tmp_path / "grey.png")
+    assert np.array_equal(io.read_mask(tmp_path / "grey.png").prob, labels.astype(np.float32))
+
+
 def test_label_masks_pick_one_class(tmp_path: Path) -> None:
     labels = np.zeros((8, 8), np.uint8)
     labels[2:4, 2:4] = 3

@@ -332,7 +332,14 @@ def _fit(path: PathLike, prob: np.ndarray, shape: tuple[int, int], resize: bool)
     same_aspect = abs(w * height - width * h) <= 0.01 * width * h
     if resize and same_aspect:
         return cv2.resize(prob, (width, height), interpolation=cv2.INTER_LINEAR)
-    hint = "the aspect ratios differ by more than 1 %" if resize else "export the mask at the photo's size or allow resizing"
+    if (h, w) == (width, height):
+        hint = ("it is the photo turned by 90°: the photo is shown upright by its EXIF orientation, and the mask was "
+                "made on it as stored; turn the mask the same way")
+    elif same_aspect:
+        hint = "export the mask at the photo's size, or let it be resized (--resize-mask)"
+    else:
+        hint = ("their aspect ratios differ by more than 1 %, so it was made for another photo or a crop; export the "
+                "mask from this photo at its full size")
     raise InputError(f"{path} is {w}x{h} px but the photo is {width}x{height} px; {hint}")
 
 

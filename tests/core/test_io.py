@@ -197,7 +197,10 @@ def test_mask_of_another_size(tmp_path: Path) -> None:
     message = refused(io.load_mask, tmp_path / "m.png", shape=(60, 80))
     assert "m.png is 64x48 px but the photo is 80x60 px" in message
     assert io.load_mask(tmp_path / "m.png", shape=(60, 80), resize=True).shape == (60, 80)
-    assert "aspect" in refused(io.load_mask, tmp_path / "m.png", shape=(64, 64), resize=True)
+    assert "made for another photo or a crop" in refused(io.load_mask, tmp_path / "m.png", shape=(64, 64), resize=True)
+    # a phone photo shown upright by its EXIF orientation, the mask made on it as stored: said, not "resize it"
+    turned = refused(io.load_mask, tmp_path / "m.png", shape=(64, 48), resize=True)
+    assert "turned by 90°" in turned and "EXIF orientation" in turned
 
 
 # ---- writing ------------------------------------------------------------------------------------

@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+from importlib import metadata
 from pathlib import Path
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 ICON = RESOURCES / "icons" / "crm-studio.svg"
+SUBJECT_CARD = RESOURCES / "weights" / "U2NETP_CARD.md"
+SUBJECT_LICENCE = RESOURCES / "weights" / "u2netp.LICENSE"
+SAMPLE_LICENCE = RESOURCES / "samples" / "LICENSE.md"
 
 
 def model_card() -> Path | None:
-    cards = sorted((RESOURCES / "weights").glob("*.md"))
-    return cards[0] if cards else None
+    card = RESOURCES / "weights" / "MODEL_CARD.md"
+    return card if card.is_file() else None
+
+
+def version() -> str:
+    """The installed release, for bug reports ("unknown" when run from a copy that was never installed)."""
+    try:
+        return metadata.version("crm-studio")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _link(path: Path, text: str) -> str:
+    return f"<a href='{path.as_uri()}'>{text}</a>" if path.is_file() else f"{text} (missing from this installation)"
 
 
 def about_text(refiner: object | None) -> str:
     """Names the model and where its weights came from, so a user can cite and judge the results."""
     lines = [
-        "<h3>CRM Studio</h3>",
+        f"<h3>CRM Studio {version()}</h3>",
         "<p>Refines a coarse segmentation mask on a high-resolution photo with <b>CRM</b>, the Continuous "
         "Refinement Model (Shen et al., <i>High Quality Segmentation for Ultra High-resolution Images</i>, "
         "CVPR 2022), stage by stage from a low rescale ratio to full resolution.</p>",
@@ -28,6 +44,12 @@ def about_text(refiner: object | None) -> str:
         lines.append(f"<p>Model card for the bundled weights: <a href='{card.as_uri()}'>{card.name}</a></p>")
     else:
         lines.append("<p>No model card is bundled (resources/weights/ holds none).</p>")
+    lines += [
+        "<p>Select Subject runs U²-Net-p (Qin et al., <i>Pattern Recognition</i> 2020), Apache License 2.0: "
+        f"{_link(SUBJECT_CARD, 'its card')}, {_link(SUBJECT_LICENCE, 'its licence')}. "
+        f"The sample photo: {_link(SAMPLE_LICENCE, 'where it comes from and its licence')}.</p>",
+        "<p>CRM Studio is free software under the MIT licence.</p>",
+    ]
     return "\n".join(lines)
 
 

@@ -491,6 +491,10 @@ def test_about_names_the_model(window, dialogs):
     window.about_action.trigger()
     kind, _, text = dialogs.shown[-1]
     assert kind == "about" and "Continuous Refinement Model" in text
+    from importlib import metadata
+    assert f"CRM Studio {metadata.version('crm-studio')}" in text  # for a bug report
+    assert "U²-Net-p" in text and "Apache License 2.0" in text and "u2netp.LICENSE" in text and "MIT" in text
+    assert "missing from this installation" not in text
 
 
 def test_status_bar_tracks_zoom_and_cursor(opened):

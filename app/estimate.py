@@ -215,12 +215,14 @@ def stage_name(plan: Sequence[PlannedStage], done: Sequence[StageCost]) -> str:
     return f"Stage {index + 1}/{len(plan)} · {what}"
 
 
-def left_text(seconds: float | None) -> str:
+def left_text(seconds: float | None, last: bool = True) -> str:
     """What follows the stage's name while it runs: the time the run still needs (counted down between stages,
-    so a long stage does not show one number for a minute), or that it takes longer than estimated."""
+    so a long stage does not show one number for a minute), or that it takes longer than estimated. ``last``:
+    the stage running is the run's last; before it, an estimate counted down to nothing is simply wrong, and
+    "almost done" beside "Stage 2/6" would be a promise the progress bar contradicts."""
     if seconds is None:
         return ""
-    if seconds < -OVERDUE:
+    if seconds < -OVERDUE or (seconds < 1.0 and not last):
         return " · taking longer than estimated"
     if seconds < 1.0:  # a stage a second or two over a short estimate is no news
         return " · almost done"

@@ -154,7 +154,7 @@ class RefiningMixin:
         # progress: the status bar hides these widgets only when a message starts, not when they are shown
         self.statusBar().clearMessage()
         self.progress_bar.setRange(0, 0)
-        self._progress_text, self._deadline = "", None
+        self._progress_text, self._deadline, self._last_stage = "", None, True
         self._countdown.start()
         for widget in (self.progress_label, self.progress_bar, self.cancel_button):
             widget.show()
@@ -180,7 +180,7 @@ class RefiningMixin:
             return
         self.progress_bar.setRange(0, total if done else 0)  # busy until the first stage gives a pace
         self.progress_bar.setValue(done)
-        self._progress_text = text
+        self._progress_text, self._last_stage = text, done >= total - 1
         self._show_time_left()
 
     def _eta(self, seconds: float) -> None:
@@ -191,7 +191,7 @@ class RefiningMixin:
 
     def _show_time_left(self) -> None:
         left = None if self._deadline is None else self._deadline - time.monotonic()
-        self.progress_label.setText(self._progress_text + left_text(left))
+        self.progress_label.setText(self._progress_text + left_text(left, self._last_stage))
 
     def cancel_refine(self) -> None:
         """Puts the stages back as they were and frees the window at once; the abandoned job stops on its own

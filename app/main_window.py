@@ -194,6 +194,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
             label.setMinimumWidth(width)
             bar.addPermanentWidget(label)
         self._show_device()
+        bar.messageChanged.connect(bar.setToolTip)  # a long note cut off by the readouts can still be read whole
 
     def _connect_canvas(self) -> None:
         self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))

@@ -497,6 +497,12 @@ def test_about_names_the_model(window, dialogs):
     assert "missing from this installation" not in text
 
 
+def test_a_status_note_can_be_read_whole_when_the_readouts_cut_it_off(opened):
+    note = "Refined object in 25.3 s, 6 stages: click one in the stage strip to see it, Ctrl+click another to compare"
+    opened.statusBar().showMessage(note)
+    assert opened.statusBar().toolTip() == note
+
+
 def test_status_bar_tracks_zoom_and_cursor(opened):
     canvas = opened.canvas
     canvas.set_zoom(2.0)

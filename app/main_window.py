@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QIcon, QUndoGroup
-from PySide6.QtWidgets import (QColorDialog, QDockWidget, QGroupBox, QLabel, QMainWindow, QProgressBar, QPushButton,
-                               QScrollArea, QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QColorDialog, QDockWidget, QGroupBox, QHBoxLayout, QLabel, QMainWindow, QProgressBar,
+                               QPushButton, QScrollArea, QStackedWidget, QVBoxLayout, QWidget)
 
 from app.about import ICON, HelpMixin
 from app.actions import install_actions, install_menus, install_toolbar
@@ -110,11 +110,9 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.refine_button = QPushButton("Refine")
         self.refine_button.setToolTip(self.refine_action.toolTip())
         self.refine_button.clicked.connect(self.refine_action.trigger)
-        self.refine_panel.layout().addRow(self.refine_button)
         self.subject_button = QPushButton("Select Subject")
         self.subject_button.setToolTip(self.select_subject_action.toolTip())
         self.subject_button.clicked.connect(self.select_subject_action.trigger)
-        self.refine_panel.layout().addRow(self.subject_button)
 
         options = QWidget()
         column = QVBoxLayout(options)
@@ -131,7 +129,17 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(options.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
                                + 2 * scroll.frameWidth())
-        self.options_dock = self._dock("Options", "options_dock", scroll, Qt.DockWidgetArea.RightDockWidgetArea)
+        # the two buttons every photo needs stay below the options, never scrolled away (a 720 px screen)
+        dock = QWidget()
+        rows = QVBoxLayout(dock)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.addWidget(scroll, 1)
+        buttons = QHBoxLayout()
+        buttons.setContentsMargins(6, 0, 6, 6)
+        buttons.addWidget(self.subject_button)
+        buttons.addWidget(self.refine_button)
+        rows.addLayout(buttons)
+        self.options_dock = self._dock("Options", "options_dock", dock, Qt.DockWidgetArea.RightDockWidgetArea)
 
         self.navigator = Navigator()
         self.navigator.set_view(self.canvas)
@@ -194,7 +202,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
             label.setMinimumWidth(width)
             bar.addPermanentWidget(label)
         self._show_device()
-        bar.messageChanged.connect(bar.setToolTip)  # a long note cut off by the readouts can still be read whole
+        bar.messageChanged.connect(lambda text: bar.setToolTip(text))  # a note cut off by the readouts, read whole
 
     def _connect_canvas(self) -> None:
         self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
@@ -211,7 +219,8 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
     def _restore_window(self) -> None:
         geometry, state = self.settings.geometry(), self.settings.window_state()
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1400, 900)
+            screen = self.screen().availableGeometry()  # a first start on a 1280 × 720 screen: not 1400 × 900
+            self.resize(min(1400, screen.width()), min(900, screen.height()))
         if state is not None:
             self.restoreState(state)
         else:  # first start: a short navigator, so the options, Refine included, show without scrolling at 900 px

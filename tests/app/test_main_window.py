@@ -113,7 +113,8 @@ def test_brush_paints_and_undo_redo_restore(opened):
 
 
 def test_the_options_are_never_cut_off_in_a_small_window(qtbot, opened):
-    scroll = opened.options_dock.widget()
+    from PySide6.QtWidgets import QScrollArea
+    scroll = opened.options_dock.findChild(QScrollArea)
     opened.resize(640, 480)
     qtbot.wait(50)
     opened.resize(1400, 900)
@@ -497,6 +498,21 @@ def test_about_names_the_model(window, dialogs):
     assert "missing from this installation" not in text
 
 
+def test_refine_and_select_subject_show_without_scrolling_on_a_720_px_screen(qtbot, opened):
+    """At 1280 × 720 the Options panel scrolls; its Refine and Select Subject buttons were at its foot."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtWidgets import QScrollArea
+    opened.resize(1278, 694)
+    opened.show()
+    qtbot.waitExposed(opened)
+    scroll = opened.options_dock.findChild(QScrollArea)
+    assert scroll.verticalScrollBar().maximum() > 0  # the options do not fit: they scroll
+    for button in (opened.refine_button, opened.subject_button):
+        assert button.isVisible() and not scroll.isAncestorOf(button)
+        where = QRect(button.mapTo(opened, button.rect().topLeft()), button.size())
+        assert opened.rect().contains(where)
+
+
 def test_a_status_note_can_be_read_whole_when_the_readouts_cut_it_off(opened):
     note = "Refined object in 25.3 s, 6 stages: click one in the stage strip to see it, Ctrl+click another to compare"
     opened.statusBar().showMessage(note)
@@ -577,11 +593,17 @@ def test_with_the_bundled_weights_refine_beats_the_coarse_mask_and_export_writes
         assert boundary_accuracy(gt, mask) >= boundary_accuracy(gt, coarse) + 0.2
 
 
-def test_on_first_start_the_options_show_whole_without_scrolling(qtbot, settings):
-    """At 1400×900 the options had to be scrolled to reach Refine and Select Subject."""
+def test_on_first_start_the_window_fits_the_screen_and_refine_shows(qtbot, settings, monkeypatch):
+    """A first start opened 1400×900 whatever the screen: on a 1280×720 one, the Options dock and its Refine
+    button lay off the screen's edge."""
+    from types import SimpleNamespace
+    from PySide6.QtCore import QRect
+    laptop = SimpleNamespace(availableGeometry=lambda: QRect(0, 0, 1280, 694))  # 720 px less a panel
+    monkeypatch.setattr(MainWindow, "screen", lambda self: laptop)
     win = MainWindow(settings)
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
-    scroll = win.options_dock.widget()
-    assert scroll.viewport().height() >= scroll.widget().sizeHint().height()
+    assert win.width() <= 1280 and win.height() <= 694
+    where = win.refine_button.mapTo(win, win.refine_button.rect().bottomRight())
+    assert win.refine_button.isVisible() and win.rect().contains(where)

@@ -33,7 +33,7 @@ def _load_json(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise InputError(f"{path} does not exist; give the COCO annotation file (instances_*.json)")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise InputError(f"{path} is not valid JSON ({err}); give a COCO instances file") from None
     if not isinstance(data, dict) or not isinstance(data.get("images"), list) or not isinstance(data.get("annotations"), list):

@@ -85,9 +85,9 @@ class LabelMapDataset(Dataset):
         would otherwise be exported as aeroplanes and trains without a word)."""
         names_file, cvat = root / NAMES_FILE, root / CVAT_NAMES_FILE
         if names_file.is_file():
-            return names_file.read_text(encoding="utf-8").splitlines()
+            return names_file.read_text(encoding="utf-8-sig").splitlines()
         if cvat.is_file():
-            lines = cvat.read_text(encoding="utf-8").splitlines()
+            lines = cvat.read_text(encoding="utf-8-sig").splitlines()
             return [line.split(":", 1)[0] for line in lines if line.strip() and not line.lstrip().startswith("#")]
         if not voc:
             return []
@@ -159,7 +159,7 @@ class LabelMapWriter(Writer):
         if self.same:
             self.label_names = [n.strip() for n in dataset.label_names]
         elif written.is_file():  # an earlier run: values already painted keep their names
-            self.label_names = [n.strip() for n in written.read_text(encoding="utf-8").splitlines()]
+            self.label_names = [n.strip() for n in written.read_text(encoding="utf-8-sig").splitlines()]
         else:
             self.label_names = [VOC_NAMES[0]]
         self.label_names += [c for c in dataset.category_names() if c not in self.label_names]

@@ -84,7 +84,7 @@ class LabelMeDataset(Dataset):
     def _json(self, name: str) -> dict[str, Any]:
         path = self.files[name]
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             raise InputError(f"{path} is not valid JSON ({err}); fix or remove it") from None
         if not isinstance(data, dict) or not isinstance(data.get("shapes"), list):

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import yaml
-from PIL import Image
 
 from crm_core import io
 from crm_core.errors import InputError
@@ -29,7 +28,7 @@ FLAT = ""  # the split of a folder without train/val subfolders
 
 def read_classes(path: Path) -> list[str]:
     """The class names of a classes.txt, class 0 first (blank lines skipped)."""
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
 
 
 def names_file(root: Path) -> Path | None:
@@ -40,7 +39,7 @@ def names_file(root: Path) -> Path | None:
     candidates = sorted(root.glob("*.yaml"), key=lambda f: (f.name != "data.yaml", f.name))
     for candidate in candidates:
         try:
-            data = yaml.safe_load(candidate.read_text(encoding="utf-8"))
+            data = yaml.safe_load(candidate.read_text(encoding="utf-8-sig"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             continue
         if isinstance(data, dict) and "names" in data:
@@ -52,7 +51,7 @@ def yaml_classes(path: Path) -> tuple[list[str], dict[str, Any]]:
     """The class names of a data.yaml (``names`` as a list, or a mapping from class number to name) and the
     whole mapping, kept so a written copy says everything else it said."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         raise InputError(f"{path} cannot be read as YAML ({err}); fix it, or name the classes in {CLASSES_FILE}") from None
     names = data.get("names") if isinstance(data, dict) else None
@@ -153,15 +152,11 @@ class YoloDataset(Dataset):
             if not photo.exists() and label is not None:
                 raise InputError(f"{label} has no photo: {photo.parent} holds no {photo.stem} image (YOLO coordinates "
                                  "need the photo's size); put the photo there, or remove the label file")
-            try:
-                with Image.open(photo) as im:
-                    w, h = im.size  # the header is enough; EXIF-rotated photos are rare in YOLO sets
-            except OSError as err:
-                raise InputError(f"{photo} cannot be opened ({err}); YOLO coordinates need the photo's size") from None
+            w, h = io.shown_size(photo)  # as shown (EXIF-turned), as the photo is loaded and as Ultralytics reads it
         else:
             h, w = hw
         objects = []
-        lines = label.read_text(encoding="utf-8").splitlines() if label is not None else []
+        lines = label.read_text(encoding="utf-8-sig").splitlines() if label is not None else []
         for number, line in enumerate(lines, start=1):
             fields = line.split()
             if not fields:

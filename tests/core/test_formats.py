@@ -552,6 +552,21 @@ def test_yolo_unknown_class_is_one_clear_error(tmp_path: Path) -> None:
         open_dataset("yolo", root).read("p")
 
 
+def test_yolo_reads_coordinates_against_the_photo_as_shown_and_class_files_saved_with_a_bom(tmp_path: Path) -> None:
+    """A phone photo stored turned with an EXIF orientation was refused ("its labels say 80x60 px", advice no YOLO
+    file can follow), and a classes.txt saved by Notepad named class 0 "\ufeffcat", a class of its own."""
+    root = yolo_folder(tmp_path)
+    stored = Image.open(root / "images" / "p.jpg").transpose(Image.Transpose.ROTATE_90)  # 60 wide, 80 high
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned back: 80 × 60
+    stored.save(root / "images" / "p.jpg", exif=exif)
+    (root / "classes.txt").write_bytes("cat\r\ndog\r\n".encode("utf-8-sig"))
+    ds = open_dataset("yolo", root)
+    item = ds.read("p")
+    assert item.size == (W, H) and ds.photo(item).shape[:2] == (H, W)
+    assert ds.category_names() == ["cat", "dog"] and item.objects[0].label == "dog"
+
+
 def ultralytics_folder(tmp_path: Path, names: str) -> Path:
     """Ultralytics' layout: images/train, images/val, labels/ alike, class names in data.yaml."""
     root = tmp_path / "ultra"

@@ -148,10 +148,15 @@ def run(prog: str, parser: argparse.ArgumentParser, body: Callable[[argparse.Nam
         return int(done.code or 0)
     try:
         return body(args)
-    except KeyboardInterrupt:  # the person pressed it and knows; a script reading --json is told
+    except KeyboardInterrupt:  # said: what was written stays usable, and how a long run goes on from there
+        message = "interrupted (Ctrl-C); every file written is whole"
+        from crm_core.cli.dataset import KINDS  # here: that module builds on this one
+        if getattr(args, "resume", False) is False and (getattr(args, "big", None) or any(
+                getattr(args, kind, None) for kind in KINDS)):  # a run over many photos, not told to resume yet
+            message += "; run the same command with --resume to go on where it stopped"
         if args.json:
-            print(json.dumps({"error": "interrupted (Ctrl-C); every file written is whole",
-                              "exit_code": EXIT_INTERRUPTED}))
+            print(json.dumps({"error": message, "exit_code": EXIT_INTERRUPTED}))
+        say(prog, message)
         return EXIT_INTERRUPTED
     except CRMError as err:
         return fail(prog, args, one_line(err), EXIT_INPUT)

@@ -177,12 +177,17 @@ def test_every_usage_error_exits_2_with_one_error_line(prog, argv, words, pair, 
     assert snapshot(pair.folder) == before
 
 
-def test_ctrl_c_exits_130_quietly(pair, random_refiner, monkeypatch, capsys):
+def test_ctrl_c_exits_130_saying_what_is_left_and_how_to_go_on(pair, synth, random_refiner, monkeypatch, capsys):
+    """A dataset run stopped by Ctrl-C exited in silence: nothing said that --resume goes on from there."""
     def interrupted(*_args, **_kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(io, "load_image", interrupted)
-    assert run(crm_refine.main, [pair.image, pair.mask, "-o", pair.folder / "o.png"], capsys) == (130, "", "")
+    code, out, err = run(crm_refine.main, [pair.image, pair.mask, "-o", pair.folder / "o.png"], capsys)
+    assert (code, out) == (130, "") and err == "crm-refine: interrupted (Ctrl-C); every file written is whole\n"
+    big = synth.write_big(pair.folder / "big")
+    code, _, err = run(crm_refine.main, ["--big", big, "-o", pair.folder / "out"], capsys)
+    assert code == 130 and "with --resume to go on where it stopped" in err, err
     code, out, _ = run(crm_refine.main, [pair.image, pair.mask, "-o", pair.folder / "o.png", "--json"], capsys)
     assert code == 130 and json.loads(out)["exit_code"] == 130  # a script reading stdout still gets its JSON
 

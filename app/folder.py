@@ -265,13 +265,10 @@ class WorkFolder:
             return None
 
     def photos_elsewhere(self, sample: int = 20) -> str | None:
-        """Why a COCO file cannot be worked on when none of its first ``sample`` photos is in the photos folder it
-        was opened with, else None: said once, at opening, not photo by photo. Only COCO: its photos are where the
-        person says, and its labels are in memory already (a LabelMe file may hold its photo as imageData, and the
-        other formats list their photos from the folder)."""
-        if self.dataset.format != "coco":
-            return None
-        paths = [p for p in (self.photo_path(n) for n in self.names[:sample]) if p is not None]
+        """Why the labels cannot be worked on when none of their first ``sample`` photos is where the labels
+        say (a COCO file opened with another photos folder; a YOLO or VOC copy, which holds only labels), else
+        None: said once, at opening, not photo by photo."""
+        paths = [p for p in (self.dataset.photo_file(n) for n in self.names[:sample]) if p is not None]
         if not paths or any(p.is_file() for p in paths):
             return None
         where = {p.parent for p in paths}

@@ -74,6 +74,8 @@ class FolderMixin:
         try:
             work = WorkFolder(open_source(source, kind, images), writer=self.sidecar)
             elsewhere = work.photos_elsewhere()
+            if elsewhere is not None and images is None:  # labels only (an exported copy): where are the photos?
+                return self._open_with_photos(Path(source), work.dataset.format)
             if elsewhere is not None:
                 raise InputError(elsewhere)
             if self.work is not None and self.work.dir == work.dir:  # the same folder again: held by this window
@@ -108,6 +110,14 @@ class FolderMixin:
         self._surveyed_names = []
         self.jobs.start(self._survey)
         return True
+
+    def _open_with_photos(self, source: Path, kind: str) -> bool:
+        """Asks for the folder of a labels-only dataset's photos (a YOLO or VOC export writes labels alone) and
+        opens the labels with them; False when the person does not choose one."""
+        self.statusBar().showMessage(f"{source.name} holds labels without their photos: choose the folder of its "
+                                     "photos", 15000)
+        photos = QFileDialog.getExistingDirectory(self, f"Folder of the photos of {source.name}", str(source.parent))
+        return bool(photos) and self.open_folder(source, kind, photos)
 
     def _surveyed(self, work: WorkFolder, name: str, why: str) -> None:
         """The open-time check found a photo that cannot be read: the list marks it (the reason as tooltip), and

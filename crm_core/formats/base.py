@@ -40,6 +40,12 @@ class Dataset(ABC):
     def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> "Writer":
         """A writer of this format into ``out`` (a file for COCO, a folder for the others)."""
 
+    def photo_file(self, name: str) -> Path | None:
+        """Where the photo of ``name`` should be, known without reading its labels; None where only they can say
+        (a LabelMe file may hold its photo inside). Opening a copy of labels whose photos are elsewhere checks
+        it, to ask for their folder once instead of failing photo by photo."""
+        return None
+
     def labelled(self, name: str) -> bool:
         """Whether the photo has a label file of its own. Formats that list photos nobody labelled yet (LabelMe,
         YOLO: a photo beside the labels, with no objects) say False for those; a prediction or a coarse label set

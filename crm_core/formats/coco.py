@@ -66,11 +66,14 @@ class CocoDataset(Dataset):
     def category_names(self) -> list[str]:
         return list(self.categories.values())
 
+    def photo_file(self, name: str) -> Path:
+        return self.images_dir / name
+
     def read(self, name: str, hw: tuple[int, int] | None = None) -> ImageObjects:
         record = self.records[name]
         size = (int(record["width"]), int(record["height"]))
         objects = tuple(self._object(ann, size) for ann in self.by_image.get(record["id"], []))
-        return ImageObjects(name, self.images_dir / name, size, objects, extra=record)
+        return ImageObjects(name, self.photo_file(name), size, objects, extra=record)
 
     def _object(self, ann: dict, size: tuple[int, int]) -> ImageObject:
         where = f"{self.source}: annotation {ann.get('id')!r}"

@@ -99,6 +99,9 @@ class LabelMapDataset(Dataset):
     def names(self) -> list[str]:
         return list(self.pairs)
 
+    def photo_file(self, name: str) -> Path:
+        return self.pairs[name][0]
+
     def category_names(self) -> list[str]:
         return [n.strip() for n in self.label_names[1:]]
 

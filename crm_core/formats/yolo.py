@@ -132,6 +132,9 @@ class YoloDataset(Dataset):
             self.items[name] = pair
             self.label_files[name] = Path(split) / f"{stem}.txt"
 
+    def photo_file(self, name: str) -> Path:
+        return self.items[name][0]
+
     def label_file(self, name: str) -> Path:
         """Where a photo's labels lie under the label folder (labels/train/NAME.txt in a split layout), so a
         written copy keeps the layout."""

@@ -680,6 +680,23 @@ def test_a_yolo_folder_opens_with_its_classes(window, tmp_path):
     assert all(iou(d, o.mask > 127) > 0.9 for d, o in zip(drawn, window.doc.objects))
 
 
+def test_an_exported_yolo_copy_opens_after_asking_where_its_photos_are(qtbot, window, tmp_path, monkeypatch):
+    """A YOLO (or VOC) export holds labels only: opened again, every photo was marked unreadable and the app
+    had no way to point it at the photos."""
+    from PySide6.QtWidgets import QFileDialog
+    ann, images, _ = coco_set(tmp_path, count=2)
+    window.open_folder(ann, "coco", images)
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        assert window.export_dataset(tmp_path / "copy", "yolo")
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        staticmethod(lambda *a, **k: asked.append(a[1]) or str(images)))
+    assert window.open_folder(tmp_path / "copy")
+    assert asked == ["Folder of the photos of copy"]
+    assert window.work.dataset.format == "yolo" and window.doc is not None and len(window.doc.objects) == 3
+    assert not window.work.problems and window.settings.recent_folders()[0].images == str(images)
+
+
 def test_a_folder_of_voc_label_maps_opens_as_voc_and_plain_masks_as_masks(window, tmp_path):
     from PIL import Image
 

@@ -123,6 +123,7 @@ class Exported:
     skipped: tuple[tuple[str, str], ...] = ()
     dropped: int = 0
     hidden: tuple[str, ...] = ()  # objects ("photo: label") that later ones wholly cover in a label map
+    split: tuple[str, ...] = ()  # objects ("photo: label") written as several, one per piece (YOLO)
 
 
 @dataclass(frozen=True)
@@ -394,7 +395,8 @@ class WorkFolder:
                                 worked=self.has_work))
             return Exported(tuple(label for d in done for label in d.filled),
                             tuple((d.name, str(d.error)) for d in done if d.error is not None),
-                            sum(d.dropped for d in done), tuple(label for d in done for label in d.hidden))
+                            sum(d.dropped for d in done), tuple(label for d in done for label in d.hidden),
+                            tuple(label for d in done for label in d.split))
         writer = self.dataset.writer(Path(out), tolerance)
         fresh = itertools.count(_first_free_id(self.dataset)) if self.dataset.format == "coco" else None
         skipped = []
@@ -408,7 +410,7 @@ class WorkFolder:
                 continue
             writer.write(item)
         writer.close()  # only when every photo went in: a failed export leaves no file claiming to be whole
-        return Exported(tuple(writer.filled), tuple(skipped), hidden=tuple(writer.hidden))
+        return Exported(tuple(writer.filled), tuple(skipped), hidden=tuple(writer.hidden), split=tuple(writer.split))
 
     def apply_work(self, item: ImageObjects, fresh: Iterator[int] | None = None) -> ImageObjects:
         """A photo's objects as they are now: saved work replaces the shapes (ids, labels and fields kept),

@@ -547,6 +547,13 @@ class FolderMixin:
                 f"Exported {path.name}. A label map holds one object per pixel, so {len(hidden)} object"
                 f"{'s' * (len(hidden) != 1)} wholly under later ones {'are' if len(hidden) != 1 else 'is'} not in "
                 f"it: {', '.join(hidden[:5])}{', …' if len(hidden) > 5 else ''}.")
+        split = exported.split
+        if split:  # read back, each piece is an object of its own: the person would find objects they never made
+            QMessageBox.information(
+                self, "Objects in pieces",
+                f"Exported {path.name}. A YOLO line is one object, so {len(split)} object"
+                f"{'s' * (len(split) != 1)} in several pieces {'are' if len(split) != 1 else 'is'} written as one "
+                f"line per piece: {', '.join(split[:5])}{', …' if len(split) > 5 else ''}.")
         self.exported.emit(path)
 
 

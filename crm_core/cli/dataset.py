@@ -102,6 +102,7 @@ class Tally:
     dropped: int = 0
     filled: int = 0  # objects whose holes the output's polygons could not keep
     hidden: int = 0  # objects that later ones wholly cover in the output's label maps
+    split: int = 0  # objects written as several, one per piece (YOLO)
 
     def line(self, seconds: float, min_px: int, refining: bool = True) -> str:
         rate = f", {60 * self.refined / seconds:.0f} objects/min" if seconds > 0 and self.refined else ""
@@ -112,6 +113,9 @@ class Tally:
         if self.hidden:
             dropped += (f"; {self.hidden} object{'s lie' if self.hidden != 1 else ' lies'} wholly under later ones "
                         f"and {'are' if self.hidden != 1 else 'is'} not in the label maps (one object per pixel)")
+        if self.split:
+            dropped += (f"; {self.split} object{'s' if self.split != 1 else ''} in several pieces written as one "
+                        "line per piece (a YOLO line is one object)")
         done = (f"{self.refined} refined, {self.skipped} skipped (under {min_px} px or not areas)" if refining
                 else "written as they were")
         return (f"{self.images} images{resumed}, {self.objects} objects: {done}, "
@@ -143,6 +147,7 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
             tally.dropped += done.dropped
             tally.filled += len(done.filled)
             tally.hidden += len(done.hidden)
+            tally.split += len(done.split)
             if done.error is not None:
                 tally.failed += 1
                 kept = "; its labels are written as they are" if done.as_given else ""

@@ -94,6 +94,7 @@ class Writer(ABC):
         self.tolerance = float(tolerance)
         self.filled: list[str] = []  # "photo: label" of each object whose holes its polygons could not keep
         self.hidden: list[str] = []  # "photo: label" of each object that later ones wholly cover (label maps)
+        self.split: list[str] = []  # "photo: label" of each object written as several (YOLO: a line per piece)
         dataset.refuse_output(self.out)
 
     def outline(self, obj: ImageObject, name: str) -> tuple[np.ndarray, ...]:

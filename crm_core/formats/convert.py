@@ -51,6 +51,7 @@ class Converted:
     error: BaseException | None = None
     filled: tuple[str, ...] = ()
     hidden: tuple[str, ...] = ()  # its objects that later ones wholly cover in a label map ("photo: label")
+    split: tuple[str, ...] = ()  # its objects written as several, one per piece (YOLO)
     as_given: bool = False  # its refinement failed, and its labels were written as they are
 
 
@@ -130,13 +131,14 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
                 read = source.read(name)
                 item = transform(read) if transform is not None else read
                 written = item if kind == source.format else portable(item, kind)
-                noted, under = len(writer.filled), len(writer.hidden)
+                noted, under, parted = len(writer.filled), len(writer.hidden), len(writer.split)
                 writer.worked = worked(name) if worked is not None else transform is not None
                 writer.write(written)
             except catch as err:
                 yield Converted(name, error=err, as_given=_write_as_given(writer, read, kind == source.format))
                 continue
             yield Converted(name, len(written.objects), len(item.objects) - len(written.objects),
-                            filled=tuple(writer.filled[noted:]), hidden=tuple(writer.hidden[under:]))
+                            filled=tuple(writer.filled[noted:]), hidden=tuple(writer.hidden[under:]),
+                            split=tuple(writer.split[parted:]))
     finally:
         writer.close()

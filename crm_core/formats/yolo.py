@@ -214,6 +214,8 @@ class YoloWriter(Writer):
                 self.classes.append(obj.label)
             cls = self.classes.index(obj.label)
             polygons = self.outline(obj, item.name)
+            if len(polygons) > 1:  # read back, each line is an object of its own
+                self.split.append(f"{item.name}: {obj.label}")
             for poly in polygons:
                 coords = np.clip(poly / (w, h), 0.0, 1.0).reshape(-1)
                 lines.append(" ".join([str(cls), *(f"{v:.{DIGITS}f}" for v in coords)]))

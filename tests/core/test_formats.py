@@ -94,6 +94,20 @@ def test_a_writer_names_the_objects_whose_holes_its_polygons_fill(tmp_path: Path
     assert [d.filled for d in done] == [("p: ring",)]
 
 
+def test_a_yolo_copy_names_the_objects_it_writes_as_several_lines(tmp_path: Path) -> None:
+    """A bag cut in two by an eraser stroke came back from a YOLO export as two bags, without a word."""
+    from crm_core.formats import ImageObject, ImageObjects
+    a, b = shapes()
+    two = np.zeros_like(b)
+    two[10:20, 40:55] = two[30:40, 40:55] = True  # one object, two pieces
+    ds = open_dataset("yolo", yolo_folder(tmp_path))
+    item = ds.read("p")
+    done = list(convert(ds, "yolo", tmp_path / "out", transform=lambda it: ImageObjects(
+        it.name, it.image, it.size, (ImageObject(1, "cat", mask=a), ImageObject(2, "dog", mask=two)))))
+    assert [d.split for d in done] == [("p: dog",)]
+    assert len((tmp_path / "out" / "labels" / "p.txt").read_text().splitlines()) == 3
+
+
 def test_loose_pixels_of_a_refined_object_are_no_shapes_of_their_own() -> None:
     """A matte's stray pixels by a 40×40 object: traced, each would be a shape for the annotator to delete."""
     mask = np.zeros((H, W), bool)

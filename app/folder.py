@@ -278,8 +278,7 @@ class WorkFolder:
                 f"{', …' if len(paths) > 3 else ''}); open it again and choose the folder that holds them")
 
     def project_path(self, name: str) -> Path:
-        """Keyed by the photo's name in the dataset (relative), so the folder can move and still find it."""
-        return self.dir / (hashlib.sha1(name.encode("utf-8")).hexdigest()[:16] + project.SUFFIX)
+        return work_file(self.dir, name)
 
     def has_work(self, name: str) -> bool:
         """Whether any work on the photo has been kept (written, or queued to be)."""
@@ -445,26 +444,51 @@ class WorkFolder:
 
 def sidecar_dir(root: Path, dataset: Dataset, names: list[str]) -> Path:
     """A source's work folder under ``root``. It is named by where the source is; when there is none there yet,
-    the work folder of the same source seen elsewhere is moved there: the same name and format, photos in
-    common, and the place it was seen at gone (the folder was moved, or is mounted elsewhere now) or the same
-    folder under another path. A copy of the source beside the original starts afresh."""
+    the work folder of the same source seen elsewhere is moved there: the same format, photos in common, and the
+    place it was seen at gone (the folder was moved, renamed, or is mounted elsewhere now) or the same folder
+    under another path. Under the same name that is enough; under another (a folder renamed in place), the
+    labels its work began from must also be the ones read now, so one dataset's work never goes to another
+    whose photos merely share names (0001.jpg…). A copy of the source beside the original starts afresh."""
     name = dataset.source.name or "root"
     here = root / f"{name}-{hashlib.sha1(str(dataset.source.resolve()).encode('utf-8')).hexdigest()[:12]}"
     if here.is_dir() or not root.is_dir():
         return here
-    for other in sorted(root.glob(f"{glob.escape(name)}-{'[0-9a-f]' * 12}")):
+    same_name = set(root.glob(f"{glob.escape(name)}-{'[0-9a-f]' * 12}"))
+    for other in sorted(same_name) + sorted(set(root.glob(f"*-{'[0-9a-f]' * 12}")) - same_name):
         state = _read_json(other / STATE)
         if state is None or state.get("format") != dataset.format \
                 or not _same_source(Path(state.get("source", "")), dataset.source):
             continue
         known = set(state.get("status", {}))
-        if known and 2 * len(known & set(names)) >= len(known):
-            try:
-                other.rename(here)
-            except OSError:
-                return other  # cannot be renamed (another process has it open on some systems): use it where it is
-            return here
+        if not (known and 2 * len(known & set(names)) >= len(known)):
+            continue
+        if other not in same_name and not _same_labels(other, dataset, [n for n in names if n in known]):
+            continue
+        try:
+            other.rename(here)
+        except OSError:
+            return other  # cannot be renamed (another process has it open on some systems): use it where it is
+        return here
     return here
+
+
+def work_file(work: Path, name: str) -> Path:
+    """The file of a photo's kept work in a work folder: keyed by the photo's name in the dataset (relative), so
+    the folder can move and still find it."""
+    return work / (hashlib.sha1(name.encode("utf-8")).hexdigest()[:16] + project.SUFFIX)
+
+
+def _same_labels(work: Path, dataset: Dataset, names: list[str]) -> bool:
+    """Whether the first photo with kept work in a work folder began from the labels ``dataset`` gives it now."""
+    for name in names:
+        kept = work_file(work, name)
+        labels = project.labels_of(kept) if kept.is_file() else None
+        if labels is not None:
+            try:
+                return dataset.read(name).fingerprint == labels
+            except CRMError:
+                return False
+    return False
 
 
 def _same_source(seen: Path, source: Path) -> bool:

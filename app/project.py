@@ -235,11 +235,24 @@ def show_view(canvas, view: View) -> None:
 
 def photo_of(path: str | Path) -> Path | None:
     """The photo a project is about, read without decoding its masks (None when it cannot be read)."""
+    photo = _meta_of(path).get("photo")
+    return Path(photo) if isinstance(photo, str) else None
+
+
+def labels_of(path: str | Path) -> str | None:
+    """The fingerprint of the labels a folder photo's work began from (Project.labels), read without decoding
+    its masks; None when the project has none or cannot be read."""
+    labels = _meta_of(path).get("labels")
+    return labels if isinstance(labels, str) else None
+
+
+def _meta_of(path: str | Path) -> dict:
     try:
         with zipfile.ZipFile(path) as archive:
-            return Path(json.loads(archive.read("project.json"))["photo"])
+            meta = json.loads(archive.read("project.json"))
     except (OSError, zipfile.BadZipFile, KeyError, TypeError, ValueError):
-        return None
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def _stage_meta(stage: Stage) -> dict:

@@ -91,6 +91,38 @@ def test_a_moved_dataset_resumes_at_its_photo_with_its_work(qtbot, settings, tmp
     assert again.work.dir.name.startswith(ann.name) and len(list(again.work.dir.parent.iterdir())) == 1
 
 
+def test_a_dataset_folder_renamed_in_place_keeps_its_work_and_another_with_the_same_photo_names_does_not_get_it(
+        qtbot, settings, tmp_path):
+    """Work was found by the folder's name: "shirts" renamed "shirts_v2" started afresh, its edits out of reach."""
+    from test_folder_mode import labelme_set
+    folder, _ = labelme_set(tmp_path / "shirts")
+    first = MainWindow(settings)
+    qtbot.addWidget(first)
+    assert first.open_folder(folder)
+    first.accept_and_next()
+    paint(first, 10, 10)
+    first.autosave._timer.timeout.emit()
+    assert first.sidecar.flush(10)
+    first.work.release()
+    renamed = folder.with_name("shirts_v2")
+    folder.rename(renamed)
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    assert again.open_folder(renamed)
+    assert again.work.status["p0"] == "accepted" and again.doc.mask[10:16, 10:16].all()
+    again.work.release()
+    renamed.rename(tmp_path / "gone")  # that dataset is gone too; another, whose photos share its names, opens
+    other, _ = labelme_set(tmp_path / "others", count=2)
+    for label_file in other.glob("*.json"):  # the same photo names, other labels
+        data = json.loads(label_file.read_text())
+        data["shapes"] = data["shapes"][:1]
+        label_file.write_text(json.dumps(data))
+    third = MainWindow(settings)
+    qtbot.addWidget(third)
+    assert third.open_folder(other)
+    assert set(third.work.status.values()) == {"to do"} and not third.doc.mask[10:16, 10:16].all()
+
+
 def test_a_sidecar_keyed_by_absolute_paths_still_loads_after_the_folder_moved(qtbot, window, tmp_path):
     ann, images, _ = coco_set(tmp_path / "old")
     window.open_folder(ann, "coco", images)

@@ -24,6 +24,7 @@ ITERATIONS = 5
 # a box's GrabCut whose answer overlaps the subject model's (IoU) less than this has collapsed: the subject's
 # colours match its surroundings (an otter on grey rocks came out empty), and the model's answer is kept
 COLLAPSED = 0.3
+TOUCHING = 0.05  # an answer along this share of a box's side: the box was drawn across the subject there
 REACH = 0.25  # how far a click speaks, as a share of the photo's mean side
 COLOUR_STEP = 25.0  # Lab distance under which a pixel near a click counts as "of the click's colour"
 
@@ -49,7 +50,7 @@ class Box:
 
 def box_mask(image: np.ndarray, box: Box, method: Literal["seeded", "subject", "grabcut"] = "seeded",
              subject: SubjectModel | None = None) -> np.ndarray:
-    """A coarse mask (H×W float32 in [0, 1]) of the subject inside ``box``; nothing outside it.
+    """A coarse mask (H×W float32 in [0, 1]) of the subject inside ``box``, and past a side it was drawn across.
 
     "seeded" (default): Select Subject on the boxed crop (with CONTEXT around it) says which pixels of the box
     are probably the subject, and GrabCut, seeded with that, settles them from the photo's colours. "subject":
@@ -59,6 +60,12 @@ def box_mask(image: np.ndarray, box: Box, method: Literal["seeded", "subject", "
     83.67 / 69.32, subject 82.83 / 66.33, grabcut 86.19 / 68.19. Where the seeded GrabCut collapses (overlaps
     the model's answer under COLLAPSED), the model's answer is returned: mean IoU per photo over those 89 photos
     0.845 → 0.855; two photos change (ecssd_0801, an otter on rocks, 0.00 → 0.76; hr_GT26 0.15 → 0.28).
+
+    A box is a hint, not a fence (as in photo editors): where the answer runs along a side for TOUCHING of its
+    length, the box was drawn across the subject there, and the subject is followed past that side into the
+    context, as far as the model's piece that the box holds reaches (``_past_the_sides``). Every 2nd photo of
+    dev_eval real/lowres and all of hr/lowres (50), mean IoU / boundary accuracy: GT box with a 5 % margin 83.50 /
+    73.68 → 83.77 / 74.18; a box 4 % inside the GT's on every side 76.72 / 65.29 → 81.07 / 69.91.
     """
     h, w = image.shape[:2]
     b = box.checked((h, w))
@@ -69,25 +76,54 @@ def box_mask(image: np.ndarray, box: Box, method: Literal["seeded", "subject", "
     seeds = np.where(inside, np.uint8(cv2.GC_PR_FGD), np.uint8(cv2.GC_BGD))
     if method == "grabcut":
         return _grabcut(image, seeds)
-    prob = _subject_in_box(image, b, subject or bundled())
+    near, context = _subject_near_box(image, b, subject or bundled())
+    prob = np.where(inside, near, np.float32(0))
     if method == "subject":
         return prob
     if not (prob[inside] > 0.5).any():  # the model sees nothing in the box: the box alone seeds GrabCut
         return _grabcut(image, seeds)
-    seeds[inside & (prob <= 0.5)] = cv2.GC_PR_BGD
+    seeds[inside & (near <= 0.5)] = cv2.GC_PR_BGD
+    found = _seeded(image, seeds, prob)
+    beyond = _past_the_sides(found > 0.5, near > 0.5, b, context)
+    if not beyond.any():
+        return found
+    seeds[beyond] = cv2.GC_PR_FGD
+    return _seeded(image, seeds, np.where(inside | beyond, near, np.float32(0)))
+
+
+def _seeded(image: np.ndarray, seeds: np.ndarray, prob: np.ndarray) -> np.ndarray:
+    """GrabCut from the seeds, or the model's answer where GrabCut collapsed away from it."""
     settled = _grabcut(image, seeds)
     return prob if iou(prob, settled) < COLLAPSED else settled
 
 
-def _subject_in_box(image: np.ndarray, b: Box, model: SubjectModel) -> np.ndarray:
-    """The subject model's probability inside the box (run on the box with CONTEXT around it), 0 outside."""
+def _past_the_sides(found: np.ndarray, subject: np.ndarray, b: Box, context: tuple[slice, slice]) -> np.ndarray:
+    """The pixels outside the box, within its context, that continue the subject across a side the box was drawn
+    over: outside the sides along which ``found`` runs for TOUCHING of their length, the model's pieces
+    (``subject``, context-sized view of the whole photo) that the box holds part of."""
+    rows, cols = context
+    crossed = np.zeros_like(found)
+    for along, outside in ((found[b.top, b.left:b.right], (slice(rows.start, b.top), cols)),
+                           (found[b.bottom - 1, b.left:b.right], (slice(b.bottom, rows.stop), cols)),
+                           (found[b.top:b.bottom, b.left], (rows, slice(cols.start, b.left))),
+                           (found[b.top:b.bottom, b.right - 1], (rows, slice(b.right, cols.stop)))):
+        if along.mean() >= TOUCHING:
+            crossed[outside] = True
+    if not crossed.any():
+        return crossed
+    _, pieces = cv2.connectedComponents(subject.astype(np.uint8), connectivity=8)
+    held = np.unique(pieces[b.top:b.bottom, b.left:b.right][subject[b.top:b.bottom, b.left:b.right]])
+    return np.isin(pieces, held[held > 0]) & crossed
+
+
+def _subject_near_box(image: np.ndarray, b: Box, model: SubjectModel) -> tuple[np.ndarray, tuple[slice, slice]]:
+    """The subject model's probability on the box with CONTEXT around it (0 elsewhere), and that window."""
     h, w = image.shape[:2]
     out = np.zeros((h, w), np.float32)
     mx, my = round((b.right - b.left) * CONTEXT), round((b.bottom - b.top) * CONTEXT)
-    x0, y0, x1, y1 = max(0, b.left - mx), max(0, b.top - my), min(w, b.right + mx), min(h, b.bottom + my)
-    prob = model.predict(np.ascontiguousarray(image[y0:y1, x0:x1]))
-    out[b.top:b.bottom, b.left:b.right] = prob[b.top - y0:b.bottom - y0, b.left - x0:b.right - x0]
-    return out
+    window = (slice(max(0, b.top - my), min(h, b.bottom + my)), slice(max(0, b.left - mx), min(w, b.right + mx)))
+    out[window] = model.predict(np.ascontiguousarray(image[window]))
+    return out, window
 
 
 def click_mask(image: np.ndarray, mask: np.ndarray, positive: Sequence[tuple[int, int]] = (),

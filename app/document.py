@@ -324,6 +324,7 @@ class Document(KeepEditsMixin, QObject):
         if problem:
             raise InputError(problem)
         self.set_mask(_to_u8(read.prob), f"Import {Path(path).name}")
+        self.current.guessed = False  # a mask from a file may be a careful label: the leash may hold it
         self.mask_path = Path(path)
         return tuple(n for n in (*read.notes, coverage_note(Path(path).name, read.prob)) if n)
 

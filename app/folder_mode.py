@@ -339,7 +339,8 @@ class FolderMixin:
         keeps = [constraints_of(o.keep) for o in objects]  # new arrays: the person may paint on meanwhile
         drawn = [isinstance(o.source, ImageObject) and o.source.drawn_in(m) for o, m in zip(objects, masks)]
         job = ObjectsJob(self.cache, self.refine_panel.device, self.settings.weights, doc.image, masks, todo,
-                         [o.label for o in objects], self._object_options(), keeps=keeps, drawn=drawn)
+                         [o.label for o in objects], self._object_options(), keeps=keeps, drawn=drawn,
+                         guessed=[o.guessed for o in objects])
         job.progress.connect(self._progress)
         drawings = [Drawing.of(o) if t else None for o, t in zip(objects, todo)]  # drawn on meanwhile: stale
         job.refined.connect(lambda out, d=doc, objs=objects, w=drawings:

@@ -113,6 +113,9 @@ class MaskObject:
     source: Any = None
     stale: bool = False  # the stages predate an edit of the shown stage (which became the coarse mask)
     keep: np.ndarray | None = None  # keep strokes (NO_KEEP … DECIDE_HERE), made on the first stroke
+    # its coarse mask came from Box, Click or Select Subject: a guess from the photo, never a label to hold
+    # (crm_core.objects.refine_object's guessed); an imported mask is a label again
+    guessed: bool = False
 
     def result(self) -> np.ndarray:
         """The object's pixels as they would be exported: H×W bool (``object_result``)."""

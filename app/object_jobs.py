@@ -40,15 +40,18 @@ def result_stage(mask: np.ndarray, seconds: float, options: RefineOptions) -> St
 def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: Sequence[bool],
                  options: RefineOptions, objects: ObjectOptions, report: Report, labels: Sequence[str],
                  keeps: Sequence[Constraints | None] | None = None,
-                 drawn: Sequence[bool] | None = None) -> list[tuple[np.ndarray, float] | None]:
+                 drawn: Sequence[bool] | None = None,
+                 guessed: Sequence[bool] | None = None) -> list[tuple[np.ndarray, float] | None]:
     """Refine the objects marked in ``todo`` (H×W bool masks) and reconcile them with all the others.
     keeps: each object's keep strokes (or None), obeyed as in a single refine.
     drawn: per object, whether its mask is still the polygon its label file drew (``refine_object``).
+    guessed: per object, whether its mask was made by Box, Click or Select Subject (``refine_object``).
     Returns, per object, its decided mask and seconds, or None for one not refined (not asked, empty, tiny)."""
     results: list[ObjectResult | None] = []
     total, done = sum(1 for m, t in zip(masks, todo) if t and m.any()), 0
-    for mask, wanted, label, keep, polygon in zip(masks, todo, labels, keeps or [None] * len(masks),
-                                                  drawn or [False] * len(masks)):
+    none = [False] * len(masks)
+    for mask, wanted, label, keep, polygon, guess in zip(masks, todo, labels, keeps or [None] * len(masks),
+                                                         drawn or none, guessed or none):
         if not mask.any():
             results.append(None)
         elif not wanted or int(np.count_nonzero(mask)) < objects.min_pixels:
@@ -56,7 +59,8 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
             done += wanted
         else:
             report(done, total, f"Object {done + 1} of {total}: {label}")
-            results.append(refine_object(refiner, image, mask.astype(np.float32), options, objects, keep, polygon))
+            results.append(refine_object(refiner, image, mask.astype(np.float32), options, objects, keep, polygon,
+                                         guess))
             done += 1
     decided = reconcile(image.shape[:2], list(masks), results, objects.shared_edge_px)
     return [(d, r.seconds) if w and r is not None and r.refined else None
@@ -72,22 +76,22 @@ class ObjectsJob(Job):
     def __init__(self, cache: RefinerCache, device: str, weights: str | None, image: np.ndarray,
                  masks: list[np.ndarray], todo: list[bool], labels: list[str], options: RefineOptions,
                  objects: ObjectOptions = ObjectOptions(), keeps: list[Constraints | None] | None = None,
-                 drawn: list[bool] | None = None) -> None:
+                 drawn: list[bool] | None = None, guessed: list[bool] | None = None) -> None:
         super().__init__("refine objects")
         self._cache, self._device, self._weights = cache, device, weights
-        self._inputs: tuple | None = (image, masks, todo, labels, keeps, drawn)
+        self._inputs: tuple | None = (image, masks, todo, labels, keeps, drawn, guessed)
         self._options, self._objects = options, objects
 
     def release(self) -> None:
         self._inputs = None
 
     def work(self) -> None:
-        image, masks, todo, labels, keeps, drawn = self._inputs
+        image, masks, todo, labels, keeps, drawn, guessed = self._inputs
         self.progress.emit(0, max(sum(todo), 1), "Loading the model…")
         refiner = self._cache.get(self._device, self._weights)
         options = replace(self._options, cancel=self._stop.is_set)
         out = refine_masks(refiner, image, masks, todo, options, self._objects, self.progress.emit, labels, keeps,
-                           drawn)
+                           drawn, guessed)
         if not self.cancelled:
             self.refined.emit(out)
 
@@ -179,8 +183,9 @@ class FolderJob(Job):
         sources = {o.id: o for o in loaded.objects}
         drawn = [s.id in sources and sources[s.id].drawn_in(m) for s, m in zip(states, masks)]
         todo = [to_refine(s) for s in states]  # refined already (and not edited since), or locked: kept as it is
-        out = refine_masks(refiner, loaded.image, masks, todo, options, self._objects,
-                           lambda *_: None, [s.label for s in states], [constraints_of(s.keep) for s in states], drawn)
+        out = refine_masks(refiner, loaded.image, masks, todo, options, self._objects, lambda *_: None,
+                           [s.label for s in states], [constraints_of(s.keep) for s in states], drawn,
+                           [s.guessed for s in states])
         objects = tuple(replace(s, stages=(result_stage(r[0], r[1], options),), shown=0, status=REFINED, stale=False)
                         if r is not None else s for s, r in zip(states, out))
         return project.Project(loaded.path.resolve(), objects)

@@ -64,6 +64,7 @@ class ObjectState:
     status: str = TODO
     keep: np.ndarray | None = None
     stale: bool = False  # the stages predate an edit (MaskObject.stale): a reopened project still says "(old)"
+    guessed: bool = False  # made by Box, Click or Select Subject (MaskObject.guessed): still refined freely
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,8 @@ def save(path: str | Path, project: Project) -> Path:
         "saved_in": str(project.saved_in) if project.saved_in is not None else None,
         "labels": project.labels,
         "objects": [{"id": o.id, "label": o.label, "shown": o.shown, "visible": o.visible, "locked": o.locked,
-                     "status": o.status, "stale": o.stale, "stages": [_stage_meta(s) for s in o.stages]}
+                     "status": o.status, "stale": o.stale, "guessed": o.guessed,
+                     "stages": [_stage_meta(s) for s in o.stages]}
                     for o in project.objects],
     }
     files = {}
@@ -185,7 +187,7 @@ def _object(archive: zipfile.ZipFile, prefix: str, meta: dict, path: Path) -> Ob
         raise InputError(f"{path} is damaged: the keep strokes of {meta['label']} do not match its mask")
     return ObjectState(meta["id"], str(meta["label"]), mask, stages, meta["shown"], bool(meta.get("visible", True)),
                        bool(meta.get("locked", False)), str(meta.get("status", TODO)), keep,
-                       bool(meta.get("stale", False)))
+                       bool(meta.get("stale", False)), bool(meta.get("guessed", False)))
 
 
 def capture(doc: Document, canvas=None) -> Project:
@@ -198,7 +200,7 @@ def capture(doc: Document, canvas=None) -> Project:
     # absolute paths: the project is reopened from anywhere (a photo given as a relative path on the command line)
     mask_path = doc.mask_path.resolve() if doc.mask_path is not None else None
     objects = tuple(ObjectState(o.id, o.label, o.mask.copy(), tuple(o.stages), o.shown, o.visible, o.locked, o.status,
-                                o.keep.copy() if o.keep is not None and o.keep.any() else None, o.stale)
+                                o.keep.copy() if o.keep is not None and o.keep.any() else None, o.stale, o.guessed)
                     for o in doc.objects)
     saved_in = doc.project_path.resolve() if doc.project_path is not None else None
     return Project(doc.path.resolve(), objects, doc.index_of(doc.current), mask_path, view, doc.modified, saved_in)
@@ -216,7 +218,7 @@ def document(state: Project, categories: tuple[str, ...] = (), image: np.ndarray
         raise InputError(f"the project's photo {state.photo} is now {image.shape[1]}x{image.shape[0]} px, "
                          f"but its mask is {state.mask.shape[1]}x{state.mask.shape[0]} px; the photo has changed")
     objects = [MaskObject(o.id, o.label, o.mask.copy(), o.visible, o.locked, list(o.stages), o.shown, o.status,
-                          stale=o.stale, keep=None if o.keep is None else o.keep.copy())
+                          stale=o.stale, keep=None if o.keep is None else o.keep.copy(), guessed=o.guessed)
                for o in state.objects]
     doc = Document.with_objects(image, state.photo, objects, categories)
     doc.select(objects[state.current])

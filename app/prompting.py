@@ -83,6 +83,7 @@ class PromptMixin:
         else:
             doc.apply_edit(doc.rect(), mask, "Click add" if prompt.positive else "Click remove")
             done = "Click: added the region around it" if prompt.positive else "Click: removed the region around it"
+        doc.current.guessed = True  # a guess from the photo, refined freely: its outline is no label to hold
         if self.settings.refine_after_prompt and doc.current.mask.any():
             if self.refining:
                 self.cancel_refine()  # its mask is out of date now

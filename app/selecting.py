@@ -62,7 +62,8 @@ class SubjectMixin:
             self.statusBar().showMessage("No subject found: draw the object, or refine a rough stroke over it", 10000)
             return
         if len(masks) > 1:
-            doc.add_objects(SUBJECT_LABEL, masks, "Select Subject")
+            for found in doc.add_objects(SUBJECT_LABEL, masks, "Select Subject"):
+                found.guessed = True  # a guess from the photo, refined freely: its outline is no label to hold
             self.statusBar().showMessage(f"{len(masks)} subjects selected, one object each: press Refine all "
                                          "(Ctrl+Shift+R) to sharpen them; Ctrl+Z undoes", 10000)
         else:
@@ -70,6 +71,7 @@ class SubjectMixin:
                 doc.add_object(SUBJECT_LABEL, masks[0], "Select Subject")  # one undo step takes the object with it
             else:
                 doc.set_mask(masks[0], "Select Subject")
+            doc.current.guessed = True
             self.statusBar().showMessage("Subject selected: press Refine (Ctrl+R) to sharpen its edges; Ctrl+Z "
                                          "undoes", 10000)
         self._refine_found = (len(masks), doc.undo_stack.last()) if then_refine else (0, None)

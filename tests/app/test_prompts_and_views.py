@@ -217,3 +217,29 @@ def test_export_says_when_the_object_was_edited_since_it_was_refined(qtbot, scen
     assert offered == ["Exports the coarse mask, edited since it was refined."]
     dialog = ExportDialog(None, "", "stage 1 of 1", objects=3, edited=2)
     assert "2 of them were edited since refined and are written as drawn" in dialog.findChildren(QLabel)[0].text()
+
+
+def test_a_mask_a_box_made_is_refined_freely_not_held_like_a_label(qtbot, scene, tiny_refiner, monkeypatch, tmp_path):
+    """A box's 800 px GrabCut outline, scaled up, has the straight runs of a careful polygon: the refine held it
+    (79 px changed on a 2K photo; a dog's ears the box cut off stayed off). A guess from the photo is no label."""
+    import app.refining
+    from app import project
+    win, ellipse, _ = scene
+    seen = []
+    real = app.refining.RefineJob
+    monkeypatch.setattr(app.refining, "RefineJob", lambda *a, **k: seen.append(a[4]) or real(*a, **k))
+    win.refine_panel.ratio_edit.setText("1")
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    assert win.doc.current.guessed
+    with qtbot.waitSignal(win.refineFinished, timeout=30000):
+        win.refine()
+    assert seen[-1].trust_edges is False
+    saved = project.capture(win.doc)
+    project.save(tmp_path / "w.crmproj", saved)
+    assert project.load(tmp_path / "w.crmproj").objects[0].guessed  # reopened, still refined freely
+    cv2.imwrite(str(tmp_path / "label.png"), ellipse.astype(np.uint8) * 255)
+    assert win.import_mask(tmp_path / "label.png")
+    assert not win.doc.current.guessed  # a mask from a file may be a careful label
+    with qtbot.waitSignal(win.refineFinished, timeout=30000):
+        win.refine()
+    assert seen[-1].trust_edges is True

@@ -22,7 +22,7 @@ from app.folder_docks import ImageList, ObjectsPanel
 from app.folder_mode import FolderMixin
 from app.jobs import CallJob, JobRunner
 from app.opening import OpeningMixin, split_drop  # noqa: F401 - split_drop: part of the window's module API
-from app.panels import FINISHER_BOXES, OverlayPanel, RefinePanel, ToolPanel
+from app.panels import FINISHER_BOXES, OverlayPanel, RefinePanel, ToolPanel, WheelScrollsPanel
 from app.prompting import PromptMixin
 from app.refining import RefiningMixin
 from app.selecting import SubjectMixin
@@ -129,6 +129,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(options.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
                                + 2 * scroll.frameWidth())
+        self._wheel = WheelScrollsPanel(options, scroll.verticalScrollBar())
         # the two buttons every photo needs stay below the options, never scrolled away (a 720 px screen)
         dock = QWidget()
         rows = QVBoxLayout(dock)

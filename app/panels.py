@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
+    QAbstractSlider,
+    QAbstractSpinBox,
     QCheckBox,
     QColorDialog,
     QComboBox,
@@ -27,6 +29,25 @@ from PySide6.QtWidgets import (
 from crm_core.device import DEVICES, device_available
 
 from app.settings import format_ratios, parse_ratios
+
+
+class WheelScrollsPanel(QObject):
+    """A setting changes by the wheel only once it has the keyboard (clicked or tabbed to); a wheel turned over
+    it in passing scrolls the panel it sits in. Scrolling a 720 px screen's Options changed Device from Auto to
+    CPU as the box passed under the pointer, and set Shift edge (a new stage, an undo step) on the way."""
+
+    def __init__(self, panel: QWidget, scrolled: QWidget) -> None:
+        super().__init__(panel)
+        self.scrolled = scrolled  # what the wheel moves instead (the panel's scroll bar)
+        for widget in (w for kind in (QAbstractSpinBox, QAbstractSlider, QComboBox) for w in panel.findChildren(kind)):
+            widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # a wheel turned over it does not give it focus
+            widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Wheel and isinstance(watched, QWidget) and not watched.hasFocus():
+            QCoreApplication.sendEvent(self.scrolled, event)
+            return True
+        return False
 
 
 def _slider(low: int, high: int, value: int) -> QSlider:

@@ -513,6 +513,37 @@ def test_refine_and_select_subject_show_without_scrolling_on_a_720_px_screen(qtb
         assert opened.rect().contains(where)
 
 
+def test_a_wheel_turned_over_the_options_scrolls_them_and_changes_no_setting(qtbot, opened):
+    """At 1280 × 720, scrolling the Options over Device set it from Auto to CPU (kept after a restart), and over
+    Shift edge made a new stage."""
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication, QScrollArea
+    opened.resize(1278, 694)
+    opened.show()
+    qtbot.waitExposed(opened)
+    scroll = opened.options_dock.findChild(QScrollArea)
+    panel = opened.refine_panel
+
+    def wheel(widget) -> None:
+        centre = QPointF(widget.rect().center())
+        event = QWheelEvent(centre, QPointF(widget.mapToGlobal(centre.toPoint())), QPoint(0, -120), QPoint(0, -120),
+                            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
+                            False)
+        QApplication.sendEvent(widget, event)
+
+    device, shift = panel.device_box.currentIndex(), panel.shift_box.value()
+    before = scroll.verticalScrollBar().value()
+    for widget in (panel.device_box, panel.shift_box, opened.tool_panel.size_slider):
+        wheel(widget)
+    assert panel.device_box.currentIndex() == device and panel.shift_box.value() == shift
+    assert scroll.verticalScrollBar().value() > before  # the panel scrolled instead
+    panel.shift_box.setFocus()  # clicked or tabbed to: then the wheel is the person's to use
+    qtbot.waitUntil(panel.shift_box.hasFocus)
+    wheel(panel.shift_box)
+    assert panel.shift_box.value() != shift
+
+
 def test_a_status_note_can_be_read_whole_when_the_readouts_cut_it_off(opened):
     note = "Refined object in 25.3 s, 6 stages: click one in the stage strip to see it, Ctrl+click another to compare"
     opened.statusBar().showMessage(note)

@@ -333,8 +333,8 @@ def _fit(path: PathLike, prob: np.ndarray, shape: tuple[int, int], resize: bool)
     if resize and same_aspect:
         return cv2.resize(prob, (width, height), interpolation=cv2.INTER_LINEAR)
     if (h, w) == (width, height):
-        hint = ("it is the photo turned by 90°: the photo is shown upright by its EXIF orientation, and the mask was "
-                "made on it as stored; turn the mask the same way")
+        hint = ("it is the photo's size turned by 90°: turn the mask to match the photo (a phone photo is shown upright "
+                "by its EXIF orientation, and a mask made on it as stored comes out turned)")
     elif same_aspect:
         hint = "export the mask at the photo's size, or let it be resized (--resize-mask)"
     else:

@@ -200,7 +200,7 @@ def test_mask_of_another_size(tmp_path: Path) -> None:
     assert "made for another photo or a crop" in refused(io.load_mask, tmp_path / "m.png", shape=(64, 64), resize=True)
     # a phone photo shown upright by its EXIF orientation, the mask made on it as stored: said, not "resize it"
     turned = refused(io.load_mask, tmp_path / "m.png", shape=(64, 48), resize=True)
-    assert "turned by 90°" in turned and "EXIF orientation" in turned
+    assert "turned by 90°: turn the mask to match the photo" in turned and "EXIF orientation" in turned
 
 
 # ---- writing ------------------------------------------------------------------------------------

@@ -257,12 +257,23 @@ class WorkFolder:
         self.writer.put(self.dir / STATE, json.dumps(data, indent=1).encode("utf-8"), io.write_atomic)
 
     def photo_path(self, name: str) -> Path | None:
-        """A photo's file, for its thumbnail (None when its labels cannot be read)."""
+        """A photo's file (None when its labels cannot be read)."""
         if isinstance(self.dataset, FolderPhotos):
             return self.dataset.photo_path(name)
         try:
             return self.dataset.read(name).image
         except Exception:  # noqa: BLE001 - a bad label file shows as a photo without thumbnail; opening it says why
+            return None
+
+    def thumbnail_source(self, name: str) -> Path | np.ndarray | None:
+        """What a photo's thumbnail is made from: its file, or its pixels where only its LabelMe file holds them
+        (embedded as imageData); None when neither can be read (opening the photo says why)."""
+        path = self.photo_path(name)
+        if path is None or path.is_file() or not isinstance(self.dataset, LabelMeDataset):
+            return path
+        try:
+            return self.dataset.photo(self.dataset.read(name))
+        except CRMError:
             return None
 
     def photos_elsewhere(self, sample: int = 20) -> str | None:

@@ -25,10 +25,13 @@ STATUS_COLORS = {"to do": "#888888", "refined": "#2a7fd4", "accepted": "#2e9d4a"
 ALL = "all"
 
 
-def thumbnail(path: Path) -> QIcon:
-    """A small picture of a photo (read with OpenCV's reduced decoding, so a folder of 6K photos lists fast)."""
-    # a missing photo is the list's to say (unreadable, with why), not a warning OpenCV prints to the log
-    pixels = cv2.imread(str(path), cv2.IMREAD_REDUCED_COLOR_8) if path.is_file() else None
+def thumbnail(photo: Path | np.ndarray) -> QIcon:
+    """A small picture of a photo file (read with OpenCV's reduced decoding, so a folder of 6K photos lists fast)
+    or of its pixels (RGB; a photo a LabelMe file holds inside it)."""
+    if isinstance(photo, np.ndarray):
+        pixels = np.ascontiguousarray(photo[:, :, ::-1])
+    else:  # a missing photo is the list's to say (unreadable, with why), not a warning OpenCV prints to the log
+        pixels = cv2.imread(str(photo), cv2.IMREAD_REDUCED_COLOR_8) if photo.is_file() else None
     if pixels is None:
         return QIcon()
     h, w = pixels.shape[:2]
@@ -71,13 +74,13 @@ class ImageList(QWidget):
         row.addWidget(self.cancel_button)
         layout.addLayout(row)
         self.show_progress(None)
-        self._photo_of: Callable[[str], Path | None] = lambda name: None
+        self._photo_of: Callable[[str], Path | np.ndarray | None] = lambda name: None
         self._pending: list[int] = []
         self._thumbs = QTimer(self)
         self._thumbs.setInterval(0)
         self._thumbs.timeout.connect(self._next_thumbnails)
 
-    def set_folder(self, names: list[str], photo_of: Callable[[str], Path | None], status: dict[str, str],
+    def set_folder(self, names: list[str], photo_of: Callable[[str], Path | np.ndarray | None], status: dict[str, str],
                    problems: dict[str, str]) -> None:
         """Fill the list at once; thumbnails follow a few at a time from the event loop, so a folder of
         thousands of photos opens without freezing the window."""

@@ -94,7 +94,7 @@ class FolderMixin:
         self.work = work
         self.settings.open_dir = Path(source).parent if Path(source).is_file() else Path(source)
         self.settings.add_recent_folder(source, kind, images)
-        self.image_list.set_folder(work.names, work.photo_path, work.status, work.problems)
+        self.image_list.set_folder(work.names, work.thumbnail_source, work.status, work.problems)
         for dock in (self.images_dock, self.objects_dock):
             dock.show()
         self.resizeDocks([self.images_dock, self.objects_dock], [3, 2], Qt.Orientation.Vertical)

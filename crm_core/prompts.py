@@ -8,6 +8,7 @@ GrabCut seeded by the current mask, each click a sure foreground or background d
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
@@ -26,6 +27,7 @@ ITERATIONS = 5
 COLLAPSED = 0.3
 TOUCHING = 0.05  # an answer along this share of a box's side: the box was drawn across the subject there
 REACH = 0.25  # how far a click speaks, as a share of the photo's mean side
+RIM_SHARE = 0.05  # what a click changed along this share of its reach's rim: the region goes on past it
 COLOUR_STEP = 25.0  # Lab distance under which a pixel near a click counts as "of the click's colour"
 
 
@@ -135,7 +137,9 @@ def click_mask(image: np.ndarray, mask: np.ndarray, positive: Sequence[tuple[int
     COLOUR_STEP) start on the click's side, the rest keep the mask's label as a guess. GrabCut then settles the
     near pixels from the colour models of the whole photo. Far from every click the mask is kept exactly as it
     is: all of this runs at GrabCut's working size, and only the near pixels come back from it (at 6K the seeding
-    ran at full size, 5.5 s, and the whole mask came back at 800 px, blurring edges far from the click).
+    ran at full size, 5.5 s, and the whole mask came back at 800 px, blurring edges far from the click). Where
+    what a click changed runs on to the edge of its reach (a sweater bigger than the reach came back cut along a
+    circle), the reach doubles, up to the whole photo: where the click's colour, followed from it, reaches the rim.
     """
     h, w = image.shape[:2]
     if mask.shape != (h, w):
@@ -146,7 +150,19 @@ def click_mask(image: np.ndarray, mask: np.ndarray, positive: Sequence[tuple[int
     mean_side = (h + w) / 2
     r = radius if radius is not None else max(2, round(0.01 * mean_side))
     reach = max(8, round(REACH * mean_side))
-    fg = binarise(mask)
+    while True:
+        out, cut_short = _click_pass(image, binarise(mask), positive, negative, r, reach)
+        if not cut_short or reach >= math.hypot(h, w):
+            return out
+        reach *= 2
+
+
+def _click_pass(image: np.ndarray, fg: np.ndarray, positive: Sequence[tuple[int, int]],
+                negative: Sequence[tuple[int, int]], r: int, reach: int) -> tuple[np.ndarray, bool]:
+    """One settling of the clicks within ``reach`` px (click_mask): the mask, and whether the click's colour,
+    followed from the click, runs on to the rim of the reach along RIM_SHARE of it (the region goes on past it:
+    outside the reach, that colour was held on the mask's side and poisoned GrabCut's colour models)."""
+    h, w = fg.shape
     small, scale = _working(image)
     sh, sw = small.shape[:2]
     fg_small = cv2.resize(fg.astype(np.uint8), (sw, sh), interpolation=cv2.INTER_NEAREST).astype(bool)
@@ -154,22 +170,29 @@ def click_mask(image: np.ndarray, mask: np.ndarray, positive: Sequence[tuple[int
     lab = cv2.cvtColor(cv2.GaussianBlur(small, (0, 0), max(0.5, scale)), cv2.COLOR_RGB2LAB).astype(np.float32)
     yy, xx = np.mgrid[:sh, :sw]
     near_full = np.zeros((h, w), np.uint8)
+    rim = np.zeros((sh, sw), bool)
+    region = np.zeros((sh, sw), bool)
     for points, sure, likely in ((positive, cv2.GC_FGD, cv2.GC_PR_FGD), (negative, cv2.GC_BGD, cv2.GC_PR_BGD)):
         for x, y in points:
             cv2.circle(near_full, (int(x), int(y)), reach, 1, -1)
             sx, sy = min(sw - 1, round(x * scale)), min(sh - 1, round(y * scale))
-            near = (xx - sx) ** 2 + (yy - sy) ** 2 <= (reach * scale) ** 2
-            disc = (xx - sx) ** 2 + (yy - sy) ** 2 <= max(1.0, r * scale) ** 2
+            distance = np.sqrt((xx - sx) ** 2 + (yy - sy) ** 2)
+            near = distance <= reach * scale
+            rim |= near & (distance > reach * scale - 2)
+            disc = distance <= max(1.0, r * scale)
             colour = lab[disc].mean(axis=0)
             alike = np.linalg.norm(lab - colour, axis=2) < COLOUR_STEP
             seeds[near] = np.where(fg_small[near], cv2.GC_PR_FGD, cv2.GC_PR_BGD)
             seeds[near & alike] = likely
             seeds[disc] = sure
+            _, pieces = cv2.connectedComponents((near & alike | disc).astype(np.uint8), connectivity=8)
+            region |= np.isin(pieces, np.unique(pieces[disc]))  # the click's colour, reached from it
     settled = _settle(small, seeds)
+    cut_short = rim.any() and (region & rim).sum() >= RIM_SHARE * rim.sum()
     out = fg.astype(np.float32)
     near = near_full.astype(bool)
     out[near] = (settled if scale == 1 else cv2.resize(settled, (w, h), interpolation=cv2.INTER_LINEAR))[near]
-    return out
+    return out, bool(cut_short)
 
 
 def _working(image: np.ndarray) -> tuple[np.ndarray, float]:

@@ -1126,6 +1126,12 @@ def test_a_labelme_folder_whose_photos_are_inside_its_files_opens(window, tmp_pa
         (folder / f"{name}.json").write_text(json.dumps(data))
         (folder / f"{name}.png").unlink()
     assert window.open_folder(folder) and window.doc.image.shape[:2] == (H, W)
+    filling = window.image_list._thumbs
+    while filling.isActive():  # the thumbnails fill in from the event loop
+        window.image_list._next_thumbnails()
+    icons = [window.image_list.list.item(i).icon() for i in range(2)]
+    assert all(not icon.isNull() and icon.availableSizes() for icon in icons)  # they had none: the file is missing
+    assert window.work.thumbnail_source("p1").shape[:2] == (H, W)
 
 
 @pytest.mark.parametrize("leave", ["accept", "next"])

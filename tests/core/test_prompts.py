@@ -55,6 +55,18 @@ def test_a_positive_click_adds_the_region_it_lands_in_and_a_negative_one_removes
     assert iou(square, removed) > 0.9
 
 
+def test_a_click_on_a_region_bigger_than_its_reach_adds_all_of_it_not_a_disc_of_it():
+    """A teddy bear's sweater, bigger than a click's reach, came back cut along a circle around the click."""
+    h, w = 200, 300
+    rng = np.random.default_rng(4)
+    sweater = np.zeros((h, w), np.float32)
+    sweater[20:190, 15:285] = 1  # reach is a quarter of the mean side: 62 px
+    photo = np.where(sweater[..., None] > 0, (200, 30, 40), (40, 60, 170)).astype(np.float32)
+    photo = np.clip(photo + rng.normal(0, 8, photo.shape), 0, 255).astype(np.uint8)
+    added = click_mask(photo, np.zeros((h, w), np.float32), positive=[(150, 100)])
+    assert iou(sweater, added) > 0.95
+
+
 def test_a_click_on_a_big_photo_keeps_the_mask_exactly_away_from_it():
     """GrabCut works at 800 px: the whole mask came back at that size, its fine edges far from the click blurred."""
     photo, disc, square = two_objects()

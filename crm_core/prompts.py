@@ -8,7 +8,6 @@ GrabCut seeded by the current mask, each click a sure foreground or background d
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
@@ -138,8 +137,11 @@ def click_mask(image: np.ndarray, mask: np.ndarray, positive: Sequence[tuple[int
     near pixels from the colour models of the whole photo. Far from every click the mask is kept exactly as it
     is: all of this runs at GrabCut's working size, and only the near pixels come back from it (at 6K the seeding
     ran at full size, 5.5 s, and the whole mask came back at 800 px, blurring edges far from the click). Where
-    what a click changed runs on to the edge of its reach (a sweater bigger than the reach came back cut along a
-    circle), the reach doubles, up to the whole photo: where the click's colour, followed from it, reaches the rim.
+    the click's colour, followed from the click, runs on to the rim of its reach (a sweater bigger than the reach
+    came back cut along a circle), the click is settled again with twice the reach. Measured on dev_eval (hr/lowres
+    and every 4th real/lowres photo, 32): the GT with a bite of 0.3 × the mean side taken out around its deepest
+    point, one click there; mean IoU 0.707 → 0.756 (doubling without a limit: 0.722, more photos flooding into
+    their background).
     """
     h, w = image.shape[:2]
     if mask.shape != (h, w):
@@ -150,11 +152,10 @@ def click_mask(image: np.ndarray, mask: np.ndarray, positive: Sequence[tuple[int
     mean_side = (h + w) / 2
     r = radius if radius is not None else max(2, round(0.01 * mean_side))
     reach = max(8, round(REACH * mean_side))
-    while True:
-        out, cut_short = _click_pass(image, binarise(mask), positive, negative, r, reach)
-        if not cut_short or reach >= math.hypot(h, w):
-            return out
-        reach *= 2
+    out, cut_short = _click_pass(image, binarise(mask), positive, negative, r, reach)
+    if cut_short:
+        out, _ = _click_pass(image, binarise(mask), positive, negative, r, 2 * reach)
+    return out
 
 
 def _click_pass(image: np.ndarray, fg: np.ndarray, positive: Sequence[tuple[int, int]],

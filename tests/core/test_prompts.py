@@ -60,7 +60,7 @@ def test_a_click_on_a_region_bigger_than_its_reach_adds_all_of_it_not_a_disc_of_
     h, w = 200, 300
     rng = np.random.default_rng(4)
     sweater = np.zeros((h, w), np.float32)
-    sweater[20:190, 15:285] = 1  # reach is a quarter of the mean side: 62 px
+    sweater[40:160, 60:240] = 1  # reach is a quarter of the mean side, 62 px; the sweater's corners 108 px away
     photo = np.where(sweater[..., None] > 0, (200, 30, 40), (40, 60, 170)).astype(np.float32)
     photo = np.clip(photo + rng.normal(0, 8, photo.shape), 0, 255).astype(np.uint8)
     added = click_mask(photo, np.zeros((h, w), np.float32), positive=[(150, 100)])

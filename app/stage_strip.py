@@ -185,7 +185,8 @@ class StageStrip(QWidget):
         if doc is not None:
             coarse = QListWidgetItem("Coarse")
             coarse.setData(ROLE, COARSE)
-            coarse.setToolTip("The coarse mask you opened or drew")
+            coarse.setToolTip("The coarse mask every refine starts from: opened, drawn, or made by Box, Click or "
+                              "Select Subject")
             self.list.addItem(coarse)
             self._paint_coarse(coarse)
             icons = {id(stage): self._icons.get(id(stage)) or (stage, self._stage_icon(stage)) for stage in doc.stages}

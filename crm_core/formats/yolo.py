@@ -82,7 +82,7 @@ def splits(photos: Path, labels: Path) -> list[str]:
 
 class YoloDataset(Dataset):
     format = "yolo"
-    summary = "a .txt per photo, a polygon per object, classes.txt"
+    summary = "labels/ with a .txt per photo, a polygon per object, and the class names; photos stay where they are"
 
     def __init__(self, source: Path, images: Path | None = None):
         super().__init__(source)

@@ -170,7 +170,7 @@ def refine_item(refiner: Method, dataset: Dataset, item: ImageObjects, options: 
     """One photo: refine each area object in a crop, reconcile; objects not refined come back unchanged.
     image: the photo when the caller has it already."""
     image = dataset.photo(item) if image is None else image
-    masks = [o.raster(item.hw) if o.refinable else None for o in item.objects]
+    masks = [o.raster(item.hw) if o.refinable and not o.crowd else None for o in item.objects]
     refined = refine_photo(refiner, image, masks, options, objects, [o.drawn for o in item.objects])
     out = [o if m is None else o.with_mask(m) for o, m in zip(item.objects, refined)]
     tally.objects += len(out)

@@ -680,6 +680,21 @@ def test_a_yolo_folder_opens_with_its_classes(window, tmp_path):
     assert all(iou(d, o.mask > 127) > 0.9 for d, o in zip(drawn, window.doc.objects))
 
 
+def test_a_coco_crowd_region_opens_locked_and_refine_all_leaves_it(qtbot, window, tmp_path, tiny_refiner):
+    """A crowd region (iscrowd 1) was refined like an object; COCO's evaluation ignores such regions."""
+    ann, images, _ = coco_set(tmp_path, count=1)
+    data = json.loads(ann.read_text())
+    data["annotations"][0]["iscrowd"] = 1
+    ann.write_text(json.dumps(data))
+    window.open_folder(ann, "coco", images)
+    crowd, *others = window.doc.objects
+    assert crowd.locked and not any(o.locked for o in others)
+    before = crowd.mask.copy()
+    with qtbot.waitSignal(window.refineFinished, timeout=30_000):
+        window.refine_all_objects()
+    assert not crowd.stages and np.array_equal(crowd.mask, before) and all(o.stages for o in others)
+
+
 def test_an_exported_yolo_copy_opens_after_asking_where_its_photos_are(qtbot, window, tmp_path, monkeypatch):
     """A YOLO (or VOC) export holds labels only: opened again, every photo was marked unreadable and the app
     had no way to point it at the photos."""

@@ -495,6 +495,9 @@ class Document(KeepEditsMixin, QObject):
         stack = self.undo_stack
         if joins is not None and joins is stack.last() and stack.index() != stack.cleanIndex():
             joins.then(restore, f"{joins.text()} and refine")
+            # the step is another now: what follows the stack (the Undo item's name, a folder photo's status) is told
+            stack.undoTextChanged.emit(stack.undoText())
+            stack.indexChanged.emit(stack.index())
             return
         stack.push(MaskEditCommand(TileDelta((self.height, self.width)), text, restore, applied=True))
 

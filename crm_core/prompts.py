@@ -26,7 +26,7 @@ ITERATIONS = 5
 COLLAPSED = 0.3
 TOUCHING = 0.05  # an answer along this share of a box's side: the box was drawn across the subject there
 REACH = 0.25  # how far a click speaks, as a share of the photo's mean side
-RIM_SHARE = 0.05  # what a click changed along this share of its reach's rim: the region goes on past it
+RIM_SHARE = 0.05  # the click's colour, followed from it, along this share of its reach's rim: the region goes on
 COLOUR_STEP = 25.0  # Lab distance under which a pixel near a click counts as "of the click's colour"
 
 

@@ -91,7 +91,7 @@ def test_a_box_refines_at_once_when_the_setting_is_on(qtbot, scene, tiny_refiner
     refined = win.doc.current.result().copy()
     # the box and its refine are one thing to the person: one Undo took back only the refine and left the box's
     # raw mask shown, which Export then wrote as the result
-    assert win.doc.undo_stack.undoText() == "Box and refine"
+    assert win.doc.undo_stack.undoText() == "Box and refine" and win.undo_action.text().endswith("Box and refine")
     win.doc.undo_stack.undo()
     assert not win.doc.current.mask.any() and not win.doc.stages and not win.doc.undo_stack.canUndo()
     win.doc.undo_stack.redo()

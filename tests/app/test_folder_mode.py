@@ -695,6 +695,21 @@ def test_a_coco_crowd_region_opens_locked_and_refine_all_leaves_it(qtbot, window
     assert not crowd.stages and np.array_equal(crowd.mask, before) and all(o.stages for o in others)
 
 
+def test_a_box_refined_at_once_in_a_folder_makes_the_photo_refined_and_one_undo_takes_both_back(
+        qtbot, window, tmp_path, tiny_refiner, settings):
+    from test_prompts_and_views import _prompt
+    folder = tmp_path / "photos"
+    write_photos(folder, 1)
+    assert window.open_folder(folder)
+    settings.refine_after_prompt = True
+    window.refine_panel.ratio_edit.setText("1")
+    with qtbot.waitSignal(window.refineFinished, timeout=30_000):
+        _prompt(qtbot, window, "box", (5, 5), (70, 60))
+    assert window.work.status[window.photo_name] == "refined"
+    window.undo_action.trigger()
+    assert window.work.status[window.photo_name] == "to do" and not window.doc.current.mask.any()
+
+
 def test_an_exported_yolo_copy_opens_after_asking_where_its_photos_are(qtbot, window, tmp_path, monkeypatch):
     """A YOLO (or VOC) export holds labels only: opened again, every photo was marked unreadable and the app
     had no way to point it at the photos."""

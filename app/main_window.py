@@ -7,7 +7,7 @@ signals. Its jobs live in mixins, one module each: actions and menus (app.action
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QIcon, QUndoGroup
 from PySide6.QtWidgets import (QColorDialog, QDockWidget, QGroupBox, QHBoxLayout, QLabel, QMainWindow, QProgressBar,
                                QPushButton, QScrollArea, QStackedWidget, QVBoxLayout, QWidget)
@@ -22,7 +22,7 @@ from app.folder_docks import ImageList, ObjectsPanel
 from app.folder_mode import FolderMixin
 from app.jobs import CallJob, JobRunner
 from app.opening import OpeningMixin, split_drop  # noqa: F401 - split_drop: part of the window's module API
-from app.panels import FINISHER_BOXES, OverlayPanel, RefinePanel, ToolPanel, WheelScrollsPanel
+from app.panels import FINISHER_BOXES, NoteBar, OverlayPanel, RefinePanel, ToolPanel, WheelScrollsPanel
 from app.prompting import PromptMixin
 from app.refining import RefiningMixin
 from app.selecting import SubjectMixin
@@ -177,7 +177,8 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.images_dock.hide()
 
     def _build_status_bar(self) -> None:
-        bar = self.statusBar()
+        bar = NoteBar()
+        self.setStatusBar(bar)
         self.progress_label = QLabel()
         self.progress_bar = QProgressBar()
         self.progress_bar.setMaximumWidth(180)
@@ -204,6 +205,12 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
             bar.addPermanentWidget(label)
         self._show_device()
         bar.messageChanged.connect(lambda text: bar.setToolTip(text))  # a note cut off by the readouts, read whole
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() == QEvent.Type.StatusTip and not event.tip():  # the pointer left an action with a tip
+            self.statusBar().tip_gone()
+        return handled
 
     def _connect_canvas(self) -> None:
         self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))

@@ -5,6 +5,8 @@ Each panel only emits what the user chose; the window applies it to the canvas a
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Mapping, Sequence
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSignalBlocker, Qt, QTimer, Signal
@@ -23,12 +25,39 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSpinBox,
+    QStatusBar,
     QWidget,
 )
 
 from crm_core.device import DEVICES, device_available
 
 from app.settings import format_ratios, parse_ratios
+
+
+class NoteBar(QStatusBar):
+    """The status bar, which gives a note back after a hovered action's tip: Qt puts the tip in the note's place
+    and leaves the bar empty when the pointer moves on, so an import's note or "Refined 8 objects" vanished the
+    moment the pointer crossed the toolbar. Qt shows tips through C++, so ``showMessage`` here sees only notes."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._note: tuple[str, float] | None = None  # the last note and when it ends (monotonic seconds)
+
+    def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 - Qt's name
+        self._note = (text, time.monotonic() + timeout / 1000 if timeout > 0 else math.inf) if text else None
+        super().showMessage(text, timeout)
+
+    def clearMessage(self) -> None:  # noqa: N802 - Qt's name
+        self._note = None
+        super().clearMessage()
+
+    def tip_gone(self) -> None:
+        """A hovered tip has left the bar: the note it covered comes back for the rest of its time."""
+        if self._note is not None and not self.currentMessage():
+            text, until = self._note
+            left = until - time.monotonic()
+            if left > 0:
+                super().showMessage(text, 0 if math.isinf(left) else max(1, int(left * 1000)))
 
 
 class WheelScrollsPanel(QObject):

@@ -544,6 +544,23 @@ def test_a_wheel_turned_over_the_options_scrolls_them_and_changes_no_setting(qtb
     assert panel.shift_box.value() != shift
 
 
+def test_a_note_comes_back_after_a_hovered_action_s_tip(opened):
+    """An import's note vanished the moment the pointer crossed the toolbar: Qt put the Fit button's tip in its
+    place and left the bar empty after."""
+    from PySide6.QtGui import QStatusTipEvent
+    from PySide6.QtWidgets import QApplication
+    bar = opened.statusBar()
+    bar.showMessage("ones.png holds only the values 0 and 1; read as 0 = background", 15000)
+    QApplication.sendEvent(opened, QStatusTipEvent("Show the whole photo"))
+    assert bar.currentMessage() == "Show the whole photo"
+    QApplication.sendEvent(opened, QStatusTipEvent(""))
+    assert bar.currentMessage().startswith("ones.png holds only the values 0 and 1")
+    bar.clearMessage()  # a note taken off (Undo) stays off
+    QApplication.sendEvent(opened, QStatusTipEvent("Show the whole photo"))
+    QApplication.sendEvent(opened, QStatusTipEvent(""))
+    assert bar.currentMessage() == ""
+
+
 def test_a_status_note_can_be_read_whole_when_the_readouts_cut_it_off(opened):
     note = "Refined object in 25.3 s, 6 stages: click one in the stage strip to see it, Ctrl+click another to compare"
     opened.statusBar().showMessage(note)

@@ -215,6 +215,9 @@ def _settle(small: np.ndarray, seeds: np.ndarray) -> np.ndarray:
     if not (has_fg and has_bg):
         return np.full(labels.shape, 1.0 if has_fg else 0.0, np.float32)
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    # GrabCut starts its colour models from k-means on OpenCV's shared random generator: unseeded, the same box
+    # on the same photo gave masks 11,853 px apart from one call to the next
+    cv2.setRNGSeed(0)
     cv2.grabCut(np.ascontiguousarray(small[..., ::-1]), labels, None, bgd, fgd, ITERATIONS, cv2.GC_INIT_WITH_MASK)
     return np.isin(labels, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.float32)
 

@@ -188,6 +188,7 @@ class FolderMixin:
         if self._folder_job is not None:
             self._folder_job.skip(name)
         doc = self._recent.pop(name, None)
+        fresh = doc is None
         if doc is not None:  # labels met on other photos since: offered here too, in their colours
             work.meet(doc.categories)
             doc.categories = work.categories
@@ -200,6 +201,10 @@ class FolderMixin:
             show_error(self, f"Cannot open {name}", error)
             return False
         left, self._open_photo = self._open_photo, name
+        if self.doc is not None and not self.doc.current.empty:
+            self._last_label = self.doc.current.label
+        if fresh:
+            self._label_unlabelled(doc)
         if left is not None and left != name:
             self._recent[left] = self.doc
             self._detach_objects_job(left)
@@ -217,6 +222,13 @@ class FolderMixin:
         while work.notes:
             QMessageBox.warning(self, "Saved work set aside", work.notes.pop(0))
         return True
+
+    def _label_unlabelled(self, doc: Document) -> None:
+        """A photo with no labels opens with one empty object to draw; it takes the label the person worked with
+        last, as labelme offers its last label, not the dataset's first category (a "belt" nobody meant)."""
+        blank = doc.current
+        if len(doc.objects) == 1 and blank.empty and blank.source is None and self._last_label in doc.categories:
+            blank.label = self._last_label
 
     def _show_statuses(self) -> None:
         """The folder's statuses kept (state.json) and shown in the list."""

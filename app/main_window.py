@@ -59,6 +59,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self._edge_job: CallJob | None = None  # the newest Shift edge / Smooth re-make; older ones are dropped
         self._recent: dict = {}  # folder mode: recent photos' documents (FolderMixin)
         self._detached: dict = {}  # folder mode: refinements of photos left while they ran (FolderMixin)
+        self._last_label: str | None = None  # folder mode: the label of the object worked on last (FolderMixin)
         self._folder_unreadable: list[str] = []
         self.autosave = Autosave(self._snapshot, self.jobs, self)
         self._init_subject()

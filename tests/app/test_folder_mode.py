@@ -312,6 +312,18 @@ def test_photos_of_a_labelme_folder_without_a_label_file_are_listed_to_label(qtb
     assert (out / written["imagePath"]).resolve() == (folder / "p1.png").resolve()
 
 
+def test_a_photo_with_no_labels_offers_the_label_worked_with_last_not_the_first_category(window, tmp_path):
+    """Its empty object took the dataset's first category ("belt", "accessories"), easy to leave wrong."""
+    folder, _ = labelme_set(tmp_path / "lm", count=3)
+    for name in ("p1", "p2"):
+        (folder / f"{name}.json").rename(tmp_path / f"{name}.json")
+    assert window.open_folder(folder)
+    window.doc.select(window.doc.objects[2])  # the person works on the third label's object
+    assert window.doc.current.label == LABELS[2] != window.doc.categories[0]
+    window.next_image()
+    assert window.doc.current.empty and window.doc.current.label == LABELS[2]
+
+
 def test_a_labelme_folder_offers_every_label_met_each_in_a_colour_of_its_own_also_next_time(qtbot, window,
                                                                                              tmp_path, settings):
     folder, _ = labelme_set(tmp_path / "lm")

@@ -101,7 +101,6 @@ def test_a_yolo_copy_names_the_objects_it_writes_as_several_lines(tmp_path: Path
     two = np.zeros_like(b)
     two[10:20, 40:55] = two[30:40, 40:55] = True  # one object, two pieces
     ds = open_dataset("yolo", yolo_folder(tmp_path))
-    item = ds.read("p")
     done = list(convert(ds, "yolo", tmp_path / "out", transform=lambda it: ImageObjects(
         it.name, it.image, it.size, (ImageObject(1, "cat", mask=a), ImageObject(2, "dog", mask=two)))))
     assert [d.split for d in done] == [("p: dog",)]

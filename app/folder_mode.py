@@ -567,6 +567,7 @@ class FolderMixin:
                 f"Exported {path.name}. A YOLO line is one object, so {len(split)} object"
                 f"{'s' * (len(split) != 1)} in several pieces {'are' if len(split) != 1 else 'is'} written as one "
                 f"line per piece: {', '.join(split[:5])}{', …' if len(split) > 5 else ''}.")
+        self._export_finished()
         self.exported.emit(path)
 
 

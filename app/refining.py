@@ -367,6 +367,7 @@ class RefiningMixin:
 
     def _export_done(self, path: Path) -> None:
         _, doc, index = self._export
+        self._export_finished()
         self._exported_from(doc, index, path)
 
     def _exported_from(self, doc: Document, index: int | None, path: Path) -> None:
@@ -387,7 +388,11 @@ class RefiningMixin:
         show_error(self, f"Cannot export {name}", message)
 
     def _export_finished(self) -> None:
-        self._export = None
+        """An export is over once its result is handled, not only when its thread has wound down: a next export
+        asked for as soon as "exported" was said was refused while the first job's end was still on its way. A
+        job's late end never frees the window from an export begun since."""
+        if self._export is not None and self.sender() in (None, self._export[0]):
+            self._export = None
         self._update_actions()
 
 

@@ -1050,6 +1050,19 @@ def test_an_object_added_to_a_voc_photo_with_instance_maps_is_exported_as_an_ins
     assert sorted(int(o.raster((H, W)).sum()) for o in back.objects if o.label == "ball")[0] == 400
 
 
+def test_a_next_export_can_start_as_soon_as_the_last_one_is_said_done(qtbot, window, tmp_path):
+    """Asked for from the "exported" moment, the next export was refused: the first job's end was still queued."""
+    folder, _ = labelme_set(tmp_path / "lm", count=1)
+    window.open_folder(folder)
+    started = []
+    window.exported.connect(lambda path: started.append(path.name == "one" and window.export_dataset(
+        tmp_path / "two.json", "coco")))
+    with qtbot.waitSignals([window.exported, window.exported], timeout=30_000):
+        assert window.export_dataset(tmp_path / "one")
+    assert started[0] is True and (tmp_path / "two.json").is_file()
+    qtbot.waitUntil(lambda: window._export is None)  # and once both jobs have ended, the window is free
+
+
 def test_a_labelme_export_keeps_the_files_order_of_shapes(qtbot, window, tmp_path):
     """A rectangle, which is not refined, moved to the top of the shapes of a photo with work on it."""
     folder, _ = labelme_set(tmp_path / "lm", count=1)
@@ -1065,8 +1078,8 @@ def test_a_labelme_export_keeps_the_files_order_of_shapes(qtbot, window, tmp_pat
         window.export_dataset(tmp_path / "out")
     shapes = json.loads((tmp_path / "out" / "p0.json").read_text())["shapes"]
     assert [s["label"] for s in shapes] == [*LABELS, "sign", "bar"]
-    with qtbot.waitSignal(window.exported, timeout=30_000):
-        window.export_dataset(tmp_path / "out.json", "coco")  # COCO has no place for the rectangle: said
+    with qtbot.waitSignal(window.exported, timeout=30_000):  # at once: the first export's end may still be queued
+        assert window.export_dataset(tmp_path / "out.json", "coco")  # COCO has no place for the rectangle: said
     assert "1 shape is not an area (a box, a point) and left out" in window.statusBar().currentMessage()
 
 

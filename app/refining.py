@@ -69,10 +69,10 @@ class RefiningMixin:
         self._joins = joins
         self._drawing = Drawing.of(doc.current)  # the result is of this; an edit while it runs makes it stale
         self._run_started = False
-        finishing = self.refine_panel.finishing
+        options = RefineOptions(ratios=self.refine_panel.ratios, chunk=CANCEL_CHUNK, min_side=MIN_SIDE,
+                                **self.refine_panel.finishing)
         if doc.current.guessed:  # a box's, a click's or Select Subject's guess: no label outline to hold
-            finishing = {**finishing, "trust_edges": False}
-        options = RefineOptions(ratios=self.refine_panel.ratios, chunk=CANCEL_CHUNK, min_side=MIN_SIDE, **finishing)
+            options = options.guessed()
         job = RefineJob(self.cache, self.refine_panel.device, doc.image, doc.coarse_prob(), options,
                         self.settings.weights, self.settings.stage_rates, constraints_of(doc.current.keep))
         job.stageReady.connect(self._stage_ready)

@@ -106,8 +106,7 @@ def refine_object(refiner: Method, image: np.ndarray, mask: np.ndarray, options:
     the crop is outside the object's reach anyway.
     drawn: the mask is a polygon as its label file drew it, held as one however tightly it was traced
     (RefineOptions.polygon; set there, it holds for every object). guessed: the mask is a guess made from the
-    photo (a box's, a click's, Select Subject's), never a label to hold (RefineOptions.trust_edges off): a box's
-    800 px GrabCut outline, scaled up, has the long straight runs of a careful polygon, and was held to it."""
+    photo, refined with ``RefineOptions.guessed``."""
     start = time.perf_counter()
     coarse = np.asarray(mask, dtype=np.float32)  # bool or 0..1, as documented
     top, left, bottom, right = box = crop_box(binarise(coarse), objects)
@@ -116,8 +115,7 @@ def refine_object(refiner: Method, image: np.ndarray, mask: np.ndarray, options:
     if isinstance(refiner, Refiner):
         kept_here = None if constraints is None else constraints.cropped(box)
         options = options or RefineOptions()
-        options = replace(options, polygon=options.polygon or drawn, trust_edges=options.trust_edges and not guessed,
-                          band_first=options.band_first and not guessed)
+        options = replace(options.guessed() if guessed else options, polygon=options.polygon or drawn)
         prob = refiner.refine(crop, coarse, crop_options(options, coarse.shape, objects, mask.shape), kept_here).prob
     else:
         prob = np.asarray(refiner(crop, coarse), dtype=np.float32)

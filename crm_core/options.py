@@ -169,6 +169,12 @@ class RefineOptions:
                        trust_edges=bool(self.trust_edges), judge=bool(self.judge), polygon=bool(self.polygon),
                        reach=float(self.reach), shift_edge=shift_edge, smooth=smooth)
 
+    def guessed(self) -> "RefineOptions":
+        """These options for a coarse mask guessed from the photo (Box, Click, Select Subject), which is never a
+        label to hold: no trusted-edge leash and no band-first. A box's 800 px GrabCut outline, scaled up, has the
+        long straight runs of a careful polygon, and was held to it (a dog's ears the box cut off stayed off)."""
+        return replace(self, trust_edges=False, band_first=False)
+
     def reach_px(self, hw: tuple[int, int]) -> float:
         """The trusted-edge limit in pixels of a photo of hw = (H, W); at least 2 px (an annotator's slack)."""
         return max(2.0, self.reach * (hw[0] + hw[1]) / 2)

@@ -155,9 +155,10 @@ def click_mask(image: np.ndarray, mask: np.ndarray, positive: Sequence[tuple[int
     mean_side = (h + w) / 2
     r = radius if radius is not None else max(2, round(0.01 * mean_side))
     reach = max(8, round(REACH * mean_side))
-    out, cut_short = _click_pass(image, binarise(mask), positive, negative, r, reach)
+    fg = binarise(mask)
+    out, cut_short = _click_pass(image, fg, positive, negative, r, reach)
     if cut_short:
-        out, _ = _click_pass(image, binarise(mask), positive, negative, r, 2 * reach)
+        out, _ = _click_pass(image, fg, positive, negative, r, 2 * reach)
     return out
 
 

@@ -151,7 +151,7 @@ def run(prog: str, parser: argparse.ArgumentParser, body: Callable[[argparse.Nam
     except KeyboardInterrupt:  # said: what was written stays usable, and how a long run goes on from there
         message = "interrupted (Ctrl-C); every file written is whole"
         from crm_core.cli.dataset import KINDS  # here: that module builds on this one
-        if getattr(args, "resume", False) is False and (getattr(args, "big", None) or any(
+        if not getattr(args, "resume", False) and (getattr(args, "big", None) or any(
                 getattr(args, kind, None) for kind in KINDS)):  # a run over many photos, not told to resume yet
             message += "; run the same command with --resume to go on where it stopped"
         if args.json:

@@ -36,24 +36,27 @@ def names_file(root: Path) -> Path | None:
     ``names``, as Ultralytics writes them; None when the folder has neither, so it is no YOLO folder."""
     if (root / CLASSES_FILE).is_file():
         return root / CLASSES_FILE
-    candidates = sorted(root.glob("*.yaml"), key=lambda f: (f.name != "data.yaml", f.name))
-    for candidate in candidates:
+    for candidate in sorted(root.glob("*.yaml"), key=lambda f: (f.name != "data.yaml", f.name)):
         try:
-            data = yaml.safe_load(candidate.read_text(encoding="utf-8-sig"))
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            data = _yaml(candidate)
+        except InputError:
             continue
         if isinstance(data, dict) and "names" in data:
             return candidate
     return None
 
 
+def _yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        raise InputError(f"{path} cannot be read as YAML ({err}); fix it, or name the classes in {CLASSES_FILE}") from None
+
+
 def yaml_classes(path: Path) -> tuple[list[str], dict[str, Any]]:
     """The class names of a data.yaml (``names`` as a list, or a mapping from class number to name) and the
     whole mapping, kept so a written copy says everything else it said."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise InputError(f"{path} cannot be read as YAML ({err}); fix it, or name the classes in {CLASSES_FILE}") from None
+    data = _yaml(path)
     names = data.get("names") if isinstance(data, dict) else None
     if isinstance(names, dict):
         try:

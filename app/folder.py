@@ -381,7 +381,7 @@ class WorkFolder:
             hw = loaded.image.shape[:2]
             # a COCO crowd region comes locked: never refined, and the person can unlock it
             objects = [MaskObject(o.id, o.label, np.where(o.raster(hw), np.uint8(255), np.uint8(0)), source=o,
-                                  locked=o.crowd) for o in loaded.objects if o.refinable]
+                                  locked=o.crowd, guessed=o.rough) for o in loaded.objects if o.refinable]
             doc = Document.with_objects(loaded.image, loaded.path, objects, self.categories)
         doc.reserved_ids = frozenset(sources)
         self.meet(doc.categories)

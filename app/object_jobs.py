@@ -178,7 +178,7 @@ class FolderJob(Job):
             states = list(loaded.state.objects)
         else:
             states = [project.ObjectState(o.id, o.label, np.where(o.raster(hw), np.uint8(255), np.uint8(0)),
-                                          locked=o.crowd) for o in loaded.objects if o.refinable]
+                                          locked=o.crowd, guessed=o.rough) for o in loaded.objects if o.refinable]
         masks = [s.mask > 127 for s in states]
         sources = {o.id: o for o in loaded.objects}
         drawn = [s.id in sources and sources[s.id].drawn_in(m) for s, m in zip(states, masks)]

@@ -145,20 +145,21 @@ def crop_options(options: RefineOptions | None, hw: tuple[int, int], objects: Ob
 
 def refine_photo(refiner: Method, image: np.ndarray, masks: Sequence[np.ndarray | None],
                  options: RefineOptions | None = None, objects: ObjectOptions = ObjectOptions(),
-                 drawn: Sequence[bool] | None = None) -> list[np.ndarray | None]:
+                 drawn: Sequence[bool] | None = None, guessed: Sequence[bool] | None = None) -> list[np.ndarray | None]:
     """Refine every object of one photo and reconcile them. Returns one H×W bool mask per object, or None for
     an object left as it was: None in ``masks`` (not an area), or under ``objects.min_pixels`` (such an object
     still takes part in deciding the pixels it shares).
-    drawn: per object, whether its mask is a polygon as its file drew it (``refine_object``)."""
+    drawn: per object, whether its mask is a polygon as its file drew it; guessed: whether it stands for its object
+    without tracing it (``refine_object``)."""
     hw = image.shape[:2]
     results: list[ObjectResult | None] = []
-    for mask, polygon in zip(masks, drawn or [False] * len(masks)):
+    for mask, polygon, guess in zip(masks, drawn or [False] * len(masks), guessed or [False] * len(masks)):
         if mask is None or not mask.any():
             results.append(None)
         elif int(np.count_nonzero(mask)) < objects.min_pixels:
             results.append(kept(mask))
         else:
-            results.append(refine_object(refiner, image, mask, options, objects, drawn=polygon))
+            results.append(refine_object(refiner, image, mask, options, objects, drawn=polygon, guessed=guess))
     decided = reconcile(hw, masks, results, objects.shared_edge_px)
     return [m if r is not None and r.refined else None for m, r in zip(decided, results)]
 

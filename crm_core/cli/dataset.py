@@ -171,7 +171,8 @@ def refine_item(refiner: Method, dataset: Dataset, item: ImageObjects, options: 
     image: the photo when the caller has it already."""
     image = dataset.photo(item) if image is None else image
     masks = [o.raster(item.hw) if o.refinable and not o.crowd else None for o in item.objects]
-    refined = refine_photo(refiner, image, masks, options, objects, [o.drawn for o in item.objects])
+    refined = refine_photo(refiner, image, masks, options, objects, [o.drawn for o in item.objects],
+                           [o.rough for o in item.objects])
     out = [o if m is None else o.with_mask(m) for o, m in zip(item.objects, refined)]
     tally.objects += len(out)
     done = sum(m is not None for m in refined)

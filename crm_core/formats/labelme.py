@@ -1,8 +1,10 @@
 """LabelMe JSON: a folder of NAME.json files, one per photo.
 
 Quirks kept: shapes that share a label and a ``group_id`` are one object (an object that comes back as
-several polygons is written as several shapes with one group_id); rectangles, circles, lines and points are
-not refined but written back unchanged; the "mask" shape (a PNG of its box, base64) is read and written as
+several polygons is written as several shapes with one group_id); a circle is an area, filled as LabelMe fills
+it, refined like a rough mask and written back as the circle it was until its shape changes, then as a polygon;
+rectangles (a detector's boxes, not outlines), lines and points are not refined but written back unchanged; the
+"mask" shape (a PNG of its box, base64) is read and written as
 pixels; ``imageData`` (the photo embedded as base64) is used when ``imagePath`` does not lead to the photo and
 is written back unchanged; ``imagePath`` (read with Windows' backslashes as separators, and where it leads nowhere,
 as the file of that name beside the labels) is rewritten relative to the output folder so it still finds the
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from crm_core import io
 from crm_core.errors import InputError
@@ -124,6 +126,9 @@ class LabelMeDataset(Dataset):
         ident = first["_index"]
         extra = {k: v for k, v in first.items() if k not in (*SHAPE_FIELDS, "_index")}
         extra["group_id"] = first.get("group_id")
+        if kind == "circle":
+            return ImageObject(ident, first["label"], mask=_circle(path, first, hw), stored_as="polygons", rough=True,
+                               extra={**extra, "shape": _strip(first)})
         # kept verbatim, nothing to refine: a line or a point, or a polygon of under 3 points (a slip of the
         # annotator's mouse has no area, and must neither make the photo unreadable nor vanish from an export)
         if kind not in AREA_SHAPES or (kind == "polygon" and len(shapes) == 1 and len(first["points"]) < 3):
@@ -192,6 +197,27 @@ def _mask_shape(path: Path, shape: dict, hw: tuple[int, int]) -> np.ndarray:
     return mask
 
 
+def _circle(path: Path | None, shape: dict, hw: tuple[int, int]) -> np.ndarray:
+    """LabelMe's circle (its centre, then a point on its rim) filled as LabelMe fills it: PIL's ellipse over the
+    square the radius spans, so a copy written as pixels or polygons matches what LabelMe's own exports make."""
+    try:
+        (cx, cy), (px, py) = np.asarray(shape["points"], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"{path}: circle '{shape.get('label')}' needs two points, its centre and one on its rim; "
+                         "fix its points") from None
+    radius = float(np.hypot(px - cx, py - cy))
+    canvas = Image.new("1", (hw[1], hw[0]), 0)
+    ImageDraw.Draw(canvas).ellipse([cx - radius, cy - radius, cx + radius, cy + radius], outline=1, fill=1)
+    return np.array(canvas, dtype=bool)
+
+
+def _as_read(obj: ImageObject, hw: tuple[int, int]) -> bool:
+    """Whether a circle read from the file still has the shape it was read with (untouched, or refined to
+    itself): it is then written back as that circle, not as a polygon tracing it."""
+    shape = obj.extra.get("shape")
+    return obj.refinable and shape is not None and obj.mask is not None and np.array_equal(obj.mask, _circle(None, shape, hw))
+
+
 def _mask_fields(mask: np.ndarray) -> dict[str, Any]:
     box = mask_box(mask)
     if box is None:
@@ -218,8 +244,8 @@ class LabelMeWriter(Writer):
         shapes = []
         for obj in item.objects:
             extra = {k: v for k, v in obj.extra.items() if k not in ("group_id", "shape")}
-            if not obj.refinable:
-                shapes.append(obj.extra["shape"])
+            if not obj.refinable or _as_read(obj, item.hw):  # relabelled in the app, it keeps its new label
+                shapes.append({**obj.extra["shape"], "label": obj.label})
                 continue
             group = obj.extra.get("group_id")
             if obj.stored_as == "pixels":

@@ -39,6 +39,9 @@ class ImageObject:
     extra: the fields of the object's record the tool does not use, carried through unchanged.
     stored_as: "pixels" or "polygons", how the file held the shape; a writer keeps it (RLE stays RLE), so a
         refined mask stays pixel-exact wherever the format can hold pixels.
+    rough: the file's shape stands for the object without tracing it (a LabelMe circle): refined like a mask
+        guessed from the photo (``RefineOptions.guessed``), never held as a label. Rasterised, a circle reads as
+        a polygon traced to half a pixel, and a ball circled 5 px too wide stayed 5 px too wide.
     """
 
     id: int | str
@@ -48,6 +51,7 @@ class ImageObject:
     refinable: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict)
     stored_as: str = ""
+    rough: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "extra", _frozen(self.extra))
@@ -86,7 +90,8 @@ class ImageObject:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ImageObject):
             return NotImplemented
-        if (self.id, self.label, self.refinable, self.stored_as) != (other.id, other.label, other.refinable, other.stored_as):
+        if (self.id, self.label, self.refinable, self.stored_as, self.rough) != \
+                (other.id, other.label, other.refinable, other.stored_as, other.rough):
             return False
         if not same_fields(self.extra, other.extra):
             return False

@@ -1083,6 +1083,25 @@ def test_a_labelme_export_keeps_the_files_order_of_shapes(qtbot, window, tmp_pat
     assert "1 shape is not an area (a box, a point) and left out" in window.statusBar().currentMessage()
 
 
+def test_a_labelme_circle_opens_as_an_object_refined_freely_and_exports_as_drawn(qtbot, window, tmp_path):
+    """A circle around the ball was not shown, so it could be neither refined nor edited: it is now an object,
+    refined like a Box's guess (its outline is no traced label to hold), and written back as the circle it was
+    while untouched."""
+    folder, _ = labelme_set(tmp_path / "lm", count=1)
+    data = json.loads((folder / "p0.json").read_text())
+    circle = {"label": "ball", "points": [[57.0, 58.0], [98.0, 58.0]], "group_id": None, "shape_type": "circle",
+              "flags": {}}
+    data["shapes"][0] = circle
+    (folder / "p0.json").write_text(json.dumps(data))
+    window.open_folder(folder)
+    assert labels_listed(window) == list(LABELS)
+    ball = window.doc.objects[0]
+    assert ball.guessed and abs(int((ball.mask > 127).sum()) - np.pi * 41 ** 2) < 150
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(tmp_path / "out")
+    assert json.loads((tmp_path / "out" / "p0.json").read_text())["shapes"][0] == circle
+
+
 def test_a_photo_left_just_as_the_whole_folder_run_ends_is_refined_by_one_more_run(qtbot, window, tmp_path,
                                                                                    tiny_refiner, monkeypatch):
     """Left after the run had gone past its last photo, it was queued on a run that had ended: "Folder refined",

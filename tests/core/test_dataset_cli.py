@@ -257,3 +257,28 @@ def test_eval_with_coarse_scores_polygons_guided_filter_and_crm_per_category(tmp
     rows = {line.rsplit(None, 5)[0]: line.split() for line in out.splitlines()[2:]}
     assert code == 0 and not random_refiner
     assert rows["all objects / prediction"][-5] == "100.00" and "all objects / guided filter" in rows
+
+
+def test_a_labelme_circle_drawn_loosely_around_a_ball_is_refined_onto_it(tmp_path, bundled_by_default, capsys) -> None:
+    """A circle was written back untouched: the refine never saw it. Drawn 5 px too wide and 3 px off the ball's
+    centre, it now comes back as a polygon hugging the ball, with its label and fields."""
+    h, w = 160, 200
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[:h, :w]
+    ball = (xx - 100) ** 2 + (yy - 80) ** 2 <= 40 ** 2
+    image = np.where(ball[..., None], [220, 120, 30], [70, 110, 80]) + rng.normal(0, 6, (h, w, 3))
+    folder = tmp_path / "lm"
+    folder.mkdir()
+    Image.fromarray(np.clip(image, 0, 255).astype(np.uint8)).save(folder / "p.png")
+    circle = {"label": "ball", "points": [[103.0, 78.0], [148.0, 78.0]], "group_id": None, "shape_type": "circle",
+              "flags": {"checked": True}}
+    (folder / "p.json").write_text(json.dumps({"version": "5.4.1", "flags": {}, "shapes": [circle], "imagePath": "p.png",
+                                               "imageData": None, "imageHeight": h, "imageWidth": w}))
+    given = open_dataset("labelme", folder).read("p").objects[0].raster((h, w))
+    code, _, err = run(crm_refine.main, ["--labelme", folder, "-o", tmp_path / "out"], capsys)
+    assert code == 0, err
+    (shape,) = json.loads((tmp_path / "out" / "p.json").read_text())["shapes"]
+    assert (shape["shape_type"], shape["label"], shape["flags"]) == ("polygon", "ball", {"checked": True})
+    refined = open_dataset("labelme", tmp_path / "out").read("p").objects[0].raster((h, w))
+    iou = lambda m: (m & ball).sum() / (m | ball).sum()  # noqa: E731
+    assert iou(given) < 0.8 and iou(refined) > 0.95

@@ -405,6 +405,61 @@ def test_a_labelme_polygon_of_two_points_is_kept_as_drawn_and_the_photo_still_re
     assert [s for s in written if s["label"] == "slip"] == [slip]
 
 
+def circle_folder(tmp_path: Path) -> Path:
+    folder = labelme_folder(tmp_path)
+    data = json.loads((folder / "p.json").read_text())
+    data["shapes"].append({"label": "ball", "points": [[60.0, 20.0], [60.0, 32.0]], "group_id": None,
+                           "shape_type": "circle", "flags": {"round": True}, "description": "d"})
+    (folder / "p.json").write_text(json.dumps(data))
+    return folder
+
+
+def test_a_labelme_circle_is_an_area_kept_as_a_circle_until_its_shape_changes(tmp_path: Path) -> None:
+    """A circle (a ball, a cell, a coin) was not refined and vanished from every copy in another format. It is an
+    area: filled as LabelMe fills it, written back as the circle it was while untouched (or relabelled), as a
+    polygon with its fields once refined, and copied into other formats."""
+    folder = circle_folder(tmp_path)
+    ds = open_dataset("labelme", folder)
+    item = ds.read("p")
+    ball = item.objects[-1]
+    disc = ball.raster((H, W))
+    yy, xx = np.mgrid[:H, :W]
+    assert ball.refinable and not ball.drawn  # refined like a rough mask, not held as a traced polygon
+    assert abs(int(disc.sum()) - np.pi * 12 ** 2) < 40 and disc[20, 60] and not disc[20, 74] and not disc[5, 60]
+    inside = (xx - 60) ** 2 + (yy - 20) ** 2
+    assert disc[inside <= 11 ** 2].all() and not disc[inside >= 13 ** 2].any()
+    given = json.loads((folder / "p.json").read_text())["shapes"][-1]
+    first, again = round_trip("labelme", folder, tmp_path / "out")
+    assert first == again
+    assert json.loads((tmp_path / "out" / "p.json").read_text())["shapes"][-1] == given  # untouched: the circle
+    objects = list(item.objects)
+    objects[-1] = type(ball)(ball.id, "orange", mask=ball.mask, extra=ball.extra, stored_as=ball.stored_as)
+    ds.writer(tmp_path / "relabelled").write(type(item)(item.name, item.image, item.size, tuple(objects), item.extra))
+    assert json.loads((tmp_path / "relabelled" / "p.json").read_text())["shapes"][-1] == {**given, "label": "orange"}
+    refined = disc.copy()
+    refined[20:26, 48:54] = False  # the refine took a bite out of it
+    objects[-1] = ball.with_mask(refined)
+    ds.writer(tmp_path / "refined").write(type(item)(item.name, item.image, item.size, tuple(objects), item.extra))
+    shape = json.loads((tmp_path / "refined" / "p.json").read_text())["shapes"][-1]
+    assert (shape["shape_type"], shape["label"], shape["flags"], shape["description"]) == ("polygon", "ball", {"round": True}, "d")
+    assert "shape" not in shape and len(shape["points"]) > 4
+    back = open_dataset("labelme", tmp_path / "refined").read("p").objects[-1].raster((H, W))
+    assert (back & refined).sum() / (back | refined).sum() > 0.9
+    copied = list(convert(ds, "coco", tmp_path / "c.json"))
+    assert copied[0].written == 3 and copied[0].dropped == 1  # cat, blob, ball; only the rectangle is left out
+    coco = json.loads((tmp_path / "c.json").read_text())
+    assert "ball" in {c["name"] for c in coco["categories"]}
+
+
+def test_a_labelme_circle_without_a_rim_point_is_a_clear_error(tmp_path: Path) -> None:
+    folder = circle_folder(tmp_path)
+    data = json.loads((folder / "p.json").read_text())
+    data["shapes"][-1]["points"] = [[60.0, 20.0]]
+    (folder / "p.json").write_text(json.dumps(data))
+    with pytest.raises(InputError, match="circle 'ball' needs two points"):
+        open_dataset("labelme", folder).read("p")
+
+
 def test_labelme_object_split_in_pieces_gets_one_group_id(tmp_path: Path) -> None:
     folder = labelme_folder(tmp_path)
     ds = open_dataset("labelme", folder)

@@ -27,6 +27,8 @@ from crm_core.options import Stage
 from app.document import COARSE, Document, Shown
 
 THUMB = 96
+MIN_THUMB = 56  # the smallest thumbnail a cell shrinks to so every stage fits the strip (a mask still reads at it)
+CELL_EXTRA = (28, 30)  # a cell's room beside and under its thumbnail: the caption and the spacing
 SIDE_WIDTH = 170  # the "Use as mask" column: room for its hint in three short lines
 ROLE = Qt.ItemDataRole.UserRole
 
@@ -104,11 +106,10 @@ class StageStrip(QWidget):
         self.list.setWrapping(False)
         self.list.setMovement(QListView.Movement.Static)
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
-        self.list.setIconSize(QSize(THUMB, THUMB))
-        self.list.setGridSize(QSize(THUMB + 28, THUMB + 30))
+        self._fit_cells()
         # one row: as tall as a cell and the horizontal scroll bar a long strip needs, never a vertical one
         self.list.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.list.setFixedHeight(THUMB + 30 + self.list.horizontalScrollBar().sizeHint().height()
+        self.list.setFixedHeight(THUMB + CELL_EXTRA[1] + self.list.horizontalScrollBar().sizeHint().height()
                                  + 2 * self.list.frameWidth())
         self.list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.list.setToolTip("Click to show a result; Ctrl+click a second stage to compare the two")
@@ -137,6 +138,21 @@ class StageStrip(QWidget):
         self._coarse_timer.setInterval(300)
         self._coarse_timer.timeout.connect(self._refresh_coarse)
         self._update_controls()
+
+    def _fit_cells(self) -> None:
+        """Thumbnails as large as lets every result fit the strip's width, from THUMB down to MIN_THUMB. Why: with
+        four model stages and the finishers the row outgrew a 1280 px window, and showing the last stage scrolled
+        the coarse mask, the one every comparison starts from, out of view."""
+        count = max(1, self.list.count())
+        width = self.list.viewport().width() - 2  # the scroll bar's room is kept: the height already holds it
+        side = max(MIN_THUMB, min(THUMB, width // count - CELL_EXTRA[0]))
+        if self.list.iconSize().width() != side:
+            self.list.setIconSize(QSize(side, side))
+            self.list.setGridSize(QSize(side + CELL_EXTRA[0], side + CELL_EXTRA[1]))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit_cells()
 
     # document ---------------------------------------------------------------------------
     def set_document(self, doc: Document | None) -> None:
@@ -202,6 +218,7 @@ class StageStrip(QWidget):
                 self.list.addItem(item)
         self._order = []
         self.list.blockSignals(False)
+        self._fit_cells()
         if was_comparing:
             self.compareRequested.emit(None, None)
         self._mirror_shown()

@@ -69,3 +69,26 @@ def test_the_thumbnails_do_not_move_when_the_hint_beside_them_changes(qtbot):
     strip.select(0, 2)  # comparing: a longer hint
     qtbot.wait(10)
     assert strip.hint.text().startswith("Comparing") and strip.list.geometry() == before
+
+
+def test_every_stage_and_the_coarse_mask_fit_the_strip_of_a_small_window(qtbot):
+    """At 1280 px the strip held five cells: showing the last of seven results scrolled Coarse out of view."""
+    from app.stage_strip import MIN_THUMB, THUMB
+    image = np.full((60, 80, 3), 128, np.uint8)
+    doc = Document(image, np.zeros((60, 80), np.uint8))
+    prob = np.ones((60, 80), np.float32)
+    doc.set_stages([Stage(i, 7, 1.0, prob, 0.1, 0, prob.size, 0) for i in range(7)])
+    strip = StageStrip(QColor("red"))
+    qtbot.addWidget(strip)
+    strip.resize(900, 200)
+    strip.show()
+    strip.set_document(doc)
+    doc.set_shown(6)
+    qtbot.waitUntil(lambda: strip.list.iconSize().width() < THUMB)
+    viewport = strip.list.viewport().rect()
+    for row in range(strip.list.count()):  # Coarse and the seven stages, each wholly in view
+        assert viewport.contains(strip.list.visualItemRect(strip.list.item(row)))
+    strip.resize(1900, 200)  # room again: full-size thumbnails
+    qtbot.waitUntil(lambda: strip.list.iconSize().width() == THUMB)
+    strip.resize(300, 200)  # no room at all: a smallest size, and the strip scrolls
+    qtbot.waitUntil(lambda: strip.list.iconSize().width() == MIN_THUMB)

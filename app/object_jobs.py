@@ -165,13 +165,14 @@ class FolderJob(Job):
                 self.imageFailed.emit(name, self.error_message(error))
                 continue
             with self._lock:  # opened while it was refined: the person's work wins, and the result is dropped
-                if name in self._skip:
+                if name in self._skip or refined is None:  # nothing to refine: still to label, not "refined"
                     continue
                 self._work.keep(name, refined)
             self.imageDone.emit(name)
         self.progress.emit(len(self._queued), len(self._queued), "Done")
 
-    def _refined(self, refiner, name: str, options: RefineOptions) -> project.Project:
+    def _refined(self, refiner, name: str, options: RefineOptions) -> project.Project | None:
+        """The photo's work with every object refined; None for a photo with no object (one still to label)."""
         loaded = self._work.load(name)
         hw = loaded.image.shape[:2]
         if loaded.state is not None:
@@ -179,6 +180,8 @@ class FolderJob(Job):
         else:
             states = [project.ObjectState(o.id, o.label, np.where(o.raster(hw), np.uint8(255), np.uint8(0)),
                                           locked=o.crowd, guessed=o.rough) for o in loaded.objects if o.refinable]
+        if not states:
+            return None
         masks = [s.mask > 127 for s in states]
         sources = {o.id: o for o in loaded.objects}
         drawn = [s.id in sources and sources[s.id].drawn_in(m) for s, m in zip(states, masks)]

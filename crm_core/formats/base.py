@@ -66,6 +66,11 @@ class Dataset(ABC):
         """InputError when ``out`` is one of the inputs: a writer checks it, and a dialog can before it asks more."""
         refuse_inputs(out, self.inputs())
 
+    def embedded_photo(self, item: ImageObjects) -> tuple[bytes, str] | None:
+        """The photo's file bytes and suffix (".jpg") where the labels carry the only copy of it (LabelMe's
+        imageData with no photo file), else None: a copy in another format needs the photo written out."""
+        return None
+
     def photo(self, item: ImageObjects) -> np.ndarray:
         """The photo of an item, checked against the size its labels state."""
         image = io.load_image(item.image)
@@ -106,6 +111,11 @@ class Writer(ABC):
         if has_holes(obj.mask):
             self.filled.append(f"{name}: {obj.label}")
         return trace_polygons(obj.mask, self.tolerance)
+
+    def photo_place(self, name: str, suffix: str) -> Path | None:
+        """Where this format's reader finds photo ``name`` (file suffix ``suffix``) in this output, for a photo
+        whose only copy was inside its source's labels; None where the format needs no photo beside it."""
+        return None
 
     @abstractmethod
     def done(self, name: str) -> bool:

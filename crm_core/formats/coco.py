@@ -226,6 +226,9 @@ class CocoWriter(Writer):
 
 
 class CocoExportWriter(Writer):
+    def photo_place(self, name: str, suffix: str) -> Path | None:
+        return self.out.parent / f"{name}{suffix}"  # file_name is read relative to the COCO file's folder
+
     """A new COCO file from another format's photos (``crm_core.formats.convert``).
 
     Categories are numbered from 1 in the source's order (labels met later are appended), image and annotation

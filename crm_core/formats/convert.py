@@ -12,10 +12,11 @@ links them); a COCO output names them relative to its own folder, so it reads ba
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
+from crm_core import io
 from crm_core.errors import CRMError, InputError
 from crm_core.formats.base import Dataset, Writer
 from crm_core.formats.bigfolder import BigWriter
@@ -89,6 +90,20 @@ def portable(item: ImageObjects, kind: str) -> ImageObjects:
     return ImageObjects(Path(item.name).stem, item.image, item.size, tuple(objects))
 
 
+def with_photo(source: Dataset, item: ImageObjects, writer: Writer, written: ImageObjects) -> ImageObjects:
+    """``written`` naming its photo where the output's format reads it, the photo written there first, when the
+    source's labels held the only copy (a LabelMe file with imageData): a COCO, YOLO or VOC copy named a file that
+    did not exist, and nothing said so."""
+    embedded = source.embedded_photo(item)
+    place = writer.photo_place(written.name, embedded[1]) if embedded is not None else None
+    if place is None:
+        return written
+    if not place.is_file():
+        place.parent.mkdir(parents=True, exist_ok=True)
+        io.write_atomic(place, embedded[0])
+    return replace(written, image=place)
+
+
 def _write_as_given(writer: Writer, item: ImageObjects | None, same_format: bool) -> bool:
     """A photo whose refinement failed (its photo missing or unreadable) still has its labels in a copy of the
     dataset in its own format, as they are: the output lacked them (COCO's file keeps them anyway)."""
@@ -130,7 +145,7 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
             try:
                 read = source.read(name)
                 item = transform(read) if transform is not None else read
-                written = item if kind == source.format else portable(item, kind)
+                written = item if kind == source.format else with_photo(source, item, writer, portable(item, kind))
                 noted, under, parted = len(writer.filled), len(writer.hidden), len(writer.split)
                 writer.worked = worked(name) if worked is not None else transform is not None
                 writer.write(written)

@@ -169,6 +169,9 @@ class LabelMapWriter(Writer):
         self.added = False
         self.named = 0  # how many label names labels.txt holds (0: not written yet)
 
+    def photo_place(self, name: str, suffix: str) -> Path | None:
+        return None if self.class_dir == self.out else self.out / "JPEGImages" / f"{name}{suffix}"
+
     def done(self, name: str) -> bool:
         return (self.class_dir / f"{name}.png").is_file()
 

@@ -152,6 +152,18 @@ class LabelMeDataset(Dataset):
         except (ValueError, OSError) as err:
             raise InputError(f"{path}: imageData is not an embedded image ({err}) and {image} does not exist") from None
 
+    def embedded_photo(self, item: ImageObjects) -> tuple[bytes, str] | None:
+        if item.image.is_file() or not item.extra.get("imageData"):
+            return None
+        try:
+            data = base64.b64decode(item.extra["imageData"])
+            with Image.open(bytes_io.BytesIO(data)) as im:
+                kind = im.format
+        except (ValueError, OSError) as err:
+            raise InputError(f"{self.files[item.name]}: imageData is not an embedded image ({err}) and {item.image} "
+                             "does not exist") from None
+        return data, {"JPEG": ".jpg", "PNG": ".png"}.get(kind, item.image.suffix or ".png")
+
     def photo(self, item: ImageObjects) -> np.ndarray:
         if item.name in self.bare:
             return io.load_image(item.image)

@@ -203,6 +203,9 @@ class YoloWriter(Writer):
         relative = self.dataset.label_file(name) if isinstance(self.dataset, YoloDataset) else Path(f"{name}.txt")
         return self.labels_dir / relative
 
+    def photo_place(self, name: str, suffix: str) -> Path | None:
+        return self.out / "images" / f"{name}{suffix}"
+
     def done(self, name: str) -> bool:
         return self._label(name).is_file()
 

@@ -1083,6 +1083,16 @@ def test_a_labelme_export_keeps_the_files_order_of_shapes(qtbot, window, tmp_pat
     assert "1 shape is not an area (a box, a point) and left out" in window.statusBar().currentMessage()
 
 
+def test_refine_whole_folder_leaves_a_photo_still_to_label_to_do(qtbot, window, tmp_path, tiny_refiner):
+    """A photo with no label file came out "refined" with no object on it, and left the to-do filter."""
+    folder, _ = labelme_set(tmp_path / "lm", count=2)
+    image, _ = scene(3)
+    cv2.imwrite(str(folder / "p9.png"), image[:, :, ::-1])  # no p9.json: still to label
+    assert window.open_folder(folder)
+    refine_folder_and_wait(qtbot, window)
+    assert window.work.status == {"p0": "refined", "p1": "refined", "p9": "to do"}
+
+
 def test_a_labelme_circle_opens_as_an_object_refined_freely_and_exports_as_drawn(qtbot, window, tmp_path):
     """A circle around the ball was not shown, so it could be neither refined nor edited: it is now an object,
     refined like a Box's guess (its outline is no traced label to hold), and written back as the circle it was

@@ -475,6 +475,21 @@ def test_labelme_object_split_in_pieces_gets_one_group_id(tmp_path: Path) -> Non
     assert len(pieces) == 2 and pieces[0]["group_id"] == pieces[1]["group_id"] is not None
 
 
+@pytest.mark.parametrize("kind", ["coco", "yolo", "voc", "big"])
+def test_a_photo_only_embedded_in_its_labelme_file_is_written_where_the_copy_reads_it(tmp_path: Path, kind: str) -> None:
+    """A COCO, YOLO or VOC copy named 'gone.jpg', a file that did not exist, and nothing said so: the photo inside
+    the LabelMe file is now written out where the copy's format looks for it, with its own bytes."""
+    folder = labelme_folder(tmp_path, embed=True)
+    ds = open_dataset("labelme", folder)
+    out = tmp_path / ("c.json" if kind == "coco" else kind)
+    (done,) = list(convert(ds, kind, out))
+    assert done.error is None
+    copy = open_dataset(kind, out)
+    (item,) = [copy.read(n) for n in copy.names()]
+    assert item.image.is_file() and not item.image.is_relative_to(folder)
+    assert np.array_equal(copy.photo(item), ds.photo(ds.read("p")))
+
+
 def test_labelme_photo_embedded_as_image_data(tmp_path: Path) -> None:
     folder = labelme_folder(tmp_path, embed=True)
     ds = open_dataset("labelme", folder)

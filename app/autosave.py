@@ -1,4 +1,4 @@
-"""Autosave: the window's work, written as a project to the per-user state folder a few seconds after it changes.
+"""Autosave: the window's work, written as a project to the per-user state folder a second after it stops changing.
 
 The file exists only while there is work to lose (edits not exported, refined stages): a clean close removes
 it, so finding one at start means the app was killed or crashed, and the window offers to restore it. It is
@@ -25,7 +25,9 @@ from app import project
 from app.jobs import CallJob, JobRunner
 from app.project import Project
 
-IDLE_MS = 3000
+# a second's pause: a relabel or a stroke made just before the window is killed is kept (at 3 s, a kill 1.5 s after
+# a relabel lost it); the save runs off the GUI thread and encodes only what changed (app.project)
+IDLE_MS = 1000
 PREFIX = "autosave-"
 
 

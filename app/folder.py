@@ -116,7 +116,7 @@ def categories_of(dataset: Dataset) -> tuple[str, ...]:
 class Exported:
     """What a dataset export did, for the person to be told: the objects ("photo: label") whose holes the format's
     polygons could not keep, the photos left out because their labels cannot be read (name, why), how many
-    shapes that are not areas (boxes, points) another format had no place for, and the objects a label map lost
+    shapes that are not areas (boxes, points, lines) another format had no place for, and the objects a label map lost
     under later ones."""
 
     filled: tuple[str, ...] = ()

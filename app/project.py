@@ -36,7 +36,7 @@ FILTER = f"CRM Studio project (*{SUFFIX})"
 VERSION = 4
 READS = (1, 2, 3, 4)
 LABELME_IDS_BY_PLACE = 4
-_PNG_FAST = [cv2.IMWRITE_PNG_COMPRESSION, 1]  # autosave runs every few seconds: speed over a few % of size
+_PNG_FAST = [cv2.IMWRITE_PNG_COMPRESSION, 1]  # autosave runs a second after each change: speed over a few % of size
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,7 @@ class Tally:
     def line(self, seconds: float, min_px: int, refining: bool = True) -> str:
         rate = f", {60 * self.refined / seconds:.0f} objects/min" if seconds > 0 and self.refined else ""
         resumed = f" ({self.resumed} already written)" if self.resumed else ""
-        dropped = f"; {self.dropped} shapes that are not areas (boxes, points) left out of the copy" if self.dropped else ""
+        dropped = f"; {self.dropped} shapes that are not areas (boxes, points, lines) left out of the copy" if self.dropped else ""
         if self.filled:
             dropped += f"; {self.filled} objects have holes, filled in their polygons (polygons cannot cut holes)"
         if self.hidden:

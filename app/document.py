@@ -528,11 +528,12 @@ class Document(KeepEditsMixin, QObject):
             self.objectsChanged.emit()
 
     def accept_stage(self, i: int, obj: MaskObject | None = None) -> None:
-        """Make stage i (thresholded at 0.5) the object's new coarse mask, to touch it up and refine again."""
+        """Make stage i (thresholded at 0.5) the object's new coarse mask, to touch it up and refine again. Its
+        status is left alone: marked "accepted" outside the undo step, an Undo left it so, a status the person
+        never gave (and a coarse mask to refine again is not an accepted result)."""
         obj = obj or self.current
         self.set_mask(threshold(obj.stages[i].prob), f"Use {obj.stages[i].label} as mask", obj)
         self.set_shown(COARSE, obj)
-        self.set_status(obj, ACCEPTED)
 
 
 def _read(image_path: str | Path, mask_path: str | Path | None) -> tuple[np.ndarray, np.ndarray | None]:

@@ -367,7 +367,9 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         deadline = time.perf_counter() + PAINT_BUDGET_S
         smooth = self._zoom < 2.0
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
-        if not self._paint_result(painter, event.rect(), deadline):
+        if self._paint_result(painter, event.rect(), deadline):  # cutout or alpha: a comparison still shows on it
+            self._draw_layers(painter, self._compare_layers(), event.rect(), deadline, smooth)
+        else:
             self._paint_overlays(painter, event.rect(), deadline, smooth)
         self._paint_keep(painter, event.rect(), deadline)
         painter.setClipping(False)
@@ -390,8 +392,16 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
                        (self._shown_key(True), QRect(x, 0, self.width() - x, self.height()))]
         elif drawn:
             layers.append((self._shown_key(False), self.rect()))
-        if self._compare is not None:
-            layers += [(("removed", *self._compare), self.rect()), (("added", *self._compare), self.rect())]
+        self._draw_layers(painter, layers + self._compare_layers(), rect, deadline, smooth)
+
+    def _compare_layers(self) -> list[tuple[LayerKey, QRect]]:
+        """What the compared second result added and removed, over the whole view; none when not comparing."""
+        if self._compare is None:
+            return []
+        return [(("removed", *self._compare), self.rect()), (("added", *self._compare), self.rect())]
+
+    def _draw_layers(self, painter: QPainter, layers: list[tuple[LayerKey, QRect]], rect: QRect, deadline: float,
+                     smooth: bool) -> None:
         for key, clip in layers:
             clip = clip.intersected(rect)
             if clip.isEmpty():

@@ -102,8 +102,11 @@ class Parser(argparse.ArgumentParser):
     """argparse with every usage error as one line (what is wrong, where to look), exit 2: the usage block
     argparse prints first buries the one line that says what to fix."""
 
+    failure: str | None = None  # the usage error's line, for ``run`` to repeat as JSON when --json was given
+
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.failure = f"{message} (see {self.prog} --help)"
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {self.failure}\n")
 
 
 class UsageError(CRMError):
@@ -145,6 +148,9 @@ def run(prog: str, parser: argparse.ArgumentParser, body: Callable[[argparse.Nam
     try:
         args = parser.parse_args(argv)
     except SystemExit as done:  # --help, or a usage error argparse already printed
+        failure = getattr(parser, "failure", None)
+        if failure and "--json" in (sys.argv[1:] if argv is None else [str(a) for a in argv]):
+            print(json.dumps({"error": failure, "exit_code": int(done.code)}))  # a script reading stdout gets JSON
         return int(done.code or 0)
     try:
         return body(args)

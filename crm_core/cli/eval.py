@@ -170,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
             return evaluate_dataset(args, PROG, refine_options(args))
         if not args.folder:
             raise UsageError("give a BIG-layout folder DIR, or a dataset (--coco/--labelme/--voc/--yolo) with --pred or --coarse")
+        if args.pred and not Path(args.pred).is_dir():  # said once, not as one missing file per photo
+            raise UsageError(f"--pred {args.pred} is not a folder; give the folder crm-refine --big wrote")
         return evaluate(args, refine_options(args))
 
     return run(PROG, parser, body, argv)

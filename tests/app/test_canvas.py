@@ -337,6 +337,27 @@ def test_compare_shows_what_the_second_stage_added_in_cyan_and_removed_in_yellow
         view.set_compare(0, 5)
 
 
+@pytest.mark.parametrize("mode", ["checker", "alpha", "black"])
+def test_compare_shows_its_colours_in_the_cutout_and_alpha_views_too(view, qtbot, mode):
+    """The legend said cyan and yellow, the hint "differences are highlighted", and the cutout or alpha view showed
+    the second result alone."""
+    doc = view.document()
+    a = np.zeros((H, W), np.float32)
+    a[:, :150] = 0.8
+    b = a.copy()
+    b[:, 100:150] = 0.2
+    b[:, 160:180] = 0.9
+    doc.set_stages([stage(a, 0), stage(b, 1)])
+    view.set_view_mode(mode)
+    view.set_compare(0, 1)
+    pixels = rendered(view, qtbot)
+    removed, added = at(view, 125, 100), at(view, 170, 100)
+    r, g, bl = pixels[removed.y(), removed.x()].astype(int)
+    assert r > 150 and g > 130 and bl < 60  # yellow
+    r, g, bl = pixels[added.y(), added.x()].astype(int)
+    assert bl > 150 and g > 120 and r < 60  # cyan
+
+
 def test_compare_with_the_coarse_mask_follows_edits_of_it(view, qtbot):
     doc = view.document()
     refined = np.zeros((H, W), np.float32)

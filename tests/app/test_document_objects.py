@@ -12,7 +12,7 @@ from PySide6.QtCore import QRect
 
 from app import project
 from app.canvas.view import OTHERS_FADE
-from app.document import ACCEPTED, COARSE, Document, MaskObject, label_color
+from app.document import COARSE, REFINED, Document, MaskObject, label_color
 from crm_core.options import Stage
 
 
@@ -105,8 +105,11 @@ def test_stages_belong_to_their_object(qtbot, photo_arrays):
     doc.set_shown(0, obj=hair)
     assert doc.stages == [] and doc.shown == COARSE and len(hair.stages) == 1
     assert hair.result()[5, 50] and not hair.result()[25, 50]  # the shown stage is what it is now
+    doc.set_status(hair, REFINED)
     doc.accept_stage(0, obj=hair)
-    assert hair.status == ACCEPTED and hair.shown == COARSE and hair.mask[5, 50] == 255
+    assert hair.shown == COARSE and hair.mask[5, 50] == 255
+    doc.undo_stack.undo()  # "Use as mask" undone: the object as it was, not "accepted"
+    assert hair.status == REFINED and hair.mask[5, 50] == 0 and hair.stages
 
 
 def test_a_project_keeps_every_object(qtbot, photo_arrays, tmp_path):

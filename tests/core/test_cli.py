@@ -460,3 +460,25 @@ def test_no_judge_and_polygon_reach_the_refine_options():
     assert not refine_options(parser.parse_args(["--no-judge"])).judge
     assert refine_options(parser.parse_args(["--polygon"])).polygon
     assert plain.upscale_below == 512 and refine_options(parser.parse_args(["--upscale-below", "0"])).upscale_below == 0
+
+
+@pytest.mark.parametrize("main, argv, named", [
+    (crm_refine.main, ["{image}", "{mask}", "--json"], "-o"),  # -o missing
+    (crm_refine.main, ["{image}", "{mask}", "-o", "{out}", "--json", "--ratios", "abc"], "--ratios"),
+    (crm_eval.main, ["{folder}", "--json", "--roi", "half"], "--roi"),
+])
+def test_a_usage_error_with_json_is_json_on_stdout_too(pair, capsys, main, argv, named):
+    """Errors argparse found (an option missing or malformed) printed their line on stderr and nothing on stdout,
+    where a script given --json reads; the README promises it JSON."""
+    values = {"image": pair.image, "mask": pair.mask, "out": pair.folder / "o.png", "folder": pair.folder}
+    code, out, err = run(main, [a.format(**values) for a in argv], capsys)
+    report = json.loads(out)
+    assert code == report["exit_code"] == 2 and named in report["error"] and report["error"] in err
+    code, out, _ = run(main, [a.format(**values) for a in argv if a != "--json"], capsys)
+    assert code == 2 and out == ""  # without --json, stdout stays empty
+
+
+def test_eval_with_a_pred_folder_that_does_not_exist_says_so_once(big, capsys):
+    """It printed "nope/NAME.png does not exist" once per photo and a table of dashes."""
+    code, out, err = run(crm_eval.main, [big, "--pred", big.parent / "nope"], capsys)
+    assert code == 2 and err.count("\n") == 1 and "nope is not a folder" in err and out == ""

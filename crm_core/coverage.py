@@ -35,7 +35,9 @@ def foreground_problem(name: str, prob: np.ndarray, cli: bool = True) -> str | N
 
 
 def coverage_note(name: str, prob: np.ndarray) -> str | None:
-    """A sentence when every pixel is foreground: the output will look like the input, and this says why."""
+    """A sentence when every pixel is foreground: the result is the whole photo but what the model cuts out of it
+    (a 26×68 px piece of a full mask was), and such a mask is often an inverted one."""
     if binarise(prob).all():
-        return f"{name} covers the whole photo: there is no edge to refine"
+        return (f"{name} covers the whole photo: with no edge to start from, the refine can only cut out what the "
+                "photo sets apart; if the subject was meant to be white on black, check the mask is not inverted")
     return None

@@ -137,20 +137,22 @@ class Subjects:
 
 
 def read_coarse(args: argparse.Namespace, path: Path | None, image: np.ndarray, subjects: Subjects,
-                image_path: Path) -> np.ndarray:
-    """The coarse mask, its reading notes said, and refused when it holds no foreground (an empty result);
-    with no mask file, Select Subject's."""
+                image_path: Path) -> tuple[np.ndarray, list[str]]:
+    """The coarse mask and its reading notes (said on stderr; a --json report carries them too), refused when
+    it holds no foreground (an empty result); with no mask file, Select Subject's, which is noted (not said: a
+    --big --auto run asked for it on every item)."""
     if path is None:
-        return subjects.coarse(image, str(image_path))
+        notes = [f"no mask given: Select Subject made the coarse mask of {image_path}"]
+        return subjects.coarse(image, str(image_path)), notes
     mask = io.read_mask(path, shape=image.shape[:2], resize=args.resize_mask, channel=args.mask_channel,
                         threshold=args.mask_threshold)
     problem = foreground_problem(str(path), mask.prob)
     if problem:
         raise InputError(problem)
-    for note in (*mask.notes, coverage_note(str(path), mask.prob)):
-        if note:
-            say(PROG, note)
-    return mask.prob
+    notes = [note for note in (*mask.notes, coverage_note(str(path), mask.prob)) if note]
+    for note in notes:
+        say(PROG, note)
+    return mask.prob, notes
 
 
 def stage_file(index: int, step: StagePlan) -> str:
@@ -190,7 +192,9 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
     if args.save_stages:
         io.check_folder(args.save_stages)
     image = io.load_image(image_path)
-    coarse = read_coarse(args, mask_path, image, Subjects(), image_path)
+    coarse, notes = read_coarse(args, mask_path, image, Subjects(), image_path)
+    if mask_path is None:
+        say(PROG, notes[0])
     scale = work_scale(coarse, options)
     if args.save_stages:
         check_stage_files(args, options, image.shape[:2], scale, protect, out)
@@ -219,6 +223,7 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
             "stages": stages,
             "seconds": round(time.perf_counter() - start, 4),
             "device": str(refiner.device),
+            "notes": notes,
         }
         print(json.dumps(report))
     return 0
@@ -264,9 +269,10 @@ def refine_folder(args: argparse.Namespace, options: RefineOptions) -> int:
             try:
                 target = io.check_output(targets[item.name], protect)
                 image = io.load_image(item.image)
-                coarse = read_coarse(args, None if args.auto else item.seg, image, subjects, item.image)
+                coarse, notes = read_coarse(args, None if args.auto else item.seg, image, subjects, item.image)
                 export(args, target, image, refiner.refine(image, coarse, options).prob, protect)
-                report.append({"name": item.name, "output": str(target), "seconds": round(time.perf_counter() - item_start, 4)})
+                report.append({"name": item.name, "output": str(target), "seconds": round(time.perf_counter() - item_start, 4),
+                               **({"notes": notes} if notes else {})})
             except CRMError as err:
                 say(PROG, f"{item.name}: {err}")
                 report.append({"name": item.name, "error": str(err)})

@@ -291,10 +291,17 @@ def test_refine_json_reports_stages_and_times(pair, random_refiner, capsys):
     assert report["seconds"] >= sum(s["seconds"] for s in report["stages"])
 
 
-def test_full_mask_is_said_plainly(pair, random_refiner, capsys):
+def test_full_mask_is_said_plainly_and_a_json_report_carries_the_note(pair, random_refiner, capsys):
+    """The note said "no edge to refine" and the result had a piece cut out; a --json report had no notes."""
     Image.new("L", (128, 96), 255).save(pair.folder / "flat.png")
     code, _, err = run(crm_refine.main, [pair.image, pair.folder / "flat.png", "-o", pair.folder / "o.png"], capsys)
-    assert code == 0 and "flat.png covers the whole photo" in err
+    assert code == 0 and "flat.png covers the whole photo" in err and "inverted" in err
+    code, out, _ = run(crm_refine.main, [pair.image, pair.folder / "flat.png", "-o", pair.folder / "o.png", "--json"],
+                       capsys)
+    (note,) = json.loads(out)["notes"]
+    assert "covers the whole photo" in note
+    code, out, err = run(crm_refine.main, [pair.image, "-o", pair.folder / "o.png", "--json"], capsys)
+    assert code == 0 and "Select Subject made the coarse mask" in json.loads(out)["notes"][0]
 
 
 # ---- folders ------------------------------------------------------------------------------------

@@ -479,7 +479,8 @@ class Document(KeepEditsMixin, QObject):
         each had before, Redo the new ones. Without it Undo would step past the refinement into the edits
         before it, and leave a result that no longer matches its coarse mask shown, and exported, as current.
         joins: the edit that started this refine by itself (a box, a click, Select Subject); while it is still
-        the last step and unsaved, the refine becomes part of it."""
+        the last step, the refine becomes part of it. Kept since (a folder photo's work is kept a second after each
+        change), the step now holds more than was kept, so the work counts as changed again."""
         done = [(obj, before, self.results_of(obj)) for obj, before in objects]
         if not done:
             return
@@ -493,7 +494,9 @@ class Document(KeepEditsMixin, QObject):
                 self.select(refined[0])
 
         stack = self.undo_stack
-        if joins is not None and joins is stack.last() and stack.index() != stack.cleanIndex():
+        if joins is not None and joins is stack.last():
+            if stack.index() == stack.cleanIndex():
+                stack.resetClean()
             joins.then(restore, f"{joins.text()} and refine")
             # the step is another now: what follows the stack (the Undo item's name, a folder photo's status) is told
             stack.undoTextChanged.emit(stack.undoText())

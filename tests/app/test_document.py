@@ -230,3 +230,22 @@ def test_small_edits_and_edits_ending_on_a_tile_edge_undo_and_redo_exactly(qapp,
     assert np.array_equal(doc.mask, original)
     doc.undo_stack.redo()
     assert np.array_equal(doc.mask, edited)
+
+
+def test_a_box_kept_before_its_refine_ends_still_joins_it_in_one_undo_step(qtbot):
+    """A folder photo's work is kept (marked saved) a second after each change: kept between the Box and the end
+    of the refine it started, the refine came as a step of its own, and one Ctrl+Z left the Box's mask."""
+    doc = Document(photo(), np.zeros((200, 300), np.uint8))
+    box = np.zeros((200, 300), np.uint8)
+    box[50:150, 60:200] = 255
+    doc.apply_edit(doc.rect(), box, "Box")
+    started_by = doc.undo_stack.last()
+    doc.mark_saved()  # kept while the refine runs
+    before = doc.results_of(doc.current)
+    prob = np.zeros((200, 300), np.float32)
+    prob[55:145, 65:195] = 1.0
+    doc.set_stages([stage(prob)])
+    doc.record_refine([(doc.current, before)], joins=started_by)
+    assert doc.undo_stack.undoText() == "Box and refine" and doc.modified  # kept without the refine: changed
+    doc.undo_stack.undo()
+    assert not doc.mask.any() and not doc.stages

@@ -201,8 +201,9 @@ class RefineOptions:
         said = []
         for r in left:
             side = max(hw) * scale * r
-            limit = f"under the {self.min_side} px" if side < self.min_side else f"over the {longest:g} px"
-            said.append(f"×{r:g} ({side:.0f} px on the long side, {limit} a stage needs)")
+            limit = (f"under the {self.min_side} px a stage needs" if side < self.min_side else
+                     f"over the {longest:g} px a stage may have; the finishers place the edge at full size")
+            said.append(f"×{r:g} ({side:.0f} px on the long side, {limit})")
         return "not run: " + ", ".join(said)
 
     def finishers(self) -> tuple[str, ...]:

@@ -655,3 +655,19 @@ def test_on_first_start_the_window_fits_the_screen_and_refine_shows(qtbot, setti
     assert win.width() <= 1280 and win.height() <= 694
     where = win.refine_button.mapTo(win, win.refine_button.rect().bottomRight())
     assert win.refine_button.isVisible() and win.rect().contains(where)
+
+
+def test_the_window_fits_a_small_laptop_screen_and_its_options_scroll_rather_than_cut(qtbot, settings):
+    """No window could be narrower than 1274 px (the start page's sentences unwrapped, the Options dock never
+    under its content's width): a 1366 px laptop at 125 % (1093 px) could not show it whole."""
+    from PySide6.QtWidgets import QScrollArea
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    assert win.minimumSizeHint().width() <= 1000
+    win.resize(1000, 650)
+    scroll = win.options_dock.findChild(QScrollArea)
+    win.resizeDocks([win.options_dock], [250], Qt.Orientation.Horizontal)  # the person narrows the dock
+    qtbot.waitUntil(lambda: scroll.width() < scroll.widget().minimumSizeHint().width())
+    assert scroll.horizontalScrollBar().isVisible()  # the options scroll sideways, none is cut off for good

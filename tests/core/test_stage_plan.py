@@ -23,6 +23,8 @@ def test_small_photos_skip_the_low_ratios_and_finishers_can_be_off() -> None:
                                                    "stage needs), ×0.25 (200 px on the long side, under the 400 px a "
                                                    "stage needs)")  # what the app says after such a run
     assert RefineOptions().skipped((2328, 3492)) == ""
+    assert RefineOptions().skipped((4000, 6000)) == ("not run: ×1 (6000 px on the long side, over the 5000 px a stage "
+                                                     "may have; the finishers place the edge at full size)")  # a limit
 
 
 def test_the_plan_is_what_the_refiner_yields(light_refiner, quality) -> None:

@@ -540,8 +540,13 @@ class Document(KeepEditsMixin, QObject):
 
 
 def _read(image_path: str | Path, mask_path: str | Path | None) -> tuple[np.ndarray, np.ndarray | None]:
+    """The photo and its coarse mask: the mask file's, else the photo's own transparency (io.photo_alpha), else
+    none."""
     image = io.load_image(image_path)
-    return image, (_load_u8(mask_path, image.shape[:2], False) if mask_path is not None else None)
+    if mask_path is not None:
+        return image, _load_u8(mask_path, image.shape[:2], False)
+    alpha = io.photo_alpha(image_path)
+    return image, (_to_u8(alpha) if alpha is not None and alpha.shape == image.shape[:2] else None)
 
 
 def _load_u8(path: str | Path, shape: tuple[int, int], resize: bool) -> np.ndarray:

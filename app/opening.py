@@ -54,6 +54,9 @@ class OpeningMixin:
             show_error(self, f"Cannot open {image.name}", error)
             return False
         notes = self._import_into(doc, Path(mask)) if mask is not None else ()  # a bad mask is reported; the photo opens
+        if mask is None and doc.mask.any():  # Document.open took the photo's own transparency
+            notes = (f"{image.name} has transparency: its alpha is the coarse mask; press Refine (Ctrl+R) to "
+                     "sharpen it",)
         doc.undo_stack.clear()
         if not self._confirm_discard():
             return False

@@ -133,7 +133,7 @@ def shown_size(photo: PathLike) -> tuple[int, int]:
 
 
 def load_image(path: PathLike, max_pixels: int | None = None) -> np.ndarray:
-    """The photo as H×W×3 uint8 RGB, upright as the camera meant it; alpha is ignored.
+    """The photo as H×W×3 uint8 RGB, upright as the camera meant it; its alpha is read by ``photo_alpha``.
 
     max_pixels: refuse larger images before decoding them (None: CRM_MAX_PIXELS or 200 MP).
     """
@@ -155,6 +155,30 @@ def load_image(path: PathLike, max_pixels: int | None = None) -> np.ndarray:
     except ValueError:
         raise InputError(f"{path} uses pixel format {im.mode}, which cannot be converted to RGB; save it as RGB") from None
     return np.array(rgb, dtype=np.uint8)
+
+
+ALPHA_MODES = ("RGBA", "LA", "PA", "La", "RGBa")
+
+
+def photo_alpha(path: PathLike, max_pixels: int | None = None) -> np.ndarray | None:
+    """A photo's own transparency as a coarse mask (H×W float32 0..1, upright as ``load_image`` turns the photo),
+    or None when it has none: no alpha channel, every pixel opaque, or none opaque.
+
+    Why: a PNG cut out by another tool (remove.bg, a quick lasso) carries its subject in its alpha; read as RGB
+    alone, its transparent background came back whole in the cutout, and nothing said so. With no mask given, the
+    alpha is the coarse mask to refine. The header is read first, so an opaque JPEG costs no second decode."""
+    try:
+        with Image.open(path) as im:
+            maybe = im.mode in ALPHA_MODES or (im.mode == "P" and "transparency" in im.info)
+    except (OSError, SyntaxError, ValueError, EOFError):
+        return None  # load_image says what is wrong with the file
+    if not maybe:
+        return None
+    im = _open(path, max_pixels)
+    alpha = np.asarray(im.convert("RGBA").getchannel("A"), dtype=np.float32) / 255.0
+    if alpha.min() >= 1.0 or alpha.max() <= 0.5:  # opaque throughout, or nothing left to refine
+        return None
+    return alpha
 
 
 @dataclass(frozen=True)

@@ -142,6 +142,9 @@ def read_coarse(args: argparse.Namespace, path: Path | None, image: np.ndarray, 
     it holds no foreground (an empty result); with no mask file, Select Subject's, which is noted (not said: a
     --big --auto run asked for it on every item)."""
     if path is None:
+        alpha = io.photo_alpha(image_path)
+        if alpha is not None and alpha.shape == image.shape[:2]:
+            return alpha, [f"no mask given: {image_path} has transparency, and its alpha is the coarse mask"]
         notes = [f"no mask given: Select Subject made the coarse mask of {image_path}"]
         return subjects.coarse(image, str(image_path)), notes
     mask = io.read_mask(path, shape=image.shape[:2], resize=args.resize_mask, channel=args.mask_channel,

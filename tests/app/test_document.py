@@ -249,3 +249,15 @@ def test_a_box_kept_before_its_refine_ends_still_joins_it_in_one_undo_step(qtbot
     assert doc.undo_stack.undoText() == "Box and refine" and doc.modified  # kept without the refine: changed
     doc.undo_stack.undo()
     assert not doc.mask.any() and not doc.stages
+
+
+def test_a_photo_with_transparency_opens_with_its_alpha_as_the_coarse_mask(qapp, tmp_path):
+    """A PNG cut out by another tool opened fully opaque, and its cutout brought back what was transparent."""
+    image, mask = photo(), disc_mask()
+    cv2.imwrite(str(tmp_path / "cut.png"), np.dstack([image[:, :, ::-1], mask]))
+    doc = Document.open(tmp_path / "cut.png")
+    assert np.array_equal(doc.image, image) and np.array_equal(doc.mask, mask) and not doc.modified
+    square = np.zeros_like(mask)
+    square[20:80, 30:90] = 255
+    cv2.imwrite(str(tmp_path / "square.png"), square)
+    assert np.array_equal(Document.open(tmp_path / "cut.png", tmp_path / "square.png").mask, square)  # a mask wins

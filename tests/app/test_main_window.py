@@ -671,3 +671,13 @@ def test_the_window_fits_a_small_laptop_screen_and_its_options_scroll_rather_tha
     win.resizeDocks([win.options_dock], [250], Qt.Orientation.Horizontal)  # the person narrows the dock
     qtbot.waitUntil(lambda: scroll.width() < scroll.widget().minimumSizeHint().width())
     assert scroll.horizontalScrollBar().isVisible()  # the options scroll sideways, none is cut off for good
+
+
+def test_opening_a_cut_out_png_says_its_alpha_is_the_coarse_mask(window, tmp_path):
+    image = np.zeros((60, 80, 4), np.uint8)
+    image[..., :3] = 120
+    image[10:50, 20:60, 3] = 255
+    cv2.imwrite(str(tmp_path / "cut.png"), image)
+    assert window.open_files(tmp_path / "cut.png")
+    assert window.doc.mask[30, 40] == 255 and window.doc.mask[5, 5] == 0
+    assert "cut.png has transparency: its alpha is the coarse mask" in window.statusBar().currentMessage()

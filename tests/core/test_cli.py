@@ -489,3 +489,13 @@ def test_eval_with_a_pred_folder_that_does_not_exist_says_so_once(big, capsys):
     """It printed "nope/NAME.png does not exist" once per photo and a table of dashes."""
     code, out, err = run(crm_eval.main, [big, "--pred", big.parent / "nope"], capsys)
     assert code == 2 and err.count("\n") == 1 and "nope is not a folder" in err and out == ""
+
+
+def test_a_photo_with_transparency_and_no_mask_is_refined_from_its_alpha(pair, random_refiner, capsys):
+    """With no mask, Select Subject ran on the colours alone and the transparency was dropped without a word."""
+    image = np.asarray(Image.open(pair.image).convert("RGB"))
+    alpha = np.asarray(Image.open(pair.mask).convert("L"))
+    Image.fromarray(np.dstack([image, alpha]), "RGBA").save(pair.folder / "cut.png")
+    code, out, err = run(crm_refine.main, [pair.folder / "cut.png", "-o", pair.folder / "o.png", "--json",
+                                           "--no-snap", "--no-matte"], capsys)
+    assert code == 0 and "cut.png has transparency, and its alpha is the coarse mask" in json.loads(out)["notes"][0]

@@ -48,11 +48,22 @@ def test_16bit_grey_png_scales_to_8bit(tmp_path: Path) -> None:
     assert io.load_image(tmp_path / "g16.png")[0, 0].tolist() == [200, 200, 200]
 
 
-def test_rgba_png_ignores_alpha(tmp_path: Path) -> None:
+def test_an_rgba_photo_gives_its_colours_and_its_transparency_apart(tmp_path: Path) -> None:
+    """Its alpha was dropped without a word, and a cutout brought its transparent background back; it is now the
+    photo's own coarse mask where it holds one (some pixels transparent, some opaque)."""
     ramp = rgb_ramp()
     alpha = np.zeros(ramp.shape[:2], np.uint8)
     Image.fromarray(np.dstack([ramp, alpha]), "RGBA").save(tmp_path / "a.png")
     assert np.array_equal(io.load_image(tmp_path / "a.png"), ramp)
+    assert io.photo_alpha(tmp_path / "a.png") is None  # wholly transparent: no subject in it
+    alpha[10:30, 5:25] = 255
+    alpha[10:30, 25:28] = 128
+    Image.fromarray(np.dstack([ramp, alpha]), "RGBA").save(tmp_path / "b.png")
+    assert np.array_equal(io.load_image(tmp_path / "b.png"), ramp)
+    assert np.allclose(io.photo_alpha(tmp_path / "b.png"), alpha / 255.0)
+    Image.fromarray(np.dstack([ramp, np.full_like(alpha, 255)]), "RGBA").save(tmp_path / "c.png")
+    Image.fromarray(ramp).save(tmp_path / "d.png")
+    assert io.photo_alpha(tmp_path / "c.png") is None and io.photo_alpha(tmp_path / "d.png") is None
 
 
 def test_palette_and_grey_png_become_rgb(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from crm_core import io
-from crm_core.errors import InputError
+from crm_core.errors import CRMError, InputError
 from crm_core.formats.base import Dataset, Writer
 from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, mask_box
 from crm_core.pairing import PHOTO_EXTS, by_stem
@@ -107,14 +107,8 @@ class LabelMeDataset(Dataset):
         else:
             h, w = self._pixels(path, image, data).shape[:2]
             size = (w, h)
-        groups: dict[tuple, list[dict]] = {}
-        for index, shape in enumerate(data["shapes"]):
-            if not isinstance(shape, dict) or "label" not in shape or "points" not in shape:
-                raise InputError(f"{path}: shape {index} lacks a label or points")
-            kind = shape.get("shape_type") or "polygon"
-            key = (shape["label"], shape["group_id"]) if kind in AREA_SHAPES and shape.get("group_id") is not None else (index,)
-            groups.setdefault(key, []).append({**shape, "_index": index})
-        objects = tuple(self._object(path, shapes, (size[1], size[0])) for shapes in groups.values())
+        groups = _grouped(path, data["shapes"])
+        objects = tuple(self._object(path, shapes, (size[1], size[0])) for shapes in groups)
         extra = {k: v for k, v in data.items() if k != "shapes"}
         return ImageObjects(name, image, size, objects, extra=extra)
 
@@ -175,6 +169,20 @@ class LabelMeDataset(Dataset):
 
     def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> "LabelMeWriter":
         return LabelMeWriter(self, out, tolerance)
+
+
+def _grouped(path: Path, shapes: list) -> list[list[dict]]:
+    """The file's shapes as objects, in the order of their first shapes: area shapes sharing a label and a
+    group_id are one object; each shape carries its place in the file ("_index")."""
+    groups: dict[tuple, list[dict]] = {}
+    for index, shape in enumerate(shapes):
+        if not isinstance(shape, dict) or "label" not in shape or "points" not in shape:
+            raise InputError(f"{path}: shape {index} lacks a label or points")
+        kind = shape.get("shape_type") or "polygon"
+        key = (shape["label"], shape.get("group_id")) if kind in AREA_SHAPES and shape.get("group_id") is not None \
+            else (index,)
+        groups.setdefault(key, []).append({**shape, "_index": index})
+    return list(groups.values())
 
 
 def photo_of(label_file: Path, image_path: str) -> Path:
@@ -253,25 +261,25 @@ class LabelMeWriter(Writer):
             return
         used = [o.extra.get("group_id") for o in item.objects if o.extra.get("group_id") is not None]
         next_group = max([int(g) for g in used if isinstance(g, int)], default=0) + 1
-        shapes = []
+        places = self._places(item.name)
+        placed: list[tuple[float, dict]] = []  # (place in the file, shape): the file's order is kept
         for obj in item.objects:
             extra = {k: v for k, v in obj.extra.items() if k not in ("group_id", "shape")}
-            if not obj.refinable or _as_read(obj, item.hw):  # relabelled in the app, it keeps its new label
-                shapes.append({**obj.extra["shape"], "label": obj.label})
-                continue
             group = obj.extra.get("group_id")
-            if obj.stored_as == "pixels":
-                shapes.append({"label": obj.label, "group_id": group, "shape_type": "mask", "flags": {},
-                               **_mask_fields(obj.raster(item.hw)), **extra})
-                continue
-            polygons = self.outline(obj, item.name)
-            if len(polygons) > 1 and group is None:  # several pieces stay one object through a shared group_id
-                group, next_group = next_group, next_group + 1
-            for poly in polygons:
-                points = [[round(float(x), 2), round(float(y), 2)] for x, y in poly]
+            if not obj.refinable or _as_read(obj, item.hw):  # relabelled in the app, it keeps its new label
+                shapes = [{**obj.extra["shape"], "label": obj.label}]
+            elif obj.stored_as == "pixels":
+                shapes = [{"label": obj.label, "group_id": group, "shape_type": "mask", "flags": {},
+                           **_mask_fields(obj.raster(item.hw)), **extra}]
+            else:
+                polygons = self.outline(obj, item.name)
+                if len(polygons) > 1 and group is None:  # several pieces stay one object through a shared group_id
+                    group, next_group = next_group, next_group + 1
                 # "flags" as LabelMe writes it for every shape (a shape drawn here has none of its own)
-                shapes.append({"label": obj.label, "points": points, "group_id": group, "shape_type": "polygon",
-                               "flags": {}, **extra})
+                shapes = [{"label": obj.label, "points": [[round(float(x), 2), round(float(y), 2)] for x, y in poly],
+                           "group_id": group, "shape_type": "polygon", "flags": {}, **extra} for poly in polygons]
+            placed += _in_place(shapes, places.get(obj.id), obj.mask is None, placed[-1][0] if placed else -1.0)
+        shapes = [shape for _, shape in sorted(placed, key=lambda entry: entry[0])]
         # A photo from another format carries no LabelMe fields: start from what LabelMe itself writes.
         data = dict(item.extra) or {"version": LABELME_VERSION, "flags": {}, "imageData": None,
                                     "imageHeight": item.size[1], "imageWidth": item.size[0]}
@@ -280,3 +288,26 @@ class LabelMeWriter(Writer):
         if item.image.is_file() or "imagePath" not in data:  # else: the photo is only embedded, named as given
             data["imagePath"] = os.path.relpath(os.path.abspath(item.image), os.path.abspath(self.out))
         io.write_atomic(target, json.dumps(data, indent=2, ensure_ascii=False))
+
+    def _places(self, name: str) -> dict[Any, list[int]]:
+        """Object id → the places of its shapes in its source file (a LabelMe file read by this folder), so an
+        object whose pieces were apart in the file (another shape between them) is written back apart: the order
+        decides which of two overlapping shapes LabelMe paints on top. Empty for photos from other formats."""
+        dataset = self.dataset
+        if not isinstance(dataset, LabelMeDataset) or name not in dataset.files:
+            return {}
+        try:
+            shapes = dataset._json(name)["shapes"]
+            return {group[0]["_index"]: [s["_index"] for s in group] for group in _grouped(dataset.files[name], shapes)}
+        except (OSError, CRMError):  # the file went or broke since it was read: the objects' own order stands
+            return {}
+
+
+def _in_place(shapes: list[dict], places: list[int] | None, untouched: bool, last: float) -> list[tuple[float, dict]]:
+    """An object's shapes with the places they are written at: an untouched object's shapes at their own places
+    in the file; a re-traced one's pieces together at its first shape's place; an object the file did not have
+    (added, or from another format) right after the shape written before it."""
+    if places is not None and untouched and len(places) == len(shapes):
+        return list(zip(map(float, places), shapes))
+    start = float(places[0]) if places is not None else last
+    return [(start + (i + 1) * 1e-6, shape) for i, shape in enumerate(shapes)]

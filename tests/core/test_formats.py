@@ -460,6 +460,32 @@ def test_a_labelme_circle_without_a_rim_point_is_a_clear_error(tmp_path: Path) -
         open_dataset("labelme", folder).read("p")
 
 
+def test_labelme_shapes_keep_their_places_in_the_file_when_a_group_is_interleaved(tmp_path: Path) -> None:
+    """skin, skin, line, skin, skin came back as skin ×4, line: the order decides which of two overlapping shapes
+    LabelMe paints on top. Untouched, every shape keeps its place; a refined group's pieces go to its first."""
+    folder = tmp_path / "lm"
+    photo(folder / "p.jpg")
+    def square(x, y):
+        return [[x, y], [x + 8, y], [x + 8, y + 8], [x, y + 8]]
+    shapes = [{"label": "skin", "points": square(2, 2), "group_id": 1, "shape_type": "polygon", "flags": {}},
+              {"label": "bag", "points": square(30, 30), "group_id": None, "shape_type": "polygon", "flags": {}},
+              {"label": "belt", "points": [[1, 50], [70, 50]], "group_id": None, "shape_type": "line", "flags": {}},
+              {"label": "skin", "points": square(50, 2), "group_id": 1, "shape_type": "polygon", "flags": {}}]
+    (folder / "p.json").write_text(json.dumps({"version": "5.4.1", "flags": {}, "shapes": shapes, "imagePath": "p.jpg",
+                                               "imageData": None, "imageHeight": H, "imageWidth": W}))
+    ds = open_dataset("labelme", folder)
+    item = ds.read("p")
+    ds.writer(tmp_path / "same").write(item)
+    assert json.loads((tmp_path / "same" / "p.json").read_text())["shapes"] == shapes
+    skin, bag, belt = item.objects
+    grown = np.zeros((H, W), bool)
+    grown[30:45, 28:42] = True
+    changed = (skin.with_mask(skin.raster((H, W))), bag.with_mask(grown), belt)
+    ds.writer(tmp_path / "refined").write(type(item)(item.name, item.image, item.size, changed, item.extra))
+    written = json.loads((tmp_path / "refined" / "p.json").read_text())["shapes"]
+    assert [s["label"] for s in written] == ["skin", "skin", "bag", "belt"]  # re-traced pieces at the first's place
+
+
 def test_labelme_object_split_in_pieces_gets_one_group_id(tmp_path: Path) -> None:
     folder = labelme_folder(tmp_path)
     ds = open_dataset("labelme", folder)

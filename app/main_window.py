@@ -34,7 +34,6 @@ from app.worker import RefinerCache, RefineJob
 
 ZOOM_STEP = 2.0 ** 0.5
 NAVIGATOR_HEIGHT = 170  # px, on first start: the photo's shape still reads, the options get the rest
-OPTIONS_MIN_WIDTH = 240  # px: the options dock squeezed this far scrolls sideways (its content wants ~370)
 
 
 class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderMixin, HelpMixin, QMainWindow):
@@ -127,13 +126,10 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         scroll = QScrollArea()
         scroll.setWidget(options)
         scroll.setWidgetResizable(True)
-        # squeezed narrower than its content (a 1280 px or smaller screen), it scrolls sideways rather than cut
-        # labels off; its width is not the window's floor (at its content's 373 px, with the other docks, no
-        # window could be narrower than 1274 px: too wide for a 1366 px laptop at 125 %)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        scroll.setMinimumWidth(OPTIONS_MIN_WIDTH)
-        self._options_width = (options.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
-                               + 2 * scroll.frameWidth())  # its content whole, which a first start gives it
+        # never narrower than its content: squeezed (a small window, a saved layout), the labels were cut off
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(options.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+                               + 2 * scroll.frameWidth())
         self._wheel = WheelScrollsPanel(options, scroll.verticalScrollBar())
         # the two buttons every photo needs stay below the options, never scrolled away (a 720 px screen)
         dock = QWidget()
@@ -239,7 +235,6 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         else:  # first start: a short navigator, so the options, Refine included, show without scrolling at 900 px
             self.resizeDocks([self.navigator_dock, self.options_dock], [NAVIGATOR_HEIGHT, 4 * NAVIGATOR_HEIGHT],
                              Qt.Orientation.Vertical)
-            self.resizeDocks([self.options_dock], [self._options_width], Qt.Orientation.Horizontal)
 
     # editing ----------------------------------------------------------------------------
     def set_tool(self, name: str) -> None:

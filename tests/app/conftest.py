@@ -167,7 +167,7 @@ def window(qtbot, settings: Settings):
 
     win = MainWindow(settings)
     qtbot.addWidget(win)
-    win.resize(1000, 700)
+    win.resize(1280, 700)
     win.show()
     qtbot.waitExposed(win)
     return win

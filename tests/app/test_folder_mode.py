@@ -96,7 +96,7 @@ def labelme_set(root: Path, count: int = 2) -> tuple[Path, dict]:
 def window(qtbot, settings):
     win = MainWindow(settings)
     qtbot.addWidget(win)
-    win.resize(1000, 700)
+    win.resize(1280, 700)
     return win
 
 

@@ -26,7 +26,7 @@ def worked(qtbot, settings, photo, tiny_refiner) -> MainWindow:
     """A window with edits (inverted mask), a refined run, a stage shown and a zoomed, panned view."""
     win = build_window([str(photo[0]), str(photo[1])], settings)
     qtbot.addWidget(win)
-    win.resize(1000, 700)
+    win.resize(1280, 700)
     qtbot.waitExposed(win)
     win.refine_panel.ratio_edit.setText("0.5, 1")
     with qtbot.waitSignal(win.refineFinished, timeout=20000):
@@ -74,7 +74,7 @@ def test_a_killed_session_is_offered_back_on_the_next_start(qtbot, worked, setti
     kill(worked)
     fresh = build_window([], settings)  # the next start, as `crm-studio` runs it
     qtbot.addWidget(fresh)
-    fresh.resize(1000, 700)
+    fresh.resize(1280, 700)
     qtbot.waitExposed(fresh)
     project.show_view(fresh.canvas, project.capture(worked.doc, worked.canvas).view)  # again, after the resize
     assert dialogs.shown[-1][1:] == ("Restore your work?", "CRM Studio was closed without saving your work on "
@@ -213,7 +213,7 @@ def test_save_project_and_open_it_again(qtbot, worked, settings, tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["cat.crmproj"]  # no temp file left behind
     other = MainWindow(settings)
     qtbot.addWidget(other)
-    other.resize(1000, 700)
+    other.resize(1280, 700)
     other.show()
     qtbot.waitExposed(other)
     assert other.open_project(path)

@@ -25,7 +25,7 @@ from test_main_window import mouse
 def opened(qtbot, settings, photo) -> MainWindow:
     win = build_window([str(photo[0]), str(photo[1])], settings)
     qtbot.addWidget(win)
-    win.resize(1000, 700)
+    win.resize(1280, 700)
     qtbot.waitExposed(win)
     return win
 

@@ -10,6 +10,8 @@ from typing import Sequence
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImageReader
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from crm_core.coverage import transparency_note
+
 from app import asking, project
 from app.about import RESOURCES
 from app.document import Document
@@ -55,7 +57,7 @@ class OpeningMixin:
             return False
         notes = self._import_into(doc, Path(mask)) if mask is not None else ()  # a bad mask is reported; the photo opens
         if mask is None and doc.mask.any():  # Document.open took the photo's own transparency
-            notes = (f"{image.name} has transparency: its alpha is the coarse mask; press Refine (Ctrl+R) to "
+            notes = (transparency_note(image.name, doc.image, doc.mask, cli=False) + "; press Refine (Ctrl+R) to "
                      "sharpen it",)
         doc.undo_stack.clear()
         if not self._confirm_discard():

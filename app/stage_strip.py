@@ -27,7 +27,7 @@ from crm_core.options import Stage
 from app.document import COARSE, Document, Shown
 
 THUMB = 96
-MIN_THUMB = 56  # the smallest thumbnail a cell shrinks to so every stage fits the strip (a mask still reads at it)
+MIN_THUMB = 40  # the smallest thumbnail a cell shrinks to so every result fits the strip (eight at 1280 px)
 CELL_EXTRA = (28, 30)  # a cell's room beside and under its thumbnail: the caption and the spacing
 SIDE_WIDTH = 170  # the "Use as mask" column: room for its hint in three short lines
 ROLE = Qt.ItemDataRole.UserRole

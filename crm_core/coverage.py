@@ -34,6 +34,20 @@ def foreground_problem(name: str, prob: np.ndarray, cli: bool = True) -> str | N
             + ", ".join(todo))
 
 
+def transparency_note(name: str, image: np.ndarray, alpha: np.ndarray, cli: bool = True) -> str:
+    """What is said when a photo's own transparency (crm_core.io.photo_alpha) becomes its coarse mask. Where every
+    fully transparent pixel holds one colour, the tool that made the file removed the background, and a refine
+    has nothing to place the edge against but that colour (a koala cut out over black grew to its feather's outer
+    rim: IoU 0.962 → 0.920): the person is told to give the original photo, with this file as its mask."""
+    said = f"{name} has transparency: its alpha is the coarse mask"
+    hidden = image[np.asarray(alpha) <= 0]
+    if hidden.size and float(hidden.reshape(-1, 3).std(axis=0).max()) < 2.0:
+        mask = "MASK" if cli else "its mask (Mask › Import)"
+        said += (f"; but the colours under its transparent pixels are all one colour (its background was removed), "
+                 f"so a refine can only follow that colour: refine the original photo with this file as {mask}")
+    return said
+
+
 def coverage_note(name: str, prob: np.ndarray) -> str | None:
     """A sentence when every pixel is foreground: the result is the whole photo but what the model cuts out of it
     (a 26×68 px piece of a full mask was), and such a mask is often an inverted one."""

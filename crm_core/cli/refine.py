@@ -28,7 +28,7 @@ from crm_core.cli.common import (
     unexpected,
 )
 from crm_core.cost import available_memory, estimate, resident_bytes
-from crm_core.coverage import coverage_note, foreground_problem
+from crm_core.coverage import coverage_note, foreground_problem, transparency_note
 from crm_core.cli.dataset import (add_refine_dataset_arguments, check_dataset_usage, dataset_kind, dataset_only,
                                   refine_dataset)
 from crm_core.errors import CRMError, InputError
@@ -137,16 +137,16 @@ class Subjects:
 
 
 def read_coarse(args: argparse.Namespace, path: Path | None, image: np.ndarray, subjects: Subjects,
-                image_path: Path) -> tuple[np.ndarray, list[str]]:
+                image_path: Path) -> tuple[np.ndarray, list[str], str]:
     """The coarse mask and its reading notes (said on stderr; a --json report carries them too), refused when
-    it holds no foreground (an empty result); with no mask file, Select Subject's, which is noted (not said: a
-    --big --auto run asked for it on every item)."""
+    it holds no foreground (an empty result); with no mask file, the photo's own alpha, else Select Subject's,
+    which is noted (not said: a --big --auto run asked for it on every item). Also where the mask came from."""
     if path is None:
         alpha = io.photo_alpha(image_path)
         if alpha is not None and alpha.shape == image.shape[:2]:
-            return alpha, [f"no mask given: {image_path} has transparency, and its alpha is the coarse mask"]
+            return alpha, [f"no mask given: {transparency_note(str(image_path), image, alpha)}"], "alpha"
         notes = [f"no mask given: Select Subject made the coarse mask of {image_path}"]
-        return subjects.coarse(image, str(image_path)), notes
+        return subjects.coarse(image, str(image_path)), notes, "select subject"
     mask = io.read_mask(path, shape=image.shape[:2], resize=args.resize_mask, channel=args.mask_channel,
                         threshold=args.mask_threshold)
     problem = foreground_problem(str(path), mask.prob)
@@ -155,7 +155,7 @@ def read_coarse(args: argparse.Namespace, path: Path | None, image: np.ndarray, 
     notes = [note for note in (*mask.notes, coverage_note(str(path), mask.prob)) if note]
     for note in notes:
         say(PROG, note)
-    return mask.prob, notes
+    return mask.prob, notes, str(path)
 
 
 def stage_file(index: int, step: StagePlan) -> str:
@@ -195,7 +195,7 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
     if args.save_stages:
         io.check_folder(args.save_stages)
     image = io.load_image(image_path)
-    coarse, notes = read_coarse(args, mask_path, image, Subjects(), image_path)
+    coarse, notes, source = read_coarse(args, mask_path, image, Subjects(), image_path)
     if mask_path is None:
         say(PROG, notes[0])
     scale = work_scale(coarse, options)
@@ -219,7 +219,7 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
     if args.json:
         report = {
             "input": str(image_path),
-            "mask": str(mask_path) if mask_path else "select subject",
+            "mask": source,
             "output": str(out),
             "format": args.format,
             "size": [image.shape[1], image.shape[0]],
@@ -272,7 +272,7 @@ def refine_folder(args: argparse.Namespace, options: RefineOptions) -> int:
             try:
                 target = io.check_output(targets[item.name], protect)
                 image = io.load_image(item.image)
-                coarse, notes = read_coarse(args, None if args.auto else item.seg, image, subjects, item.image)
+                coarse, notes, _ = read_coarse(args, None if args.auto else item.seg, image, subjects, item.image)
                 export(args, target, image, refiner.refine(image, coarse, options).prob, protect)
                 report.append({"name": item.name, "output": str(target), "seconds": round(time.perf_counter() - item_start, 4),
                                **({"notes": notes} if notes else {})})

@@ -77,10 +77,10 @@ def test_every_stage_and_the_coarse_mask_fit_the_strip_of_a_small_window(qtbot):
     image = np.full((60, 80, 3), 128, np.uint8)
     doc = Document(image, np.zeros((60, 80), np.uint8))
     prob = np.ones((60, 80), np.float32)
-    doc.set_stages([Stage(i, 7, 1.0, prob, 0.1, 0, prob.size, 0) for i in range(7)])
+    doc.set_stages([Stage(i, 7, 1.0, prob, 0.1, 0, prob.size, 0) for i in range(7)])  # seven and Coarse: eight
     strip = StageStrip(QColor("red"))
     qtbot.addWidget(strip)
-    strip.resize(900, 200)
+    strip.resize(800, 200)  # as in a 1280 px window
     strip.show()
     strip.set_document(doc)
     doc.set_shown(6)

@@ -498,4 +498,11 @@ def test_a_photo_with_transparency_and_no_mask_is_refined_from_its_alpha(pair, r
     Image.fromarray(np.dstack([image, alpha]), "RGBA").save(pair.folder / "cut.png")
     code, out, err = run(crm_refine.main, [pair.folder / "cut.png", "-o", pair.folder / "o.png", "--json",
                                            "--no-snap", "--no-matte"], capsys)
-    assert code == 0 and "cut.png has transparency, and its alpha is the coarse mask" in json.loads(out)["notes"][0]
+    report = json.loads(out)
+    assert code == 0 and "cut.png has transparency: its alpha is the coarse mask" in report["notes"][0]
+    assert report["mask"] == "alpha" and "one colour" not in report["notes"][0]  # its colours are all there
+    flat = np.where(alpha[..., None] > 0, image, 0).astype(np.uint8)  # as a cutout tool saves it: black behind
+    Image.fromarray(np.dstack([flat, alpha]), "RGBA").save(pair.folder / "flat.png")
+    code, out, _ = run(crm_refine.main, [pair.folder / "flat.png", "-o", pair.folder / "o.png", "--json",
+                                         "--no-snap", "--no-matte"], capsys)
+    assert "refine the original photo with this file as MASK" in json.loads(out)["notes"][0]

@@ -75,6 +75,20 @@ def test_a_positive_click_adds_the_region_it_lands_in_and_a_negative_one_removes
     assert iou(square, removed) > 0.9
 
 
+def test_a_click_that_adds_never_takes_away_and_one_that_removes_never_adds():
+    """A click adding a wine bottle dropped 197,169 px of the drum beside it, whose dark body GrabCut, free over
+    the click's whole reach, took for background."""
+    photo, disc, square = two_objects()
+    body = np.zeros_like(disc)
+    body[110:160, 150:195] = 1  # part of the subject, coloured like the backdrop, within the click's reach
+    photo[body > 0] = (45, 62, 168)
+    mask = np.maximum(disc, body)
+    added = click_mask(photo, mask, positive=[(235, 100)])
+    assert (added[mask > 0] > 0.5).all() and iou(square, added * square) > 0.9
+    removed = click_mask(photo, mask, negative=[(90, 100)])
+    assert not (removed[mask == 0] > 0.5).any() and (removed[disc > 0] < 0.5).mean() > 0.9
+
+
 def test_a_click_on_a_region_bigger_than_its_reach_adds_all_of_it_not_a_disc_of_it():
     """A teddy bear's sweater, bigger than a click's reach, came back cut along a circle around the click."""
     h, w = 200, 300

@@ -22,7 +22,7 @@ from crm_core.errors import InputError
 from crm_core.formats.base import Dataset, Writer
 from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects
 from crm_core.metrics import binarise
-from crm_core.pairing import pair_by_stem
+from crm_core.pairing import PHOTO_EXTS, by_stem, pair_by_stem
 
 VOID = 255
 LABEL_EXTS = (".png",)
@@ -72,8 +72,12 @@ class LabelMapDataset(Dataset):
         # a label without its photo is still listed (scoring needs no photo; refining says the photo is missing)
         pairs, orphans = pair_by_stem(photos, classes, LABEL_EXTS) if photos.is_dir() else ([], [])
         self.pairs = {p.stem: (p, label) for p, label in pairs}
+        # a photo missing from --images is looked for among this folder's own (a copy's photo that was only inside
+        # its source's labels is written to JPEGImages/)
+        own = by_stem(root / "JPEGImages", PHOTO_EXTS) if images is not None and voc and (root / "JPEGImages").is_dir() \
+            else {}
         for stem in orphans if photos.is_dir() else [p.stem for p in sorted(classes.glob("*.png"))]:
-            self.pairs[stem] = (photos / f"{stem}.jpg", classes / f"{stem}.png")
+            self.pairs[stem] = (own.get(stem, photos / f"{stem}.jpg"), classes / f"{stem}.png")
         if not self.pairs:
             raise InputError(f"{root} holds no PNG label maps (a VOC folder, or NAME.jpg with NAME.png)")
         self.label_names = self._label_names(root, voc)

@@ -105,6 +105,9 @@ class YoloDataset(Dataset):
         else:
             self.classes = read_classes(named_by)
         self.photos_dir = photos
+        # where this folder keeps photos of its own (a copy's photo that was only inside its source's labels): a
+        # photo missing from --images is looked for there
+        self.own_photos = root / "images" if images is not None and (root / "images").is_dir() else None
         self.items: dict[str, tuple[Path, Path | None]] = {}
         self.label_files: dict[str, Path] = {}  # each name's label file, relative to the label folder
         for split in splits(photos, self.labels_dir):
@@ -123,9 +126,11 @@ class YoloDataset(Dataset):
             found = {p.stem: (p, label) for p, label in pairs if label.name != CLASSES_FILE}
         else:
             orphans = sorted(f.stem for f in labels.glob("*.txt")) if labels.is_dir() else []
+        own = by_stem(self.own_photos / split, PHOTO_EXTS) if self.own_photos and (self.own_photos / split).is_dir() \
+            else {}
         for stem in orphans:  # labels without a photo still score; refining them says the photo is missing
             if stem != Path(CLASSES_FILE).stem:
-                found[stem] = (photos / f"{stem}.jpg", labels / f"{stem}.txt")
+                found[stem] = (own.get(stem, photos / f"{stem}.jpg"), labels / f"{stem}.txt")
         # a photo with no .txt: in YOLO, a photo with no objects (yet); listed, so it can be labelled, and written
         # with a .txt of the objects it gets (an empty one means the same as none)
         for stem, photo in (by_stem(photos, PHOTO_EXTS) if photos.is_dir() else {}).items():

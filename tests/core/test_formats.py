@@ -516,6 +516,21 @@ def test_a_photo_only_embedded_in_its_labelme_file_is_written_where_the_copy_rea
     assert np.array_equal(copy.photo(item), ds.photo(ds.read("p")))
 
 
+@pytest.mark.parametrize("kind", ["yolo", "voc"])
+def test_a_copy_read_with_images_still_finds_the_photo_it_holds_itself(tmp_path: Path, kind: str) -> None:
+    """Read with --images at the other photos, a YOLO or VOC copy lost the one photo only its source's labels held,
+    which the copy had written into its own folder: every photo must be readable one way."""
+    folder = labelme_folder(tmp_path, embed=True)  # p: only inside p.json
+    data = json.loads((folder / "p.json").read_text())
+    data.update(imagePath="../photos/q.jpg", imageData=None)
+    (folder / "q.json").write_text(json.dumps(data))
+    photo(tmp_path / "photos" / "q.jpg")
+    out = tmp_path / kind
+    assert all(done.error is None for done in convert(open_dataset("labelme", folder), kind, out))
+    copy = open_dataset(kind, out, tmp_path / "photos")
+    assert [copy.photo(copy.read(n)).shape for n in copy.names()] == [(H, W, 3)] * 2
+
+
 def test_labelme_photo_embedded_as_image_data(tmp_path: Path) -> None:
     folder = labelme_folder(tmp_path, embed=True)
     ds = open_dataset("labelme", folder)

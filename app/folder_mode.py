@@ -534,8 +534,8 @@ class FolderMixin:
         left_out = f", without {len(skipped)} photo{'s' * (len(skipped) != 1)} that cannot be read" if skipped else ""
         dropped = exported.dropped
         if dropped:  # the format has no place for them: said, as the command line says it
-            left_out += (f"; {dropped} shape{'s are' if dropped != 1 else ' is'} not an area (a box, a point, a line) and "
-                         "left out: a conversion carries areas only")
+            left_out += (f"; {dropped} shape{'s' if dropped != 1 else ''} left out (boxes, points, lines, crowd "
+                         "regions): the format has no place for them")
         self.statusBar().showMessage(f"Exported {path}{left_out}", 15000)
         if skipped and self.work is not None:  # the list marks them too, the reason as tooltip
             for name, why in skipped:

@@ -107,7 +107,8 @@ class Tally:
     def line(self, seconds: float, min_px: int, refining: bool = True) -> str:
         rate = f", {60 * self.refined / seconds:.0f} objects/min" if seconds > 0 and self.refined else ""
         resumed = f" ({self.resumed} already written)" if self.resumed else ""
-        dropped = f"; {self.dropped} shapes that are not areas (boxes, points, lines) left out of the copy" if self.dropped else ""
+        dropped = (f"; {self.dropped} shape{'s' * (self.dropped != 1)} left out of the copy (boxes, points, lines, crowd regions: the format has "
+                   "no place for them)") if self.dropped else ""
         if self.filled:
             dropped += f"; {self.filled} objects have holes, filled in their polygons (polygons cannot cut holes)"
         if self.hidden:

@@ -41,7 +41,8 @@ PIXEL_FORMATS = ("voc", "mask", "big")
 
 @dataclass(frozen=True)
 class Converted:
-    """What happened to one photo: ``written`` objects went out, ``dropped`` were not areas; ``resumed``: its
+    """What happened to one photo: ``written`` objects went out, ``dropped`` were not areas or were crowd regions
+    (the format has no place for them); ``resumed``: its
     output was already there; ``error``: why it was skipped (the rest go on); ``filled``: its objects whose
     holes the format's polygons could not keep ("photo: label", Writer.outline)."""
 
@@ -80,10 +81,12 @@ def drawn_as(kind: str) -> str:
 
 
 def portable(item: ImageObjects, kind: str) -> ImageObjects:
-    """A photo read from one format, ready for another's writer: area objects with label and shape only."""
+    """A photo read from one format, ready for another's writer: area objects with label and shape only; shapes
+    with no area and COCO crowd regions are left out (``Converted.dropped``): a YOLO copy wrote a crowd of bags as
+    one bag, and counted its holes as filled."""
     objects = []
     for obj in item.objects:
-        if not obj.refinable:
+        if not obj.refinable or obj.crowd:  # a crowd region is COCO's alone: elsewhere it would read as one object
             continue
         stored = obj.stored_as if kind not in (*POLYGON_FORMATS, *PIXEL_FORMATS) else drawn_as(kind)
         objects.append(ImageObject(obj.id, obj.label, obj.polygons, obj.mask, stored_as=stored))

@@ -1080,7 +1080,7 @@ def test_a_labelme_export_keeps_the_files_order_of_shapes(qtbot, window, tmp_pat
     assert [s["label"] for s in shapes] == [*LABELS, "sign", "bar"]
     with qtbot.waitSignal(window.exported, timeout=30_000):  # at once: the first export's end may still be queued
         assert window.export_dataset(tmp_path / "out.json", "coco")  # COCO has no place for the rectangle: said
-    assert "1 shape is not an area (a box, a point, a line) and left out" in window.statusBar().currentMessage()
+    assert "1 shape left out (boxes, points, lines, crowd regions)" in window.statusBar().currentMessage()
 
 
 def test_refine_whole_folder_leaves_a_photo_still_to_label_to_do(qtbot, window, tmp_path, tiny_refiner):

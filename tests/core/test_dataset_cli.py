@@ -113,6 +113,11 @@ def test_a_coco_crowd_region_is_kept_as_the_file_has_it(tmp_path, random_refiner
     assert "4 objects: 3 refined, 1 skipped" in err
     written = {a["id"]: a for a in json.loads(out.read_text())["annotations"]}
     assert written[crowd["id"]]["segmentation"] == crowd["segmentation"] and written[crowd["id"]]["iscrowd"] == 1
+    # a copy in a format with no crowd regions leaves it out, and says so: a YOLO copy wrote it as one object
+    code, _, err = run(crm_refine.main, ["--coco", sets["coco"], "--images", sets["voc"] / "JPEGImages", "-o",
+                                         tmp_path / "yolo", "--to", "yolo", "--no-refine"], capsys)
+    assert code == 0 and "1 shape left out of the copy (boxes, points, lines, crowd regions" in err
+    assert sum(len(f.read_text().splitlines()) for f in (tmp_path / "yolo" / "labels").glob("*.txt")) == 3
 
 
 def test_a_bad_photo_is_reported_skipped_and_the_exit_code_says_so(tmp_path, random_refiner, capsys) -> None:

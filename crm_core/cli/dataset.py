@@ -103,6 +103,7 @@ class Tally:
     filled: int = 0  # objects whose holes the output's polygons could not keep
     hidden: int = 0  # objects that later ones wholly cover in the output's label maps
     split: int = 0  # objects written as several, one per piece (YOLO)
+    no_photo: int = 0  # photos not found (a conversion without refining needs none): their copies name a missing file
 
     def line(self, seconds: float, min_px: int, refining: bool = True) -> str:
         rate = f", {60 * self.refined / seconds:.0f} objects/min" if seconds > 0 and self.refined else ""
@@ -117,6 +118,9 @@ class Tally:
         if self.split:
             dropped += (f"; {self.split} object{'s' if self.split != 1 else ''} in several pieces written as one "
                         "line per piece (a YOLO line is one object)")
+        if self.no_photo:
+            dropped += (f"; {self.no_photo} photo{'s' * (self.no_photo != 1)} not found, named in the copy where "
+                        "looked for (give --images)")
         done = (f"{self.refined} refined, {self.skipped} skipped (under {min_px} px or not areas)" if refining
                 else "written as they were")
         return (f"{self.images} images{resumed}, {self.objects} objects: {done}, "
@@ -149,6 +153,7 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
             tally.filled += len(done.filled)
             tally.hidden += len(done.hidden)
             tally.split += len(done.split)
+            tally.no_photo += done.no_photo
             if done.error is not None:
                 tally.failed += 1
                 kept = "; its labels are written as they are" if done.as_given else ""

@@ -55,6 +55,7 @@ class Converted:
     hidden: tuple[str, ...] = ()  # its objects that later ones wholly cover in a label map ("photo: label")
     split: tuple[str, ...] = ()  # its objects written as several, one per piece (YOLO)
     as_given: bool = False  # its refinement failed, and its labels were written as they are
+    no_photo: bool = False  # its photo was not found: the copy names where it was looked for
 
 
 def export_writer(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> Writer:
@@ -157,6 +158,6 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
                 continue
             yield Converted(name, len(written.objects), len(item.objects) - len(written.objects),
                             filled=tuple(writer.filled[noted:]), hidden=tuple(writer.hidden[under:]),
-                            split=tuple(writer.split[parted:]))
+                            split=tuple(writer.split[parted:]), no_photo=not written.image.is_file())
     finally:
         writer.close()

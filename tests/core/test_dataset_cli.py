@@ -239,6 +239,11 @@ def test_refine_into_another_format_and_convert_without_refining(tmp_path, rando
     assert [o.label for o in item.objects] == [o.label for o in truth.objects] == ["square", "bar"]
     for got, want in zip(item.objects, truth.objects):  # traced within the 1 px default tolerance
         assert np.count_nonzero(got.raster(item.hw) ^ want.raster(item.hw)) <= 2 * (50 + 40)
+    assert "not found" not in err
+    shutil.move(photos / "b.jpg", tmp_path / "b.jpg")  # a copy that names a photo that is not there: said
+    code, _, err = run(crm_refine.main, ["--voc", sets["voc"], "-o", tmp_path / "lm2", "--to", "labelme", "--no-refine"],
+                       capsys)
+    assert code == 0 and "1 photo not found, named in the copy where looked for (give --images)" in err, err
     code, _, err = run(crm_refine.main, [photos / "a.jpg", photos / "a.jpg", "-o", tmp_path / "x.png", "--to", "coco"], capsys)
     assert code == 2 and "apply to a dataset" in err
 

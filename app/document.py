@@ -70,6 +70,9 @@ class Document(KeepEditsMixin, QObject):
         # ids a new object must not take: a dataset photo's label ids, deleted ones included (a new object under a
         # deleted label's id would be exported as that label, its fields carried over)
         self.reserved_ids: frozenset = frozenset()
+        # a dataset photo's shapes that have no area to refine (boxes, points, lines): kept in exports as the file
+        # has them, never drawn; their labels, so the person is told they are there
+        self.unshown: tuple[str, ...] = ()
         self.project_path: Path | None = None  # the project it was saved in or opened from: Save writes there
         self._set_content(image, mask, path, mask_path)
 

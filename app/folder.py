@@ -384,6 +384,7 @@ class WorkFolder:
                                   locked=o.crowd, guessed=o.rough) for o in loaded.objects if o.refinable]
             doc = Document.with_objects(loaded.image, loaded.path, objects, self.categories)
         doc.reserved_ids = frozenset(sources)
+        doc.unshown = tuple(o.label for o in loaded.objects if not o.refinable)
         self.meet(doc.categories)
         doc.mark_saved()
         return doc

@@ -219,6 +219,12 @@ class FolderMixin:
         self._update_title()
         if self.statusBar().currentMessage() == self._no_more:  # moved after all: it no longer holds
             self.statusBar().clearMessage()
+        if doc.unshown:  # a COCO box-only annotation, a LabelMe rectangle: in the file, not on the canvas
+            count = len(doc.unshown)
+            self.statusBar().showMessage(
+                f"{count} shape{'s' * (count != 1)} with no area ({', '.join(doc.unshown[:3])}"
+                f"{', …' if count > 3 else ''}: boxes, points or lines) {'are' if count != 1 else 'is'} kept as the "
+                "file has them and not shown", 10000)
         while work.notes:
             QMessageBox.warning(self, "Saved work set aside", work.notes.pop(0))
         return True

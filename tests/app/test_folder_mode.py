@@ -1112,6 +1112,19 @@ def test_a_labelme_circle_opens_as_an_object_refined_freely_and_exports_as_drawn
     assert json.loads((tmp_path / "out" / "p0.json").read_text())["shapes"][0] == circle
 
 
+def test_a_photo_with_a_box_only_shape_says_it_is_kept_but_not_shown(qtbot, window, tmp_path):
+    """A COCO bbox-only annotation or a LabelMe rectangle was in the file but nowhere in the window: nothing said so."""
+    folder, _ = labelme_set(tmp_path / "lm", count=1)
+    data = json.loads((folder / "p0.json").read_text())
+    data["shapes"].append({"label": "sign", "points": [[1, 1], [9, 9]], "group_id": None, "shape_type": "rectangle",
+                           "flags": {}})
+    (folder / "p0.json").write_text(json.dumps(data))
+    window.open_folder(folder)
+    assert labels_listed(window) == list(LABELS)
+    assert "1 shape with no area (sign: boxes, points or lines) is kept as the file has them and not shown" in \
+        window.statusBar().currentMessage()
+
+
 def test_a_photo_left_just_as_the_whole_folder_run_ends_is_refined_by_one_more_run(qtbot, window, tmp_path,
                                                                                    tiny_refiner, monkeypatch):
     """Left after the run had gone past its last photo, it was queued on a run that had ended: "Folder refined",

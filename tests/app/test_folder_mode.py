@@ -1063,14 +1063,19 @@ def test_a_next_export_can_start_as_soon_as_the_last_one_is_said_done(qtbot, win
     qtbot.waitUntil(lambda: window._export is None)  # and once both jobs have ended, the window is free
 
 
-def test_a_labelme_export_keeps_the_files_order_of_shapes(qtbot, window, tmp_path):
-    """A rectangle, which is not refined, moved to the top of the shapes of a photo with work on it."""
+def labelme_with_a_rectangle(tmp_path: Path) -> Path:
+    """One LabelMe photo whose last shape is a rectangle named "sign": a shape the window keeps but does not draw."""
     folder, _ = labelme_set(tmp_path / "lm", count=1)
     data = json.loads((folder / "p0.json").read_text())
     data["shapes"].append({"label": "sign", "points": [[1, 1], [9, 9]], "group_id": None, "shape_type": "rectangle",
                            "flags": {}})
     (folder / "p0.json").write_text(json.dumps(data))
-    window.open_folder(folder)
+    return folder
+
+
+def test_a_labelme_export_keeps_the_files_order_of_shapes(qtbot, window, tmp_path):
+    """A rectangle, which is not refined, moved to the top of the shapes of a photo with work on it."""
+    window.open_folder(labelme_with_a_rectangle(tmp_path))
     paint(window, 88, 57)  # on the ball's edge: one piece still
     window.doc.add_object("bar")
     paint(window, 100, 2)
@@ -1114,12 +1119,7 @@ def test_a_labelme_circle_opens_as_an_object_refined_freely_and_exports_as_drawn
 
 def test_a_photo_with_a_box_only_shape_says_it_is_kept_but_not_shown(qtbot, window, tmp_path):
     """A COCO bbox-only annotation or a LabelMe rectangle was in the file but nowhere in the window: nothing said so."""
-    folder, _ = labelme_set(tmp_path / "lm", count=1)
-    data = json.loads((folder / "p0.json").read_text())
-    data["shapes"].append({"label": "sign", "points": [[1, 1], [9, 9]], "group_id": None, "shape_type": "rectangle",
-                           "flags": {}})
-    (folder / "p0.json").write_text(json.dumps(data))
-    window.open_folder(folder)
+    window.open_folder(labelme_with_a_rectangle(tmp_path))
     assert labels_listed(window) == list(LABELS)
     assert "1 shape with no area (sign: boxes, points or lines) is kept as the file has them and not shown" in \
         window.statusBar().currentMessage()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from crm_core.metrics import binarise
-from crm_core.prompts import box_mask, click_mask
+from crm_core.prompts import box_mask, click_mask, removed_core
 
 from app.canvas.guide_tools import Prompt
 from app.document import Document, MaskObject
@@ -71,6 +71,7 @@ class PromptMixin:
         if prompt.box is None and doc.current is not obj:
             self.statusBar().showMessage("Another object is selected now: click again to change it", 10000)
             return  # the click spoke about what the other object showed
+        keep_out = None  # what a remove click took away: the refine it starts must not bring it back
         if prompt.box is not None:
             if not mask.any():
                 self.statusBar().showMessage("Nothing stood out in the box: drag it closer around the object", 10000)
@@ -81,13 +82,15 @@ class PromptMixin:
                 doc.apply_edit(doc.rect(), mask, "Box")
             done = f"Box: {doc.current.label} has a mask"
         else:
+            if not prompt.positive:
+                keep_out = removed_core(doc.current.result(), mask > 127)
             doc.apply_edit(doc.rect(), mask, "Click add" if prompt.positive else "Click remove")
             done = "Click: added the region around it" if prompt.positive else "Click: removed the region around it"
         doc.current.guessed = True  # a guess from the photo, refined freely: its outline is no label to hold
         if self.settings.refine_after_prompt and doc.current.mask.any():
             if self.refining:
                 self.cancel_refine()  # its mask is out of date now
-            self.refine(joins=doc.undo_stack.last())  # one Undo takes back the box or click and its refine
+            self.refine(joins=doc.undo_stack.last(), keep_out=keep_out)  # one Undo takes back the click and its refine
             self.statusBar().showMessage(f"{done}; refining it (Ctrl+Z undoes)", 10000)
         else:
             self.statusBar().showMessage(f"{done}; press Refine (Ctrl+R) to sharpen its edges (Ctrl+Z undoes)", 10000)

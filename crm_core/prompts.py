@@ -162,6 +162,17 @@ def click_mask(image: np.ndarray, mask: np.ndarray, positive: Sequence[tuple[int
     return out
 
 
+def removed_core(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """What a remove click took away (``before`` & ~``after``, H×W bool), less a margin along its edge of 1 % of
+    the photo's mean side: the refine that follows must not bring it back (free over a guessed mask, it re-added a
+    bear's paw a Shift+click had removed: 374 px out, 49,526 in), but it still places that edge, which GrabCut
+    drew at 800 px."""
+    removed = (np.asarray(before, bool) & ~np.asarray(after, bool)).astype(np.uint8)
+    margin = max(1, round(0.01 * (removed.shape[0] + removed.shape[1]) / 2))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1, 2 * margin + 1))
+    return cv2.erode(removed, kernel).astype(bool)
+
+
 def _click_pass(image: np.ndarray, fg: np.ndarray, positive: Sequence[tuple[int, int]],
                 negative: Sequence[tuple[int, int]], r: int, reach: int) -> tuple[np.ndarray, bool]:
     """One settling of the clicks within ``reach`` px (click_mask): the mask, and whether the click's colour,

@@ -243,3 +243,28 @@ def test_a_mask_a_box_made_is_refined_freely_not_held_like_a_label(qtbot, scene,
     with qtbot.waitSignal(win.refineFinished, timeout=30000):
         win.refine()
     assert seen[-1].trust_edges is True
+
+
+def test_the_refine_a_remove_click_starts_does_not_bring_back_what_it_removed(qtbot, scene, tiny_refiner,
+                                                                                monkeypatch):
+    """A Shift+click took a bear's paw out (374 px), and the refine it started, free over a guessed mask, put it
+    back with 49,526 px more. Here the refine would claim every pixel it may: the click's region must stay out."""
+    from dataclasses import replace
+    real = tiny_refiner.stages
+
+    def claims_everything(image, coarse, options=None, constraints=None):
+        for stage in real(image, coarse, options, constraints):
+            prob = np.ones_like(stage.prob)
+            yield replace(stage, prob=prob if constraints is None else constraints.checked(prob.shape).apply(prob))
+
+    monkeypatch.setattr(tiny_refiner, "stages", claims_everything)
+    win, ellipse, square = scene
+    win.refine_panel.ratio_edit.setText("1")
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    _prompt(qtbot, win, "click", (220, 140))  # the square joins
+    win.refine_after_prompt_action.trigger()
+    with qtbot.waitSignal(win.refineFinished, timeout=30000):
+        _prompt(qtbot, win, "click", (220, 140), mods=Qt.KeyboardModifier.AltModifier)
+    inner = cv2.erode(square.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    assert win.doc.stages and not win.doc.current.result()[inner].any()
+    assert win.doc.undo_stack.undoText() == "Click remove and refine"

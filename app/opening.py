@@ -10,7 +10,7 @@ from typing import Sequence
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImageReader
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from crm_core.coverage import transparency_note
+from crm_core.coverage import background_removed, transparency_note
 
 from app import asking, project
 from app.about import RESOURCES
@@ -57,8 +57,8 @@ class OpeningMixin:
             return False
         notes = self._import_into(doc, Path(mask)) if mask is not None else ()  # a bad mask is reported; the photo opens
         if mask is None and doc.mask.any():  # Document.open took the photo's own transparency
-            notes = (transparency_note(image.name, doc.image, doc.mask, cli=False) + "; press Refine (Ctrl+R) to "
-                     "sharpen it",)
+            note = transparency_note(image.name, doc.image, doc.mask, cli=False)
+            notes = (note if background_removed(doc.image, doc.mask) else note + "; press Refine (Ctrl+R) to sharpen it",)
         doc.undo_stack.clear()
         if not self._confirm_discard():
             return False
@@ -222,15 +222,16 @@ class OpeningMixin:
         self.open_files(photo, mask if mask.is_file() else None)
 
     def fill_recent_menu(self) -> None:
-        """The photos opened last, then the folders and datasets (each opened again as it was: a COCO file with
-        its photos folder), newest first."""
+        """The photos and projects opened or saved last, then the folders and datasets (each opened again as it
+        was: a COCO file with its photos folder), newest first."""
         self.recent_menu.clear()
         recent = self.settings.recent_files()
         for path in recent:
             action = self.recent_menu.addAction(Path(path).name)
             action.setToolTip(path)
             action.setStatusTip(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_files(p))
+            action.triggered.connect(lambda _=False, p=path: self.open_project(p) if p.endswith(project.SUFFIX)
+                                     else self.open_files(p))
         folders = self.settings.recent_folders()
         if folders:
             if recent:
@@ -307,6 +308,7 @@ class OpeningMixin:
             return False
         self.doc.mark_saved()  # the work is kept, in the project: closing now loses nothing
         self.doc.project_path = Path(written)
+        self.settings.add_recent_file(written)  # the recent photo alone opened bare, as if the work were gone
         self.statusBar().showMessage(f"Saved project {written}", 8000)
         return True
 
@@ -326,6 +328,7 @@ class OpeningMixin:
         if not modified:  # a project the person saved (not the autosave): Save writes into it again
             doc.mark_saved()
             doc.project_path = Path(path)
+            self.settings.add_recent_file(path)
         else:  # the autosave of work last saved in a project: Save still writes there
             doc.project_path = state.saved_in
         if not self._confirm_discard():

@@ -40,12 +40,18 @@ def transparency_note(name: str, image: np.ndarray, alpha: np.ndarray, cli: bool
     has nothing to place the edge against but that colour (a koala cut out over black grew to its feather's outer
     rim: IoU 0.962 → 0.920): the person is told to give the original photo, with this file as its mask."""
     said = f"{name} has transparency: its alpha is the coarse mask"
-    hidden = image[np.asarray(alpha) <= 0]
-    if hidden.size and float(hidden.reshape(-1, 3).std(axis=0).max()) < 2.0:
-        mask = "MASK" if cli else "its mask (Mask › Import)"
+    if background_removed(image, alpha):
+        mask = "MASK" if cli else "its mask (Edit › Import mask…, Ctrl+I)"
         said += (f"; but the colours under its transparent pixels are all one colour (its background was removed), "
                  f"so a refine can only follow that colour: refine the original photo with this file as {mask}")
     return said
+
+
+def background_removed(image: np.ndarray, alpha: np.ndarray) -> bool:
+    """Whether every fully transparent pixel of a photo holds one colour: the tool that made it removed its
+    background (``transparency_note``)."""
+    hidden = image[np.asarray(alpha) <= 0]
+    return bool(hidden.size) and float(hidden.reshape(-1, 3).std(axis=0).max()) < 2.0
 
 
 def coverage_note(name: str, prob: np.ndarray) -> str | None:

@@ -81,7 +81,7 @@ class CocoDataset(Dataset):
             raise InputError(f"{where} has category_id {ann.get('category_id')!r}, which 'categories' does not list")
         extra = {k: v for k, v in ann.items() if k not in ("id", "category_id", *GEOMETRY)}
         label = self.categories[ann["category_id"]]
-        seg = ann.get("segmentation")
+        seg = ann.get("segmentation", [])  # no key at all: a detector's box, as with []
         w, h = size
         if isinstance(seg, dict):  # RLE: compressed string or the uncompressed list COCO uses for crowds
             try:
@@ -96,7 +96,8 @@ class CocoDataset(Dataset):
                                                 for p in seg):
             raise InputError(f"{where} has a segmentation that is neither polygons nor RLE")
         if not seg or not all(len(p) >= 6 and len(p) % 2 == 0 for p in seg):
-            # no area to refine (a box-only annotation's [], a polygon of under 3 points): kept as the file has it
+            # no area to refine (a box-only annotation: [] or no segmentation at all; a polygon of under 3 points):
+            # kept as the file has it
             return ImageObject(ann["id"], label, refinable=False, extra=extra)
         return ImageObject(ann["id"], label, polygons=tuple(np.reshape(p, (-1, 2)) for p in seg), extra=extra)
 

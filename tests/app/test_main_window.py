@@ -675,3 +675,14 @@ def test_opening_a_cut_out_png_says_its_alpha_is_the_coarse_mask(window, tmp_pat
     assert window.open_files(tmp_path / "cut.png")
     assert window.doc.mask[30, 40] == 255 and window.doc.mask[5, 5] == 0
     assert "cut.png has transparency: its alpha is the coarse mask" in window.statusBar().currentMessage()
+
+
+def test_a_png_whose_background_was_removed_is_told_to_come_with_its_original_photo(window, tmp_path):
+    """The note named a menu that does not exist (Mask › Import) and then said to press Refine, against its own
+    advice."""
+    image = np.zeros((60, 80, 4), np.uint8)
+    image[10:50, 20:60] = (40, 90, 200, 255)  # colours where it is opaque, black where it is transparent
+    cv2.imwrite(str(tmp_path / "cut.png"), image)
+    assert window.open_files(tmp_path / "cut.png")
+    said = window.statusBar().currentMessage()
+    assert "Edit › Import mask…, Ctrl+I" in said and "press Refine" not in said

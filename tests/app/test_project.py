@@ -350,3 +350,19 @@ def test_a_project_opens_from_the_command_line_and_by_drop(qtbot, worked, settin
     with pytest.raises(SystemExit):
         parse_args([str(saved), "mask.png"])
     assert "is a project, which holds its own masks" in capsys.readouterr().err
+
+
+def test_a_saved_project_is_in_open_recent_and_opens_as_the_project(qtbot, worked, settings, tmp_path):
+    """Open Recent listed only the photo: chosen, it opened bare, no mask and no stages, as if the work were gone."""
+    path = tmp_path / "cat.crmproj"
+    assert worked.save_project(path)
+    assert settings.recent_files()[0] == str(path)
+    other = MainWindow(settings)
+    qtbot.addWidget(other)
+    other.resize(1280, 700)
+    other.show()
+    qtbot.waitExposed(other)
+    other.fill_recent_menu()
+    (entry,) = [a for a in other.recent_menu.actions() if a.text() == "cat.crmproj"]
+    entry.trigger()
+    assert_same_work(worked, other)

@@ -251,12 +251,13 @@ def test_coco_an_annotation_with_no_area_is_kept_as_given_and_the_rest_refined(t
     odd = [{"id": 11, "image_id": 42, "category_id": 1, "iscrowd": 0, "area": 0, "bbox": [1, 2, 3, 4],
             "segmentation": []},
            {"id": 12, "image_id": 42, "category_id": 7, "iscrowd": 0, "area": 0, "bbox": [5, 5, 9, 0],
-            "segmentation": [[5, 5, 14, 5]], "note": "a slip"}]
+            "segmentation": [[5, 5, 14, 5]], "note": "a slip"},
+           {"id": 13, "image_id": 42, "category_id": 1, "iscrowd": 0, "area": 12, "bbox": [1, 2, 3, 4]}]  # no key
     data["annotations"] += odd
     ann.write_text(json.dumps(data))
     ds = open_dataset("coco", ann, tmp_path / "imgs")
     item = ds.read("p.jpg")
-    assert [(o.id, o.refinable) for o in item.objects] == [(5, True), (9, True), (11, False), (12, False)]
+    assert [(o.id, o.refinable) for o in item.objects] == [(5, True), (9, True), (11, False), (12, False), (13, False)]
     writer = ds.writer(tmp_path / "out.json")
     writer.write(type(item)(item.name, item.image, item.size,
                             (item.objects[0].with_mask(shapes()[1]), *item.objects[1:]), item.extra))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+from PIL import Image
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImageReader
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
@@ -20,22 +21,41 @@ from app.errors import show_error
 SAMPLES = RESOURCES / "samples"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".heic", ".heif")
 IMAGE_FILTER = "Images (" + " ".join("*" + s for s in IMAGE_SUFFIXES) + ");;All files (*)"
-MASK_WORDS = ("mask", "seg", "matte", "alpha")
+MASK_WORDS = ("mask", "seg", "matte", "alpha")  # anywhere in a mask's name
+MASK_ENDINGS = ("gt", "label", "labels", "trimap")  # a mask's name's last word (hr_GT15_gt: not hr_GT15_im)
 SAVE_QUESTION = "Save your work?"  # asked before edits that are neither saved nor exported would go
 SAVE_PROJECT, EXPORT = "Save project", "Export…"
 
 
 def split_drop(paths: Sequence[Path]) -> tuple[Path, Path | None] | None:
-    """Which dropped file is the photo and which the mask: a name like *_mask/_seg marks the mask."""
+    """Which dropped file is the photo and which the mask: a name like *_mask/_seg/_gt marks the mask; where the
+    names do not tell, a grey (one-channel) image is the mask and a colour one the photo. By drop order alone,
+    hr_GT15_gt.png dropped before hr_GT15_im.jpg opened as the photo, with the photo's red channel as its mask."""
     images = [p for p in paths if p.suffix.lower() in IMAGE_SUFFIXES]
     if len(images) == 1:
         return images[0], None
     if len(images) == 2:
         first, second = images
-        if any(w in first.stem.lower() for w in MASK_WORDS) and not any(w in second.stem.lower() for w in MASK_WORDS):
-            first, second = second, first
-        return first, second
+        named = [_named_as_mask(p) for p in images]
+        if named[0] != named[1]:
+            return (second, first) if named[0] else (first, second)
+        grey = [_is_grey(p) for p in images]
+        return (second, first) if grey[0] and not grey[1] else (first, second)
     return None
+
+
+def _named_as_mask(path: Path) -> bool:
+    stem = path.stem.lower()
+    return any(w in stem for w in MASK_WORDS) or stem.replace("-", "_").rsplit("_", 1)[-1] in MASK_ENDINGS
+
+
+def _is_grey(path: Path) -> bool:
+    """Whether an image file holds one channel (grey, bilevel, or a palette: how masks are saved), from its header."""
+    try:
+        with Image.open(path) as im:
+            return im.mode in ("1", "L", "P", "I;16", "I", "LA")
+    except (OSError, ValueError):
+        return False
 
 
 class OpeningMixin:

@@ -686,3 +686,14 @@ def test_a_png_whose_background_was_removed_is_told_to_come_with_its_original_ph
     assert window.open_files(tmp_path / "cut.png")
     said = window.statusBar().currentMessage()
     assert "Edit › Import mask…, Ctrl+I" in said and "press Refine" not in said
+
+
+def test_a_drop_whose_names_do_not_say_which_is_the_mask_takes_the_grey_one(tmp_path):
+    photo_file, grey_file = tmp_path / "IMG_1.jpg", tmp_path / "IMG_1.png"
+    cv2.imwrite(str(photo_file), np.full((20, 30, 3), 120, np.uint8))
+    cv2.imwrite(str(grey_file), np.zeros((20, 30), np.uint8))
+    assert split_drop([grey_file, photo_file]) == (photo_file, grey_file)
+    gt, im = tmp_path / "hr_GT15_gt.png", tmp_path / "hr_GT15_im.png"
+    cv2.imwrite(str(gt), np.full((20, 30, 3), 255, np.uint8))  # a colour-saved mask: its name says it
+    cv2.imwrite(str(im), np.full((20, 30, 3), 90, np.uint8))
+    assert split_drop([gt, im]) == (im, gt)

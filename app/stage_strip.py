@@ -69,8 +69,10 @@ def thumbnail_icon(photo: np.ndarray, mask: np.ndarray, color: QColor) -> QIcon:
     return icon
 
 
-def caption(stage: Stage) -> str:
-    return f"{stage.label} · {stage.seconds:.1f} s"
+def caption(stage: Stage, short: bool = False) -> str:
+    """A stage's name and time under its thumbnail; ``short``: the name alone, for a cell shrunk to fit the strip
+    (cut, "×0.125 · 0.…" said neither; the time is in the tooltip)."""
+    return stage.label if short else f"{stage.label} · {stage.seconds:.1f} s"
 
 
 def stage_tooltip(stage: Stage) -> str:
@@ -99,6 +101,7 @@ class StageStrip(QWidget):
         self._color = QColor(color)
         self._order: list[Shown] = []
         self._icons: dict[int, tuple[Stage, QIcon]] = {}  # id(stage) -> (stage kept alive so the id stays its own, icon)
+        self._short = False  # captions without times: the cells shrank to fit the strip
 
         self.list = QListWidget()
         self.list.setViewMode(QListView.ViewMode.IconMode)
@@ -149,6 +152,9 @@ class StageStrip(QWidget):
         if self.list.iconSize().width() != side:
             self.list.setIconSize(QSize(side, side))
             self.list.setGridSize(QSize(side + CELL_EXTRA[0], side + CELL_EXTRA[1]))
+        if self._short != (side < THUMB) and self._doc is not None:
+            self._short = side < THUMB
+            self._rebuild()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
@@ -209,7 +215,7 @@ class StageStrip(QWidget):
             self._icons = icons
             stale = doc.current.stale
             for i, stage in enumerate(doc.stages):
-                item = QListWidgetItem(icons[id(stage)][1], caption(stage) + (" (old)" if stale else ""))
+                item = QListWidgetItem(icons[id(stage)][1], caption(stage, self._short) + (" (old)" if stale else ""))
                 item.setData(ROLE, i)
                 item.setToolTip(stage_tooltip(stage) + ("\nOut of date: made before your last edit; refine again"
                                                         if stale else ""))

@@ -88,7 +88,9 @@ def test_every_stage_and_the_coarse_mask_fit_the_strip_of_a_small_window(qtbot):
     viewport = strip.list.viewport().rect()
     for row in range(strip.list.count()):  # Coarse and the seven stages, each wholly in view
         assert viewport.contains(strip.list.visualItemRect(strip.list.item(row)))
+    assert strip.list.item(7).text() == "×1"  # the name alone: with its time, cut to "×1 · 0.…"
     strip.resize(1900, 200)  # room again: full-size thumbnails
     qtbot.waitUntil(lambda: strip.list.iconSize().width() == THUMB)
+    assert strip.list.item(7).text() == "×1 · 0.1 s"
     strip.resize(300, 200)  # no room at all: a smallest size, and the strip scrolls
     qtbot.waitUntil(lambda: strip.list.iconSize().width() == MIN_THUMB)

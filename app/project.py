@@ -80,6 +80,9 @@ class Project:
     saved_in: Path | None = None  # the project file the work was last saved in: a restored autosave saves there
     labels: str | None = None  # a folder photo's labels as its work began (ImageObjects.fingerprint)
     version: int = VERSION  # the format it was written in (READS): older work may name objects by older ids
+    # the labels known when it was written, in order: a label's colour is its place there (app.mask_object
+    # .label_color), so reopened work wears the colours it had ("subject" came back green after yellow)
+    categories: tuple[str, ...] = ()
 
     @property
     def mask(self) -> np.ndarray:
@@ -104,6 +107,7 @@ def save(path: str | Path, project: Project) -> Path:
         "modified": project.modified,
         "saved_in": str(project.saved_in) if project.saved_in is not None else None,
         "labels": project.labels,
+        "categories": list(project.categories),
         "objects": [{"id": o.id, "label": o.label, "shown": o.shown, "visible": o.visible, "locked": o.locked,
                      "status": o.status, "stale": o.stale, "guessed": o.guessed,
                      "stages": [_stage_meta(s) for s in o.stages]}
@@ -172,7 +176,7 @@ def load(path: str | Path) -> Project:
     mask_path, saved_in = meta.get("mask_path"), meta.get("saved_in")
     return Project(Path(meta["photo"]), objects, current, Path(mask_path) if mask_path else None, view,
                    bool(meta.get("modified", False)), Path(saved_in) if saved_in else None, meta.get("labels"),
-                   int(meta["version"]))
+                   int(meta["version"]), tuple(str(c) for c in meta.get("categories", ())))
 
 
 def _object(archive: zipfile.ZipFile, prefix: str, meta: dict, path: Path) -> ObjectState:
@@ -203,7 +207,8 @@ def capture(doc: Document, canvas=None) -> Project:
                                 o.keep.copy() if o.keep is not None and o.keep.any() else None, o.stale, o.guessed)
                     for o in doc.objects)
     saved_in = doc.project_path.resolve() if doc.project_path is not None else None
-    return Project(doc.path.resolve(), objects, doc.index_of(doc.current), mask_path, view, doc.modified, saved_in)
+    return Project(doc.path.resolve(), objects, doc.index_of(doc.current), mask_path, view, doc.modified, saved_in,
+                   categories=doc.categories)
 
 
 def document(state: Project, categories: tuple[str, ...] = (), image: np.ndarray | None = None) -> Document:
@@ -220,7 +225,7 @@ def document(state: Project, categories: tuple[str, ...] = (), image: np.ndarray
     objects = [MaskObject(o.id, o.label, o.mask.copy(), o.visible, o.locked, list(o.stages), o.shown, o.status,
                           stale=o.stale, keep=None if o.keep is None else o.keep.copy(), guessed=o.guessed)
                for o in state.objects]
-    doc = Document.with_objects(image, state.photo, objects, categories)
+    doc = Document.with_objects(image, state.photo, objects, categories or state.categories)
     doc.select(objects[state.current])
     doc.mask_path = state.mask_path
     doc.undo_stack.resetClean()

@@ -128,6 +128,21 @@ def test_a_project_keeps_every_object(qtbot, photo_arrays, tmp_path):
     assert all(np.array_equal(a.mask, b.mask) for a, b in zip(again.objects, doc.objects))
 
 
+def test_a_reopened_project_wears_the_colours_its_labels_had(qtbot, photo_arrays, tmp_path):
+    """A label's colour is its place among the labels known: "subject", met after "object", was yellow while
+    worked on and green once its project was reopened with "subject" alone known."""
+    from app.document import label_color
+    doc, shirt, hair = two_objects(photo_arrays)
+    path = tmp_path / "photo.jpg"
+    cv2.imwrite(str(path), doc.image[:, :, ::-1])
+    doc.path = path
+    doc.delete_object(shirt)  # "shirt" stays known, and keeps "hair" at its place
+    assert doc.categories.index("hair") == 1
+    saved = project.save(tmp_path / "p.crmproj", project.capture(doc))
+    again = project.document(project.load(saved))
+    assert label_color("hair", again.categories) == label_color("hair", doc.categories)
+
+
 def test_a_version_1_project_opens_as_one_object(tmp_path, photo_arrays):
     image, mask = photo_arrays(40, 30)
     cv2.imwrite(str(tmp_path / "photo.png"), image[:, :, ::-1])

@@ -7,11 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from PIL import Image
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImageReader
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from crm_core.coverage import background_removed, transparency_note
+from crm_core.coverage import transparency_note
+from crm_core.io import single_channel
 
 from app import asking, project
 from app.about import RESOURCES
@@ -39,7 +39,7 @@ def split_drop(paths: Sequence[Path]) -> tuple[Path, Path | None] | None:
         named = [_named_as_mask(p) for p in images]
         if named[0] != named[1]:
             return (second, first) if named[0] else (first, second)
-        grey = [_is_grey(p) for p in images]
+        grey = [single_channel(p) for p in images]
         return (second, first) if grey[0] and not grey[1] else (first, second)
     return None
 
@@ -47,15 +47,6 @@ def split_drop(paths: Sequence[Path]) -> tuple[Path, Path | None] | None:
 def _named_as_mask(path: Path) -> bool:
     stem = path.stem.lower()
     return any(w in stem for w in MASK_WORDS) or stem.replace("-", "_").rsplit("_", 1)[-1] in MASK_ENDINGS
-
-
-def _is_grey(path: Path) -> bool:
-    """Whether an image file holds one channel (grey, bilevel, or a palette: how masks are saved), from its header."""
-    try:
-        with Image.open(path) as im:
-            return im.mode in ("1", "L", "P", "I;16", "I", "LA")
-    except (OSError, ValueError):
-        return False
 
 
 class OpeningMixin:
@@ -77,8 +68,7 @@ class OpeningMixin:
             return False
         notes = self._import_into(doc, Path(mask)) if mask is not None else ()  # a bad mask is reported; the photo opens
         if mask is None and doc.mask.any():  # Document.open took the photo's own transparency
-            note = transparency_note(image.name, doc.image, doc.mask, cli=False)
-            notes = (note if background_removed(doc.image, doc.mask) else note + "; press Refine (Ctrl+R) to sharpen it",)
+            notes = (transparency_note(image.name, doc.image, doc.mask, cli=False),)
         doc.undo_stack.clear()
         if not self._confirm_discard():
             return False

@@ -42,9 +42,9 @@ def transparency_note(name: str, image: np.ndarray, alpha: np.ndarray, cli: bool
     said = f"{name} has transparency: its alpha is the coarse mask"
     if background_removed(image, alpha):
         mask = "MASK" if cli else "its mask (Edit › Import mask…, Ctrl+I)"
-        said += (f"; but the colours under its transparent pixels are all one colour (its background was removed), "
-                 f"so a refine can only follow that colour: refine the original photo with this file as {mask}")
-    return said
+        return (f"{said}; but the colours under its transparent pixels are all one colour (its background was "
+                f"removed), so a refine can only follow that colour: refine the original photo with this file as {mask}")
+    return said if cli else f"{said}; press Refine (Ctrl+R) to sharpen it"
 
 
 def background_removed(image: np.ndarray, alpha: np.ndarray) -> bool:

@@ -158,6 +158,17 @@ def load_image(path: PathLike, max_pixels: int | None = None) -> np.ndarray:
 
 
 ALPHA_MODES = ("RGBA", "LA", "PA", "La", "RGBa")
+SINGLE_CHANNEL_MODES = ("1", "L", "P", "I;16", "I", "LA")
+
+
+def single_channel(path: PathLike) -> bool:
+    """Whether an image file holds one channel (grey, bilevel, 16-bit grey or a palette: how masks are saved),
+    read from its header alone; False for a file that is no image (reading it says what is wrong)."""
+    try:
+        with Image.open(path) as im:
+            return im.mode in SINGLE_CHANNEL_MODES
+    except (OSError, SyntaxError, ValueError, EOFError):
+        return False
 
 
 def photo_alpha(path: PathLike, max_pixels: int | None = None) -> np.ndarray | None:

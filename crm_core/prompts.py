@@ -212,8 +212,8 @@ def _click_pass(image: np.ndarray, fg: np.ndarray, positive: Sequence[tuple[int,
     out[near] = new[near]
     # a click that adds never takes away, one that removes never adds: GrabCut, free over the whole reach, dropped
     # a drum's dark netted body 1,000 px below a click that added the wine bottle beside it (197,169 px)
-    out[adds & ~removes] = np.maximum(out, fg)[adds & ~removes]
-    out[removes & ~adds] = np.minimum(out, fg)[removes & ~adds]
+    np.maximum(out, fg, out=out, where=adds & ~removes)
+    np.minimum(out, fg, out=out, where=removes & ~adds)
     return out, bool(cut_short)
 
 

@@ -227,9 +227,6 @@ class CocoWriter(Writer):
 
 
 class CocoExportWriter(Writer):
-    def photo_place(self, name: str, suffix: str) -> Path | None:
-        return self.out.parent / f"{name}{suffix}"  # file_name is read relative to the COCO file's folder
-
     """A new COCO file from another format's photos (``crm_core.formats.convert``).
 
     Categories are numbered from 1 in the source's order (labels met later are appended), image and annotation
@@ -238,6 +235,9 @@ class CocoExportWriter(Writer):
     worked on are kept so --resume goes on from them (its REFINED_KEY lists only those: a photo converted as it
     was is not done).
     """
+
+    def photo_place(self, name: str, suffix: str) -> Path | None:
+        return self.out.parent / f"{name}{suffix}"  # file_name is read relative to the COCO file's folder
 
     def __init__(self, dataset: Dataset, out: Path, tolerance: float):
         super().__init__(dataset, out, tolerance)

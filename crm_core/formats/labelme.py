@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from crm_core import io
-from crm_core.errors import CRMError, InputError
+from crm_core.errors import InputError
 from crm_core.formats.base import Dataset, Writer
 from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, mask_box
 from crm_core.pairing import PHOTO_EXTS, by_stem
@@ -46,6 +46,8 @@ class LabelMeDataset(Dataset):
         if not self.source.is_dir():
             raise InputError(f"{self.source} is not a folder; give the folder of LabelMe .json files")
         self.files = {p.stem: p for p in sorted(self.source.glob("*.json"))}
+        # per photo read: object id → the places of its shapes in the file (LabelMeWriter keeps the file's order)
+        self.places: dict[str, dict[Any, list[int]]] = {}
         if not self.files:
             raise InputError(f"{self.source} holds no .json files; is it a LabelMe folder?")
         # photos beside the labels that no .json is about yet (added to the folder, not labelled): listed, with
@@ -108,6 +110,7 @@ class LabelMeDataset(Dataset):
             h, w = self._pixels(path, image, data).shape[:2]
             size = (w, h)
         groups = _grouped(path, data["shapes"])
+        self.places[name] = {group[0]["_index"]: [shape["_index"] for shape in group] for group in groups}
         objects = tuple(self._object(path, shapes, (size[1], size[0])) for shapes in groups)
         extra = {k: v for k, v in data.items() if k != "shapes"}
         return ImageObjects(name, image, size, objects, extra=extra)
@@ -290,17 +293,10 @@ class LabelMeWriter(Writer):
         io.write_atomic(target, json.dumps(data, indent=2, ensure_ascii=False))
 
     def _places(self, name: str) -> dict[Any, list[int]]:
-        """Object id → the places of its shapes in its source file (a LabelMe file read by this folder), so an
-        object whose pieces were apart in the file (another shape between them) is written back apart: the order
-        decides which of two overlapping shapes LabelMe paints on top. Empty for photos from other formats."""
-        dataset = self.dataset
-        if not isinstance(dataset, LabelMeDataset) or name not in dataset.files:
-            return {}
-        try:
-            shapes = dataset._json(name)["shapes"]
-            return {group[0]["_index"]: [s["_index"] for s in group] for group in _grouped(dataset.files[name], shapes)}
-        except (OSError, CRMError):  # the file went or broke since it was read: the objects' own order stands
-            return {}
+        """Object id → the places of its shapes in its source file, as the source read it, so an object whose
+        pieces were apart in the file (another shape between them) is written back apart: the order decides which
+        of two overlapping shapes LabelMe paints on top. Empty for photos from other formats."""
+        return self.dataset.places.get(name, {}) if isinstance(self.dataset, LabelMeDataset) else {}
 
 
 def _in_place(shapes: list[dict], places: list[int] | None, untouched: bool, last: float) -> list[tuple[float, dict]]:

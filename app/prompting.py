@@ -60,6 +60,7 @@ class PromptMixin:
         job.failed.connect(lambda message: show_error(self, f"Cannot use the {name.lower()}", message))
         job.finished.connect(self._prompt_finished)
         self._prompt_job = (job, doc, doc.current, prompt)
+        self.canvas.show_asked(prompt)
         self.jobs.start(job)
         self.statusBar().showMessage("Finding the object in the box…" if prompt.box is not None else
                                      "Finding the region around the click…")
@@ -97,3 +98,4 @@ class PromptMixin:
 
     def _prompt_finished(self) -> None:
         self._prompt_job = None
+        self.canvas.show_asked(None)

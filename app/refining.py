@@ -319,7 +319,8 @@ class RefiningMixin:
         parts = self._visible_probs() if merge > 1 else []  # merged only if the person asks for it
         edited = sum(1 for obj in self.doc.objects if obj.visible and not obj.empty and obj.stale)
         dialog = ExportDialog(self.doc.path, self.settings.export_dir, self._shown_name(), self,
-                              self.settings.export_kind, self.settings.export_decontaminate, self._inputs(),
+                              self.settings.export_kind or self._first_export_kind(),
+                              self.settings.export_decontaminate, self._inputs(),
                               merge, self.settings.export_merged, edited)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
@@ -330,6 +331,12 @@ class RefiningMixin:
         if merge > 1:
             self.settings.export_merged = request.merged
         return self.export(request, _merged(parts) if request.merged else shown, self._holds_all_work(request.merged))
+
+    def _first_export_kind(self) -> str:
+        """What the Export dialog offers before the person ever chose: a refined mask to whoever brought a mask or
+        a folder of labels, a cutout to whoever came with a photo alone (a photo editor's first export was a 0/255
+        mask)."""
+        return "mask" if self.doc.mask_path is not None or self.work is not None else "cutout"
 
     def _holds_all_work(self, merged: bool) -> bool:
         """Whether an export holds every object's work, so that the photo counts as saved after it: the one

@@ -11,6 +11,7 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPen, QPolygonF, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
+from app.canvas.guide_tools import Prompt
 from app.canvas.tools import MAX_SIZE, MIN_SIZE
 
 NOTCHES_PER_DOUBLING = 4  # wheel notches that double the zoom: the pyramid's own step, in smooth quarters
@@ -73,6 +74,8 @@ class InteractionMixin:
         shape = self._tool.preview()
         if shape is not None:
             self._draw_shape(painter, shape)
+        if self._asked is not None:
+            self._draw_asked(painter, self._asked)
         if self._pointer is not None and self._tool.shows_brush and not self._space:
             c, r = self._pointer, self.settings.size / 2 * self._zoom
             for colour, radius in ((QColor(0, 0, 0, 200), r + 1), (QColor(255, 255, 255, 230), r)):
@@ -120,6 +123,25 @@ class InteractionMixin:
         for p in self._tool.handles():
             painter.drawRect(QRectF(self.map_from_image(p) - QPointF(3, 3), QSizeF(6, 6)))
         painter.setBrush(Qt.BrushStyle.NoBrush)
+
+    def show_asked(self, prompt: Prompt | None) -> None:
+        """Marks the box or click the window is turning into a mask (None: done). Without it, the box vanished
+        on release and nothing said what the second or two of GrabCut was about."""
+        self._asked = prompt
+        self.update()
+
+    def _draw_asked(self, painter: QPainter, prompt: Prompt) -> None:
+        """A dashed box, or a ring at the click: orange for a click that removes, as the polygon's cut."""
+        line = QColor(255, 255, 255) if prompt.box is not None or prompt.positive else QColor(255, 120, 60)
+        for pen in (QPen(QColor(0, 0, 0, 180), 3), QPen(line, 1, Qt.PenStyle.DashLine)):
+            painter.setPen(pen)
+            if prompt.box is not None:
+                b = prompt.box
+                painter.drawRect(QRectF(self.map_from_image(QPointF(b.left, b.top)),
+                                        self.map_from_image(QPointF(b.right, b.bottom))))
+            else:
+                x, y = prompt.click
+                painter.drawEllipse(self.map_from_image(QPointF(x + 0.5, y + 0.5)), 9, 9)
 
     def _update_pointer(self) -> None:
         if self._pointer is not None:

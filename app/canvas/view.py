@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QWidget
 
 from app.canvas.tiles import MIN_OUTLINE_LEVEL, MaskTiles, PhotoTiles
 from app.canvas.compare import ADDED_COLOR, REMOVED_COLOR, CompareMixin
-from app.canvas.guide_tools import GUIDE_TOOLS
+from app.canvas.guide_tools import GUIDE_TOOLS, Prompt
 from app.canvas.interaction import InteractionMixin
 from app.canvas.layers import LayersMixin
 from app.canvas.tools import TOOLS, Tool, ToolSettings
@@ -82,6 +82,7 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         self._press_at = QPointF()
         self._space = False
         self._pointer: QPointF | None = None
+        self._asked: Prompt | None = None  # a box or click being turned into a mask
         self._pending = QRegion()
         self._refill = QTimer(self)
         self._refill.setSingleShot(True)

@@ -67,6 +67,36 @@ def test_a_box_around_an_object_gives_its_mask_as_one_undo_step(qtbot, scene):
     assert len(win.doc.objects) == 1 and iou(ellipse, win.doc.current.mask > 127) > 0.8
 
 
+def test_the_box_stays_drawn_while_its_object_is_found(qtbot, scene, monkeypatch):
+    """Released, the box stays on the canvas (dashed) until its mask comes, then goes: the person sees what the
+    second of GrabCut is working on."""
+    import threading
+
+    from app import prompting
+
+    win, ellipse, _ = scene
+    gate = threading.Event()
+    real = prompting.box_mask
+    monkeypatch.setattr(prompting, "box_mask", lambda *a, **k: (gate.wait(20), real(*a, **k))[1])
+    win.tool_actions["box"].trigger()
+    view = win.canvas
+    before = rendered(view, qtbot)
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(view, 30, 40))
+    qtbot.mouseMove(view, at(view, 172, 150))
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(view, 172, 150))
+    assert win.prompting
+    edge = at(view, 100, 40)  # the middle of the box's top side, on the beige wall
+    column = slice(edge.x() - 6, edge.x() + 6)
+    while_finding = rendered(view, qtbot)
+    changed = np.abs(while_finding.astype(int) - before.astype(int)).sum(axis=2)
+    assert changed[edge.y() - 1:edge.y() + 2, column].max() > 100  # the box's side is drawn there
+    gate.set()
+    qtbot.waitUntil(lambda: not win.prompting, timeout=20000)
+    after = rendered(view, qtbot)
+    assert np.abs(after.astype(int) - before.astype(int)).sum(axis=2)[edge.y() - 1:edge.y() + 2, column].max() < 30
+    assert iou(ellipse, win.doc.current.mask > 127) > 0.8
+
+
 def test_clicks_add_and_remove_the_region_around_them(qtbot, scene):
     win, ellipse, square = scene
     _prompt(qtbot, win, "box", (30, 40), (172, 150))

@@ -264,3 +264,14 @@ def test_exporting_one_object_of_several_does_not_count_the_photo_as_saved(qtbot
     answer_export_dialog(monkeypatch, {"path": tmp_path / "all.png", "merged": True}, [])
     assert opened.export_dialog()
     assert not opened.doc.modified  # both objects in the file: saved
+
+
+def test_first_export_offers_a_cutout_for_a_photo_alone(qtbot, window, write_photo, monkeypatch, tmp_path, settings):
+    """A photo editor who came with no mask is offered the cutout first, not a 0/255 mask."""
+    photo, _ = write_photo(96, 64)
+    assert window.open_files(photo)
+    window.doc.apply_edit(window.doc.rect(), np.full(window.doc.current.mask.shape, 255, np.uint8), "paint")
+    seen: list = []
+    answer_export_dialog(monkeypatch, {"accept": False}, seen)
+    window.export_dialog()
+    assert seen == [("cutout", f"{photo.stem}_cutout.png")]

@@ -64,6 +64,21 @@ class KeepEditsMixin:
         if delta.tiles:
             self.undo_stack.push(MaskEditCommand(delta, text, self._keep_restorer(obj)))
 
+    def join_keep(self, pixels: np.ndarray, value: int, joins: MaskEditCommand) -> None:
+        """Writes ``value`` into the current object's keep layer at ``pixels`` (H×W bool) as part of the undo step
+        ``joins``, the edit that implies it: what a remove click took away stays out of every later refine, drawn
+        as a keep stroke the person can see and erase, and one Undo takes back the click and its stroke."""
+        obj = self.current
+        layer = self.keep_layer(obj)
+        after = layer.copy()
+        after[pixels] = value
+        delta = TileDelta.between(layer, after)
+        if not delta.tiles:
+            return
+        restore = self._keep_restorer(obj)
+        restore(delta, True)
+        joins.then(lambda _delta, done: restore(delta, done), joins.text())
+
     def _keep_restorer(self, obj: MaskObject):
         """Undo/redo of a keep edit: its tiles go back, and its object becomes current so the person sees it."""
         def restore(delta: TileDelta, after: bool) -> None:

@@ -11,6 +11,7 @@ from PySide6.QtGui import QColor
 
 from app.canvas.layers import CHECKER
 from app.main_window import MainWindow
+from app.mask_object import KEEP_BG
 from crm_core.metrics import iou
 from test_canvas import at, rendered
 
@@ -298,3 +299,15 @@ def test_the_refine_a_remove_click_starts_does_not_bring_back_what_it_removed(qt
     inner = cv2.erode(square.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
     assert win.doc.stages and not win.doc.current.result()[inner].any()
     assert win.doc.undo_stack.undoText() == "Click remove and refine"
+    with qtbot.waitSignal(win.refineFinished, timeout=30000):  # a later refine keeps it out too
+        win.refine()
+    assert win.doc.stages and not win.doc.current.result()[inner].any()
+    assert (win.doc.current.keep[inner] == KEEP_BG).all()  # as a keep stroke the person sees (and may erase)
+    win.doc.undo_stack.undo()  # the plain refine
+    win.doc.undo_stack.undo()  # the click, its stroke and its refine, in one step
+    assert not win.doc.current.keep.any() and win.doc.current.result()[inner].all()
+    win.doc.undo_stack.redo()
+    assert (win.doc.current.keep[inner] == KEEP_BG).all()
+    with qtbot.waitSignal(win.refineFinished, timeout=30000):  # a click that adds it again frees it
+        _prompt(qtbot, win, "click", (220, 140))
+    assert not (win.doc.current.keep == KEEP_BG)[inner].any() and win.doc.current.result()[inner].all()

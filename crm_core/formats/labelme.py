@@ -121,8 +121,10 @@ class LabelMeDataset(Dataset):
         # the first shape's place in the file: unique within the photo, where a group_id is not (one id for several
         # labels, or equal to an ungrouped shape's index), and an object's id is what its work is matched by
         ident = first["_index"]
-        extra = {k: v for k, v in first.items() if k not in (*SHAPE_FIELDS, "_index")}
+        extra = _own_fields(first)
         extra["group_id"] = first.get("group_id")
+        if len(shapes) > 1:  # each piece's own description, flags, score…: X-AnyLabeling gives every shape its own
+            extra["pieces"] = [_own_fields(shape) for shape in shapes]
         if kind == "circle":
             return ImageObject(ident, first["label"], mask=_circle(path, first, hw), stored_as="polygons", rough=True,
                                extra={**extra, "shape": _strip(first)})
@@ -202,6 +204,11 @@ def _same_place(path: Path) -> str:
     return os.path.normcase(os.path.abspath(os.path.normpath(path)))
 
 
+def _own_fields(shape: dict) -> dict:
+    """A shape's fields besides its geometry, label and group (description, flags, attributes, score…)."""
+    return {k: v for k, v in shape.items() if k not in (*SHAPE_FIELDS, "_index")}
+
+
 def _strip(shape: dict) -> dict:
     return {k: v for k, v in shape.items() if k != "_index"}
 
@@ -267,7 +274,8 @@ class LabelMeWriter(Writer):
         places = self._places(item.name)
         placed: list[tuple[float, dict]] = []  # (place in the file, shape): the file's order is kept
         for obj in item.objects:
-            extra = {k: v for k, v in obj.extra.items() if k not in ("group_id", "shape")}
+            extra = {k: v for k, v in obj.extra.items() if k not in ("group_id", "shape", "pieces")}
+            pieces = obj.extra.get("pieces") or ()
             group = obj.extra.get("group_id")
             if not obj.refinable or _as_read(obj, item.hw):  # relabelled in the app, it keeps its new label
                 shapes = [{**obj.extra["shape"], "label": obj.label}]
@@ -279,8 +287,10 @@ class LabelMeWriter(Writer):
                 if len(polygons) > 1 and group is None:  # several pieces stay one object through a shared group_id
                     group, next_group = next_group, next_group + 1
                 # "flags" as LabelMe writes it for every shape (a shape drawn here has none of its own)
+                # the i-th piece keeps the fields the file's i-th piece had (a re-traced object's extra pieces, the first's)
                 shapes = [{"label": obj.label, "points": [[round(float(x), 2), round(float(y), 2)] for x, y in poly],
-                           "group_id": group, "shape_type": "polygon", "flags": {}, **extra} for poly in polygons]
+                           "group_id": group, "shape_type": "polygon", "flags": {},
+                           **(pieces[i] if i < len(pieces) else extra)} for i, poly in enumerate(polygons)]
             placed += _in_place(shapes, places.get(obj.id), obj.mask is None, placed[-1][0] if placed else -1.0)
         shapes = [shape for _, shape in sorted(placed, key=lambda entry: entry[0])]
         # A photo from another format carries no LabelMe fields: start from what LabelMe itself writes.

@@ -312,7 +312,8 @@ def labelme_folder(tmp_path: Path, embed: bool = False) -> Path:
         "shapes": [
             {"label": "cat", "points": [[10, 10], [39, 10], [39, 39], [10, 39]], "group_id": 3, "shape_type": "polygon",
              "flags": {"occluded": False}, "description": "left"},
-            {"label": "cat", "points": [[45, 45], [50, 45], [50, 50]], "group_id": 3, "shape_type": "polygon", "flags": {}},
+            {"label": "cat", "points": [[45, 45], [50, 45], [50, 50]], "group_id": 3, "shape_type": "polygon",
+             "flags": {"occluded": True}, "description": "right", "score": 0.7},
             {"label": "box", "points": [[1, 1], [5, 5]], "group_id": None, "shape_type": "rectangle", "flags": {}},
             {"label": "blob", "points": [[60, 40], [71, 49]], "group_id": None, "shape_type": "mask", "flags": {},
              "mask": base64.b64encode(png.getvalue()).decode()},
@@ -360,6 +361,8 @@ def test_labelme_round_trip_groups_rectangles_masks_and_flags(tmp_path: Path) ->
     assert item.extra["flags"] == {"reviewed": True}
     written = json.loads((tmp_path / "out" / "p.json").read_text())
     assert (tmp_path / "out" / written["imagePath"]).resolve() == (tmp_path / "photos" / "p.jpg").resolve()
+    given = json.loads((folder / "p.json").read_text())
+    assert written["shapes"][:2] == given["shapes"][:2]  # each piece of the cat keeps its own flags, description…
 
 
 def test_labelme_objects_have_ids_of_their_own_when_group_ids_are_shared_or_equal_a_shapes_place(

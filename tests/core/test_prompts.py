@@ -101,6 +101,27 @@ def test_a_click_on_a_region_bigger_than_its_reach_adds_all_of_it_not_a_disc_of_
     assert iou(sweater, added) > 0.95
 
 
+def test_a_click_that_adds_a_missing_part_does_not_run_past_its_reach_into_a_backdrop_of_its_colour():
+    """A leaping man's head, missing from his mask, clicked: settled again with twice the reach, the wall of the
+    head's colour behind him came too, 2.4 times his area. A click beside the object fills a part; only a click
+    that starts an object (the sweater above) may go past its reach."""
+    h, w = 200, 300
+    rng = np.random.default_rng(5)
+    body = np.zeros((h, w), np.float32)
+    body[100:190, 120:180] = 1
+    photo = np.zeros((h, w, 3), np.float32) + (40, 60, 170)
+    photo[body > 0] = (230, 210, 60)
+    photo[60:100, 130:170] = (200, 40, 40)  # the head, not in the mask
+    photo[:60, :] = (190, 60, 50)  # a wall of about its colour, from its top on, across the photo
+    photo = np.clip(photo + rng.normal(0, 8, photo.shape), 0, 255).astype(np.uint8)
+    added = click_mask(photo, body, positive=[(150, 80)]) > 0.5
+    assert added[70:100, 135:165].all()  # the head
+    yy, xx = np.mgrid[:h, :w]
+    reach = 0.25 * (h + w) / 2
+    assert not (added & (body == 0))[np.hypot(xx - 150, yy - 80) > reach + 2].any()  # nothing past its reach
+    assert not added[:60].any()
+
+
 def test_a_click_on_a_big_photo_keeps_the_mask_exactly_away_from_it():
     """GrabCut works at 800 px: the whole mask came back at that size, its fine edges far from the click blurred."""
     photo, disc, square = two_objects()

@@ -258,7 +258,7 @@ class FolderMixin:
             return
         if not (doc.modified or any(o.stages or o.locked for o in doc.objects) or work.has_work(name)):
             return
-        work.keep(name, project.capture(doc, self.canvas))
+        work.keep(name, project.capture(doc, self.canvas, self.unfinished_refine()))
         work.meet(doc.categories)  # a label the person typed here is offered on the next photos
         work.save_state()
         doc.mark_saved()

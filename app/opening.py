@@ -290,7 +290,7 @@ class OpeningMixin:
         doc = self.doc
         if doc is None or doc.path is None or not (doc.modified or doc.stages):
             return None
-        return project.capture(doc, self.canvas)
+        return project.capture(doc, self.canvas, self.unfinished_refine())
 
     def save_project_dialog(self) -> bool:
         """Save (Ctrl+S): into the project the work was saved in or opened from, without asking; else as Save as.
@@ -312,7 +312,7 @@ class OpeningMixin:
         if self.doc is None:
             return False
         try:
-            written = project.save(path, project.capture(self.doc, self.canvas))
+            written = project.save(path, project.capture(self.doc, self.canvas, self.unfinished_refine()))
         except Exception as error:  # noqa: BLE001
             show_error(self, "Cannot save the project", error)
             return False

@@ -27,7 +27,7 @@ from crm_core import io
 from crm_core.errors import InputError
 from crm_core.options import Stage
 
-from app.document import COARSE, TODO, Document, MaskObject, Shown
+from app.document import COARSE, TODO, Document, MaskObject, Results, Shown
 
 SUFFIX = ".crmproj"
 FILTER = f"CRM Studio project (*{SUFFIX})"
@@ -194,18 +194,22 @@ def _object(archive: zipfile.ZipFile, prefix: str, meta: dict, path: Path) -> Ob
                        bool(meta.get("stale", False)), bool(meta.get("guessed", False)))
 
 
-def capture(doc: Document, canvas=None) -> Project:
+def capture(doc: Document, canvas=None, unfinished: tuple[MaskObject, Results] | None = None) -> Project:
     """The document (and the canvas's view, when given) as a project; the masks are copied, since the person
-    keeps editing."""
+    keeps editing. ``unfinished``: an object being refined, with the results it had before: it is kept with those,
+    as cancelling would leave it (killed half way, a refine came back as three of six stages, called refined)."""
     view = View()
     if canvas is not None:
         centre = canvas.map_to_image(QPointF(canvas.width() / 2, canvas.height() / 2))
         view = View(canvas.zoom(), centre.x(), centre.y(), canvas.fitted)
     # absolute paths: the project is reopened from anywhere (a photo given as a relative path on the command line)
     mask_path = doc.mask_path.resolve() if doc.mask_path is not None else None
-    objects = tuple(ObjectState(o.id, o.label, o.mask.copy(), tuple(o.stages), o.shown, o.visible, o.locked, o.status,
-                                o.keep.copy() if o.keep is not None and o.keep.any() else None, o.stale, o.guessed)
-                    for o in doc.objects)
+    def results(o: MaskObject) -> Results:
+        return unfinished[1] if unfinished is not None and o is unfinished[0] else doc.results_of(o)
+
+    objects = tuple(ObjectState(o.id, o.label, o.mask.copy(), r.stages, r.shown, o.visible, o.locked, r.status,
+                                o.keep.copy() if o.keep is not None and o.keep.any() else None, r.stale, o.guessed)
+                    for o, r in ((o, results(o)) for o in doc.objects))
     saved_in = doc.project_path.resolve() if doc.project_path is not None else None
     return Project(doc.path.resolve(), objects, doc.index_of(doc.current), mask_path, view, doc.modified, saved_in,
                    categories=doc.categories)

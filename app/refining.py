@@ -17,8 +17,8 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 from crm_core import RefineOptions, Stage
 from crm_core.inference import readjusted
 
-from app.document import COARSE, REFINED, Document
-from app.mask_object import Drawing, constraints_of
+from app.document import COARSE, REFINED, Document, Results
+from app.mask_object import Drawing, MaskObject, constraints_of
 from app.errors import show_error
 from app.estimate import left_text
 from app.export import ExportDialog, ExportRequest, write_export
@@ -45,6 +45,11 @@ class RefiningMixin:
     def refining(self) -> bool:
         """A refinement of the open photo (stage by stage, or of its objects) is running."""
         return self._job is not None or self._objects_job is not None
+
+    def unfinished_refine(self) -> tuple[MaskObject, Results] | None:
+        """The object a running refine is changing stage by stage, with the results it had before: what a project
+        written now keeps of it, as a cancel would leave it."""
+        return self._before if self._job is not None and self._run_started else None
 
     @property
     def exporting(self) -> bool:

@@ -118,6 +118,34 @@ def test_a_write_a_killed_window_never_renamed_is_offered_back(qtbot, worked, se
     assert not partial.exists() and not cut_short.exists()
 
 
+def test_work_kept_during_a_refine_holds_the_results_from_before_it(qtbot, worked, tiny_refiner, monkeypatch):
+    """Killed half way through a refine, the work came back with three of six stages, listed as refined: what a
+    project keeps while a refine runs is the object as it was before, as a cancel leaves it."""
+    import threading
+
+    release = threading.Event()
+    real = tiny_refiner.stages
+
+    def halting(*args, **kwargs):
+        for index, stage in enumerate(real(*args, **kwargs)):
+            yield stage
+            if index == 0:
+                release.wait(20)
+
+    monkeypatch.setattr(tiny_refiner, "stages", halting)
+    before = [stage.label for stage in worked.doc.stages]
+    worked.doc.apply_edit(QRect(0, 0, 4, 4), np.zeros((4, 4), np.uint8))  # something to refine again
+    worked.refine_panel.ratio_edit.setText("0.25, 0.5, 1")
+    with qtbot.waitSignal(worked.doc.stagesChanged, timeout=20000):
+        worked.refine()
+    assert worked.refining and len(worked.doc.stages) == 1  # the new run's first stage is on screen
+    kept = worked._snapshot().objects[0]
+    assert [stage.label for stage in kept.stages] == before and kept.status == worked.unfinished_refine()[1].status
+    with qtbot.waitSignal(worked.refineFinished, timeout=20000):
+        release.set()
+    assert len(worked._snapshot().objects[0].stages) == len(worked.doc.stages) == 5  # finished: the new stages
+
+
 def test_autosave_follows_edits_after_an_idle_pause(qtbot, settings, photo, monkeypatch):
     monkeypatch.setattr(autosave_module, "IDLE_MS", 50)
     win = build_window([str(photo[0]), str(photo[1])], settings)

@@ -139,7 +139,7 @@ class Autosave(QObject):
     def pending(self) -> Path | None:
         """The newest autosave a killed window left behind, if any, now held by this one (so a window starting
         at the same moment does not offer it too) until ``drop_pending``."""
-        self.drop_pending()
+        self.drop_pending(keep=True)  # one held but never answered is put back, not removed unseen
         # "autosave.crmproj" too: the one file of versions before windows had a file each
         found = sorted(state_dir().glob(f"autosave*{project.SUFFIX}"), key=_age)
         for path in found:
@@ -152,14 +152,15 @@ class Autosave(QObject):
             lock.unlock()
         return None
 
-    def drop_pending(self, adopt: bool = False) -> None:
-        """The left-behind work was declined (removed), or restored (``adopt``: it becomes this window's own
-        autosave, so it is never without a copy on disk while the restored document's first write is under way)."""
+    def drop_pending(self, adopt: bool = False, keep: bool = False) -> None:
+        """The left-behind work was declined (removed), restored (``adopt``: it becomes this window's own
+        autosave, so it is never without a copy on disk while the restored document's first write is under way), or
+        put off (``keep``: left where it is, to be offered at the next start)."""
         if self._orphan is not None:
             path, lock = self._orphan
             if adopt and path.is_file():
                 os.replace(path, self.path)
-            else:
+            elif not keep:
                 path.unlink(missing_ok=True)
             lock.unlock()
             self._orphan = None

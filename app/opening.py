@@ -353,11 +353,15 @@ class OpeningMixin:
         if pending is None:
             return False
         photo = project.photo_of(pending)
+        buttons = QMessageBox.StandardButton
         answer = QMessageBox.question(
             self, "Restore your work?",
             f"CRM Studio was closed without saving your work on {photo.name if photo else 'the last photo'}. "
-            "Restore it?")
-        restored = answer == QMessageBox.StandardButton.Yes and self.open_project(pending, modified=True)
-        self.autosave.drop_pending(adopt=restored)
+            "Restore it? (No discards it for good; Cancel keeps it for the next start.)",
+            buttons.Yes | buttons.No | buttons.Cancel)
+        restored = answer == buttons.Yes and self.open_project(pending, modified=True)
+        # a restore that failed (its photo gone) keeps the work too: it may be put back and the app started again
+        self.autosave.drop_pending(adopt=restored, keep=answer == buttons.Cancel or (answer == buttons.Yes
+                                                                                     and not restored))
         return restored
 

@@ -78,7 +78,8 @@ def test_a_killed_session_is_offered_back_on_the_next_start(qtbot, worked, setti
     qtbot.waitExposed(fresh)
     project.show_view(fresh.canvas, project.capture(worked.doc, worked.canvas).view)  # again, after the resize
     assert dialogs.shown[-1][1:] == ("Restore your work?", "CRM Studio was closed without saving your work on "
-                                                            "photo.jpg. Restore it?")
+                                                            "photo.jpg. Restore it? (No discards it for good; Cancel "
+                                                            "keeps it for the next start.)")
     assert_same_work(worked, fresh)
     assert fresh.doc.modified and "•" in fresh.windowTitle()  # the edits are still not exported
     assert not fresh.doc.undo_stack.canUndo()  # restored as it was: Undo cannot empty the mask under its stages
@@ -99,6 +100,31 @@ def test_restored_work_saves_into_the_project_it_was_saved_in(qtbot, worked, set
     monkeypatch.setattr("app.opening.QFileDialog.getSaveFileName", lambda *a, **k: pytest.fail("Save as asked"))
     assert fresh.save_project_dialog()
     assert np.array_equal(project.load(saved).mask, worked.doc.mask) and not fresh.doc.modified
+
+
+def test_work_put_off_at_the_restore_question_is_offered_again_at_the_next_start(qtbot, worked, settings, kill,
+                                                                                   monkeypatch):
+    """Answering "No" removed the killed window's work at once; Cancel keeps it for the next start."""
+    from PySide6.QtWidgets import QMessageBox
+
+    landed(qtbot, worked)
+    left = worked.autosave.path
+    kill(worked)
+    asked: list = []
+
+    def answer(button):
+        return lambda parent, title, text, buttons=None: (asked.append(title), button)[1]
+
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Cancel))
+    later = build_window([], settings)
+    qtbot.addWidget(later)
+    assert asked == ["Restore your work?"] and left.is_file() and later.doc is None
+    later.close()
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Yes))
+    fresh = build_window([], settings)
+    qtbot.addWidget(fresh)
+    assert asked == ["Restore your work?"] * 2 and fresh.doc is not None
+    assert np.array_equal(fresh.doc.mask, worked.doc.mask)
 
 
 def test_a_write_a_killed_window_never_renamed_is_offered_back(qtbot, worked, settings, dialogs, kill):

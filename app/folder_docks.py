@@ -172,6 +172,7 @@ class ObjectsPanel(QWidget):
         super().__init__(parent)
         self._doc: Document | None = None
         self._listed_empty: dict[int, bool] = {}  # per object (id()), whether its row says "empty"
+        self._refining = False  # a refine runs: the refine buttons wait (clicked, they did nothing and said nothing)
         self._emptiness = QTimer(self)  # strokes come at tens a second: look whether one emptied or filled after
         self._emptiness.setSingleShot(True)
         self._emptiness.setInterval(150)
@@ -283,9 +284,18 @@ class ObjectsPanel(QWidget):
         self.lock_button.blockSignals(True)
         self.lock_button.setChecked(doc is not None and doc.current.locked)
         self.lock_button.blockSignals(False)
-        for widget in (self.label_box, self.lock_button, self.add_button, self.refine_one, self.refine_all):
+        for widget in (self.label_box, self.lock_button, self.add_button, self.delete_button):
             widget.setEnabled(doc is not None)
-        self.delete_button.setEnabled(doc is not None)
+        self.set_refining(self._refining)
+
+    def set_refining(self, busy: bool, folder_busy: bool | None = None) -> None:
+        """Refine selected and Refine all objects wait while a refine of the open photo runs; Refine whole folder
+        while the folder's does (``folder_busy``, when given)."""
+        self._refining = busy
+        for button in (self.refine_one, self.refine_all):
+            button.setEnabled(self._doc is not None and not busy)
+        if folder_busy is not None:
+            self.refine_folder.setEnabled(not folder_busy)
 
     def selected(self) -> MaskObject | None:
         return self._doc.current if self._doc is not None else None

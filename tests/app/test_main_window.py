@@ -261,6 +261,8 @@ def test_cancel_stops_quickly_and_restores_previous_stages(qtbot, settings, writ
     win.refine()
     qtbot.waitUntil(lambda: len(win.doc.stages) == 1 and win.doc.stages[0] is not before[0], timeout=20000)
     assert win.doc.stages[0].ratio == 0.125
+    panel = win.objects_panel  # its refine buttons wait too: clicked, they did nothing and said nothing
+    assert not panel.refine_one.isEnabled() and not panel.refine_all.isEnabled()
     with qtbot.waitSignal(win.refineFinished, timeout=5000):
         start = time.perf_counter()
         win.cancel_action.trigger()
@@ -272,6 +274,7 @@ def test_cancel_stops_quickly_and_restores_previous_stages(qtbot, settings, writ
     assert stopped < 1.0, f"the cancelled job ran on for {stopped:.2f} s"
     assert win.doc.stages == before and win.doc.shown == 2  # the matte after ×0.25 and the snap
     assert not win.refining and win.refine_action.isEnabled() and not win.cancel_action.isEnabled()
+    assert panel.refine_one.isEnabled() and panel.refine_all.isEnabled()
 
 
 def test_missing_weights_give_a_clear_message(qtbot, opened, dialogs, monkeypatch, tmp_path):

@@ -381,6 +381,8 @@ def _fit(path: PathLike, prob: np.ndarray, shape: tuple[int, int], resize: bool)
 def check_output(path: PathLike, protect: Iterable[PathLike] = ()) -> Path:
     """Refuse an output path before any work is spent: not PNG, a folder, one of the user's inputs, or a place
     that cannot be written (a read-only folder, /proc, a parent that is a file)."""
+    if not str(path).strip():  # Path("") is ".", reported as "output . is a folder"
+        raise InputError("the output file name is empty; give one ending in .png")
     p = Path(path)
     for original in protect:  # first: "that is your photo" says more than "that is not a .png name"
         if same_file(p, original):

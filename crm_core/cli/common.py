@@ -19,6 +19,7 @@ from crm_core.options import DEFAULT_RATIOS, SMALL_PHOTO_SCALE, RefineOptions
 EXIT_FAILED = 1
 EXIT_INPUT = 2  # bad input, missing weights, a usage error: something the person can fix
 EXIT_INTERRUPTED = 130
+NUMBER = re.compile(r"-\.?\d")  # a negative number given as a value (--shift-edge -1), not an option
 COLUMNS = (
     ("iou", "IoU", ".2f"),
     ("mean_iou", "mean IoU", ".2f"),
@@ -82,6 +83,12 @@ def add_refine_arguments(parser: argparse.ArgumentParser) -> None:
              "tightly it was traced (labels from --coco/--labelme/--yolo polygons are held so without it)",
     )
     group.add_argument(
+        "--hold-far", type=float, default=RefineOptions.hold_far, metavar="SHARE",
+        help="pixels farther than SHARE of the photo's mean side from the coarse mask's edge keep the mask's value "
+             "(a rough mask is wrong along its edge, not deep inside); 0 lets every stage change every pixel "
+             "(default: %(default)s)",
+    )
+    group.add_argument(
         "--shift-edge", type=float, default=0.0, metavar="PX",
         help="last, move the edge outward by PX pixels (inward when negative), e.g. -1 to drop a light fringe",
     )
@@ -104,6 +111,24 @@ class Parser(argparse.ArgumentParser):
 
     failure: str | None = None  # the usage error's line, for ``run`` to repeat as JSON when --json was given
 
+    def __init__(self, *args, **kwargs) -> None:
+        # no abbreviations: "--ratio 0.5" was taken as --ratios without a word, and a later option that shares
+        # the prefix would change what an old script means
+        super().__init__(*args, allow_abbrev=False, **kwargs)
+
+    def parse_known_args(self, args=None, namespace=None):
+        """A mistyped option is named first: argparse reported "-o/--output is required" for "--ouptut x.png"."""
+        given = sys.argv[1:] if args is None else list(args)
+        for token in given:
+            if token == "--":
+                break
+            name = token.split("=", 1)[0]
+            attached = not token.startswith("--") and token[:2] in self._option_string_actions  # -ofile.png
+            if token.startswith("-") and token != "-" and not NUMBER.match(token) and not attached \
+                    and name not in self._option_string_actions:
+                self.error(f"unrecognized option {name}")
+        return super().parse_known_args(given, namespace)
+
     def error(self, message: str) -> NoReturn:
         self.failure = f"{message} (see {self.prog} --help)"
         self.exit(EXIT_INPUT, f"{self.prog}: error: {self.failure}\n")
@@ -118,7 +143,8 @@ def refine_options(args: argparse.Namespace) -> RefineOptions:
         return RefineOptions(ratios=tuple(args.ratios), roi=args.roi, min_side=args.min_side, max_side=args.max_side,
                              upscale_below=args.upscale_below,
                              snap=args.snap, matte=args.matte, trust_edges=args.trust_edges,
-                             judge=args.judge, polygon=args.polygon, shift_edge=args.shift_edge, smooth=args.smooth).validated()
+                             judge=args.judge, polygon=args.polygon, hold_far=args.hold_far,
+                             shift_edge=args.shift_edge, smooth=args.smooth).validated()
     except ValueError as err:  # the library names its field (shift_edge); the command line, its option
         raise UsageError(re.sub(r"^([a-z_]+) must", lambda m: f"--{m[1].replace('_', '-')} must", str(err))) from None
 

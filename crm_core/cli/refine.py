@@ -102,7 +102,8 @@ def check_usage(args: argparse.Namespace) -> None:
         raise UsageError("give a MASK or --auto (Select Subject makes the mask), not both")
     flags = [*(["--to"] if args.to else []), *(["--no-refine"] if args.no_refine else []), *dataset_only(args)]
     if flags:
-        raise UsageError(f"{' and '.join(flags)} apply to a dataset (--coco, --labelme, --voc or --yolo)")
+        verb = "applies" if len(flags) == 1 else "apply"
+        raise UsageError(f"{' and '.join(flags)} {verb} to a dataset (--coco, --labelme, --voc or --yolo)")
     if args.resume and not args.big:
         raise UsageError("--resume applies to --big and to datasets: a single photo is written whole or not at all")
     if args.big and args.save_stages:

@@ -245,7 +245,7 @@ def test_refine_into_another_format_and_convert_without_refining(tmp_path, rando
                        capsys)
     assert code == 0 and "1 photo not found, named in the copy where looked for (give --images)" in err, err
     code, _, err = run(crm_refine.main, [photos / "a.jpg", photos / "a.jpg", "-o", tmp_path / "x.png", "--to", "coco"], capsys)
-    assert code == 2 and "apply to a dataset" in err
+    assert code == 2 and "applies to a dataset" in err
 
 
 def test_eval_with_coarse_scores_polygons_guided_filter_and_crm_per_category(tmp_path, random_refiner, capsys) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 from PySide6.QtCore import Signal
 
 from crm_core.constraints import Constraints
-from crm_core.objects import ObjectOptions, ObjectResult, kept, reconcile, refine_object
+from crm_core.objects import ObjectOptions, ObjectResult, kept, outcome, reconcile, refine_object
 from crm_core.options import RefineOptions, Stage
 
 from app import project
@@ -63,8 +63,8 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
                                          guess))
             done += 1
     decided = reconcile(image.shape[:2], list(masks), results, objects.shared_edge_px)
-    return [(d, r.seconds) if w and r is not None and r.refined else None
-            for d, r, w in zip(decided, results, todo)]
+    return [(d, r.seconds) if w and refined else None
+            for d, r, w, refined in zip(decided, results, todo, outcome(masks, results, decided))]
 
 
 class ObjectsJob(Job):

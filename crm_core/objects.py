@@ -26,6 +26,7 @@ Box = tuple[int, int, int, int]  # top, left, bottom, right (exclusive)
 # A classical refiner (crm_core.baselines): photo crop (H×W×3 uint8), coarse crop (H×W float) -> probability.
 RefineFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 Method = Union[Refiner, RefineFn]
+VANISHED_SHARE = 0.01  # a refined object keeping less of its coarse pixels than this is left as drawn (outcome)
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,17 @@ def refine_photo(refiner: Method, image: np.ndarray, masks: Sequence[np.ndarray 
         else:
             results.append(refine_object(refiner, image, mask, options, objects, drawn=polygon, guessed=guess))
     decided = reconcile(hw, masks, results, objects.shared_edge_px)
-    return [m if r is not None and r.refined else None for m, r in zip(decided, results)]
+    return [m if refined else None for m, refined in zip(decided, outcome(masks, results, decided))]
+
+
+def outcome(masks: Sequence[np.ndarray | None], results: Sequence[ObjectResult | None],
+            decided: Sequence[np.ndarray | None]) -> list[bool]:
+    """Per object, whether its reconciled mask replaces its label: it was refined, and kept at least
+    VANISHED_SHARE of its coarse pixels. An object the refinement all but erased is left as drawn: a LabelMe circle
+    around a logo came back empty and was left out of the written file without a word."""
+    return [r is not None and r.refined and d is not None and m is not None
+            and np.count_nonzero(d) >= VANISHED_SHARE * np.count_nonzero(m)
+            for m, r, d in zip(masks, results, decided)]
 
 
 def kept(mask: np.ndarray) -> ObjectResult:
@@ -190,7 +201,7 @@ def reconcile(hw: tuple[int, int], coarse: Sequence[np.ndarray | None], results:
     winner = np.full(hw, -1, np.int32)
     for k in live:
         t, l, b, r = results[k].box
-        wins = results[k].prob > score[t:b, l:r]
+        wins = (results[k].prob > score[t:b, l:r]) & (results[k].prob > 0)  # never where it is surely absent
         score[t:b, l:r][wins] = results[k].prob[wins]
         winner[t:b, l:r][wins] = k
     out: list[np.ndarray | None] = [None] * len(results)

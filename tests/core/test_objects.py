@@ -105,6 +105,20 @@ def test_refine_photo_leaves_tiny_and_unrefinable_objects_alone(light_refiner, s
     assert out[1] is None and out[2] is None
 
 
+def test_an_object_the_refinement_erases_is_left_as_drawn_not_dropped() -> None:
+    """A LabelMe circle around a logo refined to nothing, and the written file lost the logo without a word."""
+    image, left, right = _touching_pair()
+
+    calls: list = []
+
+    def erases_the_left_one(crop: np.ndarray, coarse: np.ndarray) -> np.ndarray:  # the objects come in order
+        calls.append(1)
+        return np.zeros_like(coarse) if len(calls) == 1 else coarse.astype(np.float32)
+
+    out_left, out_right = refine_photo(erases_the_left_one, image, [left, right], objects=ObjectOptions(min_margin=8))
+    assert out_left is None and out_right is not None and out_right.any()  # None: written as the file has it
+
+
 def _touching_pair() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A photo with two objects that share a vertical edge at x = 50 (a shirt and trousers, say)."""
     image = np.full((70, 100, 3), 120, np.uint8)

@@ -286,6 +286,9 @@ def test_ratios_the_photo_is_too_small_for_are_named_after_the_run(qtbot, opened
     assert [s.label for s in opened.doc.stages if s.kind == "model"] == ["×1"]
     assert f"not run: ×0.5 ({side / 2:.0f} px on the long side, under the 150 px a stage needs)" in \
         opened.statusBar().currentMessage()
+    opened.refine_panel.ratio_edit.setText("0.125, 0.25, 0.5, 1")  # the default ratios: their skips are no news
+    _refine(qtbot, opened)
+    assert "Refined" in opened.statusBar().currentMessage() and "not run" not in opened.statusBar().currentMessage()
 
 
 def test_a_stroke_made_while_the_refine_runs_leaves_the_result_marked_stale(qtbot, opened):

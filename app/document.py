@@ -352,11 +352,12 @@ class Document(KeepEditsMixin, QObject):
                              f"of the {self.width}×{self.height} photo")
         return region
 
-    def apply_edit(self, region: QRect, new_patch_u8: np.ndarray, text: str = "Edit mask") -> None:
-        """Write a patch at region (image pixels); inside a stroke it joins the stroke's single command."""
+    def apply_edit(self, region: QRect, new_patch_u8: np.ndarray, text: str = "Edit mask") -> bool:
+        """Write a patch at region (image pixels); inside a stroke it joins the stroke's single command. False
+        when the object is locked and nothing was written."""
         region = self._fitting(region, new_patch_u8)
         if self._refuse_locked(self.current):
-            return
+            return False
         if self._stroke is not None:
             obj, recorder, adopted = self._stroke
         else:
@@ -367,6 +368,7 @@ class Document(KeepEditsMixin, QObject):
         if self._stroke is None:
             self._push_recorded(obj, recorder, adopted)
         self.maskChanged.emit(region)
+        return True
 
     def _adopt_shown(self, obj: MaskObject, recorder: TileRecorder) -> Shown:
         """Edit what you see: before an edit of an object that shows a stage, that stage (thresholded) becomes

@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QRect
 
-from app.mask_object import MaskObject
+from crm_core.prompts import removed_core
+
+from app.mask_object import KEEP_BG, KEEP_FG, NO_KEEP, MaskObject
 from app.undo import MaskEditCommand, TileDelta, TileRecorder
 
 
@@ -78,6 +80,21 @@ class KeepEditsMixin:
         restore = self._keep_restorer(obj)
         restore(delta, True)
         joins.then(lambda _delta, done: restore(delta, done), joins.text())
+
+    def keep_out_removed(self, before: np.ndarray, after: np.ndarray) -> None:
+        """What the last edit took away from the current object (``before`` & ~``after``, H×W bool) stays out of
+        every later refine, less a margin along its edge (crm_core.prompts.removed_core), as keep-background
+        strokes joined to that edit; the person's own keep-foreground strokes win. Free over a guessed mask, the
+        refine put back a bear's paw a Shift+click had removed (374 px out, 49,526 in), and a flag cut away with
+        Alt+Lasso came back as a faint ghost."""
+        layer = self.keep_layer()
+        self.join_keep(removed_core(before, after) & (layer != KEEP_FG), KEEP_BG, self.undo_stack.last())
+
+    def free_added(self, before: np.ndarray, after: np.ndarray) -> None:
+        """What the last edit added to the current object is freed from keep-background strokes (a click that
+        adds back what a remove click kept out), as part of that edit."""
+        layer = self.keep_layer()
+        self.join_keep(after & ~before & (layer == KEEP_BG), NO_KEEP, self.undo_stack.last())
 
     def _keep_restorer(self, obj: MaskObject):
         """Undo/redo of a keep edit: its tiles go back, and its object becomes current so the person sees it."""

@@ -12,12 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from crm_core.metrics import binarise
-from crm_core.prompts import box_mask, click_mask, removed_core
+from crm_core.prompts import box_mask, click_mask
 
 from app.canvas.guide_tools import Prompt
 from app.document import Document, MaskObject
 from app.errors import show_error
-from app.mask_object import KEEP_BG, KEEP_FG, NO_KEEP
 from app.jobs import CallJob
 
 
@@ -84,8 +83,12 @@ class PromptMixin:
             done = f"Box: {doc.current.label} has a mask"
         else:
             before = doc.current.result()
-            doc.apply_edit(doc.rect(), mask, "Click add" if prompt.positive else "Click remove")
-            self._keep_click(doc, before, mask > 127, prompt.positive)
+            if not doc.apply_edit(doc.rect(), mask, "Click add" if prompt.positive else "Click remove"):
+                return  # a locked object: the document said so
+            if prompt.positive:
+                doc.free_added(before, mask > 127)
+            else:
+                doc.keep_out_removed(before, mask > 127)
             done = ("Click: added the region around it" if prompt.positive else
                     "Click: removed the region around it (hatched: kept out of later refines)")
         doc.current.guessed = True  # a guess from the photo, refined freely: its outline is no label to hold
@@ -96,18 +99,6 @@ class PromptMixin:
             self.statusBar().showMessage(f"{done}; refining it (Ctrl+Z undoes)", 10000)
         else:
             self.statusBar().showMessage(f"{done}; press Refine (Ctrl+R) to sharpen its edges (Ctrl+Z undoes)", 10000)
-
-    @staticmethod
-    def _keep_click(doc: Document, before: np.ndarray, after: np.ndarray, positive: bool) -> None:
-        """A remove click keeps what it took away as background in every later refine (free over a guessed mask,
-        the refine put back a bear's paw a Shift+click had removed: 374 px out, 49,526 in), less a margin along
-        its edge, which the refine still places (prompts.removed_core); the person's own keep-foreground strokes
-        win. A click that adds frees what it added from such keep-background strokes."""
-        layer = doc.keep_layer()
-        if positive:
-            doc.join_keep(after & ~before & (layer == KEEP_BG), NO_KEEP, doc.undo_stack.last())
-        else:
-            doc.join_keep(removed_core(before, after) & (layer != KEEP_FG), KEEP_BG, doc.undo_stack.last())
 
     def _prompt_finished(self) -> None:
         self._prompt_job = None

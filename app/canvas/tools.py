@@ -227,7 +227,10 @@ class ShapeTool(Tool):
         subtract = self._subtract(mods)
         new = _patch(doc, region).copy()
         new[inside] = 0 if subtract else 255
-        doc.apply_edit(region, new, f"{self.name.capitalize()} {'subtract' if subtract else 'add'}")
+        guessed = doc.current.guessed and subtract  # a guess the person cut from: what they cut stays out
+        before = doc.current.result() if guessed else None
+        if doc.apply_edit(region, new, f"{self.name.capitalize()} {'subtract' if subtract else 'add'}") and guessed:
+            doc.keep_out_removed(before, doc.current.mask > 127)
 
 
 class PolygonTool(ShapeTool):

@@ -311,3 +311,37 @@ def test_the_refine_a_remove_click_starts_does_not_bring_back_what_it_removed(qt
     with qtbot.waitSignal(win.refineFinished, timeout=30000):  # a click that adds it again frees it
         _prompt(qtbot, win, "click", (220, 140))
     assert not (win.doc.current.keep == KEEP_BG)[inner].any() and win.doc.current.result()[inner].all()
+
+
+def test_a_part_cut_from_a_guess_with_alt_polygon_stays_out_of_the_refine(qtbot, scene, tiny_refiner, monkeypatch):
+    """Select Subject took a koala and its flag; the flag, cut away with Alt+Lasso, came back as a faint ghost in
+    the refine, free over the guess. What the person cut from a guess is kept out, as a remove click's region is;
+    a cut from a label (held by its outline anyway) leaves the keep strokes alone."""
+    from dataclasses import replace
+    real = tiny_refiner.stages
+
+    def claims_everything(image, coarse, options=None, constraints=None):
+        for stage in real(image, coarse, options, constraints):
+            prob = np.ones_like(stage.prob)
+            yield replace(stage, prob=prob if constraints is None else constraints.checked(prob.shape).apply(prob))
+
+    monkeypatch.setattr(tiny_refiner, "stages", claims_everything)
+    win, ellipse, square = scene
+    win.refine_panel.ratio_edit.setText("1")
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    assert win.doc.current.guessed
+    view = win.canvas
+    win.tool_actions["polygon"].trigger()
+    alt = Qt.KeyboardModifier.AltModifier
+    for x, y in ((40, 40), (100, 40), (100, 150)):
+        qtbot.mouseClick(view, Qt.MouseButton.LeftButton, alt, at(view, x, y))
+    qtbot.mouseDClick(view, Qt.MouseButton.LeftButton, alt, at(view, 40, 150))
+    assert win.doc.undo_stack.undoText() == "Polygon subtract"
+    assert win.doc.current.keep[120, 92] == KEEP_BG and ellipse[120, 92]  # inside the cut, on the object
+    with qtbot.waitSignal(win.refineFinished, timeout=30000):
+        win.refine()
+    kept_out = win.doc.current.keep == KEEP_BG
+    assert not win.doc.current.result()[kept_out].any() and win.doc.current.result()[~kept_out].all()
+    win.doc.undo_stack.undo()  # the refine
+    win.doc.undo_stack.undo()  # the cut and its keep strokes, one step
+    assert not win.doc.current.keep.any()

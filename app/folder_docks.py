@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QIcon, QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
                                QVBoxLayout, QWidget)
 
-from app.document import Document, MaskObject
+from app.document import COARSE, Document, MaskObject
 from app.folder import STATUSES
 
 THUMB = 48
@@ -159,6 +159,14 @@ def swatch(color: tuple[int, int, int]) -> QIcon:
     return QIcon(pixmap)
 
 
+def _shown_note(obj: MaskObject) -> str:
+    """What a refined object's row adds when it shows, and so exports, something other than its last stage:
+    clicking the Coarse thumbnail to compare made a dataset export write the label as drawn, under "refined"."""
+    if not obj.stages or obj.shown == len(obj.stages) - 1:
+        return ""
+    return " (drawn mask shown)" if obj.shown == COARSE else f" ({obj.stages[obj.shown].label} shown)"
+
+
 class ObjectsPanel(QWidget):
     """The open photo's objects. Checking an item shows it; the label box relabels the selected object."""
 
@@ -225,12 +233,14 @@ class ObjectsPanel(QWidget):
             self._doc.objectsChanged.disconnect(self.refresh)
             self._doc.currentChanged.disconnect(self.refresh)
             self._doc.stagesChanged.disconnect(self.refresh)
+            self._doc.shownChanged.disconnect(self.refresh)
             self._doc.maskChanged.disconnect(self._emptiness.start)
         self._doc = doc
         if doc is not None:
             doc.objectsChanged.connect(self.refresh)
             doc.currentChanged.connect(self.refresh)
             doc.stagesChanged.connect(self.refresh)  # refined, or edited since ("edited since refined")
+            doc.shownChanged.connect(self.refresh)  # an earlier stage or the coarse mask shown is what is written
             doc.maskChanged.connect(self._emptiness.start)
         self.refresh()
 
@@ -265,6 +275,7 @@ class ObjectsPanel(QWidget):
             item = self.list.item(row)
             item.setIcon(swatch(doc.color_of(obj)))
             status = "edited since refined" if obj.stale and obj.stages else obj.status  # its stages are (old)
+            status += _shown_note(obj)
             seen[obj.label] += 1  # objects of one label (two people, "object" twice) told apart by their place
             nth = f"  ·  #{seen[obj.label]}" if shared[obj.label] > 1 else ""
             item.setText(f"{obj.label}  ·  {status}{empty}{'  · locked' if obj.locked else ''}{nth}")

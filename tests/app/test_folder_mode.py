@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QApplication
 from crm_core.formats import open_dataset, trace_polygons
 from crm_core.metrics import iou
 
-from app.document import REFINED
+from app.document import COARSE, REFINED
 from app.folder import FLAGGED
 from app.folder_docks import NAME_ROLE
 from app.main_window import MainWindow
@@ -1005,6 +1005,20 @@ def test_moving_to_a_photo_the_whole_folder_run_is_refining_leaves_no_photo_behi
     for index in (1, 0, 2, 1):  # each photo listed refined has every object refined, in its saved work too
         window._forget_recent()
         assert window.go_to(index) and all(len(o.stages) == 1 for o in window.doc.objects), index
+
+
+def test_a_refined_object_showing_its_drawn_mask_says_so_in_its_row(qtbot, window, tmp_path, tiny_refiner):
+    """The Coarse thumbnail clicked to compare: a dataset export wrote the label as drawn, under "refined"."""
+    ann, images, _ = coco_set(tmp_path, count=1)
+    window.open_folder(ann, "coco", images)
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_all_objects()
+    row = window.objects_panel.list.currentItem
+    assert "refined" in row().text() and "shown" not in row().text()
+    window.doc.set_shown(COARSE)
+    assert "refined (drawn mask shown)" in row().text()
+    window.doc.set_shown(len(window.doc.stages) - 1)
+    assert "shown" not in row().text()
 
 
 def test_an_object_edited_after_its_refine_reads_so_and_the_whole_folder_refine_does_it_again(qtbot, window, tmp_path,

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from crm_core import RefineOptions, Stage
 from crm_core.inference import readjusted
+from crm_core.metrics import binarise
 
 from app.document import COARSE, REFINED, Document, Results
 from app.mask_object import Drawing, MaskObject, constraints_of
@@ -240,11 +241,16 @@ class RefiningMixin:
             edited = self._drawing.edited(target)
             if edited:  # drawn on while it ran: the stages predate the edit, as after an edit of a shown stage
                 self.doc.set_stages(target.stages, target, stale=True)
+            vanished = target.mask.any() and not binarise(target.stages[-1].prob).any()
+            if vanished:  # a 60 px photo's boxed specks refined to nothing, and the object read "refined", empty
+                self.doc.set_shown(COARSE, target)
             self.doc.record_refine([self._before], joins=self._joins)
             seconds = sum(stage.seconds for stage in target.stages)
             skipped = f" ({self._job.skipped})" if self._job.skipped else ""
             later = "; you drew on it meanwhile, which this result does not hold: Refine again for it" if edited else \
                 ": click one in the stage strip to see it, Ctrl+click another to compare"
+            if vanished:
+                later = ": it left nothing of the object, so your mask is shown as drawn (the stages are in the strip)"
             self._noted(f"Refined {target.label} in {seconds:.1f} s, {len(target.stages)} stages{skipped}{later}",
                         15000)
         self._end_run()

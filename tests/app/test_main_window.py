@@ -700,3 +700,16 @@ def test_a_drop_whose_names_do_not_say_which_is_the_mask_takes_the_grey_one(tmp_
     cv2.imwrite(str(gt), np.full((20, 30, 3), 255, np.uint8))  # a colour-saved mask: its name says it
     cv2.imwrite(str(im), np.full((20, 30, 3), 90, np.uint8))
     assert split_drop([gt, im]) == (im, gt)
+
+
+def test_a_refine_that_leaves_nothing_shows_the_mask_as_drawn_and_says_so(qtbot, opened, tiny_refiner, monkeypatch):
+    """A 60 px photo's boxed specks refined to nothing; the object read "refined" and showed empty."""
+    from dataclasses import replace
+    real = tiny_refiner.stages
+    monkeypatch.setattr(tiny_refiner, "stages", lambda *a, **k: (replace(s, prob=np.zeros_like(s.prob))
+                                                                  for s in real(*a, **k)))
+    opened.refine_panel.ratio_edit.setText("1")
+    with qtbot.waitSignal(opened.refineFinished, timeout=30000):
+        opened.refine()
+    assert opened.doc.stages and opened.doc.shown == COARSE and opened.doc.current.result().any()
+    assert "left nothing of the object" in opened.statusBar().currentMessage()

@@ -139,6 +139,7 @@ def test_clear_invert_and_import_mask(opened, tmp_path, dialogs):
     original = doc.mask.copy()
     opened.invert_action.trigger()
     assert np.array_equal(doc.mask, 255 - original)
+    assert opened.clear_action.shortcut().toString() == "Ctrl+D"  # where a Photoshop user deselects
     opened.clear_action.trigger()
     assert not doc.mask.any()
 

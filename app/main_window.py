@@ -296,6 +296,10 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.settings.view_backdrop = self.canvas.backdrop_color()
 
     def _compare(self, first, second) -> None:
+        """The two results compared in the pipeline's order, whichever was clicked first: what the later one added
+        and removed (snap Ctrl+clicked while the matte showed read "added by snap (vs matte)", backwards)."""
+        if first is not None and second is not None:
+            first, second = sorted((first, second), key=lambda shown: -1 if shown == COARSE else shown)
         self.canvas.set_compare(first, second)
 
     def _cursor_moved(self, x: int, y: int) -> None:

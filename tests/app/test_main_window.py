@@ -319,6 +319,10 @@ def test_stage_strip_shows_compares_and_accepts(qtbot, opened, tiny_refiner):
     assert doc.shown == 0 and strip.use_button.isEnabled()
     strip.select(0, 1)
     assert strip.comparing == (0, 1) and doc.shown == 1 and opened.canvas._compare == (0, 1)
+    strip.select(1, 0)  # clicked the other way round: still what the later stage changed from the earlier
+    assert opened.canvas._compare == (0, 1)
+    strip.select(1, COARSE)
+    assert opened.canvas._compare == (COARSE, 1)
     strip.select(COARSE)
     assert doc.shown == COARSE and opened.canvas._compare is None and not strip.use_button.isEnabled()
 

@@ -69,6 +69,10 @@ class OpeningMixin:
         notes = self._import_into(doc, Path(mask)) if mask is not None else ()  # a bad mask is reported; the photo opens
         if mask is None and doc.mask.any():  # Document.open took the photo's own transparency
             notes = (transparency_note(image.name, doc.image, doc.mask, cli=False),)
+        saved = image.with_suffix(project.SUFFIX)  # where Save project puts this photo's work by default
+        if mask is None and saved.is_file():  # the photo reopened from Open Recent came blank, its work unseen
+            notes = (*notes, f"{saved.name} beside it holds work saved on this photo: Open project (Ctrl+Shift+O) "
+                             "brings it back")
         doc.undo_stack.clear()
         if not self._confirm_discard():
             return False

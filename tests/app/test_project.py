@@ -420,3 +420,13 @@ def test_a_saved_project_is_in_open_recent_and_opens_as_the_project(qtbot, worke
     (entry,) = [a for a in other.recent_menu.actions() if a.text() == "cat.crmproj"]
     entry.trigger()
     assert_same_work(worked, other)
+
+
+def test_a_photo_opened_beside_its_saved_project_says_the_work_is_there(qtbot, worked, settings):
+    """Chosen from Open Recent, the photo opened blank with no word of the project saved beside it."""
+    photo = worked.doc.path
+    assert worked.save_project(photo.with_suffix(project.SUFFIX))
+    other = MainWindow(settings)
+    qtbot.addWidget(other)
+    assert other.open_files(photo)
+    assert f"{photo.stem}.crmproj beside it holds work saved on this photo" in other.statusBar().currentMessage()

@@ -83,12 +83,6 @@ def add_refine_arguments(parser: argparse.ArgumentParser) -> None:
              "tightly it was traced (labels from --coco/--labelme/--yolo polygons are held so without it)",
     )
     group.add_argument(
-        "--hold-far", type=float, default=RefineOptions.hold_far, metavar="SHARE",
-        help="pixels farther than SHARE of the photo's mean side from the coarse mask's edge keep the mask's value "
-             "(a rough mask is wrong along its edge, not deep inside); 0 lets every stage change every pixel "
-             "(default: %(default)s)",
-    )
-    group.add_argument(
         "--shift-edge", type=float, default=0.0, metavar="PX",
         help="last, move the edge outward by PX pixels (inward when negative), e.g. -1 to drop a light fringe",
     )
@@ -143,8 +137,7 @@ def refine_options(args: argparse.Namespace) -> RefineOptions:
         return RefineOptions(ratios=tuple(args.ratios), roi=args.roi, min_side=args.min_side, max_side=args.max_side,
                              upscale_below=args.upscale_below,
                              snap=args.snap, matte=args.matte, trust_edges=args.trust_edges,
-                             judge=args.judge, polygon=args.polygon, hold_far=args.hold_far,
-                             shift_edge=args.shift_edge, smooth=args.smooth).validated()
+                             judge=args.judge, polygon=args.polygon, shift_edge=args.shift_edge, smooth=args.smooth).validated()
     except ValueError as err:  # the library names its field (shift_edge); the command line, its option
         raise UsageError(re.sub(r"^([a-z_]+) must", lambda m: f"--{m[1].replace('_', '-')} must", str(err))) from None
 

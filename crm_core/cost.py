@@ -1,5 +1,5 @@
 """What a refinement will cost, said before it starts: a person who drops a 196 MP photo on the tool should
-learn "about 14 min and 7 GB" up front, not discover it from a frozen machine.
+learn "about 48 s and 8.7 GB" up front, not discover it from a frozen machine.
 
 Both numbers are linear fits in the photo's pixel count, measured with crm-refine (default options, bundled
 weights, snap and matte on) on a 2-core CPU; README.md (Memory and time) gives the runs behind them. Memory
@@ -13,12 +13,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-# Peak RSS (/usr/bin/time -v) of crm-refine at 1500x1000 and 3000x2000: 906,032 and 1,049,828 KB; CPU time
-# (user + system) 21.5 and 58.3 s, halved for two cores (torch and the solvers keep both busy).
+# Wall time and peak RSS (/usr/bin/time) of crm-refine on the bundled sample resized to 1500x1000, 3000x2000,
+# 6000x4000 and 12000x8000, on 2 idle x86-64 cores without AMX (session 23): 8.2, 11.0, 15.1 and 27.8 s;
+# 0.87, 0.98, 1.50 and 4.50 GB. The time is the least-squares line (within 1.4 s of each run); the memory line is
+# an upper bound of the four (a run is refused on it), where the old 33 bytes a pixel fell 0.45 GB short at 96 MP.
+# (Before the band and the tiled encoder the line was 4.6 s + 4.1 s per megapixel, 13 min at 196 MP; it told a
+# person a 6K photo would take 2 minutes that took 15 s.)
 BASE_BYTES = 880_000_000  # the line's intercept: interpreter, torch, pymatting/numba, the model
-BYTES_PER_PIXEL = 33  # its slope: full-resolution planes of the photo, the masks and the stage buffers
-BASE_SECONDS = 4.6
-SECONDS_PER_MEGAPIXEL = 4.1
+BYTES_PER_PIXEL = 40  # its slope: full-resolution planes of the photo, the masks and the stage buffers
+BASE_SECONDS = 9.3  # starting the process, loading the model, compiling the matte's solver, reading the photo
+SECONDS_PER_MEGAPIXEL = 0.2
 SAY_OVER_SECONDS = 60.0
 SAY_OVER_BYTES = 2_000_000_000
 

@@ -4,6 +4,7 @@ a file that cannot be opened must not cost the person the work that is open."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Sequence
 
@@ -240,8 +241,10 @@ class OpeningMixin:
         was: a COCO file with its photos folder), newest first."""
         self.recent_menu.clear()
         recent = self.settings.recent_files()
+        names = Counter(Path(path).name for path in recent)
         for path in recent:
-            action = self.recent_menu.addAction(Path(path).name)
+            name = Path(path).name  # two photos called IMG_0001.jpg are told apart by their folders
+            action = self.recent_menu.addAction(name if names[name] == 1 else f"{name}  —  {Path(path).parent}")
             action.setToolTip(path)
             action.setStatusTip(path)
             action.triggered.connect(lambda _=False, p=path: self.open_project(p) if p.endswith(project.SUFFIX)

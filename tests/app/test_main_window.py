@@ -465,6 +465,13 @@ def test_recent_menu_lists_opened_photos(window, photo, settings):
     assert actions
     window.open_files(image_path)  # opening again keeps one entry, at the top
     assert settings.recent_files().count(str(image_path.resolve())) == 1
+    other = image_path.parent / "other" / image_path.name  # the same name in another folder
+    other.parent.mkdir()
+    other.write_bytes(image_path.read_bytes())
+    window.open_files(other)
+    window.fill_recent_menu()
+    texts = [a.text() for a in window.recent_menu.actions()][:2]
+    assert texts == [f"{image_path.name}  —  {other.parent.resolve()}", f"{image_path.name}  —  {image_path.parent.resolve()}"]
 
 
 def test_sample_opens_from_resources(window):

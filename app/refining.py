@@ -241,16 +241,15 @@ class RefiningMixin:
             edited = self._drawing.edited(target)
             if edited:  # drawn on while it ran: the stages predate the edit, as after an edit of a shown stage
                 self.doc.set_stages(target.stages, target, stale=True)
+            # a 60 px photo's boxed specks refined to nothing, and the object read "refined", empty, without a word
             vanished = target.mask.any() and not binarise(target.stages[-1].prob).any()
-            if vanished:  # a 60 px photo's boxed specks refined to nothing, and the object read "refined", empty
-                self.doc.set_shown(COARSE, target)
             self.doc.record_refine([self._before], joins=self._joins)
             seconds = sum(stage.seconds for stage in target.stages)
             skipped = f" ({self._job.skipped})" if self._job.skipped else ""
             later = "; you drew on it meanwhile, which this result does not hold: Refine again for it" if edited else \
                 ": click one in the stage strip to see it, Ctrl+click another to compare"
             if vanished:
-                later = ": it left nothing of the object, so your mask is shown as drawn (the stages are in the strip)"
+                later = ": it left nothing of the object; click Coarse in the stage strip for your mask as drawn"
             self._noted(f"Refined {target.label} in {seconds:.1f} s, {len(target.stages)} stages{skipped}{later}",
                         15000)
         self._end_run()

@@ -714,7 +714,7 @@ def test_a_drop_whose_names_do_not_say_which_is_the_mask_takes_the_grey_one(tmp_
     assert split_drop([gt, im]) == (im, gt)
 
 
-def test_a_refine_that_leaves_nothing_shows_the_mask_as_drawn_and_says_so(qtbot, opened, tiny_refiner, monkeypatch):
+def test_a_refine_that_leaves_nothing_says_so(qtbot, opened, tiny_refiner, monkeypatch):
     """A 60 px photo's boxed specks refined to nothing; the object read "refined" and showed empty."""
     from dataclasses import replace
     real = tiny_refiner.stages
@@ -723,5 +723,4 @@ def test_a_refine_that_leaves_nothing_shows_the_mask_as_drawn_and_says_so(qtbot,
     opened.refine_panel.ratio_edit.setText("1")
     with qtbot.waitSignal(opened.refineFinished, timeout=30000):
         opened.refine()
-    assert opened.doc.stages and opened.doc.shown == COARSE and opened.doc.current.result().any()
-    assert "left nothing of the object" in opened.statusBar().currentMessage()
+    assert opened.doc.stages and "left nothing of the object; click Coarse" in opened.statusBar().currentMessage()

@@ -96,11 +96,12 @@ def test_objects_that_overlapped_may_overlap_and_others_never_do() -> None:
     assert not (out_coat & out_shoe).any()
 
 
-def test_refine_photo_leaves_tiny_and_unrefinable_objects_alone(light_refiner, synth) -> None:
+def test_refine_photo_leaves_tiny_and_unrefinable_objects_alone(synth) -> None:
     image, gt = synth.disk_scene()
     tiny = np.zeros_like(gt, dtype=bool)
     tiny[2:4, 2:4] = True
-    out = refine_photo(light_refiner, image, [gt > 0.5, tiny, None], objects=ObjectOptions(min_pixels=10))
+    as_drawn = lambda crop, coarse: np.asarray(coarse, np.float32)  # noqa: E731 (the untrained model's is empty)
+    out = refine_photo(as_drawn, image, [gt > 0.5, tiny, None], objects=ObjectOptions(min_pixels=10))
     assert out[0] is not None and out[0].shape == gt.shape
     assert out[1] is None and out[2] is None
 
@@ -188,7 +189,7 @@ def test_a_polygon_its_file_drew_is_held_however_tightly_it_was_traced(light_ref
 
     held = refine_photo(light_refiner, image, [label], drawn=[True])[0]
     free = refine_photo(light_refiner, image, [label], drawn=[False])[0]
-    assert iou(held) > 0.97 > iou(free)
+    assert iou(held) > 0.97 and (free is None or iou(free) < 0.97)  # free: re-segmented, or erased (left as drawn)
 
 
 @pytest.mark.parametrize("photo, doubled", [((360, 480), True), ((550, 830), False)])

@@ -81,14 +81,14 @@ class KeepEditsMixin:
         restore(delta, True)
         joins.then(lambda _delta, done: restore(delta, done), joins.text())
 
-    def keep_out_removed(self, before: np.ndarray, after: np.ndarray) -> None:
-        """What the last edit took away from the current object (``before`` & ~``after``, H×W bool) stays out of
-        every later refine, less a margin along its edge (crm_core.prompts.removed_core), as keep-background
-        strokes joined to that edit; the person's own keep-foreground strokes win. Free over a guessed mask, the
-        refine put back a bear's paw a Shift+click had removed (374 px out, 49,526 in), and a flag cut away with
-        Alt+Lasso came back as a faint ghost."""
+    def keep_out(self, pixels: np.ndarray) -> None:
+        """``pixels`` (H×W bool: what a remove click took away, or a shape cut from a guessed mask) stay out of every
+        later refine, less a margin along their edge (crm_core.prompts.removed_core), as keep-background strokes
+        joined to the last edit; the person's own keep-foreground strokes win. Free over a guessed mask, the refine
+        put back a bear's paw a Shift+click had removed (374 px out, 49,526 in), and a flag's stars inside an
+        Alt+Lasso cut."""
         layer = self.keep_layer()
-        self.join_keep(removed_core(before, after) & (layer != KEEP_FG), KEEP_BG, self.undo_stack.last())
+        self.join_keep(removed_core(pixels) & (layer != KEEP_FG), KEEP_BG, self.undo_stack.last())
 
     def free_added(self, before: np.ndarray, after: np.ndarray) -> None:
         """What the last edit added to the current object is freed from keep-background strokes (a click that

@@ -88,7 +88,7 @@ class PromptMixin:
             if prompt.positive:
                 doc.free_added(before, mask > 127)
             else:
-                doc.keep_out_removed(before, mask > 127)
+                doc.keep_out(before & ~(mask > 127))
             done = ("Click: added the region around it" if prompt.positive else
                     "Click: removed the region around it (hatched: kept out of later refines)")
         doc.current.guessed = True  # a guess from the photo, refined freely: its outline is no label to hold

@@ -110,7 +110,8 @@ class InteractionMixin:
     def _draw_shape(self, painter: QPainter, shape: QPolygonF) -> None:
         screen = QPolygonF([self.map_from_image(p) for p in shape])
         alt = bool(QApplication.keyboardModifiers() & Qt.KeyboardModifier.AltModifier)
-        line = QColor(255, 120, 60) if self.settings.subtract or alt else QColor(255, 255, 255)
+        cutting = self.settings.subtract or alt or getattr(self._tool, "alt_at_start", False)
+        line = QColor(255, 120, 60) if cutting else QColor(255, 255, 255)
         painter.setPen(QPen(QColor(0, 0, 0, 180), 3))
         painter.drawPolyline(screen)
         painter.setPen(QPen(line, 1))

@@ -205,11 +205,17 @@ class ShapeTool(Tool):
         super().__init__(host)
         self.points: list[QPointF] = []
         self._hover: QPointF | None = None
+        self.alt_at_start = False  # Alt held at the first point cuts, as Photoshop's lassos do, whenever it is let go
 
     def cancel(self) -> None:
         self.points = []
         self._hover = None
+        self.alt_at_start = False
         self.host.update()
+
+    def _start(self, mods: Qt.KeyboardModifier) -> None:
+        """The shape's first point: whether it cuts is decided here too."""
+        self.alt_at_start = bool(mods & Qt.KeyboardModifier.AltModifier)
 
     def preview(self) -> QPolygonF | None:
         if not self.points:
@@ -217,20 +223,23 @@ class ShapeTool(Tool):
         return QPolygonF(self.points + ([self._hover] if self._hover is not None else []))
 
     def _close(self, mods: Qt.KeyboardModifier) -> None:
-        points, doc = self.points, self.host.document()
+        points, doc, alt_at_start = self.points, self.host.document(), self.alt_at_start
         self.cancel()
         if doc is None or len(points) < 3:
             return
         region, inside = polygon_coverage(points, doc.rect())
         if region.isEmpty() or not inside.any():
             return
-        subtract = self._subtract(mods)
+        subtract = self._subtract(mods) or alt_at_start
         new = _patch(doc, region).copy()
         new[inside] = 0 if subtract else 255
-        guessed = doc.current.guessed and subtract  # a guess the person cut from: what they cut stays out
-        before = doc.current.result() if guessed else None
-        if doc.apply_edit(region, new, f"{self.name.capitalize()} {'subtract' if subtract else 'add'}") and guessed:
-            doc.keep_out_removed(before, doc.current.mask > 127)
+        if doc.apply_edit(region, new, f"{self.name.capitalize()} {'subtract' if subtract else 'add'}") \
+                and subtract and doc.current.guessed:  # cut from a guess: nothing in the shape comes back
+            cut = np.zeros(doc.current.mask.shape, bool)
+            cut[region.top():region.bottom() + 1, region.left():region.right() + 1] = inside
+            doc.keep_out(cut)
+            doc.noted.emit(f"{self.name.capitalize()} cut: it stays out of later refines (hatched; Alt with the Keep BG "
+                           "brush frees it)")
 
 
 class PolygonTool(ShapeTool):
@@ -239,6 +248,8 @@ class PolygonTool(ShapeTool):
     name = "polygon"
 
     def press(self, pt: QPointF, mods: Qt.KeyboardModifier) -> None:
+        if not self.points:
+            self._start(mods)
         self.points.append(pt)
         self.host.update()
 
@@ -273,6 +284,7 @@ class LassoTool(ShapeTool):
     name = "lasso"
 
     def press(self, pt: QPointF, mods: Qt.KeyboardModifier) -> None:
+        self._start(mods)
         self.points = [pt]
 
     def move(self, pt: QPointF, dragging: bool, mods: Qt.KeyboardModifier) -> None:

@@ -117,6 +117,19 @@ def test_polygon_adds_and_alt_subtracts(view, qtbot):
     assert doc.undo_stack.count() == 2
 
 
+def test_alt_at_a_polygon_s_first_point_makes_it_cut(view, qtbot):
+    """As with Photoshop's lassos: Alt held at the first point, let go after, still cuts (it added)."""
+    doc = view.document()
+    doc.apply_edit(doc.rect(), np.full(doc.mask.shape, 255, np.uint8))
+    view.set_tool("polygon")
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.AltModifier, at(view, 50, 40))
+    for x, y in ((150, 40), (150, 140), (50, 140)):
+        qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, x, y))
+    qtbot.mouseDClick(view, Qt.MouseButton.LeftButton, pos=at(view, 50, 140))
+    assert doc.mask[60:130, 120:145].max() == 0 and doc.mask[10, 10] == 255
+    assert doc.undo_stack.undoText() == "Polygon subtract"
+
+
 def test_polygon_escape_cancels_and_subtract_flag(view, qtbot):
     doc = view.document()
     doc.set_mask(np.full((H, W), 255, np.uint8))

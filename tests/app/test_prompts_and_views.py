@@ -338,6 +338,7 @@ def test_a_part_cut_from_a_guess_with_alt_polygon_stays_out_of_the_refine(qtbot,
     qtbot.mouseDClick(view, Qt.MouseButton.LeftButton, alt, at(view, 40, 150))
     assert win.doc.undo_stack.undoText() == "Polygon subtract"
     assert win.doc.current.keep[120, 92] == KEEP_BG and ellipse[120, 92]  # inside the cut, on the object
+    assert win.doc.current.keep[43, 50] == KEEP_BG and not ellipse[43, 50]  # and off it: a flag's stars came back
     with qtbot.waitSignal(win.refineFinished, timeout=30000):
         win.refine()
     kept_out = win.doc.current.keep == KEEP_BG

@@ -28,12 +28,13 @@ from PIL import Image, ImageDraw
 from crm_core import io
 from crm_core.errors import InputError
 from crm_core.formats.base import Dataset, Writer
-from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, mask_box
+from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, fill_polygons, mask_box
 from crm_core.pairing import PHOTO_EXTS, by_stem
 
 AREA_SHAPES = ("polygon", "mask")
 LABELME_VERSION = "5.5.0"  # the file version written for photos converted from another format
 SHAPE_FIELDS = ("label", "points", "group_id", "shape_type", "mask")
+PIECE_POINTS = "_points"  # a grouped piece's outline, kept beside its fields to tell which written piece is which
 IMAGE_PATH = re.compile(r'"imagePath"\s*:\s*"((?:[^"\\]|\\.)*)"')  # the field's JSON string, escapes kept
 
 
@@ -124,7 +125,7 @@ class LabelMeDataset(Dataset):
         extra = _own_fields(first)
         extra["group_id"] = first.get("group_id")
         if len(shapes) > 1:  # each piece's own description, flags, score…: X-AnyLabeling gives every shape its own
-            extra["pieces"] = [_own_fields(shape) for shape in shapes]
+            extra["pieces"] = [{**_own_fields(shape), PIECE_POINTS: shape["points"]} for shape in shapes]
         if kind == "circle":
             return ImageObject(ident, first["label"], mask=_circle(path, first, hw), stored_as="polygons", rough=True,
                                extra={**extra, "shape": _strip(first)})
@@ -204,6 +205,25 @@ def _same_place(path: Path) -> str:
     return os.path.normcase(os.path.abspath(os.path.normpath(path)))
 
 
+def _owner(polygon: np.ndarray, pieces: list[dict]) -> int | None:
+    """The file's piece a written polygon overlaps most (None: none, or no pieces): a re-traced object's pieces
+    come in the tracer's order, not the file's, and by place the sleeve's note went to the coat's front."""
+    if not pieces:
+        return None
+    left, top = np.floor(polygon.min(axis=0)).astype(int)
+    right, bottom = np.ceil(polygon.max(axis=0)).astype(int) + 1
+    hw = (max(1, bottom - top), max(1, right - left))
+    own = fill_polygons((polygon - (left, top),), hw)
+    overlaps = [np.count_nonzero(own & fill_polygons((np.asarray(p[PIECE_POINTS], np.float64).reshape(-1, 2)
+                                                      - (left, top),), hw)) for p in pieces]
+    best = int(np.argmax(overlaps))
+    return best if overlaps[best] else None
+
+
+def _fields(piece: dict) -> dict:
+    return {k: v for k, v in piece.items() if k != PIECE_POINTS}
+
+
 def _own_fields(shape: dict) -> dict:
     """A shape's fields besides its geometry, label and group (description, flags, attributes, score…)."""
     return {k: v for k, v in shape.items() if k not in (*SHAPE_FIELDS, "_index")}
@@ -276,6 +296,8 @@ class LabelMeWriter(Writer):
         for obj in item.objects:
             extra = {k: v for k, v in obj.extra.items() if k not in ("group_id", "shape", "pieces")}
             pieces = obj.extra.get("pieces") or ()
+            if pieces:  # what every piece has alike: a piece the refine made anew gets that, not one piece's own
+                extra = {k: v for k, v in pieces[0].items() if k != PIECE_POINTS and all(p.get(k) == v for p in pieces)}
             group = obj.extra.get("group_id")
             if not obj.refinable or _as_read(obj, item.hw):  # relabelled in the app, it keeps its new label
                 shapes = [{**obj.extra["shape"], "label": obj.label}]
@@ -287,10 +309,12 @@ class LabelMeWriter(Writer):
                 if len(polygons) > 1 and group is None:  # several pieces stay one object through a shared group_id
                     group, next_group = next_group, next_group + 1
                 # "flags" as LabelMe writes it for every shape (a shape drawn here has none of its own)
-                # the i-th piece keeps the fields the file's i-th piece had (a re-traced object's extra pieces, the first's)
+                # each piece keeps the fields of the file's piece it lies on (untouched: its own)
+                owners = range(len(polygons)) if obj.mask is None else [_owner(poly, pieces) for poly in polygons]
                 shapes = [{"label": obj.label, "points": [[round(float(x), 2), round(float(y), 2)] for x, y in poly],
                            "group_id": group, "shape_type": "polygon", "flags": {},
-                           **(pieces[i] if i < len(pieces) else extra)} for i, poly in enumerate(polygons)]
+                           **(_fields(pieces[owner]) if owner is not None and owner < len(pieces) else extra)}
+                          for poly, owner in zip(polygons, owners)]
             placed += _in_place(shapes, places.get(obj.id), obj.mask is None, placed[-1][0] if placed else -1.0)
         shapes = [shape for _, shape in sorted(placed, key=lambda entry: entry[0])]
         # A photo from another format carries no LabelMe fields: start from what LabelMe itself writes.

@@ -15,7 +15,7 @@ from pycocotools import mask as rle_codec
 
 from crm_core.errors import InputError
 from crm_core.formats import convert, fill_polygons, open_dataset, trace_polygons
-from crm_core.formats.objects import has_holes
+from crm_core.formats.objects import ImageObjects, has_holes
 from crm_core.formats.labelmap import VOID, read_labels, write_labels
 from crm_core.pairing import pair_by_stem
 
@@ -363,6 +363,28 @@ def test_labelme_round_trip_groups_rectangles_masks_and_flags(tmp_path: Path) ->
     assert (tmp_path / "out" / written["imagePath"]).resolve() == (tmp_path / "photos" / "p.jpg").resolve()
     given = json.loads((folder / "p.json").read_text())
     assert written["shapes"][:2] == given["shapes"][:2]  # each piece of the cat keeps its own flags, description…
+
+
+def test_labelme_refined_pieces_keep_the_fields_of_the_piece_they_lie_on(tmp_path: Path) -> None:
+    """Re-traced pieces come in the tracer's order: the sleeve's note went to the coat's front. A piece the
+    refinement made anew gets what every piece has alike, not one piece's own fields."""
+    folder = labelme_folder(tmp_path)
+    ds = open_dataset("labelme", folder)
+    item = ds.read("p")
+    cat = item.objects[0]
+    mask = cat.raster(item.hw).copy()
+    mask[5:9, 60:70] = True  # a new piece, on neither of the file's
+    refined = ImageObjects(item.name, item.image, item.size, (cat.with_mask(mask), *item.objects[1:]), item.extra)
+    writer = ds.writer(tmp_path / "out")
+    writer.write(refined)
+    shapes = [sh for sh in json.loads((tmp_path / "out" / "p.json").read_text())["shapes"] if sh["label"] == "cat"]
+    by_place = {tuple(np.round(np.mean(sh["points"], axis=0) / 10).astype(int)): sh for sh in shapes}
+    assert len(shapes) == 3
+    left, right, new = (min(by_place.items(), key=lambda kv: abs(kv[0][0] - x) + abs(kv[0][1] - y))[1]
+                        for x, y in ((2, 2), (5, 5), (6, 1)))
+    assert (left["description"], left["flags"]) == ("left", {"occluded": False})
+    assert (right["description"], right["flags"], right["score"]) == ("right", {"occluded": True}, 0.7)
+    assert "description" not in new and "score" not in new and new["flags"] == {}
 
 
 def test_labelme_objects_have_ids_of_their_own_when_group_ids_are_shared_or_equal_a_shapes_place(

@@ -376,7 +376,10 @@ class FolderMixin:
             return
         count = self._lay_results(doc, objects, out, drawings, joins)
         kept = f"; {locked} locked, left as {'it was' if locked == 1 else 'they were'}" if locked else ""
-        self._noted(f"Refined {count} object{'s' * (count != 1)}{kept}", 8000)
+        erased = [obj.label for obj, result in zip(objects, out) if result is not None and result[2]]
+        if erased:  # said, not silently dropped or left "to do": a circle around empty road refined to nothing
+            kept += f"; the refine found nothing of {', '.join(erased)}: kept as drawn"
+        self._noted(f"Refined {count} object{'s' * (count != 1)}{kept}", 12000)
         self.autosave.touch()
 
     def _lay_results(self, doc: Document, objects: list, out: list, drawings: list,

@@ -46,7 +46,9 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
     keeps: each object's keep strokes (or None), obeyed as in a single refine.
     drawn: per object, whether its mask is still the polygon its label file drew (``refine_object``).
     guessed: per object, whether its mask was made by Box, Click or Select Subject (``refine_object``).
-    Returns, per object, its decided mask and seconds, or None for one not refined (not asked, empty, tiny)."""
+    Returns, per object, its decided mask, seconds and whether it is the drawn mask kept because the refine erased
+    the object (crm_core.objects.outcome: its result is then the mask as drawn, so that the object and its photo
+    count as done and the file gets it as drawn), or None for one not refined (not asked, empty, tiny)."""
     results: list[ObjectResult | None] = []
     total, done = sum(1 for m, t in zip(masks, todo) if t and m.any()), 0
     none = [False] * len(masks)
@@ -63,8 +65,9 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
                                          guess))
             done += 1
     decided = reconcile(image.shape[:2], list(masks), results, objects.shared_edge_px)
-    return [(d, r.seconds) if w and refined else None
-            for d, r, w, refined in zip(decided, results, todo, outcome(masks, results, decided))]
+    return [None if not w or r is None or not r.refined else (d, r.seconds, False) if refined else
+            (np.asarray(m, bool), r.seconds, True)
+            for m, d, r, w, refined in zip(masks, decided, results, todo, outcome(masks, results, decided))]
 
 
 class ObjectsJob(Job):

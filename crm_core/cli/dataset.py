@@ -121,7 +121,8 @@ class Tally:
         if self.no_photo:
             dropped += (f"; {self.no_photo} photo{'s' * (self.no_photo != 1)} not found, named in the copy where "
                         "looked for (give --images)")
-        done = (f"{self.refined} refined, {self.skipped} skipped (under {min_px} px or not areas)" if refining
+        done = (f"{self.refined} refined, {self.skipped} left as drawn (under {min_px} px, not areas, or refined to "
+                "nothing)" if refining
                 else "written as they were")
         return (f"{self.images} images{resumed}, {self.objects} objects: {done}, "
                 f"{self.failed} image{'s' * (self.failed != 1)} failed"

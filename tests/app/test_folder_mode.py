@@ -1007,6 +1007,31 @@ def test_moving_to_a_photo_the_whole_folder_run_is_refining_leaves_no_photo_behi
         assert window.go_to(index) and all(len(o.stages) == 1 for o in window.doc.objects), index
 
 
+def test_an_object_the_refine_erases_is_kept_as_drawn_and_said(qtbot, window, tmp_path, tiny_refiner, monkeypatch):
+    """A circle around empty road refined to nothing: it stayed "to do" with its photo, and nothing said why."""
+    from dataclasses import replace
+
+    from crm_core import objects as engine
+
+    real, calls = engine.refine_object, []
+
+    def erases_the_first(*args, **kwargs):
+        result = real(*args, **kwargs)
+        calls.append(1)
+        return replace(result, prob=result.prob * 0) if len(calls) == 1 else result
+
+    monkeypatch.setattr("app.object_jobs.refine_object", erases_the_first)
+    ann, images, _ = coco_set(tmp_path, count=1)
+    window.open_folder(ann, "coco", images)
+    drawn = window.doc.objects[0].mask > 127
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_all_objects()
+    first = window.doc.objects[0]
+    assert first.status == "refined" and np.array_equal(first.result(), drawn)  # its drawn mask, as its result
+    assert f"the refine found nothing of {first.label}: kept as drawn" in window.statusBar().currentMessage()
+    assert window.work.status[window.photo_name] == "refined"
+
+
 def test_a_refined_object_showing_its_drawn_mask_says_so_in_its_row(qtbot, window, tmp_path, tiny_refiner):
     """The Coarse thumbnail clicked to compare: a dataset export wrote the label as drawn, under "refined"."""
     ann, images, _ = coco_set(tmp_path, count=1)

@@ -92,10 +92,9 @@ class InteractionMixin:
         painter.setPen(QPen(QColor(0, 0, 0, 160), 1))
         painter.drawEllipse(QPointF(x, self.height() / 2), 7, 7)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        right = self._shown_key(True)
-        labels = (("Coarse", Qt.AlignmentFlag.AlignRight, x - 8 - 120),
-                  ("Coarse" if right[0] == "coarse" else self._doc.stages[right[1]].label,  # as the strip names it
-                   Qt.AlignmentFlag.AlignLeft, x + 8))
+        names = ["Coarse" if key[0] == "coarse" else self._doc.stages[key[1]].label  # as the strip names it
+                 for key in self.split_sides()]
+        labels = ((names[0], Qt.AlignmentFlag.AlignRight, x - 8 - 120), (names[1], Qt.AlignmentFlag.AlignLeft, x + 8))
         metrics = painter.fontMetrics()
         for text, align, left in labels:  # on a dark plate, as the compare legend: white alone vanishes on sky
             width = metrics.horizontalAdvance(text) + 12

@@ -340,6 +340,13 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
             self._layers.popitem(last=False)
         return layer
 
+    def split_sides(self) -> tuple[LayerKey, LayerKey]:
+        """What the before/after split shows left and right: the two results compared while comparing (the split
+        showed the coarse mask under a ×0.5 → ×1 compare's legend), else the coarse mask and the result."""
+        if self._compare is not None:
+            return tuple(("coarse",) if shown == COARSE else ("stage", shown) for shown in self._compare)
+        return ("coarse",), self._shown_key(True)
+
     def _shown_key(self, prefer_stage: bool) -> LayerKey:
         shown = self._doc.shown
         if shown != COARSE:
@@ -389,8 +396,8 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         drawn = self._overlay_visible and self._doc.current.visible  # hidden in the Objects list, selected or not
         if drawn and self._split is not None:
             x = round(self._split * self.width())
-            layers += [(("coarse",), QRect(0, 0, x, self.height())),
-                       (self._shown_key(True), QRect(x, 0, self.width() - x, self.height()))]
+            left, right = self.split_sides()
+            layers += [(left, QRect(0, 0, x, self.height())), (right, QRect(x, 0, self.width() - x, self.height()))]
         elif drawn:
             layers.append((self._shown_key(False), self.rect()))
         self._draw_layers(painter, layers + self._compare_layers(), rect, deadline, smooth)

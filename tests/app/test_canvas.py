@@ -327,6 +327,20 @@ def test_split_shows_coarse_left_and_stage_right(view, qtbot):
     assert tuple(pixels[y, view.width() // 8]) == (20, 20, 20)
 
 
+def test_the_split_shows_the_two_results_compared(view, qtbot):
+    """Under a ×0.5 → ×1 compare's legend the split still showed the coarse mask on its left."""
+    doc = view.document()
+    doc.set_mask(np.zeros((H, W), np.uint8))
+    doc.set_stages([stage(np.ones((H, W)), 0), stage(np.zeros((H, W)), 1)])
+    doc.set_shown(1)
+    view.set_split(0.5)
+    assert view.split_sides() == (("coarse",), ("stage", 1))
+    view.set_compare(0, 1)
+    assert view.split_sides() == (("stage", 0), ("stage", 1))
+    view.set_compare(None)
+    assert view.split_sides() == (("coarse",), ("stage", 1))
+
+
 def test_compare_shows_what_the_second_stage_added_in_cyan_and_removed_in_yellow(view, qtbot):
     doc = view.document()
     a = np.zeros((H, W), np.float32)

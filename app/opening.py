@@ -62,6 +62,11 @@ class OpeningMixin:
         The photo is read before the person is asked to discard the open one's edits: a file that cannot be
         opened must not cost them anything."""
         image = Path(image)
+        saved = image.with_suffix(project.SUFFIX)  # where Save project puts this photo's work by default
+        if mask is None and saved.is_file() and project.photo_of(saved) == image.resolve() and QMessageBox.question(
+                self, "Open the saved work?", f"{saved.name} beside {image.name} holds work saved on this photo. "
+                "Open it? (No opens the photo alone.)") == QMessageBox.StandardButton.Yes:
+            return self.open_project(saved)  # from Open Recent the photo came blank, the work unseen
         try:
             doc = Document.open(image)
         except Exception as error:  # noqa: BLE001 - every failure becomes a dialog; the app keeps running
@@ -70,10 +75,6 @@ class OpeningMixin:
         notes = self._import_into(doc, Path(mask)) if mask is not None else ()  # a bad mask is reported; the photo opens
         if mask is None and doc.mask.any():  # Document.open took the photo's own transparency
             notes = (transparency_note(image.name, doc.image, doc.mask, cli=False),)
-        saved = image.with_suffix(project.SUFFIX)  # where Save project puts this photo's work by default
-        if mask is None and saved.is_file():  # the photo reopened from Open Recent came blank, its work unseen
-            notes = (*notes, f"{saved.name} beside it holds work saved on this photo: Open project (Ctrl+Shift+O) "
-                             "brings it back")
         doc.undo_stack.clear()
         if not self._confirm_discard():
             return False

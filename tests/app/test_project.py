@@ -422,11 +422,14 @@ def test_a_saved_project_is_in_open_recent_and_opens_as_the_project(qtbot, worke
     assert_same_work(worked, other)
 
 
-def test_a_photo_opened_beside_its_saved_project_says_the_work_is_there(qtbot, worked, settings):
+def test_a_photo_opened_beside_its_saved_project_offers_the_work(qtbot, worked, settings, dialogs):
     """Chosen from Open Recent, the photo opened blank with no word of the project saved beside it."""
     photo = worked.doc.path
     assert worked.save_project(photo.with_suffix(project.SUFFIX))
     other = MainWindow(settings)
     qtbot.addWidget(other)
-    assert other.open_files(photo)
-    assert f"{photo.stem}.crmproj beside it holds work saved on this photo" in other.statusBar().currentMessage()
+    assert other.open_files(photo)  # "Open the saved work?" Yes
+    assert dialogs.titles()[-1] == "Open the saved work?"
+    assert len(other.doc.stages) == len(worked.doc.stages) and np.array_equal(other.doc.mask, worked.doc.mask)
+    dialogs.accept = False
+    assert other.open_files(photo) and not other.doc.stages  # No: the photo alone

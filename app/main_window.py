@@ -270,8 +270,10 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.canvas.set_zoom(self.canvas.zoom() / ZOOM_STEP)
 
     def clear_mask(self) -> None:
+        """Clear (Ctrl+D) in a cutout view left an empty backdrop with no photo: it is shown with the overlay."""
         if self.doc is not None:
             self.doc.clear_mask()
+            self._show_photo_if_nothing_to_cut(self.doc)
 
     def invert_mask(self) -> None:
         if self.doc is not None:

@@ -140,8 +140,9 @@ def test_clear_invert_and_import_mask(opened, tmp_path, dialogs):
     opened.invert_action.trigger()
     assert np.array_equal(doc.mask, 255 - original)
     assert opened.clear_action.shortcut().toString() == "Ctrl+D"  # where a Photoshop user deselects
+    opened.canvas.set_view_mode("checker")
     opened.clear_action.trigger()
-    assert not doc.mask.any()
+    assert not doc.mask.any() and opened.canvas.view_mode() == "overlay"  # the photo, not an empty checkerboard
 
     half = np.zeros((60, 80), np.uint8)
     half[:, :40] = 255

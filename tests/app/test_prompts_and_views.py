@@ -54,6 +54,19 @@ def _prompt(qtbot, win: MainWindow, tool: str, a, b=None, mods=Qt.KeyboardModifi
     qtbot.waitUntil(lambda: not win.prompting, timeout=20000)
 
 
+def claims_everything(refiner, monkeypatch) -> None:
+    """The refiner's stages claim every pixel they may: all foreground, but for the keep strokes they must obey."""
+    from dataclasses import replace
+    real = refiner.stages
+
+    def stages(image, coarse, options=None, constraints=None):
+        for stage in real(image, coarse, options, constraints):
+            prob = np.ones_like(stage.prob)
+            yield replace(stage, prob=prob if constraints is None else constraints.checked(prob.shape).apply(prob))
+
+    monkeypatch.setattr(refiner, "stages", stages)
+
+
 def test_a_box_around_an_object_gives_its_mask_as_one_undo_step(qtbot, scene):
     win, ellipse, square = scene
     _prompt(qtbot, win, "box", (30, 40), (172, 150))
@@ -280,15 +293,7 @@ def test_the_refine_a_remove_click_starts_does_not_bring_back_what_it_removed(qt
                                                                                 monkeypatch):
     """A Shift+click took a bear's paw out (374 px), and the refine it started, free over a guessed mask, put it
     back with 49,526 px more. Here the refine would claim every pixel it may: the click's region must stay out."""
-    from dataclasses import replace
-    real = tiny_refiner.stages
-
-    def claims_everything(image, coarse, options=None, constraints=None):
-        for stage in real(image, coarse, options, constraints):
-            prob = np.ones_like(stage.prob)
-            yield replace(stage, prob=prob if constraints is None else constraints.checked(prob.shape).apply(prob))
-
-    monkeypatch.setattr(tiny_refiner, "stages", claims_everything)
+    claims_everything(tiny_refiner, monkeypatch)
     win, ellipse, square = scene
     win.refine_panel.ratio_edit.setText("1")
     _prompt(qtbot, win, "box", (30, 40), (172, 150))
@@ -317,15 +322,7 @@ def test_a_part_cut_from_a_guess_with_alt_polygon_stays_out_of_the_refine(qtbot,
     """Select Subject took a koala and its flag; the flag, cut away with Alt+Lasso, came back as a faint ghost in
     the refine, free over the guess. What the person cut from a guess is kept out, as a remove click's region is;
     a cut from a label (held by its outline anyway) leaves the keep strokes alone."""
-    from dataclasses import replace
-    real = tiny_refiner.stages
-
-    def claims_everything(image, coarse, options=None, constraints=None):
-        for stage in real(image, coarse, options, constraints):
-            prob = np.ones_like(stage.prob)
-            yield replace(stage, prob=prob if constraints is None else constraints.checked(prob.shape).apply(prob))
-
-    monkeypatch.setattr(tiny_refiner, "stages", claims_everything)
+    claims_everything(tiny_refiner, monkeypatch)
     win, ellipse, square = scene
     win.refine_panel.ratio_edit.setText("1")
     _prompt(qtbot, win, "box", (30, 40), (172, 150))

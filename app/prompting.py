@@ -3,8 +3,9 @@
 A box around an object gives its mask (GrabCut seeded by the box); it lands in the selected object when that
 object shows nothing yet, else in a new object, like Select Subject, and either way as one undo step. A click
 adds the region around it to what the selected object shows (Alt or Shift+click removes it, and keeps it out of
-later refines as a keep-background stroke), also one undo step; when a stage is shown, that stage becomes the coarse mask first ("edit what you see"). With the setting
-on (default), a refine starts at once: the box's mask is a start, the person wants the edge.
+later refines as a keep-background stroke), also one undo step; when a stage is shown, that stage becomes the
+coarse mask first ("edit what you see"). With the setting on (default), a refine starts at once: the box's mask is
+a start, the person wants the edge.
 """
 
 from __future__ import annotations

@@ -99,8 +99,12 @@ class DatasetExportDialog(QDialog):
         """The label says file or folder; the suggestion follows the format unless the person typed their own."""
         kind = self.kind
         self._where.setText("File" if kind in SINGLE_FILE else "Folder")
-        if not self._path.text() or self._path.text() in {str(suggested(self._dataset, k)) for k in self._kinds}:
+        text = self._path.text().strip()
+        if not text or text in {str(suggested(self._dataset, k)) for k in self._kinds}:
             self._path.setText(str(suggested(self._dataset, kind)))
+        elif (kind in SINGLE_FILE) != text.lower().endswith(".json"):  # the person's name, in the shape asked now
+            typed = Path(text)
+            self._path.setText(str(typed.with_suffix(".json") if kind in SINGLE_FILE else typed.with_suffix("")))
 
     def _browse(self) -> None:
         # the overwrite and non-empty questions are asked once, on Export, for a typed path and a browsed one alike

@@ -222,7 +222,7 @@ class FolderMixin:
         if doc.unshown:  # a COCO box-only annotation, a LabelMe rectangle: in the file, not on the canvas
             count = len(doc.unshown)
             self.statusBar().showMessage(
-                f"{count} shape{'s' * (count != 1)} with no area ({', '.join(doc.unshown[:3])}"
+                f"{count} shape{'s' * (count != 1)} not refined ({', '.join(doc.unshown[:3])}"
                 f"{', …' if count > 3 else ''}: boxes, points or lines) {'are' if count != 1 else 'is'} kept as the "
                 "file has them and not shown", 10000)
         while work.notes:

@@ -485,6 +485,23 @@ def test_export_dataset_suggests_a_file_or_folder_beside_the_labels_named_for_th
     assert (tmp_path / "annotations_refined_yolo" / "labels" / "p0.txt").is_file()
 
 
+def test_a_typed_export_name_takes_the_shape_the_format_needs(qtbot, window, tmp_path):
+    """Switched from LabelMe to COCO the dialog kept a folder as the "File", and back a .json as the "Folder"."""
+    from app.dataset_export import DatasetExportDialog
+    from app.folder import export_formats
+
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    dialog = DatasetExportDialog(window.work.dataset, export_formats(window.work.dataset), window)
+    qtbot.addWidget(dialog)
+    dialog.set_kind("labelme")
+    dialog.set_path(tmp_path / "mine")
+    dialog.set_kind("coco")
+    assert dialog.path == tmp_path / "mine.json"
+    dialog.set_kind("labelme")
+    assert dialog.path == tmp_path / "mine"
+
+
 def test_a_folder_export_into_a_new_folder_and_the_input_refused_before_anything_is_asked(
         qtbot, window, tmp_path, monkeypatch, dialogs):
     folder, _ = labelme_set(tmp_path / "lm")
@@ -1160,7 +1177,7 @@ def test_a_photo_with_a_box_only_shape_says_it_is_kept_but_not_shown(qtbot, wind
     """A COCO bbox-only annotation or a LabelMe rectangle was in the file but nowhere in the window: nothing said so."""
     window.open_folder(labelme_with_a_rectangle(tmp_path))
     assert labels_listed(window) == list(LABELS)
-    assert "1 shape with no area (sign: boxes, points or lines) is kept as the file has them and not shown" in \
+    assert "1 shape not refined (sign: boxes, points or lines) is kept as the file has them and not shown" in \
         window.statusBar().currentMessage()
 
 

@@ -319,15 +319,18 @@ class OpeningMixin:
     def save_project(self, path: str | Path) -> bool:
         if self.doc is None:
             return False
+        unfinished = self.unfinished_refine()
         try:
-            written = project.save(path, project.capture(self.doc, self.canvas, self.unfinished_refine()))
+            written = project.save(path, project.capture(self.doc, self.canvas, unfinished))
         except Exception as error:  # noqa: BLE001
             show_error(self, "Cannot save the project", error)
             return False
         self.doc.mark_saved()  # the work is kept, in the project: closing now loses nothing
         self.doc.project_path = Path(written)
         self.settings.add_recent_file(written)  # the recent photo alone opened bare, as if the work were gone
-        self.statusBar().showMessage(f"Saved project {written}", 8000)
+        running = f" without the refine of {unfinished[0].label} still running: save again when it ends" \
+            if unfinished is not None else ""
+        self.statusBar().showMessage(f"Saved project {written}{running}", 8000)
         return True
 
     def open_project_dialog(self) -> None:

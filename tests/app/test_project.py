@@ -167,6 +167,8 @@ def test_work_kept_during_a_refine_holds_the_results_from_before_it(qtbot, worke
     assert worked.refining and len(worked.doc.stages) == 1  # the new run's first stage is on screen
     kept = worked._snapshot().objects[0]
     assert [stage.label for stage in kept.stages] == before and kept.status == worked.unfinished_refine()[1].status
+    assert worked.save_project(worked.doc.path.with_suffix(project.SUFFIX))  # Ctrl+S now: said to leave it out
+    assert "without the refine of object still running" in worked.statusBar().currentMessage()
     with qtbot.waitSignal(worked.refineFinished, timeout=20000):
         release.set()
     assert len(worked._snapshot().objects[0].stages) == len(worked.doc.stages) == 5  # finished: the new stages

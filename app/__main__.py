@@ -156,7 +156,7 @@ def build_window(argv: Sequence[str] | None = None, settings: Settings | None = 
     elif is_project(args.image):
         window.open_project(args.image)
     elif args.image:
-        window.open_files(args.image, args.mask)
+        window.open_files(args.image, args.mask, offer_saved=args.refine_and_export is None)
     return window
 
 

@@ -56,17 +56,16 @@ class OpeningMixin:
     _note = ""  # the last note an edit gave (Document.noted), taken off the status bar by Undo and Redo
 
     # documents --------------------------------------------------------------------------
-    def open_files(self, image: str | Path, mask: str | Path | None = None) -> bool:
+    def open_files(self, image: str | Path, mask: str | Path | None = None, offer_saved: bool = True) -> bool:
         """The one way a photo gets opened (menu, drop, recent list, command line, sample).
 
         The photo is read before the person is asked to discard the open one's edits: a file that cannot be
-        opened must not cost them anything."""
+        opened must not cost them anything. offer_saved: a photo alone with the project its work was saved in
+        beside it asks whether to open that (not in an unattended run, where nobody answers)."""
         image = Path(image)
         saved = image.with_suffix(project.SUFFIX)  # where Save project puts this photo's work by default
-        if mask is None and saved.is_file() and project.photo_of(saved) == image.resolve() and QMessageBox.question(
-                self, "Open the saved work?", f"{saved.name} beside {image.name} holds work saved on this photo. "
-                "Open it? (No opens the photo alone.)") == QMessageBox.StandardButton.Yes:
-            return self.open_project(saved)  # from Open Recent the photo came blank, the work unseen
+        if offer_saved and mask is None and self._saved_work_wanted(image, saved):
+            return self.open_project(saved)
         try:
             doc = Document.open(image)
         except Exception as error:  # noqa: BLE001 - every failure becomes a dialog; the app keeps running
@@ -85,6 +84,15 @@ class OpeningMixin:
         if notes:
             self._noted("; ".join(notes), 15000)
         return True
+
+    def _saved_work_wanted(self, image: Path, saved: Path) -> bool:
+        """Whether to open the project saved beside a photo opened alone, asked when there is one: from Open Recent
+        the photo came blank, its work unseen."""
+        if not saved.is_file() or project.photo_of(saved) != image.resolve():
+            return False
+        answer = QMessageBox.question(self, "Open the saved work?", f"{saved.name} beside {image.name} holds work "
+                                      "saved on this photo. Open it? (No opens the photo alone.)")
+        return answer == QMessageBox.StandardButton.Yes
 
     def _import_into(self, doc: Document, mask: Path) -> tuple[str, ...] | None:
         """How the mask was read (notes, said by the caller once the photo shows), None when it was not."""

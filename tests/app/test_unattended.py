@@ -67,6 +67,19 @@ def test_without_a_mask_every_subject_is_selected_refined_and_cut_out(two_people
     assert "selecting the subject of two.png" in capsys.readouterr().out
 
 
+def test_a_project_saved_beside_the_photo_asks_nothing_in_an_unattended_run(two_people, monkeypatch, tmp_path: Path,
+                                                                           dialogs):
+    """A window opening a photo alone asks whether to open the work saved beside it; nobody answers here."""
+    from app import project
+
+    monkeypatch.setattr("app.refining.MIN_SIDE", 0)
+    image, people = two_people
+    mask = np.where(people > 0, np.uint8(255), np.uint8(0))
+    project.save(image.with_suffix(project.SUFFIX), project.Project(image.resolve(), (project.ObjectState(1, "x", mask),)))
+    assert run_main(["--refine-and-export", str(tmp_path / "cutout.png"), str(image)]) == 0
+    assert "Open the saved work?" not in dialogs.titles()  # a question nobody would answer in a real run
+
+
 def test_a_photo_that_cannot_open_exits_1_with_the_dialogs_text(monkeypatch, tmp_path: Path, capsys) -> None:
     monkeypatch.setattr(QMessageBox, "critical", REAL_CRITICAL)  # the real modal box: it must not block
     missing = tmp_path / "missing.jpg"

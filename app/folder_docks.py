@@ -187,6 +187,9 @@ class ObjectsPanel(QWidget):
         self._emptiness.timeout.connect(self._refresh_if_emptiness_changed)
         self.list = QListWidget()
         self.list.setToolTip("Click to edit an object; untick to hide it")
+        # a long row ("refined (drawn mask shown)") is cut with "…", whole in its tooltip, not behind a scroll bar
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.currentRowChanged.connect(self._row_changed)
         self.list.itemChanged.connect(self._item_changed)
         self.label_box = QComboBox()
@@ -280,7 +283,7 @@ class ObjectsPanel(QWidget):
             nth = f"  ·  #{seen[obj.label]}" if shared[obj.label] > 1 else ""
             item.setText(f"{obj.label}  ·  {status}{empty}{'  · locked' if obj.locked else ''}{nth}")
             item.setCheckState(Qt.CheckState.Checked if obj.visible else Qt.CheckState.Unchecked)
-            item.setToolTip(f"id {obj.id}")
+            item.setToolTip(f"{item.text()}  (id {obj.id})")
         if doc is not None:
             self.list.setCurrentRow(doc.index_of(doc.current))
             self.list.scrollToItem(self.list.currentItem())

@@ -1059,6 +1059,8 @@ def test_a_refined_object_showing_its_drawn_mask_says_so_in_its_row(qtbot, windo
     assert "refined" in row().text() and "shown" not in row().text()
     window.doc.set_shown(COARSE)
     assert "refined (drawn mask shown)" in row().text()
+    assert row().text() in row().toolTip()  # whole there: a narrow panel cuts the row with "…", no scroll bar
+    assert window.objects_panel.list.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
     window.doc.set_shown(len(window.doc.stages) - 1)
     assert "shown" not in row().text()
 

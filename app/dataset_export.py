@@ -103,8 +103,8 @@ class DatasetExportDialog(QDialog):
         if not text or text in {str(suggested(self._dataset, k)) for k in self._kinds}:
             self._path.setText(str(suggested(self._dataset, kind)))
         elif (kind in SINGLE_FILE) != text.lower().endswith(".json"):  # the person's name, in the shape asked now
-            typed = Path(text)
-            self._path.setText(str(typed.with_suffix(".json") if kind in SINGLE_FILE else typed.with_suffix("")))
+            # only a real .json ending goes: "people.v2" is a name, not a stem and a suffix
+            self._path.setText(text + ".json" if kind in SINGLE_FILE else text[:-len(".json")])
 
     def _browse(self) -> None:
         # the overwrite and non-empty questions are asked once, on Export, for a typed path and a browsed one alike

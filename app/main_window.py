@@ -8,7 +8,7 @@ signals. Its jobs live in mixins, one module each: actions and menus (app.action
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QColor, QIcon, QUndoGroup
+from PySide6.QtGui import QCloseEvent, QColor, QIcon, QKeyEvent, QUndoGroup
 from PySide6.QtWidgets import (QColorDialog, QDockWidget, QGroupBox, QHBoxLayout, QLabel, QMainWindow, QProgressBar,
                                QPushButton, QScrollArea, QStackedWidget, QVBoxLayout, QWidget)
 
@@ -296,6 +296,13 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.statusBar().showMessage(f"View: {self.view_actions[mode].text().replace('&', '')} (V for the next)", 3000)
         self.settings.view_mode = mode
         self.settings.view_backdrop = self.canvas.backdrop_color()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Esc, when no refine runs (then it cancels), leaves a stage compare for the result shown."""
+        if event.key() == Qt.Key.Key_Escape and self.strip.comparing is not None and self.doc is not None:
+            self.strip.select(self.doc.shown)
+            return
+        super().keyPressEvent(event)
 
     def _compare(self, first, second) -> None:
         """The two results compared in the pipeline's order, whichever was clicked first: what the later one added

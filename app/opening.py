@@ -90,6 +90,9 @@ class OpeningMixin:
         the photo came blank, its work unseen."""
         if not saved.is_file() or project.photo_of(saved) != image.resolve():
             return False
+        if self.doc is not None and self.doc.project_path is not None and not self.doc.modified \
+                and self.doc.project_path.resolve() == saved.resolve():
+            return False  # that very work is open, as saved
         answer = QMessageBox.question(self, "Open the saved work?", f"{saved.name} beside {image.name} holds work "
                                       "saved on this photo. Open it? (No opens the photo alone.)")
         return answer == QMessageBox.StandardButton.Yes
@@ -167,7 +170,7 @@ class OpeningMixin:
     def _show_photo_if_nothing_to_cut(self, doc: Document) -> None:
         """A cutout view of a photo with no mask is an empty backdrop, which reads as a photo that failed to open:
         such a photo is shown with the overlay view."""
-        if self.canvas.view_mode() != "overlay" and all(obj.empty for obj in doc.objects):
+        if self.canvas.view_mode() != "overlay" and not any(obj.result().any() for obj in doc.objects):
             self.canvas.set_view_mode("overlay")
             self.statusBar().showMessage("No mask yet: the photo is shown with the overlay (V for the cutout views)",
                                          5000)

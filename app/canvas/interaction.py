@@ -69,7 +69,7 @@ class InteractionMixin:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if self._split is not None:
             self._draw_split(painter)
-        if self._compare is not None:
+        if self._compare is not None and self._split is None:  # split: the two sides, named, are the comparison
             self._draw_legend(painter)
         shape = self._tool.preview()
         if shape is not None:

@@ -404,7 +404,7 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
 
     def _compare_layers(self) -> list[tuple[LayerKey, QRect]]:
         """What the compared second result added and removed, over the whole view; none when not comparing."""
-        if self._compare is None:
+        if self._compare is None or self._split is not None:  # split, its two sides are the comparison
             return []
         return [(("removed", *self._compare), self.rect()), (("added", *self._compare), self.rect())]
 

@@ -337,6 +337,10 @@ def test_the_split_shows_the_two_results_compared(view, qtbot):
     assert view.split_sides() == (("coarse",), ("stage", 1))
     view.set_compare(0, 1)
     assert view.split_sides() == (("stage", 0), ("stage", 1))
+    assert view._compare_layers() == []  # each side its own result, not both under one highlight
+    view.set_split(None)
+    assert view._compare_layers()  # unsplit, the highlights say what changed
+    view.set_split(0.5)
     view.set_compare(None)
     assert view.split_sides() == (("coarse",), ("stage", 1))
 

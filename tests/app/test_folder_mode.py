@@ -500,6 +500,11 @@ def test_a_typed_export_name_takes_the_shape_the_format_needs(qtbot, window, tmp
     assert dialog.path == tmp_path / "mine.json"
     dialog.set_kind("labelme")
     assert dialog.path == tmp_path / "mine"
+    dialog.set_path(tmp_path / "people.v2")  # a dot in the name is no suffix to replace
+    dialog.set_kind("coco")
+    assert dialog.path == tmp_path / "people.v2.json"
+    dialog.set_kind("labelme")
+    assert dialog.path == tmp_path / "people.v2"
 
 
 def test_a_folder_export_into_a_new_folder_and_the_input_refused_before_anything_is_asked(

@@ -324,6 +324,8 @@ def test_stage_strip_shows_compares_and_accepts(qtbot, opened, tiny_refiner):
     assert opened.canvas._compare == (0, 1)
     strip.select(1, COARSE)
     assert opened.canvas._compare == (COARSE, 1)
+    qtbot.keyClick(opened.canvas, Qt.Key.Key_Escape)  # Esc leaves the compare for the result shown
+    assert strip.comparing is None and opened.canvas._compare is None and doc.shown == COARSE
     strip.select(COARSE)
     assert doc.shown == COARSE and opened.canvas._compare is None and not strip.use_button.isEnabled()
 
@@ -725,3 +727,12 @@ def test_a_refine_that_leaves_nothing_says_so(qtbot, opened, tiny_refiner, monke
     with qtbot.waitSignal(opened.refineFinished, timeout=30000):
         opened.refine()
     assert opened.doc.stages and "left nothing of the object; click Coarse" in opened.statusBar().currentMessage()
+
+
+def test_clearing_a_refined_mask_in_a_cutout_view_shows_the_photo(qtbot, opened, tiny_refiner):
+    """After a refine, Ctrl+D in the checkerboard view left an empty checkerboard: the old stages kept the object
+    from counting as empty."""
+    refine(qtbot, opened, "1")
+    opened.canvas.set_view_mode("checker")
+    opened.clear_action.trigger()
+    assert opened.doc.stages and opened.canvas.view_mode() == "overlay"

@@ -433,5 +433,7 @@ def test_a_photo_opened_beside_its_saved_project_offers_the_work(qtbot, worked, 
     assert other.open_files(photo)  # "Open the saved work?" Yes
     assert dialogs.titles()[-1] == "Open the saved work?"
     assert len(other.doc.stages) == len(worked.doc.stages) and np.array_equal(other.doc.mask, worked.doc.mask)
+    asked = len(dialogs.shown)
+    assert other.open_files(photo) and len(dialogs.shown) == asked  # that very work open, as saved: not asked
     dialogs.accept = False
     assert other.open_files(photo) and not other.doc.stages  # No: the photo alone

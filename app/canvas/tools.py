@@ -16,6 +16,7 @@ from PySide6.QtGui import QPolygonF
 from app.document import Document
 
 MIN_SIZE, MAX_SIZE = 1.0, 2000.0
+CLOSE_PX = 8  # a polygon click this close (screen pixels) to its first vertex closes it
 
 
 @dataclass
@@ -36,6 +37,8 @@ class ToolHost(Protocol):
     def document(self) -> Document | None: ...
 
     def update(self) -> None: ...
+
+    def zoom(self) -> float: ...
 
 
 def segment_alpha(a: QPointF, b: QPointF, size: float, hardness: float, bounds: QRect) -> tuple[QRect, np.ndarray]:
@@ -198,6 +201,11 @@ class EraserTool(BrushTool):
     erase = True
 
 
+def _screen_distance(a: QPointF, b: QPointF, zoom: float) -> float:
+    """Screen pixels between two image points at this zoom."""
+    return math.hypot(a.x() - b.x(), a.y() - b.y()) * zoom
+
+
 class ShapeTool(Tool):
     """Shared by polygon and lasso: fills a closed shape into the mask, or cuts it out (subtract / Alt)."""
 
@@ -243,11 +251,15 @@ class ShapeTool(Tool):
 
 
 class PolygonTool(ShapeTool):
-    """Click vertices; double-click or Enter closes, Backspace drops the last vertex, Esc cancels."""
+    """Click vertices; a click on the first one, a double-click or Enter closes, Backspace drops the last vertex,
+    Esc cancels."""
 
     name = "polygon"
 
     def press(self, pt: QPointF, mods: Qt.KeyboardModifier) -> None:
+        if len(self.points) >= 3 and _screen_distance(pt, self.points[0], self.host.zoom()) <= CLOSE_PX:
+            self._close(mods)  # a click on the first vertex closes, as in labelme
+            return
         if not self.points:
             self._start(mods)
         self.points.append(pt)

@@ -130,6 +130,15 @@ def test_alt_at_a_polygon_s_first_point_makes_it_cut(view, qtbot):
     assert doc.undo_stack.undoText() == "Polygon subtract"
 
 
+def test_a_click_on_a_polygon_s_first_vertex_closes_it(view, qtbot):
+    """As in labelme: clicking the first point again closes the polygon (it added a fourth vertex)."""
+    doc = view.document()
+    view.set_tool("polygon")
+    for x, y in ((50, 40), (150, 40), (150, 140), (50.5, 40.5)):
+        qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, x, y))
+    assert doc.undo_stack.undoText() == "Polygon add" and doc.mask[45:60, 130:145].min() == 255
+
+
 def test_polygon_escape_cancels_and_subtract_flag(view, qtbot):
     doc = view.document()
     doc.set_mask(np.full((H, W), 255, np.uint8))

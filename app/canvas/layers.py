@@ -26,10 +26,11 @@ VIEW_MODES = ("overlay", "checker", "black", "white", "color", "alpha")
 BACKDROPS = {"black": QColor(0, 0, 0), "white": QColor(255, 255, 255)}
 CHECKER = (QColor(204, 204, 204), QColor(255, 255, 255))  # the usual "transparent" squares
 CHECKER_PX = 8
-# keep strokes: the colour of each brush; stripes of STRIPE level pixels, every other one drawn stronger
+# keep strokes: stripes of STRIPE level pixels, the brush's colour and dark by turns
 KEEP_COLORS = {KEEP_FG: QColor(40, 220, 90), KEEP_BG: QColor(240, 40, 60), DECIDE_HERE: QColor(255, 200, 0)}
 STRIPE = 3
-KEEP_ALPHA = (0.3, 0.8)  # between stripes, on a stripe
+KEEP_ALPHA = (0.35, 0.85)  # between stripes (GAP), on a stripe (the brush's colour)
+GAP = QColor(0, 0, 0)
 
 
 def _premultiplied(color: QColor, alpha: float) -> int:
@@ -57,8 +58,8 @@ class KeepTiles(TileSet[_BufferedImage]):
         super().__init__(layer.shape[1], layer.shape[0], top, cache_bytes)
         self.layer = layer
         self._lut = np.zeros((4, 2), np.uint32)
-        for value, color in KEEP_COLORS.items():
-            self._lut[value] = [_premultiplied(color, a) for a in KEEP_ALPHA]
+        for value, color in KEEP_COLORS.items():  # dark between the stripes: a red stroke read on a red bowl
+            self._lut[value] = [_premultiplied(GAP, KEEP_ALPHA[0]), _premultiplied(color, KEEP_ALPHA[1])]
 
     def _convert(self, k: int, tx: int, ty: int) -> tuple[_BufferedImage, int]:
         x0, y0, x1, y1 = self.tile_box(k, tx, ty)

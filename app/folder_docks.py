@@ -11,8 +11,8 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QKeyEvent, QPixmap
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QCompleter, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+                               QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from app.document import COARSE, Document, MaskObject
 from app.folder import STATUSES
@@ -194,6 +194,8 @@ class ObjectsPanel(QWidget):
         self.list.itemChanged.connect(self._item_changed)
         self.label_box = QComboBox()
         self.label_box.setEditable(True)
+        # suggestions in a list, never typed into the box: "car" and Return became "cardigan", a class nobody chose
+        self.label_box.completer().setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.label_box.setToolTip("The selected object's label (the dataset's categories, or type a new one)")
         self.label_box.activated.connect(self._relabel)
         self.label_box.lineEdit().editingFinished.connect(self._relabel)

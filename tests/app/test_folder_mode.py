@@ -1388,6 +1388,13 @@ def test_the_label_box_relabels_on_a_pick_or_enter_only_and_hands_the_keyboard_b
     qtbot.keyClick(window.focusWidget() or window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert window.doc.current.label == first  # the relabel undone
     box.setFocus()
+    box.lineEdit().selectAll()
+    prefix = LABELS[1][:2]  # a new label that begins an existing one: typed, it stays as typed
+    qtbot.keyClicks(box.lineEdit(), prefix)
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
+    assert window.doc.current.label == prefix
+    window.doc.undo_stack.undo()
+    box.setFocus()
     qtbot.keyClick(box, Qt.Key.Key_Down)  # opens the list to pick from; the label stays until a pick
     qtbot.waitUntil(box.view().isVisible, timeout=2000)
     assert window.doc.current.label == first

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from crm_core.metrics import binarise
-from crm_core.prompts import box_mask, click_mask
+from crm_core.prompts import beyond_box, box_mask, click_mask
 
 from app.canvas.guide_tools import Prompt
 from app.document import Document, MaskObject
@@ -73,7 +73,9 @@ class PromptMixin:
         if prompt.box is None and doc.current is not obj:
             self.statusBar().showMessage("Another object is selected now: click again to change it", 10000)
             return  # the click spoke about what the other object showed
+        keep_out = None  # a box's refine stays within the box and the context its mask was found in
         if prompt.box is not None:
+            keep_out = beyond_box(prompt.box, mask.shape) & (mask <= 127)
             if not mask.any():
                 self.statusBar().showMessage("Nothing stood out in the box: drag it closer around the object", 10000)
                 return
@@ -96,7 +98,7 @@ class PromptMixin:
         if self.settings.refine_after_prompt and doc.current.mask.any():
             if self.refining:
                 self.cancel_refine()  # its mask is out of date now
-            self.refine(joins=doc.undo_stack.last())  # one Undo takes back the click and its refine
+            self.refine(joins=doc.undo_stack.last(), keep_out=keep_out)  # one Undo takes back the prompt and its refine
             self.statusBar().showMessage(f"{done}; refining it (Ctrl+Z undoes)", 10000)
         else:
             self.statusBar().showMessage(f"{done}; press Refine (Ctrl+R) to sharpen its edges (Ctrl+Z undoes)", 10000)

@@ -15,6 +15,7 @@ import numpy as np
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from crm_core import RefineOptions, Stage
+from crm_core.constraints import Constraints
 from crm_core.inference import readjusted
 from crm_core.metrics import binarise
 
@@ -57,9 +58,10 @@ class RefiningMixin:
         """A slow export (a decontaminated cutout) is still writing in its thread."""
         return self._export is not None
 
-    def refine(self, joins: MaskEditCommand | None = None) -> None:
+    def refine(self, joins: MaskEditCommand | None = None, keep_out: np.ndarray | None = None) -> None:
         """Starts a run on a snapshot of the coarse mask; the user may keep editing while it runs. joins: the edit
-        that asked for this refine by itself, which its result then joins as one undo step."""
+        that asked for this refine by itself, which its result then joins as one undo step. keep_out: pixels (H×W
+        bool) this run must leave out besides the object's keep strokes (what lies beyond a box)."""
         doc = self.doc
         if doc is None or self.refining:
             return
@@ -80,6 +82,8 @@ class RefiningMixin:
         if doc.current.guessed:  # a box's, a click's or Select Subject's guess: no label outline to hold
             options = options.guessed()
         constraints = constraints_of(doc.current.keep)
+        if keep_out is not None and keep_out.any():
+            constraints = (constraints or Constraints()).keeping_out(keep_out)
         job = RefineJob(self.cache, self.refine_panel.device, doc.image, doc.coarse_prob(), options,
                         self.settings.weights, self.settings.stage_rates, constraints)
         job.stageReady.connect(self._stage_ready)

@@ -48,6 +48,15 @@ class Constraints:
                              "erase one of the two strokes there")
         return Constraints(**layers)
 
+    def keeping_out(self, pixels: np.ndarray) -> "Constraints":
+        """These constraints with ``pixels`` (H×W bool) kept as background too, except where a stroke keeps them
+        as foreground (the person's own stroke wins)."""
+        out = np.asarray(pixels, bool)
+        if self.keep_fg is not None:
+            out = out & ~np.asarray(self.keep_fg, bool)
+        keep_bg = out if self.keep_bg is None else np.asarray(self.keep_bg, bool) | out
+        return Constraints(self.keep_fg, keep_bg, self.decide_here)
+
     def cropped(self, box: tuple[int, int, int, int]) -> "Constraints":
         """These layers inside box = (top, left, bottom, right): an object refined in a crop obeys its strokes there."""
         top, left, bottom, right = box

@@ -101,6 +101,17 @@ def _seeded(image: np.ndarray, seeds: np.ndarray, prob: np.ndarray) -> np.ndarra
     return prob if iou(prob, settled) < COLLAPSED else settled
 
 
+def beyond_box(box: Box, hw: tuple[int, int]) -> np.ndarray:
+    """H×W bool: the pixels outside a box and its CONTEXT (the window Select Subject looked at), where the refine
+    a box starts must not add anything: free over the box's guess, it added a piece of the jacket beside a boxed
+    bicycle and a dot on a lamp far above it."""
+    h, w = hw
+    mx, my = round((box.right - box.left) * CONTEXT), round((box.bottom - box.top) * CONTEXT)
+    out = np.ones(hw, bool)
+    out[max(0, box.top - my):min(h, box.bottom + my), max(0, box.left - mx):min(w, box.right + mx)] = False
+    return out
+
+
 def _past_the_sides(found: np.ndarray, subject: np.ndarray, b: Box, context: tuple[slice, slice]) -> np.ndarray:
     """The pixels outside the box, within its context, that continue the subject across a side the box was drawn
     over: outside the sides along which ``found`` runs for TOUCHING of their length, the model's pieces

@@ -343,3 +343,19 @@ def test_a_part_cut_from_a_guess_with_alt_polygon_stays_out_of_the_refine(qtbot,
     win.doc.undo_stack.undo()  # the refine
     win.doc.undo_stack.undo()  # the cut and its keep strokes, one step
     assert not win.doc.current.keep.any()
+
+
+def test_the_refine_a_box_starts_adds_nothing_beyond_the_box(qtbot, scene, tiny_refiner, monkeypatch):
+    """Free over the box's guess, the refine added a piece of the jacket beside a boxed bicycle and a dot on a lamp
+    far above it: it stays within the box and the context its mask was found in (here it would claim everything)."""
+    from crm_core.prompts import Box, beyond_box
+
+    claims_everything(tiny_refiner, monkeypatch)
+    win, ellipse, _ = scene
+    win.refine_panel.ratio_edit.setText("1")
+    win.refine_after_prompt_action.trigger()
+    with qtbot.waitSignal(win.refineFinished, timeout=30000):
+        _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    beyond = beyond_box(Box(30, 40, 172, 150), (H, W))
+    result = win.doc.current.result()
+    assert win.doc.stages and not result[beyond].any() and result[45:145, 35:165].all()

@@ -104,3 +104,13 @@ def test_apply_sets_kept_pixels_and_leaves_the_rest():
     assert Constraints().apply(prob) is prob and Constraints().empty
 
 
+def test_pixels_kept_out_join_the_background_strokes_but_a_foreground_stroke_wins() -> None:
+    fg = np.zeros((8, 8), bool)
+    fg[0:2] = True
+    bg = np.zeros((8, 8), bool)
+    bg[6:] = True
+    out = np.zeros((8, 8), bool)
+    out[1:4] = True  # a remove click's region, partly under the person's keep-FG stroke
+    kept = Constraints(keep_fg=fg, keep_bg=bg).keeping_out(out)
+    assert np.array_equal(kept.keep_bg, bg | (out & ~fg)) and kept.keep_fg is fg
+    assert np.array_equal(Constraints().keeping_out(out).keep_bg, out)

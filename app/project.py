@@ -27,6 +27,7 @@ from crm_core import io
 from crm_core.errors import InputError
 from crm_core.options import Stage
 
+from app.canvas.layers import VIEW_MODES
 from app.document import COARSE, TODO, Document, MaskObject, Results, Shown
 
 SUFFIX = ".crmproj"
@@ -47,6 +48,7 @@ class View:
     center_x: float = 0.0
     center_y: float = 0.0
     fitted: bool = True
+    mode: str = ""  # the view (overlay, a cutout, alpha) it was left in; "" (older projects): the window's own
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,7 @@ def load(path: str | Path) -> Project:
                 prefix = lambda k: f"object{k}/"  # noqa: E731
             objects = tuple(_object(archive, prefix(k), o, path) for k, o in enumerate(meta["objects"]))
             current = int(meta.get("current", 0))
-            view = View(**meta["view"])
+            view = View(**{k: v for k, v in meta["view"].items() if k in View.__dataclass_fields__})
     except InputError:
         raise
     except FileNotFoundError:
@@ -201,7 +203,7 @@ def capture(doc: Document, canvas=None, unfinished: tuple[MaskObject, Results] |
     view = View()
     if canvas is not None:
         centre = canvas.map_to_image(QPointF(canvas.width() / 2, canvas.height() / 2))
-        view = View(canvas.zoom(), centre.x(), centre.y(), canvas.fitted)
+        view = View(canvas.zoom(), centre.x(), centre.y(), canvas.fitted, canvas.view_mode())
     # absolute paths: the project is reopened from anywhere (a photo given as a relative path on the command line)
     mask_path = doc.mask_path.resolve() if doc.mask_path is not None else None
     def results(o: MaskObject) -> Results:
@@ -237,6 +239,8 @@ def document(state: Project, categories: tuple[str, ...] = (), image: np.ndarray
 
 
 def show_view(canvas, view: View) -> None:
+    if view.mode in VIEW_MODES:  # saved in the overlay, it came back as a cutout on black (the last view used)
+        canvas.set_view_mode(view.mode)
     if view.fitted:
         canvas.fit()
     else:

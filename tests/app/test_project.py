@@ -36,6 +36,7 @@ def worked(qtbot, settings, photo, tiny_refiner) -> MainWindow:
     win.doc.set_shown(1)
     win.canvas.set_zoom(4.0)
     win.canvas.center_on(QPointF(60, 50))
+    win.canvas.set_view_mode("white")
     return win
 
 
@@ -48,6 +49,7 @@ def assert_same_work(a: MainWindow, b: MainWindow) -> None:
         assert (x.seconds, x.encoded, x.kind) == (y.seconds, y.encoded, y.kind)
     assert b.doc.shown == a.doc.shown
     assert b.canvas.zoom() == pytest.approx(a.canvas.zoom())
+    assert b.canvas.view_mode() == a.canvas.view_mode()  # saved in one view, it came back in the last one used
     assert b.canvas.visible_image_rect().center().x() == pytest.approx(a.canvas.visible_image_rect().center().x(), abs=0.5)
 
 
@@ -437,3 +439,14 @@ def test_a_photo_opened_beside_its_saved_project_offers_the_work(qtbot, worked, 
     assert other.open_files(photo) and len(dialogs.shown) == asked  # that very work open, as saved: not asked
     dialogs.accept = False
     assert other.open_files(photo) and not other.doc.stages  # No: the photo alone
+
+
+def test_a_project_reopens_in_the_view_it_was_saved_in(qtbot, worked, settings, tmp_path):
+    """Saved in one view, it came back in whichever view the window used last."""
+    path = tmp_path / "w.crmproj"
+    assert worked.save_project(path)  # in the cutout on white (the fixture's)
+    worked.canvas.set_view_mode("overlay")  # the last view used, remembered for the next window
+    other = MainWindow(settings)
+    qtbot.addWidget(other)
+    assert other.canvas.view_mode() == "overlay" and other.open_project(path)
+    assert other.canvas.view_mode() == "white"

@@ -97,7 +97,8 @@ class FolderMixin:
         self.image_list.set_folder(work.names, work.thumbnail_source, work.status, work.problems)
         for dock in (self.images_dock, self.objects_dock):
             dock.show()
-        self.resizeDocks([self.images_dock, self.objects_dock], [3, 2], Qt.Orientation.Vertical)
+        # the objects get the larger share: a photo holds 9 or 10 labels, and photos are walked with PgDown too
+        self.resizeDocks([self.images_dock, self.objects_dock], [2, 3], Qt.Orientation.Vertical)
         self.objects_panel.set_folder_mode(True)
         self._label_colors(True)
         for problem in work.dataset.problems[:3]:

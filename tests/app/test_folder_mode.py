@@ -1421,3 +1421,15 @@ def test_objects_of_one_label_are_told_apart_in_the_list(qtbot, window, tmp_path
     rows = [window.objects_panel.list.item(r).text() for r in range(window.objects_panel.list.count())]
     assert rows[0] == f"{first}  ·  to do  ·  #1" and rows[-1] == f"{first}  ·  to do  ·  empty  ·  #2"
     assert sum(r.endswith("#1") for r in rows) == 1  # the other labels, one object each, carry no number
+
+
+def test_the_objects_list_shows_a_photo_s_labels_at_720_px(qtbot, window, tmp_path):
+    """At 1280×720 it showed four rows and a photo holds nine or ten labels: the annotator scrolled constantly."""
+    ann, images, _ = coco_set(tmp_path, count=2)
+    window.resize(1280, 720)
+    window.show()
+    qtbot.waitExposed(window)
+    window.open_folder(ann, "coco", images)
+    qtbot.wait(50)
+    rows = window.objects_panel.list
+    assert rows.viewport().height() >= 7 * rows.sizeHintForRow(0)

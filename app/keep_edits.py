@@ -70,6 +70,8 @@ class KeepEditsMixin:
         """Writes ``value`` into the current object's keep layer at ``pixels`` (H×W bool) as part of the undo step
         ``joins``, the edit that implies it: what a remove click took away stays out of every later refine, drawn
         as a keep stroke the person can see and erase, and one Undo takes back the click and its stroke."""
+        if not pixels.any():
+            return
         obj = self.current
         layer = self.keep_layer(obj)
         after = layer.copy()
@@ -87,14 +89,16 @@ class KeepEditsMixin:
         joined to the last edit; the person's own keep-foreground strokes win. Free over a guessed mask, the refine
         put back a bear's paw a Shift+click had removed (374 px out, 49,526 in), and a flag's stars inside an
         Alt+Lasso cut."""
-        layer = self.keep_layer()
-        self.join_keep(removed_core(pixels) & (layer != KEEP_FG), KEEP_BG, self.undo_stack.last())
+        core = removed_core(pixels)
+        if core.any():  # a thin cut keeps nothing out: no 24 MB layer made for it at 6K
+            self.join_keep(core & (self.keep_layer() != KEEP_FG), KEEP_BG, self.undo_stack.last())
 
     def free_added(self, before: np.ndarray, after: np.ndarray) -> None:
         """What the last edit added to the current object is freed from keep-background strokes (a click that
         adds back what a remove click kept out), as part of that edit."""
-        layer = self.keep_layer()
-        self.join_keep(after & ~before & (layer == KEEP_BG), NO_KEEP, self.undo_stack.last())
+        layer = self.current.keep
+        if layer is not None:  # most objects have no keep strokes, and every adding click came here
+            self.join_keep(after & ~before & (layer == KEEP_BG), NO_KEEP, self.undo_stack.last())
 
     def _keep_restorer(self, obj: MaskObject):
         """Undo/redo of a keep edit: its tiles go back, and its object becomes current so the person sees it."""

@@ -65,9 +65,16 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
                                          guess))
             done += 1
     decided = reconcile(image.shape[:2], list(masks), results, objects.shared_edge_px)
-    return [None if not w or r is None or not r.refined else (d, r.seconds, False) if refined else
-            (np.asarray(m, bool), r.seconds, True)
-            for m, d, r, w, refined in zip(masks, decided, results, todo, outcome(masks, results, decided))]
+    out: list[tuple[np.ndarray, float, bool] | None] = []
+    for mask, mine, result, wanted, kept_result in zip(masks, decided, results, todo,
+                                                       outcome(masks, results, decided)):
+        if not wanted or result is None or not result.refined:
+            out.append(None)
+        elif kept_result:
+            out.append((mine, result.seconds, False))
+        else:  # erased: the mask as drawn stands for it
+            out.append((np.asarray(mask, bool), result.seconds, True))
+    return out
 
 
 class ObjectsJob(Job):

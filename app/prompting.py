@@ -73,9 +73,7 @@ class PromptMixin:
         if prompt.box is None and doc.current is not obj:
             self.statusBar().showMessage("Another object is selected now: click again to change it", 10000)
             return  # the click spoke about what the other object showed
-        keep_out = None  # a box's refine stays within the box and the context its mask was found in
         if prompt.box is not None:
-            keep_out = beyond_box(prompt.box, mask.shape) & (mask <= 127)
             if not mask.any():
                 self.statusBar().showMessage("Nothing stood out in the box: drag it closer around the object", 10000)
                 return
@@ -98,6 +96,8 @@ class PromptMixin:
         if self.settings.refine_after_prompt and doc.current.mask.any():
             if self.refining:
                 self.cancel_refine()  # its mask is out of date now
+            # a box's refine stays within the box and the context its mask was found in
+            keep_out = beyond_box(prompt.box, mask.shape) & (mask <= 127) if prompt.box is not None else None
             self.refine(joins=doc.undo_stack.last(), keep_out=keep_out)  # one Undo takes back the prompt and its refine
             self.statusBar().showMessage(f"{done}; refining it (Ctrl+Z undoes)", 10000)
         else:

@@ -105,11 +105,16 @@ def beyond_box(box: Box, hw: tuple[int, int]) -> np.ndarray:
     """H×W bool: the pixels outside a box and its CONTEXT (the window Select Subject looked at), where the refine
     a box starts must not add anything: free over the box's guess, it added a piece of the jacket beside a boxed
     bicycle and a dot on a lamp far above it."""
-    h, w = hw
-    mx, my = round((box.right - box.left) * CONTEXT), round((box.bottom - box.top) * CONTEXT)
     out = np.ones(hw, bool)
-    out[max(0, box.top - my):min(h, box.bottom + my), max(0, box.left - mx):min(w, box.right + mx)] = False
+    out[_context_window(box, hw)] = False
     return out
+
+
+def _context_window(b: Box, hw: tuple[int, int]) -> tuple[slice, slice]:
+    """The box with CONTEXT of its size around it on every side, within the photo (rows, columns)."""
+    h, w = hw
+    mx, my = round((b.right - b.left) * CONTEXT), round((b.bottom - b.top) * CONTEXT)
+    return slice(max(0, b.top - my), min(h, b.bottom + my)), slice(max(0, b.left - mx), min(w, b.right + mx))
 
 
 def _past_the_sides(found: np.ndarray, subject: np.ndarray, b: Box, context: tuple[slice, slice]) -> np.ndarray:
@@ -133,10 +138,8 @@ def _past_the_sides(found: np.ndarray, subject: np.ndarray, b: Box, context: tup
 
 def _subject_near_box(image: np.ndarray, b: Box, model: SubjectModel) -> tuple[np.ndarray, tuple[slice, slice]]:
     """The subject model's probability on the box with CONTEXT around it (0 elsewhere), and that window."""
-    h, w = image.shape[:2]
-    out = np.zeros((h, w), np.float32)
-    mx, my = round((b.right - b.left) * CONTEXT), round((b.bottom - b.top) * CONTEXT)
-    window = (slice(max(0, b.top - my), min(h, b.bottom + my)), slice(max(0, b.left - mx), min(w, b.right + mx)))
+    out = np.zeros(image.shape[:2], np.float32)
+    window = _context_window(b, image.shape[:2])
     out[window] = model.predict(np.ascontiguousarray(image[window]))
     return out, window
 
@@ -208,7 +211,8 @@ def _click_pass(image: np.ndarray, fg: np.ndarray, positive: Sequence[tuple[int,
             sx, sy = min(sw - 1, round(x * scale)), min(sh - 1, round(y * scale))
             distance = np.sqrt((xx - sx) ** 2 + (yy - sy) ** 2)
             near = distance <= reach * scale
-            if sure == cv2.GC_BGD or not fg_small[near].any():  # a click that adds to an object is settled once
+            may_double = sure == cv2.GC_BGD or not fg_small[near].any()  # one that adds to an object: settled once
+            if may_double:
                 rim |= near & (distance > reach * scale - 2)
             disc = distance <= max(1.0, r * scale)
             colour = lab[disc].mean(axis=0)
@@ -217,7 +221,7 @@ def _click_pass(image: np.ndarray, fg: np.ndarray, positive: Sequence[tuple[int,
             seeds[near & alike] = likely
             seeds[disc] = sure
             _, pieces = cv2.connectedComponents((near & alike | disc).astype(np.uint8), connectivity=8)
-            if sure == cv2.GC_BGD or not fg_small[near].any():
+            if may_double:
                 region |= np.isin(pieces, np.unique(pieces[disc]))  # the click's colour, reached from it
     settled = _settle(small, seeds)
     cut_short = rim.any() and (region & rim).sum() >= RIM_SHARE * rim.sum()

@@ -18,6 +18,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPixmap
 
+from app.canvas.guide_tools import KeepBrushTool
 from app.canvas.tiles import Pyramid, TileSet, _BufferedImage
 from app.document import COARSE, Document
 from app.mask_object import DECIDE_HERE, KEEP_BG, KEEP_FG
@@ -206,8 +207,12 @@ class LayersMixin:
         self.update(self._screen_box(QRectF(region)).adjusted(-1, -1, 1, 1))
 
     def _paint_keep(self, painter: QPainter, clip: QRect, deadline: float) -> None:
+        """The hatched keep strokes, unless hidden; in a result view only while a keep brush is in hand: the
+        hatch over a cutout hid the very edge being judged, but a stroke being painted must be seen."""
         keep = self._doc.current.keep
         if not self._keep_visible or keep is None:
+            return
+        if self._mode != "overlay" and not isinstance(self._tool, KeepBrushTool):
             return
         if self._keep_tiles is None or self._keep_tiles.layer is not keep:
             self._keep_tiles = KeepTiles(keep, self._photo.top)

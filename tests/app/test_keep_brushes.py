@@ -148,6 +148,21 @@ def test_the_keep_strokes_can_be_hidden_and_a_locked_object_refuses_them(qtbot, 
     assert not doc.current.keep[:40].any() and "locked" in win.statusBar().currentMessage()
 
 
+def test_a_cutout_view_shows_the_keep_strokes_only_while_a_keep_brush_is_in_hand(qtbot, opened):
+    """The hatch over a cutout hid the edge being judged; while painting a stroke it must still be seen."""
+    win = opened
+    win.tool_actions["keep_bg"].trigger()
+    win.canvas.set_brush_size(12)
+    _drag(qtbot, win, [(20, 140), (120, 140)])
+    win.canvas.set_view_mode("black")
+    hatched = _pixel(qtbot, win, 70, 140)
+    win.tool_actions["brush"].trigger()
+    plain = _pixel(qtbot, win, 70, 140)
+    assert _redder(plain, hatched)  # with the keep brush: the stroke shows over the cutout
+    win.canvas.set_view_mode("overlay")
+    assert _redder(_pixel(qtbot, win, 30, 30), _pixel(qtbot, win, 70, 140))  # the overlay view always shows it
+
+
 def test_shift_edge_after_a_refine_remakes_only_the_edge_stage_and_zero_takes_it_away(qtbot, opened):
     win = opened
     _refine(qtbot, win)

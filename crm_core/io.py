@@ -491,6 +491,22 @@ def write_atomic(path: PathLike, data: bytes | str) -> Path:
     return p
 
 
+def link_input(source: PathLike, target: PathLike) -> Path:
+    """An input file (a photo) also at ``target``: a hard link (no copy of the bytes), or an atomic copy where
+    links cannot be made (another file system); left alone when ``target`` exists, so a rerun rewrites nothing."""
+    source, target = Path(source), Path(target)
+    if target.exists():
+        return target
+    if not source.is_file():
+        raise InputError(f"{source} does not exist; it is needed to make {target}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        write_atomic(target, source.read_bytes())
+    return target
+
+
 def _sync_folder(folder: Path) -> None:
     """Make the rename itself durable (POSIX); platforms that cannot open a folder skip it."""
     try:

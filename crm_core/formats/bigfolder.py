@@ -9,7 +9,6 @@ of the photo's objects when the source had several; NAME_im.* and NAME_gt.png ar
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import cv2
@@ -66,7 +65,7 @@ class BigWriter(Writer):
         self.out.mkdir(parents=True, exist_ok=True)
         suffix = item.image.suffix.lower()
         if suffix in (".jpg", ".jpeg", ".png"):
-            _link(item.image, self.out / f"{item.name}_im{'.png' if suffix == '.png' else '.jpg'}")
+            io.link_input(item.image, self.out / f"{item.name}_im{'.png' if suffix == '.png' else '.jpg'}")
         else:  # BIG's photos are JPEG or PNG: others are written as PNG
             target = self.out / f"{item.name}_im.png"
             if not target.exists():
@@ -76,18 +75,6 @@ class BigWriter(Writer):
                 io.write_atomic(target, encoded.tobytes())
         gt = item.extra.get(GT_KEY)
         if gt:
-            _link(Path(gt), self.out / f"{item.name}_gt.png")
+            io.link_input(Path(gt), self.out / f"{item.name}_gt.png")
         io.save_mask(self.out / f"{item.name}_seg.png", item.union(), protect=self.dataset.inputs())
-
-
-def _link(source: Path, target: Path) -> None:
-    """The input file at ``target``: a hard link (no copy of the bytes), or a copy where links cannot be made."""
-    if target.exists():
-        return
-    if not source.is_file():
-        raise InputError(f"{source} does not exist; it is needed to make {target}")
-    try:
-        os.link(source, target)
-    except OSError:
-        io.write_atomic(target, source.read_bytes())
 

@@ -22,6 +22,7 @@ from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObject
 from crm_core.pairing import PHOTO_EXTS, by_stem, pair_by_stem
 
 CLASSES_FILE = "classes.txt"
+DATA_YAML = "data.yaml"  # Ultralytics' dataset file: where the photos are, and the class names
 DIGITS = 6
 FLAT = ""  # the split of a folder without train/val subfolders
 
@@ -36,7 +37,7 @@ def names_file(root: Path) -> Path | None:
     ``names``, as Ultralytics writes them; None when the folder has neither, so it is no YOLO folder."""
     if (root / CLASSES_FILE).is_file():
         return root / CLASSES_FILE
-    for candidate in sorted(root.glob("*.yaml"), key=lambda f: (f.name != "data.yaml", f.name)):
+    for candidate in sorted(root.glob("*.yaml"), key=lambda f: (f.name != DATA_YAML, f.name)):
         try:
             data = _yaml(candidate)
         except InputError:
@@ -191,9 +192,13 @@ class YoloDataset(Dataset):
 
 
 class YoloWriter(Writer):
-    """Writes labels/ (in the source's split folders, where it had them), classes.txt, and the source's data.yaml
-    with its names brought up to date where the source named its classes there. Photos are not copied: the
-    labels go beside the dataset's own images."""
+    """Writes labels/ (in the source's split folders, where it had them), classes.txt, and a data.yaml.
+
+    From a YOLO folder: its data.yaml with the names brought up to date, where it named its classes there; the
+    photos stay in the source. From another format: the photos linked into images/ (hard links, copies across
+    file systems) and a data.yaml naming images/ for training and validation, so the folder is one Ultralytics
+    reads as it is (``yolo train data=OUT/data.yaml``): labels alone beside no images could not be trained on.
+    """
 
     def __init__(self, dataset: Dataset, out: Path, tolerance: float):
         super().__init__(dataset, out, tolerance)
@@ -232,6 +237,8 @@ class YoloWriter(Writer):
                 lines.append(" ".join([str(cls), *(f"{v:.{DIGITS}f}" for v in coords)]))
         if not lines and not self.dataset.labelled(item.name):  # a photo nobody labelled, still without objects
             return
+        if not isinstance(self.dataset, YoloDataset) and item.image.is_file():
+            io.link_input(item.image, self.photo_place(item.name, item.image.suffix))
         io.write_atomic(self._label(item.name), "".join(f"{line}\n" for line in lines))
         if self.named != len(self.classes):
             self.close()
@@ -240,10 +247,16 @@ class YoloWriter(Writer):
         """classes.txt; also written with the first label file and whenever a class is added, so a folder cut
         short (a killed export) still names its class numbers."""
         io.write_atomic(self.out / CLASSES_FILE, "".join(f"{c}\n" for c in self.classes))
-        source = self.dataset.yaml if isinstance(self.dataset, YoloDataset) else None
+        if isinstance(self.dataset, YoloDataset):
+            source, name = self.dataset.yaml, self.dataset.yaml_name
+        else:  # a data.yaml already in the output (an earlier run's, or the person's) keeps what else it says
+            name = DATA_YAML
+            written = self.out / name
+            source = _yaml(written) if written.is_file() else None
+            if not isinstance(source, dict):
+                source = {"train": "images", "val": "images", "names": {}}
         if source is not None:
             numbered = isinstance(source.get("names"), dict)
             data = {**source, "names": dict(enumerate(self.classes)) if numbered else list(self.classes)}
-            io.write_atomic(self.out / self.dataset.yaml_name,
-                            yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+            io.write_atomic(self.out / name, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
         self.named = len(self.classes)

@@ -109,6 +109,27 @@ def test_read_a_write_b_read_b_gives_the_same_objects(source, target, sources, t
             assert np.array_equal(got, want)  # pixel-exact at tolerance 0: the shapes have no holes
 
 
+def test_a_yolo_copy_of_another_format_is_a_folder_ultralytics_trains_on_as_it_is(sources, tmp_path) -> None:
+    """Labels alone, beside no photos and with no data.yaml, could not be trained on without hand work."""
+    import yaml
+
+    coco, photos = sources["coco"]
+    out = tmp_path / "y"
+    list(convert(open_dataset("coco", coco, photos), "yolo", out))
+    data = yaml.safe_load((out / "data.yaml").read_text())
+    assert data == {"train": "images", "val": "images", "names": {0: "square", 1: "bar"}}
+    for name in ("p0", "p1"):  # images/NAME beside labels/NAME.txt, as Ultralytics pairs them; the same bytes
+        (photo,) = (out / "images").glob(f"{name}.*")
+        assert (out / "labels" / f"{name}.txt").is_file()
+        assert photo.read_bytes() == next(photos.glob(f"{name}.*")).read_bytes()
+    again = open_dataset("yolo", out)  # no --images needed any more
+    assert [len(again.read(n).objects) for n in again.names()] == [3, 3]
+    (out / "data.yaml").write_text("path: /data/shapes\ntrain: images\nval: images\nnames: [a]\n")
+    list(convert(open_dataset("coco", coco, photos), "yolo", out))  # a second run keeps what else the file says
+    assert yaml.safe_load((out / "data.yaml").read_text()) == {
+        "path": "/data/shapes", "train": "images", "val": "images", "names": ["square", "bar"]}
+
+
 def test_category_files_keep_names_and_the_sources_order(sources, tmp_path) -> None:
     coco, photos = sources["coco"]
     ds = open_dataset("coco", coco, photos)

@@ -296,6 +296,11 @@ class WorkFolder:
         path = self.project_path(name)
         return self.writer.pending(path) is not None or path.is_file()
 
+    def finished(self, name: str) -> bool:
+        """Whether a photo is done (refined or accepted): a COCO output lists only those as refined, so
+        ``crm-refine --resume`` into it still refines a photo left to do or flagged for another look."""
+        return self.status.get(name) in (REFINED, ACCEPTED)
+
     def saved(self, item: ImageObjects, hw: tuple[int, int]) -> project.Project | None:
         """The work kept on a photo (``item``, as its labels give it) of ``hw`` (height, width) pixels: the newest
         queued for the writer, else the file; None when there is none. Work kept at another size (the photo was
@@ -404,7 +409,7 @@ class WorkFolder:
         in the result: one broken file must not stop the export of a whole dataset."""
         if kind not in (None, self.dataset.format):
             done = list(convert(self.dataset, kind, Path(out), tolerance, transform=self.apply_work,
-                                worked=self.has_work))
+                                worked=self.finished))
             return Exported(tuple(label for d in done for label in d.filled),
                             tuple((d.name, str(d.error)) for d in done if d.error is not None),
                             sum(d.dropped for d in done), tuple(label for d in done for label in d.hidden),
@@ -420,6 +425,7 @@ class WorkFolder:
             except CRMError as error:
                 skipped.append((name, str(error)))
                 continue
+            writer.worked = self.finished(name)
             writer.write(item)
         writer.close()  # only when every photo went in: a failed export leaves no file claiming to be whole
         return Exported(tuple(writer.filled), tuple(skipped), hidden=tuple(writer.hidden), split=tuple(writer.split))

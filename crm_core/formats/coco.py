@@ -168,8 +168,10 @@ class CocoWriter(Writer):
                          **geometry, "iscrowd": 0, **obj.extra})
         image_id = item.extra["id"]
         self.replaced[image_id] = anns
-        if image_id not in self.refined:
+        if self.worked and image_id not in self.refined:
             self.refined.append(image_id)
+        elif not self.worked and image_id in self.refined:  # written with its edits, but not done: --resume goes on
+            self.refined.remove(image_id)
         if time.monotonic() - self.last_write > CHECKPOINT_SECONDS:
             self.close()
 

@@ -1353,18 +1353,36 @@ def test_open_recent_lists_folders_and_datasets_and_reopens_them_as_they_were(qt
     assert [a.text() for a in window.recent_menu.actions()] == ["Nothing opened yet"]
 
 
-def test_a_coco_export_of_a_labelme_folder_lists_only_the_photos_worked_on(qtbot, window, tmp_path):
-    """It listed every photo as refined (crm_refined), so crm-refine --resume into it refined none of the rest."""
-    folder, _ = labelme_set(tmp_path / "lm", count=3)
-    assert window.open_folder(folder)
+def _accept_flag_and_leave(window) -> None:
+    """The first photo painted and accepted, the second painted and flagged, the third painted and left to do."""
+    paint(window, 1, 150)
+    window.accept_and_next()
+    paint(window, 1, 150)
+    window.flag_image()
+    window.next_image()
     paint(window, 1, 150)
     window.next_image()
+
+
+@pytest.mark.parametrize("source", ["labelme", "coco"])
+def test_a_coco_export_lists_as_refined_only_the_photos_done_and_keeps_every_edit(qtbot, window, tmp_path, source):
+    """It listed every photo as refined (crm_refined), so crm-refine --resume into it refined none of the rest;
+    then also a photo flagged for another look, or painted and left to do."""
+    if source == "labelme":
+        folder, _ = labelme_set(tmp_path / "lm", count=4)
+        assert window.open_folder(folder)
+    else:
+        ann, images, _ = coco_set(tmp_path, count=4)
+        assert window.open_folder(ann, "coco", images)
+    first = window.photo_name
+    _accept_flag_and_leave(window)
     out = tmp_path / "out.json"
     with qtbot.waitSignal(window.exported, timeout=30_000):
         assert window.export_dataset(out, "coco")
     data = json.loads(out.read_text())
-    worked = [r["id"] for r in data["images"] if r["file_name"].endswith("p0.png")]
-    assert len(data["images"]) == 3 and data["crm_refined"] == worked
+    ids = {Path(r["file_name"]).stem: r["id"] for r in data["images"]}
+    assert data["crm_refined"] == [ids[Path(first).stem]]
+    assert len({a["image_id"] for a in data["annotations"]}) >= 3  # the edits of all three are written
 
 
 def test_the_label_box_relabels_on_a_pick_or_enter_only_and_hands_the_keyboard_back(qtbot, window, tmp_path):

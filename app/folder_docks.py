@@ -325,6 +325,11 @@ class ObjectsPanel(QWidget):
             obj = self._doc.objects[self.list.row(item)]
             self._doc.set_visible(obj, item.checkState() == Qt.CheckState.Checked)
 
+    def ask_label(self) -> None:
+        """The keyboard in the label box, its text selected: typing names the selected object."""
+        self.label_box.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.label_box.lineEdit().selectAll()
+
     def _relabel(self, *_args) -> None:
         if self._doc is not None and self.label_box.currentText().strip():
             self._doc.rename(self._doc.current, self.label_box.currentText())

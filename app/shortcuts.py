@@ -74,7 +74,7 @@ class ShortcutsDialog(QDialog):
 
 class _WindowKeys(QObject):
     """Event filter on number boxes (``ctrl``: their Ctrl shortcuts go to the window) and text fields: Enter hands
-    the keyboard back to ``home``."""
+    the keyboard back to ``home``; in a text field Esc does too, with the typing taken back."""
 
     def __init__(self, home: QWidget, parent: QObject, ctrl: bool = True) -> None:
         super().__init__(parent)
@@ -93,6 +93,12 @@ class _WindowKeys(QObject):
             text = watched if isinstance(watched, QLineEdit) else watched.findChild(QLineEdit)
             if text is not None:  # a value left selected reads as a box still being typed in
                 QTimer.singleShot(0, text.deselect)
+        elif not self.ctrl and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) and \
+                event.key() == Qt.Key.Key_Escape and isinstance(watched, QLineEdit):
+            while watched.isUndoAvailable():  # the typing taken back: the field says what it said before
+                watched.undo()
+            self.home.setFocus()
+            return True
         return False
 
 

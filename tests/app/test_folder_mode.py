@@ -1423,6 +1423,29 @@ def test_the_label_box_relabels_on_a_pick_or_enter_only_and_hands_the_keyboard_b
     box.hidePopup()
 
 
+def test_a_new_object_asks_for_its_label_and_esc_or_drawing_keeps_the_one_shown(qtbot, window, tmp_path):
+    """A new object took the selected object's label unasked: a dataset gained bags labelled as shirts."""
+    ann, images, _ = coco_set(tmp_path, count=1)
+    window.open_folder(ann, "coco", images)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    box, first = window.objects_panel.label_box, window.doc.current.label
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_N)  # Objects › Add object
+    assert len(window.doc.objects) == 4 and "type its label" in window.statusBar().currentMessage()
+    qtbot.waitUntil(box.lineEdit().hasFocus, timeout=2000)
+    qtbot.keyClicks(box.lineEdit(), "bag")  # typed over the label shown
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
+    assert window.doc.current.label == "bag" and window.canvas.hasFocus()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_N)
+    qtbot.waitUntil(box.lineEdit().hasFocus, timeout=2000)
+    qtbot.keyClicks(box.lineEdit(), "xyz")
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Escape)  # Esc: the typing taken back, the keyboard to the canvas
+    assert window.doc.current.label == "bag" and window.canvas.hasFocus() and box.currentText() == "bag"
+    assert [o.label for o in window.doc.objects][:3] == [first, *LABELS[1:3]]
+
+
 def test_an_object_drawn_on_while_refine_all_runs_comes_out_stale(qtbot, window, tmp_path, tiny_refiner):
     ann, images, _ = coco_set(tmp_path, count=1)
     window.open_folder(ann, "coco", images)

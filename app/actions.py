@@ -124,7 +124,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("smaller_brush", "S&maller brush", "canvas.smaller_brush", ("[",), "Make the brush smaller"),
     ActionSpec("larger_brush", "&Larger brush", "canvas.larger_brush", ("]",), "Make the brush larger"),
     ActionSpec("add_object", "&Add object", "add_object", ("N",), "Add an empty object to draw"),
-    ActionSpec("delete_object", "&Delete object", "delete_object", ("Ctrl+Delete",), "Remove the selected object"),
+    ActionSpec("delete_object", "&Delete object", "delete_object", ("Delete", "Ctrl+Delete"), "Remove the selected object"),
     ActionSpec("next_image", "&Next photo", "next_image", ("PgDown",), "Save this photo's work and open the next one",
                icon=SP.SP_ArrowForward, icon_text="Next"),
     ActionSpec("prev_image", "&Previous photo", "previous_image", ("PgUp",),

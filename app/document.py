@@ -274,7 +274,7 @@ class Document(KeepEditsMixin, QObject):
     def rename(self, obj: MaskObject, label: str) -> None:
         """Give an object another label (an undo step)."""
         old, label = obj.label, str(label).strip()
-        if label and label != old:
+        if label and label != old and not self.refuse_locked(obj, "relabel"):
             self._push_change(f"Label {label}", lambda after: self._relabel(obj, label if after else old))
 
     def set_visible(self, obj: MaskObject, visible: bool) -> None:
@@ -394,8 +394,8 @@ class Document(KeepEditsMixin, QObject):
         self._stages_changed(obj)
 
     def refuse_locked(self, obj: MaskObject, doing: str) -> bool:
-        """True, and the person told why, when ``obj`` is locked: a locked object is not edited, refined or
-        deleted (``doing`` says which was asked)."""
+        """True, and the person told why, when ``obj`` is locked: a locked object is not edited, relabelled,
+        refined or deleted (``doing`` says which was asked)."""
         if obj.locked:
             self.refused.emit(f"{obj.label} is locked; unlock it in the Objects list to {doing} it")
         return obj.locked

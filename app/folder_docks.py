@@ -204,7 +204,7 @@ class ObjectsPanel(QWidget):
             widget.installEventFilter(self._deliberate)
         self.lock_button = QPushButton("Lock")
         self.lock_button.setCheckable(True)
-        self.lock_button.setToolTip("A locked object cannot be edited, refined or deleted")
+        self.lock_button.setToolTip("A locked object cannot be edited, relabelled, refined or deleted")
         self.lock_button.toggled.connect(self._lock)
         self.add_button = QPushButton("Add")
         self.add_button.setToolTip("Add an empty object, then draw it")
@@ -302,6 +302,7 @@ class ObjectsPanel(QWidget):
         self.lock_button.blockSignals(False)
         for widget in (self.label_box, self.lock_button, self.add_button, self.delete_button):
             widget.setEnabled(doc is not None)
+        self.label_box.setEnabled(doc is not None and not doc.current.locked)  # a locked object keeps its label too
         self.set_refining(self._refining)
 
     def set_refining(self, busy: bool, folder_busy: bool | None = None) -> None:

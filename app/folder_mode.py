@@ -30,6 +30,7 @@ from app.sidecar import SidecarWriter
 from app.undo import MaskEditCommand
 
 RECENT_PHOTOS = 3  # photos left whose documents, undo history included, stay in memory
+NEW_OBJECT = "New object"  # how the status bar's hint after Add object begins, shown until the label is named
 
 
 class FolderMixin:
@@ -328,10 +329,15 @@ class FolderMixin:
         obj = self.doc.add_object()
         if self.objects_panel.label_box.isVisible():
             self.objects_panel.ask_label()
-            self.statusBar().showMessage(f"New object \u201c{obj.label}\u201d: type its label and press Enter, "
+            self.statusBar().showMessage(f"{NEW_OBJECT} \u201c{obj.label}\u201d: type its label and press Enter, "
                                          "or draw it as it is", 8000)
         else:
             self.canvas.setFocus()
+
+    def label_named(self) -> None:
+        """The label box let go: the new object's hint, naming the label it started with, is done."""
+        if self.statusBar().currentMessage().startswith(NEW_OBJECT):
+            self.statusBar().clearMessage()
 
     def delete_object(self) -> None:
         if self.doc is not None:

@@ -166,6 +166,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.objects_panel = ObjectsPanel()
         self.objects_dock = self._dock("Objects", "objects_dock", self.objects_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.objects_panel.addRequested.connect(self.add_object)
+        self.objects_panel.label_box.lineEdit().editingFinished.connect(self.label_named)
         self.objects_panel.deleteRequested.connect(self.delete_object)
         self.objects_panel.refineSelected.connect(self.refine_selected_object)
         self.objects_panel.refineAll.connect(self.refine_all_objects)

@@ -94,9 +94,13 @@ class _WindowKeys(QObject):
             if text is not None:  # a value left selected reads as a box still being typed in
                 QTimer.singleShot(0, text.deselect)
         elif not self.ctrl and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) and \
-                event.key() == Qt.Key.Key_Escape and isinstance(watched, QLineEdit):
-            while watched.isUndoAvailable():  # the typing taken back: the field says what it said before
-                watched.undo()
+                event.key() == Qt.Key.Key_Escape:
+            # an editable combo box types into its line edit without passing the keys through the line edit's filters
+            text = watched if isinstance(watched, QLineEdit) else watched.findChild(QLineEdit)
+            if text is None:
+                return False
+            while text.isUndoAvailable():  # the typing taken back: the field says what it said before
+                text.undo()
             self.home.setFocus()
             return True
         return False

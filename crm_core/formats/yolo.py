@@ -86,7 +86,8 @@ def splits(photos: Path, labels: Path) -> list[str]:
 
 class YoloDataset(Dataset):
     format = "yolo"
-    summary = "labels/ with a .txt per photo, a polygon per object, and the class names; photos stay where they are"
+    summary = ("labels/ with a .txt per photo, a polygon per object, classes.txt and a data.yaml; from another format "
+               "the photos are linked into images/, ready for Ultralytics")
 
     def __init__(self, source: Path, images: Path | None = None):
         super().__init__(source)

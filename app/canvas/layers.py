@@ -15,7 +15,7 @@ import time
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt
+from PySide6.QtCore import QPointF, QRect, QRectF
 from PySide6.QtGui import QBrush, QColor, QPainter, QPixmap
 
 from app.canvas.guide_tools import KeepBrushTool

@@ -47,7 +47,8 @@ class CompareMixin:
     def _draw_legend(self, painter: QPainter) -> None:
         """What the two compare colours mean, bottom left: what the second result added and removed."""
         first, second = (self._result_name(s) for s in self._compare)
-        rows = ((ADDED_COLOR, f"added by {second} (vs {first})"), (REMOVED_COLOR, f"removed by {second}"))
+        added, removed = (self._changed_count((kind, *self._compare)) for kind in ("added", "removed"))
+        rows = ((ADDED_COLOR, f"added by {second} (vs {first}){added}"), (REMOVED_COLOR, f"removed by {second}{removed}"))
         metrics = painter.fontMetrics()
         width = max(metrics.horizontalAdvance(text) for _, text in rows) + 34
         line = metrics.height() + 6
@@ -63,6 +64,14 @@ class CompareMixin:
             painter.drawText(QRectF(box.left() + 28, y, width, line), Qt.AlignmentFlag.AlignVCenter, text)
             painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
+
+    def _changed_count(self, key: tuple) -> str:
+        """": N px" for a compare layer drawn as it is now (how much a stage moved, at a glance: a thin rim of a
+        6K photo is invisible zoomed out); empty where that layer is not made (the split shows the two sides)."""
+        made = self._changed_px.get(key)
+        if made is None or self._layers.get(key) is not made[0]:
+            return ""
+        return f": {made[1]:,} px"
 
     def _result_name(self, shown) -> str:
         return "Coarse" if shown == COARSE else self._doc.stages[shown].label

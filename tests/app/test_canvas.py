@@ -370,9 +370,17 @@ def test_compare_shows_what_the_second_stage_added_in_cyan_and_removed_in_yellow
     r, g, bl = pixels[added.y(), added.x()].astype(int)
     assert bl > 150 and g > 120 and r < 60  # cyan
     assert tuple(pixels[agree.y(), agree.x()]) == (20, 20, 20)
+    # the legend counts them: a rim a stage moved on a 6K photo cannot be seen zoomed out
+    assert (view._changed_count(("added", 0, 1)), view._changed_count(("removed", 0, 1))) == \
+        (f": {H * 20:,} px", f": {H * 50:,} px")
     view.set_compare(None)
     pixels = rendered(view, qtbot)
     assert tuple(pixels[removed.y(), removed.x()]) == (20, 20, 20)
+    b[:, 160:170] = 0.0  # a new refine: the same two stage numbers, other results
+    doc.set_stages([stage(a, 0), stage(b, 1)])
+    view.set_compare(0, 1)
+    rendered(view, qtbot)
+    assert view._changed_count(("added", 0, 1)) == f": {H * 10:,} px"
     with pytest.raises(ValueError):
         view.set_compare(0, 5)
 

@@ -286,7 +286,8 @@ class RefinePanel(QWidget):
                                  "pixels: a last stage, \"edge\", re-made at once after a refine without re-running the model")
         form.addRow("Shift edge", self.shift_box)
         self.smooth_box = _pixels(0, MAX_SMOOTH, "Smooth the outline over this many pixels: bumps and notches narrower "
-                                  "than about twice this go, the edge stays sharp (fine strands go too)")
+                                  "than about twice this go, the edge stays sharp; for a hard-edged object (hair and fur lose "
+                                  "their soft strands to it: leave it at 0 for them)")
         form.addRow("Smooth", self.smooth_box)
         self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
         self._settle.timeout.connect(self.edgeAdjusted)

@@ -23,6 +23,7 @@ from crm_core.model.network import CRM, weight_count
 from crm_core.options import SMALL_PHOTO_SCALE, RefineOptions, Stage
 from crm_core.snap import edge_snap
 from crm_core.stage_runner import StageRunner, lattice_step
+from crm_core.strays import far_from, kept_near
 from crm_core.trust import leash, read_outline, sees_the_drawn_object
 
 BUNDLED = Path(__file__).resolve().parent.parent / "resources" / "weights" / "crm.safetensors"
@@ -106,7 +107,9 @@ class Refiner:
         judge = EdgeJudge.load() if judged is not None and judged.careful and opts.judge else None
         work_image, work_coarse, work_keep = _enlarged(image, coarse, keep, scale)
         prob = work_coarse
-        hold = held.apply if held is not None else _as_is
+        # a held polygon is leashed far closer; anything else may not add what lies far from it (crm_core.strays)
+        far = far_from(work_coarse, opts.add_within) if held is None and not empty else None
+        hold = held.apply if held is not None else kept_near(far) if far is not None else _as_is
         if scale > 1:
             runner = StageRunner(self.model, self.device, self.autocast, opts, decide=work_keep.decide_here)
         total = prob.size

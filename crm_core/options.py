@@ -9,6 +9,7 @@ from typing import Callable, Literal, Sequence
 import numpy as np
 
 from crm_core.edge_adjust import MAX_SHIFT_PX, MAX_SMOOTH_PX
+from crm_core.strays import ADD_WITHIN
 
 DEFAULT_RATIOS: tuple[float, ...] = (0.125, 0.25, 0.5, 1.0)
 # The smallest rescale ratio refused as meaningless: the paper's stages decode up to 16 pixels per latent cell
@@ -108,6 +109,10 @@ class RefineOptions:
         polygon), so with trust_edges it is held as one whatever its outline looks like. Why: a label traced within
         a pixel or so has sides too short to tell from a smooth rough mask's (crm_core.trust.read_outline), and read
         as rough it is re-segmented (Clothing Co-Parsing labels at 1.25 px: 16 of 118 read so, 98.28 → 87.47 IoU).
+    add_within: nothing is added farther than this share of the photo's mean side from the coarse mask (the
+        keep-foreground strokes count as mask; math.inf: no limit); a polygon the leash holds is held far closer.
+        Why: the model's first look is a salient-object look and added a lamp far above a boxed bird
+        (crm_core.strays, where the quarter was measured).
     shift_edge, smooth: the person's edge adjustment in pixels (crm_core.edge_adjust), a last stage "edge" that
         runs only when either is set: the outline smoothed over ``smooth`` px, then moved outward by
         ``shift_edge`` px (inward when negative). Not held by trust_edges: it is an explicit instruction.
@@ -128,6 +133,7 @@ class RefineOptions:
     reach: float = 0.005
     judge: bool = True
     polygon: bool = False
+    add_within: float = ADD_WITHIN
     shift_edge: float = 0.0
     smooth: float = 0.0
     cancel: Callable[[], bool] | None = field(default=None, compare=False)
@@ -153,6 +159,10 @@ class RefineOptions:
             raise ValueError(f"roi must be 'band' or 'full'; got {self.roi!r}")
         if not 0.0 <= self.reach < 1.0:
             raise ValueError(f"reach must be a share of the photo's side in [0, 1); got {self.reach}")
+        add_within = float(self.add_within) if isinstance(self.add_within, (int, float)) else math.nan
+        if not add_within > 0:
+            raise ValueError(f"add_within must be a share of the photo's side above 0 (math.inf: no limit); "
+                             f"got {self.add_within!r}")
         shift_edge, smooth = _bounded("shift_edge", self.shift_edge, MAX_SHIFT_PX), _bounded("smooth", self.smooth, MAX_SMOOTH_PX)
         if smooth < 0:
             raise ValueError(f"smooth must be 0 or more pixels; got {self.smooth!r}")
@@ -167,7 +177,7 @@ class RefineOptions:
         return replace(self, ratios=ratios, band_cells=band_cells, tile=tile, chunk=chunk, min_side=min_side,
                        max_side=max_side, upscale_below=upscale_below, snap=bool(self.snap), matte=bool(self.matte),
                        trust_edges=bool(self.trust_edges), judge=bool(self.judge), polygon=bool(self.polygon),
-                       reach=float(self.reach), shift_edge=shift_edge, smooth=smooth)
+                       reach=float(self.reach), add_within=add_within, shift_edge=shift_edge, smooth=smooth)
 
     def guessed(self) -> "RefineOptions":
         """These options for a coarse mask guessed from the photo (Box, Click, Select Subject), which is never a

@@ -114,3 +114,21 @@ def test_pixels_kept_out_join_the_background_strokes_but_a_foreground_stroke_win
     kept = Constraints(keep_fg=fg, keep_bg=bg).keeping_out(out)
     assert np.array_equal(kept.keep_bg, bg | (out & ~fg)) and kept.keep_fg is fg
     assert np.array_equal(Constraints().keeping_out(out).keep_bg, out)
+
+
+def test_beside_a_stroke_the_models_sure_decision_is_kept_not_its_faint_tail() -> None:
+    """Put back as it was, the model's faint tail (alpha up to 0.1) left a haze around Keep BG strokes on a rope
+    and a hook that the matte had cleared."""
+    stroke = np.zeros((60, 80), bool)
+    stroke[20:40, 30:40] = True
+    keep = Constraints(keep_bg=stroke)
+    before = np.full((60, 80), 0.04, np.float32)  # the model: sure it is background, with a faint tail
+    before[:, 50:] = 0.97  # sure it is the subject
+    before[:, 45:50] = 0.5  # unsure: the finisher decides
+    after = np.zeros((60, 80), np.float32)  # the matte cleared the veil ...
+    after[:, 45:] = 0.8  # ... and left the subject's edge soft
+    near = keep.near(12)
+    out = keep.finished(before, after, near)
+    assert out[near & (before < 0.1)].max() == 0.0 and out[stroke].max() == 0.0
+    assert (out[near & (before > 0.9)] == 1.0).all()
+    assert (out[:, 45:50] == 0.8).all() and (out[~near] == after[~near]).all()

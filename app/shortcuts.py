@@ -6,7 +6,7 @@ from typing import Iterable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import (QAbstractSpinBox, QDialog, QDialogButtonBox, QHeaderView, QLineEdit, QTableWidget,
+from PySide6.QtWidgets import (QAbstractSpinBox, QCompleter, QDialog, QDialogButtonBox, QHeaderView, QLineEdit, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 # Keys the canvas handles itself (they are not menu actions).
@@ -99,11 +99,23 @@ class _WindowKeys(QObject):
             text = watched if isinstance(watched, QLineEdit) else watched.findChild(QLineEdit)
             if text is None:
                 return False
+            completer = text.completer()
+            mode = completer.completionMode() if completer is not None else None
+            if completer is not None:  # the typing taken back as typing opened the suggestions, which kept the keys
+                completer.setCompletionMode(QCompleter.CompletionMode.InlineCompletion)
             while text.isUndoAvailable():  # the typing taken back: the field says what it said before
                 text.undo()
-            self.home.setFocus()
+            if completer is not None:
+                completer.setCompletionMode(mode)
+            self.hand_back()
             return True
         return False
+
+    def hand_back(self) -> None:
+        """The keyboard to ``home``, now and once more when the events queued settle (a suggestions list that just
+        closed gives it back to its field)."""
+        self.home.setFocus()
+        QTimer.singleShot(0, self.home.setFocus)
 
 
 def hand_keys_to_window(window: QWidget, home: QWidget, fields: Iterable[QWidget] = ()) -> None:
@@ -115,5 +127,11 @@ def hand_keys_to_window(window: QWidget, home: QWidget, fields: Iterable[QWidget
     for box in window.findChildren(QAbstractSpinBox):
         box.installEventFilter(keys)
     enter = _WindowKeys(home, window, ctrl=False)
+    watched = set()
     for field in fields:
         field.installEventFilter(enter)
+        text = field if isinstance(field, QLineEdit) else field.findChild(QLineEdit)
+        completer = text.completer() if text is not None else None
+        if completer is not None and id(completer) not in watched:  # Enter on a suggestion: the list's key, not
+            watched.add(id(completer))  # the field's (its filters never see it)
+            completer.activated.connect(enter.hand_back)

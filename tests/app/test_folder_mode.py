@@ -1425,32 +1425,44 @@ def test_the_label_box_relabels_on_a_pick_or_enter_only_and_hands_the_keyboard_b
 
 def test_a_new_object_asks_for_its_label_and_esc_or_drawing_keeps_the_one_shown(qtbot, window, tmp_path):
     """A new object took the selected object's label unasked: a dataset gained bags labelled as shirts. Keys go
-    where the app puts the keyboard (the combo box types into its line edit without its filters seeing them)."""
+    where a keyboard sends them: the combo box types into its line edit without its filters seeing them, and an
+    open suggestions list takes them (taking the typing back opened one, and E then typed "e")."""
     ann, images, _ = coco_set(tmp_path, count=1)
     window.open_folder(ann, "coco", images)
     window.show()
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
     box, first = window.objects_panel.label_box, window.doc.current.label
 
     def keys(text: str, key: Qt.Key) -> None:
-        qtbot.keyClicks(QApplication.focusWidget(), text)
-        qtbot.keyClick(QApplication.focusWidget(), key)
+        for char in text:
+            qtbot.keyClicks(QApplication.activePopupWidget() or QApplication.focusWidget(), char)
+        qtbot.keyClick(QApplication.activePopupWidget() or QApplication.focusWidget(), key)
 
-    window.canvas.setFocus()
-    qtbot.keyClick(window.canvas, Qt.Key.Key_N)  # Objects › Add object
-    assert len(window.doc.objects) == 4 and "type its label" in window.statusBar().currentMessage()
-    qtbot.waitUntil(lambda: box.isAncestorOf(QApplication.focusWidget()) or box.hasFocus(), timeout=2000)
-    keys("bag", Qt.Key.Key_Return)  # typed over the label shown
-    assert window.doc.current.label == "bag" and window.canvas.hasFocus()
-    assert window.statusBar().currentMessage() == ""  # the hint naming the old label is gone
-    qtbot.keyClick(window.canvas, Qt.Key.Key_N)
-    qtbot.waitUntil(lambda: box.isAncestorOf(QApplication.focusWidget()) or box.hasFocus(), timeout=2000)
-    keys("xyz", Qt.Key.Key_Escape)  # Esc: the typing taken back, the keyboard to the canvas
-    assert window.canvas.hasFocus() and box.currentText() == "bag" and window.doc.current.label == "bag"
-    assert [o.label for o in window.doc.objects][:3] == [first, *LABELS[1:3]]
-    qtbot.keyClick(window.canvas, Qt.Key.Key_Delete)  # Delete removes the selected object, as in labelme
+    def add() -> None:
+        window.activateWindow()  # offscreen, a list that closed leaves no window active
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+        window.canvas.setFocus()
+        qtbot.keyClick(window.canvas, Qt.Key.Key_N)  # Objects › Add object
+        assert "type its label" in window.statusBar().currentMessage()
+        qtbot.waitUntil(lambda: box.isAncestorOf(QApplication.focusWidget()) or box.hasFocus(), timeout=2000)
+        assert box.lineEdit().selectedText() == box.currentText()
+
+    add()
     assert len(window.doc.objects) == 4
+    keys("wig", Qt.Key.Key_Return)  # typed over the label shown
+    assert window.doc.current.label == "wig" and window.canvas.hasFocus()
+    assert window.statusBar().currentMessage() == ""  # the hint naming the old label is gone
+    add()
+    keys("xyz", Qt.Key.Key_Escape)  # Esc: the typing taken back (past "w", which "wig" completes), the keyboard
+    assert QApplication.activePopupWidget() is None and window.canvas.hasFocus()  # to the canvas
+    assert box.currentText() == "wig" and window.doc.current.label == "wig"
+    assert [o.label for o in window.doc.objects][:3] == [first, *LABELS[1:3]]
+    add()
+    keys("b", Qt.Key.Key_Down)  # a suggestion picked from the list ...
+    assert QApplication.activePopupWidget() is not None
+    keys("", Qt.Key.Key_Return)  # ... with Enter, the list's key: the keyboard still goes back to the canvas
+    assert window.doc.current.label in LABELS and window.canvas.hasFocus()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Delete)  # Delete removes the selected object, as in labelme
+    assert len(window.doc.objects) == 5
 
 
 def test_a_locked_object_keeps_its_label(qtbot, window, tmp_path):

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import time
 from dataclasses import dataclass, replace
@@ -51,6 +52,9 @@ def add_refine_dataset_arguments(parser: argparse.ArgumentParser) -> None:
                        help="write the labels as they are (with --to: convert a dataset without refining it)")
     group.add_argument("--resume", action="store_true",
                        help="skip photos whose output is already written (a dataset, or --big: NAME.png in -o)")
+    group.add_argument("--overwrite", action="store_true",
+                       help="write into an output that already exists (a COCO file, or a folder holding files), "
+                            "replacing what it holds; without it (or --resume) such an output is refused")
     group.add_argument("--whole-photo", action="store_true",
                        help="refine each object on the whole photo instead of a crop around it (slower; for comparison)")
 
@@ -136,6 +140,10 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
     options = replace(options, band_first=True)
     dataset = open_source(args)
     kind = args.to or dataset.format
+    dataset.refuse_output(Path(args.output))  # the input itself: refused whatever was said
+    check_output(Path(args.output), kind, args.resume or args.overwrite)
+    if args.overwrite and not args.resume and kind == "coco" and Path(args.output).is_file():
+        Path(args.output).unlink()  # replaced, as asked: a COCO writer reads a file there as a run to go on with
     objects = ObjectOptions(min_pixels=args.min_object_px, whole_photo=args.whole_photo)
     tally = Tally()
     transform = None
@@ -170,6 +178,29 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
     else:
         say(prog, tally.line(seconds, objects.min_pixels, transform is not None))
     return EXIT_INPUT if tally.failed else 0
+
+
+def check_output(out: Path, kind: str, consent: bool) -> None:
+    """An output that exists is refused unless the person said what to do with it (--resume or --overwrite):
+    a VOC copy written into the ground-truth folder beside the input replaced its label maps, and a YOLO copy
+    written into the photos folder filled it with labels/ and images/, both without a word. A COCO output is one
+    file: a folder there is refused whatever was said."""
+    if kind == "coco" and out.is_dir():
+        raise InputError(f"{out} is a folder, but a COCO output is one .json file; give a file name such as "
+                         f"{out / 'refined.json'}")
+    if kind != "coco" and out.exists() and not out.is_dir():
+        raise InputError(f"{out} is a file, but a {kind} output is a folder; give a folder name")
+    if consent or not out.exists():
+        return
+    if out.is_dir():
+        held = sum(1 for _ in itertools.islice(out.iterdir(), 1000))
+        if not held:
+            return
+        what = f"already holds {held if held < 1000 else 'over 1,000'} file{'s' if held != 1 else ''} or folders"
+    else:
+        what = "already exists"
+    raise InputError(f"{out} {what}; give --resume to go on where an earlier run stopped, --overwrite to write "
+                     "over what is there, or a new -o")
 
 
 def refine_item(refiner: Method, dataset: Dataset, item: ImageObjects, options: RefineOptions | None,

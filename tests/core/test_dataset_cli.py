@@ -115,9 +115,9 @@ def test_a_coco_crowd_region_is_kept_as_the_file_has_it(tmp_path, random_refiner
     assert written[crowd["id"]]["segmentation"] == crowd["segmentation"] and written[crowd["id"]]["iscrowd"] == 1
     # a copy in a format with no crowd regions leaves it out, and says so: a YOLO copy wrote it as one object
     code, _, err = run(crm_refine.main, ["--coco", sets["coco"], "--images", sets["voc"] / "JPEGImages", "-o",
-                                         tmp_path / "yolo", "--to", "yolo", "--no-refine"], capsys)
+                                         tmp_path / "yolo_copy", "--to", "yolo", "--no-refine"], capsys)
     assert code == 0 and "1 shape left out of the copy (boxes, points, lines, crowd regions" in err
-    assert sum(len(f.read_text().splitlines()) for f in (tmp_path / "yolo" / "labels").glob("*.txt")) == 3
+    assert sum(len(f.read_text().splitlines()) for f in (tmp_path / "yolo_copy" / "labels").glob("*.txt")) == 3
 
 
 def test_a_bad_photo_is_reported_skipped_and_the_exit_code_says_so(tmp_path, random_refiner, capsys) -> None:
@@ -232,9 +232,10 @@ def test_refine_into_another_format_and_convert_without_refining(tmp_path, rando
     assert (tmp_path / "y" / "classes.txt").read_text() == "square\nbar\n"
     refined = open_dataset("yolo", tmp_path / "y", photos)
     assert {o.label for o in refined.read("a").objects} == {"square", "bar"}
-    code, _, err = run(crm_refine.main, ["--voc", sets["voc"], "-o", tmp_path / "lm", "--to", "labelme", "--no-refine"], capsys)
+    code, _, err = run(crm_refine.main, ["--voc", sets["voc"], "-o", tmp_path / "lm_copy", "--to", "labelme",
+                                         "--no-refine"], capsys)
     assert code == 0 and "written as they were" in err, err
-    copied = open_dataset("labelme", tmp_path / "lm")
+    copied = open_dataset("labelme", tmp_path / "lm_copy")
     item, truth = copied.read("a"), open_dataset("voc", sets["voc"]).read("a")
     assert [o.label for o in item.objects] == [o.label for o in truth.objects] == ["square", "bar"]
     for got, want in zip(item.objects, truth.objects):  # traced within the 1 px default tolerance
@@ -292,3 +293,24 @@ def test_a_labelme_circle_drawn_loosely_around_a_ball_is_refined_onto_it(tmp_pat
     refined = open_dataset("labelme", tmp_path / "out").read("p").objects[0].raster((h, w))
     iou = lambda m: (m & ball).sum() / (m | ball).sum()  # noqa: E731
     assert iou(given) < 0.8 and iou(refined) > 0.95
+
+
+def test_an_output_that_exists_is_refused_unless_the_person_says_resume_or_overwrite(tmp_path, capsys) -> None:
+    """A VOC copy written into the ground-truth folder beside the input replaced its label maps without a word."""
+    sets = make_sets(tmp_path)
+    truth = tmp_path / "truth"
+    shutil.copytree(sets["voc"], truth)
+    maps = {f.name: f.read_bytes() for f in (truth / "SegmentationClass").iterdir()}
+    code, _, err = run(crm_refine.main, ["--coco", sets["coco"], "--images", sets["voc"] / "JPEGImages", "-o", truth,
+                                         "--to", "voc", "--no-refine"], capsys)
+    assert code == 2 and "already holds" in err and "--overwrite" in err
+    assert {f.name: f.read_bytes() for f in (truth / "SegmentationClass").iterdir()} == maps  # untouched
+    out = tmp_path / "copy.json"
+    out.write_text("{}")
+    code, _, err = run(crm_refine.main, ["--voc", sets["voc"], "-o", out, "--to", "coco", "--no-refine"], capsys)
+    assert code == 2 and "already exists" in err and out.read_text() == "{}"
+    code, _, err = run(crm_refine.main, ["--voc", sets["voc"], "-o", out, "--to", "coco", "--no-refine", "--overwrite"],
+                       capsys)
+    assert code == 0 and len(json.loads(out.read_text())["images"]) == 2
+    code, _, err = run(crm_refine.main, ["--voc", sets["voc"], "-o", tmp_path, "--to", "coco", "--no-refine"], capsys)
+    assert code == 2 and "a COCO output is one .json file" in err

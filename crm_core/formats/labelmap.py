@@ -153,7 +153,8 @@ class LabelMapWriter(Writer):
 
     From another format (``crm_core.formats.convert``) it writes the VOC layout: SegmentationClass/ and
     SegmentationObject/ (instances numbered 1.. per photo, so objects of one class stay apart), VOC's palette,
-    and labels.txt naming value i on line i (background first, then the source's categories in its order)."""
+    labels.txt naming value i on line i (background first, then the source's categories in its order), and the
+    photos linked into JPEGImages/ (hard links, copies across file systems)."""
 
     def __init__(self, dataset: Dataset, out: Path, tolerance: float):
         super().__init__(dataset, out, tolerance)
@@ -232,6 +233,9 @@ class LabelMapWriter(Writer):
             inst_palette = item.extra.get("instance_palette") if self.same else palette
             write_labels(self.instance_dir / f"{item.name}.png", instances, inst_palette)
         write_labels(self.class_dir / f"{item.name}.png", classes, palette)
+        place = self.photo_place(item.name, item.image.suffix) if not self.same else None
+        if place is not None and item.image.is_file():  # a VOC folder holds its photos: one read back found none
+            io.link_input(item.image, place)
         if self.named != len(self.label_names):
             self._write_names()
 

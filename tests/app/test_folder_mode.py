@@ -744,10 +744,12 @@ def test_a_box_refined_at_once_in_a_folder_makes_the_photo_refined_and_one_undo_
     assert window.work.status[window.photo_name] == "to do" and not window.doc.current.mask.any()
 
 
-def test_an_exported_voc_copy_opens_after_asking_where_its_photos_are_and_a_yolo_copy_holds_them(
+def test_an_exported_copy_holds_its_photos_and_one_without_them_asks_where_they_are(
         qtbot, window, tmp_path, monkeypatch):
-    """A VOC export holds labels only: opened again, every photo was marked unreadable and the app had no way to
-    point it at the photos. A YOLO export links the photos in, so it opens as it is."""
+    """A VOC or YOLO export held labels only: opened again, every photo was marked unreadable and the app had no
+    way to point it at the photos. Exports now link the photos in; labels alone (photos taken out) still ask."""
+    import shutil
+
     from PySide6.QtWidgets import QFileDialog
     ann, images, _ = coco_set(tmp_path, count=2)
     window.open_folder(ann, "coco", images)
@@ -757,12 +759,14 @@ def test_an_exported_voc_copy_opens_after_asking_where_its_photos_are_and_a_yolo
     asked = []
     monkeypatch.setattr(QFileDialog, "getExistingDirectory",
                         staticmethod(lambda *a, **k: asked.append(a[1]) or str(images)))
+    for kind in ("voc", "yolo"):
+        assert window.open_folder(tmp_path / kind) and not asked
+        assert window.work.dataset.format == kind and len(window.doc.objects) == 3 and not window.work.problems
+    shutil.rmtree(tmp_path / "voc" / "JPEGImages")
     assert window.open_folder(tmp_path / "voc")
     assert asked == ["Folder of the photos of voc"]
     assert window.work.dataset.format == "voc" and window.doc is not None and len(window.doc.objects) == 3
     assert not window.work.problems and window.settings.recent_folders()[0].images == str(images)
-    assert window.open_folder(tmp_path / "yolo") and len(asked) == 1
-    assert window.work.dataset.format == "yolo" and len(window.doc.objects) == 3 and not window.work.problems
 
 
 def test_a_folder_of_voc_label_maps_opens_as_voc_and_plain_masks_as_masks(window, tmp_path):

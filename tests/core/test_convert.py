@@ -130,6 +130,18 @@ def test_a_yolo_copy_of_another_format_is_a_folder_ultralytics_trains_on_as_it_i
         "path": "/data/shapes", "train": "images", "val": "images", "names": ["square", "bar"]}
 
 
+def test_a_voc_copy_of_another_format_holds_its_photos(sources, tmp_path) -> None:
+    """Read back, a VOC copy found none of its photos: "10 photos not found"."""
+    coco, photos = sources["coco"]
+    out = tmp_path / "v"
+    list(convert(open_dataset("coco", coco, photos), "voc", out))
+    for name in ("p0", "p1"):
+        (photo,) = (out / "JPEGImages").glob(f"{name}.*")
+        assert photo.read_bytes() == next(photos.glob(f"{name}.*")).read_bytes()
+    again = open_dataset("voc", out)  # no --images needed
+    assert [len(again.read(n).objects) for n in again.names()] == [3, 3]
+
+
 def test_category_files_keep_names_and_the_sources_order(sources, tmp_path) -> None:
     coco, photos = sources["coco"]
     ds = open_dataset("coco", coco, photos)

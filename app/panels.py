@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crm_core import RefineOptions
 from crm_core.device import DEVICES, device_available
 
 from app.settings import format_ratios, parse_ratios
@@ -264,7 +265,9 @@ class RefinePanel(QWidget):
 
         self.ratio_edit = QLineEdit(format_ratios(ratios))
         self.ratio_edit.setToolTip(
-            "Increasing rescale ratios in (0, 1], one stage each; the last one (1 = full resolution) costs the most"
+            "Increasing rescale ratios in (0, 1], one stage each; the last one (1 = full resolution) costs the most. "
+            f"A ratio that makes the photo under {RefineOptions.min_side} px or over {RefineOptions.max_side} px "
+            "on its long side does not run (over: the finishers place the edge at full size instead)"
         )
         form.addRow("Ratios", self.ratio_edit)
         self.ratio_error = QLabel()

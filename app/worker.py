@@ -11,7 +11,6 @@ from PySide6.QtCore import Signal
 from crm_core import Refiner, RefineOptions, work_scale
 from crm_core.constraints import Constraints
 from crm_core.errors import WeightsError
-from crm_core.options import DEFAULT_RATIOS
 
 from app.estimate import DEFAULT_RATES, StageCost, StageRates, as_refined, plan_stages, seconds_left, stage_name
 from app.jobs import Job
@@ -86,9 +85,7 @@ class RefineJob(Job):
         checked = self._options.validated()
         scale = work_scale(coarse, checked)
         plan = plan_stages(checked, image.shape[:2], scale)
-        # only ratios the person typed are explained: the default ×0.125 skipped on every photo under 3,200 px is
-        # no news, and its sentence pushed the note past the status bar's width
-        self.skipped = checked.skipped(image.shape[:2], scale) if checked.ratios != DEFAULT_RATIOS else ""
+        self.skipped = checked.skipped_news(image.shape[:2], scale)
         total = len(plan)
         if self._cache.loaded(self._device, self._weights) is None:
             self.progress.emit(0, total, "Loading the model…")

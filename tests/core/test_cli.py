@@ -301,8 +301,10 @@ def test_full_mask_is_said_plainly_and_a_json_report_carries_the_note(pair, rand
     assert code == 0 and "flat.png covers the whole photo" in err and "inverted" in err
     code, out, _ = run(crm_refine.main, [pair.image, pair.folder / "flat.png", "-o", pair.folder / "o.png", "--json"],
                        capsys)
-    (note,) = json.loads(out)["notes"]
+    note, skipped = json.loads(out)["notes"]
     assert "covers the whole photo" in note
+    assert skipped.startswith("not run: ×0.125")  # a report says every stage left out, routine or not
+    assert "not run" not in err  # ... where the text leaves the routine ones unsaid
     code, out, err = run(crm_refine.main, [pair.image, "-o", pair.folder / "o.png", "--json"], capsys)
     assert code == 0 and "Select Subject made the coarse mask" in json.loads(out)["notes"][0]
 

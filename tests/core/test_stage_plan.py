@@ -27,6 +27,14 @@ def test_small_photos_skip_the_low_ratios_and_finishers_can_be_off() -> None:
                                                      "may have; the finishers place the edge at full size)")  # a limit
 
 
+def test_skipped_stages_are_news_when_typed_or_when_the_finest_is_left_out() -> None:
+    """An inspector took a 6K photo's last model stage for full resolution; ×0.125 left out on every photo under
+    3,200 px is routine, and saying so on every run was noise."""
+    assert RefineOptions().skipped_news((600, 800)) == ""
+    assert "×1 (6000 px" in RefineOptions().skipped_news((4000, 6000))
+    assert "×0.125 (100 px" in RefineOptions(ratios=(0.125, 0.5, 1.0)).skipped_news((600, 800))
+
+
 def test_the_plan_is_what_the_refiner_yields(light_refiner, quality) -> None:
     image, _, coarse = quality
     options = RefineOptions(ratios=(0.5, 1.0), min_side=0, matte=False)

@@ -85,8 +85,12 @@ def stage_tooltip(stage: Stage) -> str:
         return f"{head}: {stage.plan.about}, {stage.seconds:.2f} s"
     share = 100.0 * stage.queried / max(stage.total, 1)
     share_text = f"{share:.1f}" if share >= 1 or share == 0 else f"{share:.2g}"  # a few pixels are not "0 %"
-    return (f"{head} at ratio {stage.ratio:g}: {stage.seconds:.2f} s; the model decoded {stage.queried:,} pixels "
-            f"({share_text} % of the photo) where the edge may be, the rest from its coarser look")
+    # a small photo is refined enlarged (its stages brought back): the counts are of the photo the model saw
+    enlarged = round((stage.total / max(stage.prob.size, 1)) ** 0.5)
+    photo = f"the photo enlarged {enlarged}×" if enlarged > 1 else "the photo"
+    return (f"{head} at ratio {stage.ratio:g} of {photo}: {stage.seconds:.2f} s; the model decoded "
+            f"{stage.queried:,} pixels ({share_text} % of {photo}) where the edge may be, the rest from its coarser "
+            "look")
 
 
 class StageStrip(QWidget):
@@ -321,6 +325,6 @@ class StageStrip(QWidget):
         elif not self._doc.stages:
             self.hint.setText("Press Refine (Ctrl+R) to add stages here.")
         elif self.comparing is not None:
-            self.hint.setText("Comparing two results: differences are highlighted.")
+            self.hint.setText("Comparing two results: differences highlighted (split on: one result each side).")
         else:
             self.hint.setText("Ctrl+click a second stage to compare.")

@@ -49,6 +49,9 @@ def test_a_stages_tooltip_says_what_it_did_in_numbers_a_person_can_read():
     prob = np.zeros((60, 80), np.float32)
     model = Stage(0, 3, 0.25, prob, 0.5, 12, prob.size, 300)
     assert "12 pixels (0.25 % of the photo)" in stage_tooltip(model)  # a few pixels are not "0 %"
+    small = Stage(1, 3, 1.0, prob, 0.5, 1200, 9 * prob.size, 300)  # a small photo, refined at 3× its size
+    assert "ratio 1 of the photo enlarged 3×" in stage_tooltip(small) and "2.8 % of the photo enlarged 3×" in \
+        stage_tooltip(small)
     edge = Stage(2, 3, 1.0, prob, 0.01, 0, prob.size, 0, kind="edge", edge=(-1.0, 2.0))
     assert "smoothed over 2 px and moved -1 px" in stage_tooltip(edge)  # the values it was made with
 

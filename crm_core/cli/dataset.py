@@ -156,6 +156,7 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
     for line in dataset.problems:
         say(prog, line)
     names = dataset.names()
+    missing: list[str] = []  # photos the copy names but that were not found
     catch = (CRMError,) if args.debug else (Exception,)
     with progress(args, len(names), "image", "refining" if transform else "converting") as bar:
         for done in convert(dataset, kind, Path(args.output), args.polygon_tolerance, transform, args.resume, catch):
@@ -166,6 +167,8 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
             tally.hidden += len(done.hidden)
             tally.split += len(done.split)
             tally.no_photo += done.no_photo
+            if done.no_photo:
+                missing.append(done.name)
             if done.error is not None:
                 tally.failed += 1
                 kept = "; its labels are written as they are" if done.as_given else ""
@@ -176,6 +179,8 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
             bar.set_postfix(objects=tally.refined, failed=tally.failed)
             bar.update()
     seconds = time.perf_counter() - start
+    if missing:  # the summary counts them; which they are is what the person needs to mend it
+        say(prog, f"photos not found: {', '.join(missing[:5])}{', …' if len(missing) > 5 else ''}")
     if kind in ONE_MASK_FORMATS and kind != dataset.format and len(dataset.category_names()) > 1:
         say(prog, f"a {kind} copy holds one mask per photo: the objects of each photo are merged into it, and "
                   f"the {len(dataset.category_names())} categories are not kept")

@@ -245,6 +245,7 @@ def test_refine_into_another_format_and_convert_without_refining(tmp_path, rando
     code, _, err = run(crm_refine.main, ["--voc", sets["voc"], "-o", tmp_path / "lm2", "--to", "labelme", "--no-refine"],
                        capsys)
     assert code == 0 and "1 photo not found, named in the copy where looked for (give --images)" in err, err
+    assert "photos not found: b" in err  # which one
     code, _, err = run(crm_refine.main, [photos / "a.jpg", photos / "a.jpg", "-o", tmp_path / "x.png", "--to", "coco"], capsys)
     assert code == 2 and "applies to a dataset" in err
 

@@ -76,8 +76,10 @@ class Dataset(ABC):
         image = io.load_image(item.image)
         if image.shape[:2] != item.hw:
             h, w = image.shape[:2]
-            raise InputError(f"{item.image} is {w}x{h} px but its labels say {item.size[0]}x{item.size[1]} px; "
-                             "fix the label file's image size")
+            turned = (" (the photo's EXIF orientation turns it by 90°: labels drawn on its stored pixels must be "
+                      "turned too)" if image.shape[:2] == item.hw[::-1] else "")
+            raise InputError(f"{item.image} is {w}x{h} px as shown but its labels say {item.size[0]}x{item.size[1]} "
+                             f"px{turned}; fix the label file's image size")
         return image
 
 

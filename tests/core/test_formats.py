@@ -817,3 +817,26 @@ def test_a_label_map_or_yolo_folder_names_its_classes_from_the_first_photo_writt
     writer.write(ImageObjects("p", item.image, item.size, (ImageObject(1, "bird", mask=shapes()[1]),)))
     written = (tmp_path / "out" / names).read_text().split()  # before close: what a kill would leave
     assert "bird" in written and "dog" in written
+
+
+def test_labels_made_on_a_turned_photos_stored_pixels_say_the_exif_orientation(tmp_path: Path) -> None:
+    """The sizes were said swapped ("550x823 px but its labels say 823x550") with no word of why."""
+    import json
+
+    from PIL import Image
+
+    from crm_core.errors import InputError
+    from crm_core.formats import open_dataset
+
+    photo = Image.new("RGB", (60, 40), (90, 120, 150))
+    exif = photo.getexif()
+    exif[0x0112] = 6  # shown turned by 90°: 40 wide, 60 high
+    photo.save(tmp_path / "p.jpg", exif=exif)
+    (tmp_path / "a.json").write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "p.jpg", "width": 60, "height": 40}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "iscrowd": 0,
+                         "segmentation": [[5, 5, 30, 5, 30, 30, 5, 30]], "area": 625, "bbox": [5, 5, 25, 25]}],
+        "categories": [{"id": 1, "name": "box"}]}))
+    ds = open_dataset("coco", tmp_path / "a.json", tmp_path)
+    with pytest.raises(InputError, match="EXIF orientation turns it"):
+        ds.photo(ds.read(ds.names()[0]))

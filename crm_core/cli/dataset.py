@@ -210,8 +210,8 @@ def check_output(out: Path, kind: str, consent: bool) -> None:
         what = f"already holds {held if held < 1000 else 'over 1,000'} file{'s' if held != 1 else ''} or folders"
     else:
         what = "already exists"
-    raise InputError(f"{out} {what}; give --resume to go on where an earlier run stopped, --overwrite to write "
-                     "over what is there, or a new -o")
+    raise InputError(f"{out} {what}; give --resume to skip the photos written there already (an earlier run cut "
+                     "short), --overwrite to write over what is there, or a new -o")
 
 
 def refine_item(refiner: Method, dataset: Dataset, item: ImageObjects, options: RefineOptions | None,

@@ -12,6 +12,7 @@ mean side: the reach of a click (crm_core.prompts.REACH).
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -38,7 +39,7 @@ def far_from(mask: np.ndarray, share: float = ADD_WITHIN) -> np.ndarray | None:
     return cv2.resize(far.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
 
 
-def kept_near(far: np.ndarray):
+def kept_near(far: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     """A stage's probability with the ``far`` pixels set to 0 (a new array)."""
     def near_only(prob: np.ndarray) -> np.ndarray:
         return np.where(far, np.float32(0), prob).astype(np.float32, copy=False)

@@ -48,7 +48,8 @@ class CompareMixin:
         """What the two compare colours mean, bottom left: what the second result added and removed."""
         first, second = (self._result_name(s) for s in self._compare)
         added, removed = (self._changed_count((kind, *self._compare)) for kind in ("added", "removed"))
-        rows = ((ADDED_COLOR, f"added by {second} (vs {first}){added}"), (REMOVED_COLOR, f"removed by {second}{removed}"))
+        rows = ((ADDED_COLOR, f"added by {second} (vs {first}){added}"),
+                (REMOVED_COLOR, f"removed by {second}{removed}"))
         metrics = painter.fontMetrics()
         width = max(metrics.horizontalAdvance(text) for _, text in rows) + 34
         line = metrics.height() + 6
@@ -68,10 +69,9 @@ class CompareMixin:
     def _changed_count(self, key: tuple) -> str:
         """": N px" for a compare layer drawn as it is now (how much a stage moved, at a glance: a thin rim of a
         6K photo is invisible zoomed out); empty where that layer is not made (the split shows the two sides)."""
-        made = self._changed_px.get(key)
-        if made is None or self._layers.get(key) is not made[0]:
-            return ""
-        return f": {made[1]:,} px"
+        layer = self._layers.get(key)
+        count = self._changed_px.get(layer) if layer is not None else None
+        return "" if count is None else f": {count:,} px"
 
     def _result_name(self, shown) -> str:
         return "Coarse" if shown == COARSE else self._doc.stages[shown].label

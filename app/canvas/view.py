@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -64,8 +65,8 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         self._doc: Document | None = None
         self._photo: PhotoTiles | None = None
         self._layers: OrderedDict[LayerKey, MaskTiles] = OrderedDict()
-        # a compare layer's changed pixels, counted once when the layer is made: (that layer, count) by its key
-        self._changed_px: dict[LayerKey, tuple[MaskTiles, int]] = {}
+        # a compare layer's changed pixels, counted once when it is made; held weakly: gone with the layer
+        self._changed_px: weakref.WeakKeyDictionary[MaskTiles, int] = weakref.WeakKeyDictionary()
         self._others: dict[int, MaskTiles] | None = None  # the other objects' layers, by id(object); None: stale
         self._zoom = 1.0
         self._emitted_zoom: float | None = None
@@ -337,7 +338,7 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
             first, second = self._binary(key[1]), self._binary(key[2])
             changed, color = (second & ~first, ADDED_COLOR) if key[0] == "added" else (first & ~second, REMOVED_COLOR)
             layer = MaskTiles(changed.view(np.uint8) * np.uint8(255), color, COMPARE_OPACITY, False)
-            self._changed_px[key] = (layer, int(np.count_nonzero(changed)))
+            self._changed_px[layer] = int(np.count_nonzero(changed))
         self._layers[key] = layer
         while len(self._layers) > MAX_LAYERS:
             self._layers.popitem(last=False)

@@ -200,10 +200,11 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
     if mask_path is None:
         say(PROG, notes[0])
     scale = work_scale(coarse, options)
-    skipped = options.validated().skipped(image.shape[:2], scale)
+    checked = options.validated()
+    skipped = checked.skipped(image.shape[:2], scale)
     if skipped:  # said where it is news; a --json report always carries it
         notes.append(skipped)
-        if options.validated().skipped_news(image.shape[:2], scale):
+        if checked.skipped_news(image.shape[:2], scale):
             say(PROG, skipped)
     if args.save_stages:
         check_stage_files(args, options, image.shape[:2], scale, protect, out)

@@ -119,6 +119,13 @@ class Writer(ABC):
         whose only copy was inside its source's labels; None where the format needs no photo beside it."""
         return None
 
+    def link_photo(self, item: ImageObjects) -> None:
+        """The item's photo linked where this format's reader finds it in the output (``photo_place``), when the
+        format keeps photos beside its labels and the photo exists: a copy read back found none of its photos."""
+        place = self.photo_place(item.name, item.image.suffix)
+        if place is not None and item.image.is_file():
+            io.link_input(item.image, place)
+
     @abstractmethod
     def done(self, name: str) -> bool:
         """Whether a photo's output is already written (``--resume`` skips it)."""

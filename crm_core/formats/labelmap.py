@@ -233,9 +233,8 @@ class LabelMapWriter(Writer):
             inst_palette = item.extra.get("instance_palette") if self.same else palette
             write_labels(self.instance_dir / f"{item.name}.png", instances, inst_palette)
         write_labels(self.class_dir / f"{item.name}.png", classes, palette)
-        place = self.photo_place(item.name, item.image.suffix) if not self.same else None
-        if place is not None and item.image.is_file():  # a VOC folder holds its photos: one read back found none
-            io.link_input(item.image, place)
+        if not self.same:  # the source's own folder holds its photos already
+            self.link_photo(item)
         if self.named != len(self.label_names):
             self._write_names()
 

@@ -238,8 +238,8 @@ class YoloWriter(Writer):
                 lines.append(" ".join([str(cls), *(f"{v:.{DIGITS}f}" for v in coords)]))
         if not lines and not self.dataset.labelled(item.name):  # a photo nobody labelled, still without objects
             return
-        if not isinstance(self.dataset, YoloDataset) and item.image.is_file():
-            io.link_input(item.image, self.photo_place(item.name, item.image.suffix))
+        if not isinstance(self.dataset, YoloDataset):  # a YOLO source's photos stay in its own images/
+            self.link_photo(item)
         io.write_atomic(self._label(item.name), "".join(f"{line}\n" for line in lines))
         if self.named != len(self.classes):
             self.close()

@@ -426,7 +426,7 @@ class WorkFolder:
                 skipped.append((name, str(error)))
                 continue
             writer.worked = self.finished(name)
-            writer.write(item)
+            writer.put(item)
         writer.close()  # only when every photo went in: a failed export leaves no file claiming to be whole
         return Exported(tuple(writer.filled), tuple(skipped), hidden=tuple(writer.hidden), split=tuple(writer.split))
 

@@ -208,11 +208,13 @@ class RefineOptions:
         if not left:
             return ""
         longest = self.max_side if self.roi == "band" and self.max_side else math.inf
+        instead = ("the finishers place the edge at full size" if self.snap or self.matte else
+                   "the last stage that ran is scaled up to full size")
         said = []
         for r in left:
             side = max(hw) * scale * r
             limit = (f"under the {self.min_side} px a stage needs" if side < self.min_side else
-                     f"over the {longest:g} px a stage may have; the finishers place the edge at full size")
+                     f"over the {longest:g} px a stage may have; {instead}")
             said.append(f"×{r:g} ({side:.0f} px on the long side, {limit})")
         return "not run: " + ", ".join(said)
 

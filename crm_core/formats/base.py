@@ -83,6 +83,9 @@ class Dataset(ABC):
         return image
 
 
+RECORD_FILE = ".crm_refined"  # in a folder output: the photos worked on there, a name a line (Writer.done)
+
+
 class Writer(ABC):
     """Writes refined photos of one dataset; every file is written atomically.
 
@@ -91,13 +94,19 @@ class Writer(ABC):
     """
 
     keeps_unwritten = False
-    # Whether the photo written next was worked on (refined): a COCO file made from another format lists only
-    # those as done (crm_refined), so --resume into it goes on with the rest. convert() sets it per photo.
+    # Whether the photo written next was worked on (refined): --resume skips only those, so a copy made with
+    # --no-refine, or a photo written as given after its refinement failed, is refined when resumed into.
+    # convert() sets it per photo.
     worked = True
+    # Whether the worked photos are listed in the output folder's RECORD_FILE; COCO lists them inside its file.
+    keeps_record = True
 
     def __init__(self, dataset: Dataset, out: Path, tolerance: float):
         self.dataset = dataset
         self.out = Path(out)
+        record = self.out / RECORD_FILE
+        self.record: set[str] | None = (set(record.read_text(encoding="utf-8").split("\n")) - {""}
+                                        if self.keeps_record and record.is_file() else None)
         self.tolerance = float(tolerance)
         self.filled: list[str] = []  # "photo: label" of each object whose holes its polygons could not keep
         self.hidden: list[str] = []  # "photo: label" of each object that later ones wholly cover (label maps)
@@ -126,13 +135,28 @@ class Writer(ABC):
         if place is not None and item.image.is_file():
             io.link_input(item.image, place)
 
-    @abstractmethod
     def done(self, name: str) -> bool:
-        """Whether a photo's output is already written (``--resume`` skips it)."""
+        """Whether a photo was worked on in this output already (``--resume`` skips it): written, and listed in
+        the output's record where one is kept (an output written before records were kept has none)."""
+        return self.written(name) and (self.record is None or name in self.record)
+
+    @abstractmethod
+    def written(self, name: str) -> bool:
+        """Whether a photo's output is written."""
 
     @abstractmethod
     def write(self, item: ImageObjects) -> None:
         """Write one photo's objects."""
+
+    def put(self, item: ImageObjects) -> None:
+        """Write one photo's objects and note in the record whether it was worked on (``worked``)."""
+        self.write(item)
+        if not self.keeps_record:
+            return
+        record = set() if self.record is None else self.record
+        (record.add if self.worked else record.discard)(item.name)
+        self.record = record
+        io.write_atomic(self.out / RECORD_FILE, "".join(f"{n}\n" for n in sorted(record)))
 
     def close(self) -> None:
         """Finish the output (formats that keep every photo in one file write it here)."""

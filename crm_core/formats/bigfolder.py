@@ -58,7 +58,7 @@ class BigWriter(Writer):
     def photo_place(self, name: str, suffix: str) -> Path | None:
         return self.out / f"{name}_im{'.png' if suffix == '.png' else '.jpg'}" if suffix in (".jpg", ".png") else None
 
-    def done(self, name: str) -> bool:
+    def written(self, name: str) -> bool:
         return (self.out / f"{name}_seg.png").is_file()
 
     def write(self, item: ImageObjects) -> None:

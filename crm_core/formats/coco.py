@@ -131,6 +131,7 @@ class CocoWriter(Writer):
     atomically every CHECKPOINT_SECONDS and at the end, so an interrupted run loses at most that much."""
 
     keeps_unwritten = True  # the other photos' annotations stay as the file has them
+    keeps_record = False  # crm_refined, inside the file
 
     def __init__(self, dataset: CocoDataset, out: Path, tolerance: float):
         super().__init__(dataset, out, tolerance)
@@ -153,7 +154,7 @@ class CocoWriter(Writer):
             for i in self.refined:
                 self.replaced.setdefault(i, [])
 
-    def done(self, name: str) -> bool:
+    def written(self, name: str) -> bool:
         return self.coco.records[name]["id"] in self.replaced
 
     def write(self, item: ImageObjects) -> None:
@@ -238,6 +239,8 @@ class CocoExportWriter(Writer):
     was is not done).
     """
 
+    keeps_record = False  # crm_refined, inside the file
+
     def photo_place(self, name: str, suffix: str) -> Path | None:
         return self.out.parent / f"{name}{suffix}"  # file_name is read relative to the COCO file's folder
 
@@ -261,7 +264,7 @@ class CocoExportWriter(Writer):
         self.next_ann = 1 + max((a["id"] for anns in self.annotations.values() for a in anns), default=0)
         self.last_write = time.monotonic()
 
-    def done(self, name: str) -> bool:
+    def written(self, name: str) -> bool:
         return name in self.images
 
     def category(self, label: str) -> int:

@@ -114,7 +114,8 @@ def _write_as_given(writer: Writer, item: ImageObjects | None, same_format: bool
     if item is None or not same_format or writer.keeps_unwritten:
         return False
     try:
-        writer.write(item)
+        writer.worked = False  # written as given: --resume tries it again
+        writer.put(item)
     except CRMError:
         return False
     return True
@@ -152,7 +153,7 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
                 written = item if kind == source.format else with_photo(source, item, writer, portable(item, kind))
                 noted, under, parted = len(writer.filled), len(writer.hidden), len(writer.split)
                 writer.worked = worked(name) if worked is not None else transform is not None
-                writer.write(written)
+                writer.put(written)
             except catch as err:
                 yield Converted(name, error=err, as_given=_write_as_given(writer, read, kind == source.format))
                 continue

@@ -177,7 +177,7 @@ class LabelMapWriter(Writer):
     def photo_place(self, name: str, suffix: str) -> Path | None:
         return None if self.class_dir == self.out else self.out / "JPEGImages" / f"{name}{suffix}"
 
-    def done(self, name: str) -> bool:
+    def written(self, name: str) -> bool:
         return (self.class_dir / f"{name}.png").is_file()
 
     def close(self) -> None:
@@ -270,7 +270,7 @@ class MaskDataset(Dataset):
 
 
 class MaskWriter(Writer):
-    def done(self, name: str) -> bool:
+    def written(self, name: str) -> bool:
         return (self.out / f"{name}.png").is_file()
 
     def write(self, item: ImageObjects) -> None:

@@ -283,7 +283,7 @@ def _png64(box: np.ndarray) -> str:
 
 
 class LabelMeWriter(Writer):
-    def done(self, name: str) -> bool:
+    def written(self, name: str) -> bool:
         return (self.out / f"{name}.json").is_file()
 
     def write(self, item: ImageObjects) -> None:

@@ -217,7 +217,7 @@ class YoloWriter(Writer):
     def photo_place(self, name: str, suffix: str) -> Path | None:
         return self.out / "images" / f"{name}{suffix}"
 
-    def done(self, name: str) -> bool:
+    def written(self, name: str) -> bool:
         return self._label(name).is_file()
 
     def write(self, item: ImageObjects) -> None:

@@ -176,6 +176,25 @@ def test_resume_skips_photos_already_written(tmp_path, random_refiner, capsys, m
     assert len(calls) == 2 and (out / "SegmentationClass" / "b.png").is_file()  # only b's two objects
 
 
+def test_resume_into_a_copy_made_without_refining_refines_it(tmp_path, random_refiner, capsys, monkeypatch) -> None:
+    """A tester converted a dataset with --no-refine, then resumed a refining run into the copy: every photo was
+    skipped as written, and nothing was refined. A photo written as given after its refinement failed is tried
+    again too."""
+    sets = make_sets(tmp_path)
+    out = tmp_path / "out"
+    assert run(crm_refine.main, ["--labelme", sets["labelme"], "-o", out, "--no-refine"], capsys)[0] == 0
+    from crm_core import objects
+
+    calls = []
+    real = objects.refine_object
+    monkeypatch.setattr(objects, "refine_object", lambda *a, **k: calls.append(1) or real(*a, **k))
+    argv = ["--labelme", sets["labelme"], "-o", out, "--no-matte", "--no-snap", "--resume"]
+    code, _, err = run(crm_refine.main, argv, capsys)
+    assert code == 0 and "already written" not in err and len(calls) == 4  # both photos' two objects
+    code, _, err = run(crm_refine.main, argv, capsys)
+    assert code == 0 and "(2 already written)" in err and len(calls) == 4  # now they are done
+
+
 def test_min_object_px_skips_small_objects_and_says_so(tmp_path, random_refiner, capsys) -> None:
     sets = make_sets(tmp_path)
     code, _, err = run(crm_refine.main, ["--yolo", sets["yolo"], "-o", tmp_path / "out", "--min-object-px", "1600",

@@ -25,6 +25,8 @@ def test_small_photos_skip_the_low_ratios_and_finishers_can_be_off() -> None:
     assert RefineOptions().skipped((2328, 3492)) == ""
     assert RefineOptions().skipped((4000, 6000)) == ("not run: ×1 (6000 px on the long side, over the 5000 px a stage "
                                                      "may have; the finishers place the edge at full size)")  # a limit
+    assert RefineOptions(snap=False, matte=False).skipped((4000, 6000)).endswith(
+        "the last stage that ran is scaled up to full size)")  # no finisher stands in for it
 
 
 def test_skipped_stages_are_news_when_typed_or_when_the_finest_is_left_out() -> None:

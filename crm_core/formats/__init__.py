@@ -41,7 +41,7 @@ def open_dataset(kind: str, source: str | Path, images: str | Path | None = None
 def detect(source: str | Path) -> str:
     """The format of a path, for scoring a prediction whose format the user did not name."""
     p = Path(source)
-    if p.is_file() and p.suffix.lower() == ".json":
+    if p.is_file():  # COCO is the one format kept in a single file, whatever it is named
         return "coco"
     if p.is_dir():
         if names_file(p) is not None:

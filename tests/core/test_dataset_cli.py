@@ -227,6 +227,9 @@ def test_eval_scores_objects_per_category_across_formats(tmp_path, capsys) -> No
     code, out, _ = run(crm_eval.main, ["--voc", sets["voc"], "--pred", sets["voc"]], capsys)
     rows = {line.split()[0]: line.split() for line in out.splitlines()[2:]}
     assert code == 0 and rows["square"][1] == "100.00" and rows["all"][-1] == "4"
+    named = tmp_path / "refined"  # a COCO file named without .json is still the one single-file format
+    shutil.copy(sets["coco"], named)
+    assert json.loads(run(crm_eval.main, ["--voc", sets["voc"], "--pred", named, "--json"], capsys)[1]) == report
 
 
 def test_eval_counts_a_missing_object_as_zero_and_a_missing_photo_as_failed(tmp_path, capsys) -> None:

@@ -105,8 +105,8 @@ class Writer(ABC):
         self.dataset = dataset
         self.out = Path(out)
         record = self.out / RECORD_FILE
-        self.record: set[str] | None = (set(record.read_text(encoding="utf-8").split("\n")) - {""}
-                                        if self.keeps_record and record.is_file() else None)
+        self.record: set[str] = (set(record.read_text(encoding="utf-8").split("\n")) - {""}
+                                 if self.keeps_record and record.is_file() else set())
         self.tolerance = float(tolerance)
         self.filled: list[str] = []  # "photo: label" of each object whose holes its polygons could not keep
         self.hidden: list[str] = []  # "photo: label" of each object that later ones wholly cover (label maps)
@@ -137,8 +137,8 @@ class Writer(ABC):
 
     def done(self, name: str) -> bool:
         """Whether a photo was worked on in this output already (``--resume`` skips it): written, and listed in
-        the output's record where one is kept (an output written before records were kept has none)."""
-        return self.written(name) and (self.record is None or name in self.record)
+        the output's record (COCO's written photos are the refined ones: its file lists them)."""
+        return self.written(name) and (not self.keeps_record or name in self.record)
 
     @abstractmethod
     def written(self, name: str) -> bool:
@@ -151,12 +151,10 @@ class Writer(ABC):
     def put(self, item: ImageObjects) -> None:
         """Write one photo's objects and note in the record whether it was worked on (``worked``)."""
         self.write(item)
-        if not self.keeps_record:
+        if not self.keeps_record or self.worked == (item.name in self.record):
             return
-        record = set() if self.record is None else self.record
-        (record.add if self.worked else record.discard)(item.name)
-        self.record = record
-        io.write_atomic(self.out / RECORD_FILE, "".join(f"{n}\n" for n in sorted(record)))
+        (self.record.add if self.worked else self.record.discard)(item.name)
+        io.write_atomic(self.out / RECORD_FILE, "".join(f"{n}\n" for n in sorted(self.record)))
 
     def close(self) -> None:
         """Finish the output (formats that keep every photo in one file write it here)."""

@@ -519,7 +519,7 @@ def test_a_folder_export_into_a_new_folder_and_the_input_refused_before_anything
     answer_export(monkeypatch, path=tmp_path / "new" / "lm_out")  # typed: a folder that does not exist yet
     with qtbot.waitSignal(window.exported, timeout=30_000):
         window.export_dataset_dialog()
-    assert sorted(p.name for p in (tmp_path / "new" / "lm_out").iterdir()) == ["p0.json", "p1.json"]
+    assert sorted(p.name for p in (tmp_path / "new" / "lm_out").iterdir()) == ["p0.json", "p1.json"]  # none done
 
 
 def test_export_never_writes_over_the_labels(qtbot, window, tmp_path, dialogs):
@@ -1387,6 +1387,20 @@ def test_a_coco_export_lists_as_refined_only_the_photos_done_and_keeps_every_edi
     ids = {Path(r["file_name"]).stem: r["id"] for r in data["images"]}
     assert data["crm_refined"] == [ids[Path(first).stem]]
     assert len({a["image_id"] for a in data["annotations"]}) >= 3  # the edits of all three are written
+
+
+@pytest.mark.parametrize("kind", ["labelme", "yolo"])
+def test_a_folder_export_records_as_refined_only_the_photos_done(qtbot, window, tmp_path, kind):
+    """A folder export's .crm_refined is what crm-refine --resume reads: the photos listed are skipped, the rest
+    (flagged, painted and left to do, never opened) are refined."""
+    folder, _ = labelme_set(tmp_path / "lm", count=4)
+    assert window.open_folder(folder)
+    first = window.photo_name
+    _accept_flag_and_leave(window)
+    out = tmp_path / "out"
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        assert window.export_dataset(out, kind)
+    assert (out / ".crm_refined").read_text() == f"{Path(first).stem}\n"
 
 
 def test_the_label_box_relabels_on_a_pick_or_enter_only_and_hands_the_keyboard_back(qtbot, window, tmp_path):

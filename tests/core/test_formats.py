@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -116,6 +117,21 @@ def test_loose_pixels_of_a_refined_object_are_no_shapes_of_their_own() -> None:
     polygons = trace_polygons(mask)
     assert len(polygons) == 2
     assert len(trace_polygons(mask, speck=0)) == 4  # every pixel, where that is asked for
+
+
+def test_a_small_ragged_object_keeps_its_pixels_when_traced_a_big_smooth_one_its_few_vertices() -> None:
+    """Traced within 1 px, small Clothing Co-Parsing parts lost up to 6 % of their pixels, so refined careful
+    labels written back as polygons came out under the polygons given."""
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[:60, :60]
+    angle = np.arctan2(yy - 30, xx - 30)
+    ragged = np.hypot(yy - 30, xx - 30) < 12 + 1.5 * np.sin(9 * angle) + rng.uniform(0, 1.5, (60, 60))
+    kept = fill_polygons(trace_polygons(ragged, 1.0), ragged.shape)
+    assert np.count_nonzero(kept & ragged) >= 0.995 * np.count_nonzero(kept | ragged)
+    yy, xx = np.mgrid[:400, :400]
+    disk = (yy - 200) ** 2 + (xx - 200) ** 2 < 160 ** 2
+    assert len(trace_polygons(disk, 1.0)[0]) == len(cv2.approxPolyDP(
+        cv2.findContours(disk.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)[0][0], 1.0, True))
 
 
 def test_polygon_tolerance_bounds_vertices_and_error() -> None:

@@ -57,8 +57,9 @@ class ImageList(QWidget):
         self.filter_box.currentIndexChanged.connect(self._apply_filter)
         self.list = QListWidget()
         self.list.setIconSize(QSize(THUMB, THUMB))
-        self.list.itemActivated.connect(self._clicked)
-        self.list.itemClicked.connect(self._clicked)
+        # a click, or the arrow keys as in labelme's list, opens the photo the highlight moves to
+        self.list.currentItemChanged.connect(self._moved)
+        self._open_row = -1  # the row of the photo open (set_current): choosing it again is no move
         self.summary = QLabel()
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
@@ -130,6 +131,9 @@ class ImageList(QWidget):
             self.progress.setFormat(text or "%v / %m")
 
     def set_current(self, index: int) -> None:
+        """Highlight the photo open (also after a refused move, so the list never shows another than the canvas:
+        arrow keys had moved the highlight alone, and a rename then landed on the photo still open)."""
+        self._open_row = index
         item = self.list.item(index)
         if item is not None:
             self.list.setCurrentItem(item)
@@ -149,8 +153,9 @@ class ImageList(QWidget):
             item = self.list.item(row)
             item.setHidden(wanted != ALL and item.data(Qt.ItemDataRole.UserRole + 1) != wanted)
 
-    def _clicked(self, item: QListWidgetItem) -> None:
-        self.chosen.emit(int(item.data(Qt.ItemDataRole.UserRole)))
+    def _moved(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
+        if item is not None and int(item.data(Qt.ItemDataRole.UserRole)) != self._open_row:
+            self.chosen.emit(int(item.data(Qt.ItemDataRole.UserRole)))
 
 
 def swatch(color: tuple[int, int, int]) -> QIcon:

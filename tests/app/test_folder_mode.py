@@ -387,6 +387,25 @@ def test_a_broken_label_file_is_left_out_of_the_export_and_named_while_the_rest_
     assert window.work.status["p1"] == "unreadable" and "not valid JSON" in window.work.problems["p1"]  # listed so
 
 
+def test_the_photo_list_always_highlights_the_photo_open(qtbot, window, tmp_path, dialogs):
+    """Arrow keys in the list moved its highlight alone, and after a photo that could not be opened the list and
+    the canvas showed different photos: an annotator's rename then landed on the photo still open."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    folder, _ = labelme_set(tmp_path / "lm", count=4)
+    (folder / "p2.json").write_text('{"shapes": [')  # cut short: p2 cannot be read
+    assert window.open_folder(folder)
+    listed = window.image_list.list
+    QTest.keyClick(listed, Qt.Key.Key_Down)
+    assert window.photo_name == "p1" and listed.currentRow() == 1  # opened, as labelme's list does
+    QTest.mouseClick(listed.viewport(), Qt.MouseButton.LeftButton, pos=listed.visualItemRect(listed.item(2)).center())
+    assert dialogs.titles() == ["Cannot open p2"]
+    assert window.photo_name == "p1" and listed.currentRow() == 1  # refused: the highlight stays on the photo open
+    QTest.keyClick(listed, Qt.Key.Key_Up)
+    assert window.photo_name == "p0" and listed.currentRow() == 0
+
+
 def test_undo_still_works_on_a_photo_left_and_come_back_to(window, tmp_path):
     from app.folder_mode import RECENT_PHOTOS
 

@@ -3,7 +3,8 @@
 Each object is refined in a crop around it (crm_core.objects.refine_object, through ``Refiner.stages``), the
 objects of a photo back to back on the photo already in memory, and then reconciled pixel by pixel
 (crm_core.objects.reconcile) with every other object of the photo, refined or not, so touching labels still
-touch and do not grow into each other. A refined object gets one stage: its reconciled result.
+touch and do not grow into each other. A refined object gets one stage: its reconciled result, soft (a matte)
+where it won and on its fringe (crm_core.objects.soft_results).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from PySide6.QtCore import Signal
 
 from crm_core.constraints import Constraints
-from crm_core.objects import ObjectOptions, ObjectResult, kept, outcome, reconcile, refine_object
+from crm_core.objects import ObjectOptions, ObjectResult, kept, outcome, reconcile, refine_object, soft_results
 from crm_core.options import RefineOptions, Stage
 
 from app import project
@@ -31,7 +32,8 @@ Report = Callable[[int, int, str], None]
 
 
 def result_stage(mask: np.ndarray, seconds: float, options: RefineOptions) -> Stage:
-    """An object's reconciled result as its one stage, named as the run's last stage (e.g. "matte")."""
+    """An object's reconciled result (soft, or a drawn mask kept) as its one stage, named as the run's last
+    stage (e.g. "matte")."""
     last = options.plan(mask.shape)[-1]
     prob = mask.astype(np.float32)
     return Stage(0, 1, last.ratio, prob, seconds, 0, prob.size, 0, kind=last.kind)
@@ -46,7 +48,7 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
     keeps: each object's keep strokes (or None), obeyed as in a single refine.
     drawn: per object, whether its mask is still the polygon its label file drew (``refine_object``).
     guessed: per object, whether its mask was made by Box, Click or Select Subject (``refine_object``).
-    Returns, per object, its decided mask, seconds and whether it is the drawn mask kept because the refine erased
+    Returns, per object, its decided result (soft: ``soft_results``), seconds and whether it is the drawn mask kept because the refine erased
     the object (crm_core.objects.outcome: its result is then the mask as drawn, so that the object and its photo
     count as done and the file gets it as drawn), or None for one not refined (not asked, empty, tiny)."""
     results: list[ObjectResult | None] = []
@@ -66,7 +68,7 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
             done += 1
     decided = reconcile(image.shape[:2], list(masks), results, objects.shared_edge_px)
     out: list[tuple[np.ndarray, float, bool] | None] = []
-    for mask, mine, result, wanted, kept_result in zip(masks, decided, results, todo,
+    for mask, mine, result, wanted, kept_result in zip(masks, soft_results(decided, results), results, todo,
                                                        outcome(masks, results, decided)):
         if not wanted or result is None or not result.refined:
             out.append(None)

@@ -215,6 +215,27 @@ def reconcile(hw: tuple[int, int], coarse: Sequence[np.ndarray | None], results:
     return out
 
 
+def soft_results(decided: Sequence[np.ndarray | None], results: Sequence[ObjectResult | None]) -> list[np.ndarray | None]:
+    """Each object's soft result (H×W float32) as ``reconcile`` decided it, for a matte: its own probability where
+    it won, and its soft fringe where only the background did; 0 where another object won, and 1 on its side of an
+    edge shared with another (where neither fades). ``binarise`` of each gives its decided mask back. Why: a photo
+    editor's Refine all objects exported a "matte" of only 0 and 255, where Refine on one object gave a soft one."""
+    live = [mask for mask in decided if mask is not None]
+    taken = np.logical_or.reduce(live) if live else None  # won by some object
+    out: list[np.ndarray | None] = []
+    for mask, result in zip(decided, results):
+        if mask is None or result is None:
+            out.append(None)
+            continue
+        t, l, b, r = result.box
+        prob = np.zeros(mask.shape, np.float32)
+        prob[t:b, l:r] = result.prob
+        won = np.where(prob > 0.5, prob, np.float32(1.0))  # at or under 0.5 it won only on a shared edge
+        fringe = np.where(taken, np.float32(0.0), np.minimum(prob, np.float32(0.5)))
+        out.append(np.where(mask, won, fringe).astype(np.float32))
+    return out
+
+
 def _overlapped(a: np.ndarray, b: np.ndarray, share: float = 0.01) -> bool:
     """Whether two coarse masks overlapped on purpose (more than ``share`` of the smaller one), not by a stray pixel."""
     common = np.count_nonzero(a & b)

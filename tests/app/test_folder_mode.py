@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, QRect, Qt
 from PySide6.QtWidgets import QApplication
 
 from crm_core.formats import open_dataset, trace_polygons
-from crm_core.metrics import iou
+from crm_core.metrics import binarise, iou
 
 from app.document import COARSE, REFINED
 from app.folder import FLAGGED
@@ -220,6 +220,9 @@ def test_refine_all_objects_of_a_photo_hugs_every_object_and_exports_as_coco(qtb
     # every label gains; the disc's (0.82) less than the boxes': its polygon has careful sides but sits 3 px off,
     # beyond the ~1 px its sides say it strays, and a polygon label is held within its own tolerance (trust.py)
     assert all(a > 0.85 and a > b + 0.03 for a, b in zip(after, before)), (before, after)
+    soft = [o.stages[-1].prob for o in window.doc.objects]  # a matte, as Refine gives one object: not 0/1 only
+    assert all(((p > 0.02) & (p < 0.98)).any() for p in soft)
+    assert all(np.array_equal(binarise(p), o.result()) for p, o in zip(soft, window.doc.objects))
     assert window.work.status["p0.png"] == "refined"
     assert window.statusBar().currentMessage() == "Refined 3 objects"
     window.undo_action.trigger()  # one step takes back the whole refinement

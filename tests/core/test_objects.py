@@ -7,7 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
-from crm_core.objects import ObjectOptions, ObjectResult, crop_box, reconcile, refine_object, refine_photo
+from crm_core.metrics import binarise
+from crm_core.objects import (ObjectOptions, ObjectResult, crop_box, reconcile, refine_object, refine_photo,
+                               soft_results)
 from crm_core.options import Stage
 
 
@@ -76,6 +78,11 @@ def test_a_shared_edge_stays_shared_without_gaps_or_overlaps() -> None:
     assert not (out_a & out_b).any()  # no overlap
     assert ((out_a | out_b)[14:26, 10:50]).all()  # no gap along the shared edge (away from the background)
     assert out_a[20, 29] and out_b[20, 30]  # each keeps its side (the more probable object wins)
+    soft_a, soft_b = soft_results([out_a, out_b], [a, b])
+    assert np.array_equal(binarise(soft_a), out_a) and np.array_equal(binarise(soft_b), out_b)  # as decided
+    assert soft_a[20, 29] == 1.0 and soft_b[20, 29] == 0.0  # the shared edge: neither fades, nor overlaps
+    assert soft_a[5, 20] == np.float32(0.05) and soft_a[20, 40] == 0.0  # its fringe, and none on its neighbour
+    assert np.all(soft_a + soft_b <= 1.0)  # a cutout of both is never over-opaque
 
 
 def test_objects_that_overlapped_may_overlap_and_others_never_do() -> None:

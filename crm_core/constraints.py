@@ -91,18 +91,21 @@ class Constraints:
         return zone
 
     def finished(self, before: np.ndarray, after: np.ndarray, near: np.ndarray | None) -> np.ndarray:
-        """A finisher's output ``after`` with the strokes obeyed and, ``near`` them, the settled pixels of its
-        input ``before`` put back.
+        """A finisher's output ``after`` with the strokes obeyed and, ``near`` them, its unsure pixels settled as
+        its input ``before`` had them.
 
         Why: the snap and the matte place an edge by the photo's colours. The edge a stroke makes across plain
         colour (a cut through a fuselage, a patch painted onto sky) has no colour edge to hold it, so their
         windows smeared it into a ramp as wide as their reach (a 24 px cut came out 37 px wide at 1.4K). Where
-        the model was sure beside a stroke, the person's edge stands, as the model's decision (0 or 1): its faint
-        tail there, put back as it was, left 47,000 pixels of alpha up to 0.1 around strokes on a rope and a hook,
-        a haze the matte's veil cleanup had already cleared. Where it was unsure (hair), the finisher still decides.
+        the model was sure beside a stroke and the finisher is not, the person's edge stands, as the model's
+        decision (0 or 1): its faint tail, put back as it was, left 47,000 pixels of alpha up to 0.1 around
+        strokes on a rope and a hook. Where the finisher is sure, it stands: putting back every sure pixel of the
+        model's kept tree tops a box had taken, which the matte had cleared, beside a Keep BG stroke drawn through
+        their faint veil (1,249 opaque pixels). Where the model was unsure (hair), the finisher decides.
         """
         if near is not None:
-            low, high = near & (before <= CONFIDENT), near & (before >= 1 - CONFIDENT)
+            ramp = near & (after > CONFIDENT) & (after < 1 - CONFIDENT)
+            low, high = ramp & (before <= CONFIDENT), ramp & (before >= 1 - CONFIDENT)
             after = np.where(low, np.float32(0), np.where(high, np.float32(1), after)).astype(np.float32)
         return self.apply(after)
 

@@ -132,3 +132,18 @@ def test_beside_a_stroke_the_models_sure_decision_is_kept_not_its_faint_tail() -
     assert out[near & (before < 0.1)].max() == 0.0 and out[stroke].max() == 0.0
     assert (out[near & (before > 0.9)] == 1.0).all()
     assert (out[:, 45:50] == 0.8).all() and (out[~near] == after[~near]).all()
+
+
+def test_beside_a_stroke_a_finishers_sure_answer_stands_against_the_model() -> None:
+    """A box took tree tops with an aeroplane; the matte cleared them to a faint veil, and a Keep BG stroke drawn
+    through that veil brought them back opaque beside it (1,249 pixels), the model's sure 1 put back there."""
+    stroke = np.zeros((60, 80), bool)
+    stroke[20:40, 30:40] = True
+    keep = Constraints(keep_bg=stroke)
+    before = np.full((60, 80), 0.97, np.float32)  # the model: sure the tree tops are the subject
+    after = np.full((60, 80), 0.02, np.float32)  # the matte: sure they are not
+    after[:, 60:] = 0.6  # where it is unsure, beside the stroke, the model's decision is the person's edge
+    near = keep.near(12)
+    out = keep.finished(before, after, near)
+    assert out[:, :60].max() == np.float32(0.02) and out[stroke].max() == 0.0
+    assert (out[near & (after == 0.6)] == 1.0).all() and (out[~near] == after[~near]).all()

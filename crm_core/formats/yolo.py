@@ -195,10 +195,12 @@ class YoloDataset(Dataset):
 class YoloWriter(Writer):
     """Writes labels/ (in the source's split folders, where it had them), classes.txt, and a data.yaml.
 
-    From a YOLO folder: its data.yaml with the names brought up to date, where it named its classes there; the
-    photos stay in the source. From another format: the photos linked into images/ (hard links, copies across
-    file systems) and a data.yaml naming images/ for training and validation, so the folder is one Ultralytics
-    reads as it is (``yolo train data=OUT/data.yaml``): labels alone beside no images could not be trained on.
+    The photos are linked into images/ (hard links, copies across file systems), in the source's split folders,
+    also those with no objects (YOLO's background photos), so the folder is one Ultralytics reads as it is (``yolo
+    train data=OUT/data.yaml``): labels alone beside no images could not be trained on, nor opened again. From a
+    YOLO folder: its data.yaml with the names brought up to date, where it named its classes there, less its
+    ``path`` (which named the source's folder, so training would have read the source's labels); from another
+    format: a data.yaml naming images/ for training and validation.
     """
 
     def __init__(self, dataset: Dataset, out: Path, tolerance: float):
@@ -215,7 +217,7 @@ class YoloWriter(Writer):
         return self.labels_dir / relative
 
     def photo_place(self, name: str, suffix: str) -> Path | None:
-        return self.out / "images" / f"{name}{suffix}"
+        return self.out / "images" / self._label(name).relative_to(self.labels_dir).with_suffix(suffix)
 
     def written(self, name: str) -> bool:
         return self._label(name).is_file()
@@ -236,10 +238,9 @@ class YoloWriter(Writer):
             for poly in polygons:
                 coords = np.clip(poly / (w, h), 0.0, 1.0).reshape(-1)
                 lines.append(" ".join([str(cls), *(f"{v:.{DIGITS}f}" for v in coords)]))
+        self.link_photo(item)
         if not lines and not self.dataset.labelled(item.name):  # a photo nobody labelled, still without objects
             return
-        if not isinstance(self.dataset, YoloDataset):  # a YOLO source's photos stay in its own images/
-            self.link_photo(item)
         io.write_atomic(self._label(item.name), "".join(f"{line}\n" for line in lines))
         if self.named != len(self.classes):
             self.close()
@@ -249,7 +250,8 @@ class YoloWriter(Writer):
         short (a killed export) still names its class numbers."""
         io.write_atomic(self.out / CLASSES_FILE, "".join(f"{c}\n" for c in self.classes))
         if isinstance(self.dataset, YoloDataset):
-            source, name = self.dataset.yaml, self.dataset.yaml_name
+            name = self.dataset.yaml_name
+            source = None if self.dataset.yaml is None else {k: v for k, v in self.dataset.yaml.items() if k != "path"}
         else:  # a data.yaml already in the output (an earlier run's, or the person's) keeps what else it says
             name = DATA_YAML
             written = self.out / name

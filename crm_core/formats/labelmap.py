@@ -233,8 +233,7 @@ class LabelMapWriter(Writer):
             inst_palette = item.extra.get("instance_palette") if self.same else palette
             write_labels(self.instance_dir / f"{item.name}.png", instances, inst_palette)
         write_labels(self.class_dir / f"{item.name}.png", classes, palette)
-        if not self.same:  # the source's own folder holds its photos already
-            self.link_photo(item)
+        self.link_photo(item)  # a copy of a VOC folder, read back, found none of its photos either
         if self.named != len(self.label_names):
             self._write_names()
 

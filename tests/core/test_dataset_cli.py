@@ -195,6 +195,17 @@ def test_resume_into_a_copy_made_without_refining_refines_it(tmp_path, random_re
     assert code == 0 and "(2 already written)" in err and len(calls) == 4  # now they are done
 
 
+@pytest.mark.parametrize("kind", ["voc", "yolo"])
+def test_a_copy_of_a_dataset_in_its_own_format_holds_its_photos(tmp_path, capsys, kind) -> None:
+    """A YOLO (or VOC) copy of a YOLO (VOC) folder had labels beside no photos: read back, every photo was missing."""
+    sets = make_sets(tmp_path)
+    out = tmp_path / "copy"
+    assert run(crm_refine.main, [f"--{kind}", sets[kind], "-o", out, "--no-refine"], capsys)[0] == 0
+    copy = open_dataset(kind, out)
+    assert [copy.read(n).image.is_file() for n in copy.names()] == [True, True]
+    assert all(copy.read(n).image.is_relative_to(out) for n in copy.names())
+
+
 def test_min_object_px_skips_small_objects_and_says_so(tmp_path, random_refiner, capsys) -> None:
     sets = make_sets(tmp_path)
     code, _, err = run(crm_refine.main, ["--yolo", sets["yolo"], "-o", tmp_path / "out", "--min-object-px", "1600",

@@ -326,21 +326,31 @@ class RefiningMixin:
         # what the dialog names is what gets written, even if a running refinement shows a newer stage meanwhile
         shown = self.shown_prob()
         merge = self._merge_count()
-        parts = self._visible_probs() if merge > 1 else []  # merged only if the person asks for it
+        if not merge:  # an all-black mask or an all-clear cutout is never what was meant
+            self.statusBar().showMessage("Nothing to export: no visible object has a mask yet (Select Subject, "
+                                         "a box, or the brush make one)", 10000)
+            return False
+        # an empty selected object exports the others: it wrote an all-black file without a word
+        empty = self.doc.current.empty
+        parts = self._visible_probs() if merge > 1 or empty else []  # else merged only if the person asks for it
         edited = sum(1 for obj in self.doc.objects if obj.visible and not obj.empty and obj.stale)
-        dialog = ExportDialog(self.doc.path, self.settings.export_dir, self._shown_name(), self,
+        name = "the visible objects (the selected one is empty)" if empty else self._shown_name()
+        if self.refining:  # a tester exported a half-done stage, veil and all, without a word of warning
+            name += ", while a refine is still running: its later stages are not in this file"
+        dialog = ExportDialog(self.doc.path, self.settings.export_dir, name, self,
                               self.settings.export_kind or self._first_export_kind(),
                               self.settings.export_decontaminate, self._inputs(),
-                              merge, self.settings.export_merged, edited)
+                              merge, self.settings.export_merged or empty, edited)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
         request = dialog.request()
         self.settings.export_kind = request.kind
         if request.kind == "cutout":
             self.settings.export_decontaminate = request.decontaminate
-        if merge > 1:
+        if merge > 1 and not empty:
             self.settings.export_merged = request.merged
-        return self.export(request, _merged(parts) if request.merged else shown, self._holds_all_work(request.merged))
+        merged = request.merged or empty
+        return self.export(request, _merged(parts) if merged else shown, self._holds_all_work(merged))
 
     def _first_export_kind(self) -> str:
         """What the Export dialog offers before the person ever chose: a refined mask to whoever brought a mask or
@@ -367,6 +377,10 @@ class RefiningMixin:
         if doc is None or self._export is not None:
             return False
         image, prob = doc.image, self.shown_prob(request.merged) if prob is None else prob
+        if not binarise(prob).any():
+            show_error(self, f"Nothing to export to {request.path.name}",
+                       "The selected object is empty; select an object with a mask, or export all visible objects")
+            return False
         protect = self._inputs()
         self.settings.export_dir = request.path.parent
         if not request.slow:

@@ -394,6 +394,19 @@ def test_export_writes_the_shown_stage(qtbot, opened, tiny_refiner, tmp_path, ki
     assert opened.settings.export_dir == str(out.parent)
 
 
+def test_the_export_dialog_says_when_a_refine_is_still_running(opened, monkeypatch):
+    """A tester exported while a refine ran and got its half-done stage, a veil over the whole background."""
+    from PySide6.QtWidgets import QLabel
+
+    from app.export import ExportDialog
+    offered: list[str] = []
+    monkeypatch.setattr(ExportDialog, "exec", lambda dialog: offered.append(dialog.findChildren(QLabel)[0].text()))
+    monkeypatch.setattr(type(opened), "refining", property(lambda self: True))
+    assert not opened.export_dialog()
+    assert offered == ["Exports the coarse mask, while a refine is still running: its later stages are not in this "
+                       "file."]
+
+
 def test_decontaminated_cutout_runs_off_the_gui_thread(qtbot, opened, tmp_path):
     """The shown stage has a soft edge (a binary mask would make decontamination a no-op): the edge pixels get
     new colours, the opaque ones keep the photo's, and the alpha is the stage's."""

@@ -115,3 +115,11 @@ def test_export_writes_both_subjects_in_one_file_or_the_selected_one(qtbot, wind
     selected = window.doc.current.mask > 127
     assert np.array_equal(one, selected) and iou(people > 0, one) < 0.6
     assert not window.settings.export_merged  # the last choice is offered next time
+    window.add_object()  # an empty object, selected: exported alone it was an all-black file, said nowhere
+    answer(False, "empty.png")
+    assert window.export_dialog()
+    assert offered[-1] == "Exports all 2 visible objects, each as it is shown."  # the others, whatever was ticked
+    assert np.array_equal(cv2.imread(str(tmp_path / "empty.png"), cv2.IMREAD_GRAYSCALE) > 127, both)
+    for person in window.doc.objects[:2]:
+        window.doc.set_visible(person, False)
+    assert not window.export_dialog() and "Nothing to export" in window.statusBar().currentMessage()

@@ -21,8 +21,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="crm-studio",
         description="Refine a coarse segmentation mask on a high-resolution photo with CRM.",
     )
-    parser.add_argument("image", nargs="?", help="photo to open (JPEG, PNG, TIFF, WebP, BMP), or a saved project "
-                                                 "(.crmproj)")
+    parser.add_argument("image", nargs="?", help="photo to open (JPEG, PNG, TIFF, WebP, BMP), a saved project "
+                                                 "(.crmproj), or a folder (as --folder)")
     parser.add_argument("mask", nargs="?", help="coarse mask for the photo (grey or alpha PNG)")
     parser.add_argument("--check", action="store_true",
                         help="check that the system libraries Qt needs on Linux are installed, then exit")
@@ -37,6 +37,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                              "at the photo where you stopped last time")
     parser.add_argument("--images", metavar="DIR", help="the photos of a COCO file given with --folder")
     args = parser.parse_args(argv)
+    if args.image and not args.mask and not args.folder and Path(args.image).is_dir():
+        args.folder, args.image = args.image, None  # a folder where a photo goes: what else could it mean
     if args.folder and args.image:
         parser.error("give either IMAGE [MASK] or --folder PATH, not both")
     if args.images and not args.folder:

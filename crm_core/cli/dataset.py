@@ -53,8 +53,9 @@ def add_refine_dataset_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--resume", action="store_true",
                        help="skip photos whose output is already written (a dataset, or --big: NAME.png in -o)")
     group.add_argument("--overwrite", action="store_true",
-                       help="write into an output that already exists (a COCO file, or a folder holding files), "
-                            "replacing what it holds; without it (or --resume) such an output is refused")
+                       help="a dataset run: write into an output that already exists (a COCO file, or a folder "
+                            "holding files), replacing what it holds; without it (or --resume) such an output is "
+                            "refused (--big writes NAME.png over an earlier run's, and never over its inputs)")
     group.add_argument("--whole-photo", action="store_true",
                        help="refine each object on the whole photo instead of a crop around it (slower; for comparison)")
 

@@ -247,7 +247,7 @@ def announce_cost(args: argparse.Namespace, hw: tuple[int, int]) -> None:
     if free is not None and more > free:
         raise InputError(f"{args.image} is {hw[1]}x{hw[0]} px; refining it needs about {more / 1e9:.1f} GB more "
                          f"memory but {free / 1e9:.1f} GB is available; downscale the photo or close other programs")
-    if cost.worth_saying and not args.json:
+    if cost.worth_saying:  # on stderr, also with --json: stdout stays one JSON object
         say(PROG, cost.sentence(hw))
 
 

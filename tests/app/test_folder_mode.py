@@ -699,6 +699,16 @@ def test_the_command_line_opens_a_coco_file_in_folder_mode(qtbot, settings, tmp_
     assert win.work is not None and win.doc.path == images / "p0.png" and len(win.doc.objects) == 3
 
 
+def test_a_folder_given_where_a_photo_goes_opens_in_folder_mode(qtbot, settings, tmp_path):
+    """`crm-studio FOLDER` was refused as "a folder, not an image file", with no word of --folder."""
+    from app.__main__ import build_window
+
+    folder, _ = labelme_set(tmp_path / "lm")
+    win = build_window([str(folder)], settings)
+    qtbot.addWidget(win)
+    assert win.work is not None and win.photo_name == "p0"
+
+
 def test_export_formats_come_from_the_registry_own_format_first(window, tmp_path):
     from app.folder import export_formats
 

@@ -40,7 +40,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.last >= HELD_OUT:
         parser.error(f"photos {HELD_OUT:04d}-1004 are held out; use --last {HELD_OUT - 1} or lower")
-    names = [str(n[0]) if len(n) else "" for n in scipy.io.loadmat(args.ccp / "label_list.mat")["label_list"][0]]
+    names_file = args.ccp / "label_list.mat"
+    if not names_file.is_file():
+        raise SystemExit(f"{names_file} is missing: copy label_list.mat from the root of the clothing-co-parsing "
+                         f"repository (git show HEAD:label_list.mat) into {args.ccp}")
+    names = [str(n[0]) if len(n) else "" for n in scipy.io.loadmat(names_file)["label_list"][0]]
     gt = args.out / "gt"
     (gt / "JPEGImages").mkdir(parents=True, exist_ok=True)
     io.write_atomic(gt / NAMES_FILE, "".join(f"{n}\n" for n in names))

@@ -443,11 +443,13 @@ class WorkFolder:
         kept = [o for o in item.objects if not o.refinable]
         for obj in state.objects:
             pixels = object_result(obj.mask, obj.stages, obj.shown)
-            if not pixels.any():
-                continue
             source = sources.get(obj.id)
             if source is not None and np.array_equal(pixels, source.raster(pixels.shape)):
-                kept.append(replace(source, label=obj.label))  # shape untouched: written as its file drew it
+                # shape untouched: written as its file drew it (also one that covers no pixel of the photo, such
+                # as a shape drawn wholly outside it, which a refined photo's export dropped without a word)
+                kept.append(replace(source, label=obj.label))
+            elif not pixels.any():
+                continue
             elif source is not None:
                 kept.append(source.with_mask(pixels) if source.label == obj.label else
                             ImageObject(source.id, obj.label, mask=pixels, extra=source.extra, stored_as=source.stored_as))

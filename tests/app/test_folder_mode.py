@@ -390,6 +390,24 @@ def test_a_broken_label_file_is_left_out_of_the_export_and_named_while_the_rest_
     assert window.work.status["p1"] == "unreadable" and "not valid JSON" in window.work.problems["p1"]  # listed so
 
 
+def test_a_shape_wholly_outside_the_photo_is_still_written_after_its_photo_is_refined(qtbot, window, tmp_path):
+    """A LabelMe shape drawn wholly outside its photo vanished from the export of a refined photo, unsaid."""
+    folder, _ = labelme_set(tmp_path / "lm")
+    data = json.loads((folder / "p0.json").read_text())
+    outside = {"label": "ghost", "points": [[W + 5, 5], [W + 30, 5], [W + 30, 40]], "group_id": None,
+               "shape_type": "polygon", "flags": {}}
+    data["shapes"].append(outside)
+    (folder / "p0.json").write_text(json.dumps(data))
+    assert window.open_folder(folder)
+    with qtbot.waitSignal(window.refineFinished, timeout=120_000):
+        window.refine_all_objects()
+    out = tmp_path / "lm_out"
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(out)
+    shapes = json.loads((out / "p0.json").read_text())["shapes"]
+    assert len(shapes) == len(data["shapes"]) and shapes[-1]["points"] == outside["points"]
+
+
 def test_the_photo_list_always_highlights_the_photo_open(qtbot, window, tmp_path, dialogs):
     """Arrow keys in the list moved its highlight alone, and after a photo that could not be opened the list and
     the canvas showed different photos: an annotator's rename then landed on the photo still open."""

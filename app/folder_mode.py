@@ -555,12 +555,12 @@ class FolderMixin:
         path, exported = result
         filled, skipped = exported.filled, exported.skipped
         self.settings.export_dir = path.parent
-        left_out = f", without {len(skipped)} photo{'s' * (len(skipped) != 1)} that cannot be read" if skipped else ""
+        unread = f", without {len(skipped)} photo{'s' * (len(skipped) != 1)} that cannot be read" if skipped else ""
         dropped = exported.dropped
-        if dropped:  # the format has no place for them: said, as the command line says it
-            left_out += (f"; {dropped} shape{'s' if dropped != 1 else ''} left out (boxes, points, lines, crowd "
-                         "regions): the format has no place for them")
-        self.statusBar().showMessage(f"Exported {path}{left_out}", 15000)
+        # the format has no place for them: said, as the command line says it
+        shapes = (f"{dropped} shape{'s' if dropped != 1 else ''} left out (boxes, points, lines, crowd regions): "
+                  "the format has no place for them") if dropped else ""
+        self.statusBar().showMessage(f"Exported {path}{unread}{'; ' + shapes if shapes else ''}", 15000)
         if skipped and self.work is not None:  # the list marks them too, the reason as tooltip
             for name, why in skipped:
                 if name in self.work.status and name != self.photo_name:
@@ -569,8 +569,8 @@ class FolderMixin:
         if skipped:  # the rest is written: say which photos are not, and why, so they can be mended and exported
             QMessageBox.warning(
                 self, "Photos left out",
-                f"Exported {path.name}{left_out}: {', '.join(name for name, _ in skipped[:5])}"
-                f"{', …' if len(skipped) > 5 else ''}. {skipped[0][1]}.")
+                f"Exported {path.name}{unread}: {', '.join(name for name, _ in skipped[:5])}"
+                f"{', …' if len(skipped) > 5 else ''}. {skipped[0][1]}.{' ' + shapes[0].upper() + shapes[1:] + '.' if shapes else ''}")
         if filled:  # what the person sees on the canvas (a hole cut with Keep BG) is not what the file holds
             QMessageBox.information(
                 self, "Holes filled",

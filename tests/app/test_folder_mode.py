@@ -1209,6 +1209,21 @@ def test_a_labelme_export_keeps_the_files_order_of_shapes(qtbot, window, tmp_pat
     assert "1 shape left out (boxes, points, lines, crowd regions)" in window.statusBar().currentMessage()
 
 
+def test_an_export_says_which_photo_is_unreadable_apart_from_the_shapes_left_out(qtbot, window, tmp_path, dialogs):
+    """It read "1 shape left out (boxes…): the format has no place for them: p1", naming the broken photo as if
+    it held the rectangle."""
+    folder = labelme_with_a_rectangle(tmp_path)
+    shutil.copy(folder / "p0.png", folder / "p1.png")
+    (folder / "p1.json").write_text('{"shapes": [')  # cut short: p1 cannot be read
+    assert window.open_folder(folder)
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        assert window.export_dataset(tmp_path / "out.json", "coco")
+    assert dialogs.titles() == ["Photos left out"]
+    text = dialogs.shown[0][2]
+    assert text.startswith("Exported out.json, without 1 photo that cannot be read: p1. ")
+    assert text.endswith(" 1 shape left out (boxes, points, lines, crowd regions): the format has no place for them.")
+
+
 def test_refine_whole_folder_leaves_a_photo_still_to_label_to_do(qtbot, window, tmp_path, tiny_refiner):
     """A photo with no label file came out "refined" with no object on it, and left the to-do filter."""
     folder, _ = labelme_set(tmp_path / "lm", count=2)

@@ -47,6 +47,7 @@ class FolderMixin:
     _survey: SurveyJob | None = None  # the check of the folder as it opened, while it runs
     _surveyed_names: list[str]  # the photos it found unreadable
     _no_more = ""  # "This is the last photo", said on PgDown at the end: taken back when a move is made
+    _photo_note = ""  # what was said of the photo open ("2 shapes not refined …"): taken back when it is left
 
     # opening ---------------------------------------------------------------------------
     def open_folder_dialog(self) -> None:
@@ -219,14 +220,14 @@ class FolderMixin:
         self._show_statuses()
         self.image_list.set_current(index)
         self._update_title()
-        if self.statusBar().currentMessage() == self._no_more:  # moved after all: it no longer holds
+        if self.statusBar().currentMessage() in (self._no_more, self._photo_note):  # of the photo left: no longer holds
             self.statusBar().clearMessage()
         if doc.unshown:  # a COCO box-only annotation, a LabelMe rectangle: in the file, not on the canvas
             count = len(doc.unshown)
-            self.statusBar().showMessage(
-                f"{count} shape{'s' * (count != 1)} not refined ({', '.join(doc.unshown[:3])}"
-                f"{', …' if count > 3 else ''}: boxes, points or lines) {'are' if count != 1 else 'is'} kept as the "
-                "file has them and not shown", 10000)
+            self._photo_note = (f"{count} shape{'s' * (count != 1)} not refined ({', '.join(doc.unshown[:3])}"
+                                f"{', …' if count > 3 else ''}: boxes, points or lines) "
+                                f"{'are' if count != 1 else 'is'} kept as the file has them and not shown")
+            self.statusBar().showMessage(self._photo_note, 10000)
         while work.notes:
             QMessageBox.warning(self, "Saved work set aside", work.notes.pop(0))
         return True

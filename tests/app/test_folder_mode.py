@@ -1255,10 +1255,13 @@ def test_a_labelme_circle_opens_as_an_object_refined_freely_and_exports_as_drawn
 
 def test_a_photo_with_a_box_only_shape_says_it_is_kept_but_not_shown(qtbot, window, tmp_path):
     """A COCO bbox-only annotation or a LabelMe rectangle was in the file but nowhere in the window: nothing said so."""
-    window.open_folder(labelme_with_a_rectangle(tmp_path))
+    folder = labelme_with_a_rectangle(tmp_path)
+    shutil.copy(folder / "p0.png", folder / "p1.png")  # a photo with no labels yet, and so no rectangle
+    window.open_folder(folder)
     assert labels_listed(window) == list(LABELS)
     assert "1 shape not refined (sign: boxes, points or lines) is kept as the file has them and not shown" in \
         window.statusBar().currentMessage()
+    assert window.next_image() and window.statusBar().currentMessage() == ""  # it was still said on the next one
 
 
 def test_a_photo_left_just_as_the_whole_folder_run_ends_is_refined_by_one_more_run(qtbot, window, tmp_path,

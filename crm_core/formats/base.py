@@ -73,6 +73,9 @@ class Dataset(ABC):
 
     def photo(self, item: ImageObjects) -> np.ndarray:
         """The photo of an item, checked against the size its labels state."""
+        if not Path(item.image).exists():  # io's "does not exist; check the path" did not say which labels named it
+            raise InputError(f"the photo of {item.name}, {item.image}, does not exist; put it there, or correct "
+                             "where its labels say it is")
         image = io.load_image(item.image)
         if image.shape[:2] != item.hw:
             h, w = image.shape[:2]

@@ -144,6 +144,9 @@ class LabelMeDataset(Dataset):
         return ImageObject(ident, first["label"], polygons=tuple(polygons), extra=extra)
 
     def _pixels(self, path: Path, image: Path, data: dict) -> np.ndarray:
+        if not image.exists() and not data.get("imageData"):  # which file named it, and what to do
+            raise InputError(f"{path} names the photo {image}, which does not exist (nor is one inside the file); "
+                             "put the photo there, or correct imagePath")
         if image.is_file() or not data.get("imageData"):
             return io.load_image(image)
         try:

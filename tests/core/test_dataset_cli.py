@@ -140,7 +140,8 @@ def test_labels_of_a_photo_that_cannot_be_refined_are_written_as_they_are(tmp_pa
     (sets["voc"] / "JPEGImages" / "b.jpg").unlink()  # the photo the LabelMe file's imagePath names
     out = tmp_path / "out"
     code, _, err = run(crm_refine.main, ["--labelme", sets["labelme"], "-o", out, "--no-matte", "--no-snap"], capsys)
-    assert code == 2 and "b.jpg does not exist" in err and "its labels are written as they are" in err
+    assert code == 2 and "b.json names the photo " in err and "b.jpg, which does not exist (nor is one inside the " \
+        "file); put the photo there, or correct imagePath" in err and "its labels are written as they are" in err
     given = json.loads((sets["labelme"] / "b.json").read_text())
     assert json.loads((out / "b.json").read_text())["shapes"] == given["shapes"]
     assert json.loads((out / "a.json").read_text())["shapes"] != json.loads((sets["labelme"] / "a.json").read_text())["shapes"]

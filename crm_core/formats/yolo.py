@@ -177,14 +177,16 @@ class YoloDataset(Dataset):
             try:
                 cls, values = int(fields[0]), np.array([float(v) for v in fields[1:]])
             except ValueError:
-                raise InputError(f"{label}:{number} is not 'class x y x y ...' numbers") from None
+                raise InputError(f"{label}:{number} is not 'class x y x y ...' numbers; fix or delete that line") from None
             if not 0 <= cls < len(self.classes):
-                raise InputError(f"{label}:{number} has class {cls} but {self.yaml_name} names {len(self.classes)} classes")
+                raise InputError(f"{label}:{number} has class {cls} but {self.yaml_name} names {len(self.classes)} classes; "
+                                 f"add the class's name there, or fix that line")
             if len(values) == 4:
                 objects.append(ImageObject(number, self.classes[cls], refinable=False, extra={"line": line.strip()}))
                 continue
             if len(values) < 6 or len(values) % 2:
-                raise InputError(f"{label}:{number} needs at least 3 x,y pairs (or 4 numbers for a box)")
+                raise InputError(f"{label}:{number} needs at least 3 x,y pairs (or 4 numbers for a box); fix or delete "
+                                 "that line")
             objects.append(ImageObject(number, self.classes[cls], polygons=(values.reshape(-1, 2) * (w, h),)))
         return ImageObjects(name, photo, (w, h), tuple(objects))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io as bytes_io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -669,6 +670,18 @@ def yolo_folder(tmp_path: Path) -> Path:
     (root / "classes.txt").write_text("cat\ndog\n")
     (root / "labels" / "p.txt").write_text("1 0.125 0.5 0.5 0.5 0.5 0.75\n0 0.5 0.5 0.2 0.1\n")
     return root
+
+
+@pytest.mark.parametrize("line, said", [
+    ("1 0.1 0.5 x 0.5", "is not 'class x y x y ...' numbers; fix or delete that line"),
+    ("5 0.1 0.5 0.5 0.5 0.5 0.7", "has class 5 but classes.txt names 2 classes; add the class's name there, or fix "
+                                  "that line"),
+    ("1 0.1 0.5 0.5", "needs at least 3 x,y pairs (or 4 numbers for a box); fix or delete that line")])
+def test_a_bad_yolo_line_is_named_with_what_to_do(tmp_path: Path, line: str, said: str) -> None:
+    root = yolo_folder(tmp_path)
+    (root / "labels" / "p.txt").write_text(f"0 0.5 0.5 0.2 0.1\n{line}\n")
+    with pytest.raises(InputError, match=re.escape(f"p.txt:2 {said}")):
+        open_dataset("yolo", root).read("p")
 
 
 def test_yolo_round_trip_and_normalised_coordinates(tmp_path: Path) -> None:

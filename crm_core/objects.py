@@ -220,8 +220,10 @@ def soft_results(decided: Sequence[np.ndarray | None], results: Sequence[ObjectR
     it won, and its soft fringe where only the background did; 0 where another object won, and 1 on its side of an
     edge shared with another (where neither fades). ``binarise`` of each gives its decided mask back. Why: a photo
     editor's Refine all objects exported a "matte" of only 0 and 255, where Refine on one object gave a soft one."""
-    live = [mask for mask in decided if mask is not None]
-    taken = np.logical_or.reduce(live) if live else None  # won by some object
+    taken: np.ndarray | None = None  # won by some object
+    for mask in decided:
+        if mask is not None:
+            taken = mask.copy() if taken is None else taken | mask
     out: list[np.ndarray | None] = []
     for mask, result in zip(decided, results):
         if mask is None or result is None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -168,7 +169,8 @@ class FolderJob(Job):
             if name in self._skip or self._work.status.get(name) != TODO:
                 continue
             total, done = len(self._queued), len(self._passed) - (name in self._passed)
-            self.progress.emit(done, total, f"Photo {done + 1} of {total}: {name}")
+            # the file's name alone: a COCO file_name such as ../labelme/0402.jpg wrapped onto two lines in the bar
+            self.progress.emit(done, total, f"{done + 1} of {total}: {Path(name).name}")
             try:
                 refined = self._refined(refiner, name, options)
             except Exception as error:  # noqa: BLE001 - one bad photo is reported; the others go on

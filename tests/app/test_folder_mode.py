@@ -1315,7 +1315,7 @@ def test_the_whole_folder_progress_counts_a_photo_queued_again_once(window, tmp_
     said = []
     job.progress.connect(lambda done, total, text: said.append((done, total, text)))
     job.work()  # here, in order; the window would have marked p1 refined, so the run would have passed it
-    assert [text for _, _, text in said[:-1]] == ["Photo 1 of 2: p1.png", "Photo 2 of 2: p2.png", "Photo 2 of 2: p1.png"]
+    assert [text for _, _, text in said[:-1]] == ["1 of 2: p1.png", "2 of 2: p2.png", "2 of 2: p1.png"]
     assert all(done <= total for done, total, _ in said)
 
 

@@ -28,6 +28,7 @@ from crm_core.trust import leash, read_outline, sees_the_drawn_object
 
 BUNDLED = Path(__file__).resolve().parent.parent / "resources" / "weights" / "crm.safetensors"
 MIN_SIDE = 8
+STROKE_EDGE_SHARE = 2  # the finishers' reach over this is how near a stroke its edge is kept (Refiner.stages)
 EMPTY_PIXELS = 1.0  # a coarse mask with less foreground than this is "empty" (reference: prediction zeroed)
 
 
@@ -144,8 +145,11 @@ class Refiner:
             yield Stage(index, count, ratio, last, time.perf_counter() - start, queried, total, encoded)
             if index == 0 and opts.matte:  # after the first look, which it would slow, and well before the matte
                 warm_up_in_background()
-        # beside a stroke, the finishers leave the pixels the model settled as it left them (Constraints.finished)
-        near_strokes = work_keep.near(finisher_reach(*work_coarse.shape)) \
+        # beside a stroke, the finishers leave the pixels the model settled as it left them (Constraints.finished),
+        # within half their reach: over all of it, a Keep BG stroke through a box's veil of tree tops made the soft
+        # blur of a propeller 30-80 px away an opaque block (1,281 px over 0.9; at half, 313) and a tree top beside
+        # it opaque (231 px; 0); at a third, the ramp a cut through plain colour is smeared into came back
+        near_strokes = work_keep.near(finisher_reach(*work_coarse.shape) // STROKE_EDGE_SHARE) \
             if any(step.kind in finish for step in plan) else None
         for index, step in enumerate(plan[len(ratios):], start=len(ratios)):
             if step.kind == "edge":

@@ -7,6 +7,7 @@ import pytest
 
 from crm_core.constraints import Constraints
 from crm_core.errors import InputError
+from crm_core.inference import Refiner
 from crm_core.options import RefineOptions
 
 H, W = 160, 224
@@ -147,3 +148,26 @@ def test_beside_a_stroke_a_finishers_sure_answer_stands_against_the_model() -> N
     out = keep.finished(before, after, near)
     assert out[:, :60].max() == np.float32(0.02) and out[stroke].max() == 0.0
     assert (out[near & (after == 0.6)] == 1.0).all() and (out[~near] == after[~near]).all()
+
+
+def test_a_strokes_edge_is_kept_within_half_the_finishers_reach_not_beyond(monkeypatch) -> None:
+    """Over the finishers' whole reach, a Keep BG stroke through a box's veil of tree tops made a propeller's soft
+    blur 30-80 px away an opaque block: beyond the ramp a stroke's edge is smeared into, the matte decides."""
+    import crm_core.inference as inference
+    from crm_core.matting import finisher_reach
+    from crm_core.stage_runner import StageResult, StageRunner
+
+    h, w = 600, 800
+    monkeypatch.setattr(StageRunner, "run", lambda self, image, prev, ratio, step, first: StageResult(
+        np.where(prev > 0.5, 0.97, 0.0).astype(np.float32), prev.size, 0))  # the model: sure, everywhere
+    monkeypatch.setattr(inference, "matte", lambda image, p, coarse, **_: np.full(p.shape, 0.5, np.float32))
+    coarse = np.zeros((h, w), np.float32)
+    coarse[100:500, 100:700] = 1
+    cut = np.zeros((h, w), bool)
+    cut[100:500, 390:410] = True
+    photo = np.random.default_rng(0).integers(0, 255, (h, w, 3), dtype=np.uint8)
+    options = RefineOptions(min_side=0, upscale_below=0, snap=False).guessed()
+    final = Refiner.random("light", seed=0).refine(photo, coarse, options, Constraints(keep_bg=cut)).prob
+    reach = finisher_reach(h, w)
+    assert final[300, 390 - 2] == 1.0 and final[300, 410 + 2] == 1.0  # the stroke's edge: as the model had it
+    assert final[300, 390 - reach + 1] == 0.5 and final[300, 410 + reach - 1] == 0.5  # farther: the matte's

@@ -10,12 +10,12 @@ from typing import Callable
 import cv2
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QIcon, QImage, QKeyEvent, QPixmap
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (QComboBox, QCompleter, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from app.document import COARSE, Document, MaskObject
-from app.folder import STATUSES
+from app.folder import STATUSES, UNREADABLE
 
 THUMB = 48
 THUMBS_PER_TICK = 4  # photos read per event-loop turn while a folder's thumbnails fill in
@@ -154,8 +154,25 @@ class ImageList(QWidget):
             item.setHidden(wanted != ALL and item.data(Qt.ItemDataRole.UserRole + 1) != wanted)
 
     def _moved(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
-        if item is not None and int(item.data(Qt.ItemDataRole.UserRole)) != self._open_row:
-            self.chosen.emit(int(item.data(Qt.ItemDataRole.UserRole)))
+        if item is None or int(item.data(Qt.ItemDataRole.UserRole)) == self._open_row:
+            return
+        row = int(item.data(Qt.ItemDataRole.UserRole))
+        if QGuiApplication.mouseButtons() == Qt.MouseButton.NoButton:  # an arrow key steps over a photo known
+            row = self._readable_from(row, 1 if row > self._open_row else -1)  # unreadable, as PgDown does
+        if row is None:  # none left that way: the highlight goes back to the photo open
+            self.set_current(self._open_row)
+        else:
+            self.chosen.emit(row)
+
+    def _readable_from(self, row: int, step: int) -> int | None:
+        """``row``, or the first row past it (going ``step``) shown and not known unreadable: an arrow key held
+        on the unreadable photo below, and said why again on each press, never getting past it."""
+        while 0 <= row < self.list.count():
+            item = self.list.item(row)
+            if not item.isHidden() and item.data(Qt.ItemDataRole.UserRole + 1) != UNREADABLE:
+                return row
+            row += step
+        return None
 
 
 def swatch(color: tuple[int, int, int]) -> QIcon:

@@ -423,8 +423,10 @@ def test_the_photo_list_always_highlights_the_photo_open(qtbot, window, tmp_path
     QTest.mouseClick(listed.viewport(), Qt.MouseButton.LeftButton, pos=listed.visualItemRect(listed.item(2)).center())
     assert dialogs.titles() == ["Cannot open p2"]
     assert window.photo_name == "p1" and listed.currentRow() == 1  # refused: the highlight stays on the photo open
+    QTest.keyClick(listed, Qt.Key.Key_Down)  # the arrow steps over it, as PgDown does: it was said once
+    assert window.photo_name == "p3" and listed.currentRow() == 3 and dialogs.titles() == ["Cannot open p2"]
     QTest.keyClick(listed, Qt.Key.Key_Up)
-    assert window.photo_name == "p0" and listed.currentRow() == 0
+    assert window.photo_name == "p1" and listed.currentRow() == 1
 
 
 def test_undo_still_works_on_a_photo_left_and_come_back_to(window, tmp_path):

@@ -59,7 +59,8 @@ class ImageList(QWidget):
         self.list.setIconSize(QSize(THUMB, THUMB))
         # a click, or the arrow keys as in labelme's list, opens the photo the highlight moves to
         self.list.currentItemChanged.connect(self._moved)
-        self._open_row = -1  # the row of the photo open (set_current): choosing it again is no move
+        # the row of the photo open (set_current): choosing it again is no move; None while none is
+        self._open_row: int | None = None
         self.summary = QLabel()
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
@@ -85,6 +86,7 @@ class ImageList(QWidget):
                    problems: dict[str, str]) -> None:
         """Fill the list at once; thumbnails follow a few at a time from the event loop, so a folder of
         thousands of photos opens without freezing the window."""
+        self._open_row = None  # filling the list moves its highlight: no photo is chosen until one is open
         self.list.clear()
         self._photo_of, self._pending = photo_of, list(range(len(names)))
         # rows as tall as they will be with their thumbnails, so the open photo scrolled into view stays there
@@ -154,7 +156,7 @@ class ImageList(QWidget):
             item.setHidden(wanted != ALL and item.data(Qt.ItemDataRole.UserRole + 1) != wanted)
 
     def _moved(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
-        if item is None or int(item.data(Qt.ItemDataRole.UserRole)) == self._open_row:
+        if item is None or self._open_row is None or int(item.data(Qt.ItemDataRole.UserRole)) == self._open_row:
             return
         row = int(item.data(Qt.ItemDataRole.UserRole))
         if QGuiApplication.mouseButtons() == Qt.MouseButton.NoButton:  # an arrow key steps over a photo known

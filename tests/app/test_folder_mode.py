@@ -429,6 +429,19 @@ def test_the_photo_list_always_highlights_the_photo_open(qtbot, window, tmp_path
     assert window.photo_name == "p1" and listed.currentRow() == 1
 
 
+def test_a_folder_opened_after_another_opens_at_its_own_photo(qtbot, window, tmp_path):
+    """Filling the list for the second folder moved its highlight to the row the first folder had open, and that
+    opened its second photo (and kept it as where the person stopped)."""
+    first, _ = labelme_set(tmp_path / "a", count=3)
+    second, _ = labelme_set(tmp_path / "b", count=3)
+    assert window.open_folder(first) and window.next_image() and window.photo_name == "p1"
+    window.show()
+    window.image_list.list.setFocus()  # as after a click in it: Qt gives a focused, refilled list a current row
+    assert window.open_folder(second)
+    assert window.photo_name == "p0" and window.image_list.list.currentRow() == 0
+    assert window.open_folder(first) and window.photo_name == "p1"  # where it was left
+
+
 def test_undo_still_works_on_a_photo_left_and_come_back_to(window, tmp_path):
     from app.folder_mode import RECENT_PHOTOS
 

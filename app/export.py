@@ -73,10 +73,11 @@ class ExportDialog(QDialog):
 
     def __init__(self, photo: Path | None, folder: str, shown: str, parent: QWidget | None = None,
                  last_kind: str = "mask", decontaminate: bool = False, protect: Iterable[str | Path] = (),
-                 objects: int = 1, merged: bool = True, edited: int = 0) -> None:
+                 objects: int = 1, merged: bool = True, edited: int = 0, running: bool = False) -> None:
         """``objects``: how many visible objects the photo has; with more than one, the person chooses between
         all of them in one file and the selected one (``shown`` names what it shows). ``edited``: how many of
-        them were edited since they were refined, so their unrefined coarse mask would be written."""
+        them were edited since they were refined, so their unrefined coarse mask would be written. ``running``:
+        a refine is still running (a tester exported its half-done stage, veil and all, unwarned)."""
         super().__init__(parent)
         self.setWindowTitle("Export")
         self._photo = photo
@@ -95,8 +96,12 @@ class ExportDialog(QDialog):
         stale = (f" {edited} of them {'was' if edited == 1 else 'were'} edited since refined and {'is' if edited == 1 else 'are'}"
                  " written as drawn: Refine first for sharp edges.") if edited else ""
 
+        late = " A refine is still running: its later stages are not in this file." if running else ""
+
         def describe(on: bool) -> None:
-            what.setText(f"Exports all {objects} visible objects, each as it is shown.{stale}" if on else selected)
+            what.setText((f"Exports all {objects} visible objects, each as it is shown.{stale}" if on else selected)
+                         + late)
+            self.adjustSize()  # a longer text had its first line cut off at the dialog's top
 
         self._merged.toggled.connect(describe)
         self._merged.setChecked(objects > 1 and merged)

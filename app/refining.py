@@ -335,12 +335,10 @@ class RefiningMixin:
         parts = self._visible_probs() if merge > 1 or empty else []  # else merged only if the person asks for it
         edited = sum(1 for obj in self.doc.objects if obj.visible and not obj.empty and obj.stale)
         name = "the visible objects (the selected one is empty)" if empty else self._shown_name()
-        if self.refining:  # a tester exported a half-done stage, veil and all, without a word of warning
-            name += ", while a refine is still running: its later stages are not in this file"
         dialog = ExportDialog(self.doc.path, self.settings.export_dir, name, self,
                               self.settings.export_kind or self._first_export_kind(),
                               self.settings.export_decontaminate, self._inputs(),
-                              merge, self.settings.export_merged or empty, edited)
+                              merge, self.settings.export_merged or empty, edited, self.refining)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
         request = dialog.request()

@@ -403,8 +403,10 @@ def test_the_export_dialog_says_when_a_refine_is_still_running(opened, monkeypat
     monkeypatch.setattr(ExportDialog, "exec", lambda dialog: offered.append(dialog.findChildren(QLabel)[0].text()))
     monkeypatch.setattr(type(opened), "refining", property(lambda self: True))
     assert not opened.export_dialog()
-    assert offered == ["Exports the coarse mask, while a refine is still running: its later stages are not in this "
-                       "file."]
+    assert offered == ["Exports the coarse mask. A refine is still running: its later stages are not in this file."]
+    dialog = ExportDialog(None, "", "stage 1 of 1", objects=2, running=True)  # all of them in one file: said too
+    assert dialog.findChildren(QLabel)[0].text().endswith("A refine is still running: its later stages are not in "
+                                                           "this file.")
 
 
 def test_decontaminated_cutout_runs_off_the_gui_thread(qtbot, opened, tmp_path):

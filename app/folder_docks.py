@@ -369,6 +369,9 @@ class _DeliberateChoice(QObject):
     (scrolling the panel) or an arrow key relabelled the selected object at once, unnoticed."""
 
     STEPS = (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown, Qt.Key.Key_Home, Qt.Key.Key_End)
+    # Ctrl+key that edit the text typed (select all, copy, cut, paste, undo, redo, move and delete by word)
+    EDITING = (Qt.Key.Key_A, Qt.Key.Key_C, Qt.Key.Key_X, Qt.Key.Key_V, Qt.Key.Key_Z, Qt.Key.Key_Y, Qt.Key.Key_Left,
+               Qt.Key.Key_Right, Qt.Key.Key_Backspace, Qt.Key.Key_Delete, Qt.Key.Key_Home, Qt.Key.Key_End)
 
     def __init__(self, box: QComboBox) -> None:
         super().__init__(box)
@@ -377,6 +380,9 @@ class _DeliberateChoice(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Wheel:
             return True
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) \
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier and event.key() not in self.EDITING:
+            return True  # the window's shortcut, not the line edit's: Ctrl+E typed after N moved to the line's end
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) and event.key() in self.STEPS \
                 and not event.modifiers() & Qt.KeyboardModifier.AltModifier:  # Alt+Down opens the list
             self.box.showPopup()  # the list, to pick from: the label changes on the pick, not on the key

@@ -1566,6 +1566,29 @@ def test_a_new_object_asks_for_its_label_and_esc_or_drawing_keeps_the_one_shown(
     assert len(window.doc.objects) == 5
 
 
+
+def test_the_windows_shortcuts_work_while_a_label_is_being_typed(qtbot, window, tmp_path, monkeypatch):
+    """Ctrl+E right after N (the keyboard in the Label box) moved the typing to the line's end, and no export."""
+    from PySide6.QtWidgets import QLabel
+
+    from app.export import ExportDialog
+    asked: list[str] = []
+    monkeypatch.setattr(ExportDialog, "exec", lambda dialog: asked.append(dialog.findChildren(QLabel)[0].text()))
+    ann, images, _ = coco_set(tmp_path, count=1)
+    window.open_folder(ann, "coco", images)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    box = window.objects_panel.label_box
+    box.setFocus()
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    assert len(asked) == 1
+    box.lineEdit().setText("wig")
+    box.lineEdit().selectAll()
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_X, Qt.KeyboardModifier.ControlModifier)  # still cuts the text typed
+    assert box.lineEdit().text() == ""
+
+
 def test_a_locked_object_keeps_its_label(qtbot, window, tmp_path):
     ann, images, _ = coco_set(tmp_path, count=1)
     window.open_folder(ann, "coco", images)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -68,6 +69,13 @@ def default_name(photo: Path | None, kind: str) -> str:
     return f"{stem}{KINDS[kind][1]}.png"
 
 
+def _writable(folder: Path) -> bool:
+    """Whether a file can be made in ``folder``, or in the folder that would be made there (its nearest parent)."""
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    return os.access(folder, os.W_OK)
+
+
 class ExportDialog(QDialog):
     """Chooses the file kind and name; the window does the writing so errors reach one dialog path."""
 
@@ -84,6 +92,8 @@ class ExportDialog(QDialog):
         self._protect = tuple(protect)  # the person's inputs: refused here, before any question about replacing
         # absolute, so the name shown says where the file goes (a photo opened as a relative path)
         self._folder = (Path(folder) if folder else (photo.parent if photo is not None else Path.home())).absolute()
+        if not _writable(self._folder):  # a photo opened from a read-only share: offered there, refused
+            self._folder = Path.home()
         layout = QVBoxLayout(self)
         what = QLabel()
         what.setWordWrap(True)

@@ -464,6 +464,18 @@ def test_export_dialog_suggests_names_and_remembers_the_folder(qtbot, tmp_path):
     assert relative.request().path == Path.cwd() / "cat_refined.png"  # said in full: where the file goes
 
 
+
+def test_export_offers_the_home_folder_for_a_photo_on_a_read_only_share(qtbot, tmp_path, monkeypatch):
+    import app.export as export
+
+    share = tmp_path / "share"
+    share.mkdir()
+    monkeypatch.setattr(export.os, "access", lambda path, mode: Path(path) != share)
+    dialog = ExportDialog(share / "cat.jpg", None, "stage 2 of 2")
+    qtbot.addWidget(dialog)
+    assert dialog.request().path == Path.home() / "cat_refined.png"
+
+
 def test_drop_opens_photo_and_mask(window, photo):
     image_path, mask_path = photo
     assert split_drop([mask_path, image_path]) == (image_path, mask_path)

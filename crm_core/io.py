@@ -6,6 +6,8 @@ writer (fast on 6K masks). All writes are atomic so a crash never leaves a half-
 
 from __future__ import annotations
 
+import errno
+import glob
 import os
 import stat
 import tempfile
@@ -444,12 +446,20 @@ def _remove_stale_temps(p: Path) -> None:
     """A run killed between writing its temp file and the rename leaves .NAME.png.*.tmp behind; the next write
     of the same name clears those old enough that no live writer (whose temp lives for a second) can own them."""
     cutoff = time.time() - STALE_SECONDS
-    for old in p.parent.glob(f".{p.name}.*.tmp"):
+    for old in p.parent.glob(f"{glob.escape(_temp_prefix(p))}*.tmp"):
         try:
             if old.lstat().st_mtime < cutoff:
                 old.unlink()
         except OSError:
             pass  # another run cleaned it first, or it is not ours to remove: the write goes on either way
+
+
+def _temp_prefix(p: Path) -> str:
+    """The name a temp file for ``p`` starts with: ".NAME.", NAME cut (on a whole character) so the temp name stays
+    within the 255 bytes a file name may have; a legal name of 242 bytes or more failed as "File name too long",
+    naming a temp file the person never asked for."""
+    room = 255 - len(".") - len(".") - 8 - len(".tmp")  # mkstemp's 8 random letters
+    return f".{p.name.encode('utf-8')[:room].decode('utf-8', 'ignore')}."
 
 
 def _write_png(path: PathLike, pixels: np.ndarray, protect: Iterable[PathLike]) -> Path:
@@ -475,7 +485,7 @@ def write_atomic(path: PathLike, data: bytes | str) -> Path:
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_temps(p)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(p), suffix=".tmp", dir=p.parent)
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
             fh.flush()
@@ -484,7 +494,8 @@ def write_atomic(path: PathLike, data: bytes | str) -> Path:
         os.replace(tmp_name, p)
         _sync_folder(p.parent)
     except OSError as err:
-        raise InputError(f"cannot write {p} ({_reason(err)}); choose a folder you can write to") from None
+        fix = "choose a shorter name" if err.errno == errno.ENAMETOOLONG else "choose a folder you can write to"
+        raise InputError(f"cannot write {p} ({_reason(err)}); {fix}") from None
     finally:
         if tmp_name is not None and os.path.exists(tmp_name):  # failed or interrupted before the rename
             os.unlink(tmp_name)

@@ -287,6 +287,17 @@ def test_writes_are_atomic_and_unwritable_places_are_clear_errors(tmp_path: Path
     assert "is a folder" in refused(io.save_mask, tmp_path / "dir.png", ramp_prob())
 
 
+def test_a_long_legal_name_is_written_and_a_name_too_long_says_so(tmp_path: Path) -> None:
+    """A 242-byte name (130 Cyrillic letters) failed as "File name too long", naming the temp file, and advised
+    another folder."""
+    for name in ("ф" * 125 + ".png", "a" * 251 + ".png"):  # 254 and 255 bytes: legal names
+        io.save_mask(tmp_path / name, ramp_prob())
+        assert (tmp_path / name).is_file()
+    assert len(list(tmp_path.iterdir())) == 2  # no temp file left behind
+    message = refused(io.save_mask, tmp_path / ("a" * 300 + ".png"), ramp_prob())
+    assert message.endswith("choose a shorter name")
+
+
 def _noise(seed: int, h: int = 64, w: int = 64) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     return rng.integers(0, 256, (h, w, 3), dtype=np.uint8), rng.random((h, w), dtype=np.float32)

@@ -386,6 +386,9 @@ def check_output(path: PathLike, protect: Iterable[PathLike] = ()) -> Path:
     if not str(path).strip():  # Path("") is ".", reported as "output . is a folder"
         raise InputError("the output file name is empty; give one ending in .png")
     p = Path(path)
+    if len(p.name.encode("utf-8")) > NAME_BYTES:
+        raise InputError(f"output {p} has a name of {len(p.name.encode('utf-8'))} bytes, over the {NAME_BYTES} a file "
+                         "name may have; choose a shorter name")
     for original in protect:  # first: "that is your photo" says more than "that is not a .png name"
         if same_file(p, original):
             raise InputError(f"output {p} is the input file {original}; choose another output name so the input is kept")
@@ -439,6 +442,7 @@ def _probe(folder: Path, shown: Path) -> None:
     os.unlink(name)
 
 
+NAME_BYTES = 255  # the longest file name (in bytes) the file systems people use allow
 STALE_SECONDS = 600  # a temp file older than this is the leftover of a killed run, not a write in progress
 
 
@@ -458,7 +462,7 @@ def _temp_prefix(p: Path) -> str:
     """The name a temp file for ``p`` starts with: ".NAME.", NAME cut (on a whole character) so the temp name stays
     within the 255 bytes a file name may have; a legal name of 242 bytes or more failed as "File name too long",
     naming a temp file the person never asked for."""
-    room = 255 - len(".") - len(".") - 8 - len(".tmp")  # mkstemp's 8 random letters
+    room = NAME_BYTES - len(".") - len(".") - 8 - len(".tmp")  # mkstemp's 8 random letters
     return f".{p.name.encode('utf-8')[:room].decode('utf-8', 'ignore')}."
 
 

@@ -176,7 +176,10 @@ def load(path: str | Path) -> Project:
             or not (o.shown == COARSE or (isinstance(o.shown, int) and 0 <= o.shown < len(o.stages))) for o in objects):
         raise InputError(f"{path} is damaged: its stages do not match its masks")
     mask_path, saved_in = meta.get("mask_path"), meta.get("saved_in")
-    return Project(Path(meta["photo"]), objects, current, Path(mask_path) if mask_path else None, view,
+    photo = Path(meta["photo"])
+    if not photo.is_file() and (path.parent / photo.name).is_file():  # moved with the project, as LabelMe looks
+        photo = path.parent / photo.name
+    return Project(photo, objects, current, Path(mask_path) if mask_path else None, view,
                    bool(meta.get("modified", False)), Path(saved_in) if saved_in else None, meta.get("labels"),
                    int(meta["version"]), tuple(str(c) for c in meta.get("categories", ())))
 
@@ -223,11 +226,13 @@ def document(state: Project, categories: tuple[str, ...] = (), image: np.ndarray
     exported (a restored autosave) until it is; callers that opened saved work mark it saved."""
     if image is None:
         if not state.photo.is_file():
-            raise InputError(f"the project's photo {state.photo} is missing; put it back to open the project")
+            raise InputError(f"the project's photo {state.photo} is missing; put it back, or beside the project "
+                             "file, to open the project")
         image = io.load_image(state.photo)
     if state.mask.shape != image.shape[:2]:
         raise InputError(f"the project's photo {state.photo} is now {image.shape[1]}x{image.shape[0]} px, "
-                         f"but its mask is {state.mask.shape[1]}x{state.mask.shape[0]} px; the photo has changed")
+                         f"but its mask is {state.mask.shape[1]}x{state.mask.shape[0]} px; the photo has changed: "
+                         "put back the one the project was made on")
     objects = [MaskObject(o.id, o.label, o.mask.copy(), o.visible, o.locked, list(o.stages), o.shown, o.status,
                           stale=o.stale, keep=None if o.keep is None else o.keep.copy(), guessed=o.guessed)
                for o in state.objects]

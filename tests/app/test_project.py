@@ -323,9 +323,15 @@ def test_a_bad_project_is_refused_in_one_sentence(qtbot, window_with_photo, tmp_
 def test_a_project_whose_photo_is_gone_says_so(qtbot, worked, tmp_path, dialogs):
     path = tmp_path / "p.crmproj"
     worked.save_project(path)
-    worked.doc.path.rename(tmp_path / "moved.jpg")
+    photo = worked.doc.path
+    photo.rename(tmp_path / "moved.jpg")
     assert not worked.open_project(path)
-    assert "is missing" in dialogs.shown[-1][2]
+    assert "is missing; put it back, or beside the project file, to open the project" in dialogs.shown[-1][2]
+    carried = tmp_path / "elsewhere"  # the project and its photo moved together to another folder or machine
+    carried.mkdir()
+    path.rename(carried / path.name)
+    (tmp_path / "moved.jpg").rename(carried / photo.name)
+    assert worked.open_project(carried / path.name) and worked.doc.path == carried / photo.name
 
 
 @pytest.fixture

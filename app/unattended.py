@@ -53,6 +53,8 @@ class UnattendedRun(QObject):
     def start(self, window: MainWindow) -> None:
         """Called once the window has opened the command line's photo (or failed to, which a dialog reported)."""
         self.window = window
+        if self.code is not None:  # a dialog while opening (a mask that cannot be used) has ended the run already
+            return
         if window.doc is None:
             self.finish(1)
             return

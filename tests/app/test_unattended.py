@@ -90,6 +90,21 @@ def test_a_photo_that_cannot_open_exits_1_with_the_dialogs_text(monkeypatch, tmp
     assert not (tmp_path / "out.png").exists()
 
 
+def test_a_mask_that_cannot_be_used_exits_1_and_says_nothing_of_selecting_a_subject(write_photo, monkeypatch,
+                                                                                      tmp_path: Path, capsys) -> None:
+    """After the mask's refusal it also printed "no mask given: selecting the subject", though one was given."""
+    monkeypatch.setattr(QMessageBox, "critical", REAL_CRITICAL)
+    photo, _ = write_photo(160, 120)
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.zeros((120, 160), np.uint8))
+
+    assert run_main(["--refine-and-export", str(tmp_path / "out.png"), str(photo), str(blank)]) == 1
+
+    out = capsys.readouterr()
+    assert "blank.png" in out.err and "selecting the subject" not in out.out + out.err
+    assert not (tmp_path / "out.png").exists()
+
+
 def test_a_bundle_without_pymatting_fails_the_run(tiny_refiner, photo, monkeypatch, tmp_path: Path, capsys) -> None:
     """What the frozen bundle did: the matte stage's import failed, and Refine ended in a "Cannot refine" box."""
     monkeypatch.setattr(QMessageBox, "critical", REAL_CRITICAL)

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, QRect, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QComboBox
 
 from crm_core.formats import open_dataset, trace_polygons
 from crm_core.metrics import binarise, iou
@@ -1486,18 +1486,23 @@ def test_a_folder_export_records_as_refined_only_the_photos_done(qtbot, window, 
     assert (out / ".crm_refined").read_text() == f"{Path(first).stem}\n"
 
 
+def label_box_of_an_active_window(qtbot, window: MainWindow, tmp_path: Path) -> QComboBox:
+    """A COCO photo open in the shown, active window (keys reach shortcuts only there); its Label box."""
+    ann, images, _ = coco_set(tmp_path, count=1)
+    window.open_folder(ann, "coco", images)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    return window.objects_panel.label_box
+
+
 def test_the_label_box_relabels_on_a_pick_or_enter_only_and_hands_the_keyboard_back(qtbot, window, tmp_path):
     """A wheel notch or an arrow key over the Label box relabelled the selected object at once; after typing a
     label and Enter, Ctrl+Z went to the box (text undo), not to the relabel."""
     from PySide6.QtCore import QPoint
     from PySide6.QtGui import QWheelEvent
 
-    ann, images, _ = coco_set(tmp_path, count=1)
-    window.open_folder(ann, "coco", images)
-    window.show()
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
-    box = window.objects_panel.label_box
+    box = label_box_of_an_active_window(qtbot, window, tmp_path)
     first = window.doc.current.label
     wheel = QWheelEvent(QPointF(5, 5), QPointF(box.mapToGlobal(QPoint(5, 5))), QPoint(0, 0), QPoint(0, -120),
                         Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
@@ -1574,12 +1579,7 @@ def test_the_windows_shortcuts_work_while_a_label_is_being_typed(qtbot, window, 
     from app.export import ExportDialog
     asked: list[str] = []
     monkeypatch.setattr(ExportDialog, "exec", lambda dialog: asked.append(dialog.findChildren(QLabel)[0].text()))
-    ann, images, _ = coco_set(tmp_path, count=1)
-    window.open_folder(ann, "coco", images)
-    window.show()
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
-    box = window.objects_panel.label_box
+    box = label_box_of_an_active_window(qtbot, window, tmp_path)
     box.setFocus()
     qtbot.keyClick(box.lineEdit(), Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     assert len(asked) == 1

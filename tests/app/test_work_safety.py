@@ -275,3 +275,23 @@ def test_first_export_offers_a_cutout_for_a_photo_alone(qtbot, window, write_pho
     answer_export_dialog(monkeypatch, {"accept": False}, seen)
     window.export_dialog()
     assert seen == [("cutout", f"{photo.stem}_cutout.png")]
+
+
+def test_opening_another_photo_while_a_refine_runs_asks_first(qtbot, opened, write_photo, dialogs, tiny_refiner,
+                                                               monkeypatch):
+    """At 6K a Ctrl+O two seconds into a refine dropped it without a word; a finished one was asked about."""
+    from crm_core.stage_runner import StageRunner
+
+    running = threading.Event()
+    real = StageRunner.run
+    monkeypatch.setattr(StageRunner, "run", lambda *a, **k: (running.wait(10), real(*a, **k))[1])
+    opened.refine()
+    qtbot.waitUntil(lambda: opened.refining, timeout=5000)
+    second, _ = write_photo(200, 100, "second")
+    dialogs.accept = False  # Cancel: the refine goes on, the photo stays
+    assert not opened.open_files(second)
+    assert dialogs.titles() == ["Stop the refine?"] and opened.refining and opened.doc.path != second
+    dialogs.accept = True
+    assert opened.open_files(second) and opened.doc.path == second
+    running.set()
+    qtbot.waitUntil(lambda: not opened.refining, timeout=10000)

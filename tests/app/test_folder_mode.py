@@ -265,7 +265,7 @@ def test_export_leaves_the_shapes_the_person_did_not_touch_as_drawn(qtbot, windo
     relabelled, is written with its own vertices (re-traced, it would move by up to the tracing tolerance)."""
     ann, images, _ = coco_set(tmp_path, count=1)
     window.open_folder(ann, "coco", images)
-    box, bar = window.doc.objects[1], window.doc.objects[2]
+    bar = window.doc.objects[2]
     window.doc.rename(bar, "box")
     paint(window, 1, 150)  # on the selected object, the ball
     out = tmp_path / "out.json"

@@ -69,7 +69,9 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
             done += 1
     decided = reconcile(image.shape[:2], list(masks), results, objects.shared_edge_px)
     out: list[tuple[np.ndarray, float, bool] | None] = []
-    for mask, mine, result, wanted, kept_result in zip(masks, soft_results(decided, results), results, todo,
+    # soft results only for the objects asked for: the others come back as None below
+    asked = [r if wanted and r is not None and r.refined else None for r, wanted in zip(results, todo)]
+    for mask, mine, result, wanted, kept_result in zip(masks, soft_results(decided, asked), results, todo,
                                                        outcome(masks, results, decided)):
         if not wanted or result is None or not result.refined:
             out.append(None)

@@ -506,6 +506,22 @@ def write_atomic(path: PathLike, data: bytes | str) -> Path:
     return p
 
 
+def append_line(path: PathLike, line: str) -> Path:
+    """Add one line to a text file (made if missing), flushed to disk: a log that grows a line at a time, where
+    rewriting it whole on every line costs time in the square of its length. A kill mid-write leaves at most a
+    last line without its newline, which readers of such a log drop."""
+    p = Path(path)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with open(p, "a", encoding="utf-8") as fh:
+            fh.write(f"{line}\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as err:
+        raise InputError(f"cannot write {p} ({_reason(err)}); choose a folder you can write to") from None
+    return p
+
+
 def link_input(source: PathLike, target: PathLike) -> Path:
     """An input file (a photo) also at ``target``: a hard link (no copy of the bytes), or an atomic copy where
     links cannot be made (another file system); left alone when ``target`` exists, so a rerun rewrites nothing."""

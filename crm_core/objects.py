@@ -229,12 +229,13 @@ def soft_results(decided: Sequence[np.ndarray | None], results: Sequence[ObjectR
         if mask is None or result is None:
             out.append(None)
             continue
-        t, l, b, r = result.box
-        prob = np.zeros(mask.shape, np.float32)
-        prob[t:b, l:r] = result.prob
+        t, l, b, r = result.box  # outside its box it has no probability, and reconcile gave it no pixel
+        prob = result.prob
         won = np.where(prob > 0.5, prob, np.float32(1.0))  # at or under 0.5 it won only on a shared edge
-        fringe = np.where(taken, np.float32(0.0), np.minimum(prob, np.float32(0.5)))
-        out.append(np.where(mask, won, fringe).astype(np.float32))
+        fringe = np.where(taken[t:b, l:r], np.float32(0.0), np.minimum(prob, np.float32(0.5)))
+        soft = np.zeros(mask.shape, np.float32)
+        soft[t:b, l:r] = np.where(mask[t:b, l:r], won, fringe)
+        out.append(soft)
     return out
 
 

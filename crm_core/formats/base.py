@@ -108,7 +108,8 @@ class Writer(ABC):
         self.dataset = dataset
         self.out = Path(out)
         record = self.out / RECORD_FILE
-        self.record: set[str] = (set(record.read_text(encoding="utf-8").split("\n")) - {""}
+        # a name a line; a last line without its newline is a write a kill cut short (io.append_line)
+        self.record: set[str] = (set(record.read_text(encoding="utf-8").split("\n")[:-1]) - {""}
                                  if self.keeps_record and record.is_file() else set())
         self.tolerance = float(tolerance)
         self.filled: list[str] = []  # "photo: label" of each object whose holes its polygons could not keep
@@ -156,8 +157,12 @@ class Writer(ABC):
         self.write(item)
         if not self.keeps_record or self.worked == (item.name in self.record):
             return
-        (self.record.add if self.worked else self.record.discard)(item.name)
-        io.write_atomic(self.out / RECORD_FILE, "".join(f"{n}\n" for n in sorted(self.record)))
+        if self.worked:  # a line more, not the whole list again after every photo of a large dataset
+            self.record.add(item.name)
+            io.append_line(self.out / RECORD_FILE, item.name)
+        else:
+            self.record.discard(item.name)
+            io.write_atomic(self.out / RECORD_FILE, "".join(f"{n}\n" for n in sorted(self.record)))
 
     def close(self) -> None:
         """Finish the output (formats that keep every photo in one file write it here)."""

@@ -214,12 +214,15 @@ class YoloWriter(Writer):
         self.labels_dir = self.out / "labels"
         self.named = 0  # how many class names classes.txt holds (0: not written yet)
 
+    def _relative(self, name: str) -> Path:
+        """A photo's label file under labels/ (and its photo's place under images/, the suffix aside)."""
+        return self.dataset.label_file(name) if isinstance(self.dataset, YoloDataset) else Path(f"{name}.txt")
+
     def _label(self, name: str) -> Path:
-        relative = self.dataset.label_file(name) if isinstance(self.dataset, YoloDataset) else Path(f"{name}.txt")
-        return self.labels_dir / relative
+        return self.labels_dir / self._relative(name)
 
     def photo_place(self, name: str, suffix: str) -> Path | None:
-        return self.out / "images" / self._label(name).relative_to(self.labels_dir).with_suffix(suffix)
+        return self.out / "images" / self._relative(name).with_suffix(suffix)
 
     def written(self, name: str) -> bool:
         return self._label(name).is_file()

@@ -32,6 +32,7 @@ from crm_core.band import CONFIDENT
 from crm_core.constraints import Constraints
 from crm_core.errors import InputError
 from crm_core.formats.objects import SPECK_SHARE
+from crm_core.frame import frame_mean, frame_side
 from crm_core.snap import EPS, check_cancel, edge_snap, guided_radius
 
 MAX_SIDE = 1200
@@ -59,14 +60,16 @@ def warm_up_in_background() -> None:
 
 
 def solve_size(h: int, w: int, max_side: int = MAX_SIDE) -> tuple[int, int]:
-    """(width, height) the sparse solve runs at: the photo's, shrunk so its long side is ≤ max_side."""
-    scale = min(1.0, max_side / max(h, w))
+    """(width, height) the sparse solve runs at: the photo's, shrunk so its frame's long side (crm_core.frame)
+    is ≤ max_side."""
+    scale = min(1.0, max_side / frame_side(h, w))
     return max(1, round(w * scale)), max(1, round(h * scale))
 
 
 def trimap_radius(size: tuple[int, int]) -> int:
-    """Half-width of the unknown band at solve size: 1 % of width + height, as the benchmark baseline grows it."""
-    return max(1, int((size[0] + size[1]) / 200))
+    """Half-width of the unknown band at solve size: 1 % of width + height of its frame, as the benchmark
+    baseline grows it."""
+    return max(1, int(frame_mean(size[1], size[0]) / 100))
 
 
 def finisher_reach(h: int, w: int) -> int:

@@ -9,6 +9,7 @@ from typing import Callable, Literal, Sequence
 import numpy as np
 
 from crm_core.edge_adjust import MAX_SHIFT_PX, MAX_SMOOTH_PX
+from crm_core.frame import frame_mean, frame_side
 from crm_core.strays import ADD_WITHIN
 
 DEFAULT_RATIOS: tuple[float, ...] = (0.125, 0.25, 0.5, 1.0)
@@ -76,8 +77,10 @@ class RefineOptions:
     chunk: queries decoded per batch (bounds the decoder's memory).
     cancel: polled between chunks; returning True stops the run with ``Cancelled``.
     min_side: a stage whose rescaled photo would be shorter than this on its long side is skipped (the last
-        ratio always runs). The model learned from photos of a few hundred pixels; measured on the 800 px
-        dev set, a first stage at ×0.125 (100 px) cost 5 IoU points that later stages never won back.
+        ratio always runs). The model learned from photos of a few hundred pixels; measured on the 800 px dev set,
+        a first stage at ×0.125 (100 px) cost 5 IoU points that later stages never won back. Here and in max_side,
+        a photo wider (or taller) than 2:1 counts its long side as twice its short (crm_core.frame): a panorama's
+        subject is sized by its height.
     max_side: in band mode, a stage whose rescaled photo would be longer than this on its long side is skipped
         too (0: no limit). At 6K the ×1 band stage took a third of the run and bought nothing measurable (dev_eval
         uhr: 98.70 / 77.13 IoU / mBA without it, 98.69 / 77.17 with it): ×0.5 already looks at 3000 px, and the
@@ -187,7 +190,7 @@ class RefineOptions:
 
     def reach_px(self, hw: tuple[int, int]) -> float:
         """The trusted-edge limit in pixels of a photo of hw = (H, W); at least 2 px (an annotator's slack)."""
-        return max(2.0, self.reach * (hw[0] + hw[1]) / 2)
+        return max(2.0, self.reach * frame_mean(*hw))
 
     def small(self, hw: tuple[int, int]) -> bool:
         """Whether a photo of hw = (H, W) pixels is small enough to be refined enlarged (upscale_below)."""
@@ -197,7 +200,7 @@ class RefineOptions:
         """The ratios that run on a photo of hw = (H, W) pixels refined at ``scale`` times its size."""
         ratios = tuple(self.ratios)
         longest = self.max_side if self.roi == "band" and self.max_side else math.inf
-        kept = tuple(r for r in ratios if self.min_side <= max(hw) * scale * r <= longest)
+        kept = tuple(r for r in ratios if self.min_side <= frame_side(*hw) * scale * r <= longest)
         return kept or ratios[-1:]
 
     def skipped(self, hw: tuple[int, int], scale: int = 1) -> str:
@@ -211,11 +214,12 @@ class RefineOptions:
         instead = ("the finishers place the edge at full size" if self.snap or self.matte else
                    "the last stage that ran is scaled up to full size")
         said = []
+        which = "long side" if frame_side(*hw) == max(hw) else "long side of its 2:1 window"
         for r in left:
-            side = max(hw) * scale * r
+            side = frame_side(*hw) * scale * r
             limit = (f"under the {self.min_side} px a stage needs" if side < self.min_side else
                      f"over the {longest:g} px a stage may have; {instead}")
-            said.append(f"×{r:g} ({side:.0f} px on the long side, {limit})")
+            said.append(f"×{r:g} ({side:.0f} px on the {which}, {limit})")
         return "not run: " + ", ".join(said)
 
     def skipped_news(self, hw: tuple[int, int], scale: int = 1) -> str:

@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from crm_core.errors import InputError
+from crm_core.frame import frame_mean
 from crm_core.metrics import binarise, iou
 from crm_core.subject import SubjectModel, bundled
 
@@ -173,7 +174,7 @@ def click_mask(image: np.ndarray, mask: np.ndarray, positive: Sequence[tuple[int
     for x, y in (*positive, *negative):
         if not (0 <= x < w and 0 <= y < h):
             raise InputError(f"the click at {x},{y} lies outside the {w}×{h} photo")
-    mean_side = (h + w) / 2
+    mean_side = frame_mean(h, w)  # a panorama's click reaches as far as in its 2:1 window
     r = radius if radius is not None else max(2, round(0.01 * mean_side))
     reach = max(8, round(REACH * mean_side))
     fg = binarise(mask)
@@ -189,7 +190,7 @@ def removed_core(removed: np.ndarray) -> np.ndarray:
     bear's paw a Shift+click had removed: 374 px out, 49,526 in), but it still places that edge, which GrabCut drew
     at 800 px (a pixel there is 4 at 3K). At 1 %, a 60 px wide cut through a propeller at 3K kept nothing out."""
     removed = np.asarray(removed, bool).astype(np.uint8)
-    margin = max(1, round(MARGIN * (removed.shape[0] + removed.shape[1]) / 2))
+    margin = max(1, round(MARGIN * frame_mean(*removed.shape)))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1, 2 * margin + 1))
     return cv2.erode(removed, kernel).astype(bool)
 

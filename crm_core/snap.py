@@ -22,6 +22,7 @@ import numpy as np
 
 from crm_core.band import CONFIDENT
 from crm_core.errors import Cancelled
+from crm_core.frame import frame_mean
 
 TILE = 512
 EPS = 1e-3
@@ -33,8 +34,9 @@ def box_mean(x: np.ndarray, radius: int) -> np.ndarray:
 
 
 def guided_radius(h: int, w: int) -> int:
-    """The protocol's window: it scales with the photo, so a 6K photo is filtered like its 800 px version."""
-    return max(1, round((w + h) / 400))
+    """The protocol's window, (W + H) / 400 of the photo's frame (crm_core.frame): it scales with the photo, so a
+    6K photo is filtered like its 800 px version, and a panorama like its 2:1 window."""
+    return max(1, round(frame_mean(h, w) / 200))
 
 
 def colour_guided_filter(image: np.ndarray, prob: np.ndarray, radius: int, eps: float = EPS,

@@ -17,16 +17,19 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from crm_core.frame import frame_mean
+
 ADD_WITHIN = 0.25  # how far from the coarse mask a refine may add, as a share of the photo's mean side
 WORK_SIDE = 512  # the distance is measured at this size (long side): a quarter of the side needs no finer grid
 
 
 def far_from(mask: np.ndarray, share: float = ADD_WITHIN) -> np.ndarray | None:
-    """H×W bool: the pixels farther than ``share`` of the photo's mean side from every pixel of ``mask`` > 0.5
-    (measured on a grid of at most WORK_SIDE px, erring by a cell towards keeping); None when there are none."""
+    """H×W bool: the pixels farther than ``share`` of the photo's mean side (its frame's, crm_core.frame) from
+    every pixel of ``mask`` > 0.5 (measured on a grid of at most WORK_SIDE px, erring by a cell towards keeping);
+    None when there are none."""
     h, w = mask.shape
     fg = np.asarray(mask) > 0.5
-    reach = share * (h + w) / 2
+    reach = share * frame_mean(h, w)
     if not math.isfinite(reach) or not fg.any():
         return None
     scale = min(1.0, WORK_SIDE / max(h, w))

@@ -50,6 +50,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
+from crm_core.frame import frame_mean
 from crm_core.metrics import iou
 
 ALIGN_RADIUS = 2  # px: how far a trusted coarse edge may sit from the photo's edge (an annotator's slack)
@@ -259,7 +260,7 @@ def on_small_photo(tolerance: float, shape: tuple[int, int], along: float) -> fl
     the tuning photos), a hurried polygon of a rounder object cuts across it. On a bigger photo (mean side over
     CAREFUL / SMALL_PHOTO_SHARE, 1,200 px) a hurried reading stands: dev_eval's 2-4K polygons stray 11-72 px.
     """
-    cap = SMALL_PHOTO_SHARE * (shape[0] + shape[1]) / 2
+    cap = SMALL_PHOTO_SHARE * frame_mean(*shape)
     return cap if tolerance > CAREFUL >= cap and along >= ALONG_SHARE else tolerance
 
 

@@ -49,7 +49,8 @@ def add_refine_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--min-side", type=int, default=RefineOptions.min_side, metavar="PX",
-        help="skip stages whose rescaled photo is shorter than PX on its long side; 0 runs every ratio (default: %(default)s)",
+        help="skip stages whose rescaled photo is shorter than PX on its long side (a photo wider than 2:1 counts it as "
+             "twice its short side); 0 runs every ratio (default: %(default)s)",
     )
     group.add_argument(
         "--max-side", type=int, default=RefineOptions.max_side, metavar="PX",

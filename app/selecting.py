@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from crm_core.subject import bundled, split_subjects
+from crm_core.subject import bundled, soft_subjects
 
 from app.document import Document
 from app.errors import show_error
@@ -22,8 +22,9 @@ SUBJECT_LABEL = "subject"
 
 
 def subject_masks(image: np.ndarray) -> list[np.ndarray]:
-    """The subjects of ``image``, one H×W uint8 mask (0/255) each, largest first; the model is loaded once."""
-    return [subject.astype(np.uint8) * 255 for subject in split_subjects(bundled().predict(image))]
+    """The subjects of ``image``, one soft H×W uint8 mask (0-255) each, largest first (crm_core.subject.soft_subjects:
+    the command line refines the same probability); the model is loaded once."""
+    return [np.rint(subject * 255).astype(np.uint8) for subject in soft_subjects(bundled().predict(image))]
 
 
 class SubjectMixin:

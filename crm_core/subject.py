@@ -118,6 +118,35 @@ def split_subjects(prob: np.ndarray) -> list[np.ndarray]:
     return [subject_of == i for i in range(len(big))]
 
 
+def soft_subjects(prob: np.ndarray) -> list[np.ndarray]:
+    """The subjects of a Select Subject probability as ``split_subjects`` finds them, each with its soft edge: the
+    probability wherever that subject is the nearest one, else 0 (H×W float32 each, largest first). With one
+    subject that is the probability itself, as the command line refines it.
+
+    Why soft: refined from the model's soft probability, a subject's edge came out better than refined from it
+    thresholded (dev_eval real/lowres, every 2nd photo, MODEL_CARD.md "Session 26"), and the app and the command
+    line gave different results for one photo (IoU 0.96-0.99 between them)."""
+    prob = np.asarray(prob, dtype=np.float32)
+    subjects = split_subjects(prob)
+    if len(subjects) <= 1:
+        return [prob] if subjects else []
+    h, w = prob.shape
+    step = max(1, -(-max(h, w) // _SPLIT_SIDE))
+    owner = np.full(prob[::step, ::step].shape, -1, np.int32)
+    for index, subject in enumerate(subjects):
+        owner[subject[::step, ::step]] = index
+    if (owner < 0).all():  # every subject vanished on the grid: the largest takes the soft rest
+        nearest = np.zeros((h, w), np.int32)
+    else:
+        from scipy.ndimage import distance_transform_edt
+
+        rows, cols = distance_transform_edt(owner < 0, return_distances=False, return_indices=True)
+        nearest = owner[rows, cols].repeat(step, axis=0).repeat(step, axis=1)[:h, :w]
+    for index, subject in enumerate(subjects):
+        nearest[subject] = index  # a subject's own pixels are its own, whatever the grid says
+    return [np.where(nearest == index, prob, np.float32(0)) for index in range(len(subjects))]
+
+
 def _nearest_subject(labels: np.ndarray, big: list[int], small: list[int], stats: np.ndarray) -> np.ndarray:
     """For each small region (by its centre), the index in ``big`` of the subject region nearest to it."""
     from scipy.ndimage import distance_transform_edt

@@ -137,6 +137,15 @@ class Subjects:
         return prob
 
 
+SELECTED = "select subject"  # where a coarse mask came from when Select Subject made it
+
+
+def options_for(options: RefineOptions, source: str) -> RefineOptions:
+    """The options a coarse mask from ``source`` is refined with: a subject selected from the photo is a guess,
+    never a label to hold (RefineOptions.guessed), as the app refines it."""
+    return options.guessed() if source == SELECTED else options
+
+
 def read_coarse(args: argparse.Namespace, path: Path | None, image: np.ndarray, subjects: Subjects,
                 image_path: Path) -> tuple[np.ndarray, list[str], str]:
     """The coarse mask and its reading notes (said on stderr; a --json report carries them too), refused when
@@ -147,7 +156,7 @@ def read_coarse(args: argparse.Namespace, path: Path | None, image: np.ndarray, 
         if alpha is not None and alpha.shape == image.shape[:2]:
             return alpha, [f"no mask given: {transparency_note(str(image_path), image, alpha)}"], "alpha"
         notes = [f"no mask given: Select Subject made the coarse mask of {image_path}"]
-        return subjects.coarse(image, str(image_path)), notes, "select subject"
+        return subjects.coarse(image, str(image_path)), notes, SELECTED
     mask = io.read_mask(path, shape=image.shape[:2], resize=args.resize_mask, channel=args.mask_channel,
                         threshold=args.mask_threshold)
     problem = foreground_problem(str(path), mask.prob)
@@ -199,6 +208,7 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
     coarse, notes, source = read_coarse(args, mask_path, image, Subjects(), image_path)
     if mask_path is None:
         say(PROG, notes[0])
+    options = options_for(options, source)
     scale = work_scale(coarse, options)
     checked = options.validated()
     skipped = checked.skipped(image.shape[:2], scale)
@@ -279,8 +289,8 @@ def refine_folder(args: argparse.Namespace, options: RefineOptions) -> int:
             try:
                 target = io.check_output(targets[item.name], protect)
                 image = io.load_image(item.image)
-                coarse, notes, _ = read_coarse(args, None if args.auto else item.seg, image, subjects, item.image)
-                export(args, target, image, refiner.refine(image, coarse, options).prob, protect)
+                coarse, notes, source = read_coarse(args, None if args.auto else item.seg, image, subjects, item.image)
+                export(args, target, image, refiner.refine(image, coarse, options_for(options, source)).prob, protect)
                 report.append({"name": item.name, "output": str(target), "seconds": round(time.perf_counter() - item_start, 4),
                                **({"notes": notes} if notes else {})})
             except CRMError as err:

@@ -7,6 +7,7 @@ import numpy as np
 from PySide6.QtWidgets import QLabel
 
 from app.main_window import MainWindow
+from crm_core.cli.refine import Subjects
 from crm_core.metrics import iou
 
 
@@ -39,6 +40,17 @@ def test_a_photo_without_a_mask_gets_its_subject_as_one_undo_step(qtbot, window,
     assert len(window.doc.objects) == 1
     window.doc.undo_stack.undo()
     assert not window.doc.current.mask.any()
+
+
+def test_the_app_selects_the_soft_subject_the_command_line_refines(qtbot, window, tmp_path):
+    """One rule for both: the app thresholded the subject the command line refines soft (results 0.96-0.99 IoU
+    apart on one photo)."""
+    path, _ = _scene(tmp_path)
+    assert window.open_files(path)
+    _select(qtbot, window)
+    cli = Subjects().coarse(window.doc.image, str(path))
+    assert np.abs(window.doc.current.mask.astype(np.int16) - np.rint(cli * 255)).max() <= 1
+    assert np.unique(window.doc.current.mask).size > 20  # soft
 
 
 def test_two_people_apart_become_two_objects_in_one_undo_step(qtbot, window, two_people):

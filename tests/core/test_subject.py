@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from crm_core import io
+from crm_core import RefineOptions, io
 from crm_core.cli import refine as crm_refine
 from crm_core.errors import WeightsError
 from crm_core.metrics import iou
-from crm_core.subject import BUNDLED, SubjectModel, split_subjects
+from crm_core.subject import BUNDLED, SubjectModel, soft_subjects, split_subjects
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +107,25 @@ def test_one_subject_stays_whole_and_no_subject_gives_none():
     cv2.circle(prob, (150, 100), 20, 0.0, -1)  # a hole is not a second subject
     (only,) = split_subjects(prob)
     assert np.array_equal(only, prob > 0.5)
+
+
+def test_soft_subjects_keep_each_subjects_soft_edge_and_share_out_the_probability_without_loss():
+    """Refined from its soft edge a subject came out better than thresholded first (MODEL_CARD.md, "Session 26")."""
+    prob = np.zeros((600, 900), np.float32)
+    cv2.circle(prob, (200, 300), 120, 0.9, -1)
+    cv2.circle(prob, (650, 300), 100, 0.8, -1)
+    prob = cv2.GaussianBlur(prob, (0, 0), 6)  # soft rims, as the subject model gives
+    first, second = soft_subjects(prob)
+    rim = (prob > 0.05) & (prob < 0.45)
+    assert np.allclose(first + second, prob) and not ((first > 0) & (second > 0)).any()
+    assert first[300, 200 - 126] == prob[300, 200 - 126] > 0.05  # the first's own soft rim
+    assert second[300, 650 + 106] == prob[300, 650 + 106] > 0.05 and first[300, 650 + 106] == 0
+    assert np.unique(first[rim]).size > 50  # soft, not thresholded
+    (only,) = soft_subjects(np.where(np.arange(900) < 450, prob, 0).astype(np.float32))
+    assert np.array_equal(only, np.where(np.arange(900) < 450, prob, 0))  # one subject: the probability itself
+    assert soft_subjects(np.zeros((50, 50), np.float32)) == []
+
+
+def test_the_command_line_refines_a_selected_subject_as_a_guess_like_the_app():
+    assert crm_refine.options_for(RefineOptions(), crm_refine.SELECTED) == RefineOptions().guessed()  # no leash on a guess
+    assert crm_refine.options_for(RefineOptions(), "mask.png") == RefineOptions()  # a mask file may be a careful label

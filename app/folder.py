@@ -117,12 +117,12 @@ class Exported:
     """What a dataset export did, for the person to be told: the objects ("photo: label") whose holes the format's
     polygons could not keep, the photos left out because their labels cannot be read (name, why), how many
     shapes that are not areas (boxes, points, lines) another format had no place for, and the objects a label map lost
-    under later ones."""
+    under others."""
 
     filled: tuple[str, ...] = ()
     skipped: tuple[tuple[str, str], ...] = ()
     dropped: int = 0
-    hidden: tuple[str, ...] = ()  # objects ("photo: label") that later ones wholly cover in a label map
+    hidden: tuple[str, ...] = ()  # objects ("photo: label") that others wholly cover in a label map
     split: tuple[str, ...] = ()  # objects ("photo: label") written as several, one per piece (YOLO)
 
 

@@ -63,10 +63,7 @@ class FolderMixin:
             return
         chosen = Path(path)
         if chosen.suffix.lower() == ".json" and _is_coco(chosen):
-            images = _coco_images(chosen) or QFileDialog.getExistingDirectory(
-                self, f"Folder of the photos of {chosen.name}", str(chosen.parent))
-            if images:
-                self.open_folder(chosen, "coco", images)
+            self.open_folder(chosen, "coco")  # its photos where COCO keeps them, else the person is asked
         else:
             self.open_folder(chosen.parent)
 
@@ -579,11 +576,11 @@ class FolderMixin:
                 f"object{'s' * (len(filled) != 1)} are filled in it: {', '.join(filled[:5])}"
                 f"{', …' if len(filled) > 5 else ''}. VOC label maps, which store pixels, keep them.")
         hidden = exported.hidden
-        if hidden:  # a label map holds one object per pixel: one wholly under later ones is not in the file
+        if hidden:  # a label map holds one object per pixel: one wholly covered by others is not in the file
             QMessageBox.information(
                 self, "Objects under others",
                 f"Exported {path.name}. A label map holds one object per pixel, so {len(hidden)} object"
-                f"{'s' * (len(hidden) != 1)} wholly under later ones {'are' if len(hidden) != 1 else 'is'} not in "
+                f"{'s' * (len(hidden) != 1)} wholly covered by others {'are' if len(hidden) != 1 else 'is'} not in "
                 f"it: {', '.join(hidden[:5])}{', …' if len(hidden) > 5 else ''}.")
         split = exported.split
         if split:  # read back, each piece is an object of its own: the person would find objects they never made
@@ -602,11 +599,3 @@ def _is_coco(path: Path) -> bool:
             return b'"images"' in fh.read(1 << 20)
     except OSError:
         return False
-
-
-def _coco_images(annotations: Path) -> Path | None:
-    """Where a COCO file's photos are, when they are in one of the usual places (else the person is asked)."""
-    for folder in (annotations.parent, annotations.parent / "images", annotations.parent.parent / "images"):
-        if folder.is_dir() and any(p.suffix.lower() in (".jpg", ".jpeg", ".png") for p in folder.iterdir()):
-            return folder
-    return None

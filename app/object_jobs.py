@@ -19,7 +19,8 @@ import numpy as np
 from PySide6.QtCore import Signal
 
 from crm_core.constraints import Constraints
-from crm_core.objects import ObjectOptions, ObjectResult, kept, outcome, reconcile, refine_object, soft_results
+from crm_core.objects import (ObjectOptions, ObjectResult, held_as_drawn, kept, outcome, reconcile, refine_object,
+                              soft_results)
 from crm_core.options import RefineOptions, Stage
 
 from app import project
@@ -56,7 +57,7 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
     total, done = sum(1 for m, t in zip(masks, todo) if t and m.any()), 0
     none = [False] * len(masks)
     for mask, wanted, label, keep, polygon, guess in zip(masks, todo, labels, keeps or [None] * len(masks),
-                                                         drawn or none, guessed or none):
+                                                         held_as_drawn(masks, drawn), guessed or none):
         if not mask.any():
             results.append(None)
         elif not wanted or int(np.count_nonzero(mask)) < objects.min_pixels:

@@ -109,7 +109,7 @@ class Tally:
     failed: int = 0
     dropped: int = 0
     filled: int = 0  # objects whose holes the output's polygons could not keep
-    hidden: int = 0  # objects that later ones wholly cover in the output's label maps
+    hidden: int = 0  # objects that others wholly cover in the output's label maps
     split: int = 0  # objects written as several, one per piece (YOLO)
     no_photo: int = 0  # photos not found (a conversion without refining needs none): their copies name a missing file
 
@@ -119,10 +119,11 @@ class Tally:
         dropped = (f"; {self.dropped} shape{'s' * (self.dropped != 1)} left out of the copy (boxes, points, lines, crowd regions: the format has "
                    "no place for them)") if self.dropped else ""
         if self.filled:
-            dropped += f"; {self.filled} objects have holes, filled in their polygons (polygons cannot cut holes)"
+            dropped += (f"; {self.filled} object{'s have' if self.filled != 1 else ' has'} holes, filled in "
+                        f"{'their' if self.filled != 1 else 'its'} polygons (polygons cannot cut holes)")
         if self.hidden:
-            dropped += (f"; {self.hidden} object{'s lie' if self.hidden != 1 else ' lies'} wholly under later ones "
-                        f"and {'are' if self.hidden != 1 else 'is'} not in the label maps (one object per pixel)")
+            dropped += (f"; {self.hidden} object{'s are' if self.hidden != 1 else ' is'} wholly covered by others "
+                        "and not in the label maps (one object per pixel)")
         if self.split:
             dropped += (f"; {self.split} object{'s' if self.split != 1 else ''} in several pieces written as one "
                         "line per piece (a YOLO line is one object)")

@@ -113,7 +113,7 @@ class Writer(ABC):
                                  if self.keeps_record and record.is_file() else set())
         self.tolerance = float(tolerance)
         self.filled: list[str] = []  # "photo: label" of each object whose holes its polygons could not keep
-        self.hidden: list[str] = []  # "photo: label" of each object that later ones wholly cover (label maps)
+        self.hidden: list[str] = []  # "photo: label" of each object that others wholly cover (label maps)
         self.split: list[str] = []  # "photo: label" of each object written as several (YOLO: a line per piece)
         dataset.refuse_output(self.out)
 

@@ -41,6 +41,18 @@ def _load_json(path: Path) -> dict[str, Any]:
     return data
 
 
+def photos_folder(annotations: Path, file_names: list[str], sample: int = 20) -> Path:
+    """Where a COCO file's photos are when no folder is named: beside it, in images/ beside it, or in images/ one
+    level up (the layouts COCO itself and the labelling tools export), the first that holds one of its first
+    ``sample`` photos; else beside it, where the missing photos are then looked for and named. The app and the
+    command lines open a COCO file through this one rule (the app found images/ by itself, crm-refine did not)."""
+    places = (annotations.parent, annotations.parent / "images", annotations.parent.parent / "images")
+    for folder in places:
+        if any((folder / name).is_file() for name in file_names[:sample]):
+            return folder
+    return annotations.parent
+
+
 class CocoDataset(Dataset):
     format = "coco"
     summary = "one annotations .json, an outline per object, categories kept"
@@ -48,7 +60,8 @@ class CocoDataset(Dataset):
     def __init__(self, source: Path, images: Path | None = None):
         super().__init__(source)
         self.data = _load_json(self.source)
-        self.images_dir = Path(images) if images is not None else self.source.parent
+        names = [str(r["file_name"]) for r in self.data["images"] if isinstance(r, dict) and "file_name" in r]
+        self.images_dir = Path(images) if images is not None else photos_folder(self.source, names)
         self.categories = {c["id"]: c["name"] for c in self.data.get("categories", []) if "id" in c and "name" in c}
         self.records: dict[str, dict] = {}
         for record in self.data["images"]:

@@ -52,7 +52,7 @@ class Converted:
     resumed: bool = False
     error: BaseException | None = None
     filled: tuple[str, ...] = ()
-    hidden: tuple[str, ...] = ()  # its objects that later ones wholly cover in a label map ("photo: label")
+    hidden: tuple[str, ...] = ()  # its objects that others wholly cover in a label map ("photo: label")
     split: tuple[str, ...] = ()  # its objects written as several, one per piece (YOLO)
     as_given: bool = False  # its refinement failed, and its labels were written as they are
     no_photo: bool = False  # its photo was not found: the copy names where it was looked for

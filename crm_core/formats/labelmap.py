@@ -212,16 +212,19 @@ class LabelMapWriter(Writer):
         if instances is not None and not self.same and len(item.objects) >= VOID:
             raise InputError(f"{item.name} has {len(item.objects)} objects; an instance map holds {VOID - 1}")
         owner = np.zeros(item.hw, np.uint16)  # which object each pixel went to last (1-based)
-        for number, obj in enumerate(item.objects, start=1):
-            mask = obj.raster(item.hw)
-            value = self.value(item, obj.label)
+        masks = [obj.raster(item.hw) for obj in item.objects]
+        values = [self.value(item, obj.label) for obj in item.objects]  # class numbers in the file's order
+        # one value per pixel: the larger objects are painted first, so a smaller one inside another (a necklace
+        # over the skin polygon, a logo on a shirt) stays in the map, as COCO's own drawing order would not keep it
+        for number in sorted(range(1, len(masks) + 1), key=lambda n: -int(masks[n - 1].sum())):
+            mask = masks[number - 1]
             if instances is not None:
-                instances[mask] = int(obj.id) if self.same else number
-            classes[mask] = value
+                instances[mask] = int(item.objects[number - 1].id) if self.same else number
+            classes[mask] = values[number - 1]
             owner[mask] = number
         left = np.bincount(owner.ravel(), minlength=len(item.objects) + 1)
-        for number, obj in enumerate(item.objects, start=1):  # one value per pixel: an object under others is gone
-            if not left[number] and obj.refinable and obj.raster(item.hw).any():
+        for number, obj in enumerate(item.objects, start=1):  # an object wholly under others is gone
+            if not left[number] and obj.refinable and masks[number - 1].any():
                 self.hidden.append(f"{item.name}: {obj.label}")
         void = item.extra.get("void")
         if void is not None:

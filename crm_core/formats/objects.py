@@ -177,8 +177,8 @@ def fill_polygons(polygons: tuple[Polygon, ...], hw: tuple[int, int]) -> np.ndar
     canvas = np.zeros(hw, np.uint8)
     shift = 4  # sub-pixel vertices: OpenCV takes fixed point with 4 fractional bits
     pts = [np.rint(np.asarray(p) * (1 << shift)).astype(np.int32) for p in polygons if len(p) >= 3]
-    if pts:
-        cv2.fillPoly(canvas, pts, 1, lineType=cv2.LINE_8, shift=shift)
+    for outline in pts:  # one at a time: filled together, OpenCV's even-odd rule cut their overlap out as a hole
+        cv2.fillPoly(canvas, [outline], 1, lineType=cv2.LINE_8, shift=shift)
     return canvas.astype(bool)
 
 

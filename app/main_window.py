@@ -209,6 +209,13 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         bar.messageChanged.connect(lambda text: bar.setToolTip(text))  # a note cut off by the readouts, read whole
 
     def event(self, event: QEvent) -> bool:
+        """Esc is the Cancel shortcut, but a stage compare is nearer to hand: while one is shown, the shortcut is
+        claimed here so Esc arrives as a key press (keyPressEvent leaves the compare) and a running refine goes on
+        (an inspector lost a 1.5 min refine leaving a compare). A shape being drawn claims it first (the canvas)."""
+        if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Escape \
+                and self.strip.comparing is not None and self.doc is not None:
+            event.accept()
+            return True
         handled = super().event(event)
         if event.type() == QEvent.Type.StatusTip and not event.tip():  # the pointer left an action with a tip
             self.statusBar().tip_gone()
@@ -299,7 +306,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.settings.view_backdrop = self.canvas.backdrop_color()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        """Esc, when no refine runs (then it cancels), leaves a stage compare for the result shown."""
+        """Esc leaves a stage compare for the result shown (even while a refine runs: ``event``)."""
         if event.key() == Qt.Key.Key_Escape and self.strip.comparing is not None and self.doc is not None:
             self.strip.select(self.doc.shown)
             return

@@ -218,7 +218,8 @@ class OpeningMixin:
         answer = asking.choose(
             self, SAVE_QUESTION,
             f"{name} has {what}. {SAVE_PROJECT} keeps all the work to go on with later{into}; {EXPORT} writes the "
-            f"mask, matte or cutout; {asking.DISCARD} drops the edits.",
+            f"mask, matte or cutout; {asking.DISCARD} drops the edits."
+            f"{' Any of them stops the refine under way.' if self.refining else ''}",
             (SAVE_PROJECT, EXPORT, asking.DISCARD),
         )
         if answer == SAVE_PROJECT:

@@ -108,9 +108,11 @@ class Refiner:
         judge = EdgeJudge.load() if judged is not None and judged.careful and opts.judge else None
         work_image, work_coarse, work_keep = _enlarged(image, coarse, keep, scale)
         prob = work_coarse
-        # a held polygon is leashed far closer; anything else may not add what lies far from it (crm_core.strays)
-        far = far_from(work_coarse, opts.add_within) if held is None and not empty else None
-        hold = held.apply if held is not None else kept_near(far) if far is not None else _as_is
+        # a held polygon is leashed far closer; anything else, a rough mask too, may not add what lies far from it
+        # (crm_core.strays; a rough mask's leash holds nothing, and it had let a panorama's wheels in 5,000 px away)
+        leashed = held is not None and held.free is not None
+        far = far_from(work_coarse, opts.add_within) if not leashed and not empty else None
+        hold = held.apply if leashed else kept_near(far) if far is not None else _as_is
         if scale > 1:
             runner = StageRunner(self.model, self.device, self.autocast, opts, decide=work_keep.decide_here)
         total = prob.size

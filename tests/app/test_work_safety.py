@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog
 from crm_core.options import Stage
 from app import asking, project
 from app.__main__ import build_window
+from app.document import COARSE
 from app.export import ExportDialog, ExportRequest, write_export
 from app.main_window import MainWindow
 from app.opening import EXPORT, SAVE_PROJECT
@@ -220,6 +221,28 @@ def test_esc_abandons_the_polygon_first_and_cancels_the_refinement_next(qtbot, d
     assert not win.refining
 
 
+def test_esc_leaves_a_stage_compare_before_it_cancels_the_refinement(qtbot, opened, tiny_refiner, monkeypatch):
+    """An inspector comparing the stages of a previous result pressed Esc to leave the compare, and the 1.5 min
+    refine that was running was cancelled."""
+    opened.refine_panel.finisher_boxes["trust_edges"].setChecked(False)
+    opened.refine()
+    qtbot.waitUntil(lambda: not opened.refining, timeout=30000)
+
+    def stages(image, coarse, options=None, constraints=None):
+        time.sleep(3)
+        yield Stage(0, 1, 1.0, np.ones(coarse.shape, np.float32), 3.0, 0, coarse.size, 0)
+
+    monkeypatch.setattr(tiny_refiner, "stages", stages)
+    opened.activateWindow()
+    opened.refine()
+    opened.strip.select(0, COARSE)
+    assert opened.strip.comparing is not None and opened.refining
+    qtbot.keyClick(opened.canvas, Qt.Key.Key_Escape)
+    assert opened.strip.comparing is None and opened.refining  # the compare left, the refinement going on
+    qtbot.keyClick(opened.canvas, Qt.Key.Key_Escape)
+    assert not opened.refining
+
+
 def test_cancel_has_its_own_key_that_leaves_the_polygon_alone(qtbot, drawing_while_refining):
     win = drawing_while_refining
     qtbot.keyClick(win.canvas, Qt.Key.Key_Period, Qt.KeyboardModifier.ControlModifier)
@@ -291,6 +314,9 @@ def test_opening_another_photo_while_a_refine_runs_asks_first(qtbot, opened, wri
     dialogs.accept = False  # Cancel: the refine goes on, the photo stays
     assert not opened.open_files(second)
     assert dialogs.titles() == ["Stop the refine?"] and opened.refining and opened.doc.path != second
+    opened.doc.apply_edit(opened.doc.rect(), np.full(opened.doc.current.mask.shape, 255, np.uint8), "paint")
+    assert not opened.open_files(second)  # with edits too, the question says the refine stops
+    assert dialogs.titles()[-1] == "Save your work?" and "stops the refine under way" in dialogs.shown[-1][2]
     dialogs.accept = True
     assert opened.open_files(second) and opened.doc.path == second
     running.set()

@@ -38,20 +38,30 @@ def salient_stray(monkeypatch):
     monkeypatch.setattr(StageRunner, "run", run)
 
 
-@pytest.mark.parametrize("guessed", [False, True])  # a mask read as a careful polygon is leashed closer still
-def test_no_stage_keeps_a_piece_far_from_the_coarse_mask(salient_stray, guessed):
+@pytest.mark.parametrize("kind", ["polygon", "rough", "guessed"])  # a careful polygon is leashed closer still
+def test_no_stage_keeps_a_piece_far_from_the_coarse_mask(salient_stray, kind):
+    """A rough mask's leash holds nothing, and it used to switch the limit off with it: a panorama's refine kept
+    an aeroplane's wheels 5,000 px from the bird drawn."""
+    from conftest import quality_scene
+    from crm_core.trust import leash
+
     rng = np.random.default_rng(3)
     photo = rng.integers(0, 255, (H, W, 3), dtype=np.uint8)
     coarse = np.zeros((H, W), np.float32)
-    coarse[20:60, 20:60] = 1
+    if kind == "rough":  # a low-resolution blob, moved up and left, its edge 90 px from the stray
+        coarse = np.roll(quality_scene(H, W)[2], (-25, -60), axis=(0, 1))
+    else:
+        coarse[20:60, 20:60] = 1
     options = RefineOptions(min_side=0, upscale_below=0)
-    options = options.guessed() if guessed else options
+    if kind != "guessed":  # what each case stands for: a rough mask's leash holds nothing
+        assert (leash(photo, coarse, options.reach_px((H, W))).free is None) == (kind == "rough")
+    options = options.guessed() if kind == "guessed" else options
     refiner = Refiner.random("light", seed=0)
     stages = list(refiner.stages(photo, coarse, options))
     assert [s.kind for s in stages][-2:] == ["snap", "matte"]
     for stage in stages:
         assert stage.prob[120:150, 200:230].max() == 0.0, stage.label
-        assert stage.prob[25:55, 25:55].min() > 0.5  # what was drawn stays
+        assert stage.prob[30:50, 30:50].min() > 0.5  # what was drawn stays
     free = refiner.refine(photo, coarse, RefineOptions(min_side=0, upscale_below=0, add_within=math.inf, snap=False,
                                                        matte=False).guessed()).prob
     assert free[130:140, 210:220].min() > 0.5  # without the limit the stray stays: the test sees it

@@ -64,6 +64,9 @@ class ImageList(QWidget):
         self.summary = QLabel()
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
+        self.progress.setFormat("%v / %m")
+        # the photo being done, on its own line: drawn on the narrow bar, its first digits went under the chunk
+        self.progress_note = QLabel()
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop refining the folder; the photos already done keep their results")
         layout = QVBoxLayout(self)
@@ -71,6 +74,7 @@ class ImageList(QWidget):
         layout.addWidget(self.filter_box)
         layout.addWidget(self.list, 1)
         layout.addWidget(self.summary)
+        layout.addWidget(self.progress_note)
         row = QHBoxLayout()
         row.addWidget(self.progress, 1)
         row.addWidget(self.cancel_button)
@@ -125,12 +129,12 @@ class ImageList(QWidget):
 
     def show_progress(self, done_total: tuple[int, int] | None, text: str = "") -> None:
         """The whole-folder run's progress; None hides it."""
-        for widget in (self.progress, self.cancel_button):
+        for widget in (self.progress, self.cancel_button, self.progress_note):
             widget.setVisible(done_total is not None)
         if done_total is not None:
             self.progress.setRange(0, max(done_total[1], 1))
             self.progress.setValue(done_total[0])
-            self.progress.setFormat(text or "%v / %m")
+            self.progress_note.setText(text)
 
     def set_current(self, index: int) -> None:
         """Highlight the photo open (also after a refused move, so the list never shows another than the canvas:

@@ -13,6 +13,7 @@ import stat
 import tempfile
 import time
 from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -524,18 +525,42 @@ def append_line(path: PathLike, line: str) -> Path:
 
 def link_input(source: PathLike, target: PathLike) -> Path:
     """An input file (a photo) also at ``target``: a hard link (no copy of the bytes), or an atomic copy where
-    links cannot be made (another file system); left alone when ``target`` exists, so a rerun rewrites nothing."""
+    links cannot be made (another file system); left alone when ``target`` exists, so a rerun rewrites nothing.
+    A photo its EXIF turns is written upright instead (``upright_bytes``): the labels beside it are drawn on the
+    upright photo, and a loader that ignores EXIF (torchvision's VOC reader) paired the stored pixels, turned, with
+    a label map of the other shape."""
     source, target = Path(source), Path(target)
     if target.exists():
         return target
     if not source.is_file():
         raise InputError(f"{source} does not exist; it is needed to make {target}")
     target.parent.mkdir(parents=True, exist_ok=True)
+    upright = upright_bytes(source)
+    if upright is not None:
+        write_atomic(target, upright)
+        return target
     try:
         os.link(source, target)
     except OSError:
         write_atomic(target, source.read_bytes())
     return target
+
+
+def upright_bytes(photo: Path) -> bytes | None:
+    """The photo's file turned upright, its EXIF orientation dropped (a JPEG at quality 95 without chroma
+    subsampling, its colour profile kept), or None when its EXIF does not turn it or it cannot be read so."""
+    try:
+        with Image.open(photo) as im:
+            if im.getexif().get(EXIF_ORIENTATION, 1) in (0, 1) or im.format not in ("JPEG", "PNG", "TIFF", "WEBP"):
+                return None
+            kind, profile = im.format, im.info.get("icc_profile")
+            turned = ImageOps.exif_transpose(im)
+            options = {"quality": 95, "subsampling": 0} if kind == "JPEG" else {}
+            buffer = BytesIO()
+            turned.save(buffer, format=kind, exif=turned.getexif(), icc_profile=profile, **options)
+            return buffer.getvalue()
+    except (OSError, ValueError, SyntaxError, EOFError):
+        return None  # linked as it is: its reader will say what is wrong with it
 
 
 def _sync_folder(folder: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 from pycocotools import mask as rle_codec
 
 from crm_core.errors import InputError
@@ -765,6 +765,26 @@ def test_yolo_reads_coordinates_against_the_photo_as_shown_and_class_files_saved
     item = ds.read("p")
     assert item.size == (W, H) and ds.photo(item).shape[:2] == (H, W)
     assert ds.category_names() == ["cat", "dog"] and item.objects[0].label == "dog"
+
+
+def test_a_copy_writes_a_photo_its_exif_turns_upright_beside_its_labels(tmp_path: Path) -> None:
+    """A VOC copy linked a phone photo as stored (turned, with its EXIF tag) beside a label map drawn upright: a
+    loader that ignores EXIF (torchvision's VOC reader) got a photo and a label map of different shapes."""
+    from crm_core.formats.convert import convert
+    from crm_core.io import EXIF_ORIENTATION
+
+    root = yolo_folder(tmp_path)
+    stored = Image.open(root / "images" / "p.jpg").transpose(Image.Transpose.ROTATE_90)  # 60 wide, 80 high
+    exif = Image.Exif()
+    exif[EXIF_ORIENTATION] = 6  # shown turned back: 80 × 60
+    stored.save(root / "images" / "p.jpg", exif=exif)
+    list(convert(open_dataset("yolo", root), "voc", tmp_path / "voc"))
+    copy = Image.open(tmp_path / "voc" / "JPEGImages" / "p.jpg")
+    labels, _ = read_labels(tmp_path / "voc" / "SegmentationClass" / "p.png")
+    assert copy.size == (W, H) == labels.shape[::-1] and copy.getexif().get(EXIF_ORIENTATION, 1) == 1
+    shown = np.asarray(ImageOps.exif_transpose(Image.open(root / "images" / "p.jpg")), np.float32)
+    assert np.abs(np.asarray(copy, np.float32) - shown).mean() < 3  # the same picture, re-encoded at quality 95
+    assert Image.open(root / "images" / "p.jpg").getexif()[EXIF_ORIENTATION] == 6  # the input untouched
 
 
 def ultralytics_folder(tmp_path: Path, names: str) -> Path:

@@ -14,7 +14,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from crm_core.errors import InputError
-from crm_core.formats import ImageObject
 from crm_core.objects import ObjectOptions
 from crm_core.options import RefineOptions
 
@@ -368,7 +367,7 @@ class FolderMixin:
             self.statusBar().showMessage("Nothing to refine: draw the object first, or unlock it", 5000)
             return
         keeps = [constraints_of(o.keep) for o in objects]  # new arrays: the person may paint on meanwhile
-        drawn = [isinstance(o.source, ImageObject) and o.source.drawn_in(m) for o, m in zip(objects, masks)]
+        drawn = [o.drawn for o in objects]
         job = ObjectsJob(self.cache, self.refine_panel.device, self.settings.weights, doc.image, masks, todo,
                          [o.label for o in objects], self._object_options(), keeps=keeps, drawn=drawn,
                          guessed=[o.guessed for o in objects])

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from crm_core.constraints import Constraints
+from crm_core.formats.objects import ImageObject
 from crm_core.metrics import binarise
 from crm_core.objects import ObjectOptions
 from crm_core.options import Stage
@@ -131,6 +132,12 @@ class MaskObject:
         prob = self.mask.astype(np.float32)
         prob *= np.float32(1.0 / 255.0)
         return prob
+
+    @property
+    def drawn(self) -> bool:
+        """Whether its coarse mask is still the polygon its label file drew (crm_core.objects.refine_object's
+        ``drawn``): an edited shape is no longer the annotator's polygon (an undo back to it is again)."""
+        return isinstance(self.source, ImageObject) and self.source.drawn_in(self.mask > 127)
 
     @property
     def empty(self) -> bool:

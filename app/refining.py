@@ -8,6 +8,7 @@ the window at once (app.jobs: the abandoned job stops on its own).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
@@ -18,6 +19,7 @@ from crm_core import RefineOptions, Stage
 from crm_core.constraints import Constraints
 from crm_core.inference import readjusted
 from crm_core.metrics import binarise
+from crm_core.objects import held_as_drawn
 
 from app.document import COARSE, REFINED, Document, Results
 from app.mask_object import Drawing, MaskObject, constraints_of
@@ -81,6 +83,9 @@ class RefiningMixin:
                                 **self.refine_panel.finishing)
         if doc.current.guessed:  # a box's, a click's or Select Subject's guess: no label outline to hold
             options = options.guessed()
+        else:  # held as Refine selected and Refine all hold it: a label file's polygon, a part of a labelled whole
+            held = held_as_drawn([o.mask > 127 for o in doc.objects], [o.drawn for o in doc.objects])
+            options = replace(options, polygon=held[doc.objects.index(doc.current)])
         constraints = constraints_of(doc.current.keep)
         if keep_out is not None and keep_out.any():
             constraints = (constraints or Constraints()).keeping_out(keep_out)

@@ -763,3 +763,26 @@ def test_clearing_a_refined_mask_in_a_cutout_view_shows_the_photo(qtbot, opened,
     opened.canvas.set_view_mode("checker")
     opened.clear_action.trigger()
     assert opened.doc.stages and opened.canvas.view_mode() == "overlay"
+
+
+def test_refine_holds_a_part_of_a_labelled_whole_as_refine_all_objects_does(qtbot, opened, tiny_refiner, monkeypatch):
+    """Refine (Ctrl+R) read a part given as pixels as a rough mask while Refine all objects held it
+    (crm_core.objects.parts): the same object came out re-segmented or held by which button was pressed."""
+    import app.refining
+
+    seen = []
+    real = app.refining.RefineJob
+    monkeypatch.setattr(app.refining, "RefineJob", lambda *a, **k: seen.append(a[4]) or real(*a, **k))
+    doc = opened.doc
+    h, w = doc.height, doc.width
+    left = np.zeros((h, w), np.uint8)
+    left[h // 4:3 * h // 4, w // 4:w // 2] = 255
+    doc.set_mask(left, "left part")
+    opened.refine()
+    qtbot.waitUntil(lambda: not opened.refining, timeout=30000)
+    right = np.zeros((h, w), np.uint8)
+    right[h // 4:3 * h // 4, w // 2:3 * w // 4] = 255
+    doc.add_object("right", right, "right part")  # edge to edge with the first: two parts of one whole
+    opened.refine()
+    qtbot.waitUntil(lambda: not opened.refining, timeout=30000)
+    assert [options.polygon for options in seen] == [False, True]

@@ -158,6 +158,7 @@ def parts(masks: Sequence[np.ndarray | None]) -> list[bool]:
     97.09 / 82.80 held. A lone whole object is the other case: dev_eval real/lowres as label maps (73 objects,
     none touching another) 93.45 / 61.48 given, 96.30 / 80.19 freely, 94.72 / 69.71 held. Every part there
     runs along others for 11-100 % of its edge, every lone object for 0 %."""
+    masks = [None if m is None else binarise(m) for m in masks]  # bool or 0..1, as refine_object takes them
     present = [m for m in masks if m is not None]
     if len(present) < 2:
         return [False] * len(masks)

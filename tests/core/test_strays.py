@@ -39,17 +39,16 @@ def salient_stray(monkeypatch):
 
 
 @pytest.mark.parametrize("kind", ["polygon", "rough", "guessed"])  # a careful polygon is leashed closer still
-def test_no_stage_keeps_a_piece_far_from_the_coarse_mask(salient_stray, kind):
+def test_no_stage_keeps_a_piece_far_from_the_coarse_mask(salient_stray, synth, kind):
     """A rough mask's leash holds nothing, and it used to switch the limit off with it: a panorama's refine kept
     an aeroplane's wheels 5,000 px from the bird drawn."""
-    from conftest import quality_scene
     from crm_core.trust import leash
 
     rng = np.random.default_rng(3)
     photo = rng.integers(0, 255, (H, W, 3), dtype=np.uint8)
     coarse = np.zeros((H, W), np.float32)
     if kind == "rough":  # a low-resolution blob, moved up and left, its edge 90 px from the stray
-        coarse = np.roll(quality_scene(H, W)[2], (-25, -60), axis=(0, 1))
+        coarse = np.roll(synth.quality_scene(H, W)[2], (-25, -60), axis=(0, 1))
     else:
         coarse[20:60, 20:60] = 1
     options = RefineOptions(min_side=0, upscale_below=0)

@@ -326,10 +326,15 @@ class Document(KeepEditsMixin, QObject):
         problem = foreground_problem(Path(path).name, read.prob, cli=False)
         if problem:
             raise InputError(problem)
-        self.set_mask(_to_u8(read.prob), f"Import {Path(path).name}")
-        self.current.guessed = False  # a mask from a file may be a careful label: the leash may hold it
+        mask = _to_u8(read.prob)
+        notes = tuple(n for n in (*read.notes, coverage_note(Path(path).name, read.prob)) if n)
+        same = np.array_equal(mask, self.current.mask)
+        self.set_mask(mask, f"Import {Path(path).name}")
         self.mask_path = Path(path)
-        return tuple(n for n in (*read.notes, coverage_note(Path(path).name, read.prob)) if n)
+        if same:  # no edit: a guess (Select Subject's, a box's) stays a guess, refined as before
+            return (*notes, f"{Path(path).name} is the mask the object has already")
+        self.current.guessed = False  # a mask from a file may be a careful label: the leash may hold it
+        return notes
 
     def set_mask(self, new_u8: np.ndarray, text: str = "Set mask", obj: MaskObject | None = None) -> None:
         """Replace an object's whole mask (the current one's by default) as one undo step. Like any edit of what

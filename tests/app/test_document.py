@@ -9,6 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 from PySide6.QtCore import QRect
 
 from app.document import Document
@@ -80,6 +81,21 @@ def test_import_mask_needs_resize_for_another_size_and_is_undoable(qapp, files):
     assert doc.mask.shape == mask.shape and (doc.mask > 127).mean() == pytest.approx((mask > 127).mean(), abs=0.01)
     doc.undo_stack.undo()
     assert doc.mask.max() == 0
+
+
+def test_importing_the_mask_the_object_has_keeps_a_guess_a_guess(qapp, tmp_path):
+    """An inspector imported the very mask Select Subject had made: nothing changed on screen, yet the object
+    silently became a label, and the next refine held it (a stray 5,000 px away came in with it)."""
+    doc = Document(photo(), disc_mask())
+    doc.current.guessed = True
+    Image.fromarray(doc.mask).save(tmp_path / "same.png")
+    notes = doc.import_mask(tmp_path / "same.png")
+    assert doc.current.guessed and any("the mask the object has already" in n for n in notes)
+    other = doc.mask.copy()
+    other[:10] = 255
+    Image.fromarray(other).save(tmp_path / "other.png")
+    doc.import_mask(tmp_path / "other.png")
+    assert not doc.current.guessed  # a mask from a file may be a careful label
 
 
 def test_edit_undo_redo_restores_exactly(qtbot):

@@ -84,7 +84,9 @@ class RefiningMixin:
         if doc.current.guessed:  # a box's, a click's or Select Subject's guess: no label outline to hold
             options = options.guessed()
         else:  # held as Refine selected and Refine all hold it: a label file's polygon, a part of a labelled whole
-            held = held_as_drawn([o.mask > 127 for o in doc.objects], [o.drawn for o in doc.objects])
+            # only the refined object's drawn state counts: the others' polygons are not rasterised again here
+            drawn = [o is doc.current and o.drawn for o in doc.objects]
+            held = held_as_drawn([o.mask > 127 for o in doc.objects], drawn)
             options = replace(options, polygon=held[doc.objects.index(doc.current)])
         constraints = constraints_of(doc.current.keep)
         if keep_out is not None and keep_out.any():

@@ -118,6 +118,11 @@ def split_subjects(prob: np.ndarray) -> list[np.ndarray]:
     return [subject_of == i for i in range(len(big))]
 
 
+def _grid_step(h: int, w: int) -> int:
+    """The stride of the grid (at most _SPLIT_SIDE cells a side) on which subjects are told nearest."""
+    return max(1, -(-max(h, w) // _SPLIT_SIDE))
+
+
 def soft_subjects(prob: np.ndarray) -> list[np.ndarray]:
     """The subjects of a Select Subject probability as ``split_subjects`` finds them, each with its soft edge: the
     probability wherever that subject is the nearest one, else 0 (H×W float32 each, largest first). With one
@@ -131,7 +136,7 @@ def soft_subjects(prob: np.ndarray) -> list[np.ndarray]:
     if len(subjects) <= 1:
         return [prob] if subjects else []
     h, w = prob.shape
-    step = max(1, -(-max(h, w) // _SPLIT_SIDE))
+    step = _grid_step(h, w)
     owner = np.full(prob[::step, ::step].shape, -1, np.int32)
     for index, subject in enumerate(subjects):
         owner[subject[::step, ::step]] = index
@@ -152,7 +157,7 @@ def _nearest_subject(labels: np.ndarray, big: list[int], small: list[int], stats
     from scipy.ndimage import distance_transform_edt
 
     h, w = labels.shape
-    step = max(1, -(-max(h, w) // _SPLIT_SIDE))
+    step = _grid_step(h, w)
     grid = labels[::step, ::step]
     index = np.full(int(labels.max()) + 1, -1, np.int32)
     index[big] = np.arange(len(big))

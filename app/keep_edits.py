@@ -83,22 +83,29 @@ class KeepEditsMixin:
         restore(delta, True)
         joins.then(lambda _delta, done: restore(delta, done), joins.text())
 
-    def keep_out(self, pixels: np.ndarray) -> None:
-        """``pixels`` (H×W bool: what a remove click took away, or a shape cut from a guessed mask) stay out of every
+    def keep_out(self, pixels: np.ndarray) -> bool:
+        """``pixels`` (H×W bool: what a remove click took away, or a shape cut or a drag erased from a guessed mask) stay out of every
         later refine, less a margin along their edge (crm_core.prompts.removed_core), as keep-background strokes
         joined to the last edit; the person's own keep-foreground strokes win. Free over a guessed mask, the refine
         put back a bear's paw a Shift+click had removed (374 px out, 49,526 in), and a flag's stars inside an
-        Alt+Lasso cut."""
+        Alt+Lasso cut. Returns whether anything is kept out: a thin cut keeps nothing out, and is told nothing."""
         core = removed_core(pixels)
-        if core.any():  # a thin cut keeps nothing out: no 24 MB layer made for it at 6K
-            self.join_keep(core & (self.keep_layer() != KEEP_FG), KEEP_BG, self.undo_stack.last())
+        if not core.any():  # no 24 MB layer made for a thin cut at 6K
+            return False
+        self.join_keep(core & (self.keep_layer() != KEEP_FG), KEEP_BG, self.undo_stack.last())
+        return True
 
     def free_added(self, before: np.ndarray, after: np.ndarray) -> None:
         """What the last edit added to the current object is freed from keep-background strokes (a click that
         adds back what a remove click kept out), as part of that edit."""
+        self.free_kept_out(after & ~before)
+
+    def free_kept_out(self, pixels: np.ndarray) -> None:
+        """``pixels`` (H×W bool), which the last edit made foreground, are freed from keep-background strokes as
+        part of that edit: what the person adds back by hand must not be taken out again by the next refine."""
         layer = self.current.keep
-        if layer is not None:  # most objects have no keep strokes, and every adding click came here
-            self.join_keep(after & ~before & (layer == KEEP_BG), NO_KEEP, self.undo_stack.last())
+        if layer is not None:  # most objects have no keep strokes, and every adding click and drag comes here
+            self.join_keep(pixels & (layer == KEEP_BG), NO_KEEP, self.undo_stack.last())
 
     def _keep_restorer(self, obj: MaskObject):
         """Undo/redo of a keep edit: its tiles go back, and its object becomes current so the person sees it."""

@@ -13,6 +13,8 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRect, Qt
 from PySide6.QtGui import QPolygonF
 
+from crm_core.metrics import binarise
+
 from app.document import Document
 
 MIN_SIZE, MAX_SIZE = 1.0, 2000.0
@@ -145,8 +147,9 @@ class PanTool(Tool):
 
 
 class BrushTool(Tool):
-    """Paints coverage into the mask (eraser: takes it out); one drag is one undo step. Other brushes (the keep
-    brushes) reuse the drag and say what a stroke is: ``_begin``, ``_sweep`` and ``_end``."""
+    """Paints coverage into the mask (eraser: takes it out); one drag is one undo step. What a brush drag paints
+    over a keep-background stroke is freed from it, as an adding click's pixels are (Document.free_kept_out). Other
+    brushes (the keep brushes) reuse the drag and say what a stroke is: ``_begin``, ``_sweep`` and ``_end``."""
 
     name = "brush"
     erase = False
@@ -155,6 +158,7 @@ class BrushTool(Tool):
     def __init__(self, host: ToolHost) -> None:
         super().__init__(host)
         self._last: QPointF | None = None
+        self._swept: list[tuple[QRect, np.ndarray]] = []  # each dab's region and where it covers at least half
 
     def press(self, pt: QPointF, mods: Qt.KeyboardModifier) -> None:
         doc = self.host.document()
@@ -180,16 +184,31 @@ class BrushTool(Tool):
         self._last = None
 
     def _begin(self, doc: Document, mods: Qt.KeyboardModifier) -> None:
+        self._swept = []
         doc.begin_stroke("Eraser" if self.erase else "Brush")
 
     def _end(self, doc: Document) -> None:
+        before = doc.undo_stack.last()
         doc.end_stroke()
+        swept, self._swept = self._swept, []
+        if doc.undo_stack.last() is before:  # the drag changed nothing: no step for a keep edit to join
+            return
+        covered = np.zeros(doc.current.mask.shape, bool)
+        for region, core in swept:
+            covered[region.top():region.bottom() + 1, region.left():region.right() + 1] |= core
+        self._drawn(doc, covered)
+
+    def _drawn(self, doc: Document, covered: np.ndarray) -> None:
+        """After a drag that changed the mask, as part of its undo step: ``covered`` (H×W bool), what the brush
+        covered at least half."""
+        doc.free_kept_out(covered & binarise(doc.current.mask))
 
     def _sweep(self, doc: Document, a: QPointF, b: QPointF) -> None:
         s = self.host.settings
         region, alpha = segment_alpha(a, b, s.size, s.hardness, doc.rect())
         if region.isEmpty():
             return
+        self._swept.append((region, alpha >= 0.5))
         value = np.rint(alpha * 255.0).astype(np.uint8)
         old = _patch(doc, region)
         new = np.minimum(old, 255 - value) if self.erase else np.maximum(old, value)
@@ -197,8 +216,17 @@ class BrushTool(Tool):
 
 
 class EraserTool(BrushTool):
+    """Takes coverage out of the mask. Over a guessed mask (Box, Click, Select Subject), what a drag erased stays
+    out of later refines, as a Lasso cut does: refined freely, a guess's erased part came back (the model finds
+    the salient object, and an eraser stroke is not a keep stroke)."""
+
     name = "eraser"
     erase = True
+
+    def _drawn(self, doc: Document, covered: np.ndarray) -> None:
+        if doc.current.guessed and doc.keep_out(covered & ~binarise(doc.current.mask)):
+            doc.noted.emit("Erased from a guess: it stays out of later refines (hatched; Alt with the Keep BG brush "
+                           "frees it)")
 
 
 def _screen_distance(a: QPointF, b: QPointF, zoom: float) -> float:
@@ -245,8 +273,8 @@ class ShapeTool(Tool):
                 and subtract and doc.current.guessed:  # cut from a guess: nothing in the shape comes back
             cut = np.zeros(doc.current.mask.shape, bool)
             cut[region.top():region.bottom() + 1, region.left():region.right() + 1] = inside
-            doc.keep_out(cut)
-            doc.noted.emit(f"{self.name.capitalize()} cut: it stays out of later refines (hatched; Alt with the Keep BG "
+            if doc.keep_out(cut):
+                doc.noted.emit(f"{self.name.capitalize()} cut: it stays out of later refines (hatched; Alt with the Keep BG "
                            "brush frees it)")
 
 

@@ -346,6 +346,53 @@ def test_a_part_cut_from_a_guess_with_alt_polygon_stays_out_of_the_refine(qtbot,
     assert not win.doc.current.keep.any()
 
 
+def _drag(qtbot, win: MainWindow, tool: str, points) -> None:
+    """One drag of a brush tool through image points."""
+    win.tool_actions[tool].trigger()
+    view = win.canvas
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(view, *points[0]))
+    for p in points[1:]:
+        qtbot.mouseMove(view, at(view, *p))
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(view, *points[-1]))
+
+
+def test_what_the_eraser_takes_from_a_guess_stays_out_of_the_refine(qtbot, scene, tiny_refiner, monkeypatch):
+    """A photo editor erased a part of Select Subject's guess, and the refine, free over the guess, put it back.
+    What an eraser drag takes from a guess is kept out, as an Alt+Lasso cut is, in the drag's own undo step; a
+    brush drag that paints it back frees it; over a label (an imported mask) the eraser leaves keep strokes alone."""
+    claims_everything(tiny_refiner, monkeypatch)
+    win, ellipse, square = scene
+    win.refine_panel.ratio_edit.setText("1")
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    assert win.doc.current.guessed and win.doc.current.keep is None
+    win.canvas.set_brush_size(24)
+    _drag(qtbot, win, "eraser", [(60, 95), (90, 95), (120, 95)])
+    assert win.doc.undo_stack.undoText() == "Eraser"
+    kept_out = win.doc.current.keep == KEEP_BG
+    assert kept_out[95, 60:121].all() and kept_out[90:101, 90].all() and not kept_out[60].any()
+    with qtbot.waitSignal(win.refineFinished, timeout=30000):
+        win.refine()
+    result = win.doc.current.result()
+    assert not result[kept_out].any() and result[~kept_out].all()
+    win.doc.undo_stack.undo()  # the refine
+    win.doc.undo_stack.undo()  # the drag and its keep strokes, one step
+    assert not win.doc.current.keep.any() and win.doc.current.mask[95, 60:121].all()
+    win.doc.undo_stack.redo()
+    assert (win.doc.current.keep[95, 60:121] == KEEP_BG).all()
+    win.canvas.set_brush_size(10)
+    _drag(qtbot, win, "brush", [(80, 95), (100, 95)])  # painted back by hand: freed
+    keep = win.doc.current.keep
+    assert (keep[95, 80:101] != KEEP_BG).all() and (keep[95, 60:70] == KEEP_BG).all()
+    win.doc.undo_stack.undo()
+    assert (win.doc.current.keep[95, 80:101] == KEEP_BG).all()
+
+    win.doc.undo_stack.undo()  # the eraser drag
+    win.doc.current.guessed = False  # as an imported label is
+    win.canvas.set_brush_size(24)
+    _drag(qtbot, win, "eraser", [(60, 95), (120, 95)])
+    assert not win.doc.current.mask[95, 60:121].any() and not win.doc.current.keep.any()
+
+
 def test_the_refine_a_box_starts_adds_nothing_beyond_the_box(qtbot, scene, tiny_refiner, monkeypatch):
     """Free over the box's guess, the refine added a piece of the jacket beside a boxed bicycle and a dot on a lamp
     far above it: it stays within the box and the context its mask was found in (here it would claim everything)."""

@@ -99,6 +99,7 @@ class FolderMixin:
         self.resizeDocks([self.images_dock, self.objects_dock], [2, 3], Qt.Orientation.Vertical)
         self.objects_panel.set_folder_mode(True)
         self._label_colors(True)
+        self.set_tool(self.settings.folder_tool)
         for problem in work.dataset.problems[:3]:
             self.statusBar().showMessage(problem, 8000)
         if not self.go_to(work.position):
@@ -160,7 +161,8 @@ class FolderMixin:
             self._survey = None
         if self.work is not None:
             self.work.release()
-        self.work = None
+            self.work = None
+            self.set_tool(self.settings.tool)
         self.objects_panel.set_folder_mode(False)
         self._label_colors(False)
         self.images_dock.hide()

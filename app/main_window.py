@@ -250,7 +250,10 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
 
     def _tool_changed(self, name: str) -> None:
         self.tool_actions[name].setChecked(True)
-        self.settings.tool = name
+        if self.work is not None:
+            self.settings.folder_tool = name
+        else:
+            self.settings.tool = name
 
     def _brush_size_changed(self, size: float) -> None:
         self.tool_panel.set_size(round(size))

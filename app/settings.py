@@ -101,6 +101,17 @@ class Settings:
         self.store.setValue("tools/tool", name)
 
     @property
+    def folder_tool(self) -> str:
+        """The tool of folder mode, kept apart from one photo's: an annotator reviews labels there, so it starts
+        with Pan (a click selects an object, a drag pans), where a stray click with the Brush painted."""
+        tool = str(self.store.value("tools/folder_tool", "pan"))
+        return tool if tool in TOOLS else "pan"
+
+    @folder_tool.setter
+    def folder_tool(self, name: str) -> None:
+        self.store.setValue("tools/folder_tool", name)
+
+    @property
     def brush_size(self) -> int:
         return max(1, min(1000, self._get("tools/brush_size", 40, int)))
 

@@ -130,6 +130,21 @@ def test_a_coco_file_opens_with_its_photos_listed_and_the_objects_labelled(windo
     assert window.doc.current.label == "bar"
 
 
+def test_a_folder_opens_with_the_pan_tool_and_each_mode_keeps_its_own_tool(window, settings, tmp_path):
+    """An annotator opening a dataset reviews labels: a stray click with the Brush (one photo's last tool)
+    painted on a label. A folder opens with Pan (a click selects, a drag pans); a tool chosen there is the
+    folder's next time, and one photo at a time gets its own back."""
+    ann, images, _ = coco_set(tmp_path)
+    window.set_tool("brush")
+    assert window.open_folder(ann, "coco", images)
+    assert window.canvas.tool() == "pan" and window.tool_actions["pan"].isChecked()
+    window.set_tool("polygon")
+    assert window.open_files(images / "p1.png")
+    assert window.canvas.tool() == "brush" and settings.tool == "brush"
+    assert window.open_folder(ann, "coco", images)
+    assert window.canvas.tool() == "polygon" and settings.folder_tool == "polygon"
+
+
 def test_next_and_previous_keep_the_edits_and_the_label_files_are_never_written(window, tmp_path):
     ann, images, _ = coco_set(tmp_path)
     before = ann.read_bytes()

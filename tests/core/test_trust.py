@@ -311,3 +311,30 @@ def test_a_hurried_polygon_holds_no_slivers_between_the_stretches_it_frees():
     radius = max(2, round(held.tolerance / 4))  # a quarter of the polygon's slack
     disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     assert np.array_equal(cv2.morphologyEx(kept, cv2.MORPH_OPEN, disk), kept)  # nothing held thinner than that
+
+
+def test_a_hurried_side_drawn_across_textured_background_is_freed_whole_not_in_columns():
+    """The bundled sample's polygon runs 30-60 px above the aircraft's fuselage, across trees. Where the trees'
+    texture gave a strong photo edge beside that side, the leash held the inside beneath it, in columns, and the
+    matte drew them as opaque bars standing up from the fuselage into the trees. A side mostly off the photo's
+    edges is freed whole; the sides along the object still keep the result from growing past them."""
+    rng = np.random.default_rng(5)
+    h, w = 960, 1560  # over 1,200 px: a hurried polygon stays hurried (on_small_photo)
+    trees = cv2.GaussianBlur(rng.uniform(0, 255, (h, w)).astype(np.float32), (0, 0), 2.0)
+    trees = np.clip((trees - trees.mean()) * 8 + 80, 0, 255)
+    image = np.stack([trees * 0.6, trees, trees * 0.5], -1)
+    body = np.zeros((h, w), np.float32)
+    body[510:750, 180:1380] = 1.0
+    image[body > 0] = (120, 170, 230)
+    image = image.astype(np.uint8)
+    outline = np.array([[180, 750], [180, 510], [450, 300], [900, 270], [1200, 320], [1380, 510], [1380, 750]],
+                       np.int32)
+    polygon = np.zeros((h, w), np.float32)
+    cv2.fillPoly(polygon, [outline], 1.0)  # the body's sides and bottom, and a roof drawn over the trees above it
+    held = leash(image, polygon, reach=8)
+    assert held.tolerance > CAREFUL and held.free is not None
+    shrunk = held.apply(body)  # the model takes the trees away
+    assert not shrunk[:510].any(), "inside the roof, held where the trees' texture passed beside it"
+    assert (shrunk[body > 0] == 1).all()
+    grown = held.apply(np.ones_like(body))  # the model grows the object everywhere
+    assert not grown[800:].any() and not grown[:, :130].any() and not grown[:, 1430:].any()

@@ -184,13 +184,16 @@ def click_mask(image: np.ndarray, mask: np.ndarray, positive: Sequence[tuple[int
     return out
 
 
-def removed_core(removed: np.ndarray) -> np.ndarray:
+def removed_core(removed: np.ndarray, width: float | None = None) -> np.ndarray:
     """What a remove click took away (or a shape cut away), H×W bool, less a margin along its edge of 0.5 % of the
     photo's mean side: the refine that follows must not bring it back (free over a guessed mask, it re-added a
     bear's paw a Shift+click had removed: 374 px out, 49,526 in), but it still places that edge, which GrabCut drew
-    at 800 px (a pixel there is 4 at 3K). At 1 %, a 60 px wide cut through a propeller at 3K kept nothing out."""
+    at 800 px (a pixel there is 4 at 3K). At 1 %, a 60 px wide cut through a propeller at 3K kept nothing out.
+    width: the px width of the stroke that took it away (an eraser's), whose margin is at most a quarter of it: a
+    20 px eraser line on a 3K photo kept nothing out, and the refine filled it in without a word."""
     removed = np.asarray(removed, bool).astype(np.uint8)
-    margin = max(1, round(MARGIN * frame_mean(*removed.shape)))
+    margin = MARGIN * frame_mean(*removed.shape)
+    margin = max(1, round(margin if width is None else min(margin, width / 4)))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1, 2 * margin + 1))
     return cv2.erode(removed, kernel).astype(bool)
 

@@ -224,9 +224,9 @@ class EraserTool(BrushTool):
     erase = True
 
     def _drawn(self, doc: Document, covered: np.ndarray) -> None:
-        if doc.current.guessed and doc.keep_out(covered & ~binarise(doc.current.mask)):
-            doc.noted.emit("Erased from a guess: it stays out of later refines (hatched; Alt with the Keep BG brush "
-                           "frees it)")
+        if doc.current.guessed and doc.keep_out(covered & ~binarise(doc.current.mask), self.host.settings.size):
+            doc.noted.emit("Erased from a guessed object: it stays out of later refines (hatched; Alt with the Keep BG "
+                           "brush frees it)")
 
 
 def _screen_distance(a: QPointF, b: QPointF, zoom: float) -> float:

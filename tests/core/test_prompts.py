@@ -8,7 +8,7 @@ import pytest
 
 from crm_core.errors import InputError
 from crm_core.metrics import iou
-from crm_core.prompts import Box, box_mask, click_mask
+from crm_core.prompts import Box, box_mask, click_mask, removed_core
 
 
 def two_objects(h: int = 200, w: int = 300) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -178,3 +178,17 @@ def test_a_box_whose_grabcut_collapses_keeps_what_the_subject_model_found():
 
     mask = box_mask(photo, Box(80, 60, 220, 140), subject=Found())
     assert iou(otter, mask) > 0.95
+
+
+def test_what_an_eraser_line_took_away_keeps_a_core_however_thin():
+    """A 20 px eraser line on a 3K photo lost the whole of itself to the removal margin (0.5 % of the mean side,
+    13 px a side), so the refine filled the line back in without a word: an eraser's margin is at most a quarter
+    of its width."""
+    line = np.zeros((2000, 3000), bool)
+    line[990:1010, 500:2500] = True  # 20 px wide
+    assert not removed_core(line).any()
+    core = removed_core(line, width=20)
+    assert core[995:1005, 600:2400].all() and not core[:990].any() and not core[1010:].any()
+    wide = np.zeros_like(line)
+    wide[800:1200, 500:2500] = True  # a 400 px eraser keeps the photo's own margin
+    assert np.array_equal(removed_core(wide, width=400), removed_core(wide))

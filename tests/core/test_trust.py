@@ -338,3 +338,24 @@ def test_a_hurried_side_drawn_across_textured_background_is_freed_whole_not_in_c
     assert (shrunk[body > 0] == 1).all()
     grown = held.apply(np.ones_like(body))  # the model grows the object everywhere
     assert not grown[800:].any() and not grown[:, :130].any() and not grown[:, 1430:].any()
+
+
+def test_a_hurried_side_along_the_object_holds_whole_where_its_photo_edge_has_gaps():
+    """Along a side that does follow the object, the stretches where the photo's edge fades (the object's colour
+    meets the same colour beyond it) freed the inside nearest them, in columns between held ones: the matte drew
+    see-through bars into the bundled sample's fuselage. Such a side is held whole."""
+    rng = np.random.default_rng(6)
+    h, w = 960, 1560
+    image = np.clip(np.full((h, w, 3), 110.0) + rng.normal(0, 4, (h, w, 3)), 0, 255)
+    image[300:700, 200:1400] = (60, 90, 200)
+    for x in range(300, 1300, 160):
+        image[700:760, x:x + 30] = (60, 90, 200)  # below the body, where its colour runs on: no edge there
+    image = image.astype(np.uint8)
+    outline = np.array([[200, 700], [200, 300], [520, 240], [900, 230], [1400, 300], [1400, 700]], np.int32)
+    polygon = np.zeros((h, w), np.float32)
+    cv2.fillPoly(polygon, [outline], 1.0)
+    held = leash(image, polygon, reach=8)
+    assert held.tolerance > CAREFUL
+    unsure = held.apply(np.full((h, w), 0.6, np.float32))  # the model is unsure inside the body
+    deep = unsure[580:620, 400:1200]  # 80-120 px above the bottom side (beyond its slack), nearer it than any other
+    assert (deep == 1.0).all(), "freed in columns under the gaps of the bottom side's photo edge"

@@ -270,13 +270,12 @@ def along_sides(m8: np.ndarray, edge: np.ndarray, trusted: np.ndarray, slack: fl
         for a, b in zip(starts, starts[1:] + [starts[0] + len(points)]):
             side = np.arange(a, b) % len(points)
             along = hits[side]
-            if along.mean() < SIDE_SHARE:
-                off[points[side, 1], points[side, 0]] = 1
-                continue
-            lead, trail = int(np.argmax(along)), int(np.argmax(along[::-1]))  # the side has trusted pixels here
-            ends = np.r_[side[:lead] if lead > slack else [], side[len(side) - trail:] if trail > slack else []]
-            ends = ends.astype(int)
-            off[points[ends, 1], points[ends, 0]] = 1
+            lost = np.full(len(side), along.mean() < SIDE_SHARE)
+            if not lost.all():  # a side along the photo: its ends past the object's corners still go
+                lead, trail = int(np.argmax(along)), int(np.argmax(along[::-1]))
+                lost[:lead] = lead > slack
+                lost[len(side) - trail:] = trail > slack
+            off[points[side[lost], 1], points[side[lost], 0]] = 1
     # the outline's points are the mask's own border pixels; the edge band's outer pixels take their neighbours'
     return edge & ~cv2.dilate(off, np.ones((3, 3), np.uint8)).astype(bool)
 

@@ -274,8 +274,8 @@ class ShapeTool(Tool):
             cut = np.zeros(doc.current.mask.shape, bool)
             cut[region.top():region.bottom() + 1, region.left():region.right() + 1] = inside
             if doc.keep_out(cut):
-                doc.noted.emit(f"{self.name.capitalize()} cut: it stays out of later refines (hatched; Alt with the Keep BG "
-                           "brush frees it)")
+                doc.noted.emit(f"{self.name.capitalize()} cut: it stays out of later refines (hatched; Alt with the "
+                               "Keep BG brush frees it)")
 
 
 class PolygonTool(ShapeTool):

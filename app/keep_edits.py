@@ -86,10 +86,10 @@ class KeepEditsMixin:
     def keep_out(self, pixels: np.ndarray, width: float | None = None) -> bool:
         """``pixels`` (H×W bool: what a remove click took away, or a shape cut or a drag erased from a guessed mask)
         stay out of every later refine, less a margin along their edge (crm_core.prompts.removed_core), as
-        keep-background strokes joined to the last edit; the person's own keep-foreground strokes win. Free over a guessed mask, the refine
-        put back a bear's paw a Shift+click had removed (374 px out, 49,526 in), and a flag's stars inside an
-        Alt+Lasso cut. width: the px width of the eraser that took them (a thinner margin). Returns whether anything
-        is kept out: a thin cut keeps nothing out, and is told nothing."""
+        keep-background strokes joined to the last edit; the person's own keep-foreground strokes win. Free over a
+        guessed mask, the refine put back a bear's paw a Shift+click had removed (374 px out, 49,526 in), and a
+        flag's stars inside an Alt+Lasso cut. width: the px width of the eraser that took them (a thinner margin).
+        Returns whether anything is kept out: a thin cut keeps nothing out, and is told nothing."""
         core = removed_core(pixels, width)
         if not core.any():  # no 24 MB layer made for a thin cut at 6K
             return False

@@ -18,6 +18,7 @@ from crm_core.metrics import binarise
 from app.document import Document
 
 MIN_SIZE, MAX_SIZE = 1.0, 2000.0
+KEPT_OUT = "it stays out of later refines (hatched; Alt with the Keep BG brush frees it)"  # a cut from a guess
 CLOSE_PX = 8  # a polygon click this close (screen pixels) to its first vertex closes it
 
 
@@ -191,17 +192,14 @@ class BrushTool(Tool):
         before = doc.undo_stack.last()
         doc.end_stroke()
         swept, self._swept = self._swept, []
-        if doc.undo_stack.last() is before:  # the drag changed nothing: no step for a keep edit to join
-            return
-        covered = np.zeros(doc.current.mask.shape, bool)
-        for region, core in swept:
-            covered[region.top():region.bottom() + 1, region.left():region.right() + 1] |= core
-        self._drawn(doc, covered)
+        if doc.undo_stack.last() is not before:  # the drag changed the mask: a keep edit may join its step
+            self._drawn(doc, swept)
 
-    def _drawn(self, doc: Document, covered: np.ndarray) -> None:
-        """After a drag that changed the mask, as part of its undo step: ``covered`` (H×W bool), what the brush
-        covered at least half."""
-        doc.free_kept_out(covered & binarise(doc.current.mask))
+    def _drawn(self, doc: Document, swept: list[tuple[QRect, np.ndarray]]) -> None:
+        """After a drag that changed the mask, as part of its undo step (``swept``: its dabs). Most objects have no
+        keep strokes to free: no full-frame footprint is made for them at the end of every drag."""
+        if doc.current.keep is not None:
+            doc.free_kept_out(covered(swept, doc.current.mask.shape) & binarise(doc.current.mask))
 
     def _sweep(self, doc: Document, a: QPointF, b: QPointF) -> None:
         s = self.host.settings
@@ -223,10 +221,18 @@ class EraserTool(BrushTool):
     name = "eraser"
     erase = True
 
-    def _drawn(self, doc: Document, covered: np.ndarray) -> None:
-        if doc.current.guessed and doc.keep_out(covered & ~binarise(doc.current.mask), self.host.settings.size):
-            doc.noted.emit("Erased from a guessed object: it stays out of later refines (hatched; Alt with the Keep BG "
-                           "brush frees it)")
+    def _drawn(self, doc: Document, swept: list[tuple[QRect, np.ndarray]]) -> None:
+        if doc.current.guessed and doc.keep_out(covered(swept, doc.current.mask.shape) & ~binarise(doc.current.mask),
+                                                self.host.settings.size):
+            doc.noted.emit(f"Erased from a guessed object: {KEPT_OUT}")
+
+
+def covered(swept: list[tuple[QRect, np.ndarray]], shape: tuple[int, int]) -> np.ndarray:
+    """H×W bool: where a drag's dabs (each its region and where it covers at least half) covered the mask."""
+    out = np.zeros(shape, bool)
+    for region, core in swept:
+        out[region.top():region.bottom() + 1, region.left():region.right() + 1] |= core
+    return out
 
 
 def _screen_distance(a: QPointF, b: QPointF, zoom: float) -> float:
@@ -274,8 +280,7 @@ class ShapeTool(Tool):
             cut = np.zeros(doc.current.mask.shape, bool)
             cut[region.top():region.bottom() + 1, region.left():region.right() + 1] = inside
             if doc.keep_out(cut):
-                doc.noted.emit(f"{self.name.capitalize()} cut: it stays out of later refines (hatched; Alt with the "
-                               "Keep BG brush frees it)")
+                doc.noted.emit(f"{self.name.capitalize()} cut: {KEPT_OUT}")
 
 
 class PolygonTool(ShapeTool):

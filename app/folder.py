@@ -37,6 +37,7 @@ from crm_core.pairing import PHOTO_EXTS, by_stem, pair_by_stem
 
 from app import autosave, project
 from app.document import ACCEPTED, DEFAULT_LABEL, REFINED, TODO, Document, MaskObject, object_result
+from app.mask_object import looked_away
 from app.sidecar import SidecarWriter
 
 FLAGGED = "flagged"
@@ -301,6 +302,18 @@ class WorkFolder:
         ``crm-refine --resume`` into it still refines a photo left to do or flagged for another look."""
         return self.status.get(name) in (REFINED, ACCEPTED)
 
+    def looked_away(self) -> list[str]:
+        """The kept objects ("photo: label") that show something other than their refined result (an earlier
+        stage, or the drawn mask, clicked to look: mask_object.looked_away), read from the work's descriptions."""
+        found = []
+        for name in self.names:
+            path = self.project_path(name)
+            state = self.writer.pending(path)
+            shown = [(o.label, len(o.stages), o.shown, o.stale) for o in state.objects] if state is not None \
+                else project.shown_of(path) if path.is_file() else []
+            found += [f"{name}: {label}" for label, count, at, stale in shown if looked_away(count, at, stale)]
+        return found
+
     def saved(self, item: ImageObjects, hw: tuple[int, int]) -> project.Project | None:
         """The work kept on a photo (``item``, as its labels give it) of ``hw`` (height, width) pixels: the newest
         queued for the writer, else the file; None when there is none. Work kept at another size (the photo was
@@ -400,15 +413,18 @@ class WorkFolder:
         labels = self._labels.get(name, state.labels)
         self.writer.put(self.project_path(name), replace(state, photo=Path(name), labels=labels), project.save)
 
-    def export(self, out: Path, kind: str | None = None, tolerance: float = DEFAULT_TOLERANCE) -> Exported:
+    def export(self, out: Path, kind: str | None = None, tolerance: float = DEFAULT_TOLERANCE,
+               as_shown: bool = True) -> Exported:
         """Write every photo, with the work done on it, to ``out`` (never over the inputs): in the dataset's own
-        format (every field carried through) or in another the registry writes (``export_formats``). A photo
+        format (every field carried through) or in another the registry writes (``export_formats``). Each object
+        as it is shown, or with ``as_shown`` False, as refined where it shows something else (``looked_away``). A photo
         never opened is written with its labels as they were; where the writer keeps unwritten photos as they
         were (COCO), one without work is not written at all, so the output does not list it among those done
         (``crm-refine --resume`` into it refines it). A photo whose labels cannot be read is left out and named
         in the result: one broken file must not stop the export of a whole dataset."""
         if kind not in (None, self.dataset.format):
-            done = list(convert(self.dataset, kind, Path(out), tolerance, transform=self.apply_work,
+            done = list(convert(self.dataset, kind, Path(out), tolerance,
+                                transform=lambda item: self.apply_work(item, as_shown=as_shown),
                                 worked=self.finished))
             return Exported(tuple(label for d in done for label in d.filled),
                             tuple((d.name, str(d.error)) for d in done if d.error is not None),
@@ -421,7 +437,7 @@ class WorkFolder:
             if writer.keeps_unwritten and not self.has_work(name):
                 continue
             try:
-                item = self.apply_work(self.dataset.read(name), fresh)
+                item = self.apply_work(self.dataset.read(name), fresh, as_shown)
             except CRMError as error:
                 skipped.append((name, str(error)))
                 continue
@@ -430,19 +446,21 @@ class WorkFolder:
         writer.close()  # only when every photo went in: a failed export leaves no file claiming to be whole
         return Exported(tuple(writer.filled), tuple(skipped), hidden=tuple(writer.hidden), split=tuple(writer.split))
 
-    def apply_work(self, item: ImageObjects, fresh: Iterator[int] | None = None) -> ImageObjects:
+    def apply_work(self, item: ImageObjects, fresh: Iterator[int] | None = None, as_shown: bool = True) -> ImageObjects:
         """A photo's objects as they are now: saved work replaces the shapes (ids, labels and fields kept),
         objects the person added are appended (with ids from ``fresh`` where the format's ids are global),
         deleted ones dropped, empty ones left out; shapes the tool does not edit (rectangles, points), and objects
         whose pixels are still their file's (at most relabelled), go through unchanged: re-traced, an untouched
-        polygon would move by up to the tracing tolerance."""
+        polygon would move by up to the tracing tolerance. ``as_shown`` False: an object that shows something
+        other than its refined result is written as refined."""
         state = self.saved(item, item.hw)
         if state is None:
             return item
         sources = {o.id: o for o in item.objects}
         kept = [o for o in item.objects if not o.refinable]
         for obj in state.objects:
-            pixels = object_result(obj.mask, obj.stages, obj.shown)
+            away = not as_shown and looked_away(len(obj.stages), obj.shown, obj.stale)
+            pixels = object_result(obj.mask, obj.stages, len(obj.stages) - 1 if away else obj.shown)
             source = sources.get(obj.id)
             if source is not None and np.array_equal(pixels, source.raster(pixels.shape)):
                 # shape untouched: written as its file drew it (also one that covers no pixel of the photo, such

@@ -17,7 +17,7 @@ from crm_core.errors import InputError
 from crm_core.objects import ObjectOptions
 from crm_core.options import RefineOptions
 
-from app import project, refining
+from app import asking, project, refining
 from app.dataset_export import DatasetExportDialog
 from app.document import ACCEPTED, REFINED, TODO, Document
 from app.errors import show_error
@@ -30,6 +30,7 @@ from app.undo import MaskEditCommand
 
 RECENT_PHOTOS = 3  # photos left whose documents, undo history included, stay in memory
 NEW_OBJECT = "New object"  # how the status bar's hint after Add object begins, shown until the label is named
+REFINED_RESULTS, AS_SHOWN = "Refined results", "As shown"  # a dataset export's answers (_write_as_shown)
 
 
 class FolderMixin:
@@ -534,13 +535,19 @@ class FolderMixin:
             work.save_state()
             self.export_dataset(dialog.path, dialog.kind)
 
-    def export_dataset(self, out: str | Path, kind: str | None = None) -> bool:
-        """Write every photo (the open one's work kept first) in the dataset's own format or ``kind``, as a job."""
+    def export_dataset(self, out: str | Path, kind: str | None = None, as_shown: bool | None = None) -> bool:
+        """Write every photo (the open one's work kept first) in the dataset's own format or ``kind``, as a job.
+        as_shown: write each object as shown, or as refined where it shows an earlier stage or its drawn mask;
+        None asks, where any does (the person may have clicked a stage only to look). False when not started."""
         if self.work is None or self._export is not None:
             return False
         self.keep_photo()
         work, out = self.work, Path(out)
-        job = CallJob(out.name, lambda: (out, work.export(out, kind)))
+        if as_shown is None:
+            as_shown = self._write_as_shown(work.looked_away())
+            if as_shown is None:
+                return False
+        job = CallJob(out.name, lambda: (out, work.export(out, kind, as_shown=as_shown)))
         job.done.connect(self._dataset_exported)
         job.failed.connect(self._export_failed)
         job.finished.connect(self._export_finished)
@@ -549,6 +556,19 @@ class FolderMixin:
         self.statusBar().showMessage(f"Exporting {out.name}…")
         self._update_actions()
         return True
+
+    def _write_as_shown(self, away: list[str]) -> bool | None:
+        """Whether the objects in ``away`` ("photo: label") are written as shown rather than refined: asked, with
+        the refined results first; True when there are none, None for Cancel."""
+        if not away:
+            return True
+        listed = ", ".join(away[:5]) + (", …" if len(away) > 5 else "")
+        count = f"{len(away)} object{'s' * (len(away) != 1)} show{'s' * (len(away) == 1)}"
+        answer = asking.choose(self, "Export what is shown?",
+                               f"{count} an earlier stage or the drawn label instead of the refined result: "
+                               f"{listed}. Export their refined results, or what is shown?",
+                               (REFINED_RESULTS, AS_SHOWN))
+        return None if answer is None else answer == AS_SHOWN
 
     def _dataset_exported(self, result: tuple[Path, Exported]) -> None:
         path, exported = result
@@ -575,7 +595,8 @@ class FolderMixin:
                 self, "Holes filled",
                 f"Exported {path.name}. Polygons cannot cut holes, so the holes of {len(filled)} "
                 f"object{'s' * (len(filled) != 1)} are filled in it: {', '.join(filled[:5])}"
-                f"{', …' if len(filled) > 5 else ''}. VOC label maps, which store pixels, keep them.")
+                f"{', …' if len(filled) > 5 else ''} (a LabelMe file lists each before the objects inside its holes, "
+                "which are drawn over it). VOC label maps, which store pixels, keep them.")
         hidden = exported.hidden
         if hidden:  # a label map holds one object per pixel: one wholly covered by others is not in the file
             QMessageBox.information(

@@ -56,6 +56,14 @@ def shade(prob: np.ndarray) -> np.ndarray:
     return np.rint(np.clip(prob, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
+def looked_away(count: int, shown: Shown, stale: bool) -> bool:
+    """Whether an object of ``count`` current (not ``stale``) stages shows something other than its refined
+    result, its last stage: an earlier one, or its drawn mask, clicked in the stage strip. Why it matters: what
+    is shown is what is written, and an annotator who clicked Coarse only to look had a dataset export write the
+    rough label, unsaid; the export asks (app.folder_mode)."""
+    return count > 0 and not stale and shown != count - 1
+
+
 def object_result(mask: np.ndarray, stages: Sequence[Stage], shown: Shown) -> np.ndarray:
     """An object's pixels as they would be exported (H×W bool): the stage shown (metrics.binarise), else the
     coarse mask. The one rule for the canvas, export and a dataset written from saved work."""

@@ -266,6 +266,17 @@ def labels_of(path: str | Path) -> str | None:
     return labels if isinstance(labels, str) else None
 
 
+def shown_of(path: str | Path) -> list[tuple[str, int, Shown, bool]]:
+    """Per object of a saved project: its label, how many stages it has, the one shown and whether they are stale,
+    read without decoding its masks ([] when the project cannot be read)."""
+    objects = _meta_of(path).get("objects")
+    try:
+        return [(str(o["label"]), len(o.get("stages", ())), o["shown"], bool(o.get("stale", False)))
+                for o in objects or ()]
+    except (KeyError, TypeError):
+        return []
+
+
 def _meta_of(path: str | Path) -> dict:
     try:
         with zipfile.ZipFile(path) as archive:

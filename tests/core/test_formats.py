@@ -108,6 +108,34 @@ def test_a_writer_names_the_objects_whose_holes_its_polygons_fill(tmp_path: Path
     assert [d.filled for d in done] == [("p: ring",)]
 
 
+def test_a_labelme_object_whose_holes_are_filled_is_written_before_the_objects_inside_them(tmp_path: Path) -> None:
+    """A dress refined round its belt, written after it: painted in file order (LabelMe draws shapes so, and
+    labelme2voc paints them so), the filled dress covered the whole belt (tester, session 28)."""
+    a, _ = shapes()
+    belt = np.zeros((H, W), bool)
+    belt[20:30, 20:30] = True  # the ring's hole, all of it
+    folder = tmp_path / "lm"
+    photo(folder / "p.jpg")
+    data = {"version": "5.4.1", "flags": {}, "imagePath": "p.jpg", "imageData": None, "imageHeight": H,
+            "imageWidth": W, "shapes": [
+                {"label": lab, "points": pts, "group_id": None, "shape_type": "polygon", "flags": {}}
+                for lab, pts in (("belt", [[20, 20], [29, 20], [29, 29], [20, 29]]),
+                                 ("dress", [[10, 10], [39, 10], [39, 39], [10, 39]]),
+                                 ("bag", [[50, 45], [70, 45], [70, 55], [50, 55]]))]}
+    (folder / "p.json").write_text(json.dumps(data))
+    ds = open_dataset("labelme", folder)
+    belt_obj, dress, bag = ds.read("p").objects
+    refined = (belt_obj.with_mask(belt), dress.with_mask(a), bag)
+    list(convert(ds, "labelme", tmp_path / "out", transform=lambda it: type(it)(it.name, it.image, it.size, refined,
+                                                                               it.extra)))
+    written = json.loads((tmp_path / "out" / "p.json").read_text())["shapes"]
+    assert [shape["label"] for shape in written] == ["dress", "belt", "bag"]  # the rest keep their order
+    painted = np.zeros((H, W), object)
+    for shape in written:
+        painted[fill_polygons((np.asarray(shape["points"], np.float32),), (H, W))] = shape["label"]
+    assert (painted[belt] == "belt").all() and (painted[a] == "dress").all()
+
+
 def test_a_yolo_copy_names_the_objects_it_writes_as_several_lines(tmp_path: Path) -> None:
     """A bag cut in two by an eraser stroke came back from a YOLO export as two bags, without a word."""
     from crm_core.formats import ImageObject, ImageObjects

@@ -59,6 +59,10 @@ class ImageList(QWidget):
         self.list.setIconSize(QSize(THUMB, THUMB))
         # a click, or the arrow keys as in labelme's list, opens the photo the highlight moves to
         self.list.currentItemChanged.connect(self._moved)
+        # a clicked row half hidden at the bottom was scrolled into view between the press and the release, and the
+        # release selected the row that came under the pointer: the list showed another photo than the canvas. The
+        # list scrolls to the photo open itself (set_current), after the button is up
+        self.list.setAutoScroll(False)
         # the row of the photo open (set_current): choosing it again is no move; None while none is
         self._open_row: int | None = None
         self.summary = QLabel()
@@ -143,7 +147,8 @@ class ImageList(QWidget):
         item = self.list.item(index)
         if item is not None:
             self.list.setCurrentItem(item)
-            self.list.scrollToItem(item)
+            if QGuiApplication.mouseButtons() == Qt.MouseButton.NoButton:  # a clicked row is in view already
+                self.list.scrollToItem(item)
 
     def status_filter(self) -> str | None:
         """The one status the list shows ("to do", …), or None when it shows every photo."""

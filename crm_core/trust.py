@@ -76,6 +76,9 @@ THIN_SHARE = 0.25  # a careful polygon's edge may move at most this share of the
 THICKNESS_SHARE = 0.5  # a polygon's sides stray from its object by at most this share of its thickest half-width
 SIDE_SHARE = 0.6  # a hurried polygon's side runs along the photo's edges when this share of its pixels do
 SAME_OBJECT = 0.97  # IoU of the model's first look with a careful polygon at which both outline the same object
+GRID_ANGLE = np.radians(5)  # a side within this of the pixel grid's axes runs along the grid
+STAIR_SHARE = 0.7  # an outline with this share of its length along the grid, in at least STAIR_RUNS runs of
+STAIR_RUNS = 16  # 3 px or more, is a staircase: a label map blown up without smoothing (``staircase``)
 
 
 @dataclass(frozen=True)
@@ -173,17 +176,18 @@ def read_outline(mask: np.ndarray, drawn: bool = False) -> Outline:
     at 3 px (Clothing Co-Parsing parts at 1.25 px: 2.1 median), so the ratio is also taken from 1.5 px to 0.7 px:
     84 % of those below 1.6, and still none of dev_eval's 89 low-resolution masks. Not told apart: a binary mask
     blown up 4-16× without smoothing (its staircase or straight interpolated runs are straight sides too); such a
-    mask is held like a label (``trust_edges=False``, ``--no-trust`` frees it). drawn: the mask is known to be a
-    rasterised polygon (its file said so): only its tolerance is read. A polygon traced within a pixel or so is
-    often not told apart from a smooth mask by the vertex ratio (Clothing Co-Parsing parts at 0.8 px: 19 %
-    below 1.6), since at the scales probed its sides are as short as a simplified curve's.
+    mask is held like a label (``trust_edges=False``, ``--no-trust`` frees it), within how far its steps stray
+    from the object (``staircase``). drawn: the mask is known to be a rasterised polygon (its file said so): only
+    its tolerance is read. A polygon traced within a pixel or so is often not told apart from a smooth mask by the
+    vertex ratio (Clothing Co-Parsing parts at 0.8 px: 19 % below 1.6), since at the scales probed its sides are as
+    short as a simplified curve's.
     Tolerance: the length-weighted median of each side's L·θ/8 (θ: the mean turn at its two ends). Measured on
     polygons simplified at a known tolerance: 3.0 px for 3.1 (Clothing Co-Parsing), 2.1 px at 800 px and 18 px at
-    2–4K on dev_eval's polygon sets.
+    2–4K on dev_eval's polygon sets. A staircase's steps say more than its turns (``staircase``).
     """
     contours, _ = cv2.findContours(np.asarray(mask, np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
     counts = np.zeros((len(POLYGON_SCALES), 2))
-    lengths, strays = [], []
+    lengths, strays, on_grid = [], [], []
     for contour in contours:
         if len(contour) < MIN_CONTOUR:
             continue
@@ -196,6 +200,7 @@ def read_outline(mask: np.ndarray, drawn: bool = False) -> Outline:
             turn = np.abs((heading - np.roll(heading, 1) + np.pi) % (2 * np.pi) - np.pi)  # at each side's start
             lengths.append(length)
             strays.append(length * (turn + np.roll(turn, -1)) / 2 / SAGITTA)
+            on_grid.append(np.abs((heading + np.pi / 4) % (np.pi / 2) - np.pi / 4) < GRID_ANGLE)
     if not drawn and (not counts[:, 1].all() or (counts[:, 0] / counts[:, 1] >= POLYGON_RATIO).all()):
         return Outline(False, 0.0)
     if not lengths:
@@ -203,7 +208,27 @@ def read_outline(mask: np.ndarray, drawn: bool = False) -> Outline:
     length, stray = np.concatenate(lengths), np.concatenate(strays)
     order = np.argsort(stray)
     half = np.searchsorted(np.cumsum(length[order]), length.sum() / 2)
-    return Outline(True, float(stray[order][min(half, len(order) - 1)]))
+    tolerance = float(stray[order][min(half, len(order) - 1)])
+    stairs = staircase(length, np.concatenate(on_grid))
+    return Outline(True, stairs if stairs > max(tolerance, CAREFUL) else tolerance)
+
+
+def staircase(length: np.ndarray, on_grid: np.ndarray) -> float:
+    """How far an outline of sides of ``length`` (px), ``on_grid`` where they run along the pixel grid's axes,
+    strays from its object when it is a staircase: half its median run along the grid; 0 when it is not one.
+
+    Why: a label map made small and blown up without smoothing (a network's mask, a label map resized with
+    nearest neighbour, as label maps must be) outlines its objects in steps of its block size, and traced into
+    polygons they keep every step. The sides' turns read such a polygon as careful (12 px steps: 4.4 px), so it
+    was held on its steps: a tester's hair labels came back as blocky as they went in. Its steps, not its turns,
+    say how far it strays. Hand-drawn polygons and smooth masks do not run along the grid (dev_eval's polygon and
+    low-resolution sets, Clothing Co-Parsing's polygons: no outline is a staircase); a box has too few runs.
+    Only a staircase whose half run exceeds the tolerance its turns give is read so (``read_outline``): short
+    steps are a careful polygon's, and stay read as they were."""
+    runs = length[on_grid & (length >= 3)]
+    if length.sum() == 0 or len(runs) < STAIR_RUNS or length[on_grid].sum() < STAIR_SHARE * length.sum():
+        return 0.0
+    return float(np.median(runs)) / 2
 
 
 def leash(image: np.ndarray, coarse: np.ndarray, reach: float, drawn: bool = False) -> Leash:

@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, QRect, Qt
+from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtWidgets import QApplication, QComboBox
 
 from crm_core.formats import open_dataset, trace_polygons
@@ -445,6 +445,26 @@ def test_the_photo_list_always_highlights_the_photo_open(qtbot, window, tmp_path
     assert window.photo_name == "p3" and listed.currentRow() == 3 and dialogs.titles() == ["Cannot open p2"]
     QTest.keyClick(listed, Qt.Key.Key_Up)
     assert window.photo_name == "p1" and listed.currentRow() == 1
+
+
+def test_a_click_on_the_photo_list_s_half_hidden_bottom_row_opens_and_highlights_that_photo(qtbot, window, tmp_path):
+    """The list scrolled the clicked row into view between the press and the release, so the release landed on
+    the row below: the canvas showed one photo and the list highlighted the next (tester, session 28)."""
+    from PySide6.QtTest import QTest
+
+    folder, _ = labelme_set(tmp_path / "lm", count=6)
+    assert window.open_folder(folder)
+    listed = window.image_list.list
+    listed.setFixedHeight(listed.visualItemRect(listed.item(0)).height() * 5 // 2)  # two rows and a half shown
+    window.show()
+    qtbot.waitUntil(lambda: listed.viewport().height() < listed.visualItemRect(listed.item(3)).top())
+    height = listed.viewport().height()
+    row = next(r for r in range(listed.count()) if listed.visualItemRect(listed.item(r)).bottom() > height)
+    rect = listed.visualItemRect(listed.item(row))
+    assert rect.top() < height - 4  # partly shown
+    QTest.mouseClick(listed.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(rect.center().x(), height - 3))
+    assert window.photo_name == f"p{row}"
+    assert listed.currentRow() == row and [listed.row(i) for i in listed.selectedItems()] == [row]
 
 
 def test_a_folder_opened_after_another_opens_at_its_own_photo(qtbot, window, tmp_path):

@@ -79,6 +79,10 @@ SAME_OBJECT = 0.97  # IoU of the model's first look with a careful polygon at wh
 GRID_ANGLE = np.radians(5)  # a side within this of the pixel grid's axes runs along the grid
 STAIR_SHARE = 0.7  # an outline with this share of its length along the grid, in at least STAIR_RUNS runs of
 STAIR_RUNS = 16  # 3 px or more, is a staircase: a label map blown up without smoothing (``staircase``)
+STAIR_PERIODIC = 0.8  # when this share of its runs are whole numbers of blocks
+STAIR_STRAY = 0.7  # of its block's side: how far a staircase strays from a slanting edge (a corner: 1/√2)
+STAIR_BLOCK = 9  # px: smaller blocks stray less than a careful polygon (CAREFUL / STAIR_STRAY), and by chance
+# a third or more of any runs are within a pixel of their whole numbers
 
 
 @dataclass(frozen=True)
@@ -215,20 +219,25 @@ def read_outline(mask: np.ndarray, drawn: bool = False) -> Outline:
 
 def staircase(length: np.ndarray, on_grid: np.ndarray) -> float:
     """How far an outline of sides of ``length`` (px), ``on_grid`` where they run along the pixel grid's axes,
-    strays from its object when it is a staircase: half its median run along the grid; 0 when it is not one.
+    strays from its object when it is a staircase of blocks: STAIR_STRAY of the block's side; 0 when it is not.
 
     Why: a label map made small and blown up without smoothing (a network's mask, a label map resized with
     nearest neighbour, as label maps must be) outlines its objects in steps of its block size, and traced into
     polygons they keep every step. The sides' turns read such a polygon as careful (12 px steps: 4.4 px), so it
-    was held on its steps: a tester's hair labels came back as blocky as they went in. Its steps, not its turns,
-    say how far it strays. Hand-drawn polygons and smooth masks do not run along the grid (dev_eval's polygon and
-    low-resolution sets, Clothing Co-Parsing's polygons: no outline is a staircase); a box has too few runs.
-    Only a staircase whose half run exceeds the tolerance its turns give is read so (``read_outline``): short
-    steps are a careful polygon's, and stay read as they were."""
-    runs = length[on_grid & (length >= 3)]
+    was held on its steps: a tester's hair labels came back as blocky as they went in. A blown-up map's runs are
+    whole numbers of its block k (runs between pixel centres of k − 1, 2k − 1…): at least STAIR_PERIODIC of them
+    within a pixel of that, for the largest such k. Hand-drawn polygons and smooth masks do not run along the
+    grid (dev_eval's polygon and low-resolution sets, Clothing Co-Parsing's polygons); a box has too few runs; and
+    Clothing Co-Parsing's own pixel labels run along it in runs of any length (a pair of stockings, traced: 23 %
+    of its runs whole blocks). Only a staircase whose stray exceeds the tolerance its turns give is read so
+    (``read_outline``): short steps are a careful polygon's, and stay read as they were."""
+    runs = np.rint(length[on_grid & (length >= 3)]).astype(np.int64)
     if length.sum() == 0 or len(runs) < STAIR_RUNS or length[on_grid].sum() < STAIR_SHARE * length.sum():
         return 0.0
-    return float(np.median(runs)) / 2
+    blocks = np.arange(STAIR_BLOCK, runs.max() + 2)  # the largest block whose whole numbers most runs are
+    off = (runs[None] + 1) % blocks[:, None]
+    whole = (np.minimum(off, blocks[:, None] - off) <= 1).mean(axis=1) >= STAIR_PERIODIC
+    return STAIR_STRAY * float(blocks[whole].max()) if whole.any() else 0.0
 
 
 def leash(image: np.ndarray, coarse: np.ndarray, reach: float, drawn: bool = False) -> Leash:

@@ -402,7 +402,7 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
             x = round(self._split * self.width())
             left, right = self.split_sides()
             layers += [(left, QRect(0, 0, x, self.height())), (right, QRect(x, 0, self.width() - x, self.height()))]
-        elif drawn:
+        elif drawn and self._compare is None:  # a compare's colours alone: a yellow hair label hid what it removed
             layers.append((self._shown_key(False), self.rect()))
         self._draw_layers(painter, layers + self._compare_layers(), rect, deadline, smooth)
 

@@ -406,6 +406,27 @@ def test_compare_shows_its_colours_in_the_cutout_and_alpha_views_too(view, qtbot
     assert bl > 150 and g > 120 and r < 60  # cyan
 
 
+def test_a_compare_is_not_drawn_over_the_object_in_its_label_colour(view, qtbot):
+    """A hair label drawn yellow, the compare's colour for what a stage removed: the two could not be told apart
+    (tester, session 28). While comparing, the object shows only what changed."""
+    doc = view.document()
+    a = np.zeros((H, W), np.float32)
+    a[:, :150] = 1.0
+    b = a.copy()
+    b[:, 100:150] = 0.0
+    doc.set_stages([stage(a, 0), stage(b, 1)])
+    doc.set_shown(1)
+    view.set_overlay(QColor(255, 225, 25), 1.0, False)  # the palette's yellow
+    kept = at(view, 50, 100)
+    assert tuple(rendered(view, qtbot)[kept.y(), kept.x()]) == (255, 225, 25)
+    view.set_compare(0, 1)
+    pixels = rendered(view, qtbot)
+    removed = at(view, 125, 100)
+    assert tuple(pixels[kept.y(), kept.x()]) == (20, 20, 20) and pixels[removed.y(), removed.x()][2] < 60
+    view.set_compare(None)
+    assert tuple(rendered(view, qtbot)[kept.y(), kept.x()]) == (255, 225, 25)
+
+
 def test_compare_with_the_coarse_mask_follows_edits_of_it(view, qtbot):
     doc = view.document()
     refined = np.zeros((H, W), np.float32)

@@ -271,9 +271,10 @@ class OpeningMixin:
         if folders:
             if recent:
                 self.recent_menu.addSeparator()
-            for entry in folders:
+            for entry in folders:  # where it is, too: datasets are called "labels", "train", "annotations.json"
                 kind = " (COCO)" if entry.kind == "coco" else "/"
-                action = self.recent_menu.addAction(f"{Path(entry.source).name}{kind}")
+                source = Path(entry.source)
+                action = self.recent_menu.addAction(f"{source.name}{kind}  —  {_home_short(source.parent)}")
                 action.setToolTip(entry.source)
                 action.setStatusTip(entry.source)
                 action.triggered.connect(lambda _=False, e=entry: self.open_folder(e.source, e.kind, e.images))
@@ -393,3 +394,11 @@ class OpeningMixin:
                                                                                      and not restored))
         return restored
 
+
+
+def _home_short(folder: Path) -> str:
+    """A folder as a menu shows it: under the home folder as ~/…, the rest as it is."""
+    try:
+        return str(Path("~") / folder.relative_to(Path.home()))
+    except ValueError:
+        return str(folder)

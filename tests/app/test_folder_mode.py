@@ -1499,7 +1499,9 @@ def test_open_recent_lists_folders_and_datasets_and_reopens_them_as_they_were(qt
     assert window.open_folder(ann, "coco", images) and window.open_folder(folder)
     window.fill_recent_menu()
     entries = [a for a in window.recent_menu.actions() if a.text()]
-    assert [a.text() for a in entries] == ["lm/", "annotations.json (COCO)", "Clear list"]
+    assert [a.text().split("  —  ")[0] for a in entries] == ["lm/", "annotations.json (COCO)", "Clear list"]
+    # and where each is (a tester saw "lm_rough/" alone), as ~/… under the home folder
+    assert entries[0].text().endswith(tmp_path.name) and entries[1].text().endswith(f"{tmp_path.name}/coco")
     entries[1].trigger()
     assert window.work.dataset.format == "coco" and window.doc.path == images / "p0.png"
     entries[-1].trigger()

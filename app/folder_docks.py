@@ -66,6 +66,9 @@ class ImageList(QWidget):
         # the row of the photo open (set_current): choosing it again is no move; None while none is
         self._open_row: int | None = None
         self.summary = QLabel()
+        self.read_as = QLabel()
+        self.read_as.setWordWrap(True)
+        self.read_as.setStyleSheet("color: #888888")
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setFormat("%v / %m")
@@ -78,6 +81,7 @@ class ImageList(QWidget):
         layout.addWidget(self.filter_box)
         layout.addWidget(self.list, 1)
         layout.addWidget(self.summary)
+        layout.addWidget(self.read_as)
         layout.addWidget(self.progress_note)
         row = QHBoxLayout()
         row.addWidget(self.progress, 1)
@@ -91,9 +95,12 @@ class ImageList(QWidget):
         self._thumbs.timeout.connect(self._next_thumbnails)
 
     def set_folder(self, names: list[str], photo_of: Callable[[str], Path | np.ndarray | None], status: dict[str, str],
-                   problems: dict[str, str]) -> None:
+                   problems: dict[str, str], read_as: str = "") -> None:
         """Fill the list at once; thumbnails follow a few at a time from the event loop, so a folder of
-        thousands of photos opens without freezing the window."""
+        thousands of photos opens without freezing the window. ``read_as``: the format it was read as, said under
+        the list."""
+        self.read_as.setText(read_as)
+        self.read_as.setToolTip(read_as)
         self._open_row = None  # filling the list moves its highlight: no photo is chosen until one is open
         self.list.clear()
         self._photo_of, self._pending = photo_of, list(range(len(names)))

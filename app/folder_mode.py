@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from crm_core.errors import InputError
+from crm_core.formats import FORMATS
 from crm_core.objects import ObjectOptions
 from crm_core.options import RefineOptions
 
@@ -93,7 +94,9 @@ class FolderMixin:
         self.work = work
         self.settings.open_dir = Path(source).parent if Path(source).is_file() else Path(source)
         self.settings.add_recent_folder(source, kind, images)
-        self.image_list.set_folder(work.names, work.thumbnail_source, work.status, work.problems)
+        # what it was read as, kept in view: a folder of photos with no labels had opened as one, unsaid
+        read_as = f"{work.dataset.format}: {FORMATS[work.dataset.format].summary}"
+        self.image_list.set_folder(work.names, work.thumbnail_source, work.status, work.problems, read_as)
         for dock in (self.images_dock, self.objects_dock):
             dock.show()
         # the objects get the larger share: a photo holds 9 or 10 labels, and photos are walked with PgDown too

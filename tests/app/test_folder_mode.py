@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtWidgets import QApplication, QComboBox
 
-from crm_core.formats import open_dataset, trace_polygons
+from crm_core.formats import FORMATS, open_dataset, trace_polygons
 from crm_core.metrics import binarise, iou
 
 from app import asking
@@ -123,6 +123,7 @@ def refine_folder_and_wait(qtbot, win: MainWindow) -> None:
 def test_a_coco_file_opens_with_its_photos_listed_and_the_objects_labelled(window, tmp_path):
     ann, images, _ = coco_set(tmp_path)
     assert window.open_folder(ann, "coco", images)
+    assert window.image_list.read_as.text().startswith("coco: one annotations .json")
     assert window.image_list.list.count() == 3 and window.images_dock.isVisibleTo(window)
     assert window.doc.path == images / "p0.png"
     assert labels_listed(window) == list(LABELS)
@@ -465,6 +466,14 @@ def test_a_click_on_the_photo_list_s_half_hidden_bottom_row_opens_and_highlights
     QTest.mouseClick(listed.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(rect.center().x(), height - 3))
     assert window.photo_name == f"p{row}"
     assert listed.currentRow() == row and [listed.row(i) for i in listed.selectedItems()] == [row]
+
+
+def test_a_folder_of_photos_without_labels_says_what_it_was_opened_as(window, tmp_path):
+    """A folder holding a photo and a text file opened as photos to draw on, without a word (tester, session 28)."""
+    write_photos(tmp_path / "plain", 1)
+    (tmp_path / "plain" / "notes.txt").write_text("not labels")
+    assert window.open_folder(tmp_path / "plain")
+    assert window.image_list.read_as.text() == f"mask: {FORMATS['mask'].summary}"  # said under the photo list
 
 
 def test_a_folder_opened_after_another_opens_at_its_own_photo(qtbot, window, tmp_path):

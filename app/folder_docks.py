@@ -95,12 +95,12 @@ class ImageList(QWidget):
         self._thumbs.timeout.connect(self._next_thumbnails)
 
     def set_folder(self, names: list[str], photo_of: Callable[[str], Path | np.ndarray | None], status: dict[str, str],
-                   problems: dict[str, str], read_as: str = "") -> None:
+                   problems: dict[str, str], read_as: tuple[str, str] = ("", "")) -> None:
         """Fill the list at once; thumbnails follow a few at a time from the event loop, so a folder of
         thousands of photos opens without freezing the window. ``read_as``: the format it was read as, said under
-        the list."""
-        self.read_as.setText(read_as)
-        self.read_as.setToolTip(read_as)
+        the list, and what that format holds (its tooltip)."""
+        self.read_as.setText(read_as[0])
+        self.read_as.setToolTip(read_as[1])
         self._open_row = None  # filling the list moves its highlight: no photo is chosen until one is open
         self.list.clear()
         self._photo_of, self._pending = photo_of, list(range(len(names)))

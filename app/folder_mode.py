@@ -95,8 +95,9 @@ class FolderMixin:
         self.settings.open_dir = Path(source).parent if Path(source).is_file() else Path(source)
         self.settings.add_recent_folder(source, kind, images)
         # what it was read as, kept in view: a folder of photos with no labels had opened as one, unsaid
-        read_as = f"{work.dataset.format}: {FORMATS[work.dataset.format].summary}"
-        self.image_list.set_folder(work.names, work.thumbnail_source, work.status, work.problems, read_as)
+        kind = FORMATS[work.dataset.format]
+        self.image_list.set_folder(work.names, work.thumbnail_source, work.status, work.problems,
+                                   (f"Read as {kind.title}", kind.summary))
         for dock in (self.images_dock, self.objects_dock):
             dock.show()
         # the objects get the larger share: a photo holds 9 or 10 labels, and photos are walked with PgDown too

@@ -22,6 +22,7 @@ class Dataset(ABC):
 
     format: str = ""
     summary: str = ""  # what an export in this format holds, in a few words (the app's format list)
+    title: str = ""  # the format as people name it ("LabelMe", "VOC label maps")
 
     def __init__(self, source: Path):
         self.source = Path(source)

@@ -25,6 +25,7 @@ GT_KEY = "gt"  # the item's ground-truth mask path, carried to a BIG output
 
 class BigDataset(Dataset):
     format = "big"
+    title = "BIG layout (CascadePSP)"
     summary = "NAME_im.jpg + NAME_seg.png per photo (CascadePSP's BIG layout), all its objects merged into one mask"
 
     def __init__(self, source: Path):

@@ -55,6 +55,7 @@ def photos_folder(annotations: Path, file_names: list[str], sample: int = 20) ->
 
 class CocoDataset(Dataset):
     format = "coco"
+    title = "COCO"
     summary = "one annotations .json, an outline per object, categories kept"
 
     def __init__(self, source: Path, images: Path | None = None):

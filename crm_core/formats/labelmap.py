@@ -57,6 +57,7 @@ def write_labels(path: Path, values: np.ndarray, palette: list[int] | None) -> N
 
 class LabelMapDataset(Dataset):
     format = "voc"
+    title = "VOC label maps"
     summary = "a label-map PNG per photo, one colour per class, and one per object in SegmentationObject/ if given"
 
     def __init__(self, source: Path, images: Path | None = None):
@@ -245,6 +246,7 @@ class MaskDataset(Dataset):
     """Plain masks: NAME.jpg + NAME.png (grey 0/255 or an alpha) in one folder, one object per photo."""
 
     format = "mask"
+    title = "photos with NAME.png masks"
     summary = "a black-and-white PNG per photo, all its objects merged into one mask"
     LABEL = "object"
 

@@ -40,6 +40,7 @@ IMAGE_PATH = re.compile(r'"imagePath"\s*:\s*"((?:[^"\\]|\\.)*)"')  # the field's
 
 class LabelMeDataset(Dataset):
     format = "labelme"
+    title = "LabelMe"
     summary = "a .json per photo, a polygon per object"
 
     def __init__(self, source: Path):

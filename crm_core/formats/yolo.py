@@ -86,6 +86,7 @@ def splits(photos: Path, labels: Path) -> list[str]:
 
 class YoloDataset(Dataset):
     format = "yolo"
+    title = "YOLO"
     summary = ("labels/ with a .txt per photo, a polygon per object, classes.txt and a data.yaml; from another format "
                "the photos are linked into images/, ready for Ultralytics")
 

@@ -123,7 +123,7 @@ def refine_folder_and_wait(qtbot, win: MainWindow) -> None:
 def test_a_coco_file_opens_with_its_photos_listed_and_the_objects_labelled(window, tmp_path):
     ann, images, _ = coco_set(tmp_path)
     assert window.open_folder(ann, "coco", images)
-    assert window.image_list.read_as.text().startswith("coco: one annotations .json")
+    assert window.image_list.read_as.text() == "Read as COCO"
     assert window.image_list.list.count() == 3 and window.images_dock.isVisibleTo(window)
     assert window.doc.path == images / "p0.png"
     assert labels_listed(window) == list(LABELS)
@@ -473,7 +473,8 @@ def test_a_folder_of_photos_without_labels_says_what_it_was_opened_as(window, tm
     write_photos(tmp_path / "plain", 1)
     (tmp_path / "plain" / "notes.txt").write_text("not labels")
     assert window.open_folder(tmp_path / "plain")
-    assert window.image_list.read_as.text() == f"mask: {FORMATS['mask'].summary}"  # said under the photo list
+    assert window.image_list.read_as.text() == "Read as photos with NAME.png masks"  # under the photo list
+    assert window.image_list.read_as.toolTip() == FORMATS["mask"].summary
 
 
 def test_a_folder_opened_after_another_opens_at_its_own_photo(qtbot, window, tmp_path):

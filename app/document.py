@@ -385,9 +385,11 @@ class Document(KeepEditsMixin, QObject):
         differ = new != obj.mask
         rows, cols = np.nonzero(differ.any(1))[0], np.nonzero(differ.any(0))[0]
         if len(rows):
-            recorder.touch(obj.mask, QRect(int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1),
-                                           int(rows[-1] - rows[0] + 1)))
+            box = QRect(int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
+            recorder.touch(obj.mask, box)
             obj.mask[...] = new
+            if obj is self.current:  # a coarse mask drawn earlier (looked at in the stage strip) is drawn anew
+                self.maskChanged.emit(box)
         self._show_coarse(obj, COARSE, True)
         return shown
 

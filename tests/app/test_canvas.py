@@ -9,7 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
@@ -311,6 +311,30 @@ def test_overlay_follows_edits_and_shown_stage(view, qtbot):
     left, strand = at(view, 20, 100), at(view, 55, 100)
     assert tuple(pixels[spot.y(), spot.x()]) == (20, 20, 20) and tuple(pixels[left.y(), left.x()]) == (0, 0, 255)
     assert np.abs(pixels[strand.y(), strand.x()].astype(int) - (14, 14, 90)).max() <= 3
+
+
+def test_a_stroke_on_a_shown_stage_shows_that_stage_with_the_stroke_not_the_mask_it_replaced(view, qtbot):
+    """Coarse looked at earlier, then a stroke on the refined stage shown: the stage became the coarse mask, but
+    the canvas drew the old coarse mask it had kept, patched only under the stroke. A tester saw a refined skin
+    snap back to its blocky label, and fixed by hand what was right (session 28)."""
+    doc = view.document()
+    drawn = np.zeros((H, W), np.uint8)
+    drawn[:, :100] = 255
+    prob = np.zeros((H, W), np.float32)
+    prob[:, :180] = 1.0
+    doc.set_mask(drawn)
+    doc.set_stages([stage(prob, 0)])
+    view.set_overlay(QColor(0, 0, 255), 1.0, False)
+    doc.set_shown(COARSE)  # a look at the label as drawn: its layer is kept
+    grown = at(view, 150, 100)
+    assert tuple(rendered(view, qtbot)[grown.y(), grown.x()]) == (20, 20, 20)
+    doc.set_shown(0)
+    assert tuple(rendered(view, qtbot)[grown.y(), grown.x()]) == (0, 0, 255)
+    doc.begin_stroke("Brush")
+    doc.apply_edit(QRect(250, 10, 6, 6), np.full((6, 6), 255, np.uint8), "Brush")
+    doc.end_stroke()
+    assert doc.shown == COARSE and doc.mask[100, 150] == 255
+    assert tuple(rendered(view, qtbot)[grown.y(), grown.x()]) == (0, 0, 255)  # what the mask now holds
 
 
 def test_split_shows_coarse_left_and_stage_right(view, qtbot):

@@ -309,9 +309,10 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.settings.view_backdrop = self.canvas.backdrop_color()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        """Esc leaves a stage compare for the result shown (even while a refine runs: ``event``)."""
+        """Esc leaves a stage compare for the result shown before it (even while a refine runs: ``event``): it
+        left the object on the one Ctrl+clicked, a rough label that a dataset export then asked about."""
         if event.key() == Qt.Key.Key_Escape and self.strip.comparing is not None and self.doc is not None:
-            self.strip.select(self.doc.shown)
+            self.strip.select(self.strip.comparing[0])
             return
         super().keyPressEvent(event)
 

@@ -137,6 +137,35 @@ def test_a_labelme_object_whose_holes_are_filled_is_written_before_the_objects_i
     assert (painted[belt] == "belt").all() and (painted[a] == "dress").all()
 
 
+def test_a_labelme_shape_a_refined_neighbour_covers_in_part_is_listed_after_it(tmp_path: Path) -> None:
+    """A refined arm covered 495 of a bracelet's 703 px and was written after it: painted in file order, 30 % of
+    the bracelet was left (tester, session 28). Of two shapes that overlap, the smaller is listed later."""
+    arm = np.zeros((H, W), bool)
+    arm[20:40, 5:70] = True
+    bracelet = np.zeros((H, W), bool)
+    bracelet[15:45, 30:38] = True  # across the arm: refined, the arm kept most of it
+    folder = tmp_path / "lm"
+    photo(folder / "p.jpg")
+    data = {"version": "5.4.1", "flags": {}, "imagePath": "p.jpg", "imageData": None, "imageHeight": H,
+            "imageWidth": W, "shapes": [
+                {"label": lab, "points": pts, "group_id": None, "shape_type": "polygon", "flags": {}}
+                for lab, pts in (("bag", [[60, 45], [75, 45], [75, 55], [60, 55]]),
+                                 ("bracelet", [[30, 15], [37, 15], [37, 44], [30, 44]]),
+                                 ("arm", [[5, 20], [69, 20], [69, 39], [5, 39]]))]}
+    (folder / "p.json").write_text(json.dumps(data))
+    ds = open_dataset("labelme", folder)
+    bag, band, limb = ds.read("p").objects
+    refined = (bag, band.with_mask(bracelet), limb.with_mask(arm))
+    list(convert(ds, "labelme", tmp_path / "out", transform=lambda it: type(it)(it.name, it.image, it.size, refined,
+                                                                               it.extra)))
+    written = json.loads((tmp_path / "out" / "p.json").read_text())["shapes"]
+    assert [shape["label"] for shape in written] == ["bag", "arm", "bracelet"]  # the bag, apart, keeps its place
+    untouched = json.loads((folder / "p.json").read_text())["shapes"]
+    list(convert(ds, "labelme", tmp_path / "same"))  # as read: the file's order, overlaps and all
+    assert [s["label"] for s in json.loads((tmp_path / "same" / "p.json").read_text())["shapes"]] == \
+        [s["label"] for s in untouched]
+
+
 def test_a_yolo_copy_names_the_objects_it_writes_as_several_lines(tmp_path: Path) -> None:
     """A bag cut in two by an eraser stroke came back from a YOLO export as two bags, without a word."""
     from crm_core.formats import ImageObject, ImageObjects

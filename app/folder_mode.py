@@ -567,11 +567,12 @@ class FolderMixin:
         if not away:
             return True
         listed = ", ".join(away[:5]) + (", …" if len(away) > 5 else "")
-        count = f"{len(away)} object{'s' * (len(away) != 1)} show{'s' * (len(away) == 1)}"
-        answer = asking.choose(self, "Export what is shown?",
-                               f"{count} an earlier stage or the drawn label instead of the refined result: "
-                               f"{listed}. Export their refined results, or what is shown?",
-                               (REFINED_RESULTS, AS_SHOWN))
+        one = len(away) == 1
+        said = (f"1 object shows an earlier stage or its drawn label instead of its refined result: {listed}. Export "
+                "its refined result, or what is shown?") if one else (
+            f"{len(away)} objects show an earlier stage or their drawn label instead of their refined result: "
+            f"{listed}. Export their refined results, or what is shown?")
+        answer = asking.choose(self, "Export what is shown?", said, (REFINED_RESULTS, AS_SHOWN))
         return None if answer is None else answer == AS_SHOWN
 
     def _dataset_exported(self, result: tuple[Path, Exported]) -> None:

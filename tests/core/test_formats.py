@@ -109,27 +109,31 @@ def test_a_writer_names_the_objects_whose_holes_its_polygons_fill(tmp_path: Path
     assert [d.filled for d in done] == [("p: ring",)]
 
 
+def refined_labelme(tmp_path: Path, drawn: dict[str, list], masks: dict[str, np.ndarray]) -> list[dict]:
+    """A LabelMe file of the ``drawn`` polygons (label: points, in the file's order), its objects refined to
+    ``masks`` (by label; the others untouched), written back by the LabelMe writer: the shapes it wrote."""
+    folder = tmp_path / "lm"
+    photo(folder / "p.jpg")
+    data = {"version": "5.4.1", "flags": {}, "imagePath": "p.jpg", "imageData": None, "imageHeight": H,
+            "imageWidth": W, "shapes": [{"label": lab, "points": pts, "group_id": None, "shape_type": "polygon",
+                                         "flags": {}} for lab, pts in drawn.items()]}
+    (folder / "p.json").write_text(json.dumps(data))
+    ds = open_dataset("labelme", folder)
+    refined = tuple(o.with_mask(masks[o.label]) if o.label in masks else o for o in ds.read("p").objects)
+    list(convert(ds, "labelme", tmp_path / "out", transform=lambda it: type(it)(it.name, it.image, it.size, refined,
+                                                                               it.extra)))
+    return json.loads((tmp_path / "out" / "p.json").read_text())["shapes"]
+
+
 def test_a_labelme_object_whose_holes_are_filled_is_written_before_the_objects_inside_them(tmp_path: Path) -> None:
     """A dress refined round its belt, written after it: painted in file order (LabelMe draws shapes so, and
     labelme2voc paints them so), the filled dress covered the whole belt (tester, session 28)."""
     a, _ = shapes()
     belt = np.zeros((H, W), bool)
     belt[20:30, 20:30] = True  # the ring's hole, all of it
-    folder = tmp_path / "lm"
-    photo(folder / "p.jpg")
-    data = {"version": "5.4.1", "flags": {}, "imagePath": "p.jpg", "imageData": None, "imageHeight": H,
-            "imageWidth": W, "shapes": [
-                {"label": lab, "points": pts, "group_id": None, "shape_type": "polygon", "flags": {}}
-                for lab, pts in (("belt", [[20, 20], [29, 20], [29, 29], [20, 29]]),
-                                 ("dress", [[10, 10], [39, 10], [39, 39], [10, 39]]),
-                                 ("bag", [[50, 45], [70, 45], [70, 55], [50, 55]]))]}
-    (folder / "p.json").write_text(json.dumps(data))
-    ds = open_dataset("labelme", folder)
-    belt_obj, dress, bag = ds.read("p").objects
-    refined = (belt_obj.with_mask(belt), dress.with_mask(a), bag)
-    list(convert(ds, "labelme", tmp_path / "out", transform=lambda it: type(it)(it.name, it.image, it.size, refined,
-                                                                               it.extra)))
-    written = json.loads((tmp_path / "out" / "p.json").read_text())["shapes"]
+    written = refined_labelme(tmp_path, {"belt": [[20, 20], [29, 20], [29, 29], [20, 29]],
+                                         "dress": [[10, 10], [39, 10], [39, 39], [10, 39]],
+                                         "bag": [[50, 45], [70, 45], [70, 55], [50, 55]]}, {"belt": belt, "dress": a})
     assert [shape["label"] for shape in written] == ["dress", "belt", "bag"]  # the rest keep their order
     painted = np.zeros((H, W), object)
     for shape in written:
@@ -144,26 +148,12 @@ def test_a_labelme_shape_a_refined_neighbour_covers_in_part_is_listed_after_it(t
     arm[20:40, 5:70] = True
     bracelet = np.zeros((H, W), bool)
     bracelet[15:45, 30:38] = True  # across the arm: refined, the arm kept most of it
-    folder = tmp_path / "lm"
-    photo(folder / "p.jpg")
-    data = {"version": "5.4.1", "flags": {}, "imagePath": "p.jpg", "imageData": None, "imageHeight": H,
-            "imageWidth": W, "shapes": [
-                {"label": lab, "points": pts, "group_id": None, "shape_type": "polygon", "flags": {}}
-                for lab, pts in (("bag", [[60, 45], [75, 45], [75, 55], [60, 55]]),
-                                 ("bracelet", [[30, 15], [37, 15], [37, 44], [30, 44]]),
-                                 ("arm", [[5, 20], [69, 20], [69, 39], [5, 39]]))]}
-    (folder / "p.json").write_text(json.dumps(data))
-    ds = open_dataset("labelme", folder)
-    bag, band, limb = ds.read("p").objects
-    refined = (bag, band.with_mask(bracelet), limb.with_mask(arm))
-    list(convert(ds, "labelme", tmp_path / "out", transform=lambda it: type(it)(it.name, it.image, it.size, refined,
-                                                                               it.extra)))
-    written = json.loads((tmp_path / "out" / "p.json").read_text())["shapes"]
+    drawn = {"bag": [[60, 45], [75, 45], [75, 55], [60, 55]], "bracelet": [[30, 15], [37, 15], [37, 44], [30, 44]],
+             "arm": [[5, 20], [69, 20], [69, 39], [5, 39]]}
+    written = refined_labelme(tmp_path / "refined", drawn, {"bracelet": bracelet, "arm": arm})
     assert [shape["label"] for shape in written] == ["bag", "arm", "bracelet"]  # the bag, apart, keeps its place
-    untouched = json.loads((folder / "p.json").read_text())["shapes"]
-    list(convert(ds, "labelme", tmp_path / "same"))  # as read: the file's order, overlaps and all
-    assert [s["label"] for s in json.loads((tmp_path / "same" / "p.json").read_text())["shapes"]] == \
-        [s["label"] for s in untouched]
+    as_read = refined_labelme(tmp_path / "as_read", drawn, {})  # nothing refined: the file's order, overlaps and all
+    assert [shape["label"] for shape in as_read] == list(drawn)
 
 
 def test_a_yolo_copy_names_the_objects_it_writes_as_several_lines(tmp_path: Path) -> None:

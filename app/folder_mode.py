@@ -600,8 +600,8 @@ class FolderMixin:
                 self, "Holes filled",
                 f"Exported {path.name}. Polygons cannot cut holes, so the holes of {len(filled)} "
                 f"object{'s' * (len(filled) != 1)} are filled in it: {', '.join(filled[:5])}"
-                f"{', …' if len(filled) > 5 else ''} (a LabelMe file lists each before the smaller objects inside its "
-                "holes, which are drawn over it). VOC label maps, which store pixels, keep them.")
+                f"{', …' if len(filled) > 5 else ''} (a LabelMe file lists each before the smaller objects inside "
+                "its holes, which are drawn over it). VOC label maps, which store pixels, keep them.")
         hidden = exported.hidden
         if hidden:  # a label map holds one object per pixel: one wholly covered by others is not in the file
             QMessageBox.information(

@@ -229,8 +229,8 @@ def staircase(length: np.ndarray, on_grid: np.ndarray) -> float:
     within a pixel of that, for the largest such k. Hand-drawn polygons and smooth masks do not run along the
     grid (dev_eval's polygon and low-resolution sets, Clothing Co-Parsing's polygons); a box has too few runs; and
     Clothing Co-Parsing's own pixel labels run along it in runs of any length (a pair of stockings, traced: 23 %
-    of its runs whole blocks). Only a staircase whose stray exceeds the tolerance its turns give is read so
-    (``read_outline``): short steps are a careful polygon's, and stay read as they were."""
+    of its runs whole blocks). Only a staircase whose stray exceeds both the tolerance its turns give and CAREFUL
+    is read so (``read_outline``): short steps are a careful polygon's, and stay read as they were."""
     runs = np.rint(length[on_grid & (length >= 3)]).astype(np.int64)
     if length.sum() == 0 or len(runs) < STAIR_RUNS or length[on_grid].sum() < STAIR_SHARE * length.sum():
         return 0.0

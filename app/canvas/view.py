@@ -392,7 +392,8 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
     def _paint_overlays(self, painter: QPainter, rect: QRect, deadline: float, smooth: bool) -> None:
         """The overlay view: the photo, the other objects in their colours, the current one (or the split)."""
         self._draw(painter, self._photo, self._photo_level(), rect, deadline)
-        if self._overlay_visible and len(self._doc.objects) > 1:
+        # a compare is about one object: the others' colours (a pale-cyan skin beside a hair) read as its own
+        if self._overlay_visible and len(self._doc.objects) > 1 and self._compare is None:
             for layer in self._other_layers():
                 self._draw(painter, layer, self._outline_level(layer) if layer.outline else self._photo_level(),
                            rect, deadline)
@@ -402,7 +403,7 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
             x = round(self._split * self.width())
             left, right = self.split_sides()
             layers += [(left, QRect(0, 0, x, self.height())), (right, QRect(x, 0, self.width() - x, self.height()))]
-        elif drawn and self._compare is None:  # a compare's colours alone: a yellow hair label hid what it removed
+        elif drawn and self._compare is None:  # the compare's colours alone: a yellow hair hid what a stage removed
             layers.append((self._shown_key(False), self.rect()))
         self._draw_layers(painter, layers + self._compare_layers(), rect, deadline, smooth)
 

@@ -432,7 +432,7 @@ def test_compare_shows_its_colours_in_the_cutout_and_alpha_views_too(view, qtbot
 
 def test_a_compare_is_not_drawn_over_the_object_in_its_label_colour(view, qtbot):
     """A hair label drawn yellow, the compare's colour for what a stage removed: the two could not be told apart
-    (tester, session 28). While comparing, the object shows only what changed."""
+    (tester, session 28). While comparing, the canvas shows only what changed."""
     doc = view.document()
     a = np.zeros((H, W), np.float32)
     a[:, :150] = 1.0
@@ -443,12 +443,21 @@ def test_a_compare_is_not_drawn_over_the_object_in_its_label_colour(view, qtbot)
     view.set_overlay(QColor(255, 225, 25), 1.0, False)  # the palette's yellow
     kept = at(view, 50, 100)
     assert tuple(rendered(view, qtbot)[kept.y(), kept.x()]) == (255, 225, 25)
+    other = np.zeros((H, W), np.uint8)
+    other[:, 250:] = 255
+    hair = doc.current
+    doc.add_object("skin", other)  # beside it, in its own colour
+    doc.select(hair)
+    beside = at(view, 270, 100)
+    assert tuple(rendered(view, qtbot)[beside.y(), beside.x()]) != (20, 20, 20)
     view.set_compare(0, 1)
     pixels = rendered(view, qtbot)
     removed = at(view, 125, 100)
     assert tuple(pixels[kept.y(), kept.x()]) == (20, 20, 20) and pixels[removed.y(), removed.x()][2] < 60
+    assert tuple(pixels[beside.y(), beside.x()]) == (20, 20, 20)  # the others too: the compare's colours alone
     view.set_compare(None)
-    assert tuple(rendered(view, qtbot)[kept.y(), kept.x()]) == (255, 225, 25)
+    pixels = rendered(view, qtbot)
+    assert tuple(pixels[kept.y(), kept.x()]) == (255, 225, 25) and tuple(pixels[beside.y(), beside.x()]) != (20, 20, 20)
 
 
 def test_compare_with_the_coarse_mask_follows_edits_of_it(view, qtbot):

@@ -169,6 +169,26 @@ def test_a_yolo_copy_names_the_objects_it_writes_as_several_lines(tmp_path: Path
     assert len((tmp_path / "out" / "labels" / "p.txt").read_text().splitlines()) == 3
 
 
+def test_two_parts_joined_at_a_pixel_or_a_spur_are_traced_as_rings_that_never_meet_themselves() -> None:
+    """Two squares meeting corner to corner were one outline passing the same pixel twice; a one-pixel spur was
+    traced out and back along itself. Both are rings shapely calls invalid."""
+    mask = np.zeros((H, W), bool)
+    mask[10:20, 10:20] = mask[20:30, 20:30] = True  # joined at one pixel's corner (8-connected)
+    mask[40:50, 40:50] = True
+    mask[44, 50:56] = True  # a spur
+    polygons = trace_polygons(mask)
+    for polygon in polygons:
+        points = [tuple(p) for p in polygon]
+        assert len(set(points)) == len(points)
+        turns = np.diff(np.vstack([polygon, polygon[:1]]), axis=0)
+        back = (turns[:, 0] * np.roll(turns, -1, 0)[:, 1] == turns[:, 1] * np.roll(turns, -1, 0)[:, 0]) & \
+            ((turns * np.roll(turns, -1, 0)).sum(1) < 0)
+        assert not back.any()  # nowhere does it turn straight back
+    assert len(polygons) == 3
+    filled = fill_polygons(polygons, (H, W))
+    assert (filled == mask)[:, :50].all() and not (filled & ~mask).any()  # all of it but the spur, nothing more
+
+
 def test_loose_pixels_of_a_refined_object_are_no_shapes_of_their_own() -> None:
     """A matte's stray pixels by a 40×40 object: traced, each would be a shape for the annotator to delete."""
     mask = np.zeros((H, W), bool)
@@ -181,18 +201,20 @@ def test_loose_pixels_of_a_refined_object_are_no_shapes_of_their_own() -> None:
     assert len(trace_polygons(mask, speck=0)) == 5  # every pixel, where that is asked for
 
 
-def test_a_traced_outline_through_a_thin_neck_is_written_as_a_polygon_whose_sides_never_cross() -> None:
+def test_a_traced_outline_through_a_thin_neck_is_written_as_rings_that_neither_cross_nor_touch() -> None:
     """Simplified at 1 px, an outline that runs down a 1 px neck and back up its other side crossed itself: 14
-    of a tester's 147 LabelMe shapes were bow-ties, which shapely and GIS tools refuse."""
+    of a tester's 147 LabelMe shapes were bow-ties, and 27 touched themselves where the outline met itself, which
+    shapely and GIS tools refuse. The parts joined by the neck come out as rings of their own."""
     mask = np.zeros((40, 40), bool)
     mask[5:20, 5:20] = True
     mask[20:22, 20] = mask[22:24, 21] = True  # the neck, one pixel wide, a step to the right halfway
     mask[24:32, 22:33] = True
     contour = max(cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)[0], key=len)
     assert sides_cross(cv2.approxPolyDP(contour, 1.0, True))  # what plain simplification gives
-    (polygon,) = trace_polygons(mask)
-    assert not sides_cross(polygon)
-    assert iou(fill_polygons((polygon,), mask.shape), mask) > 0.98
+    polygons = trace_polygons(mask)
+    for polygon in polygons:
+        assert not sides_cross(polygon) and len({tuple(p) for p in polygon}) == len(polygon)  # no vertex twice
+    assert iou(fill_polygons(polygons, mask.shape), mask) > 0.98
     assert sides_cross(np.array([[0, 0], [10, 0], [0, 10], [10, 10]])) and not sides_cross(np.array(
         [[0, 0], [10, 0], [10, 10], [0, 10]]))
 

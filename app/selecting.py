@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from crm_core.subject import bundled, soft_subjects
+from crm_core.subject import bundled, faint, soft_subjects
 
 from app.document import Document
 from app.errors import show_error
@@ -73,9 +73,14 @@ class SubjectMixin:
             else:
                 doc.set_mask(masks[0], "Select Subject")
             doc.current.guessed = True
-            self.statusBar().showMessage("Subject selected: press Refine (Ctrl+R) to sharpen its edges; Ctrl+Z "
-                                         "undoes", 10000)
-        self._refine_found = (len(masks), doc.undo_stack.last()) if then_refine else (0, None)
+            if faint(masks):
+                self.statusBar().showMessage("No clear subject found, only a faint small region: check it, or draw "
+                                             "the object (Brush, Box, Click); Ctrl+Z undoes", 15000)
+            else:
+                self.statusBar().showMessage("Subject selected: press Refine (Ctrl+R) to sharpen its edges; Ctrl+Z "
+                                             "undoes", 10000)
+        # a faint region is shown, not refined on its own into a sliver nobody asked for
+        self._refine_found = (len(masks), doc.undo_stack.last()) if then_refine and not faint(masks) else (0, None)
 
     def _subject_finished(self) -> None:
         self._subject_job = None

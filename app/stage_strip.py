@@ -325,6 +325,7 @@ class StageStrip(QWidget):
         elif not self._doc.stages:
             self.hint.setText("Press Refine (Ctrl+R) to add stages here.")
         elif self.comparing is not None:
-            self.hint.setText("Comparing two results: differences highlighted (split on: one result each side).")
+            self.hint.setText("Comparing two results: differences highlighted (with the before/after split, one "
+                              "result each side).")
         else:
             self.hint.setText("Ctrl+click a second stage to compare.")

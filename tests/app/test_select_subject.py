@@ -135,3 +135,22 @@ def test_export_writes_both_subjects_in_one_file_or_the_selected_one(qtbot, wind
     for person in window.doc.objects[:2]:
         window.doc.set_visible(person, False)
     assert not window.export_dialog() and "Nothing to export" in window.statusBar().currentMessage()
+
+
+def test_a_faint_small_region_is_shown_as_no_clear_subject_and_not_refined_on_its_own(qtbot, window, tmp_path,
+                                                                                       dialogs, monkeypatch):
+    """A seascape: Select Subject "selected" a faint streak of the horizon without a word, and Refine then made
+    it a solid sliver of the far shore (tester, session 28)."""
+    from app import selecting
+
+    path, _ = _scene(tmp_path)
+    assert window.open_files(path)
+    streak = np.zeros((240, 320), np.uint8)
+    streak[120:122, 40:70] = 160  # 0.08 % of the photo, at 0.63
+    monkeypatch.setattr(selecting, "subject_masks", lambda image: [streak])
+    window.refine()  # on an empty mask: "select the subject, then refine it?" (the dialogs say yes)
+    qtbot.waitUntil(lambda: not window.selecting_subject, timeout=30000)
+    assert "No clear subject found" in window.statusBar().currentMessage()
+    assert np.array_equal(window.doc.current.mask, streak)  # kept, to look at or to draw from
+    qtbot.wait(200)
+    assert not window.refining and not window.doc.stages  # not refined into a sliver nobody asked for

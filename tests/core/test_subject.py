@@ -129,3 +129,18 @@ def test_soft_subjects_keep_each_subjects_soft_edge_and_share_out_the_probabilit
 def test_the_command_line_refines_a_selected_subject_as_a_guess_like_the_app():
     assert crm_refine.options_for(RefineOptions(), crm_refine.SELECTED) == RefineOptions().guessed()  # no leash on a guess
     assert crm_refine.options_for(RefineOptions(), "mask.png") == RefineOptions()  # a mask file may be a careful label
+
+
+def test_a_small_unsure_region_is_faint_and_a_small_sure_or_a_large_unsure_one_is_a_subject():
+    """A seascape with no subject: a 0.07 % streak of the horizon at 0.64 was "selected" without a word."""
+    from crm_core.subject import faint
+
+    streak = np.zeros((400, 600), np.float32)
+    streak[200:202, 100:180] = 0.64  # 0.07 % of the photo, unsure
+    assert faint([streak]) and faint([np.rint(streak * 255).astype(np.uint8)])  # soft, or as the app holds it
+    bird = streak.copy()
+    bird[200:202, 100:180] = 0.97  # as small, but sure: a bird in a big sky
+    assert not faint([bird])
+    unsure = np.zeros_like(streak)
+    unsure[100:300, 200:400] = 0.7  # 17 % of the photo, as unsure as dev_eval's least sure subject
+    assert not faint([unsure]) and not faint([])

@@ -35,7 +35,7 @@ from crm_core.errors import CRMError, InputError
 from crm_core.inference import Refiner, work_scale
 from crm_core.metrics import binarise
 from crm_core.options import FINISHERS, RefineOptions, StagePlan
-from crm_core.subject import SubjectModel
+from crm_core.subject import SubjectModel, faint
 
 PROG = "crm-refine"
 
@@ -156,7 +156,12 @@ def read_coarse(args: argparse.Namespace, path: Path | None, image: np.ndarray, 
         if alpha is not None and alpha.shape == image.shape[:2]:
             return alpha, [f"no mask given: {transparency_note(str(image_path), image, alpha)}"], "alpha"
         notes = [f"no mask given: Select Subject made the coarse mask of {image_path}"]
-        return subjects.coarse(image, str(image_path)), notes, SELECTED
+        prob = subjects.coarse(image, str(image_path))
+        if faint([prob]):  # said: the result is a sliver of something nobody may have meant
+            notes.append(f"Select Subject found no clear subject in {image_path}, only a faint small region: check "
+                         "the result, or pass a MASK")
+            say(PROG, notes[-1])
+        return prob, notes, SELECTED
     mask = io.read_mask(path, shape=image.shape[:2], resize=args.resize_mask, channel=args.mask_channel,
                         threshold=args.mask_threshold)
     problem = foreground_problem(str(path), mask.prob)

@@ -69,6 +69,21 @@ def test_crm_refine_without_a_mask_refines_select_subjects(tmp_path, bundled_by_
     assert code == 0 and np.array_equal(io.load_mask(tmp_path / "auto.png"), io.load_mask(tmp_path / "out.png"))
 
 
+def test_crm_refine_says_when_select_subject_finds_only_a_faint_small_region(tmp_path, random_refiner, capsys,
+                                                                             monkeypatch):
+    """A seascape with no subject was refined into a sliver of its horizon without a word (tester, session 28)."""
+    image, _ = write_photo(tmp_path)
+
+    def streak(self, photo):
+        prob = np.zeros(photo.shape[:2], np.float32)
+        prob[60:62, 40:70] = 0.64  # a faint streak, well under half a per cent of the photo
+        return prob
+
+    monkeypatch.setattr(SubjectModel, "predict", streak)
+    code, _, err = run([image, "-o", tmp_path / "out.png"], capsys)
+    assert code == 0 and "Select Subject found no clear subject" in err
+
+
 def test_auto_and_a_mask_together_is_a_usage_error(tmp_path, random_refiner, capsys):
     image, truth = write_photo(tmp_path)
     mask = tmp_path / "m.png"

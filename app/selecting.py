@@ -62,6 +62,7 @@ class SubjectMixin:
         if not masks:
             self.statusBar().showMessage("No subject found: draw the object, or refine a rough stroke over it", 10000)
             return
+        weak = faint(masks)
         if len(masks) > 1:
             for found in doc.add_objects(SUBJECT_LABEL, masks, "Select Subject"):
                 found.guessed = True  # a guess from the photo, refined freely: its outline is no label to hold
@@ -73,14 +74,14 @@ class SubjectMixin:
             else:
                 doc.set_mask(masks[0], "Select Subject")
             doc.current.guessed = True
-            if faint(masks):
+            if weak:
                 self.statusBar().showMessage("No clear subject found, only a faint small region: check it, or draw "
                                              "the object (Brush, Box, Click); Ctrl+Z undoes", 15000)
             else:
                 self.statusBar().showMessage("Subject selected: press Refine (Ctrl+R) to sharpen its edges; Ctrl+Z "
                                              "undoes", 10000)
         # a faint region is shown, not refined on its own into a sliver nobody asked for
-        self._refine_found = (len(masks), doc.undo_stack.last()) if then_refine and not faint(masks) else (0, None)
+        self._refine_found = (len(masks), doc.undo_stack.last()) if then_refine and not weak else (0, None)
 
     def _subject_finished(self) -> None:
         self._subject_job = None

@@ -128,8 +128,8 @@ def faint(subjects: list[np.ndarray]) -> bool:
     what was found (a small bird in a big sky is small but sure)."""
     if not subjects:
         return False
-    largest = np.asarray(subjects[0], np.float32)
-    largest = largest / 255.0 if largest.max() > 1.0 else largest
+    largest = np.asarray(subjects[0])
+    largest = largest / np.float32(255) if largest.dtype == np.uint8 else largest.astype(np.float32, copy=False)
     found = largest > 0.5
     return bool(found.mean() < FAINT_SHARE and (not found.any() or largest[found].mean() < FAINT_CONFIDENCE))
 

@@ -234,7 +234,11 @@ def staircase(length: np.ndarray, on_grid: np.ndarray) -> float:
     runs = np.rint(length[on_grid & (length >= 3)]).astype(np.int64)
     if length.sum() == 0 or len(runs) < STAIR_RUNS or length[on_grid].sum() < STAIR_SHARE * length.sum():
         return 0.0
-    blocks = np.arange(STAIR_BLOCK, runs.max() + 2)  # the largest block whose whole numbers most runs are
+    # the largest block whose whole numbers most runs are; a run is one when at least k - 2 long, so k is at most
+    # 2 more than the shortest of the STAIR_PERIODIC longest runs: a long straight run costs no array of every
+    # length up to it
+    shortest = np.sort(runs)[len(runs) - int(np.ceil(STAIR_PERIODIC * len(runs) - 1e-9))]
+    blocks = np.arange(STAIR_BLOCK, int(shortest) + 3)
     off = (runs[None] + 1) % blocks[:, None]
     whole = (np.minimum(off, blocks[:, None] - off) <= 1).mean(axis=1) >= STAIR_PERIODIC
     return STAIR_STRAY * float(blocks[whole].max()) if whole.any() else 0.0

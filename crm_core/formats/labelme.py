@@ -350,6 +350,8 @@ def _in_paint_order(owned: list[tuple[ImageObject, list[tuple[float, dict]]]]) -
     them so. Written after it, a dress traced round its belt (its hole filled) covered the belt; a bag's filled
     handle loop covered a piece of the dress seen through it; a refined arm covered most of a bracelet (a
     tester's 0439: 30 % of it left). Shapes no refined object overlaps keep the file's order."""
+    if all(obj.mask is None for obj, _ in owned):  # a photo written as read: no polygon to rasterise
+        return [entry for _, entries in owned for entry in entries]
     nodes = [(place, shape, obj.mask is not None, _filled(shape))
              for obj, entries in owned for place, shape in entries]
     parent = list(range(len(nodes)))

@@ -351,25 +351,18 @@ def has_holes(mask: np.ndarray, speck: float = SPECK_SHARE) -> bool:
     """Whether a mask encloses background that ``trace_polygons`` would fill: a hole (background 4-connected
     to no border) of at least ``speck`` of the mask's area. Smaller ones are the matte's pinholes, not a hole
     the person cut (a Keep BG stroke inside an object, an erased gap)."""
-    return bool(holes_of(mask, speck).any())
-
-
-def holes_of(mask: np.ndarray, speck: float = SPECK_SHARE) -> np.ndarray:
-    """The pixels (H×W bool) of a mask's holes of at least ``speck`` of its area (``has_holes``)."""
-    holes = np.zeros(np.shape(mask), bool)
     box = mask_box(mask)
     if box is None:
-        return holes
+        return False
     top, left, bottom, right = box  # a hole lies within the mask's box: only its background is labelled
     m = np.pad(np.asarray(mask, dtype=bool)[top:bottom, left:right], 1)
     area = int(np.count_nonzero(m))
     count, labels, stats, _ = cv2.connectedComponentsWithStats((~m).astype(np.uint8), connectivity=4)
     border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    enclosed = stats[:, cv2.CC_STAT_AREA] >= max(1.0, speck * area)
+    enclosed = np.ones(count, bool)
     enclosed[border] = False
     enclosed[0] = False  # the mask itself
-    holes[top:bottom, left:right] = enclosed[labels[1:-1, 1:-1]]
-    return holes
+    return bool((stats[enclosed, cv2.CC_STAT_AREA] >= max(1.0, speck * area)).any())
 
 
 def _box(contour: np.ndarray) -> np.ndarray:

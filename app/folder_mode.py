@@ -26,6 +26,7 @@ from app.folder import FLAGGED, UNREADABLE, Exported, WorkFolder, export_formats
 from app.jobs import CallJob
 from app.mask_object import Drawing, constraints_of, refined_or_not, to_refine
 from app.object_jobs import FolderJob, ObjectsJob, SurveyJob, result_stage
+from app.shown_paths import shown_path
 from app.sidecar import SidecarWriter
 from app.undo import MaskEditCommand
 
@@ -534,10 +535,10 @@ class FolderMixin:
         if work is None:
             return
         dialog = DatasetExportDialog(work.dataset, export_formats(work.dataset), self, work.last_export)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            work.last_export = (dialog.kind, str(dialog.path))  # offered again next time, also after a restart
+        if dialog.exec() == QDialog.DialogCode.Accepted and self.export_dataset(dialog.path, dialog.kind):
+            # offered again next time, also after a restart; not when the export was cancelled before it began
+            work.last_export = (dialog.kind, str(dialog.path))
             work.save_state()
-            self.export_dataset(dialog.path, dialog.kind)
 
     def export_dataset(self, out: str | Path, kind: str | None = None, as_shown: bool | None = None) -> bool:
         """Write every photo (the open one's work kept first) in the dataset's own format or ``kind``, as a job.
@@ -584,7 +585,7 @@ class FolderMixin:
         # the format has no place for them: said, as the command line says it
         shapes = (f"{dropped} shape{'s' if dropped != 1 else ''} left out (boxes, points, lines, crowd regions): "
                   "the format has no place for them") if dropped else ""
-        self.statusBar().showMessage(f"Exported {path}{unread}{'; ' + shapes if shapes else ''}", 15000)
+        self.statusBar().showMessage(f"Exported {shown_path(path)}{unread}{'; ' + shapes if shapes else ''}", 15000)
         if skipped and self.work is not None:  # the list marks them too, the reason as tooltip
             for name, why in skipped:
                 if name in self.work.status and name != self.photo_name:
@@ -593,12 +594,12 @@ class FolderMixin:
         if skipped:  # the rest is written: say which photos are not, and why, so they can be mended and exported
             QMessageBox.warning(
                 self, "Photos left out",
-                f"Exported {path.name}{unread}: {', '.join(name for name, _ in skipped[:5])}"
+                f"Exported {shown_path(path)}{unread}: {', '.join(name for name, _ in skipped[:5])}"
                 f"{', …' if len(skipped) > 5 else ''}. {skipped[0][1]}.{' ' + shapes[0].upper() + shapes[1:] + '.' if shapes else ''}")
         if filled:  # what the person sees on the canvas (a hole cut with Keep BG) is not what the file holds
             QMessageBox.information(
                 self, "Holes filled",
-                f"Exported {path.name}. Polygons cannot cut holes, so the holes of {len(filled)} "
+                f"Exported {shown_path(path)}. Polygons cannot cut holes, so the holes of {len(filled)} "
                 f"object{'s' * (len(filled) != 1)} are filled in it: {', '.join(filled[:5])}"
                 f"{', …' if len(filled) > 5 else ''} (a LabelMe file lists each before the smaller objects inside "
                 "its holes, which are drawn over it). VOC label maps, which store pixels, keep them.")
@@ -606,14 +607,14 @@ class FolderMixin:
         if hidden:  # a label map holds one object per pixel: one wholly covered by others is not in the file
             QMessageBox.information(
                 self, "Objects under others",
-                f"Exported {path.name}. A label map holds one object per pixel, so {len(hidden)} object"
+                f"Exported {shown_path(path)}. A label map holds one object per pixel, so {len(hidden)} object"
                 f"{'s' * (len(hidden) != 1)} wholly covered by others {'are' if len(hidden) != 1 else 'is'} not in "
                 f"it: {', '.join(hidden[:5])}{', …' if len(hidden) > 5 else ''}.")
         split = exported.split
         if split:  # read back, each piece is an object of its own: the person would find objects they never made
             QMessageBox.information(
                 self, "Objects in pieces",
-                f"Exported {path.name}. A YOLO line is one object, so {len(split)} object"
+                f"Exported {shown_path(path)}. A YOLO line is one object, so {len(split)} object"
                 f"{'s' * (len(split) != 1)} in several pieces {'are' if len(split) != 1 else 'is'} written as one "
                 f"line per piece: {', '.join(split[:5])}{', …' if len(split) > 5 else ''}.")
         self._export_finished()

@@ -18,6 +18,7 @@ from app import asking, project
 from app.about import RESOURCES
 from app.document import Document
 from app.errors import show_error
+from app.shown_paths import shown_path
 
 SAMPLES = RESOURCES / "samples"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".heic", ".heif")
@@ -274,7 +275,7 @@ class OpeningMixin:
             for entry in folders:  # where it is, too: datasets are called "labels", "train", "annotations.json"
                 kind = " (COCO)" if entry.kind == "coco" else "/"
                 source = Path(entry.source)
-                action = self.recent_menu.addAction(f"{source.name}{kind}  —  {_home_short(source.parent)}")
+                action = self.recent_menu.addAction(f"{source.name}{kind}  —  {shown_path(source.parent)}")
                 action.setToolTip(entry.source)
                 action.setStatusTip(entry.source)
                 action.triggered.connect(lambda _=False, e=entry: self.open_folder(e.source, e.kind, e.images))
@@ -393,12 +394,3 @@ class OpeningMixin:
         self.autosave.drop_pending(adopt=restored, keep=answer == buttons.Cancel or (answer == buttons.Yes
                                                                                      and not restored))
         return restored
-
-
-
-def _home_short(folder: Path) -> str:
-    """A folder as a menu shows it: under the home folder as ~/…, the rest as it is."""
-    try:
-        return str(Path("~") / folder.relative_to(Path.home()))
-    except ValueError:
-        return str(folder)

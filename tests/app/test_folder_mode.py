@@ -1220,6 +1220,29 @@ def test_an_object_whose_drawn_label_was_clicked_only_to_look_is_exported_refine
     assert not window.export_dataset(tmp_path / "cancelled") and not (tmp_path / "cancelled").exists()
 
 
+def test_an_export_cancelled_at_its_question_is_not_offered_again(qtbot, window, tmp_path, tiny_refiner, dialogs,
+                                                                  monkeypatch):
+    """The Export dataset dialog offered, next time, a folder whose export the person had cancelled (tester,
+    session 28): only an export that began is remembered."""
+    folder, _ = labelme_set(tmp_path / "lm", count=2)
+    assert window.open_folder(folder)
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_all_objects()
+    window.doc.set_shown(COARSE)  # the export asks what to write
+    answer_export(monkeypatch, kind="labelme", path=tmp_path / "kept")
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset_dialog()
+    answer_export(monkeypatch, kind="labelme", path=tmp_path / "cancelled")
+    dialogs.accept = False  # Cancel, at "Export what is shown?"
+    window.export_dataset_dialog()
+    assert dialogs.shown[-1][:2] == ("choose", "Export what is shown?") and not (tmp_path / "cancelled").exists()
+    shown = answer_export(monkeypatch)
+    dialogs.accept = True
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset_dialog()
+    assert shown[1] == str(tmp_path / "kept")
+
+
 def test_an_object_edited_after_its_refine_reads_so_and_the_whole_folder_refine_does_it_again(qtbot, window, tmp_path,
                                                                                               tiny_refiner):
     """It still read "refined" with every stage (old), and Refine whole folder stepped over its photo."""
@@ -1312,7 +1335,7 @@ def test_an_export_says_which_photo_is_unreadable_apart_from_the_shapes_left_out
         assert window.export_dataset(tmp_path / "out.json", "coco")
     assert dialogs.titles() == ["Photos left out"]
     text = dialogs.shown[0][2]
-    assert text.startswith("Exported out.json, without 1 photo that cannot be read: p1. ")
+    assert text.startswith(f"Exported {tmp_path / 'out.json'}, without 1 photo that cannot be read: p1. ")  # which one
     assert text.endswith(" 1 shape left out (boxes, points, lines, crowd regions): the format has no place for them.")
 
 

@@ -261,8 +261,9 @@ class RefiningMixin:
                 ": click one in the stage strip to see it, Ctrl+click another to compare"
             if vanished:
                 later = ": it left nothing of the object; click Coarse in the stage strip for your mask as drawn"
+            # up as long as the run took, at least 15 s: a person who looked away from a 95 s run missed it
             self._noted(f"Refined {target.label} in {seconds:.1f} s, {len(target.stages)} stages{skipped}{later}",
-                        15000)
+                        max(15000, round(seconds * 1000)))
         self._end_run()
         self.refineFinished.emit()
 

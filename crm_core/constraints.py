@@ -4,7 +4,9 @@ Why a separate layer and not edits of the coarse mask: the coarse mask is only t
 every stage may move it (that is its job), so a strut painted into the coarse mask can be removed again by the
 next refine. A constraint is obeyed exactly by every stage, the snap and the matte: keep_fg pixels come out 1,
 keep_bg pixels 0. decide_here marks where the person wants the photo to decide (hair, fur, glass): those pixels
-join the band the model re-queries and the matte's unknown region, even where the mask looked settled.
+join the band the model re-queries and the matte's unknown region, even where the mask looked settled. They, and
+the pixels between a Keep FG and a Keep BG stroke, are the photo's to decide even where a label is held near its
+own edge (crm_core.trust).
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ import numpy as np
 
 from crm_core.band import CONFIDENT
 from crm_core.errors import InputError
+from crm_core.frame import frame_mean
+
+BETWEEN_REACH = 0.1  # of the photo's mean side: Keep FG and Keep BG strokes farther apart mark no edge between them
+BETWEEN_DETOUR = 1.25  # how much longer than the strokes' gap the way through a pixel "between" them may be
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,28 @@ class Constraints:
         zone[top:bottom, left:right] = distance <= reach
         return zone
 
+    def decided_by_photo(self) -> np.ndarray | None:
+        """Where the person has said the photo decides (H×W bool): their Decide here pixels, and the pixels between
+        a Keep FG and a Keep BG stroke, no farther apart there than BETWEEN_REACH of the photo's mean side; None
+        when there are none.
+
+        Why: a labelled part is held near its label (crm_core.trust), and a tester who drew Keep BG along a belt's
+        blocky label, 20 px above and below the belt, and Keep FG along the belt, got back their strokes and the
+        whole band between them unchanged: the leash held it to the label. Strokes of both kinds on either side of
+        an edge say where it runs; between them it is the photo's to place. A pixel is between when the way from
+        its nearest Keep FG to its nearest Keep BG pixel through it is at most BETWEEN_DETOUR times as long as the
+        gap between those strokes (two strokes 20 px apart: the band between them, and a few pixels beyond)."""
+        decided = None if self.decide_here is None or not self.decide_here.any() else self.decide_here.copy()
+        fg, bg = self.keep_fg, self.keep_bg
+        if fg is None or bg is None or not fg.any() or not bg.any():
+            return decided
+        reach = BETWEEN_REACH * frame_mean(*fg.shape)
+        to_fg, from_fg = _nearest(fg)
+        to_bg, from_bg = _nearest(bg)
+        gap = np.maximum(to_fg.ravel()[from_bg], to_bg.ravel()[from_fg]).reshape(fg.shape)  # at the pair's ends
+        between = (to_fg + to_bg <= BETWEEN_DETOUR * gap) & (gap <= reach)
+        return between if decided is None else decided | between
+
     def finished(self, before: np.ndarray, after: np.ndarray, near: np.ndarray | None) -> np.ndarray:
         """A finisher's output ``after`` with the strokes obeyed and, ``near`` them, its unsure pixels settled as
         its input ``before`` had them.
@@ -119,3 +147,11 @@ class Constraints:
         if self.keep_bg is not None:
             out[self.keep_bg] = 0.0
         return out
+
+
+def _nearest(layer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's distance to the nearest pixel of ``layer`` (H×W bool, not empty), and that pixel's flat index."""
+    distance, labels = cv2.distanceTransformWithLabels((~layer).astype(np.uint8), cv2.DIST_L2, 5,
+                                                       labelType=cv2.DIST_LABEL_PIXEL)
+    # labels number the layer's pixels 1.. in row-major order, the order np.flatnonzero lists them
+    return distance, np.flatnonzero(layer)[labels - 1]

@@ -83,7 +83,8 @@ class Refiner:
         at the photo's size: the judge keeps the polygon where the photo shows no edge the model found.
 
         constraints: the person's keep-brushes, obeyed exactly by every yielded stage (keep_fg 1, keep_bg 0; the
-        coarse mask the model sees carries them too); decide_here pixels are re-queried and re-solved.
+        coarse mask the model sees carries them too); decide_here pixels are re-queried and re-solved. Those, and
+        the pixels between a Keep FG and a Keep BG stroke, are free of a label's leash (Constraints.decided_by_photo).
         """
         opts = (options or RefineOptions()).validated()
         image, coarse = _check_inputs(image, coarse)
@@ -95,6 +96,9 @@ class Refiner:
         count = len(plan)
         empty = float(coarse.sum()) < EMPTY_PIXELS
         held = leash(image, coarse, opts.reach_px(coarse.shape), opts.polygon) if opts.trust_edges and not empty else None
+        decided = keep.decided_by_photo()  # between the person's strokes, and where they said Decide here
+        if held is not None and decided is not None:
+            held = held.freeing(decided)
         runner = StageRunner(self.model, self.device, self.autocast, opts, decide=keep.decide_here)
         judged = held  # the polygon the judge has the last word on: held, or freed below
         look, look_seconds = None, 0.0  # on a small photo, a careful polygon's first stage, unleashed (scale 1)

@@ -45,7 +45,7 @@ model from the photo's exact edge, and the polygon is refined as a small photo's
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 import cv2
@@ -115,6 +115,11 @@ class Leash:
     def careful(self) -> bool:
         """Whether the mask is a careful polygon (drawn within CAREFUL px): the edge judge decides its edge band."""
         return self.steady is not None
+
+    def freeing(self, pixels: np.ndarray) -> "Leash":
+        """This leash with ``pixels`` (H×W bool) free: where the person has said the photo decides
+        (Constraints.decided_by_photo), a label's own edge is not held against them."""
+        return self if self.free is None else replace(self, free=self.free | pixels)
 
     def apply(self, prob: np.ndarray) -> np.ndarray:
         """prob with every pixel outside the leash, and every unsure flip of a steady pixel, set back to the coarse

@@ -171,3 +171,47 @@ def test_a_strokes_edge_is_kept_within_half_the_finishers_reach_not_beyond(monke
     reach = finisher_reach(h, w)
     assert final[300, 390 - 2] == 1.0 and final[300, 410 + 2] == 1.0  # the stroke's edge: as the model had it
     assert final[300, 390 - reach + 1] == 0.5 and final[300, 410 + reach - 1] == 0.5  # farther: the matte's
+
+
+def test_the_photo_decides_between_a_keep_fg_and_a_keep_bg_stroke_and_nowhere_else() -> None:
+    fg, bg = np.zeros((200, 400), bool), np.zeros((200, 400), bool)
+    fg[100, 50:350] = True
+    bg[80, 50:350] = bg[120, 50:350] = True  # 20 px on either side of it
+    decided = Constraints(fg, bg).decided_by_photo()
+    rows = np.flatnonzero(decided[:, 200])
+    assert rows.min() >= 76 and rows.max() <= 124 and decided[81:120, 200].all()  # the bands, a few px beyond
+    assert not decided[:, :40].any() and not decided[:, 360:].any()  # not past the strokes' ends
+    assert Constraints(fg, None).decided_by_photo() is None  # one kind says nothing of where an edge runs
+    far = np.zeros_like(bg)
+    far[190, 50:350] = True  # 90 px away, over a tenth of the 300 px photo's mean side: no edge marked between
+    assert Constraints(fg, far).decided_by_photo() is None or not Constraints(fg, far).decided_by_photo().any()
+    here = np.zeros_like(fg)
+    here[10:20, 10:20] = True
+    assert Constraints(fg, far, here).decided_by_photo()[10:20, 10:20].all()  # Decide here is the photo's too
+
+
+def test_strokes_on_either_side_of_an_edge_free_a_careful_label_to_move_to_it(bundled_refiner):
+    """A tester drew Keep BG along a belt's label, above and below the belt, and Keep FG along the belt: the band
+    between came back as drawn, held to the label; between the strokes the photo now places the edge."""
+    import cv2
+
+    rng = np.random.default_rng(3)
+    h, w = 600, 900
+    image = np.full((h, w, 3), (150, 150, 160), np.float32)
+    belt = np.zeros((h, w), np.uint8)
+    cv2.ellipse(belt, (450, 300), (300, 14), 0, 0, 360, 1, -1)
+    image[belt > 0] = (40, 40, 45)
+    image = np.clip(image + rng.normal(0, 4, image.shape), 0, 255).astype(np.uint8)
+    drawn = np.zeros((h, w), np.uint8)
+    cv2.ellipse(drawn, (450, 300), (312, 30), 0, 0, 360, 1, -1)
+    outline = cv2.findContours(drawn, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)[0][0]
+    label = np.zeros((h, w), np.float32)
+    cv2.fillPoly(label, [cv2.approxPolyDP(outline, 1.0, True)], 1.0)  # careful, but 16 px off the belt's edges
+    fg, bg = np.zeros((h, w), bool), np.zeros((h, w), bool)
+    fg[299:302, 250:650] = True
+    bg[268:273, 250:650] = bg[327:332, 250:650] = True  # on the label's top and bottom
+    out = bundled_refiner.refine(image, label, RefineOptions(polygon=True), Constraints(fg, bg)).prob > 0.5
+    span = (slice(None), slice(260, 640))
+    assert ((out & (belt > 0))[span].sum() / (out | (belt > 0))[span].sum()) > 0.95, "held to the label"
+    beyond = np.flatnonzero(out[:, 720])  # past the strokes' ends the label is held as drawn
+    assert beyond.min() < 290 and beyond.max() > 310

@@ -125,6 +125,7 @@ class Exported:
     dropped: int = 0
     hidden: tuple[str, ...] = ()  # objects ("photo: label") that others wholly cover in a label map
     split: tuple[str, ...] = ()  # objects ("photo: label") written as several, one per piece (YOLO)
+    format: str = ""  # the format written (crm_core.formats: "labelme", "yolo"…)
 
 
 @dataclass(frozen=True)
@@ -429,7 +430,7 @@ class WorkFolder:
             return Exported(tuple(label for d in done for label in d.filled),
                             tuple((d.name, str(d.error)) for d in done if d.error is not None),
                             sum(d.dropped for d in done), tuple(label for d in done for label in d.hidden),
-                            tuple(label for d in done for label in d.split))
+                            tuple(label for d in done for label in d.split), kind)
         writer = self.dataset.writer(Path(out), tolerance)
         fresh = itertools.count(_first_free_id(self.dataset)) if self.dataset.format == "coco" else None
         skipped = []
@@ -444,7 +445,8 @@ class WorkFolder:
             writer.worked = self.finished(name)
             writer.put(item)
         writer.close()  # only when every photo went in: a failed export leaves no file claiming to be whole
-        return Exported(tuple(writer.filled), tuple(skipped), hidden=tuple(writer.hidden), split=tuple(writer.split))
+        return Exported(tuple(writer.filled), tuple(skipped), hidden=tuple(writer.hidden), split=tuple(writer.split),
+                        format=self.dataset.format)
 
     def apply_work(self, item: ImageObjects, fresh: Iterator[int] | None = None, as_shown: bool = True) -> ImageObjects:
         """A photo's objects as they are now: saved work replaces the shapes (ids, labels and fields kept),

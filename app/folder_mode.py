@@ -596,27 +596,29 @@ class FolderMixin:
                 self, "Photos left out",
                 f"Exported {shown_path(path)}{unread}: {', '.join(name for name, _ in skipped[:5])}"
                 f"{', …' if len(skipped) > 5 else ''}. {skipped[0][1]}.{' ' + shapes[0].upper() + shapes[1:] + '.' if shapes else ''}")
+        notes = []  # what the file holds that the canvas does not show, in one box: three came back to back
         if filled:  # what the person sees on the canvas (a hole cut with Keep BG) is not what the file holds
-            QMessageBox.information(
-                self, "Holes filled",
-                f"Exported {shown_path(path)}. Polygons cannot cut holes, so the holes of {len(filled)} "
-                f"object{'s' * (len(filled) != 1)} are filled in it: {', '.join(filled[:5])}"
-                f"{', …' if len(filled) > 5 else ''} (a LabelMe file lists each before the smaller objects inside "
-                "its holes, which are drawn over it). VOC label maps, which store pixels, keep them.")
+            order = (" (a LabelMe file lists each before the smaller objects inside its holes, which are drawn over "
+                     "it)") if exported.format == "labelme" else ""
+            notes.append(("Holes filled", f"Polygons cannot cut holes, so the holes of {len(filled)} "
+                          f"object{'s' * (len(filled) != 1)} are filled in it: {', '.join(filled[:5])}"
+                          f"{', …' if len(filled) > 5 else ''}{order}. VOC label maps, which store pixels, keep them."))
         hidden = exported.hidden
         if hidden:  # a label map holds one object per pixel: one wholly covered by others is not in the file
-            QMessageBox.information(
-                self, "Objects under others",
-                f"Exported {shown_path(path)}. A label map holds one object per pixel, so {len(hidden)} object"
-                f"{'s' * (len(hidden) != 1)} wholly covered by others {'are' if len(hidden) != 1 else 'is'} not in "
-                f"it: {', '.join(hidden[:5])}{', …' if len(hidden) > 5 else ''}.")
+            notes.append(("Objects under others",
+                          f"A label map holds one object per pixel, so {len(hidden)} object"
+                          f"{'s' * (len(hidden) != 1)} wholly covered by others {'are' if len(hidden) != 1 else 'is'} "
+                          f"not in it: {', '.join(hidden[:5])}{', …' if len(hidden) > 5 else ''}."))
         split = exported.split
         if split:  # read back, each piece is an object of its own: the person would find objects they never made
-            QMessageBox.information(
-                self, "Objects in pieces",
-                f"Exported {shown_path(path)}. A YOLO line is one object, so {len(split)} object"
-                f"{'s' * (len(split) != 1)} in several pieces {'are' if len(split) != 1 else 'is'} written as one "
-                f"line per piece: {', '.join(split[:5])}{', …' if len(split) > 5 else ''}.")
+            notes.append(("Objects in pieces",
+                          f"A YOLO line is one object, so {len(split)} object{'s' * (len(split) != 1)} in several "
+                          f"pieces {'are' if len(split) != 1 else 'is'} written as one line per piece: "
+                          f"{', '.join(split[:5])}{', …' if len(split) > 5 else ''}."))
+        if notes:
+            title = notes[0][0] if len(notes) == 1 else "Exported, with notes"
+            QMessageBox.information(self, title, f"Exported {shown_path(path)}.\n\n" +
+                                    "\n\n".join(text for _, text in notes))
         self._export_finished()
         self.exported.emit(path)
 

@@ -388,6 +388,30 @@ def test_a_labelme_export_says_which_objects_lost_a_hole_the_person_cut(qtbot, w
         window.export_dataset(tmp_path / "lm_out")
     assert dialogs.titles() == ["Holes filled"]
     assert "p0: ball" in dialogs.shown[0][2] and "1 object " in dialogs.shown[0][2]
+    assert "a LabelMe file lists each before the smaller objects" in dialogs.shown[0][2]
+
+
+def test_a_yolo_export_s_notes_come_in_one_box_that_speaks_of_yolo_not_labelme(qtbot, window, tmp_path, dialogs):
+    """A tester's YOLO export showed two boxes back to back, the first explaining LabelMe's drawing order."""
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    ball = window.doc.objects[0]
+    holed = ball.mask.copy()
+    ys, xs = np.nonzero(holed)
+    cy, cx = int(ys.mean()), int(xs.mean())
+    holed[cy - 8:cy + 8, cx - 8:cx + 8] = 0  # a hole, as a Keep BG stroke inside the ball leaves it
+    window.doc.set_mask(holed, "Keep background", ball)
+    box = window.doc.objects[1]
+    cut = box.mask.copy()
+    ys, xs = np.nonzero(cut)
+    cut[:, (xs.min() + xs.max()) // 2 - 2:(xs.min() + xs.max()) // 2 + 3] = 0  # cut in two pieces
+    window.doc.set_mask(cut, "Eraser", box)
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(tmp_path / "yolo_out", "yolo")
+    assert dialogs.titles() == ["Exported, with notes"]
+    text = dialogs.shown[0][2]
+    assert "holes of 1 object are filled in it: p0: ball" in text and "one line per piece: p0: box" in text
+    assert "LabelMe" not in text
 
 
 def test_a_broken_label_file_is_left_out_of_the_export_and_named_while_the_rest_is_written(qtbot, window, tmp_path,

@@ -8,6 +8,7 @@ nothing to forget to save. The GUI thread only takes a copy of the work; the wri
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -22,6 +23,7 @@ from app import asking, project, refining
 from app.dataset_export import DatasetExportDialog
 from app.document import ACCEPTED, REFINED, TODO, Document
 from app.errors import show_error
+from app.estimate import format_seconds
 from app.folder import FLAGGED, UNREADABLE, Exported, WorkFolder, export_formats, open_source
 from app.jobs import CallJob
 from app.mask_object import Drawing, constraints_of, refined_or_not, to_refine
@@ -46,6 +48,8 @@ class FolderMixin:
     _detached: dict  # photo name -> ObjectsJob still refining the objects of a photo the person left
     _open_photo: str | None = None  # the folder photo whose document is open (not yet a former folder's)
     _folder_unreadable: list[str]  # photos the running whole-folder run could not read (a new list per run)
+    _folder_refined: int  # photos the whole-folder run refined in the background so far
+    _folder_started: float  # when it began (time.monotonic)
     _survey: SurveyJob | None = None  # the check of the folder as it opened, while it runs
     _surveyed_names: list[str]  # the photos it found unreadable
     _no_more = ""  # "This is the last photo", said on PgDown at the end: taken back when a move is made
@@ -464,7 +468,8 @@ class FolderMixin:
             self.statusBar().showMessage("No photo is left to do: each is refined, accepted, flagged or unreadable",
                                          8000)
         if names:
-            self._folder_unreadable = []
+            self._folder_unreadable, self._folder_refined = [], 0
+            self._folder_started = time.monotonic()
             self._run_folder(work, names)
 
     def _run_folder(self, work: WorkFolder, names: list[str]) -> None:
@@ -490,6 +495,7 @@ class FolderMixin:
             self._folder_unreadable.append(name)
             self._show_statuses()
             return
+        self._folder_refined += 1
         self._set_photo_status(status, name)
 
     def cancel_folder(self) -> None:
@@ -509,7 +515,9 @@ class FolderMixin:
         if late:  # left by the person as the run went past its last photo: one more run, over those
             self._run_folder(work, late)
             return
-        text = "Folder refined"
+        seconds = time.monotonic() - self._folder_started
+        count = self._folder_refined
+        text = f"Folder refined: {count} photo{'s' * (count != 1)} in {format_seconds(seconds).removeprefix('about ')}"
         name = self.photo_name
         if work.status.get(name) == TODO and any(to_refine(o) and o.mask.any() for o in self.doc.objects):
             if self.doc.undo_stack.count() or self.refining:  # the person is at work on it: theirs to refine
@@ -520,7 +528,8 @@ class FolderMixin:
             names = ", ".join(unreadable[:3]) + (", …" if len(unreadable) > 3 else "")
             text += (f"; {len(unreadable)} photo{'s' if len(unreadable) > 1 else ''} could not be read ({names}): "
                      "marked unreadable in the list, where each one's tooltip says why")
-        self.statusBar().showMessage(text, 30000)
+        # up as long as the run took, at least 30 s: a run of minutes is not watched to its end
+        self.statusBar().showMessage(text, max(30000, round(seconds * 1000)))
 
     def _folder_finished(self) -> None:
         self._folder_job = None

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QComboBox, QCompleter, QHBoxLayout, QLabel, QList
 
 from app.document import COARSE, Document, MaskObject
 from app.folder import STATUSES, UNREADABLE
+from app.mask_object import stage_name
 
 THUMB = 48
 THUMBS_PER_TICK = 4  # photos read per event-loop turn while a folder's thumbnails fill in
@@ -204,7 +205,7 @@ def _shown_note(obj: MaskObject) -> str:
     clicking the Coarse thumbnail to compare made a dataset export write the label as drawn, under "refined"."""
     if not obj.stages or obj.shown == len(obj.stages) - 1:
         return ""
-    return " (drawn mask shown)" if obj.shown == COARSE else f" ({obj.stages[obj.shown].label} shown)"
+    return " (drawn mask shown)" if obj.shown == COARSE else f" ({stage_name(obj.stages[obj.shown])} shown)"
 
 
 class ObjectsPanel(QWidget):

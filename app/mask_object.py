@@ -64,6 +64,19 @@ def looked_away(count: int, shown: Shown, stale: bool) -> bool:
     return count > 0 and not stale and shown != count - 1
 
 
+def settled(stage: Stage) -> bool:
+    """Whether ``stage`` is an object's one result from Refine selected, Refine all objects or Refine whole folder
+    (app.object_jobs.result_stage): a finisher's stage alone, which no run of Refiner.stages yields."""
+    return stage.count == 1 and stage.kind != "model"
+
+
+def stage_name(stage: Stage) -> str:
+    """What the app calls a stage (the strip, the compare's legend, the split's sides): its plan's label ("×0.25",
+    "matte"), and "result" for an object's settled result: named "matte", it read as one stage of a run whose
+    others had gone missing (a tester)."""
+    return "result" if settled(stage) else stage.label
+
+
 def object_result(mask: np.ndarray, stages: Sequence[Stage], shown: Shown) -> np.ndarray:
     """An object's pixels as they would be exported (H×W bool): the stage shown (metrics.binarise), else the
     coarse mask. The one rule for the canvas, export and a dataset written from saved work."""

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from crm_core.options import Stage
 
 from app.document import COARSE, Document, Shown
+from app.mask_object import settled, stage_name
 
 THUMB = 96
 MIN_THUMB = 40  # the smallest thumbnail a cell shrinks to so every result fits the strip (eight at 1280 px)
@@ -72,10 +73,15 @@ def thumbnail_icon(photo: np.ndarray, mask: np.ndarray, color: QColor) -> QIcon:
 def caption(stage: Stage, short: bool = False) -> str:
     """A stage's name and time under its thumbnail; ``short``: the name alone, for a cell shrunk to fit the strip
     (cut, "×0.125 · 0.…" said neither; the time is in the tooltip)."""
-    return stage.label if short else f"{stage.label} · {stage.seconds:.1f} s"
+    return stage_name(stage) if short else f"{stage_name(stage)} · {stage.seconds:.1f} s"
 
 
 def stage_tooltip(stage: Stage) -> str:
+    if settled(stage):
+        return (f"The result of Refine selected, Refine all objects or Refine whole folder, {stage.seconds:.2f} s: "
+                "refined through every stage in a crop around the object, then settled pixel by pixel with the "
+                "photo's other objects (no new gaps or overlaps between them), so only this result is kept. "
+                "Refine (Ctrl+R) refines the object alone on the whole photo and keeps every stage.")
     head = f"Stage {stage.index + 1}/{stage.count}"
     if stage.kind == "edge":
         shift, smooth = stage.edge

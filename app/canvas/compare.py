@@ -10,7 +10,7 @@ import numpy as np
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QPainter
 
-from app.mask_object import COARSE, Shown
+from app.mask_object import COARSE, Shown, stage_name
 from crm_core.metrics import binarise
 
 # a comparison of two results, first → second: what the second added and what it removed, in two colours
@@ -74,4 +74,4 @@ class CompareMixin:
         return "" if count is None else f": {count:,} px"
 
     def _result_name(self, shown) -> str:
-        return "Coarse" if shown == COARSE else self._doc.stages[shown].label
+        return "Coarse" if shown == COARSE else stage_name(self._doc.stages[shown])

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.canvas.guide_tools import Prompt
 from app.canvas.tools import MAX_SIZE, MIN_SIZE
+from app.mask_object import stage_name
 
 NOTCHES_PER_DOUBLING = 4  # wheel notches that double the zoom: the pyramid's own step, in smooth quarters
 SIZE_STEP = 1.2  # brush size factor per [ ] key or Ctrl+wheel notch
@@ -92,7 +93,7 @@ class InteractionMixin:
         painter.setPen(QPen(QColor(0, 0, 0, 160), 1))
         painter.drawEllipse(QPointF(x, self.height() / 2), 7, 7)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        names = ["Coarse" if key[0] == "coarse" else self._doc.stages[key[1]].label  # as the strip names it
+        names = ["Coarse" if key[0] == "coarse" else stage_name(self._doc.stages[key[1]])  # as the strip names it
                  for key in self.split_sides()]
         labels = ((names[0], Qt.AlignmentFlag.AlignRight, x - 8 - 120), (names[1], Qt.AlignmentFlag.AlignLeft, x + 8))
         metrics = painter.fontMetrics()

@@ -1245,6 +1245,19 @@ def test_an_object_whose_drawn_label_was_clicked_only_to_look_is_exported_refine
     assert not window.export_dataset(tmp_path / "cancelled") and not (tmp_path / "cancelled").exists()
 
 
+def test_an_object_refined_with_the_others_shows_one_stage_named_as_its_settled_result(qtbot, window, tmp_path,
+                                                                                      tiny_refiner):
+    """Refine selected gave one stage captioned "matte · 0.1 s", and a tester took it for a run that had lost its
+    other stages (Refine, Ctrl+R, shows five)."""
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_all_objects()
+    item = window.strip.list.item(1)
+    assert window.strip.list.count() == 2 and item.text().startswith("result · ")
+    assert "settled pixel by pixel with the photo's other objects" in item.toolTip()
+    assert "Refine (Ctrl+R)" in item.toolTip()
+
 def test_an_export_cancelled_at_its_question_is_not_offered_again(qtbot, window, tmp_path, tiny_refiner, dialogs,
                                                                   monkeypatch):
     """The Export dataset dialog offered, next time, a folder whose export the person had cancelled (tester,

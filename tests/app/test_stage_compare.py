@@ -97,3 +97,34 @@ def test_every_stage_and_the_coarse_mask_fit_the_strip_of_a_small_window(qtbot):
     assert strip.list.item(7).text() == "×1 · 0.1 s"
     strip.resize(300, 200)  # no room at all: a smallest size, and the strip scrolls
     qtbot.waitUntil(lambda: strip.list.iconSize().width() == MIN_THUMB)
+
+
+def test_the_thumbnails_show_a_small_object_s_part_of_the_photo_and_follow_it_when_drawn_beyond():
+    """A belt 20 px tall in a 1,100 × 1,674 photo was a few pixels of each 96 px thumbnail: a tester could not see
+    what any stage had changed."""
+    import qimage2ndarray
+    from app.stage_strip import object_box
+
+    image = np.full((800, 1200, 3), 128, np.uint8)
+    mask = np.zeros((800, 1200), np.uint8)
+    mask[400:420, 500:600] = 255  # a belt
+    stage = mask.astype(np.float32) / 255
+    stage[395:400, 500:600] = 1.0  # a stage grew it by 5 px
+    rows, cols = object_box([mask, stage])
+    assert (rows.start, rows.stop, cols.start, cols.stop) == (375, 440, 480, 620)  # a fifth of 100 px around it
+    doc = Document(image, mask)
+    doc.set_stages([Stage(0, 1, 1.0, stage, 0.1, stage.size, stage.size, stage.size)])
+    strip = StageStrip(QColor("red"))
+    strip.set_document(doc)
+
+    def tinted(row: int) -> float:  # the share of a thumbnail the object's tint covers
+        picture = qimage2ndarray.rgb_view(strip.list.item(row).icon().pixmap(96, 96).toImage())
+        return float(((picture[..., 0] > 160) & (picture[..., 1] < 100)).mean())
+
+    assert tinted(0) > 0.1 and tinted(1) > 0.1  # the belt fills its thumbnails, not 0.2 % of them
+    drawn = mask.copy()
+    drawn[100:120, 100:200] = 255  # drawn far away: the thumbnails take in both
+    doc.set_mask(drawn, "Brush")
+    strip._refresh_coarse()
+    assert strip._box[0].start < 100 and strip._box[1].start < 100
+    assert object_box([np.zeros((10, 10), np.uint8)]) == (slice(0, 10), slice(0, 10))  # nothing: the whole photo

@@ -376,15 +376,20 @@ def test_a_labelme_folder_offers_every_label_met_each_in_a_colour_of_its_own_als
     assert {o.label: again.doc.color_of(o) for o in again.doc.objects} == {k: colours[k] for k in LABELS}
 
 
-def test_a_labelme_export_says_which_objects_lost_a_hole_the_person_cut(qtbot, window, tmp_path, dialogs):
-    folder, _ = labelme_set(tmp_path / "lm")
-    assert window.open_folder(folder)
+def cut_a_hole_in_the_ball(window: MainWindow) -> None:
+    """A hole in the open photo's ball, as a Keep BG stroke inside it leaves it."""
     ball = window.doc.objects[0]
     holed = ball.mask.copy()
     ys, xs = np.nonzero(holed)
     cy, cx = int(ys.mean()), int(xs.mean())
-    holed[cy - 8:cy + 8, cx - 8:cx + 8] = 0  # as a Keep BG stroke inside the ball leaves it
+    holed[cy - 8:cy + 8, cx - 8:cx + 8] = 0
     window.doc.set_mask(holed, "Keep background", ball)
+
+
+def test_a_labelme_export_says_which_objects_lost_a_hole_the_person_cut(qtbot, window, tmp_path, dialogs):
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    cut_a_hole_in_the_ball(window)
     with qtbot.waitSignal(window.exported, timeout=30_000):
         window.export_dataset(tmp_path / "lm_out")
     assert dialogs.titles() == ["Holes filled"]
@@ -396,12 +401,7 @@ def test_a_yolo_export_s_notes_come_in_one_box_that_speaks_of_yolo_not_labelme(q
     """A tester's YOLO export showed two boxes back to back, the first explaining LabelMe's drawing order."""
     folder, _ = labelme_set(tmp_path / "lm")
     assert window.open_folder(folder)
-    ball = window.doc.objects[0]
-    holed = ball.mask.copy()
-    ys, xs = np.nonzero(holed)
-    cy, cx = int(ys.mean()), int(xs.mean())
-    holed[cy - 8:cy + 8, cx - 8:cx + 8] = 0  # a hole, as a Keep BG stroke inside the ball leaves it
-    window.doc.set_mask(holed, "Keep background", ball)
+    cut_a_hole_in_the_ball(window)
     box = window.doc.objects[1]
     cut = box.mask.copy()
     ys, xs = np.nonzero(cut)

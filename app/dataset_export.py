@@ -31,6 +31,7 @@ from crm_core.errors import InputError
 from crm_core.formats import FORMATS, Dataset
 
 from app.errors import show_error
+from app.wording import shown_path
 
 SINGLE_FILE = ("coco",)  # formats written as one file; the others fill a folder
 
@@ -135,13 +136,13 @@ class DatasetExportDialog(QDialog):
         """Replacing a file, or filling a folder that already holds files (an earlier export, someone's labels;
         a file per photo of the same name is replaced), is the person's decision; No is the default."""
         if path.is_file():
-            title, text = "Replace file?", f"{path} already exists. Replace it?"
+            title, text = "Replace file?", f"{shown_path(path)} already exists. Replace it?"
         else:
             held = sum(1 for p in path.rglob("*") if p.is_file()) if path.is_dir() else 0
             if not held:
                 return True
             title = "Export into a folder that is not empty?"
-            text = (f"{path.name} already holds {held} file{'s' * (held != 1)}; the export replaces those with the "
-                    "names it writes. Export there anyway?")
+            text = (f"{shown_path(path)} already holds {held} file{'s' * (held != 1)}; the export replaces those "
+                    "with the names it writes. Export there anyway?")
         answer = QMessageBox.question(self, title, text, defaultButton=QMessageBox.StandardButton.No)
         return answer == QMessageBox.StandardButton.Yes

@@ -39,6 +39,7 @@ from app import autosave, project
 from app.document import ACCEPTED, DEFAULT_LABEL, REFINED, TODO, Document, MaskObject, object_result
 from app.mask_object import looked_away
 from app.sidecar import SidecarWriter
+from app.wording import listed
 
 FLAGGED = "flagged"
 UNREADABLE = "unreadable"  # its photo or labels could not be read (WorkFolder.problems says why): not "to do"
@@ -287,8 +288,8 @@ class WorkFolder:
             return None
         where = {p.parent for p in paths}
         folder = next(iter(where)) if len(where) == 1 else "the folders its labels name"
-        return (f"none of its photos is in {folder} (looked for {', '.join(p.name for p in paths[:3])}"
-                f"{', …' if len(paths) > 3 else ''}); open it again and choose the folder that holds them")
+        return (f"none of its photos is in {folder} (looked for {listed([p.name for p in paths], 3)}); "
+                "open it again and choose the folder that holds them")
 
     def project_path(self, name: str) -> Path:
         return work_file(self.dir, name)

@@ -28,7 +28,7 @@ from app.folder import FLAGGED, UNREADABLE, Exported, WorkFolder, export_formats
 from app.jobs import CallJob
 from app.mask_object import Drawing, constraints_of, refined_or_not, to_refine
 from app.object_jobs import FolderJob, ObjectsJob, SurveyJob, result_stage
-from app.shown_paths import shown_path
+from app.wording import listed, shown_path
 from app.sidecar import SidecarWriter
 from app.undo import MaskEditCommand
 
@@ -48,7 +48,7 @@ class FolderMixin:
     _detached: dict  # photo name -> ObjectsJob still refining the objects of a photo the person left
     _open_photo: str | None = None  # the folder photo whose document is open (not yet a former folder's)
     _folder_unreadable: list[str]  # photos the running whole-folder run could not read (a new list per run)
-    _folder_refined: int  # photos the whole-folder run refined in the background so far
+    _folder_before: set[str]  # the photos refined before the whole-folder run began
     _folder_started: float  # when it began (time.monotonic)
     _survey: SurveyJob | None = None  # the check of the folder as it opened, while it runs
     _surveyed_names: list[str]  # the photos it found unreadable
@@ -468,7 +468,8 @@ class FolderMixin:
             self.statusBar().showMessage("No photo is left to do: each is refined, accepted, flagged or unreadable",
                                          8000)
         if names:
-            self._folder_unreadable, self._folder_refined = [], 0
+            self._folder_unreadable = []
+            self._folder_before = {n for n, status in work.status.items() if status == REFINED}
             self._folder_started = time.monotonic()
             self._run_folder(work, names)
 
@@ -495,7 +496,6 @@ class FolderMixin:
             self._folder_unreadable.append(name)
             self._show_statuses()
             return
-        self._folder_refined += 1
         self._set_photo_status(status, name)
 
     def cancel_folder(self) -> None:
@@ -516,7 +516,8 @@ class FolderMixin:
             self._run_folder(work, late)
             return
         seconds = time.monotonic() - self._folder_started
-        count = self._folder_refined
+        # the open photo's too, refined in its document: the photos the run took from to do to refined
+        count = sum(1 for n, status in work.status.items() if status == REFINED and n not in self._folder_before)
         text = f"Folder refined: {count} photo{'s' * (count != 1)} in {format_seconds(seconds).removeprefix('about ')}"
         name = self.photo_name
         if work.status.get(name) == TODO and any(to_refine(o) and o.mask.any() for o in self.doc.objects):
@@ -576,12 +577,11 @@ class FolderMixin:
         the refined results first; True when there are none, None for Cancel."""
         if not away:
             return True
-        listed = ", ".join(away[:5]) + (", …" if len(away) > 5 else "")
         one = len(away) == 1
-        said = (f"1 object shows an earlier stage or its drawn label instead of its refined result: {listed}. Export "
-                "its refined result, or what is shown?") if one else (
+        said = (f"1 object shows an earlier stage or its drawn label instead of its refined result: {listed(away)}. "
+                "Export its refined result, or what is shown?") if one else (
             f"{len(away)} objects show an earlier stage or their drawn label instead of their refined result: "
-            f"{listed}. Export their refined results, or what is shown?")
+            f"{listed(away)}. Export their refined results, or what is shown?")
         answer = asking.choose(self, "Export what is shown?", said, (REFINED_RESULTS, AS_SHOWN))
         return None if answer is None else answer == AS_SHOWN
 
@@ -603,27 +603,26 @@ class FolderMixin:
         if skipped:  # the rest is written: say which photos are not, and why, so they can be mended and exported
             QMessageBox.warning(
                 self, "Photos left out",
-                f"Exported {shown_path(path)}{unread}: {', '.join(name for name, _ in skipped[:5])}"
-                f"{', …' if len(skipped) > 5 else ''}. {skipped[0][1]}.{' ' + shapes[0].upper() + shapes[1:] + '.' if shapes else ''}")
+                f"Exported {shown_path(path)}{unread}: {listed([name for name, _ in skipped])}. {skipped[0][1]}.{' ' + shapes[0].upper() + shapes[1:] + '.' if shapes else ''}")
         notes = []  # what the file holds that the canvas does not show, in one box: three came back to back
         if filled:  # what the person sees on the canvas (a hole cut with Keep BG) is not what the file holds
             order = (" (a LabelMe file lists each before the smaller objects inside its holes, which are drawn over "
                      "it)") if exported.format == "labelme" else ""
             notes.append(("Holes filled", f"Polygons cannot cut holes, so the holes of {len(filled)} "
-                          f"object{'s' * (len(filled) != 1)} are filled in it: {', '.join(filled[:5])}"
-                          f"{', …' if len(filled) > 5 else ''}{order}. VOC label maps, which store pixels, keep them."))
+                          f"object{'s' * (len(filled) != 1)} are filled in it: {listed(filled)}{order}."
+                          " VOC label maps, which store pixels, keep them."))
         hidden = exported.hidden
         if hidden:  # a label map holds one object per pixel: one wholly covered by others is not in the file
             notes.append(("Objects under others",
                           f"A label map holds one object per pixel, so {len(hidden)} object"
                           f"{'s' * (len(hidden) != 1)} wholly covered by others {'are' if len(hidden) != 1 else 'is'} "
-                          f"not in it: {', '.join(hidden[:5])}{', …' if len(hidden) > 5 else ''}."))
+                          f"not in it: {listed(hidden)}."))
         split = exported.split
         if split:  # read back, each piece is an object of its own: the person would find objects they never made
             notes.append(("Objects in pieces",
                           f"A YOLO line is one object, so {len(split)} object{'s' * (len(split) != 1)} in several "
                           f"pieces {'are' if len(split) != 1 else 'is'} written as one line per piece: "
-                          f"{', '.join(split[:5])}{', …' if len(split) > 5 else ''}."))
+                          f"{listed(split)}."))
         if notes:
             title = notes[0][0] if len(notes) == 1 else "Exported, with notes"
             QMessageBox.information(self, title, f"Exported {shown_path(path)}.\n\n" +

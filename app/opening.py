@@ -18,7 +18,7 @@ from app import asking, project
 from app.about import RESOURCES
 from app.document import Document
 from app.errors import show_error
-from app.shown_paths import shown_path
+from app.wording import shown_path
 
 SAMPLES = RESOURCES / "samples"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".heic", ".heif")

@@ -49,3 +49,12 @@ def test_the_first_answer_is_the_default(qtbot, choose):
     answer_with(lambda box: qtbot.keyClick(box, Qt.Key.Key_Return))
     assert choose(None, "Save your work?", "photo.jpg has edits.", CHOICES) == "Save project"
 
+
+
+def test_a_long_list_of_names_is_cut_with_how_many_more_not_an_ellipsis_and_a_full_stop():
+    """An export's notes read "0467: shirt, …." (a tester)."""
+    from app.wording import listed
+
+    names = [f"p{i}: shirt" for i in range(8)]
+    assert listed(names) == "p0: shirt, p1: shirt, p2: shirt, p3: shirt, p4: shirt and 3 more"
+    assert listed(names[:2]) == "p0: shirt, p1: shirt" and listed(names, 3).endswith("p2: shirt and 5 more")

@@ -96,9 +96,9 @@ class Refiner:
         count = len(plan)
         empty = float(coarse.sum()) < EMPTY_PIXELS
         held = leash(image, coarse, opts.reach_px(coarse.shape), opts.polygon) if opts.trust_edges and not empty else None
-        decided = keep.decided_by_photo()  # between the person's strokes, and where they said Decide here
-        if held is not None and decided is not None:
-            held = held.freeing(decided)
+        if held is not None and held.free is not None:  # between the person's strokes, and where they said Decide here
+            decided = keep.decided_by_photo()
+            held = held if decided is None else held.freeing(decided)
         runner = StageRunner(self.model, self.device, self.autocast, opts, decide=keep.decide_here)
         judged = held  # the polygon the judge has the last word on: held, or freed below
         look, look_seconds = None, 0.0  # on a small photo, a careful polygon's first stage, unleashed (scale 1)

@@ -117,9 +117,10 @@ class Leash:
         return self.steady is not None
 
     def freeing(self, pixels: np.ndarray) -> "Leash":
-        """This leash with ``pixels`` (H×W bool) free: where the person has said the photo decides
-        (Constraints.decided_by_photo), a label's own edge is not held against them."""
-        return self if self.free is None else replace(self, free=self.free | pixels)
+        """This leash, which holds something (``free`` is not None), with ``pixels`` (H×W bool) free: where the
+        person has said the photo decides (Constraints.decided_by_photo), a label's own edge is not held against
+        them."""
+        return replace(self, free=self.free | pixels)
 
     def apply(self, prob: np.ndarray) -> np.ndarray:
         """prob with every pixel outside the leash, and every unsure flip of a steady pixel, set back to the coarse

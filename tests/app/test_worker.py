@@ -65,17 +65,22 @@ def test_stages_arrive_in_order_with_progress(qtbot, tiny_refiner, inputs):
     assert len(events["eta"]) == 5 and all(later < earlier for earlier, later in zip(events["eta"][1:], events["eta"][2:]))
 
 
+# a machine ten times slower than the one DEFAULT_RATES come from: a small photo's run lasts seconds there
+SLOW_RATES = replace(DEFAULT_RATES, full=10 * DEFAULT_RATES.full, encoder=10 * DEFAULT_RATES.encoder,
+                     snap=10 * DEFAULT_RATES.snap, matte=10 * DEFAULT_RATES.matte, measured_here=True)
+
+
 class EnlargedReplay:
     """Stands in for Refiner: replays a run the way Refiner.stages reports a careful polygon on a small photo
     that its first look freed, refined at three times its sides (Stage.total), each stage taking the seconds
-    DEFAULT_RATES give that size."""
+    SLOW_RATES give that size."""
 
     def stages(self, image, coarse, options, constraints=None):
         plan = as_refined(plan_stages(options, coarse.shape), 9 * coarse.size)
         for index, step in enumerate(plan):
-            encoded = int(encoded_pixels(step, DEFAULT_RATES.spread)) if step.kind == "model" else 0
-            rate = getattr(DEFAULT_RATES, step.kind) if step.kind != "model" else DEFAULT_RATES.full
-            seconds = rate * step.pixels / 1e6 + (DEFAULT_RATES.encoder * encoded / 1e6 if step.kind == "model" else 0)
+            encoded = int(encoded_pixels(step, SLOW_RATES.spread)) if step.kind == "model" else 0
+            rate = getattr(SLOW_RATES, step.kind) if step.kind != "model" else SLOW_RATES.full
+            seconds = rate * step.pixels / 1e6 + (SLOW_RATES.encoder * encoded / 1e6 if step.kind == "model" else 0)
             yield Stage(index, len(plan), step.ratio, coarse, seconds, 0, step.pixels, encoded, kind=step.kind)
 
 
@@ -86,8 +91,7 @@ def test_time_left_follows_a_small_photo_enlarged_after_its_first_look(qtbot, mo
                                                      EnlargedReplay()))
     monkeypatch.setattr("app.worker.work_scale", lambda coarse, options: 1)
     image, coarse = inputs(512, 384)
-    rates = replace(DEFAULT_RATES, measured_here=True)
-    events = run_worker(qtbot, RefineJob(RefinerCache(), "cpu", image, coarse, RefineOptions(), rates=rates))
+    events = run_worker(qtbot, RefineJob(RefinerCache(), "cpu", image, coarse, RefineOptions(), rates=SLOW_RATES))
     assert [s.label for s in events["stages"]] == ["×1", "snap", "matte"]
     assert events["progress"][2][2] == "Stage 2/3 · snapping edges to the photo"
     after_first = events["eta"][1]

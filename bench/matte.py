@@ -72,5 +72,6 @@ def main() -> None:
     print(f"all photos: matte {sums[0]:.1f} s → {sums[1]:.1f} s ({sums[0] / sums[1]:.2f}× faster), "
           f"whole refinement {sums[2]:.1f} s → {sums[3]:.1f} s ({sums[2] / sums[3]:.2f}×)")
 
+
 if __name__ == "__main__":
     main()

@@ -162,3 +162,13 @@ def test_the_system_built_tile_by_tile_is_the_whole_laplacian_restricted_to_the_
     assert unknown.sum() > 3000
     assert abs(system - whole[unknown][:, unknown]).max() < 1e-12
     assert np.allclose(rhs, -whole[unknown][:, ~unknown] @ alpha[~unknown], atol=1e-12)
+
+
+def test_photos_of_a_pixel_or_a_few_are_matted_without_error():
+    """OpenCV reads a 1×1 array as a scalar in some calls; the matte of a 1×1 or 2×3 photo is still a matte."""
+    for h, w in ((1, 1), (2, 3)):
+        photo = np.full((h, w, 3), 200, np.uint8)
+        prob = np.ones((h, w), np.float32)
+        out = matte(photo, prob, prob)
+        assert out.shape == (h, w) and out.dtype == np.float32 and (out == 1.0).all()
+        assert np.array_equal(clear_veil(prob * 0.3), np.zeros((h, w), np.float32))

@@ -106,18 +106,19 @@ def solve_alpha(image: np.ndarray, sure_fg: np.ndarray, maybe_fg: np.ndarray,
     from pymatting import cg, ichol
 
     known = sure_fg | ~maybe_fg
+    unknown = ~known.ravel()
     alpha = sure_fg.astype(np.float64).ravel()
-    if known.all():
+    if not unknown.any():
         return alpha.reshape(sure_fg.shape).astype(np.float32)
     system, rhs = _unknown_system(image.astype(np.float64) / 255.0, known, alpha, cancel)
     if weight > 0:
         system = (system + sp.identity(system.shape[0], format="csr") * weight).tocsr()
-        rhs = rhs + weight * np.asarray(prior, np.float64).ravel()[~known.ravel()]
+        rhs = rhs + weight * np.asarray(prior, np.float64).ravel()[unknown]
     # pymatting prints solver "PERFORMANCE WARNING"s to stdout, which would corrupt a CLI's --json output
     with contextlib.redirect_stdout(io.StringIO()):
         preconditioner = ichol(system)
         check_cancel(cancel)
-        alpha[~known.ravel()] = cg(system, rhs, M=preconditioner, callback=lambda *_: check_cancel(cancel))
+        alpha[unknown] = cg(system, rhs, M=preconditioner, callback=lambda *_: check_cancel(cancel))
     return np.clip(alpha, 0.0, 1.0).reshape(sure_fg.shape).astype(np.float32)
 
 
@@ -219,6 +220,7 @@ def clear_veil(alpha: np.ndarray, floor: float = VEIL_FLOOR, coarse: np.ndarray 
     The floor and the patches are cleared with OpenCV and each patch within its own box: at 6K, numpy's
     full-frame temporaries (a mask, a product, a lookup per pixel) took 1.4-2.3 s in a refinement, this 0.25 s.
     """
+    alpha = np.ascontiguousarray(alpha, np.float32)
     soft = np.greater(alpha, floor).view(np.uint8)  # not cv2.compare: OpenCV reads a 1×1 array as a scalar
     count, labels, boxes, _ = cv2.connectedComponentsWithStatsWithAlgorithm(soft, 8, cv2.CV_32S, cv2.CCL_SPAGHETTI)
     core = np.bincount(labels[alpha >= 0.5], minlength=count)

@@ -377,7 +377,7 @@ def strong_threshold(image: np.ndarray) -> float:
     (JPEG's 8 px blocks, tiles, bricks) all together or not at all.
     """
     h, w = image.shape[:2]
-    if h * w <= 9 * SAMPLE_POINTS:  # the stacked neighbourhoods would be as big as the photo
+    if h * w <= 9 * SAMPLE_POINTS or min(h, w) < 3:  # the stacked neighbourhoods would be as big as the photo
         return max(STRENGTH_FLOOR, float(np.percentile(edge_strength(image), STRENGTH_PERCENTILE)))
     rng = np.random.default_rng(0)
     ys = rng.integers(1, h - 1, SAMPLE_POINTS)[:, None, None] + np.arange(-1, 2)[None, :, None]

@@ -172,3 +172,4 @@ def test_photos_of_a_pixel_or_a_few_are_matted_without_error():
         out = matte(photo, prob, prob)
         assert out.shape == (h, w) and out.dtype == np.float32 and (out == 1.0).all()
         assert np.array_equal(clear_veil(prob * 0.3), np.zeros((h, w), np.float32))
+        assert clear_veil(prob.astype(np.float64)).dtype == np.float32

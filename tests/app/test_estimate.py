@@ -55,6 +55,26 @@ def test_next_run_is_close_from_the_start_even_on_a_slower_machine():
     assert seconds_left(plan, slower, rates) == 0.0
 
 
+
+# Two 6000 px runs of dev_eval/uhr (session 30), whose band stages encoded more than the rescaled photo (the
+# tiles' margins overlap where the band covers most of it): (pixels, SAMPLE_RUN-style stages).
+SIX_K_RUNS = [(6000 * 4022, [("model", 0.125, 1.11, 377250), ("model", 0.25, 2.65, 1846152),
+                             ("model", 0.5, 5.21, 6691880), ("snap", 1.0, 0.92, 0), ("matte", 1.0, 3.16, 0)]),
+              (6000 * 4243, [("model", 0.125, 0.63, 397500), ("model", 0.25, 2.22, 1935692),
+                             ("model", 0.5, 4.59, 6234160), ("snap", 1.0, 0.97, 0), ("matte", 1.0, 3.42, 0)])]
+
+
+@pytest.mark.parametrize("pixels, run", SIX_K_RUNS)
+def test_a_6k_photo_refined_again_is_estimated_from_its_own_band(pixels, run):
+    """Refined again (after a stroke), a 6K photo's time left came from the sample's spread of the band, since its
+    own band stages, encoding more than the photo, were not read: 42-49 % short after its first stage."""
+    plan = [PlannedStage(kind, ratio, pixels) for kind, ratio, _, _ in run]
+    done = [StageCost(p, seconds, encoded) for p, (_, _, seconds, encoded) in zip(plan, run)]
+    rates = DEFAULT_RATES.learned(done)
+    for i in range(len(done)):
+        guess, truth = seconds_left(plan, done[:i], rates), truth_after(done, i)
+        assert guess == pytest.approx(truth, rel=0.35), (i, guess, truth)
+
 def test_rates_survive_their_stored_form_and_bad_text_reads_as_unmeasured():
     rates = DEFAULT_RATES.learned(sample_run()[1])
     assert rates.measured_here and StageRates.from_text(rates.to_text()) == rates

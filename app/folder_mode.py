@@ -141,8 +141,8 @@ class FolderMixin:
         self._survey = None
         found = self._surveyed_names
         if work is self.work and found:
-            names = ", ".join(found[:3]) + (", …" if len(found) > 3 else "")
-            self.statusBar().showMessage(f"{len(found)} photo{'s' * (len(found) != 1)} cannot be read ({names}): "
+            self.statusBar().showMessage(f"{len(found)} photo{'s' * (len(found) != 1)} cannot be read "
+                                         f"({listed(found, 3)}): "
                                          "marked unreadable in the list, where each one's tooltip says why", 15000)
 
     def _forget_recent(self, keep: int = 0, name: str | None = None) -> None:
@@ -232,8 +232,8 @@ class FolderMixin:
             self.statusBar().clearMessage()
         if doc.unshown:  # a COCO box-only annotation, a LabelMe rectangle: in the file, not on the canvas
             count = len(doc.unshown)
-            self._photo_note = (f"{count} shape{'s' * (count != 1)} not refined ({', '.join(doc.unshown[:3])}"
-                                f"{', …' if count > 3 else ''}: boxes, points or lines) "
+            self._photo_note = (f"{count} shape{'s' * (count != 1)} not refined ({listed(doc.unshown, 3)}: "
+                                "boxes, points or lines) "
                                 f"{'are' if count != 1 else 'is'} kept as the file has them and not shown")
             self.statusBar().showMessage(self._photo_note, 10000)
         while work.notes:
@@ -526,8 +526,8 @@ class FolderMixin:
             else:  # opened during the run, which left it to the person: refined here, as the first open photo was
                 self._refine_objects([to_refine(o) for o in self.doc.objects])
         if unreadable:
-            names = ", ".join(unreadable[:3]) + (", …" if len(unreadable) > 3 else "")
-            text += (f"; {len(unreadable)} photo{'s' if len(unreadable) > 1 else ''} could not be read ({names}): "
+            text += (f"; {len(unreadable)} photo{'s' if len(unreadable) > 1 else ''} could not be read "
+                     f"({listed(unreadable, 3)}): "
                      "marked unreadable in the list, where each one's tooltip says why")
         # up as long as the run took, at least 30 s: a run of minutes is not watched to its end
         self.statusBar().showMessage(text, max(30000, round(seconds * 1000)))

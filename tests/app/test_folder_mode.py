@@ -1417,6 +1417,19 @@ def test_a_photo_with_a_box_only_shape_says_it_is_kept_but_not_shown(qtbot, wind
     assert window.next_image() and window.statusBar().currentMessage() == ""  # it was still said on the next one
 
 
+
+def test_many_shapes_not_shown_are_named_three_and_counted(qtbot, window, tmp_path):
+    """Five rectangles read "sign, sign2, …": how many the dots stood for was not said (the app's other lists
+    read "a, b, c and 2 more")."""
+    folder = labelme_with_a_rectangle(tmp_path)
+    data = json.loads((folder / "p0.json").read_text())
+    data["shapes"] += [{"label": f"sign{k}", "points": [[1, 1], [9, 9]], "group_id": None, "shape_type": "rectangle",
+                        "flags": {}} for k in range(2, 6)]
+    (folder / "p0.json").write_text(json.dumps(data))
+    window.open_folder(folder)
+    assert window.statusBar().currentMessage().startswith(
+        "5 shapes not refined (sign, sign2, sign3 and 2 more: boxes, points or lines) are kept")
+
 def test_a_photo_left_just_as_the_whole_folder_run_ends_is_refined_by_one_more_run(qtbot, window, tmp_path,
                                                                                    tiny_refiner, monkeypatch):
     """Left after the run had gone past its last photo, it was queued on a run that had ended: "Folder refined",

@@ -14,18 +14,20 @@ import os
 from dataclasses import dataclass
 
 # Wall time and peak RSS (/usr/bin/time) of crm-refine on the bundled sample resized to 1500x1000, 3000x2000,
-# 6000x4000 and 12000x8000, on 2 idle x86-64 cores without AMX (session 23): 8.2, 11.0, 15.1 and 27.8 s;
-# 0.87, 0.98, 1.50 and 4.50 GB. The time is the least-squares line (within 1.4 s of each run); the memory line is
-# an upper bound (a run is refused on it), where the old 33 bytes a pixel fell 0.45 GB short at 96 MP. A mask held
+# 6000x4000 and 12000x8000, on 2 idle x86-64 cores without AMX: 6.2, 6.6, 11.0 and 36.4 s (session 30; the
+# 12000x8000 mask reads as a label; three runs took 29-37 s); 0.87, 0.98, 1.50 and 4.50 GB
+# (session 23; 0.64, 0.78, 1.57 and 4.57 GB in session 30). The time is the least-squares line (within 1.5 s of
+# each run); the memory line is an upper bound (a run is refused on it), where the old 33 bytes a pixel fell
+# 0.45 GB short at 96 MP. A mask held
 # as a label costs more: the leash's distance transforms run at full resolution. The sample's mask scaled ×4 reads as
 # one (its staircase is straight sides), and at 14000x9333 (131 MP) and 17140x11427 (196 MP) peaked at 8.33 and
 # 11.2 GB (session 26, a tester's 8.35 GB against the 6.1 GB then said): 40 bytes a pixel fell 2.2 GB short.
 # (Before the band and the tiled encoder the line was 4.6 s + 4.1 s per megapixel, 13 min at 196 MP; it told a
-# person a 6K photo would take 2 minutes that took 15 s.)
+# person a 6K photo would take 2 minutes that took 15 s. Session 23's was 9.3 s + 0.2 s per megapixel.)
 BASE_BYTES = 880_000_000  # the line's intercept: interpreter, torch, pymatting/numba, the model
 BYTES_PER_PIXEL = 57  # its slope: full-resolution planes of the photo, the masks, the leash and the stage buffers
-BASE_SECONDS = 9.3  # starting the process, loading the model, compiling the matte's solver, reading the photo
-SECONDS_PER_MEGAPIXEL = 0.2
+BASE_SECONDS = 4.6  # starting the process, loading the model, compiling the matte's solver, reading the photo
+SECONDS_PER_MEGAPIXEL = 0.33
 SAY_OVER_SECONDS = 60.0
 SAY_OVER_BYTES = 2_000_000_000
 

@@ -42,7 +42,7 @@ from crm_core.baselines import guided_filter
 from crm_core.errors import WeightsError
 from crm_core.io import write_atomic
 from crm_core.snap import guided_radius
-from crm_core.tiles import tiles_holding
+from crm_core.tiles import tiles_holding, within
 from crm_core.trust import MIN_SLACK, half_width, lab_gradients, strong_threshold, strongest
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "resources" / "weights" / "edge_judge.safetensors"
@@ -197,9 +197,8 @@ def band_features(image: np.ndarray, coarse: np.ndarray, prob: np.ndarray, model
     radius = guided_radius(*mask.shape)
     places, rows = [np.zeros(0, np.int64)], [np.zeros((0, PIXEL_FEATURES + 2), np.float32)]
     for core, padded in _tiles(mask, width, context(mask.shape, tolerance)):
-        offset = (core[0].start - padded[0].start, core[1].start - padded[1].start)
         place, values = _pixel_features(image[padded], mask[padded], prob[padded], model[padded], slack, strong,
-                                        radius, width, (offset, (core[0].stop - core[0].start, core[1].stop - core[1].start)))
+                                        radius, width, within(core, padded))
         places.append((place[0] + core[0].start).astype(np.int64) * mask.shape[1] + place[1] + core[1].start)
         rows.append(values)
     place = np.concatenate(places)
@@ -252,17 +251,15 @@ def _tiles(mask: np.ndarray, width: float, pad: int) -> Iterator[tuple[tuple[sli
 
 def _pixel_features(image: np.ndarray, mask: np.ndarray, prob: np.ndarray, model: np.ndarray, slack: float,
                     strong: float, radius: int, width: float,
-                    core: tuple[tuple[int, int], tuple[int, int]]) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+                    core: tuple[slice, slice]) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
     """((rows, cols) of the band pixels in the core of a padded tile, counted from the core's corner, and their
-    PIXEL_FEATURES followed by their outward normal (x, y)). core: ((top, left) of the core in the tile,
-    (height, width) of the core)."""
-    (top, left), (height, breadth) = core
+    PIXEL_FEATURES followed by their outward normal (x, y)). core: the core's slices in the tile (tiles.within)."""
     m8 = mask.astype(np.uint8)
     inside = cv2.distanceTransform(m8, cv2.DIST_L2, 5)
     outside = cv2.distanceTransform(1 - m8, cv2.DIST_L2, 5)
     signed = np.where(mask, inside - 0.5, 0.5 - outside).astype(np.float32)
-    ys, xs = np.nonzero(np.abs(signed[top:top + height, left:left + breadth]) <= width)
-    at = (ys + top, xs + left)
+    ys, xs = np.nonzero(np.abs(signed[core]) <= width)
+    at = (ys + core[0].start, xs + core[1].start)
     s = signed[at]
     nx, ny = _outward_normal(signed)
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)

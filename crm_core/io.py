@@ -9,19 +9,25 @@ from __future__ import annotations
 import errno
 import glob
 import os
+import shutil
 import stat
 import tempfile
 import time
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import BinaryIO, Callable, Iterable, Sequence
 
 import cv2
 import numpy as np
 from PIL import Image, ImageFile, ImageOps
 
 from crm_core.errors import InputError
+
+try:
+    import fcntl
+except ImportError:  # Windows: copies are plain copies
+    fcntl = None
 
 try:
     import pillow_heif
@@ -35,6 +41,8 @@ DEFAULT_MAX_PIXELS = 200_000_000
 MIN_SIDE = 8
 EXIF_ORIENTATION = 0x0112  # the EXIF tag that says how a photo is turned to be shown
 PathLike = str | os.PathLike
+FICLONE = 0x40049409  # Linux's ioctl that makes a copy-on-write clone of a whole file (linux/fs.h)
+COPY_CHUNK = 1 << 20  # bytes a plain copy moves at a time
 
 # We check the pixel count ourselves, before decoding and with a clearer message, so Pillow's own
 # decompression-bomb warning/exception is switched off; truncated files must fail, never decode grey.
@@ -484,15 +492,19 @@ def plain_permissions(path: PathLike) -> None:
 def write_atomic(path: PathLike, data: bytes | str) -> Path:
     """Write next to the destination and rename over it: a crash or Ctrl-C leaves the old file or the new one,
     never half of one. The one writer of every output file (PNG, JSON, text)."""
-    p = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    return _replace_atomically(Path(path), lambda fh: fh.write(payload))
+
+
+def _replace_atomically(p: Path, fill: Callable[[BinaryIO], object]) -> Path:
+    """``fill`` writes the file's bytes into a temp file beside ``p``, which is then renamed over ``p``."""
     tmp_name = None
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_temps(p)
         fd, tmp_name = tempfile.mkstemp(prefix=_temp_prefix(p), suffix=".tmp", dir=p.parent)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
+            fill(fh)
             fh.flush()
             os.fsync(fh.fileno())
         plain_permissions(tmp_name)
@@ -523,9 +535,11 @@ def append_line(path: PathLike, line: str) -> Path:
     return p
 
 
-def link_input(source: PathLike, target: PathLike) -> Path:
-    """An input file (a photo) also at ``target``: a hard link (no copy of the bytes), or an atomic copy where
-    links cannot be made (another file system); left alone when ``target`` exists, so a rerun rewrites nothing.
+def copy_input(source: PathLike, target: PathLike) -> Path:
+    """An input file (a photo, a label map) also at ``target``, left alone when ``target`` exists, so a rerun
+    rewrites nothing. A copy, written atomically: a copy-on-write clone where the file system makes one (Btrfs,
+    XFS: no second copy of the bytes until one side changes), the bytes otherwise. Never a hard link: an editor
+    that saves the exported photo in place would have changed the person's original through it.
     A photo its EXIF turns is written upright instead (``upright_bytes``): the labels beside it are drawn on the
     upright photo, and a loader that ignores EXIF (torchvision's VOC reader) paired the stored pixels, turned, with
     a label map of the other shape."""
@@ -534,16 +548,26 @@ def link_input(source: PathLike, target: PathLike) -> Path:
         return target
     if not source.is_file():
         raise InputError(f"{source} does not exist; it is needed to make {target}")
-    target.parent.mkdir(parents=True, exist_ok=True)
     upright = upright_bytes(source)
     if upright is not None:
-        write_atomic(target, upright)
-        return target
+        return write_atomic(target, upright)
     try:
-        os.link(source, target)
-    except OSError:
-        write_atomic(target, source.read_bytes())
-    return target
+        with open(source, "rb") as original:
+            return _replace_atomically(target, lambda fh: _clone_or_copy(original, fh))
+    except OSError as err:
+        raise InputError(f"cannot read {source} ({_reason(err)}); it is needed to make {target}") from None
+
+
+def _clone_or_copy(source: BinaryIO, target: BinaryIO) -> None:
+    """The bytes of ``source`` into the empty ``target``: shared with it where the file system clones (Linux's
+    FICLONE), copied where it does not (another file system, ext4, macOS, Windows)."""
+    if fcntl is not None:
+        try:
+            fcntl.ioctl(target.fileno(), FICLONE, source.fileno())
+            return
+        except OSError:  # this file system does not clone
+            pass
+    shutil.copyfileobj(source, target, COPY_CHUNK)
 
 
 def upright_bytes(photo: Path) -> bytes | None:

@@ -133,12 +133,12 @@ class Writer(ABC):
         whose only copy was inside its source's labels; None where the format needs no photo beside it."""
         return None
 
-    def link_photo(self, item: ImageObjects) -> None:
-        """The item's photo linked where this format's reader finds it in the output (``photo_place``), when the
+    def copy_photo(self, item: ImageObjects) -> None:
+        """The item's photo copied where this format's reader finds it in the output (``photo_place``), when the
         format keeps photos beside its labels and the photo exists: a copy read back found none of its photos."""
         place = self.photo_place(item.name, item.image.suffix)
         if place is not None and item.image.is_file():
-            io.link_input(item.image, place)
+            io.copy_input(item.image, place)
 
     def done(self, name: str) -> bool:
         """Whether a photo was worked on in this output already (``--resume`` skips it): written, and listed in

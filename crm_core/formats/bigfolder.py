@@ -3,8 +3,8 @@ NAME_gt.png; one object per photo.
 
 Reading goes through crm_core.big.scan, the one reader of the layout. Writing makes a BIG folder again, so the
 output runs through ``crm-refine --big`` and ``crm-eval`` as is: NAME_seg.png is the (refined) mask, the union
-of the photo's objects when the source had several; NAME_im.* and NAME_gt.png are hard links to the inputs
-(copies across file systems), never rewritten when already there.
+of the photo's objects when the source had several; NAME_im.* and NAME_gt.png are copies of the inputs
+(``io.copy_input``: clones where the file system makes them), never rewritten when already there.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class BigWriter(Writer):
         self.out.mkdir(parents=True, exist_ok=True)
         suffix = item.image.suffix.lower()
         if suffix in (".jpg", ".jpeg", ".png"):
-            io.link_input(item.image, self.out / f"{item.name}_im{'.png' if suffix == '.png' else '.jpg'}")
+            io.copy_input(item.image, self.out / f"{item.name}_im{'.png' if suffix == '.png' else '.jpg'}")
         else:  # BIG's photos are JPEG or PNG: others are written as PNG
             target = self.out / f"{item.name}_im.png"
             if not target.exists():
@@ -76,6 +76,6 @@ class BigWriter(Writer):
                 io.write_atomic(target, encoded.tobytes())
         gt = item.extra.get(GT_KEY)
         if gt:
-            io.link_input(Path(gt), self.out / f"{item.name}_gt.png")
+            io.copy_input(Path(gt), self.out / f"{item.name}_gt.png")
         io.save_mask(self.out / f"{item.name}_seg.png", item.union(), protect=self.dataset.inputs())
 

@@ -6,8 +6,9 @@ from 1); ids, attributes, flags and other fields belong to the source's own file
 another format. Shapes go the way the target stores areas: LabelMe and YOLO get polygons traced from pixel
 objects (within the tolerance), COCO keeps RLE for pixel objects and polygons for polygons, label maps and
 masks get pixels. Shapes that are not areas (LabelMe rectangles and points, YOLO boxes) have no place in most
-targets and are left out, counted. Photos are never copied (BIG's layout, which needs them beside the masks,
-links them); a COCO output names them relative to its own folder, so it reads back without --images.
+targets and are left out, counted. Photos are copied only where the target keeps them beside its labels (BIG,
+VOC's JPEGImages/, YOLO's images/); a COCO output names them relative to its own folder, so it reads back without
+--images.
 """
 
 from __future__ import annotations

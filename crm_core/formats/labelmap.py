@@ -155,7 +155,7 @@ class LabelMapWriter(Writer):
     From another format (``crm_core.formats.convert``) it writes the VOC layout: SegmentationClass/ and
     SegmentationObject/ (instances numbered 1.. per photo, so objects of one class stay apart), VOC's palette,
     labels.txt naming value i on line i (background first, then the source's categories in its order), and the
-    photos linked into JPEGImages/ (hard links, copies across file systems)."""
+    photos copied into JPEGImages/ (``io.copy_input``)."""
 
     def __init__(self, dataset: Dataset, out: Path, tolerance: float):
         super().__init__(dataset, out, tolerance)
@@ -237,7 +237,7 @@ class LabelMapWriter(Writer):
             inst_palette = item.extra.get("instance_palette") if self.same else palette
             write_labels(self.instance_dir / f"{item.name}.png", instances, inst_palette)
         write_labels(self.class_dir / f"{item.name}.png", classes, palette)
-        self.link_photo(item)  # a copy of a VOC folder, read back, found none of its photos either
+        self.copy_photo(item)  # a copy of a VOC folder, read back, found none of its photos either
         if self.named != len(self.label_names):
             self._write_names()
 

@@ -88,7 +88,7 @@ class YoloDataset(Dataset):
     format = "yolo"
     title = "YOLO"
     summary = ("labels/ with a .txt per photo, a polygon per object, classes.txt and a data.yaml; from another format "
-               "the photos are linked into images/, ready for Ultralytics")
+               "the photos are copied into images/, ready for Ultralytics")
 
     def __init__(self, source: Path, images: Path | None = None):
         super().__init__(source)
@@ -198,7 +198,7 @@ class YoloDataset(Dataset):
 class YoloWriter(Writer):
     """Writes labels/ (in the source's split folders, where it had them), classes.txt, and a data.yaml.
 
-    The photos are linked into images/ (hard links, copies across file systems), in the source's split folders,
+    The photos are copied into images/ (``io.copy_input``), in the source's split folders,
     also those with no objects (YOLO's background photos), so the folder is one Ultralytics reads as it is (``yolo
     train data=OUT/data.yaml``): labels alone beside no images could not be trained on, nor opened again. From a
     YOLO folder: its data.yaml with the names brought up to date, where it named its classes there, less its
@@ -244,7 +244,7 @@ class YoloWriter(Writer):
             for poly in polygons:
                 coords = np.clip(poly / (w, h), 0.0, 1.0).reshape(-1)
                 lines.append(" ".join([str(cls), *(f"{v:.{DIGITS}f}" for v in coords)]))
-        self.link_photo(item)
+        self.copy_photo(item)
         if not lines and not self.dataset.labelled(item.name):  # a photo nobody labelled, still without objects
             return
         io.write_atomic(self._label(item.name), "".join(f"{line}\n" for line in lines))

@@ -174,7 +174,7 @@ def test_shapes_that_are_not_areas_are_left_out_and_counted(sources, tmp_path) -
     assert "logo" not in (tmp_path / "y" / "classes.txt").read_text()
 
 
-def test_big_layout_is_detected_read_and_written_with_links_to_its_photos(tmp_path) -> None:
+def test_big_layout_is_detected_read_and_written_with_copies_of_its_photos(tmp_path) -> None:
     src = tmp_path / "big"
     src.mkdir()
     write_photo(src / "cat_im.jpg", 0)
@@ -189,6 +189,7 @@ def test_big_layout_is_detected_read_and_written_with_links_to_its_photos(tmp_pa
     out = tmp_path / "out"
     assert (out / "cat_im.jpg").read_bytes() == (src / "cat_im.jpg").read_bytes()
     assert (out / "cat_gt.png").read_bytes() == (src / "cat_gt.png").read_bytes()
+    assert not (out / "cat_im.jpg").samefile(src / "cat_im.jpg")  # a copy: an edit in place keeps the original
     assert detect(out) == "big" and np.array_equal(open_dataset("big", out).read("cat").objects[0].mask, seg)
     with pytest.raises(InputError, match="is the input"):
         list(convert(ds, "voc", src))

@@ -913,7 +913,7 @@ def test_an_ultralytics_folder_reads_its_splits_and_its_data_yaml_names_and_writ
     written = (out / "data.yaml").read_text()
     assert "train: images/train" in written and "bird" in written
     assert "path:" not in written  # ../ultra: Ultralytics would have trained on the source's labels
-    # the photos linked in the source's layout: the copy trains, and opens, on its own (a tester's read back as
+    # the photos copied in the source's layout: the copy trains, and opens, on its own (a tester's read back as
     # "has no photo" for every one)
     assert sorted(p.relative_to(out).as_posix() for p in (out / "images").rglob("*.jpg")) == [
         "images/train/p.jpg", "images/val/p.jpg", "images/val/q.jpg"]

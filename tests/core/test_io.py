@@ -273,6 +273,21 @@ def test_never_overwrites_a_protected_input(tmp_path: Path) -> None:
     assert photo.read_bytes() == before
 
 
+def test_a_copied_input_is_a_copy_an_edit_in_place_does_not_reach(tmp_path: Path) -> None:
+    """Exported photos were hard links: a tool saving the exported photo in place changed the person's original."""
+    photo = tmp_path / "photo.jpg"
+    Image.fromarray(rgb_ramp(16, 32)).save(photo)
+    before = photo.read_bytes()
+    copy = io.copy_input(photo, tmp_path / "out" / "images" / "photo.jpg")
+    assert copy.read_bytes() == before and copy.stat().st_nlink == 1
+    with open(copy, "r+b") as fh:  # an editor that writes in place
+        fh.write(b"edited")
+    assert photo.read_bytes() == before
+    assert io.copy_input(photo, copy).read_bytes().startswith(b"edited")  # a rerun rewrites nothing
+    assert sorted(p.name for p in copy.parent.iterdir()) == ["photo.jpg"]  # no temp file left behind
+    assert "does not exist" in refused(io.copy_input, tmp_path / "gone.jpg", tmp_path / "out" / "gone.jpg")
+
+
 def test_writes_are_atomic_and_unwritable_places_are_clear_errors(tmp_path: Path) -> None:
     io.save_mask(tmp_path / "m.png", ramp_prob())
     io.save_mask(tmp_path / "m.png", 1 - ramp_prob())

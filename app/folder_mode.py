@@ -105,8 +105,10 @@ class FolderMixin:
                                    (f"Read as {kind.title}", kind.summary))
         for dock in (self.images_dock, self.objects_dock):
             dock.show()
-        # the objects get the larger share: a photo holds 9 or 10 labels, and photos are walked with PgDown too
-        self.resizeDocks([self.images_dock, self.objects_dock], [2, 3], Qt.Orientation.Vertical)
+        self._folder_column(True)
+        # halves of the column: at 1280 x 800 five photos, and twelve objects (a photo holds 9 or 10 labels) beside
+        # the objects' buttons; the objects had 3/5, and the Photos list showed under four
+        self.resizeDocks([self.images_dock, self.objects_dock], [1, 1], Qt.Orientation.Vertical)
         self.objects_panel.set_folder_mode(True)
         self._label_colors(True)
         self.set_tool(self.settings.folder_tool)
@@ -176,6 +178,14 @@ class FolderMixin:
         self.objects_panel.set_folder_mode(False)
         self._label_colors(False)
         self.images_dock.hide()
+        self._folder_column(False)
+
+    def _folder_column(self, on: bool) -> None:
+        """In folder mode the Photos and Objects column runs to the window's foot, the stages under the photo only:
+        with the strip under it, the Photos list showed two and a half photos at 1280 x 800. With one photo the
+        strip spans the window again, its stages side by side for the person inspecting them."""
+        area = Qt.DockWidgetArea.LeftDockWidgetArea if on else Qt.DockWidgetArea.BottomDockWidgetArea
+        self.setCorner(Qt.Corner.BottomLeftCorner, area)
 
     def _label_colors(self, on: bool) -> None:
         """In folder mode each object is drawn in its label's colour, selected or not."""

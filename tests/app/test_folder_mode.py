@@ -149,6 +149,25 @@ def test_a_folder_opens_with_the_pan_tool_and_each_mode_keeps_its_own_tool(windo
     assert window.canvas.tool() == "polygon" and settings.folder_tool == "polygon"
 
 
+def test_a_folder_s_photos_column_runs_to_the_window_s_foot_and_one_photo_gets_the_wide_strip_back(qtbot, window,
+                                                                                                    tmp_path):
+    """At 1280 x 800 the Photos list, with the stages under it and the Objects the larger share, showed two and a
+    half photos: an annotator walking a folder saw almost none of it."""
+    ann, images, _ = coco_set(tmp_path, 8)
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.open_folder(ann, "coco", images)
+    strip, photos = window.strip_dock.geometry(), window.image_list.list
+    qtbot.waitUntil(lambda: window.strip_dock.geometry().left() >= window.images_dock.geometry().right())
+    qtbot.waitUntil(lambda: photos.viewport().height() >= 4.5 * photos.sizeHintForRow(0))
+    objects = window.objects_panel.list
+    assert objects.viewport().height() >= 10 * objects.sizeHintForRow(0)  # a photo holds 9 or 10 labels
+    assert window.open_files(images / "p1.png")
+    qtbot.waitUntil(lambda: window.strip_dock.geometry().left() < window.objects_dock.geometry().right())
+    assert window.strip_dock.geometry().width() > strip.width()
+
+
 def test_next_and_previous_keep_the_edits_and_the_label_files_are_never_written(window, tmp_path):
     ann, images, _ = coco_set(tmp_path)
     before = ann.read_bytes()

@@ -4,14 +4,17 @@ Why this shape: the old estimate assumed seconds ∝ ratio² and said "about 7 m
 the first stage (×0.125) is dominated by work at full resolution (resizing, the band, writing the output),
 not by its tiny encoder input, and it ignored the snap and the matte. Measured on the 3.5K sample (8.1 MP),
 a model stage costs a part per full-resolution pixel plus a part per pixel the encoder sees
-(×0.125: 0.35 s with 0.13 MP encoded; ×1: 2.8 s with 2.8 MP encoded, session 30), and the snap and the matte
-cost a part per full-resolution pixel (0.16 s and 1.4 s). The encoder sees the whole rescaled photo until, at high
-ratios, band mode encodes only the fixed-size tiles along the edge, whose count grows with the edge's length
-in rescaled pixels (∝ ratio · √pixels). So:
+(×0.125: 0.35 s with 0.13 MP encoded; ×1: 2.8 s with 2.8 MP encoded, session 30), and the snap costs a part per
+full-resolution pixel (0.16 s). The encoder sees the whole rescaled photo until, at high ratios, band mode encodes
+only the fixed-size tiles along the edge, whose count grows with the edge's length in rescaled pixels
+(∝ ratio · √pixels). The matte solves its band at most at 1,200 px (crm_core.matting.solve_cap), so its cost
+follows the band's pixels there, which grow with the edge's length too (∝ spread · solve pixels), and only its
+last steps follow the photo's pixels. So:
 
     model stage  seconds = full · pixels + encoder · encoded
                  encoded = min(1.25 · pixels · ratio², spread · ratio · √pixels)
-    snap, matte  seconds = rate · pixels
+    snap         seconds = rate · pixels
+    matte        seconds = rate · (pixels + MATTE_BAND · spread · solve pixels + MATTE_SETUP)
 
 The rates a whole run measured (non-negative least squares over its stages) are kept for the next run, which
 scales them by how fast its own finished stages went: a few stages on a loaded machine are too noisy to split
@@ -30,6 +33,7 @@ import numpy as np
 from scipy.optimize import nnls
 
 from crm_core import RefineOptions
+from crm_core.matting import solve_cap
 from crm_core.options import StagePlan
 
 FINISHER_STEPS = {"snap": "snapping edges to the photo", "matte": "matting hair and fine edges",
@@ -43,6 +47,12 @@ OVERDUE = 10.0  # seconds past the estimate before the status says the run takes
 # band stages encode tiles with overlapping margins: on dev_eval's 2-6K photos up to 1.22-1.25 times the rescaled
 # photo where the band covers most of it (×0.25 and ×0.5 at 6K, ×0.5 and ×1 at 3K)
 TILE_OVERLAP = 1.25
+# the matte's cost of a unit of spread · solve pixels, and of its setup (whatever the photo's size), in
+# full-resolution pixels: fitted to seven recorded runs of 0.4-25 MP (session 31). From the sample's rate per
+# full-resolution pixel alone, an 800 px photo's matte came out 80 % short, a 3K photo's 54 % short and a 6K photo's
+# 66 % long; so, from the sample's rate, all seven within 28 %
+MATTE_BAND = 0.008
+MATTE_SETUP = 2e6
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,7 @@ class PlannedStage:
     kind: str  # "model", "snap" or "matte"
     ratio: float
     pixels: int
+    solve_cap: int = 0  # the matte's: the most pixels it solves at, for the photo's shape (0: its pixels)
 
 
 @dataclass(frozen=True)
@@ -69,7 +80,7 @@ class StageRates:
 
     full, encoder: a model stage's cost per full-resolution and per encoded megapixel; spread: encoded pixels
     per ratio · √pixels once band mode encodes only the tiles along the edge; snap, matte: the finishers'
-    cost per full-resolution megapixel.
+    cost per megapixel of their work (``finisher_pixels``).
     """
 
     full: float
@@ -84,8 +95,8 @@ class StageRates:
         if not _model_points(done):
             return self
         full, encoder = _least_squares(done) or _fit_model(done, self)
-        measured = {kind: _finisher_rate(done, kind) for kind in STORED_FINISHERS}
         spread = _spread(done)
+        measured = {kind: _finisher_rate(done, kind, _spread_or(spread, self)) for kind in STORED_FINISHERS}
         return replace(
             self, full=full, encoder=encoder, measured_here=True,
             spread=spread if spread is not None else self.spread,
@@ -113,13 +124,15 @@ class StageRates:
 # Measured on the bundled sample (3492×2328, bundled weights, default options) on a 2-core CPU: SAMPLE_RUN in
 # tests/app/test_estimate.py, learned as one run (session 30). Only the split between the parts matters to
 # another machine.
-DEFAULT_RATES = StageRates(full=0.028, encoder=0.93, spread=970.0, snap=0.020, matte=0.18)
+DEFAULT_RATES = StageRates(full=0.028, encoder=0.93, spread=970.0, snap=0.020, matte=0.082)
 
 
 def plan_stages(options: RefineOptions, hw: tuple[int, int], scale: int = 1) -> list[PlannedStage]:
     """The stages ``Refiner.stages`` yields for this photo refined at ``scale`` times its size, in order."""
     pixels = int(hw[0]) * int(hw[1]) * scale * scale
-    return [PlannedStage(step.kind, step.ratio, pixels) for step in options.plan(hw, scale)]
+    cap = solve_cap(int(hw[0]), int(hw[1]))
+    return [PlannedStage(step.kind, step.ratio, pixels, cap if step.kind == "matte" else 0)
+            for step in options.plan(hw, scale)]
 
 
 def as_refined(plan: Sequence[PlannedStage], pixels: int) -> list[PlannedStage]:
@@ -135,21 +148,19 @@ def seconds_left(plan: Sequence[PlannedStage], done: Sequence[StageCost], prior:
         return None
     full, encoder = _fit_model(done, prior)
     speed = _speed(done, prior)
-    spread = _spread(done)
-    spread = spread if spread is not None else prior.spread
+    spread = _spread_or(_spread(done), prior)
     total = 0.0
     for stage in todo:
-        mp = stage.pixels / MEGA
         if stage.kind == "model":
-            total += full * mp + encoder * encoded_pixels(stage, spread) / MEGA
+            total += full * stage.pixels / MEGA + encoder * encoded_pixels(stage, spread) / MEGA
             continue
-        rate = _finisher_rate(done, stage.kind)
+        rate = _finisher_rate(done, stage.kind, spread)
         if rate is None and stage.kind not in STORED_FINISHERS:
             rate = EDGE_SECONDS_PER_MP
         if rate is None:
             stored = getattr(prior, stage.kind)
             rate = stored * speed if stored is not None else full
-        total += rate * mp
+        total += rate * finisher_pixels(stage, spread) / MEGA
     return total
 
 
@@ -162,6 +173,19 @@ def encoded_pixels(stage: PlannedStage, spread: float | None) -> float:
     overlapping margins (TILE_OVERLAP times the photo)."""
     whole = stage.pixels * stage.ratio ** 2
     return whole if spread is None else min(TILE_OVERLAP * whole, spread * stage.ratio * stage.pixels ** 0.5)
+
+
+def finisher_pixels(stage: PlannedStage, spread: float | None) -> float:
+    """The work of a finisher, in pixels: the photo's, and for the matte its band at the solve's size and its
+    setup as well (without a spread, that of a band stage encoding the whole photo at ×1, √pixels)."""
+    if stage.kind != "matte":
+        return stage.pixels
+    solve = min(stage.pixels, stage.solve_cap) if stage.solve_cap else stage.pixels
+    return stage.pixels + MATTE_BAND * (stage.pixels ** 0.5 if spread is None else spread) * solve + MATTE_SETUP
+
+
+def _spread_or(spread: float | None, prior: StageRates) -> float | None:
+    return spread if spread is not None else prior.spread
 
 
 def _spread(done: Sequence[StageCost]) -> float | None:
@@ -201,9 +225,10 @@ def _speed(done: Sequence[StageCost], prior: StageRates) -> float:
     return now / then if then > 0 else 1.0
 
 
-def _finisher_rate(done: Sequence[StageCost], kind: str) -> float | None:
+def _finisher_rate(done: Sequence[StageCost], kind: str, spread: float | None) -> float | None:
+    """Seconds per megapixel of work (``finisher_pixels``) of this run's last ``kind`` stage; None before one ran."""
     costs = [c for c in done if c.stage.kind == kind]
-    return costs[-1].seconds / (costs[-1].stage.pixels / MEGA) if costs else None
+    return costs[-1].seconds / (finisher_pixels(costs[-1].stage, spread) / MEGA) if costs else None
 
 
 def format_seconds(seconds: float) -> str:

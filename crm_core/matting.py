@@ -69,6 +69,13 @@ def solve_size(h: int, w: int, max_side: int = MAX_SIDE) -> tuple[int, int]:
     return max(1, round(w * scale)), max(1, round(h * scale))
 
 
+def solve_cap(h: int, w: int) -> int:
+    """The most pixels the solve runs at for a photo of this shape, at any scale of it (its frame's long side at
+    MAX_SIDE): a photo with fewer is solved at its own size (``solve_size``). Cost models of the matte read the
+    solve's size from it, also for a photo refined enlarged."""
+    return math.floor(h * w * (MAX_SIDE / frame_side(h, w)) ** 2)
+
+
 def trimap_radius(size: tuple[int, int]) -> int:
     """Half-width of the unknown band at solve size: 1 % of width + height of its frame, as the benchmark
     baseline grows it."""

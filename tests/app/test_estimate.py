@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crm_core import RefineOptions
+from crm_core.matting import solve_cap
 from app.estimate import (DEFAULT_RATES, PlannedStage, StageCost, StageRates, format_seconds, plan_stages,
                           seconds_left, stage_name, left_text)
 
@@ -16,9 +17,16 @@ SAMPLE_RUN = [("model", 0.125, 0.35, 126876), ("model", 0.25, 0.75, 474880), ("m
               ("model", 1.0, 2.83, 2764800), ("snap", 1.0, 0.16, 0), ("matte", 1.0, 1.44, 0)]
 
 
+def recorded(hw: tuple[int, int], run: list[tuple[str, float, float, int]],
+             speed: float = 1.0) -> tuple[list[PlannedStage], list[StageCost]]:
+    """The plan of a recorded run on a photo of ``hw``, and its stages as finished (``speed`` times as long)."""
+    cap = solve_cap(*hw)
+    plan = [PlannedStage(kind, ratio, hw[0] * hw[1], cap if kind == "matte" else 0) for kind, ratio, _, _ in run]
+    return plan, [StageCost(p, seconds * speed, encoded) for p, (_, _, seconds, encoded) in zip(plan, run)]
+
+
 def sample_run(speed: float = 1.0) -> tuple[list[PlannedStage], list[StageCost]]:
-    plan = [PlannedStage(kind, ratio, SAMPLE_PIXELS) for kind, ratio, _, _ in SAMPLE_RUN]
-    return plan, [StageCost(p, s * speed, e) for p, (_, _, s, e) in zip(plan, SAMPLE_RUN)]
+    return recorded((2328, 3492), SAMPLE_RUN, speed)
 
 
 def truth_after(done: list[StageCost], i: int) -> float:
@@ -57,23 +65,41 @@ def test_next_run_is_close_from_the_start_even_on_a_slower_machine():
 
 
 # Two 6000 px runs of dev_eval/uhr (session 30), whose band stages encoded more than the rescaled photo (the
-# tiles' margins overlap where the band covers most of it): (pixels, SAMPLE_RUN-style stages).
-SIX_K_RUNS = [(6000 * 4022, [("model", 0.125, 1.11, 377250), ("model", 0.25, 2.65, 1846152),
+# tiles' margins overlap where the band covers most of it): (height and width, SAMPLE_RUN-style stages).
+SIX_K_RUNS = [((4022, 6000), [("model", 0.125, 1.11, 377250), ("model", 0.25, 2.65, 1846152),
                              ("model", 0.5, 5.21, 6691880), ("snap", 1.0, 0.92, 0), ("matte", 1.0, 3.16, 0)]),
-              (6000 * 4243, [("model", 0.125, 0.63, 397500), ("model", 0.25, 2.22, 1935692),
+              ((4243, 6000), [("model", 0.125, 0.63, 397500), ("model", 0.25, 2.22, 1935692),
                              ("model", 0.5, 4.59, 6234160), ("snap", 1.0, 0.97, 0), ("matte", 1.0, 3.42, 0)])]
 
 
-@pytest.mark.parametrize("pixels, run", SIX_K_RUNS)
-def test_a_6k_photo_refined_again_is_estimated_from_its_own_band(pixels, run):
+@pytest.mark.parametrize("hw, run", SIX_K_RUNS)
+def test_a_6k_photo_refined_again_is_estimated_from_its_own_band(hw, run):
     """Refined again (after a stroke), a 6K photo's time left came from the sample's spread of the band, since its
     own band stages, encoding more than the photo, were not read: 42-49 % short after its first stage."""
-    plan = [PlannedStage(kind, ratio, pixels) for kind, ratio, _, _ in run]
-    done = [StageCost(p, seconds, encoded) for p, (_, _, seconds, encoded) in zip(plan, run)]
+    plan, done = recorded(hw, run)
     rates = DEFAULT_RATES.learned(done)
     for i in range(len(done)):
         guess, truth = seconds_left(plan, done[:i], rates), truth_after(done, i)
         assert guess == pytest.approx(truth, rel=0.35), (i, guess, truth)
+
+# A 3K and an 800 px photo of dev_eval's polygon sets and a 6K one of uhr (session 30): the matte's seconds follow
+# its band at the solve's size, not the photo's pixels
+OTHER_SIZES = [((2600, 3133), [("model", 0.25, 0.75, 508950), ("model", 0.5, 1.83, 2553264),
+                               ("model", 1.0, 7.45, 9892616), ("snap", 1.0, 0.59, 0), ("matte", 1.0, 3.06, 0)]),
+               ((490, 800), [("model", 0.5, 0.1, 98000), ("model", 1.0, 0.22, 392000), ("snap", 1.0, 0.02, 0),
+                             ("matte", 1.0, 0.35, 0)]),
+               SIX_K_RUNS[1]]
+
+
+@pytest.mark.parametrize("hw, run", OTHER_SIZES)
+def test_the_matte_of_a_first_run_is_estimated_from_its_band_at_the_solve_s_size(hw, run):
+    """With the sample's rate per full-resolution pixel, the first run's matte was 54 % short on a 3K photo, 80 %
+    short on an 800 px one and 66 % long on a 6K one."""
+    plan, done = recorded(hw, run)
+    before_matte = len(done) - 1
+    guess = seconds_left(plan, done[:before_matte], DEFAULT_RATES)
+    assert guess == pytest.approx(truth_after(done, before_matte), rel=0.4)
+
 
 def test_rates_survive_their_stored_form_and_bad_text_reads_as_unmeasured():
     rates = DEFAULT_RATES.learned(sample_run()[1])

@@ -12,7 +12,7 @@ from PySide6.QtCore import QTimer
 from crm_core import Refiner, RefineOptions
 from crm_core.errors import WeightsError
 from crm_core.options import Stage
-from app.estimate import DEFAULT_RATES, as_refined, encoded_pixels, format_seconds, plan_stages
+from app.estimate import DEFAULT_RATES, as_refined, encoded_pixels, finisher_pixels, format_seconds, plan_stages
 from app.__main__ import build_window
 from app.jobs import CallJob, JobRunner
 from app.worker import RefinerCache, RefineJob
@@ -79,14 +79,16 @@ class EnlargedReplay:
         plan = as_refined(plan_stages(options, coarse.shape), 9 * coarse.size)
         for index, step in enumerate(plan):
             encoded = int(encoded_pixels(step, SLOW_RATES.spread)) if step.kind == "model" else 0
-            rate = getattr(SLOW_RATES, step.kind) if step.kind != "model" else SLOW_RATES.full
-            seconds = rate * step.pixels / 1e6 + (SLOW_RATES.encoder * encoded / 1e6 if step.kind == "model" else 0)
+            if step.kind == "model":
+                seconds = (SLOW_RATES.full * step.pixels + SLOW_RATES.encoder * encoded) / 1e6
+            else:
+                seconds = getattr(SLOW_RATES, step.kind) * finisher_pixels(step, SLOW_RATES.spread) / 1e6
             yield Stage(index, len(plan), step.ratio, coarse, seconds, 0, step.pixels, encoded, kind=step.kind)
 
 
 def test_time_left_follows_a_small_photo_enlarged_after_its_first_look(qtbot, monkeypatch, inputs):
     """The plan reads the photo's own size (a held polygon); once stage 1 reports the enlarged size, the time
-    left is the enlarged run's (about 2 s here), not a ninth of it."""
+    left is the enlarged run's (about 12 s here), not a ninth of it."""
     monkeypatch.setattr(Refiner, "load", classmethod(lambda cls, weights=None, device="auto", precision="auto":
                                                      EnlargedReplay()))
     monkeypatch.setattr("app.worker.work_scale", lambda coarse, options: 1)

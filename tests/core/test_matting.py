@@ -1,6 +1,6 @@
-import pytest
 import cv2
 import numpy as np
+import pytest
 
 from crm_core.matting import clear_veil, matte, solve_alpha, solve_cap, solve_size
 

@@ -71,6 +71,10 @@ class FolderPhotos(Dataset):
     def photo_path(self, name: str) -> Path:
         return self.items[name][0]
 
+    def label_order(self) -> list[str]:
+        """The one label of a photo's mask, where any photo has one: no mask need be decoded to know it."""
+        return [DEFAULT_LABEL] if any(mask is not None for _, mask in self.items.values()) else []
+
     def read(self, name: str, hw: tuple[int, int] | None = None) -> ImageObjects:
         photo, mask_path = self.items[name]
         if mask_path is None:

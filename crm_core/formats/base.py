@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from crm_core import io
-from crm_core.errors import InputError
+from crm_core.errors import CRMError, InputError
 from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, has_holes, trace_polygons
 
 
@@ -58,6 +58,26 @@ class Dataset(ABC):
         copy in another format numbers them the same way; formats that declare none return [] and a writer adds
         labels as it meets them."""
         return []
+
+    def label_order(self) -> list[str]:
+        """The labels a copy in another format numbers first, in this order: the declared categories, or where
+        the format declares none (LabelMe), the labels its files give objects a copy carries, first met first,
+        photos in name order (an unreadable one is skipped: it is reported when written). Labels met while
+        writing, those of objects added in the app, are numbered after them, so adding one never renumbers
+        another: numbered as met, a label added on an early photo took the number of one first used on a later
+        photo, and YOLO's class ids moved between two exports. Reads every file where none are declared: a
+        writer's work, never the GUI thread's."""
+        declared = self.category_names()
+        if declared:
+            return declared
+        met: dict[str, None] = {}
+        for name in self.names():
+            try:
+                objects = self.read(name).objects
+            except CRMError:
+                continue
+            met.update(dict.fromkeys(obj.label for obj in objects if obj.portable))
+        return list(met)
 
     def inputs(self) -> list[Path]:
         """The files and folders a writer must never write over."""

@@ -272,7 +272,7 @@ class CocoExportWriter(Writer):
             for ann in previous["annotations"]:
                 if ann.get("image_id") in stems:
                     self.annotations.setdefault(stems[ann["image_id"]], []).append(ann)
-        self.labels += [c for c in dataset.category_names() if c not in self.labels]
+        self.labels += [c for c in dataset.label_order() if c not in self.labels]
         self.worked_on = set(self.images)  # the photos written that were worked on (Writer.worked): REFINED_KEY
         self.next_image = 1 + max((r["id"] for r in self.images.values()), default=0)
         self.next_ann = 1 + max((a["id"] for anns in self.annotations.values() for a in anns), default=0)

@@ -84,11 +84,10 @@ def drawn_as(kind: str) -> str:
 
 def portable(item: ImageObjects, kind: str) -> ImageObjects:
     """A photo read from one format, ready for another's writer: area objects with label and shape only; shapes
-    with no area and COCO crowd regions are left out (``Converted.dropped``): a YOLO copy wrote a crowd of bags as
-    one bag, and counted its holes as filled."""
+    with no area and COCO crowd regions are left out (``ImageObject.portable``, ``Converted.dropped``)."""
     objects = []
     for obj in item.objects:
-        if not obj.refinable or obj.crowd:  # a crowd region is COCO's alone: elsewhere it would read as one object
+        if not obj.portable:
             continue
         stored = obj.stored_as if kind not in (*POLYGON_FORMATS, *PIXEL_FORMATS) else drawn_as(kind)
         objects.append(ImageObject(obj.id, obj.label, obj.polygons, obj.mask, stored_as=stored))

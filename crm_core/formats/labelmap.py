@@ -171,7 +171,7 @@ class LabelMapWriter(Writer):
             self.label_names = [n.strip() for n in written.read_text(encoding="utf-8-sig").splitlines()]
         else:
             self.label_names = [VOC_NAMES[0]]
-        self.label_names += [c for c in dataset.category_names() if c not in self.label_names]
+        self.label_names += [c for c in dataset.label_order() if c not in self.label_names]
         self.added = False
         self.named = 0  # how many label names labels.txt holds (0: not written yet)
 
@@ -262,6 +262,9 @@ class MaskDataset(Dataset):
 
     def names(self) -> list[str]:
         return list(self.pairs)
+
+    def label_order(self) -> list[str]:
+        return [self.LABEL]  # every photo's one object: no mask need be decoded to know it
 
     def read(self, name: str, hw: tuple[int, int] | None = None) -> ImageObjects:
         photo, mask_path = self.pairs[name]

@@ -74,6 +74,12 @@ class ImageObject:
         return bool(self.extra.get("iscrowd"))
 
     @property
+    def portable(self) -> bool:
+        """Whether a copy in another format carries it: an area (refinable) and not a COCO crowd region, which
+        elsewhere would read as one object (a YOLO copy wrote a crowd of bags as one bag)."""
+        return self.refinable and not self.crowd
+
+    @property
     def drawn(self) -> bool:
         """Whether the object's shape is polygons as its file drew them (no pixels): a refiner may then hold it as
         a polygon label however tightly it was traced (RefineOptions.polygon)."""

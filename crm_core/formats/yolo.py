@@ -211,7 +211,7 @@ class YoloWriter(Writer):
         # Class numbers must not move under labels already written: an earlier run's classes come first.
         written = self.out / CLASSES_FILE
         self.classes = read_classes(written) if written.is_file() else []
-        self.classes += [c for c in dataset.category_names() if c not in self.classes]
+        self.classes += [c for c in dataset.label_order() if c not in self.classes]
         self.labels_dir = self.out / "labels"
         self.named = 0  # how many class names classes.txt holds (0: not written yet)
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from pycocotools import mask as rle_codec
 
 from crm_core.errors import InputError
 from crm_core.formats import convert, detect, open_dataset, trace_polygons
+from crm_core.formats.objects import ImageObject
 from crm_core.formats.labelmap import read_labels, voc_palette, write_labels
 
 H, W = 60, 80
@@ -172,6 +174,31 @@ def test_shapes_that_are_not_areas_are_left_out_and_counted(sources, tmp_path) -
     (done,) = convert(open_dataset("labelme", lm), "yolo", tmp_path / "y")
     assert (done.written, done.dropped) == (3, 1)
     assert "logo" not in (tmp_path / "y" / "classes.txt").read_text()
+
+
+@pytest.mark.parametrize("target", ("yolo", "coco", "voc"))
+def test_a_label_added_on_an_early_photo_is_numbered_after_the_source_s_labels(sources, tmp_path, target) -> None:
+    """LabelMe declares no classes: numbered as met while writing, a "bird" added in the app on the first photo
+    took the number of "bar", first used on the second photo, and every bar's YOLO class id moved."""
+    lm = tmp_path / "lm"
+    lm.mkdir()
+    for name in ("p0", "p1"):
+        data = json.loads((sources["labelme"][0] / f"{name}.json").read_text())
+        data["imagePath"] = str(sources["coco"][1] / f"{name}.jpg")
+        if name == "p0":
+            data["shapes"] = [shape for shape in data["shapes"] if shape["label"] != "bar"]
+        (lm / f"{name}.json").write_text(json.dumps(data))
+    bird = np.zeros((H, W), bool)
+    bird[2:8, 60:70] = True
+
+    def add_a_bird(item):
+        added = (ImageObject("new", "bird", mask=bird),) if item.name == "p0" else ()
+        return replace(item, objects=item.objects + added)
+
+    out = tmp_path / ("out.json" if target == "coco" else "out")
+    list(convert(open_dataset("labelme", lm), target, out, transform=add_a_bird))
+    assert open_dataset(target, out, sources["coco"][1] if target == "coco" else None).category_names() == \
+        ["square", "bar", "bird"]
 
 
 def test_big_layout_is_detected_read_and_written_with_copies_of_its_photos(tmp_path) -> None:

@@ -135,17 +135,12 @@ class LabelMeDataset(Dataset):
                                extra={**extra, "shape": _strip(first)})
         # kept verbatim, nothing to refine: a line or a point, or a polygon of under 3 points (a slip of the
         # annotator's mouse has no area, and must neither make the photo unreadable nor vanish from an export)
-        if kind not in AREA_SHAPES or (kind == "polygon" and len(shapes) == 1 and len(first["points"]) < 3):
+        if kind not in AREA_SHAPES or _slip(first):
             return ImageObject(ident, first["label"], refinable=False, extra={**extra, "shape": _strip(first)})
         if kind == "mask":
             return ImageObject(ident, first["label"], mask=_mask_shape(path, first, hw), extra=extra)
-        polygons = []
-        for shape in shapes:
-            points = np.asarray(shape["points"], dtype=np.float64).reshape(-1, 2)
-            if len(points) < 3:
-                raise InputError(f"{path}: polygon '{shape['label']}' (shape {shape['_index']}) has fewer than 3 points")
-            polygons.append(points)
-        return ImageObject(ident, first["label"], polygons=tuple(polygons), extra=extra)
+        polygons = tuple(np.asarray(shape["points"], dtype=np.float64).reshape(-1, 2) for shape in shapes)
+        return ImageObject(ident, first["label"], polygons=polygons, extra=extra)
 
     def _pixels(self, path: Path, image: Path, data: dict) -> np.ndarray:
         if not image.exists() and not data.get("imageData"):  # which file named it, and what to do
@@ -186,14 +181,16 @@ class LabelMeDataset(Dataset):
 
 def _grouped(path: Path, shapes: list) -> list[list[dict]]:
     """The file's shapes as objects, in the order of their first shapes: area shapes sharing a label and a
-    group_id are one object; each shape carries its place in the file ("_index")."""
+    group_id are one object; each shape carries its place in the file ("_index"). A polygon of under 3 points
+    is an object of its own even in a group (``_slip``): one such piece of a 19-object photo made the whole photo
+    unreadable."""
     groups: dict[tuple, list[dict]] = {}
     for index, shape in enumerate(shapes):
         if not isinstance(shape, dict) or "label" not in shape or "points" not in shape:
             raise InputError(f"{path}: shape {index} lacks a label or points")
         kind = shape.get("shape_type") or "polygon"
-        key = (shape["label"], shape.get("group_id")) if kind in AREA_SHAPES and shape.get("group_id") is not None \
-            else (index,)
+        grouped = kind in AREA_SHAPES and shape.get("group_id") is not None and not _slip(shape)
+        key = (shape["label"], shape.get("group_id")) if grouped else (index,)
         groups.setdefault(key, []).append({**shape, "_index": index})
     return list(groups.values())
 
@@ -266,6 +263,12 @@ def _circle(path: Path | None, shape: dict, hw: tuple[int, int]) -> np.ndarray:
     canvas = Image.new("1", (hw[1], hw[0]), 0)
     ImageDraw.Draw(canvas).ellipse([cx - radius, cy - radius, cx + radius, cy + radius], outline=1, fill=1)
     return np.array(canvas, dtype=bool)
+
+
+def _slip(shape: dict) -> bool:
+    """A polygon of under 3 points: a slip of the annotator's mouse, with no area to refine or to add to its
+    group's; kept in the file as it is."""
+    return (shape.get("shape_type") or "polygon") == "polygon" and len(shape["points"]) < 3
 
 
 def _as_read(obj: ImageObject, hw: tuple[int, int]) -> bool:

@@ -537,14 +537,18 @@ def test_a_labelme_polygon_of_two_points_is_kept_as_drawn_and_the_photo_still_re
     folder = labelme_folder(tmp_path)
     data = json.loads((folder / "p.json").read_text())
     slip = {"label": "slip", "points": [[20, 20], [24, 26]], "group_id": None, "shape_type": "polygon", "flags": {}}
-    data["shapes"].append(slip)
+    # one point among the pieces of a grouped object (a tester's edit made a 19-object photo unreadable)
+    piece = {"label": "pair", "points": [[2, 2], [12, 2], [12, 9]], "group_id": 5, "shape_type": "polygon", "flags": {}}
+    point = {**piece, "points": [[30, 5]]}
+    data["shapes"] += [slip, piece, point]
     (folder / "p.json").write_text(json.dumps(data))
     first, again = round_trip("labelme", folder, tmp_path / "out")
     assert first == again
-    cat, box, blob, kept = again[0].objects
+    cat, box, blob, kept, pair, lone = again[0].objects
     assert cat.refinable and not kept.refinable and kept.label == "slip"
+    assert pair.refinable and pair.label == "pair" and len(pair.polygons) == 1 and not lone.refinable
     written = json.loads((tmp_path / "out" / "p.json").read_text())["shapes"]
-    assert [s for s in written if s["label"] == "slip"] == [slip]
+    assert [s for s in written if s["label"] in ("slip", "pair")] == [slip, piece, point]
 
 
 def circle_folder(tmp_path: Path) -> Path:

@@ -63,6 +63,16 @@ class Constraints:
         keep_bg = out if self.keep_bg is None else np.asarray(self.keep_bg, bool) | out
         return Constraints(self.keep_fg, keep_bg, self.decide_here)
 
+    def reaching(self, mask: np.ndarray) -> np.ndarray:
+        """``mask`` (H×W bool) with the pixels these (checked) strokes give the object or open to it: Keep FG and
+        Decide here. An object refined in a crop is cropped around all of it: around its mask alone, a Keep FG
+        stroke beside the object was ignored, and one reaching past the crop came back cut square at its edge."""
+        out = np.asarray(mask, bool)
+        for layer in (self.keep_fg, self.decide_here):
+            if layer is not None:
+                out = out | layer
+        return out
+
     def cropped(self, box: tuple[int, int, int, int]) -> "Constraints":
         """These layers inside box = (top, left, bottom, right): an object refined in a crop obeys its strokes there."""
         top, left, bottom, right = box

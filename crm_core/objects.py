@@ -104,14 +104,16 @@ def refine_object(refiner: Method, image: np.ndarray, mask: np.ndarray, options:
 
     refiner: the model, or a classical refiner function, which then sees the very same crop (crm-eval's
     guided-filter row is scored this way, so the rows differ only in the refiner).
-    constraints: the person's keep strokes for this object (H×W layers), obeyed inside the crop; a stroke outside
-    the crop is outside the object's reach anyway.
+    constraints: the person's keep strokes for this object (H×W layers); the crop holds its Keep FG and Decide
+    here strokes too (``Constraints.reaching``), and a Keep BG stroke outside it is outside the object anyway.
     drawn: the mask is a polygon as its label file drew it, held as one however tightly it was traced
     (RefineOptions.polygon; set there, it holds for every object). guessed: the mask is a guess made from the
     photo, refined with ``RefineOptions.guessed``."""
     start = time.perf_counter()
     coarse = np.asarray(mask, dtype=np.float32)  # bool or 0..1, as documented
-    top, left, bottom, right = box = crop_box(binarise(coarse), objects)
+    constraints = None if constraints is None else constraints.checked(coarse.shape)
+    reach = binarise(coarse) if constraints is None else constraints.reaching(binarise(coarse))
+    top, left, bottom, right = box = crop_box(reach, objects)
     coarse = coarse[top:bottom, left:right]
     crop = np.ascontiguousarray(image[top:bottom, left:right])
     if isinstance(refiner, Refiner):

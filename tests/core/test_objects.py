@@ -49,7 +49,11 @@ def test_an_object_refined_in_its_crop_obeys_the_person_s_keep_strokes(light_ref
     keep_bg[cy - 5:cy + 5, cx - 5:cx + 5] = True  # a hole the person wants, in the middle of the disk
     keep_fg = np.zeros(gt.shape, bool)
     keep_fg[cy - 5:cy + 5, xs.max() + 2:xs.max() + 6] = True  # and a strut just outside it
-    result = refine_object(light_refiner, image, gt > 0.5, constraints=Constraints(keep_fg=keep_fg, keep_bg=keep_bg))
+    objects = ObjectOptions(min_margin=8, context=0.2)
+    assert not crop_box(gt > 0.5, objects)[0] <= 2  # the crop of the disk alone leaves the top rows out
+    keep_fg[1:5, 2:30] = True  # a stroke in the photo's corner, beyond the disk's crop: it was ignored
+    result = refine_object(light_refiner, image, gt > 0.5, objects=objects,
+                           constraints=Constraints(keep_fg=keep_fg, keep_bg=keep_bg))
     top, left, bottom, right = result.box
     full = np.zeros(gt.shape, np.float32)
     full[top:bottom, left:right] = result.prob

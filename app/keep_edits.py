@@ -3,7 +3,8 @@ again (crm_core.constraints).
 
 Mixed into Document rather than written as a second stroke path inside it: the keep layer is edited exactly like
 a mask (a drag is one command holding the changed tiles, on the document's one undo stack), but it never adopts
-the shown stage — a keep stroke says what the *next* refine must obey, it does not change the coarse mask.
+the shown stage — a keep stroke says what the *next* refine must obey, it does not change the coarse mask. It
+does leave a refined object's stages out of date (stale), so the object is to do again.
 """
 
 from __future__ import annotations
@@ -36,12 +37,19 @@ class KeepEditsMixin:
         self._keep_stroke = (self.current, TileRecorder(text))
 
     def end_keep_stroke(self) -> None:
+        """The stroke as one undo step. On a refined object its stages become out of date (stale, until Undo):
+        they were not made under it, and left "refined", the object was skipped by Refine whole folder and
+        exported without the stroke, unsaid."""
         stroke, self._keep_stroke = self._keep_stroke, None
         if stroke is not None:
             obj, recorder = stroke
             delta = recorder.delta(self.keep_layer(obj))
             if delta.tiles:
-                self.undo_stack.push(MaskEditCommand(delta, recorder.text, self._keep_restorer(obj), applied=True))
+                outdates = bool(obj.stages) and not obj.stale
+                if outdates:
+                    self._outdate(obj, True)
+                self.undo_stack.push(MaskEditCommand(delta, recorder.text, self._keep_restorer(obj, outdates),
+                                                     applied=True))
 
     def apply_keep(self, region: QRect, patch: np.ndarray, text: str = "Keep stroke") -> None:
         """Write keep values at region (image pixels); inside a stroke it joins the stroke's single command."""
@@ -108,12 +116,19 @@ class KeepEditsMixin:
         if layer is not None:  # most objects have no keep strokes, and every adding click and drag comes here
             self.join_keep(pixels & (layer == KEEP_BG), NO_KEEP, self.undo_stack.last())
 
-    def _keep_restorer(self, obj: MaskObject):
-        """Undo/redo of a keep edit: its tiles go back, and its object becomes current so the person sees it."""
+    def _keep_restorer(self, obj: MaskObject, outdates: bool = False):
+        """Undo/redo of a keep edit: its tiles go back, and its object becomes current so the person sees it;
+        ``outdates``: the edit made the object's stages stale, and its undo makes them current again."""
         def restore(delta: TileDelta, after: bool) -> None:
             if obj in self.objects:
                 self.select(obj)
             changed = delta.write(self.keep_layer(obj), after)
             if not changed.isEmpty() and obj is self.current:
                 self.keepChanged.emit(changed)
+            if outdates:
+                self._outdate(obj, after)
         return restore
+
+    def _outdate(self, obj: MaskObject, stale: bool) -> None:
+        obj.stale = stale
+        self._stages_changed(obj)

@@ -105,6 +105,25 @@ def test_undo_takes_a_keep_stroke_back_and_alt_removes_strokes(qtbot, opened):
     assert (doc.current.keep[18:22, 58:62] == NO_KEEP).all() and (doc.current.keep[18:23, 25:45] == KEEP_FG).all()
 
 
+def test_a_keep_stroke_after_a_refine_leaves_the_object_to_do_until_it_is_undone(qtbot, opened, tiny_refiner):
+    """A tester's Keep BG over refined hair: the object stayed "refined", Refine whole folder skipped it and the
+    export kept the hair, unsaid."""
+    win, doc = opened, opened.doc
+    _refine(qtbot, win)
+    obj = doc.current
+    assert not to_refine(obj)
+    win.tool_actions["keep_bg"].trigger()
+    win.canvas.set_brush_size(12)
+    _drag(qtbot, win, [(60, 60), (60, 110)])
+    assert to_refine(obj) and "edited since refined" in win.objects_panel.list.item(0).text()
+    doc.undo_stack.undo()
+    assert not to_refine(obj) and not obj.keep.any()
+    doc.undo_stack.redo()
+    assert to_refine(obj)
+    _refine(qtbot, win)
+    assert not to_refine(obj)
+
+
 def test_keep_strokes_survive_a_kill_and_reach_the_next_refine(qtbot, opened, settings, dialogs, tiny_refiner,
                                                                monkeypatch, kill):
     win = opened

@@ -75,7 +75,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("export", "&Export…", "export_dialog", ("Ctrl+E",),
                "Save the shown result as a mask, alpha matte or cutout", icon=SP.SP_DialogSaveButton),
     ActionSpec("export_dataset", "Export data&set…", "export_dataset_dialog", ("Ctrl+Shift+E",),
-               "Write every photo's objects as a dataset, in its own format or another"),
+               "Write every photo's objects as a dataset, in its own format or another", icon=SP.SP_DialogSaveButton),
     ActionSpec("save_project", "&Save project", "save_project_dialog", ("Ctrl+S",),
                "Save the photo's objects, stages and view as a project to reopen later (into the same file once saved)"),
     ActionSpec("save_project_as", "Save project &as…", "save_project_as_dialog", ("Ctrl+Shift+S",),

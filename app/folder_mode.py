@@ -105,7 +105,7 @@ class FolderMixin:
                                    (f"Read as {kind.title}", kind.summary))
         for dock in (self.images_dock, self.objects_dock):
             dock.show()
-        self._folder_column(True)
+        self._folder_layout(True)
         # halves of the column: at 1280 x 800 five photos, and twelve objects (a photo holds 9 or 10 labels) beside
         # the objects' buttons; the objects had 3/5, and the Photos list showed under four
         self.resizeDocks([self.images_dock, self.objects_dock], [1, 1], Qt.Orientation.Vertical)
@@ -178,14 +178,22 @@ class FolderMixin:
         self.objects_panel.set_folder_mode(False)
         self._label_colors(False)
         self.images_dock.hide()
-        self._folder_column(False)
+        self._folder_layout(False)
 
-    def _folder_column(self, on: bool) -> None:
+    def _folder_layout(self, on: bool) -> None:
         """In folder mode the Photos and Objects column runs to the window's foot, the stages under the photo only:
         with the strip under it, the Photos list showed two and a half photos at 1280 x 800. With one photo the
-        strip spans the window again, its stages side by side for the person inspecting them."""
+        strip spans the window again, its stages side by side for the person inspecting them.
+
+        The toolbar's Export is the dataset's in folder mode (the photo's stays in the File menu): an annotator's
+        Export wrote one photo's mask, into the dataset's own photos folder."""
         area = Qt.DockWidgetArea.LeftDockWidgetArea if on else Qt.DockWidgetArea.BottomDockWidgetArea
         self.setCorner(Qt.Corner.BottomLeftCorner, area)
+        shown, hidden = (self.export_dataset_action, self.export_action) if on else \
+            (self.export_action, self.export_dataset_action)
+        if hidden in self.toolbar.actions():
+            self.toolbar.insertAction(hidden, shown)
+            self.toolbar.removeAction(hidden)
 
     def _label_colors(self, on: bool) -> None:
         """In folder mode each object is drawn in its label's colour, selected or not."""

@@ -149,10 +149,10 @@ def test_a_folder_opens_with_the_pan_tool_and_each_mode_keeps_its_own_tool(windo
     assert window.canvas.tool() == "polygon" and settings.folder_tool == "polygon"
 
 
-def test_a_folder_s_photos_column_runs_to_the_window_s_foot_and_one_photo_gets_the_wide_strip_back(qtbot, window,
-                                                                                                    tmp_path):
+def test_a_folder_s_layout_and_one_photo_s(qtbot, window, tmp_path):
     """At 1280 x 800 the Photos list, with the stages under it and the Objects the larger share, showed two and a
-    half photos: an annotator walking a folder saw almost none of it."""
+    half photos: an annotator walking a folder saw almost none of it. And the toolbar's Export wrote one photo's
+    mask into the dataset's photos folder: in folder mode it is the dataset's."""
     ann, images, _ = coco_set(tmp_path, 8)
     window.resize(1280, 800)
     window.show()
@@ -163,9 +163,15 @@ def test_a_folder_s_photos_column_runs_to_the_window_s_foot_and_one_photo_gets_t
     qtbot.waitUntil(lambda: photos.viewport().height() >= 4.5 * photos.sizeHintForRow(0))
     objects = window.objects_panel.list
     assert objects.viewport().height() >= 10 * objects.sizeHintForRow(0)  # a photo holds 9 or 10 labels
+    toolbar = window.toolbar.actions()
+    assert window.export_dataset_action in toolbar and window.export_action not in toolbar
+    assert window.export_action in window.menuBar().actions()[0].menu().actions()  # the photo's, in the File menu
     assert window.open_files(images / "p1.png")
     qtbot.waitUntil(lambda: window.strip_dock.geometry().left() < window.objects_dock.geometry().right())
     assert window.strip_dock.geometry().width() > strip.width()
+    toolbar = window.toolbar.actions()
+    assert window.export_action in toolbar and window.export_dataset_action not in toolbar
+    assert toolbar.index(window.export_action) == 1  # where it was, after Open
 
 
 def test_next_and_previous_keep_the_edits_and_the_label_files_are_never_written(window, tmp_path):

@@ -23,7 +23,7 @@ from app import asking, project, refining
 from app.dataset_export import DatasetExportDialog
 from app.document import ACCEPTED, REFINED, TODO, Document
 from app.errors import show_error
-from app.estimate import format_seconds
+from app.estimate import at_mean_pace, format_seconds, left_text
 from app.folder import FLAGGED, UNREADABLE, Exported, WorkFolder, export_formats, open_source
 from app.jobs import CallJob
 from app.mask_object import Drawing, constraints_of, refined_or_not, to_refine
@@ -495,7 +495,9 @@ class FolderMixin:
         """The background part of Refine whole folder, over ``names``."""
         job = FolderJob(self.cache, self.refine_panel.device, self.settings.weights, work, names,
                         self._object_options(), ObjectOptions())
-        job.progress.connect(lambda done, total, text: self.image_list.show_progress((done, total), text))
+        started = time.monotonic()
+        job.progress.connect(lambda done, total, text: self.image_list.show_progress(
+            (done, total), text + left_text(at_mean_pace(done, total, time.monotonic() - started))))
         job.imageDone.connect(lambda name, w=work: self._folder_photo_done(w, name, REFINED))
         job.imageFailed.connect(lambda name, message, w=work: self._folder_photo_done(w, name, UNREADABLE, message))
         job.finished.connect(self._folder_done)

@@ -6,7 +6,7 @@ import pytest
 
 from crm_core import RefineOptions
 from crm_core.matting import solve_cap
-from app.estimate import (DEFAULT_RATES, PlannedStage, StageCost, StageRates, format_seconds, plan_stages,
+from app.estimate import (DEFAULT_RATES, PlannedStage, at_mean_pace, StageCost, StageRates, format_seconds, plan_stages,
                           seconds_left, stage_name, left_text)
 
 # One run on the bundled 3492×2328 sample (bundled weights, CPU, default options), as Refiner.stages reported
@@ -99,6 +99,12 @@ def test_the_matte_of_a_first_run_is_estimated_from_its_band_at_the_solve_s_size
     before_matte = len(done) - 1
     guess = seconds_left(plan, done[:before_matte], DEFAULT_RATES)
     assert guess == pytest.approx(truth_after(done, before_matte), rel=0.4)
+
+
+def test_a_folder_run_s_time_left_is_its_photos_at_their_mean_pace_so_far():
+    assert at_mean_pace(0, 8, 0.0) is None  # nothing done: no number, not a wrong one
+    assert at_mean_pace(2, 8, 50.0) == pytest.approx(150.0)  # 25 s a photo, 6 to go
+    assert at_mean_pace(8, 8, 200.0) is None
 
 
 def test_rates_survive_their_stored_form_and_bad_text_reads_as_unmeasured():

@@ -78,8 +78,8 @@ class Refiner:
         """Yield one full-resolution Stage per ratio, then the snap and the matte (if asked); the soft probability
         carries from stage to stage. A small photo with a rough mask is refined enlarged (work_scale)
         and every stage is brought back to the photo's. A careful polygon is leashed and judged (crm_core.trust),
-        except on a small photo where the model's first look finds the object drawn (trust.sees_the_drawn_object):
-        that one is refined unleashed, enlarged, with the ratios planned for the photo's own size, and still judged
+        except on a small photo where the model's first look finds the object drawn (trust.sees_the_drawn_object)
+        and the polygon is not traced to the pixel (Leash.exact): that one is refined unleashed, enlarged, with the ratios planned for the photo's own size, and still judged
         at the photo's size: the judge keeps the polygon where the photo shows no edge the model found.
 
         constraints: the person's keep-brushes, obeyed exactly by every yielded stage (keep_fg 1, keep_bg 0; the
@@ -102,7 +102,7 @@ class Refiner:
         runner = StageRunner(self.model, self.device, self.autocast, opts, decide=keep.decide_here)
         judged = held  # the polygon the judge has the last word on: held, or freed below
         look, look_seconds = None, 0.0  # on a small photo, a careful polygon's first stage, unleashed (scale 1)
-        if held is not None and held.careful and opts.small(coarse.shape):
+        if held is not None and held.careful and not held.exact and opts.small(coarse.shape):
             started = time.perf_counter()
             with torch.inference_mode():
                 look = runner.run(image, coarse, ratios[0], lattice_step(ratios, 0), first=True)

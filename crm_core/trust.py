@@ -116,6 +116,13 @@ class Leash:
         """Whether the mask is a careful polygon (drawn within CAREFUL px): the edge judge decides its edge band."""
         return self.steady is not None
 
+    @property
+    def exact(self) -> bool:
+        """Whether the polygon strays from its object no more than a rasterised polygon strays from its own
+        vertices (VERTEX_TOLERANCE): a label traced to the pixel, which a small photo's freed refine only makes
+        worse (``sees_the_drawn_object``)."""
+        return self.careful and self.tolerance <= VERTEX_TOLERANCE
+
     def freeing(self, pixels: np.ndarray) -> "Leash":
         """This leash, which holds something (``free`` is not None), with ``pixels`` (H×W bool) free: where the
         person has said the photo decides (Constraints.decided_by_photo), a label's own edge is not held against

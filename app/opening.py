@@ -137,8 +137,7 @@ class OpeningMixin:
     def _set_document(self, doc: Document, view: project.View | None = None, keep_old: bool = False) -> None:
         """Shows ``doc`` in place of the open document, which is deleted unless ``keep_old`` (a folder's recent
         photo, kept with its undo history for the person to come back to)."""
-        self._stop_refine()
-        self._edge_job = None  # a re-made edge of the old document is dropped when it comes
+        self._stop_refine()  # a re-made edge of the old document too
         old = self.doc
         if old is not None:
             for signal, slot in self._links(old):

@@ -268,10 +268,12 @@ class RefiningMixin:
         self.refineFinished.emit()
 
     def _stop_refine(self) -> None:
-        """Cancel and abandon the run without waiting (closing, another photo): nothing it reports lands."""
-        for job in (self._job, self._objects_job):
+        """Cancel and abandon the run, and a Shift edge or Smooth re-make, without waiting (closing, another photo):
+        nothing they report lands (a re-made edge that came after the window closed wrote to its deleted document)."""
+        for job in (self._job, self._objects_job, self._edge_job):
             if job is not None:
                 self.jobs.abandon(job)
+        self._edge_job = None
         if self.refining:
             self._end_run()
 

@@ -280,15 +280,14 @@ def test_a_careful_polygon_s_inside_is_never_carved_out_far_from_its_edge():
 
 
 @pytest.mark.parametrize("tolerance, freed", [(0.5, False), (10.0, True)])
-def test_a_small_photo_s_polygon_traced_to_the_pixel_is_never_freed(monkeypatch, tolerance, freed):
+def test_a_small_photo_s_polygon_traced_to_the_pixel_is_never_freed(monkeypatch, synth, tolerance, freed):
     """Freed on a small photo, polygons traced within a pixel of dev_eval/real/polygon's exact masks came out worse
     than drawn (98.81 / 93.42 → 98.62 / 91.77 IoU / mBA over 40 photos); with this rule, 98.72 / 92.67. A polygon drawn
     within 10 px is still asked whether the model sees it (and freed when it does)."""
-    from conftest import quality_scene
     from crm_core import Refiner
     from crm_core.formats.objects import fill_polygons, trace_polygons
 
-    image, gt, _ = quality_scene()
+    image, gt, _ = synth.quality_scene()
     polygon = fill_polygons(trace_polygons(gt > 0.5, tolerance), gt.shape).astype(np.float32)
     assert leash(image, polygon, reach=4, drawn=True).exact != freed
     asked = []

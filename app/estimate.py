@@ -122,8 +122,8 @@ class StageRates:
 
 
 # Measured on the bundled sample (3492×2328, bundled weights, default options) on a 2-core CPU: SAMPLE_RUN in
-# tests/app/test_estimate.py, learned as one run (session 30). Only the split between the parts matters to
-# another machine.
+# tests/app/test_estimate.py, learned as one run (session 30; the matte's rate per unit of its work since
+# session 31). Only the split between the parts matters to another machine.
 DEFAULT_RATES = StageRates(full=0.028, encoder=0.93, spread=970.0, snap=0.020, matte=0.082)
 
 

@@ -42,7 +42,8 @@ def whole_image_system(image: np.ndarray, known: np.ndarray, alpha: np.ndarray,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sets", nargs="+", default=[str(DEV_EVAL / "hr" / "polygon"), str(DEV_EVAL / "uhr" / "lowres")])
+    parser.add_argument("--sets", nargs="+",
+                        default=[str(DEV_EVAL / "hr" / "polygon"), str(DEV_EVAL / "uhr" / "lowres")])
     parser.add_argument("--limit", type=int, default=3, help="photos per set")
     args = parser.parse_args()
     refiner = Refiner.load()

@@ -79,8 +79,9 @@ class Refiner:
         carries from stage to stage. A small photo with a rough mask is refined enlarged (work_scale)
         and every stage is brought back to the photo's. A careful polygon is leashed and judged (crm_core.trust),
         except on a small photo where the model's first look finds the object drawn (trust.sees_the_drawn_object)
-        and the polygon is not traced to the pixel (Leash.exact): that one is refined unleashed, enlarged, with the ratios planned for the photo's own size, and still judged
-        at the photo's size: the judge keeps the polygon where the photo shows no edge the model found.
+        and the polygon is not traced to the pixel (Leash.exact): that one is refined unleashed, enlarged, with the
+        ratios planned for the photo's own size, and still judged at the photo's size: the judge keeps the polygon
+        where the photo shows no edge the model found.
 
         constraints: the person's keep-brushes, obeyed exactly by every yielded stage (keep_fg 1, keep_bg 0; the
         coarse mask the model sees carries them too); decide_here pixels are re-queried and re-solved. Those, and

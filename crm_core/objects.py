@@ -111,8 +111,10 @@ def refine_object(refiner: Method, image: np.ndarray, mask: np.ndarray, options:
     photo, refined with ``RefineOptions.guessed``."""
     start = time.perf_counter()
     coarse = np.asarray(mask, dtype=np.float32)  # bool or 0..1, as documented
-    constraints = None if constraints is None else constraints.checked(coarse.shape)
-    reach = binarise(coarse) if constraints is None else constraints.reaching(binarise(coarse))
+    reach = binarise(coarse)
+    if constraints is not None:
+        constraints = constraints.checked(coarse.shape)
+        reach = constraints.reaching(reach)
     top, left, bottom, right = box = crop_box(reach, objects)
     coarse = coarse[top:bottom, left:right]
     crop = np.ascontiguousarray(image[top:bottom, left:right])

@@ -282,8 +282,8 @@ def test_a_careful_polygon_s_inside_is_never_carved_out_far_from_its_edge():
 @pytest.mark.parametrize("tolerance, freed", [(0.5, False), (10.0, True)])
 def test_a_small_photo_s_polygon_traced_to_the_pixel_is_never_freed(monkeypatch, synth, tolerance, freed):
     """Freed on a small photo, polygons traced within a pixel of dev_eval/real/polygon's exact masks came out worse
-    than drawn (98.81 / 93.42 → 98.62 / 91.77 IoU / mBA over 40 photos); with this rule, 98.72 / 92.67. A polygon drawn
-    within 10 px is still asked whether the model sees it (and freed when it does)."""
+    than drawn (98.81 / 93.42 → 98.62 / 91.77 IoU / mBA over 40 photos); with this rule, 98.72 / 92.67. A polygon
+    drawn within 10 px is still asked whether the model sees it (and freed when it does)."""
     from crm_core import Refiner
     from crm_core.formats.objects import fill_polygons, trace_polygons
 

@@ -367,6 +367,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
             return
         # never waits: a refinement is abandoned (it stops within a chunk); an export still being written
         # finishes after the window has closed (see app.jobs: job threads keep the process alive until then)
+        self.refine_panel.drop_pending()
         self._stop_refine()
         self._leave_folder()
         self.autosave.close()

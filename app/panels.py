@@ -324,6 +324,11 @@ class RefinePanel(QWidget):
         """Shift edge or Smooth was just moved and has not settled yet (edgeAdjusted is still to come)."""
         return self._settle.isActive()
 
+    def drop_pending(self) -> None:
+        """Forget a Shift edge or Smooth move that has not settled yet: the window is closing, and the edge job it
+        would start there outlived the window and wrote to its deleted document."""
+        self._settle.stop()
+
     def show_edge(self, shift: float, smooth: float) -> None:
         """Shows the Shift edge and Smooth a result was made with, without asking for it to be made again."""
         for box, value in ((self.shift_box, shift), (self.smooth_box, smooth)):

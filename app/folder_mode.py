@@ -50,6 +50,7 @@ class FolderMixin:
     _open_photo: str | None = None  # the folder photo whose document is open (not yet a former folder's)
     _folder_unreadable: list[str]  # photos the running whole-folder run could not read (a new list per run)
     _folder_before: set[str]  # the photos refined before the whole-folder run began
+    _folder_queued: set[str]  # the photos it was given to refine in the background (its later runs' too)
     _folder_started: float  # when it began (time.monotonic)
     _survey: SurveyJob | None = None  # the check of the folder as it opened, while it runs
     _surveyed_names: list[str]  # the photos it found unreadable
@@ -497,6 +498,7 @@ class FolderMixin:
         if names:
             self._folder_unreadable = []
             self._folder_before = {n for n, status in work.status.items() if status == REFINED}
+            self._folder_queued = set()
             self._folder_started = time.monotonic()
             self._run_folder(work, names)
 
@@ -512,6 +514,7 @@ class FolderMixin:
         job.finished.connect(self._folder_done)
         self.image_list.cancel_button.clicked.connect(self.cancel_folder)
         self._folder_job = job
+        self._folder_queued.update(names)
         self.image_list.show_progress((0, len(names)))
         self.jobs.start(job)
         self._update_actions()
@@ -545,9 +548,13 @@ class FolderMixin:
             self._run_folder(work, late)
             return
         seconds = time.monotonic() - self._folder_started
-        # the open photo's too, refined in its document: the photos the run took from to do to refined
-        count = sum(1 for n, status in work.status.items() if status == REFINED and n not in self._folder_before)
-        text = f"Folder refined: {count} photo{'s' * (count != 1)} in {format_seconds(seconds).removeprefix('about ')}"
+        # counted as the progress line did, the photos of the background run; the open photo's, refined in its
+        # document, named apart (a tester read "of 7" on the line, then "8 photos" here)
+        refined = {n for n, status in work.status.items() if status == REFINED and n not in self._folder_before}
+        count, in_window = len(refined & self._folder_queued), sorted(refined - self._folder_queued)
+        text = (f"Folder refined in {format_seconds(seconds).removeprefix('about ')}: "
+                f"{count} photo{'s' * (count != 1)}"
+                + (f" in the background and {listed(in_window, 3)} in the window" * bool(in_window)))
         name = self.photo_name
         if work.status.get(name) == TODO and any(to_refine(o) and o.mask.any() for o in self.doc.objects):
             if self.doc.undo_stack.count() or self.refining:  # the person is at work on it: theirs to refine

@@ -26,7 +26,7 @@ from crm_core.errors import InputError
 from crm_core.options import Stage
 from app.mask_object import (  # noqa: F401  (the names every widget reads from app.document)
     ACCEPTED, COARSE, DEFAULT_LABEL, PALETTE, REFINED, TODO, MaskObject, Shown, label_color,
-    object_result, threshold,
+    object_result, shade,
 )
 from app.keep_edits import KeepEditsMixin
 from app.undo import BudgetedUndoStack, MaskEditCommand, TileDelta, TileRecorder
@@ -376,12 +376,13 @@ class Document(KeepEditsMixin, QObject):
         return True
 
     def _adopt_shown(self, obj: MaskObject, recorder: TileRecorder) -> Shown:
-        """Edit what you see: before an edit of an object that shows a stage, that stage (thresholded) becomes
-        its coarse mask, recorded in the edit's own undo step. Returns the stage it adopted (or COARSE)."""
+        """Edit what you see: before an edit of an object that shows a stage, that stage, soft as shown
+        (``shade``), becomes its coarse mask, recorded in the edit's own undo step. Returns the stage it adopted
+        (or COARSE)."""
         shown = obj.shown
         if shown == COARSE or obj.locked:
             return COARSE
-        new = threshold(obj.stages[shown].prob)
+        new = shade(obj.stages[shown].prob)
         differ = new != obj.mask
         rows, cols = np.nonzero(differ.any(1))[0], np.nonzero(differ.any(0))[0]
         if len(rows):
@@ -430,7 +431,7 @@ class Document(KeepEditsMixin, QObject):
         """The edit as one undo step. An edit of a shown stage that leaves it as it was (an eraser click where the
         object has no pixels) is no edit: the stage shows again, current, and nothing is recorded."""
         delta = recorder.delta(obj.mask)
-        if adopted != COARSE and np.array_equal(obj.mask, threshold(obj.stages[adopted].prob)):
+        if adopted != COARSE and np.array_equal(obj.mask, shade(obj.stages[adopted].prob)):
             changed = delta.write(obj.mask, False)
             self._show_coarse(obj, adopted, False)
             if not changed.isEmpty() and obj is self.current:
@@ -543,11 +544,11 @@ class Document(KeepEditsMixin, QObject):
             self.objectsChanged.emit()
 
     def accept_stage(self, i: int, obj: MaskObject | None = None) -> None:
-        """Make stage i (thresholded at 0.5) the object's new coarse mask, to touch it up and refine again. Its
+        """Make stage i (soft as shown, ``shade``) the object's new coarse mask, to touch it up and refine again. Its
         status is left alone: marked "accepted" outside the undo step, an Undo left it so, a status the person
         never gave (and a coarse mask to refine again is not an accepted result)."""
         obj = obj or self.current
-        self.set_mask(threshold(obj.stages[i].prob), f"Use {obj.stages[i].label} as mask", obj)
+        self.set_mask(shade(obj.stages[i].prob), f"Use {obj.stages[i].label} as mask", obj)
         self.set_shown(COARSE, obj)
 
 

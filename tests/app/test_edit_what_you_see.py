@@ -45,6 +45,22 @@ def test_a_brush_stroke_on_a_shown_stage_edits_that_stage(qtbot):
     assert np.array_equal(doc.mask, expected) and doc.shown == COARSE
 
 
+def test_a_stroke_away_from_a_soft_edge_leaves_it_soft(qtbot):
+    """A matte's strands are the stage's soft values: a touch-up elsewhere keeps them, in the view, in the
+    matte export and in the next refine's input (a tester's one stroke beside two dogs made their fur hard)."""
+    doc, _, refined = _doc()
+    soft = refined.copy()
+    soft[20:60, 90:96] = np.linspace(0.9, 0.1, 6, dtype=np.float32)  # a strand fading out to the right
+    doc.set_stages([Stage(0, 1, 1.0, soft, 0.1, soft.size, soft.size, soft.size)])
+    doc.set_shown(0)
+    doc.begin_stroke("Brush")
+    doc.apply_edit(QRect(2, 70, 6, 6), np.full((6, 6), 255, np.uint8), "Brush")
+    doc.end_stroke()
+    assert doc.shown == COARSE and doc.current.stale
+    assert np.array_equal(doc.mask[40, 90:96], np.rint(np.linspace(0.9, 0.1, 6) * 255).astype(np.uint8))
+    assert np.allclose(doc.current.prob()[40, 90:96], np.linspace(0.9, 0.1, 6), atol=1 / 255)
+
+
 def test_an_eraser_stroke_where_the_object_has_no_pixels_is_no_edit(qtbot):
     doc, coarse, _ = _doc()
     notes: list[str] = []

@@ -14,7 +14,7 @@ from PySide6.QtGui import QDropEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from app.__main__ import build_window
-from app.document import COARSE, threshold
+from app.document import COARSE, shade
 from app.export import ExportDialog, ExportRequest
 from app.main_window import MainWindow, split_drop
 from app.settings import Settings, parse_ratios
@@ -334,7 +334,7 @@ def test_stage_strip_shows_compares_and_accepts(qtbot, opened, tiny_refiner):
     strip.select(1)
     coarse = doc.mask.copy()
     strip.use_button.click()
-    assert np.array_equal(doc.mask, threshold(doc.stages[1].prob))
+    assert np.array_equal(doc.mask, shade(doc.stages[1].prob))
     assert doc.shown == COARSE and doc.modified
     opened.undo_action.trigger()
     assert np.array_equal(doc.mask, coarse) and len(doc.stages) == 4

@@ -416,8 +416,9 @@ class RefiningMixin:
 
     def _exported_from(self, doc: Document, index: int | None, path: Path) -> None:
         """The file holds ``doc`` as it was at undo position ``index``: only that state counts as saved (None: the
-        file holds part of the work, and nothing counts as saved)."""
-        if doc is self.doc and index is not None:
+        file holds part of the work, and nothing counts as saved). Work opened from a project is saved only in it:
+        an export leaves the question on closing, else the project kept its older state unasked (a tester)."""
+        if doc is self.doc and index is not None and doc.project_path is None:
             doc.mark_saved(index)
             if not doc.modified:
                 self.autosave.save_now()

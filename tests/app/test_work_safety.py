@@ -289,6 +289,20 @@ def test_exporting_one_object_of_several_does_not_count_the_photo_as_saved(qtbot
     assert not opened.doc.modified  # both objects in the file: saved
 
 
+def test_an_export_of_work_opened_from_a_project_leaves_the_project_to_save(qtbot, opened, monkeypatch, tmp_path,
+                                                                            dialogs):
+    """Work in a project is saved in it: an export marked it saved, the window closed without a word, and the
+    project kept its older state (a tester's stroke, exported, was in no project and its autosave was gone)."""
+    assert opened.save_project(tmp_path / "cat.crmproj") and not opened.doc.modified
+    opened.doc.apply_edit(QRect(5, 5, 20, 20), np.full((20, 20), 255, np.uint8), "Brush")
+    answer_export_dialog(monkeypatch, {"path": tmp_path / "all.png", "merged": True}, [])
+    assert opened.export_dialog() and (tmp_path / "all.png").is_file()
+    assert opened.doc.modified and "•" in opened.windowTitle()
+    dialogs.accept = False  # asked again on closing, naming the project: Cancel
+    assert not opened.close() and dialogs.titles()[-1] == "Save your work?"
+    assert "cat.crmproj" in dialogs.shown[-1][2]
+
+
 def test_first_export_offers_a_cutout_for_a_photo_alone(qtbot, window, write_photo, monkeypatch, tmp_path, settings):
     """A photo editor who came with no mask is offered the cutout first, not a 0/255 mask."""
     photo, _ = write_photo(96, 64)

@@ -34,6 +34,7 @@ from app.undo import MaskEditCommand
 # engine's default chunk costs only a few more polls, yet on a slow CPU it cuts the wait after Esc severalfold.
 CANCEL_CHUNK = 1 << 15
 MIN_SIDE = RefineOptions.min_side  # stages below this long side are skipped (see RefineOptions)
+BAR_STEPS = 1000  # the status bar's progress, in thousandths of the run's estimated time
 
 
 class RefiningMixin:
@@ -175,6 +176,7 @@ class RefiningMixin:
         self.statusBar().clearMessage()
         self.progress_bar.setRange(0, 0)
         self._progress_text, self._deadline, self._last_stage = "", None, True
+        self._steps, self._busy_since = (0, 0), time.monotonic()
         self._countdown.start()
         for widget in (self.progress_label, self.progress_bar, self.cancel_button):
             widget.show()
@@ -198,8 +200,7 @@ class RefiningMixin:
     def _progress(self, done: int, total: int, text: str) -> None:
         if not self._is_current():
             return
-        self.progress_bar.setRange(0, total if done else 0)  # busy until the first stage gives a pace
-        self.progress_bar.setValue(done)
+        self._steps = (done, total)
         self._progress_text, self._last_stage = text, done >= total - 1
         self._show_time_left()
 
@@ -212,6 +213,21 @@ class RefiningMixin:
     def _show_time_left(self) -> None:
         left = None if self._deadline is None else self._deadline - time.monotonic()
         self.progress_label.setText(self._progress_text + left_text(left, self._last_stage))
+        self._show_share(left)
+
+    def _show_share(self, left: float | None) -> None:
+        """The bar: the share of the run's time gone, where there is an estimate of the time left; else the steps
+        done (busy until the first one). By steps alone a 6K photo's bar stood at 40 % with most of the time
+        still to come (a tester)."""
+        done, total = self._steps
+        if left is None or not done:
+            self.progress_bar.setRange(0, total if done else 0)
+            self.progress_bar.setValue(done)
+            return
+        gone = time.monotonic() - self._busy_since
+        self.progress_bar.setRange(0, BAR_STEPS)
+        # an estimate run out while the run goes on holds the bar short of full
+        self.progress_bar.setValue(min(BAR_STEPS - 1, round(BAR_STEPS * gone / (gone + max(left, 0.0)))))
 
     def cancel_refine(self) -> None:
         """Puts the stages back as they were and frees the window at once; the abandoned job stops on its own

@@ -153,3 +153,27 @@ def test_the_time_left_counts_down_while_a_long_stage_runs(window, monkeypatch):
     assert window.progress_label.text() == "Stage 4/6 · ×1 · taking longer than estimated"
     window._end_run()
     assert not window._countdown.isActive()
+
+
+def test_the_refine_bar_shows_the_share_of_the_estimated_time(window, monkeypatch):
+    """By steps alone a 6K photo's bar stood at 40 % (stage 3 of 5) with most of its time still to come."""
+    import time
+
+    now = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(type(window), "_is_current", lambda self: True)
+    bar = window.progress_bar
+    window._show_busy()
+    window._progress(0, 5, "Stage 1/5")
+    assert bar.maximum() == 0  # busy: no pace yet
+    now[0] += 10
+    window._progress(2, 5, "Stage 3/5")
+    assert (bar.value(), bar.maximum()) == (2, 5)  # no estimate yet: the steps done
+    window._eta(30)  # 10 s gone, 30 s to come
+    assert bar.value() / bar.maximum() == pytest.approx(0.25, abs=0.002)
+    now[0] += 15
+    window._countdown.timeout.emit()
+    assert bar.value() / bar.maximum() == pytest.approx(25 / 40, abs=0.002)
+    now[0] += 60  # past the estimate: short of full while the run goes on
+    window._countdown.timeout.emit()
+    assert bar.value() < bar.maximum()

@@ -22,7 +22,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         description="Refine a coarse segmentation mask on a high-resolution photo with CRM.",
     )
     parser.add_argument("image", nargs="?", help="photo to open (JPEG, PNG, TIFF, WebP, BMP), a saved project "
-                                                 "(.crmproj), or a folder (as --folder)")
+                                                 "(.crmproj), or a dataset: a folder, a COCO file or a LabelMe "
+                                                 ".json in its folder (as --folder)")
     parser.add_argument("mask", nargs="?", help="coarse mask for the photo (grey or alpha PNG)")
     parser.add_argument("--check", action="store_true",
                         help="check that the system libraries Qt needs on Linux are installed, then exit")
@@ -37,8 +38,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                              "at the photo where you stopped last time")
     parser.add_argument("--images", metavar="DIR", help="the photos of a COCO file given with --folder")
     args = parser.parse_args(argv)
-    if args.image and not args.mask and not args.folder and Path(args.image).is_dir():
-        args.folder, args.image = args.image, None  # a folder where a photo goes: what else could it mean
+    if args.image and not args.mask and not args.folder and (Path(args.image).is_dir()
+                                                             or Path(args.image).suffix.lower() == ".json"):
+        args.folder, args.image = args.image, None  # a folder or a dataset's file where a photo goes: what else
     if args.folder and args.image:
         parser.error("give either IMAGE [MASK] or --folder PATH, not both")
     if args.images and not args.folder:
@@ -141,6 +143,7 @@ def check(load: Callable[[str], object] = ctypes.CDLL) -> int:
 def build_window(argv: Sequence[str] | None = None, settings: Settings | None = None) -> MainWindow:
     """The window as the command line asks for it; tests drive this same path with their own settings."""
     args = parse_args(argv)
+    from app.folder_mode import dataset_at
     from app.main_window import MainWindow
     from crm_core.matting import warm_up
 
@@ -152,9 +155,10 @@ def build_window(argv: Sequence[str] | None = None, settings: Settings | None = 
     # is there to answer, and the work waits for the next start); restored, it is what the window shows
     if args.refine_and_export is None and window.offer_restore():
         return window
-    if args.folder:
-        coco = Path(args.folder).suffix.lower() == ".json"
-        window.open_folder(args.folder, "coco" if coco else None, args.images)
+    if args.folder and args.images:  # the photos of a COCO file, or of a written copy's labels
+        window.open_folder(args.folder, "coco" if Path(args.folder).suffix.lower() == ".json" else None, args.images)
+    elif args.folder:
+        window.open_folder(*dataset_at(Path(args.folder)))
     elif is_project(args.image):
         window.open_project(args.image)
     elif args.image:

@@ -67,13 +67,8 @@ class FolderMixin:
         path, _ = QFileDialog.getOpenFileName(
             self, "Open dataset", self.settings.open_dir,
             "COCO annotations (*.json);;LabelMe, VOC or YOLO folder: any file in it (*)")
-        if not path:
-            return
-        chosen = Path(path)
-        if chosen.suffix.lower() == ".json" and _is_coco(chosen):
-            self.open_folder(chosen, "coco")  # its photos where COCO keeps them, else the person is asked
-        else:
-            self.open_folder(chosen.parent)
+        if path:
+            self.open_folder(*dataset_at(Path(path)))
 
     def open_folder(self, source: str | Path, kind: str | None = None, images: str | Path | None = None) -> bool:
         """Opens a folder (photos paired with masks by name, or a LabelMe/VOC/YOLO folder) or a dataset file,
@@ -667,9 +662,21 @@ class FolderMixin:
         self.exported.emit(path)
 
 
+def dataset_at(path: Path) -> tuple[Path, str | None]:
+    """What a path chosen, dropped or named on the command line opens as a dataset, and its format where that
+    is known: a COCO file as itself (its photos where COCO keeps them, else the person is asked); a folder, or
+    any other file in one (a LabelMe .json, a VOC label map), as that folder, its format read from its files."""
+    if path.is_file() and path.suffix.lower() == ".json" and _is_coco(path):
+        return path, "coco"
+    return (path if path.is_dir() else path.parent), None
+
+
 def _is_coco(path: Path) -> bool:
+    """Whether a .json is a COCO file, from its first megabyte: either of COCO's lists named (a file whose
+    annotations come first names no "images" there); a LabelMe file names neither."""
     try:
         with open(path, "rb") as fh:
-            return b'"images"' in fh.read(1 << 20)
+            head = fh.read(1 << 20)
     except OSError:
         return False
+    return b'"images"' in head or b'"annotations"' in head

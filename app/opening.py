@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImageReader
 from PySide6.QtWidgets import QFileDialog, QMessageBox
@@ -18,6 +18,7 @@ from app import asking, project
 from app.about import RESOURCES
 from app.document import Document
 from app.errors import show_error
+from app.folder_mode import dataset_at
 from app.wording import shown_path
 
 SAMPLES = RESOURCES / "samples"
@@ -289,22 +290,22 @@ class OpeningMixin:
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        dropped = self._dropped(event)
-        if dropped is None:
-            return
-        event.acceptProposedAction()
-        if isinstance(dropped, Path):
-            self.open_project(dropped)
-        else:
-            self.open_files(*dropped)
+        opening = self._dropped(event)
+        if opening is not None:
+            event.acceptProposedAction()
+            opening()
 
-    @staticmethod
-    def _dropped(event: QDragEnterEvent | QDropEvent) -> Path | tuple[Path, Path | None] | None:
-        """A project dropped alone, or the photo (and mask) of the files dropped; None: nothing to open."""
+    def _dropped(self, event: QDragEnterEvent | QDropEvent) -> Callable[[], bool] | None:
+        """How to open what was dropped: a project alone; a folder or a dataset's .json alone (as Open dataset
+        opens it: dropped, a COCO file had been ignored); else the photo (and mask) of the files. None: nothing
+        to open."""
         paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
         if len(paths) == 1 and project.is_project(paths[0]):
-            return paths[0]
-        return split_drop(paths)
+            return lambda: self.open_project(paths[0])
+        if len(paths) == 1 and (paths[0].is_dir() or paths[0].suffix.lower() == ".json"):
+            return lambda: self.open_folder(*dataset_at(paths[0]))
+        pair = split_drop(paths)
+        return None if pair is None else lambda: self.open_files(*pair)
 
     # projects ---------------------------------------------------------------------------
     def _snapshot(self) -> project.Project | None:

@@ -845,6 +845,40 @@ def test_a_folder_given_where_a_photo_goes_opens_in_folder_mode(qtbot, settings,
     assert win.work is not None and win.photo_name == "p0"
 
 
+def test_a_dataset_s_json_given_where_a_photo_goes_opens_its_dataset(qtbot, settings, tmp_path):
+    """`crm-studio annotations.json` was refused as "not an image this program can read", with no word of
+    --folder or Open dataset (a tester); a LabelMe file opens its folder, at that photo's side."""
+    from app.__main__ import build_window
+
+    ann, images, _ = coco_set(tmp_path / "coco", count=2)
+    win = build_window([str(ann)], settings)
+    qtbot.addWidget(win)
+    assert win.work is not None and win.work.dataset.format == "coco" and win.doc.path == images / "p0.png"
+    folder, _ = labelme_set(tmp_path / "lm")
+    other = build_window([str(folder / "p1.json")], settings)
+    qtbot.addWidget(other)
+    assert other.work is not None and other.work.dataset.format == "labelme" and len(other.work.names) == 2
+
+
+def test_a_dataset_dropped_on_the_window_opens(qtbot, window, tmp_path):
+    """A folder or a COCO file dropped on the window was ignored: only photos and projects opened by drop."""
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    def drop(path: Path) -> None:
+        data = QMimeData()
+        data.setUrls([QUrl.fromLocalFile(str(path))])
+        window.dropEvent(QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+                                    Qt.KeyboardModifier.NoModifier))
+
+    ann, images, _ = coco_set(tmp_path / "coco", count=2)
+    drop(ann)
+    assert window.work is not None and window.work.dataset.format == "coco" and window.doc.path == images / "p0.png"
+    folder, _ = labelme_set(tmp_path / "lm")
+    drop(folder)
+    assert window.work.dataset.format == "labelme" and window.work.dataset.source == folder
+
+
 def test_export_formats_come_from_the_registry_own_format_first(window, tmp_path):
     from app.folder import export_formats
 

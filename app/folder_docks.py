@@ -72,7 +72,7 @@ class ImageList(QWidget):
         self.read_as.setStyleSheet("color: #888888")
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
-        self.progress.setFormat("%v / %m")
+        self.progress.setFormat("%v / %m done")  # the line above names the photo under way, one more
         # the photo being done, on its own line: drawn on the narrow bar, its first digits went under the chunk
         self.progress_note = QLabel()
         self.cancel_button = QPushButton("Cancel")

@@ -8,6 +8,7 @@ nothing to forget to save. The GUI thread only takes a copy of the work; the wri
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -666,17 +667,17 @@ def dataset_at(path: Path) -> tuple[Path, str | None]:
     """What a path chosen, dropped or named on the command line opens as a dataset, and its format where that
     is known: a COCO file as itself (its photos where COCO keeps them, else the person is asked); a folder, or
     any other file in one (a LabelMe .json, a VOC label map), as that folder, its format read from its files."""
-    if path.is_file() and path.suffix.lower() == ".json" and _is_coco(path):
+    if path.suffix.lower() == ".json" and (not path.exists() or _is_coco(path)):  # a missing one: said so as COCO
         return path, "coco"
-    return (path if path.is_dir() else path.parent), None
+    return (path.parent if path.is_file() else path), None
 
 
 def _is_coco(path: Path) -> bool:
-    """Whether a .json is a COCO file, from its first megabyte: either of COCO's lists named (a file whose
-    annotations come first names no "images" there); a LabelMe file names neither."""
+    """Whether a .json is a COCO file, from its first megabyte: either of COCO's lists as a key (a file whose
+    annotations come first has no "images" there); a LabelMe file has neither (a label may be so named)."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(1 << 20)
     except OSError:
         return False
-    return b'"images"' in head or b'"annotations"' in head
+    return re.search(rb'"(images|annotations)"\s*:', head) is not None

@@ -845,7 +845,7 @@ def test_a_folder_given_where_a_photo_goes_opens_in_folder_mode(qtbot, settings,
     assert win.work is not None and win.photo_name == "p0"
 
 
-def test_a_dataset_s_json_given_where_a_photo_goes_opens_its_dataset(qtbot, settings, tmp_path):
+def test_a_dataset_s_json_given_where_a_photo_goes_opens_its_dataset(qtbot, settings, tmp_path, dialogs):
     """`crm-studio annotations.json` was refused as "not an image this program can read", with no word of
     --folder or Open dataset (a tester); a LabelMe file opens its folder, at that photo's side."""
     from app.__main__ import build_window
@@ -858,6 +858,9 @@ def test_a_dataset_s_json_given_where_a_photo_goes_opens_its_dataset(qtbot, sett
     other = build_window([str(folder / "p1.json")], settings)
     qtbot.addWidget(other)
     assert other.work is not None and other.work.dataset.format == "labelme" and len(other.work.names) == 2
+    missing = build_window([str(tmp_path / "gone.json")], settings)  # said missing, not its folder opened instead
+    qtbot.addWidget(missing)
+    assert missing.work is None and "gone.json does not exist" in dialogs.shown[-1][2]
 
 
 def test_a_dataset_dropped_on_the_window_opens(qtbot, window, tmp_path):

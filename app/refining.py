@@ -216,18 +216,21 @@ class RefiningMixin:
         self._show_share(left)
 
     def _show_share(self, left: float | None) -> None:
-        """The bar: the share of the run's time gone, where there is an estimate of the time left; else the steps
-        done (busy until the first one). By steps alone a 6K photo's bar stood at 40 % with most of the time
-        still to come (a tester)."""
+        """The bar: the share of the run's time gone, where there is an estimate of the time left, from the first
+        stage on; else the steps done (busy until the first one). By steps alone a 6K photo's bar stood at 40 %
+        with most of the time still to come (a tester). It never goes back: a later, longer estimate holds it
+        where it was until the time catches up."""
         done, total = self._steps
-        if left is None or not done:
+        if left is None:
             self.progress_bar.setRange(0, total if done else 0)
             self.progress_bar.setValue(done)
             return
         gone = time.monotonic() - self._busy_since
-        self.progress_bar.setRange(0, BAR_STEPS)
         # an estimate run out while the run goes on holds the bar short of full
-        self.progress_bar.setValue(min(BAR_STEPS - 1, round(BAR_STEPS * gone / (gone + max(left, 0.0)))))
+        share = min(BAR_STEPS - 1, round(BAR_STEPS * gone / max(gone + max(left, 0.0), 1e-9)))
+        before = self.progress_bar.value() if self.progress_bar.maximum() == BAR_STEPS else 0
+        self.progress_bar.setRange(0, BAR_STEPS)
+        self.progress_bar.setValue(max(before, share))
 
     def cancel_refine(self) -> None:
         """Puts the stages back as they were and frees the window at once; the abandoned job stops on its own

@@ -165,15 +165,23 @@ def test_the_refine_bar_shows_the_share_of_the_estimated_time(window, monkeypatc
     bar = window.progress_bar
     window._show_busy()
     window._progress(0, 5, "Stage 1/5")
-    assert bar.maximum() == 0  # busy: no pace yet
-    now[0] += 10
+    assert bar.maximum() == 0  # busy: neither a pace nor an estimate yet
+    window._eta(20)  # an estimate from the rates stored: the first stage's bar was a full busy bar, 30 % of a run
+    assert (bar.value(), bar.maximum()) == (0, 1000)
+    window._eta(-1)  # no estimate
+    now[0] += 2
+    window._progress(1, 5, "Stage 2/5")
+    assert (bar.value(), bar.maximum()) == (1, 5)  # no estimate: the steps done
+    window._eta(18)  # 2 s gone, 18 s to come
+    assert bar.value() / bar.maximum() == pytest.approx(0.1, abs=0.002)
+    now[0] += 8
     window._progress(2, 5, "Stage 3/5")
-    assert (bar.value(), bar.maximum()) == (2, 5)  # no estimate yet: the steps done
-    window._eta(30)  # 10 s gone, 30 s to come
-    assert bar.value() / bar.maximum() == pytest.approx(0.25, abs=0.002)
-    now[0] += 15
+    assert bar.value() / bar.maximum() == pytest.approx(0.5, abs=0.002)  # 10 s gone, 10 s to come
+    window._eta(30)  # a longer estimate: 30 s to come
+    assert bar.value() / bar.maximum() == pytest.approx(0.5, abs=0.002)  # held where it was, not back to 25 %
+    now[0] += 20
     window._countdown.timeout.emit()
-    assert bar.value() / bar.maximum() == pytest.approx(25 / 40, abs=0.002)
+    assert bar.value() / bar.maximum() == pytest.approx(30 / 40, abs=0.002)  # the time caught up
     now[0] += 60  # past the estimate: short of full while the run goes on
     window._countdown.timeout.emit()
     assert bar.value() < bar.maximum()

@@ -11,6 +11,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
+from app.dataset_paths import dataset_at, names_a_dataset
+
 if TYPE_CHECKING:
     from app.main_window import MainWindow
     from app.settings import Settings
@@ -38,8 +40,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                              "at the photo where you stopped last time")
     parser.add_argument("--images", metavar="DIR", help="the photos of a COCO file given with --folder")
     args = parser.parse_args(argv)
-    if args.image and not args.mask and not args.folder and (Path(args.image).is_dir()
-                                                             or Path(args.image).suffix.lower() == ".json"):
+    if args.image and not args.mask and not args.folder and names_a_dataset(Path(args.image)):
         args.folder, args.image = args.image, None  # a folder or a dataset's file where a photo goes: what else
     if args.folder and args.image:
         parser.error("give either IMAGE [MASK] or --folder PATH, not both")
@@ -143,7 +144,6 @@ def check(load: Callable[[str], object] = ctypes.CDLL) -> int:
 def build_window(argv: Sequence[str] | None = None, settings: Settings | None = None) -> MainWindow:
     """The window as the command line asks for it; tests drive this same path with their own settings."""
     args = parse_args(argv)
-    from app.folder_mode import dataset_at
     from app.main_window import MainWindow
     from crm_core.matting import warm_up
 

@@ -8,7 +8,6 @@ nothing to forget to save. The GUI thread only takes a copy of the work; the wri
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from crm_core.options import RefineOptions
 
 from app import asking, project, refining
 from app.dataset_export import DatasetExportDialog
+from app.dataset_paths import dataset_at
 from app.document import ACCEPTED, REFINED, TODO, Document
 from app.errors import show_error
 from app.estimate import at_mean_pace, format_seconds, left_text
@@ -661,23 +661,3 @@ class FolderMixin:
                                     "\n\n".join(text for _, text in notes))
         self._export_finished()
         self.exported.emit(path)
-
-
-def dataset_at(path: Path) -> tuple[Path, str | None]:
-    """What a path chosen, dropped or named on the command line opens as a dataset, and its format where that
-    is known: a COCO file as itself (its photos where COCO keeps them, else the person is asked); a folder, or
-    any other file in one (a LabelMe .json, a VOC label map), as that folder, its format read from its files."""
-    if path.suffix.lower() == ".json" and (not path.exists() or _is_coco(path)):  # a missing one: said so as COCO
-        return path, "coco"
-    return (path.parent if path.is_file() else path), None
-
-
-def _is_coco(path: Path) -> bool:
-    """Whether a .json is a COCO file, from its first megabyte: either of COCO's lists as a key (a file whose
-    annotations come first has no "images" there); a LabelMe file has neither (a label may be so named)."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(1 << 20)
-    except OSError:
-        return False
-    return re.search(rb'"(images|annotations)"\s*:', head) is not None

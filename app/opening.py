@@ -18,7 +18,7 @@ from app import asking, project
 from app.about import RESOURCES
 from app.document import Document
 from app.errors import show_error
-from app.folder_mode import dataset_at
+from app.dataset_paths import dataset_at, names_a_dataset
 from app.wording import shown_path
 
 SAMPLES = RESOURCES / "samples"
@@ -302,7 +302,7 @@ class OpeningMixin:
         paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
         if len(paths) == 1 and project.is_project(paths[0]):
             return lambda: self.open_project(paths[0])
-        if len(paths) == 1 and (paths[0].is_dir() or paths[0].suffix.lower() == ".json"):
+        if len(paths) == 1 and names_a_dataset(paths[0]):
             return lambda: self.open_folder(*dataset_at(paths[0]))
         pair = split_drop(paths)
         return None if pair is None else lambda: self.open_files(*pair)

@@ -22,9 +22,9 @@ from crm_core.matting import finisher_reach, matte, warm_up_in_background
 from crm_core.model.network import CRM, weight_count
 from crm_core.options import SMALL_PHOTO_SCALE, RefineOptions, Stage
 from crm_core.snap import edge_snap
-from crm_core.stage_runner import StageRunner, lattice_step
+from crm_core.stage_runner import StageResult, StageRunner, lattice_step
 from crm_core.strays import far_from, kept_near
-from crm_core.trust import leash, read_outline, sees_the_drawn_object
+from crm_core.trust import held_as_label, leash, read_outline, sees_the_drawn_object
 
 BUNDLED = Path(__file__).resolve().parent.parent / "resources" / "weights" / "crm.safetensors"
 MIN_SIDE = 8
@@ -81,7 +81,9 @@ class Refiner:
         except on a small photo where the model's first look finds the object drawn (trust.sees_the_drawn_object)
         and the polygon is not traced to the pixel (Leash.exact): that one is refined unleashed, enlarged, with the
         ratios planned for the photo's own size, and still judged at the photo's size: the judge keeps the polygon
-        where the photo shows no edge the model found.
+        where the photo shows no edge the model found. A pixel mask refined at the photo's size is held and judged
+        as a label is when its edge runs along the photo's and the model's first look grows it far: a careful
+        label of a part (trust.held_as_label).
 
         constraints: the person's keep-brushes, obeyed exactly by every yielded stage (keep_fg 1, keep_bg 0; the
         coarse mask the model sees carries them too); decide_here pixels are re-queried and re-solved. Those, and
@@ -96,18 +98,28 @@ class Refiner:
         ratios = tuple(step.ratio for step in plan if step.kind == "model")
         count = len(plan)
         empty = float(coarse.sum()) < EMPTY_PIXELS
-        held = leash(image, coarse, opts.reach_px(coarse.shape), opts.polygon) if opts.trust_edges and not empty else None
+        reach = opts.reach_px(coarse.shape)
+        held = leash(image, coarse, reach, opts.polygon) if opts.trust_edges and not empty else None
+        runner = StageRunner(self.model, self.device, self.autocast, opts, decide=keep.decide_here)
+        look, look_seconds = None, 0.0  # the first stage at the photo's own size, unleashed, where a rule reads it
+
+        def first_look() -> StageResult:
+            nonlocal look_seconds
+            started = time.perf_counter()
+            with torch.inference_mode():
+                result = runner.run(image, coarse, ratios[0], lattice_step(ratios, 0), first=True)
+            look_seconds = time.perf_counter() - started
+            return result
+
+        if held is not None and held.free is None and scale == 1:  # a pixel mask: a careful label of a part?
+            look = first_look()
+            held = held_as_label(image, coarse, look.prob, reach) or held
         if held is not None and held.free is not None:  # between the person's strokes, and where they said Decide here
             decided = keep.decided_by_photo()
             held = held if decided is None else held.freeing(decided)
-        runner = StageRunner(self.model, self.device, self.autocast, opts, decide=keep.decide_here)
-        judged = held  # the polygon the judge has the last word on: held, or freed below
-        look, look_seconds = None, 0.0  # on a small photo, a careful polygon's first stage, unleashed (scale 1)
+        judged = held  # the label the judge has the last word on: held, or freed below
         if held is not None and held.careful and not held.exact and opts.small(coarse.shape):
-            started = time.perf_counter()
-            with torch.inference_mode():
-                look = runner.run(image, coarse, ratios[0], lattice_step(ratios, 0), first=True)
-            look_seconds = time.perf_counter() - started
+            look = first_look()
             if sees_the_drawn_object(look.prob, held.coarse):  # a whole object traced on its edges: refined freely
                 held, look, scale = None, None, SMALL_PHOTO_SCALE  # on the ratios planned for its own size
         judge = EdgeJudge.load() if judged is not None and judged.careful and opts.judge else None

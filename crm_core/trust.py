@@ -83,6 +83,10 @@ STAIR_PERIODIC = 0.8  # when this share of its runs are whole numbers of blocks
 STAIR_STRAY = 0.7  # of its block's side: how far a staircase strays from a slanting edge (a corner: 1/√2)
 STAIR_BLOCK = 9  # px: smaller blocks stray less than a careful polygon (CAREFUL / STAIR_STRAY), and by chance
 # a third or more of any runs are within a pixel of their whole numbers
+PIXEL_LABEL_TRUSTED = 0.9  # a pixel mask with this share of its edge along the photo's edges may be a careful label
+GROWTH_REACH = 0.05  # of the mask's √area: the model's first look past this from the mask has grown it
+FAR_GROWTH = 0.03  # of the mask's area: a first look that grew this much past GROWTH_REACH re-segments a label
+GROWTH_SIDE = 1024  # px (long side): the growth is measured on a grid of at most this size
 
 
 @dataclass(frozen=True)
@@ -410,3 +414,47 @@ def trusted_edge(image: np.ndarray, edge: np.ndarray) -> np.ndarray:
         near = cv2.dilate(edge_strength(image[padded]), kernel)
         trusted[core] = edge[core] & (near[within(core, padded)] >= threshold)
     return trusted
+
+
+def far_growth(look: np.ndarray, coarse: np.ndarray) -> float:
+    """The model's first look (H×W, > 0.5 is foreground) beyond GROWTH_REACH of the mask's √area from ``coarse``
+    (H×W, > 0.5), as a share of the mask's area; measured on a grid of at most GROWTH_SIDE px, where a cell with
+    any of the mask counts as mask (erring towards no growth)."""
+    h, w = coarse.shape
+    mask = np.ascontiguousarray(coarse > 0.5, np.float32)
+    area = float(mask.sum())
+    if area == 0:
+        return 0.0
+    scale = min(1.0, GROWTH_SIDE / max(h, w))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small_mask = cv2.resize(mask, size, interpolation=cv2.INTER_AREA) > 0
+    small_look = cv2.resize(np.ascontiguousarray(look, np.float32), size, interpolation=cv2.INTER_AREA) > 0.5
+    distance = cv2.distanceTransform((~small_mask).astype(np.uint8), cv2.DIST_L2, 5)
+    far = small_look & (distance > GROWTH_REACH * np.sqrt(area) * scale)
+    return float(far.sum()) / (scale * scale) / area
+
+
+def held_as_label(image: np.ndarray, coarse: np.ndarray, look: np.ndarray, reach: float) -> Leash | None:
+    """The leash of a drawn label for a pixel mask (not a polygon: ``leash`` holds nothing) that is a careful
+    label of a part, or None for a rough mask. Careful: at least PIXEL_LABEL_TRUSTED of its edge runs along the
+    photo's edges; a part: the model's first look at it (``look``, the first stage at the photo's own size)
+    grew it far, by FAR_GROWTH of its area (``far_growth``).
+
+    Why: a label map, a COCO RLE or a PNG of a part (a shirt, hair, sunglasses) is as careful as a polygon label
+    but not drawn as one, so nothing held it, and the model re-segmented it toward the salient whole (sunglasses of
+    5,040 px: 16,698 px changed). Measured on Clothing Co-Parsing 0401-0500's own pixel labels, every 5th photo, as
+    masks of parts refined alone (143 objects, IoU / mBA against those labels): 83.94 / 74.70 before; with this
+    rule 79 fire and the set comes out at 92.66 / 86.72. Both tests are needed: rough masks grow far too (a limb
+    a low-resolution mask missed), but their edges cross the photo's; a careful mask of a whole object has its
+    edges along the photo's too, but the model does not grow it. Looser, at 0.8 and 0.01, 118 parts were held
+    (96.29 / 92.57) but 5 of dev_eval/real/lowres's 73 rough ECSSD masks too (to −8 IoU); the caller asks only
+    on photos refined at their own size, where none of dev_eval's rough masks is held even at 0.8 and 0.01.
+    """
+    mask = np.asarray(coarse) > 0.5
+    if far_growth(look, coarse) <= FAR_GROWTH:
+        return None
+    m8 = mask.astype(np.uint8)
+    edge = cv2.morphologyEx(m8, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).astype(bool)
+    if trusted_edge(image, edge).sum() < PIXEL_LABEL_TRUSTED * edge.sum():
+        return None
+    return leash(image, coarse, reach, drawn=True)

@@ -418,3 +418,49 @@ def test_a_box_or_a_hand_drawn_polygon_is_no_staircase():
     steps = cv2.resize(cv2.resize(drawn, (300 // 12, 200 // 12), interpolation=cv2.INTER_AREA), (300, 200),
                        interpolation=cv2.INTER_NEAREST)
     assert 6 <= _stairs(steps) <= 12  # half its median run: 12 px blocks, runs of one block or more
+
+
+def _sample_wheel() -> tuple[np.ndarray, np.ndarray]:
+    """The bundled sample at a quarter of its size (873×582: refined at its own size), and a careful pixel mask
+    of one of its landing wheels: the dark tyre's pixels with the hub inside, as a label map would hold it."""
+    from pathlib import Path
+
+    from crm_core import io
+
+    photo = io.load_image(Path(__file__).resolve().parents[2] / "resources" / "samples" / "sample.jpg")
+    photo = cv2.resize(photo, (photo.shape[1] // 4, photo.shape[0] // 4), interpolation=cv2.INTER_AREA)
+    dark = np.zeros(photo.shape[:2], np.uint8)
+    dark[340:390, 345:395] = photo[340:390, 345:395].max(axis=2) < 80
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(dark)
+    tyre = (labels == 1 + np.argmax(stats[1:, cv2.CC_STAT_AREA])).astype(np.uint8)
+    outline, _ = cv2.findContours(tyre, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    wheel = cv2.drawContours(tyre, outline, -1, 1, -1).astype(bool)
+    return photo, wheel
+
+
+def test_a_careful_pixel_mask_of_a_part_is_refined_as_a_label_not_grown_into_its_whole(bundled_refiner):
+    """A wheel's pixel mask (not a polygon, so no leash of its own) on its own edges: the bundled model's first
+    look grows it into the aircraft's leg; held as a label it stays the wheel (IoU 0.49 without the rule)."""
+    from crm_core.metrics import iou
+
+    photo, wheel = _sample_wheel()
+    assert not trust.read_outline(wheel.astype(np.uint8)).polygon and 400 < wheel.sum() < 800
+    first = next(iter(bundled_refiner.stages(photo, wheel.astype(np.float32))))
+    out = bundled_refiner.refine(photo, wheel.astype(np.float32)).prob > 0.5
+    assert iou(wheel, out) > 0.95
+    assert iou(wheel, first.prob > 0.5) > 0.8  # the first stage shown is held already
+
+
+def test_a_pixel_mask_is_held_as_a_label_only_on_the_photo_s_edges_and_only_when_the_model_grows_it_far():
+    image, square = _photo_with_square()
+    grown = np.zeros_like(square)
+    grown[20:100, 30:130] = 1  # the model's look: the square and a wide frame around it
+    assert trust.far_growth(square, square) == 0.0
+    assert trust.far_growth(grown, square) == pytest.approx((grown.sum() - cv2.dilate(
+        square, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))).sum()) / square.sum(), rel=0.1)
+    held = trust.held_as_label(image, square, grown, reach=4)
+    assert held is not None and held.careful and held.free is not None  # on its edges, grown: a label
+    assert trust.held_as_label(image, square, square, reach=4) is None  # not grown: refined as before
+    rough = np.zeros_like(square)
+    rough[34:86, 44:116] = 1  # 6 px off the square all round, across flat grey
+    assert trust.held_as_label(image, rough, grown, reach=4) is None  # a rough mask is free to grow

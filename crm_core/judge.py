@@ -43,7 +43,7 @@ from crm_core.errors import WeightsError
 from crm_core.io import write_atomic
 from crm_core.snap import guided_radius
 from crm_core.tiles import tiles_holding, within
-from crm_core.trust import MIN_SLACK, half_width, lab_gradients, strong_threshold, strongest
+from crm_core.trust import MIN_SLACK, edge_across, half_width, lab_gradients, outward_normal, strong_threshold, strongest
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "resources" / "weights" / "edge_judge.safetensors"
 SURE = 0.1  # the judge overrides the refinement where its probability is at least this far from 0.5
@@ -57,7 +57,6 @@ TILE = 256  # px: the side of a tile of the band computed at once (with its cont
 ACROSS = (-3, -2, -1, 1, 2, 3)  # px along the outline's outward normal at which a pixel's neighbours are read
 ALONG = (-4, -2, -1, 1, 2, 4)  # px along the outline at which the second pass reads the first pass's opinions
 OPINION_BLURS = (1.0, 2.0)  # px: the Gaussians of the first pass's opinions the second pass also reads
-NORMAL_SMOOTH = 1.5  # px: the signed distance is smoothed this much before its gradient gives the normal
 FEATURES = ("signed distance / tolerance", "signed distance / 4 px (±2)", "tolerance / 4 px",
             "refinement", "model", "guided filter of the polygon", "log(1 + edge strength / strong)",
             "half-width / 30 px") + tuple(
@@ -261,7 +260,7 @@ def _pixel_features(image: np.ndarray, mask: np.ndarray, prob: np.ndarray, model
     ys, xs = np.nonzero(np.abs(signed[core]) <= width)
     at = (ys + core[0].start, xs + core[1].start)
     s = signed[at]
-    nx, ny = _outward_normal(signed)
+    nx, ny = outward_normal(signed)
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
     gradients = lab_gradients(lab)
     colour = cv2.GaussianBlur(lab, (0, 0), 0.7)
@@ -282,7 +281,7 @@ def _pixel_features(image: np.ndarray, mask: np.ndarray, prob: np.ndarray, model
             vote = _vote(colour[at], mean_in[at], mean_out[at])
         columns += [vote, np.log1p(((mean_in[at] - mean_out[at]) ** 2).sum(-1)) / 5,
                     (seen_in[at] > 1e-3).astype(np.float32), (seen_out[at] > 1e-3).astype(np.float32)]
-    across = np.log1p(_edge_across(gradients, nx, ny) / strong)
+    across = np.log1p(edge_across(gradients, nx, ny) / strong)
     columns.append(across[at])
     normal_x, normal_y = nx[at], ny[at]
     for values in (across, vote_map, np.asarray(prob, np.float32)):
@@ -295,26 +294,6 @@ def _vote(colour: np.ndarray, mean_in: np.ndarray, mean_out: np.ndarray) -> np.n
     contrast = ((mean_in - mean_out) ** 2).sum(-1)
     return np.clip((((colour - mean_out) ** 2).sum(-1) - ((colour - mean_in) ** 2).sum(-1))
                    / (contrast + COLOUR_FLOOR), -3, 3)
-
-
-def _outward_normal(signed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The outward unit normal (x, y) of the outline at each pixel: minus the gradient of the smoothed signed
-    distance (inside positive)."""
-    smooth = cv2.GaussianBlur(signed, (0, 0), NORMAL_SMOOTH)
-    gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)
-    norm = np.maximum(np.hypot(gx, gy), 1e-6)
-    return -gx / norm, -gy / norm
-
-
-def _edge_across(gradients: list[tuple[np.ndarray, np.ndarray]], nx: np.ndarray, ny: np.ndarray) -> np.ndarray:
-    """The photo's colour change across the outline: the strongest Lab channel's gradient (trust.lab_gradients)
-    along the normal. An edge that runs with the outline, not a texture across it, is where an object's side can
-    be."""
-    across = np.zeros(nx.shape, np.float32)
-    for gx, gy in gradients:
-        np.maximum(across, np.abs(gx * nx + gy * ny), out=across)
-    return across
 
 
 def _local_mean(lab: np.ndarray, weight: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:

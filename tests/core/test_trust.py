@@ -464,3 +464,22 @@ def test_a_pixel_mask_is_held_as_a_label_only_on_the_photo_s_edges_and_only_when
     rough = np.zeros_like(square)
     rough[34:86, 44:116] = 1  # 6 px off the square all round, across flat grey
     assert trust.held_as_label(image, rough, grown, reach=4) is None  # a rough mask is free to grow
+
+
+def test_stripes_crossing_an_outline_are_not_an_edge_it_runs_along():
+    """A rough mask inside a striped object lies near strong edges everywhere, but only where the stripes run
+    with its outline is there an edge along it: its top and bottom cross them."""
+    h, w = 120, 160
+    stripes = np.where((np.arange(w) // 4) % 2 == 0, 40, 220).astype(np.uint8)
+    image = np.repeat(np.broadcast_to(stripes, (h, w))[..., None], 3, axis=2).copy()
+    mask = np.zeros((h, w), np.uint8)
+    mask[30:90, 40:120] = 1  # its sides at x = 40 and 119 lie on stripe edges; its top and bottom cross 20 stripes
+    edge = cv2.morphologyEx(mask, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).astype(bool)
+    assert trust.trusted_edge(image, edge)[edge].mean() > 0.95
+    along = trust.edge_along(image, mask, edge)
+    sides = np.zeros_like(edge)
+    sides[34:86] = edge[34:86]
+    sides[:, 43:117] = False  # the left and right sides, short of the corners
+    ends = edge.copy()
+    ends[:, :44] = ends[:, 116:] = False  # the top and bottom, short of the corners
+    assert along[sides].mean() > 0.9 and along[ends].mean() < 0.1

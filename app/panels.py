@@ -224,8 +224,9 @@ FINISHER_BOXES = {
                     "For a mask drawn as a polygon (a label), every stage keeps the result within the polygon's "
                     "own accuracy of its edge, read from its sides, so a careful outline of a part is refined, not "
                     "regrown toward the whole subject, and a small trained network (the edge judge) has the last "
-                    "word on a careful polygon's boundary pixels; rough and brushed masks are never held. Off: the "
-                    "model may move any edge"),
+                    "word on a careful polygon's boundary pixels. A pixel mask is held the same way when its edge "
+                    "follows the photo's and the model would grow it far past them (a label map's part); rough and "
+                    "brushed masks are never held. Off: the model may move any edge"),
     "snap": ("Snap edges to the photo",
              "After the last stage, move the refined edge onto the photo's own edges (a colour guided filter); "
              "it shows as its own stage, \"snap\". Off: the model's output as it is"),

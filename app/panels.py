@@ -226,7 +226,7 @@ FINISHER_BOXES = {
                     "regrown toward the whole subject, and a small trained network (the edge judge) has the last "
                     "word on a careful polygon's boundary pixels. A pixel mask is held the same way when its edge "
                     "follows the photo's and the model would grow it far past them (a label map's part); rough and "
-                    "brushed masks are never held. Off: the model may move any edge"),
+                    "brushed masks are not held. Off: the model may move any edge"),
     "snap": ("Snap edges to the photo",
              "After the last stage, move the refined edge onto the photo's own edges (a colour guided filter); "
              "it shows as its own stage, \"snap\". Off: the model's output as it is"),

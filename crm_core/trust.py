@@ -54,6 +54,7 @@ import numpy as np
 
 from crm_core.frame import frame_mean
 from crm_core.metrics import iou
+from crm_core.strays import cells_holding
 from crm_core.tiles import tiles_holding, within
 
 ALIGN_RADIUS = 2  # px: how far a trusted coarse edge may sit from the photo's edge (an annotator's slack)
@@ -277,7 +278,7 @@ def leash(image: np.ndarray, coarse: np.ndarray, reach: float, drawn: bool = Fal
     if not shape.polygon:
         return Leash(mask, None, None, 0.0)
     inside = cv2.distanceTransform(m8, cv2.DIST_L2, 5)
-    edge = cv2.morphologyEx(m8, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).astype(bool)
+    edge = _edge_of(m8)
     trusted = trusted_edge(image, edge)
     tolerance = min(shape.tolerance, THICKNESS_SHARE * thickness(inside))
     share = float(trusted.sum() / edge.sum())
@@ -465,28 +466,33 @@ def edge_along(image: np.ndarray, mask: np.ndarray, edge: np.ndarray) -> np.ndar
     return along
 
 
-def far_growth(look: np.ndarray, coarse: np.ndarray, along: np.ndarray | None = None) -> float:
+def far_growth(look: np.ndarray, coarse: np.ndarray) -> float:
     """The model's first look (H×W, > 0.5 is foreground) beyond GROWTH_REACH of the mask's √area from ``coarse``
     (H×W, > 0.5), as a share of the mask's area; measured on a grid of at most GROWTH_SIDE px, where a cell with
-    any of the mask counts as mask (erring towards no growth). along: the mask's edge pixels that run along the
-    photo's (``edge_along``, H×W bool): only growth nearer those than the rest of the edge counts, growth across
-    the photo's edges, not the model filling in where the mask's edge strays from them (a rough mask's dents)."""
-    h, w = coarse.shape
-    mask = np.ascontiguousarray(coarse > 0.5, np.float32)
-    area = float(mask.sum())
-    if area == 0:
-        return 0.0
-    scale = min(1.0, GROWTH_SIDE / max(h, w))
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    small_mask = cv2.resize(mask, size, interpolation=cv2.INTER_AREA) > 0
-    small_look = cv2.resize(np.ascontiguousarray(look, np.float32), size, interpolation=cv2.INTER_AREA) > 0.5
-    far = small_look & (_distance_to(small_mask) > GROWTH_REACH * np.sqrt(area) * scale)
-    if along is not None and far.any():
-        edge = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
-        with_photo = cv2.resize(along.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
-        astray = cv2.resize((edge & ~along).astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
-        far &= _distance_to(with_photo) <= _distance_to(astray)
-    return float(far.sum()) / (scale * scale) / area
+    any of the mask counts as mask (erring towards no growth)."""
+    return _share(*_far_cells(look, coarse))
+
+
+def _far_cells(look: np.ndarray, coarse: np.ndarray) -> tuple[np.ndarray, float, int]:
+    """The grid cells (``strays.cells_holding`` at GROWTH_SIDE) where ``look`` is foreground beyond GROWTH_REACH
+    of the mask's √area from ``coarse``; the grid's scale; the mask's pixel count."""
+    mask, scale, area = cells_holding(coarse, GROWTH_SIDE)
+    look_cells = cv2.resize(np.ascontiguousarray(look, np.float32), mask.shape[::-1], interpolation=cv2.INTER_AREA)
+    return (look_cells > 0.5) & (_distance_to(mask) > GROWTH_REACH * np.sqrt(area) * scale), scale, area
+
+
+def _share(far: np.ndarray, scale: float, area: int) -> float:
+    """Far cells as a share of the mask's area (0 for a mask of no pixels)."""
+    return float(far.sum()) / (scale * scale) / area if area else 0.0
+
+
+def _across(far: np.ndarray, along: np.ndarray, edge: np.ndarray) -> np.ndarray:
+    """The ``far`` cells nearer an edge pixel that runs with the photo (``along``, H×W bool, of the mask's ``edge``)
+    than one that does not: growth across the photo's edges, not the model filling in where the mask's edge
+    strays from them (a rough mask's dents)."""
+    with_photo = cells_holding(along, max(far.shape))[0]
+    astray = cells_holding(edge & ~along, max(far.shape))[0]
+    return far & (_distance_to(with_photo) <= _distance_to(astray))
 
 
 def _distance_to(pixels: np.ndarray) -> np.ndarray:
@@ -498,7 +504,8 @@ def held_as_label(image: np.ndarray, coarse: np.ndarray, look: np.ndarray, reach
     """The leash of a drawn label for a pixel mask (not a polygon: ``leash`` holds nothing) that is a careful
     label of a part, or None for a rough mask. Careful: at least PIXEL_LABEL_TRUSTED of its edge runs along an
     edge of the photo (``edge_along``); a part: the model's first look at it (``look``, the first stage at the
-    photo's own size) grew it far across those edges, by FAR_GROWTH of its area (``far_growth``).
+    photo's own size) grew it far across those edges, by FAR_GROWTH of its area (``far_growth``, counting only
+    growth nearer an edge pixel along the photo than one astray from it).
 
     Why: a label map, a COCO RLE or a PNG of a part (a shirt, hair, sunglasses) is as careful as a polygon label
     but not drawn as one, so nothing held it, and the model re-segmented it toward the salient whole (sunglasses of
@@ -514,11 +521,17 @@ def held_as_label(image: np.ndarray, coarse: np.ndarray, look: np.ndarray, reach
     thresholds hold more parts and come within a few hundredths of rough masks (MODEL_CARD.md, "Session 33");
     the caller asks only on photos refined at their own size.
     """
-    if far_growth(look, coarse) <= FAR_GROWTH:  # cheap, and most rough masks stop here
+    far, scale, area = _far_cells(look, coarse)  # measured once, read twice
+    if _share(far, scale, area) <= FAR_GROWTH:  # cheap, and most rough masks stop here
         return None
     m8 = (np.asarray(coarse) > 0.5).astype(np.uint8)
-    edge = cv2.morphologyEx(m8, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).astype(bool)
+    edge = _edge_of(m8)
     along = edge_along(image, m8, edge)
-    if along.sum() < PIXEL_LABEL_TRUSTED * edge.sum() or far_growth(look, coarse, along) <= FAR_GROWTH:
+    if along.sum() < PIXEL_LABEL_TRUSTED * edge.sum() or _share(_across(far, along, edge), scale, area) <= FAR_GROWTH:
         return None
     return leash(image, coarse, reach, drawn=True)
+
+
+def _edge_of(m8: np.ndarray) -> np.ndarray:
+    """The pixels on either side of a 0/1 mask's outline (H×W bool): its 3×3 morphological gradient."""
+    return cv2.morphologyEx(m8, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).astype(bool)

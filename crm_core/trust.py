@@ -86,9 +86,12 @@ STAIR_PERIODIC = 0.8  # when this share of its runs are whole numbers of blocks
 STAIR_STRAY = 0.7  # of its block's side: how far a staircase strays from a slanting edge (a corner: 1/√2)
 STAIR_BLOCK = 9  # px: smaller blocks stray less than a careful polygon (CAREFUL / STAIR_STRAY), and by chance
 # a third or more of any runs are within a pixel of their whole numbers
-PIXEL_LABEL_TRUSTED = 0.9  # a pixel mask with this share of its edge along the photo's edges may be a label
+# a pixel mask is a careful label of a part when, for one of these, at least the first share of its edge runs along
+# the photo's edges and the model's first look grew it past GROWTH_REACH by more than the second share of its area:
+# the less of its edge is along, the further it must have grown
+LABEL_TIERS = ((0.9, 0.03), (0.75, 0.05), (0.6, 1.0))
 GROWTH_REACH = 0.05  # of the mask's √area: the model's first look past this from the mask has grown it
-FAR_GROWTH = 0.03  # of the mask's area: a first look that grew this much past GROWTH_REACH re-segments a label
+LOOK_SIDE = 400  # px (long side): a coarser first look blurs a thing into what surrounds it, and is not read
 NORMAL_SMOOTH = 1.5  # px: the signed distance is smoothed this much before its gradient gives the normal
 NORMAL_PAD = 8  # px of context a tile needs for the outline's normal (NORMAL_SMOOTH, Sobel, distances)
 GROWTH_SIDE = 1024  # px (long side): the growth is measured on a grid of at most this size
@@ -502,32 +505,34 @@ def _distance_to(pixels: np.ndarray) -> np.ndarray:
 
 def held_as_label(image: np.ndarray, coarse: np.ndarray, look: np.ndarray, reach: float) -> Leash | None:
     """The leash of a drawn label for a pixel mask (not a polygon: ``leash`` holds nothing) that is a careful
-    label of a part, or None for a rough mask. Careful: at least PIXEL_LABEL_TRUSTED of its edge runs along an
-    edge of the photo (``edge_along``); a part: the model's first look at it (``look``, the first stage at the
-    photo's own size) grew it far across those edges, by FAR_GROWTH of its area (``far_growth``, counting only
-    growth nearer an edge pixel along the photo than one astray from it).
+    label of a part, or None for a rough mask. Careful: much of its edge runs along an edge of the photo
+    (``edge_along``); a part: the model's first look at it (``look``, the first stage at the photo's own size)
+    grew it far across those edges (``far_growth``, counting only growth nearer an edge pixel along the photo than
+    one astray from it). The less of its edge runs along, the further it must have grown (LABEL_TIERS).
 
     Why: a label map, a COCO RLE or a PNG of a part (a shirt, hair, sunglasses) is as careful as a polygon label
     but not drawn as one, so nothing held it, and the model re-segmented it toward the salient whole (sunglasses of
-    5,040 px: 16,698 px changed). Measured on Clothing Co-Parsing's own pixel labels as masks of parts refined
-    alone (mean IoU / mBA against those labels): photos 0351-0400, every 2nd (179 objects), 83.53 / 76.14 before,
-    91.21 / 85.58 with 83 held; 0401-0500, every 5th (143), 83.94 / 74.70 → 90.70 / 84.34 with 65 held. Both
-    tests are needed: rough masks grow far too (a limb a low-resolution mask missed), but their edges cross the
-    photo's (dev_eval's over 512 px: at most 82 % along); a careful mask of a whole object has its edges along
-    the photo's too, but the model does not grow it (none of dev_eval's, nor CCP's whole persons). Growth counts
-    only across the photo's edges: where a rough mask's edge strays from them, the model filling it in is its
-    job. Read with ``trusted_edge`` (any strong edge near), 99 parts were held (92.28 / 87.56), but so was a
-    striped blob's rough mask, whose every edge pixel lies near a stripe (tests/core/test_quality.py). Looser
-    thresholds hold more parts and come within a few hundredths of rough masks (MODEL_CARD.md, "Session 33");
-    the caller asks only on photos refined at their own size.
+    5,040 px: 16,698 px changed). Both tests are needed: rough masks grow far too (a limb a low-resolution mask
+    missed), but their edges cross the photo's (dev_eval's over 512 px: at most 82 % along, grown at most 1.7 %
+    across); a careful mask of a whole object has its edges along the photo's too, but the model hardly grows it
+    back (dev_eval's truths over 512 px cut 10 % short along a line: at most 3.2 %). Growth counts only across the
+    photo's edges: where a rough mask's edge strays from them, the model filling it in is its job. Read with
+    ``trusted_edge`` (any strong edge near), a striped blob's rough mask was held, every pixel of its edge near a
+    stripe (tests/core/test_quality.py). Clothing Co-Parsing's labels of parts, whose superpixel edges often run a
+    pixel or two off a faint edge (dark glasses against dark hair), read 60-90 % along; the model grows the worst
+    of them to several times their size. MODEL_CARD.md, "Session 34", has the measurements. The caller asks only
+    on photos refined at their own size, with a first look of at least LOOK_SIDE.
     """
     far, scale, area = _far_cells(look, coarse)  # measured once, read twice
-    if _share(far, scale, area) <= FAR_GROWTH:  # cheap, and most rough masks stop here
+    least = min(growth for _, growth in LABEL_TIERS)
+    if _share(far, scale, area) <= least:  # cheap, and most rough masks stop here
         return None
     m8 = (np.asarray(coarse) > 0.5).astype(np.uint8)
     edge = _edge_of(m8)
     along = edge_along(image, m8, edge)
-    if along.sum() < PIXEL_LABEL_TRUSTED * edge.sum() or _share(_across(far, along, edge), scale, area) <= FAR_GROWTH:
+    share = along.sum() / max(int(edge.sum()), 1)
+    grown = _share(_across(far, along, edge), scale, area)
+    if not any(share >= tier_along and grown > tier_growth for tier_along, tier_growth in LABEL_TIERS):
         return None
     return leash(image, coarse, reach, drawn=True)
 

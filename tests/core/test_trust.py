@@ -466,6 +466,66 @@ def test_a_pixel_mask_is_held_as_a_label_only_on_the_photo_s_edges_and_only_when
     assert trust.held_as_label(image, rough, grown, reach=4) is None  # a rough mask is free to grow
 
 
+def test_a_pixel_mask_with_less_of_its_edge_on_the_photo_s_is_held_only_when_the_model_grows_it_further():
+    """A label's edge that runs a pixel or two off a faint edge of the photo (dark glasses on dark hair) reads
+    less along it; such a mask is still a label when the model grows it far enough, and the less of its edge
+    runs along, the further it must have grown (trust.LABEL_TIERS)."""
+    (trusted, _), (loose, loose_growth), (least, huge) = trust.LABEL_TIERS
+    sharp, square = _photo_with_square()
+    m8 = square.astype(np.uint8)
+    edge = cv2.morphologyEx(m8, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).astype(bool)
+
+    def faded(top: int) -> np.ndarray:
+        """The photo with the square faded into the grey from row ``top`` down: its edge there is faint."""
+        photo = sharp.copy()
+        photo[top:81, 50:111] = (122, 126, 140)
+        return photo
+
+    def along(photo: np.ndarray) -> float:
+        return float(trust.edge_along(photo, m8, edge)[edge].mean())
+
+    def grown(rows: slice, cols: slice) -> np.ndarray:
+        look = square.copy()
+        look[rows, cols] = 1
+        return look
+
+    half, most, faintest = faded(60), faded(50), faded(40)
+    assert along(sharp) == 1.0 and loose <= along(half) < trusted and least <= along(most) < loose
+    assert along(faintest) < least
+    little = grown(slice(36, 40), slice(56, 104))  # 4 px over part of its top side
+    assert trust.LABEL_TIERS[0][1] < trust.far_growth(little, square) < loose_growth
+    far = grown(slice(20, 40), slice(50, 110))  # 20 px over its whole top side
+    assert loose_growth < trust.far_growth(far, square) < huge
+    whole = grown(slice(0, 120), slice(0, 160))  # the whole photo: the model re-segmented it
+    assert trust.far_growth(whole, square) > huge
+    held = lambda photo, look: trust.held_as_label(photo, square, look, reach=4) is not None  # noqa: E731
+    assert held(sharp, little) and not held(half, little)
+    assert held(half, far) and not held(most, far)
+    assert held(most, whole) and not held(faintest, whole)
+
+
+def test_a_first_look_coarser_than_look_side_is_not_read_for_a_label():
+    """On a photo refined from ×0.125 with min_side 0, the first look is a few dozen pixels across and blurs a
+    rough mask out past its object (the quality scene: 17 % beyond a third of its size), so it is not asked."""
+    from unittest import mock
+
+    from crm_core import Refiner, inference
+
+    image, _ = _photo_with_square(900, 900)
+    yy, xx = np.mgrid[:900, :900]
+    ragged = np.hypot(yy - 450, xx - 450) < 200 + np.random.default_rng(0).normal(0, 1.5, (900, 900))
+    disk = cv2.medianBlur(ragged.astype(np.uint8), 3).astype(np.float32)  # a disk with a pixel label's ragged edge
+    assert not trust.read_outline(disk.astype(np.uint8)).polygon
+    refiner = Refiner.random("light", seed=0)
+    asked = []
+    with mock.patch.object(inference, "held_as_label", side_effect=lambda *a: asked.append(a) and None):
+        for first, want in ((0.5, 1), (0.25, 0)):  # a look of 450 px is read; one of 225 px is not
+            asked.clear()
+            next(iter(refiner.stages(image, disk, RefineOptions(ratios=(first, 1.0), min_side=0, snap=False,
+                                                               matte=False))))
+            assert len(asked) == want
+
+
 def test_stripes_crossing_an_outline_are_not_an_edge_it_runs_along():
     """A rough mask inside a striped object lies near strong edges everywhere, but only where the stripes run
     with its outline is there an edge along it: its top and bottom cross them."""

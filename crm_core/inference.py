@@ -111,9 +111,11 @@ class Refiner:
             look_seconds = time.perf_counter() - started
             return result
 
-        # a pixel mask: a careful label of a part? (the look at min_side's default or finer: 36 px of a made-up
-        # 288 px scene, min_side 0, grew a striped blob's rough mask 17 % beyond a third of its size)
-        if held is not None and held.free is None and scale == 1 and ratios[0] * max(coarse.shape) >= LOOK_SIDE:
+        # a pixel mask: a careful label of a part? Asked of a look at min_side's default or finer, or at the
+        # photo's own size (a dataset's crop of a small part): at ×0.125, min_side 0, a made-up 288 px scene's
+        # 36 px look grew a striped blob's rough mask 17 % beyond a third of its size
+        side = max(coarse.shape)
+        if held is not None and held.free is None and scale == 1 and ratios[0] * side >= min(LOOK_SIDE, side):
             look = first_look()
             held = held_as_label(image, coarse, look.prob, reach) or held
         if held is not None and held.free is not None:  # between the person's strokes, and where they said Decide here

@@ -91,7 +91,7 @@ STAIR_BLOCK = 9  # px: smaller blocks stray less than a careful polygon (CAREFUL
 # the less of its edge is along, the further it must have grown
 LABEL_TIERS = ((0.9, 0.03), (0.75, 0.05), (0.6, 1.0))
 GROWTH_REACH = 0.05  # of the mask's √area: the model's first look past this from the mask has grown it
-LOOK_SIDE = 400  # px (long side): a coarser first look blurs a thing into what surrounds it, and is not read
+LOOK_SIDE = 400  # px (long side): a first look coarser than this and than the photo blurs a thing into its surroundings
 NORMAL_SMOOTH = 1.5  # px: the signed distance is smoothed this much before its gradient gives the normal
 NORMAL_PAD = 8  # px of context a tile needs for the outline's normal (NORMAL_SMOOTH, Sobel, distances)
 GROWTH_SIDE = 1024  # px (long side): the growth is measured on a grid of at most this size
@@ -521,7 +521,7 @@ def held_as_label(image: np.ndarray, coarse: np.ndarray, look: np.ndarray, reach
     stripe (tests/core/test_quality.py). Clothing Co-Parsing's labels of parts, whose superpixel edges often run a
     pixel or two off a faint edge (dark glasses against dark hair), read 60-90 % along; the model grows the worst
     of them to several times their size. MODEL_CARD.md, "Session 34", has the measurements. The caller asks only
-    on photos refined at their own size, with a first look of at least LOOK_SIDE.
+    on photos refined at their own size, with a first look of at least LOOK_SIDE or at the photo's own size.
     """
     far, scale, area = _far_cells(look, coarse)  # measured once, read twice
     least = min(growth for _, growth in LABEL_TIERS)

@@ -506,24 +506,32 @@ def test_a_pixel_mask_with_less_of_its_edge_on_the_photo_s_is_held_only_when_the
 
 def test_a_first_look_coarser_than_look_side_is_not_read_for_a_label():
     """On a photo refined from ×0.125 with min_side 0, the first look is a few dozen pixels across and blurs a
-    rough mask out past its object (the quality scene: 17 % beyond a third of its size), so it is not asked."""
+    rough mask out past its object (the quality scene: 17 % beyond a third of its size), so it is not asked; a
+    look at the photo's own size is, however small the photo (a dataset's crop of a small part)."""
     from unittest import mock
 
     from crm_core import Refiner, inference
 
-    image, _ = _photo_with_square(900, 900)
-    yy, xx = np.mgrid[:900, :900]
-    ragged = np.hypot(yy - 450, xx - 450) < 200 + np.random.default_rng(0).normal(0, 1.5, (900, 900))
-    disk = cv2.medianBlur(ragged.astype(np.uint8), 3).astype(np.float32)  # a disk with a pixel label's ragged edge
-    assert not trust.read_outline(disk.astype(np.uint8)).polygon
+    def ragged_disk(side: int) -> np.ndarray:
+        """A disk with a pixel label's ragged edge (not read as a polygon)."""
+        yy, xx = np.mgrid[:side, :side]
+        noise = np.random.default_rng(0).normal(0, 1.5, (side, side))
+        disk = np.hypot(yy - side / 2, xx - side / 2) < side / 4 + noise
+        return cv2.medianBlur(disk.astype(np.uint8), 3).astype(np.float32)
+
     refiner = Refiner.random("light", seed=0)
     asked = []
     with mock.patch.object(inference, "held_as_label", side_effect=lambda *a: asked.append(a) and None):
-        for first, want in ((0.5, 1), (0.25, 0)):  # a look of 450 px is read; one of 225 px is not
+        # looks of 450 px and 225 px of a 900 px photo; 300 px and 150 px of a 300 px one
+        for side, first, want in ((900, 0.5, 1), (900, 0.25, 0), (300, 1.0, 1), (300, 0.5, 0)):
+            image, _ = _photo_with_square(side, side)
+            disk = ragged_disk(side)
+            assert not trust.read_outline(disk.astype(np.uint8)).polygon
             asked.clear()
-            next(iter(refiner.stages(image, disk, RefineOptions(ratios=(first, 1.0), min_side=0, snap=False,
-                                                               matte=False))))
-            assert len(asked) == want
+            ratios = (first, 1.0) if first < 1 else (1.0,)
+            options = RefineOptions(ratios=ratios, min_side=0, upscale_below=0, snap=False, matte=False)
+            next(iter(refiner.stages(image, disk, options)))
+            assert len(asked) == want, (side, first)
 
 
 def test_stripes_crossing_an_outline_are_not_an_edge_it_runs_along():

@@ -220,7 +220,7 @@ def _pixels(low: float, high: float, tip: str) -> QDoubleSpinBox:
 
 
 FINISHER_BOXES = {
-    "trust_edges": ("Keep a polygon label's own object",
+    "trust_edges": ("Keep a label's own object",
                     "For a mask drawn as a polygon (a label), every stage keeps the result within the polygon's "
                     "own accuracy of its edge, read from its sides, so a careful outline of a part is refined, not "
                     "regrown toward the whole subject, and a small trained network (the edge judge) has the last "

@@ -50,6 +50,9 @@ class FolderMixin:
     _detached: dict  # photo name -> ObjectsJob still refining the objects of a photo the person left
     _open_photo: str | None = None  # the folder photo whose document is open (not yet a former folder's)
     _folder_unreadable: list[str]  # photos the running whole-folder run could not read (a new list per run)
+    _folder_empty: list[str]  # photos it found with no object to refine: left to do, to be labelled
+    _folder_open_job: ObjectsJob | None  # the open photo's objects, refined by the run in the window
+    _folder_note_waits = False  # the run's end note waits for those
     _folder_before: set[str]  # the photos refined before the whole-folder run began
     _folder_queued: set[str]  # the photos it was given to refine in the background (its later runs' too)
     _folder_started: float  # when it began (time.monotonic)
@@ -470,6 +473,11 @@ class FolderMixin:
 
     def _objects_finished(self) -> None:
         sender = self.sender()
+        if sender is self._folder_open_job:
+            self._folder_open_job = None
+            if self._folder_note_waits and self.work is not None:  # the folder run's end note waited for them
+                self._folder_note_waits = False
+                self._say_folder_done(self.work)  # after their own note ("refined" comes before "finished")
         if sender is self._objects_job:
             self._objects_job = None
             self._end_run()
@@ -486,13 +494,15 @@ class FolderMixin:
         if work is None or self._folder_job is not None or not self.refine_panel.ratios_valid:
             return
         names = [n for n in work.names if work.status[n] == TODO and n != self.photo_name]
+        self._folder_open_job, self._folder_note_waits = None, False
         if work.status.get(self.photo_name) == TODO and not self.refining:
             self._refine_objects([to_refine(o) for o in self.doc.objects])
+            self._folder_open_job = self._objects_job  # None when there was nothing to refine
         elif not names:
             self.statusBar().showMessage("No photo is left to do: each is refined, accepted, flagged or unreadable",
                                          8000)
         if names:
-            self._folder_unreadable = []
+            self._folder_unreadable, self._folder_empty = [], []
             self._folder_before = {n for n, status in work.status.items() if status == REFINED}
             self._folder_queued = set()
             self._folder_started = time.monotonic()
@@ -507,6 +517,7 @@ class FolderMixin:
             (done, total), text + left_text(at_mean_pace(done, total, time.monotonic() - started))))
         job.imageDone.connect(lambda name, w=work: self._folder_photo_done(w, name, REFINED))
         job.imageFailed.connect(lambda name, message, w=work: self._folder_photo_done(w, name, UNREADABLE, message))
+        job.imageEmpty.connect(lambda name, w=work: w is self.work and self._folder_empty.append(name))
         job.finished.connect(self._folder_done)
         self.image_list.cancel_button.clicked.connect(self.cancel_folder)
         self._folder_job = job
@@ -533,9 +544,9 @@ class FolderMixin:
             self.statusBar().showMessage("Folder refinement cancelled; the photos it refined stay refined", 8000)
 
     def _folder_done(self) -> None:
-        """The whole-folder run ended: says what it did, and which photos it could not read and why (the list
-        marks them unreadable, with the reason as their tooltip)."""
-        work, unreadable, late = self.work, self._folder_unreadable, self._folder_job.late
+        """The whole-folder run's background part ended: one more run over photos left late, or the end note,
+        once the open photo's objects that the run refines in the window are done too."""
+        work, late = self.work, self._folder_job.late
         self._folder_finished()
         if work is None:
             return
@@ -543,6 +554,22 @@ class FolderMixin:
         if late:  # left by the person as the run went past its last photo: one more run, over those
             self._run_folder(work, late)
             return
+        doc = self.doc
+        if work.status.get(self.photo_name) == TODO and any(to_refine(o) and o.mask.any() for o in doc.objects) \
+                and not (doc.undo_stack.count() or self.refining):
+            # opened during the run, which left it to the person: refined here, as the first open photo was
+            self._refine_objects([to_refine(o) for o in doc.objects])
+            self._folder_open_job = self._objects_job
+        if self._folder_open_job is not None:
+            # said when those are refined: said before, it was replaced by their "Refined 3 objects"
+            self._folder_note_waits = True
+            return
+        self._say_folder_done(work)
+
+    def _say_folder_done(self, work: WorkFolder) -> None:
+        """The whole-folder run's end note: what it refined, and which photos it left to do or could not read
+        and why (the list marks those unreadable, with the reason as their tooltip)."""
+        unreadable = self._folder_unreadable
         seconds = time.monotonic() - self._folder_started
         # counted as the progress line did, the photos of the background run; the open photo's, refined in its
         # document, named apart (a tester read "of 7" on the line, then "8 photos" here)
@@ -553,10 +580,12 @@ class FolderMixin:
                 + (f" in the background and {listed(in_window, 3)} in the window" * bool(in_window)))
         name = self.photo_name
         if work.status.get(name) == TODO and any(to_refine(o) and o.mask.any() for o in self.doc.objects):
-            if self.doc.undo_stack.count() or self.refining:  # the person is at work on it: theirs to refine
-                text += f"; {name}, open, is still to do (Refine all objects refines it)"
-            else:  # opened during the run, which left it to the person: refined here, as the first open photo was
-                self._refine_objects([to_refine(o) for o in self.doc.objects])
+            text += f"; {name}, open, is still to do (Refine all objects refines it)"  # the person is at work on it
+        empty = [n for n in dict.fromkeys(self._folder_empty) if work.status.get(n) == TODO]
+        if empty:  # why the list still counts them to do (a tester's folder: "1 to do" after the run, unexplained)
+            one = len(empty) == 1
+            text += (f"; {listed(empty, 3)} {'has' if one else 'have'} no object to refine and "
+                     f"{'stays' if one else 'stay'} to do: label {'it' if one else 'them'}")
         if unreadable:
             text += (f"; {len(unreadable)} photo{'s' if len(unreadable) > 1 else ''} could not be read "
                      f"({listed(unreadable, 3)}): "

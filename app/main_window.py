@@ -61,6 +61,8 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self._detached: dict = {}  # folder mode: refinements of photos left while they ran (FolderMixin)
         self._last_label: str | None = None  # folder mode: the label of the object worked on last (FolderMixin)
         self._folder_unreadable: list[str] = []
+        self._folder_empty: list[str] = []
+        self._folder_open_job = None  # folder mode: the open photo's objects, refined by Refine whole folder
         self.autosave = Autosave(self._snapshot, self.jobs, self)
         self._init_subject()
 

@@ -119,6 +119,7 @@ class FolderJob(Job):
     progress = Signal(int, int, str)
     imageDone = Signal(str)
     imageFailed = Signal(str, str)
+    imageEmpty = Signal(str)  # a photo with no object to refine: still to label
 
     def __init__(self, cache: RefinerCache, device: str, weights: str | None, work: WorkFolder, names: list[str],
                  options: RefineOptions, objects: ObjectOptions = ObjectOptions()) -> None:
@@ -182,9 +183,13 @@ class FolderJob(Job):
                 self.imageFailed.emit(name, self.error_message(error))
                 continue
             with self._lock:  # opened while it was refined: the person's work wins, and the result is dropped
-                if name in self._skip or refined is None:  # nothing to refine: still to label, not "refined"
+                if name in self._skip:
                     continue
-                self._work.keep(name, refined)
+                if refined is not None:
+                    self._work.keep(name, refined)
+            if refined is None:  # nothing to refine: still to label, not "refined"
+                self.imageEmpty.emit(name)
+                continue
             self.imageDone.emit(name)
         self.progress.emit(len(self._queued), len(self._queued), "Done")
 

@@ -1458,13 +1458,39 @@ def test_an_export_says_which_photo_is_unreadable_apart_from_the_shapes_left_out
 
 
 def test_refine_whole_folder_leaves_a_photo_still_to_label_to_do(qtbot, window, tmp_path, tiny_refiner):
-    """A photo with no label file came out "refined" with no object on it, and left the to-do filter."""
+    """A photo with no label file came out "refined" with no object on it, and left the to-do filter; then the
+    run's end note did not say why a photo stayed to do (a tester's COCO folder read "1 to do" after the run)."""
     folder, _ = labelme_set(tmp_path / "lm", count=2)
     image, _ = scene(3)
     cv2.imwrite(str(folder / "p9.png"), image[:, :, ::-1])  # no p9.json: still to label
     assert window.open_folder(folder)
     refine_folder_and_wait(qtbot, window)
     assert window.work.status == {"p0": "refined", "p1": "refined", "p9": "to do"}
+    assert window.statusBar().currentMessage().endswith(
+        "in the window; p9 has no object to refine and stays to do: label it")
+
+
+def test_the_whole_folder_note_waits_for_the_open_photo_s_objects(qtbot, window, tmp_path, tiny_refiner,
+                                                                   monkeypatch):
+    """The background run ended before the open photo's objects: its note was said, then replaced by their
+    "Refined 3 objects", so the run's summary was gone (and named the open photo still to do)."""
+    import threading
+    from app.object_jobs import FolderJob, ObjectsJob
+    ann, images, _ = coco_set(tmp_path, count=3)
+    window.open_folder(ann, "coco", images)
+    background_done = threading.Event()
+    work = ObjectsJob.work
+
+    def after_the_background(job):
+        assert background_done.wait(60)
+        work(job)
+
+    monkeypatch.setattr(ObjectsJob, "work", after_the_background)
+    monkeypatch.setattr(FolderJob, "work", lambda job, w=FolderJob.work: (w(job), background_done.set()))
+    refine_folder_and_wait(qtbot, window)
+    assert window.work.status == {"p0.png": "refined", "p1.png": "refined", "p2.png": "refined"}
+    assert re.fullmatch(r"Folder refined in [^:]+: 2 photos in the background and p0\.png in the window",
+                        window.statusBar().currentMessage())
 
 
 def test_a_labelme_circle_opens_as_an_object_refined_freely_and_exports_as_drawn(qtbot, window, tmp_path):

@@ -91,7 +91,7 @@ STAIR_BLOCK = 9  # px: smaller blocks stray less than a careful polygon (CAREFUL
 # the less of its edge is along, the further it must have grown
 LABEL_TIERS = ((0.9, 0.03), (0.75, 0.05), (0.6, 1.0))
 GROWTH_REACH = 0.05  # of the mask's √area: the model's first look past this from the mask has grown it
-LOOK_SIDE = 400  # px (long side): a first look coarser than this and than the photo blurs a thing into its surroundings
+LOOK_SIDE = 400  # px (long side): a first look coarser than this and the photo blurs a thing into its surroundings
 NORMAL_SMOOTH = 1.5  # px: the signed distance is smoothed this much before its gradient gives the normal
 NORMAL_PAD = 8  # px of context a tile needs for the outline's normal (NORMAL_SMOOTH, Sobel, distances)
 GROWTH_SIDE = 1024  # px (long side): the growth is measured on a grid of at most this size

@@ -275,9 +275,9 @@ class RefiningMixin:
             vanished = target.mask.any() and not binarise(target.stages[-1].prob).any()
             self.doc.record_refine([self._before], joins=self._joins)
             seconds = sum(stage.seconds for stage in target.stages)
-            skipped = f" ({self._job.skipped})" if self._job.skipped else ""
+            skipped = f"; {self._job.skipped}" if self._job.skipped else ""
             later = "; you drew on it meanwhile, which this result does not hold: Refine again for it" if edited else \
-                ": click one in the stage strip to see it, Ctrl+click another to compare"
+                ": click one in the stage strip to see it, Ctrl+click another to compare" * (not skipped)
             if vanished:
                 later = ": it left nothing of the object; click Coarse in the stage strip for your mask as drawn"
             # up as long as the run took, at least 15 s: a person who looked away from a 95 s run missed it

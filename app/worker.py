@@ -85,7 +85,7 @@ class RefineJob(Job):
         checked = self._options.validated()
         scale = work_scale(coarse, checked)
         plan = plan_stages(checked, image.shape[:2], scale)
-        self.skipped = checked.skipped_news(image.shape[:2], scale)
+        self.skipped = checked.skipped_news(image.shape[:2], scale, brief=True)  # for the status line
         total = len(plan)
         if self._cache.loaded(self._device, self._weights) is None:
             self.progress.emit(0, total, "Loading the model…")

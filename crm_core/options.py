@@ -203,9 +203,10 @@ class RefineOptions:
         kept = tuple(r for r in ratios if self.min_side <= frame_side(*hw) * scale * r <= longest)
         return kept or ratios[-1:]
 
-    def skipped(self, hw: tuple[int, int], scale: int = 1) -> str:
+    def skipped(self, hw: tuple[int, int], scale: int = 1, brief: bool = False) -> str:
         """The ratios asked for that do not run on this photo, and why, as a phrase ("" when all run): a person
-        who typed ×0.125 is told why no such stage came."""
+        who typed ×0.125 is told why no such stage came. ``brief``: without the sizes, for a status line (the app's
+        note after a 6K refine ran past the window's width, and the reason was cut off)."""
         ran = self.ratios_for(hw, scale)
         left = [r for r in self.ratios if r not in ran]
         if not left:
@@ -219,16 +220,16 @@ class RefineOptions:
             side = frame_side(*hw) * scale * r
             limit = (f"under the {self.min_side} px a stage needs" if side < self.min_side else
                      f"over the {longest:g} px a stage may have; {instead}")
-            said.append(f"×{r:g} ({side:.0f} px on the {which}, {limit})")
-        return "not run: " + ", ".join(said)
+            said.append(f"×{r:g} not run ({limit})" if brief else f"×{r:g} ({side:.0f} px on the {which}, {limit})")
+        return ", ".join(said) if brief else "not run: " + ", ".join(said)
 
-    def skipped_news(self, hw: tuple[int, int], scale: int = 1) -> str:
+    def skipped_news(self, hw: tuple[int, int], scale: int = 1, brief: bool = False) -> str:
         """``skipped`` where it is news: ratios the person typed, or the finest ratio asked for (a 6K photo's ×1,
         which the finishers replace; an inspector took the strip's last model stage for full resolution). The
         default ×0.125 left out on every photo under 3,200 px is not: its sentence on every run was noise."""
         if tuple(self.ratios) == DEFAULT_RATIOS and self.ratios[-1] in self.ratios_for(hw, scale):
             return ""
-        return self.skipped(hw, scale)
+        return self.skipped(hw, scale, brief)
 
     def finishers(self) -> tuple[str, ...]:
         """The stages that follow the model's, in the order they run: "snap", "matte", "edge" when asked for."""

@@ -27,6 +27,11 @@ def test_small_photos_skip_the_low_ratios_and_finishers_can_be_off() -> None:
                                                      "may have; the finishers place the edge at full size)")  # a limit
     assert RefineOptions(snap=False, matte=False).skipped((4000, 6000)).endswith(
         "the last stage that ran is scaled up to full size)")  # no finisher stands in for it
+    # for the app's status line, without the sizes: the whole note fits beside its size and zoom at 1280 px wide
+    assert RefineOptions().skipped((4000, 6000), brief=True) == (
+        "×1 not run (over the 5000 px a stage may have; the finishers place the edge at full size)")
+    assert RefineOptions().skipped((600, 800), brief=True) == (
+        "×0.125 not run (under the 400 px a stage needs), ×0.25 not run (under the 400 px a stage needs)")
 
 
 def test_skipped_stages_are_news_when_typed_or_when_the_finest_is_left_out() -> None:

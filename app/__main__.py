@@ -155,10 +155,8 @@ def build_window(argv: Sequence[str] | None = None, settings: Settings | None = 
     # is there to answer, and the work waits for the next start); restored, it is what the window shows
     if args.refine_and_export is None and window.offer_restore():
         return window
-    if args.folder and args.images:  # the photos of a COCO file, or of a written copy's labels
-        window.open_folder(args.folder, "coco" if Path(args.folder).suffix.lower() == ".json" else None, args.images)
-    elif args.folder:
-        window.open_folder(*dataset_at(Path(args.folder)))
+    if args.folder:  # read as a dropped or chosen path is; --images: the photos of a COCO file or written labels
+        window.open_folder(*dataset_at(Path(args.folder)), args.images)
     elif is_project(args.image):
         window.open_project(args.image)
     elif args.image:

@@ -473,11 +473,6 @@ class FolderMixin:
 
     def _objects_finished(self) -> None:
         sender = self.sender()
-        if sender is self._folder_open_job:
-            self._folder_open_job = None
-            if self._folder_note_waits and self.work is not None:  # the folder run's end note waited for them
-                self._folder_note_waits = False
-                self._say_folder_done(self.work)  # after their own note ("refined" comes before "finished")
         if sender is self._objects_job:
             self._objects_job = None
             self._end_run()
@@ -560,11 +555,18 @@ class FolderMixin:
             # opened during the run, which left it to the person: refined here, as the first open photo was
             self._refine_objects([to_refine(o) for o in doc.objects])
             self._folder_open_job = self._objects_job
-        if self._folder_open_job is not None:
-            # said when those are refined: said before, it was replaced by their "Refined 3 objects"
+        if self._folder_open_job is not None and self._folder_open_job is self._objects_job:
+            # said when those are refined (or cancelled): said before, it was replaced by their "Refined 3 objects"
             self._folder_note_waits = True
             return
         self._say_folder_done(work)
+
+    def _say_folder_done_late(self) -> None:
+        """A refine of the open photo ended, done or cancelled (``refineFinished``): the whole-folder run's end note,
+        if it waited for the objects the run refines in the window."""
+        if self._folder_note_waits and not self.refining and self.work is not None:
+            self._folder_note_waits, self._folder_open_job = False, None
+            self._say_folder_done(self.work)
 
     def _say_folder_done(self, work: WorkFolder) -> None:
         """The whole-folder run's end note: what it refined, and which photos it left to do or could not read

@@ -63,6 +63,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self._folder_unreadable: list[str] = []
         self._folder_empty: list[str] = []
         self._folder_open_job = None  # folder mode: the open photo's objects, refined by Refine whole folder
+        self.refineFinished.connect(self._say_folder_done_late)
         self.autosave = Autosave(self._snapshot, self.jobs, self)
         self._init_subject()
 

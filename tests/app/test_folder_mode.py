@@ -1493,6 +1493,25 @@ def test_the_whole_folder_note_waits_for_the_open_photo_s_objects(qtbot, window,
                         window.statusBar().currentMessage())
 
 
+def test_the_whole_folder_note_waiting_for_the_open_photo_is_said_when_its_refine_is_cancelled(
+        qtbot, window, tmp_path, tiny_refiner, monkeypatch):
+    """A cancelled refine reports nothing, so a note waiting for its end would never have been said."""
+    import threading
+    from app.object_jobs import ObjectsJob
+    ann, images, _ = coco_set(tmp_path, count=3)
+    window.open_folder(ann, "coco", images)
+    release = threading.Event()
+    work = ObjectsJob.work
+    monkeypatch.setattr(ObjectsJob, "work", lambda job: (release.wait(60), work(job)))
+    window.refine_folder()
+    qtbot.waitUntil(lambda: window._folder_job is None, timeout=60_000)  # the background part is done
+    assert window.refining and not window.statusBar().currentMessage().startswith("Folder refined")
+    window.cancel_refine()
+    release.set()
+    assert re.fullmatch(r"Folder refined in [^:]+: 2 photos; p0\.png, open, is still to do "
+                        r"\(Refine all objects refines it\)", window.statusBar().currentMessage())
+
+
 def test_a_labelme_circle_opens_as_an_object_refined_freely_and_exports_as_drawn(qtbot, window, tmp_path):
     """A circle around the ball was not shown, so it could be neither refined nor edited: it is now an object,
     refined like a Box's guess (its outline is no traced label to hold), and written back as the circle it was

@@ -187,10 +187,8 @@ class FolderJob(Job):
                     continue
                 if refined is not None:
                     self._work.keep(name, refined)
-            if refined is None:  # nothing to refine: still to label, not "refined"
-                self.imageEmpty.emit(name)
-                continue
-            self.imageDone.emit(name)
+            # nothing to refine: still to label, not "refined"
+            (self.imageDone if refined is not None else self.imageEmpty).emit(name)
         self.progress.emit(len(self._queued), len(self._queued), "Done")
 
     def _refined(self, refiner, name: str, options: RefineOptions) -> project.Project | None:

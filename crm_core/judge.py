@@ -43,7 +43,8 @@ from crm_core.errors import WeightsError
 from crm_core.io import write_atomic
 from crm_core.snap import guided_radius
 from crm_core.tiles import tiles_holding, within
-from crm_core.trust import MIN_SLACK, edge_across, half_width, lab_gradients, outward_normal, strong_threshold, strongest
+from crm_core.trust import (MIN_SLACK, edge_across, half_width, lab_gradients, outward_normal, signed_distance,
+                            strong_threshold, strongest)
 
 WEIGHTS = Path(__file__).resolve().parent.parent / "resources" / "weights" / "edge_judge.safetensors"
 SURE = 0.1  # the judge overrides the refinement where its probability is at least this far from 0.5
@@ -253,10 +254,7 @@ def _pixel_features(image: np.ndarray, mask: np.ndarray, prob: np.ndarray, model
                     core: tuple[slice, slice]) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
     """((rows, cols) of the band pixels in the core of a padded tile, counted from the core's corner, and their
     PIXEL_FEATURES followed by their outward normal (x, y)). core: the core's slices in the tile (tiles.within)."""
-    m8 = mask.astype(np.uint8)
-    inside = cv2.distanceTransform(m8, cv2.DIST_L2, 5)
-    outside = cv2.distanceTransform(1 - m8, cv2.DIST_L2, 5)
-    signed = np.where(mask, inside - 0.5, 0.5 - outside).astype(np.float32)
+    signed, inside = signed_distance(mask.astype(np.uint8))
     ys, xs = np.nonzero(np.abs(signed[core]) <= width)
     at = (ys + core[0].start, xs + core[1].start)
     s = signed[at]

@@ -424,6 +424,14 @@ def trusted_edge(image: np.ndarray, edge: np.ndarray) -> np.ndarray:
     return trusted
 
 
+def signed_distance(m8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each pixel's distance (px, float32) to the outline of a 0/1 mask, positive inside and ±0.5 on either side
+    of it (what ``outward_normal`` reads); and the distance inside alone, 0 outside (what ``half_width`` reads)."""
+    inside = cv2.distanceTransform(m8, cv2.DIST_L2, 5)
+    outside = cv2.distanceTransform(1 - m8, cv2.DIST_L2, 5)
+    return np.where(m8 > 0, inside - 0.5, 0.5 - outside).astype(np.float32), inside
+
+
 def outward_normal(signed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The outward unit normal (x, y) of the outline at each pixel: minus the gradient of the smoothed signed
     distance (inside positive)."""
@@ -459,10 +467,7 @@ def edge_along(image: np.ndarray, mask: np.ndarray, edge: np.ndarray) -> np.ndar
     m8 = np.asarray(mask, np.uint8)
     along = np.zeros_like(edge)
     for core, padded in tiles_holding(edge, EDGE_TILE, pad):
-        part = m8[padded]
-        inside = cv2.distanceTransform(part, cv2.DIST_L2, 5)
-        outside = cv2.distanceTransform(1 - part, cv2.DIST_L2, 5)
-        nx, ny = outward_normal(np.where(part > 0, inside - 0.5, 0.5 - outside).astype(np.float32))
+        nx, ny = outward_normal(signed_distance(m8[padded])[0])
         lab = cv2.cvtColor(np.ascontiguousarray(image[padded]), cv2.COLOR_RGB2LAB).astype(np.float32)
         near = cv2.dilate(edge_across(lab_gradients(lab), nx, ny), kernel)
         along[core] = edge[core] & (near[within(core, padded)] >= threshold)

@@ -532,6 +532,12 @@ class FolderMixin:
             return
         self._set_photo_status(status, name)
 
+    def cancel_work(self) -> None:
+        """Esc, Ctrl+. and Cancel stop everything under way: the open photo's refine and the whole-folder run. They
+        stopped the first only, and the run went on in the background with no key to stop it."""
+        self.cancel_refine()
+        self.cancel_folder()
+
     def cancel_folder(self) -> None:
         if self._folder_job is not None:
             self.jobs.abandon(self._folder_job)

@@ -190,7 +190,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.progress_bar.setTextVisible(False)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip(self.cancel_action.toolTip())
-        self.cancel_button.clicked.connect(self.cancel_refine)
+        self.cancel_button.clicked.connect(self.cancel_work)
         for widget in (self.progress_label, self.progress_bar, self.cancel_button):
             bar.addWidget(widget)
             widget.hide()
@@ -352,7 +352,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.refine_button.setEnabled(has_doc and not busy)
         for subject in (self.select_subject_action, self.subject_button):
             subject.setEnabled(has_doc and not busy and not self.selecting_subject)
-        self.cancel_action.setEnabled(busy)
+        self.cancel_action.setEnabled(busy or self._folder_job is not None)
         self.accept_action.setEnabled(has_doc and self.doc.shown != COARSE)
         for action in (self.refine_selected_action, self.refine_objects_action, self.add_object_action):
             action.setEnabled(has_doc and not busy)

@@ -1915,3 +1915,23 @@ def test_the_objects_list_shows_a_photo_s_labels_at_720_px(qtbot, window, tmp_pa
     qtbot.wait(50)
     rows = window.objects_panel.list
     assert rows.viewport().height() >= 7 * rows.sizeHintForRow(0)
+
+
+def test_esc_stops_the_whole_folder_run_not_only_the_open_photo(qtbot, window, tmp_path, tiny_refiner, monkeypatch):
+    """README: Ctrl+. (and Esc) always cancels; during a whole-folder run the toolbar's Cancel was greyed out and the
+    keys stopped the open photo's objects only, while the run went on with the other photos."""
+    import threading
+    from app.object_jobs import ObjectsJob
+    ann, images, _ = coco_set(tmp_path, count=3)
+    window.open_folder(ann, "coco", images)
+    release = threading.Event()
+    work = ObjectsJob.work
+    monkeypatch.setattr(ObjectsJob, "work", lambda job: (release.wait(60), work(job)))
+    window.refine_folder()
+    assert window._folder_job is not None and window.cancel_action.isEnabled()
+    window.cancel_action.trigger()
+    release.set()
+    assert window._folder_job is None and not window.refining and not window.cancel_action.isEnabled()
+    assert window.statusBar().currentMessage() == "Folder refinement cancelled; the photos it refined stay refined"
+    qtbot.wait(200)
+    assert window.work.dataset is not None and all(o.status == "to do" for o in window.doc.objects)

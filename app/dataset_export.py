@@ -88,7 +88,12 @@ class DatasetExportDialog(QDialog):
 
     @property
     def path(self) -> Path:
-        return Path(self._path.text().strip()).expanduser()
+        """Where to write; a COCO file named without its ending gets .json, as a save dialog adds it: written
+        without, no tool found it as annotations (an existing folder's name stays, to be refused as a folder)."""
+        path = Path(self._path.text().strip()).expanduser()
+        if self.kind in SINGLE_FILE and path.name and path.suffix.lower() != ".json" and not path.is_dir():
+            path = path.with_name(path.name + ".json")
+        return path
 
     def set_kind(self, kind: str) -> None:
         self._format.setCurrentIndex(self._kinds.index(kind))

@@ -659,6 +659,11 @@ def test_a_typed_export_name_takes_the_shape_the_format_needs(qtbot, window, tmp
     assert dialog.path == tmp_path / "people.v2.json"
     dialog.set_kind("labelme")
     assert dialog.path == tmp_path / "people.v2"
+    dialog.set_kind("coco")
+    dialog.set_path(tmp_path / "lm_refined2")  # typed with COCO chosen: written without .json, no tool read it
+    assert dialog.path == tmp_path / "lm_refined2.json"
+    dialog.set_path(folder)  # an existing folder's name is not made a file beside it: it is refused as a folder
+    assert dialog.path == folder
 
 
 def test_a_folder_export_into_a_new_folder_and_the_input_refused_before_anything_is_asked(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -1498,10 +1499,8 @@ def test_the_whole_folder_note_waits_for_the_open_photo_s_objects(qtbot, window,
                         window.statusBar().currentMessage())
 
 
-def test_the_whole_folder_note_waiting_for_the_open_photo_is_said_when_its_refine_is_cancelled(
-        qtbot, window, tmp_path, tiny_refiner, monkeypatch):
-    """A cancelled refine reports nothing, so a note waiting for its end would never have been said."""
-    import threading
+def held_folder_run(window, tmp_path, monkeypatch) -> threading.Event:
+    """A whole-folder run of three COCO photos started, each photo's objects held until the event is set."""
     from app.object_jobs import ObjectsJob
     ann, images, _ = coco_set(tmp_path, count=3)
     window.open_folder(ann, "coco", images)
@@ -1509,6 +1508,13 @@ def test_the_whole_folder_note_waiting_for_the_open_photo_is_said_when_its_refin
     work = ObjectsJob.work
     monkeypatch.setattr(ObjectsJob, "work", lambda job: (release.wait(60), work(job)))
     window.refine_folder()
+    return release
+
+
+def test_the_whole_folder_note_waiting_for_the_open_photo_is_said_when_its_refine_is_cancelled(
+        qtbot, window, tmp_path, tiny_refiner, monkeypatch):
+    """A cancelled refine reports nothing, so a note waiting for its end would never have been said."""
+    release = held_folder_run(window, tmp_path, monkeypatch)
     qtbot.waitUntil(lambda: window._folder_job is None, timeout=60_000)  # the background part is done
     assert window.refining and not window.statusBar().currentMessage().startswith("Folder refined")
     window.cancel_refine()
@@ -1925,14 +1931,7 @@ def test_the_objects_list_shows_a_photo_s_labels_at_720_px(qtbot, window, tmp_pa
 def test_esc_stops_the_whole_folder_run_not_only_the_open_photo(qtbot, window, tmp_path, tiny_refiner, monkeypatch):
     """README: Ctrl+. (and Esc) always cancels; during a whole-folder run the toolbar's Cancel was greyed out and the
     keys stopped the open photo's objects only, while the run went on with the other photos."""
-    import threading
-    from app.object_jobs import ObjectsJob
-    ann, images, _ = coco_set(tmp_path, count=3)
-    window.open_folder(ann, "coco", images)
-    release = threading.Event()
-    work = ObjectsJob.work
-    monkeypatch.setattr(ObjectsJob, "work", lambda job: (release.wait(60), work(job)))
-    window.refine_folder()
+    release = held_folder_run(window, tmp_path, monkeypatch)
     assert window._folder_job is not None and window.cancel_action.isEnabled()
     window.cancel_action.trigger()
     release.set()

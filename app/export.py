@@ -52,15 +52,18 @@ class ExportRequest:
         return self.kind == "cutout" and self.decontaminate
 
 
-def write_export(request: ExportRequest, image: np.ndarray, prob: np.ndarray, protect: Iterable[str | Path]) -> Path:
-    """Writes one file atomically; ``protect`` lists the user's inputs, which are never overwritten."""
+def write_export(request: ExportRequest, image: np.ndarray, prob: np.ndarray, protect: Iterable[str | Path],
+                 photo: Path | None = None) -> Path:
+    """Writes one file atomically; ``protect`` lists the user's inputs, which are never overwritten. A cutout
+    carries ``photo``'s colour profile."""
     protect = tuple(protect)
     if request.kind == "mask":
         return io.save_mask(request.path, prob, protect=protect)
     if request.kind in ("alpha8", "alpha16"):
         return io.save_alpha(request.path, prob, bits=16 if request.kind == "alpha16" else 8, protect=protect)
     if request.kind == "cutout":
-        return io.save_cutout(request.path, image, prob, decontaminate=request.decontaminate, protect=protect)
+        return io.save_cutout(request.path, image, prob, decontaminate=request.decontaminate, protect=protect,
+                              profile=io.colour_profile(photo))
     raise ValueError(f"unknown export kind {request.kind!r}")
 
 

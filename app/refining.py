@@ -412,13 +412,13 @@ class RefiningMixin:
         self.settings.export_dir = request.path.parent
         if not request.slow:
             try:
-                written = write_export(request, image, prob, protect)
+                written = write_export(request, image, prob, protect, doc.path)
             except Exception as error:  # noqa: BLE001
                 show_error(self, f"Cannot export {request.path.name}", error)
                 return False
             self._exported_from(doc, doc.undo_stack.index() if whole else None, written)
             return True
-        job = CallJob(request.path.name, lambda: write_export(request, image, prob, protect))
+        job = CallJob(request.path.name, lambda: write_export(request, image, prob, protect, doc.path))
         job.done.connect(self._export_done)
         job.failed.connect(self._export_failed)
         job.finished.connect(self._export_finished)

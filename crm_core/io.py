@@ -475,13 +475,30 @@ def _temp_prefix(p: Path) -> str:
     return f".{p.name.encode('utf-8')[:room].decode('utf-8', 'ignore')}."
 
 
-def _write_png(path: PathLike, pixels: np.ndarray, protect: Iterable[PathLike]) -> Path:
-    """Encode, then write atomically, so readers never see half a file."""
+def _write_png(path: PathLike, pixels: np.ndarray, protect: Iterable[PathLike], profile: bytes | None = None) -> Path:
+    """Encode, then write atomically, so readers never see half a file. ``profile``: an ICC colour profile to
+    embed (BGRA pixels), written through Pillow, as OpenCV cannot."""
     p = check_output(path, protect)
-    ok, encoded = cv2.imencode(".png", pixels)
-    if not ok:
-        raise InputError(f"could not encode {p} as PNG")
-    return write_atomic(p, encoded.tobytes())
+    if profile is None:
+        ok, encoded = cv2.imencode(".png", pixels)
+        if not ok:
+            raise InputError(f"could not encode {p} as PNG")
+        return write_atomic(p, encoded.tobytes())
+    buffer = BytesIO()
+    Image.fromarray(cv2.cvtColor(pixels, cv2.COLOR_BGRA2RGBA)).save(buffer, format="PNG", icc_profile=profile)
+    return write_atomic(p, buffer.getvalue())
+
+
+def colour_profile(photo: PathLike | None) -> bytes | None:
+    """The photo's embedded ICC profile, for its cutout to carry: without it an Adobe RGB photo's colours were
+    read as sRGB by every colour-managed program (duller). None when it has none or cannot be read."""
+    if photo is None:
+        return None
+    try:
+        with Image.open(photo) as im:
+            return im.info.get("icc_profile") or None
+    except (OSError, ValueError, SyntaxError, EOFError):
+        return None
 
 
 def plain_permissions(path: PathLike) -> None:
@@ -629,12 +646,14 @@ def save_cutout(
     prob: np.ndarray,
     decontaminate: bool = False,
     protect: Iterable[PathLike] = (),
+    profile: bytes | None = None,
 ) -> Path:
     """RGBA PNG of the photo with the probability as alpha; fully transparent pixels are black, so the file
     does not carry the background the person cut away (anyone dropping the alpha got it back) and is smaller.
 
     decontaminate: replace the colours of semi-transparent edge pixels by the estimated foreground
     colour, so the old background does not bleed through as a halo when the cutout is composited.
+    profile: the photo's ICC profile (``colour_profile``), embedded so the colours mean what they meant there.
     """
     alpha = np.rint(_unit(prob) * 255).astype(np.uint8)
     if image.shape[:2] != alpha.shape:
@@ -642,7 +661,7 @@ def save_cutout(
     rgb = decontaminated(image, alpha) if decontaminate else image
     rgba = np.dstack([rgb[:, :, ::-1], alpha])
     rgba[alpha == 0, :3] = 0
-    return _write_png(path, rgba, protect)
+    return _write_png(path, rgba, protect, profile)
 
 
 def decontaminated(image: np.ndarray, alpha: np.ndarray, margin: int = 16) -> np.ndarray:

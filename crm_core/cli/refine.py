@@ -114,11 +114,14 @@ def check_usage(args: argparse.Namespace) -> None:
         raise UsageError("--decontaminate applies to --format cutout")
 
 
-def export(args: argparse.Namespace, path: Path, image: np.ndarray, prob: np.ndarray, protect: list[Path]) -> Path:
+def export(args: argparse.Namespace, path: Path, photo: Path, image: np.ndarray, prob: np.ndarray,
+           protect: list[Path]) -> Path:
+    """Writes the result of ``photo`` (whose colour profile a cutout carries) in the format asked."""
     if args.format == "alpha":
         return io.save_alpha(path, prob, bits=args.bits or 8, protect=protect)
     if args.format == "cutout":
-        return io.save_cutout(path, image, prob, decontaminate=args.decontaminate, protect=protect)
+        return io.save_cutout(path, image, prob, decontaminate=args.decontaminate, protect=protect,
+                              profile=io.colour_profile(photo))
     return io.save_mask(path, prob, protect=protect)
 
 
@@ -237,7 +240,7 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
                               protect=protect)
             bar.set_postfix(stage=stage.label, seconds=f"{stage.seconds:.1f}")
             bar.update()
-    export(args, out, image, prob, protect)
+    export(args, out, image_path, image, prob, protect)
     if args.json:
         report = {
             "input": str(image_path),
@@ -295,7 +298,7 @@ def refine_folder(args: argparse.Namespace, options: RefineOptions) -> int:
                 target = io.check_output(targets[item.name], protect)
                 image = io.load_image(item.image)
                 coarse, notes, source = read_coarse(args, None if args.auto else item.seg, image, subjects, item.image)
-                export(args, target, image, refiner.refine(image, coarse, options_for(options, source)).prob, protect)
+                export(args, target, item.image, image, refiner.refine(image, coarse, options_for(options, source)).prob, protect)
                 report.append({"name": item.name, "output": str(target), "seconds": round(time.perf_counter() - item_start, 4),
                                **({"notes": notes} if notes else {})})
             except CRMError as err:

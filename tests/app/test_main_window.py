@@ -372,6 +372,21 @@ def test_an_imported_mask_replaces_the_result_shown_and_marks_the_stages_old(qtb
     assert doc.shown == 2 and not doc.current.stale
 
 
+def test_a_cutout_export_carries_the_photo_s_colour_profile(qtbot, settings, photo, tmp_path):
+    """An Adobe RGB photo's cutout, written without its profile, showed duller in every colour-managed program."""
+    from PIL import Image, ImageCms
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
+    image_path, mask_path = photo
+    with Image.open(image_path) as im:
+        im.save(image_path, quality=95, icc_profile=profile)
+    win = build_window([str(image_path), str(mask_path)], settings)
+    qtbot.addWidget(win)
+    out = tmp_path / "out" / "c.png"
+    with qtbot.waitSignal(win.exported, timeout=5000):
+        win.export(ExportRequest("cutout", out))
+    with Image.open(out) as cutout:
+        assert cutout.mode == "RGBA" and cutout.info.get("icc_profile") == profile
+
 @pytest.mark.parametrize("kind", ["mask", "alpha8", "alpha16", "cutout"])
 def test_export_writes_the_shown_stage(qtbot, opened, tiny_refiner, tmp_path, kind):
     refine(qtbot, opened, "0.5")

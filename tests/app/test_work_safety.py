@@ -36,9 +36,9 @@ def held_export(monkeypatch):
     """Exports wait for ``release.set()`` before writing, as a slow decontaminated cutout does."""
     release = threading.Event()
 
-    def slow(request, image, prob, protect):
+    def slow(request, image, prob, protect, photo=None):
         release.wait(10)
-        return write_export(request, image, prob, protect)
+        return write_export(request, image, prob, protect, photo)
 
     monkeypatch.setattr("app.refining.write_export", slow)
     return release

@@ -277,9 +277,14 @@ def test_refine_alpha_cutout_and_stages(pair, random_refiner, capsys):
     assert sorted(p.name for p in stages.iterdir()) == ["notes.png", "stage0_0.5.png", "stage1_1.png", "stage2_matte.png"]
     code, _, err = run(crm_refine.main, [*again[:2], "-o", stages / "stage1_1.png", *again[4:]], capsys)
     assert code == 2 and "is where --save-stages writes that stage" in err
+    from PIL import ImageCms
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
+    with Image.open(pair.image) as photo:
+        photo.save(pair.image, quality=95, icc_profile=profile)
     argv = [pair.image, pair.mask, "-o", pair.folder / "c.png", "--format", "cutout", "--decontaminate"]
     assert run(crm_refine.main, argv, capsys)[0] == 0
-    assert np.asarray(Image.open(pair.folder / "c.png")).shape == (96, 128, 4)
+    with Image.open(pair.folder / "c.png") as cutout:
+        assert np.asarray(cutout).shape == (96, 128, 4) and cutout.info.get("icc_profile") == profile
 
 
 def test_refine_json_reports_stages_and_times(pair, random_refiner, capsys):

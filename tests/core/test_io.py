@@ -243,6 +243,20 @@ def test_save_cutout_is_rgba_with_prob_as_alpha(tmp_path: Path) -> None:
     assert not rgba[alpha == 0, :3].any()  # none of the background cut away is carried in the file
 
 
+def test_a_cutout_carries_the_photo_s_colour_profile(tmp_path: Path) -> None:
+    """Written without it, an Adobe RGB photo's cutout was read as sRGB by colour-managed programs: duller."""
+    from PIL import ImageCms
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()  # any profile that is not sRGB
+    image = rgb_ramp(16, 32)
+    Image.fromarray(image).save(tmp_path / "photo.jpg", quality=95, icc_profile=profile)
+    Image.fromarray(image).save(tmp_path / "plain.png")
+    assert io.colour_profile(tmp_path / "photo.jpg") == profile and io.colour_profile(tmp_path / "plain.png") is None
+    io.save_cutout(tmp_path / "c.png", image, ramp_prob(), profile=io.colour_profile(tmp_path / "photo.jpg"))
+    io.save_cutout(tmp_path / "p.png", image, ramp_prob())
+    with Image.open(tmp_path / "c.png") as written, Image.open(tmp_path / "p.png") as plain:
+        assert written.info.get("icc_profile") == profile and "icc_profile" not in plain.info
+        assert np.array_equal(np.asarray(written), np.asarray(plain))  # the same pixels, only labelled
+
 def test_decontaminate_removes_background_colour_from_soft_edges(tmp_path: Path) -> None:
     alpha = np.zeros((64, 64), np.float32)
     cv2.circle(alpha, (32, 32), 18, 1.0, -1)

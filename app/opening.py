@@ -390,6 +390,9 @@ class OpeningMixin:
             "Restore it? (No discards it for good; Cancel keeps it for the next start.)",
             buttons.Yes | buttons.No | buttons.Cancel)
         restored = answer == buttons.Yes and self.open_project(pending, modified=True)
+        if restored:  # said where the eye goes after the dialog: the status bar had nothing, as after a plain open
+            self.statusBar().showMessage(f"Restored your unsaved work on {photo.name if photo else 'the photo'}; "
+                                         "save it (Ctrl+S) or export it to keep it", 15000)
         # a restore that failed (its photo gone) keeps the work too: it may be put back and the app started again
         self.autosave.drop_pending(adopt=restored, keep=answer == buttons.Cancel or (answer == buttons.Yes
                                                                                      and not restored))

@@ -78,6 +78,8 @@ def test_a_killed_session_is_offered_back_on_the_next_start(qtbot, worked, setti
     qtbot.addWidget(fresh)
     fresh.resize(1280, 700)
     qtbot.waitExposed(fresh)
+    assert fresh.statusBar().currentMessage() == ("Restored your unsaved work on photo.jpg; save it (Ctrl+S) or "
+                                                  "export it to keep it")
     project.show_view(fresh.canvas, project.capture(worked.doc, worked.canvas).view)  # again, after the resize
     assert dialogs.shown[-1][1:] == ("Restore your work?", "CRM Studio was closed without saving your work on "
                                                             "photo.jpg. Restore it? (No discards it for good; Cancel "

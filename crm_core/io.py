@@ -491,14 +491,18 @@ def _write_png(path: PathLike, pixels: np.ndarray, protect: Iterable[PathLike], 
 
 def colour_profile(photo: PathLike | None) -> bytes | None:
     """The photo's embedded ICC profile, for its cutout to carry: without it an Adobe RGB photo's colours were
-    read as sRGB by every colour-managed program (duller). None when it has none or cannot be read."""
+    read as sRGB by every colour-managed program (duller). None when it has none, not an RGB one, or cannot be
+    read."""
     if photo is None:
         return None
     try:
         with Image.open(photo) as im:
-            return im.info.get("icc_profile") or None
+            profile = im.info.get("icc_profile") or None
     except (OSError, ValueError, SyntaxError, EOFError):
         return None
+    # an RGB profile only (its header's colour space): a CMYK or grey photo's cutout is written as RGB, which
+    # such a profile would mislabel
+    return profile if profile is not None and profile[16:20] == b"RGB " else None
 
 
 def plain_permissions(path: PathLike) -> None:

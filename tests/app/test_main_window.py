@@ -375,7 +375,7 @@ def test_an_imported_mask_replaces_the_result_shown_and_marks_the_stages_old(qtb
 def test_a_cutout_export_carries_the_photo_s_colour_profile(qtbot, settings, photo, tmp_path):
     """An Adobe RGB photo's cutout, written without its profile, showed duller in every colour-managed program."""
     from PIL import Image, ImageCms
-    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     image_path, mask_path = photo
     with Image.open(image_path) as im:
         im.save(image_path, quality=95, icc_profile=profile)

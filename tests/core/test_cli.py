@@ -278,7 +278,7 @@ def test_refine_alpha_cutout_and_stages(pair, random_refiner, capsys):
     code, _, err = run(crm_refine.main, [*again[:2], "-o", stages / "stage1_1.png", *again[4:]], capsys)
     assert code == 2 and "is where --save-stages writes that stage" in err
     from PIL import ImageCms
-    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     with Image.open(pair.image) as photo:
         photo.save(pair.image, quality=95, icc_profile=profile)
     argv = [pair.image, pair.mask, "-o", pair.folder / "c.png", "--format", "cutout", "--decontaminate"]

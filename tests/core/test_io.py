@@ -246,11 +246,14 @@ def test_save_cutout_is_rgba_with_prob_as_alpha(tmp_path: Path) -> None:
 def test_a_cutout_carries_the_photo_s_colour_profile(tmp_path: Path) -> None:
     """Written without it, an Adobe RGB photo's cutout was read as sRGB by colour-managed programs: duller."""
     from PIL import ImageCms
-    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()  # any profile that is not sRGB
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     image = rgb_ramp(16, 32)
     Image.fromarray(image).save(tmp_path / "photo.jpg", quality=95, icc_profile=profile)
     Image.fromarray(image).save(tmp_path / "plain.png")
     assert io.colour_profile(tmp_path / "photo.jpg") == profile and io.colour_profile(tmp_path / "plain.png") is None
+    lab = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
+    Image.fromarray(image).save(tmp_path / "lab.jpg", quality=95, icc_profile=lab)
+    assert io.colour_profile(tmp_path / "lab.jpg") is None  # not an RGB profile: it would mislabel an RGB cutout
     io.save_cutout(tmp_path / "c.png", image, ramp_prob(), profile=io.colour_profile(tmp_path / "photo.jpg"))
     io.save_cutout(tmp_path / "p.png", image, ramp_prob())
     with Image.open(tmp_path / "c.png") as written, Image.open(tmp_path / "p.png") as plain:

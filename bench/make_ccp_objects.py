@@ -25,7 +25,8 @@ import scipy.io
 
 from crm_core import io
 from crm_core.formats.labelmap import NAMES_FILE, voc_palette, write_labels
-from crm_core.formats.objects import mask_box, trace_polygons
+from crm_core.formats.coco import encode
+from crm_core.formats.objects import ImageObject, trace_polygons
 
 HELD_OUT = 501
 
@@ -61,12 +62,10 @@ def main() -> None:
         for value in np.unique(labels):
             if value == 0:
                 continue
-            polygons = trace_polygons(labels == value, args.tolerance)
-            segmentation = [[round(float(v), 2) for v in p.reshape(-1)] for p in polygons]
-            area = int((labels == value).sum())
-            top, left, bottom, right = mask_box(labels == value)
+            mask = labels == value
+            label = ImageObject(ann_id, names[value], mask=mask, stored_as="polygons")
             coco["annotations"].append({"id": ann_id, "image_id": number, "category_id": int(value), "iscrowd": 0,
-                                        "segmentation": segmentation, "area": area, "bbox": [left, top, right - left, bottom - top]})
+                                        **encode(label, (h, w), lambda: trace_polygons(mask, args.tolerance))})
             ann_id += 1
     io.write_atomic(args.out / "coarse.json", json.dumps(coco))
     print(f"{len(coco['images'])} photos, {len(coco['annotations'])} objects -> {args.out}")

@@ -3,7 +3,8 @@
 Quirks kept: category and annotation ids are the file's own (usually 1-based, not indices); ``iscrowd``
 objects are RLE and stay RLE; every field the tool does not use (info, licenses, attributes, extra keys)
 is written back unchanged. A refined object is written as RLE if it was RLE (pixel-exact), else as polygons
-traced from the refined mask; area and bbox are recomputed from the refined shape. An annotation whose shape
+traced from the refined mask; area and bbox are recomputed from the refined shape. Polygons run along pixel
+edges in the file and name pixel centres inside the tool (``pixel_edges``), as pycocotools fills them. An annotation whose shape
 is the file's own is written back with the file's segmentation, area and bbox.
 """
 
@@ -23,6 +24,7 @@ from crm_core import io
 from crm_core.errors import InputError
 from crm_core.formats.base import Dataset, Writer
 from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, mask_box
+from crm_core.formats.pixel_edges import from_pixel_edges, to_pixel_edges
 
 REFINED_KEY = "crm_refined"  # image ids already refined, so --resume can skip them (other tools ignore it)
 GEOMETRY = ("segmentation", "area", "bbox")
@@ -113,7 +115,8 @@ class CocoDataset(Dataset):
             # no area to refine (a box-only annotation: [] or no segmentation at all; a polygon of under 3 points):
             # kept as the file has it
             return ImageObject(ann["id"], label, refinable=False, extra=extra)
-        return ImageObject(ann["id"], label, polygons=tuple(np.reshape(p, (-1, 2)) for p in seg), extra=extra)
+        return ImageObject(ann["id"], label, polygons=tuple(from_pixel_edges(np.reshape(p, (-1, 2))) for p in seg),
+                           extra=extra)
 
     def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> "CocoWriter":
         return CocoWriter(self, out, tolerance)
@@ -130,7 +133,7 @@ def encode(obj: ImageObject, hw: tuple[int, int], outline: Callable[[], tuple[np
         rle = rle_codec.encode(np.asfortranarray(mask.astype(np.uint8)))
         segmentation: Any = {"size": [int(s) for s in rle["size"]], "counts": rle["counts"].decode("ascii")}
     else:
-        segmentation = [[round(float(v), 2) for v in p.reshape(-1)] for p in outline()]
+        segmentation = [[round(float(v), 2) for v in to_pixel_edges(p).reshape(-1)] for p in outline()]
         if segmentation:  # area and box of the polygons written, as COCO's tools measure them, not of the mask
             shape = rle_codec.merge(rle_codec.frPyObjects(segmentation, hw[0], hw[1]))
             return {"segmentation": segmentation, "area": int(rle_codec.area(shape)),

@@ -13,8 +13,8 @@ from PIL import Image
 from pycocotools import mask as rle_codec
 
 from crm_core.errors import InputError
-from crm_core.formats import convert, detect, open_dataset, trace_polygons
-from crm_core.formats.objects import ImageObject
+from crm_core.formats import convert, detect, open_dataset
+from crm_core.formats.objects import ImageObject, mask_box
 from crm_core.formats.labelmap import read_labels, voc_palette, write_labels
 
 H, W = 60, 80
@@ -61,8 +61,10 @@ def make_coco(root: Path, photos: Path) -> Path:
             if k == 2:
                 rle = rle_codec.encode(np.asfortranarray(mask.astype(np.uint8)))
                 seg = {"size": [H, W], "counts": rle["counts"].decode("ascii")}
-            else:
-                seg = [p.reshape(-1).tolist() for p in trace_polygons(mask, 0)]
+            else:  # COCO's polygons run along pixel edges, as pycocotools fills them
+                top, left, bottom, right = mask_box(mask)
+                seg = [[left, top, right, top, right, bottom, left, bottom]]
+                assert np.array_equal(rle_codec.decode(rle_codec.merge(rle_codec.frPyObjects(seg, H, W))), mask)
             coco["annotations"].append({"id": 1000 + 10 * i + k, "image_id": 100 + i, "category_id": 7 if label == "square" else 9,
                                         "segmentation": seg, "iscrowd": 0, "attributes": {"occluded": False}})
     path = root / "coco.json"

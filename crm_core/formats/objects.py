@@ -180,7 +180,8 @@ def mask_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
 
 def fill_polygons(polygons: tuple[Polygon, ...], hw: tuple[int, int]) -> np.ndarray:
     """Polygons rasterised as their union. Coordinates name pixel centres (x = column index), as LabelMe and
-    OpenCV's contours have them; pixels on the outline count as inside, so tracing and filling agree."""
+    OpenCV's contours have them (COCO's, on pixel edges, are moved here as read: ``pixel_edges``); pixels on the
+    outline count as inside, so tracing and filling agree."""
     canvas = np.zeros(hw, np.uint8)
     shift = 4  # sub-pixel vertices: OpenCV takes fixed point with 4 fractional bits
     pts = [np.rint(np.asarray(p) * (1 << shift)).astype(np.int32) for p in polygons if len(p) >= 3]

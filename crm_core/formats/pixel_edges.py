@@ -1,11 +1,11 @@
 """COCO's polygons run along pixel edges; every other polygon here names pixel centres.
 
-pycocotools (and so COCO's evaluation, detectron2, mmdetection, CVAT's COCO files) reads pixel (x, y) as the
-square [x, x+1] × [y, y+1]: the polygon around a 10 × 10 block at the origin is (0, 0)–(10, 10). LabelMe, YOLO
-and OpenCV's contours name pixel centres, and ``fill_polygons`` counts a pixel the outline touches as inside:
-the same block is (0, 0)–(9, 9). A polygon moves from one to the other by half a pixel outward or inward
-along its sides (a corner by its mitre) and half a pixel along both axes. Without it a refined object written
-to COCO decoded half a pixel thinner all round (a 10 × 20 block: 171 of its 200 pixels), and a COCO polygon
+pycocotools (and so COCO's evaluation, detectron2 and mmdetection, which fill polygons with it) reads pixel
+(x, y) as the square [x, x+1] × [y, y+1]: the polygon around a 10 × 10 block at the origin is (0, 0)–(10, 10).
+LabelMe, YOLO and OpenCV's contours name pixel centres, and ``fill_polygons`` counts a pixel the outline touches
+as inside: the same block is (0, 0)–(9, 9). A polygon moves from one to the other by half a pixel outward or
+inward along its sides (a corner by its mitre) and half a pixel along both axes. Without it a refined object
+written to COCO decoded half a pixel thinner all round (a 10 × 20 block: 171 of its 200 pixels), and a COCO polygon
 read in came out half a pixel fatter.
 """
 

@@ -348,7 +348,7 @@ def test_coco_a_refined_polygons_area_and_box_are_those_of_the_polygons_written(
 
 def test_coco_polygons_written_decode_in_pycocotools_to_the_refined_mask(tmp_path: Path) -> None:
     """COCO's polygons run along pixel edges: written at pixel centres, pycocotools (COCO's evaluation, detectron2,
-    CVAT) read every refined object half a pixel thinner all round (a 10 x 20 block: 171 of 200 pixels)."""
+    mmdetection) read every refined object half a pixel thinner all round (a 10 x 20 block: 171 of 200 pixels)."""
     ann = coco_file(tmp_path)
     ds = open_dataset("coco", ann, tmp_path / "imgs")
     item = ds.read("p.jpg")

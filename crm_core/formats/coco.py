@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
@@ -115,8 +116,8 @@ class CocoDataset(Dataset):
             # no area to refine (a box-only annotation: [] or no segmentation at all; a polygon of under 3 points):
             # kept as the file has it
             return ImageObject(ann["id"], label, refinable=False, extra=extra)
-        return ImageObject(ann["id"], label, polygons=tuple(from_pixel_edges(np.reshape(p, (-1, 2))) for p in seg),
-                           extra=extra)
+        drawn = ImageObject(ann["id"], label, polygons=tuple(np.reshape(p, (-1, 2)) for p in seg), extra=extra)
+        return replace(drawn, polygons=tuple(from_pixel_edges(p) for p in drawn.polygons))
 
     def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> "CocoWriter":
         return CocoWriter(self, out, tolerance)

@@ -16,11 +16,14 @@ from typing import Any, Mapping
 import cv2
 import numpy as np
 
+from crm_core.errors import InputError
+
 Polygon = np.ndarray  # N×2 float64 (x, y) in pixels
 DEFAULT_TOLERANCE = 1.0  # px: the farthest a traced polygon's edge may stray from the refined mask's
 FIDELITY = 0.995  # a traced outline encloses at least this IoU of its pixels (``_simplified``)
 SPECK_SHARE = 0.001  # a traced object's piece under this share of its largest piece is a speck, not a shape
 SPECK_PX = 9  # and so is one under this many pixels (a refined pair of sunglasses: 8 shapes, 6 of 1-6 px)
+FAR_OFF = 1e7  # px: polygon points are filled as if no farther off the photo than this
 
 
 def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -59,7 +62,11 @@ class ImageObject:
         object.__setattr__(self, "extra", _frozen(self.extra))
         if not self.stored_as:
             object.__setattr__(self, "stored_as", "pixels" if self.mask is not None else "polygons")
-        object.__setattr__(self, "polygons", tuple(np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in self.polygons))
+        polygons = tuple(np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in self.polygons)
+        if not all(np.isfinite(p).all() for p in polygons):  # filled, NaN and infinity became a shape from nowhere
+            raise InputError(f"label {self.label!r} (id {self.id}) has a point that is not a number (NaN or "
+                             "infinity); fix or delete that point in the label file")
+        object.__setattr__(self, "polygons", polygons)
 
     def raster(self, hw: tuple[int, int]) -> np.ndarray:
         """The object's pixels as H×W bool: its mask, or its polygons filled."""
@@ -184,7 +191,8 @@ def fill_polygons(polygons: tuple[Polygon, ...], hw: tuple[int, int]) -> np.ndar
     outline count as inside, so tracing and filling agree."""
     canvas = np.zeros(hw, np.uint8)
     shift = 4  # sub-pixel vertices: OpenCV takes fixed point with 4 fractional bits
-    pts = [np.rint(np.asarray(p) * (1 << shift)).astype(np.int32) for p in polygons if len(p) >= 3]
+    # a point dragged far off the photo stays far off, within what 32-bit fixed point holds (1e12 wrapped around)
+    pts = [np.rint(np.clip(p, -FAR_OFF, FAR_OFF) * (1 << shift)).astype(np.int32) for p in polygons if len(p) >= 3]
     for outline in pts:  # one at a time: filled together, OpenCV's even-odd rule cut their overlap out as a hole
         cv2.fillPoly(canvas, [outline], 1, lineType=cv2.LINE_8, shift=shift)
     return canvas.astype(bool)

@@ -438,6 +438,35 @@ def test_coco_bad_category_is_one_clear_error(tmp_path: Path) -> None:
         open_dataset("coco", ann, tmp_path / "imgs").read("p.jpg")
 
 
+@pytest.mark.parametrize("kind", ["coco", "labelme", "yolo"])
+def test_a_point_that_is_not_a_number_is_one_clear_error_not_a_shape(tmp_path: Path, kind: str) -> None:
+    """JSON takes NaN and Infinity, and a YOLO line "nan": filled, such a point drew a shape from nowhere and the
+    object was refined from it, with no word but a numpy warning."""
+    if kind == "coco":
+        source, images = coco_file(tmp_path), tmp_path / "imgs"
+        data = json.loads(source.read_text())
+        data["annotations"][0]["segmentation"][0][2] = float("nan")
+        source.write_text(json.dumps(data))
+        name = "p.jpg"
+    elif kind == "labelme":
+        source, images, name = labelme_folder(tmp_path), None, "p"
+        data = json.loads((source / "p.json").read_text())
+        data["shapes"][0]["points"][1][0] = float("inf")
+        (source / "p.json").write_text(json.dumps(data))
+    else:
+        source, images, name = yolo_folder(tmp_path), None, "p"
+        (source / "labels" / "p.txt").write_text("1 0.125 0.5 nan 0.5 0.5 0.75\n")
+    with pytest.raises(InputError, match="has a point that is not a number"):
+        open_dataset(kind, source, images).read(name)
+
+
+def test_a_point_dragged_far_off_the_photo_fills_as_far_off() -> None:
+    """At 1e12 px the fixed-point vertex wrapped around 32 bits and the fill came out anywhere."""
+    far = fill_polygons((np.array([[10, 10], [1e12, 10], [30, 30], [10, 30]]),), (H, W))
+    near = fill_polygons((np.array([[10, 10], [1e6, 10], [30, 30], [10, 30]]),), (H, W))
+    assert np.count_nonzero(far != near) <= 2 and far[20, 60] and not far[40, 20]
+
+
 # ---- LabelMe --------------------------------------------------------------------------------------
 
 

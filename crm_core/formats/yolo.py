@@ -25,6 +25,10 @@ CLASSES_FILE = "classes.txt"
 DATA_YAML = "data.yaml"  # Ultralytics' dataset file: where the photos are, and the class names
 DIGITS = 6
 FLAT = ""  # the split of a folder without train/val subfolders
+# YOLO's coordinates are fractions of the photo's size; a point dragged off the photo may pass 1 a little, but one
+# past 2 is a pixel coordinate (a label exported unnormalised), which read as a fraction lay far off the photo
+# and came back rewritten as 1.0 everywhere
+PIXELS_PAST = 2.0
 
 
 def read_classes(path: Path) -> list[str]:
@@ -179,6 +183,10 @@ class YoloDataset(Dataset):
                 cls, values = int(fields[0]), np.array([float(v) for v in fields[1:]])
             except ValueError:
                 raise InputError(f"{label}:{number} is not 'class x y x y ...' numbers; fix or delete that line") from None
+            if len(values) and np.abs(values).max() > PIXELS_PAST:
+                raise InputError(f"{label}:{number} has a coordinate of {np.abs(values).max():g}, but YOLO's are "
+                                 "fractions of the photo's width and height (0 to 1); divide each x by the width and "
+                                 "each y by the height, or fix that line")
             if not 0 <= cls < len(self.classes):
                 raise InputError(f"{label}:{number} has class {cls} but {self.yaml_name} names {len(self.classes)} classes; "
                                  f"add the class's name there, or fix that line")

@@ -188,6 +188,9 @@ def _grouped(path: Path, shapes: list) -> list[list[dict]]:
     for index, shape in enumerate(shapes):
         if not isinstance(shape, dict) or "label" not in shape or "points" not in shape:
             raise InputError(f"{path}: shape {index} lacks a label or points")
+        if not _pairs(shape["points"]):
+            raise InputError(f"{path}: shape {index} ({shape['label']!r}) has points that are not [x, y] number "
+                             "pairs; fix or delete that shape")
         kind = shape.get("shape_type") or "polygon"
         grouped = kind in AREA_SHAPES and shape.get("group_id") is not None and not _slip(shape)
         key = (shape["label"], shape.get("group_id")) if grouped else (index,)
@@ -263,6 +266,18 @@ def _circle(path: Path | None, shape: dict, hw: tuple[int, int]) -> np.ndarray:
     canvas = Image.new("1", (hw[1], hw[0]), 0)
     ImageDraw.Draw(canvas).ellipse([cx - radius, cy - radius, cx + radius, cy + radius], outline=1, fill=1)
     return np.array(canvas, dtype=bool)
+
+
+def _pairs(points: Any) -> bool:
+    """Whether a shape's points are a list of [x, y] numbers (a null, or [x, y, z] from another tool, was an
+    unexplained TypeError or reshape error)."""
+    if not isinstance(points, list) or not all(isinstance(p, (list, tuple)) and len(p) == 2 for p in points):
+        return False
+    try:
+        np.asarray(points, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _slip(shape: dict) -> bool:

@@ -500,6 +500,17 @@ def labelme_folder(tmp_path: Path, embed: bool = False) -> Path:
 
 
 
+@pytest.mark.parametrize("points", [None, [[10, 10, 0], [39, 10, 0], [39, 39, 0]], [[10, 10], "x", [39, 39]]])
+def test_labelme_points_that_are_not_pairs_are_one_clear_error(tmp_path: Path, points) -> None:
+    """A null or 3-D points list (other tools' JSON) was an unexplained TypeError or reshape error."""
+    folder = labelme_folder(tmp_path)
+    data = json.loads((folder / "p.json").read_text())
+    data["shapes"][0]["points"] = points
+    (folder / "p.json").write_text(json.dumps(data))
+    with pytest.raises(InputError, match=re.escape("shape 0 ('cat') has points that are not [x, y] number pairs")):
+        open_dataset("labelme", folder).read("p")
+
+
 def test_labelme_a_windows_image_path_finds_the_photo_beside_and_is_written_relative(tmp_path: Path) -> None:
     """A file saved on Windows named C:\\Users\\…\\p.jpg: the photo beside it was not found, and the path was
     written back glued under the output folder; a photo only embedded had its imagePath rewritten to nowhere."""

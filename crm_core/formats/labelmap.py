@@ -33,7 +33,9 @@ CVAT_NAMES_FILE = "labelmap.txt"  # what CVAT's Pascal VOC export writes instead
 
 
 def read_labels(path: Path) -> tuple[np.ndarray, list[int] | None]:
-    """A label map's values (H×W uint8) and its palette (None for a grey map); RGB label images are refused."""
+    """A label map's values (H×W uint8) and its palette (None for a grey map). An RGB image painted in VOC's
+    colours (a label map saved by a tool that drops the palette) is read as the palette map it shows, and
+    written back as one; any other RGB image is refused."""
     try:
         with Image.open(path) as im:
             im.load()
@@ -41,9 +43,33 @@ def read_labels(path: Path) -> tuple[np.ndarray, list[int] | None]:
                 return np.array(im), im.getpalette()
             if im.mode == "L":
                 return np.array(im), None
+            if im.mode in ("RGB", "RGBA"):
+                colours = np.array(im.convert("RGB"))
     except OSError as err:
         raise InputError(f"{path} is not a PNG this program can read ({err}); export the label map again") from None
-    raise InputError(f"{path} is a {im.mode} image; a label map must be a palette (indexed) or grey PNG")
+    if im.mode not in ("RGB", "RGBA"):
+        raise InputError(f"{path} is a {im.mode} image; a label map must be a palette (indexed) or grey PNG")
+    values = _voc_values(colours)
+    if values is None:
+        raise InputError(f"{path} is an RGB image in colours other than VOC's; a label map must be a palette "
+                         "(indexed) or grey PNG, or painted in VOC's colours")
+    return values, voc_palette()
+
+
+def _voc_values(colours: np.ndarray) -> np.ndarray | None:
+    """The VOC values an H×W×3 image's colours stand for, or None if some colour is not in VOC's palette."""
+    palette = _rgb_codes(np.asarray(voc_palette(), np.uint8).reshape(-1, 3))
+    order = np.argsort(palette)
+    pixels = _rgb_codes(colours)
+    at = np.clip(np.searchsorted(palette[order], pixels), 0, len(palette) - 1)
+    if not np.array_equal(palette[order][at], pixels):
+        return None
+    return order[at].astype(np.uint8)
+
+
+def _rgb_codes(rgb: np.ndarray) -> np.ndarray:
+    """Each colour of an ...×3 uint8 array as one number, 0xRRGGBB."""
+    return (rgb[..., 0].astype(np.int64) << 16) | (rgb[..., 1].astype(np.int64) << 8) | rgb[..., 2]
 
 
 def write_labels(path: Path, values: np.ndarray, palette: list[int] | None) -> None:

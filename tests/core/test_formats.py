@@ -19,7 +19,7 @@ from crm_core.errors import InputError
 from crm_core.formats import convert, fill_polygons, open_dataset, trace_polygons
 from crm_core.formats.objects import ImageObjects, has_holes, sides_cross
 from crm_core.metrics import iou
-from crm_core.formats.labelmap import VOID, read_labels, write_labels
+from crm_core.formats.labelmap import VOID, read_labels, voc_palette, write_labels
 from crm_core.pairing import pair_by_stem
 
 H, W = 60, 80
@@ -832,11 +832,26 @@ def test_voc_void_is_not_an_object_and_stays_void(tmp_path: Path) -> None:
     assert (values[9, 10:55] == VOID).all() and (values[0] == 8).all()
 
 
-def test_rgb_label_map_is_refused_clearly(tmp_path: Path) -> None:
+def test_rgb_label_map_in_other_colours_is_refused_clearly(tmp_path: Path) -> None:
     root = voc_folder(tmp_path, instances=False)
-    Image.new("RGB", (W, H)).save(root / "SegmentationClass" / "p.png")
-    with pytest.raises(InputError, match="palette"):
+    Image.new("RGB", (W, H), (1, 2, 3)).save(root / "SegmentationClass" / "p.png")
+    with pytest.raises(InputError, match="in colours other than VOC's; a label map must be a palette"):
         open_dataset("voc", root).read("p")
+
+
+def test_rgb_label_map_in_vocs_colours_reads_as_the_map_it_shows(tmp_path: Path) -> None:
+    """A tool that saves label maps without their palette writes VOC's colours as RGB; such a folder was refused."""
+    root = voc_folder(tmp_path, instances=False)
+    values, _ = read_labels(root / "SegmentationClass" / "p.png")
+    colours = np.asarray(voc_palette(), np.uint8).reshape(-1, 3)[values]
+    Image.fromarray(colours, "RGB").save(root / "SegmentationClass" / "p.png")
+    item = open_dataset("voc", root).read("p")
+    assert [o.label for o in item.objects] == ["cat", "person"]
+    assert np.array_equal(item.objects[1].raster((H, W)), values == 15)
+    out = tmp_path / "out"
+    list(convert(open_dataset("voc", root), "voc", out))
+    written, palette = read_labels(out / "SegmentationClass" / "p.png")
+    assert np.array_equal(written, values) and palette[:48] == voc_palette()[:48]  # a palette map, VOC's colours
 
 
 # ---- YOLO ------------------------------------------------------------------------------------------

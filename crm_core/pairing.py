@@ -1,8 +1,10 @@
-"""The one rule that pairs photos with their labels: same file stem, photos and labels told apart by extension
-or by folder. Training folders, label-map datasets and YOLO folders all go through it."""
+"""The rules that pair photos with their labels: same file stem, photos and labels told apart by extension or by
+folder (training folders, label-map datasets and YOLO folders), or a path the label file names (LabelMe's
+imagePath, COCO's file_name: ``named_photo``)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 PHOTO_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
@@ -25,3 +27,14 @@ def pair_by_stem(photos_dir: Path, labels_dir: Path, label_exts: tuple[str, ...]
     photos = by_stem(photos_dir, tuple(e for e in photo_exts if not (same and e in label_exts)))
     pairs = [(photos[s], labels[s]) for s in sorted(photos.keys() & labels.keys())]
     return pairs, sorted(labels.keys() - photos.keys())
+
+
+def named_photo(folder: Path, given: str) -> Path:
+    """The photo a label file names by path: relative to ``folder``, with Windows' backslashes read as
+    separators; where that leads nowhere (a path from another machine, C:\\Users\\…), the file of that name in
+    ``folder`` if there is one, as LabelMe itself looks. A COCO file written on Windows named its photos
+    sub\\p.jpg, and none was found."""
+    path = str(given).replace("\\", "/")
+    image = Path(os.path.normpath(Path(folder) / path))
+    beside = Path(folder) / path.rsplit("/", 1)[-1]
+    return beside if not image.is_file() and beside.is_file() else image

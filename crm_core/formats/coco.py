@@ -26,6 +26,7 @@ from crm_core.errors import InputError
 from crm_core.formats.base import Dataset, Writer
 from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, mask_box
 from crm_core.formats.pixel_edges import from_pixel_edges, to_pixel_edges
+from crm_core.pairing import named_photo
 
 REFINED_KEY = "crm_refined"  # image ids already refined, so --resume can skip them (other tools ignore it)
 GEOMETRY = ("segmentation", "area", "bbox")
@@ -51,7 +52,7 @@ def photos_folder(annotations: Path, file_names: list[str], sample: int = 20) ->
     command lines open a COCO file through this one rule (the app found images/ by itself, crm-refine did not)."""
     places = (annotations.parent, annotations.parent / "images", annotations.parent.parent / "images")
     for folder in places:
-        if any((folder / name).is_file() for name in file_names[:sample]):
+        if any(named_photo(folder, name).is_file() for name in file_names[:sample]):
             return folder
     return annotations.parent
 
@@ -70,7 +71,8 @@ class CocoDataset(Dataset):
         self.records: dict[str, dict] = {}
         for record in self.data["images"]:
             if not all(k in record for k in ("id", "file_name", "width", "height")):
-                self.problems.append(f"{self.source}: image record {record!r:.80} lacks id, file_name, width or height")
+                self.problems.append(f"{self.source}: image record {record!r:.80} lacks id, file_name, width or "
+                                     "height; add them (width and height: the photo's size in pixels)")
                 continue
             self.records[str(record["file_name"])] = record
         self.by_image: dict[Any, list[dict]] = {}
@@ -84,7 +86,7 @@ class CocoDataset(Dataset):
         return list(self.categories.values())
 
     def photo_file(self, name: str) -> Path:
-        return self.images_dir / name
+        return named_photo(self.images_dir, name)
 
     def read(self, name: str, hw: tuple[int, int] | None = None) -> ImageObjects:
         record = self.records[name]

@@ -30,7 +30,7 @@ from crm_core import io
 from crm_core.errors import InputError
 from crm_core.formats.base import Dataset, Writer
 from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, fill_polygons, mask_box
-from crm_core.pairing import PHOTO_EXTS, by_stem
+from crm_core.pairing import PHOTO_EXTS, by_stem, named_photo
 
 AREA_SHAPES = ("polygon", "mask")
 LABELME_VERSION = "5.5.0"  # the file version written for photos converted from another format
@@ -85,7 +85,7 @@ class LabelMeDataset(Dataset):
             try:
                 found = IMAGE_PATH.search(path.read_text(encoding="utf-8", errors="replace"))
                 if found:
-                    named.add(_same_place(photo_of(path, json.loads(f'"{found.group(1)}"'))))
+                    named.add(_same_place(named_photo(path.parent, json.loads(f'"{found.group(1)}"'))))
             except (OSError, ValueError):
                 continue  # read() says what is wrong with it when the photo is opened
         return named
@@ -106,7 +106,7 @@ class LabelMeDataset(Dataset):
             return ImageObjects(name, self.bare[name], size, ())
         path = self.files[name]
         data = self._json(name)
-        image = photo_of(path, data.get("imagePath") or f"{name}.jpg")
+        image = named_photo(path.parent, data.get("imagePath") or f"{name}.jpg")
         if data.get("imageHeight") and data.get("imageWidth"):
             size = (int(data["imageWidth"]), int(data["imageHeight"]))
         elif hw is not None:
@@ -196,16 +196,6 @@ def _grouped(path: Path, shapes: list) -> list[list[dict]]:
         key = (shape["label"], shape.get("group_id")) if grouped else (index,)
         groups.setdefault(key, []).append({**shape, "_index": index})
     return list(groups.values())
-
-
-def photo_of(label_file: Path, image_path: str) -> Path:
-    """The photo a label file's imagePath names: relative to the file, with Windows' backslashes read as
-    separators; where that leads nowhere (a path from another machine, C:\\Users\\…), the file of that name
-    beside the label file if there is one, as LabelMe itself looks."""
-    given = str(image_path).replace("\\", "/")
-    image = Path(os.path.normpath(label_file.parent / given))
-    beside = label_file.parent / given.rsplit("/", 1)[-1]
-    return beside if not image.is_file() and beside.is_file() else image
 
 
 def _same_place(path: Path) -> str:

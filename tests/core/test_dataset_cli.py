@@ -134,6 +134,25 @@ def test_a_bad_photo_is_reported_skipped_and_the_exit_code_says_so(tmp_path, ran
     assert [a for a in data["annotations"] if a["image_id"] == 2] == [a for a in original["annotations"] if a["image_id"] == 2]
 
 
+def test_a_coco_file_written_on_windows_finds_its_photos_and_a_record_without_size_fails_the_run(
+        tmp_path, random_refiner, capsys) -> None:
+    """file_name "photos\\a.jpg" (a COCO file written on Windows) found no photo; and a record the file could not
+    use was said but the run still exited 0, so a script took it for done."""
+    sets = make_sets(tmp_path, names=("a", "b"))
+    (tmp_path / "imgs" / "photos").mkdir(parents=True)
+    for name in ("a", "b"):
+        shutil.copy(sets["voc"] / "JPEGImages" / f"{name}.jpg", tmp_path / "imgs" / "photos" / f"{name}.jpg")
+    data = json.loads(sets["coco"].read_text())
+    data["images"][0]["file_name"] = "photos\\a.jpg"
+    data["images"][1] = {"id": 2, "file_name": "photos/b.jpg"}
+    sets["coco"].write_text(json.dumps(data))
+    out = tmp_path / "out.json"
+    code, _, err = run(crm_refine.main, ["--coco", sets["coco"], "--images", tmp_path / "imgs", "-o", out,
+                                         "--no-matte", "--no-snap"], capsys)
+    assert code == 2 and "lacks id, file_name, width or height; add them" in err and "0 images failed" in err
+    assert json.loads(out.read_text())["crm_refined"] == [1]  # photos\a.jpg found and refined
+
+
 def test_labels_of_a_photo_that_cannot_be_refined_are_written_as_they_are(tmp_path, random_refiner, capsys):
     """A LabelMe file whose photo is missing was left out of the output folder, where the app's export kept it."""
     sets = make_sets(tmp_path, names=("a", "b"))

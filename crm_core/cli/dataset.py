@@ -190,7 +190,7 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
         print(json.dumps({"output": str(args.output), "format": kind, **vars(tally), "seconds": round(seconds, 3)}))
     else:
         say(prog, tally.line(seconds, objects.min_pixels, transform is not None))
-    return EXIT_INPUT if tally.failed or dataset.problems else 0  # a file found but unusable was skipped too
+    return EXIT_INPUT if tally.failed else 0
 
 
 def check_output(out: Path, kind: str, consent: bool) -> None:

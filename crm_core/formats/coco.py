@@ -70,11 +70,11 @@ class CocoDataset(Dataset):
         self.categories = {c["id"]: c["name"] for c in self.data.get("categories", []) if "id" in c and "name" in c}
         self.records: dict[str, dict] = {}
         for record in self.data["images"]:
-            if not all(k in record for k in ("id", "file_name", "width", "height")):
-                self.problems.append(f"{self.source}: image record {record!r:.80} lacks id, file_name, width or "
-                                     "height; add them (width and height: the photo's size in pixels)")
+            if not isinstance(record, dict) or not all(k in record for k in ("id", "file_name")):
+                self.problems.append(f"{self.source}: image record {record!r:.80} lacks an id or a file_name, so no "
+                                     "annotation can be matched to it; add them")
                 continue
-            self.records[str(record["file_name"])] = record
+            self.records[str(record["file_name"])] = record  # one without its size is listed, and fails as read
         self.by_image: dict[Any, list[dict]] = {}
         for ann in self.data["annotations"]:
             self.by_image.setdefault(ann.get("image_id"), []).append(ann)
@@ -90,6 +90,9 @@ class CocoDataset(Dataset):
 
     def read(self, name: str, hw: tuple[int, int] | None = None) -> ImageObjects:
         record = self.records[name]
+        if not all(k in record for k in ("width", "height")):
+            raise InputError(f"{self.source}: image {name!r} has no width or height; add them (the photo's size in "
+                             "pixels)")
         size = (int(record["width"]), int(record["height"]))
         objects = tuple(self._object(ann, size) for ann in self.by_image.get(record["id"], []))
         return ImageObjects(name, self.photo_file(name), size, objects, extra=record)

@@ -136,8 +136,8 @@ def test_a_bad_photo_is_reported_skipped_and_the_exit_code_says_so(tmp_path, ran
 
 def test_a_coco_file_written_on_windows_finds_its_photos_and_a_record_without_size_fails_the_run(
         tmp_path, random_refiner, capsys) -> None:
-    """file_name "photos\\a.jpg" (a COCO file written on Windows) found no photo; and a record the file could not
-    use was said but the run still exited 0, so a script took it for done."""
+    """file_name "photos\\a.jpg" (a COCO file written on Windows) found no photo; and a record without its size
+    was said in passing, skipped, and the run exited 0, so a script took it for done."""
     sets = make_sets(tmp_path, names=("a", "b"))
     (tmp_path / "imgs" / "photos").mkdir(parents=True)
     for name in ("a", "b"):
@@ -149,7 +149,7 @@ def test_a_coco_file_written_on_windows_finds_its_photos_and_a_record_without_si
     out = tmp_path / "out.json"
     code, _, err = run(crm_refine.main, ["--coco", sets["coco"], "--images", tmp_path / "imgs", "-o", out,
                                          "--no-matte", "--no-snap"], capsys)
-    assert code == 2 and "lacks id, file_name, width or height; add them" in err and "0 images failed" in err
+    assert code == 2 and "image 'photos/b.jpg' has no width or height; add them" in err and "1 image failed" in err
     assert json.loads(out.read_text())["crm_refined"] == [1]  # photos\a.jpg found and refined
 
 

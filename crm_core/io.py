@@ -11,8 +11,10 @@ import glob
 import os
 import shutil
 import stat
+import struct
 import tempfile
 import time
+import zlib
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -477,16 +479,23 @@ def _temp_prefix(p: Path) -> str:
 
 def _write_png(path: PathLike, pixels: np.ndarray, protect: Iterable[PathLike], profile: bytes | None = None) -> Path:
     """Encode, then write atomically, so readers never see half a file. ``profile``: an ICC colour profile to
-    embed (BGRA pixels), written through Pillow, as OpenCV cannot."""
+    embed (``_with_profile``)."""
     p = check_output(path, protect)
-    if profile is None:
-        ok, encoded = cv2.imencode(".png", pixels)
-        if not ok:
-            raise InputError(f"could not encode {p} as PNG")
-        return write_atomic(p, encoded.tobytes())
-    buffer = BytesIO()
-    Image.fromarray(cv2.cvtColor(pixels, cv2.COLOR_BGRA2RGBA)).save(buffer, format="PNG", icc_profile=profile)
-    return write_atomic(p, buffer.getvalue())
+    ok, encoded = cv2.imencode(".png", pixels)
+    if not ok:
+        raise InputError(f"could not encode {p} as PNG")
+    return write_atomic(p, encoded.tobytes() if profile is None else _with_profile(encoded.tobytes(), profile))
+
+
+def _with_profile(png: bytes, profile: bytes) -> bytes:
+    """A PNG with an ICC profile chunk (iCCP: a name, compression method 0, the zlib-compressed profile) put
+    right after its header, where the PNG standard wants it. Why not Pillow, which writes the chunk itself: its
+    encoder took 3.7x OpenCV's time for a 6K cutout (4.7 s against 1.3 s; 2.2 s at OpenCV's zlib level, and
+    17 % larger), and most camera and phone photos carry a profile (python bench/cutout_write.py)."""
+    body = b"ICC Profile\0\0" + zlib.compress(profile)
+    chunk = struct.pack(">I", len(body)) + b"iCCP" + body + struct.pack(">I", zlib.crc32(b"iCCP" + body))
+    header_end = 8 + 8 + 13 + 4  # the signature, then IHDR: length and type, 13 bytes of data, its CRC
+    return png[:header_end] + chunk + png[header_end:]
 
 
 def colour_profile(photo: PathLike | None) -> bytes | None:

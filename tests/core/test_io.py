@@ -259,6 +259,11 @@ def test_a_cutout_carries_the_photo_s_colour_profile(tmp_path: Path) -> None:
     with Image.open(tmp_path / "c.png") as written, Image.open(tmp_path / "p.png") as plain:
         assert written.info.get("icc_profile") == profile and "icc_profile" not in plain.info
         assert np.array_equal(np.asarray(written), np.asarray(plain))  # the same pixels, only labelled
+    with Image.open(tmp_path / "c.png") as written:
+        written.verify()  # every chunk's CRC checks out (the profile's chunk is spliced into OpenCV's PNG)
+    assert np.array_equal(cv2.imread(str(tmp_path / "c.png"), cv2.IMREAD_UNCHANGED),
+                          cv2.imread(str(tmp_path / "p.png"), cv2.IMREAD_UNCHANGED))
+
 
 def test_decontaminate_removes_background_colour_from_soft_edges(tmp_path: Path) -> None:
     alpha = np.zeros((64, 64), np.float32)

@@ -494,8 +494,9 @@ class FolderMixin:
             self._refine_objects([to_refine(o) for o in self.doc.objects])
             self._folder_open_job = self._objects_job  # None when there was nothing to refine
         elif not names:
-            self.statusBar().showMessage("No photo is left to do: each is refined, accepted, flagged or unreadable",
-                                         8000)
+            # what to press to redo one: a tester found no way to, the folder being all done
+            self.statusBar().showMessage("No photo is left to do: each is refined, accepted, flagged or unreadable; "
+                                         "to refine one again, open it and press Refine all objects", 8000)
         if names:
             self._folder_unreadable, self._folder_empty = [], []
             self._folder_before = {n for n, status in work.status.items() if status == REFINED}

@@ -722,6 +722,7 @@ def test_refine_the_whole_folder_in_the_background(qtbot, window, tmp_path, tiny
     window.refine_folder()
     assert window._folder_job is None and not window.refining
     assert window.statusBar().currentMessage().startswith("No photo is left to do")
+    assert window.statusBar().currentMessage().endswith("to refine one again, open it and press Refine all objects")
 
 
 def test_the_whole_folder_refine_leaves_an_object_refined_already_as_it_is(qtbot, window, tmp_path, tiny_refiner):

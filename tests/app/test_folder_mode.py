@@ -742,6 +742,19 @@ def test_the_whole_folder_refine_leaves_an_object_refined_already_as_it_is(qtbot
     assert all(len(o.stages) == 1 for o in window.doc.objects)
 
 
+def test_a_coco_photo_without_its_size_is_listed_unreadable_saying_what_to_add(qtbot, window, tmp_path) -> None:
+    """Such a record was dropped from the list with a status-bar line that the next message replaced at once."""
+    ann, images, truth = coco_set(tmp_path, count=2)
+    data = json.loads(ann.read_text())
+    del data["images"][1]["width"]
+    ann.write_text(json.dumps(data))
+    assert window.open_folder(ann, "coco", images)
+    second = list(truth)[1]
+    assert window.work.names == list(truth)
+    qtbot.waitUntil(lambda: window.work.status[second] == "unreadable" and window._survey is None, timeout=10_000)
+    assert f"image {second!r} has no width or height; add them" in window.work.problems[second]
+
+
 def test_photos_that_cannot_be_read_are_marked_unreadable_with_the_reason_and_are_not_to_do(
         qtbot, window, tmp_path, tiny_refiner, dialogs, settings):
     folder, _ = labelme_set(tmp_path / "lm", count=2)

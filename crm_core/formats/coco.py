@@ -188,7 +188,7 @@ class CocoWriter(Writer):
                 continue
             geometry = self._given_geometry(obj, item) or encode(obj, item.hw, lambda: self.outline(obj, item.name))
             # iscrowd: COCO's evaluation reads it from every annotation; one the person added has no fields yet
-            anns.append({"id": obj.id, "image_id": item.extra["id"], "category_id": self._category(obj.label),
+            anns.append({"id": obj.id, "image_id": item.extra["id"], "category_id": self._category_of(obj),
                          **geometry, "iscrowd": 0, **obj.extra})
         image_id = item.extra["id"]
         self.replaced[image_id] = anns
@@ -198,6 +198,15 @@ class CocoWriter(Writer):
             self.refined.remove(image_id)
         if time.monotonic() - self.last_write > CHECKPOINT_SECONDS:
             self.close()
+
+    def _category_of(self, obj: ImageObject) -> Any:
+        """The annotation's own category id while its label is the file's, else the id of the category named as
+        it is now: two categories of one name ("mouse", the animal and the device) kept their ids apart; by name
+        alone a refined annotation of the second was rewritten into the first."""
+        given = self.given.get(obj.id)
+        if given is not None and self.coco.categories.get(given.get("category_id")) == obj.label:
+            return given["category_id"]
+        return self._category(obj.label)
 
     def _category(self, label: str) -> int:
         """The id of the category named ``label``; a label the file has no category for (a person typed it)

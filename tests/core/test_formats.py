@@ -311,6 +311,24 @@ def test_coco_category_ids_are_the_files_own_not_indices(tmp_path: Path) -> None
     assert [a["category_id"] for a in json.loads((tmp_path / "out.json").read_text())["annotations"]] == [1, 7]
 
 
+def test_coco_a_refined_annotation_keeps_its_category_id_when_two_categories_share_a_name(tmp_path: Path) -> None:
+    """Two categories named "mouse" (the animal, the device): by name, a refined annotation of the second was
+    written back as the first."""
+    ann = coco_file(tmp_path)
+    data = json.loads(ann.read_text())
+    data["categories"].append({"id": 12, "name": "dog", "supercategory": "device"})
+    data["annotations"][0]["category_id"] = 12
+    ann.write_text(json.dumps(data))
+    ds = open_dataset("coco", ann, tmp_path / "imgs")
+    item = ds.read("p.jpg")
+    disc = np.hypot(*np.mgrid[-30:H - 30, -40:W - 40]) < 12
+    writer = ds.writer(tmp_path / "out.json")
+    writer.write(type(item)(item.name, item.image, item.size, (item.objects[0].with_mask(disc), item.objects[1]),
+                            item.extra))
+    writer.close()
+    assert json.loads((tmp_path / "out.json").read_text())["annotations"][0]["category_id"] == 12
+
+
 def test_coco_a_label_the_file_has_no_category_for_becomes_a_new_category(tmp_path: Path) -> None:
     """A label typed in the app ("sign") stopped the export with KeyError; it comes out as a category of its own,
     numbered after the file's largest id, and reads back under its name (also after a --resume into the file)."""

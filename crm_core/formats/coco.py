@@ -78,6 +78,18 @@ class CocoDataset(Dataset):
         self.by_image: dict[Any, list[dict]] = {}
         for ann in self.data["annotations"]:
             self.by_image.setdefault(ann.get("image_id"), []).append(ann)
+        self._note_orphans()
+
+    def _note_orphans(self) -> None:
+        """Say which annotations name an image no record has: they are written back as they are, never refined,
+        and a file whose annotations name their images "1" where the records say 1 refined nothing, unsaid."""
+        ids = {record["id"] for record in self.records.values()}
+        orphans = [image_id for image_id in self.by_image if image_id not in ids]
+        if orphans:
+            count = sum(len(self.by_image[i]) for i in orphans)
+            named = f"{', '.join(repr(i) for i in orphans[:3])}{', …' if len(orphans) > 3 else ''}"
+            self.problems.append(f"{self.source}: {count} annotation{'s name' if count != 1 else ' names'} image_id "
+                                 f"{named}, which no image record has: kept as the file has them, not refined")
 
     def names(self) -> list[str]:
         return list(self.records)

@@ -447,6 +447,18 @@ def test_coco_an_added_object_is_read_by_cocoeval(tmp_path: Path) -> None:
     assert evaluation.evalImgs
 
 
+def test_coco_annotations_of_no_image_record_are_said(tmp_path: Path) -> None:
+    """image_id "42" where the record says 42: nothing was refined, and nothing said why."""
+    ann = coco_file(tmp_path)
+    data = json.loads(ann.read_text())
+    data["annotations"][0]["image_id"] = "42"
+    ann.write_text(json.dumps(data))
+    ds = open_dataset("coco", ann, tmp_path / "imgs")
+    assert ds.problems == [f"{ann}: 1 annotation names image_id '42', which no image record has: kept as the file "
+                           "has them, not refined"]
+    assert [o.id for o in ds.read("p.jpg").objects] == [9]
+
+
 def test_coco_bad_category_is_one_clear_error(tmp_path: Path) -> None:
     ann = coco_file(tmp_path)
     data = json.loads(ann.read_text())

@@ -49,20 +49,22 @@ def read_labels(path: Path) -> tuple[np.ndarray, list[int] | None]:
         raise InputError(f"{path} is not a PNG this program can read ({err}); export the label map again") from None
     if im.mode not in ("RGB", "RGBA"):
         raise InputError(f"{path} is a {im.mode} image; a label map must be a palette (indexed) or grey PNG")
-    values = _voc_values(colours)
+    palette = voc_palette()
+    values = _palette_values(colours, palette)
     if values is None:
         raise InputError(f"{path} is an RGB image in colours other than VOC's; a label map must be a palette "
                          "(indexed) or grey PNG, or painted in VOC's colours")
-    return values, voc_palette()
+    return values, palette
 
 
-def _voc_values(colours: np.ndarray) -> np.ndarray | None:
-    """The VOC values an H×W×3 image's colours stand for, or None if some colour is not in VOC's palette."""
-    palette = _rgb_codes(np.asarray(voc_palette(), np.uint8).reshape(-1, 3))
-    order = np.argsort(palette)
+def _palette_values(colours: np.ndarray, palette: list[int]) -> np.ndarray | None:
+    """The values an H×W×3 image's colours stand for in ``palette``, or None if some colour is not in it."""
+    codes = _rgb_codes(np.asarray(palette, np.uint8).reshape(-1, 3))
+    order = np.argsort(codes)
+    ranked = codes[order]
     pixels = _rgb_codes(colours)
-    at = np.clip(np.searchsorted(palette[order], pixels), 0, len(palette) - 1)
-    if not np.array_equal(palette[order][at], pixels):
+    at = np.clip(np.searchsorted(ranked, pixels), 0, len(ranked) - 1)
+    if not np.array_equal(ranked[at], pixels):
         return None
     return order[at].astype(np.uint8)
 

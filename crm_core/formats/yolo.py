@@ -183,8 +183,9 @@ class YoloDataset(Dataset):
                 cls, values = int(fields[0]), np.array([float(v) for v in fields[1:]])
             except ValueError:
                 raise InputError(f"{label}:{number} is not 'class x y x y ...' numbers; fix or delete that line") from None
-            if len(values) and np.abs(values).max() > PIXELS_PAST:
-                raise InputError(f"{label}:{number} has a coordinate of {np.abs(values).max():g}, but YOLO's are "
+            farthest = np.abs(values).max(initial=0.0)
+            if farthest > PIXELS_PAST:
+                raise InputError(f"{label}:{number} has a coordinate of {farthest:g}, but YOLO's are "
                                  "fractions of the photo's width and height (0 to 1); divide each x by the width and "
                                  "each y by the height, or fix that line")
             if not 0 <= cls < len(self.classes):

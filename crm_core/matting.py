@@ -22,6 +22,7 @@ import io
 import math
 import sys
 import threading
+from dataclasses import dataclass
 from typing import Callable
 
 import cv2
@@ -44,6 +45,11 @@ VEIL_FLOOR = 0.05  # alpha at or under this does not link a soft region to the f
 # photo over 1,200 px (hr/lowres, hr/polygon, uhr; 29 photos) it gains 0.25-0.38 mBA and lowers SAD, MSE and the
 # gradient error on all three sets (MODEL_CARD.md, "Session 16"); 1e-5 and 1e-6 scored a little under 1e-4.
 UPSAMPLE_EPS = 1e-4
+# The most pixels the solve may leave to decide. Its time grows with them (≈ 50 µs each on 2 cores): a band of
+# 5-21 % of the 1,200 px frame on every dev_eval photo (≤ 229k, ≤ 6.6 s), but a model that claims most of the
+# frame against the coarse mask, or a coarse mask of the whole frame, left all of it: 960k unknowns, 52 s. Over
+# the cap the solve runs smaller, so that it has about this many.
+MAX_UNKNOWNS = 250_000
 LAPLACIAN_RADIUS = 1  # the matting window's radius (3×3 windows, Levin et al.'s and pymatting's default)
 LAPLACIAN_TILE = 96  # side of the tiles the Laplacian's rows are built in (32-256 px: 0.31-0.42 s, 164k px band)
 
@@ -166,6 +172,43 @@ def _unknown_system(image: np.ndarray, known: np.ndarray, alpha: np.ndarray,
     return system, rhs
 
 
+@dataclass(frozen=True)
+class Trimap:
+    """The matte's solve at one size: what is fixed foreground (sure_fg), what may be (maybe_fg; outside it is fixed
+    background), the model's probability at that size, where the model may reach (model_maybe) and the person's
+    decide-here strokes (None without any)."""
+
+    sure_fg: np.ndarray
+    maybe_fg: np.ndarray
+    prob: np.ndarray
+    model_maybe: np.ndarray
+    decide: np.ndarray | None
+
+    @property
+    def unknowns(self) -> int:
+        """The pixels the solve decides: the sparse system's size, which its time grows with."""
+        return int(np.count_nonzero(self.maybe_fg & ~self.sure_fg))
+
+
+def _trimap(prob: np.ndarray, coarse: np.ndarray, keep: Constraints, size: tuple[int, int]) -> Trimap:
+    """The band where the model or the coarse mask could be wrong, at solve size (width, height), with the keep
+    strokes applied (``matte``)."""
+    radius = trimap_radius(size)
+    small_prob = shrink(np.asarray(prob, np.float32), size)
+    model_in, model_maybe = grow_band(small_prob > 0.5, radius)
+    coarse_in, coarse_maybe = grow_band(shrink(np.asarray(coarse, np.float32), size) > 0.5, radius)
+    sure_fg, maybe_fg = model_in & coarse_in, model_maybe | coarse_maybe
+    decide, keep_fg, keep_bg = (shrink(layer.astype(np.float32), size) > 0 if layer is not None else None  # any
+                                for layer in (keep.decide_here, keep.keep_fg, keep.keep_bg))  # stroke marks a pixel
+    if decide is not None:
+        sure_fg, maybe_fg = sure_fg & ~decide, maybe_fg | decide
+    if keep_fg is not None:
+        sure_fg, maybe_fg = sure_fg | keep_fg, maybe_fg | keep_fg
+    if keep_bg is not None:
+        sure_fg, maybe_fg = sure_fg & ~keep_bg, maybe_fg & ~keep_bg
+    return Trimap(sure_fg, maybe_fg, small_prob, model_maybe, decide)
+
+
 def matte(image: np.ndarray, prob: np.ndarray, coarse: np.ndarray, weight: float = PRIOR_WEIGHT,
           cancel: Callable[[], bool] | None = None, constraints: Constraints | None = None) -> np.ndarray:
     """The model's probability re-solved as a matte where it or the coarse mask could be wrong; H×W float32.
@@ -180,29 +223,21 @@ def matte(image: np.ndarray, prob: np.ndarray, coarse: np.ndarray, weight: float
         if not np.isfinite(values).all():
             raise InputError(f"the matte stage got a {name} with NaN or infinite values; give values from 0 to 1")
     h, w = prob.shape
-    size = solve_size(h, w)
-    radius = trimap_radius(size)
-    small_prob = shrink(np.asarray(prob, np.float32), size)
-    model_in, model_maybe = grow_band(small_prob > 0.5, radius)
-    coarse_in, coarse_maybe = grow_band(shrink(np.asarray(coarse, np.float32), size) > 0.5, radius)
-    sure_fg, maybe_fg = model_in & coarse_in, model_maybe | coarse_maybe
     keep = constraints or Constraints()
-    decide, keep_fg, keep_bg = (shrink(layer.astype(np.float32), size) > 0 if layer is not None else None  # any
-                                for layer in (keep.decide_here, keep.keep_fg, keep.keep_bg))  # stroke marks a pixel
-    if decide is not None:
-        sure_fg, maybe_fg = sure_fg & ~decide, maybe_fg | decide
-    if keep_fg is not None:
-        sure_fg, maybe_fg = sure_fg | keep_fg, maybe_fg | keep_fg
-    if keep_bg is not None:
-        sure_fg, maybe_fg = sure_fg & ~keep_bg, maybe_fg & ~keep_bg
-    alpha = solve_alpha(shrink(image, size), sure_fg, maybe_fg, small_prob, weight, cancel)
+    size = solve_size(h, w)
+    band = _trimap(prob, coarse, keep, size)
+    if band.unknowns > MAX_UNKNOWNS:  # most of the frame to decide: solved smaller, in seconds rather than a minute
+        side = frame_side(size[1], size[0]) * math.sqrt(MAX_UNKNOWNS / band.unknowns)
+        size = solve_size(h, w, math.floor(side))
+        band = _trimap(prob, coarse, keep, size)
+    alpha = solve_alpha(shrink(image, size), band.sure_fg, band.maybe_fg, band.prob, weight, cancel)
     # No veil: where the coarse mask covered background that the model removed with confidence (away from the
     # model's edge), the photo still decides whether it is foreground after all, but a leftover under one half is
     # the solve's smooth spill from the subject into textured background (measured: 0.01-0.1 over such regions
     # of dev_eval), not a matte.
-    removed = ~model_maybe & (small_prob < CONFIDENT) & (alpha < 0.5)
-    if decide is not None:
-        removed &= ~decide  # where the person asked the photo to decide, its answer stands
+    removed = ~band.model_maybe & (band.prob < CONFIDENT) & (alpha < 0.5)
+    if band.decide is not None:
+        removed &= ~band.decide  # where the person asked the photo to decide, its answer stands
     alpha[removed] = 0.0
     eps = EPS  # solved at the photo's size: the closing snap is the protocol's
     if alpha.shape != (h, w):

@@ -182,3 +182,24 @@ def test_the_solve_cap_is_the_solve_s_size_at_every_scale_of_a_photo():
         for scale in (1, 3):
             width, height = solve_size(h * scale, w * scale)
             assert min(h * w * scale * scale, solve_cap(h, w)) == pytest.approx(width * height, rel=0.01)
+
+
+def test_a_band_of_most_of_the_frame_is_solved_smaller_and_still_finds_the_object(monkeypatch):
+    """A model claiming most of the frame around a small coarse mask left all of it to the solve: at 1,200 px that
+    was up to 960k unknowns and 52 s. Over the cap the solve runs smaller, with about the cap's unknowns, and the
+    photo still decides: the disc is foreground, the flat backdrop the model claimed is not."""
+    import crm_core.matting as matting
+
+    solved = []
+    solve = matting.solve_alpha
+    monkeypatch.setattr(matting, "solve_alpha", lambda image, sure, maybe, *rest: solved.append(
+        (image.shape[:2], int((maybe & ~sure).sum()))) or solve(image, sure, maybe, *rest))
+    monkeypatch.setattr(matting, "MAX_UNKNOWNS", 40_000)  # the band here: 145k unknowns
+    disc = _disc(RADIUS) > 0
+    photo = np.where(disc[..., None], np.uint8(FUR), np.uint8(BACKDROP))
+    claimed = np.zeros((H, W), np.float32)
+    claimed[20:-20, 20:-20] = 1.0
+    out = matte(photo, claimed, _disc(RADIUS // 3)) > 0.5
+    (shape, unknowns), = solved
+    assert shape[0] < H * 0.7 and 32_000 < unknowns <= 40_000
+    assert (out & disc).sum() / (out | disc).sum() > 0.97

@@ -180,8 +180,11 @@ class ImageList(QWidget):
             row = self._readable_from(row, 1 if row > self._open_row else -1)  # unreadable, as PgDown does
         if row is None:  # none left that way: the highlight goes back to the photo open
             self.set_current(self._open_row)
-        else:
-            self.chosen.emit(row)
+            return
+        self.chosen.emit(row)
+        if self._open_row != row and QGuiApplication.mouseButtons() != Qt.MouseButton.NoButton:
+            # refused on a click: the click selects its row after this, so the highlight goes back once it has
+            QTimer.singleShot(0, lambda: self.set_current(self._open_row))
 
     def _readable_from(self, row: int, step: int) -> int | None:
         """``row``, or the first row past it (going ``step``) shown and not known unreadable: an arrow key held

@@ -82,7 +82,8 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self._build_docks()
         self._build_status_bar()
 
-        self.empty = EmptyState((self.open_action, self.open_folder_action, self.open_dataset_action, self.sample_action))
+        self.empty = EmptyState((self.open_action, self.open_folder_action, self.open_dataset_action, self.sample_action),
+                                self.recent_entries)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.canvas)

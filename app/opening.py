@@ -5,6 +5,7 @@ a file that cannot be opened must not cost the person the work that is open."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -29,6 +30,17 @@ MASK_ENDINGS = ("gt", "label", "labels", "trimap")  # a mask's name's last word 
 SAVE_QUESTION = "Save your work?"  # asked before edits that are neither saved nor exported would go
 STOP_QUESTION, STOP = "Stop the refine?", "Stop it"  # asked before a refine under way would go
 SAVE_PROJECT, EXPORT = "Save project", "Export…"
+
+
+@dataclass(frozen=True)
+class RecentEntry:
+    """One photo, project, folder or dataset opened before: what the list says, its path, and how to open it again
+    as it was opened."""
+
+    text: str
+    path: str
+    folder: bool
+    open: Callable[[], object]
 
 
 def split_drop(paths: Sequence[Path]) -> tuple[Path, Path | None] | None:
@@ -255,31 +267,35 @@ class OpeningMixin:
             return
         self.open_files(photo, mask if mask.is_file() else None)
 
-    def fill_recent_menu(self) -> None:
+    def recent_entries(self) -> list[RecentEntry]:
         """The photos and projects opened or saved last, then the folders and datasets (each opened again as it
-        was: a COCO file with its photos folder), newest first."""
-        self.recent_menu.clear()
+        was: a COCO file with its photos folder), newest first: the Open Recent menu and the start screen."""
         recent = self.settings.recent_files()
         names = Counter(Path(path).name for path in recent)
+        entries = []
         for path in recent:
             name = Path(path).name  # two photos called IMG_0001.jpg are told apart by their folders
-            action = self.recent_menu.addAction(name if names[name] == 1 else f"{name}  —  {Path(path).parent}")
-            action.setToolTip(path)
-            action.setStatusTip(path)
-            action.triggered.connect(lambda _=False, p=path: self.open_project(p) if p.endswith(project.SUFFIX)
-                                     else self.open_files(p))
-        folders = self.settings.recent_folders()
-        if folders:
-            if recent:
+            entries.append(RecentEntry(name if names[name] == 1 else f"{name}  —  {Path(path).parent}", path, False,
+                                       lambda p=path: self.open_project(p) if p.endswith(project.SUFFIX)
+                                       else self.open_files(p)))
+        for entry in self.settings.recent_folders():  # where it is, too: datasets are called "labels", "train", …
+            kind = " (COCO)" if entry.kind == "coco" else "/"
+            source = Path(entry.source)
+            entries.append(RecentEntry(f"{source.name}{kind}  —  {shown_path(source.parent)}", entry.source, True,
+                                       lambda e=entry: self.open_folder(e.source, e.kind, e.images)))
+        return entries
+
+    def fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        entries = self.recent_entries()
+        for before, entry in zip([None, *entries], entries):
+            if entry.folder and before is not None and not before.folder:
                 self.recent_menu.addSeparator()
-            for entry in folders:  # where it is, too: datasets are called "labels", "train", "annotations.json"
-                kind = " (COCO)" if entry.kind == "coco" else "/"
-                source = Path(entry.source)
-                action = self.recent_menu.addAction(f"{source.name}{kind}  —  {shown_path(source.parent)}")
-                action.setToolTip(entry.source)
-                action.setStatusTip(entry.source)
-                action.triggered.connect(lambda _=False, e=entry: self.open_folder(e.source, e.kind, e.images))
-        if recent or folders:
+            action = self.recent_menu.addAction(entry.text)
+            action.setToolTip(entry.path)
+            action.setStatusTip(entry.path)
+            action.triggered.connect(lambda _=False, e=entry: e.open())
+        if entries:
             self.recent_menu.addSeparator()
             self.recent_menu.addAction("Clear list", self.settings.clear_recent_files)
         else:

@@ -194,7 +194,10 @@ class YoloDataset(Dataset):
             if len(values) == 4:
                 objects.append(ImageObject(number, self.classes[cls], refinable=False, extra={"line": line.strip()}))
                 continue
-            if len(values) < 6 or len(values) % 2:
+            if len(values) % 2:  # said apart: a 149-number line was told it needs 3 pairs (a tester)
+                raise InputError(f"{label}:{number} has {len(values)} coordinates after its class, an odd count: an x "
+                                 "or a y is missing; fix or delete that line")
+            if len(values) < 6:
                 raise InputError(f"{label}:{number} needs at least 3 x,y pairs (or 4 numbers for a box); fix or delete "
                                  "that line")
             objects.append(ImageObject(number, self.classes[cls], polygons=(values.reshape(-1, 2) * (w, h),)))

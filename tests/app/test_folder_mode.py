@@ -494,6 +494,7 @@ def test_the_photo_list_always_highlights_the_photo_open(qtbot, window, tmp_path
     QTest.mouseClick(listed.viewport(), Qt.MouseButton.LeftButton, pos=listed.visualItemRect(listed.item(2)).center())
     assert dialogs.titles() == ["Cannot open p2"]
     assert window.photo_name == "p1" and listed.currentRow() == 1  # refused: the highlight stays on the photo open
+    qtbot.waitUntil(lambda: listed.selectedItems() == [listed.item(1)])  # drawn there: the click had selected p2
     QTest.keyClick(listed, Qt.Key.Key_Down)  # the arrow steps over it, as PgDown does: it was said once
     assert window.photo_name == "p3" and listed.currentRow() == 3 and dialogs.titles() == ["Cannot open p2"]
     QTest.keyClick(listed, Qt.Key.Key_Up)
@@ -1728,6 +1729,25 @@ def test_export_dataset_offers_the_last_format_and_path_again_also_after_a_resta
     with qtbot.waitSignal(again.exported, timeout=30_000):
         again.export_dataset_dialog()
     assert shown[0].kind == "labelme" and shown[1] == str(out)
+
+
+def test_the_start_screen_offers_the_folder_open_last(qtbot, settings, tmp_path):
+    """Killed mid-folder, the app started again on a blank screen: the folder, and its kept work, were one menu
+    deep under File › Open Recent. The start screen lists the photos and folders opened last; one click reopens."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QPushButton
+
+    folder, _ = labelme_set(tmp_path / "lm", count=2)
+    settings.add_recent_file(str(tmp_path / "photo.jpg"))
+    settings.add_recent_folder(folder, None, None)
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    listed = {b.text().split("  —  ")[0]: b for b in win.empty.recent_box.findChildren(QPushButton)}
+    assert list(listed) == ["photo.jpg", "lm/"] and listed["lm/"].toolTip() == str(folder)
+    qtbot.mouseClick(listed["lm/"], Qt.MouseButton.LeftButton)
+    assert win.work is not None and win.work.names == ["p0", "p1"] and win.photo_name == "p0"
 
 
 def test_open_recent_lists_folders_and_datasets_and_reopens_them_as_they_were(qtbot, window, tmp_path):

@@ -900,7 +900,9 @@ def yolo_folder(tmp_path: Path) -> Path:
     ("1 0.1 0.5 x 0.5", "is not 'class x y x y ...' numbers; fix or delete that line"),
     ("5 0.1 0.5 0.5 0.5 0.5 0.7", "has class 5 but classes.txt names 2 classes; add the class's name there, or fix "
                                   "that line"),
-    ("1 0.1 0.5 0.5", "needs at least 3 x,y pairs (or 4 numbers for a box); fix or delete that line"),
+    ("1 0.1 0.5", "needs at least 3 x,y pairs (or 4 numbers for a box); fix or delete that line"),
+    ("1 0.1 0.5 0.5 0.5 0.5 0.7 0.2", "has 7 coordinates after its class, an odd count: an x or a y is missing; fix "
+                                      "or delete that line"),
     ("1 20 15 60 15 60 45", "has a coordinate of 60, but YOLO's are fractions of the photo's width and height (0 to "
                             "1); divide each x by the width and each y by the height, or fix that line")])
 def test_a_bad_yolo_line_is_named_with_what_to_do(tmp_path: Path, line: str, said: str) -> None:

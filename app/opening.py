@@ -17,6 +17,7 @@ from crm_core.io import single_channel
 
 from app import asking, project
 from app.about import RESOURCES
+from app.busy import busy
 from app.document import Document
 from app.errors import show_error
 from app.dataset_paths import dataset_at, names_a_dataset
@@ -82,7 +83,8 @@ class OpeningMixin:
         if offer_saved and mask is None and self._saved_work_wanted(image, saved):
             return self.open_project(saved)
         try:
-            doc = Document.open(image)
+            with busy(self, f"Opening {image.name}…"):
+                doc = Document.open(image)
         except Exception as error:  # noqa: BLE001 - every failure becomes a dialog; the app keeps running
             show_error(self, f"Cannot open {image.name}", error)
             return False
@@ -376,8 +378,9 @@ class OpeningMixin:
     def open_project(self, path: str | Path, modified: bool = False) -> bool:
         """Opens a project (or the autosave: ``modified``, its edits are not exported) in place of the photo."""
         try:
-            state = project.load(path)
-            doc = project.document(state)
+            with busy(self, "Restoring your work…" if modified else f"Opening {Path(path).name}…"):
+                state = project.load(path)
+                doc = project.document(state)
         except Exception as error:  # noqa: BLE001
             show_error(self, f"Cannot open {Path(path).name}", error)
             return False

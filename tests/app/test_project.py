@@ -281,6 +281,40 @@ def test_save_project_and_open_it_again(qtbot, worked, settings, tmp_path):
     assert not other.doc.modified  # it is saved, in the project
 
 
+def test_a_click_given_while_a_project_opens_is_dropped_not_painted_after(qtbot, worked, settings, photo,
+                                                                         tmp_path, monkeypatch):
+    """A restore of 6K work took 8 s under a frozen "Restore your work?" box; a click given then landed on the
+    restored photo as a brush dab, and every stage read "(old)". Input given while the window waits is dropped."""
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    path = tmp_path / "cat.crmproj"
+    assert worked.save_project(path)
+    other = MainWindow(settings)
+    qtbot.addWidget(other)
+    other.resize(1280, 700)
+    other.show()
+    assert other.open_files(photo[0])
+    other.set_tool("brush")
+    viewport = other.canvas
+    load = project.load
+
+    def slow_load(where):
+        centre = QPointF(viewport.rect().center())
+        for kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease):
+            QApplication.postEvent(viewport, QMouseEvent(kind, centre, viewport.mapToGlobal(centre),
+                                                         Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton,
+                                                         Qt.KeyboardModifier.NoModifier))
+        return load(where)
+    monkeypatch.setattr(project, "load", slow_load)
+    other.doc.mark_saved()
+    assert other.open_project(path)
+    qtbot.wait(100)
+    assert other.doc.undo_stack.count() == 0 and not other.doc.current.stale
+    assert_same_work(worked, other)
+
+
 def test_ctrl_s_saves_into_the_same_project_once_saved_and_save_as_asks(qtbot, worked, settings, tmp_path,
                                                                        monkeypatch):
     """Ctrl+S asked for a file name every time, offering one beside the photo (a stray project among them); and

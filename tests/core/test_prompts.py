@@ -119,6 +119,31 @@ def test_a_click_on_a_region_bigger_than_its_reach_adds_all_of_it_not_a_disc_of_
     assert iou(sweater, added) > 0.95
 
 
+def test_a_click_on_a_part_of_another_colour_than_the_mask_adds_it_though_it_runs_past_the_reach():
+    """Select Subject took a bear's head and left out its dark sweater; a click on the sweater added its 27 px
+    disc and nothing else: the sweater past the click's reach, held as background, had taught GrabCut's
+    background model its colour, and GrabCut overruled the click. An overruled click is settled again with its
+    colour, followed past the reach, kept out of the background's model."""
+    h, w = 400, 600
+    rng = np.random.default_rng(0)
+    photo = np.zeros((h, w, 3), np.float32)
+    photo[:] = (90, 150, 220)  # sky
+    photo[250:] = (70, 90, 50)  # grass
+    head = np.zeros((h, w), np.uint8)
+    cv2.circle(head, (300, 110), 100, 1, -1)
+    sweater = np.zeros((h, w), np.uint8)
+    cv2.rectangle(sweater, (40, 200), (560, 399), 1, -1)  # far wider than the click's reach (125 px)
+    sweater[head > 0] = 0
+    photo[sweater > 0], photo[head > 0] = (60, 40, 30), (230, 150, 60)
+    photo = np.clip(photo + rng.normal(0, 10, photo.shape), 0, 255).astype(np.uint8)
+    added = (click_mask(photo, head.astype(np.float32), positive=[(200, 300)]) > 0.5) & (head == 0)
+    reach = np.zeros((h, w), np.uint8)
+    cv2.circle(reach, (200, 300), 125, 1, -1)
+    within = (sweater > 0) & (reach > 0)
+    assert (added & within).sum() > 0.9 * within.sum()
+    assert (added & (sweater == 0)).sum() < 0.01 * within.sum()
+
+
 def test_a_click_that_adds_a_missing_part_does_not_run_past_its_reach_into_a_backdrop_of_its_colour():
     """A leaping man's head, missing from his mask, clicked: settled again with twice the reach, the wall of the
     head's colour behind him came too, 2.4 times his area. A click beside the object fills a part; only a click

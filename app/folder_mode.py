@@ -36,6 +36,7 @@ from app.undo import MaskEditCommand
 RECENT_PHOTOS = 3  # photos left whose documents, undo history included, stay in memory
 NEW_OBJECT = "New object"  # how the status bar's hint after Add object begins, shown until the label is named
 REFINED_RESULTS, AS_SHOWN = "Refined results", "As shown"  # a dataset export's answers (_write_as_shown)
+EXPORT_AGAIN, LEAVE_IT = "Export again", "Leave it as it is"  # answers when edits outdate an export (stale_export)
 
 
 class FolderMixin:
@@ -60,6 +61,8 @@ class FolderMixin:
     _surveyed_names: list[str]  # the photos it found unreadable
     _no_more = ""  # "This is the last photo", said on PgDown at the end: taken back when a move is made
     _photo_note = ""  # what was said of the photo open ("2 shapes not refined …"): taken back when it is left
+    _changes = 0  # work kept in the folder since it opened: edits of photos left, objects refined (stale_export)
+    _exported_at: tuple[Path, str | None, int] | None = None  # the last export: where, its format, _changes then
 
     # opening ---------------------------------------------------------------------------
     def open_folder_dialog(self) -> None:
@@ -172,6 +175,7 @@ class FolderMixin:
         if self._survey is not None:
             self.jobs.abandon(self._survey)
             self._survey = None
+        self._exported_at = None
         if self.work is not None:
             self.work.release()
             self.work = None
@@ -288,6 +292,7 @@ class FolderMixin:
             return
         if not (doc.modified or any(o.stages or o.locked for o in doc.objects) or work.has_work(name)):
             return
+        self._changes += doc.modified
         work.keep(name, project.capture(doc, self.canvas, self.unfinished_refine()))
         work.meet(doc.categories)  # a label the person typed here is offered on the next photos
         work.save_state()
@@ -466,6 +471,7 @@ class FolderMixin:
             return
         count = self._lay_results(doc, objects, out, drawings)
         self.work.keep(name, project.capture(doc))
+        self._changes += 1
         if self.work.status[name] in (TODO, REFINED):
             self.work.status[name] = refined_or_not(doc.objects)
         self._show_statuses()
@@ -531,6 +537,7 @@ class FolderMixin:
             self._folder_unreadable.append(name)
             self._show_statuses()
             return
+        self._changes += 1  # refined in the background and kept
         self._set_photo_status(status, name)
 
     def cancel_work(self) -> None:
@@ -635,6 +642,8 @@ class FolderMixin:
         job = CallJob(out.name, lambda: (out, work.export(out, kind, as_shown=as_shown)))
         job.done.connect(self._dataset_exported)
         job.failed.connect(self._export_failed)
+        self._exported_at = (out, kind, self._changes)
+        job.failed.connect(lambda _message: setattr(self, "_exported_at", None))
         job.finished.connect(self._export_finished)
         self._export = (job, self.doc, self.doc.undo_stack.index())
         self.jobs.start(job)
@@ -654,6 +663,21 @@ class FolderMixin:
             f"{listed(away)}. Export their refined results, or what is shown?")
         answer = asking.choose(self, "Export what is shown?", said, (REFINED_RESULTS, AS_SHOWN))
         return None if answer is None else answer == AS_SHOWN
+
+    def stale_export(self) -> bool:
+        """Asked before the folder is left (the window closed, another photo or folder opened): whether to go on
+        when work kept since this session's last export is not in it. Export again writes it there (the same place
+        and format) and stays; True to go on. Why: an annotator exported, made one more stroke and quit; the work was
+        kept, but the dataset they handed on lacked the stroke, unsaid."""
+        mark = self._exported_at
+        if mark is None or (mark[2] == self._changes and not (self.doc is not None and self.doc.modified)):
+            return True
+        out, kind, _ = mark
+        answer = asking.choose(self, "Export again?", f"Work done since you exported {shown_path(out)} is kept with "
+                               "the folder's work, but is not in that export.", (EXPORT_AGAIN, LEAVE_IT))
+        if answer == EXPORT_AGAIN:
+            self.export_dataset(out, kind)
+        return answer == LEAVE_IT
 
     def _dataset_exported(self, result: tuple[Path, Exported]) -> None:
         path, exported = result

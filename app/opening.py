@@ -214,8 +214,11 @@ class OpeningMixin:
 
     def _confirm_discard(self) -> bool:
         """Asked before the open document goes away: keep its work in a project, export it, drop it, or stay.
-        A folder's photo is never asked about: its work is kept in the folder's sidecar."""
+        A folder's photo is never asked about: its work is kept in the folder's sidecar (an export it outdates is,
+        ``stale_export``)."""
         if self.work is not None:
+            if not self.stale_export():
+                return False
             self.keep_photo()
             return True
         if self.doc is None:

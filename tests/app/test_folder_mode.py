@@ -341,6 +341,26 @@ def test_a_labelme_folder_opens_and_exports_as_labelme(qtbot, window, tmp_path):
     assert [len(again.read("p1").objects)] == [3]
 
 
+def test_leaving_a_folder_whose_export_later_work_outdated_asks_and_can_export_again(qtbot, window, tmp_path,
+                                                                                    dialogs):
+    """An annotator exported, made one more stroke and quit: the work was kept, the exported dataset lacked the
+    stroke, unsaid. Leaving says so; Export again writes it there and stays; once written, leaving asks nothing."""
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    out = tmp_path / "lm_out"
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(out)
+    assert window.stale_export() and dialogs.titles() == []  # nothing done since
+    window.doc.add_object("ball")
+    paint(window, 1, 150)
+    window.next_image()  # the stroke kept with the folder's work as the photo is left
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        assert not window.close()  # answered Export again: the window stays while it writes
+    assert dialogs.titles() == ["Export again?"] and "lm_out" in dialogs.shown[0][2]
+    assert "ball" in [o.label for o in open_dataset("labelme", out).read("p0").objects]
+    assert window.close() and dialogs.titles() == ["Export again?"]  # written: nothing to ask
+
+
 def test_photos_of_a_labelme_folder_without_a_label_file_are_listed_to_label(qtbot, window, tmp_path):
     folder, _ = labelme_set(tmp_path / "lm", count=3)
     for name in ("p1", "p2"):

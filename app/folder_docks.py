@@ -225,6 +225,7 @@ class ObjectsPanel(QWidget):
         self._doc: Document | None = None
         self._listed_empty: dict[int, bool] = {}  # per object (id()), whether its row says "empty"
         self._refining = False  # a refine runs: the refine buttons wait (clicked, they did nothing and said nothing)
+        self._running: MaskObject | None = None  # the object a stage-by-stage refine is changing now
         self._emptiness = QTimer(self)  # strokes come at tens a second: look whether one emptied or filled after
         self._emptiness.setSingleShot(True)
         self._emptiness.setInterval(150)
@@ -323,8 +324,11 @@ class ObjectsPanel(QWidget):
             empty = "  ·  empty" if self._listed_empty[id(obj)] else ""  # nothing drawn: not exported
             item = self.list.item(row)
             item.setIcon(swatch(doc.color_of(obj)))
-            status = "edited since refined" if obj.stale and obj.stages else obj.status  # its stages are (old)
-            status += _shown_note(obj)
+            if obj is self._running:  # its stages come one by one: not yet what its status says (a tester read
+                status = "refining…"  # "refined" on an object whose run was at its third stage)
+            else:
+                status = "edited since refined" if obj.stale and obj.stages else obj.status  # its stages are (old)
+                status += _shown_note(obj)
             seen[obj.label] += 1  # objects of one label (two people, "object" twice) told apart by their place
             nth = f"  ·  #{seen[obj.label]}" if shared[obj.label] > 1 else ""
             item.setText(f"{obj.label}  ·  {status}{empty}{'  · locked' if obj.locked else ''}{nth}")
@@ -347,14 +351,21 @@ class ObjectsPanel(QWidget):
         for widget in (self.label_box, self.lock_button, self.add_button, self.delete_button):
             widget.setEnabled(doc is not None)
         self.label_box.setEnabled(doc is not None and not doc.current.locked)  # a locked object keeps its label too
-        self.set_refining(self._refining)
+        self._enable_refine()
 
-    def set_refining(self, busy: bool, folder_busy: bool | None = None) -> None:
+    def set_refining(self, busy: bool, folder_busy: bool | None = None, running: MaskObject | None = None) -> None:
         """Refine selected and Refine all objects wait while a refine of the open photo runs; Refine whole folder
-        while the folder's does (``folder_busy``, when given)."""
+        while the folder's does (``folder_busy``, when given). ``running``: the object whose row says it is being
+        refined."""
         self._refining = busy
+        self._enable_refine(folder_busy)
+        if running is not self._running:
+            self._running = running
+            self.refresh()
+
+    def _enable_refine(self, folder_busy: bool | None = None) -> None:
         for button in (self.refine_one, self.refine_all):
-            button.setEnabled(self._doc is not None and not busy)
+            button.setEnabled(self._doc is not None and not self._refining)
         if folder_busy is not None:
             self.refine_folder.setEnabled(not folder_busy)
 

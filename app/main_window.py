@@ -364,7 +364,8 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
                        self.export_dataset_action):
             action.setEnabled(in_folder and has_doc)
         self.refine_folder_action.setEnabled(in_folder and self._folder_job is None)
-        self.objects_panel.set_refining(busy, self._folder_job is not None)
+        running = self._before[0] if self._job is not None and self._before is not None else None
+        self.objects_panel.set_refining(busy, self._folder_job is not None, running)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._confirm_discard():

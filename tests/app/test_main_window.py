@@ -77,6 +77,18 @@ def test_starts_with_an_empty_state_that_says_how_to_begin(window):
     assert not window.objects_dock.widget().isEnabled()  # Add, Lock, Refine all… act on no photo yet
 
 
+def test_the_object_row_says_refining_while_its_stages_come(qtbot, opened, tiny_refiner):
+    """A tester read "refined" on an object whose new run was at its third of five stages."""
+    opened.refine_panel.ratio_edit.setText("0.5, 1")
+    row = opened.objects_panel.list.item(0)
+    during: list[str] = []
+    with qtbot.waitSignal(opened.refineFinished, timeout=20000):
+        opened.refine()
+        opened.worker.stageReady.connect(lambda _stage: during.append(row.text()))
+    assert len(during) == 4 and all("refining…" in text for text in during)  # two model stages, snap, matte
+    assert "refined" in row.text() and "refining" not in row.text()
+
+
 def test_command_line_opens_photo_and_mask(opened, photo, settings):
     image_path, mask_path = photo
     doc = opened.doc

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,20 +14,6 @@ from PySide6.QtWidgets import QMessageBox
 from crm_core import Refiner
 from app import asking
 from app.settings import Settings
-
-
-@pytest.fixture(scope="module", autouse=True)
-def collected_on_the_gui_thread(qapp):
-    """As the app does (app.collector): a window left in a reference cycle by an earlier test was destroyed by a
-    garbage collection on a worker thread, which deadlocked with the GUI thread and hung the run. Per module, so
-    that the engine's tests after these run with Python's own collector."""
-    from app.collector import MainThreadCollector
-
-    collector = MainThreadCollector(qapp)
-    yield collector
-    gc.collect()
-    gc.enable()
-    collector.deleteLater()
 
 
 @pytest.fixture(autouse=True)

@@ -182,9 +182,8 @@ class ImageList(QWidget):
             self.set_current(self._open_row)
             return
         self.chosen.emit(row)
-        if self._open_row != row and QGuiApplication.mouseButtons() != Qt.MouseButton.NoButton:
-            # refused on a click: the click selects its row after this, so the highlight goes back once it has
-            QTimer.singleShot(0, lambda: self.set_current(self._open_row))
+        if self._open_row != row:  # refused: a click selects its row after this (its error box shown and closed
+            QTimer.singleShot(0, lambda: self.set_current(self._open_row))  # meanwhile), so the highlight goes back
 
     def _readable_from(self, row: int, step: int) -> int | None:
         """``row``, or the first row past it (going ``step``) shown and not known unreadable: an arrow key held

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +15,19 @@ from PySide6.QtWidgets import QMessageBox
 from crm_core import Refiner
 from app import asking
 from app.settings import Settings
+
+
+@pytest.fixture(autouse=True)
+def windows_freed_on_the_gui_thread():
+    """Frees the test's closed windows here, on the GUI thread, before the next test starts its workers.
+
+    A closed window stays in reference cycles (its parts hold its bound methods) until a garbage collection,
+    and Python collects in whichever thread allocates past its threshold: a later test's worker thread then
+    destroyed the window's widgets while the GUI thread deleted the same window (pytest-qt's deleteLater), and
+    the two waited for each other for ever (one CI run in about nine hung so).
+    """
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

@@ -160,9 +160,10 @@ class Constraints:
 
         Why: a cut across plain colour (a strut cut from a wing) has nothing in the photo to hold its edge, and
         the model's sure side must stand on both sides of it. But a Keep BG stroke on the background beside fur
-        made the fur the model held sure an opaque patch where the matte had it see-through (hr_GT17: 1,054 px
-        over 0.95 where the soft truth is under 0.5; 24 without the rule): a stroke on its own side's ground
-        says nothing of the other side's edge, and the finisher places it.
+        made the fur the model held sure an opaque patch where the matte had it see-through (within 6 brush radii,
+        px over 0.95 where the soft truth is under 0.5: hr_GT17 1,054, hr_GT16 1,931; without the rule 24 and
+        970; with this check 500 and 971): a stroke on its own side's ground says nothing of the other side's
+        edge, and the finisher places it (``bench/stroke_edges.py``).
         """
         if not (low.any() or high.any()):
             return low, high

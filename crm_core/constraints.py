@@ -21,7 +21,7 @@ from crm_core.errors import InputError
 from crm_core.frame import frame_mean
 
 BETWEEN_REACH = 0.1  # of the photo's mean side: Keep FG and Keep BG strokes farther apart mark no edge between them
-CROSSING_STEPS = 4  # brush widths a pixel's way across a stroke is followed (Constraints._cutting)
+CROSSING_STEPS = 64  # brush widths a pixel's way across a stroke is followed (Constraints._cutting)
 BETWEEN_DETOUR = 1.25  # how much longer than the strokes' gap the way through a pixel "between" them may be
 
 
@@ -155,8 +155,9 @@ class Constraints:
         """``low`` and ``high`` (the pixels ``finished`` would settle to 0 and 1) less those settled against the
         stroke nearest them (1 beside a Keep BG stroke, 0 beside a Keep FG one) where that stroke does not cut
         through the model's side: across the stroke from the pixel (its brush's width, and as far again as the
-        pixel is from it), the model holds the stroke's own side (the stroke lies along the edge, not across the
-        object).
+        pixel is from it; on by brush widths while that is still on the stroke, as from beyond its end, where a
+        tester saw a fan of opaque specks in fur the stroke's end touched), the model holds the stroke's own side
+        (the stroke lies along the edge, not across the object).
 
         Why: a cut across plain colour (a strut cut from a wing) has nothing in the photo to hold its edge, and
         the model's sure side must stand on both sides of it. But a Keep BG stroke on the background beside fur
@@ -186,9 +187,11 @@ class Constraints:
             ys, xs, sy, sx = ys + top, xs + left, sy + top, sx + left
             width = 2 * cv2.distanceTransform(np.pad(layer[window], 1).astype(np.uint8), cv2.DIST_L2, 5).max()
             across = gap + width  # from the stroke pixel nearest the pixel, on the other way across the stroke
-            for _ in range(CROSSING_STEPS):  # a stroke is wider than its brush along itself: on till past it
+            for _ in range(CROSSING_STEPS):  # along a stroke (from beyond its end), on till past it
                 my = np.clip(np.rint(sy + (sy - ys) * across / gap), 0, h - 1).astype(int)
                 mx = np.clip(np.rint(sx + (sx - xs) * across / gap), 0, w - 1).astype(int)
+                if not layer[my, mx].any():
+                    break
                 across = np.where(layer[my, mx], across + width, across)
             along = ~kept[my, mx] & ~layer[my, mx]  # still on the stroke there: as it was
             settled = settled.copy()

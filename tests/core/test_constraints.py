@@ -163,6 +163,11 @@ def test_beside_a_keep_bg_stroke_on_the_background_fur_stays_as_see_through_as_t
     keep = Constraints(keep_bg=on_the_wall)
     out = keep.finished(before, after, keep.near(12))
     assert (out[:, 42:50] == np.float32(0.4)).all() and out[on_the_wall].max() == 0.0
+    to_the_tips = np.zeros((60, 80), bool)
+    to_the_tips[28:32, 2:44] = True  # a long stroke whose end touches the fur: beyond it, the way across is along
+    keep = Constraints(keep_bg=to_the_tips)
+    out = keep.finished(before, after, keep.near(12))
+    assert (out[22:38, 44:50] == np.float32(0.4)).all()  # a tester saw a fan of white specks there
     across = np.zeros((60, 80), bool)
     across[28:32, 45:80] = True  # a cut through the fur
     keep = Constraints(keep_bg=across)

@@ -179,8 +179,9 @@ class Constraints:
                 out.append(settled)
                 continue
             distance, nearest = _nearest(layer[window])
-            if other is not None and other[window].any():
-                distance = np.where(distance < _nearest(other[window])[0], distance, np.inf)
+            if other is not None and other[window].any():  # nearer the other kind of stroke: not this one's
+                to_other = cv2.distanceTransform((~other[window]).astype(np.uint8), cv2.DIST_L2, 5)
+                distance = np.where(distance < to_other, distance, np.inf)
             ys, xs = np.nonzero(settled[window] & np.isfinite(distance))
             sy, sx = np.divmod(nearest[ys, xs], distance.shape[1])
             gap = np.maximum(distance[ys, xs], 1.0)
@@ -190,10 +191,11 @@ class Constraints:
             for _ in range(CROSSING_STEPS):  # along a stroke (from beyond its end), on till past it
                 my = np.clip(np.rint(sy + (sy - ys) * across / gap), 0, h - 1).astype(int)
                 mx = np.clip(np.rint(sx + (sx - xs) * across / gap), 0, w - 1).astype(int)
-                if not layer[my, mx].any():
+                on_stroke = layer[my, mx]
+                if not on_stroke.any():
                     break
-                across = np.where(layer[my, mx], across + width, across)
-            along = ~kept[my, mx] & ~layer[my, mx]  # still on the stroke there: as it was
+                across = np.where(on_stroke, across + width, across)
+            along = ~kept[my, mx] & ~on_stroke  # still on the stroke there: as it was
             settled = settled.copy()
             settled[ys[along], xs[along]] = False
             out.append(settled)

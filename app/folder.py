@@ -120,17 +120,14 @@ def categories_of(dataset: Dataset) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Exported:
-    """What a dataset export did, for the person to be told: the objects ("photo: label") whose holes the format's
-    polygons could not keep, the photos left out because their labels cannot be read (name, why), how many
-    shapes that are not areas (boxes, points, lines) another format had no place for, and the objects a label map lost
-    under others."""
+    """What a dataset export did, for the person to be told: the photos left out because their labels cannot be
+    read (name, why), how many shapes that are not areas (boxes, points, lines) another format had no place for,
+    the objects a label map lost under others and those a YOLO file holds in pieces."""
 
-    filled: tuple[str, ...] = ()
     skipped: tuple[tuple[str, str], ...] = ()
     dropped: int = 0
     hidden: tuple[str, ...] = ()  # objects ("photo: label") that others wholly cover in a label map
     split: tuple[str, ...] = ()  # objects ("photo: label") written as several, one per piece (YOLO)
-    format: str = ""  # the format written (crm_core.formats: "labelme", "yolo"…)
 
 
 @dataclass(frozen=True)
@@ -432,10 +429,9 @@ class WorkFolder:
             done = list(convert(self.dataset, kind, Path(out), tolerance,
                                 transform=lambda item: self.apply_work(item, as_shown=as_shown),
                                 worked=self.finished))
-            return Exported(tuple(label for d in done for label in d.filled),
-                            tuple((d.name, str(d.error)) for d in done if d.error is not None),
+            return Exported(tuple((d.name, str(d.error)) for d in done if d.error is not None),
                             sum(d.dropped for d in done), tuple(label for d in done for label in d.hidden),
-                            tuple(label for d in done for label in d.split), kind)
+                            tuple(label for d in done for label in d.split))
         writer = self.dataset.writer(Path(out), tolerance)
         fresh = itertools.count(_first_free_id(self.dataset)) if self.dataset.format == "coco" else None
         skipped = []
@@ -450,8 +446,7 @@ class WorkFolder:
             writer.worked = self.finished(name)
             writer.put(item)
         writer.close()  # only when every photo went in: a failed export leaves no file claiming to be whole
-        return Exported(tuple(writer.filled), tuple(skipped), hidden=tuple(writer.hidden), split=tuple(writer.split),
-                        format=self.dataset.format)
+        return Exported(tuple(skipped), hidden=tuple(writer.hidden), split=tuple(writer.split))
 
     def apply_work(self, item: ImageObjects, fresh: Iterator[int] | None = None, as_shown: bool = True) -> ImageObjects:
         """A photo's objects as they are now: saved work replaces the shapes (ids, labels and fields kept),

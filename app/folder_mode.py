@@ -681,7 +681,7 @@ class FolderMixin:
 
     def _dataset_exported(self, result: tuple[Path, Exported]) -> None:
         path, exported = result
-        filled, skipped = exported.filled, exported.skipped
+        skipped = exported.skipped
         self.settings.export_dir = path.parent
         unread = f", without {len(skipped)} photo{'s' * (len(skipped) != 1)} that cannot be read" if skipped else ""
         dropped = exported.dropped
@@ -699,12 +699,6 @@ class FolderMixin:
                 self, "Photos left out",
                 f"Exported {shown_path(path)}{unread}: {listed([name for name, _ in skipped])}. {skipped[0][1]}.{' ' + shapes[0].upper() + shapes[1:] + '.' if shapes else ''}")
         notes = []  # what the file holds that the canvas does not show, in one box: three came back to back
-        if filled:  # what the person sees on the canvas (a hole cut with Keep BG) is not what the file holds
-            order = (" (a LabelMe file lists each before the smaller objects inside its holes, which are drawn over "
-                     "it)") if exported.format == "labelme" else ""
-            notes.append(("Holes filled", f"Polygons cannot cut holes, so the holes of {len(filled)} "
-                          f"object{'s' * (len(filled) != 1)} are filled in it: {listed(filled)}{order}."
-                          " VOC label maps, which store pixels, keep them."))
         hidden = exported.hidden
         if hidden:  # a label map holds one object per pixel: one wholly covered by others is not in the file
             notes.append(("Objects under others",

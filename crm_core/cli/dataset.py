@@ -108,7 +108,6 @@ class Tally:
     skipped: int = 0
     failed: int = 0
     dropped: int = 0
-    filled: int = 0  # objects whose holes the output's polygons could not keep
     hidden: int = 0  # objects that others wholly cover in the output's label maps
     split: int = 0  # objects written as several, one per piece (YOLO)
     no_photo: int = 0  # photos not found (a conversion without refining needs none): their copies name a missing file
@@ -118,9 +117,6 @@ class Tally:
         resumed = f" ({self.resumed} already written)" if self.resumed else ""
         dropped = (f"; {self.dropped} shape{'s' * (self.dropped != 1)} left out of the copy (boxes, points, lines, crowd regions: the format has "
                    "no place for them)") if self.dropped else ""
-        if self.filled:
-            dropped += (f"; {self.filled} object{'s have' if self.filled != 1 else ' has'} holes, filled in "
-                        f"{'their' if self.filled != 1 else 'its'} polygons (polygons cannot cut holes)")
         if self.hidden:
             dropped += (f"; {self.hidden} object{'s are' if self.hidden != 1 else ' is'} wholly covered by others "
                         "and not in the label maps (one object per pixel)")
@@ -165,7 +161,6 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
             tally.images += 1
             tally.resumed += done.resumed
             tally.dropped += done.dropped
-            tally.filled += len(done.filled)
             tally.hidden += len(done.hidden)
             tally.split += len(done.split)
             tally.no_photo += done.no_photo

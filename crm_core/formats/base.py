@@ -11,7 +11,7 @@ import numpy as np
 
 from crm_core import io
 from crm_core.errors import CRMError, InputError
-from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, has_holes, trace_polygons
+from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, trace_polygons
 
 
 class Dataset(ABC):
@@ -133,19 +133,15 @@ class Writer(ABC):
         self.record: set[str] = (set(record.read_text(encoding="utf-8").split("\n")[:-1]) - {""}
                                  if self.keeps_record and record.is_file() else set())
         self.tolerance = float(tolerance)
-        self.filled: list[str] = []  # "photo: label" of each object whose holes its polygons could not keep
         self.hidden: list[str] = []  # "photo: label" of each object that others wholly cover (label maps)
         self.split: list[str] = []  # "photo: label" of each object written as several (YOLO: a line per piece)
         dataset.refuse_output(self.out)
 
-    def outline(self, obj: ImageObject, name: str) -> tuple[np.ndarray, ...]:
+    def outline(self, obj: ImageObject) -> tuple[np.ndarray, ...]:
         """An object's polygons as written: the file's own while its shape is untouched, else traced from its
-        mask. Polygons cannot cut holes: a traced object whose holes are filled is noted in ``filled``, so the
-        person is told rather than finding the hole gone."""
+        mask (a mask with holes in pieces that have none: ``trace_polygons``)."""
         if obj.mask is None:
             return obj.polygons
-        if has_holes(obj.mask):
-            self.filled.append(f"{name}: {obj.label}")
         return trace_polygons(obj.mask, self.tolerance)
 
     def photo_place(self, name: str, suffix: str) -> Path | None:

@@ -198,7 +198,7 @@ class CocoWriter(Writer):
             if not obj.refinable:  # an annotation with no area to refine goes back as the file has it
                 anns.append(self.given[obj.id])
                 continue
-            geometry = self._given_geometry(obj, item) or encode(obj, item.hw, lambda: self.outline(obj, item.name))
+            geometry = self._given_geometry(obj, item) or encode(obj, item.hw, lambda: self.outline(obj))
             # iscrowd: COCO's evaluation reads it from every annotation; one the person added has no fields yet
             anns.append({"id": obj.id, "image_id": item.extra["id"], "category_id": self._category_of(obj),
                          **geometry, "iscrowd": 0, **obj.extra})
@@ -326,7 +326,7 @@ class CocoExportWriter(Writer):
         anns = []
         for obj in item.objects:
             anns.append({"id": self.next_ann, "image_id": image_id, "category_id": self.category(obj.label),
-                         **encode(obj, item.hw, lambda: self.outline(obj, item.name)), "iscrowd": 0})
+                         **encode(obj, item.hw, lambda: self.outline(obj)), "iscrowd": 0})
             self.next_ann += 1
         self.annotations[item.name] = anns
         if self.worked:

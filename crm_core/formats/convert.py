@@ -44,15 +44,13 @@ PIXEL_FORMATS = ("voc", "mask", "big")
 class Converted:
     """What happened to one photo: ``written`` objects went out, ``dropped`` were not areas or were crowd regions
     (the format has no place for them); ``resumed``: its
-    output was already there; ``error``: why it was skipped (the rest go on); ``filled``: its objects whose
-    holes the format's polygons could not keep ("photo: label", Writer.outline)."""
+    output was already there; ``error``: why it was skipped (the rest go on)."""
 
     name: str
     written: int = 0
     dropped: int = 0
     resumed: bool = False
     error: BaseException | None = None
-    filled: tuple[str, ...] = ()
     hidden: tuple[str, ...] = ()  # its objects that others wholly cover in a label map ("photo: label")
     split: tuple[str, ...] = ()  # its objects written as several, one per piece (YOLO)
     as_given: bool = False  # its refinement failed, and its labels were written as they are
@@ -151,14 +149,14 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
                 read = source.read(name)
                 item = transform(read) if transform is not None else read
                 written = item if kind == source.format else with_photo(source, item, writer, portable(item, kind))
-                noted, under, parted = len(writer.filled), len(writer.hidden), len(writer.split)
+                under, parted = len(writer.hidden), len(writer.split)
                 writer.worked = worked(name) if worked is not None else transform is not None
                 writer.put(written)
             except catch as err:
                 yield Converted(name, error=err, as_given=_write_as_given(writer, read, kind == source.format))
                 continue
             yield Converted(name, len(written.objects), len(item.objects) - len(written.objects),
-                            filled=tuple(writer.filled[noted:]), hidden=tuple(writer.hidden[under:]),
+                            hidden=tuple(writer.hidden[under:]),
                             split=tuple(writer.split[parted:]), no_photo=not written.image.is_file())
     finally:
         writer.close()

@@ -321,7 +321,7 @@ class LabelMeWriter(Writer):
                 shapes = [{"label": obj.label, "group_id": group, "shape_type": "mask", "flags": {},
                            **_mask_fields(obj.raster(item.hw)), **extra}]
             else:
-                polygons = self.outline(obj, item.name)
+                polygons = self.outline(obj)
                 if len(polygons) > 1 and group is None:  # several pieces stay one object through a shared group_id
                     group, next_group = next_group, next_group + 1
                 # "flags" as LabelMe writes it for every shape (a shape drawn here has none of its own)
@@ -353,11 +353,11 @@ class LabelMeWriter(Writer):
 
 def _in_paint_order(owned: list[tuple[ImageObject, list[tuple[float, dict]]]]) -> list[tuple[float, dict]]:
     """The objects' placed shapes; where a refined object's polygon covers part of another (OVERLAP of the smaller:
-    a filled hole, a refined edge over a small neighbour), the two, and all that overlap with them, are listed
-    larger first in the places they held. Why: LabelMe draws a file's shapes in order, and labelme2voc paints
-    them so. Written after it, a dress traced round its belt (its hole filled) covered the belt; a bag's filled
-    handle loop covered a piece of the dress seen through it; a refined arm covered most of a bracelet (a
-    tester's 0439: 30 % of it left). Shapes no refined object overlaps keep the file's order."""
+    a refined edge over a small neighbour), the two, and all that overlap with them, are listed larger first in
+    the places they held. Why: LabelMe draws a file's shapes in order, and labelme2voc paints them so. Written
+    after it, a refined arm covered most of a bracelet (a tester's 0439: 30 % of it left), and, when traced
+    outlines still filled their holes, a dress covered its belt. Shapes no refined object overlaps keep the
+    file's order."""
     if all(obj.mask is None for obj, _ in owned):  # a photo written as read: no polygon to rasterise
         return [entry for _, entries in owned for entry in entries]
     nodes = [(place, shape, obj.mask is not None, _filled(shape))

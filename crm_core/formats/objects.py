@@ -200,14 +200,15 @@ def fill_polygons(polygons: tuple[Polygon, ...], hw: tuple[int, int]) -> np.ndar
 
 def trace_polygons(mask: np.ndarray, tolerance: float = DEFAULT_TOLERANCE,
                    speck: float = SPECK_SHARE) -> tuple[Polygon, ...]:
-    """The outer outlines of a mask as polygons, simplified so no edge strays more than ``tolerance`` px.
+    """The outlines of a mask as polygons whose union it is, simplified so no edge strays more than ``tolerance`` px.
 
     Polygon formats (COCO polygons, LabelMe polygons, YOLO) cannot cut holes: an object's outline is the
-    union of its polygons. So holes are left filled, and an island inside a hole comes back as its own
-    polygon (the hierarchy's top level: OpenCV's two-level CCOMP retrieval puts islands there too).
+    union of its polygons. So a mask with a hole is written in pieces that have none (``_opened``), and an
+    island inside a hole comes back as its own polygon.
     speck: a piece (8-connected) smaller than this share of the object's largest piece, or than SPECK_PX, is
-    dropped. A refined object can carry a few loose pixels from the matte; traced, each would be one more shape
-    (a LabelMe shape, a YOLO line, a COCO ring) that an annotator must find and delete. 0 keeps every pixel.
+    dropped, and a hole that small is filled. A refined object can carry a few loose pixels from the matte;
+    traced, each would be one more shape (a LabelMe shape, a YOLO line, a COCO ring) that an annotator must find
+    and delete. 0 keeps every pixel and every hole.
     Vertices are pixel centres, so ``fill_polygons`` of the result gives back the mask up to the tolerance, and
     each outline keeps at least FIDELITY of its area, and no two of its sides cross (``_simplified``).
     """
@@ -221,17 +222,69 @@ def trace_polygons(mask: np.ndarray, tolerance: float = DEFAULT_TOLERANCE,
         kept = areas >= max(speck * areas.max(), min(SPECK_PX, areas.max()))
         if kept.sum() < len(kept) - 1:  # some piece is a speck: only then is the mask redrawn
             m = kept[labels].astype(np.uint8)
-    contours, hierarchy = cv2.findContours(m, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    least = max(speck * np.count_nonzero(m), SPECK_PX) if speck > 0 else 1
     out = []
-    for contour, (_, _, _, parent) in zip(contours, hierarchy[0]):
-        if parent != -1:  # a hole
-            continue
-        simple = _simplified(contour, float(tolerance))
-        if len(simple) < 3:  # a one-pixel-wide sliver or a dot: keep it as its pixel box
-            out.append(_box(contour))
-        else:
-            out += _untangled(simple)
+    for piece, (top, left) in _opened(m, least):
+        contours, hierarchy = cv2.findContours(piece, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE, offset=(left, top))
+        for contour, (_, _, _, parent) in zip(contours, hierarchy[0]):
+            if parent != -1:  # a hole under ``least``: filled
+                continue
+            simple = _simplified(contour, float(tolerance))
+            if len(simple) < 3:  # a one-pixel-wide sliver or a dot: keep it as its pixel box
+                out.append(_box(contour))
+            else:
+                out += _untangled(simple)
     return tuple(out)
+
+
+def _opened(mask: np.ndarray, least: float) -> list[tuple[np.ndarray, tuple[int, int]]]:
+    """A uint8 mask as pieces (each cropped to its box, with its box's top-left corner) whose union it is and
+    none of which encloses a hole of ``least`` px or more: a piece around such a hole is cut in two along the
+    row or column through the hole that crosses the fewest of its pixels, until none is left. The two halves
+    meet along the cut, so their polygons filled give back every pixel.
+
+    Why: polygons filled the holes they could not cut, and a tester's scarecrow, whose refined outline closed a
+    gap of grass between broom and leg, came back from a LabelMe export 82,237 px of grass larger (IoU 0.929 →
+    0.899 against its truth). Pieces of one object are one object in every polygon format (a COCO annotation's
+    rings, LabelMe shapes sharing a group_id); a YOLO line per piece is noted by its writer."""
+    box = mask_box(mask)
+    if box is None:
+        return []
+    top, left, bottom, right = box
+    pending, out = [(mask[top:bottom, left:right], (top, left))], []
+    while pending:
+        piece, (top, left) = pending.pop()
+        hole = _widest_hole(piece, least)
+        if hole is None:
+            out.append((piece, (top, left)))
+            continue
+        ys, xs = np.nonzero(hole)
+        rows, cols = np.arange(ys.min(), ys.max() + 1), np.arange(xs.min(), xs.max() + 1)
+        across_rows, across_cols = np.count_nonzero(piece[rows], axis=1), np.count_nonzero(piece[:, cols], axis=0)
+        if across_rows.min() <= across_cols.min():
+            cut = int(rows[across_rows.argmin()])
+            halves = ((piece[:cut + 1], (top, left)), (piece[cut:], (top + cut, left)))
+        else:
+            cut = int(cols[across_cols.argmin()])
+            halves = ((piece[:, :cut + 1], (top, left)), (piece[:, cut:], (top, left + cut)))
+        for half, (y, x) in halves:
+            inner = mask_box(half)
+            if inner is not None:
+                pending.append((np.ascontiguousarray(half[inner[0]:inner[2], inner[1]:inner[3]]),
+                                (y + inner[0], x + inner[1])))
+    return out
+
+
+def _widest_hole(piece: np.ndarray, least: float) -> np.ndarray | None:
+    """The largest hole of a mask (background 4-connected to none of its borders) as a bool array of its shape,
+    when it has ``least`` px or more; else None."""
+    padded = np.pad(piece == 0, 1, constant_values=True)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(padded.astype(np.uint8), connectivity=4)
+    areas = stats[:, cv2.CC_STAT_AREA].astype(np.int64)
+    areas[np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))] = 0
+    areas[0] = 0  # the mask itself
+    widest = int(areas.argmax())
+    return labels[1:-1, 1:-1] == widest if areas[widest] >= least else None
 
 
 def _untangled(polygon: np.ndarray) -> list[Polygon]:
@@ -360,24 +413,6 @@ def sides_cross(polygon: np.ndarray, block: int = 256) -> bool:
 def _turn(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     """The sign of the turn a → b → c, per row: + left, − right, 0 straight."""
     return np.sign((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0]))
-
-
-def has_holes(mask: np.ndarray, speck: float = SPECK_SHARE) -> bool:
-    """Whether a mask encloses background that ``trace_polygons`` would fill: a hole (background 4-connected
-    to no border) of at least ``speck`` of the mask's area. Smaller ones are the matte's pinholes, not a hole
-    the person cut (a Keep BG stroke inside an object, an erased gap)."""
-    box = mask_box(mask)
-    if box is None:
-        return False
-    top, left, bottom, right = box  # a hole lies within the mask's box: only its background is labelled
-    m = np.pad(np.asarray(mask, dtype=bool)[top:bottom, left:right], 1)
-    area = int(np.count_nonzero(m))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((~m).astype(np.uint8), connectivity=4)
-    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    enclosed = np.ones(count, bool)
-    enclosed[border] = False
-    enclosed[0] = False  # the mask itself
-    return bool((stats[enclosed, cv2.CC_STAT_AREA] >= max(1.0, speck * area)).any())
 
 
 def _box(contour: np.ndarray) -> np.ndarray:

@@ -454,6 +454,17 @@ class FolderMixin:
         doc.record_refine(before, "Refine objects" if len(before) > 1 else "Refine", joins)
         return len(before)
 
+    def refines_under_way(self) -> str:
+        """What of the folder is being refined, as a sentence's start ("" when nothing is): leaving the folder stops
+        it, so the person is asked first."""
+        if self._folder_job is not None:
+            return "The whole folder is still being refined"
+        names = [self.photo_name] if self.refining and self.photo_name is not None else []
+        names += [name for name in self._detached if name not in names]
+        if not names:
+            return ""
+        return f"{listed(names)} {'is' if len(names) == 1 else 'are'} still being refined"
+
     def _detach_objects_job(self, name: str) -> None:
         """Leaving a photo whose objects are being refined (Ctrl+Enter right after Ctrl+Shift+R, PgDown): the run
         goes on for the photo left, whose results land in its kept work, not dropped, and the window is free."""

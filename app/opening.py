@@ -214,9 +214,13 @@ class OpeningMixin:
 
     def _confirm_discard(self) -> bool:
         """Asked before the open document goes away: keep its work in a project, export it, drop it, or stay.
-        A folder's photo is never asked about: its work is kept in the folder's sidecar (an export it outdates is,
-        ``stale_export``)."""
+        A folder's photo is not asked about, as its work is kept in the folder's sidecar (an export it outdates is,
+        ``stale_export``), but its refines under way are: a tester's Ctrl+Q mid-refine dropped it unasked."""
         if self.work is not None:
+            running = self.refines_under_way()
+            if running and asking.choose(self, STOP_QUESTION, f"{running}; what is not finished is lost (photos "
+                                         "finished are kept with the folder's work).", (STOP,)) != STOP:
+                return False
             if not self.stale_export():
                 return False
             self.keep_photo()

@@ -1738,6 +1738,24 @@ def test_leaving_a_photo_while_its_objects_refine_keeps_their_results(qtbot, win
     assert [o.status for o in window.doc.objects] == [REFINED] * 3 and all(o.stages for o in window.doc.objects)
 
 
+def test_closing_while_a_folder_s_photos_refine_asks_first(qtbot, window, tmp_path, tiny_refiner, dialogs):
+    """A tester's Ctrl+Q during "Object 1 of 2" closed the window at once, the refine dropped and the photo left
+    to do, though a single photo's refine is asked about."""
+    ann, images, _ = coco_set(tmp_path, count=3)
+    window.open_folder(ann, "coco", images)
+    window.refine_all_objects()
+    window.next_image()  # the first photo's refine goes on, detached
+    window.refine_all_objects()
+    assert window.refining and window._detached
+    dialogs.accept = False  # Cancel: the window stays, the refines go on
+    assert not window.close()
+    assert dialogs.titles() == ["Stop the refine?"] and window.refining
+    assert "p1.png, p0.png are still being refined" in dialogs.shown[0][2]
+    qtbot.waitUntil(lambda: not window.refining and not window._detached, timeout=60_000)
+    assert window.work.status["p0.png"] == window.work.status["p1.png"] == REFINED
+    assert window.close() and dialogs.titles() == ["Stop the refine?"]  # nothing running: not asked again
+
+
 def test_export_dataset_offers_the_last_format_and_path_again_also_after_a_restart(qtbot, window, settings,
                                                                                    tmp_path, monkeypatch):
     ann, images, _ = coco_set(tmp_path, count=1)

@@ -129,7 +129,11 @@ class CocoDataset(Dataset):
         if not isinstance(seg, list) or not all(isinstance(p, list) and all(isinstance(v, (int, float)) for v in p)
                                                 for p in seg):
             raise InputError(f"{where} has a segmentation that is neither polygons nor RLE")
-        if not seg or not all(len(p) >= 6 and len(p) % 2 == 0 for p in seg):
+        odd = next((len(p) for p in seg if len(p) % 2), None)
+        if odd is not None:  # not a line or a point: a broken polygon, which must not pass as one
+            raise InputError(f"{where} has a polygon of {odd} numbers, an odd count, where each point is an x, y pair; "
+                             "fix or delete that annotation")
+        if not seg or not all(len(p) >= 6 for p in seg):
             # no area to refine (a box-only annotation: [] or no segmentation at all; a polygon of under 3 points):
             # kept as the file has it
             return ImageObject(ann["id"], label, refinable=False, extra=extra)

@@ -471,6 +471,16 @@ def test_coco_annotations_of_no_image_record_are_said(tmp_path: Path) -> None:
     assert [o.id for o in ds.read("p.jpg").objects] == [9]
 
 
+def test_a_coco_polygon_of_an_odd_count_of_numbers_is_one_clear_error(tmp_path: Path) -> None:
+    """A tester's ring of 13 numbers was kept as if a line, "not refined (yarn: boxes, points or lines)"."""
+    ann = coco_file(tmp_path)
+    data = json.loads(ann.read_text())
+    data["annotations"][0]["segmentation"] = [[10, 10, 39, 10, 39, 39, 10, 39, 12]]
+    ann.write_text(json.dumps(data))
+    with pytest.raises(InputError, match=r"annotation 5 has a polygon of 9 numbers, an odd count"):
+        open_dataset("coco", ann, tmp_path / "imgs").read("p.jpg")
+
+
 def test_coco_bad_category_is_one_clear_error(tmp_path: Path) -> None:
     ann = coco_file(tmp_path)
     data = json.loads(ann.read_text())

@@ -131,6 +131,27 @@ def test_work_put_off_at_the_restore_question_is_offered_again_at_the_next_start
     assert np.array_equal(fresh.doc.mask, worked.doc.mask)
 
 
+def test_a_window_closed_while_its_autosave_writes_leaves_no_file(qtbot, worked, monkeypatch, dialogs):
+    """A tester's Discard at Quit during a refine left an 8.7 MB autosave-1.crmproj.partial: the write landed after
+    the window's last event, so nothing removed it, and a window claiming that slot would offer it back."""
+    import threading
+    import time
+
+    go, landed_at = threading.Event(), threading.Event()
+    save = project.save
+    monkeypatch.setattr(project, "save", lambda path, state: (go.wait(10), save(path, state), landed_at.set())[1])
+    worked.autosave.save_now()
+    assert worked.autosave.busy
+    assert worked.close()  # Discard
+    go.set()
+    assert landed_at.wait(10)
+    partial = autosave_module.partial_of(worked.autosave.path)
+    deadline = time.monotonic() + 5
+    while partial.exists() and time.monotonic() < deadline:  # no event is handled: as after the app's last one
+        time.sleep(0.01)
+    assert not partial.exists() and not worked.autosave.path.exists()
+
+
 def test_a_write_a_killed_window_never_renamed_is_offered_back(qtbot, worked, settings, dialogs, kill):
     """The autosave's finished write waits as NAME.partial for the GUI thread to rename it; a window killed in
     between leaves its work there, and a write cut short leaves a temporary file."""

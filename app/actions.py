@@ -95,7 +95,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Show or hide the mask over the photo", checkable=True),
     ActionSpec("keep_visible", "Show &keep strokes", "canvas.set_keep_visible", ("Shift+O",),
                "Show or hide the keep strokes (green: keep foreground, red: keep background, yellow: refine edge "
-               "here); hidden, they still guide the refine", checkable=True),
+               "here): over the mask overlay, and in the other views while a keep brush is in hand; hidden, they "
+               "still guide the refine", checkable=True),
     ActionSpec("next_view", "&Next view", "canvas.next_view_mode", ("V",),
                "Switch to the next view: overlay, cutout on checkerboard, black, white, colour, alpha"),
     ActionSpec("view_color", "Choose cutout &colour…", "choose_view_color", (),

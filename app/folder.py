@@ -186,8 +186,12 @@ class WorkFolder:
 
     def _read_state(self) -> None:
         state = self.writer.pending(self.dir / STATE) or _read_json(self.dir / STATE)
-        if state is None:
-            return  # first visit (or a damaged state file: the photos' own projects still hold the work)
+        if state is None:  # first visit (or a damaged state file: the photos' own projects still hold the work)
+            # an export of this program's, opened to go on: what it lists as worked on is done (a tester's came back
+            # all to do, and Refine whole folder would have refined every photo again)
+            for name in self.dataset.worked_before() & set(self.status):
+                self.status[name] = ACCEPTED
+            return
         if isinstance(state, bytes):
             state = json.loads(state)
         if not isinstance(state, dict):

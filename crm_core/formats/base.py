@@ -87,6 +87,11 @@ class Dataset(ABC):
         """InputError when ``out`` is one of the inputs: a writer checks it, and a dialog can before it asks more."""
         refuse_inputs(out, self.inputs())
 
+    def worked_before(self) -> set[str]:
+        """The photos a CRM Studio export into this dataset's place lists as worked on (refined or accepted there):
+        opening that export to go on with it, the app starts them as done, not all as to do again."""
+        return recorded(self.source) if self.source.is_dir() else set()
+
     def embedded_photo(self, item: ImageObjects) -> tuple[bytes, str] | None:
         """The photo's file bytes and suffix (".jpg") where the labels carry the only copy of it (LabelMe's
         imageData with no photo file), else None: a copy in another format needs the photo written out."""
@@ -110,6 +115,13 @@ class Dataset(ABC):
 RECORD_FILE = ".crm_refined"  # in a folder output: the photos worked on there, a name a line (Writer.done)
 
 
+def recorded(folder: Path) -> set[str]:
+    """The photos the RECORD_FILE in ``folder`` lists (none when it has none). A name a line; a last line without
+    its newline is a write a kill cut short (io.append_line)."""
+    record = folder / RECORD_FILE
+    return set(record.read_text(encoding="utf-8").split("\n")[:-1]) - {""} if record.is_file() else set()
+
+
 class Writer(ABC):
     """Writes refined photos of one dataset; every file is written atomically.
 
@@ -128,10 +140,7 @@ class Writer(ABC):
     def __init__(self, dataset: Dataset, out: Path, tolerance: float):
         self.dataset = dataset
         self.out = Path(out)
-        record = self.out / RECORD_FILE
-        # a name a line; a last line without its newline is a write a kill cut short (io.append_line)
-        self.record: set[str] = (set(record.read_text(encoding="utf-8").split("\n")[:-1]) - {""}
-                                 if self.keeps_record and record.is_file() else set())
+        self.record: set[str] = recorded(self.out) if self.keeps_record else set()
         self.tolerance = float(tolerance)
         self.hidden: list[str] = []  # "photo: label" of each object that others wholly cover (label maps)
         self.split: list[str] = []  # "photo: label" of each object written as several (YOLO: a line per piece)

@@ -94,6 +94,11 @@ class CocoDataset(Dataset):
     def names(self) -> list[str]:
         return list(self.records)
 
+    def worked_before(self) -> set[str]:
+        ids = self.data.get(REFINED_KEY)
+        ids = set(ids) if isinstance(ids, list) and all(isinstance(i, (int, str)) for i in ids) else set()
+        return {name for name, record in self.records.items() if record["id"] in ids}
+
     def category_names(self) -> list[str]:
         return list(self.categories.values())
 

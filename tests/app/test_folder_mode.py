@@ -433,6 +433,26 @@ def cut_a_hole_in_the_ball(window: MainWindow) -> None:
     window.doc.set_mask(holed, "Keep background", ball)
 
 
+@pytest.mark.parametrize("kind", ["labelme", "coco"])
+def test_an_export_opened_to_go_on_with_starts_its_worked_photos_done(qtbot, window, settings, tmp_path, tiny_refiner,
+                                                                      kind):
+    """A tester's export, opened again, listed every photo to do: Refine whole folder would refine them again."""
+    folder, _ = labelme_set(tmp_path / "lm", count=3)
+    assert window.open_folder(folder)
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_all_objects()
+    out = tmp_path / ("out.json" if kind == "coco" else "out")
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(out, kind)
+    window.close()
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    assert again.open_folder(out, kind, tmp_path) if kind == "coco" else again.open_folder(out)
+    p0 = next(name for name in again.work.names if "p0" in name)  # "lm/p0.png" in the COCO file
+    assert {name: status for name, status in again.work.status.items()} == {
+        name: ("accepted" if name == p0 else "to do") for name in again.work.names}
+
+
 def test_a_labelme_export_keeps_a_hole_the_person_cut(qtbot, window, tmp_path, dialogs):
     """A tester's exported scarecrow had the gap of grass its refine enclosed filled in: 82,237 px more."""
     folder, _ = labelme_set(tmp_path / "lm")

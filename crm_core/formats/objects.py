@@ -224,11 +224,8 @@ def trace_polygons(mask: np.ndarray, tolerance: float = DEFAULT_TOLERANCE,
             m = kept[labels].astype(np.uint8)
     least = max(speck * np.count_nonzero(m), SPECK_PX) if speck > 0 else 1
     out = []
-    for piece, (top, left) in _opened(m, least):
-        contours, hierarchy = cv2.findContours(piece, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE, offset=(left, top))
-        for contour, (_, _, _, parent) in zip(contours, hierarchy[0]):
-            if parent != -1:  # a hole under ``least``: filled
-                continue
+    for piece, (top, left) in _opened(_pinholes_filled(m, least), least):
+        for contour in cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE, offset=(left, top))[0]:
             simple = _simplified(contour, float(tolerance))
             if len(simple) < 3:  # a one-pixel-wide sliver or a dot: keep it as its pixel box
                 out.append(_box(contour))
@@ -275,16 +272,37 @@ def _opened(mask: np.ndarray, least: float) -> list[tuple[np.ndarray, tuple[int,
     return out
 
 
-def _widest_hole(piece: np.ndarray, least: float) -> np.ndarray | None:
-    """The largest hole of a mask (background 4-connected to none of its borders) as a bool array of its shape,
-    when it has ``least`` px or more; else None."""
+def _holes(piece: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A mask's holes (background 4-connected to none of its borders): a label per pixel, and each label's area
+    (0 for the mask itself and for the background outside)."""
     padded = np.pad(piece == 0, 1, constant_values=True)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(padded.astype(np.uint8), connectivity=4)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(padded.astype(np.uint8), connectivity=4)
     areas = stats[:, cv2.CC_STAT_AREA].astype(np.int64)
     areas[np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))] = 0
     areas[0] = 0  # the mask itself
+    return labels[1:-1, 1:-1], areas
+
+
+def _pinholes_filled(mask: np.ndarray, least: float) -> np.ndarray:
+    """A uint8 mask with its holes under ``least`` px filled (before any is cut through by ``_opened``)."""
+    box = mask_box(mask)
+    if box is None:
+        return mask
+    top, left, bottom, right = box
+    labels, areas = _holes(mask[top:bottom, left:right])
+    small = (areas > 0) & (areas < least)
+    if not small.any():
+        return mask
+    out = mask.copy()
+    out[top:bottom, left:right][small[labels]] = 1
+    return out
+
+
+def _widest_hole(piece: np.ndarray, least: float) -> np.ndarray | None:
+    """The largest hole of a mask as a bool array of its shape, when it has ``least`` px or more; else None."""
+    labels, areas = _holes(piece)
     widest = int(areas.argmax())
-    return labels[1:-1, 1:-1] == widest if areas[widest] >= least else None
+    return labels == widest if areas[widest] >= least else None
 
 
 def _untangled(polygon: np.ndarray) -> list[Polygon]:

@@ -224,11 +224,12 @@ class WorkFolder:
                 continue
             self.readable(name, REFINED if self.has_work(name) else TODO)
 
-    def problem(self, name: str) -> str | None:
-        """Why a photo cannot be worked on, from its labels and its photo's header alone (None: it looks fine).
-        The open-time check (``app.object_jobs.SurveyJob``) asks it of every photo to do, so the list marks them
-        before the person gets to them; a photo damaged inside its pixels is found when it is opened (decoding
-        every photo would take minutes)."""
+    def survey(self, name: str) -> tuple[str | None, tuple[str, ...]]:
+        """Why a photo cannot be worked on, from its labels and its photo's header alone (None: it looks fine), and
+        the labels of its objects. The open-time check (``app.object_jobs.SurveyJob``) asks it of every photo to
+        do, so the list marks them before the person gets to them, and their labels are offered on every photo (a
+        LabelMe folder declares none: a tester's label box lacked "plant", used only on a photo not yet opened); a
+        photo damaged inside its pixels is found when it is opened (decoding every photo would take minutes)."""
         try:
             item = self.dataset.read(name)
             if Path(item.image).is_file():
@@ -236,8 +237,8 @@ class WorkFolder:
             else:
                 self.dataset.photo(item)  # where the format can hold the photo itself (LabelMe's imageData)
         except CRMError as error:
-            return str(error)
-        return None
+            return str(error), ()
+        return None, tuple(obj.label for obj in item.objects if obj.refinable)
 
     def meet(self, labels: Iterable[str]) -> None:
         """Labels met on a photo (its objects', or typed by the person) join the folder's, each once, in the order

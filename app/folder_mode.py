@@ -122,6 +122,7 @@ class FolderMixin:
             self._update_actions()
         self._survey = SurveyJob(work)
         self._survey.unreadable.connect(lambda name, why, w=work: self._surveyed(w, name, why))
+        self._survey.labels.connect(lambda labels, w=work: self._labels_met(w, labels))
         self._survey.finished.connect(lambda w=work: self._survey_done(w))
         self._surveyed_names = []
         self.jobs.start(self._survey)
@@ -142,6 +143,16 @@ class FolderMixin:
             work.unreadable(name, why)
             self._surveyed_names.append(name)
             self._show_statuses()
+
+    def _labels_met(self, work: WorkFolder, labels: list) -> None:
+        """Labels the open-time check read on a photo not opened yet: offered on the open photo too."""
+        if work is not self.work:
+            return
+        known = work.categories
+        work.meet(labels)
+        if work.categories != known and self.doc is not None:
+            self.doc.categories = work.categories
+            self.objects_panel.refresh()
 
     def _survey_done(self, work: WorkFolder) -> None:
         self._survey = None

@@ -215,12 +215,13 @@ class FolderJob(Job):
 
 
 class SurveyJob(Job):
-    """The check of a folder as it opens: each photo still to do is asked ``WorkFolder.problem``, and each one
-    that cannot be read is reported (``unreadable``) as it is found. Paced to a third of one core (it sleeps
+    """The check of a folder as it opens: each photo still to do is asked ``WorkFolder.survey``, and each one
+    that cannot be read is reported (``unreadable``) as it is found, the labels of the others (``labels``). Paced to a third of one core (it sleeps
     twice as long as each photo took), so a large folder of label maps never slows the person's refinements, and
     cancelled between photos when the folder is left or the window closes."""
 
     unreadable = Signal(str, str)  # photo name, why
+    labels = Signal(list)  # the labels of a readable photo's objects
 
     def __init__(self, work: WorkFolder) -> None:
         super().__init__("check the folder")
@@ -232,7 +233,9 @@ class SurveyJob(Job):
             if self.cancelled:
                 return
             started = time.perf_counter()
-            why = self._work.problem(name)
+            why, labels = self._work.survey(name)
             if why is not None:
                 self.unreadable.emit(name, why)
+            elif labels:
+                self.labels.emit(list(labels))
             time.sleep(2 * (time.perf_counter() - started))

@@ -488,6 +488,20 @@ def test_a_yolo_export_names_its_objects_in_pieces_and_speaks_of_yolo_not_labelm
     assert "LabelMe" not in text
 
 
+def test_labels_of_photos_not_opened_yet_are_offered_on_the_first(qtbot, window, tmp_path):
+    """A LabelMe folder declares no categories: a tester's label box lacked "plant", used only on a later photo."""
+    folder, _ = labelme_set(tmp_path / "lm", count=3)
+    data = json.loads((folder / "p2.json").read_text())
+    data["shapes"][0]["label"] = "plant"
+    (folder / "p2.json").write_text(json.dumps(data))
+    assert window.open_folder(folder) and window.photo_name == "p0"
+    colours = [window.doc.color_of(o) for o in window.doc.objects]
+    qtbot.waitUntil(lambda: window._survey is None, timeout=10_000)
+    box = window.objects_panel.label_box
+    assert "plant" in [box.itemText(i) for i in range(box.count())]
+    assert [window.doc.color_of(o) for o in window.doc.objects] == colours  # the open photo's stay
+
+
 def test_a_broken_label_file_is_left_out_of_the_export_and_named_while_the_rest_is_written(qtbot, window, tmp_path,
                                                                                            dialogs):
     folder, _ = labelme_set(tmp_path / "lm", count=3)
@@ -862,7 +876,7 @@ def test_the_check_at_open_stops_when_the_folder_is_left_and_never_holds_up_the_
     from app.folder import WorkFolder
 
     asked = []
-    monkeypatch.setattr(WorkFolder, "problem", lambda self, name: (asked.append(name), time.sleep(0.1))[1])
+    monkeypatch.setattr(WorkFolder, "survey", lambda self, name: (asked.append(name), time.sleep(0.1), (None, ()))[2])
     folder, _ = labelme_set(tmp_path / "lm", count=12)
     assert window.open_folder(folder)
     qtbot.waitUntil(lambda: len(asked) >= 1, timeout=5_000)

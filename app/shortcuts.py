@@ -6,7 +6,7 @@ from typing import Iterable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import (QAbstractSpinBox, QCompleter, QDialog, QDialogButtonBox, QHeaderView, QLineEdit, QTableWidget,
+from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QCompleter, QDialog, QDialogButtonBox, QHeaderView, QLineEdit, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 # Keys the canvas handles itself (they are not menu actions).
@@ -135,3 +135,5 @@ def hand_keys_to_window(window: QWidget, home: QWidget, fields: Iterable[QWidget
         if completer is not None and id(completer) not in watched:  # Enter on a suggestion: the list's key, not
             watched.add(id(completer))  # the field's (its filters never see it)
             completer.activated.connect(enter.hand_back)
+        if isinstance(field, QComboBox):  # a choice from its list is made: a tester's Ctrl+Z next went to the field
+            field.activated.connect(enter.hand_back)

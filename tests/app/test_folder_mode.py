@@ -1932,6 +1932,13 @@ def test_the_label_box_relabels_on_a_pick_or_enter_only_and_hands_the_keyboard_b
     qtbot.waitUntil(box.view().isVisible, timeout=2000)
     assert window.doc.current.label == first
     box.hidePopup()
+    picked = box.findText(LABELS[2])
+    box.setCurrentIndex(picked)
+    box.activated.emit(picked)  # a pick from the list (a tester's Ctrl+Z next went to the box)
+    assert window.doc.current.label == LABELS[2]
+    qtbot.waitUntil(lambda: not box.hasFocus() and not box.lineEdit().hasFocus(), timeout=2000)
+    qtbot.keyClick(window.focusWidget() or window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.doc.current.label == first
 
 
 def test_a_new_object_asks_for_its_label_and_esc_or_drawing_keeps_the_one_shown(qtbot, window, tmp_path):

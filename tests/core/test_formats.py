@@ -202,6 +202,16 @@ def test_two_parts_joined_at_a_pixel_or_a_spur_are_traced_as_rings_that_never_me
     assert (filled == mask)[:, :50].all() and not (filled & ~mask).any()  # all of it but the spur, nothing more
 
 
+def test_a_speck_of_a_lobe_joined_at_one_pixel_is_no_shape_of_its_own() -> None:
+    """A tester's export held a 3-point shape of 7 px: a lobe of the refined outline, joined to it at a corner."""
+    mask = np.zeros((H, W), bool)
+    mask[10:40, 10:40] = True
+    mask[40:43, 40:42] = True  # 6 px, 8-connected to the square's corner: one piece, traced as two rings
+    polygons = trace_polygons(mask)
+    assert len(polygons) == 1 and fill_polygons(polygons, (H, W))[10:40, 10:40].all()
+    assert len(trace_polygons(mask, speck=0)) == 2  # every pixel kept when asked
+
+
 def test_loose_pixels_of_a_refined_object_are_no_shapes_of_their_own() -> None:
     """A matte's stray pixels by a 40×40 object: traced, each would be a shape for the annotator to delete."""
     mask = np.zeros((H, W), bool)

@@ -19,6 +19,7 @@ import numpy as np
 from crm_core.constraints import Constraints
 from crm_core.formats.objects import mask_box
 from crm_core.inference import Refiner
+from crm_core.matting import finisher_reach
 from crm_core.metrics import binarise
 from crm_core.options import MIN_RATIO, RefineOptions
 
@@ -251,6 +252,7 @@ def reconcile(hw: tuple[int, int], coarse: Sequence[np.ndarray | None], results:
         wins = (results[k].prob > score[t:b, l:r]) & (results[k].prob > 0)  # never where it is surely absent
         score[t:b, l:r][wins] = results[k].prob[wins]
         winner[t:b, l:r][wins] = k
+    _seams_closed(winner, best, coarse, results, live)
     out: list[np.ndarray | None] = [None] * len(results)
     for k in live:
         t, l, b, r = results[k].box
@@ -290,6 +292,46 @@ def _overlapped(a: np.ndarray, b: np.ndarray, share: float = 0.01) -> bool:
     """Whether two coarse masks overlapped on purpose (more than ``share`` of the smaller one), not by a stray pixel."""
     common = np.count_nonzero(a & b)
     return common > 0 and common > share * min(np.count_nonzero(a), np.count_nonzero(b))
+
+
+def _seams_closed(winner: np.ndarray, best: np.ndarray, coarse: Sequence[np.ndarray | None],
+                  results: Sequence[ObjectResult | None], live: list[int]) -> None:
+    """``winner`` (per pixel: the object index, -1 for background) with what no object claims (``best``, the
+    largest object probability, at most 0.5: background, or on a shared edge the likeliest of the unsure) along
+    the edge two objects' coarse masks shared given back to the object that held it: where a pixel of an
+    object's coarse mask is nearer such a seam than the background outside all of them, and its result does not
+    say it is surely absent (one refined to nothing is left as drawn: ``outcome``).
+
+    Why: a tester split an object into "upper" and "lower" by a straight line across fur (hr_GT15, 3.2K). Refined
+    each alone, each part drew back from the cut, where the photo has no edge and its own look saw the object
+    go on: a gap of background up to 56 px high opened between them (lower's mBA 86.08 -> 73.07). Two labels
+    that meet say where they meet; background that comes in from outside them is still taken away, and a hole
+    opened in one of them farther from the seam than the finishers' reach (``finisher_reach``) stays."""
+    owner = np.full(winner.shape, -1, np.int32)
+    present = np.zeros(winner.shape, bool)  # where the owner's result does not say its object is surely absent
+    for k in live:
+        mine = binarise(coarse[k]) & (owner < 0)
+        owner[mine] = k
+        t, l, b, r = results[k].box
+        present[t:b, l:r] |= mine[t:b, l:r] & (results[k].prob > 0)
+    union = owner >= 0
+    gap = present & (best <= 0.5)
+    if not gap.any():
+        return
+    seam = np.zeros(winner.shape, bool)  # coarse pixels beside another object's
+    down = (owner[1:] >= 0) & (owner[:-1] >= 0) & (owner[1:] != owner[:-1])
+    across = (owner[:, 1:] >= 0) & (owner[:, :-1] >= 0) & (owner[:, 1:] != owner[:, :-1])
+    seam[1:] |= down
+    seam[:-1] |= down
+    seam[:, 1:] |= across
+    seam[:, :-1] |= across
+    if not seam.any():
+        return
+    to_seam = cv2.distanceTransform((~seam).astype(np.uint8), cv2.DIST_L2, 5)
+    to_outside = cv2.distanceTransform(np.pad(union, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    # a hole opened in one object farther from the seam than the finishers move an edge stays open
+    closed = gap & (to_seam < to_outside) & (to_seam <= finisher_reach(*winner.shape))
+    winner[closed] = owner[closed]
 
 
 def _shared_edges(hw: tuple[int, int], masks: Sequence[np.ndarray], radius: int) -> np.ndarray:

@@ -89,6 +89,28 @@ def test_a_shared_edge_stays_shared_without_gaps_or_overlaps() -> None:
     assert np.all(soft_a + soft_b <= 1.0)  # a cutout of both is never over-opaque
 
 
+def test_background_opened_along_a_seam_goes_back_to_its_labels_and_background_from_outside_goes() -> None:
+    """A tester's "upper" and "lower" halves of one object, cut straight across fur at 3.2K, each drew back from
+    the cut when refined alone: a gap of background up to 56 px high opened between them."""
+    hw = (600, 800)  # the finishers reach 15 px
+    upper, lower = np.zeros(hw, bool), np.zeros(hw, bool)
+    upper[100:300, 100:700] = True
+    lower[300:500, 100:700] = True
+    box = (0, 0, 600, 800)
+    drawn_back_u, drawn_back_l = upper.copy(), lower.copy()
+    drawn_back_u[288:300] = drawn_back_l[300:310] = False  # 12 and 10 px back from the cut
+    drawn_back_u[:, 100:106] = drawn_back_l[:, 100:106] = False  # and 6 px in from the outside on the left
+    drawn_back_u[260:266, 400:406] = False  # a hole inside upper, 34 px from the cut
+    a = ObjectResult(box, np.where(drawn_back_u, 0.9, 0.1).astype(np.float32), True)
+    b = ObjectResult(box, np.where(drawn_back_l, 0.9, 0.1).astype(np.float32), True)
+    out_u, out_l = reconcile(hw, [upper, lower], [a, b], shared_edge_px=4)
+    assert out_u[270:300, 120:680].all() and out_l[300:330, 120:680].all()  # the cut where it was drawn
+    assert not out_u[260:266, 400:406].any()  # the hole beyond the finishers' reach stays open
+    came_in = (out_u | out_l)[:, 100:106]  # what came in from the outside stays out, but where the cut is nearer
+    assert not came_in[:293].any() and not came_in[307:].any() and came_in.sum() <= 6 * 12  # within 6 px of it
+    assert not (out_u & out_l).any()
+
+
 def test_objects_that_overlapped_may_overlap_and_others_never_do() -> None:
     hw = (40, 40)
     coat = np.zeros(hw, bool)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from crm_core.cli.common import EXIT_FAILED, EXIT_INPUT, UsageError, progress, say, table, unexpected
+from crm_core.cli.common import EXIT_INPUT, UsageError, progress, say, table, unexpected
 from crm_core.errors import CRMError, InputError
 from crm_core.formats import DEFAULT_TOLERANCE, FORMATS, Dataset, ImageObjects, convert, detect, open_dataset
 from crm_core.inference import Refiner
@@ -323,7 +323,7 @@ def evaluate_dataset(args: argparse.Namespace, prog: str, options: RefineOptions
         against = args.coarse if args.coarse else args.pred
         print(table(f"{against} vs {getattr(args, dataset_kind(args))}, per object; totals per category"
                     + (" / method" if several else ""), totals, first="category / method" if several else "category"))
-    return EXIT_FAILED if failures else 0
+    return EXIT_INPUT if failures else 0
 
 
 def gt_photos(dataset: Dataset) -> Path | None:

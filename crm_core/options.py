@@ -152,12 +152,12 @@ class RefineOptions:
         if not ratios:
             raise ValueError("ratios must name at least one rescale ratio")
         if any(not 0.0 < r <= 1.0 for r in ratios):  # NaN fails this comparison too
-            raise ValueError(f"ratios must lie in (0, 1]; got {list(ratios)}")
+            raise ValueError(f"ratios must lie in (0, 1]; got {_listed(ratios)}")
         if ratios[0] < MIN_RATIO:
             raise ValueError(f"ratio {ratios[0]:g} is too small for the model: below {MIN_RATIO:g} one latent cell "
                              f"stands for more than {2 / MIN_RATIO:g} pixels, far past what it learned; use {MIN_RATIO:g} or more")
         if any(b <= a for a, b in zip(ratios, ratios[1:])):
-            raise ValueError(f"ratios must increase; got {list(ratios)}")
+            raise ValueError(f"ratios must increase; got {_listed(ratios)}")
         if self.roi not in ("band", "full"):
             raise ValueError(f"roi must be 'band' or 'full'; got {self.roi!r}")
         if not 0.0 <= self.reach < 1.0:
@@ -300,3 +300,9 @@ def _whole(name: str, value: object, least: int) -> int:
     if not number or not math.isfinite(value) or value != math.floor(value) or value < least:
         raise ValueError(f"{name} must be a whole number, {least} or more; got {value!r}")
     return int(value)
+
+
+def _listed(numbers: Sequence[float]) -> str:
+    """Numbers as a person types them ("1, 0.5"), not as Python prints a list ("[1.0, 0.5]"): the app shows these
+    errors under its Ratios field."""
+    return ", ".join(f"{n:g}" for n in numbers)

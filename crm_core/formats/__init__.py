@@ -41,6 +41,8 @@ def open_dataset(kind: str, source: str | Path, images: str | Path | None = None
 def detect(source: str | Path) -> str:
     """The format of a path, for scoring a prediction whose format the user did not name."""
     p = Path(source)
+    if not p.exists():  # "cannot tell the format" sent a tester looking for a format when the path was mistyped
+        raise InputError(f"{p} does not exist; check the path")
     if p.is_file():  # COCO is the one format kept in a single file, whatever it is named
         return "coco"
     if p.is_dir():

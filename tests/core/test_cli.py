@@ -119,7 +119,7 @@ USAGE_ERRORS = [
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--decontaminate"], "--decontaminate applies to --format cutout"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--format", "jpg"], "argument --format: invalid choice"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--bits", "12"], "argument --bits: invalid choice"),
-    ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--ratios", "0.5", "0.25"], "ratios must increase"),
+    ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--ratios", "0.5", "0.25"], "ratios must increase; got 0.5, 0.25"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--ratios", "0", "1"], "ratios must lie in (0, 1]"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--ratios", "half"], "argument --ratios: invalid float"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--roi", "all"], "argument --roi: invalid choice"),

@@ -203,6 +203,14 @@ def test_a_label_added_on_an_early_photo_is_numbered_after_the_source_s_labels(s
         ["square", "bar", "bird"]
 
 
+def test_a_mistyped_path_is_said_to_be_missing_not_of_an_unknown_format(tmp_path) -> None:
+    with pytest.raises(InputError, match=r"nope does not exist; check the path"):
+        detect(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="cannot tell the dataset format"):
+        detect(tmp_path / "empty")
+
+
 def test_big_layout_is_detected_read_and_written_with_copies_of_its_photos(tmp_path) -> None:
     src = tmp_path / "big"
     src.mkdir()

@@ -66,6 +66,9 @@ class CocoDataset(Dataset):
         super().__init__(source)
         self.data = _load_json(self.source)
         names = [str(r["file_name"]) for r in self.data["images"] if isinstance(r, dict) and "file_name" in r]
+        if images is not None and not Path(images).is_dir():  # else each photo was said missing, one line each
+            raise InputError(f"the photos folder {images} does not exist; name the folder that holds the photos of "
+                             f"{self.source.name}")
         self.images_dir = Path(images) if images is not None else photos_folder(self.source, names)
         self.categories = {c["id"]: c["name"] for c in self.data.get("categories", []) if "id" in c and "name" in c}
         self.records: dict[str, dict] = {}

@@ -482,6 +482,12 @@ def test_coco_annotations_of_no_image_record_are_said(tmp_path: Path) -> None:
     assert [o.id for o in ds.read("p.jpg").objects] == [9]
 
 
+def test_a_coco_photos_folder_that_does_not_exist_is_one_error_not_one_per_photo(tmp_path: Path) -> None:
+    ann = coco_file(tmp_path)
+    with pytest.raises(InputError, match=r"the photos folder .*none does not exist; name the folder that holds"):
+        open_dataset("coco", ann, tmp_path / "none")
+
+
 def test_a_coco_polygon_of_an_odd_count_of_numbers_is_one_clear_error(tmp_path: Path) -> None:
     """A tester's ring of 13 numbers was kept as if a line, "not refined (yarn: boxes, points or lines)"."""
     ann = coco_file(tmp_path)

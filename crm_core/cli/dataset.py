@@ -178,9 +178,11 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
     seconds = time.perf_counter() - start
     if missing:  # the summary counts them; which they are is what the person needs to mend it
         say(prog, f"photos not found: {', '.join(missing[:5])}{', …' if len(missing) > 5 else ''}")
-    if kind in ONE_MASK_FORMATS and kind != dataset.format and len(dataset.category_names()) > 1:
+    # the labels a LabelMe folder uses, which it does not declare, count too: a tester's copy was merged unsaid
+    labels = dataset.label_order() if kind in ONE_MASK_FORMATS and kind != dataset.format else []
+    if len(labels) > 1:
         say(prog, f"a {kind} copy holds one mask per photo: the objects of each photo are merged into it, and "
-                  f"the {len(dataset.category_names())} categories are not kept")
+                  f"the {len(labels)} categories are not kept")
     if args.json:
         print(json.dumps({"output": str(args.output), "format": kind, **vars(tally), "seconds": round(seconds, 3)}))
     else:

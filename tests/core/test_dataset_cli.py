@@ -385,8 +385,10 @@ def test_an_object_written_in_pieces_is_scored_whole() -> None:
     assert match(gt, pred) == [(0, [0, 1]), (1, [2])]
 
 
-def test_a_mask_copy_says_it_merges_the_categories(tmp_path, capsys) -> None:
+@pytest.mark.parametrize("kind", ["voc", "labelme"])
+def test_a_mask_copy_says_it_merges_the_categories(tmp_path, capsys, kind) -> None:
+    """A LabelMe folder declares no categories: a tester's copy of one to BIG merged its labels without a word."""
     sets = make_sets(tmp_path)
-    code, _, err = run(crm_refine.main, ["--voc", sets["voc"], "-o", tmp_path / "m", "--to", "mask", "--no-refine"],
+    code, _, err = run(crm_refine.main, [f"--{kind}", sets[kind], "-o", tmp_path / "m", "--to", "mask", "--no-refine"],
                        capsys)
     assert code == 0 and "objects of each photo are merged" in err and "2 categories are not kept" in err

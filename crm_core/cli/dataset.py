@@ -292,6 +292,11 @@ def evaluate_dataset(args: argparse.Namespace, prog: str, options: RefineOptions
         sources[COARSE_ROW] = open_dataset(kind, args.coarse, images)
     if args.pred:
         sources[PRED_ROW] = open_dataset(args.pred_format or detect(args.pred), args.pred)
+    for source in sources.values():  # matched by label, its objects all scored 0 without a word (a tester's)
+        if source.format in ONE_MASK_FORMATS and gt_set.format not in ONE_MASK_FORMATS:
+            raise InputError(f"{source.source} is a {source.format} folder, one mask per photo without labels, and "
+                             "objects are scored by label; score it against a mask or BIG ground truth, or give "
+                             "labelled predictions")
     refiner = None
     if args.coarse and not args.pred:
         refiner = Refiner.load(args.weights, device=args.device)

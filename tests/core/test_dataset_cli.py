@@ -385,6 +385,14 @@ def test_an_object_written_in_pieces_is_scored_whole() -> None:
     assert match(gt, pred) == [(0, [0, 1]), (1, [2])]
 
 
+def test_a_mask_folder_scored_against_labelled_truth_is_refused_not_scored_zero(tmp_path, capsys) -> None:
+    sets = make_sets(tmp_path)
+    run(crm_refine.main, ["--voc", sets["voc"], "-o", tmp_path / "m", "--to", "mask", "--no-refine"], capsys)
+    code, out, err = run(crm_eval.main, ["--voc", sets["voc"], "--pred", tmp_path / "m", "--pred-format", "mask"],
+                         capsys)
+    assert code == 2 and "one mask per photo without labels" in err and "IoU" not in out
+
+
 @pytest.mark.parametrize("kind", ["voc", "labelme"])
 def test_a_mask_copy_says_it_merges_the_categories(tmp_path, capsys, kind) -> None:
     """A LabelMe folder declares no categories: a tester's copy of one to BIG merged its labels without a word."""

@@ -216,9 +216,10 @@ class FolderJob(Job):
 
 class SurveyJob(Job):
     """The check of a folder as it opens: each photo still to do is asked ``WorkFolder.survey``, and each one
-    that cannot be read is reported (``unreadable``) as it is found, the labels of the others (``labels``). Paced to a third of one core (it sleeps
-    twice as long as each photo took), so a large folder of label maps never slows the person's refinements, and
-    cancelled between photos when the folder is left or the window closes."""
+    that cannot be read is reported (``unreadable``) as it is found, the labels of the others (``labels``).
+    Paced to a third of one core (it sleeps twice as long as each photo took), so a large folder of label maps
+    never slows the person's refinements, and cancelled between photos when the folder is left or the window
+    closes."""
 
     unreadable = Signal(str, str)  # photo name, why
     labels = Signal(list)  # the labels of a readable photo's objects

@@ -6,8 +6,8 @@ from typing import Iterable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QCompleter, QDialog, QDialogButtonBox, QHeaderView, QLineEdit, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QCompleter, QDialog, QDialogButtonBox, QHeaderView,
+                               QLineEdit, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 # Keys the canvas handles itself (they are not menu actions).
 CANVAS_KEYS: tuple[tuple[str, str], ...] = (

@@ -307,18 +307,27 @@ def _seams_closed(winner: np.ndarray, best: np.ndarray, coarse: Sequence[np.ndar
     go on: a gap of background up to 56 px high opened between them (lower's mBA 86.08 -> 73.07). Two labels
     that meet say where they meet; background that comes in from outside them is still taken away, and a hole
     opened in one of them farther from the seam than the finishers' reach (``finisher_reach``) stays."""
-    owner = np.full(winner.shape, -1, np.int32)
-    present = np.zeros(winner.shape, bool)  # where the owner's result does not say its object is surely absent
+    boxes = [mask_box(binarise(coarse[k])) for k in live]
+    if len([x for x in boxes if x is not None]) < 2:
+        return
+    top, left = min(x[0] for x in boxes if x), min(x[1] for x in boxes if x)  # all of it happens in their box
+    bottom, right = max(x[2] for x in boxes if x), max(x[3] for x in boxes if x)
+    frame = (slice(top, bottom), slice(left, right))
+    owner = np.full((bottom - top, right - left), -1, np.int32)
+    present = np.zeros(owner.shape, bool)  # where the owner's result does not say its object is surely absent
     for k in live:
-        mine = binarise(coarse[k]) & (owner < 0)
+        mine = binarise(coarse[k][frame]) & (owner < 0)
         owner[mine] = k
-        t, l, b, r = results[k].box
-        present[t:b, l:r] |= mine[t:b, l:r] & (results[k].prob > 0)
+        t0, l0, b0, r0 = results[k].box
+        t, l, b, r = max(t0, top), max(l0, left), min(b0, bottom), min(r0, right)  # its box within the frame
+        if b > t and r > l:
+            here = (slice(t - top, b - top), slice(l - left, r - left))
+            present[here] |= mine[here] & (results[k].prob[t - t0:b - t0, l - l0:r - l0] > 0)
     union = owner >= 0
-    gap = present & (best <= 0.5)
+    gap = present & (best[frame] <= 0.5)
     if not gap.any():
         return
-    seam = np.zeros(winner.shape, bool)  # coarse pixels beside another object's
+    seam = np.zeros(owner.shape, bool)  # coarse pixels beside another object's
     down = (owner[1:] >= 0) & (owner[:-1] >= 0) & (owner[1:] != owner[:-1])
     across = (owner[:, 1:] >= 0) & (owner[:, :-1] >= 0) & (owner[:, 1:] != owner[:, :-1])
     seam[1:] |= down
@@ -331,7 +340,7 @@ def _seams_closed(winner: np.ndarray, best: np.ndarray, coarse: Sequence[np.ndar
     to_outside = cv2.distanceTransform(np.pad(union, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
     # a hole opened in one object farther from the seam than the finishers move an edge stays open
     closed = gap & (to_seam < to_outside) & (to_seam <= finisher_reach(*winner.shape))
-    winner[closed] = owner[closed]
+    winner[frame][closed] = owner[closed]
 
 
 def _shared_edges(hw: tuple[int, int], masks: Sequence[np.ndarray], radius: int) -> np.ndarray:

@@ -146,12 +146,13 @@ class Writer(ABC):
         self.split: list[str] = []  # "photo: label" of each object written as several (YOLO: a line per piece)
         dataset.refuse_output(self.out)
 
-    def outline(self, obj: ImageObject) -> tuple[np.ndarray, ...]:
+    def outline(self, obj: ImageObject, item: ImageObjects) -> tuple[np.ndarray, ...]:
         """An object's polygons as written: the file's own while its shape is untouched, else traced from its
-        mask (a mask with holes in pieces that have none: ``trace_polygons``)."""
+        mask (a mask with holes in pieces that have none, its seams with the photo's other objects kept:
+        ``trace_polygons``)."""
         if obj.mask is None:
             return obj.polygons
-        return trace_polygons(obj.mask, self.tolerance)
+        return trace_polygons(obj.mask, self.tolerance, beside=item.others(obj))
 
     def photo_place(self, name: str, suffix: str) -> Path | None:
         """Where this format's reader finds photo ``name`` (file suffix ``suffix``) in this output, for a photo

@@ -210,7 +210,7 @@ class CocoWriter(Writer):
             if not obj.refinable:  # an annotation with no area to refine goes back as the file has it
                 anns.append(self.given[obj.id])
                 continue
-            geometry = self._given_geometry(obj, item) or encode(obj, item.hw, lambda: self.outline(obj))
+            geometry = self._given_geometry(obj, item) or encode(obj, item.hw, lambda: self.outline(obj, item))
             # iscrowd: COCO's evaluation reads it from every annotation; one the person added has no fields yet
             anns.append({"id": obj.id, "image_id": item.extra["id"], "category_id": self._category_of(obj),
                          **geometry, "iscrowd": 0, **obj.extra})
@@ -338,7 +338,7 @@ class CocoExportWriter(Writer):
         anns = []
         for obj in item.objects:
             anns.append({"id": self.next_ann, "image_id": image_id, "category_id": self.category(obj.label),
-                         **encode(obj, item.hw, lambda: self.outline(obj)), "iscrowd": 0})
+                         **encode(obj, item.hw, lambda: self.outline(obj, item)), "iscrowd": 0})
             self.next_ann += 1
         self.annotations[item.name] = anns
         if self.worked:

@@ -321,7 +321,7 @@ class LabelMeWriter(Writer):
                 shapes = [{"label": obj.label, "group_id": group, "shape_type": "mask", "flags": {},
                            **_mask_fields(obj.raster(item.hw)), **extra}]
             else:
-                polygons = self.outline(obj)
+                polygons = self.outline(obj, item)
                 if len(polygons) > 1 and group is None:  # several pieces stay one object through a shared group_id
                     group, next_group = next_group, next_group + 1
                 # "flags" as LabelMe writes it for every shape (a shape drawn here has none of its own)

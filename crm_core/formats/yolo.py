@@ -250,7 +250,7 @@ class YoloWriter(Writer):
             if obj.label not in self.classes:  # a label another format brought: the next class number
                 self.classes.append(obj.label)
             cls = self.classes.index(obj.label)
-            polygons = self.outline(obj)
+            polygons = self.outline(obj, item)
             if len(polygons) > 1:  # read back, each line is an object of its own
                 self.split.append(f"{item.name}: {obj.label}")
             for poly in polygons:

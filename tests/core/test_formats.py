@@ -122,6 +122,37 @@ def test_every_polygon_format_keeps_a_hole_the_refine_cut(tmp_path: Path, kind: 
     assert [d.split for d in done] == [("p: ring",) if kind == "yolo" else ()]
 
 
+@pytest.mark.parametrize("kind", ["labelme", "yolo", "coco"])
+def test_two_refined_labels_that_touch_are_written_meeting_with_no_slit_between(tmp_path: Path, kind: str) -> None:
+    """Each outline simplified on its own cut inside the seam by up to the tolerance: a tester's upper and lower
+    halves of a dog came back from a LabelMe export with 1-2 px slits of background along a fifth of the seam."""
+    h, w = 120, 400
+    rows, cols = np.mgrid[:h, :w]
+    subject = (rows >= 10) & (rows < 110) & (cols >= 10) & (cols < 390)
+    seam = 60 + 12 * np.sin(cols / 9.0) + 5 * np.sin(cols / 3.1)  # a wavy cut through fur
+    upper, lower = subject & (rows < seam), subject & (rows >= seam)
+    folder = tmp_path / "lm"
+    Image.fromarray(np.zeros((h, w, 3), np.uint8)).save(folder.mkdir() or folder / "p.jpg")
+    data = {"version": "5.4.1", "flags": {}, "imagePath": "p.jpg", "imageData": None, "imageHeight": h,
+            "imageWidth": w, "shapes": [
+                {"label": lab, "points": pts, "group_id": None, "shape_type": "polygon", "flags": {}}
+                for lab, pts in (("upper", [[10, 10], [389, 10], [389, 59], [10, 59]]),
+                                 ("lower", [[10, 60], [389, 60], [389, 109], [10, 109]]))]}
+    (folder / "p.json").write_text(json.dumps(data))
+    ds = open_dataset("labelme", folder)
+    out = tmp_path / ("out.json" if kind == "coco" else "out")
+    refined = lambda it: type(it)(it.name, it.image, it.size, (it.objects[0].with_mask(upper),
+                                                                it.objects[1].with_mask(lower)), it.extra)
+    list(convert(ds, kind, out, transform=refined))
+    back = open_dataset(kind, out, images=folder) if kind == "coco" else open_dataset(kind, out)
+    got = {o.label: o.raster((h, w)) for o in back.read(back.names()[0]).objects}
+    along = cv2.dilate(upper.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & \
+        cv2.dilate(lower.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & subject & (cols > 20) & (cols < 380)
+    assert not (along & ~got["upper"] & ~got["lower"]).any()  # no background between the two
+    assert not (got["upper"] & got["lower"]).any()  # and neither covers the other
+    assert iou(got["upper"], upper) > 0.99 and iou(got["lower"], lower) > 0.99
+
+
 def refined_labelme(tmp_path: Path, drawn: dict[str, list], masks: dict[str, np.ndarray]) -> list[dict]:
     """A LabelMe file of the ``drawn`` polygons (label: points, in the file's order), its objects refined to
     ``masks`` (by label; the others untouched), written back by the LabelMe writer: the shapes it wrote."""

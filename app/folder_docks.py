@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QKeyEvent, QPi
 from PySide6.QtWidgets import (QComboBox, QCompleter, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
-from app.document import COARSE, Document, MaskObject
+from app.document import ACCEPTED, COARSE, TODO, Document, MaskObject
 from app.folder import STATUSES, UNREADABLE
 from app.mask_object import stage_name
 
@@ -225,6 +225,7 @@ class ObjectsPanel(QWidget):
         self._listed_empty: dict[int, bool] = {}  # per object (id()), whether its row says "empty"
         self._refining = False  # a refine runs: the refine buttons wait (clicked, they did nothing and said nothing)
         self._running: MaskObject | None = None  # the object a stage-by-stage refine is changing now
+        self._accepted = False  # the open photo of a folder is accepted: its unrefined objects are, as drawn
         self._emptiness = QTimer(self)  # strokes come at tens a second: look whether one emptied or filled after
         self._emptiness.setSingleShot(True)
         self._emptiness.setInterval(150)
@@ -302,6 +303,8 @@ class ObjectsPanel(QWidget):
 
     def set_folder_mode(self, on: bool) -> None:
         self.refine_folder.setVisible(on)
+        if not on:
+            self.set_accepted(False)
 
     def refresh(self) -> None:
         """The rows, label box and lock from the document (cheap: a photo has tens of objects, not thousands)."""
@@ -327,6 +330,8 @@ class ObjectsPanel(QWidget):
                 status = "refining…"  # "refined" on an object whose run was at its third stage)
             else:
                 status = "edited since refined" if obj.stale and obj.stages else obj.status  # its stages are (old)
+                if status == TODO and self._accepted:  # a tester read "to do" on every object of a photo accepted
+                    status = f"{ACCEPTED} as drawn"
                 status += _shown_note(obj)
             seen[obj.label] += 1  # objects of one label (two people, "object" twice) told apart by their place
             nth = f"  ·  #{seen[obj.label]}" if shared[obj.label] > 1 else ""
@@ -351,6 +356,13 @@ class ObjectsPanel(QWidget):
             widget.setEnabled(doc is not None)
         self.label_box.setEnabled(doc is not None and not doc.current.locked)  # a locked object keeps its label too
         self._enable_refine()
+
+    def set_accepted(self, accepted: bool) -> None:
+        """Whether the open photo is accepted: its objects never refined read "accepted as drawn", not "to do"
+        (Accept keeps a photo's labels as they are; the folder's list says so, its objects said otherwise)."""
+        if accepted != self._accepted:
+            self._accepted = accepted
+            self.refresh()
 
     def set_refining(self, busy: bool, folder_busy: bool | None = None, running: MaskObject | None = None) -> None:
         """Refine selected and Refine all objects wait while a refine of the open photo runs; Refine whole folder

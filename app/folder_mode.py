@@ -285,6 +285,7 @@ class FolderMixin:
         """The folder's statuses kept (state.json) and shown in the list."""
         self.work.save_state()
         self.image_list.update_status(self.work.names, self.work.status, self.work.problems)
+        self.objects_panel.set_accepted(self.work.status.get(self.photo_name) == ACCEPTED)
 
     @property
     def sidecar(self) -> SidecarWriter:

@@ -253,6 +253,20 @@ def test_the_status_filter_shows_only_photos_with_that_status(window, tmp_path):
     assert window.previous_image() and window.statusBar().currentMessage() == ""  # moved: no longer true
 
 
+def test_an_accepted_photo_lists_its_unrefined_objects_as_accepted_not_to_do(window, tmp_path):
+    """A tester accepted a photo as labelled and came back to it: the list said "accepted", each object "to do"."""
+    ann, images, _ = coco_set(tmp_path)
+    window.open_folder(ann, "coco", images)
+    rows = lambda: [window.objects_panel.list.item(i).text() for i in range(window.objects_panel.list.count())]
+    assert rows() and all("to do" in row for row in rows())
+    window.accept_and_next()
+    assert all("to do" in row for row in rows())  # the next photo, still to do
+    assert window.previous_image() and window.photo_name == "p0.png"
+    assert rows() and all("accepted as drawn" in row and "to do" not in row for row in rows())
+    window.flag_image()  # ruled otherwise: to do again
+    assert all("to do" in row for row in rows())
+
+
 def test_refine_all_objects_of_a_photo_hugs_every_object_and_exports_as_coco(qtbot, window, tmp_path,
                                                                              bundled_by_default):
     ann, images, truth = coco_set(tmp_path, count=2)

@@ -27,7 +27,7 @@ from app.errors import show_error
 from app.estimate import at_mean_pace, format_seconds, left_text
 from app.folder import FLAGGED, UNREADABLE, Exported, WorkFolder, export_formats, open_source
 from app.jobs import CallJob
-from app.mask_object import Drawing, constraints_of, refined_or_not, to_refine
+from app.mask_object import Drawing, constraints_of, refine_inputs, refined_or_not, to_refine
 from app.object_jobs import FolderJob, ObjectsJob, SurveyJob, result_stage
 from app.wording import listed, shown_path
 from app.sidecar import SidecarWriter
@@ -410,7 +410,7 @@ class FolderMixin:
         objects = list(doc.objects)
         locked = sum(1 for o, t in zip(objects, todo) if t and o.locked and o.mask.any())
         todo = [t and not o.locked for o, t in zip(objects, todo)]  # a locked object keeps its shape
-        masks = [o.mask > 127 for o in objects]
+        masks = refine_inputs(objects, todo)
         if not any(m.any() and t for m, t in zip(masks, todo)):
             self.statusBar().showMessage("Nothing to refine: draw the object first, or unlock it", 5000)
             return

@@ -27,7 +27,7 @@ from app import project
 from app.document import REFINED, TODO
 from app.folder import WorkFolder
 from app.jobs import Job
-from app.mask_object import constraints_of, to_refine
+from app.mask_object import constraints_of, refine_inputs, to_refine
 from app.worker import RefinerCache
 
 Report = Callable[[int, int, str], None]
@@ -202,10 +202,10 @@ class FolderJob(Job):
                                           locked=o.crowd, guessed=o.rough) for o in loaded.objects if o.refinable]
         if not states:
             return None
-        masks = [s.mask > 127 for s in states]
+        todo = [to_refine(s) for s in states]  # refined already (and not edited since), or locked: kept as it is
+        masks = refine_inputs(states, todo)
         sources = {o.id: o for o in loaded.objects}
         drawn = [s.id in sources and sources[s.id].drawn_in(m) for s, m in zip(states, masks)]
-        todo = [to_refine(s) for s in states]  # refined already (and not edited since), or locked: kept as it is
         out = refine_masks(refiner, loaded.image, masks, todo, options, self._objects, lambda *_: None,
                            [s.label for s in states], [constraints_of(s.keep) for s in states], drawn,
                            [s.guessed for s in states])

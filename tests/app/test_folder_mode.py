@@ -306,6 +306,48 @@ def test_refine_all_objects_of_a_photo_hugs_every_object_and_exports_as_coco(qtb
     assert json.loads(out.read_text())["crm_refined"] == [1]  # crm-refine --resume into it refines p1 still
 
 
+def test_refining_one_part_again_leaves_no_gap_along_its_refined_neighbours(qtbot, window, tmp_path, bundled_by_default):
+    """A tester refined all of a photo's parts, then one part again: a 1 px line of background opened along each
+    edge it shared with the others (460 px unlabelled), as it was reconciled with their drawn labels, not their
+    refined shapes. Here the labels are hurried and drawn 5 px off where the parts' colours meet: refined again,
+    the upper part took back 669 px its neighbour's refine had won, over that neighbour's shape."""
+    rng = np.random.default_rng(3)
+    h, w = 240, 320
+    image = np.empty((h, w, 3), np.float32)
+    image[:] = (40, 90, 170)
+    body = np.zeros((h, w), np.uint8)
+    cv2.ellipse(body, (160, 120), (120, 85), 0, 0, 360, 1, -1)
+    image[body > 0] = (230, 150, 60)
+    colour_edge = (112 + 6 * np.sin(np.arange(w) / 11.0))[None, :]
+    image[(body > 0) & (np.arange(h)[:, None] >= colour_edge)] = (70, 200, 90)
+    image += rng.normal(0, 12, image.shape)
+    cv2.imwrite(str(tmp_path / "p.png"), np.clip(image, 0, 255).astype(np.uint8)[:, :, ::-1])
+    rows = np.arange(h)[:, None]
+    seam = colour_edge + 5  # drawn 5 px below where the colours meet
+    parts = {"upper": body.astype(bool) & (rows < seam), "lower": body.astype(bool) & (rows >= seam)}
+    grown = cv2.dilate(body, np.ones((15, 15), np.uint8)).astype(bool)  # hurried: 7 px out beyond the photo's edge
+    parts = {"upper": grown & (rows < seam), "lower": grown & (rows >= seam)}
+    shapes = [{"label": lab, "points": np.asarray(trace_polygons(m, 4.0)[0]).tolist(), "group_id": None,
+               "shape_type": "polygon", "flags": {}} for lab, m in parts.items()]
+    (tmp_path / "p.json").write_text(json.dumps({"version": "5.4.1", "flags": {}, "shapes": shapes, "imagePath": "p.png",
+                                                 "imageData": None, "imageHeight": h, "imageWidth": w}))
+    window.open_folder(tmp_path)
+    inside = body.astype(bool)
+    unlabelled = lambda: int(np.count_nonzero(inside & ~np.logical_or.reduce([o.result() for o in window.doc.objects])))
+    with qtbot.waitSignal(window.refineFinished, timeout=120_000):
+        window.refine_all_objects()
+    after_all = unlabelled()
+    refined = [o.result().copy() for o in window.doc.objects]
+    overlap = lambda: int(np.count_nonzero(window.doc.objects[0].result() & window.doc.objects[1].result()))
+    for k in (0, 1):
+        window.doc.select(window.doc.objects[k])
+        with qtbot.waitSignal(window.refineFinished, timeout=120_000):
+            window.refine_selected_object()
+        # refined again from the same labels beside the same neighbours: the same shapes, meeting as they did
+        assert unlabelled() <= after_all + 5 and overlap() <= 5
+        assert all(iou(o.result(), r) > 0.995 for o, r in zip(window.doc.objects, refined))
+
+
 def test_a_big_layout_folder_opens_with_its_coarse_masks(window, tmp_path):
     """NAME_im.jpg + NAME_seg.png (+ NAME_gt.png), the layout crm-refine --big reads: each photo opens with its
     coarse mask, not empty and not as photos named NAME_im."""

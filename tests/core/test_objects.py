@@ -111,6 +111,27 @@ def test_background_opened_along_a_seam_goes_back_to_its_labels_and_background_f
     assert not (out_u & out_l).any()
 
 
+def test_a_pixel_both_neighbours_claim_stays_with_the_label_that_drew_it() -> None:
+    """Parts of one object, each refined alone, each see the object go on past their cut: the likelier of two
+    near-certain claims moved the cut by up to 20 px where the photo has no edge (a tester's dragon, its lower
+    part's mBA 91.2 -> 78.1). Where the drawing label lets go and its neighbour claims, the photo moved it."""
+    hw = (600, 800)
+    upper, lower = np.zeros(hw, bool), np.zeros(hw, bool)
+    upper[100:300, 100:700] = True
+    lower[300:500, 100:700] = True
+    box = (0, 0, 600, 800)
+    grown_u = np.zeros(hw, bool)
+    grown_u[100:320, 100:700] = True  # upper's refine went on 20 px into lower, beyond the finishers' reach (15 px)
+    held_l = lower.copy()
+    held_l[300:310, 400:700] = False  # lower lets go of its first 10 rows on the right
+    a = ObjectResult(box, np.where(grown_u, 0.95, 0.05).astype(np.float32), True)
+    b = ObjectResult(box, np.where(held_l, 0.8, 0.2).astype(np.float32), True)
+    out_u, out_l = reconcile(hw, [upper, lower], [a, b], shared_edge_px=4)
+    assert out_l[300:320, 120:400].all() and not out_u[300:, 120:400].any()  # both claim: the drawn cut stands
+    assert out_u[300:310, 410:700].all() and out_l[310:320, 410:700].all()  # lower let go: upper takes it
+    assert not (out_u & out_l).any()
+
+
 def test_objects_that_overlapped_may_overlap_and_others_never_do() -> None:
     hw = (40, 40)
     coat = np.zeros(hw, bool)

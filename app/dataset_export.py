@@ -38,8 +38,9 @@ SINGLE_FILE = ("coco",)  # formats written as one file; the others fill a folder
 
 def suggested(dataset: Dataset, kind: str) -> Path:
     """Beside the labels, named for them (and for the format, when it is another): instances_refined.json, the
-    folder labelme_refined, or labelme_refined_voc, so exports in two formats never share a folder."""
-    source = dataset.source
+    folder labelme_refined, or labelme_refined_voc, so exports in two formats never share a folder. A full path:
+    a folder opened as ``crm-studio work/labelme`` was offered "work/labelme_refined", and exported there."""
+    source = dataset.source.absolute()
     other = f"_{kind}" if kind != dataset.format and kind not in SINGLE_FILE else ""
     return source.parent / f"{source.stem}_refined{other}{'.json' if kind in SINGLE_FILE else ''}"
 

@@ -26,7 +26,7 @@ from crm_core.errors import InputError
 from crm_core.options import Stage
 from app.mask_object import (  # noqa: F401  (the names every widget reads from app.document)
     ACCEPTED, COARSE, DEFAULT_LABEL, PALETTE, REFINED, TODO, MaskObject, Shown, label_color,
-    object_result, shade,
+    object_result, shade, stage_name,
 )
 from app.keep_edits import KeepEditsMixin
 from app.undo import BudgetedUndoStack, MaskEditCommand, TileDelta, TileRecorder
@@ -438,7 +438,7 @@ class Document(KeepEditsMixin, QObject):
                 self.maskChanged.emit(changed)
             return
         if adopted != COARSE:
-            self.noted.emit(f"Edited the shown stage {obj.stages[adopted].label}: it is now the coarse mask of "
+            self.noted.emit(f"Edited the shown stage {stage_name(obj.stages[adopted])}: it is now the coarse mask of "
                             f"{obj.label}, and its stages are out of date until you refine again")
         if delta.tiles or adopted != COARSE:
             self.undo_stack.push(MaskEditCommand(delta, recorder.text, self._restorer(obj, adopted), applied=True))

@@ -331,7 +331,7 @@ class ObjectsPanel(QWidget):
             else:
                 status = "edited since refined" if obj.stale and obj.stages else obj.status  # its stages are (old)
                 if status == TODO and self._accepted:  # a tester read "to do" on every object of a photo accepted
-                    status = f"{ACCEPTED} as drawn"
+                    status = ACCEPTED
                 status += _shown_note(obj)
             seen[obj.label] += 1  # objects of one label (two people, "object" twice) told apart by their place
             nth = f"  ·  #{seen[obj.label]}" if shared[obj.label] > 1 else ""
@@ -358,7 +358,7 @@ class ObjectsPanel(QWidget):
         self._enable_refine()
 
     def set_accepted(self, accepted: bool) -> None:
-        """Whether the open photo is accepted: its objects never refined read "accepted as drawn", not "to do"
+        """Whether the open photo is accepted: its objects not refined here read "accepted", not "to do"
         (Accept keeps a photo's labels as they are; the folder's list says so, its objects said otherwise)."""
         if accepted != self._accepted:
             self._accepted = accepted

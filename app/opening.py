@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from crm_core.coverage import transparency_note
 from crm_core.io import single_channel
+from crm_core.pairing import PHOTO_EXTS
 
 from app import asking, project
 from app.about import RESOURCES
@@ -24,7 +25,7 @@ from app.dataset_paths import dataset_at, names_a_dataset
 from app.wording import shown_path
 
 SAMPLES = RESOURCES / "samples"
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".heic", ".heif")
+IMAGE_SUFFIXES = PHOTO_EXTS  # HEIC only where it can be read: offered, it was then refused
 IMAGE_FILTER = "Images (" + " ".join("*" + s for s in IMAGE_SUFFIXES) + ");;All files (*)"
 MASK_WORDS = ("mask", "seg", "matte", "alpha")  # anywhere in a mask's name
 MASK_ENDINGS = ("gt", "label", "labels", "trimap")  # a mask's name's last word (hr_GT15_gt: not hr_GT15_im)

@@ -31,12 +31,14 @@ try:
 except ImportError:  # Windows: copies are plain copies
     fcntl = None
 
-try:
+try:  # iPhone photos: read when the optional pillow-heif is installed (pip install -e ".[heic]")
     import pillow_heif
 
     pillow_heif.register_heif_opener()
+    HEIC_SUFFIXES: tuple[str, ...] = (".heic", ".heif")
     FORMATS = "JPEG, PNG, TIFF, WebP, BMP or HEIC"
 except ImportError:
+    HEIC_SUFFIXES = ()
     FORMATS = "JPEG, PNG, TIFF, WebP or BMP"
 
 DEFAULT_MAX_PIXELS = 200_000_000
@@ -100,7 +102,8 @@ def _open(path: PathLike, max_pixels: int | None) -> Image.Image:
     except (OSError, SyntaxError, ValueError) as err:
         reason = _reason(err, p)
         if reason.startswith("cannot identify image file"):  # Pillow's words for "no decoder knows these bytes"
-            reason = "its content is in no image format known here, whatever its name says"
+            reason = "the file is empty: 0 bytes" if p.stat().st_size == 0 else \
+                "its content is in no image format known here, whatever its name says"
         raise InputError(f"{p} is not an image this program can read ({reason}); use a {FORMATS} file") from None
     w, h = im.size
     if w * h > cap:

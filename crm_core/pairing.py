@@ -7,7 +7,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-PHOTO_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+from crm_core.io import HEIC_SUFFIXES
+
+PHOTO_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", *HEIC_SUFFIXES)  # what load_image reads
 
 
 def by_stem(folder: Path, exts: tuple[str, ...]) -> dict[str, Path]:

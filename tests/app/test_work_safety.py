@@ -335,3 +335,12 @@ def test_opening_another_photo_while_a_refine_runs_asks_first(qtbot, opened, wri
     assert opened.open_files(second) and opened.doc.path == second
     running.set()
     qtbot.waitUntil(lambda: not opened.refining, timeout=10000)
+
+
+def test_the_open_dialog_offers_only_photos_that_can_be_read():
+    """The dialog offered *.heic without the optional HEIC reader installed, and the photo was then refused."""
+    from app.opening import IMAGE_FILTER
+
+    offered = IMAGE_FILTER.split("(")[1].split(")")[0].split()
+    readable = Image.registered_extensions()
+    assert offered and all(pattern[1:] in readable for pattern in offered)

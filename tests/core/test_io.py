@@ -117,6 +117,9 @@ def test_text_file_named_png(tmp_path: Path) -> None:
     assert "notes.png is not an image" in message and "PNG" in message
     assert message.count("notes.png") == 1  # the library's reason does not repeat the path
     assert "in no image format known here" in message and "cannot identify" not in message
+    (tmp_path / "empty.jpg").write_bytes(b"")  # a download that never arrived: said so, not "no format known"
+    assert "empty.jpg is not an image this program can read (the file is empty: 0 bytes)" in \
+        refused(io.load_image, tmp_path / "empty.jpg")
 
 
 def test_truncated_jpeg_is_an_error_not_a_grey_half(tmp_path: Path) -> None:

@@ -71,6 +71,7 @@ class OpeningMixin:
     """The window's ways in (mixed into MainWindow, whose widgets it uses)."""
 
     _note = ""  # the last note an edit gave (Document.noted), taken off the status bar by Undo and Redo
+    _view_before_empty: str | None = None  # the cutout view left for the overlay when nothing was left to cut
 
     # documents --------------------------------------------------------------------------
     def open_files(self, image: str | Path, mask: str | Path | None = None, offer_saved: bool = True) -> bool:
@@ -188,9 +189,17 @@ class OpeningMixin:
         """A cutout view of a photo with no mask is an empty backdrop, which reads as a photo that failed to open:
         such a photo is shown with the overlay view."""
         if self.canvas.view_mode() != "overlay" and not any(obj.result().any() for obj in doc.objects):
+            self._view_before_empty = self.canvas.view_mode()
             self.canvas.set_view_mode("overlay")
-            self.statusBar().showMessage("No mask yet: the photo is shown with the overlay (V for the cutout views)",
-                                         5000)
+            self._noted("No mask yet: the photo is shown with the overlay (V for the cutout views)", 5000)
+
+    def _cutout_view_back(self, doc: Document) -> None:
+        """After an Undo that brought a mask back (of Clear mask): the cutout view the person had, if the overlay
+        shown for want of a mask is still shown (a tester's Ctrl+D, Ctrl+Z stayed in the overlay, "No mask yet"
+        still said)."""
+        view, self._view_before_empty = self._view_before_empty, None
+        if view is not None and self.canvas.view_mode() == "overlay" and any(o.result().any() for o in doc.objects):
+            self.canvas.set_view_mode(view)
 
     def _refused(self, reason: str) -> None:
         self.statusBar().showMessage(reason, 5000)
@@ -205,6 +214,7 @@ class OpeningMixin:
         the photo, not as an empty cutout backdrop."""
         self._note_outdated()
         if self.doc is not None:
+            self._cutout_view_back(self.doc)
             self._show_photo_if_nothing_to_cut(self.doc)
 
     def _note_outdated(self) -> None:

@@ -217,6 +217,22 @@ def test_the_view_and_its_backdrop_colour_come_back_in_the_next_session(qtbot, s
     assert again.canvas.backdrop_color() == QColor(200, 30, 40)
 
 
+def test_undo_of_clear_mask_brings_back_the_cutout_view_and_takes_back_what_was_said(qtbot, scene):
+    """Ctrl+D then Ctrl+Z: the mask came back, but the overlay stayed and "No mask yet" was still said (tester)."""
+    win, ellipse, _ = scene
+    win.doc.set_mask(ellipse.astype(np.uint8) * 255, "Draw")
+    win.view_actions["white"].trigger()
+    win.clear_mask()
+    assert win.canvas.view_mode() == "overlay" and win.statusBar().currentMessage().startswith("No mask yet")
+    win.undo_action.trigger()
+    assert win.canvas.view_mode() == "white" and not win.statusBar().currentMessage().startswith("No mask yet")
+    win.view_actions["checker"].trigger()
+    win.undo_action.trigger()  # the drawing undone: nothing to cut, the overlay
+    assert win.canvas.view_mode() == "overlay"
+    win.redo_action.trigger()  # drawn again: the view the person had last, not the one before it
+    assert win.canvas.view_mode() == "checker"
+
+
 def test_a_photo_without_a_mask_opens_in_the_overlay_view(qtbot, scene, tmp_path):
     """A cutout of nothing is an empty backdrop, which reads as a photo that did not open: such a photo shows."""
     win, ellipse, _ = scene

@@ -291,9 +291,16 @@ def soft_results(decided: Sequence[np.ndarray | None], results: Sequence[ObjectR
 
 
 def _overlapped(a: np.ndarray, b: np.ndarray, share: float = 0.01) -> bool:
-    """Whether two coarse masks overlapped on purpose (more than ``share`` of the smaller one), not by a stray pixel."""
-    common = np.count_nonzero(a & b)
-    return common > 0 and common > share * min(np.count_nonzero(a), np.count_nonzero(b))
+    """Whether two coarse masks overlapped on purpose (more than ``share`` of the smaller one), not by a stray pixel
+    nor along a shared side: two polygons drawn meeting along one line both fill that line's pixels (a tester's
+    calf, cut into "upper" and "lower" at 400 px: 207 px, 2 % of it, kept by both through every export). An
+    overlap on purpose (a bag over a coat) is more than a line 2 px wide."""
+    common = a & b
+    least = share * min(np.count_nonzero(a), np.count_nonzero(b))
+    if not np.count_nonzero(common) > least:
+        return False
+    core = cv2.erode(common.view(np.uint8), np.ones((3, 3), np.uint8))  # lines up to 2 px wide go
+    return np.count_nonzero(core) > least
 
 
 def _labels_kept(winner: np.ndarray, best: np.ndarray, coarse: Sequence[np.ndarray | None],

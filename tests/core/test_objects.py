@@ -148,6 +148,10 @@ def test_objects_that_overlapped_may_overlap_and_others_never_do() -> None:
     grown = ObjectResult(box, np.where(shoe, 0.95, 0.0).astype(np.float32), True)
     out_coat, out_shoe = reconcile(hw, [coat, shoe_in], [soft(coat, box, 0.9), grown], shared_edge_px=4)
     assert not (out_coat & out_shoe).any()
+    upper, lower = np.zeros(hw, bool), np.zeros(hw, bool)
+    upper[5:21, 5:35], lower[20:35, 5:35] = True, True  # polygons meeting along one line both fill its pixels
+    out_upper, out_lower = reconcile(hw, [upper, lower], [soft(upper, box, 0.9), soft(lower, box, 0.8)], 4)
+    assert not (out_upper & out_lower).any() and (out_upper | out_lower)[5:35, 5:35].all()  # one owner each
 
 
 def test_refine_photo_leaves_tiny_and_unrefinable_objects_alone(synth) -> None:

@@ -86,7 +86,7 @@ def refined(refiner: Refiner, image: np.ndarray, coarse: np.ndarray, keep: Const
     if rule == "none":
         Constraints.near = lambda self, reach: None
     elif rule == "every":
-        Constraints._cutting = lambda self, before, zone, low, high: (low, high)
+        Constraints._cutting = lambda self, before, zone, low, high: (low[0], high[0])  # the sure, unchecked
     try:
         return refiner.refine(image, coarse, constraints=keep).prob
     finally:

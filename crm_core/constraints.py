@@ -23,6 +23,7 @@ from crm_core.frame import frame_mean
 BETWEEN_REACH = 0.1  # of the photo's mean side: Keep FG and Keep BG strokes farther apart mark no edge between them
 CROSSING_STEPS = 64  # brush widths a pixel's way across a stroke is followed (Constraints._cutting)
 BETWEEN_DETOUR = 1.25  # how much longer than the strokes' gap the way through a pixel "between" them may be
+FRINGE_SHARE = 1 / 3  # of a stroke's reach: beside a cut, the model's unsure side within it is its decision
 
 
 @dataclass(frozen=True)
@@ -146,18 +147,31 @@ class Constraints:
         if near is not None:
             ramp = near & (after > CONFIDENT) & (after < 1 - CONFIDENT)
             low, high = ramp & (before <= CONFIDENT), ramp & (before >= 1 - CONFIDENT)
-            low, high = self._cutting(before, near, low, high)
+            # beside a cut, any softness the finisher left on the model's side, short of its being sure otherwise
+            decided_low = near & (before < 0.5) & (after > 0) & (after < 1 - CONFIDENT)
+            decided_high = near & (before >= 0.5) & (after > CONFIDENT) & (after < 1)
+            low, high = self._cutting(before, near, (low, decided_low), (high, decided_high))
             after = np.where(low, np.float32(0), np.where(high, np.float32(1), after)).astype(np.float32)
         return self.apply(after)
 
-    def _cutting(self, before: np.ndarray, near: np.ndarray, low: np.ndarray,
-                 high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``low`` and ``high`` (the pixels ``finished`` would settle to 0 and 1) less those settled against the
-        stroke nearest them (1 beside a Keep BG stroke, 0 beside a Keep FG one) where that stroke does not cut
-        through the model's side: across the stroke from the pixel (its brush's width, and as far again as the
-        pixel is from it; on by brush widths while that is still on the stroke, as from beyond its end, where a
-        tester saw a fan of opaque specks in fur the stroke's end touched), the model holds the stroke's own side
-        (the stroke lies along the edge, not across the object).
+    def _cutting(self, before: np.ndarray, near: np.ndarray, low: tuple[np.ndarray, np.ndarray],
+                 high: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """The pixels ``finished`` settles to 0 and 1. ``low`` and ``high``: (where the model was sure, where it
+        decided that side at one half). Those settled against the stroke nearest them (1 beside a Keep BG
+        stroke, 0 beside a Keep FG one) are, where that stroke cuts through the model's side, its sure ones
+        (however little the finisher moved them: a matte's closing filter left 0.92-0.98 over 12 px of a cut)
+        and its decided ones within FRINGE_SHARE of the reach of the stroke, and none where it does not cut: across
+        the stroke from the pixel (its brush's width, and as far again as the pixel is from it; on by brush
+        widths while that is still on the stroke, as from beyond its end, where a tester saw a fan of opaque
+        specks in fur the stroke's end touched), the model holds the stroke's own side (the stroke lies along
+        the edge, not across the object). Those settled toward the stroke's own side are the sure ones.
+
+        Why the decided ones beside a cut: the model's stages leave a fringe of 0.6-0.9 along a stroke through
+        plain colour, which the finishers smeared into a see-through seam (a tester's Keep BG cut through a
+        solid red arm: 26-68 of 255 for 8 px beside it). Only near the stroke: farther, a pixel the model held
+        at 0.5-0.9 is more often fur the finisher is right about (``bench/stroke_edges.py``, Keep BG beside
+        fur, pixels settled opposite to the soft truth: 7,508 before, 7,918 with a third of the reach, 8,824
+        with all of it; the alpha missing beside its cuts: 8.85 %, 1.00 %, 0.86 %).
 
         Why: a cut across plain colour (a strut cut from a wing) has nothing in the photo to hold its edge, and
         the model's sure side must stand on both sides of it. But a Keep BG stroke on the background beside fur
@@ -166,23 +180,30 @@ class Constraints:
         970; with this check 500 and 971): a stroke on its own side's ground says nothing of the other side's
         edge, and the finisher places it (``bench/stroke_edges.py``).
         """
-        if not (low.any() or high.any()):
-            return low, high
+        if not (low[1].any() or high[1].any()):
+            return low[0], high[0]
         h, w = before.shape
         ys, xs = np.nonzero(near)  # the strokes and their reach: where the distances are taken
         top, left = ys.min(), xs.min()
         window = (slice(top, ys.max() + 1), slice(left, xs.max() + 1))
         out = []
-        for settled, layer, other, kept in ((low, self.keep_fg, self.keep_bg, before < 0.5),
-                                            (high, self.keep_bg, self.keep_fg, before >= 0.5)):
+        for (sure, decided), layer, other, kept, held in (
+                (low, self.keep_fg, self.keep_bg, before < 0.5, before <= CONFIDENT),
+                (high, self.keep_bg, self.keep_fg, before >= 0.5, before >= 1 - CONFIDENT)):
             if layer is None or not layer[window].any():
-                out.append(settled)
+                out.append(sure)
                 continue
             distance, nearest = _nearest(layer[window])
             if other is not None and other[window].any():  # nearer the other kind of stroke: not this one's
                 to_other = cv2.distanceTransform((~other[window]).astype(np.uint8), cv2.DIST_L2, 5)
                 distance = np.where(distance < to_other, distance, np.inf)
-            ys, xs = np.nonzero(settled[window] & np.isfinite(distance))
+            mine = np.isfinite(distance)
+            reach = float(distance[mine & near[window]].max()) if (mine & near[window]).any() else 0.0
+            # the model's sure ones however little the finisher moved them; its decided ones in its fringe
+            fringe = (distance <= FRINGE_SHARE * reach) | held[window]
+            settled = sure.copy()
+            settled[window] |= decided[window] & mine & fringe
+            ys, xs = np.nonzero(settled[window] & mine)
             sy, sx = np.divmod(nearest[ys, xs], distance.shape[1])
             gap = np.maximum(distance[ys, xs], 1.0)
             ys, xs, sy, sx = ys + top, xs + left, sy + top, sx + left
@@ -196,10 +217,34 @@ class Constraints:
                     break
                 across = np.where(on_stroke, across + width, across)
             along = ~kept[my, mx] & ~on_stroke  # still on the stroke there: as it was
-            settled = settled.copy()
             settled[ys[along], xs[along]] = False
             out.append(settled)
         return out[0], out[1]
+
+    def marked(self, image: np.ndarray) -> np.ndarray:
+        """The photo (H×W×3 uint8) as the finishers see it: each Keep BG stroke's pixels painted in the opposite
+        of the colours around it (255 minus their mean over the stroke's width), a new array; the photo itself
+        when there is no such stroke.
+
+        Why: the snap and the matte place an edge where the photo's colour changes, and a cut through plain
+        colour has none; they spread the cut over their windows into a see-through seam (a tester's cut across
+        a solid red arm: alpha 0.72-0.9 in a band 20-40 px from it). A stroke painted unlike its surroundings is
+        an edge they keep. Only the finishers see it; the strokes' pixels come out 0 whatever they see."""
+        if self.keep_bg is None or not self.keep_bg.any():
+            return image
+        stroke = self.keep_bg
+        rows, cols = np.nonzero(stroke)
+        width = int(2 * cv2.distanceTransform(np.pad(stroke, 1).astype(np.uint8), cv2.DIST_L2, 5).max()) + 1
+        h, w = stroke.shape
+        box = (slice(max(0, rows.min() - width), min(h, rows.max() + width + 1)),
+               slice(max(0, cols.min() - width), min(w, cols.max() + width + 1)))
+        outside = (~stroke[box]).astype(np.float32)
+        side = (2 * width + 1, 2 * width + 1)
+        around = cv2.blur(image[box].astype(np.float32) * outside[..., None], side) / \
+            np.maximum(cv2.blur(outside, side), 1e-3)[..., None]
+        out = image.copy()
+        out[box][stroke[box]] = np.clip(255.0 - around[stroke[box]], 0, 255).astype(np.uint8)
+        return out
 
     def apply(self, prob: np.ndarray) -> np.ndarray:
         """prob with keep_fg set to 1 and keep_bg to 0 (a new array when anything is kept; else prob itself)."""

@@ -137,8 +137,9 @@ class Refiner:
         if scale > 1:
             runner = StageRunner(self.model, self.device, self.autocast, opts, decide=work_keep.decide_here)
         total = prob.size
-        finish = {"snap": lambda p: hold(edge_snap(work_image, p, cancel=opts.cancel)),
-                  "matte": lambda p: hold(matte(work_image, p, work_coarse, cancel=opts.cancel, constraints=work_keep))}
+        seen = work_keep.marked(work_image)  # a Keep BG stroke is an edge to the finishers, in plain colour too
+        finish = {"snap": lambda p: hold(edge_snap(seen, p, cancel=opts.cancel)),
+                  "matte": lambda p: hold(matte(seen, p, work_coarse, cancel=opts.cancel, constraints=work_keep))}
         # the judge has the last word: after the last finisher, or after the last model stage when none runs
         judged_at = max((i for i, step in enumerate(plan) if step.kind in finish), default=len(ratios) - 1)
         model_prob = prob

@@ -66,8 +66,11 @@ def test_a_cut_through_plain_colour_and_a_patch_painted_on_sky_keep_the_strokes_
     cut, patch = np.zeros((h, w), bool), np.zeros((h, w), bool)
     cut[175:875, 688:712] = True
     patch[65:175, 350:466] = True
-    final = bundled_refiner.refine(photo, panel.astype(np.float32), constraints=Constraints(patch, cut)).prob > 0.5
+    alpha = bundled_refiner.refine(photo, panel.astype(np.float32), constraints=Constraints(patch, cut)).prob
+    final = alpha > 0.5
     assert (~final[525, 350:1050]).sum() == 24
+    for beside in (alpha[265:785, 640:688], alpha[265:785, 712:760]):  # opaque up to the cut, not a see-through
+        assert (beside < 0.95).sum() < 300 and beside.mean() > 0.998  # seam (a tester's red arm: 0.72-0.9)
     assert final[100:700, 175:1225][cut[100:700, 175:1225]].sum() == 0 and final[265:785, 180:684].all()
     assert patch.sum() <= final[:250].sum() <= 1.05 * patch.sum()
 

@@ -41,6 +41,14 @@ def photo(path: Path) -> Path:
     return path
 
 
+def labelme_file(path: Path, hw: tuple[int, int], drawn: dict[str, list]) -> None:
+    """A LabelMe file of the ``drawn`` polygons (label: points, in the file's order) for photo p.jpg beside it."""
+    data = {"version": "5.4.1", "flags": {}, "imagePath": "p.jpg", "imageData": None, "imageHeight": hw[0],
+            "imageWidth": hw[1], "shapes": [{"label": lab, "points": pts, "group_id": None, "shape_type": "polygon",
+                                             "flags": {}} for lab, pts in drawn.items()]}
+    path.write_text(json.dumps(data))
+
+
 def round_trip(kind: str, source: Path, out: Path, images: Path | None = None, again_images: Path | None = None) -> tuple:
     """Read every photo, write it back untouched, read the output: (first read, second read)."""
     ds = open_dataset(kind, source, images)
@@ -102,12 +110,8 @@ def test_every_polygon_format_keeps_a_hole_the_refine_cut(tmp_path: Path, kind: 
     a, b = shapes()
     folder = tmp_path / "lm"
     photo(folder / "p.jpg")
-    data = {"version": "5.4.1", "flags": {}, "imagePath": "p.jpg", "imageData": None, "imageHeight": H,
-            "imageWidth": W, "shapes": [
-                {"label": lab, "points": pts, "group_id": None, "shape_type": "polygon", "flags": {}}
-                for lab, pts in (("ring", [[10, 10], [39, 10], [39, 39], [10, 39]]),
-                                 ("bar", [[40, 10], [54, 10], [54, 39], [40, 39]]))]}
-    (folder / "p.json").write_text(json.dumps(data))
+    labelme_file(folder / "p.json", (H, W), {"ring": [[10, 10], [39, 10], [39, 39], [10, 39]],
+                                              "bar": [[40, 10], [54, 10], [54, 39], [40, 39]]})
     ds = open_dataset("labelme", folder)
     item = ds.read("p")
     ring, bar = item.objects[0].with_mask(a), item.objects[1].with_mask(b)  # the ring refined with its hole cut
@@ -133,12 +137,8 @@ def test_two_refined_labels_that_touch_are_written_meeting_with_no_slit_between(
     upper, lower = subject & (rows < seam), subject & (rows >= seam)
     folder = tmp_path / "lm"
     Image.fromarray(np.zeros((h, w, 3), np.uint8)).save(folder.mkdir() or folder / "p.jpg")
-    data = {"version": "5.4.1", "flags": {}, "imagePath": "p.jpg", "imageData": None, "imageHeight": h,
-            "imageWidth": w, "shapes": [
-                {"label": lab, "points": pts, "group_id": None, "shape_type": "polygon", "flags": {}}
-                for lab, pts in (("upper", [[10, 10], [389, 10], [389, 59], [10, 59]]),
-                                 ("lower", [[10, 60], [389, 60], [389, 109], [10, 109]]))]}
-    (folder / "p.json").write_text(json.dumps(data))
+    labelme_file(folder / "p.json", (h, w), {"upper": [[10, 10], [389, 10], [389, 59], [10, 59]],
+                                             "lower": [[10, 60], [389, 60], [389, 109], [10, 109]]})
     ds = open_dataset("labelme", folder)
     out = tmp_path / ("out.json" if kind == "coco" else "out")
     refined = lambda it: type(it)(it.name, it.image, it.size, (it.objects[0].with_mask(upper),
@@ -158,10 +158,7 @@ def refined_labelme(tmp_path: Path, drawn: dict[str, list], masks: dict[str, np.
     ``masks`` (by label; the others untouched), written back by the LabelMe writer: the shapes it wrote."""
     folder = tmp_path / "lm"
     photo(folder / "p.jpg")
-    data = {"version": "5.4.1", "flags": {}, "imagePath": "p.jpg", "imageData": None, "imageHeight": H,
-            "imageWidth": W, "shapes": [{"label": lab, "points": pts, "group_id": None, "shape_type": "polygon",
-                                         "flags": {}} for lab, pts in drawn.items()]}
-    (folder / "p.json").write_text(json.dumps(data))
+    labelme_file(folder / "p.json", (H, W), drawn)
     ds = open_dataset("labelme", folder)
     refined = tuple(o.with_mask(masks[o.label]) if o.label in masks else o for o in ds.read("p").objects)
     list(convert(ds, "labelme", tmp_path / "out", transform=lambda it: type(it)(it.name, it.image, it.size, refined,

@@ -225,7 +225,7 @@ class ObjectsPanel(QWidget):
         self._listed_empty: dict[int, bool] = {}  # per object (id()), whether its row says "empty"
         self._refining = False  # a refine runs: the refine buttons wait (clicked, they did nothing and said nothing)
         self._running: MaskObject | None = None  # the object a stage-by-stage refine is changing now
-        self._accepted = False  # the open photo of a folder is accepted: its unrefined objects are, as drawn
+        self._accepted = False  # the open photo of a folder is accepted: its objects not refined read "accepted"
         self._emptiness = QTimer(self)  # strokes come at tens a second: look whether one emptied or filled after
         self._emptiness.setSingleShot(True)
         self._emptiness.setInterval(150)

@@ -216,8 +216,7 @@ def _trimap(prob: np.ndarray, coarse: np.ndarray, keep: Constraints, size: tuple
 
 def _cut(model_fg: np.ndarray, keep_bg: np.ndarray | None, radius: int) -> np.ndarray | None:
     """Where a Keep BG stroke cuts through the model's foreground, at solve size: the stroke's pixels with the
-    foreground on both sides (within the stroke's width and the band's on each), and the gaps between it and that
-    foreground within the band's radius; None where no stroke cuts.
+    foreground on both sides (within the stroke's width and the band's radius on each); None where none does.
 
     Why: the band around the model's edge is where the solve decides, and a cut's two sides are edges of the
     model's. Across plain colour the solve has no colour edge to hold there, and spread the cut into a ramp as

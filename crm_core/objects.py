@@ -304,7 +304,7 @@ def _overlapped(a: np.ndarray, b: np.ndarray, share: float = 0.01) -> bool:
 
 
 def _labels_kept(winner: np.ndarray, best: np.ndarray, coarse: Sequence[np.ndarray | None],
-                  results: Sequence[ObjectResult | None], live: list[int]) -> None:
+                 results: Sequence[ObjectResult | None], live: list[int]) -> None:
     """``winner`` (per pixel: the object index, -1 for background) with the coarse labels' say restored where the
     photo gave none. A pixel of one object's coarse mask that its own result claims (over 0.5) stays that
     object's, however surely another claims it too (masks that overlapped on purpose keep the likelier); and

@@ -73,6 +73,7 @@ class Document(KeepEditsMixin, QObject):
         # a dataset photo's shapes that have no area to refine (boxes, points, lines): kept in exports as the file
         # has them, never drawn; their labels, so the person is told they are there
         self.unshown: tuple[str, ...] = ()
+        self.outside: tuple[str, ...] = ()  # labels of objects its file drew mostly outside the photo
         self.project_path: Path | None = None  # the project it was saved in or opened from: Save writes there
         self._set_content(image, mask, path, mask_path)
 

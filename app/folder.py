@@ -398,19 +398,20 @@ class WorkFolder:
     def document(self, loaded: Loaded) -> Document:
         """The photo as a document (GUI thread): its saved work, else its labels as objects."""
         sources = {o.id: o for o in loaded.objects}
+        hw = loaded.image.shape[:2]
         if loaded.state is not None:
             doc = project.document(loaded.state, self.categories, loaded.image)
             doc.path = loaded.path  # where the photo is now: the folder may have moved since the work was kept
             for obj in doc.objects:
                 obj.source = sources.get(obj.id)
         else:
-            hw = loaded.image.shape[:2]
             # a COCO crowd region comes locked: never refined, and the person can unlock it
             objects = [MaskObject(o.id, o.label, np.where(o.raster(hw), np.uint8(255), np.uint8(0)), source=o,
                                   locked=o.crowd, guessed=o.rough) for o in loaded.objects if o.refinable]
             doc = Document.with_objects(loaded.image, loaded.path, objects, self.categories)
         doc.reserved_ids = frozenset(sources)
         doc.unshown = tuple(o.label for o in loaded.objects if not o.refinable)
+        doc.outside = tuple(o.label for o in loaded.objects if o.refinable and o.mostly_outside(hw))
         self.meet(doc.categories)
         doc.mark_saved()
         return doc

@@ -264,11 +264,19 @@ class FolderMixin:
         self._update_title()
         if self.statusBar().currentMessage() in (self._no_more, self._photo_note):  # of the photo left: no longer holds
             self.statusBar().clearMessage()
+        notes = []
         if doc.unshown:  # a COCO box-only annotation, a LabelMe rectangle: in the file, not on the canvas
             count = len(doc.unshown)
-            self._photo_note = (f"{count} shape{'s' * (count != 1)} not refined ({listed(doc.unshown, 3)}: "
-                                "boxes, points or lines) "
-                                f"{'are' if count != 1 else 'is'} kept as the file has them and not shown")
+            notes.append(f"{count} shape{'s' * (count != 1)} not refined ({listed(doc.unshown, 3)}: "
+                         "boxes, points or lines) "
+                         f"{'are' if count != 1 else 'is'} kept as the file has them and not shown")
+        if doc.outside:  # clipped to the photo without a word, a shifted label was refined as its sliver inside
+            count = len(doc.outside)
+            notes.append(f"{count} label{'s' * (count != 1)} lie{'s' * (count == 1)} mostly outside the photo "
+                         f"({listed(doc.outside, 3)}): only the part inside is shown and refined; check "
+                         f"{'them' if count != 1 else 'it'} in the label file")
+        if notes:
+            self._photo_note = "; ".join(notes)
             self.statusBar().showMessage(self._photo_note, 10000)
         while work.notes:
             QMessageBox.warning(self, "Saved work set aside", work.notes.pop(0))

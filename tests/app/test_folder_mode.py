@@ -1686,6 +1686,19 @@ def test_a_photo_with_a_box_only_shape_says_it_is_kept_but_not_shown(qtbot, wind
 
 
 
+def test_a_label_drawn_mostly_outside_the_photo_is_said(window, tmp_path):
+    """A LabelMe "upper" shifted to x 338-586 on a 400 px photo was clipped to its sliver inside and refined
+    without a word (tester)."""
+    folder, _ = labelme_set(tmp_path / "lm", count=1)
+    data = json.loads((folder / "p0.json").read_text())
+    data["shapes"][1]["points"] = [[x + W - 20, y] for x, y in data["shapes"][1]["points"]]  # the box, shifted off
+    (folder / "p0.json").write_text(json.dumps(data))
+    window.open_folder(folder)
+    assert labels_listed(window) == list(LABELS)
+    assert window.statusBar().currentMessage() == ("1 label lies mostly outside the photo (box): only the part "
+                                                   "inside is shown and refined; check it in the label file")
+
+
 def test_many_shapes_not_shown_are_named_three_and_counted(qtbot, window, tmp_path):
     """Five rectangles read "sign, sign2, …": how many the dots stood for was not said (the app's other lists
     read "a, b, c and 2 more")."""

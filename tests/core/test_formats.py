@@ -17,7 +17,7 @@ from pycocotools import mask as rle_codec
 
 from crm_core.errors import InputError
 from crm_core.formats import convert, fill_polygons, open_dataset, trace_polygons
-from crm_core.formats.objects import ImageObjects, sides_cross
+from crm_core.formats.objects import ImageObject, ImageObjects, sides_cross
 from crm_core.metrics import iou
 from crm_core.formats.labelmap import VOID, read_labels, voc_palette, write_labels
 from crm_core.pairing import pair_by_stem
@@ -1204,3 +1204,12 @@ def test_a_coco_file_finds_its_photos_where_coco_and_the_labelling_tools_keep_th
     (tmp_path / "imgs" / "p.jpg").rename(photos / "p.jpg")
     ds = open_dataset("coco", moved)
     assert ds.photo_file("p.jpg").resolve() == photos / "p.jpg" and ds.read("p.jpg").objects
+
+
+def test_a_polygon_mostly_outside_the_photo_is_told_from_one_that_pokes_out() -> None:
+    """Annotation tools let a point stray past the border; a label shifted off the photo is another matter."""
+    inside = np.array([[10, 10], [50, 10], [50, 40], [10, 40]], np.float64)
+    assert not ImageObject(1, "a", (inside,)).mostly_outside((H, W))
+    assert not ImageObject(1, "a", (inside + (35, 0),)).mostly_outside((H, W))  # 45-85: a third past the edge
+    assert ImageObject(1, "a", (inside + (60, 0),)).mostly_outside((H, W))  # 70-110 on an 80 px photo
+    assert not ImageObject(1, "a", mask=np.ones((H, W), bool)).mostly_outside((H, W))

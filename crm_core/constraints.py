@@ -198,7 +198,8 @@ class Constraints:
                 to_other = cv2.distanceTransform((~other[window]).astype(np.uint8), cv2.DIST_L2, 5)
                 distance = np.where(distance < to_other, distance, np.inf)
             mine = np.isfinite(distance)
-            reach = float(distance[mine & near[window]].max()) if (mine & near[window]).any() else 0.0
+            reached = distance[mine & near[window]]
+            reach = float(reached.max()) if reached.size else 0.0
             # the model's sure ones however little the finisher moved them; its decided ones in its fringe
             fringe = (distance <= FRINGE_SHARE * reach) | held[window]
             settled = sure.copy()
@@ -207,7 +208,7 @@ class Constraints:
             sy, sx = np.divmod(nearest[ys, xs], distance.shape[1])
             gap = np.maximum(distance[ys, xs], 1.0)
             ys, xs, sy, sx = ys + top, xs + left, sy + top, sx + left
-            width = 2 * cv2.distanceTransform(np.pad(layer[window], 1).astype(np.uint8), cv2.DIST_L2, 5).max()
+            width = stroke_width(layer[window])
             across = gap + width  # from the stroke pixel nearest the pixel, on the other way across the stroke
             for _ in range(CROSSING_STEPS):  # along a stroke (from beyond its end), on till past it
                 my = np.clip(np.rint(sy + (sy - ys) * across / gap), 0, h - 1).astype(int)
@@ -234,7 +235,7 @@ class Constraints:
             return image
         stroke = self.keep_bg
         rows, cols = np.nonzero(stroke)
-        width = int(2 * cv2.distanceTransform(np.pad(stroke, 1).astype(np.uint8), cv2.DIST_L2, 5).max()) + 1
+        width = int(stroke_width(stroke)) + 1
         h, w = stroke.shape
         box = (slice(max(0, rows.min() - width), min(h, rows.max() + width + 1)),
                slice(max(0, cols.min() - width), min(w, cols.max() + width + 1)))
@@ -256,6 +257,12 @@ class Constraints:
         if self.keep_bg is not None:
             out[self.keep_bg] = 0.0
         return out
+
+
+def stroke_width(layer: np.ndarray) -> float:
+    """The widest a stroke layer (H×W bool, not empty) is, in px: twice the farthest any of its pixels lies from
+    its border. What is across a stroke is measured in it (``Constraints._cutting``, ``matting._cut``)."""
+    return float(2 * cv2.distanceTransform(np.pad(layer, 1).astype(np.uint8), cv2.DIST_L2, 5).max())
 
 
 def _nearest(layer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -30,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from crm_core.band import CONFIDENT
-from crm_core.constraints import Constraints
+from crm_core.constraints import Constraints, stroke_width
 from crm_core.errors import InputError
 from crm_core.formats.objects import SPECK_SHARE
 from crm_core.frame import frame_mean, frame_side
@@ -223,8 +223,7 @@ def _cut(model_fg: np.ndarray, keep_bg: np.ndarray | None, radius: int) -> np.nd
     wide as the band (a tester's cut through a solid red arm: alpha 0.72-0.9 up to 40 px from it)."""
     if keep_bg is None or not keep_bg.any():
         return None
-    width = 2 * cv2.distanceTransform(np.pad(keep_bg, 1).astype(np.uint8), cv2.DIST_L2, 5).max()
-    side = int(np.ceil(width)) + 2 * radius + 1
+    side = int(np.ceil(stroke_width(keep_bg))) + 2 * radius + 1
     rows, cols = np.nonzero(keep_bg)
     h, w = keep_bg.shape
     box = (slice(max(0, rows.min() - side), min(h, rows.max() + side + 1)),

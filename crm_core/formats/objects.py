@@ -162,11 +162,7 @@ class ImageObjects:
 
     def union(self) -> np.ndarray:
         """H×W bool: the pixels of all area objects, what a one-mask-per-photo format (a mask PNG, BIG) holds."""
-        union = np.zeros(self.hw, bool)
-        for obj in self.objects:
-            if obj.refinable:
-                union |= obj.raster(self.hw)
-        return union
+        return self._cover > 0
 
     def others(self, obj: ImageObject) -> np.ndarray:
         """H×W bool: the pixels of the area objects other than ``obj`` (``trace_polygons``' ``beside``)."""

@@ -39,7 +39,7 @@ from app import autosave, project
 from app.document import ACCEPTED, DEFAULT_LABEL, REFINED, TODO, Document, MaskObject, object_result
 from app.mask_object import looked_away
 from app.sidecar import SidecarWriter
-from app.wording import listed
+from crm_core.wording import listed
 
 FLAGGED = "flagged"
 UNREADABLE = "unreadable"  # its photo or labels could not be read (WorkFolder.problems says why): not "to do"

@@ -29,7 +29,8 @@ from app.folder import FLAGGED, UNREADABLE, Exported, WorkFolder, export_formats
 from app.jobs import CallJob
 from app.mask_object import Drawing, constraints_of, refine_inputs, refined_or_not, to_refine
 from app.object_jobs import FolderJob, ObjectsJob, SurveyJob, result_stage
-from app.wording import listed, shown_path
+from app.wording import shown_path
+from crm_core.wording import listed
 from app.sidecar import SidecarWriter
 from app.undo import MaskEditCommand
 

@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps
 
 from crm_core.errors import InputError
+from crm_core.wording import listed
 
 try:
     import fcntl
@@ -316,7 +317,7 @@ def _palette_labels(path: PathLike, indices: np.ndarray, notes: list[str]) -> np
         prob[void] = 0.5
     else:
         prob = void.astype(np.float32)  # a map of one object drawn in index 255 alone
-    said = ", ".join(map(str, labels[:8])) + (", …" if len(labels) > 8 else "")
+    said = listed([str(label) for label in labels], 8)
     notes.append(f"{path} is a palette label map; read by its indices: 0 as background, "
                  + (f"{said} as the object" if labels else f"{VOID} as the object")
                  + (f", {VOID} (VOC's void outline) as undecided" if labels and void.any() else "")

@@ -7,7 +7,7 @@ import argparse
 import itertools
 import json
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from crm_core.metrics import Scores, boundary_accuracy, iou, iou_parts
 from crm_core.baselines import guided_filter
 from crm_core.objects import Method, ObjectOptions, refine_photo
 from crm_core.snap import guided_radius
+from crm_core.wording import listed
 from crm_core.options import RefineOptions
 
 KINDS = tuple(k for k in FORMATS if k not in ("mask", "big"))  # --big is the one-mask-per-photo mode of its own
@@ -111,6 +112,7 @@ class Tally:
     hidden: int = 0  # objects that others wholly cover in the output's label maps
     split: int = 0  # objects written as several, one per piece (YOLO)
     no_photo: int = 0  # photos not found (a conversion without refining needs none): their copies name a missing file
+    outside: list[str] = field(default_factory=list)  # "photo (label)" of labels drawn mostly outside their photo
 
     def line(self, seconds: float, min_px: int, refining: bool = True) -> str:
         rate = f", {60 * self.refined / seconds:.0f} objects/min" if seconds > 0 and self.refined else ""
@@ -177,7 +179,12 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
             bar.update()
     seconds = time.perf_counter() - start
     if missing:  # the summary counts them; which they are is what the person needs to mend it
-        say(prog, f"photos not found: {', '.join(missing[:5])}{', …' if len(missing) > 5 else ''}")
+        say(prog, f"photos not found: {listed(missing)}")
+    if tally.outside:  # filling clipped each to its sliver inside the photo, which was refined without a word
+        count = len(tally.outside)
+        say(prog, f"{count} label{'s' * (count != 1)} lie{'s' * (count == 1)} mostly outside {'its' if count == 1 else 'their'} "
+                  f"photo: {listed(tally.outside)}; only the part inside was refined: check "
+                  f"{'it' if count == 1 else 'them'} in the label files (shifted, or drawn for another photo?)")
     # the labels a LabelMe folder uses, which it does not declare, count too: a tester's copy was merged unsaid
     labels = dataset.label_order() if kind in ONE_MASK_FORMATS and kind != dataset.format else []
     if len(labels) > 1:
@@ -222,6 +229,7 @@ def refine_item(refiner: Method, dataset: Dataset, item: ImageObjects, options: 
     refined = refine_photo(refiner, image, masks, options, objects, [o.drawn for o in item.objects],
                            [o.rough for o in item.objects])
     out = [o if m is None else o.with_mask(m) for o, m in zip(item.objects, refined)]
+    tally.outside += [f"{item.name} ({o.label})" for o in item.objects if o.refinable and o.mostly_outside(item.hw)]
     tally.objects += len(out)
     done = sum(m is not None for m in refined)
     tally.refined += done

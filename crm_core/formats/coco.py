@@ -27,6 +27,7 @@ from crm_core.formats.base import Dataset, Writer
 from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, mask_box
 from crm_core.formats.pixel_edges import from_pixel_edges, to_pixel_edges
 from crm_core.pairing import named_photo
+from crm_core.wording import listed
 
 REFINED_KEY = "crm_refined"  # image ids already refined, so --resume can skip them (other tools ignore it)
 GEOMETRY = ("segmentation", "area", "bbox")
@@ -90,7 +91,7 @@ class CocoDataset(Dataset):
         orphans = [image_id for image_id in self.by_image if image_id not in ids]
         if orphans:
             count = sum(len(self.by_image[i]) for i in orphans)
-            named = f"{', '.join(repr(i) for i in orphans[:3])}{', …' if len(orphans) > 3 else ''}"
+            named = listed([repr(i) for i in orphans], 3)
             self.problems.append(f"{self.source}: {count} annotation{'s name' if count != 1 else ' names'} image_id "
                                  f"{named}, which no image record has: kept as the file has them, not refined")
 

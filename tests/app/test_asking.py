@@ -53,7 +53,7 @@ def test_the_first_answer_is_the_default(qtbot, choose):
 
 def test_a_long_list_of_names_is_cut_with_how_many_more_not_an_ellipsis_and_a_full_stop():
     """An export's notes read "0467: shirt, …." (a tester)."""
-    from app.wording import listed
+    from crm_core.wording import listed
 
     names = [f"p{i}: shirt" for i in range(8)]
     assert listed(names) == "p0: shirt, p1: shirt, p2: shirt, p3: shirt, p4: shirt and 3 more"

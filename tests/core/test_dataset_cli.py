@@ -237,6 +237,21 @@ def test_min_object_px_skips_small_objects_and_says_so(tmp_path, random_refiner,
     assert len(bars) == 1 and np.allclose(bars[0], original, atol=1e-5)  # the bar, unchanged
 
 
+def test_a_label_drawn_mostly_outside_its_photo_is_said(tmp_path, random_refiner, capsys) -> None:
+    """A YOLO point at 1.7 (the bar's right side pushed past the photo) was refined as its sliver inside, unsaid."""
+    sets = make_sets(tmp_path)
+    labels = sets["yolo"] / "labels" / "b.txt"
+    square, bar = labels.read_text().splitlines()
+    values = np.array([float(v) for v in bar.split()[1:]]).reshape(-1, 2)
+    values[:, 0] += 0.45  # the bar at x 121-151 px of 128: three quarters of it beyond the right side
+    labels.write_text("\n".join([square, " ".join(["1", *(f"{v:.5f}" for v in values.reshape(-1))])]) + "\n")
+    code, _, err = run(crm_refine.main, ["--yolo", sets["yolo"], "-o", tmp_path / "out", "--no-matte", "--no-snap"],
+                       capsys)
+    assert code == 0, err
+    assert ("1 label lies mostly outside its photo: b (bar); only the part inside was refined: check it in the "
+            "label files") in err
+
+
 def test_dataset_usage_errors(tmp_path, capsys) -> None:
     sets = make_sets(tmp_path)
     code, _, err = run(crm_refine.main, ["--voc", sets["voc"], "--labelme", sets["labelme"], "-o", tmp_path / "o"], capsys)

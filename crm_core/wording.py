@@ -1,0 +1,16 @@
+"""How messages name several things: a list cut short with how many more.
+
+Why one rule: a list cut with "…" said neither how many were left out nor, closed with a full stop, read well
+("0467: shirt, …."); the engine's notes and the app's say lists the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+
+def listed(names: Sequence[str], most: int = 5) -> str:
+    """``names`` in a sentence, at most ``most`` of them and how many more: "a, b, c and 4 more"."""
+    shown = ", ".join(names[:most])
+    more = len(names) - most
+    return f"{shown} and {more} more" if more > 0 else shown

@@ -68,7 +68,7 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
             results.append(refine_object(refiner, image, mask.astype(np.float32), options, objects, keep, polygon,
                                          guess))
             done += 1
-    decided = reconcile(image.shape[:2], list(masks), results, objects.shared_edge_px)
+    decided = reconcile(image, list(masks), results, objects.shared_edge_px, drawn)
     out: list[tuple[np.ndarray, float, bool] | None] = []
     # soft results only for the objects asked for: the others come back as None below
     asked = [r if wanted and r is not None and r.refined else None for r, wanted in zip(results, todo)]

@@ -7,6 +7,11 @@ CCP_DIR holds NNNN.jpg, NNNN.mat (annotations/pixel-level) and label_list.mat. O
   coarse.json                                                           one COCO object per label present (garments,
                                                                         hair, skin): polygons traced from the pixel
                                                                         labels, simplified at --tolerance px
+With --seam-shift PX each label is first grown PX px into the labelled neighbours it touches (one label after
+another, in a seeded random order), so the seams between labels lie off the photo's edges while the outlines
+against the background stay: a shirt drawn past its collar over the skin, the skin drawn up to the shirt.
+With --rough N the objects are pixel masks (COCO RLE) of the label map seen at 1/N of its size, as a
+segmentation network would give them: blocky, every edge off by up to N/2 px, seams included.
 The photos are 550 px wide. The team holds out photos 0501-1004: this script refuses them.
 Then: crm-refine --coco OUT/coarse.json --images OUT/gt/JPEGImages -o refined.json
       crm-eval --voc OUT/gt --pred OUT/coarse.json      (the polygons as given)
@@ -20,6 +25,7 @@ import json
 import shutil
 from pathlib import Path
 
+import cv2
 import numpy as np
 import scipy.io
 
@@ -38,6 +44,8 @@ def main() -> None:
     parser.add_argument("--first", type=int, default=451)
     parser.add_argument("--last", type=int, default=500)
     parser.add_argument("--tolerance", type=float, default=1.25, help="approxPolyDP tolerance of the polygons, px")
+    parser.add_argument("--seam-shift", type=int, default=0, help="grow each label this many px into its neighbours")
+    parser.add_argument("--rough", type=int, default=0, help="pixel masks of the labels at 1/N of the size")
     args = parser.parse_args()
     if args.last >= HELD_OUT:
         parser.error(f"photos {HELD_OUT:04d}-1004 are held out; use --last {HELD_OUT - 1} or lower")
@@ -58,17 +66,33 @@ def main() -> None:
         shutil.copyfile(args.ccp / f"{stem}.jpg", gt / "JPEGImages" / f"{stem}.jpg")
         write_labels(gt / "SegmentationClass" / f"{stem}.png", labels, voc_palette())
         h, w = labels.shape
+        drawn = shifted_seams(labels, args.seam_shift, number) if args.seam_shift else labels
+        if args.rough:
+            small = cv2.resize(drawn, (w // args.rough, h // args.rough), interpolation=cv2.INTER_NEAREST)
+            drawn = cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
         coco["images"].append({"id": number, "file_name": f"{stem}.jpg", "width": w, "height": h})
-        for value in np.unique(labels):
+        for value in np.unique(drawn):
             if value == 0:
                 continue
-            mask = labels == value
-            label = ImageObject(ann_id, names[value], mask=mask, stored_as="polygons")
+            mask = drawn == value
+            label = ImageObject(ann_id, names[value], mask=mask, stored_as="pixels" if args.rough else "polygons")
             coco["annotations"].append({"id": ann_id, "image_id": number, "category_id": int(value), "iscrowd": 0,
                                         **encode(label, (h, w), lambda: trace_polygons(mask, args.tolerance))})
             ann_id += 1
     io.write_atomic(args.out / "coarse.json", json.dumps(coco))
     print(f"{len(coco['images'])} photos, {len(coco['annotations'])} objects -> {args.out}")
+
+
+def shifted_seams(labels: np.ndarray, shift: int, seed: int) -> np.ndarray:
+    """The label map with each label grown ``shift`` px into the labels it touches (not into background), one
+    label after another in a random order seeded by the photo's number."""
+    out = labels.copy()
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * shift + 1, 2 * shift + 1))
+    values = [int(v) for v in np.unique(labels) if v]
+    for value in np.random.default_rng(seed).permutation(values):
+        grown = cv2.dilate((out == value).astype(np.uint8), kernel).astype(bool)
+        out[grown & (out != 0)] = value
+    return out
 
 
 if __name__ == "__main__":

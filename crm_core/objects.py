@@ -29,6 +29,14 @@ RefineFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 Method = Union[Refiner, RefineFn]
 VANISHED_SHARE = 0.01  # a refined object keeping less of its coarse pixels than this is left as drawn (outcome)
 PART_SHARE = 0.1  # an object whose edge runs along other objects for this share of its length is a part (parts)
+# Where one label lets go of a pixel it drew and a neighbour claims it (_labels_kept): the neighbour takes it when
+# the label is sure its object is not there (under SEAM_RELEASED), or when the photo shows the neighbour there
+# (_photo_moved): beside the seam the two labels' colours stand SEAM_TAU apart (squared mean difference over summed
+# variances, Lab channels added) and the pixel's colour is likelier on the neighbour's side. A polygon's pixels
+# never go: the seam a person drew between two polygons stays where drawn.
+SEAM_RELEASED = 0.25
+SEAM_TAU = 1.0
+SEAM_SIDE = 0.1  # each side of a seam needs this share of the window around a pixel to say what it looks like
 
 
 @dataclass(frozen=True)
@@ -200,7 +208,6 @@ def refine_photo(refiner: Method, image: np.ndarray, masks: Sequence[np.ndarray 
     still takes part in deciding the pixels it shares).
     drawn: per object, whether its mask is a polygon as its file drew it (a part of a labelled whole is held so too:
     ``held_as_drawn``); guessed: whether it stands for its object without tracing it (``refine_object``)."""
-    hw = image.shape[:2]
     results: list[ObjectResult | None] = []
     for mask, polygon, guess in zip(masks, held_as_drawn(masks, drawn), guessed or [False] * len(masks)):
         if mask is None or not mask.any():
@@ -209,7 +216,7 @@ def refine_photo(refiner: Method, image: np.ndarray, masks: Sequence[np.ndarray 
             results.append(kept(mask))
         else:
             results.append(refine_object(refiner, image, mask, options, objects, drawn=polygon, guessed=guess))
-    decided = reconcile(hw, masks, results, objects.shared_edge_px)
+    decided = reconcile(image, masks, results, objects.shared_edge_px, drawn)
     return [m if refined else None for m, refined in zip(decided, outcome(masks, results, decided))]
 
 
@@ -230,8 +237,8 @@ def kept(mask: np.ndarray) -> ObjectResult:
     return ObjectResult(box, mask[box[0]:box[2], box[1]:box[3]].astype(np.float32), False)
 
 
-def reconcile(hw: tuple[int, int], coarse: Sequence[np.ndarray | None], results: Sequence[ObjectResult | None],
-              shared_edge_px: int) -> list[np.ndarray | None]:
+def reconcile(image: np.ndarray, coarse: Sequence[np.ndarray | None], results: Sequence[ObjectResult | None],
+              shared_edge_px: int, drawn: Sequence[bool] | None = None) -> list[np.ndarray | None]:
     """One decision per pixel from the soft results: the most probable object wins, and background wins only
     where it beats every object (p < 0.5 for a lone object, as a plain threshold would say); but a pixel an
     object's coarse mask held and its result claims stays its own, and the seam two labels drew stays closed
@@ -239,8 +246,10 @@ def reconcile(hw: tuple[int, int], coarse: Sequence[np.ndarray | None], results:
 
     Objects that overlapped in the input may still overlap (a bag over a coat); others never do. Near an
     edge two objects shared (both within ``shared_edge_px``, no background that close) background cannot win,
-    so a shared edge stays without a gap.
+    so a shared edge stays without a gap. image: the photo (H×W×3 uint8), which says where a seam may move;
+    drawn: per object, whether its coarse mask is a polygon as its file drew it, whose seams never move.
     """
+    hw = image.shape[:2]
     live = [k for k, r in enumerate(results) if r is not None]
     best = np.zeros(hw, np.float32)  # the largest object probability so far
     for k in live:
@@ -254,7 +263,7 @@ def reconcile(hw: tuple[int, int], coarse: Sequence[np.ndarray | None], results:
         wins = (results[k].prob > score[t:b, l:r]) & (results[k].prob > 0)  # never where it is surely absent
         score[t:b, l:r][wins] = results[k].prob[wins]
         winner[t:b, l:r][wins] = k
-    _labels_kept(winner, best, coarse, results, live)
+    _labels_kept(image, winner, best, coarse, results, [k for k in live if drawn and drawn[k]], live)
     out: list[np.ndarray | None] = [None] * len(results)
     for k in live:
         t, l, b, r = results[k].box
@@ -303,11 +312,14 @@ def _overlapped(a: np.ndarray, b: np.ndarray, share: float = 0.01) -> bool:
     return np.count_nonzero(core) > least
 
 
-def _labels_kept(winner: np.ndarray, best: np.ndarray, coarse: Sequence[np.ndarray | None],
-                 results: Sequence[ObjectResult | None], live: list[int]) -> None:
+def _labels_kept(image: np.ndarray, winner: np.ndarray, best: np.ndarray, coarse: Sequence[np.ndarray | None],
+                 results: Sequence[ObjectResult | None], polygons: list[int], live: list[int]) -> None:
     """``winner`` (per pixel: the object index, -1 for background) with the coarse labels' say restored where the
     photo gave none. A pixel of one object's coarse mask that its own result claims (over 0.5) stays that
-    object's, however surely another claims it too (masks that overlapped on purpose keep the likelier); and
+    object's, however surely another claims it too (masks that overlapped on purpose keep the likelier); one a
+    polygon drew (``polygons``: the objects drawn as polygons) stays its own whatever its result says; one a mask
+    held goes to the neighbour that claims it where the mask's result is sure it is absent (SEAM_RELEASED) or
+    the photo shows the neighbour there (``_photo_moved``); and
     what no object claims (``best``, the largest object probability, at most 0.5: background, or on a shared
     edge the likeliest of the unsure) along the edge two coarse masks shared goes back to the object that held
     it, where it is nearer such a seam than the background outside all of them and its result does not say it
@@ -316,10 +328,14 @@ def _labels_kept(winner: np.ndarray, best: np.ndarray, coarse: Sequence[np.ndarr
     Why: a tester split objects into parts ("upper", "lower") by cuts where the photo has no edge. Refined
     alone, each part's look saw the object go on past its cut: the likelier of two near-certain claims moved
     the cut by up to 20 px (a dragon's lower part at 3.2K: mBA 91.2 -> 78.1; with this rule 85.5), and where
-    each drew back from it a gap of background up to 56 px high opened between them (hr_GT15). Where a label
-    lets go of a pixel and its neighbour claims it, the photo shows an edge there, and the neighbour takes it.
-    Background that comes in from outside the labels is still taken away, and a hole opened in one of them
-    farther from the seam than the finishers' reach (``finisher_reach``) stays."""
+    each drew back from it a gap of background up to 56 px high opened between them (hr_GT15). And where a part's
+    matte, solved against its neighbour of the same fur, let go of a ragged strip along its cut, the neighbour
+    took it (hr_GT15, 12,238 px wrong beside the seam where the labels had 131). Polygons' seams held where drawn
+    scored best on every polygon set measured, seams 6 px off the photo's edges included (MODEL_CARD, "Session
+    43"); a segmentation network's masks at 1/8 size need their seams moved (3.7 IoU points on CCP), and the
+    photo's say keeps most of that while holding seams the photo shows no edge at. Background that comes in from
+    outside the labels is still taken away, and a hole opened in one of them farther from the seam than the
+    finishers' reach (``finisher_reach``) stays."""
     drawn = {k: binarise(coarse[k]) for k in live}
     boxes = [box for box in map(mask_box, drawn.values()) if box is not None]
     if len(boxes) < 2:
@@ -330,6 +346,7 @@ def _labels_kept(winner: np.ndarray, best: np.ndarray, coarse: Sequence[np.ndarr
     owner = np.full((bottom - top, right - left), -1, np.int32)
     present = np.zeros(owner.shape, bool)  # where the owner's result does not say its object is surely absent
     claimed = np.zeros(owner.shape, bool)  # where the owner's result says its object is there
+    released = np.zeros(owner.shape, bool)  # where the owner's result is sure its object is not there
     shared = np.zeros(owner.shape, bool)  # in two coarse masks: objects that overlapped on purpose keep the rule
     for k in live:
         shared |= drawn[k][frame] & (owner >= 0)
@@ -342,9 +359,13 @@ def _labels_kept(winner: np.ndarray, best: np.ndarray, coarse: Sequence[np.ndarr
             prob = results[k].prob[t - t0:b - t0, l - l0:r - l0]
             present[here] |= mine[here] & (prob > 0)
             claimed[here] |= mine[here] & (prob > 0.5)
+            released[here] |= mine[here] & (prob < SEAM_RELEASED)
     won = winner[frame]  # a view: what is set in it is set in winner
-    contested = claimed & ~shared & (won >= 0) & (won != owner)
-    won[contested] = owner[contested]
+    taken = ~shared & (won >= 0) & (won != owner) & (owner >= 0)  # won by a neighbour of the label that drew it
+    movable = taken & ~claimed & ~np.isin(owner, polygons)  # let go by a mask (a polygon's pixels never move)
+    asked = np.where(movable & ~released, won, -1)  # let go unsurely: the photo says
+    moved = movable & (released | _photo_moved(image[frame], owner, asked, finisher_reach(*winner.shape)))
+    won[taken & ~moved] = owner[taken & ~moved]
     union = owner >= 0
     gap = present & (best[frame] <= 0.5)
     if not gap.any():
@@ -363,6 +384,57 @@ def _labels_kept(winner: np.ndarray, best: np.ndarray, coarse: Sequence[np.ndarr
     # a hole opened in one object farther from the seam than the finishers move an edge stays open
     closed = gap & (to_seam < to_outside) & (to_seam <= finisher_reach(*winner.shape))
     winner[frame][closed] = owner[closed]
+
+
+def _photo_moved(image: np.ndarray, owner: np.ndarray, moved_to: np.ndarray, radius: int) -> np.ndarray:
+    """Of the pixels a label let go and a neighbour won (``moved_to``: the neighbour, -1 elsewhere; ``owner``: the
+    label that drew each pixel, -1 for none), those the photo shows on the neighbour's side: within ``radius``,
+    the two labels' drawn pixels differ in colour (SEAM_TAU) and the pixel's colour is the likelier under the
+    neighbour's (a Gaussian per Lab channel on each side).
+
+    Why colour beside the seam: where two labels meet at an edge of the photo (a shirt and trousers) their sides
+    differ, and a label drawn a few pixels past that edge is mended by the one beyond it; where a person cut one
+    object into parts (the two halves of a face), the sides look alike and a part's result letting go says only
+    that its matte found no edge."""
+    moved = moved_to >= 0
+    shown = np.zeros(moved.shape, bool)
+    if not moved.any():
+        return shown
+    top, left, bottom, right = mask_box(moved)
+    top, left = max(top - radius, 0), max(left - radius, 0)
+    bottom, right = min(bottom + radius, moved.shape[0]), min(right + radius, moved.shape[1])
+    box = (slice(top, bottom), slice(left, right))
+    lab = cv2.cvtColor(np.ascontiguousarray(image[box]), cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab = cv2.GaussianBlur(lab, (0, 0), max(1.0, radius / 16))  # texture (fur, weave) averaged: its colour, not its grain
+    window = (2 * radius + 1, 2 * radius + 1)
+    here, owners, targets = moved[box], owner[box], moved_to[box]
+    for k, j in {(int(a), int(b)) for a, b in zip(owners[here], targets[here])}:
+        pixels = here & (owners == k) & (targets == j)
+        sides = [_side(lab, (owners == k) & ~here, window), _side(lab, owners == j, window)]
+        (n_k, mean_k, var_k), (n_j, mean_j, var_j) = [[part[pixels] for part in side] for side in sides]
+        apart = np.sum((mean_k - mean_j) ** 2 / (var_k + var_j), axis=1) >= SEAM_TAU
+        colour = lab[pixels]
+        nearer = _unlikeliness(colour, mean_j, var_j) < _unlikeliness(colour, mean_k, var_k)
+        enough = np.minimum(n_k, n_j) >= SEAM_SIDE
+        shown[box][pixels] = apart & nearer & enough
+    return shown
+
+
+def _side(lab: np.ndarray, mask: np.ndarray, window: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One side of a seam around each pixel: the share of the window it fills, its mean Lab colour and the
+    variance of each channel (at least 4, two levels squared: a flat side is not infinitely sure)."""
+    weight = mask.astype(np.float32)
+    share = cv2.boxFilter(weight, -1, window, borderType=cv2.BORDER_CONSTANT)
+    total = cv2.boxFilter(lab * weight[..., None], -1, window, borderType=cv2.BORDER_CONSTANT)
+    squares = cv2.boxFilter(lab * lab * weight[..., None], -1, window, borderType=cv2.BORDER_CONSTANT)
+    count = np.maximum(share, 1e-6)[..., None]
+    mean = total / count
+    return share, mean, np.maximum(squares / count - mean * mean, 4.0)
+
+
+def _unlikeliness(colour: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
+    """How unlikely each colour is under a Gaussian per channel (negative log-likelihood, constants dropped)."""
+    return np.sum((colour - mean) ** 2 / var + np.log(var), axis=1)
 
 
 def _shared_edges(hw: tuple[int, int], masks: Sequence[np.ndarray], radius: int) -> np.ndarray:

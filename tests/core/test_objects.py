@@ -60,6 +60,19 @@ def test_an_object_refined_in_its_crop_obeys_the_person_s_keep_strokes(light_ref
     assert (full[keep_bg] == 0.0).all() and (full[keep_fg] == 1.0).all()
 
 
+def grey(hw: tuple[int, int]) -> np.ndarray:
+    """A photo of one flat grey: it shows no edge anywhere."""
+    return np.full((*hw, 3), 128, np.uint8)
+
+
+def two_colours(hw: tuple[int, int], red: np.ndarray) -> np.ndarray:
+    """A photo red where ``red`` holds and a lighter red elsewhere (a step of 20 levels, noise of 4): one object's
+    parts look alike across a cut, but an edge of that size still shows."""
+    rng = np.random.default_rng(0)
+    image = np.where(red[..., None], np.array([180, 60, 50], np.float32), np.array([200, 80, 70], np.float32))
+    return np.clip(image + rng.normal(0, 4, (*hw, 3)), 0, 255).astype(np.uint8)
+
+
 def soft(mask: np.ndarray, box: tuple[int, int, int, int], level: float) -> ObjectResult:
     t, l, b, r = box
     return ObjectResult(box, np.where(mask[t:b, l:r], level, 1 - level).astype(np.float32), True)
@@ -78,7 +91,7 @@ def test_a_shared_edge_stays_shared_without_gaps_or_overlaps() -> None:
     shrunk_r[:, 30:32] = False
     a = ObjectResult(box, np.where(shrunk_l, 0.9, np.where(left, 0.4, 0.05)).astype(np.float32), True)
     b = ObjectResult(box, np.where(shrunk_r, 0.9, np.where(right, 0.3, 0.05)).astype(np.float32), True)
-    out_a, out_b = reconcile(hw, [left, right], [a, b], shared_edge_px=4)
+    out_a, out_b = reconcile(grey(hw), [left, right], [a, b], shared_edge_px=4)
     assert not (out_a & out_b).any()  # no overlap
     assert ((out_a | out_b)[14:26, 10:50]).all()  # no gap along the shared edge (away from the background)
     assert out_a[20, 29] and out_b[20, 30]  # each keeps its side (the more probable object wins)
@@ -103,7 +116,7 @@ def test_background_opened_along_a_seam_goes_back_to_its_labels_and_background_f
     drawn_back_u[260:266, 400:406] = False  # a hole inside upper, 34 px from the cut
     a = ObjectResult(box, np.where(drawn_back_u, 0.9, 0.1).astype(np.float32), True)
     b = ObjectResult(box, np.where(drawn_back_l, 0.9, 0.1).astype(np.float32), True)
-    out_u, out_l = reconcile(hw, [upper, lower], [a, b], shared_edge_px=4)
+    out_u, out_l = reconcile(grey(hw), [upper, lower], [a, b], shared_edge_px=4)
     assert out_u[270:300, 120:680].all() and out_l[300:330, 120:680].all()  # the cut where it was drawn
     assert not out_u[260:266, 400:406].any()  # the hole beyond the finishers' reach stays open
     came_in = (out_u | out_l)[:, 100:106]  # what came in from the outside stays out, but where the cut is nearer
@@ -114,7 +127,8 @@ def test_background_opened_along_a_seam_goes_back_to_its_labels_and_background_f
 def test_a_pixel_both_neighbours_claim_stays_with_the_label_that_drew_it() -> None:
     """Parts of one object, each refined alone, each see the object go on past their cut: the likelier of two
     near-certain claims moved the cut by up to 20 px where the photo has no edge (a tester's dragon, its lower
-    part's mBA 91.2 -> 78.1). Where the drawing label lets go and its neighbour claims, the photo moved it."""
+    part's mBA 91.2 -> 78.1). Where the drawing label lets go and its neighbour claims, and the photo shows the
+    neighbour's colour there, the photo moved it."""
     hw = (600, 800)
     upper, lower = np.zeros(hw, bool), np.zeros(hw, bool)
     upper[100:300, 100:700] = True
@@ -126,10 +140,40 @@ def test_a_pixel_both_neighbours_claim_stays_with_the_label_that_drew_it() -> No
     held_l[300:310, 400:700] = False  # lower lets go of its first 10 rows on the right
     a = ObjectResult(box, np.where(grown_u, 0.95, 0.05).astype(np.float32), True)
     b = ObjectResult(box, np.where(held_l, 0.8, 0.2).astype(np.float32), True)
-    out_u, out_l = reconcile(hw, [upper, lower], [a, b], shared_edge_px=4)
+    photo = two_colours(hw, upper | ~held_l & lower)  # upper's red goes on 10 px past the cut on the right
+    out_u, out_l = reconcile(photo, [upper, lower], [a, b], shared_edge_px=4)
     assert out_l[300:320, 120:400].all() and not out_u[300:, 120:400].any()  # both claim: the drawn cut stands
-    assert out_u[300:310, 410:700].all() and out_l[310:320, 410:700].all()  # lower let go: upper takes it
+    assert out_u[300:310, 410:690].all() and out_l[310:320, 410:690].all()  # lower let go: upper takes it
     assert not (out_u & out_l).any()
+
+
+def test_a_cut_through_one_colour_stays_where_drawn_when_a_part_lets_go_of_it() -> None:
+    """hr_GT15 cut into "upper" and "lower" across its fur: each part's matte, solved against its neighbour of the
+    same fur, let go of a ragged strip along its cut, which the other part took (12,238 px wrong beside the seam
+    where the labels had 131). A mask's pixel let go unsurely moves only where the photo shows the neighbour
+    there; a polygon's never moves."""
+    hw = (600, 800)
+    upper, lower = np.zeros(hw, bool), np.zeros(hw, bool)
+    upper[100:300, 100:700] = True
+    lower[300:500, 100:700] = True
+    box = (0, 0, 600, 800)
+    held_l = lower.copy()
+    held_l[300:312, 400:700] = False  # lower lets go of its first 12 rows on the right, unsurely (0.4) ...
+    grown_u = upper.copy()
+    grown_u[300:315] = upper[299]  # ... and upper goes on past the cut everywhere
+    a = ObjectResult(box, np.where(grown_u, 0.9, 0.1).astype(np.float32), True)
+    b = ObjectResult(box, np.where(held_l, 0.9, np.where(lower, 0.4, 0.1)).astype(np.float32), True)
+    alike = two_colours(hw, np.zeros(hw, bool))
+    out_u, out_l = reconcile(alike, [upper, lower], [a, b], shared_edge_px=4)
+    assert out_l[300:500, 120:680].all() and not out_u[300:].any()  # the drawn cut, on the left and on the right
+    recoloured = two_colours(hw, upper | ~held_l & lower)  # where lower's pixels look like upper's, they move
+    out_u, out_l = reconcile(recoloured, [upper, lower], [a, b], shared_edge_px=4)
+    assert out_u[300:312, 420:680].all() and not out_u[300:, 120:380].any()
+    out_u, out_l = reconcile(recoloured, [upper, lower], [a, b], shared_edge_px=4, drawn=[True, True])
+    assert out_l[300:500, 120:680].all() and not out_u[300:].any()  # polygons: the cut the person drew
+    sure = ObjectResult(box, np.where(held_l, 0.9, 0.1).astype(np.float32), True)  # lower sure it is not there
+    out_u, out_l = reconcile(alike, [upper, lower], [a, sure], shared_edge_px=4)
+    assert out_u[300:312, 420:680].all() and out_l[312:500, 120:680].all()
 
 
 def test_objects_that_overlapped_may_overlap_and_others_never_do() -> None:
@@ -139,18 +183,18 @@ def test_objects_that_overlapped_may_overlap_and_others_never_do() -> None:
     bag = np.zeros(hw, bool)
     bag[15:25, 15:25] = True  # drawn on top of the coat on purpose
     box = (0, 0, 40, 40)
-    out_coat, out_bag = reconcile(hw, [coat, bag], [soft(coat, box, 0.9), soft(bag, box, 0.8)], shared_edge_px=4)
+    out_coat, out_bag = reconcile(grey(hw), [coat, bag], [soft(coat, box, 0.9), soft(bag, box, 0.8)], shared_edge_px=4)
     assert (out_coat & out_bag).sum() == bag.sum()
     shoe = np.zeros(hw, bool)
     shoe[30:40, 30:40] = True  # overlaps the coat by a corner only when refined, not in the input
     shoe_in = np.zeros(hw, bool)
     shoe_in[35:40, 35:40] = True
     grown = ObjectResult(box, np.where(shoe, 0.95, 0.0).astype(np.float32), True)
-    out_coat, out_shoe = reconcile(hw, [coat, shoe_in], [soft(coat, box, 0.9), grown], shared_edge_px=4)
+    out_coat, out_shoe = reconcile(grey(hw), [coat, shoe_in], [soft(coat, box, 0.9), grown], shared_edge_px=4)
     assert not (out_coat & out_shoe).any()
     upper, lower = np.zeros(hw, bool), np.zeros(hw, bool)
     upper[5:21, 5:35], lower[20:35, 5:35] = True, True  # polygons meeting along one line both fill its pixels
-    out_upper, out_lower = reconcile(hw, [upper, lower], [soft(upper, box, 0.9), soft(lower, box, 0.8)], 4)
+    out_upper, out_lower = reconcile(grey(hw), [upper, lower], [soft(upper, box, 0.9), soft(lower, box, 0.8)], 4)
     assert not (out_upper & out_lower).any() and (out_upper | out_lower)[5:35, 5:35].all()  # one owner each
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -67,9 +68,12 @@ def write_export(request: ExportRequest, image: np.ndarray, prob: np.ndarray, pr
     raise ValueError(f"unknown export kind {request.kind!r}")
 
 
-def default_name(photo: Path | None, kind: str) -> str:
+def default_name(photo: Path | None, kind: str, label: str = "") -> str:
+    """The file a ``kind`` export of the photo is offered as; with ``label``, one object's of several (each its own
+    name: every object of a photo was offered NAME_matte.png, and the second export aimed at the first's file)."""
     stem = photo.stem if photo is not None else "untitled"
-    return f"{stem}{KINDS[kind][1]}.png"
+    named = f"_{re.sub(r'[^0-9A-Za-z]+', '-', label).strip('-')}" if label else ""
+    return f"{stem}{named}{KINDS[kind][1]}.png"
 
 
 def _writable(folder: Path) -> bool:
@@ -84,14 +88,17 @@ class ExportDialog(QDialog):
 
     def __init__(self, photo: Path | None, folder: str, shown: str, parent: QWidget | None = None,
                  last_kind: str = "mask", decontaminate: bool = False, protect: Iterable[str | Path] = (),
-                 objects: int = 1, merged: bool = True, edited: int = 0, running: bool = False) -> None:
+                 objects: int = 1, merged: bool = True, edited: int = 0, running: bool = False,
+                 label: str = "") -> None:
         """``objects``: how many visible objects the photo has; with more than one, the person chooses between
-        all of them in one file and the selected one (``shown`` names what it shows). ``edited``: how many of
+        all of them in one file and the selected one (``shown`` names what it shows; ``label``, its label, which
+        names its file). ``edited``: how many of
         them were edited since they were refined, so their unrefined coarse mask would be written. ``running``:
         a refine is still running (a tester exported its half-done stage, veil and all, unwarned)."""
         super().__init__(parent)
         self.setWindowTitle("Export")
         self._photo = photo
+        self._label = label if objects > 1 else ""
         self._protect = tuple(protect)  # the person's inputs: refused here, before any question about replacing
         # absolute, so the name shown says where the file goes (a photo opened as a relative path)
         self._folder = (Path(folder) if folder else (photo.parent if photo is not None else Path.home())).absolute()
@@ -151,6 +158,7 @@ class ExportDialog(QDialog):
         self._save = buttons.button(QDialogButtonBox.StandardButton.Save)
 
         self._kinds.buttonToggled.connect(self._kind_changed)
+        self._merged.toggled.connect(self._kind_changed)  # the selected object's own name, or the photo's
         self._path.textChanged.connect(lambda text: self._save.setEnabled(bool(text.strip())))
         self._decontaminate.setChecked(decontaminate)
         self._buttons[last_kind if last_kind in KINDS else "mask"].setChecked(True)
@@ -177,10 +185,11 @@ class ExportDialog(QDialog):
         kind = self.kind
         self._decontaminate.setEnabled(kind == "cutout")
         current = Path(self._path.text()) if self._path.text() else None
-        suggested = {default_name(self._photo, k) for k in KINDS}
+        suggested = {default_name(self._photo, k, label) for k in KINDS for label in ("", self._label)}
         if current is None or current.name in suggested:
             folder = current.parent if current is not None else self._folder
-            self._path.setText(str(folder / default_name(self._photo, kind)))
+            alone = self._label if not self._merged.isChecked() else ""
+            self._path.setText(str(folder / default_name(self._photo, kind, alone)))
 
     def _browse(self) -> None:
         # the overwrite question is asked once, on Save, for a typed name and a browsed one alike

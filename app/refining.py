@@ -22,7 +22,7 @@ from crm_core.metrics import binarise
 from crm_core.objects import held_as_drawn
 
 from app.document import COARSE, REFINED, Document, Results
-from app.mask_object import Drawing, MaskObject, constraints_of
+from app.mask_object import Drawing, MaskObject, constraints_of, settled
 from app.errors import show_error
 from app.estimate import left_text
 from app.export import ExportDialog, ExportRequest, write_export
@@ -346,6 +346,8 @@ class RefiningMixin:
         if doc.shown == COARSE:
             return "the coarse mask, edited since it was refined" if doc.current.stale else "the coarse mask"
         stage = doc.stages[doc.shown]
+        if settled(stage):  # Refine all objects' one result, which the strip calls "result", not "stage 1 of 1"
+            return "its refined result"
         return f"stage {doc.shown + 1} of {len(doc.stages)} ({stage.plan.name})"
 
     def export_dialog(self) -> bool:
@@ -367,7 +369,8 @@ class RefiningMixin:
         dialog = ExportDialog(self.doc.path, self.settings.export_dir, name, self,
                               self.settings.export_kind or self._first_export_kind(),
                               self.settings.export_decontaminate, self._inputs(),
-                              merge, self.settings.export_merged or empty, edited, self.refining)
+                              merge, self.settings.export_merged or empty, edited, self.refining,
+                              self.doc.current.label)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
         request = dialog.request()

@@ -1475,6 +1475,30 @@ def test_an_object_refined_with_the_others_shows_one_stage_named_as_its_settled_
     assert window.strip.list.count() == 2 and item.text().startswith("result · ")
     assert "settled pixel by pixel with the photo's other objects" in item.toolTip()
     assert "Refine (Ctrl+R)" in item.toolTip()
+    assert window._shown_name() == "its refined result"  # the Export dialog said "stage 1 of 1 (matte)"
+
+
+def test_each_object_of_a_photo_is_offered_its_own_export_file(qtbot, window, tmp_path, monkeypatch):
+    """Every object of a photo was offered NAME_matte.png: exporting a second object aimed at the first's file."""
+    from app.export import ExportDialog
+
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    offered: list[tuple[str, bool]] = []
+    monkeypatch.setattr(ExportDialog, "exec", lambda dialog: offered.append(
+        (dialog.request().path.name, dialog.request().merged)) or 0)
+    window.settings.export_kind = "alpha8"
+    window.settings.export_merged = False
+    for obj in window.doc.objects[:2]:
+        window.doc.select(obj)
+        window.export_dialog()
+    labels = [o.label for o in window.doc.objects[:2]]
+    assert offered == [(f"p0_{labels[0]}_matte.png", False), (f"p0_{labels[1]}_matte.png", False)]
+    dialog = ExportDialog(tmp_path / "p0.png", str(tmp_path), "a part", objects=2, merged=False, label="left arm/2")
+    dialog.set_kind("mask")
+    assert dialog.request().path.name == "p0_left-arm-2_refined.png"  # no character a file name cannot hold
+    dialog.set_merged(True)
+    assert dialog.request().path.name == "p0_refined.png" and dialog.request().merged
 
 def test_an_export_cancelled_at_its_question_is_not_offered_again(qtbot, window, tmp_path, tiny_refiner, dialogs,
                                                                   monkeypatch):

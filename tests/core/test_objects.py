@@ -176,6 +176,28 @@ def test_a_cut_through_one_colour_stays_where_drawn_when_a_part_lets_go_of_it() 
     assert out_u[300:312, 420:680].all() and out_l[312:500, 120:680].all()
 
 
+def test_a_matte_of_two_parts_is_opaque_along_their_cut_and_soft_at_the_background() -> None:
+    """hr_GT15 cut in two: each part's matte, solved against its neighbour of the same fur, came out at 0.5-0.99
+    along the cut, and the exported mattes and cutouts of the two had a grey seam through the object."""
+    hw = (600, 800)  # the finishers reach 15 px
+    upper, lower = np.zeros(hw, bool), np.zeros(hw, bool)
+    upper[100:300, 100:700] = True
+    lower[300:500, 100:700] = True
+    box = (0, 0, 600, 800)
+    prob_u = np.where(upper, 1.0, 0.0).astype(np.float32)
+    prob_u[280:300, 100:700] = 0.7  # unsure along its cut ...
+    prob_u[100:300, 100:104] = 0.6  # ... and along its outer edge, as a matte over hair is
+    prob_l = np.where(lower, 1.0, 0.0).astype(np.float32)
+    prob_l[300:320, 100:700] = 0.8
+    results = [ObjectResult(box, prob_u, True), ObjectResult(box, prob_l, True)]
+    decided = reconcile(grey(hw), [upper, lower], results, shared_edge_px=4, drawn=[True, True])
+    soft_u, soft_l = soft_results(decided, results)
+    both = soft_u + soft_l
+    assert (both[130:470, 130:670] == 1.0).all()  # no seam inside the object
+    assert np.allclose(soft_u[150:250, 100:104], 0.6)  # the matte's soft edge against the background stays
+    assert np.array_equal(binarise(soft_u), decided[0]) and np.array_equal(binarise(soft_l), decided[1])
+
+
 def test_objects_that_overlapped_may_overlap_and_others_never_do() -> None:
     hw = (40, 40)
     coat = np.zeros(hw, bool)

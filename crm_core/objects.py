@@ -207,7 +207,8 @@ def refine_photo(refiner: Method, image: np.ndarray, masks: Sequence[np.ndarray 
     an object left as it was: None in ``masks`` (not an area), or under ``objects.min_pixels`` (such an object
     still takes part in deciding the pixels it shares).
     drawn: per object, whether its mask is a polygon as its file drew it (a part of a labelled whole is held so too:
-    ``held_as_drawn``); guessed: whether it stands for its object without tracing it (``refine_object``)."""
+    ``held_as_drawn``), whose seams with the others stay where drawn (``reconcile``; every mask's with
+    ``RefineOptions.polygon``); guessed: whether it stands for its object without tracing it (``refine_object``)."""
     results: list[ObjectResult | None] = []
     for mask, polygon, guess in zip(masks, held_as_drawn(masks, drawn), guessed or [False] * len(masks)):
         if mask is None or not mask.any():
@@ -216,7 +217,8 @@ def refine_photo(refiner: Method, image: np.ndarray, masks: Sequence[np.ndarray 
             results.append(kept(mask))
         else:
             results.append(refine_object(refiner, image, mask, options, objects, drawn=polygon, guessed=guess))
-    decided = reconcile(image, masks, results, objects.shared_edge_px, drawn)
+    polygons = [bool(d) or bool(options and options.polygon) for d in (drawn or [False] * len(masks))]
+    decided = reconcile(image, masks, results, objects.shared_edge_px, polygons)
     return [m if refined else None for m, refined in zip(decided, outcome(masks, results, decided))]
 
 

@@ -10,7 +10,7 @@ import pytest
 from crm_core.metrics import binarise
 from crm_core.objects import (ObjectOptions, ObjectResult, crop_box, reconcile, parts, refine_object, refine_photo,
                                soft_results)
-from crm_core.options import Stage
+from crm_core.options import RefineOptions, Stage
 
 
 def test_crop_is_square_with_context_and_moved_inside_the_photo() -> None:
@@ -242,6 +242,22 @@ def test_an_object_the_refinement_erases_is_left_as_drawn_not_dropped() -> None:
 
     out_left, out_right = refine_photo(erases_the_left_one, image, [left, right], objects=ObjectOptions(min_margin=8))
     assert out_left is None and out_right is not None and out_right.any()  # None: written as the file has it
+
+
+def test_masks_said_to_be_polygons_keep_their_seams_as_drawn_polygons_do() -> None:
+    """--polygon says plain masks are polygon labels (an annotator's label maps): their seams stay where drawn,
+    as a file's polygons' do, even where a mask's result is sure it is not there."""
+    image, left, right = _touching_pair()
+
+    def shifts_right(crop: np.ndarray, coarse: np.ndarray) -> np.ndarray:  # each result 6 px right of its mask
+        return np.roll(coarse.astype(np.float32), 6, axis=1)
+
+    tight = ObjectOptions(min_margin=8)
+    out_left, _ = refine_photo(shifts_right, image, [left, right], objects=tight)
+    assert out_left[20:50, 50:56].all()  # masks: the right one let go of its first columns, surely; the left took them
+    for said in ({"options": RefineOptions(polygon=True)}, {"drawn": [True, True]}):
+        out_left, out_right = refine_photo(shifts_right, image, [left, right], objects=tight, **said)
+        assert not out_left[:, 50:].any() and out_right[20:50, 50:56].all()  # the seam drawn at x = 50
 
 
 def _touching_pair() -> tuple[np.ndarray, np.ndarray, np.ndarray]:

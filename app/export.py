@@ -111,7 +111,8 @@ class ExportDialog(QDialog):
         self._merged = QCheckBox(f"All {objects} visible objects in one file")
         self._merged.setToolTip("Each object as it is shown (its stage, or its coarse mask); off: the selected "
                                 "object alone")
-        selected = f"Exports the selected object: {shown}." if objects > 1 else f"Exports {shown}."
+        which = f"the selected object ({label})" if label else "the selected object"
+        selected = f"Exports {which}: {shown}." if objects > 1 else f"Exports {shown}."
 
         stale = (f" {edited} of them {'was' if edited == 1 else 'were'} edited since refined and {'is' if edited == 1 else 'are'}"
                  " written as drawn: Refine first for sharp edges.") if edited else ""

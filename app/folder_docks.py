@@ -196,9 +196,9 @@ class ImageList(QWidget):
         return None
 
 
-def swatch(color: tuple[int, int, int]) -> QIcon:
+def swatch(color: QColor) -> QIcon:
     pixmap = QPixmap(14, 14)
-    pixmap.fill(QColor(*color))
+    pixmap.fill(color)
     return QIcon(pixmap)
 
 
@@ -226,6 +226,7 @@ class ObjectsPanel(QWidget):
         self._refining = False  # a refine runs: the refine buttons wait (clicked, they did nothing and said nothing)
         self._running: MaskObject | None = None  # the object a stage-by-stage refine is changing now
         self._accepted = False  # the open photo of a folder is accepted: its objects not refined read "accepted"
+        self._selected_color: QColor | None = None  # the canvas's colour for the selected object, where not its label's
         self._emptiness = QTimer(self)  # strokes come at tens a second: look whether one emptied or filled after
         self._emptiness.setSingleShot(True)
         self._emptiness.setInterval(150)
@@ -301,6 +302,13 @@ class ObjectsPanel(QWidget):
         if doc is not None and doc.current.empty != self._listed_empty.get(id(doc.current)):
             self.refresh()
 
+    def set_selected_color(self, color: QColor | None) -> None:
+        """The colour the canvas draws the selected object in (the overlay colour the person chose, on one photo),
+        or None where it draws it in its label's (a folder): its swatch shows the same. One photo's object listed
+        green was drawn pink (a tester)."""
+        self._selected_color = QColor(color) if color is not None else None
+        self.refresh()
+
     def set_folder_mode(self, on: bool) -> None:
         self.refine_folder.setVisible(on)
         if not on:
@@ -325,7 +333,8 @@ class ObjectsPanel(QWidget):
         for row, obj in enumerate(objects):
             empty = "  ·  empty" if self._listed_empty[id(obj)] else ""  # nothing drawn: not exported
             item = self.list.item(row)
-            item.setIcon(swatch(doc.color_of(obj)))
+            selected = obj is doc.current and self._selected_color is not None
+            item.setIcon(swatch(self._selected_color if selected else QColor(*doc.color_of(obj))))
             if obj is self._running:  # its stages come one by one: not yet what its status says (a tester read
                 status = "refining…"  # "refined" on an object whose run was at its third stage)
             else:

@@ -216,6 +216,7 @@ class FolderMixin:
         """In folder mode each object is drawn in its label's colour, selected or not."""
         self.canvas.set_label_colors(on)
         self.overlay_panel.set_label_colors(on)
+        self.objects_panel.set_selected_color(None if on else self.settings.overlay_color)
 
     @property
     def photo_name(self) -> str | None:

@@ -168,6 +168,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.refine_panel.edgeAdjusted.connect(self.readjust_edge)
 
         self.objects_panel = ObjectsPanel()
+        self.objects_panel.set_selected_color(s.overlay_color)
         self.objects_dock = self._dock("Objects", "objects_dock", self.objects_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.objects_panel.addRequested.connect(self.add_object)
         self.objects_panel.label_box.lineEdit().editingFinished.connect(self.label_named)
@@ -192,8 +193,10 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip(self.cancel_action.toolTip())
         self.cancel_button.clicked.connect(self.cancel_work)
-        for widget in (self.progress_label, self.progress_bar, self.cancel_button):
-            bar.addWidget(widget)
+        # the bar and Cancel first, the text after them: after it, they jumped up to 130 px sideways each time the
+        # stage's name or the time left changed length (a tester)
+        for widget, stretch in ((self.progress_bar, 0), (self.cancel_button, 0), (self.progress_label, 1)):
+            bar.addWidget(widget, stretch)
             widget.hide()
         self._progress_text, self._deadline = "", None  # the running stage's name; when the run should end
         self._last_stage = True  # whether that stage is the run's last (app.estimate.left_text)
@@ -270,6 +273,8 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
 
     def _overlay_changed(self, color: QColor, opacity: float, outline: bool) -> None:
         self.canvas.set_overlay(color, opacity, outline)  # the strip follows the canvas (selectedColorChanged)
+        if not self.canvas.label_colors:
+            self.objects_panel.set_selected_color(color)
         self.settings.overlay_color = color
         self.settings.overlay_opacity = opacity
         self.settings.overlay_outline = outline

@@ -444,7 +444,7 @@ class RefiningMixin:
             doc.mark_saved(index)
             if not doc.modified:
                 self.autosave.save_now()
-        part = "" if index is not None else " (one object: the others' work is not in it, nor saved)"
+        part = "" if index is not None else " (the selected object alone: the others are not in this file)"
         self.statusBar().showMessage(f"Exported {path}{part}", 8000)
         self.exported.emit(path)
 

@@ -212,8 +212,9 @@ class RefineOptions:
         if not left:
             return ""
         longest = self.max_side if self.roi == "band" and self.max_side else math.inf
-        instead = ("the finishers place the edge at full size" if self.snap or self.matte else
-                   "the last stage that ran is scaled up to full size")
+        finishers = [name for name, on in (("edge snap", self.snap), ("matte", self.matte)) if on]
+        instead = (f"the {' and '.join(finishers)} place{'s' * (len(finishers) == 1)} the edge at full size"
+                   if finishers else "the last stage that ran is scaled up to full size")  # "finishers": jargon
         said = []
         which = "long side" if frame_side(*hw) == max(hw) else "long side of its 2:1 window"
         for r in left:

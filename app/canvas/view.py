@@ -160,6 +160,11 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         self._restyle()
         self.update()
 
+    @property
+    def label_colors(self) -> bool:
+        """Whether the selected object is drawn in its label's colour (folder mode), not the overlay colour."""
+        return self._label_colors
+
     def _current_color(self) -> QColor:
         if self._label_colors and self._doc is not None:
             return QColor(*self._doc.color_of(self._doc.current))

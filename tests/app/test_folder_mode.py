@@ -1480,6 +1480,8 @@ def test_an_object_refined_with_the_others_shows_one_stage_named_as_its_settled_
 
 def test_each_object_of_a_photo_is_offered_its_own_export_file(qtbot, window, tmp_path, monkeypatch):
     """Every object of a photo was offered NAME_matte.png: exporting a second object aimed at the first's file."""
+    from PySide6.QtWidgets import QLabel
+
     from app.export import ExportDialog
 
     folder, _ = labelme_set(tmp_path / "lm")
@@ -1494,7 +1496,9 @@ def test_each_object_of_a_photo_is_offered_its_own_export_file(qtbot, window, tm
         window.export_dialog()
     labels = [o.label for o in window.doc.objects[:2]]
     assert offered == [(f"p0_{labels[0]}_matte.png", False), (f"p0_{labels[1]}_matte.png", False)]
-    dialog = ExportDialog(tmp_path / "p0.png", str(tmp_path), "a part", objects=2, merged=False, label="left arm/2")
+    dialog = ExportDialog(tmp_path / "p0.png", str(tmp_path), "its refined result", objects=2, merged=False,
+                          label="left arm/2")
+    assert dialog.findChildren(QLabel)[0].text() == "Exports the selected object (left arm/2): its refined result."
     dialog.set_kind("mask")
     assert dialog.request().path.name == "p0_left-arm-2_refined.png"  # no character a file name cannot hold
     dialog.set_merged(True)

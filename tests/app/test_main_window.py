@@ -89,6 +89,34 @@ def test_the_object_row_says_refining_while_its_stages_come(qtbot, opened, tiny_
     assert "refined" in row.text() and "refining" not in row.text()
 
 
+def test_an_object_s_swatch_is_the_colour_the_canvas_draws_it_in(opened):
+    """One photo's object was listed with a green swatch and drawn pink (the overlay colour) on the canvas."""
+    from PySide6.QtGui import QColor
+
+    def swatch(row: int) -> QColor:
+        return opened.objects_panel.list.item(row).icon().pixmap(14, 14).toImage().pixelColor(7, 7)
+
+    assert swatch(0) == opened.settings.overlay_color
+    opened.overlay_panel.overlayChanged.emit(QColor(20, 200, 90), opened.settings.overlay_opacity, False)
+    assert swatch(0) == QColor(20, 200, 90)
+    opened.add_object()  # the new one is selected: drawn in the overlay colour, the first in its label's
+    assert swatch(1) == QColor(20, 200, 90)
+    assert swatch(0) == QColor(*opened.doc.color_of(opened.doc.objects[0]))
+
+
+def test_the_progress_bar_and_cancel_stay_put_while_the_text_beside_them_changes(qtbot, opened):
+    """They jumped up to 130 px sideways each time the stage's name or the time left changed length (a tester)."""
+    opened._show_busy()
+    places = []
+    for text in ("Stage 1/5 · ×0.125", "Stage 5/5 · matting hair and fine edges · about 1 min left"):
+        opened.progress_label.setText(text)
+        qtbot.wait(20)
+        places.append((opened.progress_bar.mapTo(opened, opened.progress_bar.rect().topLeft()).x(),
+                       opened.cancel_button.mapTo(opened, opened.cancel_button.rect().topLeft()).x()))
+    assert places[0] == places[1]
+    assert opened.progress_label.isVisible() and opened.progress_label.width() >= opened.progress_label.sizeHint().width()
+
+
 def test_command_line_opens_photo_and_mask(opened, photo, settings):
     image_path, mask_path = photo
     doc = opened.doc

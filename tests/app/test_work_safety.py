@@ -280,7 +280,7 @@ def test_exporting_one_object_of_several_does_not_count_the_photo_as_saved(qtbot
     opened.doc.apply_edit(QRect(5, 5, 20, 20), np.full((20, 20), 255, np.uint8), "Brush")
     answer_export_dialog(monkeypatch, {"path": tmp_path / "one.png", "merged": False}, [])
     assert opened.export_dialog()
-    assert opened.doc.modified and "the others' work is not in it" in opened.statusBar().currentMessage()
+    assert opened.doc.modified and "the others are not in this file" in opened.statusBar().currentMessage()
     second, _ = write_photo(200, 100, "second")
     dialogs.accept = False  # "Save your work?" asked: Cancel
     assert not opened.open_files(second) and dialogs.titles()[-1] == "Save your work?"

@@ -197,9 +197,13 @@ class ImageList(QWidget):
 
 
 def swatch(color: QColor) -> QIcon:
+    """A square of ``color``, the same in a selected row: Qt tints a selected row's icon with the highlight, and
+    the default pink read as mauve beside the pink mask (a tester)."""
     pixmap = QPixmap(14, 14)
     pixmap.fill(color)
-    return QIcon(pixmap)
+    icon = QIcon(pixmap)
+    icon.addPixmap(pixmap, QIcon.Mode.Selected)
+    return icon
 
 
 def _shown_note(obj: MaskObject) -> str:

@@ -91,10 +91,14 @@ def test_the_object_row_says_refining_while_its_stages_come(qtbot, opened, tiny_
 
 def test_an_object_s_swatch_is_the_colour_the_canvas_draws_it_in(opened):
     """One photo's object was listed with a green swatch and drawn pink (the overlay colour) on the canvas."""
-    from PySide6.QtGui import QColor
+    from PySide6.QtGui import QColor, QIcon
 
     def swatch(row: int) -> QColor:
-        return opened.objects_panel.list.item(row).icon().pixmap(14, 14).toImage().pixelColor(7, 7)
+        icon = opened.objects_panel.list.item(row).icon()
+        normal, selected = (icon.pixmap(14, 14, mode).toImage().pixelColor(7, 7)
+                            for mode in (QIcon.Mode.Normal, QIcon.Mode.Selected))
+        assert normal == selected  # not tinted by the selected row's highlight
+        return normal
 
     assert swatch(0) == opened.settings.overlay_color
     opened.overlay_panel.overlayChanged.emit(QColor(20, 200, 90), opened.settings.overlay_opacity, False)

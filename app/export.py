@@ -72,8 +72,8 @@ def default_name(photo: Path | None, kind: str, label: str = "") -> str:
     """The file a ``kind`` export of the photo is offered as; with ``label``, one object's of several (each its own
     name: every object of a photo was offered NAME_matte.png, and the second export aimed at the first's file)."""
     stem = photo.stem if photo is not None else "untitled"
-    named = f"_{re.sub(r'[^0-9A-Za-z]+', '-', label).strip('-')}" if label else ""
-    return f"{stem}{named}{KINDS[kind][1]}.png"
+    safe = re.sub(r"\W+", "-", label).strip("-")  # letters of any script; no "/" nor space in a file's name
+    return f"{stem}{'_' + safe if safe else ''}{KINDS[kind][1]}.png"
 
 
 def _writable(folder: Path) -> bool:
@@ -92,9 +92,9 @@ class ExportDialog(QDialog):
                  label: str = "") -> None:
         """``objects``: how many visible objects the photo has; with more than one, the person chooses between
         all of them in one file and the selected one (``shown`` names what it shows; ``label``, its label, which
-        names its file). ``edited``: how many of
-        them were edited since they were refined, so their unrefined coarse mask would be written. ``running``:
-        a refine is still running (a tester exported its half-done stage, veil and all, unwarned)."""
+        names its file). ``edited``: how many of them were edited since they were refined, so their unrefined
+        coarse mask would be written. ``running``: a refine is still running (a tester exported its half-done
+        stage, veil and all, unwarned)."""
         super().__init__(parent)
         self.setWindowTitle("Export")
         self._photo = photo

@@ -34,12 +34,12 @@ from crm_core.formats.convert import EXPORT_WRITERS, convert, drawn_as
 from crm_core.formats.labelmap import LABEL_EXTS, MaskWriter
 from crm_core.formats.labelme import LabelMeDataset
 from crm_core.pairing import PHOTO_EXTS, by_stem, pair_by_stem
+from crm_core.wording import listed
 
 from app import autosave, project
 from app.document import ACCEPTED, DEFAULT_LABEL, REFINED, TODO, Document, MaskObject, object_result
 from app.mask_object import looked_away
 from app.sidecar import SidecarWriter
-from crm_core.wording import listed
 
 FLAGGED = "flagged"
 UNREADABLE = "unreadable"  # its photo or labels could not be read (WorkFolder.problems says why): not "to do"

@@ -18,6 +18,7 @@ from crm_core.errors import InputError
 from crm_core.formats import FORMATS
 from crm_core.objects import ObjectOptions
 from crm_core.options import RefineOptions
+from crm_core.wording import listed
 
 from app import asking, project, refining
 from app.dataset_export import DatasetExportDialog
@@ -30,7 +31,6 @@ from app.jobs import CallJob
 from app.mask_object import Drawing, constraints_of, refine_inputs, refined_or_not, to_refine
 from app.object_jobs import FolderJob, ObjectsJob, SurveyJob, result_stage
 from app.wording import shown_path
-from crm_core.wording import listed
 from app.sidecar import SidecarWriter
 from app.undo import MaskEditCommand
 

@@ -1482,7 +1482,7 @@ def test_each_object_of_a_photo_is_offered_its_own_export_file(qtbot, window, tm
     """Every object of a photo was offered NAME_matte.png: exporting a second object aimed at the first's file."""
     from PySide6.QtWidgets import QLabel
 
-    from app.export import ExportDialog
+    from app.export import ExportDialog, default_name
 
     folder, _ = labelme_set(tmp_path / "lm")
     assert window.open_folder(folder)
@@ -1503,6 +1503,8 @@ def test_each_object_of_a_photo_is_offered_its_own_export_file(qtbot, window, tm
     assert dialog.request().path.name == "p0_left-arm-2_refined.png"  # no character a file name cannot hold
     dialog.set_merged(True)
     assert dialog.request().path.name == "p0_refined.png" and dialog.request().merged
+    assert default_name(tmp_path / "p0.png", "mask", "Schäferhund ★") == "p0_Schäferhund_refined.png"
+    assert default_name(tmp_path / "p0.png", "mask", "★") == "p0_refined.png"
 
 def test_an_export_cancelled_at_its_question_is_not_offered_again(qtbot, window, tmp_path, tiny_refiner, dialogs,
                                                                   monkeypatch):

@@ -18,7 +18,9 @@ import numpy as np
 
 from crm_core.band import CONFIDENT
 from crm_core.errors import InputError
+from crm_core.formats.objects import mask_box
 from crm_core.frame import frame_mean
+from crm_core.tiles import grown
 
 BETWEEN_REACH = 0.1  # of the photo's mean side: Keep FG and Keep BG strokes farther apart mark no edge between them
 CROSSING_STEPS = 64  # brush widths a pixel's way across a stroke is followed (Constraints._cutting)
@@ -234,11 +236,8 @@ class Constraints:
         if self.keep_bg is None or not self.keep_bg.any():
             return image
         stroke = self.keep_bg
-        rows, cols = np.nonzero(stroke)
         width = int(stroke_width(stroke)) + 1
-        h, w = stroke.shape
-        box = (slice(max(0, rows.min() - width), min(h, rows.max() + width + 1)),
-               slice(max(0, cols.min() - width), min(w, cols.max() + width + 1)))
+        box = grown(mask_box(stroke), width, stroke.shape)
         outside = (~stroke[box]).astype(np.float32)
         side = (2 * width + 1, 2 * width + 1)
         around = cv2.blur(image[box].astype(np.float32) * outside[..., None], side) / \

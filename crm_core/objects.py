@@ -22,6 +22,7 @@ from crm_core.inference import Refiner
 from crm_core.matting import finisher_reach, shrink
 from crm_core.metrics import binarise
 from crm_core.options import MIN_RATIO, RefineOptions
+from crm_core.tiles import grown
 
 Box = tuple[int, int, int, int]  # top, left, bottom, right (exclusive)
 # A classical refiner (crm_core.baselines): photo crop (H×W×3 uint8), coarse crop (H×W float) -> probability.
@@ -218,7 +219,8 @@ def refine_photo(refiner: Method, image: np.ndarray, masks: Sequence[np.ndarray 
             results.append(kept(mask))
         else:
             results.append(refine_object(refiner, image, mask, options, objects, drawn=polygon, guessed=guess))
-    polygons = [bool(d) or bool(options and options.polygon) for d in (drawn or [False] * len(masks))]
+    said = bool(options and options.polygon)
+    polygons = [bool(d) or said for d in (drawn or [False] * len(masks))]
     decided = reconcile(image, masks, results, objects.shared_edge_px, polygons)
     return [m if refined else None for m, refined in zip(decided, outcome(masks, results, decided))]
 
@@ -413,12 +415,10 @@ def _photo_moved(image: np.ndarray, owner: np.ndarray, moved_to: np.ndarray, rad
     shown = np.zeros(moved.shape, bool)
     if not moved.any():
         return shown
-    top, left, bottom, right = mask_box(moved)
-    top, left = max(top - radius, 0), max(left - radius, 0)
-    bottom, right = min(bottom + radius, moved.shape[0]), min(right + radius, moved.shape[1])
-    box = (slice(top, bottom), slice(left, right))
+    box = grown(mask_box(moved), radius, moved.shape)
     scale = min(1.0, SEAM_WINDOW / max(radius, 1))
-    size = (max(1, round((right - left) * scale)), max(1, round((bottom - top) * scale)))
+    height, width = box[0].stop - box[0].start, box[1].stop - box[1].start
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
     lab = cv2.cvtColor(shrink(np.ascontiguousarray(image[box]), size), cv2.COLOR_RGB2LAB).astype(np.float32)
     window = (2 * SEAM_WINDOW + 1,) * 2 if scale < 1 else (2 * radius + 1,) * 2
     here, owners, targets = moved[box], owner[box], moved_to[box]

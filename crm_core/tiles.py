@@ -25,3 +25,11 @@ def within(core: tuple[slice, slice], padded: tuple[slice, slice]) -> tuple[slic
     """The core's slices counted from the padded tile's corner: where a result computed on the padded tile is
     exact."""
     return tuple(slice(c.start - p.start, c.stop - p.start) for c, p in zip(core, padded))
+
+
+def grown(box: tuple[int, int, int, int], margin: int, hw: tuple[int, int]) -> tuple[slice, slice]:
+    """The slices of ``box`` (top, left, bottom, right, exclusive: ``formats.objects.mask_box``) grown by ``margin``
+    px on every side, clipped to a frame of ``hw``: the part of a frame that work around a mask needs."""
+    top, left, bottom, right = box
+    return (slice(max(top - margin, 0), min(bottom + margin, hw[0])),
+            slice(max(left - margin, 0), min(right + margin, hw[1])))

@@ -55,7 +55,8 @@ import numpy as np
 from crm_core.frame import frame_mean
 from crm_core.metrics import iou
 from crm_core.strays import cells_holding
-from crm_core.tiles import tiles_holding, within
+from crm_core.formats.objects import mask_box
+from crm_core.tiles import grown, tiles_holding, within
 
 ALIGN_RADIUS = 2  # px: how far a trusted coarse edge may sit from the photo's edge (an annotator's slack)
 STRENGTH_PERCENTILE = 90  # a photo edge counts as strong at or above this percentile of the photo's gradient
@@ -275,18 +276,17 @@ def leash(image: np.ndarray, coarse: np.ndarray, reach: float, drawn: bool = Fal
     reach: how far, in pixels of the photo, the result may move from a trusted stretch of the coarse edge.
     drawn: ``coarse`` is known to be a rasterised polygon label (read_outline).
     Everything but the photo's edge strength is read in the box around the mask and as far beyond it as an edge
-    may move (``_around``): on a 96 MP photo the whole-frame distances took 5.9 s of a 14 s refine.
+    may move: on a 96 MP photo the whole-frame distances took 5.9 s of a 14 s refine.
     """
     mask = np.asarray(coarse) > 0.5
     if not mask.any() or mask.all():
         return Leash(mask, None, None, 0.0)
-    box = _around(mask, 1)
-    m8 = mask[box].astype(np.uint8)
-    shape = read_outline(m8, drawn)
+    around = mask_box(mask)
+    shape = read_outline(mask[grown(around, 1, mask.shape)].astype(np.uint8), drawn)
     if not shape.polygon:
         return Leash(mask, None, None, 0.0)
     slack = max(MIN_SLACK, shape.tolerance)  # at most: the tolerance is only lowered below
-    box = _around(mask, int(np.ceil(slack)) + max(2, round(slack / 4)) + 3)  # a freed pixel, and the disk below
+    box = grown(around, int(np.ceil(slack)) + max(2, round(slack / 4)) + 3, mask.shape)  # a freed pixel, the disk
     m8 = mask[box].astype(np.uint8)
     inside = cv2.distanceTransform(m8, cv2.DIST_L2, 5)
     edge = _edge_of(m8)
@@ -320,13 +320,6 @@ def leash(image: np.ndarray, coarse: np.ndarray, reach: float, drawn: bool = Fal
     freed = np.zeros(mask.shape, bool)
     freed[box] = free
     return Leash(mask, freed, steady, share, shape.tolerance)
-
-
-def _around(mask: np.ndarray, margin: int) -> tuple[slice, slice]:
-    """The box around a mask's pixels, ``margin`` px wider on every side (within the photo)."""
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    return (slice(max(rows[0] - margin, 0), min(rows[-1] + 1 + margin, mask.shape[0])),
-            slice(max(cols[0] - margin, 0), min(cols[-1] + 1 + margin, mask.shape[1])))
 
 
 def along_sides(m8: np.ndarray, edge: np.ndarray, trusted: np.ndarray, slack: float) -> np.ndarray:

@@ -229,7 +229,8 @@ def refine_item(refiner: Method, dataset: Dataset, item: ImageObjects, options: 
     refined = refine_photo(refiner, image, masks, options, objects, [o.drawn for o in item.objects],
                            [o.rough for o in item.objects])
     out = [o if m is None else o.with_mask(m) for o, m in zip(item.objects, refined)]
-    tally.outside += [f"{item.name} ({o.label})" for o in item.objects if o.refinable and o.mostly_outside(item.hw)]
+    tally.outside += [f"{item.name} ({o.label})" for o, m in zip(item.objects, masks)
+                      if o.refinable and o.mostly_outside(item.hw, m)]
     tally.objects += len(out)
     done = sum(m is not None for m in refined)
     tally.refined += done

@@ -75,14 +75,16 @@ class ImageObject:
             return self.mask
         return fill_polygons(self.polygons, hw)
 
-    def mostly_outside(self, hw: tuple[int, int]) -> bool:
+    def mostly_outside(self, hw: tuple[int, int], filled: np.ndarray | None = None) -> bool:
         """Whether more than half of what the object's polygons enclose lies outside the photo (hw): a label
         shifted or drawn for another photo, which filling clips to the part inside without a word (a tester's
-        LabelMe "upper" at x 338-586 on a 400 px photo). Pixel masks never are."""
+        LabelMe "upper" at x 338-586 on a 400 px photo). Pixel masks never are. filled: its ``raster`` where the
+        caller has it already."""
         if self.mask is not None or not self.polygons:
             return False
         drawn = sum(abs(float(cv2.contourArea(p.astype(np.float32)))) for p in self.polygons if len(p) >= 3)
-        return drawn > 0 and np.count_nonzero(self.raster(hw)) < 0.5 * drawn
+        inside = np.count_nonzero(self.raster(hw) if filled is None else filled)
+        return drawn > 0 and inside < 0.5 * drawn
 
     @property
     def crowd(self) -> bool:

@@ -36,6 +36,7 @@ from app.undo import MaskEditCommand
 
 RECENT_PHOTOS = 3  # photos left whose documents, undo history included, stay in memory
 NEW_OBJECT = "New object"  # how the status bar's hint after Add object begins, shown until the label is named
+OPEN_TRIES = 20  # photos read, at most, for one that opens when a folder is opened (_open_first_readable)
 REFINED_RESULTS, AS_SHOWN = "Refined results", "As shown"  # a dataset export's answers (_write_as_shown)
 EXPORT_AGAIN, LEAVE_IT = "Export again", "Leave it as it is"  # answers when edits outdate an export (stale_export)
 
@@ -119,8 +120,8 @@ class FolderMixin:
         self.set_tool(self.settings.folder_tool)
         for problem in work.dataset.problems[:3]:
             self.statusBar().showMessage(problem, 8000)
-        if not self.go_to(work.position):
-            self._update_actions()
+        if not self._open_first_readable(work.position):
+            self._drop_document()
         self._survey = SurveyJob(work)
         self._survey.unreadable.connect(lambda name, why, w=work: self._surveyed(w, name, why))
         self._survey.labels.connect(lambda labels, w=work: self._labels_met(w, labels))
@@ -128,6 +129,15 @@ class FolderMixin:
         self._surveyed_names = []
         self.jobs.start(self._survey)
         return True
+
+    def _open_first_readable(self, start: int) -> bool:
+        """Opens photo ``start`` of the folder just opened, or the first after it (then from the top) that can be
+        read; False when none can. Why: a tester's dataset whose first photo could not be read left the previous
+        dataset's photo on the canvas, editable, and the stroke painted there was kept in neither dataset."""
+        names = self.work.names
+        order = [*range(start, len(names)), *range(start)]
+        tries = [i for i in order if i == start or self.work.status[names[i]] != UNREADABLE][:OPEN_TRIES]
+        return any(self.go_to(index, say_why=index == start) for index in tries)
 
     def _open_with_photos(self, source: Path, kind: str) -> bool:
         """Asks for the folder of a labels-only dataset's photos (a YOLO or VOC export writes labels alone) and
@@ -225,8 +235,9 @@ class FolderMixin:
         return self._open_photo if self.work is not None and self.doc is not None else None
 
     # moving ----------------------------------------------------------------------------
-    def go_to(self, index: int) -> bool:
-        """Keep the open photo's work and open photo ``index`` of the folder."""
+    def go_to(self, index: int, say_why: bool = True) -> bool:
+        """Keep the open photo's work and open photo ``index`` of the folder. say_why: a photo that cannot be read
+        is refused with a dialog (else only marked unreadable in the list, its reason as the tooltip)."""
         work = self.work
         if work is None or not 0 <= index < len(work.names):
             return False
@@ -245,7 +256,8 @@ class FolderMixin:
             work.unreadable(name, str(error))
             self._show_statuses()
             self.image_list.set_current(work.position)  # the list shows the photo still open, not the one refused
-            show_error(self, f"Cannot open {name}", error)
+            if say_why:
+                show_error(self, f"Cannot open {name}", error)
             return False
         left, self._open_photo = self._open_photo, name
         if self.doc is not None and not self.doc.current.empty:

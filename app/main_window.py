@@ -16,6 +16,7 @@ from app.about import ICON, HelpMixin
 from app.actions import install_actions, install_menus, install_toolbar
 from app.autosave import Autosave
 from app.canvas import CanvasView, Navigator
+from app.canvas.guide_tools import KEEP_TOOLS
 from app.document import COARSE, Document, MaskObject, Results
 from app.empty_state import EmptyState
 from app.folder_docks import ImageList, ObjectsPanel
@@ -258,6 +259,11 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
 
     def _tool_changed(self, name: str) -> None:
         self.tool_actions[name].setChecked(True)
+        if name in KEEP_TOOLS and not self.keep_visible_action.isChecked():
+            # a tester painted four Keep FG strokes with the strokes hidden: nothing showed, nothing was said
+            self.keep_visible_action.trigger()
+            self.statusBar().showMessage("Keep strokes shown again, to see what the keep brushes paint "
+                                         "(View › Show keep strokes, Shift+O, hides them)", 8000)
         if self.work is not None:
             self.settings.folder_tool = name
         else:

@@ -154,20 +154,12 @@ class OpeningMixin:
     def _set_document(self, doc: Document, view: project.View | None = None, keep_old: bool = False) -> None:
         """Shows ``doc`` in place of the open document, which is deleted unless ``keep_old`` (a folder's recent
         photo, kept with its undo history for the person to come back to)."""
-        self._stop_refine()  # a re-made edge of the old document too
-        old = self.doc
-        if old is not None:
-            for signal, slot in self._links(old):
-                signal.disconnect(slot)
-            self.undo_group.removeStack(old.undo_stack)
-            if keep_old:
-                old.setParent(None)
-            else:
-                old.deleteLater()
+        self._let_go(keep_old)
         self.doc = doc
         doc.setParent(self)
         self.canvas.set_document(doc)
-        self._show_photo_if_nothing_to_cut(doc)
+        self._view_before_empty = None  # the old document's: Undo on this one never brings it back
+        self._show_photo_if_nothing_to_cut(doc, remember=False)
         self.strip.set_document(doc)
         self.objects_panel.set_document(doc)
         self.canvas.set_split(self.overlay_panel.split)
@@ -185,11 +177,41 @@ class OpeningMixin:
             project.show_view(self.canvas, view)
         self.autosave.save_now()  # a new document: keep it at once if it holds work, else drop the old autosave
 
-    def _show_photo_if_nothing_to_cut(self, doc: Document) -> None:
+    def _let_go(self, keep: bool = False) -> None:
+        """The open document's refine stopped and its links undone; it is deleted unless ``keep``."""
+        self._stop_refine()  # a re-made edge of the old document too
+        old = self.doc
+        if old is None:
+            return
+        for signal, slot in self._links(old):
+            signal.disconnect(slot)
+        self.undo_group.removeStack(old.undo_stack)
+        if keep:
+            old.setParent(None)
+        else:
+            old.deleteLater()
+
+    def _drop_document(self) -> None:
+        """No photo open: the start screen in place of the canvas. A folder none of whose photos opens must not
+        leave the photo open before it on the canvas, where edits would belong to no photo of either."""
+        self._let_go()
+        self.doc = None
+        self.canvas.set_document(None)
+        self.strip.set_document(None)
+        self.objects_panel.set_document(None)
+        self.size_label.setText("")
+        self.stack.setCurrentWidget(self.empty)
+        self._update_title()
+        self._update_actions()
+
+    def _show_photo_if_nothing_to_cut(self, doc: Document, remember: bool = True) -> None:
         """A cutout view of a photo with no mask is an empty backdrop, which reads as a photo that failed to open:
-        such a photo is shown with the overlay view."""
+        such a photo is shown with the overlay view. remember: the cutout view comes back when Undo brings a mask
+        back (``_cutout_view_back``); not for a photo opened without one, whose first mask is drawn in the overlay
+        (a tester's Select Subject, Refine, Ctrl+Z switched to a previous photo's cutout view)."""
         if self.canvas.view_mode() != "overlay" and not any(obj.result().any() for obj in doc.objects):
-            self._view_before_empty = self.canvas.view_mode()
+            if remember:
+                self._view_before_empty = self.canvas.view_mode()
             self.canvas.set_view_mode("overlay")
             self._noted("No mask yet: the photo is shown with the overlay (V for the cutout views)", 5000)
 

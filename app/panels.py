@@ -38,11 +38,13 @@ from app.settings import format_ratios, parse_ratios
 class NoteBar(QStatusBar):
     """The status bar, which gives a note back after a hovered action's tip: Qt puts the tip in the note's place
     and leaves the bar empty when the pointer moves on, so an import's note or "Refined 8 objects" vanished the
-    moment the pointer crossed the toolbar. Qt shows tips through C++, so ``showMessage`` here sees only notes."""
+    moment the pointer crossed the toolbar. Qt shows tips through C++, so ``showMessage`` here sees only notes.
+    The whole of what it says is its tooltip: a narrow window cuts a long note off at its end, where what to do is."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._note: tuple[str, float] | None = None  # the last note and when it ends (monotonic seconds)
+        self.messageChanged.connect(self.setToolTip)
 
     def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 - Qt's name
         self._note = (text, time.monotonic() + timeout / 1000 if timeout > 0 else math.inf) if text else None

@@ -80,6 +80,9 @@ class DecideHereTool(KeepBrushTool):
     text = "Refine edge here"
 
 
+KEEP_TOOLS = tuple(tool.name for tool in (KeepBrushTool, KeepBackgroundTool, DecideHereTool))  # paint keep strokes
+
+
 class BoxTool(Tool):
     """Drag a box around an object: the window makes a coarse mask of what is inside it."""
 

@@ -315,12 +315,20 @@ def evaluate_dataset(args: argparse.Namespace, prog: str, options: RefineOptions
     several = len(methods) > 1
     scores: dict[tuple[str, str], Scores] = {}
     rows, failures = [], []
+    unmatched: dict[str, list[str]] = {}  # per row, the ground truth's photos it has nothing for: said once each
     names = gt_set.names()
     with progress(args, len(names), "image", "scoring") as bar:
         for name in names:
+            absent = [row for row in sources if Path(name).stem not in stems[row]]
+            for row in absent:
+                unmatched.setdefault(row, []).append(name)
+                failures.append(f"{name}: {sources[row].source} has no {_what(row)} for {name}")
+            if absent:
+                bar.update()
+                continue
             try:
                 gt = gt_set.read(name)
-                preds = {row: read_matching(sources[row], stems[row], name, gt, row) for row in sources}
+                preds = {row: read_matching(sources[row], stems[row], name, gt) for row in sources}
                 if args.coarse:
                     preds.update(refined_rows(sources[COARSE_ROW], preds[COARSE_ROW], gt, refiner, options))
                 for method in methods:
@@ -330,6 +338,9 @@ def evaluate_dataset(args: argparse.Namespace, prog: str, options: RefineOptions
                 failures.append(f"{name}: {err}")
                 say(prog, failures[-1])
             bar.update()
+    for row, missed in unmatched.items():  # a subset scored against a whole set had printed a line per photo
+        say(prog, f"{sources[row].source} has no {_what(row)} for {len(missed)} photo{'s' * (len(missed) != 1)} "
+                  f"of the ground truth ({listed(missed)}): scored without {'them' if len(missed) != 1 else 'it'}")
     labels = sorted({label for label, _ in scores if label != ALL_ROW}) + [ALL_ROW]
     totals = {f"{label} / {method}" if several else label: scores[label, method] for label in labels for method in methods
               if (label, method) in scores}
@@ -342,18 +353,21 @@ def evaluate_dataset(args: argparse.Namespace, prog: str, options: RefineOptions
     return EXIT_INPUT if failures else 0
 
 
+def _what(row: str) -> str:
+    """What a row's dataset holds, in a sentence."""
+    return "prediction" if row == PRED_ROW else "coarse labels"
+
+
 def gt_photos(dataset: Dataset) -> Path | None:
     """The folder of a ground truth's photos, for coarse labels that do not say where theirs are."""
     names = dataset.names()
     return dataset.read(names[0]).image.parent if names else None
 
 
-def read_matching(dataset: Dataset, stems: dict[str, str], name: str, gt: ImageObjects, row: str) -> ImageObjects:
-    """The photo of another dataset that matches a ground-truth photo (by file stem), checked for size."""
-    stem = Path(name).stem
-    if stem not in stems:
-        raise InputError(f"{dataset.source} has no {'prediction' if row == PRED_ROW else 'coarse labels'} for {name}")
-    item = dataset.read(stems[stem], hw=gt.hw)
+def read_matching(dataset: Dataset, stems: dict[str, str], name: str, gt: ImageObjects) -> ImageObjects:
+    """The photo of another dataset that matches a ground-truth photo (by file stem, which the caller has
+    checked it has), checked for size."""
+    item = dataset.read(stems[Path(name).stem], hw=gt.hw)
     if item.hw != gt.hw:
         raise InputError(f"{dataset.source}: {name} is {item.size[0]}x{item.size[1]} px, the ground truth "
                          f"{gt.size[0]}x{gt.size[1]} px")

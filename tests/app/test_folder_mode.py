@@ -873,6 +873,25 @@ def test_a_coco_photo_without_its_size_is_listed_unreadable_saying_what_to_add(q
     assert f"image {second!r} has no width or height; add them" in window.work.problems[second]
 
 
+def test_a_folder_whose_first_photo_cannot_be_read_opens_at_the_next_or_shows_no_photo(
+        qtbot, window, tmp_path, dialogs):
+    """A tester opened a dataset whose first photo could not be read: the photo open before stayed on the canvas,
+    took a brush stroke, and the stroke was kept in neither dataset."""
+    first, _ = labelme_set(tmp_path / "first", count=2)
+    assert window.open_folder(first) and window.photo_name == "p0"
+    broken, _ = labelme_set(tmp_path / "broken", count=2)
+    data = json.loads((broken / "p0.json").read_text())
+    (broken / "p0.json").write_text(json.dumps({**data, "imagePath": "gone.png"}))  # its photo is missing
+    assert window.open_folder(broken)
+    assert window.photo_name == "p1" and window.doc.path == broken / "p1.png"  # the next one, of this folder
+    assert window.work.status["p0"] == "unreadable" and dialogs.titles() == ["Cannot open p0"]  # and why
+    (broken / "p1.json").write_text(json.dumps({**data, "imagePath": "gone too.png"}))
+    assert window.open_folder(first) and window.open_folder(broken)
+    assert window.doc is None and window.photo_name is None  # no photo of either folder to paint on
+    assert window.stack.currentWidget() is window.empty and not window.refine_action.isEnabled()
+    assert window.image_list.summary.text() == "2 unreadable"
+
+
 def test_photos_that_cannot_be_read_are_marked_unreadable_with_the_reason_and_are_not_to_do(
         qtbot, window, tmp_path, tiny_refiner, dialogs, settings):
     folder, _ = labelme_set(tmp_path / "lm", count=2)

@@ -169,6 +169,25 @@ def test_the_keep_strokes_can_be_hidden_and_a_locked_object_refuses_them(qtbot, 
     assert not doc.current.keep[:40].any() and "locked" in win.statusBar().currentMessage()
 
 
+def test_taking_a_keep_brush_shows_the_hidden_strokes_and_says_so(qtbot, opened):
+    """A tester hid the keep strokes, took Keep FG and painted four strokes: nothing showed and nothing was said."""
+    win = opened
+    win.tool_actions["brush"].trigger()
+    win.keep_visible_action.trigger()
+    assert not win.canvas.keep_visible()
+    for tool in ("keep_fg", "keep_bg", "decide"):
+        win.tool_actions["brush"].trigger()
+        win.keep_visible_action.setChecked(True)
+        win.keep_visible_action.trigger()  # hidden again
+        win.tool_actions[tool].trigger()
+        assert win.canvas.keep_visible() and win.keep_visible_action.isChecked()
+        assert win.statusBar().currentMessage().startswith("Keep strokes shown again")
+    win.tool_actions["brush"].trigger()
+    win.keep_visible_action.trigger()
+    win.tool_actions["eraser"].trigger()  # not a keep brush: they stay hidden
+    assert not win.canvas.keep_visible()
+
+
 def test_a_cutout_view_shows_the_keep_strokes_only_while_a_keep_brush_is_in_hand(qtbot, opened):
     """The hatch over a cutout hid the edge being judged; while painting a stroke it must still be seen."""
     win = opened

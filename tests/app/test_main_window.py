@@ -775,7 +775,7 @@ def test_the_window_fits_a_small_laptop_screen(qtbot, settings):
 
 def test_opening_a_cut_out_png_says_its_alpha_is_the_coarse_mask(window, tmp_path):
     image = np.zeros((60, 80, 4), np.uint8)
-    image[..., :3] = 120
+    image[..., :3] = np.random.default_rng(0).integers(0, 255, (60, 80, 3))  # the photo kept under the transparency
     image[10:50, 20:60, 3] = 255
     cv2.imwrite(str(tmp_path / "cut.png"), image)
     assert window.open_files(tmp_path / "cut.png")
@@ -792,6 +792,9 @@ def test_a_png_whose_background_was_removed_is_told_to_come_with_its_original_ph
     assert window.open_files(tmp_path / "cut.png")
     said = window.statusBar().currentMessage()
     assert "Edit › Import mask…, Ctrl+I" in said and "press Refine" not in said
+    # what to do comes first, and the whole note is the bar's tooltip: a 1400 px window cut it off before the advice
+    assert said.startswith("Open the original photo and import cut.png as its mask")
+    assert window.statusBar().toolTip() == said
 
 
 def test_a_drop_whose_names_do_not_say_which_is_the_mask_takes_the_grey_one(tmp_path):

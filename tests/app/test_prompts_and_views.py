@@ -254,6 +254,22 @@ def test_a_photo_without_a_mask_opens_in_the_overlay_view(qtbot, scene, tmp_path
     assert win.canvas.view_mode() == "overlay"
 
 
+def test_undo_on_a_photo_opened_without_a_mask_keeps_the_overlay(qtbot, scene, tmp_path):
+    """A tester left one photo in Cutout on white, opened another with no mask (shown with the overlay), drew its
+    mask there and pressed Ctrl+Z: the view became the other photo's Cutout on white, never seen on this one."""
+    win, ellipse, _ = scene
+    masked = tmp_path / "masked.png"
+    cv2.imwrite(str(masked), ellipse.astype(np.uint8) * 255)
+    assert win.open_files(win.doc.path, masked)
+    win.view_actions["white"].trigger()
+    assert win.open_files(win.doc.path)
+    assert win.canvas.view_mode() == "overlay"
+    win.doc.set_mask(ellipse.astype(np.uint8) * 255, "Select Subject")
+    win.doc.set_mask(np.roll(ellipse, 3, axis=1).astype(np.uint8) * 255, "Refine")
+    win.undo_action.trigger()  # the first mask back
+    assert win.canvas.view_mode() == "overlay"
+
+
 def test_export_says_when_the_object_was_edited_since_it_was_refined(qtbot, scene, tiny_refiner, monkeypatch):
     """An edit after a refine shows (and exports) the coarse mask; the dialog said only "the coarse mask", and a
     person who had seen the refined edge wrote the unrefined one without knowing."""

@@ -286,7 +286,10 @@ def test_eval_counts_a_missing_object_as_zero_and_a_missing_photo_as_failed(tmp_
     (pred / "labels" / "b.txt").unlink()
     code, out, err = run(crm_eval.main, ["--voc", sets["voc"], "--pred", pred, "--json"], capsys)
     report = json.loads(out)
-    assert code == 2 and "no prediction for b" in err  # the input's doing, as README's exit codes say: not a bug
+    assert code == 2 and report["failed"] == [f"b: {pred} has no prediction for b"]  # the input's doing (README)
+    said = [line for line in err.splitlines() if "has no prediction" in line]  # one line, however many photos
+    assert code == 2 and said == [f"crm-eval: {pred} has no prediction for 1 photo of the ground truth (b): "
+                                  "scored without it"]
     bar = [r for r in report["objects"] if r["label"] == "bar"]
     assert bar == [{"image": "a", "id": 2, "label": "bar", "matched": False, "iou": 0.0, "mba": bar[0]["mba"]}]
 

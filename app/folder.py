@@ -477,8 +477,7 @@ class WorkFolder:
             elif not pixels.any():
                 continue
             elif source is not None:
-                kept.append(source.with_mask(pixels) if source.label == obj.label else
-                            ImageObject(source.id, obj.label, mask=pixels, extra=source.extra, stored_as=source.stored_as))
+                kept.append(replace(source.with_mask(pixels), label=obj.label))
             else:  # added by the person: an id no object of the photo (or, with ``fresh``, of the file) has
                 ident = next(fresh) if fresh is not None else obj.id
                 if fresh is None and ident in sources:  # work kept before the photo's ids were reserved

@@ -126,7 +126,8 @@ class Refiner:
             look = first_look()
             if sees_the_drawn_object(look.prob, held.coarse):  # a whole object traced on its edges: refined freely
                 held, look, scale = None, None, SMALL_PHOTO_SCALE  # on the ratios planned for its own size
-        judge = EdgeJudge.load() if judged is not None and judged.careful and opts.judge else None
+        # a label traced to the pixel keeps every edge pixel's side (Leash.apply): nothing is left to judge
+        judge = EdgeJudge.load() if judged is not None and judged.careful and not judged.exact and opts.judge else None
         work_image, work_coarse, work_keep = _enlarged(image, coarse, keep, scale)
         prob = work_coarse
         # a held polygon is leashed far closer; anything else, a rough mask too, may not add what lies far from it

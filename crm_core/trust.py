@@ -116,6 +116,8 @@ class Leash:
         the refinement is confident, or None.
     trusted_share: share of the coarse edge that runs along the photo's edges (0 for a mask not drawn as a polygon).
     tolerance: how far the polygon's sides stray from the object, in px (``read_outline``; 0 when not a polygon).
+    sides: that as its sides read (at most half its thickness), before a small photo's cap (``on_small_photo``),
+        which says how far a polygon of that photo may stray, not how carefully this one was drawn.
     """
 
     coarse: np.ndarray
@@ -123,6 +125,7 @@ class Leash:
     steady: np.ndarray | None
     trusted_share: float
     tolerance: float = 0.0
+    sides: float = 0.0
 
     @property
     def careful(self) -> bool:
@@ -133,23 +136,34 @@ class Leash:
     def exact(self) -> bool:
         """Whether the polygon strays from its object no more than a rasterised polygon strays from its own
         vertices (VERTEX_TOLERANCE): a label traced to the pixel, which a small photo's freed refine only makes
-        worse (``sees_the_drawn_object``)."""
-        return self.careful and self.tolerance <= VERTEX_TOLERANCE
+        worse (``sees_the_drawn_object``), and any move of its edge too (``apply``). Read from its sides: a hurried
+        box on a 200 px photo is capped near a pixel by ``on_small_photo``, yet no more traced to the pixel."""
+        return self.careful and self.sides <= VERTEX_TOLERANCE
 
     def freeing(self, pixels: np.ndarray) -> "Leash":
-        """This leash, which holds something (``free`` is not None), with ``pixels`` (H×W bool) free: where the
-        person has said the photo decides (Constraints.decided_by_photo), a label's own edge is not held against
-        them."""
-        return replace(self, free=self.free | pixels)
+        """This leash, which holds something (``free`` is not None), with ``pixels`` (H×W bool) free and not
+        steady: where the person has said the photo decides (Constraints.decided_by_photo), a label's own edge is
+        not held against them."""
+        steady = None if self.steady is None else self.steady & ~pixels
+        return replace(self, free=self.free | pixels, steady=steady)
 
     def apply(self, prob: np.ndarray) -> np.ndarray:
-        """prob with every pixel outside the leash, and every unsure flip of a steady pixel, set back to the coarse
-        mask's value. Called after every stage: for a rough mask nothing is held, so no full-frame copy."""
+        """prob with every pixel outside the leash, and every unsure flip of a steady pixel (any flip, on a label
+        traced to the pixel: ``exact``), set back to the coarse mask's value. Called after every stage: for a
+        rough mask nothing is held, so no full-frame copy.
+
+        Why any flip of an exact label: its sides are where its object's are, up to the pixel, and every move of
+        them measured was for the worse, on labels that follow the photo's edges and on labels that do not:
+        dev_eval/real/polygon's first 40 truths traced at 1 px, as drawn 99.84 / 96.80 (IoU / mBA), refined
+        99.61 / 95.18; Clothing Co-Parsing 0401-0500 traced at 1.25 px, 731 labels, 99.84 / 98.96 as drawn,
+        99.30 / 96.67 refined. Its edge pixels keep their soft values, for a matte."""
         if self.free is None:
             return prob
         held = np.where(self.free, prob, self.coarse.astype(np.float32)).astype(np.float32, copy=False)
         if self.steady is not None:
-            unsure = self.steady & ((held > 0.5) != self.coarse) & (np.abs(held - 0.5) < CONFIDENT)
+            unsure = self.steady & ((held > 0.5) != self.coarse)
+            if not self.exact:
+                unsure &= np.abs(held - 0.5) < CONFIDENT
             held[unsure] = self.coarse[unsure]
         return held
 
@@ -319,7 +333,7 @@ def leash(image: np.ndarray, coarse: np.ndarray, reach: float, drawn: bool = Fal
         steady[box] = distance <= STEADY_BAND
     freed = np.zeros(mask.shape, bool)
     freed[box] = free
-    return Leash(mask, freed, steady, share, shape.tolerance)
+    return Leash(mask, freed, steady, share, shape.tolerance, tolerance)
 
 
 def along_sides(m8: np.ndarray, edge: np.ndarray, trusted: np.ndarray, slack: float) -> np.ndarray:

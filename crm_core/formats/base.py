@@ -147,12 +147,14 @@ class Writer(ABC):
         dataset.refuse_output(self.out)
 
     def outline(self, obj: ImageObject, item: ImageObjects) -> tuple[np.ndarray, ...]:
-        """An object's polygons as written: the file's own while its shape is untouched, else traced from its
-        mask (a mask with holes in pieces that have none, its seams with the photo's other objects kept:
+        """An object's polygons as written: the file's own while its shape is untouched (also where refined to
+        the same pixels, or to fewer that others hold: ``ImageObject.still_drawn``), else traced from its mask (a
+        mask with holes in pieces that have none, its seams with the photo's other objects kept:
         ``trace_polygons``)."""
         if obj.mask is None:
             return obj.polygons
-        return trace_polygons(obj.mask, self.tolerance, beside=item.others(obj))
+        others = item.others(obj)
+        return obj.polygons if obj.still_drawn(others) else trace_polygons(obj.mask, self.tolerance, beside=others)
 
     def photo_place(self, name: str, suffix: str) -> Path | None:
         """Where this format's reader finds photo ``name`` (file suffix ``suffix``) in this output, for a photo

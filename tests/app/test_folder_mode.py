@@ -277,9 +277,10 @@ def test_refine_all_objects_of_a_photo_hugs_every_object_and_exports_as_coco(qtb
         window.refine_all_objects()
     after = [iou(gt, o.result()) for gt, o in zip(gts, window.doc.objects)]
     assert all(o.status == REFINED for o in window.doc.objects)
-    # every label gains; the disc's (0.82) less than the boxes': its polygon has careful sides but sits 3 px off,
-    # beyond the ~1 px its sides say it strays, and a polygon label is held within its own tolerance (trust.py)
-    assert all(a > 0.85 and a > b + 0.03 for a, b in zip(after, before)), (before, after)
+    # the box and the bar gain; the disc is kept as drawn: its polygon sits 3 px off, but its sides read as
+    # traced to the pixel, and such a label keeps each edge pixel's side (trust.Leash.apply)
+    assert all(a > 0.85 and a > b + 0.03 for a, b in zip(after[1:], before[1:])), (before, after)
+    assert after[0] == before[0]
     soft = [o.stages[-1].prob for o in window.doc.objects]  # a matte, as Refine gives one object: not 0/1 only
     assert all(((p > 0.02) & (p < 0.98)).any() for p in soft)
     assert all(np.array_equal(binarise(p), o.result()) for p, o in zip(soft, window.doc.objects))
@@ -297,9 +298,9 @@ def test_refine_all_objects_of_a_photo_hugs_every_object_and_exports_as_coco(qtb
     item = written.read("p0.png")
     assert [(o.id, o.label, o.extra["attributes"]) for o in item.objects] == \
         [(100 + k, LABELS[k], {"k": k}) for k in range(3)]
-    for gt, obj, mine in zip(gts, item.objects, window.doc.objects):
+    for gt, obj, mine, least in zip(gts, item.objects, window.doc.objects, (before[0], 0.9, 0.9)):
         # traced at 1 px: the refined shape, written (a 20 px bar's clipped corner costs it up to a column)
-        assert iou(mine.result(), obj.raster((H, W))) > 0.93 and iou(gt, obj.raster((H, W))) > 0.9
+        assert iou(mine.result(), obj.raster((H, W))) > 0.93 and iou(gt, obj.raster((H, W))) >= least
     untouched = written.read("p1.png")  # never opened: written as it was
     assert [o.id for o in untouched.objects] == [103, 104, 105]
     assert json.loads(out.read_text())["info"] == {"note": "kept"}
@@ -1461,23 +1462,23 @@ def test_an_object_whose_drawn_label_was_clicked_only_to_look_is_exported_refine
     assert window.open_folder(folder)
     with qtbot.waitSignal(window.refineFinished, timeout=60_000):
         window.refine_all_objects()
-    ball = window.doc.objects[0]
-    refined, drawn = ball.result().copy(), ball.mask > 127
+    box = window.doc.objects[1]  # the ball's polygon reads as traced to the pixel: kept as drawn
+    refined, drawn = box.result().copy(), box.mask > 127
     assert iou(refined, drawn) < 0.97  # the refine moved it: what is written tells the two apart
-    window.doc.set_shown(COARSE)  # a look at the label as drawn
+    window.doc.set_shown(COARSE, box)  # a look at the label as drawn
     window.next_image()
 
-    def ball_written(out: Path) -> np.ndarray:
-        return open_dataset("labelme", out).read("p0").objects[0].raster((H, W))
+    def box_written(out: Path) -> np.ndarray:
+        return next(o for o in open_dataset("labelme", out).read("p0").objects if o.label == "box").raster((H, W))
 
     with qtbot.waitSignal(window.exported, timeout=30_000):
         assert window.export_dataset(tmp_path / "refined")  # the question's first answer: the refined results
-    assert dialogs.shown[0][:2] == ("choose", "Export what is shown?") and "p0: ball." in dialogs.shown[0][2]
-    assert iou(ball_written(tmp_path / "refined"), refined) > 0.95
+    assert dialogs.shown[0][:2] == ("choose", "Export what is shown?") and "p0: box." in dialogs.shown[0][2]
+    assert iou(box_written(tmp_path / "refined"), refined) > 0.95
     monkeypatch.setattr(asking, "choose", lambda parent, title, text, choices: AS_SHOWN)
     with qtbot.waitSignal(window.exported, timeout=30_000):
         assert window.export_dataset(tmp_path / "shown")
-    assert iou(ball_written(tmp_path / "shown"), drawn) > 0.95
+    assert iou(box_written(tmp_path / "shown"), drawn) > 0.95
     monkeypatch.setattr(asking, "choose", lambda parent, title, text, choices: None)  # Cancel: nothing written
     assert not window.export_dataset(tmp_path / "cancelled") and not (tmp_path / "cancelled").exists()
 

@@ -106,6 +106,7 @@ class Tally:
     resumed: int = 0
     objects: int = 0
     refined: int = 0
+    kept: int = 0  # of those refined, the ones the refinement left as drawn (written with their own points)
     skipped: int = 0
     failed: int = 0
     dropped: int = 0
@@ -128,8 +129,9 @@ class Tally:
         if self.no_photo:
             dropped += (f"; {self.no_photo} photo{'s' * (self.no_photo != 1)} not found, named in the copy where "
                         "looked for (give --images)")
-        done = (f"{self.refined} refined, {self.skipped} left as drawn (under {min_px} px, not areas, or refined to "
-                "nothing)" if refining
+        kept = f" ({self.kept} of them on their edges already: kept as drawn)" if self.kept else ""
+        done = (f"{self.refined} refined{kept}, {self.skipped} left as drawn (under {min_px} px, not areas, or refined "
+                "to nothing)" if refining
                 else "written as they were")
         return (f"{self.images} images{resumed}, {self.objects} objects: {done}, "
                 f"{self.failed} image{'s' * (self.failed != 1)} failed"
@@ -228,14 +230,16 @@ def refine_item(refiner: Method, dataset: Dataset, item: ImageObjects, options: 
     masks = [o.raster(item.hw) if o.refinable and not o.crowd else None for o in item.objects]
     refined = refine_photo(refiner, image, masks, options, objects, [o.drawn for o in item.objects],
                            [o.rough for o in item.objects])
-    out = [o if m is None else o.with_mask(m) for o, m in zip(item.objects, refined)]
+    out = ImageObjects(item.name, item.image, item.size,
+                       tuple(o if m is None else o.with_mask(m) for o, m in zip(item.objects, refined)), item.extra)
     tally.outside += [f"{item.name} ({o.label})" for o, m in zip(item.objects, masks)
                       if o.refinable and o.mostly_outside(item.hw, m)]
-    tally.objects += len(out)
+    tally.objects += len(out.objects)
     done = sum(m is not None for m in refined)
     tally.refined += done
-    tally.skipped += len(out) - done
-    return ImageObjects(item.name, item.image, item.size, tuple(out), item.extra)
+    tally.kept += sum(m is not None and o.still_drawn(out.others(o)) for o, m in zip(out.objects, refined))
+    tally.skipped += len(out.objects) - done
+    return out
 
 
 # ---- scoring -------------------------------------------------------------------------------------

@@ -40,14 +40,14 @@ def transparency_note(name: str, image: np.ndarray, alpha: np.ndarray, cli: bool
     has nothing to place the edge against but that colour (a koala cut out over black grew to its feather's outer
     rim: IoU 0.962 → 0.920): the person is told to give the original photo, with this file as its mask."""
     said = f"{name} has transparency: its alpha is the coarse mask"
-    if background_removed(image, alpha) and not cli:  # what to do first: the app's status bar cut the end off
-        return (f"Open the original photo and import {name} as its mask (Edit › Import mask…, Ctrl+I): its "
-                "background was removed (one colour under its transparent pixels), so a refine here can only follow "
-                "that colour")
-    if background_removed(image, alpha):
+    if not background_removed(image, alpha):
+        return said if cli else f"{said}; press Refine (Ctrl+R) to sharpen it"
+    if cli:
         return (f"{said}; but the colours under its transparent pixels are all one colour (its background was "
                 "removed), so a refine can only follow that colour: refine the original photo with this file as MASK")
-    return said if cli else f"{said}; press Refine (Ctrl+R) to sharpen it"
+    # the app says what to do first: its status bar cut a long note's end off
+    return (f"Open the original photo and import {name} as its mask (Edit › Import mask…, Ctrl+I): its background "
+            "was removed (one colour under its transparent pixels), so a refine here can only follow that colour")
 
 
 def background_removed(image: np.ndarray, alpha: np.ndarray) -> bool:

@@ -121,13 +121,14 @@ def categories_of(dataset: Dataset) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Exported:
     """What a dataset export did, for the person to be told: the photos left out because their labels cannot be
-    read (name, why), how many shapes that are not areas (boxes, points, lines) another format had no place for,
+    read (name, why), or copied as they are (``Writer.keep_unread``), how many shapes that are not areas (boxes, points, lines) another format had no place for,
     the objects a label map lost under others and those a YOLO file holds in pieces."""
 
     skipped: tuple[tuple[str, str], ...] = ()
     dropped: int = 0
     hidden: tuple[str, ...] = ()  # objects ("photo: label") that others wholly cover in a label map
     split: tuple[str, ...] = ()  # objects ("photo: label") written as several, one per piece (YOLO)
+    unread: tuple[tuple[str, str], ...] = ()  # photos whose labels cannot be read, copied as they are (name, why)
 
 
 @dataclass(frozen=True)
@@ -429,8 +430,9 @@ class WorkFolder:
         as it is shown, or with ``as_shown`` False, as refined where it shows something else (``looked_away``). A photo
         never opened is written with its labels as they were; where the writer keeps unwritten photos as they
         were (COCO), one without work is not written at all, so the output does not list it among those done
-        (``crm-refine --resume`` into it refines it). A photo whose labels cannot be read is left out and named
-        in the result: one broken file must not stop the export of a whole dataset."""
+        (``crm-refine --resume`` into it refines it). A photo whose labels cannot be read is copied as it is
+        where the format can (``Writer.keep_unread``), else left out, and named in the result either way: one
+        broken file must not stop the export of a whole dataset."""
         if kind not in (None, self.dataset.format):
             done = list(convert(self.dataset, kind, Path(out), tolerance,
                                 transform=lambda item: self.apply_work(item, as_shown=as_shown),
@@ -440,19 +442,19 @@ class WorkFolder:
                             tuple(label for d in done for label in d.split))
         writer = self.dataset.writer(Path(out), tolerance)
         fresh = itertools.count(_first_free_id(self.dataset)) if self.dataset.format == "coco" else None
-        skipped = []
+        skipped, unread = [], []
         for name in self.names:
             if writer.keeps_unwritten and not self.has_work(name):
                 continue
             try:
                 item = self.apply_work(self.dataset.read(name), fresh, as_shown)
             except CRMError as error:
-                skipped.append((name, str(error)))
+                (unread if writer.keep_unread(name) else skipped).append((name, str(error)))
                 continue
             writer.worked = self.finished(name)
             writer.put(item)
         writer.close()  # only when every photo went in: a failed export leaves no file claiming to be whole
-        return Exported(tuple(skipped), hidden=tuple(writer.hidden), split=tuple(writer.split))
+        return Exported(tuple(skipped), hidden=tuple(writer.hidden), split=tuple(writer.split), unread=tuple(unread))
 
     def apply_work(self, item: ImageObjects, fresh: Iterator[int] | None = None, as_shown: bool = True) -> ImageObjects:
         """A photo's objects as they are now: saved work replaces the shapes (ids, labels and fields kept),

@@ -734,11 +734,19 @@ class FolderMixin:
         shapes = (f"{dropped} shape{'s' if dropped != 1 else ''} left out (boxes, points, lines, crowd regions): "
                   "the format has no place for them") if dropped else ""
         self.statusBar().showMessage(f"Exported {shown_path(path)}{unread}{'; ' + shapes if shapes else ''}", 15000)
-        if skipped and self.work is not None:  # the list marks them too, the reason as tooltip
-            for name, why in skipped:
+        if (skipped or exported.unread) and self.work is not None:  # the list marks them too, the reason as tooltip
+            for name, why in skipped + exported.unread:
                 if name in self.work.status and name != self.photo_name:
                     self.work.unreadable(name, why)
             self._show_statuses()
+        unchanged = exported.unread
+        if unchanged:  # in the copy as they were: said, so they are mended in the copy or the source
+            QMessageBox.warning(
+                self, "Photos copied unread",
+                f"{len(unchanged)} photo{'s' * (len(unchanged) != 1)} whose labels cannot be read "
+                f"{'are' if len(unchanged) != 1 else 'is'} in {shown_path(path)} as the source has "
+                f"{'them' if len(unchanged) != 1 else 'it'}, labels unchanged: {listed([n for n, _ in unchanged])}. "
+                f"{unchanged[0][1]}.")
         if skipped:  # the rest is written: say which photos are not, and why, so they can be mended and exported
             QMessageBox.warning(
                 self, "Photos left out",

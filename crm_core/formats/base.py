@@ -156,6 +156,13 @@ class Writer(ABC):
         others = item.others(obj)
         return obj.polygons if obj.still_drawn(others) else trace_polygons(obj.mask, self.tolerance, beside=others)
 
+    def keep_unread(self, name: str) -> bool:
+        """Photo ``name``, whose labels cannot be read, put in the output as its source has it (its label file
+        copied unchanged, and its photo where this format keeps photos): True when this format can, else the
+        photo is left out. Why: a photo with one bad line (a YOLO class out of range) was missing from a dataset
+        saved back, labels and photo, where the person would replace their dataset with the copy."""
+        return False
+
     def photo_place(self, name: str, suffix: str) -> Path | None:
         """Where this format's reader finds photo ``name`` (file suffix ``suffix``) in this output, for a photo
         whose only copy was inside its source's labels; None where the format needs no photo beside it."""

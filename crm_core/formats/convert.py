@@ -106,11 +106,14 @@ def with_photo(source: Dataset, item: ImageObjects, writer: Writer, written: Ima
     return replace(written, image=place)
 
 
-def _write_as_given(writer: Writer, item: ImageObjects | None, same_format: bool) -> bool:
+def _write_as_given(writer: Writer, name: str, item: ImageObjects | None, same_format: bool) -> bool:
     """A photo whose refinement failed (its photo missing or unreadable) still has its labels in a copy of the
-    dataset in its own format, as they are: the output lacked them (COCO's file keeps them anyway)."""
-    if item is None or not same_format or writer.keeps_unwritten:
+    dataset in its own format, as they are: the output lacked them (COCO's file keeps them anyway). One whose
+    labels could not be read (``item`` None) too, where the format can copy them (``Writer.keep_unread``)."""
+    if not same_format or writer.keeps_unwritten:
         return False
+    if item is None:
+        return writer.keep_unread(name)
     try:
         writer.worked = False  # written as given: --resume tries it again
         writer.put(item)
@@ -153,7 +156,7 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
                 writer.worked = worked(name) if worked is not None else transform is not None
                 writer.put(written)
             except catch as err:
-                yield Converted(name, error=err, as_given=_write_as_given(writer, read, kind == source.format))
+                yield Converted(name, error=err, as_given=_write_as_given(writer, name, read, kind == source.format))
                 continue
             yield Converted(name, len(written.objects), len(item.objects) - len(written.objects),
                             hidden=tuple(writer.hidden[under:]),

@@ -240,6 +240,22 @@ class YoloWriter(Writer):
     def written(self, name: str) -> bool:
         return self._label(name).is_file()
 
+    def keep_unread(self, name: str) -> bool:
+        """A YOLO label file copied as it is, while the output numbers the source's classes as it does (a class
+        number copied raw must name the same class), with its photo."""
+        source = self.dataset
+        if not isinstance(source, YoloDataset) or self.classes[:len(source.classes)] != source.classes:
+            return False
+        photo, label = source.items[name]
+        if label is None or not label.is_file():
+            return False
+        io.copy_input(label, self._label(name))
+        if photo.is_file():
+            io.copy_input(photo, self.photo_place(name, photo.suffix))
+        if self.named != len(self.classes):
+            self.close()
+        return True
+
     def write(self, item: ImageObjects) -> None:
         w, h = item.size
         lines = []

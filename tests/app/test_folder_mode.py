@@ -1645,6 +1645,30 @@ def test_an_export_says_which_photo_is_unreadable_apart_from_the_shapes_left_out
     assert text.endswith(" 1 shape left out (boxes, points, lines, crowd regions): the format has no place for them.")
 
 
+def test_a_yolo_export_copies_a_photo_with_a_bad_line_as_it_is_and_says_so(qtbot, window, tmp_path, dialogs):
+    """A tester's YOLO folder with one class number out of range on one photo: the dataset saved back lacked that
+    photo, its label file and its image, where the person would replace their dataset with the copy."""
+    root = tmp_path / "yolo"
+    truth = write_photos(root / "images", 2)
+    (root / "labels").mkdir()
+    for name, gts in truth.items():
+        lines = [" ".join([str(k), *(f"{v:.5f}" for v in (np.asarray(polygons(coarse(gt, k))[0]).reshape(-1, 2)
+                                                             / (W, H)).reshape(-1))]) for k, gt in enumerate(gts)]
+        (root / "labels" / f"{Path(name).stem}.txt").write_text("\n".join(lines) + "\n")
+    (root / "classes.txt").write_text("\n".join(LABELS))
+    broken = (root / "labels" / "p1.txt").read_text().replace("2 ", "99 ", 1)
+    (root / "labels" / "p1.txt").write_text(broken)
+    assert window.open_folder(root)
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        assert window.export_dataset(tmp_path / "out", "yolo")
+    out = tmp_path / "out"
+    assert (out / "labels" / "p1.txt").read_text() == broken and (out / "images" / "p1.png").is_file()
+    assert (out / "labels" / "p0.txt").is_file() and (out / "classes.txt").read_text().split() == list(LABELS)
+    assert dialogs.titles() == ["Photos copied unread"]
+    assert "1 photo whose labels cannot be read is in" in dialogs.shown[0][2] and ": p1. " in dialogs.shown[0][2]
+    assert window.work.status["p1"] == "unreadable"
+
+
 def test_refine_whole_folder_leaves_a_photo_still_to_label_to_do(qtbot, window, tmp_path, tiny_refiner):
     """A photo with no label file came out "refined" with no object on it, and left the to-do filter; then the
     run's end note did not say why a photo stayed to do (a tester's COCO folder read "1 to do" after the run)."""

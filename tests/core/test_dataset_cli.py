@@ -300,6 +300,17 @@ def test_a_label_traced_to_the_pixel_comes_back_with_its_own_points_and_is_count
     assert written == points
 
 
+def test_a_yolo_photo_with_a_bad_line_is_copied_as_it_is_and_said_so(tmp_path, random_refiner, capsys) -> None:
+    """A class number out of range on one photo: the refined copy lacked that photo and its labels."""
+    sets = make_sets(tmp_path)
+    broken = "7 " + (sets["yolo"] / "labels" / "b.txt").read_text().split(" ", 1)[1]
+    (sets["yolo"] / "labels" / "b.txt").write_text(broken)
+    code, _, err = run(crm_refine.main, ["--yolo", sets["yolo"], "-o", tmp_path / "out", "--no-matte"], capsys)
+    assert code == 2 and "b.txt:1 has class 7" in err and "its labels are written as they are" in err
+    assert (tmp_path / "out" / "labels" / "b.txt").read_text() == broken
+    assert len(list((tmp_path / "out" / "images").glob("b.*"))) == 1 and (tmp_path / "out" / "labels" / "a.txt").is_file()
+
+
 def test_eval_counts_a_missing_object_as_zero_and_a_missing_photo_as_failed(tmp_path, capsys) -> None:
     sets = make_sets(tmp_path)
     pred = tmp_path / "pred"

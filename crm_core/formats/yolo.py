@@ -58,6 +58,17 @@ def _yaml(path: Path) -> Any:
         raise InputError(f"{path} cannot be read as YAML ({err}); fix it, or name the classes in {CLASSES_FILE}") from None
 
 
+def _yaml_or_none(path: Path) -> dict[str, Any] | None:
+    """A YAML file's mapping; None where there is no such file, or it holds no mapping or cannot be read."""
+    if not path.is_file():
+        return None
+    try:
+        data = _yaml(path)
+    except InputError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def yaml_classes(path: Path) -> tuple[list[str], dict[str, Any]]:
     """The class names of a data.yaml (``names`` as a list, or a mapping from class number to name) and the
     whole mapping, kept so a written copy says everything else it said."""
@@ -283,17 +294,23 @@ class YoloWriter(Writer):
         """classes.txt; also written with the first label file and whenever a class is added, so a folder cut
         short (a killed export) still names its class numbers."""
         io.write_atomic(self.out / CLASSES_FILE, "".join(f"{c}\n" for c in self.classes))
-        if isinstance(self.dataset, YoloDataset):
-            name = self.dataset.yaml_name
-            source = None if self.dataset.yaml is None else {k: v for k, v in self.dataset.yaml.items() if k != "path"}
-        else:  # a data.yaml already in the output (an earlier run's, or the person's) keeps what else it says
-            name = DATA_YAML
-            written = self.out / name
-            source = _yaml(written) if written.is_file() else None
-            if not isinstance(source, dict):
-                source = {"train": "images", "val": "images", "names": {}}
-        if source is not None:
-            numbered = isinstance(source.get("names"), dict)
-            data = {**source, "names": dict(enumerate(self.classes)) if numbered else list(self.classes)}
-            io.write_atomic(self.out / name, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+        name, source = self._data_yaml()
+        numbered = isinstance(source.get("names"), dict)
+        data = {**source, "names": dict(enumerate(self.classes)) if numbered else list(self.classes)}
+        io.write_atomic(self.out / name, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
         self.named = len(self.classes)
+
+    def _data_yaml(self) -> tuple[str, dict[str, Any]]:
+        """The dataset file this copy writes and what it says besides the class names: a YOLO folder's own
+        (the one naming its classes, else a data.yaml beside its classes.txt), less its ``path``, which named the
+        source's folder; else one already in the output (an earlier run's, or the person's); else images/ for
+        training and validation. A YOLO folder naming its classes in classes.txt alone was copied with no
+        data.yaml, which the export said it writes and Ultralytics needs (a tester)."""
+        if isinstance(self.dataset, YoloDataset):
+            if self.dataset.yaml is not None:
+                return self.dataset.yaml_name, {k: v for k, v in self.dataset.yaml.items() if k != "path"}
+            beside = _yaml_or_none(self.dataset.source / DATA_YAML)
+            if beside is not None:
+                return DATA_YAML, {k: v for k, v in beside.items() if k != "path"}
+        written = _yaml_or_none(self.out / DATA_YAML)
+        return DATA_YAML, written if written is not None else {"train": "images", "val": "images", "names": {}}

@@ -12,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import yaml
 from PIL import Image, ImageOps
 from pycocotools import mask as rle_codec
 
@@ -1128,6 +1129,29 @@ def test_an_ultralytics_folder_reads_its_splits_and_its_data_yaml_names_and_writ
     again = open_dataset("yolo", out)
     assert again.names() == ["p", "p (val)", "q"] and again.category_names() == ["cat", "dog", "bird"]
     assert again.read("p (val)").objects == val.objects
+
+
+def test_a_yolo_copy_of_a_folder_naming_its_classes_in_classes_txt_has_a_data_yaml(tmp_path: Path) -> None:
+    """A tester's YOLO folder named its classes in classes.txt, its data.yaml beside it: the export wrote no
+    data.yaml, which the format's line says it writes and Ultralytics trains from."""
+    for kept in (False, True):
+        root = tmp_path / f"src{kept}"
+        photo(root / "images" / "p.jpg")
+        (root / "labels").mkdir()
+        (root / "labels" / "p.txt").write_text("0 0.1 0.1 0.5 0.1 0.5 0.5\n")
+        (root / "classes.txt").write_text("dog\ncat\n")
+        if kept:
+            (root / "data.yaml").write_text("path: /elsewhere\ntrain: images\nval: images\nnc: 2\nnames: [dog, cat]\n")
+        ds = open_dataset("yolo", root)
+        out = tmp_path / f"out{kept}"
+        writer = ds.writer(out)
+        writer.write(ds.read("p"))
+        writer.close()
+        data = yaml.safe_load((out / "data.yaml").read_text())
+        names = data["names"]  # a list, or class numbers each with a name: Ultralytics reads both
+        assert (list(names.values()) if isinstance(names, dict) else names) == ["dog", "cat"]
+        assert data["train"] == "images" and "path" not in data
+        assert ("nc" in data) == kept  # what the source's data.yaml said besides travels with it
 
 
 def test_a_data_yaml_without_usable_names_is_one_clear_error(tmp_path: Path) -> None:

@@ -215,7 +215,6 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
             label.setMinimumWidth(width)
             bar.addPermanentWidget(label)
         self._show_device()
-        bar.messageChanged.connect(lambda text: bar.setToolTip(text))  # a note cut off by the readouts, read whole
 
     def event(self, event: QEvent) -> bool:
         """Esc is the Cancel shortcut, but a stage compare is nearer to hand: while one is shown, the shortcut is

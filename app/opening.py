@@ -199,7 +199,8 @@ class OpeningMixin:
         self.canvas.set_document(None)
         self.strip.set_document(None)
         self.objects_panel.set_document(None)
-        self.size_label.setText("")
+        for readout in (self.size_label, self.zoom_label, self.pixel_label):
+            readout.setText("")
         self.stack.setCurrentWidget(self.empty)
         self._update_title()
         self._update_actions()

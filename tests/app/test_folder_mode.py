@@ -890,6 +890,7 @@ def test_a_folder_whose_first_photo_cannot_be_read_opens_at_the_next_or_shows_no
     assert window.open_folder(first) and window.open_folder(broken)
     assert window.doc is None and window.photo_name is None  # no photo of either folder to paint on
     assert window.stack.currentWidget() is window.empty and not window.refine_action.isEnabled()
+    assert window.zoom_label.text() == window.size_label.text() == ""  # no readout of a photo no longer shown
     assert window.image_list.summary.text() == "2 unreadable"
 
 

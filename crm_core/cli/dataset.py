@@ -106,7 +106,7 @@ class Tally:
     resumed: int = 0
     objects: int = 0
     refined: int = 0
-    kept: int = 0  # of those refined, the ones the refinement left as drawn (written with their own points)
+    kept: int = 0  # of those refined, the ones written as their file drew them (the refinement left them)
     skipped: int = 0
     failed: int = 0
     dropped: int = 0
@@ -167,6 +167,7 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
             tally.dropped += done.dropped
             tally.hidden += len(done.hidden)
             tally.split += len(done.split)
+            tally.kept += done.as_drawn
             tally.no_photo += done.no_photo
             if done.no_photo:
                 missing.append(done.name)
@@ -230,16 +231,14 @@ def refine_item(refiner: Method, dataset: Dataset, item: ImageObjects, options: 
     masks = [o.raster(item.hw) if o.refinable and not o.crowd else None for o in item.objects]
     refined = refine_photo(refiner, image, masks, options, objects, [o.drawn for o in item.objects],
                            [o.rough for o in item.objects])
-    out = ImageObjects(item.name, item.image, item.size,
-                       tuple(o if m is None else o.with_mask(m) for o, m in zip(item.objects, refined)), item.extra)
+    out = [o if m is None else o.with_mask(m) for o, m in zip(item.objects, refined)]
     tally.outside += [f"{item.name} ({o.label})" for o, m in zip(item.objects, masks)
                       if o.refinable and o.mostly_outside(item.hw, m)]
-    tally.objects += len(out.objects)
+    tally.objects += len(out)
     done = sum(m is not None for m in refined)
     tally.refined += done
-    tally.kept += sum(m is not None and o.still_drawn(out.others(o)) for o, m in zip(out.objects, refined))
-    tally.skipped += len(out.objects) - done
-    return out
+    tally.skipped += len(out) - done
+    return ImageObjects(item.name, item.image, item.size, tuple(out), item.extra)
 
 
 # ---- scoring -------------------------------------------------------------------------------------

@@ -144,6 +144,7 @@ class Writer(ABC):
         self.tolerance = float(tolerance)
         self.hidden: list[str] = []  # "photo: label" of each object that others wholly cover (label maps)
         self.split: list[str] = []  # "photo: label" of each object written as several (YOLO: a line per piece)
+        self.as_drawn: list[str] = []  # "photo: label" of each refined object written as its file drew it
         dataset.refuse_output(self.out)
 
     def outline(self, obj: ImageObject, item: ImageObjects) -> tuple[np.ndarray, ...]:
@@ -154,7 +155,10 @@ class Writer(ABC):
         if obj.mask is None:
             return obj.polygons
         others = item.others(obj)
-        return obj.polygons if obj.still_drawn(others) else trace_polygons(obj.mask, self.tolerance, beside=others)
+        if not obj.still_drawn(others):
+            return trace_polygons(obj.mask, self.tolerance, beside=others)
+        self.as_drawn.append(f"{item.name}: {obj.label}")
+        return obj.polygons
 
     def keep_unread(self, name: str) -> bool:
         """Photo ``name``, whose labels cannot be read, put in the output as its source has it (its label file

@@ -54,6 +54,7 @@ class Converted:
     hidden: tuple[str, ...] = ()  # its objects that others wholly cover in a label map ("photo: label")
     split: tuple[str, ...] = ()  # its objects written as several, one per piece (YOLO)
     as_given: bool = False  # its refinement failed, and its labels were written as they are
+    as_drawn: int = 0  # its refined objects written as their file drew them (``ImageObject.still_drawn``)
     no_photo: bool = False  # its photo was not found: the copy names where it was looked for
 
 
@@ -152,7 +153,7 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
                 read = source.read(name)
                 item = transform(read) if transform is not None else read
                 written = item if kind == source.format else with_photo(source, item, writer, portable(item, kind))
-                under, parted = len(writer.hidden), len(writer.split)
+                under, parted, drawn = len(writer.hidden), len(writer.split), len(writer.as_drawn)
                 writer.worked = worked(name) if worked is not None else transform is not None
                 writer.put(written)
             except catch as err:
@@ -160,6 +161,7 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
                 continue
             yield Converted(name, len(written.objects), len(item.objects) - len(written.objects),
                             hidden=tuple(writer.hidden[under:]),
-                            split=tuple(writer.split[parted:]), no_photo=not written.image.is_file())
+                            split=tuple(writer.split[parted:]), no_photo=not written.image.is_file(),
+                            as_drawn=len(writer.as_drawn) - drawn)
     finally:
         writer.close()

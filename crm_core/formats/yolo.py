@@ -42,11 +42,8 @@ def names_file(root: Path) -> Path | None:
     if (root / CLASSES_FILE).is_file():
         return root / CLASSES_FILE
     for candidate in sorted(root.glob("*.yaml"), key=lambda f: (f.name != DATA_YAML, f.name)):
-        try:
-            data = _yaml(candidate)
-        except InputError:
-            continue
-        if isinstance(data, dict) and "names" in data:
+        data = _yaml_or_none(candidate)
+        if data is not None and "names" in data:
             return candidate
     return None
 

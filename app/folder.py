@@ -20,7 +20,7 @@ import json
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 from PIL import Image
@@ -38,7 +38,7 @@ from crm_core.wording import listed
 
 from app import autosave, project
 from app.document import ACCEPTED, DEFAULT_LABEL, REFINED, TODO, Document, MaskObject, object_result
-from app.mask_object import looked_away
+from app.mask_object import looked_away, refined_of
 from app.sidecar import SidecarWriter
 
 FLAGGED = "flagged"
@@ -156,6 +156,7 @@ class WorkFolder:
         self.dir = sidecar_dir(root or autosave.state_dir() / "folders", dataset, self.names)
         self.status: dict[str, str] = {n: TODO for n in self.names}
         self.problems: dict[str, str] = {}  # why each unreadable photo could not be read, in one sentence
+        self.progress: dict[str, tuple[int, int]] = {}  # (refined, of) objects, of the photos to do partly refined
         self.notes: list[str] = []  # work files set aside since the window last said so (_set_aside)
         self._labels: dict[str, str] = {}  # each photo's labels as last read (ImageObjects.fingerprint), by name
         self.lock: QLockFile | None = None  # held while a window works on the folder (claim)
@@ -208,6 +209,8 @@ class WorkFolder:
         self.meet(str(label) for label in field("labels", list))
         self.problems = {name: str(why) for name, why in field("problems", dict).items()
                          if self.status.get(name) == UNREADABLE}
+        self.progress = {name: (done, total) for name, (done, total) in _pairs(field("progress", dict))
+                         if self.status.get(name) == TODO and 0 < done < total}
         position = field("position", str)
         if position in self.status:
             self.position = self.names.index(position)
@@ -256,12 +259,29 @@ class WorkFolder:
             self.status[name] = status
         self.problems.pop(name, None)
 
+    def follow(self, name: str, objects: Sequence[MaskObject]) -> None:
+        """Note how far a photo's objects are refined (``refined_of``), for the list to say of a photo still to do."""
+        done, total = refined_of(objects)
+        if 0 < done < total:
+            self.progress[name] = (done, total)
+        else:
+            self.progress.pop(name, None)
+
+    def shown_status(self, name: str) -> str:
+        """A photo's status as the list says it: "to do · 1 of 3 objects refined" where it is partly refined."""
+        status = self.status[name]
+        if status != TODO or name not in self.progress:
+            return status
+        done, total = self.progress[name]
+        return f"{status} · {done} of {total} objects refined"
+
     def save_state(self) -> None:
-        """Queue state.json (statuses by photo name, where the person stopped, the labels met, the last export's
-        format and path) for the writer thread."""
+        """Queue state.json (statuses by photo name, how far the photos to do are refined, where the person
+        stopped, the labels met, the last export's format and path) for the writer thread."""
         data = {"source": str(self.dataset.source.resolve()), "format": self.dataset.format,
                 "position": self.names[self.position], "status": dict(self.status), "labels": list(self.categories),
-                "problems": dict(self.problems)}
+                "problems": dict(self.problems),
+                "progress": {n: list(p) for n, p in self.progress.items() if self.status.get(n) == TODO}}
         if self.last_export is not None:
             data["export"] = {"kind": self.last_export[0], "path": self.last_export[1]}
         self.writer.put(self.dir / STATE, json.dumps(data, indent=1).encode("utf-8"), io.write_atomic)
@@ -545,6 +565,13 @@ def _same_source(seen: Path, source: Path) -> bool:
         return not seen.exists() or seen.samefile(source)
     except OSError:
         return False
+
+
+def _pairs(counts: dict) -> Iterator[tuple[str, tuple[int, int]]]:
+    """The (refined, of) pairs of a state file's "progress", those that are two whole numbers."""
+    for name, pair in counts.items():
+        if isinstance(pair, list) and len(pair) == 2 and all(type(n) is int for n in pair):
+            yield name, (pair[0], pair[1])
 
 
 def _read_json(path: Path) -> dict | None:

@@ -96,7 +96,8 @@ class ImageList(QWidget):
         self._thumbs.timeout.connect(self._next_thumbnails)
 
     def set_folder(self, names: list[str], photo_of: Callable[[str], Path | np.ndarray | None], status: dict[str, str],
-                   problems: dict[str, str], read_as: tuple[str, str] = ("", "")) -> None:
+                   problems: dict[str, str], shown: Callable[[str], str],
+                   read_as: tuple[str, str] = ("", "")) -> None:
         """Fill the list at once; thumbnails follow a few at a time from the event loop, so a folder of
         thousands of photos opens without freezing the window. ``read_as``: the format it was read as, said under
         the list, and what that format holds (its tooltip)."""
@@ -113,7 +114,7 @@ class ImageList(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, i)
             item.setData(NAME_ROLE, name)
             self.list.addItem(item)
-        self.update_status(names, status, problems)
+        self.update_status(names, status, problems, shown)
         self._thumbs.start()
 
     def _next_thumbnails(self) -> None:
@@ -126,12 +127,14 @@ class ImageList(QWidget):
         if not self._pending:
             self._thumbs.stop()
 
-    def update_status(self, names: list[str], status: dict[str, str], problems: dict[str, str]) -> None:
-        """Each photo's status, an unreadable one's reason as its tooltip, and the counts under the list."""
+    def update_status(self, names: list[str], status: dict[str, str], problems: dict[str, str],
+                      shown: Callable[[str], str]) -> None:
+        """Each photo's status (as ``shown`` words it), an unreadable one's reason as its tooltip, and the counts
+        under the list."""
         for row in range(self.list.count()):
             item = self.list.item(row)
             name = names[row]
-            item.setText(f"{name}\n{status[name]}")
+            item.setText(f"{name}\n{shown(name)}")
             item.setForeground(QColor(STATUS_COLORS.get(status[name], "#888888")))
             item.setData(Qt.ItemDataRole.UserRole + 1, status[name])
             item.setToolTip(problems.get(name, ""))

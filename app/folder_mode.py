@@ -28,7 +28,7 @@ from app.errors import show_error
 from app.estimate import at_mean_pace, format_seconds, left_text
 from app.folder import FLAGGED, UNREADABLE, Exported, WorkFolder, export_formats, open_source
 from app.jobs import CallJob
-from app.mask_object import Drawing, constraints_of, refine_inputs, refined_or_not, to_refine
+from app.mask_object import Drawing, constraints_of, refine_inputs, refined_of, refined_or_not, to_refine
 from app.object_jobs import FolderJob, ObjectsJob, SurveyJob, result_stage
 from app.wording import shown_path
 from app.sidecar import SidecarWriter
@@ -107,7 +107,7 @@ class FolderMixin:
         self.settings.add_recent_folder(source, kind, images)
         # what it was read as, kept in view: a folder of photos with no labels had opened as one, unsaid
         kind = FORMATS[work.dataset.format]
-        self.image_list.set_folder(work.names, work.thumbnail_source, work.status, work.problems,
+        self.image_list.set_folder(work.names, work.thumbnail_source, work.status, work.problems, work.shown_status,
                                    (f"Read as {kind.title}", kind.summary))
         for dock in (self.images_dock, self.objects_dock):
             dock.show()
@@ -304,9 +304,11 @@ class FolderMixin:
             blank.label = self._last_label
 
     def _show_statuses(self) -> None:
-        """The folder's statuses kept (state.json) and shown in the list."""
+        """The folder's statuses, and how far the open photo is refined, kept (state.json) and shown in the list."""
+        if self.photo_name is not None and self.doc is not None:
+            self.work.follow(self.photo_name, self.doc.objects)
         self.work.save_state()
-        self.image_list.update_status(self.work.names, self.work.status, self.work.problems)
+        self.image_list.update_status(self.work.names, self.work.status, self.work.problems, self.work.shown_status)
         self.objects_panel.set_accepted(self.work.status.get(self.photo_name) == ACCEPTED)
 
     @property
@@ -377,6 +379,8 @@ class FolderMixin:
             status = refined_or_not(self.doc.objects)
             if status != self.work.status[name]:
                 self._set_photo_status(status)
+            elif self.work.progress.get(name) != refined_of(self.doc.objects):  # one object more (or less) refined
+                self._show_statuses()
 
     def _set_photo_status(self, status: str, name: str | None = None) -> None:
         name = name or self.photo_name
@@ -519,6 +523,7 @@ class FolderMixin:
         self._changes += 1
         if self.work.status[name] in (TODO, REFINED):
             self.work.status[name] = refined_or_not(doc.objects)
+        self.work.follow(name, doc.objects)
         self._show_statuses()
         self.statusBar().showMessage(f"Refined {count} object{'s' * (count != 1)} of {name}", 8000)
 

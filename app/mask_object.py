@@ -218,5 +218,17 @@ def refined_or_not(objects: Sequence[MaskObject], min_pixels: int = ObjectOption
     of ten, or one edited after its refine, leaves the photo to do, so Refine whole folder still does the rest."""
     if not any(o.stages for o in objects):  # after every undo step: the pixel counts only where they can matter
         return TODO
-    left = any(to_refine(o) and int(np.count_nonzero(o.mask)) >= min_pixels for o in objects)
+    left = any(_left_to_refine(o, min_pixels) for o in objects)
     return TODO if left else REFINED
+
+
+def refined_of(objects: Sequence[MaskObject], min_pixels: int = ObjectOptions.min_pixels) -> tuple[int, int]:
+    """How many of a photo's objects are refined (and not edited since), of those that are or that refining would
+    change: what a photo "to do" has come to. A tester refined one object of three and read only "to do" in the
+    list, as for a photo not touched."""
+    done = sum(1 for o in objects if o.stages and not o.stale)
+    return done, done + sum(1 for o in objects if _left_to_refine(o, min_pixels))
+
+
+def _left_to_refine(obj: MaskObject, min_pixels: int) -> bool:
+    return to_refine(obj) and int(np.count_nonzero(obj.mask)) >= min_pixels

@@ -1251,14 +1251,19 @@ def test_the_photo_status_follows_a_refine_its_undo_and_redo(qtbot, window, tmp_
     with qtbot.waitSignal(window.refineFinished, timeout=60_000):
         window.refine_selected_object()
     assert window.work.status["p0.png"] == "to do"  # one object of three: the others are still to do
+    assert window.image_list.list.item(0).text() == "p0.png\nto do · 1 of 3 objects refined"
+    assert window.image_list.list.item(1).text() == "p1.png\nto do"
     with qtbot.waitSignal(window.refineFinished, timeout=60_000):
         window.refine_all_objects()
     assert window.work.status["p0.png"] == REFINED
+    assert window.image_list.list.item(0).text() == "p0.png\nrefined"
     window.doc.select(window.doc.objects[2])
     window.doc.undo_stack.undo()
     assert window.doc.current is window.doc.objects[2]  # the person's selection stays: it was refined too
+    assert window.image_list.list.item(0).text() == "p0.png\nto do · 1 of 3 objects refined"
     window.doc.undo_stack.undo()
     assert window.work.status["p0.png"] == "to do"
+    assert window.image_list.list.item(0).text() == "p0.png\nto do"
     with qtbot.waitSignal(window.refineFinished, timeout=60_000):
         window.refine_all_objects()
     assert window.work.status["p0.png"] == REFINED
@@ -1270,6 +1275,24 @@ def test_the_photo_status_follows_a_refine_its_undo_and_redo(qtbot, window, tmp_
     window.flag_image()
     window.doc.undo_stack.undo()
     assert window.work.status["p0.png"] == FLAGGED  # the person's ruling is not the undo history's
+
+
+def test_a_photo_partly_refined_says_how_far_after_the_folder_is_opened_again(qtbot, settings, tmp_path,
+                                                                               tiny_refiner):
+    ann, images, _ = coco_set(tmp_path, count=2)
+    first = MainWindow(settings)
+    qtbot.addWidget(first)
+    first.open_folder(ann, "coco", images)
+    with qtbot.waitSignal(first.refineFinished, timeout=60_000):
+        first.refine_selected_object()
+    first.next_image()
+    assert first.sidecar.flush(10)
+    first.work.release()
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    assert again.open_folder(ann, "coco", images)
+    assert again.image_list.list.item(0).text() == "p0.png\nto do · 1 of 3 objects refined"
+    assert again.image_list.list.item(1).text() == "p1.png\nto do"
 
 
 def test_a_photo_turned_by_its_exif_tag_opens_upright_in_a_plain_folder(window, tmp_path):

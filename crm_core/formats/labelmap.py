@@ -212,6 +212,27 @@ class LabelMapWriter(Writer):
     def close(self) -> None:
         self._write_names()
 
+    def keep_unread(self, name: str) -> bool:
+        """A label map (and its instance map) copied as it is, with its photo, while the output numbers the
+        source's classes as it does (a value copied raw must name the same class)."""
+        source = self.dataset
+        if not self.same or name not in source.pairs:
+            return False
+        photo, class_path = source.pairs[name]
+        maps = [(class_path, self.class_dir / f"{name}.png")]
+        if source.instances is not None and self.instance_dir is not None:
+            maps.append((source.instances / f"{name}.png", self.instance_dir / f"{name}.png"))
+        if not all(given.is_file() for given, _ in maps):
+            return False
+        for given, target in maps:
+            io.copy_input(given, target)
+        place = self.photo_place(name, photo.suffix)
+        if place is not None and photo.is_file():
+            io.copy_input(photo, place)
+        if self.named != len(self.label_names):
+            self._write_names()
+        return True
+
     def _write_names(self) -> None:
         """labels.txt as the maps written so far need it. Written with the first map and whenever a label is
         added, not only at the end: a folder cut short (a killed export) never reads back with VOC's own class

@@ -344,6 +344,26 @@ class LabelMeWriter(Writer):
             data["imagePath"] = os.path.relpath(os.path.abspath(item.image), os.path.abspath(self.out))
         io.write_atomic(target, json.dumps(data, indent=2, ensure_ascii=False))
 
+    def keep_unread(self, name: str) -> bool:
+        """A LabelMe file copied as it is, its imagePath pointed at its photo from the output where the file is JSON
+        that names one found (LabelMe opens a file through that path); one that is not JSON goes as its bytes."""
+        source = self.dataset
+        if not isinstance(source, LabelMeDataset) or name not in source.files:
+            return False
+        path, target = source.files[name], self.out / f"{name}.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            data = None
+        if not isinstance(data, dict) or not isinstance(data.get("imagePath"), str):
+            io.copy_input(path, target)
+            return True
+        photo = named_photo(path.parent, data["imagePath"])
+        if photo.is_file():
+            data["imagePath"] = os.path.relpath(os.path.abspath(photo), os.path.abspath(self.out))
+        io.write_atomic(target, json.dumps(data, indent=2, ensure_ascii=False))
+        return True
+
     def _places(self, name: str) -> dict[Any, list[int]]:
         """Object id → the places of its shapes in its source file, as the source read it, so an object whose
         pieces were apart in the file (another shape between them) is written back apart: the order decides which

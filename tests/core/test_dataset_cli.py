@@ -311,6 +311,32 @@ def test_a_yolo_photo_with_a_bad_line_is_copied_as_it_is_and_said_so(tmp_path, r
     assert len(list((tmp_path / "out" / "images").glob("b.*"))) == 1 and (tmp_path / "out" / "labels" / "a.txt").is_file()
 
 
+def test_a_labelme_file_that_cannot_be_read_is_copied_pointing_at_its_photo(tmp_path, random_refiner, capsys):
+    """A shape without points on one photo: the refined copy lacked that photo's file."""
+    sets = make_sets(tmp_path)
+    broken = json.loads((sets["labelme"] / "b.json").read_text())
+    del broken["shapes"][0]["points"]
+    (sets["labelme"] / "b.json").write_text(json.dumps(broken))
+    (sets["labelme"] / "c.json").write_text('{"shapes": [')  # not JSON: copied byte for byte
+    code, _, err = run(crm_refine.main, ["--labelme", sets["labelme"], "-o", tmp_path / "out" / "lm", "--no-matte"],
+                       capsys)
+    assert code == 2 and "b.json: shape 0 lacks a label or points; its labels are written as they are" in err, err
+    copied = json.loads((tmp_path / "out" / "lm" / "b.json").read_text())
+    assert copied["shapes"] == broken["shapes"] and copied["imagePath"] == "../../voc/JPEGImages/b.jpg"
+    assert (tmp_path / "out" / "lm" / "c.json").read_text() == '{"shapes": ['
+    assert json.loads((tmp_path / "out" / "lm" / "a.json").read_text())["imagePath"] == "../../voc/JPEGImages/a.jpg"
+
+
+def test_a_voc_label_map_that_cannot_be_read_is_copied_as_it_is_with_its_photo(tmp_path, random_refiner, capsys):
+    sets = make_sets(tmp_path)
+    (sets["voc"] / "SegmentationClass" / "b.png").write_bytes(b"not a png")
+    code, _, err = run(crm_refine.main, ["--voc", sets["voc"], "-o", tmp_path / "out", "--no-matte"], capsys)
+    assert code == 2 and "written as they are" in err, err
+    assert (tmp_path / "out" / "SegmentationClass" / "b.png").read_bytes() == b"not a png"
+    assert (tmp_path / "out" / "JPEGImages" / "b.jpg").is_file() and (tmp_path / "out" / "labels.txt").is_file()
+    assert (tmp_path / "out" / "SegmentationClass" / "a.png").is_file()
+
+
 def test_eval_counts_a_missing_object_as_zero_and_a_missing_photo_as_failed(tmp_path, capsys) -> None:
     sets = make_sets(tmp_path)
     pred = tmp_path / "pred"

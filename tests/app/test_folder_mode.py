@@ -559,8 +559,8 @@ def test_labels_of_photos_not_opened_yet_are_offered_on_the_first(qtbot, window,
     assert [window.doc.color_of(o) for o in window.doc.objects] == colours  # the open photo's stay
 
 
-def test_a_broken_label_file_is_left_out_of_the_export_and_named_while_the_rest_is_written(qtbot, window, tmp_path,
-                                                                                           dialogs):
+def test_a_broken_label_file_is_copied_or_left_out_of_the_export_and_named_while_the_rest_is_written(
+        qtbot, window, tmp_path, dialogs):
     folder, _ = labelme_set(tmp_path / "lm", count=3)
     (folder / "p1.json").write_text('{"shapes": [')  # cut short: p1 cannot be read
     assert window.open_folder(folder)
@@ -570,10 +570,17 @@ def test_a_broken_label_file_is_left_out_of_the_export_and_named_while_the_rest_
     out = tmp_path / "lm_out"
     with qtbot.waitSignal(window.exported, timeout=30_000):
         window.export_dataset(out)
-    assert sorted(p.name for p in out.glob("*.json")) == ["p0.json", "p2.json"]
+    assert sorted(p.name for p in out.glob("*.json")) == ["p0.json", "p1.json", "p2.json"]
+    assert (out / "p1.json").read_text() == '{"shapes": ['  # in the copy as the source has it, to be mended
     assert json.loads((out / "p0.json").read_text())["shapes"]
-    assert dialogs.titles() == ["Photos left out"]
-    assert "without 1 photo that cannot be read: p1" in dialogs.shown[0][2] and "p1.json is not valid JSON" in dialogs.shown[0][2]
+    assert dialogs.titles() == ["Photos copied unread"]
+    assert "labels unchanged: p1" in dialogs.shown[0][2] and "p1.json is not valid JSON" in dialogs.shown[0][2]
+    yolo = tmp_path / "yolo_out"  # another format cannot hold labels it cannot read: left out, and said
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(yolo, "yolo")
+    assert sorted(p.name for p in (yolo / "labels").glob("*.txt")) == ["p0.txt", "p2.txt"]
+    assert dialogs.titles()[:2] == ["Photos copied unread", "Photos left out"]  # then: the stroke left two pieces
+    assert "without 1 photo that cannot be read: p1" in dialogs.shown[1][2] and "p1.json is not valid JSON" in dialogs.shown[1][2]
     assert "without 1 photo" in window.statusBar().currentMessage()
     assert window.work.status["p1"] == "unreadable" and "not valid JSON" in window.work.problems["p1"]  # listed so
 

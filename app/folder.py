@@ -237,7 +237,7 @@ class WorkFolder:
         try:
             item = self.dataset.read(name)
             if Path(item.image).is_file():
-                io.shown_size(item.image)
+                self.dataset.check_size(item, io.shown_size(item.image))
             else:
                 self.dataset.photo(item)  # where the format can hold the photo itself (LabelMe's imageData)
         except CRMError as error:

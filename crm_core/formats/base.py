@@ -103,13 +103,21 @@ class Dataset(ABC):
             raise InputError(f"the photo of {item.name}, {item.image}, does not exist; put it there, or correct "
                              "where its labels say it is")
         image = io.load_image(item.image)
-        if image.shape[:2] != item.hw:
-            h, w = image.shape[:2]
-            turned = (" (the photo's EXIF orientation turns it by 90°: labels drawn on its stored pixels must be "
-                      "turned too)" if image.shape[:2] == item.hw[::-1] else "")
-            raise InputError(f"{item.image} is {w}x{h} px as shown but its labels say {item.size[0]}x{item.size[1]} "
-                             f"px{turned}; fix the label file's image size")
+        self.check_size(item, (image.shape[1], image.shape[0]))
         return image
+
+    SIZE_FIX = "fix the label file's image size"  # what to do where the labels' size is not the photo's
+
+    def check_size(self, item: ImageObjects, shown: tuple[int, int]) -> None:
+        """InputError when the photo, ``shown`` (width, height) as loaded, is not the size its labels are drawn at:
+        checked from the header as a folder opens (the labels of a wrong size were found only on opening the photo,
+        and a COCO copy wrote them at the labels' size)."""
+        if shown == item.size:
+            return
+        turned = (" (the photo's EXIF orientation turns it by 90°: labels drawn on its stored pixels must be "
+                  "turned too)" if shown == item.size[::-1] else "")
+        raise InputError(f"{item.image} is {shown[0]}x{shown[1]} px as shown but its labels say "
+                         f"{item.size[0]}x{item.size[1]} px{turned}; {self.SIZE_FIX}")
 
 
 RECORD_FILE = ".crm_refined"  # in a folder output: the photos worked on there, a name a line (Writer.done)

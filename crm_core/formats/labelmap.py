@@ -83,10 +83,23 @@ def write_labels(path: Path, values: np.ndarray, palette: list[int] | None) -> N
     io.write_atomic(path, buf.getvalue())
 
 
+MAP_SIZE_FIX = "a label map is drawn at its photo's size: make it again at that size"
+
+
+def sized(dataset: Dataset, item: ImageObjects) -> ImageObjects:
+    """A photo's labels read from a map, checked against its photo's size (its header alone) where the photo is
+    there: a map has no size of its own to state, and one at half the photo's was listed to do, then copied into a
+    COCO file as the photo's size."""
+    if Path(item.image).is_file():
+        dataset.check_size(item, io.shown_size(item.image))
+    return item
+
+
 class LabelMapDataset(Dataset):
     format = "voc"
     title = "VOC label maps"
     summary = "a label-map PNG per photo, one colour per class, and one per object in SegmentationObject/ if given"
+    SIZE_FIX = MAP_SIZE_FIX
 
     def __init__(self, source: Path, images: Path | None = None):
         super().__init__(source)
@@ -156,7 +169,7 @@ class LabelMapDataset(Dataset):
             extra["instance_palette"] = inst_palette
             objects = tuple(ImageObject(int(v), self.label_name(int(np.bincount(classes[inst == v]).argmax())), mask=inst == v)
                             for v in np.unique(inst) if v not in (0, VOID))
-        return ImageObjects(name, photo, (classes.shape[1], classes.shape[0]), objects, extra=extra)
+        return sized(self, ImageObjects(name, photo, (classes.shape[1], classes.shape[0]), objects, extra=extra))
 
     def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> "LabelMapWriter":
         return LabelMapWriter(self, out, tolerance)
@@ -298,6 +311,7 @@ class MaskDataset(Dataset):
     title = "photos with NAME.png masks"
     summary = "a black-and-white PNG per photo, all its objects merged into one mask"
     LABEL = "object"
+    SIZE_FIX = MAP_SIZE_FIX
 
     def __init__(self, source: Path):
         super().__init__(source)
@@ -319,7 +333,7 @@ class MaskDataset(Dataset):
         photo, mask_path = self.pairs[name]
         mask = binarise(io.load_mask(mask_path))
         h, w = mask.shape
-        return ImageObjects(name, photo, (w, h), (ImageObject(1, self.LABEL, mask=mask),))
+        return sized(self, ImageObjects(name, photo, (w, h), (ImageObject(1, self.LABEL, mask=mask),)))
 
     def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> "MaskWriter":
         return MaskWriter(self, out, tolerance)

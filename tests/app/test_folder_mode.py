@@ -881,6 +881,19 @@ def test_a_coco_photo_without_its_size_is_listed_unreadable_saying_what_to_add(q
     assert f"image {second!r} has no width or height; add them" in window.work.problems[second]
 
 
+def test_a_coco_photo_of_another_size_than_its_record_says_is_listed_unreadable_as_the_folder_opens(
+        qtbot, window, tmp_path) -> None:
+    """A tester's label map at half its photo's size was listed "to do" until the photo was opened."""
+    ann, images, truth = coco_set(tmp_path, count=2)
+    data = json.loads(ann.read_text())
+    data["images"][1]["width"] //= 2
+    ann.write_text(json.dumps(data))
+    assert window.open_folder(ann, "coco", images)
+    second = list(truth)[1]
+    qtbot.waitUntil(lambda: window.work.status[second] == "unreadable" and window._survey is None, timeout=10_000)
+    assert f"but its labels say {W // 2}x{H} px; fix the label file's image size" in window.work.problems[second]
+
+
 def test_a_folder_whose_first_photo_cannot_be_read_opens_at_the_next_or_shows_no_photo(
         qtbot, window, tmp_path, dialogs):
     """A tester opened a dataset whose first photo could not be read: the photo open before stayed on the canvas,

@@ -894,6 +894,21 @@ def voc_folder(tmp_path: Path, instances: bool) -> Path:
     return root
 
 
+def test_a_label_map_not_at_its_photos_size_cannot_be_read_and_says_so(tmp_path: Path) -> None:
+    """A map at half its photo's size was listed to do, and a COCO copy named the photo at the map's size."""
+    from crm_core.errors import InputError
+    from crm_core.formats import open_dataset
+
+    root = voc_folder(tmp_path, instances=True)
+    for folder in ("SegmentationClass", "SegmentationObject"):
+        values, palette = read_labels(root / folder / "p.png")
+        write_labels(root / folder / "p.png", values[::2, ::2], palette)
+    ds = open_dataset("voc", root)
+    with pytest.raises(InputError, match=f"p.jpg is {W}x{H} px as shown but its labels say {W // 2}x{H // 2} px; "
+                                         "a label map is drawn at its photo's size"):
+        ds.read("p")
+
+
 @pytest.mark.parametrize("instances", [False, True])
 def test_voc_round_trip_keeps_values_void_and_palette(tmp_path: Path, instances: bool) -> None:
     root = voc_folder(tmp_path, instances)

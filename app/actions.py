@@ -111,7 +111,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("refine_selected", "Refine &selected object", "refine_selected_object", ("Ctrl+Alt+R",),
                "Refine the selected object in a crop around it, as Refine all objects does each"),
     ActionSpec("refine_objects", "Refine &all objects", "refine_all_objects", ("Ctrl+Shift+R",),
-               "Refine every object of this photo, each in a crop around it"),
+               "Refine this photo's objects still to do, each in a crop around it (all of them again when none is)"),
     ActionSpec("refine_folder", "Refine whole &folder", "refine_folder", (),
                "Refine the objects still to do on every photo to do: this photo's here, the others' in the background"),
     # Esc belongs to the innermost thing first: the canvas takes it while a polygon or lasso is being drawn

@@ -425,9 +425,15 @@ class FolderMixin:
             self._refine_objects([obj is self.doc.current for obj in self.doc.objects])
 
     def refine_all_objects(self, joins: MaskEditCommand | None = None) -> None:
-        """joins: the edit that asked for this refine by itself (Select Subject's objects)."""
+        """Refine the objects still to do (never refined, or edited since: ``to_refine``), or, where none is, every
+        object again. Why: a tester refined one object alone to look at its stages, then the rest with this, and
+        found that object refined again, down to its one result stage.
+        joins: the edit that asked for this refine by itself (Select Subject's objects)."""
         if self.doc is not None:
-            self._refine_objects([True] * len(self.doc.objects), joins)
+            objects = self.doc.objects
+            left = [to_refine(o) and o.mask.any() for o in objects]  # a locked one is asked too: said to be left
+            self._refine_objects([t or o.locked for t, o in zip(left, objects)] if any(left) else [True] * len(objects),
+                                 joins)
 
     def _refine_objects(self, todo: list[bool], joins: MaskEditCommand | None = None) -> None:
         doc = self.doc

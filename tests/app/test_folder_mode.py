@@ -1098,6 +1098,27 @@ def test_a_yolo_folder_opens_with_its_classes(window, tmp_path):
     assert all(iou(d, o.mask > 127) > 0.9 for d, o in zip(drawn, window.doc.objects))
 
 
+def test_refine_all_objects_keeps_the_stages_of_an_object_refined_alone_and_refines_the_rest(
+        qtbot, window, tmp_path, tiny_refiner):
+    """A tester refined one object with Refine to look at its stages, then the rest with Refine all objects, and
+    found that object refined again, down to its one result stage."""
+    ann, images, _ = coco_set(tmp_path, count=1)
+    window.open_folder(ann, "coco", images)
+    first = window.doc.objects[0]
+    window.doc.select(first)
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine()
+    stages = list(first.stages)
+    assert len(stages) > 1
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_all_objects()
+    assert first.stages == stages and all(len(o.stages) == 1 for o in window.doc.objects[1:])
+    assert window.work.status["p0.png"] == REFINED
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_all_objects()  # none left to do: every one again
+    assert all(len(o.stages) == 1 for o in window.doc.objects)
+
+
 def test_refine_all_objects_says_the_time_left_from_its_second_object_on(qtbot, window, tmp_path, tiny_refiner):
     """A tester's photo of 22 labels took 30 s with no word of how long; the photo's stages say it, the objects'
     run now too, at the mean pace of the objects done."""

@@ -12,7 +12,7 @@ import numpy as np
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (QComboBox, QCompleter, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QProgressBar, QPushButton, QVBoxLayout, QWidget)
+                               QProgressBar, QPushButton, QSizePolicy, QVBoxLayout, QWidget)
 
 from app.document import ACCEPTED, COARSE, TODO, Document, MaskObject
 from app.folder import STATUSES, UNREADABLE
@@ -66,7 +66,10 @@ class ImageList(QWidget):
         self.list.setAutoScroll(False)
         # the row of the photo open (set_current): choosing it again is no move; None while none is
         self._open_row: int | None = None
+        # lines that wrap: a label's one-line width is its least, and the column widened with each longer count or
+        # progress note (a tester's Photos column: 308, 326, then 338 px, the canvas moving each time)
         self.summary = QLabel()
+        self.summary.setWordWrap(True)
         self.read_as = QLabel()
         self.read_as.setWordWrap(True)
         self.read_as.setStyleSheet("color: #888888")
@@ -75,6 +78,8 @@ class ImageList(QWidget):
         self.progress.setFormat("%v / %m done")  # the line above names the photo under way, one more
         # the photo being done, on its own line: drawn on the narrow bar, its first digits went under the chunk
         self.progress_note = QLabel()
+        self.progress_note.setWordWrap(True)  # and a long photo name, which cannot wrap, is cut at the column's edge
+        self.progress_note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop refining the folder; the photos already done keep their results")
         layout = QVBoxLayout(self)
@@ -150,6 +155,7 @@ class ImageList(QWidget):
             self.progress.setRange(0, max(done_total[1], 1))
             self.progress.setValue(done_total[0])
             self.progress_note.setText(text)
+            self.progress_note.setToolTip(text)  # whole, where the column cuts it
 
     def set_current(self, index: int) -> None:
         """Highlight the photo open (also after a refused move, so the list never shows another than the canvas:
@@ -247,6 +253,9 @@ class ObjectsPanel(QWidget):
         self.list.itemChanged.connect(self._item_changed)
         self.label_box = QComboBox()
         self.label_box.setEditable(True)
+        # as wide as the column makes it, not as its longest label: a new long label widened the column
+        self.label_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.label_box.setMinimumContentsLength(8)
         # suggestions in a list, never typed into the box: "car" and Return became "cardigan", a class nobody chose
         self.label_box.completer().setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
         self.label_box.setToolTip("The selected object's label (the dataset's categories, or type a new one)")

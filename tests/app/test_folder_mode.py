@@ -2267,3 +2267,17 @@ def test_esc_stops_the_whole_folder_run_not_only_the_open_photo(qtbot, window, t
     assert window.statusBar().currentMessage() == "Folder refinement cancelled; the photos it refined stay refined"
     qtbot.wait(200)
     assert window.work.dataset is not None and all(o.status == "to do" for o in window.doc.objects)
+
+
+def test_the_folder_column_does_not_widen_with_longer_counts_notes_or_labels(window, tmp_path):
+    """A tester's Photos column grew from 308 to 326 to 338 px as they moved on, and the canvas moved each time."""
+    ann, images, _ = coco_set(tmp_path, count=2)
+    window.open_folder(ann, "coco", images)
+    photos, objects = window.image_list, window.objects_panel
+    before = photos.minimumSizeHint().width(), objects.minimumSizeHint().width()
+    photos.summary.setText(" · ".join(f"{n} photos {s}" for n, s in enumerate(("to do", "refined", "accepted",
+                                                                                 "flagged", "unreadable"))))
+    photos.show_progress((3, 40), "Photo 4 of 40: a_photo_with_a_rather_long_file_name_from_a_camera.jpg")
+    window.doc.current.label = "a label far longer than any the dataset had before"
+    objects.refresh()
+    assert (photos.minimumSizeHint().width(), objects.minimumSizeHint().width()) == before

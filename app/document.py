@@ -67,6 +67,8 @@ class Document(KeepEditsMixin, QObject):
         self.undo_stack = BudgetedUndoStack(parent=self)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.categories: tuple[str, ...] = ()
+        # colours the person chose for labels (WorkFolder.colors: one dict for every photo of the folder)
+        self.label_colors: dict[str, tuple[int, int, int]] = {}
         # ids a new object must not take: a dataset photo's label ids, deleted ones included (a new object under a
         # deleted label's id would be exported as that label, its fields carried over)
         self.reserved_ids: frozenset = frozenset()
@@ -197,7 +199,7 @@ class Document(KeepEditsMixin, QObject):
         self.shownChanged.emit()
 
     def color_of(self, obj: MaskObject) -> tuple[int, int, int]:
-        return label_color(obj.label, self.categories)
+        return label_color(obj.label, self.categories, self.label_colors)
 
     def index_of(self, obj: MaskObject) -> int:
         return self.objects.index(obj)

@@ -157,6 +157,7 @@ class WorkFolder:
         self.status: dict[str, str] = {n: TODO for n in self.names}
         self.problems: dict[str, str] = {}  # why each unreadable photo could not be read, in one sentence
         self.progress: dict[str, tuple[int, int]] = {}  # (refined, of) objects, of the photos to do partly refined
+        self.colors: dict[str, tuple[int, int, int]] = {}  # label → the colour the person chose for it (RGB)
         self.notes: list[str] = []  # work files set aside since the window last said so (_set_aside)
         self._labels: dict[str, str] = {}  # each photo's labels as last read (ImageObjects.fingerprint), by name
         self.lock: QLockFile | None = None  # held while a window works on the folder (claim)
@@ -209,6 +210,7 @@ class WorkFolder:
         self.meet(str(label) for label in field("labels", list))
         self.problems = {name: str(why) for name, why in field("problems", dict).items()
                          if self.status.get(name) == UNREADABLE}
+        self.colors = dict(_colors(field("colors", dict)))
         self.progress = {name: (done, total) for name, (done, total) in _pairs(field("progress", dict))
                          if self.status.get(name) == TODO and 0 < done < total}
         position = field("position", str)
@@ -281,7 +283,8 @@ class WorkFolder:
         data = {"source": str(self.dataset.source.resolve()), "format": self.dataset.format,
                 "position": self.names[self.position], "status": dict(self.status), "labels": list(self.categories),
                 "problems": dict(self.problems),
-                "progress": {n: list(p) for n, p in self.progress.items() if self.status.get(n) == TODO}}
+                "progress": {n: list(p) for n, p in self.progress.items() if self.status.get(n) == TODO},
+                "colors": {label: list(rgb) for label, rgb in self.colors.items()}}
         if self.last_export is not None:
             data["export"] = {"kind": self.last_export[0], "path": self.last_export[1]}
         self.writer.put(self.dir / STATE, json.dumps(data, indent=1).encode("utf-8"), io.write_atomic)
@@ -430,6 +433,7 @@ class WorkFolder:
             objects = [MaskObject(o.id, o.label, np.where(o.raster(hw), np.uint8(255), np.uint8(0)), source=o,
                                   locked=o.crowd, guessed=o.rough) for o in loaded.objects if o.refinable]
             doc = Document.with_objects(loaded.image, loaded.path, objects, self.categories)
+        doc.label_colors = self.colors
         doc.reserved_ids = frozenset(sources)
         doc.unshown = tuple(o.label for o in loaded.objects if not o.refinable)
         doc.outside = tuple(o.label for o in loaded.objects if o.refinable and o.mostly_outside(hw))
@@ -572,6 +576,13 @@ def _pairs(counts: dict) -> Iterator[tuple[str, tuple[int, int]]]:
     for name, pair in counts.items():
         if isinstance(pair, list) and len(pair) == 2 and all(type(n) is int for n in pair):
             yield name, (pair[0], pair[1])
+
+
+def _colors(colors: dict) -> Iterator[tuple[str, tuple[int, int, int]]]:
+    """The (label, RGB) pairs of a state file's "colors", those that are three whole numbers 0-255."""
+    for label, rgb in colors.items():
+        if isinstance(rgb, list) and len(rgb) == 3 and all(type(v) is int and 0 <= v <= 255 for v in rgb):
+            yield label, (rgb[0], rgb[1], rgb[2])
 
 
 def _read_json(path: Path) -> dict | None:

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from crm_core.errors import InputError
@@ -224,9 +225,18 @@ class FolderMixin:
 
     def _label_colors(self, on: bool) -> None:
         """In folder mode each object is drawn in its label's colour, selected or not."""
+        self.overlay_panel.set_label_colors(on)  # first: the canvas then says which colour the selected one has
         self.canvas.set_label_colors(on)
-        self.overlay_panel.set_label_colors(on)
         self.objects_panel.set_selected_color(None if on else self.settings.overlay_color)
+
+    def set_label_color(self, color: QColor) -> None:
+        """The selected object's label drawn in ``color`` on every photo of the folder, kept with its work."""
+        if self.work is None or self.doc is None:
+            return
+        self.work.colors[self.doc.current.label] = (color.red(), color.green(), color.blue())
+        self.work.save_state()
+        self.canvas.recolor()
+        self.objects_panel.refresh()
 
     @property
     def photo_name(self) -> str | None:

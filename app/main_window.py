@@ -162,6 +162,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.tool_panel.sizeChanged.connect(self.canvas.set_brush_size)
         self.tool_panel.hardnessChanged.connect(self._hardness_changed)
         self.overlay_panel.overlayChanged.connect(self._overlay_changed)
+        self.overlay_panel.labelColorChosen.connect(self.set_label_color)
         self.overlay_panel.splitChanged.connect(self.canvas.set_split)
         self.refine_panel.deviceChanged.connect(self._device_changed)
         self.refine_panel.ratiosChanged.connect(self._ratios_changed)
@@ -238,6 +239,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.canvas.viewportChanged.connect(self.autosave.touch)
         self.canvas.viewModeChanged.connect(self._view_mode_changed)
         self.canvas.selectedColorChanged.connect(self.strip.set_color)
+        self.canvas.selectedColorChanged.connect(self.overlay_panel.show_label_color)
         mode = self.settings.view_mode
         self.canvas.set_view_mode(mode if mode in self.view_actions else "overlay", self.settings.view_backdrop)
 

@@ -10,7 +10,7 @@ import colorsys
 import functools
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, Sequence, Union
+from typing import Any, Mapping, Sequence, Union
 
 import cv2
 import numpy as np
@@ -79,10 +79,14 @@ def object_result(mask: np.ndarray, stages: Sequence[Stage], shown: Shown) -> np
     return binarise(stages[shown].prob) if isinstance(shown, int) else mask > 127
 
 
-def label_color(label: str, categories: Sequence[str] = ()) -> tuple[int, int, int]:
-    """The colour a label is drawn in: by its place among the labels known (Document.categories, which a folder
-    keeps across photos and sessions): the palette's twelve first, then each next one the colour farthest from
-    all before it, so a dataset of fifteen classes does not draw two of them alike; a label not known, by name."""
+def label_color(label: str, categories: Sequence[str] = (),
+                chosen: Mapping[str, tuple[int, int, int]] | None = None) -> tuple[int, int, int]:
+    """The colour a label is drawn in: the one the person chose for it (``chosen``, kept per folder), else by its
+    place among the labels known (Document.categories, which a folder keeps across photos and sessions): the
+    palette's twelve first, then each next one the colour farthest from all before it, so a dataset of fifteen
+    classes does not draw two of them alike; a label not known, by name."""
+    if chosen and label in chosen:
+        return chosen[label]
     if label not in categories:
         return PALETTE[zlib.crc32(label.encode("utf-8")) % len(PALETTE)]
     colors = _colors()

@@ -127,6 +127,7 @@ class ToolPanel(QWidget):
 
 
 COLOR_TIP = "Colour of the mask overlay"
+LABEL_COLOR_TIP = "Colour of the selected object's label, on every photo of this folder"
 
 
 class OverlayPanel(QWidget):
@@ -134,10 +135,12 @@ class OverlayPanel(QWidget):
 
     overlayChanged = Signal(QColor, float, bool)
     splitChanged = Signal(object)
+    labelColorChosen = Signal(QColor)  # in a folder: the selected object's label is to be drawn in this colour
 
     def __init__(self, color: QColor, opacity: float, outline: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._color = QColor(color)
+        self._label_color: QColor | None = None  # in a folder: the selected object's label colour, the button's
         form = QFormLayout(self)
         self.color_button = QPushButton()
         self.color_button.setToolTip(COLOR_TIP)
@@ -166,9 +169,18 @@ class OverlayPanel(QWidget):
         return QColor(self._color)
 
     def set_label_colors(self, on: bool) -> None:
-        """In folder mode objects are drawn in their labels' colours: the overlay colour has nothing to set."""
-        self.color_button.setEnabled(not on)
-        self.color_button.setToolTip("In a folder each object is drawn in its label's colour" if on else COLOR_TIP)
+        """In folder mode objects are drawn in their labels' colours: the button sets the selected object's label's
+        (``show_label_color`` keeps it showing that one). A tester could not tell a coat's purple from the trousers'
+        magenta, nor see pale pink over white clothes, and could change neither."""
+        self._label_color = QColor(self._label_color or self._color) if on else None
+        self.color_button.setToolTip(LABEL_COLOR_TIP if on else COLOR_TIP)
+        self._paint_swatch()
+
+    def show_label_color(self, color: QColor) -> None:
+        """The selected object's label colour, shown on the button in folder mode (ignored on one photo)."""
+        if self._label_color is not None:
+            self._label_color = QColor(color)
+            self._paint_swatch()
 
     @property
     def opacity(self) -> float:
@@ -188,15 +200,21 @@ class OverlayPanel(QWidget):
         self._emit_overlay()
 
     def _pick_color(self) -> None:
+        if self._label_color is not None:
+            color = QColorDialog.getColor(self._label_color, self, "Label colour")
+            if color.isValid():
+                self.labelColorChosen.emit(color)
+            return
         color = QColorDialog.getColor(self._color, self, "Overlay colour")
         if color.isValid():
             self.set_color(color)
 
     def _paint_swatch(self) -> None:
+        shown = self._label_color if self._label_color is not None else self._color
         swatch = QPixmap(40, 16)
-        swatch.fill(self._color)
+        swatch.fill(shown)
         self.color_button.setIcon(QIcon(swatch))
-        self.color_button.setText(self._color.name())
+        self.color_button.setText(shown.name())
 
     def _emit_overlay(self) -> None:
         self.overlayChanged.emit(self.color, self.opacity, self.outline)

@@ -152,6 +152,10 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         self._restyle()
         self.update()
 
+    def recolor(self) -> None:
+        """Every object again in its label's colour, after the person chose one for a label."""
+        self._on_objects()
+
     def set_label_colors(self, on: bool) -> None:
         """Folder mode (annotators, datasets with categories): the selected object in its label colour too, as
         labelme draws it, so a label has one colour whether selected or not. Off: in the overlay colour the

@@ -214,27 +214,50 @@ def test_a_killed_session_resumes_at_the_same_photo_with_its_work_and_statuses(q
     assert "flagged" in again.image_list.list.item(0).text()
 
 
-def test_in_a_folder_objects_wear_their_label_colours_and_the_overlay_colour_is_not_offered(window, tmp_path,
-                                                                                             photo_arrays):
-    ann, images, _ = coco_set(tmp_path, count=1)
+def test_in_a_folder_objects_wear_their_label_colours_which_the_colour_button_sets_for_the_folder(
+        qtbot, window, settings, tmp_path, photo_arrays, monkeypatch):
+    """A tester could not tell a coat's purple from the trousers' magenta, nor see pale pink on white clothes, and
+    the Colour button was greyed out in a folder."""
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QColorDialog
+
+    ann, images, _ = coco_set(tmp_path, count=2)
     window.open_folder(ann, "coco", images)
     doc = window.doc
     ball = doc.objects[0]
     window.canvas.set_overlay(window.canvas._color, 1.0, False)
     y, x = np.argwhere(ball.mask > 127).mean(axis=0).astype(int)
     centre = window.canvas.map_from_image(QPointF(x + 0.5, y + 0.5))
-    drawn = window.canvas.grab().toImage().pixelColor(centre.toPoint())
-    assert (drawn.red(), drawn.green(), drawn.blue()) == doc.color_of(ball)
-    assert not window.overlay_panel.color_button.isEnabled()
+
+    def drawn() -> tuple[int, int, int]:
+        colour = window.canvas.grab().toImage().pixelColor(centre.toPoint())
+        return colour.red(), colour.green(), colour.blue()
+
+    assert drawn() == doc.color_of(ball)
+    panel = window.overlay_panel
+    assert panel.color_button.isEnabled() and panel.color_button.text() == QColor(*doc.color_of(ball)).name()
     strip = window.strip._color
     assert (strip.red(), strip.green(), strip.blue()) == doc.color_of(ball)  # its stages' thumbnails too
+    monkeypatch.setattr(QColorDialog, "getColor", lambda *args: QColor(10, 20, 250))
+    panel.color_button.click()
+    assert drawn() == doc.color_of(ball) == (10, 20, 250) and panel.color_button.text() == "#0a14fa"
+    assert window.strip._color == QColor(10, 20, 250)
+    assert window.settings.overlay_color != QColor(10, 20, 250)  # one photo's overlay colour is another setting
     doc.select(doc.objects[1])
     strip = window.strip._color
-    assert (strip.red(), strip.green(), strip.blue()) == doc.color_of(doc.objects[1])
+    assert (strip.red(), strip.green(), strip.blue()) == doc.color_of(doc.objects[1]) != (10, 20, 250)
+    window.next_image()  # the label's colour on every photo of the folder, and after it is opened again
+    assert window.doc.color_of(next(o for o in window.doc.objects if o.label == ball.label)) == (10, 20, 250)
+    assert window.sidecar.flush(10)
+    window.work.release()
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    assert again.open_folder(ann, "coco", images)
+    assert again.doc.color_of(next(o for o in again.doc.objects if o.label == ball.label)) == (10, 20, 250)
     image, mask = photo_arrays(80, 60)
     cv2.imwrite(str(tmp_path / "one.png"), image[:, :, ::-1])
-    assert window.open_files(tmp_path / "one.png")  # one photo again: the colour is the person's to choose
-    assert window.overlay_panel.color_button.isEnabled()
+    assert window.open_files(tmp_path / "one.png")  # one photo again: the colour is the overlay's
+    assert panel.color_button.text() == window.settings.overlay_color.name()
     assert window.strip._color == window.settings.overlay_color
 
 

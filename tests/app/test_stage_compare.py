@@ -56,6 +56,14 @@ def test_a_stages_tooltip_says_what_it_did_in_numbers_a_person_can_read():
     assert "smoothed over 2 px and moved -1 px" in stage_tooltip(edge)  # the values it was made with
 
 
+def test_a_stage_done_in_hundredths_of_a_second_does_not_read_as_no_time():
+    """An object refined in 0.04 s read "result · 0.0 s", which a tester took for an object left as it was."""
+    from app.stage_strip import caption
+    prob = np.zeros((60, 80), np.float32)
+    captions = [caption(Stage(0, 1, 1.0, prob, seconds, 0, prob.size, 0)) for seconds in (0.001, 0.04, 0.3, 12.34)]
+    assert captions == ["×1 · under 0.01 s", "×1 · 0.04 s", "×1 · 0.3 s", "×1 · 12.3 s"]
+
+
 def test_the_thumbnails_do_not_move_when_the_hint_beside_them_changes(qtbot):
     """Two clicks landed on the wrong stage: the list narrowed as the hint grew ("Comparing two results…")."""
     image = np.full((60, 80, 3), 128, np.uint8)

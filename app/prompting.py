@@ -21,6 +21,20 @@ from app.errors import show_error
 from app.jobs import CallJob
 
 
+MIN_CLICK_CHANGE = 16  # px: a click that adds (removes) fewer found no region to add (remove)
+
+
+def click_changes(before: np.ndarray, after: np.ndarray, prompt: Prompt) -> bool:
+    """Whether a click found a region: its own pixel ends on the side it asked for, and the mask gained (lost) at
+    least MIN_CLICK_CHANGE pixels. A click the photo's colours overrule, or one inside what the object holds
+    already, finds none (GrabCut may still move a few edge pixels within its reach: no edit for those)."""
+    x, y = prompt.click
+    if after[y, x] != prompt.positive:
+        return False
+    changed = after & ~before if prompt.positive else before & ~after
+    return int(np.count_nonzero(changed)) >= MIN_CLICK_CHANGE
+
+
 def prompt_mask(image: np.ndarray, shown: np.ndarray, prompt: Prompt) -> np.ndarray:
     """The object's new coarse mask (H×W uint8 0/255) for a box, or for a click on what it shows (H×W bool)."""
     if prompt.box is not None:
@@ -84,6 +98,15 @@ class PromptMixin:
             done = f"Box: {doc.current.label} has a mask"
         else:
             before = doc.current.result()
+            if not click_changes(before, mask > 127, prompt):
+                # said, with what to do: a tester's click on a dark sweater added nothing, and a refine ran anyway
+                # under "Click add and refine"
+                self.statusBar().showMessage(
+                    "Click: nothing to add around it, as it looks like what the object holds already; paint it in "
+                    "with the Brush (B), or click nearer its middle" if prompt.positive else
+                    "Click: nothing to take out around it; paint it out with the Eraser (E), or click nearer its "
+                    "middle", 10000)
+                return
             if not doc.apply_edit(doc.rect(), mask, "Click add" if prompt.positive else "Click remove"):
                 return  # a locked object: the document said so
             if prompt.positive:

@@ -124,6 +124,20 @@ def test_clicks_add_and_remove_the_region_around_them(qtbot, scene):
     assert (win.doc.current.mask > 127)[square].mean() > 0.8
 
 
+def test_a_click_inside_what_the_object_holds_changes_nothing_and_says_what_to_do(qtbot, scene, tiny_refiner):
+    """A tester's click on a dark sweater added nothing, said nothing, and still ran a refine ("Click add and
+    refine")."""
+    win, ellipse, _ = scene
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    win.refine_after_prompt_action.trigger()  # a click that changed the mask would refine it at once
+    steps, before = win.doc.undo_stack.count(), win.doc.current.result().copy()
+    assert before[95, 100]
+    _prompt(qtbot, win, "click", (100, 95))  # the ellipse's middle, which the mask holds
+    assert not win.refining and win.doc.undo_stack.count() == steps
+    assert np.array_equal(win.doc.current.result(), before)
+    assert win.statusBar().currentMessage().startswith("Click: nothing to add around it")
+
+
 def test_a_box_refines_at_once_when_the_setting_is_on(qtbot, scene, tiny_refiner, settings):
     win, ellipse, _ = scene
     win.refine_after_prompt_action.trigger()

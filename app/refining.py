@@ -276,7 +276,8 @@ class RefiningMixin:
             self.doc.record_refine([self._before], joins=self._joins)
             seconds = sum(stage.seconds for stage in target.stages)
             skipped = f"; {self._job.skipped}" if self._job.skipped else ""
-            later = "; you drew on it meanwhile, which this result does not hold: Refine again for it" if edited else \
+            later = ("; its mask or strokes changed meanwhile (an edit, an Undo or a Redo), which this result does "
+                     "not hold: Refine again for it") if edited else \
                 ": click one in the stage strip to see it, Ctrl+click another to compare" * (not skipped)
             if vanished:
                 later = ": it left nothing of the object; click Coarse in the stage strip for your mask as drawn"

@@ -29,7 +29,7 @@ from app.errors import show_error
 from app.estimate import at_mean_pace, format_seconds, left_text
 from app.folder import FLAGGED, UNREADABLE, Exported, WorkFolder, export_formats, open_source
 from app.jobs import CallJob
-from app.mask_object import Drawing, constraints_of, refine_inputs, refined_of, refined_or_not, to_refine
+from app.mask_object import Drawing, constraints_of, refine_inputs, refined_or_not, to_refine
 from app.object_jobs import FolderJob, ObjectsJob, SurveyJob, result_stage
 from app.wording import shown_path
 from app.sidecar import SidecarWriter
@@ -389,8 +389,11 @@ class FolderMixin:
             status = refined_or_not(self.doc.objects)
             if status != self.work.status[name]:
                 self._set_photo_status(status)
-            elif self.work.progress.get(name) != refined_of(self.doc.objects):  # one object more (or less) refined
-                self._show_statuses()
+            else:  # one object more (or fewer) refined: said in the list, not kept again after every stroke
+                before = self.work.progress.get(name)
+                self.work.follow(name, self.doc.objects)
+                if self.work.progress.get(name) != before:
+                    self._show_statuses()
 
     def _set_photo_status(self, status: str, name: str | None = None) -> None:
         name = name or self.photo_name

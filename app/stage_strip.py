@@ -196,9 +196,18 @@ class StageStrip(QWidget):
         if self.list.iconSize().width() != side:
             self.list.setIconSize(QSize(side, side))
             self.list.setGridSize(QSize(side + CELL_EXTRA[0], side + CELL_EXTRA[1]))
-        if self._short != (side < THUMB) and self._doc is not None:
-            self._short = side < THUMB
+        short = self._doc is not None and not self._captions_fit(side + CELL_EXTRA[0])
+        if self._short != short and self._doc is not None:
+            self._short = short
             self._rebuild()
+
+    def _captions_fit(self, cell: int) -> bool:
+        """Whether every stage's caption with its time fits a cell ``cell`` px wide. Shrunk cells dropped the
+        times from the first pixel they lost, though 90 px still held "×0.125 · 0.51 s" (a tester's 3.7K photo:
+        seven stages, no times)."""
+        metrics = self.list.fontMetrics()
+        return all(metrics.horizontalAdvance(caption(stage) + " (old)" * self._doc.current.stale) <= cell - 6
+                   for stage in self._doc.stages)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)

@@ -99,12 +99,15 @@ def test_every_stage_and_the_coarse_mask_fit_the_strip_of_a_small_window(qtbot):
     viewport = strip.list.viewport().rect()
     for row in range(strip.list.count()):  # Coarse and the seven stages, each wholly in view
         assert viewport.contains(strip.list.visualItemRect(strip.list.item(row)))
-    assert strip.list.item(7).text() == "×1"  # the name alone: with its time, cut to "×1 · 0.…"
+    assert strip.list.item(7).text() == "×1 · 0.1 s"  # smaller cells, still wide enough for the time
     strip.resize(1900, 200)  # room again: full-size thumbnails
     qtbot.waitUntil(lambda: strip.list.iconSize().width() == THUMB)
     assert strip.list.item(7).text() == "×1 · 0.1 s"
+    doc.set_stages([Stage(i, 7, 0.125, prob, 12.5, 0, prob.size, 0) for i in range(7)])
+    assert strip.list.item(7).text() == "×0.125 · 12.5 s"
     strip.resize(300, 200)  # no room at all: a smallest size, and the strip scrolls
     qtbot.waitUntil(lambda: strip.list.iconSize().width() == MIN_THUMB)
+    assert strip.list.item(7).text() == "×0.125"  # the name alone: with its time, cut to "×0.125 · 1…"
 
 
 def test_the_thumbnails_show_a_small_object_s_part_of_the_photo_and_follow_it_when_drawn_beyond():

@@ -290,13 +290,19 @@ class WorkFolder:
         self.writer.put(self.dir / STATE, json.dumps(data, indent=1).encode("utf-8"), io.write_atomic)
 
     def photo_path(self, name: str) -> Path | None:
-        """A photo's file (None when its labels cannot be read)."""
+        """A photo's file; where its labels cannot be read, where the format keeps it without them, or one of its
+        name beside a LabelMe file (None when there is none: the photo is listed without a thumbnail, and opening
+        it says why). A tester's broken LabelMe file was listed blank, its photo there beside it."""
         if isinstance(self.dataset, FolderPhotos):
             return self.dataset.photo_path(name)
         try:
             return self.dataset.read(name).image
-        except Exception:  # noqa: BLE001 - a bad label file shows as a photo without thumbnail; opening it says why
-            return None
+        except Exception:  # noqa: BLE001 - a bad label file: its photo is found without it, if it can be
+            known = self.dataset.photo_file(name)
+            if known is not None or not isinstance(self.dataset, LabelMeDataset):
+                return known
+            return next((p for p in map(self.dataset.source.joinpath, (name + e for e in PHOTO_EXTS)) if p.is_file()),
+                        None)
 
     def thumbnail_source(self, name: str) -> Path | np.ndarray | None:
         """What a photo's thumbnail is made from: its file, or its pixels where only its LabelMe file holds them

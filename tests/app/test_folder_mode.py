@@ -589,6 +589,7 @@ def test_a_broken_label_file_is_copied_or_left_out_of_the_export_and_named_while
     assert window.open_folder(folder)
     # the check at open (p1 only), finished: its own status message came after the export's on a busy machine
     qtbot.waitUntil(lambda: window.work.status["p1"] == "unreadable" and window._survey is None, timeout=10_000)
+    assert window.work.thumbnail_source("p1") == folder / "p1.png"  # listed with its photo's thumbnail still
     paint(window, 1, 150)
     out = tmp_path / "lm_out"
     with qtbot.waitSignal(window.exported, timeout=30_000):

@@ -49,7 +49,7 @@ class PromptMixin:
     """Box and click prompts (mixed into MainWindow)."""
 
     def _init_prompts(self) -> None:
-        self._prompt_job: tuple[CallJob, Document, MaskObject, Prompt] | None = None
+        self._prompt_job: tuple[CallJob, Document, MaskObject, Prompt, np.ndarray] | None = None
         self.canvas.prompted.connect(self.prompt)
 
     @property
@@ -74,19 +74,24 @@ class PromptMixin:
         job.done.connect(self._prompt_found)
         job.failed.connect(lambda message: show_error(self, f"Cannot use the {name.lower()}", message))
         job.finished.connect(self._prompt_finished)
-        self._prompt_job = (job, doc, doc.current, prompt)
+        self._prompt_job = (job, doc, doc.current, prompt, shown)
         self.canvas.show_asked(prompt)
         self.jobs.start(job)
         self.statusBar().showMessage("Finding the object in the box…" if prompt.box is not None else
                                      "Finding the region around the click…")
 
     def _prompt_found(self, mask: np.ndarray) -> None:
-        job, doc, obj, prompt = self._prompt_job
+        job, doc, obj, prompt, shown = self._prompt_job
         if doc is not self.doc or job.cancelled:
             return  # the photo was closed or changed meanwhile
         if prompt.box is None and doc.current is not obj:
             self.statusBar().showMessage("Another object is selected now: click again to change it", 10000)
             return  # the click spoke about what the other object showed
+        if prompt.box is None and not np.array_equal(doc.current.result(), shown):
+            # an Undo (or a stroke) while the click was worked out: its mask holds what is no longer there, and a
+            # tester's undone region came back with it
+            self.statusBar().showMessage("The object changed while the click was worked out: click again", 10000)
+            return
         if prompt.box is not None:
             if not mask.any():
                 self.statusBar().showMessage("Nothing stood out in the box: drag it closer around the object", 10000)
@@ -102,10 +107,10 @@ class PromptMixin:
                 # said, with what to do: a tester's click on a dark sweater added nothing, and a refine ran anyway
                 # under "Click add and refine"
                 self.statusBar().showMessage(
-                    "Click: nothing to add around it, as it looks like what the object holds already; paint it in "
-                    "with the Brush (B), or click nearer its middle" if prompt.positive else
-                    "Click: nothing to take out around it; paint it out with the Eraser (E), or click nearer its "
-                    "middle", 10000)
+                    "Click: nothing new around it (the object holds it already, or the photo does not set it apart "
+                    "from what it holds); paint it in with the Brush (B)" if prompt.positive else
+                    "Click: nothing to take out around it (the object does not hold it, or the photo does not set it "
+                    "apart from what it keeps); paint it out with the Eraser (E)", 10000)
                 return
             if not doc.apply_edit(doc.rect(), mask, "Click add" if prompt.positive else "Click remove"):
                 return  # a locked object: the document said so

@@ -135,7 +135,23 @@ def test_a_click_inside_what_the_object_holds_changes_nothing_and_says_what_to_d
     _prompt(qtbot, win, "click", (100, 95))  # the ellipse's middle, which the mask holds
     assert not win.refining and win.doc.undo_stack.count() == steps
     assert np.array_equal(win.doc.current.result(), before)
-    assert win.statusBar().currentMessage().startswith("Click: nothing to add around it")
+    assert win.statusBar().currentMessage().startswith("Click: nothing new around it")
+
+
+def test_an_undo_while_a_click_is_worked_out_is_not_undone_by_the_click(qtbot, scene):
+    """A tester undid a click's region while the next click was worked out: the region came back with it."""
+    win, ellipse, square = scene
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    _prompt(qtbot, win, "click", (220, 140))  # the square joins
+    assert (win.doc.current.mask > 127)[square].mean() > 0.8
+    view = win.canvas
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(view, 100, 95))
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(view, 100, 95))
+    assert win.prompting
+    win.doc.undo_stack.undo()  # the square's click, taken back before the new one is found
+    qtbot.waitUntil(lambda: not win.prompting, timeout=20000)
+    assert (win.doc.current.mask > 127)[square].mean() < 0.1
+    assert win.statusBar().currentMessage().startswith("The object changed while the click was worked out")
 
 
 def test_a_box_refines_at_once_when_the_setting_is_on(qtbot, scene, tiny_refiner, settings):

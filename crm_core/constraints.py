@@ -26,6 +26,7 @@ BETWEEN_REACH = 0.1  # of the photo's mean side: Keep FG and Keep BG strokes far
 CROSSING_STEPS = 64  # brush widths a pixel's way across a stroke is followed (Constraints._cutting)
 BETWEEN_DETOUR = 1.25  # how much longer than the strokes' gap the way through a pixel "between" them may be
 FRINGE_SHARE = 1 / 3  # of a stroke's reach: beside a cut, the model's unsure side within it is its decision
+CUT_OFF_SHARE = 0.1  # a piece a Keep BG stroke cuts off under this share of the largest piece left goes with it
 
 
 @dataclass(frozen=True)
@@ -244,6 +245,35 @@ class Constraints:
             np.maximum(cv2.blur(outside, side), 1e-3)[..., None]
         out = image.copy()
         out[box][stroke[box]] = np.clip(255.0 - around[stroke[box]], 0, 255).astype(np.uint8)
+        return out
+
+    def cut(self, coarse: np.ndarray) -> np.ndarray:
+        """The coarse mask (H×W 0..1) as a refine starts from it: the strokes applied (``apply``), and each piece a
+        Keep BG stroke cut off from its part of the mask dropped, where it is under CUT_OFF_SHARE of the largest
+        piece the stroke left of that part. Why: a tester painted Keep BG across the neck of a label's spike into
+        a white stripe, and the tip beyond the stroke, along the stripe's strong edges, stayed in every refine:
+        cut loose, a small piece is what the person took out. A stroke through the middle of a part leaves two
+        large pieces, both kept; a hole painted inside one cuts nothing off."""
+        out = self.apply(coarse)
+        if self.keep_bg is None or not self.keep_bg.any():
+            return out
+        before = (np.asarray(coarse) > 0.5).astype(np.uint8)
+        after = (before.astype(bool) & ~self.keep_bg).astype(np.uint8)
+        _, parts = cv2.connectedComponents(before, connectivity=8)
+        count, pieces, stats, _ = cv2.connectedComponentsWithStats(after, connectivity=8)
+        if count <= 2:
+            return out
+        part_of = np.zeros(count, np.int32)
+        part_of[pieces.ravel()] = parts.ravel()  # every pixel of a piece lies in one part
+        area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
+        area[0] = 0.0
+        largest = np.zeros(int(part_of.max()) + 1)
+        np.maximum.at(largest, part_of[1:], area[1:])
+        dropped = area < CUT_OFF_SHARE * largest[part_of]
+        dropped[0] = False
+        if dropped.any():
+            out = np.array(out, dtype=np.float32, copy=True)
+            out[dropped[pieces]] = 0.0
         return out
 
     def apply(self, prob: np.ndarray) -> np.ndarray:

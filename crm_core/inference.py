@@ -86,13 +86,13 @@ class Refiner:
         label of a part (trust.held_as_label).
 
         constraints: the person's keep-brushes, obeyed exactly by every yielded stage (keep_fg 1, keep_bg 0; the
-        coarse mask the model sees carries them too); decide_here pixels are re-queried and re-solved. Those, and
+        coarse mask the model sees carries them too, less a small piece a Keep BG stroke cut off); decide_here pixels are re-queried and re-solved. Those, and
         the pixels between a Keep FG and a Keep BG stroke, are free of a label's leash (Constraints.decided_by_photo).
         """
         opts = (options or RefineOptions()).validated()
         image, coarse = _check_inputs(image, coarse)
         keep = (constraints or Constraints()).checked(coarse.shape)
-        coarse = keep.apply(coarse)
+        coarse = keep.cut(coarse)  # what a Keep BG stroke cut off goes with it
         scale = work_scale(coarse, opts)  # a small photo with a rough mask is refined enlarged
         plan = opts.plan(coarse.shape, scale)
         ratios = tuple(step.ratio for step in plan if step.kind == "model")

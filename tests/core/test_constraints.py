@@ -52,6 +52,33 @@ def test_a_keep_background_stroke_clears_part_of_the_subject_in_every_stage(bund
     assert (final[100:130, 90:160] > 0.5).all()  # the rest of the box is still foreground
 
 
+def test_a_small_piece_a_keep_background_stroke_cuts_off_goes_with_it_and_two_halves_stay(bundled_refiner):
+    """A tester painted Keep BG across the neck of a label's spike: the tip beyond the stroke stayed in every
+    refine."""
+    photo, coarse, strut = strut_scene()
+    neck = np.zeros((H, W), bool)
+    neck[76:86, 100:121] = True  # across the strut, just above the box
+    final = bundled_refiner.refine(photo, coarse, constraints=Constraints(keep_bg=neck)).prob
+    assert (final[20:70][strut[20:70]] > 0.5).mean() < 0.1  # the strut beyond the stroke: gone with it
+    assert (final[100:130, 60:160] > 0.5).all()
+    middle = np.zeros((H, W), bool)
+    middle[85:145, 100:108] = True  # through the box: two large halves, both kept
+    final = bundled_refiner.refine(photo, coarse, constraints=Constraints(keep_bg=middle)).prob
+    assert (final[100:130, 60:95] > 0.5).all() and (final[100:130, 115:160] > 0.5).all()
+
+
+def test_cut_drops_only_a_small_piece_a_keep_background_stroke_cut_off() -> None:
+    mask = np.zeros((100, 200), np.float32)
+    mask[20:80, 20:100], mask[48:52, 100:160], mask[45:55, 160:175] = 1, 1, 1  # a body, a spike, its tip
+    mask[5:10, 180:195] = 1  # a piece of its own, no stroke near it
+    neck = np.zeros((100, 200), bool)
+    neck[40:60, 120:125] = True
+    out = Constraints(keep_bg=neck).cut(mask)
+    assert out[50, 170] == 0 and out[50, 140] == 0 and out[50, 110] == 1 and out[50, 50] == 1 and out[7, 185] == 1
+    assert (out[neck] == 0).all()
+    assert Constraints().cut(mask) is mask
+
+
 def test_a_cut_through_plain_colour_and_a_patch_painted_on_sky_keep_the_strokes_width(bundled_refiner):
     """A photo editor cuts a grey panel in two with a 24 px keep-background stroke and paints a keep-foreground
     patch onto the plain sky, on a photo the matte solves below its size (1,400 px). Nothing in the photo marks

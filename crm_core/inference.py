@@ -86,8 +86,9 @@ class Refiner:
         label of a part (trust.held_as_label).
 
         constraints: the person's keep-brushes, obeyed exactly by every yielded stage (keep_fg 1, keep_bg 0; the
-        coarse mask the model sees carries them too, less a small piece a Keep BG stroke cut off); decide_here pixels are re-queried and re-solved. Those, and
-        the pixels between a Keep FG and a Keep BG stroke, are free of a label's leash (Constraints.decided_by_photo).
+        coarse mask the model sees carries them too, less a small piece a Keep BG stroke cut off: Constraints.cut);
+        decide_here pixels are re-queried and re-solved. Those, and the pixels between a Keep FG and a Keep BG
+        stroke, are free of a label's leash (Constraints.decided_by_photo).
         """
         opts = (options or RefineOptions()).validated()
         image, coarse = _check_inputs(image, coarse)

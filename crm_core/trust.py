@@ -220,10 +220,10 @@ def read_outline(mask: np.ndarray, drawn: bool = False) -> Outline:
     at 3 px (Clothing Co-Parsing parts at 1.25 px: 2.1 median), so the ratio is also taken from 1.5 px to 0.7 px:
     84 % of those below 1.6, and still none of dev_eval's 89 low-resolution masks. Not told apart: a binary mask
     blown up 4-7× without smoothing, or with straight interpolated runs (those are straight sides too); such a
-    mask is held like a label (``trust_edges=False``, ``--no-trust`` frees it). drawn: the mask is known to be a rasterised polygon (its file said so): only
-    its tolerance is read. A staircase of blocks (``staircase``) is a rough mask, whatever its sides and its file
-    say. A polygon traced within a pixel or so is often not told apart from a smooth mask by the
-    vertex ratio (Clothing Co-Parsing parts at 0.8 px: 19 % below 1.6), since at the scales probed its sides are as
+    mask is held like a label (``trust_edges=False``, ``--no-trust`` frees it). drawn: the mask is known to be a
+    rasterised polygon (its file said so): only its tolerance is read. A staircase of blocks (``staircase``) is a
+    rough mask, whatever its sides and its file say. A polygon traced within a pixel or so is often not told apart
+    from a smooth mask by the vertex ratio (Clothing Co-Parsing parts at 0.8 px: 19 % below 1.6), since at the scales probed its sides are as
     short as a simplified curve's.
     Tolerance: the length-weighted median of each side's L·θ/8 (θ: the mean turn at its two ends). Measured on
     polygons simplified at a known tolerance: 3.0 px for 3.1 (Clothing Co-Parsing), 2.1 px at 800 px and 18 px at

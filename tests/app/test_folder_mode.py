@@ -604,7 +604,8 @@ def test_a_broken_label_file_is_copied_or_left_out_of_the_export_and_named_while
         window.export_dataset(yolo, "yolo")
     assert sorted(p.name for p in (yolo / "labels").glob("*.txt")) == ["p0.txt", "p2.txt"]
     assert dialogs.titles()[:2] == ["Photos copied unread", "Photos left out"]  # then: the stroke left two pieces
-    assert "without 1 photo that cannot be read: p1" in dialogs.shown[1][2] and "p1.json is not valid JSON" in dialogs.shown[1][2]
+    left_out = dialogs.shown[1][2]
+    assert "without 1 photo that cannot be read: p1" in left_out and "p1.json is not valid JSON" in left_out
     assert "without 1 photo" in window.statusBar().currentMessage()
     assert window.work.status["p1"] == "unreadable" and "not valid JSON" in window.work.problems["p1"]  # listed so
 

@@ -356,7 +356,8 @@ def test_a_stroke_made_while_the_refine_runs_leaves_the_result_marked_stale(qtbo
         win.set_tool("keep_fg")
         _drag(qtbot, win, [(10, 10), (30, 12)])  # while the run is under way
     target = win.doc.current
-    assert target.stages and target.stale and "its mask or strokes changed meanwhile" in win.statusBar().currentMessage()
+    assert target.stages and target.stale
+    assert "its mask or strokes changed meanwhile" in win.statusBar().currentMessage()
     assert to_refine(target)  # listed "edited since refined", refined again by Refine whole folder
     _refine(qtbot, win)
     assert not win.doc.current.stale  # refined again, from the stroke: up to date

@@ -447,7 +447,8 @@ def test_a_box_or_a_hand_drawn_polygon_is_no_staircase():
                        interpolation=cv2.INTER_NEAREST)
     assert _stairs(steps) == 12  # runs of one block or more
     legs = np.zeros((416, 640), np.uint8)  # a pair of trousers' label map at 1/8: its turns read 8.9 px
-    cv2.fillPoly(legs, [np.array([[200, 40], [330, 60], [360, 380], [300, 390], [260, 150], [230, 395], [170, 385]])], 1)
+    corners = [[200, 40], [330, 60], [360, 380], [300, 390], [260, 150], [230, 395], [170, 385]]
+    cv2.fillPoly(legs, [np.array(corners)], 1)
     eighths = cv2.resize(cv2.resize(legs, (80, 52), interpolation=cv2.INTER_AREA), (640, 416),
                          interpolation=cv2.INTER_NEAREST)
     assert _stairs(eighths) == 8 and trust.read_outline(eighths) == trust.Outline(False, 0.0)  # a rough mask

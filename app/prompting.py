@@ -76,6 +76,9 @@ class PromptMixin:
         job.finished.connect(self._prompt_finished)
         self._prompt_job = (job, doc, doc.current, prompt, shown)
         self.canvas.show_asked(prompt)
+        # Undo and Redo wait for it (a second or two): Ctrl+Z pressed to take back this click took back the step
+        # before it, as the click had not landed yet (a re-tester)
+        self.undo_group.setActiveStack(None)
         self.jobs.start(job)
         self.statusBar().showMessage("Finding the object in the box…" if prompt.box is not None else
                                      "Finding the region around the click…")
@@ -133,4 +136,6 @@ class PromptMixin:
 
     def _prompt_finished(self) -> None:
         self._prompt_job = None
+        if self.doc is not None:
+            self.undo_group.setActiveStack(self.doc.undo_stack)
         self.canvas.show_asked(None)

@@ -147,11 +147,12 @@ def test_an_undo_while_a_click_is_worked_out_is_not_undone_by_the_click(qtbot, s
     view = win.canvas
     qtbot.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(view, 100, 95))
     qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(view, 100, 95))
-    assert win.prompting
-    win.doc.undo_stack.undo()  # the square's click, taken back before the new one is found
+    assert win.prompting and not win.undo_action.isEnabled()  # Ctrl+Z waits for the click: it would undo the last
+    win.doc.undo_stack.undo()  # the object changes meanwhile (as a stroke would change it): the square goes
     qtbot.waitUntil(lambda: not win.prompting, timeout=20000)
     assert (win.doc.current.mask > 127)[square].mean() < 0.1
     assert win.statusBar().currentMessage().startswith("The object changed while the click was worked out")
+    assert win.redo_action.isEnabled()  # Undo and Redo are back once the click is settled
 
 
 def test_a_box_refines_at_once_when_the_setting_is_on(qtbot, scene, tiny_refiner, settings):

@@ -9,6 +9,7 @@ does leave a refined object's stages out of date (stale), so the object is to do
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QRect
 
@@ -16,6 +17,8 @@ from crm_core.prompts import removed_core
 
 from app.mask_object import KEEP_BG, KEEP_FG, NO_KEEP, MaskObject
 from app.undo import MaskEditCommand, TileDelta, TileRecorder
+
+ADD_BACK_SHARE = 0.5  # a click that adds back this share of a kept-out piece frees the whole piece
 
 
 class KeepEditsMixin:
@@ -105,9 +108,22 @@ class KeepEditsMixin:
         return True
 
     def free_added(self, before: np.ndarray, after: np.ndarray) -> None:
-        """What the last edit added to the current object is freed from keep-background strokes (a click that
-        adds back what a remove click kept out), as part of that edit."""
-        self.free_kept_out(after & ~before)
+        """What the last edit (a click) added to the current object is freed from keep-background strokes, as part
+        of that edit, and with it the rest of each kept-out piece it adds back most of (ADD_BACK_SHARE). Why: a
+        click finds a part by its colours, not to the pixel; a re-tester erased a pumpkin's stem and clicked it
+        back, and hatched slivers stayed along its edges, kept out of every later refine."""
+        added = after & ~before
+        layer = self.current.keep
+        if layer is None:
+            return
+        kept_out = layer == KEEP_BG
+        if not (added & kept_out).any():
+            return
+        count, pieces = cv2.connectedComponents(kept_out.astype(np.uint8), connectivity=8)
+        whole = np.bincount(pieces[added & kept_out], minlength=count) >= ADD_BACK_SHARE * np.bincount(
+            pieces.ravel(), minlength=count)
+        whole[0] = False  # label 0: not kept out
+        self.free_kept_out(added | whole[pieces])
 
     def free_kept_out(self, pixels: np.ndarray) -> None:
         """``pixels`` (H×W bool), which the last edit made foreground, are freed from keep-background strokes as

@@ -277,3 +277,35 @@ def test_a_photo_with_transparency_opens_with_its_alpha_as_the_coarse_mask(qapp,
     square[20:80, 30:90] = 255
     cv2.imwrite(str(tmp_path / "square.png"), square)
     assert np.array_equal(Document.open(tmp_path / "cut.png", tmp_path / "square.png").mask, square)  # a mask wins
+
+
+def test_a_click_that_adds_back_most_of_a_kept_out_part_frees_all_of_it_and_a_little_only_that(qapp):
+    """A re-tester erased a stem and clicked it back: hatched slivers of the kept-out stem stayed along its edges,
+    kept out of every later refine."""
+    from app.mask_object import KEEP_BG
+    mask = np.zeros((120, 160), np.uint8)
+    mask[20:100, 20:140] = 255
+    doc = Document(np.full((120, 160, 3), 128, np.uint8), mask)
+
+    def remove(rows: slice, cols: slice) -> np.ndarray:
+        new = doc.current.mask.copy()
+        new[rows, cols] = 0
+        removed = (doc.current.mask > 127) & (new == 0)
+        doc.apply_edit(doc.rect(), new, "Click remove")
+        assert doc.keep_out(removed)
+        return new
+
+    def add_back(rows: slice, cols: slice) -> None:
+        before = doc.current.result().copy()
+        new = doc.current.mask.copy()
+        new[rows, cols] = 255
+        doc.apply_edit(doc.rect(), new, "Click add")
+        doc.free_added(before, new > 127)
+
+    remove(slice(40, 80), slice(30, 70))
+    add_back(slice(42, 78), slice(32, 68))  # most of it, short of its rim
+    assert not (doc.current.keep == KEEP_BG).any()
+    remove(slice(40, 80), slice(90, 130))
+    add_back(slice(40, 50), slice(90, 130))  # a quarter of it: that quarter is freed, the rest stays out
+    kept = doc.current.keep == KEEP_BG
+    assert not kept[40:50].any() and kept[55:75, 95:125].all()

@@ -223,8 +223,8 @@ def read_outline(mask: np.ndarray, drawn: bool = False) -> Outline:
     mask is held like a label (``trust_edges=False``, ``--no-trust`` frees it). drawn: the mask is known to be a
     rasterised polygon (its file said so): only its tolerance is read. A staircase of blocks (``staircase``) is a
     rough mask, whatever its sides and its file say. A polygon traced within a pixel or so is often not told apart
-    from a smooth mask by the vertex ratio (Clothing Co-Parsing parts at 0.8 px: 19 % below 1.6), since at the scales probed its sides are as
-    short as a simplified curve's.
+    from a smooth mask by the vertex ratio (Clothing Co-Parsing parts at 0.8 px: 19 % below 1.6), since at the
+    scales probed its sides are as short as a simplified curve's.
     Tolerance: the length-weighted median of each side's L·θ/8 (θ: the mean turn at its two ends). Measured on
     polygons simplified at a known tolerance: 3.0 px for 3.1 (Clothing Co-Parsing), 2.1 px at 800 px and 18 px at
     2–4K on dev_eval's polygon sets.

@@ -20,7 +20,7 @@ import json
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator
 
 import numpy as np
 from PIL import Image
@@ -38,7 +38,7 @@ from crm_core.wording import listed
 
 from app import autosave, project
 from app.document import ACCEPTED, DEFAULT_LABEL, REFINED, TODO, Document, MaskObject, object_result
-from app.mask_object import looked_away, refined_of
+from app.mask_object import looked_away
 from app.sidecar import SidecarWriter
 
 FLAGGED = "flagged"
@@ -261,13 +261,13 @@ class WorkFolder:
             self.status[name] = status
         self.problems.pop(name, None)
 
-    def follow(self, name: str, objects: Sequence[MaskObject]) -> None:
-        """Note how far a photo's objects are refined (``refined_of``), for the list to say of a photo still to do."""
-        done, total = refined_of(objects)
-        if 0 < done < total:
-            self.progress[name] = (done, total)
-        else:
-            self.progress.pop(name, None)
+    def follow(self, name: str, counts: tuple[int, int]) -> bool:
+        """Note how far a photo's objects are refined (``refined_of``'s counts), for the list to say of a photo still
+        to do; whether that changed."""
+        before = self.progress.pop(name, None)
+        if 0 < counts[0] < counts[1]:
+            self.progress[name] = counts
+        return self.progress.get(name) != before
 
     def shown_status(self, name: str) -> str:
         """A photo's status as the list says it: "to do · 1 of 3 objects refined" where it is partly refined."""
@@ -301,8 +301,7 @@ class WorkFolder:
             known = self.dataset.photo_file(name)
             if known is not None or not isinstance(self.dataset, LabelMeDataset):
                 return known
-            return next((p for p in map(self.dataset.source.joinpath, (name + e for e in PHOTO_EXTS)) if p.is_file()),
-                        None)
+            return self.dataset.photo_beside(name)
 
     def thumbnail_source(self, name: str) -> Path | np.ndarray | None:
         """What a photo's thumbnail is made from: its file, or its pixels where only its LabelMe file holds them

@@ -29,7 +29,8 @@ from app.errors import show_error
 from app.estimate import at_mean_pace, format_seconds, left_text
 from app.folder import FLAGGED, UNREADABLE, Exported, WorkFolder, export_formats, open_source
 from app.jobs import CallJob
-from app.mask_object import Drawing, constraints_of, refine_inputs, refined_or_not, to_refine
+from app.mask_object import (Drawing, constraints_of, photo_status, refine_inputs, refined_of, refined_or_not,
+                              to_refine)
 from app.object_jobs import FolderJob, ObjectsJob, SurveyJob, result_stage
 from app.wording import shown_path
 from app.sidecar import SidecarWriter
@@ -313,10 +314,11 @@ class FolderMixin:
         if len(doc.objects) == 1 and blank.empty and blank.source is None and self._last_label in doc.categories:
             blank.label = self._last_label
 
-    def _show_statuses(self) -> None:
-        """The folder's statuses, and how far the open photo is refined, kept (state.json) and shown in the list."""
+    def _show_statuses(self, counts: tuple[int, int] | None = None) -> None:
+        """The folder's statuses, and how far the open photo is refined (its ``refined_of`` counts, where the caller
+        has them), kept (state.json) and shown in the list."""
         if self.photo_name is not None and self.doc is not None:
-            self.work.follow(self.photo_name, self.doc.objects)
+            self.work.follow(self.photo_name, counts or refined_of(self.doc.objects))
         self.work.save_state()
         self.image_list.update_status(self.work.names, self.work.status, self.work.problems, self.work.shown_status)
         self.objects_panel.set_accepted(self.work.status.get(self.photo_name) == ACCEPTED)
@@ -386,14 +388,12 @@ class FolderMixin:
         says which it is now, so the folder's counter never reads refined after the refinement was undone."""
         name = self.photo_name
         if name is not None and self.work.status[name] in (TODO, REFINED):
-            status = refined_or_not(self.doc.objects)
+            counts = refined_of(self.doc.objects)  # once per undo step (every stroke): each mask's pixels counted
+            status = photo_status(self.doc.objects, counts)
             if status != self.work.status[name]:
                 self._set_photo_status(status)
-            else:  # one object more (or fewer) refined: said in the list, not kept again after every stroke
-                before = self.work.progress.get(name)
-                self.work.follow(name, self.doc.objects)
-                if self.work.progress.get(name) != before:
-                    self._show_statuses()
+            elif self.work.follow(name, counts):  # one object more (or fewer) refined: kept, not after every stroke
+                self._show_statuses(counts)
 
     def _set_photo_status(self, status: str, name: str | None = None) -> None:
         name = name or self.photo_name
@@ -542,7 +542,7 @@ class FolderMixin:
         self._changes += 1
         if self.work.status[name] in (TODO, REFINED):
             self.work.status[name] = refined_or_not(doc.objects)
-        self.work.follow(name, doc.objects)
+        self.work.follow(name, refined_of(doc.objects))
         self._show_statuses()
         self.statusBar().showMessage(f"Refined {count} object{'s' * (count != 1)} of {name}", 8000)
 

@@ -220,16 +220,23 @@ def refined_or_not(objects: Sequence[MaskObject], min_pixels: int = ObjectOption
     """A photo's status from its objects, where the person has not ruled on it: refined once some object is and
     none is left that refining would change (drawn, big enough for the model, ``to_refine``). One refined object
     of ten, or one edited after its refine, leaves the photo to do, so Refine whole folder still does the rest."""
-    if not any(o.stages for o in objects):  # after every undo step: the pixel counts only where they can matter
+    return photo_status(objects, refined_of(objects, min_pixels))
+
+
+def photo_status(objects: Sequence[MaskObject], counts: tuple[int, int]) -> str:
+    """``refined_or_not`` from the objects' ``refined_of`` counts, where the caller has them already."""
+    if not any(o.stages for o in objects):
         return TODO
-    left = any(_left_to_refine(o, min_pixels) for o in objects)
-    return TODO if left else REFINED
+    done, total = counts
+    return REFINED if done == total else TODO
 
 
 def refined_of(objects: Sequence[MaskObject], min_pixels: int = ObjectOptions.min_pixels) -> tuple[int, int]:
     """How many of a photo's objects are refined (and not edited since), of those that are or that refining would
-    change: what a photo "to do" has come to. A tester refined one object of three and read only "to do" in the
-    list, as for a photo not touched."""
+    change: what a photo "to do" has come to; (0, 0) where none has stages. A tester refined one object of three
+    and read only "to do" in the list, as for a photo not touched."""
+    if not any(o.stages for o in objects):  # asked after every undo step: pixels are counted only where they matter
+        return 0, 0
     done = sum(1 for o in objects if o.stages and not o.stale)
     return done, done + sum(1 for o in objects if _left_to_refine(o, min_pixels))
 

@@ -102,7 +102,7 @@ def caption(stage: Stage, short: bool = False) -> str:
 
 
 def _duration(seconds: float) -> str:
-    """A stage's time, to a tenth of a second, and to a hundredth under one: an object refined in 0.04 s read
+    """A stage's time, to a tenth of a second, and to a hundredth under a tenth: an object refined in 0.04 s read
     "result · 0.0 s", which a tester took for an object left as it was."""
     if seconds < 0.005:
         return "under 0.01 s"

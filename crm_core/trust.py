@@ -250,12 +250,11 @@ def read_outline(mask: np.ndarray, drawn: bool = False) -> Outline:
     if not lengths:
         return Outline(True, MIN_SLACK)
     length, stray = np.concatenate(lengths), np.concatenate(strays)
-    order = np.argsort(stray)
-    half = np.searchsorted(np.cumsum(length[order]), length.sum() / 2)
-    tolerance = float(stray[order][min(half, len(order) - 1)])
     if staircase(length, np.concatenate(on_grid)):
         return Outline(False, 0.0)
-    return Outline(True, tolerance)
+    order = np.argsort(stray)
+    half = np.searchsorted(np.cumsum(length[order]), length.sum() / 2)
+    return Outline(True, float(stray[order][min(half, len(order) - 1)]))
 
 
 def staircase(length: np.ndarray, on_grid: np.ndarray) -> int:

@@ -183,9 +183,13 @@ class Writer(ABC):
     def copy_photo(self, item: ImageObjects) -> None:
         """The item's photo copied where this format's reader finds it in the output (``photo_place``), when the
         format keeps photos beside its labels and the photo exists: a copy read back found none of its photos."""
-        place = self.photo_place(item.name, item.image.suffix)
-        if place is not None and item.image.is_file():
-            io.copy_input(item.image, place)
+        self.copy_photo_of(item.name, Path(item.image))
+
+    def copy_photo_of(self, name: str, photo: Path) -> None:
+        """Photo ``name``'s file copied as ``copy_photo`` does, for a photo whose labels could not be read."""
+        place = self.photo_place(name, photo.suffix)
+        if place is not None and photo.is_file():
+            io.copy_input(photo, place)
 
     def done(self, name: str) -> bool:
         """Whether a photo was worked on in this output already (``--resume`` skips it): written, and listed in

@@ -239,9 +239,7 @@ class LabelMapWriter(Writer):
             return False
         for given, target in maps:
             io.copy_input(given, target)
-        place = self.photo_place(name, photo.suffix)
-        if place is not None and photo.is_file():
-            io.copy_input(photo, place)
+        self.copy_photo_of(name, photo)
         if self.named != len(self.label_names):
             self._write_names()
         return True

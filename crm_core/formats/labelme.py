@@ -64,6 +64,11 @@ class LabelMeDataset(Dataset):
     def names(self) -> list[str]:
         return sorted([*self.files, *self.bare])
 
+    def photo_beside(self, name: str) -> Path | None:
+        """A photo of the label file's name beside it, found without reading the file (one that cannot be read
+        still shows its photo), else None."""
+        return next((p for p in (self.source / f"{name}{ext}" for ext in PHOTO_EXTS) if p.is_file()), None)
+
     @staticmethod
     def former_ids(item: ImageObjects) -> dict[tuple[Any, str], Any]:
         """(id this reader gave before ids were shapes' places, label) → the id it gives now. Before, an object
@@ -341,8 +346,12 @@ class LabelMeWriter(Writer):
         data["shapes"] = shapes
         target = self.out / f"{item.name}.json"
         if item.image.is_file() or "imagePath" not in data:  # else: the photo is only embedded, named as given
-            data["imagePath"] = os.path.relpath(os.path.abspath(item.image), os.path.abspath(self.out))
+            data["imagePath"] = self._image_path(item.image)
         io.write_atomic(target, json.dumps(data, indent=2, ensure_ascii=False))
+
+    def _image_path(self, photo: Path) -> str:
+        """A photo's path as a file written in the output names it (LabelMe opens its photo through it)."""
+        return os.path.relpath(os.path.abspath(photo), os.path.abspath(self.out))
 
     def keep_unread(self, name: str) -> bool:
         """A LabelMe file copied as it is, its imagePath pointed at its photo from the output where the file is JSON
@@ -360,7 +369,7 @@ class LabelMeWriter(Writer):
             return True
         photo = named_photo(path.parent, data["imagePath"])
         if photo.is_file():
-            data["imagePath"] = os.path.relpath(os.path.abspath(photo), os.path.abspath(self.out))
+            data["imagePath"] = self._image_path(photo)
         io.write_atomic(target, json.dumps(data, indent=2, ensure_ascii=False))
         return True
 

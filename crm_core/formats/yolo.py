@@ -258,8 +258,7 @@ class YoloWriter(Writer):
         if label is None or not label.is_file():
             return False
         io.copy_input(label, self._label(name))
-        if photo.is_file():
-            io.copy_input(photo, self.photo_place(name, photo.suffix))
+        self.copy_photo_of(name, photo)
         if self.named != len(self.classes):
             self.close()
         return True

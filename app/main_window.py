@@ -354,7 +354,8 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
 
     def _update_actions(self) -> None:
         has_doc = self.doc is not None
-        busy = self.refining
+        # a box or click being worked out is busy too: a refine or a subject started meanwhile was overtaken by it
+        busy = self.refining or self.prompting
         for action in (self.export_action, self.clear_action, self.invert_action, self.import_action,
                        self.fit_action, self.actual_action, self.zoom_in_action, self.zoom_out_action):
             action.setEnabled(has_doc)
@@ -365,7 +366,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.refine_button.setEnabled(has_doc and not busy)
         for subject in (self.select_subject_action, self.subject_button):
             subject.setEnabled(has_doc and not busy and not self.selecting_subject)
-        self.cancel_action.setEnabled(busy or self._folder_job is not None)
+        self.cancel_action.setEnabled(self.refining or self._folder_job is not None)
         self.accept_action.setEnabled(has_doc and self.doc.shown != COARSE)
         for action in (self.refine_selected_action, self.refine_objects_action, self.add_object_action):
             action.setEnabled(has_doc and not busy)

@@ -80,6 +80,7 @@ class PromptMixin:
         # before it, as the click had not landed yet (a re-tester)
         self.undo_group.setActiveStack(None)
         self.jobs.start(job)
+        self._update_actions()
         self.statusBar().showMessage("Finding the object in the box…" if prompt.box is not None else
                                      "Finding the region around the click…")
 
@@ -139,3 +140,4 @@ class PromptMixin:
         if self.doc is not None:
             self.undo_group.setActiveStack(self.doc.undo_stack)
         self.canvas.show_asked(None)
+        self._update_actions()

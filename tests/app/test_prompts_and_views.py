@@ -148,11 +148,14 @@ def test_an_undo_while_a_click_is_worked_out_is_not_undone_by_the_click(qtbot, s
     qtbot.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(view, 100, 95))
     qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(view, 100, 95))
     assert win.prompting and not win.undo_action.isEnabled()  # Ctrl+Z waits for the click: it would undo the last
+    # Refine and Select Subject wait too: either, started now, is overtaken by the click's mask as it lands
+    assert not win.refine_action.isEnabled() and not win.select_subject_action.isEnabled()
     win.doc.undo_stack.undo()  # the object changes meanwhile (as a stroke would change it): the square goes
     qtbot.waitUntil(lambda: not win.prompting, timeout=20000)
     assert (win.doc.current.mask > 127)[square].mean() < 0.1
     assert win.statusBar().currentMessage().startswith("The object changed while the click was worked out")
     assert win.redo_action.isEnabled()  # Undo and Redo are back once the click is settled
+    assert win.refine_action.isEnabled() and win.select_subject_action.isEnabled()
 
 
 def test_a_box_refines_at_once_when_the_setting_is_on(qtbot, scene, tiny_refiner, settings):

@@ -23,7 +23,9 @@ DEFAULT_TOLERANCE = 1.0  # px: the farthest a traced polygon's edge may stray fr
 FIDELITY = 0.995  # a traced outline encloses at least this IoU of its pixels (``_simplified``)
 SPECK_SHARE = 0.001  # a traced object's piece under this share of its largest piece is a speck, not a shape
 SPECK_PX = 9  # and so is one under this many pixels (a refined pair of sunglasses: 8 shapes, 6 of 1-6 px)
+SLIVER_PX = 32  # a traced ring at most 2 px thick and under this many pixels is a sliver, not a shape
 SEAM_TOLERANCE = 0.3  # px: the most a traced edge strays where it runs along another object (``trace_polygons``)
+BOX_MARGIN = 0.25  # px: a pixel box's ring lies this far outside its pixels' centres, and fills only them
 FAR_OFF = 1e7  # px: polygon points are filled as if no farther off the photo than this
 
 
@@ -273,17 +275,29 @@ def trace_polygons(mask: np.ndarray, tolerance: float = DEFAULT_TOLERANCE,
                 continue
             rings = _untangled(simple)
             if speck > 0 and len(rings) > 1:  # a lobe joined at one pixel is a shape of its own: a speck one goes
-                rings = [ring for ring in rings if _pixels(ring) >= least] or rings
+                rings = [ring for ring in rings if _filled(ring).sum() >= least] or rings
             out += rings
+    if speck > 0 and len(out) > 1:
+        out = [ring for ring in out if not _sliver(ring)] or [max(out, key=lambda ring: _filled(ring).sum())]
     return tuple(out)
 
 
-def _pixels(ring: Polygon) -> int:
-    """How many pixels a ring fills (``fill_polygons``). Why: a tester's export held a 3-point shape of 7 px,
-    a lobe of a refined outline joined to the rest at one pixel, though specks that small are left out."""
-    corner = np.floor(ring.min(0))
-    size = np.ceil(ring.max(0) - corner).astype(int) + 1
-    return int(fill_polygons((ring - corner,), (int(size[1]), int(size[0]))).sum())
+def _filled(ring: Polygon) -> np.ndarray:
+    """The pixels a ring fills (``fill_polygons``), in its box with a pixel more on every side. Why: a tester's
+    export held a 3-point shape of 7 px, a lobe of a refined outline joined to the rest at one pixel, though
+    specks that small are left out."""
+    corner = np.floor(ring.min(0)) - 1
+    size = np.ceil(ring.max(0) - corner).astype(int) + 2
+    return fill_polygons((ring - corner,), (int(size[1]), int(size[0])))
+
+
+def _sliver(ring: Polygon) -> bool:
+    """Whether a ring is a sliver: at most 2 px thick (a 3×3 erosion leaves none of it) and under SLIVER_PX.
+    Why: a hole cut open along a row left a 2 px line and a dot on it as YOLO lines of no area, and an eraser
+    line along a strap left nine 1-2 px wide diagonal shapes beside a refined blouse, for the annotator to find
+    and delete (testers, session 46). A piece that thin is no outline a polygon tool can edit."""
+    filled = _filled(ring)
+    return int(filled.sum()) < SLIVER_PX and not cv2.erode(filled.astype(np.uint8), np.ones((3, 3), np.uint8)).any()
 
 
 def _opened(mask: np.ndarray, least: float) -> list[tuple[np.ndarray, tuple[int, int]]]:
@@ -495,8 +509,11 @@ def _turn(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
 
 
 def _box(contour: np.ndarray) -> np.ndarray:
+    """A contour's pixel box as a ring that fills exactly those pixels and has an area: on the pixel centres, a
+    one-pixel-wide line's box was a ring of no area (two points, or one), which shapely and GIS tools refuse."""
     x, y, w, h = cv2.boundingRect(contour)
-    return np.array([[x, y], [x + w - 1, y], [x + w - 1, y + h - 1], [x, y + h - 1]], np.float64)
+    left, top, right, bottom = x - BOX_MARGIN, y - BOX_MARGIN, x + w - 1 + BOX_MARGIN, y + h - 1 + BOX_MARGIN
+    return np.array([[left, top], [right, top], [right, bottom], [left, bottom]], np.float64)
 
 
 def _feed(digest: "hashlib._Hash", value: Any) -> None:

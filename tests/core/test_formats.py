@@ -274,6 +274,40 @@ def test_loose_pixels_of_a_refined_object_are_no_shapes_of_their_own() -> None:
     assert len(trace_polygons(mask, speck=0)) == 5  # every pixel, where that is asked for
 
 
+def _area(ring: np.ndarray) -> float:
+    x, y = ring[:, 0], ring[:, 1]
+    return 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
+
+
+def test_a_sliver_beside_a_refined_object_is_no_shape_of_its_own() -> None:
+    """An eraser line along a strap left nine 1-2 px wide diagonal shapes beside a refined blouse, each joined to
+    the next at a corner; a hole cut open along a row left a 2 px line and a dot as YOLO lines of no area."""
+    mask = np.zeros((H, W), bool)
+    mask[10:40, 10:40] = True
+    for i in range(14):  # a diagonal band 2 px wide, 28 px, joined to the square's corner
+        mask[40 + i, 40 + i:42 + i] = True
+    polygons = trace_polygons(mask)
+    assert len(polygons) == 1 and fill_polygons(polygons, (H, W))[10:40, 10:40].all()
+    assert not fill_polygons(polygons, (H, W))[45:54].any()
+    assert len(trace_polygons(mask, speck=0)) > 1  # every pixel kept when asked
+    thick = mask.copy()
+    for i in range(14):  # 3 px wide: a thin part, but one a polygon tool can edit
+        thick[40 + i, 40 + i:43 + i] = True
+    assert len(trace_polygons(thick)) == 2
+
+
+def test_a_one_pixel_line_traced_is_a_ring_with_an_area_that_fills_only_its_pixels() -> None:
+    """Its pixel box on the pixel centres was a ring of two points, or one for a dot: no area, refused by shapely
+    and GIS tools, and written so as YOLO lines."""
+    mask = np.zeros((H, W), bool)
+    mask[10, 5:30] = True  # a line one pixel high
+    mask[20:45, 50] = True  # one pixel wide
+    mask[50, 70] = True  # a dot
+    polygons = trace_polygons(mask, speck=0)
+    assert len(polygons) == 3 and all(_area(p) > 0 and len({tuple(q) for q in p}) >= 3 for p in polygons)
+    assert np.array_equal(fill_polygons(polygons, (H, W)), mask)
+
+
 def test_a_traced_outline_through_a_thin_neck_is_written_as_rings_that_neither_cross_nor_touch() -> None:
     """Simplified at 1 px, an outline that runs down a 1 px neck and back up its other side crossed itself: 14
     of a tester's 147 LabelMe shapes were bow-ties, and 27 touched themselves where the outline met itself, which

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from crm_core import io
 from crm_core.cli.common import EXIT_INPUT, UsageError, progress, say, table, unexpected
 from crm_core.errors import CRMError, InputError
 from crm_core.formats import DEFAULT_TOLERANCE, FORMATS, Dataset, ImageObjects, convert, detect, open_dataset
@@ -201,7 +202,8 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
 
 
 def check_output(out: Path, kind: str, consent: bool) -> None:
-    """An output that exists is refused unless the person said what to do with it (--resume or --overwrite):
+    """An output where no file can be written is refused before any photo is refined, and one that exists unless
+    the person said what to do with it (--resume or --overwrite):
     a VOC copy written into the ground-truth folder beside the input replaced its label maps, and a YOLO copy
     written into the photos folder filled it with labels/ and images/, both without a word. A COCO output is one
     file: a folder there is refused whatever was said."""
@@ -210,6 +212,10 @@ def check_output(out: Path, kind: str, consent: bool) -> None:
                          f"{out / 'refined.json'}")
     if kind != "coco" and out.exists() and not out.is_dir():
         raise InputError(f"{out} is a file, but a {kind} output is a folder; give a folder name")
+    if kind == "coco":
+        io.check_file_place(out)
+    else:
+        io.check_folder(out)
     if consent or not out.exists():
         return
     if out.is_dir():

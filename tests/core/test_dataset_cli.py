@@ -447,6 +447,17 @@ def test_an_output_that_exists_is_refused_unless_the_person_says_resume_or_overw
     assert code == 2 and "a COCO output is one .json file" in err
 
 
+@pytest.mark.parametrize("kind", ["coco", "yolo"])
+def test_an_output_no_file_can_be_written_in_is_refused_before_any_photo_is_refined(tmp_path, random_refiner, capsys,
+                                                                                   kind) -> None:
+    """A tester's copy into a read-only folder refined every photo (29 s) before it said it could not write there."""
+    sets = make_sets(tmp_path)
+    out = Path("/proc/refined.json" if kind == "coco" else "/proc/refined")
+    code, _, err = run(crm_refine.main, ["--voc", sets["voc"], "-o", out, "--to", kind], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "does not accept new files" in err
+    assert random_refiner == []  # refused before the model was even loaded
+
+
 def test_an_object_written_in_pieces_is_scored_whole() -> None:
     """A YOLO file writes an object in several pieces as several lines; scored one to one, all but one piece were
     dropped (83.7 IoU for a copy whose COCO twin scored 98.6)."""

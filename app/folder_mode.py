@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from crm_core.errors import InputError
-from crm_core.formats import FORMATS
+from crm_core.formats import FORMATS, dataset_above
 from crm_core.objects import ObjectOptions
 from crm_core.options import RefineOptions
 from crm_core.wording import listed
@@ -27,7 +27,7 @@ from app.dataset_paths import dataset_at
 from app.document import ACCEPTED, REFINED, TODO, Document
 from app.errors import show_error
 from app.estimate import at_mean_pace, format_seconds, left_text
-from app.folder import FLAGGED, UNREADABLE, Exported, WorkFolder, export_formats, open_source
+from app.folder import FLAGGED, UNREADABLE, Exported, FolderPhotos, WorkFolder, export_formats, open_source
 from app.jobs import CallJob
 from app.mask_object import (Drawing, constraints_of, photo_status, refine_inputs, refined_of, refined_or_not,
                               to_refine)
@@ -85,7 +85,14 @@ class FolderMixin:
         """Opens a folder (photos paired with masks by name, or a LabelMe/VOC/YOLO folder) or a dataset file,
         at the photo where the person last stopped. False (after saying why) when it cannot be used."""
         try:
-            work = WorkFolder(open_source(source, kind, images), writer=self.sidecar)
+            dataset = open_source(source, kind, images)
+            above = dataset_above(source) if isinstance(dataset, FolderPhotos) and not dataset.label_order() else None
+            wanted = self._wants_dataset_above(Path(source), *above) if above is not None else False
+            if wanted is None:
+                return False
+            if wanted:
+                return self.open_folder(*above)
+            work = WorkFolder(dataset, writer=self.sidecar)
             elsewhere = work.photos_elsewhere()
             if elsewhere is not None and images is None:  # labels only (an exported copy): where are the photos?
                 return self._open_with_photos(Path(source), work.dataset.format)
@@ -131,6 +138,16 @@ class FolderMixin:
         self._surveyed_names = []
         self.jobs.start(self._survey)
         return True
+
+    def _wants_dataset_above(self, photos: Path, root: Path, kind: str) -> bool | None:
+        """Whether the dataset was meant (None: neither). A dataset's photos folder, opened alone, shows every
+        photo without its labels, as if they were gone (a tester opened a YOLO dataset's images/)."""
+        answer = asking.choose(
+            self, "Open the dataset?",
+            f"“{photos.name}” is the photos folder of the {FORMATS[kind].title} dataset {shown_path(root)}: open "
+            "the dataset, with its labels, or these photos alone, without them?",
+            ["Open the dataset", "Open the photos alone"])
+        return None if answer is None else answer == "Open the dataset"
 
     def _open_first_readable(self, start: int) -> bool:
         """Opens photo ``start`` of the folder just opened, or the first after it (then from the top) that can be

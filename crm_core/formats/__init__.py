@@ -57,5 +57,19 @@ def detect(source: str | Path) -> str:
     raise InputError(f"cannot tell the dataset format of {p}; name it ({', '.join(FORMATS)})")
 
 
+def dataset_above(folder: str | Path) -> tuple[Path, str] | None:
+    """The dataset a folder of photos belongs to, and its format, where it is one's photos folder: YOLO's images/
+    (or a split of it, images/train) under a folder with labels/ and its class names, VOC's JPEGImages/ beside
+    SegmentationClass/. Why: a tester opened a YOLO dataset's images/ and saw every photo with no labels, as if
+    they were gone."""
+    p = Path(folder)
+    for root in (p.parent, p.parent.parent):
+        if p.is_relative_to(root / "images") and (root / "labels").is_dir() and names_file(root) is not None:
+            return root, "yolo"
+    if p.name == "JPEGImages" and (p.parent / "SegmentationClass").is_dir():
+        return p.parent, "voc"
+    return None
+
+
 __all__ = ["FORMATS", "DEFAULT_TOLERANCE", "Converted", "Dataset", "ImageObject", "ImageObjects", "Writer", "convert",
-           "detect", "export_writer", "fill_polygons", "names_file", "open_dataset", "trace_polygons"]
+           "dataset_above", "detect", "export_writer", "fill_polygons", "names_file", "open_dataset", "trace_polygons"]

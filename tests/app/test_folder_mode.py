@@ -1107,7 +1107,8 @@ def test_a_coco_set_exports_as_labelme_with_the_work_done(qtbot, window, tmp_pat
     assert [o.label for o in again.read("p1").objects] == list(LABELS)
 
 
-def test_a_yolo_folder_opens_with_its_classes(window, tmp_path):
+def yolo_folder(tmp_path: Path) -> tuple[Path, list[np.ndarray]]:
+    """A YOLO folder of one photo with LABELS' objects (images/, labels/, classes.txt), and its labels drawn."""
     root = tmp_path / "yolo"
     truth = write_photos(root / "images", 1)
     (root / "labels").mkdir()
@@ -1117,10 +1118,29 @@ def test_a_yolo_folder_opens_with_its_classes(window, tmp_path):
         lines.append(" ".join([str(k), *(f"{v:.5f}" for v in points.reshape(-1))]))
     (root / "labels" / "p0.txt").write_text("\n".join(lines))
     (root / "classes.txt").write_text("\n".join(LABELS))
+    return root, [coarse(gt, k) for k, gt in enumerate(truth["p0.png"])]  # the labels as written, normalised
+
+
+def test_a_yolo_folder_opens_with_its_classes(window, tmp_path):
+    root, drawn = yolo_folder(tmp_path)
     assert window.open_folder(root)
     assert window.work.dataset.format == "yolo" and labels_listed(window) == list(LABELS)
-    drawn = [coarse(gt, k) for k, gt in enumerate(truth["p0.png"])]  # the labels as written, in normalised units
     assert all(iou(d, o.mask > 127) > 0.9 for d, o in zip(drawn, window.doc.objects))
+
+
+def test_a_dataset_s_photos_folder_opened_alone_asks_whether_the_dataset_was_meant(window, tmp_path, dialogs,
+                                                                                  monkeypatch):
+    """A tester opened a YOLO dataset's images/ and saw every photo without its labels, as if they were gone."""
+    root, drawn = yolo_folder(tmp_path)
+    assert window.open_folder(root / "images")
+    assert dialogs.shown[0][:2] == ("choose", "Open the dataset?") and "YOLO dataset" in dialogs.shown[0][2]
+    assert window.work.dataset.format == "yolo" and window.work.dataset.source == root
+    assert len(window.doc.objects) == len(drawn)
+    dialogs.accept = False  # Cancel: nothing opens, the dataset stays open
+    assert not window.open_folder(root / "images") and window.work.dataset.source == root
+    monkeypatch.setattr(asking, "choose", lambda parent, title, text, choices: choices[1])
+    assert window.open_folder(root / "images")  # the photos alone, as asked
+    assert window.work.dataset.format == "mask" and window.work.dataset.source == root / "images"
 
 
 def test_refine_all_objects_keeps_the_stages_of_an_object_refined_alone_and_refines_the_rest(

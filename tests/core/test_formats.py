@@ -1307,3 +1307,19 @@ def test_a_polygon_mostly_outside_the_photo_is_told_from_one_that_pokes_out() ->
     assert not ImageObject(1, "a", (inside + (35, 0),)).mostly_outside((H, W))  # 45-85: a third past the edge
     assert ImageObject(1, "a", (inside + (60, 0),)).mostly_outside((H, W))  # 70-110 on an 80 px photo
     assert not ImageObject(1, "a", mask=np.ones((H, W), bool)).mostly_outside((H, W))
+
+
+def test_a_dataset_s_photos_folder_names_its_dataset(tmp_path: Path) -> None:
+    """Opened alone, a dataset's photos folder showed every photo without its labels (tester, a YOLO images/)."""
+    from crm_core.formats import dataset_above
+
+    yolo = tmp_path / "yolo"
+    for folder in (yolo / "images" / "train", yolo / "labels" / "train", tmp_path / "voc" / "JPEGImages",
+                   tmp_path / "voc" / "SegmentationClass", tmp_path / "plain" / "images"):
+        folder.mkdir(parents=True)
+    (yolo / "data.yaml").write_text("names: {0: cat}\n")
+    assert dataset_above(yolo / "images") == (yolo, "yolo")
+    assert dataset_above(yolo / "images" / "train") == (yolo, "yolo")  # Ultralytics' split layout
+    assert dataset_above(tmp_path / "voc" / "JPEGImages") == (tmp_path / "voc", "voc")
+    assert dataset_above(tmp_path / "plain" / "images") is None  # no labels beside it
+    assert dataset_above(yolo / "labels") is None

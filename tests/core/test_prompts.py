@@ -107,6 +107,31 @@ def test_a_click_changes_only_the_region_it_lands_in_not_a_piece_apart_from_it(m
     assert (added[disc > 0] > 0.5).all() and not (added[chip > 0] > 0.5).any()
 
 
+def pumpkin(h: int = 240, w: int = 320) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A mottled disc with a stem of its own colours on a pale backdrop: (photo, body truth, stem truth)."""
+    rng = np.random.default_rng(5)
+    body, stem = np.zeros((h, w), np.uint8), np.zeros((h, w), np.uint8)
+    cv2.circle(body, (160, 150), 75, 1, -1)
+    cv2.line(stem, (160, 80), (190, 15), 1, 14)
+    stem &= 1 - body
+    mottle = cv2.resize(rng.integers(0, 2, (12, 16)).astype(np.float32), (w, h), interpolation=cv2.INTER_NEAREST)
+    photo = np.zeros((h, w, 3), np.float32) + (225, 220, 205)
+    inside = (body | stem) > 0
+    photo[inside] = np.where(mottle[inside, None] > 0, (40, 70, 35), (200, 120, 30))
+    return np.clip(photo + rng.normal(0, 6, photo.shape), 0, 255).astype(np.uint8), body > 0, stem > 0
+
+
+def test_a_remove_click_on_a_thin_part_of_the_object_s_own_colours_takes_the_part():
+    """A Shift+click on a pumpkin's stem took its 27 px disc and nothing else: GrabCut found the stem's dark green
+    in the pumpkin too (tester)."""
+    photo, body, stem = pumpkin()
+    mask = (body | stem).astype(np.float32)
+    out = click_mask(photo, mask, negative=[(176, 50)]) > 0.5
+    assert (out[stem]).mean() < 0.15 and out[body].all()  # the stem, up to where it meets the body; all of that
+    whole = click_mask(photo, mask, negative=[(160, 160)]) > 0.5  # on the body: a disc of it, not the body
+    assert whole[body].mean() > 0.9 and whole[stem].all()
+
+
 def test_a_click_on_a_region_bigger_than_its_reach_adds_all_of_it_not_a_disc_of_it():
     """A teddy bear's sweater, bigger than a click's reach, came back cut along a circle around the click."""
     h, w = 200, 300

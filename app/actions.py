@@ -115,8 +115,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("refine_folder", "Refine whole &folder", "refine_folder", (),
                "Refine the objects still to do on every photo to do: this photo's here, the others' in the background"),
     # Esc belongs to the innermost thing first: the canvas takes it while a polygon or lasso is being drawn
-    ActionSpec("cancel", "&Cancel refinement", "cancel_work", ("Ctrl+.", "Esc"),
-               "Stop refining (the whole folder too) and keep the results as they were",
+    ActionSpec("cancel", "&Cancel", "cancel_work", ("Ctrl+.", "Esc"),
+               "Stop refining (the whole folder too), or finding a subject, a box's or a click's region, and keep the "
+               "masks as they were",
                icon=SP.SP_MediaStop, icon_text="Cancel"),
     ActionSpec("accept", "&Use shown stage as mask", "accept_shown", ("Ctrl+U",),
                "Make the shown stage the coarse mask, to touch it up and refine again"),

@@ -627,10 +627,13 @@ class FolderMixin:
         self._set_photo_status(status, name)
 
     def cancel_work(self) -> None:
-        """Esc, Ctrl+. and Cancel stop everything under way: the open photo's refine and the whole-folder run. They
-        stopped the first only, and the run went on in the background with no key to stop it."""
+        """Esc, Ctrl+. and Cancel stop everything under way: the open photo's refine and the whole-folder run (they
+        stopped the first only, and the run went on in the background with no key to stop it), and a subject, box
+        or click being found (6-7 s at 6K, with no way to stop it, and its object came after all)."""
         self.cancel_refine()
         self.cancel_folder()
+        self.cancel_subject()
+        self.cancel_prompt()
 
     def cancel_folder(self) -> None:
         if self._folder_job is not None:

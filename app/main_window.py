@@ -366,7 +366,8 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.refine_button.setEnabled(has_doc and not busy)
         for subject in (self.select_subject_action, self.subject_button):
             subject.setEnabled(has_doc and not busy and not self.selecting_subject)
-        self.cancel_action.setEnabled(self.refining or self._folder_job is not None)
+        self.cancel_action.setEnabled(self.refining or self._folder_job is not None or self.selecting_subject
+                                      or self.prompting)
         self.accept_action.setEnabled(has_doc and self.doc.shown != COARSE)
         for action in (self.refine_selected_action, self.refine_objects_action, self.add_object_action):
             action.setEnabled(has_doc and not busy)

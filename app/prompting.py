@@ -81,8 +81,16 @@ class PromptMixin:
         self.undo_group.setActiveStack(None)
         self.jobs.start(job)
         self._update_actions()
-        self.statusBar().showMessage("Finding the object in the box…" if prompt.box is not None else
-                                     "Finding the region around the click…")
+        self.statusBar().showMessage("Finding the object in the box… (Esc cancels)" if prompt.box is not None else
+                                     "Finding the region around the click… (Esc cancels)")
+
+    def cancel_prompt(self) -> None:
+        """Drops the box or click being worked out: nothing lands, and Undo, Redo and Refine are back at once."""
+        if self._prompt_job is None:
+            return
+        self.jobs.abandon(self._prompt_job[0])
+        self._prompt_finished()
+        self.statusBar().showMessage("Box or click cancelled", 5000)
 
     def _prompt_found(self, mask: np.ndarray) -> None:
         job, doc, obj, prompt, shown = self._prompt_job

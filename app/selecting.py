@@ -52,8 +52,18 @@ class SubjectMixin:
         job.finished.connect(self._subject_finished)
         self._subject_job = (job, doc)
         self.jobs.start(job)
-        self.statusBar().showMessage("Selecting the subject…")
+        self.statusBar().showMessage("Selecting the subject… (Esc cancels)")
         self._update_actions()
+
+    def cancel_subject(self) -> None:
+        """Drops the subject being found: nothing lands, and the window is free at once (the model's run ends on
+        its own in the background)."""
+        if self._subject_job is None:
+            return
+        self.jobs.abandon(self._subject_job[0])
+        self._refine_found = (0, None)
+        self._subject_finished()
+        self.statusBar().showMessage("Select Subject cancelled", 5000)
 
     def _subject_found(self, masks: list[np.ndarray], then_refine: bool = False) -> None:
         job, doc = self._subject_job

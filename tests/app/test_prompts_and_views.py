@@ -158,6 +158,23 @@ def test_an_undo_while_a_click_is_worked_out_is_not_undone_by_the_click(qtbot, s
     assert win.refine_action.isEnabled() and win.select_subject_action.isEnabled()
 
 
+def test_esc_cancels_a_click_being_worked_out_and_nothing_lands(qtbot, scene):
+    win, ellipse, square = scene
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    before, steps = win.doc.current.result().copy(), win.doc.undo_stack.count()
+    win.tool_actions["click"].trigger()
+    view = win.canvas
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(view, 220, 140))
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(view, 220, 140))
+    assert win.prompting and win.cancel_action.isEnabled()
+    job = win._prompt_job[0]
+    win.cancel_action.trigger()
+    assert not win.prompting and win.undo_action.isEnabled() and win.refine_action.isEnabled()
+    qtbot.waitUntil(lambda: not job.running, timeout=20000)
+    qtbot.wait(50)
+    assert np.array_equal(win.doc.current.result(), before) and win.doc.undo_stack.count() == steps
+
+
 def test_a_box_refines_at_once_when_the_setting_is_on(qtbot, scene, tiny_refiner, settings):
     win, ellipse, _ = scene
     win.refine_after_prompt_action.trigger()

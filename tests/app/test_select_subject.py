@@ -154,3 +154,19 @@ def test_a_faint_small_region_is_shown_as_no_clear_subject_and_not_refined_on_it
     assert np.array_equal(window.doc.current.mask, streak)  # kept, to look at or to draw from
     qtbot.wait(200)
     assert not window.refining and not window.doc.stages  # not refined into a sliver nobody asked for
+
+
+def test_esc_cancels_select_subject_and_nothing_lands(qtbot, window, tmp_path):
+    """At 6K the subject takes 6-7 s, with Cancel greyed out and Esc ignored; its object came after all (tester)."""
+    path, _ = _scene(tmp_path)
+    assert window.open_files(path)
+    window.select_subject_action.trigger()
+    assert window.selecting_subject and window.cancel_action.isEnabled()
+    job = window._subject_job[0]
+    window.cancel_action.trigger()  # Esc, Ctrl+. or the toolbar's Cancel
+    assert not window.selecting_subject and window.select_subject_action.isEnabled()
+    assert window.statusBar().currentMessage() == "Select Subject cancelled"
+    qtbot.waitUntil(lambda: not job.running, timeout=30000)
+    qtbot.wait(50)  # what the abandoned run reported would have been delivered by now
+    assert len(window.doc.objects) == 1 and not window.doc.current.mask.any()
+    assert not window.doc.undo_stack.canUndo()

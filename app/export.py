@@ -83,18 +83,32 @@ def _writable(folder: Path) -> bool:
     return os.access(folder, os.W_OK)
 
 
+def _as_drawn(edited: int, unrefined: int) -> str:
+    """What the dialog says of the visible objects written as drawn: edited since refined, or never refined."""
+    parts = []
+    if edited:
+        parts.append(f"{edited} of them {'was' if edited == 1 else 'were'} edited since refined")
+    if unrefined:
+        parts.append(f"{unrefined}{'' if edited else ' of them'} {'was' if unrefined == 1 else 'were'} never refined")
+    if not parts:
+        return ""
+    many = edited + unrefined > 1
+    return f" {' and '.join(parts)}, so {'they are' if many else 'it is'} written as drawn: Refine first for sharp edges."
+
+
 class ExportDialog(QDialog):
     """Chooses the file kind and name; the window does the writing so errors reach one dialog path."""
 
     def __init__(self, photo: Path | None, folder: str, shown: str, parent: QWidget | None = None,
                  last_kind: str = "mask", decontaminate: bool = False, protect: Iterable[str | Path] = (),
                  objects: int = 1, merged: bool = True, edited: int = 0, running: bool = False,
-                 label: str = "") -> None:
+                 label: str = "", unrefined: int = 0) -> None:
         """``objects``: how many visible objects the photo has; with more than one, the person chooses between
         all of them in one file and the selected one (``shown`` names what it shows; ``label``, its label, which
         names its file). ``edited``: how many of them were edited since they were refined, so their unrefined
-        coarse mask would be written. ``running``: a refine is still running (a tester exported its half-done
-        stage, veil and all, unwarned)."""
+        coarse mask would be written, and ``unrefined`` how many were never refined (a tester read of the one
+        and not of the other). ``running``: a refine is still running (a tester exported its half-done stage,
+        veil and all, unwarned)."""
         super().__init__(parent)
         self.setWindowTitle("Export")
         self._photo = photo
@@ -114,8 +128,7 @@ class ExportDialog(QDialog):
         which = f"the selected object ({label})" if label else "the selected object"
         selected = f"Exports {which}: {shown}." if objects > 1 else f"Exports {shown}."
 
-        stale = (f" {edited} of them {'was' if edited == 1 else 'were'} edited since refined and {'is' if edited == 1 else 'are'}"
-                 " written as drawn: Refine first for sharp edges.") if edited else ""
+        stale = _as_drawn(edited, unrefined)
 
         late = " A refine is still running: its later stages are not in this file." if running else ""
 

@@ -166,7 +166,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.overlay_panel.splitChanged.connect(self.canvas.set_split)
         self.refine_panel.deviceChanged.connect(self._device_changed)
         self.refine_panel.ratiosChanged.connect(self._ratios_changed)
-        self.refine_panel.finisherChanged.connect(self.settings.set_finisher)
+        self.refine_panel.finisherChanged.connect(self._finisher_changed)
         self.refine_panel.edgeAdjusted.connect(self.readjust_edge)
 
         self.objects_panel = ObjectsPanel()

@@ -27,6 +27,7 @@ from app.errors import show_error
 from app.estimate import left_text
 from app.export import ExportDialog, ExportRequest, write_export
 from app.jobs import CallJob
+from app.panels import FINISHER_BOXES
 from app.worker import RefineJob
 from app.undo import MaskEditCommand
 
@@ -160,6 +161,14 @@ class RefiningMixin:
         doc.set_stages(stages, target)
         doc.set_shown(len(stages) - 1, target)
         doc.record_refine([(target, before)], "Shift edge and Smooth")
+        # the refine's own message ("… 5 stages") stayed up over a strip that now held 6 (a tester)
+        count = len(stages)
+        if stages[-1].kind == "edge":
+            shift, smooth = stages[-1].edge
+            done = f"Edge shifted {shift:+.1f} px and smoothed {smooth:.1f} px"
+        else:
+            done = "Edge as refined again"
+        self.statusBar().showMessage(f"{done}: stage {count} of {count} (Ctrl+Z undoes)", 10000)
 
     def _offer_subject(self, label: str) -> None:
         """Refine needs a coarse mask to start from: an empty one would "succeed" with empty stages."""
@@ -310,6 +319,18 @@ class RefiningMixin:
 
     def _ratios_changed(self, ratios: tuple) -> None:
         self.settings.ratios = ratios
+        self._applies_next_refine("The new ratios")
+
+    def _finisher_changed(self, kind: str, on: bool) -> None:
+        self.settings.set_finisher(kind, on)
+        self._applies_next_refine(f"{FINISHER_BOXES[kind][0]} {'on' if on else 'off'}")
+
+    def _applies_next_refine(self, what: str) -> None:
+        """Says that a refine option changed after a refine changes nothing shown yet: a tester turned matting off
+        and saw the matte stay, still under "refined", with nothing saying to refine again."""
+        if self.doc is not None and self.doc.stages and not self.refining:
+            self.statusBar().showMessage(f"{what}: applies from the next Refine (Ctrl+R); the stages shown were made "
+                                         "before", 10000)
 
     def _show_device(self) -> None:
         wanted = self.refine_panel.device
@@ -365,13 +386,15 @@ class RefiningMixin:
         # an empty selected object exports the others: it wrote an all-black file without a word
         empty = self.doc.current.empty
         parts = self._visible_probs() if merge > 1 or empty else []  # else merged only if the person asks for it
-        edited = sum(1 for obj in self.doc.objects if obj.visible and not obj.empty and obj.stale)
+        drawn = [obj for obj in self.doc.objects if obj.visible and not obj.empty]
+        edited = sum(1 for obj in drawn if obj.stale and obj.stages)
+        unrefined = sum(1 for obj in drawn if not obj.stages)
         name = "the visible objects (the selected one is empty)" if empty else self._shown_name()
         dialog = ExportDialog(self.doc.path, self.settings.export_dir, name, self,
                               self.settings.export_kind or self._first_export_kind(),
                               self.settings.export_decontaminate, self._inputs(),
                               merge, self.settings.export_merged or empty, edited, self.refining,
-                              self.doc.current.label)
+                              self.doc.current.label, unrefined)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
         request = dialog.request()

@@ -75,8 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(an item without NAME_seg.png gets its coarse mask from Select Subject)"
     )
     parser.add_argument(
-        "--format", choices=("mask", "alpha", "cutout"), default="mask",
-        help="mask: binary 0/255; alpha: the soft probability; cutout: RGBA photo (default: mask)",
+        "--format", choices=("mask", "alpha", "matte", "cutout"), default="mask",
+        help="mask: binary 0/255; alpha (or matte, as the app names it): the soft alpha matte; cutout: RGBA photo "
+             "(default: mask)",
     )
     parser.add_argument("--bits", type=int, choices=(8, 16), help="bits of --format alpha (default 8)")
     parser.add_argument(
@@ -94,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def check_usage(args: argparse.Namespace) -> None:
+    if args.format == "matte":  # the app's "Alpha matte": a tester's --format matte was refused
+        args.format = "alpha"
     if args.big and (args.image or args.mask):
         raise UsageError("give either IMAGE MASK or --big DIR, not both")
     if not args.big and not args.image:

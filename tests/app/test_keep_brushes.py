@@ -216,9 +216,13 @@ def test_shift_edge_after_a_refine_remakes_only_the_edge_stage_and_zero_takes_it
     assert win.doc.shown == len(stages) - 1
     grown = (stages[-1].prob > 0.5).sum() - (made[-1].prob > 0.5).sum()
     assert grown > 2 * 2 * (140 + 70)  # about 3 px all round the 140×70 box
+    # said as the strip gains a stage: the refine's "… N stages" stayed up over a strip of N + 1 (a tester)
+    assert win.statusBar().currentMessage() == (f"Edge shifted +3.0 px and smoothed 0.0 px: stage {len(stages)} of "
+                                                f"{len(stages)} (Ctrl+Z undoes)")
     with qtbot.waitSignal(win.doc.stagesChanged, timeout=10000):
         win.refine_panel.shift_box.setValue(0.0)
     assert [s.kind for s in win.doc.stages] == [s.kind for s in made]
+    assert win.statusBar().currentMessage().startswith("Edge as refined again")
     win.refine_panel.smooth_box.setValue(2.0)
     final = _refine(qtbot, win)  # a new refine ends with the edge stage the panel asks for
     assert win.doc.stages[-1].kind == "edge" and final is win.doc.stages[-1].prob

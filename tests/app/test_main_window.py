@@ -292,6 +292,9 @@ def test_finishers_can_be_turned_off_and_the_choice_is_remembered(qtbot, opened,
     assert refine(qtbot, again, "1") == ["×1", "snap"]
     assert again._shown_name() == "stage 2 of 2 (edge snap)"
     again.refine_panel.finisher_boxes["matte"].setChecked(True)
+    # the stages shown stay as made, and the window says so (a tester turned matting off and saw the matte stay)
+    assert again.statusBar().currentMessage().startswith("Resolve hair and fur (matting) on: applies from the next "
+                                                         "Refine")
     assert refine(qtbot, again, "1") == ["×1", "snap", "matte"]
     assert again._shown_name() == "stage 3 of 3 (matte)"
 

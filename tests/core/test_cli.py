@@ -245,6 +245,9 @@ def test_refine_with_the_bundled_weights_exports_the_last_stage_better_than_the_
     soft = io.load_mask(alpha)
     assert np.array_equal(binarise(soft), exported > 127)
     assert np.count_nonzero((soft > 0.02) & (soft < 0.98)) > 0  # the alpha keeps the soft edge the mask drops
+    matte = photo.parent / "matte.png"  # the app's "Alpha matte": the word a tester tried first
+    assert run(crm_refine.main, [photo, mask, "-o", matte, "--format", "matte", "--bits", "16"], capsys)[0] == 0
+    assert np.array_equal(io.load_mask(matte), soft)
 
 
 def test_eval_with_the_bundled_weights_scores_crm_above_the_coarse_masks(tmp_path, quality, bundled_by_default, capsys):

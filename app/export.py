@@ -93,7 +93,8 @@ def _as_drawn(edited: int, unrefined: int) -> str:
     if not parts:
         return ""
     many = edited + unrefined > 1
-    return f" {' and '.join(parts)}, so {'they are' if many else 'it is'} written as drawn: Refine first for sharp edges."
+    return (f" {' and '.join(parts)}, so {'they are' if many else 'it is'} written as drawn: Refine first for sharp "
+            "edges.")
 
 
 class ExportDialog(QDialog):

@@ -35,6 +35,7 @@ OVERRULED_CHANGE, OVERRULED_REGION = 2.0, 8.0
 # a remove click GrabCut overruled on a thin part of the mask (a stem, a leg, a strap: narrower than this many times
 # its half-width at the click, opened away) takes the part, when it holds under PART_SHARE of the mask (_thin_part)
 THICKER, PART_SHARE = 1.3, 0.2
+MIDDLE = 0.4  # and when the click is that share of the part's half-width from its side, or more: on the part
 MARGIN = 0.005  # what a removal keeps out stops this share of the photo's mean side short of its edge (removed_core)
 
 
@@ -218,12 +219,16 @@ def _thin_parts(image: np.ndarray, fg: np.ndarray, points: Sequence[tuple[int, i
 def _thin_part(fg: np.ndarray, x: int, y: int) -> np.ndarray:
     """The thin part of a mask around (x, y): what an opening by a disc THICKER times the part's half-width
     there takes away, the piece of it the point is on; none where that piece holds PART_SHARE of the mask or
-    more (the point was on the body, not on a part of it). The half-width is the distance to the mask's edge at
+    more (the point was on the body, not on a part of it), or where the point lies nearer the part's side than
+    MIDDLE of its half-width (a click on a bump of an arm's edge took the arm). The half-width is the distance to the mask's edge at
     the ridge the point climbs to, so a click near a stem's side measures the stem, not its own distance."""
     depth = cv2.distanceTransform(fg.astype(np.uint8), cv2.DIST_L2, 5)
     if depth[y, x] == 0:
         return np.zeros_like(fg)
+    clicked = depth[y, x]
     x, y = _ridge(depth, x, y)
+    if clicked < MIDDLE * depth[y, x]:  # near the part's side: a bump on an arm, not the arm
+        return np.zeros_like(fg)
     radius = int(np.ceil(THICKER * depth[y, x]))
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
     thin = fg & ~cv2.morphologyEx(fg.astype(np.uint8), cv2.MORPH_OPEN, disc).astype(bool)

@@ -107,8 +107,9 @@ def test_a_click_changes_only_the_region_it_lands_in_not_a_piece_apart_from_it(m
     assert (added[disc > 0] > 0.5).all() and not (added[chip > 0] > 0.5).any()
 
 
-def pumpkin(h: int = 240, w: int = 320) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A mottled disc with a stem of its own colours on a pale backdrop: (photo, body truth, stem truth)."""
+def pumpkin(h: int = 240, w: int = 320, more: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A mottled disc with a stem of its own colours on a pale backdrop: (photo, body truth, stem truth).
+    more: other pixels (H×W bool) in those colours."""
     rng = np.random.default_rng(5)
     body, stem = np.zeros((h, w), np.uint8), np.zeros((h, w), np.uint8)
     cv2.circle(body, (160, 150), 75, 1, -1)
@@ -116,7 +117,7 @@ def pumpkin(h: int = 240, w: int = 320) -> tuple[np.ndarray, np.ndarray, np.ndar
     stem &= 1 - body
     mottle = cv2.resize(rng.integers(0, 2, (12, 16)).astype(np.float32), (w, h), interpolation=cv2.INTER_NEAREST)
     photo = np.zeros((h, w, 3), np.float32) + (225, 220, 205)
-    inside = (body | stem) > 0
+    inside = ((body | stem) > 0) | (more if more is not None else False)
     photo[inside] = np.where(mottle[inside, None] > 0, (40, 70, 35), (200, 120, 30))
     return np.clip(photo + rng.normal(0, 6, photo.shape), 0, 255).astype(np.uint8), body > 0, stem > 0
 
@@ -130,6 +131,19 @@ def test_a_remove_click_on_a_thin_part_of_the_object_s_own_colours_takes_the_par
     assert (out[stem]).mean() < 0.15 and out[body].all()  # the stem, up to where it meets the body; all of that
     whole = click_mask(photo, mask, negative=[(160, 160)]) > 0.5  # on the body: a disc of it, not the body
     assert whole[body].mean() > 0.9 and whole[stem].all()
+
+
+def test_a_remove_click_on_a_bump_at_a_thin_part_s_side_does_not_take_the_part():
+    """The click says "this bump", not "this arm": it lies by the arm's side, not in its middle."""
+    arm = np.zeros((240, 320), bool)
+    arm[130:170, 230:310] = True  # 40 px thick, off the body's side
+    bump = np.zeros((240, 320), np.uint8)
+    cv2.circle(bump, (270, 127), 6, 1, -1)  # on the arm's upper side
+    photo, body, _ = pumpkin(more=arm | (bump > 0))
+    mask = (body | arm | (bump > 0)).astype(np.float32)
+    for click in ((270, 124), (290, 132)):  # on the bump; by the arm's side (2 px in, a bump too small to see)
+        assert (click_mask(photo, mask, negative=[click]) > 0.5)[arm].mean() > 0.9
+    assert (click_mask(photo, mask, negative=[(270, 150)]) > 0.5)[arm].mean() < 0.2  # its middle: the arm, to the body
 
 
 def test_a_click_on_a_region_bigger_than_its_reach_adds_all_of_it_not_a_disc_of_it():

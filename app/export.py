@@ -84,7 +84,7 @@ def _writable(folder: Path) -> bool:
 
 
 def _as_drawn(edited: int, unrefined: int) -> str:
-    """What the dialog says of the visible objects written as drawn: edited since refined, or never refined."""
+    """What the dialog says of the visible objects written unrefined: edited since refined, or never refined."""
     parts = []
     if edited:
         parts.append(f"{edited} of them {'was' if edited == 1 else 'were'} edited since refined")
@@ -93,7 +93,7 @@ def _as_drawn(edited: int, unrefined: int) -> str:
     if not parts:
         return ""
     many = edited + unrefined > 1
-    return (f" {' and '.join(parts)}, so {'they are' if many else 'it is'} written as drawn: Refine first for sharp "
+    return (f" {' and '.join(parts)}, so {'they are' if many else 'it is'} written unrefined: Refine first for sharp "
             "edges.")
 
 

@@ -343,10 +343,10 @@ def test_export_says_when_the_object_was_edited_since_it_was_refined(qtbot, scen
     assert not win.export_dialog()
     assert offered == ["Exports the coarse mask, edited since it was refined."]
     dialog = ExportDialog(None, "", "stage 1 of 1", objects=3, edited=2)
-    assert "2 of them were edited since refined, so they are written as drawn" in dialog.findChildren(QLabel)[0].text()
+    assert "2 of them were edited since refined, so they are written unrefined" in dialog.findChildren(QLabel)[0].text()
     # the other object, never refined, was not spoken of (a tester)
     dialog = ExportDialog(None, "", "stage 1 of 1", objects=2, edited=1, unrefined=1)
-    assert ("1 of them was edited since refined and 1 was never refined, so they are written as drawn"
+    assert ("1 of them was edited since refined and 1 was never refined, so they are written unrefined"
             in dialog.findChildren(QLabel)[0].text())
 
 

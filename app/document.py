@@ -465,6 +465,15 @@ class Document(KeepEditsMixin, QObject):
     def invert_mask(self) -> None:
         self.set_mask(255 - self.mask, "Invert mask")
 
+    def held_by_others(self, obj: MaskObject | None = None) -> np.ndarray:
+        """H×W bool: what the objects other than ``obj`` (the selected one by default) show, hidden ones too."""
+        obj = obj or self.current
+        held = np.zeros(self.mask.shape, bool)
+        for other in self.objects:
+            if other is not obj:
+                held |= other.result()
+        return held
+
     def coarse_prob(self, obj: MaskObject | None = None) -> np.ndarray:
         """An object's coarse mask (the current one's by default) as the Refiner wants it: H×W float32 in [0, 1]."""
         return (obj or self.current).coarse_prob()

@@ -377,9 +377,10 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         for action in (self.next_image_action, self.prev_image_action, self.accept_next_action, self.flag_image_action,
                        self.export_dataset_action):
             action.setEnabled(in_folder and has_doc)
-        self.refine_folder_action.setEnabled(in_folder and self._folder_job is None)
+        # a whole-folder run started while a click was worked out left the open photo to do (a re-tester)
+        self.refine_folder_action.setEnabled(in_folder and self._folder_job is None and not self.prompting)
         running = self._before[0] if self._job is not None and self._before is not None else None
-        self.objects_panel.set_refining(busy, self._folder_job is not None, running)
+        self.objects_panel.set_refining(busy, self._folder_job is not None or self.prompting, running)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._confirm_discard():

@@ -112,32 +112,40 @@ class PromptMixin:
                 doc.add_object(None, mask, "Box")
             else:
                 doc.apply_edit(doc.rect(), mask, "Box")
-            done = f"Box: {doc.current.label} has a mask"
+            done, keep_out = f"Box: {doc.current.label} has a mask", None
         else:
             before = doc.current.result()
-            if not click_changes(before, mask > 127, prompt):
+            found = mask > 127
+            # what another object shows stays its own, in the click and in the refine after it: a re-tester's click
+            # for a hair label took the blouse beside it, the whole torso
+            others = doc.held_by_others() & ~before if prompt.positive and len(doc.objects) > 1 else None
+            if others is not None:
+                found &= ~others
+                mask = np.where(found, np.uint8(255), np.uint8(0))
+            if not click_changes(before, found, prompt):
                 # said, with what to do: a tester's click on a dark sweater added nothing, and a refine ran anyway
                 # under "Click add and refine"
                 self.statusBar().showMessage(
-                    "Click: nothing new around it (the object holds it already, or the photo does not set it apart "
-                    "from what it holds); paint it in with the Brush (B)" if prompt.positive else
+                    "Click: nothing new around it (the object or another one holds it already, or the photo does not "
+                    "set it apart from what it holds); paint it in with the Brush (B)" if prompt.positive else
                     "Click: nothing to take out around it (the object does not hold it, or the photo does not set it "
                     "apart from what it keeps); paint it out with the Eraser (E)", 10000)
                 return
             if not doc.apply_edit(doc.rect(), mask, "Click add" if prompt.positive else "Click remove"):
                 return  # a locked object: the document said so
             if prompt.positive:
-                doc.free_added(before, mask > 127)
+                doc.free_added(before, found)
             else:
                 doc.keep_out(before & ~(mask > 127))
             done = ("Click: added the region around it" if prompt.positive else
                     "Click: removed the region around it (hatched: kept out of later refines)")
+            keep_out = others
         doc.current.guessed = True  # a guess from the photo, refined freely: its outline is no label to hold
         if self.settings.refine_after_prompt and doc.current.mask.any():
             if self.refining:
                 self.cancel_refine()  # its mask is out of date now
-            # a box's refine stays within the box and the context its mask was found in
-            keep_out = beyond_box(prompt.box, mask.shape) & (mask <= 127) if prompt.box is not None else None
+            if prompt.box is not None:  # a box's refine stays within the box and the context its mask was found in
+                keep_out = beyond_box(prompt.box, mask.shape) & (mask <= 127)
             self.refine(joins=doc.undo_stack.last(), keep_out=keep_out)  # one Undo takes back the prompt and its refine
             self.statusBar().showMessage(f"{done}; refining it (Ctrl+Z undoes)", 10000)
         else:

@@ -2326,3 +2326,29 @@ def test_the_folder_column_does_not_widen_with_longer_counts_notes_or_labels(win
     window.doc.current.label = "a label far longer than any the dataset had before"
     objects.refresh()
     assert (photos.minimumSizeHint().width(), objects.minimumSizeHint().width()) == before
+
+
+def test_a_click_that_adds_takes_nothing_another_object_shows_and_waits_for_no_folder_run(qtbot, window, tmp_path,
+                                                                                          monkeypatch):
+    """A re-tester's add click for a hair label took the blouse beside it, the whole torso; and a whole-folder run
+    started while that click was worked out left the open photo to do."""
+    ann, images, truth = coco_set(tmp_path, count=1)
+    window.open_folder(ann, "coco", images)
+    box, bar = window.doc.objects[1], window.doc.objects[2]
+    window.doc.select(box)
+    asked: list = []
+    monkeypatch.setattr(window, "refine", lambda joins=None, keep_out=None: asked.append(keep_out))
+    window.tool_actions["click"].trigger()
+    view = window.canvas
+    before = box.result().copy()
+    point = view.map_from_image(QPointF(170, 112)).toPoint()  # on the bar, beside the box
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
+    assert window.prompting and not window.refine_folder_action.isEnabled()
+    assert not window.objects_panel.refine_folder.isEnabled()
+    qtbot.waitUntil(lambda: not window.prompting, timeout=20_000)
+    assert window.refine_folder_action.isEnabled() and window.objects_panel.refine_folder.isEnabled()
+    assert not (box.result() & bar.result()).any()  # the bar stays the bar's
+    if asked:  # the click added the box's missing pixels: its refine keeps out of the bar too
+        assert (box.result() & ~before).any() and asked[0] is not None and asked[0][bar.result()].all()
+    else:
+        assert window.statusBar().currentMessage().startswith("Click: nothing new around it")

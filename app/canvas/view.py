@@ -29,12 +29,18 @@ from app.mask_object import shade
 MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
 PAINT_BUDGET_S = 0.004  # tile conversions allowed per paint before coarser stand-ins are drawn
 KEEP_VISIBLE_PX = 64  # panning stops when less than this much of the photo would remain in view
-MAX_LAYERS = 4
+MAX_LAYERS = 6  # a shown result's fill and edge, the coarse mask's, and a compare's two
 BACKGROUND = QColor(40, 40, 43)
 COMPARE_OPACITY = 0.85
 OTHERS_FADE = 0.6  # the objects not selected, at this share of the overlay's opacity: the selected one stands out
 
 LayerKey = tuple
+EDGE = "edge"  # a layer key's last item for the outline drawn over the selected object's fill
+
+
+def _edge(key: LayerKey) -> bool:
+    """Whether a layer is the outline drawn over a fill (its key ends with EDGE)."""
+    return key[-1] == EDGE
 
 
 class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
@@ -128,9 +134,10 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         self.documentChanged.emit()
 
     def _on_mask(self, region: QRect) -> None:
-        layer = self._layers.get(("coarse",))
-        if layer is not None:
-            layer.update(region)
+        for key in (("coarse",), ("coarse", EDGE)):
+            layer = self._layers.get(key)
+            if layer is not None:
+                layer.update(region)
         if self._compare is not None and COARSE in self._compare:  # what the coarse side adds or removes moved
             for key in [k for k in self._layers if k[0] in ("added", "removed")]:
                 del self._layers[key]
@@ -179,7 +186,7 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         color = self._current_color()
         for key, layer in self._layers.items():
             if key[0] not in ("added", "removed") and layer.color != color:
-                layer.set_style(color, self._opacity, self._outline)
+                layer.set_style(color, self._opacity, self._outline or _edge(key))
         self._announce_color()
 
     def _announce_color(self) -> None:
@@ -316,7 +323,7 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         self._color, self._opacity, self._outline = QColor(color), float(min(max(opacity, 0.0), 1.0)), bool(outline)
         for key, layer in self._layers.items():
             if key[0] not in ("added", "removed"):
-                layer.set_style(self._current_color(), self._opacity, self._outline)
+                layer.set_style(self._current_color(), self._opacity, self._outline or _edge(key))
         self._announce_color()
         self._others = None
         self.update()
@@ -339,10 +346,11 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
             self._layers.move_to_end(key)
             return layer
         stages = self._doc.stages
+        outline = self._outline or _edge(key)
         if key[0] == "coarse":
-            layer = MaskTiles(self._doc.mask, self._current_color(), self._opacity, self._outline)
+            layer = MaskTiles(self._doc.mask, self._current_color(), self._opacity, outline)
         elif key[0] == "stage":
-            layer = MaskTiles(shade(stages[key[1]].prob), self._current_color(), self._opacity, self._outline)
+            layer = MaskTiles(shade(stages[key[1]].prob), self._current_color(), self._opacity, outline)
         else:
             first, second = self._binary(key[1]), self._binary(key[2])
             changed, color = (second & ~first, ADDED_COLOR) if key[0] == "added" else (first & ~second, REMOVED_COLOR)
@@ -414,6 +422,8 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
             layers += [(left, QRect(0, 0, x, self.height())), (right, QRect(x, 0, self.width() - x, self.height()))]
         elif drawn and self._compare is None:  # the compare's colours alone: a yellow hair hid what a stage removed
             layers.append((self._shown_key(False), self.rect()))
+            if not self._outline:  # the fill's edge drawn too: a purple skirt's fill on a purple skirt did not show
+                layers.append(((*self._shown_key(False), EDGE), self.rect()))
         self._draw_layers(painter, layers + self._compare_layers(), rect, deadline, smooth)
 
     def _compare_layers(self) -> list[tuple[LayerKey, QRect]]:

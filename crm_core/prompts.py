@@ -178,7 +178,7 @@ def click_mask(image: np.ndarray, mask: np.ndarray, positive: Sequence[tuple[int
     once more with that colour kept out of the other side's colour model (``_click_pass``, beyond). A remove click
     GrabCut overrules, taking little more than its sure disc, takes the thin part of the mask it landed on
     (``_thin_parts``). ``python bench/remove_click.py --every 2`` (hr/lowres and every 2nd real/lowres photo, 50):
-    a click at the middle of the object's largest thin part took 56.6 → 78.1 % of it (18 of 66 clicks take more,
+    a click at the middle of the object's largest thin part took 56.6 → 77.0 % of it (17 of 66 clicks take more,
     none less); a stick of background joined to the object, clicked, 94.6 → 96.8 %, what else was taken unchanged.
     """
     h, w = image.shape[:2]

@@ -112,7 +112,7 @@ class PromptMixin:
                 doc.add_object(None, mask, "Box")
             else:
                 doc.apply_edit(doc.rect(), mask, "Box")
-            done, keep_out = f"Box: {doc.current.label} has a mask", None
+            done, keep_out, guess = f"Box: {doc.current.label} has a mask", None, True
         else:
             before = doc.current.result()
             found = mask > 127
@@ -139,8 +139,11 @@ class PromptMixin:
                 doc.keep_out(before & ~(mask > 127))
             done = ("Click: added the region around it" if prompt.positive else
                     "Click: removed the region around it (hatched: kept out of later refines)")
-            keep_out = others
-        doc.current.guessed = True  # a guess from the photo, refined freely: its outline is no label to hold
+            # a click on a label adds to it and leaves it a label: freed as a guess, a careful vest's refine after
+            # a click for its piping grew into the arms and lips (a re-tester); a click that makes the mask, a guess
+            keep_out, guess = others, not before.any()
+        if guess:
+            doc.current.guessed = True  # a guess from the photo, refined freely: its outline is no label to hold
         if self.settings.refine_after_prompt and doc.current.mask.any():
             if self.refining:
                 self.cancel_refine()  # its mask is out of date now

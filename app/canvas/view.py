@@ -422,8 +422,8 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
             layers += [(left, QRect(0, 0, x, self.height())), (right, QRect(x, 0, self.width() - x, self.height()))]
         elif drawn and self._compare is None:  # the compare's colours alone: a yellow hair hid what a stage removed
             layers.append((self._shown_key(False), self.rect()))
-            if not self._outline:  # the fill's edge drawn too: a purple skirt's fill on a purple skirt did not show
-                layers.append(((*self._shown_key(False), EDGE), self.rect()))
+        if not self._outline:  # each fill's edge drawn over it: a purple skirt's fill on a purple skirt did not show
+            layers += [((*key, EDGE), clip) for key, clip in layers]
         self._draw_layers(painter, layers + self._compare_layers(), rect, deadline, smooth)
 
     def _compare_layers(self) -> list[tuple[LayerKey, QRect]]:

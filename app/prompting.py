@@ -139,9 +139,10 @@ class PromptMixin:
                 doc.keep_out(before & ~(mask > 127))
             done = ("Click: added the region around it" if prompt.positive else
                     "Click: removed the region around it (hatched: kept out of later refines)")
-            # a click on a label adds to it and leaves it a label: freed as a guess, a careful vest's refine after
-            # a click for its piping grew into the arms and lips (a re-tester); a click that makes the mask, a guess
-            keep_out, guess = others, not before.any()
+            # a click on a dataset's label adds to it and leaves it a label: freed as a guess, a careful vest's
+            # refine after a click for its piping grew into the arms and lips (a re-tester); on anything else (a
+            # brushed mask, or none yet) the click's GrabCut outline is a guess, refined freely
+            keep_out, guess = others, doc.current.source is None or not before.any()
         if guess:
             doc.current.guessed = True  # a guess from the photo, refined freely: its outline is no label to hold
         if self.settings.refine_after_prompt and doc.current.mask.any():

@@ -220,8 +220,9 @@ def _thin_part(fg: np.ndarray, x: int, y: int) -> np.ndarray:
     """The thin part of a mask around (x, y): what an opening by a disc THICKER times the part's half-width
     there takes away, the piece of it the point is on; none where that piece holds PART_SHARE of the mask or
     more (the point was on the body, not on a part of it), or where the point lies nearer the part's side than
-    MIDDLE of its half-width (a click on a bump of an arm's edge took the arm). The half-width is the distance to the mask's edge at
-    the ridge the point climbs to, so a click near a stem's side measures the stem, not its own distance."""
+    MIDDLE of its half-width (a click on a bump of an arm's edge took the arm). The half-width is the distance to
+    the mask's edge at the ridge the point climbs to, so a click near a stem's side measures the stem, not its own
+    distance."""
     depth = cv2.distanceTransform(fg.astype(np.uint8), cv2.DIST_L2, 5)
     if depth[y, x] == 0:
         return np.zeros_like(fg)

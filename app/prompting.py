@@ -104,45 +104,10 @@ class PromptMixin:
             # tester's undone region came back with it
             self.statusBar().showMessage("The object changed while the click was worked out: click again", 10000)
             return
-        if prompt.box is not None:
-            if not mask.any():
-                self.statusBar().showMessage("Nothing stood out in the box: drag it closer around the object", 10000)
-                return
-            if doc.current.result().any():
-                doc.add_object(None, mask, "Box")
-            else:
-                doc.apply_edit(doc.rect(), mask, "Box")
-            done, keep_out, guess = f"Box: {doc.current.label} has a mask", None, True
-        else:
-            before = doc.current.result()
-            found = mask > 127
-            # what another object shows stays its own, in the click and in the refine after it: a re-tester's click
-            # for a hair label took the blouse beside it, the whole torso
-            others = doc.held_by_others() & ~before if prompt.positive and len(doc.objects) > 1 else None
-            if others is not None:
-                found &= ~others
-                mask = np.where(found, np.uint8(255), np.uint8(0))
-            if not click_changes(before, found, prompt):
-                # said, with what to do: a tester's click on a dark sweater added nothing, and a refine ran anyway
-                # under "Click add and refine"
-                self.statusBar().showMessage(
-                    "Click: nothing new around it (the object or another one holds it already, or the photo does not "
-                    "set it apart from what it holds); paint it in with the Brush (B)" if prompt.positive else
-                    "Click: nothing to take out around it (the object does not hold it, or the photo does not set it "
-                    "apart from what it keeps); paint it out with the Eraser (E)", 10000)
-                return
-            if not doc.apply_edit(doc.rect(), mask, "Click add" if prompt.positive else "Click remove"):
-                return  # a locked object: the document said so
-            if prompt.positive:
-                doc.free_added(before, found)
-            else:
-                doc.keep_out(before & ~(mask > 127))
-            done = ("Click: added the region around it" if prompt.positive else
-                    "Click: removed the region around it (hatched: kept out of later refines)")
-            # a click on a dataset's label adds to it and leaves it a label: freed as a guess, a careful vest's
-            # refine after a click for its piping grew into the arms and lips (a re-tester); on anything else (a
-            # brushed mask, or none yet) the click's GrabCut outline is a guess, refined freely
-            keep_out, guess = others, doc.current.source is None or not before.any()
+        landed = self._land_box(doc, mask) if prompt.box is not None else self._land_click(doc, prompt, mask)
+        if landed is None:
+            return
+        done, keep_out, guess = landed
         if guess:
             doc.current.guessed = True  # a guess from the photo, refined freely: its outline is no label to hold
         if self.settings.refine_after_prompt and doc.current.mask.any():
@@ -154,6 +119,52 @@ class PromptMixin:
             self.statusBar().showMessage(f"{done}; refining it (Ctrl+Z undoes)", 10000)
         else:
             self.statusBar().showMessage(f"{done}; press Refine (Ctrl+R) to sharpen its edges (Ctrl+Z undoes)", 10000)
+
+    def _land_box(self, doc: Document, mask: np.ndarray) -> tuple[str, None, bool] | None:
+        """A box's mask into the selected object when it shows nothing yet, else into a new one: (what to say,
+        no keep-out, a guess); None (said why) when nothing stood out."""
+        if not mask.any():
+            self.statusBar().showMessage("Nothing stood out in the box: drag it closer around the object", 10000)
+            return None
+        if doc.current.result().any():
+            doc.add_object(None, mask, "Box")
+        else:
+            doc.apply_edit(doc.rect(), mask, "Box")
+        return f"Box: {doc.current.label} has a mask", None, True
+
+    def _land_click(self, doc: Document, prompt: Prompt,
+                    mask: np.ndarray) -> tuple[str, np.ndarray | None, bool] | None:
+        """A click's change of the selected object, as one edit: (what to say, what the refine after it must keep
+        out, whether the object is now a guess); None (said why) when it changes nothing."""
+        before = doc.current.result()
+        found = mask > 127
+        # what another object shows stays its own, in the click and in the refine after it: a re-tester's click for
+        # a hair label took the blouse beside it, the whole torso
+        others = doc.held_by_others() & ~before if prompt.positive and len(doc.objects) > 1 else None
+        if others is not None:
+            found &= ~others
+        if not click_changes(before, found, prompt):
+            # said, with what to do: a tester's click on a dark sweater added nothing, and a refine ran anyway
+            # under "Click add and refine"
+            self.statusBar().showMessage(
+                "Click: nothing new around it (the object or another one holds it already, or the photo does not "
+                "set it apart from what it holds); paint it in with the Brush (B)" if prompt.positive else
+                "Click: nothing to take out around it (the object does not hold it, or the photo does not set it "
+                "apart from what it keeps); paint it out with the Eraser (E)", 10000)
+            return None
+        if not doc.apply_edit(doc.rect(), np.where(found, np.uint8(255), np.uint8(0)),
+                              "Click add" if prompt.positive else "Click remove"):
+            return None  # a locked object: the document said so
+        if prompt.positive:
+            doc.free_added(before, found)
+        else:
+            doc.keep_out(before & ~found)
+        done = ("Click: added the region around it" if prompt.positive else
+                "Click: removed the region around it (hatched: kept out of later refines)")
+        # a click on a dataset's label adds to it and leaves it a label: freed as a guess, a careful vest's refine
+        # after a click for its piping grew into the arms and lips (a re-tester); on anything else (a brushed mask,
+        # or none yet) the click's GrabCut outline is a guess, refined freely
+        return done, others, doc.current.source is None or not before.any()
 
     def _prompt_finished(self) -> None:
         self._prompt_job = None

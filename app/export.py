@@ -83,7 +83,7 @@ def _writable(folder: Path) -> bool:
     return os.access(folder, os.W_OK)
 
 
-def _as_drawn(edited: int, unrefined: int) -> str:
+def _unrefined_note(edited: int, unrefined: int) -> str:
     """What the dialog says of the visible objects written unrefined: edited since refined, or never refined."""
     parts = []
     if edited:
@@ -129,7 +129,7 @@ class ExportDialog(QDialog):
         which = f"the selected object ({label})" if label else "the selected object"
         selected = f"Exports {which}: {shown}." if objects > 1 else f"Exports {shown}."
 
-        stale = _as_drawn(edited, unrefined)
+        stale = _unrefined_note(edited, unrefined)
 
         late = " A refine is still running: its later stages are not in this file." if running else ""
 

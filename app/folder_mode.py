@@ -557,9 +557,10 @@ class FolderMixin:
         count = self._lay_results(doc, objects, out, drawings)
         self.work.keep(name, project.capture(doc))
         self._changes += 1
+        counts = refined_of(doc.objects)
         if self.work.status[name] in (TODO, REFINED):
-            self.work.status[name] = refined_or_not(doc.objects)
-        self.work.follow(name, refined_of(doc.objects))
+            self.work.status[name] = photo_status(doc.objects, counts)
+        self.work.follow(name, counts)
         self._show_statuses()
         self.statusBar().showMessage(f"Refined {count} object{'s' * (count != 1)} of {name}", 8000)
 

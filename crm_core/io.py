@@ -411,8 +411,7 @@ def check_output(path: PathLike, protect: Iterable[PathLike] = ()) -> Path:
         raise InputError(f"output {p} is a folder; give a file name ending in .png")
     if p.suffix.lower() != ".png":
         raise InputError(f"output {p} must end in .png (results are always written as PNG)")
-    _probe(p.parent, p)
-    return p
+    return check_file_place(p)
 
 
 def same_file(a: PathLike, b: PathLike) -> bool:

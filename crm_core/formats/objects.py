@@ -295,7 +295,11 @@ def _sliver(ring: Polygon) -> bool:
     """Whether a ring is a sliver: at most 2 px thick (a 3×3 erosion leaves none of it) and under SLIVER_PX.
     Why: a hole cut open along a row left a 2 px line and a dot on it as YOLO lines of no area, and an eraser
     line along a strap left nine 1-2 px wide diagonal shapes beside a refined blouse, for the annotator to find
-    and delete (testers, session 46). A piece that thin is no outline a polygon tool can edit."""
+    and delete (testers, session 46). A piece that thin is no outline a polygon tool can edit. A ring enclosing
+    SLIVER_PX px² or more fills more pixels than that (its outline's pixels count too): it is not rasterised to
+    find so, as every ring of every object written would be."""
+    if abs(cv2.contourArea(ring.astype(np.float32))) >= SLIVER_PX:
+        return False
     filled = _filled(ring)
     return int(filled.sum()) < SLIVER_PX and not cv2.erode(filled.astype(np.uint8), np.ones((3, 3), np.uint8)).any()
 

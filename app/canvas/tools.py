@@ -19,6 +19,7 @@ from app.document import Document
 
 MIN_SIZE, MAX_SIZE = 1.0, 2000.0
 KEPT_OUT = "it stays out of later refines (hatched; Alt with the Keep BG brush frees it)"  # a cut from a guess
+KEPT_IN = "it stays in later refines (hatched; Alt with the Keep FG brush frees it)"  # an addition to a guess
 CLOSE_PX = 8  # a polygon click this close (screen pixels) to its first vertex closes it
 
 
@@ -197,9 +198,15 @@ class BrushTool(Tool):
 
     def _drawn(self, doc: Document, swept: list[tuple[QRect, np.ndarray]]) -> None:
         """After a drag that changed the mask, as part of its undo step (``swept``: its dabs). Most objects have no
-        keep strokes to free: no full-frame footprint is made for them at the end of every drag."""
-        if doc.current.keep is not None:
-            doc.free_kept_out(covered(swept, doc.current.mask.shape) & binarise(doc.current.mask))
+        keep strokes to free, and most are no guess: no full-frame footprint is made for them at the end of every
+        drag. Over a guessed mask (Box, Click, Select Subject), what a drag painted stays in later refines, as what
+        the Eraser erases stays out."""
+        if doc.current.keep is None and not doc.current.guessed:
+            return
+        painted = covered(swept, doc.current.mask.shape) & binarise(doc.current.mask)
+        doc.free_kept_out(painted)
+        if doc.current.guessed and doc.keep_in(painted, self.host.settings.size):
+            doc.noted.emit(f"Brushed into a guessed object: {KEPT_IN}")
 
     def _sweep(self, doc: Document, a: QPointF, b: QPointF) -> None:
         s = self.host.settings
@@ -276,11 +283,13 @@ class ShapeTool(Tool):
         new = _patch(doc, region).copy()
         new[inside] = 0 if subtract else 255
         if doc.apply_edit(region, new, f"{self.name.capitalize()} {'subtract' if subtract else 'add'}") \
-                and subtract and doc.current.guessed:  # cut from a guess: nothing in the shape comes back
-            cut = np.zeros(doc.current.mask.shape, bool)
-            cut[region.top():region.bottom() + 1, region.left():region.right() + 1] = inside
-            if doc.keep_out(cut):
+                and doc.current.guessed:  # cut from or added to a guess: the shape holds in the refines after it
+            shape = np.zeros(doc.current.mask.shape, bool)
+            shape[region.top():region.bottom() + 1, region.left():region.right() + 1] = inside
+            if subtract and doc.keep_out(shape):
                 doc.noted.emit(f"{self.name.capitalize()} cut: {KEPT_OUT}")
+            elif not subtract and doc.keep_in(shape):
+                doc.noted.emit(f"{self.name.capitalize()} added: {KEPT_IN}")
 
 
 class PolygonTool(ShapeTool):

@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor
 
 from app.canvas.layers import CHECKER
 from app.main_window import MainWindow
-from app.mask_object import KEEP_BG
+from app.mask_object import KEEP_BG, KEEP_FG
 from crm_core.metrics import iou
 from test_canvas import at, rendered
 
@@ -54,14 +54,15 @@ def _prompt(qtbot, win: MainWindow, tool: str, a, b=None, mods=Qt.KeyboardModifi
     qtbot.waitUntil(lambda: not win.prompting, timeout=20000)
 
 
-def claims_everything(refiner, monkeypatch) -> None:
-    """The refiner's stages claim every pixel they may: all foreground, but for the keep strokes they must obey."""
+def claims_everything(refiner, monkeypatch, fill: float = 1.0) -> None:
+    """The refiner's stages claim every pixel they may: all foreground (fill 0: all background), but for the keep
+    strokes they must obey."""
     from dataclasses import replace
     real = refiner.stages
 
     def stages(image, coarse, options=None, constraints=None):
         for stage in real(image, coarse, options, constraints):
-            prob = np.ones_like(stage.prob)
+            prob = np.full_like(stage.prob, fill)
             yield replace(stage, prob=prob if constraints is None else constraints.checked(prob.shape).apply(prob))
 
     monkeypatch.setattr(refiner, "stages", stages)
@@ -478,6 +479,44 @@ def test_what_the_eraser_takes_from_a_guess_stays_out_of_the_refine(qtbot, scene
     win.canvas.set_brush_size(24)
     _drag(qtbot, win, "eraser", [(60, 95), (120, 95)])
     assert not win.doc.current.mask[95, 60:121].any() and not win.doc.current.keep.any()
+
+
+def test_what_the_brush_or_a_lasso_adds_to_a_guess_stays_in_the_refine(qtbot, scene, tiny_refiner, monkeypatch):
+    """A photo editor brushed a patch onto Select Subject's guess, and the next Refine, free over the guess, took
+    it all away, unsaid (an erased stripe beside it stayed out). What a brush drag or a polygon adds to a guess
+    stays in, less a margin the refine still places, in the drag's own undo step; over a label it does not."""
+    claims_everything(tiny_refiner, monkeypatch, fill=0.0)  # the refine would leave nothing of what it is given
+    win, ellipse, square = scene
+    win.refine_panel.ratio_edit.setText("1")
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    assert win.doc.current.guessed and win.doc.current.keep is None
+    notes = []
+    win.doc.noted.connect(notes.append)
+    win.canvas.set_brush_size(16)
+    _drag(qtbot, win, "brush", [(190, 30), (230, 30)])  # on the wall, away from the ellipse
+    assert win.doc.undo_stack.undoText() == "Brush" and notes[-1].startswith("Brushed into a guessed object")
+    kept_in = win.doc.current.keep == KEEP_FG
+    assert kept_in[30, 190:231].all() and not kept_in[45].any()  # its core, not its soft rim
+    win.tool_actions["polygon"].trigger()
+    view = win.canvas
+    for x, y in ((20, 160), (60, 160), (60, 175)):
+        qtbot.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(view, x, y))
+    qtbot.mouseDClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(view, 20, 175))
+    assert win.doc.undo_stack.undoText() == "Polygon add" and notes[-1].startswith("Polygon added")
+    kept_in = win.doc.current.keep == KEEP_FG
+    assert kept_in[163, 50]  # inside the shape the clicks closed
+    with qtbot.waitSignal(win.refineFinished, timeout=30000):
+        win.refine()
+    result = win.doc.current.result()
+    assert result[kept_in].all() and not result[~kept_in].any()
+    win.doc.undo_stack.undo()  # the refine
+    win.doc.undo_stack.undo()  # the polygon and its keep strokes, one step
+    win.doc.undo_stack.undo()  # the drag and its keep strokes
+    assert not win.doc.current.keep.any() and not win.doc.current.mask[30, 190:231].any()
+
+    win.doc.current.guessed = False  # as an imported label is
+    _drag(qtbot, win, "brush", [(190, 30), (230, 30)])
+    assert win.doc.current.mask[30, 190:231].all() and not win.doc.current.keep.any()
 
 
 def test_the_refine_a_box_starts_adds_nothing_beyond_the_box(qtbot, scene, tiny_refiner, monkeypatch):

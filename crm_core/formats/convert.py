@@ -156,12 +156,14 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
                 under, parted, drawn = len(writer.hidden), len(writer.split), len(writer.as_drawn)
                 writer.worked = worked(name) if worked is not None else transform is not None
                 writer.put(written)
+                # a photo only embedded in a label file copied as it is (LabelMe's imageData) is not missing
+                no_photo = not written.image.is_file() and source.embedded_photo(read) is None
             except catch as err:
                 yield Converted(name, error=err, as_given=_write_as_given(writer, name, read, kind == source.format))
                 continue
             yield Converted(name, len(written.objects), len(item.objects) - len(written.objects),
                             hidden=tuple(writer.hidden[under:]),
-                            split=tuple(writer.split[parted:]), no_photo=not written.image.is_file(),
+                            split=tuple(writer.split[parted:]), no_photo=no_photo,
                             as_drawn=len(writer.as_drawn) - drawn)
     finally:
         writer.close()

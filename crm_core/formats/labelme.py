@@ -90,7 +90,7 @@ class LabelMeDataset(Dataset):
             try:
                 found = IMAGE_PATH.search(path.read_text(encoding="utf-8", errors="replace"))
                 if found:
-                    named.add(_same_place(named_photo(path.parent, json.loads(f'"{found.group(1)}"'))))
+                    named.add(_same_place(named_photo(path.parent, json.loads(f'"{found.group(1)}"'), path.stem)))
             except (OSError, ValueError):
                 continue  # read() says what is wrong with it when the photo is opened
         return named
@@ -111,7 +111,7 @@ class LabelMeDataset(Dataset):
             return ImageObjects(name, self.bare[name], size, ())
         path = self.files[name]
         data = self._json(name)
-        image = named_photo(path.parent, data.get("imagePath") or f"{name}.jpg")
+        image = named_photo(path.parent, data.get("imagePath") or f"{name}.jpg", name)
         if data.get("imageHeight") and data.get("imageWidth"):
             size = (int(data["imageWidth"]), int(data["imageHeight"]))
         elif hw is not None:
@@ -176,8 +176,10 @@ class LabelMeDataset(Dataset):
             return io.load_image(item.image)
         image = self._pixels(self.files[item.name], item.image, dict(item.extra))
         if image.shape[:2] != item.hw:
-            raise InputError(f"{item.image} is {image.shape[1]}x{image.shape[0]} px but {self.files[item.name]} says "
-                             f"{item.size[0]}x{item.size[1]} px; fix imageWidth/imageHeight")
+            # said as what it most often is: a photo resized after labelling, whose labels' points do not fit it
+            raise InputError(f"{item.image} is {image.shape[1]}x{image.shape[0]} px but {self.files[item.name]} was "
+                             f"labelled on a {item.size[0]}x{item.size[1]} px photo; put back the photo it was "
+                             "labelled on (a resized photo needs its labels scaled too)")
         return image
 
     def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> "LabelMeWriter":
@@ -367,7 +369,7 @@ class LabelMeWriter(Writer):
         if not isinstance(data, dict) or not isinstance(data.get("imagePath"), str):
             io.copy_input(path, target)
             return True
-        photo = named_photo(path.parent, data["imagePath"])
+        photo = named_photo(path.parent, data["imagePath"], name)
         if photo.is_file():
             data["imagePath"] = self._image_path(photo)
         io.write_atomic(target, json.dumps(data, indent=2, ensure_ascii=False))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 from pathlib import Path
@@ -298,6 +299,20 @@ def test_a_label_traced_to_the_pixel_comes_back_with_its_own_points_and_is_count
     assert code == 0 and "1 refined (1 of them on their edges already: kept as drawn)" in err, err
     written = json.loads((tmp_path / "out" / "p.json").read_text())["shapes"][0]["points"]
     assert written == points
+
+
+def test_a_labelme_photo_only_embedded_is_refined_and_not_said_missing(tmp_path, random_refiner, capsys) -> None:
+    """LabelMe's default keeps the photo in imageData: the object was refined, and the summary said "photos not
+    found" of it."""
+    sets = make_sets(tmp_path)
+    for name in ("a", "b"):
+        path = sets["labelme"] / f"{name}.json"
+        data = json.loads(path.read_text())
+        jpg = sets["voc"] / "JPEGImages" / f"{name}.jpg"
+        data.update(imagePath="elsewhere.jpg", imageData=base64.b64encode(jpg.read_bytes()).decode())
+        path.write_text(json.dumps(data))
+    code, _, err = run(crm_refine.main, ["--labelme", sets["labelme"], "-o", tmp_path / "out", "--no-matte"], capsys)
+    assert code == 0 and "not found" not in err and "4 refined" in err, err
 
 
 def test_a_yolo_photo_with_a_bad_line_is_copied_as_it_is_and_said_so(tmp_path, random_refiner, capsys) -> None:

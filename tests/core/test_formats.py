@@ -685,6 +685,41 @@ def test_labelme_a_windows_image_path_finds_the_photo_beside_and_is_written_rela
     writer.write(ds.read("p"))
     assert json.loads((tmp_path / "e_out" / "p.json").read_text())["imagePath"] == "gone.jpg"
 
+@pytest.mark.parametrize("named", ["C:\\Users\\anna\\Desktop\\IMG_0452.JPG", "P.JPG", "../photos/gone.jpg"])
+def test_labelme_a_photo_named_otherwise_is_found_by_its_case_or_the_files_own_name(tmp_path: Path, named) -> None:
+    """A tester's json named C:\\Users\\anna\\…\\IMG_0452.JPG with 0452.jpg beside it, another 0453.JPG beside
+    0453.jpg on Linux: both photos were "unreadable", and the message glued the Windows path under the folder."""
+    folder = labelme_folder(tmp_path)
+    shutil.move(tmp_path / "photos" / "p.jpg", folder / "p.jpg")
+    data = json.loads((folder / "p.json").read_text())
+    data["imagePath"] = named
+    (folder / "p.json").write_text(json.dumps(data))
+    ds = open_dataset("labelme", folder)
+    assert ds.names() == ["p"]  # the photo is the file's, not one left unlabelled
+    item = ds.read("p")
+    assert item.image == folder / "p.jpg" and ds.photo(item).shape == (H, W, 3)
+
+
+def test_labelme_a_photo_named_nowhere_is_said_by_the_path_as_named(tmp_path: Path) -> None:
+    folder = labelme_folder(tmp_path)
+    data = json.loads((folder / "p.json").read_text())
+    data["imagePath"] = "C:\\Users\\anna\\q.jpg"
+    (folder / "p.json").write_text(json.dumps(data))
+    ds = open_dataset("labelme", folder)
+    with pytest.raises(InputError, match=re.escape("names the photo C:/Users/anna/q.jpg, which does not exist")):
+        ds.photo(ds.read("p"))
+
+
+def test_labelme_a_photo_resized_after_labelling_is_said_so(tmp_path: Path) -> None:
+    """"fix imageWidth/imageHeight" sent a tester whose photo was halved after labelling to make the labels lie."""
+    folder = labelme_folder(tmp_path)
+    Image.open(tmp_path / "photos" / "p.jpg").resize((W // 2, H // 2)).save(tmp_path / "photos" / "p.jpg")
+    ds = open_dataset("labelme", folder)
+    with pytest.raises(InputError, match=re.escape(f"was labelled on a {W}x{H} px photo; put back the photo it was "
+                                                   "labelled on (a resized photo needs its labels scaled too)")):
+        ds.photo(ds.read("p"))
+
+
 def test_labelme_round_trip_groups_rectangles_masks_and_flags(tmp_path: Path) -> None:
     folder = labelme_folder(tmp_path)
     first, again = round_trip("labelme", folder, tmp_path / "out")

@@ -82,6 +82,37 @@ def test_a_box_around_an_object_gives_its_mask_as_one_undo_step(qtbot, scene):
     assert len(win.doc.objects) == 1 and iou(ellipse, win.doc.current.mask > 127) > 0.8
 
 
+def test_a_box_takes_nothing_another_object_shows_unless_it_boxed_a_thing_inside_one(qtbot, scene, monkeypatch):
+    """A tester's box around a clutch held in a hand took 954 px of the hand, labelled skin already: what other
+    objects show stays theirs, as with a click. A box that finds mostly what one object shows boxed a thing
+    nested in it (a bag in a person's mask), which it takes whole; one that finds only others' pixels adds none."""
+    from app import prompting
+
+    win, ellipse, square = scene
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    first = win.doc.current.mask > 127
+    found = {}
+    monkeypatch.setattr(prompting, "box_mask", lambda *a, **k: np.where(found["mask"], np.uint8(255), np.uint8(0)))
+    strip = np.zeros_like(first)
+    strip[80:110, 120:200] = True
+    found["mask"] = square | strip  # the square and a strip across the ellipse's right end
+    _prompt(qtbot, win, "box", (110, 70), (248, 168))
+    assert len(win.doc.objects) == 2
+    new = win.doc.current.mask > 127
+    assert not (new & first).any() and new[square].all() and new[strip & ~first].all()
+    inside = np.zeros_like(first)
+    inside[75:115, 70:110] = True  # within the ellipse: a thing on it, as big as the square
+    assert first[inside].all()
+    found["mask"] = inside.copy()
+    _prompt(qtbot, win, "box", (70, 75), (248, 168))
+    assert len(win.doc.objects) == 3 and (win.doc.current.mask > 127)[inside].all()
+    win.doc.undo_stack.undo()  # the nested one
+    count = len(win.doc.objects)
+    found["mask"] = square | inside  # half the square's object's, half the ellipse's: nothing of its own
+    _prompt(qtbot, win, "box", (70, 75), (248, 168))
+    assert len(win.doc.objects) == count and "belongs to other objects" in win.statusBar().currentMessage()
+
+
 def test_the_box_stays_drawn_while_its_object_is_found(qtbot, scene, monkeypatch):
     """Released, the box stays on the canvas (dashed) until its mask comes, then goes: the person sees what the
     second of GrabCut is working on."""

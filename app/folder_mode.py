@@ -111,6 +111,9 @@ class FolderMixin:
             work.release()
             return False
         self._leave_folder()
+        # the photo open before is put away first: an error about the new folder's first photo showed over it, and
+        # over the new folder's list, which dataset it was about unclear (a tester)
+        self._drop_document()
         self.work = work
         self.settings.open_dir = Path(source).parent if Path(source).is_file() else Path(source)
         self.settings.add_recent_folder(source, kind, images)
@@ -129,8 +132,7 @@ class FolderMixin:
         self.set_tool(self.settings.folder_tool)
         for problem in work.dataset.problems[:3]:
             self.statusBar().showMessage(problem, 8000)
-        if not self._open_first_readable(work.position):
-            self._drop_document()
+        self._open_first_readable(work.position)
         self._survey = SurveyJob(work)
         self._survey.unreadable.connect(lambda name, why, w=work: self._surveyed(w, name, why))
         self._survey.labels.connect(lambda labels, w=work: self._labels_met(w, labels))
@@ -149,14 +151,15 @@ class FolderMixin:
             ["Open the dataset", "Open the photos alone"])
         return None if answer is None else answer == "Open the dataset"
 
-    def _open_first_readable(self, start: int) -> bool:
+    def _open_first_readable(self, start: int) -> None:
         """Opens photo ``start`` of the folder just opened, or the first after it (then from the top) that can be
-        read; False when none can. Why: a tester's dataset whose first photo could not be read left the previous
-        dataset's photo on the canvas, editable, and the stroke painted there was kept in neither dataset."""
+        read; none open when none can (the previous photo was put away first: a tester's dataset whose first photo
+        could not be read left the previous dataset's photo on the canvas, editable, and the stroke painted there
+        was kept in neither dataset)."""
         names = self.work.names
         order = [*range(start, len(names)), *range(start)]
         tries = [i for i in order if i == start or self.work.status[names[i]] != UNREADABLE][:OPEN_TRIES]
-        return any(self.go_to(index, say_why=index == start) for index in tries)
+        any(self.go_to(index, say_why=index == start) for index in tries)
 
     def _open_with_photos(self, source: Path, kind: str) -> bool:
         """Asks for the folder of a labels-only dataset's photos (a YOLO or VOC export writes labels alone) and

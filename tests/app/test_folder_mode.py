@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QRect, Qt
-from PySide6.QtWidgets import QApplication, QComboBox
+from PySide6.QtWidgets import QApplication, QComboBox, QMessageBox
 
 from crm_core.formats import FORMATS, fill_polygons, open_dataset, trace_polygons
 from crm_core.metrics import binarise, iou
@@ -920,18 +920,25 @@ def test_a_coco_photo_of_another_size_than_its_record_says_is_listed_unreadable_
 
 
 def test_a_folder_whose_first_photo_cannot_be_read_opens_at_the_next_or_shows_no_photo(
-        qtbot, window, tmp_path, dialogs):
+        qtbot, window, tmp_path, dialogs, monkeypatch):
     """A tester opened a dataset whose first photo could not be read: the photo open before stayed on the canvas,
-    took a brush stroke, and the stroke was kept in neither dataset."""
+    took a brush stroke, and the stroke was kept in neither dataset. Another read the error over the photo open
+    before, unsure which dataset it was about: it is put away before the new folder's photo is read."""
     first, _ = labelme_set(tmp_path / "first", count=2)
     assert window.open_folder(first) and window.photo_name == "p0"
+    shown_then = []
+    fake = QMessageBox.critical
+    monkeypatch.setattr(QMessageBox, "critical", lambda *a, **k: shown_then.append(window.doc) or fake(*a, **k))
     broken, _ = labelme_set(tmp_path / "broken", count=2)
     data = json.loads((broken / "p0.json").read_text())
     (broken / "p0.json").write_text(json.dumps({**data, "imagePath": "gone.png"}))  # its photo is missing
+    (broken / "p0.png").unlink()
     assert window.open_folder(broken)
     assert window.photo_name == "p1" and window.doc.path == broken / "p1.png"  # the next one, of this folder
     assert window.work.status["p0"] == "unreadable" and dialogs.titles() == ["Cannot open p0"]  # and why
+    assert shown_then == [None]  # said with no photo behind it
     (broken / "p1.json").write_text(json.dumps({**data, "imagePath": "gone too.png"}))
+    (broken / "p1.png").unlink()
     assert window.open_folder(first) and window.open_folder(broken)
     assert window.doc is None and window.photo_name is None  # no photo of either folder to paint on
     assert window.stack.currentWidget() is window.empty and not window.refine_action.isEnabled()

@@ -201,8 +201,8 @@ def install_actions(window: QMainWindow) -> None:
     window.undo_action.setShortcuts([QKeySequence("Ctrl+Z")])
     window.redo_action = window.undo_group.createRedoAction(window, "&Redo")
     window.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-    for action in (window.undo_action, window.redo_action):
-        action.triggered.connect(window._undone)
+    window.undo_action.triggered.connect(lambda: window._undone(redone=False))
+    window.redo_action.triggered.connect(lambda: window._undone(redone=True))
     for action, label in ((window.undo_action, "Undo"), (window.redo_action, "Redo")):
         action.setProperty(LABEL, label)  # their text names the next command, not the action
         # the toolbar shows the plain word, so the buttons after it do not move as the command's name changes;

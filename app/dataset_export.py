@@ -16,6 +16,7 @@ from typing import Sequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
+    QDoubleSpinBox,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
@@ -28,12 +29,18 @@ from PySide6.QtWidgets import (
 )
 
 from crm_core.errors import InputError
-from crm_core.formats import FORMATS, Dataset
+from crm_core.formats import DEFAULT_TOLERANCE, FORMATS, Dataset
+from crm_core.formats.convert import PIXEL_FORMATS
 
 from app.errors import show_error
+from app.folder import ExportChoice
 from app.wording import shown_path
 
 SINGLE_FILE = ("coco",)  # formats written as one file; the others fill a folder
+MAX_TOLERANCE = 20.0  # px: the coarsest tracing offered (a label 20 px off its mask is no outline of it)
+TOLERANCE_TIP = ("How far a traced outline may stray from the refined mask: larger, fewer vertices (a tester's 502 "
+                 "vertices came back as 5,720 at 1 px, too many to edit by hand in LabelMe). Labels left as they "
+                 "were keep their own points")
 
 
 def suggested(dataset: Dataset, kind: str) -> Path:
@@ -46,11 +53,12 @@ def suggested(dataset: Dataset, kind: str) -> Path:
 
 
 class DatasetExportDialog(QDialog):
-    """The format (the dataset's own first) and the output file or folder; ``kind`` and ``path`` once accepted.
-    ``last``: the format and path chosen last time for this dataset, offered again."""
+    """The format (the dataset's own first), the output file or folder and how closely polygons are traced;
+    ``kind``, ``path`` and ``tolerance`` once accepted. ``last``: what was chosen last time for this dataset,
+    offered again."""
 
     def __init__(self, dataset: Dataset, kinds: Sequence[str], parent: QWidget | None = None,
-                 last: tuple[str, str] | None = None) -> None:
+                 last: ExportChoice | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export dataset")
         self._dataset, self._kinds = dataset, tuple(kinds)
@@ -70,6 +78,16 @@ class DatasetExportDialog(QDialog):
         row.addWidget(browse)
         self._where = QLabel()
         form.addRow(self._where, row)
+        self._tolerance = QDoubleSpinBox()
+        self._tolerance.setRange(0.0, MAX_TOLERANCE)
+        self._tolerance.setSingleStep(0.5)
+        self._tolerance.setDecimals(1)
+        self._tolerance.setSuffix(" px")
+        self._tolerance.setValue(DEFAULT_TOLERANCE)
+        self._tolerance.setToolTip(TOLERANCE_TIP)
+        self._tolerance_label = QLabel("Polygon tolerance")
+        self._tolerance_label.setToolTip(TOLERANCE_TIP)
+        form.addRow(self._tolerance_label, self._tolerance)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self._export = buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.accepted.connect(self.accept)
@@ -78,9 +96,10 @@ class DatasetExportDialog(QDialog):
         self._path.textChanged.connect(lambda text: self._export.setEnabled(bool(text.strip())))
         self._format.currentIndexChanged.connect(self._kind_changed)
         self._kind_changed()
-        if last is not None and last[0] in self._kinds:
-            self.set_kind(last[0])
-            self.set_path(last[1])
+        if last is not None and last.kind in self._kinds:
+            self.set_kind(last.kind)
+            self.set_path(last.path)
+            self._tolerance.setValue(last.tolerance)
         self.resize(560, self.sizeHint().height())
 
     @property
@@ -96,6 +115,15 @@ class DatasetExportDialog(QDialog):
             path = path.with_name(path.name + ".json")
         return path
 
+    @property
+    def tolerance(self) -> float:
+        """px: how far traced polygons may stray from the masks (formats that hold pixels trace none)."""
+        return float(self._tolerance.value())
+
+    @property
+    def choice(self) -> ExportChoice:
+        return ExportChoice(self.kind, str(self.path), self.tolerance)
+
     def set_kind(self, kind: str) -> None:
         self._format.setCurrentIndex(self._kinds.index(kind))
 
@@ -106,6 +134,8 @@ class DatasetExportDialog(QDialog):
         """The label says file or folder; the suggestion follows the format unless the person typed their own."""
         kind = self.kind
         self._where.setText("File" if kind in SINGLE_FILE else "Folder")
+        for widget in (self._tolerance, self._tolerance_label):  # a label map or mask holds pixels: nothing traced
+            widget.setEnabled(kind not in PIXEL_FORMATS)
         text = self._path.text().strip()
         if not text or text in {str(suggested(self._dataset, k)) for k in self._kinds}:
             self._path.setText(str(suggested(self._dataset, kind)))

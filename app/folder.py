@@ -18,7 +18,7 @@ import hashlib
 import itertools
 import json
 import os
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -119,6 +119,16 @@ def categories_of(dataset: Dataset) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class ExportChoice:
+    """What Export dataset was last asked for in a folder, offered again: the format, where, and how far traced
+    polygons may stray from the masks (px; larger, fewer vertices)."""
+
+    kind: str
+    path: str
+    tolerance: float = DEFAULT_TOLERANCE
+
+
+@dataclass(frozen=True)
 class Exported:
     """What a dataset export did, for the person to be told: the photos left out because their labels cannot be
     read (name, why), or copied as they are (``Writer.keep_unread``), how many shapes that are not areas (boxes, points, lines) another format had no place for,
@@ -161,7 +171,7 @@ class WorkFolder:
         self.notes: list[str] = []  # work files set aside since the window last said so (_set_aside)
         self._labels: dict[str, str] = {}  # each photo's labels as last read (ImageObjects.fingerprint), by name
         self.lock: QLockFile | None = None  # held while a window works on the folder (claim)
-        self.last_export: tuple[str, str] | None = None  # (format, path) of Export dataset's last choice here
+        self.last_export: ExportChoice | None = None  # Export dataset's last choice here
         self.position = 0
         self._read_state()
         self._read_again()
@@ -218,7 +228,9 @@ class WorkFolder:
             self.position = self.names.index(position)
         export = field("export", dict)
         if isinstance(export.get("kind"), str) and isinstance(export.get("path"), str):
-            self.last_export = (export["kind"], export["path"])
+            tolerance = export.get("tolerance")
+            tolerance = float(tolerance) if isinstance(tolerance, (int, float)) and tolerance >= 0 else DEFAULT_TOLERANCE
+            self.last_export = ExportChoice(export["kind"], export["path"], tolerance)
 
     def _read_again(self) -> None:
         """Photos found unreadable before are tried again: one mended since (its file put back or saved again) is
@@ -286,7 +298,7 @@ class WorkFolder:
                 "progress": {n: list(p) for n, p in self.progress.items() if self.status.get(n) == TODO},
                 "colors": {label: list(rgb) for label, rgb in self.colors.items()}}
         if self.last_export is not None:
-            data["export"] = {"kind": self.last_export[0], "path": self.last_export[1]}
+            data["export"] = asdict(self.last_export)
         self.writer.put(self.dir / STATE, json.dumps(data, indent=1).encode("utf-8"), io.write_atomic)
 
     def photo_path(self, name: str) -> Path | None:

@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from crm_core.errors import InputError
-from crm_core.formats import FORMATS, dataset_above
+from crm_core.formats import DEFAULT_TOLERANCE, FORMATS, dataset_above
 from crm_core.objects import ObjectOptions
 from crm_core.options import RefineOptions
 from crm_core.wording import listed
@@ -66,7 +66,8 @@ class FolderMixin:
     _no_more = ""  # "This is the last photo", said on PgDown at the end: taken back when a move is made
     _photo_note = ""  # what was said of the photo open ("2 shapes not refined …"): taken back when it is left
     _changes = 0  # work kept in the folder since it opened: edits of photos left, objects refined (stale_export)
-    _exported_at: tuple[Path, str | None, int] | None = None  # the last export: where, its format, _changes then
+    # the last export: where, its format and polygon tolerance, _changes then
+    _exported_at: tuple[Path, str | None, float, int] | None = None
 
     # opening ---------------------------------------------------------------------------
     def open_folder_dialog(self) -> None:
@@ -715,15 +716,18 @@ class FolderMixin:
         if work is None:
             return
         dialog = DatasetExportDialog(work.dataset, export_formats(work.dataset), self, work.last_export)
-        if dialog.exec() == QDialog.DialogCode.Accepted and self.export_dataset(dialog.path, dialog.kind):
+        if dialog.exec() == QDialog.DialogCode.Accepted and self.export_dataset(dialog.path, dialog.kind,
+                                                                                tolerance=dialog.tolerance):
             # offered again next time, also after a restart; not when the export was cancelled before it began
-            work.last_export = (dialog.kind, str(dialog.path))
+            work.last_export = dialog.choice
             work.save_state()
 
-    def export_dataset(self, out: str | Path, kind: str | None = None, as_shown: bool | None = None) -> bool:
+    def export_dataset(self, out: str | Path, kind: str | None = None, as_shown: bool | None = None,
+                       tolerance: float = DEFAULT_TOLERANCE) -> bool:
         """Write every photo (the open one's work kept first) in the dataset's own format or ``kind``, as a job.
         as_shown: write each object as shown, or as refined where it shows an earlier stage or its drawn mask;
-        None asks, where any does (the person may have clicked a stage only to look). False when not started."""
+        None asks, where any does (the person may have clicked a stage only to look). tolerance: px traced
+        polygons may stray from the masks. False when not started."""
         if self.work is None or self._export is not None:
             return False
         self.keep_photo()
@@ -732,10 +736,10 @@ class FolderMixin:
             as_shown = self._write_as_shown(work.looked_away())
             if as_shown is None:
                 return False
-        job = CallJob(out.name, lambda: (out, work.export(out, kind, as_shown=as_shown)))
+        job = CallJob(out.name, lambda: (out, work.export(out, kind, tolerance, as_shown=as_shown)))
         job.done.connect(self._dataset_exported)
         job.failed.connect(self._export_failed)
-        self._exported_at = (out, kind, self._changes)
+        self._exported_at = (out, kind, tolerance, self._changes)
         job.failed.connect(lambda _message: setattr(self, "_exported_at", None))
         job.finished.connect(self._export_finished)
         self._export = (job, self.doc, self.doc.undo_stack.index())
@@ -763,13 +767,13 @@ class FolderMixin:
         and format) and stays; True to go on. Why: an annotator exported, made one more stroke and quit; the work was
         kept, but the dataset they handed on lacked the stroke, unsaid."""
         mark = self._exported_at
-        if mark is None or (mark[2] == self._changes and not (self.doc is not None and self.doc.modified)):
+        if mark is None or (mark[3] == self._changes and not (self.doc is not None and self.doc.modified)):
             return True
-        out, kind, _ = mark
+        out, kind, tolerance, _ = mark
         answer = asking.choose(self, "Export again?", f"Work done since you exported {shown_path(out)} is kept with "
                                "the folder's work, but is not in that export.", (EXPORT_AGAIN, LEAVE_IT))
         if answer == EXPORT_AGAIN:
-            self.export_dataset(out, kind)
+            self.export_dataset(out, kind, tolerance=tolerance)
         return answer == LEAVE_IT
 
     def _dataset_exported(self, result: tuple[Path, Exported]) -> None:

@@ -232,11 +232,16 @@ class OpeningMixin:
         self.statusBar().showMessage(note, ms)
         self._note = note
 
-    def _undone(self) -> None:
-        """After Undo or Redo: a note about the step no longer holds, and a mask undone to nothing is shown with
-        the photo, not as an empty cutout backdrop."""
+    def _undone(self, redone: bool) -> None:
+        """After Undo or Redo: a note about the step no longer holds, and says what was undone or redone (a
+        photo editor read nothing, and undid twice to see), and a mask undone to nothing is shown with the photo,
+        not as an empty cutout backdrop."""
         self._note_outdated()
         if self.doc is not None:
+            stack = self.doc.undo_stack
+            step = stack.undoText() if redone else stack.redoText()
+            if step:
+                self.statusBar().showMessage(f"{'Redone' if redone else 'Undone'}: {step}", 4000)
             self._cutout_view_back(self.doc)
             self._show_photo_if_nothing_to_cut(self.doc)
 

@@ -9,7 +9,7 @@ an LRU cache bounded in bytes. Levels are built lazily, each from the one below.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Generic, Hashable, TypeVar
+from typing import Callable, Generic, Hashable, TypeVar
 
 import cv2
 import numpy as np
@@ -39,11 +39,21 @@ def halve(a: np.ndarray) -> np.ndarray:
     return cv2.resize(a, (a.shape[1] // 2, a.shape[0] // 2), interpolation=cv2.INTER_AREA)
 
 
-class Pyramid:
-    """Half-size copies of one full-resolution array, built on first use and patched by region."""
+def halve_max(a: np.ndarray) -> np.ndarray:
+    """2×2 block maximum (an odd last row/column repeated): a pixel set anywhere in a block sets it, so a 1 px
+    line still shows, whole, at any zoom out."""
+    h, w = a.shape[:2]
+    if h % 2 or w % 2:
+        a = cv2.copyMakeBorder(a, 0, h % 2, 0, w % 2, cv2.BORDER_REPLICATE)
+    return a.reshape(a.shape[0] // 2, 2, a.shape[1] // 2, 2).max(axis=(1, 3))
 
-    def __init__(self, base: np.ndarray) -> None:
-        self.base = base
+
+class Pyramid:
+    """Half-size copies of one full-resolution array, built on first use and patched by region; each level
+    from the one below by ``reduce`` (the block mean by default)."""
+
+    def __init__(self, base: np.ndarray, reduce: Callable[[np.ndarray], np.ndarray] = halve) -> None:
+        self.base, self._reduce = base, reduce
         h, w = base.shape[:2]
         self.count = level_count(w, h)
         self._levels: list[np.ndarray | None] = [base] + [None] * (self.count - 1)
@@ -59,7 +69,7 @@ class Pyramid:
         while self._levels[built] is None:
             built -= 1
         for i in range(built + 1, k + 1):
-            self._levels[i] = halve(self._levels[i - 1])
+            self._levels[i] = self._reduce(self._levels[i - 1])
         return self._levels[k]
 
     def update(self, region: QRect) -> None:
@@ -70,7 +80,8 @@ class Pyramid:
             if here is None:
                 break
             x0, y0, x1, y1 = x0 // 2, y0 // 2, (x1 + 1) // 2, (y1 + 1) // 2
-            here[y0:y1, x0:x1] = halve(below[2 * y0:min(2 * y1, below.shape[0]), 2 * x0:min(2 * x1, below.shape[1])])
+            here[y0:y1, x0:x1] = self._reduce(below[2 * y0:min(2 * y1, below.shape[0]),
+                                                    2 * x0:min(2 * x1, below.shape[1])])
 
 
 class TileCache(Generic[T]):
@@ -190,8 +201,10 @@ class MaskTiles(TileSet[QImage]):
     """
 
     def __init__(self, mask: np.ndarray, color: QColor, opacity: float, outline: bool,
-                 cache_bytes: int = 64 << 20) -> None:
-        self.pyramid = Pyramid(mask)
+                 cache_bytes: int = 64 << 20, thin_shows: bool = False) -> None:
+        """thin_shows: zoomed out, a pixel of the mask shows as a whole screen pixel (``halve_max``), not
+        averaged away: a compare's changes (a stage moving an edge by a pixel), not a fill."""
+        self.pyramid = Pyramid(mask, halve_max if thin_shows else halve)
         super().__init__(mask.shape[1], mask.shape[0], self.pyramid.count - 1, cache_bytes)
         self.set_style(color, opacity, outline)
 

@@ -354,7 +354,8 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         else:
             first, second = self._binary(key[1]), self._binary(key[2])
             changed, color = (second & ~first, ADDED_COLOR) if key[0] == "added" else (first & ~second, REMOVED_COLOR)
-            layer = MaskTiles(changed.view(np.uint8) * np.uint8(255), color, COMPARE_OPACITY, False)
+            # a photo inspector saw a few specks of a 7,463 px change at 23 % zoom: each changed pixel shows
+            layer = MaskTiles(changed.view(np.uint8) * np.uint8(255), color, COMPARE_OPACITY, False, thin_shows=True)
             self._changed_px[layer] = int(np.count_nonzero(changed))
         self._layers[key] = layer
         while len(self._layers) > MAX_LAYERS:

@@ -409,6 +409,25 @@ def test_compare_shows_what_the_second_stage_added_in_cyan_and_removed_in_yellow
         view.set_compare(0, 5)
 
 
+def test_a_compare_s_one_pixel_change_shows_whole_zoomed_out(view, qtbot):
+    """A photo inspector compared ×0.5 and ×1 (7,463 px added): at 23 % zoom a handful of specks showed, each
+    changed pixel's colour averaged away with the unchanged ones around it."""
+    h, w = 1200, 1600  # big enough for zoomed-out levels of its own
+    view.set_document(Document(np.full((h, w, 3), 20, np.uint8)))
+    a = np.zeros((h, w), np.float32)
+    a[:, :800] = 0.8
+    b = a.copy()
+    b[:, 800] = 0.9  # a stage moved the edge by one pixel
+    view.document().set_stages([stage(a, 0), stage(b, 1)])
+    view.set_compare(0, 1)
+    view.set_zoom(0.25)
+    view.center_on(QPointF(w / 2, h / 2))
+    pixels = rendered(view, qtbot).astype(int)
+    line = at(view, 800.5, h / 2)
+    r, g, bl = pixels[line.y(), line.x() - 1:line.x() + 2].max(axis=0)
+    assert bl > 150 and g > 120  # cyan as at full size, not a dim quarter of it
+
+
 @pytest.mark.parametrize("mode", ["checker", "alpha", "black"])
 def test_compare_shows_its_colours_in_the_cutout_and_alpha_views_too(view, qtbot, mode):
     """The legend said cyan and yellow, the hint "differences are highlighted", and the cutout or alpha view showed

@@ -305,7 +305,9 @@ def test_undo_takes_the_note_about_an_edited_stage_off_the_status_bar(qtbot, ope
     _drag(qtbot, win, [(10, 10), (20, 12)])
     assert win.statusBar().currentMessage().startswith("Edited the shown stage")
     win.undo_action.trigger()
-    assert win.statusBar().currentMessage() == ""
+    assert win.statusBar().currentMessage() == "Undone: Brush"  # what was undone, not the note
+    win.redo_action.trigger()
+    assert win.statusBar().currentMessage() == "Redone: Brush"
 
 
 def test_an_object_reads_refined_only_once_its_refinement_is_done(qtbot, opened):

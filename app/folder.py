@@ -229,8 +229,9 @@ class WorkFolder:
         export = field("export", dict)
         if isinstance(export.get("kind"), str) and isinstance(export.get("path"), str):
             tolerance = export.get("tolerance")
-            tolerance = float(tolerance) if isinstance(tolerance, (int, float)) and tolerance >= 0 else DEFAULT_TOLERANCE
-            self.last_export = ExportChoice(export["kind"], export["path"], tolerance)
+            if not isinstance(tolerance, (int, float)) or tolerance < 0:  # a state file written before it was kept
+                tolerance = DEFAULT_TOLERANCE
+            self.last_export = ExportChoice(export["kind"], export["path"], float(tolerance))
 
     def _read_again(self) -> None:
         """Photos found unreadable before are tried again: one mended since (its file put back or saved again) is

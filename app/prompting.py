@@ -127,8 +127,8 @@ class PromptMixin:
         what the refine after it must keep out, a guess); None (said why) when nothing stood out.
 
         What other objects show stays theirs, as with a click: a tester's box around a clutch held in a hand took
-        954 px of the hand, already labelled skin. Unless the box found mostly (NESTED_SHARE) what one other object shows (a bag
-        boxed inside a person's mask: a nested label, as COCO allows), which it then takes whole."""
+        954 px of the hand, already labelled skin. Unless the box found mostly (NESTED_SHARE) what one other object
+        shows (a bag boxed inside a person's mask: a nested label, as COCO allows), which it then takes whole."""
         found = mask > 127
         if not found.any():
             self.statusBar().showMessage("Nothing stood out in the box: drag it closer around the object", 10000)

@@ -380,6 +380,7 @@ class ObjectsPanel(QWidget):
         for widget in (self.label_box, self.lock_button, self.add_button, self.delete_button):
             widget.setEnabled(doc is not None)
         self.label_box.setEnabled(doc is not None and not doc.current.locked)  # a locked object keeps its label too
+        self.delete_button.setEnabled(doc is not None and not doc.current.locked)  # and is not deleted
         self._enable_refine()
 
     def set_accepted(self, accepted: bool) -> None:

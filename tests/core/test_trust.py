@@ -221,7 +221,7 @@ def test_the_edge_tiles_give_exactly_what_the_whole_photo_gradient_gives():
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * trust.ALIGN_RADIUS + 1,) * 2)
     whole = edge & (cv2.dilate(trust.edge_strength(photo), kernel) >= trust.strong_threshold(photo))
     assert whole.any() and not whole[edge].all()
-    assert np.array_equal(trust.trusted_edge(photo, edge), whole)
+    assert np.array_equal(trust.read_edge(photo, mask > 0, edge)[0], whole)
 
 
 def test_a_big_photo_s_strong_edge_threshold_is_estimated_within_a_few_percent():
@@ -578,7 +578,7 @@ def test_stripes_crossing_an_outline_are_not_an_edge_it_runs_along():
     mask = np.zeros((h, w), np.uint8)
     mask[30:90, 40:120] = 1  # its sides at x = 40 and 119 lie on stripe edges; its top and bottom cross 20 stripes
     edge = cv2.morphologyEx(mask, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).astype(bool)
-    assert trust.trusted_edge(image, edge)[edge].mean() > 0.95
+    assert trust.read_edge(image, mask > 0, edge)[0][edge].mean() > 0.95
     along = trust.edge_along(image, mask, edge)
     sides = np.zeros_like(edge)
     sides[34:86] = edge[34:86]

@@ -586,3 +586,22 @@ def test_stripes_crossing_an_outline_are_not_an_edge_it_runs_along():
     ends = edge.copy()
     ends[:, :44] = ends[:, 116:] = False  # the top and bottom, short of the corners
     assert along[sides].mean() > 0.9 and along[ends].mean() < 0.1
+
+
+@pytest.mark.parametrize("grow, off", [(0, False), (3, True), (-3, True)])
+def test_a_label_grown_or_shrunk_all_round_reads_as_drawn_off_its_object(grow, off):
+    """A tester's VOC labels grown 3 px or shrunk 2 px came back exactly as given: their smooth sides read as a
+    careful polygon of a pixel. The photo's edge beside them, on one side all round, says how far off they lie."""
+    rng = np.random.default_rng(1)
+    image = np.clip(np.full((160, 200, 3), 200.0) + rng.normal(0, 3, (160, 200, 3)), 0, 255).astype(np.uint8)
+    disc = np.zeros((160, 200), np.uint8)
+    cv2.circle(disc, (100, 80), 45, 1, -1)
+    image[disc > 0] = (60, 70, 90)
+    label = np.zeros_like(disc)
+    cv2.circle(label, (100, 80), 45 + grow, 1, -1)
+    edge = cv2.morphologyEx(label, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)).astype(bool) & (label > 0)
+    _, into, out_of = trust.read_edge(image, label > 0, edge)
+    distance = trust.drawn_off(into[edge], out_of[edge])
+    assert (1 <= distance <= 4) if off else distance == 0  # from its edge pixels to the photo's edge response
+    held = leash(image, label.astype(np.float32), 10.0, drawn=True)
+    assert held.tolerance >= 3 if off else held.tolerance < 1  # room to move there, or none

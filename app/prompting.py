@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from crm_core.metrics import binarise
+from crm_core.metrics import binarise, iou
 from crm_core.prompts import beyond_box, box_mask, click_mask
 
 from app.canvas.guide_tools import Prompt
@@ -22,6 +22,7 @@ from app.jobs import CallJob
 
 
 NESTED_SHARE = 0.8  # a box that found more than this share in one other object boxed a thing nested in it
+SAME_OBJECT = 0.8  # IoU at which what a box found is an object there already
 MIN_CLICK_CHANGE = 16  # px: a click that adds (removes) fewer found no region to add (remove)
 
 
@@ -134,7 +135,13 @@ class PromptMixin:
             self.statusBar().showMessage("Nothing stood out in the box: drag it closer around the object", 10000)
             return None
         into_new = doc.current.result().any()
-        shown = [o.result() for o in doc.objects if into_new or o is not doc.current]
+        others = [o for o in doc.objects if into_new or o is not doc.current]
+        shown = [o.result() for o in others]
+        same = next((o for o, one in zip(others, shown) if iou(one, found) >= SAME_OBJECT), None)
+        if same is not None:  # a re-tester's box around a labelled bag made a second bag, unsaid
+            self.statusBar().showMessage(f"The box found what {same.label} shows already: select it to change it, "
+                                         "or drag the box around something else", 10000)
+            return None
         nested = any(np.count_nonzero(found & one) > NESTED_SHARE * np.count_nonzero(found) for one in shown)
         others = np.logical_or.reduce(shown) if shown and not nested else None
         if others is not None:

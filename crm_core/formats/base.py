@@ -106,7 +106,10 @@ class Dataset(ABC):
         self.check_size(item, (image.shape[1], image.shape[0]))
         return image
 
-    SIZE_FIX = "fix the label file's image size"  # what to do where the labels' size is not the photo's
+    # what to do where the labels' size is not the photo's: said as what it most often is, a photo resized after
+    # labelling ("fix the label file's image size" had a tester load labels at twice their photo's scale)
+    SIZE_FIX = ("they were drawn on a photo of that size: put back that photo (a resized photo needs its labels "
+                "scaled too)")
 
     def check_size(self, item: ImageObjects, shown: tuple[int, int]) -> None:
         """InputError when the photo, ``shown`` (width, height) as loaded, is not the size its labels are drawn at:

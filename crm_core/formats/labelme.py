@@ -175,11 +175,7 @@ class LabelMeDataset(Dataset):
         if item.name in self.bare:
             return io.load_image(item.image)
         image = self._pixels(self.files[item.name], item.image, dict(item.extra))
-        if image.shape[:2] != item.hw:
-            # said as what it most often is: a photo resized after labelling, whose labels' points do not fit it
-            raise InputError(f"{item.image} is {image.shape[1]}x{image.shape[0]} px but {self.files[item.name]} was "
-                             f"labelled on a {item.size[0]}x{item.size[1]} px photo; put back the photo it was "
-                             "labelled on (a resized photo needs its labels scaled too)")
+        self.check_size(item, (image.shape[1], image.shape[0]))
         return image
 
     def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> "LabelMeWriter":

@@ -946,7 +946,7 @@ def test_a_coco_photo_of_another_size_than_its_record_says_is_listed_unreadable_
     assert window.open_folder(ann, "coco", images)
     second = list(truth)[1]
     qtbot.waitUntil(lambda: window.work.status[second] == "unreadable" and window._survey is None, timeout=10_000)
-    assert f"but its labels say {W // 2}x{H} px; fix the label file's image size" in window.work.problems[second]
+    assert f"but its labels say {W // 2}x{H} px; they were drawn on a photo of that size" in window.work.problems[second]
 
 
 def test_a_folder_whose_first_photo_cannot_be_read_opens_at_the_next_or_shows_no_photo(

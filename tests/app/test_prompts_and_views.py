@@ -85,7 +85,8 @@ def test_a_box_around_an_object_gives_its_mask_as_one_undo_step(qtbot, scene):
 def test_a_box_takes_nothing_another_object_shows_unless_it_boxed_a_thing_inside_one(qtbot, scene, monkeypatch):
     """A tester's box around a clutch held in a hand took 954 px of the hand, labelled skin already: what other
     objects show stays theirs, as with a click. A box that finds mostly what one object shows boxed a thing
-    nested in it (a bag in a person's mask), which it takes whole; one that finds only others' pixels adds none."""
+    nested in it (a bag in a person's mask), which it takes whole; one that finds only others' pixels, or what one
+    object shows already, adds none."""
     from app import prompting
 
     win, ellipse, square = scene
@@ -111,6 +112,9 @@ def test_a_box_takes_nothing_another_object_shows_unless_it_boxed_a_thing_inside
     found["mask"] = square | inside  # half the square's object's, half the ellipse's: nothing of its own
     _prompt(qtbot, win, "box", (70, 75), (248, 168))
     assert len(win.doc.objects) == count and "belongs to other objects" in win.statusBar().currentMessage()
+    found["mask"] = win.doc.objects[1].result().copy()  # what an object shows already: no second one of it
+    _prompt(qtbot, win, "box", (110, 70), (248, 168))
+    assert len(win.doc.objects) == count and "shows already" in win.statusBar().currentMessage()
 
 
 def test_the_box_stays_drawn_while_its_object_is_found(qtbot, scene, monkeypatch):

@@ -715,8 +715,9 @@ def test_labelme_a_photo_resized_after_labelling_is_said_so(tmp_path: Path) -> N
     folder = labelme_folder(tmp_path)
     Image.open(tmp_path / "photos" / "p.jpg").resize((W // 2, H // 2)).save(tmp_path / "photos" / "p.jpg")
     ds = open_dataset("labelme", folder)
-    with pytest.raises(InputError, match=re.escape(f"was labelled on a {W}x{H} px photo; put back the photo it was "
-                                                   "labelled on (a resized photo needs its labels scaled too)")):
+    with pytest.raises(InputError, match=re.escape(f"its labels say {W}x{H} px; they were drawn on a photo of that "
+                                                   "size: put back that photo (a resized photo needs its labels "
+                                                   "scaled too)")):
         ds.photo(ds.read("p"))
 
 

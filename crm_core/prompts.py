@@ -37,6 +37,9 @@ OVERRULED_CHANGE, OVERRULED_REGION = 2.0, 8.0
 THICKER, PART_SHARE = 1.3, 0.2
 MIDDLE = 0.4  # and when the click is that share of the part's half-width from its side, or more: on the part
 MARGIN = 0.005  # what a removal keeps out stops this share of the photo's mean side short of its edge (removed_core)
+# an add click's side starts with its colour as followed from the click (True), not wherever that colour is in its
+# reach (False, as before session 47; bench/add_click.py compares the two)
+FOLLOW_COLOUR = True
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,12 @@ def click_mask(image: np.ndarray, mask: np.ndarray, positive: Sequence[tuple[int
 
     Each click is a sure disc (radius defaults to 1 % of the photo's mean side) and says something about the
     pixels near it: within REACH of the photo's mean side, those of about the click's colour (Lab distance under
-    COLOUR_STEP) start on the click's side, the rest keep the mask's label as a guess. GrabCut then settles the
+    COLOUR_STEP) start on the click's side — for a click that adds, only those reached from the click through that
+    colour — and the rest keep the mask's label as a guess (FOLLOW_COLOUR: that colour anywhere in the reach
+    started there, and a hair click joined up a dark coat through the face between; `python bench/add_click.py /tmp/ccp/tune`, CCP tuning photos
+    0301-0340 and every 4th dev_eval photo: a click on a part with no mask yet, 248 parts, mean IoU
+    0.438 → 0.483, taken outside the part 1.25 → 1.05 of its area; a missing part clicked back, 32 objects,
+    0.9897 → 0.9943). GrabCut then settles the
     near pixels from the colour models of the whole photo. Far from every click the mask is kept exactly as it
     is: all of this runs at GrabCut's working size, and only the near pixels come back from it (at 6K the seeding
     ran at full size, 5.5 s, and the whole mask came back at 800 px, blurring edges far from the click). Where
@@ -310,10 +318,14 @@ def _click_pass(image: np.ndarray, fg: np.ndarray, positive: Sequence[tuple[int,
             colour = lab[disc].mean(axis=0)
             alike = np.linalg.norm(lab - colour, axis=2) < COLOUR_STEP
             seeds[near] = np.where(fg_small[near], cv2.GC_PR_FGD, cv2.GC_PR_BGD)
-            seeds[near & alike] = likely
-            seeds[disc] = sure
             _, pieces = cv2.connectedComponents((near & alike | disc).astype(np.uint8), connectivity=8)
             reached_colour = np.isin(pieces, np.unique(pieces[disc]))  # the click's colour, reached from it
+            # an add click's colour where followed from it (not a face beside a hair click); a remove click's
+            # wherever it is near: followed, a remove click took less of a stem (bench/remove_click.py --every 2:
+            # 77.0 → 74.3 % of the part)
+            followed_only = FOLLOW_COLOUR and sure == cv2.GC_FGD
+            seeds[reached_colour if followed_only else near & alike] = likely
+            seeds[disc] = sure
             followed |= reached_colour
             discs += np.pi * r * r
             if may_double:

@@ -107,6 +107,25 @@ def test_a_click_changes_only_the_region_it_lands_in_not_a_piece_apart_from_it(m
     assert (added[disc > 0] > 0.5).all() and not (added[chip > 0] > 0.5).any()
 
 
+def test_a_click_starts_with_its_colour_as_followed_from_it_not_wherever_that_colour_is_near(monkeypatch):
+    """A click for a person's hair took the face and the street, one for a shoe the cobbles: where the click's
+    colour stood anywhere in its reach (a dark coat below a face) it started on the click's side, and GrabCut
+    joined it up through what lay between. Only the colour reached from the click starts there now; the rest of
+    the reach starts where the mask has it (measured: bench/add_click.py)."""
+    import crm_core.prompts as prompts
+
+    photo, disc, square = two_objects()
+    far = np.zeros_like(disc)
+    far[154:159, 75:105] = 1  # the disc's colour again, 4 px apart from it, within the click's reach
+    photo[far > 0] = photo[disc > 0].mean(axis=0).astype(np.uint8)
+    seeded = []
+    monkeypatch.setattr(prompts, "_settle", lambda small, seeds: seeded.append(seeds.copy()) or disc.astype(np.float32))
+    click_mask(photo, np.zeros_like(disc), positive=[(90, 100)])
+    seeds = seeded[0]
+    assert (np.isin(seeds[disc > 0], (cv2.GC_FGD, cv2.GC_PR_FGD))).mean() > 0.9
+    assert (seeds[far > 0] == cv2.GC_PR_BGD).all()
+
+
 def pumpkin(h: int = 240, w: int = 320, more: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A mottled disc with a stem of its own colours on a pale backdrop: (photo, body truth, stem truth).
     more: other pixels (H×W bool) in those colours."""

@@ -135,17 +135,17 @@ class PromptMixin:
             self.statusBar().showMessage("Nothing stood out in the box: drag it closer around the object", 10000)
             return None
         into_new = doc.current.result().any()
-        others = [o for o in doc.objects if into_new or o is not doc.current]
-        shown = [o.result() for o in others]
-        same = next((o for o, one in zip(others, shown) if iou(one, found) >= SAME_OBJECT), None)
+        rest = [o for o in doc.objects if into_new or o is not doc.current]  # the objects the mask does not land in
+        shown = [o.result() for o in rest]
+        same = next((o for o, one in zip(rest, shown) if iou(one, found) >= SAME_OBJECT), None)
         if same is not None:  # a re-tester's box around a labelled bag made a second bag, unsaid
             self.statusBar().showMessage(f"The box found what {same.label} shows already: select it to change it, "
                                          "or drag the box around something else", 10000)
             return None
         nested = any(np.count_nonzero(found & one) > NESTED_SHARE * np.count_nonzero(found) for one in shown)
-        others = np.logical_or.reduce(shown) if shown and not nested else None
-        if others is not None:
-            mask = np.where(others, np.uint8(0), mask)
+        held = np.logical_or.reduce(shown) if shown and not nested else None
+        if held is not None:
+            mask = np.where(held, np.uint8(0), mask)
             if not (mask > 127).any():
                 self.statusBar().showMessage("All the box found belongs to other objects: select one of them to "
                                              "change it, or drag the box around something else", 10000)
@@ -154,7 +154,7 @@ class PromptMixin:
             doc.add_object(None, mask, "Box")
         else:
             doc.apply_edit(doc.rect(), mask, "Box")
-        return f"Box: {doc.current.label} has a mask", others, True
+        return f"Box: {doc.current.label} has a mask", held, True
 
     def _land_click(self, doc: Document, prompt: Prompt,
                     mask: np.ndarray) -> tuple[str, np.ndarray | None, bool] | None:

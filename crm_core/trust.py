@@ -480,9 +480,10 @@ def drawn_off(into: np.ndarray, out_of: np.ndarray) -> float:
 
     Why: a label map's part (``crm_core.objects.parts``) is held as drawn, and a coarse part was then left exactly
     as given: a tester's VOC labels grown 3 px, shrunk 2 px or blurred came back unchanged for 11 objects of 20.
-    Measured on Clothing Co-Parsing photos 0401-0440 as VOC label maps (282 objects; IoU, `crm-refine --voc`):
-    labels made so, 86.31 held as before, 90.03 with every label's tolerance raised to twice its median distance,
-    88.82 with this reading only; the pixel labels themselves (100 as given), 99.76, 99.58 and 99.75."""
+    Measured on Clothing Co-Parsing photos 0401-0440 as VOC label maps (282 objects; mean IoU, `crm-refine
+    --voc`): labels made so, 86.30 held as before, 90.03 with every label's tolerance raised to twice its median
+    distance, 88.73 with this reading; the pixel labels themselves (100 as given), 99.76, 99.58 and 99.73
+    (MODEL_CARD.md, "Session 47")."""
     near = np.minimum(into, out_of)
     if not near.size or np.mean(near <= ON_RADIUS) >= ON_SHARE:
         return 0.0

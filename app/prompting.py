@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from crm_core.metrics import binarise, iou
+from crm_core.metrics import binarise
 from crm_core.prompts import beyond_box, box_mask, click_mask
 
 from app.canvas.guide_tools import Prompt
@@ -22,7 +22,7 @@ from app.jobs import CallJob
 
 
 NESTED_SHARE = 0.8  # a box that found more than this share in one other object boxed a thing nested in it
-SAME_OBJECT = 0.8  # IoU at which what a box found is an object there already
+SAME_SHARE = 0.6  # and more than this share of that object: the object there already, boxed again
 MIN_CLICK_CHANGE = 16  # px: a click that adds (removes) fewer found no region to add (remove)
 
 
@@ -137,12 +137,16 @@ class PromptMixin:
         into_new = doc.current.result().any()
         rest = [o for o in doc.objects if into_new or o is not doc.current]  # the objects the mask does not land in
         shown = [o.result() for o in rest]
-        same = next((o for o, one in zip(rest, shown) if iou(one, found) >= SAME_OBJECT), None)
+        inside = [np.count_nonzero(found & one) for one in shown]
+        # mostly inside one object and most of it: that object again (its mask may hold a little more: Select
+        # Subject's woman with a bystander's arm), not a thing on it
+        same = next((o for o, one, n in zip(rest, shown, inside) if n > NESTED_SHARE * np.count_nonzero(found)
+                     and n >= SAME_SHARE * np.count_nonzero(one)), None)
         if same is not None:  # a re-tester's box around a labelled bag made a second bag, unsaid
             self.statusBar().showMessage(f"The box found what {same.label} shows already: select it to change it, "
                                          "or drag the box around something else", 10000)
             return None
-        nested = any(np.count_nonzero(found & one) > NESTED_SHARE * np.count_nonzero(found) for one in shown)
+        nested = any(n > NESTED_SHARE * np.count_nonzero(found) for n in inside)
         held = np.logical_or.reduce(shown) if shown and not nested else None
         if held is not None:
             mask = np.where(held, np.uint8(0), mask)

@@ -167,11 +167,10 @@ def click_mask(image: np.ndarray, mask: np.ndarray, positive: Sequence[tuple[int
     pixels near it: within REACH of the photo's mean side, those of about the click's colour (Lab distance under
     COLOUR_STEP) start on the click's side — for a click that adds, only those reached from the click through that
     colour — and the rest keep the mask's label as a guess (FOLLOW_COLOUR: that colour anywhere in the reach
-    started there, and a hair click joined up a dark coat through the face between; `python bench/add_click.py /tmp/ccp/tune`, CCP tuning photos
-    0301-0340 and every 4th dev_eval photo: a click on a part with no mask yet, 248 parts, mean IoU
-    0.438 → 0.483, taken outside the part 1.25 → 1.05 of its area; a missing part clicked back, 32 objects,
-    0.9897 → 0.9943). GrabCut then settles the
-    near pixels from the colour models of the whole photo. Far from every click the mask is kept exactly as it
+    started there, and a hair click joined up a dark coat through the face between; `python bench/add_click.py
+    CCP_DIR`, CCP tuning photos 0301-0340 and every 4th dev_eval photo: a click on a part with no mask yet, 248
+    parts, mean IoU 0.438 → 0.483, taken outside the part 1.25 → 1.05 of its area; a missing part clicked back,
+    32 objects, 0.9897 → 0.9943). GrabCut then settles the near pixels from the colour models of the whole photo. Far from every click the mask is kept exactly as it
     is: all of this runs at GrabCut's working size, and only the near pixels come back from it (at 6K the seeding
     ran at full size, 5.5 s, and the whole mask came back at 800 px, blurring edges far from the click). Where
     the click's colour, followed from the click, runs on to the rim of its reach (a sweater bigger than the reach

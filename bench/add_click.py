@@ -30,6 +30,8 @@ import crm_core.prompts as prompts
 from crm_core.frame import frame_mean
 from crm_core.io import load_image, load_mask
 
+from click_cases import dev_eval_photos  # beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 HELD_OUT = 501
 MIN_PART = 1500  # px: smaller parts (a ring, a watch) are boxed or brushed, not clicked
@@ -38,7 +40,7 @@ VERBOSE = False
 
 
 def deepest(mask: np.ndarray) -> tuple[int, int]:
-    """(x, y) of the point farthest inside the largest piece of ``mask``."""
+    """(x, y) of the point farthest inside the largest piece of ``mask`` (the photo's border counts as its edge)."""
     count, pieces, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     biggest = pieces == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
     inside = cv2.distanceTransform(np.pad(biggest, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
@@ -70,10 +72,8 @@ def parts(ccp: Path, first: int, last: int) -> tuple[list[float], list[float]]:
 
 def missing(dev_eval: Path, every: int) -> list[float]:
     """Per object: the IoU with its truth after a click on a disc cut from it."""
-    photos = sorted((dev_eval / "hr" / "lowres").glob("*_im.jpg"))
-    photos += sorted((dev_eval / "real" / "lowres").glob("*_im.jpg"))[::every]
     ious = []
-    for photo in photos:
+    for photo in dev_eval_photos(dev_eval, every):
         image = load_image(photo)
         truth = load_mask(photo.with_name(photo.name.replace("_im.jpg", "_gt.png"))) > 0.5
         ys, xs = np.nonzero(truth)

@@ -29,6 +29,8 @@ import crm_core.prompts as prompts
 from crm_core.frame import frame_mean
 from crm_core.io import load_image, load_mask
 
+from click_cases import dev_eval_photos  # beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -85,8 +87,7 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=1)
     args = parser.parse_args()
     rules = {"shipped": prompts._thin_parts, "without": lambda image, fg, points: np.zeros_like(fg)}
-    photos = sorted((args.dev_eval / "hr" / "lowres").glob("*_im.jpg"))
-    photos += sorted((args.dev_eval / "real" / "lowres").glob("*_im.jpg"))[::args.every]
+    photos = dev_eval_photos(args.dev_eval, args.every)
     rng = np.random.default_rng(0)
     rows: dict[tuple[str, str], list[tuple[float, float]]] = {}
     start = time.perf_counter()

@@ -62,5 +62,5 @@ def named_photo(folder: Path, given: str, stem: str | None = None) -> Path:
 def _photos_in(folder: Path, _mtime_ns: int) -> tuple[dict[str, Path], dict[str, Path]]:
     """The photos of a folder by lower-cased name and by lower-cased stem, listed once while the folder is as it
     was (its mtime): a dataset of 10,000 photos named in the wrong case is not listed 10,000 times."""
-    photos = [p for p in sorted(folder.iterdir()) if p.suffix.lower() in PHOTO_EXTS and p.is_file()]
-    return {p.name.lower(): p for p in photos}, {p.stem.lower(): p for p in reversed(photos)}
+    photos = by_stem(folder, PHOTO_EXTS)
+    return {p.name.lower(): p for p in photos.values()}, {stem.lower(): p for stem, p in photos.items()}

@@ -307,16 +307,16 @@ def leash(image: np.ndarray, coarse: np.ndarray, reach: float, drawn: bool = Fal
     shape = read_outline(mask[grown(around, 1, mask.shape)].astype(np.uint8), drawn)
     if not shape.polygon:
         return Leash(mask, None, None, 0.0)
-    # at most: the tolerance is only lowered below, or raised to what a label drawn off its object strays
-    slack = max(MIN_SLACK, shape.tolerance, OFFSET_SCALE * (OFFSET_RADIUS + 1))
+    outline = grown(around, 1, mask.shape)  # the outline's pixels on either side, whatever box they are read in
+    whole = np.zeros(mask.shape, bool)
+    whole[outline] = _edge_of(mask[outline].astype(np.uint8))
+    trusted, into, out_of = read_edge(image, mask, whole)  # against the whole photo's strength percentile
+    strays = max(shape.tolerance, OFFSET_SCALE * drawn_off(into[whole], out_of[whole]))
+    slack = max(MIN_SLACK, strays)  # at most: the tolerance is only lowered below
     box = grown(around, int(np.ceil(slack)) + max(2, round(slack / 4)) + 3, mask.shape)  # a freed pixel, the disk
     m8 = mask[box].astype(np.uint8)
     inside = cv2.distanceTransform(m8, cv2.DIST_L2, 5)
-    edge = _edge_of(m8)
-    whole = np.zeros(mask.shape, bool)
-    whole[box] = edge
-    trusted, into, out_of = (a[box] for a in read_edge(image, mask, whole))  # against the whole photo's percentile
-    strays = max(shape.tolerance, OFFSET_SCALE * drawn_off(into[edge], out_of[edge]))
+    edge, trusted = whole[box], trusted[box]
     tolerance = min(strays, THICKNESS_SHARE * thickness(inside))
     share = float(trusted.sum() / edge.sum())
     shape = Outline(True, on_small_photo(tolerance, mask.shape, share))

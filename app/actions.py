@@ -36,6 +36,8 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec("polygon", "Polygon", "P", "Click corners, Enter or double-click to fill the shape (Alt: cut it out)"),
     ToolSpec("lasso", "Lasso", "L", "Drag a free-hand shape to fill (Alt: cut it out)"),
     ToolSpec("fill", "Fill", "F", "Fill the region under the click (Alt: clear it)"),
+    ToolSpec("points", "Points", "A", "The outline as polygon points: drag a point to move the edge, press a side to "
+             "add a point, Alt or Shift+click a point to remove it"),
     ToolSpec("keep_fg", "Keep FG", "K", "Keep foreground: every refine keeps what you paint in the object "
              "(Alt or Shift: remove keep strokes)"),
     ToolSpec("keep_bg", "Keep BG", "J", "Keep background: every refine leaves what you paint out of the object "

@@ -17,7 +17,7 @@ from app.estimate import StageRates
 ORGANIZATION = "CRM Studio"
 APPLICATION = "crm-studio"
 MAX_RECENT = 10
-TOOLS = ("pan", "brush", "eraser", "polygon", "lasso", "fill", "keep_fg", "keep_bg", "decide", "box", "click")
+TOOLS = ("pan", "brush", "eraser", "polygon", "lasso", "fill", "points", "keep_fg", "keep_bg", "decide", "box", "click")
 
 
 class RecentFolder(NamedTuple):

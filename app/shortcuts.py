@@ -19,6 +19,8 @@ CANVAS_KEYS: tuple[tuple[str, str], ...] = (
     ("Close the polygon", "Enter or double-click"),
     ("Remove the last polygon point", "Backspace"),
     ("Abandon the polygon or lasso being drawn", "Esc"),
+    ("Remove an outline point (Points tool)", "Alt or Shift + click the point"),
+    ("Put back the point being dragged (Points tool)", "Esc"),
     ("Move the before / after split", "Drag the split line"),
     ("Select the object under the cursor", "Ctrl + click, or click with the Pan tool"),
     ("Select the next / previous object", "Tab / Shift+Tab"),

@@ -8,7 +8,8 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSizeF, Qt
-from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPen, QPolygonF, QResizeEvent, QWheelEvent
+from PySide6.QtGui import (QColor, QKeyEvent, QMouseEvent, QPainter, QPen, QPolygonF, QResizeEvent, QTransform,
+                           QWheelEvent)
 from PySide6.QtWidgets import QApplication
 
 from app.canvas.guide_tools import Prompt
@@ -19,6 +20,7 @@ NOTCHES_PER_DOUBLING = 4  # wheel notches that double the zoom: the pyramid's ow
 SIZE_STEP = 1.2  # brush size factor per [ ] key or Ctrl+wheel notch
 SPLIT_GRAB_PX = 6
 CLICK_PX = 4  # a press and release closer than this (screen pixels) is a click, not a drag
+HANDLE_GAP = 5  # outline points drawn at least this far apart (screen pixels, Manhattan)
 
 
 class InteractionMixin:
@@ -33,6 +35,7 @@ class InteractionMixin:
             raise ValueError(f"unknown tool {name!r}; choose one of {', '.join(self._tools)}")
         self._tool.cancel()
         self._tool = self._tools[name]
+        self._tool.shape_changed()
         self.setCursor(self._tool.cursor)
         self.update()
         self.toolChanged.emit(name)
@@ -75,6 +78,9 @@ class InteractionMixin:
         shape = self._tool.preview()
         if shape is not None:
             self._draw_shape(painter, shape)
+        outlines = self._tool.outlines()
+        if outlines:
+            self._draw_outlines(painter, outlines)
         if self._asked is not None:
             self._draw_asked(painter, self._asked)
         if self._pointer is not None and self._tool.shows_brush and not self._space:
@@ -123,6 +129,33 @@ class InteractionMixin:
         painter.setBrush(line)
         for p in self._tool.handles():
             painter.drawRect(QRectF(self.map_from_image(p) - QPointF(3, 3), QSizeF(6, 6)))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+
+    def _draw_outlines(self, painter: QPainter, outlines: list[QPolygonF]) -> None:
+        """Closed outlines with their points (the Points tool). A point within HANDLE_GAP screen pixels of the last
+        one drawn is skipped: zoomed out, a 6K outline's thousands of points would be one thick line."""
+        painter.save()
+        painter.setTransform(QTransform(self._zoom, 0, 0, self._zoom, self._origin.x(), self._origin.y()))
+        for colour, width in ((QColor(0, 0, 0, 180), 3), (QColor(255, 255, 255), 1)):
+            pen = QPen(colour, width)
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            for ring in outlines:
+                painter.drawPolygon(ring)
+        painter.restore()
+        painter.setPen(QPen(QColor(0, 0, 0, 180), 1))
+        painter.setBrush(QColor(255, 255, 255))
+        view, last = QRectF(self.rect()), None
+        for p in self._tool.handles():
+            at = self.map_from_image(p)
+            if not view.contains(at) or (last is not None and (at - last).manhattanLength() < HANDLE_GAP):
+                continue
+            painter.drawRect(QRectF(at - QPointF(3, 3), QSizeF(6, 6)))
+            last = at
+        hovered = self._tool.hovered()
+        if hovered is not None:
+            painter.setBrush(QColor(255, 200, 0))
+            painter.drawEllipse(self.map_from_image(hovered), 6, 6)
         painter.setBrush(Qt.BrushStyle.NoBrush)
 
     def show_asked(self, prompt: Prompt | None) -> None:
@@ -250,7 +283,7 @@ class InteractionMixin:
         go through the objects: on the canvas they would only move the focus away from it (QWidget.event takes
         them for focus before keyPressEvent sees them)."""
         if event.type() == QEvent.Type.ShortcutOverride and event.key() == Qt.Key.Key_Escape \
-                and self._tool.preview() is not None:
+                and self._tool.holds_escape():
             event.accept()
             return True
         if event.type() == QEvent.Type.KeyPress and event.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) \

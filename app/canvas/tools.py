@@ -134,8 +134,23 @@ class Tool:
         return None
 
     def handles(self) -> list[QPointF]:
-        """Points to mark on the preview (placed polygon vertices), in image coordinates."""
+        """Points to mark on the preview (placed polygon vertices) or the outlines, in image coordinates."""
         return []
+
+    def outlines(self) -> list[QPolygonF]:
+        """Closed outlines to draw over the canvas, in image coordinates (the Points tool's)."""
+        return []
+
+    def hovered(self) -> QPointF | None:
+        """A handle under the pointer, drawn larger."""
+        return None
+
+    def holds_escape(self) -> bool:
+        """Whether Esc belongs to the tool now (a shape being drawn), not to the window's Cancel."""
+        return self.preview() is not None
+
+    def shape_changed(self) -> None:
+        """The selected object's shape changed other than through this tool (the tool just chosen hears it too)."""
 
     def _subtract(self, mods: Qt.KeyboardModifier) -> bool:
         return self.host.settings.subtract or bool(mods & Qt.KeyboardModifier.AltModifier)

@@ -21,6 +21,7 @@ from app.canvas.tiles import MIN_OUTLINE_LEVEL, MaskTiles, PhotoTiles
 from app.canvas.compare import ADDED_COLOR, REMOVED_COLOR, CompareMixin
 from app.canvas.guide_tools import GUIDE_TOOLS, Prompt
 from app.canvas.interaction import InteractionMixin
+from app.canvas.outline_tool import OutlineTool
 from app.canvas.layers import LayersMixin
 from app.canvas.tools import TOOLS, Tool, ToolSettings
 from app.document import COARSE, Document, Shown
@@ -83,7 +84,7 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         self._announced: QColor | None = None
         self._split: float | None = None
         self._compare: tuple[Shown, Shown] | None = None
-        self._tools = {name: cls(self) for name, cls in {**TOOLS, **GUIDE_TOOLS}.items()}
+        self._tools = {name: cls(self) for name, cls in {**TOOLS, OutlineTool.name: OutlineTool, **GUIDE_TOOLS}.items()}
         self._tool: Tool = self._tools["brush"]
         self.setCursor(self._tool.cursor)
         self._drag: str | None = None
@@ -110,7 +111,7 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
             self._doc.imageChanged.disconnect(self._on_image)
             self._doc.maskChanged.disconnect(self._on_mask)
             self._doc.stagesChanged.disconnect(self._on_stages)
-            self._doc.shownChanged.disconnect(self.update)
+            self._doc.shownChanged.disconnect(self._on_shown)
             self._doc.currentChanged.disconnect(self._on_current)
             self._doc.objectsChanged.disconnect(self._on_objects)
         self._doc = doc
@@ -118,13 +119,14 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
             doc.imageChanged.connect(self._on_image)
             doc.maskChanged.connect(self._on_mask)
             doc.stagesChanged.connect(self._on_stages)
-            doc.shownChanged.connect(self.update)
+            doc.shownChanged.connect(self._on_shown)
             doc.currentChanged.connect(self._on_current)
             doc.objectsChanged.connect(self._on_objects)
         self._on_image()
 
     def _on_image(self) -> None:
         self._tool.cancel()
+        self._tool.shape_changed()
         self._layers.clear()
         self._others = None
         self._compare = None
@@ -133,7 +135,12 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         self.fit()
         self.documentChanged.emit()
 
+    def _on_shown(self) -> None:
+        self._tool.shape_changed()
+        self.update()
+
     def _on_mask(self, region: QRect) -> None:
+        self._tool.shape_changed()
         for key in (("coarse",), ("coarse", EDGE)):
             layer = self._layers.get(key)
             if layer is not None:
@@ -148,6 +155,7 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
     def _on_current(self) -> None:
         """Another object is now the edited one: its mask and stages replace the layers drawn from the last."""
         self._tool.cancel()
+        self._tool.shape_changed()
         self._layers.clear()
         self._others = None
         self._compare = None
@@ -207,6 +215,7 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         return list(self._others.values())
 
     def _on_stages(self) -> None:
+        self._tool.shape_changed()
         for key in [k for k in self._layers if k[0] != "coarse"]:
             del self._layers[key]
         if self._compare is not None and not all(self._valid(s) for s in self._compare):

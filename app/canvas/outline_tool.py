@@ -1,0 +1,276 @@
+"""The Points tool: the selected object's outline as polygon points, edited as in labelme.
+
+Annotators fix a label by dragging its points. The app holds objects as masks, so the points are the outline a
+polygon export would write (``trace_polygons`` at the default tolerance, its seams with the other objects kept),
+or the label file's own polygons while the object is still exactly them. Moving, adding or removing a point
+changes only the pixels between the outline before and after (and 2 px round them, where a traced outline may
+stray from its mask): the rest of the mask, soft edges included, stays as it was, and one edit is one undo step.
+
+Tracing a 6K object takes about a second, so it runs off the GUI thread, again whenever the object's shape
+changes by something other than this tool (an undo, a refine's stage, another object selected).
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QPointF, QRect, Qt
+from PySide6.QtGui import QPolygonF
+
+from crm_core.formats.objects import DEFAULT_TOLERANCE, Polygon, fill_polygons, mask_box, trace_polygons
+
+from app.canvas.tools import KEPT_IN, KEPT_OUT, Tool, ToolHost
+from app.document import COARSE, Document
+from app.mask_object import shade
+from app.jobs import CallJob, JobRunner
+
+GRAB_PX = 8  # a press this close (screen pixels) to a point drags it
+EDGE_PX = 6  # a press this close to a side, and farther from every point, adds a point there and drags it
+STRAY_PX = 2  # beside what an edit sweeps, the mask takes the new outline (a traced outline strays up to 1 px)
+REMOVE = Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier
+
+
+def traced_outline(mask: np.ndarray, others: np.ndarray) -> list[Polygon]:
+    """The rings a polygon export writes for ``mask`` (H×W bool) beside ``others`` (H×W bool), traced within the
+    mask's box (a small part of a 6K photo is traced in milliseconds)."""
+    box = mask_box(mask)
+    if box is None:
+        return []
+    top, left, bottom, right = max(box[0] - 1, 0), max(box[1] - 1, 0), box[2] + 1, box[3] + 1
+    rings = trace_polygons(mask[top:bottom, left:right], DEFAULT_TOLERANCE, beside=others[top:bottom, left:right])
+    return [ring + (left, top) for ring in rings]
+
+
+def outline_patch(mask: np.ndarray, rings: list[Polygon], index: int, new: Polygon,
+                  span: np.ndarray) -> tuple[QRect, np.ndarray] | None:
+    """Ring ``index`` of an object's outline (``rings``, pixel-centre coordinates) becomes ``new``: the region of
+    ``mask`` (H×W uint8) that changes and its new pixels, or None when no pixel does. ``span``: the points whose
+    sides moved (the moved point, its old place and its neighbours), which bound every changed pixel.
+
+    Pixels inside the new ring are set, those outside it cleared, where the change sweeps them or within
+    STRAY_PX of that; a pixel another ring of the object holds is kept (two halves of an object cut open round
+    a hole meet along the cut)."""
+    h, w = mask.shape
+    x0, y0 = (max(int(math.floor(v)) - STRAY_PX - 1, 0) for v in span.min(0))
+    x1, y1 = min(int(math.ceil(span[:, 0].max())) + STRAY_PX + 2, w), min(int(math.ceil(span[:, 1].max())) + STRAY_PX + 2, h)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    hw, shift = (y1 - y0, x1 - x0), np.array([x0, y0])
+    old_in = fill_polygons((rings[index] - shift,), hw)
+    new_in = fill_polygons((new - shift,), hw)
+    swept = old_in ^ new_in
+    if not swept.any():
+        return None
+    size = 2 * STRAY_PX + 1
+    near = cv2.dilate(swept.view(np.uint8), np.ones((size, size), np.uint8)).view(bool)
+    held = fill_polygons(tuple(r - shift for i, r in enumerate(rings) if i != index), hw)
+    patch = mask[y0:y1, x0:x1].copy()
+    patch[near & new_in] = 255
+    patch[near & ~new_in & ~held] = 0
+    if np.array_equal(patch, mask[y0:y1, x0:x1]):
+        return None
+    return QRect(x0, y0, x1 - x0, y1 - y0), patch
+
+
+def _nearest_on_side(ring: Polygon, p: np.ndarray) -> tuple[int, np.ndarray, float]:
+    """The side of a closed ring nearest to ``p``: (index of its first point, the nearest point on it, distance)."""
+    a, b = ring, np.roll(ring, -1, axis=0)
+    d = b - a
+    length2 = np.maximum((d * d).sum(1), 1e-12)
+    t = np.clip(((p - a) * d).sum(1) / length2, 0.0, 1.0)
+    foot = a + t[:, None] * d
+    dist = np.hypot(*(foot - p).T)
+    k = int(dist.argmin())
+    return k, foot[k], float(dist[k])
+
+
+class OutlineTool(Tool):
+    """Drag a point to move the outline there; press a side to add a point and drag it; Alt or Shift+click a point
+    to remove it; Esc during a drag puts the point back."""
+
+    name = "points"
+
+    def __init__(self, host: ToolHost) -> None:
+        super().__init__(host)
+        self._rings: list[Polygon] | None = None  # pixel-centre coordinates, as crm_core's polygons
+        self._generation = 0  # bumped whenever the shape changes: a trace started before is dropped
+        self._tracing: CallJob | None = None
+        self._jobs = JobRunner()
+        self._hover: tuple[int, int] | None = None  # (ring, point) under the pointer
+        self._drag: tuple[int, int, np.ndarray] | None = None  # (ring, point, the ring as it was)
+
+    # --- the outline ---
+
+    def shape_changed(self) -> None:
+        self.cancel()
+        self._rings, self._hover = None, None
+        self._generation += 1
+        if self._tracing is not None:
+            self._jobs.abandon(self._tracing)
+            self._tracing = None
+
+    def rings(self) -> list[Polygon]:
+        """The outline as it is shown (empty while it is traced: it is asked for then)."""
+        if self._rings is None and self._tracing is None:
+            self._trace()
+        return self._rings or []
+
+    def _trace(self) -> None:
+        doc = self.host.document()
+        if doc is None or not doc.current.visible:
+            return
+        obj = doc.current
+        if obj.shown == COARSE and obj.drawn:  # the label file's own points, as an export keeps them
+            self._rings = [np.array(p, float) for p in obj.source.polygons if len(p) >= 3]
+            return
+        shape, others, generation = obj.result(), doc.held_by_others(), self._generation
+        job = CallJob("Points", lambda: traced_outline(shape, others))
+        job.done.connect(lambda rings: self._traced(rings, generation))
+        job.finished.connect(lambda: self._trace_ended(job))
+        self._tracing = job
+        self._jobs.start(job)
+
+    def _traced(self, rings: list[Polygon], generation: int) -> None:
+        if generation == self._generation:
+            self._rings = list(rings)
+            self.host.update()
+
+    def _trace_ended(self, job: CallJob) -> None:
+        if self._tracing is job:
+            self._tracing = None
+
+    # --- what the canvas draws ---
+
+    def outlines(self) -> list[QPolygonF]:
+        return [QPolygonF([QPointF(x + 0.5, y + 0.5) for x, y in ring]) for ring in self.rings()]
+
+    def handles(self) -> list[QPointF]:
+        return [QPointF(x + 0.5, y + 0.5) for ring in self.rings() for x, y in ring]
+
+    def hovered(self) -> QPointF | None:
+        """The point a press would take, drawn larger."""
+        if self._hover is None or self._rings is None:
+            return None
+        x, y = self._rings[self._hover[0]][self._hover[1]]
+        return QPointF(x + 0.5, y + 0.5)
+
+    def holds_escape(self) -> bool:
+        return self._drag is not None
+
+    @property
+    def cursor(self) -> Qt.CursorShape:
+        return Qt.CursorShape.SizeAllCursor if self._hover is not None else Qt.CursorShape.CrossCursor
+
+    # --- input ---
+
+    def _at(self, pt: QPointF) -> np.ndarray:
+        return np.array([pt.x() - 0.5, pt.y() - 0.5])
+
+    def _point_near(self, p: np.ndarray) -> tuple[int, int] | None:
+        """(ring, point) within GRAB_PX screen pixels of ``p``, the nearest; None if none is."""
+        best, reach = None, GRAB_PX / max(self.host.zoom(), 1e-6)
+        for i, ring in enumerate(self._rings or []):
+            dist = np.hypot(*(ring - p).T)
+            k = int(dist.argmin())
+            if dist[k] <= reach:
+                best, reach = (i, k), float(dist[k])
+        return best
+
+    def move(self, pt: QPointF, dragging: bool, mods: Qt.KeyboardModifier) -> None:
+        if self._drag is not None and dragging:
+            i, k, _ = self._drag
+            self._rings[i][k] = self._at(pt)
+            self.host.update()
+            return
+        hover = self._point_near(self._at(pt)) if self._rings else None
+        if hover != self._hover:
+            self._hover = hover
+            self.host.update()
+
+    def press(self, pt: QPointF, mods: Qt.KeyboardModifier) -> None:
+        doc = self.host.document()
+        if doc is None or not self.rings() or doc.refuse_locked(doc.current, "edit"):
+            return
+        p = self._at(pt)
+        hit = self._point_near(p)
+        if hit is not None and mods & REMOVE:
+            self._remove(doc, *hit)
+            return
+        if hit is None:
+            sides = [(_nearest_on_side(ring, p), i) for i, ring in enumerate(self._rings)]
+            (k, foot, dist), i = min(sides, key=lambda s: s[0][2])
+            if dist * self.host.zoom() > EDGE_PX or mods & REMOVE:
+                return
+            # on its side, the new point changes no pixel: it stays if the press is no drag, as in labelme
+            self._rings[i] = np.insert(self._rings[i], k + 1, foot, axis=0)
+            hit = (i, k + 1)
+        i, k = hit
+        self._drag = (i, k, self._rings[i].copy())
+        self._hover = hit
+        self.host.update()
+
+    def release(self, pt: QPointF, mods: Qt.KeyboardModifier) -> None:
+        doc = self.host.document()
+        if self._drag is None or doc is None:
+            return
+        i, k, before = self._drag
+        self._drag = None
+        after = self._rings[i]
+        span = np.array([before[k - 1], before[k], after[k], before[(k + 1) % len(before)]])
+        self._edit(doc, i, before, after, span, "Move point")
+
+    def _remove(self, doc: Document, i: int, k: int) -> None:
+        ring = self._rings[i]
+        if len(ring) <= 3:
+            doc.noted.emit("Points: a shape keeps at least 3 points; erase it with the Eraser, or delete the object")
+            return
+        after = np.delete(ring, k, axis=0)
+        span = np.array([ring[k - 1], ring[k], ring[(k + 1) % len(ring)]])
+        self._edit(doc, i, ring, after, span, "Remove point")
+
+    def _edit(self, doc: Document, i: int, old: Polygon, new: Polygon, span: np.ndarray, text: str) -> None:
+        """Ring i goes from ``old`` to ``new`` in the mask, as one undo step; the outline stays as edited (traced
+        again, its points would shift under the person's hand)."""
+        rings = [*self._rings[:i], old, *self._rings[i + 1:]]
+        change = outline_patch(shade(doc.current.prob()), rings, i, new, span)  # soft edges round it stay soft
+        if change is None:
+            self._rings[i] = new
+            self.host.update()
+            return
+        region, patch = change
+        before = doc.current.result()
+        if not doc.apply_edit(region, patch, text):
+            self.shape_changed()
+            return
+        rings[i] = new
+        self._rings, self._hover = rings, None
+        self._hold(doc, before)
+        self.host.update()
+
+    def _hold(self, doc: Document, before: np.ndarray) -> None:
+        """On a guessed mask (Box, Click, Select Subject) what a point's move added stays in later refines and
+        what it took stays out, as with the Polygon tool's shapes."""
+        if not doc.current.guessed:
+            return
+        after = doc.current.result()
+        added, removed = after & ~before, before & ~after
+        kept_in = added.any() and doc.keep_in(added)
+        kept_out = removed.any() and doc.keep_out(removed)
+        if kept_in or kept_out:
+            doc.noted.emit(f"Moved the outline of a guessed object: {KEPT_IN if kept_in else KEPT_OUT}")
+
+    def key(self, key: int, mods: Qt.KeyboardModifier) -> bool:
+        if key == Qt.Key.Key_Escape and self._drag is not None:
+            self.cancel()
+            return True
+        return False
+
+    def cancel(self) -> None:
+        """A drag given up: the ring as it was before it."""
+        if self._drag is not None and self._rings is not None:
+            i, _, before = self._drag
+            self._rings[i] = before
+            self._drag = None
+            self.host.update()

@@ -1,0 +1,139 @@
+"""The Points tool: an object's outline as polygon points, moved, added and removed as in labelme, each one edit of
+exactly the pixels between the outline before and after."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+from app.canvas import CanvasView
+from app.document import Document
+from app.mask_object import KEEP_FG, MaskObject
+from crm_core.formats.objects import ImageObject, fill_polygons
+
+H, W = 200, 300
+SQUARE = np.array([[60, 40], [239, 40], [239, 159], [60, 159]], float)  # pixel centres of the mask's corners
+
+
+@pytest.fixture
+def view(qtbot):
+    """A 300×200 photo at 2× (image point p at widget point 2p + (20, 10)), one object: the square, traced."""
+    canvas = CanvasView()
+    qtbot.addWidget(canvas)
+    canvas.resize(640, 420)
+    doc = Document(np.full((H, W, 3), 20, np.uint8))
+    doc.current.mask[40:160, 60:240] = 255
+    canvas.set_document(doc)
+    with qtbot.waitExposed(canvas):
+        canvas.show()
+    canvas.set_zoom(2.0)
+    canvas.center_on(QPointF(W / 2, H / 2))
+    canvas.set_tool("points")
+    qtbot.waitUntil(lambda: bool(tool(canvas).rings()))
+    return canvas
+
+
+def tool(view: CanvasView):
+    return view._tools["points"]
+
+
+def at(view: CanvasView, x: float, y: float) -> QPoint:
+    """Widget position of pixel centre (x, y) (crm_core's polygon coordinates)."""
+    return view.map_from_image(QPointF(x + 0.5, y + 0.5)).toPoint()
+
+
+def drag(view: CanvasView, qtbot, a: tuple[float, float], b: tuple[float, float]) -> None:
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=at(view, *a))
+    qtbot.mouseMove(view, at(view, (a[0] + b[0]) / 2, (a[1] + b[1]) / 2))
+    qtbot.mouseMove(view, at(view, *b))
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=at(view, *b))
+
+
+def corners(view: CanvasView) -> set[tuple[float, float]]:
+    return {tuple(p) for ring in tool(view).rings() for p in ring}
+
+
+def test_the_outline_shows_the_mask_s_corners(view):
+    assert corners(view) == {tuple(p) for p in SQUARE}
+
+
+def test_a_dragged_point_moves_the_edge_to_it_and_one_undo_puts_it_back(view, qtbot):
+    doc = view.document()
+    drag(view, qtbot, (239, 40), (270, 10))
+    moved = SQUARE.copy()
+    moved[1] = (270, 10)
+    assert np.array_equal(doc.mask > 127, fill_polygons((moved,), (H, W)))
+    assert doc.undo_stack.count() == 1 and doc.undo_stack.undoText() == "Move point"
+    assert (270, 10) in corners(view)  # the outline stays as dragged, not re-traced under the hand
+    doc.undo_stack.undo()
+    assert np.array_equal(doc.mask > 127, fill_polygons((SQUARE,), (H, W)))
+    qtbot.waitUntil(lambda: corners(view) == {tuple(p) for p in SQUARE})
+
+
+def test_a_press_on_a_side_adds_a_point_there_and_drags_it(view, qtbot):
+    doc = view.document()
+    drag(view, qtbot, (150, 40), (150, 15))
+    notched = np.insert(SQUARE, 1, (150, 15), axis=0)
+    assert np.array_equal(doc.mask > 127, fill_polygons((notched,), (H, W)))
+    assert len(tool(view).rings()[0]) == 5
+
+
+def test_alt_click_removes_a_point_and_a_shape_keeps_three(view, qtbot):
+    doc = view.document()
+    notes = []
+    doc.noted.connect(notes.append)
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.AltModifier, at(view, 239, 40))
+    triangle = np.delete(SQUARE, 1, axis=0)
+    assert np.array_equal(doc.mask > 127, fill_polygons((triangle,), (H, W)))
+    assert doc.undo_stack.undoText() == "Remove point"
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, at(view, 60, 40))
+    assert doc.undo_stack.count() == 1 and "at least 3 points" in notes[-1]
+
+
+def test_only_the_pixels_beside_the_moved_sides_change(view, qtbot):
+    """A soft edge elsewhere (a matte's) stays soft: the edit is not the outline filled anew."""
+    doc = view.document()
+    doc.current.mask[40:160, 60] = 140  # the left side: not a side of the moved point
+    soft = doc.mask.copy()
+    drag(view, qtbot, (239, 40), (245, 35))
+    changed = doc.mask != soft
+    assert changed[:45, 220:].any() and changed[100:150, 237:].any()  # the top and right sides moved
+    assert not changed[:, :62].any() and not changed[50:, :225].any()
+
+
+def test_esc_during_a_drag_puts_the_point_back(view, qtbot):
+    doc = view.document()
+    before = doc.mask.copy()
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=at(view, 239, 40))
+    qtbot.mouseMove(view, at(view, 270, 10))
+    qtbot.keyClick(view, Qt.Key.Key_Escape)
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=at(view, 270, 10))
+    assert np.array_equal(doc.mask, before) and doc.undo_stack.count() == 0
+    assert corners(view) == {tuple(p) for p in SQUARE}
+
+
+def test_a_label_still_as_drawn_shows_its_own_points(qtbot):
+    """As an export keeps them: a LabelMe polygon's 5 points, not a trace of its pixels."""
+    drawn = np.array([[50, 30], [200, 35], [240, 120], [150, 170], [60, 140]], float)
+    source = ImageObject(1, "shirt", (drawn,))
+    obj = MaskObject(1, "shirt", source.raster((H, W)).astype(np.uint8) * 255, source=source)
+    canvas = CanvasView()
+    qtbot.addWidget(canvas)
+    canvas.set_document(Document.with_objects(np.zeros((H, W, 3), np.uint8), "photo.jpg", [obj], ("shirt",)))
+    canvas.set_tool("points")
+    assert [r.tolist() for r in tool(canvas).rings()] == [drawn.tolist()]
+
+
+def test_a_move_on_a_guessed_mask_stays_in_later_refines(view, qtbot):
+    """Like a polygon added to a Select Subject mask: what the move adds is kept as foreground."""
+    doc = view.document()
+    doc.current.guessed = True
+    drag(view, qtbot, (239, 159), (290, 195))
+    keep = doc.current.keep
+    assert keep is not None and (keep == KEEP_FG).sum() > 500
+    assert not (keep[:160, :240] == KEEP_FG).any()  # only what the move added

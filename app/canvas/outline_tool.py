@@ -1,8 +1,8 @@
 """The Points tool: the selected object's outline as polygon points, edited as in labelme.
 
-Annotators fix a label by dragging its points. The app holds objects as masks, so the points are the outline a
-polygon export would write (``trace_polygons`` at the default tolerance, its seams with the other objects kept),
-or the label file's own polygons while the object is still exactly them. Moving, adding or removing a point
+Annotators fix a label by dragging its points. The app holds objects as masks, so the points are its outline and
+its holes' traced at the exports' default tolerance (``trace_outline``), or the label file's own polygons while
+the object is still exactly them. Moving, adding or removing a point
 changes only the pixels between the outline before and after (and 2 px round them, where a traced outline may
 stray from its mask): the rest of the mask, soft edges included, stays as it was, and one edit is one undo step.
 
@@ -13,13 +13,14 @@ changes by something other than this tool (an undo, a refine's stage, another ob
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import cv2
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, Qt
 from PySide6.QtGui import QPolygonF
 
-from crm_core.formats.objects import DEFAULT_TOLERANCE, Polygon, fill_polygons, mask_box, trace_polygons
+from crm_core.formats.objects import DEFAULT_TOLERANCE, Polygon, fill_even_odd, fill_polygons, mask_box, trace_outline
 
 from app.canvas.tools import KEPT_IN, KEPT_OUT, Tool, ToolHost
 from app.document import COARSE, Document
@@ -32,43 +33,44 @@ STRAY_PX = 2  # beside what an edit sweeps, the mask takes the new outline (a tr
 REMOVE = Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier
 
 
-def traced_outline(mask: np.ndarray, others: np.ndarray) -> list[Polygon]:
-    """The rings a polygon export writes for ``mask`` (H×W bool) beside ``others`` (H×W bool), traced within the
-    mask's box (a small part of a 6K photo is traced in milliseconds)."""
+Fill = Callable[[tuple[Polygon, ...], tuple[int, int]], np.ndarray]  # rings → H×W bool (crm_core's fills)
+
+
+def traced_outline(mask: np.ndarray) -> list[Polygon]:
+    """``mask``'s (H×W bool) outline and its holes' (``trace_outline``), traced within the mask's box: a small part
+    of a 6K photo is traced in milliseconds."""
     box = mask_box(mask)
     if box is None:
         return []
     top, left, bottom, right = max(box[0] - 1, 0), max(box[1] - 1, 0), box[2] + 1, box[3] + 1
-    rings = trace_polygons(mask[top:bottom, left:right], DEFAULT_TOLERANCE, beside=others[top:bottom, left:right])
-    return [ring + (left, top) for ring in rings]
+    return [ring + (left, top) for ring in trace_outline(mask[top:bottom, left:right], DEFAULT_TOLERANCE)]
 
 
-def outline_patch(mask: np.ndarray, rings: list[Polygon], index: int, new: Polygon,
-                  span: np.ndarray) -> tuple[QRect, np.ndarray] | None:
-    """Ring ``index`` of an object's outline (``rings``, pixel-centre coordinates) becomes ``new``: the region of
-    ``mask`` (H×W uint8) that changes and its new pixels, or None when no pixel does. ``span``: the points whose
-    sides moved (the moved point, its old place and its neighbours), which bound every changed pixel.
-
-    Pixels inside the new ring are set, those outside it cleared, where the change sweeps them or within
-    STRAY_PX of that; a pixel another ring of the object holds is kept (two halves of an object cut open round
-    a hole meet along the cut)."""
+def outline_patch(mask: np.ndarray, rings: list[Polygon], index: int, new: Polygon, span: np.ndarray,
+                  fill: Fill) -> tuple[QRect, np.ndarray] | None:
+    """Ring ``index`` of an object's outline (``rings``, pixel-centre coordinates, filled together by ``fill``)
+    becomes ``new``: the region of ``mask`` (H×W uint8) that changes and its new pixels, or None when no pixel
+    does. ``span``: the points whose sides moved (the moved point, its old place and its neighbours), which
+    bound every changed pixel. Where the change sweeps, and within STRAY_PX of that, the mask takes the outline
+    after it; elsewhere it stays as it was."""
     h, w = mask.shape
     x0, y0 = (max(int(math.floor(v)) - STRAY_PX - 1, 0) for v in span.min(0))
-    x1, y1 = min(int(math.ceil(span[:, 0].max())) + STRAY_PX + 2, w), min(int(math.ceil(span[:, 1].max())) + STRAY_PX + 2, h)
+    x1 = min(int(math.ceil(span[:, 0].max())) + STRAY_PX + 2, w)
+    y1 = min(int(math.ceil(span[:, 1].max())) + STRAY_PX + 2, h)
     if x1 <= x0 or y1 <= y0:
         return None
     hw, shift = (y1 - y0, x1 - x0), np.array([x0, y0])
-    old_in = fill_polygons((rings[index] - shift,), hw)
-    new_in = fill_polygons((new - shift,), hw)
-    swept = old_in ^ new_in
+    moved = [r - shift for r in rings]
+    before = fill(tuple(moved), hw)
+    moved[index] = new - shift
+    after = fill(tuple(moved), hw)
+    swept = before ^ after
     if not swept.any():
         return None
     size = 2 * STRAY_PX + 1
     near = cv2.dilate(swept.view(np.uint8), np.ones((size, size), np.uint8)).view(bool)
-    held = fill_polygons(tuple(r - shift for i, r in enumerate(rings) if i != index), hw)
     patch = mask[y0:y1, x0:x1].copy()
-    patch[near & new_in] = 255
-    patch[near & ~new_in & ~held] = 0
+    patch[near] = np.where(after[near], np.uint8(255), np.uint8(0))
     if np.array_equal(patch, mask[y0:y1, x0:x1]):
         return None
     return QRect(x0, y0, x1 - x0, y1 - y0), patch
@@ -95,6 +97,7 @@ class OutlineTool(Tool):
     def __init__(self, host: ToolHost) -> None:
         super().__init__(host)
         self._rings: list[Polygon] | None = None  # pixel-centre coordinates, as crm_core's polygons
+        self._fill: Fill = fill_even_odd  # a label file's own polygons are their union (fill_polygons)
         self._generation = 0  # bumped whenever the shape changes: a trace started before is dropped
         self._tracing: CallJob | None = None
         self._jobs = JobRunner()
@@ -124,9 +127,10 @@ class OutlineTool(Tool):
         obj = doc.current
         if obj.shown == COARSE and obj.drawn:  # the label file's own points, as an export keeps them
             self._rings = [np.array(p, float) for p in obj.source.polygons if len(p) >= 3]
+            self._fill = fill_polygons
             return
-        shape, others, generation = obj.result(), doc.held_by_others(), self._generation
-        job = CallJob("Points", lambda: traced_outline(shape, others))
+        shape, generation = obj.result(), self._generation
+        job = CallJob("Points", lambda: traced_outline(shape))
         job.done.connect(lambda rings: self._traced(rings, generation))
         job.finished.connect(lambda: self._trace_ended(job))
         self._tracing = job
@@ -134,7 +138,7 @@ class OutlineTool(Tool):
 
     def _traced(self, rings: list[Polygon], generation: int) -> None:
         if generation == self._generation:
-            self._rings = list(rings)
+            self._rings, self._fill = list(rings), fill_even_odd
             self.host.update()
 
     def _trace_ended(self, job: CallJob) -> None:
@@ -234,7 +238,7 @@ class OutlineTool(Tool):
         """Ring i goes from ``old`` to ``new`` in the mask, as one undo step; the outline stays as edited (traced
         again, its points would shift under the person's hand)."""
         rings = [*self._rings[:i], old, *self._rings[i + 1:]]
-        change = outline_patch(shade(doc.current.prob()), rings, i, new, span)  # soft edges round it stay soft
+        change = outline_patch(shade(doc.current.prob()), rings, i, new, span, self._fill)  # soft stays soft
         if change is None:
             self._rings[i] = new
             self.host.update()

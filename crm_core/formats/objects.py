@@ -256,14 +256,7 @@ def trace_polygons(mask: np.ndarray, tolerance: float = DEFAULT_TOLERANCE,
     m = np.ascontiguousarray(mask, dtype=np.uint8)
     if not m.any():
         return ()
-    if speck > 0:
-        _, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
-        areas = stats[:, cv2.CC_STAT_AREA]
-        areas[0] = 0  # the background
-        kept = areas >= max(speck * areas.max(), min(SPECK_PX, areas.max()))
-        if kept.sum() < len(kept) - 1:  # some piece is a speck: only then is the mask redrawn
-            m = kept[labels].astype(np.uint8)
-    least = max(speck * np.count_nonzero(m), SPECK_PX) if speck > 0 else 1
+    m, least = _without_specks(m, speck)
     near = None if beside is None else cv2.dilate(beside.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     out = []
     for piece, (top, left) in _opened(m, least):
@@ -280,6 +273,50 @@ def trace_polygons(mask: np.ndarray, tolerance: float = DEFAULT_TOLERANCE,
     if speck > 0 and len(out) > 1:
         out = [ring for ring in out if not _sliver(ring)] or [max(out, key=lambda ring: _filled(ring).sum())]
     return tuple(out)
+
+
+def trace_outline(mask: np.ndarray, tolerance: float = DEFAULT_TOLERANCE,
+                  speck: float = SPECK_SHARE) -> tuple[Polygon, ...]:
+    """The outlines of a mask and of its holes, each simplified within ``tolerance`` px as ``trace_polygons`` does:
+    filled together by the even-odd rule (``fill_even_odd``) they give back the mask up to the tolerance. For
+    editing an outline point by point (the app's Points tool): a polygon export cuts a mask with a hole into
+    pieces, and the cut is no edge of the object to drag. Specks and holes under ``speck`` of the mask are left
+    out, as there."""
+    m = np.ascontiguousarray(mask, dtype=np.uint8)
+    if not m.any():
+        return ()
+    m, least = _without_specks(m, speck)
+    labels, areas = _holes(m)
+    m[((areas > 0) & (areas < least))[labels]] = 1
+    out = []
+    for contour in cv2.findContours(m, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)[0]:
+        simple = _simplified(contour, float(tolerance)).reshape(-1, 2).astype(np.float64)
+        out.append(simple if len(simple) >= 3 else _box(contour))
+    return tuple(out)
+
+
+def fill_even_odd(rings: tuple[Polygon, ...], hw: tuple[int, int]) -> np.ndarray:
+    """Rings rasterised together, a pixel inside an odd number of them inside (``trace_outline``'s holes cut out
+    of their outlines, an island in a hole filled again), outlines included, as ``fill_polygons`` has them."""
+    canvas = np.zeros(hw, np.uint8)
+    shift = 4
+    pts = [np.rint(np.clip(p, -FAR_OFF, FAR_OFF) * (1 << shift)).astype(np.int32) for p in rings if len(p) >= 3]
+    if pts:
+        cv2.fillPoly(canvas, pts, 1, lineType=cv2.LINE_8, shift=shift)
+    return canvas.astype(bool)
+
+
+def _without_specks(m: np.ndarray, speck: float) -> tuple[np.ndarray, float]:
+    """A uint8 mask without its pieces (8-connected) under ``speck`` of its largest or under SPECK_PX, and the
+    least area a piece or hole must have to be kept (1 when ``speck`` is 0: every pixel counts)."""
+    if speck > 0:
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+        areas = stats[:, cv2.CC_STAT_AREA]
+        areas[0] = 0  # the background
+        kept = areas >= max(speck * areas.max(), min(SPECK_PX, areas.max()))
+        if kept.sum() < len(kept) - 1:  # some piece is a speck: only then is the mask redrawn
+            m = kept[labels].astype(np.uint8)
+    return m, (max(speck * np.count_nonzero(m), SPECK_PX) if speck > 0 else 1)
 
 
 def _filled(ring: Polygon) -> np.ndarray:

@@ -137,3 +137,19 @@ def test_a_move_on_a_guessed_mask_stays_in_later_refines(view, qtbot):
     keep = doc.current.keep
     assert keep is not None and (keep == KEEP_FG).sum() > 500
     assert not (keep[:160, :240] == KEEP_FG).any()  # only what the move added
+
+
+def test_a_hole_is_a_ring_of_its_own_and_its_points_move_its_edge(view, qtbot):
+    """No cut line through the object (a polygon export's way of writing a hole): the hole's own points."""
+    doc = view.document()
+    doc.set_mask(np.where(fill_polygons((SQUARE,), (H, W)), np.uint8(255), np.uint8(0)))
+    doc.current.mask[80:120, 120:180] = 0
+    doc.current.mask[0, 0] = 255  # the outline is traced again after an edit made elsewhere
+    doc.apply_edit(doc.rect(), doc.mask.copy())
+    qtbot.waitUntil(lambda: len(tool(view).rings()) == 2)
+    hole = next(ring for ring in tool(view).rings() if ring[:, 0].min() > 100)
+    top_left = tuple(hole[np.argmin(hole.sum(1))])
+    before = doc.mask.copy()
+    drag(view, qtbot, top_left, (top_left[0] - 20, top_left[1] - 20))
+    grown = (doc.mask < 128) & (before > 127)
+    assert grown[60:80, 100:120].sum() > 100 and not grown[:, 200:].any()

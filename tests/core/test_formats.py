@@ -18,7 +18,7 @@ from pycocotools import mask as rle_codec
 
 from crm_core.errors import InputError
 from crm_core.formats import convert, fill_polygons, open_dataset, trace_polygons
-from crm_core.formats.objects import ImageObject, ImageObjects, sides_cross
+from crm_core.formats.objects import ImageObject, ImageObjects, fill_even_odd, sides_cross, trace_outline
 from crm_core.metrics import iou
 from crm_core.formats.labelmap import VOID, read_labels, voc_palette, write_labels
 from crm_core.pairing import pair_by_stem
@@ -1359,3 +1359,19 @@ def test_a_dataset_s_photos_folder_names_its_dataset(tmp_path: Path) -> None:
     assert dataset_above(tmp_path / "voc" / "JPEGImages") == (tmp_path / "voc", "voc")
     assert dataset_above(tmp_path / "plain" / "images") is None  # no labels beside it
     assert dataset_above(yolo / "labels") is None
+
+
+def test_an_outline_to_edit_keeps_its_holes_as_rings_and_fills_back_exactly():
+    """The Points tool's outline: holes are rings of their own (a polygon export cuts the mask open instead, along
+    a line that is no edge of the object), an island in a hole is one more, and filled by the even-odd rule they
+    give back every pixel; a speck goes, and the mask given is left as it was."""
+    mask = np.zeros((80, 100), bool)
+    mask[10:70, 10:90] = True
+    mask[25:55, 30:70] = False  # a hole
+    mask[35:45, 45:55] = True  # an island in it
+    mask[2, 2] = True  # a speck
+    given = mask.copy()
+    rings = trace_outline(mask)
+    assert len(rings) == 3 and np.array_equal(mask, given)
+    mask[2, 2] = False
+    assert np.array_equal(fill_even_odd(rings, mask.shape), mask)

@@ -163,11 +163,13 @@ class FolderMixin:
         any(self.go_to(index, say_why=index == start) for index in tries)
 
     def _open_with_photos(self, source: Path, kind: str) -> bool:
-        """Asks for the folder of a labels-only dataset's photos (a YOLO or VOC export writes labels alone) and
-        opens the labels with them; False when the person does not choose one."""
+        """Asks for the folder of a labels-only dataset's photos (a YOLO or VOC export writes labels alone; a LabelMe
+        folder copied away from its photos) and opens the labels with them; False when the person does not choose
+        one."""
         self.statusBar().showMessage(f"{source.name} holds labels without their photos: choose the folder of its "
                                      "photos", 15000)
         photos = QFileDialog.getExistingDirectory(self, f"Folder of the photos of {source.name}", str(source.parent))
+        self.statusBar().clearMessage()  # asked and answered: it stayed up over the opened dataset (a tester)
         return bool(photos) and self.open_folder(source, kind, photos)
 
     def _surveyed(self, work: WorkFolder, name: str, why: str) -> None:

@@ -31,9 +31,9 @@ def open_dataset(kind: str, source: str | Path, images: str | Path | None = None
     puts them (a COCO file's photos; the photos of a written copy, which holds only labels)."""
     if kind not in FORMATS:
         raise InputError(f"unknown dataset format {kind!r}; use one of {', '.join(FORMATS)}")
-    if kind in ("labelme", "mask", "big"):
+    if kind in ("mask", "big"):
         if images:
-            raise InputError(f"--images does not apply to a {kind} folder: its files name their own photos")
+            raise InputError(f"--images does not apply to a {kind} folder: its photos lie beside its masks")
         return FORMATS[kind](Path(source))
     return FORMATS[kind](Path(source), Path(images) if images else None)
 

@@ -39,6 +39,7 @@ PIECE_POINTS = "_points"  # a grouped piece's outline, kept beside its fields to
 OVERLAP = 0.02  # of the smaller of two polygons: covered by the other, their order decides what shows (_in_paint_order)
 SLIVER_PX = 9  # and more pixels than two traced neighbours share along their common edge
 IMAGE_PATH = re.compile(r'"imagePath"\s*:\s*"((?:[^"\\]|\\.)*)"')  # the field's JSON string, escapes kept
+IMAGE_DATA = re.compile(r'"imageData"\s*:\s*"')  # the photo is inside the file (not null)
 
 
 class LabelMeDataset(Dataset):
@@ -46,10 +47,13 @@ class LabelMeDataset(Dataset):
     title = "LabelMe"
     summary = "a .json per photo, a polygon per object"
 
-    def __init__(self, source: Path):
+    def __init__(self, source: Path, images: Path | None = None):
+        """images: where to look for a photo that is not where its file's imagePath leads (nor beside the file):
+        a folder of labels copied or moved away from its photos (a tester's copy found none of its 20)."""
         super().__init__(source)
         if not self.source.is_dir():
             raise InputError(f"{self.source} is not a folder; give the folder of LabelMe .json files")
+        self.images = Path(images) if images is not None else None
         self.files = {p.stem: p for p in sorted(self.source.glob("*.json"))}
         # per photo read: object id → the places of its shapes in the file (LabelMeWriter keeps the file's order)
         self.places: dict[str, dict[Any, list[int]]] = {}
@@ -90,10 +94,32 @@ class LabelMeDataset(Dataset):
             try:
                 found = IMAGE_PATH.search(path.read_text(encoding="utf-8", errors="replace"))
                 if found:
-                    named.add(_same_place(named_photo(path.parent, json.loads(f'"{found.group(1)}"'), path.stem)))
+                    named.add(_same_place(self.photo_of(path, json.loads(f'"{found.group(1)}"'), path.stem)))
             except (OSError, ValueError):
                 continue  # read() says what is wrong with it when the photo is opened
         return named
+
+    def photo_of(self, path: Path, given: str, name: str) -> Path:
+        """The photo label file ``path`` names (``given``, its imagePath): beside it as LabelMe finds it
+        (``named_photo``), else in the photos folder given, else where it names, for the error to show."""
+        photo = named_photo(path.parent, given, name)
+        if not photo.is_file() and self.images is not None:
+            elsewhere = named_photo(self.images, given, name)
+            return elsewhere if elsewhere.is_file() else photo
+        return photo
+
+    def photo_file(self, name: str) -> Path | None:
+        """The photo a file names, read without decoding the file; None for a photo inside it (imageData)."""
+        if name in self.bare:
+            return self.bare[name]
+        path = self.files[name]
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            found = IMAGE_PATH.search(text)
+            given = json.loads(f'"{found.group(1)}"') if found else f"{name}.jpg"
+        except (OSError, ValueError):
+            return None  # read() says what is wrong with it when the photo is opened
+        return None if IMAGE_DATA.search(text) else self.photo_of(path, given, name)
 
     def _json(self, name: str) -> dict[str, Any]:
         path = self.files[name]
@@ -111,7 +137,7 @@ class LabelMeDataset(Dataset):
             return ImageObjects(name, self.bare[name], size, ())
         path = self.files[name]
         data = self._json(name)
-        image = named_photo(path.parent, data.get("imagePath") or f"{name}.jpg", name)
+        image = self.photo_of(path, data.get("imagePath") or f"{name}.jpg", name)
         if data.get("imageHeight") and data.get("imageWidth"):
             size = (int(data["imageWidth"]), int(data["imageHeight"]))
         elif hw is not None:
@@ -365,7 +391,7 @@ class LabelMeWriter(Writer):
         if not isinstance(data, dict) or not isinstance(data.get("imagePath"), str):
             io.copy_input(path, target)
             return True
-        photo = named_photo(path.parent, data["imagePath"], name)
+        photo = source.photo_of(path, data["imagePath"], name)
         if photo.is_file():
             data["imagePath"] = self._image_path(photo)
         io.write_atomic(target, json.dumps(data, indent=2, ensure_ascii=False))

@@ -2394,3 +2394,23 @@ def test_a_click_that_adds_takes_nothing_another_object_shows_and_waits_for_no_f
     assert (box.result() & ~before).any() and not (box.result() & bar.result()).any()
     assert asked[0] is not None and asked[0][bar.result()].all()  # its refine keeps out of the bar too
     assert not box.guessed  # a label clicked on stays a label: freed, a vest grew into the arms after a click
+
+
+def test_a_labelme_folder_copied_away_from_its_photos_asks_where_they_are(qtbot, window, tmp_path, monkeypatch):
+    """A tester's copy of a LabelMe folder (labels only) showed all 20 photos unreadable, with no way to point the
+    app at them, where a COCO file asks: it asks too, and the status line's question goes once answered."""
+    import shutil
+
+    from PySide6.QtWidgets import QFileDialog
+    photos, _ = labelme_set(tmp_path / "given")
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    for path in photos.glob("*.json"):
+        shutil.copy(path, labels / path.name)
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        staticmethod(lambda *a, **k: asked.append(a[1]) or str(photos)))
+    assert window.open_folder(labels)
+    assert asked == ["Folder of the photos of labels"] and window.work.dataset.format == "labelme"
+    assert window.doc is not None and len(window.doc.objects) == 3 and not window.statusBar().currentMessage()
+    assert window.settings.recent_folders()[0].images == str(photos)

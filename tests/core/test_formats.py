@@ -700,6 +700,23 @@ def test_labelme_a_photo_named_otherwise_is_found_by_its_case_or_the_files_own_n
     assert item.image == folder / "p.jpg" and ds.photo(item).shape == (H, W, 3)
 
 
+def test_labelme_labels_moved_away_from_their_photos_find_them_in_the_photos_folder_given(tmp_path: Path) -> None:
+    """A LabelMe folder copied without its photos: with the photos' folder given (the app asks for it, the CLI
+    takes --images) each photo is found there and a copy's imagePath leads to it; without, the photo is said
+    missing before any file is decoded (``photo_file``), and one inside its file is not."""
+    folder = labelme_folder(tmp_path)
+    moved = tmp_path / "copies" / "lm"  # its imagePath, ../photos/p.jpg, leads nowhere from there
+    shutil.move(folder, moved)
+    assert not open_dataset("labelme", moved).photo_file("p").is_file()
+    ds = open_dataset("labelme", moved, tmp_path / "photos")
+    item = ds.read("p")
+    assert ds.photo_file("p") == item.image == tmp_path / "photos" / "p.jpg" and ds.photo(item).shape == (H, W, 3)
+    ds.writer(tmp_path / "out").write(item)
+    assert json.loads((tmp_path / "out" / "p.json").read_text())["imagePath"] == "../photos/p.jpg"
+    (tmp_path / "e").mkdir()
+    assert open_dataset("labelme", labelme_folder(tmp_path / "e", embed=True)).photo_file("p") is None
+
+
 def test_labelme_a_photo_named_nowhere_is_said_by_the_path_as_named(tmp_path: Path) -> None:
     folder = labelme_folder(tmp_path)
     data = json.loads((folder / "p.json").read_text())

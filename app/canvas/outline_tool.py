@@ -183,9 +183,10 @@ class OutlineTool(Tool):
         return best
 
     def move(self, pt: QPointF, dragging: bool, mods: Qt.KeyboardModifier) -> None:
-        if self._drag is not None and dragging:
-            i, k, _ = self._drag
-            self._rings[i][k] = self._at(pt)
+        doc = self.host.document()
+        if self._drag is not None and dragging and doc is not None:
+            i, k, _ = self._drag  # kept on the photo: a point dragged off it would hold nothing there
+            self._rings[i][k] = np.clip(self._at(pt), 0, (doc.width - 1, doc.height - 1))
             self.host.update()
             return
         hover = self._point_near(self._at(pt)) if self._rings else None

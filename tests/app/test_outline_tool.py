@@ -153,3 +153,8 @@ def test_a_hole_is_a_ring_of_its_own_and_its_points_move_its_edge(view, qtbot):
     drag(view, qtbot, top_left, (top_left[0] - 20, top_left[1] - 20))
     grown = (doc.mask < 128) & (before > 127)
     assert grown[60:80, 100:120].sum() > 100 and not grown[:, 200:].any()
+
+
+def test_a_point_dragged_off_the_photo_stays_on_its_edge(view, qtbot):
+    drag(view, qtbot, (239, 40), (320, -30))
+    assert (W - 1, 0) in corners(view)

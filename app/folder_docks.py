@@ -220,7 +220,8 @@ def _shown_note(obj: MaskObject) -> str:
     clicking the Coarse thumbnail to compare made a dataset export write the label as drawn, under "refined"."""
     if not obj.stages or obj.shown == len(obj.stages) - 1:
         return ""
-    return " (drawn mask shown)" if obj.shown == COARSE else f" ({stage_name(obj.stages[obj.shown])} shown)"
+    # short: the row is cut to the column's width, and the part that says which stage was cut off (a tester)
+    return " (shows drawn)" if obj.shown == COARSE else f" (shows {stage_name(obj.stages[obj.shown])})"
 
 
 class ObjectsPanel(QWidget):
@@ -246,7 +247,7 @@ class ObjectsPanel(QWidget):
         self._emptiness.timeout.connect(self._refresh_if_emptiness_changed)
         self.list = QListWidget()
         self.list.setToolTip("Click to edit an object; untick to hide it")
-        # a long row ("refined (drawn mask shown)") is cut with "…", whole in its tooltip, not behind a scroll bar
+        # a long row ("edited since refined (shows ×0.5)") is cut with "…", whole in its tooltip, not behind a scroll bar
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.currentRowChanged.connect(self._row_changed)
@@ -359,8 +360,8 @@ class ObjectsPanel(QWidget):
                     status = ACCEPTED
                 status += _shown_note(obj)
             seen[obj.label] += 1  # objects of one label (two people, "object" twice) told apart by their place
-            nth = f"  ·  #{seen[obj.label]}" if shared[obj.label] > 1 else ""
-            item.setText(f"{obj.label}  ·  {status}{empty}{'  · locked' if obj.locked else ''}{nth}")
+            nth = f" #{seen[obj.label]}" if shared[obj.label] > 1 else ""  # beside its label: never the part cut off
+            item.setText(f"{obj.label}{nth}  ·  {status}{empty}{'  · locked' if obj.locked else ''}")
             item.setCheckState(Qt.CheckState.Checked if obj.visible else Qt.CheckState.Unchecked)
             item.setToolTip(f"{item.text()}  (id {obj.id})")
         if doc is not None:

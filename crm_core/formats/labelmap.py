@@ -98,7 +98,8 @@ def sized(dataset: Dataset, item: ImageObjects) -> ImageObjects:
 class LabelMapDataset(Dataset):
     format = "voc"
     title = "VOC label maps"
-    summary = "a label-map PNG per photo, one colour per class, and one per object in SegmentationObject/ if given"
+    summary = ("a label-map PNG per photo, one colour per class, and one per object in SegmentationObject/ (unless "
+               "the source is a VOC folder without one)")
     SIZE_FIX = MAP_SIZE_FIX
 
     def __init__(self, source: Path, images: Path | None = None):

@@ -1594,7 +1594,7 @@ def test_a_refined_object_showing_its_drawn_mask_says_so_in_its_row(qtbot, windo
     row = window.objects_panel.list.currentItem
     assert "refined" in row().text() and "shown" not in row().text()
     window.doc.set_shown(COARSE)
-    assert "refined (drawn mask shown)" in row().text()
+    assert "refined (shows drawn)" in row().text()
     assert row().text() in row().toolTip()  # whole there: a narrow panel cuts the row with "…", no scroll bar
     assert window.objects_panel.list.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
     window.doc.set_shown(len(window.doc.stages) - 1)
@@ -2324,7 +2324,7 @@ def test_objects_of_one_label_are_told_apart_in_the_list(qtbot, window, tmp_path
     first = window.doc.current.label
     window.doc.add_object(first)
     rows = [window.objects_panel.list.item(r).text() for r in range(window.objects_panel.list.count())]
-    assert rows[0] == f"{first}  ·  to do  ·  #1" and rows[-1] == f"{first}  ·  to do  ·  empty  ·  #2"
+    assert rows[0] == f"{first} #1  ·  to do" and rows[-1] == f"{first} #2  ·  to do  ·  empty"
     assert sum(r.endswith("#1") for r in rows) == 1  # the other labels, one object each, carry no number
 
 

@@ -73,21 +73,39 @@ class CocoDataset(Dataset):
         self.images_dir = Path(images) if images is not None else photos_folder(self.source, names)
         self.categories = {c["id"]: c["name"] for c in self.data.get("categories", []) if "id" in c and "name" in c}
         self.records: dict[str, dict] = {}
+        doubled: list[dict] = []  # records naming a photo an earlier record names
         for record in self.data["images"]:
             if not isinstance(record, dict) or not all(k in record for k in ("id", "file_name")):
                 self.problems.append(f"{self.source}: image record {record!r:.80} lacks an id or a file_name, so no "
                                      "annotation can be matched to it; add them")
                 continue
+            if str(record["file_name"]) in self.records:
+                doubled.append(record)
+                continue
             self.records[str(record["file_name"])] = record  # one without its size is listed, and fails as read
         self.by_image: dict[Any, list[dict]] = {}
         for ann in self.data["annotations"]:
             self.by_image.setdefault(ann.get("image_id"), []).append(ann)
-        self._note_orphans()
+        self._note_doubled(doubled)
+        self._note_orphans({record["id"] for record in doubled})
 
-    def _note_orphans(self) -> None:
+    def _note_doubled(self, doubled: list[dict]) -> None:
+        """Say which image records name a photo an earlier record names: the first one's labels are worked on,
+        the others' are written back as the file has them. Why: keyed by photo, a later record replaced the
+        earlier, and a tester's image 483 (named 0482.jpg by mistake) had its labels refined on the wrong person
+        while 482's were left unrefined, with no word."""
+        for record in doubled:
+            first = self.records[str(record["file_name"])]
+            count = len(self.by_image.get(record["id"], []))
+            self.problems.append(f"{self.source}: images {first['id']!r} and {record['id']!r} both name the photo "
+                                 f"{record['file_name']}: the labels of image {record['id']!r} ({count}) are kept as "
+                                 "the file has them, not refined; give each image record its own photo")
+
+    def _note_orphans(self, doubled: set) -> None:
         """Say which annotations name an image no record has: they are written back as they are, never refined,
-        and a file whose annotations name their images "1" where the records say 1 refined nothing, unsaid."""
-        ids = {record["id"] for record in self.records.values()}
+        and a file whose annotations name their images "1" where the records say 1 refined nothing, unsaid.
+        doubled: the ids of records left out for naming another's photo (said by ``_note_doubled``)."""
+        ids = {record["id"] for record in self.records.values()} | doubled
         orphans = [image_id for image_id in self.by_image if image_id not in ids]
         if orphans:
             count = sum(len(self.by_image[i]) for i in orphans)

@@ -566,6 +566,28 @@ def test_coco_annotations_of_no_image_record_are_said(tmp_path: Path) -> None:
     assert [o.id for o in ds.read("p.jpg").objects] == [9]
 
 
+
+def test_two_coco_image_records_naming_one_photo_are_said_and_the_second_s_labels_kept_as_given(tmp_path) -> None:
+    """A tester's image 483 named 0482.jpg by mistake: its labels were refined on 482's photo, 482's were left
+    unrefined, and the message said 482 had no image record."""
+    ann = coco_file(tmp_path)
+    data = json.loads(ann.read_text())
+    twin = {**data["images"][0], "id": 43}
+    data["images"].append(twin)
+    data["annotations"].append({**data["annotations"][0], "id": 99, "image_id": 43})
+    ann.write_text(json.dumps(data))
+    ds = open_dataset("coco", ann, tmp_path / "imgs")
+    assert ds.names() == ["p.jpg"] and ds.records["p.jpg"]["id"] == data["images"][0]["id"]
+    assert ds.problems == [f"{ann}: images {data['images'][0]['id']!r} and 43 both name the photo p.jpg: the labels of "
+                           "image 43 (1) are kept as the file has them, not refined; give each image record its own "
+                           "photo"]
+    writer = ds.writer(tmp_path / "out.json")
+    writer.write(ds.read("p.jpg"))
+    writer.close()
+    written = json.loads((tmp_path / "out.json").read_text())
+    assert written["images"] == data["images"] and [a for a in written["annotations"] if a["id"] == 99] == \
+        [data["annotations"][-1]]
+
 def test_a_coco_photos_folder_that_does_not_exist_is_one_error_not_one_per_photo(tmp_path: Path) -> None:
     ann = coco_file(tmp_path)
     with pytest.raises(InputError, match=r"the photos folder .*none does not exist; name the folder that holds"):

@@ -388,7 +388,7 @@ def _fit(path: PathLike, prob: np.ndarray, shape: tuple[int, int], resize: bool)
         hint = ("it is the photo's size turned by 90°: turn the mask to match the photo (a phone photo is shown upright "
                 "by its EXIF orientation, and a mask made on it as stored comes out turned)")
     elif same_aspect:
-        hint = "export the mask at the photo's size, or let it be resized (--resize-mask)"
+        hint = "export the mask at the photo's size, or let crm-refine resize it (--resize-mask)"  # crm-eval has none
     else:
         hint = ("their aspect ratios differ by more than 1 %, so it was made for another photo or a crop; export the "
                 "mask from this photo at its full size")

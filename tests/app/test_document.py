@@ -75,7 +75,7 @@ def test_load_replaces_content_and_tells_the_views(qtbot, files):
 def test_import_mask_needs_resize_for_another_size_and_is_undoable(qapp, files):
     folder, image, mask = files
     doc = Document(image)
-    with pytest.raises(InputError, match=r"let it be resized \(--resize-mask\)"):
+    with pytest.raises(InputError, match=r"let crm-refine resize it \(--resize-mask\)"):
         doc.import_mask(folder / "half.png")
     doc.import_mask(folder / "half.png", resize=True)
     assert doc.mask.shape == mask.shape and (doc.mask > 127).mean() == pytest.approx((mask > 127).mean(), abs=0.01)

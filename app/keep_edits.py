@@ -97,7 +97,7 @@ class KeepEditsMixin:
     def keep_out(self, pixels: np.ndarray, width: float | None = None) -> bool:
         """``pixels`` (H×W bool: what a remove click took away, or a shape cut or a drag erased from a guessed mask)
         stay out of every later refine, less a margin along their edge (crm_core.prompts.removed_core), as
-        keep-background strokes joined to the last edit; the person's own keep-foreground strokes win. Free over a
+        keep-background strokes joined to the last edit, over keep-foreground ones too (``_keep_core``). Free over a
         guessed mask, the refine put back a bear's paw a Shift+click had removed (374 px out, 49,526 in), and a
         flag's stars inside an Alt+Lasso cut. width: the px width of the eraser that took them (a thinner margin).
         Returns whether anything is kept out: a thin cut keeps nothing out, and is told nothing."""
@@ -105,20 +105,20 @@ class KeepEditsMixin:
 
     def keep_in(self, pixels: np.ndarray, width: float | None = None) -> bool:
         """``pixels`` (H×W bool: what a Brush drag, a polygon or a lasso added to a guessed mask) stay in every
-        later refine, less the same margin as ``keep_out``, as keep-foreground strokes joined to the last edit;
-        the person's keep-background strokes win. Free over a guessed mask, a tester's brushed patch of a
+        later refine, less the same margin as ``keep_out``, as keep-foreground strokes joined to the last edit,
+        over keep-background ones too. Free over a guessed mask, a tester's brushed patch of a
         Select Subject mask was gone after the next Refine, unsaid, where an erased stripe beside it stayed out.
         Returns whether anything is kept in."""
         return self._keep_core(pixels, KEEP_FG, width)
 
     def _keep_core(self, pixels: np.ndarray, value: int, width: float | None) -> bool:
         """``pixels`` less a margin along their edge (removed_core) into the keep layer as ``value``, joined to the
-        last edit, where no keep stroke of the other kind is."""
+        last edit. Over a keep stroke of the other kind as well: the edit is the person's latest word on those
+        pixels (a clicked-in part removed again with Alt+click stayed in every refine, kept by its click)."""
         core = removed_core(pixels, width)
         if not core.any():  # no 24 MB layer made for a thin cut at 6K
             return False
-        other = KEEP_FG if value == KEEP_BG else KEEP_BG
-        self.join_keep(core & (self.keep_layer() != other), value, self.undo_stack.last())
+        self.join_keep(core, value, self.undo_stack.last())
         return True
 
     def free_added(self, before: np.ndarray, after: np.ndarray) -> None:

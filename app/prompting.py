@@ -183,16 +183,20 @@ class PromptMixin:
         if not doc.apply_edit(doc.rect(), np.where(found, np.uint8(255), np.uint8(0)),
                               "Click add" if prompt.positive else "Click remove"):
             return None  # a locked object: the document said so
-        if prompt.positive:
-            doc.free_added(before, found)
-        else:
-            doc.keep_out(before & ~found)
-        done = ("Click: added the region around it" if prompt.positive else
-                "Click: removed the region around it (hatched: kept out of later refines)")
         # a click on a dataset's label adds to it and leaves it a label: freed as a guess, a careful vest's refine
         # after a click for its piping grew into the arms and lips (a re-tester); on anything else (a brushed mask,
         # or none yet) the click's GrabCut outline is a guess, refined freely
-        return done, others, doc.current.source is None or not before.any()
+        guess = doc.current.source is None or not before.any()
+        if prompt.positive:
+            doc.free_added(before, found)
+            # on a guess, what it adds stays in later refines, as a Brush drag's does: a tester's four clicked flag
+            # stars were holes again after the refine each click started
+            kept = (doc.current.guessed or guess) and doc.keep_in(found & ~before)
+            done = "Click: added the region around it" + (" (hatched: kept in later refines)" if kept else "")
+        else:
+            doc.keep_out(before & ~found)
+            done = "Click: removed the region around it (hatched: kept out of later refines)"
+        return done, others, guess
 
     def _prompt_finished(self) -> None:
         self._prompt_job = None

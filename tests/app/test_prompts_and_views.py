@@ -439,13 +439,30 @@ def test_the_refine_a_remove_click_starts_does_not_bring_back_what_it_removed(qt
     assert (win.doc.current.keep[inner] == KEEP_BG).all()  # as a keep stroke the person sees (and may erase)
     win.doc.undo_stack.undo()  # the plain refine
     win.doc.undo_stack.undo()  # the click, its stroke and its refine, in one step
-    assert not win.doc.current.keep.any() and win.doc.current.result()[inner].all()
+    kept = win.doc.current.keep  # the square as the click that added it keeps it
+    assert not (kept == KEEP_BG).any() and (kept[inner] == KEEP_FG).all() and win.doc.current.result()[inner].all()
     win.doc.undo_stack.redo()
     assert (win.doc.current.keep[inner] == KEEP_BG).all()
     with qtbot.waitSignal(win.refineFinished, timeout=30000):  # a click that adds it again frees it
         _prompt(qtbot, win, "click", (220, 140))
     assert not (win.doc.current.keep == KEEP_BG)[inner].any() and win.doc.current.result()[inner].all()
 
+
+
+def test_what_a_click_adds_to_a_guess_stays_in_the_refine_it_starts(qtbot, scene, tiny_refiner, monkeypatch):
+    """A tester clicked four white stars into a Select Subject mask of a flag-holding bear, and the refine each
+    click started made three of them holes again. Here the refine would give up every pixel it may."""
+    claims_everything(tiny_refiner, monkeypatch, fill=0.0)
+    win, ellipse, square = scene
+    win.refine_panel.ratio_edit.setText("1")
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    win.refine_after_prompt_action.trigger()
+    with qtbot.waitSignal(win.refineFinished, timeout=30000):
+        _prompt(qtbot, win, "click", (220, 140))
+    inner = cv2.erode(square.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    assert win.doc.current.result()[inner].all() and (win.doc.current.keep[inner] == KEEP_FG).all()
+    win.doc.undo_stack.undo()  # the click, its keep and its refine
+    assert not win.doc.current.keep.any()
 
 def test_a_part_cut_from_a_guess_with_alt_polygon_stays_out_of_the_refine(qtbot, scene, tiny_refiner, monkeypatch):
     """Select Subject took a koala and its flag; the flag, cut away with Alt+Lasso, came back as a faint ghost in
@@ -558,6 +575,24 @@ def test_what_the_brush_or_a_lasso_adds_to_a_guess_stays_in_the_refine(qtbot, sc
     _drag(qtbot, win, "brush", [(190, 30), (230, 30)])
     assert win.doc.current.mask[30, 190:231].all() and not win.doc.current.keep.any()
 
+
+
+def test_a_brushed_patch_erased_again_stays_out_the_latest_edit_wins(qtbot, scene, tiny_refiner, monkeypatch):
+    """The keep a brush drag leaves on a guess must not outlive the person's next word there: erased again, the
+    patch was kept in by its brush's keep, and every refine brought it back."""
+    claims_everything(tiny_refiner, monkeypatch)  # the refine would claim every pixel it may
+    win, ellipse, square = scene
+    win.refine_panel.ratio_edit.setText("1")
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    win.canvas.set_brush_size(16)
+    _drag(qtbot, win, "brush", [(190, 30), (230, 30)])
+    assert (win.doc.current.keep[30, 195:226] == KEEP_FG).all()
+    win.canvas.set_brush_size(30)
+    _drag(qtbot, win, "eraser", [(185, 30), (235, 30)])
+    assert (win.doc.current.keep[30, 195:226] == KEEP_BG).all()
+    with qtbot.waitSignal(win.refineFinished, timeout=30000):
+        win.refine()
+    assert not win.doc.current.result()[30, 195:226].any()
 
 def test_the_refine_a_box_starts_adds_nothing_beyond_the_box(qtbot, scene, tiny_refiner, monkeypatch):
     """Free over the box's guess, the refine added a piece of the jacket beside a boxed bicycle and a dot on a lamp

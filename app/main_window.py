@@ -37,6 +37,11 @@ ZOOM_STEP = 2.0 ** 0.5
 NAVIGATOR_HEIGHT = 170  # px, on first start: the photo's shape still reads, the options get the rest
 
 
+def _in_pipeline(shown) -> int:
+    """A result's place in the pipeline: the coarse mask first, then the stages in order."""
+    return -1 if shown == COARSE else shown
+
+
 class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderMixin, HelpMixin, QMainWindow):
     """One photo at a time (alone, or one of a folder); refinement and slow exports run as jobs so the canvas
     stays live."""
@@ -326,10 +331,11 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.settings.view_backdrop = self.canvas.backdrop_color()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        """Esc leaves a stage compare for the result shown before it (even while a refine runs: ``event``): it
-        left the object on the one Ctrl+clicked, a rough label that a dataset export then asked about."""
+        """Esc leaves a stage compare for the later of the two results (even while a refine runs: ``event``): it
+        left the object on the one Ctrl+clicked, a rough label that a dataset export then asked about, and then on
+        the one clicked first, Coarse, clicked only to start the compare (two testers)."""
         if event.key() == Qt.Key.Key_Escape and self.strip.comparing is not None and self.doc is not None:
-            self.strip.select(self.strip.comparing[0])
+            self.strip.select(max(self.strip.comparing, key=_in_pipeline))
             return
         super().keyPressEvent(event)
 
@@ -337,7 +343,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         """The two results compared in the pipeline's order, whichever was clicked first: what the later one added
         and removed (snap Ctrl+clicked while the matte showed read "added by snap (vs matte)", backwards)."""
         if first is not None and second is not None:
-            first, second = sorted((first, second), key=lambda shown: -1 if shown == COARSE else shown)
+            first, second = sorted((first, second), key=_in_pipeline)
         self.canvas.set_compare(first, second)
 
     def _cursor_moved(self, x: int, y: int) -> None:

@@ -81,7 +81,9 @@ class Refiner:
         except on a small photo where the model's first look finds the object drawn (trust.sees_the_drawn_object)
         and the polygon is not traced to the pixel (Leash.exact): that one is refined unleashed, enlarged, with the
         ratios planned for the photo's own size, and still judged at the photo's size: the judge keeps the polygon
-        where the photo shows no edge the model found. A pixel mask refined at the photo's size is held and judged
+        where the photo shows no edge the model found. Elsewhere a careful polygon whose sides read within a pixel
+        or so (Leash.nearly_traced) and that the first look does not find whole is held as traced to the pixel. A
+        pixel mask refined at the photo's size is held and judged
         as a label is when its edge runs along the photo's and the model's first look grows it far: a careful
         label of a part (trust.held_as_label).
 
@@ -127,6 +129,10 @@ class Refiner:
             look = first_look()
             if sees_the_drawn_object(look.prob, held.coarse):  # a whole object traced on its edges: refined freely
                 held, look, scale = None, None, SMALL_PHOTO_SCALE  # on the ratios planned for its own size
+        elif held is not None and held.nearly_traced:  # the look is stage 0's own result: it costs nothing more
+            look = look if look is not None else first_look()
+            if not sees_the_drawn_object(look.prob, held.coarse):  # a part drawn to a pixel or so: held so
+                held = judged = held.as_traced()
         # a label traced to the pixel keeps every edge pixel's side (Leash.apply): nothing is left to judge
         judge = EdgeJudge.load() if judged is not None and judged.careful and not judged.exact and opts.judge else None
         work_image, work_coarse, work_keep = _enlarged(image, coarse, keep, scale)

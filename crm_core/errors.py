@@ -11,6 +11,12 @@ class InputError(CRMError):
     """A photo, mask or output path cannot be used as given."""
 
 
+class DiskFull(InputError):
+    """An output could not be written for want of space: every later write would fail the same way, so a run of
+    many photos stops at the first (a tester's VOC copy on a full disk went on refining every photo to write
+    nothing, and left label maps without their photos)."""
+
+
 class WeightsError(CRMError):
     """A checkpoint is missing, corrupt or does not fit the model it claims to hold."""
 

@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageFile, ImageOps
 
-from crm_core.errors import InputError
+from crm_core.errors import DiskFull, InputError
 from crm_core.wording import listed
 
 try:
@@ -552,6 +552,8 @@ def _replace_atomically(p: Path, fill: Callable[[BinaryIO], object]) -> Path:
         os.replace(tmp_name, p)
         _sync_folder(p.parent)
     except OSError as err:
+        if err.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskFull(f"cannot write {p}: the disk is full; free some space or choose another disk") from None
         fix = "choose a shorter name" if err.errno == errno.ENAMETOOLONG else "choose a folder you can write to"
         raise InputError(f"cannot write {p} ({_reason(err)}); {fix}") from None
     finally:

@@ -7,6 +7,7 @@ import argparse
 import itertools
 import json
 import time
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -15,7 +16,7 @@ import numpy as np
 
 from crm_core import io
 from crm_core.cli.common import EXIT_INPUT, UsageError, progress, say, table, unexpected
-from crm_core.errors import CRMError, InputError
+from crm_core.errors import CRMError, DiskFull, InputError
 from crm_core.formats import DEFAULT_TOLERANCE, FORMATS, Dataset, ImageObjects, convert, detect, open_dataset
 from crm_core.inference import Refiner
 from crm_core.metrics import Scores, boundary_accuracy, iou, iou_parts
@@ -162,8 +163,9 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
     names = dataset.names()
     missing: list[str] = []  # photos the copy names but that were not found
     catch = (CRMError,) if args.debug else (Exception,)
-    with progress(args, len(names), "image", "refining" if transform else "converting") as bar:
-        for done in convert(dataset, kind, Path(args.output), args.polygon_tolerance, transform, args.resume, catch):
+    runs = convert(dataset, kind, Path(args.output), args.polygon_tolerance, transform, args.resume, catch)
+    with progress(args, len(names), "image", "refining" if transform else "converting") as bar, closing(runs):
+        for done in runs:
             tally.images += 1
             tally.resumed += done.resumed
             tally.dropped += done.dropped
@@ -178,6 +180,10 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
                 kept = "; its labels are written as they are" if done.as_given else ""
                 say(prog, f"{done.name}: {done.error if isinstance(done.error, CRMError) else unexpected(done.error)}"
                           f"{kept}")
+                if isinstance(done.error, DiskFull):  # every photo after it would fail the same way
+                    say(prog, f"stopped at {done.name}: once there is room, run the same command with --resume to "
+                              "go on from there")
+                    break
             elif transform is None and not done.resumed:
                 tally.objects += done.written
             bar.set_postfix(objects=tally.refined, failed=tally.failed)

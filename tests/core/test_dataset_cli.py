@@ -198,6 +198,29 @@ def test_resume_skips_photos_already_written(tmp_path, random_refiner, capsys, m
     assert len(calls) == 2 and (out / "SegmentationClass" / "b.png").is_file()  # only b's two objects
 
 
+
+def test_a_full_disk_stops_the_run_at_the_first_photo_and_resume_goes_on(tmp_path, capsys, monkeypatch) -> None:
+    """A tester's copy on a full disk went on through every photo, each failing the same way: it stops, says how
+    to go on, and --resume then writes every photo."""
+    import errno
+    import os
+
+    sets = make_sets(tmp_path, names=("a", "b", "c"))
+    out = tmp_path / "out"
+    argv = ["--yolo", sets["yolo"], "-o", out, "--no-refine"]
+    real = os.replace
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full)
+    code, _, err = run(crm_refine.main, argv, capsys)
+    assert code != 0 and "the disk is full; free some space" in err and "stopped at a" in err and "--resume" in err
+    assert "b:" not in err and "c:" not in err  # not tried: they would fail the same way
+    monkeypatch.setattr(os, "replace", real)
+    code, _, err = run(crm_refine.main, [*argv, "--resume"], capsys)
+    assert code == 0 and all((out / "labels" / f"{n}.txt").is_file() for n in "abc")
+
 def test_resume_into_a_copy_made_without_refining_refines_it(tmp_path, random_refiner, capsys, monkeypatch) -> None:
     """A tester converted a dataset with --no-refine, then resumed a refining run into the copy: every photo was
     skipped as written, and nothing was refined. A photo written as given after its refinement failed is tried

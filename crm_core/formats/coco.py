@@ -139,7 +139,8 @@ class CocoDataset(Dataset):
     def _object(self, ann: dict, size: tuple[int, int]) -> ImageObject:
         where = f"{self.source}: annotation {ann.get('id')!r}"
         if ann.get("category_id") not in self.categories:
-            raise InputError(f"{where} has category_id {ann.get('category_id')!r}, which 'categories' does not list")
+            raise InputError(f"{where} has category_id {ann.get('category_id')!r}, which 'categories' does not list; "
+                             "add that category, or give the annotation one the file lists")
         extra = {k: v for k, v in ann.items() if k not in ("id", "category_id", *GEOMETRY)}
         label = self.categories[ann["category_id"]]
         seg = ann.get("segmentation", [])  # no key at all: a detector's box, as with []
@@ -149,13 +150,16 @@ class CocoDataset(Dataset):
                 rle = rle_codec.frPyObjects(seg, h, w) if isinstance(seg.get("counts"), list) else seg
                 mask = rle_codec.decode({"size": rle["size"], "counts": _bytes(rle["counts"])}).astype(bool)
             except (TypeError, ValueError, KeyError) as err:
-                raise InputError(f"{where} has an RLE segmentation that cannot be decoded ({err})") from None
+                raise InputError(f"{where} has an RLE segmentation that cannot be decoded ({err}); fix or delete "
+                                 "that annotation") from None
             if mask.shape != (h, w):
-                raise InputError(f"{where}: its RLE is {mask.shape[1]}x{mask.shape[0]} but the image is {w}x{h}")
+                raise InputError(f"{where}: its RLE is {mask.shape[1]}x{mask.shape[0]} but the image is {w}x{h}; "
+                                 "it was made for another image record: give it that image_id, or delete it")
             return ImageObject(ann["id"], label, mask=mask, extra=extra)
         if not isinstance(seg, list) or not all(isinstance(p, list) and all(isinstance(v, (int, float)) for v in p)
                                                 for p in seg):
-            raise InputError(f"{where} has a segmentation that is neither polygons nor RLE")
+            raise InputError(f"{where} has a segmentation that is neither polygons nor RLE; fix or delete that "
+                             "annotation")
         odd = next((len(p) for p in seg if len(p) % 2), None)
         if odd is not None:  # not a line or a point: a broken polygon, which must not pass as one
             raise InputError(f"{where} has a polygon of {odd} numbers, an odd count, where each point is an x, y pair; "

@@ -392,7 +392,7 @@ class RefiningMixin:
         name = "the visible objects (the selected one is empty)" if empty else self._shown_name()
         dialog = ExportDialog(self.doc.path, self.settings.export_dir, name, self,
                               self.settings.export_kind or self._first_export_kind(),
-                              self.settings.export_decontaminate, self._inputs(),
+                              self.settings.export_decontaminate, self.input_files(),
                               merge, self.settings.export_merged or empty, edited, self.refining,
                               self.doc.current.label, unrefined)
         if dialog.exec() != QDialog.DialogCode.Accepted:
@@ -419,7 +419,7 @@ class RefiningMixin:
         worked = [obj for obj in self.doc.objects if not obj.empty]
         return len(worked) <= 1 or (merged and all(obj.visible for obj in worked))
 
-    def _inputs(self) -> tuple[Path, ...]:
+    def input_files(self) -> tuple[Path, ...]:
         """The open photo's files, which no export may replace."""
         return tuple(p for p in (self.doc.path, self.doc.mask_path) if p is not None)
 
@@ -435,7 +435,7 @@ class RefiningMixin:
             show_error(self, f"Nothing to export to {request.path.name}",
                        "The selected object is empty; select an object with a mask, or export all visible objects")
             return False
-        protect = self._inputs()
+        protect = self.input_files()
         self.settings.export_dir = request.path.parent
         if not request.slow:
             try:

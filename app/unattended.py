@@ -18,6 +18,9 @@ from typing import TextIO
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
+from crm_core import io
+from crm_core.errors import InputError
+
 from app.export import ExportRequest
 from app.main_window import MainWindow
 
@@ -56,6 +59,12 @@ class UnattendedRun(QObject):
         if self.code is not None:  # a dialog while opening (a mask that cannot be used) has ended the run already
             return
         if window.doc is None:
+            self.finish(1)
+            return
+        try:  # before the refine it would be spent on: the photo given as OUT was refused only after it (a tester)
+            io.check_output(self.out, window.input_files())
+        except InputError as error:
+            say(f"crm-studio: {error}", sys.stderr)
             self.finish(1)
             return
         window.refineFinished.connect(self._refined)

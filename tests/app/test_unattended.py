@@ -105,6 +105,21 @@ def test_a_mask_that_cannot_be_used_exits_1_and_says_nothing_of_selecting_a_subj
     assert not (tmp_path / "out.png").exists()
 
 
+
+def test_an_output_that_is_an_input_is_refused_before_any_refine(write_photo, monkeypatch, capsys) -> None:
+    """OUT given as the mask's own path was refused only after a 6.5 s refine (a tester); crm-refine refuses it at
+    once. The mask is kept, byte for byte, and nothing is refined."""
+    from app.refining import RefiningMixin
+
+    refines = []
+    monkeypatch.setattr(RefiningMixin, "refine", lambda self, *a, **k: refines.append(1))
+    photo, mask = write_photo(160, 120)
+    before = mask.read_bytes()
+
+    assert run_main(["--refine-and-export", str(mask), str(photo), str(mask)]) == 1
+
+    assert "is the input file" in capsys.readouterr().err and not refines and mask.read_bytes() == before
+
 def test_a_bundle_without_pymatting_fails_the_run(tiny_refiner, photo, monkeypatch, tmp_path: Path, capsys) -> None:
     """What the frozen bundle did: the matte stage's import failed, and Refine ended in a "Cannot refine" box."""
     monkeypatch.setattr(QMessageBox, "critical", REAL_CRITICAL)

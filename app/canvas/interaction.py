@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSizeF, Qt
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
 from PySide6.QtGui import (QColor, QKeyEvent, QMouseEvent, QPainter, QPen, QPolygonF, QResizeEvent, QTransform,
                            QWheelEvent)
 from PySide6.QtWidgets import QApplication
@@ -127,13 +128,20 @@ class InteractionMixin:
             painter.drawLine(screen[len(screen) - 1], screen[0])
         painter.setPen(QPen(QColor(0, 0, 0, 180), 1))
         painter.setBrush(line)
-        for p in self._tool.handles():
-            painter.drawRect(QRectF(self.map_from_image(p) - QPointF(3, 3), QSizeF(6, 6)))
+        self._draw_handles(painter, self._tool.handles(), spaced=False)
         painter.setBrush(Qt.BrushStyle.NoBrush)
 
+    def _draw_handles(self, painter: QPainter, points: np.ndarray, spaced: bool) -> None:
+        """Small squares at ``points`` (N×2 image coordinates) in view; ``spaced``: one per HANDLE_GAP screen
+        pixels, so zoomed out a 6K outline's thousands of points do not make one thick line."""
+        at = points * self._zoom + (self._origin.x(), self._origin.y())
+        at = at[(at >= 0).all(1) & (at < (self.width(), self.height())).all(1)]
+        if spaced and len(at):
+            at = at[np.unique(np.floor(at / HANDLE_GAP), axis=0, return_index=True)[1]]
+        painter.drawRects([QRectF(x - 3, y - 3, 6, 6) for x, y in at.tolist()])
+
     def _draw_outlines(self, painter: QPainter, outlines: list[QPolygonF]) -> None:
-        """Closed outlines with their points (the Points tool). A point within HANDLE_GAP screen pixels of the last
-        one drawn is skipped: zoomed out, a 6K outline's thousands of points would be one thick line."""
+        """Closed outlines with their points (the Points tool)."""
         painter.save()
         painter.setTransform(QTransform(self._zoom, 0, 0, self._zoom, self._origin.x(), self._origin.y()))
         for colour, width in ((QColor(0, 0, 0, 180), 3), (QColor(255, 255, 255), 1)):
@@ -145,13 +153,7 @@ class InteractionMixin:
         painter.restore()
         painter.setPen(QPen(QColor(0, 0, 0, 180), 1))
         painter.setBrush(QColor(255, 255, 255))
-        view, last = QRectF(self.rect()), None
-        for p in self._tool.handles():
-            at = self.map_from_image(p)
-            if not view.contains(at) or (last is not None and (at - last).manhattanLength() < HANDLE_GAP):
-                continue
-            painter.drawRect(QRectF(at - QPointF(3, 3), QSizeF(6, 6)))
-            last = at
+        self._draw_handles(painter, self._tool.handles(), spaced=True)
         hovered = self._tool.hovered()
         if hovered is not None:
             painter.setBrush(QColor(255, 200, 0))

@@ -97,6 +97,7 @@ class OutlineTool(Tool):
     def __init__(self, host: ToolHost) -> None:
         super().__init__(host)
         self._rings: list[Polygon] | None = None  # pixel-centre coordinates, as crm_core's polygons
+        self._drawn: list[QPolygonF | None] = []  # each ring as drawn; None: to be made again (``outlines``)
         self._fill: Fill = fill_even_odd  # a label file's own polygons are their union (fill_polygons)
         self._generation = 0  # bumped whenever the shape changes: a trace started before is dropped
         self._tracing: CallJob | None = None
@@ -108,7 +109,7 @@ class OutlineTool(Tool):
 
     def shape_changed(self) -> None:
         self.cancel()
-        self._rings, self._hover = None, None
+        self._rings, self._hover, self._drawn = None, None, []
         self._generation += 1
         if self._tracing is not None:
             self._jobs.abandon(self._tracing)
@@ -126,7 +127,7 @@ class OutlineTool(Tool):
             return
         obj = doc.current
         if obj.shown == COARSE and obj.drawn:  # the label file's own points, as an export keeps them
-            self._rings = [np.array(p, float) for p in obj.source.polygons if len(p) >= 3]
+            self._rings, self._drawn = [np.array(p, float) for p in obj.source.polygons if len(p) >= 3], []
             self._fill = fill_polygons
             return
         shape, generation = obj.result(), self._generation
@@ -138,7 +139,7 @@ class OutlineTool(Tool):
 
     def _traced(self, rings: list[Polygon], generation: int) -> None:
         if generation == self._generation:
-            self._rings, self._fill = list(rings), fill_even_odd
+            self._rings, self._fill, self._drawn = list(rings), fill_even_odd, []
             self.host.update()
 
     def _trace_ended(self, job: CallJob) -> None:
@@ -147,11 +148,24 @@ class OutlineTool(Tool):
 
     # --- what the canvas draws ---
 
-    def outlines(self) -> list[QPolygonF]:
-        return [QPolygonF([QPointF(x + 0.5, y + 0.5) for x, y in ring]) for ring in self.rings()]
+    def _stale(self, i: int) -> None:
+        """Ring i changed: its drawn polygon is made again at the next paint."""
+        if i < len(self._drawn):
+            self._drawn[i] = None
 
-    def handles(self) -> list[QPointF]:
-        return [QPointF(x + 0.5, y + 0.5) for ring in self.rings() for x, y in ring]
+    def outlines(self) -> list[QPolygonF]:
+        """The rings as drawn, each made again only when it changed (a 6K outline has 11,000 points)."""
+        rings = self.rings()
+        if len(self._drawn) != len(rings):
+            self._drawn = [None] * len(rings)
+        for i, ring in enumerate(rings):
+            if self._drawn[i] is None:
+                self._drawn[i] = QPolygonF([QPointF(x + 0.5, y + 0.5) for x, y in ring.tolist()])
+        return self._drawn
+
+    def handles(self) -> np.ndarray:
+        rings = self.rings()
+        return np.concatenate(rings) + 0.5 if rings else np.zeros((0, 2))
 
     def hovered(self) -> QPointF | None:
         """The point a press would take, drawn larger."""
@@ -187,6 +201,7 @@ class OutlineTool(Tool):
         if self._drag is not None and dragging and doc is not None:
             i, k, _ = self._drag  # kept on the photo: a point dragged off it would hold nothing there
             self._rings[i][k] = np.clip(self._at(pt), 0, (doc.width - 1, doc.height - 1))
+            self._stale(i)
             self.host.update()
             return
         hover = self._point_near(self._at(pt)) if self._rings else None
@@ -210,6 +225,7 @@ class OutlineTool(Tool):
                 return
             # on its side, the new point changes no pixel: it stays if the press is no drag, as in labelme
             self._rings[i] = np.insert(self._rings[i], k + 1, foot, axis=0)
+            self._stale(i)
             hit = (i, k + 1)
         i, k = hit
         self._drag = (i, k, self._rings[i].copy())
@@ -242,6 +258,7 @@ class OutlineTool(Tool):
         change = outline_patch(shade(doc.current.prob()), rings, i, new, span, self._fill)  # soft stays soft
         if change is None:
             self._rings[i] = new
+            self._stale(i)
             self.host.update()
             return
         region, patch = change
@@ -251,6 +268,7 @@ class OutlineTool(Tool):
             return
         rings[i] = new
         self._rings, self._hover = rings, None
+        self._stale(i)
         self._hold(doc, before)
         self.host.update()
 
@@ -277,5 +295,6 @@ class OutlineTool(Tool):
         if self._drag is not None and self._rings is not None:
             i, _, before = self._drag
             self._rings[i] = before
+            self._stale(i)
             self._drag = None
             self.host.update()

@@ -133,9 +133,10 @@ class Tool:
         """An unfinished shape to draw over the canvas, in image coordinates."""
         return None
 
-    def handles(self) -> list[QPointF]:
-        """Points to mark on the preview (placed polygon vertices) or the outlines, in image coordinates."""
-        return []
+    def handles(self) -> np.ndarray:
+        """Points to mark on the preview (placed polygon vertices) or the outlines: N×2 image coordinates (an
+        array: a 6K outline's 11,000 points are placed on the screen at once, not one by one)."""
+        return np.zeros((0, 2))
 
     def outlines(self) -> list[QPolygonF]:
         """Closed outlines to draw over the canvas, in image coordinates (the Points tool's)."""
@@ -331,8 +332,8 @@ class PolygonTool(ShapeTool):
         self._close(mods)
         return True
 
-    def handles(self) -> list[QPointF]:
-        return self.points
+    def handles(self) -> np.ndarray:
+        return np.array([(p.x(), p.y()) for p in self.points], float).reshape(-1, 2)
 
     def key(self, key: int, mods: Qt.KeyboardModifier) -> bool:
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.points:

@@ -967,8 +967,7 @@ def test_a_folder_whose_first_photo_cannot_be_read_opens_at_the_next_or_shows_no
     assert window.photo_name == "p1" and window.doc.path == broken / "p1.png"  # the next one, of this folder
     assert window.work.status["p0"] == "unreadable" and dialogs.titles() == ["Cannot open p0"]  # and why
     assert shown_then == [None]  # said with no photo behind it
-    (broken / "p1.json").write_text(json.dumps({**data, "imagePath": "gone too.png"}))
-    (broken / "p1.png").unlink()
+    (broken / "p1.png").write_bytes(b"not a photo")  # there, but it cannot be read (none there: asked where)
     assert window.open_folder(first) and window.open_folder(broken)
     assert window.doc is None and window.photo_name is None  # no photo of either folder to paint on
     assert window.stack.currentWidget() is window.empty and not window.refine_action.isEnabled()

@@ -2324,7 +2324,7 @@ def test_objects_of_one_label_are_told_apart_in_the_list(qtbot, window, tmp_path
     window.doc.add_object(first)
     rows = [window.objects_panel.list.item(r).text() for r in range(window.objects_panel.list.count())]
     assert rows[0] == f"{first} #1  ·  to do" and rows[-1] == f"{first} #2  ·  to do  ·  empty"
-    assert sum(r.endswith("#1") for r in rows) == 1  # the other labels, one object each, carry no number
+    assert sum("#1" in r for r in rows) == 1  # the other labels, one object each, carry no number
 
 
 def test_the_objects_list_shows_a_photo_s_labels_at_720_px(qtbot, window, tmp_path):

@@ -110,6 +110,10 @@ class OutlineTool(Tool):
     def shape_changed(self) -> None:
         self.cancel()
         self._rings, self._hover, self._drawn = None, None, []
+        self._forget_trace()
+
+    def _forget_trace(self) -> None:
+        """A trace asked for before now is not the outline: it is dropped when it comes."""
         self._generation += 1
         if self._tracing is not None:
             self._jobs.abandon(self._tracing)
@@ -267,8 +271,10 @@ class OutlineTool(Tool):
             self.shape_changed()
             return
         rings[i] = new
-        self._rings, self._hover = rings, None
-        self._stale(i)
+        # a paint while the edit was told about asked for a trace of the new mask; its points, simplified anew,
+        # would replace the ones the person just placed (a removed point came back, a tester)
+        self._forget_trace()
+        self._rings, self._hover, self._drawn = rings, None, []
         self._hold(doc, before)
         self.host.update()
 

@@ -158,3 +158,15 @@ def test_a_hole_is_a_ring_of_its_own_and_its_points_move_its_edge(view, qtbot):
 def test_a_point_dragged_off_the_photo_stays_on_its_edge(view, qtbot):
     drag(view, qtbot, (239, 40), (320, -30))
     assert (W - 1, 0) in corners(view)
+
+
+def test_a_trace_asked_for_while_an_edit_lands_does_not_replace_the_points_placed(view, qtbot, monkeypatch):
+    """A paint while the edit was told about asked for a trace of the new mask, whose points, simplified anew, came
+    back over the ones placed: a removed point reappeared (a re-tester). Here such a trace gives a triangle."""
+    doc = view.document()
+    triangle = [np.array([[0, 0], [9, 0], [9, 9]], float)]
+    monkeypatch.setattr("app.canvas.outline_tool.traced_outline", lambda mask: triangle)
+    doc.maskChanged.connect(lambda _region: tool(view).rings())  # as a paint in between would
+    drag(view, qtbot, (239, 40), (270, 10))
+    qtbot.wait(300)  # the trace, if one ran, has come back
+    assert (270, 10) in corners(view) and len(tool(view).rings()[0]) == 4

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -73,6 +73,12 @@ class ImageList(QWidget):
         self.read_as = QLabel()
         self.read_as.setWordWrap(True)
         self.read_as.setStyleSheet("color: #888888")
+        # what opening the dataset found wrong with it, kept in view: said in the status bar alone, a re-tester's
+        # "images 482 and 483 both name the photo 0482.jpg" was cut at the window's edge and gone in seconds
+        self.problems = QLabel()
+        self.problems.setWordWrap(True)
+        self.problems.setStyleSheet("color: #b35900")
+        self.problems.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         self.progress.setFormat("%v / %m done")  # the line above names the photo under way, one more
@@ -88,6 +94,7 @@ class ImageList(QWidget):
         layout.addWidget(self.list, 1)
         layout.addWidget(self.summary)
         layout.addWidget(self.read_as)
+        layout.addWidget(self.problems)
         layout.addWidget(self.progress_note)
         row = QHBoxLayout()
         row.addWidget(self.progress, 1)
@@ -102,12 +109,15 @@ class ImageList(QWidget):
 
     def set_folder(self, names: list[str], photo_of: Callable[[str], Path | np.ndarray | None], status: dict[str, str],
                    problems: dict[str, str], shown: Callable[[str], str],
-                   read_as: tuple[str, str] = ("", "")) -> None:
+                   read_as: tuple[str, str] = ("", ""), found: Sequence[str] = ()) -> None:
         """Fill the list at once; thumbnails follow a few at a time from the event loop, so a folder of
         thousands of photos opens without freezing the window. ``read_as``: the format it was read as, said under
-        the list, and what that format holds (its tooltip)."""
+        the list, and what that format holds (its tooltip). ``found``: what is wrong with the dataset as a whole
+        (the dataset's problems), said under it until another folder opens."""
         self.read_as.setText(read_as[0])
         self.read_as.setToolTip(read_as[1])
+        self.problems.setText("\n".join(found))
+        self.problems.setVisible(bool(found))
         self._open_row = None  # filling the list moves its highlight: no photo is chosen until one is open
         self.list.clear()
         self._photo_of, self._pending = photo_of, list(range(len(names)))

@@ -121,7 +121,7 @@ class FolderMixin:
         # what it was read as, kept in view: a folder of photos with no labels had opened as one, unsaid
         kind = FORMATS[work.dataset.format]
         self.image_list.set_folder(work.names, work.thumbnail_source, work.status, work.problems, work.shown_status,
-                                   (f"Read as {kind.title}", kind.summary))
+                                   (f"Read as {kind.title}", kind.summary), work.dataset.problems)
         for dock in (self.images_dock, self.objects_dock):
             dock.show()
         self._folder_layout(True)

@@ -2413,3 +2413,17 @@ def test_a_labelme_folder_copied_away_from_its_photos_asks_where_they_are(qtbot,
     assert asked == ["Folder of the photos of labels"] and window.work.dataset.format == "labelme"
     assert window.doc is not None and len(window.doc.objects) == 3 and not window.statusBar().currentMessage()
     assert window.settings.recent_folders()[0].images == str(photos)
+
+
+def test_what_opening_a_dataset_found_wrong_stays_said_under_its_photos(qtbot, window, tmp_path):
+    """A re-tester's "images 1 and 7 both name the photo p0.png" was said in the status bar alone, cut at the
+    window's edge and gone in seconds: it stays under the photos list until another folder opens."""
+    ann, images, _ = coco_set(tmp_path, count=2)
+    data = json.loads(ann.read_text())
+    data["images"].append({**data["images"][0], "id": 7})
+    ann.write_text(json.dumps(data))
+    assert window.open_folder(ann, "coco", images)
+    said = window.image_list.problems
+    assert said.isVisibleTo(window.image_list) and "both name the photo" in said.text()
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder) and not said.isVisibleTo(window.image_list)

@@ -13,8 +13,10 @@ from typing import Literal, Sequence
 
 import cv2
 import numpy as np
+from scipy import ndimage
 
 from crm_core.errors import InputError
+from crm_core.formats.objects import mask_box
 from crm_core.frame import frame_mean
 from crm_core.metrics import binarise, iou
 from crm_core.subject import SubjectModel, bundled
@@ -265,17 +267,29 @@ def _ridge(depth: np.ndarray, x: int, y: int) -> tuple[int, int]:
 
 
 def removed_core(removed: np.ndarray, width: float | None = None) -> np.ndarray:
-    """What a remove click took away (or a shape cut away), H×W bool, less a margin along its edge of 0.5 % of the
-    photo's mean side: the refine that follows must not bring it back (free over a guessed mask, it re-added a
-    bear's paw a Shift+click had removed: 374 px out, 49,526 in), but it still places that edge, which GrabCut drew
-    at 800 px (a pixel there is 4 at 3K). At 1 %, a 60 px wide cut through a propeller at 3K kept nothing out.
-    width: the px width of the stroke that took it away (an eraser's), whose margin is at most a quarter of it: a
-    20 px eraser line on a 3K photo kept nothing out, and the refine filled it in without a word."""
-    removed = np.asarray(removed, bool).astype(np.uint8)
+    """What a remove click took away (or a shape cut away, or an adding click or a stroke put in), H×W bool, less a
+    margin along its edge of 0.5 % of the photo's mean side: the refine that follows must not bring it back (free
+    over a guessed mask, it re-added a bear's paw a Shift+click had removed: 374 px out, 49,526 in), but it still
+    places that edge, which GrabCut drew at 800 px (a pixel there is 4 at 3K). At 1 %, a 60 px wide cut through a
+    propeller at 3K kept nothing out. The margin is at most a quarter of each piece's own width: a 20 px eraser
+    line on a 3K photo, and a flag's smallest star clicked in at 6K (a 25 px margin), kept nothing, and the refine
+    took them back without a word. width: the px width of the stroke that took it away (an eraser's), whose
+    margin is at most a quarter of it too."""
+    removed = np.asarray(removed, bool)
+    out = np.zeros(removed.shape, bool)
+    box = mask_box(removed)
+    if box is None:
+        return out
+    top, left, bottom, right = max(box[0] - 1, 0), max(box[1] - 1, 0), box[2] + 1, box[3] + 1
+    piece = removed[top:bottom, left:right].astype(np.uint8)
     margin = MARGIN * frame_mean(*removed.shape)
-    margin = max(1, round(margin if width is None else min(margin, width / 4)))
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1, 2 * margin + 1))
-    return cv2.erode(removed, kernel).astype(bool)
+    margin = margin if width is None else min(margin, width / 4)
+    inside = cv2.distanceTransform(piece, cv2.DIST_L2, 5)  # px to the edge: the piece's half-width at its widest
+    count, labels = cv2.connectedComponents(piece, connectivity=8)
+    half = ndimage.maximum(inside, labels, index=np.arange(count))
+    limit = np.maximum(1.0, np.minimum(margin, half / 2)).astype(np.float32)  # a quarter of the width
+    out[top:bottom, left:right] = inside > limit[labels]
+    return out
 
 
 def _click_pass(image: np.ndarray, fg: np.ndarray, positive: Sequence[tuple[int, int]],

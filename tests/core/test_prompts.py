@@ -263,15 +263,19 @@ def test_a_box_whose_grabcut_collapses_keeps_what_the_subject_model_found():
     assert iou(otter, mask) > 0.95
 
 
-def test_what_an_eraser_line_took_away_keeps_a_core_however_thin():
+def test_what_an_eraser_line_or_a_small_click_took_away_keeps_a_core_however_thin():
     """A 20 px eraser line on a 3K photo lost the whole of itself to the removal margin (0.5 % of the mean side,
-    13 px a side), so the refine filled the line back in without a word: an eraser's margin is at most a quarter
-    of its width."""
+    13 px a side), and so did a flag's smallest star clicked in at 6K (a 25 px margin): the refine took them back
+    without a word. The margin is at most a quarter of each piece's width."""
     line = np.zeros((2000, 3000), bool)
     line[990:1010, 500:2500] = True  # 20 px wide
-    assert not removed_core(line).any()
-    core = removed_core(line, width=20)
-    assert core[995:1005, 600:2400].all() and not core[:990].any() and not core[1010:].any()
+    for core in (removed_core(line), removed_core(line, width=20)):
+        assert core[996:1004, 600:2400].all() and not core[:994].any() and not core[1006:].any()
+    star = np.zeros((4000, 6000), bool)
+    cv2.circle(star, (3000, 2000), 30, 1, -1)  # 60 px across
+    core = removed_core(star)
+    assert core[1990:2011, 2990:3011].all() and not core[1965:2036, 2965:3036][~star[1965:2036, 2965:3036]].any()
+    assert 0.2 < core.sum() / star.sum() < 0.4  # its middle, not its edge: the refine still places that
     wide = np.zeros_like(line)
     wide[800:1200, 500:2500] = True  # a 400 px eraser keeps the photo's own margin
     assert np.array_equal(removed_core(wide, width=400), removed_core(wide))

@@ -257,7 +257,8 @@ class ObjectsPanel(QWidget):
         self._emptiness.timeout.connect(self._refresh_if_emptiness_changed)
         self.list = QListWidget()
         self.list.setToolTip("Click to edit an object; untick to hide it")
-        # a long row ("edited since refined (shows ×0.5)") is cut with "…", whole in its tooltip, not behind a scroll bar
+        # a long row ("edited since refined (shows ×0.5)") is cut with "…", whole in its tooltip, not behind a
+        # scroll bar
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.currentRowChanged.connect(self._row_changed)

@@ -31,14 +31,15 @@ ALL_ROW = "all objects"
 
 
 def add_source_arguments(parser: argparse.ArgumentParser, role: str) -> None:
-    """--coco FILE | --labelme DIR | --voc DIR | --yolo DIR (+ --images DIR: where its photos are): the dataset to read."""
+    """--coco FILE | --labelme DIR | --voc DIR | --yolo DIR (+ --images DIR: where its photos are): the dataset to
+    read."""
     group = parser.add_argument_group(f"datasets ({role})")
     group.add_argument("--coco", metavar="ANN.json", help="a COCO instances file (photos in --images)")
     group.add_argument("--labelme", metavar="DIR", help="a folder of LabelMe .json files")
     group.add_argument("--voc", metavar="DIR", help="a VOC folder (JPEGImages/, SegmentationClass/) or NAME.jpg + NAME.png label maps")
     group.add_argument("--yolo", metavar="DIR", help="a YOLO segmentation folder (images/, labels/, classes.txt or data.yaml)")
-    group.add_argument("--images", metavar="DIR", help="the photos of a COCO file (default: the file's folder), or where to "
-                       "look for the photos of a VOC, YOLO or LabelMe copy of labels alone")
+    group.add_argument("--images", metavar="DIR", help="the photos of a COCO file (default: the file's folder), or "
+                       "where to look for the photos of a VOC, YOLO or LabelMe copy of labels alone")
 
 
 def add_refine_dataset_arguments(parser: argparse.ArgumentParser) -> None:

@@ -13,7 +13,6 @@ from typing import Literal, Sequence
 
 import cv2
 import numpy as np
-from scipy import ndimage
 
 from crm_core.errors import InputError
 from crm_core.formats.objects import mask_box
@@ -285,11 +284,26 @@ def removed_core(removed: np.ndarray, width: float | None = None) -> np.ndarray:
     margin = MARGIN * frame_mean(*removed.shape)
     margin = margin if width is None else min(margin, width / 4)
     inside = cv2.distanceTransform(piece, cv2.DIST_L2, 5)  # px to the edge: the piece's half-width at its widest
-    count, labels = cv2.connectedComponents(piece, connectivity=8)
-    half = ndimage.maximum(inside, labels, index=np.arange(count))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(piece, connectivity=8)
+    half = _widest(inside, labels, stats)
     limit = np.maximum(1.0, np.minimum(margin, half / 2)).astype(np.float32)  # a quarter of the width
     out[top:bottom, left:right] = inside > limit[labels]
     return out
+
+
+def _widest(inside: np.ndarray, labels: np.ndarray, stats: np.ndarray, few: int = 64) -> np.ndarray:
+    """Each piece's largest ``inside`` value (piece 0, the background, too). A few pieces are read in their own
+    boxes, many by their pixels alone: over a 9 MP piece scipy's per-label maximum took 0.6 s of a click's keep,
+    on the GUI thread, and over 300 specks spread across a 6K frame 1.5 s."""
+    widest = np.zeros(len(stats), np.float32)
+    if len(stats) > few:  # many: their pixels alone, a small share of the box they are spread over
+        where = np.flatnonzero(labels)
+        np.maximum.at(widest, labels.ravel()[where], inside.ravel()[where])
+        return widest
+    for i, (x, y, w, h) in enumerate(stats[1:, :4], start=1):
+        window = np.s_[y:y + h, x:x + w]
+        widest[i] = inside[window][labels[window] == i].max()
+    return widest
 
 
 def _click_pass(image: np.ndarray, fg: np.ndarray, positive: Sequence[tuple[int, int]],

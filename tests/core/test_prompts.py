@@ -279,3 +279,17 @@ def test_what_an_eraser_line_or_a_small_click_took_away_keeps_a_core_however_thi
     wide = np.zeros_like(line)
     wide[800:1200, 500:2500] = True  # a 400 px eraser keeps the photo's own margin
     assert np.array_equal(removed_core(wide, width=400), removed_core(wide))
+
+
+def test_the_widest_of_many_pieces_is_read_as_of_a_few():
+    """Many pieces are read by their pixels alone, a few in their boxes: the same widths either way."""
+    from crm_core.prompts import _widest
+
+    cv = cv2
+    rng = np.random.default_rng(3)
+    spots = np.zeros((400, 600), np.uint8)
+    for _ in range(120):
+        cv.circle(spots, (int(rng.integers(0, 600)), int(rng.integers(0, 400))), int(rng.integers(2, 12)), 1, -1)
+    inside = cv.distanceTransform(spots, cv.DIST_L2, 5)
+    count, labels, stats, _ = cv.connectedComponentsWithStats(spots, connectivity=8)
+    assert count > 65 and np.array_equal(_widest(inside, labels, stats), _widest(inside, labels, stats, few=count))

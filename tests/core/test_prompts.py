@@ -285,11 +285,10 @@ def test_the_widest_of_many_pieces_is_read_as_of_a_few():
     """Many pieces are read by their pixels alone, a few in their boxes: the same widths either way."""
     from crm_core.prompts import _widest
 
-    cv = cv2
     rng = np.random.default_rng(3)
     spots = np.zeros((400, 600), np.uint8)
     for _ in range(120):
-        cv.circle(spots, (int(rng.integers(0, 600)), int(rng.integers(0, 400))), int(rng.integers(2, 12)), 1, -1)
-    inside = cv.distanceTransform(spots, cv.DIST_L2, 5)
-    count, labels, stats, _ = cv.connectedComponentsWithStats(spots, connectivity=8)
+        cv2.circle(spots, (int(rng.integers(0, 600)), int(rng.integers(0, 400))), int(rng.integers(2, 12)), 1, -1)
+    inside = cv2.distanceTransform(spots, cv2.DIST_L2, 5)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(spots, connectivity=8)
     assert count > 65 and np.array_equal(_widest(inside, labels, stats), _widest(inside, labels, stats, few=count))

@@ -155,7 +155,7 @@ class InteractionMixin:
         painter.setBrush(QColor(255, 255, 255))
         self._draw_handles(painter, self._tool.handles(), spaced=True)
         hovered = self._tool.hovered()
-        if hovered is not None:
+        if hovered is not None and self._pointer is not None:  # left on the canvas, it hid the point under it
             painter.setBrush(QColor(255, 200, 0))
             painter.drawEllipse(self.map_from_image(hovered), 6, 6)
         painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -319,6 +319,8 @@ class InteractionMixin:
     def leaveEvent(self, event) -> None:
         self._update_pointer()
         self._pointer = None
+        if self._tool.hovered() is not None:  # the Points tool's marked point goes with the pointer
+            self.update()
         self.cursorMoved.emit(-1, -1)
         super().leaveEvent(event)
 

@@ -19,6 +19,7 @@ from crm_core.formats.objects import mask_box
 from crm_core.frame import frame_mean
 from crm_core.metrics import binarise, iou
 from crm_core.subject import SubjectModel, bundled
+from crm_core.tiles import grown
 
 WORK_SIDE = 800  # GrabCut's working size (long side)
 CONTEXT = 0.1  # the crop Select Subject sees around a box: this share of the box's size on every side
@@ -279,15 +280,15 @@ def removed_core(removed: np.ndarray, width: float | None = None) -> np.ndarray:
     box = mask_box(removed)
     if box is None:
         return out
-    top, left, bottom, right = max(box[0] - 1, 0), max(box[1] - 1, 0), box[2] + 1, box[3] + 1
-    piece = removed[top:bottom, left:right].astype(np.uint8)
+    window = grown(box, 1, removed.shape)
+    piece = removed[window].astype(np.uint8)
     margin = MARGIN * frame_mean(*removed.shape)
     margin = margin if width is None else min(margin, width / 4)
     inside = cv2.distanceTransform(piece, cv2.DIST_L2, 5)  # px to the edge: the piece's half-width at its widest
     count, labels, stats, _ = cv2.connectedComponentsWithStats(piece, connectivity=8)
     half = _widest(inside, labels, stats)
     limit = np.maximum(1.0, np.minimum(margin, half / 2)).astype(np.float32)  # a quarter of the width
-    out[top:bottom, left:right] = inside > limit[labels]
+    out[window] = inside > limit[labels]
     return out
 
 

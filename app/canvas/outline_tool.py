@@ -21,6 +21,7 @@ from PySide6.QtCore import QPointF, QRect, Qt
 from PySide6.QtGui import QPolygonF
 
 from crm_core.formats.objects import DEFAULT_TOLERANCE, Polygon, fill_even_odd, fill_polygons, mask_box, trace_outline
+from crm_core.tiles import grown
 
 from app.canvas.tools import KEPT_IN, KEPT_OUT, Tool, ToolHost
 from app.document import COARSE, Document
@@ -42,18 +43,19 @@ def traced_outline(mask: np.ndarray) -> list[Polygon]:
     box = mask_box(mask)
     if box is None:
         return []
-    top, left, bottom, right = max(box[0] - 1, 0), max(box[1] - 1, 0), box[2] + 1, box[3] + 1
-    return [ring + (left, top) for ring in trace_outline(mask[top:bottom, left:right], DEFAULT_TOLERANCE)]
+    rows, cols = grown(box, 1, mask.shape)
+    return [ring + (cols.start, rows.start) for ring in trace_outline(mask[rows, cols], DEFAULT_TOLERANCE)]
 
 
-def outline_patch(mask: np.ndarray, rings: list[Polygon], index: int, new: Polygon, span: np.ndarray,
-                  fill: Fill) -> tuple[QRect, np.ndarray] | None:
+def outline_patch(soft: np.ndarray, rings: list[Polygon], index: int, new: Polygon, span: np.ndarray,
+                  fill: Fill) -> tuple[QRect, np.ndarray, np.ndarray] | None:
     """Ring ``index`` of an object's outline (``rings``, pixel-centre coordinates, filled together by ``fill``)
-    becomes ``new``: the region of ``mask`` (H×W uint8) that changes and its new pixels, or None when no pixel
-    does. ``span``: the points whose sides moved (the moved point, its old place and its neighbours), which
-    bound every changed pixel. Where the change sweeps, and within STRAY_PX of that, the mask takes the outline
-    after it; elsewhere it stays as it was."""
-    h, w = mask.shape
+    becomes ``new``: the region of the object's shown result (``soft``: its coarse mask, H×W uint8, or a stage's
+    probability, H×W float, of which only that region is read) that changes, its new pixels and its old ones (both
+    uint8), or None when no pixel does. ``span``: the points whose sides moved (the moved point, its old place and
+    its neighbours), which bound every changed pixel. Where the change sweeps, and within STRAY_PX of that, the
+    result takes the outline after it; elsewhere it stays as it was, soft where it is."""
+    h, w = soft.shape
     x0, y0 = (max(int(math.floor(v)) - STRAY_PX - 1, 0) for v in span.min(0))
     x1 = min(int(math.ceil(span[:, 0].max())) + STRAY_PX + 2, w)
     y1 = min(int(math.ceil(span[:, 1].max())) + STRAY_PX + 2, h)
@@ -69,11 +71,13 @@ def outline_patch(mask: np.ndarray, rings: list[Polygon], index: int, new: Polyg
         return None
     size = 2 * STRAY_PX + 1
     near = cv2.dilate(swept.view(np.uint8), np.ones((size, size), np.uint8)).view(bool)
-    patch = mask[y0:y1, x0:x1].copy()
+    was = soft[y0:y1, x0:x1]
+    was = was.copy() if was.dtype == np.uint8 else shade(was)
+    patch = was.copy()
     patch[near] = np.where(after[near], np.uint8(255), np.uint8(0))
-    if np.array_equal(patch, mask[y0:y1, x0:x1]):
+    if np.array_equal(patch, was):
         return None
-    return QRect(x0, y0, x1 - x0, y1 - y0), patch
+    return QRect(x0, y0, x1 - x0, y1 - y0), patch, was
 
 
 def _nearest_on_side(ring: Polygon, p: np.ndarray) -> tuple[int, np.ndarray, float]:
@@ -259,14 +263,15 @@ class OutlineTool(Tool):
         """Ring i goes from ``old`` to ``new`` in the mask, as one undo step; the outline stays as edited (traced
         again, its points would shift under the person's hand)."""
         rings = [*self._rings[:i], old, *self._rings[i + 1:]]
-        change = outline_patch(shade(doc.current.prob()), rings, i, new, span, self._fill)  # soft stays soft
+        obj = doc.current
+        soft = obj.mask if obj.shown == COARSE else obj.stages[obj.shown].prob  # only the edit's region is read
+        change = outline_patch(soft, rings, i, new, span, self._fill)
         if change is None:
             self._rings[i] = new
             self._stale(i)
             self.host.update()
             return
-        region, patch = change
-        before = doc.current.result()
+        region, patch, was = change
         if not doc.apply_edit(region, patch, text):
             self.shape_changed()
             return
@@ -275,16 +280,18 @@ class OutlineTool(Tool):
         # would replace the ones the person just placed (a removed point came back, a tester)
         self._forget_trace()
         self._rings, self._hover, self._drawn = rings, None, []
-        self._hold(doc, before)
+        self._hold(doc, region, was > 127, patch > 127)
         self.host.update()
 
-    def _hold(self, doc: Document, before: np.ndarray) -> None:
-        """On a guessed mask (Box, Click, Select Subject) what a point's move added stays in later refines and
-        what it took stays out, as with the Polygon tool's shapes."""
+    def _hold(self, doc: Document, region: QRect, before: np.ndarray, after: np.ndarray) -> None:
+        """On a guessed mask (Box, Click, Select Subject) what a point's move added in ``region`` (``before`` and
+        ``after``: its pixels there) stays in later refines and what it took stays out, as with the Polygon
+        tool's shapes."""
         if not doc.current.guessed:
             return
-        after = doc.current.result()
-        added, removed = after & ~before, before & ~after
+        added, removed = (np.zeros(doc.current.mask.shape, bool) for _ in range(2))
+        window = np.s_[region.top():region.bottom() + 1, region.left():region.right() + 1]
+        added[window], removed[window] = after & ~before, before & ~after
         kept_in = added.any() and doc.keep_in(added)
         kept_out = removed.any() and doc.keep_out(removed)
         if kept_in or kept_out:

@@ -87,16 +87,15 @@ class LabelMeDataset(Dataset):
         return name not in self.bare
 
     def _photos_named(self) -> set[str]:
-        """Where the label files' imagePath fields lead (a photo named otherwise than its .json is labelled),
-        read without decoding the files: one may carry its photo as megabytes of imageData."""
+        """Where the label files' imagePath fields lead (a photo named otherwise than its .json is labelled)."""
         named = set()
         for path in self.files.values():
             try:
-                found = IMAGE_PATH.search(path.read_text(encoding="utf-8", errors="replace"))
-                if found:
-                    named.add(_same_place(self.photo_of(path, json.loads(f'"{found.group(1)}"'), path.stem)))
+                given, _ = _named_in(path)
             except (OSError, ValueError):
                 continue  # read() says what is wrong with it when the photo is opened
+            if given is not None:
+                named.add(_same_place(self.photo_of(path, given, path.stem)))
         return named
 
     def photo_of(self, path: Path, given: str, name: str) -> Path:
@@ -109,17 +108,15 @@ class LabelMeDataset(Dataset):
         return photo
 
     def photo_file(self, name: str) -> Path | None:
-        """The photo a file names, read without decoding the file; None for a photo inside it (imageData)."""
+        """The photo a file names (``_named_in``); None for a photo inside it (imageData)."""
         if name in self.bare:
             return self.bare[name]
         path = self.files[name]
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-            found = IMAGE_PATH.search(text)
-            given = json.loads(f'"{found.group(1)}"') if found else f"{name}.jpg"
+            given, embedded = _named_in(path)
         except (OSError, ValueError):
             return None  # read() says what is wrong with it when the photo is opened
-        return None if IMAGE_DATA.search(text) else self.photo_of(path, given, name)
+        return None if embedded else self.photo_of(path, given or f"{name}.jpg", name)
 
     def _json(self, name: str) -> dict[str, Any]:
         path = self.files[name]
@@ -206,6 +203,14 @@ class LabelMeDataset(Dataset):
 
     def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> "LabelMeWriter":
         return LabelMeWriter(self, out, tolerance)
+
+
+def _named_in(path: Path) -> tuple[str | None, bool]:
+    """A label file's imagePath (None where it has none) and whether its photo is inside it (imageData), read
+    without decoding the file: one may carry its photo as megabytes of imageData. OSError, ValueError: unreadable."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    found = IMAGE_PATH.search(text)
+    return (json.loads(f'"{found.group(1)}"') if found else None), IMAGE_DATA.search(text) is not None
 
 
 def _grouped(path: Path, shapes: list) -> list[list[dict]]:

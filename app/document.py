@@ -12,7 +12,6 @@ deleting and relabelling objects are undo steps too (commands without tiles).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -28,18 +27,9 @@ from app.mask_object import (  # noqa: F401  (the names every widget reads from 
     ACCEPTED, COARSE, DEFAULT_LABEL, PALETTE, REFINED, TODO, MaskObject, Shown, label_color,
     object_result, shade, stage_name,
 )
+from app.held_results import HeldResults, Results
 from app.keep_edits import KeepEditsMixin
 from app.undo import BudgetedUndoStack, MaskEditCommand, TileDelta, TileRecorder
-
-
-@dataclass(frozen=True)
-class Results:
-    """An object's refinement results: its stages, the one shown, its status, whether they predate an edit."""
-
-    stages: tuple[Stage, ...]
-    shown: Shown
-    status: str
-    stale: bool
 
 
 class Document(KeepEditsMixin, QObject):
@@ -136,6 +126,7 @@ class Document(KeepEditsMixin, QObject):
         self._stroke: tuple[MaskObject, TileRecorder, Shown] | None = None
         self._keep_stroke = None
         self.undo_stack.clear()
+        self._latest_refine: list[HeldResults] = []  # the latest refine step's results, still floats
 
     @staticmethod
     def _check_mask(mask: np.ndarray, shape: tuple[int, int]) -> None:
@@ -506,14 +497,17 @@ class Document(KeepEditsMixin, QObject):
         joins: the edit that started this refine by itself (a box, a click, Select Subject); while it is still
         the last step, the refine becomes part of it. Kept since (a folder photo's work is kept a second after each
         change), the step now holds more than was kept, so the work counts as changed again."""
-        done = [(obj, before, self.results_of(obj)) for obj, before in objects]
+        done = [(obj, HeldResults(before), HeldResults(self.results_of(obj))) for obj, before in objects]
         if not done:
             return
+        for held in self._latest_refine:  # its step is no longer the latest refine: it keeps PNGs from now on
+            held.pack_later()
+        self._latest_refine = [held for _, before, new in done for held in (before, new)]
 
         def restore(_delta: TileDelta, after: bool) -> None:
             for obj, before, new in done:
                 if obj in self.objects:
-                    self.put_results(obj, new if after else before)
+                    self.put_results(obj, (new if after else before).results())
             refined = [obj for obj, _, _ in done]
             if self.current not in refined and refined[0] in self.objects:  # show one it changed
                 self.select(refined[0])

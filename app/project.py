@@ -14,12 +14,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import threading
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PySide6.QtCore import QPointF
 
@@ -27,6 +25,7 @@ from crm_core import io
 from crm_core.errors import InputError
 from crm_core.options import Stage
 
+from app import pngs
 from app.canvas.layers import VIEW_MODES
 from app.document import COARSE, TODO, Document, MaskObject, Results, Shown
 
@@ -37,7 +36,6 @@ FILTER = f"CRM Studio project (*{SUFFIX})"
 VERSION = 4
 READS = (1, 2, 3, 4)
 LABELME_IDS_BY_PLACE = 4
-_PNG_FAST = [cv2.IMWRITE_PNG_COMPRESSION, 1]  # autosave runs a second after each change: speed over a few % of size
 
 
 @dataclass(frozen=True)
@@ -117,12 +115,11 @@ def save(path: str | Path, project: Project) -> Path:
     }
     files = {}
     for k, obj in enumerate(project.objects):
-        files[f"object{k}/mask.png"] = _png(obj.mask)
+        files[f"object{k}/mask.png"] = pngs.png(obj.mask)
         if obj.keep is not None and obj.keep.any():
-            files[f"object{k}/keep.png"] = _png(obj.keep)
+            files[f"object{k}/keep.png"] = pngs.png(obj.keep)
         for i, stage in enumerate(obj.stages):
-            files[f"object{k}/stage{i}.png"] = _STAGE_PNGS.png(stage.prob)
-    _STAGE_PNGS.keep_only([s.prob for o in project.objects for s in o.stages])
+            files[f"object{k}/stage{i}.png"] = pngs.stage_png(stage.prob)
     tmp_name = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -185,12 +182,12 @@ def load(path: str | Path) -> Project:
 
 
 def _object(archive: zipfile.ZipFile, prefix: str, meta: dict, path: Path) -> ObjectState:
-    mask = _unpng(archive.read(f"{prefix}mask.png"), np.uint8, path)
+    mask = pngs.unpng(archive.read(f"{prefix}mask.png"), np.uint8, path)
     stages = tuple(
         Stage(**{**s, "edge": tuple(map(float, s.get("edge", (0.0, 0.0))))},
-              prob=_unpng(archive.read(f"{prefix}stage{i}.png"), np.uint16, path).astype(np.float32) / 65535.0)
+              prob=pngs.stage_prob(archive.read(f"{prefix}stage{i}.png"), path))
         for i, s in enumerate(meta["stages"]))
-    keep = _unpng(archive.read(f"{prefix}keep.png"), np.uint8, path) if f"{prefix}keep.png" in archive.namelist() \
+    keep = pngs.unpng(archive.read(f"{prefix}keep.png"), np.uint8, path) if f"{prefix}keep.png" in archive.namelist() \
         else None
     if keep is not None and keep.shape != mask.shape:
         raise InputError(f"{path} is damaged: the keep strokes of {meta['label']} do not match its mask")
@@ -290,46 +287,3 @@ def _stage_meta(stage: Stage) -> dict:
     return {"index": stage.index, "count": stage.count, "ratio": stage.ratio, "seconds": stage.seconds,
             "queried": stage.queried, "total": stage.total, "encoded": stage.encoded, "kind": stage.kind,
             "edge": list(stage.edge)}
-
-
-class _StagePngs:
-    """Each stage's 16-bit PNG, encoded once. A stage does not change once made, and a project (the autosave, a
-    folder photo's work) is written again whole after each edit: at 6K, encoding every stage again took seconds
-    after a single brush stroke, seconds in which a kill lost the stroke. Entries hold their arrays, so an id is
-    never another array's; only the stages of the project written last are kept. Safe from any thread."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pngs: dict[int, tuple[np.ndarray, bytes]] = {}
-
-    def png(self, prob: np.ndarray) -> bytes:
-        with self._lock:
-            known = self._pngs.get(id(prob))
-        if known is not None and known[0] is prob:
-            return known[1]
-        data = _png(np.rint(np.clip(prob, 0.0, 1.0) * 65535.0).astype(np.uint16))
-        with self._lock:
-            self._pngs[id(prob)] = (prob, data)
-        return data
-
-    def keep_only(self, probs: list[np.ndarray]) -> None:
-        ids = {id(p) for p in probs}
-        with self._lock:
-            self._pngs = {i: entry for i, entry in self._pngs.items() if i in ids}
-
-
-_STAGE_PNGS = _StagePngs()
-
-
-def _png(pixels: np.ndarray) -> bytes:
-    ok, encoded = cv2.imencode(".png", pixels, _PNG_FAST)
-    if not ok:
-        raise InputError(f"could not encode a {pixels.shape} mask as PNG")
-    return encoded.tobytes()
-
-
-def _unpng(data: bytes, dtype: type, path: Path) -> np.ndarray:
-    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    if pixels is None or pixels.ndim != 2 or pixels.dtype != dtype:
-        raise InputError(f"{path} is damaged: one of its masks cannot be read")
-    return pixels

@@ -432,10 +432,11 @@ def test_work_left_by_a_killed_window_is_offered_when_the_next_start_opens_a_fol
 def test_saving_again_after_an_edit_encodes_only_what_changed(worked, tmp_path, monkeypatch):
     """The autosave wrote every stage again after each brush stroke: seconds at 6K, in which a kill lost the
     stroke. A stage never changes once made, so its PNG is made once; the mask is encoded each time."""
+    from app import pngs
     from app import project as project_module
     encoded = []
-    real = project_module._png
-    monkeypatch.setattr(project_module, "_png", lambda pixels: encoded.append(pixels.dtype) or real(pixels))
+    real = pngs.png
+    monkeypatch.setattr(pngs, "png", lambda pixels: encoded.append(pixels.dtype) or real(pixels))
     state = project_module.capture(worked.doc, worked.canvas)
     stages = sum(len(o.stages) for o in state.objects)
     assert stages

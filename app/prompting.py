@@ -70,6 +70,10 @@ class PromptMixin:
         if self._prompt_job is not None:
             self.statusBar().showMessage("Still working on the last box or click; try again in a moment", 5000)
             return
+        if self.refining and self.settings.refine_after_prompt:
+            # the prompt speaks about the mask, and the refine it starts takes in the run's: a click made during the
+            # last click's refine landed on that run's first stage, and two Undos later ×0.125 was shown (a tester)
+            self.cancel_refine()
         image, shown = doc.image, doc.current.result()
         name = "Box" if prompt.box is not None else "Click"
         job = CallJob(name, lambda: prompt_mask(image, shown, prompt))

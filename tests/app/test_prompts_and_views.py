@@ -3,6 +3,8 @@ removes the region around it, and the cutout shows on a checkerboard, black, whi
 
 from __future__ import annotations
 
+import threading
+
 import cv2
 import numpy as np
 import pytest
@@ -447,6 +449,44 @@ def test_the_refine_a_remove_click_starts_does_not_bring_back_what_it_removed(qt
         _prompt(qtbot, win, "click", (220, 140))
     assert not (win.doc.current.keep == KEEP_BG)[inner].any() and win.doc.current.result()[inner].all()
 
+
+
+def test_a_click_made_while_the_last_click_s_refine_runs_stops_it_and_each_undo_takes_back_one_click(
+        qtbot, scene, tiny_refiner, monkeypatch):
+    """A click made while the previous click's refine ran landed on that run's first stage, and two Undos later
+    the object showed a ×0.125 stage that no run had finished. The click now stops that run: it speaks about the
+    mask, and the refine it starts takes in both clicks."""
+    gate = threading.Event()
+    real = tiny_refiner.stages
+
+    def stages(image, coarse, options=None, constraints=None):  # each run waits after its first stage
+        for i, stage in enumerate(real(image, coarse, options, constraints)):
+            yield stage
+            if i == 0:
+                gate.wait(30)
+
+    monkeypatch.setattr(tiny_refiner, "stages", stages)
+    win, ellipse, square = scene
+    win.refine_panel.ratio_edit.setText("0.5 1")
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    boxed = win.doc.current.mask.copy()
+    win.refine_after_prompt_action.trigger()
+    _prompt(qtbot, win, "click", (220, 140))  # the square joins, and its refine shows its first stage
+    qtbot.waitUntil(lambda: len(win.doc.current.stages) == 1, timeout=20000)
+    clicked = win.doc.current.mask.copy()
+    assert win.refining and clicked[square].mean() > 0.8
+    _prompt(qtbot, win, "click", (220, 140), mods=Qt.KeyboardModifier.AltModifier)  # and goes again
+    assert win.refining  # the second click's own refine
+    gate.set()
+    qtbot.waitUntil(lambda: not win.refining, timeout=30000)
+    done = win.doc.current.stages
+    assert len(done) == done[0].count > 1 and not win.doc.current.stale  # a whole run, of the mask as clicked
+    assert win.doc.undo_stack.undoText() == "Click remove and refine"
+    win.doc.undo_stack.undo()
+    assert np.array_equal(win.doc.current.mask, clicked)
+    assert not win.doc.current.stages  # its refine was stopped: no stage of it stays, and none is shown
+    win.doc.undo_stack.undo()
+    assert np.array_equal(win.doc.current.mask, boxed) and not win.doc.current.stages
 
 
 def test_what_a_click_adds_to_a_guess_stays_in_the_refine_it_starts(qtbot, scene, tiny_refiner, monkeypatch):

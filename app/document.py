@@ -66,6 +66,7 @@ class Document(KeepEditsMixin, QObject):
         # has them, never drawn; their labels, so the person is told they are there
         self.unshown: tuple[str, ...] = ()
         self.outside: tuple[str, ...] = ()  # labels of objects its file drew mostly outside the photo
+        self.unreadable: tuple[str, ...] = ()  # why records of its label file could not be read: kept as they are
         self.project_path: Path | None = None  # the project it was saved in or opened from: Save writes there
         self._set_content(image, mask, path, mask_path)
 

@@ -453,7 +453,8 @@ class WorkFolder:
             doc = Document.with_objects(loaded.image, loaded.path, objects, self.categories)
         doc.label_colors = self.colors
         doc.reserved_ids = frozenset(sources)
-        doc.unshown = tuple(o.label for o in loaded.objects if not o.refinable)
+        doc.unshown = tuple(o.label for o in loaded.objects if not o.refinable and not o.problem)
+        doc.unreadable = tuple(o.problem for o in loaded.objects if o.problem)
         doc.outside = tuple(o.label for o in loaded.objects if o.refinable and o.mostly_outside(hw))
         self.meet(doc.categories)
         doc.mark_saved()

@@ -318,6 +318,11 @@ class FolderMixin:
             notes.append(f"{count} shape{'s' * (count != 1)} not refined ({listed(doc.unshown, 3)}: "
                          "boxes, points or lines) "
                          f"{'are' if count != 1 else 'is'} kept as the file has them and not shown")
+        if doc.unreadable:  # the photo's other objects open; one broken record made the whole photo unreadable
+            count = len(doc.unreadable)
+            kept = "the record is kept in exports as the file has it, not shown" if count == 1 else \
+                f"{count - 1} more cannot be read either; they are kept in exports as the file has them, not shown"
+            notes.append(f"{doc.unreadable[0]} ({kept})")
         if doc.outside:  # clipped to the photo without a word, a shifted label was refined as its sliver inside
             count = len(doc.outside)
             notes.append(f"{count} label{'s' * (count != 1)} lie{'s' * (count == 1)} mostly outside the photo "

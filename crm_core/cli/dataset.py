@@ -176,6 +176,9 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
             tally.no_photo += done.no_photo
             if done.no_photo:
                 missing.append(done.name)
+            kept = "kept as the file has it" if kind == dataset.format else "left out of the copy"
+            for problem in done.problems:  # the photo's other objects went on
+                say(prog, f"{problem} (the record is {kept}{', not refined' if transform else ''})")
             if done.error is not None:
                 tally.failed += 1
                 kept = "; its labels are written as they are" if done.as_given else ""
@@ -346,6 +349,8 @@ def evaluate_dataset(args: argparse.Namespace, prog: str, options: RefineOptions
             try:
                 gt = gt_set.read(name)
                 preds = {row: read_matching(sources[row], stems[row], name, gt) for row in sources}
+                for problem in (o.problem for item in (gt, *preds.values()) for o in item.objects if o.problem):
+                    say(prog, f"{problem} (not scored)")
                 if args.coarse:
                     preds.update(refined_rows(sources[COARSE_ROW], preds[COARSE_ROW], gt, refiner, options))
                 for method in methods:

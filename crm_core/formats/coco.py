@@ -137,6 +137,14 @@ class CocoDataset(Dataset):
         return ImageObjects(name, self.photo_file(name), size, objects, extra=record)
 
     def _object(self, ann: dict, size: tuple[int, int]) -> ImageObject:
+        """One annotation; one that cannot be read as a shape is kept as the file has it, saying why."""
+        try:
+            return self._shape(ann, size)
+        except InputError as err:
+            label = self.categories.get(ann.get("category_id"), f"category {ann.get('category_id')!r}")
+            return ImageObject(ann.get("id"), label, refinable=False, problem=str(err))
+
+    def _shape(self, ann: dict, size: tuple[int, int]) -> ImageObject:
         where = f"{self.source}: annotation {ann.get('id')!r}"
         if ann.get("category_id") not in self.categories:
             raise InputError(f"{where} has category_id {ann.get('category_id')!r}, which 'categories' does not list; "
@@ -272,7 +280,7 @@ class CocoWriter(Writer):
         given = self.given.get(obj.id)
         if given is None or not all(k in given for k in GEOMETRY):
             return None
-        was = self.coco._object(given, item.size)
+        was = self.coco._shape(given, item.size)
         if obj.mask is None and was.mask is None:
             same = len(obj.polygons) == len(was.polygons) and all(
                 np.array_equal(a, b) for a, b in zip(obj.polygons, was.polygons))

@@ -56,6 +56,7 @@ class Converted:
     as_given: bool = False  # its refinement failed, and its labels were written as they are
     as_drawn: int = 0  # its refined objects written as their file drew them (``ImageObject.still_drawn``)
     no_photo: bool = False  # its photo was not found: the copy names where it was looked for
+    problems: tuple[str, ...] = ()  # why records of its label file could not be read (``ImageObject.problem``)
 
 
 def export_writer(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> Writer:
@@ -164,6 +165,7 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
             yield Converted(name, len(written.objects), len(item.objects) - len(written.objects),
                             hidden=tuple(writer.hidden[under:]),
                             split=tuple(writer.split[parted:]), no_photo=no_photo,
-                            as_drawn=len(writer.as_drawn) - drawn)
+                            as_drawn=len(writer.as_drawn) - drawn,
+                            problems=tuple(o.problem for o in read.objects if o.problem))
     finally:
         writer.close()

@@ -149,15 +149,28 @@ class LabelMeDataset(Dataset):
         return ImageObjects(name, image, size, objects, extra=extra)
 
     def _object(self, path: Path, shapes: list[dict], hw: tuple[int, int]) -> ImageObject:
+        """One object of the file (a shape, or shapes grouped); one that cannot be read is kept as the file has it,
+        saying why."""
         first = shapes[0]
-        kind = first.get("shape_type") or "polygon"
         # the first shape's place in the file: unique within the photo, where a group_id is not (one id for several
         # labels, or equal to an ungrouped shape's index), and an object's id is what its work is matched by
         ident = first["_index"]
-        extra = _own_fields(first)
-        extra["group_id"] = first.get("group_id")
-        if len(shapes) > 1:  # each piece's own description, flags, score…: X-AnyLabeling gives every shape its own
-            extra["pieces"] = [{**_own_fields(shape), PIECE_POINTS: shape["points"]} for shape in shapes]
+        problem = _unreadable(path, ident, first)
+        if not problem:
+            extra = _own_fields(first)
+            extra["group_id"] = first.get("group_id")
+            if len(shapes) > 1:  # each piece's own description, flags, score…: X-AnyLabeling gives every shape its own
+                extra["pieces"] = [{**_own_fields(shape), PIECE_POINTS: shape["points"]} for shape in shapes]
+            try:
+                return self._shape(path, shapes, hw, ident, extra)
+            except InputError as err:
+                problem = str(err)
+        return ImageObject(ident, str(first.get("label", f"shape {ident}")), refinable=False,
+                           extra={"shape": first.get("_verbatim", _strip(first))}, problem=problem)
+
+    def _shape(self, path: Path, shapes: list[dict], hw: tuple[int, int], ident: int, extra: dict) -> ImageObject:
+        first = shapes[0]
+        kind = first.get("shape_type") or "polygon"
         if kind == "circle":
             return ImageObject(ident, first["label"], mask=_circle(path, first, hw), stored_as="polygons", rough=True,
                                extra={**extra, "shape": _strip(first)})
@@ -215,21 +228,29 @@ def _named_in(path: Path) -> tuple[str | None, bool]:
 
 def _grouped(path: Path, shapes: list) -> list[list[dict]]:
     """The file's shapes as objects, in the order of their first shapes: area shapes sharing a label and a
-    group_id are one object; each shape carries its place in the file ("_index"). A polygon of under 3 points
-    is an object of its own even in a group (``_slip``): one such piece of a 19-object photo made the whole photo
-    unreadable."""
+    group_id are one object; each shape carries its place in the file ("_index"). A polygon of under 3 points,
+    or a shape that cannot be read (``_unreadable``), is an object of its own even in a group (``_slip``): one
+    such piece of a 19-object photo made the whole photo unreadable."""
     groups: dict[tuple, list[dict]] = {}
     for index, shape in enumerate(shapes):
-        if not isinstance(shape, dict) or "label" not in shape or "points" not in shape:
-            raise InputError(f"{path}: shape {index} lacks a label or points")
-        if not _pairs(shape["points"]):
-            raise InputError(f"{path}: shape {index} ({shape['label']!r}) has points that are not [x, y] number "
-                             "pairs; fix or delete that shape")
+        if not isinstance(shape, dict):
+            shape = {"_verbatim": shape}
         kind = shape.get("shape_type") or "polygon"
-        grouped = kind in AREA_SHAPES and shape.get("group_id") is not None and not _slip(shape)
+        grouped = kind in AREA_SHAPES and shape.get("group_id") is not None and not _unreadable(path, index, shape) \
+            and not _slip(shape)
         key = (shape["label"], shape.get("group_id")) if grouped else (index,)
         groups.setdefault(key, []).append({**shape, "_index": index})
     return list(groups.values())
+
+
+def _unreadable(path: Path, index: int, shape: dict) -> str:
+    """Why shape ``index`` of a file is not a shape the tool can read, in one sentence; "" where it is one."""
+    if "_verbatim" in shape or "label" not in shape or "points" not in shape:
+        return f"{path}: shape {index} lacks a label or points; fix or delete that shape"
+    if not _pairs(shape["points"]):
+        return (f"{path}: shape {index} ({shape['label']!r}) has points that are not [x, y] number pairs; fix or "
+                "delete that shape")
+    return ""
 
 
 def _same_place(path: Path) -> str:
@@ -349,7 +370,9 @@ class LabelMeWriter(Writer):
             if pieces:  # what every piece has alike: a piece the refine made anew gets that, not one piece's own
                 extra = {k: v for k, v in pieces[0].items() if k != PIECE_POINTS and all(p.get(k) == v for p in pieces)}
             group = obj.extra.get("group_id")
-            if not obj.refinable or _as_read(obj, item.hw):  # relabelled in the app, it keeps its new label
+            if obj.problem:  # not read as a shape: written back as the file has it
+                shapes = [obj.extra["shape"]]
+            elif not obj.refinable or _as_read(obj, item.hw):  # relabelled in the app, it keeps its new label
                 shapes = [{**obj.extra["shape"], "label": obj.label}]
             elif obj.stored_as == "pixels":
                 shapes = [{"label": obj.label, "group_id": group, "shape_type": "mask", "flags": {},
@@ -418,7 +441,7 @@ def _in_paint_order(owned: list[tuple[ImageObject, list[tuple[float, dict]]]]) -
     file's order."""
     if all(obj.mask is None for obj, _ in owned):  # a photo written as read: no polygon to rasterise
         return [entry for _, entries in owned for entry in entries]
-    nodes = [(place, shape, obj.mask is not None, _filled(shape))
+    nodes = [(place, shape, obj.mask is not None, None if obj.problem else _filled(shape))
              for obj, entries in owned for place, shape in entries]
     parent = list(range(len(nodes)))
 

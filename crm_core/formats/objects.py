@@ -52,6 +52,9 @@ class ImageObject:
     rough: the file's shape stands for the object without tracing it (a LabelMe circle): refined like a mask
         guessed from the photo (``RefineOptions.guessed``), never held as a label. Rasterised, a circle reads as
         a polygon traced to half a pixel, and a ball circled 5 px too wide stayed 5 px too wide.
+    problem: why a record of the file could not be read as a shape (which record, what is wrong, what to do); ""
+        for every other. Such a record is not refinable: it is written back as the file has it, and the photo's
+        other objects are refined (one broken annotation made its whole photo unreadable).
     """
 
     id: int | str
@@ -62,6 +65,7 @@ class ImageObject:
     extra: Mapping[str, Any] = field(default_factory=dict)
     stored_as: str = ""
     rough: bool = False
+    problem: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "extra", _frozen(self.extra))

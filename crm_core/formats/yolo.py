@@ -181,35 +181,45 @@ class YoloDataset(Dataset):
             w, h = io.shown_size(photo)  # as shown (EXIF-turned), as the photo is loaded and as Ultralytics reads it
         else:
             h, w = hw
-        objects = []
         lines = label.read_text(encoding="utf-8-sig").splitlines() if label is not None else []
-        for number, line in enumerate(lines, start=1):
-            fields = line.split()
-            if not fields:
-                continue
-            try:
-                cls, values = int(fields[0]), np.array([float(v) for v in fields[1:]])
-            except ValueError:
-                raise InputError(f"{label}:{number} is not 'class x y x y ...' numbers; fix or delete that line") from None
-            farthest = np.abs(values).max(initial=0.0)
-            if farthest > PIXELS_PAST:
-                raise InputError(f"{label}:{number} has a coordinate of {farthest:g}, but YOLO's are "
-                                 "fractions of the photo's width and height (0 to 1); divide each x by the width and "
-                                 "each y by the height, or fix that line")
-            if not 0 <= cls < len(self.classes):
-                raise InputError(f"{label}:{number} has class {cls} but {self.yaml_name} names {len(self.classes)} classes; "
-                                 f"add the class's name there, or fix that line")
-            if len(values) == 4:
-                objects.append(ImageObject(number, self.classes[cls], refinable=False, extra={"line": line.strip()}))
-                continue
-            if len(values) % 2:  # said apart: a 149-number line was told it needs 3 pairs (a tester)
-                raise InputError(f"{label}:{number} has {len(values)} coordinates after its class, an odd count: an x "
-                                 "or a y is missing; fix or delete that line")
-            if len(values) < 6:
-                raise InputError(f"{label}:{number} needs at least 3 x,y pairs (or 4 numbers for a box); fix or delete "
-                                 "that line")
-            objects.append(ImageObject(number, self.classes[cls], polygons=(values.reshape(-1, 2) * (w, h),)))
+        objects = [self._object(label, number, line, (w, h)) for number, line in enumerate(lines, start=1)
+                   if line.split()]
         return ImageObjects(name, photo, (w, h), tuple(objects))
+
+    def _object(self, label: Path, number: int, line: str, size: tuple[int, int]) -> ImageObject:
+        """Line ``number`` of a label file; one that cannot be read as a shape is kept as the file has it, saying
+        why."""
+        try:
+            return self._shape(label, number, line, size)
+        except InputError as err:
+            first = line.split()[0]
+            known = first.isdigit() and int(first) < len(self.classes)
+            return ImageObject(number, self.classes[int(first)] if known else f"line {number}", refinable=False,
+                               extra={"line": line.strip()}, problem=str(err))
+
+    def _shape(self, label: Path, number: int, line: str, size: tuple[int, int]) -> ImageObject:
+        fields = line.split()
+        try:
+            cls, values = int(fields[0]), np.array([float(v) for v in fields[1:]])
+        except ValueError:
+            raise InputError(f"{label}:{number} is not 'class x y x y ...' numbers; fix or delete that line") from None
+        farthest = np.abs(values).max(initial=0.0)
+        if farthest > PIXELS_PAST:
+            raise InputError(f"{label}:{number} has a coordinate of {farthest:g}, but YOLO's are "
+                             "fractions of the photo's width and height (0 to 1); divide each x by the width and "
+                             "each y by the height, or fix that line")
+        if not 0 <= cls < len(self.classes):
+            raise InputError(f"{label}:{number} has class {cls} but {self.yaml_name} names {len(self.classes)} classes; "
+                             f"add the class's name there, or fix that line")
+        if len(values) == 4:
+            return ImageObject(number, self.classes[cls], refinable=False, extra={"line": line.strip()})
+        if len(values) % 2:  # said apart: a 149-number line was told it needs 3 pairs (a tester)
+            raise InputError(f"{label}:{number} has {len(values)} coordinates after its class, an odd count: an x "
+                             "or a y is missing; fix or delete that line")
+        if len(values) < 6:
+            raise InputError(f"{label}:{number} needs at least 3 x,y pairs (or 4 numbers for a box); fix or delete "
+                             "that line")
+        return ImageObject(number, self.classes[cls], polygons=(values.reshape(-1, 2) * size,))
 
     def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> "YoloWriter":
         return YoloWriter(self, out, tolerance)

@@ -1906,6 +1906,25 @@ def test_a_photo_with_a_box_only_shape_says_it_is_kept_but_not_shown(qtbot, wind
 
 
 
+def test_a_shape_the_file_breaks_leaves_the_photo_s_others_to_work_on_and_is_exported_as_it_was(qtbot, window,
+                                                                                             tmp_path):
+    """A shape with no points made its whole photo unreadable: no object of it could be refined or edited. The
+    others open now; the broken one is named, with what to do, and goes back into the export as the file has it."""
+    folder, _ = labelme_set(tmp_path / "lm", count=1)
+    data = json.loads((folder / "p0.json").read_text())
+    broken = {"label": "strap", "points": None, "group_id": None, "shape_type": "polygon", "flags": {}}
+    data["shapes"].append(broken)
+    (folder / "p0.json").write_text(json.dumps(data))
+    window.open_folder(folder)
+    assert labels_listed(window) == list(LABELS)
+    said = window.statusBar().currentMessage()
+    assert f"shape {len(data['shapes']) - 1} ('strap') has points that are not [x, y] number pairs; fix or delete " \
+           "that shape (the record is kept in exports as the file has it, not shown)" in said
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(tmp_path / "out")
+    assert json.loads((tmp_path / "out" / "p0.json").read_text())["shapes"][-1] == broken
+
+
 def test_a_label_drawn_mostly_outside_the_photo_is_said(window, tmp_path):
     """A LabelMe "upper" shifted to x 338-586 on a 400 px photo was clipped to its sliver inside and refined
     without a word (tester)."""

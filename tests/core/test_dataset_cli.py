@@ -338,14 +338,19 @@ def test_a_labelme_photo_only_embedded_is_refined_and_not_said_missing(tmp_path,
     assert code == 0 and "not found" not in err and "4 refined" in err, err
 
 
-def test_a_yolo_photo_with_a_bad_line_is_copied_as_it_is_and_said_so(tmp_path, random_refiner, capsys) -> None:
-    """A class number out of range on one photo: the refined copy lacked that photo and its labels."""
+def test_a_yolo_photo_with_a_bad_line_is_refined_but_for_that_line_which_is_copied_as_it_is_and_said(
+        tmp_path, random_refiner, capsys) -> None:
+    """A class number out of range on one line: the refined copy lacked that photo and its labels, then the photo
+    was copied unrefined, its good lines too."""
     sets = make_sets(tmp_path)
-    broken = "7 " + (sets["yolo"] / "labels" / "b.txt").read_text().split(" ", 1)[1]
-    (sets["yolo"] / "labels" / "b.txt").write_text(broken)
+    given = (sets["yolo"] / "labels" / "b.txt").read_text().splitlines()
+    broken = "7 " + given[0].split(" ", 1)[1]
+    (sets["yolo"] / "labels" / "b.txt").write_text("\n".join([broken, *given]) + "\n")
     code, _, err = run(crm_refine.main, ["--yolo", sets["yolo"], "-o", tmp_path / "out", "--no-matte"], capsys)
-    assert code == 2 and "b.txt:1 has class 7" in err and "its labels are written as they are" in err
-    assert (tmp_path / "out" / "labels" / "b.txt").read_text() == broken
+    assert code == 0 and "b.txt:1 has class 7" in err
+    assert "(the record is kept as the file has it, not refined)" in err
+    written = (tmp_path / "out" / "labels" / "b.txt").read_text().splitlines()
+    assert written[0] == broken and len(written) > 1 and written[1:] != given  # the good lines refined
     assert len(list((tmp_path / "out" / "images").glob("b.*"))) == 1 and (tmp_path / "out" / "labels" / "a.txt").is_file()
 
 
@@ -358,9 +363,11 @@ def test_a_labelme_file_that_cannot_be_read_is_copied_pointing_at_its_photo(tmp_
     (sets["labelme"] / "c.json").write_text('{"shapes": [')  # not JSON: copied byte for byte
     code, _, err = run(crm_refine.main, ["--labelme", sets["labelme"], "-o", tmp_path / "out" / "lm", "--no-matte"],
                        capsys)
-    assert code == 2 and "b.json: shape 0 lacks a label or points; its labels are written as they are" in err, err
+    assert code == 2 and "c.json is not valid JSON" in err and "its labels are written as they are" in err, err
+    assert "b.json: shape 0 lacks a label or points; fix or delete that shape (the record is kept as the file has it, " \
+           "not refined)" in err
     copied = json.loads((tmp_path / "out" / "lm" / "b.json").read_text())
-    assert copied["shapes"] == broken["shapes"] and copied["imagePath"] == "../../voc/JPEGImages/b.jpg"
+    assert copied["shapes"][0] == broken["shapes"][0] and copied["imagePath"] == "../../voc/JPEGImages/b.jpg"
     assert (tmp_path / "out" / "lm" / "c.json").read_text() == '{"shapes": ['
     assert json.loads((tmp_path / "out" / "lm" / "a.json").read_text())["imagePath"] == "../../voc/JPEGImages/a.jpg"
 

@@ -24,6 +24,7 @@ from app.jobs import CallJob
 NESTED_SHARE = 0.8  # a box that found more than this share in one other object boxed a thing nested in it
 SAME_SHARE = 0.6  # and more than this share of that object: the object there already, boxed again
 MIN_CLICK_CHANGE = 16  # px: a click that adds (removes) fewer found no region to add (remove)
+PROMPT_NOTE_MS = 4000  # how long what a prompt did is said over the progress of the refine it started
 
 
 def click_changes(before: np.ndarray, after: np.ndarray, prompt: Prompt) -> bool:
@@ -123,7 +124,8 @@ class PromptMixin:
                 beyond = beyond_box(prompt.box, mask.shape) & (mask <= 127)
                 keep_out = beyond if keep_out is None else beyond | keep_out
             self.refine(joins=doc.undo_stack.last(), keep_out=keep_out)  # one Undo takes back the prompt and its refine
-            self.statusBar().showMessage(f"{done}; refining it (Ctrl+Z undoes)", 10000)
+            # short: while it is up, it hides the refine's progress and time left (a tester saw neither for 10 s)
+            self.statusBar().showMessage(f"{done}; refining it (Ctrl+Z undoes)", PROMPT_NOTE_MS)
         else:
             self.statusBar().showMessage(f"{done}; press Refine (Ctrl+R) to sharpen its edges (Ctrl+Z undoes)", 10000)
 

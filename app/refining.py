@@ -118,6 +118,10 @@ class RefiningMixin:
         base = [stage for stage in target.stages if stage.kind != "edge"]
         finishing = self.refine_panel.finishing
         options = RefineOptions(shift_edge=finishing["shift_edge"], smooth=finishing["smooth"])
+        last = target.stages[-1]
+        if last.kind == "edge" and last.edge == (options.shift_edge, options.smooth):
+            self._edge_job = None  # Return pressed on the values the result was made with: nothing to make again
+            return
         if "edge" not in options.finishers():
             self._edge_job = None
             self._show_readjusted(doc, target, base)

@@ -219,6 +219,9 @@ def test_shift_edge_after_a_refine_remakes_only_the_edge_stage_and_zero_takes_it
     # said as the strip gains a stage: the refine's "… N stages" stayed up over a strip of N + 1 (a tester)
     assert win.statusBar().currentMessage() == (f"Edge shifted +3.0 px and smoothed 0.0 px: stage {len(stages)} of "
                                                 f"{len(stages)} (Ctrl+Z undoes)")
+    steps = win.doc.undo_stack.count()
+    win.refine_panel.edgeAdjusted.emit()  # Return pressed on the same value: a tester got a step that changed nothing
+    assert win.doc.undo_stack.count() == steps and win.doc.stages[-1] is stages[-1]
     with qtbot.waitSignal(win.doc.stagesChanged, timeout=10000):
         win.refine_panel.shift_box.setValue(0.0)
     assert [s.kind for s in win.doc.stages] == [s.kind for s in made]

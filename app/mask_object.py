@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from crm_core.constraints import Constraints
-from crm_core.formats.objects import ImageObject
+from crm_core.formats.objects import ImageObject, fill_polygons
 from crm_core.metrics import binarise
 from crm_core.objects import ObjectOptions
 from crm_core.options import Stage
@@ -120,6 +120,14 @@ def _lab(colors: Sequence[tuple[int, int, int]]) -> np.ndarray:
     return lab * (100 / 255, 1, 1) - (0, 128, 128)
 
 
+def kept_points(outline: tuple[np.ndarray, ...], pixels: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The polygons the Points tool left an object as (``MaskObject.outline``) while ``pixels`` (H×W bool, the
+    object as shown or exported) are still exactly their fill; else (): an edit or an Undo since."""
+    if not outline or not np.array_equal(fill_polygons(outline, pixels.shape), pixels):
+        return ()
+    return outline
+
+
 @dataclass(eq=False)
 class MaskObject:
     """One object of the photo: its label, how it is drawn, its coarse mask (H×W uint8, edited in place) and
@@ -140,6 +148,9 @@ class MaskObject:
     # its coarse mask came from Box, Click or Select Subject: a guess from the photo, never a label to hold
     # (crm_core.objects.refine_object's guessed); an imported mask is a label again
     guessed: bool = False
+    # the polygons the Points tool left it as (pixel-centre coordinates): an export writes them, and the tool shows
+    # them again, while its pixels are still exactly them (``kept_points``); traced again, every point moved
+    outline: tuple[np.ndarray, ...] = ()
 
     def result(self) -> np.ndarray:
         """The object's pixels as they would be exported: H×W bool (``object_result``)."""

@@ -65,6 +65,7 @@ class ObjectState:
     keep: np.ndarray | None = None
     stale: bool = False  # the stages predate an edit (MaskObject.stale): a reopened project still says "(old)"
     guessed: bool = False  # made by Box, Click or Select Subject (MaskObject.guessed): still refined freely
+    outline: tuple[np.ndarray, ...] = ()  # the polygons the Points tool left it as (MaskObject.outline)
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ def save(path: str | Path, project: Project) -> Path:
         "categories": list(project.categories),
         "objects": [{"id": o.id, "label": o.label, "shown": o.shown, "visible": o.visible, "locked": o.locked,
                      "status": o.status, "stale": o.stale, "guessed": o.guessed,
+                     "outline": [ring.tolist() for ring in o.outline],
                      "stages": [_stage_meta(s) for s in o.stages]}
                     for o in project.objects],
     }
@@ -193,7 +195,14 @@ def _object(archive: zipfile.ZipFile, prefix: str, meta: dict, path: Path) -> Ob
         raise InputError(f"{path} is damaged: the keep strokes of {meta['label']} do not match its mask")
     return ObjectState(meta["id"], str(meta["label"]), mask, stages, meta["shown"], bool(meta.get("visible", True)),
                        bool(meta.get("locked", False)), str(meta.get("status", TODO)), keep,
-                       bool(meta.get("stale", False)), bool(meta.get("guessed", False)))
+                       bool(meta.get("stale", False)), bool(meta.get("guessed", False)), _outline(meta, path))
+
+
+def _outline(meta: dict, path: Path) -> tuple[np.ndarray, ...]:
+    try:
+        return tuple(np.asarray(ring, np.float64).reshape(-1, 2) for ring in meta.get("outline", []))
+    except (TypeError, ValueError):
+        raise InputError(f"{path} is damaged: the points of {meta.get('label')!r} cannot be read") from None
 
 
 def capture(doc: Document, canvas=None, unfinished: tuple[MaskObject, Results] | None = None) -> Project:
@@ -210,7 +219,8 @@ def capture(doc: Document, canvas=None, unfinished: tuple[MaskObject, Results] |
         return unfinished[1] if unfinished is not None and o is unfinished[0] else doc.results_of(o)
 
     objects = tuple(ObjectState(o.id, o.label, o.mask.copy(), r.stages, r.shown, o.visible, o.locked, r.status,
-                                o.keep.copy() if o.keep is not None and o.keep.any() else None, r.stale, o.guessed)
+                                o.keep.copy() if o.keep is not None and o.keep.any() else None, r.stale, o.guessed,
+                                o.outline)
                     for o, r in ((o, results(o)) for o in doc.objects))
     saved_in = doc.project_path.resolve() if doc.project_path is not None else None
     return Project(doc.path.resolve(), objects, doc.index_of(doc.current), mask_path, view, doc.modified, saved_in,
@@ -231,7 +241,8 @@ def document(state: Project, categories: tuple[str, ...] = (), image: np.ndarray
                          f"but its mask is {state.mask.shape[1]}x{state.mask.shape[0]} px; the photo has changed: "
                          "put back the one the project was made on")
     objects = [MaskObject(o.id, o.label, o.mask.copy(), o.visible, o.locked, list(o.stages), o.shown, o.status,
-                          stale=o.stale, keep=None if o.keep is None else o.keep.copy(), guessed=o.guessed)
+                          stale=o.stale, keep=None if o.keep is None else o.keep.copy(), guessed=o.guessed,
+                          outline=o.outline)
                for o in state.objects]
     doc = Document.with_objects(image, state.photo, objects, categories or state.categories)
     doc.select(objects[state.current])

@@ -25,7 +25,7 @@ from crm_core.tiles import grown
 
 from app.canvas.tools import KEPT_IN, KEPT_OUT, Tool, ToolHost
 from app.document import COARSE, Document
-from app.mask_object import shade
+from app.mask_object import kept_points, shade
 from app.jobs import CallJob, JobRunner
 
 GRAB_PX = 8  # a press this close (screen pixels) to a point drags it
@@ -134,11 +134,14 @@ class OutlineTool(Tool):
         if doc is None or not doc.current.visible:
             return
         obj = doc.current
-        if obj.shown == COARSE and obj.drawn:  # the label file's own points, as an export keeps them
-            self._rings, self._drawn = [np.array(p, float) for p in obj.source.polygons if len(p) >= 3], []
+        shape = obj.result()
+        # the label file's own points, or the ones this tool left, as an export keeps them
+        kept = obj.source.polygons if obj.shown == COARSE and obj.drawn else kept_points(obj.outline, shape)
+        if kept:
+            self._rings, self._drawn = [np.array(p, float) for p in kept if len(p) >= 3], []
             self._fill = fill_polygons
             return
-        shape, generation = obj.result(), self._generation
+        generation = self._generation
         job = CallJob("Points", lambda: traced_outline(shape))
         job.done.connect(lambda rings: self._traced(rings, generation))
         job.finished.connect(lambda: self._trace_ended(job))
@@ -280,6 +283,7 @@ class OutlineTool(Tool):
         # would replace the ones the person just placed (a removed point came back, a tester)
         self._forget_trace()
         self._rings, self._hover, self._drawn = rings, None, []
+        obj.outline = tuple(ring.copy() for ring in rings)  # exported as placed while the pixels are still theirs
         self._hold(doc, region, was > 127, patch > 127)
         self.host.update()
 

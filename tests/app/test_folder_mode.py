@@ -20,7 +20,7 @@ from crm_core.formats import FORMATS, fill_polygons, open_dataset, trace_polygon
 from crm_core.metrics import binarise, iou
 
 from app import asking
-from app.document import COARSE, REFINED
+from app.document import COARSE, REFINED, TODO
 from app.folder import FLAGGED
 from app.folder_docks import NAME_ROLE
 from app.folder_mode import AS_SHOWN
@@ -1791,9 +1791,10 @@ def test_an_export_says_which_photo_is_unreadable_apart_from_the_shapes_left_out
     assert text.endswith(" 1 shape left out (boxes, points, lines, crowd regions): the format has no place for them.")
 
 
-def test_a_yolo_export_copies_a_photo_with_a_bad_line_as_it_is_and_says_so(qtbot, window, tmp_path, dialogs):
+def test_a_yolo_export_keeps_a_bad_line_as_it_is_and_writes_its_photo(qtbot, window, tmp_path, dialogs):
     """A tester's YOLO folder with one class number out of range on one photo: the dataset saved back lacked that
-    photo, its label file and its image, where the person would replace their dataset with the copy."""
+    photo, its label file and its image, where the person would replace their dataset with the copy; then the
+    whole photo was unreadable. Now the line is kept as it is, and the photo's other objects are worked on."""
     root = tmp_path / "yolo"
     truth = write_photos(root / "images", 2)
     (root / "labels").mkdir()
@@ -1808,11 +1809,11 @@ def test_a_yolo_export_copies_a_photo_with_a_bad_line_as_it_is_and_says_so(qtbot
     with qtbot.waitSignal(window.exported, timeout=30_000):
         assert window.export_dataset(tmp_path / "out", "yolo")
     out = tmp_path / "out"
-    assert (out / "labels" / "p1.txt").read_text() == broken and (out / "images" / "p1.png").is_file()
+    bad = next(line for line in broken.splitlines() if line.startswith("99 "))
+    written = (out / "labels" / "p1.txt").read_text().splitlines()
+    assert bad in written and len(written) == len(broken.splitlines()) and (out / "images" / "p1.png").is_file()
     assert (out / "labels" / "p0.txt").is_file() and (out / "classes.txt").read_text().split() == list(LABELS)
-    assert dialogs.titles() == ["Photos copied unread"]
-    assert "1 photo whose labels cannot be read is in" in dialogs.shown[0][2] and ": p1. " in dialogs.shown[0][2]
-    assert window.work.status["p1"] == "unreadable"
+    assert dialogs.titles() == [] and window.work.status["p1"] == TODO
 
 
 def test_refine_whole_folder_leaves_a_photo_still_to_label_to_do(qtbot, window, tmp_path, tiny_refiner):
@@ -1923,6 +1924,38 @@ def test_a_shape_the_file_breaks_leaves_the_photo_s_others_to_work_on_and_is_exp
     with qtbot.waitSignal(window.exported, timeout=30_000):
         window.export_dataset(tmp_path / "out")
     assert json.loads((tmp_path / "out" / "p0.json").read_text())["shapes"][-1] == broken
+
+
+def test_a_point_moved_on_a_label_is_exported_where_placed_and_the_others_as_the_file_has_them(qtbot, window,
+                                                                                           tmp_path, settings):
+    """One point of a label dragged with the Points tool, and the export re-traced the whole polygon from its mask:
+    every point moved a little, where labelme changes the one. Kept in the photo's work, they survive a restart."""
+    from PySide6.QtCore import QPointF
+    from test_outline_tool import drag, tool
+    folder, _ = labelme_set(tmp_path / "lm", count=1)
+    given = json.loads((folder / "p0.json").read_text())["shapes"][1]["points"]
+    window.open_folder(folder)
+    window.doc.select(window.doc.objects[1])
+    window.tool_actions["points"].trigger()
+    view = window.canvas
+    qtbot.waitUntil(lambda: bool(tool(view).rings()))
+    assert [p.tolist() for p in tool(view).rings()[0]] == given  # the file's own points
+    first = np.array(given[0], float)
+    view.set_zoom(2.0)
+    view.center_on(QPointF(*first))
+    drag(view, qtbot, tuple(first), tuple(first - (5, 4)))
+    placed = [[*(first - (5, 4))], *given[1:]]
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(tmp_path / "out")
+    assert json.loads((tmp_path / "out" / "p0.json").read_text())["shapes"][1]["points"] == placed
+    window.close()  # the work is kept; opened again, the tool shows the points as placed
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    again.open_folder(folder)
+    again.doc.select(again.doc.objects[1])
+    again.tool_actions["points"].trigger()
+    qtbot.waitUntil(lambda: bool(tool(again.canvas).rings()))
+    assert [p.tolist() for p in tool(again.canvas).rings()[0]] == placed
 
 
 def test_a_label_drawn_mostly_outside_the_photo_is_said(window, tmp_path):

@@ -522,13 +522,13 @@ class WorkFolder:
             elif not pixels.any():
                 continue
             elif source is not None:  # with the points the Points tool left, while its pixels are theirs
-                placed = kept_points(obj.outline, pixels) or source.polygons
+                placed = kept_points(obj.outlines, pixels) or source.polygons
                 kept.append(replace(source.with_mask(pixels), label=obj.label, polygons=placed))
             else:  # added by the person: an id no object of the photo (or, with ``fresh``, of the file) has
                 ident = next(fresh) if fresh is not None else obj.id
                 if fresh is None and ident in sources:  # work kept before the photo's ids were reserved
                     ident = 1 + max((i for i in [*sources, *(o.id for o in kept)] if isinstance(i, int)), default=0)
-                kept.append(ImageObject(ident, obj.label, kept_points(obj.outline, pixels), mask=pixels,
+                kept.append(ImageObject(ident, obj.label, kept_points(obj.outlines, pixels), mask=pixels,
                                         stored_as=drawn_as(self.dataset.format)))
         place = {o.id: i for i, o in enumerate(item.objects)}  # the file's order; objects added, after its own
         kept.sort(key=lambda o: place.get(o.id, len(place)))

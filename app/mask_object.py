@@ -16,12 +16,14 @@ import cv2
 import numpy as np
 
 from crm_core.constraints import Constraints
-from crm_core.formats.objects import ImageObject, fill_polygons
+from crm_core.formats.objects import ImageObject, Polygon, fill_polygons, fill_window, mask_box
 from crm_core.metrics import binarise
 from crm_core.objects import ObjectOptions
 from crm_core.options import Stage
 
 Shown = Union[str, int]
+Outline = tuple[Polygon, ...]  # an object's polygons as the Points tool left them
+KEPT_OUTLINES = 16  # how many of those an object keeps, for Undo (each a few kB)
 COARSE = "coarse"
 DEFAULT_LABEL = "object"
 # object statuses: what happened to an object's shape in this session (shown in the objects list)
@@ -120,12 +122,28 @@ def _lab(colors: Sequence[tuple[int, int, int]]) -> np.ndarray:
     return lab * (100 / 255, 1, 1) - (0, 128, 128)
 
 
-def kept_points(outline: tuple[np.ndarray, ...], pixels: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The polygons the Points tool left an object as (``MaskObject.outline``) while ``pixels`` (H×W bool, the
-    object as shown or exported) are still exactly their fill; else (): an edit or an Undo since."""
-    if not outline or not np.array_equal(fill_polygons(outline, pixels.shape), pixels):
+def kept_points(outlines: Sequence[Outline], pixels: np.ndarray) -> Outline:
+    """Of the outlines the Points tool left an object as (``MaskObject.outlines``, newest first), the one whose
+    fill ``pixels`` (H×W bool, the object as shown or exported) still are exactly; () when none is (an edit
+    since). An Undo of a point's move leaves the outline before it."""
+    box = mask_box(pixels) if outlines else None
+    if box is None:
         return ()
-    return outline
+    top, left, bottom, right = box
+    h, w = pixels.shape
+    for outline in outlines:
+        points = np.concatenate(outline)
+        (x0, y0), (x1, y1) = np.floor(points.min(0)).astype(int), np.ceil(points.max(0)).astype(int) + 1
+        window = (min(max(y0, 0), top), max(min(y1, h), bottom), min(max(x0, 0), left), max(min(x1, w), right))
+        filled = fill_window(outline, fill_polygons, pixels.shape, window)
+        if np.array_equal(filled, pixels[window[0]:window[1], window[2]:window[3]]):
+            return outline
+    return ()
+
+
+def placed(outlines: Sequence[Outline], outline: Outline) -> tuple[Outline, ...]:
+    """The outlines kept after the Points tool left ``outline``: it first, then the KEPT_OUTLINES - 1 before."""
+    return (tuple(ring.copy() for ring in outline), *outlines[:KEPT_OUTLINES - 1])
 
 
 @dataclass(eq=False)
@@ -148,9 +166,9 @@ class MaskObject:
     # its coarse mask came from Box, Click or Select Subject: a guess from the photo, never a label to hold
     # (crm_core.objects.refine_object's guessed); an imported mask is a label again
     guessed: bool = False
-    # the polygons the Points tool left it as (pixel-centre coordinates): an export writes them, and the tool shows
-    # them again, while its pixels are still exactly them (``kept_points``); traced again, every point moved
-    outline: tuple[np.ndarray, ...] = ()
+    # the polygons the Points tool left it as (pixel-centre coordinates), newest first: an export writes the one its
+    # pixels are still exactly (``kept_points``), and the tool shows it again; traced again, every point moved
+    outlines: tuple[Outline, ...] = ()
 
     def result(self) -> np.ndarray:
         """The object's pixels as they would be exported: H×W bool (``object_result``)."""

@@ -28,6 +28,7 @@ from crm_core.options import Stage
 from app import pngs
 from app.canvas.layers import VIEW_MODES
 from app.document import COARSE, TODO, Document, MaskObject, Results, Shown
+from app.mask_object import Outline
 
 SUFFIX = ".crmproj"
 FILTER = f"CRM Studio project (*{SUFFIX})"
@@ -65,7 +66,7 @@ class ObjectState:
     keep: np.ndarray | None = None
     stale: bool = False  # the stages predate an edit (MaskObject.stale): a reopened project still says "(old)"
     guessed: bool = False  # made by Box, Click or Select Subject (MaskObject.guessed): still refined freely
-    outline: tuple[np.ndarray, ...] = ()  # the polygons the Points tool left it as (MaskObject.outline)
+    outlines: tuple[Outline, ...] = ()  # the polygons the Points tool left it as (MaskObject.outlines)
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def save(path: str | Path, project: Project) -> Path:
         "categories": list(project.categories),
         "objects": [{"id": o.id, "label": o.label, "shown": o.shown, "visible": o.visible, "locked": o.locked,
                      "status": o.status, "stale": o.stale, "guessed": o.guessed,
-                     "outline": [ring.tolist() for ring in o.outline],
+                     "outlines": [[ring.tolist() for ring in outline] for outline in o.outlines],
                      "stages": [_stage_meta(s) for s in o.stages]}
                     for o in project.objects],
     }
@@ -195,12 +196,13 @@ def _object(archive: zipfile.ZipFile, prefix: str, meta: dict, path: Path) -> Ob
         raise InputError(f"{path} is damaged: the keep strokes of {meta['label']} do not match its mask")
     return ObjectState(meta["id"], str(meta["label"]), mask, stages, meta["shown"], bool(meta.get("visible", True)),
                        bool(meta.get("locked", False)), str(meta.get("status", TODO)), keep,
-                       bool(meta.get("stale", False)), bool(meta.get("guessed", False)), _outline(meta, path))
+                       bool(meta.get("stale", False)), bool(meta.get("guessed", False)), _outlines(meta, path))
 
 
-def _outline(meta: dict, path: Path) -> tuple[np.ndarray, ...]:
+def _outlines(meta: dict, path: Path) -> tuple[Outline, ...]:
     try:
-        return tuple(np.asarray(ring, np.float64).reshape(-1, 2) for ring in meta.get("outline", []))
+        return tuple(tuple(np.asarray(ring, np.float64).reshape(-1, 2) for ring in outline)
+                     for outline in meta.get("outlines", []))
     except (TypeError, ValueError):
         raise InputError(f"{path} is damaged: the points of {meta.get('label')!r} cannot be read") from None
 
@@ -220,7 +222,7 @@ def capture(doc: Document, canvas=None, unfinished: tuple[MaskObject, Results] |
 
     objects = tuple(ObjectState(o.id, o.label, o.mask.copy(), r.stages, r.shown, o.visible, o.locked, r.status,
                                 o.keep.copy() if o.keep is not None and o.keep.any() else None, r.stale, o.guessed,
-                                o.outline)
+                                o.outlines)
                     for o, r in ((o, results(o)) for o in doc.objects))
     saved_in = doc.project_path.resolve() if doc.project_path is not None else None
     return Project(doc.path.resolve(), objects, doc.index_of(doc.current), mask_path, view, doc.modified, saved_in,
@@ -242,7 +244,7 @@ def document(state: Project, categories: tuple[str, ...] = (), image: np.ndarray
                          "put back the one the project was made on")
     objects = [MaskObject(o.id, o.label, o.mask.copy(), o.visible, o.locked, list(o.stages), o.shown, o.status,
                           stale=o.stale, keep=None if o.keep is None else o.keep.copy(), guessed=o.guessed,
-                          outline=o.outline)
+                          outlines=o.outlines)
                for o in state.objects]
     doc = Document.with_objects(image, state.photo, objects, categories or state.categories)
     doc.select(objects[state.current])

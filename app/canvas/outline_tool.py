@@ -13,19 +13,20 @@ changes by something other than this tool (an undo, a refine's stage, another ob
 from __future__ import annotations
 
 import math
-from typing import Callable
 
 import cv2
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, Qt
 from PySide6.QtGui import QPolygonF
 
-from crm_core.formats.objects import DEFAULT_TOLERANCE, Polygon, fill_even_odd, fill_polygons, mask_box, trace_outline
+from crm_core.formats.objects import (
+    DEFAULT_TOLERANCE, Fill, Polygon, fill_even_odd, fill_polygons, fill_window, mask_box, trace_outline,
+)
 from crm_core.tiles import grown
 
 from app.canvas.tools import KEPT_IN, KEPT_OUT, Tool, ToolHost
 from app.document import COARSE, Document
-from app.mask_object import kept_points, shade
+from app.mask_object import kept_points, placed, shade
 from app.jobs import CallJob, JobRunner
 
 GRAB_PX = 8  # a press this close (screen pixels) to a point drags it
@@ -34,7 +35,6 @@ STRAY_PX = 2  # beside what an edit sweeps, the mask takes the new outline (a tr
 REMOVE = Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier
 
 
-Fill = Callable[[tuple[Polygon, ...], tuple[int, int]], np.ndarray]  # rings → H×W bool (crm_core's fills)
 
 
 def traced_outline(mask: np.ndarray) -> list[Polygon]:
@@ -61,11 +61,8 @@ def outline_patch(soft: np.ndarray, rings: list[Polygon], index: int, new: Polyg
     y1 = min(int(math.ceil(span[:, 1].max())) + STRAY_PX + 2, h)
     if x1 <= x0 or y1 <= y0:
         return None
-    hw, shift = (y1 - y0, x1 - x0), np.array([x0, y0])
-    moved = [r - shift for r in rings]
-    before = fill(tuple(moved), hw)
-    moved[index] = new - shift
-    after = fill(tuple(moved), hw)
+    before = fill_window(rings, fill, (h, w), (y0, y1, x0, x1))
+    after = fill_window([*rings[:index], new, *rings[index + 1:]], fill, (h, w), (y0, y1, x0, x1))
     swept = before ^ after
     if not swept.any():
         return None
@@ -136,7 +133,7 @@ class OutlineTool(Tool):
         obj = doc.current
         shape = obj.result()
         # the label file's own points, or the ones this tool left, as an export keeps them
-        kept = obj.source.polygons if obj.shown == COARSE and obj.drawn else kept_points(obj.outline, shape)
+        kept = obj.source.polygons if obj.shown == COARSE and obj.drawn else kept_points(obj.outlines, shape)
         if kept:
             self._rings, self._drawn = [np.array(p, float) for p in kept if len(p) >= 3], []
             self._fill = fill_polygons
@@ -283,7 +280,7 @@ class OutlineTool(Tool):
         # would replace the ones the person just placed (a removed point came back, a tester)
         self._forget_trace()
         self._rings, self._hover, self._drawn = rings, None, []
-        obj.outline = tuple(ring.copy() for ring in rings)  # exported as placed while the pixels are still theirs
+        obj.outlines = placed(obj.outlines, rings)  # exported as placed while the pixels are still theirs
         self._hold(doc, region, was > 127, patch > 127)
         self.host.update()
 

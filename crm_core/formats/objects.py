@@ -7,11 +7,12 @@ field the tool does not use, so a writer can put the file back together with onl
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -19,6 +20,7 @@ import numpy as np
 from crm_core.errors import InputError
 
 Polygon = np.ndarray  # N×2 float64 (x, y) in pixels
+Fill = Callable[[tuple[Polygon, ...], tuple[int, int]], np.ndarray]  # rings → H×W bool (fill_polygons, fill_even_odd)
 DEFAULT_TOLERANCE = 1.0  # px: the farthest a traced polygon's edge may stray from the refined mask's
 FIDELITY = 0.995  # a traced outline encloses at least this IoU of its pixels (``_simplified``)
 SPECK_SHARE = 0.001  # a traced object's piece under this share of its largest piece is a speck, not a shape
@@ -308,6 +310,22 @@ def fill_even_odd(rings: tuple[Polygon, ...], hw: tuple[int, int]) -> np.ndarray
     if pts:
         cv2.fillPoly(canvas, pts, 1, lineType=cv2.LINE_8, shift=shift)
     return canvas.astype(bool)
+
+
+def fill_window(rings: Sequence[Polygon], fill: Fill, hw: tuple[int, int],
+                window: tuple[int, int, int, int]) -> np.ndarray:
+    """``fill`` of the rings as over a whole H×W photo (``hw``), read in ``window`` (y0, y1, x0, x1), without
+    filling the photo. Filled in the window alone, OpenCV clips each side at the window's edge and rounds it there
+    otherwise: a moved point's neighbour 8 px off left a pixel that the whole photo's fill does not hold. So the
+    fill covers the rings' box, or the photo's edge where they pass it, as the whole photo's does."""
+    h, w = hw
+    points = np.concatenate(rings)
+    top = min(max(int(math.floor(points[:, 1].min())) - 1, 0), window[0])
+    left = min(max(int(math.floor(points[:, 0].min())) - 1, 0), window[2])
+    bottom = max(min(int(math.ceil(points[:, 1].max())) + 2, h), window[1])
+    right = max(min(int(math.ceil(points[:, 0].max())) + 2, w), window[3])
+    filled = fill(tuple(r - (left, top) for r in rings), (bottom - top, right - left))
+    return filled[window[0] - top:window[1] - top, window[2] - left:window[3] - left]
 
 
 def _without_specks(m: np.ndarray, speck: float) -> tuple[np.ndarray, float]:

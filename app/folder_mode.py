@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
@@ -515,8 +516,14 @@ class FolderMixin:
         if doc is not self.doc:
             self._refined_after_leaving(doc, objects, out, drawings)
             return
+        # on the photo's edges already, so kept as drawn: refined, but its export is the file's polygon (an annotator
+        # saw six objects "refined" and four of them come out of the export unchanged, unsaid)
+        held = sum(result is not None and not result[2] and np.array_equal(result[0] > 0.5, obj.mask > 127)
+                   for obj, result in zip(objects, out))
         count = self._lay_results(doc, objects, out, drawings, joins)
         kept = f"; {locked} locked, left as {'it was' if locked == 1 else 'they were'}" if locked else ""
+        if held:
+            kept += f"; {held} on the photo's edges already: kept as drawn"
         erased = [obj.label for obj, result in zip(objects, out) if result is not None and result[2]]
         if erased:  # said, not silently dropped or left "to do": a circle around empty road refined to nothing
             kept += f"; the refine found nothing of {', '.join(erased)}: kept as drawn"

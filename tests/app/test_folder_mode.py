@@ -1958,6 +1958,21 @@ def test_a_point_moved_on_a_label_is_exported_where_placed_and_the_others_as_the
     assert [p.tolist() for p in tool(again.canvas).rings()[0]] == placed
 
 
+def test_refine_all_objects_says_which_it_kept_as_drawn(qtbot, window, tmp_path, tiny_refiner):
+    """An annotator refined six labels, saw "Refined 6 objects", all six "refined", and four came out of the export
+    unchanged: drawn to the pixel, they were kept as drawn, which the window never said."""
+    folder, _ = labelme_set(tmp_path / "lm", count=1)
+    data = json.loads((folder / "p0.json").read_text())
+    data["shapes"][1]["points"] = [[100, 85], [159, 85], [159, 139], [100, 139]]  # the box, traced to the pixel
+    (folder / "p0.json").write_text(json.dumps(data))
+    window.open_folder(folder)
+    with qtbot.waitSignal(window.refineFinished, timeout=120_000):
+        window.refine_all_objects()
+    box = window.doc.objects[1]
+    assert np.array_equal(box.result(), box.mask > 127)  # held
+    assert window.statusBar().currentMessage() == "Refined 3 objects; 1 on the photo's edges already: kept as drawn"
+
+
 def test_a_label_drawn_mostly_outside_the_photo_is_said(window, tmp_path):
     """A LabelMe "upper" shifted to x 338-586 on a 400 px photo was clipped to its sliver inside and refined
     without a word (tester)."""

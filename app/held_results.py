@@ -12,11 +12,10 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields, replace
-from typing import Any
-
 from crm_core.options import Stage
 
 from app import pngs
+from app.mask_object import Shown
 
 # one packer: the packing of a step waits for the one before it, and never competes with the refine for both cores
 _PACKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="undo-pack")
@@ -29,7 +28,7 @@ class Results:
     """An object's refinement results: its stages, the one shown, its status, whether they predate an edit."""
 
     stages: tuple[Stage, ...]
-    shown: Any  # app.mask_object.Shown
+    shown: Shown
     status: str
     stale: bool
 
@@ -56,13 +55,6 @@ class HeldResults:
             probs = decoders.map(lambda pair: pngs.stage_prob(pair[1], "the undo history"), packed)
             stages = tuple(Stage(**meta, prob=prob) for (meta, _), prob in zip(packed, probs))
         return replace(results, stages=stages)
-
-    def nbytes(self) -> int:
-        """Bytes its stages take now."""
-        with self._lock:
-            if self._packed is not None:
-                return sum(len(data) for _, data in self._packed)
-            return sum(stage.prob.nbytes for stage in self._results.stages)
 
     def _pack(self) -> None:
         with self._lock:

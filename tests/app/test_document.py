@@ -319,6 +319,7 @@ def test_refines_kept_for_undo_hold_a_fraction_of_their_floats_and_come_back_as_
     h, w = 600, 800
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     doc = Document(photo(h, w), disc_mask(h, w))
+
     def probs(k: int) -> list[np.ndarray]:  # soft discs, a little larger each time: a refine's stages are soft
         radius = 150 + 10 * k
         return [np.clip((radius + 3 * i - np.hypot(yy - h / 2, xx - w / 2)) / 8 + 0.5, 0, 1) for i in range(3)]
@@ -345,3 +346,6 @@ def test_refines_kept_for_undo_hold_a_fraction_of_their_floats_and_come_back_as_
     for k in range(1, 6):
         doc.undo_stack.redo()
         assert max(np.abs(s.prob - p).max() for s, p in zip(doc.stages, probs(k))) <= 0.5 / 65535 + 1e-7
+    # freed as the window frees a document (deleteLater), not left to the garbage collector: a collection that
+    # tears down a stack of Python commands and their closures in its own order can crash PySide
+    doc.undo_stack.clear()

@@ -166,6 +166,7 @@ class WorkFolder:
         self.dir = sidecar_dir(root or autosave.state_dir() / "folders", dataset, self.names)
         self.status: dict[str, str] = {n: TODO for n in self.names}
         self.problems: dict[str, str] = {}  # why each unreadable photo could not be read, in one sentence
+        self.unread: dict[str, tuple[int, str]] = {}  # per photo, its label records not read, and why (note_unread)
         self.progress: dict[str, tuple[int, int]] = {}  # (refined, of) objects, of the photos to do partly refined
         self.colors: dict[str, tuple[int, int, int]] = {}  # label → the colour the person chose for it (RGB)
         self.notes: list[str] = []  # work files set aside since the window last said so (_set_aside)
@@ -243,9 +244,9 @@ class WorkFolder:
                 continue
             self.readable(name, REFINED if self.has_work(name) else TODO)
 
-    def survey(self, name: str) -> tuple[str | None, tuple[str, ...]]:
-        """Why a photo cannot be worked on, from its labels and its photo's header alone (None: it looks fine), and
-        the labels of its objects. The open-time check (``app.object_jobs.SurveyJob``) asks it of every photo to
+    def survey(self, name: str) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
+        """Why a photo cannot be worked on, from its labels and its photo's header alone (None: it looks fine), the
+        labels of its objects, and why records of its labels were not read (``note_unread``). The open-time check (``app.object_jobs.SurveyJob``) asks it of every photo to
         do, so the list marks them before the person gets to them, and their labels are offered on every photo (a
         LabelMe folder declares none: a tester's label box lacked "plant", used only on a photo not yet opened); a
         photo damaged inside its pixels is found when it is opened (decoding every photo would take minutes)."""
@@ -256,8 +257,19 @@ class WorkFolder:
             else:
                 self.dataset.photo(item)  # where the format can hold the photo itself (LabelMe's imageData)
         except CRMError as error:
-            return str(error), ()
-        return None, tuple(obj.label for obj in item.objects if obj.refinable)
+            return str(error), (), ()
+        return None, tuple(obj.label for obj in item.objects if obj.refinable), tuple(o.problem for o in item.objects
+                                                                                       if o.problem)
+
+    def note_unread(self, name: str, problems: list[str]) -> None:
+        """The records of a photo's label file that could not be read (``ImageObject.problem``): the list says how
+        many, and why as the photo's tooltip, as long as the folder is open (said only as the photo opened, a
+        broken record was found again only by opening every photo)."""
+        if problems:
+            more = f" ({len(problems) - 1} more like it)" if len(problems) > 1 else ""
+            self.unread[name] = (len(problems), f"{problems[0]}{more}; kept in exports as the file has it")
+        else:
+            self.unread.pop(name, None)
 
     def meet(self, labels: Iterable[str]) -> None:
         """Labels met on a photo (its objects', or typed by the person) join the folder's, each once, in the order
@@ -285,10 +297,16 @@ class WorkFolder:
     def shown_status(self, name: str) -> str:
         """A photo's status as the list says it: "to do · 1 of 3 objects refined" where it is partly refined."""
         status = self.status[name]
+        unread = f" · {self.unread[name][0]} label record{'s' * (self.unread[name][0] != 1)} not read" \
+            if name in self.unread and status != UNREADABLE else ""
         if status != TODO or name not in self.progress:
-            return status
+            return status + unread
         done, total = self.progress[name]
-        return f"{status} · {done} of {total} objects refined"
+        return f"{status} · {done} of {total} objects refined{unread}"
+
+    def tip(self, name: str) -> str:
+        """A photo's tooltip in the list: why it cannot be read, or why records of its labels were not."""
+        return self.problems.get(name) or self.unread.get(name, (0, ""))[1]
 
     def save_state(self) -> None:
         """Queue state.json (statuses by photo name, how far the photos to do are refined, where the person
@@ -455,6 +473,7 @@ class WorkFolder:
         doc.reserved_ids = frozenset(sources)
         doc.unshown = tuple(o.label for o in loaded.objects if not o.refinable and not o.problem)
         doc.unreadable = tuple(o.problem for o in loaded.objects if o.problem)
+        self.note_unread(loaded.name, list(doc.unreadable))
         doc.outside = tuple(o.label for o in loaded.objects if o.refinable and o.mostly_outside(hw))
         self.meet(doc.categories)
         doc.mark_saved()

@@ -108,7 +108,7 @@ class ImageList(QWidget):
         self._thumbs.timeout.connect(self._next_thumbnails)
 
     def set_folder(self, names: list[str], photo_of: Callable[[str], Path | np.ndarray | None], status: dict[str, str],
-                   problems: dict[str, str], shown: Callable[[str], str],
+                   tip: Callable[[str], str], shown: Callable[[str], str],
                    read_as: tuple[str, str] = ("", ""), found: Sequence[str] = ()) -> None:
         """Fill the list at once; thumbnails follow a few at a time from the event loop, so a folder of
         thousands of photos opens without freezing the window. ``read_as``: the format it was read as, said under
@@ -129,7 +129,7 @@ class ImageList(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, i)
             item.setData(NAME_ROLE, name)
             self.list.addItem(item)
-        self.update_status(names, status, problems, shown)
+        self.update_status(names, status, tip, shown)
         self._thumbs.start()
 
     def _next_thumbnails(self) -> None:
@@ -142,17 +142,17 @@ class ImageList(QWidget):
         if not self._pending:
             self._thumbs.stop()
 
-    def update_status(self, names: list[str], status: dict[str, str], problems: dict[str, str],
+    def update_status(self, names: list[str], status: dict[str, str], tip: Callable[[str], str],
                       shown: Callable[[str], str]) -> None:
-        """Each photo's status (as ``shown`` words it), an unreadable one's reason as its tooltip, and the counts
-        under the list."""
+        """Each photo's status (as ``shown`` words it), ``tip`` (why it, or a record of its labels, cannot be read)
+        as its tooltip, and the counts under the list."""
         for row in range(self.list.count()):
             item = self.list.item(row)
             name = names[row]
             item.setText(f"{name}\n{shown(name)}")
             item.setForeground(QColor(STATUS_COLORS.get(status[name], "#888888")))
             item.setData(Qt.ItemDataRole.UserRole + 1, status[name])
-            item.setToolTip(problems.get(name, ""))
+            item.setToolTip(tip(name))
         counts = {s: sum(1 for v in status.values() if v == s) for s in STATUSES}
         self.summary.setText(" · ".join(f"{n} {s}" for s, n in counts.items() if n))
         self._apply_filter()

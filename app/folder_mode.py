@@ -121,7 +121,7 @@ class FolderMixin:
         self.settings.add_recent_folder(source, kind, images)
         # what it was read as, kept in view: a folder of photos with no labels had opened as one, unsaid
         kind = FORMATS[work.dataset.format]
-        self.image_list.set_folder(work.names, work.thumbnail_source, work.status, work.problems, work.shown_status,
+        self.image_list.set_folder(work.names, work.thumbnail_source, work.status, work.tip, work.shown_status,
                                    (f"Read as {kind.title}", kind.summary), work.dataset.problems)
         for dock in (self.images_dock, self.objects_dock):
             dock.show()
@@ -138,6 +138,7 @@ class FolderMixin:
         self._survey = SurveyJob(work)
         self._survey.unreadable.connect(lambda name, why, w=work: self._surveyed(w, name, why))
         self._survey.labels.connect(lambda labels, w=work: self._labels_met(w, labels))
+        self._survey.unread.connect(lambda name, unread, w=work: self._unread_found(w, name, unread))
         self._survey.finished.connect(lambda w=work: self._survey_done(w))
         self._surveyed_names = []
         self.jobs.start(self._survey)
@@ -179,6 +180,12 @@ class FolderMixin:
         if work is self.work and work.status[name] == TODO and name != self.photo_name:
             work.unreadable(name, why)
             self._surveyed_names.append(name)
+            self._show_statuses()
+
+    def _unread_found(self, work: WorkFolder, name: str, unread: list) -> None:
+        """The open-time check found records of a photo's labels it cannot read: the list marks the photo."""
+        if work is self.work:
+            work.note_unread(name, unread)
             self._show_statuses()
 
     def _labels_met(self, work: WorkFolder, labels: list) -> None:
@@ -349,7 +356,7 @@ class FolderMixin:
         if self.photo_name is not None and self.doc is not None:
             self.work.follow(self.photo_name, counts or refined_of(self.doc.objects))
         self.work.save_state()
-        self.image_list.update_status(self.work.names, self.work.status, self.work.problems, self.work.shown_status)
+        self.image_list.update_status(self.work.names, self.work.status, self.work.tip, self.work.shown_status)
         self.objects_panel.set_accepted(self.work.status.get(self.photo_name) == ACCEPTED)
 
     @property

@@ -223,6 +223,7 @@ class SurveyJob(Job):
 
     unreadable = Signal(str, str)  # photo name, why
     labels = Signal(list)  # the labels of a readable photo's objects
+    unread = Signal(str, list)  # photo name, why records of its labels were not read
 
     def __init__(self, work: WorkFolder) -> None:
         super().__init__("check the folder")
@@ -234,9 +235,11 @@ class SurveyJob(Job):
             if self.cancelled:
                 return
             started = time.perf_counter()
-            why, labels = self._work.survey(name)
+            why, labels, unread = self._work.survey(name)
             if why is not None:
                 self.unreadable.emit(name, why)
             elif labels:
                 self.labels.emit(list(labels))
+            if unread:
+                self.unread.emit(name, list(unread))
             time.sleep(2 * (time.perf_counter() - started))

@@ -1921,9 +1921,26 @@ def test_a_shape_the_file_breaks_leaves_the_photo_s_others_to_work_on_and_is_exp
     said = window.statusBar().currentMessage()
     assert f"shape {len(data['shapes']) - 1} ('strap') has points that are not [x, y] number pairs; fix or delete " \
            "that shape (the record is kept in exports as the file has it, not shown)" in said
+    row = window.image_list.list.item(0)  # said lastingly too: a status bar note was gone in 10 s (a tester)
+    assert row.text().endswith("to do · 1 label record not read") and "('strap') has points that" in row.toolTip()
     with qtbot.waitSignal(window.exported, timeout=30_000):
         window.export_dataset(tmp_path / "out")
     assert json.loads((tmp_path / "out" / "p0.json").read_text())["shapes"][-1] == broken
+
+
+def test_the_folder_check_marks_a_photo_not_yet_opened_whose_labels_hold_a_broken_record(qtbot, window, tmp_path):
+    """The note came only as the photo opened: in a folder of thousands, the broken records were found one photo at
+    a time. The open-time check marks them in the list, the reason as the row's tooltip."""
+    folder, _ = labelme_set(tmp_path / "lm", count=2)
+    data = json.loads((folder / "p1.json").read_text())
+    data["shapes"] += [{"label": "strap", "points": [[1, 2, 3]], "group_id": None, "shape_type": "polygon"}] * 2
+    (folder / "p1.json").write_text(json.dumps(data))
+    window.open_folder(folder)
+    row = window.image_list.list.item(1)
+    qtbot.waitUntil(lambda: row.text().endswith("to do · 2 label records not read"), timeout=20_000)
+    assert "('strap') has points that are not [x, y] number pairs" in row.toolTip() and "(1 more like it)" in \
+        row.toolTip()
+    assert window.image_list.list.item(0).toolTip() == ""
 
 
 def test_a_point_moved_on_a_label_is_exported_where_placed_and_the_others_as_the_file_has_them(qtbot, window,

@@ -139,6 +139,8 @@ class Exported:
     hidden: tuple[str, ...] = ()  # objects ("photo: label") that others wholly cover in a label map
     split: tuple[str, ...] = ()  # objects ("photo: label") written as several, one per piece (YOLO)
     unread: tuple[tuple[str, str], ...] = ()  # photos whose labels cannot be read, copied as they are (name, why)
+    records: int = 0  # records of the photos' labels that could not be read (``ImageObject.problem``)
+    records_kept: bool = True  # written as the files have them (the dataset's own format), else left out
 
 
 @dataclass(frozen=True)
@@ -499,12 +501,13 @@ class WorkFolder:
             done = list(convert(self.dataset, kind, Path(out), tolerance,
                                 transform=lambda item: self.apply_work(item, as_shown=as_shown),
                                 worked=self.finished))
+            records = sum(len(d.problems) for d in done)
             return Exported(tuple((d.name, str(d.error)) for d in done if d.error is not None),
-                            sum(d.dropped for d in done), tuple(label for d in done for label in d.hidden),
-                            tuple(label for d in done for label in d.split))
+                            sum(d.dropped for d in done) - records, tuple(label for d in done for label in d.hidden),
+                            tuple(label for d in done for label in d.split), records=records, records_kept=False)
         writer = self.dataset.writer(Path(out), tolerance)
         fresh = itertools.count(_first_free_id(self.dataset)) if self.dataset.format == "coco" else None
-        skipped, unread = [], []
+        skipped, unread, records = [], [], 0
         for name in self.names:
             if writer.keeps_unwritten and not self.has_work(name):
                 continue
@@ -515,8 +518,10 @@ class WorkFolder:
                 continue
             writer.worked = self.finished(name)
             writer.put(item)
+            records += sum(1 for obj in item.objects if obj.problem)
         writer.close()  # only when every photo went in: a failed export leaves no file claiming to be whole
-        return Exported(tuple(skipped), hidden=tuple(writer.hidden), split=tuple(writer.split), unread=tuple(unread))
+        return Exported(tuple(skipped), hidden=tuple(writer.hidden), split=tuple(writer.split), unread=tuple(unread),
+                        records=records)
 
     def apply_work(self, item: ImageObjects, fresh: Iterator[int] | None = None, as_shown: bool = True) -> ImageObjects:
         """A photo's objects as they are now: saved work replaces the shapes (ids, labels and fields kept),

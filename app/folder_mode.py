@@ -806,6 +806,10 @@ class FolderMixin:
         # the format has no place for them: said, as the command line says it
         shapes = (f"{dropped} shape{'s' if dropped != 1 else ''} left out (boxes, points, lines, crowd regions): "
                   "the format has no place for them") if dropped else ""
+        if exported.records:  # the list marks their photos; the export says what became of them
+            n = exported.records
+            went = "written as the files have them" if exported.records_kept else "left out"
+            shapes += f"{'; ' if shapes else ''}{n} label record{'s' * (n != 1)} not read, {went}"
         self.statusBar().showMessage(f"Exported {shown_path(path)}{unread}{'; ' + shapes if shapes else ''}", 15000)
         if (skipped or exported.unread) and self.work is not None:  # the list marks them too, the reason as tooltip
             for name, why in skipped + exported.unread:

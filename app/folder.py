@@ -503,7 +503,7 @@ class WorkFolder:
                                 worked=self.finished))
             records = sum(len(d.problems) for d in done)
             return Exported(tuple((d.name, str(d.error)) for d in done if d.error is not None),
-                            sum(d.dropped for d in done) - records, tuple(label for d in done for label in d.hidden),
+                            sum(d.dropped for d in done), tuple(label for d in done for label in d.hidden),
                             tuple(label for d in done for label in d.split), records=records, records_kept=False)
         writer = self.dataset.writer(Path(out), tolerance)
         fresh = itertools.count(_first_free_id(self.dataset)) if self.dataset.format == "coco" else None

@@ -56,7 +56,8 @@ class Converted:
     as_given: bool = False  # its refinement failed, and its labels were written as they are
     as_drawn: int = 0  # its refined objects written as their file drew them (``ImageObject.still_drawn``)
     no_photo: bool = False  # its photo was not found: the copy names where it was looked for
-    problems: tuple[str, ...] = ()  # why records of its label file could not be read (``ImageObject.problem``)
+    problems: tuple[str, ...] = ()  # why records of its label file could not be read (``ImageObject.problem``),
+    # kept in a copy of the same format, left out of another (and not counted in ``dropped``)
 
 
 def export_writer(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> Writer:
@@ -162,10 +163,10 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
             except catch as err:
                 yield Converted(name, error=err, as_given=_write_as_given(writer, name, read, kind == source.format))
                 continue
-            yield Converted(name, len(written.objects), len(item.objects) - len(written.objects),
-                            hidden=tuple(writer.hidden[under:]),
+            problems = tuple(o.problem for o in read.objects if o.problem)  # said apart from shapes left out
+            left_out = len(item.objects) - len(written.objects) - (len(problems) if kind != source.format else 0)
+            yield Converted(name, len(written.objects), left_out, hidden=tuple(writer.hidden[under:]),
                             split=tuple(writer.split[parted:]), no_photo=no_photo,
-                            as_drawn=len(writer.as_drawn) - drawn,
-                            problems=tuple(o.problem for o in read.objects if o.problem))
+                            as_drawn=len(writer.as_drawn) - drawn, problems=problems)
     finally:
         writer.close()

@@ -248,10 +248,11 @@ class WorkFolder:
 
     def survey(self, name: str) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
         """Why a photo cannot be worked on, from its labels and its photo's header alone (None: it looks fine), the
-        labels of its objects, and why records of its labels were not read (``note_unread``). The open-time check (``app.object_jobs.SurveyJob``) asks it of every photo to
-        do, so the list marks them before the person gets to them, and their labels are offered on every photo (a
-        LabelMe folder declares none: a tester's label box lacked "plant", used only on a photo not yet opened); a
-        photo damaged inside its pixels is found when it is opened (decoding every photo would take minutes)."""
+        labels of its objects, and why records of its labels were not read (``note_unread``). The open-time check
+        (``app.object_jobs.SurveyJob``) asks it of every photo to do, so the list marks them before the person gets
+        to them, and their labels are offered on every photo (a LabelMe folder declares none: a tester's label box
+        lacked "plant", used only on a photo not yet opened); a photo damaged inside its pixels is found when it is
+        opened (decoding every photo would take minutes)."""
         try:
             item = self.dataset.read(name)
             if Path(item.image).is_file():
@@ -260,8 +261,8 @@ class WorkFolder:
                 self.dataset.photo(item)  # where the format can hold the photo itself (LabelMe's imageData)
         except CRMError as error:
             return str(error), (), ()
-        return None, tuple(obj.label for obj in item.objects if obj.refinable), tuple(o.problem for o in item.objects
-                                                                                       if o.problem)
+        labels = tuple(obj.label for obj in item.objects if obj.refinable)
+        return None, labels, tuple(obj.problem for obj in item.objects if obj.problem)
 
     def note_unread(self, name: str, problems: list[str]) -> None:
         """The records of a photo's label file that could not be read (``ImageObject.problem``): the list says how
@@ -299,8 +300,8 @@ class WorkFolder:
     def shown_status(self, name: str) -> str:
         """A photo's status as the list says it: "to do · 1 of 3 objects refined" where it is partly refined."""
         status = self.status[name]
-        unread = f" · {self.unread[name][0]} label record{'s' * (self.unread[name][0] != 1)} not read" \
-            if name in self.unread and status != UNREADABLE else ""
+        count = self.unread.get(name, (0, ""))[0] if status != UNREADABLE else 0
+        unread = f" · {count} label record{'s' * (count != 1)} not read" if count else ""
         if status != TODO or name not in self.progress:
             return status + unread
         done, total = self.progress[name]

@@ -35,8 +35,6 @@ STRAY_PX = 2  # beside what an edit sweeps, the mask takes the new outline (a tr
 REMOVE = Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier
 
 
-
-
 def traced_outline(mask: np.ndarray) -> list[Polygon]:
     """``mask``'s (H×W bool) outline and its holes' (``trace_outline``), traced within the mask's box: a small part
     of a 6K photo is traced in milliseconds."""

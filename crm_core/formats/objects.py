@@ -20,7 +20,7 @@ import numpy as np
 from crm_core.errors import InputError
 
 Polygon = np.ndarray  # N×2 float64 (x, y) in pixels
-Fill = Callable[[tuple[Polygon, ...], tuple[int, int]], np.ndarray]  # rings → H×W bool (fill_polygons, fill_even_odd)
+Fill = Callable[[tuple[Polygon, ...], tuple[int, int]], np.ndarray]  # rings → H×W bool (fill_polygons, …)
 DEFAULT_TOLERANCE = 1.0  # px: the farthest a traced polygon's edge may stray from the refined mask's
 FIDELITY = 0.995  # a traced outline encloses at least this IoU of its pixels (``_simplified``)
 SPECK_SHARE = 0.001  # a traced object's piece under this share of its largest piece is a speck, not a shape

@@ -272,7 +272,7 @@ def trace_polygons(mask: np.ndarray, tolerance: float = DEFAULT_TOLERANCE,
             if len(simple) < 3:  # a one-pixel-wide sliver or a dot: keep it as its pixel box
                 out.append(_box(contour))
                 continue
-            rings = _untangled(simple)
+            rings = _untangled(simple) or [_box(contour)]  # no area: a one-pixel-wide arc, as a sliver is kept
             if speck > 0 and len(rings) > 1:  # a lobe joined at one pixel is a shape of its own: a speck one goes
                 rings = [ring for ring in rings if _filled(ring).sum() >= least] or rings
             out += rings

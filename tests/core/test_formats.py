@@ -308,6 +308,19 @@ def test_a_one_pixel_line_traced_is_a_ring_with_an_area_that_fills_only_its_pixe
     assert np.array_equal(fill_polygons(polygons, (H, W)), mask)
 
 
+def test_a_mask_of_one_pixel_wide_arcs_is_never_traced_to_nothing() -> None:
+    """An annotator's 9 px square refined to a 1 px arc and two dots went missing from a LabelMe export: the arc
+    traced out and back is a ring of no area, and it was dropped with the dots as specks."""
+    mask = np.zeros((H, W), bool)
+    mask[10, 12:23] = True  # an arc: a row with its ends bent down
+    mask[11, [11, 23]] = True
+    mask[12, [10, 24]] = True
+    mask[18, 17] = mask[26, 16:19] = True  # a dot and a dash
+    polygons = trace_polygons(mask)
+    assert len(polygons) == 1 and _area(polygons[0]) > 0
+    assert fill_polygons(polygons, (H, W))[10, 12:23].all()
+
+
 def test_a_traced_outline_through_a_thin_neck_is_written_as_rings_that_neither_cross_nor_touch() -> None:
     """Simplified at 1 px, an outline that runs down a 1 px neck and back up its other side crossed itself: 14
     of a tester's 147 LabelMe shapes were bow-ties, and 27 touched themselves where the outline met itself, which

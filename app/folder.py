@@ -31,7 +31,7 @@ from crm_core.big import is_big_folder
 from crm_core.errors import CRMError, InputError
 from crm_core.formats import DEFAULT_TOLERANCE, Dataset, ImageObject, ImageObjects, detect, names_file, open_dataset
 from crm_core.formats.convert import EXPORT_WRITERS, convert, drawn_as
-from crm_core.formats.labelmap import LABEL_EXTS, MaskWriter
+from crm_core.formats.labelmap import BOXES_FIX, LABEL_EXTS, MaskWriter, voc_boxes
 from crm_core.formats.labelme import LabelMeDataset
 from crm_core.pairing import PHOTO_EXTS, by_stem, pair_by_stem
 from crm_core.wording import listed
@@ -40,6 +40,7 @@ from app import autosave, project
 from app.document import ACCEPTED, DEFAULT_LABEL, REFINED, TODO, Document, MaskObject, object_result
 from app.mask_object import kept_points, looked_away
 from app.sidecar import SidecarWriter
+from app.wording import shown_path
 
 FLAGGED = "flagged"
 UNREADABLE = "unreadable"  # its photo or labels could not be read (WorkFolder.problems says why): not "to do"
@@ -62,6 +63,12 @@ class FolderPhotos(Dataset):
         photos = by_stem(self.source, tuple(e for e in PHOTO_EXTS if e not in LABEL_EXTS)) or by_stem(self.source, PHOTO_EXTS)
         masks = {p.stem: m for p, m in pairs}
         self.items = {stem: (photo, masks.get(stem)) for stem, photo in photos.items()}
+        boxes = voc_boxes(self.source)
+        if not self.items and boxes is not None:
+            raise InputError(f"{self.source} is a VOC detection folder, its photos in JPEGImages/: {BOXES_FIX}")
+        if boxes is not None:  # its JPEGImages/: the photos, said to be without their boxes
+            self.problems.append(f"Read without the boxes in {shown_path(boxes)} (VOC detection XML: no outline to "
+                                 "refine): drag a box around each object with the Box tool")
         if not self.items:
             raise InputError(f"{self.source} holds no photos ({', '.join(PHOTO_EXTS)}); choose a folder of photos")
 

@@ -84,6 +84,23 @@ def write_labels(path: Path, values: np.ndarray, palette: list[int] | None) -> N
 
 
 MAP_SIZE_FIX = "a label map is drawn at its photo's size: make it again at that size"
+BOXES_FIX = ("its boxes (Annotations/*.xml) hold no outline to refine, and only VOC's segmentation label maps "
+             "(SegmentationClass/) are read; to outline the objects, open JPEGImages/ in CRM Studio and drag a box "
+             "around each with the Box tool")
+
+
+def voc_boxes(root: Path) -> Path | None:
+    """The Annotations/ folder of box annotations (Pascal VOC's detection XML) of the VOC folder ``root``, or of
+    the folder ``root`` is the JPEGImages/ of, where there is no segmentation beside it; else None. Why: an
+    annotator's VOC detection folder was refused as holding "no photos", and its JPEGImages/ opened as photos
+    with nothing said of the boxes."""
+    root = Path(root)
+    for voc in ((root.parent,) if root.name == "JPEGImages" else ()) + (root,):
+        boxes = voc / "Annotations"
+        if (boxes.is_dir() and (voc / "JPEGImages").is_dir() and not (voc / "SegmentationClass").is_dir()
+                and next(boxes.glob("*.xml"), None) is not None):
+            return boxes
+    return None
 
 
 def sized(dataset: Dataset, item: ImageObjects) -> ImageObjects:
@@ -122,7 +139,8 @@ class LabelMapDataset(Dataset):
         for stem in orphans if photos.is_dir() else [p.stem for p in sorted(classes.glob("*.png"))]:
             self.pairs[stem] = (own.get(stem, photos / f"{stem}.jpg"), classes / f"{stem}.png")
         if not self.pairs:
-            raise InputError(f"{root} holds no PNG label maps (a VOC folder, or NAME.jpg with NAME.png)")
+            boxes = f": it is a VOC detection folder: {BOXES_FIX}" if voc_boxes(root) is not None else ""
+            raise InputError(f"{root} holds no PNG label maps (a VOC folder, or NAME.jpg with NAME.png){boxes}")
         self.label_names = self._label_names(root, voc)
         self.layout = "voc" if voc else "flat"
 

@@ -1179,6 +1179,23 @@ def test_a_dataset_s_photos_folder_opened_alone_asks_whether_the_dataset_was_mea
     assert window.work.dataset.format == "mask" and window.work.dataset.source == root / "images"
 
 
+def test_a_voc_detection_folder_says_its_boxes_are_not_read(window, tmp_path, dialogs):
+    """An annotator's VOC folder of box annotations (Annotations/*.xml) was refused as holding "no photos", and its
+    JPEGImages/ opened as photos, each with one empty object, nothing said of the boxes."""
+    root = tmp_path / "voc"
+    (root / "JPEGImages").mkdir(parents=True)
+    (root / "Annotations").mkdir()
+    cv2.imwrite(str(root / "JPEGImages" / "a.jpg"), np.full((40, 60, 3), 90, np.uint8))
+    (root / "Annotations" / "a.xml").write_text("<annotation><object><name>bag</name><bndbox><xmin>5</xmin>"
+                                               "<ymin>5</ymin><xmax>30</xmax><ymax>20</ymax></bndbox></object></annotation>")
+    assert not window.open_folder(root)
+    assert "VOC detection folder" in dialogs.shown[-1][2] and "Box tool" in dialogs.shown[-1][2]
+    assert window.open_folder(root / "JPEGImages")
+    said = window.image_list.problems.text()
+    assert window.image_list.problems.isVisibleTo(window.image_list) and "Read without the boxes" in said
+    assert "Annotations" in said
+
+
 def test_refine_all_objects_keeps_the_stages_of_an_object_refined_alone_and_refines_the_rest(
         qtbot, window, tmp_path, tiny_refiner):
     """A tester refined one object with Refine to look at its stages, then the rest with Refine all objects, and

@@ -382,6 +382,17 @@ def test_a_voc_label_map_that_cannot_be_read_is_copied_as_it_is_with_its_photo(t
     assert (tmp_path / "out" / "SegmentationClass" / "a.png").is_file()
 
 
+def test_a_voc_detection_folder_is_refused_saying_its_boxes_are_not_read(tmp_path, capsys) -> None:
+    """An annotator's VOC folder of boxes (Annotations/*.xml) was refused as holding "no PNG label maps"."""
+    sets = make_sets(tmp_path)
+    shutil.rmtree(sets["voc"] / "SegmentationClass")
+    (sets["voc"] / "Annotations").mkdir()
+    (sets["voc"] / "Annotations" / "a.xml").write_text("<annotation><object><name>bar</name></object></annotation>")
+    code, _, err = run(crm_refine.main, ["--voc", sets["voc"], "-o", tmp_path / "out"], capsys)
+    assert code == 2 and "VOC detection folder" in err and "Annotations/*.xml" in err, err
+    assert not (tmp_path / "out").exists()
+
+
 def test_eval_counts_a_missing_object_as_zero_and_a_missing_photo_as_failed(tmp_path, capsys) -> None:
     sets = make_sets(tmp_path)
     pred = tmp_path / "pred"

@@ -20,7 +20,7 @@ from crm_core.errors import InputError
 from crm_core.formats import DEFAULT_TOLERANCE, FORMATS, dataset_above
 from crm_core.objects import ObjectOptions
 from crm_core.options import RefineOptions
-from crm_core.wording import listed
+from crm_core.wording import counted, listed
 
 from app import asking, project, refining
 from app.dataset_export import DatasetExportDialog
@@ -32,7 +32,7 @@ from app.folder import FLAGGED, UNREADABLE, Exported, FolderPhotos, WorkFolder, 
 from app.jobs import CallJob
 from app.mask_object import (Drawing, constraints_of, photo_status, refine_inputs, refined_of, refined_or_not,
                               to_refine)
-from app.object_jobs import FolderJob, ObjectsJob, SurveyJob, result_stage
+from app.object_jobs import KEPT_ERASED, KEPT_SMALL, FolderJob, ObjectsJob, SurveyJob, result_stage
 from app.wording import shown_path
 from app.sidecar import SidecarWriter
 from app.undo import MaskEditCommand
@@ -531,10 +531,13 @@ class FolderMixin:
         kept = f"; {locked} locked, left as {'it was' if locked == 1 else 'they were'}" if locked else ""
         if held:
             kept += f"; {held} on the photo's edges already: kept as drawn"
-        erased = [obj.label for obj, result in zip(objects, out) if result is not None and result[2]]
+        erased = [obj.label for obj, result in zip(objects, out) if result is not None and result[2] == KEPT_ERASED]
         if erased:  # said, not silently dropped or left "to do": a circle around empty road refined to nothing
-            kept += f"; the refine found nothing of {', '.join(erased)}: kept as drawn"
-        self._noted(f"Refined {count} object{'s' * (count != 1)}{kept}", 12000)
+            kept += f"; the refine found nothing of {counted(erased)}: kept as drawn"
+        small = sum(result is not None and result[2] == KEPT_SMALL for result in out)
+        if small:  # 600 specks of 9 px stayed "to do", unsaid, under a photo read "refined"
+            kept += f"; {small} under {ObjectOptions().min_pixels} px: too small to refine, kept as drawn"
+        self._noted(f"Refined {count - small} object{'s' * (count - small != 1)}{kept}", 12000)
         self.autosave.touch()
 
     def _lay_results(self, doc: Document, objects: list, out: list, drawings: list,

@@ -31,6 +31,8 @@ from app.mask_object import constraints_of, refine_inputs, to_refine
 from app.worker import RefinerCache
 
 Report = Callable[[int, int, str], None]
+KEPT_ERASED = "erased"  # why an object's result is its mask as drawn (refine_masks): the refine erased it
+KEPT_SMALL = "small"  # it is under ObjectOptions.min_pixels
 
 
 def result_stage(mask: np.ndarray, seconds: float, options: RefineOptions) -> Stage:
@@ -50,36 +52,41 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
     keeps: each object's keep strokes (or None), obeyed as in a single refine.
     drawn: per object, whether its mask is still the polygon its label file drew (``refine_object``).
     guessed: per object, whether its mask was made by Box, Click or Select Subject (``refine_object``).
-    Returns, per object, its decided result (soft: ``soft_results``), seconds and whether it is the drawn mask kept because the refine erased
-    the object (crm_core.objects.outcome: its result is then the mask as drawn, so that the object and its photo
-    count as done and the file gets it as drawn), or None for one not refined (not asked, empty, tiny)."""
+    Returns, per object, its decided result (soft: ``soft_results``), seconds and why it is the mask as drawn
+    (KEPT_ERASED: the refine erased it, crm_core.objects.outcome; KEPT_SMALL: under ``objects.min_pixels``; ""
+    for a refined result): so that the object and its photo count as done and the file gets it as drawn (an
+    annotator's 9 px specks stayed "to do" under a photo read "refined"). None for one not asked or empty.
+    Progress counts the objects refined, not the small ones kept at once: "about 5 s left" at the 283rd of 605
+    objects, most of those done specks, was 50 s."""
     results: list[ObjectResult | None] = []
-    total, done = sum(1 for m, t in zip(masks, todo) if t and m.any()), 0
+    small = [t and 0 < int(np.count_nonzero(m)) < objects.min_pixels for m, t in zip(masks, todo)]
+    total, done = sum(1 for m, t, s in zip(masks, todo, small) if t and not s and m.any()), 0
     none = [False] * len(masks)
-    for mask, wanted, label, keep, polygon, guess in zip(masks, todo, labels, keeps or [None] * len(masks),
-                                                         held_as_drawn(masks, drawn), guessed or none):
+    for mask, wanted, label, keep, polygon, guess, tiny in zip(masks, todo, labels, keeps or [None] * len(masks),
+                                                               held_as_drawn(masks, drawn), guessed or none, small):
         if not mask.any():
             results.append(None)
-        elif not wanted or int(np.count_nonzero(mask)) < objects.min_pixels:
+        elif not wanted or tiny:
             results.append(kept(mask))
-            done += wanted
         else:
             report(done, total, f"Object {done + 1} of {total}: {label}")
             results.append(refine_object(refiner, image, mask.astype(np.float32), options, objects, keep, polygon,
                                          guess))
             done += 1
     decided = reconcile(image, list(masks), results, objects.shared_edge_px, drawn)
-    out: list[tuple[np.ndarray, float, bool] | None] = []
+    out: list[tuple[np.ndarray, float, str] | None] = []
     # soft results only for the objects asked for: the others come back as None below
     asked = [r if wanted and r is not None and r.refined else None for r, wanted in zip(results, todo)]
-    for mask, mine, result, wanted, kept_result in zip(masks, soft_results(decided, asked), results, todo,
-                                                       outcome(masks, results, decided)):
-        if not wanted or result is None or not result.refined:
+    for mask, mine, result, wanted, tiny, kept_result in zip(masks, soft_results(decided, asked), results, todo,
+                                                             small, outcome(masks, results, decided)):
+        if tiny:
+            out.append((np.asarray(mask, bool), 0.0, KEPT_SMALL))
+        elif not wanted or result is None or not result.refined:
             out.append(None)
         elif kept_result:
-            out.append((mine, result.seconds, False))
+            out.append((mine, result.seconds, ""))
         else:  # erased: the mask as drawn stands for it
-            out.append((np.asarray(mask, bool), result.seconds, True))
+            out.append((np.asarray(mask, bool), result.seconds, KEPT_ERASED))
     return out
 
 

@@ -1601,6 +1601,30 @@ def test_an_object_the_refine_erases_is_kept_as_drawn_and_said(qtbot, window, tm
     assert window.work.status[window.photo_name] == "refined"
 
 
+def test_objects_too_small_to_refine_are_kept_as_drawn_and_said_not_left_to_do(qtbot, window, tmp_path, tiny_refiner):
+    """600 specks of 9 px stayed "to do" after Refine all objects, under a photo read "refined", and nothing said
+    why; the time left counted them as done, "about 5 s" where 50 s were left."""
+    ann, images, _ = coco_set(tmp_path, count=1)
+    data = json.loads(ann.read_text())
+    for k in range(3):  # three 7 x 7 px squares, under ObjectOptions' 64 px
+        x = 4 + 10 * k
+        data["annotations"].append({"id": 900 + k, "image_id": 1, "category_id": 1, "iscrowd": 0, "area": 49,
+                                    "bbox": [x, 2, 7, 7], "segmentation": [[x, 2, x + 7, 2, x + 7, 9, x, 9]]})
+    ann.write_text(json.dumps(data))
+    window.open_folder(ann, "coco", images)
+    specks = window.doc.objects[-3:]
+    drawn = [o.mask > 127 for o in specks]
+    progress: list = []
+    real = window._objects_left
+    window._objects_left = lambda done, total, text: (progress.append((done, total)), real(done, total, text))
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_all_objects()
+    assert all(o.status == "refined" and np.array_equal(o.result(), d) for o, d in zip(specks, drawn))
+    said = window.statusBar().currentMessage()
+    assert said.startswith(f"Refined {len(window.doc.objects) - 3} objects") and "3 under 64 px" in said, said
+    assert progress[1:] and all(total == len(window.doc.objects) - 3 for _, total in progress[1:])  # after loading
+
+
 def test_a_refined_object_showing_its_drawn_mask_says_so_in_its_row(qtbot, window, tmp_path, tiny_refiner):
     """The Coarse thumbnail clicked to compare: a dataset export wrote the label as drawn, under "refined"."""
     ann, images, _ = coco_set(tmp_path, count=1)

@@ -24,6 +24,7 @@ NAME_ROLE = Qt.ItemDataRole.UserRole + 2
 STATUS_COLORS = {"to do": "#888888", "refined": "#2a7fd4", "accepted": "#2e9d4a", "flagged": "#d4462a",
                  "unreadable": "#d4462a"}
 ALL = "all"
+EMPTY_NOTE = "empty: nothing drawn, not exported"  # an object's row where its status would be
 
 
 def thumbnail(photo: Path | np.ndarray) -> QIcon:
@@ -359,7 +360,7 @@ class ObjectsPanel(QWidget):
         shared = Counter(obj.label for obj in objects)
         seen: Counter = Counter()
         for row, obj in enumerate(objects):
-            empty = "  ·  empty" if self._listed_empty[id(obj)] else ""  # nothing drawn: not exported
+            empty = self._listed_empty[id(obj)]  # nothing drawn: not exported
             item = self.list.item(row)
             selected = obj is doc.current and self._selected_color is not None
             item.setIcon(swatch(self._selected_color if selected else QColor(*doc.color_of(obj))))
@@ -372,7 +373,10 @@ class ObjectsPanel(QWidget):
                 status += _shown_note(obj)
             seen[obj.label] += 1  # objects of one label (two people, "object" twice) told apart by their place
             nth = f" #{seen[obj.label]}" if shared[obj.label] > 1 else ""  # beside its label: never the part cut off
-            item.setText(f"{obj.label}{nth}  ·  {status}{empty}{'  · locked' if obj.locked else ''}")
+            # an empty object's status is no label of the file's: "bag · to do · empty" on a photo with no labels read
+            # as a bag label there (a tester)
+            status = EMPTY_NOTE if empty else status
+            item.setText(f"{obj.label}{nth}  ·  {status}{'  · locked' if obj.locked else ''}")
             item.setCheckState(Qt.CheckState.Checked if obj.visible else Qt.CheckState.Unchecked)
             item.setToolTip(f"{item.text()}  (id {obj.id})")
         if doc is not None:

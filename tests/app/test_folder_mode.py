@@ -1349,9 +1349,9 @@ def test_the_objects_list_stops_calling_an_object_empty_once_it_is_drawn(qtbot, 
     assert window.open_folder(folder)
     window.doc.add_object("watch")
     rows = window.objects_panel.list
-    assert rows.item(rows.count() - 1).text().endswith("empty")
+    assert rows.item(rows.count() - 1).text() == "watch  ·  empty: nothing drawn, not exported"
     paint(window, 1, 150)  # a polygon, a brush stroke: any drawing
-    qtbot.waitUntil(lambda: not rows.item(rows.count() - 1).text().endswith("empty"), timeout=2000)
+    qtbot.waitUntil(lambda: "empty" not in rows.item(rows.count() - 1).text(), timeout=2000)
     assert rows.item(rows.count() - 1).text() == "watch  ·  to do"
     objects_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Objects")
     assert [a.text() for a in objects_menu.actions() if a.text()][2:] == \
@@ -2452,7 +2452,7 @@ def test_objects_of_one_label_are_told_apart_in_the_list(qtbot, window, tmp_path
     first = window.doc.current.label
     window.doc.add_object(first)
     rows = [window.objects_panel.list.item(r).text() for r in range(window.objects_panel.list.count())]
-    assert rows[0] == f"{first} #1  ·  to do" and rows[-1] == f"{first} #2  ·  to do  ·  empty"
+    assert rows[0] == f"{first} #1  ·  to do" and rows[-1] == f"{first} #2  ·  empty: nothing drawn, not exported"
     assert sum("#1" in r for r in rows) == 1  # the other labels, one object each, carry no number
 
 

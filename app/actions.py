@@ -202,8 +202,9 @@ def install_actions(window: QMainWindow) -> None:
     window.undo_action.setShortcuts([QKeySequence("Ctrl+Z")])
     window.redo_action = window.undo_group.createRedoAction(window, "&Redo")
     window.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-    window.undo_action.triggered.connect(lambda: window._undone(redone=False))
-    window.redo_action.triggered.connect(lambda: window._undone(redone=True))
+    for action, redone in ((window.undo_action, False), (window.redo_action, True)):
+        action.triggered.disconnect()  # the group's own undo or redo: a refine under way is stopped first
+        action.triggered.connect(lambda _=False, r=redone: window.undo_step(r))
     for action, label in ((window.undo_action, "Undo"), (window.redo_action, "Redo")):
         action.setProperty(LABEL, label)  # their text names the next command, not the action
         # the toolbar shows the plain word, so the buttons after it do not move as the command's name changes;

@@ -232,16 +232,27 @@ class OpeningMixin:
         self.statusBar().showMessage(note, ms)
         self._note = note
 
-    def _undone(self, redone: bool) -> None:
+    def undo_step(self, redone: bool) -> None:
+        """Undo (or Redo) the open photo's last step, stopping a refine under way first: its result, of the mask
+        before the step went, would land as a new step after it. A photo editor pressed Ctrl+Z during a click's
+        refine: the click went, the refine's stages of the clicked mask landed "(old)", and Redo was lost."""
+        stopped = self.refining
+        if stopped:
+            self.cancel_refine()
+        (self.undo_group.redo if redone else self.undo_group.undo)()
+        self._undone(redone, stopped)
+
+    def _undone(self, redone: bool, stopped: bool = False) -> None:
         """After Undo or Redo: a note about the step no longer holds, and says what was undone or redone (a
         photo editor read nothing, and undid twice to see), and a mask undone to nothing is shown with the photo,
-        not as an empty cutout backdrop."""
+        not as an empty cutout backdrop. stopped: a refine under way was stopped for it, which is said too."""
         self._note_outdated()
         if self.doc is not None:
             stack = self.doc.undo_stack
             step = stack.undoText() if redone else stack.redoText()
             if step:
-                self.statusBar().showMessage(f"{'Redone' if redone else 'Undone'}: {step}", 4000)
+                also = "; the refine under way was stopped" if stopped else ""
+                self.statusBar().showMessage(f"{'Redone' if redone else 'Undone'}: {step}{also}", 4000)
             self._cutout_view_back(self.doc)
             self._show_photo_if_nothing_to_cut(self.doc)
 

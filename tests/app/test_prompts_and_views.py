@@ -451,21 +451,27 @@ def test_the_refine_a_remove_click_starts_does_not_bring_back_what_it_removed(qt
 
 
 
-def test_a_click_made_while_the_last_click_s_refine_runs_stops_it_and_each_undo_takes_back_one_click(
-        qtbot, scene, tiny_refiner, monkeypatch):
-    """A click made while the previous click's refine ran landed on that run's first stage, and two Undos later
-    the object showed a ×0.125 stage that no run had finished. The click now stops that run: it speaks about the
-    mask, and the refine it starts takes in both clicks."""
+def _held_after_first_stage(refiner, monkeypatch) -> threading.Event:
+    """Makes each run of ``refiner`` wait after its first stage until the returned event is set."""
     gate = threading.Event()
-    real = tiny_refiner.stages
+    real = refiner.stages
 
-    def stages(image, coarse, options=None, constraints=None):  # each run waits after its first stage
+    def stages(image, coarse, options=None, constraints=None):
         for i, stage in enumerate(real(image, coarse, options, constraints)):
             yield stage
             if i == 0:
                 gate.wait(30)
 
-    monkeypatch.setattr(tiny_refiner, "stages", stages)
+    monkeypatch.setattr(refiner, "stages", stages)
+    return gate
+
+
+def test_a_click_made_while_the_last_click_s_refine_runs_stops_it_and_each_undo_takes_back_one_click(
+        qtbot, scene, tiny_refiner, monkeypatch):
+    """A click made while the previous click's refine ran landed on that run's first stage, and two Undos later
+    the object showed a ×0.125 stage that no run had finished. The click now stops that run: it speaks about the
+    mask, and the refine it starts takes in both clicks."""
+    gate = _held_after_first_stage(tiny_refiner, monkeypatch)
     win, ellipse, square = scene
     win.refine_panel.ratio_edit.setText("0.5 1")
     _prompt(qtbot, win, "box", (30, 40), (172, 150))
@@ -487,6 +493,44 @@ def test_a_click_made_while_the_last_click_s_refine_runs_stops_it_and_each_undo_
     assert not win.doc.current.stages  # its refine was stopped: no stage of it stays, and none is shown
     win.doc.undo_stack.undo()
     assert np.array_equal(win.doc.current.mask, boxed) and not win.doc.current.stages
+
+
+def test_undo_pressed_while_a_click_s_refine_runs_stops_it_and_keeps_redo(qtbot, scene, tiny_refiner, monkeypatch):
+    """A photo editor pressed Ctrl+Z during a click's refine: the click went, the run's stages of the clicked mask
+    landed "(old)" as a new Refine step, and the click could not be redone."""
+    gate = _held_after_first_stage(tiny_refiner, monkeypatch)
+    win, ellipse, square = scene
+    win.refine_panel.ratio_edit.setText("0.5 1")
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    boxed = win.doc.current.mask.copy()
+    win.refine_after_prompt_action.trigger()
+    _prompt(qtbot, win, "click", (220, 140))
+    qtbot.waitUntil(lambda: len(win.doc.current.stages) == 1, timeout=20000)
+    clicked = win.doc.current.mask.copy()
+    win.undo_action.trigger()
+    assert not win.refining and np.array_equal(win.doc.current.mask, boxed) and not win.doc.current.stages
+    assert "the refine under way was stopped" in win.statusBar().currentMessage()
+    gate.set()
+    qtbot.wait(300)  # the stopped run's last signals, dropped
+    assert win.redo_action.isEnabled() and not win.doc.current.stages
+    win.redo_action.trigger()
+    assert np.array_equal(win.doc.current.mask, clicked)
+
+
+def test_deleting_the_object_a_refine_runs_on_stops_that_refine(qtbot, scene, tiny_refiner, monkeypatch):
+    """A deleted object's refine ran on for 20 s at 6K, Refine and Select Subject greyed out, its result dropped."""
+    gate = _held_after_first_stage(tiny_refiner, monkeypatch)
+    win, ellipse, square = scene
+    win.refine_panel.ratio_edit.setText("0.5 1")
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    obj = win.doc.current
+    win.refine()
+    qtbot.waitUntil(lambda: len(obj.stages) == 1, timeout=20000)
+    win.delete_object_action.trigger()
+    assert not win.refining and obj not in win.doc.objects and win.refine_action.isEnabled()
+    gate.set()
+    win.undo_action.trigger()
+    assert win.doc.current is obj and not obj.stages  # back as it was before the refine
 
 
 def test_what_a_click_adds_to_a_guess_stays_in_the_refine_it_starts(qtbot, scene, tiny_refiner, monkeypatch):

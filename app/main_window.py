@@ -200,10 +200,13 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip(self.cancel_action.toolTip())
         self.cancel_button.clicked.connect(self.cancel_work)
-        # the bar and Cancel first, the text after them: after it, they jumped up to 130 px sideways each time the
-        # stage's name or the time left changed length (a tester)
-        for widget, stretch in ((self.progress_bar, 0), (self.cancel_button, 0), (self.progress_label, 1)):
-            bar.addWidget(widget, stretch)
+        # the bar and Cancel kept at the right, where a note does not cover them (a note, "Saved …", hid them while
+        # the refine ran on: a tester), nor the text's length move them (after the text they jumped up to 130 px
+        # sideways each time the stage's name or the time left changed length); the text on the left
+        bar.addWidget(self.progress_label, 1)
+        for widget in (self.progress_bar, self.cancel_button):
+            bar.addPermanentWidget(widget)
+        for widget in (self.progress_bar, self.cancel_button, self.progress_label):
             widget.hide()
         self._progress_text, self._deadline = "", None  # the running stage's name; when the run should end
         self._last_stage = True  # whether that stage is the run's last (app.estimate.left_text)

@@ -533,6 +533,21 @@ def test_deleting_the_object_a_refine_runs_on_stops_that_refine(qtbot, scene, ti
     assert win.doc.current is obj and not obj.stages  # back as it was before the refine
 
 
+def test_a_note_during_a_refine_leaves_its_progress_and_cancel_in_view(qtbot, scene, tiny_refiner, monkeypatch):
+    """Ctrl+S during a refine: "Saved …" took the place of the progress bar and its Cancel while the run went on."""
+    gate = _held_after_first_stage(tiny_refiner, monkeypatch)
+    win, ellipse, square = scene
+    win.refine_panel.ratio_edit.setText("0.5 1")
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    win.refine()
+    qtbot.waitUntil(lambda: len(win.doc.current.stages) == 1, timeout=20000)
+    win.statusBar().showMessage("Saved somewhere", 5000)
+    assert win.progress_bar.isVisible() and win.cancel_button.isVisible()
+    gate.set()
+    qtbot.waitUntil(lambda: not win.refining, timeout=30000)
+    assert not win.progress_bar.isVisible() and not win.cancel_button.isVisible()
+
+
 def test_what_a_click_adds_to_a_guess_stays_in_the_refine_it_starts(qtbot, scene, tiny_refiner, monkeypatch):
     """A tester clicked four white stars into a Select Subject mask of a flag-holding bear, and the refine each
     click started made three of them holes again. Here the refine would give up every pixel it may."""

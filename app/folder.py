@@ -145,7 +145,8 @@ class Exported:
     dropped: int = 0
     hidden: tuple[str, ...] = ()  # objects ("photo: label") that others wholly cover in a label map
     split: tuple[str, ...] = ()  # objects ("photo: label") written as several, one per piece (YOLO)
-    unread: tuple[tuple[str, str], ...] = ()  # photos whose labels cannot be read, copied as they are (name, why)
+    # photos whose labels or photo cannot be read, copied as they are (name, why)
+    unread: tuple[tuple[str, str], ...] = ()
     records: int = 0  # records of the photos' labels that could not be read (``ImageObject.problem``)
     records_kept: bool = True  # written as the files have them (the dataset's own format), else left out
 
@@ -512,10 +513,11 @@ class WorkFolder:
             records = sum(len(d.problems) for d in done)
             return Exported(tuple((d.name, str(d.error)) for d in done if d.error is not None),
                             sum(d.dropped for d in done), tuple(label for d in done for label in d.hidden),
-                            tuple(label for d in done for label in d.split), records=records, records_kept=False)
+                            tuple(label for d in done for label in d.split),
+                            self._unworked([d.name for d in done if d.error is None]), records, False)
         writer = self.dataset.writer(Path(out), tolerance)
         fresh = itertools.count(_first_free_id(self.dataset)) if self.dataset.format == "coco" else None
-        skipped, unread, records = [], [], 0
+        skipped, unread, records, written = [], [], 0, []
         for name in self.names:
             if writer.keeps_unwritten and not self.has_work(name):
                 continue
@@ -527,9 +529,17 @@ class WorkFolder:
             writer.worked = self.finished(name)
             writer.put(item)
             records += sum(1 for obj in item.objects if obj.problem)
+            written.append(name)
         writer.close()  # only when every photo went in: a failed export leaves no file claiming to be whole
-        return Exported(tuple(skipped), hidden=tuple(writer.hidden), split=tuple(writer.split), unread=tuple(unread),
-                        records=records)
+        return Exported(tuple(skipped), hidden=tuple(writer.hidden), split=tuple(writer.split),
+                        unread=tuple(unread) + self._unworked(written), records=records)
+
+    def _unworked(self, written: list[str]) -> tuple[tuple[str, str], ...]:
+        """Of the photos ``written``, those listed unreadable (their photo missing or broken, their labels read),
+        with why: copied as their files have them, which an export said nothing of (a tester's 0486, whose
+        photo was not there, in red in the list)."""
+        return tuple((name, self.problems[name]) for name in written
+                     if self.status.get(name) == UNREADABLE and name in self.problems)
 
     def apply_work(self, item: ImageObjects, fresh: Iterator[int] | None = None, as_shown: bool = True) -> ImageObjects:
         """A photo's objects as they are now: saved work replaces the shapes (ids, labels and fields kept),

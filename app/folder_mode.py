@@ -827,7 +827,7 @@ class FolderMixin:
         if unchanged:  # in the copy as they were: said, so they are mended in the copy or the source
             QMessageBox.warning(
                 self, "Photos copied unread",
-                f"{len(unchanged)} photo{'s' * (len(unchanged) != 1)} whose labels cannot be read "
+                f"{len(unchanged)} photo{'s' * (len(unchanged) != 1)} whose labels or photo cannot be read "
                 f"{'are' if len(unchanged) != 1 else 'is'} in {shown_path(path)} as the source has "
                 f"{'them' if len(unchanged) != 1 else 'it'}, labels unchanged: {listed([n for n, _ in unchanged])}. "
                 f"{unchanged[0][1]}.")

@@ -1179,6 +1179,23 @@ def test_a_dataset_s_photos_folder_opened_alone_asks_whether_the_dataset_was_mea
     assert window.work.dataset.format == "mask" and window.work.dataset.source == root / "images"
 
 
+def test_a_photo_listed_unreadable_for_its_missing_photo_is_said_to_be_copied_unrefined(qtbot, window, tmp_path,
+                                                                                        dialogs):
+    """A LabelMe file naming a photo that is not there: red in the list, its labels copied by an export that
+    said nothing of it."""
+    folder, _ = labelme_set(tmp_path / "lm", count=3)
+    (folder / "p2.png").unlink()
+    assert window.open_folder(folder)
+    qtbot.waitUntil(lambda: window.work.status["p2"] == "unreadable" and window._survey is None, timeout=10_000)
+    for out, kind in ((tmp_path / "lm_out", None), (tmp_path / "coco_out.json", "coco")):
+        dialogs.shown.clear()
+        with qtbot.waitSignal(window.exported, timeout=30_000):
+            window.export_dataset(out, kind)
+        assert dialogs.titles() == ["Photos copied unread"], dialogs.shown
+        assert "labels unchanged: p2" in dialogs.shown[0][2]
+    assert json.loads((tmp_path / "lm_out" / "p2.json").read_text()) == json.loads((folder / "p2.json").read_text())
+
+
 def test_a_voc_detection_folder_says_its_boxes_are_not_read(window, tmp_path, dialogs):
     """An annotator's VOC folder of box annotations (Annotations/*.xml) was refused as holding "no photos", and its
     JPEGImages/ opened as photos, each with one empty object, nothing said of the boxes."""

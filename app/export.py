@@ -63,8 +63,9 @@ def write_export(request: ExportRequest, image: np.ndarray, prob: np.ndarray, pr
     if request.kind in ("alpha8", "alpha16"):
         return io.save_alpha(request.path, prob, bits=16 if request.kind == "alpha16" else 8, protect=protect)
     if request.kind == "cutout":
-        return io.save_cutout(request.path, image, prob, decontaminate=request.decontaminate, protect=protect,
-                              profile=io.colour_profile(photo))
+        deep = io.deep_photo(photo, image.shape)  # a 16-bit photo's cutout is 16-bit
+        return io.save_cutout(request.path, image if deep is None else deep, prob,
+                              decontaminate=request.decontaminate, protect=protect, profile=io.colour_profile(photo))
     raise ValueError(f"unknown export kind {request.kind!r}")
 
 

@@ -676,18 +676,47 @@ def save_cutout(
 ) -> Path:
     """RGBA PNG of the photo with the probability as alpha; fully transparent pixels are black, so the file
     does not carry the background the person cut away (anyone dropping the alpha got it back) and is smaller.
+    A photo of 16 bits per channel (H×W×3 uint16: ``deep_photo``) gives a 16-bit cutout, alpha too.
 
     decontaminate: replace the colours of semi-transparent edge pixels by the estimated foreground
     colour, so the old background does not bleed through as a halo when the cutout is composited.
     profile: the photo's ICC profile (``colour_profile``), embedded so the colours mean what they meant there.
     """
-    alpha = np.rint(_unit(prob) * 255).astype(np.uint8)
+    top = np.iinfo(image.dtype).max  # 255, or 65535 for a 16-bit photo
+    alpha = np.rint(_unit(prob) * top).astype(image.dtype)
     if image.shape[:2] != alpha.shape:
         raise ValueError(f"image {image.shape[:2]} and mask {alpha.shape} differ in size")
     rgb = decontaminated(image, alpha) if decontaminate else image
     rgba = np.dstack([rgb[:, :, ::-1], alpha])
     rgba[alpha == 0, :3] = 0
     return _write_png(path, rgba, protect, profile)
+
+
+def deep_photo(photo: PathLike | None, shape: tuple[int, ...]) -> np.ndarray | None:
+    """The photo as H×W×3 uint16 RGB, upright as ``load_image`` turns it, where its file holds 16 bits per colour
+    channel (PNG, TIFF) and its size is ``shape``'s; else None. Why: a 16-bit photo's cutout was written at 8
+    bits without a word (``load_image`` reads 8: what the model and the canvas need), banding its gradients
+    in the grading a 16-bit workflow is for."""
+    if photo is None or Path(photo).suffix.lower() not in (".png", ".tif", ".tiff"):
+        return None
+    pixels = cv2.imread(str(photo), cv2.IMREAD_UNCHANGED)  # unturned: turned below as Pillow does
+    if pixels is None or pixels.dtype != np.uint16 or pixels.ndim != 3 or pixels.shape[2] not in (3, 4):
+        return None
+    rgb = np.ascontiguousarray(pixels[:, :, 2::-1])
+    try:
+        with Image.open(photo) as im:
+            turn = im.getexif().get(EXIF_ORIENTATION, 1)
+    except (OSError, ValueError, SyntaxError, EOFError):
+        return None
+    rgb = _upright(rgb, turn)
+    return rgb if rgb.shape[:2] == tuple(shape[:2]) else None
+
+
+def _upright(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """Pixels turned as EXIF ``orientation`` (1-8) says, as Pillow's ``exif_transpose`` turns them."""
+    flipped = pixels[:, ::-1] if orientation in (2, 4, 5, 7) else pixels
+    turns = {3: 2, 4: 2, 5: 1, 6: 3, 7: 3, 8: 1}.get(orientation, 0)  # quarter turns counter-clockwise
+    return np.ascontiguousarray(np.rot90(flipped, turns))
 
 
 def decontaminated(image: np.ndarray, alpha: np.ndarray, margin: int = 16) -> np.ndarray:
@@ -698,16 +727,17 @@ def decontaminated(image: np.ndarray, alpha: np.ndarray, margin: int = 16) -> np
     """
     from pymatting import estimate_foreground_ml
 
-    soft = (alpha > 0) & (alpha < 255)
+    full = float(np.iinfo(image.dtype).max)  # image and alpha of one depth: 8 or 16 bits
+    soft = (alpha > 0) & (alpha < full)
     if not soft.any():
         return image
     rows, cols = np.nonzero(soft.any(axis=1))[0], np.nonzero(soft.any(axis=0))[0]
     top, bottom = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, alpha.shape[0])
     left, right = max(cols[0] - margin, 0), min(cols[-1] + margin + 1, alpha.shape[1])
-    crop = image[top:bottom, left:right].astype(np.float64) / 255.0
-    fg = estimate_foreground_ml(crop, alpha[top:bottom, left:right].astype(np.float64) / 255.0)
+    crop = image[top:bottom, left:right].astype(np.float64) / full
+    fg = estimate_foreground_ml(crop, alpha[top:bottom, left:right].astype(np.float64) / full)
     out = image.copy()
     box = out[top:bottom, left:right]
     band = soft[top:bottom, left:right]
-    box[band] = np.clip(np.rint(fg[band] * 255.0), 0, 255).astype(np.uint8)
+    box[band] = np.clip(np.rint(fg[band] * full), 0, full).astype(image.dtype)
     return out

@@ -123,8 +123,9 @@ def export(args: argparse.Namespace, path: Path, photo: Path, image: np.ndarray,
     if args.format == "alpha":
         return io.save_alpha(path, prob, bits=args.bits or 8, protect=protect)
     if args.format == "cutout":
-        return io.save_cutout(path, image, prob, decontaminate=args.decontaminate, protect=protect,
-                              profile=io.colour_profile(photo))
+        deep = io.deep_photo(photo, image.shape)  # a 16-bit photo's cutout is 16-bit
+        return io.save_cutout(path, image if deep is None else deep, prob, decontaminate=args.decontaminate,
+                              protect=protect, profile=io.colour_profile(photo))
     return io.save_mask(path, prob, protect=protect)
 
 

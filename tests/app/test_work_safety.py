@@ -67,6 +67,19 @@ def test_edits_made_while_an_export_runs_stay_unsaved(qtbot, opened, held_export
     assert opened.doc.modified and "•" in opened.windowTitle()  # the clear is in no file yet
 
 
+def test_a_sixteen_bit_photo_s_cutout_is_exported_at_sixteen_bits(tmp_path):
+    """A photo editor's 16-bit PNG gave an 8-bit cutout without a word."""
+    import cv2
+    deep = (np.arange(24 * 40 * 3, dtype=np.uint16).reshape(24, 40, 3) * 41)
+    cv2.imwrite(str(tmp_path / "deep.png"), deep[:, :, ::-1])
+    prob = np.zeros((24, 40), np.float32)
+    prob[4:20, 5:35] = 1.0
+    out = write_export(ExportRequest("cutout", tmp_path / "c.png"), (deep >> 8).astype(np.uint8), prob, (),
+                       tmp_path / "deep.png")
+    cutout = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
+    assert cutout.dtype == np.uint16 and np.array_equal(cutout[4:20, 5:35, 2::-1], deep[4:20, 5:35])
+
+
 def test_typed_name_of_an_existing_file_asks_before_replacing(qtbot, tmp_path, dialogs):
     existing = tmp_path / "cat_refined.png"
     existing.write_bytes(b"keep me")

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -288,6 +289,16 @@ def test_refine_alpha_cutout_and_stages(pair, random_refiner, capsys):
     assert run(crm_refine.main, argv, capsys)[0] == 0
     with Image.open(pair.folder / "c.png") as cutout:
         assert np.asarray(cutout).shape == (96, 128, 4) and cutout.info.get("icc_profile") == profile
+
+
+def test_a_sixteen_bit_photo_s_cutout_is_sixteen_bit(pair, random_refiner, capsys):
+    photo = np.asarray(Image.open(pair.image).convert("RGB")).astype(np.uint16) * 257 + 7
+    cv2.imwrite(str(pair.folder / "deep.png"), photo[:, :, ::-1])
+    argv = [pair.folder / "deep.png", pair.mask, "-o", pair.folder / "c.png", "--format", "cutout"]
+    assert run(crm_refine.main, argv, capsys)[0] == 0
+    cutout = cv2.imread(str(pair.folder / "c.png"), cv2.IMREAD_UNCHANGED)
+    opaque = cutout[..., 3] == 65535
+    assert cutout.dtype == np.uint16 and opaque.any() and np.array_equal(cutout[opaque, 2::-1], photo[opaque])
 
 
 def test_refine_json_reports_stages_and_times(pair, random_refiner, capsys):

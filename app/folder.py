@@ -40,7 +40,6 @@ from app import autosave, project
 from app.document import ACCEPTED, DEFAULT_LABEL, REFINED, TODO, Document, MaskObject, object_result
 from app.mask_object import kept_points, looked_away
 from app.sidecar import SidecarWriter
-from app.wording import shown_path
 
 FLAGGED = "flagged"
 UNREADABLE = "unreadable"  # its photo or labels could not be read (WorkFolder.problems says why): not "to do"
@@ -67,7 +66,7 @@ class FolderPhotos(Dataset):
         if not self.items and boxes is not None:
             raise InputError(f"{self.source} is a VOC detection folder, its photos in JPEGImages/: {BOXES_FIX}")
         if boxes is not None:  # its JPEGImages/: the photos, said to be without their boxes
-            self.problems.append(f"Read without the boxes in {shown_path(boxes)} (VOC detection XML: no outline to "
+            self.problems.append("Read without the boxes in ../Annotations (VOC detection XML: no outline to "
                                  "refine): drag a box around each object with the Box tool")
         if not self.items:
             raise InputError(f"{self.source} holds no photos ({', '.join(PHOTO_EXTS)}); choose a folder of photos")

@@ -826,7 +826,7 @@ class FolderMixin:
         unchanged = exported.unread
         if unchanged:  # in the copy as they were: said, so they are mended in the copy or the source
             QMessageBox.warning(
-                self, "Photos copied unread",
+                self, "Labels copied as they are",
                 f"{len(unchanged)} photo{'s' * (len(unchanged) != 1)} whose labels or photo cannot be read "
                 f"{'are' if len(unchanged) != 1 else 'is'} in {shown_path(path)} as the source has "
                 f"{'them' if len(unchanged) != 1 else 'it'}, labels unchanged: {listed([n for n, _ in unchanged])}. "

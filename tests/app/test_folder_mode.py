@@ -596,13 +596,13 @@ def test_a_broken_label_file_is_copied_or_left_out_of_the_export_and_named_while
     assert sorted(p.name for p in out.glob("*.json")) == ["p0.json", "p1.json", "p2.json"]
     assert (out / "p1.json").read_text() == '{"shapes": ['  # in the copy as the source has it, to be mended
     assert json.loads((out / "p0.json").read_text())["shapes"]
-    assert dialogs.titles() == ["Photos copied unread"]
+    assert dialogs.titles() == ["Labels copied as they are"]
     assert "labels unchanged: p1" in dialogs.shown[0][2] and "p1.json is not valid JSON" in dialogs.shown[0][2]
     yolo = tmp_path / "yolo_out"  # another format cannot hold labels it cannot read: left out, and said
     with qtbot.waitSignal(window.exported, timeout=30_000):
         window.export_dataset(yolo, "yolo")
     assert sorted(p.name for p in (yolo / "labels").glob("*.txt")) == ["p0.txt", "p2.txt"]
-    assert dialogs.titles()[:2] == ["Photos copied unread", "Photos left out"]  # then: the stroke left two pieces
+    assert dialogs.titles()[:2] == ["Labels copied as they are", "Photos left out"]  # then: the stroke left two pieces
     left_out = dialogs.shown[1][2]
     assert "without 1 photo that cannot be read: p1" in left_out and "p1.json is not valid JSON" in left_out
     assert "without 1 photo" in window.statusBar().currentMessage()
@@ -1191,7 +1191,7 @@ def test_a_photo_listed_unreadable_for_its_missing_photo_is_said_to_be_copied_un
         dialogs.shown.clear()
         with qtbot.waitSignal(window.exported, timeout=30_000):
             window.export_dataset(out, kind)
-        assert dialogs.titles() == ["Photos copied unread"], dialogs.shown
+        assert dialogs.titles() == ["Labels copied as they are"], dialogs.shown
         assert "labels unchanged: p2" in dialogs.shown[0][2]
     assert json.loads((tmp_path / "lm_out" / "p2.json").read_text()) == json.loads((folder / "p2.json").read_text())
 

@@ -451,6 +451,8 @@ class WorkFolder:
             where = "it is left where it is"
         reason = reason or f"The work kept on {name} could not be read, so the photo opens from its labels: {error}"
         self.notes.append(f"{reason}; {where}")
+        if self.status.get(name) in (REFINED, ACCEPTED):  # its objects are to do again: the list said "refined"
+            self.status[name] = TODO
 
     def load(self, name: str) -> Loaded:
         """A photo and what is known of it; InputError (one sentence) when its photo or labels cannot be used.

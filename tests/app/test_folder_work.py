@@ -290,9 +290,11 @@ def test_work_on_labels_changed_in_another_program_is_set_aside(window, tmp_path
     data = json.loads(label_file.read_text())
     data["shapes"] = data["shapes"][1:] + [{**data["shapes"][0], "label": "hat"}]  # one deleted, one added
     label_file.write_text(json.dumps(data))
+    window.work.status["p0"] = "refined"  # as after Refine all objects: the list said "refined" over all to do
     window._forget_recent()  # as after a restart
     assert window.go_to(0)
     assert [o.label for o in window.doc.objects] == [s["label"] for s in data["shapes"]]
+    assert window.work.status["p0"] == "to do" and window.image_list.list.item(0).text() == "p0\nto do"
     said = dialogs.shown[-1][2]
     assert dialogs.titles() == ["Saved work set aside"] and "changed in another program" in said
     work_file = window.work.project_path(window.photo_name)

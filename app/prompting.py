@@ -11,6 +11,7 @@ a start, the person wants the edge.
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtGui import QKeySequence, QShortcut
 
 from crm_core.metrics import binarise
 from crm_core.prompts import beyond_box, box_mask, click_mask
@@ -54,6 +55,10 @@ class PromptMixin:
     def _init_prompts(self) -> None:
         self._prompt_job: tuple[CallJob, Document, MaskObject, Prompt, np.ndarray] | None = None
         self.canvas.prompted.connect(self.prompt)
+        # Undo is off while a box or click is worked out (it would take back the step before it); Ctrl+Z then
+        # cancels the box or click, as Esc does: it did nothing, and the box landed and refined (a tester)
+        self._undo_prompt = QShortcut(QKeySequence(QKeySequence.StandardKey.Undo), self, self.cancel_prompt)
+        self._undo_prompt.setEnabled(False)
 
     @property
     def prompting(self) -> bool:
@@ -86,10 +91,11 @@ class PromptMixin:
         # Undo and Redo wait for it (a second or two): Ctrl+Z pressed to take back this click took back the step
         # before it, as the click had not landed yet (a re-tester)
         self.undo_group.setActiveStack(None)
+        self._undo_prompt.setEnabled(True)
         self.jobs.start(job)
         self._update_actions()
-        self.statusBar().showMessage("Finding the object in the box… (Esc cancels)" if prompt.box is not None else
-                                     "Finding the region around the click… (Esc cancels)")
+        self.statusBar().showMessage("Finding the object in the box… (Esc or Ctrl+Z cancels)" if prompt.box is not None
+                                     else "Finding the region around the click… (Esc or Ctrl+Z cancels)")
 
     def cancel_prompt(self) -> None:
         """Drops the box or click being worked out: nothing lands, and Undo, Redo and Refine are back at once."""
@@ -206,6 +212,7 @@ class PromptMixin:
 
     def _prompt_finished(self) -> None:
         self._prompt_job = None
+        self._undo_prompt.setEnabled(False)
         if self.doc is not None:
             self.undo_group.setActiveStack(self.doc.undo_stack)
         self.canvas.show_asked(None)

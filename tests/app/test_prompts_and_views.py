@@ -548,6 +548,32 @@ def test_a_note_during_a_refine_leaves_its_progress_and_cancel_in_view(qtbot, sc
     assert not win.progress_bar.isVisible() and not win.cancel_button.isVisible()
 
 
+def test_ctrl_z_while_a_box_is_worked_out_cancels_it(qtbot, scene, monkeypatch):
+    """Ctrl+Z pressed while a box was still being turned into a mask did nothing; the box landed and refined."""
+    import app.prompting as prompting
+    gate, real = threading.Event(), prompting.prompt_mask
+    monkeypatch.setattr(prompting, "prompt_mask", lambda *args: (gate.wait(30), real(*args))[1])
+    win, ellipse, square = scene
+    before = win.doc.current.mask.copy()
+    steps = win.doc.undo_stack.count()
+    win.tool_actions["box"].trigger()
+    view = win.canvas
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(view, 30, 40))
+    qtbot.mouseMove(view, at(view, 172, 150))
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(view, 172, 150))
+    assert win.prompting and "Ctrl+Z cancels" in win.statusBar().currentMessage()
+    qtbot.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert not win.prompting and win.statusBar().currentMessage() == "Box or click cancelled"
+    gate.set()
+    qtbot.wait(200)
+    assert np.array_equal(win.doc.current.mask, before) and win.doc.undo_stack.count() == steps
+    gate.set()
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))  # one that lands; then Ctrl+Z is Undo's own again
+    assert not np.array_equal(win.doc.current.mask, before)
+    qtbot.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(win.doc.current.mask, before)
+
+
 def test_what_a_click_adds_to_a_guess_stays_in_the_refine_it_starts(qtbot, scene, tiny_refiner, monkeypatch):
     """A tester clicked four white stars into a Select Subject mask of a flag-holding bear, and the refine each
     click started made three of them holes again. Here the refine would give up every pixel it may."""

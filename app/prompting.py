@@ -94,8 +94,8 @@ class PromptMixin:
         self._undo_prompt.setEnabled(True)
         self.jobs.start(job)
         self._update_actions()
-        self.statusBar().showMessage("Finding the object in the box… (Esc or Ctrl+Z cancels)" if prompt.box is not None
-                                     else "Finding the region around the click… (Esc or Ctrl+Z cancels)")
+        found = "the object in the box" if prompt.box is not None else "the region around the click"
+        self.statusBar().showMessage(f"Finding {found}… (Esc or Ctrl+Z cancels)")
 
     def cancel_prompt(self) -> None:
         """Drops the box or click being worked out: nothing lands, and Undo, Redo and Refine are back at once."""

@@ -1203,8 +1203,8 @@ def test_a_voc_detection_folder_says_its_boxes_are_not_read(window, tmp_path, di
     (root / "JPEGImages").mkdir(parents=True)
     (root / "Annotations").mkdir()
     cv2.imwrite(str(root / "JPEGImages" / "a.jpg"), np.full((40, 60, 3), 90, np.uint8))
-    (root / "Annotations" / "a.xml").write_text("<annotation><object><name>bag</name><bndbox><xmin>5</xmin>"
-                                               "<ymin>5</ymin><xmax>30</xmax><ymax>20</ymax></bndbox></object></annotation>")
+    box = "<bndbox><xmin>5</xmin><ymin>5</ymin><xmax>30</xmax><ymax>20</ymax></bndbox>"
+    (root / "Annotations" / "a.xml").write_text(f"<annotation><object><name>bag</name>{box}</object></annotation>")
     assert not window.open_folder(root)
     assert "VOC detection folder" in dialogs.shown[-1][2] and "Box tool" in dialogs.shown[-1][2]
     assert window.open_folder(root / "JPEGImages")

@@ -466,6 +466,18 @@ def _held_after_first_stage(refiner, monkeypatch) -> threading.Event:
     return gate
 
 
+def _box_then_click_refining(qtbot, win: MainWindow) -> tuple[np.ndarray, np.ndarray]:
+    """A box around the ellipse, then, with Refine after a box or click on, a click on the square, its refine left
+    running after its first stage (``_held_after_first_stage``); the masks after the box and after the click."""
+    win.refine_panel.ratio_edit.setText("0.5 1")
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    boxed = win.doc.current.mask.copy()
+    win.refine_after_prompt_action.trigger()
+    _prompt(qtbot, win, "click", (220, 140))
+    qtbot.waitUntil(lambda: len(win.doc.current.stages) == 1, timeout=20000)
+    return boxed, win.doc.current.mask.copy()
+
+
 def test_a_click_made_while_the_last_click_s_refine_runs_stops_it_and_each_undo_takes_back_one_click(
         qtbot, scene, tiny_refiner, monkeypatch):
     """A click made while the previous click's refine ran landed on that run's first stage, and two Undos later
@@ -473,13 +485,7 @@ def test_a_click_made_while_the_last_click_s_refine_runs_stops_it_and_each_undo_
     mask, and the refine it starts takes in both clicks."""
     gate = _held_after_first_stage(tiny_refiner, monkeypatch)
     win, ellipse, square = scene
-    win.refine_panel.ratio_edit.setText("0.5 1")
-    _prompt(qtbot, win, "box", (30, 40), (172, 150))
-    boxed = win.doc.current.mask.copy()
-    win.refine_after_prompt_action.trigger()
-    _prompt(qtbot, win, "click", (220, 140))  # the square joins, and its refine shows its first stage
-    qtbot.waitUntil(lambda: len(win.doc.current.stages) == 1, timeout=20000)
-    clicked = win.doc.current.mask.copy()
+    boxed, clicked = _box_then_click_refining(qtbot, win)  # the square joins, and its refine shows its first stage
     assert win.refining and clicked[square].mean() > 0.8
     _prompt(qtbot, win, "click", (220, 140), mods=Qt.KeyboardModifier.AltModifier)  # and goes again
     assert win.refining  # the second click's own refine
@@ -500,13 +506,7 @@ def test_undo_pressed_while_a_click_s_refine_runs_stops_it_and_keeps_redo(qtbot,
     landed "(old)" as a new Refine step, and the click could not be redone."""
     gate = _held_after_first_stage(tiny_refiner, monkeypatch)
     win, ellipse, square = scene
-    win.refine_panel.ratio_edit.setText("0.5 1")
-    _prompt(qtbot, win, "box", (30, 40), (172, 150))
-    boxed = win.doc.current.mask.copy()
-    win.refine_after_prompt_action.trigger()
-    _prompt(qtbot, win, "click", (220, 140))
-    qtbot.waitUntil(lambda: len(win.doc.current.stages) == 1, timeout=20000)
-    clicked = win.doc.current.mask.copy()
+    boxed, clicked = _box_then_click_refining(qtbot, win)
     win.undo_action.trigger()
     assert not win.refining and np.array_equal(win.doc.current.mask, boxed) and not win.doc.current.stages
     assert "the refine under way was stopped" in win.statusBar().currentMessage()

@@ -19,7 +19,7 @@ from crm_core import RefineOptions, Stage
 from crm_core.constraints import Constraints
 from crm_core.inference import readjusted
 from crm_core.metrics import binarise
-from crm_core.objects import held_as_drawn
+from crm_core.objects import held_as_drawn, vanished
 
 from app.document import COARSE, REFINED, Document, Results
 from app.mask_object import Drawing, MaskObject, constraints_of, settled
@@ -285,14 +285,14 @@ class RefiningMixin:
             if edited:  # drawn on while it ran: the stages predate the edit, as after an edit of a shown stage
                 self.doc.set_stages(target.stages, target, stale=True)
             # a 60 px photo's boxed specks refined to nothing, and the object read "refined", empty, without a word
-            vanished = target.mask.any() and not binarise(target.stages[-1].prob).any()
+            erased = vanished(target.mask > 127, binarise(target.stages[-1].prob))
             self.doc.record_refine([self._before], joins=self._joins)
             seconds = sum(stage.seconds for stage in target.stages)
             skipped = f"; {self._job.skipped}" if self._job.skipped else ""
             later = ("; its mask or strokes changed meanwhile (an edit, an Undo or a Redo), which this result does "
                      "not hold: Refine again for it") if edited else \
                 ": click one in the stage strip to see it, Ctrl+click another to compare" * (not skipped)
-            if vanished:
+            if erased:  # nothing, or a sliver of lines and dots (crm_core.objects.vanished)
                 later = ": it left nothing of the object; click Coarse in the stage strip for your mask as drawn"
             # up as long as the run took, at least 15 s: a person who looked away from a 95 s run missed it
             self._noted(f"Refined {target.label} in {seconds:.1f} s, {len(target.stages)} stages{skipped}{later}",

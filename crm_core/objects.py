@@ -228,18 +228,19 @@ def refine_photo(refiner: Method, image: np.ndarray, masks: Sequence[np.ndarray 
 def outcome(masks: Sequence[np.ndarray | None], results: Sequence[ObjectResult | None],
             decided: Sequence[np.ndarray | None]) -> list[bool]:
     """Per object, whether its reconciled mask replaces its label: it was refined and not all but erased
-    (``_vanished``). An object the refinement all but erased is left as drawn: a LabelMe circle around a logo
+    (``vanished``). An object the refinement all but erased is left as drawn: a LabelMe circle around a logo
     came back empty and was left out of the written file without a word."""
-    return [r is not None and r.refined and d is not None and m is not None and not _vanished(m, d)
+    return [r is not None and r.refined and d is not None and m is not None and not vanished(m, d)
             for m, r, d in zip(masks, results, decided)]
 
 
-def _vanished(coarse: np.ndarray, decided: np.ndarray) -> bool:
-    """Whether the refinement all but erased an object: it kept under VANISHED_SHARE of its coarse pixels, or
-    only a sliver where it had a body: under SLIVER_PX in lines and dots (nothing of it survives a 3×3 erosion,
-    something of the coarse mask does), no shape a polygon tool can edit (``trace_polygons``). Why: an annotator's
-    9 px squares around nothing came back as 1 px arcs and dots: one was missing from the export, another written
-    as a sliver beside where it was drawn. A thin thing longer than that (a wire painted loosely) is refined."""
+def vanished(coarse: np.ndarray, decided: np.ndarray) -> bool:
+    """Whether the refinement all but erased an object (``decided``: its result, H×W bool; ``coarse``: its mask):
+    it kept under VANISHED_SHARE of its coarse pixels, or only a sliver where it had a body: under SLIVER_PX in
+    lines and dots (nothing of it survives a 3×3 erosion, something of the coarse mask does), no shape a polygon
+    tool can edit (``trace_polygons``). Why: an annotator's 9 px squares around nothing came back as 1 px arcs and
+    dots: one was missing from the export, another written as a sliver beside where it was drawn. A thin thing
+    longer than that (a wire painted loosely) is refined."""
     kept = np.count_nonzero(decided)
     if kept < VANISHED_SHARE * np.count_nonzero(coarse):
         return True

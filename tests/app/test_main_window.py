@@ -814,11 +814,20 @@ def test_a_drop_whose_names_do_not_say_which_is_the_mask_takes_the_grey_one(tmp_
     assert split_drop([gt, im]) == (im, gt)
 
 
-def test_a_refine_that_leaves_nothing_says_so(qtbot, opened, tiny_refiner, monkeypatch):
-    """A 60 px photo's boxed specks refined to nothing; the object read "refined" and showed empty."""
+def _a_line(prob: np.ndarray) -> np.ndarray:
+    """A one-pixel line of 20 px across the middle of a stage: a sliver, no shape."""
+    line = np.zeros_like(prob)
+    line[prob.shape[0] // 2, :20] = 1.0
+    return line
+
+
+@pytest.mark.parametrize("left", [np.zeros_like, _a_line])
+def test_a_refine_that_leaves_nothing_says_so(qtbot, opened, tiny_refiner, monkeypatch, left):
+    """A 60 px photo's boxed specks refined to nothing; the object read "refined" and showed empty. A sliver of
+    lines and dots is nothing too (an annotator's 9 px square refined to a 1 px arc)."""
     from dataclasses import replace
     real = tiny_refiner.stages
-    monkeypatch.setattr(tiny_refiner, "stages", lambda *a, **k: (replace(s, prob=np.zeros_like(s.prob))
+    monkeypatch.setattr(tiny_refiner, "stages", lambda *a, **k: (replace(s, prob=left(s.prob))
                                                                   for s in real(*a, **k)))
     opened.refine_panel.ratio_edit.setText("1")
     with qtbot.waitSignal(opened.refineFinished, timeout=30000):

@@ -161,6 +161,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
 
         self.strip = StageStrip(s.overlay_color)
         self.strip.compareRequested.connect(self._compare)
+        self.canvas.comparePressed.connect(self._leave_compare)
         self.strip_dock = self._dock("Stages", "stages_dock", self.strip, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
 
@@ -338,9 +339,16 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         left the object on the one Ctrl+clicked, a rough label that a dataset export then asked about, and then on
         the one clicked first, Coarse, clicked only to start the compare (two testers)."""
         if event.key() == Qt.Key.Key_Escape and self.strip.comparing is not None and self.doc is not None:
-            self.strip.select(max(self.strip.comparing, key=_in_pipeline))
+            self._leave_compare()
             return
         super().keyPressEvent(event)
+
+    def _leave_compare(self) -> None:
+        """A stage compare left for the later of the two results, shown with its mask: by Esc, or by a tool pressed
+        on the canvas, which then works on that result. A brush stroke made while comparing (the canvas shows only
+        the differences) edited the stage Ctrl+clicked last, the earlier one, unseen (an inspector)."""
+        if self.strip.comparing is not None and self.doc is not None:
+            self.strip.select(max(self.strip.comparing, key=_in_pipeline))
 
     def _compare(self, first, second) -> None:
         """The two results compared in the pipeline's order, whichever was clicked first: what the later one added

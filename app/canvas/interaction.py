@@ -229,6 +229,8 @@ class InteractionMixin:
             self._drag, self._drag_last = "pan", pos
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
         elif button == Qt.MouseButton.LeftButton:
+            if self._compare is not None:  # painted blind on the stage clicked last (an inspector): shown first
+                self.comparePressed.emit()
             self._drag = "tool"
             self._tool.press(self.map_to_image(pos), event.modifiers())
         event.accept()

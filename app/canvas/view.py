@@ -61,6 +61,7 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
     viewModeChanged = Signal(str)
     prompted = Signal(object)  # a box or a click of the guide tools (app.canvas.guide_tools.Prompt)
     selectedColorChanged = Signal(QColor)  # the colour the selected object is drawn in (the stage strip follows)
+    comparePressed = Signal()  # a tool pressed while two results are compared: the window leaves the compare first
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

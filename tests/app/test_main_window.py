@@ -380,6 +380,16 @@ def test_stage_strip_shows_compares_and_accepts(qtbot, opened, tiny_refiner):
     assert strip.comparing is None and doc.shown == 1
     strip.select(COARSE)
     assert doc.shown == COARSE and opened.canvas._compare is None and not strip.use_button.isEnabled()
+    # a brush stroke while comparing: it edited the stage Ctrl+clicked last (×0.5), unseen; now the compare is left
+    # for the later result first, and the stroke edits that, shown with its mask
+    strip.select(1, 0)
+    opened.tool_actions["brush"].trigger()
+    drag(opened.canvas, [(5, 5), (9, 9)])
+    assert strip.comparing is None and opened.canvas._compare is None
+    assert np.array_equal(doc.mask > 127, (doc.stages[1].prob > 0.5) | (doc.mask > 127)) and doc.mask[5, 5] == 255
+    assert "Edited the shown stage ×1" in opened.statusBar().currentMessage()
+    opened.undo_action.trigger()
+    assert doc.shown == 1
 
     strip.select(1)
     coarse = doc.mask.copy()

@@ -109,13 +109,16 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.2f} s" if seconds < 0.095 else f"{seconds:.1f} s"
 
 
-def stage_tooltip(stage: Stage) -> str:
+def stage_tooltip(stage: Stage, place: tuple[int, int] | None = None) -> str:
+    """What a stage did, in numbers. place: its place among the object's stages now (index, count), where Shift edge
+    or Smooth added one after the run (the run's stages said "Stage 1/5" beside the edge's "Stage 6/6")."""
     if settled(stage):
         return (f"The result of Refine selected, Refine all objects or Refine whole folder, {stage.seconds:.2f} s: "
                 "refined through every stage in a crop around the object, then settled pixel by pixel with the "
                 "photo's other objects (no new gaps or overlaps between them), so only this result is kept. "
                 "Refine (Ctrl+R) refines the object alone on the whole photo and keeps every stage.")
-    head = f"Stage {stage.index + 1}/{stage.count}"
+    index, count = place or (stage.index, stage.count)
+    head = f"Stage {index + 1}/{count}"
     if stage.kind == "edge":
         shift, smooth = stage.edge
         return (f"{head}: the outline smoothed over {smooth:g} px and moved {shift:+g} px (Shift edge and Smooth), "
@@ -269,8 +272,8 @@ class StageStrip(QWidget):
             for i, stage in enumerate(doc.stages):
                 item = QListWidgetItem(icons[id(stage)][1], caption(stage, self._short) + (" (old)" if stale else ""))
                 item.setData(ROLE, i)
-                item.setToolTip(stage_tooltip(stage) + ("\nOut of date: made before your last edit; refine again"
-                                                        if stale else ""))
+                item.setToolTip(stage_tooltip(stage, (i, len(doc.stages)))
+                                + ("\nOut of date: made before your last edit; refine again" if stale else ""))
                 if stale:
                     item.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))
                 self.list.addItem(item)

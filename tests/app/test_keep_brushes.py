@@ -214,6 +214,8 @@ def test_shift_edge_after_a_refine_remakes_only_the_edge_stage_and_zero_takes_it
     assert [s.kind for s in stages] == [s.kind for s in made] + ["edge"]
     assert all(a is b for a, b in zip(stages, made))  # the model's and the finishers' stages were not re-run
     assert win.doc.shown == len(stages) - 1
+    tips = [win.strip.list.item(row).toolTip() for row in range(1, win.strip.list.count())]  # after Coarse
+    assert [t.split(" ")[1].rstrip(":") for t in tips] == [f"{i + 1}/{len(stages)}" for i in range(len(stages))]
     grown = (stages[-1].prob > 0.5).sum() - (made[-1].prob > 0.5).sum()
     assert grown > 2 * 2 * (140 + 70)  # about 3 px all round the 140×70 box
     # said as the strip gains a stage: the refine's "… N stages" stayed up over a strip of N + 1 (a tester)

@@ -54,6 +54,8 @@ def test_a_stages_tooltip_says_what_it_did_in_numbers_a_person_can_read():
         stage_tooltip(small)
     edge = Stage(2, 3, 1.0, prob, 0.01, 0, prob.size, 0, kind="edge", edge=(-1.0, 2.0))
     assert "smoothed over 2 px and moved -1 px" in stage_tooltip(edge)  # the values it was made with
+    assert stage_tooltip(model).startswith("Stage 1/3 ")
+    assert stage_tooltip(model, (0, 4)).startswith("Stage 1/4 ")  # an edge stage added after the run: 4 now
 
 
 def test_a_stage_done_in_hundredths_of_a_second_does_not_read_as_no_time():

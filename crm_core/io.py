@@ -488,6 +488,22 @@ def _temp_prefix(p: Path) -> str:
     return f".{p.name.encode('utf-8')[:room].decode('utf-8', 'ignore')}."
 
 
+def whole_png(path: PathLike) -> bool:
+    """Whether a file is a PNG from its signature to its end chunk: one this program wrote (atomically) is, and
+    ``--resume`` skips it; an empty or cut one is written again (a tester's emptied output was taken as done, and
+    crm-eval then failed on it)."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        with p.open("rb") as f:
+            head = f.read(8)
+            f.seek(max(size - 12, 0))
+            tail = f.read(12)
+    except OSError:
+        return False
+    return head == b"\x89PNG\r\n\x1a\n" and tail == b"\x00\x00\x00\x00IEND\xaeB`\x82"
+
+
 def _write_png(path: PathLike, pixels: np.ndarray, protect: Iterable[PathLike], profile: bytes | None = None) -> Path:
     """Encode, then write atomically, so readers never see half a file. ``profile``: an ICC colour profile to
     embed (``_with_profile``)."""

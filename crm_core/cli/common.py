@@ -37,62 +37,75 @@ ALPHA_COLUMNS = (
 )
 
 
-def add_refine_arguments(parser: argparse.ArgumentParser) -> None:
+def add_refine_arguments(parser: "Parser") -> None:
     group = parser.add_argument_group("refinement")
-    group.add_argument(
+    actions = []
+
+    def add(*names: str, **kwargs) -> None:
+        actions.append(group.add_argument(*names, **kwargs))
+
+    add(
         "--ratios", type=float, nargs="+", default=list(DEFAULT_RATIOS), metavar="R",
         help="increasing rescale ratios in (0, 1], one stage each (default: %(default)s)",
     )
-    group.add_argument(
+    add(
         "--roi", choices=("band", "full"), default="band",
         help="band: refine only the uncertain band around the edge (fast); full: every pixel (the paper's algorithm)",
     )
-    group.add_argument(
+    add(
         "--min-side", type=int, default=RefineOptions.min_side, metavar="PX",
         help="skip stages whose rescaled photo is shorter than PX on its long side (a photo wider than 2:1 counts it as "
              "twice its short side); 0 runs every ratio (default: %(default)s)",
     )
-    group.add_argument(
+    add(
         "--max-side", type=int, default=RefineOptions.max_side, metavar="PX",
         help="in band mode, skip stages whose rescaled photo is longer than PX on its long side (the ×1 stage of a "
              "6K photo, which buys nothing measurable there); 0 runs every ratio (default: %(default)s)",
     )
-    group.add_argument(
+    add(
         "--upscale-below", type=int, default=RefineOptions.upscale_below, metavar="PX",
         help=f"refine a photo whose long side is at most PX at {SMALL_PHOTO_SCALE} times its size, unless its mask is "
              "a polygon label kept as drawn; 0 never does (default: %(default)s)",
     )
-    group.add_argument(
+    add(
         "--no-snap", dest="snap", action="store_false",
         help="skip the step that moves the refined edge onto the photo's edges",
     )
-    group.add_argument(
+    add(
         "--no-matte", dest="matte", action="store_false",
         help="skip the last step that solves the edge band as a matte (hair, fur); with --no-snap: the model alone",
     )
-    group.add_argument(
+    add(
         "--no-trust", dest="trust_edges", action="store_false",
         help="let every stage move every edge, even where the coarse mask's edge already lies on an edge of the photo",
     )
-    group.add_argument(
+    add(
         "--no-judge", dest="judge", action="store_false",
         help="keep the leashed refinement at a careful polygon's edge, without the edge judge's last word there",
     )
-    group.add_argument(
+    add(
         "--polygon", action="store_true",
         help="each coarse mask is a polygon label as drawn (e.g. rasterised from COCO): hold it as one however "
              "tightly it was traced (labels from --coco/--labelme/--yolo polygons are held so without it)",
     )
-    group.add_argument(
+    add(
         "--shift-edge", type=float, default=0.0, metavar="PX",
         help="last, move the edge outward by PX pixels (inward when negative), e.g. -1 to drop a light fringe",
     )
-    group.add_argument(
+    add(
         "--smooth", type=float, default=0.0, metavar="PX",
         help="last, smooth the outline over PX pixels: bumps and notches narrower than about 2×PX go, the edge stays sharp",
     )
-    group.add_argument("--device", choices=DEVICES, default="auto", help="where the model runs (default: auto)")
-    group.add_argument("--weights", metavar="FILE", help="a CRM checkpoint (default: the bundled one)")
+    add("--device", choices=DEVICES, default="auto", help="where the model runs (default: auto)")
+    add("--weights", metavar="FILE", help="a CRM checkpoint (default: the bundled one)")
+    parser.refinement = tuple(actions)
+
+
+def refinement_given(parser: "Parser", args: argparse.Namespace) -> list[str]:
+    """The refinement options (``add_refine_arguments``) given values other than their defaults, by name: for a
+    command that refines nothing with them to refuse (crm-eval --pred exited 0 with --ratios and --no-matte, the
+    same table as without them)."""
+    return [action.option_strings[0] for action in parser.refinement if getattr(args, action.dest) != action.default]
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -105,6 +118,7 @@ class Parser(argparse.ArgumentParser):
     argparse prints first buries the one line that says what to fix."""
 
     failure: str | None = None  # the usage error's line, for ``run`` to repeat as JSON when --json was given
+    refinement: tuple[argparse.Action, ...] = ()  # the options add_refine_arguments added (refinement_given)
 
     def __init__(self, *args, **kwargs) -> None:
         # no abbreviations: "--ratio 0.5" was taken as --ratios without a word, and a later option that shares

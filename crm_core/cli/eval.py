@@ -19,6 +19,7 @@ from crm_core.cli.common import (
     add_refine_arguments,
     progress,
     refine_options,
+    refinement_given,
     run,
     say,
     table,
@@ -166,6 +167,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
 
     def body(args: argparse.Namespace) -> int:
+        given = refinement_given(parser, args) if args.pred else []
+        if given:
+            raise UsageError(f"{', '.join(given)} set{'s' * (len(given) == 1)} how crm-eval refines, but with --pred "
+                             "it scores the files given and refines nothing; leave "
+                             f"{'it' if len(given) == 1 else 'them'} out, or give {'it' if len(given) == 1 else 'them'} "
+                             "to crm-refine")
         if dataset_kind(args):
             return evaluate_dataset(args, PROG, refine_options(args))
         if not args.folder:

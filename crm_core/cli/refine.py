@@ -294,7 +294,7 @@ def refine_folder(args: argparse.Namespace, options: RefineOptions) -> int:
         for item in folder.items:
             item_start = time.perf_counter()
             protect = folder.files
-            if args.resume and targets[item.name].is_file():  # written whole (atomically) by an earlier run
+            if args.resume and io.whole_png(targets[item.name]):  # written whole (atomically) by an earlier run
                 report.append({"name": item.name, "output": str(targets[item.name]), "resumed": True})
                 bar.update()
                 continue

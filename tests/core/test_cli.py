@@ -356,12 +356,14 @@ def test_big_folder_resumes_past_the_items_written(big, random_refiner, capsys):
     """--resume was accepted with --big and ignored: every item was refined and written again."""
     out_dir = big.parent / "refined"
     out_dir.mkdir()
-    (out_dir / "b2.png").write_bytes(b"written by the run that was stopped")
+    written = cv2.imencode(".png", np.full((96, 128), 255, np.uint8))[1].tobytes()  # by the run that was stopped
+    (out_dir / "b2.png").write_bytes(written)
+    (out_dir / "c3.png").write_bytes(b"")  # emptied since: taken as done, crm-eval then failed on it (a tester)
     code, out, _ = run(crm_refine.main, ["--big", big, "-o", out_dir, "--json", "--resume"], capsys)
     report = json.loads(out)
     assert code == 0 and [(i["name"], i.get("resumed", False)) for i in report["items"]] == \
         [("a1", False), ("b2", True), ("c3", False)]
-    assert (out_dir / "b2.png").read_bytes() == b"written by the run that was stopped"
+    assert (out_dir / "b2.png").read_bytes() == written
     assert np.asarray(Image.open(out_dir / "c3.png")).shape == (96, 128)
 
 
@@ -384,6 +386,15 @@ def test_eval_scores_predictions_of_refine(big, random_refiner, capsys):
     rows = table_rows(out)
     assert code == 0 and list(rows) == ["coarse", "CRM"]
     assert rows["coarse"][-1] == rows["CRM"][-1] == "3"
+
+
+def test_eval_refuses_refinement_options_it_would_ignore_with_pred(big, random_refiner, capsys):
+    """crm-eval --pred exited 0 with --ratios and --no-matte, the same table as without them."""
+    out_dir = big.parent / "refined"
+    assert run(crm_refine.main, ["--big", big, "-o", out_dir], capsys)[0] == 0
+    code, out, err = run(crm_eval.main, [big, "--pred", out_dir, "--ratios", "0.5", "1", "--no-matte"], capsys)
+    assert code == 2 and not out and "--ratios, --no-matte set how crm-eval refines" in err, err
+    assert run(crm_eval.main, [big, "--pred", out_dir, "--baselines"], capsys)[0] == 0  # what it does use
 
 
 def test_eval_runs_the_refiner_and_baselines_with_json(big, random_refiner, capsys):

@@ -145,6 +145,7 @@ class Subjects:
 
 
 SELECTED = "select subject"  # where a coarse mask came from when Select Subject made it
+SELECTED_NOTE = "Select Subject made the coarse mask"  # how a report's notes say so (folder_summary counts them)
 
 
 def options_for(options: RefineOptions, source: str) -> RefineOptions:
@@ -162,7 +163,7 @@ def read_coarse(args: argparse.Namespace, path: Path | None, image: np.ndarray, 
         alpha = io.photo_alpha(image_path)
         if alpha is not None and alpha.shape == image.shape[:2]:
             return alpha, [f"no mask given: {transparency_note(str(image_path), image, alpha)}"], "alpha"
-        notes = [f"no mask given: Select Subject made the coarse mask of {image_path}"]
+        notes = [f"no mask given: {SELECTED_NOTE} of {image_path}"]
         prob = subjects.coarse(image, str(image_path))
         if faint([prob]):  # said: the result is a sliver of something nobody may have meant
             notes.append(f"Select Subject found no clear subject in {image_path}, only a faint small region: check "
@@ -326,9 +327,26 @@ def refine_folder(args: argparse.Namespace, options: RefineOptions) -> int:
             "seconds": round(time.perf_counter() - start, 4),
         }
         print(json.dumps(summary))
-    elif failed:
-        say(PROG, f"{failed} of {len(report)} items failed; the others are in {out_dir}")
+    else:
+        say(PROG, folder_summary(report, out_dir, time.perf_counter() - start))
     return EXIT_FAILED if bug else EXIT_INPUT if failed else 0
+
+
+def folder_summary(report: list[dict], out_dir: Path, seconds: float) -> str:
+    """The last line of a --big run in text mode: a run that went well printed nothing at all, and one resumed or
+    whose masks Select Subject made said neither (a tester)."""
+    resumed = sum(bool(r.get("resumed")) for r in report)
+    written = sum("output" in r for r in report) - resumed
+    failed = sum("error" in r for r in report)
+    selected = sum(any(SELECTED_NOTE in note for note in r.get("notes", ())) for r in report)
+    parts = [f"{written} written to {out_dir}"]
+    if selected:
+        parts.append(f"{selected} of them from a coarse mask Select Subject made (no NAME_seg.png)")
+    if resumed:
+        parts.append(f"{resumed} written already, skipped (--resume)")
+    if failed:
+        parts.append(f"{failed} failed")
+    return f"{len(report)} item{'s' * (len(report) != 1)}: {'; '.join(parts)}; {seconds:.1f} s"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import os
 import subprocess
 import sys
@@ -365,6 +366,16 @@ def test_big_folder_resumes_past_the_items_written(big, random_refiner, capsys):
         [("a1", False), ("b2", True), ("c3", False)]
     assert (out_dir / "b2.png").read_bytes() == written
     assert np.asarray(Image.open(out_dir / "c3.png")).shape == (96, 128)
+
+
+def test_a_big_folder_run_ends_with_a_line_saying_what_it_did(big, random_refiner, capsys):
+    """A run that went well printed nothing; one resumed, or whose masks Select Subject made, said neither."""
+    out_dir = big.parent / "refined"
+    code, _, err = run(crm_refine.main, ["--big", big, "-o", out_dir], capsys)
+    assert code == 0 and re.search(rf"crm-refine: 3 items: 3 written to {re.escape(str(out_dir))}; \d+\.\d s$", err)
+    (out_dir / "c3.png").unlink()
+    code, _, err = run(crm_refine.main, ["--big", big, "-o", out_dir, "--resume"], capsys)
+    assert code == 0 and "3 items: 1 written to" in err and "; 2 written already, skipped (--resume)" in err
 
 
 def test_big_folder_errors(tmp_path, random_refiner, capsys):

@@ -25,7 +25,8 @@ def foreground_problem(name: str, prob: np.ndarray, cli: bool = True) -> str | N
     faint = brightest > 0
     if cli:
         todo = [f"read it with a lower cut (--mask-threshold {brightest / 2:.2f})"] if faint else []
-        todo += ["leave MASK out (or pass --auto) to let Select Subject make a first mask from the photo",
+        # --auto first: a --big run has no MASK to leave out (a tester), and takes --auto for every item
+        todo += ["pass --auto (or leave MASK out) to let Select Subject make a first mask from the photo",
                  "or draw the subject in white on black"]
     else:
         todo = ["save it with the subject in white"] if faint else []

@@ -557,6 +557,9 @@ class Document(KeepEditsMixin, QObject):
         obj = obj or self.current
         self.set_mask(shade(obj.stages[i].prob), f"Use {obj.stages[i].label} as mask", obj)
         self.set_shown(COARSE, obj)
+        # said: the strip's selection moved to Coarse with nothing else to see (an inspector)
+        self.noted.emit(f"Stage {obj.stages[i].label} is now the coarse mask of {obj.label}: touch it up and Refine "
+                        "again (Ctrl+Z undoes)")
 
 
 def _read(image_path: str | Path, mask_path: str | Path | None) -> tuple[np.ndarray, np.ndarray | None]:

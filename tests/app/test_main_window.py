@@ -396,6 +396,7 @@ def test_stage_strip_shows_compares_and_accepts(qtbot, opened, tiny_refiner):
     strip.use_button.click()
     assert np.array_equal(doc.mask, shade(doc.stages[1].prob))
     assert doc.shown == COARSE and doc.modified
+    assert opened.statusBar().currentMessage().startswith(f"Stage {doc.stages[1].label} is now the coarse mask of")
     opened.undo_action.trigger()
     assert np.array_equal(doc.mask, coarse) and len(doc.stages) == 4
     assert opened.undo_action.text().endswith("Refine")  # the refinement itself is the step before

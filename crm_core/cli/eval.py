@@ -169,10 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     def body(args: argparse.Namespace) -> int:
         given = refinement_given(parser, args) if args.pred else []
         if given:
-            raise UsageError(f"{', '.join(given)} set{'s' * (len(given) == 1)} how crm-eval refines, but with --pred "
-                             "it scores the files given and refines nothing; leave "
-                             f"{'it' if len(given) == 1 else 'them'} out, or give {'it' if len(given) == 1 else 'them'} "
-                             "to crm-refine")
+            one = len(given) == 1
+            raise UsageError(f"{', '.join(given)} set{'s' * one} how crm-eval refines, but with --pred it scores the "
+                             f"files given and refines nothing; leave {'it' if one else 'them'} out, or give "
+                             f"{'it' if one else 'them'} to crm-refine")
         if dataset_kind(args):
             return evaluate_dataset(args, PROG, refine_options(args))
         if not args.folder:

@@ -47,7 +47,7 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
                  options: RefineOptions, objects: ObjectOptions, report: Report, labels: Sequence[str],
                  keeps: Sequence[Constraints | None] | None = None,
                  drawn: Sequence[bool] | None = None,
-                 guessed: Sequence[bool] | None = None) -> list[tuple[np.ndarray, float] | None]:
+                 guessed: Sequence[bool] | None = None) -> list[tuple[np.ndarray, float, str] | None]:
     """Refine the objects marked in ``todo`` (H×W bool masks) and reconcile them with all the others.
     keeps: each object's keep strokes (or None), obeyed as in a single refine.
     drawn: per object, whether its mask is still the polygon its label file drew (``refine_object``).

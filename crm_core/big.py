@@ -62,8 +62,9 @@ def scan(folder: str | Path, need_gt: bool = True, need_seg: bool = True) -> Big
         result.files += [p for p in (seg, gt, alpha) if p.exists()]
         needed = [p for p, need in ((seg, need_seg), (gt, need_gt)) if need]
         missing = [p.name for p in needed if not p.is_file()]
-        if missing:
-            result.incomplete.append(f"{name}: missing {' and '.join(missing)}")
+        if missing:  # what to do said too: a bare "missing NAME_gt.png" left a tester asking
+            fix = f"add {' and '.join(missing)} beside the photo, or move {photos[name].name} out of the folder"
+            result.incomplete.append(f"{name}: missing {' and '.join(missing)}; {fix}")
             continue
         result.items.append(
             BigItem(name, photos[name], seg if seg.is_file() else None, gt if gt.is_file() else None,

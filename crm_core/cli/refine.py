@@ -85,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--save-stages", metavar="DIR",
-        help="also write each stage's soft mask as DIR/stage{i}_{ratio}.png (the finishers: stage{i}_snap.png, stage{i}_matte.png)",
+        help="also write each stage's soft mask as DIR/stage{i}_{ratio}.png (the finishers: stage{i}_snap.png, "
+             "stage{i}_matte.png; with --shift-edge or --smooth, stage{i}_edge.png)",
     )
     parser.add_argument("--resize-mask", action="store_true", help="accept a mask of another size if its aspect ratio matches")
     add_refine_arguments(parser)
@@ -112,7 +113,8 @@ def check_usage(args: argparse.Namespace) -> None:
     if args.big and args.save_stages:
         raise UsageError("--save-stages works on one photo, not with --big")
     if args.bits is not None and args.format != "alpha":
-        raise UsageError("--bits applies to --format alpha")
+        raise UsageError("--bits applies to --format alpha (a cutout has its photo's bits: 16 from a 16-bit PNG or "
+                         "TIFF)")
     if args.decontaminate and args.format != "cutout":
         raise UsageError("--decontaminate applies to --format cutout")
 

@@ -400,6 +400,16 @@ def test_eval_scores_predictions_of_refine(big, random_refiner, capsys):
     assert rows["coarse"][-1] == rows["CRM"][-1] == "3"
 
 
+def test_eval_says_what_to_do_about_an_item_missing_its_truth(big, random_refiner, capsys):
+    """"missing am_GT17_gt.png" said nothing of what to do (a tester)."""
+    out_dir = big.parent / "refined"
+    assert run(crm_refine.main, ["--big", big, "-o", out_dir], capsys)[0] == 0
+    photo = next(big.glob("c3_im.*"))
+    (big / "c3_gt.png").unlink()
+    code, _, err = run(crm_eval.main, [big, "--pred", out_dir], capsys)
+    assert f"c3: missing c3_gt.png; add c3_gt.png beside the photo, or move {photo.name} out of the folder" in err
+
+
 def test_eval_refuses_refinement_options_it_would_ignore_with_pred(big, random_refiner, capsys):
     """crm-eval --pred exited 0 with --ratios and --no-matte, the same table as without them."""
     out_dir = big.parent / "refined"

@@ -199,6 +199,10 @@ def check_stage_files(args: argparse.Namespace, options: RefineOptions, hw: tupl
     folder = Path(args.save_stages)
     planned = [folder / stage_file(index, step) for index, step in enumerate(options.plan(hw, scale))]
     for path in planned:
+        for original in protect:  # an input named as a stage file there: said of --save-stages, not of -o
+            if io.same_file(path, original):
+                raise InputError(f"--save-stages {folder} would write {path.name} over the input file {original}; "
+                                 "choose another stage folder")
         io.check_output(path, protect)
         if os.path.abspath(path) == os.path.abspath(out):
             raise InputError(f"output {out} is where --save-stages writes that stage; choose another output or "

@@ -29,17 +29,12 @@ from app.refining import RefiningMixin
 from app.selecting import SubjectMixin
 from app.settings import Settings
 from app.shortcuts import hand_keys_to_window
-from app.stage_strip import StageStrip
+from app.stage_strip import StageStrip, in_pipeline
 from app.undo import MaskEditCommand
 from app.worker import RefinerCache, RefineJob
 
 ZOOM_STEP = 2.0 ** 0.5
 NAVIGATOR_HEIGHT = 170  # px, on first start: the photo's shape still reads, the options get the rest
-
-
-def _in_pipeline(shown) -> int:
-    """A result's place in the pipeline: the coarse mask first, then the stages in order."""
-    return -1 if shown == COARSE else shown
 
 
 class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderMixin, HelpMixin, QMainWindow):
@@ -348,13 +343,13 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         on the canvas, which then works on that result. A brush stroke made while comparing (the canvas shows only
         the differences) edited the stage Ctrl+clicked last, the earlier one, unseen (an inspector)."""
         if self.strip.comparing is not None and self.doc is not None:
-            self.strip.select(max(self.strip.comparing, key=_in_pipeline))
+            self.strip.select(max(self.strip.comparing, key=in_pipeline))
 
     def _compare(self, first, second) -> None:
         """The two results compared in the pipeline's order, whichever was clicked first: what the later one added
         and removed (snap Ctrl+clicked while the matte showed read "added by snap (vs matte)", backwards)."""
         if first is not None and second is not None:
-            first, second = sorted((first, second), key=_in_pipeline)
+            first, second = sorted((first, second), key=in_pipeline)
         self.canvas.set_compare(first, second)
 
     def _cursor_moved(self, x: int, y: int) -> None:

@@ -109,6 +109,11 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.2f} s" if seconds < 0.095 else f"{seconds:.1f} s"
 
 
+def in_pipeline(shown: Shown) -> int:
+    """A result's place in the pipeline: the coarse mask first, then the stages in order."""
+    return -1 if shown == COARSE else shown
+
+
 def stage_tooltip(stage: Stage, place: tuple[int, int] | None = None) -> str:
     """What a stage did, in numbers. place: its place among the object's stages now (index, count), where Shift edge
     or Smooth added one after the run (the run's stages said "Stage 1/5" beside the edge's "Stage 6/6")."""
@@ -357,7 +362,9 @@ class StageStrip(QWidget):
             return
         if len(self._order) == 2:
             first, second = self._order
-            doc.set_shown(second)
+            # the later of the two in the pipeline shows (and is what an edit or an export takes), whichever was
+            # clicked last: the object's row said "shows ×0.5" where a stroke went to ×1 (a tester)
+            doc.set_shown(max(first, second, key=in_pipeline))
             self.compareRequested.emit(first, second)
         elif len(self._order) == 1:
             self.compareRequested.emit(None, None)

@@ -250,7 +250,9 @@ def test_a_stage_file_that_is_an_input_is_refused_before_the_run(pair, tmp_path,
     mask.write_bytes(pair.mask.read_bytes())
     argv = [pair.image, mask, "-o", tmp_path / "o.png", "--save-stages", tmp_path, "--ratios", "0.5", "1", "--min-side", "0"]
     code, _, err = run(argv, capsys)
-    assert code == 2 and "stage1_1.png is the input file" in err and random_refiner == []
+    # said of --save-stages, not of -o (it read "output …/stage1_1.png is the input file; choose another output name")
+    assert code == 2 and "--save-stages" in err and "would write stage1_1.png over the input file" in err
+    assert random_refiner == []
 
 
 # ---- 6. pipes and devices are refused at once -----------------------------------------------------------

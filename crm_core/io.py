@@ -45,6 +45,7 @@ except ImportError:
 DEFAULT_MAX_PIXELS = 200_000_000
 MIN_SIDE = 8
 EXIF_ORIENTATION = 0x0112  # the EXIF tag that says how a photo is turned to be shown
+TIFF_BITS_PER_SAMPLE = 258  # the TIFF tag that says how many bits each colour channel has
 PathLike = str | os.PathLike
 FICLONE = 0x40049409  # Linux's ioctl that makes a copy-on-write clone of a whole file (linux/fs.h)
 COPY_CHUNK = 1 << 20  # bytes a plain copy moves at a time
@@ -713,7 +714,7 @@ def deep_photo(photo: PathLike | None, shape: tuple[int, ...]) -> np.ndarray | N
     channel (PNG, TIFF) and its size is ``shape``'s; else None. Why: a 16-bit photo's cutout was written at 8
     bits without a word (``load_image`` reads 8: what the model and the canvas need), banding its gradients
     in the grading a 16-bit workflow is for."""
-    if photo is None or Path(photo).suffix.lower() not in (".png", ".tif", ".tiff"):
+    if photo is None or not _sixteen_bits(Path(photo)):  # the header says: an 8-bit photo is not decoded again
         return None
     pixels = cv2.imread(str(photo), cv2.IMREAD_UNCHANGED)  # unturned: turned below as Pillow does
     if pixels is None or pixels.dtype != np.uint16 or pixels.ndim != 3 or pixels.shape[2] not in (3, 4):
@@ -726,6 +727,21 @@ def deep_photo(photo: PathLike | None, shape: tuple[int, ...]) -> np.ndarray | N
         return None
     rgb = _upright(rgb, turn)
     return rgb if rgb.shape[:2] == tuple(shape[:2]) else None
+
+
+def _sixteen_bits(photo: Path) -> bool:
+    """Whether a PNG's or TIFF's header says 16 bits per sample (PNG: IHDR's bit depth; TIFF: BitsPerSample)."""
+    try:
+        if photo.suffix.lower() == ".png":
+            with photo.open("rb") as f:
+                header = f.read(25)
+            return len(header) == 25 and header[24] == 16
+        if photo.suffix.lower() in (".tif", ".tiff"):
+            with Image.open(photo) as im:
+                return 16 in tuple(np.atleast_1d(im.tag_v2.get(TIFF_BITS_PER_SAMPLE, 8)))
+    except (OSError, ValueError, SyntaxError, EOFError, AttributeError):
+        return False
+    return False
 
 
 def _upright(pixels: np.ndarray, orientation: int) -> np.ndarray:

@@ -246,13 +246,15 @@ def test_save_cutout_is_rgba_with_prob_as_alpha(tmp_path: Path) -> None:
     assert not rgba[alpha == 0, :3].any()  # none of the background cut away is carried in the file
 
 
-def test_a_sixteen_bit_photo_s_cutout_is_sixteen_bit_with_its_own_colours(tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", [".png", ".tif"])
+def test_a_sixteen_bit_photo_s_cutout_is_sixteen_bit_with_its_own_colours(tmp_path: Path, suffix: str) -> None:
     """A 16-bit photo's cutout was written at 8 bits without a word, banding a 16-bit workflow's gradients."""
     deep = (np.random.default_rng(3).integers(0, 65536, (16, 32, 3))).astype(np.uint16)
-    cv2.imwrite(str(tmp_path / "deep.png"), deep[:, :, ::-1])
-    image = io.load_image(tmp_path / "deep.png")
+    photo = tmp_path / f"deep{suffix}"
+    cv2.imwrite(str(photo), deep[:, :, ::-1])
+    image = io.load_image(photo)
     assert np.array_equal(image, deep >> 8)  # what the model and the canvas see
-    read = io.deep_photo(tmp_path / "deep.png", image.shape)
+    read = io.deep_photo(photo, image.shape)
     assert read is not None and np.array_equal(read, deep)
     io.save_cutout(tmp_path / "c.png", read, ramp_prob(), decontaminate=True)
     rgba = cv2.imread(str(tmp_path / "c.png"), cv2.IMREAD_UNCHANGED)
@@ -261,7 +263,7 @@ def test_a_sixteen_bit_photo_s_cutout_is_sixteen_bit_with_its_own_colours(tmp_pa
     assert np.array_equal(rgba[alpha == 65535, 2::-1], deep[alpha == 65535])  # opaque: the photo's own 16 bits
     Image.fromarray(image).save(tmp_path / "plain.png")
     assert io.deep_photo(tmp_path / "plain.png", image.shape) is None  # 8 bits: the cutout stays 8-bit
-    assert io.deep_photo(tmp_path / "deep.png", (8, 8, 3)) is None  # not the photo refined
+    assert io.deep_photo(photo, (8, 8, 3)) is None  # not the photo refined
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))

@@ -360,11 +360,12 @@ class ObjectsPanel(QWidget):
         shared = Counter(obj.label for obj in objects)
         seen: Counter = Counter()
         for row, obj in enumerate(objects):
-            empty = self._listed_empty[id(obj)]  # nothing drawn: not exported
             item = self.list.item(row)
             selected = obj is doc.current and self._selected_color is not None
             item.setIcon(swatch(self._selected_color if selected else QColor(*doc.color_of(obj))))
-            if obj is self._running:  # its stages come one by one: not yet what its status says (a tester read
+            if self._listed_empty[id(obj)]:  # nothing drawn, not exported: no status of a label of the file's ("bag ·
+                status = EMPTY_NOTE  # to do · empty" on a photo with no labels read as a bag label there: a tester)
+            elif obj is self._running:  # its stages come one by one: not yet what its status says (a tester read
                 status = "refining…"  # "refined" on an object whose run was at its third stage)
             else:
                 status = "edited since refined" if obj.stale and obj.stages else obj.status  # its stages are (old)
@@ -373,9 +374,6 @@ class ObjectsPanel(QWidget):
                 status += _shown_note(obj)
             seen[obj.label] += 1  # objects of one label (two people, "object" twice) told apart by their place
             nth = f" #{seen[obj.label]}" if shared[obj.label] > 1 else ""  # beside its label: never the part cut off
-            # an empty object's status is no label of the file's: "bag · to do · empty" on a photo with no labels read
-            # as a bag label there (a tester)
-            status = EMPTY_NOTE if empty else status
             item.setText(f"{obj.label}{nth}  ·  {status}{'  · locked' if obj.locked else ''}")
             item.setCheckState(Qt.CheckState.Checked if obj.visible else Qt.CheckState.Unchecked)
             item.setToolTip(f"{item.text()}  (id {obj.id})")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
@@ -32,7 +31,7 @@ from app.folder import FLAGGED, UNREADABLE, Exported, FolderPhotos, WorkFolder, 
 from app.jobs import CallJob
 from app.mask_object import (Drawing, constraints_of, photo_status, refine_inputs, refined_of, refined_or_not,
                               to_refine)
-from app.object_jobs import KEPT_ERASED, KEPT_SMALL, FolderJob, ObjectsJob, SurveyJob, result_stage
+from app.object_jobs import KEPT_ERASED, KEPT_HELD, KEPT_SMALL, FolderJob, ObjectsJob, SurveyJob, result_stage
 from app.wording import shown_path
 from app.sidecar import SidecarWriter
 from app.undo import MaskEditCommand
@@ -529,8 +528,7 @@ class FolderMixin:
             return
         # on the photo's edges already, so kept as drawn: refined, but its export is the file's polygon (an annotator
         # saw six objects "refined" and four of them come out of the export unchanged, unsaid)
-        held = sum(result is not None and not result[2] and np.array_equal(result[0] > 0.5, obj.mask > 127)
-                   for obj, result in zip(objects, out))
+        held = sum(result is not None and result[2] == KEPT_HELD for result in out)
         count = self._lay_results(doc, objects, out, drawings, joins)
         kept = f"; {locked} locked, left as {'it was' if locked == 1 else 'they were'}" if locked else ""
         if held:

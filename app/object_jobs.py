@@ -33,6 +33,7 @@ from app.worker import RefinerCache
 Report = Callable[[int, int, str], None]
 KEPT_ERASED = "erased"  # why an object's result is its mask as drawn (refine_masks): the refine erased it
 KEPT_SMALL = "small"  # it is under ObjectOptions.min_pixels
+KEPT_HELD = "held"  # it was refined to its own pixels: on the photo's edges already
 
 
 def result_stage(mask: np.ndarray, seconds: float, options: RefineOptions) -> Stage:
@@ -53,18 +54,21 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
     drawn: per object, whether its mask is still the polygon its label file drew (``refine_object``).
     guessed: per object, whether its mask was made by Box, Click or Select Subject (``refine_object``).
     Returns, per object, its decided result (soft: ``soft_results``), seconds and why it is the mask as drawn
-    (KEPT_ERASED: the refine erased it, crm_core.objects.outcome; KEPT_SMALL: under ``objects.min_pixels``; ""
-    for a refined result): so that the object and its photo count as done and the file gets it as drawn (an
-    annotator's 9 px specks stayed "to do" under a photo read "refined"). None for one not asked or empty.
+    (KEPT_ERASED: the refine erased it, crm_core.objects.outcome; KEPT_SMALL: under ``objects.min_pixels``; those
+    two so that the object and its photo count as done and the file gets it as drawn: an annotator's 9 px specks
+    stayed "to do" under a photo read "refined"; KEPT_HELD: refined to its own pixels, on the photo's edges
+    already; "" for any other result). None for one not asked or empty.
     Progress counts the objects refined, not the small ones kept at once: "about 5 s left" at the 283rd of 605
     objects, most of those done specks, was 50 s."""
     results: list[ObjectResult | None] = []
-    small = [t and 0 < int(np.count_nonzero(m)) < objects.min_pixels for m, t in zip(masks, todo)]
-    total, done = sum(1 for m, t, s in zip(masks, todo, small) if t and not s and m.any()), 0
+    counts = [int(np.count_nonzero(m)) for m in masks]
+    small = [t and 0 < n < objects.min_pixels for n, t in zip(counts, todo)]
+    total, done = sum(1 for n, t, s in zip(counts, todo, small) if t and n and not s), 0
     none = [False] * len(masks)
-    for mask, wanted, label, keep, polygon, guess, tiny in zip(masks, todo, labels, keeps or [None] * len(masks),
-                                                               held_as_drawn(masks, drawn), guessed or none, small):
-        if not mask.any():
+    for mask, count, wanted, label, keep, polygon, guess, tiny in zip(
+            masks, counts, todo, labels, keeps or [None] * len(masks), held_as_drawn(masks, drawn), guessed or none,
+            small):
+        if not count:
             results.append(None)
         elif not wanted or tiny:
             results.append(kept(mask))
@@ -77,14 +81,14 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
     out: list[tuple[np.ndarray, float, str] | None] = []
     # soft results only for the objects asked for: the others come back as None below
     asked = [r if wanted and r is not None and r.refined else None for r, wanted in zip(results, todo)]
-    for mask, mine, result, wanted, tiny, kept_result in zip(masks, soft_results(decided, asked), results, todo,
-                                                             small, outcome(masks, results, decided)):
+    for mask, mine, pixels, result, wanted, tiny, kept_result in zip(
+            masks, soft_results(decided, asked), decided, results, todo, small, outcome(masks, results, decided)):
         if tiny:
             out.append((np.asarray(mask, bool), 0.0, KEPT_SMALL))
         elif not wanted or result is None or not result.refined:
             out.append(None)
-        elif kept_result:
-            out.append((mine, result.seconds, ""))
+        elif kept_result:  # read here, off the GUI thread: a full-size compare per object at 6K
+            out.append((mine, result.seconds, KEPT_HELD if np.array_equal(pixels, np.asarray(mask, bool)) else ""))
         else:  # erased: the mask as drawn stands for it
             out.append((np.asarray(mask, bool), result.seconds, KEPT_ERASED))
     return out

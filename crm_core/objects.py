@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from crm_core.constraints import Constraints
-from crm_core.formats.objects import SLIVER_PX, mask_box
+from crm_core.formats.objects import SLIVER_PX, mask_box, thin
 from crm_core.inference import Refiner
 from crm_core.matting import finisher_reach, shrink
 from crm_core.metrics import binarise
@@ -244,18 +244,7 @@ def vanished(coarse: np.ndarray, decided: np.ndarray) -> bool:
     kept = np.count_nonzero(decided)
     if kept < VANISHED_SHARE * np.count_nonzero(coarse):
         return True
-    if kept >= SLIVER_PX:
-        return False
-    return not _has_body(decided) and _has_body(binarise(coarse))
-
-
-def _has_body(mask: np.ndarray) -> bool:
-    """Whether a mask is more than lines and dots: some pixel with all eight neighbours in it."""
-    box = mask_box(mask)
-    if box is None:
-        return False
-    piece = np.pad(mask[box[0]:box[2], box[1]:box[3]], 1).astype(np.uint8)
-    return bool(cv2.erode(piece, np.ones((3, 3), np.uint8)).any())
+    return kept < SLIVER_PX and thin(decided) and not thin(binarise(coarse))
 
 
 def kept(mask: np.ndarray) -> ObjectResult:

@@ -360,7 +360,18 @@ def _sliver(ring: Polygon) -> bool:
     if abs(cv2.contourArea(ring.astype(np.float32))) >= SLIVER_PX:
         return False
     filled = _filled(ring)
-    return int(filled.sum()) < SLIVER_PX and not cv2.erode(filled.astype(np.uint8), np.ones((3, 3), np.uint8)).any()
+    return int(filled.sum()) < SLIVER_PX and thin(filled)
+
+
+def thin(mask: np.ndarray) -> bool:
+    """Whether a mask (H×W bool) is lines and dots at most 2 px thick: no pixel has all eight neighbours in it (a
+    3×3 erosion leaves none). An empty mask is thin. Slivers are thin and small (``_sliver``,
+    crm_core.objects.vanished)."""
+    box = mask_box(mask)
+    if box is None:
+        return True
+    piece = np.pad(mask[box[0]:box[2], box[1]:box[3]], 1).astype(np.uint8)
+    return not cv2.erode(piece, np.ones((3, 3), np.uint8)).any()
 
 
 def _opened(mask: np.ndarray, least: float) -> list[tuple[np.ndarray, tuple[int, int]]]:

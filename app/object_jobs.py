@@ -19,6 +19,7 @@ import numpy as np
 from PySide6.QtCore import Signal
 
 from crm_core.constraints import Constraints
+from crm_core.formats.objects import kept_drawn
 from crm_core.objects import (ObjectOptions, ObjectResult, held_as_drawn, kept, outcome, reconcile, refine_object,
                               soft_results)
 from crm_core.options import RefineOptions, Stage
@@ -33,7 +34,7 @@ from app.worker import RefinerCache
 Report = Callable[[int, int, str], None]
 KEPT_ERASED = "erased"  # why an object's result is its mask as drawn (refine_masks): the refine erased it
 KEPT_SMALL = "small"  # it is under ObjectOptions.min_pixels
-KEPT_HELD = "held"  # it was refined to its own pixels: on the photo's edges already
+KEPT_HELD = "held"  # it was refined to its own pixels (less any its neighbours hold): on the photo's edges already
 
 
 def result_stage(mask: np.ndarray, seconds: float, options: RefineOptions) -> Stage:
@@ -56,8 +57,9 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
     Returns, per object, its decided result (soft: ``soft_results``), seconds and why it is the mask as drawn
     (KEPT_ERASED: the refine erased it, crm_core.objects.outcome; KEPT_SMALL: under ``objects.min_pixels``; those
     two so that the object and its photo count as done and the file gets it as drawn: an annotator's 9 px specks
-    stayed "to do" under a photo read "refined"; KEPT_HELD: refined to its own pixels, on the photo's edges
-    already; "" for any other result). None for one not asked or empty.
+    stayed "to do" under a photo read "refined"; KEPT_HELD: refined to its own pixels but for those its neighbours
+    hold, as an export writes it as drawn (``kept_drawn``); "" for any other result). None for one not asked or
+    empty.
     Progress counts the objects refined, not the small ones kept at once: "about 5 s left" at the 283rd of 605
     objects, most of those done specks, was 50 s."""
     results: list[ObjectResult | None] = []
@@ -78,6 +80,10 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
                                          guess))
             done += 1
     decided = reconcile(image, list(masks), results, objects.shared_edge_px, drawn)
+    cover = np.zeros(image.shape[:2], np.uint16)  # how many objects hold each pixel now
+    for held_now in decided:
+        if held_now is not None:
+            cover += held_now
     out: list[tuple[np.ndarray, float, str] | None] = []
     # soft results only for the objects asked for: the others come back as None below
     asked = [r if wanted and r is not None and r.refined else None for r, wanted in zip(results, todo)]
@@ -87,8 +93,9 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
             out.append((np.asarray(mask, bool), 0.0, KEPT_SMALL))
         elif not wanted or result is None or not result.refined:
             out.append(None)
-        elif kept_result:  # read here, off the GUI thread: a full-size compare per object at 6K
-            out.append((mine, result.seconds, KEPT_HELD if np.array_equal(pixels, np.asarray(mask, bool)) else ""))
+        elif kept_result:  # as an export will write it (read here, off the GUI thread: full-size arrays at 6K)
+            held = kept_drawn(np.asarray(mask, bool), pixels, cover > pixels)
+            out.append((mine, result.seconds, KEPT_HELD if held else ""))
         else:  # erased: the mask as drawn stands for it
             out.append((np.asarray(mask, bool), result.seconds, KEPT_ERASED))
     return out

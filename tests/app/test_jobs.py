@@ -140,3 +140,23 @@ def test_cancel_frees_the_window_at_once_during_a_long_stage(qtbot, settings, ph
     assert win.jobs.wait_all(5)
     qtbot.wait(100)
     assert win.doc.stages == []  # the abandoned run's stage never lands
+
+
+def test_refine_all_objects_counts_as_kept_as_drawn_what_an_export_writes_so():
+    """Two labels drawn meeting along a seam both cover: the refine gives each seam pixel to one, and the export writes both
+    as drawn (``ImageObject.still_drawn``), but the app said only the one that kept all its pixels was (a tester:
+    the app's 3 of 13 beside crm-refine's 11 of 13 on the same labels)."""
+    from crm_core.objects import ObjectOptions
+    from app.object_jobs import KEPT_HELD, refine_masks
+    image = np.full((60, 80, 3), 120, np.uint8)
+    left, right = np.zeros((60, 80), bool), np.zeros((60, 80), bool)
+    left[10:50, 10:45] = True
+    right[10:50, 43:70] = True  # a seam 2 columns wide drawn by both: each of its pixels goes to one
+
+    def as_drawn(crop: np.ndarray, coarse: np.ndarray) -> np.ndarray:
+        return np.asarray(coarse, np.float32)
+
+    out = refine_masks(as_drawn, image, [left, right], [True, True], RefineOptions(), ObjectOptions(min_margin=8),
+                       lambda *args: None, ["a", "b"], drawn=[True, True])
+    assert [r[2] for r in out] == [KEPT_HELD, KEPT_HELD]
+    assert (out[0][0] > 0.5).sum() + (out[1][0] > 0.5).sum() < left.sum() + right.sum()  # one gave its share up

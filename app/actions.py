@@ -113,6 +113,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Refine the selected object in a crop around it, as Refine all objects does each"),
     ActionSpec("refine_objects", "Refine &all objects", "refine_all_objects", ("Ctrl+Shift+R",),
                "Refine this photo's objects still to do, each in a crop around it (all of them again when none is)"),
+    ActionSpec("find_in_boxes", "Find objects in &boxes", "find_in_boxes", ("Ctrl+Shift+B",),
+               "Make each detection box of the photo (a COCO box without segmentation, a YOLO box line, a LabelMe "
+               "rectangle) the mask of the object in it, exported as its polygons in place of the box"),
     ActionSpec("refine_folder", "Refine whole &folder", "refine_folder", (),
                "Refine the objects still to do on every photo to do: this photo's here, the others' in the background"),
     # Esc belongs to the innermost thing first: the canvas takes it while a polygon or lasso is being drawn
@@ -151,7 +154,8 @@ MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("&View", ("fit", "actual", "zoom_in", "zoom_out", "-", "overlay", "keep_visible", "-", "@views", "next_view",
                "view_color", "-")),
     ("&Tools", ("@tools", "-", "smaller_brush", "larger_brush")),
-    ("&Objects", ("add_object", "delete_object", "-", "refine_selected", "refine_objects", "refine_folder")),
+    ("&Objects", ("add_object", "delete_object", "-", "find_in_boxes", "-", "refine_selected", "refine_objects",
+                  "refine_folder")),
     ("&Photos", ("next_image", "prev_image", "accept_next", "flag_image")),
     ("&Refine", ("select_subject", "refine", "cancel", "accept", "-", "refine_after_prompt", "weights")),
     ("&Help", ("shortcuts", "sample", "about")),

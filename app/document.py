@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, QRect, Signal
 from crm_core import io
 from crm_core.coverage import coverage_note, foreground_problem
 from crm_core.errors import InputError
+from crm_core.formats import ImageObject
 from crm_core.options import Stage
 from app.mask_object import (  # noqa: F401  (the names every widget reads from app.document)
     ACCEPTED, COARSE, DEFAULT_LABEL, PALETTE, REFINED, TODO, MaskObject, Shown, label_color,
@@ -62,9 +63,11 @@ class Document(KeepEditsMixin, QObject):
         # ids a new object must not take: a dataset photo's label ids, deleted ones included (a new object under a
         # deleted label's id would be exported as that label, its fields carried over)
         self.reserved_ids: frozenset = frozenset()
-        # a dataset photo's shapes that have no area to refine (boxes, points, lines): kept in exports as the file
+        # a dataset photo's shapes that have no area to refine (points, lines, boxes): kept in exports as the file
         # has them, never drawn; their labels, so the person is told they are there
         self.unshown: tuple[str, ...] = ()
+        # its detection boxes (ImageObject.box): each may become the mask of the object in it (app.boxes)
+        self.boxes: tuple[ImageObject, ...] = ()
         self.outside: tuple[str, ...] = ()  # labels of objects its file drew mostly outside the photo
         self.unreadable: tuple[str, ...] = ()  # why records of its label file could not be read: kept as they are
         self.project_path: Path | None = None  # the project it was saved in or opened from: Save writes there
@@ -215,10 +218,15 @@ class Document(KeepEditsMixin, QObject):
         An untouched current object (no mask, stages or keep strokes) gives way to them in the same step, as it
         would have taken a single subject: the list does not keep an empty object nobody drew.
         """
-        for mask in masks:
-            self._check_mask(mask, (self.height, self.width))
         first = self._next_id()
-        added = [MaskObject(first + i, label, mask.copy()) for i, mask in enumerate(masks)]
+        return self.add_made([MaskObject(first + i, label, mask.copy()) for i, mask in enumerate(masks)], text)
+
+    def add_made(self, added: list[MaskObject], text: str) -> list[MaskObject]:
+        """Objects made elsewhere, each with its id (an object found in a dataset's box keeps its record's), added
+        as ``add_objects`` adds them: in one undo step, the first made current, an untouched current object giving
+        way."""
+        for obj in added:
+            self._check_mask(obj.mask, (self.height, self.width))
         spare = self.current
         if spare is None or not spare.empty or (spare.keep is not None and spare.keep.any()):
             spare = None

@@ -179,6 +179,8 @@ class WorkFolder:
         self.progress: dict[str, tuple[int, int]] = {}  # (refined, of) objects, of the photos to do partly refined
         self.colors: dict[str, tuple[int, int, int]] = {}  # label → the colour the person chose for it (RGB)
         self.notes: list[str] = []  # work files set aside since the window last said so (_set_aside)
+        self.boxed: set[str] = set()  # photos whose labels hold detection boxes (ImageObject.box), as surveyed
+        self.find_boxes: bool | None = None  # whether Refine whole folder finds the objects in them (None: not asked)
         self._labels: dict[str, str] = {}  # each photo's labels as last read (ImageObjects.fingerprint), by name
         self.lock: QLockFile | None = None  # held while a window works on the folder (claim)
         self.last_export: ExportChoice | None = None  # Export dataset's last choice here
@@ -268,7 +270,9 @@ class WorkFolder:
                 self.dataset.photo(item)  # where the format can hold the photo itself (LabelMe's imageData)
         except CRMError as error:
             return str(error), (), ()
-        labels = tuple(obj.label for obj in item.objects if obj.refinable)
+        if any(obj.box is not None and not obj.problem for obj in item.objects):
+            self.boxed.add(name)  # Refine whole folder asks whether to find the objects in them (app.boxes)
+        labels = tuple(obj.label for obj in item.objects if obj.refinable or obj.box is not None)
         return None, labels, tuple(obj.problem for obj in item.objects if obj.problem)
 
     def note_unread(self, name: str, problems: list[str]) -> None:
@@ -483,7 +487,10 @@ class WorkFolder:
             doc = Document.with_objects(loaded.image, loaded.path, objects, self.categories)
         doc.label_colors = self.colors
         doc.reserved_ids = frozenset(sources)
-        doc.unshown = tuple(o.label for o in loaded.objects if not o.refinable and not o.problem)
+        doc.unshown = tuple(o.label for o in loaded.objects if not o.refinable and not o.problem and o.box is None)
+        doc.boxes = tuple(o for o in loaded.objects if o.box is not None and not o.problem)
+        if doc.boxes:
+            self.boxed.add(loaded.name)
         doc.unreadable = tuple(o.problem for o in loaded.objects if o.problem)
         self.note_unread(loaded.name, list(doc.unreadable))
         doc.outside = tuple(o.label for o in loaded.objects if o.refinable and o.mostly_outside(hw))
@@ -558,6 +565,10 @@ class WorkFolder:
             away = not as_shown and looked_away(len(obj.stages), obj.shown, obj.stale)
             pixels = object_result(obj.mask, obj.stages, len(obj.stages) - 1 if away else obj.shown)
             source = sources.get(obj.id)
+            if source is not None and source.box is not None:  # found in its box: the mask in place of the box
+                if pixels.any():
+                    kept = [replace(source.segmented(pixels), label=obj.label) if o is source else o for o in kept]
+                continue
             if source is not None and np.array_equal(pixels, source.raster(pixels.shape)):
                 # shape untouched: written as its file drew it (also one that covers no pixel of the photo, such
                 # as a shape drawn wholly outside it, which a refined photo's export dropped without a word)

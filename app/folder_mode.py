@@ -19,9 +19,10 @@ from crm_core.errors import InputError
 from crm_core.formats import DEFAULT_TOLERANCE, FORMATS, dataset_above
 from crm_core.objects import ObjectOptions
 from crm_core.options import RefineOptions
-from crm_core.wording import counted, listed
+from crm_core.wording import amount, counted, listed
 
 from app import asking, project, refining
+from app.boxes import FIND_BOXES, KEEP_BOXES, boxes_left
 from app.dataset_export import DatasetExportDialog
 from app.dataset_paths import dataset_at
 from app.document import ACCEPTED, REFINED, TODO, Document
@@ -320,10 +321,15 @@ class FolderMixin:
         if self.statusBar().currentMessage() in (self._no_more, self._photo_note):  # of the photo left: no longer holds
             self.statusBar().clearMessage()
         notes = []
-        if doc.unshown:  # a COCO box-only annotation, a LabelMe rectangle: in the file, not on the canvas
+        boxes = boxes_left(doc)
+        if boxes:  # a detector's labels: kept as boxes unless the person asks for the objects in them
+            notes.append(f"{amount(len(boxes), 'detection box', 'detection boxes')} ({counted([b.label for b in boxes], 3)})"
+                         f": Objects › Find objects in boxes (Ctrl+Shift+B) makes each the mask of the object in it; "
+                         "until then kept in exports as boxes")
+        if doc.unshown:  # a LabelMe point or line: in the file, not on the canvas
             count = len(doc.unshown)
             notes.append(f"{count} shape{'s' * (count != 1)} not refined ({listed(doc.unshown, 3)}: "
-                         "boxes, points or lines) "
+                         "points or lines) "
                          f"{'are' if count != 1 else 'is'} kept as the file has them and not shown")
         if doc.unreadable:  # the photo's other objects open; one broken record made the whole photo unreadable
             count = len(doc.unreadable)
@@ -612,10 +618,15 @@ class FolderMixin:
         if work is None or self._folder_job is not None or not self.refine_panel.ratios_valid:
             return
         names = [n for n in work.names if work.status[n] == TODO and n != self.photo_name]
+        if self._find_boxes_too(work) is None:
+            return
         self._folder_open_job, self._folder_note_waits = None, False
         if work.status.get(self.photo_name) == TODO and not self.refining:
-            self._refine_objects([to_refine(o) for o in self.doc.objects])
-            self._folder_open_job = self._objects_job  # None when there was nothing to refine
+            if work.find_boxes and boxes_left(self.doc):
+                self.find_in_boxes(for_folder=True)  # then its objects are refined, as Refine all objects does
+            else:
+                self._refine_objects([to_refine(o) for o in self.doc.objects])
+                self._folder_open_job = self._objects_job  # None when there was nothing to refine
         elif not names:
             # what to press to redo one: a tester found no way to, the folder being all done
             self.statusBar().showMessage("No photo is left to do: each is refined, accepted, flagged or unreadable; "
@@ -627,10 +638,26 @@ class FolderMixin:
             self._folder_started = time.monotonic()
             self._run_folder(work, names)
 
+    def _find_boxes_too(self, work: WorkFolder) -> bool | None:
+        """Whether Refine whole folder finds the objects in the detection boxes of its photos first (app.boxes):
+        asked the first time while the folder is open, where photos to do hold some; None: cancelled."""
+        boxed = {n for n in work.boxed if work.status.get(n) == TODO} | ({self.photo_name} if boxes_left(self.doc)
+                                                                        else set())
+        if not boxed or work.find_boxes is not None:
+            return bool(work.find_boxes)
+        answer = asking.choose(
+            self, "Find the objects in the boxes?",
+            f"{amount(len(boxed), 'photo')} to do hold{'s' * (len(boxed) == 1)} detection boxes (a detector's labels: "
+            "a box, no outline). Find the object in each box and refine it with the others, written in place of its "
+            "box, or keep the boxes as they are?", (FIND_BOXES, KEEP_BOXES))
+        if answer is not None:
+            work.find_boxes = answer == FIND_BOXES
+        return None if answer is None else work.find_boxes
+
     def _run_folder(self, work: WorkFolder, names: list[str]) -> None:
         """The background part of Refine whole folder, over ``names``."""
         job = FolderJob(self.cache, self.refine_panel.device, self.settings.weights, work, names,
-                        self._object_options(), ObjectOptions())
+                        self._object_options(), ObjectOptions(), boxes=bool(work.find_boxes))
         started = time.monotonic()
         job.progress.connect(lambda done, total, text: self.image_list.show_progress(
             (done, total), text + left_text(at_mean_pace(done, total, time.monotonic() - started))))
@@ -665,6 +692,7 @@ class FolderMixin:
         self.cancel_folder()
         self.cancel_subject()
         self.cancel_prompt()
+        self.cancel_boxes()
 
     def cancel_folder(self) -> None:
         if self._folder_job is not None:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QColorDialog, QDockWidget, QGroupBox, QHBoxLayout
                                QPushButton, QScrollArea, QStackedWidget, QVBoxLayout, QWidget)
 
 from app.about import ICON, HelpMixin
+from app.boxes import BoxesMixin, boxes_left
 from app.actions import install_actions, install_menus, install_toolbar
 from app.autosave import Autosave
 from app.canvas import CanvasView, Navigator
@@ -37,7 +38,8 @@ ZOOM_STEP = 2.0 ** 0.5
 NAVIGATOR_HEIGHT = 170  # px, on first start: the photo's shape still reads, the options get the rest
 
 
-class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderMixin, HelpMixin, QMainWindow):
+class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMixin, FolderMixin, HelpMixin,
+                 QMainWindow):
     """One photo at a time (alone, or one of a folder); refinement and slow exports run as jobs so the canvas
     stays live."""
 
@@ -67,6 +69,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         self.refineFinished.connect(self._say_folder_done_late)
         self.autosave = Autosave(self._snapshot, self.jobs, self)
         self._init_subject()
+        self._init_boxes()
 
         self.setWindowTitle("CRM Studio")
         self.setWindowIcon(QIcon(str(ICON)))
@@ -379,7 +382,8 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, FolderM
         for subject in (self.select_subject_action, self.subject_button):
             subject.setEnabled(has_doc and not busy and not self.selecting_subject)
         self.cancel_action.setEnabled(self.refining or self._folder_job is not None or self.selecting_subject
-                                      or self.prompting)
+                                      or self.prompting or self.finding_boxes)
+        self.find_in_boxes_action.setEnabled(bool(boxes_left(self.doc)) and not busy and not self.finding_boxes)
         self.accept_action.setEnabled(has_doc and self.doc.shown != COARSE)
         for action in (self.refine_selected_action, self.refine_objects_action, self.add_object_action):
             action.setEnabled(has_doc and not busy)

@@ -25,6 +25,7 @@ from crm_core.objects import (ObjectOptions, ObjectResult, held_as_drawn, kept, 
 from crm_core.options import RefineOptions, Stage
 
 from app import project
+from app.boxes import found_in, unfound
 from app.document import REFINED, TODO
 from app.folder import WorkFolder
 from app.jobs import Job
@@ -140,8 +141,9 @@ class FolderJob(Job):
     imageEmpty = Signal(str)  # a photo with no object to refine: still to label
 
     def __init__(self, cache: RefinerCache, device: str, weights: str | None, work: WorkFolder, names: list[str],
-                 options: RefineOptions, objects: ObjectOptions = ObjectOptions()) -> None:
+                 options: RefineOptions, objects: ObjectOptions = ObjectOptions(), boxes: bool = False) -> None:
         super().__init__("refine folder")
+        self._boxes = boxes  # find the objects in each photo's detection boxes first (app.boxes)
         self._cache, self._device, self._weights = cache, device, weights
         self._work, self._names = work, list(names)
         self._at = -1  # the index in _names of the photo being refined
@@ -218,6 +220,10 @@ class FolderJob(Job):
         else:
             states = [project.ObjectState(o.id, o.label, np.where(o.raster(hw), np.uint8(255), np.uint8(0)),
                                           locked=o.crowd, guessed=o.rough) for o in loaded.objects if o.refinable]
+        if self._boxes:  # found as Find objects in boxes finds them, refined with the photo's other objects
+            boxes = unfound(loaded.objects, (s.id for s in states))
+            states += [project.ObjectState(box.id, box.label, mask, guessed=True)
+                       for box, mask in found_in(loaded.image, boxes)]
         if not states:
             return None
         todo = [to_refine(s) for s in states]  # refined already (and not edited since), or locked: kept as it is

@@ -21,3 +21,8 @@ def counted(names: Sequence[str], most: int = 5) -> str:
     """``names`` with repeats counted, as ``listed`` says them: "speck ×300, bag". Why: the app named each object
     the refine found nothing of, and a photo of 600 specks would have named "speck" 300 times."""
     return listed([f"{name} ×{n}" if n > 1 else name for name, n in Counter(names).items()], most)
+
+
+def amount(n: int, one: str, many: str = "") -> str:
+    """``n`` things, the noun as many as there are: "1 box", "3 boxes" (``many`` defaults to ``one`` + "s")."""
+    return f"{n} {one if n == 1 else many or one + 's'}"

@@ -23,8 +23,9 @@ from crm_core.metrics import Scores, boundary_accuracy, iou, iou_parts
 from crm_core.baselines import guided_filter
 from crm_core.objects import Method, ObjectOptions, refine_photo
 from crm_core.snap import guided_radius
-from crm_core.wording import listed
+from crm_core.wording import amount, listed
 from crm_core.options import RefineOptions
+from crm_core.prompts import boxed_objects
 
 KINDS = tuple(k for k in FORMATS if k not in ("mask", "big"))  # --big is the one-mask-per-photo mode of its own
 ALL_ROW = "all objects"
@@ -63,6 +64,10 @@ def add_refine_dataset_arguments(parser: argparse.ArgumentParser) -> None:
                             "refused (--big writes NAME.png over an earlier run's, and never over its inputs)")
     group.add_argument("--whole-photo", action="store_true",
                        help="refine each object on the whole photo instead of a crop around it (slower; for comparison)")
+    group.add_argument("--boxes", action="store_true",
+                       help="make each detection box (a COCO annotation with a bbox and no segmentation, a YOLO line "
+                            "of 5 numbers, a LabelMe rectangle) the mask of the object in it, refined and written "
+                            "as polygons; without it boxes are kept as boxes")
 
 
 ONE_MASK_FORMATS = ("mask", "big")  # formats with one mask a photo and no categories
@@ -80,7 +85,7 @@ def dataset_only(args: argparse.Namespace) -> list[str]:
     """The dataset options given (--resume aside: --big resumes too), for a run on one photo or a --big folder
     to refuse rather than silently ignore."""
     defaults = ObjectOptions()
-    given = {"--images": args.images is not None, "--whole-photo": args.whole_photo,
+    given = {"--images": args.images is not None, "--whole-photo": args.whole_photo, "--boxes": args.boxes,
              "--min-object-px": args.min_object_px != defaults.min_pixels,
              "--polygon-tolerance": args.polygon_tolerance != DEFAULT_TOLERANCE}
     return [flag for flag, on in given.items() if on]
@@ -117,6 +122,8 @@ class Tally:
     hidden: int = 0  # objects that others wholly cover in the output's label maps
     split: int = 0  # objects written as several, one per piece (YOLO)
     no_photo: int = 0  # photos not found (a conversion without refining needs none): their copies name a missing file
+    boxes: int = 0  # detection boxes read (ImageObject.box)
+    boxed: int = 0  # of those, the ones made masks of the object in them (--boxes)
     outside: list[str] = field(default_factory=list)  # "photo (label)" of labels drawn mostly outside their photo
 
     def line(self, seconds: float, min_px: int, refining: bool = True) -> str:
@@ -136,7 +143,7 @@ class Tally:
         kept = f" ({self.kept} of them on their edges already: kept as drawn)" if self.kept else ""
         done = (f"{self.refined} refined{kept}, {self.skipped} left as drawn (under {min_px} px, not areas, or refined "
                 "to nothing)" if refining
-                else "written as they were")
+                else "written as they were" if not self.boxed else "written unrefined")
         return (f"{self.images} images{resumed}, {self.objects} objects: {done}, "
                 f"{self.failed} image{'s' * (self.failed != 1)} failed"
                 f"{dropped}; {seconds:.1f} s{rate}")
@@ -155,17 +162,20 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
         Path(args.output).unlink()  # replaced, as asked: a COCO writer reads a file there as a run to go on with
     objects = ObjectOptions(min_pixels=args.min_object_px, whole_photo=args.whole_photo)
     tally = Tally()
-    transform = None
+    transform = partial(found_in_boxes, dataset, tally=tally) if args.boxes else None
     if not args.no_refine:
         refiner = Refiner.load(args.weights, device=args.device)
-        transform = lambda item: refine_item(refiner, dataset, item, options, objects, tally)  # noqa: E731
+        transform = partial(refine_item, refiner, dataset, options=options, objects=objects, tally=tally,
+                            boxes=args.boxes)
     for line in dataset.problems:
         say(prog, line)
     names = dataset.names()
     missing: list[str] = []  # photos the copy names but that were not found
     catch = (CRMError,) if args.debug else (Exception,)
-    runs = convert(dataset, kind, Path(args.output), args.polygon_tolerance, transform, args.resume, catch)
-    with progress(args, len(names), "image", "refining" if transform else "converting") as bar, closing(runs):
+    # a copy made without refining lists no photo as worked on (crm-refine --resume into it refines them)
+    worked = (lambda _name: False) if args.no_refine else None
+    runs = convert(dataset, kind, Path(args.output), args.polygon_tolerance, transform, args.resume, catch, worked)
+    with progress(args, len(names), "image", "converting" if args.no_refine else "refining") as bar, closing(runs):
         for done in runs:
             tally.images += 1
             tally.resumed += done.resumed
@@ -178,7 +188,7 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
                 missing.append(done.name)
             kept = "kept as the file has it" if kind == dataset.format else "left out of the copy"
             for problem in done.problems:  # the photo's other objects went on
-                say(prog, f"{problem} (the record is {kept}{', not refined' if transform else ''})")
+                say(prog, f"{problem} (the record is {kept}{'' if args.no_refine else ', not refined'})")
             if done.error is not None:
                 tally.failed += 1
                 kept = "; its labels are written as they are" if done.as_given else ""
@@ -188,13 +198,15 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
                     say(prog, f"stopped at {done.name}: once there is room, run the same command with --resume to "
                               "go on from there")
                     break
-            elif transform is None and not done.resumed:
+            elif args.no_refine and not done.resumed:
                 tally.objects += done.written
             bar.set_postfix(objects=tally.refined, failed=tally.failed)
             bar.update()
     seconds = time.perf_counter() - start
     if missing:  # the summary counts them; which they are is what the person needs to mend it
         say(prog, f"photos not found: {listed(missing)}")
+    if tally.boxes:
+        say(prog, boxes_line(tally, args.boxes))
     if tally.outside:  # filling clipped each to its sliver inside the photo, which was refined without a word
         count = len(tally.outside)
         say(prog, f"{count} label{'s' * (count != 1)} lie{'s' * (count == 1)} mostly outside {'its' if count == 1 else 'their'} "
@@ -208,7 +220,7 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
     if args.json:
         print(json.dumps({"output": str(args.output), "format": kind, **vars(tally), "seconds": round(seconds, 3)}))
     else:
-        say(prog, tally.line(seconds, objects.min_pixels, transform is not None))
+        say(prog, tally.line(seconds, objects.min_pixels, not args.no_refine))
     return EXIT_INPUT if tally.failed else 0
 
 
@@ -240,11 +252,36 @@ def check_output(out: Path, kind: str, consent: bool) -> None:
                      "short), --overwrite to write over what is there, or a new -o")
 
 
-def refine_item(refiner: Method, dataset: Dataset, item: ImageObjects, options: RefineOptions | None,
-                objects: ObjectOptions, tally: Tally, image: np.ndarray | None = None) -> ImageObjects:
-    """One photo: refine each area object in a crop, reconcile; objects not refined come back unchanged.
-    image: the photo when the caller has it already."""
+def boxes_line(tally: Tally, asked: bool) -> str:
+    """What became of a run's detection boxes, and, where kept, how to have the objects in them."""
+    boxes = amount(tally.boxes, "detection box", "detection boxes")
+    if not asked:
+        return f"{boxes} kept as boxes; give --boxes to make each the mask of the object in it"
+    left = tally.boxes - tally.boxed
+    kept = f"; {left} in which nothing stood out (or under 4 px a side) kept as boxes" if left else ""
+    return f"{boxes}: {tally.boxed} made masks of the object in them{kept}"
+
+
+def found_in_boxes(dataset: Dataset, item: ImageObjects, tally: Tally, image: np.ndarray | None = None) -> ImageObjects:
+    """One photo with each detection box made the mask of the object in it (``boxed_objects``)."""
     image = dataset.photo(item) if image is None else image
+    objects = boxed_objects(image, item.objects)
+    tally.boxes += sum(o.box is not None for o in item.objects)
+    tally.boxed += sum(new is not old for new, old in zip(objects, item.objects))
+    return replace(item, objects=tuple(objects))
+
+
+def refine_item(refiner: Method, dataset: Dataset, item: ImageObjects, options: RefineOptions | None,
+                objects: ObjectOptions, tally: Tally, image: np.ndarray | None = None,
+                boxes: bool = False) -> ImageObjects:
+    """One photo: refine each area object in a crop, reconcile; objects not refined come back unchanged.
+    image: the photo when the caller has it already; boxes: make detection boxes masks first (``found_in_boxes``),
+    else count them."""
+    image = dataset.photo(item) if image is None else image
+    if boxes:
+        item = found_in_boxes(dataset, item, tally, image)
+    else:
+        tally.boxes += sum(o.box is not None for o in item.objects)
     masks = [o.raster(item.hw) if o.refinable and not o.crowd else None for o in item.objects]
     refined = refine_photo(refiner, image, masks, options, objects, [o.drawn for o in item.objects],
                            [o.rough for o in item.objects])

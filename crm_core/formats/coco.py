@@ -11,6 +11,7 @@ is the file's own is written back with the file's segmentation, area and bbox.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from dataclasses import replace
@@ -175,12 +176,22 @@ class CocoDataset(Dataset):
         if not seg or not all(len(p) >= 6 for p in seg):
             # no area to refine (a box-only annotation: [] or no segmentation at all; a polygon of under 3 points):
             # kept as the file has it
-            return ImageObject(ann["id"], label, refinable=False, extra=extra)
+            return ImageObject(ann["id"], label, refinable=False, extra=extra, box=None if seg else _box(ann))
         drawn = ImageObject(ann["id"], label, polygons=tuple(np.reshape(p, (-1, 2)) for p in seg), extra=extra)
         return replace(drawn, polygons=tuple(from_pixel_edges(p) for p in drawn.polygons))
 
     def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> "CocoWriter":
         return CocoWriter(self, out, tolerance)
+
+
+def _box(ann: dict) -> tuple[float, float, float, float] | None:
+    """A detector's annotation's box (left, top, right, bottom) from its bbox [x, y, width, height]; None where it
+    has none with an area."""
+    bbox = ann.get("bbox")
+    if not isinstance(bbox, list) or len(bbox) != 4 or not all(isinstance(v, (int, float)) for v in bbox):
+        return None
+    x, y, w, h = (float(v) for v in bbox)
+    return (x, y, x + w, y + h) if w > 0 and h > 0 and all(map(math.isfinite, bbox)) else None
 
 
 def _bytes(counts: str | bytes) -> bytes:

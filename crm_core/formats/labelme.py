@@ -177,7 +177,8 @@ class LabelMeDataset(Dataset):
         # kept verbatim, nothing to refine: a line or a point, or a polygon of under 3 points (a slip of the
         # annotator's mouse has no area, and must neither make the photo unreadable nor vanish from an export)
         if kind not in AREA_SHAPES or _slip(first):
-            return ImageObject(ident, first["label"], refinable=False, extra={**extra, "shape": _strip(first)})
+            return ImageObject(ident, first["label"], refinable=False, extra={**extra, "shape": _strip(first)},
+                               box=_rectangle(first) if len(shapes) == 1 else None)
         if kind == "mask":
             return ImageObject(ident, first["label"], mask=_mask_shape(path, first, hw), extra=extra)
         polygons = tuple(np.asarray(shape["points"], dtype=np.float64).reshape(-1, 2) for shape in shapes)
@@ -323,6 +324,16 @@ def _pairs(points: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return True
+
+
+def _rectangle(shape: dict) -> tuple[float, float, float, float] | None:
+    """A rectangle's box (left, top, right, bottom) from its two corners, in either order; None for any other
+    shape, or one with no area."""
+    if shape.get("shape_type") != "rectangle" or len(shape["points"]) != 2:
+        return None
+    (x1, y1), (x2, y2) = np.asarray(shape["points"], dtype=np.float64)
+    box = (min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2))
+    return box if box[2] > box[0] and box[3] > box[1] else None
 
 
 def _slip(shape: dict) -> bool:

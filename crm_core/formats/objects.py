@@ -29,6 +29,9 @@ SLIVER_PX = 32  # a traced ring at most 2 px thick and under this many pixels is
 SEAM_TOLERANCE = 0.3  # px: the most a traced edge strays where it runs along another object (``trace_polygons``)
 BOX_MARGIN = 0.25  # px: a pixel box's ring lies this far outside its pixels' centres, and fills only them
 FAR_OFF = 1e7  # px: polygon points are filled as if no farther off the photo than this
+# the fields under which readers keep a record they did not read as an area, to write it back as it was (a LabelMe
+# shape, a YOLO line): an object made an area (``ImageObject.segmented``) is written from its shape instead
+VERBATIM = ("shape", "line")
 
 
 def _frozen(mapping: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -57,6 +60,9 @@ class ImageObject:
     problem: why a record of the file could not be read as a shape (which record, what is wrong, what to do); ""
         for every other. Such a record is not refinable: it is written back as the file has it, and the photo's
         other objects are refined (one broken annotation made its whole photo unreadable).
+    box: (left, top, right, bottom) in pixels of an object drawn as a box only (a detector's label: a COCO bbox
+        without segmentation, a YOLO line of five numbers, a LabelMe rectangle). Not an area to refine, and kept
+        as the file has it, unless the person asks for the object in the box (``segmented``).
     """
 
     id: int | str
@@ -68,6 +74,7 @@ class ImageObject:
     stored_as: str = ""
     rough: bool = False
     problem: str = ""
+    box: tuple[float, float, float, float] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "extra", _frozen(self.extra))
@@ -123,6 +130,13 @@ class ImageObject:
         """The same object (id, label, extra, how it was stored, the polygons it was drawn as) with a refined
         shape; writers trace polygons from it when the format needs them and it is not its polygons still."""
         return replace(self, mask=np.asarray(mask, dtype=bool))
+
+    def segmented(self, mask: np.ndarray) -> "ImageObject":
+        """A box's object (``box``) as the area ``mask`` (H×W bool) found in it: refined like a mask guessed from the
+        photo (``rough``), written as polygons, and no longer the record the file held verbatim (VERBATIM)."""
+        extra = {k: v for k, v in self.extra.items() if k not in VERBATIM}
+        return replace(self, mask=np.asarray(mask, dtype=bool), refinable=True, rough=True, box=None,
+                       stored_as="polygons", extra=extra)
 
     def still_drawn(self, others: np.ndarray) -> bool:
         """Whether a refined object (mask and polygons) is still the polygons its file drew, pixel for pixel but

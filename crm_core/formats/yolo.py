@@ -211,8 +211,11 @@ class YoloDataset(Dataset):
         if not 0 <= cls < len(self.classes):
             raise InputError(f"{label}:{number} has class {cls} but {self.yaml_name} names {len(self.classes)} classes; "
                              f"add the class's name there, or fix that line")
-        if len(values) == 4:
-            return ImageObject(number, self.classes[cls], refinable=False, extra={"line": line.strip()})
+        if len(values) == 4:  # a detection box: its centre, width and height
+            (cx, cy, bw, bh), (w, h) = values, size
+            box = ((cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h) if bw > 0 and bh > 0 \
+                else None
+            return ImageObject(number, self.classes[cls], refinable=False, extra={"line": line.strip()}, box=box)
         if len(values) % 2:  # said apart: a 149-number line was told it needs 3 pairs (a tester)
             raise InputError(f"{label}:{number} has {len(values)} coordinates after its class, an odd count: an x "
                              "or a y is missing; fix or delete that line")

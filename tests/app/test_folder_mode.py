@@ -329,6 +329,78 @@ def test_refine_all_objects_of_a_photo_hugs_every_object_and_exports_as_coco(qtb
     assert json.loads(out.read_text())["crm_refined"] == [1]  # crm-refine --resume into it refines p1 still
 
 
+def detection_set(root: Path, count: int = 1) -> tuple[Path, Path, dict]:
+    """coco_set's photos labelled as a detector labels them: a box per object (bbox, no segmentation), and on
+    the first one box around plain background, in which nothing stands out."""
+    ann, images, truth = coco_set(root, count=count)
+    data = json.loads(ann.read_text())
+    for a, gt in zip(data["annotations"], [gt for name in truth for gt in truth[name]]):
+        ys, xs = np.nonzero(gt)
+        a["segmentation"], a["bbox"] = [], [int(xs.min()), int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1]
+    data["annotations"].append({"id": 300, "image_id": 1, "category_id": 3, "iscrowd": 0, "area": 1,
+                                "bbox": [10, 120, 30, 30], "segmentation": []})
+    ann.write_text(json.dumps(data))
+    return ann, images, truth
+
+
+def test_find_objects_in_boxes_makes_each_detection_box_the_object_in_it_and_exports_it_in_its_place(
+        qtbot, window, tmp_path, bundled_by_default):
+    """An annotator with a detector's labels opened a photo of boxes and found nothing to refine: the boxes were
+    kept unseen. Objects › Find objects in boxes makes each the object in it, refined, under its record's id; one
+    Undo takes them back; the export writes each found one's polygons in place of its box, and keeps as a box
+    the one around background."""
+    ann, images, truth = detection_set(tmp_path)
+    window.open_folder(ann, "coco", images)
+    assert "4 detection boxes (ball, box, bar ×2): Objects › Find objects in boxes (Ctrl+Shift+B)" in \
+        window.statusBar().currentMessage()
+    assert window.find_in_boxes_action.isEnabled()
+    with qtbot.waitSignal(window.refineFinished, timeout=120_000):
+        window.find_in_boxes_action.trigger()
+    objects = [o for o in window.doc.objects if o.mask.any()]
+    assert [(o.id, o.label, o.status) for o in objects] == [(100, "ball", REFINED), (101, "box", REFINED),
+                                                            (102, "bar", REFINED)]
+    assert all(iou(gt, o.result()) > 0.9 for gt, o in zip(truth["p0.png"], objects))
+    window.find_in_boxes_action.trigger()  # the box around background is left: nothing stands out there, said
+    qtbot.waitUntil(lambda: not window.finding_boxes, timeout=60_000)
+    assert window.statusBar().currentMessage().startswith("Nothing stood out in the box: it stays a box")
+    assert len(window.doc.objects) == 3
+    window.undo_action.trigger()  # the objects and their refine, in one step
+    assert not any(o.mask.any() for o in window.doc.objects) and window.find_in_boxes_action.isEnabled()
+    window.redo_action.trigger()
+    out = tmp_path / "out.json"
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        assert window.export_dataset(out)
+    anns = json.loads(out.read_text())["annotations"]
+    assert [a["id"] for a in anns] == [100, 101, 102, 300]  # the file's order, none twice
+    assert anns[3]["segmentation"] == [] and anns[3]["bbox"] == [10, 120, 30, 30]  # still the box it was
+    written = open_dataset("coco", out, images).read("p0.png").objects
+    assert all(iou(gt, o.raster((H, W))) > 0.9 for gt, o in zip(truth["p0.png"], written[:3]))
+
+
+def test_refine_whole_folder_asks_and_finds_the_objects_in_every_photo_s_boxes(qtbot, window, tmp_path, dialogs,
+                                                                              bundled_by_default):
+    """A detector's folder: Refine whole folder asks once whether to find the objects in the boxes; found, the open
+    photo's and the others' objects are refined and exported in place of their boxes."""
+    ann, images, truth = detection_set(tmp_path, count=2)
+    window.open_folder(ann, "coco", images)
+    qtbot.waitUntil(lambda: window._survey is None, timeout=30_000)  # the check at open saw p1's boxes
+    refine_folder_and_wait(qtbot, window)
+    qtbot.waitUntil(lambda: not window.refining and not window.finding_boxes, timeout=120_000)
+    assert dialogs.shown == [("choose", "Find the objects in the boxes?", dialogs.shown[0][2])]
+    assert dialogs.shown[0][2].startswith("2 photos to do hold detection boxes")
+    assert window.work.status == {"p0.png": REFINED, "p1.png": REFINED}
+    out = tmp_path / "out.json"
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        assert window.export_dataset(out)
+    written = open_dataset("coco", out, images)
+    for name in truth:
+        found = [o for o in written.read(name).objects if o.refinable]
+        assert [o.label for o in found] == list(LABELS)
+        assert all(iou(gt, o.raster((H, W))) > 0.9 for gt, o in zip(truth[name], found)), name
+    refine_folder_and_wait(qtbot, window)  # asked once while the folder is open
+    assert len(dialogs.shown) == 1
+
+
 def test_refining_one_part_again_leaves_no_gap_along_its_refined_neighbours(qtbot, window, tmp_path, bundled_by_default):
     """A tester refined all of a photo's parts, then one part again: a 1 px line of background opened along each
     edge it shared with the others (460 px unlabelled), as it was reconciled with their drawn labels, not their
@@ -1372,7 +1444,7 @@ def test_the_objects_list_stops_calling_an_object_empty_once_it_is_drawn(qtbot, 
     assert rows.item(rows.count() - 1).text() == "watch  ·  to do"
     objects_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Objects")
     assert [a.text() for a in objects_menu.actions() if a.text()][2:] == \
-        ["Refine &selected object", "Refine &all objects", "Refine whole &folder"]
+        ["Find objects in &boxes", "Refine &selected object", "Refine &all objects", "Refine whole &folder"]
 
 
 def test_a_locked_object_is_not_refined_by_any_refine(qtbot, window, tmp_path, tiny_refiner):
@@ -1959,8 +2031,9 @@ def test_a_photo_with_a_box_only_shape_says_it_is_kept_but_not_shown(qtbot, wind
     shutil.copy(folder / "p0.png", folder / "p1.png")  # a photo with no labels yet, and so no rectangle
     window.open_folder(folder)
     assert labels_listed(window) == list(LABELS)
-    assert "1 shape not refined (sign: boxes, points or lines) is kept as the file has them and not shown" in \
-        window.statusBar().currentMessage()
+    assert window.statusBar().currentMessage().startswith(
+        "1 detection box (sign): Objects › Find objects in boxes (Ctrl+Shift+B) makes each the mask of the object in it; "
+        "until then kept in exports as boxes")
     assert window.next_image() and window.statusBar().currentMessage() == ""  # it was still said on the next one
 
 
@@ -2066,16 +2139,16 @@ def test_a_label_drawn_mostly_outside_the_photo_is_said(window, tmp_path):
 
 
 def test_many_shapes_not_shown_are_named_three_and_counted(qtbot, window, tmp_path):
-    """Five rectangles read "sign, sign2, …": how many the dots stood for was not said (the app's other lists
-    read "a, b, c and 2 more")."""
+    """Five shapes read "sign, sign2, …": how many the dots stood for was not said (the app's other lists read
+    "a, b, c and 2 more")."""
     folder = labelme_with_a_rectangle(tmp_path)
     data = json.loads((folder / "p0.json").read_text())
-    data["shapes"] += [{"label": f"sign{k}", "points": [[1, 1], [9, 9]], "group_id": None, "shape_type": "rectangle",
+    data["shapes"] += [{"label": f"sign{k}", "points": [[1, 1]], "group_id": None, "shape_type": "point",
                         "flags": {}} for k in range(2, 6)]
     (folder / "p0.json").write_text(json.dumps(data))
     window.open_folder(folder)
-    assert window.statusBar().currentMessage().startswith(
-        "5 shapes not refined (sign, sign2, sign3 and 2 more: boxes, points or lines) are kept")
+    assert "4 shapes not refined (sign2, sign3, sign4 and 1 more: points or lines) are kept" in \
+        window.statusBar().currentMessage()
 
 def test_a_photo_left_just_as_the_whole_folder_run_ends_is_refined_by_one_more_run(qtbot, window, tmp_path,
                                                                                    tiny_refiner, monkeypatch):

@@ -482,6 +482,69 @@ def test_a_labelme_circle_drawn_loosely_around_a_ball_is_refined_onto_it(tmp_pat
     assert iou(given) < 0.8 and iou(refined) > 0.95
 
 
+def detection_sets(root: Path) -> dict[str, Path]:
+    """The two-object scene labelled as a detector labels it, a box per object: a COCO file (bbox, no
+    segmentation), a LabelMe folder of rectangles and a YOLO folder of 5-number lines; a point too, which no
+    --boxes makes an area."""
+    image, _ = scene(0)
+    photos, lm, yolo = root / "photos", root / "lm", root / "yolo"
+    for folder in (photos, lm, yolo / "images", yolo / "labels"):
+        folder.mkdir(parents=True)
+    for folder in (photos, lm, yolo / "images"):
+        Image.fromarray(image).save(folder / "a.png")
+    boxes = {"square": (20, 20, 60, 70), "bar": (60, 20, 90, 70)}
+    anns = [{"id": 7 + i, "image_id": 1, "category_id": i + 1, "iscrowd": 0, "segmentation": [], "area": 0,
+             "bbox": [left, top, right - left, bottom - top], "score": 0.9} for i, (left, top, right, bottom)
+            in enumerate(boxes.values())]
+    (root / "det.json").write_text(json.dumps({"images": [{"id": 1, "file_name": "a.png", "width": W, "height": H}],
+                                               "annotations": anns, "categories": [{"id": 1, "name": "square"},
+                                                                                   {"id": 2, "name": "bar"}]}))
+    shapes = [{"label": label, "points": [[left, top], [right, bottom]], "group_id": None, "shape_type": "rectangle",
+               "flags": {"checked": True}} for label, (left, top, right, bottom) in boxes.items()]
+    shapes.append({"label": "tip", "points": [[5, 5]], "group_id": None, "shape_type": "point", "flags": {}})
+    (lm / "a.json").write_text(json.dumps({"version": "5.4.1", "flags": {}, "shapes": shapes, "imagePath": "a.png",
+                                           "imageData": None, "imageHeight": H, "imageWidth": W}))
+    (yolo / "classes.txt").write_text("square\nbar\n")
+    (yolo / "labels" / "a.txt").write_text("".join(
+        f"{i} {(l + r) / 2 / W:.6f} {(t + b) / 2 / H:.6f} {(r - l) / W:.6f} {(b - t) / H:.6f}\n"
+        for i, (l, t, r, b) in enumerate(boxes.values())))
+    return {"coco": root / "det.json", "labelme": lm, "yolo": yolo}
+
+
+@pytest.mark.parametrize("kind", ["coco", "labelme", "yolo"])
+def test_boxes_makes_each_detection_box_the_mask_of_the_object_in_it(tmp_path, bundled_by_default, capsys, kind):
+    """A detector's labels (boxes) were kept as boxes, nothing refined: an annotator turning a detection set into
+    a segmentation one had nothing to start from. With --boxes each box becomes the object in it, written as
+    polygons of its label and fields; without it the run says the boxes were kept and how to have them."""
+    sets = detection_sets(tmp_path)
+    source = ["--images", tmp_path / "photos"] if kind == "coco" else []
+    out = tmp_path / ("out.json" if kind == "coco" else "out")
+    code, _, err = run(crm_refine.main, [f"--{kind}", sets[kind], *source, "-o", out, "--boxes"], capsys)
+    assert code == 0, err
+    assert "2 detection boxes: 2 made masks of the object in them" in err
+    written = open_dataset(kind, out, tmp_path / "photos" if kind == "coco" else None).read("a.png" if kind == "coco"
+                                                                                          else "a")
+    _, labels = scene(0)
+    areas = {o.label: o.raster((H, W)) for o in written.objects if o.refinable}
+    for value, label in ((1, "square"), (2, "bar")):
+        truth = labels == value
+        assert (areas[label] & truth).sum() / (areas[label] | truth).sum() > 0.95, label
+    if kind == "coco":
+        anns = json.loads(out.read_text())["annotations"]
+        assert [(a["id"], a["score"], a["bbox"]) for a in anns] == [(7, 0.9, [20, 20, 40, 50]), (8, 0.9, [60, 20, 30, 50])]
+        assert all(len(a["segmentation"][0]) >= 8 for a in anns)
+    if kind == "labelme":
+        shapes = json.loads((out / "a.json").read_text())["shapes"]
+        assert [(s["label"], s["shape_type"], s["flags"]) for s in shapes] == [
+            ("square", "polygon", {"checked": True}), ("bar", "polygon", {"checked": True}), ("tip", "point", {})]
+    code, _, err = run(crm_refine.main, [f"--{kind}", sets[kind], *source, "-o", tmp_path / "kept", "--no-matte"],
+                       capsys)
+    assert code == 0 and "2 detection boxes kept as boxes; give --boxes to make each the mask of the object in it" in err
+    code, _, err = run(crm_refine.main, [f"--{kind}", sets[kind], *source, "-o", tmp_path / "found", "--boxes",
+                                         "--no-refine"], capsys)  # the objects found, not refined: said so
+    assert code == 0 and "objects: written unrefined" in err and "2 made masks of the object" in err
+
+
 def test_an_output_that_exists_is_refused_unless_the_person_says_resume_or_overwrite(tmp_path, capsys) -> None:
     """A VOC copy written into the ground-truth folder beside the input replaced its label maps without a word."""
     sets = make_sets(tmp_path)

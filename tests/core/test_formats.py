@@ -539,6 +539,9 @@ def test_coco_an_annotation_with_no_area_is_kept_as_given_and_the_rest_refined(t
     ds = open_dataset("coco", ann, tmp_path / "imgs")
     item = ds.read("p.jpg")
     assert [(o.id, o.refinable) for o in item.objects] == [(5, True), (9, True), (11, False), (12, False), (13, False)]
+    # the detector's boxes (bbox x, y, width, height) are boxes to find an object in (crm-refine --boxes); the slip
+    # of a polygon is none
+    assert [o.box for o in item.objects] == [None, None, (1, 2, 4, 6), None, (1, 2, 4, 6)]
     writer = ds.writer(tmp_path / "out.json")
     writer.write(type(item)(item.name, item.image, item.size,
                             (item.objects[0].with_mask(shapes()[1]), *item.objects[1:]), item.extra))
@@ -789,6 +792,7 @@ def test_labelme_round_trip_groups_rectangles_masks_and_flags(tmp_path: Path) ->
     assert (len(cat.polygons), cat.extra["group_id"], cat.extra["description"]) == (2, 3, "left")  # one object
     assert [o.id for o in item.objects] == [0, 2, 3]  # each the place of its first shape: unique on the photo
     assert not box.refinable and blob.stored_as == "pixels" and blob.raster((H, W)).sum() == 36
+    assert box.box == (1, 1, 5, 5) and cat.box is None  # a rectangle is a box to find an object in (crm-refine --boxes)
     assert item.extra["flags"] == {"reviewed": True}
     written = json.loads((tmp_path / "out" / "p.json").read_text())
     assert (tmp_path / "out" / written["imagePath"]).resolve() == (tmp_path / "photos" / "p.jpg").resolve()
@@ -1156,6 +1160,7 @@ def test_yolo_round_trip_and_normalised_coordinates(tmp_path: Path) -> None:
     poly, box = item.objects
     assert poly.label == "dog" and np.allclose(poly.polygons[0], [[10, 30], [40, 30], [40, 45]])  # ×W, ×H
     assert not box.refinable  # a detection box is kept, not refined
+    assert box.box == pytest.approx((32, 27, 48, 33)) and poly.box is None  # centre 0.5 0.5, 0.2 × 0.1 of 80 × 60
     assert (tmp_path / "out" / "labels" / "p.txt").read_text() == (root / "labels" / "p.txt").read_text().replace(
         "0.125 0.5 0.5 0.5 0.5 0.75", "0.125000 0.500000 0.500000 0.500000 0.500000 0.750000")
 

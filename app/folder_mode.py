@@ -97,7 +97,9 @@ class FolderMixin:
             work = WorkFolder(dataset, writer=self.sidecar)
             elsewhere = work.photos_elsewhere()
             if elsewhere is not None and images is None:  # labels only (an exported copy): where are the photos?
-                return self._open_with_photos(Path(source), work.dataset.format)
+                known = self._photos_chosen_for(Path(source))
+                return self.open_folder(source, kind, known) if known else \
+                    self._open_with_photos(Path(source), work.dataset.format)
             if elsewhere is not None:
                 raise InputError(elsewhere)
             if self.work is not None and self.work.dir == work.dir:  # the same folder again: held by this window
@@ -164,6 +166,13 @@ class FolderMixin:
         tries = [i for i in order if i == start or self.work.status[names[i]] != UNREADABLE][:OPEN_TRIES]
         any(self.go_to(index, say_why=index == start) for index in tries)
 
+    def _photos_chosen_for(self, source: Path) -> str | None:
+        """The photos folder the person chose for these labels before (File › Open Recent keeps it), where it is
+        still there: reopened by name (the command line, a drop), a COCO file asked for it every time (a tester)."""
+        resolved = str(source.resolve())
+        return next((r.images for r in self.settings.recent_folders()
+                     if r.source == resolved and r.images and Path(r.images).is_dir()), None)
+
     def _open_with_photos(self, source: Path, kind: str) -> bool:
         """Asks for the folder of a labels-only dataset's photos (a YOLO or VOC export writes labels alone; a LabelMe
         folder copied away from its photos) and opens the labels with them; False when the person does not choose
@@ -216,11 +225,20 @@ class FolderMixin:
         for old in names:
             self._recent.pop(old).deleteLater()
 
-    def _leave_folder(self) -> None:
-        """Back to one photo at a time: the folder's run stops (its finished photos are kept)."""
+    def stop_folder_refines(self) -> None:
+        """Every refine of the folder stops now (the photos finished are kept): the whole-folder run, the open
+        photo's, and those of photos left while they ran."""
+        self._drop_detached()
+        self.cancel_work()
+
+    def _drop_detached(self) -> None:
         for job in self._detached.values():
             self.jobs.abandon(job)
         self._detached.clear()
+
+    def _leave_folder(self) -> None:
+        """Back to one photo at a time: the folder's run stops (its finished photos are kept)."""
+        self._drop_detached()
         self._forget_recent()
         self._open_photo = None
         if self._folder_job is not None:
@@ -538,7 +556,8 @@ class FolderMixin:
         count = self._lay_results(doc, objects, out, drawings, joins)
         kept = f"; {locked} locked, left as {'it was' if locked == 1 else 'they were'}" if locked else ""
         if held:
-            kept += f"; {held} on the photo's edges already: kept as drawn"
+            # not "on the photo's edges already": a blob brushed on plain background came back so too (a tester)
+            kept += f"; {held} kept as drawn: the photo shows no better edge for {'it' if held == 1 else 'them'}"
         erased = [obj.label for obj, result in zip(objects, out) if result is not None and result[2] == KEPT_ERASED]
         if erased:  # said, not silently dropped or left "to do": a circle around empty road refined to nothing
             kept += f"; the refine found nothing of {counted(erased)}: kept as drawn"
@@ -843,7 +862,12 @@ class FolderMixin:
             n = exported.records
             went = "written as the files have them" if exported.records_kept else "left out"
             shapes += f"{'; ' if shapes else ''}{n} label record{'s' * (n != 1)} not read, {went}"
-        self.statusBar().showMessage(f"Exported {shown_path(path)}{unread}{'; ' + shapes if shapes else ''}", 15000)
+        # exported at 3 of 79 photos: "Exported" alone read as the whole folder's work (a tester)
+        running = self.refines_under_way()
+        running = f"; {running[0].lower()}{running[1:]}: what is not finished went as it was; export again once it " \
+                  "ends" if running else ""
+        self.statusBar().showMessage(f"Exported {shown_path(path)}{unread}{'; ' + shapes if shapes else ''}{running}",
+                                     15000)
         if (skipped or exported.unread) and self.work is not None:  # the list marks them too, the reason as tooltip
             for name, why in skipped + exported.unread:
                 if name in self.work.status and name != self.photo_name:

@@ -238,7 +238,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         return handled
 
     def _connect_canvas(self) -> None:
-        self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
+        self.canvas.zoomChanged.connect(self._show_zoom)
         self.canvas.cursorMoved.connect(self._cursor_moved)
         self.canvas.brushSizeChanged.connect(self._brush_size_changed)
         self.canvas.toolChanged.connect(self._tool_changed)
@@ -354,6 +354,9 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         if first is not None and second is not None:
             first, second = sorted((first, second), key=in_pipeline)
         self.canvas.set_compare(first, second)
+
+    def _show_zoom(self, zoom: float) -> None:
+        self.zoom_label.setText(f"{zoom * 100:.0f} %")
 
     def _cursor_moved(self, x: int, y: int) -> None:
         self.pixel_label.setText(f"x {x}, y {y}" if x >= 0 else "")

@@ -168,6 +168,9 @@ class OpeningMixin:
         self.undo_group.addStack(doc.undo_stack)
         self.undo_group.setActiveStack(doc.undo_stack)
         self.size_label.setText(f"{doc.width} × {doc.height} px")
+        # said here too: the canvas says a zoom only when it changes, and a folder opened after another, its photo
+        # fitted at the zoom of the one put away (whose read-outs were blanked), showed none (a tester)
+        self._show_zoom(self.canvas.zoom())
         self.stack.setCurrentWidget(self.canvas)
         self.canvas.setFocus()
         self._update_title()
@@ -268,9 +271,13 @@ class OpeningMixin:
         ``stale_export``), but its refines under way are: a tester's Ctrl+Q mid-refine dropped it unasked."""
         if self.work is not None:
             running = self.refines_under_way()
-            if running and asking.choose(self, STOP_QUESTION, f"{running}; what is not finished is lost (photos "
-                                         "finished are kept with the folder's work).", (STOP,)) != STOP:
-                return False
+            if running:
+                if asking.choose(self, STOP_QUESTION, f"{running}; what is not finished is lost (photos finished are "
+                                 "kept with the folder's work).", (STOP,)) != STOP:
+                    return False
+                # stopped as said, now: asked next about an export, a tester's folder run went on behind the question,
+                # and on past a Cancel there
+                self.stop_folder_refines()
             if not self.stale_export():
                 return False
             self.keep_photo()

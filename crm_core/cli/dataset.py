@@ -140,7 +140,7 @@ class Tally:
         if self.no_photo:
             dropped += (f"; {self.no_photo} photo{'s' * (self.no_photo != 1)} not found, named in the copy where "
                         "looked for (give --images)")
-        kept = f" ({self.kept} of them on their edges already: kept as drawn)" if self.kept else ""
+        kept = f" ({self.kept} of them kept as drawn: the photo shows no better edge)" if self.kept else ""
         done = (f"{self.refined} refined{kept}, {self.skipped} left as drawn (under {min_px} px, not areas, or refined "
                 "to nothing)" if refining
                 else "written as they were" if not self.boxed else "written unrefined")

@@ -1047,6 +1047,19 @@ def test_a_folder_whose_first_photo_cannot_be_read_opens_at_the_next_or_shows_no
     assert window.image_list.summary.text() == "2 unreadable"
 
 
+def test_the_zoom_is_read_out_on_a_folder_opened_after_another_at_the_same_zoom(qtbot, window, tmp_path):
+    """Opening a folder blanks the read-outs of the photo put away; a tester's next folder, its photos fitted at the
+    same zoom, then showed no zoom at all (it was said only when it changed)."""
+    window.show()
+    qtbot.waitExposed(window)
+    first, _ = labelme_set(tmp_path / "first", count=1)
+    second, _ = labelme_set(tmp_path / "second", count=1)
+    assert window.open_folder(first)
+    shown = window.zoom_label.text()
+    assert shown.endswith(" %")
+    assert window.open_folder(second) and window.zoom_label.text() == shown
+
+
 def test_photos_that_cannot_be_read_are_marked_unreadable_with_the_reason_and_are_not_to_do(
         qtbot, window, tmp_path, tiny_refiner, dialogs, settings):
     folder, _ = labelme_set(tmp_path / "lm", count=2)
@@ -1372,6 +1385,9 @@ def test_an_exported_copy_holds_its_photos_and_one_without_them_asks_where_they_
     assert asked == ["Folder of the photos of voc"]
     assert window.work.dataset.format == "voc" and window.doc is not None and len(window.doc.objects) == 3
     assert not window.work.problems and window.settings.recent_folders()[0].images == str(images)
+    window.open_folder(ann, "coco", images)
+    assert window.open_folder(tmp_path / "voc")  # by name again (the command line): the folder chosen before, unasked
+    assert asked == ["Folder of the photos of voc"] and len(window.doc.objects) == 3 and not window.work.problems
 
 
 def test_a_folder_of_voc_label_maps_opens_as_voc_and_plain_masks_as_masks(window, tmp_path):
@@ -2122,7 +2138,7 @@ def test_refine_all_objects_says_which_it_kept_as_drawn(qtbot, window, tmp_path,
         window.refine_all_objects()
     box = window.doc.objects[1]
     assert np.array_equal(box.result(), box.mask > 127)  # held
-    assert window.statusBar().currentMessage() == "Refined 3 objects; 1 on the photo's edges already: kept as drawn"
+    assert window.statusBar().currentMessage() == "Refined 3 objects; 1 kept as drawn: the photo shows no better edge for it"
 
 
 def test_a_label_drawn_mostly_outside_the_photo_is_said(window, tmp_path):
@@ -2297,6 +2313,34 @@ def test_closing_while_a_folder_s_photos_refine_asks_first(qtbot, window, tmp_pa
     qtbot.waitUntil(lambda: not window.refining and not window._detached, timeout=60_000)
     assert window.work.status["p0.png"] == window.work.status["p1.png"] == REFINED
     assert window.close() and dialogs.titles() == ["Stop the refine?"]  # nothing running: not asked again
+
+
+def test_stop_it_on_closing_stops_the_folder_run_before_asking_about_the_export(qtbot, window, tmp_path, tiny_refiner,
+                                                                               monkeypatch):
+    """A tester's Ctrl+Q during Refine whole folder, answered Stop it, then asked Export again?: the run went on
+    behind that question (5 of 79, then 8), and on after its Cancel. Stop it stops it then and there."""
+    from app.object_jobs import FolderJob
+    from app.opening import STOP, STOP_QUESTION
+    ann, images, _ = coco_set(tmp_path, count=3)
+    window.open_folder(ann, "coco", images)
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        assert window.export_dataset(tmp_path / "out.json")
+    held, refined = threading.Event(), FolderJob._refined
+    monkeypatch.setattr(FolderJob, "_refined", lambda job, *args: (held.wait(30), refined(job, *args))[1])
+    window.refine_folder()
+    qtbot.waitUntil(lambda: not window.refining, timeout=60_000)  # the open photo's part; the rest waits on ``held``
+    asked = []
+    monkeypatch.setattr(asking, "choose", lambda parent, title, text, choices: asked.append(title) or
+                        (STOP if title == STOP_QUESTION else None))
+    with qtbot.waitSignal(window.exported, timeout=30_000):  # said: the run is not in it
+        assert window.export_dataset(tmp_path / "during.json")
+    assert window.statusBar().currentMessage().endswith("; the whole folder is still being refined: what is not "
+                                                        "finished went as it was; export again once it ends")
+    paint(window, 1, 150)  # work the export lacks
+    assert not window.close()  # Cancel on "Export again?": the window stays
+    held.set()
+    assert asked == [STOP_QUESTION, "Export again?"] and window._folder_job is None
+    assert window.work.status["p1.png"] == window.work.status["p2.png"] == TODO
 
 
 def test_export_dataset_offers_the_last_format_and_path_again_also_after_a_restart(qtbot, window, settings,

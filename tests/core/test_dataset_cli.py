@@ -319,7 +319,7 @@ def test_a_label_traced_to_the_pixel_comes_back_with_its_own_points_and_is_count
         "version": "5.4.1", "flags": {}, "imagePath": "p.png", "imageData": None, "imageHeight": H, "imageWidth": W,
         "shapes": [{"label": "disc", "points": points, "group_id": None, "shape_type": "polygon", "flags": {}}]}))
     code, _, err = run(crm_refine.main, ["--labelme", folder, "-o", tmp_path / "out"], capsys)
-    assert code == 0 and "1 refined (1 of them on their edges already: kept as drawn)" in err, err
+    assert code == 0 and "1 refined (1 of them kept as drawn: the photo shows no better edge)" in err, err
     written = json.loads((tmp_path / "out" / "p.json").read_text())["shapes"][0]["points"]
     assert written == points
 

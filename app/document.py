@@ -249,6 +249,15 @@ class Document(KeepEditsMixin, QObject):
         self._push_change(text, apply)
         return added
 
+    def reserve(self, ids: frozenset) -> None:
+        """A dataset photo's label ids (``reserved_ids``). The empty object a photo with no area label opens with
+        was numbered before they were known: it takes a free id, as its 1 was a detection box's (YOLO's first
+        line, VOC's first object), whose object was then not offered to find, and whose box the drawing replaced."""
+        self.reserved_ids = frozenset(ids)
+        for obj in self.objects:
+            if obj.source is None and obj.empty and obj.id in self.reserved_ids:
+                obj.id = self._next_id()
+
     def _next_id(self) -> int:
         """The id a new object gets: one past the largest numeric id of the objects and of ``reserved_ids`` (ids
         from a dataset file may be strings)."""

@@ -29,9 +29,10 @@ from PySide6.QtCore import QLockFile
 from crm_core import io
 from crm_core.big import is_big_folder
 from crm_core.errors import CRMError, InputError
-from crm_core.formats import DEFAULT_TOLERANCE, Dataset, ImageObject, ImageObjects, detect, names_file, open_dataset
+from crm_core.formats import (DEFAULT_TOLERANCE, Dataset, ImageObject, ImageObjects, detect, detection_folder,
+                              names_file, open_dataset)
 from crm_core.formats.convert import EXPORT_WRITERS, convert, drawn_as
-from crm_core.formats.labelmap import BOXES_FIX, LABEL_EXTS, MaskWriter, voc_boxes
+from crm_core.formats.labelmap import LABEL_EXTS, MaskWriter, voc_boxes
 from crm_core.formats.labelme import LabelMeDataset
 from crm_core.pairing import PHOTO_EXTS, by_stem, pair_by_stem
 from crm_core.wording import listed
@@ -62,12 +63,9 @@ class FolderPhotos(Dataset):
         photos = by_stem(self.source, tuple(e for e in PHOTO_EXTS if e not in LABEL_EXTS)) or by_stem(self.source, PHOTO_EXTS)
         masks = {p.stem: m for p, m in pairs}
         self.items = {stem: (photo, masks.get(stem)) for stem, photo in photos.items()}
-        boxes = voc_boxes(self.source)
-        if not self.items and boxes is not None:
-            raise InputError(f"{self.source} is a VOC detection folder, its photos in JPEGImages/: {BOXES_FIX}")
-        if boxes is not None:  # its JPEGImages/: the photos, said to be without their boxes
-            self.problems.append("Read without the boxes in ../Annotations (VOC detection XML: no outline to "
-                                 "refine): drag a box around each object with the Box tool")
+        if voc_boxes(self.source) is not None:  # its JPEGImages/, opened alone: the photos without their boxes
+            self.problems.append("Read without the boxes in ../Annotations (VOC detection XML): open the VOC "
+                                 "folder itself to use them")
         if not self.items:
             raise InputError(f"{self.source} holds no photos ({', '.join(PHOTO_EXTS)}); choose a folder of photos")
 
@@ -96,7 +94,8 @@ def open_source(source: str | Path, kind: str | None = None, images: str | Path 
     """What a folder or dataset file holds: a dataset of a named or detected format, else a plain folder."""
     source = Path(source)
     if kind is None and source.is_dir():
-        if names_file(source) is not None or (source / "SegmentationClass").is_dir() or is_big_folder(source):
+        if names_file(source) is not None or (source / "SegmentationClass").is_dir() or is_big_folder(source) \
+                or detection_folder(source):
             kind = detect(source)
         elif any(source.glob("*.json")):
             kind = "labelme"  # its photos often lie beside the .json files, which must not make it a VOC folder
@@ -486,7 +485,7 @@ class WorkFolder:
                                   locked=o.crowd, guessed=o.rough) for o in loaded.objects if o.refinable]
             doc = Document.with_objects(loaded.image, loaded.path, objects, self.categories)
         doc.label_colors = self.colors
-        doc.reserved_ids = frozenset(sources)
+        doc.reserve(frozenset(sources))
         doc.unshown = tuple(o.label for o in loaded.objects if not o.refinable and not o.problem and o.box is None)
         doc.boxes = tuple(o for o in loaded.objects if o.box is not None and not o.problem)
         if doc.boxes:

@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from crm_core.errors import InputError
-from crm_core.formats import DEFAULT_TOLERANCE, FORMATS, dataset_above
+from crm_core.formats import DEFAULT_TOLERANCE, FORMATS, dataset_above, dataset_class
 from crm_core.objects import ObjectOptions
 from crm_core.options import RefineOptions
 from crm_core.wording import amount, counted, listed
@@ -122,7 +122,7 @@ class FolderMixin:
         self.settings.open_dir = Path(source).parent if Path(source).is_file() else Path(source)
         self.settings.add_recent_folder(source, kind, images)
         # what it was read as, kept in view: a folder of photos with no labels had opened as one, unsaid
-        kind = FORMATS[work.dataset.format]
+        kind = type(work.dataset) if work.dataset.title else FORMATS[work.dataset.format]  # a plain folder: "mask"
         self.image_list.set_folder(work.names, work.thumbnail_source, work.status, work.tip, work.shown_status,
                                    (f"Read as {kind.title}", kind.summary), work.dataset.problems)
         for dock in (self.images_dock, self.objects_dock):
@@ -149,10 +149,11 @@ class FolderMixin:
     def _wants_dataset_above(self, photos: Path, root: Path, kind: str) -> bool | None:
         """Whether the dataset was meant (None: neither). A dataset's photos folder, opened alone, shows every
         photo without its labels, as if they were gone (a tester opened a YOLO dataset's images/)."""
+        title = dataset_class(kind, root).title
         answer = asking.choose(
             self, "Open the dataset?",
-            f"“{photos.name}” is the photos folder of the {FORMATS[kind].title} dataset {shown_path(root)}: open "
-            "the dataset, with its labels, or these photos alone, without them?",
+            f"“{photos.name}” is the photos folder of the {title} dataset {shown_path(root)}: open the dataset, with "
+            "its labels, or these photos alone, without them?",
             ["Open the dataset", "Open the photos alone"])
         return None if answer is None else answer == "Open the dataset"
 

@@ -256,7 +256,7 @@ def boxes_line(tally: Tally, asked: bool) -> str:
     """What became of a run's detection boxes, and, where kept, how to have the objects in them."""
     boxes = amount(tally.boxes, "detection box", "detection boxes")
     if not asked:
-        return f"{boxes} kept as boxes; give --boxes to make each the mask of the object in it"
+        return f"{boxes} not outlined; give --boxes to make each the mask of the object in it"
     left = tally.boxes - tally.boxed
     kept = f"; {left} in which nothing stood out (or under 4 px a side) kept as boxes" if left else ""
     return f"{boxes}: {tally.boxed} made masks of the object in them{kept}"

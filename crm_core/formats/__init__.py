@@ -11,9 +11,10 @@ from crm_core.formats.base import Dataset, Writer
 from crm_core.formats.bigfolder import BigDataset
 from crm_core.formats.coco import CocoDataset
 from crm_core.formats.convert import Converted, convert, export_writer
-from crm_core.formats.labelmap import LabelMapDataset, MaskDataset
+from crm_core.formats.labelmap import LabelMapDataset, MaskDataset, voc_boxes
 from crm_core.formats.labelme import LabelMeDataset
 from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, fill_polygons, trace_polygons
+from crm_core.formats.vocboxes import VocBoxesDataset
 from crm_core.formats.yolo import YoloDataset, names_file
 
 FORMATS: dict[str, type[Dataset]] = {
@@ -35,7 +36,18 @@ def open_dataset(kind: str, source: str | Path, images: str | Path | None = None
         if images:
             raise InputError(f"--images does not apply to a {kind} folder: its photos lie beside its masks")
         return FORMATS[kind](Path(source))
-    return FORMATS[kind](Path(source), Path(images) if images else None)
+    return dataset_class(kind, source)(Path(source), Path(images) if images else None)
+
+
+def dataset_class(kind: str, source: str | Path) -> type[Dataset]:
+    """What reads the dataset of format ``kind`` at ``source``: the format's reader, or for a VOC folder of
+    Pascal VOC's boxes (LabelImg's), with no label maps, the reader of those."""
+    return VocBoxesDataset if kind == "voc" and detection_folder(Path(source)) else FORMATS[kind]
+
+
+def detection_folder(folder: Path) -> bool:
+    """Whether ``folder`` is a VOC detection folder: Annotations/*.xml beside JPEGImages/, no segmentation."""
+    return voc_boxes(folder) == folder / "Annotations"
 
 
 def detect(source: str | Path) -> str:
@@ -50,7 +62,7 @@ def detect(source: str | Path) -> str:
             return "yolo"
         if is_big_folder(p):
             return "big"
-        if (p / "SegmentationClass").is_dir() or any(p.glob("*.png")):
+        if (p / "SegmentationClass").is_dir() or any(p.glob("*.png")) or detection_folder(p):
             return "voc"
         if any(p.glob("*.json")):
             return "labelme"
@@ -66,10 +78,11 @@ def dataset_above(folder: str | Path) -> tuple[Path, str] | None:
     for root in (p.parent, p.parent.parent):
         if p.is_relative_to(root / "images") and (root / "labels").is_dir() and names_file(root) is not None:
             return root, "yolo"
-    if p.name == "JPEGImages" and (p.parent / "SegmentationClass").is_dir():
+    if p.name == "JPEGImages" and ((p.parent / "SegmentationClass").is_dir() or detection_folder(p.parent)):
         return p.parent, "voc"
     return None
 
 
 __all__ = ["FORMATS", "DEFAULT_TOLERANCE", "Converted", "Dataset", "ImageObject", "ImageObjects", "Writer", "convert",
-           "dataset_above", "detect", "export_writer", "fill_polygons", "names_file", "open_dataset", "trace_polygons"]
+           "dataset_above", "dataset_class", "detect", "detection_folder", "export_writer", "fill_polygons",
+           "names_file", "open_dataset", "trace_polygons"]

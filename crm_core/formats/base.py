@@ -23,6 +23,10 @@ class Dataset(ABC):
     format: str = ""
     summary: str = ""  # what an export in this format holds, in a few words (the app's format list)
     title: str = ""  # the format as people name it ("LabelMe", "VOC label maps")
+    # whether its own writer writes back every object it reads (so a copy in its own format takes them as read);
+    # False where that format has no place for some (VOC detection boxes, written as label maps): they are left
+    # out and counted, as in a copy into another format
+    writes_itself: bool = True
 
     def __init__(self, source: Path):
         self.source = Path(source)

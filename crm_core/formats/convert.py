@@ -145,6 +145,7 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
         twice = sorted({k for k in keys if keys.count(k) > 1})
         raise InputError(f"photos {', '.join(twice[:3])} appear twice under different folders; a {kind} copy names "
                          "its files by photo name, so rename them or convert each folder on its own")
+    own = kind == source.format and source.writes_itself  # its objects go to its own writer as read
     try:
         for name, key in zip(names, keys):
             if resume and writer.done(key):
@@ -154,17 +155,17 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
             try:
                 read = source.read(name)
                 item = transform(read) if transform is not None else read
-                written = item if kind == source.format else with_photo(source, item, writer, portable(item, kind))
+                written = item if own else with_photo(source, item, writer, portable(item, kind))
                 under, parted, drawn = len(writer.hidden), len(writer.split), len(writer.as_drawn)
                 writer.worked = worked(name) if worked is not None else transform is not None
                 writer.put(written)
                 # a photo only embedded in a label file copied as it is (LabelMe's imageData) is not missing
                 no_photo = not written.image.is_file() and source.embedded_photo(read) is None
             except catch as err:
-                yield Converted(name, error=err, as_given=_write_as_given(writer, name, read, kind == source.format))
+                yield Converted(name, error=err, as_given=_write_as_given(writer, name, read, own))
                 continue
             problems = tuple(o.problem for o in read.objects if o.problem)  # said apart from shapes left out
-            left_out = len(item.objects) - len(written.objects) - (len(problems) if kind != source.format else 0)
+            left_out = len(item.objects) - len(written.objects) - (len(problems) if not own else 0)
             yield Converted(name, len(written.objects), left_out, hidden=tuple(writer.hidden[under:]),
                             split=tuple(writer.split[parted:]), no_photo=no_photo,
                             as_drawn=len(writer.as_drawn) - drawn, problems=problems)

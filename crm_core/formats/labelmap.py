@@ -84,16 +84,13 @@ def write_labels(path: Path, values: np.ndarray, palette: list[int] | None) -> N
 
 
 MAP_SIZE_FIX = "a label map is drawn at its photo's size: make it again at that size"
-BOXES_FIX = ("its boxes (Annotations/*.xml) hold no outline to refine, and only VOC's segmentation label maps "
-             "(SegmentationClass/) are read; to outline the objects, open JPEGImages/ in CRM Studio and drag a box "
-             "around each with the Box tool")
 
 
 def voc_boxes(root: Path) -> Path | None:
     """The Annotations/ folder of box annotations (Pascal VOC's detection XML) of the VOC folder ``root``, or of
     the folder ``root`` is the JPEGImages/ of, where there is no segmentation beside it; else None. Why: an
     annotator's VOC detection folder was refused as holding "no photos", and its JPEGImages/ opened as photos
-    with nothing said of the boxes."""
+    with nothing said of the boxes (crm_core.formats.vocboxes reads them now)."""
     root = Path(root)
     for voc in ((root.parent,) if root.name == "JPEGImages" else ()) + (root,):
         boxes = voc / "Annotations"
@@ -139,8 +136,7 @@ class LabelMapDataset(Dataset):
         for stem in orphans if photos.is_dir() else [p.stem for p in sorted(classes.glob("*.png"))]:
             self.pairs[stem] = (own.get(stem, photos / f"{stem}.jpg"), classes / f"{stem}.png")
         if not self.pairs:
-            boxes = f": it is a VOC detection folder: {BOXES_FIX}" if voc_boxes(root) is not None else ""
-            raise InputError(f"{root} holds no PNG label maps (a VOC folder, or NAME.jpg with NAME.png){boxes}")
+            raise InputError(f"{root} holds no PNG label maps (a VOC folder, or NAME.jpg with NAME.png)")
         self.label_names = self._label_names(root, voc)
         self.layout = "voc" if voc else "flat"
 

@@ -1281,21 +1281,37 @@ def test_a_photo_listed_unreadable_for_its_missing_photo_is_said_to_be_copied_un
     assert json.loads((tmp_path / "lm_out" / "p2.json").read_text()) == json.loads((folder / "p2.json").read_text())
 
 
-def test_a_voc_detection_folder_says_its_boxes_are_not_read(window, tmp_path, dialogs):
-    """An annotator's VOC folder of box annotations (Annotations/*.xml) was refused as holding "no photos", and its
-    JPEGImages/ opened as photos, each with one empty object, nothing said of the boxes."""
+def test_a_voc_detection_folder_opens_with_its_boxes_and_exports_the_objects_found_as_label_maps(
+        qtbot, window, tmp_path, dialogs, bundled_by_default):
+    """An annotator's VOC folder of box annotations (Annotations/*.xml, LabelImg's) was refused as holding "no
+    photos", and its JPEGImages/ opened as photos, nothing said of the boxes. It opens with its boxes to find the
+    objects in, and a VOC export writes what was found as label maps; JPEGImages/ alone asks which was meant."""
     root = tmp_path / "voc"
-    (root / "JPEGImages").mkdir(parents=True)
-    (root / "Annotations").mkdir()
-    cv2.imwrite(str(root / "JPEGImages" / "a.jpg"), np.full((40, 60, 3), 90, np.uint8))
-    box = "<bndbox><xmin>5</xmin><ymin>5</ymin><xmax>30</xmax><ymax>20</ymax></bndbox>"
-    (root / "Annotations" / "a.xml").write_text(f"<annotation><object><name>bag</name>{box}</object></annotation>")
-    assert not window.open_folder(root)
-    assert "VOC detection folder" in dialogs.shown[-1][2] and "Box tool" in dialogs.shown[-1][2]
-    assert window.open_folder(root / "JPEGImages")
-    said = window.image_list.problems.text()
-    assert window.image_list.problems.isVisibleTo(window.image_list) and "Read without the boxes" in said
-    assert "Annotations" in said
+    for folder in (root / "JPEGImages", root / "Annotations"):
+        folder.mkdir(parents=True)
+    image, gts = scene(0)
+    cv2.imwrite(str(root / "JPEGImages" / "a.jpg"), image[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 95])
+    boxes = ""
+    for label, gt in zip(LABELS, gts):
+        ys, xs = np.nonzero(gt)  # VOC counts pixels from 1, corners inclusive
+        boxes += (f"<object><name>{label}</name><bndbox><xmin>{xs.min() + 1}</xmin><ymin>{ys.min() + 1}</ymin>"
+                  f"<xmax>{xs.max() + 1}</xmax><ymax>{ys.max() + 1}</ymax></bndbox></object>")
+    (root / "Annotations" / "a.xml").write_text(f"<annotation><size><width>{W}</width><height>{H}</height></size>"
+                                                f"{boxes}</annotation>")
+    assert window.open_folder(root)
+    assert window.image_list.read_as.text() == "Read as VOC detection boxes"
+    assert window.statusBar().currentMessage().startswith("3 detection boxes (ball, box, bar): Objects › Find")
+    with qtbot.waitSignal(window.refineFinished, timeout=120_000):
+        window.find_in_boxes_action.trigger()
+    out = tmp_path / "out"
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        assert window.export_dataset(out, "voc")
+    written = open_dataset("voc", out).read("a").objects
+    assert [o.label for o in written] == list(LABELS)
+    assert all(iou(gt, o.raster((H, W))) > 0.9 for gt, o in zip(gts, written))
+    assert window.open_folder(root / "JPEGImages")  # its photos folder alone: asked, and the dataset opened
+    assert dialogs.shown[-1][:2] == ("choose", "Open the dataset?") and "VOC detection boxes" in dialogs.shown[-1][2]
+    assert window.work.dataset.source == root
 
 
 def test_refine_all_objects_keeps_the_stages_of_an_object_refined_alone_and_refines_the_rest(

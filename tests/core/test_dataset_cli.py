@@ -382,15 +382,25 @@ def test_a_voc_label_map_that_cannot_be_read_is_copied_as_it_is_with_its_photo(t
     assert (tmp_path / "out" / "SegmentationClass" / "a.png").is_file()
 
 
-def test_a_voc_detection_folder_is_refused_saying_its_boxes_are_not_read(tmp_path, capsys) -> None:
-    """An annotator's VOC folder of boxes (Annotations/*.xml) was refused as holding "no PNG label maps"."""
-    sets = make_sets(tmp_path)
-    shutil.rmtree(sets["voc"] / "SegmentationClass")
-    (sets["voc"] / "Annotations").mkdir()
-    (sets["voc"] / "Annotations" / "a.xml").write_text("<annotation><object><name>bar</name></object></annotation>")
-    code, _, err = run(crm_refine.main, ["--voc", sets["voc"], "-o", tmp_path / "out"], capsys)
-    assert code == 2 and "VOC detection folder" in err and "Annotations/*.xml" in err, err
-    assert not (tmp_path / "out").exists()
+def test_a_voc_detection_folder_s_boxes_are_read_and_its_bad_records_named(tmp_path, capsys) -> None:
+    """An annotator's VOC folder of boxes (Annotations/*.xml, as LabelImg writes them) was refused as holding "no
+    PNG label maps". Its boxes are read now; a copy in VOC's own format, label maps, has no place for boxes left
+    boxes (said), and an object without a box is named with what to do."""
+    root = detection_sets(tmp_path)["voc"]
+    xml = root / "Annotations" / "a.xml"
+    xml.write_text(xml.read_text().replace("</annotation>", "<object><name>lid</name></object></annotation>"))
+    item = open_dataset("voc", root).read("a")
+    assert [(o.label, o.box) for o in item.objects] == [("square", (20, 20, 60, 70)), ("bar", (60, 20, 90, 70)),
+                                                          ("lid", None)]
+    assert "object 3 ('lid') has no <bndbox>" in item.objects[2].problem
+    code, _, err = run(crm_refine.main, ["--voc", root, "-o", tmp_path / "out", "--no-refine"], capsys)
+    assert code == 0 and "object 3 ('lid') has no <bndbox>" in err, err
+    assert "2 shapes left out of the copy (boxes, points" in err
+    (tmp_path / "b.xml").write_text("<annotation><object>")  # broken XML: that photo fails, said, the rest go on
+    shutil.copy(tmp_path / "b.xml", root / "Annotations" / "b.xml")
+    shutil.copy(root / "JPEGImages" / "a.jpg", root / "JPEGImages" / "b.jpg")
+    code, _, err = run(crm_refine.main, ["--voc", root, "-o", tmp_path / "out2", "--no-refine"], capsys)
+    assert code == 2 and "b.xml cannot be read as XML" in err, err
 
 
 def test_eval_counts_a_missing_object_as_zero_and_a_missing_photo_as_failed(tmp_path, capsys) -> None:
@@ -508,10 +518,19 @@ def detection_sets(root: Path) -> dict[str, Path]:
     (yolo / "labels" / "a.txt").write_text("".join(
         f"{i} {(l + r) / 2 / W:.6f} {(t + b) / 2 / H:.6f} {(r - l) / W:.6f} {(b - t) / H:.6f}\n"
         for i, (l, t, r, b) in enumerate(boxes.values())))
-    return {"coco": root / "det.json", "labelme": lm, "yolo": yolo}
+    voc = root / "voc"  # LabelImg's: VOC counts pixels from 1, corners inclusive
+    for folder in (voc / "JPEGImages", voc / "Annotations"):
+        folder.mkdir(parents=True)
+    Image.fromarray(image).save(voc / "JPEGImages" / "a.jpg", quality=95)
+    (voc / "Annotations" / "a.xml").write_text(
+        f"<annotation><filename>a.jpg</filename><size><width>{W}</width><height>{H}</height><depth>3</depth></size>"
+        + "".join(f"<object><name>{label}</name><difficult>0</difficult><bndbox><xmin>{left + 1}</xmin><ymin>{top + 1}"
+                  f"</ymin><xmax>{right}</xmax><ymax>{bottom}</ymax></bndbox></object>"
+                  for label, (left, top, right, bottom) in boxes.items()) + "</annotation>")
+    return {"coco": root / "det.json", "labelme": lm, "yolo": yolo, "voc": voc}
 
 
-@pytest.mark.parametrize("kind", ["coco", "labelme", "yolo"])
+@pytest.mark.parametrize("kind", ["coco", "labelme", "yolo", "voc"])
 def test_boxes_makes_each_detection_box_the_mask_of_the_object_in_it(tmp_path, bundled_by_default, capsys, kind):
     """A detector's labels (boxes) were kept as boxes, nothing refined: an annotator turning a detection set into
     a segmentation one had nothing to start from. With --boxes each box becomes the object in it, written as
@@ -539,7 +558,7 @@ def test_boxes_makes_each_detection_box_the_mask_of_the_object_in_it(tmp_path, b
             ("square", "polygon", {"checked": True}), ("bar", "polygon", {"checked": True}), ("tip", "point", {})]
     code, _, err = run(crm_refine.main, [f"--{kind}", sets[kind], *source, "-o", tmp_path / "kept", "--no-matte"],
                        capsys)
-    assert code == 0 and "2 detection boxes kept as boxes; give --boxes to make each the mask of the object in it" in err
+    assert code == 0 and "2 detection boxes not outlined; give --boxes to make each the mask" in err
     code, _, err = run(crm_refine.main, [f"--{kind}", sets[kind], *source, "-o", tmp_path / "found", "--boxes",
                                          "--no-refine"], capsys)  # the objects found, not refined: said so
     assert code == 0 and "objects: written unrefined" in err and "2 made masks of the object" in err

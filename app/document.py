@@ -417,7 +417,7 @@ class Document(KeepEditsMixin, QObject):
         """True, and the person told why, when ``obj`` is locked: a locked object is not edited, relabelled,
         refined or deleted (``doing`` says which was asked)."""
         if obj.locked:
-            self.refused.emit(f"{obj.label} is locked; unlock it in the Objects list to {doing} it")
+            self.refused.emit(f"{obj.label} is locked; select it and uncheck Lock in the Objects list to {doing} it")
         return obj.locked
 
     def _refuse_locked(self, obj: MaskObject) -> bool:
@@ -572,11 +572,12 @@ class Document(KeepEditsMixin, QObject):
         status is left alone: marked "accepted" outside the undo step, an Undo left it so, a status the person
         never gave (and a coarse mask to refine again is not an accepted result)."""
         obj = obj or self.current
-        self.set_mask(shade(obj.stages[i].prob), f"Use {obj.stages[i].label} as mask", obj)
+        name = stage_name(obj.stages[i])  # as the strip names it: "result" there read "Stage matte" here (a tester)
+        self.set_mask(shade(obj.stages[i].prob), f"Use {name} as mask", obj)
         self.set_shown(COARSE, obj)
         # said: the strip's selection moved to Coarse with nothing else to see (an inspector)
-        self.noted.emit(f"Stage {obj.stages[i].label} is now the coarse mask of {obj.label}: touch it up and Refine "
-                        "again (Ctrl+Z undoes)")
+        self.noted.emit(f"{'The result' if name == 'result' else f'Stage {name}'} is now the coarse mask of "
+                        f"{obj.label}: touch it up and Refine again (Ctrl+Z undoes)")
 
 
 def _read(image_path: str | Path, mask_path: str | Path | None) -> tuple[np.ndarray, np.ndarray | None]:

@@ -521,7 +521,9 @@ class FolderMixin:
         todo = [t and not o.locked for o, t in zip(objects, todo)]  # a locked object keeps its shape
         masks = refine_inputs(objects, todo)
         if not any(m.any() and t for m, t in zip(masks, todo)):
-            self.statusBar().showMessage("Nothing to refine: draw the object first, or unlock it", 5000)
+            # a locked, drawn object was told "draw the object first" (a tester)
+            why = "the objects asked are locked: uncheck Lock in the Objects list" if locked else "draw the object first"
+            self.statusBar().showMessage(f"Nothing to refine: {why}", 5000)
             return
         keeps = [constraints_of(o.keep) for o in objects]  # new arrays: the person may paint on meanwhile
         drawn = [o.drawn for o in objects]

@@ -7,6 +7,8 @@ signals. Its jobs live in mixins, one module each: actions and menus (app.action
 
 from __future__ import annotations
 
+from typing import Callable
+
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QIcon, QKeyEvent, QUndoGroup
 from PySide6.QtWidgets import (QColorDialog, QDockWidget, QGroupBox, QHBoxLayout, QLabel, QMainWindow, QProgressBar,
@@ -307,12 +309,19 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
     def clear_mask(self) -> None:
         """Clear (Ctrl+D) in a cutout view left an empty backdrop with no photo: it is shown with the overlay."""
         if self.doc is not None:
-            self.doc.clear_mask()
+            self._said_if_done(self.doc.clear_mask, "Cleared {}'s mask")
             self._show_photo_if_nothing_to_cut(self.doc)
 
     def invert_mask(self) -> None:
         if self.doc is not None:
-            self.doc.invert_mask()
+            self._said_if_done(self.doc.invert_mask, "Inverted {}'s mask: what was background is the object now")
+
+    def _said_if_done(self, edit: Callable[[], None], said: str) -> None:
+        """An edit of the whole mask, said when it made a step (a tester's Invert left an unrelated note up)."""
+        before = self.doc.undo_stack.last()
+        edit()
+        if self.doc.undo_stack.last() is not before:
+            self.statusBar().showMessage(f"{said.format(self.doc.current.label)} (Ctrl+Z undoes)", 5000)
 
     def accept_shown(self) -> None:
         if self.doc is not None and self.doc.shown != COARSE:

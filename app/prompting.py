@@ -39,6 +39,19 @@ def click_changes(before: np.ndarray, after: np.ndarray, prompt: Prompt) -> bool
     return int(np.count_nonzero(changed)) >= MIN_CLICK_CHANGE
 
 
+def shown_already(found: np.ndarray, shown: list[np.ndarray]) -> int | None:
+    """Which of the objects' masks ``shown`` (H×W bool each) holds what ``found`` (H×W bool) is, found again: mostly
+    inside it (NESTED_SHARE of ``found``) and most of it (SAME_SHARE; its mask may hold a little more: Select
+    Subject's woman with a bystander's arm); None where none does. A re-tester's box around a labelled bag made a
+    second bag, and a second Select Subject laid new objects over the people found by the first, unsaid."""
+    size = np.count_nonzero(found)
+    for index, one in enumerate(shown):
+        inside = np.count_nonzero(found & one)
+        if inside > NESTED_SHARE * size and inside >= SAME_SHARE * np.count_nonzero(one):
+            return index
+    return None
+
+
 def prompt_mask(image: np.ndarray, shown: np.ndarray, prompt: Prompt) -> np.ndarray:
     """The object's new coarse mask (H×W uint8 0/255) for a box, or for a click on what it shows (H×W bool)."""
     if prompt.box is not None:
@@ -150,13 +163,10 @@ class PromptMixin:
         rest = [o for o in doc.objects if into_new or o is not doc.current]  # the objects the mask does not land in
         shown = [o.result() for o in rest]
         inside = [np.count_nonzero(found & one) for one in shown]
-        # mostly inside one object and most of it: that object again (its mask may hold a little more: Select
-        # Subject's woman with a bystander's arm), not a thing on it
-        same = next((o for o, one, n in zip(rest, shown, inside) if n > NESTED_SHARE * np.count_nonzero(found)
-                     and n >= SAME_SHARE * np.count_nonzero(one)), None)
-        if same is not None:  # a re-tester's box around a labelled bag made a second bag, unsaid
-            self.statusBar().showMessage(f"The box found what {same.label} shows already: select it to change it, "
-                                         "or drag the box around something else", 10000)
+        same = shown_already(found, shown)  # that object again, not a thing on it
+        if same is not None:
+            self.statusBar().showMessage(f"The box found what {rest[same].label} shows already: select it to change "
+                                         "it, or drag the box around something else", 10000)
             return None
         nested = any(n > NESTED_SHARE * np.count_nonzero(found) for n in inside)
         held = np.logical_or.reduce(shown) if shown and not nested else None

@@ -12,8 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from crm_core.subject import bundled, faint, soft_subjects
+from crm_core.wording import counted
 
 from app.document import Document
+from app.prompting import shown_already
 from app.errors import show_error
 from app.jobs import CallJob
 from app.undo import MaskEditCommand
@@ -72,6 +74,14 @@ class SubjectMixin:
         if not masks:
             self.statusBar().showMessage("No subject found: draw the object, or refine a rough stroke over it", 10000)
             return
+        shown = [o.result() for o in doc.objects]
+        held = [shown_already(m > 127, shown) for m in masks]  # the object that shows it already, if one does
+        if all(h is not None for h in held):  # a second Select Subject laid new objects over the first's
+            self.statusBar().showMessage(f"Select Subject found only what the objects show already "
+                                         f"({counted([doc.objects[h].label for h in held])}): select one to change "
+                                         "it, or draw what is missing", 10000)
+            return
+        masks = [m for m, h in zip(masks, held) if h is None]
         weak = faint(masks)
         if len(masks) > 1:
             for found in doc.add_objects(SUBJECT_LABEL, masks, "Select Subject"):

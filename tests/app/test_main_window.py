@@ -183,10 +183,19 @@ def test_clear_invert_and_import_mask(opened, tmp_path, dialogs):
     original = doc.mask.copy()
     opened.invert_action.trigger()
     assert np.array_equal(doc.mask, 255 - original)
+    label = doc.current.label  # said: a tester's Invert and Clear left an unrelated note up
+    assert opened.statusBar().currentMessage() == f"Inverted {label}'s mask: what was background is the object now " \
+                                                  "(Ctrl+Z undoes)"
     assert opened.clear_action.shortcut().toString() == "Ctrl+D"  # where a Photoshop user deselects
     opened.canvas.set_view_mode("checker")
     opened.clear_action.trigger()
     assert not doc.mask.any() and opened.canvas.view_mode() == "overlay"  # the photo, not an empty checkerboard
+    doc.undo_stack.undo()
+    opened.clear_action.trigger()  # in the overlay view, where the view needs no word
+    assert opened.statusBar().currentMessage() == f"Cleared {label}'s mask (Ctrl+Z undoes)"
+    opened.statusBar().clearMessage()
+    opened.clear_action.trigger()  # nothing left to clear: no step, nothing said
+    assert opened.statusBar().currentMessage() == ""
 
     half = np.zeros((60, 80), np.uint8)
     half[:, :40] = 255

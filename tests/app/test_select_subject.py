@@ -67,6 +67,20 @@ def test_two_people_apart_become_two_objects_in_one_undo_step(qtbot, window, two
     assert len(window.doc.objects) == 2 and window.doc.current is objects[0]
 
 
+def test_select_subject_again_adds_no_object_over_those_it_found_and_says_so(qtbot, window, two_people):
+    """A tester's second Select Subject laid a second object over each person the first had found, unsaid."""
+    path, _ = two_people
+    assert window.open_files(path)
+    _select(qtbot, window)
+    before = [o.mask.copy() for o in window.doc.objects]
+    _select(qtbot, window)
+    assert len(window.doc.objects) == 2 and all(np.array_equal(a, o.mask) for a, o in zip(before, window.doc.objects))
+    assert window.statusBar().currentMessage().startswith(
+        "Select Subject found only what the objects show already (subject ×2): select one to change it")
+    window.doc.undo_stack.undo()  # the first one's step: nothing was added by the second
+    assert len(window.doc.objects) == 1
+
+
 def test_an_object_that_has_a_mask_is_kept_and_the_subject_becomes_a_new_object(qtbot, window, tmp_path):
     path, figure = _scene(tmp_path)
     assert window.open_files(path)

@@ -11,11 +11,12 @@ from typing import Callable
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QIcon, QKeyEvent, QUndoGroup
-from PySide6.QtWidgets import (QColorDialog, QDockWidget, QGroupBox, QHBoxLayout, QLabel, QMainWindow, QProgressBar,
-                               QPushButton, QScrollArea, QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QColorDialog, QDockWidget, QGroupBox, QHBoxLayout, QLabel, QMainWindow,
+                               QProgressBar, QPushButton, QScrollArea, QStackedWidget, QVBoxLayout, QWidget)
 
 from app.about import ICON, HelpMixin
 from app.boxes import BoxesMixin, boxes_left
+from app.tooltips import WrappedTips
 from app.actions import install_actions, install_menus, install_toolbar
 from app.autosave import Autosave
 from app.canvas import CanvasView, Navigator
@@ -72,6 +73,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self.autosave = Autosave(self._snapshot, self.jobs, self)
         self._init_subject()
         self._init_boxes()
+        QApplication.instance().installEventFilter(WrappedTips(self))  # long tooltips wrap (app.tooltips)
 
         self.setWindowTitle("CRM Studio")
         self.setWindowIcon(QIcon(str(ICON)))
@@ -190,6 +192,8 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self.splitDockWidget(self.images_dock, self.objects_dock, Qt.Orientation.Vertical)
         self.image_list.chosen.connect(self.go_to)
         self.images_dock.hide()
+        self.images_dock.toggleViewAction().setToolTip("The photos of the folder or dataset open (File › Open folder…, "
+                                                       "Open dataset…)")
 
     def _build_status_bar(self) -> None:
         bar = NoteBar()
@@ -402,6 +406,8 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self.delete_object_action.setEnabled(has_doc)
         self.objects_dock.widget().setEnabled(has_doc)  # its buttons and label box act on the open photo's objects
         in_folder = self.work is not None
+        # a folder's list: shown with one photo open, it was an empty panel nothing explained (a tester)
+        self.images_dock.toggleViewAction().setEnabled(in_folder)
         for action in (self.next_image_action, self.prev_image_action, self.accept_next_action, self.flag_image_action,
                        self.export_dataset_action):
             action.setEnabled(in_folder and has_doc)

@@ -167,11 +167,11 @@ class RefiningMixin:
         doc.record_refine([(target, before)], "Shift edge and Smooth")
         # the refine's own message ("… 5 stages") stayed up over a strip that now held 6 (a tester)
         count = len(stages)
-        if stages[-1].kind == "edge":
-            shift, smooth = stages[-1].edge
-            done = f"Edge shifted {shift:+.1f} px and smoothed {smooth:.1f} px"
-        else:
-            done = "Edge as refined again"
+        shift, smooth = stages[-1].edge if stages[-1].kind == "edge" else (0.0, 0.0)
+        # what was done, not "smoothed 0.0 px" (a tester)
+        done = [f"shifted {shift:+.1f} px"] * bool(round(shift, 1)) + \
+            [f"smoothed {smooth:.1f} px"] * bool(round(smooth, 1))
+        done = f"Edge {' and '.join(done)}" if done else "Edge as refined again"
         self.statusBar().showMessage(f"{done}: stage {count} of {count} (Ctrl+Z undoes)", 10000)
 
     def _offer_subject(self, label: str) -> None:

@@ -219,7 +219,7 @@ def test_shift_edge_after_a_refine_remakes_only_the_edge_stage_and_zero_takes_it
     grown = (stages[-1].prob > 0.5).sum() - (made[-1].prob > 0.5).sum()
     assert grown > 2 * 2 * (140 + 70)  # about 3 px all round the 140×70 box
     # said as the strip gains a stage: the refine's "… N stages" stayed up over a strip of N + 1 (a tester)
-    assert win.statusBar().currentMessage() == (f"Edge shifted +3.0 px and smoothed 0.0 px: stage {len(stages)} of "
+    assert win.statusBar().currentMessage() == (f"Edge shifted +3.0 px: stage {len(stages)} of "
                                                 f"{len(stages)} (Ctrl+Z undoes)")
     steps = win.doc.undo_stack.count()
     win.refine_panel.edgeAdjusted.emit()  # Return pressed on the same value: a tester got a step that changed nothing

@@ -902,3 +902,27 @@ def test_refine_holds_a_part_of_a_labelled_whole_as_refine_all_objects_does(qtbo
     opened.refine()
     qtbot.waitUntil(lambda: not opened.refining, timeout=30000)
     assert [options.polygon for options in seen] == [False, True]
+
+
+def test_a_long_tooltip_wraps_and_a_short_one_is_left_to_qt(opened):
+    """A tester's Ratios and matting tooltips ran 1,250-1,330 px across the screen on one line."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QToolTip
+
+    box = opened.refine_panel.ratio_edit
+    assert len(box.toolTip()) > 100
+    here = box.rect().center()
+    QApplication.sendEvent(box, QHelpEvent(QEvent.Type.ToolTip, here, box.mapToGlobal(here)))
+    assert QToolTip.isVisible() and QToolTip.text().startswith("<p style='white-space:pre-wrap'>")
+    assert QToolTip.text().endswith("</p>")
+    QToolTip.hideText()
+    short = opened.cancel_button
+    short.setToolTip("Stop")
+    QApplication.sendEvent(short, QHelpEvent(QEvent.Type.ToolTip, QPoint(1, 1), short.mapToGlobal(QPoint(1, 1))))
+    assert QToolTip.text() == "Stop"
+
+
+def test_the_photos_panel_is_offered_only_with_a_folder_open(opened):
+    """With one photo open, View › Photos showed an empty panel nothing explained (a tester)."""
+    assert not opened.images_dock.toggleViewAction().isEnabled() and not opened.images_dock.isVisible()

@@ -12,7 +12,8 @@ from typing import Callable
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QIcon, QKeyEvent, QUndoGroup
 from PySide6.QtWidgets import (QApplication, QColorDialog, QDockWidget, QGroupBox, QHBoxLayout, QLabel, QMainWindow,
-                               QProgressBar, QPushButton, QScrollArea, QStackedWidget, QVBoxLayout, QWidget)
+                               QProgressBar, QPushButton, QScrollArea, QSizePolicy, QStackedWidget, QVBoxLayout,
+                               QWidget)
 
 from app.about import ICON, HelpMixin
 from app.boxes import BoxesMixin, boxes_left
@@ -199,6 +200,9 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         bar = NoteBar()
         self.setStatusBar(bar)
         self.progress_label = QLabel()
+        # its text asks no width: "Stage 6/6 · matting hair and fine edges · almost done" widened a tester's 1024 px
+        # window to 1055 px on its own; cut short, the whole text is its tooltip (_show_time_left)
+        self.progress_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.progress_bar = QProgressBar()
         self.progress_bar.setMaximumWidth(180)
         self.progress_bar.setTextVisible(False)

@@ -225,7 +225,9 @@ class RefiningMixin:
 
     def _show_time_left(self) -> None:
         left = None if self._deadline is None else self._deadline - time.monotonic()
-        self.progress_label.setText(self._progress_text + left_text(left, self._last_stage))
+        text = self._progress_text + left_text(left, self._last_stage)
+        self.progress_label.setText(text)
+        self.progress_label.setToolTip(text)
         self._show_share(left)
 
     def _show_share(self, left: float | None) -> None:

@@ -926,3 +926,18 @@ def test_a_long_tooltip_wraps_and_a_short_one_is_left_to_qt(opened):
 def test_the_photos_panel_is_offered_only_with_a_folder_open(opened):
     """With one photo open, View › Photos showed an empty panel nothing explained (a tester)."""
     assert not opened.images_dock.toggleViewAction().isEnabled() and not opened.images_dock.isVisible()
+
+
+def test_a_refine_s_progress_text_never_widens_the_window(qtbot, settings, photo, tiny_refiner):
+    """A tester's 1024 px window widened itself to 1055 px during the matte ("Stage 6/6 · matting hair and fine
+    edges · almost done"), past a 1024 px screen; the text is cut instead, whole in its tooltip."""
+    image_path, mask_path = photo
+    win = build_window([str(image_path), str(mask_path)], settings)
+    qtbot.addWidget(win)
+    win.resize(1024, 700)
+    qtbot.waitExposed(win)
+    widths = []
+    win.refine()
+    qtbot.waitUntil(lambda: widths.append(win.width()) or not win.refining, timeout=30000)
+    assert max(widths) == 1024 and win.width() == 1024
+    assert win.progress_label.toolTip() == win.progress_label.text()

@@ -180,6 +180,8 @@ class WorkFolder:
         self.notes: list[str] = []  # work files set aside since the window last said so (_set_aside)
         self.boxed: set[str] = set()  # photos whose labels hold detection boxes (ImageObject.box), as surveyed
         self.find_boxes: bool | None = None  # whether Refine whole folder finds the objects in them (None: not asked)
+        self.running = False  # a Refine whole folder runs (kept in state.json: one a kill cut short is said next time)
+        self.cut_short = False  # the last session's Refine whole folder did not end (read from state.json)
         self._labels: dict[str, str] = {}  # each photo's labels as last read (ImageObjects.fingerprint), by name
         self.lock: QLockFile | None = None  # held while a window works on the folder (claim)
         self.last_export: ExportChoice | None = None  # Export dataset's last choice here
@@ -234,6 +236,7 @@ class WorkFolder:
         self.colors = dict(_colors(field("colors", dict)))
         self.progress = {name: (done, total) for name, (done, total) in _pairs(field("progress", dict))
                          if self.status.get(name) == TODO and 0 < done < total}
+        self.cut_short = state.get("running") is True and TODO in self.status.values()
         position = field("position", str)
         if position in self.status:
             self.position = self.names.index(position)
@@ -328,7 +331,7 @@ class WorkFolder:
                 "position": self.names[self.position], "status": dict(self.status), "labels": list(self.categories),
                 "problems": dict(self.problems),
                 "progress": {n: list(p) for n, p in self.progress.items() if self.status.get(n) == TODO},
-                "colors": {label: list(rgb) for label, rgb in self.colors.items()}}
+                "colors": {label: list(rgb) for label, rgb in self.colors.items()}, "running": self.running}
         if self.last_export is not None:
             data["export"] = asdict(self.last_export)
         self.writer.put(self.dir / STATE, json.dumps(data, indent=1).encode("utf-8"), io.write_atomic)

@@ -44,6 +44,16 @@ REFINED_RESULTS, AS_SHOWN = "Refined results", "As shown"  # a dataset export's 
 EXPORT_AGAIN, LEAVE_IT = "Export again", "Leave it as it is"  # answers when edits outdate an export (stale_export)
 
 
+def _cut_short(work: WorkFolder) -> list[str]:
+    """A note, where the last Refine whole folder here did not end: after a kill the work was all there, but
+    nothing said a run had stopped half-way (a tester)."""
+    if not work.cut_short:
+        return []
+    left = sum(status == TODO for status in work.status.values())
+    return [f"Refine whole folder did not finish last time (the app stopped during it): {left} photo"
+            f"{'s' * (left != 1)} still to do; press Refine whole folder to go on"]
+
+
 class FolderMixin:
     """Mixed into MainWindow; ``self.work`` is the open folder (None outside folder mode)."""
 
@@ -124,7 +134,7 @@ class FolderMixin:
         # what it was read as, kept in view: a folder of photos with no labels had opened as one, unsaid
         kind = type(work.dataset) if work.dataset.title else FORMATS[work.dataset.format]  # a plain folder: "mask"
         self.image_list.set_folder(work.names, work.thumbnail_source, work.status, work.tip, work.shown_status,
-                                   (f"Read as {kind.title}", kind.summary), work.dataset.problems)
+                                   (f"Read as {kind.title}", kind.summary), work.dataset.problems + _cut_short(work))
         for dock in (self.images_dock, self.objects_dock):
             dock.show()
         self._folder_layout(True)
@@ -691,6 +701,8 @@ class FolderMixin:
         self._folder_job = job
         self._folder_queued.update(names)
         self.image_list.show_progress((0, len(names)))
+        work.running = True  # kept: a run a kill cuts short is said when the folder opens next (_cut_short_note)
+        work.save_state()
         self.jobs.start(job)
         self._update_actions()
 
@@ -781,6 +793,9 @@ class FolderMixin:
 
     def _folder_finished(self) -> None:
         self._folder_job = None
+        if self.work is not None:
+            self.work.running = False
+            self.work.save_state()
         self.image_list.cancel_button.clicked.disconnect(self.cancel_folder)
         self.image_list.show_progress(None)
         self._update_actions()

@@ -214,6 +214,36 @@ def test_a_killed_session_resumes_at_the_same_photo_with_its_work_and_statuses(q
     assert "flagged" in again.image_list.list.item(0).text()
 
 
+def test_a_folder_run_a_kill_cut_short_is_said_when_the_folder_opens_again(qtbot, settings, tmp_path, tiny_refiner,
+                                                                          monkeypatch):
+    """After a kill during Refine whole folder the work was all there, but nothing said a run had stopped half-way:
+    the person had to notice "2 to do". A run that ended, or was cancelled, is not said."""
+    from app.object_jobs import FolderJob
+    ann, images, _ = coco_set(tmp_path)
+    first = MainWindow(settings)
+    qtbot.addWidget(first)
+    first.open_folder(ann, "coco", images)
+    held, refined = threading.Event(), FolderJob._refined
+    monkeypatch.setattr(FolderJob, "_refined", lambda job, *args: (held.wait(30), refined(job, *args))[1])
+    first.refine_folder()
+    assert first.sidecar.flush(10)
+    first.work.release()  # killed mid-run: its lock names a process that is gone
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    assert again.open_folder(ann, "coco", images)
+    assert "Refine whole folder did not finish last time (the app stopped during it): 3 photos still to do" in \
+        again.image_list.problems.text()
+    held.set()
+    qtbot.waitUntil(lambda: first._folder_job is None, timeout=30_000)
+    again.refine_folder()  # run to its end now: not said next time
+    qtbot.waitUntil(lambda: again._folder_job is None and not again.refining, timeout=60_000)
+    assert again.sidecar.flush(10)
+    again.work.release()
+    third = MainWindow(settings)
+    qtbot.addWidget(third)
+    assert third.open_folder(ann, "coco", images) and "did not finish" not in third.image_list.problems.text()
+
+
 def test_in_a_folder_objects_wear_their_label_colours_which_the_colour_button_sets_for_the_folder(
         qtbot, window, settings, tmp_path, photo_arrays, monkeypatch):
     """A tester could not tell a coat's purple from the trousers' magenta, nor see pale pink on white clothes, and

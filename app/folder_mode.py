@@ -549,7 +549,7 @@ class FolderMixin:
         job.failed.connect(lambda message: show_error(self, "Cannot refine", message))
         job.finished.connect(self._objects_finished)
         self._objects_job = job
-        self._show_busy()
+        self._show_busy(even_steps=True)
         self.jobs.start(job)
 
     def _objects_left(self, done: int, total: int, _text: str) -> None:

@@ -220,6 +220,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self._progress_text, self._deadline = "", None  # the running stage's name; when the run should end
         self._last_stage = True  # whether that stage is the run's last (app.estimate.left_text)
         self._steps, self._busy_since = (0, 0), 0.0  # the run's steps (done, total), and when it started
+        self._even_steps = False  # whether they take about as long as each other (objects: _show_busy)
         self._drawing = None  # what the running refine started from (RefiningMixin)
         self._countdown = QTimer(self)  # the time left, counted down between the stages' estimates
         self._countdown.setInterval(1000)

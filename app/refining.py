@@ -183,13 +183,15 @@ class RefiningMixin:
         if asked == QMessageBox.StandardButton.Yes:
             self.select_subject(then_refine=True)
 
-    def _show_busy(self) -> None:
+    def _show_busy(self, even_steps: bool = False) -> None:
+        """even_steps: the run's steps take about as long as each other (objects, not stages): its bar never runs
+        ahead of the step under way."""
         # a status tip still up (the Refine button's, under the pointer that pressed it) would be drawn over the
         # progress: the status bar hides these widgets only when a message starts, not when they are shown
         self.statusBar().clearMessage()
         self.progress_bar.setRange(0, 0)
         self._progress_text, self._deadline, self._last_stage = "", None, True
-        self._steps, self._busy_since = (0, 0), time.monotonic()
+        self._steps, self._busy_since, self._even_steps = (0, 0), time.monotonic(), even_steps
         self._countdown.start()
         for widget in (self.progress_label, self.progress_bar, self.cancel_button):
             widget.show()
@@ -241,8 +243,10 @@ class RefiningMixin:
             self.progress_bar.setValue(done)
             return
         gone = time.monotonic() - self._busy_since
-        # an estimate run out while the run goes on holds the bar short of full
-        share = min(BAR_STEPS - 1, round(BAR_STEPS * gone / max(gone + max(left, 0.0), 1e-9)))
+        # an estimate run out while the run goes on holds the bar short of full; and, steps alike, short of the
+        # end of the step under way: one object slower than the mean filled a tester's bar at "Object 4 of 6"
+        most = BAR_STEPS * (done + 1) // total if self._even_steps and total else BAR_STEPS - 1
+        share = min(BAR_STEPS - 1, most, round(BAR_STEPS * gone / max(gone + max(left, 0.0), 1e-9)))
         before = self.progress_bar.value() if self.progress_bar.maximum() == BAR_STEPS else 0
         self.progress_bar.setRange(0, BAR_STEPS)
         self.progress_bar.setValue(max(before, share))

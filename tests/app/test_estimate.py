@@ -185,3 +185,22 @@ def test_the_refine_bar_shows_the_share_of_the_estimated_time(window, monkeypatc
     now[0] += 60  # past the estimate: short of full while the run goes on
     window._countdown.timeout.emit()
     assert bar.value() < bar.maximum()
+
+
+def test_an_objects_refine_s_bar_never_runs_ahead_of_the_object_under_way(window, monkeypatch):
+    """One object slower than the mean ran the countdown out and filled a tester's bar at "Object 4 of 6", where it
+    stayed to the end; objects take about as long as each other, so the bar stops at the end of the one under way."""
+    import time
+
+    now = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(type(window), "_is_current", lambda self: True)
+    bar = window.progress_bar
+    window._show_busy(even_steps=True)
+    now[0] += 9
+    window._progress(3, 6, "Object 4 of 6: shoes")
+    window._eta(9)  # 3 s an object so far
+    assert bar.value() / bar.maximum() == pytest.approx(0.5, abs=0.002)
+    now[0] += 30  # the fourth takes far longer than the mean
+    window._countdown.timeout.emit()
+    assert bar.value() / bar.maximum() == pytest.approx(4 / 6, abs=0.002)  # not full: two objects are to come

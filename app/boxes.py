@@ -90,8 +90,12 @@ class BoxesMixin:
 
     def _boxes_found(self, found: list[MaskObject]) -> None:
         job, doc, asked, for_folder = self._boxes_job
-        if doc is not self.doc or job.cancelled:
-            return  # the photo was left meanwhile
+        if job.cancelled:
+            return
+        if doc is not self.doc:  # left meanwhile: said, not dropped unseen (a tester)
+            self.statusBar().showMessage("Find objects in boxes stopped: its photo was left before it ended, and "
+                                         "nothing was added there; press it again on that photo", 10000)
+            return
         found = [o for o in found if o.id not in {held.id for held in doc.objects}]  # found meanwhile (undo, redo)
         if not found:
             stays = "the box: it stays a box" if asked == 1 else f"the {asked} boxes: they stay boxes"

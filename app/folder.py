@@ -179,7 +179,7 @@ class WorkFolder:
         self.colors: dict[str, tuple[int, int, int]] = {}  # label → the colour the person chose for it (RGB)
         self.notes: list[str] = []  # work files set aside since the window last said so (_set_aside)
         self.boxed: set[str] = set()  # photos whose labels hold detection boxes (ImageObject.box), as surveyed
-        self.find_boxes: bool | None = None  # whether Refine whole folder finds the objects in them (None: not asked)
+        self.find_boxes = False  # whether Refine whole folder finds the objects in them (the person said so)
         self.running = False  # a Refine whole folder runs (kept in state.json: one a kill cut short is said next time)
         self.cut_short = False  # the last session's Refine whole folder did not end (read from state.json)
         self._labels: dict[str, str] = {}  # each photo's labels as last read (ImageObjects.fingerprint), by name
@@ -516,8 +516,10 @@ class WorkFolder:
         (``crm-refine --resume`` into it refines it). A photo whose labels cannot be read is copied as it is
         where the format can (``Writer.keep_unread``), else left out, and named in the result either way: one
         broken file must not stop the export of a whole dataset."""
-        if kind not in (None, self.dataset.format):
-            done = list(convert(self.dataset, kind, Path(out), tolerance,
+        # a copy whose format has no place for some of what the source holds (VOC detection boxes written as label
+        # maps) goes through convert too, which leaves those out and counts them: they went unsaid (a tester)
+        if kind not in (None, self.dataset.format) or not self.dataset.writes_itself:
+            done = list(convert(self.dataset, kind or self.dataset.format, Path(out), tolerance,
                                 transform=lambda item: self.apply_work(item, as_shown=as_shown),
                                 worked=self.finished))
             records = sum(len(d.problems) for d in done)

@@ -672,24 +672,24 @@ class FolderMixin:
 
     def _find_boxes_too(self, work: WorkFolder) -> bool | None:
         """Whether Refine whole folder finds the objects in the detection boxes of its photos first (app.boxes):
-        asked the first time while the folder is open, where photos to do hold some; None: cancelled."""
+        asked where photos to do hold some, until the person says so (then for as long as the folder is open); None:
+        cancelled."""
         boxed = {n for n in work.boxed if work.status.get(n) == TODO} | ({self.photo_name} if boxes_left(self.doc)
                                                                         else set())
-        if not boxed or work.find_boxes is not None:
-            return bool(work.find_boxes)
+        if not boxed or work.find_boxes:
+            return work.find_boxes
         answer = asking.choose(
             self, "Find the objects in the boxes?",
             f"{amount(len(boxed), 'photo')} to do hold{'s' * (len(boxed) == 1)} detection boxes (a detector's labels: "
             "a box, no outline). Find the object in each box and refine it with the others, written in place of its "
             "box, or keep the boxes as they are?", (FIND_BOXES, KEEP_BOXES))
-        if answer is not None:
-            work.find_boxes = answer == FIND_BOXES
+        work.find_boxes = answer == FIND_BOXES
         return None if answer is None else work.find_boxes
 
     def _run_folder(self, work: WorkFolder, names: list[str]) -> None:
         """The background part of Refine whole folder, over ``names``."""
         job = FolderJob(self.cache, self.refine_panel.device, self.settings.weights, work, names,
-                        self._object_options(), ObjectOptions(), boxes=bool(work.find_boxes))
+                        self._object_options(), ObjectOptions(), boxes=work.find_boxes)
         started = time.monotonic()
         job.progress.connect(lambda done, total, text: self.image_list.show_progress(
             (done, total), text + left_text(at_mean_pace(done, total, time.monotonic() - started))))
@@ -780,6 +780,12 @@ class FolderMixin:
         if work.status.get(name) == TODO and any(to_refine(o) and o.mask.any() for o in self.doc.objects):
             text += f"; {name}, open, is still to do (Refine all objects refines it)"  # the person is at work on it
         empty = [n for n in dict.fromkeys(self._folder_empty) if work.status.get(n) == TODO]
+        boxed = [n for n in empty if n in work.boxed]  # boxes kept as boxes: no object to refine, but not unlabelled
+        empty = [n for n in empty if n not in work.boxed]
+        if boxed:  # "label them" was said of photos whose boxes the person had kept as boxes (a tester)
+            one = len(boxed) == 1
+            text += (f"; {listed(boxed, 3)} {'holds' if one else 'hold'} only detection boxes, kept as boxes, and "
+                     f"{'stays' if one else 'stay'} to do: Find objects in boxes outlines them")
         if empty:  # why the list still counts them to do (a tester's folder: "1 to do" after the run, unexplained)
             one = len(empty) == 1
             text += (f"; {listed(empty, 3)} {'has' if one else 'have'} no object to refine and "

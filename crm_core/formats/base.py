@@ -80,7 +80,7 @@ class Dataset(ABC):
                 objects = self.read(name).objects
             except CRMError:
                 continue
-            met.update(dict.fromkeys(obj.label for obj in objects if obj.portable))
+            met.update(dict.fromkeys(obj.label for obj in objects if obj.portable or obj.box is not None))
         return list(met)
 
     def inputs(self) -> list[Path]:

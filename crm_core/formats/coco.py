@@ -194,6 +194,13 @@ def _box(ann: dict) -> tuple[float, float, float, float] | None:
     return (x, y, x + w, y + h) if w > 0 and h > 0 and all(map(math.isfinite, bbox)) else None
 
 
+def box_fields(box: tuple[float, float, float, float]) -> dict[str, Any]:
+    """The geometry of a detector's annotation for a box (left, top, right, bottom): its bbox, no segmentation."""
+    left, top, right, bottom = (round(float(v), 2) for v in box)
+    return {"segmentation": [], "area": round((right - left) * (bottom - top), 2),
+            "bbox": [left, top, round(right - left, 2), round(bottom - top, 2)]}
+
+
 def _bytes(counts: str | bytes) -> bytes:
     return counts.encode("ascii") if isinstance(counts, str) else counts
 
@@ -379,8 +386,10 @@ class CocoExportWriter(Writer):
                                   "width": item.size[0], "height": item.size[1]}
         anns = []
         for obj in item.objects:
+            geometry = box_fields(obj.box) if obj.box is not None else \
+                encode(obj, item.hw, lambda: self.outline(obj, item))
             anns.append({"id": self.next_ann, "image_id": image_id, "category_id": self.category(obj.label),
-                         **encode(obj, item.hw, lambda: self.outline(obj, item)), "iscrowd": 0})
+                         **geometry, "iscrowd": 0})
             self.next_ann += 1
         self.annotations[item.name] = anns
         if self.worked:

@@ -38,6 +38,9 @@ EXPORT_WRITERS: dict[str, Callable[[Dataset, Path, float], Writer]] = {
 }
 POLYGON_FORMATS = ("labelme", "yolo")  # areas as polygons (LabelMe could hold pixels, but its tools edit polygons)
 PIXEL_FORMATS = ("voc", "mask", "big")
+# formats that hold a detection box (ImageObject.box): a COCO bbox, a YOLO line of five numbers, a LabelMe rectangle;
+# a label map has no place for one
+BOX_FORMATS = ("coco", "labelme", "yolo")
 
 
 @dataclass(frozen=True)
@@ -84,10 +87,15 @@ def drawn_as(kind: str) -> str:
 
 
 def portable(item: ImageObjects, kind: str) -> ImageObjects:
-    """A photo read from one format, ready for another's writer: area objects with label and shape only; shapes
-    with no area and COCO crowd regions are left out (``ImageObject.portable``, ``Converted.dropped``)."""
+    """A photo read from one format, ready for another's writer: area objects with label and shape only, and
+    detection boxes where the format holds them (BOX_FORMATS: a detector's boxes went missing from a COCO copy of
+    a VOC detection folder); other shapes with no area and COCO crowd regions are left out
+    (``ImageObject.portable``, ``Converted.dropped``)."""
     objects = []
     for obj in item.objects:
+        if obj.box is not None and not obj.problem and kind in BOX_FORMATS:
+            objects.append(ImageObject(obj.id, obj.label, refinable=False, box=obj.box))
+            continue
         if not obj.portable:
             continue
         stored = obj.stored_as if kind not in (*POLYGON_FORMATS, *PIXEL_FORMATS) else drawn_as(kind)

@@ -383,6 +383,10 @@ class LabelMeWriter(Writer):
             group = obj.extra.get("group_id")
             if obj.problem:  # not read as a shape: written back as the file has it
                 shapes = [obj.extra["shape"]]
+            elif obj.box is not None and "shape" not in obj.extra:  # a detection box another format brought
+                left, top, right, bottom = (round(float(v), 2) for v in obj.box)
+                shapes = [{"label": obj.label, "points": [[left, top], [right, bottom]], "group_id": None,
+                           "shape_type": "rectangle", "flags": {}}]
             elif not obj.refinable or _as_read(obj, item.hw):  # relabelled in the app, it keeps its new label
                 shapes = [{**obj.extra["shape"], "label": obj.label}]
             elif obj.stored_as == "pixels":

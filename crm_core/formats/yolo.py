@@ -280,12 +280,17 @@ class YoloWriter(Writer):
         w, h = item.size
         lines = []
         for obj in item.objects:
-            if not obj.refinable:
+            if not obj.refinable and "line" in obj.extra:  # as the file has it
                 lines.append(obj.extra["line"])
                 continue
             if obj.label not in self.classes:  # a label another format brought: the next class number
                 self.classes.append(obj.label)
             cls = self.classes.index(obj.label)
+            if obj.box is not None:  # a detection box another format brought: its centre, width and height
+                left, top, right, bottom = np.clip(np.divide(obj.box, (w, h, w, h)), 0.0, 1.0)
+                centre = ((left + right) / 2, (top + bottom) / 2, right - left, bottom - top)
+                lines.append(" ".join([str(cls), *(f"{v:.{DIGITS}f}" for v in centre)]))
+                continue
             polygons = self.outline(obj, item)
             if len(polygons) > 1:  # read back, each line is an object of its own
                 self.split.append(f"{item.name}: {obj.label}")

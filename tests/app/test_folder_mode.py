@@ -373,6 +373,22 @@ def detection_set(root: Path, count: int = 1) -> tuple[Path, Path, dict]:
     return ann, images, truth
 
 
+def boxes_drawn(window: MainWindow) -> list[bool]:
+    """Per detection box left on the open photo, whether its label's colour is drawn along its top side."""
+    from app.boxes import boxes_left
+    from app.mask_object import label_color
+    image = window.canvas.grab().toImage()
+    drawn = []
+    for box in boxes_left(window.doc):
+        colour = np.array(label_color(box.label, window.doc.categories, window.doc.label_colors))
+        left, top, right, _ = box.box
+        start, end = window.canvas.map_from_image(QPointF(left, top)), window.canvas.map_from_image(QPointF(right, top))
+        seen = [image.pixelColor(x, y).getRgb()[:3] for x in range(round(start.x()), round(end.x()))
+                for y in range(round(start.y()) - 1, round(start.y()) + 2)]
+        drawn.append(any(np.abs(np.subtract(rgb, colour)).max() < 40 for rgb in seen))
+    return drawn
+
+
 def test_find_objects_in_boxes_makes_each_detection_box_the_object_in_it_and_exports_it_in_its_place(
         qtbot, window, tmp_path, bundled_by_default):
     """An annotator with a detector's labels opened a photo of boxes and found nothing to refine: the boxes were
@@ -380,16 +396,20 @@ def test_find_objects_in_boxes_makes_each_detection_box_the_object_in_it_and_exp
     Undo takes them back; the export writes each found one's polygons in place of its box, and keeps as a box
     the one around background."""
     ann, images, truth = detection_set(tmp_path)
+    window.show()
+    qtbot.waitExposed(window)
     window.open_folder(ann, "coco", images)
     assert "4 detection boxes (ball, box, bar ×2): Objects › Find objects in boxes (Ctrl+Shift+B)" in \
         window.statusBar().currentMessage()
     assert window.find_in_boxes_action.isEnabled()
+    assert boxes_drawn(window) == [True] * 4  # seen on the photo, dashed in their labels' colours
     with qtbot.waitSignal(window.refineFinished, timeout=120_000):
         window.find_in_boxes_action.trigger()
     objects = [o for o in window.doc.objects if o.mask.any()]
     assert [(o.id, o.label, o.status) for o in objects] == [(100, "ball", REFINED), (101, "box", REFINED),
                                                             (102, "bar", REFINED)]
     assert all(iou(gt, o.result()) > 0.9 for gt, o in zip(truth["p0.png"], objects))
+    assert boxes_drawn(window) == [True]  # the one left: the others are objects now
     window.find_in_boxes_action.trigger()  # the box around background is left: nothing stands out there, said
     qtbot.waitUntil(lambda: not window.finding_boxes, timeout=60_000)
     assert window.statusBar().currentMessage().startswith("Nothing stood out in the box: it stays a box")
@@ -429,6 +449,23 @@ def test_refine_whole_folder_asks_and_finds_the_objects_in_every_photo_s_boxes(q
         assert all(iou(gt, o.raster((H, W))) > 0.9 for gt, o in zip(truth[name], found)), name
     refine_folder_and_wait(qtbot, window)  # asked once while the folder is open
     assert len(dialogs.shown) == 1
+
+
+def test_boxes_kept_by_refine_whole_folder_are_said_and_asked_about_again(qtbot, window, tmp_path, tiny_refiner,
+                                                                         monkeypatch):
+    """Kept once, the question never came back, and the run said the photos of boxes had "no object to refine:
+    label them" (a tester)."""
+    from app.boxes import KEEP_BOXES
+    ann, images, _ = detection_set(tmp_path, count=2)
+    window.open_folder(ann, "coco", images)
+    qtbot.waitUntil(lambda: window._survey is None, timeout=30_000)
+    asked = []
+    monkeypatch.setattr(asking, "choose", lambda parent, title, text, choices: asked.append(title) or KEEP_BOXES)
+    refine_folder_and_wait(qtbot, window)
+    assert "p1.png holds only detection boxes, kept as boxes, and stays to do: Find objects in boxes outlines them" \
+        in window.statusBar().currentMessage()
+    refine_folder_and_wait(qtbot, window)
+    assert asked == ["Find the objects in the boxes?"] * 2
 
 
 def test_refining_one_part_again_leaves_no_gap_along_its_refined_neighbours(qtbot, window, tmp_path, bundled_by_default):
@@ -1968,7 +2005,7 @@ def test_a_labelme_export_keeps_the_files_order_of_shapes(qtbot, window, tmp_pat
     shapes = json.loads((tmp_path / "out" / "p0.json").read_text())["shapes"]
     assert [s["label"] for s in shapes] == [*LABELS, "sign", "bar"]
     with qtbot.waitSignal(window.exported, timeout=30_000):  # at once: the first export's end may still be queued
-        assert window.export_dataset(tmp_path / "out.json", "coco")  # COCO has no place for the rectangle: said
+        assert window.export_dataset(tmp_path / "maps", "voc")  # a label map has no place for the rectangle: said
     assert "1 shape left out (boxes, points, lines, crowd regions)" in window.statusBar().currentMessage()
 
 
@@ -1980,10 +2017,10 @@ def test_an_export_says_which_photo_is_unreadable_apart_from_the_shapes_left_out
     (folder / "p1.json").write_text('{"shapes": [')  # cut short: p1 cannot be read
     assert window.open_folder(folder)
     with qtbot.waitSignal(window.exported, timeout=30_000):
-        assert window.export_dataset(tmp_path / "out.json", "coco")
+        assert window.export_dataset(tmp_path / "maps", "voc")
     assert dialogs.titles() == ["Photos left out"]
     text = dialogs.shown[0][2]
-    assert text.startswith(f"Exported {tmp_path / 'out.json'}, without 1 photo that cannot be read: p1. ")  # which one
+    assert text.startswith(f"Exported {tmp_path / 'maps'}, without 1 photo that cannot be read: p1. ")  # which one
     assert text.endswith(" 1 shape left out (boxes, points, lines, crowd regions): the format has no place for them.")
 
 

@@ -171,11 +171,15 @@ def test_shapes_that_are_not_areas_are_left_out_and_counted(sources, tmp_path) -
     lm.mkdir()
     data = json.loads((sources["labelme"][0] / "p0.json").read_text())
     data["imagePath"] = str(sources["coco"][1] / "p0.jpg")
-    data["shapes"].append({"label": "logo", "points": [[1, 1], [5, 5]], "group_id": None, "shape_type": "rectangle", "flags": {}})
+    data["shapes"].append({"label": "logo", "points": [[1, 1], [5, 5]], "group_id": None, "shape_type": "line", "flags": {}})
+    data["shapes"].append({"label": "sign", "points": [[1, 1], [5, 5]], "group_id": None, "shape_type": "rectangle",
+                           "flags": {}})
     (lm / "p0.json").write_text(json.dumps(data))
     (done,) = convert(open_dataset("labelme", lm), "yolo", tmp_path / "y")
-    assert (done.written, done.dropped) == (3, 1)
+    assert (done.written, done.dropped) == (4, 1)  # a line has no place in YOLO; a rectangle is a detection box
     assert "logo" not in (tmp_path / "y" / "classes.txt").read_text()
+    assert (tmp_path / "y" / "labels" / "p0.txt").read_text().splitlines()[-1].split()[1:] == \
+        [f"{v:.6f}" for v in (3 / W, 3 / H, 4 / W, 4 / H)]
 
 
 @pytest.mark.parametrize("target", ("yolo", "coco", "voc"))

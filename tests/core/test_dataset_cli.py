@@ -396,6 +396,13 @@ def test_a_voc_detection_folder_s_boxes_are_read_and_its_bad_records_named(tmp_p
     code, _, err = run(crm_refine.main, ["--voc", root, "-o", tmp_path / "out", "--no-refine"], capsys)
     assert code == 0 and "object 3 ('lid') has no <bndbox>" in err, err
     assert "2 shapes left out of the copy (boxes, points" in err
+    for kind, out in (("coco", tmp_path / "c.json"), ("yolo", tmp_path / "y"), ("labelme", tmp_path / "l")):
+        # a format that holds boxes keeps them: a COCO copy of a VOC detection folder had no annotation at all
+        code, _, err = run(crm_refine.main, ["--voc", root, "-o", out, "--to", kind, "--no-refine"], capsys)
+        assert code == 0 and "2 objects: written as they were" in err and "shapes left out" not in err, err
+        back = open_dataset(kind, out).read("a" if kind != "coco" else open_dataset(kind, out).names()[0])
+        assert [(o.label, o.box) for o in back.objects] == [("square", pytest.approx((20, 20, 60, 70), abs=0.01)),
+                                                            ("bar", pytest.approx((60, 20, 90, 70), abs=0.01))], kind
     (tmp_path / "b.xml").write_text("<annotation><object>")  # broken XML: that photo fails, said, the rest go on
     shutil.copy(tmp_path / "b.xml", root / "Annotations" / "b.xml")
     shutil.copy(root / "JPEGImages" / "a.jpg", root / "JPEGImages" / "b.jpg")

@@ -911,7 +911,7 @@ def test_a_labelme_circle_is_an_area_kept_as_a_circle_until_its_shape_changes(tm
     back = open_dataset("labelme", tmp_path / "refined").read("p").objects[-1].raster((H, W))
     assert (back & refined).sum() / (back | refined).sum() > 0.9
     copied = list(convert(ds, "coco", tmp_path / "c.json"))
-    assert copied[0].written == 3 and copied[0].dropped == 1  # cat, blob, ball; only the rectangle is left out
+    assert copied[0].written == 4 and copied[0].dropped == 0  # cat, blob, ball, and the rectangle as a COCO box
     coco = json.loads((tmp_path / "c.json").read_text())
     assert "ball" in {c["name"] for c in coco["categories"]}
 

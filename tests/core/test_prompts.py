@@ -292,3 +292,21 @@ def test_the_widest_of_many_pieces_is_read_as_of_a_few():
     inside = cv2.distanceTransform(spots, cv2.DIST_L2, 5)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(spots, connectivity=8)
     assert count > 65 and np.array_equal(_widest(inside, labels, stats), _widest(inside, labels, stats, few=count))
+
+
+def test_a_detection_box_around_a_speck_or_under_4_px_stays_a_box() -> None:
+    """A box around sky found a 30 x 15 px cloud, exported as "sky"; a YOLO box of 3.2 px was rounded outward past
+    the 4 px floor. Each stays a box, as the file has it; a box around an object becomes it."""
+    from crm_core.formats import ImageObject
+    from crm_core.prompts import boxed_objects
+
+    rng = np.random.default_rng(0)
+    image = np.clip(np.full((120, 160, 3), 200.0) + rng.normal(0, 3, (120, 160, 3)), 0, 255).astype(np.uint8)
+    image[20:60, 20:60] = (40, 60, 200)  # an object
+    image[90:93, 120:123] = (90, 90, 90)  # a speck in a wide box
+    boxes = [ImageObject(1, "square", refinable=False, box=(20.0, 20.0, 60.0, 60.0)),
+             ImageObject(2, "sky", refinable=False, box=(80.0, 70.0, 159.0, 119.0)),
+             ImageObject(3, "dot", refinable=False, box=(120.1, 90.1, 123.3, 93.3))]
+    square, sky, dot = boxed_objects(image, boxes)
+    assert square.box is None and square.mask[20:60, 20:60].mean() > 0.95 and square.mask.sum() < 1800
+    assert sky is boxes[1] and dot is boxes[2]

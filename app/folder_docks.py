@@ -21,8 +21,8 @@ from app.mask_object import stage_name
 THUMB = 48
 THUMBS_PER_TICK = 4  # photos read per event-loop turn while a folder's thumbnails fill in
 NAME_ROLE = Qt.ItemDataRole.UserRole + 2
-STATUS_COLORS = {"to do": "#888888", "refined": "#2a7fd4", "accepted": "#2e9d4a", "flagged": "#d4462a",
-                 "unreadable": "#d4462a"}
+# a photo to do is in the list's own text colour: in grey it read as disabled (a tester)
+STATUS_COLORS = {"refined": "#2a7fd4", "accepted": "#2e9d4a", "flagged": "#d4462a", "unreadable": "#d4462a"}
 ALL = "all"
 EMPTY_NOTE = "empty: nothing drawn, not exported"  # an object's row where its status would be
 
@@ -151,7 +151,8 @@ class ImageList(QWidget):
             item = self.list.item(row)
             name = names[row]
             item.setText(f"{name}\n{shown(name)}")
-            item.setForeground(QColor(STATUS_COLORS.get(status[name], "#888888")))
+            colour = STATUS_COLORS.get(status[name])
+            item.setData(Qt.ItemDataRole.ForegroundRole, QColor(colour) if colour else None)
             item.setData(Qt.ItemDataRole.UserRole + 1, status[name])
             item.setToolTip(tip(name))
         counts = {s: sum(1 for v in status.values() if v == s) for s in STATUSES}

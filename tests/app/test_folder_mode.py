@@ -2777,3 +2777,13 @@ def test_what_opening_a_dataset_found_wrong_stays_said_under_its_photos(qtbot, w
     assert said.isVisibleTo(window.image_list) and "both name the photo" in said.text()
     folder, _ = labelme_set(tmp_path / "lm")
     assert window.open_folder(folder) and not said.isVisibleTo(window.image_list)
+
+
+def test_a_photo_to_do_is_listed_in_the_list_s_own_text_colour_not_greyed(window, tmp_path):
+    """Listed in grey, the photos to do read as disabled (a tester); a refined one wears its status colour."""
+    ann, images, _ = coco_set(tmp_path, count=2)
+    window.open_folder(ann, "coco", images)
+    rows = window.image_list.list
+    assert rows.item(1).data(Qt.ItemDataRole.ForegroundRole) is None
+    window.flag_image()
+    assert rows.item(0).data(Qt.ItemDataRole.ForegroundRole) is not None

@@ -72,6 +72,7 @@ class FolderMixin:
     _folder_before: set[str]  # the photos refined before the whole-folder run began
     _folder_queued: set[str]  # the photos it was given to refine in the background (its later runs' too)
     _folder_started: float  # when it began (time.monotonic)
+    _folder_paced = 0.0  # when its background part's first photo began, the model loaded (_folder_progress)
     _survey: SurveyJob | None = None  # the check of the folder as it opened, while it runs
     _surveyed_names: list[str]  # the photos it found unreadable
     _no_more = ""  # "This is the last photo", said on PgDown at the end: taken back when a move is made
@@ -555,6 +556,8 @@ class FolderMixin:
     def _objects_left(self, done: int, total: int, _text: str) -> None:
         """The time left of Refine selected / all objects, at the mean pace of the objects done (a photo of 22
         labels took 30 s without a word of how long)."""
+        if done == 0:  # the pace is the objects': its clock starts once the model is loaded, at the first one
+            self._objects_started = time.monotonic()
         left = at_mean_pace(done, total, time.monotonic() - self._objects_started)
         self._eta(-1.0 if left is None else left)
 
@@ -690,9 +693,7 @@ class FolderMixin:
         """The background part of Refine whole folder, over ``names``."""
         job = FolderJob(self.cache, self.refine_panel.device, self.settings.weights, work, names,
                         self._object_options(), ObjectOptions(), boxes=work.find_boxes)
-        started = time.monotonic()
-        job.progress.connect(lambda done, total, text: self.image_list.show_progress(
-            (done, total), text + left_text(at_mean_pace(done, total, time.monotonic() - started))))
+        job.progress.connect(lambda done, total, text: self._folder_progress(done, total, text))
         job.imageDone.connect(lambda name, w=work: self._folder_photo_done(w, name, REFINED))
         job.imageFailed.connect(lambda name, message, w=work: self._folder_photo_done(w, name, UNREADABLE, message))
         job.imageEmpty.connect(lambda name, w=work: w is self.work and self._folder_empty.append(name))
@@ -705,6 +706,15 @@ class FolderMixin:
         work.save_state()
         self.jobs.start(job)
         self._update_actions()
+
+    def _folder_progress(self, done: int, total: int, text: str) -> None:
+        """The whole-folder run's progress and time left, at the photos' mean pace: its clock starts at the first
+        photo, once the model is loaded (counted in, loading made a tester's "about 2 min left" at 14 of 36 photos
+        end in 75 s)."""
+        if done == 0:
+            self._folder_paced = time.monotonic()
+        self.image_list.show_progress((done, total), text + left_text(
+            at_mean_pace(done, total, time.monotonic() - self._folder_paced)))
 
     def _folder_photo_done(self, work: WorkFolder, name: str, status: str, message: str = "") -> None:
         if work is not self.work:

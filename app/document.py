@@ -13,7 +13,7 @@ deleting and relabelling objects are undo steps too (commands without tiles).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import cv2
 import numpy as np
@@ -95,6 +95,11 @@ class Document(KeepEditsMixin, QObject):
         for obj in doc.objects:
             doc._meet(obj.label)
         return doc
+
+    def meet(self, labels: Iterable[str]) -> None:
+        """Labels the photo holds besides its objects' (its detection boxes'): known, each keeps its colour."""
+        for label in labels:
+            self._meet(label)
 
     def _meet(self, label: str) -> None:
         """A label joins the known ones (the dataset's declared categories first, then each as first met): its

@@ -147,6 +147,7 @@ class Exported:
     unread: tuple[tuple[str, str], ...] = ()
     records: int = 0  # records of the photos' labels that could not be read (``ImageObject.problem``)
     records_kept: bool = True  # written as the files have them (the dataset's own format), else left out
+    boxes_only: tuple[str, ...] = ()  # photos labelled by detection boxes alone, which the format had no place for
 
 
 @dataclass(frozen=True)
@@ -493,6 +494,7 @@ class WorkFolder:
         doc.boxes = tuple(o for o in loaded.objects if o.box is not None and not o.problem)
         if doc.boxes:
             self.boxed.add(loaded.name)
+            doc.meet(b.label for b in doc.boxes)  # one colour for a box and the object found in it, undone or not
         doc.unreadable = tuple(o.problem for o in loaded.objects if o.problem)
         self.note_unread(loaded.name, list(doc.unreadable))
         doc.outside = tuple(o.label for o in loaded.objects if o.refinable and o.mostly_outside(hw))
@@ -526,7 +528,8 @@ class WorkFolder:
             return Exported(tuple((d.name, str(d.error)) for d in done if d.error is not None),
                             sum(d.dropped for d in done), tuple(label for d in done for label in d.hidden),
                             tuple(label for d in done for label in d.split),
-                            self._unworked([d.name for d in done if d.error is None]), records, False)
+                            self._unworked([d.name for d in done if d.error is None]), records, False,
+                            tuple(d.name for d in done if d.boxes_only))
         writer = self.dataset.writer(Path(out), tolerance)
         fresh = itertools.count(_first_free_id(self.dataset)) if self.dataset.format == "coco" else None
         skipped, unread, records, written = [], [], 0, []

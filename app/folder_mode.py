@@ -47,11 +47,9 @@ EXPORT_AGAIN, LEAVE_IT = "Export again", "Leave it as it is"  # answers when edi
 def _cut_short(work: WorkFolder) -> list[str]:
     """A note, where the last Refine whole folder here did not end: after a kill the work was all there, but
     nothing said a run had stopped half-way (a tester)."""
-    if not work.cut_short:
-        return []
-    left = sum(status == TODO for status in work.status.values())
-    return [f"Refine whole folder did not finish last time (the app stopped during it): {left} photo"
-            f"{'s' * (left != 1)} still to do; press Refine whole folder to go on"]
+    # no count: it stays up while the person works, and "2 photos still to do" beside "1 to do" read as wrong
+    return ["Refine whole folder did not finish last time (the app stopped during it): press Refine whole folder to "
+            "go on with the photos still to do"] if work.cut_short else []
 
 
 class FolderMixin:
@@ -892,6 +890,11 @@ class FolderMixin:
         # the format has no place for them: said, as the command line says it
         shapes = (f"{dropped} shape{'s' if dropped != 1 else ''} left out (boxes, points, lines, crowd regions): "
                   "the format has no place for them") if dropped else ""
+        if exported.boxes_only:  # an all-background map said "nothing here" of each (a re-tester)
+            n = len(exported.boxes_only)
+            shapes += (f"{'; ' if shapes else ''}{n} photo{'s' * (n != 1)} labelled by boxes alone "
+                       f"{'are' if n != 1 else 'is'} not in it ({listed(list(exported.boxes_only), 3)}): find the "
+                       "objects in their boxes first")
         if exported.records:  # the list marks their photos; the export says what became of them
             n = exported.records
             went = "written as the files have them" if exported.records_kept else "left out"

@@ -238,14 +238,15 @@ class RefiningMixin:
         with most of the time still to come (a tester). It never goes back: a later, longer estimate holds it
         where it was until the time catches up."""
         done, total = self._steps
-        if left is None:
-            self.progress_bar.setRange(0, total if done else 0)
+        if left is None:  # steps alike: none done is 0 %, not a busy bar, which read as full (a re-tester)
+            self.progress_bar.setRange(0, total if done or (self._even_steps and total) else 0)
             self.progress_bar.setValue(done)
             return
         gone = time.monotonic() - self._busy_since
-        # an estimate run out while the run goes on holds the bar short of full; and, steps alike, short of the
-        # end of the step under way: one object slower than the mean filled a tester's bar at "Object 4 of 6"
-        most = BAR_STEPS * (done + 1) // total if self._even_steps and total else BAR_STEPS - 1
+        # an estimate run out while the run goes on holds the bar short of full; and, steps alike, at most half way
+        # through the step under way: one object slower than the mean filled a tester's bar at "Object 4 of 6",
+        # and the step's end was a full bar through all of the last object
+        most = BAR_STEPS * (2 * done + 1) // (2 * total) if self._even_steps and total else BAR_STEPS - 1
         share = min(BAR_STEPS - 1, most, round(BAR_STEPS * gone / max(gone + max(left, 0.0), 1e-9)))
         before = self.progress_bar.value() if self.progress_bar.maximum() == BAR_STEPS else 0
         self.progress_bar.setRange(0, BAR_STEPS)

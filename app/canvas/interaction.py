@@ -180,8 +180,12 @@ class InteractionMixin:
             for pen in (QPen(QColor(0, 0, 0, 180), 3), QPen(colour, 1, Qt.PenStyle.DashLine)):
                 painter.setPen(pen)
                 painter.drawRect(rect)
+            # named on a dark tag: in its colour alone a blue box's name was lost on blue sky (a re-tester)
+            tag = QRectF(painter.fontMetrics().boundingRect(box.label)).adjusted(-3, -1, 3, 1)
+            tag.moveBottomLeft(rect.topLeft() + QPointF(-1, -1))
+            painter.fillRect(tag, QColor(0, 0, 0, 170))
             painter.setPen(colour)
-            painter.drawText(rect.topLeft() + QPointF(3, -4), box.label)
+            painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, box.label)
 
     def _draw_asked(self, painter: QPainter, prompt: Prompt) -> None:
         """A dashed box, or a ring at the click: orange for a click that removes, as the polygon's cut."""

@@ -122,6 +122,7 @@ class Tally:
     hidden: int = 0  # objects that others wholly cover in the output's label maps
     split: int = 0  # objects written as several, one per piece (YOLO)
     no_photo: int = 0  # photos not found (a conversion without refining needs none): their copies name a missing file
+    boxes_only: int = 0  # photos labelled by detection boxes alone, not in a copy that has no place for a box
     boxes: int = 0  # detection boxes read (ImageObject.box)
     boxed: int = 0  # of those, the ones made masks of the object in them (--boxes)
     outside: list[str] = field(default_factory=list)  # "photo (label)" of labels drawn mostly outside their photo
@@ -137,6 +138,9 @@ class Tally:
         if self.split:
             dropped += (f"; {self.split} object{'s' if self.split != 1 else ''} in several pieces written as one "
                         "line per piece (a YOLO line is one object)")
+        if self.boxes_only:
+            dropped += (f"; {self.boxes_only} photo{'s' * (self.boxes_only != 1)} labelled by detection boxes alone "
+                        "not in the copy (it has no place for a box; --boxes outlines them)")
         if self.no_photo:
             dropped += (f"; {self.no_photo} photo{'s' * (self.no_photo != 1)} not found, named in the copy where "
                         "looked for (give --images)")
@@ -184,6 +188,7 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
             tally.split += len(done.split)
             tally.kept += done.as_drawn
             tally.no_photo += done.no_photo
+            tally.boxes_only += done.boxes_only
             if done.no_photo:
                 missing.append(done.name)
             kept = "kept as the file has it" if kind == dataset.format else "left out of the copy"

@@ -61,6 +61,7 @@ class Converted:
     no_photo: bool = False  # its photo was not found: the copy names where it was looked for
     problems: tuple[str, ...] = ()  # why records of its label file could not be read (``ImageObject.problem``),
     # kept in a copy of the same format, left out of another (and not counted in ``dropped``)
+    boxes_only: bool = False  # its labels were detection boxes the format has no place for: not written at all
 
 
 def export_writer(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> Writer:
@@ -165,8 +166,11 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
                 item = transform(read) if transform is not None else read
                 written = item if own else with_photo(source, item, writer, portable(item, kind))
                 under, parted, drawn = len(writer.hidden), len(writer.split), len(writer.as_drawn)
+                # labelled by boxes alone, all left out: written, its map would say there is nothing on it
+                boxes_only = not written.objects and any(o.box is not None for o in item.objects) and not own
                 writer.worked = worked(name) if worked is not None else transform is not None
-                writer.put(written)
+                if not boxes_only:
+                    writer.put(written)
                 # a photo only embedded in a label file copied as it is (LabelMe's imageData) is not missing
                 no_photo = not written.image.is_file() and source.embedded_photo(read) is None
             except catch as err:
@@ -176,6 +180,6 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
             left_out = len(item.objects) - len(written.objects) - (len(problems) if not own else 0)
             yield Converted(name, len(written.objects), left_out, hidden=tuple(writer.hidden[under:]),
                             split=tuple(writer.split[parted:]), no_photo=no_photo,
-                            as_drawn=len(writer.as_drawn) - drawn, problems=problems)
+                            as_drawn=len(writer.as_drawn) - drawn, problems=problems, boxes_only=boxes_only)
     finally:
         writer.close()

@@ -197,10 +197,16 @@ def test_an_objects_refine_s_bar_never_runs_ahead_of_the_object_under_way(window
     monkeypatch.setattr(type(window), "_is_current", lambda self: True)
     bar = window.progress_bar
     window._show_busy(even_steps=True)
+    window._progress(0, 6, "Loading the model…")
+    assert (bar.value(), bar.maximum()) == (0, 6)  # 0 %, not a busy bar (drawn full-width: a re-tester)
     now[0] += 9
     window._progress(3, 6, "Object 4 of 6: shoes")
     window._eta(9)  # 3 s an object so far
     assert bar.value() / bar.maximum() == pytest.approx(0.5, abs=0.002)
     now[0] += 30  # the fourth takes far longer than the mean
     window._countdown.timeout.emit()
-    assert bar.value() / bar.maximum() == pytest.approx(4 / 6, abs=0.002)  # not full: two objects are to come
+    assert bar.value() / bar.maximum() == pytest.approx(3.5 / 6, abs=0.002)  # half way through the fourth at most
+    window._progress(5, 6, "Object 6 of 6: bag")
+    now[0] += 60
+    window._countdown.timeout.emit()
+    assert bar.value() / bar.maximum() == pytest.approx(5.5 / 6, abs=0.002)  # the last one under way: not full

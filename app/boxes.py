@@ -1,5 +1,6 @@
-"""Find objects in boxes: a detector's labels (COCO boxes without segmentation, YOLO box lines, LabelMe rectangles)
-made masks of the objects in them, off the GUI thread (crm_core.prompts.boxed_objects, as ``crm-refine --boxes``).
+"""Find objects in boxes: a detector's labels (COCO boxes without segmentation, YOLO box lines, LabelMe rectangles,
+Pascal VOC's detection XML) made masks of the objects in them, off the GUI thread (crm_core.prompts.boxed_objects,
+as ``crm-refine --boxes``).
 
 An annotator turning a detection set into a segmentation one opened a photo of boxes and found nothing to refine:
 the boxes were kept, unseen. Each box found becomes an object of its label and its record's id, so an export

@@ -351,9 +351,10 @@ class FolderMixin:
         notes = []
         boxes = boxes_left(doc)
         if boxes:  # a detector's labels: kept as boxes unless the person asks for the objects in them
-            notes.append(f"{amount(len(boxes), 'detection box', 'detection boxes')} ({counted([b.label for b in boxes], 3)})"
-                         f": Objects › Find objects in boxes (Ctrl+Shift+B) makes each the mask of the object in it; "
-                         "until then kept in exports as boxes")
+            labels = counted([b.label for b in boxes], 3)
+            notes.append(f"{amount(len(boxes), 'detection box', 'detection boxes')} ({labels}): Objects › Find "
+                         "objects in boxes (Ctrl+Shift+B) makes each the mask of the object in it; until then kept in "
+                         "exports as boxes")
         if doc.unshown:  # a LabelMe point or line: in the file, not on the canvas
             count = len(doc.unshown)
             notes.append(f"{count} shape{'s' * (count != 1)} not refined ({listed(doc.unshown, 3)}: "
@@ -531,7 +532,8 @@ class FolderMixin:
         masks = refine_inputs(objects, todo)
         if not any(m.any() and t for m, t in zip(masks, todo)):
             # a locked, drawn object was told "draw the object first" (a tester)
-            why = "the objects asked are locked: uncheck Lock in the Objects list" if locked else "draw the object first"
+            why = "the objects asked are locked: uncheck Lock in the Objects list" if locked else \
+                "draw the object first"
             self.statusBar().showMessage(f"Nothing to refine: {why}", 5000)
             return
         keeps = [constraints_of(o.keep) for o in objects]  # new arrays: the person may paint on meanwhile

@@ -68,7 +68,8 @@ class VocBoxesDataset(Dataset):
         try:
             root = ElementTree.parse(path).getroot()
         except (ElementTree.ParseError, OSError) as err:
-            raise InputError(f"{path} cannot be read as XML ({err}); fix it, or delete it to leave the photo out") from None
+            raise InputError(f"{path} cannot be read as XML ({err}); fix it, or delete it to leave the photo "
+                             "out") from None
         photo = self.photos[name]
         size = _size(root) or (io.shown_size(photo) if photo.is_file() else None)
         if size is None:

@@ -2133,8 +2133,8 @@ def test_a_photo_with_a_box_only_shape_says_it_is_kept_but_not_shown(qtbot, wind
     window.open_folder(folder)
     assert labels_listed(window) == list(LABELS)
     assert window.statusBar().currentMessage().startswith(
-        "1 detection box (sign): Objects › Find objects in boxes (Ctrl+Shift+B) makes each the mask of the object in it; "
-        "until then kept in exports as boxes")
+        "1 detection box (sign): Objects › Find objects in boxes (Ctrl+Shift+B) makes each the mask of the object "
+        "in it; until then kept in exports as boxes")
     assert window.next_image() and window.statusBar().currentMessage() == ""  # it was still said on the next one
 
 
@@ -2223,7 +2223,8 @@ def test_refine_all_objects_says_which_it_kept_as_drawn(qtbot, window, tmp_path,
         window.refine_all_objects()
     box = window.doc.objects[1]
     assert np.array_equal(box.result(), box.mask > 127)  # held
-    assert window.statusBar().currentMessage() == "Refined 3 objects; 1 kept as drawn: the photo shows no better edge for it"
+    assert window.statusBar().currentMessage() == \
+        "Refined 3 objects; 1 kept as drawn: the photo shows no better edge for it"
 
 
 def test_a_label_drawn_mostly_outside_the_photo_is_said(window, tmp_path):

@@ -171,7 +171,8 @@ def test_shapes_that_are_not_areas_are_left_out_and_counted(sources, tmp_path) -
     lm.mkdir()
     data = json.loads((sources["labelme"][0] / "p0.json").read_text())
     data["imagePath"] = str(sources["coco"][1] / "p0.jpg")
-    data["shapes"].append({"label": "logo", "points": [[1, 1], [5, 5]], "group_id": None, "shape_type": "line", "flags": {}})
+    data["shapes"].append({"label": "logo", "points": [[1, 1], [5, 5]], "group_id": None, "shape_type": "line",
+                           "flags": {}})
     data["shapes"].append({"label": "sign", "points": [[1, 1], [5, 5]], "group_id": None, "shape_type": "rectangle",
                            "flags": {}})
     (lm / "p0.json").write_text(json.dumps(data))

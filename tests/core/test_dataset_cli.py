@@ -560,7 +560,8 @@ def test_boxes_makes_each_detection_box_the_mask_of_the_object_in_it(tmp_path, b
         assert (areas[label] & truth).sum() / (areas[label] | truth).sum() > 0.95, label
     if kind == "coco":
         anns = json.loads(out.read_text())["annotations"]
-        assert [(a["id"], a["score"], a["bbox"]) for a in anns] == [(7, 0.9, [20, 20, 40, 50]), (8, 0.9, [60, 20, 30, 50])]
+        assert [(a["id"], a["score"], a["bbox"]) for a in anns] == [(7, 0.9, [20, 20, 40, 50]),
+                                                                    (8, 0.9, [60, 20, 30, 50])]
         assert all(len(a["segmentation"][0]) >= 8 for a in anns)
     if kind == "labelme":
         shapes = json.loads((out / "a.json").read_text())["shapes"]

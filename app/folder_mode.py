@@ -677,8 +677,9 @@ class FolderMixin:
         """Whether Refine whole folder finds the objects in the detection boxes of its photos first (app.boxes):
         asked where photos to do hold some, until the person says so (then for as long as the folder is open); None:
         cancelled."""
-        boxed = {n for n in work.boxed if work.status.get(n) == TODO} | ({self.photo_name} if boxes_left(self.doc)
-                                                                        else set())
+        boxed = {n for n in work.boxed if work.status.get(n) == TODO}
+        if boxes_left(self.doc):
+            boxed.add(self.photo_name)
         if not boxed or work.find_boxes:
             return work.find_boxes
         answer = asking.choose(
@@ -702,15 +703,15 @@ class FolderMixin:
         self._folder_job = job
         self._folder_queued.update(names)
         self.image_list.show_progress((0, len(names)))
-        work.running = True  # kept: a run a kill cuts short is said when the folder opens next (_cut_short_note)
+        work.running = True  # kept: a run a kill cuts short is said when the folder opens next (_cut_short)
         work.save_state()
         self.jobs.start(job)
         self._update_actions()
 
     def _folder_progress(self, done: int, total: int, text: str) -> None:
         """The whole-folder run's progress and time left, at the photos' mean pace: its clock starts at the first
-        photo, once the model is loaded (counted in, loading made a tester's "about 2 min left" at 14 of 36 photos
-        end in 75 s)."""
+        photo, once the model is loaded, which is no photo's time (a tester's "about 2 min left" at 14 of 36 photos
+        ended in 75 s)."""
         if done == 0:
             self._folder_paced = time.monotonic()
         self.image_list.show_progress((done, total), text + left_text(

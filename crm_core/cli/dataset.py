@@ -66,8 +66,9 @@ def add_refine_dataset_arguments(parser: argparse.ArgumentParser) -> None:
                        help="refine each object on the whole photo instead of a crop around it (slower; for comparison)")
     group.add_argument("--boxes", action="store_true",
                        help="make each detection box (a COCO annotation with a bbox and no segmentation, a YOLO line "
-                            "of 5 numbers, a LabelMe rectangle) the mask of the object in it, refined and written "
-                            "as polygons; without it boxes are kept as boxes")
+                            "of 5 numbers, a LabelMe rectangle, a VOC detection folder's Annotations/*.xml object) "
+                            "the mask of the object in it, refined and written as polygons; without it boxes are kept "
+                            "as boxes (left out of label maps)")
 
 
 ONE_MASK_FORMATS = ("mask", "big")  # formats with one mask a photo and no categories
@@ -263,7 +264,7 @@ def boxes_line(tally: Tally, asked: bool) -> str:
     if not asked:
         return f"{boxes} not outlined; give --boxes to make each the mask of the object in it"
     left = tally.boxes - tally.boxed
-    kept = f"; {left} in which nothing stood out (or under 4 px a side) kept as boxes" if left else ""
+    kept = f"; {left} in which nothing stood out (or under 4 px a side) left boxes" if left else ""
     return f"{boxes}: {tally.boxed} made masks of the object in them{kept}"
 
 

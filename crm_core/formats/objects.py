@@ -61,8 +61,9 @@ class ImageObject:
         for every other. Such a record is not refinable: it is written back as the file has it, and the photo's
         other objects are refined (one broken annotation made its whole photo unreadable).
     box: (left, top, right, bottom) in pixels of an object drawn as a box only (a detector's label: a COCO bbox
-        without segmentation, a YOLO line of five numbers, a LabelMe rectangle). Not an area to refine, and kept
-        as the file has it, unless the person asks for the object in the box (``segmented``).
+        without segmentation, a YOLO line of five numbers, a LabelMe rectangle, a VOC detection XML object). Not an
+        area to refine, and kept as the file has it, unless the person asks for the object in the box
+        (``segmented``).
     """
 
     id: int | str

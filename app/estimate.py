@@ -263,8 +263,10 @@ def left_text(seconds: float | None, last: bool = True) -> str:
     "almost done" beside "Stage 2/6" would be a promise the progress bar contradicts."""
     if seconds is None:
         return ""
-    if seconds < -OVERDUE or (seconds < 1.0 and not last):
+    if seconds < -OVERDUE or (seconds < 0 and not last):
         return " · taking longer than estimated"
-    if seconds < 1.0:  # a stage a second or two over a short estimate is no news
+    if seconds < 1.0 and last:  # a stage a second or two over a short estimate is no news
         return " · almost done"
+    # under a second still to come before the last step is not late: objects of a quarter second each read
+    # "taking longer than estimated" from the first on (a re-tester)
     return f" · {format_seconds(seconds)} left"

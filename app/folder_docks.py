@@ -108,6 +108,11 @@ class ImageList(QWidget):
         self._thumbs.setInterval(0)
         self._thumbs.timeout.connect(self._next_thumbnails)
 
+    def say_found(self, found: Sequence[str]) -> None:
+        """What is wrong with the dataset as a whole, said under the list (hidden when nothing is)."""
+        self.problems.setText("\n".join(found))
+        self.problems.setVisible(bool(found))
+
     def set_folder(self, names: list[str], photo_of: Callable[[str], Path | np.ndarray | None], status: dict[str, str],
                    tip: Callable[[str], str], shown: Callable[[str], str],
                    read_as: tuple[str, str] = ("", ""), found: Sequence[str] = ()) -> None:
@@ -117,8 +122,7 @@ class ImageList(QWidget):
         (the dataset's problems), said under it until another folder opens."""
         self.read_as.setText(read_as[0])
         self.read_as.setToolTip(read_as[1])
-        self.problems.setText("\n".join(found))
-        self.problems.setVisible(bool(found))
+        self.say_found(found)
         self._open_row = None  # filling the list moves its highlight: no photo is chosen until one is open
         self.list.clear()
         self._photo_of, self._pending = photo_of, list(range(len(names)))

@@ -705,6 +705,9 @@ class FolderMixin:
         self.image_list.show_progress((0, len(names)))
         work.running = True  # kept: a run a kill cuts short is said when the folder opens next (_cut_short)
         work.save_state()
+        if work.cut_short:  # said until the run it asks for: it stayed up through that run and after (a re-tester)
+            work.cut_short = False
+            self.image_list.say_found(work.dataset.problems)
         self.jobs.start(job)
         self._update_actions()
 

@@ -128,7 +128,8 @@ def test_status_text_names_the_stage_and_the_time_left():
     assert left_text(0.4) == left_text(-9) == " · almost done"  # counted down to the estimate, or just past it
     assert left_text(-11) == " · taking longer than estimated"
     # before the last stage, an estimate run out is no "almost done": stage 2 of 4 with the bar at a fifth
-    assert left_text(0.4, last=False) == left_text(-9, last=False) == " · taking longer than estimated"
+    assert left_text(-0.5, last=False) == left_text(-9, last=False) == " · taking longer than estimated"
+    assert left_text(0.4, last=False) == " · under a second left"  # short steps: not late (a re-tester)
     assert left_text(30, last=False) == " · about 30 s left"
     assert format_seconds(0.3) == "under a second" and format_seconds(12) == "about 12 s"
     assert format_seconds(600) == "about 10 min"

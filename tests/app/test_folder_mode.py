@@ -233,7 +233,8 @@ def test_a_folder_run_a_kill_cut_short_is_said_when_the_folder_opens_again(qtbot
         in again.image_list.problems.text()
     held.set()
     qtbot.waitUntil(lambda: first._folder_job is None, timeout=30_000)
-    again.refine_folder()  # run to its end now: not said next time
+    again.refine_folder()  # run to its end now: no longer said, nor next time
+    assert not again.image_list.problems.isVisibleTo(again.image_list)
     qtbot.waitUntil(lambda: again._folder_job is None and not again.refining, timeout=60_000)
     assert again.sidecar.flush(10)
     again.work.release()

@@ -177,7 +177,8 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
                 yield Converted(name, error=err, as_given=_write_as_given(writer, name, read, own))
                 continue
             problems = tuple(o.problem for o in read.objects if o.problem)  # said apart from shapes left out
-            left_out = len(item.objects) - len(written.objects) - (len(problems) if not own else 0)
+            # a photo of boxes alone is said as such (``boxes_only``), its boxes not counted again among shapes
+            left_out = 0 if boxes_only else len(item.objects) - len(written.objects) - (len(problems) if not own else 0)
             yield Converted(name, len(written.objects), left_out, hidden=tuple(writer.hidden[under:]),
                             split=tuple(writer.split[parted:]), no_photo=no_photo,
                             as_drawn=len(writer.as_drawn) - drawn, problems=problems, boxes_only=boxes_only)

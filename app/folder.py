@@ -258,9 +258,10 @@ class WorkFolder:
                 continue
             self.readable(name, REFINED if self.has_work(name) else TODO)
 
-    def survey(self, name: str) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
+    def survey(self, name: str) -> tuple[str | None, tuple[str, ...], tuple[str, ...], bool]:
         """Why a photo cannot be worked on, from its labels and its photo's header alone (None: it looks fine), the
-        labels of its objects, and why records of its labels were not read (``note_unread``). The open-time check
+        labels of its objects, why records of its labels were not read (``note_unread``), and whether they hold
+        detection boxes (``boxed``, which the window keeps: this runs off the GUI thread). The open-time check
         (``app.object_jobs.SurveyJob``) asks it of every photo to do, so the list marks them before the person gets
         to them, and their labels are offered on every photo (a LabelMe folder declares none: a tester's label box
         lacked "plant", used only on a photo not yet opened); a photo damaged inside its pixels is found when it is
@@ -272,11 +273,10 @@ class WorkFolder:
             else:
                 self.dataset.photo(item)  # where the format can hold the photo itself (LabelMe's imageData)
         except CRMError as error:
-            return str(error), (), ()
-        if any(obj.box is not None and not obj.problem for obj in item.objects):
-            self.boxed.add(name)  # Refine whole folder asks whether to find the objects in them (app.boxes)
+            return str(error), (), (), False
         labels = tuple(obj.label for obj in item.objects if obj.refinable or obj.box is not None)
-        return None, labels, tuple(obj.problem for obj in item.objects if obj.problem)
+        boxed = any(obj.box is not None and not obj.problem for obj in item.objects)
+        return None, labels, tuple(obj.problem for obj in item.objects if obj.problem), boxed
 
     def note_unread(self, name: str, problems: list[str]) -> None:
         """The records of a photo's label file that could not be read (``ImageObject.problem``): the list says how

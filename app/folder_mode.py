@@ -150,6 +150,7 @@ class FolderMixin:
         self._survey.unreadable.connect(lambda name, why, w=work: self._surveyed(w, name, why))
         self._survey.labels.connect(lambda labels, w=work: self._labels_met(w, labels))
         self._survey.unread.connect(lambda name, unread, w=work: self._unread_found(w, name, unread))
+        self._survey.boxed.connect(lambda name, w=work: w.boxed.add(name))  # kept on the GUI thread, which reads it
         self._survey.finished.connect(lambda w=work: self._survey_done(w))
         self._surveyed_names = []
         self.jobs.start(self._survey)
@@ -566,7 +567,7 @@ class FolderMixin:
         if doc is not self.doc:
             self._refined_after_leaving(doc, objects, out, drawings)
             return
-        # on the photo's edges already, so kept as drawn: refined, but its export is the file's polygon (an annotator
+        # the photo showed no better edge, so kept as drawn: refined, but its export is the file's polygon (an annotator
         # saw six objects "refined" and four of them come out of the export unchanged, unsaid)
         held = sum(result is not None and result[2] == KEPT_HELD for result in out)
         count = self._lay_results(doc, objects, out, drawings, joins)

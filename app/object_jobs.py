@@ -35,7 +35,7 @@ from app.worker import RefinerCache
 Report = Callable[[int, int, str], None]
 KEPT_ERASED = "erased"  # why an object's result is its mask as drawn (refine_masks): the refine erased it
 KEPT_SMALL = "small"  # it is under ObjectOptions.min_pixels
-KEPT_HELD = "held"  # it was refined to its own pixels (less any its neighbours hold): on the photo's edges already
+KEPT_HELD = "held"  # it was refined to its own pixels (less any its neighbours hold): the photo shows no better edge
 
 
 def result_stage(mask: np.ndarray, seconds: float, options: RefineOptions) -> Stage:
@@ -248,6 +248,7 @@ class SurveyJob(Job):
     unreadable = Signal(str, str)  # photo name, why
     labels = Signal(list)  # the labels of a readable photo's objects
     unread = Signal(str, list)  # photo name, why records of its labels were not read
+    boxed = Signal(str)  # a photo whose labels hold detection boxes (WorkFolder.boxed)
 
     def __init__(self, work: WorkFolder) -> None:
         super().__init__("check the folder")
@@ -259,7 +260,9 @@ class SurveyJob(Job):
             if self.cancelled:
                 return
             started = time.perf_counter()
-            why, labels, unread = self._work.survey(name)
+            why, labels, unread, boxed = self._work.survey(name)
+            if boxed:
+                self.boxed.emit(name)
             if why is not None:
                 self.unreadable.emit(name, why)
             elif labels:

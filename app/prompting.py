@@ -39,17 +39,16 @@ def click_changes(before: np.ndarray, after: np.ndarray, prompt: Prompt) -> bool
     return int(np.count_nonzero(changed)) >= MIN_CLICK_CHANGE
 
 
-def shown_already(found: np.ndarray, shown: list[np.ndarray]) -> int | None:
+def shown_already(found: np.ndarray, shown: list[np.ndarray], inside: list[int] | None = None) -> int | None:
     """Which of the objects' masks ``shown`` (H×W bool each) holds what ``found`` (H×W bool) is, found again: mostly
     inside it (NESTED_SHARE of ``found``) and most of it (SAME_SHARE; its mask may hold a little more: Select
     Subject's woman with a bystander's arm); None where none does. A re-tester's box around a labelled bag made a
-    second bag, and a second Select Subject laid new objects over the people found by the first, unsaid."""
+    second bag, and a second Select Subject laid new objects over the people found by the first, unsaid.
+    inside: ``found``'s pixels in each, where the caller has counted them (full-size masks: counted once)."""
     size = np.count_nonzero(found)
-    for index, one in enumerate(shown):
-        inside = np.count_nonzero(found & one)
-        if inside > NESTED_SHARE * size and inside >= SAME_SHARE * np.count_nonzero(one):
-            return index
-    return None
+    inside = [np.count_nonzero(found & one) for one in shown] if inside is None else inside
+    return next((index for index, (one, n) in enumerate(zip(shown, inside))
+                 if n > NESTED_SHARE * size and n >= SAME_SHARE * np.count_nonzero(one)), None)
 
 
 def prompt_mask(image: np.ndarray, shown: np.ndarray, prompt: Prompt) -> np.ndarray:
@@ -163,7 +162,7 @@ class PromptMixin:
         rest = [o for o in doc.objects if into_new or o is not doc.current]  # the objects the mask does not land in
         shown = [o.result() for o in rest]
         inside = [np.count_nonzero(found & one) for one in shown]
-        same = shown_already(found, shown)  # that object again, not a thing on it
+        same = shown_already(found, shown, inside)  # that object again, not a thing on it
         if same is not None:
             self.statusBar().showMessage(f"The box found what {rest[same].label} shows already: select it to change "
                                          "it, or drag the box around something else", 10000)

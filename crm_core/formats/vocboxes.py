@@ -95,7 +95,8 @@ def _number(element: ElementTree.Element | None, tag: str) -> float | None:
 
 def _size(root: ElementTree.Element) -> tuple[int, int] | None:
     """(width, height) as <size> states them; None where it states none (LabelImg writes 0 × 0 for some photos)."""
-    width, height = _number(root.find("size"), "width"), _number(root.find("size"), "height")
+    size = root.find("size")
+    width, height = _number(size, "width"), _number(size, "height")
     return (int(width), int(height)) if width and height else None
 
 

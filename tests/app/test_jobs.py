@@ -143,9 +143,9 @@ def test_cancel_frees_the_window_at_once_during_a_long_stage(qtbot, settings, ph
 
 
 def test_refine_all_objects_counts_as_kept_as_drawn_what_an_export_writes_so():
-    """Two labels drawn meeting along a seam both cover: the refine gives each seam pixel to one, and the export writes both
-    as drawn (``ImageObject.still_drawn``), but the app said only the one that kept all its pixels was (a tester:
-    the app's 3 of 13 beside crm-refine's 11 of 13 on the same labels)."""
+    """Two labels drawn meeting along a seam both cover: the refine gives each seam pixel to one, and the export
+    writes both as drawn (``ImageObject.still_drawn``), but the app said only the one that kept all its pixels was
+    (a tester: the app's 3 of 13 beside crm-refine's 11 of 13 on the same labels)."""
     from crm_core.objects import ObjectOptions
     from app.object_jobs import KEPT_HELD, refine_masks
     image = np.full((60, 80, 3), 120, np.uint8)

@@ -87,6 +87,7 @@ def dataset_only(args: argparse.Namespace) -> list[str]:
     to refuse rather than silently ignore."""
     defaults = ObjectOptions()
     given = {"--images": args.images is not None, "--whole-photo": args.whole_photo, "--boxes": args.boxes,
+             "--overwrite": args.overwrite,  # one photo, and --big's NAME.png, are written over an earlier run's anyway
              "--min-object-px": args.min_object_px != defaults.min_pixels,
              "--polygon-tolerance": args.polygon_tolerance != DEFAULT_TOLERANCE}
     return [flag for flag, on in given.items() if on]

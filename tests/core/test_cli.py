@@ -117,6 +117,8 @@ USAGE_ERRORS = [
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--min-object-px", "9", "--images", "{dir}"],
      "--images and --min-object-px apply to a dataset"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--resume"], "--resume applies to --big and to datasets"),
+    ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--overwrite"], "--overwrite applies to a dataset"),
+    ("crm-refine", ["--big", "{dir}", "-o", "out", "--overwrite"], "--overwrite applies to a dataset"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--bits", "16"], "--bits applies to --format alpha"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--decontaminate"], "--decontaminate applies to --format cutout"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--format", "jpg"], "argument --format: invalid choice"),

@@ -30,7 +30,7 @@ from crm_core.cli.common import Parser
 from crm_core.errors import CRMError
 from crm_core.inference import Refiner
 from crm_core.io import write_atomic
-from crm_core.judge import FEATURES, Band, EdgeJudge, Layers, band_features, opinions, probability
+from crm_core.judge import Band, EdgeJudge, Layers, band_features, opinions, probability
 from crm_core.masks import simplified
 from crm_core.options import RefineOptions
 from crm_core.train.data import find_pairs, read_grey, read_rgb

@@ -6,7 +6,6 @@ import gc
 import tracemalloc
 import time
 import weakref
-from pathlib import Path
 
 import numpy as np
 import pytest

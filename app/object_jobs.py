@@ -212,7 +212,8 @@ class FolderJob(Job):
         self.progress.emit(len(self._queued), len(self._queued), "Done")
 
     def _refined(self, refiner, name: str, options: RefineOptions) -> project.Project | None:
-        """The photo's work with every object refined; None for a photo with no object (one still to label)."""
+        """The photo's work with every object refined; None for a photo with no object, or only empty ones (one
+        still to label)."""
         loaded = self._work.load(name)
         hw = loaded.image.shape[:2]
         if loaded.state is not None:
@@ -224,7 +225,7 @@ class FolderJob(Job):
             boxes = unfound(loaded.objects, (s.id for s in states))
             states += [project.ObjectState(box.id, box.label, mask, guessed=True)
                        for box, mask in found_in(loaded.image, boxes)]
-        if not states:
+        if not any(s.mask.any() for s in states):  # an all-black mask was kept, "refined" (a tester)
             return None
         todo = [to_refine(s) for s in states]  # refined already (and not edited since), or locked: kept as it is
         masks = refine_inputs(states, todo)

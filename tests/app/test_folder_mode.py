@@ -2061,6 +2061,21 @@ def test_refine_whole_folder_leaves_a_photo_still_to_label_to_do(qtbot, window, 
         "in the window; p9 has no object to refine and stays to do: label it")
 
 
+def test_refine_whole_folder_leaves_a_photo_whose_mask_is_empty_to_do(qtbot, window, tmp_path, tiny_refiner):
+    """A photo whose mask is all black was listed "refined", its empty mask exported as done (a tester's BIG
+    folder): nothing was refined on it, so it stays to do, and the end note says why."""
+    folder = tmp_path / "masks"
+    folder.mkdir()
+    for i in range(3):
+        image, gts = scene(i)
+        cv2.imwrite(str(folder / f"p{i}.jpg"), image[:, :, ::-1])
+        cv2.imwrite(str(folder / f"p{i}.png"), np.where(gts[0], 255, 0).astype(np.uint8) * (i != 2))
+    assert window.open_folder(folder)
+    refine_folder_and_wait(qtbot, window)
+    assert window.work.status == {"p0": "refined", "p1": "refined", "p2": "to do"}
+    assert window.statusBar().currentMessage().endswith("p2 has no object to refine and stays to do: label it")
+
+
 def test_the_whole_folder_note_waits_for_the_open_photo_s_objects(qtbot, window, tmp_path, tiny_refiner,
                                                                    monkeypatch):
     """The background run ended before the open photo's objects: its note was said, then replaced by their

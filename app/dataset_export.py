@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crm_core import io
 from crm_core.errors import InputError
 from crm_core.formats import DEFAULT_TOLERANCE, FORMATS, Dataset
 from crm_core.formats.convert import PIXEL_FORMATS
@@ -162,6 +163,9 @@ class DatasetExportDialog(QDialog):
                 raise InputError(f"{path} is a file; name a new folder, or an existing one, to write the labels into")
             if self.kind in SINGLE_FILE and path.is_dir():
                 raise InputError(f"{path} is a folder; name the file to write the annotations into")
+            # where nothing can be written, said here, the choices still open: a read-only folder was taken, and
+            # the export then failed with "Unexpected PermissionError", the dialog gone (a tester)
+            io.check_file_place(path) if self.kind in SINGLE_FILE else io.check_folder(path)
         except InputError as error:
             show_error(self, f"Cannot export into {path.name}", error)
             return

@@ -14,6 +14,9 @@ def message_for(error: BaseException | str) -> str:
         text = str(error)
         first = text.split(" ", 1)[0]
         return text[:1].upper() + text[1:] if first.isalpha() and first.islower() else text
+    if isinstance(error, OSError) and error.strerror:  # a file the engine did not expect to fail: what and where
+        where = f" ({error.filename})" if error.filename else ""
+        return f"{error.strerror}{where}; check that the path exists and that you may read and write there"
     return f"Unexpected {type(error).__name__}: {error}"
 
 

@@ -572,7 +572,8 @@ def _replace_atomically(p: Path, fill: Callable[[BinaryIO], object]) -> Path:
         if err.errno in (errno.ENOSPC, errno.EDQUOT):
             raise DiskFull(f"cannot write {p}: the disk is full; free some space or choose another disk") from None
         fix = "choose a shorter name" if err.errno == errno.ENAMETOOLONG else "choose a folder you can write to"
-        raise InputError(f"cannot write {p} ({_reason(err)}); {fix}") from None
+        # the library's reason alone: its text names the temporary file beside p, which means nothing to a person
+        raise InputError(f"cannot write {p} ({err.strerror or _reason(err)}); {fix}") from None
     finally:
         if tmp_name is not None and os.path.exists(tmp_name):  # failed or interrupted before the rename
             os.unlink(tmp_name)

@@ -1001,6 +1001,19 @@ def test_a_folder_export_into_a_new_folder_and_the_input_refused_before_anything
     assert sorted(p.name for p in (tmp_path / "new" / "lm_out").iterdir()) == ["p0.json", "p1.json"]  # none done
 
 
+def test_an_export_where_nothing_can_be_written_is_refused_in_its_dialog(qtbot, window, tmp_path, monkeypatch,
+                                                                         dialogs):
+    """A read-only place was taken, and the export failed after it: "Unexpected PermissionError", the dialog and
+    its choices gone (a tester). Refused in the dialog now, saying where and what to do."""
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    (tmp_path / "notes.txt").write_text("a file, where a folder would be made")
+    shown = answer_export(monkeypatch, path=tmp_path / "notes.txt" / "out")
+    window.export_dataset_dialog()
+    assert dialogs.titles() == ["Cannot export into out"] and "notes.txt is a file, not a folder" in dialogs.shown[0][2]
+    assert shown[0].isVisible() and not window.exporting
+
+
 def test_export_never_writes_over_the_labels(qtbot, window, tmp_path, dialogs):
     folder, _ = labelme_set(tmp_path / "lm")
     window.open_folder(folder)

@@ -133,7 +133,10 @@ def test_cancel_stops_within_half_a_second(qtbot, tiny_refiner, inputs):
 
 def test_call_job_reports_result_and_errors(qtbot):
     for call, expected in ((lambda: 42, ("done", 42)),
-                           (lambda: 1 / 0, ("failed", "Unexpected ZeroDivisionError: division by zero"))):
+                           (lambda: 1 / 0, ("failed", "Unexpected ZeroDivisionError: division by zero")),
+                           (lambda: open("/nonexistent/x.png", "wb"),  # a file error: what and where, no class name
+                            ("failed", "No such file or directory (/nonexistent/x.png); check that the path exists "
+                                       "and that you may read and write there"))):
         job = CallJob("call", call)
         got = []
         job.done.connect(lambda value: got.append(("done", value)))

@@ -356,6 +356,18 @@ def test_writes_are_atomic_and_unwritable_places_are_clear_errors(tmp_path: Path
     assert "is a folder" in refused(io.save_mask, tmp_path / "dir.png", ramp_prob())
 
 
+def test_a_refused_write_names_the_file_asked_for_not_its_temporary_file(tmp_path, monkeypatch) -> None:
+    """A read-only folder's refusal read "([Errno 1] Operation not permitted: '/ro/.photo.jpg.qx2g6gkf.tmp')"
+    (a tester): the temporary file's name means nothing to the person."""
+    def refuse(*_args, dir, **_kwargs):
+        name = os.path.join(dir, ".m.png.qx2g6gkf.tmp")
+        raise PermissionError(1, "Operation not permitted", name)
+
+    monkeypatch.setattr("tempfile.mkstemp", refuse)
+    message = refused(io.write_atomic, tmp_path / "m.png", b"bytes")
+    assert message == f"cannot write {tmp_path / 'm.png'} (Operation not permitted); choose a folder you can write to"
+
+
 def test_a_long_legal_name_is_written_and_a_name_too_long_says_so(tmp_path: Path) -> None:
     """A 242-byte name (130 Cyrillic letters) failed as "File name too long", naming the temp file, and advised
     another folder."""

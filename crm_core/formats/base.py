@@ -123,8 +123,12 @@ class Dataset(ABC):
             return
         turned = (" (the photo's EXIF orientation turns it by 90°: labels drawn on its stored pixels must be "
                   "turned too)" if shown == item.size[::-1] else "")
-        raise InputError(f"{item.image} is {shown[0]}x{shown[1]} px as shown but its labels say "
-                         f"{item.size[0]}x{item.size[1]} px{turned}; {self.SIZE_FIX}")
+        raise InputError(self.size_mismatch(item, shown, turned))
+
+    def size_mismatch(self, item: ImageObjects, shown: tuple[int, int], turned: str) -> str:
+        """What ``check_size`` says of labels that state another size than their photo's, ``shown``."""
+        return (f"{item.image} is {shown[0]}x{shown[1]} px as shown but its labels say {item.size[0]}x{item.size[1]} "
+                f"px{turned}; {self.SIZE_FIX}")
 
 
 RECORD_FILE = ".crm_refined"  # in a folder output: the photos worked on there, a name a line (Writer.done)

@@ -83,7 +83,16 @@ def write_labels(path: Path, values: np.ndarray, palette: list[int] | None) -> N
     io.write_atomic(path, buf.getvalue())
 
 
-MAP_SIZE_FIX = "a label map is drawn at its photo's size: make it again at that size"
+class SizedByMaps:
+    """A dataset whose labels are maps (``pairs``: name → (photo, map)): a map's size is its own, so the map is
+    named when it is not its photo's (a tester's maps at half size were said as the photo's fault)."""
+
+    pairs: dict[str, tuple[Path, Path]]
+
+    def size_mismatch(self, item: ImageObjects, shown: tuple[int, int], turned: str) -> str:
+        return (f"the label map {self.pairs[item.name][1]} is {item.size[0]}x{item.size[1]} px but its photo "
+                f"{item.image} is {shown[0]}x{shown[1]} px{turned}; a label map is drawn at its photo's size: make "
+                "it again at that size")
 
 
 def voc_boxes(root: Path) -> Path | None:
@@ -109,12 +118,11 @@ def sized(dataset: Dataset, item: ImageObjects) -> ImageObjects:
     return item
 
 
-class LabelMapDataset(Dataset):
+class LabelMapDataset(SizedByMaps, Dataset):
     format = "voc"
     title = "VOC label maps"
     summary = ("a label-map PNG per photo, one colour per class, and one per object in SegmentationObject/ (unless "
                "the source is a VOC folder without one)")
-    SIZE_FIX = MAP_SIZE_FIX
 
     def __init__(self, source: Path, images: Path | None = None):
         super().__init__(source)
@@ -317,14 +325,13 @@ class LabelMapWriter(Writer):
             self._write_names()
 
 
-class MaskDataset(Dataset):
+class MaskDataset(SizedByMaps, Dataset):
     """Plain masks: NAME.jpg + NAME.png (grey 0/255 or an alpha) in one folder, one object per photo."""
 
     format = "mask"
     title = "photos with NAME.png masks"
     summary = "a black-and-white PNG per photo, all its objects merged into one mask"
     LABEL = "object"
-    SIZE_FIX = MAP_SIZE_FIX
 
     def __init__(self, source: Path):
         super().__init__(source)

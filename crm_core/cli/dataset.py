@@ -124,6 +124,7 @@ class Tally:
     hidden: int = 0  # objects that others wholly cover in the output's label maps
     split: int = 0  # objects written as several, one per piece (YOLO)
     no_photo: int = 0  # photos not found (a conversion without refining needs none): their copies name a missing file
+    photos_in: str | None = None  # the folder --images named, where photos were looked for
     boxes_only: int = 0  # photos labelled by detection boxes alone, not in a copy that has no place for a box
     boxes: int = 0  # detection boxes read (ImageObject.box)
     boxed: int = 0  # of those, the ones made masks of the object in them (--boxes)
@@ -144,8 +145,10 @@ class Tally:
             dropped += (f"; {self.boxes_only} photo{'s' * (self.boxes_only != 1)} labelled by detection boxes alone "
                         "not in the copy (it has no place for a box; --boxes outlines them)")
         if self.no_photo:
+            # "give --images" was said to a run given it (a tester)
+            fix = f"not in {self.photos_in} either: check it" if self.photos_in else "give --images"
             dropped += (f"; {self.no_photo} photo{'s' * (self.no_photo != 1)} not found, named in the copy where "
-                        "looked for (give --images)")
+                        f"looked for ({fix})")
         kept = f" ({self.kept} of them kept as drawn: the photo shows no better edge)" if self.kept else ""
         done = (f"{self.refined} refined{kept}, {self.skipped} left as drawn (under {min_px} px, not areas, or refined "
                 "to nothing)" if refining
@@ -167,7 +170,7 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
     if args.overwrite and not args.resume and kind == "coco" and Path(args.output).is_file():
         Path(args.output).unlink()  # replaced, as asked: a COCO writer reads a file there as a run to go on with
     objects = ObjectOptions(min_pixels=args.min_object_px, whole_photo=args.whole_photo)
-    tally = Tally()
+    tally = Tally(photos_in=args.images)
     transform = partial(found_in_boxes, dataset, tally=tally) if args.boxes else None
     if not args.no_refine:
         refiner = Refiner.load(args.weights, device=args.device)

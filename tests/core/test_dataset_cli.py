@@ -452,6 +452,10 @@ def test_refine_into_another_format_and_convert_without_refining(tmp_path, rando
                        capsys)
     assert code == 0 and "1 photo not found, named in the copy where looked for (give --images)" in err, err
     assert "photos not found: b" in err  # which one
+    code, _, err = run(crm_refine.main, ["--voc", sets["voc"], "--images", photos, "-o", tmp_path / "lm3", "--to",
+                                         "labelme", "--no-refine"], capsys)  # looked for in --images: not "give" it
+    assert code == 0 and f"1 photo not found, named in the copy where looked for (not in {photos} either: check it)" \
+        in err, err
     code, _, err = run(crm_refine.main, [photos / "a.jpg", photos / "a.jpg", "-o", tmp_path / "x.png", "--to", "coco"], capsys)
     assert code == 2 and "applies to a dataset" in err
 

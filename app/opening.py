@@ -460,22 +460,26 @@ class OpeningMixin:
         self._set_document(doc, state.view)
         return True
 
-    def offer_restore(self) -> bool:
-        """At start: an autosave left behind means the app was killed with work in it; offer it back."""
+    def offer_restore(self, asked: str | None = None) -> bool:
+        """At start: an autosave left behind means the app was killed with work in it; offer it back. ``asked``:
+        what the command line named to open, which the work restored takes the place of (said: a tester's photo
+        named at start was never opened, and nothing said so)."""
         pending = self.autosave.pending()
         if pending is None:
             return False
         photo = project.photo_of(pending)
         buttons = QMessageBox.StandardButton
+        instead = f" Yes opens it instead of {asked}." if asked else ""
         answer = QMessageBox.question(
             self, "Restore your work?",
             f"CRM Studio was closed without saving your work on {photo.name if photo else 'the last photo'}. "
-            "Restore it? (No discards it for good; Cancel keeps it for the next start.)",
+            f"Restore it? (No discards it for good; Cancel keeps it for the next start.){instead}",
             buttons.Yes | buttons.No | buttons.Cancel)
         restored = answer == buttons.Yes and self.open_project(pending, modified=True)
         if restored:  # said where the eye goes after the dialog: the status bar had nothing, as after a plain open
+            later = f"; {asked} was not opened: open it when you are done" if asked else ""
             self.statusBar().showMessage(f"Restored your unsaved work on {photo.name if photo else 'the photo'}; "
-                                         "save it (Ctrl+S) or export it to keep it", 15000)
+                                         f"save it (Ctrl+S) or export it to keep it{later}", 15000)
         # a restore that failed (its photo gone) keeps the work too: it may be put back and the app started again
         self.autosave.drop_pending(adopt=restored, keep=answer == buttons.Cancel or (answer == buttons.Yes
                                                                                      and not restored))

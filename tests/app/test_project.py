@@ -90,6 +90,20 @@ def test_a_killed_session_is_offered_back_on_the_next_start(qtbot, worked, setti
     assert not left.exists() and fresh.autosave.path.is_file()  # the work is the fresh window's own now
 
 
+def test_a_photo_named_at_start_is_said_not_opened_when_work_is_restored(qtbot, worked, settings, dialogs, kill,
+                                                                         tmp_path):
+    """A photo named on the command line was never opened once the killed session's work was restored, and
+    nothing said so (a tester): the question says Yes opens the work instead, and the note after it says so."""
+    landed(qtbot, worked)
+    kill(worked)
+    fresh = build_window([str(tmp_path / "other.jpg")], settings)
+    qtbot.addWidget(fresh)
+    assert dialogs.shown[-1][2].endswith("Yes opens it instead of other.jpg.")
+    assert fresh.statusBar().currentMessage() == ("Restored your unsaved work on photo.jpg; save it (Ctrl+S) or "
+                                                  "export it to keep it; other.jpg was not opened: open it when you "
+                                                  "are done")
+
+
 def test_restored_work_saves_into_the_project_it_was_saved_in(qtbot, worked, settings, tmp_path, kill,
                                                                monkeypatch):
     """Saved as a project, edited, killed, restored: Ctrl+S writes into that project, without asking."""

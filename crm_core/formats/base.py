@@ -104,7 +104,8 @@ class Dataset(ABC):
     def photo(self, item: ImageObjects) -> np.ndarray:
         """The photo of an item, checked against the size its labels state."""
         if not Path(item.image).exists():  # io's "does not exist; check the path" did not say which labels named it
-            raise InputError(f"the photo of {item.name}, {item.image}, does not exist; put it there, or correct "
+            # said after the item's name wherever it is said ("0401.jpg: its photo …"): named twice, it read oddly
+            raise InputError(f"its photo {item.image} does not exist; put it there, or correct "
                              "where its labels say it is")
         image = io.load_image(item.image)
         self.check_size(item, (image.shape[1], image.shape[0]))

@@ -452,6 +452,8 @@ def test_refine_into_another_format_and_convert_without_refining(tmp_path, rando
                        capsys)
     assert code == 0 and "1 photo not found, named in the copy where looked for (give --images)" in err, err
     assert "photos not found: b" in err  # which one
+    code, _, err = run(crm_refine.main, ["--voc", sets["voc"], "-o", tmp_path / "lm4", "--to", "labelme"], capsys)
+    assert code != 0 and f"b: its photo {photos / 'b.jpg'} does not exist; put it there" in err, err  # named once
     code, _, err = run(crm_refine.main, ["--voc", sets["voc"], "--images", photos, "-o", tmp_path / "lm3", "--to",
                                          "labelme", "--no-refine"], capsys)  # looked for in --images: not "give" it
     assert code == 0 and f"1 photo not found, named in the copy where looked for (not in {photos} either: check it)" \

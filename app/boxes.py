@@ -124,3 +124,4 @@ class BoxesMixin:
         self._update_actions()
         if after is not None and self.doc is not None:
             after()
+        self.boxesFinished.emit()

@@ -761,9 +761,16 @@ class FolderMixin:
             self._run_folder(work, late)
             return
         doc = self.doc
-        if work.status.get(self.photo_name) == TODO and any(to_refine(o) and o.mask.any() for o in doc.objects) \
-                and not (doc.undo_stack.count() or self.refining):
-            # opened during the run, which left it to the person: refined here, as the first open photo was
+        # opened during the run, which left it to the person, and untouched: done here, as the first open photo was
+        untouched = work.status.get(self.photo_name) == TODO and not (doc.undo_stack.count() or self.refining)
+        if untouched:  # the run's note counts it among the window's, not the background's
+            self._folder_queued.discard(self.photo_name)
+        if untouched and work.find_boxes and boxes_left(doc) and not self.finding_boxes:
+            # its boxes found, then its objects refined: a tester's photo of boxes stayed to do, and nothing said so
+            self.find_in_boxes(for_folder=True)
+            self._folder_note_waits = True  # said once that refine (or the find, where it starts none) has ended
+            return
+        if untouched and any(to_refine(o) and o.mask.any() for o in doc.objects):
             self._refine_objects([to_refine(o) for o in doc.objects])
             self._folder_open_job = self._objects_job
         if self._folder_open_job is not None and self._folder_open_job is self._objects_job:
@@ -773,9 +780,10 @@ class FolderMixin:
         self._say_folder_done(work)
 
     def _say_folder_done_late(self) -> None:
-        """A refine of the open photo ended, done or cancelled (``refineFinished``): the whole-folder run's end note,
-        if it waited for the objects the run refines in the window."""
-        if self._folder_note_waits and not self.refining and self.work is not None:
+        """A refine of the open photo ended, done or cancelled (``refineFinished``), or a find in its boxes did
+        (``boxesFinished``): the whole-folder run's end note, if it waited for the objects the run does in the
+        window."""
+        if self._folder_note_waits and not (self.refining or self.finding_boxes) and self.work is not None:
             self._folder_note_waits, self._folder_open_job = False, None
             self._say_folder_done(self.work)
 

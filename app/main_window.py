@@ -49,6 +49,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
 
     refineFinished = Signal()
     subjectFinished = Signal()  # Select Subject ended: its masks landed, or it found none, failed or was dropped
+    boxesFinished = Signal()  # Find objects in boxes ended: its objects landed (their refine started), or none did
     exported = Signal(object)
 
     def __init__(self, settings: Settings | None = None, cache: RefinerCache | None = None) -> None:
@@ -71,6 +72,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self._folder_empty: list[str] = []
         self._folder_open_job = None  # folder mode: the open photo's objects, refined by Refine whole folder
         self.refineFinished.connect(self._say_folder_done_late)
+        self.boxesFinished.connect(self._say_folder_done_late)
         self.autosave = Autosave(self._snapshot, self.jobs, self)
         self._init_subject()
         self._init_boxes()

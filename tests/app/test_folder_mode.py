@@ -450,6 +450,30 @@ def test_refine_whole_folder_asks_and_finds_the_objects_in_every_photo_s_boxes(q
     assert len(dialogs.shown) == 1
 
 
+def test_a_photo_of_boxes_opened_during_refine_whole_folder_is_found_and_refined_when_the_run_ends(
+        qtbot, window, tmp_path, dialogs, tiny_refiner, monkeypatch):
+    """A photo of boxes the person moved to while the run went on was left to them, and stayed to do after the
+    run, unsaid (a tester, twice): as a photo of outlines is, its boxes are found and refined once the run ends,
+    and the run's note names it."""
+    import threading
+    from app.object_jobs import FolderJob
+    ann, images, _ = detection_set(tmp_path, count=3)
+    window.open_folder(ann, "coco", images)
+    qtbot.waitUntil(lambda: window._survey is None, timeout=30_000)
+    release = threading.Event()
+    monkeypatch.setattr(FolderJob, "work", lambda job, w=FolderJob.work: (release.wait(60), w(job)))
+    window.refine_folder()
+    qtbot.waitUntil(lambda: not window.refining and not window.finding_boxes, timeout=120_000)  # p0's, in the window
+    assert window.go_to(2)  # the run, held, will leave p2 to the person, who does nothing on it
+    release.set()
+    qtbot.waitUntil(lambda: window._folder_job is None and not window.refining and not window.finding_boxes,
+                    timeout=120_000)
+    assert window.work.status == {"p0.png": REFINED, "p1.png": REFINED, "p2.png": REFINED}
+    assert [o.label for o in window.doc.objects if o.mask.any()] == list(LABELS)
+    assert re.fullmatch(r"Folder refined in [^:]+: 1 photo in the background and p0\.png, p2\.png in the window",
+                        window.statusBar().currentMessage())
+
+
 def test_boxes_kept_by_refine_whole_folder_are_said_and_asked_about_again(qtbot, window, tmp_path, tiny_refiner,
                                                                          monkeypatch):
     """Kept once, the question never came back, and the run said the photos of boxes had "no object to refine:

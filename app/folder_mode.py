@@ -65,6 +65,7 @@ class FolderMixin:
     _open_photo: str | None = None  # the folder photo whose document is open (not yet a former folder's)
     _folder_unreadable: list[str]  # photos the running whole-folder run could not read (a new list per run)
     _folder_empty: list[str]  # photos it found with no object to refine: left to do, to be labelled
+    _folder_boxes_kept: dict[str, int]  # photos with detection boxes it found nothing in, and how many
     _folder_open_job: ObjectsJob | None  # the open photo's objects, refined by the run in the window
     _folder_note_waits = False  # the run's end note waits for those
     _folder_before: set[str]  # the photos refined before the whole-folder run began
@@ -668,7 +669,7 @@ class FolderMixin:
             self.statusBar().showMessage("No photo is left to do: each is refined, accepted, flagged or unreadable; "
                                          "to refine one again, open it and press Refine all objects", 8000)
         if names:
-            self._folder_unreadable, self._folder_empty = [], []
+            self._folder_unreadable, self._folder_empty, self._folder_boxes_kept = [], [], {}
             self._folder_before = {n for n, status in work.status.items() if status == REFINED}
             self._folder_queued = set()
             self._folder_started = time.monotonic()
@@ -699,6 +700,7 @@ class FolderMixin:
         job.imageDone.connect(lambda name, w=work: self._folder_photo_done(w, name, REFINED))
         job.imageFailed.connect(lambda name, message, w=work: self._folder_photo_done(w, name, UNREADABLE, message))
         job.imageEmpty.connect(lambda name, w=work: w is self.work and self._folder_empty.append(name))
+        job.boxesKept.connect(lambda name, count, w=work: w is self.work and self._folder_boxes_kept.update({name: count}))
         job.finished.connect(self._folder_done)
         self.image_list.cancel_button.clicked.connect(self.cancel_folder)
         self._folder_job = job
@@ -813,6 +815,11 @@ class FolderMixin:
             one = len(empty) == 1
             text += (f"; {listed(empty, 3)} {'has' if one else 'have'} no object to refine and "
                      f"{'stays' if one else 'stay'} to do: label {'it' if one else 'them'}")
+        kept = {n: c for n, c in self._folder_boxes_kept.items() if n not in boxed}
+        if kept:
+            total = sum(kept.values())
+            text += (f"; nothing stood out in {amount(total, 'box', 'boxes')} ({listed(list(kept), 3)}): "
+                     f"{'it stays a box' if total == 1 else 'they stay boxes'}, to draw with the Box tool (X)")
         if unreadable:
             text += (f"; {len(unreadable)} photo{'s' if len(unreadable) > 1 else ''} could not be read "
                      f"({listed(unreadable, 3)}): "

@@ -139,6 +139,7 @@ class FolderJob(Job):
     imageDone = Signal(str)
     imageFailed = Signal(str, str)
     imageEmpty = Signal(str)  # a photo with no object to refine: still to label
+    boxesKept = Signal(str, int)  # a photo, and how many of its detection boxes nothing stood out in (they stay boxes)
 
     def __init__(self, cache: RefinerCache, device: str, weights: str | None, work: WorkFolder, names: list[str],
                  options: RefineOptions, objects: ObjectOptions = ObjectOptions(), boxes: bool = False) -> None:
@@ -196,7 +197,7 @@ class FolderJob(Job):
             # the file's name alone: a COCO file_name such as ../labelme/0402.jpg wrapped onto two lines in the bar
             self.progress.emit(done, total, f"{done + 1} of {total}: {Path(name).name}")
             try:
-                refined = self._refined(refiner, name, options)
+                refined, kept = self._refined(refiner, name, options)
             except Exception as error:  # noqa: BLE001 - one bad photo is reported; the others go on
                 if self.cancelled:
                     return
@@ -207,13 +208,15 @@ class FolderJob(Job):
                     continue
                 if refined is not None:
                     self._work.keep(name, refined)
+            if kept:  # said at the run's end, as crm-refine says it (a tester read nothing of them)
+                self.boxesKept.emit(name, kept)
             # nothing to refine: still to label, not "refined"
             (self.imageDone if refined is not None else self.imageEmpty).emit(name)
         self.progress.emit(len(self._queued), len(self._queued), "Done")
 
-    def _refined(self, refiner, name: str, options: RefineOptions) -> project.Project | None:
-        """The photo's work with every object refined; None for a photo with no object, or only empty ones (one
-        still to label)."""
+    def _refined(self, refiner, name: str, options: RefineOptions) -> tuple[project.Project | None, int]:
+        """The photo's work with every object refined (None for a photo with no object, or only empty ones: one
+        still to label), and how many of its detection boxes nothing stood out in."""
         loaded = self._work.load(name)
         hw = loaded.image.shape[:2]
         if loaded.state is not None:
@@ -221,12 +224,14 @@ class FolderJob(Job):
         else:
             states = [project.ObjectState(o.id, o.label, np.where(o.raster(hw), np.uint8(255), np.uint8(0)),
                                           locked=o.crowd, guessed=o.rough) for o in loaded.objects if o.refinable]
+        kept = 0  # detection boxes nothing stood out in
         if self._boxes:  # found as Find objects in boxes finds them, refined with the photo's other objects
             boxes = unfound(loaded.objects, (s.id for s in states))
-            states += [project.ObjectState(box.id, box.label, mask, guessed=True)
-                       for box, mask in found_in(loaded.image, boxes)]
+            found = found_in(loaded.image, boxes)
+            states += [project.ObjectState(box.id, box.label, mask, guessed=True) for box, mask in found]
+            kept = len(boxes) - len(found)
         if not any(s.mask.any() for s in states):  # an all-black mask was kept, "refined" (a tester)
-            return None
+            return None, kept
         todo = [to_refine(s) for s in states]  # refined already (and not edited since), or locked: kept as it is
         masks = refine_inputs(states, todo)
         sources = {o.id: o for o in loaded.objects}
@@ -236,7 +241,7 @@ class FolderJob(Job):
                            [s.guessed for s in states])
         objects = tuple(replace(s, stages=(result_stage(r[0], r[1], options),), shown=0, status=REFINED, stale=False)
                         if r is not None else s for s, r in zip(states, out))
-        return project.Project(loaded.path.resolve(), objects)
+        return project.Project(loaded.path.resolve(), objects), kept
 
 
 class SurveyJob(Job):

@@ -474,6 +474,18 @@ def test_a_photo_of_boxes_opened_during_refine_whole_folder_is_found_and_refined
                         window.statusBar().currentMessage())
 
 
+def test_refine_whole_folder_says_the_boxes_nothing_stood_out_in(qtbot, window, tmp_path, dialogs, tiny_refiner):
+    """The run's photos were all "refined" while boxes in which nothing stood out stayed boxes, said only on each
+    photo as it opened (a tester; crm-refine says them): the run's note says them."""
+    ann, images, _ = detection_set(tmp_path, count=2)  # p0's box around background holds nothing
+    window.open_folder(ann, "coco", images)
+    assert window.go_to(1)  # p0 is refined in the background
+    refine_folder_and_wait(qtbot, window)
+    qtbot.waitUntil(lambda: not window.refining and not window.finding_boxes, timeout=120_000)
+    assert window.statusBar().currentMessage().endswith(
+        "; nothing stood out in 1 box (p0.png): it stays a box, to draw with the Box tool (X)")
+
+
 def test_boxes_kept_by_refine_whole_folder_are_said_and_asked_about_again(qtbot, window, tmp_path, tiny_refiner,
                                                                          monkeypatch):
     """Kept once, the question never came back, and the run said the photos of boxes had "no object to refine:

@@ -700,7 +700,8 @@ class FolderMixin:
         job.imageDone.connect(lambda name, w=work: self._folder_photo_done(w, name, REFINED))
         job.imageFailed.connect(lambda name, message, w=work: self._folder_photo_done(w, name, UNREADABLE, message))
         job.imageEmpty.connect(lambda name, w=work: w is self.work and self._folder_empty.append(name))
-        job.boxesKept.connect(lambda name, count, w=work: w is self.work and self._folder_boxes_kept.update({name: count}))
+        job.boxesKept.connect(lambda name, count, w=work: w is self.work
+                              and self._folder_boxes_kept.update({name: count}))
         job.finished.connect(self._folder_done)
         self.image_list.cancel_button.clicked.connect(self.cancel_folder)
         self._folder_job = job

@@ -236,6 +236,7 @@ class FolderMixin:
             names = [n for n in list(self._recent)[:max(0, len(self._recent) - keep)] if n not in self._detached]
         for old in names:
             self._recent.pop(old).deleteLater()
+            self.trimmer.later()
 
     def stop_folder_refines(self) -> None:
         """Every refine of the folder stops now (the photos finished are kept): the whole-folder run, the open

@@ -27,6 +27,7 @@ from app.empty_state import EmptyState
 from app.folder_docks import ImageList, ObjectsPanel
 from app.folder_mode import FolderMixin
 from app.jobs import CallJob, JobRunner
+from app.memory import Trimmer
 from app.opening import OpeningMixin, split_drop  # noqa: F401 - split_drop: part of the window's module API
 from app.panels import FINISHER_BOXES, NoteBar, OverlayPanel, RefinePanel, ToolPanel, WheelScrollsPanel
 from app.prompting import PromptMixin
@@ -74,6 +75,8 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self._folder_open_job = None  # folder mode: the open photo's objects, refined by Refine whole folder
         self.refineFinished.connect(self._say_folder_done_late)
         self.boxesFinished.connect(self._say_folder_done_late)
+        self.trimmer = Trimmer(self)  # freed memory back to the system: a photo let go, a refine ended (app.memory)
+        self.refineFinished.connect(self.trimmer.later)
         self.autosave = Autosave(self._snapshot, self.jobs, self)
         self._init_subject()
         self._init_boxes()

@@ -193,6 +193,7 @@ class OpeningMixin:
             old.setParent(None)
         else:
             old.deleteLater()
+            self.trimmer.later()
 
     def _drop_document(self) -> None:
         """No photo open: the start screen in place of the canvas. A folder none of whose photos opens must not

@@ -141,6 +141,8 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
             box = QGroupBox(title)
             QVBoxLayout(box).addWidget(panel)
             column.addWidget(box)
+            if panel is self.tool_panel:
+                self.brush_box = box
         column.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(options)
@@ -281,9 +283,16 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
     # editing ----------------------------------------------------------------------------
     def set_tool(self, name: str) -> None:
         self.canvas.set_tool(name)
+        self._show_brush_options()  # the tool the window starts with, which may be the canvas's already
+
+    def _show_brush_options(self) -> None:
+        """The brush's size and hardness, greyed for the tools that paint no brush (Click, Box, Pan…): a tester set
+        a size for them, to no effect."""
+        self.brush_box.setEnabled(self.canvas.paints_with_brush())
 
     def _tool_changed(self, name: str) -> None:
         self.tool_actions[name].setChecked(True)
+        self._show_brush_options()
         if name in KEEP_TOOLS and not self.keep_visible_action.isChecked():
             # a tester painted four Keep FG strokes with the strokes hidden: nothing showed, nothing was said
             self.keep_visible_action.trigger()

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from crm_core import RefineOptions
 from crm_core.device import DEVICES, device_available
 
+from app.canvas.tools import MAX_SIZE, MIN_SIZE
 from app.settings import format_ratios, parse_ratios
 
 
@@ -82,6 +83,9 @@ class WheelScrollsPanel(QObject):
         return False
 
 
+SLIDER_SIZE = 500  # px: the size slider's end, so that small brushes can still be picked on it
+
+
 def _slider(low: int, high: int, value: int) -> QSlider:
     slider = QSlider(Qt.Orientation.Horizontal)
     slider.setRange(low, high)
@@ -99,9 +103,9 @@ class ToolPanel(QWidget):
         super().__init__(parent)
         form = QFormLayout(self)
         row = QHBoxLayout()
-        self.size_slider = _slider(1, 500, size)
+        self.size_slider = _slider(1, SLIDER_SIZE, size)  # a bigger brush goes past its end, in the box
         self.size_box = QSpinBox()
-        self.size_box.setRange(1, 500)
+        self.size_box.setRange(round(MIN_SIZE), round(MAX_SIZE))  # the canvas's own: ] went past 500, said as 500
         self.size_box.setSuffix(" px")
         self.size_box.setValue(size)
         row.addWidget(self.size_slider, 1)

@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor
 from crm_core.device import DEVICES
 from crm_core.options import DEFAULT_RATIOS, RefineOptions
 
+from app.canvas.tools import MAX_SIZE, MIN_SIZE
 from app.estimate import StageRates
 
 ORGANIZATION = "CRM Studio"
@@ -113,7 +114,7 @@ class Settings:
 
     @property
     def brush_size(self) -> int:
-        return max(1, min(1000, self._get("tools/brush_size", 40, int)))
+        return max(round(MIN_SIZE), min(round(MAX_SIZE), self._get("tools/brush_size", 40, int)))
 
     @brush_size.setter
     def brush_size(self, size: int) -> None:

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.boxes import boxes_left
 from app.canvas.guide_tools import Prompt
-from app.canvas.tools import MAX_SIZE, MIN_SIZE
+from app.canvas.tools import MAX_SIZE, MIN_SIZE, BrushTool
 from app.mask_object import label_color, stage_name
 
 NOTCHES_PER_DOUBLING = 4  # wheel notches that double the zoom: the pyramid's own step, in smooth quarters
@@ -44,6 +44,10 @@ class InteractionMixin:
 
     def tool(self) -> str:
         return self._tool.name
+
+    def paints_with_brush(self) -> bool:
+        """Whether the tool in hand paints with the brush (its size and hardness): the Brush, Eraser and keeps."""
+        return isinstance(self._tool, BrushTool)
 
     def brush_size(self) -> float:
         return self.settings.size

@@ -176,6 +176,11 @@ def test_tool_keys_and_brush_size_reach_canvas_and_settings(opened, settings):
     assert opened.canvas.brush_size() == 77 and settings.brush_size == 77
     opened.canvas.set_brush_size(90)  # e.g. the ] key on the canvas
     assert opened.tool_panel.size_box.value() == 90
+    opened.canvas.set_brush_size(1500)  # a brush for a 6K photo: the box said 500 while the canvas painted 1500
+    assert opened.tool_panel.size_box.value() == 1500 and settings.brush_size == 1500
+    for name, paints in (("click", False), ("pan", False), ("keep_fg", True), ("brush", True)):
+        opened.set_tool(name)  # the brush's options greyed for the tools with no brush
+        assert opened.brush_box.isEnabled() == paints, name
 
 
 def test_clear_invert_and_import_mask(opened, tmp_path, dialogs):

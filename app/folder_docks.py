@@ -3,6 +3,7 @@ objects (label and colour, select, relabel, hide, lock, delete, add, refine)."""
 
 from __future__ import annotations
 
+import weakref
 from collections import Counter
 from pathlib import Path
 from typing import Callable, Sequence
@@ -14,7 +15,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QKeyEvent, QPi
 from PySide6.QtWidgets import (QComboBox, QCompleter, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QProgressBar, QPushButton, QSizePolicy, QVBoxLayout, QWidget)
 
-from app.document import ACCEPTED, COARSE, TODO, Document, MaskObject
+from app.document import ACCEPTED, COARSE, REFINED, TODO, Document, MaskObject
 from app.folder import STATUSES, UNREADABLE
 from app.mask_object import stage_name
 
@@ -240,6 +241,26 @@ def _shown_note(obj: MaskObject) -> str:
     return " (shows drawn)" if obj.shown == COARSE else f" (shows {stage_name(obj.stages[obj.shown])})"
 
 
+class AsDrawn:
+    """Whether a refined object's result is its drawn mask, pixel for pixel: the refine kept it as drawn, so an
+    export writes the label as its file has it. An annotator read 220 labels "refined" and could not tell the 31
+    the refine changed, the ones to look at. Remembered per stage array: a 6K comparison takes tens of ms, and the
+    rows are made again at every change of the list."""
+
+    def __init__(self) -> None:
+        self._seen: dict[int, tuple[weakref.ref, bool]] = {}
+
+    def __call__(self, obj: MaskObject) -> bool:
+        prob = obj.stages[-1].prob
+        key = id(prob)
+        seen = self._seen.get(key)
+        if seen is not None and seen[0]() is prob:
+            return seen[1]
+        same = bool(np.array_equal(obj.result(), obj.mask > 127))
+        self._seen[key] = (weakref.ref(prob, lambda _gone, k=key: self._seen.pop(k, None)), same)
+        return same
+
+
 class ObjectsPanel(QWidget):
     """The open photo's objects. Checking an item shows it; the label box relabels the selected object."""
 
@@ -255,6 +276,7 @@ class ObjectsPanel(QWidget):
         self._listed_empty: dict[int, bool] = {}  # per object (id()), whether its row says "empty"
         self._refining = False  # a refine runs: the refine buttons wait (clicked, they did nothing and said nothing)
         self._running: MaskObject | None = None  # the object a stage-by-stage refine is changing now
+        self._as_drawn = AsDrawn()
         self._accepted = False  # the open photo of a folder is accepted: its objects not refined read "accepted"
         self._selected_color: QColor | None = None  # the canvas's colour for the selected object, where not its label's
         self._emptiness = QTimer(self)  # strokes come at tens a second: look whether one emptied or filled after
@@ -377,6 +399,8 @@ class ObjectsPanel(QWidget):
                 if status == TODO and self._accepted:  # a tester read "to do" on every object of a photo accepted
                     status = ACCEPTED
                 status += _shown_note(obj)
+                if status == REFINED and obj.shown == len(obj.stages) - 1 and self._as_drawn(obj):
+                    status += " (unchanged)"  # the photo showed no better edge: said, as the refine's note says it
             seen[obj.label] += 1  # objects of one label (two people, "object" twice) told apart by their place
             nth = f" #{seen[obj.label]}" if shared[obj.label] > 1 else ""  # beside its label: never the part cut off
             item.setText(f"{obj.label}{nth}  ·  {status}{'  · locked' if obj.locked else ''}")

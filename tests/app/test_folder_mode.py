@@ -2290,6 +2290,9 @@ def test_refine_all_objects_says_which_it_kept_as_drawn(qtbot, window, tmp_path,
     assert np.array_equal(box.result(), box.mask > 127)  # held
     assert window.statusBar().currentMessage() == \
         "Refined 3 objects; 1 kept as drawn: the photo shows no better edge for it"
+    # and the list tells it from the objects the refine changed, the ones to look at (an annotator could not)
+    rows = [window.objects_panel.list.item(i).text() for i in range(3)]
+    assert rows[1] == "box  ·  refined (unchanged)" and "unchanged" not in rows[0] + rows[2], rows
 
 
 def test_a_label_drawn_mostly_outside_the_photo_is_said(window, tmp_path):

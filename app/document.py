@@ -172,6 +172,15 @@ class Document(KeepEditsMixin, QObject):
         """True when the objects differ from how they were opened or last saved (follows undo/redo)."""
         return not self.undo_stack.isClean()
 
+    def dispose(self) -> None:
+        """Let go for good: its undo history dropped, then the object deleted. The history's steps refer back to
+        the document (their restore closures), a cycle only Python's cycle collector frees, and rarely: big arrays
+        do not count toward its thresholds, so a photo editor's window kept every photo it had refined (0.5 GB
+        each at 6K, 0.8 → 5.5 GB over seven photos)."""
+        self.undo_stack.clear()
+        self._latest_refine = []
+        self.deleteLater()
+
     def mark_saved(self, index: int | None = None) -> None:
         """The work is saved (exported, or in a project): as it is now, or as it was at undo position ``index``
         (an export that ran in the background while the person kept editing saved the earlier state)."""

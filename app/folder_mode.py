@@ -235,7 +235,7 @@ class FolderMixin:
         else:  # a photo whose objects are still being refined stays until its results are in
             names = [n for n in list(self._recent)[:max(0, len(self._recent) - keep)] if n not in self._detached]
         for old in names:
-            self._recent.pop(old).deleteLater()
+            self._recent.pop(old).dispose()
             self.trimmer.later()
 
     def stop_folder_refines(self) -> None:

@@ -1,20 +1,18 @@
 """Freed memory handed back to the system once a photo is let go or a refine has ended (glibc, i.e. Linux).
 
 Why: a photo editor refining one 6K photo after another in one window saw the process grow by 0.4-0.65 GB a
-photo (0.8 → 5.5 GB over seven), though each photo's arrays are freed when the next one opens. glibc keeps freed
-blocks in its heaps, one per thread that allocated (the refines run on worker threads), and after big arrays are
-freed it serves the next ones of up to 32 MB (a 6K mask is 24 MB) from those heaps too, so the process keeps the
-memory of every photo it held at its biggest. ``malloc_trim`` gives the free pages of every heap back (measured:
-refining six 2-6K photos in turn, 2.26 → 1.90 GB and 1.35 → 0.81 GB). Mapping big arrays apart instead
-(``M_MMAP_THRESHOLD`` fixed at 1 MB) kept the memory flat but made a 6K refine 40-55 % slower: each temporary array
-then costs fresh zeroed pages. Elsewhere (macOS, Windows) the allocators return such memory themselves, and this
-does nothing.
+photo (0.8 → 5.5 GB over seven). Most of it was the photos themselves, kept by a reference cycle (``Document.
+dispose`` breaks it). What stays is glibc's: it keeps freed blocks in its heaps, one per thread that allocated (the
+refines run on worker threads), and after big arrays are freed it serves the next ones of up to 32 MB (a 6K mask is
+24 MB) from those heaps too. ``malloc_trim`` gives their free pages back (refining six 2-6K photos in turn: 2.26 →
+1.90 GB and 1.35 → 0.81 GB), in 1-6 ms. Mapping big arrays apart instead (``M_MMAP_THRESHOLD`` fixed at 1 MB)
+made a 6K refine 40-55 % slower: each temporary array then costs fresh zeroed pages. Elsewhere (macOS, Windows)
+this does nothing.
 """
 
 from __future__ import annotations
 
 import ctypes
-import gc
 import sys
 
 from PySide6.QtCore import QObject, QTimer
@@ -36,15 +34,14 @@ _LIBC = _glibc()
 
 
 def hand_back_freed() -> None:
-    """Collect what only a cycle holds, then return every heap's free pages to the system."""
-    gc.collect()
+    """Return every heap's free pages to the system."""
     if _LIBC is not None:
         _LIBC.malloc_trim(0)
 
 
 class Trimmer(QObject):
-    """Hands freed memory back SETTLE_MS after the last ``later``: once, for a burst of photos left or refines
-    ended (arrow keys through a folder), never while the person waits on a click."""
+    """Hands freed memory back SETTLE_MS after the last ``later``: once for a burst of photos left or refines
+    ended (arrow keys through a folder)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)

@@ -192,7 +192,7 @@ class OpeningMixin:
         if keep:
             old.setParent(None)
         else:
-            old.deleteLater()
+            old.dispose()
             self.trimmer.later()
 
     def _drop_document(self) -> None:

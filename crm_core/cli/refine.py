@@ -222,7 +222,10 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
     protect = [p for p in (image_path, mask_path) if p is not None]
     out = io.check_output(args.output, protect)
     if args.save_stages:
-        io.check_folder(args.save_stages)
+        try:
+            io.check_folder(args.save_stages)
+        except InputError as error:  # which option: "output folder photo.jpg is a file" was read as -o's (a tester)
+            raise InputError(f"--save-stages: {error}") from None
     image = io.load_image(image_path)
     coarse, notes, source = read_coarse(args, mask_path, image, Subjects(), image_path)
     if mask_path is None:

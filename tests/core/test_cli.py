@@ -111,6 +111,7 @@ USAGE_ERRORS = [
     ("crm-refine", ["{img}", "{img}", "--auto", "-o", "x.png"], "not both"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--big", "{dir}"], "either IMAGE MASK or --big DIR"),
     ("crm-refine", ["--big", "{dir}", "-o", "out", "--save-stages", "s"], "--save-stages works on one photo"),
+    ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--save-stages", "{img}"], "--save-stages: output folder"),
     ("crm-refine", ["--big", "{dir}", "-o", "out", "--smooth", "-2"], "--smooth must be"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--shift-edge", "999"], "--shift-edge must be"),
     ("crm-refine", ["--big", "{dir}", "-o", "out", "--whole-photo"], "--whole-photo applies to a dataset"),

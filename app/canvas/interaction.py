@@ -97,6 +97,13 @@ class InteractionMixin:
                 painter.setPen(QPen(colour, 1))
                 painter.drawEllipse(c, radius, radius)
 
+    def split_names(self) -> tuple[str, str]:
+        """The before/after split's tags, as the strip names the stages; before any refine the right one says so:
+        "Coarse | Coarse" read as a compare that did not work (a tester)."""
+        sides = self.split_sides()
+        left, right = ("Coarse" if key[0] == "coarse" else stage_name(self._doc.stages[key[1]]) for key in sides)
+        return left, "Coarse: refine to compare" if sides[0] == sides[1] else right
+
     def _draw_split(self, painter: QPainter) -> None:
         x = round(self._split * self.width()) + 0.5
         painter.setPen(QPen(QColor(0, 0, 0, 160), 3))
@@ -107,8 +114,7 @@ class InteractionMixin:
         painter.setPen(QPen(QColor(0, 0, 0, 160), 1))
         painter.drawEllipse(QPointF(x, self.height() / 2), 7, 7)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        names = ["Coarse" if key[0] == "coarse" else stage_name(self._doc.stages[key[1]])  # as the strip names it
-                 for key in self.split_sides()]
+        names = self.split_names()
         labels = ((names[0], Qt.AlignmentFlag.AlignRight, x - 8 - 120), (names[1], Qt.AlignmentFlag.AlignLeft, x + 8))
         metrics = painter.fontMetrics()
         for text, align, left in labels:  # on a dark plate, as the compare legend: white alone vanishes on sky

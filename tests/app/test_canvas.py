@@ -364,10 +364,12 @@ def test_the_split_shows_the_two_results_compared(view, qtbot):
     """Under a ×0.5 → ×1 compare's legend the split still showed the coarse mask on its left."""
     doc = view.document()
     doc.set_mask(np.zeros((H, W), np.uint8))
+    view.set_split(0.5)  # nothing refined yet: said, not "Coarse | Coarse" (a tester)
+    assert view.split_names() == ("Coarse", "Coarse: refine to compare")
     doc.set_stages([stage(np.ones((H, W)), 0), stage(np.zeros((H, W)), 1)])
     doc.set_shown(1)
     view.set_split(0.5)
-    assert view.split_sides() == (("coarse",), ("stage", 1))
+    assert view.split_sides() == (("coarse",), ("stage", 1)) and view.split_names()[0] == "Coarse"
     view.set_compare(0, 1)
     assert view.split_sides() == (("stage", 0), ("stage", 1))
     assert view._compare_layers() == []  # each side its own result, not both under one highlight

@@ -3,7 +3,6 @@ objects (label and colour, select, relabel, hide, lock, delete, add, refine)."""
 
 from __future__ import annotations
 
-import weakref
 from collections import Counter
 from pathlib import Path
 from typing import Callable, Sequence
@@ -14,6 +13,8 @@ from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (QComboBox, QCompleter, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QProgressBar, QPushButton, QSizePolicy, QVBoxLayout, QWidget)
+
+from crm_core.formats.objects import kept_drawn
 
 from app.document import ACCEPTED, COARSE, REFINED, TODO, Document, MaskObject
 from app.folder import STATUSES, UNREADABLE
@@ -242,23 +243,34 @@ def _shown_note(obj: MaskObject) -> str:
 
 
 class AsDrawn:
-    """Whether a refined object's result is its drawn mask, pixel for pixel: the refine kept it as drawn, so an
-    export writes the label as its file has it. An annotator read 220 labels "refined" and could not tell the 31
-    the refine changed, the ones to look at. Remembered per stage array: a 6K comparison takes tens of ms, and the
-    rows are made again at every change of the list."""
+    """The refined objects an export writes as drawn: the refine left them their own pixels, less those their
+    neighbours hold (``kept_drawn``, the rule Refine all objects counts by). An annotator read 220 labels "refined"
+    and could not tell the 31 the refine changed, the ones to look at. Worked out again only when the photo's
+    objects changed (an undo step, a stage shown): the rows are made again at every change of the list."""
 
     def __init__(self) -> None:
-        self._seen: dict[int, tuple[weakref.ref, bool]] = {}
+        self._key: tuple | None = None
+        self._kept: set[int] = set()
 
-    def __call__(self, obj: MaskObject) -> bool:
-        prob = obj.stages[-1].prob
-        key = id(prob)
-        seen = self._seen.get(key)
-        if seen is not None and seen[0]() is prob:
-            return seen[1]
-        same = bool(np.array_equal(obj.result(), obj.mask > 127))
-        self._seen[key] = (weakref.ref(prob, lambda _gone, k=key: self._seen.pop(k, None)), same)
-        return same
+    def kept(self, doc: Document) -> set[int]:
+        """id() of each object of ``doc`` kept as drawn."""
+        key = (doc.undo_stack.index(), doc.undo_stack.count(),
+               tuple((id(o), id(o.stages[-1].prob) if o.stages else None, o.shown) for o in doc.objects))
+        if key != self._key:
+            self._key, self._kept = key, self._work_out(doc)
+        return self._kept
+
+    @staticmethod
+    def _work_out(doc: Document) -> set[int]:
+        refined = [o for o in doc.objects if o.stages and not o.stale and o.shown == len(o.stages) - 1]
+        if not refined:
+            return set()
+        results = {id(o): o.result() for o in doc.objects}
+        cover = np.zeros(doc.mask.shape, np.uint16)
+        for pixels in results.values():
+            cover += pixels
+        return {id(o) for o in refined
+                if kept_drawn(o.mask > 127, results[id(o)], cover > results[id(o)])}
 
 
 class ObjectsPanel(QWidget):
@@ -385,6 +397,7 @@ class ObjectsPanel(QWidget):
             self.list.addItem(item)
         self._listed_empty = {id(obj): obj.empty for obj in objects}
         shared = Counter(obj.label for obj in objects)
+        kept = self._as_drawn.kept(doc) if doc is not None else set()
         seen: Counter = Counter()
         for row, obj in enumerate(objects):
             item = self.list.item(row)
@@ -399,7 +412,7 @@ class ObjectsPanel(QWidget):
                 if status == TODO and self._accepted:  # a tester read "to do" on every object of a photo accepted
                     status = ACCEPTED
                 status += _shown_note(obj)
-                if status == REFINED and obj.shown == len(obj.stages) - 1 and self._as_drawn(obj):
+                if status == REFINED and id(obj) in kept:
                     status += " (unchanged)"  # the photo showed no better edge: said, as the refine's note says it
             seen[obj.label] += 1  # objects of one label (two people, "object" twice) told apart by their place
             nth = f" #{seen[obj.label]}" if shared[obj.label] > 1 else ""  # beside its label: never the part cut off

@@ -2295,6 +2295,23 @@ def test_refine_all_objects_says_which_it_kept_as_drawn(qtbot, window, tmp_path,
     assert rows[1] == "box  ·  refined (unchanged)" and "unchanged" not in rows[0] + rows[2], rows
 
 
+def test_a_label_kept_as_drawn_but_for_what_its_neighbour_holds_reads_unchanged(qapp):
+    """The note said "3 kept as drawn" and two rows said "(unchanged)" (a re-tester): a label refined to its own
+    pixels less those a neighbour holds is one an export writes as drawn, and Refine all objects counts it so;
+    its row says so too. One refined to other pixels does not."""
+    from app.document import Document, MaskObject
+    from app.folder_docks import AsDrawn
+    from crm_core.options import Stage
+
+    box, bar, moved = np.zeros((H, W), np.uint8), np.zeros((H, W), np.uint8), np.zeros((H, W), np.uint8)
+    box[85:140, 100:160], bar[85:140, 150:180], moved[90:140, 100:160] = 255, 255, 255
+    objects = [MaskObject(1, "box", box.copy()), MaskObject(2, "bar", bar.copy()), MaskObject(3, "ball", moved)]
+    doc = Document.with_objects(np.zeros((H, W, 3), np.uint8), "p.png", objects)
+    for obj, pixels in ((objects[0], (box > 0) & (bar == 0)), (objects[1], bar > 0), (objects[2], box > 0)):
+        doc.set_stages([Stage(0, 1, 1.0, pixels.astype(np.float32), 0.1, H * W, H * W, H * W)], obj)
+        doc.set_shown(0, obj)
+    assert AsDrawn().kept(doc) == {id(objects[0]), id(objects[1])}
+
 def test_a_label_drawn_mostly_outside_the_photo_is_said(window, tmp_path):
     """A LabelMe "upper" shifted to x 338-586 on a 400 px photo was clipped to its sliver inside and refined
     without a word (tester)."""

@@ -66,7 +66,6 @@ class FolderMixin:
     _folder_unreadable: list[str]  # photos the running whole-folder run could not read (a new list per run)
     _folder_empty: list[str]  # photos it found with no object to refine: left to do, to be labelled
     _folder_boxes_kept: dict[str, int]  # photos with detection boxes it found nothing in, and how many
-    _folder_open_job: ObjectsJob | None  # the open photo's objects, refined by the run in the window
     _folder_note_waits = False  # the run's end note waits for those
     _folder_before: set[str]  # the photos refined before the whole-folder run began
     _folder_queued: set[str]  # the photos it was given to refine in the background (its later runs' too)
@@ -658,13 +657,12 @@ class FolderMixin:
         names = [n for n in work.names if work.status[n] == TODO and n != self.photo_name]
         if self._find_boxes_too(work) is None:
             return
-        self._folder_open_job, self._folder_note_waits = None, False
+        self._folder_note_waits = False
         if work.status.get(self.photo_name) == TODO and not self.refining:
             if work.find_boxes and boxes_left(self.doc):
                 self.find_in_boxes(for_folder=True)  # then its objects are refined, as Refine all objects does
             else:
                 self._refine_objects([to_refine(o) for o in self.doc.objects])
-                self._folder_open_job = self._objects_job  # None when there was nothing to refine
         elif not names:
             # what to press to redo one: a tester found no way to, the folder being all done
             self.statusBar().showMessage("No photo is left to do: each is refined, accepted, flagged or unreadable; "
@@ -772,13 +770,11 @@ class FolderMixin:
         if untouched and work.find_boxes and boxes_left(doc) and not self.finding_boxes:
             # its boxes found, then its objects refined: a tester's photo of boxes stayed to do, and nothing said so
             self.find_in_boxes(for_folder=True)
-            self._folder_note_waits = True  # said once that refine (or the find, where it starts none) has ended
-            return
-        if untouched and any(to_refine(o) and o.mask.any() for o in doc.objects):
+        elif untouched and any(to_refine(o) and o.mask.any() for o in doc.objects):
             self._refine_objects([to_refine(o) for o in doc.objects])
-            self._folder_open_job = self._objects_job
-        if self._folder_open_job is not None and self._folder_open_job is self._objects_job:
-            # said when those are refined (or cancelled): said before, it was replaced by their "Refined 3 objects"
+        if self.refining or self.finding_boxes:
+            # said once the window's work on the open photo has ended, or was cancelled: said before, it was replaced
+            # by their "Refined 3 objects" (also after a find in its boxes, which the run's start leaves running)
             self._folder_note_waits = True
             return
         self._say_folder_done(work)
@@ -788,7 +784,7 @@ class FolderMixin:
         (``boxesFinished``): the whole-folder run's end note, if it waited for the objects the run does in the
         window."""
         if self._folder_note_waits and not (self.refining or self.finding_boxes) and self.work is not None:
-            self._folder_note_waits, self._folder_open_job = False, None
+            self._folder_note_waits = False
             self._say_folder_done(self.work)
 
     def _say_folder_done(self, work: WorkFolder) -> None:

@@ -72,7 +72,6 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self._folder_unreadable: list[str] = []
         self._folder_empty: list[str] = []
         self._folder_boxes_kept: dict[str, int] = {}
-        self._folder_open_job = None  # folder mode: the open photo's objects, refined by Refine whole folder
         self.refineFinished.connect(self._say_folder_done_late)
         self.boxesFinished.connect(self._say_folder_done_late)
         self.trimmer = Trimmer(self)  # freed memory back to the system: a photo let go, a refine ended (app.memory)

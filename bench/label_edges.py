@@ -1,5 +1,5 @@
-"""How tightly a set's truth follows its photos' edges: the photo's mean gradient at 1-4 px inside and outside
-each labelled object's edge.
+"""How tightly a set's truth follows its photos' edges: the photo's mean edge strength (``crm_core.trust.edge_strength``,
+Lab Sobel) at 1-4 px inside and outside each labelled object's edge.
 
     python bench/label_edges.py ../shared/data/dev_eval/real/polygon       # a BIG folder (NAME_gt.png)
     python bench/label_edges.py OUT/gt --format voc --limit 40              # make_ccp_objects.py's truth
@@ -21,15 +21,10 @@ import numpy as np
 from crm_core import io
 from crm_core.formats import ImageObjects, detect, open_dataset
 from crm_core.formats.bigfolder import GT_KEY
+from crm_core.trust import edge_strength
 
 RINGS = (1, 2, 3, 4)  # px from the edge, inside and outside
 MIN_PIXELS = 2000  # objects smaller than this have too few ring pixels to say anything alone
-
-
-def gradient(image: np.ndarray) -> np.ndarray:
-    """The Sobel gradient magnitude of the photo's grey levels."""
-    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    return np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
 
 
 def ring_means(magnitude: np.ndarray, mask: np.ndarray) -> dict[int, float]:
@@ -63,7 +58,7 @@ def main() -> None:
     rows: list[dict[int, float]] = []
     for name in dataset.names()[:args.limit or None]:
         item = dataset.read(name)
-        magnitude = gradient(dataset.photo(item))
+        magnitude = edge_strength(dataset.photo(item))  # the leash's own measure of the photo's edges
         for mask in truths(item):
             if mask.sum() >= MIN_PIXELS:
                 rows.append(ring_means(magnitude, mask))

@@ -1,5 +1,5 @@
-"""How tightly a set's truth follows its photos' edges: the photo's mean edge strength (``crm_core.trust.edge_strength``,
-Lab Sobel) at 1-4 px inside and outside each labelled object's edge.
+"""How tightly a set's truth follows its photos' edges: the photo's mean edge strength
+(``crm_core.trust.edge_strength``, Lab Sobel) at 1-4 px inside and outside each labelled object's edge.
 
     python bench/label_edges.py ../shared/data/dev_eval/real/polygon       # a BIG folder (NAME_gt.png)
     python bench/label_edges.py OUT/gt --format voc --limit 40              # make_ccp_objects.py's truth

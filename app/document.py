@@ -178,7 +178,6 @@ class Document(KeepEditsMixin, QObject):
         do not count toward its thresholds, so a photo editor's window kept every photo it had refined (0.5 GB
         each at 6K, 0.8 → 5.5 GB over seven photos)."""
         self.undo_stack.clear()
-        self._latest_refine = []
         self.deleteLater()
 
     def mark_saved(self, index: int | None = None) -> None:

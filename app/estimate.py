@@ -206,13 +206,16 @@ def _fit_model(done: Sequence[StageCost], prior: StageRates) -> tuple[float, flo
 
 
 def _least_squares(done: Sequence[StageCost]) -> tuple[float, float] | None:
-    """(full, encoder) fitted to the model stages alone; None when they cannot separate the two parts."""
+    """(full, encoder) fitted to the model stages alone; None when they cannot separate the two parts: fewer than
+    three stages (two are fitted exactly, noise and all) or a fit that puts all the cost on one part. An 800 px
+    photo's two stages fitted full 0, or 5 times the sample's, and the next 6K run, scaled from that split, was
+    told a fifth to a half of its time after its first stage."""
     points = _model_points(done)
     a = np.array([[c.stage.pixels / MEGA, c.encoded / MEGA] for c in points]).reshape(-1, 2)
-    if len(points) < 2 or np.linalg.matrix_rank(a) < 2:
+    if len(points) < 3 or np.linalg.matrix_rank(a) < 2:
         return None
     rates, _ = nnls(a, np.array([c.seconds for c in points]))
-    return float(rates[0]), float(rates[1])
+    return (float(rates[0]), float(rates[1])) if np.all(rates > 0) else None
 
 
 def _speed(done: Sequence[StageCost], prior: StageRates) -> float:

@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from crm_core.errors import InputError
-from crm_core.formats import DEFAULT_TOLERANCE, FORMATS, dataset_above, dataset_class
+from crm_core.formats import DEFAULT_TOLERANCE, FORMATS, dataset_above, dataset_class, dataset_holding
 from crm_core.objects import ObjectOptions
 from crm_core.options import RefineOptions
 from crm_core.wording import amount, counted, listed
@@ -95,6 +95,8 @@ class FolderMixin:
     def open_folder(self, source: str | Path, kind: str | None = None, images: str | Path | None = None) -> bool:
         """Opens a folder (photos paired with masks by name, or a LabelMe/VOC/YOLO folder) or a dataset file,
         at the photo where the person last stopped. False (after saying why) when it cannot be used."""
+        if kind is None and images is None and Path(source).is_dir():  # a dataset's labels/: the dataset
+            source, kind = dataset_holding(source) or (source, kind)
         try:
             dataset = open_source(source, kind, images)
             above = dataset_above(source) if isinstance(dataset, FolderPhotos) and not dataset.label_order() else None

@@ -83,6 +83,20 @@ def dataset_above(folder: str | Path) -> tuple[Path, str] | None:
     return None
 
 
+def dataset_holding(folder: str | Path) -> tuple[Path, str] | None:
+    """The dataset whose labels a folder holds, and its format: YOLO's labels/ (or a split of it) under a folder
+    with images/ and its class names, VOC's SegmentationClass/, SegmentationObject/ or Annotations/ beside
+    JPEGImages/. Such a folder is never a dataset of its own: a tester chose labels/0451.txt in Open dataset and
+    was told the folder "holds no photos"."""
+    p = Path(folder)
+    for root in (p.parent, p.parent.parent):
+        if p.is_relative_to(root / "labels") and (root / "images").is_dir() and names_file(root) is not None:
+            return root, "yolo"
+    if p.name in ("SegmentationClass", "SegmentationObject", "Annotations") and (p.parent / "JPEGImages").is_dir():
+        return p.parent, "voc"
+    return None
+
+
 __all__ = ["FORMATS", "DEFAULT_TOLERANCE", "Converted", "Dataset", "ImageObject", "ImageObjects", "Writer", "convert",
-           "dataset_above", "dataset_class", "detect", "detection_folder", "export_writer", "fill_polygons",
-           "names_file", "open_dataset", "trace_polygons"]
+           "dataset_above", "dataset_class", "dataset_holding", "detect", "detection_folder", "export_writer",
+           "fill_polygons", "names_file", "open_dataset", "trace_polygons"]

@@ -20,6 +20,7 @@ from crm_core.formats import FORMATS, fill_polygons, open_dataset, trace_polygon
 from crm_core.metrics import binarise, iou
 
 from app import asking
+from app.dataset_paths import dataset_at
 from app.document import COARSE, REFINED, TODO
 from app.folder import FLAGGED
 from app.folder_docks import NAME_ROLE
@@ -1382,6 +1383,14 @@ def test_a_dataset_s_photos_folder_opened_alone_asks_whether_the_dataset_was_mea
     monkeypatch.setattr(asking, "choose", lambda parent, title, text, choices: choices[1])
     assert window.open_folder(root / "images")  # the photos alone, as asked
     assert window.work.dataset.format == "mask" and window.work.dataset.source == root / "images"
+
+
+def test_a_label_file_chosen_in_open_dataset_opens_its_dataset(window, tmp_path, dialogs):
+    """A tester chose labels/p0.txt in Open dataset and was told its folder "holds no photos"."""
+    root, drawn = yolo_folder(tmp_path)
+    assert window.open_folder(*dataset_at(root / "labels" / "p0.txt"))
+    assert not dialogs.shown and window.work.dataset.format == "yolo" and window.work.dataset.source == root
+    assert len(window.doc.objects) == len(drawn)
 
 
 def test_a_photo_listed_unreadable_for_its_missing_photo_is_said_to_be_copied_unrefined(qtbot, window, tmp_path,

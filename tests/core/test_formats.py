@@ -1412,7 +1412,7 @@ def test_a_polygon_mostly_outside_the_photo_is_told_from_one_that_pokes_out() ->
 
 def test_a_dataset_s_photos_folder_names_its_dataset(tmp_path: Path) -> None:
     """Opened alone, a dataset's photos folder showed every photo without its labels (tester, a YOLO images/)."""
-    from crm_core.formats import dataset_above
+    from crm_core.formats import dataset_above, dataset_holding
 
     yolo = tmp_path / "yolo"
     for folder in (yolo / "images" / "train", yolo / "labels" / "train", tmp_path / "voc" / "JPEGImages",
@@ -1424,6 +1424,10 @@ def test_a_dataset_s_photos_folder_names_its_dataset(tmp_path: Path) -> None:
     assert dataset_above(tmp_path / "voc" / "JPEGImages") == (tmp_path / "voc", "voc")
     assert dataset_above(tmp_path / "plain" / "images") is None  # no labels beside it
     assert dataset_above(yolo / "labels") is None
+    # its labels' folders are no dataset of their own: a label file chosen there opens the dataset
+    assert dataset_holding(yolo / "labels") == dataset_holding(yolo / "labels" / "train") == (yolo, "yolo")
+    assert dataset_holding(tmp_path / "voc" / "SegmentationClass") == (tmp_path / "voc", "voc")
+    assert dataset_holding(yolo / "images") is None and dataset_holding(tmp_path / "plain" / "labels") is None
 
 
 def test_an_outline_to_edit_keeps_its_holes_as_rings_and_fills_back_exactly():

@@ -130,6 +130,7 @@ class FolderMixin:
         # over the new folder's list, which dataset it was about unclear (a tester)
         self._drop_document()
         self.work = work
+        self.statusBar().clearMessage()  # "Folder refined in 32 s: 19 photos" stayed over the next folder (a tester)
         self.settings.open_dir = Path(source).parent if Path(source).is_file() else Path(source)
         self.settings.add_recent_folder(source, kind, images)
         # what it was read as, kept in view: a folder of photos with no labels had opened as one, unsaid

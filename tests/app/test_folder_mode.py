@@ -1391,6 +1391,9 @@ def test_a_label_file_chosen_in_open_dataset_opens_its_dataset(window, tmp_path,
     assert window.open_folder(*dataset_at(root / "labels" / "p0.txt"))
     assert not dialogs.shown and window.work.dataset.format == "yolo" and window.work.dataset.source == root
     assert len(window.doc.objects) == len(drawn)
+    window.statusBar().showMessage("Folder refined in 32 s: 19 photos")
+    other, _ = labelme_set(tmp_path / "lm", count=2)
+    assert window.open_folder(other) and "Folder refined" not in window.statusBar().currentMessage()
 
 
 def test_a_photo_listed_unreadable_for_its_missing_photo_is_said_to_be_copied_unrefined(qtbot, window, tmp_path,

@@ -12,6 +12,7 @@ deleting and relabelling objects are undo steps too (commands without tiles).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -301,6 +302,20 @@ class Document(KeepEditsMixin, QObject):
         old, label = obj.label, str(label).strip()
         if label and label != old and not self.refuse_locked(obj, "relabel"):
             self._push_change(f"Label {label}", lambda after: self._relabel(obj, label if after else old))
+
+    def relabel_all(self, old: str, new: str) -> int:
+        """Every object (and detection box) labelled ``old`` labelled ``new``, in the label's place among the
+        known ones (its colour kept), not as an undo step: a label renamed in the whole folder
+        (``app.folder.WorkFolder.rename``), which Undo on one photo would have undone on that photo alone.
+        Returns how many objects it relabelled."""
+        hits = [obj for obj in self.objects if obj.label == old]
+        for obj in hits:
+            obj.label = new
+        self.boxes = tuple(replace(box, label=new) if box.label == old else box for box in self.boxes)
+        self.unshown = tuple(new if label == old else label for label in self.unshown)
+        self.categories = tuple(dict.fromkeys(new if label == old else label for label in self.categories))
+        self.objectsChanged.emit()
+        return len(hits)
 
     def set_visible(self, obj: MaskObject, visible: bool) -> None:
         """Show or hide an object on the canvas (a view setting, not an edit)."""

@@ -148,6 +148,9 @@ class Exported:
     records: int = 0  # records of the photos' labels that could not be read (``ImageObject.problem``)
     records_kept: bool = True  # written as the files have them (the dataset's own format), else left out
     boxes_only: tuple[str, ...] = ()  # photos labelled by detection boxes alone, which the format had no place for
+    photos: int = 0  # photos in the output
+    done: int = 0  # of those, the ones refined or accepted
+    edited: tuple[str, ...] = ()  # objects ("photo: label") edited since refined: written as edited, not refined
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,9 @@ class WorkFolder:
         self._labels: dict[str, str] = {}  # each photo's labels as last read (ImageObjects.fingerprint), by name
         self.lock: QLockFile | None = None  # held while a window works on the folder (claim)
         self.last_export: ExportChoice | None = None  # Export dataset's last choice here
+        # labels renamed in the whole folder, in order (old, new): applied to the labels as the files give them and
+        # to work kept before the rename (``label_now``), so the files themselves are never rewritten
+        self.renames: list[tuple[str, str]] = []
         self.position = 0
         self._read_state()
         self._read_again()
@@ -235,6 +241,7 @@ class WorkFolder:
         self.problems = {name: str(why) for name, why in field("problems", dict).items()
                          if self.status.get(name) == UNREADABLE}
         self.colors = dict(_colors(field("colors", dict)))
+        self.renames = [(old, new) for old, new in _renames(field("renames", list))]
         self.progress = {name: (done, total) for name, (done, total) in _pairs(field("progress", dict))
                          if self.status.get(name) == TODO and 0 < done < total}
         self.cut_short = state.get("running") is True and TODO in self.status.values()
@@ -274,7 +281,7 @@ class WorkFolder:
                 self.dataset.photo(item)  # where the format can hold the photo itself (LabelMe's imageData)
         except CRMError as error:
             return str(error), (), (), False
-        labels = tuple(obj.label for obj in item.objects if obj.refinable or obj.box is not None)
+        labels = tuple(self.label_now(obj.label) for obj in item.objects if obj.refinable or obj.box is not None)
         boxed = any(obj.box is not None and not obj.problem for obj in item.objects)
         return None, labels, tuple(obj.problem for obj in item.objects if obj.problem), boxed
 
@@ -292,6 +299,29 @@ class WorkFolder:
         """Labels met on a photo (its objects', or typed by the person) join the folder's, each once, in the order
         met: they are offered on every photo after, and keep their colours (kept in state.json for next time)."""
         self.categories = tuple(dict.fromkeys((*self.categories, *labels)))
+
+    def rename(self, old: str, new: str) -> None:
+        """Every object labelled ``old`` on every photo is labelled ``new`` from now on (two labels become one where
+        ``new`` is one already): the photos' labels as their files give them and the work kept on them are
+        relabelled as they are read (``label_now``), and an export declares the category under its new name
+        (``Dataset.renamed``). The open photo's objects are the caller's to relabel."""
+        self.renames.append((old, new))
+        self.categories = tuple(dict.fromkeys(new if c == old else c for c in self.categories))
+        if old in self.colors:  # the label's colour goes with its name, unless the name had one of its own
+            self.colors.setdefault(new, self.colors.pop(old))
+
+    def label_now(self, label: str, since: int = 0) -> str:
+        """A label after the folder's renames from the ``since``-th on (work kept after the first ``since``)."""
+        for old, new in self.renames[since:]:
+            if label == old:
+                label = new
+        return label
+
+    def _relabelled(self, item: ImageObjects) -> ImageObjects:
+        """A photo's labels as the folder names them now (its file's own ``fingerprint`` is read before)."""
+        if not self.renames:
+            return item
+        return replace(item, objects=tuple(replace(o, label=self.label_now(o.label)) for o in item.objects))
 
     def unreadable(self, name: str, problem: str) -> None:
         """A photo that could not be read: listed as such with the reason, no longer among those to do."""
@@ -332,7 +362,8 @@ class WorkFolder:
                 "position": self.names[self.position], "status": dict(self.status), "labels": list(self.categories),
                 "problems": dict(self.problems),
                 "progress": {n: list(p) for n, p in self.progress.items() if self.status.get(n) == TODO},
-                "colors": {label: list(rgb) for label, rgb in self.colors.items()}, "running": self.running}
+                "colors": {label: list(rgb) for label, rgb in self.colors.items()}, "running": self.running,
+                "renames": [list(pair) for pair in self.renames]}
         if self.last_export is not None:
             data["export"] = asdict(self.last_export)
         self.writer.put(self.dir / STATE, json.dumps(data, indent=1).encode("utf-8"), io.write_atomic)
@@ -390,14 +421,20 @@ class WorkFolder:
     def looked_away(self) -> list[str]:
         """The kept objects ("photo: label") that show something other than their refined result (an earlier
         stage, or the drawn mask, clicked to look: mask_object.looked_away), read from the work's descriptions."""
-        found = []
+        return [f"{name}: {label}" for name, label, count, at, stale in self._kept_objects()
+                if looked_away(count, at, stale)]
+
+    def _kept_objects(self) -> Iterator[tuple[str, str, int, object, bool]]:
+        """Per object of the work kept: its photo, label (as named now), stage count, the one shown and whether its
+        stages predate an edit, read from the work's descriptions without decoding masks."""
         for name in self.names:
             path = self.project_path(name)
             state = self.writer.pending(path)
+            since = state.renames if state is not None else project.renames_of(path)
             shown = [(o.label, len(o.stages), o.shown, o.stale) for o in state.objects] if state is not None \
                 else project.shown_of(path) if path.is_file() else []
-            found += [f"{name}: {label}" for label, count, at, stale in shown if looked_away(count, at, stale)]
-        return found
+            for label, count, at, stale in shown:
+                yield name, self.label_now(label, since), count, at, stale
 
     def saved(self, item: ImageObjects, hw: tuple[int, int]) -> project.Project | None:
         """The work kept on a photo (``item``, as its labels give it) of ``hw`` (height, width) pixels: the newest
@@ -423,7 +460,11 @@ class WorkFolder:
                                                "work on it was kept: the photo opens from its labels as they are now, "
                                                "so none of those changes is lost")
             return None
-        return self._renumbered(item, state)
+        state = self._renumbered(item, state)
+        if state.renames < len(self.renames):  # kept before labels were renamed in the whole folder
+            objects = tuple(replace(o, label=self.label_now(o.label, state.renames)) for o in state.objects)
+            state = replace(state, objects=objects, renames=len(self.renames))
+        return state
 
     def _renumbered(self, item: ImageObjects, state: project.Project) -> project.Project:
         """Work kept before LabelMe objects were named by their first shape's place (project version 3) names
@@ -467,7 +508,7 @@ class WorkFolder:
         item, image = self._read(name)
         state = self.saved(item, image.shape[:2])
         self._labels[name] = item.fingerprint
-        return Loaded(name, image, item.image, state, item.objects)
+        return Loaded(name, image, item.image, state, self._relabelled(item).objects)
 
     def _read(self, name: str) -> tuple[ImageObjects, np.ndarray]:
         """A photo's labels and pixels, as the dataset gives them; InputError when either cannot be used."""
@@ -506,7 +547,8 @@ class WorkFolder:
         """Queue a photo's work for the sidecar (written atomically, off the calling thread). The photo is named
         by its name in the dataset, not by where it is (``document`` reads it from the dataset)."""
         labels = self._labels.get(name, state.labels)
-        self.writer.put(self.project_path(name), replace(state, photo=Path(name), labels=labels), project.save)
+        self.writer.put(self.project_path(name), replace(state, photo=Path(name), labels=labels,
+                                                          renames=len(self.renames)), project.save)
 
     def export(self, out: Path, kind: str | None = None, tolerance: float = DEFAULT_TOLERANCE,
                as_shown: bool = True) -> Exported:
@@ -523,18 +565,21 @@ class WorkFolder:
         if kind not in (None, self.dataset.format) or not self.dataset.writes_itself:
             done = list(convert(self.dataset, kind or self.dataset.format, Path(out), tolerance,
                                 transform=lambda item: self.apply_work(item, as_shown=as_shown),
-                                worked=self.finished))
+                                worked=self.finished, declared=self.declared()))
             records = sum(len(d.problems) for d in done)
+            out_names = [d.name for d in done if (d.error is None or d.as_given) and not d.boxes_only]
             return Exported(tuple((d.name, str(d.error)) for d in done if d.error is not None),
                             sum(d.dropped for d in done), tuple(label for d in done for label in d.hidden),
                             tuple(label for d in done for label in d.split),
                             self._unworked([d.name for d in done if d.error is None]), records, False,
-                            tuple(d.name for d in done if d.boxes_only))
-        writer = self.dataset.writer(Path(out), tolerance)
+                            tuple(d.name for d in done if d.boxes_only), *self._tally(out_names))
+        writer = self.declared().writer(Path(out), tolerance)
         fresh = itertools.count(_first_free_id(self.dataset)) if self.dataset.format == "coco" else None
         skipped, unread, records, written = [], [], 0, []
         for name in self.names:
-            if writer.keeps_unwritten and not self.has_work(name):
+            # a photo never worked on is kept as the file has it, unless labels were renamed: two made one need
+            # its annotations' category ids rewritten
+            if writer.keeps_unwritten and not self.has_work(name) and not self.renames:
                 continue
             try:
                 item = self.apply_work(self.dataset.read(name), fresh, as_shown)
@@ -546,8 +591,24 @@ class WorkFolder:
             records += sum(1 for obj in item.objects if obj.problem)
             written.append(name)
         writer.close()  # only when every photo went in: a failed export leaves no file claiming to be whole
+        left_out = {name for name, _ in skipped}
+        photos, done, edited = self._tally([n for n in self.names if n not in left_out])
         return Exported(tuple(skipped), hidden=tuple(writer.hidden), split=tuple(writer.split),
-                        unread=tuple(unread) + self._unworked(written), records=records)
+                        unread=tuple(unread) + self._unworked(written), records=records, photos=photos, done=done,
+                        edited=edited)
+
+    def _tally(self, names: list[str]) -> tuple[int, int, tuple[str, ...]]:
+        """Of the photos an export holds: how many, how many refined or accepted, and the objects on them edited
+        since refined (written as edited): an export that said only "Exported" let a tester hand on two labels he
+        had edited after their refine, unrefined, unawares."""
+        held = set(names)
+        edited = tuple(f"{name}: {label}" for name, label, count, _, stale in self._kept_objects()
+                       if stale and count and name in held)
+        return len(names), sum(1 for n in names if self.finished(n)), edited
+
+    def declared(self) -> Dataset:
+        """The dataset as an export declares it: its categories under the names the folder's renames gave them."""
+        return self.dataset.renamed({old: self.label_now(old) for old, _ in self.renames})
 
     def _unworked(self, written: list[str]) -> tuple[tuple[str, str], ...]:
         """Of the photos ``written``, those listed unreadable (their photo missing or broken, their labels read),
@@ -564,6 +625,7 @@ class WorkFolder:
         polygon would move by up to the tracing tolerance. ``as_shown`` False: an object that shows something
         other than its refined result is written as refined."""
         state = self.saved(item, item.hw)
+        item = self._relabelled(item)
         if state is None:
             return item
         sources = {o.id: o for o in item.objects}
@@ -658,6 +720,13 @@ def _pairs(counts: dict) -> Iterator[tuple[str, tuple[int, int]]]:
     for name, pair in counts.items():
         if isinstance(pair, list) and len(pair) == 2 and all(type(n) is int for n in pair):
             yield name, (pair[0], pair[1])
+
+
+def _renames(pairs: list) -> Iterator[tuple[str, str]]:
+    """The (old, new) label renames of a state file's "renames", those that are two strings."""
+    for pair in pairs:
+        if isinstance(pair, list) and len(pair) == 2 and all(isinstance(label, str) and label for label in pair):
+            yield pair[0], pair[1]
 
 
 def _colors(colors: dict) -> Iterator[tuple[str, tuple[int, int, int]]]:

@@ -25,6 +25,7 @@ from app import asking, project, refining
 from app.boxes import FIND_BOXES, KEEP_BOXES, boxes_left
 from app.dataset_export import DatasetExportDialog
 from app.dataset_paths import dataset_at
+from app.rename_label import RenameLabelDialog
 from app.document import ACCEPTED, REFINED, TODO, Document
 from app.errors import show_error
 from app.estimate import at_mean_pace, format_seconds, left_text
@@ -498,6 +499,35 @@ class FolderMixin:
         if self.statusBar().currentMessage().startswith(NEW_OBJECT):
             self.statusBar().clearMessage()
 
+    def rename_label(self) -> None:
+        """Rename a label on every photo of the folder (Objects › Rename label in folder…): the open photo's objects
+        at once, the other photos' labels and kept work as they are read (``WorkFolder.rename``). Not while a
+        refine, a find or an export of the folder runs: each holds objects read with the labels as they were."""
+        work, doc = self.work, self.doc
+        if work is None or doc is None:
+            return
+        running = self.refines_under_way() or ("Objects are being found in boxes" if self.finding_boxes else "") \
+            or ("The dataset is being exported" if self._export is not None else "") \
+            or ("The folder's labels are still being read" if self._survey is not None else "")
+        if running:
+            QMessageBox.information(self, "Rename label in folder", f"{running}: rename the label once that is done.")
+            return
+        labels = [*work.categories, *(o.label for o in doc.objects)]
+        dialog = RenameLabelDialog(labels, doc.current.label, work.dataset.source.name, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        old, new = dialog.old, dialog.new
+        work.rename(old, new)
+        for left in self._recent.values():  # the photos left last, kept for Undo on coming back
+            left.relabel_all(old, new)
+        here = doc.relabel_all(old, new)
+        self.keep_photo()
+        work.save_state()
+        self.objects_panel.refresh()
+        self.statusBar().showMessage(
+            f"Renamed \u201c{old}\u201d to \u201c{new}\u201d on every photo of the folder ({here} object"
+            f"{'s' * (here != 1)} on this one); rename it back to undo", 10000)
+
     def delete_object(self) -> None:
         """Delete the selected object, stopping its refine first where one runs: a deleted object's refine ran on
         for 20 s at 6K, Refine and Select Subject greyed out, and its result was then dropped (a tester)."""
@@ -926,8 +956,10 @@ class FolderMixin:
         running = self.refines_under_way()
         running = f"; {running[0].lower()}{running[1:]}: what is not finished went as it was; export again once it " \
                   "ends" if running else ""
-        self.statusBar().showMessage(f"Exported {shown_path(path)}{unread}{'; ' + shapes if shapes else ''}{running}",
-                                     15000)
+        # "Exported" alone said nothing of what went (a tester counted the objects with a script)
+        counted = f": {exported.photos} photo{'s' * (exported.photos != 1)}, {exported.done} refined or accepted"
+        self.statusBar().showMessage(f"Exported {shown_path(path)}{counted}{unread}{'; ' + shapes if shapes else ''}"
+                                     f"{running}", 15000)
         if (skipped or exported.unread) and self.work is not None:  # the list marks them too, the reason as tooltip
             for name, why in skipped + exported.unread:
                 if name in self.work.status and name != self.photo_name:
@@ -958,6 +990,13 @@ class FolderMixin:
                           f"A YOLO line is one object, so {len(split)} object{'s' * (len(split) != 1)} in several "
                           f"pieces {'are' if len(split) != 1 else 'is'} written as one line per piece: "
                           f"{listed(split)}."))
+        edited = exported.edited
+        if edited:  # written as edited: the person may have meant to refine them again before handing the set on
+            notes.append(("Objects edited since refined",
+                          f"{len(edited)} object{'s' * (len(edited) != 1)} edited after {'their' if len(edited) != 1 else 'its'} "
+                          f"refine {'are' if len(edited) != 1 else 'is'} written as edited, not refined: "
+                          f"{listed(list(edited))}. Refine {'them' if len(edited) != 1 else 'it'} and export again "
+                          "to have the refined edge."))
         if notes:
             title = notes[0][0] if len(notes) == 1 else "Exported, with notes"
             QMessageBox.information(self, title, f"Exported {shown_path(path)}.\n\n" +

@@ -428,7 +428,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         # a folder's list: shown with one photo open, it was an empty panel nothing explained (a tester)
         self.images_dock.toggleViewAction().setEnabled(in_folder)
         for action in (self.next_image_action, self.prev_image_action, self.accept_next_action, self.flag_image_action,
-                       self.export_dataset_action):
+                       self.export_dataset_action, self.rename_label_action):
             action.setEnabled(in_folder and has_doc)
         # a whole-folder run started while a click was worked out left the open photo to do (a re-tester)
         self.refine_folder_action.setEnabled(in_folder and self._folder_job is None and not self.prompting)

@@ -85,6 +85,7 @@ class Project:
     # the labels known when it was written, in order: a label's colour is its place there (app.mask_object
     # .label_color), so reopened work wears the colours it had ("subject" came back green after yellow)
     categories: tuple[str, ...] = ()
+    renames: int = 0  # a folder photo's: how many of the folder's label renames its labels have had (WorkFolder)
 
     @property
     def mask(self) -> np.ndarray:
@@ -110,6 +111,7 @@ def save(path: str | Path, project: Project) -> Path:
         "saved_in": str(project.saved_in) if project.saved_in is not None else None,
         "labels": project.labels,
         "categories": list(project.categories),
+        "renames": project.renames,
         "objects": [{"id": o.id, "label": o.label, "shown": o.shown, "visible": o.visible, "locked": o.locked,
                      "status": o.status, "stale": o.stale, "guessed": o.guessed,
                      "outlines": [[ring.tolist() for ring in outline] for outline in o.outlines],
@@ -181,7 +183,13 @@ def load(path: str | Path) -> Project:
         photo = path.parent / photo.name
     return Project(photo, objects, current, Path(mask_path) if mask_path else None, view,
                    bool(meta.get("modified", False)), Path(saved_in) if saved_in else None, meta.get("labels"),
-                   int(meta["version"]), tuple(str(c) for c in meta.get("categories", ())))
+                   int(meta["version"]), tuple(str(c) for c in meta.get("categories", ())),
+                   _count(meta.get("renames")))
+
+
+def _count(value) -> int:
+    """A count kept in a project; 0 where it is missing (older projects) or not a count."""
+    return value if isinstance(value, int) and value >= 0 else 0
 
 
 def _object(archive: zipfile.ZipFile, prefix: str, meta: dict, path: Path) -> ObjectState:
@@ -274,6 +282,12 @@ def labels_of(path: str | Path) -> str | None:
     its masks; None when the project has none or cannot be read."""
     labels = _meta_of(path).get("labels")
     return labels if isinstance(labels, str) else None
+
+
+def renames_of(path: str | Path) -> int:
+    """How many of its folder's label renames a saved project's labels have had (Project.renames), read without
+    decoding its masks; 0 when it cannot be read."""
+    return _count(_meta_of(path).get("renames"))
 
 
 def shown_of(path: str | Path) -> list[tuple[str, int, Shown, bool]]:

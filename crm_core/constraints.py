@@ -26,6 +26,7 @@ BETWEEN_REACH = 0.1  # of the photo's mean side: Keep FG and Keep BG strokes far
 CROSSING_STEPS = 64  # brush widths a pixel's way across a stroke is followed (Constraints._cutting)
 BETWEEN_DETOUR = 1.25  # how much longer than the strokes' gap the way through a pixel "between" them may be
 FRINGE_SHARE = 1 / 3  # of a stroke's reach: beside a cut, the model's unsure side within it is its decision
+SETTLED_SPECK = 64  # px: fewer pixels settled together beside a stroke are the crossing test's noise (_coherent)
 CUT_OFF_SHARE = 0.1  # a piece a Keep BG stroke cuts off under this share of the largest piece left goes with it
 
 
@@ -207,6 +208,7 @@ class Constraints:
             fringe = (distance <= FRINGE_SHARE * reach) | held[window]
             settled = sure.copy()
             settled[window] |= decided[window] & mine & fringe
+            eligible = settled[window].copy()
             ys, xs = np.nonzero(settled[window] & mine)
             sy, sx = np.divmod(nearest[ys, xs], distance.shape[1])
             gap = np.maximum(distance[ys, xs], 1.0)
@@ -222,6 +224,7 @@ class Constraints:
                 across = np.where(on_stroke, across + width, across)
             along = ~kept[my, mx] & ~on_stroke  # still on the stroke there: as it was
             settled[ys[along], xs[along]] = False
+            settled[window] = _coherent(settled[window], eligible)
             out.append(settled)
         return out[0], out[1]
 
@@ -286,6 +289,19 @@ class Constraints:
         if self.keep_bg is not None:
             out[self.keep_bg] = 0.0
         return out
+
+
+def _coherent(settled: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+    """``settled`` (H×W bool) where most of each pixel's 3×3 neighbourhood is settled, among the ``eligible``.
+
+    Why: the way across a stroke is followed on rounded pixels, so beside a stroke's rim neighbouring pixels of
+    the same soft fur came out one settled, one not, in rows: a tester's matte held dashes of alpha 0 among
+    150-230 along a Keep FG stroke (368 isolated holes at 3K, 1,026 at 3.5K), specks of background in a
+    composite. A settled region is a band along the stroke, which the majority keeps whole."""
+    count, pieces, stats, _ = cv2.connectedComponentsWithStats((settled & eligible).astype(np.uint8), connectivity=4)
+    kept = stats[:, cv2.CC_STAT_AREA] >= SETTLED_SPECK
+    kept[0] = False
+    return kept[pieces]
 
 
 def stroke_width(layer: np.ndarray) -> float:

@@ -3,9 +3,11 @@ objects back into the same format, one photo at a time, so a long run can stop a
 
 from __future__ import annotations
 
+import copy
 import os
 from abc import ABC, abstractmethod
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
 
@@ -31,6 +33,7 @@ class Dataset(ABC):
     def __init__(self, source: Path):
         self.source = Path(source)
         self.problems: list[str] = []
+        self.renames: dict[str, str] = {}  # labels as read → their names in a copy (``renamed``)
 
     @abstractmethod
     def names(self) -> list[str]:
@@ -80,8 +83,35 @@ class Dataset(ABC):
                 objects = self.read(name).objects
             except CRMError:
                 continue
-            met.update(dict.fromkeys(obj.label for obj in objects if obj.portable or obj.box is not None))
+            met.update(dict.fromkeys(self.renames.get(obj.label, obj.label) for obj in objects
+                                     if obj.portable or obj.box is not None))
         return list(met)
+
+    def renamed(self, names: Mapping[str, str]) -> "Dataset":
+        """This dataset as a copy of it should declare it once the person renamed labels (``names``: each label as
+        the files give it → its name now): its categories renamed in place, keeping their ids and numbers, so a
+        COCO or YOLO export says "corset" where "vest" was, not both. A category renamed to one another category
+        has (two labels made one) stays as it was, unused, so no other category's number moves. Only what writers
+        read is renamed: the labels read are the files' own, which work kept on a photo is checked against."""
+        names = {old: new for old, new in names.items() if old != new}
+        if not names:
+            return self
+        twin = copy.copy(self)
+        twin.renames = names
+        declared = self.category_names()
+        keep = {c for c in declared if c not in names}
+        moved: dict[str, str] = {}
+        for category in declared:
+            new = names.get(category)
+            if new is not None and new not in keep:
+                moved[category] = new
+                keep.add(new)
+        twin.rename_declared(moved)
+        return twin
+
+    def rename_declared(self, names: Mapping[str, str]) -> None:
+        """Rename the declared categories in ``names`` (on a copy: ``renamed``); formats that declare none have
+        nothing to rename."""
 
     def inputs(self) -> list[Path]:
         """The files and folders a writer must never write over."""

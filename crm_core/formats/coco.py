@@ -17,7 +17,7 @@ import time
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 from pycocotools import mask as rle_codec
@@ -124,6 +124,11 @@ class CocoDataset(Dataset):
 
     def category_names(self) -> list[str]:
         return list(self.categories.values())
+
+    def rename_declared(self, names: Mapping[str, str]) -> None:
+        self.categories = {cid: names.get(name, name) for cid, name in self.categories.items()}
+        self.data = {**self.data, "categories": [{**c, "name": names[c["name"]]} if isinstance(c, dict) and
+                                                 c.get("name") in names else c for c in self.data.get("categories", [])]}
 
     def photo_file(self, name: str) -> Path:
         return named_photo(self.images_dir, name)

@@ -137,17 +137,18 @@ def _write_as_given(writer: Writer, name: str, item: ImageObjects | None, same_f
 def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TOLERANCE,
             transform: Callable[[ImageObjects], ImageObjects] | None = None, resume: bool = False,
             catch: tuple[type[BaseException], ...] = (CRMError,),
-            worked: Callable[[str], bool] | None = None) -> Iterator[Converted]:
+            worked: Callable[[str], bool] | None = None, declared: Dataset | None = None) -> Iterator[Converted]:
     """Write every photo of ``source`` in format ``kind`` into ``out`` (a file for COCO, else a folder), one
     photo at a time, yielding what happened to each, so a caller shows progress and cancels by stopping.
 
     transform: what to do to each photo's objects before writing (refine them); None writes them as they are.
     resume: skip photos whose output is already written. catch: the errors that skip one photo; others stop the
     run. worked: which photos count as worked on (a COCO output lists them as done); by default every photo when
-    there is a transform, none when there is not. The output is finished (COCO's file written) however the run
-    ends, so what was done is kept.
+    there is a transform, none when there is not. declared: the source as the copy declares its categories, where
+    the person renamed labels (``Dataset.renamed``; the photos are read from ``source``). The output is finished
+    (COCO's file written) however the run ends, so what was done is kept.
     """
-    writer = export_writer(source, kind, out, tolerance)
+    writer = export_writer(declared or source, kind, out, tolerance)
     names = source.names()
     keys = [output_name(source, kind, n) for n in names]
     if len(set(keys)) < len(keys):

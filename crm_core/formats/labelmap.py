@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io as bytes_io
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
 from PIL import Image
@@ -173,6 +174,9 @@ class LabelMapDataset(SizedByMaps, Dataset):
 
     def category_names(self) -> list[str]:
         return [n.strip() for n in self.label_names[1:]]
+
+    def rename_declared(self, names: Mapping[str, str]) -> None:
+        self.label_names = [self.label_names[0], *(names.get(n.strip(), n.strip()) for n in self.label_names[1:])]
 
     def label_name(self, value: int) -> str:
         return self.label_names[value].strip() if value < len(self.label_names) else str(value)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ElementTree
 from functools import cached_property
 from pathlib import Path
+from typing import Mapping
 
 from crm_core import io
 from crm_core.errors import InputError
@@ -62,6 +63,9 @@ class VocBoxesDataset(Dataset):
 
     def category_names(self) -> list[str]:
         return list(self._declared)
+
+    def rename_declared(self, names: Mapping[str, str]) -> None:
+        self.__dict__["_declared"] = [names.get(c, c) for c in self._declared]  # the copy's own cached list
 
     def read(self, name: str, hw: tuple[int, int] | None = None) -> ImageObjects:
         path = self.files[name]

@@ -10,7 +10,7 @@ object that comes back as several polygons is written as several lines of its cl
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import yaml
@@ -171,6 +171,9 @@ class YoloDataset(Dataset):
 
     def category_names(self) -> list[str]:
         return list(self.classes)
+
+    def rename_declared(self, names: Mapping[str, str]) -> None:
+        self.classes = [names.get(c, c) for c in self.classes]
 
     def read(self, name: str, hw: tuple[int, int] | None = None) -> ImageObjects:
         photo, label = self.items[name]

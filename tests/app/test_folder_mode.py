@@ -321,7 +321,7 @@ def test_an_accepted_photo_lists_its_unrefined_objects_as_accepted_not_to_do(win
 
 
 def test_refine_all_objects_of_a_photo_hugs_every_object_and_exports_as_coco(qtbot, window, tmp_path,
-                                                                             bundled_by_default):
+                                                                             bundled_by_default, dialogs):
     ann, images, truth = coco_set(tmp_path, count=2)
     window.open_folder(ann, "coco", images)
     gts = truth["p0.png"]
@@ -357,6 +357,13 @@ def test_refine_all_objects_of_a_photo_hugs_every_object_and_exports_as_coco(qtb
     assert [o.id for o in untouched.objects] == [103, 104, 105]
     assert json.loads(out.read_text())["info"] == {"note": "kept"}
     assert json.loads(out.read_text())["crm_refined"] == [1]  # crm-refine --resume into it refines p1 still
+    assert ": 2 photos, 1 refined or accepted" in window.statusBar().currentMessage() and not dialogs.shown
+    window.doc.select(window.doc.objects[1])
+    paint(window, 60, 40)  # an edit after its refine: the export writes it as edited, and says so
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        assert window.export_dataset(out)
+    assert dialogs.titles() == ["Objects edited since refined"]
+    assert "1 object edited after its refine is written as edited, not refined: p0.png: box" in dialogs.shown[0][2]
 
 
 def detection_set(root: Path, count: int = 1) -> tuple[Path, Path, dict]:
@@ -1608,7 +1615,8 @@ def test_the_objects_list_stops_calling_an_object_empty_once_it_is_drawn(qtbot, 
     assert rows.item(rows.count() - 1).text() == "watch  ·  to do"
     objects_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Objects")
     assert [a.text() for a in objects_menu.actions() if a.text()][2:] == \
-        ["Find objects in &boxes", "Refine &selected object", "Refine &all objects", "Refine whole &folder"]
+        ["&Rename label in folder…", "Find objects in &boxes", "Refine &selected object", "Refine &all objects",
+         "Refine whole &folder"]
 
 
 def test_a_locked_object_is_not_refined_by_any_refine(qtbot, window, tmp_path, tiny_refiner):
@@ -2243,7 +2251,8 @@ def test_a_shape_the_file_breaks_leaves_the_photo_s_others_to_work_on_and_is_exp
     assert window.statusBar().currentMessage().endswith("; 1 label record not read, written as the files have them")
     with qtbot.waitSignal(window.exported, timeout=30_000):  # a format of its own has no place for it
         window.export_dataset(tmp_path / "copy.json", "coco")
-    assert window.statusBar().currentMessage() == f"Exported {tmp_path / 'copy.json'}; 1 label record not read, left out"
+    assert window.statusBar().currentMessage() == \
+        f"Exported {tmp_path / 'copy.json'}: 1 photo, 0 refined or accepted; 1 label record not read, left out"
 
 
 def test_the_folder_check_marks_a_photo_not_yet_opened_whose_labels_hold_a_broken_record(qtbot, window, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -286,3 +287,21 @@ def test_strokes_on_either_side_of_an_edge_free_a_careful_label_to_move_to_it(bu
     assert ((out & (belt > 0))[span].sum() / (out | (belt > 0))[span].sum()) > 0.95, "held to the label"
     beyond = np.flatnonzero(out[:, 720])  # past the strokes' ends the label is held as drawn
     assert beyond.min() < 290 and beyond.max() > 310
+
+
+@pytest.mark.parametrize("end", [200, 150, 90, 30])  # the stroke level, then ever steeper
+def test_fur_beside_a_keep_fg_stroke_along_the_edge_has_no_dashes_of_holes(end) -> None:
+    """A Keep FG stroke along the subject's edge, the fur beyond it left to the matte: the crossing test, run on
+    rounded pixels, settled every few pixels of the fur to 0, and a tester's matte held rows of dashes of alpha 0
+    among 150-230 (specks of background in a composite). The fur is the matte's, whole."""
+    keep = np.zeros((240, 240), np.uint8)
+    cv2.line(keep, (10, 200), (230, end), 1, 14)
+    keep = keep.astype(bool)
+    yy, xx = np.mgrid[:240, :240]
+    side = yy - (200 + (xx - 10) * (end - 200) / 220.0)  # over 0 below the stroke: the subject
+    before = np.where((side > 0) | keep, 1.0, 0.0).astype(np.float32)  # the model: sure, the fur not its
+    fur = (side <= 0) & (side > -30) & ~keep
+    after = np.where(fur, np.float32(0.6), before)
+    constraints = Constraints(keep_fg=keep)
+    out = constraints.finished(before, after, constraints.near(24))
+    assert (out[fur] == np.float32(0.6)).mean() > 0.99 and (out[fur] > 0).all()

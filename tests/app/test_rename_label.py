@@ -1,0 +1,118 @@
+"""Objects › Rename label in folder: one label renamed on every photo, in the open one, the others' labels, the
+work kept on them, the export's categories and the next session."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PySide6.QtWidgets import QDialog
+
+from crm_core.formats import open_dataset
+from app.main_window import MainWindow
+from app.rename_label import RenameLabelDialog
+
+from test_folder_mode import LABELS, coco_set, labelme_set, labels_listed, paint, yolo_folder
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.resize(1280, 700)
+    return win
+
+
+def rename(window: MainWindow, monkeypatch, old: str, new: str) -> None:
+    """The dialog answered as a person would: ``old`` picked, ``new`` typed, Rename pressed."""
+    def answer(dialog: RenameLabelDialog) -> int:
+        dialog.label_box.setCurrentText(old)
+        dialog.name_box.setText(new)
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(RenameLabelDialog, "exec", answer)
+    window.rename_label()
+
+
+def ready(qtbot, window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: window._survey is None, timeout=10_000)
+
+
+def test_a_label_renamed_in_the_folder_is_renamed_on_every_photo_and_in_the_export_s_category(
+        qtbot, window, tmp_path, monkeypatch, settings):
+    """A tester renamed "vest" to "corset" in the Label box: every other photo kept "vest", and the export gained a
+    "corset" category beside it."""
+    ann, images, _ = coco_set(tmp_path)
+    before = ann.read_bytes()
+    assert window.open_folder(ann, "coco", images)
+    ready(qtbot, window)
+    paint(window, 2, 2)  # work kept on two photos before the rename, one of them no longer held in memory
+    assert window.next_image()
+    paint(window, 2, 2)
+    assert window.previous_image()
+    window._forget_recent()
+    rename(window, monkeypatch, "box", "crate")
+    assert labels_listed(window) == ["ball", "crate", "bar"]
+    assert "crate" in window.work.categories and "box" not in window.work.categories
+    assert window.next_image() and labels_listed(window) == ["ball", "crate", "bar"]  # a photo never opened
+    out = tmp_path / "out.json"
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(out)
+    data = json.loads(out.read_text())
+    assert data["categories"] == [{"id": 1, "name": "ball"}, {"id": 2, "name": "crate"}, {"id": 3, "name": "bar"}]
+    assert sum(a["category_id"] == 2 for a in data["annotations"]) == 3  # one on each photo, its id kept
+    assert ann.read_bytes() == before  # the labels are the person's: only exports carry the new name
+    assert window.sidecar.flush(10)
+    window.work.release()  # killed: the rename and the work are in the folder's work, not only in the window
+    again = MainWindow(settings)  # the next session: the rename holds, for the work kept before it too
+    qtbot.addWidget(again)
+    assert again.open_folder(ann, "coco", images)
+    assert again.go_to(0) and labels_listed(again) == ["ball", "crate", "bar"]
+    assert again.doc.objects[0].mask[2:8, 2:8].all()
+
+
+def test_a_label_renamed_to_another_makes_them_one_and_keeps_every_category_s_number(
+        qtbot, window, tmp_path, monkeypatch):
+    """Two labels made one (a typo mended): the annotations of both under the one category; the other category
+    stays declared, unused, so no class number moves."""
+    ann, images, _ = coco_set(tmp_path)
+    assert window.open_folder(ann, "coco", images)
+    ready(qtbot, window)
+    rename(window, monkeypatch, "bar", "box")
+    assert labels_listed(window) == ["ball", "box #1", "box #2"]
+    out = tmp_path / "out.json"
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(out)
+    data = json.loads(out.read_text())
+    assert [c["name"] for c in data["categories"]] == ["ball", "box", "bar"]
+    assert sorted(a["category_id"] for a in data["annotations"]) == [1, 1, 1, 2, 2, 2, 2, 2, 2]
+
+
+def test_a_renamed_label_is_the_class_s_name_in_a_yolo_copy_and_a_labelme_export(qtbot, window, tmp_path, monkeypatch):
+    root, _ = yolo_folder(tmp_path / "y")
+    assert window.open_folder(root)
+    ready(qtbot, window)
+    rename(window, monkeypatch, "ball", "sphere")
+    out = tmp_path / "yolo_out"
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(out)
+    assert (out / "classes.txt").read_text().split() == ["sphere", "box", "bar"]  # in its place: numbers kept
+    folder, _ = labelme_set(tmp_path / "lm", count=2)
+    assert window.open_folder(folder)
+    ready(qtbot, window)
+    rename(window, monkeypatch, "bar", "rod")
+    out = tmp_path / "lm_out"
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(out)
+    for name in ("p0", "p1"):  # the photo open and the one never opened
+        assert [o.label for o in open_dataset("labelme", out).read(name).objects] == ["ball", "box", "rod"]
+
+
+def test_the_rename_dialog_says_when_two_labels_become_one(qtbot):
+    dialog = RenameLabelDialog(LABELS, "box", "set")
+    qtbot.addWidget(dialog)
+    assert dialog.old == "box" and not dialog.buttons.buttons()[0].isEnabled()  # no new name yet
+    dialog.name_box.setText("bar")
+    assert "the objects of both will be \u201cbar\u201d" in dialog.note.text()
+    dialog.name_box.setText("crate")
+    assert dialog.note.text() == "" and dialog.new == "crate"

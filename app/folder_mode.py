@@ -992,11 +992,11 @@ class FolderMixin:
                           f"{listed(split)}."))
         edited = exported.edited
         if edited:  # written as edited: the person may have meant to refine them again before handing the set on
+            many = len(edited) != 1
             notes.append(("Objects edited since refined",
-                          f"{len(edited)} object{'s' * (len(edited) != 1)} edited after {'their' if len(edited) != 1 else 'its'} "
-                          f"refine {'are' if len(edited) != 1 else 'is'} written as edited, not refined: "
-                          f"{listed(list(edited))}. Refine {'them' if len(edited) != 1 else 'it'} and export again "
-                          "to have the refined edge."))
+                          f"{len(edited)} object{'s' * many} edited after {'their' if many else 'its'} refine "
+                          f"{'are' if many else 'is'} written as edited, not refined: {listed(list(edited))}. "
+                          f"Refine {'them' if many else 'it'} and export again to have the refined edge."))
         if notes:
             title = notes[0][0] if len(notes) == 1 else "Exported, with notes"
             QMessageBox.information(self, title, f"Exported {shown_path(path)}.\n\n" +

@@ -29,11 +29,12 @@ class Dataset(ABC):
     # False where that format has no place for some (VOC detection boxes, written as label maps): they are left
     # out and counted, as in a copy into another format
     writes_itself: bool = True
+    # labels as read → their names in a copy (``renamed``); never changed in place: a renamed copy gets its own
+    renames: Mapping[str, str] = {}
 
     def __init__(self, source: Path):
         self.source = Path(source)
         self.problems: list[str] = []
-        self.renames: dict[str, str] = {}  # labels as read → their names in a copy (``renamed``)
 
     @abstractmethod
     def names(self) -> list[str]:

@@ -127,8 +127,10 @@ class CocoDataset(Dataset):
 
     def rename_declared(self, names: Mapping[str, str]) -> None:
         self.categories = {cid: names.get(name, name) for cid, name in self.categories.items()}
-        self.data = {**self.data, "categories": [{**c, "name": names[c["name"]]} if isinstance(c, dict) and
-                                                 c.get("name") in names else c for c in self.data.get("categories", [])]}
+        declared = self.data.get("categories", [])
+        self.data = {**self.data, "categories": [{**c, "name": names[c["name"]]}
+                                                 if isinstance(c, dict) and c.get("name") in names else c
+                                                 for c in declared]}
 
     def photo_file(self, name: str) -> Path:
         return named_photo(self.images_dir, name)

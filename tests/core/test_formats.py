@@ -402,6 +402,22 @@ def test_coco_round_trip_keeps_ids_categories_crowds_and_unknown_fields(tmp_path
     assert crowd["area"] == 1 and crowd["bbox"] == [0, 0, 1, 1]  # its shape untouched: its fields as the file has them
 
 
+def test_a_renamed_copy_declares_each_category_under_its_new_name_in_its_place(tmp_path: Path) -> None:
+    """Labels renamed in the app: the export's categories are renamed in place (ids and numbers kept), a category
+    renamed to another's name (two made one) stays as it was, unused, and the dataset read is left as it was."""
+    coco = open_dataset("coco", coco_file(tmp_path), tmp_path / "imgs")
+    twin = coco.renamed({"cat": "kitten"})
+    assert twin.category_names() == ["kitten", "dog"] and coco.category_names() == ["cat", "dog"]
+    assert twin.data["categories"][0] == {"id": 7, "name": "kitten", "supercategory": "animal"}
+    assert coco.renamed({"cat": "dog"}).category_names() == ["cat", "dog"]  # merged: no second "dog"
+    assert coco.renamed({"cat": "dog", "dog": "cat"}).category_names() == ["dog", "cat"]  # swapped: both renamed
+    assert coco.renamed({}) is coco
+    lm = tmp_path / "lm"
+    photo(lm / "p.jpg")
+    labelme_file(lm / "p.json", (H, W), {"cat": [[10, 10], [39, 10], [39, 39], [10, 39]]})
+    assert open_dataset("labelme", lm).renamed({"cat": "kitten"}).label_order() == ["kitten"]  # declares none
+
+
 def test_coco_writes_an_untouched_annotation_as_given_and_a_refined_one_measured(tmp_path: Path) -> None:
     ann = coco_file(tmp_path)
     data = json.loads(ann.read_text())

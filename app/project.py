@@ -139,9 +139,8 @@ def save(path: str | Path, project: Project) -> Path:
         io.plain_permissions(tmp_name)  # readable by whoever may read the photo's folder, as exports are
         os.replace(tmp_name, path)
         tmp_name = None
-    except OSError as error:
-        raise InputError(f"cannot write the project {path} ({error.strerror or error}); "
-                         "choose a folder you can write to") from None
+    except OSError as error:  # a full disk said as an export says it (it read "(No space left on device)")
+        raise io.write_failed(path, error) from None
     finally:
         if tmp_name is not None and os.path.exists(tmp_name):
             os.unlink(tmp_name)

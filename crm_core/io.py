@@ -44,6 +44,8 @@ except ImportError:
 
 DEFAULT_MAX_PIXELS = 200_000_000
 MIN_SIDE = 8
+# bytes: a write that failed with less room than this left beside it failed for want of room (``write_failed``)
+NEARLY_FULL = 64 << 20
 EXIF_ORIENTATION = 0x0112  # the EXIF tag that says how a photo is turned to be shown
 TIFF_BITS_PER_SAMPLE = 258  # the TIFF tag that says how many bits each colour channel has
 PathLike = str | os.PathLike
@@ -106,6 +108,9 @@ def _open(path: PathLike, max_pixels: int | None) -> Image.Image:
         if reason.startswith("cannot identify image file"):  # Pillow's words for "no decoder knows these bytes"
             reason = "the file is empty: 0 bytes" if p.stat().st_size == 0 else \
                 "its content is in no image format known here, whatever its name says"
+        elif reason.startswith("Truncated File Read"):  # cut inside its header: "(Truncated File Read)" said nothing
+            raise InputError(f"{p} is truncated: the file ends inside its header; export or download it again") \
+                from None
         raise InputError(f"{p} is not an image this program can read ({reason}); use a {FORMATS} file") from None
     w, h = im.size
     if w * h > cap:
@@ -569,15 +574,34 @@ def _replace_atomically(p: Path, fill: Callable[[BinaryIO], object]) -> Path:
         os.replace(tmp_name, p)
         _sync_folder(p.parent)
     except OSError as err:
-        if err.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise DiskFull(f"cannot write {p}: the disk is full; free some space or choose another disk") from None
-        fix = "choose a shorter name" if err.errno == errno.ENAMETOOLONG else "choose a folder you can write to"
-        # the library's reason alone: its text names the temporary file beside p, which means nothing to a person
-        raise InputError(f"cannot write {p} ({err.strerror or _reason(err)}); {fix}") from None
+        raise write_failed(p, err) from None
     finally:
         if tmp_name is not None and os.path.exists(tmp_name):  # failed or interrupted before the rename
             os.unlink(tmp_name)
     return p
+
+
+def write_failed(path: PathLike, err: BaseException) -> InputError:
+    """What to tell the person of a file that could not be written: DiskFull where the disk is full (said so by
+    the system, or, for a library's own writer that says only "unexpected pos", by the room left beside it), else
+    why, in the system's words without the temporary file's name, which means nothing to a person."""
+    p = Path(path)
+    if (isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT)) or _room(p.parent) < NEARLY_FULL:
+        return DiskFull(f"cannot write {p}: the disk is full; free some space or choose another disk")
+    if isinstance(err, OSError):
+        fix = "choose a shorter name" if err.errno == errno.ENAMETOOLONG else "choose a folder you can write to"
+        return InputError(f"cannot write {p} ({err.strerror or _reason(err)}); {fix}")
+    return InputError(f"cannot write {p} ({_reason(err)}); choose a folder you can write to")
+
+
+def _room(folder: Path) -> float:
+    """Bytes free on the disk of ``folder`` (or of its nearest existing ancestor); infinite where unknown."""
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    try:
+        return float(shutil.disk_usage(folder).free)
+    except OSError:
+        return float("inf")
 
 
 def append_line(path: PathLike, line: str) -> Path:

@@ -111,7 +111,9 @@ class Evaluation:
 
     def score_item(self, set_dir: Path, item: BigItem, scores: dict[str, Scores]) -> None:
         """All rows of one item are computed before any is added, so a failing item leaves every row's n equal."""
-        gt = io.load_mask(item.gt)
+        # the truth against the photo first: measured against a truth of the wrong size, the coarse mask was blamed
+        width, height = io.shown_size(item.image)
+        gt = io.load_mask(item.gt, shape=(height, width))
         seg = io.load_mask(item.seg, shape=gt.shape)
         results = [("coarse", seg, 0.0)]
         needs_image = self.args.baselines or self.refiner is not None

@@ -13,6 +13,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from crm_core.errors import WeightsError
+from crm_core.io import write_failed
 from crm_core.model.config import ModelConfig
 from crm_core.model.network import CRM
 
@@ -31,14 +32,17 @@ def save_checkpoint(path: str | Path, model: CRM, meta: dict[str, Any] | None = 
             value = value.half()
         tensors[key] = value.contiguous()
     header = {"format": FORMAT, "config": model.config.to_json(), "meta": json.dumps(meta or {}, sort_keys=True)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".safetensors", dir=path.parent)
-    os.close(fd)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".safetensors", dir=path.parent)
+        os.close(fd)
         save_file(tensors, tmp, metadata=header)
         os.replace(tmp, path)
+    except (OSError, RuntimeError, SafetensorError) as err:  # one sentence, not a traceback (a full disk, read-only)
+        raise write_failed(path, err) from None
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
 
 

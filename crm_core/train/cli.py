@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 
+from crm_core import io
 from crm_core.cli.common import Parser
 from crm_core.errors import CRMError
 from crm_core.masks import COARSE_KINDS
@@ -81,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     except CRMError as err:
         print(f"crm-train: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # a file neither check foresaw (a folder that became read-only mid-run)
+        print(f"crm-train: {io.write_failed(err.filename or args.out, err)}", file=sys.stderr)
+        return 2
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -100,6 +104,10 @@ def _train(args: argparse.Namespace) -> int:
         raise CRMError(f"--object-crops {args.object_crops}: give a share in [0, 1].")
     if args.steps < 1:
         raise CRMError(f"--steps {args.steps}: a run needs at least one step.")
+    if not args.export_only:  # said before any data is read: a read-only place failed once training began
+        io.check_folder(RUNS / args.out)
+    if args.export:
+        io.check_file_place(args.export)
     settings = Settings(steps=args.steps, minutes=args.minutes, batch=args.batch, crop=args.crop, queries=args.queries, lr=args.lr,
                         ratios=ratios, soft_fraction=args.soft_fraction, coarse_mix=coarse_mix,
                         object_crops=args.object_crops, seed=args.seed, threads=args.threads,

@@ -29,7 +29,7 @@ import torch
 from crm_core.cli.common import Parser
 from crm_core.errors import CRMError
 from crm_core.inference import Refiner
-from crm_core.io import write_atomic
+from crm_core.io import check_file_place, check_folder, write_atomic, write_failed
 from crm_core.judge import Band, EdgeJudge, Layers, band_features, opinions, probability
 from crm_core.masks import simplified
 from crm_core.options import RefineOptions
@@ -67,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     except CRMError as err:
         print(f"crm-train-judge: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # a file neither check foresaw
+        print(f"crm-train-judge: {write_failed(err.filename or args.out, err)}", file=sys.stderr)
+        return 2
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.jobs < 1 or args.threads < 1:
         raise CRMError("--jobs and --threads must be 1 or more.")
     torch.set_num_threads(args.threads)
-    cache = Path(args.cache)
+    cache = check_folder(args.cache)  # said before a pair is refined: a read-only cache failed with a traceback
+    check_file_place(args.out)
     cache.mkdir(parents=True, exist_ok=True)
     names, pairs = [], []
     for folder, every in args.data:

@@ -21,7 +21,7 @@ from tqdm import tqdm
 from crm_core.big import scan
 from crm_core.errors import CRMError
 from crm_core.inference import Refiner
-from crm_core.io import check_regular, load_image, load_mask
+from crm_core.io import check_regular, load_image, load_mask, write_failed
 from crm_core.masks import DEFAULT_MIX
 from crm_core.metrics import Scores
 from crm_core.model.network import CRM
@@ -157,11 +157,13 @@ class Trainer:
     def save(self, path: Path) -> None:
         """Write next to ``path`` and rename over it: a crash or a full disk keeps the previous checkpoint whole
         and leaves no temp file behind."""
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".tmp-{path.name}")
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             torch.save(self.state(), tmp)
             os.replace(tmp, path)
+        except (OSError, RuntimeError) as err:  # torch's writer says a full disk as "unexpected pos …"
+            raise write_failed(path, err) from None
         finally:
             tmp.unlink(missing_ok=True)
 

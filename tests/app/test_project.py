@@ -421,7 +421,7 @@ def test_project_writes_are_atomic(worked, tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(project.os, "fsync", fail)
-    with pytest.raises(InputError, match="No space left"):
+    with pytest.raises(InputError, match="the disk is full; free some space"):
         project.save(path, project.capture(worked.doc, worked.canvas))
     assert path.read_bytes() == before  # the old project is intact
     assert [p.name for p in tmp_path.glob(".p.crmproj*")] == []

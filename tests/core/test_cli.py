@@ -413,6 +413,14 @@ def test_eval_says_what_to_do_about_an_item_missing_its_truth(big, random_refine
     assert f"c3: missing c3_gt.png; add c3_gt.png beside the photo, or move {photo.name} out of the folder" in err
 
 
+def test_eval_names_the_truth_of_the_wrong_size_not_the_coarse_mask(big, capsys):
+    """A truth of another size than its photo: "c3_seg.png is … but the photo is 9x9 px" sent a tester to the
+    wrong file."""
+    Image.open(big / "c3_gt.png").resize((9, 9)).save(big / "c3_gt.png")
+    code, _, err = run(crm_eval.main, [big], capsys)
+    assert "c3_gt.png is 9x9 px but the photo is" in err and "c3_seg.png" not in err
+
+
 def test_eval_refuses_refinement_options_it_would_ignore_with_pred(big, random_refiner, capsys):
     """crm-eval --pred exited 0 with --ratios and --no-matte, the same table as without them."""
     out_dir = big.parent / "refined"

@@ -129,6 +129,8 @@ def test_truncated_jpeg_is_an_error_not_a_grey_half(tmp_path: Path) -> None:
     message = refused(io.load_image, tmp_path / "cut.jpg")
     assert "cut.jpg is truncated: the file ends before its image does" in message
     assert "bytes not processed" not in message  # Pillow's count is of its last read, not of what is missing
+    (tmp_path / "head.jpg").write_bytes(buffer.getvalue()[:200])  # cut inside its header: not "(Truncated File Read)"
+    assert "head.jpg is truncated: the file ends inside its header" in refused(io.load_image, tmp_path / "head.jpg")
 
 
 def test_tiny_image_names_the_minimum(tmp_path: Path) -> None:

@@ -228,11 +228,11 @@ def test_a_failed_checkpoint_write_keeps_the_previous_one_and_leaves_no_temp(tmp
     before = target.read_bytes()
     t.train_step()
     if failure == "disk full":
-        with full_disk(4096), pytest.raises(Exception):
+        with full_disk(4096), pytest.raises(InputError, match=f"cannot write {target}"):
             write()
     else:
         failing_rename()
-        with pytest.raises(OSError):
+        with pytest.raises(InputError, match=f"cannot write {target}"):  # one sentence, never the library's trace
             write()
     assert target.read_bytes() == before
     assert [p.name for p in target.parent.iterdir()] == [target.name]
@@ -254,6 +254,16 @@ def test_cli_reports_a_missing_data_folder_in_one_line(tmp_path, capsys):
     assert main(["--data", str(tmp_path / "nope"), "--steps", "1", "--out", "t"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "nope" in err
+
+
+def test_cli_refuses_a_place_it_cannot_write_before_it_trains(tmp_path, monkeypatch, capsys):
+    """A read-only --out ended a run in a traceback once training had begun (a tester)."""
+    monkeypatch.setattr(cli, "RUNS", tmp_path / "runs")
+    (tmp_path / "file").write_text("")
+    for flags in (["--out", str(tmp_path / "file" / "run")], ["--out", "t", "--export", str(tmp_path / "file" / "w")]):
+        assert main(["--data", str(tmp_path), "--steps", "1", *flags]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("crm-train: cannot write") and "is a file, not a folder" in err and "\n" not in err
 
 
 def test_cli_refuses_a_run_of_no_steps(tmp_path, capsys):

@@ -835,6 +835,8 @@ class FolderMixin:
         name = self.photo_name
         if work.status.get(name) == TODO and any(to_refine(o) and o.mask.any() for o in self.doc.objects):
             text += f"; {name}, open, is still to do (Refine all objects refines it)"  # the person is at work on it
+        elif work.status.get(name) == TODO and not any(o.mask.any() for o in self.doc.objects):
+            text += f"; {name}, open, has no object drawn and stays to do: draw it"  # unsaid, it read as refined
         empty = [n for n in dict.fromkeys(self._folder_empty) if work.status.get(n) == TODO]
         boxed = [n for n in empty if n in work.boxed]  # boxes kept as boxes: no object to refine, but not unlabelled
         empty = [n for n in empty if n not in work.boxed]

@@ -2148,6 +2148,10 @@ def test_refine_whole_folder_leaves_a_photo_whose_mask_is_empty_to_do(qtbot, win
     refine_folder_and_wait(qtbot, window)
     assert window.work.status == {"p0": "refined", "p1": "refined", "p2": "to do"}
     assert window.statusBar().currentMessage().endswith("p2 has no object to refine and stays to do: label it")
+    window.work.status["p0"] = "to do"  # the empty one open while the run goes: said of it too (an inspector)
+    assert window.go_to(2)
+    refine_folder_and_wait(qtbot, window)
+    assert window.statusBar().currentMessage().endswith("p2, open, has no object drawn and stays to do: draw it")
 
 
 def test_the_whole_folder_note_waits_for_the_open_photo_s_objects(qtbot, window, tmp_path, tiny_refiner,

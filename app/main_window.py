@@ -63,6 +63,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self._before: tuple[MaskObject, Results] | None = None  # the object a run refines, and what it had before
         self._joins: MaskEditCommand | None = None  # the edit that started the run by itself, which it joins
         self._run_started = False
+        self._stage_held = False  # the person picked a stage while a refine runs: its next stages do not take over
         # the running export and the document (and undo position) it wrote: its completion belongs to them
         self._export: tuple[CallJob, Document, int] | None = None
         self._edge_job: CallJob | None = None  # the newest Shift edge / Smooth re-make; older ones are dropped
@@ -171,6 +172,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
 
         self.strip = StageStrip(s.overlay_color)
         self.strip.compareRequested.connect(self._compare)
+        self.strip.picked.connect(self._stage_picked)
         self.canvas.comparePressed.connect(self._leave_compare)
         self.strip_dock = self._dock("Stages", "stages_dock", self.strip, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)

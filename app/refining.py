@@ -81,6 +81,7 @@ class RefiningMixin:
         self._joins = joins
         self._drawing = Drawing.of(doc.current)  # the result is of this; an edit while it runs makes it stale
         self._run_started = False
+        self._stage_held = False
         options = RefineOptions(ratios=self.refine_panel.ratios, chunk=CANCEL_CHUNK, min_side=MIN_SIDE,
                                 **self.refine_panel.finishing)
         if doc.current.guessed:  # a box's, a click's or Select Subject's guess: no label outline to hold
@@ -209,8 +210,14 @@ class RefiningMixin:
             self.doc.set_stages([stage], target)
         else:
             self.doc.add_stage(stage, target)
-        self.doc.set_shown(len(target.stages) - 1, target)
+        if not self._stage_held:
+            self.doc.set_shown(len(target.stages) - 1, target)
         self._show_device()
+
+    def _stage_picked(self) -> None:
+        """A stage clicked while a refine runs stays shown as the next ones come: an inspector clicked ×0.25, then
+        Use as mask, and ×0.5, arrived in between, was made the mask."""
+        self._stage_held = self.refining
 
     def _progress(self, done: int, total: int, text: str) -> None:
         if not self._is_current():

@@ -144,6 +144,7 @@ class StageStrip(QWidget):
     """Follows a Document: rebuilds when its stages change and mirrors which one is shown."""
 
     compareRequested = Signal(object, object)
+    picked = Signal()  # the person clicked a stage (or two): not the strip following the document
 
     def __init__(self, color: QColor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -355,6 +356,7 @@ class StageStrip(QWidget):
             self.list.blockSignals(False)
         self._order = order
         self._apply_selection()
+        self.picked.emit()
 
     def _apply_selection(self) -> None:
         doc = self._doc

@@ -299,6 +299,23 @@ def test_refine_shows_each_stage_in_ratio_order(qtbot, opened, tiny_refiner):
     assert opened.device_label.text() == "Device: CPU"
 
 
+def test_a_stage_clicked_while_the_refine_runs_stays_shown_as_the_next_ones_come(qtbot, opened, tiny_refiner):
+    """An inspector clicked ×0.25 and then Use as mask: ×0.5 had come between, the strip had moved to it, and
+    ×0.5 became the mask."""
+    def click_first_stage() -> None:
+        if len(opened.doc.stages) == 1 and not opened.strip.list.item(1).isSelected():
+            opened.strip.list.item(1).setSelected(True)  # what a click on its thumbnail does
+
+    opened.doc.stagesChanged.connect(click_first_stage)
+    with qtbot.waitSignal(opened.refineFinished, timeout=60_000):
+        opened.refine()
+    assert len(opened.doc.stages) > 2 and opened.doc.shown == 0
+    opened.doc.stagesChanged.disconnect(click_first_stage)
+    with qtbot.waitSignal(opened.refineFinished, timeout=60_000):
+        opened.refine()  # a run with no click follows its stages to the last
+    assert opened.doc.shown == len(opened.doc.stages) - 1
+
+
 def test_progress_is_not_drawn_under_the_refine_button_s_status_tip(qtbot, opened, tiny_refiner):
     """Pressing Refine leaves its status tip up; the progress must replace it, not share the bar with it."""
     opened.statusBar().showMessage(opened.refine_action.statusTip() or "Refine the selected object's mask")

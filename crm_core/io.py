@@ -331,6 +331,9 @@ def _palette_labels(path: PathLike, indices: np.ndarray, notes: list[str]) -> np
     return prob
 
 
+COLOUR_NOTE = "is a colour image, not grey"  # how a mask read from a colour image is noted (crm-refine reads it)
+
+
 def _grey_or_channel(path: PathLike, im: Image.Image, notes: list[str]) -> np.ndarray:
     """A grey image's level; for a coloured mask (a red subject on black) the channel with the most contrast,
     which luminance would have dimmed below one half and so turned into an empty mask."""
@@ -339,7 +342,7 @@ def _grey_or_channel(path: PathLike, im: Image.Image, notes: list[str]) -> np.nd
         return rgb[:, :, 0]
     spread = [int(rgb[:, :, c].max()) - int(rgb[:, :, c].min()) for c in range(3)]
     pick = int(np.argmax(spread))
-    notes.append(f"{path} is a colour image, not grey; its {_CHANNELS[pick]} channel (the one with the most contrast) "
+    notes.append(f"{path} {COLOUR_NOTE}; its {_CHANNELS[pick]} channel (the one with the most contrast) "
                  "was read as the mask; save the mask as grey (white subject on black) to be sure")
     return rgb[:, :, pick]
 

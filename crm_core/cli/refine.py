@@ -156,6 +156,12 @@ def options_for(options: RefineOptions, source: str) -> RefineOptions:
     return options.guessed() if source == SELECTED else options
 
 
+def _black_and_white(image: np.ndarray) -> bool:
+    """Whether a photo holds two grey levels at most, as a mask does."""
+    grey = image[:, :, 0]
+    return bool((grey == image[:, :, 1]).all() and (grey == image[:, :, 2]).all() and len(np.unique(grey)) <= 2)
+
+
 def read_coarse(args: argparse.Namespace, path: Path | None, image: np.ndarray, subjects: Subjects,
                 image_path: Path) -> tuple[np.ndarray, list[str], str]:
     """The coarse mask and its reading notes (said on stderr; a --json report carries them too), refused when
@@ -174,6 +180,10 @@ def read_coarse(args: argparse.Namespace, path: Path | None, image: np.ndarray, 
         return prob, notes, SELECTED
     mask = io.read_mask(path, shape=image.shape[:2], resize=args.resize_mask, channel=args.mask_channel,
                         threshold=args.mask_threshold)
+    if any(io.COLOUR_NOTE in note for note in mask.notes) and _black_and_white(image):
+        # a tester's swapped arguments ran to the end on the photo's red channel as the mask, said as a mere note
+        raise InputError(f"{image_path} is black and white and {path} is in colour: the photo and the mask look "
+                         "swapped; give the photo first, then the mask")
     problem = foreground_problem(str(path), mask.prob)
     if problem:
         raise InputError(problem)

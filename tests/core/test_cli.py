@@ -65,12 +65,14 @@ def make_bad(kind: str, pair, monkeypatch: pytest.MonkeyPatch) -> tuple[list, st
         return [folder / "photo.png", pair.mask, "-o", folder / "photo.png"], "photo.png"
     if kind == "output is the mask":
         return [pair.image, pair.mask, "-o", pair.mask], "mask.png"
+    if kind == "photo and mask swapped":  # ran to the end on the photo's red channel as the mask (a tester)
+        return [pair.mask, pair.image, "-o", out], "look swapped"
     raise AssertionError(kind)
 
 
 BAD = [
     "text named png", "truncated jpeg", "missing file", "mask of another size",
-    "1x1 image", "over the pixel cap", "output is the photo", "output is the mask",
+    "1x1 image", "over the pixel cap", "output is the photo", "output is the mask", "photo and mask swapped",
 ]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from PySide6.QtWidgets import QDialog
 
 from crm_core.formats import open_dataset
@@ -13,14 +12,6 @@ from app.main_window import MainWindow
 from app.rename_label import RenameLabelDialog
 
 from test_folder_mode import LABELS, coco_set, labelme_set, labels_listed, paint, yolo_folder
-
-
-@pytest.fixture
-def window(qtbot, settings):
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.resize(1280, 700)
-    return win
 
 
 def rename(window: MainWindow, monkeypatch, old: str, new: str) -> None:
@@ -36,6 +27,15 @@ def rename(window: MainWindow, monkeypatch, old: str, new: str) -> None:
 
 def ready(qtbot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: window._survey is None, timeout=10_000)
+
+
+def open_and_rename(qtbot, window: MainWindow, monkeypatch, folder, old: str, new: str, out) -> None:
+    """Open a folder, rename one of its labels, export it to ``out`` in its own format."""
+    assert window.open_folder(folder)
+    ready(qtbot, window)
+    rename(window, monkeypatch, old, new)
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(out)
 
 
 def test_a_label_renamed_in_the_folder_is_renamed_on_every_photo_and_in_the_export_s_category(
@@ -90,20 +90,12 @@ def test_a_label_renamed_to_another_makes_them_one_and_keeps_every_category_s_nu
 
 def test_a_renamed_label_is_the_class_s_name_in_a_yolo_copy_and_a_labelme_export(qtbot, window, tmp_path, monkeypatch):
     root, _ = yolo_folder(tmp_path / "y")
-    assert window.open_folder(root)
-    ready(qtbot, window)
-    rename(window, monkeypatch, "ball", "sphere")
-    out = tmp_path / "yolo_out"
-    with qtbot.waitSignal(window.exported, timeout=30_000):
-        window.export_dataset(out)
-    assert (out / "classes.txt").read_text().split() == ["sphere", "box", "bar"]  # in its place: numbers kept
+    open_and_rename(qtbot, window, monkeypatch, root, "ball", "sphere", tmp_path / "yolo_out")
+    classes = (tmp_path / "yolo_out" / "classes.txt").read_text().split()
+    assert classes == ["sphere", "box", "bar"]  # in its place: numbers kept
     folder, _ = labelme_set(tmp_path / "lm", count=2)
-    assert window.open_folder(folder)
-    ready(qtbot, window)
-    rename(window, monkeypatch, "bar", "rod")
+    open_and_rename(qtbot, window, monkeypatch, folder, "bar", "rod", tmp_path / "lm_out")
     out = tmp_path / "lm_out"
-    with qtbot.waitSignal(window.exported, timeout=30_000):
-        window.export_dataset(out)
     for name in ("p0", "p1"):  # the photo open and the one never opened
         assert [o.label for o in open_dataset("labelme", out).read(name).objects] == ["ball", "box", "rod"]
 

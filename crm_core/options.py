@@ -220,7 +220,7 @@ class RefineOptions:
         for r in left:
             side = frame_side(*hw) * scale * r
             limit = (f"under the {self.min_side} px a stage needs" if side < self.min_side else
-                     f"over the {longest:g} px a stage may have; {instead}")
+                     f"over the {longest:g} px the model works at; {instead}")
             said.append(f"×{r:g} not run ({limit})" if brief else f"×{r:g} ({side:.0f} px on the {which}, {limit})")
         return ", ".join(said) if brief else "not run: " + ", ".join(said)
 

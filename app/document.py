@@ -27,7 +27,7 @@ from crm_core.formats import ImageObject
 from crm_core.options import Stage
 from app.mask_object import (  # noqa: F401  (the names every widget reads from app.document)
     ACCEPTED, COARSE, DEFAULT_LABEL, PALETTE, REFINED, TODO, MaskObject, Shown, label_color,
-    object_result, shade, stage_name,
+    object_result, renamed_labels, shade, stage_name,
 )
 from app.held_results import HeldResults, Results
 from app.keep_edits import KeepEditsMixin
@@ -313,7 +313,7 @@ class Document(KeepEditsMixin, QObject):
             obj.label = new
         self.boxes = tuple(replace(box, label=new) if box.label == old else box for box in self.boxes)
         self.unshown = tuple(new if label == old else label for label in self.unshown)
-        self.categories = tuple(dict.fromkeys(new if label == old else label for label in self.categories))
+        self.categories = renamed_labels(self.categories, lambda label: new if label == old else label)
         self.objectsChanged.emit()
         return len(hits)
 

@@ -39,7 +39,7 @@ from crm_core.wording import listed
 
 from app import autosave, project
 from app.document import ACCEPTED, DEFAULT_LABEL, REFINED, TODO, Document, MaskObject, object_result
-from app.mask_object import kept_points, looked_away
+from app.mask_object import kept_points, looked_away, renamed_labels
 from app.sidecar import SidecarWriter
 
 FLAGGED = "flagged"
@@ -237,11 +237,14 @@ class WorkFolder:
         for name, status in field("status", dict).items():
             if name in self.status and status in STATUSES:
                 self.status[name] = status
+        self.renames = [(old, new) for old, new in _renames(field("renames", list))]
+        # a renamed label in its old one's place among the declared categories, before the labels met are added:
+        # its colour is its place there, and appended after them it came back in another colour (a re-tester)
+        self.categories = renamed_labels(self.categories, self.label_now)
         self.meet(str(label) for label in field("labels", list))
         self.problems = {name: str(why) for name, why in field("problems", dict).items()
                          if self.status.get(name) == UNREADABLE}
         self.colors = dict(_colors(field("colors", dict)))
-        self.renames = [(old, new) for old, new in _renames(field("renames", list))]
         self.progress = {name: (done, total) for name, (done, total) in _pairs(field("progress", dict))
                          if self.status.get(name) == TODO and 0 < done < total}
         self.cut_short = state.get("running") is True and TODO in self.status.values()
@@ -306,7 +309,7 @@ class WorkFolder:
         relabelled as they are read (``label_now``), and an export declares the category under its new name
         (``Dataset.renamed``). The open photo's objects are the caller's to relabel."""
         self.renames.append((old, new))
-        self.categories = tuple(dict.fromkeys(new if c == old else c for c in self.categories))
+        self.categories = renamed_labels(self.categories, lambda label: new if label == old else label)
         if old in self.colors:  # the label's colour goes with its name, unless the name had one of its own
             self.colors.setdefault(new, self.colors.pop(old))
 

@@ -517,6 +517,7 @@ class FolderMixin:
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         old, new = dialog.old, dialog.new
+        merged = new in labels
         work.rename(old, new)
         for left in self._recent.values():  # the photos left last, kept for Undo on coming back
             left.relabel_all(old, new)
@@ -524,9 +525,11 @@ class FolderMixin:
         self.keep_photo()
         work.save_state()
         self.objects_panel.refresh()
+        # "rename it back to undo" after two labels were made one undid nothing: both came back as the old name
+        back = "; the two are one label now" if merged else "; rename it back to undo"
         self.statusBar().showMessage(
-            f"Renamed \u201c{old}\u201d to \u201c{new}\u201d on every photo of the folder ({here} object"
-            f"{'s' * (here != 1)} on this one); rename it back to undo", 10000)
+            f"Renamed \u201c{old}\u201d to \u201c{new}\u201d on every photo of the folder"
+            f"{f' ({here} on this one)' if here else ''}{back}", 10000)
 
     def delete_object(self) -> None:
         """Delete the selected object, stopping its refine first where one runs: a deleted object's refine ran on
@@ -959,7 +962,9 @@ class FolderMixin:
         running = f"; {running[0].lower()}{running[1:]}: what is not finished went as it was; export again once it " \
                   "ends" if running else ""
         # "Exported" alone said nothing of what went (a tester counted the objects with a script)
-        counted = f": {exported.photos} photo{'s' * (exported.photos != 1)}, {exported.done} refined or accepted"
+        # "0 refined or accepted" read as if a photo's refined objects were not in it (a re-tester)
+        counted = (f": {exported.photos} photo{'s' * (exported.photos != 1)}, {exported.done} of them done (refined "
+                   "or accepted), the others as far as they are")
         self.statusBar().showMessage(f"Exported {shown_path(path)}{counted}{unread}{'; ' + shapes if shapes else ''}"
                                      f"{running}", 15000)
         if (skipped or exported.unread) and self.work is not None:  # the list marks them too, the reason as tooltip

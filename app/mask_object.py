@@ -10,7 +10,7 @@ import colorsys
 import functools
 import zlib
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence, Union
+from typing import Any, Callable, Mapping, Sequence, Union
 
 import cv2
 import numpy as np
@@ -79,6 +79,15 @@ def object_result(mask: np.ndarray, stages: Sequence[Stage], shown: Shown) -> np
     """An object's pixels as they would be exported (H×W bool): the stage shown (metrics.binarise), else the
     coarse mask. The one rule for the canvas, export and a dataset written from saved work."""
     return binarise(stages[shown].prob) if isinstance(shown, int) else mask > 127
+
+
+def renamed_labels(labels: Sequence[str], now: Callable[[str], str]) -> tuple[str, ...]:
+    """The known labels (their order is their colours: ``label_color``) once each is named ``now(label)``: a
+    label renamed keeps its place, so its colour; one renamed to a label already known (two made one) goes, and
+    the one kept wears the colour it had."""
+    names = [now(label) for label in labels]
+    own = {name for label, name in zip(labels, names) if label == name}
+    return tuple(dict.fromkeys(name for label, name in zip(labels, names) if label == name or name not in own))
 
 
 def label_color(label: str, categories: Sequence[str] = (),

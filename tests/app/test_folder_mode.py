@@ -357,7 +357,8 @@ def test_refine_all_objects_of_a_photo_hugs_every_object_and_exports_as_coco(qtb
     assert [o.id for o in untouched.objects] == [103, 104, 105]
     assert json.loads(out.read_text())["info"] == {"note": "kept"}
     assert json.loads(out.read_text())["crm_refined"] == [1]  # crm-refine --resume into it refines p1 still
-    assert ": 2 photos, 1 refined or accepted" in window.statusBar().currentMessage() and not dialogs.shown
+    assert ": 2 photos, 1 of them done (refined or accepted), the others as far as they are" in \
+        window.statusBar().currentMessage() and not dialogs.shown
     window.doc.select(window.doc.objects[1])
     paint(window, 60, 40)  # an edit after its refine: the export writes it as edited, and says so
     with qtbot.waitSignal(window.exported, timeout=30_000):
@@ -2256,7 +2257,8 @@ def test_a_shape_the_file_breaks_leaves_the_photo_s_others_to_work_on_and_is_exp
     with qtbot.waitSignal(window.exported, timeout=30_000):  # a format of its own has no place for it
         window.export_dataset(tmp_path / "copy.json", "coco")
     assert window.statusBar().currentMessage() == \
-        f"Exported {tmp_path / 'copy.json'}: 1 photo, 0 refined or accepted; 1 label record not read, left out"
+        f"Exported {tmp_path / 'copy.json'}: 1 photo, 0 of them done (refined or accepted), the others as far as they " \
+        "are; 1 label record not read, left out"
 
 
 def test_the_folder_check_marks_a_photo_not_yet_opened_whose_labels_hold_a_broken_record(qtbot, window, tmp_path):

@@ -68,6 +68,7 @@ def test_a_label_renamed_in_the_folder_is_renamed_on_every_photo_and_in_the_expo
     qtbot.addWidget(again)
     assert again.open_folder(ann, "coco", images)
     assert again.go_to(0) and labels_listed(again) == ["ball", "crate", "bar"]
+    assert again.work.categories[:3] == ("ball", "crate", "bar")  # in its place: the colour it had (a re-tester)
     assert again.doc.objects[0].mask[2:8, 2:8].all()
 
 
@@ -80,6 +81,9 @@ def test_a_label_renamed_to_another_makes_them_one_and_keeps_every_category_s_nu
     ready(qtbot, window)
     rename(window, monkeypatch, "bar", "box")
     assert labels_listed(window) == ["ball", "box #1", "box #2"]
+    assert window.work.categories == ("ball", "box")  # "box" keeps its colour
+    # "rename it back to undo" undid nothing here: both would come back as "bar" (a re-tester)
+    assert window.statusBar().currentMessage().endswith("; the two are one label now")
     out = tmp_path / "out.json"
     with qtbot.waitSignal(window.exported, timeout=30_000):
         window.export_dataset(out)

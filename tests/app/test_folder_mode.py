@@ -2257,8 +2257,8 @@ def test_a_shape_the_file_breaks_leaves_the_photo_s_others_to_work_on_and_is_exp
     with qtbot.waitSignal(window.exported, timeout=30_000):  # a format of its own has no place for it
         window.export_dataset(tmp_path / "copy.json", "coco")
     assert window.statusBar().currentMessage() == \
-        f"Exported {tmp_path / 'copy.json'}: 1 photo, 0 of them done (refined or accepted), the others as far as they " \
-        "are; 1 label record not read, left out"
+        f"Exported {tmp_path / 'copy.json'}: 1 photo, 0 of them done (refined or accepted), the others as far as " \
+        "they are; 1 label record not read, left out"
 
 
 def test_the_folder_check_marks_a_photo_not_yet_opened_whose_labels_hold_a_broken_record(qtbot, window, tmp_path):

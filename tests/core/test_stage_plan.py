@@ -23,8 +23,9 @@ def test_small_photos_skip_the_low_ratios_and_finishers_can_be_off() -> None:
                                                    "stage needs), ×0.25 (200 px on the long side, under the 400 px a "
                                                    "stage needs)")  # what the app says after such a run
     assert RefineOptions().skipped((2328, 3492)) == ""
-    assert RefineOptions().skipped((4000, 6000)) == ("not run: ×1 (6000 px on the long side, over the 5000 px the model "
-                                                     "works at; the edge snap and matte place the edge at full size)")
+    assert RefineOptions().skipped((4000, 6000)) == ("not run: ×1 (6000 px on the long side, over the 5000 px the "
+                                                     "model works at; the edge snap and matte place the edge at full "
+                                                     "size)")
     assert RefineOptions(snap=False, matte=False).skipped((4000, 6000)).endswith(
         "the last stage that ran is scaled up to full size)")  # no finisher stands in for it
     # for the app's status line, without the sizes: the whole note fits beside its size and zoom at 1280 px wide

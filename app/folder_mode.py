@@ -90,8 +90,15 @@ class FolderMixin:
         path, _ = QFileDialog.getOpenFileName(
             self, "Open dataset", self.settings.open_dir,
             "COCO annotations (*.json);;LabelMe, VOC or YOLO folder: any file in it (*)")
-        if path:
-            self.open_folder(*dataset_at(Path(path)))
+        if path and self.open_folder(*dataset_at(Path(path))):
+            self._go_to_file(Path(path))
+
+    def _go_to_file(self, chosen: Path) -> None:
+        """The photo of a label file or photo chosen in Open dataset (0475.txt, 0473.json, 0473.jpg): it opened
+        at the photo last worked on, not the one chosen (a re-tester)."""
+        names = [Path(name).stem for name in self.work.names]
+        if chosen.stem in names and names.index(chosen.stem) != self.work.position:
+            self.go_to(names.index(chosen.stem))
 
     def open_folder(self, source: str | Path, kind: str | None = None, images: str | Path | None = None) -> bool:
         """Opens a folder (photos paired with masks by name, or a LabelMe/VOC/YOLO folder) or a dataset file,

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QRect, Qt
-from PySide6.QtWidgets import QApplication, QComboBox, QMessageBox
+from PySide6.QtWidgets import QApplication, QComboBox, QFileDialog, QMessageBox
 
 from crm_core.formats import FORMATS, fill_polygons, open_dataset, trace_polygons
 from crm_core.metrics import binarise, iou
@@ -1393,12 +1393,16 @@ def test_a_dataset_s_photos_folder_opened_alone_asks_whether_the_dataset_was_mea
     assert window.work.dataset.format == "mask" and window.work.dataset.source == root / "images"
 
 
-def test_a_label_file_chosen_in_open_dataset_opens_its_dataset(window, tmp_path, dialogs):
+def test_a_label_file_chosen_in_open_dataset_opens_its_dataset(window, tmp_path, dialogs, monkeypatch):
     """A tester chose labels/p0.txt in Open dataset and was told its folder "holds no photos"."""
     root, drawn = yolo_folder(tmp_path)
     assert window.open_folder(*dataset_at(root / "labels" / "p0.txt"))
     assert not dialogs.shown and window.work.dataset.format == "yolo" and window.work.dataset.source == root
     assert len(window.doc.objects) == len(drawn)
+    folder, _ = labelme_set(tmp_path / "chosen", count=3)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(folder / "p2.json"), ""))
+    window.open_dataset_dialog()  # at the photo of the file chosen, not the first
+    assert window.work.dataset.source == folder and window.photo_name == "p2"
     window.statusBar().showMessage("Folder refined in 32 s: 19 photos")
     other, _ = labelme_set(tmp_path / "lm", count=2)
     assert window.open_folder(other) and "Folder refined" not in window.statusBar().currentMessage()

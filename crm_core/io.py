@@ -459,9 +459,7 @@ def check_file_place(path: PathLike) -> Path:
 def _probe(folder: Path, shown: Path) -> None:
     """Create and delete a file in the folder (or, if it is still to be made, its nearest existing ancestor):
     the only sure test of writability, where permission bits lie (root, /proc, read-only mounts)."""
-    existing = folder
-    while not existing.exists() and existing.parent != existing:
-        existing = existing.parent
+    existing = _existing(folder)
     if not existing.is_dir():
         raise InputError(f"cannot write {shown}: {existing} is a file, not a folder; choose another output path")
     try:
@@ -471,6 +469,13 @@ def _probe(folder: Path, shown: Path) -> None:
         raise InputError(f"cannot write {shown}: {existing} does not accept new files ({reason}); choose a folder you can write to") from None
     os.close(fd)
     os.unlink(name)
+
+
+def _existing(folder: Path) -> Path:
+    """``folder``, or where it is still to be made, its nearest ancestor that exists."""
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    return folder
 
 
 NAME_BYTES = 255  # the longest file name (in bytes) the file systems people use allow
@@ -599,10 +604,8 @@ def write_failed(path: PathLike, err: BaseException) -> InputError:
 
 def _room(folder: Path) -> float:
     """Bytes free on the disk of ``folder`` (or of its nearest existing ancestor); infinite where unknown."""
-    while not folder.exists() and folder.parent != folder:
-        folder = folder.parent
     try:
-        return float(shutil.disk_usage(folder).free)
+        return float(shutil.disk_usage(_existing(folder)).free)
     except OSError:
         return float("inf")
 

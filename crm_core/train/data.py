@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from crm_core.errors import InputError
+from crm_core.io import load_image, load_mask
 from crm_core.masks import DEFAULT_MIX, synth_coarse
 from crm_core.pairing import pair_by_stem
 from crm_core.train.augment import augment, rescale
@@ -25,20 +26,6 @@ BAND_PX = 3  # half-width of the GT edge band where half of the queries go
 class Source(Protocol):
     def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """One (RGB uint8 H×W×3, soft GT float32 H×W in [0, 1]) pair."""
-
-
-def read_rgb(path: Path) -> np.ndarray:
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise InputError(f"{path}: cannot read this image; remove it from the training folder or replace it.")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-
-
-def read_grey(path: Path) -> np.ndarray:
-    mask = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-    if mask is None:
-        raise InputError(f"{path}: cannot read this mask; remove it from the training folder or replace it.")
-    return mask.astype(np.float32) / 255.0
 
 
 def find_pairs(folder: str | Path) -> list[tuple[Path, Path]]:
@@ -74,11 +61,11 @@ class PairFolder:
 
     def photo(self, rng: np.random.Generator) -> np.ndarray:
         """A random photo without its mask (a background for swaps: decoding the mask would be wasted)."""
-        return read_rgb(self.pairs[int(rng.integers(len(self.pairs)))][0])
+        return load_image(self.pairs[int(rng.integers(len(self.pairs)))][0])
 
     def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         image_path, mask_path = self.pairs[int(rng.integers(len(self.pairs)))]
-        image, gt = read_rgb(image_path), read_grey(mask_path)
+        image, gt = load_image(image_path), load_mask(mask_path)
         if image.shape[:2] != gt.shape:
             raise InputError(f"{mask_path}: mask is {gt.shape[1]}×{gt.shape[0]}, photo is {image.shape[1]}×{image.shape[0]}.")
         return image, gt

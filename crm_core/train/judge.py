@@ -29,11 +29,11 @@ import torch
 from crm_core.cli.common import Parser
 from crm_core.errors import CRMError
 from crm_core.inference import Refiner
-from crm_core.io import check_file_place, check_folder, write_atomic, write_failed
+from crm_core.io import check_file_place, check_folder, load_image, load_mask, write_atomic, write_failed
 from crm_core.judge import Band, EdgeJudge, Layers, band_features, opinions, probability
 from crm_core.masks import simplified
 from crm_core.options import RefineOptions
-from crm_core.train.data import find_pairs, read_grey, read_rgb
+from crm_core.train.data import find_pairs
 from crm_core.trust import leash
 
 TOLERANCE_PX = (0.8, 3.0)  # the careful polygons' Douglas-Peucker tolerance, drawn uniformly per pair
@@ -144,8 +144,8 @@ def _cached(image_path: Path, mask_path: Path, cache: Path, careless: float) -> 
     path = cache / f"{mask_path.stem}-{key:08x}{'-careless' if offset else ''}.npz"
     if not path.is_file():
         assert _refiner is not None
-        gt = read_grey(mask_path) > 0.5
-        found = examples(_refiner, read_rgb(image_path), gt, np.random.default_rng(key), offset)
+        gt = load_mask(mask_path) > 0.5
+        found = examples(_refiner, load_image(image_path), gt, np.random.default_rng(key), offset)
         buffer = io.BytesIO()
         if found is None:
             np.savez(buffer, empty=np.zeros(0))

@@ -16,7 +16,8 @@ import cv2
 import numpy as np
 
 from crm_core.errors import InputError
-from crm_core.train.data import IMAGE_EXTS, PairFolder, read_grey, read_rgb
+from crm_core.io import load_image, load_mask
+from crm_core.train.data import IMAGE_EXTS, PairFolder
 
 BACKGROUND_SIDE = 1280  # backgrounds are kept in memory at this long side (sources go up to 6K)
 
@@ -40,13 +41,13 @@ class Compositor:
         stems = sorted({p.stem for p in fg_dir.iterdir()} & {p.stem for p in alpha_dir.iterdir()})
         self.mattes = []
         for stem in stems:
-            fg = read_rgb(next(fg_dir.glob(stem + ".*")))
-            alpha = read_grey(next(alpha_dir.glob(stem + ".*")))
+            fg = load_image(next(fg_dir.glob(stem + ".*")))
+            alpha = load_mask(next(alpha_dir.glob(stem + ".*")))
             if alpha.shape != fg.shape[:2]:
                 alpha = cv2.resize(alpha, (fg.shape[1], fg.shape[0]), interpolation=cv2.INTER_AREA)
             self.mattes.append((fg, alpha))
         self.backgrounds = [
-            _shrink(read_rgb(p), BACKGROUND_SIDE) for p in sorted(bg_dir.iterdir()) if p.suffix.lower() in IMAGE_EXTS
+            _shrink(load_image(p), BACKGROUND_SIDE) for p in sorted(bg_dir.iterdir()) if p.suffix.lower() in IMAGE_EXTS
         ]
         if not self.mattes or not self.backgrounds:
             raise InputError(f"{fg_dir}: need photo/alpha pairs and background photos for --synthetic.")

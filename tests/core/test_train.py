@@ -68,6 +68,17 @@ def test_pairs_match_by_stem_in_flat_and_duts_layouts(tmp_path):
         find_pairs(tmp_path / "flat" / ".." / "duts" / "X-Mask")
 
 
+def test_a_truncated_training_photo_is_refused_by_name_not_trained_on_grey(tmp_path):
+    """OpenCV decodes a JPEG cut short with its missing rows grey and only warns; crm-train learnt from those."""
+    rng = np.random.default_rng(0)
+    write(tmp_path / "cut.jpg", rng.integers(0, 255, (64, 64, 3)).astype(np.uint8))
+    write(tmp_path / "cut.png", np.full((64, 64), 255, np.uint8))
+    data = (tmp_path / "cut.jpg").read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match=r"cut\.jpg is truncated"):
+        PairFolder(tmp_path).sample(rng)
+
+
 def test_composites_are_crop_sized_with_a_unit_range_mask(tmp_path):
     for sub in ("fg", "alpha", "bg"):
         (tmp_path / sub).mkdir()

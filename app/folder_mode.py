@@ -140,11 +140,11 @@ class FolderMixin:
         self.work = work
         self.statusBar().clearMessage()  # "Folder refined in 32 s: 19 photos" stayed over the next folder (a tester)
         self.settings.open_dir = Path(source).parent if Path(source).is_file() else Path(source)
-        self.settings.add_recent_folder(source, kind, images)
         # what it was read as, kept in view: a folder of photos with no labels had opened as one, unsaid
-        kind = type(work.dataset) if work.dataset.title else FORMATS[work.dataset.format]  # a plain folder: "mask"
+        read_as = type(work.dataset) if work.dataset.title else FORMATS[work.dataset.format]  # a plain folder: "mask"
+        self.settings.add_recent_folder(source, kind, images, read_as.title)
         self.image_list.set_folder(work.names, work.thumbnail_source, work.status, work.tip, work.shown_status,
-                                   (f"Read as {kind.title}", kind.summary), work.dataset.problems + _cut_short(work))
+                                   (f"Read as {read_as.title}", read_as.summary), work.dataset.problems + _cut_short(work))
         for dock in (self.images_dock, self.objects_dock):
             dock.show()
         self._folder_layout(True)

@@ -346,9 +346,11 @@ class OpeningMixin:
                                        lambda p=path: self.open_project(p) if p.endswith(project.SUFFIX)
                                        else self.open_files(p)))
         for entry in self.settings.recent_folders():  # where it is, too: datasets are called "labels", "train", …
-            kind = " (COCO)" if entry.kind == "coco" else "/"
+            # the format it was read as: three "labels" folders, one each of LabelMe, YOLO and VOC, read alike
             source = Path(entry.source)
-            entries.append(RecentEntry(f"{source.name}{kind}  —  {shown_path(source.parent)}", entry.source, True,
+            read_as = entry.read_as or ("COCO" if entry.kind == "coco" else "")
+            name = f"{source.name}{'' if source.is_file() else '/'}{f' ({read_as})' if read_as else ''}"
+            entries.append(RecentEntry(f"{name}  —  {shown_path(source.parent)}", entry.source, True,
                                        lambda e=entry: self.open_folder(e.source, e.kind, e.images)))
         return entries
 

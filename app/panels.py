@@ -40,16 +40,28 @@ class NoteBar(QStatusBar):
     """The status bar, which gives a note back after a hovered action's tip: Qt puts the tip in the note's place
     and leaves the bar empty when the pointer moves on, so an import's note or "Refined 8 objects" vanished the
     moment the pointer crossed the toolbar. Qt shows tips through C++, so ``showMessage`` here sees only notes.
-    The whole of what it says is its tooltip: a narrow window cuts a long note off at its end, where what to do is."""
+    A note longer than the room left of the readouts ends in "…", its whole text the bar's tooltip: Qt cut it off
+    mid-word with nothing to say more was there, and the end is where what to do is (an inspector)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._note: tuple[str, float] | None = None  # the last note and when it ends (monotonic seconds)
-        self.messageChanged.connect(self.setToolTip)
+        self._whole = ""  # what the bar says, before it was cut to fit
+        self._shown = ""  # and as it was cut
+        self._permanent: list[QWidget] = []
+        self.messageChanged.connect(self._changed)
+
+    def addPermanentWidget(self, widget: QWidget, stretch: int = 0) -> None:  # noqa: N802 - Qt's name
+        self._permanent.append(widget)
+        super().addPermanentWidget(widget, stretch)
 
     def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 - Qt's name
         self._note = (text, time.monotonic() + timeout / 1000 if timeout > 0 else math.inf) if text else None
-        super().showMessage(text, timeout)
+        self._show(text, timeout)
+
+    def currentMessage(self) -> str:  # noqa: N802 - Qt's name
+        """The note as said, not as cut to fit."""
+        return self._whole if super().currentMessage() else ""
 
     def clearMessage(self) -> None:  # noqa: N802 - Qt's name
         self._note = None
@@ -57,11 +69,38 @@ class NoteBar(QStatusBar):
 
     def tip_gone(self) -> None:
         """A hovered tip has left the bar: the note it covered comes back for the rest of its time."""
-        if self._note is not None and not self.currentMessage():
-            text, until = self._note
-            left = until - time.monotonic()
-            if left > 0:
-                super().showMessage(text, 0 if math.isinf(left) else max(1, int(left * 1000)))
+        if self._note is not None and not super().currentMessage():
+            self._again()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if self._note is not None and super().currentMessage():
+            QTimer.singleShot(0, self._again)  # once the readouts have moved to the new width
+
+    def _again(self) -> None:
+        """The note shown again, cut to the bar's width now, for the rest of its time."""
+        if self._note is None:
+            return
+        text, until = self._note
+        left = until - time.monotonic()
+        if left > 0:
+            self._show(text, 0 if math.isinf(left) else max(1, int(left * 1000)))
+
+    def _show(self, text: str, timeout: int) -> None:
+        self._whole, self._shown = text, self.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, self._room())
+        self.setToolTip(text)  # Qt says nothing when the cut text is the one shown already
+        super().showMessage(self._shown, timeout)
+
+    def _room(self) -> int:
+        """Qt's own message rectangle: from 6 px in to 2 px short of the first readout shown."""
+        right = min((w.x() for w in self._permanent if w.isVisible()), default=self.width() - 10) - 2
+        return max(0, right - 6)
+
+    def _changed(self, shown: str) -> None:
+        """Qt's own change: a hovered action's tip, or the note's time up."""
+        if shown != self._shown:
+            self._whole = self._shown = shown
+        self.setToolTip(self._whole)
 
 
 class WheelScrollsPanel(QObject):

@@ -27,6 +27,7 @@ class RecentFolder(NamedTuple):
     source: str
     kind: str | None = None  # "coco" for a COCO file; None: the folder's format is found again
     images: str | None = None  # a COCO file's photos folder
+    read_as: str = ""  # the format it was read as, as people name it ("YOLO"): the list says it
 
 
 def parse_ratios(text: str) -> tuple[float, ...]:
@@ -249,14 +250,18 @@ class Settings:
         for text in self._list("files/recent_folders"):
             try:
                 entry = json.loads(text)
-                found.append(RecentFolder(str(entry["source"]), entry.get("kind"), entry.get("images")))
+                found.append(RecentFolder(str(entry["source"]), entry.get("kind"), entry.get("images"),
+                                          str(entry.get("read_as") or "")))
             except (ValueError, KeyError, TypeError):
                 continue
         return found[:MAX_RECENT]
 
-    def add_recent_folder(self, source: str | Path, kind: str | None, images: str | Path | None) -> None:
-        """Moves a folder or dataset (how it was opened: its format, a COCO file's photos) to the front."""
-        entry = RecentFolder(str(Path(source).resolve()), kind, str(Path(images).resolve()) if images else None)
+    def add_recent_folder(self, source: str | Path, kind: str | None, images: str | Path | None,
+                          read_as: str = "") -> None:
+        """Moves a folder or dataset (how it was opened: its format, a COCO file's photos; what it was read as) to
+        the front."""
+        entry = RecentFolder(str(Path(source).resolve()), kind, str(Path(images).resolve()) if images else None,
+                             read_as)
         recent = [entry] + [r for r in self.recent_folders() if r.source != entry.source]
         self.store.setValue("files/recent_folders", [json.dumps(r._asdict()) for r in recent[:MAX_RECENT]])
 

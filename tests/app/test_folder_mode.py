@@ -1203,7 +1203,7 @@ def test_photos_that_cannot_be_read_are_marked_unreadable_with_the_reason_and_ar
     (folder / "p5.json").write_text(json.dumps({**data, "imagePath": "p5.png"}))
     (folder / "p5.png").write_text("not a photo\n")  # no image at all: its header says so at open
     said = []
-    window.statusBar().messageChanged.connect(said.append)
+    window.statusBar().messageChanged.connect(lambda _cut: said.append(window.statusBar().currentMessage()))  # whole
     assert window.open_folder(folder)
     qtbot.waitUntil(lambda: any(m.startswith("3 photos cannot be read (p2, p3, p5)") for m in said),  # the check
                     timeout=10_000)  # at open: p3 is cut inside its header
@@ -2595,7 +2595,8 @@ def test_open_recent_lists_folders_and_datasets_and_reopens_them_as_they_were(qt
     assert window.open_folder(ann, "coco", images) and window.open_folder(folder)
     window.fill_recent_menu()
     entries = [a for a in window.recent_menu.actions() if a.text()]
-    assert [a.text().split("  —  ")[0] for a in entries] == ["lm/", "annotations.json (COCO)", "Clear list"]
+    # and what each was read as: three "labels" folders, of LabelMe, YOLO and VOC, read alike
+    assert [a.text().split("  —  ")[0] for a in entries] == ["lm/ (LabelMe)", "annotations.json (COCO)", "Clear list"]
     # and where each is (a tester saw "lm_rough/" alone), as ~/… under the home folder
     assert entries[0].text().endswith(tmp_path.name) and entries[1].text().endswith(f"{tmp_path.name}/coco")
     entries[1].trigger()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QMouseEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QStatusBar
 
 from app.__main__ import build_window
 from app.document import COARSE, shade
@@ -735,10 +735,21 @@ def test_a_note_comes_back_after_a_hovered_action_s_tip(opened):
     assert bar.currentMessage() == ""
 
 
-def test_a_status_note_can_be_read_whole_when_the_readouts_cut_it_off(opened):
+def test_a_status_note_can_be_read_whole_when_the_readouts_cut_it_off(opened, qtbot):
+    """Qt cut a long note off mid-word, with nothing to say more was there: it ends in "…" and is whole in the
+    tooltip, and a window made wider shows it whole."""
     note = "Refined object in 25.3 s, 6 stages: click one in the stage strip to see it, Ctrl+click another to compare"
-    opened.statusBar().showMessage(note)
-    assert opened.statusBar().toolTip() == note
+    bar = opened.statusBar()
+    opened.resize(opened.minimumSizeHint().width(), 700)  # as narrow as the window goes
+    qtbot.waitUntil(lambda: bar.width() < 1100)
+    bar.showMessage(note)
+    cut = QStatusBar.currentMessage(bar)  # what Qt paints
+    assert cut.endswith("…") and note.startswith(cut[:-1]) and len(cut) < len(note)
+    assert bar.currentMessage() == bar.toolTip() == note  # the note as said, for whoever reads it
+    opened.resize(1600, 700)
+    qtbot.waitUntil(lambda: QStatusBar.currentMessage(bar) == note)  # the room the readouts leave
+    bar.clearMessage()
+    assert bar.currentMessage() == bar.toolTip() == ""
 
 
 def test_status_bar_tracks_zoom_and_cursor(opened):

@@ -19,10 +19,10 @@ from crm_core import RefineOptions, Stage
 from crm_core.constraints import Constraints
 from crm_core.inference import readjusted
 from crm_core.metrics import binarise
-from crm_core.objects import held_as_drawn, vanished
+from crm_core.objects import held_as_drawn, held_by_others, vanished
 
 from app.document import COARSE, REFINED, Document, Results
-from app.mask_object import Drawing, MaskObject, constraints_of, settled
+from app.mask_object import Drawing, MaskObject, constraints_of, object_result, settled
 from app.errors import show_error
 from app.estimate import left_text
 from app.export import ExportDialog, ExportRequest, write_export
@@ -128,7 +128,8 @@ class RefiningMixin:
             self._show_readjusted(doc, target, base)
             return
         previous, keep = base[-1], constraints_of(target.keep)
-        job = CallJob("Shift edge and Smooth", lambda: readjusted(previous, options, keep))
+        others = [(o.mask, tuple(o.stages), o.shown) for o in doc.objects if o is not target]
+        job = CallJob("Shift edge and Smooth", lambda: readjusted(previous, options, _beside(previous, others, keep)))
         job.done.connect(lambda stage: self._edge_made(job, doc, target, base, stage))
         job.failed.connect(lambda message: self._edge_failed(job, message))
         self._edge_job = job
@@ -516,3 +517,13 @@ def _merged(probs: list[np.ndarray]) -> np.ndarray:
     for prob in probs[1:]:
         np.maximum(out, prob, out=out)
     return out
+
+
+def _beside(previous: Stage, others: Sequence[tuple], keep: Constraints | None) -> Constraints | None:
+    """An object's strokes, and the pixels the photo's other objects hold (mask, stages, shown each), which its edge
+    made again may not take: a touching object's pixels stay its own (``held_by_others``). Off the GUI thread: each
+    other object is made binary at the photo's size."""
+    if not others:
+        return keep
+    held = held_by_others(binarise(previous.prob), [object_result(*other) for other in others])
+    return (keep or Constraints()).keeping_out(held) if held.any() else keep

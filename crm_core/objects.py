@@ -324,6 +324,20 @@ def soft_results(decided: Sequence[np.ndarray | None], results: Sequence[ObjectR
     return out
 
 
+def held_by_others(own: np.ndarray, others: Sequence[np.ndarray]) -> np.ndarray:
+    """The pixels (H×W bool) that other objects hold and ``own`` does not, except those of an object it overlaps on
+    purpose (a bag over a coat): what one object's edge, made again alone (Shift edge), may not take. Why: shifted
+    out by 3 px, a shirt took a 3 px strip of the trousers it touched, and the trousers' label lost it unsaid (an
+    inspector); ``reconcile`` keeps such seams when objects are refined together."""
+    own = np.asarray(own, bool)
+    held = np.zeros(own.shape, bool)
+    for other in others:
+        other = np.asarray(other, bool)
+        if not _overlapped(own, other):
+            held |= other
+    return held & ~own
+
+
 def _overlapped(a: np.ndarray, b: np.ndarray, share: float = 0.01) -> bool:
     """Whether two coarse masks overlapped on purpose (more than ``share`` of the smaller one), not by a stray pixel
     nor along a shared side: two polygons drawn meeting along one line both fill that line's pixels (a tester's

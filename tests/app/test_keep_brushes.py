@@ -233,6 +233,28 @@ def test_shift_edge_after_a_refine_remakes_only_the_edge_stage_and_zero_takes_it
     assert win.doc.stages[-1].kind == "edge" and final is win.doc.stages[-1].prob
 
 
+def test_shift_edge_takes_no_pixels_from_a_touching_object_but_grows_over_one_it_overlaps(qtbot, opened):
+    """Shifted out by 3 px, one object took a 3 px strip of the object it touched, whose label lost it unsaid (an
+    inspector). An object drawn over another on purpose (a bag over a coat) still grows over it."""
+    win = opened
+    beside = np.zeros((H, W), np.uint8)
+    beside[50:120, 180:W] = 255  # touches the box's right side
+    under = np.zeros((H, W), np.uint8)
+    under[0:70, 60:160] = 255  # lies under the box's top, on purpose
+    box = win.doc.current
+    win.doc.add_object("beside", beside)
+    win.doc.add_object("under", under)
+    win.doc.select(box)
+    made = (_refine(qtbot, win) > 0.5)
+    with qtbot.waitSignal(win.doc.stagesChanged, timeout=10000):
+        win.refine_panel.shift_box.setValue(3.0)
+    shifted = win.doc.stages[-1].prob > 0.5
+    gained = shifted & ~made
+    assert not (gained & (beside > 0)).any()  # the touching object's pixels stay its own
+    assert gained[55:115, 36:40].sum() > 2 * 60  # the left side grew about 3 px, onto background
+    assert gained[46:50, 70:150].sum() > 2 * 80  # the top grew over the object it overlaps
+
+
 def test_the_panel_shows_the_edge_a_result_was_made_with_through_undo_and_a_saved_project(qtbot, opened, settings,
                                                                                         tmp_path):
     win = opened

@@ -9,6 +9,7 @@ nothing to forget to save. The GUI thread only takes a copy of the work; the wri
 from __future__ import annotations
 
 import time
+import weakref
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -76,9 +77,10 @@ class FolderMixin:
     _surveyed_names: list[str]  # the photos it found unreadable
     _no_more = ""  # "This is the last photo", said on PgDown at the end: taken back when a move is made
     _photo_note = ""  # what was said of the photo open ("2 shapes not refined …"): taken back when it is left
-    _changes = 0  # work kept in the folder since it opened: edits of photos left, objects refined (stale_export)
-    # the last export: where, its format and polygon tolerance, _changes then
-    _exported_at: tuple[Path, str | None, float, int] | None = None
+    _exported_at: tuple[Path, str | None, float] | None = None  # the last export: where, its format and tolerance
+    # since then (stale_export): the photos whose kept work changed, and each held document's undo place then
+    _since_export: set[str]
+    _export_marks: dict[str, tuple[weakref.ref, int]]
 
     # opening ---------------------------------------------------------------------------
     def open_folder_dialog(self) -> None:
@@ -347,6 +349,8 @@ class FolderMixin:
             self._last_label = self.doc.current.label
         if fresh:
             self._label_unlabelled(doc)
+            if self._exported_at is not None and name not in self._since_export:  # as the last export holds it
+                self._export_marks[name] = (weakref.ref(doc), doc.undo_stack.index())
         if left is not None and left != name:
             self._recent[left] = self.doc
             self._detach_objects_job(left)
@@ -423,7 +427,8 @@ class FolderMixin:
             return
         if not (doc.modified or any(o.stages or o.locked for o in doc.objects) or work.has_work(name)):
             return
-        self._changes += doc.modified
+        if doc.modified and self._exported_at is not None:  # Undo back to what the export holds takes it back
+            (self._since_export.discard if self._as_exported(name, doc) else self._since_export.add)(name)
         work.keep(name, project.capture(doc, self.canvas, self.unfinished_refine()))
         work.meet(doc.categories)  # a label the person typed here is offered on the next photos
         work.save_state()
@@ -672,7 +677,7 @@ class FolderMixin:
             return
         count = self._lay_results(doc, objects, out, drawings)
         self.work.keep(name, project.capture(doc))
-        self._changes += 1
+        self._changed_since_export(name)
         counts = refined_of(doc.objects)
         if self.work.status[name] in (TODO, REFINED):
             self.work.status[name] = photo_status(doc.objects, counts)
@@ -775,7 +780,7 @@ class FolderMixin:
             self._folder_unreadable.append(name)
             self._show_statuses()
             return
-        self._changes += 1  # refined in the background and kept
+        self._changed_since_export(name)  # refined in the background and kept
         self._set_photo_status(status, name)
 
     def cancel_work(self) -> None:
@@ -909,7 +914,8 @@ class FolderMixin:
         job = CallJob(out.name, lambda: (out, work.export(out, kind, tolerance, as_shown=as_shown)))
         job.done.connect(self._dataset_exported)
         job.failed.connect(self._export_failed)
-        self._exported_at = (out, kind, tolerance, self._changes)
+        self._exported_at = (out, kind, tolerance)
+        self._mark_exported()
         job.failed.connect(lambda _message: setattr(self, "_exported_at", None))
         job.finished.connect(self._export_finished)
         self._export = (job, self.doc, self.doc.undo_stack.index())
@@ -936,15 +942,40 @@ class FolderMixin:
         when work kept since this session's last export is not in it. Export again writes it there (the same place
         and format) and stays; True to go on. Why: an annotator exported, made one more stroke and quit; the work was
         kept, but the dataset they handed on lacked the stroke, unsaid."""
-        mark = self._exported_at
-        if mark is None or (mark[3] == self._changes and not (self.doc is not None and self.doc.modified)):
+        if self._exported_at is None:
             return True
-        out, kind, tolerance, _ = mark
+        changed, doc, name = set(self._since_export), self.doc, self.photo_name
+        if doc is not None and name is not None:  # the open photo, as it is now
+            if self._as_exported(name, doc):
+                changed.discard(name)
+            elif doc.modified:
+                changed.add(name)
+        if not changed:  # an edit undone since is no change (an annotator was asked after one)
+            return True
+        out, kind, tolerance = self._exported_at
         answer = asking.choose(self, "Export again?", f"Work done since you exported {shown_path(out)} is kept with "
                                "the folder's work, but is not in that export.", (EXPORT_AGAIN, LEAVE_IT))
         if answer == EXPORT_AGAIN:
             self.export_dataset(out, kind, tolerance=tolerance)
         return answer == LEAVE_IT
+
+    def _mark_exported(self) -> None:
+        """What the export about to be written holds, for ``stale_export``: each held document's undo place (the
+        open photo's, kept, and those of the photos left last), and no photo changed since."""
+        held = dict(self._recent)
+        if self.doc is not None and self.photo_name is not None:
+            held[self.photo_name] = self.doc
+        self._export_marks = {name: (weakref.ref(doc), doc.undo_stack.index()) for name, doc in held.items()}
+        self._since_export = set()
+
+    def _as_exported(self, name: str, doc: Document) -> bool:
+        """Whether photo ``name``'s document stands at the undo place it had when the last export was written."""
+        mark = self._export_marks.get(name)
+        return mark is not None and mark[0]() is doc and mark[1] == doc.undo_stack.index()
+
+    def _changed_since_export(self, name: str) -> None:
+        if self._exported_at is not None:
+            self._since_export.add(name)
 
     def _dataset_exported(self, result: tuple[Path, Exported]) -> None:
         path, exported = result

@@ -628,6 +628,28 @@ def test_leaving_a_folder_whose_export_later_work_outdated_asks_and_can_export_a
     assert window.close() and dialogs.titles() == ["Export again?"]  # written: nothing to ask
 
 
+def test_work_undone_back_to_what_was_exported_asks_nothing_on_leaving(qtbot, window, tmp_path, dialogs):
+    """An annotator exported, drew on a photo, went on to the next, came back and undid it all: leaving asked
+    "Export again?" of an export that held the work as it was."""
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(tmp_path / "lm_out")
+    window.doc.add_object("ball")
+    paint(window, 1, 150)
+    window.next_image()  # kept with the folder's work: no longer what the export holds
+    window.previous_image()
+    while window.doc.undo_stack.canUndo():
+        window.undo_action.trigger()
+    window.next_image()  # kept again, as exported
+    assert window.stale_export() and dialogs.titles() == []
+    window.previous_image()
+    window.redo_action.trigger()  # the object back: the export lacks it again
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        assert not window.close()  # answered Export again
+    assert dialogs.titles() == ["Export again?"]
+
+
 def test_photos_of_a_labelme_folder_without_a_label_file_are_listed_to_label(qtbot, window, tmp_path):
     folder, _ = labelme_set(tmp_path / "lm", count=3)
     for name in ("p1", "p2"):

@@ -81,7 +81,7 @@ class DatasetExportDialog(QDialog):
         form.addRow(self._where, row)
         self._tolerance = QDoubleSpinBox()
         self._tolerance.setRange(0.0, MAX_TOLERANCE)
-        self._tolerance.setSingleStep(0.5)
+        self._tolerance.setSingleStep(0.1)
         self._tolerance.setDecimals(1)
         self._tolerance.setSuffix(" px")
         self._tolerance.setValue(DEFAULT_TOLERANCE)

@@ -20,7 +20,7 @@ from PySide6.QtCore import QPointF, QRect, Qt
 from PySide6.QtGui import QPolygonF
 
 from crm_core.formats.objects import (
-    DEFAULT_TOLERANCE, Fill, Polygon, fill_even_odd, fill_polygons, fill_window, mask_box, trace_outline,
+    Fill, Polygon, fill_even_odd, fill_polygons, fill_window, mask_box, trace_outline,
 )
 from crm_core.tiles import grown
 
@@ -33,6 +33,9 @@ GRAB_PX = 8  # a press this close (screen pixels) to a point drags it
 EDGE_PX = 6  # a press this close to a side, and farther from every point, adds a point there and drags it
 STRAY_PX = 2  # beside what an edit sweeps, the mask takes the new outline (a traced outline strays up to 1 px)
 REMOVE = Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier
+# px: how far the outline offered to edit point by point strays from the mask: coarser than an export's
+# (DEFAULT_TOLERANCE), for fewer points to drag; only the stretch a moved point reshapes is filled again
+POINTS_TOLERANCE = 1.0
 
 
 def traced_outline(mask: np.ndarray) -> list[Polygon]:
@@ -42,7 +45,7 @@ def traced_outline(mask: np.ndarray) -> list[Polygon]:
     if box is None:
         return []
     rows, cols = grown(box, 1, mask.shape)
-    return [ring + (cols.start, rows.start) for ring in trace_outline(mask[rows, cols], DEFAULT_TOLERANCE)]
+    return [ring + (cols.start, rows.start) for ring in trace_outline(mask[rows, cols], POINTS_TOLERANCE)]
 
 
 def outline_patch(soft: np.ndarray, rings: list[Polygon], index: int, new: Polygon, span: np.ndarray,

@@ -21,7 +21,11 @@ from crm_core.errors import InputError
 
 Polygon = np.ndarray  # N×2 float64 (x, y) in pixels
 Fill = Callable[[tuple[Polygon, ...], tuple[int, int]], np.ndarray]  # rings → H×W bool (fill_polygons, …)
-DEFAULT_TOLERANCE = 1.0  # px: the farthest a traced polygon's edge may stray from the refined mask's
+# px: the farthest a traced polygon's edge may stray from the refined mask's. Under half a pixel, so that filled
+# again it gives back the same pixels: at 1 px a careful label map exported to LabelMe unrefined lost more (CCP
+# 0481-0500, 139 labels: IoU 99.77, mBA 98.71) than refining it did (an annotator); at 0.4 px 99.98 / 99.90, for 28 %
+# more vertices (0.5 px: 99.85 / 99.06). dev_eval's real/lowres truths: mBA 93.99 → 96.95, 34 % more vertices.
+DEFAULT_TOLERANCE = 0.4
 FIDELITY = 0.995  # a traced outline encloses at least this IoU of its pixels (``_simplified``)
 SPECK_SHARE = 0.001  # a traced object's piece under this share of its largest piece is a speck, not a shape
 SPECK_PX = 9  # and so is one under this many pixels (a refined pair of sunglasses: 8 shapes, 6 of 1-6 px)

@@ -121,27 +121,18 @@ class ExportDialog(QDialog):
         if not _writable(self._folder):  # a photo opened from a read-only share: offered there, refused
             self._folder = Path.home()
         layout = QVBoxLayout(self)
-        what = QLabel()
-        what.setWordWrap(True)
-        layout.addWidget(what)
+        self._what = QLabel()
+        self._what.setWordWrap(True)
+        layout.addWidget(self._what)
         self._merged = QCheckBox(f"All {objects} visible objects in one file")
         self._merged.setToolTip("Each object as it is shown (its stage, or its coarse mask); off: the selected "
                                 "object alone")
-        which = f"the selected object ({label})" if label else "the selected object"
-        selected = f"Exports {which}: {shown}." if objects > 1 else f"Exports {shown}."
-
-        stale = _unrefined_note(edited, unrefined)
-
-        late = " A refine is still running: its later stages are not in this file." if running else ""
-
-        def describe(on: bool) -> None:
-            what.setText((f"Exports all {objects} visible objects, each as it is shown.{stale}" if on else selected)
-                         + late)
-            self.adjustSize()  # a longer text had its first line cut off at the dialog's top
-
-        self._merged.toggled.connect(describe)
+        self._objects, self._which = objects, (f"the selected object ({label})" if label else "the selected object")
+        self._shown, self._stale = shown, _unrefined_note(edited, unrefined)
+        self._late = " A refine is still running: its later stages are not in this file." if running else ""
+        self._merged.toggled.connect(self._describe)
         self._merged.setChecked(objects > 1 and merged)
-        describe(self._merged.isChecked())
+        self._describe()
         self._merged.setVisible(objects > 1)
         layout.addWidget(self._merged)
 
@@ -179,6 +170,19 @@ class ExportDialog(QDialog):
         self._decontaminate.setChecked(decontaminate)
         self._buttons[last_kind if last_kind in KINDS else "mask"].setChecked(True)
         self.resize(520, self.sizeHint().height())
+
+    def _describe(self, _merged: bool = False) -> None:
+        selected = f"Exports {self._which}: {self._shown}." if self._objects > 1 else f"Exports {self._shown}."
+        self._what.setText((f"Exports all {self._objects} visible objects, each as it is shown.{self._stale}"
+                            if self._merged.isChecked() else selected) + self._late)
+        self.adjustSize()  # a longer text had its first line cut off at the dialog's top
+
+    def refine_ended(self, shown: str, edited: int, unrefined: int) -> None:
+        """The refine running when the dialog opened has ended (done or cancelled): what is written is what is
+        shown now, and the dialog says so."""
+        self._shown, self._stale = shown, _unrefined_note(edited, unrefined)
+        self._late = " The refine has ended: this file holds what is shown now."
+        self._describe()
 
     @property
     def kind(self) -> str:

@@ -405,17 +405,27 @@ class RefiningMixin:
         # an empty selected object exports the others: it wrote an all-black file without a word
         empty = self.doc.current.empty
         parts = self._visible_probs() if merge > 1 or empty else []  # else merged only if the person asks for it
-        drawn = [obj for obj in self.doc.objects if obj.visible and not obj.empty]
-        edited = sum(1 for obj in drawn if obj.stale and obj.stages)
-        unrefined = sum(1 for obj in drawn if not obj.stages)
-        name = "the visible objects (the selected one is empty)" if empty else self._shown_name()
-        dialog = ExportDialog(self.doc.path, self.settings.export_dir, name, self,
+        running = self.refining
+        edited, unrefined = self._unrefined_counts()
+        dialog = ExportDialog(self.doc.path, self.settings.export_dir, self._export_name(empty), self,
                               self.settings.export_kind or self._first_export_kind(),
                               self.settings.export_decontaminate, self.input_files(),
-                              merge, self.settings.export_merged or empty, edited, self.refining,
+                              merge, self.settings.export_merged or empty, edited, running,
                               self.doc.current.label, unrefined)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
+        # a refine that ends while the dialog is up: the dialog says what is written now, and that is written (a
+        # photo editor's export, asked for 2.5 s into a refine and saved after it ended, held the coarse mask)
+        ended = lambda: dialog.refine_ended(self._export_name(empty), *self._unrefined_counts())  # noqa: E731
+        if running:
+            self.refineFinished.connect(ended)
+        try:
+            accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        finally:
+            if running:
+                self.refineFinished.disconnect(ended)
+        if not accepted or self.doc is None:
             return False
+        if running and not self.refining:
+            shown, parts = self.shown_prob(), self._visible_probs() if merge > 1 or empty else []
         request = dialog.request()
         self.settings.export_kind = request.kind
         if request.kind == "cutout":
@@ -424,6 +434,15 @@ class RefiningMixin:
             self.settings.export_merged = request.merged
         merged = request.merged or empty
         return self.export(request, _merged(parts) if merged else shown, self._holds_all_work(merged))
+
+    def _export_name(self, empty: bool) -> str:
+        """What the Export dialog says it writes of the selected object."""
+        return "the visible objects (the selected one is empty)" if empty else self._shown_name()
+
+    def _unrefined_counts(self) -> tuple[int, int]:
+        """Of the visible drawn objects: how many were edited since refined, and how many were never refined."""
+        drawn = [obj for obj in self.doc.objects if obj.visible and not obj.empty]
+        return sum(1 for obj in drawn if obj.stale and obj.stages), sum(1 for obj in drawn if not obj.stages)
 
     def _first_export_kind(self) -> str:
         """What the Export dialog offers before the person ever chose: a refined mask to whoever brought a mask or

@@ -538,6 +538,33 @@ def test_the_export_dialog_says_when_a_refine_is_still_running(opened, monkeypat
                                                            "this file.")
 
 
+def test_an_export_asked_for_during_a_refine_and_saved_after_it_ends_holds_its_result(qtbot, opened, tmp_path,
+                                                                                      monkeypatch):
+    """A photo editor pressed Ctrl+E 2.5 s into a refine and saved after it had ended: the file held the coarse
+    mask, and the dialog still said a refine was running."""
+    from PySide6.QtWidgets import QDialog, QLabel
+
+    from app.export import ExportDialog
+    out, said = tmp_path / "during.png", []
+
+    def save_once_it_ends(dialog):
+        said.append(dialog.findChildren(QLabel)[0].text())
+        qtbot.waitUntil(lambda: not opened.refining, timeout=60_000)  # the refine ends with the dialog up
+        said.append(dialog.findChildren(QLabel)[0].text())
+        dialog.set_kind("mask")
+        dialog.set_path(out)
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(ExportDialog, "exec", save_once_it_ends)
+    opened.refine_action.trigger()
+    assert opened.refining and opened.export_dialog()
+    assert said[0].endswith("A refine is still running: its later stages are not in this file.")
+    assert said[1].endswith("The refine has ended: this file holds what is shown now.") and "coarse" not in said[1]
+    final = opened.doc.stages[opened.doc.shown].prob
+    assert opened.doc.shown == len(opened.doc.stages) - 1
+    assert np.array_equal(cv2.imread(str(out), cv2.IMREAD_GRAYSCALE) > 0, final > 0.5)
+
+
 def test_decontaminated_cutout_runs_off_the_gui_thread(qtbot, opened, tmp_path):
     """The shown stage has a soft edge (a binary mask would make decontamination a no-op): the edge pixels get
     new colours, the opaque ones keep the photo's, and the alpha is the stage's."""

@@ -423,9 +423,10 @@ class WorkFolder:
 
     def looked_away(self) -> list[str]:
         """The kept objects ("photo: label") that show something other than their refined result (an earlier
-        stage, or the drawn mask, clicked to look: mask_object.looked_away), read from the work's descriptions."""
+        stage, or the drawn mask, clicked to look: mask_object.looked_away), read from the work's descriptions.
+        Not those of an accepted photo: what it shows was accepted (``apply_work``)."""
         return [f"{name}: {label}" for name, label, count, at, stale in self._kept_objects()
-                if looked_away(count, at, stale)]
+                if looked_away(count, at, stale) and self.status.get(name) != ACCEPTED]
 
     def _kept_objects(self) -> Iterator[tuple[str, str, int, object, bool]]:
         """Per object of the work kept: its photo, label (as named now), stage count, the one shown and whether its
@@ -626,13 +627,15 @@ class WorkFolder:
         deleted ones dropped, empty ones left out; shapes the tool does not edit (rectangles, points), and objects
         whose pixels are still their file's (at most relabelled), go through unchanged: re-traced, an untouched
         polygon would move by up to the tracing tolerance. ``as_shown`` False: an object that shows something
-        other than its refined result is written as refined."""
+        other than its refined result is written as refined, except on an accepted photo: an annotator who showed
+        a label's drawn mask and accepted the photo lost that choice to the export question's default."""
         state = self.saved(item, item.hw)
         item = self._relabelled(item)
         if state is None:
             return item
         sources = {o.id: o for o in item.objects}
         kept = [o for o in item.objects if not o.refinable]
+        as_shown = as_shown or self.status.get(item.name) == ACCEPTED
         for obj in state.objects:
             away = not as_shown and looked_away(len(obj.stages), obj.shown, obj.stale)
             pixels = object_result(obj.mask, obj.stages, len(obj.stages) - 1 if away else obj.shown)

@@ -1960,6 +1960,12 @@ def test_an_object_whose_drawn_label_was_clicked_only_to_look_is_exported_refine
     assert iou(box_written(tmp_path / "shown"), drawn) > 0.95
     monkeypatch.setattr(asking, "choose", lambda parent, title, text, choices: None)  # Cancel: nothing written
     assert not window.export_dataset(tmp_path / "cancelled") and not (tmp_path / "cancelled").exists()
+    # accepted as it shows: that is the person's ruling, not a look, and the question's default lost it (a tester)
+    window.previous_image()
+    window.accept_and_next()
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        assert window.export_dataset(tmp_path / "accepted")  # nothing left to ask: Cancel was never offered
+    assert iou(box_written(tmp_path / "accepted"), drawn) > 0.95
 
 
 def test_an_object_refined_with_the_others_shows_one_stage_named_as_its_settled_result(qtbot, window, tmp_path,

@@ -3,6 +3,7 @@ objects (label and colour, select, relabel, hide, lock, delete, add, refine)."""
 
 from __future__ import annotations
 
+import posixpath
 from collections import Counter
 from pathlib import Path
 from typing import Callable, Sequence
@@ -46,6 +47,20 @@ def thumbnail(photo: Path | np.ndarray) -> QIcon:
     return QIcon(QPixmap.fromImage(image.copy()))
 
 
+def shared_folder(names: Sequence[str]) -> str:
+    """The folder every photo name starts with ("../photos/" for "../photos/a.jpg", "../photos/b.jpg"), with its
+    slash, or "": the list shows the rest. A COCO file exported beside its photos' folder names them by a path
+    from itself, and every row read "../ds/gt/JPEGImages/0481.jpg", cut off before the photo's own name (a tester)."""
+    folders = [name.rpartition("/")[0] for name in names]
+    if not names or not all(folders):
+        return ""
+    try:
+        shared = posixpath.commonpath(folders)
+    except ValueError:  # absolute and relative names mixed: nothing shared
+        return ""
+    return f"{shared}/" if shared else ""
+
+
 class ImageList(QWidget):
     """Every photo of the folder with its status; a click opens it, the filter shows one status only."""
 
@@ -53,6 +68,7 @@ class ImageList(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._folder = ""  # the folder every photo name starts with, not shown in the rows (shared_folder)
         self.filter_box = QComboBox()
         self.filter_box.addItem("All photos", ALL)
         for status in STATUSES:
@@ -128,6 +144,7 @@ class ImageList(QWidget):
         self._open_row = None  # filling the list moves its highlight: no photo is chosen until one is open
         self.list.clear()
         self._photo_of, self._pending = photo_of, list(range(len(names)))
+        self._folder = shared_folder(names)
         # rows as tall as they will be with their thumbnails, so the open photo scrolled into view stays there
         blank = QPixmap(THUMB, THUMB)
         blank.fill(Qt.GlobalColor.transparent)
@@ -156,11 +173,11 @@ class ImageList(QWidget):
         for row in range(self.list.count()):
             item = self.list.item(row)
             name = names[row]
-            item.setText(f"{name}\n{shown(name)}")
+            item.setText(f"{name[len(self._folder):]}\n{shown(name)}")
             colour = STATUS_COLORS.get(status[name])
             item.setData(Qt.ItemDataRole.ForegroundRole, QColor(colour) if colour else None)
             item.setData(Qt.ItemDataRole.UserRole + 1, status[name])
-            item.setToolTip(tip(name))
+            item.setToolTip(tip(name) or (name if self._folder else ""))
         counts = {s: sum(1 for v in status.values() if v == s) for s in STATUSES}
         self.summary.setText(" · ".join(f"{n} {s}" for s, n in counts.items() if n))
         self._apply_filter()

@@ -135,6 +135,20 @@ def test_a_coco_file_opens_with_its_photos_listed_and_the_objects_labelled(windo
     assert window.doc.current.label == "bar"
 
 
+def test_photo_rows_leave_out_the_folder_every_photo_name_starts_with(window, tmp_path):
+    """A COCO file exported beside its photos' folder names them by a path from itself: every row read
+    "../ds/gt/JPEGImages/0481.jpg", cut off before the photo's own name (a tester)."""
+    ann, images, _ = coco_set(tmp_path)
+    data = json.loads(ann.read_text())
+    for record in data["images"]:
+        record["file_name"] = f"images/{record['file_name']}"
+    ann.write_text(json.dumps(data))
+    assert window.open_folder(ann, "coco", tmp_path)
+    rows = [window.image_list.list.item(r) for r in range(window.image_list.list.count())]
+    assert [r.text().split("\n")[0] for r in rows] == ["p0.png", "p1.png", "p2.png"]
+    assert rows[1].toolTip() == "images/p1.png" and window.doc.path == images / "p0.png"
+
+
 def test_a_folder_opens_with_the_pan_tool_and_each_mode_keeps_its_own_tool(window, settings, tmp_path):
     """An annotator opening a dataset reviews labels: a stray click with the Brush (one photo's last tool)
     painted on a label. A folder opens with Pan (a click selects, a drag pans); a tool chosen there is the

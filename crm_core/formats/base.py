@@ -13,7 +13,7 @@ import numpy as np
 
 from crm_core import io
 from crm_core.errors import CRMError, InputError
-from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, trace_polygons
+from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, fill_polygons, trace_polygons
 
 
 class Dataset(ABC):
@@ -207,7 +207,8 @@ class Writer(ABC):
             return obj.polygons
         others = item.others(obj)
         if not obj.still_drawn(others):
-            return trace_polygons(obj.mask, self.tolerance, beside=others)
+            drawn = fill_polygons(obj.polygons, obj.mask.shape) if obj.polygons else None  # its holes are kept
+            return trace_polygons(obj.mask, self.tolerance, beside=others, drawn=drawn)
         self.as_drawn.append(f"{item.name}: {obj.label}")
         return obj.polygons
 

@@ -364,6 +364,33 @@ def test_polygon_tolerance_bounds_vertices_and_error() -> None:
         assert wrong <= tol * 2 * np.pi * 80  # at most a band of the tolerance's width along the outline
 
 
+def test_a_small_hole_the_label_was_drawn_with_is_kept_when_its_refined_mask_is_traced(tmp_path) -> None:
+    """A blouse's 130 px gap between arm and body, drawn as two polygons meeting around it and still open after its
+    refine, came back filled from the LabelMe export: holes that small are taken for the matte's pinholes."""
+    hw = (360, 480)
+    upper = np.array([[20, 20], [460, 20], [460, 180], [240, 180], [240, 174], [230, 174], [230, 180], [20, 180]],
+                     np.float64)
+    lower = np.array([[20, 180], [230, 180], [230, 186], [240, 186], [240, 180], [460, 180], [460, 340], [20, 340]],
+                     np.float64)  # with upper, around a gap of about 9 x 11 px
+    drawn = fill_polygons((upper, lower), hw)
+    hole = np.count_nonzero(~drawn[170:190, 225:245])
+    assert not drawn[180, 235] and 0 < hole < 0.001 * drawn.sum()  # under the share a hole must have to be kept
+    refined = drawn.copy()
+    refined[20:23, 20:460] = False  # the refine moved the top edge: the label is traced again
+    assert fill_polygons(trace_polygons(refined), hw)[180, 235]  # alone, a hole this small is filled
+    kept = fill_polygons(trace_polygons(refined, drawn=drawn), hw)
+    assert not kept[170:190, 225:245].all() and np.count_nonzero(kept != refined) <= 4  # open, as the label drew it
+    solid = fill_polygons((np.array([[20, 20], [460, 20], [460, 340], [20, 340]], np.float64),), hw)
+    assert fill_polygons(trace_polygons(refined, drawn=solid), hw)[180, 235]  # drawn without it: a pinhole, filled
+    blouse = ImageObject(1, "blouse", (upper, lower)).with_mask(refined)
+    item = ImageObjects("p", tmp_path / "p.png", hw[::-1], (blouse,))
+    (tmp_path / "lm").mkdir()
+    (tmp_path / "lm" / "p.json").write_text(json.dumps({"shapes": [], "imagePath": "p.png", "imageHeight": hw[0],
+                                                        "imageWidth": hw[1]}))
+    writer = open_dataset("labelme", tmp_path / "lm").writer(tmp_path / "out")
+    assert np.array_equal(fill_polygons(writer.outline(item.objects[0], item), hw), kept)
+
+
 def test_a_careful_label_traced_at_the_default_tolerance_fills_back_to_its_own_pixels() -> None:
     """Exported to polygons unrefined at 1 px, careful label maps lost more than refining them did (an annotator:
     CCP mBA 98.71 as written against their own pixels): the default strays under half a pixel, so filling the

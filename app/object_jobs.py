@@ -68,7 +68,7 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
     small = [t and 0 < n < objects.min_pixels for n, t in zip(counts, todo)]
     total, done = sum(1 for n, t, s in zip(counts, todo, small) if t and n and not s), 0
     none = [False] * len(masks)
-    for mask, count, wanted, label, keep, polygon, guess, tiny in zip(
+    for mask, count, wanted, label, keep, held, guess, tiny in zip(
             masks, counts, todo, labels, keeps or [None] * len(masks), held_as_drawn(masks, drawn), guessed or none,
             small):
         if not count:
@@ -77,8 +77,8 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
             results.append(kept(mask))
         else:
             report(done, total, f"Object {done + 1} of {total}: {label}")
-            results.append(refine_object(refiner, image, mask.astype(np.float32), options, objects, keep, polygon,
-                                         guess))
+            results.append(refine_object(refiner, image, mask.astype(np.float32), options, objects, keep, held.drawn,
+                                         guess, held.part))
             done += 1
     decided = reconcile(image, list(masks), results, objects.shared_edge_px, drawn)
     cover = np.zeros(image.shape[:2], np.uint16)  # how many objects hold each pixel now

@@ -89,8 +89,8 @@ class RefiningMixin:
         else:  # held as Refine selected and Refine all hold it: a label file's polygon, a part of a labelled whole
             # only the refined object's drawn state counts: the others' polygons are not rasterised again here
             drawn = [o is doc.current and o.drawn for o in doc.objects]
-            held = held_as_drawn([o.mask > 127 for o in doc.objects], drawn)
-            options = replace(options, polygon=held[doc.objects.index(doc.current)])
+            held = held_as_drawn([o.mask > 127 for o in doc.objects], drawn)[doc.objects.index(doc.current)]
+            options = replace(options, polygon=held.drawn, part=held.part)
         constraints = constraints_of(doc.current.keep)
         if keep_out is not None and keep_out.any():
             constraints = (constraints or Constraints()).keeping_out(keep_out)

@@ -125,13 +125,19 @@ class Refiner:
             decided = keep.decided_by_photo()
             held = held if decided is None else held.freeing(decided)
         judged = held  # the label the judge has the last word on: held, or freed below
+
+        def whole(first: StageResult) -> bool:
+            """The first look outlines the very object drawn, and it is no part of a labelled whole (a garment the
+            model outlines as drawn is still one: RefineOptions.part)."""
+            return not opts.part and sees_the_drawn_object(first.prob, held.coarse)
+
         if held is not None and held.careful and not held.exact and opts.small(coarse.shape):
             look = first_look()
-            if sees_the_drawn_object(look.prob, held.coarse):  # a whole object traced on its edges: refined freely
+            if whole(look):  # a whole object traced on its edges: refined freely
                 held, look, scale = None, None, SMALL_PHOTO_SCALE  # on the ratios planned for its own size
         elif held is not None and held.nearly_traced:  # the look is stage 0's own result: it costs nothing more
             look = look if look is not None else first_look()
-            if not sees_the_drawn_object(look.prob, held.coarse):  # a part drawn to a pixel or so: held so
+            if not whole(look):  # a part drawn to a pixel or so: held so
                 held = judged = held.as_traced()
         # a label traced to the pixel keeps every edge pixel's side (Leash.apply): nothing is left to judge
         judge = EdgeJudge.load() if judged is not None and judged.careful and not judged.exact and opts.judge else None

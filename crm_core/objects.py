@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from typing import Callable, Sequence, Union
+from typing import Callable, NamedTuple, Sequence, Union
 
 import cv2
 import numpy as np
@@ -110,7 +110,7 @@ def _span(start: int, stop: int, length: int, limit: int) -> tuple[int, int]:
 
 def refine_object(refiner: Method, image: np.ndarray, mask: np.ndarray, options: RefineOptions | None = None,
                   objects: ObjectOptions = ObjectOptions(), constraints: Constraints | None = None,
-                  drawn: bool = False, guessed: bool = False) -> ObjectResult:
+                  drawn: bool = False, guessed: bool = False, part: bool = False) -> ObjectResult:
     """Refine one object's coarse mask (H×W, bool or 0..1) in a crop around it through ``Refiner.stages``.
 
     refiner: the model, or a classical refiner function, which then sees the very same crop (crm-eval's
@@ -119,7 +119,7 @@ def refine_object(refiner: Method, image: np.ndarray, mask: np.ndarray, options:
     here strokes too (``Constraints.reaching``), and a Keep BG stroke outside it is outside the object anyway.
     drawn: the mask is a polygon as its label file drew it, held as one however tightly it was traced
     (RefineOptions.polygon; set there, it holds for every object). guessed: the mask is a guess made from the
-    photo, refined with ``RefineOptions.guessed``."""
+    photo, refined with ``RefineOptions.guessed``. part: a part of a labelled whole (RefineOptions.part)."""
     start = time.perf_counter()
     coarse = np.asarray(mask, dtype=np.float32)  # bool or 0..1, as documented
     reach = binarise(coarse)
@@ -132,7 +132,8 @@ def refine_object(refiner: Method, image: np.ndarray, mask: np.ndarray, options:
     if isinstance(refiner, Refiner):
         kept_here = None if constraints is None else constraints.cropped(box)
         options = options or RefineOptions()
-        options = replace(options.guessed() if guessed else options, polygon=options.polygon or drawn)
+        options = replace(options.guessed() if guessed else options, polygon=options.polygon or drawn,
+                          part=options.part or part)
         prob = refiner.refine(crop, coarse, crop_options(options, coarse.shape, objects, mask.shape), kept_here).prob
     else:
         prob = np.asarray(refiner(crop, coarse), dtype=np.float32)
@@ -196,10 +197,18 @@ def parts(masks: Sequence[np.ndarray | None]) -> list[bool]:
     return out
 
 
-def held_as_drawn(masks: Sequence[np.ndarray | None], drawn: Sequence[bool] | None = None) -> list[bool]:
-    """Per object, whether it is refined as a label drawn (``refine_object``'s ``drawn``): a polygon as its file
-    drew it (``drawn``), or a part of a labelled whole (``parts``)."""
-    return [bool(d) or p for d, p in zip(drawn or [False] * len(masks), parts(masks))]
+class Holding(NamedTuple):
+    """How one object of a photo is held: as a label drawn (a polygon as its file drew it, or a part), and whether
+    it is a part of a labelled whole (``parts``)."""
+
+    drawn: bool
+    part: bool
+
+
+def held_as_drawn(masks: Sequence[np.ndarray | None], drawn: Sequence[bool] | None = None) -> list[Holding]:
+    """Per object, how it is refined (``refine_object``'s ``drawn`` and ``part``): as a label drawn when it is a
+    polygon as its file drew it (``drawn``) or a part of a labelled whole (``parts``), and as a part or not."""
+    return [Holding(bool(d) or p, p) for d, p in zip(drawn or [False] * len(masks), map(bool, parts(masks)))]
 
 
 def refine_photo(refiner: Method, image: np.ndarray, masks: Sequence[np.ndarray | None],
@@ -212,13 +221,14 @@ def refine_photo(refiner: Method, image: np.ndarray, masks: Sequence[np.ndarray 
     ``held_as_drawn``), whose seams with the others stay where drawn (``reconcile``; every mask's with
     ``RefineOptions.polygon``); guessed: whether it stands for its object without tracing it (``refine_object``)."""
     results: list[ObjectResult | None] = []
-    for mask, polygon, guess in zip(masks, held_as_drawn(masks, drawn), guessed or [False] * len(masks)):
+    for mask, held, guess in zip(masks, held_as_drawn(masks, drawn), guessed or [False] * len(masks)):
         if mask is None or not mask.any():
             results.append(None)
         elif int(np.count_nonzero(mask)) < objects.min_pixels:
             results.append(kept(mask))
         else:
-            results.append(refine_object(refiner, image, mask, options, objects, drawn=polygon, guessed=guess))
+            results.append(refine_object(refiner, image, mask, options, objects, drawn=held.drawn, guessed=guess,
+                                         part=held.part))
     said = bool(options and options.polygon)
     polygons = [bool(d) or said for d in (drawn or [False] * len(masks))]
     decided = reconcile(image, masks, results, objects.shared_edge_px, polygons)

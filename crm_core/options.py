@@ -112,6 +112,10 @@ class RefineOptions:
         polygon), so with trust_edges it is held as one whatever its outline looks like. Why: a label traced within
         a pixel or so has sides too short to tell from a smooth rough mask's (crm_core.trust.read_outline), and read
         as rough it is re-segmented (Clothing Co-Parsing labels at 1.25 px: 16 of 118 read so, 98.28 → 87.47 IoU).
+    part: the coarse mask is a label of a part of a labelled whole (crm_core.objects.parts: its edge runs along
+        other labels), which a small photo's careful polygon is never freed as a whole salient object
+        (trust.sees_the_drawn_object). Why: the model's first look outlined garments of Clothing Co-Parsing as
+        drawn, and freed they lost to their polygons (MODEL_CARD.md, "Session 54").
     add_within: nothing is added farther than this share of the photo's mean side from the coarse mask (the
         keep-foreground strokes count as mask; math.inf: no limit); a polygon the leash holds is held far closer.
         Why: the model's first look is a salient-object look and added a lamp far above a boxed bird
@@ -136,6 +140,7 @@ class RefineOptions:
     reach: float = 0.005
     judge: bool = True
     polygon: bool = False
+    part: bool = False
     add_within: float = ADD_WITHIN
     shift_edge: float = 0.0
     smooth: float = 0.0
@@ -180,7 +185,7 @@ class RefineOptions:
         return replace(self, ratios=ratios, band_cells=band_cells, tile=tile, chunk=chunk, min_side=min_side,
                        max_side=max_side, upscale_below=upscale_below, snap=bool(self.snap), matte=bool(self.matte),
                        trust_edges=bool(self.trust_edges), judge=bool(self.judge), polygon=bool(self.polygon),
-                       reach=float(self.reach), add_within=add_within, shift_edge=shift_edge, smooth=smooth)
+                       part=bool(self.part), reach=float(self.reach), add_within=add_within, shift_edge=shift_edge, smooth=smooth)
 
     def guessed(self) -> "RefineOptions":
         """These options for a coarse mask guessed from the photo (Box, Click, Select Subject), which is never a

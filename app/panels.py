@@ -53,7 +53,17 @@ class NoteBar(QStatusBar):
 
     def addPermanentWidget(self, widget: QWidget, stretch: int = 0) -> None:  # noqa: N802 - Qt's name
         self._permanent.append(widget)
+        widget.installEventFilter(self)  # shown or hidden, it changes the note's room
         super().addPermanentWidget(widget, stretch)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        """A readout shown or hidden (the progress bar and Cancel, as a refine ends): the note is cut again to the
+        room it leaves. Cut while they still showed, "Refined bowl in 2.3 s, 6 stages: click one in the stage strip
+        to se…" stayed so beside 300 px of empty bar (a re-tester)."""
+        if event.type() in (QEvent.Type.Show, QEvent.Type.Hide) and self._shown and \
+                super().currentMessage() == self._shown:
+            QTimer.singleShot(0, self._again)  # once the readouts have moved
+        return False
 
     def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 - Qt's name
         self._note = (text, time.monotonic() + timeout / 1000 if timeout > 0 else math.inf) if text else None
@@ -74,13 +84,13 @@ class NoteBar(QStatusBar):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
-        if self._note is not None and super().currentMessage():
+        if self._shown and super().currentMessage() == self._shown:
             QTimer.singleShot(0, self._again)  # once the readouts have moved to the new width
 
     def _again(self) -> None:
         """The note shown again, cut to the bar's width now, for the rest of its time."""
-        if self._note is None:
-            return
+        if self._note is None or (super().currentMessage() and super().currentMessage() != self._shown):
+            return  # a hovered action's tip is up: the note comes back when it goes (tip_gone)
         text, until = self._note
         left = until - time.monotonic()
         if left > 0:

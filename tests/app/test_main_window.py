@@ -773,6 +773,15 @@ def test_a_status_note_can_be_read_whole_when_the_readouts_cut_it_off(opened, qt
     cut = QStatusBar.currentMessage(bar)  # what Qt paints
     assert cut.endswith("…") and note.startswith(cut[:-1]) and len(cut) < len(note)
     assert bar.currentMessage() == bar.toolTip() == note  # the note as said, for whoever reads it
+    busy = (opened.progress_bar, opened.cancel_button)
+    for widget in busy:
+        widget.show()
+    bar.showMessage(note)
+    cut_busy = QStatusBar.currentMessage(bar)
+    assert len(cut_busy) < len(cut)
+    for widget in busy:  # the refine ends: its bar and Cancel go, and the note gets their room (a re-tester)
+        widget.hide()
+    qtbot.waitUntil(lambda: QStatusBar.currentMessage(bar) == cut)
     opened.resize(1600, 700)
     qtbot.waitUntil(lambda: QStatusBar.currentMessage(bar) == note)  # the room the readouts leave
     bar.clearMessage()

@@ -24,6 +24,7 @@ from crm_core.train.pretrained import load_pretrained
 from crm_core.train.synth import BackgroundSwap, Compositor
 
 RUNS = Path.home() / ".cache" / "crm-train"
+WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth", ".ckpt")  # an --out named so was meant for --export
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -104,6 +105,9 @@ def _train(args: argparse.Namespace) -> int:
         raise CRMError(f"--object-crops {args.object_crops}: give a share in [0, 1].")
     if args.steps < 1:
         raise CRMError(f"--steps {args.steps}: a run needs at least one step.")
+    if Path(args.out).suffix.lower() in WEIGHT_SUFFIXES:  # a tester's run went to a folder t.safetensors/, no weights
+        raise CRMError(f"--out {args.out}: names the run's folder of checkpoints, not a weights file; give a run name, "
+                       f"and --export {args.out} to write the weights.")
     if not args.export_only:  # said before any data is read: a read-only place failed once training began
         io.check_folder(RUNS / args.out)
     if args.export:
@@ -161,6 +165,9 @@ def _train(args: argparse.Namespace) -> int:
     if args.export:
         _export(args, trainer, names)
         draw_curves(trainer.history, workdir / "curves.png")
+    else:  # said: a finished run wrote no weights, and nothing told where its checkpoint went
+        print(f"checkpoint {checkpoint}; write weights from it with --out {args.out} --export-only --export FILE",
+              file=sys.stderr)
     return 0
 
 

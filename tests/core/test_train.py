@@ -282,6 +282,14 @@ def test_cli_refuses_a_run_of_no_steps(tmp_path, capsys):
     assert "--steps" in capsys.readouterr().err
 
 
+def test_cli_refuses_an_out_named_as_a_weights_file_before_it_trains(tmp_path, capsys):
+    """A tester's --out t.safetensors trained into a folder of that name and wrote no weights, unsaid."""
+    out = tmp_path / "t.safetensors"
+    assert main(["--data", str(tmp_path), "--steps", "2", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"--export {out}" in err and not out.exists()
+
+
 def _pairs_folder(folder):
     folder.mkdir()
     rng = np.random.default_rng(0)

@@ -97,7 +97,7 @@ class OpeningMixin:
         if not self._confirm_discard():
             return False
         self._leave_folder()
-        self.settings.add_recent_file(image)
+        self.settings.add_recent_file(image, mask)
         self.settings.open_dir = image.parent
         self._set_document(doc)
         if notes:
@@ -342,9 +342,12 @@ class OpeningMixin:
         entries = []
         for path in recent:
             name = Path(path).name  # two photos called IMG_0001.jpg are told apart by their folders
-            entries.append(RecentEntry(name if names[name] == 1 else f"{name}  —  {Path(path).parent}", path, False,
-                                       lambda p=path: self.open_project(p) if p.endswith(project.SUFFIX)
-                                       else self.open_files(p)))
+            mask = self.settings.recent_mask(path)
+            mask = mask if mask is not None and Path(mask).is_file() else None  # gone: the photo alone
+            shown = f"{name} + {Path(mask).name}" if mask else name
+            entries.append(RecentEntry(shown if names[name] == 1 else f"{shown}  —  {Path(path).parent}", path, False,
+                                       lambda p=path, m=mask: self.open_project(p) if p.endswith(project.SUFFIX)
+                                       else self.open_files(p, m)))
         for entry in self.settings.recent_folders():  # where it is, too: datasets are called "labels", "train", …
             # the format it was read as: three "labels" folders, one each of LabelMe, YOLO and VOC, read alike
             source = Path(entry.source)

@@ -232,16 +232,34 @@ class Settings:
     def recent_files(self) -> list[str]:
         return self._list("files/recent")[:MAX_RECENT]
 
-    def add_recent_file(self, path: str | Path) -> list[str]:
-        """Moves the path to the front so the menu lists the most recently opened photo first."""
+    def add_recent_file(self, path: str | Path, mask: str | Path | None = None) -> list[str]:
+        """Moves the path to the front so the menu lists the most recently opened photo first; ``mask``: the mask
+        it was opened with, which opens with it again (``recent_mask``)."""
         path = str(Path(path).resolve())
         recent = [path] + [p for p in self.recent_files() if p != path]
         self.store.setValue("files/recent", recent[:MAX_RECENT])
+        masks = {p: m for p, m in self._recent_masks().items() if p in recent[:MAX_RECENT] and p != path}
+        if mask is not None:
+            masks[path] = str(Path(mask).resolve())
+        self.store.setValue("files/recent_masks", json.dumps(masks))
         return recent[:MAX_RECENT]
+
+    def recent_mask(self, path: str) -> str | None:
+        """The mask a recent photo was opened with, if any: reopened bare, a photo opened with its mask came back
+        with an empty object (a re-tester)."""
+        return self._recent_masks().get(path)
+
+    def _recent_masks(self) -> dict[str, str]:
+        try:
+            masks = json.loads(str(self.store.value("files/recent_masks", "{}") or "{}"))
+        except ValueError:
+            return {}
+        return {str(k): str(v) for k, v in masks.items()} if isinstance(masks, dict) else {}
 
     def clear_recent_files(self) -> None:
         """Empties the recent list: photos, folders and datasets."""
         self.store.setValue("files/recent", [])
+        self.store.setValue("files/recent_masks", "{}")
         self.store.setValue("files/recent_folders", [])
 
     def recent_folders(self) -> list[RecentFolder]:

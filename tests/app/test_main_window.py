@@ -643,6 +643,25 @@ def test_drop_opens_photo_and_mask(window, photo):
     assert window.doc is not None and window.doc.path == image_path and window.doc.mask.any()
 
 
+def test_a_recent_photo_opened_with_its_mask_reopens_with_it(window, photo, settings, tmp_path):
+    """Reopened from File › Open Recent, a photo opened with its mask came back with an empty object (a re-tester)."""
+    image_path, mask_path = photo
+    assert window.open_files(image_path, mask_path)
+    other = tmp_path / "other.png"
+    cv2.imwrite(str(other), np.full((60, 80, 3), 90, np.uint8))
+    assert window.open_files(other)
+    window.fill_recent_menu()
+    entry = next(a for a in window.recent_menu.actions() if a.toolTip() == str(image_path.resolve()))
+    assert entry.text() == f"{image_path.name} + {mask_path.name}"
+    entry.trigger()
+    assert window.doc.path.resolve() == image_path.resolve()
+    assert np.array_equal(window.doc.mask, cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE))
+    mask_path.unlink()  # the mask gone: the photo alone
+    window.fill_recent_menu()
+    assert next(a for a in window.recent_menu.actions() if a.toolTip() == str(image_path.resolve())).text() == \
+        image_path.name
+
+
 def test_recent_menu_lists_opened_photos(window, photo, settings):
     image_path, _ = photo
     window.open_files(image_path)

@@ -63,6 +63,7 @@ class DatasetExportDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Export dataset")
         self._dataset, self._kinds = dataset, tuple(kinds)
+        self._last = last if last is not None and last.kind in self._kinds else None
         form = QFormLayout(self)
         form.addRow(QLabel("Writes every photo's labels, with the work done on them; your label files are not "
                            "changed."))
@@ -97,10 +98,10 @@ class DatasetExportDialog(QDialog):
         self._path.textChanged.connect(lambda text: self._export.setEnabled(bool(text.strip())))
         self._format.currentIndexChanged.connect(self._kind_changed)
         self._kind_changed()
-        if last is not None and last.kind in self._kinds:
-            self.set_kind(last.kind)
-            self.set_path(last.path)
-            self._tolerance.setValue(last.tolerance)
+        if self._last is not None:
+            self.set_kind(self._last.kind)
+            self.set_path(self._last.path)
+            self._tolerance.setValue(self._last.tolerance)
         self.resize(560, self.sizeHint().height())
 
     @property
@@ -138,8 +139,12 @@ class DatasetExportDialog(QDialog):
         for widget in (self._tolerance, self._tolerance_label):  # a label map or mask holds pixels: nothing traced
             widget.setEnabled(kind not in PIXEL_FORMATS)
         text = self._path.text().strip()
-        if not text or text in {str(suggested(self._dataset, k)) for k in self._kinds}:
-            self._path.setText(str(suggested(self._dataset, kind)))
+        # last time's place is an offer too, of its own format: kept for YOLO, a LabelMe export's folder was filled
+        # with YOLO files (a re-tester)
+        last = self._last.path if self._last is not None else None
+        if not text or text in {str(suggested(self._dataset, k)) for k in self._kinds} | {last}:
+            self._path.setText(last if last is not None and kind == self._last.kind else
+                               str(suggested(self._dataset, kind)))
         elif (kind in SINGLE_FILE) != text.lower().endswith(".json"):  # the person's name, in the shape asked now
             # only a real .json ending goes: "people.v2" is a name, not a stem and a suffix
             self._path.setText(text + ".json" if kind in SINGLE_FILE else text[:-len(".json")])

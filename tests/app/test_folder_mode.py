@@ -1072,6 +1072,25 @@ def test_a_typed_export_name_takes_the_shape_the_format_needs(qtbot, window, tmp
     assert dialog.path == folder
 
 
+def test_last_time_s_export_folder_is_offered_for_its_own_format_only(qtbot, window, tmp_path):
+    """Offered again after a LabelMe export, its folder stayed when the format was switched to YOLO: YOLO files
+    would have gone into the LabelMe copy (a re-tester)."""
+    from app.dataset_export import DatasetExportDialog, suggested
+    from app.folder import ExportChoice, export_formats
+
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    dataset = window.work.dataset
+    dialog = DatasetExportDialog(dataset, export_formats(dataset), window,
+                                 ExportChoice("labelme", str(tmp_path / "ex_lm"), 0.4))
+    qtbot.addWidget(dialog)
+    assert dialog.path == tmp_path / "ex_lm"
+    dialog.set_kind("yolo")
+    assert dialog.path == suggested(dataset, "yolo")
+    dialog.set_kind("labelme")
+    assert dialog.path == tmp_path / "ex_lm"
+
+
 def test_a_folder_export_into_a_new_folder_and_the_input_refused_before_anything_is_asked(
         qtbot, window, tmp_path, monkeypatch, dialogs):
     folder, _ = labelme_set(tmp_path / "lm")

@@ -146,7 +146,8 @@ class FolderMixin:
         read_as = type(work.dataset) if work.dataset.title else FORMATS[work.dataset.format]  # a plain folder: "mask"
         self.settings.add_recent_folder(source, kind, images, read_as.title)
         self.image_list.set_folder(work.names, work.thumbnail_source, work.status, work.tip, work.shown_status,
-                                   (f"Read as {read_as.title}", read_as.summary), work.dataset.problems + _cut_short(work))
+                                   (f"Read as {read_as.title}", read_as.summary),
+                                   work.dataset.problems + _cut_short(work))
         for dock in (self.images_dock, self.objects_dock):
             dock.show()
         self._folder_layout(True)

@@ -412,9 +412,11 @@ class RefiningMixin:
                               self.settings.export_decontaminate, self.input_files(),
                               merge, self.settings.export_merged or empty, edited, running,
                               self.doc.current.label, unrefined)
-        # a refine that ends while the dialog is up: the dialog says what is written now, and that is written (a
-        # photo editor's export, asked for 2.5 s into a refine and saved after it ended, held the coarse mask)
-        ended = lambda: dialog.refine_ended(self._export_name(empty), *self._unrefined_counts())  # noqa: E731
+        def ended() -> None:
+            """A refine that ends while the dialog is up: the dialog says what is written now, and that is written
+            (a photo editor's export, asked for 2.5 s into a refine and saved after it ended, held the coarse mask)."""
+            dialog.refine_ended(self._export_name(empty), *self._unrefined_counts())
+
         if running:
             self.refineFinished.connect(ended)
         try:

@@ -185,7 +185,8 @@ class RefineOptions:
         return replace(self, ratios=ratios, band_cells=band_cells, tile=tile, chunk=chunk, min_side=min_side,
                        max_side=max_side, upscale_below=upscale_below, snap=bool(self.snap), matte=bool(self.matte),
                        trust_edges=bool(self.trust_edges), judge=bool(self.judge), polygon=bool(self.polygon),
-                       part=bool(self.part), reach=float(self.reach), add_within=add_within, shift_edge=shift_edge, smooth=smooth)
+                       part=bool(self.part), reach=float(self.reach), add_within=add_within, shift_edge=shift_edge,
+                       smooth=smooth)
 
     def guessed(self) -> "RefineOptions":
         """These options for a coarse mask guessed from the photo (Box, Click, Select Subject), which is never a

@@ -47,7 +47,7 @@ class NoteBar(QStatusBar):
         super().__init__(parent)
         self._note: tuple[str, float] | None = None  # the last note and when it ends (monotonic seconds)
         self._whole = ""  # what the bar says, before it was cut to fit
-        self._shown = ""  # and as it was cut
+        self._shown = ""  # the last note as it was cut
         self._permanent: list[QWidget] = []
         self.messageChanged.connect(self._changed)
 
@@ -62,7 +62,7 @@ class NoteBar(QStatusBar):
         to se…" stayed so beside 300 px of empty bar (a re-tester)."""
         if event.type() in (QEvent.Type.Show, QEvent.Type.Hide) and self._shown and \
                 super().currentMessage() == self._shown:
-            QTimer.singleShot(0, self._again)  # once the readouts have moved
+            QTimer.singleShot(0, self, self._again)  # once the readouts have moved
         return False
 
     def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 - Qt's name
@@ -85,7 +85,7 @@ class NoteBar(QStatusBar):
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
         if self._shown and super().currentMessage() == self._shown:
-            QTimer.singleShot(0, self._again)  # once the readouts have moved to the new width
+            QTimer.singleShot(0, self, self._again)  # once the readouts have moved to the new width
 
     def _again(self) -> None:
         """The note shown again, cut to the bar's width now, for the rest of its time."""
@@ -107,9 +107,9 @@ class NoteBar(QStatusBar):
         return max(0, right - 6)
 
     def _changed(self, shown: str) -> None:
-        """Qt's own change: a hovered action's tip, or the note's time up."""
+        """Qt's own change: a hovered action's tip, or the note's time up (``_shown`` stays the note's cut text)."""
         if shown != self._shown:
-            self._whole = self._shown = shown
+            self._whole = shown
         self.setToolTip(self._whole)
 
 

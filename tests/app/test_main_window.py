@@ -773,6 +773,10 @@ def test_a_note_comes_back_after_a_hovered_action_s_tip(opened):
     bar.showMessage("ones.png holds only the values 0 and 1; read as 0 = background", 15000)
     QApplication.sendEvent(opened, QStatusTipEvent("Show the whole photo"))
     assert bar.currentMessage() == "Show the whole photo"
+    opened.progress_bar.show()  # a readout shown and hidden under the tip: the tip stays until it goes
+    opened.progress_bar.hide()
+    QApplication.processEvents()
+    assert bar.currentMessage() == "Show the whole photo"
     QApplication.sendEvent(opened, QStatusTipEvent(""))
     assert bar.currentMessage().startswith("ones.png holds only the values 0 and 1")
     bar.clearMessage()  # a note taken off (Undo) stays off

@@ -159,3 +159,23 @@ def test_refine_all_objects_counts_as_kept_as_drawn_what_an_export_writes_so():
                        lambda *args: None, ["a", "b"], drawn=[True, True])
     assert [r[2] for r in out] == [KEPT_HELD, KEPT_HELD]
     assert (out[0][0] > 0.5).sum() + (out[1][0] > 0.5).sum() < left.sum() + right.sum()  # one gave its share up
+
+
+def test_refine_all_objects_refines_a_part_of_a_labelled_whole_as_a_part(monkeypatch):
+    """Refine all and Refine whole folder pass on which objects are parts (crm_core.objects.Holding): a garment
+    the model outlined as drawn was freed as a whole salient object and came out worse than its polygon."""
+    from crm_core.objects import ObjectOptions
+    from app import object_jobs
+    image = np.full((60, 120, 3), 120, np.uint8)
+    left, right, lone = (np.zeros((60, 120), bool) for _ in range(3))
+    left[10:50, 10:40] = True
+    right[10:50, 40:60] = True  # along left's whole right side: both are parts of one labelled whole
+    lone[20:40, 90:110] = True
+    seen = []
+    real = object_jobs.refine_object
+    monkeypatch.setattr(object_jobs, "refine_object", lambda *args: seen.append(args[-1]) or real(*args))
+    object_jobs.refine_masks(lambda crop, coarse: np.asarray(coarse, np.float32), image, [left, right, lone],
+                             [True] * 3, RefineOptions(), ObjectOptions(min_margin=8), lambda *args: None,
+                             ["a", "b", "c"])
+    assert seen == [True, True, False]
+

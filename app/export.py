@@ -104,13 +104,14 @@ class ExportDialog(QDialog):
     def __init__(self, photo: Path | None, folder: str, shown: str, parent: QWidget | None = None,
                  last_kind: str = "mask", decontaminate: bool = False, protect: Iterable[str | Path] = (),
                  objects: int = 1, merged: bool = True, edited: int = 0, running: bool = False,
-                 label: str = "", unrefined: int = 0) -> None:
+                 label: str = "", unrefined: int = 0, listed: str = "") -> None:
         """``objects``: how many visible objects the photo has; with more than one, the person chooses between
         all of them in one file and the selected one (``shown`` names what it shows; ``label``, its label, which
         names its file). ``edited``: how many of them were edited since they were refined, so their unrefined
         coarse mask would be written, and ``unrefined`` how many were never refined (a tester read of the one
         and not of the other). ``running``: a refine is still running (a tester exported its half-done stage,
-        veil and all, unwarned)."""
+        veil and all, unwarned). ``listed``: the selected object's name as the Objects list gives it ("object #2";
+        default ``label``)."""
         super().__init__(parent)
         self.setWindowTitle("Export")
         self._photo = photo
@@ -127,7 +128,8 @@ class ExportDialog(QDialog):
         self._merged = QCheckBox(f"All {objects} visible objects in one file")
         self._merged.setToolTip("Each object as it is shown (its stage, or its coarse mask); off: the selected "
                                 "object alone")
-        self._objects, self._which = objects, (f"the selected object ({label})" if label else "the selected object")
+        listed = listed or label  # as the Objects list names it ("object #2"): the label alone named both
+        self._objects, self._which = objects, (f"the selected object ({listed})" if listed else "the selected object")
         self._shown, self._stale = shown, _unrefined_note(edited, unrefined)
         self._late = " A refine is still running: its later stages are not in this file." if running else ""
         self._merged.toggled.connect(self._describe)

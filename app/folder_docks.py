@@ -4,7 +4,6 @@ objects (label and colour, select, relabel, hide, lock, delete, add, refine)."""
 from __future__ import annotations
 
 import posixpath
-from collections import Counter
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -19,7 +18,7 @@ from crm_core.formats.objects import kept_drawn
 
 from app.document import ACCEPTED, COARSE, REFINED, TODO, Document, MaskObject
 from app.folder import STATUSES, UNREADABLE
-from app.mask_object import stage_name
+from app.mask_object import listed_names, stage_name
 
 THUMB = 48
 THUMBS_PER_TICK = 4  # photos read per event-loop turn while a folder's thumbnails fill in
@@ -413,10 +412,8 @@ class ObjectsPanel(QWidget):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             self.list.addItem(item)
         self._listed_empty = {id(obj): obj.empty for obj in objects}
-        shared = Counter(obj.label for obj in objects)
         kept = self._as_drawn.kept(doc) if doc is not None else set()
-        seen: Counter = Counter()
-        for row, obj in enumerate(objects):
+        for row, (obj, name) in enumerate(zip(objects, listed_names(objects))):
             item = self.list.item(row)
             selected = obj is doc.current and self._selected_color is not None
             item.setIcon(swatch(self._selected_color if selected else QColor(*doc.color_of(obj))))
@@ -431,9 +428,7 @@ class ObjectsPanel(QWidget):
                 status += _shown_note(obj)
                 if status == REFINED and id(obj) in kept:
                     status += " (unchanged)"  # the photo showed no better edge: said, as the refine's note says it
-            seen[obj.label] += 1  # objects of one label (two people, "object" twice) told apart by their place
-            nth = f" #{seen[obj.label]}" if shared[obj.label] > 1 else ""  # beside its label: never the part cut off
-            item.setText(f"{obj.label}{nth}  ·  {status}{'  · locked' if obj.locked else ''}")
+            item.setText(f"{name}  ·  {status}{'  · locked' if obj.locked else ''}")
             item.setCheckState(Qt.CheckState.Checked if obj.visible else Qt.CheckState.Unchecked)
             item.setToolTip(f"{item.text()}  (id {obj.id})")
         if doc is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import colorsys
 import functools
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence, Union
 
@@ -66,6 +67,17 @@ def settled(stage: Stage) -> bool:
     """Whether ``stage`` is an object's one result from Refine selected, Refine all objects or Refine whole folder
     (app.object_jobs.result_stage): a finisher's stage alone, which no run of Refiner.stages yields."""
     return stage.count == 1 and stage.kind != "model"
+
+
+def listed_names(objects: Sequence) -> list[str]:
+    """Each object's name as the Objects list gives it: its label, with its place among the objects of that label
+    ("person #2") where two or more share it (two people, "object" twice), beside the label, never in the part a
+    narrow list cuts off. The Export dialog names the selected object so too: it said "(object)" of "object #2"."""
+    shared, seen, out = Counter(obj.label for obj in objects), Counter(), []
+    for obj in objects:
+        seen[obj.label] += 1
+        out.append(f"{obj.label} #{seen[obj.label]}" if shared[obj.label] > 1 else obj.label)
+    return out
 
 
 def stage_name(stage: Stage) -> str:

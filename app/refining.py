@@ -22,7 +22,7 @@ from crm_core.metrics import binarise
 from crm_core.objects import held_as_drawn, held_by_others, vanished
 
 from app.document import COARSE, REFINED, Document, Results
-from app.mask_object import Drawing, MaskObject, constraints_of, object_result, settled
+from app.mask_object import Drawing, MaskObject, constraints_of, listed_names, object_result, settled
 from app.errors import show_error
 from app.estimate import left_text
 from app.export import ExportDialog, ExportRequest, write_export
@@ -411,7 +411,8 @@ class RefiningMixin:
                               self.settings.export_kind or self._first_export_kind(),
                               self.settings.export_decontaminate, self.input_files(),
                               merge, self.settings.export_merged or empty, edited, running,
-                              self.doc.current.label, unrefined)
+                              self.doc.current.label, unrefined,
+                              listed_names(self.doc.objects)[self.doc.objects.index(self.doc.current)])
         def ended() -> None:
             """A refine that ends while the dialog is up: the dialog says what is written now, and that is written
             (a photo editor's export, asked for 2.5 s into a refine and saved after it ended, held the coarse mask)."""

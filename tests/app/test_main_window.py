@@ -565,6 +565,24 @@ def test_an_export_asked_for_during_a_refine_and_saved_after_it_ends_holds_its_r
     assert np.array_equal(cv2.imread(str(out), cv2.IMREAD_GRAYSCALE) > 0, final > 0.5)
 
 
+def test_the_export_dialog_names_the_selected_object_as_the_objects_list_does(opened, monkeypatch):
+    """The list showed "object #1" and "object #2", and the dialog said "(object)" of either (a re-tester)."""
+    from PySide6.QtWidgets import QLabel
+
+    from app.export import ExportDialog
+    offered: list[tuple[str, str]] = []
+    monkeypatch.setattr(ExportDialog, "exec", lambda dialog: offered.append(
+        (dialog.findChildren(QLabel)[0].text(), dialog.request().path.name)) or 0)
+    label = opened.doc.current.label
+    opened.doc.add_object(label, opened.doc.mask.copy())
+    opened.settings.export_merged = False
+    opened.export_dialog()
+    text, name = offered[0]
+    assert text.startswith(f"Exports the selected object ({label} #2):") and f"_{label}_" in name and "#" not in name
+    row = opened.objects_panel.list.item(1).text()
+    assert row.startswith(f"{label} #2")
+
+
 def test_decontaminated_cutout_runs_off_the_gui_thread(qtbot, opened, tmp_path):
     """The shown stage has a soft edge (a binary mask would make decontamination a no-op): the edge pixels get
     new colours, the opaque ones keep the photo's, and the alpha is the stage's."""

@@ -39,6 +39,7 @@ from app.wording import shown_path
 
 SINGLE_FILE = ("coco",)  # formats written as one file; the others fill a folder
 MAX_TOLERANCE = 20.0  # px: the coarsest tracing offered (a label 20 px off its mask is no outline of it)
+FORMAT_CHARS = 48  # characters of a format's entry the box shows; the list shows each whole
 TOLERANCE_TIP = ("How far a traced outline may stray from the refined mask: larger, fewer vertices (a tester's 502 "
                  "vertices came back as 5,720 at 1 px, too many to edit by hand in LabelMe). Labels left as they "
                  "were keep their own points")
@@ -71,6 +72,13 @@ class DatasetExportDialog(QDialog):
         for k in self._kinds:  # each with what its files hold: "mask" merges a photo's objects, say so
             own = " (its own format)" if k == dataset.format else ""
             self._format.addItem(f"{k}{own}: {FORMATS[k].summary}", k)
+        # the box as wide as a short entry, its list as wide as the longest: sized to the longest, the dialog was
+        # 1,140 px wide, past a 1024 px screen (a re-tester)
+        self._format.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self._format.setMinimumContentsLength(FORMAT_CHARS)
+        widest = max(self._format.fontMetrics().horizontalAdvance(self._format.itemText(i))
+                     for i in range(self._format.count()))
+        self._format.view().setMinimumWidth(widest + 32)  # and the list's margins and scroll bar
         form.addRow("Format", self._format)
         self._path = QLineEdit()
         browse = QPushButton("Browse…")
@@ -135,6 +143,7 @@ class DatasetExportDialog(QDialog):
     def _kind_changed(self) -> None:
         """The label says file or folder; the suggestion follows the format unless the person typed their own."""
         kind = self.kind
+        self._format.setToolTip(self._format.currentText())  # whole, where the box cuts it
         self._where.setText("File" if kind in SINGLE_FILE else "Folder")
         for widget in (self._tolerance, self._tolerance_label):  # a label map or mask holds pixels: nothing traced
             widget.setEnabled(kind not in PIXEL_FORMATS)

@@ -1072,6 +1072,22 @@ def test_a_typed_export_name_takes_the_shape_the_format_needs(qtbot, window, tmp
     assert dialog.path == folder
 
 
+def test_the_dataset_export_dialog_fits_a_small_screen_and_its_list_shows_each_format_whole(qtbot, window, tmp_path):
+    """Sized to its longest format's description, the dialog was 1,140 px wide, past a 1024 px screen (a re-tester)."""
+    from app.dataset_export import DatasetExportDialog
+    from app.folder import export_formats
+
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    dialog = DatasetExportDialog(window.work.dataset, export_formats(window.work.dataset), window)
+    qtbot.addWidget(dialog)
+    box = dialog._format
+    widest = max(box.fontMetrics().horizontalAdvance(box.itemText(i)) for i in range(box.count()))
+    assert dialog.sizeHint().width() <= 800 < widest <= box.view().minimumWidth()
+    dialog.set_kind("yolo")
+    assert box.toolTip() == box.currentText() and box.currentText().startswith("yolo")
+
+
 def test_last_time_s_export_folder_is_offered_for_its_own_format_only(qtbot, window, tmp_path):
     """Offered again after a LabelMe export, its folder stayed when the format was switched to YOLO: YOLO files
     would have gone into the LabelMe copy (a re-tester)."""

@@ -235,7 +235,13 @@ class ExportDialog(QDialog):
         super().accept()
 
     def request(self) -> ExportRequest:
-        path = Path(self._path.text().strip()).expanduser()
+        """What to write, and where: a folder typed or kept in the File box gets the suggested name inside it (a
+        newcomer's "out/" wrote out.png beside the folder)."""
+        text = self._path.text().strip()
+        path = Path(text).expanduser()
+        if text.endswith(("/", os.sep)) or path.is_dir():
+            alone = self._label if not self._merged.isChecked() else ""
+            path = path / default_name(self._photo, self.kind, alone)
         return ExportRequest(
             kind=self.kind,
             path=path.with_name(path.name + ".png") if path.name and not path.suffix else path,  # as _browse does

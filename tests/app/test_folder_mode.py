@@ -365,7 +365,7 @@ def test_refine_all_objects_of_a_photo_hugs_every_object_and_exports_as_coco(qtb
     assert [(o.id, o.label, o.extra["attributes"]) for o in item.objects] == \
         [(100 + k, LABELS[k], {"k": k}) for k in range(3)]
     for gt, obj, mine, least in zip(gts, item.objects, window.doc.objects, (before[0], 0.9, 0.9)):
-        # traced at 1 px: the refined shape, written (a 20 px bar's clipped corner costs it up to a column)
+        # traced: the refined shape, written (a 20 px bar's clipped corner costs it up to a column)
         assert iou(mine.result(), obj.raster((H, W))) > 0.93 and iou(gt, obj.raster((H, W))) >= least
     untouched = written.read("p1.png")  # never opened: written as it was
     assert [o.id for o in untouched.objects] == [103, 104, 105]

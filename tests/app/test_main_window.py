@@ -565,6 +565,20 @@ def test_an_export_asked_for_during_a_refine_and_saved_after_it_ends_holds_its_r
     assert np.array_equal(cv2.imread(str(out), cv2.IMREAD_GRAYSCALE) > 0, final > 0.5)
 
 
+def test_a_folder_typed_as_the_export_s_file_gets_the_suggested_name_inside_it(opened, tmp_path):
+    """A newcomer typed "out/" in Export's File box: out.png was written beside the folder, which stayed empty."""
+    from app.export import ExportDialog
+    out = tmp_path / "out"
+    out.mkdir()
+    dialog = ExportDialog(tmp_path / "sample.jpg", str(tmp_path), "its refined result")
+    dialog.set_kind("cutout")
+    for typed in (f"{out}/", str(out)):
+        dialog.set_path(typed)
+        assert dialog.request().path == out / "sample_cutout.png"
+    dialog.set_path(f"{tmp_path / 'new'}/")  # a folder not there yet, said with its slash
+    assert dialog.request().path == tmp_path / "new" / "sample_cutout.png"
+
+
 def test_the_export_dialog_names_the_selected_object_as_the_objects_list_does(opened, monkeypatch):
     """The list showed "object #1" and "object #2", and the dialog said "(object)" of either (a re-tester)."""
     from PySide6.QtWidgets import QLabel

@@ -1002,8 +1002,9 @@ class FolderMixin:
                   "ends" if running else ""
         # "Exported" alone said nothing of what went (a tester counted the objects with a script)
         # "0 refined or accepted" read as if a photo's refined objects were not in it (a re-tester)
+        # "the others as far as they are" of none read as if some were left (a newcomer)
         counted = f": {exported.photos} photo{'s' * (exported.photos != 1)}, " + (
-            "all done (refined or accepted)" if exported.done == exported.photos else  # "the others" of none (a newcomer)
+            "all done (refined or accepted)" if exported.done == exported.photos else
             f"{exported.done} of them done (refined or accepted), the others as far as they are")
         self.statusBar().showMessage(f"Exported {shown_path(path)}{counted}{unread}{'; ' + shapes if shapes else ''}"
                                      f"{running}", 15000)

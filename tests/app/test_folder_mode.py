@@ -379,6 +379,11 @@ def test_refine_all_objects_of_a_photo_hugs_every_object_and_exports_as_coco(qtb
         assert window.export_dataset(out)
     assert dialogs.titles() == ["Objects edited since refined"]
     assert "1 object edited after its refine is written as edited, not refined: p0.png: box" in dialogs.shown[0][2]
+    window.accept_and_next()
+    window.accept_and_next()  # both accepted: every photo done, and "the others" of none is not said (a newcomer)
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        assert window.export_dataset(out)
+    assert ": 2 photos, all done (refined or accepted)" in window.statusBar().currentMessage()
 
 
 def detection_set(root: Path, count: int = 1) -> tuple[Path, Path, dict]:

@@ -9,7 +9,8 @@ RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 ICON = RESOURCES / "icons" / "crm-studio.svg"
 SUBJECT_CARD = RESOURCES / "weights" / "U2NETP_CARD.md"
 SUBJECT_LICENCE = RESOURCES / "weights" / "u2netp.LICENSE"
-SAMPLE_LICENCE = RESOURCES / "samples" / "LICENSE.md"
+SAMPLES = RESOURCES / "samples"
+SAMPLE_LICENCE = SAMPLES / "LICENSE.md"
 
 
 def model_card() -> Path | None:

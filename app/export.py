@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from crm_core import io
 from crm_core.errors import InputError
 
+from app.about import SAMPLES
 from app.errors import show_error
 
 # kind -> (label in the dialog, suffix appended to the photo's name). No suffix is one that names an input
@@ -77,6 +78,16 @@ def default_name(photo: Path | None, kind: str, label: str = "") -> str:
     return f"{stem}{'_' + safe if safe else ''}{KINDS[kind][1]}.png"
 
 
+def offered_folder(folder: Path) -> Path:
+    """Where a file made from a photo is offered: the photo's own folder (or the last one chosen), except the bundled
+    sample's (a newcomer following the README filled the clone's resources/samples with exports and projects) and
+    one that cannot be written (a photo opened from a read-only share): then the home folder."""
+    folder = folder.absolute()
+    if not _writable(folder) or folder.resolve() == SAMPLES.resolve():
+        return Path.home()
+    return folder
+
+
 def _writable(folder: Path) -> bool:
     """Whether a file can be made in ``folder``, or in the folder that would be made there (its nearest parent)."""
     while not folder.exists() and folder.parent != folder:
@@ -118,9 +129,7 @@ class ExportDialog(QDialog):
         self._label = label if objects > 1 else ""
         self._protect = tuple(protect)  # the person's inputs: refused here, before any question about replacing
         # absolute, so the name shown says where the file goes (a photo opened as a relative path)
-        self._folder = (Path(folder) if folder else (photo.parent if photo is not None else Path.home())).absolute()
-        if not _writable(self._folder):  # a photo opened from a read-only share: offered there, refused
-            self._folder = Path.home()
+        self._folder = offered_folder(Path(folder) if folder else photo.parent if photo is not None else Path.home())
         layout = QVBoxLayout(self)
         self._what = QLabel()
         self._what.setWordWrap(True)

@@ -17,14 +17,14 @@ from crm_core.io import single_channel
 from crm_core.pairing import PHOTO_EXTS
 
 from app import asking, project
-from app.about import RESOURCES
+from app.about import SAMPLES
 from app.busy import busy
 from app.document import Document
 from app.errors import show_error
+from app.export import offered_folder
 from app.dataset_paths import dataset_at, names_a_dataset
 from app.wording import shown_path
 
-SAMPLES = RESOURCES / "samples"
 IMAGE_SUFFIXES = PHOTO_EXTS  # HEIC only where it can be read: offered, it was then refused
 IMAGE_FILTER = "Images (" + " ".join("*" + s for s in IMAGE_SUFFIXES) + ");;All files (*)"
 MASK_WORDS = ("mask", "seg", "matte", "alpha")  # anywhere in a mask's name
@@ -418,8 +418,8 @@ class OpeningMixin:
         if self.doc is None:
             return False
         doc = self.doc
-        start = doc.project_path or (doc.path.with_suffix(project.SUFFIX) if doc.path is not None
-                                     else Path(project.SUFFIX))
+        start = doc.project_path or (offered_folder(doc.path.parent) / doc.path.with_suffix(project.SUFFIX).name
+                                     if doc.path is not None else Path(project.SUFFIX))
         path, _ = QFileDialog.getSaveFileName(self, "Save project as", str(start), project.FILTER)
         return bool(path) and self.save_project(path if path.endswith(project.SUFFIX) else path + project.SUFFIX)
 

@@ -579,6 +579,28 @@ def test_a_folder_typed_as_the_export_s_file_gets_the_suggested_name_inside_it(o
     assert dialog.request().path == tmp_path / "new" / "sample_cutout.png"
 
 
+def test_the_bundled_sample_s_exports_and_project_are_offered_in_the_home_folder(window, monkeypatch, tmp_path):
+    """A newcomer following the README opened the sample, exported and saved its project: both were offered in
+    the clone's resources/samples."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from app.about import SAMPLES
+    from app.export import ExportDialog
+    monkeypatch.setattr("pathlib.Path.home", lambda: tmp_path)
+    dialog = ExportDialog(SAMPLES / "sample.jpg", "", "its refined result")
+    dialog.set_kind("cutout")
+    assert dialog.request().path == tmp_path / "sample_cutout.png"
+    assert window.open_files(SAMPLES / "sample.jpg", SAMPLES / "sample_mask.png")
+    offered = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda parent, title, start, kinds: offered.append(start)
+                        or ("", ""))
+    assert not window.save_project_as_dialog()
+    assert offered == [str(tmp_path / "sample.crmproj")]
+    other = ExportDialog(tmp_path / "photos" / "p.jpg", "", "its refined result")  # elsewhere: beside the photo
+    other.set_kind("cutout")
+    assert other.request().path == tmp_path / "photos" / "p_cutout.png"
+
+
 def test_the_export_dialog_names_the_selected_object_as_the_objects_list_does(opened, monkeypatch):
     """The list showed "object #1" and "object #2", and the dialog said "(object)" of either (a re-tester)."""
     from PySide6.QtWidgets import QLabel

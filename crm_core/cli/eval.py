@@ -155,7 +155,7 @@ def evaluate(args: argparse.Namespace, options: RefineOptions) -> int:
         scores = ev.score_set(set_dir)
         rows = [{"method": m, **s.row()} for m, s in scores.items()]
         results.append({"set": ev.label(set_dir), "folder": str(set_dir), "rows": rows})
-        if not args.json:
+        if not args.json and any(row["n"] for row in rows):  # no item scored: its lines said why, a table of "-" not
             print(table(f"{ev.label(set_dir)} ({set_dir})", scores), end="\n\n", flush=True)
     if args.json:
         print(json.dumps({"sets": results, "failed": ev.failures, "crm_row_missing": ev.weights_problem}))

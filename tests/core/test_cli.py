@@ -415,6 +415,16 @@ def test_eval_says_what_to_do_about_an_item_missing_its_truth(big, random_refine
     assert f"c3: missing c3_gt.png; add c3_gt.png beside the photo, or move {photo.name} out of the folder" in err
 
 
+def test_eval_prints_no_table_of_dashes_when_no_item_could_be_scored(big, capsys):
+    """Every item skipped, a table of n 0 and "-" came before the one line that said why (a newcomer)."""
+    for seg in big.glob("*_seg.png"):
+        seg.unlink()
+    code, out, err = run(crm_eval.main, [big], capsys)
+    assert code == 2 and out.strip() == "" and "missing" in err
+    code, out, _ = run(crm_eval.main, [big, "--json"], capsys)
+    assert json.loads(out)["sets"][0]["rows"][0]["n"] == 0  # a script still gets its rows
+
+
 def test_eval_names_the_truth_of_the_wrong_size_not_the_coarse_mask(big, capsys):
     """A truth of another size than its photo: "c3_seg.png is … but the photo is 9x9 px" sent a tester to the
     wrong file."""

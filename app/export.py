@@ -90,9 +90,7 @@ def offered_folder(folder: Path) -> Path:
 
 def _writable(folder: Path) -> bool:
     """Whether a file can be made in ``folder``, or in the folder that would be made there (its nearest parent)."""
-    while not folder.exists() and folder.parent != folder:
-        folder = folder.parent
-    return os.access(folder, os.W_OK)
+    return os.access(io.nearest_existing(folder), os.W_OK)
 
 
 def _unrefined_note(edited: int, unrefined: int) -> str:
@@ -219,8 +217,12 @@ class ExportDialog(QDialog):
         suggested = {default_name(self._photo, k, label) for k in KINDS for label in ("", self._label)}
         if current is None or current.name in suggested:
             folder = current.parent if current is not None else self._folder
-            alone = self._label if not self._merged.isChecked() else ""
-            self._path.setText(str(folder / default_name(self._photo, kind, alone)))
+            self._path.setText(str(folder / self._suggested_name()))
+
+    def _suggested_name(self) -> str:
+        """The file name offered for the kind chosen: the photo's, and the selected object's label when it goes
+        alone."""
+        return default_name(self._photo, self.kind, self._label if not self._merged.isChecked() else "")
 
     def _browse(self) -> None:
         # the overwrite question is asked once, on Save, for a typed name and a browsed one alike
@@ -249,8 +251,7 @@ class ExportDialog(QDialog):
         text = self._path.text().strip()
         path = Path(text).expanduser()
         if text.endswith(("/", os.sep)) or path.is_dir():
-            alone = self._label if not self._merged.isChecked() else ""
-            path = path / default_name(self._photo, self.kind, alone)
+            path = path / self._suggested_name()
         return ExportRequest(
             kind=self.kind,
             path=path.with_name(path.name + ".png") if path.name and not path.suffix else path,  # as _browse does

@@ -459,7 +459,7 @@ def check_file_place(path: PathLike) -> Path:
 def _probe(folder: Path, shown: Path) -> None:
     """Create and delete a file in the folder (or, if it is still to be made, its nearest existing ancestor):
     the only sure test of writability, where permission bits lie (root, /proc, read-only mounts)."""
-    existing = _existing(folder)
+    existing = nearest_existing(folder)
     if not existing.is_dir():
         raise InputError(f"cannot write {shown}: {existing} is a file, not a folder; choose another output path")
     try:
@@ -471,8 +471,9 @@ def _probe(folder: Path, shown: Path) -> None:
     os.unlink(name)
 
 
-def _existing(folder: Path) -> Path:
-    """``folder``, or where it is still to be made, its nearest ancestor that exists."""
+def nearest_existing(folder: Path) -> Path:
+    """``folder``, or where it is still to be made, its nearest ancestor that exists: where a write to it is
+    probed, its disk's room read, and (the app's Export) whether a file can be made there."""
     while not folder.exists() and folder.parent != folder:
         folder = folder.parent
     return folder
@@ -605,7 +606,7 @@ def write_failed(path: PathLike, err: BaseException) -> InputError:
 def _room(folder: Path) -> float:
     """Bytes free on the disk of ``folder`` (or of its nearest existing ancestor); infinite where unknown."""
     try:
-        return float(shutil.disk_usage(_existing(folder)).free)
+        return float(shutil.disk_usage(nearest_existing(folder)).free)
     except OSError:
         return float("inf")
 

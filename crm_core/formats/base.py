@@ -206,9 +206,9 @@ class Writer(ABC):
         if obj.mask is None:
             return obj.polygons
         others = item.others(obj)
-        if not obj.still_drawn(others):
-            drawn = fill_polygons(obj.polygons, obj.mask.shape) if obj.polygons else None  # its holes are kept
-            return trace_polygons(obj.mask, self.tolerance, beside=others, drawn=drawn)
+        drawn = fill_polygons(obj.polygons, obj.mask.shape) if obj.polygons else None  # filled once, read twice
+        if not obj.still_drawn(others, drawn):
+            return trace_polygons(obj.mask, self.tolerance, beside=others, drawn=drawn)  # its drawn holes kept
         self.as_drawn.append(f"{item.name}: {obj.label}")
         return obj.polygons
 

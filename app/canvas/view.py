@@ -75,7 +75,7 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         self._layers: OrderedDict[LayerKey, MaskTiles] = OrderedDict()
         # a compare layer's changed pixels, counted once when it is made; held weakly: gone with the layer
         self._changed_px: weakref.WeakKeyDictionary[MaskTiles, int] = weakref.WeakKeyDictionary()
-        self._others: dict[int, MaskTiles] | None = None  # the other objects' layers, by id(object); None: stale
+        self._others: dict[int, list[MaskTiles]] | None = None  # the other objects' layers, by id(object); None: stale
         self._zoom = 1.0
         self._emitted_zoom: float | None = None
         self._origin = QPointF()
@@ -205,15 +205,17 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
             self.selectedColorChanged.emit(QColor(color))
 
     def _other_layers(self) -> list[MaskTiles]:
-        """The visible objects other than the current one, each in its label colour, in list order."""
+        """The visible objects other than the current one, each in its label colour, in list order: a faint fill
+        with its edge drawn opaque over it, as labelme draws its shapes (a fill alone vanished where a label's
+        colour matched its object: a green vest's, a purple shoe's)."""
         if self._others is None:
             self._others = {}
             for obj in self._doc.objects:
                 if obj is not self._doc.current and obj.visible:
-                    pixels = obj.result().view(np.uint8) * np.uint8(255)
-                    self._others[id(obj)] = MaskTiles(pixels, QColor(*self._doc.color_of(obj)),
-                                                      self._opacity * OTHERS_FADE, self._outline)
-        return list(self._others.values())
+                    pixels, color = obj.result().view(np.uint8) * np.uint8(255), QColor(*self._doc.color_of(obj))
+                    fill = MaskTiles(pixels, color, self._opacity * OTHERS_FADE, self._outline)
+                    self._others[id(obj)] = [fill] if self._outline else [fill, MaskTiles(pixels, color, 1.0, True)]
+        return [layer for layers in self._others.values() for layer in layers]
 
     def _on_stages(self) -> None:
         self._tool.shape_changed()

@@ -202,6 +202,7 @@ def test_the_canvas_draws_each_object_in_its_label_colour_the_selected_one_in_fu
     hair_rgb, shirt_rgb = doc.color_of(hair), doc.color_of(shirt)
     assert near(colour_at(15, 20), chosen)  # shirt, selected: the overlay colour the person chose
     assert near(colour_at(47, 20), faded(hair_rgb))  # hair: its label colour, fainter
+    assert near(colour_at(35, 20), hair_rgb)  # and its edge opaque, as labelme draws a shape: a fill alone vanished
     doc.set_visible(hair, False)
     assert colour_at(47, 20) == (128, 128, 128)
     doc.set_visible(hair, True)

@@ -285,8 +285,8 @@ class AsDrawn:
         cover = np.zeros(doc.mask.shape, np.uint16)
         for pixels in results.values():
             cover += pixels
-        return {id(o) for o in refined
-                if kept_drawn(o.mask > 127, results[id(o)], cover > results[id(o)])}
+        return {id(o) for o in refined  # pixels drawn by hand and given to a neighbour are a change (refine_masks)
+                if kept_drawn(o.mask > 127, results[id(o)], (cover > results[id(o)]) & o.as_filed)}
 
 
 class ObjectsPanel(QWidget):

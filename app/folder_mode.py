@@ -591,7 +591,7 @@ class FolderMixin:
         drawn = [o.drawn for o in objects]
         job = ObjectsJob(self.cache, self.refine_panel.device, self.settings.weights, doc.image, masks, todo,
                          [o.label for o in objects], self._object_options(), keeps=keeps, drawn=drawn,
-                         guessed=[o.guessed for o in objects])
+                         guessed=[o.guessed for o in objects], filed=[o.as_filed for o in objects])
         job.progress.connect(self._progress)
         self._objects_started = time.monotonic()
         job.progress.connect(self._objects_left)

@@ -162,6 +162,16 @@ def kept_points(outlines: Sequence[Outline], pixels: np.ndarray) -> Outline:
     return ()
 
 
+def drawn_polygon(source: Any, outlines: Sequence[Outline], pixels: np.ndarray, guessed: bool) -> bool:
+    """Whether an object's coarse mask ``pixels`` (H×W bool) is a polygon a person drew, to be refined as a label:
+    the one its label file drew (``source``), or one the Points tool left it as (``outlines``). An annotator moved
+    a belt's point and Refine took it back: the edited polygon was refined as a pixel mask, not held as a label.
+    Never a guess from the photo (Box, Click, Select Subject), whose points were only moved."""
+    if guessed:
+        return False
+    return (isinstance(source, ImageObject) and source.drawn_in(pixels)) or bool(kept_points(outlines, pixels))
+
+
 def placed(outlines: Sequence[Outline], outline: Outline) -> tuple[Outline, ...]:
     """The outlines kept after the Points tool left ``outline``: it first, then the KEPT_OUTLINES - 1 before."""
     return (tuple(ring.copy() for ring in outline), *outlines[:KEPT_OUTLINES - 1])
@@ -208,8 +218,14 @@ class MaskObject:
 
     @property
     def drawn(self) -> bool:
-        """Whether its coarse mask is still the polygon its label file drew (crm_core.objects.refine_object's
-        ``drawn``): an edited shape is no longer the annotator's polygon (an undo back to it is again)."""
+        """Whether its coarse mask is still a polygon a person drew (crm_core.objects.refine_object's ``drawn``):
+        the one its label file drew, or one the Points tool left it as (``drawn_polygon``)."""
+        return drawn_polygon(self.source, self.outlines, self.mask > 127, self.guessed)
+
+    @property
+    def as_filed(self) -> bool:
+        """Whether its coarse mask is still the polygon its label file drew: an edited shape is no longer the
+        annotator's polygon (an undo back to it is again)."""
         return isinstance(self.source, ImageObject) and self.source.drawn_in(self.mask > 127)
 
     @property

@@ -29,7 +29,7 @@ from app.boxes import found_in, unfound
 from app.document import REFINED, TODO
 from app.folder import WorkFolder
 from app.jobs import Job
-from app.mask_object import constraints_of, refine_inputs, to_refine
+from app.mask_object import constraints_of, drawn_polygon, refine_inputs, to_refine
 from app.worker import RefinerCache
 
 Report = Callable[[int, int, str], None]
@@ -49,12 +49,15 @@ def result_stage(mask: np.ndarray, seconds: float, options: RefineOptions) -> St
 def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: Sequence[bool],
                  options: RefineOptions, objects: ObjectOptions, report: Report, labels: Sequence[str],
                  keeps: Sequence[Constraints | None] | None = None,
-                 drawn: Sequence[bool] | None = None,
-                 guessed: Sequence[bool] | None = None) -> list[tuple[np.ndarray, float, str] | None]:
+                 drawn: Sequence[bool] | None = None, guessed: Sequence[bool] | None = None,
+                 filed: Sequence[bool] | None = None) -> list[tuple[np.ndarray, float, str] | None]:
     """Refine the objects marked in ``todo`` (H×W bool masks) and reconcile them with all the others.
     keeps: each object's keep strokes (or None), obeyed as in a single refine.
-    drawn: per object, whether its mask is still the polygon its label file drew (``refine_object``).
+    drawn: per object, whether its mask is a polygon a person drew (``refine_object``; ``drawn_polygon``).
     guessed: per object, whether its mask was made by Box, Click or Select Subject (``refine_object``).
+    filed: per object, whether its mask is still the polygon its label file drew (default: ``drawn``): only then
+    do the pixels its neighbours hold now not count against KEPT_HELD (a file's polygons drawn over each other);
+    pixels a person drew by hand and the refine gave to a neighbour do (a moved point taken back read "unchanged").
     Returns, per object, its decided result (soft: ``soft_results``), seconds and why it is the mask as drawn
     (KEPT_ERASED: the refine erased it, crm_core.objects.outcome; KEPT_SMALL: under ``objects.min_pixels``; those
     two so that the object and its photo count as done and the file gets it as drawn: an annotator's 9 px specks
@@ -68,6 +71,7 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
     small = [t and 0 < n < objects.min_pixels for n, t in zip(counts, todo)]
     total, done = sum(1 for n, t, s in zip(counts, todo, small) if t and n and not s), 0
     none = [False] * len(masks)
+    filed = filed if filed is not None else drawn or none
     for mask, count, wanted, label, keep, held, guess, tiny in zip(
             masks, counts, todo, labels, keeps or [None] * len(masks), held_as_drawn(masks, drawn), guessed or none,
             small):
@@ -88,14 +92,15 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
     out: list[tuple[np.ndarray, float, str] | None] = []
     # soft results only for the objects asked for: the others come back as None below
     asked = [r if wanted and r is not None and r.refined else None for r, wanted in zip(results, todo)]
-    for mask, mine, pixels, result, wanted, tiny, kept_result in zip(
-            masks, soft_results(decided, asked), decided, results, todo, small, outcome(masks, results, decided)):
+    for mask, mine, pixels, result, wanted, tiny, kept_result, as_filed in zip(
+            masks, soft_results(decided, asked), decided, results, todo, small, outcome(masks, results, decided),
+            filed):
         if tiny:
             out.append((np.asarray(mask, bool), 0.0, KEPT_SMALL))
         elif not wanted or result is None or not result.refined:
             out.append(None)
         elif kept_result:  # as an export will write it (read here, off the GUI thread: full-size arrays at 6K)
-            held = kept_drawn(np.asarray(mask, bool), pixels, cover > pixels)
+            held = kept_drawn(np.asarray(mask, bool), pixels, (cover > pixels) & as_filed)
             out.append((mine, result.seconds, KEPT_HELD if held else ""))
         else:  # erased: the mask as drawn stands for it
             out.append((np.asarray(mask, bool), result.seconds, KEPT_ERASED))
@@ -111,22 +116,23 @@ class ObjectsJob(Job):
     def __init__(self, cache: RefinerCache, device: str, weights: str | None, image: np.ndarray,
                  masks: list[np.ndarray], todo: list[bool], labels: list[str], options: RefineOptions,
                  objects: ObjectOptions = ObjectOptions(), keeps: list[Constraints | None] | None = None,
-                 drawn: list[bool] | None = None, guessed: list[bool] | None = None) -> None:
+                 drawn: list[bool] | None = None, guessed: list[bool] | None = None,
+                 filed: list[bool] | None = None) -> None:
         super().__init__("refine objects")
         self._cache, self._device, self._weights = cache, device, weights
-        self._inputs: tuple | None = (image, masks, todo, labels, keeps, drawn, guessed)
+        self._inputs: tuple | None = (image, masks, todo, labels, keeps, drawn, guessed, filed)
         self._options, self._objects = options, objects
 
     def release(self) -> None:
         self._inputs = None
 
     def work(self) -> None:
-        image, masks, todo, labels, keeps, drawn, guessed = self._inputs
+        image, masks, todo, labels, keeps, drawn, guessed, filed = self._inputs
         self.progress.emit(0, max(sum(todo), 1), "Loading the model…")
         refiner = self._cache.get(self._device, self._weights)
         options = replace(self._options, cancel=self._stop.is_set)
         out = refine_masks(refiner, image, masks, todo, options, self._objects, self.progress.emit, labels, keeps,
-                           drawn, guessed)
+                           drawn, guessed, filed)
         if not self.cancelled:
             self.refined.emit(out)
 
@@ -235,10 +241,11 @@ class FolderJob(Job):
         todo = [to_refine(s) for s in states]  # refined already (and not edited since), or locked: kept as it is
         masks = refine_inputs(states, todo)
         sources = {o.id: o for o in loaded.objects}
-        drawn = [s.id in sources and sources[s.id].drawn_in(m) for s, m in zip(states, masks)]
+        drawn = [drawn_polygon(sources.get(s.id), s.outlines, m, s.guessed) for s, m in zip(states, masks)]
+        filed = [s.id in sources and sources[s.id].drawn_in(m) for s, m in zip(states, masks)]
         out = refine_masks(refiner, loaded.image, masks, todo, options, self._objects, lambda *_: None,
                            [s.label for s in states], [constraints_of(s.keep) for s in states], drawn,
-                           [s.guessed for s in states])
+                           [s.guessed for s in states], filed)
         objects = tuple(replace(s, stages=(result_stage(r[0], r[1], options),), shown=0, status=REFINED, stale=False)
                         if r is not None else s for s, r in zip(states, out))
         return project.Project(loaded.path.resolve(), objects), kept

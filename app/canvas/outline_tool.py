@@ -134,7 +134,7 @@ class OutlineTool(Tool):
         obj = doc.current
         shape = obj.result()
         # the label file's own points, or the ones this tool left, as an export keeps them
-        kept = obj.source.polygons if obj.shown == COARSE and obj.drawn else kept_points(obj.outlines, shape)
+        kept = obj.source.polygons if obj.shown == COARSE and obj.as_filed else kept_points(obj.outlines, shape)
         if kept:
             self._rings, self._drawn = [np.array(p, float) for p in kept if len(p) >= 3], []
             self._fill = fill_polygons

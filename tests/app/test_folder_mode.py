@@ -17,6 +17,7 @@ from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtWidgets import QApplication, QComboBox, QFileDialog, QMessageBox
 
 from crm_core.formats import FORMATS, fill_polygons, open_dataset, trace_polygons
+from crm_core.formats.objects import ImageObject
 from crm_core.metrics import binarise, iou
 
 from app import asking
@@ -2416,19 +2417,31 @@ def test_refine_all_objects_says_which_it_kept_as_drawn(qtbot, window, tmp_path,
 def test_a_label_kept_as_drawn_but_for_what_its_neighbour_holds_reads_unchanged(qapp):
     """The note said "3 kept as drawn" and two rows said "(unchanged)" (a re-tester): a label refined to its own
     pixels less those a neighbour holds is one an export writes as drawn, and Refine all objects counts it so;
-    its row says so too. One refined to other pixels does not."""
+    its row says so too. One refined to other pixels does not, nor one whose pixels a neighbour took were drawn
+    by hand (a moved point taken back read "unchanged")."""
     from app.document import Document, MaskObject
     from app.folder_docks import AsDrawn
     from crm_core.options import Stage
 
-    box, bar, moved = np.zeros((H, W), np.uint8), np.zeros((H, W), np.uint8), np.zeros((H, W), np.uint8)
-    box[85:140, 100:160], bar[85:140, 150:180], moved[90:140, 100:160] = 255, 255, 255
-    objects = [MaskObject(1, "box", box.copy()), MaskObject(2, "bar", bar.copy()), MaskObject(3, "ball", moved)]
+    def filed(ident: int, label: str, x0: int, x1: int) -> MaskObject:
+        source = ImageObject(ident, label, (np.array([[x0, 85], [x1 - 1, 85], [x1 - 1, 139], [x0, 139]], float),))
+        return MaskObject(ident, label, source.raster((H, W)).astype(np.uint8) * 255, source=source)
+
+    objects = [filed(1, "box", 100, 160), filed(2, "bar", 150, 180), MaskObject(3, "ball", np.zeros((H, W), np.uint8))]
+    box, bar = objects[0].mask.copy(), objects[1].mask
+    objects[2].mask[90:140, 100:160] = 255
     doc = Document.with_objects(np.zeros((H, W, 3), np.uint8), "p.png", objects)
     for obj, pixels in ((objects[0], (box > 0) & (bar == 0)), (objects[1], bar > 0), (objects[2], box > 0)):
         doc.set_stages([Stage(0, 1, 1.0, pixels.astype(np.float32), 0.1, H * W, H * W, H * W)], obj)
         doc.set_shown(0, obj)
     assert AsDrawn().kept(doc) == {id(objects[0]), id(objects[1])}
+    edited = [filed(1, "box", 100, 160), filed(2, "bar", 150, 180)]
+    edited[0].mask[85:140, 99] = 255  # a side moved by a pixel by hand: it no longer is the polygon its file drew
+    doc = Document.with_objects(np.zeros((H, W, 3), np.uint8), "p.png", edited)
+    for obj, pixels in ((edited[0], (edited[0].mask > 0) & (bar == 0)), (edited[1], bar > 0)):
+        doc.set_stages([Stage(0, 1, 1.0, pixels.astype(np.float32), 0.1, H * W, H * W, H * W)], obj)
+        doc.set_shown(0, obj)
+    assert AsDrawn().kept(doc) == {id(edited[1])}
 
 def test_a_label_drawn_mostly_outside_the_photo_is_said(window, tmp_path):
     """A LabelMe "upper" shifted to x 338-586 on a 400 px photo was clipped to its sliver inside and refined

@@ -9,7 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 
 from app.canvas import CanvasView
 from app.document import Document
@@ -144,6 +144,23 @@ def test_a_label_still_as_drawn_shows_its_own_points(qtbot):
     canvas.set_document(Document.with_objects(np.zeros((H, W, 3), np.uint8), "photo.jpg", [obj], ("shirt",)))
     canvas.set_tool("points")
     assert [r.tolist() for r in tool(canvas).rings()] == [drawn.tolist()]
+
+
+def test_a_label_with_a_point_moved_is_still_refined_as_a_drawn_polygon(view, qtbot):
+    """An annotator moved a belt's point and Refine took the move back: the edited polygon was refined as a pixel
+    mask, no longer held as a label (``MaskObject.drawn``). A brush stroke makes it a pixel mask; a guess never is one."""
+    doc = view.document()
+    source = ImageObject(1, "shirt", (SQUARE,))
+    doc.current.source = source
+    assert doc.current.drawn and doc.current.as_filed
+    drag(view, qtbot, (239, 40), (270, 10))
+    assert doc.current.drawn and not doc.current.as_filed
+    doc.apply_edit(QRect(10, 10, 4, 4), np.full((4, 4), 255, np.uint8), "Brush")
+    assert not doc.current.drawn
+    doc.undo_stack.undo()
+    assert doc.current.drawn
+    doc.current.guessed = True
+    assert not doc.current.drawn
 
 
 def test_a_move_on_a_guessed_mask_stays_in_later_refines(view, qtbot):

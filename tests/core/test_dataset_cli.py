@@ -616,7 +616,7 @@ def test_an_output_no_file_can_be_written_in_is_refused_before_any_photo_is_refi
 def test_an_object_written_in_pieces_is_scored_whole() -> None:
     """A YOLO file writes an object in several pieces as several lines; scored one to one, all but one piece were
     dropped (83.7 IoU for a copy whose COCO twin scored 98.6)."""
-    from crm_core.cli.dataset import match
+    from crm_core.cli.dataset import ALL_ROW, match, score_objects
     from crm_core.formats.objects import ImageObject, ImageObjects
 
     left, right = np.zeros((40, 60), bool), np.zeros((40, 60), bool)
@@ -626,6 +626,15 @@ def test_an_object_written_in_pieces_is_scored_whole() -> None:
     pred = ImageObjects("a", Path("a.jpg"), (60, 40), (ImageObject(1, "bag", mask=right),
                                                        ImageObject(2, "bag", mask=left), ImageObject(3, "hat", mask=left)))
     assert match(gt, pred) == [(0, [0, 1]), (1, [2])]
+    stray, watch = np.zeros((40, 60), bool), np.zeros((40, 60), bool)
+    stray[0:4, 56:60], watch[30:34, 0:4] = True, True  # a piece off the bag, and a label the truth has none of
+    pred = ImageObjects("a", Path("a.jpg"), (60, 40), (*pred.objects, ImageObject(4, "bag", mask=stray),
+                                                       ImageObject(5, "watch", mask=watch)))
+    assert match(gt, pred) == [(0, [0, 1, 3]), (1, [2]), (None, [4])]
+    scores = {}
+    rows = score_objects(gt, pred, "prediction", scores)
+    assert rows[-1] == {"id": None, "label": "watch", "matched": False, "iou": 0.0, "mba": 0.0}
+    assert scores[ALL_ROW, "prediction"].n == 3 and scores[ALL_ROW, "prediction"].union > (left | right).sum()
 
 
 def test_a_mask_folder_scored_against_labelled_truth_is_refused_not_scored_zero(tmp_path, capsys) -> None:

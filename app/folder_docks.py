@@ -73,6 +73,8 @@ class ImageList(QWidget):
         for status in STATUSES:
             self.filter_box.addItem(status.capitalize(), status)
         self.filter_box.setToolTip("Show only the photos with this status")
+        # chosen with the mouse, it kept the keys: PgDown went through the filters, not the photos (a tester)
+        self.filter_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.filter_box.currentIndexChanged.connect(self._apply_filter)
         self.list = QListWidget()
         self.list.setIconSize(QSize(THUMB, THUMB))

@@ -160,6 +160,7 @@ class FolderMixin:
         for problem in work.dataset.problems[:3]:
             self.statusBar().showMessage(problem, 8000)
         self._open_first_readable(work.position)
+        self._say_resumed(work)
         self._survey = SurveyJob(work)
         self._survey.unreadable.connect(lambda name, why, w=work: self._surveyed(w, name, why))
         self._survey.labels.connect(lambda labels, w=work: self._labels_met(w, labels))
@@ -169,6 +170,14 @@ class FolderMixin:
         self._surveyed_names = []
         self.jobs.start(self._survey)
         return True
+
+    def _say_resumed(self, work: WorkFolder) -> None:
+        """Where the folder went on, and that the work kept is there: after a crash a tester's edits were all back,
+        but the window said nothing, and they could not tell whether any was lost."""
+        worked = sum(map(work.has_work, work.names))
+        if worked and self.doc is not None and not self.statusBar().currentMessage():
+            self.statusBar().showMessage(f"Went on at {self.photo_name}, where you stopped; the work on "
+                                         f"{amount(worked, 'photo', 'photos')} is as you left it", 10000)
 
     def _wants_dataset_above(self, photos: Path, root: Path, kind: str) -> bool | None:
         """Whether the dataset was meant (None: neither). A dataset's photos folder, opened alone, shows every

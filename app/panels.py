@@ -341,7 +341,8 @@ class RefinePanel(QWidget):
         self.ratio_edit.setToolTip(
             "Increasing rescale ratios in (0, 1], one stage each; the last one (1 = full resolution) costs the most. "
             f"A ratio that makes the photo under {RefineOptions.min_side} px or over {RefineOptions.max_side} px "
-            "on its long side does not run (over: the edge snap and matte place the edge at full size instead)"
+            "on its long side does not run (over: the edge snap and matte place the edge at full size instead), "
+            "unless none fits: then the last one runs all the same"
         )
         form.addRow("Ratios", self.ratio_edit)
         self.ratio_error = QLabel()

@@ -338,18 +338,18 @@ class RefiningMixin:
 
     def _ratios_changed(self, ratios: tuple) -> None:
         self.settings.ratios = ratios
-        self._applies_next_refine("The new ratios")
+        self._applies_next_refine("The ratios changed")
 
     def _finisher_changed(self, kind: str, on: bool) -> None:
         self.settings.set_finisher(kind, on)
-        self._applies_next_refine(f"{FINISHER_BOXES[kind][0]} {'on' if on else 'off'}")
+        self._applies_next_refine(f"{FINISHER_BOXES[kind][0]} turned {'on' if on else 'off'}")
 
     def _applies_next_refine(self, what: str) -> None:
         """Says that a refine option changed after a refine changes nothing shown yet: a tester turned matting off
         and saw the matte stay, still under "refined", with nothing saying to refine again."""
         if self.doc is not None and self.doc.stages and not self.refining:
-            self.statusBar().showMessage(f"{what}: applies from the next Refine (Ctrl+R); the stages shown were made "
-                                         "before", 10000)
+            self.statusBar().showMessage(f"{what}: it takes effect at the next Refine (Ctrl+R); the stages shown were "
+                                         "made before", 10000)
 
     def _show_device(self) -> None:
         wanted = self.refine_panel.device

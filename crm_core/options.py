@@ -203,11 +203,14 @@ class RefineOptions:
         return bool(self.upscale_below) and max(hw) <= self.upscale_below
 
     def ratios_for(self, hw: tuple[int, int], scale: int = 1) -> tuple[float, ...]:
-        """The ratios that run on a photo of hw = (H, W) pixels refined at ``scale`` times its size."""
-        ratios = tuple(self.ratios)
+        """The ratios that run on a photo of hw = (H, W) pixels refined at ``scale`` times its size: those that fit
+        it (``_fitting``), or the last one asked for when none does."""
+        return self._fitting(hw, scale) or tuple(self.ratios)[-1:]
+
+    def _fitting(self, hw: tuple[int, int], scale: int) -> tuple[float, ...]:
+        """The ratios asked for that give the photo a side within ``min_side`` and, in band mode, ``max_side``."""
         longest = self.max_side if self.roi == "band" and self.max_side else math.inf
-        kept = tuple(r for r in ratios if self.min_side <= frame_side(*hw) * scale * r <= longest)
-        return kept or ratios[-1:]
+        return tuple(r for r in self.ratios if self.min_side <= frame_side(*hw) * scale * r <= longest)
 
     def skipped(self, hw: tuple[int, int], scale: int = 1, brief: bool = False) -> str:
         """The ratios asked for that do not run on this photo, and why, as a phrase ("" when all run): a person
@@ -215,20 +218,29 @@ class RefineOptions:
         note after a 6K refine ran past the window's width, and the reason was cut off)."""
         ran = self.ratios_for(hw, scale)
         left = [r for r in self.ratios if r not in ran]
-        if not left:
-            return ""
         longest = self.max_side if self.roi == "band" and self.max_side else math.inf
+        which = "long side" if frame_side(*hw) == max(hw) else "long side of its 2:1 window"
+        # an inspector's "1" ran at 6K, where the Ratios tip says a stage that size does not: said why
+        forced = "" if self._fitting(hw, scale) else self._forced(ran[0], frame_side(*hw) * scale * ran[0], longest,
+                                                                   "" if brief else f" on the {which}")
+        if not left:
+            return forced
         finishers = [name for name, on in (("edge snap", self.snap), ("matte", self.matte)) if on]
         instead = (f"the {' and '.join(finishers)} place{'s' * (len(finishers) == 1)} the edge at full size"
                    if finishers else "the last stage that ran is scaled up to full size")  # "finishers": jargon
         said = []
-        which = "long side" if frame_side(*hw) == max(hw) else "long side of its 2:1 window"
         for r in left:
             side = frame_side(*hw) * scale * r
             limit = (f"under the {self.min_side} px a stage needs" if side < self.min_side else
                      f"over the {longest:g} px the model works at; {instead}")
             said.append(f"×{r:g} not run ({limit})" if brief else f"×{r:g} ({side:.0f} px on the {which}, {limit})")
-        return ", ".join(said) if brief else "not run: " + ", ".join(said)
+        return "; ".join(filter(None, (", ".join(said) if brief else "not run: " + ", ".join(said), forced)))
+
+    def _forced(self, ratio: float, side: float, longest: float, where: str) -> str:
+        """Why ``ratio`` runs though its stage is not the size a stage may be: it was the last asked for, none fits."""
+        limit = f"under the {self.min_side} px a stage needs" if side < self.min_side else \
+            f"over the {longest:g} px the model works at"
+        return f"×{ratio:g} run though {side:.0f} px{where} is {limit}: no ratio asked for fits this photo"
 
     def skipped_news(self, hw: tuple[int, int], scale: int = 1, brief: bool = False) -> str:
         """``skipped`` where it is news: ratios the person typed, or the finest ratio asked for (a 6K photo's ×1,

@@ -34,6 +34,14 @@ def test_small_photos_skip_the_low_ratios_and_finishers_can_be_off() -> None:
     assert RefineOptions(snap=False).skipped((4000, 6000), brief=True).endswith("the matte places the edge at full size)")
     assert RefineOptions().skipped((600, 800), brief=True) == (
         "×0.125 not run (under the 400 px a stage needs), ×0.25 not run (under the 400 px a stage needs)")
+    # none fits: the last one runs all the same, and that is said (an inspector's "1" ran at 6K unsaid, where the
+    # Ratios tip says a stage over 5000 px does not)
+    assert RefineOptions(ratios=(1.0,)).plan((4000, 6000))[0].label == "×1"
+    assert RefineOptions(ratios=(1.0,)).skipped((4000, 6000), brief=True) == (
+        "×1 run though 6000 px is over the 5000 px the model works at: no ratio asked for fits this photo")
+    assert RefineOptions(ratios=(0.125, 0.25)).skipped((600, 800)) == (
+        "not run: ×0.125 (100 px on the long side, under the 400 px a stage needs); ×0.25 run though 200 px on the "
+        "long side is under the 400 px a stage needs: no ratio asked for fits this photo")
 
 
 def test_skipped_stages_are_news_when_typed_or_when_the_finest_is_left_out() -> None:

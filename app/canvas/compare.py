@@ -44,24 +44,33 @@ class CompareMixin:
     def _binary(self, shown: Shown) -> np.ndarray:
         return binarise(self._doc.mask) if shown == COARSE else binarise(self._doc.stages[shown].prob)
 
-    def _draw_legend(self, painter: QPainter) -> None:
-        """What the two compare colours mean, bottom left: what the second result added and removed."""
+    def legend_rows(self) -> tuple[tuple[QColor | None, str], ...]:
+        """The compare legend's lines: each colour and what it marks, then how a soft result is read. Said as what
+        one holds and the other does not: "removed by matte" named the matte for a brush stroke made after it (an
+        inspector compared the edited Coarse with the matte, marked old), and a matte's softening, which crosses no
+        50 % line, looked like no change at all."""
         first, second = (self._result_name(s) for s in self._compare)
         added, removed = (self._changed_count((kind, *self._compare)) for kind in ("added", "removed"))
-        rows = ((ADDED_COLOR, f"added by {second} (vs {first}){added}"),
-                (REMOVED_COLOR, f"removed by {second}{removed}"))
+        return ((ADDED_COLOR, f"in {second}, not in {first}{added}"),
+                (REMOVED_COLOR, f"in {first}, not in {second}{removed}"),
+                (None, "a soft result holds a pixel over 50 %"))
+
+    def _draw_legend(self, painter: QPainter) -> None:
+        """What the two compare colours mean, bottom left (``legend_rows``)."""
+        rows = self.legend_rows()
         metrics = painter.fontMetrics()
         width = max(metrics.horizontalAdvance(text) for _, text in rows) + 34
         line = metrics.height() + 6
-        box = QRectF(10, self.height() - 10 - 2 * line - 8, width, 2 * line + 8)
+        box = QRectF(10, self.height() - 10 - len(rows) * line - 8, width, len(rows) * line + 8)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(0, 0, 0, 170))
         painter.drawRoundedRect(box, 4, 4)
         for row, (color, text) in enumerate(rows):
             y = box.top() + 4 + row * line
-            painter.setBrush(color)
-            painter.drawRect(QRectF(box.left() + 8, y + 3, 14, line - 6))
-            painter.setPen(QColor(255, 255, 255))
+            if color is not None:
+                painter.setBrush(color)
+                painter.drawRect(QRectF(box.left() + 8, y + 3, 14, line - 6))
+            painter.setPen(QColor(255, 255, 255) if color is not None else QColor(190, 190, 190))
             painter.drawText(QRectF(box.left() + 28, y, width, line), Qt.AlignmentFlag.AlignVCenter, text)
             painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(Qt.BrushStyle.NoBrush)

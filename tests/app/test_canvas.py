@@ -399,6 +399,12 @@ def test_compare_shows_what_the_second_stage_added_in_cyan_and_removed_in_yellow
     # the legend counts them: a rim a stage moved on a 6K photo cannot be seen zoomed out
     assert (view._changed_count(("added", 0, 1)), view._changed_count(("removed", 0, 1))) == \
         (f": {H * 20:,} px", f": {H * 50:,} px")
+    # said as what one holds and the other does not: "removed by matte" named the matte for a stroke made after it
+    view.set_compare(COARSE, 1)
+    rendered(view, qtbot)
+    texts = [text for _, text in view.legend_rows()]
+    assert texts[0].startswith("in ×1, not in Coarse: ") and texts[1].startswith("in Coarse, not in ×1: ")
+    assert texts[2] == "a soft result holds a pixel over 50 %"
     view.set_compare(None)
     pixels = rendered(view, qtbot)
     assert tuple(pixels[removed.y(), removed.x()]) == (20, 20, 20)

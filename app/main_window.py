@@ -238,7 +238,9 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self.pixel_label = QLabel()
         self.size_label = QLabel()
         self.device_label = QLabel()
-        for label, width in ((self.pixel_label, 110), (self.size_label, 110), (self.zoom_label, 60),
+        self.pixel_label.setToolTip("The pixel under the pointer, and the shown result there: 0 % background, "
+                                    "100 % the object")
+        for label, width in ((self.pixel_label, 150), (self.size_label, 110), (self.zoom_label, 60),
                              (self.device_label, 110)):
             label.setMinimumWidth(width)
             bar.addPermanentWidget(label)
@@ -393,7 +395,14 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self.zoom_label.setText(f"{zoom * 100:.0f} %")
 
     def _cursor_moved(self, x: int, y: int) -> None:
-        self.pixel_label.setText(f"x {x}, y {y}" if x >= 0 else "")
+        """The pixel under the pointer and the shown result's value there: an inspector judging a matte's hair at
+        400 % could read its alpha by eye only."""
+        if x < 0 or self.doc is None:
+            self.pixel_label.setText("")
+            return
+        obj = self.doc.current
+        value = obj.stages[obj.shown].prob[y, x] if isinstance(obj.shown, int) else obj.mask[y, x] / 255.0
+        self.pixel_label.setText(f"x {x}, y {y} · {100 * float(value):.0f} %")
 
     # window -----------------------------------------------------------------------------
     def _update_title(self) -> None:

@@ -342,8 +342,8 @@ def test_finishers_can_be_turned_off_and_the_choice_is_remembered(qtbot, opened,
     assert again._shown_name() == "stage 2 of 2 (edge snap)"
     again.refine_panel.finisher_boxes["matte"].setChecked(True)
     # the stages shown stay as made, and the window says so (a tester turned matting off and saw the matte stay)
-    assert again.statusBar().currentMessage().startswith("Resolve hair and fur (matting) on: applies from the next "
-                                                         "Refine")
+    assert again.statusBar().currentMessage().startswith("Resolve hair and fur (matting) turned on: it takes effect "
+                                                         "at the next Refine")
     assert refine(qtbot, again, "1") == ["×1", "snap", "matte"]
     assert again._shown_name() == "stage 3 of 3 (matte)"
 
@@ -871,7 +871,14 @@ def test_status_bar_tracks_zoom_and_cursor(opened):
     assert opened.zoom_label.text() == "200 %"
     pos = canvas.map_from_image(QPointF(10.5, 20.5))
     mouse(canvas, QEvent.Type.MouseMove, pos, Qt.MouseButton.NoButton)
-    assert opened.pixel_label.text() == "x 10, y 20"
+    value = round(100 * opened.doc.mask[20, 10] / 255)
+    assert opened.pixel_label.text() == f"x 10, y 20 · {value} %"
+    prob = np.zeros(opened.doc.mask.shape, np.float32)
+    prob[20, 10] = 0.43  # a stage shown: its value, as an inspector reads a matte's alpha at the pointer
+    opened.doc.set_stages([Stage(0, 1, 1.0, prob, 0.1, prob.size, prob.size, prob.size)])
+    opened.doc.set_shown(0)
+    mouse(canvas, QEvent.Type.MouseMove, pos, Qt.MouseButton.NoButton)
+    assert opened.pixel_label.text() == "x 10, y 20 · 43 %"
 
 
 def test_close_asks_before_discarding_edits(opened, dialogs):

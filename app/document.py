@@ -72,6 +72,7 @@ class Document(KeepEditsMixin, QObject):
         self.outside: tuple[str, ...] = ()  # labels of objects its file drew mostly outside the photo
         self.unreadable: tuple[str, ...] = ()  # why records of its label file could not be read: kept as they are
         self.project_path: Path | None = None  # the project it was saved in or opened from: Save writes there
+        self.exported_to: Path | None = None  # the file its whole work was last exported to (the close question)
         self._set_content(image, mask, path, mask_path)
 
     @classmethod

@@ -507,6 +507,7 @@ class RefiningMixin:
         an export leaves the question on closing, else the project kept its older state unasked (a tester)."""
         if doc is self.doc and index is not None and doc.project_path is None:
             doc.mark_saved(index)
+            doc.exported_to = path
             if not doc.modified:
                 self.autosave.save_now()
         part = "" if index is not None else " (the selected object alone: the others are not in this file)"

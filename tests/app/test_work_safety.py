@@ -166,6 +166,20 @@ def test_leaving_unsaved_work_offers_export(qtbot, opened, write_photo, monkeypa
     assert title == "Save your work?" and "photo.jpg" in text and choices == (SAVE_PROJECT, EXPORT, asking.DISCARD)
 
 
+def test_work_exported_then_edited_is_asked_about_as_changed_since_the_export(qtbot, opened, write_photo, monkeypatch,
+                                                                            tmp_path):
+    """A photo editor exported, edited on, and was told of edits "neither saved in a project nor exported"."""
+    asked: list = []
+    answer_save_question(monkeypatch, asking.DISCARD, asked)
+    opened.doc.invert_mask()
+    answer_export_dialog(monkeypatch, {"path": tmp_path / "cut.png"}, [])
+    assert opened.export_dialog() and not opened.doc.modified
+    opened.doc.invert_mask()
+    second, _ = write_photo(200, 100, "second")
+    assert opened.open_files(second)
+    assert "photo.jpg has changes since it was exported to cut.png." in asked[-1][1]
+
+
 def test_leaving_unsaved_work_can_save_the_project(qtbot, opened, write_photo, monkeypatch, tmp_path):
     """Save project keeps the work where Ctrl+S would: in the project it came from, else where Save as says."""
     asked: list = []

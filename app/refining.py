@@ -412,7 +412,8 @@ class RefiningMixin:
                               self.settings.export_decontaminate, self.input_files(),
                               merge, self.settings.export_merged or empty, edited, running,
                               self.doc.current.label, unrefined,
-                              listed_names(self.doc.objects)[self.doc.objects.index(self.doc.current)])
+                              listed_names(self.doc.objects)[self.doc.objects.index(self.doc.current)],
+                              "" if empty else self._earlier_stage())
         def ended() -> None:
             """A refine that ends while the dialog is up: the dialog says what is written now, and that is written
             (a photo editor's export, asked for 2.5 s into a refine and saved after it ended, held the coarse mask)."""
@@ -437,6 +438,13 @@ class RefiningMixin:
             self.settings.export_merged = request.merged
         merged = request.merged or empty
         return self.export(request, _merged(parts) if merged else shown, self._holds_all_work(merged))
+
+    def _earlier_stage(self) -> str:
+        """The selected object's shown stage when it is not its last ("×0.5", "snap", "coarse"), else ""."""
+        obj = self.doc.current
+        if not obj.stages or obj.shown == len(obj.stages) - 1:
+            return ""
+        return "coarse" if obj.shown == COARSE else obj.stages[obj.shown].label
 
     def _export_name(self, empty: bool) -> str:
         """What the Export dialog says it writes of the selected object."""

@@ -672,6 +672,12 @@ def test_export_dialog_suggests_names_and_remembers_the_folder(qtbot, tmp_path):
     relative = ExportDialog(Path("cat.jpg"), None, "stage 2 of 2")
     qtbot.addWidget(relative)
     assert relative.request().path == Path.cwd() / "cat_refined.png"  # said in full: where the file goes
+    # an earlier stage is offered under its own name: an inspector's ×0.5 was offered the final result's file
+    earlier = ExportDialog(tmp_path / "cat.jpg", str(tmp_path), "stage 1 of 2 (ratio ×0.5)", stage="×0.5")
+    qtbot.addWidget(earlier)
+    assert earlier.request().path.name == "cat_refined_x0.5.png"
+    earlier.set_kind("alpha8")
+    assert earlier.request().path.name == "cat_matte_x0.5.png"
 
 
 

@@ -198,6 +198,7 @@ class RefiningMixin:
         for widget in (self.progress_label, self.progress_bar, self.cancel_button):
             widget.show()
         self.cancel_button.setEnabled(True)
+        self.strip.set_running(True)
         self._update_actions()
 
     def _stage_ready(self, stage: Stage) -> None:
@@ -330,6 +331,7 @@ class RefiningMixin:
         self._countdown.stop()
         for widget in (self.progress_label, self.progress_bar, self.cancel_button):
             widget.hide()
+        self.strip.set_running(False)
         self._update_actions()
 
     def _device_changed(self, device: str) -> None:

@@ -135,9 +135,10 @@ def stage_tooltip(stage: Stage, place: tuple[int, int] | None = None) -> str:
     # a small photo is refined enlarged (its stages brought back): the counts are of the photo the model saw
     enlarged = round((stage.total / max(stage.prob.size, 1)) ** 0.5)
     photo = f"the photo enlarged {enlarged}×" if enlarged > 1 else "the photo"
+    # the first stage has no coarser look to take the rest from (an inspector): the coarse mask gives it
+    rest = "the coarse mask" if stage.index == 0 else "the stage before, scaled up"
     return (f"{head} at ratio {stage.ratio:g} of {photo}: {stage.seconds:.2f} s; the model decoded "
-            f"{stage.queried:,} pixels ({share_text} % of {photo}) where the edge may be, the rest from its coarser "
-            "look")
+            f"{stage.queried:,} pixels ({share_text} % of {photo}) where the edge may be, the rest from {rest}")
 
 
 class StageStrip(QWidget):
@@ -149,6 +150,7 @@ class StageStrip(QWidget):
     def __init__(self, color: QColor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._doc: Document | None = None
+        self._running = False  # a refine of the open photo is under way (set_running)
         self._photo: np.ndarray | None = None  # the part of the photo the thumbnails show, small
         self._box: tuple[slice, slice] | None = None  # that part (object_box), at the photo's size
         self._color = QColor(color)
@@ -242,6 +244,11 @@ class StageStrip(QWidget):
             (doc.maskChanged, self._coarse_timer.start),
             (doc.imageChanged, self._image_changed),
         )
+
+    def set_running(self, on: bool) -> None:
+        """Whether a refine of the open photo is under way: the hint says its stages are coming."""
+        self._running = on
+        self._update_controls()
 
     def set_color(self, color: QColor) -> None:
         self._color = QColor(color)
@@ -395,8 +402,9 @@ class StageStrip(QWidget):
         self.use_button.setEnabled(self._selected_stage() is not None)
         if self._doc is None:
             self.hint.setText("")
-        elif not self._doc.stages:
-            self.hint.setText("Press Refine (Ctrl+R) to add stages here.")
+        elif not self._doc.stages:  # while the first stage runs, not "Press Refine" (an inspector)
+            self.hint.setText("Refining: the stages appear here as they come." if self._running else
+                              "Press Refine (Ctrl+R) to add stages here.")
         elif self.comparing is not None:
             self.hint.setText("Comparing two results: differences highlighted (with the before/after split, one "
                               "result each side).")

@@ -141,3 +141,15 @@ def test_the_thumbnails_show_a_small_object_s_part_of_the_photo_and_follow_it_wh
     strip._refresh_coarse()
     assert strip._box[0].start < 100 and strip._box[1].start < 100
     assert object_box([np.zeros((10, 10), np.uint8)]) == (slice(0, 10), slice(0, 10))  # nothing: the whole photo
+
+
+def test_the_strip_says_stages_are_coming_while_the_first_one_runs(qtbot):
+    """"Press Refine (Ctrl+R) to add stages here" stayed up while the first stage of a 6K refine ran (an inspector)."""
+    strip = StageStrip(QColor("red"))
+    qtbot.addWidget(strip)
+    strip.set_document(Document(np.full((60, 80, 3), 128, np.uint8), np.zeros((60, 80), np.uint8)))
+    assert strip.hint.text() == "Press Refine (Ctrl+R) to add stages here."
+    strip.set_running(True)
+    assert strip.hint.text() == "Refining: the stages appear here as they come."
+    strip.set_running(False)
+    assert strip.hint.text() == "Press Refine (Ctrl+R) to add stages here."

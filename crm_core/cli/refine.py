@@ -79,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="mask: binary 0/255; alpha (or matte, as the app names it): the soft alpha matte; cutout: RGBA photo "
              "(default: mask)",
     )
-    parser.add_argument("--bits", type=int, choices=(8, 16), help="bits of --format alpha, and then of the --save-stages files too (default 8)")
+    parser.add_argument("--bits", type=int, choices=(8, 16),
+                        help="bits of --format alpha, and then of the --save-stages files too (default 8)")
     parser.add_argument(
         "--decontaminate", action="store_true", help="with --format cutout: remove background colour from soft edges"
     )

@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Iterable
 
 import numpy as np
+from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
+    QColorDialog,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -38,7 +40,9 @@ KINDS: dict[str, tuple[str, str]] = {
     "alpha8": ("Alpha matte, 8-bit PNG", "_matte"),
     "alpha16": ("Alpha matte, 16-bit PNG (smooth edges for compositing)", "_matte16"),
     "cutout": ("Cutout: photo with transparent background (RGBA PNG)", "_cutout"),
+    "flat": ("Cutout on a colour: the background filled flat (PNG, or JPEG for a .jpg name)", "_flat"),
 }
+CUTOUTS = ("cutout", "flat")  # the kinds that carry the photo's colours, which decontamination mends
 
 
 @dataclass(frozen=True)
@@ -47,11 +51,12 @@ class ExportRequest:
     path: Path
     decontaminate: bool = False
     merged: bool = False  # every visible object in the one file, not the selected object alone
+    colour: tuple[int, int, int] = (255, 255, 255)  # a "flat" cutout's background, RGB
 
     @property
     def slow(self) -> bool:
         """Colour decontamination runs a matting solver for seconds, so it is the one export done off the GUI thread."""
-        return self.kind == "cutout" and self.decontaminate
+        return self.kind in CUTOUTS and self.decontaminate
 
 
 def write_export(request: ExportRequest, image: np.ndarray, prob: np.ndarray, protect: Iterable[str | Path],
@@ -63,10 +68,9 @@ def write_export(request: ExportRequest, image: np.ndarray, prob: np.ndarray, pr
         return io.save_mask(request.path, prob, protect=protect)
     if request.kind in ("alpha8", "alpha16"):
         return io.save_alpha(request.path, prob, bits=16 if request.kind == "alpha16" else 8, protect=protect)
-    if request.kind == "cutout":
-        deep = io.deep_photo(photo, image.shape)  # a 16-bit photo's cutout is 16-bit
-        return io.save_cutout(request.path, image if deep is None else deep, prob,
-                              decontaminate=request.decontaminate, protect=protect, profile=io.colour_profile(photo))
+    if request.kind in CUTOUTS:
+        return io.save_photo_cutout(request.path, photo, image, prob, request.decontaminate, protect,
+                                    request.colour if request.kind == "flat" else None)
     raise ValueError(f"unknown export kind {request.kind!r}")
 
 
@@ -116,14 +120,16 @@ class ExportDialog(QDialog):
     def __init__(self, photo: Path | None, folder: str, shown: str, parent: QWidget | None = None,
                  last_kind: str = "mask", decontaminate: bool = False, protect: Iterable[str | Path] = (),
                  objects: int = 1, merged: bool = True, edited: int = 0, running: bool = False,
-                 label: str = "", unrefined: int = 0, listed: str = "", stage: str = "") -> None:
+                 label: str = "", unrefined: int = 0, listed: str = "", stage: str = "",
+                 colour: QColor = QColor("white")) -> None:
         """``objects``: how many visible objects the photo has; with more than one, the person chooses between
         all of them in one file and the selected one (``shown`` names what it shows; ``label``, its label, which
         names its file). ``edited``: how many of them were edited since they were refined, so their unrefined
         coarse mask would be written, and ``unrefined`` how many were never refined (a tester read of the one
         and not of the other). ``running``: a refine is still running (a tester exported its half-done stage,
         veil and all, unwarned). ``listed``: the selected object's name as the Objects list gives it ("object #2";
-        default ``label``). ``stage``: the earlier stage the selected object shows, which names its file."""
+        default ``label``). ``stage``: the earlier stage the selected object shows, which names its file.
+        ``colour``: the background of a cutout on a colour, offered first."""
         super().__init__(parent)
         self.setWindowTitle("Export")
         self._photo = photo
@@ -156,10 +162,17 @@ class ExportDialog(QDialog):
             self._kinds.addButton(button)
             self._buttons[kind] = button
             layout.addWidget(button)
+        self._colour = QColor(colour)
+        self._colour_button = QPushButton()
+        self._colour_button.setToolTip("The colour the background is filled with")
+        self._colour_button.clicked.connect(self._choose_colour)
+        self._show_colour()
         self._decontaminate = QCheckBox("Decontaminate colours (removes background halos; takes a few seconds)")
         indented = QHBoxLayout()
         indented.addSpacing(24)
         indented.addWidget(self._decontaminate)
+        indented.addWidget(self._colour_button)
+        indented.addStretch(1)
         layout.addLayout(indented)
 
         row = QHBoxLayout()
@@ -216,7 +229,8 @@ class ExportDialog(QDialog):
     def _kind_changed(self) -> None:
         """Keeps the suggested name in step with the kind unless the user typed a name of their own."""
         kind = self.kind
-        self._decontaminate.setEnabled(kind == "cutout")
+        self._decontaminate.setEnabled(kind in CUTOUTS)
+        self._colour_button.setVisible(kind == "flat")
         current = Path(self._path.text()) if self._path.text() else None
         suggested = {default_name(self._photo, k, label, stage) for k in KINDS for label in ("", self._label)
                      for stage in ("", self._stage)}
@@ -232,16 +246,37 @@ class ExportDialog(QDialog):
 
     def _browse(self) -> None:
         # the overwrite question is asked once, on Save, for a typed name and a browsed one alike
-        path, _ = QFileDialog.getSaveFileName(self, "Export as", self._path.text(), "PNG image (*.png)",
+        kinds = "PNG image (*.png);;JPEG image (*.jpg *.jpeg)" if self.kind == "flat" else "PNG image (*.png)"
+        path, _ = QFileDialog.getSaveFileName(self, "Export as", self._path.text(), kinds,
                                               options=QFileDialog.Option.DontConfirmOverwrite)
         if path:
-            self._path.setText(path if path.lower().endswith(".png") else path + ".png")
+            self._path.setText(path if path.lower().endswith(self._suffixes()) else path + ".png")
+
+    def _suffixes(self) -> tuple[str, ...]:
+        """The endings the kind chosen is written under: a flat cutout may be a JPEG, the rest are PNG."""
+        return io.output_suffixes(self._colour.getRgb()[:3] if self.kind == "flat" else None)
+
+    def set_colour(self, colour: QColor) -> None:
+        self._colour = QColor(colour)
+        self._show_colour()
+
+    def _choose_colour(self) -> None:
+        chosen = QColorDialog.getColor(self._colour, self, "Background colour")
+        if chosen.isValid():
+            self.set_colour(chosen)
+
+    def _show_colour(self) -> None:
+        """The button shows the colour and its name, as the overlay's colour button does."""
+        pixmap = QPixmap(14, 14)
+        pixmap.fill(self._colour)
+        self._colour_button.setIcon(QIcon(pixmap))
+        self._colour_button.setText(f"on {self._colour.name()}")
 
     def accept(self) -> None:
         """Saving over an existing file is the person's decision, asked here, not a silent overwrite."""
         path = self.request().path
         try:
-            io.check_output(path, self._protect)
+            io.check_output(path, self._protect, self._suffixes())
         except InputError as error:
             show_error(self, "Cannot export there", error)
             return
@@ -261,6 +296,7 @@ class ExportDialog(QDialog):
         return ExportRequest(
             kind=self.kind,
             path=path.with_name(path.name + ".png") if path.name and not path.suffix else path,  # as _browse does
-            decontaminate=self.kind == "cutout" and self._decontaminate.isChecked(),
+            decontaminate=self.kind in CUTOUTS and self._decontaminate.isChecked(),
             merged=self._merged.isChecked(),
+            colour=(self._colour.red(), self._colour.green(), self._colour.blue()),
         )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from crm_core import RefineOptions, Stage
@@ -25,7 +26,7 @@ from app.document import COARSE, REFINED, Document, Results
 from app.mask_object import Drawing, MaskObject, constraints_of, listed_names, object_result, settled
 from app.errors import show_error
 from app.estimate import left_text
-from app.export import ExportDialog, ExportRequest, write_export
+from app.export import CUTOUTS, ExportDialog, ExportRequest, write_export
 from app.jobs import CallJob
 from app.panels import FINISHER_BOXES
 from app.worker import RefineJob
@@ -415,7 +416,7 @@ class RefiningMixin:
                               merge, self.settings.export_merged or empty, edited, running,
                               self.doc.current.label, unrefined,
                               listed_names(self.doc.objects)[self.doc.objects.index(self.doc.current)],
-                              "" if empty else self._earlier_stage())
+                              "" if empty else self._earlier_stage(), self.settings.export_colour)
         def ended() -> None:
             """A refine that ends while the dialog is up: the dialog says what is written now, and that is written
             (a photo editor's export, asked for 2.5 s into a refine and saved after it ended, held the coarse mask)."""
@@ -434,8 +435,10 @@ class RefiningMixin:
             shown, parts = self.shown_prob(), self._visible_probs() if merge > 1 or empty else []
         request = dialog.request()
         self.settings.export_kind = request.kind
-        if request.kind == "cutout":
+        if request.kind in CUTOUTS:
             self.settings.export_decontaminate = request.decontaminate
+        if request.kind == "flat":
+            self.settings.export_colour = QColor(*request.colour)
         if merge > 1 and not empty:
             self.settings.export_merged = request.merged
         merged = request.merged or empty

@@ -309,6 +309,15 @@ class Settings:
         self.store.setValue("files/export_decontaminate", bool(on))
 
     @property
+    def export_colour(self) -> QColor:
+        """The background of the last cutout exported on a colour (white at first: a product shot's)."""
+        return self._color("files/export_colour", "#ffffff")
+
+    @export_colour.setter
+    def export_colour(self, color: QColor) -> None:
+        self.store.setValue("files/export_colour", QColor(color).name())
+
+    @property
     def export_merged(self) -> bool:
         """Whether a photo with several visible objects exports them all in one file (the default: a cutout of
         "the subject" is every subject) or the selected one alone."""

@@ -404,9 +404,9 @@ def _fit(path: PathLike, prob: np.ndarray, shape: tuple[int, int], resize: bool)
     raise InputError(f"{path} is {w}x{h} px but the photo is {width}x{height} px; {hint}")
 
 
-def check_output(path: PathLike, protect: Iterable[PathLike] = ()) -> Path:
-    """Refuse an output path before any work is spent: not PNG, a folder, one of the user's inputs, or a place
-    that cannot be written (a read-only folder, /proc, a parent that is a file)."""
+def check_output(path: PathLike, protect: Iterable[PathLike] = (), suffixes: tuple[str, ...] = (".png",)) -> Path:
+    """Refuse an output path before any work is spent: not PNG (or another of ``suffixes``), a folder, one of the
+    user's inputs, or a place that cannot be written (a read-only folder, /proc, a parent that is a file)."""
     if not str(path).strip():  # Path("") is ".", reported as "output . is a folder"
         raise InputError("the output file name is empty; give one ending in .png")
     p = Path(path)
@@ -418,8 +418,9 @@ def check_output(path: PathLike, protect: Iterable[PathLike] = ()) -> Path:
             raise InputError(f"output {p} is the input file {original}; choose another output name so the input is kept")
     if p.is_dir():
         raise InputError(f"output {p} is a folder; give a file name ending in .png")
-    if p.suffix.lower() != ".png":
-        raise InputError(f"output {p} must end in .png (results are always written as PNG)")
+    if p.suffix.lower() not in suffixes:
+        kinds = "written as PNG" if suffixes == (".png",) else "written as PNG or JPEG"
+        raise InputError(f"output {p} must end in {' or '.join(suffixes)} (results are always {kinds})")
     return check_file_place(p)
 
 
@@ -739,6 +740,58 @@ def save_cutout(
     rgba = np.dstack([rgb[:, :, ::-1], alpha])
     rgba[alpha == 0, :3] = 0
     return _write_png(path, rgba, protect, profile)
+
+
+JPEG_SUFFIXES = (".jpg", ".jpeg")
+FLAT_SUFFIXES = (".png", *JPEG_SUFFIXES)  # what ``save_flat`` writes
+
+
+def save_flat(
+    path: PathLike,
+    image: np.ndarray,
+    prob: np.ndarray,
+    colour: tuple[int, int, int],
+    decontaminate: bool = False,
+    protect: Iterable[PathLike] = (),
+    profile: bytes | None = None,
+) -> Path:
+    """The photo's object over a flat ``colour`` (8-bit RGB): a cutout with its background filled, as a product shot
+    on white is delivered (a photo editor used to remove.bg found no such export). PNG, or JPEG (quality 95) when
+    ``path`` ends in .jpg or .jpeg; a 16-bit photo gives a 16-bit PNG. ``decontaminate`` and ``profile`` as for
+    ``save_cutout``: without decontamination the old background tints the edge over the new colour."""
+    p = check_output(path, protect, FLAT_SUFFIXES)
+    top = np.iinfo(image.dtype).max
+    alpha = _unit(prob)
+    if image.shape[:2] != alpha.shape:
+        raise ValueError(f"image {image.shape[:2]} and mask {alpha.shape} differ in size")
+    rgb = decontaminated(image, np.rint(alpha * top).astype(image.dtype)) if decontaminate else image
+    backdrop = np.asarray(colour, np.float32) * (top / 255.0)
+    a = alpha[..., None]
+    flat = np.rint(rgb.astype(np.float32) * a + backdrop * (1.0 - a)).astype(image.dtype)
+    if p.suffix.lower() not in JPEG_SUFFIXES:
+        return _write_png(p, np.ascontiguousarray(flat[:, :, ::-1]), protect, profile)
+    eight = flat if top == 255 else np.rint(flat / 257.0).astype(np.uint8)
+    encoded = BytesIO()
+    Image.fromarray(eight).save(encoded, "JPEG", quality=95, icc_profile=profile)
+    return write_atomic(p, encoded.getvalue())
+
+
+def save_photo_cutout(path: PathLike, photo: PathLike | None, image: np.ndarray, prob: np.ndarray,
+                      decontaminate: bool = False, protect: Iterable[PathLike] = (),
+                      background: tuple[int, int, int] | None = None) -> Path:
+    """The cutout of ``photo`` (read as ``image``) the app and the command line write: at the photo's own bits
+    (``deep_photo``), with its colour profile; transparent (``save_cutout``), or over a flat ``background`` colour
+    (``save_flat``)."""
+    deep = deep_photo(photo, image.shape)
+    pixels, profile = image if deep is None else deep, colour_profile(photo)
+    if background is not None:
+        return save_flat(path, pixels, prob, background, decontaminate=decontaminate, protect=protect, profile=profile)
+    return save_cutout(path, pixels, prob, decontaminate=decontaminate, protect=protect, profile=profile)
+
+
+def output_suffixes(background: tuple[int, int, int] | None) -> tuple[str, ...]:
+    """What a result may be written as: PNG, or also JPEG for a cutout over a background colour."""
+    return FLAT_SUFFIXES if background is not None else (".png",)
 
 
 def deep_photo(photo: PathLike | None, shape: tuple[int, ...]) -> np.ndarray | None:

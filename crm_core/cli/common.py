@@ -9,6 +9,7 @@ import sys
 import traceback
 from typing import Callable, NoReturn
 
+from PIL import ImageColor
 from tqdm import tqdm
 
 from crm_core.device import DEVICES
@@ -99,6 +100,18 @@ def add_refine_arguments(parser: "Parser") -> None:
     add("--device", choices=DEVICES, default="auto", help="where the model runs (default: auto)")
     add("--weights", metavar="FILE", help="a CRM checkpoint (default: the bundled one)")
     parser.refinement = tuple(actions)
+
+
+def colour_argument(text: str) -> tuple[int, int, int]:
+    """A colour as typed on the command line: a name (white), #RRGGBB, or R,G,B (0-255 each)."""
+    parts = [part.strip() for part in text.split(",")]
+    try:
+        rgb = tuple(int(part) for part in parts) if len(parts) == 3 else ImageColor.getrgb(text)[:3]
+    except ValueError:
+        rgb = ()
+    if len(rgb) != 3 or not all(0 <= c <= 255 for c in rgb):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a colour; give a name such as white, #RRGGBB or R,G,B")
+    return rgb
 
 
 def refinement_given(parser: "Parser", args: argparse.Namespace) -> list[str]:

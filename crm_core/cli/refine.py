@@ -21,6 +21,7 @@ from crm_core.cli.common import (
     UsageError,
     add_common_arguments,
     add_refine_arguments,
+    colour_argument,
     progress,
     refine_options,
     run,
@@ -85,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--decontaminate", action="store_true", help="with --format cutout: remove background colour from soft edges"
     )
     parser.add_argument(
+        "--background", type=colour_argument, metavar="COLOUR",
+        help="with --format cutout: fill the background with this colour (a name such as white, #RRGGBB or R,G,B) "
+             "instead of transparency; OUT may then be .jpg too",
+    )
+    parser.add_argument(
         "--save-stages", metavar="DIR",
         help="also write each stage's soft mask as DIR/stage{i}_{ratio}.png (the finishers: stage{i}_snap.png, "
              "stage{i}_matte.png; with --shift-edge or --smooth, stage{i}_edge.png)",
@@ -118,6 +124,8 @@ def check_usage(args: argparse.Namespace) -> None:
                          "TIFF)")
     if args.decontaminate and args.format != "cutout":
         raise UsageError("--decontaminate applies to --format cutout")
+    if args.background is not None and args.format != "cutout":
+        raise UsageError("--background applies to --format cutout")
 
 
 def export(args: argparse.Namespace, path: Path, photo: Path, image: np.ndarray, prob: np.ndarray,
@@ -126,9 +134,7 @@ def export(args: argparse.Namespace, path: Path, photo: Path, image: np.ndarray,
     if args.format == "alpha":
         return io.save_alpha(path, prob, bits=args.bits or 8, protect=protect)
     if args.format == "cutout":
-        deep = io.deep_photo(photo, image.shape)  # a 16-bit photo's cutout is 16-bit
-        return io.save_cutout(path, image if deep is None else deep, prob, decontaminate=args.decontaminate,
-                              protect=protect, profile=io.colour_profile(photo))
+        return io.save_photo_cutout(path, photo, image, prob, args.decontaminate, protect, args.background)
     return io.save_mask(path, prob, protect=protect)
 
 
@@ -231,7 +237,7 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
     image_path = Path(args.image)
     mask_path = Path(args.mask) if args.mask else None
     protect = [p for p in (image_path, mask_path) if p is not None]
-    out = io.check_output(args.output, protect)
+    out = io.check_output(args.output, protect, io.output_suffixes(args.background))
     if args.save_stages:
         try:
             io.check_folder(args.save_stages)

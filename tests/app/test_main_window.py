@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QMouseEvent
+from PySide6.QtGui import QColor, QDropEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication, QStatusBar
 
 from app.__main__ import build_window
@@ -499,7 +499,7 @@ def test_a_cutout_export_carries_the_photo_s_colour_profile(qtbot, settings, pho
     with Image.open(out) as cutout:
         assert cutout.mode == "RGBA" and cutout.info.get("icc_profile") == profile
 
-@pytest.mark.parametrize("kind", ["mask", "alpha8", "alpha16", "cutout"])
+@pytest.mark.parametrize("kind", ["mask", "alpha8", "alpha16", "cutout", "flat"])
 def test_export_writes_the_shown_stage(qtbot, opened, tiny_refiner, tmp_path, kind):
     refine(qtbot, opened, "0.5")
     doc = opened.doc
@@ -515,6 +515,9 @@ def test_export_writes_the_shown_stage(qtbot, opened, tiny_refiner, tmp_path, ki
         assert pixels.dtype == np.uint8 and np.abs(pixels / 255.0 - prob).max() <= 0.5 / 255 + 1e-6
     elif kind == "alpha16":
         assert pixels.dtype == np.uint16 and np.abs(pixels / 65535.0 - prob).max() <= 0.5 / 65535 + 1e-6
+    elif kind == "flat":  # on white
+        want = doc.image * prob[..., None] + 255 * (1 - prob[..., None])
+        assert pixels.shape == (120, 160, 3) and np.abs(pixels[:, :, ::-1] - want).max() <= 0.5 + 1e-3
     else:
         assert pixels.shape == (120, 160, 4)
         assert np.array_equal(pixels[:, :, 3], np.rint(prob * 255).astype(np.uint8))
@@ -672,6 +675,11 @@ def test_export_dialog_suggests_names_and_remembers_the_folder(qtbot, tmp_path):
     relative = ExportDialog(Path("cat.jpg"), None, "stage 2 of 2")
     qtbot.addWidget(relative)
     assert relative.request().path == Path.cwd() / "cat_refined.png"  # said in full: where the file goes
+    # a cutout on a colour, as remove.bg's users get one: the colour chosen, and a JPEG name kept
+    dialog.set_kind("flat")
+    dialog.set_path(tmp_path / "shot.jpg")
+    dialog.set_colour(QColor("#102030"))
+    assert dialog.request() == ExportRequest("flat", tmp_path / "shot.jpg", True, False, (16, 32, 48))
     # an earlier stage is offered under its own name: an inspector's ×0.5 was offered the final result's file
     earlier = ExportDialog(tmp_path / "cat.jpg", str(tmp_path), "stage 1 of 2 (ratio ×0.5)", stage="×0.5")
     qtbot.addWidget(earlier)

@@ -124,6 +124,10 @@ USAGE_ERRORS = [
     ("crm-refine", ["--big", "{dir}", "-o", "out", "--overwrite"], "--overwrite applies to a dataset"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--bits", "16"], "--bits applies to --format alpha"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--decontaminate"], "--decontaminate applies to --format cutout"),
+    ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--background", "white"], "--background applies to --format cutout"),
+    ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--format", "cutout", "--background", "sky"],
+     "argument --background: 'sky' is not a colour"),
+    ("crm-refine", ["{img}", "{mask}", "-o", "x.jpg", "--format", "cutout"], "must end in .png"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--format", "jpg"], "argument --format: invalid choice"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--bits", "12"], "argument --bits: invalid choice"),
     ("crm-refine", ["{img}", "{mask}", "-o", "x.png", "--ratios", "0.5", "0.25"], "ratios must increase; got 0.5, 0.25"),
@@ -295,6 +299,17 @@ def test_refine_alpha_cutout_and_stages(pair, random_refiner, capsys):
     assert run(crm_refine.main, argv, capsys)[0] == 0
     with Image.open(pair.folder / "c.png") as cutout:
         assert np.asarray(cutout).shape == (96, 128, 4) and cutout.info.get("icc_profile") == profile
+
+
+def test_a_cutout_over_a_colour_is_written_as_jpeg_or_png(pair, random_refiner, capsys):
+    """remove.bg's users get a product shot on white: the background filled, and a JPEG when the name asks."""
+    argv = [pair.image, pair.mask, "-o", pair.folder / "c.jpg", "--format", "cutout", "--background", "16,32,48"]
+    assert run(crm_refine.main, argv, capsys)[0] == 0
+    with Image.open(pair.folder / "c.jpg") as flat:
+        pixels = np.asarray(flat)
+        assert flat.format == "JPEG" and pixels.shape == (96, 128, 3)
+    mask = np.asarray(Image.open(pair.mask).convert("L"))
+    assert np.abs(pixels[mask == 0].astype(int).mean(0) - (16, 32, 48)).max() < 12  # the background, filled
 
 
 def test_a_sixteen_bit_photo_s_cutout_is_sixteen_bit(pair, random_refiner, capsys):

@@ -248,6 +248,19 @@ def test_save_cutout_is_rgba_with_prob_as_alpha(tmp_path: Path) -> None:
     assert not rgba[alpha == 0, :3].any()  # none of the background cut away is carried in the file
 
 
+@pytest.mark.parametrize("name", ["f.png", "f.jpg"])
+def test_a_cutout_on_a_colour_is_the_photo_blended_over_that_colour_by_its_alpha(tmp_path: Path, name: str) -> None:
+    """A product shot on white (remove.bg's export): the object, its soft edge blended into the colour."""
+    image = rgb_ramp(16, 32)
+    prob = ramp_prob()
+    io.save_flat(tmp_path / name, image, prob, (255, 255, 255))
+    flat = np.asarray(Image.open(tmp_path / name).convert("RGB")).astype(float)
+    want = image * prob[..., None] + 255.0 * (1 - prob[..., None])
+    assert np.abs(flat - want).max() <= (1 if name.endswith(".png") else 12)  # JPEG: its quantisation
+    with pytest.raises(InputError, match=r"must end in \.png or \.jpg or \.jpeg"):
+        io.save_flat(tmp_path / "f.tif", image, prob, (0, 0, 0))
+
+
 @pytest.mark.parametrize("suffix", [".png", ".tif"])
 def test_a_sixteen_bit_photo_s_cutout_is_sixteen_bit_with_its_own_colours(tmp_path: Path, suffix: str) -> None:
     """A 16-bit photo's cutout was written at 8 bits without a word, banding a 16-bit workflow's gradients."""

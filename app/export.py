@@ -168,12 +168,12 @@ class ExportDialog(QDialog):
         self._colour_button.clicked.connect(self._choose_colour)
         self._show_colour()
         self._decontaminate = QCheckBox("Decontaminate colours (removes background halos; takes a few seconds)")
-        indented = QHBoxLayout()
-        indented.addSpacing(24)
-        indented.addWidget(self._decontaminate)
-        indented.addWidget(self._colour_button)
-        indented.addStretch(1)
-        layout.addLayout(indented)
+        for widget in (self._colour_button, self._decontaminate):  # each on its own line under the kinds
+            indented = QHBoxLayout()
+            indented.addSpacing(24)
+            indented.addWidget(widget)
+            indented.addStretch(1)
+            layout.addLayout(indented)
 
         row = QHBoxLayout()
         self._path = QLineEdit()
@@ -270,7 +270,7 @@ class ExportDialog(QDialog):
         pixmap = QPixmap(14, 14)
         pixmap.fill(self._colour)
         self._colour_button.setIcon(QIcon(pixmap))
-        self._colour_button.setText(f"on {self._colour.name()}")
+        self._colour_button.setText(f"Background {self._colour.name()}…")
 
     def accept(self) -> None:
         """Saving over an existing file is the person's decision, asked here, not a silent overwrite."""

@@ -14,7 +14,7 @@ import numpy as np
 from PySide6.QtGui import QKeySequence, QShortcut
 
 from crm_core.metrics import binarise
-from crm_core.prompts import beyond_box, box_mask, click_mask
+from crm_core.prompts import beyond_box, box_mask, click_mask, only_the_spot
 
 from app.canvas.guide_tools import Prompt
 from app.document import Document, MaskObject
@@ -25,6 +25,11 @@ from app.jobs import CallJob
 NESTED_SHARE = 0.8  # a box that found more than this share in one other object boxed a thing nested in it
 SAME_SHARE = 0.6  # and more than this share of that object: the object there already, boxed again
 MIN_CLICK_CHANGE = 16  # px: a click that adds (removes) fewer found no region to add (remove)
+# a click that changed little more than its own spot (crm_core.prompts.only_the_spot): said so, with what to do
+SPOT_ADDED = ("Click: only the spot clicked was added (the photo does not set a region apart there); paint the rest "
+              "in with the Brush (B), or draw round it with the Lasso (L)")
+SPOT_REMOVED = ("Click: only the spot clicked was taken out (the photo does not set a region apart there); paint the "
+                "rest out with the Eraser (E), or cut it out with the Lasso (L) holding Alt")
 PROMPT_NOTE_MS = 4000  # how long what a prompt did is said over the progress of the refine it started
 
 
@@ -208,15 +213,19 @@ class PromptMixin:
         # after a click for its piping grew into the arms and lips (a re-tester); on anything else (a brushed mask,
         # or none yet) the click's GrabCut outline is a guess, refined freely
         guess = doc.current.source is None or not before.any()
+        changed = found & ~before if prompt.positive else before & ~found
+        spot = only_the_spot(int(np.count_nonzero(changed)), changed.shape)
         if prompt.positive:
             doc.free_added(before, found)
             # on a guess, what it adds stays in later refines, as a Brush drag's does: a tester's four clicked flag
             # stars were holes again after the refine each click started
-            kept = (doc.current.guessed or guess) and doc.keep_in(found & ~before)
+            kept = (doc.current.guessed or guess) and doc.keep_in(changed)
             done = "Click: added the region around it" + (" (hatched: kept in later refines)" if kept else "")
         else:
-            doc.keep_out(before & ~found)
+            doc.keep_out(changed)
             done = "Click: removed the region around it (hatched: kept out of later refines)"
+        if spot:  # said as it is, with what to do: "removed the region" over a 29 px spot in a hand (a tester)
+            done = SPOT_ADDED if prompt.positive else SPOT_REMOVED
         return done, others, guess
 
     def _prompt_finished(self) -> None:

@@ -222,7 +222,7 @@ def click_mask(image: np.ndarray, mask: np.ndarray, positive: Sequence[tuple[int
         if not (0 <= x < w and 0 <= y < h):
             raise InputError(f"the click at {x},{y} lies outside the {w}×{h} photo")
     mean_side = frame_mean(h, w)  # a panorama's click reaches as far as in its 2:1 window
-    r = radius if radius is not None else max(2, round(0.01 * mean_side))
+    r = radius if radius is not None else click_radius((h, w))
     reach = max(8, round(REACH * mean_side))
     fg = binarise(mask)
     out, cut_short, overruled = _click_pass(image, fg, positive, negative, r, reach)
@@ -233,6 +233,18 @@ def click_mask(image: np.ndarray, mask: np.ndarray, positive: Sequence[tuple[int
     if negative and np.count_nonzero(fg & (out <= 0.5)) <= OVERRULED_CHANGE * np.pi * r * r * len(negative):
         out[_thin_parts(image, fg, negative)] = 0.0
     return out
+
+
+def click_radius(hw: tuple[int, int]) -> int:
+    """The radius of a click's sure disc on a photo of hw = (H, W) pixels: 1 % of its mean side, at least 2 px."""
+    return max(2, round(0.01 * frame_mean(*hw)))
+
+
+def only_the_spot(changed: int, hw: tuple[int, int]) -> bool:
+    """Whether a click that changed ``changed`` pixels took (or added) little more than its own sure disc: the
+    photo's colours did not set a region apart there (OVERRULED_CHANGE). A photo editor's Alt+click on a hand
+    holding a glass took 29 px, and the window said it had "removed the region around it"."""
+    return changed <= OVERRULED_CHANGE * np.pi * click_radius(hw) ** 2
 
 
 def _thin_parts(image: np.ndarray, fg: np.ndarray, points: Sequence[tuple[int, int]]) -> np.ndarray:

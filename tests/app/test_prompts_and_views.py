@@ -181,6 +181,23 @@ def test_a_click_inside_what_the_object_holds_changes_nothing_and_says_what_to_d
     assert win.statusBar().currentMessage().startswith("Click: nothing new around it")
 
 
+def test_a_remove_click_that_takes_only_its_spot_says_so_and_what_to_do(qtbot, scene, tmp_path):
+    """A photo editor's Alt+click on a hand holding a glass took a 29 px spot, and the window said it had "removed
+    the region around it"."""
+    from app.prompting import SPOT_REMOVED
+    win, _, _ = scene
+    image, mask = np.full((600, 800, 3), 30, np.uint8), np.zeros((600, 800), np.uint8)
+    cv2.ellipse(image, (400, 300), (250, 180), 0, 0, 360, (200, 60, 60), -1)
+    cv2.ellipse(mask, (400, 300), (250, 180), 0, 0, 360, 255, -1)
+    cv2.imwrite(str(tmp_path / "plain.png"), image)
+    cv2.imwrite(str(tmp_path / "plain_mask.png"), mask)
+    assert win.open_files(tmp_path / "plain.png", tmp_path / "plain_mask.png")
+    _prompt(qtbot, win, "click", (400, 300), mods=Qt.KeyboardModifier.AltModifier)  # the middle of one plain colour
+    taken = (mask > 0) & ~(win.doc.current.mask > 127)
+    assert 0 < taken.sum() < 0.01 * (mask > 0).sum()
+    assert win.statusBar().currentMessage().startswith(SPOT_REMOVED)
+
+
 def test_an_undo_while_a_click_is_worked_out_is_not_undone_by_the_click(qtbot, scene):
     """A tester undid a click's region while the next click was worked out: the region came back with it."""
     win, ellipse, square = scene

@@ -68,6 +68,7 @@ class FolderMixin:
     _folder_unreadable: list[str]  # photos the running whole-folder run could not read (a new list per run)
     _folder_empty: list[str]  # photos it found with no object to refine: left to do, to be labelled
     _folder_boxes_kept: dict[str, int]  # photos with detection boxes it found nothing in, and how many
+    _folder_counts: dict[str, tuple[int, int]]  # photos it refined in the background: objects changed, kept as drawn
     _folder_note_waits = False  # the run's end note waits for those
     _folder_before: set[str]  # the photos refined before the whole-folder run began
     _folder_queued: set[str]  # the photos it was given to refine in the background (its later runs' too)
@@ -727,6 +728,7 @@ class FolderMixin:
                                          "to refine one again, open it and press Refine all objects", 8000)
         if names:
             self._folder_unreadable, self._folder_empty, self._folder_boxes_kept = [], [], {}
+            self._folder_counts = {}
             self._folder_before = {n for n, status in work.status.items() if status == REFINED}
             self._folder_queued = set()
             self._folder_started = time.monotonic()
@@ -759,6 +761,8 @@ class FolderMixin:
         job.imageEmpty.connect(lambda name, w=work: w is self.work and self._folder_empty.append(name))
         job.boxesKept.connect(lambda name, count, w=work: w is self.work
                               and self._folder_boxes_kept.update({name: count}))
+        job.objectsCounted.connect(lambda name, changed, kept, w=work: w is self.work
+                                   and self._folder_counts.update({name: (changed, kept)}))
         job.finished.connect(self._folder_done)
         self.image_list.cancel_button.clicked.connect(self.cancel_folder)
         self._folder_job = job
@@ -854,9 +858,13 @@ class FolderMixin:
         # document, named apart (a tester read "of 7" on the line, then "8 photos" here)
         refined = {n for n, status in work.status.items() if status == REFINED and n not in self._folder_before}
         count, in_window = len(refined & self._folder_queued), sorted(refined - self._folder_queued)
+        counts = [self._folder_counts[n] for n in refined & self._folder_queued if n in self._folder_counts]
+        changed, kept = (sum(c[k] for c in counts) for k in (0, 1))
+        # which objects to look at: a tester's run said "refined" of every photo, not that 15 of 145 labels changed
+        objects = f" ({changed} of their {changed + kept} objects changed, {kept} kept as drawn)" if counts else ""
         text = (f"Folder refined in {format_seconds(seconds).removeprefix('about ')}: "
                 f"{count} photo{'s' * (count != 1)}"
-                + (f" in the background and {listed(in_window, 3)} in the window" * bool(in_window)))
+                + (f" in the background{objects} and {listed(in_window, 3)} in the window" if in_window else objects))
         name = self.photo_name
         if work.status.get(name) == TODO and any(to_refine(o) and o.mask.any() for o in self.doc.objects):
             text += f"; {name}, open, is still to do (Refine all objects refines it)"  # the person is at work on it

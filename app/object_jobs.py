@@ -107,6 +107,13 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
     return out
 
 
+def changed_and_kept(out: Sequence[tuple[np.ndarray, float, str] | None]) -> tuple[int, int]:
+    """Of ``refine_masks``' results, how many objects the refine changed and how many it kept as drawn (held,
+    erased, too small): which ones an annotator has to look at after a run over a folder (a tester could not tell)."""
+    reasons = [result[2] for result in out if result is not None]
+    return sum(not why for why in reasons), sum(bool(why) for why in reasons)
+
+
 class ObjectsJob(Job):
     """Refines some objects of the open photo; ``refined`` carries [(object index, mask, seconds) or None]."""
 
@@ -146,6 +153,7 @@ class FolderJob(Job):
     imageFailed = Signal(str, str)
     imageEmpty = Signal(str)  # a photo with no object to refine: still to label
     boxesKept = Signal(str, int)  # a photo, and how many of its detection boxes nothing stood out in (they stay boxes)
+    objectsCounted = Signal(str, int, int)  # a photo refined, and how many of its objects changed and were kept as drawn
 
     def __init__(self, cache: RefinerCache, device: str, weights: str | None, work: WorkFolder, names: list[str],
                  options: RefineOptions, objects: ObjectOptions = ObjectOptions(), boxes: bool = False) -> None:
@@ -203,7 +211,7 @@ class FolderJob(Job):
             # the file's name alone: a COCO file_name such as ../labelme/0402.jpg wrapped onto two lines in the bar
             self.progress.emit(done, total, f"{done + 1} of {total}: {Path(name).name}")
             try:
-                refined, kept = self._refined(refiner, name, options)
+                refined, kept, counts = self._refined(refiner, name, options)
             except Exception as error:  # noqa: BLE001 - one bad photo is reported; the others go on
                 if self.cancelled:
                     return
@@ -216,13 +224,17 @@ class FolderJob(Job):
                     self._work.keep(name, refined)
             if kept:  # said at the run's end, as crm-refine says it (a tester read nothing of them)
                 self.boxesKept.emit(name, kept)
+            if refined is not None:
+                self.objectsCounted.emit(name, *counts)
             # nothing to refine: still to label, not "refined"
             (self.imageDone if refined is not None else self.imageEmpty).emit(name)
         self.progress.emit(len(self._queued), len(self._queued), "Done")
 
-    def _refined(self, refiner, name: str, options: RefineOptions) -> tuple[project.Project | None, int]:
+    def _refined(self, refiner, name: str,
+                 options: RefineOptions) -> tuple[project.Project | None, int, tuple[int, int]]:
         """The photo's work with every object refined (None for a photo with no object, or only empty ones: one
-        still to label), and how many of its detection boxes nothing stood out in."""
+        still to label), how many of its detection boxes nothing stood out in, and how many of its objects the
+        refine changed and kept as drawn (``changed_and_kept``)."""
         loaded = self._work.load(name)
         hw = loaded.image.shape[:2]
         if loaded.state is not None:
@@ -237,7 +249,7 @@ class FolderJob(Job):
             states += [project.ObjectState(box.id, box.label, mask, guessed=True) for box, mask in found]
             kept = len(boxes) - len(found)
         if not any(s.mask.any() for s in states):  # an all-black mask was kept, "refined" (a tester)
-            return None, kept
+            return None, kept, (0, 0)
         todo = [to_refine(s) for s in states]  # refined already (and not edited since), or locked: kept as it is
         masks = refine_inputs(states, todo)
         sources = {o.id: o for o in loaded.objects}
@@ -248,7 +260,7 @@ class FolderJob(Job):
                            [s.guessed for s in states], filed)
         objects = tuple(replace(s, stages=(result_stage(r[0], r[1], options),), shown=0, status=REFINED, stale=False)
                         if r is not None else s for s, r in zip(states, out))
-        return project.Project(loaded.path.resolve(), objects), kept
+        return project.Project(loaded.path.resolve(), objects), kept, changed_and_kept(out)
 
 
 class SurveyJob(Job):

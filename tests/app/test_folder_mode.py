@@ -71,6 +71,10 @@ def write_photos(folder: Path, count: int) -> dict[str, list[np.ndarray]]:
     return truth
 
 
+# what a whole-folder run's note says of the objects of the photos it refined in the background
+COUNTED = r"\(\d+ of their \d+ objects changed, \d+ kept as drawn\)"
+
+
 def coco_set(root: Path, count: int = 3) -> tuple[Path, Path, dict]:
     images = root / "images"
     truth = write_photos(images, count)
@@ -502,7 +506,8 @@ def test_a_photo_of_boxes_opened_during_refine_whole_folder_is_found_and_refined
                     timeout=120_000)
     assert window.work.status == {"p0.png": REFINED, "p1.png": REFINED, "p2.png": REFINED}
     assert [o.label for o in window.doc.objects if o.mask.any()] == list(LABELS)
-    assert re.fullmatch(r"Folder refined in [^:]+: 1 photo in the background and p0\.png, p2\.png in the window",
+    assert re.fullmatch(r"Folder refined in [^:]+: 1 photo in the background " + COUNTED +
+                        r" and p0\.png, p2\.png in the window",
                         window.statusBar().currentMessage())
 
 
@@ -2264,8 +2269,8 @@ def test_the_whole_folder_note_waits_for_the_open_photo_s_objects(qtbot, window,
     monkeypatch.setattr(FolderJob, "work", lambda job, w=FolderJob.work: (w(job), background_done.set()))
     refine_folder_and_wait(qtbot, window)
     assert window.work.status == {"p0.png": "refined", "p1.png": "refined", "p2.png": "refined"}
-    assert re.fullmatch(r"Folder refined in [^:]+: 2 photos in the background and p0\.png in the window",
-                        window.statusBar().currentMessage())
+    assert re.fullmatch(r"Folder refined in [^:]+: 2 photos in the background " + COUNTED + r" and p0\.png in the "
+                        r"window", window.statusBar().currentMessage())
 
 
 def held_folder_run(window, tmp_path, monkeypatch) -> threading.Event:
@@ -2288,7 +2293,7 @@ def test_the_whole_folder_note_waiting_for_the_open_photo_is_said_when_its_refin
     assert window.refining and not window.statusBar().currentMessage().startswith("Folder refined")
     window.cancel_refine()
     release.set()
-    assert re.fullmatch(r"Folder refined in [^:]+: 2 photos; p0\.png, open, is still to do "
+    assert re.fullmatch(r"Folder refined in [^:]+: 2 photos " + COUNTED + r"; p0\.png, open, is still to do "
                         r"\(Refine all objects refines it\)", window.statusBar().currentMessage())
 
 
@@ -2510,8 +2515,9 @@ def test_a_photo_left_just_as_the_whole_folder_run_ends_is_refined_by_one_more_r
     assert window.work.status == {"p0.png": "refined", "p1.png": "refined", "p2.png": "refined"}
     # p0 in its document, p1 and p2 in the background: counted once each, as the progress line counted them (a
     # tester read "of 2" there, then "3 photos"), the note up for a while (a tester found the bar empty after a run)
-    assert re.fullmatch(r"Folder refined in [^:]+: 2 photos in the background and p0\.png in the window",
-                        window.statusBar().currentMessage())
+    # and how many of their objects changed, the ones to look at (a tester's run said only "refined")
+    assert re.fullmatch(r"Folder refined in [^:]+: 2 photos in the background \((\d+) of their 6 objects changed, "
+                        r"(\d+) kept as drawn\) and p0\.png in the window", window.statusBar().currentMessage())
     assert window.statusBar()._note[1] - time.monotonic() > 25
 
 

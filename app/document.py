@@ -24,6 +24,7 @@ from crm_core import io
 from crm_core.coverage import coverage_note, foreground_problem
 from crm_core.errors import InputError
 from crm_core.formats import ImageObject
+from crm_core.metrics import binarise
 from crm_core.options import Stage
 from app.mask_object import (  # noqa: F401  (the names every widget reads from app.document)
     ACCEPTED, COARSE, DEFAULT_LABEL, PALETTE, REFINED, TODO, MaskObject, Shown, label_color,
@@ -287,8 +288,11 @@ class Document(KeepEditsMixin, QObject):
             return False
         index = self.index_of(obj)
         spare = MaskObject(self._next_id(), obj.label, np.zeros_like(obj.mask)) if len(self.objects) == 1 else None
+        returned = self._returned_by(obj)
 
         def apply(after: bool) -> None:
+            for other, (was, now) in returned.items():  # before the list changes, which redraws the objects
+                other.stages[other.shown] = now if after else was
             if spare is not None and after:
                 self._place(spare, index + 1, True)
             self._place(obj, index, not after)
@@ -297,6 +301,23 @@ class Document(KeepEditsMixin, QObject):
 
         self._push_change(f"Delete {obj.label}", apply)
         return True
+
+    def _returned_by(self, gone: MaskObject) -> dict[MaskObject, tuple[Stage, Stage]]:
+        """The other refined objects' shown stages before and after ``gone`` leaves: each gets back the pixels its
+        coarse mask drew that ``gone`` held, which a refine gave to ``gone`` (one owner per pixel). A tester deleted
+        a hair label and the sweater beside it, locked, lost those pixels: re-traced on export, not as drawn."""
+        held = gone.result()
+        returned = {}
+        for other in self.objects:
+            if other is gone or not isinstance(other.shown, int):
+                continue
+            stage = other.stages[other.shown]
+            back = held & (other.mask > 127) & ~binarise(stage.prob)
+            if back.any():
+                prob = stage.prob.copy()
+                prob[back] = 1.0
+                returned[other] = (stage, replace(stage, prob=prob))
+        return returned
 
     def rename(self, obj: MaskObject, label: str) -> None:
         """Give an object another label (an undo step)."""

@@ -246,3 +246,23 @@ def test_clicking_an_object_far_down_the_list_selects_it_and_the_list_stays_wher
     qtbot.mouseClick(rows.viewport(), Qt.MouseButton.LeftButton, pos=rows.visualItemRect(rows.item(12)).center())
     assert doc.current is doc.objects[12] and rows.currentRow() == 12
     assert rows.verticalScrollBar().value() == bottom
+
+
+def test_deleting_an_object_gives_its_neighbours_back_the_pixels_they_drew_under_it(qapp):
+    """A tester deleted a hair label after a refine, and the sweater beside it, locked, lost the pixels both had
+    drawn, which the refine had given to the hair: re-traced on export, no longer as drawn."""
+    from crm_core.options import Stage
+    sweater, hair = np.zeros((40, 60), np.uint8), np.zeros((40, 60), np.uint8)
+    sweater[10:30, 5:35], hair[5:25, 30:50] = 255, 255  # both drew the columns 30-34 of rows 10-24
+    objects = [MaskObject(1, "sweater", sweater.copy(), locked=True), MaskObject(2, "hair", hair.copy())]
+    doc = Document.with_objects(np.zeros((40, 60, 3), np.uint8), "p.png", objects)
+    decided = {"sweater": (sweater > 0) & (hair == 0), "hair": hair > 0}  # the refine gave the overlap to the hair
+    for obj in objects:
+        doc.set_stages([Stage(0, 1, 1.0, decided[obj.label].astype(np.float32), 0.1, 1, 1, 1)], obj)
+        doc.set_shown(0, obj)
+    refined = objects[0].stages[0]
+    assert doc.delete_object(objects[1])
+    assert np.array_equal(objects[0].result(), sweater > 0)  # as drawn again
+    assert refined.prob[10:25, 30:35].max() == 0  # a new stage: the refined one is never changed in place
+    doc.undo_stack.undo()
+    assert objects[0].stages[0] is refined and np.array_equal(objects[0].result(), decided["sweater"])

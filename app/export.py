@@ -254,7 +254,7 @@ class ExportDialog(QDialog):
 
     def _suffixes(self) -> tuple[str, ...]:
         """The endings the kind chosen is written under: a flat cutout may be a JPEG, the rest are PNG."""
-        return io.output_suffixes(self._colour.getRgb()[:3] if self.kind == "flat" else None)
+        return io.output_suffixes(self.kind == "flat")
 
     def set_colour(self, colour: QColor) -> None:
         self._colour = QColor(colour)

@@ -789,9 +789,9 @@ def save_photo_cutout(path: PathLike, photo: PathLike | None, image: np.ndarray,
     return save_cutout(path, pixels, prob, decontaminate=decontaminate, protect=protect, profile=profile)
 
 
-def output_suffixes(background: tuple[int, int, int] | None) -> tuple[str, ...]:
-    """What a result may be written as: PNG, or also JPEG for a cutout over a background colour."""
-    return FLAT_SUFFIXES if background is not None else (".png",)
+def output_suffixes(flat: bool) -> tuple[str, ...]:
+    """What a result may be written as: PNG, or also JPEG for a cutout over a background colour (``save_flat``)."""
+    return FLAT_SUFFIXES if flat else (".png",)
 
 
 def deep_photo(photo: PathLike | None, shape: tuple[int, ...]) -> np.ndarray | None:

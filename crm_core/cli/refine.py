@@ -237,7 +237,7 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
     image_path = Path(args.image)
     mask_path = Path(args.mask) if args.mask else None
     protect = [p for p in (image_path, mask_path) if p is not None]
-    out = io.check_output(args.output, protect, io.output_suffixes(args.background))
+    out = io.check_output(args.output, protect, io.output_suffixes(args.background is not None))
     if args.save_stages:
         try:
             io.check_folder(args.save_stages)

@@ -306,6 +306,10 @@ class RefiningMixin:
             self.doc.record_refine([self._before], joins=self._joins)
             seconds = sum(stage.seconds for stage in target.stages)
             skipped = f"; {self._job.skipped}" if self._job.skipped else ""
+            # a photo editor's polygon held as a label is told why fur came out hard (a dataset's labels are held
+            # by design: said of every photo, it would be noise)
+            held = target.stages[-1].held_note if self.work is None else ""
+            skipped += f"; {held}" if held else ""
             later = ("; its mask or strokes changed meanwhile (an edit, an Undo or a Redo), which this result does "
                      "not hold: Refine again for it") if edited else \
                 ": click one in the stage strip to see it, Ctrl+click another to compare" * (not skipped)

@@ -146,6 +146,7 @@ class Refiner:
         # a held polygon is leashed far closer; anything else, a rough mask too, may not add what lies far from it
         # (crm_core.strays; a rough mask's leash holds nothing, and it had let a panorama's wheels in 5,000 px away)
         leashed = held is not None and held.free is not None
+        kept_at = max(held.tolerance, 0.5) if leashed and held.careful else 0.0  # Stage.held
         far = far_from(work_coarse, opts.add_within) if not leashed and not empty else None
         hold = held.apply if leashed else kept_near(far) if far is not None else _as_is
         if scale > 1:
@@ -180,7 +181,7 @@ class Refiner:
                 prob, queried, encoded = work_keep.apply(hold(result.prob)), result.queried, result.encoded
             model_prob = prob
             last = shown(index, prob)
-            yield Stage(index, count, ratio, last, time.perf_counter() - start, queried, total, encoded)
+            yield Stage(index, count, ratio, last, time.perf_counter() - start, queried, total, encoded, held=kept_at)
             if index == 0 and opts.matte:  # after the first look, which it would slow, and well before the matte
                 warm_up_in_background()
         # beside a stroke, the finishers leave the pixels the model settled as it left them (Constraints.finished),
@@ -191,12 +192,13 @@ class Refiner:
             if any(step.kind in finish for step in plan) else None
         for index, step in enumerate(plan[len(ratios):], start=len(ratios)):
             if step.kind == "edge":
-                stage = readjusted(Stage(index - 1, count, 1.0, last, 0.0, 0, total, 0), opts, keep)
+                stage = readjusted(Stage(index - 1, count, 1.0, last, 0.0, 0, total, 0, held=kept_at), opts, keep)
             else:
                 start = time.perf_counter()
                 prob = work_keep.finished(prob, finish[step.kind](prob), near_strokes)
                 last = shown(index, prob)
-                stage = Stage(index, count, step.ratio, last, time.perf_counter() - start, 0, total, 0, kind=step.kind)
+                stage = Stage(index, count, step.ratio, last, time.perf_counter() - start, 0, total, 0, kind=step.kind,
+                              held=kept_at)
             yield stage
 
     def refine(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None,
@@ -218,7 +220,7 @@ def readjusted(previous: Stage, options: RefineOptions, constraints: Constraints
     prob = keep.apply(adjust_edge(previous.prob, opts.shift_edge, opts.smooth))
     index = previous.index + 1
     return Stage(index, max(previous.count, index + 1), 1.0, prob, time.perf_counter() - start, 0, prob.size, 0,
-                 kind="edge", edge=(opts.shift_edge, opts.smooth))
+                 kind="edge", edge=(opts.shift_edge, opts.smooth), held=previous.held)
 
 
 def _as_is(prob: np.ndarray) -> np.ndarray:

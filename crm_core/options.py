@@ -281,6 +281,9 @@ class Stage:
         person's edge adjustment.
     edge: (shift_edge, smooth) in px an "edge" stage was made with, (0, 0) for the others: kept with the stage
         (and in projects), so the panel can show the values that made the result on screen.
+    held: how far the outline as drawn strays from its object as its sides read, in px, where the mask was read as
+        a careful polygon and the stage held near it (crm_core.trust.Leash); 0 where the refinement was free. A
+        photo editor's polygon round a fluffy dog came out almost hard-edged, and nothing said why (``held_note``).
     """
 
     index: int
@@ -293,11 +296,21 @@ class Stage:
     encoded: int
     kind: StageKind = "model"
     edge: tuple[float, float] = (0.0, 0.0)
+    held: float = 0.0
 
     @property
     def plan(self) -> StagePlan:
         """What this stage is, as the run's plan named it."""
         return StagePlan.of(self.kind, self.ratio)
+
+    @property
+    def held_note(self) -> str:
+        """What holding the mask as a careful label did, as a phrase ("" when the refinement was free)."""
+        if not self.held:
+            return ""
+        within = "a pixel" if self.held <= 1.5 else f"about {self.held:.0f} px"
+        return (f"read as a careful outline (its sides within {within} of the object), so held near it as drawn; "
+                "untick Keep a label's own object (crm-refine --no-trust) to let the edge move freely")
 
     @property
     def label(self) -> str:

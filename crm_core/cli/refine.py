@@ -272,6 +272,8 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
             bar.set_postfix(stage=stage.label, seconds=f"{stage.seconds:.1f}")
             bar.update()
     export(args, out, image_path, image, prob, protect)
+    if stage.held_note:  # why a polygon's fur came out hard (a photo editor could not tell): in the report
+        notes.append(stage.held_note)
     if args.json:
         report = {
             "input": str(image_path),

@@ -191,8 +191,11 @@ def test_every_stage_holds_the_leash_and_no_trust_lets_the_model_move_any_edge()
     assert [s.label for s in held] == ["×0.125", "×0.25", "×0.5", "×1", "snap", "matte"]
     for stage in held:
         assert stage.prob[60, 80] == 1.0 and stage.prob[5, 5] == 0.0  # far inside / outside a trusted edge
-    free = refiner.refine(image, square, RefineOptions(min_side=0, trust_edges=False)).prob
-    assert free[60, 80] < 0.5
+    free = refiner.refine(image, square, RefineOptions(min_side=0, trust_edges=False))
+    assert free.prob[60, 80] < 0.5
+    # and each stage says it was held, so the app and crm-refine can tell why a polygon's fur came out hard
+    assert all(stage.held > 0 for stage in held) and "held near it as drawn" in held[-1].held_note
+    assert free.held == 0 and free.held_note == ""
 
 
 def test_only_a_mask_drawn_as_a_polygon_is_held():

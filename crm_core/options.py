@@ -309,8 +309,8 @@ class Stage:
         if not self.held:
             return ""
         within = "a pixel" if self.held <= 1.5 else f"about {self.held:.0f} px"
-        return (f"read as a careful outline (its sides within {within} of the object), so held near it as drawn; "
-                "untick Keep a label's own object (crm-refine --no-trust) to let the edge move freely")
+        return (f"held near its outline as drawn (read as careful: sides within {within}); untick Keep a label's "
+                "own object (crm-refine --no-trust) to free it")
 
     @property
     def label(self) -> str:

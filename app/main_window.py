@@ -236,6 +236,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self._countdown.timeout.connect(self._show_time_left)
         self.zoom_label = QLabel()
         self.pixel_label = QLabel()
+        self._pointer = (-1, -1)  # the photo pixel under the pointer (-1: off the photo), for the value shown there
         self.size_label = QLabel()
         self.device_label = QLabel()
         self.pixel_label.setToolTip("The pixel under the pointer, and the shown result there: 0 % background, "
@@ -394,10 +395,14 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
     def _show_zoom(self, zoom: float) -> None:
         self.zoom_label.setText(f"{zoom * 100:.0f} %")
 
+    def _pointer_value_follows(self, *_args) -> None:
+        self._cursor_moved(*self._pointer)
+
     def _cursor_moved(self, x: int, y: int) -> None:
         """The pixel under the pointer and the shown result's value there: an inspector judging a matte's hair at
         400 % could read its alpha by eye only."""
-        if x < 0 or self.doc is None:
+        self._pointer = (x, y)
+        if x < 0 or self.doc is None or not (y < self.doc.height and x < self.doc.width):
             self.pixel_label.setText("")
             return
         obj = self.doc.current

@@ -148,6 +148,9 @@ class OpeningMixin:
                  (doc.undo_stack.indexChanged, self._photo_status_follows)]
         links += [(signal, self._update_actions) for signal in (doc.stagesChanged, doc.shownChanged, doc.objectsChanged)]
         links += [(signal, self.panel_follows_edge) for signal in (doc.currentChanged, doc.stagesChanged)]
+        # the value under the pointer follows the result shown, changed with the keys too (a re-tester read a stale one)
+        links += [(signal, self._pointer_value_follows) for signal in
+                  (doc.stagesChanged, doc.shownChanged, doc.currentChanged, doc.maskChanged)]
         return links + [(signal, self.autosave.touch) for signal in
                         (doc.maskChanged, doc.keepChanged, doc.stagesChanged, doc.shownChanged, doc.objectsChanged)]
 

@@ -240,7 +240,7 @@ class RefineOptions:
         """Why ``ratio`` runs though its stage is not the size a stage may be: it was the last asked for, none fits."""
         limit = f"under the {self.min_side} px a stage needs" if side < self.min_side else \
             f"over the {longest:g} px the model works at"
-        return f"×{ratio:g} run though {side:.0f} px{where} is {limit}: no ratio asked for fits this photo"
+        return f"×{ratio:g} ran all the same ({side:.0f} px{where}, {limit}): no ratio asked for fits this photo"
 
     def skipped_news(self, hw: tuple[int, int], scale: int = 1, brief: bool = False) -> str:
         """``skipped`` where it is news: ratios the person typed, or the finest ratio asked for (a 6K photo's ×1,

@@ -890,9 +890,10 @@ def test_status_bar_tracks_zoom_and_cursor(opened):
     prob = np.zeros(opened.doc.mask.shape, np.float32)
     prob[20, 10] = 0.43  # a stage shown: its value, as an inspector reads a matte's alpha at the pointer
     opened.doc.set_stages([Stage(0, 1, 1.0, prob, 0.1, prob.size, prob.size, prob.size)])
-    opened.doc.set_shown(0)
-    mouse(canvas, QEvent.Type.MouseMove, pos, Qt.MouseButton.NoButton)
+    opened.doc.set_shown(0)  # and it follows the stage shown, with no move of the mouse (a stage chosen by key)
     assert opened.pixel_label.text() == "x 10, y 20 · 43 %"
+    opened.doc.set_shown(COARSE)
+    assert opened.pixel_label.text() == f"x 10, y 20 · {value} %"
 
 
 def test_close_asks_before_discarding_edits(opened, dialogs):

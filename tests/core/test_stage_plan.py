@@ -38,10 +38,10 @@ def test_small_photos_skip_the_low_ratios_and_finishers_can_be_off() -> None:
     # Ratios tip says a stage over 5000 px does not)
     assert RefineOptions(ratios=(1.0,)).plan((4000, 6000))[0].label == "×1"
     assert RefineOptions(ratios=(1.0,)).skipped((4000, 6000), brief=True) == (
-        "×1 run though 6000 px is over the 5000 px the model works at: no ratio asked for fits this photo")
+        "×1 ran all the same (6000 px, over the 5000 px the model works at): no ratio asked for fits this photo")
     assert RefineOptions(ratios=(0.125, 0.25)).skipped((600, 800)) == (
-        "not run: ×0.125 (100 px on the long side, under the 400 px a stage needs); ×0.25 run though 200 px on the "
-        "long side is under the 400 px a stage needs: no ratio asked for fits this photo")
+        "not run: ×0.125 (100 px on the long side, under the 400 px a stage needs); ×0.25 ran all the same (200 px "
+        "on the long side, under the 400 px a stage needs): no ratio asked for fits this photo")
 
 
 def test_skipped_stages_are_news_when_typed_or_when_the_finest_is_left_out() -> None:

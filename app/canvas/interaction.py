@@ -306,7 +306,8 @@ class InteractionMixin:
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         notches = event.angleDelta().y() / 120.0
-        if notches and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+        # the brush's size only where a brush paints: with the Points tool it moved a greyed-out size (a re-tester)
+        if notches and event.modifiers() & Qt.KeyboardModifier.ControlModifier and self.paints_with_brush():
             self.set_brush_size(self.settings.size * SIZE_STEP ** notches)
         elif notches and self._doc is not None:
             self.set_zoom(self._zoom * 2.0 ** (notches / NOTCHES_PER_DOUBLING), event.position())

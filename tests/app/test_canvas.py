@@ -243,6 +243,9 @@ def test_brush_size_steps_and_ctrl_wheel(view, qtbot):
     wheel(view, QPoint(100, 100), 2, Qt.KeyboardModifier.ControlModifier)
     assert view.brush_size() == pytest.approx(40 / 1.2 * 1.44) and view.zoom() == zoom
     assert len(sizes) == 4  # setting the size it already had is not a change
+    view.set_tool("points")  # no brush in hand: Ctrl+wheel moved a greyed-out size (a re-tester); it zooms
+    wheel(view, QPoint(100, 100), 2, Qt.KeyboardModifier.ControlModifier)
+    assert view.brush_size() == pytest.approx(40 / 1.2 * 1.44) and view.zoom() > zoom
 
 
 def test_cursor_position_is_reported_in_image_pixels(view, qtbot):

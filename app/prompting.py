@@ -140,7 +140,9 @@ class PromptMixin:
         done, keep_out, guess = landed
         if guess:
             doc.current.guessed = True  # a guess from the photo, refined freely: its outline is no label to hold
-        if self.settings.refine_after_prompt and doc.current.mask.any():
+        if done in (SPOT_ADDED, SPOT_REMOVED):  # no refine after it: its end note hid the advice within a second
+            self.statusBar().showMessage(done, 15000)
+        elif self.settings.refine_after_prompt and doc.current.mask.any():
             if self.refining:
                 self.cancel_refine()  # its mask is out of date now
             if prompt.box is not None:  # a box's refine stays within the box and the context its mask was found in

@@ -420,7 +420,10 @@ def check_output(path: PathLike, protect: Iterable[PathLike] = (), suffixes: tup
         raise InputError(f"output {p} is a folder; give a file name ending in .png")
     if p.suffix.lower() not in suffixes:
         kinds = "written as PNG" if suffixes == (".png",) else "written as PNG or JPEG"
-        raise InputError(f"output {p} must end in {' or '.join(suffixes)} (results are always {kinds})")
+        # a JPEG holds no transparency: only a cutout on a colour may be one (a tester asked for a .jpg cutout)
+        jpeg = "; only a cutout on a background colour may be a JPEG: crm-refine --background, or the app's Cutout " \
+            "on a colour" if p.suffix.lower() in JPEG_SUFFIXES and suffixes == (".png",) else ""
+        raise InputError(f"output {p} must end in {' or '.join(suffixes)} (results are always {kinds}{jpeg})")
     return check_file_place(p)
 
 

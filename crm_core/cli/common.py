@@ -105,8 +105,9 @@ def add_refine_arguments(parser: "Parser") -> None:
 def colour_argument(text: str) -> tuple[int, int, int]:
     """A colour as typed on the command line: a name (white), #RRGGBB, or R,G,B (0-255 each)."""
     parts = [part.strip() for part in text.split(",")]
-    try:
-        rgb = tuple(int(part) for part in parts) if len(parts) == 3 else ImageColor.getrgb(text)[:3]
+    try:  # #RGBA and #RRGGBBAA are refused: a mistyped #ff0000 as #ff00 read as yellow (a tester)
+        rgb = tuple(int(part) for part in parts) if len(parts) == 3 else \
+            ImageColor.getrgb(text) if not re.fullmatch(r"#(\w{4}|\w{8})", text.strip()) else ()
     except ValueError:
         rgb = ()
     if len(rgb) != 3 or not all(0 <= c <= 255 for c in rgb):

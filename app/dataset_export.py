@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from crm_core import io
 from crm_core.errors import InputError
 from crm_core.formats import DEFAULT_TOLERANCE, FORMATS, Dataset
+from crm_core.formats.base import RECORD_FILE
 from crm_core.formats.convert import PIXEL_FORMATS
 
 from app.errors import show_error
@@ -192,7 +193,8 @@ class DatasetExportDialog(QDialog):
         if path.is_file():
             title, text = "Replace file?", f"{shown_path(path)} already exists. Replace it?"
         else:
-            held = sum(1 for p in path.rglob("*") if p.is_file()) if path.is_dir() else 0
+            # the export's own record of the photos it wrote is not one of "10 .json files" (a tester read 11)
+            held = sum(1 for p in path.rglob("*") if p.is_file() and p.name != RECORD_FILE) if path.is_dir() else 0
             if not held:
                 return True
             title = "Export into a folder that is not empty?"

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Iterable
 
 import numpy as np
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -31,6 +31,7 @@ from crm_core import io
 from crm_core.errors import InputError
 
 from app.about import SAMPLES
+from app.folder_docks import swatch
 from app.errors import show_error
 
 # kind -> (label in the dialog, suffix appended to the photo's name). No suffix is one that names an input
@@ -267,9 +268,7 @@ class ExportDialog(QDialog):
 
     def _show_colour(self) -> None:
         """The button shows the colour and its name, as the overlay's colour button does."""
-        pixmap = QPixmap(14, 14)
-        pixmap.fill(self._colour)
-        self._colour_button.setIcon(QIcon(pixmap))
+        self._colour_button.setIcon(swatch(self._colour))
         self._colour_button.setText(f"Background {self._colour.name()}…")
 
     def accept(self) -> None:

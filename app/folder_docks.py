@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 import cv2
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QKeyEvent, QPixmap
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QKeyEvent, QPainter, QPixmap
 from PySide6.QtWidgets import (QComboBox, QCompleter, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QProgressBar, QPushButton, QSizePolicy, QVBoxLayout, QWidget)
 
@@ -246,6 +246,10 @@ def swatch(color: QColor) -> QIcon:
     the default pink read as mauve beside the pink mask (a tester)."""
     pixmap = QPixmap(14, 14)
     pixmap.fill(color)
+    painter = QPainter(pixmap)  # outlined: a white one on a light button or row could not be seen (a tester)
+    painter.setPen(QColor(90, 90, 90))
+    painter.drawRect(0, 0, 13, 13)
+    painter.end()
     icon = QIcon(pixmap)
     icon.addPixmap(pixmap, QIcon.Mode.Selected)
     return icon

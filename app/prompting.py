@@ -26,10 +26,11 @@ NESTED_SHARE = 0.8  # a box that found more than this share in one other object 
 SAME_SHARE = 0.6  # and more than this share of that object: the object there already, boxed again
 MIN_CLICK_CHANGE = 16  # px: a click that adds (removes) fewer found no region to add (remove)
 # a click that changed little more than its own spot (crm_core.prompts.only_the_spot): said so, with what to do
-SPOT_ADDED = ("Click: only the spot clicked was added (the photo does not set a region apart there); paint the rest "
-              "in with the Brush (B), or draw round it with the Lasso (L)")
-SPOT_REMOVED = ("Click: only the spot clicked was taken out (the photo does not set a region apart there); paint the "
-                "rest out with the Eraser (E), or cut it out with the Lasso (L) holding Alt")
+# short: a longer one was cut off in a 1,400 px window, the advice lost (a tester)
+SPOT_ADDED = ("Click: only the spot was added (the photo sets no region apart there); the Brush (B) or the Lasso (L) "
+              "adds the rest")
+SPOT_REMOVED = ("Click: only the spot was taken out (the photo sets no region apart there); the Eraser (E), or the Lasso "
+                "(L) with Alt, takes the rest")
 PROMPT_NOTE_MS = 4000  # how long what a prompt did is said over the progress of the refine it started
 
 

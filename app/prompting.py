@@ -29,8 +29,8 @@ MIN_CLICK_CHANGE = 16  # px: a click that adds (removes) fewer found no region t
 # short: a longer one was cut off in a 1,400 px window, the advice lost (a tester)
 SPOT_ADDED = ("Click: only the spot was added (the photo sets no region apart there); the Brush (B) or the Lasso (L) "
               "adds the rest")
-SPOT_REMOVED = ("Click: only the spot was taken out (the photo sets no region apart there); the Eraser (E), or the Lasso "
-                "(L) with Alt, takes the rest")
+SPOT_REMOVED = ("Click: only the spot was taken out (the photo sets no region apart there); the Eraser (E), or the "
+                "Lasso (L) with Alt, takes the rest")
 PROMPT_NOTE_MS = 4000  # how long what a prompt did is said over the progress of the refine it started
 
 

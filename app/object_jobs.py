@@ -153,7 +153,7 @@ class FolderJob(Job):
     imageFailed = Signal(str, str)
     imageEmpty = Signal(str)  # a photo with no object to refine: still to label
     boxesKept = Signal(str, int)  # a photo, and how many of its detection boxes nothing stood out in (they stay boxes)
-    objectsCounted = Signal(str, int, int)  # a photo refined, and how many of its objects changed and were kept as drawn
+    objectsCounted = Signal(str, int, int)  # a photo refined: how many of its objects changed, how many kept as drawn
 
     def __init__(self, cache: RefinerCache, device: str, weights: str | None, work: WorkFolder, names: list[str],
                  options: RefineOptions, objects: ObjectOptions = ObjectOptions(), boxes: bool = False) -> None:

@@ -148,7 +148,8 @@ def test_a_label_still_as_drawn_shows_its_own_points(qtbot):
 
 def test_a_label_with_a_point_moved_is_still_refined_as_a_drawn_polygon(view, qtbot):
     """An annotator moved a belt's point and Refine took the move back: the edited polygon was refined as a pixel
-    mask, no longer held as a label (``MaskObject.drawn``). A brush stroke makes it a pixel mask; a guess never is one."""
+    mask, no longer held as a label (``MaskObject.drawn``). A brush stroke makes it a pixel mask; a guess never is
+    one."""
     doc = view.document()
     source = ImageObject(1, "shirt", (SQUARE,))
     doc.current.source = source

@@ -291,8 +291,17 @@ class AsDrawn:
         cover = np.zeros(doc.mask.shape, np.uint16)
         for pixels in results.values():
             cover += pixels
-        return {id(o) for o in refined  # pixels drawn by hand and given to a neighbour are a change (refine_masks)
-                if kept_drawn(o.mask > 127, results[id(o)], (cover > results[id(o)]) & o.as_filed)}
+        return {id(o) for o in refined if AsDrawn._kept(o, results[id(o)], cover)}
+
+    @staticmethod
+    def _kept(obj: MaskObject, now: np.ndarray, cover: np.ndarray) -> bool:
+        """Whether ``obj`` (pixels ``now``) is kept as drawn: exactly, or but for pixels its neighbours hold where
+        its mask is the polygon its file drew (pixels drawn by hand and given to a neighbour are a change, as
+        ``refine_masks`` counts them). ``as_filed`` fills a polygon of the photo's size: read only when it decides."""
+        drawn = obj.mask > 127
+        if not kept_drawn(drawn, now, cover > now):
+            return False
+        return bool(np.array_equal(drawn, now)) or obj.as_filed
 
 
 class ObjectsPanel(QWidget):

@@ -32,8 +32,8 @@ from app.errors import show_error
 from app.estimate import at_mean_pace, format_seconds, left_text
 from app.folder import FLAGGED, UNREADABLE, Exported, FolderPhotos, WorkFolder, export_formats, open_source
 from app.jobs import CallJob
-from app.mask_object import (Drawing, constraints_of, photo_status, refine_inputs, refined_of, refined_or_not,
-                              to_refine)
+from app.mask_object import (Drawing, constraints_of, drawn_polygon, photo_status, refine_inputs, refined_of,
+                              refined_or_not, to_refine)
 from app.object_jobs import KEPT_ERASED, KEPT_HELD, KEPT_SMALL, FolderJob, ObjectsJob, SurveyJob, result_stage
 from app.wording import shown_path
 from app.sidecar import SidecarWriter
@@ -598,10 +598,11 @@ class FolderMixin:
             self.statusBar().showMessage(f"Nothing to refine: {why}", 5000)
             return
         keeps = [constraints_of(o.keep) for o in objects]  # new arrays: the person may paint on meanwhile
-        drawn = [o.drawn for o in objects]
+        filed = [o.as_filed for o in objects]  # read once: drawn is made of it
+        drawn = [drawn_polygon(f, o.outlines, o.mask > 127, o.guessed) for o, f in zip(objects, filed)]
         job = ObjectsJob(self.cache, self.refine_panel.device, self.settings.weights, doc.image, masks, todo,
                          [o.label for o in objects], self._object_options(), keeps=keeps, drawn=drawn,
-                         guessed=[o.guessed for o in objects], filed=[o.as_filed for o in objects])
+                         guessed=[o.guessed for o in objects], filed=filed)
         job.progress.connect(self._progress)
         self._objects_started = time.monotonic()
         job.progress.connect(self._objects_left)

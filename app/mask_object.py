@@ -162,14 +162,13 @@ def kept_points(outlines: Sequence[Outline], pixels: np.ndarray) -> Outline:
     return ()
 
 
-def drawn_polygon(source: Any, outlines: Sequence[Outline], pixels: np.ndarray, guessed: bool) -> bool:
+def drawn_polygon(filed: bool, outlines: Sequence[Outline], pixels: np.ndarray, guessed: bool) -> bool:
     """Whether an object's coarse mask ``pixels`` (H×W bool) is a polygon a person drew, to be refined as a label:
-    the one its label file drew (``source``), or one the Points tool left it as (``outlines``). An annotator moved
-    a belt's point and Refine took it back: the edited polygon was refined as a pixel mask, not held as a label.
-    Never a guess from the photo (Box, Click, Select Subject), whose points were only moved."""
-    if guessed:
-        return False
-    return (isinstance(source, ImageObject) and source.drawn_in(pixels)) or bool(kept_points(outlines, pixels))
+    the one its label file drew (``filed``: the caller has read it, ``ImageObject.drawn_in``), or one the Points
+    tool left it as (``outlines``). An annotator moved a belt's point and Refine took it back: the edited polygon
+    was refined as a pixel mask, not held as a label. Never a guess from the photo (Box, Click, Select Subject),
+    whose points were only moved."""
+    return not guessed and (filed or bool(kept_points(outlines, pixels)))
 
 
 def placed(outlines: Sequence[Outline], outline: Outline) -> tuple[Outline, ...]:
@@ -220,7 +219,7 @@ class MaskObject:
     def drawn(self) -> bool:
         """Whether its coarse mask is still a polygon a person drew (crm_core.objects.refine_object's ``drawn``):
         the one its label file drew, or one the Points tool left it as (``drawn_polygon``)."""
-        return drawn_polygon(self.source, self.outlines, self.mask > 127, self.guessed)
+        return drawn_polygon(self.as_filed, self.outlines, self.mask > 127, self.guessed)
 
     @property
     def as_filed(self) -> bool:

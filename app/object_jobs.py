@@ -253,8 +253,8 @@ class FolderJob(Job):
         todo = [to_refine(s) for s in states]  # refined already (and not edited since), or locked: kept as it is
         masks = refine_inputs(states, todo)
         sources = {o.id: o for o in loaded.objects}
-        drawn = [drawn_polygon(sources.get(s.id), s.outlines, m, s.guessed) for s, m in zip(states, masks)]
         filed = [s.id in sources and sources[s.id].drawn_in(m) for s, m in zip(states, masks)]
+        drawn = [drawn_polygon(f, s.outlines, m, s.guessed) for s, m, f in zip(states, masks, filed)]
         out = refine_masks(refiner, loaded.image, masks, todo, options, self._objects, lambda *_: None,
                            [s.label for s in states], [constraints_of(s.keep) for s in states], drawn,
                            [s.guessed for s in states], filed)

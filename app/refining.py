@@ -305,18 +305,17 @@ class RefiningMixin:
             erased = vanished(target.mask > 127, binarise(target.stages[-1].prob))
             self.doc.record_refine([self._before], joins=self._joins)
             seconds = sum(stage.seconds for stage in target.stages)
-            skipped = f"; {self._job.skipped}" if self._job.skipped else ""
             # a photo editor's polygon held as a label is told why fur came out hard (a dataset's labels are held
             # by design: said of every photo, it would be noise)
             held = target.stages[-1].held_note if self.work is None else ""
-            skipped += f"; {held}" if held else ""
+            notes = "".join(f"; {note}" for note in (self._job.skipped, held) if note)
             later = ("; its mask or strokes changed meanwhile (an edit, an Undo or a Redo), which this result does "
                      "not hold: Refine again for it") if edited else \
-                ": click one in the stage strip to see it, Ctrl+click another to compare" * (not skipped)
+                ": click one in the stage strip to see it, Ctrl+click another to compare" * (not notes)
             if erased:  # nothing, or a sliver of lines and dots (crm_core.objects.vanished)
                 later = ": it left nothing of the object; click Coarse in the stage strip for your mask as drawn"
             # up as long as the run took, at least 15 s: a person who looked away from a 95 s run missed it
-            self._noted(f"Refined {target.label} in {seconds:.1f} s, {len(target.stages)} stages{skipped}{later}",
+            self._noted(f"Refined {target.label} in {seconds:.1f} s, {len(target.stages)} stages{notes}{later}",
                         max(15000, round(seconds * 1000)))
         self._end_run()
         self.refineFinished.emit()

@@ -735,14 +735,22 @@ def save_cutout(
     colour, so the old background does not bleed through as a halo when the cutout is composited.
     profile: the photo's ICC profile (``colour_profile``), embedded so the colours mean what they meant there.
     """
-    top = np.iinfo(image.dtype).max  # 255, or 65535 for a 16-bit photo
-    alpha = np.rint(_unit(prob) * top).astype(image.dtype)
-    if image.shape[:2] != alpha.shape:
-        raise ValueError(f"image {image.shape[:2]} and mask {alpha.shape} differ in size")
-    rgb = decontaminated(image, alpha) if decontaminate else image
+    rgb, _, alpha = _cutout_colours(image, prob, decontaminate)
     rgba = np.dstack([rgb[:, :, ::-1], alpha])
     rgba[alpha == 0, :3] = 0
     return _write_png(path, rgba, protect, profile)
+
+
+def _cutout_colours(image: np.ndarray, prob: np.ndarray,
+                    decontaminate: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What a cutout is made of: the photo's colours (decontaminated where asked: ``decontaminated``), the alpha in
+    [0, 1] (H×W float32) and the alpha at the photo's bits (255, or 65535 for a 16-bit photo)."""
+    top = np.iinfo(image.dtype).max
+    unit = _unit(prob)
+    if image.shape[:2] != unit.shape:
+        raise ValueError(f"image {image.shape[:2]} and mask {unit.shape} differ in size")
+    alpha = np.rint(unit * top).astype(image.dtype)
+    return (decontaminated(image, alpha) if decontaminate else image), unit, alpha
 
 
 JPEG_SUFFIXES = (".jpg", ".jpeg")
@@ -764,10 +772,7 @@ def save_flat(
     ``save_cutout``: without decontamination the old background tints the edge over the new colour."""
     p = check_output(path, protect, FLAT_SUFFIXES)
     top = np.iinfo(image.dtype).max
-    alpha = _unit(prob)
-    if image.shape[:2] != alpha.shape:
-        raise ValueError(f"image {image.shape[:2]} and mask {alpha.shape} differ in size")
-    rgb = decontaminated(image, np.rint(alpha * top).astype(image.dtype)) if decontaminate else image
+    rgb, alpha, _ = _cutout_colours(image, prob, decontaminate)
     backdrop = np.asarray(colour, np.float32) * (top / 255.0)
     a = alpha[..., None]
     flat = np.rint(rgb.astype(np.float32) * a + backdrop * (1.0 - a)).astype(image.dtype)

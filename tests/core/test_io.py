@@ -281,6 +281,19 @@ def test_a_sixteen_bit_photo_s_cutout_is_sixteen_bit_with_its_own_colours(tmp_pa
     assert io.deep_photo(photo, (8, 8, 3)) is None  # not the photo refined
 
 
+@pytest.mark.parametrize("name", ["f.png", "f.jpg"])
+def test_a_sixteen_bit_photo_on_a_colour_keeps_that_colour(tmp_path: Path, name: str) -> None:
+    """The colour is given in 8 bits: a 16-bit PNG scales it to 16 (an orange backdrop came out near black there
+    when the scaling was lost), and a JPEG, 8 bits only, writes the photo's top byte."""
+    deep = rgb_ramp(16, 32).astype(np.uint16) * 257  # smooth, for JPEG to be judged fairly
+    prob = ramp_prob()
+    io.save_flat(tmp_path / name, deep, prob, (255, 128, 0))
+    flat = cv2.imread(str(tmp_path / name), cv2.IMREAD_UNCHANGED)[:, :, ::-1].astype(float)
+    scale = 257.0 if name.endswith(".png") else 1.0
+    assert flat.max() > 255 if name.endswith(".png") else flat.max() <= 255
+    want = deep / (257.0 / scale) * prob[..., None] + np.array([255, 128, 0]) * scale * (1 - prob[..., None])
+    assert np.abs(flat - want).max() <= (scale if name.endswith(".png") else 12)
+
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_a_sixteen_bit_photo_is_turned_upright_as_an_eight_bit_one(orientation: int) -> None:
     from PIL import ImageOps

@@ -101,7 +101,6 @@ class ImageList(QWidget):
         self.problems.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
-        self.progress.setFormat("%v / %m done")  # the line above names the photo under way, one more
         # the photo being done, on its own line: drawn on the narrow bar, its first digits went under the chunk
         self.progress_note = QLabel()
         self.progress_note.setWordWrap(True)  # and a long photo name, which cannot wrap, is cut at the column's edge
@@ -183,10 +182,14 @@ class ImageList(QWidget):
         self.summary.setText(" · ".join(f"{n} {s}" for s, n in counts.items() if n))
         self._apply_filter()
 
-    def show_progress(self, done_total: tuple[int, int] | None, text: str = "") -> None:
-        """The whole-folder run's progress; None hides it."""
+    def show_progress(self, done_total: tuple[int, int] | None, text: str = "", beside: bool | None = None) -> None:
+        """The whole-folder run's progress; None hides it. ``beside``, as a run starts: whether the open photo is
+        refined in the window beside the photos counted, so the bar counts "in the background" (a tester read
+        "0 / 18 done" under "19 to do")."""
         for widget in (self.progress, self.cancel_button, self.progress_note):
             widget.setVisible(done_total is not None)
+        if beside is not None:
+            self.progress.setFormat("%v / %m in the background" if beside else "%v / %m done")
         if done_total is not None:
             self.progress.setRange(0, max(done_total[1], 1))
             self.progress.setValue(done_total[0])

@@ -718,7 +718,8 @@ class FolderMixin:
         if self._find_boxes_too(work) is None:
             return
         self._folder_note_waits = False
-        if work.status.get(self.photo_name) == TODO and not self.refining:
+        beside = work.status.get(self.photo_name) == TODO and not self.refining
+        if beside:
             if work.find_boxes and boxes_left(self.doc):
                 self.find_in_boxes(for_folder=True)  # then its objects are refined, as Refine all objects does
             else:
@@ -733,7 +734,7 @@ class FolderMixin:
             self._folder_before = {n for n, status in work.status.items() if status == REFINED}
             self._folder_queued = set()
             self._folder_started = time.monotonic()
-            self._run_folder(work, names)
+            self._run_folder(work, names, beside)
 
     def _find_boxes_too(self, work: WorkFolder) -> bool | None:
         """Whether Refine whole folder finds the objects in the detection boxes of its photos first (app.boxes):
@@ -752,8 +753,9 @@ class FolderMixin:
         work.find_boxes = answer == FIND_BOXES
         return None if answer is None else work.find_boxes
 
-    def _run_folder(self, work: WorkFolder, names: list[str]) -> None:
-        """The background part of Refine whole folder, over ``names``."""
+    def _run_folder(self, work: WorkFolder, names: list[str], beside: bool) -> None:
+        """The background part of Refine whole folder, over ``names``; ``beside``: the open photo is refined in the
+        window at the same time."""
         job = FolderJob(self.cache, self.refine_panel.device, self.settings.weights, work, names,
                         self._object_options(), ObjectOptions(), boxes=work.find_boxes)
         job.progress.connect(lambda done, total, text: self._folder_progress(done, total, text))
@@ -768,7 +770,7 @@ class FolderMixin:
         self.image_list.cancel_button.clicked.connect(self.cancel_folder)
         self._folder_job = job
         self._folder_queued.update(names)
-        self.image_list.show_progress((0, len(names)))
+        self.image_list.show_progress((0, len(names)), beside=beside)
         work.running = True  # kept: a run a kill cuts short is said when the folder opens next (_cut_short)
         work.save_state()
         if work.cut_short:  # said until the run it asks for: it stayed up through that run and after (a re-tester)
@@ -823,7 +825,7 @@ class FolderMixin:
             return
         late = [n for n in late if work.status.get(n) == TODO and n != self.photo_name]
         if late:  # left by the person as the run went past its last photo: one more run, over those
-            self._run_folder(work, late)
+            self._run_folder(work, late, self.refining)
             return
         doc = self.doc
         # opened during the run, which left it to the person, and untouched: done here, as the first open photo was

@@ -333,7 +333,9 @@ class Settings:
 
     @open_dir.setter
     def open_dir(self, folder: str | Path) -> None:
-        self.store.setValue("files/open_dir", str(folder))
+        """Kept absolute: a photo named relative to the folder the app was started in (``crm-studio in/photo.jpg``)
+        left "in", which the next start, elsewhere, typed into its file dialog (a tester)."""
+        self.store.setValue("files/open_dir", str(Path(folder).absolute()))
 
     def sync(self) -> None:
         self.store.sync()

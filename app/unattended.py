@@ -121,4 +121,5 @@ class UnattendedRun(QObject):
             QTimer.singleShot(IDLE_POLL_MS, self._quit_when_idle)
             return
         self.app.removeEventFilter(self)
+        window.autosave.close()  # a clean exit: each run had left its autosave, offered back at the next start
         self.app.exit(self.code)

@@ -33,14 +33,20 @@ def run_main(argv: list[str]) -> int:
     return code
 
 
-def test_writes_the_refined_cutout_and_exits_0(write_photo, monkeypatch, tmp_path: Path, capsys) -> None:
-    """The bundled weights, as the built executable runs them, on a photo small enough for a quick test."""
+def test_writes_the_refined_cutout_and_exits_0(write_photo, monkeypatch, tmp_path: Path, capsys, state_dir) -> None:
+    """The bundled weights, as the built executable runs them, on a photo small enough for a quick test; named
+    relative to the folder it runs in, as a script names them."""
     monkeypatch.setattr("app.refining.MIN_SIDE", 0)
     image, mask = write_photo(400, 300)
     out = tmp_path / "out" / "cutout.png"
     out.parent.mkdir()
+    monkeypatch.chdir(image.parent)
 
-    assert run_main(["--refine-and-export", str(out), str(image), str(mask)]) == 0
+    assert run_main(["--refine-and-export", str(out), image.name, str(mask)]) == 0
+    # a clean exit: the next start offered each run's autosave back as work "closed without saving" (a tester)
+    assert not list(state_dir.glob("autosave*"))
+    from app.settings import Settings
+    assert Settings().open_dir == str(image.parent)  # not ".", which a start elsewhere typed into its file dialog
 
     cutout = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
     assert cutout.shape == (300, 400, 4)

@@ -149,10 +149,24 @@ def shown_size(photo: PathLike) -> tuple[int, int]:
     try:
         with Image.open(photo) as im:
             w, h = im.size
-            turned = im.getexif().get(EXIF_ORIENTATION, 1) in (5, 6, 7, 8)
+            turned = _turned(im)
     except (OSError, SyntaxError, ValueError, EOFError):  # what Pillow raises on a file that is no image
         raise InputError(f"{photo} is not a photo this program can read; remove it from the folder") from None
     return (h, w) if turned else (w, h)
+
+
+def exif_turned(photo: PathLike | None) -> bool:
+    """Whether the photo's EXIF orientation turns it by 90° to be shown (False where it cannot be read): an error
+    blamed the EXIF orientation of a photo that had none (a tester's label file with width and height swapped)."""
+    try:
+        with Image.open(photo) as im:
+            return _turned(im)
+    except (OSError, SyntaxError, ValueError, EOFError, TypeError, AttributeError):
+        return False
+
+
+def _turned(im: Image.Image) -> bool:
+    return im.getexif().get(EXIF_ORIENTATION, 1) in (5, 6, 7, 8)
 
 
 def load_image(path: PathLike, max_pixels: int | None = None) -> np.ndarray:

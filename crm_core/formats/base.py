@@ -153,8 +153,10 @@ class Dataset(ABC):
         and a COCO copy wrote them at the labels' size)."""
         if shown == item.size:
             return
-        turned = (" (the photo's EXIF orientation turns it by 90°: labels drawn on its stored pixels must be "
-                  "turned too)" if shown == item.size[::-1] else "")
+        turned = ""
+        if shown == item.size[::-1]:
+            turned = (" (the photo's EXIF orientation turns it by 90°: labels drawn on its stored pixels must be "
+                      "turned too)" if io.exif_turned(item.image) else " (width and height the other way round)")
         raise InputError(self.size_mismatch(item, shown, turned))
 
     def size_mismatch(self, item: ImageObjects, shown: tuple[int, int], turned: str) -> str:

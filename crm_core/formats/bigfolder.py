@@ -54,6 +54,11 @@ class BigDataset(Dataset):
     def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> "BigWriter":
         return BigWriter(self, out, tolerance)
 
+    def size_mismatch(self, item: ImageObjects, shown: tuple[int, int], turned: str) -> str:
+        """The mask named: a tester's mask of the wrong size was said as its photo's fault."""
+        return (f"the mask {self.items[item.name].seg} is {item.size[0]}x{item.size[1]} px but its photo {item.image} "
+                f"is {shown[0]}x{shown[1]} px{turned}; make the mask at its photo's size")
+
 
 class BigWriter(Writer):
     def photo_place(self, name: str, suffix: str) -> Path | None:

@@ -1441,6 +1441,26 @@ def test_labels_made_on_a_turned_photos_stored_pixels_say_the_exif_orientation(t
     ds = open_dataset("coco", tmp_path / "a.json", tmp_path)
     with pytest.raises(InputError, match="EXIF orientation turns it"):
         ds.photo(ds.read(ds.names()[0]))
+    Image.new("RGB", (40, 60), (90, 120, 150)).save(tmp_path / "p.jpg")  # no EXIF: the file's sizes are swapped
+    with pytest.raises(InputError, match=r"40x60 px as shown but its labels say 60x40 px \(width and height the "
+                                         r"other way round\)") as raised:
+        ds.photo(ds.read(ds.names()[0]))
+    assert "EXIF" not in str(raised.value)
+
+
+def test_a_big_folder_s_mask_of_another_size_is_named(tmp_path: Path) -> None:
+    """A tester's NAME_seg.png at 100x100 was said as the photo's fault ("put back that photo")."""
+    from PIL import Image
+
+    from crm_core.errors import InputError
+    from crm_core.formats import open_dataset
+
+    Image.new("RGB", (60, 40), (90, 120, 150)).save(tmp_path / "a_im.jpg")
+    Image.new("L", (30, 30), 255).save(tmp_path / "a_seg.png")
+    ds = open_dataset("big", tmp_path)
+    with pytest.raises(InputError, match=r"^the mask .*a_seg\.png is 30x30 px but its photo .*a_im\.jpg is 60x40 "
+                                         r"px; make the mask at its photo's size$"):
+        ds.photo(ds.read("a"))
 
 
 @pytest.mark.parametrize("where", ["images", "../images", "."])

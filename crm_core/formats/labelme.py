@@ -33,6 +33,8 @@ from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObject
 from crm_core.pairing import PHOTO_EXTS, by_stem, named_photo
 
 AREA_SHAPES = ("polygon", "mask")
+# every shape_type LabelMe and X-AnyLabeling write; another ("banana") is a damaged record, said so, not kept unsaid
+KNOWN_SHAPES = (*AREA_SHAPES, "rectangle", "rotation", "circle", "line", "point", "points", "linestrip", "cuboid")
 LABELME_VERSION = "5.5.0"  # the file version written for photos converted from another format
 SHAPE_FIELDS = ("label", "points", "group_id", "shape_type", "mask")
 PIECE_POINTS = "_points"  # a grouped piece's outline, kept beside its fields to tell which written piece is which
@@ -174,9 +176,9 @@ class LabelMeDataset(Dataset):
         if kind == "circle":
             return ImageObject(ident, first["label"], mask=_circle(path, first, hw), stored_as="polygons", rough=True,
                                extra={**extra, "shape": _strip(first)})
-        # kept verbatim, nothing to refine: a line or a point, or a polygon of under 3 points (a slip of the
-        # annotator's mouse has no area, and must neither make the photo unreadable nor vanish from an export)
-        if kind not in AREA_SHAPES or _slip(first):
+        # kept verbatim, nothing to refine: a line or a point (a polygon of under 3 points, a slip of the annotator's
+        # mouse, is kept so too, as a record not read: ``_unreadable``)
+        if kind not in AREA_SHAPES:
             return ImageObject(ident, first["label"], refinable=False, extra={**extra, "shape": _strip(first)},
                                box=_rectangle(first) if len(shapes) == 1 else None)
         if kind == "mask":
@@ -237,8 +239,7 @@ def _grouped(path: Path, shapes: list) -> list[list[dict]]:
         if not isinstance(shape, dict):
             shape = {"_verbatim": shape}
         kind = shape.get("shape_type") or "polygon"
-        grouped = kind in AREA_SHAPES and shape.get("group_id") is not None and not _unreadable(path, index, shape) \
-            and not _slip(shape)
+        grouped = kind in AREA_SHAPES and shape.get("group_id") is not None and not _unreadable(path, index, shape)
         key = (shape["label"], shape.get("group_id")) if grouped else (index,)
         groups.setdefault(key, []).append({**shape, "_index": index})
     return list(groups.values())
@@ -251,6 +252,14 @@ def _unreadable(path: Path, index: int, shape: dict) -> str:
     if not _pairs(shape["points"]):
         return (f"{path}: shape {index} ({shape['label']!r}) has points that are not [x, y] number pairs; fix or "
                 "delete that shape")
+    kind = shape.get("shape_type") or "polygon"
+    if kind not in KNOWN_SHAPES:
+        return (f"{path}: shape {index} ({shape['label']!r}) has shape_type {kind!r}, which is not a LabelMe shape; "
+                "fix or delete that shape")
+    if _slip(shape):  # kept, and said: a tester's polygon of one point went through without a word
+        count = len(shape["points"])
+        return (f"{path}: shape {index} ({shape['label']!r}) is a polygon of {count} point{'s' * (count != 1)}, "
+                "which has no area; draw it again or delete it")
     return ""
 
 

@@ -916,15 +916,24 @@ def test_a_labelme_polygon_of_two_points_is_kept_as_drawn_and_the_photo_still_re
     # one point among the pieces of a grouped object (a tester's edit made a 19-object photo unreadable)
     piece = {"label": "pair", "points": [[2, 2], [12, 2], [12, 9]], "group_id": 5, "shape_type": "polygon", "flags": {}}
     point = {**piece, "points": [[30, 5]]}
-    data["shapes"] += [slip, piece, point]
+    odd = {**slip, "label": "odd", "shape_type": "banana", "points": [[2, 2], [12, 2], [12, 9]]}  # no LabelMe shape
+    data["shapes"] += [slip, piece, point, odd]
     (folder / "p.json").write_text(json.dumps(data))
     first, again = round_trip("labelme", folder, tmp_path / "out")
     assert first == again
-    cat, box, blob, kept, pair, lone = again[0].objects
+    cat, box, blob, kept, pair, lone, strange = again[0].objects
     assert cat.refinable and not kept.refinable and kept.label == "slip"
     assert pair.refinable and pair.label == "pair" and len(pair.polygons) == 1 and not lone.refinable
+    # each said, not passed over in silence (a tester's one-point polygon and "banana" were never mentioned)
+    assert kept.problem.endswith("shape 4 ('slip') is a polygon of 2 points, which has no area; draw it again or "
+                                 "delete it")
+    assert lone.problem.endswith("shape 6 ('pair') is a polygon of 1 point, which has no area; draw it again or "
+                                 "delete it")
+    assert strange.problem.endswith("shape 7 ('odd') has shape_type 'banana', which is not a LabelMe shape; fix or "
+                                    "delete that shape") and not strange.refinable
+    assert not (cat.problem or pair.problem)
     written = json.loads((tmp_path / "out" / "p.json").read_text())["shapes"]
-    assert [s for s in written if s["label"] in ("slip", "pair")] == [slip, piece, point]
+    assert [s for s in written if s["label"] in ("slip", "pair", "odd")] == [slip, piece, point, odd]
 
 
 def circle_folder(tmp_path: Path) -> Path:

@@ -505,6 +505,13 @@ def test_a_box_or_a_hand_drawn_polygon_is_no_staircase():
                          interpolation=cv2.INTER_NEAREST)
     assert _stairs(eighths) == 8 and trust.read_outline(eighths) == trust.Outline(False, 0.0)  # a rough mask
     assert trust.read_outline(drawn).polygon and trust.read_outline(box).polygon
+    # from 1/4 (blocks under 8 px: whole numbers of them exactly): a tester's LabelMe labels so were held as drawn
+    quarters = cv2.resize(cv2.resize(legs, (160, 104), interpolation=cv2.INTER_AREA), (640, 416),
+                          interpolation=cv2.INTER_NEAREST)
+    assert _stairs(quarters) == 4 and trust.read_outline(quarters, drawn=True) == trust.Outline(False, 0.0)
+    blob = cv2.GaussianBlur(rng.uniform(0, 1, (416, 640)).astype(np.float32), (0, 0), 12)
+    smooth = (blob > np.percentile(blob, 60)).astype(np.uint8) * legs  # a pixel label's ragged, gridded edge
+    assert _stairs(smooth) == 0 and _stairs(legs) == 0
 
 
 def _sample_wheel() -> tuple[np.ndarray, np.ndarray]:

@@ -126,8 +126,9 @@ def stage_tooltip(stage: Stage, place: tuple[int, int] | None = None) -> str:
     head = f"Stage {index + 1}/{count}"
     if stage.kind == "edge":
         shift, smooth = stage.edge
-        return (f"{head}: the outline smoothed over {smooth:g} px and moved {shift:+g} px (Shift edge and Smooth), "
-                f"{stage.seconds:.2f} s")
+        done = [part for part, on in ((f"smoothed over {smooth:g} px (Smooth)", smooth),
+                                      (f"moved {shift:+g} px (Shift edge)", shift)) if on]
+        return f"{head}: the outline {' and '.join(done)}, {stage.seconds:.2f} s"  # "smoothed over 0 px": an inspector
     if stage.plan.about:
         return f"{head}: {stage.plan.about}, {stage.seconds:.2f} s"
     share = 100.0 * stage.queried / max(stage.total, 1)

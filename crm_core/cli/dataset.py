@@ -151,7 +151,8 @@ class Tally:
             dropped += (f"; {self.no_photo} photo{'s' * (self.no_photo != 1)} not found, named in the copy where "
                         f"looked for ({fix})")
         kept = f" ({self.kept} of them kept as drawn: the photo shows no better edge)" if self.kept else ""
-        done = (f"{self.refined} refined{kept}, {self.skipped} left as drawn (under {min_px} px, not areas, or refined "
+        # "not refined": "left as drawn" beside "kept as drawn" read as one thing said twice (an inspector)
+        done = (f"{self.refined} refined{kept}, {self.skipped} not refined (under {min_px} px, not areas, or refined "
                 "to nothing)" if refining
                 else "written as they were" if not self.boxed else "written unrefined")
         return (f"{self.images} images{resumed}, {self.objects} objects: {done}, "

@@ -53,7 +53,9 @@ def test_a_stages_tooltip_says_what_it_did_in_numbers_a_person_can_read():
     assert "ratio 1 of the photo enlarged 3×" in stage_tooltip(small) and "2.8 % of the photo enlarged 3×" in \
         stage_tooltip(small)
     edge = Stage(2, 3, 1.0, prob, 0.01, 0, prob.size, 0, kind="edge", edge=(-1.0, 2.0))
-    assert "smoothed over 2 px and moved -1 px" in stage_tooltip(edge)  # the values it was made with
+    assert "smoothed over 2 px (Smooth) and moved -1 px (Shift edge)" in stage_tooltip(edge)  # its values
+    shifted = Stage(2, 3, 1.0, prob, 0.01, 0, prob.size, 0, kind="edge", edge=(-1.0, 0.0))
+    assert "the outline moved -1 px (Shift edge), " in stage_tooltip(shifted)  # not "smoothed over 0 px"
     assert stage_tooltip(model).startswith("Stage 1/3 ")
     assert stage_tooltip(model, (0, 4)).startswith("Stage 1/4 ")  # an edge stage added after the run: 4 now
 

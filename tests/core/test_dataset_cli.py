@@ -76,7 +76,7 @@ def test_refine_a_dataset_writes_the_same_format_and_leaves_the_input(kind, tmp_
     extra = ["--images", sets["voc"] / "JPEGImages"] if kind == "coco" else []
     code, _, err = run(crm_refine.main, [f"--{kind}", sets[kind], *extra, "-o", out, "--no-matte"], capsys)
     assert code == 0, err
-    assert "2 images, 4 objects: 4 refined, 0 left as drawn" in err
+    assert "2 images, 4 objects: 4 refined, 0 not refined" in err
     assert all(p.read_bytes() == data for p, data in before.items())  # inputs untouched
     images = {"coco": sets["voc"] / "JPEGImages", "voc": sets["voc"] / "JPEGImages", "yolo": sets["yolo"] / "images"}
     written = open_dataset(kind, out, images.get(kind))
@@ -112,7 +112,7 @@ def test_a_coco_crowd_region_is_kept_as_the_file_has_it(tmp_path, random_refiner
     code, _, err = run(crm_refine.main, ["--coco", sets["coco"], "--images", sets["voc"] / "JPEGImages", "-o", out,
                                          "--no-matte"], capsys)
     assert code == 0, err
-    assert "4 objects: 3 refined, 1 left as drawn" in err
+    assert "4 objects: 3 refined, 1 not refined" in err
     written = {a["id"]: a for a in json.loads(out.read_text())["annotations"]}
     assert written[crowd["id"]]["segmentation"] == crowd["segmentation"] and written[crowd["id"]]["iscrowd"] == 1
     # a copy in a format with no crowd regions leaves it out, and says so: a YOLO copy wrote it as one object
@@ -255,7 +255,7 @@ def test_min_object_px_skips_small_objects_and_says_so(tmp_path, random_refiner,
     sets = make_sets(tmp_path)
     code, _, err = run(crm_refine.main, ["--yolo", sets["yolo"], "-o", tmp_path / "out", "--min-object-px", "1600",
                                          "--no-matte", "--no-snap"], capsys)
-    assert code == 0 and "4 objects: 2 refined, 2 left as drawn (under 1600 px" in err  # the bars are 50×30 px
+    assert code == 0 and "4 objects: 2 refined, 2 not refined (under 1600 px" in err  # the bars are 50×30 px
     bars = [[float(v) for v in line.split()] for line in (tmp_path / "out" / "labels" / "a.txt").read_text().splitlines()
             if line.startswith("1 ")]
     original = [float(v) for v in (sets["yolo"] / "labels" / "a.txt").read_text().splitlines()[1].split()]

@@ -138,7 +138,7 @@ class OpeningMixin:
         answer = QMessageBox.question(
             self, "Resize mask?",
             f"{mask.name} is {size.width()}×{size.height()} px but the photo is {doc.width}×{doc.height} px.\n"
-            "Their shapes agree: resize the mask to fit the photo?",
+            "Their aspect ratios agree: resize the mask to fit the photo?",
         )
         return True if answer == QMessageBox.StandardButton.Yes else None
 

@@ -48,6 +48,8 @@ class UnattendedRun(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Show and isinstance(watched, QDialog) and watched.isModal():
             text = " ".join(watched.text().split()) if isinstance(watched, QMessageBox) else "a dialog opened"
+            if isinstance(watched, QMessageBox) and len(watched.buttons()) > 1:  # a question, which nobody answers
+                text += " (a question an unattended run cannot answer: give an input that needs none)"
             say(f"crm-studio: {watched.windowTitle()}: {text}", sys.stderr)
             QTimer.singleShot(0, watched.reject)  # after exec() has entered the dialog's own loop
             self.finish(1)

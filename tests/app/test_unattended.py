@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app.__main__ import main
 
 REAL_CRITICAL = QMessageBox.critical  # taken at import, before the autouse fixture replaces it
+REAL_QUESTION = QMessageBox.question
 HANG_GUARD_MS = 60_000  # a run still going after this has hung on something: end its loops (again) and fail
 
 pytestmark = pytest.mark.usefixtures("qapp")  # the guard's timer needs the application to exist before main()
@@ -110,6 +111,22 @@ def test_a_mask_that_cannot_be_used_exits_1_and_says_nothing_of_selecting_a_subj
     assert "blank.png" in out.err and "selecting the subject" not in out.out + out.err
     assert not (tmp_path / "out.png").exists()
 
+
+
+def test_a_question_is_said_as_one_the_run_cannot_answer(write_photo, monkeypatch, tmp_path: Path, capsys) -> None:
+    """A mask at half the photo's size asks whether to resize it: said as the question alone, it read as if the
+    run waited for an answer (a tester)."""
+    monkeypatch.setattr(QMessageBox, "question", REAL_QUESTION)
+    photo, mask = write_photo(160, 120)
+    half = tmp_path / "half.png"
+    cv2.imwrite(str(half), cv2.resize(cv2.imread(str(mask), cv2.IMREAD_GRAYSCALE), (80, 60)))
+
+    assert run_main(["--refine-and-export", str(tmp_path / "out.png"), str(photo), str(half)]) == 1
+
+    err = capsys.readouterr().err
+    assert "Resize mask?: half.png is 80×60 px but the photo is 160×120 px. Their aspect ratios agree" in err
+    assert err.rstrip().endswith("(a question an unattended run cannot answer: give an input that needs none)")
+    assert not (tmp_path / "out.png").exists()
 
 
 def test_an_output_that_is_an_input_is_refused_before_any_refine(write_photo, monkeypatch, capsys) -> None:

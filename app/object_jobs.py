@@ -72,9 +72,9 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
     total, done = sum(1 for n, t, s in zip(counts, todo, small) if t and n and not s), 0
     none = [False] * len(masks)
     filed = filed if filed is not None else drawn or none
+    holding = held_as_drawn(masks, drawn)
     for mask, count, wanted, label, keep, held, guess, tiny in zip(
-            masks, counts, todo, labels, keeps or [None] * len(masks), held_as_drawn(masks, drawn), guessed or none,
-            small):
+            masks, counts, todo, labels, keeps or [None] * len(masks), holding, guessed or none, small):
         if not count:
             results.append(None)
         elif not wanted or tiny:
@@ -84,7 +84,7 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
             results.append(refine_object(refiner, image, mask.astype(np.float32), options, objects, keep, held.drawn,
                                          guess, held.part))
             done += 1
-    decided = reconcile(image, list(masks), results, objects.shared_edge_px, drawn)
+    decided = reconcile(image, list(masks), results, objects.shared_edge_px, [h.seams for h in holding])
     cover = np.zeros(image.shape[:2], np.uint16)  # how many objects hold each pixel now
     for held_now in decided:
         if held_now is not None:

@@ -411,8 +411,12 @@ def evaluate_dataset(args: argparse.Namespace, prog: str, options: RefineOptions
             try:
                 gt = gt_set.read(name)
                 preds = {row: read_matching(sources[row], stems[row], name, gt) for row in sources}
-                for problem in (o.problem for item in (gt, *preds.values()) for o in item.objects if o.problem):
+                # a truth's record is left out; a prediction's is none, so the object it was for scores 0 (a tester
+                # read "not scored" of objects the table counted at 0.00)
+                for problem in (o.problem for o in gt.objects if o.problem):
                     say(prog, f"{problem} (not scored)")
+                for problem in (o.problem for item in preds.values() for o in item.objects if o.problem):
+                    say(prog, f"{problem} (read as no prediction: its object scores 0)")
                 if args.coarse:
                     preds.update(refined_rows(sources[COARSE_ROW], preds[COARSE_ROW], gt, refiner, options))
                 for method in methods:

@@ -417,9 +417,11 @@ def test_eval_counts_a_missing_object_as_zero_and_a_missing_photo_as_failed(tmp_
     sets = make_sets(tmp_path)
     pred = tmp_path / "pred"
     shutil.copytree(sets["yolo"], pred)
-    (pred / "labels" / "a.txt").write_text((pred / "labels" / "a.txt").read_text().splitlines()[0] + "\n")  # no bar
+    first = (pred / "labels" / "a.txt").read_text().splitlines()[0]
+    (pred / "labels" / "a.txt").write_text(f"{first}\n1 0.2 0.2 oops 0.4 0.6 0.6\n")  # the bar's line, unreadable
     (pred / "labels" / "b.txt").unlink()
     code, out, err = run(crm_eval.main, ["--voc", sets["voc"], "--pred", pred, "--json"], capsys)
+    assert err.count("(read as no prediction: its object scores 0)") == 1 and "not scored" not in err
     report = json.loads(out)
     assert code == 2 and report["failed"] == [f"b: {pred} has no prediction for b"]  # the input's doing (README)
     said = [line for line in err.splitlines() if "has no prediction" in line]  # one line, however many photos

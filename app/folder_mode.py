@@ -199,7 +199,14 @@ class FolderMixin:
         names = self.work.names
         order = [*range(start, len(names)), *range(start)]
         tries = [i for i in order if i == start or self.work.status[names[i]] != UNREADABLE][:OPEN_TRIES]
-        any(self.go_to(index, say_why=index == start) for index in tries)
+        if self.go_to(start, say_why=False):
+            return
+        opened = next((i for i in tries[1:] if self.go_to(i, say_why=False)), None)
+        why = self.work.problems.get(names[start], "")
+        if opened is None:  # none opens: the first one's reason, in a dialog, over the empty canvas
+            show_error(self, f"Cannot open {names[start]}", InputError(why))
+        else:  # said beside the photo that opened: a dialog over the empty window read as the folder refused
+            self.statusBar().showMessage(f"Opened {names[opened]}: {names[start]} cannot be read ({why})", 15000)
 
     def _photos_chosen_for(self, source: Path) -> str | None:
         """The photos folder the person chose for these labels before (File › Open Recent keeps it), where it is

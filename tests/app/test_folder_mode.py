@@ -1242,7 +1242,8 @@ def test_a_folder_whose_first_photo_cannot_be_read_opens_at_the_next_or_shows_no
         qtbot, window, tmp_path, dialogs, monkeypatch):
     """A tester opened a dataset whose first photo could not be read: the photo open before stayed on the canvas,
     took a brush stroke, and the stroke was kept in neither dataset. Another read the error over the photo open
-    before, unsure which dataset it was about: it is put away before the new folder's photo is read."""
+    before, unsure which dataset it was about: it is put away before the new folder's photo is read. A third read
+    a dialog over the empty window though the next photo opened: said beside that photo then."""
     first, _ = labelme_set(tmp_path / "first", count=2)
     assert window.open_folder(first) and window.photo_name == "p0"
     shown_then = []
@@ -1254,10 +1255,12 @@ def test_a_folder_whose_first_photo_cannot_be_read_opens_at_the_next_or_shows_no
     (broken / "p0.png").unlink()
     assert window.open_folder(broken)
     assert window.photo_name == "p1" and window.doc.path == broken / "p1.png"  # the next one, of this folder
-    assert window.work.status["p0"] == "unreadable" and dialogs.titles() == ["Cannot open p0"]  # and why
-    assert shown_then == [None]  # said with no photo behind it
+    assert window.work.status["p0"] == "unreadable" and dialogs.titles() == []
+    said = window.statusBar().currentMessage()
+    assert said.startswith("Opened p1: p0 cannot be read (") and "gone.png" in said  # and why
     (broken / "p1.png").write_bytes(b"not a photo")  # there, but it cannot be read (none there: asked where)
     assert window.open_folder(first) and window.open_folder(broken)
+    assert dialogs.titles() == ["Cannot open p1"] and shown_then == [None]  # none opens: said with no photo behind
     assert window.doc is None and window.photo_name is None  # no photo of either folder to paint on
     assert window.stack.currentWidget() is window.empty and not window.refine_action.isEnabled()
     assert window.zoom_label.text() == window.size_label.text() == ""  # no readout of a photo no longer shown

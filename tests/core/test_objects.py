@@ -422,3 +422,18 @@ def test_an_object_s_crop_is_refined_at_twice_its_size_only_on_a_small_photo(mon
     image = np.full(photo + (3,), 128, np.uint8)
     refine_object(refiner, image, mask)
     assert seen == [doubled]
+
+
+def test_a_polygon_traced_round_a_staircase_of_blocks_is_held_as_the_rough_mask_it_is():
+    """A tester's LabelMe labels, a network's masks made at 1/4 of the photo's size and traced, were held as drawn
+    polygons, their seams too, and came back on their steps. A polygon drawn by hand is still held so."""
+    from crm_core.objects import held_as_drawn
+    yy, xx = np.mgrid[:416, :640]
+    blob = ((yy - 200) / 150.0) ** 2 + ((xx - 300) / 220.0) ** 2 < 1
+    drawn = np.zeros((416, 640), np.uint8)
+    cv2.fillPoly(drawn, [np.array([[90, 200], [300, 55], [515, 190], [300, 345]])], 1)
+    steps = cv2.resize(cv2.resize(blob.astype(np.uint8), (160, 104), interpolation=cv2.INTER_AREA), (640, 416),
+                       interpolation=cv2.INTER_NEAREST)
+    blocky, hand = held_as_drawn([steps > 0, drawn > 0], [True, True])
+    assert (blocky.drawn, blocky.seams) == (False, False) and (hand.drawn, hand.seams) == (True, True)
+    assert held_as_drawn([drawn > 0], [False])[0].seams is False  # a pixel mask's seams move where the photo says

@@ -72,6 +72,8 @@ class PromptMixin:
 
     def _init_prompts(self) -> None:
         self._prompt_job: tuple[CallJob, Document, MaskObject, Prompt, np.ndarray] | None = None
+        # the refine a click stopped (the object, its joins and keep_out): run again when the click starts none
+        self._stopped: tuple[MaskObject, object, np.ndarray | None] | None = None
         self.canvas.prompted.connect(self.prompt)
         # Undo is off while a box or click is worked out (it would take back the step before it); Ctrl+Z then
         # cancels the box or click, as Esc does: it did nothing, and the box landed and refined (a tester)
@@ -97,6 +99,7 @@ class PromptMixin:
         if self.refining and self.settings.refine_after_prompt:
             # the prompt speaks about the mask, and the refine it starts takes in the run's: a click made during the
             # last click's refine landed on that run's first stage, and two Undos later ×0.125 was shown (a tester)
+            self._stopped = self._asked if self._job is not None else None
             self.cancel_refine()
         image, shown = doc.image, doc.current.result()
         name = "Box" if prompt.box is not None else "Click"
@@ -144,6 +147,7 @@ class PromptMixin:
         if done in (SPOT_ADDED, SPOT_REMOVED):  # no refine after it: its end note hid the advice within a second
             self.statusBar().showMessage(done, 15000)
         elif self.settings.refine_after_prompt and doc.current.mask.any():
+            self._stopped = None  # this refine takes its place
             if self.refining:
                 self.cancel_refine()  # its mask is out of date now
             if prompt.box is not None:  # a box's refine stays within the box and the context its mask was found in
@@ -238,3 +242,20 @@ class PromptMixin:
             self.undo_group.setActiveStack(self.doc.undo_stack)
         self.canvas.show_asked(None)
         self._update_actions()
+        self._refine_again()
+
+    def _refine_again(self) -> None:
+        """The refine a click stopped runs again where the click started none (it changed nothing, took only its
+        spot, or was cancelled): a tester's click on the background during a click's refine left the object
+        unrefined, its stages "(old)", with nothing said."""
+        stopped, self._stopped = self._stopped, None
+        doc = self.doc
+        if stopped is None or doc is None or doc.current is not stopped[0] or self.refining:
+            return
+        _, joins, keep_out = stopped
+        said = self.statusBar().currentMessage()
+        # joined to its step only while that is still the last one (a spot the click took is a step of its own)
+        self.refine(joins=joins if joins is not None and doc.undo_stack.last() is joins else None, keep_out=keep_out)
+        if self.refining:
+            self.statusBar().showMessage(f"{said}; the refine it stopped runs again" if said else
+                                         "The refine the click stopped runs again", 15000)

@@ -80,6 +80,7 @@ class RefiningMixin:
             return
         self._before = (doc.current, doc.results_of(doc.current))
         self._joins = joins
+        self._asked = (doc.current, joins, keep_out)  # what a click made during the run restarts (app.prompting)
         self._drawing = Drawing.of(doc.current)  # the result is of this; an edit while it runs makes it stale
         self._run_started = False
         self._stage_held = False

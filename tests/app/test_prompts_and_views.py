@@ -521,6 +521,25 @@ def test_a_click_made_while_the_last_click_s_refine_runs_stops_it_and_each_undo_
     assert np.array_equal(win.doc.current.mask, boxed) and not win.doc.current.stages
 
 
+def test_a_click_that_changes_nothing_lets_the_refine_it_stopped_run_again(qtbot, scene, tiny_refiner, monkeypatch):
+    """A photo editor's Alt+click on the background during a click's refine changed nothing, and the refine was
+    gone: the object unrefined, its stages "(old)", nothing said; an export then wrote the unrefined mask."""
+    gate = _held_after_first_stage(tiny_refiner, monkeypatch)
+    win, ellipse, square = scene
+    boxed, clicked = _box_then_click_refining(qtbot, win)
+    step = win.doc.undo_stack.last()
+    _prompt(qtbot, win, "click", (8, 8), mods=Qt.KeyboardModifier.AltModifier)  # background: nothing to take out
+    assert win.refining and np.array_equal(win.doc.current.mask, clicked)
+    assert win.statusBar().currentMessage().endswith("; the refine it stopped runs again")
+    gate.set()
+    qtbot.waitUntil(lambda: not win.refining, timeout=30000)
+    done = win.doc.current.stages
+    assert len(done) == done[0].count > 1 and not win.doc.current.stale  # a whole run, of the mask as clicked
+    assert win.doc.undo_stack.last() is step and win.doc.undo_stack.undoText() == "Click add and refine"
+    win.doc.undo_stack.undo()  # one step, as before the click that changed nothing
+    assert np.array_equal(win.doc.current.mask, boxed) and not win.doc.current.stages
+
+
 def test_undo_pressed_while_a_click_s_refine_runs_stops_it_and_keeps_redo(qtbot, scene, tiny_refiner, monkeypatch):
     """A photo editor pressed Ctrl+Z during a click's refine: the click went, the run's stages of the clicked mask
     landed "(old)" as a new Refine step, and the click could not be redone."""

@@ -74,6 +74,8 @@ class PromptMixin:
         self._prompt_job: tuple[CallJob, Document, MaskObject, Prompt, np.ndarray] | None = None
         # the refine a click stopped (the object, its joins and keep_out): run again when the click starts none
         self._stopped: tuple[MaskObject, object, np.ndarray | None] | None = None
+        # boxes and clicks made while one is worked out, in order, each with the photo it was made on
+        self._queued: list[tuple[Document, Prompt]] = []
         self.canvas.prompted.connect(self.prompt)
         # Undo is off while a box or click is worked out (it would take back the step before it); Ctrl+Z then
         # cancels the box or click, as Esc does: it did nothing, and the box landed and refined (a tester)
@@ -93,8 +95,10 @@ class PromptMixin:
         doc = self.doc
         if doc is None:
             return
-        if self._prompt_job is not None:
-            self.statusBar().showMessage("Still working on the last box or click; try again in a moment", 5000)
+        if self._prompt_job is not None:  # each waits its turn: three quick clicks had kept the first alone
+            self._queued.append((doc, prompt))
+            self.statusBar().showMessage(f"Finding the last box or click first; {len(self._queued)} more to follow "
+                                         "(Esc cancels all)")
             return
         if self.refining and self.settings.refine_after_prompt:
             # the prompt speaks about the mask, and the refine it starts takes in the run's: a click made during the
@@ -122,6 +126,7 @@ class PromptMixin:
         """Drops the box or click being worked out: nothing lands, and Undo, Redo and Refine are back at once."""
         if self._prompt_job is None:
             return
+        self._queued.clear()
         self.jobs.abandon(self._prompt_job[0])
         self._prompt_finished()
         self.statusBar().showMessage("Box or click cancelled", 5000)
@@ -242,6 +247,12 @@ class PromptMixin:
             self.undo_group.setActiveStack(self.doc.undo_stack)
         self.canvas.show_asked(None)
         self._update_actions()
+        queued = [(doc, prompt) for doc, prompt in self._queued if doc is self.doc]
+        self._queued.clear()
+        if queued:  # the next one, on the mask as the last one left it; the rest wait behind it
+            self.prompt(queued[0][1])
+            self._queued.extend(queued[1:])
+            return
         self._refine_again()
 
     def _refine_again(self) -> None:

@@ -221,6 +221,27 @@ def test_an_undo_while_a_click_is_worked_out_is_not_undone_by_the_click(qtbot, s
     assert win.refine_action.isEnabled() and win.select_subject_action.isEnabled()
 
 
+def test_clicks_made_while_one_is_worked_out_follow_it_in_turn(qtbot, scene):
+    """A photo editor's three quick clicks kept the first alone ("Still working on the last box or click"),
+    each lost unseen; Photoshop takes every click."""
+    win, ellipse, square = scene
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    boxed = win.doc.current.mask > 127
+    view = win.canvas
+    win.tool_actions["click"].trigger()
+    for mods in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.AltModifier):  # the square in, then out
+        qtbot.mousePress(view, Qt.MouseButton.LeftButton, mods, at(view, 220, 140))
+        qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, mods, at(view, 220, 140))
+    assert win.prompting and win.statusBar().currentMessage().startswith("Finding the last box or click first; 1 "
+                                                                         "more to follow")
+    qtbot.waitUntil(lambda: not win.prompting, timeout=30000)
+    assert (win.doc.current.mask > 127)[square].mean() < 0.1 and (win.doc.current.mask > 127)[ellipse].mean() > 0.8
+    assert win.doc.undo_stack.undoText() == "Click remove"
+    win.doc.undo_stack.undo()  # each click its own step
+    assert (win.doc.current.mask > 127)[square].mean() > 0.8 and np.array_equal((win.doc.current.mask > 127) & boxed,
+                                                                               boxed)
+
+
 def test_esc_cancels_a_click_being_worked_out_and_nothing_lands(qtbot, scene):
     win, ellipse, square = scene
     _prompt(qtbot, win, "box", (30, 40), (172, 150))

@@ -89,8 +89,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("invert", "In&vert mask", "invert_mask", ("Ctrl+Shift+I",), "Swap foreground and background"),
     ActionSpec("import", "&Import mask…", "import_dialog", ("Ctrl+I",), "Replace the coarse mask by a mask file"),
     ActionSpec("fit", "&Fit to window", "canvas.fit", ("Ctrl+0",), "Show the whole photo", icon_text="Fit"),
-    ActionSpec("actual", "&Actual size", "canvas.actual_size", ("Ctrl+1",), "One photo pixel per screen pixel",
-               icon_text="100 %"),
+    # "1:1", not "100 %": beside the zoom read out in the status bar, a photo editor read it as a zoom readout
+    ActionSpec("actual", "&Actual size", "canvas.actual_size", ("Ctrl+1",),
+               "Actual size: one photo pixel per screen pixel", icon_text="1:1"),
     ActionSpec("zoom_in", "Zoom &in", "zoom_in", ("Ctrl++", "Ctrl+=")),
     ActionSpec("zoom_out", "Zoom &out", "zoom_out", ("Ctrl+-",)),
     ActionSpec("overlay", "Show mask &overlay", "canvas.set_overlay_visible", ("O",),

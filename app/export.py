@@ -167,6 +167,11 @@ class ExportDialog(QDialog):
         self._colour_button = QPushButton()
         self._colour_button.setToolTip("The colour the background is filled with")
         self._colour_button.clicked.connect(self._choose_colour)
+        # its room kept while hidden: the options under it moved with each kind chosen, and a photo editor hit the
+        # wrong one
+        policy = self._colour_button.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self._colour_button.setSizePolicy(policy)
         self._show_colour()
         self._decontaminate = QCheckBox("Decontaminate colours (removes background halos; takes a few seconds)")
         for widget in (self._colour_button, self._decontaminate):  # each on its own line under the kinds

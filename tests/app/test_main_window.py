@@ -680,6 +680,9 @@ def test_export_dialog_suggests_names_and_remembers_the_folder(qtbot, tmp_path):
     dialog.set_path(tmp_path / "shot.jpg")
     dialog.set_colour(QColor("#102030"))
     assert dialog.request() == ExportRequest("flat", tmp_path / "shot.jpg", True, False, (16, 32, 48))
+    high = dialog.sizeHint().height()
+    dialog.set_kind("mask")  # the colour's row stays, empty: the options under it do not move (a photo editor)
+    assert dialog.sizeHint().height() == high
     # an earlier stage is offered under its own name: an inspector's ×0.5 was offered the final result's file
     earlier = ExportDialog(tmp_path / "cat.jpg", str(tmp_path), "stage 1 of 2 (ratio ×0.5)", stage="×0.5")
     qtbot.addWidget(earlier)

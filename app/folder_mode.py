@@ -567,7 +567,9 @@ class FolderMixin:
         if self.doc is not None:
             if self._job is not None and self._before is not None and self._before[0] is self.doc.current:
                 self.cancel_refine()
-            self.doc.delete_object(self.doc.current)
+            label = self.doc.current.label
+            if self.doc.delete_object(self.doc.current):  # said: a tester's Del left the status bar blank
+                self.statusBar().showMessage(f"Deleted {label} (Ctrl+Z brings it back)", 5000)
 
     def _object_options(self) -> RefineOptions:
         # a label drawn by a person is trusted enough to look only near its edges from the first stage on

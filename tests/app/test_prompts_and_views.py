@@ -588,6 +588,7 @@ def test_deleting_the_object_a_refine_runs_on_stops_that_refine(qtbot, scene, ti
     qtbot.waitUntil(lambda: len(obj.stages) == 1, timeout=20000)
     win.delete_object_action.trigger()
     assert not win.refining and obj not in win.doc.objects and win.refine_action.isEnabled()
+    assert win.statusBar().currentMessage() == f"Deleted {obj.label} (Ctrl+Z brings it back)"  # said, not blank
     gate.set()
     win.undo_action.trigger()
     assert win.doc.current is obj and not obj.stages  # back as it was before the refine

@@ -22,7 +22,7 @@ from app.actions import install_actions, install_menus, install_toolbar
 from app.autosave import Autosave
 from app.canvas import CanvasView, Navigator
 from app.canvas.guide_tools import KEEP_TOOLS
-from app.document import COARSE, Document, MaskObject, Results
+from app.document import COARSE, Document, MaskObject, Results, Shown
 from app.empty_state import EmptyState
 from app.folder_docks import ImageList, ObjectsPanel
 from app.folder_mode import FolderMixin
@@ -35,6 +35,7 @@ from app.refining import RefiningMixin
 from app.selecting import SubjectMixin
 from app.settings import Settings
 from app.shortcuts import hand_keys_to_window
+from app.mask_object import stage_name
 from app.stage_strip import StageStrip, in_pipeline
 from app.undo import MaskEditCommand
 from app.worker import RefinerCache, RefineJob
@@ -391,6 +392,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         if first is not None and second is not None:
             first, second = sorted((first, second), key=in_pipeline)
         self.canvas.set_compare(first, second)
+        self._pointer_value_follows()
 
     def _show_zoom(self, zoom: float) -> None:
         self.zoom_label.setText(f"{zoom * 100:.0f} %")
@@ -406,8 +408,19 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
             self.pixel_label.setText("")
             return
         obj = self.doc.current
-        value = obj.stages[obj.shown].prob[y, x] if isinstance(obj.shown, int) else obj.mask[y, x] / 255.0
-        self.pixel_label.setText(f"x {x}, y {y} · {100 * float(value):.0f} %")
+
+        def value(shown: Shown) -> str:
+            held = obj.stages[shown].prob[y, x] if isinstance(shown, int) else obj.mask[y, x] / 255.0
+            return f"{100 * float(held):.0f} %"
+
+        compared = self.strip.comparing
+        if compared is not None and all(s == COARSE or (isinstance(s, int) and s < len(obj.stages)) for s in compared):
+            # both results named: an inspector comparing ×1 with the matte read the matte's value alone
+            named = [f"{'Coarse' if s == COARSE else stage_name(obj.stages[s])} {value(s)}"
+                     for s in sorted(compared, key=in_pipeline)]
+            self.pixel_label.setText(f"x {x}, y {y} · {' · '.join(named)}")
+            return
+        self.pixel_label.setText(f"x {x}, y {y} · {value(obj.shown)}")
 
     # window -----------------------------------------------------------------------------
     def _update_title(self) -> None:

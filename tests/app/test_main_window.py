@@ -897,6 +897,8 @@ def test_status_bar_tracks_zoom_and_cursor(opened):
     assert opened.pixel_label.text() == "x 10, y 20 · 43 %"
     opened.doc.set_shown(COARSE)
     assert opened.pixel_label.text() == f"x 10, y 20 · {value} %"
+    opened.strip.select(0, COARSE)  # a comparison: both values, named, in the pipeline's order (an inspector)
+    assert opened.pixel_label.text() == f"x 10, y 20 · Coarse {value} % · ×1 43 %"
 
 
 def test_close_asks_before_discarding_edits(opened, dialogs):

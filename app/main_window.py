@@ -27,6 +27,7 @@ from app.empty_state import EmptyState
 from app.folder_docks import ImageList, ObjectsPanel
 from app.folder_mode import FolderMixin
 from app.jobs import CallJob, JobRunner
+from app.mask_object import stage_name
 from app.memory import Trimmer
 from app.opening import OpeningMixin, split_drop  # noqa: F401 - split_drop: part of the window's module API
 from app.panels import FINISHER_BOXES, NoteBar, OverlayPanel, RefinePanel, ToolPanel, WheelScrollsPanel
@@ -35,7 +36,6 @@ from app.refining import RefiningMixin
 from app.selecting import SubjectMixin
 from app.settings import Settings
 from app.shortcuts import hand_keys_to_window
-from app.mask_object import stage_name
 from app.stage_strip import StageStrip, in_pipeline
 from app.undo import MaskEditCommand
 from app.worker import RefinerCache, RefineJob

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import zipfile
 from dataclasses import asdict, dataclass, field
@@ -169,7 +170,10 @@ def load(path: str | Path) -> Project:
     except FileNotFoundError:
         raise InputError(f"{path} does not exist") from None
     except (OSError, zipfile.BadZipFile, KeyError, TypeError, ValueError) as error:
-        raise InputError(f"{path} is not a readable CRM Studio project ({error}); "
+        # said in words, not as Python's ("File is not a zip file", "There is no item named …": a tester)
+        why = ("not a zip archive, as a project is" if isinstance(error, zipfile.BadZipFile) else
+               f"{_missing_part(error)} is missing from it" if isinstance(error, KeyError) else error)
+        raise InputError(f"{path} is not a readable CRM Studio project ({why}); "
                          "it may be damaged or from another program") from None
     shape = objects[0].mask.shape if objects else None
     if not objects or not 0 <= current < len(objects) or any(
@@ -313,3 +317,10 @@ def _stage_meta(stage: Stage) -> dict:
     return {"index": stage.index, "count": stage.count, "ratio": stage.ratio, "seconds": stage.seconds,
             "queried": stage.queried, "total": stage.total, "encoded": stage.encoded, "kind": stage.kind,
             "edge": list(stage.edge), "held": stage.held}
+
+
+def _missing_part(error: KeyError) -> str:
+    """The part a project lacks, from zipfile's "There is no item named 'x' in the archive" or a missing key."""
+    text = str(error.args[0]) if error.args else ""
+    named = re.search(r"named '([^']+)'", text)
+    return repr(named.group(1) if named else text)

@@ -385,8 +385,18 @@ def test_a_bad_project_is_refused_in_one_sentence(qtbot, window_with_photo, tmp_
     doc = window_with_photo.doc
     assert not window_with_photo.open_project(junk)
     kind, title, text = dialogs.shown[-1]
-    assert title == "Cannot open junk.crmproj" and "not a readable CRM Studio project" in text
+    assert title == "Cannot open junk.crmproj" and "not a readable CRM Studio project (not a zip archive, as a " \
+        "project is)" in text  # not Python's "File is not a zip file" (a tester)
     assert window_with_photo.doc is doc
+    import zipfile
+    whole = tmp_path / "whole.crmproj"
+    project.save(whole, project.capture(doc))
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(tmp_path / "gap.crmproj", "w") as gap:
+        for item in source.infolist():  # all but the first object's coarse mask
+            if item.filename != "object0/mask.png":
+                gap.writestr(item, source.read(item))
+    with pytest.raises(InputError, match=r"project \('object0/mask.png' is missing from it\)"):
+        project.load(tmp_path / "gap.crmproj")
     with pytest.raises(InputError, match="does not exist"):
         project.load(tmp_path / "none.crmproj")
 

@@ -220,6 +220,8 @@ class RefineOptions:
         left = [r for r in self.ratios if r not in ran]
         longest = self.max_side if self.roi == "band" and self.max_side else math.inf
         which = "long side" if frame_side(*hw) == max(hw) else "long side of its 2:1 window"
+        if scale > 1:  # a 64 px photo's "192 px on the long side" read as a wrong size (a tester)
+            which += f" of the photo enlarged {scale}×"
         # an inspector's "1" ran at 6K, where the Ratios tip says a stage that size does not: said why
         forced = "" if self._fitting(hw, scale) else self._forced(ran[0], frame_side(*hw) * scale * ran[0], longest,
                                                                    "" if brief else f" on the {which}")

@@ -23,6 +23,9 @@ def test_small_photos_skip_the_low_ratios_and_finishers_can_be_off() -> None:
                                                    "stage needs), ×0.25 (200 px on the long side, under the 400 px a "
                                                    "stage needs)")  # what the app says after such a run
     assert RefineOptions().skipped((2328, 3492)) == ""
+    # a small photo refined enlarged: its sizes said as the enlarged photo's ("192 px" of a 64 px photo puzzled)
+    assert RefineOptions().skipped((300, 400), 3).startswith("not run: ×0.125 (150 px on the long side of the photo "
+                                                             "enlarged 3×, under")
     assert RefineOptions().skipped((4000, 6000)) == ("not run: ×1 (6000 px on the long side, over the 5000 px the "
                                                      "model works at; the edge snap and matte place the edge at full "
                                                      "size)")

@@ -127,7 +127,7 @@ class LabelMeDataset(Dataset):
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             raise InputError(f"{path} is not valid JSON ({err}); fix or remove it") from None
         if not isinstance(data, dict) or not isinstance(data.get("shapes"), list):
-            raise InputError(f"{path} has no 'shapes' list; is it a LabelMe file?")
+            raise InputError(f"{path} has no 'shapes' list, as a LabelMe file has")
         return data
 
     def read(self, name: str, hw: tuple[int, int] | None = None) -> ImageObjects:

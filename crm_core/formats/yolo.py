@@ -211,7 +211,9 @@ class YoloDataset(Dataset):
             raise InputError(f"{label}:{number} has a coordinate of {farthest:g}, but YOLO's are "
                              "fractions of the photo's width and height (0 to 1); divide each x by the width and "
                              "each y by the height, or fix that line")
-        if not 0 <= cls < len(self.classes):
+        if cls < 0:  # no name added anywhere makes it one
+            raise InputError(f"{label}:{number} has class {cls}, but class numbers start at 0; fix that line")
+        if cls >= len(self.classes):
             raise InputError(f"{label}:{number} has class {cls} but {self.yaml_name} names {len(self.classes)} classes; "
                              f"add the class's name there, or fix that line")
         if len(values) == 4:  # a detection box: its centre, width and height

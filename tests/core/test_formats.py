@@ -1206,6 +1206,7 @@ def yolo_folder(tmp_path: Path) -> Path:
     ("1 0.1 0.5 x 0.5", "is not 'class x y x y ...' numbers; fix or delete that line"),
     ("5 0.1 0.5 0.5 0.5 0.5 0.7", "has class 5 but classes.txt names 2 classes; add the class's name there, or fix "
                                   "that line"),
+    ("-1 0.1 0.5 0.5 0.5 0.5 0.7", "has class -1, but class numbers start at 0; fix that line"),
     ("1 0.1 0.5", "needs at least 3 x,y pairs (or 4 numbers for a box); fix or delete that line"),
     ("1 0.1 0.5 0.5 0.5 0.5 0.7 0.2", "has 7 coordinates after its class, an odd count: an x or a y is missing; fix "
                                       "or delete that line"),

@@ -273,7 +273,7 @@ def read_mask(
     if threshold is not None:
         prob = (prob > threshold).astype(np.float32)
     if shape is not None:
-        prob = _fit(path, prob, shape, resize)
+        prob = _fit(path, prob, shape, resize, notes)
     return MaskFile(np.ascontiguousarray(prob, dtype=np.float32), tuple(notes))
 
 
@@ -399,13 +399,14 @@ def _label_mask(path: PathLike, im: Image.Image, label: int | Sequence[int]) -> 
     return hit.astype(np.float32)
 
 
-def _fit(path: PathLike, prob: np.ndarray, shape: tuple[int, int], resize: bool) -> np.ndarray:
+def _fit(path: PathLike, prob: np.ndarray, shape: tuple[int, int], resize: bool, notes: list[str]) -> np.ndarray:
     h, w = prob.shape
     height, width = int(shape[0]), int(shape[1])
     if (h, w) == (height, width):
         return prob
     same_aspect = abs(w * height - width * h) <= 0.01 * width * h
-    if resize and same_aspect:
+    if resize and same_aspect:  # said: a mask at half size came out stretched without a word (a tester)
+        notes.append(f"{path} is {w}x{h} px: stretched to the photo's {width}x{height} px")
         return cv2.resize(prob, (width, height), interpolation=cv2.INTER_LINEAR)
     if (h, w) == (width, height):
         hint = ("it is the photo's size turned by 90°: turn the mask to match the photo (a phone photo is shown upright "

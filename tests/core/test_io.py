@@ -212,7 +212,9 @@ def test_mask_of_another_size(tmp_path: Path) -> None:
     Image.new("L", (64, 48)).save(tmp_path / "m.png")
     message = refused(io.load_mask, tmp_path / "m.png", shape=(60, 80))
     assert "m.png is 64x48 px but the photo is 80x60 px" in message
-    assert io.load_mask(tmp_path / "m.png", shape=(60, 80), resize=True).shape == (60, 80)
+    stretched = io.read_mask(tmp_path / "m.png", shape=(60, 80), resize=True)
+    assert stretched.prob.shape == (60, 80)
+    assert stretched.notes == (f"{tmp_path / 'm.png'} is 64x48 px: stretched to the photo's 80x60 px",)  # said
     assert "made for another photo or a crop" in refused(io.load_mask, tmp_path / "m.png", shape=(64, 64), resize=True)
     # a phone photo shown upright by its EXIF orientation, the mask made on it as stored: said, not "resize it"
     turned = refused(io.load_mask, tmp_path / "m.png", shape=(64, 48), resize=True)

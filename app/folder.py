@@ -43,6 +43,7 @@ from app.mask_object import kept_points, looked_away, renamed_labels
 from app.sidecar import SidecarWriter
 
 FLAGGED = "flagged"
+UNREAD_SAID = 5  # the records not read a photo's tooltip names, each with why (the rest counted)
 UNREADABLE = "unreadable"  # its photo or labels could not be read (WorkFolder.problems says why): not "to do"
 STATUSES = (TODO, REFINED, ACCEPTED, FLAGGED, UNREADABLE)
 STATE = "state.json"
@@ -292,9 +293,10 @@ class WorkFolder:
         """The records of a photo's label file that could not be read (``ImageObject.problem``): the list says how
         many, and why as the photo's tooltip, as long as the folder is open (said only as the photo opened, a
         broken record was found again only by opening every photo)."""
-        if problems:
-            more = f" ({len(problems) - 1} more like it)" if len(problems) > 1 else ""
-            self.unread[name] = (len(problems), f"{problems[0]}{more}; kept in exports as the file has it")
+        if problems:  # each said: "(2 more like it)" stood for two records broken in other ways (a re-tester)
+            more = [f"… and {len(problems) - UNREAD_SAID} more"] if len(problems) > UNREAD_SAID else []
+            kept = "each kept in exports as the file has it" if len(problems) > 1 else "kept in exports as the file has it"
+            self.unread[name] = (len(problems), "\n".join([*problems[:UNREAD_SAID], *more, f"({kept})"]))
         else:
             self.unread.pop(name, None)
 

@@ -75,7 +75,8 @@ class FolderMixin:
     _folder_started: float  # when it began (time.monotonic)
     _folder_paced = 0.0  # when its background part's first photo began, the model loaded (_folder_progress)
     _survey: SurveyJob | None = None  # the check of the folder as it opened, while it runs
-    _surveyed_names: list[str]  # the photos it found unreadable
+    _surveyed_names: list[str]  # the photos it found unreadable, after those known to be as the folder opened
+    _known_unreadable: int  # how many those were
     _no_more = ""  # "This is the last photo", said on PgDown at the end: taken back when a move is made
     _photo_note = ""  # what was said of the photo open ("2 shapes not refined …"): taken back when it is left
     _exported_at: tuple[Path, str | None, float] | None = None  # the last export: where, its format and tolerance
@@ -168,7 +169,9 @@ class FolderMixin:
         self._survey.unread.connect(lambda name, unread, w=work: self._unread_found(w, name, unread))
         self._survey.boxed.connect(lambda name, w=work: w.boxed.add(name))  # kept on the GUI thread, which reads it
         self._survey.finished.connect(lambda w=work: self._survey_done(w))
-        self._surveyed_names = []
+        # those found so far too (a first photo that would not open): the count said matches the list's
+        self._surveyed_names = [n for n in work.names if work.status[n] == UNREADABLE]
+        self._known_unreadable = len(self._surveyed_names)
         self.jobs.start(self._survey)
         return True
 
@@ -252,7 +255,7 @@ class FolderMixin:
     def _survey_done(self, work: WorkFolder) -> None:
         self._survey = None
         found = self._surveyed_names
-        if work is self.work and found:
+        if work is self.work and len(found) > self._known_unreadable:  # the survey found more: all counted
             self.statusBar().showMessage(f"{len(found)} photo{'s' * (len(found) != 1)} cannot be read "
                                          f"({listed(found, 3)}): "
                                          "marked unreadable in the list, where each one's tooltip says why", 15000)

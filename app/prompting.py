@@ -267,6 +267,5 @@ class PromptMixin:
         said = self.statusBar().currentMessage()
         # joined to its step only while that is still the last one (a spot the click took is a step of its own)
         self.refine(joins=joins if joins is not None and doc.undo_stack.last() is joins else None, keep_out=keep_out)
-        if self.refining:
-            self.statusBar().showMessage(f"{said}; the refine it stopped runs again" if said else
-                                         "The refine the click stopped runs again", 15000)
+        if self.refining:  # said first: at the end of the click's note, the progress bar cut it off (a re-tester)
+            self.statusBar().showMessage(f"The refine the click stopped runs again. {said}".strip(), 15000)

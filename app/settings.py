@@ -289,7 +289,7 @@ class Settings:
 
     @export_dir.setter
     def export_dir(self, folder: str | Path) -> None:
-        self.store.setValue("files/export_dir", str(folder))
+        self.store.setValue("files/export_dir", str(Path(folder).absolute()))  # as open_dir: "." went elsewhere
 
     @property
     def export_kind(self) -> str:

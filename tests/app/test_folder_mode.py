@@ -2369,13 +2369,16 @@ def test_the_folder_check_marks_a_photo_not_yet_opened_whose_labels_hold_a_broke
     a time. The open-time check marks them in the list, the reason as the row's tooltip."""
     folder, _ = labelme_set(tmp_path / "lm", count=2)
     data = json.loads((folder / "p1.json").read_text())
-    data["shapes"] += [{"label": "strap", "points": [[1, 2, 3]], "group_id": None, "shape_type": "polygon"}] * 2
+    data["shapes"] += [{"label": "strap", "points": [[1, 2, 3]], "group_id": None, "shape_type": "polygon"},
+                       {"label": "belt", "points": [[1, 2]], "group_id": None, "shape_type": "polygon"}]
     (folder / "p1.json").write_text(json.dumps(data))
     window.open_folder(folder)
     row = window.image_list.list.item(1)
     qtbot.waitUntil(lambda: row.text().endswith("to do · 2 label records not read"), timeout=20_000)
-    assert "('strap') has points that are not [x, y] number pairs" in row.toolTip() and "(1 more like it)" in \
-        row.toolTip()
+    said = row.toolTip().splitlines()  # each with its own reason: "(1 more like it)" hid a different one
+    assert said[0].endswith("('strap') has points that are not [x, y] number pairs; fix or delete that shape")
+    assert said[1].endswith("('belt') is a polygon of 1 point, which has no area; draw it again or delete it")
+    assert said[2:] == ["(each kept in exports as the file has it)"]
     assert window.image_list.list.item(0).toolTip() == ""
 
 

@@ -3,6 +3,7 @@ the window's own message, on a broken one — never hang on a dialog nobody can 
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -43,11 +44,12 @@ def test_writes_the_refined_cutout_and_exits_0(write_photo, monkeypatch, tmp_pat
     out.parent.mkdir()
     monkeypatch.chdir(image.parent)
 
-    assert run_main(["--refine-and-export", str(out), image.name, str(mask)]) == 0
+    assert run_main(["--refine-and-export", os.path.relpath(out), image.name, str(mask)]) == 0
     # a clean exit: the next start offered each run's autosave back as work "closed without saving" (a tester)
     assert not list(state_dir.glob("autosave*"))
     from app.settings import Settings
     assert Settings().open_dir == str(image.parent)  # not ".", which a start elsewhere typed into its file dialog
+    assert Settings().export_dir == str(out.parent)  # not "../out", which put the next export elsewhere
 
     cutout = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
     assert cutout.shape == (300, 400, 4)
@@ -56,7 +58,7 @@ def test_writes_the_refined_cutout_and_exits_0(write_photo, monkeypatch, tmp_pat
     kept = cutout[:, :, 3] > 127
     assert (kept & disc).sum() / (kept | disc).sum() > 0.9  # the cutout is the disc, not the off-centre coarse mask
     said = capsys.readouterr().out
-    assert "snap, matte" in said and f"exported {out}" in said  # the defaults ran both finishers
+    assert "snap, matte" in said and f"exported {os.path.relpath(out)} in " in said  # the defaults ran both finishers
 
 
 def test_without_a_mask_every_subject_is_selected_refined_and_cut_out(two_people, monkeypatch, tmp_path: Path,

@@ -213,8 +213,8 @@ def held_as_drawn(masks: Sequence[np.ndarray | None], drawn: Sequence[bool] | No
     polygon as its file drew it (``drawn``) or a part of a labelled whole (``parts``), and as a part or not. A
     polygon traced around a staircase of blocks (a label map made small, blown up, then traced: ``trust.staircase``)
     is the rough mask it outlines, whatever its file says: held as drawn, a tester's LabelMe labels from 1/4 of
-    their size came back on their steps (Clothing Co-Parsing 0401-0440 so: 91.33 / 65.27 IoU / mBA held, 93.87 /
-    72.27 now; MODEL_CARD "Session 56")."""
+    their size came back on their steps (Clothing Co-Parsing 0401-0440 so: 91.33 / 65.27 IoU / mBA held, 94.49 /
+    74.05 now; MODEL_CARD "Session 56")."""
     polygons = [bool(d) and m is not None and read_outline(np.asarray(m, np.uint8), drawn=True).polygon
                 for d, m in zip(drawn or [False] * len(masks), masks)]
     return [Holding(d or p, p, d) for d, p in zip(polygons, map(bool, parts(masks)))]

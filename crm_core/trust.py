@@ -95,7 +95,7 @@ STAIR_BLOCK = 8  # px: of smaller blocks, too many runs of any length are within
 # from them at 0.5-3.1 px, nor any of dev_eval's masks and truths reads as a staircase
 STAIR_SMALLEST = 3  # px: blocks from this to STAIR_BLOCK count only runs that are whole numbers of them exactly
 # (chance: one length in k); none of 447 Clothing Co-Parsing pixel labels, 1,015 polygons traced from them at
-# 0.5-2 px, nor any of dev_eval's masks and truths has 80 % of its runs so, while 71-80 % of the parts blown up from
+# 0.5-2 px, nor any of dev_eval's masks and truths has 80 % of its runs so, while 77-91 % of the parts blown up from
 # 1/3, 1/4 and 1/6 do (a tester's LabelMe labels from 1/4 were held on their steps; MODEL_CARD "Session 56")
 STAIR_EXACT_SHARE = 0.5  # of its length along the grid does for those: a 1/4 hair's one-block steps, traced, run
 # diagonally, and 65-69 % of its outline ran along the grid; no careful label or mask above reaches 0.7 exact at 0.4

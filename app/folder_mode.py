@@ -313,6 +313,7 @@ class FolderMixin:
         Export wrote one photo's mask, into the dataset's own photos folder."""
         area = Qt.DockWidgetArea.LeftDockWidgetArea if on else Qt.DockWidgetArea.BottomDockWidgetArea
         self.setCorner(Qt.Corner.BottomLeftCorner, area)
+        self.canvas.set_whole(not on)  # a dataset's labels are judged one by one; a photo's subject whole
         shown, hidden = (self.export_dataset_action, self.export_action) if on else \
             (self.export_action, self.export_dataset_action)
         if hidden in self.toolbar.actions():

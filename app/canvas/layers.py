@@ -119,12 +119,14 @@ class LayersMixin:
         self._keep_visible = True
         self._keep_tiles: KeepTiles | None = None
         self._result: ResultTiles | None = None
+        self._whole = True  # result views show every visible object, as a photo's export merges them (set_whole)
+        self._others: np.ndarray | None = None  # the other visible objects as the result view shows them (uint8)
 
     def _watch_layers(self, old: Document | None, new: Document | None) -> None:
         """Follow the document's signals that change what these layers show."""
         wiring = (("keepChanged", self._on_keep), ("maskChanged", self._on_result_mask),
                   ("stagesChanged", self._drop_result), ("shownChanged", self._drop_result),
-                  ("currentChanged", self._drop_layers))
+                  ("objectsChanged", self._drop_result), ("currentChanged", self._drop_layers))
         for name, slot in wiring:
             if old is not None:
                 getattr(old, name).disconnect(slot)
@@ -157,6 +159,14 @@ class LayersMixin:
     def backdrop_color(self) -> QColor:
         return QColor(self._backdrop)
 
+    def set_whole(self, whole: bool) -> None:
+        """Whether the result views show every visible object (a photo: what its export writes in one file; a
+        photo editor's Box made a second object, and the cutout view showed the first one alone) or the selected
+        one alone (a dataset's label, judged by itself)."""
+        if whole != self._whole:
+            self._whole = whole
+            self._drop_result()
+
     def _drop_result(self) -> None:
         self._result = None
         if self._mode != "overlay":
@@ -168,6 +178,9 @@ class LayersMixin:
 
     def _on_result_mask(self, region: QRect) -> None:
         if self._result is not None and self._doc.shown == COARSE:
+            if self._others is not None:  # the base is the union: made again where the mask changed
+                rows, cols = slice(region.top(), region.bottom() + 1), slice(region.left(), region.right() + 1)
+                np.maximum(self._doc.mask[rows, cols], self._others[rows, cols], out=self._result.alpha.base[rows, cols])
             self._result.changed(region)
             self.update(self._screen_box(QRectF(region)).adjusted(-1, -1, 1, 1))
 
@@ -176,6 +189,14 @@ class LayersMixin:
             doc = self._doc
             alpha = doc.mask if doc.shown == COARSE else \
                 cv2.convertScaleAbs(doc.stages[doc.shown].prob, alpha=255.0)
+            others = [o for o in doc.objects if o is not doc.current and o.visible and not o.empty] if self._whole \
+                else []
+            self._others = None
+            for other in others:  # each as shown, the larger value where they overlap (as the export merges them)
+                shown = other.mask if other.shown == COARSE else cv2.convertScaleAbs(other.prob(), alpha=255.0)
+                self._others = shown.copy() if self._others is None else np.maximum(self._others, shown)
+            if self._others is not None:
+                alpha = np.maximum(alpha, self._others)
             self._result = ResultTiles(self._photo.pyramid, alpha, self._mode == "alpha")
         return self._result
 

@@ -1072,6 +1072,30 @@ def test_clearing_a_refined_mask_in_a_cutout_view_shows_the_photo(qtbot, opened,
     assert opened.doc.stages and opened.canvas.view_mode() == "overlay"
 
 
+def test_a_photo_s_cutout_view_shows_every_visible_object_as_its_export_merges_them(qtbot, opened):
+    """A photo editor's Box after Select Subject made a second object: the cutout view showed the selected one
+    alone (the trunk, not the crown), while the export wrote both. A dataset's labels are still judged alone."""
+    from PySide6.QtCore import QRect
+    doc, canvas = opened.doc, opened.canvas
+    h, w = doc.height, doc.width
+    first = np.zeros((h, w), np.uint8)
+    first[:, : w // 3] = 255
+    doc.apply_edit(doc.rect(), first)
+    second = np.zeros((h, w), np.uint8)
+    second[:, 2 * w // 3:] = 255
+    doc.add_object("object", second)  # selected now
+    canvas.set_view_mode("checker")
+    shown = canvas._result_tiles().alpha.base
+    assert np.array_equal(shown, np.maximum(first, second))  # both, as the export writes them
+    doc.apply_edit(QRect(w // 2, 0, 2, h), np.full((h, 2), 255, np.uint8))  # a stroke on the selected one
+    assert canvas._result_tiles().alpha.base[:, w // 2].all() and canvas._result_tiles().alpha.base[:, 0].all()
+    doc.set_visible(doc.objects[0], False)  # hidden: not exported, not shown
+    assert not canvas._result_tiles().alpha.base[:, 0].any()
+    doc.set_visible(doc.objects[0], True)
+    canvas.set_whole(False)  # a dataset's label, by itself
+    assert np.array_equal(canvas._result_tiles().alpha.base, doc.mask) and not canvas._result_tiles().alpha.base[:, 0].any()
+
+
 def test_refine_holds_a_part_of_a_labelled_whole_as_refine_all_objects_does(qtbot, opened, tiny_refiner, monkeypatch):
     """Refine (Ctrl+R) read a part given as pixels as a rough mask while Refine all objects held it
     (crm_core.objects.parts): the same object came out re-segmented or held by which button was pressed."""

@@ -180,7 +180,8 @@ class LayersMixin:
         if self._result is not None and self._doc.shown == COARSE:
             if self._others is not None:  # the base is the union: made again where the mask changed
                 rows, cols = slice(region.top(), region.bottom() + 1), slice(region.left(), region.right() + 1)
-                np.maximum(self._doc.mask[rows, cols], self._others[rows, cols], out=self._result.alpha.base[rows, cols])
+                base = self._result.alpha.base
+                np.maximum(self._doc.mask[rows, cols], self._others[rows, cols], out=base[rows, cols])
             self._result.changed(region)
             self.update(self._screen_box(QRectF(region)).adjusted(-1, -1, 1, 1))
 

@@ -1093,7 +1093,8 @@ def test_a_photo_s_cutout_view_shows_every_visible_object_as_its_export_merges_t
     assert not canvas._result_tiles().alpha.base[:, 0].any()
     doc.set_visible(doc.objects[0], True)
     canvas.set_whole(False)  # a dataset's label, by itself
-    assert np.array_equal(canvas._result_tiles().alpha.base, doc.mask) and not canvas._result_tiles().alpha.base[:, 0].any()
+    alone = canvas._result_tiles().alpha.base
+    assert np.array_equal(alone, doc.mask) and not alone[:, 0].any()
 
 
 def test_refine_holds_a_part_of_a_labelled_whole_as_refine_all_objects_does(qtbot, opened, tiny_refiner, monkeypatch):

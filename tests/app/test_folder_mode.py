@@ -2376,6 +2376,7 @@ def test_the_folder_check_marks_a_photo_not_yet_opened_whose_labels_hold_a_broke
     row = window.image_list.list.item(1)
     qtbot.waitUntil(lambda: row.text().endswith("to do · 2 label records not read"), timeout=20_000)
     said = row.toolTip().splitlines()  # each with its own reason: "(1 more like it)" hid a different one
+    assert said[0].startswith("• ") and said[1].startswith("• ")
     assert said[0].endswith("('strap') has points that are not [x, y] number pairs; fix or delete that shape")
     assert said[1].endswith("('belt') is a polygon of 1 point, which has no area; draw it again or delete it")
     assert said[2:] == ["(each kept in exports as the file has it)"]

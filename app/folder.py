@@ -295,7 +295,7 @@ class WorkFolder:
         broken record was found again only by opening every photo)."""
         if problems:  # each said: "(2 more like it)" stood for two records broken in other ways (a re-tester)
             more = [f"… and {len(problems) - UNREAD_SAID} more"] if len(problems) > UNREAD_SAID else []
-            kept = "each kept in exports as the file has it" if len(problems) > 1 else "kept in exports as the file has it"
+            kept = f"{'each ' * (len(problems) > 1)}kept in exports as the file has it"
             said = [f"• {problem}" for problem in problems[:UNREAD_SAID]]  # each set apart where it wraps
             self.unread[name] = (len(problems), "\n".join([*said, *more, f"({kept})"]))
         else:

@@ -816,7 +816,9 @@ class FolderMixin:
     def cancel_work(self) -> None:
         """Esc, Ctrl+. and Cancel stop everything under way: the open photo's refine and the whole-folder run (they
         stopped the first only, and the run went on in the background with no key to stop it), and a subject, box
-        or click being found (6-7 s at 6K, with no way to stop it, and its object came after all)."""
+        or click being found (6-7 s at 6K, with no way to stop it, and its object came after all). A refine a click
+        stopped is not run again: Esc after quick clicks had started it anew (a re-tester)."""
+        self._stopped = None
         self.cancel_refine()
         self.cancel_folder()
         self.cancel_subject()

@@ -561,6 +561,23 @@ def test_a_click_that_changes_nothing_lets_the_refine_it_stopped_run_again(qtbot
     assert np.array_equal(win.doc.current.mask, boxed) and not win.doc.current.stages
 
 
+def test_esc_after_quick_clicks_stops_everything(qtbot, scene, tiny_refiner, monkeypatch):
+    """Esc while a click was worked out, another queued behind it, dropped both, then ran anew the refine the
+    first had stopped: Esc is "stop", and nothing runs after it (a re-tester)."""
+    gate = _held_after_first_stage(tiny_refiner, monkeypatch)
+    win, ellipse, square = scene
+    _box_then_click_refining(qtbot, win)
+    view = win.canvas
+    for _ in range(2):  # the first stops the refine; the second waits behind it
+        qtbot.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.AltModifier, at(view, 8, 8))
+        qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.AltModifier, at(view, 8, 8))
+    assert win.prompting and not win.refining
+    win.cancel_action.trigger()
+    gate.set()
+    qtbot.wait(300)
+    assert not win.prompting and not win.refining and win.statusBar().currentMessage() == "Box or click cancelled"
+
+
 def test_undo_pressed_while_a_click_s_refine_runs_stops_it_and_keeps_redo(qtbot, scene, tiny_refiner, monkeypatch):
     """A photo editor pressed Ctrl+Z during a click's refine: the click went, the run's stages of the clicked mask
     landed "(old)" as a new Refine step, and the click could not be redone."""

@@ -289,7 +289,8 @@ def staircase(length: np.ndarray, on_grid: np.ndarray) -> int:
     grid's axes, is a staircase of (0 when it is not): a label map made small and blown up without smoothing (a
     network's mask, a label map resized with nearest neighbour, as label maps must be), traced into polygons or
     not. Its runs are whole numbers of its block k (runs between pixel centres of k − 1, 2k − 1…): at least
-    STAIR_PERIODIC of them within a pixel of that, for the largest such k. Hand-drawn polygons and smooth masks do
+    STAIR_PERIODIC of them within a pixel of that, for the largest such k of STAIR_BLOCK or more, where STAIR_SHARE
+    of the outline runs along the grid; for a smaller k, exactly that, where STAIR_EXACT_SHARE does. Hand-drawn polygons and smooth masks do
     not run along the grid (dev_eval's polygon and low-resolution sets, Clothing Co-Parsing's polygons); a box has
     too few runs; and Clothing Co-Parsing's own pixel labels run along it in runs of any length (a pair of
     stockings, traced: 23 % of its runs whole blocks).
@@ -302,8 +303,11 @@ def staircase(length: np.ndarray, on_grid: np.ndarray) -> int:
     pixel labels; blown up: 85.11, 79.05, 74.58 IoU), and traced into COCO polygons at 1 px (1/12) 83.47 / 65.38 →
     84.12 / 66.48."""
     runs = np.rint(length[on_grid & (length >= 3)]).astype(np.int64)
-    share = length[on_grid].sum() / max(length.sum(), 1e-9)
-    if length.sum() == 0 or len(runs) < STAIR_RUNS or share < STAIR_EXACT_SHARE:
+    total = length.sum()
+    if total == 0 or len(runs) < STAIR_RUNS:
+        return 0
+    share = length[on_grid].sum() / total
+    if share < STAIR_EXACT_SHARE:
         return 0
     # the largest block whose whole numbers most runs are; a run is one when at least k - 2 long, so k is at most
     # 2 more than the shortest of the STAIR_PERIODIC longest runs: a long straight run costs no array of every

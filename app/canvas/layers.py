@@ -21,7 +21,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPixmap
 from app.canvas.guide_tools import KeepBrushTool
 from app.canvas.tiles import Pyramid, TileSet, _BufferedImage
 from app.document import COARSE, Document
-from app.mask_object import DECIDE_HERE, KEEP_BG, KEEP_FG
+from app.mask_object import DECIDE_HERE, KEEP_BG, KEEP_FG, MaskObject
 
 VIEW_MODES = ("overlay", "checker", "black", "white", "color", "alpha")
 BACKDROPS = {"black": QColor(0, 0, 0), "white": QColor(255, 255, 255)}
@@ -78,6 +78,11 @@ class KeepTiles(TileSet[_BufferedImage]):
         for key in self.cache.keys():
             if self.image_rect(*key).intersects(area):
                 self.cache.pop(key)
+
+
+def _shown_alpha(obj: MaskObject) -> np.ndarray:
+    """An object as a result view draws it, 0-255: its coarse mask itself (not a copy), or its shown stage's alpha."""
+    return obj.mask if obj.shown == COARSE else cv2.convertScaleAbs(obj.prob(), alpha=255.0)
 
 
 class ResultTiles(TileSet[_BufferedImage]):
@@ -188,14 +193,15 @@ class LayersMixin:
     def _result_tiles(self) -> ResultTiles:
         if self._result is None:
             doc = self._doc
-            alpha = doc.mask if doc.shown == COARSE else \
-                cv2.convertScaleAbs(doc.stages[doc.shown].prob, alpha=255.0)
+            alpha = _shown_alpha(doc.current)  # the coarse mask itself, edited in place, where it is shown
             others = [o for o in doc.objects if o is not doc.current and o.visible and not o.empty] if self._whole \
                 else []
             self._others = None
             for other in others:  # each as shown, the larger value where they overlap (as the export merges them)
-                shown = other.mask if other.shown == COARSE else cv2.convertScaleAbs(other.prob(), alpha=255.0)
-                self._others = shown.copy() if self._others is None else np.maximum(self._others, shown)
+                if self._others is None:
+                    self._others = _shown_alpha(other).copy()
+                else:
+                    np.maximum(self._others, _shown_alpha(other), out=self._others)
             if self._others is not None:
                 alpha = np.maximum(alpha, self._others)
             self._result = ResultTiles(self._photo.pyramid, alpha, self._mode == "alpha")

@@ -290,18 +290,17 @@ def staircase(length: np.ndarray, on_grid: np.ndarray) -> int:
     network's mask, a label map resized with nearest neighbour, as label maps must be), traced into polygons or
     not. Its runs are whole numbers of its block k (runs between pixel centres of k − 1, 2k − 1…): at least
     STAIR_PERIODIC of them within a pixel of that, for the largest such k of STAIR_BLOCK or more, where STAIR_SHARE
-    of the outline runs along the grid; for a smaller k, exactly that, where STAIR_EXACT_SHARE does. Hand-drawn polygons and smooth masks do
-    not run along the grid (dev_eval's polygon and low-resolution sets, Clothing Co-Parsing's polygons); a box has
-    too few runs; and Clothing Co-Parsing's own pixel labels run along it in runs of any length (a pair of
-    stockings, traced: 23 % of its runs whole blocks).
+    of the outline runs along the grid; for a smaller k, exactly that, where STAIR_EXACT_SHARE does. Hand-drawn
+    polygons and smooth masks do not run along the grid (dev_eval's polygon and low-resolution sets, Clothing Co-
+    Parsing's polygons); a box has too few runs; and Clothing Co-Parsing's own pixel labels run along it in runs of
+    any length (a pair of stockings, traced: 23 % of its runs whole blocks).
 
-    Why: the sides' turns read such a mask as a careful polygon (12 px steps: 4.4 px), and it was held on its
-    steps (a tester's hair labels came back as blocky as they went in). Read as a hurried polygon of its steps'
-    stray, it still kept much of them: refined as the rough mask it is (``read_outline``), Clothing Co-Parsing
-    0410-0440's parts as VOC label maps blown up from 1/8, 1/12 and 1/16 of their size score 89.72 / 72.66 →
-    89.93 / 73.42, 85.31 / 67.85 → 86.64 / 70.47 and 81.73 / 65.42 → 83.00 / 67.42 (IoU / mBA against the
-    pixel labels; blown up: 85.11, 79.05, 74.58 IoU), and traced into COCO polygons at 1 px (1/12) 83.47 / 65.38 →
-    84.12 / 66.48."""
+    Why: the sides' turns read such a mask as a careful polygon (12 px steps: 4.4 px), and it was held on its steps
+    (a tester's hair labels came back as blocky as they went in). Read as a hurried polygon of its steps' stray, it
+    still kept much of them: refined as the rough mask it is (``read_outline``), Clothing Co-Parsing 0410-0440's
+    parts as VOC label maps blown up from 1/8, 1/12 and 1/16 of their size score 89.72 / 72.66 → 89.93 / 73.42,
+    85.31 / 67.85 → 86.64 / 70.47 and 81.73 / 65.42 → 83.00 / 67.42 (IoU / mBA against the pixel labels; blown up:
+    85.11, 79.05, 74.58 IoU), and traced into COCO polygons at 1 px (1/12) 83.47 / 65.38 → 84.12 / 66.48."""
     runs = np.rint(length[on_grid & (length >= 3)]).astype(np.int64)
     total = length.sum()
     if total == 0 or len(runs) < STAIR_RUNS:

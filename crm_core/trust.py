@@ -291,9 +291,9 @@ def staircase(length: np.ndarray, on_grid: np.ndarray) -> int:
     not. Its runs are whole numbers of its block k (runs between pixel centres of k − 1, 2k − 1…): at least
     STAIR_PERIODIC of them within a pixel of that, for the largest such k of STAIR_BLOCK or more, where STAIR_SHARE
     of the outline runs along the grid; for a smaller k, exactly that, where STAIR_EXACT_SHARE does. Hand-drawn
-    polygons and smooth masks do not run along the grid (dev_eval's polygon and low-resolution sets, Clothing Co-
-    Parsing's polygons); a box has too few runs; and Clothing Co-Parsing's own pixel labels run along it in runs of
-    any length (a pair of stockings, traced: 23 % of its runs whole blocks).
+    polygons and smooth masks do not run along the grid (dev_eval's polygon and low-resolution sets, Clothing
+    Co-Parsing's polygons); a box has too few runs; and Clothing Co-Parsing's own pixel labels run along it in runs
+    of any length (a pair of stockings, traced: 23 % of its runs whole blocks).
 
     Why: the sides' turns read such a mask as a careful polygon (12 px steps: 4.4 px), and it was held on its steps
     (a tester's hair labels came back as blocky as they went in). Read as a hurried polygon of its steps' stray, it

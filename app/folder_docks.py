@@ -26,6 +26,8 @@ NAME_ROLE = Qt.ItemDataRole.UserRole + 2
 # a photo to do is in the list's own text colour: in grey it read as disabled (a tester)
 STATUS_COLORS = {"refined": "#2a7fd4", "accepted": "#2e9d4a", "flagged": "#d4462a", "unreadable": "#d4462a"}
 ALL = "all"
+CHANGED = "changed"  # the filter's refined photos whose refine changed some object (WorkFolder.changed)
+CHANGED_ROLE = Qt.ItemDataRole.UserRole + 3
 EMPTY_NOTE = "empty: nothing drawn, not exported"  # an object's row where its status would be
 
 
@@ -72,6 +74,8 @@ class ImageList(QWidget):
         self.filter_box.addItem("All photos", ALL)
         for status in STATUSES:
             self.filter_box.addItem(status.capitalize(), status)
+            if status == REFINED:  # the ones to look at after a run that kept most labels as drawn
+                self.filter_box.addItem("Refined, objects changed", CHANGED)
         self.filter_box.setToolTip("Show only the photos with this status")
         # chosen with the mouse, it kept the keys: PgDown went through the filters, not the photos (a tester)
         self.filter_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -133,7 +137,8 @@ class ImageList(QWidget):
 
     def set_folder(self, names: list[str], photo_of: Callable[[str], Path | np.ndarray | None], status: dict[str, str],
                    tip: Callable[[str], str], shown: Callable[[str], str],
-                   read_as: tuple[str, str] = ("", ""), found: Sequence[str] = ()) -> None:
+                   read_as: tuple[str, str] = ("", ""), found: Sequence[str] = (),
+                   changed: Callable[[str], bool] = lambda name: False) -> None:
         """Fill the list at once; thumbnails follow a few at a time from the event loop, so a folder of
         thousands of photos opens without freezing the window. ``read_as``: the format it was read as, said under
         the list, and what that format holds (its tooltip). ``found``: what is wrong with the dataset as a whole
@@ -153,7 +158,7 @@ class ImageList(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, i)
             item.setData(NAME_ROLE, name)
             self.list.addItem(item)
-        self.update_status(names, status, tip, shown)
+        self.update_status(names, status, tip, shown, changed)
         self._thumbs.start()
 
     def _next_thumbnails(self) -> None:
@@ -167,9 +172,10 @@ class ImageList(QWidget):
             self._thumbs.stop()
 
     def update_status(self, names: list[str], status: dict[str, str], tip: Callable[[str], str],
-                      shown: Callable[[str], str]) -> None:
+                      shown: Callable[[str], str], changed: Callable[[str], bool] = lambda name: False) -> None:
         """Each photo's status (as ``shown`` words it), ``tip`` (why it, or a record of its labels, cannot be read)
-        as its tooltip, and the counts under the list."""
+        as its tooltip, whether the refine ``changed`` some of its objects (the filter's), and the counts under
+        the list."""
         for row in range(self.list.count()):
             item = self.list.item(row)
             name = names[row]
@@ -177,6 +183,7 @@ class ImageList(QWidget):
             colour = STATUS_COLORS.get(status[name])
             item.setData(Qt.ItemDataRole.ForegroundRole, QColor(colour) if colour else None)
             item.setData(Qt.ItemDataRole.UserRole + 1, status[name])
+            item.setData(CHANGED_ROLE, changed(name))
             item.setToolTip(tip(name) or (name if self._folder else ""))
         counts = {s: sum(1 for v in status.values() if v == s) for s in STATUSES}
         self.summary.setText(" · ".join(f"{n} {s}" for s, n in counts.items() if n))
@@ -207,9 +214,9 @@ class ImageList(QWidget):
                 self.list.scrollToItem(item)
 
     def status_filter(self) -> str | None:
-        """The one status the list shows ("to do", …), or None when it shows every photo."""
+        """The photos the list shows, as "of those …" ends ("to do", …), or None when it shows every photo."""
         wanted = self.filter_box.currentData()
-        return None if wanted == ALL else str(wanted)
+        return None if wanted == ALL else "the refine changed" if wanted == CHANGED else str(wanted)
 
     def shown_rows(self) -> list[int]:
         return [r for r in range(self.list.count()) if not self.list.item(r).isHidden()]
@@ -218,7 +225,8 @@ class ImageList(QWidget):
         wanted = self.filter_box.currentData()
         for row in range(self.list.count()):
             item = self.list.item(row)
-            item.setHidden(wanted != ALL and item.data(Qt.ItemDataRole.UserRole + 1) != wanted)
+            shown = item.data(CHANGED_ROLE) if wanted == CHANGED else item.data(Qt.ItemDataRole.UserRole + 1) == wanted
+            item.setHidden(wanted != ALL and not shown)
 
     def _moved(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
         if item is None or self._open_row is None or int(item.data(Qt.ItemDataRole.UserRole)) == self._open_row:
@@ -296,6 +304,13 @@ class AsDrawn:
             cover += pixels
         return {id(o) for o in refined if AsDrawn._kept(o, results[id(o)], cover)}
 
+    def changes(self, doc: Document) -> tuple[int, int]:
+        """How many of ``doc``'s refined objects (not edited since) the refine changed, and of how many: what the
+        folder's list says of the photo (``WorkFolder.note_changes``), counted as Refine whole folder counts."""
+        kept = self.kept(doc)
+        refined = [o for o in doc.objects if o.stages and not o.stale]
+        return sum(id(o) not in kept for o in refined), len(refined)
+
     @staticmethod
     def _kept(obj: MaskObject, now: np.ndarray, cover: np.ndarray) -> bool:
         """Whether ``obj`` (pixels ``now``) is kept as drawn: exactly, or but for pixels its neighbours hold where
@@ -322,7 +337,7 @@ class ObjectsPanel(QWidget):
         self._listed_empty: dict[int, bool] = {}  # per object (id()), whether its row says "empty"
         self._refining = False  # a refine runs: the refine buttons wait (clicked, they did nothing and said nothing)
         self._running: MaskObject | None = None  # the object a stage-by-stage refine is changing now
-        self._as_drawn = AsDrawn()
+        self.as_drawn = AsDrawn()
         self._accepted = False  # the open photo of a folder is accepted: its objects not refined read "accepted"
         self._selected_color: QColor | None = None  # the canvas's colour for the selected object, where not its label's
         self._emptiness = QTimer(self)  # strokes come at tens a second: look whether one emptied or filled after
@@ -430,7 +445,7 @@ class ObjectsPanel(QWidget):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             self.list.addItem(item)
         self._listed_empty = {id(obj): obj.empty for obj in objects}
-        kept = self._as_drawn.kept(doc) if doc is not None else set()
+        kept = self.as_drawn.kept(doc) if doc is not None else set()
         for row, (obj, name) in enumerate(zip(objects, listed_names(objects))):
             item = self.list.item(row)
             selected = obj is doc.current and self._selected_color is not None

@@ -29,6 +29,7 @@ from app.dataset_paths import dataset_at
 from app.rename_label import RenameLabelDialog
 from app.document import ACCEPTED, REFINED, TODO, Document
 from app.errors import show_error
+from app.folder_docks import AsDrawn
 from app.estimate import at_mean_pace, format_seconds, left_text
 from app.folder import FLAGGED, UNREADABLE, Exported, FolderPhotos, WorkFolder, export_formats, open_source
 from app.jobs import CallJob
@@ -68,7 +69,6 @@ class FolderMixin:
     _folder_unreadable: list[str]  # photos the running whole-folder run could not read (a new list per run)
     _folder_empty: list[str]  # photos it found with no object to refine: left to do, to be labelled
     _folder_boxes_kept: dict[str, int]  # photos with detection boxes it found nothing in, and how many
-    _folder_counts: dict[str, tuple[int, int]]  # photos it refined in the background: objects changed, kept as drawn
     _folder_note_waits = False  # the run's end note waits for those
     _folder_before: set[str]  # the photos refined before the whole-folder run began
     _folder_queued: set[str]  # the photos it was given to refine in the background (its later runs' too)
@@ -149,7 +149,7 @@ class FolderMixin:
         self.settings.add_recent_folder(source, kind, images, read_as.title)
         self.image_list.set_folder(work.names, work.thumbnail_source, work.status, work.tip, work.shown_status,
                                    (f"Read as {read_as.title}", read_as.summary),
-                                   work.dataset.problems + _cut_short(work))
+                                   work.dataset.problems + _cut_short(work), work.changed)
         for dock in (self.images_dock, self.objects_dock):
             dock.show()
         self._folder_layout(True)
@@ -429,7 +429,8 @@ class FolderMixin:
         if self.photo_name is not None and self.doc is not None:
             self.work.follow(self.photo_name, counts or refined_of(self.doc.objects))
         self.work.save_state()
-        self.image_list.update_status(self.work.names, self.work.status, self.work.tip, self.work.shown_status)
+        self.image_list.update_status(self.work.names, self.work.status, self.work.tip, self.work.shown_status,
+                                      self.work.changed)
         self.objects_panel.set_accepted(self.work.status.get(self.photo_name) == ACCEPTED)
 
     @property
@@ -500,10 +501,12 @@ class FolderMixin:
         if name is not None and self.work.status[name] in (TODO, REFINED):
             counts = refined_of(self.doc.objects)  # once per undo step (every stroke): each mask's pixels counted
             status = photo_status(self.doc.objects, counts)
+            # worked out once per undo step, with the objects list's rows (AsDrawn keeps it until the objects change)
+            noted = status == REFINED and self.work.note_changes(name, self.objects_panel.as_drawn.changes(self.doc))
             if status != self.work.status[name]:
                 self._set_photo_status(status)
-            elif self.work.follow(name, counts):  # one object more (or fewer) refined: kept, not after every stroke
-                self._show_statuses(counts)
+            elif self.work.follow(name, counts) or noted:  # one object more (or fewer) refined, or changed: kept,
+                self._show_statuses(counts)  # not after every stroke
 
     def _set_photo_status(self, status: str, name: str | None = None) -> None:
         name = name or self.photo_name
@@ -706,6 +709,7 @@ class FolderMixin:
         counts = refined_of(doc.objects)
         if self.work.status[name] in (TODO, REFINED):
             self.work.status[name] = photo_status(doc.objects, counts)
+        self.work.note_changes(name, AsDrawn().changes(doc))
         self.work.follow(name, counts)
         self._show_statuses()
         self.statusBar().showMessage(f"Refined {count} object{'s' * (count != 1)} of {name}", 8000)
@@ -743,7 +747,6 @@ class FolderMixin:
                                          "to refine one again, open it and press Refine all objects", 8000)
         if names:
             self._folder_unreadable, self._folder_empty, self._folder_boxes_kept = [], [], {}
-            self._folder_counts = {}
             self._folder_before = {n for n, status in work.status.items() if status == REFINED}
             self._folder_queued = set()
             self._folder_started = time.monotonic()
@@ -777,8 +780,7 @@ class FolderMixin:
         job.imageEmpty.connect(lambda name, w=work: w is self.work and self._folder_empty.append(name))
         job.boxesKept.connect(lambda name, count, w=work: w is self.work
                               and self._folder_boxes_kept.update({name: count}))
-        job.objectsCounted.connect(lambda name, changed, kept, w=work: w is self.work
-                                   and self._folder_counts.update({name: (changed, kept)}))
+        job.objectsCounted.connect(lambda name, changed, kept, w=work: w.note_changes(name, (changed, changed + kept)))
         job.finished.connect(self._folder_done)
         self.image_list.cancel_button.clicked.connect(self.cancel_folder)
         self._folder_job = job
@@ -876,8 +878,8 @@ class FolderMixin:
         # document, named apart (a tester read "of 7" on the line, then "8 photos" here)
         refined = {n for n, status in work.status.items() if status == REFINED and n not in self._folder_before}
         count, in_window = len(refined & self._folder_queued), sorted(refined - self._folder_queued)
-        counts = [self._folder_counts[n] for n in refined & self._folder_queued if n in self._folder_counts]
-        changed, kept = (sum(c[k] for c in counts) for k in (0, 1))
+        counts = [work.changes[n] for n in refined & self._folder_queued if n in work.changes]
+        changed, kept = sum(c[0] for c in counts), sum(c[1] - c[0] for c in counts)
         # which objects to look at: a tester's run said "refined" of every photo, not that 15 of 145 labels changed
         objects = f" ({changed} of their {changed + kept} objects changed, {kept} kept as drawn)" if counts else ""
         text = (f"Folder refined in {format_seconds(seconds).removeprefix('about ')}: "

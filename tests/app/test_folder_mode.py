@@ -1756,7 +1756,7 @@ def test_the_photo_status_follows_a_refine_its_undo_and_redo(qtbot, window, tmp_
     with qtbot.waitSignal(window.refineFinished, timeout=60_000):
         window.refine_all_objects()
     assert window.work.status["p0.png"] == REFINED
-    assert window.image_list.list.item(0).text() == "p0.png\nrefined"
+    assert window.image_list.list.item(0).text() == "p0.png\nrefined · all 3 objects changed"
     window.doc.select(window.doc.objects[2])
     window.doc.undo_stack.undo()
     assert window.doc.current is window.doc.objects[2]  # the person's selection stays: it was refined too
@@ -3024,3 +3024,40 @@ def test_a_photo_to_do_is_listed_in_the_list_s_own_text_colour_not_greyed(window
     assert rows.item(1).data(Qt.ItemDataRole.ForegroundRole) is None
     window.flag_image()
     assert rows.item(0).data(Qt.ItemDataRole.ForegroundRole) is not None
+
+
+def photo_rows(win: MainWindow) -> list[str]:
+    return [win.image_list.list.item(r).text().split("\n")[1] for r in range(win.image_list.list.count())]
+
+
+def test_the_list_says_how_many_objects_the_refine_changed_and_filters_the_photos_to_look_at(qtbot, window, settings,
+                                                                                            tmp_path, tiny_refiner):
+    """An annotator's run over a folder read "refined" on every photo, and most labels came out as drawn: to find
+    the few the refine changed, each photo had to be opened. The list says it of each photo, the filter shows those
+    alone, and both outlast closing the folder."""
+    folder, _ = labelme_set(tmp_path / "lm", count=3)
+    box = [[100, 85], [159, 85], [159, 139], [100, 139]]  # the box, traced to the pixel: kept as drawn
+    for name, shapes in (("p0", None), ("p1", [0, 1, 2]), ("p2", [1])):
+        data = json.loads((folder / f"{name}.json").read_text())
+        data["shapes"][1]["points"] = box
+        if shapes == [1]:
+            data["shapes"] = [data["shapes"][1]]
+        (folder / f"{name}.json").write_text(json.dumps(data))
+    window.open_folder(folder)
+    refine_folder_and_wait(qtbot, window)
+    assert photo_rows(window) == ["refined · 2 of 3 objects changed"] * 2 + ["refined · kept as drawn"]
+    assert re.search(r"\(2 of their 4 objects changed, 2 kept as drawn\)", window.statusBar().currentMessage())
+    filters = window.image_list.filter_box
+    filters.setCurrentIndex(filters.findText("Refined, objects changed"))
+    assert window.image_list.shown_rows() == [0, 1]
+    assert window.go_to(1) and not window.next_image()  # PgDown steps over the photo kept as drawn
+    assert window.statusBar().currentMessage() == "This is the last photo of those the refine changed"
+    assert window.go_to(0)
+    window.doc.undo_stack.undo()  # the refine in the window taken back: to do again, out of the photos to look at
+    assert photo_rows(window)[0] == "to do" and window.image_list.shown_rows() == [1]
+    window.doc.undo_stack.redo()
+    window.close()
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    again.open_folder(folder)
+    assert photo_rows(again) == ["refined · 2 of 3 objects changed"] * 2 + ["refined · kept as drawn"]

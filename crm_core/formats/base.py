@@ -204,7 +204,8 @@ class Writer(ABC):
         """An object's polygons as written: the file's own while its shape is untouched (also where refined to
         the same pixels, or to fewer that others hold: ``ImageObject.still_drawn``), else traced from its mask (a
         mask with holes in pieces that have none, its seams with the photo's other objects kept:
-        ``trace_polygons``)."""
+        ``trace_polygons``). The file's own are ``obj.polygons`` itself, so a writer can tell them and write their
+        numbers as read."""
         if obj.mask is None:
             return obj.polygons
         others = item.others(obj)

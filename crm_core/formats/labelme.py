@@ -408,7 +408,9 @@ class LabelMeWriter(Writer):
                 # "flags" as LabelMe writes it for every shape (a shape drawn here has none of its own)
                 # each piece keeps the fields of the file's piece it lies on (untouched: its own)
                 owners = range(len(polygons)) if obj.mask is None else [_owner(poly, pieces) for poly in polygons]
-                shapes = [{"label": obj.label, "points": [[round(float(x), 2), round(float(y), 2)] for x, y in poly],
+                # the file's own points as it wrote them (rounded, a kept label's vertices changed in the file)
+                number = float if polygons is obj.polygons else (lambda v: round(float(v), 2))
+                shapes = [{"label": obj.label, "points": [[number(x), number(y)] for x, y in poly],
                            "group_id": group, "shape_type": "polygon", "flags": {},
                            **(_fields(pieces[owner]) if owner is not None and owner < len(pieces) else extra)}
                           for poly, owner in zip(polygons, owners)]

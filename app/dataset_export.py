@@ -13,6 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -40,7 +43,6 @@ from app.wording import shown_path
 
 SINGLE_FILE = ("coco",)  # formats written as one file; the others fill a folder
 MAX_TOLERANCE = 20.0  # px: the coarsest tracing offered (a label 20 px off its mask is no outline of it)
-FORMAT_CHARS = 48  # characters of a format's entry the box shows; the list shows each whole
 TOLERANCE_TIP = ("How far a traced outline may stray from the refined mask: larger, fewer vertices (a tester's 502 "
                  "vertices came back as 5,720 at 1 px, too many to edit by hand in LabelMe). Labels left as they "
                  "were keep their own points")
@@ -70,17 +72,17 @@ class DatasetExportDialog(QDialog):
         form.addRow(QLabel("Writes every photo's labels, with the work done on them; your label files are not "
                            "changed."))
         self._format = QComboBox()
-        for k in self._kinds:  # each with what its files hold: "mask" merges a photo's objects, say so
-            own = " (its own format)" if k == dataset.format else ""
-            self._format.addItem(f"{k}{own}: {FORMATS[k].summary}", k)
-        # the box as wide as a short entry, its list as wide as the longest: sized to the longest, the dialog was
-        # 1,140 px wide, past a 1024 px screen (a re-tester)
-        self._format.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self._format.setMinimumContentsLength(FORMAT_CHARS)
-        widest = max(self._format.fontMetrics().horizontalAdvance(self._format.itemText(i))
-                     for i in range(self._format.count()))
-        self._format.view().setMinimumWidth(widest + 32)  # and the list's margins and scroll bar
-        form.addRow("Format", self._format)
+        for k in self._kinds:
+            self._format.addItem(f"{k} (its own format)" if k == dataset.format else k, k)
+        # what the format's files hold, whole and wrapped under the box: in the box, "voc (its own format): a
+        # label-map PNG per photo, one colour per cla" was cut at its edge, and the list ran off the screen (testers)
+        self._holds = QLabel()
+        self._holds.setWordWrap(True)
+        self._holds.setStyleSheet("color: #666666")
+        column = QVBoxLayout()
+        column.addWidget(self._format)
+        column.addWidget(self._holds)
+        form.addRow("Format", column)
         self._path = QLineEdit()
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
@@ -113,6 +115,21 @@ class DatasetExportDialog(QDialog):
             self._tolerance.setValue(self._last.tolerance)
         self.resize(560, self.sizeHint().height())
 
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Room under the format box for the longest description at the width it has: a dialog does not grow for a
+        wrapped label's longer text, which was cut to its first line."""
+        super().resizeEvent(event)
+        width = self._holds.width()
+        metrics = self._holds.fontMetrics()
+        self._holds.setMinimumHeight(max(
+            metrics.boundingRect(QRect(0, 0, width, 10_000), Qt.TextFlag.TextWordWrap, self._described(k)).height()
+            for k in self._kinds))
+
+    @staticmethod
+    def _described(kind: str) -> str:
+        summary = FORMATS[kind].summary
+        return f"{summary[:1].upper()}{summary[1:]}."
+
     @property
     def kind(self) -> str:
         return str(self._format.currentData())
@@ -144,7 +161,7 @@ class DatasetExportDialog(QDialog):
     def _kind_changed(self) -> None:
         """The label says file or folder; the suggestion follows the format unless the person typed their own."""
         kind = self.kind
-        self._format.setToolTip(self._format.currentText())  # whole, where the box cuts it
+        self._holds.setText(self._described(kind))
         self._where.setText("File" if kind in SINGLE_FILE else "Folder")
         for widget in (self._tolerance, self._tolerance_label):  # a label map or mask holds pixels: nothing traced
             widget.setEnabled(kind not in PIXEL_FORMATS)
@@ -176,6 +193,10 @@ class DatasetExportDialog(QDialog):
             self._dataset.refuse_output(path)
             if self.kind not in SINGLE_FILE and path.exists() and not path.is_dir():
                 raise InputError(f"{path} is a file; name a new folder, or an existing one, to write the labels into")
+            if self.kind not in SINGLE_FILE and path.suffix.lower() == ".json" and not path.is_dir():
+                # a tester typed review.json with YOLO still chosen from last time, and got a folder of that name
+                raise InputError(f"{path.name} names a .json file, but {self.kind} writes a folder of files; choose "
+                                 "coco as the format for one .json file, or name a folder")
             if self.kind in SINGLE_FILE and path.is_dir():
                 raise InputError(f"{path} is a folder; name the file to write the annotations into")
             # where nothing can be written, said here, the choices still open: a read-only folder was taken, and

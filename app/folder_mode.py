@@ -382,6 +382,8 @@ class FolderMixin:
         self._set_document(doc, keep_old=left is not None and left != name)
         self._forget_recent(RECENT_PHOTOS)
         work.readable(name, refined_or_not(self.doc.objects))
+        if work.status[name] == REFINED:  # counted where the run that refined it did not (a state file before it)
+            work.note_changes(name, self.objects_panel.as_drawn.changes(self.doc))
         self._show_statuses()
         self.image_list.set_current(index)
         self._update_title()

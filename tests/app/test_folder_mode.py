@@ -3082,3 +3082,14 @@ def test_the_list_says_how_many_objects_the_refine_changed_and_filters_the_photo
     qtbot.addWidget(again)
     again.open_folder(folder)
     assert photo_rows(again) == ["refined · 2 of 3 objects changed"] * 2 + ["refined · kept as drawn"]
+    state = again.work.dir / "state.json"  # as a state file written before the counts were kept has it
+    again.close()
+    assert again.sidecar.flush(10)
+    data = json.loads(state.read_text())
+    del data["changes"]
+    state.write_text(json.dumps(data))
+    third = MainWindow(settings)
+    qtbot.addWidget(third)
+    third.open_folder(folder)  # opened where the person stopped: p0, counted as it opens; the others when opened
+    assert photo_rows(third) == ["refined · 2 of 3 objects changed", "refined", "refined"]
+    assert third.go_to(2) and photo_rows(third)[2] == "refined · kept as drawn"

@@ -369,6 +369,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self.statusBar().showMessage(f"View: {self.view_actions[mode].text().replace('&', '')} (V for the next)", 3000)
         self.settings.view_mode = mode
         self.settings.view_backdrop = self.canvas.backdrop_color()
+        self.autosave.touch()  # the view is part of the work a restore brings back (it came back in overlay)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Esc leaves a stage compare for the later of the two results (even while a refine runs: ``event``): it

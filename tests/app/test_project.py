@@ -227,6 +227,19 @@ def test_autosave_follows_edits_after_an_idle_pause(qtbot, settings, photo, monk
     qtbot.waitUntil(lambda: not path.exists(), timeout=5000)
 
 
+def test_a_change_of_view_alone_is_autosaved(qtbot, settings, photo, monkeypatch):
+    """Five presses of V to the alpha view left the autosave in the overlay, and a kill brought it back so; the
+    README says a change of view is saved too (an inspector)."""
+    monkeypatch.setattr(autosave_module, "IDLE_MS", 50)
+    win = build_window([str(photo[0]), str(photo[1])], settings)
+    qtbot.addWidget(win)
+    win.doc.invert_mask()
+    qtbot.waitUntil(lambda: win.autosave.path.is_file() and not win.autosave.busy, timeout=5000)
+    assert project.load(win.autosave.path).view.mode != "alpha"
+    win.view_actions["alpha"].trigger()
+    qtbot.waitUntil(lambda: project.load(win.autosave.path).view.mode == "alpha", timeout=5000)
+
+
 def test_declining_the_restore_drops_it_and_a_clean_close_leaves_none(qtbot, worked, settings, dialogs, photo,
                                                                      kill):
     landed(qtbot, worked)

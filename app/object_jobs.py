@@ -20,8 +20,8 @@ from PySide6.QtCore import Signal
 
 from crm_core.constraints import Constraints
 from crm_core.formats.objects import kept_drawn
-from crm_core.objects import (ObjectOptions, ObjectResult, held_as_drawn, kept, outcome, reconcile, refine_object,
-                              soft_results)
+from crm_core.objects import (ObjectOptions, ObjectResult, held_as_drawn, kept, outcome, pieces_restored, reconcile,
+                              refine_object, soft_results)
 from crm_core.options import RefineOptions, Stage
 
 from app import project
@@ -85,6 +85,10 @@ def refine_masks(refiner, image: np.ndarray, masks: Sequence[np.ndarray], todo: 
                                          guess, held.part))
             done += 1
     decided = reconcile(image, list(masks), results, objects.shared_edge_px, [h.seams for h in holding])
+    # a piece of a label the refine wiped out comes back, unless a stroke or a guess from the photo rules there
+    free = [r is not None and r.refined and not g and (k is None or (k.keep_bg is None and k.decide_here is None))
+            for r, g, k in zip(results, guessed or none, keeps or [None] * len(masks))]
+    decided = pieces_restored(masks, decided, free, objects.min_pixels)
     cover = np.zeros(image.shape[:2], np.uint16)  # how many objects hold each pixel now
     for held_now in decided:
         if held_now is not None:

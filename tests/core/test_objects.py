@@ -437,3 +437,30 @@ def test_a_polygon_traced_round_a_staircase_of_blocks_is_held_as_the_rough_mask_
     blocky, hand = held_as_drawn([steps > 0, drawn > 0], [True, True])
     assert (blocky.drawn, blocky.seams) == (False, False) and (hand.drawn, hand.seams) == (True, True)
     assert held_as_drawn([drawn > 0], [False])[0].seams is False  # a pixel mask's seams move where the photo says
+
+
+def test_a_piece_of_a_label_the_model_wipes_out_comes_back_where_no_neighbour_holds_it(monkeypatch) -> None:
+    """Shown a person's skin (a face and two hands) in one crop, the model grew toward the salient whole and wiped
+    out a hand: the label lost all 992 px of it (an annotator's rough label). The hand comes back, but for what a
+    neighbour won; a speck under min_pixels, and a guess's piece, are the model's to drop."""
+    from crm_core import Refiner
+
+    def largest_piece_only(self, crop, coarse, options=None, constraints=None):
+        count, labels, stats, _ = cv2.connectedComponentsWithStats((coarse > 0.5).astype(np.uint8))
+        biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        return Stage(0, 1, 1.0, (labels == biggest).astype(np.float32), 0.0, 0, coarse.size, 0)
+
+    monkeypatch.setattr(Refiner, "refine", largest_piece_only)
+    refiner = Refiner.random("light", seed=0)
+    image = np.full((200, 300, 3), 128, np.uint8)
+    skin = np.zeros((200, 300), bool)
+    skin[20:90, 40:120] = True  # the face
+    skin[150:180, 200:230] = True  # a hand, 900 px
+    skin[150:155, 20:25] = True  # a speck of 25 px, under min_pixels
+    coat = np.zeros((200, 300), bool)
+    coat[140:200, 225:300] = True  # drawn over the hand's right side, which the coat wins
+    got_skin, got_coat = refine_photo(refiner, image, [skin, coat])
+    assert got_skin[150:180, 200:225].all() and not got_skin[150:155, 20:25].any()
+    assert got_coat[150:180, 225:230].all() and not (got_skin & got_coat).any()  # the neighbour keeps what it won
+    guessed, _ = refine_photo(refiner, image, [skin, coat], guessed=[True, False])
+    assert not guessed[150:180, 200:225].any()

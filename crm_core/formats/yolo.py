@@ -1,6 +1,7 @@
-"""YOLO segmentation labels: labels/NAME.txt beside images/NAME.jpg (or both in one folder), or Ultralytics' split
-layout (labels/train/NAME.txt beside images/train/NAME.jpg, and val/, test/ alike); the class names come from
-classes.txt (class i on line i) or from the ``names`` of a data.yaml beside the folders.
+"""YOLO segmentation labels: labels/NAME.txt beside images/NAME.jpg (or both in one folder), Ultralytics' split
+layout (labels/train/NAME.txt beside images/train/NAME.jpg, and val/, test/ alike), or Roboflow's (train/labels
+beside train/images, valid/, test/ alike, or whatever folders data.yaml's train, val and test name); the class names
+come from the ``names`` of a data.yaml beside the folders, else from classes.txt (class i on line i).
 
 Each line is one polygon, ``class x1 y1 x2 y2 ...`` with coordinates normalised to 0..1 by the photo's width and
 height (so reading needs the photo's size). A line of five numbers is a detection box: kept, not refined. An
@@ -9,6 +10,7 @@ object that comes back as several polygons is written as several lines of its cl
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -23,6 +25,7 @@ from crm_core.pairing import PHOTO_EXTS, by_stem, pair_by_stem
 
 CLASSES_FILE = "classes.txt"
 DATA_YAML = "data.yaml"  # Ultralytics' dataset file: where the photos are, and the class names
+SPLIT_ENTRIES = ("train", "val", "test")  # the data.yaml entries that name a folder of photos
 DIGITS = 6
 FLAT = ""  # the split of a folder without train/val subfolders
 # YOLO's coordinates are fractions of the photo's size; a point dragged off the photo may pass 1 a little, but one
@@ -31,16 +34,34 @@ FLAT = ""  # the split of a folder without train/val subfolders
 PIXELS_PAST = 2.0
 
 
+@dataclass(frozen=True)
+class Split:
+    """One split of a YOLO folder (train, val…; FLAT where it has none): the folders its photos and labels are read
+    from, and where a copy writes them, relative to the copy's folder, so a copy keeps the source's layout."""
+
+    name: str
+    photos: Path
+    labels: Path
+    photos_at: Path
+    labels_at: Path
+
+
 def read_classes(path: Path) -> list[str]:
     """The class names of a classes.txt, class 0 first (blank lines skipped)."""
     return [line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
 
 
 def names_file(root: Path) -> Path | None:
-    """The file that names a YOLO folder's classes: classes.txt, else a data.yaml (or another .yaml) with
-    ``names``, as Ultralytics writes them; None when the folder has neither, so it is no YOLO folder."""
-    if (root / CLASSES_FILE).is_file():
+    """The file that names a YOLO folder's classes: a data.yaml (or another .yaml) with ``names``, which Ultralytics
+    trains with, else classes.txt; None when the folder has neither, so it is no YOLO folder."""
+    named = _names_yaml(root)
+    if named is None and (root / CLASSES_FILE).is_file():
         return root / CLASSES_FILE
+    return named
+
+
+def _names_yaml(root: Path) -> Path | None:
+    """The .yaml of a folder that has ``names`` (data.yaml first), or None."""
     for candidate in sorted(root.glob("*.yaml"), key=lambda f: (f.name != DATA_YAML, f.name)):
         data = _yaml_or_none(candidate)
         if data is not None and "names" in data:
@@ -52,7 +73,8 @@ def _yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise InputError(f"{path} cannot be read as YAML ({err}); fix it, or name the classes in {CLASSES_FILE}") from None
+        raise InputError(f"{path} cannot be read as YAML ({err}); fix it, or name the classes in "
+                         f"{CLASSES_FILE}") from None
 
 
 def _yaml_or_none(path: Path) -> dict[str, Any] | None:
@@ -96,6 +118,55 @@ def splits(photos: Path, labels: Path) -> list[str]:
     return sorted(found) or [FLAT]
 
 
+def named_photo_folders(root: Path, data: Mapping[str, Any] | None) -> list[Path]:
+    """The photo folders, relative to ``root``, that data.yaml's train, val and test entries name (an entry
+    that is a list or a .txt file of photos is not read): each resolved against the yaml's folder, else with its
+    leading '../' dropped, as Ultralytics reads the '../train/images' Roboflow writes beside train/. Only folders
+    inside ``root``: a copy writes its splits inside its own folder."""
+    inside = root.resolve()
+    found = []
+    for entry in (data.get(key) for key in SPLIT_ENTRIES) if data else ():
+        tries = [entry, entry[3:]] if isinstance(entry, str) and entry.startswith("../") else [entry]
+        folders = [(inside / t).resolve() for t in tries if isinstance(t, str) and t]
+        found += [f.relative_to(inside) for f in folders if f.is_dir() and f.is_relative_to(inside)][:1]
+    return found
+
+
+def split_photo_folders(root: Path) -> list[Path]:
+    """The photo folders of Roboflow's layout without data.yaml entries: DIR/<split>/images beside
+    DIR/<split>/labels, relative to ``root``."""
+    return [d.relative_to(root) / "images" for d in sorted(root.iterdir())
+            if (d / "images").is_dir() and (d / "labels").is_dir()]
+
+
+def labels_beside(photos: Path) -> Path:
+    """The label folder Ultralytics pairs with a photo folder: its last 'images' component made 'labels' (the
+    folder itself where it has none: labels beside the photos)."""
+    parts = list(photos.parts)
+    if "images" not in parts:
+        return photos
+    last = len(parts) - 1 - parts[::-1].index("images")
+    return Path(*parts[:last], "labels", *parts[last + 1:])
+
+
+def split_name(photos_at: Path) -> str:
+    """A split's name, as photo names of a later split are told apart by it ("0001 (val)"): its photo folder less
+    'images' (images/val and val/images are both "val"; images/ alone is FLAT)."""
+    return "/".join(part for part in photos_at.parts if part != "images")
+
+
+def split_entries(splits: list[Split]) -> dict[str, str]:
+    """data.yaml's train, val and test entries naming a copy's split folders, for a source whose data.yaml named
+    none (or that had none), as Ultralytics needs train and val: the split of each name (Roboflow's valid/ for
+    val); train the folder without splits where there are none, and val train's where there is no val split."""
+    at = {split.name: split.photos_at.as_posix() for split in splits}
+    train = at.get("train", at.get(FLAT))
+    if train is None:
+        return {}
+    return {"train": train, "val": at.get("val", at.get("valid", train)),
+            **({"test": at["test"]} if "test" in at else {})}
+
+
 class YoloDataset(Dataset):
     format = "yolo"
     title = "YOLO"
@@ -108,41 +179,91 @@ class YoloDataset(Dataset):
         if not root.is_dir():
             raise InputError(f"{root} is not a folder; give a YOLO folder (images/ + labels/ + classes.txt)")
         self.labels_dir = root / "labels" if (root / "labels").is_dir() else root
-        photos = Path(images) if images is not None else root / "images" if (root / "images").is_dir() else root
+        self.photos_dir = Path(images) if images is not None else root / "images" if (root / "images").is_dir() \
+            else root
+        # where a photo missing from --images is looked for: this folder's own split folders (a copy's photo that
+        # was only inside its source's labels)
+        self.elsewhere = images is not None
+        self._read_names()
+        self.items: dict[str, tuple[Path, Path | None]] = {}
+        self.places: dict[str, tuple[Split, str]] = {}  # each name's split and file stem
+        self.splits = self._splits()
+        for split in self.splits:
+            self._add_split(split)
+        if not any(label for _, label in self.items.values()):
+            raise InputError(f"{root} holds no NAME.txt label files (in labels/, labels/train/ or train/labels/ "
+                             "beside the photos); open the folder that holds them")
+        self.items = dict(sorted(self.items.items()))
+
+    def _read_names(self) -> None:
+        """The class names, and the data.yaml a copy carries (the one naming the classes, else one beside
+        classes.txt). Where a data.yaml and classes.txt both name them, the yaml's are read, as Ultralytics trains
+        with them, and a disagreement is said: read from classes.txt, a copy rewrote the names a model was
+        trained with."""
+        root, txt = self.source, self.source / CLASSES_FILE
         named_by = names_file(root)
         if named_by is None:
             raise InputError(f"{root} has no {CLASSES_FILE} and no data.yaml with 'names'; write the class names "
                              f"in {CLASSES_FILE}, one per line, class 0 first")
-        self.yaml: dict[str, Any] | None = None  # a data.yaml's mapping, where it names the classes
-        self.yaml_name = named_by.name
-        if named_by.suffix == ".yaml":
-            self.classes, self.yaml = yaml_classes(named_by)
-        else:
-            self.classes = read_classes(named_by)
-        self.photos_dir = photos
-        # where this folder keeps photos of its own (a copy's photo that was only inside its source's labels): a
-        # photo missing from --images is looked for there
-        self.own_photos = root / "images" if images is not None and (root / "images").is_dir() else None
-        self.items: dict[str, tuple[Path, Path | None]] = {}
-        self.label_files: dict[str, Path] = {}  # each name's label file, relative to the label folder
-        for split in splits(photos, self.labels_dir):
-            self._add_split(split)
-        if not any(label for _, label in self.items.values()):
-            raise InputError(f"{root} holds no NAME.txt label files")
-        self.items = dict(sorted(self.items.items()))
+        self.yaml_file = named_by if named_by != txt else root / DATA_YAML
+        self.yaml: dict[str, Any] | None = _yaml_or_none(self.yaml_file)
+        if named_by != txt:
+            try:
+                self.classes, self.yaml = yaml_classes(named_by)
+            except InputError:
+                if not txt.is_file():
+                    raise
+                named_by = txt  # names it cannot read beside a classes.txt: classes.txt's, as before
+        self.yaml_name = named_by.name  # the file whose names are read
+        if named_by == txt:
+            self.classes = read_classes(txt)
+        elif txt.is_file():
+            self._say_disagreement(txt, named_by)
 
-    def _add_split(self, split: str) -> None:
+    def _say_disagreement(self, txt: Path, named_by: Path) -> None:
+        """A problem where classes.txt names other classes than the data.yaml read."""
+        listed = read_classes(txt)
+        if listed == self.classes:
+            return
+        differ = next((i for i, (a, b) in enumerate(zip(listed, self.classes)) if a != b), None)
+        what = (f"class {differ} is {listed[differ]!r} there but {self.classes[differ]!r} in {named_by.name}"
+                if differ is not None else f"it names {len(listed)} classes, {named_by.name} {len(self.classes)}")
+        self.problems.append(f"{txt} disagrees with {named_by} ({what}); {named_by.name}'s names are read, as "
+                             f"Ultralytics trains with them: correct whichever file is wrong, or delete {CLASSES_FILE}")
+
+    def _splits(self) -> list[Split]:
+        """Every split, sorted by name: the photo folders data.yaml's train, val and test name and DIR/<split>/images
+        (labels beside each, as Ultralytics pairs them), and images/<split> + labels/<split> or images/ + labels/
+        (the photos given elsewhere: --images). One folder named twice (train and val both images/) is one split.
+        The folder's own .txt files are labels only where it has no split folders: Roboflow puts its
+        README.roboflow.txt there."""
+        root = self.source
+        found = [self._split(at) for at in (*named_photo_folders(root, self.yaml), *split_photo_folders(root))]
+        if not found or self.labels_dir != root:
+            found += [Split(name, self.photos_dir / name, self.labels_dir / name, Path("images", name),
+                            Path("labels", name)) for name in splits(self.photos_dir, self.labels_dir)]
+        unique = {(s.photos.resolve(), s.labels.resolve()): s for s in reversed(found)}  # the first found kept
+        return sorted(unique.values(), key=lambda s: s.name)
+
+    def _split(self, photos_at: Path) -> Split:
+        """The split of a photo folder inside this folder, its labels beside it; its photos read from --images'
+        folder of its name, where given."""
+        name = split_name(photos_at)
+        photos = self.photos_dir / name if self.elsewhere else self.source / photos_at
+        return Split(name, photos, self.source / labels_beside(photos_at), photos_at, labels_beside(photos_at))
+
+    def _add_split(self, split: Split) -> None:
         """The photos and labels of one split folder. A name met in an earlier split gets its split added, so
         train/0001 and val/0001 stay two photos."""
-        photos, labels = self.photos_dir / split, self.labels_dir / split
+        photos, labels = split.photos, split.labels
         found: dict[str, tuple[Path, Path | None]] = {}
         if labels.is_dir() and photos.is_dir():
             pairs, orphans = pair_by_stem(photos, labels, (".txt",))
             found = {p.stem: (p, label) for p, label in pairs if label.name != CLASSES_FILE}
         else:
             orphans = sorted(f.stem for f in labels.glob("*.txt")) if labels.is_dir() else []
-        own = by_stem(self.own_photos / split, PHOTO_EXTS) if self.own_photos and (self.own_photos / split).is_dir() \
-            else {}
+        own_folder = self.source / split.photos_at
+        own = by_stem(own_folder, PHOTO_EXTS) if self.elsewhere and own_folder.is_dir() else {}
         for stem in orphans:  # labels without a photo still score; refining them says the photo is missing
             if stem != Path(CLASSES_FILE).stem:
                 found[stem] = (own.get(stem, photos / f"{stem}.jpg"), labels / f"{stem}.txt")
@@ -151,17 +272,18 @@ class YoloDataset(Dataset):
         for stem, photo in (by_stem(photos, PHOTO_EXTS) if photos.is_dir() else {}).items():
             found.setdefault(stem, (photo, None))
         for stem, pair in found.items():
-            name = stem if stem not in self.items else f"{stem} ({split})"
+            name = stem if stem not in self.items else f"{stem} ({split.name})"
             self.items[name] = pair
-            self.label_files[name] = Path(split) / f"{stem}.txt"
+            self.places[name] = (split, stem)
 
     def photo_file(self, name: str) -> Path:
         return self.items[name][0]
 
-    def label_file(self, name: str) -> Path:
-        """Where a photo's labels lie under the label folder (labels/train/NAME.txt in a split layout), so a
-        written copy keeps the layout."""
-        return self.label_files[name]
+    def written_place(self, name: str) -> tuple[Path, Path, str]:
+        """Where a copy writes a photo: its photo folder and label folder, relative to the copy's folder (the
+        source's split folders, so the copy keeps the layout), and its file stem."""
+        split, stem = self.places[name]
+        return split.photos_at, split.labels_at, stem
 
     def names(self) -> list[str]:
         return list(self.items)
@@ -214,8 +336,8 @@ class YoloDataset(Dataset):
         if cls < 0:  # no name added anywhere makes it one
             raise InputError(f"{label}:{number} has class {cls}, but class numbers start at 0; fix that line")
         if cls >= len(self.classes):
-            raise InputError(f"{label}:{number} has class {cls} but {self.yaml_name} names {len(self.classes)} classes; "
-                             f"add the class's name there, or fix that line")
+            raise InputError(f"{label}:{number} has class {cls} but {self.yaml_name} names {len(self.classes)} "
+                             "classes; add the class's name there, or fix that line")
         if len(values) == 4:  # a detection box: its centre, width and height
             (cx, cy, bw, bh), (w, h) = values, size
             box = ((cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h) if bw > 0 and bh > 0 \
@@ -250,18 +372,22 @@ class YoloWriter(Writer):
         written = self.out / CLASSES_FILE
         self.classes = read_classes(written) if written.is_file() else []
         self.classes += [c for c in dataset.label_order() if c not in self.classes]
-        self.labels_dir = self.out / "labels"
         self.named = 0  # how many class names classes.txt holds (0: not written yet)
 
-    def _relative(self, name: str) -> Path:
-        """A photo's label file under labels/ (and its photo's place under images/, the suffix aside)."""
-        return self.dataset.label_file(name) if isinstance(self.dataset, YoloDataset) else Path(f"{name}.txt")
+    def _place(self, name: str) -> tuple[Path, Path, str]:
+        """A photo's photo folder and label folder in the copy, and its file stem: the source's split folders
+        from a YOLO folder, else images/ and labels/."""
+        if isinstance(self.dataset, YoloDataset):
+            return self.dataset.written_place(name)
+        return Path("images"), Path("labels"), name
 
     def _label(self, name: str) -> Path:
-        return self.labels_dir / self._relative(name)
+        _, labels, stem = self._place(name)
+        return self.out / labels / f"{stem}.txt"
 
     def photo_place(self, name: str, suffix: str) -> Path | None:
-        return self.out / "images" / self._relative(name).with_suffix(suffix)
+        photos, _, stem = self._place(name)
+        return self.out / photos / f"{stem}{suffix}"
 
     def written(self, name: str) -> bool:
         return self._label(name).is_file()
@@ -316,20 +442,23 @@ class YoloWriter(Writer):
         name, source = self._data_yaml()
         numbered = isinstance(source.get("names"), dict)
         data = {**source, "names": dict(enumerate(self.classes)) if numbered else list(self.classes)}
+        if "nc" in data:  # Ultralytics refuses a data.yaml whose nc is not its names' count
+            data["nc"] = len(self.classes)
         io.write_atomic(self.out / name, yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
         self.named = len(self.classes)
 
     def _data_yaml(self) -> tuple[str, dict[str, Any]]:
         """The dataset file this copy writes and what it says besides the class names: a YOLO folder's own
         (the one naming its classes, else a data.yaml beside its classes.txt), less its ``path``, which named the
-        source's folder; else one already in the output (an earlier run's, or the person's); else images/ for
-        training and validation. A YOLO folder naming its classes in classes.txt alone was copied with no
-        data.yaml, which the export said it writes and Ultralytics needs (a tester)."""
-        if isinstance(self.dataset, YoloDataset):
-            if self.dataset.yaml is not None:
-                return self.dataset.yaml_name, {k: v for k, v in self.dataset.yaml.items() if k != "path"}
-            beside = _yaml_or_none(self.dataset.source / DATA_YAML)
-            if beside is not None:
-                return DATA_YAML, {k: v for k, v in beside.items() if k != "path"}
+        source's folder (its train, val and test entries name the copy's split folders, written in the same
+        layout; those it lacks added: ``split_entries``); else one already in the output (an earlier run's, or the
+        person's); else the source's split folders, or images/, for training and validation. A YOLO folder naming
+        its classes in classes.txt alone was copied with no data.yaml, which the export said it writes and
+        Ultralytics needs (a tester)."""
+        source = self.dataset
+        entries = split_entries(source.splits) if isinstance(source, YoloDataset) else {}
+        if isinstance(source, YoloDataset) and source.yaml is not None:
+            return source.yaml_file.name, {**entries, **{k: v for k, v in source.yaml.items() if k != "path"}}
         written = _yaml_or_none(self.out / DATA_YAML)
-        return DATA_YAML, written if written is not None else {"train": "images", "val": "images", "names": {}}
+        return DATA_YAML, written if written is not None else {**(entries or {"train": "images", "val": "images"}),
+                                                               "names": {}}

@@ -251,6 +251,17 @@ def test_a_copy_of_a_dataset_in_its_own_format_holds_its_photos(tmp_path, capsys
     assert all(copy.read(n).image.is_relative_to(out) for n in copy.names())
 
 
+def test_a_roboflow_export_is_copied_without_refining(tmp_path, capsys) -> None:
+    """crm-refine --yolo on Roboflow's train/images + train/labels export said it "holds no NAME.txt label files"."""
+    from test_formats import roboflow_folder
+
+    out = tmp_path / "copy"
+    code, _, err = run(crm_refine.main, ["--yolo", roboflow_folder(tmp_path, "dotted"), "-o", out, "--no-refine"],
+                       capsys)
+    assert code == 0, err
+    assert sorted(open_dataset("yolo", out).names()) == ["0001", "0001 (valid)", "0002_jpg.rf.3f2a", "0003", "0004"]
+
+
 def test_min_object_px_skips_small_objects_and_says_so(tmp_path, random_refiner, capsys) -> None:
     sets = make_sets(tmp_path)
     code, _, err = run(crm_refine.main, ["--yolo", sets["yolo"], "-o", tmp_path / "out", "--min-object-px", "1600",

@@ -1335,7 +1335,8 @@ def ultralytics_folder(tmp_path: Path, names: str) -> Path:
     (root / "labels" / "val").mkdir(parents=True)
     (root / "labels" / "train" / "p.txt").write_text("1 0.125 0.5 0.5 0.5 0.5 0.75\n")
     (root / "labels" / "val" / "p.txt").write_text("0 0.5 0.25 0.75 0.25 0.75 0.5\n")
-    (root / "data.yaml").write_text(f"# made by hand\npath: ../ultra\ntrain: images/train\nval: images/val\n{names}\n")
+    (root / "data.yaml").write_text(f"# made by hand\npath: ../ultra\ntrain: images/train\nval: images/val\nnc: 2\n"
+                                    f"{names}\n")
     return root
 
 
@@ -1363,6 +1364,7 @@ def test_an_ultralytics_folder_reads_its_splits_and_its_data_yaml_names_and_writ
     assert not (out / "labels" / "p.txt").exists()
     written = (out / "data.yaml").read_text()
     assert "train: images/train" in written and "bird" in written
+    assert "nc: 3" in written  # Ultralytics refuses an nc that is not the count of names
     assert "path:" not in written  # ../ultra: Ultralytics would have trained on the source's labels
     # the photos copied in the source's layout: the copy trains, and opens, on its own (a tester's read back as
     # "has no photo" for every one)
@@ -1400,6 +1402,77 @@ def test_a_data_yaml_without_usable_names_is_one_clear_error(tmp_path: Path) -> 
     root = ultralytics_folder(tmp_path, "names:\n  0: cat\n  2: dog")
     with pytest.raises(InputError, match=r"data\.yaml has no usable 'names'"):
         open_dataset("yolo", root)
+
+
+ROBOFLOW_ENTRIES = {  # as Roboflow's older exports write them, its newer ones, and a data.yaml without them
+    "dotted": "train: ../train/images\nval: ../valid/images\ntest: ../test/images\n",
+    "plain": "train: train/images\nval: valid/images\ntest: test/images\n",
+    "none": ""}
+
+
+def roboflow_folder(tmp_path: Path, entries: str) -> Path:
+    """Roboflow's YOLO export: train/, valid/ and test/, each of images/ beside labels/, a data.yaml and a README
+    .txt (no label file) at the top; a photo name met in two splits, and one of Roboflow's dotted names."""
+    root = tmp_path / "roboflow"
+    for split, stem, line in (("train", "0001", "1 0.125 0.5 0.5 0.5 0.5 0.75"),
+                              ("train", "0002_jpg.rf.3f2a", "0 0.5 0.5 0.2 0.1"),
+                              ("valid", "0001", "0 0.5 0.25 0.75 0.25 0.75 0.5"),
+                              ("test", "0003", "1 0.25 0.25 0.5 0.25 0.5 0.5")):
+        photo(root / split / "images" / f"{stem}.jpg")
+        (root / split / "labels").mkdir(exist_ok=True)
+        (root / split / "labels" / f"{stem}.txt").write_text(f"{line}\n")
+    photo(root / "test" / "images" / "0004.jpg")  # a test photo nobody labelled
+    (root / "data.yaml").write_text(f"{ROBOFLOW_ENTRIES[entries]}\nnc: 2\nnames: ['cat', 'dog']\n\nroboflow:\n"
+                                    "  workspace: shop\n  version: 3\n")
+    (root / "README.roboflow.txt").write_text("Exported via roboflow.com\n")
+    return root
+
+
+@pytest.mark.parametrize("entries", list(ROBOFLOW_ENTRIES))
+def test_a_roboflow_export_opens_with_every_split_and_is_copied_back_in_its_layout(tmp_path: Path,
+                                                                                 entries: str) -> None:
+    """Roboflow's train/images + train/labels layout (its data.yaml saying '../train/images') would not open: "holds no
+    NAME.txt label files", in crm-refine and in the app alike."""
+    root = roboflow_folder(tmp_path, entries)
+    ds = open_dataset("yolo", root)
+    assert ds.names() == ["0001", "0001 (valid)", "0002_jpg.rf.3f2a", "0003", "0004"] and not ds.problems
+    assert [ds.photo_file(n).relative_to(root).as_posix() for n in ds.names()] == [
+        "train/images/0001.jpg", "valid/images/0001.jpg", "train/images/0002_jpg.rf.3f2a.jpg",
+        "test/images/0003.jpg", "test/images/0004.jpg"]
+    first = [ds.read(n) for n in ds.names()]
+    assert [[o.label for o in item.objects] for item in first] == [["dog"], ["cat"], ["cat"], ["dog"], []]
+    assert np.allclose(first[1].objects[0].polygons[0], [[40, 15], [60, 15], [60, 30]])
+    out = tmp_path / "out"
+    list(convert(ds, "yolo", out))
+    assert sorted(f.relative_to(out).as_posix() for f in out.rglob("*") if f.suffix in (".jpg", ".txt")) == [
+        "classes.txt", "test/images/0003.jpg", "test/images/0004.jpg", "test/labels/0003.txt",
+        "train/images/0001.jpg", "train/images/0002_jpg.rf.3f2a.jpg", "train/labels/0001.txt",
+        "train/labels/0002_jpg.rf.3f2a.txt", "valid/images/0001.jpg", "valid/labels/0001.txt"]
+    written, given = yaml.safe_load((out / "data.yaml").read_text()), yaml.safe_load((root / "data.yaml").read_text())
+    # its entries name the copy's folders as they named the source's; where it had none, they are added
+    assert written == {"train": "train/images", "val": "valid/images", "test": "test/images", **given}
+    assert (written == given) == (entries != "none")
+    again = open_dataset("yolo", out)
+    assert again.names() == ds.names()
+    assert [again.read(n).objects for n in again.names()] == [item.objects for item in first]
+
+
+def test_a_data_yaml_and_classes_txt_that_disagree_read_the_yaml_names_and_say_so(tmp_path: Path) -> None:
+    """classes.txt won silently, and a copy's data.yaml had its names rewritten: the names a model was trained
+    with."""
+    root = ultralytics_folder(tmp_path, "names: [cat, dog]")
+    (root / "classes.txt").write_text("dog\ncat\n")
+    ds = open_dataset("yolo", root)
+    assert ds.category_names() == ["cat", "dog"] and [o.label for o in ds.read("p").objects] == ["dog"]
+    (problem,) = ds.problems
+    assert problem == (f"{root / 'classes.txt'} disagrees with {root / 'data.yaml'} (class 0 is 'dog' there but "
+                       "'cat' in data.yaml); data.yaml's names are read, as Ultralytics trains with them: correct "
+                       "whichever file is wrong, or delete classes.txt")
+    list(convert(ds, "yolo", tmp_path / "out"))
+    assert yaml.safe_load((tmp_path / "out" / "data.yaml").read_text())["names"] == ["cat", "dog"]
+    assert (tmp_path / "out" / "classes.txt").read_text() == "cat\ndog\n"
+    (root / "classes.txt").write_text("cat\ndog\n")
+    assert not open_dataset("yolo", root).problems  # agreeing, nothing to say
 
 
 # ---- pairing and safety ------------------------------------------------------------------------

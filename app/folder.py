@@ -33,7 +33,7 @@ from crm_core.formats import (DEFAULT_TOLERANCE, Dataset, ImageObject, ImageObje
                               names_file, open_dataset)
 from crm_core.formats.convert import EXPORT_WRITERS, convert, drawn_as
 from crm_core.formats.labelmap import LABEL_EXTS, MaskWriter, voc_boxes
-from crm_core.formats.labelme import LabelMeDataset
+from crm_core.formats.labelme import LabelMeDataset, label_files
 from crm_core.pairing import PHOTO_EXTS, by_stem, pair_by_stem
 from crm_core.wording import listed
 
@@ -98,8 +98,10 @@ def open_source(source: str | Path, kind: str | None = None, images: str | Path 
         if names_file(source) is not None or (source / "SegmentationClass").is_dir() or is_big_folder(source) \
                 or detection_folder(source):
             kind = detect(source)
-        elif any(source.glob("*.json")):
-            kind = "labelme"  # its photos often lie beside the .json files, which must not make it a VOC folder
+        elif any(source.glob("*.json")) or (not by_stem(source, PHOTO_EXTS) and label_files(source)):
+            # its photos often lie beside the .json files, which must not make it a VOC folder; a folder of
+            # subfolders only ("day 1/", "day 2/") is one too where they hold LabelMe files
+            kind = "labelme"
         elif _palette_labels(source):
             kind = "voc"
         else:

@@ -99,8 +99,11 @@ class FolderMixin:
 
     def _go_to_file(self, chosen: Path) -> None:
         """The photo of a label file or photo chosen in Open dataset (0475.txt, 0473.json, 0473.jpg): it opened
-        at the photo last worked on, not the one chosen (a re-tester)."""
-        names = [Path(name).stem for name in self.work.names]
+        at the photo last worked on, not the one chosen (a re-tester). The photo of that very name first: a LabelMe
+        folder's day 2/0473 has the stem of the 0473 chosen beside it."""
+        names = self.work.names
+        if chosen.stem not in names:
+            names = [Path(name).stem for name in names]
         if chosen.stem in names and names.index(chosen.stem) != self.work.position:
             self.go_to(names.index(chosen.stem))
 

@@ -7,9 +7,10 @@ rectangles (a detector's boxes, not outlines), lines and points are not refined 
 "mask" shape (a PNG of its box, base64) is read and written as
 pixels; ``imageData`` (the photo embedded as base64) is used when ``imagePath`` does not lead to the photo and
 is written back unchanged; ``imagePath`` (read with Windows' backslashes as separators, and where it leads nowhere,
-as the file of that name beside the labels) is rewritten relative to the output folder so it still finds the
+as the file of that name beside the labels) is rewritten relative to the file written so it still finds the
 photo, and kept as given for a photo that is only embedded; flags, descriptions and any other field are carried
-through.
+through. Label files in subfolders are read too, each photo named by its path from the folder
+("day 2/0406"), and written back in the same layout.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from PIL import Image, ImageDraw
 
 from crm_core import io
 from crm_core.errors import InputError
-from crm_core.formats.base import Dataset, Writer
+from crm_core.formats.base import RECORD_FILE, Dataset, Writer
 from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, fill_polygons, mask_box
 from crm_core.pairing import PHOTO_EXTS, by_stem, named_photo
 
@@ -56,16 +57,20 @@ class LabelMeDataset(Dataset):
         if not self.source.is_dir():
             raise InputError(f"{self.source} is not a folder; give the folder of LabelMe .json files")
         self.images = Path(images) if images is not None else None
-        self.files = {p.stem: p for p in sorted(self.source.glob("*.json"))}
+        self.files = label_files(self.source, self.problems)
         # per photo read: object id → the places of its shapes in the file (LabelMeWriter keeps the file's order)
         self.places: dict[str, dict[Any, list[int]]] = {}
         if not self.files:
             raise InputError(f"{self.source} holds no .json files; is it a LabelMe folder?")
         # photos beside the labels that no .json is about yet (added to the folder, not labelled): listed, with
-        # no objects, so they can be labelled; a file is written for one only once it has objects
-        unnamed = {stem: photo for stem, photo in by_stem(self.source, PHOTO_EXTS).items() if stem not in self.files}
+        # no objects, so they can be labelled; a file is written for one only once it has objects. Looked for in
+        # the folder and in each subfolder that holds labels, not in every folder of photos below it.
+        unnamed = {_name(self.source, photo): photo
+                   for folder in sorted({self.source, *(path.parent for path in self.files.values())})
+                   for photo in by_stem(folder, PHOTO_EXTS).values()}
+        unnamed = {name: photo for name, photo in unnamed.items() if name not in self.files}
         taken = self._photos_named() if unnamed else set()
-        self.bare = {stem: photo for stem, photo in unnamed.items() if _same_place(photo) not in taken}
+        self.bare = {name: photo for name, photo in unnamed.items() if _same_place(photo) not in taken}
 
     def names(self) -> list[str]:
         return sorted([*self.files, *self.bare])
@@ -97,16 +102,20 @@ class LabelMeDataset(Dataset):
             except (OSError, ValueError):
                 continue  # read() says what is wrong with it when the photo is opened
             if given is not None:
-                named.add(_same_place(self.photo_of(path, given, path.stem)))
+                named.add(_same_place(self.photo_of(path, given)))
         return named
 
-    def photo_of(self, path: Path, given: str, name: str) -> Path:
+    def photo_of(self, path: Path, given: str) -> Path:
         """The photo label file ``path`` names (``given``, its imagePath): beside it as LabelMe finds it
-        (``named_photo``), else in the photos folder given, else where it names, for the error to show."""
-        photo = named_photo(path.parent, given, name)
-        if not photo.is_file() and self.images is not None:
-            elsewhere = named_photo(self.images, given, name)
-            return elsewhere if elsewhere.is_file() else photo
+        (``named_photo``), else in the photos folder given (in the labels' subfolder there, as a copied tree has
+        it, or in that folder itself), else where it names, for the error to show."""
+        photo = named_photo(path.parent, given, path.stem)
+        if photo.is_file() or self.images is None:
+            return photo
+        for folder in dict.fromkeys((self.images / path.parent.relative_to(self.source), self.images)):
+            elsewhere = named_photo(folder, given, path.stem)
+            if elsewhere.is_file():
+                return elsewhere
         return photo
 
     def photo_file(self, name: str) -> Path | None:
@@ -118,7 +127,7 @@ class LabelMeDataset(Dataset):
             given, embedded = _named_in(path)
         except (OSError, ValueError):
             return None  # read() says what is wrong with it when the photo is opened
-        return None if embedded else self.photo_of(path, given or f"{name}.jpg", name)
+        return None if embedded else self.photo_of(path, given or f"{path.stem}.jpg")
 
     def _json(self, name: str) -> dict[str, Any]:
         path = self.files[name]
@@ -136,7 +145,7 @@ class LabelMeDataset(Dataset):
             return ImageObjects(name, self.bare[name], size, ())
         path = self.files[name]
         data = self._json(name)
-        image = self.photo_of(path, data.get("imagePath") or f"{name}.jpg", name)
+        image = self.photo_of(path, data.get("imagePath") or f"{path.stem}.jpg")
         if data.get("imageHeight") and data.get("imageWidth"):
             size = (int(data["imageWidth"]), int(data["imageHeight"]))
         elif hw is not None:
@@ -219,6 +228,33 @@ class LabelMeDataset(Dataset):
 
     def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> "LabelMeWriter":
         return LabelMeWriter(self, out, tolerance)
+
+
+def label_files(source: Path, problems: list[str] | None = None) -> dict[str, Path]:
+    """A LabelMe folder's .json files by photo name, sorted: the path from ``source`` without the suffix
+    ("day 2/sub/0406"), as annotators keep labels beside their photos in subfolders (read at the top only, a
+    folder of 10 photos listed 9, saying nothing), and two files of one stem in two subfolders stay two photos.
+    Hidden folders are not read, nor a subfolder holding a RECORD_FILE: an export this tool wrote inside the
+    folder (``LabelMeWriter`` leaves one in every output) is not more input. A subfolder that cannot be listed
+    is said in ``problems``."""
+    files = {}
+
+    def unlisted(err: OSError) -> None:
+        if problems is not None:
+            problems.append(f"{err.filename} cannot be listed ({err.strerror}); its labels are left out: make it "
+                            "readable and open the folder again")
+
+    for folder, subfolders, names in os.walk(source, onerror=unlisted):
+        here = Path(folder)
+        subfolders[:] = [d for d in subfolders if not d.startswith(".") and not (here / d / RECORD_FILE).exists()]
+        files.update((_name(source, here / file), here / file) for file in names if file.endswith(".json"))
+    return dict(sorted(files.items()))
+
+
+def _name(source: Path, path: Path) -> str:
+    """A file's photo name: its path from the folder, without suffix, '/' between folders on every system (the
+    app keeps a photo's work under its name)."""
+    return path.relative_to(source).with_suffix("").as_posix()
 
 
 def _named_in(path: Path) -> tuple[str | None, bool]:
@@ -424,12 +460,16 @@ class LabelMeWriter(Writer):
         data["shapes"] = shapes
         target = self.out / f"{item.name}.json"
         if item.image.is_file() or "imagePath" not in data:  # else: the photo is only embedded, named as given
-            data["imagePath"] = self._image_path(item.image)
+            data["imagePath"] = _image_path(item.image, target)
+        self._mark()
         io.write_atomic(target, json.dumps(data, indent=2, ensure_ascii=False))
 
-    def _image_path(self, photo: Path) -> str:
-        """A photo's path as a file written in the output names it (LabelMe opens its photo through it)."""
-        return os.path.relpath(os.path.abspath(photo), os.path.abspath(self.out))
+    def _mark(self) -> None:
+        """An empty RECORD_FILE where the output has none (a copy made without refining lists no photo in it):
+        an output written inside the LabelMe folder it came from is then not read as part of it (``label_files``)."""
+        record = self.out / RECORD_FILE
+        if not record.exists():
+            io.write_atomic(record, "")
 
     def keep_unread(self, name: str) -> bool:
         """A LabelMe file copied as it is, its imagePath pointed at its photo from the output where the file is JSON
@@ -438,6 +478,7 @@ class LabelMeWriter(Writer):
         if not isinstance(source, LabelMeDataset) or name not in source.files:
             return False
         path, target = source.files[name], self.out / f"{name}.json"
+        self._mark()
         try:
             data = json.loads(path.read_text(encoding="utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError):
@@ -445,9 +486,9 @@ class LabelMeWriter(Writer):
         if not isinstance(data, dict) or not isinstance(data.get("imagePath"), str):
             io.copy_input(path, target)
             return True
-        photo = source.photo_of(path, data["imagePath"], name)
+        photo = source.photo_of(path, data["imagePath"])
         if photo.is_file():
-            data["imagePath"] = self._image_path(photo)
+            data["imagePath"] = _image_path(photo, target)
         io.write_atomic(target, json.dumps(data, indent=2, ensure_ascii=False))
         return True
 
@@ -456,6 +497,12 @@ class LabelMeWriter(Writer):
         pieces were apart in the file (another shape between them) is written back apart: the order decides which
         of two overlapping shapes LabelMe paints on top. Empty for photos from other formats."""
         return self.dataset.places.get(name, {}) if isinstance(self.dataset, LabelMeDataset) else {}
+
+
+def _image_path(photo: Path, target: Path) -> str:
+    """A photo's path as label file ``target`` names it: from the file's folder (LabelMe opens its photo through
+    it), a subfolder's file too."""
+    return os.path.relpath(os.path.abspath(photo), os.path.abspath(target.parent))
 
 
 def _in_paint_order(owned: list[tuple[ImageObject, list[tuple[float, dict]]]]) -> list[tuple[float, dict]]:

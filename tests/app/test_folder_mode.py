@@ -1154,7 +1154,9 @@ def test_a_folder_export_into_a_new_folder_and_the_input_refused_before_anything
     answer_export(monkeypatch, path=tmp_path / "new" / "lm_out")  # typed: a folder that does not exist yet
     with qtbot.waitSignal(window.exported, timeout=30_000):
         window.export_dataset_dialog()
-    assert sorted(p.name for p in (tmp_path / "new" / "lm_out").iterdir()) == ["p0.json", "p1.json"]  # none done
+    out = tmp_path / "new" / "lm_out"
+    assert sorted(p.name for p in out.iterdir()) == [".crm_refined", "p0.json", "p1.json"]
+    assert (out / ".crm_refined").read_text() == ""  # none done
 
 
 def test_an_export_where_nothing_can_be_written_is_refused_in_its_dialog(qtbot, window, tmp_path, monkeypatch,

@@ -17,6 +17,7 @@ import numpy as np
 from PySide6.QtCore import QPoint, QPointF, Qt
 
 from app import project
+from app.folder import open_source
 from app.main_window import MainWindow
 
 from test_folder_mode import LABELS, coco_set, paint
@@ -302,6 +303,37 @@ def test_work_on_labels_changed_in_another_program_is_set_aside(window, tmp_path
     exported = window.work.export(tmp_path / "out", "labelme")  # the file's shapes as they are now
     assert [s["label"] for s in json.loads((tmp_path / "out" / "p0.json").read_text())["shapes"]] == \
         [s["label"] for s in data["shapes"]] and not exported.skipped
+
+
+def test_a_labelme_file_in_a_subfolder_is_listed_keeps_its_work_and_is_exported_in_its_place(window, tmp_path):
+    """Annotators keep day 2/sub/0406.json beside its photo (labelme, X-AnyLabeling): the folder listed the top
+    folder's photos only, saying nothing, and an export lacked the file. One of the same stem as a photo at the
+    top is a photo of its own."""
+    from test_folder_mode import labelme_set
+
+    folder, _ = labelme_set(tmp_path / "lm")
+    sub = folder / "day 2" / "sub"
+    sub.mkdir(parents=True)
+    for suffix in (".png", ".json"):  # its imagePath, p1.png, leads nowhere now: its own name finds the photo
+        (folder / f"p1{suffix}").rename(sub / f"p0{suffix}")
+    assert window.open_folder(folder)
+    listed = window.image_list.list
+    assert [listed.item(r).text() for r in range(listed.count())] == ["day 2/sub/p0\nto do", "p0\nto do"]
+    assert window.go_to(0) and window.photo_name == "day 2/sub/p0"
+    paint(window, 1, 150)
+    painted = window.doc.current.mask.copy()
+    window._go_to_file(folder / "p0.json")  # chosen in Open dataset: that file's photo, not the other p0
+    assert window.photo_name == "p0" and window.sidecar.flush(10)
+    assert window.work.project_path("day 2/sub/p0").parent == window.work.dir  # a file of the work folder's own
+    window._forget_recent()  # as after a restart
+    assert window.go_to(0) and np.array_equal(window.doc.current.mask, painted)
+    exported = window.work.export(tmp_path / "out", "labelme")
+    written = json.loads((tmp_path / "out" / "day 2" / "sub" / "p0.json").read_text())
+    assert written["imagePath"] == "../../../lm/day 2/sub/p0.png" and not exported.skipped
+    assert (tmp_path / "out" / "p0.json").is_file()
+    days = tmp_path / "days"  # a folder of subfolders alone opens as the LabelMe folder it is
+    shutil.copytree(sub, days / "day 2")
+    assert open_source(days).names() == ["day 2/p0"]
 
 
 def test_a_folder_open_in_another_window_is_refused(qtbot, window, settings, tmp_path, dialogs):

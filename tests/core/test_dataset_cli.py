@@ -182,6 +182,25 @@ def test_a_coco_file_converted_without_refining_lists_no_photo_as_refined(tmp_pa
     assert sorted(json.loads(out.read_text())["crm_refined"]) == [1, 2]
 
 
+def test_a_labelme_file_in_a_subfolder_is_refined_and_written_in_the_same_layout(tmp_path, random_refiner, capsys):
+    """A folder with day 2/sub/0406.json beside its photo: crm-refine --labelme read the top folder only and
+    reported 9 images of 10; its copy lacked the file."""
+    sets = make_sets(tmp_path)
+    moved = sets["labelme"] / "day 2" / "sub" / "b.json"
+    moved.parent.mkdir(parents=True)
+    data = json.loads((sets["labelme"] / "b.json").read_text())
+    moved.write_text(json.dumps({**data, "imagePath": "../../../voc/JPEGImages/b.jpg"}))
+    (sets["labelme"] / "b.json").unlink()
+    out = tmp_path / "out"
+    code, _, err = run(crm_refine.main, ["--labelme", sets["labelme"], "-o", out, "--no-matte"], capsys)
+    assert code == 0 and "2 images, 4 objects: 4 refined, 0 not refined" in err, err
+    written = json.loads((out / "day 2" / "sub" / "b.json").read_text())
+    assert written["imagePath"] == "../../../voc/JPEGImages/b.jpg" and written["shapes"] != data["shapes"]
+    assert (out / ".crm_refined").read_text() == "a\nday 2/sub/b\n"  # what --resume skips, a name a line
+    code, _, err = run(crm_refine.main, ["--labelme", sets["labelme"], "-o", out, "--no-matte", "--resume"], capsys)
+    assert code == 0 and "(2 already written)" in err, err
+
+
 def test_resume_skips_photos_already_written(tmp_path, random_refiner, capsys, monkeypatch) -> None:
     sets = make_sets(tmp_path)
     out = tmp_path / "out"

@@ -1098,6 +1098,45 @@ def test_labelme_photo_embedded_as_image_data(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "out" / "p.json").read_text())["imageData"] == original
 
 
+def test_labelme_files_in_subfolders_are_photos_of_their_own_and_copied_in_the_same_layout(tmp_path: Path) -> None:
+    """Annotators keep day 2/sub/0406.json beside its photo (labelme, X-AnyLabeling): the reader read the top
+    folder only, and a folder of 10 photos listed 9, saying nothing. Named by their paths, 0401 at the top and in
+    day 2 stay two photos; a hidden folder (an editor's backups) and a copy written inside the folder are not read."""
+    a, b = shapes()
+    source = tmp_path / "lm"
+    for name, mask in (("0401", a), ("day 2/0401", b), ("day 2/sub/0406", a)):
+        photo(source / f"{name}.jpg")
+        shape = {"label": name, "points": trace_polygons(mask, 1.0)[0].tolist(), "group_id": None,
+                 "shape_type": "polygon", "flags": {}}
+        (source / f"{name}.json").write_text(json.dumps({
+            "version": "5.4.1", "flags": {}, "imagePath": f"{Path(name).name}.jpg", "imageData": None,
+            "imageHeight": H, "imageWidth": W, "shapes": [shape]}))
+    photo(source / "day 2" / "sub" / "0407.jpg")  # no labels yet: listed, to be labelled
+    (source / ".history").mkdir()
+    shutil.copy(source / "0401.json", source / ".history" / "0401.json")
+    ds = open_dataset("labelme", source)
+    assert ds.names() == ["0401", "day 2/0401", "day 2/sub/0406", "day 2/sub/0407"]
+    assert not ds.labelled("day 2/sub/0407") and ds.read("day 2/sub/0407").objects == ()
+    assert ds.read("day 2/0401").image == source / "day 2" / "0401.jpg"
+    out = source / "copy"  # a copy made inside the folder, as one may choose to
+    assert all(done.error is None for done in convert(ds, "labelme", out))
+    written = json.loads((out / "day 2" / "sub" / "0406.json").read_text())
+    assert written["imagePath"] == "../../../day 2/sub/0406.jpg"  # from the file written, as LabelMe opens it
+    assert not (out / "day 2" / "sub" / "0407.json").exists()  # nothing drawn on it: no file made
+    copy = open_dataset("labelme", out)
+    assert copy.names() == ["0401", "day 2/0401", "day 2/sub/0406"]
+    for name in ("0401", "day 2/0401", "day 2/sub/0406"):
+        given, again = ds.read(name), copy.read(name)
+        assert again.image.resolve() == given.image.resolve() and again.size == given.size
+        assert [(o.label, [p.tolist() for p in o.polygons]) for o in again.objects] == \
+            [(o.label, [p.tolist() for p in o.polygons]) for o in given.objects]
+    assert open_dataset("labelme", source).names() == ds.names()  # the copy inside it is not more photos
+    away = tmp_path / "labels"  # copied away from the photos, their folder given: each found in its own subfolder
+    shutil.copytree(source, away, ignore=shutil.ignore_patterns("*.jpg", "copy"))
+    moved = open_dataset("labelme", away, source)
+    assert [moved.read(n).image for n in moved.names()] == [ds.read(n).image for n in copy.names()]
+
+
 # ---- label maps (VOC) ---------------------------------------------------------------------------
 
 

@@ -190,6 +190,10 @@ class LabelMapDataset(SizedByMaps, Dataset):
                             for v in np.unique(classes) if v not in (0, VOID))
         else:
             inst_path = self.instances / f"{name}.png"
+            if not inst_path.is_file():  # said as a PNG that could not be read, with Python's "[Errno 2]" (a tester)
+                raise InputError(f"{inst_path} does not exist, though {self.instances.name}/ holds the object maps of "
+                                 f"the other photos; export it again with {class_path.name}, or move "
+                                 f"{self.instances.name}/ away to read each class as one object")
             inst, inst_palette = read_labels(inst_path)
             if inst.shape != classes.shape:
                 raise InputError(f"{inst_path} and {class_path} differ in size; they must label the same photo")
@@ -262,9 +266,10 @@ class LabelMapWriter(Writer):
         maps = [(class_path, self.class_dir / f"{name}.png")]
         if source.instances is not None and self.instance_dir is not None:
             maps.append((source.instances / f"{name}.png", self.instance_dir / f"{name}.png"))
-        if not all(given.is_file() for given, _ in maps):
+        if not class_path.is_file():
             return False
-        for given, target in maps:
+        # as the source has it: a photo whose object map is missing (the reason it is unread) goes without one
+        for given, target in [(given, target) for given, target in maps if given.is_file()]:
             io.copy_input(given, target)
         self.copy_photo_of(name, photo)
         if self.named != len(self.label_names):

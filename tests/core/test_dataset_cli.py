@@ -15,7 +15,7 @@ from PIL import Image
 from crm_core.cli import eval as crm_eval
 from crm_core.cli import refine as crm_refine
 from crm_core.formats import open_dataset, trace_polygons
-from crm_core.formats.labelmap import write_labels
+from crm_core.formats.labelmap import read_labels, write_labels
 
 H, W = 96, 128
 
@@ -410,6 +410,25 @@ def test_a_voc_label_map_that_cannot_be_read_is_copied_as_it_is_with_its_photo(t
     assert (tmp_path / "out" / "SegmentationClass" / "b.png").read_bytes() == b"not a png"
     assert (tmp_path / "out" / "JPEGImages" / "b.jpg").is_file() and (tmp_path / "out" / "labels.txt").is_file()
     assert (tmp_path / "out" / "SegmentationClass" / "a.png").is_file()
+
+
+def test_a_voc_photo_without_its_object_map_is_named_and_copied_as_the_source_has_it(tmp_path, random_refiner,
+                                                                                      capsys):
+    """A VOC folder with SegmentationObject/ but one photo's map missing: said as "not a PNG this program can read
+    ([Errno 2] …)", and the export left the photo out, where the README says it is copied unchanged (a tester)."""
+    sets = make_sets(tmp_path)
+    objects = sets["voc"] / "SegmentationObject"
+    objects.mkdir()
+    labels, _ = read_labels(sets["voc"] / "SegmentationClass" / "a.png")
+    write_labels(objects / "a.png", labels, None)  # one instance per class here
+    code, _, err = run(crm_refine.main, ["--voc", sets["voc"], "-o", tmp_path / "out", "--no-refine"], capsys)
+    assert f"{objects / 'b.png'} does not exist, though SegmentationObject/ holds the object maps of the other " \
+           "photos" in err and "Errno" not in err, err
+    out = tmp_path / "out"
+    given = sets["voc"] / "SegmentationClass" / "b.png"
+    assert (out / "SegmentationClass" / "b.png").read_bytes() == given.read_bytes()
+    assert (out / "JPEGImages" / "b.jpg").is_file() and not (out / "SegmentationObject" / "b.png").exists()
+    assert (out / "SegmentationObject" / "a.png").is_file()
 
 
 def test_a_voc_detection_folder_s_boxes_are_read_and_its_bad_records_named(tmp_path, capsys) -> None:

@@ -245,6 +245,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         for label, width in ((self.pixel_label, 150), (self.size_label, 110), (self.zoom_label, 60),
                              (self.device_label, 110)):
             label.setMinimumWidth(width)
+            label.setContentsMargins(8, 0, 8, 0)  # "matte 100 %" ran into "3492 × 2328 px" (an inspector)
             bar.addPermanentWidget(label)
         self._show_device()
 
@@ -414,14 +415,16 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
             held = obj.stages[shown].prob[y, x] if isinstance(shown, int) else obj.mask[y, x] / 255.0
             return f"{100 * float(held):.0f} %"
 
+        def named(shown: Shown) -> str:  # "· 100 %" alone did not say of what (an inspector)
+            return f"{stage_name(obj.stages[shown]) if isinstance(shown, int) else 'Coarse'} {value(shown)}"
+
         compared = self.strip.comparing
         if compared is not None and all(s == COARSE or (isinstance(s, int) and s < len(obj.stages)) for s in compared):
             # both results named: an inspector comparing ×1 with the matte read the matte's value alone
-            named = [f"{'Coarse' if s == COARSE else stage_name(obj.stages[s])} {value(s)}"
-                     for s in sorted(compared, key=in_pipeline)]
-            self.pixel_label.setText(f"x {x}, y {y} · {' · '.join(named)}")
+            both = [named(s) for s in sorted(compared, key=in_pipeline)]
+            self.pixel_label.setText(f"x {x}, y {y} · {' · '.join(both)}")
             return
-        self.pixel_label.setText(f"x {x}, y {y} · {value(obj.shown)}")
+        self.pixel_label.setText(f"x {x}, y {y} · {named(obj.shown)}")
 
     # window -----------------------------------------------------------------------------
     def _update_title(self) -> None:

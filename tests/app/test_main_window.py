@@ -889,14 +889,14 @@ def test_status_bar_tracks_zoom_and_cursor(opened):
     pos = canvas.map_from_image(QPointF(10.5, 20.5))
     mouse(canvas, QEvent.Type.MouseMove, pos, Qt.MouseButton.NoButton)
     value = round(100 * opened.doc.mask[20, 10] / 255)
-    assert opened.pixel_label.text() == f"x 10, y 20 · {value} %"
+    assert opened.pixel_label.text() == f"x 10, y 20 · Coarse {value} %"  # named: "· 100 %" said not of what
     prob = np.zeros(opened.doc.mask.shape, np.float32)
     prob[20, 10] = 0.43  # a stage shown: its value, as an inspector reads a matte's alpha at the pointer
     opened.doc.set_stages([Stage(0, 1, 1.0, prob, 0.1, prob.size, prob.size, prob.size)])
     opened.doc.set_shown(0)  # and it follows the stage shown, with no move of the mouse (a stage chosen by key)
-    assert opened.pixel_label.text() == "x 10, y 20 · 43 %"
+    assert opened.pixel_label.text() == "x 10, y 20 · ×1 43 %"
     opened.doc.set_shown(COARSE)
-    assert opened.pixel_label.text() == f"x 10, y 20 · {value} %"
+    assert opened.pixel_label.text() == f"x 10, y 20 · Coarse {value} %"
     opened.strip.select(0, COARSE)  # a comparison: both values, named, in the pipeline's order (an inspector)
     assert opened.pixel_label.text() == f"x 10, y 20 · Coarse {value} % · ×1 43 %"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QColor, QIcon, QKeyEvent, QUndoGroup
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QIcon, QKeyEvent, QUndoGroup
 from PySide6.QtWidgets import (QApplication, QColorDialog, QDockWidget, QGroupBox, QHBoxLayout, QLabel, QMainWindow,
                                QProgressBar, QPushButton, QScrollArea, QSizePolicy, QStackedWidget, QVBoxLayout,
                                QWidget)
@@ -238,6 +238,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self.zoom_label = QLabel()
         self.pixel_label = QLabel()
         self._pointer = (-1, -1)  # the photo pixel under the pointer (-1: off the photo), for the value shown there
+        self._folder_tips: dict[QAction, str] = {}  # folder commands' own tooltips, said why where greyed
         self.size_label = QLabel()
         self.device_label = QLabel()
         self.pixel_label.setToolTip("The pixel under the pointer, and the shown result there: 0 % background, "
@@ -461,8 +462,11 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         # a folder's list: shown with one photo open, it was an empty panel nothing explained (a tester)
         self.images_dock.toggleViewAction().setEnabled(in_folder)
         for action in (self.next_image_action, self.prev_image_action, self.accept_next_action, self.flag_image_action,
-                       self.export_dataset_action, self.rename_label_action):
+                       self.export_dataset_action, self.rename_label_action, self.refine_folder_action):
             action.setEnabled(in_folder and has_doc)
+            # greyed with no word why, Next's tip still read "open the next one" on a single photo (an inspector)
+            tip = self._folder_tips.setdefault(action, action.toolTip())
+            action.setToolTip(tip if in_folder else f"{tip} (works on a folder or dataset: File › Open folder…)")
         # a whole-folder run started while a click was worked out left the open photo to do (a re-tester)
         self.refine_folder_action.setEnabled(in_folder and self._folder_job is None and not self.prompting)
         running = self._before[0] if self._job is not None and self._before is not None else None

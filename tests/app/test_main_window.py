@@ -1157,3 +1157,18 @@ def test_a_refine_s_progress_text_never_widens_the_window(qtbot, settings, photo
     qtbot.waitUntil(lambda: widths.append(win.width()) or not win.refining, timeout=30000)
     assert max(widths) == 1024 and win.width() == 1024
     assert win.progress_label.toolTip() == win.progress_label.text()
+
+
+def test_folder_commands_greyed_on_one_photo_say_what_they_need(opened, tmp_path):
+    """The Photos menu, Previous and Next were greyed on one photo with no word why, and Next's tip still read
+    "open the next one" (an inspector)."""
+    need = " (works on a folder or dataset: File › Open folder…)"
+    for action in (opened.next_image_action, opened.prev_image_action, opened.export_dataset_action):
+        assert not action.isEnabled() and action.toolTip().endswith(need)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("a.png", "b.png"):
+        cv2.imwrite(str(folder / name), np.full((40, 60, 3), 90, np.uint8))
+    assert opened.open_folder(folder)
+    assert opened.next_image_action.isEnabled() and opened.next_image_action.toolTip() == \
+        "Save this photo's work and open the next one (PgDown)"

@@ -330,6 +330,9 @@ class OpeningMixin:
         notes = self._import_into(self.doc, Path(path)) if self.doc is not None else None
         if notes:
             self._noted("; ".join(notes), 15000)
+        if notes is not None and self.work is None and self.doc.path is not None:
+            # opened again from Open Recent with it: a photo and a mask chosen apart came back as the photo alone
+            self.settings.add_recent_file(self.doc.path, path)
         return notes is not None
 
     def open_sample(self) -> None:

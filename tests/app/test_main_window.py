@@ -727,6 +727,11 @@ def test_a_recent_photo_opened_with_its_mask_reopens_with_it(window, photo, sett
     entry.trigger()
     assert window.doc.path.resolve() == image_path.resolve()
     assert np.array_equal(window.doc.mask, cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE))
+    assert window.open_files(other)
+    assert window.open_files(image_path) and window.import_mask(mask_path)  # chosen apart, with Import mask (Ctrl+I)
+    window.fill_recent_menu()
+    entry = next(a for a in window.recent_menu.actions() if a.toolTip() == str(image_path.resolve()))
+    assert entry.text() == f"{image_path.name} + {mask_path.name}"  # it came back as the photo alone (an inspector)
     mask_path.unlink()  # the mask gone: the photo alone
     window.fill_recent_menu()
     assert next(a for a in window.recent_menu.actions() if a.toolTip() == str(image_path.resolve())).text() == \

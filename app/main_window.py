@@ -364,6 +364,12 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         if color.isValid():
             self.canvas.set_view_mode("color", color)
 
+    def show_next_stage(self) -> None:
+        self.strip.show_next()
+
+    def show_previous_stage(self) -> None:
+        self.strip.show_previous()
+
     def _view_mode_changed(self, mode: str) -> None:
         """Tick the view in the menu, name it in the status bar (the canvas alone cannot say a cutout on white from
         the photo), and remember it (and the backdrop colour) for the next session."""

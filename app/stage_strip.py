@@ -339,6 +339,23 @@ class StageStrip(QWidget):
         self._update_controls()
 
     # selection --------------------------------------------------------------------------
+    def show_next(self) -> None:
+        self._step(1)
+
+    def show_previous(self) -> None:
+        self._step(-1)
+
+    def _step(self, by: int) -> None:
+        """Show the result ``by`` entries on from the one shown (the later of two compared), as the arrow keys do
+        in the strip; at either end it stays."""
+        if self._doc is None or not self.list.count():
+            return
+        item = self.item_for(self._order[-1] if self._order else self._doc.shown)
+        row = self.list.row(item) if item is not None else 0
+        target = self.list.item(min(max(row + by, 0), self.list.count() - 1))
+        self.select(target.data(ROLE))
+        self.list.scrollToItem(target)
+
     def select(self, *shown: Shown) -> None:
         """Selects one result (show it) or two (compare them), as a click and a Ctrl+click would."""
         self.list.blockSignals(True)

@@ -10,13 +10,14 @@ import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QColor, QDropEvent, QMouseEvent
+from PySide6.QtGui import QAction, QColor, QDropEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication, QStatusBar
 
 from app.__main__ import build_window
 from app.document import COARSE, shade
 from app.export import ExportDialog, ExportRequest
 from app.main_window import MainWindow, split_drop
+from app.shortcuts import action_rows
 from app.settings import Settings, parse_ratios
 from crm_core.options import Stage
 
@@ -1177,3 +1178,20 @@ def test_folder_commands_greyed_on_one_photo_say_what_they_need(opened, tmp_path
     assert opened.open_folder(folder)
     assert opened.next_image_action.isEnabled() and opened.next_image_action.toolTip() == \
         "Save this photo's work and open the next one (PgDown)"
+
+
+def test_the_stages_are_stepped_from_the_keyboard_wherever_the_focus_is(opened, qtbot):
+    """Arrow keys stepped the stages only once the strip had been clicked; Tab went to the objects (an inspector)."""
+    prob = np.zeros(opened.doc.mask.shape, np.float32)
+    opened.doc.set_stages([Stage(i, 2, r, prob, 0.1, prob.size, prob.size, prob.size) for i, r in enumerate((0.5, 1))])
+    opened.doc.set_shown(COARSE)
+    opened.canvas.setFocus()
+    for key, shown in ((".", 0), (".", 1), (".", 1), (",", 0), (",", COARSE), (",", COARSE)):
+        qtbot.keyClick(opened.canvas, key)
+        assert opened.doc.shown == shown
+    assert ("Show next stage", ".") in action_rows(opened.findChildren(QAction))
+    ratios = opened.refine_panel.ratio_edit
+    ratios.setFocus()
+    ratios.clear()
+    qtbot.keyClicks(ratios, "0.5, 1")  # typed, the keys are the box's
+    assert ratios.text() == "0.5, 1" and opened.doc.shown == COARSE

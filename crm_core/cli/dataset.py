@@ -148,8 +148,10 @@ class Tally:
         if self.no_photo:
             # "give --images" was said to a run given it (a tester)
             fix = f"not in {self.photos_in} either: check it" if self.photos_in else "give --images"
-            dropped += (f"; {self.no_photo} photo{'s' * (self.no_photo != 1)} not found, named in the copy where "
-                        f"looked for ({fix})")
+            # "named in the copy where looked for" was not understood (a tester)
+            one = self.no_photo == 1
+            dropped += (f"; {self.no_photo} photo{'s' * (not one)} not found: the copy's labels name "
+                        f"{'it' if one else 'them'} where {'it was' if one else 'they were'} looked for ({fix})")
         kept = f" ({self.kept} of them kept as drawn: the photo shows no better edge)" if self.kept else ""
         # "not refined": "left as drawn" beside "kept as drawn" read as one thing said twice (an inspector)
         done = (f"{self.refined} refined{kept}, {self.skipped} not refined (under {min_px} px, not areas, or refined "

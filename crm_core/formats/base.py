@@ -136,11 +136,14 @@ class Dataset(ABC):
         """The photo of an item, checked against the size its labels state."""
         if not Path(item.image).exists():  # io's "does not exist; check the path" did not say which labels named it
             # said after the item's name wherever it is said ("0401.jpg: its photo …"): named twice, it read oddly
-            raise InputError(f"its photo {item.image} does not exist; put it there, or correct "
-                             "where its labels say it is")
+            raise InputError(f"its photo {item.image} does not exist; {self.missing_photo_fix(item.name)}")
         image = io.load_image(item.image)
         self.check_size(item, (image.shape[1], image.shape[0]))
         return image
+
+    def missing_photo_fix(self, name: str) -> str:
+        """What to do where photo ``name``'s file is missing, for a format whose labels say where it is."""
+        return "put it there, or correct where its labels say it is"
 
     # what to do where the labels' size is not the photo's: said as what it most often is, a photo resized after
     # labelling ("fix the label file's image size" had a tester load labels at twice their photo's scale)

@@ -172,6 +172,11 @@ class LabelMapDataset(SizedByMaps, Dataset):
     def photo_file(self, name: str) -> Path:
         return self.pairs[name][0]
 
+    def missing_photo_fix(self, name: str) -> str:
+        """A label map names no photo: the photo is found by its name (a tester read "correct where its labels
+        say it is" of a VOC folder)."""
+        return f"put the photo of {self.pairs[name][1]} there, or remove that label map"
+
     def category_names(self) -> list[str]:
         return [n.strip() for n in self.label_names[1:]]
 

@@ -501,13 +501,15 @@ def test_refine_into_another_format_and_convert_without_refining(tmp_path, rando
     shutil.move(photos / "b.jpg", tmp_path / "b.jpg")  # a copy that names a photo that is not there: said
     code, _, err = run(crm_refine.main, ["--voc", sets["voc"], "-o", tmp_path / "lm2", "--to", "labelme", "--no-refine"],
                        capsys)
-    assert code == 0 and "1 photo not found, named in the copy where looked for (give --images)" in err, err
+    said = "1 photo not found: the copy's labels name it where it was looked for"
+    assert code == 0 and f"{said} (give --images)" in err, err
     assert "photos not found: b" in err  # which one
     code, _, err = run(crm_refine.main, ["--voc", sets["voc"], "-o", tmp_path / "lm4", "--to", "labelme"], capsys)
-    assert code != 0 and f"b: its photo {photos / 'b.jpg'} does not exist; put it there" in err, err  # named once
+    assert code != 0 and f"b: its photo {photos / 'b.jpg'} does not exist; put the photo of " \
+        f"{sets['voc'] / 'SegmentationClass' / 'b.png'} there, or remove that label map" in err, err  # named once
     code, _, err = run(crm_refine.main, ["--voc", sets["voc"], "--images", photos, "-o", tmp_path / "lm3", "--to",
                                          "labelme", "--no-refine"], capsys)  # looked for in --images: not "give" it
-    assert code == 0 and f"1 photo not found, named in the copy where looked for (not in {photos} either: check it)" \
+    assert code == 0 and f"{said} (not in {photos} either: check it)" \
         in err, err
     code, _, err = run(crm_refine.main, [photos / "a.jpg", photos / "a.jpg", "-o", tmp_path / "x.png", "--to", "coco"], capsys)
     assert code == 2 and "applies to a dataset" in err

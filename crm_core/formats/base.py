@@ -158,16 +158,21 @@ class Dataset(ABC):
             return
         turned = ""
         if shown == item.size[::-1]:
-            turned = (" (the photo's EXIF orientation turns it by 90°: labels drawn on its stored pixels must be "
-                      "turned too)" if io.exif_turned(item.image) else " (width and height the other way round)")
+            turned = (f" ({EXIF_TURN}: labels drawn on its stored pixels must be turned too)"
+                      if io.exif_turned(item.image) else " (width and height the other way round)")
         raise InputError(self.size_mismatch(item, shown, turned))
 
     def size_mismatch(self, item: ImageObjects, shown: tuple[int, int], turned: str) -> str:
-        """What ``check_size`` says of labels that state another size than their photo's, ``shown``."""
+        """What ``check_size`` says of labels that state another size than their photo's, ``shown``. Turned by its
+        EXIF orientation, the photo is the one they were drawn on: "put back that photo" followed "must be turned
+        too" (a tester)."""
+        fix = ("turn the labels with it, or save the photo with its pixels turned and no EXIF orientation"
+               if EXIF_TURN in turned else self.SIZE_FIX)
         return (f"{item.image} is {shown[0]}x{shown[1]} px as shown but its labels say {item.size[0]}x{item.size[1]} "
-                f"px{turned}; {self.SIZE_FIX}")
+                f"px{turned}; {fix}")
 
 
+EXIF_TURN = "the photo's EXIF orientation turns it by 90°"  # why labels can be a photo's size the other way round
 RECORD_FILE = ".crm_refined"  # in a folder output: the photos worked on there, a name a line (Writer.done)
 
 

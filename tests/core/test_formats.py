@@ -1586,8 +1586,11 @@ def test_labels_made_on_a_turned_photos_stored_pixels_say_the_exif_orientation(t
                          "segmentation": [[5, 5, 30, 5, 30, 30, 5, 30]], "area": 625, "bbox": [5, 5, 25, 25]}],
         "categories": [{"id": 1, "name": "box"}]}))
     ds = open_dataset("coco", tmp_path / "a.json", tmp_path)
-    with pytest.raises(InputError, match="EXIF orientation turns it"):
+    with pytest.raises(InputError, match="EXIF orientation turns it") as raised:
         ds.photo(ds.read(ds.names()[0]))
+    # the photo is the one they were drawn on: not told to "put back that photo" (a tester)
+    assert str(raised.value).endswith("must be turned too); turn the labels with it, or save the photo with its "
+                                      "pixels turned and no EXIF orientation")
     Image.new("RGB", (40, 60), (90, 120, 150)).save(tmp_path / "p.jpg")  # no EXIF: the file's sizes are swapped
     with pytest.raises(InputError, match=r"40x60 px as shown but its labels say 60x40 px \(width and height the "
                                          r"other way round\)") as raised:

@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from app.dataset_paths import dataset_at, names_a_dataset
+from app.dataset_paths import names_a_dataset
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
@@ -37,7 +37,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--folder", metavar="PATH",
                         help="open a folder of photos (with their masks or LabelMe/VOC/YOLO labels) or a COCO file, "
-                             "at the photo where you stopped last time")
+                             "at the photo where you stopped last time (given a label file or photo in it: at that "
+                             "photo)")
     parser.add_argument("--images", metavar="DIR", help="the photos of a COCO file given with --folder")
     args = parser.parse_args(argv)
     if args.image and not args.mask and not args.folder and names_a_dataset(Path(args.image)):
@@ -157,7 +158,7 @@ def build_window(argv: Sequence[str] | None = None, settings: Settings | None = 
     if args.refine_and_export is None and window.offer_restore(asked):
         return window
     if args.folder:  # read as a dropped or chosen path is; --images: the photos of a COCO file or written labels
-        window.open_folder(*dataset_at(Path(args.folder)), args.images)
+        window.open_dataset_at(Path(args.folder), args.images)
     elif is_project(args.image):
         window.open_project(args.image)
     elif args.image:

@@ -94,8 +94,16 @@ class FolderMixin:
         path, _ = QFileDialog.getOpenFileName(
             self, "Open dataset", self.settings.open_dir,
             "COCO annotations (*.json);;LabelMe, VOC or YOLO folder: any file in it (*)")
-        if path and self.open_folder(*dataset_at(Path(path))):
-            self._go_to_file(Path(path))
+        if path:
+            self.open_dataset_at(Path(path))
+
+    def open_dataset_at(self, chosen: Path, images: str | Path | None = None) -> bool:
+        """The dataset a file or folder belongs to, open at the file's photo where it names one (a label file or
+        photo chosen, given on the command line or dropped: 0410.json opened at the photo last worked on)."""
+        opened = self.open_folder(*dataset_at(chosen), images)
+        if opened and chosen.is_file():
+            self._go_to_file(chosen)
+        return opened
 
     def _go_to_file(self, chosen: Path) -> None:
         """The photo of a label file or photo chosen in Open dataset (0475.txt, 0473.json, 0473.jpg): it opened

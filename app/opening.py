@@ -22,7 +22,7 @@ from app.busy import busy
 from app.document import Document
 from app.errors import show_error
 from app.export import offered_folder
-from app.dataset_paths import dataset_at, names_a_dataset
+from app.dataset_paths import names_a_dataset
 from app.wording import shown_path
 
 IMAGE_SUFFIXES = PHOTO_EXTS  # HEIC only where it can be read: offered, it was then refused
@@ -399,7 +399,7 @@ class OpeningMixin:
         if len(paths) == 1 and project.is_project(paths[0]):
             return lambda: self.open_project(paths[0])
         if len(paths) == 1 and names_a_dataset(paths[0]):
-            return lambda: self.open_folder(*dataset_at(paths[0]))
+            return lambda: self.open_dataset_at(paths[0])
         pair = split_drop(paths)
         return None if pair is None else lambda: self.open_files(*pair)
 

@@ -1426,6 +1426,7 @@ def test_a_dataset_s_json_given_where_a_photo_goes_opens_its_dataset(qtbot, sett
     other = build_window([str(folder / "p1.json")], settings)
     qtbot.addWidget(other)
     assert other.work is not None and other.work.dataset.format == "labelme" and len(other.work.names) == 2
+    assert other.photo_name == "p1"  # at the photo of the file given, not where the person stopped (a tester)
     missing = build_window([str(tmp_path / "gone.json")], settings)  # said missing, not its folder opened instead
     qtbot.addWidget(missing)
     assert missing.work is None and "gone.json does not exist" in dialogs.shown[-1][2]

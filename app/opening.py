@@ -450,7 +450,10 @@ class OpeningMixin:
 
     def open_project_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open project", self.settings.open_dir, project.FILTER)
-        if path:
+        if path and names_a_dataset(Path(path)) and not project.is_project(path):
+            # a COCO file chosen here was refused as "not a zip archive" (a tester): it is opened as Open dataset does
+            self.open_dataset_at(Path(path))
+        elif path:
             self.open_project(path)
 
     def open_project(self, path: str | Path, modified: bool = False) -> bool:

@@ -1432,6 +1432,16 @@ def test_a_dataset_s_json_given_where_a_photo_goes_opens_its_dataset(qtbot, sett
     assert missing.work is None and "gone.json does not exist" in dialogs.shown[-1][2]
 
 
+def test_a_coco_file_chosen_in_open_project_opens_as_a_dataset(window, tmp_path, monkeypatch, dialogs):
+    """Chosen in File › Open project…, a COCO file was refused as "not a zip archive" (a tester)."""
+    from PySide6.QtWidgets import QFileDialog
+
+    ann, images, _ = coco_set(tmp_path, count=2)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(ann), ""))
+    window.open_project_dialog()
+    assert not dialogs.shown and window.work is not None and window.work.dataset.format == "coco"
+
+
 def test_a_dataset_dropped_on_the_window_opens(qtbot, window, tmp_path):
     """A folder or a COCO file dropped on the window was ignored: only photos and projects opened by drop."""
     from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl

@@ -7,7 +7,7 @@ it, computes the two binary sides, and draws the legend that says what the colou
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter
 
 from app.mask_object import COARSE, Shown, stage_name
@@ -21,6 +21,11 @@ ADDED_COLOR, REMOVED_COLOR = QColor(0, 210, 255), QColor(255, 225, 0)
 
 class CompareMixin:
     """The compare state of CanvasView (mixed in)."""
+
+    # the legend's corner: it goes to the other one when the pointer comes over it (an inspector found it covering
+    # the star holes and the wheel being compared, with no way to move or hide it)
+    _legend_right = False
+    _legend_box = QRectF()
 
     def set_compare(self, first: Shown | None, second: Shown | None = None) -> None:
         """Show what ``second`` (a stage index or COARSE) changed from ``first``: added pixels in cyan, removed
@@ -55,13 +60,21 @@ class CompareMixin:
                 (REMOVED_COLOR, f"in {first}, not in {second}{removed}"),
                 (None, "a soft result holds a pixel over 50 %"))
 
+    def legend_makes_way(self, pointer: QPointF) -> None:
+        """The legend moves to the other bottom corner when the pointer comes over it."""
+        if self._compare is not None and self._legend_box.contains(pointer):
+            self._legend_right = not self._legend_right
+            self.update()
+
     def _draw_legend(self, painter: QPainter) -> None:
-        """What the two compare colours mean, bottom left (``legend_rows``)."""
+        """What the two compare colours mean, bottom left or right (``legend_rows``, ``legend_makes_way``)."""
         rows = self.legend_rows()
         metrics = painter.fontMetrics()
         width = max(metrics.horizontalAdvance(text) for _, text in rows) + 34
         line = metrics.height() + 6
-        box = QRectF(10, self.height() - 10 - len(rows) * line - 8, width, len(rows) * line + 8)
+        left = self.width() - 10 - width if self._legend_right else 10
+        box = QRectF(left, self.height() - 10 - len(rows) * line - 8, width, len(rows) * line + 8)
+        self._legend_box = box
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(0, 0, 0, 170))
         painter.drawRoundedRect(box, 4, 4)

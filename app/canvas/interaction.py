@@ -277,6 +277,7 @@ class InteractionMixin:
         x, y = math.floor(image.x()), math.floor(image.y())
         inside = 0 <= x < self._doc.width and 0 <= y < self._doc.height
         self.cursorMoved.emit(x if inside else -1, y if inside else -1)
+        self.legend_makes_way(pos)
         if self._drag == "pan":
             self.pan_by(pos - self._drag_last)
             self._drag_last = pos

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QWheelEvent
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from app.canvas import CanvasView, Navigator
@@ -592,3 +592,26 @@ def test_after_whole_mask_changes_and_undo_the_overlay_is_what_a_fresh_view_draw
     with qtbot.waitExposed(fresh):
         fresh.show()
     assert np.array_equal(rendered(edited, qtbot), rendered(fresh, qtbot))
+
+
+def test_the_compare_legend_makes_way_for_the_pointer(view, qtbot):
+    """Fixed at the bottom left, the legend covered the holes being compared and could not be moved (an inspector):
+    the pointer over it sends it to the other corner, and over it there, back."""
+    a = np.zeros((H, W), np.float32)
+    a[:, :150] = 0.8
+    view.document().set_stages([stage(a, 0), stage(a, 1)])
+    view.set_compare(0, 1)
+    rendered(view, qtbot)
+    left = view._legend_box
+    assert left.left() < view.width() / 2
+
+    def move(point: QPointF) -> None:
+        view.mouseMoveEvent(QMouseEvent(QEvent.Type.MouseMove, point, point, Qt.MouseButton.NoButton,
+                                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
+
+    move(left.center())
+    rendered(view, qtbot)
+    assert view._legend_box.right() > view.width() / 2 and not view._legend_box.contains(left.center())
+    move(view._legend_box.center())
+    rendered(view, qtbot)
+    assert view._legend_box == left

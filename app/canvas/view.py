@@ -261,10 +261,18 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         """Zoom keeping the image point under anchor (widget coordinates; default: the centre) in place."""
         anchor = QPointF(anchor) if anchor is not None else QPointF(self.width() / 2, self.height() / 2)
         fixed = self.map_to_image(anchor)
-        self._zoom = min(max(float(zoom), MIN_ZOOM), MAX_ZOOM)
+        self._zoom = min(max(float(zoom), self._least_zoom()), MAX_ZOOM)
         self._origin = anchor - fixed * self._zoom
         self._fitted = False
         self._view_changed()
+
+    def _least_zoom(self) -> float:
+        """A quarter of the zoom that fits the photo (or 100 %, whichever is less): zoomed out to 1 %, a 2,700 px
+        photo was a 27 px dot in the middle of the view (an inspector)."""
+        if self._doc is None:
+            return MIN_ZOOM
+        fitting = min(self.width() / self._doc.width, self.height() / self._doc.height)
+        return max(min(fitting / 4, 1.0), MIN_ZOOM)
 
     def fit(self) -> None:
         """Whole photo in view, centred; stays fitted across resizes until the user zooms or pans."""

@@ -197,6 +197,10 @@ def test_wheel_zooms_around_the_cursor(view):
     for _ in range(40):
         wheel(view, pos, 3)
     assert view.zoom() == 32.0
+    for _ in range(80):  # out: to a quarter of the zoom that fits, not a dot at 1 % (an inspector)
+        wheel(view, pos, -3)
+    fitting = min(640 / W, 420 / H)
+    assert view.zoom() == pytest.approx(min(fitting / 4, 1.0))
 
 
 def test_fit_and_actual_size(view):

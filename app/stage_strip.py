@@ -355,6 +355,8 @@ class StageStrip(QWidget):
         target = self.list.item(min(max(row + by, 0), self.list.count() - 1))
         self.select(target.data(ROLE))
         self.list.scrollToItem(target)
+        # picked as a click picks it: during a refine the next stage to come took its place (a re-tester)
+        self.picked.emit()
 
     def select(self, *shown: Shown) -> None:
         """Selects one result (show it) or two (compare them), as a click and a Ctrl+click would."""

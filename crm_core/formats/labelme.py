@@ -419,13 +419,14 @@ class LabelMeWriter(Writer):
         next_group = max([int(g) for g in used if isinstance(g, int)], default=0) + 1
         places = self._places(item.name)
         placed: list[tuple[float, dict]] = []  # (place in the file, shape): the file's order is kept
-        owned: list[tuple[ImageObject, list[tuple[float, dict]]]] = []
+        owned: list[tuple[ImageObject, list[tuple[float, dict]], bool]] = []  # and whether its shapes are redrawn
         for obj in item.objects:
             extra = {k: v for k, v in obj.extra.items() if k not in ("group_id", "shape", "pieces")}
             pieces = obj.extra.get("pieces") or ()
             if pieces:  # what every piece has alike: a piece the refine made anew gets that, not one piece's own
                 extra = {k: v for k, v in pieces[0].items() if k != PIECE_POINTS and all(p.get(k) == v for p in pieces)}
             group = obj.extra.get("group_id")
+            as_drawn = obj.mask is None  # its shapes as the file has them: at their places, in their order
             if obj.problem:  # not read as a shape: written back as the file has it
                 shapes = [obj.extra["shape"]]
             elif obj.box is not None and "shape" not in obj.extra:  # a detection box another format brought
@@ -446,12 +447,17 @@ class LabelMeWriter(Writer):
                 owners = range(len(polygons)) if obj.mask is None else [_owner(poly, pieces) for poly in polygons]
                 # the file's own points as it wrote them (rounded, a kept label's vertices changed in the file)
                 number = float if polygons is obj.polygons else (lambda v: round(float(v), 2))
+                # refined to its very pixels: its shapes keep their places and order too (its pieces were moved
+                # together and painted in another order: 59 px of a tester's photo changed hands, no label changed);
+                # one kept but for pixels a neighbour holds now goes in the order that leaves them the neighbour's
+                as_drawn = polygons is obj.polygons and (
+                    obj.mask is None or bool(np.array_equal(obj.mask, fill_polygons(polygons, item.hw))))
                 shapes = [{"label": obj.label, "points": [[number(x), number(y)] for x, y in poly],
                            "group_id": group, "shape_type": "polygon", "flags": {},
                            **(_fields(pieces[owner]) if owner is not None and owner < len(pieces) else extra)}
                           for poly, owner in zip(polygons, owners)]
-            entries = _in_place(shapes, places.get(obj.id), obj.mask is None, placed[-1][0] if placed else -1.0)
-            owned.append((obj, entries))
+            entries = _in_place(shapes, places.get(obj.id), as_drawn, placed[-1][0] if placed else -1.0)
+            owned.append((obj, entries, not as_drawn))
             placed += entries
         shapes = [shape for _, shape in sorted(_in_paint_order(owned), key=lambda entry: entry[0])]
         # A photo from another format carries no LabelMe fields: start from what LabelMe itself writes.
@@ -505,17 +511,18 @@ def _image_path(photo: Path, target: Path) -> str:
     return os.path.relpath(os.path.abspath(photo), os.path.abspath(target.parent))
 
 
-def _in_paint_order(owned: list[tuple[ImageObject, list[tuple[float, dict]]]]) -> list[tuple[float, dict]]:
-    """The objects' placed shapes; where a refined object's polygon covers part of another (OVERLAP of the smaller:
+def _in_paint_order(owned: list[tuple[ImageObject, list[tuple[float, dict]], bool]]) -> list[tuple[float, dict]]:
+    """The objects' placed shapes (and whether each object's are redrawn from its refined mask, not the file's own);
+    where a refined object's polygon covers part of another (OVERLAP of the smaller:
     a refined edge over a small neighbour), the two, and all that overlap with them, are listed larger first in
     the places they held. Why: LabelMe draws a file's shapes in order, and labelme2voc paints them so. Written
     after it, a refined arm covered most of a bracelet (a tester's 0439: 30 % of it left), and, when traced
     outlines still filled their holes, a dress covered its belt. Shapes no refined object overlaps keep the
     file's order."""
-    if all(obj.mask is None for obj, _ in owned):  # a photo written as read: no polygon to rasterise
-        return [entry for _, entries in owned for entry in entries]
-    nodes = [(place, shape, obj.mask is not None, None if obj.problem else _filled(shape))
-             for obj, entries in owned for place, shape in entries]
+    if not any(redrawn for _, _, redrawn in owned):  # a photo written as read: no polygon to rasterise
+        return [entry for _, entries, _ in owned for entry in entries]
+    nodes = [(place, shape, redrawn, None if obj.problem else _filled(shape))
+             for obj, entries, redrawn in owned for place, shape in entries]
     parent = list(range(len(nodes)))
 
     def root(i: int) -> int:

@@ -1186,9 +1186,12 @@ def test_the_stages_are_stepped_from_the_keyboard_wherever_the_focus_is(opened, 
     opened.doc.set_stages([Stage(i, 2, r, prob, 0.1, prob.size, prob.size, prob.size) for i, r in enumerate((0.5, 1))])
     opened.doc.set_shown(COARSE)
     opened.canvas.setFocus()
+    picks = []  # picked as a click picks a stage: held while a refine's next stages come (a re-tester)
+    opened.strip.picked.connect(lambda: picks.append(opened.doc.shown))
     for key, shown in ((".", 0), (".", 1), (".", 1), (",", 0), (",", COARSE), (",", COARSE)):
         qtbot.keyClick(opened.canvas, key)
         assert opened.doc.shown == shown
+    assert picks == [0, 1, 1, 0, COARSE, COARSE]
     assert ("Show next stage", ".") in action_rows(opened.findChildren(QAction))
     ratios = opened.refine_panel.ratio_edit
     ratios.setFocus()

@@ -232,7 +232,7 @@ def test_a_labelme_shape_a_refined_neighbour_covers_in_part_is_listed_after_it(t
     """A refined arm covered 495 of a bracelet's 703 px and was written after it: painted in file order, 30 % of
     the bracelet was left (tester, session 28). Of two shapes that overlap, the smaller is listed later."""
     arm = np.zeros((H, W), bool)
-    arm[20:40, 5:70] = True
+    arm[20:40, 5:71] = True  # refined: a column wider than drawn
     bracelet = np.zeros((H, W), bool)
     bracelet[15:45, 30:38] = True  # across the arm: refined, the arm kept most of it
     drawn = {"bag": [[60, 45], [75, 45], [75, 55], [60, 55]], "bracelet": [[30, 15], [37, 15], [37, 44], [30, 44]],
@@ -241,6 +241,9 @@ def test_a_labelme_shape_a_refined_neighbour_covers_in_part_is_listed_after_it(t
     assert [shape["label"] for shape in written] == ["bag", "arm", "bracelet"]  # the bag, apart, keeps its place
     as_read = refined_labelme(tmp_path / "as_read", drawn, {})  # nothing refined: the file's order, overlaps and all
     assert [shape["label"] for shape in as_read] == list(drawn)
+    # refined to their very pixels, the file's order too: reordered, 59 px of a tester's photo changed hands
+    kept = refined_labelme(tmp_path / "kept", drawn, {"bracelet": bracelet, "arm": arm & (np.arange(W) < 70)})
+    assert [shape["label"] for shape in kept] == list(drawn)
 
 
 def test_a_yolo_copy_names_the_objects_it_writes_as_several_lines(tmp_path: Path) -> None:
@@ -1036,7 +1039,13 @@ def test_labelme_shapes_keep_their_places_in_the_file_when_a_group_is_interleave
     skin, bag, belt = item.objects
     grown = np.zeros((H, W), bool)
     grown[30:45, 28:42] = True
-    changed = (skin.with_mask(skin.raster((H, W))), bag.with_mask(grown), belt)
+    kept = (skin.with_mask(skin.raster((H, W))), bag.with_mask(grown), belt)  # refined to its very pixels
+    ds.writer(tmp_path / "kept").write(type(item)(item.name, item.image, item.size, kept, item.extra))
+    written = json.loads((tmp_path / "kept" / "p.json").read_text())["shapes"]
+    assert [s["label"] for s in written] == ["skin", "bag", "belt", "skin"]  # each piece at its own place
+    skin_grown = skin.raster((H, W)).copy()
+    skin_grown[2:11, 11] = True
+    changed = (skin.with_mask(skin_grown), bag.with_mask(grown), belt)
     ds.writer(tmp_path / "refined").write(type(item)(item.name, item.image, item.size, changed, item.extra))
     written = json.loads((tmp_path / "refined" / "p.json").read_text())["shapes"]
     assert [s["label"] for s in written] == ["skin", "skin", "bag", "belt"]  # re-traced pieces at the first's place

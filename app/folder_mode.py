@@ -99,21 +99,36 @@ class FolderMixin:
 
     def open_dataset_at(self, chosen: Path, images: str | Path | None = None) -> bool:
         """The dataset a file or folder belongs to, open at the file's photo where it names one (a label file or
-        photo chosen, given on the command line or dropped: 0410.json opened at the photo last worked on)."""
-        opened = self.open_folder(*dataset_at(chosen), images)
+        photo chosen, given on the command line or dropped: 0410.json opened at the photo last worked on). A file
+        in a subfolder of a folder opened before opens that folder: day 2/sub/0466.json opened day 2/sub alone,
+        as a dataset of one photo, the folder's work on it out of sight (a re-tester)."""
+        source, kind = dataset_at(chosen)
+        if kind is None and images is None and chosen.is_file():
+            source = self._opened_above(source) or source
+        opened = self.open_folder(source, kind, images)
         if opened and chosen.is_file():
             self._go_to_file(chosen)
         return opened
 
+    def _opened_above(self, folder: Path) -> Path | None:
+        """The nearest folder above ``folder`` opened before as a folder (not a COCO file), or None."""
+        folder = folder.resolve()
+        above = [Path(f.source) for f in self.settings.recent_folders() if f.kind != "coco" and Path(f.source).is_dir()
+                 and Path(f.source) in folder.parents]
+        return max(above, key=lambda f: len(f.parts), default=None)
+
     def _go_to_file(self, chosen: Path) -> None:
         """The photo of a label file or photo chosen in Open dataset (0475.txt, 0473.json, 0473.jpg): it opened
-        at the photo last worked on, not the one chosen (a re-tester). The photo of that very name first: a LabelMe
-        folder's day 2/0473 has the stem of the 0473 chosen beside it."""
+        at the photo last worked on, not the one chosen (a re-tester). The photo of that very name first (its path
+        from the folder: day 2/0473 beside 0473), then one of its stem."""
         names = self.work.names
-        if chosen.stem not in names:
-            names = [Path(name).stem for name in names]
-        if chosen.stem in names and names.index(chosen.stem) != self.work.position:
-            self.go_to(names.index(chosen.stem))
+        root = self.work.dataset.source.resolve()
+        inside = chosen.resolve().with_suffix("")
+        wanted = inside.relative_to(root).as_posix() if inside.is_relative_to(root) else chosen.stem
+        if wanted not in names:
+            names, wanted = [Path(name).stem for name in names], chosen.stem
+        if wanted in names and names.index(wanted) != self.work.position:
+            self.go_to(names.index(wanted))
 
     def open_folder(self, source: str | Path, kind: str | None = None, images: str | Path | None = None) -> bool:
         """Opens a folder (photos paired with masks by name, or a LabelMe/VOC/YOLO folder) or a dataset file,

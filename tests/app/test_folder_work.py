@@ -331,6 +331,11 @@ def test_a_labelme_file_in_a_subfolder_is_listed_keeps_its_work_and_is_exported_
     written = json.loads((tmp_path / "out" / "day 2" / "sub" / "p0.json").read_text())
     assert written["imagePath"] == "../../../lm/day 2/sub/p0.png" and not exported.skipped
     assert (tmp_path / "out" / "p0.json").is_file()
+    window.go_to(1)
+    # its file given on the command line, dropped or chosen later: the folder opened before, at that photo, not
+    # day 2/sub alone as a dataset of one photo, the folder's work out of sight (a re-tester)
+    assert window.open_dataset_at(sub / "p0.json")
+    assert window.work.dataset.source.resolve() == folder.resolve() and window.photo_name == "day 2/sub/p0"
     days = tmp_path / "days"  # a folder of subfolders alone opens as the LabelMe folder it is
     shutil.copytree(sub, days / "day 2")
     assert open_source(days).names() == ["day 2/p0"]

@@ -264,6 +264,8 @@ def install_menus(window: QMainWindow) -> None:
         _fill(window, menu, names)
         if title == "&View":
             window.view_menu = menu
+        if title == "&Photos":  # greyed on one photo, its items say in their tips what they need (an inspector)
+            menu.setToolTipsVisible(True)
 
 
 def install_toolbar(window: QMainWindow) -> None:

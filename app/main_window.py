@@ -472,7 +472,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
             action.setEnabled(in_folder and has_doc)
             # greyed with no word why, Next's tip still read "open the next one" on a single photo (an inspector)
             tip = self._folder_tips.setdefault(action, action.toolTip())
-            action.setToolTip(tip if in_folder else f"{tip} (works on a folder or dataset: File › Open folder…)")
+            action.setToolTip(tip if in_folder else f"{tip}; works on a folder or dataset: File › Open folder…")
         # a whole-folder run started while a click was worked out left the open photo to do (a re-tester)
         self.refine_folder_action.setEnabled(in_folder and self._folder_job is None and not self.prompting)
         running = self._before[0] if self._job is not None and self._before is not None else None

@@ -1168,7 +1168,7 @@ def test_a_refine_s_progress_text_never_widens_the_window(qtbot, settings, photo
 def test_folder_commands_greyed_on_one_photo_say_what_they_need(opened, tmp_path):
     """The Photos menu, Previous and Next were greyed on one photo with no word why, and Next's tip still read
     "open the next one" (an inspector)."""
-    need = " (works on a folder or dataset: File › Open folder…)"
+    need = "; works on a folder or dataset: File › Open folder…"
     for action in (opened.next_image_action, opened.prev_image_action, opened.export_dataset_action):
         assert not action.isEnabled() and action.toolTip().endswith(need)
     folder = tmp_path / "photos"

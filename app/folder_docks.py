@@ -537,7 +537,9 @@ class _DeliberateChoice(QObject):
     """A label is changed by picking it from the list or typing it, never in passing: a wheel notch over the box
     (scrolling the panel) or an arrow key relabelled the selected object at once, unnoticed."""
 
-    STEPS = (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown, Qt.Key.Key_Home, Qt.Key.Key_End)
+    # Home and End move in the text typed, as in any text box: they opened the list, and the keys typed next went to
+    # it, lost (a re-tester)
+    STEPS = (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown)
     # Ctrl+key that edit the text typed (select all, copy, cut, paste, undo, redo, move and delete by word)
     EDITING = (Qt.Key.Key_A, Qt.Key.Key_C, Qt.Key.Key_X, Qt.Key.Key_V, Qt.Key.Key_Z, Qt.Key.Key_Y, Qt.Key.Key_Left,
                Qt.Key.Key_Right, Qt.Key.Key_Backspace, Qt.Key.Key_Delete, Qt.Key.Key_Home, Qt.Key.Key_End)

@@ -2839,6 +2839,11 @@ def test_the_label_box_relabels_on_a_pick_or_enter_only_and_hands_the_keyboard_b
     assert window.doc.current.label == prefix
     window.doc.undo_stack.undo()
     box.setFocus()
+    box.lineEdit().setText("hat")
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Home)  # moves in the text, as in any text box: it opened the list, and
+    qtbot.keyClicks(box.lineEdit(), "top ")  # the keys typed next went to it, lost (a re-tester)
+    assert box.lineEdit().text() == "top hat" and not box.view().isVisible()
+    box.lineEdit().setText(window.doc.current.label)
     qtbot.keyClick(box, Qt.Key.Key_Down)  # opens the list to pick from; the label stays until a pick
     qtbot.waitUntil(box.view().isVisible, timeout=2000)
     assert window.doc.current.label == first

@@ -78,6 +78,7 @@ class DatasetExportDialog(QDialog):
         # label-map PNG per photo, one colour per cla" was cut at its edge, and the list ran off the screen (testers)
         self._holds = QLabel()
         self._holds.setWordWrap(True)
+        self._holds.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)  # under the box, not below
         self._holds.setStyleSheet("color: #666666")
         column = QVBoxLayout()
         column.addWidget(self._format)
@@ -127,8 +128,7 @@ class DatasetExportDialog(QDialog):
 
     @staticmethod
     def _described(kind: str) -> str:
-        summary = FORMATS[kind].summary
-        return f"{summary[:1].upper()}{summary[1:]}."
+        return f"{FORMATS[kind].summary}."  # as written: "labels/ with a .txt per photo" read "Labels/" capitalised
 
     @property
     def kind(self) -> str:

@@ -243,7 +243,9 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self.device_label = QLabel()
         self.pixel_label.setToolTip("The pixel under the pointer, and the shown result there: 0 % background, "
                                     "100 % the object")
-        for label, width in ((self.pixel_label, 150), (self.size_label, 110), (self.zoom_label, 60),
+        # the pointer's readout as wide as its usual text, so it does not jump as the numbers change length
+        usual = self.pixel_label.fontMetrics().horizontalAdvance("x 00000, y 00000 · Coarse 100 %") + 16
+        for label, width in ((self.pixel_label, usual), (self.size_label, 110), (self.zoom_label, 60),
                              (self.device_label, 110)):
             label.setMinimumWidth(width)
             label.setContentsMargins(8, 0, 8, 0)  # "matte 100 %" ran into "3492 × 2328 px" (an inspector)

@@ -60,7 +60,8 @@ class NoteBar(QStatusBar):
         """A readout shown or hidden (the progress bar and Cancel, as a refine ends): the note is cut again to the
         room it leaves. Cut while they still showed, "Refined bowl in 2.3 s, 6 stages: click one in the stage strip
         to se…" stayed so beside 300 px of empty bar (a re-tester)."""
-        if event.type() in (QEvent.Type.Show, QEvent.Type.Hide) and self._shown and \
+        # and resized: a readout grown by its text ("· ×0.125 100 % · matte 100 %") ran into the note (a re-tester)
+        if event.type() in (QEvent.Type.Show, QEvent.Type.Hide, QEvent.Type.Resize) and self._shown and \
                 super().currentMessage() == self._shown:
             QTimer.singleShot(0, self, self._again)  # once the readouts have moved
         return False

@@ -873,6 +873,11 @@ def test_a_status_note_can_be_read_whole_when_the_readouts_cut_it_off(opened, qt
     cut = QStatusBar.currentMessage(bar)  # what Qt paints
     assert cut.endswith("…") and note.startswith(cut[:-1]) and len(cut) < len(note)
     assert bar.currentMessage() == bar.toolTip() == note  # the note as said, for whoever reads it
+    # a readout grown by its text (a compare's two values) cuts the note again: it ran into it (a re-tester)
+    opened.pixel_label.setText("x 1702, y 1195 · ×0.125 100 % · matte 100 % and more")
+    qtbot.waitUntil(lambda: len(QStatusBar.currentMessage(bar)) < len(cut))
+    opened.pixel_label.setText("")
+    qtbot.waitUntil(lambda: QStatusBar.currentMessage(bar) == cut)
     busy = (opened.progress_bar, opened.cancel_button)
     for widget in busy:
         widget.show()

@@ -305,6 +305,7 @@ class RefiningMixin:
             # a 60 px photo's boxed specks refined to nothing, and the object read "refined", empty, without a word
             erased = vanished(target.mask > 127, binarise(target.stages[-1].prob))
             self.doc.record_refine([self._before], joins=self._joins)
+            self.strip.set_not_run(self._job.not_run, target.stages[0])
             seconds = sum(stage.seconds for stage in target.stages)
             # a photo editor's polygon held as a label is told why fur came out hard (a dataset's labels are held
             # by design: said of every photo, it would be noise)

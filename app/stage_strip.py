@@ -152,6 +152,7 @@ class StageStrip(QWidget):
         super().__init__(parent)
         self._doc: Document | None = None
         self._running = False  # a refine of the open photo is under way (set_running)
+        self._not_run: tuple[object, str] = (None, "")  # the first stage of the refine said of, and what it left out
         self._photo: np.ndarray | None = None  # the part of the photo the thumbnails show, small
         self._box: tuple[slice, slice] | None = None  # that part (object_box), at the photo's size
         self._color = QColor(color)
@@ -429,4 +430,12 @@ class StageStrip(QWidget):
             self.hint.setText("Comparing two results: differences highlighted (with the before/after split, one "
                               "result each side).")
         else:
-            self.hint.setText("Ctrl+click a second stage to compare.")
+            ratios_left = self._not_run[1] if self._not_run[0] is self._doc.stages[0] else ""
+            self.hint.setText("Ctrl+click a second stage to compare." + (f" {ratios_left}." if ratios_left else ""))
+
+    def set_not_run(self, text: str, first: Stage) -> None:
+        """The ratios asked for that a refine did not run, and why ("×0.125 not run (under the 400 px a stage
+        needs)"), said beside its stages (``first``: the first of them) while they are the ones shown: the Ratios
+        box read "0.125, 0.25, 0.5, 1" over a strip that began at ×0.5, unexplained (two inspectors)."""
+        self._not_run = (first, text[:1].upper() + text[1:])
+        self._update_controls()

@@ -230,12 +230,17 @@ class RefineOptions:
         finishers = [name for name, on in (("edge snap", self.snap), ("matte", self.matte)) if on]
         instead = (f"the {' and '.join(finishers)} place{'s' * (len(finishers) == 1)} the edge at full size"
                    if finishers else "the last stage that ran is scaled up to full size")  # "finishers": jargon
-        said = []
+        reasons: dict[str, list[tuple[float, float]]] = {}  # why, and the (ratio, side) it holds for (small to big)
         for r in left:
             side = frame_side(*hw) * scale * r
             limit = (f"under the {self.min_side} px a stage needs" if side < self.min_side else
                      f"over the {longest:g} px the model works at; {instead}")
-            said.append(f"×{r:g} not run ({limit})" if brief else f"×{r:g} ({side:.0f} px on the {which}, {limit})")
+            reasons.setdefault(limit, []).append((r, side))
+        if brief:  # one reason said once: "×0.125 not run (…), ×0.25 not run (…)" beside the strip (an inspector)
+            said = [f"{', '.join(f'×{r:g}' for r, _ in held)} not run ({limit})" for limit, held in reasons.items()]
+        else:
+            said = [f"×{r:g} ({side:.0f} px on the {which}, {limit})" for limit, held in reasons.items()
+                    for r, side in held]
         return "; ".join(filter(None, (", ".join(said) if brief else "not run: " + ", ".join(said), forced)))
 
     def _forced(self, ratio: float, side: float, longest: float, where: str) -> str:

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from app.__main__ import build_window
 from app.main_window import MainWindow
 from app.mask_object import KEEP_BG, KEEP_FG, NO_KEEP, to_refine
+from crm_core.options import Stage
 from test_canvas import at, rendered
 
 H, W = 160, 224
@@ -379,6 +380,12 @@ def test_ratios_the_photo_is_too_small_for_are_named_after_the_run(qtbot, opened
     opened.refine_panel.ratio_edit.setText("0.125, 0.25, 0.5, 1")  # the default ratios: their skips are no news
     _refine(qtbot, opened)
     assert "Refined" in opened.statusBar().currentMessage() and "not run" not in opened.statusBar().currentMessage()
+    # but said beside the strip, which began at ×1 under a Ratios box of four (two inspectors)
+    hint = opened.strip.hint.text()
+    assert hint.startswith("Ctrl+click a second stage to compare. ×0.125 not run (under the 150 px a stage needs)")
+    other = opened.doc.stages[-1]
+    opened.doc.set_stages([Stage(0, 1, 1.0, other.prob.copy(), 0.1, 1, 1, 1)])  # other stages: not said of them
+    assert opened.strip.hint.text() == "Ctrl+click a second stage to compare."
 
 
 def test_a_stroke_made_while_the_refine_runs_leaves_the_result_marked_stale(qtbot, opened):

@@ -36,7 +36,7 @@ def test_small_photos_skip_the_low_ratios_and_finishers_can_be_off() -> None:
         "×1 not run (over the 5000 px the model works at; the edge snap and matte place the edge at full size)")
     assert RefineOptions(snap=False).skipped((4000, 6000), brief=True).endswith("the matte places the edge at full size)")
     assert RefineOptions().skipped((600, 800), brief=True) == (
-        "×0.125 not run (under the 400 px a stage needs), ×0.25 not run (under the 400 px a stage needs)")
+        "×0.125, ×0.25 not run (under the 400 px a stage needs)")  # one reason said once (an inspector)
     # none fits: the last one runs all the same, and that is said (an inspector's "1" ran at 6K unsaid, where the
     # Ratios tip says a stage over 5000 px does not)
     assert RefineOptions(ratios=(1.0,)).plan((4000, 6000))[0].label == "×1"

@@ -382,7 +382,8 @@ def test_ratios_the_photo_is_too_small_for_are_named_after_the_run(qtbot, opened
     assert "Refined" in opened.statusBar().currentMessage() and "not run" not in opened.statusBar().currentMessage()
     # but said beside the strip, which began at ×1 under a Ratios box of four (two inspectors)
     hint = opened.strip.hint.text()
-    assert hint.startswith("Ctrl+click a second stage to compare. ×0.125 not run (under the 150 px a stage needs)")
+    assert hint == ("Ctrl+click a second stage to compare. ×0.125, ×0.25, ×0.5 not run (under the 150 px a stage "
+                    "needs).")
     other = opened.doc.stages[-1]
     opened.doc.set_stages([Stage(0, 1, 1.0, other.prob.copy(), 0.1, 1, 1, 1)])  # other stages: not said of them
     assert opened.strip.hint.text() == "Ctrl+click a second stage to compare."

@@ -273,8 +273,10 @@ def _lost_pieces(mask: np.ndarray, decided: np.ndarray, min_pixels: int) -> np.n
     when there are none, or ``mask`` is one piece (an object erased whole is ``outcome``'s)."""
     coarse = binarise(mask)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(coarse.view(np.uint8), connectivity=8)
+    if count <= 2:
+        return None
     lost = None
-    for piece in range(1, count if count > 2 else 1):
+    for piece in range(1, count):
         left, top, width, height, area = stats[piece]
         if area < min_pixels:
             continue

@@ -20,7 +20,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPixmap
 
 from app.canvas.guide_tools import KeepBrushTool
 from app.canvas.tiles import Pyramid, TileSet, _BufferedImage
-from app.document import COARSE, Document
+from app.document import COARSE, Document, Shown
 from app.mask_object import DECIDE_HERE, KEEP_BG, KEEP_FG, MaskObject
 
 VIEW_MODES = ("overlay", "checker", "black", "white", "color", "alpha")
@@ -80,9 +80,16 @@ class KeepTiles(TileSet[_BufferedImage]):
                 self.cache.pop(key)
 
 
-def _shown_alpha(obj: MaskObject) -> np.ndarray:
-    """An object as a result view draws it, 0-255: its coarse mask itself (not a copy), or its shown stage's alpha."""
-    return obj.mask if obj.shown == COARSE else cv2.convertScaleAbs(obj.prob(), alpha=255.0)
+def _shown_alpha(obj: MaskObject, shown: Shown | None = None) -> np.ndarray:
+    """An object as a result view draws it, 0-255: its coarse mask itself (not a copy), or a stage's alpha (the
+    one it shows, or ``shown``: a side of the before/after split)."""
+    shown = obj.shown if shown is None else shown
+    return obj.mask if shown == COARSE else cv2.convertScaleAbs(obj.stages[shown].prob, alpha=255.0)
+
+
+def _side(key: tuple) -> Shown:
+    """What a split side's layer key (``("coarse",)`` or ``("stage", i)``) shows of the current object."""
+    return COARSE if key[0] == "coarse" else key[1]
 
 
 class ResultTiles(TileSet[_BufferedImage]):
@@ -123,7 +130,7 @@ class LayersMixin:
         self._backdrop = QColor(0, 120, 90)
         self._keep_visible = True
         self._keep_tiles: KeepTiles | None = None
-        self._result: ResultTiles | None = None
+        self._results: dict[Shown, ResultTiles] = {}  # by what the current object shows: each split side its own
         self._whole = True  # result views show every visible object, as a photo's export merges them (set_whole)
         self._others: np.ndarray | None = None  # the other visible objects as the result view shows them (uint8)
 
@@ -152,7 +159,7 @@ class LayersMixin:
         if color is not None:
             self._backdrop = QColor(color)
         if ("alpha" == mode) != ("alpha" == self._mode):
-            self._result = None
+            self._results = {}
         self._mode = mode
         self.update()
         self.viewModeChanged.emit(mode)
@@ -173,27 +180,30 @@ class LayersMixin:
             self._drop_result()
 
     def _drop_result(self) -> None:
-        self._result = None
+        self._results = {}
         if self._mode != "overlay":
             self.update()
 
     def _drop_layers(self) -> None:
-        self._result, self._keep_tiles = None, None
+        self._results, self._keep_tiles = {}, None
         self.update()
 
     def _on_result_mask(self, region: QRect) -> None:
-        if self._result is not None and self._doc.shown == COARSE:
+        tiles = self._results.get(COARSE)  # shown, or a side of the split
+        if tiles is not None:
             if self._others is not None:  # the base is the union: made again where the mask changed
                 rows, cols = slice(region.top(), region.bottom() + 1), slice(region.left(), region.right() + 1)
-                base = self._result.alpha.base
+                base = tiles.alpha.base
                 np.maximum(self._doc.mask[rows, cols], self._others[rows, cols], out=base[rows, cols])
-            self._result.changed(region)
+            tiles.changed(region)
             self.update(self._screen_box(QRectF(region)).adjusted(-1, -1, 1, 1))
 
-    def _result_tiles(self) -> ResultTiles:
-        if self._result is None:
+    def _result_tiles(self, shown: Shown | None = None) -> ResultTiles:
+        """The result view's tiles with the current object as it shows (or as ``shown``), the others as shown."""
+        shown = self._doc.shown if shown is None else shown
+        if shown not in self._results:
             doc = self._doc
-            alpha = _shown_alpha(doc.current)  # the coarse mask itself, edited in place, where it is shown
+            alpha = _shown_alpha(doc.current, shown)  # the coarse mask itself, edited in place, where it is shown
             others = [o for o in doc.objects if o is not doc.current and o.visible and not o.empty] if self._whole \
                 else []
             self._others = None
@@ -204,8 +214,8 @@ class LayersMixin:
                     np.maximum(self._others, _shown_alpha(other), out=self._others)
             if self._others is not None:
                 alpha = np.maximum(alpha, self._others)
-            self._result = ResultTiles(self._photo.pyramid, alpha, self._mode == "alpha")
-        return self._result
+            self._results[shown] = ResultTiles(self._photo.pyramid, alpha, self._mode == "alpha")
+        return self._results[shown]
 
     def _paint_result(self, painter: QPainter, clip: QRect, deadline: float) -> bool:
         """In a result view, the backdrop and the shown result over it; False in the overlay view."""
@@ -216,7 +226,18 @@ class LayersMixin:
             painter.fillRect(photo, QBrush(_checker_tile()))
         elif self._mode != "alpha":
             painter.fillRect(photo, BACKDROPS.get(self._mode, self._backdrop))
-        self._draw(painter, self._result_tiles(), self._photo_level(), clip, deadline)
+        if self._split is None:
+            self._draw(painter, self._result_tiles(), self._photo_level(), clip, deadline)
+            return True
+        # each side its own result: the alpha view's split showed the final matte under "Coarse" (an inspector)
+        x = round(self._split * self.width())
+        for key, side in zip(self.split_sides(), (QRect(0, 0, x, self.height()), QRect(x, 0, self.width() - x,
+                                                                                         self.height()))):
+            side = side.intersected(clip)
+            if not side.isEmpty():
+                painter.setClipRect(side)
+                self._draw(painter, self._result_tiles(_side(key)), self._photo_level(), side, deadline)
+        painter.setClipping(False)
         return True
 
     # --- keep strokes ---

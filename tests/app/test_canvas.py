@@ -367,6 +367,31 @@ def test_split_shows_coarse_left_and_stage_right(view, qtbot):
     assert tuple(pixels[y, view.width() // 8]) == (20, 20, 20)
 
 
+@pytest.mark.parametrize("mode", ["alpha", "black"])
+def test_a_result_views_split_shows_each_side_its_own_result(view, qtbot, mode):
+    """The Alpha and cutout views' split showed the final matte under "Coarse" on both sides (an inspector)."""
+    doc = view.document()
+    doc.set_mask(np.full((H, W), 255, np.uint8))
+    doc.set_stages([stage(np.full((H, W), 0.5), 0), stage(np.zeros((H, W)), 1)])
+    doc.set_shown(1)
+    view.set_view_mode(mode)
+    view.set_split(0.5)
+    y, left, right = view.height() // 3, view.width() // 4, view.width() * 3 // 4
+    pixels = rendered(view, qtbot)
+    lit = (255, 255, 255) if mode == "alpha" else (20, 20, 20)  # the coarse mask: opaque, the dark photo in full
+    assert tuple(pixels[y, left]) == lit and tuple(pixels[y, right]) == (0, 0, 0)
+    doc.set_shown(COARSE)  # the coarse mask shown, and edited: its side follows at once
+    assert tuple(rendered(view, qtbot)[y, left]) == lit
+    doc.apply_edit(QRect(0, 0, W, H), np.zeros((H, W), np.uint8), "Eraser")
+    assert tuple(rendered(view, qtbot)[y, left]) == (0, 0, 0)
+    doc.set_shown(1)
+    view.set_compare(0, 1)  # comparing: the two compared stages, ×0.5 grey on the left
+    pixels = rendered(view, qtbot)
+    assert abs(int(pixels[y, left][0]) - (128 if mode == "alpha" else 10)) <= 2 and tuple(pixels[y, right]) == (0, 0, 0)
+    view.set_split(None)
+    assert tuple(rendered(view, qtbot)[y, left]) == (0, 0, 0)  # unsplit: the shown stage everywhere
+
+
 def test_the_split_shows_the_two_results_compared(view, qtbot):
     """Under a ×0.5 → ×1 compare's legend the split still showed the coarse mask on its left."""
     doc = view.document()

@@ -984,7 +984,7 @@ class FolderMixin:
         self._mark_exported()
         job.failed.connect(lambda _message: setattr(self, "_exported_at", None))
         job.finished.connect(self._export_finished)
-        self._export = (job, self.doc, self.doc.undo_stack.index())
+        self._export = (job, self.doc, self.doc.undo_stack.index(), "")
         self.jobs.start(job)
         self.statusBar().showMessage(f"Exporting {out.name}…")
         self._update_actions()

@@ -23,7 +23,8 @@ from crm_core.metrics import binarise
 from crm_core.objects import held_as_drawn, held_by_others, vanished
 
 from app.document import COARSE, REFINED, Document, Results
-from app.mask_object import Drawing, MaskObject, constraints_of, listed_names, object_result, settled
+from app.mask_object import (Drawing, MaskObject, constraints_of, listed_names, looked_away, object_result,
+                             settled)
 from app.errors import show_error
 from app.estimate import left_text
 from app.export import CUTOUTS, ExportDialog, ExportRequest, write_export
@@ -447,7 +448,7 @@ class RefiningMixin:
         if merge > 1 and not empty:
             self.settings.export_merged = request.merged
         merged = request.merged or empty
-        return self.export(request, _merged(parts) if merged else shown, self._holds_all_work(merged))
+        return self.export(request, _merged(parts) if merged else shown, self._left_out(merged))
 
     def _earlier_stage(self) -> str:
         """The selected object's shown stage when it is not its last ("×0.5", "snap", "coarse"), else ""."""
@@ -471,21 +472,30 @@ class RefiningMixin:
         mask)."""
         return "mask" if self.doc.mask_path is not None or self.work is not None else "cutout"
 
-    def _holds_all_work(self, merged: bool) -> bool:
-        """Whether an export holds every object's work, so that the photo counts as saved after it: the one
-        object with work, or all of them merged (one exported alone left another's refined work unsaved, and the
-        next photo opened without asking)."""
+    def _left_out(self, merged: bool) -> str:
+        """What of the work an export leaves out, said after it ("" when it holds all, and the photo counts as
+        saved): another object's (one exported alone left another's refined work unsaved, and the next photo
+        opened without asking), or a stage after the one shown (an inspector's export of ×0.125 let Ctrl+Q drop
+        the whole refine unasked)."""
         worked = [obj for obj in self.doc.objects if not obj.empty]
-        return len(worked) <= 1 or (merged and all(obj.visible for obj in worked))
+        if len(worked) > 1 and not (merged and all(obj.visible for obj in worked)):
+            return "the selected object alone: the others are not in this file"
+        earlier = [obj for obj in (worked if merged else [self.doc.current])
+                   if looked_away(len(obj.stages), obj.shown, obj.stale)]
+        if not earlier:
+            return ""
+        obj = earlier[0]
+        shown = "coarse" if obj.shown == COARSE else obj.stages[obj.shown].label
+        return f"{shown} as shown: {'its' if len(worked) == 1 else 'a'} refine's later stages are not in this file"
 
     def input_files(self) -> tuple[Path, ...]:
         """The open photo's files, which no export may replace."""
         return tuple(p for p in (self.doc.path, self.doc.mask_path) if p is not None)
 
-    def export(self, request: ExportRequest, prob: np.ndarray | None = None, whole: bool = True) -> bool:
+    def export(self, request: ExportRequest, prob: np.ndarray | None = None, left_out: str = "") -> bool:
         """Writes ``prob`` (default: the shown result); the slow cutout runs as a job and ``exported`` fires when
-        the file exists. True when the file was written or its job started. ``whole``: the file holds all the
-        work (else the photo does not count as saved by it)."""
+        the file exists. True when the file was written or its job started. ``left_out``: what of the work the
+        file does not hold (``_left_out``; then the photo does not count as saved by it)."""
         doc = self.doc
         if doc is None or self._export is not None:
             return False
@@ -502,34 +512,33 @@ class RefiningMixin:
             except Exception as error:  # noqa: BLE001
                 show_error(self, f"Cannot export {request.path.name}", error)
                 return False
-            self._exported_from(doc, doc.undo_stack.index() if whole else None, written)
+            self._exported_from(doc, doc.undo_stack.index(), written, left_out)
             return True
         job = CallJob(request.path.name, lambda: write_export(request, image, prob, protect, doc.path))
         job.done.connect(self._export_done)
         job.failed.connect(self._export_failed)
         job.finished.connect(self._export_finished)
-        self._export = (job, doc, doc.undo_stack.index() if whole else None)
+        self._export = (job, doc, doc.undo_stack.index(), left_out)
         self.jobs.start(job)
         self.export_action.setEnabled(False)
         self.statusBar().showMessage(f"Exporting {request.path.name} (decontaminating colours)…")
         return True
 
     def _export_done(self, path: Path) -> None:
-        _, doc, index = self._export
+        _, doc, index, left_out = self._export
         self._export_finished()
-        self._exported_from(doc, index, path)
+        self._exported_from(doc, index, path, left_out)
 
-    def _exported_from(self, doc: Document, index: int | None, path: Path) -> None:
-        """The file holds ``doc`` as it was at undo position ``index``: only that state counts as saved (None: the
-        file holds part of the work, and nothing counts as saved). Work opened from a project is saved only in it:
+    def _exported_from(self, doc: Document, index: int, path: Path, left_out: str = "") -> None:
+        """The file holds ``doc`` as it was at undo position ``index``: only that state counts as saved, and not
+        when it holds part of the work (``left_out`` says what). Work opened from a project is saved only in it:
         an export leaves the question on closing, else the project kept its older state unasked (a tester)."""
-        if doc is self.doc and index is not None and doc.project_path is None:
+        if doc is self.doc and not left_out and doc.project_path is None:
             doc.mark_saved(index)
             doc.exported_to = path
             if not doc.modified:
                 self.autosave.save_now()
-        part = "" if index is not None else " (the selected object alone: the others are not in this file)"
-        self.statusBar().showMessage(f"Exported {path}{part}", 8000)
+        self.statusBar().showMessage(f"Exported {path}{f' ({left_out})' if left_out else ''}", 8000)
         self.exported.emit(path)
 
     def _export_failed(self, message: str) -> None:

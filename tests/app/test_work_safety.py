@@ -316,6 +316,27 @@ def test_exporting_one_object_of_several_does_not_count_the_photo_as_saved(qtbot
     assert not opened.doc.modified  # both objects in the file: saved
 
 
+def test_exporting_an_earlier_stage_does_not_count_the_refine_as_saved(qtbot, opened, monkeypatch, tmp_path, dialogs):
+    """An inspector exported ×0.125 of a refine; Ctrl+Q then quit unasked and the whole refine was gone."""
+    doc = opened.doc
+    before = doc.results_of(doc.current)
+    prob = np.zeros((doc.height, doc.width), np.float32)
+    prob[10:40, 10:60] = 1.0
+    doc.set_stages([Stage(i, 2, ratio, prob, 0.1, prob.size, prob.size, prob.size) for i, ratio in
+                    enumerate((0.5, 1.0))])
+    doc.set_shown(1)
+    doc.record_refine([(doc.current, before)])
+    doc.set_shown(0)  # looked at in the strip, and exported so
+    answer_export_dialog(monkeypatch, {"path": tmp_path / "half.png", "merged": True}, [])
+    assert opened.export_dialog() and (tmp_path / "half.png").is_file()
+    assert doc.modified and "later stages are not in this file" in opened.statusBar().currentMessage()
+    dialogs.accept = False  # "Save your work?" asked on closing: Cancel
+    assert not opened.close() and dialogs.titles()[-1] == "Save your work?"
+    doc.set_shown(1)  # the last stage exported: all the work is in the file
+    answer_export_dialog(monkeypatch, {"path": tmp_path / "last.png", "merged": True}, [])
+    assert opened.export_dialog() and not doc.modified
+
+
 def test_an_export_of_work_opened_from_a_project_leaves_the_project_to_save(qtbot, opened, monkeypatch, tmp_path,
                                                                             dialogs):
     """Work in a project is saved in it: an export marked it saved, the window closed without a word, and the

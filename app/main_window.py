@@ -67,6 +67,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self._stage_held = False  # the person picked a stage while a refine runs: its next stages do not take over
         # the running export and the document (and undo position) it wrote: its completion belongs to them
         self._export: tuple[CallJob, Document, int, str] | None = None  # and what it leaves out
+        self._said_settings: tuple = ()  # the refine options when a change of them was said (_applies_next_refine)
         self._edge_job: CallJob | None = None  # the newest Shift edge / Smooth re-make; older ones are dropped
         self._recent: dict = {}  # folder mode: recent photos' documents (FolderMixin)
         self._detached: dict = {}  # folder mode: refinements of photos left while they ran (FolderMixin)

@@ -38,6 +38,7 @@ from app.undo import MaskEditCommand
 CANCEL_CHUNK = 1 << 15
 MIN_SIDE = RefineOptions.min_side  # stages below this long side are skipped (see RefineOptions)
 BAR_STEPS = 1000  # the status bar's progress, in thousandths of the run's estimated time
+APPLIES_NEXT = ": it takes effect at the next Refine (Ctrl+R); the stages shown were made before"
 
 
 class RefiningMixin:
@@ -346,19 +347,33 @@ class RefiningMixin:
         self._show_device()
 
     def _ratios_changed(self, ratios: tuple) -> None:
+        before = self._refine_settings()
         self.settings.ratios = ratios
-        self._applies_next_refine("The ratios changed")
+        self._applies_next_refine("The ratios changed", before)
 
     def _finisher_changed(self, kind: str, on: bool) -> None:
+        before = self._refine_settings()
         self.settings.set_finisher(kind, on)
-        self._applies_next_refine(f"{FINISHER_BOXES[kind][0]} turned {'on' if on else 'off'}")
+        self._applies_next_refine(f"{FINISHER_BOXES[kind][0]} turned {'on' if on else 'off'}", before)
 
-    def _applies_next_refine(self, what: str) -> None:
+    def _refine_settings(self) -> tuple:
+        """The ratios and finishers a next Refine would use."""
+        return self.settings.ratios, tuple(self.settings.finisher(kind) for kind in FINISHER_BOXES)
+
+    def _applies_next_refine(self, what: str, before: tuple) -> None:
         """Says that a refine option changed after a refine changes nothing shown yet: a tester turned matting off
-        and saw the matte stay, still under "refined", with nothing saying to refine again."""
-        if self.doc is not None and self.doc.stages and not self.refining:
-            self.statusBar().showMessage(f"{what}: it takes effect at the next Refine (Ctrl+R); the stages shown were "
-                                         "made before", 10000)
+        and saw the matte stay, still under "refined", with nothing saying to refine again. Options put back as
+        they were when that was first said take it back (a tester who typed a ratio and deleted it was still told
+        the ratios changed)."""
+        if self.doc is None or not self.doc.stages or self.refining:
+            return
+        said = self.statusBar().currentMessage().endswith(APPLIES_NEXT)
+        if not said:
+            self._said_settings = before
+        if said and self._refine_settings() == self._said_settings:
+            self.statusBar().clearMessage()
+        elif self._refine_settings() != before:
+            self.statusBar().showMessage(f"{what}{APPLIES_NEXT}", 10000)
 
     def _show_device(self) -> None:
         wanted = self.refine_panel.device

@@ -345,6 +345,13 @@ def test_finishers_can_be_turned_off_and_the_choice_is_remembered(qtbot, opened,
     # the stages shown stay as made, and the window says so (a tester turned matting off and saw the matte stay)
     assert again.statusBar().currentMessage().startswith("Resolve hair and fur (matting) turned on: it takes effect "
                                                          "at the next Refine")
+    again.refine_panel.finisher_boxes["matte"].setChecked(False)  # put back as the stages were made: not said
+    assert again.statusBar().currentMessage() == ""
+    ratios = again.refine_panel.ratio_edit
+    ratios.setText("1, 0.75")  # typed and deleted, never valid: nothing changed, nothing said
+    ratios.setText("1")
+    assert again.statusBar().currentMessage() == ""
+    again.refine_panel.finisher_boxes["matte"].setChecked(True)
     assert refine(qtbot, again, "1") == ["×1", "snap", "matte"]
     assert again._shown_name() == "stage 3 of 3 (matte)"
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from importlib import metadata
 from pathlib import Path
 
+from crm_core.inference import BUNDLED
+
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 ICON = RESOURCES / "icons" / "crm-studio.svg"
 SUBJECT_CARD = RESOURCES / "weights" / "U2NETP_CARD.md"
@@ -30,8 +32,9 @@ def _link(path: Path, text: str) -> str:
     return f"<a href='{path.as_uri()}'>{text}</a>" if path.is_file() else f"{text} (missing from this installation)"
 
 
-def about_text(refiner: object | None) -> str:
-    """Names the model and where its weights came from, so a user can cite and judge the results."""
+def about_text(refiner: object | None, weights: str | Path | None = None) -> str:
+    """Names the model and where its weights came from, so a user can cite and judge the results. ``weights``:
+    the file a Refine would load (None: the bundled one), named while no refine has loaded it yet."""
     lines = [
         f"<h3>CRM Studio {version()}</h3>",
         "<p>Refines a coarse segmentation mask on a high-resolution photo with <b>CRM</b>, the Continuous "
@@ -40,6 +43,9 @@ def about_text(refiner: object | None) -> str:
     ]
     if refiner is not None:
         lines.append(f"<p>Loaded model: {refiner.describe()}</p>")
+    else:  # README points here for the weight count: said when it comes (a newcomer saw no model at all)
+        lines.append(f"<p>Model: {Path(weights or BUNDLED).name}, not loaded yet: the first Refine loads it, and "
+                     "About then counts its weights and names the device it runs on.</p>")
     card = model_card()
     if card is not None:
         lines.append(f"<p>Model card for the bundled weights: <a href='{card.as_uri()}'>{card.name}</a></p>")
@@ -70,5 +76,6 @@ class HelpMixin:
     def show_about(self) -> None:
         from PySide6.QtWidgets import QMessageBox
 
-        QMessageBox.about(self, "About CRM Studio", about_text(self.cache.loaded(self.refine_panel.device,
-                                                                                 self.settings.weights)))
+        weights = self.settings.weights
+        QMessageBox.about(self, "About CRM Studio", about_text(self.cache.loaded(self.refine_panel.device, weights),
+                                                               weights))

@@ -800,6 +800,7 @@ def test_about_names_the_model(window, dialogs):
     assert f"CRM Studio {metadata.version('crm-studio')}" in text  # for a bug report
     assert "U²-Net-p" in text and "Apache License 2.0" in text and "u2netp.LICENSE" in text and "MIT" in text
     assert "missing from this installation" not in text
+    assert "crm.safetensors, not loaded yet: the first Refine loads it" in text  # README sends people here
 
 
 def test_refine_and_select_subject_show_without_scrolling_on_a_720_px_screen(qtbot, opened):

@@ -237,7 +237,10 @@ class RefineOptions:
                      f"over the {longest:g} px the model works at; {instead}")
             reasons.setdefault(limit, []).append((r, side))
         if brief:  # one reason said once: "×0.125 not run (…), ×0.25 not run (…)" beside the strip (an inspector)
-            said = [f"{', '.join(f'×{r:g}' for r, _ in held)} not run ({limit})" for limit, held in reasons.items()]
+            # enlarged: a 400 px photo's ×0.5 ran at 200 px beside "under the 400 px a stage needs" (an inspector)
+            big = f", on the photo enlarged {scale}×" if scale > 1 else ""
+            said = [f"{', '.join(f'×{r:g}' for r, _ in held)} not run ({limit}{big})"
+                    for limit, held in reasons.items()]
         else:
             said = [f"×{r:g} ({side:.0f} px on the {which}, {limit})" for limit, held in reasons.items()
                     for r, side in held]

@@ -37,6 +37,8 @@ def test_small_photos_skip_the_low_ratios_and_finishers_can_be_off() -> None:
     assert RefineOptions(snap=False).skipped((4000, 6000), brief=True).endswith("the matte places the edge at full size)")
     assert RefineOptions().skipped((600, 800), brief=True) == (
         "×0.125, ×0.25 not run (under the 400 px a stage needs)")  # one reason said once (an inspector)
+    assert RefineOptions().skipped((266, 400), 3, brief=True) == (  # its ×0.5 ran at 200 px: the size it ran at said
+        "×0.125, ×0.25 not run (under the 400 px a stage needs, on the photo enlarged 3×)")
     # none fits: the last one runs all the same, and that is said (an inspector's "1" ran at 6K unsaid, where the
     # Ratios tip says a stage over 5000 px does not)
     assert RefineOptions(ratios=(1.0,)).plan((4000, 6000))[0].label == "×1"

@@ -295,12 +295,10 @@ def _pixels(low: float, high: float, tip: str) -> QDoubleSpinBox:
 
 FINISHER_BOXES = {
     "trust_edges": ("Keep a label's own object",
-                    "For a mask drawn as a polygon (a label), every stage keeps the result within the polygon's "
-                    "own accuracy of its edge, read from its sides, so a careful outline of a part is refined, not "
-                    "regrown toward the whole subject, and a small trained network (the edge judge) has the last "
-                    "word on a careful polygon's boundary pixels. A pixel mask is held the same way when its edge "
-                    "follows the photo's and the model would grow it far past them (a label map's part); rough and "
-                    "brushed masks are not held. Off: the model may move any edge"),
+                    "On: a label you drew carefully (a shirt, a hand, a bag) stays that object: its edge moves "
+                    "only as far as the label's own accuracy, read from its outline, and only onto an edge the "
+                    "photo shows, so a part is not grown into the whole person beside it. Rough and brushed masks "
+                    "are refined freely. Off: the model may move any edge"),
     "snap": ("Snap edges to the photo",
              "After the last stage, move the refined edge onto the photo's own edges (a colour guided filter); "
              "it shows as its own stage, \"snap\". Off: the model's output as it is"),

@@ -309,7 +309,8 @@ class AsDrawn:
         folder's list says of the photo (``WorkFolder.note_changes``), counted as Refine whole folder counts."""
         kept = self.kept(doc)
         refined = [o for o in doc.objects if o.stages and not o.stale]
-        return sum(id(o) not in kept for o in refined), len(refined)
+        # one shown as drawn is written so: not a change to look at (an annotator who put one back still read it)
+        return sum(id(o) not in kept and o.shown != COARSE for o in refined), len(refined)
 
     @staticmethod
     def _kept(obj: MaskObject, now: np.ndarray, cover: np.ndarray) -> bool:

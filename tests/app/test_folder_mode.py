@@ -1216,6 +1216,40 @@ def test_refine_the_whole_folder_in_the_background(qtbot, window, tmp_path, tiny
     assert window.statusBar().currentMessage().endswith("to refine one again, open it and press Refine all objects")
 
 
+def test_undo_takes_a_photo_refined_in_the_background_back_to_its_labels(qtbot, window, tmp_path, tiny_refiner):
+    """An annotator could only click Coarse on each object of a photo Refine whole folder changed, and the photo
+    still read refined, in the filter of those the refine changed."""
+    ann, images, _ = coco_set(tmp_path, count=3)
+    window.open_folder(ann, "coco", images)
+    refine_folder_and_wait(qtbot, window)
+    window.go_to(2)  # refined in the background: its document is made from the kept work
+    doc = window.doc
+    assert window.work.status["p2.png"] == REFINED and not doc.modified
+    assert window.undo_action.isEnabled() and window.undo_action.text().endswith("Refine objects")
+    drawn = [o.mask.copy() for o in doc.objects]
+    window.undo_action.trigger()
+    assert all(not o.stages and o.status == TODO and o.shown == COARSE for o in doc.objects)
+    assert [o.mask.tolist() for o in doc.objects] == [m.tolist() for m in drawn]  # the labels as drawn
+    assert window.work.status["p2.png"] == TODO and doc.modified
+    window.go_to(1)
+    window.go_to(2)  # kept so, across photos
+    assert window.work.status["p2.png"] == TODO and not any(o.stages for o in window.doc.objects)
+    window.redo_action.trigger()
+    assert window.work.status["p2.png"] == REFINED and all(o.stages for o in window.doc.objects)
+
+
+def test_an_object_put_back_as_drawn_is_not_counted_as_changed(qtbot, window, tmp_path, tiny_refiner):
+    ann, images, _ = coco_set(tmp_path, count=2)
+    window.open_folder(ann, "coco", images)
+    refine_folder_and_wait(qtbot, window)
+    window.go_to(1)
+    doc = window.doc
+    changed, total = window.work.changes["p1.png"]
+    assert changed >= 1, "the tiny refiner changes every object"
+    doc.set_shown(COARSE, next(o for o in doc.objects if o.stages))  # clicked Coarse in the stage strip
+    assert window.work.changes["p1.png"] == (changed - 1, total)
+
+
 def test_the_whole_folder_refine_leaves_an_object_refined_already_as_it_is(qtbot, window, tmp_path, tiny_refiner):
     ann, images, _ = coco_set(tmp_path, count=2)
     window.open_folder(ann, "coco", images)

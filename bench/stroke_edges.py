@@ -3,8 +3,10 @@
 Beside a stroke, where a finisher (snap, matte) is unsure and the model was sure, the model's decision is put back
 (``Constraints.finished``, within half the finishers' reach: ``Constraints.near``), against the stroke's side only
 when the stroke cuts (``Constraints._cutting``: the model holds most of the pixels near it on the other side).
-This measures the three rules in one run on dev_eval photos with their coarse masks: as shipped ("cutting"), the
-rule beside every stroke ("every", session 39) and no rule ("none"):
+This measures the rules in one run on dev_eval photos with their coarse masks: as shipped ("cutting": a stroke on
+colour unlike the model's side beside it is left to the finishers, ``constraints._on_edges``), the same with every
+stroke taken as through plain colour ("blind", before session 58), the rule beside every stroke ("every", session
+39) and no rule ("none"):
 
 - cut: a Keep BG stroke across the object's interior (a horizontal stroke, radius 0.8 % of the mean side, through
   the middle of the truth shrunk by 5 %), as when a person cuts an aeroplane's strut away from its wing. Scored:
@@ -29,6 +31,7 @@ import cv2
 import numpy as np
 
 from crm_core import Refiner
+from crm_core import constraints
 from crm_core.constraints import Constraints
 from crm_core.frame import frame_mean
 from crm_core.io import load_image, load_mask
@@ -76,21 +79,23 @@ def fur_case(alpha: np.ndarray, radius: int, kind: str) -> tuple[np.ndarray, np.
     return stroke, disc(alpha.shape, int(x), int(y), 6 * radius) & ~stroke
 
 
-RULES = ("cutting", "every", "none")
+RULES = ("cutting", "blind", "every", "none")
 
 
 def refined(refiner: Refiner, image: np.ndarray, coarse: np.ndarray, keep: Constraints, rule: str) -> np.ndarray:
-    """The refined alpha under ``rule``: as it ships, beside every stroke (no stroke is told from a cut), or none
-    (no pixel counts as near a stroke)."""
-    near, cutting = Constraints.near, Constraints._cutting
+    """The refined alpha under ``rule``: as it ships, blind to the photo's colours, beside every stroke (no stroke
+    is told from a cut), or none (no pixel counts as near a stroke)."""
+    near, cutting, on_edges = Constraints.near, Constraints._cutting, constraints._on_edges
     if rule == "none":
         Constraints.near = lambda self, reach: None
     elif rule == "every":
-        Constraints._cutting = lambda self, before, zone, low, high: (low[0], high[0])  # the sure, unchecked
+        Constraints._cutting = lambda self, before, zone, low, high, image=None: (low[0], high[0])  # the sure ones
+    elif rule == "blind":
+        constraints._on_edges = lambda image, layer, nearest, side: np.zeros(layer.shape, bool)
     try:
         return refiner.refine(image, coarse, constraints=keep).prob
     finally:
-        Constraints.near, Constraints._cutting = near, cutting
+        Constraints.near, Constraints._cutting, constraints._on_edges = near, cutting, on_edges
 
 
 def main() -> int:
@@ -138,12 +143,13 @@ def main() -> int:
     missing = [100 * np.mean(cut[rule]) for rule in RULES]
     print(f"cut across the object ({len(cut['none'])}): alpha missing beside it, %: "
           + " / ".join(f"{value:.2f}" for value in missing)
-          + f"; without a rule {missing[2] / max(missing[0], 1e-9):.2f}x as much as shipped")
+          + f"; without a rule {missing[-1] / max(missing[0], 1e-9):.2f}x as much as shipped")
     for kind, name in (("bg", "Keep BG"), ("fg", "Keep FG")):
         counts = [wrong[kind, rule] for rule in RULES]
         print(f"{name} beside fur ({cases[kind]}): px settled opposite to the soft truth: "
               + " / ".join(f"{count:,}" for count in counts)
-              + f"; beside every stroke {counts[1] / max(counts[0], 1):.2f}x as many as shipped")
+              + f"; blind {counts[1] / max(counts[0], 1):.2f}x, beside every stroke "
+              f"{counts[2] / max(counts[0], 1):.2f}x as many as shipped")
     return 0
 
 

@@ -28,6 +28,10 @@ BETWEEN_DETOUR = 1.25  # how much longer than the strokes' gap the way through a
 FRINGE_SHARE = 1 / 3  # of a stroke's reach: beside a cut, the model's unsure side within it is its decision
 SETTLED_SPECK = 32  # px: fewer pixels settled together beside a stroke are the crossing test's noise (_coherent)
 CUT_OFF_SHARE = 0.1  # a piece a Keep BG stroke cuts off under this share of the largest piece left goes with it
+# a pixel beside a stroke whose colour differs from the stroke pixel nearest it by more than this (CIELAB ΔE, the
+# photo smoothed over the stroke's width, at least PLAIN_BLUR px) lies across an edge from it, which the finishers
+# can place (``_on_edges``)
+PLAIN_COLOUR, PLAIN_BLUR = 20.0, 5
 
 
 @dataclass(frozen=True)
@@ -134,9 +138,11 @@ class Constraints:
         between = (to_fg + to_bg <= BETWEEN_DETOUR * gap) & (gap <= reach)
         return between if decided is None else decided | between
 
-    def finished(self, before: np.ndarray, after: np.ndarray, near: np.ndarray | None) -> np.ndarray:
+    def finished(self, before: np.ndarray, after: np.ndarray, near: np.ndarray | None,
+                 image: np.ndarray | None = None) -> np.ndarray:
         """A finisher's output ``after`` with the strokes obeyed and, ``near`` them, its unsure pixels settled as
-        its input ``before`` had them.
+        its input ``before`` had them. ``image``: the photo (H×W×3 uint8), which tells a stroke through plain colour
+        from one on an edge (``_cutting``); without it every stroke is taken as through plain colour.
 
         Why: the snap and the matte place an edge by the photo's colours. The edge a stroke makes across plain
         colour (a cut through a fuselage, a patch painted onto sky) has no colour edge to hold it, so their
@@ -154,12 +160,12 @@ class Constraints:
             # beside a cut, any softness the finisher left on the model's side, short of its being sure otherwise
             decided_low = near & (before < 0.5) & (after > 0) & (after < 1 - CONFIDENT)
             decided_high = near & (before >= 0.5) & (after > CONFIDENT) & (after < 1)
-            low, high = self._cutting(before, near, (low, decided_low), (high, decided_high))
+            low, high = self._cutting(before, near, (low, decided_low), (high, decided_high), image)
             after = np.where(low, np.float32(0), np.where(high, np.float32(1), after)).astype(np.float32)
         return self.apply(after)
 
     def _cutting(self, before: np.ndarray, near: np.ndarray, low: tuple[np.ndarray, np.ndarray],
-                 high: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+                 high: tuple[np.ndarray, np.ndarray], image: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The pixels ``finished`` settles to 0 and 1. ``low`` and ``high``: (where the model was sure, where it
         decided that side at one half). Those settled against the stroke nearest them (1 beside a Keep BG
         stroke, 0 beside a Keep FG one) are, where that stroke cuts through the model's side, its sure ones
@@ -183,6 +189,10 @@ class Constraints:
         px over 0.95 where the soft truth is under 0.5: hr_GT17 1,054, hr_GT16 1,931; without the rule 24 and
         970; with this check 500 and 971): a stroke on its own side's ground says nothing of the other side's
         edge, and the finisher places it (``bench/stroke_edges.py``).
+
+        Why only a stroke on colour like the model's side beside it (``_on_edges``): a photo editor's Keep BG dab on
+        a pocket of sky the model had taken into a bear's ear cut through the model's side, and the ear's soft fur
+        around it came out in opaque blocks; sky against fur is an edge the matte places.
         """
         if not (low[1].any() or high[1].any()):
             return low[0], high[0]
@@ -224,6 +234,9 @@ class Constraints:
                 across = np.where(on_stroke, across + width, across)
             along = ~kept[my, mx] & ~on_stroke  # still on the stroke there: as it was
             settled[ys[along], xs[along]] = False
+            if image is not None:
+                beside = mine & near[window] & ~layer[window]
+                settled[window] &= ~_on_edges(image[window], layer[window], nearest, beside, beside & held[window], width)
             settled[window] = _coherent(settled[window], eligible)
             out.append(settled)
         return out[0], out[1]
@@ -289,6 +302,34 @@ class Constraints:
         if self.keep_bg is not None:
             out[self.keep_bg] = 0.0
         return out
+
+
+def _on_edges(image: np.ndarray, layer: np.ndarray, nearest: np.ndarray, near: np.ndarray, side: np.ndarray,
+              width: float) -> np.ndarray:
+    """The pixels ``near`` a stroke of ``layer`` (H×W bool) across an edge of the photo from it, which a finisher
+    can place: those whose colour is more than PLAIN_COLOUR from that of the stroke pixel nearest them (CIELAB,
+    ``nearest``: a flat index), in pieces of SETTLED_SPECK px or more, and all those beside a stroke piece whose
+    ``side`` pixels (the model's sure side) differ so on average. The photo is smoothed over the stroke's
+    ``width`` (at least PLAIN_BLUR px) against its grain.
+
+    Why both: a Keep BG dab on a pocket of sky in fur left the sky around it, like the dab, settled opaque pixel
+    by pixel, while the fur all round tells the piece is on an edge; a stroke along a grey strip that ended in a
+    tuft of hair is like the strip beside most of it, yet the hair at its end is across an edge."""
+    smooth = cv2.blur(image, (max(PLAIN_BLUR, int(round(width)) | 1),) * 2)
+    lab = cv2.cvtColor(smooth.astype(np.float32) * np.float32(1 / 255), cv2.COLOR_RGB2LAB).reshape(-1, 3)
+    facing = nearest.ravel()
+    at = np.flatnonzero(near)
+    pixels = np.zeros(near.size, bool)
+    pixels[at] = np.linalg.norm(lab[at] - lab[facing[at]], axis=1) > PLAIN_COLOUR
+    pixels = pixels.reshape(near.shape)
+    count, pieces = cv2.connectedComponents(layer.astype(np.uint8), connectivity=8)
+    piece = pieces.ravel()[nearest]  # each pixel's nearest stroke piece
+    at = np.flatnonzero(side)
+    which, differ = piece.ravel()[at], lab[at] - lab[facing[at]]
+    sums = np.stack([np.bincount(which, differ[:, c], count) for c in range(3)], axis=1)
+    seen = np.bincount(which, minlength=count)
+    edged = (seen > 0) & (np.linalg.norm(sums / np.maximum(seen, 1)[:, None], axis=1) > PLAIN_COLOUR)
+    return _coherent(pixels, pixels) | (edged[piece] & near)
 
 
 def _coherent(settled: np.ndarray, eligible: np.ndarray) -> np.ndarray:

@@ -195,7 +195,7 @@ class Refiner:
                 stage = readjusted(Stage(index - 1, count, 1.0, last, 0.0, 0, total, 0, held=kept_at), opts, keep)
             else:
                 start = time.perf_counter()
-                prob = work_keep.finished(prob, finish[step.kind](prob), near_strokes)
+                prob = work_keep.finished(prob, finish[step.kind](prob), near_strokes, work_image)
                 last = shown(index, prob)
                 stage = Stage(index, count, step.ratio, last, time.perf_counter() - start, 0, total, 0, kind=step.kind,
                               held=kept_at)

@@ -222,6 +222,59 @@ def test_a_cut_through_a_thin_strut_keeps_the_strut_opaque_up_to_the_cut() -> No
     assert (out[30:38, 36:44] == 1.0).all() and (out[42:50, 36:44] == 1.0).all() and out[cut].max() == 0.0
 
 
+def test_a_keep_bg_dab_on_a_pocket_of_sky_in_fur_leaves_the_fur_beside_it_to_the_matte() -> None:
+    """A photo editor's Keep BG dab on sky the model had taken into a bear's ear: the stroke cut through the
+    model's side, so the soft fur around it came out in opaque blocks. Sky against fur is an edge the matte
+    places; the same stroke through plain colour still keeps the model's side up to it."""
+    fur, sky = (200, 120, 40), (70, 110, 190)
+    image = np.full((60, 80, 3), fur, np.uint8)
+    image[22:38, 26:44] = sky  # the pocket
+    dab = np.zeros((60, 80), bool)
+    dab[26:34, 30:40] = True
+    before = np.full((60, 80), 0.97, np.float32)  # the model: all of it the bear
+    before[dab] = 0.0
+    after = before.copy()
+    after[18:42, 22:48] = 0.5  # the matte: the pocket's rim see-through
+    after[dab] = 0.0
+    keep = Constraints(keep_bg=dab)
+    near = keep.near(12)
+    out = keep.finished(before, after, near, image)
+    assert (out[18:42, 22:48][~dab[18:42, 22:48]] == np.float32(0.5)).all() and out[dab].max() == 0.0
+    plain = np.full((60, 80, 3), fur, np.uint8)  # a cut through one colour: nothing in the photo holds its edge
+    out = keep.finished(before, after, near, plain)
+    assert (out[near & ~dab & (after == np.float32(0.5))] == 1.0).all()
+    strut = np.full((80, 80, 3), sky, np.uint8)  # a dark strut on sky, cut by a stroke mostly on the sky
+    strut[:, 36:44] = (30, 30, 30)
+    before = np.zeros((80, 80), np.float32)
+    before[:, 36:44] = 0.97
+    cut = np.zeros((80, 80), bool)
+    cut[38:42, 20:60] = True
+    before[cut] = 0.0
+    after = before.copy()
+    after[30:38, 36:44] = after[42:50, 36:44] = 0.5
+    keep = Constraints(keep_bg=cut)
+    out = keep.finished(before, after, keep.near(12), strut)
+    assert (out[30:38, 36:44] == 1.0).all() and (out[42:50, 36:44] == 1.0).all()
+
+
+def test_hair_at_the_end_of_a_stroke_along_a_strip_is_the_mattes_to_place() -> None:
+    """A Keep BG stroke along a grey strip the model had taken, ending in a tuft of hair: the stroke is like the
+    strip beside most of it, yet the hair at its end lies across an edge from it, and stays as the matte has it."""
+    grey, hair = (150, 150, 155), (200, 140, 60)
+    image = np.full((100, 60, 3), grey, np.uint8)
+    image[70:, :] = hair
+    before = np.full((100, 60), 0.97, np.float32)  # the model: the strip and the hair, all of it
+    stroke = np.zeros((100, 60), bool)
+    stroke[0:66, 24:36] = True
+    before[stroke] = 0.0
+    after = before.copy()
+    after[70:84, 16:44] = 0.5  # the matte: the hair's tips see-through
+    keep = Constraints(keep_bg=stroke)
+    out = keep.finished(before, after, keep.near(16), image)
+    assert (out[70:84, 16:44] == np.float32(0.5)).mean() > 0.9
+    assert (keep.finished(before, after, keep.near(16))[70:84, 16:44] == 1.0).mean() > 0.7  # colour-blind: opaque
+
+
 def test_a_strokes_edge_is_kept_within_half_the_finishers_reach_not_beyond(monkeypatch) -> None:
     """Over the finishers' whole reach, a Keep BG stroke through a box's veil of tree tops made a propeller's soft
     blur 30-80 px away an opaque block: beyond the ramp a stroke's edge is smeared into, the matte decides."""

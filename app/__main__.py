@@ -154,7 +154,7 @@ def build_window(argv: Sequence[str] | None = None, settings: Settings | None = 
     window.show()
     # work a killed window left is offered first, however the app was started (not to an unattended run: nobody
     # is there to answer, and the work waits for the next start); restored, it is what the window shows
-    asked = Path(args.folder or args.image).name if args.folder or args.image else None
+    asked = Path(args.folder or args.image) if args.folder or args.image else None
     if args.refine_and_export is None and window.offer_restore(asked):
         return window
     if args.folder:  # read as a dropped or chosen path is; --images: the photos of a COCO file or written labels

@@ -477,16 +477,19 @@ class OpeningMixin:
         self._set_document(doc, state.view)
         return True
 
-    def offer_restore(self, asked: str | None = None) -> bool:
+    def offer_restore(self, asked: Path | None = None) -> bool:
         """At start: an autosave left behind means the app was killed with work in it; offer it back. ``asked``:
         what the command line named to open, which the work restored takes the place of (said: a tester's photo
-        named at start was never opened, and nothing said so)."""
+        named at start was never opened, and nothing said so), unless it is the photo the work is on (then it was
+        "not opened" while it was on screen)."""
         pending = self.autosave.pending()
         if pending is None:
             return False
         photo = project.photo_of(pending)
+        if asked is not None and photo is not None and _same_file(asked, photo):
+            asked = None
         buttons = QMessageBox.StandardButton
-        instead = f" Yes opens it instead of {asked}." if asked else ""
+        instead = f" Yes opens it instead of {asked.name}." if asked else ""
         answer = QMessageBox.question(
             self, "Restore your work?",
             f"CRM Studio was closed without saving your work on {photo.name if photo else 'the last photo'}. "
@@ -494,10 +497,18 @@ class OpeningMixin:
             buttons.Yes | buttons.No | buttons.Cancel)
         restored = answer == buttons.Yes and self.open_project(pending, modified=True)
         if restored:  # said where the eye goes after the dialog: the status bar had nothing, as after a plain open
-            later = f"; {asked} was not opened: open it when you are done" if asked else ""
+            later = f"; {asked.name} was not opened: open it when you are done" if asked else ""
             self.statusBar().showMessage(f"Restored your unsaved work on {photo.name if photo else 'the photo'}; "
                                          f"save it (Ctrl+S) or export it to keep it{later}", 15000)
         # a restore that failed (its photo gone) keeps the work too: it may be put back and the app started again
         self.autosave.drop_pending(adopt=restored, keep=answer == buttons.Cancel or (answer == buttons.Yes
                                                                                      and not restored))
         return restored
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (False when either cannot be read)."""
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False

@@ -104,6 +104,19 @@ def test_a_photo_named_at_start_is_said_not_opened_when_work_is_restored(qtbot, 
                                                   "are done")
 
 
+def test_the_photo_the_work_is_on_named_at_start_is_not_said_not_opened(qtbot, worked, settings, dialogs, kill):
+    """Started again with the same photo after a kill, a photo editor read "Yes opens it instead of bear.jpg" and
+    then "bear.jpg was not opened" with bear.jpg on screen."""
+    landed(qtbot, worked)
+    photo = worked.doc.path
+    kill(worked)
+    fresh = build_window([str(photo)], settings)
+    qtbot.addWidget(fresh)
+    assert "instead of" not in dialogs.shown[-1][2] and fresh.doc.path == photo
+    assert fresh.statusBar().currentMessage() == (f"Restored your unsaved work on {photo.name}; save it (Ctrl+S) or "
+                                                  "export it to keep it")
+
+
 def test_restored_work_saves_into_the_project_it_was_saved_in(qtbot, worked, settings, tmp_path, kill,
                                                                monkeypatch):
     """Saved as a project, edited, killed, restored: Ctrl+S writes into that project, without asking."""

@@ -91,7 +91,7 @@ def refined(refiner: Refiner, image: np.ndarray, coarse: np.ndarray, keep: Const
     elif rule == "every":
         Constraints._cutting = lambda self, before, zone, low, high, image=None: (low[0], high[0])  # the sure ones
     elif rule == "blind":
-        constraints._on_edges = lambda image, layer, nearest, side: np.zeros(layer.shape, bool)
+        constraints._on_edges = lambda image, layer, nearest, near, side, width: np.zeros(near.shape, bool)
     try:
         return refiner.refine(image, coarse, constraints=keep).prob
     finally:

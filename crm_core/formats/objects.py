@@ -293,7 +293,7 @@ def trace_polygons(mask: np.ndarray, tolerance: float = DEFAULT_TOLERANCE, speck
         return ()
     m, least = _without_specks(m, speck)
     near = None if beside is None else cv2.dilate(beside.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    kept = None if drawn is None else _hole_pixels(np.asarray(drawn, np.uint8))
+    kept = None if drawn is None else hole_pixels(np.asarray(drawn, np.uint8))
     out = []
     for piece, (top, left) in _opened(m, least, kept):
         for contour in cv2.findContours(piece, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE, offset=(left, top))[0]:
@@ -460,7 +460,7 @@ def _holes(piece: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return labels[1:-1, 1:-1], areas
 
 
-def _hole_pixels(mask: np.ndarray) -> np.ndarray:
+def hole_pixels(mask: np.ndarray) -> np.ndarray:
     """The pixels of a mask's holes (H×W bool)."""
     labels, areas = _holes(mask)
     return areas[labels] > 0

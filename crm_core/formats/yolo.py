@@ -5,12 +5,14 @@ come from the ``names`` of a data.yaml beside the folders, else from classes.txt
 
 Each line is one polygon, ``class x1 y1 x2 y2 ...`` with coordinates normalised to 0..1 by the photo's width and
 height (so reading needs the photo's size). A line of five numbers is a detection box: kept, not refined. An
-object that comes back as several polygons is written as several lines of its class; holes cannot be expressed.
+object that comes back as several polygons is written as several lines of its class; holes cannot be expressed,
+so a mask with a hole is written in pieces cut open to it, which reading joins again (``joined_cuts``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import combinations
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -20,7 +22,7 @@ import yaml
 from crm_core import io
 from crm_core.errors import InputError
 from crm_core.formats.base import Dataset, Writer
-from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects
+from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, fill_polygons, hole_pixels
 from crm_core.pairing import PHOTO_EXTS, by_stem, pair_by_stem
 
 CLASSES_FILE = "classes.txt"
@@ -44,6 +46,44 @@ class Split:
     labels: Path
     photos_at: Path
     labels_at: Path
+
+
+def joined_cuts(objects: list[ImageObject], hw: tuple[int, int]) -> list[ImageObject]:
+    """``objects`` with the lines that are pieces of one mask cut open to carry its holes joined into one object
+    (the first line's, with every piece's polygon). A YOLO polygon cannot have a hole, so a holed mask is written
+    in pieces that share the cut's vertices (``trace_polygons``); read back each as an object of its own, each was
+    refined alone and a crack opened along the cut (a tester: 195 px in 7 photos). Lines of one class are pieces
+    of one cut when they share two vertices or more and together enclose a hole: two objects of a class drawn
+    side by side with shared points do not. Written again, the object's pieces are its lines."""
+    shapes = [i for i, o in enumerate(objects) if o.refinable and len(o.polygons) == 1 and o.box is None]
+    at: dict[tuple, list[int]] = {}
+    for i in shapes:
+        for x, y in objects[i].polygons[0]:
+            at.setdefault((objects[i].label, float(x), float(y)), []).append(i)
+    shared: dict[tuple[int, int], int] = {}
+    for holders in at.values():
+        for a, b in combinations(sorted(set(holders)), 2):
+            shared[a, b] = shared.get((a, b), 0) + 1
+    group = {i: i for i in shapes}
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            i = group[i]
+        return i
+
+    for (a, b), count in shared.items():
+        if count >= 2:
+            group[root(b)] = root(a)
+    pieces: dict[int, list[int]] = {}
+    for i in shapes:
+        pieces.setdefault(root(i), []).append(i)
+    joined, gone = {}, set()
+    for members in pieces.values():  # each in line order: the first line's object takes the others' pieces
+        polygons = tuple(objects[i].polygons[0] for i in members)
+        if len(members) > 1 and hole_pixels(fill_polygons(polygons, hw).astype(np.uint8)).any():
+            joined[members[0]] = replace(objects[members[0]], polygons=polygons)
+            gone.update(members[1:])
+    return [joined.get(i, o) for i, o in enumerate(objects) if i not in gone]
 
 
 def read_classes(path: Path) -> list[str]:
@@ -309,7 +349,7 @@ class YoloDataset(Dataset):
         lines = label.read_text(encoding="utf-8-sig").splitlines() if label is not None else []
         objects = [self._object(label, number, line, (w, h)) for number, line in enumerate(lines, start=1)
                    if line.split()]
-        return ImageObjects(name, photo, (w, h), tuple(objects))
+        return ImageObjects(name, photo, (w, h), tuple(joined_cuts(objects, (h, w))))
 
     def _object(self, label: Path, number: int, line: str, size: tuple[int, int]) -> ImageObject:
         """Line ``number`` of a label file; one that cannot be read as a shape is kept as the file has it, saying

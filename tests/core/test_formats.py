@@ -121,10 +121,19 @@ def test_every_polygon_format_keeps_a_hole_the_refine_cut(tmp_path: Path, kind: 
                                                                       it.extra)))
     back = open_dataset(kind, out, images=folder) if kind == "coco" else open_dataset(kind, out)
     got = back.read(back.names()[0])
-    rings = [o.raster((H, W)) for o in got.objects if o.label == "ring"]
-    assert np.array_equal(np.logical_or.reduce(rings), a)  # the hole open, every pixel of the ring there
-    assert len(rings) == (2 if kind == "yolo" else 1)  # one object, but a YOLO line per piece
+    rings = [o for o in got.objects if o.label == "ring"]
+    assert len(rings) == 1 and np.array_equal(rings[0].raster((H, W)), a)  # the hole open, every pixel there
+    # a YOLO line per piece, read back as the one object they are (refined alone, a crack opened along the cut)
+    assert len(rings[0].polygons) == (2 if kind == "yolo" else len(rings[0].polygons))
     assert [d.split for d in done] == [("p: ring",) if kind == "yolo" else ()]
+
+
+def test_yolo_lines_of_a_class_side_by_side_stay_objects_of_their_own(tmp_path: Path) -> None:
+    """Two tiles of one class drawn with shared points enclose no hole: two objects, not one cut open."""
+    root = yolo_folder(tmp_path)
+    (root / "labels" / "p.txt").write_text("0 0.1 0.1 0.3 0.1 0.3 0.3 0.1 0.3\n0 0.3 0.1 0.5 0.1 0.5 0.3 0.3 0.3\n")
+    got = open_dataset("yolo", root).read("p")
+    assert [len(o.polygons) for o in got.objects] == [1, 1]
 
 
 @pytest.mark.parametrize("kind", ["labelme", "yolo", "coco"])

@@ -39,7 +39,7 @@ from crm_core.wording import listed
 
 from app import autosave, project
 from app.document import ACCEPTED, DEFAULT_LABEL, REFINED, TODO, Document, MaskObject, object_result
-from app.mask_object import kept_points, looked_away, renamed_labels
+from app.mask_object import kept_points, label_color, looked_away, renamed_labels
 from app.sidecar import SidecarWriter
 
 FLAGGED = "flagged"
@@ -317,9 +317,13 @@ class WorkFolder:
         relabelled as they are read (``label_now``), and an export declares the category under its new name
         (``Dataset.renamed``). The open photo's objects are the caller's to relabel."""
         self.renames.append((old, new))
+        before = {label: label_color(label, self.categories, self.colors) for label in self.categories}
         self.categories = renamed_labels(self.categories, lambda label: new if label == old else label)
         if old in self.colors:  # the label's colour goes with its name, unless the name had one of its own
             self.colors.setdefault(new, self.colors.pop(old))
+        for label in self.categories:  # two made one: the labels after the one gone keep their colours (a tester
+            if label in before and label_color(label, self.categories, self.colors) != before[label]:  # saw all
+                self.colors[label] = before[label]  # change)
 
     def label_now(self, label: str, since: int = 0) -> str:
         """A label after the folder's renames from the ``since``-th on (work kept after the first ``since``)."""

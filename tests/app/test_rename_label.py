@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QDialog
 
 from crm_core.formats import open_dataset
 from app.main_window import MainWindow
+from app.mask_object import label_color
 from app.rename_label import RenameLabelDialog
 
 from test_folder_mode import LABELS, coco_set, labelme_set, labels_listed, paint, yolo_folder
@@ -90,6 +91,22 @@ def test_a_label_renamed_to_another_makes_them_one_and_keeps_every_category_s_nu
     data = json.loads(out.read_text())
     assert [c["name"] for c in data["categories"]] == ["ball", "box", "bar"]
     assert sorted(a["category_id"] for a in data["annotations"]) == [1, 1, 1, 2, 2, 2, 2, 2, 2]
+
+
+def test_two_labels_made_one_leave_every_other_label_its_colour(qtbot, window, tmp_path, monkeypatch):
+    """A tester renamed "coat" to "jacket", a label already: hair, jeans, shoes and skin all changed colour, each
+    label after the one gone taking the colour of the one before it."""
+    ann, images, _ = coco_set(tmp_path)
+    assert window.open_folder(ann, "coco", images)
+    ready(qtbot, window)
+    assert window.work.categories == ("ball", "box", "bar")
+
+    def colours() -> dict:
+        return {label: label_color(label, window.doc.categories, window.doc.label_colors) for label in ("ball", "bar")}
+
+    before = colours()
+    rename(window, monkeypatch, "box", "bar")
+    assert window.work.categories == ("ball", "bar") and colours() == before
 
 
 def test_a_renamed_label_is_the_class_s_name_in_a_yolo_copy_and_a_labelme_export(qtbot, window, tmp_path, monkeypatch):

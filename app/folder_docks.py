@@ -461,7 +461,8 @@ class ObjectsPanel(QWidget):
                     status = ACCEPTED
                 status += _shown_note(obj)
                 if status == REFINED and id(obj) in kept:
-                    status += " (unchanged)"  # the photo showed no better edge: said, as the refine's note says it
+                    # the photo showed no better edge: said as the refine's note says it (an annotator read
+                    status += " (kept as drawn)"  # "unchanged" of an object their own edit had changed)
             item.setText(f"{name}  ·  {status}{'  · locked' if obj.locked else ''}")
             item.setCheckState(Qt.CheckState.Checked if obj.visible else Qt.CheckState.Unchecked)
             item.setToolTip(f"{item.text()}  (id {obj.id})")

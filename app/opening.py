@@ -468,11 +468,12 @@ class OpeningMixin:
         if not modified:  # a project the person saved (not the autosave): Save writes into it again
             doc.mark_saved()
             doc.project_path = Path(path)
-            self.settings.add_recent_file(path)
         else:  # the autosave of work last saved in a project: Save still writes there
             doc.project_path = state.saved_in
         if not self._confirm_discard():
             return False
+        if not modified:  # opened, not only asked for (a Cancel at "Save your work?" put it first in Recent)
+            self.settings.add_recent_file(path)
         self._leave_folder()
         self._set_document(doc, state.view)
         return True

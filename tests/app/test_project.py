@@ -540,6 +540,20 @@ def test_a_saved_project_is_in_open_recent_and_opens_as_the_project(qtbot, worke
     assert_same_work(worked, other)
 
 
+def test_a_project_not_opened_after_all_stays_where_it_was_in_open_recent(qtbot, worked, settings, tmp_path, dialogs):
+    """A photo editor asked for a project, then pressed Cancel at "Save your work?": the project was not opened,
+    yet it came first in Open Recent."""
+    path = tmp_path / "cat.crmproj"
+    assert worked.save_project(path)
+    worked.open_files(worked.doc.path)  # something else opened since
+    worked.doc.apply_edit(QRect(5, 5, 20, 20), np.full((20, 20), 255, np.uint8), "Brush")
+    first = settings.recent_files()[0]
+    assert first != str(path)
+    dialogs.accept = False
+    assert not worked.open_project(path) and dialogs.titles()[-1] == "Save your work?"
+    assert settings.recent_files()[0] == first
+
+
 def test_a_photo_opened_beside_its_saved_project_offers_the_work(qtbot, worked, settings, dialogs):
     """Chosen from Open Recent, the photo opened blank with no word of the project saved beside it."""
     photo = worked.doc.path

@@ -145,7 +145,8 @@ class OpeningMixin:
     def _links(self, doc: Document) -> list[tuple]:
         """The window's connections to a document's signals: made when it is shown, undone when it is replaced."""
         links = [(doc.modifiedChanged, self._update_title), (doc.refused, self._refused), (doc.noted, self._noted),
-                 (doc.undo_stack.indexChanged, self._photo_status_follows), (doc.shownChanged, self._photo_status_follows)]
+                 (doc.undo_stack.indexChanged, self._photo_status_follows),
+                 (doc.shownChanged, self._photo_status_follows)]  # Coarse shown: written as drawn, no change
         links += [(signal, self._update_actions) for signal in (doc.stagesChanged, doc.shownChanged, doc.objectsChanged)]
         links += [(signal, self.panel_follows_edge) for signal in (doc.currentChanged, doc.stagesChanged)]
         # the value under the pointer follows the result shown, changed with the keys too (a re-tester read a stale one)

@@ -236,7 +236,8 @@ class Constraints:
             settled[ys[along], xs[along]] = False
             if image is not None:
                 beside = mine & near[window] & ~layer[window]
-                settled[window] &= ~_on_edges(image[window], layer[window], nearest, beside, beside & held[window], width)
+                settled[window] &= ~_on_edges(image[window], layer[window], nearest, beside, beside & held[window],
+                                              width)
             settled[window] = _coherent(settled[window], eligible)
             out.append(settled)
         return out[0], out[1]

@@ -82,6 +82,10 @@ class ImageList(QWidget):
         self.filter_box.currentIndexChanged.connect(self._apply_filter)
         self.list = QListWidget()
         self.list.setIconSize(QSize(THUMB, THUMB))
+        # a long row ("refined · 12 of 13 objects changed") is cut with "…", whole in its tooltip, not behind a
+        # scroll bar that hid the last row's text (a tester)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         # a click, or the arrow keys as in labelme's list, opens the photo the highlight moves to
         self.list.currentItemChanged.connect(self._moved)
         # a clicked row half hidden at the bottom was scrolled into view between the press and the release, and the
@@ -184,7 +188,7 @@ class ImageList(QWidget):
             item.setData(Qt.ItemDataRole.ForegroundRole, QColor(colour) if colour else None)
             item.setData(Qt.ItemDataRole.UserRole + 1, status[name])
             item.setData(CHANGED_ROLE, changed(name))
-            item.setToolTip(tip(name) or (name if self._folder else ""))
+            item.setToolTip(tip(name) or f"{name}  ·  {shown(name)}")  # whole, where the column cuts the row
         counts = {s: sum(1 for v in status.values() if v == s) for s in STATUSES}
         self.summary.setText(" · ".join(f"{n} {s}" for s, n in counts.items() if n))
         self._apply_filter()

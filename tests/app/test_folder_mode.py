@@ -151,7 +151,7 @@ def test_photo_rows_leave_out_the_folder_every_photo_name_starts_with(window, tm
     assert window.open_folder(ann, "coco", tmp_path)
     rows = [window.image_list.list.item(r) for r in range(window.image_list.list.count())]
     assert [r.text().split("\n")[0] for r in rows] == ["p0.png", "p1.png", "p2.png"]
-    assert rows[1].toolTip() == "images/p1.png" and window.doc.path == images / "p0.png"
+    assert rows[1].toolTip().startswith("images/p1.png  ·  ") and window.doc.path == images / "p0.png"
 
 
 def test_a_folder_opens_with_the_pan_tool_and_each_mode_keeps_its_own_tool(window, settings, tmp_path):
@@ -2448,7 +2448,7 @@ def test_the_folder_check_marks_a_photo_not_yet_opened_whose_labels_hold_a_broke
     assert said[0].endswith("('strap') has points that are not [x, y] number pairs; fix or delete that shape")
     assert said[1].endswith("('belt') is a polygon of 1 point, which has no area; draw it again or delete it")
     assert said[2:] == ["(each kept in exports as the file has it)"]
-    assert window.image_list.list.item(0).toolTip() == ""
+    assert window.image_list.list.item(0).toolTip() == "p0  ·  to do"  # the row whole: nothing more to say
 
 
 def test_a_point_moved_on_a_label_is_exported_where_placed_and_the_others_as_the_file_has_them(qtbot, window,

@@ -321,9 +321,10 @@ class WorkFolder:
         self.categories = renamed_labels(self.categories, lambda label: new if label == old else label)
         if old in self.colors:  # the label's colour goes with its name, unless the name had one of its own
             self.colors.setdefault(new, self.colors.pop(old))
-        for label in self.categories:  # two made one: the labels after the one gone keep their colours (a tester
-            if label in before and label_color(label, self.categories, self.colors) != before[label]:  # saw all
-                self.colors[label] = before[label]  # change)
+        # two made one: the labels after the one gone keep their colours (a tester saw every one of them change)
+        for label in self.categories:
+            if label in before and label_color(label, self.categories, self.colors) != before[label]:
+                self.colors[label] = before[label]
 
     def label_now(self, label: str, since: int = 0) -> str:
         """A label after the folder's renames from the ``since``-th on (work kept after the first ``since``)."""

@@ -465,8 +465,9 @@ class ObjectsPanel(QWidget):
                     status = ACCEPTED
                 status += _shown_note(obj)
                 if status == REFINED and id(obj) in kept:
-                    # the photo showed no better edge: said as the refine's note says it (an annotator read
-                    status += " (kept as drawn)"  # "unchanged" of an object their own edit had changed)
+                    # the photo showed no better edge: said as the refine's note says it ("unchanged" read wrong
+                    # of an object the annotator's own edit had changed)
+                    status += " (kept as drawn)"
             item.setText(f"{name}  ·  {status}{'  · locked' if obj.locked else ''}")
             item.setCheckState(Qt.CheckState.Checked if obj.visible else Qt.CheckState.Unchecked)
             item.setToolTip(f"{item.text()}  (id {obj.id})")

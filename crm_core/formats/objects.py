@@ -432,6 +432,17 @@ def _opened(mask: np.ndarray, least: float, kept: np.ndarray | None = None) -> l
         if hole is None:
             out.append((piece, (top, left)))
             continue
+        # only the part around the hole is cut: a cut through the whole mask split a coat's other half too, which
+        # read back from YOLO was two objects (``yolo.joined_cuts`` joins the pieces of a cut round a hole)
+        _, parts = cv2.connectedComponents(piece, connectivity=8)
+        beside = cv2.dilate(hole.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & (piece > 0)
+        around = parts == np.bincount(parts[beside]).argmax()
+        rest = np.where(around, 0, piece).astype(np.uint8)
+        inner = mask_box(rest)
+        if inner is not None:
+            pending.append((np.ascontiguousarray(rest[inner[0]:inner[2], inner[1]:inner[3]]),
+                            (top + inner[0], left + inner[1])))
+        piece = np.where(around, piece, 0).astype(np.uint8)
         ys, xs = np.nonzero(hole)
         rows, cols = np.arange(ys.min(), ys.max() + 1), np.arange(xs.min(), xs.max() + 1)
         across_rows, across_cols = np.count_nonzero(piece[rows], axis=1), np.count_nonzero(piece[:, cols], axis=0)

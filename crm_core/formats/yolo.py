@@ -51,19 +51,12 @@ class Split:
 def joined_cuts(objects: list[ImageObject], hw: tuple[int, int]) -> list[ImageObject]:
     """``objects`` with the lines that are pieces of one mask cut open to carry its holes joined into one object
     (the first line's, with every piece's polygon). A YOLO polygon cannot have a hole, so a holed mask is written
-    in pieces that share the cut's vertices (``trace_polygons``); read back each as an object of its own, each was
-    refined alone and a crack opened along the cut (a tester: 195 px in 7 photos). Lines of one class are pieces
-    of one cut when they share two vertices or more and together enclose a hole: two objects of a class drawn
-    side by side with shared points do not. Written again, the object's pieces are its lines."""
+    in pieces that meet along the cut, each with the cut's row or column (``trace_polygons``); read back each as
+    an object of its own, each was refined alone and a crack opened along the cut (a tester: 195 px in 7 photos).
+    Lines of one class are pieces of one cut when their shapes overlap (by two pixels or more: the cut's line)
+    and together enclose a hole: two objects of a class drawn side by side do not. Written again, the object's
+    pieces are its lines."""
     shapes = [i for i, o in enumerate(objects) if o.refinable and len(o.polygons) == 1 and o.box is None]
-    at: dict[tuple, list[int]] = {}
-    for i in shapes:
-        for x, y in objects[i].polygons[0]:
-            at.setdefault((objects[i].label, float(x), float(y)), []).append(i)
-    shared: dict[tuple[int, int], int] = {}
-    for holders in at.values():
-        for a, b in combinations(sorted(set(holders)), 2):
-            shared[a, b] = shared.get((a, b), 0) + 1
     group = {i: i for i in shapes}
 
     def root(i: int) -> int:
@@ -71,8 +64,8 @@ def joined_cuts(objects: list[ImageObject], hw: tuple[int, int]) -> list[ImageOb
             i = group[i]
         return i
 
-    for (a, b), count in shared.items():
-        if count >= 2:
+    for a, b in combinations(shapes, 2):
+        if objects[a].label == objects[b].label and _overlap(objects[a].polygons[0], objects[b].polygons[0]) >= 2:
             group[root(b)] = root(a)
     pieces: dict[int, list[int]] = {}
     for i in shapes:
@@ -84,6 +77,16 @@ def joined_cuts(objects: list[ImageObject], hw: tuple[int, int]) -> list[ImageOb
             joined[members[0]] = replace(objects[members[0]], polygons=polygons)
             gone.update(members[1:])
     return [joined.get(i, o) for i, o in enumerate(objects) if i not in gone]
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> int:
+    """How many pixels two polygons (pixel-centre coordinates) both fill, counted within their boxes' overlap."""
+    left, top = np.floor(np.maximum(a.min(0), b.min(0))).astype(int)
+    right, bottom = np.ceil(np.minimum(a.max(0), b.max(0))).astype(int)
+    if right < left or bottom < top:
+        return 0
+    corner, size = np.array([left, top]), (bottom - top + 1, right - left + 1)
+    return int(np.count_nonzero(fill_polygons((a - corner,), size) & fill_polygons((b - corner,), size)))
 
 
 def read_classes(path: Path) -> list[str]:

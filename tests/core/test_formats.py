@@ -128,12 +128,36 @@ def test_every_polygon_format_keeps_a_hole_the_refine_cut(tmp_path: Path, kind: 
     assert [d.split for d in done] == [("p: ring",) if kind == "yolo" else ()]
 
 
+def test_a_cut_for_a_hole_leaves_the_objects_other_pieces_whole(tmp_path: Path) -> None:
+    """A coat of two halves, one round a hole: the cut ran on through the other half, whose two pieces read back
+    from YOLO as two more coats."""
+    from crm_core.formats import ImageObject, ImageObjects
+    coat = np.zeros((H, W), bool)
+    coat[10:40, 10:40] = True
+    coat[15:35, 22:28] = False  # a tall hole: the cheapest cut is a column through it
+    coat[45:55, 10:40] = True  # the other half, below, across that column
+    ds = open_dataset("yolo", yolo_folder(tmp_path))
+    list(convert(ds, "yolo", tmp_path / "out", transform=lambda it: ImageObjects(
+        it.name, it.image, it.size, (ImageObject(1, "cat", mask=coat),))))
+    assert len((tmp_path / "out" / "labels" / "p.txt").read_text().splitlines()) == 3  # two halves of the ring
+    got = open_dataset("yolo", tmp_path / "out").read("p").objects
+    assert sorted(len(o.polygons) for o in got) == [1, 2]  # the ring, joined again, and the other half whole
+    assert np.array_equal(np.logical_or.reduce([o.raster((H, W)) for o in got]), coat)
+
+
 def test_yolo_lines_of_a_class_side_by_side_stay_objects_of_their_own(tmp_path: Path) -> None:
     """Two tiles of one class drawn with shared points enclose no hole: two objects, not one cut open."""
     root = yolo_folder(tmp_path)
     (root / "labels" / "p.txt").write_text("0 0.1 0.1 0.3 0.1 0.3 0.3 0.1 0.3\n0 0.3 0.1 0.5 0.1 0.5 0.3 0.3 0.3\n")
     got = open_dataset("yolo", root).read("p")
     assert [len(o.polygons) for o in got.objects] == [1, 1]
+    # a lid over a U, closing a hole, meeting it along a line where neither has a point of the other: one object
+    lid, u = [[15, 10], [35, 10], [35, 20], [15, 20]], [[10, 20], [20, 20], [20, 30], [30, 30], [30, 20], [40, 20],
+                                                        [40, 40], [10, 40]]
+    lines = [" ".join(["1", *(f"{x / W:.6f} {y / H:.6f}" for x, y in shape)]) for shape in (lid, u)]
+    (root / "labels" / "p.txt").write_text("".join(f"{line}\n" for line in lines))
+    got = open_dataset("yolo", root).read("p")
+    assert [len(o.polygons) for o in got.objects] == [2]
 
 
 @pytest.mark.parametrize("kind", ["labelme", "yolo", "coco"])

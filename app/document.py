@@ -74,6 +74,7 @@ class Document(KeepEditsMixin, QObject):
         self.unreadable: tuple[str, ...] = ()  # why records of its label file could not be read: kept as they are
         self.project_path: Path | None = None  # the project it was saved in or opened from: Save writes there
         self.exported_to: Path | None = None  # the file its whole work was last exported to (the close question)
+        self.exported_part: Path | None = None  # a file exported since that holds only part of it (the same)
         self._set_content(image, mask, path, mask_path)
 
     @classmethod

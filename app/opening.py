@@ -297,6 +297,8 @@ class OpeningMixin:
                 (STOP,)) == STOP
         if doc.project_path is not None:
             what, into = f"changes since it was saved in {doc.project_path.name}", f" (into {doc.project_path.name})"
+        elif doc.exported_part is not None:  # "nor exported" said after ×0.5 alone was exported (an inspector)
+            what, into = f"work that {doc.exported_part.name} holds only part of", ""
         elif doc.exported_to is not None:  # "neither saved nor exported" said of a photo exported, then edited
             what, into = f"changes since it was exported to {doc.exported_to.name}", ""
         else:

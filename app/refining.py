@@ -548,9 +548,11 @@ class RefiningMixin:
         """The file holds ``doc`` as it was at undo position ``index``: only that state counts as saved, and not
         when it holds part of the work (``left_out`` says what). Work opened from a project is saved only in it:
         an export leaves the question on closing, else the project kept its older state unasked (a tester)."""
+        if doc is self.doc and left_out:
+            doc.exported_part = path
         if doc is self.doc and not left_out and doc.project_path is None:
             doc.mark_saved(index)
-            doc.exported_to = path
+            doc.exported_to, doc.exported_part = path, None
             if not doc.modified:
                 self.autosave.save_now()
         self.statusBar().showMessage(f"Exported {path}{f' ({left_out})' if left_out else ''}", 8000)

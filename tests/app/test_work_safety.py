@@ -330,8 +330,9 @@ def test_exporting_an_earlier_stage_does_not_count_the_refine_as_saved(qtbot, op
     answer_export_dialog(monkeypatch, {"path": tmp_path / "half.png", "merged": True}, [])
     assert opened.export_dialog() and (tmp_path / "half.png").is_file()
     assert doc.modified and "later stages are not in this file" in opened.statusBar().currentMessage()
-    dialogs.accept = False  # "Save your work?" asked on closing: Cancel
+    dialogs.accept = False  # "Save your work?" asked on closing, not "nor exported": Cancel
     assert not opened.close() and dialogs.titles()[-1] == "Save your work?"
+    assert "has work that half.png holds only part of" in dialogs.shown[-1][2]
     doc.set_shown(1)  # the last stage exported: all the work is in the file
     answer_export_dialog(monkeypatch, {"path": tmp_path / "last.png", "merged": True}, [])
     assert opened.export_dialog() and not doc.modified

@@ -431,8 +431,13 @@ class OpeningMixin:
         doc = self.doc
         start = doc.project_path or (offered_folder(doc.path.parent) / doc.path.with_suffix(project.SUFFIX).name
                                      if doc.path is not None else Path(project.SUFFIX))
-        path, _ = QFileDialog.getSaveFileName(self, "Save project as", str(start), project.FILTER)
-        return bool(path) and self.save_project(path if path.endswith(project.SUFFIX) else path + project.SUFFIX)
+        while True:  # asked again where a save failed (a read-only folder): it had closed with the error
+            path, _ = QFileDialog.getSaveFileName(self, "Save project as", str(start), project.FILTER)
+            if not path:
+                return False
+            start = path if path.endswith(project.SUFFIX) else path + project.SUFFIX
+            if self.save_project(start):
+                return True
 
     def save_project(self, path: str | Path) -> bool:
         if self.doc is None:

@@ -540,6 +540,18 @@ def test_a_saved_project_is_in_open_recent_and_opens_as_the_project(qtbot, worke
     assert_same_work(worked, other)
 
 
+def test_save_as_asks_again_where_the_save_failed(qtbot, worked, tmp_path, dialogs, monkeypatch):
+    """A photo editor's Save project into a read-only folder said why, and the dialog was gone with the error."""
+    from PySide6.QtWidgets import QFileDialog
+    (tmp_path / "a file").write_text("")  # no folder can be made there, as none can in a read-only one
+    asked, answers = [], [str(tmp_path / "a file" / "cat"), str(tmp_path / "cat"), ""]
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *args, **kw: (asked.append(args[2]) or answers.pop(0), "")))
+    assert worked.save_project_as_dialog() and (tmp_path / "cat.crmproj").is_file()
+    assert dialogs.titles() == ["Cannot save the project"]  # said once, then asked again where it failed
+    assert asked[1] == str(tmp_path / "a file" / "cat.crmproj")
+
+
 def test_a_project_not_opened_after_all_stays_where_it_was_in_open_recent(qtbot, worked, settings, tmp_path, dialogs):
     """A photo editor asked for a project, then pressed Cancel at "Save your work?": the project was not opened,
     yet it came first in Open Recent."""

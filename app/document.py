@@ -592,13 +592,13 @@ class Document(KeepEditsMixin, QObject):
             return
         stack.push(MaskEditCommand(TileDelta((self.height, self.width)), text, restore, applied=True))
 
-    def refined_before(self, text: str = "Refine objects") -> None:
+    def refined_before(self) -> None:
         """The objects that come refined (a folder photo refined in the background, or before the app last closed),
         their refines as one undo step: Undo takes them back to their labels as drawn, to do again. An annotator
         could only click Coarse on each object of a photo Refine whole folder had changed, and it still read
         refined. Objects edited since their refine (stale) and locked ones are left as they are."""
         refined = [obj for obj in self.objects if obj.stages and not obj.stale and not obj.locked]
-        self.record_refine([(obj, Results((), COARSE, TODO, False)) for obj in refined], text)
+        self.record_refine([(obj, Results((), COARSE, TODO, False)) for obj in refined], "Refine objects")
 
     def add_stage(self, stage: Stage, obj: MaskObject | None = None) -> None:
         obj = obj or self.current

@@ -13,7 +13,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImageReader
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from crm_core.coverage import transparency_note
-from crm_core.io import single_channel
+from crm_core.io import same_file, single_channel
 from crm_core.pairing import PHOTO_EXTS
 
 from app import asking, project
@@ -495,7 +495,7 @@ class OpeningMixin:
         if pending is None:
             return False
         photo = project.photo_of(pending)
-        if asked is not None and photo is not None and _same_file(asked, photo):
+        if asked is not None and photo is not None and same_file(asked, photo):
             asked = None
         buttons = QMessageBox.StandardButton
         instead = f" Yes opens it instead of {asked.name}." if asked else ""
@@ -513,11 +513,3 @@ class OpeningMixin:
         self.autosave.drop_pending(adopt=restored, keep=answer == buttons.Cancel or (answer == buttons.Yes
                                                                                      and not restored))
         return restored
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    """Whether two paths name one file (False when either cannot be read)."""
-    try:
-        return a.samefile(b)
-    except OSError:
-        return False

@@ -337,7 +337,7 @@ def _on_edges(image: np.ndarray, layer: np.ndarray, nearest: np.ndarray, near: n
         top, left, bottom, right = mask_box(out)
         box = (slice(top, bottom), slice(left, right))
         out[box] = _coherent(out[box], out[box])
-    out.ravel()[at[edged[which]]] = True
+    out.flat[at[edged[which]]] = True  # and all beside a stroke piece on an edge
     return out
 
 

@@ -204,18 +204,24 @@ class LayersMixin:
         if shown not in self._results:
             doc = self._doc
             alpha = _shown_alpha(doc.current, shown)  # the coarse mask itself, edited in place, where it is shown
-            others = [o for o in doc.objects if o is not doc.current and o.visible and not o.empty] if self._whole \
-                else []
-            self._others = None
-            for other in others:  # each as shown, the larger value where they overlap (as the export merges them)
-                if self._others is None:
-                    self._others = _shown_alpha(other).copy()
-                else:
-                    np.maximum(self._others, _shown_alpha(other), out=self._others)
+            if not self._results:  # the others' union, made once for both sides of a split
+                self._others = self._others_shown()
             if self._others is not None:
                 alpha = np.maximum(alpha, self._others)
             self._results[shown] = ResultTiles(self._photo.pyramid, alpha, self._mode == "alpha")
         return self._results[shown]
+
+    def _others_shown(self) -> np.ndarray | None:
+        """The other visible objects, each as shown, the larger value where they overlap (as the export merges
+        them); None where the view shows the selected object alone or there are none."""
+        doc, union = self._doc, None
+        for other in (o for o in doc.objects if o is not doc.current and o.visible and not o.empty) if self._whole \
+                else ():
+            if union is None:
+                union = _shown_alpha(other).copy()
+            else:
+                np.maximum(union, _shown_alpha(other), out=union)
+        return union
 
     def _paint_result(self, painter: QPainter, clip: QRect, deadline: float) -> bool:
         """In a result view, the backdrop and the shown result over it; False in the overlay view."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import io as bytes_io
-import itertools
 import json
 import os
 import re
@@ -30,7 +29,8 @@ from PIL import Image, ImageDraw
 from crm_core import io
 from crm_core.errors import InputError
 from crm_core.formats.base import RECORD_FILE, Dataset, Writer
-from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, fill_polygons, mask_box
+from crm_core.formats.objects import (DEFAULT_TOLERANCE, Filled, ImageObject, ImageObjects, fill_polygons,
+                                     filled_in_box, linked_groups, mask_box, shared_pixels)
 from crm_core.pairing import PHOTO_EXTS, by_stem, named_photo
 
 AREA_SHAPES = ("polygon", "mask")
@@ -522,23 +522,13 @@ def _in_paint_order(owned: list[tuple[ImageObject, list[tuple[float, dict]], boo
         return [entry for _, entries, _ in owned for entry in entries]
     nodes = [(place, shape, redrawn, None if obj.problem else _filled(shape))
              for obj, entries, redrawn in owned for place, shape in entries]
-    parent = list(range(len(nodes)))
 
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i, j in itertools.combinations(range(len(nodes)), 2):
+    def covers(i: int, j: int) -> bool:
         (_, _, refined_i, fill_i), (_, _, refined_j, fill_j) = nodes[i], nodes[j]
-        if (refined_i or refined_j) and fill_i is not None and fill_j is not None and _overlap(fill_i, fill_j):
-            parent[root(i)] = root(j)
-    groups: dict[int, list[int]] = {}
-    for i in range(len(nodes)):
-        groups.setdefault(root(i), []).append(i)
+        return (refined_i or refined_j) and fill_i is not None and fill_j is not None and _overlap(fill_i, fill_j)
+
     out = [(place, shape) for place, shape, _, _ in nodes]
-    for members in (m for m in groups.values() if len(m) > 1):
+    for members in (m for m in linked_groups(len(nodes), covers) if len(m) > 1):
         places = sorted(nodes[i][0] for i in members)
         larger_first = sorted(members, key=lambda i: (-int(nodes[i][3][2].sum()), nodes[i][0]))
         for place, i in zip(places, larger_first):
@@ -546,26 +536,16 @@ def _in_paint_order(owned: list[tuple[ImageObject, list[tuple[float, dict]], boo
     return out
 
 
-def _filled(shape: dict) -> tuple[int, int, np.ndarray] | None:
-    """A polygon shape's pixels within its box: (left, top, H×W bool); None for other shapes."""
+def _filled(shape: dict) -> Filled | None:
+    """A polygon shape's pixels within its box; None for other shapes."""
     if shape.get("shape_type", "polygon") != "polygon" or len(shape.get("points") or ()) < 3:
         return None
-    points = np.asarray(shape["points"], np.float64)
-    left, top = np.floor(points.min(0)).astype(int)
-    right, bottom = np.ceil(points.max(0)).astype(int)
-    return int(left), int(top), fill_polygons((points - (left, top),), (bottom - top + 1, right - left + 1))
+    return filled_in_box(np.asarray(shape["points"], np.float64))
 
 
-def _overlap(a: tuple[int, int, np.ndarray], b: tuple[int, int, np.ndarray]) -> bool:
+def _overlap(a: Filled, b: Filled) -> bool:
     """Whether two filled polygons share OVERLAP of the smaller one's pixels (and more than a tracing sliver)."""
-    left, top = max(a[0], b[0]), max(a[1], b[1])
-    right = min(a[0] + a[2].shape[1], b[0] + b[2].shape[1])
-    bottom = min(a[1] + a[2].shape[0], b[1] + b[2].shape[0])
-    if right <= left or bottom <= top:
-        return False
-    crop = [f[top - y:bottom - y, left - x:right - x] for x, y, f in (a, b)]
-    shared = int(np.count_nonzero(crop[0] & crop[1]))
-    return shared > max(SLIVER_PX, OVERLAP * min(int(a[2].sum()), int(b[2].sum())))
+    return shared_pixels(a, b) > max(SLIVER_PX, OVERLAP * min(int(a[2].sum()), int(b[2].sum())))
 
 
 def _in_place(shapes: list[dict], places: list[int] | None, untouched: bool, last: float) -> list[tuple[float, dict]]:

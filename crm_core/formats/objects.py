@@ -7,6 +7,7 @@ field the tool does not use, so a writer can put the file back together with onl
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -245,6 +246,47 @@ def mask_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     if not len(rows):
         return None
     return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
+
+
+Filled = tuple[int, int, np.ndarray]  # a polygon's pixels within its box: left, top, H×W bool
+
+
+def filled_in_box(polygon: Polygon) -> Filled:
+    """A polygon's pixels within its box (``fill_polygons``' rule): filled once, compared with many others."""
+    left, top = np.floor(polygon.min(0)).astype(int)
+    right, bottom = np.ceil(polygon.max(0)).astype(int)
+    return int(left), int(top), fill_polygons((polygon - (left, top),), (bottom - top + 1, right - left + 1))
+
+
+def shared_pixels(a: Filled, b: Filled) -> int:
+    """How many pixels two polygons filled in their boxes (``filled_in_box``) both hold."""
+    left, top = max(a[0], b[0]), max(a[1], b[1])
+    right = min(a[0] + a[2].shape[1], b[0] + b[2].shape[1])
+    bottom = min(a[1] + a[2].shape[0], b[1] + b[2].shape[0])
+    if right <= left or bottom <= top:
+        return 0
+    crop = [f[top - y:bottom - y, left - x:right - x] for x, y, f in (a, b)]
+    return int(np.count_nonzero(crop[0] & crop[1]))
+
+
+def linked_groups(count: int, linked: Callable[[int, int], bool]) -> list[list[int]]:
+    """Items 0 … count-1 in the groups that ``linked`` pairs join, directly or through others: each group in
+    index order, the groups in the order of their first items."""
+    parent = list(range(count))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in itertools.combinations(range(count), 2):
+        if root(i) != root(j) and linked(i, j):
+            parent[root(i)] = root(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(count):
+        groups.setdefault(root(i), []).append(i)
+    return list(groups.values())
 
 
 def kept_drawn(drawn: np.ndarray, now: np.ndarray, others: np.ndarray) -> bool:

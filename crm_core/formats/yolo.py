@@ -12,7 +12,6 @@ so a mask with a hole is written in pieces cut open to it, which reading joins a
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from itertools import combinations
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -22,7 +21,8 @@ import yaml
 from crm_core import io
 from crm_core.errors import InputError
 from crm_core.formats.base import Dataset, Writer
-from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, fill_polygons, hole_pixels
+from crm_core.formats.objects import (DEFAULT_TOLERANCE, ImageObject, ImageObjects, fill_polygons, filled_in_box,
+                                     hole_pixels, linked_groups, shared_pixels)
 from crm_core.pairing import PHOTO_EXTS, by_stem, pair_by_stem
 
 CLASSES_FILE = "classes.txt"
@@ -56,37 +56,20 @@ def joined_cuts(objects: list[ImageObject], hw: tuple[int, int]) -> list[ImageOb
     Lines of one class are pieces of one cut when their shapes overlap (by two pixels or more: the cut's line)
     and together enclose a hole: two objects of a class drawn side by side do not. Written again, the object's
     pieces are its lines."""
-    shapes = [i for i, o in enumerate(objects) if o.refinable and len(o.polygons) == 1 and o.box is None]
-    group = {i: i for i in shapes}
+    shapes = [i for i, o in enumerate(objects) if o.refinable]  # each one polygon: a line
+    filled = [filled_in_box(objects[i].polygons[0]) for i in shapes]
 
-    def root(i: int) -> int:
-        while group[i] != i:
-            i = group[i]
-        return i
+    def cut(a: int, b: int) -> bool:
+        return objects[shapes[a]].label == objects[shapes[b]].label and shared_pixels(filled[a], filled[b]) >= 2
 
-    for a, b in combinations(shapes, 2):
-        if objects[a].label == objects[b].label and _overlap(objects[a].polygons[0], objects[b].polygons[0]) >= 2:
-            group[root(b)] = root(a)
-    pieces: dict[int, list[int]] = {}
-    for i in shapes:
-        pieces.setdefault(root(i), []).append(i)
     joined, gone = {}, set()
-    for members in pieces.values():  # each in line order: the first line's object takes the others' pieces
+    for group in linked_groups(len(shapes), cut):  # the first line's object takes the others' pieces
+        members = [shapes[k] for k in group]
         polygons = tuple(objects[i].polygons[0] for i in members)
         if len(members) > 1 and hole_pixels(fill_polygons(polygons, hw).astype(np.uint8)).any():
             joined[members[0]] = replace(objects[members[0]], polygons=polygons)
             gone.update(members[1:])
     return [joined.get(i, o) for i, o in enumerate(objects) if i not in gone]
-
-
-def _overlap(a: np.ndarray, b: np.ndarray) -> int:
-    """How many pixels two polygons (pixel-centre coordinates) both fill, counted within their boxes' overlap."""
-    left, top = np.floor(np.maximum(a.min(0), b.min(0))).astype(int)
-    right, bottom = np.ceil(np.minimum(a.max(0), b.max(0))).astype(int)
-    if right < left or bottom < top:
-        return 0
-    corner, size = np.array([left, top]), (bottom - top + 1, right - left + 1)
-    return int(np.count_nonzero(fill_polygons((a - corner,), size) & fill_polygons((b - corner,), size)))
 
 
 def read_classes(path: Path) -> list[str]:

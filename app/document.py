@@ -576,6 +576,7 @@ class Document(KeepEditsMixin, QObject):
         def restore(_delta: TileDelta, after: bool) -> None:
             for obj, before, new in done:
                 if obj in self.objects:
+                    (before if after else new).show(obj.shown)  # the pick made meanwhile comes back with them
                     self.put_results(obj, (new if after else before).results())
             refined = [obj for obj, _, _ in done]
             if self.current not in refined and refined[0] in self.objects:  # show one it changed

@@ -45,6 +45,12 @@ class HeldResults:
         """Keep the stages as PNGs from now on; the packing runs on the packer thread."""
         _PACKER.submit(self._pack)
 
+    def show(self, shown: Shown) -> None:
+        """The stage shown when these results come back: the one the person picked while they were up (Coarse or
+        ×0.5 clicked after a refine came back as its last stage after Undo and Redo, a tester)."""
+        with self._lock:
+            self._results = replace(self._results, shown=shown)
+
     def results(self) -> Results:
         """The results as they were, decoded if packed (a stage's soft mask to 1/65535, as a saved project)."""
         with self._lock:

@@ -335,10 +335,10 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self.overlay_panel.split_slider.blockSignals(False)
 
     def zoom_in(self) -> None:
-        self.canvas.set_zoom(self.canvas.zoom() * ZOOM_STEP)
+        self.canvas.set_zoom(self.canvas.zoom() * ZOOM_STEP, self.canvas.pointer_anchor())
 
     def zoom_out(self) -> None:
-        self.canvas.set_zoom(self.canvas.zoom() / ZOOM_STEP)
+        self.canvas.set_zoom(self.canvas.zoom() / ZOOM_STEP, self.canvas.pointer_anchor())
 
     def clear_mask(self) -> None:
         """Clear (Ctrl+D) in a cutout view left an empty backdrop with no photo: it is shown with the overlay."""

@@ -19,6 +19,7 @@ from crm_core.prompts import beyond_box, box_mask, click_mask, only_the_spot
 from app.canvas.guide_tools import Prompt
 from app.document import Document, MaskObject
 from app.errors import show_error
+from app.folder_mode import NEW_OBJECT
 from app.jobs import CallJob
 
 
@@ -147,6 +148,10 @@ class PromptMixin:
         if landed is None:
             return
         done, keep_out, guess = landed
+        if doc.current is not obj and self.name_new_object():
+            # a box beside the selected shirt made a "shirt" of the bag, unasked (a tester)
+            done = (f"{NEW_OBJECT} \u201c{doc.current.label}\u201d from the box: type its label and press Enter, or "
+                    "keep it")
         if guess:
             doc.current.guessed = True  # a guess from the photo, refined freely: its outline is no label to hold
         if done in (SPOT_ADDED, SPOT_REMOVED):  # no refine after it: its end note hid the advice within a second

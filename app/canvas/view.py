@@ -14,7 +14,7 @@ from collections import OrderedDict
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPixmap, QRegion
+from PySide6.QtGui import QColor, QCursor, QPainter, QPaintEvent, QPixmap, QRegion
 from PySide6.QtWidgets import QWidget
 
 from app.canvas.tiles import MIN_OUTLINE_LEVEL, MaskTiles, PhotoTiles
@@ -284,8 +284,17 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         self._view_changed()
 
     def actual_size(self) -> None:
-        """100 %: one photo pixel per screen pixel, around the centre of the view."""
-        self.set_zoom(1.0)
+        """100 %: one photo pixel per screen pixel, around the pointer where it rests on the view, else its centre."""
+        self.set_zoom(1.0, self.pointer_anchor())
+
+    def pointer_anchor(self) -> QPointF | None:
+        """Where a zoom by key keeps its place: the pointer, while it rests on the view (Ctrl+1 with the pointer on
+        a strand of hair showed the middle of the photo, the strand far off screen, a tester); None (the centre) when
+        it is elsewhere, as on the View menu's item that asked for the zoom."""
+        if self._pointer is None:
+            return None
+        here = QPointF(self.mapFromGlobal(QCursor.pos()))
+        return QPointF(self._pointer) if (here - self._pointer).manhattanLength() <= 2 else None
 
     def center_on(self, point: QPointF) -> None:
         """Pan so that the image point is at the centre of the view."""

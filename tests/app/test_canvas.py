@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QWheelEvent
+from PySide6.QtGui import QColor, QCursor, QImage, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from app.canvas import CanvasView, Navigator
@@ -644,3 +644,19 @@ def test_the_compare_legend_makes_way_for_the_pointer(view, qtbot):
     move(view._legend_box.center())
     rendered(view, qtbot)
     assert view._legend_box == left
+
+
+def test_zoom_by_key_keeps_the_point_under_the_resting_pointer_else_the_centre(view, qtbot):
+    """Ctrl+1 with the pointer on a strand of hair showed the middle of the photo (a tester). A zoom asked for from
+    the View menu, the pointer on the menu, keeps the centre."""
+    spot = QPoint(140, 90)  # image point (60, 40)
+    QCursor.setPos(view.mapToGlobal(spot))
+    qtbot.mouseMove(view, spot)
+    assert QCursor.pos() == view.mapToGlobal(spot)
+    view.actual_size()
+    assert view.zoom() == 1.0 and view.map_from_image(QPointF(60, 40)) == QPointF(spot)
+    view.set_zoom(2.0)
+    centre = view.map_to_image(QPointF(320, 210))
+    QCursor.setPos(view.mapToGlobal(QPoint(600, 5)))  # moved off to a menu: the view saw no move
+    view.actual_size()
+    assert view.map_to_image(QPointF(320, 210)) == centre

@@ -349,3 +349,28 @@ def test_refines_kept_for_undo_hold_a_fraction_of_their_floats_and_come_back_as_
     # freed as the window frees a document (deleteLater), not left to the garbage collector: a collection that
     # tears down a stack of Python commands and their closures in its own order can crash PySide
     doc.undo_stack.clear()
+
+
+def test_undo_then_redo_brings_back_the_stage_picked_on_each_side(qapp):
+    """A tester clicked Coarse after a refine, pressed Ctrl+Z and Ctrl+Y, and saw the last stage again: the pick was
+    lost. Each side of a refine's step comes back showing what it showed when it was left."""
+    doc = Document(photo(), disc_mask())
+    probs = [np.full((200, 300), v, np.float32) for v in (0.2, 0.6, 0.9)]
+
+    def refine() -> None:
+        before = doc.results_of(doc.current)
+        doc.set_stages([stage(p, i) for i, p in enumerate(probs)])
+        doc.set_shown(2)
+        doc.record_refine([(doc.current, before)])
+
+    refine()
+    refine()
+    doc.set_shown("coarse")  # the second refine's result, looked away from
+    doc.undo_stack.undo()
+    assert doc.shown == 2  # the first refine, as it was left
+    doc.set_shown(0)
+    doc.undo_stack.redo()
+    assert doc.shown == "coarse"
+    doc.undo_stack.undo()
+    assert doc.shown == 0
+    doc.undo_stack.clear()

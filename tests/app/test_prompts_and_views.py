@@ -84,6 +84,24 @@ def test_a_box_around_an_object_gives_its_mask_as_one_undo_step(qtbot, scene):
     assert len(win.doc.objects) == 1 and iou(ellipse, win.doc.current.mask > 127) > 0.8
 
 
+def test_a_box_that_makes_a_new_object_asks_for_its_label(qtbot, scene):
+    """A box beside the selected shirt made a "shirt" of the bag, unasked (a tester): as Add object, the label box
+    waits, its text selected, and what is typed names the new object alone."""
+    win, _, _ = scene
+    win.show()
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))  # into the empty object: its label stands
+    assert not win.objects_panel.label_box.hasFocus()
+    win.doc.rename(win.doc.current, "shirt")
+    _prompt(qtbot, win, "box", (192, 112), (248, 168))
+    box = win.objects_panel.label_box
+    assert "type its label" in win.statusBar().currentMessage() and "shirt" in win.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: box.lineEdit().hasFocus(), timeout=2000)
+    assert box.lineEdit().selectedText() == "shirt"
+    qtbot.keyClicks(box.lineEdit(), "bag")
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
+    assert [o.label for o in win.doc.objects] == ["shirt", "bag"]
+
+
 def test_a_box_takes_nothing_another_object_shows_unless_it_boxed_a_thing_inside_one(qtbot, scene, monkeypatch):
     """A tester's box around a clutch held in a hand took 954 px of the hand, labelled skin already: what other
     objects show stays theirs, as with a click. A box that finds mostly what one object shows boxed a thing

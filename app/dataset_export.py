@@ -34,8 +34,9 @@ from PySide6.QtWidgets import (
 from crm_core import io
 from crm_core.errors import InputError
 from crm_core.formats import DEFAULT_TOLERANCE, FORMATS, Dataset
-from crm_core.formats.base import RECORD_FILE
+from crm_core.formats.base import RECORD_FILE, UNFINISHED_FILE
 from crm_core.formats.convert import PIXEL_FORMATS
+from crm_core.wording import amount
 
 from app.errors import show_error
 from app.folder import ExportChoice
@@ -215,11 +216,18 @@ class DatasetExportDialog(QDialog):
             title, text = "Replace file?", f"{shown_path(path)} already exists. Replace it?"
         else:
             # the export's own record of the photos it wrote is not one of "10 .json files" (a tester read 11)
-            held = sum(1 for p in path.rglob("*") if p.is_file() and p.name != RECORD_FILE) if path.is_dir() else 0
+            held = sum(1 for p in path.rglob("*") if p.is_file() and p.name not in (RECORD_FILE, UNFINISHED_FILE)) \
+                if path.is_dir() else 0
+            if (path / UNFINISHED_FILE).is_file():  # an export that stopped: writing it again is what is wanted
+                answer = QMessageBox.question(
+                    self, "Finish the export?", f"{shown_path(path)} holds an export that stopped before it finished "
+                    f"({amount(held, 'file', 'files')}); exporting again writes every photo there, replacing those "
+                    "with the names it writes. Export there?", defaultButton=QMessageBox.StandardButton.Yes)
+                return answer == QMessageBox.StandardButton.Yes
             if not held:
                 return True
             title = "Export into a folder that is not empty?"
-            text = (f"{shown_path(path)} already holds {held} file{'s' * (held != 1)}; the export replaces those "
+            text = (f"{shown_path(path)} already holds {amount(held, 'file', 'files')}; the export replaces those "
                     "with the names it writes. Export there anyway?")
         answer = QMessageBox.question(self, title, text, defaultButton=QMessageBox.StandardButton.No)
         return answer == QMessageBox.StandardButton.Yes

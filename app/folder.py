@@ -31,6 +31,7 @@ from crm_core.big import is_big_folder
 from crm_core.errors import CRMError, InputError
 from crm_core.formats import (DEFAULT_TOLERANCE, Dataset, ImageObject, ImageObjects, detect, detection_folder,
                               names_file, open_dataset)
+from crm_core.formats.base import UNFINISHED_FILE
 from crm_core.formats.convert import EXPORT_WRITERS, convert, drawn_as
 from crm_core.formats.labelmap import LABEL_EXTS, MaskWriter, voc_boxes
 from crm_core.formats.labelme import LabelMeDataset, label_files
@@ -382,6 +383,14 @@ class WorkFolder:
         done, total = self.progress[name]
         return f"{status} · {done} of {total} objects refined{unread}"
 
+    def unfinished_export(self) -> Path | None:
+        """The folder Export dataset last wrote into from here, where that export stopped before every photo was in
+        it (its UNFINISHED_FILE is there: the app was killed or the disk filled); None where it ended whole."""
+        if self.last_export is None:
+            return None
+        out = Path(self.last_export.path)
+        return out if (out / UNFINISHED_FILE).is_file() else None
+
     def tip(self, name: str) -> str:
         """A photo's tooltip in the list: why it cannot be read, or why records of its labels were not."""
         return self.problems.get(name) or self.unread.get(name, (0, ""))[1]
@@ -611,6 +620,7 @@ class WorkFolder:
         writer = self.declared().writer(Path(out), tolerance)
         fresh = itertools.count(_first_free_id(self.dataset)) if self.dataset.format == "coco" else None
         skipped, unread, records, written = [], [], 0, []
+        writer.begin()
         for name in self.names:
             # a photo never worked on is kept as the file has it, unless labels were renamed: two made one need
             # its annotations' category ids rewritten
@@ -625,7 +635,7 @@ class WorkFolder:
             writer.put(item)
             records += sum(1 for obj in item.objects if obj.problem)
             written.append(name)
-        writer.close()  # only when every photo went in: a failed export leaves no file claiming to be whole
+        writer.finish()  # only when every photo went in: a failed export leaves no file claiming to be whole
         left_out = {name for name, _ in skipped}
         photos, done, edited = self._tally([n for n in self.names if n not in left_out])
         return Exported(tuple(skipped), hidden=tuple(writer.hidden), split=tuple(writer.split),

@@ -188,6 +188,7 @@ class FolderMixin:
         for problem in work.dataset.problems[:3]:
             self.statusBar().showMessage(problem, 8000)
         self._open_first_readable(work.position)
+        self._say_unfinished_export(work)
         self._say_resumed(work)
         self._survey = SurveyJob(work)
         self._survey.unreadable.connect(lambda name, why, w=work: self._surveyed(w, name, why))
@@ -200,6 +201,14 @@ class FolderMixin:
         self._known_unreadable = len(self._surveyed_names)
         self.jobs.start(self._survey)
         return True
+
+    def _say_unfinished_export(self, work: WorkFolder) -> None:
+        """That the last export from here stopped before every photo was in it (the app was killed while it ran):
+        the folder it left looked whole, and was handed on so (a tester)."""
+        out = work.unfinished_export()
+        if out is not None:
+            self.statusBar().showMessage(f"The last export, into {shown_path(out)}, stopped before it finished: "
+                                         "File \u203a Export dataset writes it again", 20000)
 
     def _say_resumed(self, work: WorkFolder) -> None:
         """Where the folder went on, and that the work kept is there: after a crash a tester's edits were all back,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import os
+import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Mapping
@@ -174,6 +175,18 @@ class Dataset(ABC):
 
 EXIF_TURN = "the photo's EXIF orientation turns it by 90°"  # why labels can be a photo's size the other way round
 RECORD_FILE = ".crm_refined"  # in a folder output: the photos worked on there, a name a line (Writer.done)
+# in a folder output from its first file until every photo is in (Writer.finish); named so no format reads it
+UNFINISHED_FILE = "NOT-FINISHED.md"
+UNFINISHED_TEXT = """# Not finished
+
+This folder was still being written when the writing stopped ({started}): the app or the command was closed or
+killed, or met an error. Some photos' labels in it are missing or out of date.
+
+To finish it, write it into this folder again: in CRM Studio, File > Export dataset; with crm-refine, the same
+command (with --resume it skips the photos already done).
+
+This file goes away when a writing into this folder ends with every photo written.
+"""
 
 
 def recorded(folder: Path) -> set[str]:
@@ -282,8 +295,23 @@ class Writer(ABC):
             self.record.discard(item.name)
             io.write_atomic(self.out / RECORD_FILE, "".join(f"{n}\n" for n in sorted(self.record)))
 
+    def begin(self) -> None:
+        """Mark a folder output as being written (UNFINISHED_FILE), before its first file, so that a kill or an
+        error leaves it marked; ``finish`` takes the mark away."""
+        if self.keeps_record:
+            io.write_atomic(self.out / UNFINISHED_FILE,
+                            UNFINISHED_TEXT.format(started=f"started {time.strftime('%Y-%m-%d %H:%M')}"))
+
     def close(self) -> None:
-        """Finish the output (formats that keep every photo in one file write it here)."""
+        """Bring the output up to date (formats that keep every photo in one file write it here); also called by
+        writers while they run, so a run cut short keeps what it did."""
+
+    def finish(self) -> None:
+        """Close the output once every photo went in, and take away its UNFINISHED_FILE: an annotator's export
+        killed halfway left a folder that looked whole, its last photos' labels missing."""
+        self.close()
+        if self.keeps_record:
+            (self.out / UNFINISHED_FILE).unlink(missing_ok=True)
 
 
 def refuse_inputs(out: Path, inputs: list[Path]) -> None:

@@ -145,8 +145,9 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
     resume: skip photos whose output is already written. catch: the errors that skip one photo; others stop the
     run. worked: which photos count as worked on (a COCO output lists them as done); by default every photo when
     there is a transform, none when there is not. declared: the source as the copy declares its categories, where
-    the person renamed labels (``Dataset.renamed``; the photos are read from ``source``). The output is finished
-    (COCO's file written) however the run ends, so what was done is kept.
+    the person renamed labels (``Dataset.renamed``; the photos are read from ``source``). The output is closed
+    (COCO's file written) however the run ends, so what was done is kept; a folder keeps its UNFINISHED_FILE unless
+    every photo went in.
     """
     writer = export_writer(declared or source, kind, out, tolerance)
     names = source.names()
@@ -156,6 +157,8 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
         raise InputError(f"photos {', '.join(twice[:3])} appear twice under different folders; a {kind} copy names "
                          "its files by photo name, so rename them or convert each folder on its own")
     own = kind == source.format and source.writes_itself  # its objects go to its own writer as read
+    whole = False  # every photo went in: the output is finished, not only closed
+    writer.begin()
     try:
         for name, key in zip(names, keys):
             if resume and writer.done(key):
@@ -183,5 +186,6 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
             yield Converted(name, len(written.objects), left_out, hidden=tuple(writer.hidden[under:]),
                             split=tuple(writer.split[parted:]), no_photo=no_photo,
                             as_drawn=len(writer.as_drawn) - drawn, problems=problems, boxes_only=boxes_only)
+        whole = True
     finally:
-        writer.close()
+        writer.finish() if whole else writer.close()

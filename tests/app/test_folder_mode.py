@@ -1012,6 +1012,37 @@ def test_export_into_a_folder_that_holds_files_asks_first(qtbot, window, tmp_pat
     assert earlier.read_text() != "{}"  # replaced, as the person answered
 
 
+def test_an_export_that_stopped_halfway_is_said_on_reopening_and_finished_by_exporting_again(qtbot, window, tmp_path,
+                                                                                           monkeypatch, dialogs):
+    """An annotator's export was killed halfway: the folder it left looked whole, its last photo's labels missing.
+    It is marked until an export into it ends whole; the folder, opened again, says so, and the dialog offers to
+    finish it (Yes the default)."""
+    from crm_core.formats.base import UNFINISHED_FILE
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    dataset = type(window.work.dataset)
+    real = dataset.read
+
+    def dies_on_p1(self, name):
+        if name.startswith("p1"):
+            raise RuntimeError("the machine went down")
+        return real(self, name)
+    monkeypatch.setattr(dataset, "read", dies_on_p1)
+    out = tmp_path / "out"
+    answer_export(monkeypatch, path=out)
+    window.export_dataset_dialog()
+    qtbot.waitUntil(lambda: not window.exporting, timeout=30_000)
+    assert (out / UNFINISHED_FILE).is_file() and (out / "p0.json").is_file() and not (out / "p1.json").exists()
+    monkeypatch.setattr(dataset, "read", real)
+    window.open_folder(folder)  # as after a restart
+    assert "stopped before it finished" in window.statusBar().currentMessage()
+    dialogs.shown.clear()
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset_dialog()
+    assert dialogs.titles() == ["Finish the export?"] and "(1 file)" in dialogs.shown[0][2]
+    assert (out / "p1.json").is_file() and not (out / UNFINISHED_FILE).exists()
+
+
 def test_export_dataset_suggests_a_file_or_folder_beside_the_labels_named_for_them(qtbot, window, tmp_path,
                                                                                   monkeypatch):
     ann, images, _ = coco_set(tmp_path, count=1)

@@ -262,3 +262,31 @@ def test_stopping_a_conversion_keeps_what_was_written_and_resume_goes_on(sources
     assert len(data["images"]) == 2 and len({a["id"] for a in data["annotations"]}) == 6
     again = list(convert(voc, "coco", tmp_path / "plain.json"))  # converted as they were: nothing is done yet
     assert json.loads((tmp_path / "plain.json").read_text())["crm_refined"] == [] and len(again) == 2
+
+
+@pytest.mark.parametrize("target", ("labelme", "yolo", "voc"))
+def test_a_folder_cut_short_says_so_until_a_run_into_it_ends_whole(sources, tmp_path, target) -> None:
+    """An export killed halfway left a folder that looked whole, its last photos' labels missing (a tester): a
+    folder being written holds NOT-FINISHED.md, saying how to finish it, until a run ends with every photo in;
+    the folder reads as a dataset all the while."""
+    from crm_core.formats.base import UNFINISHED_FILE
+    voc = open_dataset("voc", sources["voc"][0])
+    out = tmp_path / target
+    run = convert(voc, target, out)
+    next(run)
+    note = out / UNFINISHED_FILE
+    assert note.is_file() and "--resume" in note.read_text() and "Export dataset" in note.read_text()
+    run.close()  # stopped (the app's cancel, a Ctrl+C): still marked
+    assert note.is_file()
+    assert open_dataset(target, out).names()  # the part written reads, the note not taken for a label file
+
+    def broken(item):
+        if item.name.endswith("p1"):
+            raise RuntimeError("disk gone")
+        return item
+    with pytest.raises(RuntimeError):
+        list(convert(voc, target, out, transform=broken))
+    assert note.is_file()
+    assert [d.resumed for d in convert(voc, target, out, transform=lambda i: i, resume=True)] == [True, False]
+    assert not note.exists()
+    assert sorted(shapes(target, out, None)) == ["p0", "p1"]

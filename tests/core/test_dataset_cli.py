@@ -15,6 +15,7 @@ from PIL import Image
 from crm_core.cli import eval as crm_eval
 from crm_core.cli import refine as crm_refine
 from crm_core.formats import open_dataset, trace_polygons
+from crm_core.formats.base import UNFINISHED_FILE
 from crm_core.formats.labelmap import read_labels, write_labels
 
 H, W = 96, 128
@@ -229,16 +230,20 @@ def test_a_full_disk_stops_the_run_at_the_first_photo_and_resume_goes_on(tmp_pat
     argv = ["--yolo", sets["yolo"], "-o", out, "--no-refine"]
     real = os.replace
 
-    def full(*args, **kwargs):
+    def full(source, target, *args, **kwargs):  # full once the folder is marked as being written
+        if Path(target).name == UNFINISHED_FILE:
+            return real(source, target, *args, **kwargs)
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "replace", full)
     code, _, err = run(crm_refine.main, argv, capsys)
     assert code != 0 and "the disk is full; free some space" in err and "stopped at a" in err and "--resume" in err
     assert "b:" not in err and "c:" not in err  # not tried: they would fail the same way
+    assert (out / UNFINISHED_FILE).is_file()
     monkeypatch.setattr(os, "replace", real)
     code, _, err = run(crm_refine.main, [*argv, "--resume"], capsys)
     assert code == 0 and all((out / "labels" / f"{n}.txt").is_file() for n in "abc")
+    assert not (out / UNFINISHED_FILE).exists()
 
 def test_resume_into_a_copy_made_without_refining_refines_it(tmp_path, random_refiner, capsys, monkeypatch) -> None:
     """A tester converted a dataset with --no-refine, then resumed a refining run into the copy: every photo was

@@ -1062,7 +1062,6 @@ class FolderMixin:
     def _dataset_exported(self, result: tuple[Path, Exported]) -> None:
         path, exported = result
         skipped = exported.skipped
-        self.settings.export_dir = path.parent
         unread = f", without {len(skipped)} photo{'s' * (len(skipped) != 1)} that cannot be read" if skipped else ""
         dropped = exported.dropped
         # the format has no place for them: said, as the command line says it

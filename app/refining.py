@@ -431,8 +431,8 @@ class RefiningMixin:
         parts = self._visible_probs() if merge > 1 or empty else []  # else merged only if the person asks for it
         running = self.refining
         edited, unrefined = self._unrefined_counts()
-        dialog = ExportDialog(self.doc.path, self.settings.export_dir, self._export_name(empty), self,
-                              self.settings.export_kind or self._first_export_kind(),
+        dialog = ExportDialog(self.doc.path, self.settings.export_dir_for(self.doc.path), self._export_name(empty),
+                              self, self.settings.export_kind or self._first_export_kind(),
                               self.settings.export_decontaminate, self.input_files(),
                               merge, self.settings.export_merged or empty, edited, running,
                               self.doc.current.label, unrefined,
@@ -520,7 +520,7 @@ class RefiningMixin:
                        "The selected object is empty; select an object with a mask, or export all visible objects")
             return False
         protect = self.input_files()
-        self.settings.export_dir = request.path.parent
+        self.settings.exported(request.path.parent, doc.path)
         if not request.slow:
             try:
                 written = write_export(request, image, prob, protect, doc.path)

@@ -285,11 +285,23 @@ class Settings:
 
     @property
     def export_dir(self) -> str:
+        """The folder the last export went to."""
         return str(self.store.value("files/export_dir", "") or "")
 
-    @export_dir.setter
-    def export_dir(self, folder: str | Path) -> None:
+    def exported(self, folder: str | Path, source: str | Path | None) -> None:
+        """An export went to ``folder``, made from the photo or dataset at ``source``."""
         self.store.setValue("files/export_dir", str(Path(folder).absolute()))  # as open_dir: "." went elsewhere
+        self.store.setValue("files/export_from", str(Path(source).absolute().parent) if source else "")
+
+    def export_dir_for(self, photo: Path | None) -> str:
+        """Where Export offers to write a file made from ``photo``: where the last export went, when it was made
+        from a photo of the same folder (a folder worked through into out/), else "" (the photo's own folder). A
+        tester exported a cutout of a photo into ~/cutouts, opened a photo of another shoot, and was offered
+        ~/cutouts for its mask, far from it."""
+        source = str(self.store.value("files/export_from", "") or "")
+        if photo is None or not source:
+            return self.export_dir
+        return self.export_dir if Path(source) == Path(photo).absolute().parent else ""
 
     @property
     def export_kind(self) -> str:

@@ -700,6 +700,31 @@ def test_export_dialog_suggests_names_and_remembers_the_folder(qtbot, tmp_path):
 
 
 
+def test_export_offers_the_last_export_folder_for_photos_of_the_same_folder_only(opened, monkeypatch, tmp_path,
+                                                                                dialogs, photo):
+    """A tester exported a cutout into ~/cutouts, opened a photo of another shoot, and was offered ~/cutouts for
+    it, far from it. A folder worked through into one place is still offered that place for each photo."""
+    from app.export import ExportDialog
+    offered: list[Path] = []
+    monkeypatch.setattr(ExportDialog, "exec", lambda dialog: offered.append(dialog.request().path.parent) or 0)
+    first = opened.doc.path
+    out = tmp_path / "cutouts" / "cut.png"
+    opened.export(ExportRequest("mask", out))
+    opened.export_dialog()
+    assert offered.pop() == out.parent
+    (tmp_path / "shoot").mkdir()
+    elsewhere = tmp_path / "shoot" / "b.jpg"
+    elsewhere.write_bytes(first.read_bytes())
+    assert opened.open_files(elsewhere, photo[1])
+    opened.export_dialog()
+    assert offered.pop() == elsewhere.parent
+    sibling = first.with_name("sibling.jpg")
+    sibling.write_bytes(first.read_bytes())
+    assert opened.open_files(sibling, photo[1])
+    opened.export_dialog()
+    assert offered.pop() == out.parent
+
+
 def test_export_offers_the_home_folder_for_a_photo_on_a_read_only_share(qtbot, tmp_path, monkeypatch):
     import app.export as export
 

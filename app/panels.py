@@ -356,7 +356,9 @@ class RefinePanel(QWidget):
             box.setChecked(finishers.get(kind, True))
             box.setToolTip(tip)
             box.toggled.connect(lambda on, kind=kind: self.finisherChanged.emit(kind, on))
-            form.addRow("", box)
+            # across the form, not under its fields: under them, the longest set the window's right column at 350 px,
+            # and a 1000 px window's photo got under 300 (a tester)
+            form.addRow(box)
             self.finisher_boxes[kind] = box
 
         self.shift_box = _pixels(-MAX_SHIFT, MAX_SHIFT, "Move the edge outward (or inward, below 0) by this many "

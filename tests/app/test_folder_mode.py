@@ -194,6 +194,19 @@ def test_a_folder_s_layout_and_one_photo_s(qtbot, window, tmp_path):
     assert toolbar.index(window.export_action) == 1  # where it was, after Open
 
 
+def test_a_1000_px_window_gives_the_photo_a_third_of_its_width(qtbot, window, tmp_path):
+    """At 1000 x 700 the photo had 283 px between the two columns of panels: the right one was as wide as its
+    longest check box beside the field labels' column (a tester)."""
+    ann, images, _ = coco_set(tmp_path, 2)
+    window.resize(1000, 700)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.open_folder(ann, "coco", images)
+    qtbot.waitUntil(lambda: window.canvas.width() >= window.width() / 3, timeout=3000)
+    boxes = window.refine_panel.finisher_boxes.values()
+    assert all(box.isVisible() and box.width() >= box.sizeHint().width() for box in boxes)  # none cut off
+
+
 def test_next_and_previous_keep_the_edits_and_the_label_files_are_never_written(window, tmp_path):
     ann, images, _ = coco_set(tmp_path)
     before = ann.read_bytes()

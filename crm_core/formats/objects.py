@@ -251,11 +251,32 @@ def mask_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
 Filled = tuple[int, int, np.ndarray]  # a polygon's pixels within its box: left, top, H×W bool
 
 
-def filled_in_box(polygon: Polygon) -> Filled:
-    """A polygon's pixels within its box (``fill_polygons``' rule): filled once, compared with many others."""
-    left, top = np.floor(polygon.min(0)).astype(int)
-    right, bottom = np.ceil(polygon.max(0)).astype(int)
-    return int(left), int(top), fill_polygons((polygon - (left, top),), (bottom - top + 1, right - left + 1))
+def filled_in_box(*polygons: Polygon) -> Filled:
+    """Polygons' pixels within their box (``fill_polygons``' rule): filled once, compared with many others."""
+    points = np.concatenate(polygons)
+    left, top = np.floor(points.min(0)).astype(int)
+    right, bottom = np.ceil(points.max(0)).astype(int)
+    return int(left), int(top), fill_polygons(tuple(p - (left, top) for p in polygons),
+                                              (bottom - top + 1, right - left + 1))
+
+
+def unbridged(polygon: Polygon) -> tuple[Polygon, ...]:
+    """A polygon that joins several parts by thin bridges, each run there and back along the same two points (as
+    Ultralytics' COCO-to-YOLO converter writes an object in several parts, as one line), as its parts: filled
+    whole, each bridge is a line of pixels across the background. One that passes a point twice without a part
+    inside another (a hole drawn as a keyhole) comes back as its parts too, with the same pixels; a keyhole stays
+    as it is."""
+    points = [tuple(p) for p in np.asarray(polygon, np.float64).tolist()]
+    points = [p for i, p in enumerate(points) if p != points[i - 1]]
+    if len(set(points)) == len(points):
+        return (polygon,)  # passes no point twice: as read, so a copy writes it as the file has it
+    rings = [r for r in _cut_where_met(points) if len(r) >= 3 and _area2(r) != 0]
+    for inner, outer in itertools.permutations(rings, 2):
+        side = np.asarray(outer, np.float32)
+        off = [p for p in inner if cv2.pointPolygonTest(side, p, False) != 0]  # not on the other's sides
+        if off and cv2.pointPolygonTest(side, off[0], False) > 0:
+            return (polygon,)  # a hole: only the whole polygon, filled by the even-odd rule, leaves it out
+    return tuple(np.asarray(r, np.float64) for r in rings) or (polygon,)
 
 
 def shared_pixels(a: Filled, b: Filled) -> int:

@@ -22,7 +22,7 @@ from crm_core import io
 from crm_core.errors import InputError
 from crm_core.formats.base import Dataset, Writer
 from crm_core.formats.objects import (DEFAULT_TOLERANCE, ImageObject, ImageObjects, fill_polygons, filled_in_box,
-                                     hole_pixels, linked_groups, shared_pixels)
+                                     hole_pixels, linked_groups, shared_pixels, unbridged)
 from crm_core.pairing import PHOTO_EXTS, by_stem, pair_by_stem
 
 CLASSES_FILE = "classes.txt"
@@ -56,8 +56,8 @@ def joined_cuts(objects: list[ImageObject], hw: tuple[int, int]) -> list[ImageOb
     Lines of one class are pieces of one cut when their shapes overlap (by two pixels or more: the cut's line)
     and together enclose a hole: two objects of a class drawn side by side do not. Written again, the object's
     pieces are its lines."""
-    shapes = [i for i, o in enumerate(objects) if o.refinable]  # each one polygon: a line
-    filled = [filled_in_box(objects[i].polygons[0]) for i in shapes]
+    shapes = [i for i, o in enumerate(objects) if o.refinable]  # each a line: its polygon, or its parts
+    filled = [filled_in_box(*objects[i].polygons) for i in shapes]
 
     def cut(a: int, b: int) -> bool:
         return objects[shapes[a]].label == objects[shapes[b]].label and shared_pixels(filled[a], filled[b]) >= 2
@@ -65,7 +65,7 @@ def joined_cuts(objects: list[ImageObject], hw: tuple[int, int]) -> list[ImageOb
     joined, gone = {}, set()
     for group in linked_groups(len(shapes), cut):  # the first line's object takes the others' pieces
         members = [shapes[k] for k in group]
-        polygons = tuple(objects[i].polygons[0] for i in members)
+        polygons = tuple(p for i in members for p in objects[i].polygons)
         if len(members) > 1 and hole_pixels(fill_polygons(polygons, hw).astype(np.uint8)).any():
             joined[members[0]] = replace(objects[members[0]], polygons=polygons)
             gone.update(members[1:])
@@ -375,7 +375,7 @@ class YoloDataset(Dataset):
         if len(values) < 6:
             raise InputError(f"{label}:{number} needs at least 3 x,y pairs (or 4 numbers for a box); fix or delete "
                              "that line")
-        return ImageObject(number, self.classes[cls], polygons=(values.reshape(-1, 2) * size,))
+        return ImageObject(number, self.classes[cls], polygons=unbridged(values.reshape(-1, 2) * size))
 
     def writer(self, out: Path, tolerance: float = DEFAULT_TOLERANCE) -> "YoloWriter":
         return YoloWriter(self, out, tolerance)

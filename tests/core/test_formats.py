@@ -160,6 +160,28 @@ def test_yolo_lines_of_a_class_side_by_side_stay_objects_of_their_own(tmp_path: 
     assert [len(o.polygons) for o in got.objects] == [2]
 
 
+def test_a_yolo_line_joining_parts_by_thin_bridges_reads_as_its_parts_without_the_bridges(tmp_path: Path) -> None:
+    """Ultralytics' COCO-to-YOLO converter writes an object in several parts (two shoes, a person behind a pole) as
+    one line, the parts joined by bridges run there and back: filled whole, each bridge was a line of pixels across
+    the background, and the refine took it for part of the object. A keyhole (a hole reached by a bridge) keeps
+    its hole."""
+    root = yolo_folder(tmp_path)
+    left, right = [[6, 30], [16, 30], [16, 50], [6, 50]], [[50, 30], [66, 30], [66, 50], [50, 50]]
+    bridged = [*left[1:], left[0], left[1], right[0], *right[1:], right[0]]  # left, over to right, round it, back
+    outer, hole = [[2, 2], [40, 2], [40, 26], [2, 26]], [[12, 8], [12, 20], [30, 20], [30, 8]]
+    keyhole = [*outer, outer[0], *hole, hole[0]]
+    lines = [" ".join(["1", *(f"{x / W:.6f} {y / H:.6f}" for x, y in shape)]) for shape in (bridged, keyhole)]
+    (root / "labels" / "p.txt").write_text("".join(f"{line}\n" for line in lines))
+    shoes, frame = open_dataset("yolo", root).read("p").objects
+    parts = np.zeros((H, W), bool)
+    parts[30:51, 6:17] = parts[30:51, 50:67] = True
+    assert len(shoes.polygons) == 2 and np.array_equal(shoes.raster((H, W)), parts)
+    ring = np.zeros((H, W), bool)
+    ring[2:27, 2:41] = True
+    ring[9:20, 13:30] = False  # inside the hole's sides
+    assert np.array_equal(frame.raster((H, W)), ring)
+
+
 @pytest.mark.parametrize("kind", ["labelme", "yolo", "coco"])
 def test_two_refined_labels_that_touch_are_written_meeting_with_no_slit_between(tmp_path: Path, kind: str) -> None:
     """Each outline simplified on its own cut inside the seam by up to the tolerance: a tester's upper and lower

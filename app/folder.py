@@ -141,12 +141,11 @@ class ExportChoice:
 class Exported:
     """What a dataset export did, for the person to be told: the photos left out because their labels cannot be
     read (name, why), or copied as they are (``Writer.keep_unread``), how many shapes that are not areas (boxes, points, lines) another format had no place for,
-    the objects a label map lost under others and those a YOLO file holds in pieces."""
+    the objects a label map lost under others."""
 
     skipped: tuple[tuple[str, str], ...] = ()
     dropped: int = 0
     hidden: tuple[str, ...] = ()  # objects ("photo: label") that others wholly cover in a label map
-    split: tuple[str, ...] = ()  # objects ("photo: label") written as several, one per piece (YOLO)
     # photos whose labels or photo cannot be read, copied as they are (name, why)
     unread: tuple[tuple[str, str], ...] = ()
     records: int = 0  # records of the photos' labels that could not be read (``ImageObject.problem``)
@@ -614,7 +613,6 @@ class WorkFolder:
             out_names = [d.name for d in done if (d.error is None or d.as_given) and not d.boxes_only]
             return Exported(tuple((d.name, str(d.error)) for d in done if d.error is not None),
                             sum(d.dropped for d in done), tuple(label for d in done for label in d.hidden),
-                            tuple(label for d in done for label in d.split),
                             self._unworked([d.name for d in done if d.error is None]), records, False,
                             tuple(d.name for d in done if d.boxes_only), *self._tally(out_names))
         writer = self.declared().writer(Path(out), tolerance)
@@ -638,7 +636,7 @@ class WorkFolder:
         writer.finish()  # only when every photo went in: a failed export leaves no file claiming to be whole
         left_out = {name for name, _ in skipped}
         photos, done, edited = self._tally([n for n in self.names if n not in left_out])
-        return Exported(tuple(skipped), hidden=tuple(writer.hidden), split=tuple(writer.split),
+        return Exported(tuple(skipped), hidden=tuple(writer.hidden),
                         unread=tuple(unread) + self._unworked(written), records=records, photos=photos, done=done,
                         edited=edited)
 

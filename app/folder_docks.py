@@ -275,8 +275,9 @@ def _shown_note(obj: MaskObject) -> str:
     clicking the Coarse thumbnail to compare made a dataset export write the label as drawn, under "refined"."""
     if not obj.stages or obj.shown == len(obj.stages) - 1:
         return ""
-    # short: the row is cut to the column's width, and the part that says which stage was cut off (a tester)
-    return " (shows drawn)" if obj.shown == COARSE else f" (shows {stage_name(obj.stages[obj.shown])})"
+    # short: the row is cut to the column's width, and the part that says which stage was cut off (a tester); named
+    # as the stage strip names it: "drawn" was said of a mask Select Subject had made (a tester)
+    return " (shows Coarse)" if obj.shown == COARSE else f" (shows {stage_name(obj.stages[obj.shown])})"
 
 
 class AsDrawn:

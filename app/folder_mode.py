@@ -1112,12 +1112,6 @@ class FolderMixin:
                           f"A label map holds one object per pixel, so {len(hidden)} object"
                           f"{'s' * (len(hidden) != 1)} wholly covered by others {'are' if len(hidden) != 1 else 'is'} "
                           f"not in it: {listed(hidden)}."))
-        split = exported.split
-        if split:  # read back, each piece is an object of its own: the person would find objects they never made
-            notes.append(("Objects in pieces",
-                          f"A YOLO line is one object, so {len(split)} object{'s' * (len(split) != 1)} in several "
-                          f"pieces {'are' if len(split) != 1 else 'is'} written as one line per piece: "
-                          f"{listed(split)}."))
         edited = exported.edited
         if edited:  # written as edited: the person may have meant to refine them again before handing the set on
             many = len(edited) != 1

@@ -123,7 +123,6 @@ class Tally:
     failed: int = 0
     dropped: int = 0
     hidden: int = 0  # objects that others wholly cover in the output's label maps
-    split: int = 0  # objects written as several, one per piece (YOLO)
     no_photo: int = 0  # photos not found (a conversion without refining needs none): their copies name a missing file
     photos_in: str | None = None  # the folder --images named, where photos were looked for
     boxes_only: int = 0  # photos labelled by detection boxes alone, not in a copy that has no place for a box
@@ -139,9 +138,6 @@ class Tally:
         if self.hidden:
             dropped += (f"; {self.hidden} object{'s are' if self.hidden != 1 else ' is'} wholly covered by others "
                         "and not in the label maps (one object per pixel)")
-        if self.split:
-            dropped += (f"; {self.split} object{'s' if self.split != 1 else ''} in several pieces written as one "
-                        "line per piece (a YOLO line is one object)")
         if self.boxes_only:
             dropped += (f"; {self.boxes_only} photo{'s' * (self.boxes_only != 1)} labelled by detection boxes alone "
                         "not in the copy (it has no place for a box; --boxes outlines them)")
@@ -194,7 +190,6 @@ def refine_dataset(args: argparse.Namespace, options: RefineOptions, prog: str) 
             tally.resumed += done.resumed
             tally.dropped += done.dropped
             tally.hidden += len(done.hidden)
-            tally.split += len(done.split)
             tally.kept += done.as_drawn
             tally.no_photo += done.no_photo
             tally.boxes_only += done.boxes_only
@@ -326,8 +321,8 @@ def add_eval_dataset_arguments(parser: argparse.ArgumentParser) -> None:
 def match(gt: ImageObjects, pred: ImageObjects) -> list[tuple[int | None, list[int]]]:
     """Pairs (gt index, the pred indices that make it): objects of the same label, the most overlapping pairs
     first; then each predicted object left over joins the object of its label it overlaps most, or else the one
-    nearest to it, as a piece of it (a YOLO file writes an object in several pieces as several lines: scored one to
-    one, all but one piece were dropped, and a copy scored 83.7 IoU where its COCO twin scored 98.6; a stray piece
+    nearest to it, as a piece of it (a YOLO file may write an object in several pieces as several lines, as this
+    tool's did before session 59: scored one to one, all but one piece were dropped, and a copy scored 83.7 IoU where its COCO twin scored 98.6; a stray piece
     drawn off the object was dropped, and a copy scored 92.6 where its COCO twin scored 82.4). A GT object without
     a partner scores against an empty mask; a predicted object of a label the photo's truth has none of comes last,
     paired with None: it is all wrong (a watch added by hand was scored nowhere)."""

@@ -217,7 +217,6 @@ class Writer(ABC):
         self.record: set[str] = recorded(self.out) if self.keeps_record else set()
         self.tolerance = float(tolerance)
         self.hidden: list[str] = []  # "photo: label" of each object that others wholly cover (label maps)
-        self.split: list[str] = []  # "photo: label" of each object written as several (YOLO: a line per piece)
         self.as_drawn: list[str] = []  # "photo: label" of each refined object written as its file drew it
         self._filled: tuple[ImageObject | None, np.ndarray | None] = (None, None)  # the last outline's object, drawn
         dataset.refuse_output(self.out)

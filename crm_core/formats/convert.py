@@ -55,7 +55,6 @@ class Converted:
     resumed: bool = False
     error: BaseException | None = None
     hidden: tuple[str, ...] = ()  # its objects that others wholly cover in a label map ("photo: label")
-    split: tuple[str, ...] = ()  # its objects written as several, one per piece (YOLO)
     as_given: bool = False  # its refinement failed, and its labels were written as they are
     as_drawn: int = 0  # its refined objects written as their file drew them (``ImageObject.still_drawn``)
     no_photo: bool = False  # its photo was not found: the copy names where it was looked for
@@ -169,7 +168,7 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
                 read = source.read(name)
                 item = transform(read) if transform is not None else read
                 written = item if own else with_photo(source, item, writer, portable(item, kind))
-                under, parted, drawn = len(writer.hidden), len(writer.split), len(writer.as_drawn)
+                under, drawn = len(writer.hidden), len(writer.as_drawn)
                 # labelled by boxes alone, all left out: written, its map would say there is nothing on it
                 boxes_only = not written.objects and any(o.box is not None for o in item.objects) and not own
                 writer.worked = worked(name) if worked is not None else transform is not None
@@ -184,8 +183,8 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
             # a photo of boxes alone is said as such (``boxes_only``), its boxes not counted again among shapes
             left_out = 0 if boxes_only else len(item.objects) - len(written.objects) - (len(problems) if not own else 0)
             yield Converted(name, len(written.objects), left_out, hidden=tuple(writer.hidden[under:]),
-                            split=tuple(writer.split[parted:]), no_photo=no_photo,
-                            as_drawn=len(writer.as_drawn) - drawn, problems=problems, boxes_only=boxes_only)
+                            no_photo=no_photo, as_drawn=len(writer.as_drawn) - drawn, problems=problems,
+                            boxes_only=boxes_only)
         whole = True
     finally:
         writer.finish() if whole else writer.close()

@@ -21,8 +21,8 @@ import yaml
 from crm_core import io
 from crm_core.errors import InputError
 from crm_core.formats.base import Dataset, Writer
-from crm_core.formats.objects import (DEFAULT_TOLERANCE, ImageObject, ImageObjects, fill_polygons, filled_in_box,
-                                     hole_pixels, linked_groups, shared_pixels, unbridged)
+from crm_core.formats.objects import (DEFAULT_TOLERANCE, ImageObject, ImageObjects, bridged, fill_polygons,
+                                     filled_in_box, hole_pixels, linked_groups, shared_pixels, unbridged)
 from crm_core.pairing import PHOTO_EXTS, by_stem, pair_by_stem
 
 CLASSES_FILE = "classes.txt"
@@ -54,8 +54,8 @@ def joined_cuts(objects: list[ImageObject], hw: tuple[int, int]) -> list[ImageOb
     in pieces that meet along the cut, each with the cut's row or column (``trace_polygons``); read back each as
     an object of its own, each was refined alone and a crack opened along the cut (a tester: 195 px in 7 photos).
     Lines of one class are pieces of one cut when their shapes overlap (by two pixels or more: the cut's line)
-    and together enclose a hole: two objects of a class drawn side by side do not. Written again, the object's
-    pieces are its lines."""
+    and together enclose a hole: two objects of a class drawn side by side do not. This reads the exports made
+    before session 59, which wrote a line per piece; written again, the object is one line (``bridged``)."""
     shapes = [i for i, o in enumerate(objects) if o.refinable]  # each a line: its polygon, or its parts
     filled = [filled_in_box(*objects[i].polygons) for i in shapes]
 
@@ -448,12 +448,13 @@ class YoloWriter(Writer):
                 centre = ((left + right) / 2, (top + bottom) / 2, right - left, bottom - top)
                 lines.append(" ".join([str(cls), *(f"{v:.{DIGITS}f}" for v in centre)]))
                 continue
+            # an object in several parts (two shoes, a mask cut open round a hole) is one line, its parts joined by
+            # bridges: written a line per part, each part read back as an object of its own
             polygons = self.outline(obj, item)
-            if len(polygons) > 1:  # read back, each line is an object of its own
-                self.split.append(f"{item.name}: {obj.label}")
-            for poly in polygons:
-                coords = np.clip(poly / (w, h), 0.0, 1.0).reshape(-1)
-                lines.append(" ".join([str(cls), *(f"{v:.{DIGITS}f}" for v in coords)]))
+            if not polygons:
+                continue
+            coords = np.clip(bridged(polygons) / (w, h), 0.0, 1.0).reshape(-1)
+            lines.append(" ".join([str(cls), *(f"{v:.{DIGITS}f}" for v in coords)]))
         self.copy_photo(item)
         if not lines and not self.dataset.labelled(item.name):  # a photo nobody labelled, still without objects
             return

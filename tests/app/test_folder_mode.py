@@ -800,8 +800,10 @@ def test_a_labelme_export_keeps_a_hole_the_person_cut(qtbot, window, tmp_path, d
     assert iou(back, holed) > 0.97 and not back[cy - 6:cy + 6, cx - 6:cx + 6].any()
 
 
-def test_a_yolo_export_names_its_objects_in_pieces_and_speaks_of_yolo_not_labelme(qtbot, window, tmp_path, dialogs):
-    """A tester's YOLO export showed two boxes back to back, the first explaining LabelMe's drawing order."""
+def test_a_yolo_export_writes_objects_in_pieces_one_line_each_unasked(qtbot, window, tmp_path, dialogs):
+    """A tester's YOLO export showed two boxes back to back, the first explaining LabelMe's drawing order; then one
+    saying objects in pieces went a line per piece, each read back as an object of its own. Each is one line, its
+    pieces joined by bridges, read back as the object it was."""
     folder, _ = labelme_set(tmp_path / "lm")
     assert window.open_folder(folder)
     cut_a_hole_in_the_ball(window)
@@ -812,10 +814,12 @@ def test_a_yolo_export_names_its_objects_in_pieces_and_speaks_of_yolo_not_labelm
     window.doc.set_mask(cut, "Eraser", box)
     with qtbot.waitSignal(window.exported, timeout=30_000):
         window.export_dataset(tmp_path / "yolo_out", "yolo")
-    assert dialogs.titles() == ["Objects in pieces"]
-    text = dialogs.shown[0][2]
-    assert "one line per piece: p0: ball, p0: box" in text  # the ball's hole kept: it is in two pieces
-    assert "LabelMe" not in text
+    assert dialogs.titles() == []
+    assert len((tmp_path / "yolo_out" / "labels" / "p0.txt").read_text().splitlines()) == len(window.doc.objects)
+    back = open_dataset("yolo", tmp_path / "yolo_out").read("p0").objects
+    ball, box = back[0].raster((H, W)), back[1].raster((H, W))
+    assert iou(ball, window.doc.objects[0].mask > 0) > 0.97 and iou(box, cut > 0) > 0.97
+    assert len(back[0].polygons) == 2 and len(back[1].polygons) == 2  # the ball's hole kept: it is in two pieces
 
 
 def test_labels_of_photos_not_opened_yet_are_offered_on_the_first(qtbot, window, tmp_path):
@@ -2109,7 +2113,7 @@ def test_a_refined_object_showing_its_drawn_mask_says_so_in_its_row(qtbot, windo
     row = window.objects_panel.list.currentItem
     assert "refined" in row().text() and "shown" not in row().text()
     window.doc.set_shown(COARSE)
-    assert "refined (shows drawn)" in row().text()
+    assert "refined (shows Coarse)" in row().text()
     assert row().text() in row().toolTip()  # whole there: a narrow panel cuts the row with "…", no scroll bar
     assert window.objects_panel.list.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
     window.doc.set_shown(len(window.doc.stages) - 1)

@@ -672,8 +672,8 @@ def test_an_output_no_file_can_be_written_in_is_refused_before_any_photo_is_refi
 
 
 def test_an_object_written_in_pieces_is_scored_whole() -> None:
-    """A YOLO file writes an object in several pieces as several lines; scored one to one, all but one piece were
-    dropped (83.7 IoU for a copy whose COCO twin scored 98.6)."""
+    """A YOLO file may write an object in several pieces as several lines (as this tool's did); scored one to one,
+    all but one piece were dropped (83.7 IoU for a copy whose COCO twin scored 98.6)."""
     from crm_core.cli.dataset import ALL_ROW, match, score_objects
     from crm_core.formats.objects import ImageObject, ImageObjects
 

@@ -123,9 +123,10 @@ def test_every_polygon_format_keeps_a_hole_the_refine_cut(tmp_path: Path, kind: 
     got = back.read(back.names()[0])
     rings = [o for o in got.objects if o.label == "ring"]
     assert len(rings) == 1 and np.array_equal(rings[0].raster((H, W)), a)  # the hole open, every pixel there
-    # a YOLO line per piece, read back as the one object they are (refined alone, a crack opened along the cut)
+    # YOLO: one line, its pieces joined by a bridge, read back as its pieces (each line a piece, each was refined
+    # alone and a crack opened along the cut)
     assert len(rings[0].polygons) == (2 if kind == "yolo" else len(rings[0].polygons))
-    assert [d.split for d in done] == [("p: ring",) if kind == "yolo" else ()]
+    assert [d.written for d in done] == [2]
 
 
 def test_a_cut_for_a_hole_leaves_the_objects_other_pieces_whole(tmp_path: Path) -> None:
@@ -139,10 +140,9 @@ def test_a_cut_for_a_hole_leaves_the_objects_other_pieces_whole(tmp_path: Path) 
     ds = open_dataset("yolo", yolo_folder(tmp_path))
     list(convert(ds, "yolo", tmp_path / "out", transform=lambda it: ImageObjects(
         it.name, it.image, it.size, (ImageObject(1, "cat", mask=coat),))))
-    assert len((tmp_path / "out" / "labels" / "p.txt").read_text().splitlines()) == 3  # two halves of the ring
-    got = open_dataset("yolo", tmp_path / "out").read("p").objects
-    assert sorted(len(o.polygons) for o in got) == [1, 2]  # the ring, joined again, and the other half whole
-    assert np.array_equal(np.logical_or.reduce([o.raster((H, W)) for o in got]), coat)
+    assert len((tmp_path / "out" / "labels" / "p.txt").read_text().splitlines()) == 1  # one coat, one line
+    (got,) = open_dataset("yolo", tmp_path / "out").read("p").objects
+    assert len(got.polygons) == 3 and np.array_equal(got.raster((H, W)), coat)  # two halves of the ring, the other
 
 
 def test_yolo_lines_of_a_class_side_by_side_stay_objects_of_their_own(tmp_path: Path) -> None:
@@ -301,18 +301,25 @@ def test_a_labelme_shape_a_refined_neighbour_covers_in_part_is_listed_after_it(t
     assert [shape["label"] for shape in kept] == list(drawn)
 
 
-def test_a_yolo_copy_names_the_objects_it_writes_as_several_lines(tmp_path: Path) -> None:
-    """A bag cut in two by an eraser stroke came back from a YOLO export as two bags, without a word."""
+def test_a_yolo_copy_writes_an_object_in_pieces_as_one_line_that_reads_back_as_it_was(tmp_path: Path) -> None:
+    """A bag cut in two by an eraser stroke came back from a YOLO export as two bags; two squares of one object
+    meeting at a corner, as two objects. One line an object, its pieces joined by bridges (as Ultralytics'
+    converter writes them), read back without the bridges' pixels."""
     from crm_core.formats import ImageObject, ImageObjects
     a, b = shapes()
     a[20:30, 20:30] = True  # no hole: one piece
     two = np.zeros_like(b)
     two[10:20, 40:55] = two[30:40, 40:55] = True  # one object, two pieces
+    corner = np.zeros_like(b)
+    corner[42:50, 60:68] = corner[50:58, 68:76] = True  # two squares that meet at a corner
     ds = open_dataset("yolo", yolo_folder(tmp_path))
-    done = list(convert(ds, "yolo", tmp_path / "out", transform=lambda it: ImageObjects(
-        it.name, it.image, it.size, (ImageObject(1, "cat", mask=a), ImageObject(2, "dog", mask=two)))))
-    assert [d.split for d in done] == [("p: dog",)]
+    list(convert(ds, "yolo", tmp_path / "out", transform=lambda it: ImageObjects(
+        it.name, it.image, it.size, (ImageObject(1, "cat", mask=a), ImageObject(2, "dog", mask=two),
+                                     ImageObject(3, "dog", mask=corner)))))
     assert len((tmp_path / "out" / "labels" / "p.txt").read_text().splitlines()) == 3
+    back = open_dataset("yolo", tmp_path / "out").read("p").objects
+    assert [o.label for o in back] == ["cat", "dog", "dog"]
+    assert all(np.array_equal(o.raster((H, W)), m) for o, m in zip(back, (a, two, corner)))
 
 
 def test_two_parts_joined_at_a_pixel_or_a_spur_are_traced_as_rings_that_never_meet_themselves() -> None:

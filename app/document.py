@@ -225,8 +225,13 @@ class Document(KeepEditsMixin, QObject):
             self._check_mask(mask, (self.height, self.width))
         pixels = mask.copy() if mask is not None else np.zeros((self.height, self.width), np.uint8)
         obj = MaskObject(self._next_id(), label, pixels)
-        index = len(self.objects)
-        self._push_change(text or f"Add {label}", lambda after: self._place(obj, index, after))
+        index, was = len(self.objects), self.current
+
+        def place(after: bool) -> None:
+            self._place(obj, index, after)
+            if not after and was in self.objects:  # undone: the object selected before, not the list's last (a tester)
+                self.select(was)
+        self._push_change(text or f"Add {label}", place)
         return obj
 
     def add_objects(self, label: str, masks: Sequence[np.ndarray], text: str) -> list[MaskObject]:

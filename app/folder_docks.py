@@ -325,6 +325,12 @@ class AsDrawn:
         drawn = obj.mask > 127
         if not kept_drawn(drawn, now, cover > now):
             return False
+
+    def _nothing_to_undo(self, key: int) -> bool:
+        """Whether Ctrl+``key`` is Undo or Redo, with nothing typed in the box to undo or redo."""
+        edit = self.box.lineEdit()
+        return (key == Qt.Key.Key_Z and not edit.isUndoAvailable()) or (key == Qt.Key.Key_Y and
+                                                                        not edit.isRedoAvailable())
         return bool(np.array_equal(drawn, now)) or obj.as_filed
 
 
@@ -343,6 +349,11 @@ class ObjectsPanel(QWidget):
         self._listed_empty: dict[int, bool] = {}  # per object (id()), whether its row says "empty"
         self._refining = False  # a refine runs: the refine buttons wait (clicked, they did nothing and said nothing)
         self._running: MaskObject | None = None  # the object a stage-by-stage refine is changing now
+        self._labelled: MaskObject | None = None  # the object whose label the label box shows
+        # a box that makes a new object is worked out: its label is typed meanwhile (``name_next``), and taken by the
+        # object when it is made (``take_next_label``), not given to the one selected now
+        self.naming_next = False
+        self._next_label: str | None = None
         self.as_drawn = AsDrawn()
         self._accepted = False  # the open photo of a folder is accepted: its objects not refined read "accepted"
         self._selected_color: QColor | None = None  # the canvas's colour for the selected object, where not its label's
@@ -477,11 +488,20 @@ class ObjectsPanel(QWidget):
             self.list.scrollToItem(self.list.currentItem())
         self.list.blockSignals(False)
         self.label_box.blockSignals(True)
+        edit = self.label_box.lineEdit()
+        # typed into for the object it shows (or for the one a box is making): a refine's progress refreshed the
+        # panel, and the selection to type over was lost, so "bag2" typed after a Box became "blazerbag2" (a tester)
+        typing = doc is not None and edit.hasFocus() and (self.naming_next or self._labelled is doc.current)
+        held = (edit.text(), edit.cursorPosition(), edit.selectionStart(), len(edit.selectedText()))
         self.label_box.clear()
         if doc is not None:
             labels = list(doc.categories) + sorted({o.label for o in doc.objects} - set(doc.categories))
             self.label_box.addItems(labels)
             self.label_box.setCurrentText(doc.current.label)
+            if typing:
+                edit.setText(held[0])
+                edit.setSelection(held[2], held[3]) if held[3] else edit.setCursorPosition(held[1])
+        self._labelled = doc.current if doc is not None else None
         self.label_box.blockSignals(False)
         self.lock_button.blockSignals(True)
         self.lock_button.setChecked(doc is not None and doc.current.locked)
@@ -532,9 +552,30 @@ class ObjectsPanel(QWidget):
         self.label_box.setFocus(Qt.FocusReason.OtherFocusReason)
         self.label_box.lineEdit().selectAll()
 
+    def name_next(self) -> None:
+        """The label box ready to name the object a box is making (``naming_next``)."""
+        self.naming_next, self._next_label = True, None
+        self.ask_label()
+
+    def take_next_label(self) -> str | None:
+        """The label typed for the object a box made (None: none entered yet; what is typed after names it)."""
+        label, self._next_label = self._next_label, None
+        return label
+
+    def end_naming(self, made: bool) -> bool:
+        """The box is done; where it ``made`` no object, a label typed for it is dropped (Enter would have given
+        it to the selected object). True when the label box was waiting for that label."""
+        was, self.naming_next, self._next_label = self.naming_next, False, None
+        if was and not made and self._labelled is not None:
+            self.label_box.lineEdit().setText(self._labelled.label)
+        return was
+
     def _relabel(self, *_args) -> None:
-        if self._doc is not None and self.label_box.currentText().strip():
-            self._doc.rename(self._doc.current, self.label_box.currentText())
+        text = self.label_box.currentText().strip()
+        if self.naming_next:
+            self._next_label = text or None  # the object the box is making is not there yet
+        elif self._doc is not None and text:
+            self._doc.rename(self._doc.current, text)
 
     def _lock(self, on: bool) -> None:
         if self._doc is not None:
@@ -560,10 +601,19 @@ class _DeliberateChoice(QObject):
         if event.type() == QEvent.Type.Wheel:
             return True
         if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent) \
-                and event.modifiers() & Qt.KeyboardModifier.ControlModifier and event.key() not in self.EDITING:
-            return True  # the window's shortcut, not the line edit's: Ctrl+E typed after N moved to the line's end
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier and (
+                    event.key() not in self.EDITING or self._nothing_to_undo(event.key())):
+            # the window's shortcut, not the line edit's: Ctrl+E typed after N moved to the line's end; Ctrl+Z with
+            # nothing typed is the window's Undo (after a Box, it did nothing: the box waited for its label)
+            return True
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) and event.key() in self.STEPS \
                 and not event.modifiers() & Qt.KeyboardModifier.AltModifier:  # Alt+Down opens the list
             self.box.showPopup()  # the list, to pick from: the label changes on the pick, not on the key
             return True
         return False
+
+    def _nothing_to_undo(self, key: int) -> bool:
+        """Whether Ctrl+``key`` is Undo or Redo, with nothing typed in the box to undo or redo."""
+        edit = self.box.lineEdit()
+        return (key == Qt.Key.Key_Z and not edit.isUndoAvailable()) or (key == Qt.Key.Key_Y and
+                                                                        not edit.isRedoAvailable())

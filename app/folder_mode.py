@@ -561,19 +561,12 @@ class FolderMixin:
         if self.doc is None:
             return
         obj = self.doc.add_object()
-        if self.name_new_object():
+        if self.objects_panel.label_box.isVisible():
+            self.objects_panel.ask_label()
             self.statusBar().showMessage(f"{NEW_OBJECT} \u201c{obj.label}\u201d: type its label and press Enter, "
                                          "or draw it as it is", 8000)
         else:
             self.canvas.setFocus()
-
-    def name_new_object(self) -> bool:
-        """The label box ready to be typed over, for an object just made with the selected one's label, where the
-        objects panel shows it; False where it does not."""
-        if not self.objects_panel.label_box.isVisible():
-            return False
-        self.objects_panel.ask_label()
-        return True
 
     def label_named(self) -> None:
         """The label box let go: the new object's hint, naming the label it started with, is done."""

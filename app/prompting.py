@@ -120,6 +120,10 @@ class PromptMixin:
         self._undo_prompt.setEnabled(True)
         self.jobs.start(job)
         self._update_actions()
+        if prompt.box is not None and doc.current.result().any() and self.objects_panel.label_box.isVisible():
+            # the box makes a new object: its label is typed while it is found, not keys for the canvas (a tester's
+            # "road" typed at once hid the overlay and picked two tools)
+            self.objects_panel.name_next()
         found = "the object in the box" if prompt.box is not None else "the region around the click"
         self.statusBar().showMessage(f"Finding {found}… (Esc or Ctrl+Z cancels)")
 
@@ -148,7 +152,7 @@ class PromptMixin:
         if landed is None:
             return
         done, keep_out, guess = landed
-        if doc.current is not obj and self.name_new_object():
+        if doc.current is not obj and self.objects_panel.label_box.lineEdit().hasFocus():
             # a box beside the selected shirt made a "shirt" of the bag, unasked (a tester)
             done = (f"{NEW_OBJECT} \u201c{doc.current.label}\u201d from the box: type its label and press Enter, or "
                     "keep it")
@@ -198,7 +202,7 @@ class PromptMixin:
                                              "change it, or drag the box around something else", 10000)
                 return None
         if into_new:
-            doc.add_object(None, mask, "Box")
+            doc.add_object(self.objects_panel.take_next_label(), mask, "Box")
         else:
             doc.apply_edit(doc.rect(), mask, "Box")
         return f"Box: {doc.current.label} has a mask", held, True
@@ -246,6 +250,9 @@ class PromptMixin:
         return done, others, guess
 
     def _prompt_finished(self) -> None:
+        made = self._prompt_job is not None and self._prompt_job[1].current is not self._prompt_job[2]
+        if self.objects_panel.end_naming(made) and not made:
+            self.canvas.setFocus()  # nothing to name: the keys are the canvas's again
         self._prompt_job = None
         self._undo_prompt.setEnabled(False)
         if self.doc is not None:

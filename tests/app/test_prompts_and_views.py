@@ -86,20 +86,45 @@ def test_a_box_around_an_object_gives_its_mask_as_one_undo_step(qtbot, scene):
 
 def test_a_box_that_makes_a_new_object_asks_for_its_label(qtbot, scene):
     """A box beside the selected shirt made a "shirt" of the bag, unasked (a tester): as Add object, the label box
-    waits, its text selected, and what is typed names the new object alone."""
+    waits, its text selected, from the moment the box is drawn; what is typed names the new object alone, also when
+    typed before it is found or over a refresh of the panel; Ctrl+Z with nothing typed undoes the box."""
     win, _, _ = scene
     win.show()
-    _prompt(qtbot, win, "box", (30, 40), (172, 150))  # into the empty object: its label stands
-    assert not win.objects_panel.label_box.hasFocus()
-    win.doc.rename(win.doc.current, "shirt")
-    _prompt(qtbot, win, "box", (192, 112), (248, 168))
     box = win.objects_panel.label_box
-    assert "type its label" in win.statusBar().currentMessage() and "shirt" in win.statusBar().currentMessage()
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))  # into the empty object: its label stands
+    assert not box.hasFocus()
+    win.doc.rename(win.doc.current, "shirt")
+
+    def draw_box(a, b) -> None:
+        win.tool_actions["box"].trigger()
+        qtbot.mousePress(win.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(win.canvas, *a))
+        qtbot.mouseMove(win.canvas, at(win.canvas, *b))
+        qtbot.mouseRelease(win.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(win.canvas, *b))
+        assert win.prompting
+
+    draw_box((192, 112), (248, 168))
     qtbot.waitUntil(lambda: box.lineEdit().hasFocus(), timeout=2000)
     assert box.lineEdit().selectedText() == "shirt"
-    qtbot.keyClicks(box.lineEdit(), "bag")
+    qtbot.keyClicks(box.lineEdit(), "bag")  # typed before the box is worked out
     qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not win.prompting, timeout=20000)
     assert [o.label for o in win.doc.objects] == ["shirt", "bag"]
+    win.doc.undo_stack.undo()  # the box and its object go; the object selected before is selected again
+    assert [o.label for o in win.doc.objects] == ["shirt"] and win.doc.current.label == "shirt"
+    _prompt(qtbot, win, "box", (192, 112), (248, 168))  # found at once: the hint, the text to type over
+    assert "type its label" in win.statusBar().currentMessage() and box.lineEdit().selectedText() == "shirt"
+    assert box.lineEdit().hasFocus()
+    qtbot.keyClicks(box.lineEdit(), "ha")
+    win.objects_panel.refresh()  # as a refine's progress does
+    qtbot.keyClicks(box.lineEdit(), "t")
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Return)
+    assert [o.label for o in win.doc.objects] == ["shirt", "hat"]
+    win.doc.undo_stack.undo()
+    win.doc.undo_stack.undo()
+    _prompt(qtbot, win, "box", (192, 112), (248, 168))
+    assert [o.label for o in win.doc.objects] == ["shirt", "shirt"]
+    qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # nothing typed: the window's
+    assert [o.label for o in win.doc.objects] == ["shirt"]
 
 
 def test_a_box_takes_nothing_another_object_shows_unless_it_boxed_a_thing_inside_one(qtbot, scene, monkeypatch):

@@ -325,12 +325,6 @@ class AsDrawn:
         drawn = obj.mask > 127
         if not kept_drawn(drawn, now, cover > now):
             return False
-
-    def _nothing_to_undo(self, key: int) -> bool:
-        """Whether Ctrl+``key`` is Undo or Redo, with nothing typed in the box to undo or redo."""
-        edit = self.box.lineEdit()
-        return (key == Qt.Key.Key_Z and not edit.isUndoAvailable()) or (key == Qt.Key.Key_Y and
-                                                                        not edit.isRedoAvailable())
         return bool(np.array_equal(drawn, now)) or obj.as_filed
 
 

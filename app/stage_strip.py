@@ -34,7 +34,7 @@ from app.mask_object import settled, stage_name
 THUMB = 96
 MIN_THUMB = 40  # the smallest thumbnail a cell shrinks to so every result fits the strip (eight at 1280 px)
 CELL_EXTRA = (28, 30)  # a cell's room beside and under its thumbnail: the caption and the spacing
-SIDE_WIDTH = 170  # the "Use as mask" column: room for its hint in three short lines
+SIDE_WIDTH = 170  # the "Use as mask" column: room for its hint in three short lines (a fifth of a narrow strip)
 ROLE = Qt.ItemDataRole.UserRole
 BOX_MARGIN = 0.2  # of the object's larger side: the photo around it a thumbnail shows (object_box)
 MIN_MARGIN = 16  # px, at least
@@ -180,8 +180,9 @@ class StageStrip(QWidget):
         self.use_button.clicked.connect(self._use_as_mask)
         self.hint = QLabel()
         self.hint.setWordWrap(True)
-        column = QWidget()  # of a fixed width: a hint that changes never moves the thumbnails under the pointer
-        column.setFixedWidth(max(self.use_button.sizeHint().width(), SIDE_WIDTH))
+        # of a fixed width: a hint that changes never moves the thumbnails under the pointer
+        self._column = column = QWidget()
+        self._fit_column()
         side = QVBoxLayout(column)
         side.setContentsMargins(0, 0, 0, 0)
         side.addWidget(self.use_button)
@@ -222,7 +223,17 @@ class StageStrip(QWidget):
         return all(metrics.horizontalAdvance(caption(stage) + " (old)" * self._doc.current.stale) <= cell - 6
                    for stage in self._doc.stages)
 
+    def _fit_column(self) -> None:
+        """The side column SIDE_WIDTH wide, or a fifth of a narrower strip: in a 1000 px window it left the
+        thumbnails 430 px, and a refine's seven results scrolled Coarse out of view (a tester)."""
+        width = max(self.use_button.sizeHint().width(), min(SIDE_WIDTH, self.width() // 5))
+        if width != self._column.width():
+            self._column.setFixedWidth(width)
+            if self.layout() is not None:
+                self.layout().activate()  # now: the resize's layout was made with the old width
+
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        self._fit_column()
         super().resizeEvent(event)
         self._fit_cells()
 

@@ -104,6 +104,11 @@ def test_every_stage_and_the_coarse_mask_fit_the_strip_of_a_small_window(qtbot):
     for row in range(strip.list.count()):  # Coarse and the seven stages, each wholly in view
         assert viewport.contains(strip.list.visualItemRect(strip.list.item(row)))
     assert strip.list.item(7).text() == "×1 · 0.1 s"  # smaller cells, still wide enough for the time
+    doc.set_stages([Stage(i, 6, 1.0, prob, 0.1, 0, prob.size, 0) for i in range(6)])  # a refine's six, as at 3K
+    strip.resize(613, 200)  # as in a 1000 px window
+    qtbot.waitUntil(lambda: strip.list.viewport().rect().contains(strip.list.visualItemRect(strip.list.item(6))))
+    assert strip.list.viewport().rect().contains(strip.list.visualItemRect(strip.list.item(0)))  # Coarse too
+    doc.set_stages([Stage(i, 7, 1.0, prob, 0.1, 0, prob.size, 0) for i in range(7)])
     strip.resize(1900, 200)  # room again: full-size thumbnails
     qtbot.waitUntil(lambda: strip.list.iconSize().width() == THUMB)
     assert strip.list.item(7).text() == "×1 · 0.1 s"

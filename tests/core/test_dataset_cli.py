@@ -241,6 +241,8 @@ def test_a_full_disk_stops_the_run_at_the_first_photo_and_resume_goes_on(tmp_pat
     assert "b:" not in err and "c:" not in err  # not tried: they would fail the same way
     assert (out / UNFINISHED_FILE).is_file()
     monkeypatch.setattr(os, "replace", real)
+    code, _, err = run(crm_refine.main, argv, capsys)  # run again as it was: said to be unfinished, and how
+    assert code != 0 and "stopped before it finished" in err and "--resume" in err
     code, _, err = run(crm_refine.main, [*argv, "--resume"], capsys)
     assert code == 0 and all((out / "labels" / f"{n}.txt").is_file() for n in "abc")
     assert not (out / UNFINISHED_FILE).exists()

@@ -120,9 +120,10 @@ class PromptMixin:
         self._undo_prompt.setEnabled(True)
         self.jobs.start(job)
         self._update_actions()
-        if prompt.box is not None and doc.current.result().any() and self.objects_panel.label_box.isVisible():
-            # the box makes a new object: its label is typed while it is found, not keys for the canvas (a tester's
-            # "road" typed at once hid the overlay and picked two tools)
+        if prompt.box is not None and doc.current.result().any() and self.work is not None \
+                and self.objects_panel.label_box.isVisible():
+            # the box makes a new object of a dataset: its label is typed while it is found, not keys for the canvas
+            # (a tester's "road" typed at once hid the overlay and picked two tools); a photo's objects need none
             self.objects_panel.name_next()
         found = "the object in the box" if prompt.box is not None else "the region around the click"
         self.statusBar().showMessage(f"Finding {found}… (Esc or Ctrl+Z cancels)")

@@ -84,13 +84,21 @@ def test_a_box_around_an_object_gives_its_mask_as_one_undo_step(qtbot, scene):
     assert len(win.doc.objects) == 1 and iou(ellipse, win.doc.current.mask > 127) > 0.8
 
 
-def test_a_box_that_makes_a_new_object_asks_for_its_label(qtbot, scene):
+def test_a_box_that_makes_a_new_object_of_a_dataset_asks_for_its_label(qtbot, scene, tmp_path):
     """A box beside the selected shirt made a "shirt" of the bag, unasked (a tester): as Add object, the label box
     waits, its text selected, from the moment the box is drawn; what is typed names the new object alone, also when
-    typed before it is found or over a refresh of the panel; Ctrl+Z with nothing typed undoes the box."""
+    typed before it is found or over a refresh of the panel; Ctrl+Z with nothing typed undoes the box. A photo's
+    objects need no label: there the keys stay the canvas's."""
     win, _, _ = scene
     win.show()
     box = win.objects_panel.label_box
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    _prompt(qtbot, win, "box", (192, 112), (248, 168))  # one photo: a new object, the keys the canvas's
+    assert len(win.doc.objects) == 2 and not box.lineEdit().hasFocus()
+    folder = tmp_path / "set"
+    folder.mkdir()
+    (tmp_path / "scene.png").rename(folder / "scene.png")
+    assert win.open_folder(folder)
     _prompt(qtbot, win, "box", (30, 40), (172, 150))  # into the empty object: its label stands
     assert not box.hasFocus()
     win.doc.rename(win.doc.current, "shirt")

@@ -294,7 +294,8 @@ def _pixels(low: float, high: float, tip: str) -> QDoubleSpinBox:
 
 
 FINISHER_BOXES = {
-    "trust_edges": ("Keep a label's own object",
+    # named for what a photo editor sees too: "Keep a label's own object" said nothing to one (a tester)
+    "trust_edges": ("Stay on the object drawn",
                     "On: a label you drew carefully (a shirt, a hand, a bag) stays that object: its edge moves "
                     "only as far as the label's own accuracy, read from its outline, and only onto an edge the "
                     "photo shows, so a part is not grown into the whole person beside it. Rough and brushed masks "

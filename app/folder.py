@@ -154,6 +154,7 @@ class Exported:
     photos: int = 0  # photos in the output
     done: int = 0  # of those, the ones refined or accepted
     edited: tuple[str, ...] = ()  # objects ("photo: label") edited since refined: written as edited, not refined
+    emptied: tuple[str, ...] = ()  # objects ("photo: label") a refine left with no pixels: not in the output
 
 
 @dataclass(frozen=True)
@@ -605,16 +606,17 @@ class WorkFolder:
         broken file must not stop the export of a whole dataset."""
         # a copy whose format has no place for some of what the source holds (VOC detection boxes written as label
         # maps) goes through convert too, which leaves those out and counts them: they went unsaid (a tester)
+        emptied: list[str] = []
         if kind not in (None, self.dataset.format) or not self.dataset.writes_itself:
             done = list(convert(self.dataset, kind or self.dataset.format, Path(out), tolerance,
-                                transform=lambda item: self.apply_work(item, as_shown=as_shown),
+                                transform=lambda item: self.apply_work(item, as_shown=as_shown, emptied=emptied),
                                 worked=self.finished, declared=self.declared()))
             records = sum(len(d.problems) for d in done)
             out_names = [d.name for d in done if (d.error is None or d.as_given) and not d.boxes_only]
             return Exported(tuple((d.name, str(d.error)) for d in done if d.error is not None),
                             sum(d.dropped for d in done), tuple(label for d in done for label in d.hidden),
                             self._unworked([d.name for d in done if d.error is None]), records, False,
-                            tuple(d.name for d in done if d.boxes_only), *self._tally(out_names))
+                            tuple(d.name for d in done if d.boxes_only), *self._tally(out_names), tuple(emptied))
         writer = self.declared().writer(Path(out), tolerance)
         fresh = itertools.count(_first_free_id(self.dataset)) if self.dataset.format == "coco" else None
         skipped, unread, records, written = [], [], 0, []
@@ -625,7 +627,7 @@ class WorkFolder:
             if writer.keeps_unwritten and not self.has_work(name) and not self.renames:
                 continue
             try:
-                item = self.apply_work(self.dataset.read(name), fresh, as_shown)
+                item = self.apply_work(self.dataset.read(name), fresh, as_shown, emptied)
             except CRMError as error:
                 (unread if writer.keep_unread(name) else skipped).append((name, str(error)))
                 continue
@@ -638,7 +640,7 @@ class WorkFolder:
         photos, done, edited = self._tally([n for n in self.names if n not in left_out])
         return Exported(tuple(skipped), hidden=tuple(writer.hidden),
                         unread=tuple(unread) + self._unworked(written), records=records, photos=photos, done=done,
-                        edited=edited)
+                        edited=edited, emptied=tuple(emptied))
 
     def _tally(self, names: list[str]) -> tuple[int, int, tuple[str, ...]]:
         """Of the photos an export holds: how many, how many refined or accepted, and the objects on them edited
@@ -660,14 +662,17 @@ class WorkFolder:
         return tuple((name, self.problems[name]) for name in written
                      if self.status.get(name) == UNREADABLE and name in self.problems)
 
-    def apply_work(self, item: ImageObjects, fresh: Iterator[int] | None = None, as_shown: bool = True) -> ImageObjects:
+    def apply_work(self, item: ImageObjects, fresh: Iterator[int] | None = None, as_shown: bool = True,
+                   emptied: list[str] | None = None) -> ImageObjects:
         """A photo's objects as they are now: saved work replaces the shapes (ids, labels and fields kept),
         objects the person added are appended (with ids from ``fresh`` where the format's ids are global),
         deleted ones dropped, empty ones left out; shapes the tool does not edit (rectangles, points), and objects
         whose pixels are still their file's (at most relabelled), go through unchanged: re-traced, an untouched
         polygon would move by up to the tracing tolerance. ``as_shown`` False: an object that shows something
         other than its refined result is written as refined, except on an accepted photo: an annotator who showed
-        a label's drawn mask and accepted the photo lost that choice to the export question's default."""
+        a label's drawn mask and accepted the photo lost that choice to the export question's default. ``emptied``
+        gets "photo: label" of each object left out because its refine left no pixel of it: an annotator's export
+        said "all done" while two such objects went missing (a tester)."""
         state = self.saved(item, item.hw)
         item = self._relabelled(item)
         if state is None:
@@ -688,6 +693,8 @@ class WorkFolder:
                 # as a shape drawn wholly outside it, which a refined photo's export dropped without a word)
                 kept.append(replace(source, label=obj.label))
             elif not pixels.any():
+                if obj.stages and emptied is not None:
+                    emptied.append(f"{item.name}: {obj.label}")
                 continue
             elif source is not None:  # with the points the Points tool left, while its pixels are theirs
                 placed = kept_points(obj.outlines, pixels) or source.polygons

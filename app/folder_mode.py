@@ -1112,6 +1112,14 @@ class FolderMixin:
                           f"{len(edited)} object{'s' * many} edited after {'their' if many else 'its'} refine "
                           f"{'are' if many else 'is'} written as edited, not refined: {listed(list(edited))}. "
                           f"Refine {'them' if many else 'it'} and export again to have the refined edge."))
+        emptied = exported.emptied
+        if emptied:  # the refine left nothing of them: in the list still, but not in the file
+            many = len(emptied) != 1
+            notes.append(("Empty objects left out",
+                          f"{len(emptied)} object{'s' * many} that {'their' if many else 'its'} refine left empty "
+                          f"{'are' if many else 'is'} not in it: {listed(list(emptied))}. Click Coarse on "
+                          f"{'them' if many else 'it'} in the stage strip to export the mask as drawn, or delete "
+                          f"{'them' if many else 'it'}."))
         if notes:
             title = notes[0][0] if len(notes) == 1 else "Exported, with notes"
             QMessageBox.information(self, title, f"Exported {shown_path(path)}.\n\n" +

@@ -407,6 +407,23 @@ def test_refine_all_objects_of_a_photo_hugs_every_object_and_exports_as_coco(qtb
     assert ": 2 photos, all done (refined or accepted)" in window.statusBar().currentMessage()
 
 
+def test_an_object_its_refine_left_empty_is_said_to_be_left_out_of_the_export(qtbot, window, tmp_path, dialogs):
+    """A box on the road found a speck, its refine left nothing, and the export said "all done" while the object
+    was not in it (a tester)."""
+    from crm_core.options import Stage
+    folder, _ = labelme_set(tmp_path / "lm", count=1)
+    assert window.open_folder(folder)
+    doc = window.doc
+    gone = doc.objects[1]
+    doc.set_stages([Stage(0, 1, 1.0, np.zeros((H, W), np.float32), 0.1, H * W, H * W, H * W)], gone)
+    doc.set_shown(0, gone)
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        assert window.export_dataset(tmp_path / "out")
+    assert dialogs.titles() == ["Empty objects left out"]
+    assert f"1 object that its refine left empty is not in it: p0: {gone.label}" in dialogs.shown[0][2]
+    assert len(open_dataset("labelme", tmp_path / "out").read("p0").objects) == len(doc.objects) - 1
+
+
 def detection_set(root: Path, count: int = 1) -> tuple[Path, Path, dict]:
     """coco_set's photos labelled as a detector labels them: a box per object (bbox, no segmentation), and on
     the first one box around plain background, in which nothing stands out."""

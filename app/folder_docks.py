@@ -29,6 +29,7 @@ ALL = "all"
 CHANGED = "changed"  # the filter's refined photos whose refine changed some object (WorkFolder.changed)
 CHANGED_ROLE = Qt.ItemDataRole.UserRole + 3
 EMPTY_NOTE = "empty: nothing drawn, not exported"  # an object's row where its status would be
+KEPT_AS_DRAWN = " (kept as drawn)"  # a refined row whose label the refine left as its file drew it
 
 
 def thumbnail(photo: Path | np.ndarray) -> QIcon:
@@ -473,10 +474,13 @@ class ObjectsPanel(QWidget):
                 if status == REFINED and id(obj) in kept:
                     # the photo showed no better edge: said as the refine's note says it ("unchanged" read wrong
                     # of an object the annotator's own edit had changed)
-                    status += " (kept as drawn)"
+                    status += KEPT_AS_DRAWN
             item.setText(f"{name}  ·  {status}{'  · locked' if obj.locked else ''}")
             item.setCheckState(Qt.CheckState.Checked if obj.visible else Qt.CheckState.Unchecked)
-            item.setToolTip(f"{item.text()}  (id {obj.id})")
+            # what "kept as drawn" means, where it is said: a tester read it as the refine having done nothing
+            kept_note = "\nThe refine found no edge in the photo better than the label's, and kept it as drawn." \
+                if status.endswith(KEPT_AS_DRAWN) else ""
+            item.setToolTip(f"{item.text()}  (id {obj.id}){kept_note}")
         if doc is not None:
             self.list.setCurrentRow(doc.index_of(doc.current))
             self.list.scrollToItem(self.list.currentItem())

@@ -48,7 +48,7 @@ IMAGE_DATA = re.compile(r'"imageData"\s*:\s*"')  # the photo is inside the file 
 class LabelMeDataset(Dataset):
     format = "labelme"
     title = "LabelMe"
-    summary = "a .json per photo, a polygon per object"
+    summary = "a .json per photo, a polygon shape per object (one per piece, sharing a group_id)"
 
     def __init__(self, source: Path, images: Path | None = None):
         """images: where to look for a photo that is not where its file's imagePath leads (nor beside the file):

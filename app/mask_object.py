@@ -121,11 +121,11 @@ def _colors() -> tuple[tuple[int, int, int], ...]:
     """The LABEL_COLORS label colours, made once: the palette, then greedily the candidate (a grid of hues, two
     saturations, three brightnesses) whose nearest colour so far is farthest as the eye sees it (CIELAB distance;
     by RGB distance, four of Clothing Co-Parsing's common classes came out violets 19–32 apart, and 48 colours
-    left two as close as 11; now 64 are at least 18 apart, the first 30 at least 27). No muted orange (hues
-    10–50° at the lower saturation): those are skin tones, and annotators label people (a tester's "skin" label,
-    drawn tan on skin, could not be seen)."""
+    left two as close as 11; now 64 are at least 18 apart, the first 30 at least 27). No muted red or orange (hues
+    340–50° at the lower saturation): those are skin tones, and annotators label people (a tester's "skin" label,
+    drawn tan on skin, could not be seen; then one drawn a muted rose, 128, 70, 80)."""
     candidates = [tuple(round(255 * c) for c in colorsys.hsv_to_rgb(h / 36, s, v))
-                  for h in range(36) for s in (0.8, 0.45) for v in (0.95, 0.7, 0.5) if s > 0.5 or not 1 <= h <= 5]
+                  for h in range(36) for s in (0.8, 0.45) for v in (0.95, 0.7, 0.5) if s > 0.5 or 6 <= h <= 33]
     seen = _lab([*PALETTE, *candidates])
     chosen, nearest = list(PALETTE), np.full(len(candidates), np.inf)
     for old in seen[:len(PALETTE)]:

@@ -4,9 +4,10 @@ Beside a stroke, where a finisher (snap, matte) is unsure and the model was sure
 (``Constraints.finished``, within half the finishers' reach: ``Constraints.near``), against the stroke's side only
 when the stroke cuts (``Constraints._cutting``: the model holds most of the pixels near it on the other side).
 This measures the rules in one run on dev_eval photos with their coarse masks: as shipped ("cutting": a stroke on
-colour unlike the model's side beside it is left to the finishers, ``constraints._on_edges``), the same with every
-stroke taken as through plain colour ("blind", before session 58), the rule beside every stroke ("every", session
-39) and no rule ("none"):
+colour unlike the model's side beside it is left to the finishers, ``constraints._on_edges``, and so are pixels the
+finisher leaves see-through on average, ``constraints._smeared``), the same with the model's side put back over
+any softness ("smeared", before session 59), with every stroke taken as through plain colour too ("blind", before
+session 58), the rule beside every stroke ("every", session 39) and no rule ("none"):
 
 - cut: a Keep BG stroke across the object's interior (a horizontal stroke, radius 0.8 % of the mean side, through
   the middle of the truth shrunk by 5 %), as when a person cuts an aeroplane's strut away from its wing. Scored:
@@ -79,13 +80,16 @@ def fur_case(alpha: np.ndarray, radius: int, kind: str) -> tuple[np.ndarray, np.
     return stroke, disc(alpha.shape, int(x), int(y), 6 * radius) & ~stroke
 
 
-RULES = ("cutting", "blind", "every", "none")
+RULES = ("cutting", "smeared", "blind", "every", "none")
 
 
 def refined(refiner: Refiner, image: np.ndarray, coarse: np.ndarray, keep: Constraints, rule: str) -> np.ndarray:
-    """The refined alpha under ``rule``: as it ships, blind to the photo's colours, beside every stroke (no stroke
-    is told from a cut), or none (no pixel counts as near a stroke)."""
-    near, cutting, on_edges = Constraints.near, Constraints._cutting, constraints._on_edges
+    """The refined alpha under ``rule``: as it ships, over any softness, also blind to the photo's colours, beside
+    every stroke (no stroke is told from a cut), or none (no pixel counts as near a stroke)."""
+    near, cutting, on_edges, smeared = Constraints.near, Constraints._cutting, constraints._on_edges, \
+        constraints._smeared
+    if rule in ("smeared", "blind"):
+        constraints._smeared = lambda settled, after: settled
     if rule == "none":
         Constraints.near = lambda self, reach: None
     elif rule == "every":
@@ -96,6 +100,7 @@ def refined(refiner: Refiner, image: np.ndarray, coarse: np.ndarray, keep: Const
         return refiner.refine(image, coarse, constraints=keep).prob
     finally:
         Constraints.near, Constraints._cutting, constraints._on_edges = near, cutting, on_edges
+        constraints._smeared = smeared
 
 
 def main() -> int:
@@ -148,8 +153,8 @@ def main() -> int:
         counts = [wrong[kind, rule] for rule in RULES]
         print(f"{name} beside fur ({cases[kind]}): px settled opposite to the soft truth: "
               + " / ".join(f"{count:,}" for count in counts)
-              + f"; blind {counts[1] / max(counts[0], 1):.2f}x, beside every stroke "
-              f"{counts[2] / max(counts[0], 1):.2f}x as many as shipped")
+              + f"; smeared {counts[1] / max(counts[0], 1):.2f}x, blind {counts[2] / max(counts[0], 1):.2f}x, "
+              f"beside every stroke {counts[3] / max(counts[0], 1):.2f}x as many as shipped")
     return 0
 
 

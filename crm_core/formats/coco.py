@@ -62,8 +62,8 @@ def photos_folder(annotations: Path, file_names: list[str], sample: int = 20) ->
 class CocoDataset(Dataset):
     format = "coco"
     title = "COCO"
-    summary = ("one annotations .json, an annotation per object: its polygons (an RLE mask where the labels are pixels), "
-               "categories kept")
+    summary = ("one annotations .json, an annotation per object: its polygons (an RLE mask where the labels are "
+               "pixels), categories kept")
 
     def __init__(self, source: Path, images: Path | None = None):
         super().__init__(source)

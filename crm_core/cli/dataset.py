@@ -327,9 +327,10 @@ def match(gt: ImageObjects, pred: ImageObjects) -> list[tuple[int | None, list[i
     first; then each predicted object left over joins the object of its label it overlaps most, or else the one
     nearest to it, as a piece of it (a YOLO file may write an object in several pieces as several lines, as this
     tool's did before session 59: scored one to one, all but one piece were dropped, and a copy scored 83.7 IoU
-    where its COCO twin scored 98.6; a stray piece drawn off the object was dropped, and a copy scored 92.6 where its COCO twin scored 82.4). A GT object without
-    a partner scores against an empty mask; a predicted object of a label the photo's truth has none of comes last,
-    paired with None: it is all wrong (a watch added by hand was scored nowhere)."""
+    where its COCO twin scored 98.6; a stray piece drawn off the object was dropped, and a copy scored 92.6 where
+    its COCO twin scored 82.4). A GT object without a partner scores against an empty mask; a predicted object of a
+    label the photo's truth has none of comes last, paired with None: it is all wrong (a watch added by hand was
+    scored nowhere)."""
     hw = gt.hw
     gts = [(i, o.raster(hw)) for i, o in enumerate(gt.objects) if o.refinable]
     preds = [(j, o.raster(hw)) for j, o in enumerate(pred.objects) if o.refinable]

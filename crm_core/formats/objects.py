@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import cv2
 import numpy as np
+from scipy.spatial import cKDTree
 
 from crm_core.errors import InputError
 
@@ -267,10 +268,13 @@ def bridged(polygons: Sequence[Polygon]) -> Polygon:
     line per part, the parts read back as objects of their own, each refined alone."""
     joined = np.asarray(polygons[0], np.float64)
     rest = [np.asarray(p, np.float64) for p in polygons[1:]]
-    while rest:
-        gaps = [np.square(joined[:, None] - part[None]).sum(-1) for part in rest]
-        k = int(np.argmin([g.min() for g in gaps]))
-        at, to = np.unravel_index(int(gaps[k].argmin()), gaps[k].shape)
+    while rest:  # the part nearest those joined, out from the first of its nearest points there and back
+        tree = cKDTree(joined)
+        gaps = [float(tree.query(part)[0].min()) for part in rest]
+        k = int(np.argmin(gaps))
+        near = tree.query_ball_point(rest[k], gaps[k] + 1e-9)  # ties (parts that meet) as a full search has them
+        at = min(i for found in near for i in found)
+        to = next(j for j, found in enumerate(near) if at in found)
         part = np.roll(rest.pop(k), -to, axis=0)
         joined = np.concatenate([joined[:at + 1], part, part[:1], joined[at:]])
     return joined[(joined != np.roll(joined, 1, axis=0)).any(1)]  # a bridge between parts that meet: no length
@@ -289,8 +293,9 @@ def unbridged(polygon: Polygon) -> tuple[Polygon, ...]:
     rings = [r for r in _cut_where_met(points) if len(r) >= 3 and _area2(r) != 0]
     for inner, outer in itertools.permutations(rings, 2):
         side = np.asarray(outer, np.float32)
-        off = [p for p in inner if cv2.pointPolygonTest(side, p, False) != 0]  # not on the other's sides
-        if off and cv2.pointPolygonTest(side, off[0], False) > 0:
+        # the first of its points not on the other's sides: inside it, a hole
+        where = next((w for w in (cv2.pointPolygonTest(side, p, False) for p in inner) if w != 0), 0)
+        if where > 0:
             return (polygon,)  # a hole: only the whole polygon, filled by the even-odd rule, leaves it out
     return tuple(np.asarray(r, np.float64) for r in rings) or (polygon,)
 

@@ -289,7 +289,7 @@ class Settings:
         return str(self.store.value("files/export_dir", "") or "")
 
     def exported(self, folder: str | Path, source: str | Path | None) -> None:
-        """An export went to ``folder``, made from the photo or dataset at ``source``."""
+        """An export went to ``folder``, made from the photo at ``source`` (None: a photo not in a file)."""
         self.store.setValue("files/export_dir", str(Path(folder).absolute()))  # as open_dir: "." went elsewhere
         self.store.setValue("files/export_from", str(Path(source).absolute().parent) if source else "")
 

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from crm_core import io
 from crm_core.errors import InputError
 from crm_core.formats import DEFAULT_TOLERANCE, FORMATS, Dataset
-from crm_core.formats.base import RECORD_FILE, UNFINISHED_FILE
+from crm_core.formats.base import RECORD_FILE, UNFINISHED_FILE, unfinished
 from crm_core.formats.convert import PIXEL_FORMATS
 from crm_core.wording import amount
 
@@ -218,7 +218,7 @@ class DatasetExportDialog(QDialog):
             # the export's own record of the photos it wrote is not one of "10 .json files" (a tester read 11)
             held = sum(1 for p in path.rglob("*") if p.is_file() and p.name not in (RECORD_FILE, UNFINISHED_FILE)) \
                 if path.is_dir() else 0
-            if (path / UNFINISHED_FILE).is_file():  # an export that stopped: writing it again is what is wanted
+            if unfinished(path):  # an export that stopped: writing it again is what is wanted
                 answer = QMessageBox.question(
                     self, "Finish the export?", f"{shown_path(path)} holds an export that stopped before it finished "
                     f"({amount(held, 'file', 'files')}); exporting again writes every photo there, replacing those "

@@ -31,7 +31,7 @@ from crm_core.big import is_big_folder
 from crm_core.errors import CRMError, InputError
 from crm_core.formats import (DEFAULT_TOLERANCE, Dataset, ImageObject, ImageObjects, detect, detection_folder,
                               names_file, open_dataset)
-from crm_core.formats.base import UNFINISHED_FILE
+from crm_core.formats.base import unfinished
 from crm_core.formats.convert import EXPORT_WRITERS, convert, drawn_as
 from crm_core.formats.labelmap import LABEL_EXTS, MaskWriter, voc_boxes
 from crm_core.formats.labelme import LabelMeDataset, label_files
@@ -385,11 +385,11 @@ class WorkFolder:
 
     def unfinished_export(self) -> Path | None:
         """The folder Export dataset last wrote into from here, where that export stopped before every photo was in
-        it (its UNFINISHED_FILE is there: the app was killed or the disk filled); None where it ended whole."""
+        it (the app was killed or the disk filled); None where it ended whole."""
         if self.last_export is None:
             return None
         out = Path(self.last_export.path)
-        return out if (out / UNFINISHED_FILE).is_file() else None
+        return out if unfinished(out) else None
 
     def tip(self, name: str) -> str:
         """A photo's tooltip in the list: why it cannot be read, or why records of its labels were not."""

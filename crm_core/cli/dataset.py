@@ -18,7 +18,7 @@ from crm_core import io
 from crm_core.cli.common import EXIT_INPUT, UsageError, progress, say, table, unexpected
 from crm_core.errors import CRMError, DiskFull, InputError
 from crm_core.formats import DEFAULT_TOLERANCE, FORMATS, Dataset, ImageObjects, convert, detect, open_dataset
-from crm_core.formats.base import UNFINISHED_FILE
+from crm_core.formats.base import UNFINISHED_FILE, unfinished
 from crm_core.formats.objects import mask_box
 from crm_core.inference import Refiner
 from crm_core.metrics import Scores, boundary_accuracy, iou, iou_parts
@@ -255,7 +255,7 @@ def check_output(out: Path, kind: str, consent: bool) -> None:
         held = sum(1 for _ in itertools.islice(out.iterdir(), 1000))
         if not held:
             return
-        if (out / UNFINISHED_FILE).is_file():
+        if unfinished(out):
             raise InputError(f"{out} holds a run that stopped before it finished ({UNFINISHED_FILE}); give --resume "
                              "to finish it, --overwrite to write over it, or a new -o")
         what = f"already holds {held if held < 1000 else 'over 1,000'} file{'s' if held != 1 else ''} or folders"

@@ -189,6 +189,11 @@ This file goes away when a writing into this folder ends with every photo writte
 """
 
 
+def unfinished(folder: Path) -> bool:
+    """Whether ``folder`` is an output whose writing stopped before every photo was in it (its UNFINISHED_FILE)."""
+    return (Path(folder) / UNFINISHED_FILE).is_file()
+
+
 def recorded(folder: Path) -> set[str]:
     """The photos the RECORD_FILE in ``folder`` lists (none when it has none). A name a line; a last line without
     its newline is a write a kill cut short (io.append_line)."""

@@ -283,9 +283,9 @@ def bridged(polygons: Sequence[Polygon]) -> Polygon:
 def unbridged(polygon: Polygon) -> tuple[Polygon, ...]:
     """A polygon that joins several parts by thin bridges, each run there and back along the same two points (as
     Ultralytics' COCO-to-YOLO converter writes an object in several parts, as one line), as its parts: filled
-    whole, each bridge is a line of pixels across the background. One that passes a point twice without a part
-    inside another (a hole drawn as a keyhole) comes back as its parts too, with the same pixels; a keyhole stays
-    as it is."""
+    whole, each bridge is a line of pixels across the background. One that passes a point twice for another reason
+    (a figure eight) comes back as its parts too, with the same pixels; one with a part inside another (a hole
+    reached by a keyhole cut) stays as it is, so that the even-odd fill keeps the hole."""
     points = [tuple(p) for p in np.asarray(polygon, np.float64).tolist()]
     points = [p for i, p in enumerate(points) if p != points[i - 1]]
     if len(set(points)) == len(points):

@@ -101,6 +101,12 @@ class Constraints:
     def empty(self) -> bool:
         return not any(layer is not None and layer.any() for layer in (self.keep_fg, self.keep_bg, self.decide_here))
 
+    def opened(self) -> np.ndarray | None:
+        """The pixels the person marked as background or as the photo's to decide (H×W bool), where a hole in the
+        object is theirs to have (crm_core.holes); None when there are none."""
+        layers = [layer for layer in (self.keep_bg, self.decide_here) if layer is not None and layer.any()]
+        return None if not layers else layers[0] if len(layers) == 1 else layers[0] | layers[1]
+
     def near(self, reach: int) -> np.ndarray | None:
         """Pixels within ``reach`` px of a keep stroke (keep_fg or keep_bg); None when there is no such stroke."""
         strokes = None

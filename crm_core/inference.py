@@ -14,6 +14,7 @@ from crm_core.constraints import Constraints
 from crm_core.device import pick_device, pick_precision, use_all_cores
 from crm_core.edge_adjust import adjust_edge
 from crm_core.errors import InputError, WeightsError
+from crm_core.holes import filled_holes
 from crm_core.judge import EdgeJudge
 from crm_core.model.checkpoint import load_checkpoint
 from crm_core.model.config import CONFIGS
@@ -153,8 +154,12 @@ class Refiner:
             runner = StageRunner(self.model, self.device, self.autocast, opts, decide=work_keep.decide_here)
         total = prob.size
         seen = work_keep.marked(work_image)  # a Keep BG stroke is an edge to the finishers, in plain colour too
-        finish = {"snap": lambda p: hold(edge_snap(seen, p, cancel=opts.cancel)),
-                  "matte": lambda p: hold(matte(seen, p, work_coarse, cancel=opts.cancel, constraints=work_keep))}
+        # see-through spots in colours the background lacks are filled (crm_core.holes), but not a part's, whose
+        # holes may be where another label lies
+        opened = work_keep.opened()
+        mend = _as_is if opts.part else lambda p: filled_holes(work_image, p, work_coarse, opened)
+        finish = {"snap": lambda p: mend(hold(edge_snap(seen, p, cancel=opts.cancel))),
+                  "matte": lambda p: mend(hold(matte(seen, p, work_coarse, cancel=opts.cancel, constraints=work_keep)))}
         # the judge has the last word: after the last finisher, or after the last model stage when none runs
         judged_at = max((i for i, step in enumerate(plan) if step.kind in finish), default=len(ratios) - 1)
         model_prob = prob

@@ -1,0 +1,121 @@
+"""See-through spots the refinement carves inside an object are filled when their colour is not the background's
+(crm_core.holes); a gap that shows the background stays open."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from crm_core import RefineOptions
+from crm_core.constraints import Constraints
+from crm_core.holes import filled_holes
+
+H, W = 160, 240
+SPOT, GAP = (80, 90), (80, 150)  # (row, column) centres: a catch-light, and a gap showing the background
+
+
+def scene() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A grey object on a noisy blue background with a white spot and a blue gap inside; the refined result with
+    both carved out, soft-rimmed; the coarse mask that held the whole object."""
+    rng = np.random.default_rng(0)
+    obj = np.zeros((H, W), np.uint8)
+    cv2.ellipse(obj, (120, 80), (90, 60), 0, 0, 360, 1, -1)
+    image = np.where(obj[..., None] > 0, np.array([150, 150, 150]), np.array([40, 80, 170])).astype(np.float32)
+    cv2.circle(image, SPOT[::-1], 6, (255, 255, 255), -1)
+    cv2.circle(image, GAP[::-1], 9, (40, 80, 170), -1)
+    image = np.clip(image + rng.normal(0, 5, image.shape), 0, 255).astype(np.uint8)
+    prob = obj.astype(np.float32)
+    cv2.circle(prob, SPOT[::-1], 8, 0.7, -1)  # the soft rim
+    cv2.circle(prob, SPOT[::-1], 6, 0.05, -1)
+    cv2.circle(prob, GAP[::-1], 9, 0.0, -1)
+    return image, prob, obj.astype(np.float32)
+
+
+def disc(centre: tuple[int, int], radius: int) -> np.ndarray:
+    out = np.zeros((H, W), np.uint8)
+    cv2.circle(out, centre[::-1], radius, 1, -1)
+    return out > 0
+
+
+def test_a_spot_of_a_colour_the_background_lacks_is_filled_with_its_rim():
+    image, prob, coarse = scene()
+    out = filled_holes(image, prob, coarse)
+    assert out[disc(SPOT, 8)].min() == 1.0  # the spot and its soft rim: opaque
+    assert out[disc(GAP, 9)].max() == 0.0  # the gap shows the background round the object: it stays open
+    assert np.array_equal(out[~disc(SPOT, 8)], prob[~disc(SPOT, 8)])  # nothing else moves
+    assert filled_holes(image, prob, coarse) is not prob and prob[SPOT] == 0.05  # the input is left as it was
+
+
+def test_a_hole_the_person_drew_or_stroked_stays():
+    image, prob, coarse = scene()
+    drawn = coarse.copy()
+    drawn[disc(SPOT, 7)] = 0  # the coarse mask had the hole
+    assert filled_holes(image, prob, drawn)[SPOT] == pytest.approx(0.05)
+    for stroke in (disc(SPOT, 2), disc((SPOT[0], SPOT[1] + 5), 2)):  # a Keep BG or Refine edge dab on it
+        assert filled_holes(image, prob, coarse, stroke)[SPOT] == pytest.approx(0.05)
+
+
+def test_a_hole_open_to_a_side_of_the_photo_is_no_hole():
+    image, prob, coarse = scene()
+    prob[:, :SPOT[1]] = np.where(disc(SPOT, 8)[:, :SPOT[1]], prob[:, :SPOT[1]], 0)  # the object cut open to the left
+    prob[SPOT[0] - 3:SPOT[0] + 4, :SPOT[1]] = 0
+    assert filled_holes(image, prob, coarse)[SPOT] == pytest.approx(0.05)
+
+
+def test_constraints_opened_is_keep_bg_and_refine_edge():
+    bg, here = disc(SPOT, 3), disc(GAP, 3)
+    assert Constraints().opened() is None
+    assert np.array_equal(Constraints(keep_bg=bg, decide_here=here).opened(), bg | here)
+    assert np.array_equal(Constraints(keep_fg=bg, decide_here=here).opened(), here)
+
+
+def catch_light(radius: int, colour: tuple[int, int, int]):
+    from tests.conftest import quality_scene
+
+    image, gt, coarse = quality_scene()
+    spot = np.zeros(gt.shape, np.uint8)
+    cv2.circle(spot, (gt.shape[1] // 2, gt.shape[0] // 2), radius, 1, -1)
+    image = image.copy()
+    image[spot > 0] = colour
+    return image, coarse, spot > 0
+
+
+def test_the_bundled_model_carves_a_catch_light_and_the_finishers_fill_it(bundled_refiner):
+    """A white spot of 6 px inside the striped orange blob: the model takes it for background at ×1 (as hr_GT15's
+    catch-light), and the cutout came back see-through there."""
+    image, coarse, spot = catch_light(6, (255, 255, 255))
+    stages = list(bundled_refiner.stages(image, coarse, RefineOptions()))
+    assert (stages[-3].prob[spot] < 0.5).mean() > 0.8  # the model's ×1: the spot carved (what the inspector sees)
+    assert [s.kind for s in stages[-2:]] == ["snap", "matte"]
+    for stage in stages[-2:]:
+        assert stage.prob[spot].min() == 1.0, stage.kind
+    stroked = list(bundled_refiner.stages(image, coarse, RefineOptions(), Constraints(keep_bg=spot)))
+    assert stroked[-1].prob[spot].max() == 0.0  # painted out by the person: theirs
+
+
+
+@pytest.fixture
+def carving(monkeypatch):
+    """Every model stage answers the coarse mask with the white spot carved out."""
+    from crm_core.stage_runner import StageResult, StageRunner
+
+    def run(self, image, prev, ratio, step, first):
+        prob = np.array(prev, np.float32)
+        h, w = prob.shape
+        cv2.circle(prob, (w * SPOT[1] // W, h * SPOT[0] // H), 6 * h // H, 0.0, -1)
+        return StageResult(prob, prob.size, 0)
+
+    monkeypatch.setattr(StageRunner, "run", run)
+
+
+@pytest.mark.parametrize("part", [False, True])
+def test_a_part_keeps_its_holes_which_may_be_another_labels(carving, light_refiner, part):
+    """A shirt's polygon with a hand over it: the hand may be another label's, so a part's hole stays; a whole
+    object's, from a polygon or a rough mask, is filled."""
+    image, _, coarse = scene()
+    coarse[disc(GAP, 9)] = 1.0  # the gap is not carved here: only the spot is
+    options = RefineOptions(min_side=0, upscale_below=0, part=part)
+    stages = list(light_refiner.stages(image, coarse, options))
+    assert stages[-3].prob[SPOT] == 0.0  # the model's last stage carved it
+    assert stages[-1].prob[SPOT] == (0.0 if part else 1.0)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from crm_core import RefineOptions
+from crm_core.options import TRUST_BOX
 from crm_core.device import DEVICES, device_available
 
 from app.canvas.tools import MAX_SIZE, MIN_SIZE
@@ -295,7 +296,7 @@ def _pixels(low: float, high: float, tip: str) -> QDoubleSpinBox:
 
 FINISHER_BOXES = {
     # named for what a photo editor sees too: "Keep a label's own object" said nothing to one (a tester)
-    "trust_edges": ("Stay on the object drawn",
+    "trust_edges": (TRUST_BOX,
                     "On: a label you drew carefully (a shirt, a hand, a bag) stays that object: its edge moves "
                     "only as far as the label's own accuracy, read from its outline, and only onto an edge the "
                     "photo shows, so a part is not grown into the whole person beside it. Rough and brushed masks "

@@ -198,7 +198,8 @@ def _count(value) -> int:
 def _object(archive: zipfile.ZipFile, prefix: str, meta: dict, path: Path) -> ObjectState:
     mask = pngs.unpng(archive.read(f"{prefix}mask.png"), np.uint8, path)
     stages = tuple(
-        Stage(**{**s, "edge": tuple(map(float, s.get("edge", (0.0, 0.0)))), "held": float(s.get("held", 0.0))},
+        Stage(**{**s, "edge": tuple(map(float, s.get("edge", (0.0, 0.0)))), "held": float(s.get("held", 0.0)),
+                 "filled": _count(s.get("filled"))},
               prob=pngs.stage_prob(archive.read(f"{prefix}stage{i}.png"), path))
         for i, s in enumerate(meta["stages"]))
     keep = pngs.unpng(archive.read(f"{prefix}keep.png"), np.uint8, path) if f"{prefix}keep.png" in archive.namelist() \
@@ -316,7 +317,7 @@ def _meta_of(path: str | Path) -> dict:
 def _stage_meta(stage: Stage) -> dict:
     return {"index": stage.index, "count": stage.count, "ratio": stage.ratio, "seconds": stage.seconds,
             "queried": stage.queried, "total": stage.total, "encoded": stage.encoded, "kind": stage.kind,
-            "edge": list(stage.edge), "held": stage.held}
+            "edge": list(stage.edge), "held": stage.held, "filled": stage.filled}
 
 
 def _missing_part(error: KeyError) -> str:

@@ -130,7 +130,10 @@ def stage_tooltip(stage: Stage, place: tuple[int, int] | None = None) -> str:
                                       (f"moved {shift:+g} px (Shift edge)", shift)) if on]
         return f"{head}: the outline {' and '.join(done)}, {stage.seconds:.2f} s"  # "smoothed over 0 px": an inspector
     if stage.plan.about:
-        return f"{head}: {stage.plan.about}, {stage.seconds:.2f} s"
+        # a hole the ×1 stage showed, gone here with no reason given (two inspectors)
+        filled = f"; {stage.filled:,} px of see-through spots inside the object filled again (colours the " \
+            "background round it lacks)" if stage.filled else ""
+        return f"{head}: {stage.plan.about}{filled}, {stage.seconds:.2f} s"
     share = 100.0 * stage.queried / max(stage.total, 1)
     share_text = f"{share:.1f}" if share >= 1 or share == 0 else f"{share:.2g}"  # a few pixels are not "0 %"
     # a small photo is refined enlarged (its stages brought back): the counts are of the photo the model saw

@@ -47,7 +47,7 @@ def refined(refiner: Refiner, image: np.ndarray, coarse: np.ndarray, options: Re
     """The final alpha, with the hole rule as shipped or off."""
     shipped = inference.filled_holes
     if not rule:
-        inference.filled_holes = lambda image, prob, coarse, opened=None: prob
+        inference.filled_holes = lambda image, prob, coarse, opened=None: (prob, 0)
     try:
         return refiner.refine(image, coarse, options).prob
     finally:

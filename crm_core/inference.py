@@ -154,12 +154,8 @@ class Refiner:
             runner = StageRunner(self.model, self.device, self.autocast, opts, decide=work_keep.decide_here)
         total = prob.size
         seen = work_keep.marked(work_image)  # a Keep BG stroke is an edge to the finishers, in plain colour too
-        # see-through spots in colours the background lacks are filled (crm_core.holes), but not a part's, whose
-        # holes may be where another label lies
-        opened = work_keep.opened()
-        mend = _as_is if opts.part else lambda p: filled_holes(work_image, p, work_coarse, opened)
-        finish = {"snap": lambda p: mend(hold(edge_snap(seen, p, cancel=opts.cancel))),
-                  "matte": lambda p: mend(hold(matte(seen, p, work_coarse, cancel=opts.cancel, constraints=work_keep)))}
+        finish = {"snap": lambda p: hold(edge_snap(seen, p, cancel=opts.cancel)),
+                  "matte": lambda p: hold(matte(seen, p, work_coarse, cancel=opts.cancel, constraints=work_keep))}
         # the judge has the last word: after the last finisher, or after the last model stage when none runs
         judged_at = max((i for i, step in enumerate(plan) if step.kind in finish), default=len(ratios) - 1)
         model_prob = prob
@@ -201,9 +197,13 @@ class Refiner:
             else:
                 start = time.perf_counter()
                 prob = work_keep.finished(prob, finish[step.kind](prob), near_strokes, work_image)
+                filled = 0
+                if index == judged_at and not opts.part:  # the last finisher's see-through spots in colours the
+                    # background lacks are filled (crm_core.holes), not a part's: another label may lie in its holes
+                    prob, filled = filled_holes(work_image, prob, work_coarse, work_keep.opened())
                 last = shown(index, prob)
                 stage = Stage(index, count, step.ratio, last, time.perf_counter() - start, 0, total, 0, kind=step.kind,
-                              held=kept_at)
+                              held=kept_at, filled=round(filled / scale ** 2))
             yield stage
 
     def refine(self, image: np.ndarray, coarse: np.ndarray, options: RefineOptions | None = None,

@@ -22,6 +22,9 @@ MIN_RATIO = 1 / 16
 # of the object the model finds, refined freely, 85.39 at 2×, 85.71 at 3×. 3× costs about 2.25× what 2× does.
 SMALL_PHOTO_SCALE = 3
 
+# what the app's box for ``RefineOptions.trust_edges`` is called, for the notes that tell a person to untick it
+TRUST_BOX = "Stay on the object drawn"
+
 StageKind = Literal["model", "snap", "matte", "edge"]
 # The finishing stages, in the order they run after the model's: (short name, what the stage did).
 FINISHERS: dict[str, tuple[str, str]] = {
@@ -294,6 +297,9 @@ class Stage:
     held: how far the outline as drawn strays from its object as its sides read, in px, where the mask was read as
         a careful polygon and the stage held near it (crm_core.trust.Leash); 0 where the refinement was free. A
         photo editor's polygon round a fluffy dog came out almost hard-edged, and nothing said why (``held_note``).
+    filled: pixels of see-through spots inside the object that this stage, the last finisher, filled again
+        (crm_core.holes), counted at the photo's size; 0 for the others. Said in the stage's tooltip: an inspector
+        saw a hole of the ×1 stage gone in the matte, with no reason given.
     """
 
     index: int
@@ -307,6 +313,7 @@ class Stage:
     kind: StageKind = "model"
     edge: tuple[float, float] = (0.0, 0.0)
     held: float = 0.0
+    filled: int = 0
 
     @property
     def plan(self) -> StagePlan:
@@ -319,8 +326,8 @@ class Stage:
         if not self.held:
             return ""
         within = "a pixel" if self.held <= 1.5 else f"about {self.held:.0f} px"
-        return (f"held near its outline as drawn (read as careful: sides within {within}); untick Keep a label's "
-                "own object (crm-refine --no-trust) to free it")
+        return (f"held near its outline as drawn (read as careful: sides within {within}); untick {TRUST_BOX} "
+                "(crm-refine --no-trust) to free it")
 
     @property
     def label(self) -> str:

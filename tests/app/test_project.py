@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +47,7 @@ def assert_same_work(a: MainWindow, b: MainWindow) -> None:
     assert [s.label for s in b.doc.stages] == [s.label for s in a.doc.stages]
     for x, y in zip(a.doc.stages, b.doc.stages):
         assert np.abs(x.prob - y.prob).max() <= 0.5 / 65535 + 1e-7  # 16-bit: the soft edge survives
-        assert (x.seconds, x.encoded, x.kind) == (y.seconds, y.encoded, y.kind)
+        assert (x.seconds, x.encoded, x.kind, x.held, x.filled) == (y.seconds, y.encoded, y.kind, y.held, y.filled)
     assert b.doc.shown == a.doc.shown
     assert b.canvas.zoom() == pytest.approx(a.canvas.zoom())
     assert b.canvas.view_mode() == a.canvas.view_mode()  # saved in one view, it came back in the last one used
@@ -329,6 +330,8 @@ def test_a_project_names_its_photo_by_absolute_path(qtbot, settings, photo, tmp_
 def test_save_project_and_open_it_again(qtbot, worked, settings, tmp_path):
     path = tmp_path / "work" / "cat.crmproj"
     assert worked.doc.modified
+    stages = worked.doc.current.stages  # what a stage's tooltip says it did comes back with it
+    stages[-1] = replace(stages[-1], filled=135, held=2.5)
     assert worked.save_project(path)
     assert not worked.doc.modified and "•" not in worked.windowTitle()  # saved: closing now asks nothing
     assert [p.name for p in path.parent.iterdir()] == ["cat.crmproj"]  # no temp file left behind

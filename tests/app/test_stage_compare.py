@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from PySide6.QtGui import QColor
 
@@ -58,6 +60,9 @@ def test_a_stages_tooltip_says_what_it_did_in_numbers_a_person_can_read():
     assert "the outline moved -1 px (Shift edge), " in stage_tooltip(shifted)  # not "smoothed over 0 px"
     assert stage_tooltip(model).startswith("Stage 1/3 ")
     assert stage_tooltip(model, (0, 4)).startswith("Stage 1/4 ")  # an edge stage added after the run: 4 now
+    matte = Stage(2, 3, 1.0, prob, 0.5, 0, prob.size, 0, kind="matte", filled=1350)
+    assert "; 1,350 px of see-through spots inside the object filled again" in stage_tooltip(matte)
+    assert "see-through" not in stage_tooltip(replace(matte, filled=0))
 
 
 def test_a_stage_done_in_hundredths_of_a_second_does_not_read_as_no_time():

@@ -40,27 +40,28 @@ def disc(centre: tuple[int, int], radius: int) -> np.ndarray:
 
 def test_a_spot_of_a_colour_the_background_lacks_is_filled_with_its_rim():
     image, prob, coarse = scene()
-    out = filled_holes(image, prob, coarse)
+    out, filled = filled_holes(image, prob, coarse)
     assert out[disc(SPOT, 8)].min() == 1.0  # the spot and its soft rim: opaque
+    assert filled == disc(SPOT, 6).sum()  # the hole's own pixels, not its rim
     assert out[disc(GAP, 9)].max() == 0.0  # the gap shows the background round the object: it stays open
     assert np.array_equal(out[~disc(SPOT, 8)], prob[~disc(SPOT, 8)])  # nothing else moves
-    assert filled_holes(image, prob, coarse) is not prob and prob[SPOT] == 0.05  # the input is left as it was
+    assert out is not prob and prob[SPOT] == 0.05  # the input is left as it was
 
 
 def test_a_hole_the_person_drew_or_stroked_stays():
     image, prob, coarse = scene()
     drawn = coarse.copy()
     drawn[disc(SPOT, 7)] = 0  # the coarse mask had the hole
-    assert filled_holes(image, prob, drawn)[SPOT] == pytest.approx(0.05)
+    assert filled_holes(image, prob, drawn) == (prob, 0)
     for stroke in (disc(SPOT, 2), disc((SPOT[0], SPOT[1] + 5), 2)):  # a Keep BG or Refine edge dab on it
-        assert filled_holes(image, prob, coarse, stroke)[SPOT] == pytest.approx(0.05)
+        assert filled_holes(image, prob, coarse, stroke) == (prob, 0)
 
 
 def test_a_hole_open_to_a_side_of_the_photo_is_no_hole():
     image, prob, coarse = scene()
     prob[:, :SPOT[1]] = np.where(disc(SPOT, 8)[:, :SPOT[1]], prob[:, :SPOT[1]], 0)  # the object cut open to the left
     prob[SPOT[0] - 3:SPOT[0] + 4, :SPOT[1]] = 0
-    assert filled_holes(image, prob, coarse)[SPOT] == pytest.approx(0.05)
+    assert filled_holes(image, prob, coarse) == (prob, 0)
 
 
 def test_constraints_opened_is_keep_bg_and_refine_edge():
@@ -81,15 +82,19 @@ def catch_light(radius: int, colour: tuple[int, int, int]):
     return image, coarse, spot > 0
 
 
-def test_the_bundled_model_carves_a_catch_light_and_the_finishers_fill_it(bundled_refiner):
+def test_the_bundled_model_carves_a_catch_light_and_the_last_finisher_fills_it(bundled_refiner):
     """A white spot of 6 px inside the striped orange blob: the model takes it for background at ×1 (as hr_GT15's
     catch-light), and the cutout came back see-through there."""
     image, coarse, spot = catch_light(6, (255, 255, 255))
     stages = list(bundled_refiner.stages(image, coarse, RefineOptions()))
     assert (stages[-3].prob[spot] < 0.5).mean() > 0.8  # the model's ×1: the spot carved (what the inspector sees)
     assert [s.kind for s in stages[-2:]] == ["snap", "matte"]
-    for stage in stages[-2:]:
-        assert stage.prob[spot].min() == 1.0, stage.kind
+    assert stages[-1].prob[spot].min() == 1.0 and stages[-1].filled > 0.5 * spot.sum()  # at the photo's size
+    assert stages[-2].filled == 0  # the snap before it: its spots go to the matte as the snap left them
+    snapped = bundled_refiner.refine(image, coarse, RefineOptions(matte=False))
+    assert snapped.kind == "snap" and snapped.prob[spot].min() == 1.0  # the last finisher, whichever it is
+    alone = bundled_refiner.refine(image, coarse, RefineOptions(matte=False, snap=False))
+    assert (alone.prob[spot] < 0.5).mean() > 0.8  # the model's own output is its own
     stroked = list(bundled_refiner.stages(image, coarse, RefineOptions(), Constraints(keep_bg=spot)))
     assert stroked[-1].prob[spot].max() == 0.0  # painted out by the person: theirs
 

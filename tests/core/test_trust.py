@@ -195,6 +195,7 @@ def test_every_stage_holds_the_leash_and_no_trust_lets_the_model_move_any_edge()
     assert free.prob[60, 80] < 0.5
     # and each stage says it was held, so the app and crm-refine can tell why a polygon's fur came out hard
     assert all(stage.held > 0 for stage in held) and "held near its outline" in held[-1].held_note
+    assert "untick Stay on the object drawn" in held[-1].held_note  # the box as the app names it now
     assert free.held == 0 and free.held_note == ""
 
 

@@ -73,8 +73,9 @@ class DatasetExportDialog(QDialog):
         form.addRow(QLabel("Writes every photo's labels, with the work done on them; your label files are not "
                            "changed."))
         self._format = QComboBox()
-        for k in self._kinds:
-            self._format.addItem(f"{k} (its own format)" if k == dataset.format else k, k)
+        for k in self._kinds:  # named as the folder's "Read as" names them: "big" said nothing to an annotator
+            title = FORMATS[k].title
+            self._format.addItem(f"{title} (its own format)" if k == dataset.format else title, k)
         # what the format's files hold, whole and wrapped under the box: in the box, "voc (its own format): a
         # label-map PNG per photo, one colour per cla" was cut at its edge, and the list ran off the screen (testers)
         self._holds = QLabel()

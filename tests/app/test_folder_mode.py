@@ -1087,8 +1087,8 @@ def test_export_dataset_suggests_a_file_or_folder_beside_the_labels_named_for_th
         window.export_dataset_dialog()
     assert shown[1] == str(tmp_path / "annotations_refined.json") and (tmp_path / "annotations_refined.json").is_file()
     offered = [shown[0]._format.itemText(i) for i in range(shown[0]._format.count())]
-    assert offered[0] == "coco (its own format)"
-    assert "mask" in offered
+    assert offered[0] == "COCO (its own format)"
+    assert "photos with NAME.png masks" in offered and "BIG layout (CascadePSP)" in offered
     shown = answer_export(monkeypatch, kind="yolo")
     with qtbot.waitSignal(window.exported, timeout=30_000):
         window.export_dataset_dialog()
@@ -1169,7 +1169,7 @@ def test_the_dataset_export_dialog_fits_a_small_screen_and_says_each_format_whol
         qtbot.wait(20)  # laid out again
         assert dialog._holds.text().lower() == FORMATS[kind].summary.lower() + "."
         assert dialog._holds.height() >= dialog._holds.heightForWidth(dialog._holds.width())  # wrapped, not cut
-    assert dialog._format.currentText() == "labelme (its own format)"
+    assert dialog._format.currentText() == "LabelMe (its own format)"
 
 
 def test_a_json_name_for_a_format_of_folders_is_refused_before_anything_is_written(qtbot, window, tmp_path, dialogs):

@@ -1,4 +1,5 @@
-"""Holes the refinement carved inside an object, in a colour its background does not have, filled again.
+"""Holes inside a refined object: filled again where their colours are not the background's, kept open where
+they are.
 
 Why: the model reads a small patch of unusual colour deep inside a subject as a gap to see through: an eye's
 white catch-light (hr_GT15, 135 px), an orange fleck on a dark gourd (hr_GT19, 2,226 px), a red petal in shade
@@ -11,9 +12,12 @@ more than HOLE_COLOUR from every colour of that ring, 25 of 27 were the object's
 background. A spot in a colour the background has too stays open (the beige stars of hr_GT16's flag against its
 beige wall): a Keep FG dab fills it. Only the last finisher's result is filled (the matte's, or the snap's when
 it runs alone): the model's stages show what the model did, and the model alone (no finishers) is left as it is.
+The other way round, the matte closed gaps in the background's colours that the model left open (``kept_open``).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -31,14 +35,37 @@ MIN_HOLE = 16  # px: smaller holes (a hair's gaps) are not looked at
 RIM_SHARE = 0.004  # of the mean side (at least 2 px): the soft rim round a filled hole that is filled with it
 
 
-def filled_holes(image: np.ndarray, prob: np.ndarray, coarse: np.ndarray,
-                 opened: np.ndarray | None = None) -> tuple[np.ndarray, int]:
-    """``prob`` (H×W float32 in [0, 1]) with each enclosed hole filled (1, with its soft rim) where ``coarse``
-    held the object over most of it and the hole's colours (``image``, H×W×3 RGB uint8) are not the background's
-    round the object, and how many pixels the holes filled held (their soft rims not counted); ``prob`` itself
-    and 0 when none is. A hole is a piece of background (``binarise``) that touches no
-    side of the photo. A hole over any pixel of ``opened`` (H×W bool: the person's Keep BG or Refine edge strokes,
-    Constraints.opened) is left as it is."""
+@dataclass(frozen=True)
+class Holes:
+    """The enclosed holes of a result (pieces of background, ``binarise``, that touch no side of the photo, of
+    MIN_HOLE px or more): their pixels' piece numbers (``labels``, OpenCV's), each piece's box and area
+    (``stats``), the pieces that are holes (``ids``), and per hole whether its colours are the background's round
+    the object (``background``: a median CIELAB distance to the ring's colours of HOLE_COLOUR or less) and the
+    share of its sampled pixels a given mask holds (``held_by``)."""
+
+    labels: np.ndarray
+    stats: np.ndarray
+    ids: np.ndarray
+    background: np.ndarray
+    samples: tuple[np.ndarray, np.ndarray]
+    owners: np.ndarray
+
+    def held_by(self, mask: np.ndarray) -> np.ndarray:
+        """Per hole, the share of its sampled pixels ``mask`` holds (``binarise``)."""
+        held = binarise(mask[self.samples])
+        return np.array([held[self.owners == hole].mean() for hole in self.ids])
+
+    def pixels(self, which: np.ndarray) -> np.ndarray:
+        """H×W bool: the pixels of the holes ``which`` (bool per hole) picks."""
+        picked = np.zeros(len(self.stats), bool)
+        picked[self.ids[which]] = True
+        return picked[self.labels]
+
+
+def holes_of(image: np.ndarray, prob: np.ndarray, opened: np.ndarray | None = None) -> Holes | None:
+    """The enclosed holes of ``prob`` (H×W float32 in [0, 1]) and what colour each shows of ``image`` (H×W×3 RGB
+    uint8); None when there is none, or no background round the object to compare with. A hole over any pixel of
+    ``opened`` (H×W bool: strokes of the person's, Constraints.opened) is not one: it is theirs."""
     fg = binarise(prob).view(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(1 - fg, connectivity=4)
     h, w = prob.shape
@@ -47,19 +74,48 @@ def filled_holes(image: np.ndarray, prob: np.ndarray, coarse: np.ndarray,
     if opened is not None:
         inside[np.unique(labels[opened])] = False
     if not inside.any():
-        return prob, 0
-    samples, owners = _hole_samples(labels, np.flatnonzero(inside))
-    held = binarise(coarse[samples])
+        return None
     ring = _ring_colours(image, fg, inside[labels])
     if ring is None:
-        return prob, 0
+        return None
+    ids = np.flatnonzero(inside)
+    samples, owners = _hole_samples(labels, ids)
     lab = cv2.cvtColor(image[samples][None], cv2.COLOR_RGB2LAB)[0].astype(np.float32)
     distance, _ = cKDTree(ring).query(lab, workers=-1)
-    fill = [hole for hole in np.unique(owners)
-            if held[owners == hole].mean() > 0.5 and np.median(distance[owners == hole]) > HOLE_COLOUR]
-    if not fill:
+    background = np.array([np.median(distance[owners == hole]) <= HOLE_COLOUR for hole in ids])
+    return Holes(labels, stats, ids, background, samples, owners)
+
+
+def filled_holes(image: np.ndarray, prob: np.ndarray, coarse: np.ndarray,
+                 opened: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """``prob`` (H×W float32 in [0, 1]) with each enclosed hole (``holes_of``) filled (1, with its soft rim) where
+    ``coarse`` held the object over most of it and the hole's colours are not the background's round the object,
+    and how many pixels the holes filled held (their soft rims not counted); ``prob`` itself and 0 when none is."""
+    holes = holes_of(image, prob, opened)
+    if holes is None:
         return prob, 0
-    return _filled(prob, labels, stats, fill), int(stats[fill, cv2.CC_STAT_AREA].sum())
+    fill = ~holes.background & (holes.held_by(coarse) > 0.5)
+    if not fill.any():
+        return prob, 0
+    return _filled(prob, holes, holes.ids[fill]), int(holes.stats[holes.ids[fill], cv2.CC_STAT_AREA].sum())
+
+
+def kept_open(image: np.ndarray, before: np.ndarray, after: np.ndarray,
+              opened: np.ndarray | None = None) -> np.ndarray:
+    """``after`` (a finisher's H×W result) no more opaque than ``before`` (its input) over each enclosed hole of
+    ``before`` whose colours are the background's round the object (``holes_of``); ``after`` itself when there is
+    none.
+
+    Why: the matte solves a gap the model saw clearly (the sky between two petals: 1 % in the model's last stage,
+    3 % after the snap) as much foreground (67 %): the solve has no background fixed inside a small enclosed
+    gap, and spreads the petals' alpha over it. Measured on dev_eval with the matte as shipped: real/lowres 97.49 /
+    81.32 → 97.51 / 81.37 (IoU_total / mBA; SAD 7.37 → 7.27), hr/lowres 98.28 / 82.06 → 98.28 / 82.27 (SAD 77.97 →
+    77.54)."""
+    holes = holes_of(image, before, opened)
+    if holes is None or not holes.background.any():
+        return after
+    gaps = holes.pixels(holes.background)
+    return np.where(gaps, np.minimum(after, before), after).astype(np.float32)
 
 
 def _enclosed(stats: np.ndarray, h: int, w: int) -> np.ndarray:
@@ -102,8 +158,9 @@ def _ring_colours(image: np.ndarray, fg: np.ndarray, holes: np.ndarray) -> np.nd
     return colours[::step]
 
 
-def _filled(prob: np.ndarray, labels: np.ndarray, stats: np.ndarray, fill: list[int]) -> np.ndarray:
-    """``prob`` with the holes ``fill`` and their soft rims set to 1 (a new array)."""
+def _filled(prob: np.ndarray, holes: Holes, fill: np.ndarray) -> np.ndarray:
+    """``prob`` with the holes ``fill`` (their piece numbers) and their soft rims set to 1 (a new array)."""
+    labels, stats = holes.labels, holes.stats
     h, w = prob.shape
     rim = max(2, round(RIM_SHARE * frame_mean(h, w)))
     out = prob.copy()

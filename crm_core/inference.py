@@ -14,7 +14,7 @@ from crm_core.constraints import Constraints
 from crm_core.device import pick_device, pick_precision, use_all_cores
 from crm_core.edge_adjust import adjust_edge
 from crm_core.errors import InputError, WeightsError
-from crm_core.holes import filled_holes
+from crm_core.holes import filled_holes, kept_open
 from crm_core.judge import EdgeJudge
 from crm_core.model.checkpoint import load_checkpoint
 from crm_core.model.config import CONFIGS
@@ -154,8 +154,13 @@ class Refiner:
             runner = StageRunner(self.model, self.device, self.autocast, opts, decide=work_keep.decide_here)
         total = prob.size
         seen = work_keep.marked(work_image)  # a Keep BG stroke is an edge to the finishers, in plain colour too
+        # a gap the model left open in the background's colours is not closed by the matte (holes.kept_open); a
+        # part's holes are left to the matte, as they are not filled either: another label may lie in them
+        gaps = (lambda before, after: after) if opts.part else \
+            lambda before, after: kept_open(work_image, before, after, work_keep.decide_here)
         finish = {"snap": lambda p: hold(edge_snap(seen, p, cancel=opts.cancel)),
-                  "matte": lambda p: hold(matte(seen, p, work_coarse, cancel=opts.cancel, constraints=work_keep))}
+                  "matte": lambda p: hold(gaps(p, matte(seen, p, work_coarse, cancel=opts.cancel,
+                                                        constraints=work_keep)))}
         # the judge has the last word: after the last finisher, or after the last model stage when none runs
         judged_at = max((i for i, step in enumerate(plan) if step.kind in finish), default=len(ratios) - 1)
         model_prob = prob

@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from crm_core import RefineOptions
-from crm_core.options import TRUST_BOX
 from crm_core.device import DEVICES, device_available
+from crm_core.options import TRUST_BOX
 
 from app.canvas.tools import MAX_SIZE, MIN_SIZE
 from app.settings import format_ratios, parse_ratios

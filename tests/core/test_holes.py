@@ -71,10 +71,10 @@ def test_constraints_opened_is_keep_bg_and_refine_edge():
     assert np.array_equal(Constraints(keep_fg=bg, decide_here=here).opened(), here)
 
 
-def catch_light(radius: int, colour: tuple[int, int, int]):
-    from tests.conftest import quality_scene
-
-    image, gt, coarse = quality_scene()
+def catch_light(synth, radius: int, colour: tuple[int, int, int]):
+    """The striped orange blob of ``quality_scene`` with a disc of ``colour`` at its centre: the photo, the coarse
+    mask and the disc."""
+    image, gt, coarse = synth.quality_scene()
     spot = np.zeros(gt.shape, np.uint8)
     cv2.circle(spot, (gt.shape[1] // 2, gt.shape[0] // 2), radius, 1, -1)
     image = image.copy()
@@ -82,10 +82,10 @@ def catch_light(radius: int, colour: tuple[int, int, int]):
     return image, coarse, spot > 0
 
 
-def test_the_bundled_model_carves_a_catch_light_and_the_last_finisher_fills_it(bundled_refiner):
+def test_the_bundled_model_carves_a_catch_light_and_the_last_finisher_fills_it(bundled_refiner, synth):
     """A white spot of 6 px inside the striped orange blob: the model takes it for background at ×1 (as hr_GT15's
     catch-light), and the cutout came back see-through there."""
-    image, coarse, spot = catch_light(6, (255, 255, 255))
+    image, coarse, spot = catch_light(synth, 6, (255, 255, 255))
     stages = list(bundled_refiner.stages(image, coarse, RefineOptions()))
     assert (stages[-3].prob[spot] < 0.5).mean() > 0.8  # the model's ×1: the spot carved (what the inspector sees)
     assert [s.kind for s in stages[-2:]] == ["snap", "matte"]

@@ -1,12 +1,13 @@
 """See-through spots inside a refined object: with the hole rule as shipped (``crm_core.holes``) and without it.
 
-The refinement carves small patches of unusual colour deep inside a subject (an eye's catch-light, a flag's red
-stars) as if they were gaps to see through; the rule fills the enclosed holes whose colours the background round
-the object lacks. This runs the whole pipeline twice on each dev_eval photo with its coarse mask (or, with
-``--auto``, on a Select Subject guess), once as shipped and once with the rule off, and counts, against the truth:
+The refinement carves small patches of unusual colour deep inside a subject (an eye's catch-light, an orange
+fleck on a dark gourd) as if they were gaps to see through; the rule (``filled_holes``) fills the enclosed holes
+whose colours the background round the object lacks. This runs the whole pipeline twice on each dev_eval photo
+with its coarse mask (or, with ``--auto``, on a Select Subject guess), once as shipped and once with that rule off
+(the matte's gap rule, ``kept_open``, is on in both), and counts, against the truth:
 
-- missing: pixels of enclosed holes (alpha < 0.5, touching no side of the photo) that the truth has as object,
-  the see-through spots a person would have to paint back (the rule is for these: lower is better);
+- missing: pixels of enclosed holes (background by ``binarise``, touching no side of the photo) that the truth
+  has as object, the see-through spots a person would have to paint back (the rule is for these: lower is better);
 - wrongly filled: pixels the rule made opaque that the truth has as background (a gap filled: 0 is the aim);
 - IoU_total and mBA, and SAD (thousands) over the photos with a soft truth, for the two runs.
 

@@ -12,7 +12,8 @@ more than HOLE_COLOUR from every colour of that ring, 25 of 27 were the object's
 background. A spot in a colour the background has too stays open (the beige stars of hr_GT16's flag against its
 beige wall): a Keep FG dab fills it. Only the last finisher's result is filled (the matte's, or the snap's when
 it runs alone): the model's stages show what the model did, and the model alone (no finishers) is left as it is.
-The other way round, the matte closed gaps in the background's colours that the model left open (``kept_open``).
+The other way round, ``kept_open`` keeps the matte from closing a gap in the background's colours that the model
+left open.
 """
 
 from __future__ import annotations

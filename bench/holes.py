@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 from crm_core import RefineOptions, Refiner, inference
+from crm_core.holes import enclosed
 from crm_core.io import load_image, load_mask
 from crm_core.metrics import binarise, boundary_accuracy, iou_parts, sad
 from crm_core.subject import bundled
@@ -36,9 +37,7 @@ SETS = ("hr/lowres", "hr/polygon", "uhr/lowres", "real/lowres")
 def enclosed_holes(prob: np.ndarray) -> np.ndarray:
     """H×W bool: the background pixels of ``prob`` in pieces that touch no side of the photo."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats((~binarise(prob)).view(np.uint8), connectivity=4)
-    h, w = prob.shape
-    x, y, bw, bh = (stats[:, i] for i in range(4))
-    inside = (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h)
+    inside = enclosed(stats, *prob.shape)
     inside[0] = False
     return inside[labels]
 

@@ -73,17 +73,17 @@ def holes_of(image: np.ndarray, prob: np.ndarray, opened: np.ndarray | None = No
     fg = binarise(prob).view(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(1 - fg, connectivity=4)
     h, w = prob.shape
-    inside = _enclosed(stats, h, w) & (stats[:, cv2.CC_STAT_AREA] >= MIN_HOLE)
+    inside = enclosed(stats, h, w) & (stats[:, cv2.CC_STAT_AREA] >= MIN_HOLE)
     inside[0] = False  # the object's own pixels
     if opened is not None:
         inside[np.unique(labels[opened])] = False
     if not inside.any():
         return None
     ids = np.flatnonzero(inside)
-    ring = _ring_colours(image, fg, _painted(labels, stats, ids))
+    painted, samples, starts = _hole_pixels(labels, stats, ids)
+    ring = _ring_colours(image, fg, painted)
     if ring is None:
         return None
-    samples, starts = _hole_samples(labels, stats, ids)
     lab = cv2.cvtColor(image[samples][None], cv2.COLOR_RGB2LAB)[0].astype(np.float32)
     distance, _ = cKDTree(ring).query(lab, workers=-1)
     background = np.array([np.median(part) <= HOLE_COLOUR for part in np.split(distance, starts[1:])])
@@ -124,26 +124,29 @@ def kept_open(image: np.ndarray, before: np.ndarray, after: np.ndarray,
     return out
 
 
-def _enclosed(stats: np.ndarray, h: int, w: int) -> np.ndarray:
-    """Which components touch no side of the photo."""
+def enclosed(stats: np.ndarray, h: int, w: int) -> np.ndarray:
+    """Which of OpenCV's components (``stats`` of connectedComponentsWithStats) touch no side of an h×w photo."""
     x, y = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
     return (x > 0) & (y > 0) & (x + stats[:, cv2.CC_STAT_WIDTH] < w) & (y + stats[:, cv2.CC_STAT_HEIGHT] < h)
 
 
-def _hole_samples(labels: np.ndarray, stats: np.ndarray,
-                  holes: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
-    """Up to HOLE_SAMPLES pixels of each of ``holes``, spread over it: their (rows, columns), hole by hole, and
-    where each hole's first is. Each hole is looked for in its own box: at 6K, a pass over the whole frame per
-    question took most of the rule's time."""
+def _hole_pixels(labels: np.ndarray, stats: np.ndarray,
+                 holes: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """The pixels of ``holes`` (H×W 0/1 uint8), and up to HOLE_SAMPLES of each, spread over it: their (rows,
+    columns), hole by hole, and where each hole's first is. Each hole is looked for once, in its own box: at 6K, a
+    pass over the whole frame per question took most of the rules' time."""
+    painted = np.zeros(labels.shape, np.uint8)
     rows, columns, taken = [], [], []
     for hole in holes:
         x, y, w, h = stats[hole, :4]
-        ys, xs = np.nonzero(labels[y:y + h, x:x + w] == hole)
+        own = labels[y:y + h, x:x + w] == hole
+        painted[y:y + h, x:x + w][own] = 1
+        ys, xs = np.nonzero(own)
         picks = np.linspace(0, len(ys) - 1, min(len(ys), HOLE_SAMPLES)).astype(int)
         rows.append(ys[picks] + y)
         columns.append(xs[picks] + x)
         taken.append(len(picks))
-    return (np.concatenate(rows), np.concatenate(columns)), np.concatenate(([0], np.cumsum(taken)[:-1]))
+    return painted, (np.concatenate(rows), np.concatenate(columns)), np.concatenate(([0], np.cumsum(taken)[:-1]))
 
 
 def _ring_colours(image: np.ndarray, fg: np.ndarray, holes: np.ndarray) -> np.ndarray | None:
@@ -164,16 +167,6 @@ def _ring_colours(image: np.ndarray, fg: np.ndarray, holes: np.ndarray) -> np.nd
     colours = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)[ring].astype(np.float32)
     step = max(1, len(colours) // RING_SAMPLES)
     return colours[::step]
-
-
-def _painted(labels: np.ndarray, stats: np.ndarray, holes: np.ndarray) -> np.ndarray:
-    """H×W 0/1 uint8: the pixels of ``holes``, each painted in its own box (a lookup over the whole frame took
-    most of the rule's time at 6K)."""
-    out = np.zeros(labels.shape, np.uint8)
-    for hole in holes:
-        x, y, w, h = stats[hole, :4]
-        out[y:y + h, x:x + w][labels[y:y + h, x:x + w] == hole] = 1
-    return out
 
 
 def _filled(prob: np.ndarray, holes: Holes, fill: np.ndarray) -> np.ndarray:

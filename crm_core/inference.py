@@ -154,10 +154,12 @@ class Refiner:
             runner = StageRunner(self.model, self.device, self.autocast, opts, decide=work_keep.decide_here)
         total = prob.size
         seen = work_keep.marked(work_image)  # a Keep BG stroke is an edge to the finishers, in plain colour too
-        # a gap the model left open in the background's colours is not closed by the matte (holes.kept_open); a
-        # part's holes are left to the matte, as they are not filled either: another label may lie in them
-        gaps = (lambda before, after: after) if opts.part else \
-            lambda before, after: kept_open(work_image, before, after, work_keep.decide_here)
+        # holes in the object (crm_core.holes): the matte does not close a gap the model left open in the
+        # background's colours, and the last finisher fills one in colours the background lacks; not a part's holes,
+        # where another label may lie
+        mend_holes = not opts.part
+        gaps = (lambda before, after: kept_open(work_image, before, after, work_keep.decide_here)) if mend_holes \
+            else (lambda before, after: after)
         finish = {"snap": lambda p: hold(edge_snap(seen, p, cancel=opts.cancel)),
                   "matte": lambda p: hold(gaps(p, matte(seen, p, work_coarse, cancel=opts.cancel,
                                                         constraints=work_keep)))}
@@ -203,8 +205,7 @@ class Refiner:
                 start = time.perf_counter()
                 prob = work_keep.finished(prob, finish[step.kind](prob), near_strokes, work_image)
                 filled = 0
-                if index == judged_at and not opts.part:  # the last finisher's see-through spots in colours the
-                    # background lacks are filled (crm_core.holes), not a part's: another label may lie in its holes
+                if index == judged_at and mend_holes:  # the last finisher's see-through spots
                     prob, filled = filled_holes(work_image, prob, work_coarse, work_keep.opened())
                 last = shown(index, prob)
                 stage = Stage(index, count, step.ratio, last, time.perf_counter() - start, 0, total, 0, kind=step.kind,

@@ -16,12 +16,13 @@ through. Label files in subfolders are read too, each photo named by its path fr
 from __future__ import annotations
 
 import base64
+import itertools
 import io as bytes_io
 import json
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -513,8 +514,8 @@ def _image_path(photo: Path, target: Path) -> str:
 def _in_paint_order(owned: list[tuple[ImageObject, list[tuple[float, dict]], bool]]) -> list[tuple[float, dict]]:
     """The objects' placed shapes (and whether each object's are redrawn from its refined mask, not the file's own);
     where a refined object's polygon covers part of another (OVERLAP of the smaller:
-    a refined edge over a small neighbour), the two, and all that overlap with them, are listed larger first in
-    the places they held. Why: LabelMe draws a file's shapes in order, and labelme2voc paints them so. Written
+    a refined edge over a small neighbour), the two, and all that overlap with them, share the places they held,
+    in `_paint_order`. Why: LabelMe draws a file's shapes in order, and labelme2voc paints them so. Written
     after it, a refined arm covered most of a bracelet (a tester's 0439: 30 % of it left), and, when traced
     outlines still filled their holes, a dress covered its belt. Shapes no refined object overlaps keep the
     file's order."""
@@ -530,10 +531,35 @@ def _in_paint_order(owned: list[tuple[ImageObject, list[tuple[float, dict]], boo
     out = [(place, shape) for place, shape, _, _ in nodes]
     for members in (m for m in linked_groups(len(nodes), covers) if len(m) > 1):
         places = sorted(nodes[i][0] for i in members)
-        larger_first = sorted(members, key=lambda i: (-int(nodes[i][3][2].sum()), nodes[i][0]))
-        for place, i in zip(places, larger_first):
+        for place, i in zip(places, _paint_order(nodes, members, covers)):
             out[i] = (place, nodes[i][1])
     return out
+
+
+def _paint_order(nodes: list[tuple[float, dict, bool, Filled]], members: list[int],
+                 covers: Callable[[int, int], bool]) -> list[int]:
+    """A group's shapes in the order to paint them: of two that overlap, the larger first where a refined one
+    covers the other, and the file's order where both are kept (listed larger first whole, two kept shapes of
+    different objects that a refined third overlapped swapped their shared 43 px: a tester); apart, the file's.
+    Should those orders contradict each other, the larger of the shapes left goes first."""
+    area = {i: int(nodes[i][3][2].sum()) for i in members}
+    after: dict[int, set[int]] = {i: set() for i in members}  # the shapes each must be painted after
+    for i, j in itertools.combinations(members, 2):
+        if covers(i, j):
+            first, then = sorted((i, j), key=lambda k: (-area[k], nodes[k][0]))
+        elif shared_pixels(nodes[i][3], nodes[j][3]):
+            first, then = sorted((i, j), key=lambda k: nodes[k][0])
+        else:
+            continue
+        after[then].add(first)
+    order: list[int] = []
+    left = set(members)
+    while left:
+        ready = [i for i in left if not after[i] & left]
+        pick = min(ready, key=lambda i: nodes[i][0]) if ready else max(left, key=lambda i: (area[i], -nodes[i][0]))
+        order.append(pick)
+        left.remove(pick)
+    return order
 
 
 def _filled(shape: dict) -> Filled | None:

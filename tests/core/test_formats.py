@@ -301,6 +301,23 @@ def test_a_labelme_shape_a_refined_neighbour_covers_in_part_is_listed_after_it(t
     assert [shape["label"] for shape in kept] == list(drawn)
 
 
+def test_two_kept_labelme_shapes_a_refined_one_overlaps_keep_the_files_winner(tmp_path: Path) -> None:
+    """A refined watch overlapped a bag and a coat, kept as drawn, that overlap each other: listed larger first
+    together, the bag was painted over the coat where the file has the coat over it (43 px of a tester's photo
+    changed hands). Kept shapes keep the file's order between them; the refined one still goes over both."""
+    drawn = {"bag": [[40, 30], [55, 30], [55, 45], [40, 45]], "coat": [[10, 10], [50, 10], [50, 40], [10, 40]],
+             "watch": [[36, 28], [57, 28], [57, 33], [36, 33]]}
+    watch = np.zeros((H, W), bool)
+    watch[27:35, 36:58] = True  # refined: a row wider each side than drawn
+    written = refined_labelme(tmp_path, drawn, {"watch": watch})
+    assert [shape["label"] for shape in written] == ["bag", "coat", "watch"]
+    painted = np.zeros((H, W), object)
+    for shape in written:
+        painted[fill_polygons((np.asarray(shape["points"], np.float32),), (H, W))] = shape["label"]
+    assert (painted[36:41, 41:51] == "coat").all()  # the file's winner where the bag and the coat meet
+    assert (painted[watch] == "watch").all()
+
+
 def test_a_yolo_copy_writes_an_object_in_pieces_as_one_line_that_reads_back_as_it_was(tmp_path: Path) -> None:
     """A bag cut in two by an eraser stroke came back from a YOLO export as two bags; two squares of one object
     meeting at a corner, as two objects. One line an object, its pieces joined by bridges (as Ultralytics'

@@ -10,6 +10,7 @@ or over an existing file is the person's decision.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Sequence
 
@@ -141,9 +142,13 @@ class DatasetExportDialog(QDialog):
         """Where to write; a COCO file named without its ending gets .json, as a save dialog adds it: written
         without, no tool found it as annotations (an existing folder's name stays, to be refused as a folder)."""
         path = Path(self._path.text().strip()).expanduser()
-        if self.kind in SINGLE_FILE and path.name and path.suffix.lower() != ".json" and not path.is_dir():
+        if self.kind in SINGLE_FILE and path.name and path.suffix.lower() != ".json" and not self._names_folder(path):
             path = path.with_name(path.name + ".json")
         return path
+
+    def _names_folder(self, path: Path) -> bool:
+        """Whether the person named a folder: one that exists, or a name typed with a slash at its end."""
+        return path.is_dir() or self._path.text().strip().endswith(("/", os.sep))
 
     @property
     def tolerance(self) -> float:
@@ -199,8 +204,10 @@ class DatasetExportDialog(QDialog):
                 # a tester typed review.json with YOLO still chosen from last time, and got a folder of that name
                 raise InputError(f"{path.name} names a .json file, but {self.kind} writes a folder of files; choose "
                                  "coco as the format for one .json file, or name a folder")
-            if self.kind in SINGLE_FILE and path.is_dir():
-                raise InputError(f"{path} is a folder; name the file to write the annotations into")
+            if self.kind in SINGLE_FILE and self._names_folder(path):
+                # a tester typed out_coco/ and got out_coco.json beside it, unsaid
+                raise InputError(f"{path} {'is' if path.is_dir() else 'names'} a folder; name the file to write the "
+                                 f"annotations into, such as {path / 'annotations.json'}")
             # where nothing can be written, said here, the choices still open: a read-only folder was taken, and
             # the export then failed with "Unexpected PermissionError", the dialog gone (a tester)
             io.check_file_place(path) if self.kind in SINGLE_FILE else io.check_folder(path)

@@ -450,8 +450,9 @@ class LabelMeWriter(Writer):
                 number = float if polygons is obj.polygons else (lambda v: round(float(v), 2))
                 # refined to its very pixels: its shapes keep their places and order too (its pieces were moved
                 # together and painted in another order: 59 px of a tester's photo changed hands, no label changed);
-                # one kept but for pixels a neighbour holds now goes in the order that leaves them the neighbour's
-                as_drawn = polygons is obj.polygons and (obj.mask is None or self.exactly_drawn(obj))
+                # one kept but for pixels a neighbour holds now goes in the order that leaves them the neighbour's,
+                # unless the file's order gives them to it already (``shows_as_drawn``)
+                as_drawn = polygons is obj.polygons and (obj.mask is None or self.shows_as_drawn(obj, item))
                 shapes = [{"label": obj.label, "points": [[number(x), number(y)] for x, y in poly],
                            "group_id": group, "shape_type": "polygon", "flags": {},
                            **(_fields(pieces[owner]) if owner is not None and owner < len(pieces) else extra)}

@@ -222,6 +222,20 @@ class ImageObjects:
                 cover += obj.raster(self.hw)
         return cover
 
+    def drawn_over(self, obj: ImageObject) -> np.ndarray:
+        """H×W bool: where objects after ``obj`` in the file draw polygons, which a label map painted in the
+        file's order gives to them (as LabelMe and labelme2voc paint)."""
+        return self._painted > next(k for k, one in enumerate(self.objects) if one is obj)
+
+    @cached_property
+    def _painted(self) -> np.ndarray:
+        """H×W int32: per pixel, the index of the last object whose polygons draw it (-1: none); made once."""
+        painted = np.full(self.hw, -1, np.int32)
+        for k, obj in enumerate(self.objects):
+            if obj.refinable and obj.polygons:
+                painted[fill_polygons(obj.polygons, self.hw)] = k
+        return painted
+
     @cached_property
     def fingerprint(self) -> str:
         """A digest of the objects as the file gives them (ids, labels, shapes, carried fields): work kept on a

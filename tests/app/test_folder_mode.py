@@ -1188,6 +1188,24 @@ def test_a_json_name_for_a_format_of_folders_is_refused_before_anything_is_writt
     assert dialog.result() != dialog.DialogCode.Accepted and not (tmp_path / "review.json").exists()
 
 
+def test_a_coco_export_named_as_a_folder_is_refused_not_written_beside_it(qtbot, window, tmp_path, dialogs):
+    """A tester typed out_coco/ as the COCO export's place and got out_coco.json beside it, unsaid."""
+    from app.dataset_export import DatasetExportDialog
+    from app.folder import export_formats
+
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    dialog = DatasetExportDialog(window.work.dataset, export_formats(window.work.dataset), window)
+    qtbot.addWidget(dialog)
+    dialog.set_kind("coco")
+    dialog._path.setText(f"{tmp_path / 'out_coco'}/")
+    dialog.accept()
+    assert dialogs.shown[-1][2].startswith(f"{tmp_path / 'out_coco'} names a folder; name the file")
+    assert dialog.result() != dialog.DialogCode.Accepted and not (tmp_path / "out_coco.json").exists()
+    dialog._path.setText(str(tmp_path / "out_coco"))  # no slash: a file's name, .json added as a save dialog does
+    assert dialog.path == tmp_path / "out_coco.json"
+
+
 def test_last_time_s_export_folder_is_offered_for_its_own_format_only(qtbot, window, tmp_path):
     """Offered again after a LabelMe export, its folder stayed when the format was switched to YOLO: YOLO files
     would have gone into the LabelMe copy (a re-tester)."""

@@ -318,6 +318,21 @@ def test_two_kept_labelme_shapes_a_refined_one_overlaps_keep_the_files_winner(tm
     assert (painted[watch] == "watch").all()
 
 
+def test_labelme_shapes_kept_as_the_files_order_paints_them_keep_their_places(tmp_path: Path) -> None:
+    """A tester's strap and sweater, drawn over its tip, were both kept as drawn, yet the export moved the sweater
+    ahead of the strap: 43 px of the label map changed hands with nothing refined. An object that lost only pixels
+    that objects after it in the file draw is as the file paints it, and keeps its place; one that lost pixels to
+    an object before it is still written under that one (a dress refined round a belt drawn first)."""
+    drawn = {"strap": [[40, 30], [55, 30], [55, 45], [40, 45]], "sweater": [[10, 10], [50, 10], [50, 40], [10, 40]]}
+    filled = {label: fill_polygons((np.array(pts, np.float64),), (H, W)) for label, pts in drawn.items()}
+    under = refined_labelme(tmp_path / "under", drawn, {"strap": filled["strap"] & ~filled["sweater"],
+                                                        "sweater": filled["sweater"]})
+    assert [(shape["label"], shape["points"]) for shape in under] == list(drawn.items())
+    over = refined_labelme(tmp_path / "over", drawn, {"strap": filled["strap"],
+                                                      "sweater": filled["sweater"] & ~filled["strap"]})
+    assert [shape["label"] for shape in over] == ["sweater", "strap"]
+
+
 def test_a_yolo_copy_writes_an_object_in_pieces_as_one_line_that_reads_back_as_it_was(tmp_path: Path) -> None:
     """A bag cut in two by an eraser stroke came back from a YOLO export as two bags; two squares of one object
     meeting at a corner, as two objects. One line an object, its pieces joined by bridges (as Ultralytics'

@@ -426,12 +426,13 @@ def _drawn_on_top(winner: np.ndarray, coarse: Sequence[np.ndarray | None], resul
     39 px to it: the export changed 43 px of the label map with nothing refined."""
     if len(polygons) < 2:
         return
-    count = np.zeros(winner.shape, np.uint8)
+    count = np.zeros(winner.shape, np.uint16)
     last = np.full(winner.shape, -1, np.int32)
     for k in polygons:
-        mine = binarise(coarse[k])
-        count += mine
-        last[mine] = k
+        t, l, b, r = results[k].box  # the result's box holds its coarse mask and its claims
+        mine = binarise(coarse[k][t:b, l:r])
+        count[t:b, l:r] += mine
+        last[t:b, l:r][mine] = k
     for k in polygons:
         t, l, b, r = results[k].box
         on_top = (last[t:b, l:r] == k) & (count[t:b, l:r] > 1) & (results[k].prob > 0.5)

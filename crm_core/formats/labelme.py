@@ -541,7 +541,8 @@ def _paint_order(nodes: list[tuple[float, dict, bool, Filled]], members: list[in
                  covers: Callable[[int, int], bool]) -> list[int]:
     """A group's shapes in the order to paint them: of two that overlap, the larger first where a refined one
     covers the other, and the file's order where both are kept (listed larger first whole, two kept shapes of
-    different objects that a refined third overlapped swapped their shared 43 px: a tester); apart, the file's.
+    different objects that a refined third overlapped swapped what they share, which the file gives the later);
+    apart, the file's.
     Should those orders contradict each other, the larger of the shapes left goes first."""
     area = {i: int(nodes[i][3][2].sum()) for i in members}
     after: dict[int, set[int]] = {i: set() for i in members}  # the shapes each must be painted after

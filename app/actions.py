@@ -115,8 +115,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Make a first mask of the photo's main subject, to refine (a new object if this one has a mask)"),
     ActionSpec("refine_after_prompt", "Refine after a bo&x or click", "set_refine_after_prompt", (),
                "Refine the mask a box or a click made at once", checkable=True),
-    ActionSpec("refine_selected", "Refine &selected object", "refine_selected_object", ("Ctrl+Alt+R",),
-               "Refine the selected object in a crop around it, as Refine all objects does each"),
+    ActionSpec("refine_selected", "Refine &selected objects", "refine_selected_object", ("Ctrl+Alt+R",),
+               "Refine the objects selected in the Objects list (Ctrl+click selects several), each in a crop around "
+               "it, as Refine all objects does"),
     ActionSpec("refine_objects", "Refine &all objects", "refine_all_objects", ("Ctrl+Shift+R",),
                "Refine this photo's objects still to do, each in a crop around it (all of them again when none is)"),
     ActionSpec("find_in_boxes", "Find objects in &boxes", "find_in_boxes", ("Ctrl+Shift+B",),

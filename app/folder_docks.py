@@ -9,10 +9,10 @@ from typing import Callable, Sequence
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QKeyEvent, QPainter, QPixmap
-from PySide6.QtWidgets import (QComboBox, QCompleter, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QProgressBar, QPushButton, QSizePolicy, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QCompleter, QHBoxLayout, QLabel, QListWidget,
+                               QListWidgetItem, QProgressBar, QPushButton, QSizePolicy, QVBoxLayout, QWidget)
 
 from crm_core.formats.objects import kept_drawn
 
@@ -29,6 +29,8 @@ ALL = "all"
 CHANGED = "changed"  # the filter's refined photos whose refine changed some object (WorkFolder.changed)
 CHANGED_ROLE = Qt.ItemDataRole.UserRole + 3
 EMPTY_NOTE = "empty: nothing drawn, not exported"  # an object's row where its status would be
+REFINE_ONE = "Refine selected"
+ONE_AT_A_TIME = "Acts on one object: click one object alone to select it"
 KEPT_AS_DRAWN = " (kept as drawn)"  # a refined row whose label the refine left as its file drew it
 
 
@@ -357,7 +359,12 @@ class ObjectsPanel(QWidget):
         self._emptiness.setInterval(150)
         self._emptiness.timeout.connect(self._refresh_if_emptiness_changed)
         self.list = QListWidget()
-        self.list.setToolTip("Click to edit an object; untick to hide it")
+        self.list.setToolTip("Click to edit an object; untick to hide it; Ctrl+click or Shift+click selects several "
+                             "to refine together")
+        # several objects refined at once: an annotator's Ctrl+click only moved the selection, and Refine selected
+        # could never take more than one object
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list.itemSelectionChanged.connect(self._selection_changed)
         # a long row ("edited since refined (shows ×0.5)") is cut with "…", whole in its tooltip, not behind a
         # scroll bar
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
@@ -385,8 +392,9 @@ class ObjectsPanel(QWidget):
         self.add_button.setToolTip("Add an empty object, then draw it")
         self.add_button.clicked.connect(self.addRequested)
         self.delete_button = QPushButton("Delete")
+        self.delete_button.setToolTip("Delete the selected object (Ctrl+Z brings it back)")
         self.delete_button.clicked.connect(self.deleteRequested)
-        self.refine_one = QPushButton("Refine selected")
+        self.refine_one = QPushButton(REFINE_ONE)
         self.refine_one.clicked.connect(self.refineSelected)
         self.refine_all = QPushButton("Refine all objects")
         self.refine_all.clicked.connect(self.refineAll)
@@ -394,6 +402,7 @@ class ObjectsPanel(QWidget):
         self.refine_folder.setToolTip("Refine the objects still to do on every photo to do: this photo's here, "
                                       "the others' in the background")
         self.refine_folder.clicked.connect(self.refineFolder)
+        self._tips = {widget: widget.toolTip() for widget in (self.label_box, self.delete_button, self.lock_button)}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.list, 1)
@@ -481,8 +490,10 @@ class ObjectsPanel(QWidget):
             kept_note = "\nThe refine found no edge in the photo better than the label's, and kept it as drawn." \
                 if status.endswith(KEPT_AS_DRAWN) else ""
             item.setToolTip(f"{item.text()}  (id {obj.id}){kept_note}")
-        if doc is not None:
-            self.list.setCurrentRow(doc.index_of(doc.current))
+        if doc is not None and self.list.currentRow() != doc.index_of(doc.current):
+            # only when the document's selection moved: a refresh (a refine's progress, a stroke) kept the list's
+            # current row, and setting it again dropped the other objects Ctrl+clicked with it
+            self.list.setCurrentRow(doc.index_of(doc.current), QItemSelectionModel.SelectionFlag.ClearAndSelect)
             self.list.scrollToItem(self.list.currentItem())
         self.list.blockSignals(False)
         self.label_box.blockSignals(True)
@@ -504,11 +515,8 @@ class ObjectsPanel(QWidget):
         self.lock_button.blockSignals(True)
         self.lock_button.setChecked(doc is not None and doc.current.locked)
         self.lock_button.blockSignals(False)
-        for widget in (self.label_box, self.lock_button, self.add_button, self.delete_button):
-            widget.setEnabled(doc is not None)
-        self.label_box.setEnabled(doc is not None and not doc.current.locked)  # a locked object keeps its label too
-        self.delete_button.setEnabled(doc is not None and not doc.current.locked)  # and is not deleted
-        self._enable_refine()
+        self.add_button.setEnabled(doc is not None)
+        self._selection_changed()
 
     def set_accepted(self, accepted: bool) -> None:
         """Whether the open photo is accepted: its objects not refined here read "accepted", not "to do"
@@ -533,8 +541,27 @@ class ObjectsPanel(QWidget):
         if folder_busy is not None:
             self.refine_folder.setEnabled(not folder_busy)
 
-    def selected(self) -> MaskObject | None:
-        return self._doc.current if self._doc is not None else None
+    def selected_objects(self) -> list[MaskObject]:
+        """The objects selected in the list, in the document's order: the one being edited, and any Ctrl+clicked
+        or Shift+clicked with it."""
+        if self._doc is None:
+            return []
+        rows = {index.row() for index in self.list.selectedIndexes()}
+        chosen = [obj for row, obj in enumerate(self._doc.objects) if row in rows]
+        return chosen if self._doc.current in chosen else [self._doc.current]
+
+    def _selection_changed(self) -> None:
+        """Refine selected names how many it refines; what acts on one object (its label, Lock, Delete) waits while
+        several are selected, rather than act on one of them unsaid."""
+        several = len(self.selected_objects()) > 1
+        self.refine_one.setText(f"Refine {len(self.selected_objects())} selected" if several else REFINE_ONE)
+        one = self._doc is not None and not several and not self._doc.current.locked
+        for widget in (self.label_box, self.delete_button):  # a locked object keeps its label, and is not deleted
+            widget.setEnabled(one)
+        self.lock_button.setEnabled(self._doc is not None and not several)
+        for widget in (self.label_box, self.delete_button, self.lock_button):
+            widget.setToolTip(ONE_AT_A_TIME if several else self._tips[widget])
+        self._enable_refine()
 
     def _row_changed(self, row: int) -> None:
         if self._doc is not None and 0 <= row < len(self._doc.objects):

@@ -608,7 +608,10 @@ class FolderMixin:
     def delete_object(self) -> None:
         """Delete the selected object, stopping its refine first where one runs: a deleted object's refine ran on
         for 20 s at 6K, Refine and Select Subject greyed out, and its result was then dropped (a tester)."""
-        if self.doc is not None:
+        if self.doc is not None and len(self.objects_panel.selected_objects()) > 1:
+            self.statusBar().showMessage("Several objects are selected: click the one to delete alone, then delete it",
+                                         8000)
+        elif self.doc is not None:
             if self._job is not None and self._before is not None and self._before[0] is self.doc.current:
                 self.cancel_refine()
             label = self.doc.current.label
@@ -622,7 +625,13 @@ class FolderMixin:
                              band_first=True, **self.refine_panel.finishing)
 
     def refine_selected_object(self) -> None:
-        if self.doc is not None and not self.doc.refuse_locked(self.doc.current, "refine"):
+        """Refine the objects selected in the Objects list (Ctrl+click selects several), each in a crop around it."""
+        if self.doc is None:
+            return
+        chosen = self.objects_panel.selected_objects()
+        if len(chosen) > 1:
+            self._refine_objects([any(obj is one for one in chosen) for obj in self.doc.objects])
+        elif not self.doc.refuse_locked(self.doc.current, "refine"):
             self._refine_objects([obj is self.doc.current for obj in self.doc.objects])
 
     def refine_all_objects(self, joins: MaskEditCommand | None = None) -> None:

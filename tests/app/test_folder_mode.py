@@ -1862,7 +1862,7 @@ def test_the_objects_list_stops_calling_an_object_empty_once_it_is_drawn(qtbot, 
     assert rows.item(rows.count() - 1).text() == "watch  ·  to do"
     objects_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Objects")
     assert [a.text() for a in objects_menu.actions() if a.text()][2:] == \
-        ["&Rename label in folder…", "Find objects in &boxes", "Refine &selected object", "Refine &all objects",
+        ["&Rename label in folder…", "Find objects in &boxes", "Refine &selected objects", "Refine &all objects",
          "Refine whole &folder"]
 
 
@@ -1893,6 +1893,31 @@ def test_a_locked_object_is_not_refined_by_any_refine(qtbot, window, tmp_path, t
     refine_folder_and_wait(qtbot, window)
     window.go_to(1)
     assert [len(o.stages) for o in window.doc.objects] == [0, 1, 1]
+
+
+def test_objects_ctrl_clicked_together_are_refined_together(qtbot, window, tmp_path, tiny_refiner):
+    """An annotator Ctrl+clicked a bag and a sweater in the Objects list: each click only moved the selection, and
+    Refine selected could never take more than one object. Several selected are refined at once; what acts on one
+    object (its label, Lock, Delete) waits meanwhile rather than act on one of them unsaid."""
+    ann, images, _ = coco_set(tmp_path, count=1)
+    window.open_folder(ann, "coco", images)
+    panel, rows = window.objects_panel, window.objects_panel.list
+    qtbot.mouseClick(rows.viewport(), Qt.MouseButton.LeftButton, pos=rows.visualItemRect(rows.item(0)).center())
+    qtbot.mouseClick(rows.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier,
+                     rows.visualItemRect(rows.item(2)).center())
+    assert panel.selected_objects() == [window.doc.objects[0], window.doc.objects[2]]
+    assert panel.refine_one.text() == "Refine 2 selected"
+    assert not panel.delete_button.isEnabled() and not panel.label_box.isEnabled()
+    count = len(window.doc.objects)
+    window.delete_object()  # the Del key: one of the two, unsaid, is not what was asked
+    assert len(window.doc.objects) == count and "Several objects are selected" in window.statusBar().currentMessage()
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_selected_object()
+    assert [len(o.stages) for o in window.doc.objects] == [1, 0, 1]
+    assert len(panel.selected_objects()) == 2  # refreshed by the refine, the selection stays
+    qtbot.mouseClick(rows.viewport(), Qt.MouseButton.LeftButton, pos=rows.visualItemRect(rows.item(1)).center())
+    assert panel.selected_objects() == [window.doc.objects[1]] and window.doc.current is window.doc.objects[1]
+    assert panel.refine_one.text() == "Refine selected" and panel.delete_button.isEnabled()
 
 
 def test_the_photo_status_follows_a_refine_its_undo_and_redo(qtbot, window, tmp_path, tiny_refiner):

@@ -161,8 +161,8 @@ def test_refine_all_objects_counts_as_kept_as_drawn_what_an_export_writes_so():
     assert (out[0][0] > 0.5).sum() + (out[1][0] > 0.5).sum() < left.sum() + right.sum()  # one gave its share up
     # drawn by hand over the seam (a point moved): what it gave up is a change, and it is not "kept as drawn"
     out = refine_masks(as_drawn, image, [left, right], [True, True], RefineOptions(), ObjectOptions(min_margin=8),
-                       lambda *args: None, ["a", "b"], drawn=[True, True], filed=[True, False])
-    assert (out[1][0] > 0.5).sum() < right.sum() and [r[2] for r in out] == [KEPT_HELD, ""]
+                       lambda *args: None, ["a", "b"], drawn=[True, True], filed=[False, True])
+    assert (out[0][0] > 0.5).sum() < left.sum() and [r[2] for r in out] == ["", KEPT_HELD]  # b, drawn later, won
 
 
 def test_refine_all_objects_refines_a_part_of_a_labelled_whole_as_a_part(monkeypatch):

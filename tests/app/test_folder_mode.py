@@ -1172,8 +1172,8 @@ def test_the_dataset_export_dialog_fits_a_small_screen_and_says_each_format_whol
     assert dialog._format.currentText() == "LabelMe (its own format)"
 
 
-def test_a_json_name_for_a_format_of_folders_is_refused_before_anything_is_written(qtbot, window, tmp_path, dialogs):
-    """A tester typed review.json with YOLO still chosen from the last export, and got a folder of that name."""
+def export_dialog(qtbot, window, tmp_path: Path, kind: str):
+    """The Export dataset dialog of a LabelMe folder just opened, with ``kind`` chosen."""
     from app.dataset_export import DatasetExportDialog
     from app.folder import export_formats
 
@@ -1181,7 +1181,13 @@ def test_a_json_name_for_a_format_of_folders_is_refused_before_anything_is_writt
     assert window.open_folder(folder)
     dialog = DatasetExportDialog(window.work.dataset, export_formats(window.work.dataset), window)
     qtbot.addWidget(dialog)
-    dialog.set_kind("yolo")
+    dialog.set_kind(kind)
+    return dialog
+
+
+def test_a_json_name_for_a_format_of_folders_is_refused_before_anything_is_written(qtbot, window, tmp_path, dialogs):
+    """A tester typed review.json with YOLO still chosen from the last export, and got a folder of that name."""
+    dialog = export_dialog(qtbot, window, tmp_path, "yolo")
     dialog.set_path(tmp_path / "review.json")
     dialog.accept()
     assert dialogs.shown[-1][2].startswith("review.json names a .json file, but yolo writes a folder of files")
@@ -1190,14 +1196,7 @@ def test_a_json_name_for_a_format_of_folders_is_refused_before_anything_is_writt
 
 def test_a_coco_export_named_as_a_folder_is_refused_not_written_beside_it(qtbot, window, tmp_path, dialogs):
     """A tester typed out_coco/ as the COCO export's place and got out_coco.json beside it, unsaid."""
-    from app.dataset_export import DatasetExportDialog
-    from app.folder import export_formats
-
-    folder, _ = labelme_set(tmp_path / "lm")
-    assert window.open_folder(folder)
-    dialog = DatasetExportDialog(window.work.dataset, export_formats(window.work.dataset), window)
-    qtbot.addWidget(dialog)
-    dialog.set_kind("coco")
+    dialog = export_dialog(qtbot, window, tmp_path, "coco")
     dialog._path.setText(f"{tmp_path / 'out_coco'}/")
     dialog.accept()
     assert dialogs.shown[-1][2].startswith(f"{tmp_path / 'out_coco'} names a folder; name the file")

@@ -426,16 +426,19 @@ def _drawn_on_top(winner: np.ndarray, coarse: Sequence[np.ndarray | None], resul
     39 px to it: the export changed 43 px of the label map with nothing refined."""
     if len(polygons) < 2:
         return
-    count = np.zeros(winner.shape, np.uint16)
-    last = np.full(winner.shape, -1, np.int32)
+    top, left = min(results[k].box[0] for k in polygons), min(results[k].box[1] for k in polygons)
+    bottom, right = max(results[k].box[2] for k in polygons), max(results[k].box[3] for k in polygons)
+    count = np.zeros((bottom - top, right - left), np.uint16)  # within the boxes' frame: a 6K photo's are large
+    last = np.full(count.shape, -1, np.int32)
     for k in polygons:
         t, l, b, r = results[k].box  # the result's box holds its coarse mask and its claims
         mine = binarise(coarse[k][t:b, l:r])
-        count[t:b, l:r] += mine
-        last[t:b, l:r][mine] = k
+        count[t - top:b - top, l - left:r - left] += mine
+        last[t - top:b - top, l - left:r - left][mine] = k
     for k in polygons:
         t, l, b, r = results[k].box
-        on_top = (last[t:b, l:r] == k) & (count[t:b, l:r] > 1) & (results[k].prob > 0.5)
+        here = (slice(t - top, b - top), slice(l - left, r - left))
+        on_top = (last[here] == k) & (count[here] > 1) & (results[k].prob > 0.5)
         winner[t:b, l:r][on_top & np.isin(winner[t:b, l:r], polygons)] = k
 
 

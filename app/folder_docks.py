@@ -548,13 +548,14 @@ class ObjectsPanel(QWidget):
             return []
         rows = {index.row() for index in self.list.selectedIndexes()}
         chosen = [obj for row, obj in enumerate(self._doc.objects) if row in rows]
-        return chosen if self._doc.current in chosen else [self._doc.current]
+        return chosen if any(obj is self._doc.current for obj in chosen) else [self._doc.current]
 
     def _selection_changed(self) -> None:
         """Refine selected names how many it refines; what acts on one object (its label, Lock, Delete) waits while
         several are selected, rather than act on one of them unsaid."""
-        several = len(self.selected_objects()) > 1
-        self.refine_one.setText(f"Refine {len(self.selected_objects())} selected" if several else REFINE_ONE)
+        count = len(self.selected_objects())
+        several = count > 1
+        self.refine_one.setText(f"Refine {count} selected" if several else REFINE_ONE)
         one = self._doc is not None and not several and not self._doc.current.locked
         for widget in (self.label_box, self.delete_button):  # a locked object keeps its label, and is not deleted
             widget.setEnabled(one)

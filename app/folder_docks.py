@@ -335,6 +335,7 @@ class ObjectsPanel(QWidget):
     """The open photo's objects. Checking an item shows it; the label box relabels the selected object."""
 
     refineSelected = Signal()
+    selectionChanged = Signal(list)  # the objects selected in the list (``selected_objects``)
     refineAll = Signal()
     refineFolder = Signal()
     addRequested = Signal()
@@ -563,6 +564,7 @@ class ObjectsPanel(QWidget):
         for widget in (self.label_box, self.delete_button, self.lock_button):
             widget.setToolTip(ONE_AT_A_TIME if several else self._tips[widget])
         self._enable_refine()
+        self.selectionChanged.emit(self.selected_objects())
 
     def _row_changed(self, row: int) -> None:
         if self._doc is not None and 0 <= row < len(self._doc.objects):

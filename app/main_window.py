@@ -196,6 +196,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self.objects_panel.label_box.lineEdit().editingFinished.connect(self.label_named)
         self.objects_panel.deleteRequested.connect(self.delete_object)
         self.objects_panel.refineSelected.connect(self.refine_selected_object)
+        self.objects_panel.selectionChanged.connect(self.canvas.set_selected_with)
         self.objects_panel.refineAll.connect(self.refine_all_objects)
         self.objects_panel.refineFolder.connect(self.refine_folder)
         self.objects_panel.set_folder_mode(False)

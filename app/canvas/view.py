@@ -11,6 +11,7 @@ import math
 import time
 import weakref
 from collections import OrderedDict
+from typing import Sequence
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
@@ -25,7 +26,7 @@ from app.canvas.outline_tool import OutlineTool
 from app.canvas.layers import LayersMixin
 from app.canvas.tools import TOOLS, Tool, ToolSettings
 from app.document import COARSE, Document, Shown
-from app.mask_object import shade
+from app.mask_object import MaskObject, shade
 
 MIN_ZOOM, MAX_ZOOM = 0.01, 32.0
 PAINT_BUDGET_S = 0.004  # tile conversions allowed per paint before coarser stand-ins are drawn
@@ -76,6 +77,7 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
         # a compare layer's changed pixels, counted once when it is made; held weakly: gone with the layer
         self._changed_px: weakref.WeakKeyDictionary[MaskTiles, int] = weakref.WeakKeyDictionary()
         self._others: dict[int, list[MaskTiles]] | None = None  # the other objects' layers, by id(object); None: stale
+        self._with_current: frozenset[int] = frozenset()  # id() of the objects selected with the current one
         self._zoom = 1.0
         self._emitted_zoom: float | None = None
         self._origin = QPointF()
@@ -204,16 +206,26 @@ class CanvasView(CompareMixin, InteractionMixin, LayersMixin, QWidget):
             self._announced = color
             self.selectedColorChanged.emit(QColor(color))
 
+    def set_selected_with(self, objects: Sequence[MaskObject]) -> None:
+        """The objects selected in the Objects list besides the current one (Ctrl+click), drawn as strongly as
+        it rather than faded: the person sees which objects Refine selected takes."""
+        chosen = frozenset(id(obj) for obj in objects if obj is not (self._doc.current if self._doc else None))
+        if chosen != self._with_current:
+            self._with_current = chosen
+            self._others = None
+            self.update()
+
     def _other_layers(self) -> list[MaskTiles]:
         """The visible objects other than the current one, each in its label colour, in list order: a faint fill
         with its edge drawn opaque over it, as labelme draws its shapes (a fill alone vanished where a label's
-        colour matched its object: a green vest's, a purple shoe's)."""
+        colour matched its object: a green vest's, a purple shoe's); one selected with the current one, unfaded."""
         if self._others is None:
             self._others = {}
             for obj in self._doc.objects:
                 if obj is not self._doc.current and obj.visible:
                     pixels, color = obj.result().view(np.uint8) * np.uint8(255), QColor(*self._doc.color_of(obj))
-                    fill = MaskTiles(pixels, color, self._opacity * OTHERS_FADE, self._outline)
+                    fade = 1.0 if id(obj) in self._with_current else OTHERS_FADE
+                    fill = MaskTiles(pixels, color, self._opacity * fade, self._outline)
                     self._others[id(obj)] = [fill] if self._outline else [fill, MaskTiles(pixels, color, 1.0, True)]
         return [layer for layers in self._others.values() for layer in layers]
 

@@ -1894,6 +1894,22 @@ def test_a_locked_object_is_not_refined_by_any_refine(qtbot, window, tmp_path, t
     assert [len(o.stages) for o in window.doc.objects] == [0, 1, 1]
 
 
+def shown_at(qtbot, window, obj) -> tuple[int, int, int]:
+    """The colour the canvas shows at the object's pixel farthest from its edge, once its tiles are all drawn."""
+    depth = cv2.distanceTransform(obj.result().view(np.uint8), cv2.DIST_L2, 3)
+    y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
+    point = window.canvas.map_from_image(QPointF(x + 0.5, y + 0.5)).toPoint()
+    seen: list[tuple[int, int, int]] = []
+
+    def settled() -> bool:
+        color = window.canvas.grab().toImage().pixelColor(point)
+        seen.append((color.red(), color.green(), color.blue()))
+        return len(seen) > 2 and seen[-1] == seen[-2] == seen[-3]
+
+    qtbot.waitUntil(settled, timeout=3000)
+    return seen[-1]
+
+
 def test_objects_ctrl_clicked_together_are_refined_together(qtbot, window, tmp_path, tiny_refiner):
     """An annotator Ctrl+clicked a bag and a sweater in the Objects list: each click only moved the selection, and
     Refine selected could never take more than one object. Several selected are refined at once; what acts on one
@@ -1914,6 +1930,11 @@ def test_objects_ctrl_clicked_together_are_refined_together(qtbot, window, tmp_p
         window.refine_selected_object()
     assert [len(o.stages) for o in window.doc.objects] == [1, 0, 1]
     assert len(panel.selected_objects()) == 2  # refreshed by the refine, the selection stays
+    strong = shown_at(qtbot, window, window.doc.objects[0])
+    qtbot.mouseClick(rows.viewport(), Qt.MouseButton.LeftButton, pos=rows.visualItemRect(rows.item(2)).center())
+    assert panel.selected_objects() == [window.doc.objects[2]]
+    faded = shown_at(qtbot, window, window.doc.objects[0])  # no longer selected with it: drawn fainter, by tens
+    assert sum(abs(a - b) for a, b in zip(strong, faded)) > 24  # of levels (a stale tile differs by a few)
     qtbot.mouseClick(rows.viewport(), Qt.MouseButton.LeftButton, pos=rows.visualItemRect(rows.item(1)).center())
     assert panel.selected_objects() == [window.doc.objects[1]] and window.doc.current is window.doc.objects[1]
     assert panel.refine_one.text() == "Refine selected" and panel.delete_button.isEnabled()

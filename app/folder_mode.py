@@ -628,11 +628,9 @@ class FolderMixin:
         """Refine the objects selected in the Objects list (Ctrl+click selects several), each in a crop around it."""
         if self.doc is None:
             return
-        chosen = self.objects_panel.selected_objects()
-        if len(chosen) > 1:
-            self._refine_objects([any(obj is one for one in chosen) for obj in self.doc.objects])
-        elif not self.doc.refuse_locked(self.doc.current, "refine"):
-            self._refine_objects([obj is self.doc.current for obj in self.doc.objects])
+        chosen = {id(obj) for obj in self.objects_panel.selected_objects()}
+        if len(chosen) > 1 or not self.doc.refuse_locked(self.doc.current, "refine"):  # several: locked ones said
+            self._refine_objects([id(obj) in chosen for obj in self.doc.objects])
 
     def refine_all_objects(self, joins: MaskEditCommand | None = None) -> None:
         """Refine the objects still to do (never refined, or edited since: ``to_refine``), or, where none is, every

@@ -61,15 +61,17 @@ def suggested(dataset: Dataset, kind: str) -> Path:
 
 class DatasetExportDialog(QDialog):
     """The format (the dataset's own first), the output file or folder and how closely polygons are traced;
-    ``kind``, ``path`` and ``tolerance`` once accepted. ``last``: what was chosen last time for this dataset,
-    offered again."""
+    ``kind``, ``path`` and ``tolerance`` once accepted. ``earlier``: what was chosen for this dataset before, a
+    choice per format, the latest last: its format is offered again, and each format its own place (a tester's
+    LabelMe folder was forgotten after one COCO export)."""
 
     def __init__(self, dataset: Dataset, kinds: Sequence[str], parent: QWidget | None = None,
-                 last: ExportChoice | None = None) -> None:
+                 earlier: Sequence[ExportChoice] = ()) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export dataset")
         self._dataset, self._kinds = dataset, tuple(kinds)
-        self._last = last if last is not None and last.kind in self._kinds else None
+        self._earlier = {choice.kind: choice.path for choice in earlier if choice.kind in self._kinds}
+        last = next((c for c in reversed(earlier) if c.kind in self._kinds), None)
         form = QFormLayout(self)
         form.addRow(QLabel("Writes every photo's labels, with the work done on them; your label files are not "
                            "changed."))
@@ -113,10 +115,9 @@ class DatasetExportDialog(QDialog):
         self._path.textChanged.connect(lambda text: self._export.setEnabled(bool(text.strip())))
         self._format.currentIndexChanged.connect(self._kind_changed)
         self._kind_changed()
-        if self._last is not None:
-            self.set_kind(self._last.kind)
-            self.set_path(self._last.path)
-            self._tolerance.setValue(self._last.tolerance)
+        if last is not None:
+            self.set_kind(last.kind)
+            self._tolerance.setValue(last.tolerance)
         self.resize(560, self.sizeHint().height())
 
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -173,12 +174,11 @@ class DatasetExportDialog(QDialog):
         for widget in (self._tolerance, self._tolerance_label):  # a label map or mask holds pixels: nothing traced
             widget.setEnabled(kind not in PIXEL_FORMATS)
         text = self._path.text().strip()
-        # last time's place is an offer too, of its own format: kept for YOLO, a LabelMe export's folder was filled
-        # with YOLO files (a re-tester)
-        last = self._last.path if self._last is not None else None
-        if not text or text in {str(suggested(self._dataset, k)) for k in self._kinds} | {last}:
-            self._path.setText(last if last is not None and kind == self._last.kind else
-                               str(suggested(self._dataset, kind)))
+        # an earlier export's place is an offer too, of its own format only: kept for YOLO, a LabelMe export's
+        # folder was filled with YOLO files (a re-tester)
+        offers = {str(suggested(self._dataset, k)) for k in self._kinds} | set(self._earlier.values())
+        if not text or text in offers:
+            self._path.setText(self._earlier.get(kind) or str(suggested(self._dataset, kind)))
         elif (kind in SINGLE_FILE) != text.lower().endswith(".json"):  # the person's name, in the shape asked now
             # only a real .json ending goes: "people.v2" is a name, not a stem and a suffix
             self._path.setText(text + ".json" if kind in SINGLE_FILE else text[:-len(".json")])

@@ -193,7 +193,8 @@ class WorkFolder:
         self.cut_short = False  # the last session's Refine whole folder did not end (read from state.json)
         self._labels: dict[str, str] = {}  # each photo's labels as last read (ImageObjects.fingerprint), by name
         self.lock: QLockFile | None = None  # held while a window works on the folder (claim)
-        self.last_export: ExportChoice | None = None  # Export dataset's last choice here
+        # Export dataset's last choice here of each format, the latest last: each format offers its own place again
+        self.exports: dict[str, ExportChoice] = {}
         # labels renamed in the whole folder, in order (old, new): applied to the labels as the files give them and
         # to work kept before the rename (``label_now``), so the files themselves are never rewritten
         self.renames: list[tuple[str, str]] = []
@@ -224,16 +225,17 @@ class WorkFolder:
 
     def _read_state(self) -> None:
         state = self.writer.pending(self.dir / STATE) or _read_json(self.dir / STATE)
-        if state is None:  # first visit (or a damaged state file: the photos' own projects still hold the work)
-            # an export of this program's, opened to go on: what it lists as worked on is done (a tester's came back
-            # all to do, and Refine whole folder would have refined every photo again)
-            for name in self.dataset.worked_before() & set(self.status):
-                self.status[name] = ACCEPTED
-            return
         if isinstance(state, bytes):
             state = json.loads(state)
-        if not isinstance(state, dict):
-            return  # not a state this program wrote: start afresh, as for a damaged file
+        if not isinstance(state, dict) or "status" not in state:
+            # first visit (or a damaged state file: the photos' own projects still hold the work; or one an export
+            # began with its labels' colours, ``hand_colors_to``). An export of this program's, opened to go on:
+            # what it lists as worked on is done (a tester's came back all to do, and Refine whole folder would
+            # have refined every photo again)
+            for name in self.dataset.worked_before() & set(self.status):
+                self.status[name] = ACCEPTED
+            if not isinstance(state, dict):
+                return
 
         def field(key: str, kind: type):
             value = state.get(key)
@@ -258,12 +260,24 @@ class WorkFolder:
         position = field("position", str)
         if position in self.status:
             self.position = self.names.index(position)
-        export = field("export", dict)
-        if isinstance(export.get("kind"), str) and isinstance(export.get("path"), str):
-            tolerance = export.get("tolerance")
-            if not isinstance(tolerance, (int, float)) or tolerance < 0:  # a state file written before it was kept
-                tolerance = DEFAULT_TOLERANCE
-            self.last_export = ExportChoice(export["kind"], export["path"], float(tolerance))
+        # one export a format (state files from before kept only the last one, as "export")
+        for export in field("exports", list) or [field("export", dict)]:
+            if isinstance(export, dict) and isinstance(export.get("kind"), str) \
+                    and isinstance(export.get("path"), str):
+                tolerance = export.get("tolerance")
+                if not isinstance(tolerance, (int, float)) or tolerance < 0:  # a state file from before it was kept
+                    tolerance = DEFAULT_TOLERANCE
+                self.remember_export(ExportChoice(export["kind"], export["path"], float(tolerance)))
+
+    @property
+    def last_export(self) -> ExportChoice | None:
+        """Export dataset's latest choice here: its format is offered first."""
+        return next(reversed(self.exports.values()), None)
+
+    def remember_export(self, choice: ExportChoice) -> None:
+        """Keeps an export's choice as its format's, and as the latest."""
+        self.exports.pop(choice.kind, None)
+        self.exports[choice.kind] = choice
 
     def _read_again(self) -> None:
         """Photos found unreadable before are tried again: one mended since (its file put back or saved again) is
@@ -406,9 +420,20 @@ class WorkFolder:
                             if self.status.get(n) not in (TODO, UNREADABLE)},
                 "colors": {label: list(rgb) for label, rgb in self.colors.items()}, "running": self.running,
                 "renames": [list(pair) for pair in self.renames]}
-        if self.last_export is not None:
-            data["export"] = asdict(self.last_export)
+        if self.exports:
+            data["exports"] = [asdict(choice) for choice in self.exports.values()]
         self.writer.put(self.dir / STATE, json.dumps(data, indent=1).encode("utf-8"), io.write_atomic)
+
+    def hand_colors_to(self, out: Path, kind: str) -> None:
+        """Begins the work folder of an export at ``out`` (in format ``kind``) with this folder's labels, each in
+        the colour it has here: opened to check it, the export drew them in other colours, given by the order its
+        files met them in (a tester). An export already worked on as a folder keeps its own."""
+        there = work_dir(self.dir.parent, out)
+        if there.exists():
+            return
+        state = {"source": str(out.resolve()), "format": kind, "labels": list(self.categories),
+                 "colors": {label: list(label_color(label, self.categories, self.colors)) for label in self.categories}}
+        self.writer.put(there / STATE, json.dumps(state, indent=1).encode("utf-8"), io.write_atomic)
 
     def photo_path(self, name: str) -> Path | None:
         """A photo's file; where its labels cannot be read, where the format keeps it without them, or one of its
@@ -718,7 +743,7 @@ def sidecar_dir(root: Path, dataset: Dataset, names: list[str]) -> Path:
     labels its work began from must also be the ones read now, so one dataset's work never goes to another
     whose photos merely share names (0001.jpg…). A copy of the source beside the original starts afresh."""
     name = dataset.source.name or "root"
-    here = root / f"{name}-{hashlib.sha1(str(dataset.source.resolve()).encode('utf-8')).hexdigest()[:12]}"
+    here = work_dir(root, dataset.source)
     if here.is_dir() or not root.is_dir():
         return here
     same_name = set(root.glob(f"{glob.escape(name)}-{'[0-9a-f]' * 12}"))
@@ -738,6 +763,11 @@ def sidecar_dir(root: Path, dataset: Dataset, names: list[str]) -> Path:
             return other  # cannot be renamed (another process has it open on some systems): use it where it is
         return here
     return here
+
+
+def work_dir(root: Path, source: Path) -> Path:
+    """The work folder under ``root`` of the source at ``source``: named for it, keyed by its whole path."""
+    return root / f"{source.name or 'root'}-{hashlib.sha1(str(source.resolve()).encode('utf-8')).hexdigest()[:12]}"
 
 
 def work_file(work: Path, name: str) -> Path:

@@ -972,11 +972,11 @@ class FolderMixin:
         work = self.work
         if work is None:
             return
-        dialog = DatasetExportDialog(work.dataset, export_formats(work.dataset), self, work.last_export)
+        dialog = DatasetExportDialog(work.dataset, export_formats(work.dataset), self, tuple(work.exports.values()))
         if dialog.exec() == QDialog.DialogCode.Accepted and self.export_dataset(dialog.path, dialog.kind,
                                                                                 tolerance=dialog.tolerance):
             # offered again next time, also after a restart; not when the export was cancelled before it began
-            work.last_export = dialog.choice
+            work.remember_export(dialog.choice)
             work.save_state()
 
     def export_dataset(self, out: str | Path, kind: str | None = None, as_shown: bool | None = None,
@@ -995,6 +995,8 @@ class FolderMixin:
                 return False
         job = CallJob(out.name, lambda: (out, work.export(out, kind, tolerance, as_shown=as_shown)))
         job.done.connect(self._dataset_exported)
+        # opened later to check, the export draws each label in the colour it has here
+        job.done.connect(lambda _result: work.hand_colors_to(out, kind or work.dataset.format))
         job.failed.connect(self._export_failed)
         self._exported_at = (out, kind, tolerance)
         self._mark_exported()

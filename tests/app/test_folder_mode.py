@@ -26,6 +26,7 @@ from app.document import COARSE, REFINED, TODO
 from app.folder import FLAGGED
 from app.folder_docks import NAME_ROLE
 from app.folder_mode import AS_SHOWN
+from app.mask_object import label_color
 from app.main_window import MainWindow
 
 H, W = 160, 200
@@ -1118,7 +1119,7 @@ def test_export_traces_polygons_as_loosely_as_asked_and_offers_that_again(qtbot,
     assert counts[4.0] < 0.75 * counts[1.0]  # (an outline keeps FIDELITY of its pixels: a small disc keeps more)
     assert window.work.last_export.tolerance == 4.0
     again = DatasetExportDialog(window.work.dataset, export_formats(window.work.dataset), window,
-                                window.work.last_export)
+                                (window.work.last_export,))
     assert again.tolerance == 4.0 and again._tolerance.isEnabled()
     again.set_kind("voc")  # a label map holds pixels: nothing is traced
     assert not again._tolerance.isEnabled()
@@ -1215,7 +1216,7 @@ def test_last_time_s_export_folder_is_offered_for_its_own_format_only(qtbot, win
     assert window.open_folder(folder)
     dataset = window.work.dataset
     dialog = DatasetExportDialog(dataset, export_formats(dataset), window,
-                                 ExportChoice("labelme", str(tmp_path / "ex_lm"), 0.4))
+                                 [ExportChoice("labelme", str(tmp_path / "ex_lm"), 0.4)])
     qtbot.addWidget(dialog)
     assert dialog.path == tmp_path / "ex_lm"
     dialog.set_kind("yolo")
@@ -1287,6 +1288,7 @@ def test_refine_the_whole_folder_in_the_background(qtbot, window, tmp_path, tiny
     refine_folder_and_wait(qtbot, window)
     assert window.work.status == {"p0.png": "refined", "p1.png": "refined", "p2.png": "refined"}
     assert window.image_list.progress.format() == "%v / %m in the background"  # p0's last object in the window
+    assert window.image_list.progress_count.text() == "2 / 2 in the background"  # said beside the bar, not on it
     # the time left from the second photo on (a tester's folder run said only "3 of 8: 0474.jpg", for minutes)
     assert notes[-2].startswith("2 of 2: p2.png · ") and notes[-2].endswith(("left", "almost done"))
     assert window.doc.objects[0].stages[0] is first and all(len(o.stages) == 1 for o in window.doc.objects)
@@ -2880,6 +2882,63 @@ def test_export_dataset_offers_the_last_format_and_path_again_also_after_a_resta
     with qtbot.waitSignal(again.exported, timeout=30_000):
         again.export_dataset_dialog()
     assert shown[0].kind == "labelme" and shown[1] == str(out)
+
+
+
+def test_an_export_opened_as_a_folder_draws_each_label_in_the_colour_it_had(qtbot, window, settings, tmp_path,
+                                                                           monkeypatch):
+    """A tester opened their LabelMe export to check it: its labels came in other colours, given by the order its
+    files met them in (a label given on the first photo took the colour of the one first in the source), and the
+    colour they had chosen for one was gone."""
+    from PySide6.QtGui import QColor
+
+    ann, images, _ = coco_set(tmp_path, count=2)
+    window.open_folder(ann, "coco", images)
+    window.doc.rename(window.doc.objects[0], "zebra")  # met first in the export, last here
+    window.doc.select(window.doc.objects[1])
+    window.set_label_color(QColor(10, 200, 30))  # chosen for "box"
+    before = {label: label_color(label, window.doc.categories, window.doc.label_colors)
+              for label in (*LABELS, "zebra")}
+    window.accept_and_next()  # p0 done: done in the export too
+    out = tmp_path / "for review"
+    answer_export(monkeypatch, kind="labelme", path=out)
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset_dialog()
+    window.close()
+    assert window.sidecar.flush(10)
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    assert again.open_folder(out)
+    assert [o.label for o in again.doc.objects] == ["zebra", "box", "bar"]
+    assert {label: label_color(label, again.doc.categories, again.doc.label_colors) for label in before} == before
+    assert before["box"] == (10, 200, 30) and len(set(before.values())) == 4
+    assert again.work.status == {"p0": "accepted", "p1": "to do"}  # begun with the colours, and still the export's
+
+def test_each_export_format_offers_its_own_last_place_also_after_a_restart(qtbot, window, settings, tmp_path,
+                                                                           monkeypatch):
+    """A tester exported LabelMe into one folder and COCO into a file: the next LabelMe export was offered the
+    suggestion beside the labels, its folder forgotten."""
+    ann, images, _ = coco_set(tmp_path, count=1)
+    window.open_folder(ann, "coco", images)
+    places = {"labelme": tmp_path / "for review", "coco": tmp_path / "out" / "final.json"}
+    for kind, out in places.items():
+        answer_export(monkeypatch, kind=kind, path=out)
+        with qtbot.waitSignal(window.exported, timeout=30_000):
+            window.export_dataset_dialog()
+    window.close()
+    assert window.sidecar.flush(10)
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    assert again.open_folder(ann, "coco", images)
+    shown = answer_export(monkeypatch)
+    with qtbot.waitSignal(again.exported, timeout=30_000):
+        again.export_dataset_dialog()
+    dialog = shown[0]
+    assert dialog.kind == "coco" and shown[1] == str(places["coco"])  # the latest export's format first
+    dialog.set_kind("labelme")
+    assert dialog.path == places["labelme"]
+    dialog.set_kind("yolo")  # never exported: the suggestion beside the labels
+    assert dialog.path.name == "annotations_refined_yolo"
 
 
 def test_the_start_screen_offers_the_folder_open_last(qtbot, settings, tmp_path):

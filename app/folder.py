@@ -47,6 +47,7 @@ FLAGGED = "flagged"
 UNREAD_SAID = 5  # the records not read a photo's tooltip names, each with why (the rest counted)
 UNREADABLE = "unreadable"  # its photo or labels could not be read (WorkFolder.problems says why): not "to do"
 STATUSES = (TODO, REFINED, ACCEPTED, FLAGGED, UNREADABLE)
+HANDED = (REFINED, ACCEPTED, FLAGGED)  # the statuses an export's work folder begins with (WorkFolder.hand_on)
 STATE = "state.json"
 OPEN = "open"  # open.lock: held by the window working on the folder (WorkFolder.claim)
 
@@ -229,11 +230,14 @@ class WorkFolder:
             state = json.loads(state)
         if not isinstance(state, dict) or "status" not in state:
             # first visit (or a damaged state file: the photos' own projects still hold the work; or one an export
-            # began with its labels' colours, ``hand_colors_to``). An export of this program's, opened to go on:
-            # what it lists as worked on is done (a tester's came back all to do, and Refine whole folder would
-            # have refined every photo again)
+            # began, ``hand_on``). An export of this program's, opened to go on: what it lists as worked on is done
+            # (a tester's came back all to do, and Refine whole folder would have refined every photo again), as
+            # the folder it was exported from had it where that is known (a tester's 8 refined, never looked at,
+            # came back accepted like the 2 they had checked)
+            handed = _handed(state.get("handed") if isinstance(state, dict) else None, self.names)
             for name in self.dataset.worked_before() & set(self.status):
                 self.status[name] = ACCEPTED
+            self.status.update(handed)
             if not isinstance(state, dict):
                 return
 
@@ -424,16 +428,27 @@ class WorkFolder:
             data["exports"] = [asdict(choice) for choice in self.exports.values()]
         self.writer.put(self.dir / STATE, json.dumps(data, indent=1).encode("utf-8"), io.write_atomic)
 
-    def hand_colors_to(self, out: Path, kind: str) -> None:
-        """Begins the work folder of an export at ``out`` (in format ``kind``) with this folder's labels, each in
-        the colour it has here: opened to check it, the export drew them in other colours, given by the order its
-        files met them in (a tester). An export already worked on as a folder keeps its own."""
+    def handed_on(self, kind: str) -> dict:
+        """What an export in format ``kind`` made now hands on to its work folder (``hand_on``), which its files
+        do not hold: this folder's labels, each in the colour it has here (opened to check it, the export drew them
+        in other colours, given by the order its files met them in: a tester), and the photos' statuses."""
+        return {"format": kind, "labels": list(self.categories),
+                "colors": {label: list(label_color(label, self.categories, self.colors)) for label in self.categories},
+                "handed": {name: status for name, status in self.status.items() if status in HANDED}}
+
+    def hand_on(self, out: Path, handed: dict) -> None:
+        """Begins the work folder of the export just written at ``out`` with ``handed`` (``handed_on``), where it
+        has not been opened as a folder (one that has keeps its own work). Written at once, by the export's
+        thread: a window opened on the export next reads it."""
         there = work_dir(self.dir.parent, out)
-        if there.exists():
+        begun = self.writer.pending(there / STATE)
+        begun = json.loads(begun) if isinstance(begun, bytes) else _read_json(there / STATE)
+        if isinstance(begun, dict) and "status" in begun:
             return
-        state = {"source": str(out.resolve()), "format": kind, "labels": list(self.categories),
-                 "colors": {label: list(label_color(label, self.categories, self.colors)) for label in self.categories}}
-        self.writer.put(there / STATE, json.dumps(state, indent=1).encode("utf-8"), io.write_atomic)
+        try:
+            io.write_atomic(there / STATE, json.dumps({"source": str(out.resolve()), **handed}, indent=1))
+        except OSError:
+            pass  # the export stands as written; opened, it starts as one from elsewhere would
 
     def photo_path(self, name: str) -> Path | None:
         """A photo's file; where its labels cannot be read, where the format keeps it without them, or one of its
@@ -825,6 +840,24 @@ def _colors(colors: dict) -> Iterator[tuple[str, tuple[int, int, int]]]:
     for label, rgb in colors.items():
         if isinstance(rgb, list) and len(rgb) == 3 and all(type(v) is int and 0 <= v <= 255 for v in rgb):
             yield label, (rgb[0], rgb[1], rgb[2])
+
+
+def _handed(statuses: object, names: list[str]) -> dict[str, str]:
+    """The statuses an export's work folder was begun with (``WorkFolder.hand_on``), by the export's photo names:
+    the same name, else the only photo of the same file stem (a LabelMe "0461" is a COCO export's "0461.jpg")."""
+    if not isinstance(statuses, dict):
+        return {}
+    stems: dict[str, list[str]] = {}
+    for name in names:
+        stems.setdefault(Path(name).stem, []).append(name)
+    handed = {}
+    for name, status in statuses.items():
+        if status not in HANDED or not isinstance(name, str):
+            continue
+        alike = [name] if name in names else stems.get(Path(name).stem, [])
+        if len(alike) == 1:
+            handed[alike[0]] = status
+    return handed
 
 
 def _read_json(path: Path) -> dict | None:

@@ -111,9 +111,9 @@ class ImageList(QWidget):
         self.problems.setStyleSheet("color: #b35900")
         self.problems.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.progress = QProgressBar()
-        # its count said beside it, not drawn on it: on the narrow bar the chunk's fill ran under the words (testers)
+        # no count drawn on it: on the narrow bar the chunk's fill ran under the words, and said beside it, the count
+        # was one more of three that differed by one (testers); the note says which photo of how many
         self.progress.setTextVisible(False)
-        self.progress_count = QLabel()
         # the photo being done, on its own line: drawn on the narrow bar, its first digits went under the chunk
         self.progress_note = QLabel()
         self.progress_note.setWordWrap(True)  # and a long photo name, which cannot wrap, is cut at the column's edge
@@ -128,7 +128,6 @@ class ImageList(QWidget):
         layout.addWidget(self.read_as)
         layout.addWidget(self.problems)
         layout.addWidget(self.progress_note)
-        layout.addWidget(self.progress_count)
         row = QHBoxLayout()
         row.addWidget(self.progress, 1)
         row.addWidget(self.cancel_button)
@@ -199,18 +198,13 @@ class ImageList(QWidget):
         self.summary.setText(" · ".join(f"{n} {s}" for s, n in counts.items() if n))
         self._apply_filter()
 
-    def show_progress(self, done_total: tuple[int, int] | None, text: str = "", beside: bool | None = None) -> None:
-        """The whole-folder run's progress; None hides it. ``beside``, as a run starts: whether the open photo is
-        refined in the window beside the photos counted, so the bar counts "in the background" (a tester read
-        "0 / 18 done" under "19 to do")."""
-        for widget in (self.progress, self.cancel_button, self.progress_note, self.progress_count):
+    def show_progress(self, done_total: tuple[int, int] | None, text: str = "") -> None:
+        """The whole-folder run's progress, (done, of) photos, and its note; None hides it."""
+        for widget in (self.progress, self.cancel_button, self.progress_note):
             widget.setVisible(done_total is not None)
-        if beside is not None:
-            self.progress.setFormat("%v / %m in the background" if beside else "%v / %m done")
         if done_total is not None:
             self.progress.setRange(0, max(done_total[1], 1))
             self.progress.setValue(done_total[0])
-            self.progress_count.setText(self.progress.text())
             self.progress_note.setText(text)
             self.progress_note.setToolTip(text)  # whole, where the column cuts it
 

@@ -817,7 +817,7 @@ class FolderMixin:
         """The background part of Refine whole folder, over ``names``; ``beside``: the open photo is refined in the
         window at the same time."""
         job = FolderJob(self.cache, self.refine_panel.device, self.settings.weights, work, names,
-                        self._object_options(), ObjectOptions(), boxes=work.find_boxes)
+                        self._object_options(), ObjectOptions(), boxes=work.find_boxes, beside=beside)
         job.progress.connect(lambda done, total, text: self._folder_progress(done, total, text))
         job.imageDone.connect(lambda name, w=work: self._folder_photo_done(w, name, REFINED))
         job.imageFailed.connect(lambda name, message, w=work: self._folder_photo_done(w, name, UNREADABLE, message))
@@ -829,7 +829,7 @@ class FolderMixin:
         self.image_list.cancel_button.clicked.connect(self.cancel_folder)
         self._folder_job = job
         self._folder_queued.update(names)
-        self.image_list.show_progress((0, len(names)), beside=beside)
+        self.image_list.show_progress((0, len(names)))
         work.running = True  # kept: a run a kill cuts short is said when the folder opens next (_cut_short)
         work.save_state()
         if work.cut_short:  # said until the run it asks for: it stayed up through that run and after (a re-tester)
@@ -993,10 +993,16 @@ class FolderMixin:
             as_shown = self._write_as_shown(work.looked_away())
             if as_shown is None:
                 return False
-        job = CallJob(out.name, lambda: (out, work.export(out, kind, tolerance, as_shown=as_shown)))
+        # opened later to go on or to check, the export has each label in its colour here, each photo its status
+        handed = work.handed_on(kind or work.dataset.format)
+
+        def exporting() -> tuple[Path, Exported]:
+            exported = work.export(out, kind, tolerance, as_shown=as_shown)
+            work.hand_on(out, handed)
+            return out, exported
+
+        job = CallJob(out.name, exporting)
         job.done.connect(self._dataset_exported)
-        # opened later to check, the export draws each label in the colour it has here
-        job.done.connect(lambda _result: work.hand_colors_to(out, kind or work.dataset.format))
         job.failed.connect(self._export_failed)
         self._exported_at = (out, kind, tolerance)
         self._mark_exported()

@@ -63,7 +63,7 @@ class CocoDataset(Dataset):
     format = "coco"
     title = "COCO"
     summary = ("one annotations .json, an annotation per object: its polygons (an RLE mask where the labels are "
-               "pixels), categories kept")
+               "pixels), categories kept; the photos stay where they are")
 
     def __init__(self, source: Path, images: Path | None = None):
         super().__init__(source)

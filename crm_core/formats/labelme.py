@@ -49,7 +49,9 @@ IMAGE_DATA = re.compile(r'"imageData"\s*:\s*"')  # the photo is inside the file 
 class LabelMeDataset(Dataset):
     format = "labelme"
     title = "LabelMe"
-    summary = "a .json per photo, a polygon shape per object (one per piece, sharing a group_id)"
+    # where the photos are said: a tester's LabelMe export held no photo, and the dialog had not told them
+    summary = ("a .json per photo, a polygon shape per object (one per piece, sharing a group_id); its imagePath "
+               "leads to the photo where it is")
 
     def __init__(self, source: Path, images: Path | None = None):
         """images: where to look for a photo that is not where its file's imagePath leads (nor beside the file):

@@ -784,7 +784,8 @@ def cut_a_hole_in_the_ball(window: MainWindow) -> None:
 @pytest.mark.parametrize("kind", ["labelme", "coco"])
 def test_an_export_opened_to_go_on_with_starts_its_worked_photos_done(qtbot, window, settings, tmp_path, tiny_refiner,
                                                                       kind):
-    """A tester's export, opened again, listed every photo to do: Refine whole folder would refine them again."""
+    """A tester's export, opened again, listed every photo to do: Refine whole folder would refine them again. Now
+    each starts as it was in the folder exported from: p0 refined (not accepted: nobody looked at it there)."""
     folder, _ = labelme_set(tmp_path / "lm", count=3)
     assert window.open_folder(folder)
     with qtbot.waitSignal(window.refineFinished, timeout=60_000):
@@ -798,7 +799,7 @@ def test_an_export_opened_to_go_on_with_starts_its_worked_photos_done(qtbot, win
     assert again.open_folder(out, kind, tmp_path) if kind == "coco" else again.open_folder(out)
     p0 = next(name for name in again.work.names if "p0" in name)  # "lm/p0.png" in the COCO file
     assert {name: status for name, status in again.work.status.items()} == {
-        name: ("accepted" if name == p0 else "to do") for name in again.work.names}
+        name: ("refined" if name == p0 else "to do") for name in again.work.names}
 
 
 def test_a_labelme_export_keeps_a_hole_the_person_cut(qtbot, window, tmp_path, dialogs):
@@ -1287,10 +1288,10 @@ def test_refine_the_whole_folder_in_the_background(qtbot, window, tmp_path, tiny
     window.image_list.progress_note.setText = lambda text, notes=notes: notes.append(text)  # each photo's line
     refine_folder_and_wait(qtbot, window)
     assert window.work.status == {"p0.png": "refined", "p1.png": "refined", "p2.png": "refined"}
-    assert window.image_list.progress.format() == "%v / %m in the background"  # p0's last object in the window
-    assert window.image_list.progress_count.text() == "2 / 2 in the background"  # said beside the bar, not on it
-    # the time left from the second photo on (a tester's folder run said only "3 of 8: 0474.jpg", for minutes)
-    assert notes[-2].startswith("2 of 2: p2.png · ") and notes[-2].endswith(("left", "almost done"))
+    # p0's last object in the window; the time left from the second photo on (a tester's folder run said only
+    # "3 of 8: 0474.jpg", for minutes)
+    assert notes[-2].startswith("2 of 2 in the background: p2.png · ") and notes[-2].endswith(("left", "almost done"))
+    assert not window.image_list.progress.isTextVisible()  # no count on the bar, under its fill
     assert window.doc.objects[0].stages[0] is first and all(len(o.stages) == 1 for o in window.doc.objects)
     window.go_to(2)
     assert all(o.status == REFINED and len(o.stages) == 1 for o in window.doc.objects)
@@ -1345,9 +1346,11 @@ def test_the_whole_folder_refine_leaves_an_object_refined_already_as_it_is(qtbot
     window.previous_image()
     assert window.work.status["p1.png"] == "to do" and window.sidecar.flush(10)
     window.flag_image()  # p0: not refined in the window, so the bar counts every photo the run refines
+    notes = []
+    window.image_list.progress_note.setText = lambda text, notes=notes: notes.append(text)
     refine_folder_and_wait(qtbot, window)
     assert window.work.status["p1.png"] == "refined"
-    assert window.image_list.progress.format() == "%v / %m done"
+    assert notes[1].startswith("1 of 1: p1.png")
     window.go_to(1)
     assert np.allclose(window.doc.objects[0].stages[0].prob, 0.25, atol=1e-4) and first.any()  # 16-bit in its file
     assert all(len(o.stages) == 1 for o in window.doc.objects)
@@ -2126,8 +2129,8 @@ def test_moving_to_a_photo_the_whole_folder_run_is_refining_leaves_no_photo_behi
     window.refine_folder()
     window._folder_job.finished.connect(lambda: done.append(True))
     # p0 is refined in the window: a bar of "0 / 2 done" read wrong under the list's "3 to do" (a tester)
-    assert window.image_list.progress.format() == "%v / %m in the background"
     assert reached.wait(30)
+    qtbot.waitUntil(lambda: window.image_list.progress_note.text().startswith("1 of 2 in the background: p1.png"))
     assert window.next_image() and window.photo_name == "p1.png"
     gate.set()
     qtbot.waitUntil(lambda: bool(done) and not window.refining, timeout=60_000)
@@ -2886,20 +2889,22 @@ def test_export_dataset_offers_the_last_format_and_path_again_also_after_a_resta
 
 
 def test_an_export_opened_as_a_folder_draws_each_label_in_the_colour_it_had(qtbot, window, settings, tmp_path,
-                                                                           monkeypatch):
+                                                                           monkeypatch, tiny_refiner):
     """A tester opened their LabelMe export to check it: its labels came in other colours, given by the order its
     files met them in (a label given on the first photo took the colour of the one first in the source), and the
     colour they had chosen for one was gone."""
     from PySide6.QtGui import QColor
 
-    ann, images, _ = coco_set(tmp_path, count=2)
+    ann, images, _ = coco_set(tmp_path, count=3)
     window.open_folder(ann, "coco", images)
     window.doc.rename(window.doc.objects[0], "zebra")  # met first in the export, last here
     window.doc.select(window.doc.objects[1])
     window.set_label_color(QColor(10, 200, 30))  # chosen for "box"
     before = {label: label_color(label, window.doc.categories, window.doc.label_colors)
               for label in (*LABELS, "zebra")}
-    window.accept_and_next()  # p0 done: done in the export too
+    window.accept_and_next()  # p0 checked: accepted in the export too
+    window.flag_image()  # p1: flagged there too
+    refine_folder_and_wait(qtbot, window)  # p2 refined, never looked at: not accepted there (a tester)
     out = tmp_path / "for review"
     answer_export(monkeypatch, kind="labelme", path=out)
     with qtbot.waitSignal(window.exported, timeout=30_000):
@@ -2912,7 +2917,7 @@ def test_an_export_opened_as_a_folder_draws_each_label_in_the_colour_it_had(qtbo
     assert [o.label for o in again.doc.objects] == ["zebra", "box", "bar"]
     assert {label: label_color(label, again.doc.categories, again.doc.label_colors) for label in before} == before
     assert before["box"] == (10, 200, 30) and len(set(before.values())) == 4
-    assert again.work.status == {"p0": "accepted", "p1": "to do"}  # begun with the colours, and still the export's
+    assert again.work.status == {"p0": "accepted", "p1": "flagged", "p2": "refined"}  # as here, by their names there
 
 def test_each_export_format_offers_its_own_last_place_also_after_a_restart(qtbot, window, settings, tmp_path,
                                                                            monkeypatch):

@@ -166,7 +166,9 @@ MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("&Objects", ("add_object", "delete_object", "rename_label", "-", "find_in_boxes", "-", "refine_selected",
                   "refine_objects", "refine_folder")),
     ("&Photos", ("next_image", "prev_image", "accept_next", "flag_image")),
-    ("&Refine", ("select_subject", "refine", "cancel", "accept", "-", "refine_after_prompt", "weights")),
+    # the folder's refines here too, where a tester looked for them first (they are the Objects menu's also)
+    ("&Refine", ("select_subject", "refine", "refine_objects", "refine_folder", "cancel", "accept", "-",
+                 "refine_after_prompt", "weights")),
     ("&Help", ("shortcuts", "sample", "about")),
 )
 TOOLBAR = ("open", "export", "-", "@undo", "-", "fit", "actual", "-", "select_subject", "refine", "cancel", "-",

@@ -1868,6 +1868,8 @@ def test_the_objects_list_stops_calling_an_object_empty_once_it_is_drawn(qtbot, 
     assert [a.text() for a in objects_menu.actions() if a.text()][2:] == \
         ["&Rename label in folder…", "Find objects in &boxes", "Refine &selected objects", "Refine &all objects",
          "Refine whole &folder"]
+    refine_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Refine")
+    assert {window.refine_objects_action, window.refine_folder_action} < set(refine_menu.actions())  # looked for there
 
 
 def test_a_locked_object_is_not_refined_by_any_refine(qtbot, window, tmp_path, tiny_refiner):

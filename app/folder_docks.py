@@ -9,10 +9,10 @@ from typing import Callable, Sequence
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QKeyEvent, QPainter, QPixmap
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QPoint, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QImage, QKeyEvent, QPainter, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QCompleter, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QProgressBar, QPushButton, QSizePolicy, QVBoxLayout, QWidget)
+                               QListWidgetItem, QMenu, QProgressBar, QPushButton, QSizePolicy, QVBoxLayout, QWidget)
 
 from crm_core.formats.objects import kept_drawn
 
@@ -338,10 +338,12 @@ class ObjectsPanel(QWidget):
     refineFolder = Signal()
     addRequested = Signal()
     deleteRequested = Signal()
+    colorRequested = Signal()  # the selected object's colour (its label's, in a folder) is to be chosen
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._doc: Document | None = None
+        self.menu_actions: tuple[QAction, ...] = ()  # the window's commands on objects its menu offers too
         self._listed_empty: dict[int, bool] = {}  # per object (id()), whether its row says "empty"
         self._refining = False  # a refine runs: the refine buttons wait (clicked, they did nothing and said nothing)
         self._running: MaskObject | None = None  # the object a stage-by-stage refine is changing now
@@ -370,6 +372,9 @@ class ObjectsPanel(QWidget):
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.currentRowChanged.connect(self._row_changed)
         self.list.itemChanged.connect(self._item_changed)
+        # what the buttons under the list do, on a right-click: a tester's right-click on an object showed nothing
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.list.customContextMenuRequested.connect(self._show_menu)
         self.label_box = QComboBox()
         self.label_box.setEditable(True)
         # as wide as the column makes it, not as its longest label: a new long label widened the column
@@ -606,6 +611,29 @@ class ObjectsPanel(QWidget):
     def _lock(self, on: bool) -> None:
         if self._doc is not None:
             self._doc.set_locked(self._doc.current, on)
+
+    def menu_at(self, pos: QPoint) -> QMenu | None:
+        """The menu of the object row at ``pos`` (the list's viewport), or None off the rows: the panel's buttons
+        (each as able as its button is, so several rows selected refine together and wait for the rest), the
+        colour of the object's label and the window's ``menu_actions`` that can act now."""
+        if self.list.itemAt(pos) is None:
+            return None
+        menu = QMenu(self)
+        for button in (self.refine_one, self.lock_button, self.delete_button):
+            text = ("Unlock" if button.isChecked() else "Lock") if button is self.lock_button else button.text()
+            action = menu.addAction(text, button.click)
+            action.setEnabled(button.isEnabled())
+        colour = menu.addAction("Colour…", self.colorRequested.emit)
+        colour.setEnabled(len(self.selected_objects()) == 1)
+        for action in self.menu_actions:
+            if action.isEnabled():
+                menu.addAction(action)
+        return menu
+
+    def _show_menu(self, pos: QPoint) -> None:
+        menu = self.menu_at(pos)
+        if menu is not None:
+            menu.exec(self.list.viewport().mapToGlobal(pos))
 
 
 class _DeliberateChoice(QObject):

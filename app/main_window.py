@@ -199,6 +199,8 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self.objects_panel.selectionChanged.connect(self.canvas.set_selected_with)
         self.objects_panel.refineAll.connect(self.refine_all_objects)
         self.objects_panel.refineFolder.connect(self.refine_folder)
+        self.objects_panel.colorRequested.connect(self.overlay_panel.color_button.click)
+        self.objects_panel.menu_actions = (self.rename_label_action,)
         self.objects_panel.set_folder_mode(False)
         self.image_list = ImageList()
         self.images_dock = self._dock("Photos", "images_dock", self.image_list, Qt.DockWidgetArea.LeftDockWidgetArea)

@@ -1872,6 +1872,37 @@ def test_the_objects_list_stops_calling_an_object_empty_once_it_is_drawn(qtbot, 
     assert {window.refine_objects_action, window.refine_folder_action} < set(refine_menu.actions())  # looked for there
 
 
+
+def test_a_right_click_on_an_object_offers_what_its_buttons_do(qtbot, window, tmp_path, monkeypatch):
+    """A tester right-clicked an object to change its colour, and nothing showed."""
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QColorDialog
+
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    panel, doc = window.objects_panel, window.doc
+    row = panel.list.visualItemRect(panel.list.item(1)).center()
+    qtbot.mouseClick(panel.list.viewport(), Qt.MouseButton.LeftButton, pos=row)
+    assert doc.current is doc.objects[1]
+
+    def chosen(menu):
+        return {a.text(): a for a in menu.actions()}
+
+    menu = chosen(panel.menu_at(row))
+    assert list(menu) == ["Refine selected", "Lock", "Delete", "Colour…", "&Rename label in folder…"]
+    monkeypatch.setattr(QColorDialog, "getColor", staticmethod(lambda *a, **k: QColor(1, 2, 250)))
+    menu["Colour…"].trigger()
+    assert doc.color_of(doc.objects[1]) == (1, 2, 250) and window.work.colors[LABELS[1]] == (1, 2, 250)
+    menu["Lock"].trigger()
+    assert doc.objects[1].locked
+    menu = chosen(panel.menu_at(row))
+    assert menu["Unlock"].isEnabled() and not menu["Delete"].isEnabled()  # a locked object is not deleted
+    menu["Unlock"].trigger()
+    chosen(panel.menu_at(row))["Delete"].trigger()
+    assert [o.label for o in doc.objects] == [LABELS[0], LABELS[2]]
+    below = panel.list.viewport().rect().bottomLeft() - QPoint(-5, 5)
+    assert panel.list.itemAt(below) is None and panel.menu_at(below) is None  # no menu off the rows
+
 def test_a_locked_object_is_not_refined_by_any_refine(qtbot, window, tmp_path, tiny_refiner):
     ann, images, _ = coco_set(tmp_path, count=2)
     window.open_folder(ann, "coco", images)

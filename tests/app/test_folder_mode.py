@@ -2901,24 +2901,17 @@ def test_stop_it_on_closing_stops_the_folder_run_before_asking_about_the_export(
     assert window.work.status["p1.png"] == window.work.status["p2.png"] == TODO
 
 
-def test_export_dataset_offers_the_last_format_and_path_again_also_after_a_restart(qtbot, window, settings,
-                                                                                   tmp_path, monkeypatch):
-    ann, images, _ = coco_set(tmp_path, count=1)
-    window.open_folder(ann, "coco", images)
-    out = tmp_path / "for review"
-    answer_export(monkeypatch, kind="labelme", path=out)
-    with qtbot.waitSignal(window.exported, timeout=30_000):
-        window.export_dataset_dialog()
+def exported_and_started_again(qtbot, window: MainWindow, settings, monkeypatch, places: dict) -> MainWindow:
+    """Exports through the dialog in each format of ``places`` to its place, in order, quits and starts again."""
+    for kind, out in places.items():
+        answer_export(monkeypatch, kind=kind, path=out)
+        with qtbot.waitSignal(window.exported, timeout=30_000):
+            window.export_dataset_dialog()
     window.close()
     assert window.sidecar.flush(10)
     again = MainWindow(settings)
     qtbot.addWidget(again)
-    assert again.open_folder(ann, "coco", images)
-    shown = answer_export(monkeypatch)
-    with qtbot.waitSignal(again.exported, timeout=30_000):
-        again.export_dataset_dialog()
-    assert shown[0].kind == "labelme" and shown[1] == str(out)
-
+    return again
 
 
 def test_an_export_opened_as_a_folder_draws_each_label_in_the_colour_it_had(qtbot, window, settings, tmp_path,
@@ -2939,18 +2932,13 @@ def test_an_export_opened_as_a_folder_draws_each_label_in_the_colour_it_had(qtbo
     window.flag_image()  # p1: flagged there too
     refine_folder_and_wait(qtbot, window)  # p2 refined, never looked at: not accepted there (a tester)
     out = tmp_path / "for review"
-    answer_export(monkeypatch, kind="labelme", path=out)
-    with qtbot.waitSignal(window.exported, timeout=30_000):
-        window.export_dataset_dialog()
-    window.close()
-    assert window.sidecar.flush(10)
-    again = MainWindow(settings)
-    qtbot.addWidget(again)
+    again = exported_and_started_again(qtbot, window, settings, monkeypatch, {"labelme": out})
     assert again.open_folder(out)
     assert [o.label for o in again.doc.objects] == ["zebra", "box", "bar"]
     assert {label: label_color(label, again.doc.categories, again.doc.label_colors) for label in before} == before
     assert before["box"] == (10, 200, 30) and len(set(before.values())) == 4
     assert again.work.status == {"p0": "accepted", "p1": "flagged", "p2": "refined"}  # as here, by their names there
+
 
 def test_each_export_format_offers_its_own_last_place_also_after_a_restart(qtbot, window, settings, tmp_path,
                                                                            monkeypatch):
@@ -2959,14 +2947,7 @@ def test_each_export_format_offers_its_own_last_place_also_after_a_restart(qtbot
     ann, images, _ = coco_set(tmp_path, count=1)
     window.open_folder(ann, "coco", images)
     places = {"labelme": tmp_path / "for review", "coco": tmp_path / "out" / "final.json"}
-    for kind, out in places.items():
-        answer_export(monkeypatch, kind=kind, path=out)
-        with qtbot.waitSignal(window.exported, timeout=30_000):
-            window.export_dataset_dialog()
-    window.close()
-    assert window.sidecar.flush(10)
-    again = MainWindow(settings)
-    qtbot.addWidget(again)
+    again = exported_and_started_again(qtbot, window, settings, monkeypatch, places)
     assert again.open_folder(ann, "coco", images)
     shown = answer_export(monkeypatch)
     with qtbot.waitSignal(again.exported, timeout=30_000):

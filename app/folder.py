@@ -230,13 +230,13 @@ class WorkFolder:
             state = json.loads(state)
         if not isinstance(state, dict) or "status" not in state:
             # first visit (or a damaged state file: the photos' own projects still hold the work; or one an export
-            # began, ``hand_on``). An export of this program's, opened to go on: what it lists as worked on is done
-            # (a tester's came back all to do, and Refine whole folder would have refined every photo again), as
-            # the folder it was exported from had it where that is known (a tester's 8 refined, never looked at,
-            # came back accepted like the 2 they had checked)
+            # began, ``hand_on``). An export of this program's, opened to go on: what it lists as worked on is
+            # refined (a tester's came back all to do, and Refine whole folder would have refined every photo
+            # again), not accepted, which no one may have said of it (testers: 8 refined, never looked at, came back
+            # accepted like the 2 they had checked); as the folder it was exported from had it, where that is known
             handed = _handed(state.get("handed") if isinstance(state, dict) else None, self.names)
             for name in self.dataset.worked_before() & set(self.status):
-                self.status[name] = ACCEPTED
+                self.status[name] = REFINED
             self.status.update(handed)
             if not isinstance(state, dict):
                 return
@@ -381,8 +381,11 @@ class WorkFolder:
         drawn); whether that changed. An annotator read "refined" on every photo of a run that changed 15 labels of
         145, and had to open each photo to find them."""
         before = self.changes.get(name)
-        self.changes[name] = counts
-        return counts != before
+        if counts[1]:
+            self.changes[name] = counts
+        else:  # refined before its labels were read (an export opened to go on with): "all 0 kept as drawn" (a tester)
+            self.changes.pop(name, None)
+        return self.changes.get(name) != before
 
     def changed(self, name: str) -> bool:
         """Whether a photo is refined and the refine changed some of its objects: one to look at."""

@@ -353,7 +353,7 @@ class ObjectsPanel(QWidget):
         self.naming_next = False
         self._next_label: str | None = None
         self.as_drawn = AsDrawn()
-        self._accepted = False  # the open photo of a folder is accepted: its objects not refined read "accepted"
+        self._done: str | None = None  # the open photo's status, where its objects not refined here read it (set_done)
         self._selected_color: QColor | None = None  # the canvas's colour for the selected object, where not its label's
         self._emptiness = QTimer(self)  # strokes come at tens a second: look whether one emptied or filled after
         self._emptiness.setSingleShot(True)
@@ -428,6 +428,11 @@ class ObjectsPanel(QWidget):
             self._doc.stagesChanged.disconnect(self.refresh)
             self._doc.shownChanged.disconnect(self.refresh)
             self._doc.maskChanged.disconnect(self._emptiness.start)
+        if doc is not self._doc:  # another photo's objects: rows Ctrl+clicked on the last one selected others here
+            self.list.blockSignals(True)  # (a tester's Refine 2 selected would have refined two never picked)
+            self.list.clearSelection()
+            self.list.setCurrentRow(-1)
+            self.list.blockSignals(False)
         self._doc = doc
         if doc is not None:
             doc.objectsChanged.connect(self.refresh)
@@ -454,7 +459,7 @@ class ObjectsPanel(QWidget):
     def set_folder_mode(self, on: bool) -> None:
         self.refine_folder.setVisible(on)
         if not on:
-            self.set_accepted(False)
+            self.set_done(None)
 
     def refresh(self) -> None:
         """The rows, label box and lock from the document (cheap: a photo has tens of objects, not thousands)."""
@@ -481,8 +486,8 @@ class ObjectsPanel(QWidget):
                 status = "refining…"  # "refined" on an object whose run was at its third stage)
             else:
                 status = "edited since refined" if obj.stale and obj.stages else obj.status  # its stages are (old)
-                if status == TODO and self._accepted:  # a tester read "to do" on every object of a photo accepted
-                    status = ACCEPTED
+                if status == TODO and self._done:  # a tester read "to do" on every object of a photo accepted
+                    status = self._done
                 status += _shown_note(obj)
                 if status == REFINED and id(obj) in kept:
                     # the photo showed no better edge: said as the refine's note says it ("unchanged" read wrong
@@ -522,11 +527,13 @@ class ObjectsPanel(QWidget):
         self.add_button.setEnabled(doc is not None)
         self._selection_changed()
 
-    def set_accepted(self, accepted: bool) -> None:
-        """Whether the open photo is accepted: its objects not refined here read "accepted", not "to do"
-        (Accept keeps a photo's labels as they are; the folder's list says so, its objects said otherwise)."""
-        if accepted != self._accepted:
-            self._accepted = accepted
+    def set_done(self, status: str | None) -> None:
+        """The open photo's status where it is done without its objects refined here: "accepted" (Accept keeps a
+        photo's labels as they are; the folder's list said so, its objects said "to do"), or "refined" before its
+        labels were read (an export opened to go on with: its labels are the refined ones). Its objects not refined
+        here read it. None: a photo to do, or refined here."""
+        if status != self._done:
+            self._done = status
             self.refresh()
 
     def set_refining(self, busy: bool, folder_busy: bool | None = None, running: MaskObject | None = None) -> None:

@@ -782,24 +782,35 @@ def cut_a_hole_in_the_ball(window: MainWindow) -> None:
 
 
 @pytest.mark.parametrize("kind", ["labelme", "coco"])
+@pytest.mark.parametrize("where", ["here", "elsewhere"])
 def test_an_export_opened_to_go_on_with_starts_its_worked_photos_done(qtbot, window, settings, tmp_path, tiny_refiner,
-                                                                      kind):
+                                                                      kind, where):
     """A tester's export, opened again, listed every photo to do: Refine whole folder would refine them again. Now
-    each starts as it was in the folder exported from: p0 refined (not accepted: nobody looked at it there)."""
+    each starts as it was in the folder exported from (here: the app's work folder for the export says so), and
+    elsewhere (a colleague's computer) what the export lists as worked on starts refined: not accepted, which
+    nobody may have said of it (testers), and its objects read refined, not to do."""
+    from app.folder import work_dir
+
     folder, _ = labelme_set(tmp_path / "lm", count=3)
     assert window.open_folder(folder)
+    works = window.work.dir.parent
     with qtbot.waitSignal(window.refineFinished, timeout=60_000):
         window.refine_all_objects()
     out = tmp_path / ("out.json" if kind == "coco" else "out")
     with qtbot.waitSignal(window.exported, timeout=30_000):
         window.export_dataset(out, kind)
     window.close()
+    if where == "elsewhere":
+        shutil.rmtree(work_dir(works, out))
     again = MainWindow(settings)
     qtbot.addWidget(again)
     assert again.open_folder(out, kind, tmp_path) if kind == "coco" else again.open_folder(out)
     p0 = next(name for name in again.work.names if "p0" in name)  # "lm/p0.png" in the COCO file
     assert {name: status for name, status in again.work.status.items()} == {
         name: ("refined" if name == p0 else "to do") for name in again.work.names}
+    assert again.photo_name == p0 and again.work.shown_status(p0) == "refined"  # not "refined · all 0 kept as drawn"
+    rows = again.objects_panel.list
+    assert [rows.item(i).text().split("  ·  ")[1] for i in range(rows.count())] == ["refined"] * len(again.doc.objects)
 
 
 def test_a_labelme_export_keeps_a_hole_the_person_cut(qtbot, window, tmp_path, dialogs):
@@ -1978,6 +1989,20 @@ def test_objects_ctrl_clicked_together_are_refined_together(qtbot, window, tmp_p
     assert panel.refine_one.text() == "Refine selected" and panel.delete_button.isEnabled()
 
 
+def test_objects_selected_together_stay_with_their_photo(qtbot, window, tmp_path):
+    """A tester Ctrl+clicked two objects and pressed Next: on the next photo the same rows were selected, and
+    Refine 2 selected would have refined two objects never picked there."""
+    ann, images, _ = coco_set(tmp_path, count=2)
+    window.open_folder(ann, "coco", images)
+    panel, rows = window.objects_panel, window.objects_panel.list
+    for row, keys in ((2, Qt.KeyboardModifier.NoModifier), (0, Qt.KeyboardModifier.ControlModifier)):
+        qtbot.mouseClick(rows.viewport(), Qt.MouseButton.LeftButton, keys, rows.visualItemRect(rows.item(row)).center())
+    assert len(panel.selected_objects()) == 2
+    assert window.next_image() and window.photo_name == "p1.png"
+    assert panel.selected_objects() == [window.doc.current] and panel.refine_one.text() == "Refine selected"
+    assert [i.row() for i in rows.selectedIndexes()] == [window.doc.index_of(window.doc.current)]
+
+
 def test_the_photo_status_follows_a_refine_its_undo_and_redo(qtbot, window, tmp_path, tiny_refiner):
     """The folder's counter must not read "refined" for a photo whose refinement was undone (one object or all)."""
     ann, images, _ = coco_set(tmp_path, count=2)
@@ -2931,6 +2956,9 @@ def test_an_export_opened_as_a_folder_draws_each_label_in_the_colour_it_had(qtbo
     window.accept_and_next()  # p0 checked: accepted in the export too
     window.flag_image()  # p1: flagged there too
     refine_folder_and_wait(qtbot, window)  # p2 refined, never looked at: not accepted there (a tester)
+    # the run says what it left as the person said (a tester missed an accepted photo partly refined)
+    said = window.statusBar().currentMessage()
+    assert said.endswith("; 2 photos accepted or flagged left as they are (p0.png, p1.png)")
     out = tmp_path / "for review"
     again = exported_and_started_again(qtbot, window, settings, monkeypatch, {"labelme": out})
     assert again.open_folder(out)

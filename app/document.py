@@ -473,7 +473,9 @@ class Document(KeepEditsMixin, QObject):
         """True, and the person told why, when ``obj`` is locked: a locked object is not edited, relabelled,
         refined or deleted (``doing`` says which was asked)."""
         if obj.locked:
-            self.refused.emit(f"{obj.label} is locked; select it and uncheck Lock in the Objects list to {doing} it")
+            # said as the Lock button and the list's right-click menu say it: "uncheck Lock" was read against the
+            # menu's Unlock (a tester)
+            self.refused.emit(f"{obj.label} is locked; unlock it in the Objects list to {doing} it")
         return obj.locked
 
     def _refuse_locked(self, obj: MaskObject) -> bool:

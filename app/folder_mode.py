@@ -655,8 +655,7 @@ class FolderMixin:
         masks = refine_inputs(objects, todo)
         if not any(m.any() and t for m, t in zip(masks, todo)):
             # a locked, drawn object was told "draw the object first" (a tester)
-            why = "the objects asked are locked: uncheck Lock in the Objects list" if locked else \
-                "draw the object first"
+            why = "the objects asked are locked: unlock them in the Objects list" if locked else "draw the object first"
             self.statusBar().showMessage(f"Nothing to refine: {why}", 5000)
             return
         keeps = [constraints_of(o.keep) for o in objects]  # new arrays: the person may paint on meanwhile

@@ -102,7 +102,7 @@ def test_a_locked_object_refuses_edits_with_a_reason(qtbot, photo_arrays):
     assert "locked" in said.args[0] and np.array_equal(shirt.mask, before) and not doc.modified
     with qtbot.waitSignal(doc.refused) as said:
         assert not doc.delete_object(shirt)
-    assert said.args[0] == "shirt is locked; select it and uncheck Lock in the Objects list to delete it"
+    assert said.args[0] == "shirt is locked; unlock it in the Objects list to delete it"
     assert shirt in doc.objects
     doc.set_locked(shirt, False)
     assert doc.delete_object(shirt)

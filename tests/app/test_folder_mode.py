@@ -1924,15 +1924,14 @@ def test_a_locked_object_is_not_refined_by_any_refine(qtbot, window, tmp_path, t
     window.doc.refused.connect(said.append)
     window.refine_selected_object()
     window.refine()  # Ctrl+R
-    assert not window.refining and said == [f"{locked.label} is locked; select it and uncheck Lock in the Objects "
-                                            "list to refine it"] * 2
+    assert not window.refining and said == [f"{locked.label} is locked; unlock it in the Objects list to refine it"] * 2
     with qtbot.waitSignal(window.refineFinished, timeout=60_000):
         window.refine_all_objects()
     assert [len(o.stages) for o in window.doc.objects] == [1, 0, 1]
     assert window.statusBar().currentMessage() == "Refined 2 objects; 1 locked, left as it was"
     assert window.work.status["p0.png"] == REFINED  # what is left to do is locked
     window._refine_objects([o is locked for o in window.doc.objects])  # it alone
-    assert window.statusBar().currentMessage() == ("Nothing to refine: the objects asked are locked: uncheck Lock in "
+    assert window.statusBar().currentMessage() == ("Nothing to refine: the objects asked are locked: unlock them in "
                                                    "the Objects list")  # not "draw the object first" (a tester)
     window.next_image()
     window.doc.set_locked(window.doc.objects[0], True)

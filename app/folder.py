@@ -196,6 +196,9 @@ class WorkFolder:
         self.lock: QLockFile | None = None  # held while a window works on the folder (claim)
         # Export dataset's last choice here of each format, the latest last: each format offers its own place again
         self.exports: dict[str, ExportChoice] = {}
+        # the photos folder of the labels this export of the app's was made from (``hand_on``): a COCO export keeps
+        # its file_names, and opened, it asked for the folder the app had been given already (a tester)
+        self.photos_hint: str | None = None
         # labels renamed in the whole folder, in order (old, new): applied to the labels as the files give them and
         # to work kept before the rename (``label_now``), so the files themselves are never rewritten
         self.renames: list[tuple[str, str]] = []
@@ -256,6 +259,8 @@ class WorkFolder:
         self.problems = {name: str(why) for name, why in field("problems", dict).items()
                          if self.status.get(name) == UNREADABLE}
         self.colors = dict(_colors(field("colors", dict)))
+        photos = field("photos", str)
+        self.photos_hint = photos if photos and Path(photos).is_dir() else None
         self.progress = {name: (done, total) for name, (done, total) in _pairs(field("progress", dict))
                          if self.status.get(name) == TODO and 0 < done < total}
         self.changes = {name: (changed, total) for name, (changed, total) in _pairs(field("changes", dict))
@@ -431,13 +436,15 @@ class WorkFolder:
             data["exports"] = [asdict(choice) for choice in self.exports.values()]
         self.writer.put(self.dir / STATE, json.dumps(data, indent=1).encode("utf-8"), io.write_atomic)
 
-    def handed_on(self, kind: str) -> dict:
+    def handed_on(self, kind: str, photos: str | None = None) -> dict:
         """What an export in format ``kind`` made now hands on to its work folder (``hand_on``), which its files
         do not hold: this folder's labels, each in the colour it has here (opened to check it, the export drew them
-        in other colours, given by the order its files met them in: a tester), and the photos' statuses."""
+        in other colours, given by the order its files met them in: a tester), the photos' statuses, and
+        ``photos``, the folder of its photos where the person chose it for these labels."""
         return {"format": kind, "labels": list(self.categories),
                 "colors": {label: list(label_color(label, self.categories, self.colors)) for label in self.categories},
-                "handed": {name: status for name, status in self.status.items() if status in HANDED}}
+                "handed": {name: status for name, status in self.status.items() if status in HANDED},
+                **({"photos": photos} if photos else {})}
 
     def hand_on(self, out: Path, handed: dict) -> None:
         """Begins the work folder of the export just written at ``out`` with ``handed`` (``handed_on``), where it

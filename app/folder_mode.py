@@ -146,7 +146,7 @@ class FolderMixin:
             work = WorkFolder(dataset, writer=self.sidecar)
             elsewhere = work.photos_elsewhere()
             if elsewhere is not None and images is None:  # labels only (an exported copy): where are the photos?
-                known = self._photos_chosen_for(Path(source))
+                known = self._photos_chosen_for(Path(source)) or work.photos_hint
                 return self.open_folder(source, kind, known) if known else \
                     self._open_with_photos(Path(source), work.dataset.format)
             if elsewhere is not None:
@@ -999,7 +999,7 @@ class FolderMixin:
             if as_shown is None:
                 return False
         # opened later to go on or to check, the export has each label in its colour here, each photo its status
-        handed = work.handed_on(kind or work.dataset.format)
+        handed = work.handed_on(kind or work.dataset.format, self._photos_chosen_for(work.dataset.source))
 
         def exporting() -> tuple[Path, Exported]:
             exported = work.export(out, kind, tolerance, as_shown=as_shown)

@@ -2967,6 +2967,20 @@ def test_an_export_opened_as_a_folder_draws_each_label_in_the_colour_it_had(qtbo
     assert again.work.status == {"p0": "accepted", "p1": "flagged", "p2": "refined"}  # as here, by their names there
 
 
+
+def test_a_coco_export_opened_later_finds_the_photos_folder_its_labels_were_given(qtbot, window, settings, tmp_path,
+                                                                                 monkeypatch):
+    """A COCO export keeps its file_names, so its photos are where the source's were: a tester reopening theirs was
+    asked for the photos folder, which they had given the app for the labels it was made from."""
+    ann, images, _ = coco_set(tmp_path / "set", count=2)
+    assert window.open_folder(ann, "coco", images)
+    out = tmp_path / "handed" / "refined.json"
+    again = exported_and_started_again(qtbot, window, settings, monkeypatch, {"coco": out})
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: asked.append(a) or ""))
+    assert again.open_folder(out, "coco") and not asked
+    assert again.work.dataset.photo_file(again.photo_name).parent == images and again.doc is not None
+
 def test_each_export_format_offers_its_own_last_place_also_after_a_restart(qtbot, window, settings, tmp_path,
                                                                            monkeypatch):
     """A tester exported LabelMe into one folder and COCO into a file: the next LabelMe export was offered the

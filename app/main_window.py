@@ -236,6 +236,8 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self._steps, self._busy_since = (0, 0), 0.0  # the run's steps (done, total), and when it started
         self._even_steps = False  # whether they take about as long as each other (objects: _show_busy)
         self._drawing = None  # what the running refine started from (RefiningMixin)
+        self._last_run = None  # what the last refine that ran whole was made from (RefiningMixin: RunMade)
+        self._settings = None  # the settings the running refine was started with (RefiningMixin)
         self._countdown = QTimer(self)  # the time left, counted down between the stages' estimates
         self._countdown.setInterval(1000)
         self._countdown.timeout.connect(self._show_time_left)

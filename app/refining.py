@@ -8,7 +8,7 @@ the window at once (app.jobs: the abandoned job stops on its own).
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -39,6 +39,24 @@ CANCEL_CHUNK = 1 << 15
 MIN_SIDE = RefineOptions.min_side  # stages below this long side are skipped (see RefineOptions)
 BAR_STEPS = 1000  # the status bar's progress, in thousandths of the run's estimated time
 APPLIES_NEXT = ": it takes effect at the next Refine (Ctrl+R); the stages shown were made before"
+
+
+@dataclass(frozen=True, eq=False)
+class RunMade:
+    """What a refine that ran whole made its stages from: the object, its mask and strokes, and the settings
+    (options, weights, device). Why: a photo editor pressed Refine with nothing changed, and a 6K photo ran its
+    minute again for the same result, unsaid."""
+
+    obj: MaskObject
+    drawing: Drawing
+    stages: tuple[Stage, ...]
+    settings: tuple
+
+    def again(self, obj: MaskObject, settings: tuple) -> bool:
+        """Whether refining ``obj`` with ``settings`` now would make again what it holds: the same object, still
+        holding this run's stages, its mask and strokes as they were, and the same settings."""
+        return (obj is self.obj and settings == self.settings and not obj.stale and len(obj.stages) == len(self.stages)
+                and all(a is b for a, b in zip(obj.stages, self.stages)) and not self.drawing.edited(obj))
 
 
 class RefiningMixin:
@@ -95,6 +113,15 @@ class RefiningMixin:
             drawn = [o is doc.current and o.drawn for o in doc.objects]
             held = held_as_drawn([o.mask > 127 for o in doc.objects], drawn)[doc.objects.index(doc.current)]
             options = replace(options, polygon=held.drawn, part=held.part)
+        settings = (options, self.settings.weights, self.refine_panel.device)
+        if joins is None and keep_out is None and self._last_run is not None \
+                and self._last_run.again(doc.current, settings):
+            self._before = self._joins = self._asked = self._drawing = None
+            self.statusBar().showMessage(f"{doc.current.label} is refined already with these settings, and neither "
+                                         "its mask nor its strokes changed since: Refine would make the same again",
+                                         8000)
+            return
+        self._settings = settings
         constraints = constraints_of(doc.current.keep)
         if keep_out is not None and keep_out.any():
             constraints = (constraints or Constraints()).keeping_out(keep_out)
@@ -304,6 +331,7 @@ class RefiningMixin:
             edited = self._drawing.edited(target)
             if edited:  # drawn on while it ran: the stages predate the edit, as after an edit of a shown stage
                 self.doc.set_stages(target.stages, target, stale=True)
+            self._last_run = None if edited else RunMade(target, self._drawing, tuple(target.stages), self._settings)
             # a 60 px photo's boxed specks refined to nothing, and the object read "refined", empty, without a word
             erased = vanished(target.mask > 127, binarise(target.stages[-1].prob))
             self.doc.record_refine([self._before], joins=self._joins)

@@ -312,10 +312,33 @@ def test_a_stage_clicked_while_the_refine_runs_stays_shown_as_the_next_ones_come
         opened.refine()
     assert len(opened.doc.stages) > 2 and opened.doc.shown == 0
     opened.doc.stagesChanged.disconnect(click_first_stage)
+    opened.refine_panel.finisher_boxes["matte"].setChecked(False)  # another run: with nothing changed, none runs
     with qtbot.waitSignal(opened.refineFinished, timeout=60_000):
         opened.refine()  # a run with no click follows its stages to the last
     assert opened.doc.shown == len(opened.doc.stages) - 1
 
+
+
+def test_refine_with_nothing_changed_says_so_instead_of_running_again(qtbot, opened, tiny_refiner):
+    """A photo editor pressed Refine again with nothing changed, and a 6K photo ran its minute again for the same
+    result. Now it says so; a changed mask, stroke or setting, or an Undo, runs it."""
+    with qtbot.waitSignal(opened.refineFinished, timeout=60_000):
+        opened.refine()
+    stages, steps = list(opened.doc.stages), opened.doc.undo_stack.count()
+    opened.refine()
+    assert not opened.refining and opened.doc.stages == stages and opened.doc.undo_stack.count() == steps
+    assert "refined already with these settings" in opened.statusBar().currentMessage()
+    opened.refine_panel.finisher_boxes["matte"].setChecked(False)
+    with qtbot.waitSignal(opened.refineFinished, timeout=60_000):
+        opened.refine()  # another setting
+    opened.doc.undo_stack.undo()  # back to the first run's stages: refined with the matte, which is off now
+    with qtbot.waitSignal(opened.refineFinished, timeout=60_000):
+        opened.refine()
+    opened.refine()
+    assert not opened.refining
+    opened.doc.apply_edit(opened.doc.rect(), np.full(opened.doc.current.mask.shape, 255, np.uint8), "Brush")
+    with qtbot.waitSignal(opened.refineFinished, timeout=60_000):
+        opened.refine()  # its mask changed
 
 def test_progress_is_not_drawn_under_the_refine_button_s_status_tip(qtbot, opened, tiny_refiner):
     """Pressing Refine leaves its status tip up; the progress must replace it, not share the bar with it."""

@@ -261,6 +261,7 @@ def test_esc_leaves_a_stage_compare_before_it_cancels_the_refinement(qtbot, open
 
     monkeypatch.setattr(tiny_refiner, "stages", stages)
     opened.activateWindow()
+    opened.refine_panel.finisher_boxes["matte"].setChecked(False)  # another run: with nothing changed, none runs
     opened.refine()
     opened.strip.select(0, COARSE)
     assert opened.strip.comparing is not None and opened.refining

@@ -39,5 +39,4 @@ def busy(window: QMainWindow, message: str) -> Iterator[None]:
         finally:
             app.removeEventFilter(drop)
             QApplication.restoreOverrideCursor()
-        if window.statusBar().currentMessage() == message:
-            window.statusBar().clearMessage()
+        window.statusBar().end_note(message)  # the window's NoteBar (app.panels)

@@ -79,6 +79,15 @@ class NoteBar(QStatusBar):
         self._note = None
         super().clearMessage()
 
+    def end_note(self, text: str) -> None:
+        """Takes the note ``text`` off where it is still the note, shown or under a hovered action's tip: taken off
+        only where shown, "Opening photo.jpg…" came back when the tip over it went, and stayed (a tester)."""
+        if self._note is not None and self._note[0] == text:
+            shown = super().currentMessage() == self._shown
+            self._note = None
+            if shown:
+                super().clearMessage()
+
     def tip_gone(self) -> None:
         """A hovered tip has left the bar: the note it covered comes back for the rest of its time."""
         if self._note is not None and not super().currentMessage():

@@ -916,6 +916,11 @@ def test_a_note_comes_back_after_a_hovered_action_s_tip(opened):
     QApplication.sendEvent(opened, QStatusTipEvent("Show the whole photo"))
     QApplication.sendEvent(opened, QStatusTipEvent(""))
     assert bar.currentMessage() == ""
+    from app.busy import busy
+    with busy(opened, "Opening photo.jpg…"):  # a tip shown while a photo opens: the note ends under it, and
+        QApplication.sendEvent(opened, QStatusTipEvent("Show the whole photo"))  # stays ended (it came back, and
+    QApplication.sendEvent(opened, QStatusTipEvent(""))  # stayed up over the photo opened: a tester)
+    assert bar.currentMessage() == ""
 
 
 def test_a_status_note_can_be_read_whole_when_the_readouts_cut_it_off(opened, qtbot):

@@ -457,7 +457,11 @@ class OpeningMixin:
         return True
 
     def open_project_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open project", self.settings.open_dir, project.FILTER)
+        """Starts where the last project saved or opened is (a photo editor's, saved beside their exports, was
+        looked for in the photos' folder), else where photos were opened last."""
+        last = next((Path(p) for p in self.settings.recent_files() if p.endswith(project.SUFFIX)), None)
+        start = str(last.parent) if last is not None and last.parent.is_dir() else self.settings.open_dir
+        path, _ = QFileDialog.getOpenFileName(self, "Open project", start, project.FILTER)
         if path and names_a_dataset(Path(path)) and not project.is_project(path):
             # a COCO file chosen here was refused as "not a zip archive" (a tester): it is opened as Open dataset does
             self.open_dataset_at(Path(path))

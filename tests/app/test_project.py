@@ -327,7 +327,7 @@ def test_a_project_names_its_photo_by_absolute_path(qtbot, settings, photo, tmp_
     assert project.photo_of(tmp_path / "p.crmproj") == photo[0].resolve()
 
 
-def test_save_project_and_open_it_again(qtbot, worked, settings, tmp_path):
+def test_save_project_and_open_it_again(qtbot, worked, settings, tmp_path, monkeypatch):
     path = tmp_path / "work" / "cat.crmproj"
     assert worked.doc.modified
     stages = worked.doc.current.stages  # what a stage's tooltip says it did comes back with it
@@ -343,6 +343,11 @@ def test_save_project_and_open_it_again(qtbot, worked, settings, tmp_path):
     assert other.open_project(path)
     assert_same_work(worked, other)
     assert not other.doc.modified  # it is saved, in the project
+    started = []  # Open project starts where it is, not in the photos' folder (a photo editor looked there)
+    monkeypatch.setattr("app.opening.QFileDialog.getOpenFileName",
+                        lambda _w, _t, at, _f: started.append(at) or ("", ""))
+    other.open_project_dialog()
+    assert started == [str(path.parent)] and settings.open_dir != str(path.parent)
 
 
 def test_a_click_given_while_a_project_opens_is_dropped_not_painted_after(qtbot, worked, settings, photo,

@@ -98,12 +98,6 @@ class RefiningMixin:
         if not doc.current.mask.any():
             self._offer_subject(doc.current.label)
             return
-        self._before = (doc.current, doc.results_of(doc.current))
-        self._joins = joins
-        self._asked = (doc.current, joins, keep_out)  # what a click made during the run restarts (app.prompting)
-        self._drawing = Drawing.of(doc.current)  # the result is of this; an edit while it runs makes it stale
-        self._run_started = False
-        self._stage_held = False
         options = RefineOptions(ratios=self.refine_panel.ratios, chunk=CANCEL_CHUNK, min_side=MIN_SIDE,
                                 **self.refine_panel.finishing)
         if doc.current.guessed:  # a box's, a click's or Select Subject's guess: no label outline to hold
@@ -116,11 +110,16 @@ class RefiningMixin:
         settings = (options, self.settings.weights, self.refine_panel.device)
         if joins is None and keep_out is None and self._last_run is not None \
                 and self._last_run.again(doc.current, settings):
-            self._before = self._joins = self._asked = self._drawing = None
             self.statusBar().showMessage(f"{doc.current.label} is refined already with these settings, and neither "
                                          "its mask nor its strokes changed since: Refine would make the same again",
                                          8000)
             return
+        self._before = (doc.current, doc.results_of(doc.current))
+        self._joins = joins
+        self._asked = (doc.current, joins, keep_out)  # what a click made during the run restarts (app.prompting)
+        self._drawing = Drawing.of(doc.current)  # the result is of this; an edit while it runs makes it stale
+        self._run_started = False
+        self._stage_held = False
         self._settings = settings
         constraints = constraints_of(doc.current.keep)
         if keep_out is not None and keep_out.any():

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import cv2
 import numpy as np
@@ -290,8 +290,25 @@ class Document(KeepEditsMixin, QObject):
         """Remove an object (an undo step); True when removed. The last one gives way to an empty object of its
         label in the same step: a photo always has an object to draw in, and an empty one is never exported, so
         a photo's only label, a false one, can still be deleted."""
-        if obj not in self.objects or self.refuse_locked(obj, "delete"):
-            return False
+        return self.delete_objects([obj]) == 1
+
+    def delete_objects(self, objects: Sequence[MaskObject]) -> int:
+        """Remove objects, as one undo step (an annotator deletes several false labels at once, as labelme does);
+        a locked one is refused and stays. How many were removed."""
+        gone = [o for o in dict.fromkeys(objects) if o in self.objects and not self.refuse_locked(o, "delete")]
+        steps = []
+        for obj in gone:  # each worked out on the list the ones before it left, so each is done to see the next
+            steps.append(self._deletion(obj))
+            steps[-1](True)
+        for step in reversed(steps):
+            step(False)  # the undo step does them again as it is pushed
+        if steps:
+            self._push_change(f"Delete {gone[0].label}" if len(gone) == 1 else f"Delete {len(gone)} objects",
+                              lambda after: [step(after) for step in (steps if after else steps[::-1])])
+        return len(gone)
+
+    def _deletion(self, obj: MaskObject) -> Callable[[bool], None]:
+        """Removing ``obj`` from the list as it is now (True), and putting it back (False)."""
         index = self.index_of(obj)
         spare = MaskObject(self._next_id(), obj.label, np.zeros_like(obj.mask)) if len(self.objects) == 1 else None
         returned = self._returned_by(obj)
@@ -305,8 +322,7 @@ class Document(KeepEditsMixin, QObject):
             if spare is not None and not after:
                 self._place(spare, index + 1, False)
 
-        self._push_change(f"Delete {obj.label}", apply)
-        return True
+        return apply
 
     def _returned_by(self, gone: MaskObject) -> dict[MaskObject, tuple[Stage, Stage]]:
         """The other refined objects' shown stages before and after ``gone`` leaves: each gets back the pixels its

@@ -396,7 +396,7 @@ class ObjectsPanel(QWidget):
         self.add_button.setToolTip("Add an empty object, then draw it")
         self.add_button.clicked.connect(self.addRequested)
         self.delete_button = QPushButton("Delete")
-        self.delete_button.setToolTip("Delete the selected object (Ctrl+Z brings it back)")
+        self.delete_button.setToolTip("Delete the selected objects (Ctrl+Z brings them back)")
         self.delete_button.clicked.connect(self.deleteRequested)
         self.refine_one = QPushButton(REFINE_ONE)
         self.refine_one.clicked.connect(self.refineSelected)
@@ -568,10 +568,12 @@ class ObjectsPanel(QWidget):
         several = count > 1
         self.refine_one.setText(f"Refine {count} selected" if several else REFINE_ONE)
         one = self._doc is not None and not several and not self._doc.current.locked
-        for widget in (self.label_box, self.delete_button):  # a locked object keeps its label, and is not deleted
-            widget.setEnabled(one)
+        self.label_box.setEnabled(one)  # a locked object keeps its label, and is not deleted
+        # several deleted at once, as labelme does (an annotator's false labels): those not locked
+        self.delete_button.setEnabled(self._doc is not None and not all(o.locked for o in self.selected_objects()))
+        self.delete_button.setText(f"Delete {count}" if several else "Delete")
         self.lock_button.setEnabled(self._doc is not None and not several)
-        for widget in (self.label_box, self.delete_button, self.lock_button):
+        for widget in (self.label_box, self.lock_button):
             widget.setToolTip(ONE_AT_A_TIME if several else self._tips[widget])
         self._enable_refine()
         self.selectionChanged.emit(self.selected_objects())

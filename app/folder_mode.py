@@ -610,15 +610,18 @@ class FolderMixin:
     def delete_object(self) -> None:
         """Delete the selected object, stopping its refine first where one runs: a deleted object's refine ran on
         for 20 s at 6K, Refine and Select Subject greyed out, and its result was then dropped (a tester)."""
-        if self.doc is not None and len(self.objects_panel.selected_objects()) > 1:
-            self.statusBar().showMessage("Several objects are selected: click the one to delete alone, then delete it",
-                                         8000)
-        elif self.doc is not None:
-            if self._job is not None and self._before is not None and self._before[0] is self.doc.current:
-                self.cancel_refine()
-            label = self.doc.current.label
-            if self.doc.delete_object(self.doc.current):  # said: a tester's Del left the status bar blank
-                self.statusBar().showMessage(f"Deleted {label} (Ctrl+Z brings it back)", 5000)
+        if self.doc is None:
+            return
+        chosen = self.objects_panel.selected_objects()  # several at once, as one undo step, as labelme deletes them
+        if self._job is not None and self._before is not None and any(self._before[0] is o for o in chosen):
+            self.cancel_refine()
+        locked = sum(1 for o in chosen if o.locked)
+        label = next((o.label for o in chosen if not o.locked), "")
+        deleted = self.doc.delete_objects(chosen)
+        if deleted:  # said: a tester's Del left the status bar blank
+            said = f"Deleted {label}" if deleted == 1 else f"Deleted {deleted} objects"
+            kept = f"; {locked} locked, left as {'it was' if locked == 1 else 'they were'}" if locked else ""
+            self.statusBar().showMessage(f"{said} (Ctrl+Z brings {'it' if deleted == 1 else 'them'} back){kept}", 8000)
 
     def _object_options(self) -> RefineOptions:
         # a label drawn by a person is trusted enough to look only near its edges from the first stage on

@@ -1960,8 +1960,9 @@ def shown_at(qtbot, window, obj) -> tuple[int, int, int]:
 
 def test_objects_ctrl_clicked_together_are_refined_together(qtbot, window, tmp_path, tiny_refiner):
     """An annotator Ctrl+clicked a bag and a sweater in the Objects list: each click only moved the selection, and
-    Refine selected could never take more than one object. Several selected are refined at once; what acts on one
-    object (its label, Lock, Delete) waits meanwhile rather than act on one of them unsaid."""
+    Refine selected could never take more than one object. Several selected are refined at once, or deleted at
+    once (as labelme does, one undo step); what acts on one object (its label, Lock) waits meanwhile rather than act
+    on one of them unsaid."""
     ann, images, _ = coco_set(tmp_path, count=1)
     window.open_folder(ann, "coco", images)
     panel, rows = window.objects_panel, window.objects_panel.list
@@ -1970,10 +1971,23 @@ def test_objects_ctrl_clicked_together_are_refined_together(qtbot, window, tmp_p
                      rows.visualItemRect(rows.item(2)).center())
     assert panel.selected_objects() == [window.doc.objects[0], window.doc.objects[2]]
     assert panel.refine_one.text() == "Refine 2 selected"
-    assert not panel.delete_button.isEnabled() and not panel.label_box.isEnabled()
-    count = len(window.doc.objects)
-    window.delete_object()  # the Del key: one of the two, unsaid, is not what was asked
-    assert len(window.doc.objects) == count and "Several objects are selected" in window.statusBar().currentMessage()
+    assert panel.delete_button.text() == "Delete 2" and not panel.label_box.isEnabled()
+    before = list(window.doc.objects)
+    window.doc.set_locked(before[2], True)
+    window.delete_object()  # the Del key: both, but the locked one
+    assert window.doc.objects == before[1:]
+    assert window.statusBar().currentMessage() == ("Deleted ball (Ctrl+Z brings it back); 1 locked, left as it was")
+    window.doc.undo_stack.undo()
+    window.doc.set_locked(before[2], False)
+    for row, keys in ((0, Qt.KeyboardModifier.NoModifier), (2, Qt.KeyboardModifier.ControlModifier)):
+        qtbot.mouseClick(rows.viewport(), Qt.MouseButton.LeftButton, keys, rows.visualItemRect(rows.item(row)).center())
+    window.delete_object()
+    assert window.doc.objects == [before[1]] and window.doc.undo_stack.undoText() == "Delete 2 objects"
+    assert window.statusBar().currentMessage() == "Deleted 2 objects (Ctrl+Z brings them back)"
+    window.doc.undo_stack.undo()  # both back, in their places, in one step
+    assert window.doc.objects == before
+    for row, keys in ((0, Qt.KeyboardModifier.NoModifier), (2, Qt.KeyboardModifier.ControlModifier)):
+        qtbot.mouseClick(rows.viewport(), Qt.MouseButton.LeftButton, keys, rows.visualItemRect(rows.item(row)).center())
     with qtbot.waitSignal(window.refineFinished, timeout=60_000):
         window.refine_selected_object()
     assert [len(o.stages) for o in window.doc.objects] == [1, 0, 1]

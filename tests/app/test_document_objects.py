@@ -267,3 +267,33 @@ def test_deleting_an_object_gives_its_neighbours_back_the_pixels_they_drew_under
     assert refined.prob[10:25, 30:35].max() == 0  # a new stage: the refined one is never changed in place
     doc.undo_stack.undo()
     assert objects[0].stages[0] is refined and np.array_equal(objects[0].result(), decided["sweater"])
+
+
+def test_several_objects_deleted_at_once_are_one_undo_step_and_give_back_what_each_held(qapp):
+    """An annotator deleted two false labels at once, as labelme does: one undo step, and each neighbour left gets
+    back what it drew under either (a bag and a strap over one locked coat, the refine having given the overlaps
+    to them); all three deleted leave an empty object to draw in."""
+    from crm_core.options import Stage
+    coat, bag, strap = (np.zeros((40, 60), np.uint8) for _ in range(3))
+    coat[5:35, 5:55], bag[10:20, 40:58], strap[25:30, 0:30] = 255, 255, 255
+    objects = [MaskObject(1, "coat", coat.copy(), locked=True), MaskObject(2, "bag", bag.copy()),
+               MaskObject(3, "strap", strap.copy())]
+    doc = Document.with_objects(np.zeros((40, 60, 3), np.uint8), "p.png", objects)
+    decided = {"coat": (coat > 0) & (bag == 0) & (strap == 0), "bag": bag > 0, "strap": strap > 0}
+    for obj in objects:
+        doc.set_stages([Stage(0, 1, 1.0, decided[obj.label].astype(np.float32), 0.1, 1, 1, 1)], obj)
+        doc.set_shown(0, obj)
+    steps = doc.undo_stack.count()
+    assert doc.delete_objects(objects[1:]) == 2
+    assert doc.objects == objects[:1] and doc.undo_stack.count() == steps + 1
+    assert np.array_equal(objects[0].result(), coat > 0)  # as drawn again, under both
+    assert doc.undo_stack.undoText() == "Delete 2 objects"
+    doc.undo_stack.undo()
+    assert doc.objects == objects and np.array_equal(objects[0].result(), decided["coat"])
+    assert doc.delete_objects(objects) == 2 and doc.objects == objects[:1]  # the locked coat stays
+    doc.set_locked(objects[0], False)
+    doc.undo_stack.undo()
+    assert doc.delete_objects(objects) == 3 and len(doc.objects) == 1 and doc.current not in objects
+    assert not doc.current.mask.any()  # an empty object to draw in, as after the last one deleted alone
+    doc.undo_stack.undo()
+    assert doc.objects == objects

@@ -325,7 +325,7 @@ def test_refine_with_nothing_changed_says_so_instead_of_running_again(qtbot, ope
     with qtbot.waitSignal(opened.refineFinished, timeout=60_000):
         opened.refine()
     stages, steps = list(opened.doc.stages), opened.doc.undo_stack.count()
-    opened.refine()
+    opened.refine_action.trigger()  # as pressed (the action passes its checked state: False)
     assert not opened.refining and opened.doc.stages == stages and opened.doc.undo_stack.count() == steps
     assert "refined already with these settings" in opened.statusBar().currentMessage()
     opened.refine_panel.finisher_boxes["matte"].setChecked(False)

@@ -190,8 +190,8 @@ def make_action(window: QMainWindow, text: str, slot: Callable | None, keys=(), 
         action.setToolTip(f"{tip} ({shown})" if shown else tip)
         action.setStatusTip(tip)
     action.setCheckable(checkable)
-    if slot is not None:
-        action.triggered.connect(slot)
+    if slot is not None:  # a command's slot is called bare: the state Qt passes (False) read as its first argument
+        action.triggered.connect(slot if checkable else lambda _checked=False: slot())
     window.addAction(action)
     return action
 

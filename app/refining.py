@@ -108,8 +108,7 @@ class RefiningMixin:
             held = held_as_drawn([o.mask > 127 for o in doc.objects], drawn)[doc.objects.index(doc.current)]
             options = replace(options, polygon=held.drawn, part=held.part)
         settings = (options, self.settings.weights, self.refine_panel.device)
-        # not ``joins is None``: Refine's action passes its unchecked state, False
-        if not joins and keep_out is None and self._last_run is not None \
+        if joins is None and keep_out is None and self._last_run is not None \
                 and self._last_run.again(doc.current, settings):
             self.statusBar().showMessage(f"{doc.current.label} is refined already with these settings, and neither "
                                          "its mask nor its strokes changed since: Refine would make the same again",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import signal
 from contextlib import contextmanager
@@ -14,6 +15,17 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Sets aside everything the imports made (torch, Qt, the engine) from Python's garbage collector.
+
+    The app's tests collect after each test so that a closed window is freed on the GUI thread; a full
+    collection walked the ~200,000 objects of the imports each time, 0.15 s a test and about two minutes a run.
+    Frozen objects are never collected, and nothing the imports made is garbage.
+    """
+    gc.collect()
+    gc.freeze()
+
 
 SIZE = (96, 128)  # H, W: small enough for fast tests, large enough for a 4-stage run
 

@@ -390,8 +390,9 @@ def test_a_polygon_its_file_drew_is_held_however_tightly_it_was_traced(light_ref
     def iou(decided: np.ndarray) -> float:
         return (decided & label).sum() / (decided | label).sum()
 
-    held = refine_photo(light_refiner, image, [label], drawn=[True])[0]
-    free = refine_photo(light_refiner, image, [label], drawn=[False])[0]
+    unmatted = RefineOptions(matte=False)  # the leash holds the stages; a matte of this noise took 13 s of 16
+    held = refine_photo(light_refiner, image, [label], unmatted, drawn=[True])[0]
+    free = refine_photo(light_refiner, image, [label], unmatted, drawn=[False])[0]
     assert iou(held) > 0.97 and (free is None or iou(free) < 0.97)  # free: re-segmented, or erased (left as drawn)
 
 
@@ -411,9 +412,10 @@ def test_a_part_given_as_pixels_is_held_like_a_drawn_polygon_and_a_lone_object_i
     def iou(decided: np.ndarray | None, label: np.ndarray) -> float:
         return 0.0 if decided is None else (decided & label).sum() / (decided | label).sum()
 
-    held = refine_photo(light_refiner, image, [left, right])
+    unmatted = RefineOptions(matte=False)  # the leash holds the stages; a matte of this noise is slow
+    held = refine_photo(light_refiner, image, [left, right], unmatted)
     assert all(iou(d, m) > 0.97 for d, m in zip(held, (left, right)))
-    (alone,) = refine_photo(light_refiner, image, [left])  # a lone object is a mask to re-segment freely
+    (alone,) = refine_photo(light_refiner, image, [left], unmatted)  # a lone object is a mask to re-segment freely
     assert iou(alone, left) < 0.97
 
 

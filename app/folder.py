@@ -47,7 +47,7 @@ FLAGGED = "flagged"
 UNREAD_SAID = 5  # the records not read a photo's tooltip names, each with why (the rest counted)
 UNREADABLE = "unreadable"  # its photo or labels could not be read (WorkFolder.problems says why): not "to do"
 STATUSES = (TODO, REFINED, ACCEPTED, FLAGGED, UNREADABLE)
-HANDED = (REFINED, ACCEPTED, FLAGGED)  # the statuses an export's work folder begins with (WorkFolder.hand_on)
+MARKED = (ACCEPTED, FLAGGED)  # the statuses an export carries as the person's review marks (Writer.mark)
 STATE = "state.json"
 OPEN = "open"  # open.lock: held by the window working on the folder (WorkFolder.claim)
 
@@ -236,11 +236,12 @@ class WorkFolder:
             # began, ``hand_on``). An export of this program's, opened to go on: what it lists as worked on is
             # refined (a tester's came back all to do, and Refine whole folder would have refined every photo
             # again), not accepted, which no one may have said of it (testers: 8 refined, never looked at, came back
-            # accepted like the 2 they had checked); as the folder it was exported from had it, where that is known
-            handed = _handed(state.get("handed") if isinstance(state, dict) else None, self.names)
+            # accepted like the 2 they had checked); accepted or flagged where the export carries the person's mark
+            # (also on another computer: before, only the app's work folder here knew them)
             for name in self.dataset.worked_before() & set(self.status):
                 self.status[name] = REFINED
-            self.status.update(handed)
+            self.status.update({name: mark for name, mark in self.dataset.marked_before().items()
+                                if name in self.status})
             if not isinstance(state, dict):
                 return
 
@@ -439,11 +440,11 @@ class WorkFolder:
     def handed_on(self, kind: str, photos: str | None = None) -> dict:
         """What an export in format ``kind`` made now hands on to its work folder (``hand_on``), which its files
         do not hold: this folder's labels, each in the colour it has here (opened to check it, the export drew them
-        in other colours, given by the order its files met them in: a tester), the photos' statuses, and
-        ``photos``, the folder of its photos where the person chose it for these labels."""
+        in other colours, given by the order its files met them in: a tester), and ``photos``, the folder of its
+        photos where the person chose it for these labels. The photos' statuses are in the export itself
+        (``export``: the worked ones listed, the accepted and flagged ones marked)."""
         return {"format": kind, "labels": list(self.categories),
                 "colors": {label: list(label_color(label, self.categories, self.colors)) for label in self.categories},
-                "handed": {name: status for name, status in self.status.items() if status in HANDED},
                 **({"photos": photos} if photos else {})}
 
     def hand_on(self, out: Path, handed: dict) -> None:
@@ -509,6 +510,12 @@ class WorkFolder:
         """Whether a photo is done (refined or accepted): a COCO output lists only those as refined, so
         ``crm-refine --resume`` into it still refines a photo left to do or flagged for another look."""
         return self.status.get(name) in (REFINED, ACCEPTED)
+
+    def marked(self, name: str) -> str | None:
+        """The photo's status where it is a review mark the person gave (accepted, flagged), else None: carried in
+        an export, so a colleague opening it elsewhere sees which photos were checked and which need another look."""
+        status = self.status.get(name)
+        return status if status in MARKED else None
 
     def looked_away(self) -> list[str]:
         """The kept objects ("photo: label") that show something other than their refined result (an earlier
@@ -660,7 +667,7 @@ class WorkFolder:
         if kind not in (None, self.dataset.format) or not self.dataset.writes_itself:
             done = list(convert(self.dataset, kind or self.dataset.format, Path(out), tolerance,
                                 transform=lambda item: self.apply_work(item, as_shown=as_shown, emptied=emptied),
-                                worked=self.finished, declared=self.declared()))
+                                worked=self.finished, declared=self.declared(), marked=self.marked))
             records = sum(len(d.problems) for d in done)
             out_names = [d.name for d in done if (d.error is None or d.as_given) and not d.boxes_only]
             return Exported(tuple((d.name, str(d.error)) for d in done if d.error is not None),
@@ -672,16 +679,16 @@ class WorkFolder:
         skipped, unread, records, written = [], [], 0, []
         writer.begin()
         for name in self.names:
-            # a photo never worked on is kept as the file has it, unless labels were renamed: two made one need
-            # its annotations' category ids rewritten
-            if writer.keeps_unwritten and not self.has_work(name) and not self.renames:
+            # a photo never worked on is kept as the file has it, unless labels were renamed (two made one need
+            # its annotations' category ids rewritten) or the person marked it (flagged unedited: the mark goes in)
+            if writer.keeps_unwritten and not self.has_work(name) and not self.renames and self.marked(name) is None:
                 continue
             try:
                 item = self.apply_work(self.dataset.read(name), fresh, as_shown, emptied)
             except CRMError as error:
                 (unread if writer.keep_unread(name) else skipped).append((name, str(error)))
                 continue
-            writer.worked = self.finished(name)
+            writer.worked, writer.mark = self.finished(name), self.marked(name)
             writer.put(item)
             records += sum(1 for obj in item.objects if obj.problem)
             written.append(name)
@@ -850,24 +857,6 @@ def _colors(colors: dict) -> Iterator[tuple[str, tuple[int, int, int]]]:
     for label, rgb in colors.items():
         if isinstance(rgb, list) and len(rgb) == 3 and all(type(v) is int and 0 <= v <= 255 for v in rgb):
             yield label, (rgb[0], rgb[1], rgb[2])
-
-
-def _handed(statuses: object, names: list[str]) -> dict[str, str]:
-    """The statuses an export's work folder was begun with (``WorkFolder.hand_on``), by the export's photo names:
-    the same name, else the only photo of the same file stem (a LabelMe "0461" is a COCO export's "0461.jpg")."""
-    if not isinstance(statuses, dict):
-        return {}
-    stems: dict[str, list[str]] = {}
-    for name in names:
-        stems.setdefault(Path(name).stem, []).append(name)
-    handed = {}
-    for name, status in statuses.items():
-        if status not in HANDED or not isinstance(name, str):
-            continue
-        alike = [name] if name in names else stems.get(Path(name).stem, [])
-        if len(alike) == 1:
-            handed[alike[0]] = status
-    return handed
 
 
 def _read_json(path: Path) -> dict | None:

@@ -4,6 +4,7 @@ objects back into the same format, one photo at a time, so a long run can stop a
 from __future__ import annotations
 
 import copy
+import json
 import os
 import time
 from abc import ABC, abstractmethod
@@ -128,6 +129,11 @@ class Dataset(ABC):
         opening that export to go on with it, the app starts them as done, not all as to do again."""
         return recorded(self.source) if self.source.is_dir() else set()
 
+    def marked_before(self) -> dict[str, str]:
+        """The review marks (MARKS) a CRM Studio export into this dataset's place carries, by photo name
+        (``Writer.mark``): opened on another computer, a photo accepted or flagged there is so here too."""
+        return marked(self.source) if self.source.is_dir() else {}
+
     def embedded_photo(self, item: ImageObjects) -> tuple[bytes, str] | None:
         """The photo's file bytes and suffix (".jpg") where the labels carry the only copy of it (LabelMe's
         imageData with no photo file), else None: a copy in another format needs the photo written out."""
@@ -175,6 +181,8 @@ class Dataset(ABC):
 
 EXIF_TURN = "the photo's EXIF orientation turns it by 90°"  # why labels can be a photo's size the other way round
 RECORD_FILE = ".crm_refined"  # in a folder output: the photos worked on there, a name a line (Writer.done)
+REVIEW_FILE = ".crm_review"  # in a folder output: the person's review marks, {photo: mark} as JSON (Writer.mark)
+MARKS = ("accepted", "flagged")  # the review marks an output carries: checked and taken, or left for another look
 # in a folder output from its first file until every photo is in (Writer.finish); named so no format reads it
 UNFINISHED_FILE = "NOT-FINISHED.md"
 UNFINISHED_TEXT = """# Not finished
@@ -192,6 +200,22 @@ This file goes away when a writing into this folder ends with every photo writte
 def unfinished(folder: Path) -> bool:
     """Whether ``folder`` is an output whose writing stopped before every photo was in it (its UNFINISHED_FILE)."""
     return (Path(folder) / UNFINISHED_FILE).is_file()
+
+
+def marks_read(marks: object) -> dict[str, str]:
+    """The review marks of a {photo: mark} record as written (``Writer.marks``), those of MARKS only."""
+    if not isinstance(marks, dict):
+        return {}
+    return {name: mark for name, mark in marks.items() if isinstance(name, str) and mark in MARKS}
+
+
+def marked(folder: Path) -> dict[str, str]:
+    """The review marks the REVIEW_FILE in ``folder`` carries: none when it has none, or when it is damaged (the
+    photos then start as refined or to do; their labels are in their own files)."""
+    try:
+        return marks_read(json.loads((folder / REVIEW_FILE).read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return {}
 
 
 def recorded(folder: Path) -> set[str]:
@@ -215,11 +239,17 @@ class Writer(ABC):
     worked = True
     # Whether the worked photos are listed in the output folder's RECORD_FILE; COCO lists them inside its file.
     keeps_record = True
+    # The person's review mark on the photo written next (one of MARKS) or None, like ``worked`` set per photo: an
+    # export opened on another computer showed every photo checked and taken, or flagged for another look, as only
+    # refined. Kept in ``marks`` by photo name; written in REVIEW_FILE when the output is finished (COCO: inside
+    # its file).
+    mark: str | None = None
 
     def __init__(self, dataset: Dataset, out: Path, tolerance: float):
         self.dataset = dataset
         self.out = Path(out)
         self.record: set[str] = recorded(self.out) if self.keeps_record else set()
+        self.marks: dict[str, str] = marked(self.out) if self.keeps_record else {}  # resumed: kept for the rest
         self.tolerance = float(tolerance)
         self.hidden: list[str] = []  # "photo: label" of each object that others wholly cover (label maps)
         self.as_drawn: list[str] = []  # "photo: label" of each refined object written as its file drew it
@@ -294,8 +324,13 @@ class Writer(ABC):
         """Write one photo's objects."""
 
     def put(self, item: ImageObjects) -> None:
-        """Write one photo's objects and note in the record whether it was worked on (``worked``)."""
+        """Write one photo's objects and note in the record whether it was worked on (``worked``), and its
+        review mark (``mark``)."""
         self.write(item)
+        if self.mark in MARKS:
+            self.marks[item.name] = self.mark
+        else:
+            self.marks.pop(item.name, None)
         if not self.keeps_record or self.worked == (item.name in self.record):
             return
         if self.worked:  # a line more, not the whole list again after every photo of a large dataset
@@ -321,6 +356,10 @@ class Writer(ABC):
         killed halfway left a folder that looked whole, its last photos' labels missing."""
         self.close()
         if self.keeps_record:
+            if self.marks:
+                io.write_atomic(self.out / REVIEW_FILE, json.dumps(self.marks, indent=1, sort_keys=True))
+            else:  # none left: an earlier export's marks would speak for photos no longer marked
+                (self.out / REVIEW_FILE).unlink(missing_ok=True)
             (self.out / UNFINISHED_FILE).unlink(missing_ok=True)
 
 

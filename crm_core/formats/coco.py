@@ -24,13 +24,14 @@ from pycocotools import mask as rle_codec
 
 from crm_core import io
 from crm_core.errors import InputError
-from crm_core.formats.base import Dataset, Writer
+from crm_core.formats.base import MARKS, Dataset, Writer
 from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, mask_box
 from crm_core.formats.pixel_edges import from_pixel_edges, to_pixel_edges
 from crm_core.pairing import named_photo
 from crm_core.wording import listed
 
 REFINED_KEY = "crm_refined"  # image ids already refined, so --resume can skip them (other tools ignore it)
+REVIEW_KEY = "crm_review"  # image ids by the person's review mark, {"accepted": [...], "flagged": [...]} (Writer.mark)
 GEOMETRY = ("segmentation", "area", "bbox")
 CHECKPOINT_SECONDS = 30.0
 
@@ -122,6 +123,10 @@ class CocoDataset(Dataset):
         ids = self.data.get(REFINED_KEY)
         ids = set(ids) if isinstance(ids, list) and all(isinstance(i, (int, str)) for i in ids) else set()
         return {name for name, record in self.records.items() if record["id"] in ids}
+
+    def marked_before(self) -> dict[str, str]:
+        by_id = marks_by_id(self.data)
+        return {name: by_id[record["id"]] for name, record in self.records.items() if record["id"] in by_id}
 
     def category_names(self) -> list[str]:
         return list(self.categories.values())
@@ -257,6 +262,8 @@ class CocoWriter(Writer):
             self.refined = [i for i in previous.get(REFINED_KEY, []) if i in {r["id"] for r in dataset.records.values()}]
             for i in self.refined:
                 self.replaced.setdefault(i, [])
+            by_id = marks_by_id(previous)
+            self.marks = {name: by_id[r["id"]] for name, r in dataset.records.items() if r["id"] in by_id}
 
     def written(self, name: str) -> bool:
         return self.coco.records[name]["id"] in self.replaced
@@ -344,6 +351,9 @@ class CocoWriter(Writer):
             data["categories"] = list(data.get("categories", [])) + [
                 {"id": cid, "name": name, "supercategory": ""} for name, cid in self.added.items()]
         data[REFINED_KEY] = list(self.refined)
+        data.pop(REVIEW_KEY, None)  # the source's own, were it an export: only this output's marks speak
+        if self.marks:
+            data[REVIEW_KEY] = review(self.marks, {name: record["id"] for name, record in self.coco.records.items()})
         io.write_atomic(self.out, json.dumps(data))
         self.last_write = time.monotonic()
 
@@ -377,6 +387,7 @@ class CocoExportWriter(Writer):
             for ann in previous["annotations"]:
                 if ann.get("image_id") in stems:
                     self.annotations.setdefault(stems[ann["image_id"]], []).append(ann)
+            self.marks = {stems[i]: mark for i, mark in marks_by_id(previous).items() if i in stems}
         self.labels += [c for c in dataset.label_order() if c not in self.labels]
         self.worked_on = set(self.images)  # the photos written that were worked on (Writer.worked): REFINED_KEY
         self.next_image = 1 + max((r["id"] for r in self.images.values()), default=0)
@@ -420,5 +431,21 @@ class CocoExportWriter(Writer):
             "categories": [{"id": i + 1, "name": label, "supercategory": ""} for i, label in enumerate(self.labels)],
             REFINED_KEY: [r["id"] for name, r in self.images.items() if name in self.worked_on],
         }
+        if self.marks:
+            data[REVIEW_KEY] = review(self.marks, {name: r["id"] for name, r in self.images.items()})
         io.write_atomic(self.out, json.dumps(data))
         self.last_write = time.monotonic()
+
+
+def marks_by_id(data: dict[str, Any]) -> dict[Any, str]:
+    """The review marks a COCO file carries (REVIEW_KEY), by image id; none where it has none or they are damaged."""
+    kept = data.get(REVIEW_KEY)
+    if not isinstance(kept, dict):
+        return {}
+    return {i: mark for mark in MARKS if isinstance(kept.get(mark), list)
+            for i in kept[mark] if isinstance(i, (int, str))}
+
+
+def review(marks: Mapping[str, str], ids: Mapping[str, Any]) -> dict[str, list]:
+    """REVIEW_KEY's value: the image ids (``ids``, by photo name) of the photos ``marks`` holds, by mark."""
+    return {mark: [ids[name] for name, given in marks.items() if given == mark and name in ids] for mark in MARKS}

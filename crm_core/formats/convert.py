@@ -136,7 +136,8 @@ def _write_as_given(writer: Writer, name: str, item: ImageObjects | None, same_f
 def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TOLERANCE,
             transform: Callable[[ImageObjects], ImageObjects] | None = None, resume: bool = False,
             catch: tuple[type[BaseException], ...] = (CRMError,),
-            worked: Callable[[str], bool] | None = None, declared: Dataset | None = None) -> Iterator[Converted]:
+            worked: Callable[[str], bool] | None = None, declared: Dataset | None = None,
+            marked: Callable[[str], str | None] | None = None) -> Iterator[Converted]:
     """Write every photo of ``source`` in format ``kind`` into ``out`` (a file for COCO, else a folder), one
     photo at a time, yielding what happened to each, so a caller shows progress and cancels by stopping.
 
@@ -146,7 +147,7 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
     there is a transform, none when there is not. declared: the source as the copy declares its categories, where
     the person renamed labels (``Dataset.renamed``; the photos are read from ``source``). The output is closed
     (COCO's file written) however the run ends, so what was done is kept; a folder keeps its UNFINISHED_FILE unless
-    every photo went in.
+    every photo went in. marked: each photo's review mark the output carries (``Writer.mark``), by source name.
     """
     writer = export_writer(declared or source, kind, out, tolerance)
     names = source.names()
@@ -164,6 +165,7 @@ def convert(source: Dataset, kind: str, out: Path, tolerance: float = DEFAULT_TO
                 yield Converted(name, resumed=True)
                 continue
             read = None
+            writer.mark = marked(name) if marked is not None else None
             try:
                 read = source.read(name)
                 item = transform(read) if transform is not None else read

@@ -786,16 +786,23 @@ def cut_a_hole_in_the_ball(window: MainWindow) -> None:
 def test_an_export_opened_to_go_on_with_starts_its_worked_photos_done(qtbot, window, settings, tmp_path, tiny_refiner,
                                                                       kind, where):
     """A tester's export, opened again, listed every photo to do: Refine whole folder would refine them again. Now
-    each starts as it was in the folder exported from (here: the app's work folder for the export says so), and
-    elsewhere (a colleague's computer) what the export lists as worked on starts refined: not accepted, which
-    nobody may have said of it (testers), and its objects read refined, not to do."""
+    each starts as it was in the folder exported from, here and elsewhere (a colleague's computer, without the
+    app's work folder for the export): what the export lists as worked on starts refined, not accepted, which
+    nobody may have said of it (testers), and its objects read refined, not to do; a photo the person accepted or
+    flagged, so (elsewhere it came back refined, or to do: a flag set on a photo left unedited)."""
     from app.folder import work_dir
 
-    folder, _ = labelme_set(tmp_path / "lm", count=3)
+    folder, _ = labelme_set(tmp_path / "lm", count=4)
     assert window.open_folder(folder)
     works = window.work.dir.parent
     with qtbot.waitSignal(window.refineFinished, timeout=60_000):
         window.refine_all_objects()
+    assert window.go_to(1)
+    window.flag_image()  # looked at, left unedited for another look
+    assert window.go_to(2)
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_all_objects()
+    window.accept_and_next()
     out = tmp_path / ("out.json" if kind == "coco" else "out")
     with qtbot.waitSignal(window.exported, timeout=30_000):
         window.export_dataset(out, kind)
@@ -806,8 +813,7 @@ def test_an_export_opened_to_go_on_with_starts_its_worked_photos_done(qtbot, win
     qtbot.addWidget(again)
     assert again.open_folder(out, kind, tmp_path) if kind == "coco" else again.open_folder(out)
     p0 = next(name for name in again.work.names if "p0" in name)  # "lm/p0.png" in the COCO file
-    assert {name: status for name, status in again.work.status.items()} == {
-        name: ("refined" if name == p0 else "to do") for name in again.work.names}
+    assert list(again.work.status.values()) == ["refined", "flagged", "accepted", "to do"]
     assert again.photo_name == p0 and again.work.shown_status(p0) == "refined"  # not "refined · all 0 kept as drawn"
     rows = again.objects_panel.list
     assert [rows.item(i).text().split("  ·  ")[1] for i in range(rows.count())] == ["refined"] * len(again.doc.objects)

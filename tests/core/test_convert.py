@@ -290,3 +290,26 @@ def test_a_folder_cut_short_says_so_until_a_run_into_it_ends_whole(sources, tmp_
     assert [d.resumed for d in convert(voc, target, out, transform=lambda i: i, resume=True)] == [True, False]
     assert not note.exists()
     assert sorted(shapes(target, out, None)) == ["p0", "p1"]
+
+
+@pytest.mark.parametrize("target", ("coco", "labelme", "voc", "yolo"))
+@pytest.mark.parametrize("source", ("coco", "labelme"))
+def test_the_review_marks_given_go_with_the_copy_and_a_copy_made_without_them_loses_them(source, target, sources,
+                                                                                         tmp_path) -> None:
+    """An export opened on another computer showed the photos the person had accepted or flagged as only refined:
+    the copy carries each photo's mark (a COCO file inside itself, a folder in its review file), in its own format
+    and in another; written again with no marks, it carries none (an old mark would speak for a photo unmarked)."""
+    path, images = sources[source]
+    dataset = open_dataset(source, path, images if source == "coco" else None)
+    first, second = dataset.names()
+    out = tmp_path / ("out.json" if target == "coco" else "out")
+    given = {first: "flagged", second: "accepted"}
+    list(convert(dataset, target, out, marked=given.get))
+    again = open_dataset(target, out, images if target in ("coco", "yolo") else None)
+    assert list(again.marked_before().values()) == ["flagged", "accepted"]
+    assert [Path(n).stem for n in again.marked_before()] == [Path(first).stem, Path(second).stem]
+    list(convert(dataset, target, out, marked={first: "accepted", second: "done?"}.get))  # not a mark: not kept
+    assert list(open_dataset(target, out, images if target in ("coco", "yolo") else None).marked_before().values()) \
+        == ["accepted"]
+    list(convert(dataset, target, out))
+    assert open_dataset(target, out, images if target in ("coco", "yolo") else None).marked_before() == {}

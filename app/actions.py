@@ -14,7 +14,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QStyle, QToolBar
 from PySide6.QtCore import Qt
 
-from app.shortcuts import LABEL
+from app.shortcuts import LABEL, keys_named
 
 SP = QStyle.StandardPixmap
 
@@ -186,7 +186,7 @@ def make_action(window: QMainWindow, text: str, slot: Callable | None, keys=(), 
     if shortcuts:
         action.setShortcuts(shortcuts)
     if tip:
-        shown = " or ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in shortcuts)
+        shown = keys_named(action)
         action.setToolTip(f"{tip} ({shown})" if shown else tip)
         action.setStatusTip(tip)
     action.setCheckable(checkable)
@@ -212,6 +212,7 @@ def install_actions(window: QMainWindow) -> None:
             action.setIconText(spec.icon_text)
         setattr(window, f"{spec.name}_action", action)
     window.overlay_action.setChecked(True)
+    window.flag_image_action.setProperty(LABEL, "Flag or unflag photo")  # its text says which it does now
     window.keep_visible_action.setChecked(True)
     window.undo_action = window.undo_group.createUndoAction(window, "&Undo")
     window.undo_action.setShortcuts([QKeySequence("Ctrl+Z")])

@@ -38,6 +38,7 @@ from app.mask_object import (Drawing, constraints_of, drawn_polygon, photo_statu
 from app.object_jobs import KEPT_ERASED, KEPT_HELD, KEPT_SMALL, FolderJob, ObjectsJob, SurveyJob, result_stage
 from app.wording import shown_path
 from app.sidecar import SidecarWriter
+from app.shortcuts import keys_named
 from app.undo import MaskEditCommand
 
 RECENT_PHOTOS = 3  # photos left whose documents, undo history included, stay in memory
@@ -78,6 +79,7 @@ class FolderMixin:
     _surveyed_names: list[str]  # the photos it found unreadable, after those known to be as the folder opened
     _known_unreadable: int  # how many those were
     _no_more = ""  # "This is the last photo", said on PgDown at the end: taken back when a move is made
+    _unaccepted = ""  # "p1 changed since you accepted it…" (``_photo_changed``): an Undo's or Redo's note says it too
     _photo_note = ""  # what was said of the photo open ("2 shapes not refined …"): taken back when it is left
     _exported_at: tuple[Path, str | None, float] | None = None  # the last export: where, its format and tolerance
     # since then (stale_export): the photos whose kept work changed, and each held document's undo place then
@@ -471,6 +473,7 @@ class FolderMixin:
         status = self.work.status.get(self.photo_name)
         refined_here = self.doc is not None and any(o.stages for o in self.doc.objects)
         self.objects_panel.set_done(status if status == ACCEPTED or status == REFINED and not refined_here else None)
+        self.flag_image_action.setText("Un&flag photo" if status == FLAGGED else "&Flag photo")
 
     @property
     def sidecar(self) -> SidecarWriter:
@@ -528,10 +531,28 @@ class FolderMixin:
                                          f"{len(self.work.names)} accepted)", 8000)
 
     def flag_image(self) -> None:
+        """Flag the photo for another look, or clear its flag, and say which: pressed again, it cleared the flag
+        unsaid, and the menu still read "Flag photo" (a tester)."""
         name = self.photo_name
-        if name is not None:
-            flagged = self.work.status[name] == FLAGGED
-            self._set_photo_status(refined_or_not(self.doc.objects) if flagged else FLAGGED)
+        if name is None:
+            return
+        flagged = self.work.status[name] == FLAGGED
+        self._set_photo_status(refined_or_not(self.doc.objects) if flagged else FLAGGED)
+        self.statusBar().showMessage(
+            f"Flag cleared: {name} reads {self.work.status[name]}" if flagged else
+            f"Flagged {name} for another look ({keys_named(self.flag_image_action)} again clears it)", 8000)
+
+    def _photo_changed(self) -> None:
+        """After each undo step: an accepted photo changed since (an edit, an Undo, a Redo) is no longer what the
+        person accepted, and reads refined or to do again, said. A tester accepted a refined photo, pressed Undo,
+        and it stayed accepted with its refine gone: an export would have handed the rough labels on as checked."""
+        name = self.photo_name
+        if name is not None and self.work.status[name] == ACCEPTED:
+            self._set_photo_status(refined_or_not(self.doc.objects))
+            self._unaccepted = (f"{name} changed since you accepted it: it reads {self.work.status[name]} again "
+                                f"(Accept and next, {keys_named(self.accept_next_action)}, when it is right)")
+            self.statusBar().showMessage(self._unaccepted, 10000)
+        self._photo_status_follows()
 
     def _photo_status_follows(self) -> None:
         """After each undo step (a refine, its Undo or Redo, in one object or all): a photo "to do" or "refined"

@@ -145,7 +145,7 @@ class OpeningMixin:
     def _links(self, doc: Document) -> list[tuple]:
         """The window's connections to a document's signals: made when it is shown, undone when it is replaced."""
         links = [(doc.modifiedChanged, self._update_title), (doc.refused, self._refused), (doc.noted, self._noted),
-                 (doc.undo_stack.indexChanged, self._photo_status_follows),
+                 (doc.undo_stack.indexChanged, self._photo_changed),
                  (doc.shownChanged, self._photo_status_follows)]  # Coarse shown: written as drawn, no change
         links += [(signal, self._update_actions) for signal in (doc.stagesChanged, doc.shownChanged, doc.objectsChanged)]
         links += [(signal, self.panel_follows_edge) for signal in (doc.currentChanged, doc.stagesChanged)]
@@ -247,6 +247,7 @@ class OpeningMixin:
         stopped = self.refining
         if stopped:
             self.cancel_refine()
+        self._unaccepted = ""
         (self.undo_group.redo if redone else self.undo_group.undo)()
         self._undone(redone, stopped)
 
@@ -260,7 +261,9 @@ class OpeningMixin:
             step = stack.undoText() if redone else stack.redoText()
             if step:
                 also = "; the refine under way was stopped" if stopped else ""
-                self.statusBar().showMessage(f"{'Redone' if redone else 'Undone'}: {step}{also}", 4000)
+                also += f"; {self._unaccepted}" if self._unaccepted else ""  # the photo is no longer as accepted
+                self.statusBar().showMessage(f"{'Redone' if redone else 'Undone'}: {step}{also}",
+                                             10000 if self._unaccepted else 4000)
             self._cutout_view_back(self.doc)
             self._show_photo_if_nothing_to_cut(self.doc)
 

@@ -37,16 +37,21 @@ _TEXT_KEYS = (QKeySequence.StandardKey.Copy, QKeySequence.StandardKey.Cut, QKeyS
 LABEL = "shortcut_label"  # action property that names an action whose text changes (Undo "Paint stroke")
 
 
+def keys_named(action: QAction) -> str:
+    """An action's shortcuts as the menus show them ("Ctrl+Shift+Z or Ctrl+Y"), for tooltips and notes."""
+    return " or ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts() if not k.isEmpty())
+
+
 def action_rows(actions: Iterable[QAction]) -> list[tuple[str, str]]:
     """(what it does, keys) for every action that has a shortcut, in menu order, without duplicates."""
     rows: list[tuple[str, str]] = []
     seen: set[str] = set()
     for action in actions:
-        keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts() if not k.isEmpty()]
+        keys = keys_named(action)
         name = str(action.property(LABEL) or action.text()).replace("&", "").rstrip(".…")
         if keys and name not in seen:
             seen.add(name)
-            rows.append((name, " or ".join(keys)))
+            rows.append((name, keys))
     return rows
 
 

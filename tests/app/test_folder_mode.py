@@ -356,6 +356,34 @@ def test_an_accepted_photo_lists_its_unrefined_objects_as_accepted_not_to_do(win
     assert all("to do" in row for row in rows())
 
 
+def test_an_accepted_photo_changed_since_reads_refined_or_to_do_again_and_a_flag_says_how_to_clear_it(
+        qtbot, window, tmp_path, tiny_refiner):
+    """A tester accepted a refined photo, pressed Undo and the refine was gone, the photo still "accepted": an
+    export would have handed its rough labels on as checked. And Flag photo pressed again cleared the flag unsaid,
+    its menu entry still reading "Flag photo"."""
+    ann, images, _ = coco_set(tmp_path, count=2)
+    window.open_folder(ann, "coco", images)
+    assert window.go_to(1)
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_all_objects()
+    window.accept_next_action.trigger()  # the last photo: it stays open
+    assert window.work.status["p1.png"] == "accepted"
+    window.undo_action.trigger()
+    assert window.work.status["p1.png"] == "to do"  # the refine taken back: nothing refined is left
+    assert window.statusBar().currentMessage() == ("Undone: Refine objects; p1.png changed since you accepted it: it "
+                                                   "reads to do again (Accept and next, Ctrl+Return, when it is right)")
+    window.redo_action.trigger()
+    assert window.work.status["p1.png"] == "refined"  # not accepted again unasked
+    window.accept_next_action.trigger()
+    assert window.go_to(0) and window.go_to(1) and window.work.status["p1.png"] == "accepted"  # moving is no change
+    window.flag_image_action.trigger()
+    assert window.work.status["p1.png"] == "flagged" and window.flag_image_action.text() == "Un&flag photo"
+    assert window.statusBar().currentMessage() == "Flagged p1.png for another look (Ctrl+Shift+F again clears it)"
+    window.flag_image_action.trigger()
+    assert window.work.status["p1.png"] == "refined" and window.flag_image_action.text() == "&Flag photo"
+    assert window.statusBar().currentMessage() == "Flag cleared: p1.png reads refined"
+
+
 def test_refine_all_objects_of_a_photo_hugs_every_object_and_exports_as_coco(qtbot, window, tmp_path,
                                                                              bundled_by_default, dialogs):
     ann, images, truth = coco_set(tmp_path, count=2)

@@ -20,7 +20,7 @@ from PySide6.QtCore import QPointF, QRect, Qt
 from PySide6.QtGui import QPolygonF
 
 from crm_core.formats.objects import (
-    Fill, Polygon, fill_even_odd, fill_polygons, fill_window, mask_box, trace_outline,
+    Fill, ImageObject, Polygon, fill_even_odd, fill_polygons, fill_window, mask_box, trace_outline,
 )
 from crm_core.tiles import grown
 
@@ -133,8 +133,10 @@ class OutlineTool(Tool):
             return
         obj = doc.current
         shape = obj.result()
-        # the label file's own points, or the ones this tool left, as an export keeps them
-        kept = obj.source.polygons if obj.shown == COARSE and obj.as_filed else kept_points(obj.outlines, shape)
+        # the label file's own points (also where its refine left it as drawn: a tester's bag, one point moved, was
+        # traced anew and exported with 5 of its 149 points), or the ones this tool left, as an export keeps them
+        filed = isinstance(obj.source, ImageObject) and obj.source.drawn_in(shape)
+        kept = obj.source.polygons if filed else kept_points(obj.outlines, shape)
         if kept:
             self._rings, self._drawn = [np.array(p, float) for p in kept if len(p) >= 3], []
             self._fill = fill_polygons

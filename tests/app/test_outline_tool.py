@@ -15,6 +15,7 @@ from app.canvas import CanvasView
 from app.document import Document
 from app.mask_object import KEEP_FG, MaskObject
 from crm_core.formats.objects import ImageObject, fill_polygons
+from crm_core.options import Stage
 
 H, W = 200, 300
 SQUARE = np.array([[60, 40], [239, 40], [239, 159], [60, 159]], float)  # pixel centres of the mask's corners
@@ -144,6 +145,17 @@ def test_a_label_still_as_drawn_shows_its_own_points(qtbot):
     canvas.set_document(Document.with_objects(np.zeros((H, W, 3), np.uint8), "photo.jpg", [obj], ("shirt",)))
     canvas.set_tool("points")
     assert [r.tolist() for r in tool(canvas).rings()] == [drawn.tolist()]
+    doc = canvas.document()
+    held = source.raster((H, W)).astype(np.float32)
+    doc.set_stages([Stage(0, 1, 1.0, held, 0.1, 1, 1, 1)], obj)  # refined, kept as drawn: still its points (a
+    doc.set_shown(0)  # tester's bag, one point moved, was traced anew and exported with 5 of its 149 points)
+    qtbot.waitUntil(lambda: bool(tool(canvas).rings()))
+    assert [r.tolist() for r in tool(canvas).rings()] == [drawn.tolist()]
+    moved = held.copy()
+    moved[100:110, 230:250] = 1.0  # refined past its edge: the points are the refined shape's
+    doc.set_stages([Stage(0, 1, 1.0, moved, 0.1, 1, 1, 1)], obj)
+    qtbot.waitUntil(lambda: bool(tool(canvas).rings()))
+    assert len(corners(canvas)) > len(drawn) and max(p[0] for p in corners(canvas)) == 249
 
 
 def test_a_label_with_a_point_moved_is_still_refined_as_a_drawn_polygon(view, qtbot):

@@ -214,11 +214,13 @@ class FolderMixin:
 
     def _say_resumed(self, work: WorkFolder) -> None:
         """Where the folder went on, and that the work kept is there: after a crash a tester's edits were all back,
-        but the window said nothing, and they could not tell whether any was lost."""
+        but the window said nothing, and they could not tell whether any was lost. Not "as you left it": an edit
+        made in the last second before a kill is not kept yet (autosave.IDLE_MS), and a tester missed one."""
         worked = sum(map(work.has_work, work.names))
         if worked and self.doc is not None and not self.statusBar().currentMessage():
             self.statusBar().showMessage(f"Went on at {self.photo_name}, where you stopped; the work on "
-                                         f"{amount(worked, 'photo', 'photos')} is as you left it", 10000)
+                                         f"{amount(worked, 'photo', 'photos')} is back as last kept (a second after "
+                                         "each edit)", 10000)
 
     def _wants_dataset_above(self, photos: Path, root: Path, kind: str) -> bool | None:
         """Whether the dataset was meant (None: neither). A dataset's photos folder, opened alone, shows every

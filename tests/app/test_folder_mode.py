@@ -246,7 +246,7 @@ def test_a_killed_session_resumes_at_the_same_photo_with_its_work_and_statuses(q
     assert "flagged" in again.image_list.list.item(0).text()
     # said: a tester's edits came back after a kill without a word, and they could not tell whether any was lost
     assert again.statusBar().currentMessage() == \
-        "Went on at p1.png, where you stopped; the work on 1 photo is as you left it"
+        "Went on at p1.png, where you stopped; the work on 1 photo is back as last kept (a second after each edit)"
 
 
 def test_a_folder_run_a_kill_cut_short_is_said_when_the_folder_opens_again(qtbot, settings, tmp_path, tiny_refiner,

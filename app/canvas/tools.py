@@ -95,6 +95,13 @@ def flood_region(mask: np.ndarray, x: int, y: int) -> tuple[QRect, np.ndarray]:
     return QRect(rx, ry, rw, rh), filled[1 + ry:1 + ry + rh, 1 + rx:1 + rx + rw].view(bool)
 
 
+def _open_to_the_edge(region: QRect, photo: QRect) -> bool:
+    """Whether a flood-filled region's box reaches a side of the photo: its region is open there (the background
+    round the object), not a hole (4-connected: a region touching a side has a pixel on it, and its box does)."""
+    return region.left() <= photo.left() or region.top() <= photo.top() or region.right() >= photo.right() or \
+        region.bottom() >= photo.bottom()
+
+
 def _patch(doc: Document, region: QRect) -> np.ndarray:
     return doc.mask[region.top():region.bottom() + 1, region.left():region.right() + 1]
 
@@ -388,8 +395,14 @@ class FillTool(Tool):
             return
         region, filled = flood_region(doc.mask, x, y)
         new = _patch(doc, region).copy()
-        new[filled] = 0 if doc.mask[y, x] > 127 else 255
+        adding = doc.mask[y, x] <= 127
+        new[filled] = 255 if adding else 0
         doc.apply_edit(region, new, "Fill")
+        if adding and _open_to_the_edge(region, doc.rect()):
+            # not a hole: a photo editor's click in an ear's gap, open to the sky, took the whole background in
+            share = np.count_nonzero(filled) / (doc.width * doc.height)
+            doc.noted.emit(f"Filled {share:.0%} of the photo: the region clicked is open to the photo's edge, not "
+                           "a hole closed all round (Ctrl+Z takes it back)")
 
 
 TOOLS: dict[str, type[Tool]] = {

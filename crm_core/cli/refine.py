@@ -201,8 +201,10 @@ def read_coarse(args: argparse.Namespace, path: Path | None, image: np.ndarray, 
 
 
 def stage_file(index: int, step: StagePlan) -> str:
-    """--save-stages file name of a stage: stage{i}_{ratio}.png for the model's, stage{i}_{kind}.png after."""
-    return f"stage{index}_{step.kind if step.kind != 'model' else f'{step.ratio:g}'}.png"
+    """--save-stages file name of a stage: stage{i}_{ratio}.png for the model's, stage{i}_{kind}.png after, i from
+    1 as the app counts them ("Exports stage 2 of 5 (ratio ×0.5)" is stage2_0.5.png; an inspector found the
+    files numbered from 0)."""
+    return f"stage{index + 1}_{step.kind if step.kind != 'model' else f'{step.ratio:g}'}.png"
 
 
 STAGE_FILE = re.compile(rf"stage\d+_(\d+(\.\d+)?|{'|'.join(FINISHERS)})\.png")  # what stage_file names, any run

@@ -246,12 +246,12 @@ def test_unwritable_outputs_are_refused_before_any_work(where, pair, tmp_path, r
 
 
 def test_a_stage_file_that_is_an_input_is_refused_before_the_run(pair, tmp_path, random_refiner, capsys):
-    mask = tmp_path / "stage1_1.png"
+    mask = tmp_path / "stage2_1.png"
     mask.write_bytes(pair.mask.read_bytes())
     argv = [pair.image, mask, "-o", tmp_path / "o.png", "--save-stages", tmp_path, "--ratios", "0.5", "1", "--min-side", "0"]
     code, _, err = run(argv, capsys)
-    # said of --save-stages, not of -o (it read "output …/stage1_1.png is the input file; choose another output name")
-    assert code == 2 and "--save-stages" in err and "would write stage1_1.png over the input file" in err
+    # said of --save-stages, not of -o (it read "output …/stage2_1.png is the input file; choose another output name")
+    assert code == 2 and "--save-stages" in err and "would write stage2_1.png over the input file" in err
     assert random_refiner == []
 
 

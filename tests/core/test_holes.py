@@ -48,6 +48,25 @@ def test_a_spot_of_a_colour_the_background_lacks_is_filled_with_its_rim():
     assert out is not prob and prob[SPOT] == 0.05  # the input is left as it was
 
 
+def test_a_spot_a_little_like_the_background_is_filled_only_deep_in_the_object():
+    """A flag's white stars against white clouds were cut out as holes (a photo editor; uhr_GT16), an eye against a
+    dark shadow too: a spot only a little like the background (NEAR_COLOUR) is filled where the person's mask held
+    it and everything round it and so does the result; a gap among thin parts stays (hr_GT21's petals)."""
+    image, prob, coarse = scene()
+    rng = np.random.default_rng(1)
+    photo = image.astype(np.float32)
+    clouds = (coarse == 0) & (np.arange(H)[:, None] < 80)  # white clouds above the object
+    photo[clouds] = 225 + rng.normal(0, 5, (clouds.sum(), 3))
+    photo[disc(SPOT, 6)] = 245 + rng.normal(0, 5, (disc(SPOT, 6).sum(), 3))  # a white star
+    photo = np.clip(photo, 0, 255).astype(np.uint8)
+    out, filled = filled_holes(photo, prob, coarse)
+    assert filled == disc(SPOT, 6).sum() and out[disc(SPOT, 8)].min() == 1.0
+    assert out[disc(GAP, 9)].max() == 0.0  # the background's own colour: open, however deep
+    slit = coarse.copy()
+    slit[SPOT[0] - 1:SPOT[0] + 2, SPOT[1] + 8:SPOT[1] + 30] = 0  # the person's mask not solid round the star
+    assert filled_holes(photo, prob, slit) == (prob, 0)
+
+
 def test_a_hole_the_person_drew_or_stroked_stays():
     image, prob, coarse = scene()
     drawn = coarse.copy()

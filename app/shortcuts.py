@@ -39,7 +39,8 @@ LABEL = "shortcut_label"  # action property that names an action whose text chan
 
 def keys_named(action: QAction) -> str:
     """An action's shortcuts as the menus show them ("Ctrl+Shift+Z or Ctrl+Y"), for tooltips and notes."""
-    return " or ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts() if not k.isEmpty())
+    keys = (k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts() if not k.isEmpty())
+    return " or ".join(keys)
 
 
 def action_rows(actions: Iterable[QAction]) -> list[tuple[str, str]]:

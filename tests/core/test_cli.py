@@ -284,14 +284,16 @@ def test_refine_alpha_cutout_and_stages(pair, random_refiner, capsys):
     argv = [pair.image, pair.mask, "-o", pair.folder / "a.png", "--format", "alpha", "--bits", "16", "--save-stages", stages, "--min-side", "0"]
     assert run(crm_refine.main, argv, capsys)[0] == 0
     assert np.asarray(Image.open(pair.folder / "a.png")).dtype == np.uint16
-    assert sorted(p.name for p in stages.iterdir()) == ["stage1_0.125.png", "stage2_0.25.png", "stage3_0.5.png", "stage4_1.png", "stage5_snap.png", "stage6_matte.png"]
+    assert sorted(p.name for p in stages.iterdir()) == ["stage1_0.125.png", "stage2_0.25.png", "stage3_0.5.png",
+                                                         "stage4_1.png", "stage5_snap.png", "stage6_matte.png"]
     assert np.asarray(Image.open(stages / "stage5_snap.png")).dtype == np.uint16  # the stages at the bits asked for
     (stages / "notes.png").write_bytes(b"the person's own file")
     again = [pair.image, pair.mask, "-o", pair.folder / "a.png", "--save-stages", stages, "--ratios", "0.5", "1",
              "--no-snap", "--min-side", "0"]
     code, _, err = run(crm_refine.main, again, capsys)
     assert code == 0 and "removed 6 stage files of an earlier run" in err  # never two runs' stages mixed
-    assert sorted(p.name for p in stages.iterdir()) == ["notes.png", "stage1_0.5.png", "stage2_1.png", "stage3_matte.png"]
+    assert sorted(p.name for p in stages.iterdir()) == ["notes.png", "stage1_0.5.png", "stage2_1.png",
+                                                         "stage3_matte.png"]
     code, _, err = run(crm_refine.main, [*again[:2], "-o", stages / "stage2_1.png", *again[4:]], capsys)
     assert code == 2 and "is where --save-stages writes that stage" in err
     from PIL import ImageCms

@@ -203,8 +203,10 @@ class ImageList(QWidget):
         for widget in (self.progress, self.cancel_button, self.progress_note):
             widget.setVisible(done_total is not None)
         if done_total is not None:
-            self.progress.setRange(0, max(done_total[1], 1))
-            self.progress.setValue(done_total[0])
+            done, total = done_total
+            # busy until the first photo is in: empty, the bar looked like a box for text for seconds (a tester)
+            self.progress.setRange(0, max(total, 1) if done else 0)
+            self.progress.setValue(done)
             self.progress_note.setText(text)
             self.progress_note.setToolTip(text)  # whole, where the column cuts it
 

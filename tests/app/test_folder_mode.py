@@ -1329,10 +1329,12 @@ def test_refine_the_whole_folder_in_the_background(qtbot, window, tmp_path, tiny
     with qtbot.waitSignal(window.refineFinished, timeout=60_000):
         window.refine_selected_object()
     first = window.doc.objects[0].stages[0]
-    notes = []
+    notes, ranges = [], []
     window.image_list.progress_note.setText = lambda text, notes=notes: notes.append(text)  # each photo's line
+    window.image_list.progress.setRange = lambda low, high: ranges.append((low, high))
     refine_folder_and_wait(qtbot, window)
     assert window.work.status == {"p0.png": "refined", "p1.png": "refined", "p2.png": "refined"}
+    assert ranges[0] == (0, 0) and ranges[-1] == (0, 2)  # busy until a photo is in: not an empty box for seconds
     # p0's last object in the window; the time left from the second photo on (a tester's folder run said only
     # "3 of 8: 0474.jpg", for minutes)
     assert notes[-2].startswith("2 of 2 in the background: p2.png · ") and notes[-2].endswith(("left", "almost done"))

@@ -303,10 +303,13 @@ class ShapeTool(Tool):
         if region.isEmpty() or not inside.any():
             return
         subtract = self._subtract(mods) or alt_at_start
+        text = f"{self.name.capitalize()} {'subtract' if subtract else 'add'}"
+        doc.begin_stroke(text)  # the shown stage first becomes the coarse mask: the patch is cut from what is seen
         new = _patch(doc, region).copy()
         new[inside] = 0 if subtract else 255
-        if doc.apply_edit(region, new, f"{self.name.capitalize()} {'subtract' if subtract else 'add'}") \
-                and doc.current.guessed:  # cut from or added to a guess: the shape holds in the refines after it
+        edited = doc.apply_edit(region, new, text)
+        doc.end_stroke()
+        if edited and doc.current.guessed:  # cut from or added to a guess: the shape holds in the refines after it
             shape = np.zeros(doc.current.mask.shape, bool)
             shape[region.top():region.bottom() + 1, region.left():region.right() + 1] = inside
             if subtract and doc.keep_out(shape):
@@ -393,11 +396,16 @@ class FillTool(Tool):
         x, y = math.floor(pt.x()), math.floor(pt.y())
         if doc is None or not doc.rect().contains(x, y):
             return
+        # the shown stage first becomes the coarse mask (as a brush stroke's does), so the region is the one seen
+        # and the patch is cut from it: flooded on the coarse mask under a refined matte, a click in a star's hole
+        # pasted the coarse mask's box over the matte round a blob that missed the star's tips (a tester)
+        doc.begin_stroke("Fill")
         region, filled = flood_region(doc.mask, x, y)
         new = _patch(doc, region).copy()
         adding = doc.mask[y, x] <= 127
         new[filled] = 255 if adding else 0
         doc.apply_edit(region, new, "Fill")
+        doc.end_stroke()
         if adding and _open_to_the_edge(region, doc.rect()):
             # not a hole: a photo editor's click in an ear's gap, open to the sky, took the whole background in
             share = np.count_nonzero(filled) / (doc.width * doc.height)

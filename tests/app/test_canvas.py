@@ -189,6 +189,36 @@ def test_fill_flips_the_connected_region_under_the_cursor(view, qtbot):
     assert np.array_equal(doc.mask, ring)
 
 
+def test_a_fill_or_a_polygon_on_a_shown_stage_edits_that_stage_round_it_too(view, qtbot):
+    """A tester clicked Fill in a star's hole of a refined matte: the flood ran on the coarse mask under it, and the
+    coarse mask's box was pasted over the matte round a blob that missed the star's tips. The same held for a
+    polygon's box."""
+    doc = view.document()
+    coarse = np.zeros((H, W), np.uint8)
+    cv2.rectangle(coarse, (40, 30), (200, 170), 255, -1)  # the person's box: no hole, another outline
+    doc.set_mask(coarse)
+    refined = np.zeros((H, W), np.uint8)
+    cv2.circle(refined, (150, 100), 60, 255, -1)
+    cv2.circle(refined, (150, 100), 20, 0, -1)  # the refine's see-through spot
+    doc.set_stages([stage(refined / 255.0, 0)])
+    doc.set_shown(0)
+    view.set_tool("fill")
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, 150, 100))
+    solid = np.zeros((H, W), np.uint8)
+    cv2.circle(solid, (150, 100), 60, 255, -1)
+    assert np.array_equal(doc.mask, solid)  # the stage seen, its spot filled: nothing of the coarse box
+    doc.undo_stack.undo()
+    assert np.array_equal(doc.mask, coarse) and doc.shown == 0
+    view.set_tool("polygon")
+    for x, y in ((140, 90), (160, 90), (160, 110), (140, 110), (140, 90)):
+        qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, x, y))
+    away = np.ones((H, W), bool)
+    away[88:113, 138:163] = False  # round the polygon's box
+    assert np.array_equal(doc.mask[away], refined[away]) and doc.mask[92:108, 142:158].min() == 255
+    doc.undo_stack.undo()  # the stage adopted and the polygon: one step
+    assert np.array_equal(doc.mask, coarse) and doc.shown == 0
+
+
 def test_wheel_zooms_around_the_cursor(view):
     pos = QPoint(200, 150)
     before = view.map_to_image(QPointF(pos))

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QCompleter, QHBoxLa
 
 from crm_core.formats.objects import kept_drawn
 
-from app.document import ACCEPTED, COARSE, REFINED, TODO, Document, MaskObject
+from app.document import COARSE, REFINED, TODO, Document, MaskObject
 from app.folder import STATUSES, UNREADABLE
 from app.mask_object import listed_names, stage_name
 

@@ -122,18 +122,20 @@ def holes_of(image: np.ndarray, prob: np.ndarray, opened: np.ndarray | None = No
 
 
 def filled_holes(image: np.ndarray, prob: np.ndarray, coarse: np.ndarray,
-                 opened: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+                 opened: np.ndarray | None = None, guess: bool = False) -> tuple[np.ndarray, int]:
     """``prob`` (H×W float32 in [0, 1]) with each enclosed hole (``holes_of``) filled (1, with its soft rim) where
     ``coarse`` held the object over most of it and the hole's colours are not the background's round the object,
     or where they are only a little like it (NEAR_COLOUR) and the hole lies deep in the object (``coarse`` held it
-    whole, and both hold all round it); and how many pixels the holes filled held (their soft rims not counted);
-    ``prob`` itself and 0 when none is."""
+    whole, and both hold all round it; where ``coarse`` is a guess from the photo, only the result: the guess's
+    holes are not the person's); and how many pixels the holes filled held (their soft rims not counted); ``prob``
+    itself and 0 when none is."""
     holes = holes_of(image, prob, opened)
     if holes is None:
         return prob, 0
     held = holes.held_by(coarse)
     fill = ~holes.background & (held > 0.5)
-    fill |= holes.deep(holes.background & (holes.distance >= NEAR_COLOUR) & (held >= SOLID), (coarse, prob))
+    near = holes.background & (holes.distance >= NEAR_COLOUR)
+    fill |= holes.deep(near, (prob,)) if guess else holes.deep(near & (held >= SOLID), (coarse, prob))
     if not fill.any():
         return prob, 0
     return _filled(prob, holes, holes.ids[fill]), int(holes.stats[holes.ids[fill], cv2.CC_STAT_AREA].sum())

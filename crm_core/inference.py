@@ -206,7 +206,7 @@ class Refiner:
                 prob = work_keep.finished(prob, finish[step.kind](prob), near_strokes, work_image)
                 filled = 0
                 if index == judged_at and mend_holes:  # the last finisher's see-through spots
-                    prob, filled = filled_holes(work_image, prob, work_coarse, work_keep.opened())
+                    prob, filled = filled_holes(work_image, prob, work_coarse, work_keep.opened(), opts.guess)
                 last = shown(index, prob)
                 stage = Stage(index, count, step.ratio, last, time.perf_counter() - start, 0, total, 0, kind=step.kind,
                               held=kept_at, filled=round(filled / scale ** 2))

@@ -123,6 +123,9 @@ class RefineOptions:
         keep-foreground strokes count as mask; math.inf: no limit); a polygon the leash holds is held far closer.
         Why: the model's first look is a salient-object look and added a lamp far above a boxed bird
         (crm_core.strays, where the quarter was measured).
+    guess: the coarse mask is a guess from the photo (Select Subject, a Box, a Click; ``guessed``): its holes are
+        the guess's, not a person's, so a see-through spot deep in the result is filled even where the guess had
+        it too (crm_core.holes.filled_holes): two of a 6K flag's white stars stayed cut out after Select Subject.
     shift_edge, smooth: the person's edge adjustment in pixels (crm_core.edge_adjust), a last stage "edge" that
         runs only when either is set: the outline smoothed over ``smooth`` px, then moved outward by
         ``shift_edge`` px (inward when negative). Not held by trust_edges: it is an explicit instruction.
@@ -145,6 +148,7 @@ class RefineOptions:
     polygon: bool = False
     part: bool = False
     add_within: float = ADD_WITHIN
+    guess: bool = False
     shift_edge: float = 0.0
     smooth: float = 0.0
     cancel: Callable[[], bool] | None = field(default=None, compare=False)
@@ -195,7 +199,7 @@ class RefineOptions:
         """These options for a coarse mask guessed from the photo (Box, Click, Select Subject), which is never a
         label to hold: no trusted-edge leash and no band-first. A box's 800 px GrabCut outline, scaled up, has the
         long straight runs of a careful polygon, and was held to it (a dog's ears the box cut off stayed off)."""
-        return replace(self, trust_edges=False, band_first=False)
+        return replace(self, trust_edges=False, band_first=False, guess=True)
 
     def reach_px(self, hw: tuple[int, int]) -> float:
         """The trusted-edge limit in pixels of a photo of hw = (H, W); at least 2 px (an annotator's slack)."""

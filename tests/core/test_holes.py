@@ -65,6 +65,12 @@ def test_a_spot_a_little_like_the_background_is_filled_only_deep_in_the_object()
     slit = coarse.copy()
     slit[SPOT[0] - 1:SPOT[0] + 2, SPOT[1] + 8:SPOT[1] + 30] = 0  # the person's mask not solid round the star
     assert filled_holes(photo, prob, slit) == (prob, 0)
+    drawn = coarse.copy()
+    drawn[disc(SPOT, 7)] = 0  # the star's hole in the coarse mask too: the person's, it stays
+    assert filled_holes(photo, prob, drawn) == (prob, 0)
+    # Select Subject's guess had it (two of a 6K flag's stars): the guess's hole, not a person's
+    out, filled = filled_holes(photo, prob, drawn, guess=True)
+    assert filled == disc(SPOT, 6).sum() and out[disc(GAP, 9)].max() == 0.0
 
 
 def test_a_hole_the_person_drew_or_stroked_stays():

@@ -1024,7 +1024,8 @@ class FolderMixin:
             as_shown = self._write_as_shown(work.looked_away())
             if as_shown is None:
                 return False
-        # opened later to go on or to check, the export has each label in its colour here, each photo its status
+        # opened later here to go on or to check, the export has each label in its colour here and finds its photos
+        # (each photo's status is in the export's own files: WorkFolder.export)
         handed = work.handed_on(kind or work.dataset.format, self._photos_chosen_for(work.dataset.source))
 
         def exporting() -> tuple[Path, Exported]:

@@ -202,20 +202,16 @@ def unfinished(folder: Path) -> bool:
     return (Path(folder) / UNFINISHED_FILE).is_file()
 
 
-def marks_read(marks: object) -> dict[str, str]:
-    """The review marks of a {photo: mark} record as written (``Writer.marks``), those of MARKS only."""
+def marked(folder: Path) -> dict[str, str]:
+    """The review marks the REVIEW_FILE in ``folder`` carries ({photo: mark}, those of MARKS): none when it has
+    none, or when it is damaged (the photos then start as refined or to do; their labels are in their own files)."""
+    try:
+        marks = json.loads((folder / REVIEW_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
     if not isinstance(marks, dict):
         return {}
     return {name: mark for name, mark in marks.items() if isinstance(name, str) and mark in MARKS}
-
-
-def marked(folder: Path) -> dict[str, str]:
-    """The review marks the REVIEW_FILE in ``folder`` carries: none when it has none, or when it is damaged (the
-    photos then start as refined or to do; their labels are in their own files)."""
-    try:
-        return marks_read(json.loads((folder / REVIEW_FILE).read_text(encoding="utf-8")))
-    except (OSError, ValueError):
-        return {}
 
 
 def recorded(folder: Path) -> set[str]:

@@ -304,12 +304,16 @@ class ShapeTool(Tool):
             return
         subtract = self._subtract(mods) or alt_at_start
         text = f"{self.name.capitalize()} {'subtract' if subtract else 'add'}"
+        before = doc.undo_stack.last()
         doc.begin_stroke(text)  # the shown stage first becomes the coarse mask: the patch is cut from what is seen
         new = _patch(doc, region).copy()
         new[inside] = 0 if subtract else 255
-        edited = doc.apply_edit(region, new, text)
+        doc.apply_edit(region, new, text)
         doc.end_stroke()
-        if edited and doc.current.guessed:  # cut from or added to a guess: the shape holds in the refines after it
+        # cut from or added to a guess: the shape holds in the refines after it, in the shape's own undo step, as
+        # a brush drag's does; a shape that changed no pixel has no step, and its keep strokes had joined the one
+        # before (a tester's polygon inside a refined guess: Undo then took it back with the Refine)
+        if doc.undo_stack.last() is not before and doc.current.guessed:
             shape = np.zeros(doc.current.mask.shape, bool)
             shape[region.top():region.bottom() + 1, region.left():region.right() + 1] = inside
             if subtract and doc.keep_out(shape):

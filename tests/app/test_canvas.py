@@ -219,6 +219,23 @@ def test_a_fill_or_a_polygon_on_a_shown_stage_edits_that_stage_round_it_too(view
     assert np.array_equal(doc.mask, coarse) and doc.shown == 0
 
 
+def test_a_polygon_that_changes_no_pixel_of_a_guess_keeps_nothing_in_the_step_before(view, qtbot):
+    """A tester drew a polygon inside a refined Select Subject mask: it changed no pixel, so it had no undo step,
+    and its keep strokes joined the step before; Undo then took them back with the Refine."""
+    doc = view.document()
+    guess = np.zeros((H, W), np.uint8)
+    cv2.circle(guess, (150, 100), 70, 255, -1)
+    doc.set_mask(guess)
+    doc.current.guessed = True
+    doc.set_stages([stage(guess / 255.0, 0)])
+    doc.set_shown(0)
+    last = doc.undo_stack.last()
+    view.set_tool("polygon")
+    for x, y in ((130, 80), (170, 80), (170, 120), (130, 120), (130, 80)):  # wholly inside the object
+        qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, x, y))
+    assert doc.undo_stack.last() is last and (doc.current.keep is None or not doc.current.keep.any())
+
+
 def test_wheel_zooms_around_the_cursor(view):
     pos = QPoint(200, 150)
     before = view.map_to_image(QPointF(pos))

@@ -35,6 +35,7 @@ from crm_core.formats.base import unfinished
 from crm_core.formats.convert import EXPORT_WRITERS, convert, drawn_as
 from crm_core.formats.labelmap import LABEL_EXTS, MaskWriter, voc_boxes
 from crm_core.formats.labelme import LabelMeDataset, label_files
+from crm_core.formats.objects import cover
 from crm_core.pairing import PHOTO_EXTS, by_stem, pair_by_stem
 from crm_core.wording import listed
 
@@ -737,9 +738,12 @@ class WorkFolder:
         sources = {o.id: o for o in item.objects}
         kept = [o for o in item.objects if not o.refinable]
         as_shown = as_shown or self.status.get(item.name) == ACCEPTED
-        for obj in state.objects:
-            away = not as_shown and looked_away(len(obj.stages), obj.shown, obj.stale)
-            pixels = object_result(obj.mask, obj.stages, len(obj.stages) - 1 if away else obj.shown)
+        shown = [object_result(obj.mask, obj.stages, len(obj.stages) - 1
+                               if not as_shown and looked_away(len(obj.stages), obj.shown, obj.stale) else obj.shown)
+                 for obj in state.objects]
+        held = cover(item.hw, shown) if any(obj.outlines for obj in state.objects) else None  # for Points' outlines
+        for obj, pixels in zip(state.objects, shown):
+            others = None if held is None else held > pixels  # what the photo's other objects hold
             source = sources.get(obj.id)
             if source is not None and source.box is not None:  # found in its box: the mask in place of the box
                 if pixels.any():
@@ -754,13 +758,13 @@ class WorkFolder:
                     emptied.append(f"{item.name}: {obj.label}")
                 continue
             elif source is not None:  # with the points the Points tool left, while its pixels are theirs
-                placed = kept_points(obj.outlines, pixels) or source.polygons
+                placed = kept_points(obj.outlines, pixels, others) or source.polygons
                 kept.append(replace(source.with_mask(pixels), label=obj.label, polygons=placed))
             else:  # added by the person: an id no object of the photo (or, with ``fresh``, of the file) has
                 ident = next(fresh) if fresh is not None else obj.id
                 if fresh is None and ident in sources:  # work kept before the photo's ids were reserved
                     ident = 1 + max((i for i in [*sources, *(o.id for o in kept)] if isinstance(i, int)), default=0)
-                kept.append(ImageObject(ident, obj.label, kept_points(obj.outlines, pixels), mask=pixels,
+                kept.append(ImageObject(ident, obj.label, kept_points(obj.outlines, pixels, others), mask=pixels,
                                         stored_as=drawn_as(self.dataset.format)))
         place = {o.id: i for i, o in enumerate(item.objects)}  # the file's order; objects added, after its own
         kept.sort(key=lambda o: place.get(o.id, len(place)))

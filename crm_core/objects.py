@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from crm_core.constraints import Constraints
-from crm_core.formats.objects import SLIVER_PX, mask_box, thin
+from crm_core.formats.objects import SLIVER_PX, cover, mask_box, thin
 from crm_core.inference import Refiner
 from crm_core.matting import finisher_reach, shrink
 from crm_core.metrics import binarise
@@ -180,9 +180,7 @@ def parts(masks: Sequence[np.ndarray | None]) -> list[bool]:
     present = [m for m in masks if m is not None]
     if len(present) < 2:
         return [False] * len(masks)
-    count = np.zeros(present[0].shape, np.uint16)
-    for mask in present:
-        count += mask
+    count = cover(present[0].shape, present)
     kernel = np.ones((3, 3), np.uint8)
     out = []
     for mask in masks:

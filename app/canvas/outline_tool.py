@@ -134,9 +134,11 @@ class OutlineTool(Tool):
         obj = doc.current
         shape = obj.result()
         # the label file's own points (also where its refine left it as drawn: a tester's bag, one point moved, was
-        # traced anew and exported with 5 of its 149 points), or the ones this tool left, as an export keeps them
-        filed = isinstance(obj.source, ImageObject) and obj.source.drawn_in(shape)
-        kept = obj.source.polygons if filed else kept_points(obj.outlines, shape)
+        # traced anew and exported with 5 of its 149 points), or the ones this tool left, as an export keeps them:
+        # less what the photo's other objects hold now (a blouse a dress was drawn over)
+        others = doc.held_by_others(obj) if obj.source is not None or obj.outlines else None
+        filed = isinstance(obj.source, ImageObject) and obj.source.drawn_in(shape, others)
+        kept = obj.source.polygons if filed else kept_points(obj.outlines, shape, others)
         if kept:
             self._rings, self._drawn = [np.array(p, float) for p in kept if len(p) >= 3], []
             self._fill = fill_polygons

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -128,10 +128,15 @@ class ImageObject:
         a polygon label however tightly it was traced (RefineOptions.polygon)."""
         return self.mask is None and bool(self.polygons)
 
-    def drawn_in(self, mask: np.ndarray) -> bool:
+    def drawn_in(self, mask: np.ndarray, others: np.ndarray | None = None) -> bool:
         """Whether ``mask`` (H×W bool, the object as a person holds it now) is still exactly the polygons its
-        file drew: an edited shape is no longer the annotator's polygon (and an undo back to it is again)."""
-        return self.drawn and np.array_equal(np.asarray(mask, bool), self.raster(np.shape(mask)))
+        file drew (but for pixels ``others``, the photo's other objects, hold now: ``kept_drawn``): an edited
+        shape is no longer the annotator's polygon (and an undo back to it is again)."""
+        if not self.drawn:
+            return False
+        mask = np.asarray(mask, bool)
+        drawn = self.raster(mask.shape)
+        return np.array_equal(mask, drawn) if others is None else kept_drawn(drawn, mask, others)
 
     def with_mask(self, mask: np.ndarray) -> "ImageObject":
         """The same object (id, label, extra, how it was stored, the polygons it was drawn as) with a refined
@@ -216,11 +221,7 @@ class ImageObjects:
     @cached_property
     def _cover(self) -> np.ndarray:
         """H×W: how many area objects hold each pixel; made once for all of a photo's objects."""
-        cover = np.zeros(self.hw, np.uint16)
-        for obj in self.objects:
-            if obj.refinable:
-                cover += obj.raster(self.hw)
-        return cover
+        return cover(self.hw, (obj.raster(self.hw) for obj in self.objects if obj.refinable))
 
     def drawn_over(self, obj: ImageObject) -> np.ndarray:
         """H×W bool: where objects after ``obj`` in the file draw polygons, which a label map painted in the
@@ -343,6 +344,15 @@ def linked_groups(count: int, linked: Callable[[int, int], bool]) -> list[list[i
     for i in range(count):
         groups.setdefault(root(i), []).append(i)
     return list(groups.values())
+
+
+def cover(hw: tuple[int, int], masks: Iterable[np.ndarray]) -> np.ndarray:
+    """H×W uint16: how many of ``masks`` (H×W bool each) hold each pixel. Above a mask's own value (``cover >
+    mask``), another holds it: one pass for all of a photo's objects, not one union per object."""
+    count = np.zeros(hw, np.uint16)
+    for mask in masks:
+        count += mask
+    return count
 
 
 def kept_drawn(drawn: np.ndarray, now: np.ndarray, others: np.ndarray) -> bool:

@@ -2723,6 +2723,41 @@ def test_a_point_moved_on_a_label_is_exported_where_placed_and_the_others_as_the
     assert [p.tolist() for p in tool(again.canvas).rings()[0]] == placed
 
 
+def test_one_point_moved_on_a_label_kept_as_drawn_under_its_neighbour_exports_that_one_point(qtbot, window,
+                                                                                              tmp_path):
+    """A blouse with a dress drawn over it, refined and kept as drawn: its pixels are its polygon less the dress's.
+    The Points tool traced those pixels, and one point moved exported the trace (a tester: 334 points for the
+    file's 192). The tool shows the file's points, and the export writes them with the one moved."""
+    from PySide6.QtCore import QPointF
+    from test_outline_tool import drag, tool
+    from crm_core.options import Stage
+    folder, _ = labelme_set(tmp_path / "lm", count=1)
+    data = json.loads((folder / "p0.json").read_text())
+    blouse = [[40.0, 30.0], [100.0, 26.0], [130.0, 40.0], [126.0, 120.0], [44.0, 126.0]]
+    dress = [[110.0, 60.0], [180.0, 60.0], [180.0, 150.0], [110.0, 150.0]]  # drawn after it, over its side
+    data["shapes"] = [{**data["shapes"][0], "label": "blouse", "points": blouse},
+                      {**data["shapes"][0], "label": "dress", "points": dress}]
+    (folder / "p0.json").write_text(json.dumps(data))
+    window.open_folder(folder)
+    doc = window.doc
+    top, under = doc.objects[1], doc.objects[0]
+    held = (under.mask > 127) & ~(top.mask > 127)  # refined, kept as drawn but for the dress's pixels
+    doc.set_stages([Stage(0, 1, 1.0, held.astype(np.float32), 0.1, H * W, H * W, H * W)], under)
+    doc.set_shown(0, under)
+    doc.select(under)
+    window.tool_actions["points"].trigger()
+    view = window.canvas
+    qtbot.waitUntil(lambda: bool(tool(view).rings()))
+    assert [p.tolist() for p in tool(view).rings()[0]] == blouse  # the file's own points, not a trace
+    view.set_zoom(2.0)
+    view.center_on(QPointF(40, 30))
+    drag(view, qtbot, (40, 30), (34, 24))
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(tmp_path / "out")
+    shapes = json.loads((tmp_path / "out" / "p0.json").read_text())["shapes"]
+    assert [s["points"] for s in shapes] == [[[34.0, 24.0], *blouse[1:]], dress]
+
+
 def test_refine_all_objects_says_which_it_kept_as_drawn(qtbot, window, tmp_path, tiny_refiner):
     """An annotator refined six labels, saw "Refined 6 objects", all six "refined", and four came out of the export
     unchanged: drawn to the pixel, they were kept as drawn, which the window never said."""

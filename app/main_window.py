@@ -244,6 +244,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self.zoom_label = QLabel()
         self.pixel_label = QLabel()
         self._pointer = (-1, -1)  # the photo pixel under the pointer (-1: off the photo), for the value shown there
+        self._change_at: tuple[tuple, int] | None = None  # the compare F3 went through last, and the place it showed
         self._folder_tips: dict[QAction, str] = {}  # folder commands' own tooltips, said why where greyed
         self.size_label = QLabel()
         self.device_label = QLabel()
@@ -377,6 +378,34 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
 
     def show_previous_stage(self) -> None:
         self.strip.show_previous()
+
+    def next_change(self) -> None:
+        self._go_to_change(1)
+
+    def previous_change(self) -> None:
+        self._go_to_change(-1)
+
+    def _go_to_change(self, step: int) -> None:
+        """Zoom to the next (``step`` 1) or previous (-1) place where the two compared results differ, most changed
+        first, and say which of how many it is (``CompareMixin.changed_places``)."""
+        compared = self.strip.comparing
+        if self.doc is None or compared is None:
+            self.statusBar().showMessage("Ctrl+click a second stage in the strip to compare two results; F3 then "
+                                         "zooms to each place where they differ", 8000)
+            return
+        places = self.canvas.changed_places()
+        if not places:
+            self.statusBar().showMessage("The two results compared hold the same pixels: no change to go to", 8000)
+            return
+        pair = (id(self.doc.current), compared, len(places))
+        if self._change_at is not None and self._change_at[0] == pair:
+            at = (self._change_at[1] + step) % len(places)
+        else:  # a new compare starts at the most changed place (Shift+F3: at the least)
+            at = 0 if step > 0 else len(places) - 1
+        self._change_at = (pair, at)
+        self.canvas.look_at(places[at].box)
+        self.statusBar().showMessage(f"Change {at + 1} of {len(places)}, most changed first: {places[at].pixels:,} "
+                                     "px (F3 for the next, Shift+F3 for the one before)")
 
     def _view_mode_changed(self, mode: str) -> None:
         """Tick the view in the menu, name it in the status bar (the canvas alone cannot say a cutout on white from

@@ -442,7 +442,7 @@ class StageStrip(QWidget):
                               "Press Refine (Ctrl+R) to add stages here.")
         elif self.comparing is not None:
             self.hint.setText("Comparing two results: differences highlighted (with the before/after split, one "
-                              "result each side).")
+                              "result each side). F3 zooms to each change.")
         else:
             ratios_left = self._not_run[1] if self._not_run[0] is self._doc.stages[0] else ""
             self.hint.setText("Ctrl+click a second stage to compare." + (f" {ratios_left}." if ratios_left else ""))

@@ -11,12 +11,16 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter
 
 from app.mask_object import COARSE, Shown, stage_name
+from crm_core.changes import Place, changed_places
 from crm_core.metrics import binarise
 
 # a comparison of two results, first → second: what the second added and what it removed, in two colours
 # cyan and yellow: apart from each other for every kind of colour vision (red and green are not), and from the
 # default red-pink overlay and red subjects, where removed pixels drawn red could not be seen
 ADDED_COLOR, REMOVED_COLOR = QColor(0, 210, 255), QColor(255, 225, 0)
+LOOK_ZOOM = 3.0  # a place of change is a look at least this close: a one-pixel rim is three screen pixels wide
+MOST_ZOOM = 8.0  # and at most this close, however small the place (a single pixel filled the view at 3,200 %)
+PLACE_MARGIN = 12  # screen px left round a place
 
 
 class CompareMixin:
@@ -42,6 +46,23 @@ class CompareMixin:
             del self._layers[key]
         self.update()
 
+    def changed_places(self) -> list[Place]:
+        """Where the two results compared differ, most changed first (``crm_core.changes``), each a place one
+        look at LOOK_ZOOM shows; [] when nothing is compared."""
+        if self._compare is None:
+            return []
+        first, second = (self._binary(shown) for shown in self._compare)
+        return changed_places(first, second, int(min(self.width(), self.height()) / LOOK_ZOOM))
+
+    def look_at(self, box: tuple[int, int, int, int]) -> None:
+        """Zoom to a box of the photo (top, left, bottom, right) and centre it: as close as fits it in the view,
+        up to MOST_ZOOM."""
+        top, left, bottom, right = box
+        fits = min((self.width() - 2 * PLACE_MARGIN) / max(right - left, 1),
+                   (self.height() - 2 * PLACE_MARGIN) / max(bottom - top, 1))
+        self.set_zoom(min(fits, MOST_ZOOM))
+        self.center_on(QPointF((left + right) / 2, (top + bottom) / 2))
+
     def _valid(self, shown: Shown) -> bool:
         count = len(self._doc.stages) if self._doc is not None else 0
         return shown == COARSE or (isinstance(shown, int) and 0 <= shown < count)
@@ -58,7 +79,8 @@ class CompareMixin:
         added, removed = (self._changed_count((kind, *self._compare)) for kind in ("added", "removed"))
         return ((ADDED_COLOR, f"in {second}, not in {first}{added}"),
                 (REMOVED_COLOR, f"in {first}, not in {second}{removed}"),
-                (None, "a soft result holds a pixel over 50 %"))
+                (None, "a soft result holds a pixel over 50 %"),
+                (None, "F3 zooms to each change, Shift+F3 back"))
 
     def legend_makes_way(self, pointer: QPointF) -> None:
         """The legend moves to the other bottom corner when the pointer comes over it."""

@@ -437,6 +437,43 @@ def test_cuda_choice_is_disabled_without_a_gpu(window, monkeypatch):
     assert not cuda.isEnabled() and "CUDA" in cuda.toolTip()
 
 
+def test_f3_zooms_to_each_place_two_compared_stages_differ_most_changed_first(qtbot, settings, write_photo):
+    """An inspector read "in result, not in Coarse: 136 px" at 79 % and saw nothing: one-pixel rims, hunted for at
+    370 % across the photo."""
+    image_path, mask_path = write_photo(1200, 900)
+    win = build_window([str(image_path), str(mask_path)], settings)
+    qtbot.addWidget(win)
+    win.resize(1280, 700)
+    qtbot.waitExposed(win)
+    doc, canvas = win.doc, win.canvas
+    win.next_change_action.trigger()  # nothing compared: said how to compare
+    assert win.statusBar().currentMessage().startswith("Ctrl+click a second stage in the strip to compare")
+    first = np.zeros((900, 1200), np.float32)
+    first[100:800, 200:900] = 1.0
+    second = first.copy()
+    second[300:340, 900] = 1.0  # a rim moved out by a pixel: 40 px
+    second[700:702, 1000:1005] = 1.0  # a speck far off: 10 px
+    doc.set_stages([Stage(0, 2, 0.5, first, 0.1, 0, first.size, 0), Stage(1, 2, 1.0, second, 0.1, 0, first.size, 0)])
+    win.strip.select(0, 1)
+    canvas.fit()
+    seen: list[tuple[float, QPointF]] = []
+    for _ in range(3):
+        win.next_change_action.trigger()
+        seen.append((canvas.zoom(), canvas.visible_image_rect().center()))
+    assert win.statusBar().currentMessage().startswith("Change 1 of 2, most changed first: 40 px (F3 for the next")
+    (zoom1, centre1), (zoom2, centre2), (zoom3, _) = seen
+    assert zoom1 >= 3 and zoom2 >= 3  # a one-pixel rim three screen pixels wide, at least
+    assert abs(centre1.x() - 900.5) < 10 and abs(centre1.y() - 320) < 20  # the rim in the middle of the view
+    assert abs(centre2.x() - 1002.5) < 10 and abs(centre2.y() - 701) < 10  # then the speck
+    assert zoom3 == zoom1  # and round again
+    win.previous_change_action.trigger()
+    assert win.statusBar().currentMessage().startswith("Change 2 of 2, most changed first: 10 px")
+    assert "F3 zooms to each change" in [text for _, text in canvas.legend_rows()][3]
+    win.strip.select(1)  # no compare: F3 says how to have one
+    win.next_change_action.trigger()
+    assert win.statusBar().currentMessage().startswith("Ctrl+click a second stage")
+
+
 def test_stage_strip_shows_compares_and_accepts(qtbot, opened, tiny_refiner):
     # the untrained model's stages must differ from the mask: the disc is drawn as a polygon, which the leash
     # would hold to itself

@@ -34,6 +34,8 @@ from app.held_results import HeldResults, Results
 from app.keep_edits import KeepEditsMixin
 from app.undo import BudgetedUndoStack, MaskEditCommand, TileDelta, TileRecorder
 
+OPENED_REFINED = "Refine objects (as the photo opened)"  # the undo step of the refines a photo comes with
+
 
 class Document(KeepEditsMixin, QObject):
     """A photo with its ordered objects and one tile-based undo stack over all of them.
@@ -622,7 +624,9 @@ class Document(KeepEditsMixin, QObject):
         could only click Coarse on each object of a photo Refine whole folder had changed, and it still read
         refined. Objects edited since their refine (stale) and locked ones are left as they are."""
         refined = [obj for obj in self.objects if obj.stages and not obj.stale and not obj.locked]
-        self.record_refine([(obj, Results((), COARSE, TODO, False)) for obj in refined], "Refine objects")
+        # named as the step it is: after a restart, "Undone: Refine objects" read as an older step come back out of
+        # order, the edits made after it (kept, but not in this history) staying (an annotator)
+        self.record_refine([(obj, Results((), COARSE, TODO, False)) for obj in refined], OPENED_REFINED)
 
     def add_stage(self, stage: Stage, obj: MaskObject | None = None) -> None:
         obj = obj or self.current

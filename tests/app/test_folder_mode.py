@@ -1357,7 +1357,7 @@ def test_undo_takes_a_photo_refined_in_the_background_back_to_its_labels(qtbot, 
     window.go_to(2)  # refined in the background: its document is made from the kept work
     doc = window.doc
     assert window.work.status["p2.png"] == REFINED and not doc.modified
-    assert window.undo_action.isEnabled() and window.undo_action.text().endswith("Refine objects")
+    assert window.undo_action.isEnabled() and window.undo_action.text().endswith("Refine objects (as the photo opened)")
     drawn = [o.mask.copy() for o in doc.objects]
     window.undo_action.trigger()
     assert all(not o.stages and o.status == TODO and o.shown == COARSE for o in doc.objects)

@@ -26,7 +26,7 @@ from crm_core.tiles import grown
 
 from app.canvas.tools import KEPT_IN, KEPT_OUT, Tool, ToolHost
 from app.document import COARSE, Document
-from app.mask_object import kept_points, placed, shade
+from app.mask_object import MaskObject, kept_points, placed, shade
 from app.jobs import CallJob, JobRunner
 
 GRAB_PX = 8  # a press this close (screen pixels) to a point drags it
@@ -46,6 +46,14 @@ def traced_outline(mask: np.ndarray) -> list[Polygon]:
         return []
     rows, cols = grown(box, 1, mask.shape)
     return [ring + (cols.start, rows.start) for ring in trace_outline(mask[rows, cols], POINTS_TOLERANCE)]
+
+
+def _own_points(obj: MaskObject, shape: np.ndarray, others: np.ndarray | None = None) -> tuple[Polygon, ...]:
+    """The points an object's pixels ``shape`` (H×W bool) are still the fill of, but for pixels ``others`` holds
+    (None: exactly): its label file's polygons, else the outline this tool left it as (``kept_points``); ()."""
+    if isinstance(obj.source, ImageObject) and obj.source.drawn_in(shape, others):
+        return obj.source.polygons
+    return kept_points(obj.outlines, shape, others)
 
 
 def outline_patch(soft: np.ndarray, rings: list[Polygon], index: int, new: Polygon, span: np.ndarray,
@@ -135,10 +143,11 @@ class OutlineTool(Tool):
         shape = obj.result()
         # the label file's own points (also where its refine left it as drawn: a tester's bag, one point moved, was
         # traced anew and exported with 5 of its 149 points), or the ones this tool left, as an export keeps them:
-        # less what the photo's other objects hold now (a blouse a dress was drawn over)
-        others = doc.held_by_others(obj) if obj.source is not None or obj.outlines else None
-        filed = isinstance(obj.source, ImageObject) and obj.source.drawn_in(shape, others)
-        kept = obj.source.polygons if filed else kept_points(obj.outlines, shape, others)
+        # exactly, or less what the photo's other objects hold now (a blouse a dress was drawn over), which is read
+        # only where it may matter (every other object's result, on the GUI thread)
+        kept = _own_points(obj, shape)
+        if not kept and (obj.outlines or isinstance(obj.source, ImageObject)) and len(doc.objects) > 1:
+            kept = _own_points(obj, shape, doc.held_by_others(obj))
         if kept:
             self._rings, self._drawn = [np.array(p, float) for p in kept if len(p) >= 3], []
             self._fill = fill_polygons

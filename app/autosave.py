@@ -151,6 +151,11 @@ class Autosave(QObject):
         if self._lock is not None:
             self._lock.unlock()
 
+    def current(self) -> Path | None:
+        """The file, when it holds the work as it is now: no change waiting for a pause, no write under way."""
+        fresh = not self._timer.isActive() and self._writing is None and not self._again
+        return self.path if fresh and self.path.is_file() else None
+
     def pending(self) -> Path | None:
         """The newest autosave a killed window left behind, if any, now held by this one (so a window starting
         at the same moment does not offer it too) until ``drop_pending``."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -13,10 +14,11 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImageReader
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from crm_core.coverage import transparency_note
+from crm_core.errors import CRMError
 from crm_core.io import same_file, single_channel
 from crm_core.pairing import PHOTO_EXTS
 
-from app import asking, project
+from app import asking, kept_work, project
 from app.about import SAMPLES
 from app.busy import busy
 from app.document import Document
@@ -84,6 +86,9 @@ class OpeningMixin:
         saved = image.with_suffix(project.SUFFIX)  # where Save project puts this photo's work by default
         if offer_saved and mask is None and self._saved_work_wanted(image, saved):
             return self.open_project(saved)
+        kept = self._kept_work_of(image, mask, saved) if offer_saved else None
+        if kept is not None:
+            return self._open_kept(image, mask, kept)
         try:
             with busy(self, f"Opening {image.name}…"):
                 doc = Document.open(image)
@@ -102,6 +107,30 @@ class OpeningMixin:
         self._set_document(doc)
         if notes:
             self._noted("; ".join(notes), 15000)
+        return True
+
+    def _kept_work_of(self, image: Path, mask: str | Path | None, saved: Path) -> Path | None:
+        """The work kept on ``image`` when it was last left (``app.kept_work``), to give back as it opens: not
+        where a project saved beside it was just offered (a No there asks for the photo alone), nor where that very
+        photo is open (opened again, it is the photo as it is on disk that is asked for)."""
+        if saved.is_file() and project.photo_of(saved) == image.resolve():
+            return None
+        if self.doc is not None and self.doc.path is not None and same_file(self.doc.path, image):
+            return None
+        return kept_work.kept(image, Path(mask) if mask is not None else None)
+
+    def _open_kept(self, image: Path, mask: str | Path | None, kept: Path) -> bool:
+        """Opens the work kept on ``image`` as an autosave is restored (Save writes where it was last saved, if
+        anywhere), and says so."""
+        when = datetime.fromtimestamp(kept.stat().st_mtime).strftime("%d %b %H:%M")
+        exported = not project.modified_of(kept)
+        if not self.open_project(kept, modified=True):
+            return False
+        if exported:  # as it was left: saved or exported, it is not asked about again
+            self.doc.mark_saved()
+        self.settings.add_recent_file(image, mask)
+        self.settings.open_dir = image.parent
+        self._noted(f"Your work on {image.name} is back as you left it ({when}): kept when you moved on", 15000)
         return True
 
     def _saved_work_wanted(self, image: Path, saved: Path) -> bool:
@@ -295,9 +324,9 @@ class OpeningMixin:
         doc = self.doc
         name = doc.path.name if doc.path is not None else "This photo"
         if not doc.modified:  # a refine under way is work too: at 6K a tester's went, unasked, with a Ctrl+O
-            return not self.refining or asking.choose(
+            return (not self.refining or asking.choose(
                 self, STOP_QUESTION, f"{name} is still being refined; what the refine has not finished is lost.",
-                (STOP,)) == STOP
+                (STOP,)) == STOP) and self._keep_work()
         if doc.project_path is not None:
             what, into = f"changes since it was saved in {doc.project_path.name}", f" (into {doc.project_path.name})"
         elif doc.exported_part is not None:  # "nor exported" said after ×0.5 alone was exported (an inspector)
@@ -314,10 +343,24 @@ class OpeningMixin:
             (SAVE_PROJECT, EXPORT, asking.DISCARD),
         )
         if answer == SAVE_PROJECT:
-            return self.save_project_dialog()
+            return self.save_project_dialog() and self._keep_work()
         if answer == EXPORT:
-            return self.export_dialog()
+            return self.export_dialog() and self._keep_work()
         return answer == asking.DISCARD
+
+    def _keep_work(self) -> bool:
+        """The open photo's work kept for when it is opened again (``app.kept_work``), where it has any: edits,
+        strokes or stages. A failure to write it is said, and does not hold the person on this photo. True."""
+        doc = self.doc
+        if doc is None or doc.path is None or not (doc.modified or doc.undo_stack.count()
+                                                   or any(obj.stages for obj in doc.objects)):
+            return True
+        try:
+            kept_work.keep(project.capture(doc, self.canvas, self.unfinished_refine()), self.autosave.current())
+        except (CRMError, OSError) as error:
+            self.statusBar().showMessage(f"The work on {doc.path.name} could not be kept for its next opening: "
+                                         f"{error}", 15000)
+        return True
 
     def open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open photo", self.settings.open_dir, IMAGE_FILTER)

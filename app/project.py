@@ -281,6 +281,19 @@ def photo_of(path: str | Path) -> Path | None:
     return Path(photo) if isinstance(photo, str) else None
 
 
+def mask_of(path: str | Path) -> Path | None:
+    """The mask file a project's work began from (Project.mask_path), read without decoding its masks (None when
+    it began from the photo alone or cannot be read)."""
+    mask = _meta_of(path).get("mask_path")
+    return Path(mask) if isinstance(mask, str) else None
+
+
+def modified_of(path: str | Path) -> bool:
+    """Whether a project's work held edits not saved nor exported when it was written (Project.modified), read
+    without decoding its masks; True when it cannot be read."""
+    return _meta_of(path).get("modified", True) is not False
+
+
 def labels_of(path: str | Path) -> str | None:
     """The fingerprint of the labels a folder photo's work began from (Project.labels), read without decoding
     its masks; None when the project has none or cannot be read."""

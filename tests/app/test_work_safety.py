@@ -180,6 +180,37 @@ def test_work_exported_then_edited_is_asked_about_as_changed_since_the_export(qt
     assert "photo.jpg has changes since it was exported to cut.png." in asked[-1][1]
 
 
+def test_work_left_after_an_export_comes_back_when_its_photo_is_opened_again(qtbot, opened, write_photo, monkeypatch,
+                                                                             tmp_path):
+    """A photo editor selected, stroked, refined and exported; opened another photo (nothing asked: the work was
+    exported) and, reopening the first from Open Recent, found it blank."""
+    asked: list = []
+    answer_save_question(monkeypatch, asking.DISCARD, asked)
+    first, mask = opened.doc.path, opened.doc.mask_path
+    doc = opened.doc
+    doc.invert_mask()
+    prob = (doc.mask > 127).astype(np.float32)
+    doc.set_stages([Stage(0, 1, 1.0, prob, 0.1, prob.size, prob.size, prob.size)])
+    doc.set_shown(0)
+    answer_export_dialog(monkeypatch, {"path": tmp_path / "cut.png"}, [])
+    assert opened.export_dialog() and not opened.doc.modified
+    edited = doc.mask.copy()
+    second, second_mask = write_photo(200, 100, "second")
+    assert opened.open_files(second) and not asked  # exported: nothing asked
+    assert opened.open_files(first)  # alone, as Open Recent opens it
+    assert np.array_equal(opened.doc.mask, edited) and len(opened.doc.stages) == 1 and opened.doc.shown == 0
+    assert opened.statusBar().currentMessage().startswith("Your work on photo.jpg is back as you left it (")
+    assert opened.doc.path == first and not opened.doc.modified
+    opened.doc.invert_mask()
+    assert opened.open_files(second, second_mask)  # Discard: the edits go, the work kept before them stays
+    assert len(asked) == 1 and opened.doc.path == second
+    assert opened.open_files(first, mask) and np.array_equal(opened.doc.mask, edited)  # with the mask it began from
+    other = tmp_path / "other_mask.png"
+    Image.fromarray(np.full(edited.shape, 255, np.uint8)).save(other)
+    assert opened.open_files(second) and opened.open_files(first, other)  # another mask: that mask, anew
+    assert not opened.doc.stages and opened.doc.mask_path == other and opened.doc.mask.all()
+
+
 def test_leaving_unsaved_work_can_save_the_project(qtbot, opened, write_photo, monkeypatch, tmp_path):
     """Save project keeps the work where Ctrl+S would: in the project it came from, else where Save as says."""
     asked: list = []

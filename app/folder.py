@@ -98,7 +98,7 @@ def open_source(source: str | Path, kind: str | None = None, images: str | Path 
     """What a folder or dataset file holds: a dataset of a named or detected format, else a plain folder."""
     source = Path(source)
     if kind is None and source.is_dir():
-        if names_file(source) is not None or (source / "SegmentationClass").is_dir() or is_big_folder(source) \
+        if names_file(source) is not None or (source / "SegmentationClass").is_dir() or _big_with_masks(source) \
                 or detection_folder(source):
             kind = detect(source)
         elif any(source.glob("*.json")) or (not by_stem(source, PHOTO_EXTS) and label_files(source)):
@@ -110,6 +110,12 @@ def open_source(source: str | Path, kind: str | None = None, images: str | Path 
         else:
             return FolderPhotos(source)
     return open_dataset(kind or detect(source), source, images)
+
+
+def _big_with_masks(folder: Path) -> bool:
+    """Whether a folder is a BIG-layout set with its masks (NAME_im.jpg beside NAME_seg.png). Photos named
+    NAME_im.jpg alone are plain photos: a photo editor's folder of four was refused as "no photos with labels"."""
+    return is_big_folder(folder) and any(folder.glob("*_seg.png"))
 
 
 def _palette_labels(folder: Path) -> bool:

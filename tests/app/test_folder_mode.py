@@ -658,6 +658,12 @@ def test_a_big_layout_folder_opens_with_its_coarse_masks(window, tmp_path):
     assert window.open_folder(folder)
     assert window.work.names == ["p0"]
     assert np.array_equal(window.doc.objects[0].mask > 127, gts[0])
+    photos = tmp_path / "photos"  # photos named so, with no masks: a photo editor's folder was refused
+    photos.mkdir()
+    cv2.imwrite(str(photos / "p0_im.png"), image)
+    cv2.imwrite(str(photos / "p1_im.png"), image)
+    assert window.open_folder(photos)
+    assert window.work.names == ["p0_im", "p1_im"] and not window.doc.current.mask.any()
 
 
 def test_export_leaves_the_shapes_the_person_did_not_touch_as_drawn(qtbot, window, tmp_path):

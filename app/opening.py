@@ -251,7 +251,9 @@ class OpeningMixin:
             if remember:
                 self._view_before_empty = self.canvas.view_mode()
             self.canvas.set_view_mode("overlay")
-            self._noted("No mask yet: the photo is shown with the overlay (V for the cutout views)", 5000)
+            # the view's name: "with the overlay" was said with the overlay switched off (O), nothing over the photo
+            self._noted("No mask yet: the photo is shown in the view Photo with mask overlay (V for the cutout views)",
+                        5000)
 
     def _cutout_view_back(self, doc: Document) -> None:
         """After an Undo that brought a mask back (of Clear mask): the cutout view the person had, if the overlay

@@ -16,6 +16,9 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from crm_core import io
+from crm_core.errors import InputError
+
 from app import project
 from app.autosave import state_dir
 
@@ -51,9 +54,15 @@ def keep(state: project.Project, written: Path | None = None) -> None:
 def kept(photo: Path, mask: Path | None = None) -> Path | None:
     """The work kept on ``photo``, when there is some and it began from ``mask`` (None: from the photo alone, or
     whatever mask it began from: a photo opened alone from Open Recent gets its work back); None otherwise, also
-    where the file is not that photo's (a name shared by chance) or cannot be read."""
+    where the file is not that photo's (a name shared by chance), cannot be read, or was made on the photo at
+    another size (edited since: the work cannot go on it, and the photo opens alone)."""
     path = place(photo)
     if not path.is_file() or project.photo_of(path) != Path(photo).resolve():  # unreadable: None, no photo
+        return None
+    try:
+        if project.size_of(path) != io.shown_size(photo):
+            return None
+    except InputError:  # the photo itself cannot be read: opening it alone says so
         return None
     return path if mask is None or project.mask_of(path) == Path(mask).resolve() else None
 

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 from PySide6.QtCore import QPointF
 
 from crm_core import io
@@ -286,6 +287,16 @@ def mask_of(path: str | Path) -> Path | None:
     it began from the photo alone or cannot be read)."""
     mask = _meta_of(path).get("mask_path")
     return Path(mask) if isinstance(mask, str) else None
+
+
+def size_of(path: str | Path) -> tuple[int, int] | None:
+    """(width, height) of the photo a project's work was made on, read from its first mask's header alone; None
+    when the project cannot be read."""
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open("object0/mask.png") as png, Image.open(png) as im:
+            return im.size
+    except (OSError, zipfile.BadZipFile, KeyError, SyntaxError, ValueError, EOFError):
+        return None
 
 
 def modified_of(path: str | Path) -> bool:

@@ -209,6 +209,11 @@ def test_work_left_after_an_export_comes_back_when_its_photo_is_opened_again(qtb
     Image.fromarray(np.full(edited.shape, 255, np.uint8)).save(other)
     assert opened.open_files(second) and opened.open_files(first, other)  # another mask: that mask, anew
     assert not opened.doc.stages and opened.doc.mask_path == other and opened.doc.mask.all()
+    assert opened.open_files(second) and opened.open_files(first) and opened.doc.stages  # kept again on leaving
+    assert opened.open_files(second)
+    Image.new("RGB", (90, 60)).save(first)  # the photo edited since, to another size: it opens alone
+    assert opened.open_files(first) and opened.doc.path == first and opened.doc.mask.shape == (60, 90)
+    assert not opened.doc.stages
 
 
 def test_leaving_unsaved_work_can_save_the_project(qtbot, opened, write_photo, monkeypatch, tmp_path):

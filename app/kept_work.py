@@ -11,9 +11,6 @@ the newest KEPT photos' work.
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from crm_core import io
@@ -32,22 +29,14 @@ def place(photo: Path) -> Path:
     return state_dir() / FOLDER / f"{key}{project.SUFFIX}"
 
 
-def keep(state: project.Project, written: Path | None = None) -> None:
-    """Keep ``state`` as its photo's work: a copy of ``written``, a project file that holds it already (the
-    autosave, written a second after the last change), else saved anew. Then only the newest KEPT stay."""
-    target = place(state.photo)
-    if written is None:
-        project.save(target, state)
+def keep(photo: Path, work: Path | project.Project) -> None:
+    """Keep ``work`` as the work on ``photo``: a project file that holds it already (the autosave, written a second
+    after the last change), copied, or the work captured, saved. Then only the newest KEPT stay."""
+    target = place(photo)
+    if isinstance(work, Path):
+        io.copy_atomic(work, target)
     else:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        os.close(fd)
-        try:
-            shutil.copyfile(written, partial)
-            os.replace(partial, target)
-        finally:
-            if os.path.exists(partial):
-                os.unlink(partial)
+        project.save(target, work)
     _prune()
 
 

@@ -358,7 +358,9 @@ class OpeningMixin:
                                                    or any(obj.stages for obj in doc.objects)):
             return True
         try:
-            kept_work.keep(project.capture(doc, self.canvas, self.unfinished_refine()), self.autosave.current())
+            # the autosave's file where it is current: captured anew, every mask would be copied for nothing
+            kept_work.keep(doc.path, self.autosave.current() or project.capture(doc, self.canvas,
+                                                                                self.unfinished_refine()))
         except (CRMError, OSError) as error:
             self.statusBar().showMessage(f"The work on {doc.path.name} could not be kept for its next opening: "
                                          f"{error}", 15000)

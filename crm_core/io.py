@@ -587,6 +587,12 @@ def write_atomic(path: PathLike, data: bytes | str) -> Path:
     return _replace_atomically(Path(path), lambda fh: fh.write(payload))
 
 
+def copy_atomic(source: PathLike, path: PathLike) -> Path:
+    """A copy of the file ``source`` at ``path``, written as ``write_atomic`` writes: never half of one."""
+    with open(source, "rb") as src:
+        return _replace_atomically(Path(path), lambda fh: shutil.copyfileobj(src, fh))
+
+
 def _replace_atomically(p: Path, fill: Callable[[BinaryIO], object]) -> Path:
     """``fill`` writes the file's bytes into a temp file beside ``p``, which is then renamed over ``p``."""
     tmp_name = None

@@ -245,6 +245,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self.pixel_label = QLabel()
         self._pointer = (-1, -1)  # the photo pixel under the pointer (-1: off the photo), for the value shown there
         self._change_at: tuple[tuple, int] | None = None  # the compare F3 went through last, and the place it showed
+        self._change_note = ""  # what F3 said of that place, while the status bar may still show it
         self._folder_tips: dict[QAction, str] = {}  # folder commands' own tooltips, said why where greyed
         self.size_label = QLabel()
         self.device_label = QLabel()
@@ -404,8 +405,17 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
             at = 0 if step > 0 else len(places) - 1
         self._change_at = (pair, at)
         self.canvas.look_at(places[at].box)
-        self.statusBar().showMessage(f"Change {at + 1} of {len(places)}, most changed first: {places[at].pixels:,} "
-                                     "px (F3 for the next, Shift+F3 for the one before)")
+        self._change_note = (f"Change {at + 1} of {len(places)}, most changed first: {places[at].pixels:,} px (F3 for "
+                             "the next, Shift+F3 for the one before)")
+        self.statusBar().showMessage(self._change_note)
+
+    def change_note_gone(self, *_args) -> None:
+        """F3's "Change n of m" taken off the status bar once the compare it spoke of is no longer shown (left or
+        changed, another object selected, another photo opened): it stayed, and a tester read "Change 2 of 4" of
+        the object before, and after Accept and next, "Change 1 of 1" over the next photo."""
+        if self._change_note:
+            self.statusBar().end_note(self._change_note)
+            self._change_note = ""
 
     def _view_mode_changed(self, mode: str) -> None:
         """Tick the view in the menu, name it in the status bar (the canvas alone cannot say a cutout on white from
@@ -437,6 +447,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         and removed (snap Ctrl+clicked while the matte showed read "added by snap (vs matte)", backwards)."""
         if first is not None and second is not None:
             first, second = sorted((first, second), key=in_pipeline)
+        self.change_note_gone()
         self.canvas.set_compare(first, second)
         self._pointer_value_follows()
 

@@ -178,6 +178,7 @@ class OpeningMixin:
                  (doc.shownChanged, self._photo_status_follows)]  # Coarse shown: written as drawn, no change
         links += [(signal, self._update_actions) for signal in (doc.stagesChanged, doc.shownChanged, doc.objectsChanged)]
         links += [(signal, self.panel_follows_edge) for signal in (doc.currentChanged, doc.stagesChanged)]
+        links += [(doc.currentChanged, self.change_note_gone)]
         # the value under the pointer follows the result shown, changed with the keys too (a re-tester read a stale one)
         links += [(signal, self._pointer_value_follows) for signal in
                   (doc.stagesChanged, doc.shownChanged, doc.currentChanged, doc.maskChanged)]
@@ -188,6 +189,7 @@ class OpeningMixin:
         """Shows ``doc`` in place of the open document, which is deleted unless ``keep_old`` (a folder's recent
         photo, kept with its undo history for the person to come back to)."""
         self._let_go(keep_old)
+        self.change_note_gone()
         self.doc = doc
         doc.setParent(self)
         self.canvas.set_document(doc)

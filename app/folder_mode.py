@@ -981,6 +981,13 @@ class FolderMixin:
         passed = [n for n in work.names if work.status[n] in (ACCEPTED, FLAGGED)]
         if passed:
             text += f"; {amount(len(passed), 'photo')} accepted or flagged left as they are ({listed(passed, 3)})"
+        # refined before the run (photo by photo, or by a run cancelled): a tester's note of 7 photos counted 4
+        # refined and 2 accepted or flagged, the one an earlier run had refined unsaid
+        before = [n for n in work.names if n in self._folder_before and work.status[n] == REFINED]
+        if before:
+            one = len(before) == 1
+            text += (f"; {amount(len(before), 'photo')} refined before left as {'it is' if one else 'they are'} "
+                     f"({listed(before, 3)})")
         if unreadable:
             text += (f"; {len(unreadable)} photo{'s' if len(unreadable) > 1 else ''} could not be read "
                      f"({listed(unreadable, 3)}): "

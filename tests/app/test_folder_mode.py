@@ -570,6 +570,21 @@ def test_a_photo_of_boxes_opened_during_refine_whole_folder_is_found_and_refined
                         window.statusBar().currentMessage())
 
 
+def test_refine_whole_folder_names_the_photos_refined_before_it_which_it_leaves_as_they_are(qtbot, window, tmp_path,
+                                                                                            tiny_refiner):
+    """A tester cancelled a run and started it again: its note counted the photos it refined and those accepted or
+    flagged, and never said the one the first run had refined."""
+    ann, images, _ = coco_set(tmp_path, count=3)
+    window.open_folder(ann, "coco", images)
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_all_objects()
+    assert window.go_to(1)
+    refine_folder_and_wait(qtbot, window)
+    assert window.work.status == {"p0.png": REFINED, "p1.png": REFINED, "p2.png": REFINED}
+    assert re.fullmatch(r"Folder refined in [^:]+: 1 photo in the background " + COUNTED + r" and p1\.png in the "
+                        r"window; 1 photo refined before left as it is \(p0\.png\)", window.statusBar().currentMessage())
+
+
 def test_refine_whole_folder_says_the_boxes_nothing_stood_out_in(qtbot, window, tmp_path, dialogs, tiny_refiner,
                                                                  monkeypatch):
     """The run's photos were all "refined" while boxes in which nothing stood out stayed boxes, said only on each
@@ -2569,7 +2584,8 @@ def test_refine_whole_folder_leaves_a_photo_whose_mask_is_empty_to_do(qtbot, win
     window.work.status["p0"] = "to do"  # the empty one open while the run goes: said of it too (an inspector)
     assert window.go_to(2)
     refine_folder_and_wait(qtbot, window)
-    assert window.statusBar().currentMessage().endswith("p2, open, has no object drawn and stays to do: draw it")
+    assert window.statusBar().currentMessage().endswith("p2, open, has no object drawn and stays to do: draw it; "
+                                                        "1 photo refined before left as it is (p1)")
 
 
 def test_the_whole_folder_note_waits_for_the_open_photo_s_objects(qtbot, window, tmp_path, tiny_refiner,

@@ -498,7 +498,8 @@ class ObjectsPanel(QWidget):
             item.setText(f"{name}  ·  {status}{'  · locked' if obj.locked else ''}")
             item.setCheckState(Qt.CheckState.Checked if obj.visible else Qt.CheckState.Unchecked)
             # what "kept as drawn" means, where it is said: a tester read it as the refine having done nothing
-            kept_note = "\nThe refine found no edge in the photo better than the label's, and kept it as drawn." \
+            kept_note = ("\nThe refine found no edge in the photo better than the label's, and kept it as drawn: "
+                         "paint Refine edge (D) where the photo should decide, and refine again.") \
                 if status.endswith(KEPT_AS_DRAWN) else ""
             item.setToolTip(f"{item.text()}  (id {obj.id}){kept_note}")
         if doc is not None and self.list.currentRow() != doc.index_of(doc.current):

@@ -48,6 +48,18 @@ def test_a_spot_of_a_colour_the_background_lacks_is_filled_with_its_rim():
     assert out is not prob and prob[SPOT] == 0.05  # the input is left as it was
 
 
+def test_a_gap_the_person_opened_is_not_the_background_round_the_object():
+    """A photo editor's Keep BG stroke opened the sand under a flag: sampled as the background round the object, its
+    colours came within 3.2 of the flag's white stars (4.5-4.8 without the stroke), which the next refine left cut
+    out, 1,000-3,000 px from the stroke."""
+    image, prob, coarse = scene()
+    image = image.copy()
+    image[disc(GAP, 9)] = image[disc(SPOT, 6)].mean(axis=0)  # the gap shows sand as white as the spot
+    out, filled = filled_holes(image, prob, coarse, disc(GAP, 3))  # the person's stroke in it
+    assert filled == disc(SPOT, 6).sum() and out[SPOT] == 1.0
+    assert out[disc(GAP, 9)].max() == 0.0  # theirs: open
+
+
 def test_a_spot_a_little_like_the_background_is_filled_only_deep_in_the_object():
     """A flag's white stars against white clouds were cut out as holes (a photo editor; uhr_GT16), an eye against a
     dark shadow too: a spot only a little like the background (NEAR_COLOUR) is filled where the person's mask held

@@ -582,7 +582,8 @@ def test_refine_whole_folder_names_the_photos_refined_before_it_which_it_leaves_
     refine_folder_and_wait(qtbot, window)
     assert window.work.status == {"p0.png": REFINED, "p1.png": REFINED, "p2.png": REFINED}
     assert re.fullmatch(r"Folder refined in [^:]+: 1 photo in the background " + COUNTED + r" and p1\.png in the "
-                        r"window; 1 photo refined before left as it is \(p0\.png\)", window.statusBar().currentMessage())
+                        r"window; 1 photo refined before left as it is \(p0\.png\)",
+                        window.statusBar().currentMessage())
 
 
 def test_refine_whole_folder_says_the_boxes_nothing_stood_out_in(qtbot, window, tmp_path, dialogs, tiny_refiner,

@@ -984,7 +984,8 @@ class FolderMixin:
         # skipped as the person said of them, said so: a tester missed an accepted photo with 1 of 8 objects refined
         passed = [n for n in work.names if work.status[n] in (ACCEPTED, FLAGGED)]
         if passed:
-            text += f"; {amount(len(passed), 'photo')} accepted or flagged left as they are ({listed(passed, 3)})"
+            text += (f"; {amount(len(passed), 'photo')} accepted or flagged left as "
+                     f"{'it is' if len(passed) == 1 else 'they are'} ({listed(passed, 3)})")
         # refined before the run (photo by photo, or by a run cancelled): a tester's note of 7 photos counted 4
         # refined and 2 accepted or flagged, the one an earlier run had refined unsaid
         before = [n for n in work.names if n in self._folder_before and work.status[n] == REFINED]

@@ -412,7 +412,9 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
     def change_note_gone(self, *_args) -> None:
         """F3's "Change n of m" taken off the status bar once the compare it spoke of is no longer shown (left or
         changed, another object selected, another photo opened): it stayed, and a tester read "Change 2 of 4" of
-        the object before, and after Accept and next, "Change 1 of 1" over the next photo."""
+        the object before, and after Accept and next, "Change 1 of 1" over the next photo. The next compare's F3
+        starts at its most changed place again (the same two stages compared anew went on at the second)."""
+        self._change_at = None
         if self._change_note:
             self.statusBar().end_note(self._change_note)
             self._change_note = ""

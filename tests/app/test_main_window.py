@@ -469,10 +469,12 @@ def test_f3_zooms_to_each_place_two_compared_stages_differ_most_changed_first(qt
     win.previous_change_action.trigger()
     assert win.statusBar().currentMessage().startswith("Change 2 of 2, most changed first: 10 px")
     assert "F3 zooms to each change" in [text for _, text in canvas.legend_rows()][3]
+    win.next_change_action.trigger()  # round to the first again
     win.strip.select(1)  # no compare: its note goes (a tester read it over the next object), F3 says how to have one
     assert not win.statusBar().currentMessage().startswith("Change")
     win.strip.select(0, 1)
-    win.next_change_action.trigger()
+    win.next_change_action.trigger()  # compared anew: from the most changed place again
+    assert win.statusBar().currentMessage().startswith("Change 1 of 2")
     doc.add_object()  # another object selected: the note spoke of the one before
     assert not win.statusBar().currentMessage().startswith("Change")
     win.strip.select(1)

@@ -269,6 +269,8 @@ class LayersMixin:
             return
         if self._mode != "overlay" and not isinstance(self._tool, KeepBrushTool):
             return
+        if self._compare is not None:  # its colours are the changes: a tester's spike, removed by the refine, lay
+            return  # yellow under the yellow hatch of the Refine edge stroke that had it removed (a press leaves it)
         if self._keep_tiles is None or self._keep_tiles.layer is not keep:
             self._keep_tiles = KeepTiles(keep, self._photo.top)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)

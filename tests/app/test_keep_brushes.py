@@ -204,6 +204,25 @@ def test_a_cutout_view_shows_the_keep_strokes_only_while_a_keep_brush_is_in_hand
     assert _redder(_pixel(qtbot, win, 30, 30), _pixel(qtbot, win, 70, 140))  # the overlay view always shows it
 
 
+def test_a_compare_shows_its_changes_without_the_keep_strokes_over_them(qtbot, opened):
+    """A tester's spike removed by a refine was the compare's yellow, under the yellow hatch of the Refine edge
+    stroke that had it removed: while two results are compared, the strokes are not drawn over them."""
+    win = opened
+    win.tool_actions["decide"].trigger()
+    win.canvas.set_brush_size(12)
+    _drag(qtbot, win, [(20, 140), (120, 140)])
+    _refine(qtbot, win)
+    hatched = _pixel(qtbot, win, 70, 140)
+    win.strip.select(0, len(win.doc.stages) - 1)
+    assert win.strip.comparing is not None
+    compared = _pixel(qtbot, win, 70, 140)
+    win.canvas.set_keep_visible(False)
+    assert np.array_equal(compared, _pixel(qtbot, win, 70, 140))  # as with the strokes hidden
+    win.canvas.set_keep_visible(True)
+    win.strip.select(len(win.doc.stages) - 1)  # the compare left: the strokes are back
+    assert np.array_equal(hatched, _pixel(qtbot, win, 70, 140))
+
+
 def test_shift_edge_after_a_refine_remakes_only_the_edge_stage_and_zero_takes_it_away(qtbot, opened):
     win = opened
     _refine(qtbot, win)

@@ -983,16 +983,13 @@ class FolderMixin:
                      f"{'it stays a box' if total == 1 else 'they stay boxes'}, to draw with the Box tool (X)")
         # skipped as the person said of them, said so: a tester missed an accepted photo with 1 of 8 objects refined
         passed = [n for n in work.names if work.status[n] in (ACCEPTED, FLAGGED)]
-        if passed:
-            text += (f"; {amount(len(passed), 'photo')} accepted or flagged left as "
-                     f"{'it is' if len(passed) == 1 else 'they are'} ({listed(passed, 3)})")
-        # refined before the run (photo by photo, or by a run cancelled): a tester's note of 7 photos counted 4
+        # and refined before the run (photo by photo, or by a run cancelled): a tester's note of 7 photos counted 4
         # refined and 2 accepted or flagged, the one an earlier run had refined unsaid
         before = [n for n in work.names if n in self._folder_before and work.status[n] == REFINED]
-        if before:
-            one = len(before) == 1
-            text += (f"; {amount(len(before), 'photo')} refined before left as {'it is' if one else 'they are'} "
-                     f"({listed(before, 3)})")
+        for names, how in ((passed, "accepted or flagged"), (before, "refined before")):
+            if names:
+                text += (f"; {amount(len(names), 'photo')} {how} left as {'it is' if len(names) == 1 else 'they are'} "
+                         f"({listed(names, 3)})")
         if unreadable:
             text += (f"; {len(unreadable)} photo{'s' if len(unreadable) > 1 else ''} could not be read "
                      f"({listed(unreadable, 3)}): "

@@ -116,7 +116,7 @@ def holes_of(image: np.ndarray, prob: np.ndarray, opened: np.ndarray | None = No
     if (apart != inside).any():
         # sampled as background round the object, the sand a Keep BG stroke opened under a flag brought its colours
         # within 3.2 of its white stars, which then stayed cut out (4.5-4.8 without the stroke; a photo editor)
-        painted = _hole_pixels(labels, stats, np.flatnonzero(apart))[0]
+        painted |= _hole_pixels(labels, stats, np.flatnonzero(apart & ~inside))[0]
     ring = _ring_colours(image, fg, painted)
     if ring is None:
         return None

@@ -327,10 +327,15 @@ class OpeningMixin:
             return True
         doc = self.doc
         name = doc.path.name if doc.path is not None else "This photo"
+        moot = self.refineFinished if self.refining else None  # its end changes the question: asked anew then
         if not doc.modified:  # a refine under way is work too: at 6K a tester's went, unasked, with a Ctrl+O
-            return (not self.refining or asking.choose(
-                self, STOP_QUESTION, f"{name} is still being refined; what the refine has not finished is lost.",
-                (STOP,)) == STOP) and self._keep_work()
+            if moot is None:
+                return self._keep_work()
+            answer = asking.choose(self, STOP_QUESTION, f"{name} is still being refined; what the refine has not "
+                                   "finished is lost.", (STOP,), moot=moot)
+            if answer == asking.MOOT:
+                return self._confirm_discard()
+            return answer == STOP and self._keep_work()
         if doc.project_path is not None:
             what, into = f"changes since it was saved in {doc.project_path.name}", f" (into {doc.project_path.name})"
         elif doc.exported_part is not None:  # "nor exported" said after ×0.5 alone was exported (an inspector)
@@ -343,9 +348,11 @@ class OpeningMixin:
             self, SAVE_QUESTION,
             f"{name} has {what}. {SAVE_PROJECT} keeps all the work to go on with later{into}; {EXPORT} writes the "
             f"mask, matte or cutout; {asking.DISCARD} drops the edits."
-            f"{' Any of them stops the refine under way.' if self.refining else ''}",
-            (SAVE_PROJECT, EXPORT, asking.DISCARD),
+            f"{' Any of them stops the refine under way.' if moot else ''}",
+            (SAVE_PROJECT, EXPORT, asking.DISCARD), moot=moot,
         )
+        if answer == asking.MOOT:
+            return self._confirm_discard()
         if answer == SAVE_PROJECT:
             return self.save_project_dialog() and self._keep_work()
         if answer == EXPORT:

@@ -76,7 +76,7 @@ def dialogs(monkeypatch: pytest.MonkeyPatch) -> Dialogs:
     for kind in ("critical", "warning", "information", "question", "about"):
         monkeypatch.setattr(QMessageBox, kind, fake(kind))
 
-    def choose(parent, title, text, choices):
+    def choose(parent, title, text, choices, moot=None):
         record.shown.append(("choose", title, text))
         if not record.accept:
             return None

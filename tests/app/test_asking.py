@@ -50,6 +50,21 @@ def test_the_first_answer_is_the_default(qtbot, choose):
     assert choose(None, "Save your work?", "photo.jpg has edits.", CHOICES) == "Save project"
 
 
+def test_a_question_taken_back_closes_and_says_so(qtbot, choose):
+    """Its ``moot`` signal (the refine it speaks of ended) closes the box: the caller asks anew, as things stand."""
+    from PySide6.QtCore import QObject, Signal
+
+    class Refine(QObject):
+        ended = Signal()
+
+    refine = Refine()
+    answer_with(lambda box: refine.ended.emit())
+    assert choose(None, "Save your work?", "photo.jpg has edits.", CHOICES, moot=refine.ended) == asking.MOOT
+    answer_with(lambda box: button(box, asking.DISCARD).click())
+    assert choose(None, "Save your work?", "photo.jpg has edits.", CHOICES, moot=refine.ended) == asking.DISCARD
+    refine.ended.emit()  # after the answer, the signal no longer reaches the box
+    assert QApplication.activeModalWidget() is None
+
 
 def test_a_long_list_of_names_is_cut_with_how_many_more_not_an_ellipsis_and_a_full_stop():
     """An export's notes read "0467: shirt, …." (a tester)."""

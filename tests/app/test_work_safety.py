@@ -144,7 +144,7 @@ def test_export_remembers_the_last_format(qtbot, opened, monkeypatch, tmp_path, 
 def answer_save_question(monkeypatch, answer: str | None, asked: list) -> None:
     """The "Save your work?" question answered with ``answer``; what it offered is recorded."""
 
-    def choose(parent, title, text, choices):
+    def choose(parent, title, text, choices, moot=None):
         asked.append((title, text, tuple(choices)))
         return answer
 
@@ -427,6 +427,37 @@ def test_opening_another_photo_while_a_refine_runs_asks_first(qtbot, opened, wri
     assert opened.open_files(second) and opened.doc.path == second
     running.set()
     qtbot.waitUntil(lambda: not opened.refining, timeout=10000)
+
+
+def test_a_refine_that_ends_while_its_question_is_up_has_the_question_asked_anew(qtbot, opened, write_photo,
+                                                                                tiny_refiner, monkeypatch):
+    """The Quit question still said "Any of them stops the refine under way" after that refine had ended behind it
+    (a photo editor)."""
+    from crm_core.stage_runner import StageRunner
+
+    running = threading.Event()
+    real = StageRunner.run
+    monkeypatch.setattr(StageRunner, "run", lambda *a, **k: (running.wait(10), real(*a, **k))[1])
+    opened.doc.apply_edit(opened.doc.rect(), np.full(opened.doc.current.mask.shape, 255, np.uint8), "paint")
+    opened.refine()
+    qtbot.waitUntil(lambda: opened.refining, timeout=5000)
+    asked: list = []
+
+    def choose(parent, title, text, choices, moot=None):
+        asked.append(text)
+        if moot is None:
+            return asking.DISCARD
+        ended: list = []
+        moot.connect(lambda: ended.append(True))
+        running.set()  # the refine ends while the question is up
+        qtbot.waitUntil(lambda: bool(ended), timeout=10000)
+        return asking.MOOT
+
+    monkeypatch.setattr(asking, "choose", choose)
+    second, _ = write_photo(200, 100, "second")
+    assert opened.open_files(second) and opened.doc.path == second
+    assert len(asked) == 2 and "stops the refine under way" in asked[0]
+    assert "refine" not in asked[1] and "has edits" in asked[1]
 
 
 def test_the_open_dialog_offers_only_photos_that_can_be_read():

@@ -81,7 +81,10 @@ class FolderMixin:
     _no_more = ""  # "This is the last photo", said on PgDown at the end: taken back when a move is made
     _unaccepted = ""  # "p1 changed since you accepted it…" (``_photo_changed``): an Undo's or Redo's note says it too
     _photo_note = ""  # what was said of the photo open ("2 shapes not refined …"): taken back when it is left
-    _exported_at: tuple[Path, str | None, float] | None = None  # the last export: where, its format and tolerance
+    # this session's exports that hold the work as the last one does: where, their format and tolerance (an annotator
+    # exported COCO and LabelMe, edited and quit: the question named the LabelMe export alone)
+    _exported_at: tuple[tuple[Path, str | None, float], ...] = ()
+    _export_queue: tuple[tuple[Path, str | None, float], ...] = ()  # Export again's, after the one running
     # since then (stale_export): the photos whose kept work changed, and each held document's undo place then
     _since_export: set[str]
     _export_marks: dict[str, tuple[weakref.ref, int]]
@@ -333,7 +336,7 @@ class FolderMixin:
         if self._survey is not None:
             self.jobs.abandon(self._survey)
             self._survey = None
-        self._exported_at = None
+        self._exported_at, self._export_queue = (), ()
         if self.work is not None:
             self.work.release()
             self.work = None
@@ -410,7 +413,7 @@ class FolderMixin:
             self._last_label = self.doc.current.label
         if fresh:
             self._label_unlabelled(doc)
-            if self._exported_at is not None and name not in self._since_export:  # as the last export holds it
+            if self._exported_at and name not in self._since_export:  # as the last export holds it
                 self._export_marks[name] = (weakref.ref(doc), doc.undo_stack.index())
         if left is not None and left != name:
             self._recent[left] = self.doc
@@ -494,7 +497,7 @@ class FolderMixin:
             return
         if not (doc.modified or any(o.stages or o.locked for o in doc.objects) or work.has_work(name)):
             return
-        if doc.modified and self._exported_at is not None:  # Undo back to what the export holds takes it back
+        if doc.modified and self._exported_at:  # Undo back to what the export holds takes it back
             (self._since_export.discard if self._as_exported(name, doc) else self._since_export.add)(name)
         work.keep(name, project.capture(doc, self.canvas, self.unfinished_refine()))
         work.meet(doc.categories)  # a label the person typed here is offered on the next photos
@@ -1045,9 +1048,12 @@ class FolderMixin:
         job = CallJob(out.name, exporting)
         job.done.connect(self._dataset_exported)
         job.failed.connect(self._export_failed)
-        self._exported_at = (out, kind, tolerance)
+        # the exports before it hold what this one will where no work changed in between; the others are left
+        in_step = tuple(e for e in self._exported_at if e[0] != out) if self._exported_at and \
+            not self._changed_since_exported() else ()
+        self._exported_at = (*in_step, (out, kind, tolerance))
         self._mark_exported()
-        job.failed.connect(lambda _message: setattr(self, "_exported_at", None))
+        job.failed.connect(lambda _message: self._export_lost(out))
         job.finished.connect(self._export_finished)
         self._export = (job, self.doc, self.doc.undo_stack.index(), "")
         self.jobs.start(job)
@@ -1073,22 +1079,40 @@ class FolderMixin:
         when work kept since this session's last export is not in it. Export again writes it there (the same place
         and format) and stays; True to go on. Why: an annotator exported, made one more stroke and quit; the work was
         kept, but the dataset they handed on lacked the stroke, unsaid."""
-        if self._exported_at is None:
+        exports = self._exported_at
+        if not exports or not self._changed_since_exported():
             return True
+        them = "that export" if len(exports) == 1 else f"those {len(exports)} exports"
+        answer = asking.choose(self, "Export again?", f"Work done since you exported "
+                               f"{listed([shown_path(out) for out, _, _ in exports])} is kept with the folder's work, "
+                               f"but is not in {them}.", (EXPORT_AGAIN, LEAVE_IT))
+        if answer == EXPORT_AGAIN:
+            self._export_queue = exports
+            self._export_next()
+        return answer == LEAVE_IT
+
+    def _changed_since_exported(self) -> set[str]:
+        """The photos whose work changed since the last export was written, the open one as it is now. An edit
+        undone since is no change (an annotator was asked after one)."""
         changed, doc, name = set(self._since_export), self.doc, self.photo_name
-        if doc is not None and name is not None:  # the open photo, as it is now
+        if doc is not None and name is not None:
             if self._as_exported(name, doc):
                 changed.discard(name)
             elif doc.modified:
                 changed.add(name)
-        if not changed:  # an edit undone since is no change (an annotator was asked after one)
-            return True
-        out, kind, tolerance = self._exported_at
-        answer = asking.choose(self, "Export again?", f"Work done since you exported {shown_path(out)} is kept with "
-                               "the folder's work, but is not in that export.", (EXPORT_AGAIN, LEAVE_IT))
-        if answer == EXPORT_AGAIN:
-            self.export_dataset(out, kind, tolerance=tolerance)
-        return answer == LEAVE_IT
+        return changed
+
+    def _export_next(self) -> None:
+        """Export again's next export, each where and as it was written before; a Cancel (of "Export what is
+        shown?") stops them all."""
+        (out, kind, tolerance), self._export_queue = self._export_queue[0], self._export_queue[1:]
+        if not self.export_dataset(out, kind, tolerance=tolerance):
+            self._export_queue = ()
+
+    def _export_lost(self, out: Path) -> None:
+        """An export failed: it holds nothing to ask about later, and Export again's next ones are not written."""
+        self._exported_at = tuple(e for e in self._exported_at if e[0] != out)
+        self._export_queue = ()
 
     def _mark_exported(self) -> None:
         """What the export about to be written holds, for ``stale_export``: each held document's undo place (the
@@ -1105,7 +1129,7 @@ class FolderMixin:
         return mark is not None and mark[0]() is doc and mark[1] == doc.undo_stack.index()
 
     def _changed_since_export(self, name: str) -> None:
-        if self._exported_at is not None:
+        if self._exported_at:
             self._since_export.add(name)
 
     def _dataset_exported(self, result: tuple[Path, Exported]) -> None:
@@ -1182,3 +1206,5 @@ class FolderMixin:
                                     "\n\n".join(text for _, text in notes))
         self._export_finished()
         self.exported.emit(path)
+        if self._export_queue:
+            self._export_next()

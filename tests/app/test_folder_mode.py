@@ -737,6 +737,33 @@ def test_leaving_a_folder_whose_export_later_work_outdated_asks_and_can_export_a
     assert window.close() and dialogs.titles() == ["Export again?"]  # written: nothing to ask
 
 
+def test_export_again_names_and_writes_every_export_that_held_the_work_it_lacks(qtbot, window, tmp_path, dialogs):
+    """An annotator exported LabelMe and COCO, edited and quit: the question named the newest export alone, and
+    Export again wrote that one. An export outdated before a later one was written is not asked about again."""
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    for out, kind in ((tmp_path / "voc_out", "voc"), (tmp_path / "lm_out", None), (tmp_path / "out.json", "coco")):
+        with qtbot.waitSignal(window.exported, timeout=30_000):
+            assert window.export_dataset(out, kind)
+        if kind == "voc":
+            window.doc.add_object("ball")
+            paint(window, 1, 150)
+            window.next_image()  # the VOC export lacks the ball; the two after it hold it
+    window.previous_image()
+    window.doc.add_object("cup")
+    paint(window, 1, 60)
+    window.next_image()
+    with qtbot.waitSignals([window.exported] * 2, timeout=60_000):
+        assert not window.close()  # answered Export again: both are written anew, one after the other
+    assert dialogs.titles() == ["Export again?"]
+    assert "lm_out" in dialogs.shown[0][2] and "out.json" in dialogs.shown[0][2] and "voc_out" not in dialogs.shown[0][2]
+    assert "those 2 exports" in dialogs.shown[0][2]
+    assert "cup" in [o.label for o in open_dataset("labelme", tmp_path / "lm_out").read("p0").objects]
+    coco = json.loads((tmp_path / "out.json").read_text())
+    assert "cup" in {c["name"] for c in coco["categories"]}
+    assert window.close() and dialogs.titles() == ["Export again?"]  # both written: nothing to ask
+
+
 def test_work_undone_back_to_what_was_exported_asks_nothing_on_leaving(qtbot, window, tmp_path, dialogs):
     """An annotator exported, drew on a photo, went on to the next, came back and undid it all: leaving asked
     "Export again?" of an export that held the work as it was."""

@@ -29,7 +29,7 @@ from PIL import Image, ImageDraw
 
 from crm_core import io
 from crm_core.errors import InputError
-from crm_core.formats.base import RECORD_FILE, Dataset, Writer
+from crm_core.formats.base import MARKS, RECORD_FILE, Dataset, Writer
 from crm_core.formats.objects import (DEFAULT_TOLERANCE, Filled, ImageObject, ImageObjects, fill_polygons,
                                      filled_in_box, linked_groups, mask_box, shared_pixels)
 from crm_core.pairing import PHOTO_EXTS, by_stem, named_photo
@@ -467,11 +467,22 @@ class LabelMeWriter(Writer):
         data = dict(item.extra) or {"version": LABELME_VERSION, "flags": {}, "imageData": None,
                                     "imageHeight": item.size[1], "imageWidth": item.size[0]}
         data["shapes"] = shapes
+        data["flags"] = self._review_flags(data.get("flags"))
         target = self.out / f"{item.name}.json"
         if item.image.is_file() or "imagePath" not in data:  # else: the photo is only embedded, named as given
             data["imagePath"] = _image_path(item.image, target)
         self._mark()
         io.write_atomic(target, json.dumps(data, indent=2, ensure_ascii=False))
+
+    def _review_flags(self, flags: Any) -> Any:
+        """The photo's LabelMe flags with the person's review mark (``mark``) as LabelMe's own kind of flag, one
+        ticked box of "accepted" and "flagged": LabelMe and X-AnyLabeling show a file's flags beside the photo, where
+        an annotator checking the export looked for them. Written where the photo has a mark or had them (a mark
+        taken back is unticked); other flags, and flags that are not LabelMe's {name: bool}, are left as they are."""
+        given = self.mark if self.mark in MARKS else None
+        if not isinstance(flags, dict) or (given is None and not any(mark in flags for mark in MARKS)):
+            return flags
+        return {**flags, **{mark: given == mark for mark in MARKS}}
 
     def _mark(self) -> None:
         """An empty RECORD_FILE where the output has none (a copy made without refining lists no photo in it):

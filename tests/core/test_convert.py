@@ -313,3 +313,26 @@ def test_the_review_marks_given_go_with_the_copy_and_a_copy_made_without_them_lo
         == ["accepted"]
     list(convert(dataset, target, out))
     assert open_dataset(target, out, images if target in ("coco", "yolo") else None).marked_before() == {}
+
+
+@pytest.mark.parametrize("source", ("coco", "labelme"))
+def test_a_labelme_copy_shows_each_review_mark_as_a_ticked_labelme_flag(source, sources, tmp_path) -> None:
+    """An annotator who opened the export in LabelMe saw no sign of the photos accepted or flagged: the mark is a
+    flag of the photo there, beside the file's own flags; taken back, it is unticked."""
+    path, images = sources[source]
+    dataset = open_dataset(source, path, images if source == "coco" else None)
+    first, second = dataset.names()
+    out = tmp_path / "out"
+
+    def flags() -> list[dict]:
+        return [json.loads((out / f"{Path(name).stem}.json").read_text())["flags"] for name in (first, second)]
+
+    list(convert(dataset, "labelme", out, marked={first: "flagged"}.get))
+    assert flags() == [{"accepted": False, "flagged": True}, {}]  # an unmarked photo gets no flags of ours
+    copy = open_dataset("labelme", out)
+    list(convert(copy, "labelme", tmp_path / "again", marked={copy.names()[0]: "accepted"}.get))
+    again = json.loads((tmp_path / "again" / f"{Path(first).stem}.json").read_text())["flags"]
+    assert again == {"accepted": True, "flagged": False}  # the copy's flag changed with the mark, not carried
+    list(convert(open_dataset("labelme", out), "labelme", tmp_path / "unmarked"))
+    assert json.loads((tmp_path / "unmarked" / f"{Path(first).stem}.json").read_text())["flags"] == \
+        {"accepted": False, "flagged": False}

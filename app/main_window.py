@@ -188,6 +188,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self.refine_panel.ratiosChanged.connect(self._ratios_changed)
         self.refine_panel.finisherChanged.connect(self._finisher_changed)
         self.refine_panel.edgeAdjusted.connect(self.readjust_edge)
+        self.strip.set_asked(self.refine_options())
 
         self.objects_panel = ObjectsPanel()
         self.objects_panel.set_selected_color(s.overlay_color)

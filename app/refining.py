@@ -98,8 +98,7 @@ class RefiningMixin:
         if not doc.current.mask.any():
             self._offer_subject(doc.current.label)
             return
-        options = RefineOptions(ratios=self.refine_panel.ratios, chunk=CANCEL_CHUNK, min_side=MIN_SIDE,
-                                **self.refine_panel.finishing)
+        options = self.refine_options()
         if doc.current.guessed:  # a box's, a click's or Select Subject's guess: no label outline to hold
             options = options.guessed()
         else:  # held as Refine selected and Refine all hold it: a label file's polygon, a part of a labelled whole
@@ -334,7 +333,6 @@ class RefiningMixin:
             # a 60 px photo's boxed specks refined to nothing, and the object read "refined", empty, without a word
             erased = vanished(target.mask > 127, binarise(target.stages[-1].prob))
             self.doc.record_refine([self._before], joins=self._joins)
-            self.strip.set_not_run(self._job.not_run, target.stages[0])
             seconds = sum(stage.seconds for stage in target.stages)
             # a photo editor's polygon held as a label is told why fur came out hard (a dataset's labels are held
             # by design: said of every photo, it would be noise)
@@ -373,14 +371,21 @@ class RefiningMixin:
         self.settings.device = device
         self._show_device()
 
+    def refine_options(self) -> RefineOptions:
+        """What Refine runs with, as the Refinement panel sets it (before a photo's own: a guessed mask, a label)."""
+        return RefineOptions(ratios=self.refine_panel.ratios, chunk=CANCEL_CHUNK, min_side=MIN_SIDE,
+                             **self.refine_panel.finishing)
+
     def _ratios_changed(self, ratios: tuple) -> None:
         before = self._refine_settings()
         self.settings.ratios = ratios
+        self.strip.set_asked(self.refine_options())
         self._applies_next_refine("The ratios changed", before)
 
     def _finisher_changed(self, kind: str, on: bool) -> None:
         before = self._refine_settings()
         self.settings.set_finisher(kind, on)
+        self.strip.set_asked(self.refine_options())
         self._applies_next_refine(f"{FINISHER_BOXES[kind][0]} turned {'on' if on else 'off'}", before)
 
     def _refine_settings(self) -> tuple:

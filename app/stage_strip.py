@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from crm_core.formats.objects import mask_box
 from crm_core.metrics import binarise
-from crm_core.options import Stage
+from crm_core.options import SMALL_PHOTO_SCALE, RefineOptions, Stage
 
 from app.document import COARSE, Document, Shown
 from app.mask_object import settled, stage_name
@@ -155,7 +155,7 @@ class StageStrip(QWidget):
         super().__init__(parent)
         self._doc: Document | None = None
         self._running = False  # a refine of the open photo is under way (set_running)
-        self._not_run: tuple[object, str] = (None, "")  # the first stage of the refine said of, and what it left out
+        self._asked: RefineOptions | None = None  # the ratios and finishers a Refine runs with (set_asked)
         self._photo: np.ndarray | None = None  # the part of the photo the thumbnails show, small
         self._box: tuple[slice, slice] | None = None  # that part (object_box), at the photo's size
         self._color = QColor(color)
@@ -444,12 +444,28 @@ class StageStrip(QWidget):
             self.hint.setText("Comparing two results: differences highlighted (with the before/after split, one "
                               "result each side). F3 zooms to each change.")
         else:
-            ratios_left = self._not_run[1] if self._not_run[0] is self._doc.stages[0] else ""
+            ratios_left = self._not_run()
             self.hint.setText("Ctrl+click a second stage to compare." + (f" {ratios_left}." if ratios_left else ""))
 
-    def set_not_run(self, text: str, first: Stage) -> None:
-        """The ratios asked for that a refine did not run, and why ("×0.125 not run (under the 400 px a stage
-        needs)"), said beside its stages (``first``: the first of them) while they are the ones shown: the Ratios
-        box read "0.125, 0.25, 0.5, 1" over a strip that began at ×0.5, unexplained (two inspectors)."""
-        self._not_run = (first, text[:1].upper() + text[1:])
+    def set_asked(self, options: RefineOptions) -> None:
+        """The options a Refine runs with now: the ratios asked for and the finishers (``_not_run``)."""
+        self._asked = options
         self._update_controls()
+
+    def _not_run(self) -> str:
+        """The ratios asked for that the shown stages' refine did not run, and why ("×0.125 not run (under the 400
+        px a stage needs)"), where those stages are what the ratios asked for make on this photo: the Ratios box
+        read "0.125, 0.25, 0.5, 1" over a strip that began at ×0.5, unexplained (two inspectors). Worked out from
+        the stages, not kept from their run, so it is said after an Undo and Redo and a restore too (a photo
+        editor's "×1 not run" was gone after either)."""
+        stages, asked = self._doc.stages, self._asked
+        h, w = self._doc.image.shape[:2]
+        scales = (1, SMALL_PHOTO_SCALE)  # a small photo is refined enlarged, on the ratios planned at either size
+        if asked is None or stages[0].total not in [h * w * s * s for s in scales]:  # a crop's (Refine all objects)
+            return ""
+        made = tuple(s.ratio for s in stages if s.kind == "model")
+        scale = next((s for s in scales if asked.ratios_for((h, w), s) == made), None)
+        if scale is None:
+            return ""
+        text = asked.skipped((h, w), scale, brief=True)
+        return text[:1].upper() + text[1:]

@@ -64,7 +64,6 @@ class RefineJob(Job):
         self._options = options
         self.rates = rates if rates is not None else DEFAULT_RATES
         self.skipped = ""  # the ratios asked for that this photo's size leaves out (RefineOptions.skipped), news
-        self.not_run = ""  # all of them
 
     def release(self) -> None:
         self._image = self._coarse = self._constraints = None
@@ -87,7 +86,6 @@ class RefineJob(Job):
         scale = work_scale(coarse, checked)
         plan = plan_stages(checked, image.shape[:2], scale)
         self.skipped = checked.skipped_news(image.shape[:2], scale, brief=True)  # for the status line
-        self.not_run = checked.skipped(image.shape[:2], scale, brief=True)  # every one, for the stage strip
         total = len(plan)
         if self._cache.loaded(self._device, self._weights) is None:
             self.progress.emit(0, total, "Loading the model…")

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from app import project
 from app.__main__ import build_window
 from app.main_window import MainWindow
 from app.mask_object import KEEP_BG, KEEP_FG, NO_KEEP, to_refine
@@ -387,7 +388,7 @@ def test_enter_in_the_ratios_hands_the_keyboard_back_so_ctrl_z_undoes_the_refine
     assert field.text() == "0.5, 1" and not win.doc.stages  # the refine undone, the ratios as typed
 
 
-def test_ratios_the_photo_is_too_small_for_are_named_after_the_run(qtbot, opened, monkeypatch):
+def test_ratios_the_photo_is_too_small_for_are_named_after_the_run(qtbot, opened, monkeypatch, tmp_path):
     """Ratios typed but not run (a stage under the minimum side) left the strip short without a word why."""
     monkeypatch.setattr("app.refining.MIN_SIDE", 150)
     opened.refine_panel.ratio_edit.setText("0.5, 1")
@@ -403,6 +404,16 @@ def test_ratios_the_photo_is_too_small_for_are_named_after_the_run(qtbot, opened
     hint = opened.strip.hint.text()
     assert hint == ("Ctrl+click a second stage to compare. ×0.125, ×0.25, ×0.5 not run (under the 150 px a stage "
                     "needs).")
+    opened.undo_action.trigger()
+    opened.redo_action.trigger()  # the stages back, read again from the undo history: still said (a photo editor)
+    assert opened.strip.hint.text() == hint
+    saved = project.save(tmp_path / "p.crmproj", project.capture(opened.doc, opened.canvas))
+    opened.doc.mark_saved()
+    assert opened.open_project(saved) and opened.strip.hint.text() == hint  # and in the work opened again
+    opened.refine_panel.ratio_edit.setText("0.25, 1")  # the same stages: why ×0.25 is not among them
+    assert opened.strip.hint.text().endswith(" ×0.25 not run (under the 150 px a stage needs).")
+    opened.refine_panel.ratio_edit.setText("0.5")  # no longer what those stages were made with: not said
+    assert opened.strip.hint.text() == "Ctrl+click a second stage to compare."
     other = opened.doc.stages[-1]
     opened.doc.set_stages([Stage(0, 1, 1.0, other.prob.copy(), 0.1, 1, 1, 1)])  # other stages: not said of them
     assert opened.strip.hint.text() == "Ctrl+click a second stage to compare."

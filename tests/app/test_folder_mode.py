@@ -3529,3 +3529,27 @@ def test_the_list_says_how_many_objects_the_refine_changed_and_filters_the_photo
     third.open_folder(folder)  # opened where the person stopped: p0, counted as it opens; the others when opened
     assert photo_rows(third) == ["refined · 2 of 3 objects changed", "refined", "refined"]
     assert third.go_to(2) and photo_rows(third)[2] == "refined · kept as drawn"
+
+
+def test_refine_of_a_datasets_label_looks_near_its_edges_as_refine_all_does(qtbot, window, tmp_path, monkeypatch):
+    """A tester's Ctrl+R on a hair label added two street lights 30 px off, which Refine all objects, looking only
+    near the label's edges from the first stage on, left out. An object drawn here is refined as any mask is."""
+    import app.refining
+
+    seen = []
+
+    class Seen(app.refining.RefineJob):
+        def __init__(self, *args, **kwargs):
+            seen.append(args[4])
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(app.refining, "RefineJob", Seen)
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine()
+    window.doc.add_object("ball")
+    paint(window, 1, 150)
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine()
+    assert [options.band_first for options in seen] == [True, False]

@@ -432,3 +432,22 @@ def test_a_stroke_made_while_the_refine_runs_leaves_the_result_marked_stale(qtbo
     assert to_refine(target)  # listed "edited since refined", refined again by Refine whole folder
     _refine(qtbot, win)
     assert not win.doc.current.stale  # refined again, from the stroke: up to date
+
+
+def test_refining_one_object_leaves_what_another_object_shows_to_it(qtbot, opened):
+    """A tester's Ctrl+R on a purse took 317 px of the hand labelled beside it, exported as both; refined together
+    (Refine all objects) they never overlap. Here the neighbour is a slice of the same disc, which the refine of the
+    rest would take back."""
+    doc = opened.doc
+    coarse = doc.mask > 127
+    xs = np.nonzero(coarse.any(axis=0))[0]
+    cut = np.zeros_like(coarse)
+    cut[:, : xs[0] + (xs[-1] - xs[0]) // 4] = True
+    doc.apply_edit(doc.rect(), np.where(coarse & ~cut, np.uint8(255), np.uint8(0)), "paint")
+    neighbour = doc.add_object("neighbour", np.where(coarse & cut, np.uint8(255), np.uint8(0)), "Brush")
+    doc.select(doc.objects[0])
+    doc.current.guessed = True  # as Select Subject made it: refined freely, it grows back over the whole disc
+    result = _refine(qtbot, opened) > 0.5
+    taken = result & (neighbour.mask > 127)
+    assert not taken.any(), f"{taken.sum()} px of the neighbour taken"
+    assert result.sum() > (coarse & ~cut).sum() * 0.9  # refined, not emptied

@@ -1419,6 +1419,24 @@ def test_undo_takes_a_photo_refined_in_the_background_back_to_its_labels(qtbot, 
     assert window.work.status["p2.png"] == REFINED and all(o.stages for o in window.doc.objects)
 
 
+def test_work_edited_after_its_refine_opens_with_no_undo_step_that_would_skip_the_edits(qtbot, window, tmp_path,
+                                                                                         tiny_refiner):
+    """After a restart an annotator's first Undo took back the refine of every object of a photo refined in the
+    background, while the label deleted and the object renamed after it stayed: out of order."""
+    ann, images, _ = coco_set(tmp_path, count=3)
+    window.open_folder(ann, "coco", images)
+    refine_folder_and_wait(qtbot, window)
+    window.go_to(2)
+    window.doc.rename(window.doc.objects[1], "cup")
+    window.go_to(0)  # the rename kept with the photo's work
+    assert window.open_folder(ann, "coco", images)  # as after a restart: each photo made from its kept work
+    window.go_to(2)
+    assert [o.label for o in window.doc.objects][1] == "cup" and all(o.stages for o in window.doc.objects)
+    assert not window.undo_action.isEnabled()  # no history from before: nothing to undo out of order
+    window.go_to(1)  # refined in the background and never edited: its refines can still be taken back
+    assert window.undo_action.text().endswith("Refine objects (as the photo opened)")
+
+
 def test_an_object_put_back_as_drawn_is_not_counted_as_changed(qtbot, window, tmp_path, tiny_refiner):
     ann, images, _ = coco_set(tmp_path, count=2)
     window.open_folder(ann, "coco", images)

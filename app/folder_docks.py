@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QCompleter, QHBoxLa
                                QListWidgetItem, QMenu, QProgressBar, QPushButton, QSizePolicy, QVBoxLayout, QWidget)
 
 from crm_core.formats.objects import kept_drawn
+from crm_core.options import TRUST_BOX
 
 from app.document import COARSE, REFINED, TODO, Document, MaskObject
 from app.folder import STATUSES, UNREADABLE
@@ -32,6 +33,10 @@ EMPTY_NOTE = "empty: nothing drawn, not exported"  # an object's row where its s
 REFINE_ONE = "Refine selected"
 ONE_AT_A_TIME = "Acts on one object: click one object alone to select it"
 KEPT_AS_DRAWN = " (kept as drawn)"  # a refined row whose label the refine left as its file drew it
+# what moves a label kept as drawn, said with it: a tester saw a whole photo's labels kept so, and found the box
+# that had held them only by trying every control
+MOVING_KEPT = (f"paint Refine edge (D) where the photo should decide, or untick “{TRUST_BOX}” (Refinement panel) to "
+               "let it move every edge")
 
 
 def thumbnail(photo: Path | np.ndarray) -> QIcon:
@@ -499,7 +504,7 @@ class ObjectsPanel(QWidget):
             item.setCheckState(Qt.CheckState.Checked if obj.visible else Qt.CheckState.Unchecked)
             # what "kept as drawn" means, where it is said: a tester read it as the refine having done nothing
             kept_note = ("\nThe refine found no edge in the photo better than the label's, and kept it as drawn: "
-                         "paint Refine edge (D) where the photo should decide, and refine again.") \
+                         f"{MOVING_KEPT}, and refine again.") \
                 if status.endswith(KEPT_AS_DRAWN) else ""
             item.setToolTip(f"{item.text()}  (id {obj.id}){kept_note}")
         if doc is not None and self.list.currentRow() != doc.index_of(doc.current):

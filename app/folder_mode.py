@@ -29,7 +29,7 @@ from app.dataset_paths import dataset_at
 from app.rename_label import RenameLabelDialog
 from app.document import ACCEPTED, REFINED, TODO, Document
 from app.errors import show_error
-from app.folder_docks import AsDrawn
+from app.folder_docks import MOVING_KEPT, AsDrawn
 from app.estimate import at_mean_pace, format_seconds, left_text
 from app.folder import FLAGGED, UNREADABLE, Exported, FolderPhotos, WorkFolder, export_formats, open_source
 from app.jobs import CallJob
@@ -729,7 +729,7 @@ class FolderMixin:
             # no way but to untick the leash, which moved the rest of the hair's edge: measured, Refine edge painted
             # over such a spike has the photo take 30 of its 38 px away, nothing else of the label moving)
             kept += (f"; {held} kept as drawn: the photo shows no better edge for {'it' if held == 1 else 'them'} "
-                     "(paint Refine edge, D, where the photo should decide)")
+                     f"({MOVING_KEPT})")
         erased = [obj.label for obj, result in zip(objects, out) if result is not None and result[2] == KEPT_ERASED]
         if erased:  # said, not silently dropped or left "to do": a circle around empty road refined to nothing
             kept += f"; the refine found nothing of {counted(erased)}: kept as drawn"

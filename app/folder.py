@@ -684,12 +684,13 @@ class WorkFolder:
                             tuple(d.name for d in done if d.boxes_only), *self._tally(out_names), tuple(emptied))
         writer = self.declared().writer(Path(out), tolerance)
         fresh = itertools.count(_first_free_id(self.dataset)) if self.dataset.format == "coco" else None
-        skipped, unread, records, written = [], [], 0, []
+        skipped, unread, records, written, as_given = [], [], 0, [], []
         writer.begin()
         for name in self.names:
             # a photo never worked on is kept as the file has it, unless labels were renamed (two made one need
             # its annotations' category ids rewritten) or the person marked it (flagged unedited: the mark goes in)
             if writer.keeps_unwritten and not self.has_work(name) and not self.renames and self.marked(name) is None:
+                as_given.append(name)  # an unreadable photo among them is named as those written so are (_unworked)
                 continue
             try:
                 item = self.apply_work(self.dataset.read(name), fresh, as_shown, emptied)
@@ -704,8 +705,8 @@ class WorkFolder:
         left_out = {name for name, _ in skipped}
         photos, done, edited = self._tally([n for n in self.names if n not in left_out])
         return Exported(tuple(skipped), hidden=tuple(writer.hidden),
-                        unread=tuple(unread) + self._unworked(written), records=records, photos=photos, done=done,
-                        edited=edited, emptied=tuple(emptied))
+                        unread=tuple(unread) + self._unworked(written + as_given), records=records, photos=photos,
+                        done=done, edited=edited, emptied=tuple(emptied))
 
     def _tally(self, names: list[str]) -> tuple[int, int, tuple[str, ...]]:
         """Of the photos an export holds: how many, how many refined or accepted, and the objects on them edited

@@ -1785,6 +1785,19 @@ def test_a_photo_listed_unreadable_for_its_missing_photo_is_said_to_be_copied_un
     assert json.loads((tmp_path / "lm_out" / "p2.json").read_text()) == json.loads((folder / "p2.json").read_text())
 
 
+def test_a_coco_photo_missing_is_named_by_the_export_that_keeps_its_annotations(qtbot, window, tmp_path, dialogs):
+    """A COCO export kept a missing photo's annotations as the file has them, and said only "6 photos, 4 of them
+    done" (a tester): unread, the photo was never worked on, and went unsaid."""
+    ann, images, _ = coco_set(tmp_path, count=3)
+    (images / "p2.png").unlink()
+    assert window.open_folder(ann, "coco", images)
+    qtbot.waitUntil(lambda: window.work.status["p2.png"] == "unreadable" and window._survey is None, timeout=10_000)
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(tmp_path / "out.json")
+    assert dialogs.titles() == ["Labels copied as they are"], dialogs.shown
+    assert "labels unchanged: p2.png" in dialogs.shown[0][2]
+
+
 def test_a_voc_detection_folder_opens_with_its_boxes_and_exports_the_objects_found_as_label_maps(
         qtbot, window, tmp_path, dialogs, bundled_by_default):
     """An annotator's VOC folder of box annotations (Annotations/*.xml, LabelImg's) was refused as holding "no

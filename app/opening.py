@@ -203,6 +203,8 @@ class OpeningMixin:
         self.undo_group.addStack(doc.undo_stack)
         self.undo_group.setActiveStack(doc.undo_stack)
         self.size_label.setText(f"{doc.width} × {doc.height} px")
+        # the pointer's pixel is the last photo's until it moves: its value stayed up over the next photo (a tester)
+        self._cursor_moved(-1, -1)
         # said here too: the canvas says a zoom only when it changes, and a folder opened after another, its photo
         # fitted at the zoom of the one put away (whose read-outs were blanked), showed none (a tester)
         self._show_zoom(self.canvas.zoom())

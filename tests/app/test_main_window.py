@@ -1016,6 +1016,9 @@ def test_status_bar_tracks_zoom_and_cursor(opened):
     assert opened.pixel_label.text() == f"x 10, y 20 · Coarse {value} %"
     opened.strip.select(0, COARSE)  # a comparison: both values, named, in the pipeline's order (an inspector)
     assert opened.pixel_label.text() == f"x 10, y 20 · Coarse {value} % · ×1 43 %"
+    opened.doc.mark_saved()
+    assert opened.open_files(opened.doc.path)  # another photo (here, the same again): no value of the last one's
+    assert opened.pixel_label.text() == ""
 
 
 def test_close_asks_before_discarding_edits(opened, dialogs):

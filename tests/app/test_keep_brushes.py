@@ -451,3 +451,17 @@ def test_refining_one_object_leaves_what_another_object_shows_to_it(qtbot, opene
     taken = result & (neighbour.mask > 127)
     assert not taken.any(), f"{taken.sum()} px of the neighbour taken"
     assert result.sum() > (coarse & ~cut).sum() * 0.9  # refined, not emptied
+
+
+def test_refining_a_part_drawn_inside_a_whole_may_still_move_over_the_whole(qtbot, opened):
+    """A part labelled inside a whole (a shirt on a person) overlaps it on purpose: the whole's pixels do not hold
+    the part's refine back, as they do not when all objects are refined together."""
+    doc = opened.doc
+    coarse = doc.mask > 127
+    inner = cv2.erode(coarse.view(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    doc.apply_edit(doc.rect(), np.where(inner, np.uint8(255), np.uint8(0)), "paint")
+    doc.add_object("whole", np.where(coarse, np.uint8(255), np.uint8(0)), "Brush")
+    doc.select(doc.objects[0])
+    doc.current.guessed = True
+    result = _refine(qtbot, opened) > 0.5
+    assert (result & ~inner).sum() > 0.5 * (coarse & ~inner).sum()  # grown back out to the disc's edge

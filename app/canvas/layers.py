@@ -32,6 +32,7 @@ KEEP_COLORS = {KEEP_FG: QColor(40, 220, 90), KEEP_BG: QColor(240, 40, 60), DECID
 STRIPE = 3
 KEEP_ALPHA = (0.35, 0.85)  # between stripes (GAP), on a stripe (the brush's colour)
 GAP = QColor(0, 0, 0)
+DECIDE_ALPHA = 0.7  # Refine edge's thin lines: nothing between them
 
 
 def _premultiplied(color: QColor, alpha: float) -> int:
@@ -61,14 +62,18 @@ class KeepTiles(TileSet[_BufferedImage]):
         self._lut = np.zeros((4, 2), np.uint32)
         for value, color in KEEP_COLORS.items():  # dark between the stripes: a red stroke read on a red bowl
             self._lut[value] = [_premultiplied(GAP, KEEP_ALPHA[0]), _premultiplied(color, KEEP_ALPHA[1])]
+        # Refine edge is painted over the edge to be judged: thin lines, the photo clear between them (its dense
+        # hatch hid the very hair a tester had painted it on)
+        self._lut[DECIDE_HERE] = [0, _premultiplied(KEEP_COLORS[DECIDE_HERE], DECIDE_ALPHA)]
 
     def _convert(self, k: int, tx: int, ty: int) -> tuple[_BufferedImage, int]:
         x0, y0, x1, y1 = self.tile_box(k, tx, ty)
         values = nearest_box(self.layer, k, x0, y0, x1, y1)
         xs, ys = np.arange(x0, x1)[None, :], np.arange(y0, y1)[:, None]
-        # keep foreground rises (/), keep background falls (\\), refine-edge-here is cross-hatched
+        # keep foreground rises (/), keep background falls (\\), refine-edge-here is a thin cross-hatch
         rising, falling = ((xs + ys) // STRIPE) % 2 == 0, ((xs - ys) // STRIPE) % 2 == 0
-        stripe = np.where(values == KEEP_FG, rising, np.where(values == KEEP_BG, falling, rising | falling))
+        lines = ((xs + ys) % (2 * STRIPE) == 0) | ((xs - ys) % (2 * STRIPE) == 0)
+        stripe = np.where(values == KEEP_FG, rising, np.where(values == KEEP_BG, falling, lines))
         pixels = np.ascontiguousarray(self._lut[values, stripe.view(np.uint8)])
         return _BufferedImage(pixels), pixels.nbytes
 

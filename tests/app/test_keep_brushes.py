@@ -157,6 +157,21 @@ def test_keep_strokes_survive_a_kill_and_reach_the_next_refine(qtbot, opened, se
     assert fresh.autosave.path.is_file()
 
 
+def test_a_refine_edge_stroke_shows_the_photo_between_its_lines(qtbot, opened):
+    """Painted over the very edge to be judged, its dense cross-hatch hid the hair under it (a tester): it changes
+    what is seen there far less than a Keep BG stroke does, and is still seen."""
+    win = opened
+    win.canvas.set_brush_size(12)
+    blank, seen = _pixel(qtbot, win, 70, 20), []
+    for tool in ("decide", "keep_bg"):
+        win.tool_actions[tool].trigger()
+        _drag(qtbot, win, [(20, 20), (120, 20)])
+        seen.append(np.abs(_pixel(qtbot, win, 70, 20) - blank).sum())
+        win.undo_action.trigger()
+    decided, kept = seen
+    assert 20 < decided < 0.6 * kept, (decided, kept)
+
+
 def test_the_keep_strokes_can_be_hidden_and_a_locked_object_refuses_them(qtbot, opened):
     win, doc = opened, opened.doc
     win.tool_actions["keep_bg"].trigger()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import weakref
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -22,7 +23,7 @@ from crm_core.objects import ObjectOptions
 from crm_core.options import RefineOptions
 from crm_core.wording import amount, counted, listed
 
-from app import asking, project, refining
+from app import asking, project
 from app.boxes import FIND_BOXES, KEEP_BOXES, boxes_left
 from app.dataset_export import DatasetExportDialog
 from app.dataset_paths import dataset_at
@@ -652,8 +653,7 @@ class FolderMixin:
     def _object_options(self) -> RefineOptions:
         # a label drawn by a person is trusted enough to look only near its edges from the first stage on
         # (as crm-refine --coco does)
-        return RefineOptions(ratios=self.refine_panel.ratios, chunk=refining.CANCEL_CHUNK, min_side=refining.MIN_SIDE,
-                             band_first=True, **self.refine_panel.finishing)
+        return replace(self.refine_options(), band_first=True)
 
     def refine_selected_object(self) -> None:
         """Refine the objects selected in the Objects list (Ctrl+click selects several), each in a crop around it."""
@@ -1050,7 +1050,7 @@ class FolderMixin:
         job.failed.connect(self._export_failed)
         # the exports before it hold what this one will where no work changed in between; the others are left
         in_step = tuple(e for e in self._exported_at if e[0] != out) if self._exported_at and \
-            not self._changed_since_exported() else ()
+            not self._photos_changed_since_export() else ()
         self._exported_at = (*in_step, (out, kind, tolerance))
         self._mark_exported()
         job.failed.connect(lambda _message: self._export_lost(out))
@@ -1080,7 +1080,7 @@ class FolderMixin:
         and format) and stays; True to go on. Why: an annotator exported, made one more stroke and quit; the work was
         kept, but the dataset they handed on lacked the stroke, unsaid."""
         exports = self._exported_at
-        if not exports or not self._changed_since_exported():
+        if not exports or not self._photos_changed_since_export():
             return True
         them = "that export" if len(exports) == 1 else f"those {len(exports)} exports"
         answer = asking.choose(self, "Export again?", f"Work done since you exported "
@@ -1091,7 +1091,7 @@ class FolderMixin:
             self._export_next()
         return answer == LEAVE_IT
 
-    def _changed_since_exported(self) -> set[str]:
+    def _photos_changed_since_export(self) -> set[str]:
         """The photos whose work changed since the last export was written, the open one as it is now. An edit
         undone since is no change (an annotator was asked after one)."""
         changed, doc, name = set(self._since_export), self.doc, self.photo_name

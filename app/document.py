@@ -77,6 +77,7 @@ class Document(KeepEditsMixin, QObject):
         self.project_path: Path | None = None  # the project it was saved in or opened from: Save writes there
         self.exported_to: Path | None = None  # the file its whole work was last exported to (the close question)
         self.exported_part: Path | None = None  # a file exported since that holds only part of it (the same)
+        self.edited_before = False  # the work it was opened from was edited after its refines (edited_since_refine)
         self._set_content(image, mask, path, mask_path)
 
     @classmethod
@@ -612,11 +613,20 @@ class Document(KeepEditsMixin, QObject):
             if stack.index() == stack.cleanIndex():
                 stack.resetClean()
             joins.then(restore, f"{joins.text()} and refine")
+            joins.refine = True
             # the step is another now: what follows the stack (the Undo item's name, a folder photo's status) is told
             stack.undoTextChanged.emit(stack.undoText())
             stack.indexChanged.emit(stack.index())
             return
-        stack.push(MaskEditCommand(TileDelta((self.height, self.width)), text, restore, applied=True))
+        stack.push(MaskEditCommand(TileDelta((self.height, self.width)), text, restore, applied=True, refine=True))
+
+    def edited_since_refine(self) -> bool:
+        """Whether the objects were edited after their last refine (a label renamed, an object deleted, a stroke):
+        this history's latest step done is an edit, or, with none done, the work it was opened from said so
+        (``edited_before``). A history opened again from such work offers no step that takes the refines back
+        (``refined_before``): it would skip those edits, which are not in it."""
+        last = self.undo_stack.edited_after_refine()
+        return self.edited_before if last is None else last
 
     def refined_before(self) -> None:
         """The objects that come refined (a folder photo refined in the background, or before the app last closed),

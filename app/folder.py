@@ -631,7 +631,8 @@ class WorkFolder:
             doc.path = loaded.path  # where the photo is now: the folder may have moved since the work was kept
             for obj in doc.objects:
                 obj.source = sources.get(obj.id)
-            if not loaded.state.modified:  # else edits came after those refines, which are not in this history:
+            doc.edited_before = loaded.state.edited
+            if not loaded.state.edited:  # else edits came after those refines, which are not in this history:
                 doc.refined_before()  # Undo took the refines back before them, the edits staying (an annotator)
         else:
             # a COCO crowd region comes locked: never refined, and the person can unlock it

@@ -88,6 +88,7 @@ class Project:
     # .label_color), so reopened work wears the colours it had ("subject" came back green after yellow)
     categories: tuple[str, ...] = ()
     renames: int = 0  # a folder photo's: how many of the folder's label renames its labels have had (WorkFolder)
+    edited: bool = False  # edits made after the objects' last refine (Document.edited_since_refine)
 
     @property
     def mask(self) -> np.ndarray:
@@ -114,6 +115,7 @@ def save(path: str | Path, project: Project) -> Path:
         "labels": project.labels,
         "categories": list(project.categories),
         "renames": project.renames,
+        "edited": project.edited,
         "objects": [{"id": o.id, "label": o.label, "shown": o.shown, "visible": o.visible, "locked": o.locked,
                      "status": o.status, "stale": o.stale, "guessed": o.guessed,
                      "outlines": [[ring.tolist() for ring in outline] for outline in o.outlines],
@@ -188,7 +190,7 @@ def load(path: str | Path) -> Project:
     return Project(photo, objects, current, Path(mask_path) if mask_path else None, view,
                    bool(meta.get("modified", False)), Path(saved_in) if saved_in else None, meta.get("labels"),
                    int(meta["version"]), tuple(str(c) for c in meta.get("categories", ())),
-                   _count(meta.get("renames")))
+                   _count(meta.get("renames")), meta.get("edited") is True)
 
 
 def _count(value) -> int:
@@ -239,7 +241,7 @@ def capture(doc: Document, canvas=None, unfinished: tuple[MaskObject, Results] |
                     for o, r in ((o, results(o)) for o in doc.objects))
     saved_in = doc.project_path.resolve() if doc.project_path is not None else None
     return Project(doc.path.resolve(), objects, doc.index_of(doc.current), mask_path, view, doc.modified, saved_in,
-                   categories=doc.categories)
+                   categories=doc.categories, edited=doc.edited_since_refine())
 
 
 def document(state: Project, categories: tuple[str, ...] = (), image: np.ndarray | None = None) -> Document:

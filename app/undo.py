@@ -108,13 +108,16 @@ Restore = Callable[[TileDelta, bool], None]
 
 
 class MaskEditCommand(QUndoCommand):
-    """One undoable mask edit. ``applied``: the edit is already in the mask, so the push must not redo it."""
+    """One undoable mask edit. ``applied``: the edit is already in the mask, so the push must not redo it.
+    ``refine``: the step ends with a refine's results (``BudgetedUndoStack.edited_after_refine``)."""
 
-    def __init__(self, delta: TileDelta, text: str, restore: Restore, applied: bool = False) -> None:
+    def __init__(self, delta: TileDelta, text: str, restore: Restore, applied: bool = False,
+                 refine: bool = False) -> None:
         super().__init__(text)
         self.delta = delta
         self.silent = applied
         self.restore = restore
+        self.refine = refine
 
     def redo(self) -> None:
         if self.silent:
@@ -176,6 +179,11 @@ class BudgetedUndoStack(QUndoStack):
         self._commands.clear()
         super().clear()
 
+    def edited_after_refine(self) -> bool | None:
+        """Whether the latest step done is an edit rather than a refine; None where no step is done."""
+        last = self.last()
+        return None if last is None else not last.refine
+
     def last(self) -> MaskEditCommand | None:
         """The step Undo would take back now (None at the bottom of the stack)."""
         return self._commands[self.index() - 1] if self.index() else None
@@ -193,7 +201,7 @@ class BudgetedUndoStack(QUndoStack):
     def _rebuild(self, kept: Iterable[MaskEditCommand], dropped: int) -> None:
         index, clean = self.index() - dropped, self.cleanIndex()
         clean = clean - dropped if clean >= dropped else -1
-        fresh = [MaskEditCommand(c.delta, c.text(), c.restore, applied=True) for c in kept]
+        fresh = [MaskEditCommand(c.delta, c.text(), c.restore, applied=True, refine=c.refine) for c in kept]
         super().clear()
         if clean != 0:
             self.resetClean()

@@ -1428,12 +1428,20 @@ def test_work_edited_after_its_refine_opens_with_no_undo_step_that_would_skip_th
     refine_folder_and_wait(qtbot, window)
     window.go_to(2)
     window.doc.rename(window.doc.objects[1], "cup")
-    window.go_to(0)  # the rename kept with the photo's work
+    window.keep_photo()  # kept a second after the change, as the autosave does; then again as the photo is left
+    window.go_to(0)
     assert window.open_folder(ann, "coco", images)  # as after a restart: each photo made from its kept work
     window.go_to(2)
     assert [o.label for o in window.doc.objects][1] == "cup" and all(o.stages for o in window.doc.objects)
     assert not window.undo_action.isEnabled()  # no history from before: nothing to undo out of order
     window.go_to(1)  # refined in the background and never edited: its refines can still be taken back
+    assert window.undo_action.text().endswith("Refine objects (as the photo opened)")
+    window.go_to(2)
+    window.refine_all_objects()  # refined again after the edits: this refine is the latest, and can be taken back
+    qtbot.waitUntil(lambda: not window.refining, timeout=30_000)
+    window.go_to(0)
+    assert window.open_folder(ann, "coco", images)
+    window.go_to(2)
     assert window.undo_action.text().endswith("Refine objects (as the photo opened)")
 
 

@@ -35,8 +35,7 @@ ONE_AT_A_TIME = "Acts on one object: click one object alone to select it"
 KEPT_AS_DRAWN = " (kept as drawn)"  # a refined row whose label the refine left as its file drew it
 # what moves a label kept as drawn, said with it: a tester saw a whole photo's labels kept so, and found the box
 # that had held them only by trying every control
-MOVING_KEPT = (f"paint Refine edge (D) where the photo should decide, or untick “{TRUST_BOX}” (Refinement panel) to "
-               "let it move every edge")
+MOVING_KEPT = f"paint Refine edge (D) where it should move, or untick “{TRUST_BOX}”"
 
 
 def thumbnail(photo: Path | np.ndarray) -> QIcon:
@@ -504,7 +503,7 @@ class ObjectsPanel(QWidget):
             item.setCheckState(Qt.CheckState.Checked if obj.visible else Qt.CheckState.Unchecked)
             # what "kept as drawn" means, where it is said: a tester read it as the refine having done nothing
             kept_note = ("\nThe refine found no edge in the photo better than the label's, and kept it as drawn: "
-                         f"{MOVING_KEPT}, and refine again.") \
+                         f"{MOVING_KEPT} (Refinement panel) to let it move every edge, and refine again.") \
                 if status.endswith(KEPT_AS_DRAWN) else ""
             item.setToolTip(f"{item.text()}  (id {obj.id}){kept_note}")
         if doc is not None and self.list.currentRow() != doc.index_of(doc.current):

@@ -728,8 +728,7 @@ class FolderMixin:
             # and what moves one (an annotator's point dragged 11 px out onto plain background stayed, and they found
             # no way but to untick the leash, which moved the rest of the hair's edge: measured, Refine edge painted
             # over such a spike has the photo take 30 of its 38 px away, nothing else of the label moving)
-            kept += (f"; {held} kept as drawn: the photo shows no better edge for {'it' if held == 1 else 'them'} "
-                     f"({MOVING_KEPT})")
+            kept += f"; {held} kept as drawn: no better edge in the photo ({MOVING_KEPT})"  # short: a status line
         erased = [obj.label for obj, result in zip(objects, out) if result is not None and result[2] == KEPT_ERASED]
         if erased:  # said, not silently dropped or left "to do": a circle around empty road refined to nothing
             kept += f"; the refine found nothing of {counted(erased)}: kept as drawn"

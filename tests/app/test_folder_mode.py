@@ -2860,8 +2860,8 @@ def test_refine_all_objects_says_which_it_kept_as_drawn(qtbot, window, tmp_path,
     box = window.doc.objects[1]
     assert np.array_equal(box.result(), box.mask > 127)  # held
     assert window.statusBar().currentMessage() == \
-        "Refined 3 objects; 1 kept as drawn: the photo shows no better edge for it (paint Refine edge (D) where " \
-        "the photo should decide, or untick “Stay on the object drawn” (Refinement panel) to let it move every edge)"
+        "Refined 3 objects; 1 kept as drawn: no better edge in the photo (paint Refine edge (D) where it should " \
+        "move, or untick “Stay on the object drawn”)"
     # and the list tells it from the objects the refine changed, the ones to look at (an annotator could not)
     rows = [window.objects_panel.list.item(i).text() for i in range(3)]
     assert rows[1] == "box  ·  refined (kept as drawn)" and "kept" not in rows[0] + rows[2], rows

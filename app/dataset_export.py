@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from crm_core import io
 from crm_core.errors import InputError
 from crm_core.formats import DEFAULT_TOLERANCE, FORMATS, Dataset
-from crm_core.formats.base import RECORD_FILE, UNFINISHED_FILE, unfinished
+from crm_core.formats.base import RECORD_FILE, REVIEW_FILE, UNFINISHED_FILE, unfinished
 from crm_core.formats.convert import PIXEL_FORMATS
 from crm_core.wording import amount
 
@@ -223,9 +223,10 @@ class DatasetExportDialog(QDialog):
         if path.is_file():
             title, text = "Replace file?", f"{shown_path(path)} already exists. Replace it?"
         else:
-            # the export's own record of the photos it wrote is not one of "10 .json files" (a tester read 11)
-            held = sum(1 for p in path.rglob("*") if p.is_file() and p.name not in (RECORD_FILE, UNFINISHED_FILE)) \
-                if path.is_dir() else 0
+            # the export's own records (the photos it wrote, the review marks) are not among "10 .json files" (a
+            # tester read 11)
+            ours = (RECORD_FILE, REVIEW_FILE, UNFINISHED_FILE)
+            held = sum(1 for p in path.rglob("*") if p.is_file() and p.name not in ours) if path.is_dir() else 0
             if unfinished(path):  # an export that stopped: writing it again is what is wanted
                 answer = QMessageBox.question(
                     self, "Finish the export?", f"{shown_path(path)} holds an export that stopped before it finished "

@@ -1131,10 +1131,13 @@ def test_export_into_a_folder_that_holds_files_asks_first(qtbot, window, tmp_pat
     out.mkdir()
     earlier = out / "p0.json"
     earlier.write_text("{}")  # the person's earlier export, with edits of its own
+    for ours in (".crm_refined", ".crm_review"):  # an export's own records: not counted as files it holds
+        (out / ours).write_text("")
     answer_export(monkeypatch, browsed=out)  # an existing folder, chosen with Browse…
     dialogs.accept = False
     window.export_dataset_dialog()
     assert dialogs.titles() == ["Export into a folder that is not empty?"]
+    assert "already holds 1 file;" in dialogs.shown[0][2]
     assert not window.exporting and earlier.read_text() == "{}"
     dialogs.accept = True
     with qtbot.waitSignal(window.exported, timeout=30_000):

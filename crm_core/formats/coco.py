@@ -17,7 +17,7 @@ import time
 from dataclasses import replace
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 from pycocotools import mask as rle_codec
@@ -26,7 +26,7 @@ from crm_core import io
 from crm_core.errors import InputError
 from crm_core.formats.base import MARKS, Dataset, Writer
 from crm_core.formats.objects import DEFAULT_TOLERANCE, ImageObject, ImageObjects, mask_box
-from crm_core.formats.pixel_edges import from_pixel_edges, to_pixel_edges
+from crm_core.formats.pixel_edges import from_pixel_edges, to_pixel_edges_as_given
 from crm_core.pairing import named_photo
 from crm_core.wording import listed
 
@@ -218,14 +218,17 @@ def _bytes(counts: str | bytes) -> bytes:
     return counts.encode("ascii") if isinstance(counts, str) else counts
 
 
-def encode(obj: ImageObject, hw: tuple[int, int], outline: Callable[[], tuple[np.ndarray, ...]]) -> dict[str, Any]:
-    """The geometry fields of one annotation from an object's shape: RLE, or the polygons ``outline`` gives."""
+def encode(obj: ImageObject, hw: tuple[int, int], outline: Callable[[], tuple[np.ndarray, ...]],
+           given: Sequence[np.ndarray] = ()) -> dict[str, Any]:
+    """The geometry fields of one annotation from an object's shape: RLE, or the polygons ``outline`` gives, each
+    vertex that is one of the file's polygons ``given`` (COCO's numbers, x, y rows) written as the file has it."""
     mask = obj.raster(hw)
     if obj.stored_as == "pixels":
         rle = rle_codec.encode(np.asfortranarray(mask.astype(np.uint8)))
         segmentation: Any = {"size": [int(s) for s in rle["size"]], "counts": rle["counts"].decode("ascii")}
     else:
-        segmentation = [[round(float(v), 2) for v in to_pixel_edges(p).reshape(-1)] for p in outline()]
+        segmentation = [[round(float(v), 2) for v in to_pixel_edges_as_given(p, given).reshape(-1)]
+                        for p in outline()]
         if segmentation:  # area and box of the polygons written, as COCO's tools measure them, not of the mask
             shape = rle_codec.merge(rle_codec.frPyObjects(segmentation, hw[0], hw[1]))
             return {"segmentation": segmentation, "area": int(rle_codec.area(shape)),
@@ -275,7 +278,8 @@ class CocoWriter(Writer):
                 anns.append(self.given[obj.id])
                 continue
             outline = cache(lambda obj=obj: self.outline(obj, item))  # traced once, asked twice
-            geometry = self._given_geometry(obj, item, outline) or encode(obj, item.hw, outline)
+            geometry = self._given_geometry(obj, item, outline) or encode(obj, item.hw, outline,
+                                                                          self._given_polygons(obj))
             # iscrowd: COCO's evaluation reads it from every annotation; one the person added has no fields yet
             anns.append({"id": obj.id, "image_id": item.extra["id"], "category_id": self._category_of(obj),
                          **geometry, "iscrowd": 0, **obj.extra})
@@ -306,6 +310,13 @@ class CocoWriter(Writer):
             numeric = [i for i in [*self.coco.categories, *self.added.values()] if isinstance(i, int)]
             self.added[label] = max(numeric, default=0) + 1
         return self.added[label]
+
+    def _given_polygons(self, obj: ImageObject) -> tuple[np.ndarray, ...]:
+        """The annotation's polygons as the file has them (x, y rows); () where it has none."""
+        seg = self.given.get(obj.id, {}).get("segmentation")
+        if not isinstance(seg, list):
+            return ()
+        return tuple(np.reshape(p, (-1, 2)) for p in seg if isinstance(p, list) and len(p) >= 6 and len(p) % 2 == 0)
 
     def _given_geometry(self, obj: ImageObject, item: ImageObjects,
                         outline: Callable[[], tuple[np.ndarray, ...]]) -> dict[str, Any] | None:

@@ -756,8 +756,8 @@ def test_export_again_names_and_writes_every_export_that_held_the_work_it_lacks(
     with qtbot.waitSignals([window.exported] * 2, timeout=60_000):
         assert not window.close()  # answered Export again: both are written anew, one after the other
     assert dialogs.titles() == ["Export again?"]
-    assert "lm_out" in dialogs.shown[0][2] and "out.json" in dialogs.shown[0][2] and "voc_out" not in dialogs.shown[0][2]
-    assert "those 2 exports" in dialogs.shown[0][2]
+    asked = dialogs.shown[0][2]
+    assert "lm_out" in asked and "out.json" in asked and "voc_out" not in asked and "those 2 exports" in asked
     assert "cup" in [o.label for o in open_dataset("labelme", tmp_path / "lm_out").read("p0").objects]
     coco = json.loads((tmp_path / "out.json").read_text())
     assert "cup" in {c["name"] for c in coco["categories"]}

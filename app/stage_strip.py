@@ -460,8 +460,11 @@ class StageStrip(QWidget):
         editor's "×1 not run" was gone after either)."""
         stages, asked = self._doc.stages, self._asked
         h, w = self._doc.image.shape[:2]
-        scales = (1, SMALL_PHOTO_SCALE)  # a small photo is refined enlarged, on the ratios planned at either size
-        if asked is None or stages[0].total not in [h * w * s * s for s in scales]:  # a crop's (Refine all objects)
+        # refined enlarged, a small photo runs the ratios planned at its own size or at the enlarged one; a crop's
+        # stages (Refine all objects) are neither; nor are those of a refine under way, which are still coming (a
+        # photo editor read "×0.5 not run" just before the ×0.5 stage came)
+        scales = {h * w: (1,), h * w * SMALL_PHOTO_SCALE ** 2: (1, SMALL_PHOTO_SCALE)}.get(stages[0].total, ())
+        if asked is None or self._running:
             return ""
         made = tuple(s.ratio for s in stages if s.kind == "model")
         scale = next((s for s in scales if asked.ratios_for((h, w), s) == made), None)

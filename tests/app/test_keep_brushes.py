@@ -419,6 +419,9 @@ def test_ratios_the_photo_is_too_small_for_are_named_after_the_run(qtbot, opened
     hint = opened.strip.hint.text()
     assert hint == ("Ctrl+click a second stage to compare. ×0.125, ×0.25, ×0.5 not run (under the 150 px a stage "
                     "needs).")
+    opened.strip.set_running(True)  # a refine under way: its stages are still coming, none is said not to run
+    assert opened.strip.hint.text() == "Ctrl+click a second stage to compare."
+    opened.strip.set_running(False)
     opened.undo_action.trigger()
     opened.redo_action.trigger()  # the stages back, read again from the undo history: still said (a photo editor)
     assert opened.strip.hint.text() == hint

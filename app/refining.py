@@ -18,6 +18,8 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
 from crm_core import RefineOptions, Stage
 from crm_core.constraints import Constraints
+from crm_core.device import pick_device
+from crm_core.errors import CRMError
 from crm_core.inference import readjusted
 from crm_core.metrics import binarise
 from crm_core.objects import held_as_drawn, held_by_others, vanished
@@ -417,7 +419,10 @@ class RefiningMixin:
     def _show_device(self) -> None:
         wanted = self.refine_panel.device
         loaded = self.cache.loaded(wanted, self.settings.weights)
-        actual = loaded.device.type.upper() if loaded is not None else wanted.upper() if wanted != "auto" else "auto"
+        try:  # "auto" said what auto picks before the model is loaded ("Device: auto" after a restore, a tester)
+            actual = (loaded.device if loaded is not None else pick_device(wanted)).type.upper()
+        except CRMError:  # asked for and not here: the refine says why
+            actual = wanted.upper()
         self.device_label.setText(f"Device: {actual}")
         if loaded is not None:
             self.device_label.setToolTip(loaded.describe())

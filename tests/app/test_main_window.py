@@ -287,6 +287,7 @@ def test_a_photo_left_is_freed_without_the_cycle_collector(qtbot, opened, write_
 
 
 def test_refine_shows_each_stage_in_ratio_order(qtbot, opened, tiny_refiner):
+    assert opened.device_label.text() == "Device: CPU"  # what "auto" picks, before the model is loaded too
     seen = refine(qtbot, opened, "0.25, 0.5, 1")
     doc = opened.doc
     assert seen == ["×0.25", "×0.5", "×1", "snap", "matte"]

@@ -457,7 +457,10 @@ class RefiningMixin:
         stage = doc.stages[doc.shown]
         if settled(stage):  # Refine all objects' one result, which the strip calls "result", not "stage 1 of 1"
             return "its refined result"
-        return f"stage {doc.shown + 1} of {len(doc.stages)} ({stage.plan.name})"
+        # while a refine runs, its count is the run's: "stage 1 of 1" read as the whole refine with five to come
+        running = self.unfinished_refine()
+        count = stage.count if running is not None and running[0] is doc.current else len(doc.stages)
+        return f"stage {doc.shown + 1} of {count} ({stage.plan.name})"
 
     def export_dialog(self) -> bool:
         """True when an export was written or started."""

@@ -1313,3 +1313,26 @@ def test_the_stages_are_stepped_from_the_keyboard_wherever_the_focus_is(opened, 
     ratios.clear()
     qtbot.keyClicks(ratios, "0.5, 1")  # typed, the keys are the box's
     assert ratios.text() == "0.5, 1" and opened.doc.shown == COARSE
+
+
+def test_the_export_names_a_running_refines_stage_among_all_it_will_make(qtbot, opened, tiny_refiner, monkeypatch):
+    """Exported while a refine ran, the dialog said "stage 1 of 1 (ratio ×0.5)" with three stages still to come
+    (a photo editor)."""
+    from crm_core.stage_runner import StageRunner
+
+    go, calls, real = threading.Event(), [], StageRunner.run
+
+    def run(*args, **kwargs):
+        calls.append(True)
+        if len(calls) > 1:  # the first stage lands, the next waits
+            go.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(StageRunner, "run", run)
+    opened.refine_panel.ratio_edit.setText("0.5, 1")
+    opened.refine()
+    qtbot.waitUntil(lambda: len(opened.doc.stages) == 1, timeout=10_000)
+    assert opened._shown_name() == f"stage 1 of {opened.doc.stages[0].count} ({opened.doc.stages[0].plan.name})"
+    assert opened.doc.stages[0].count == 4  # ×0.5, ×1, snap, matte
+    go.set()
+    qtbot.waitUntil(lambda: not opened.refining, timeout=30_000)

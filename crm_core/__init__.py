@@ -16,10 +16,10 @@ os.environ.setdefault("LRU_CACHE_CAPACITY", "8")
 # 10.1 s without, and restoring a 6K autosave 3.9 s and 0.9 s (bench/hugepages.py). A caller's own setting wins.
 if "NUMPY_MADVISE_HUGEPAGE" not in os.environ:
     os.environ["NUMPY_MADVISE_HUGEPAGE"] = "0"  # read when NumPy is imported
-    if "numpy" in sys.modules:  # imported already (the app's modules, a caller's): told directly
-        import numpy
+    if "numpy" in sys.modules:  # imported already (the app's modules, a caller's): told directly, where NumPy
+        import numpy  # still has the switch the variable sets (a private one: never a failed import for its sake)
 
-        (getattr(numpy, "_core", None) or numpy.core).multiarray._set_madvise_hugepage(False)
+        getattr((getattr(numpy, "_core", None) or numpy.core).multiarray, "_set_madvise_hugepage", bool)(False)
 
 from crm_core.inference import Refiner, work_scale
 from crm_core.options import DEFAULT_RATIOS, RefineOptions, Stage

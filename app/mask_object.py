@@ -19,7 +19,7 @@ import numpy as np
 from crm_core.constraints import Constraints
 from crm_core.formats.objects import ImageObject, Polygon, fill_polygons, fill_window, kept_drawn, mask_box
 from crm_core.metrics import binarise
-from crm_core.objects import ObjectOptions
+from crm_core.objects import ObjectOptions, held_by_others
 from crm_core.options import Stage
 
 Shown = Union[str, int]
@@ -91,6 +91,21 @@ def object_result(mask: np.ndarray, stages: Sequence[Stage], shown: Shown) -> np
     """An object's pixels as they would be exported (H×W bool): the stage shown (metrics.binarise), else the
     coarse mask. The one rule for the canvas, export and a dataset written from saved work."""
     return binarise(stages[shown].prob) if isinstance(shown, int) else mask > 127
+
+
+Result = tuple[np.ndarray, Sequence[Stage], Shown]  # an object's coarse mask, stages and the one shown
+
+
+def beside(own: np.ndarray, others: Sequence[Result], keep: Constraints | None) -> Constraints | None:
+    """An object's strokes ``keep``, and the pixels the photo's other objects show (``others``, each as
+    ``object_result`` takes it), which a refine of ``own`` (H×W bool) or its edge made again may not take: a
+    touching object's pixels stay its own, but for one it was drawn overlapping (``held_by_others``). For a job's
+    thread: each other object is made binary at the photo's size (Ctrl+R on a purse took 317 px of the hand beside
+    it, exported as both; refined together, objects never overlap so)."""
+    if not others:
+        return keep
+    held = held_by_others(own, [object_result(*other) for other in others])
+    return (keep or Constraints()).keeping_out(held) if held.any() else keep
 
 
 def renamed_labels(labels: Sequence[str], now: Callable[[str], str]) -> tuple[str, ...]:

@@ -22,11 +22,10 @@ from crm_core.device import pick_device
 from crm_core.errors import CRMError
 from crm_core.inference import readjusted
 from crm_core.metrics import binarise
-from crm_core.objects import held_as_drawn, held_by_others, vanished
+from crm_core.objects import held_as_drawn, vanished
 
 from app.document import COARSE, REFINED, Document, Results
-from app.mask_object import (Drawing, MaskObject, constraints_of, listed_names, looked_away, object_result,
-                             settled)
+from app.mask_object import Drawing, MaskObject, beside, constraints_of, listed_names, looked_away, settled
 from app.errors import show_error
 from app.estimate import left_text
 from app.export import CUTOUTS, ExportDialog, ExportRequest, write_export
@@ -125,15 +124,13 @@ class RefiningMixin:
         self._stage_held = False
         self._settings = settings
         constraints = constraints_of(doc.current.keep)
-        if len(doc.objects) > 1:  # what other objects show stays theirs, as when all are refined together (but
-            # one it was drawn overlapping, a bag over a coat): a tester's Ctrl+R on a purse took 317 px of the hand
-            # beside it, exported as both
-            others = held_by_others(doc.current.mask > 127, [o.result() for o in doc.objects if o is not doc.current])
-            keep_out = others if keep_out is None else keep_out | others
         if keep_out is not None and keep_out.any():
             constraints = (constraints or Constraints()).keeping_out(keep_out)
+        # what the other objects show stays theirs, as when all are refined together (``beside``, in the job: each
+        # is made binary at the photo's size); their masks copied, as one may be edited while the run starts
+        others = [(o.mask.copy(), tuple(o.stages), o.shown) for o in doc.objects if o is not doc.current]
         job = RefineJob(self.cache, self.refine_panel.device, doc.image, doc.coarse_prob(), options,
-                        self.settings.weights, self.settings.stage_rates, constraints)
+                        self.settings.weights, self.settings.stage_rates, constraints, others)
         job.stageReady.connect(self._stage_ready)
         job.progress.connect(self._progress)
         job.eta.connect(self._eta)
@@ -167,7 +164,8 @@ class RefiningMixin:
             return
         previous, keep = base[-1], constraints_of(target.keep)
         others = [(o.mask, tuple(o.stages), o.shown) for o in doc.objects if o is not target]
-        job = CallJob("Shift edge and Smooth", lambda: readjusted(previous, options, _beside(previous, others, keep)))
+        job = CallJob("Shift edge and Smooth",
+                      lambda: readjusted(previous, options, beside(binarise(previous.prob), others, keep)))
         job.done.connect(lambda stage: self._edge_made(job, doc, target, base, stage))
         job.failed.connect(lambda message: self._edge_failed(job, message))
         self._edge_job = job
@@ -631,13 +629,3 @@ def _merged(probs: list[np.ndarray]) -> np.ndarray:
     for prob in probs[1:]:
         np.maximum(out, prob, out=out)
     return out
-
-
-def _beside(previous: Stage, others: Sequence[tuple], keep: Constraints | None) -> Constraints | None:
-    """An object's strokes, and the pixels the photo's other objects hold (mask, stages, shown each), which its edge
-    made again may not take: a touching object's pixels stay its own (``held_by_others``). Off the GUI thread: each
-    other object is made binary at the photo's size."""
-    if not others:
-        return keep
-    held = held_by_others(binarise(previous.prob), [object_result(*other) for other in others])
-    return (keep or Constraints()).keeping_out(held) if held.any() else keep

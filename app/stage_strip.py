@@ -459,13 +459,12 @@ class StageStrip(QWidget):
         the stages, not kept from their run, so it is said after an Undo and Redo and a restore too (a photo
         editor's "×1 not run" was gone after either)."""
         stages, asked = self._doc.stages, self._asked
+        if asked is None or self._running:  # a refine's stages still coming (a photo editor read "×0.5 not run"
+            return ""  # just before the ×0.5 stage came)
         h, w = self._doc.image.shape[:2]
         # refined enlarged, a small photo runs the ratios planned at its own size or at the enlarged one; a crop's
-        # stages (Refine all objects) are neither; nor are those of a refine under way, which are still coming (a
-        # photo editor read "×0.5 not run" just before the ×0.5 stage came)
+        # stages (Refine all objects) are neither
         scales = {h * w: (1,), h * w * SMALL_PHOTO_SCALE ** 2: (1, SMALL_PHOTO_SCALE)}.get(stages[0].total, ())
-        if asked is None or self._running:
-            return ""
         made = tuple(s.ratio for s in stages if s.kind == "model")
         scale = next((s for s in scales if asked.ratios_for((h, w), s) == made), None)
         if scale is None:

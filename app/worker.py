@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from typing import Sequence
 
 import numpy as np
 from PySide6.QtCore import Signal
@@ -14,6 +15,7 @@ from crm_core.errors import WeightsError
 
 from app.estimate import DEFAULT_RATES, StageCost, StageRates, as_refined, plan_stages, seconds_left, stage_name
 from app.jobs import Job
+from app.mask_object import Result, beside
 
 
 class RefinerCache:
@@ -53,6 +55,7 @@ class RefineJob(Job):
         weights: str | None = None,
         rates: StageRates | None = None,
         constraints: Constraints | None = None,
+        others: Sequence[Result] = (),
     ) -> None:
         super().__init__("refine")
         self._cache = cache
@@ -61,12 +64,14 @@ class RefineJob(Job):
         self._image: np.ndarray | None = image
         self._coarse: np.ndarray | None = coarse
         self._constraints = constraints
+        self._others = others  # the photo's other objects, whose pixels the refine leaves them (mask_object.beside)
         self._options = options
         self.rates = rates if rates is not None else DEFAULT_RATES
         self.skipped = ""  # the ratios asked for that this photo's size leaves out (RefineOptions.skipped), news
 
     def release(self) -> None:
         self._image = self._coarse = self._constraints = None
+        self._others = ()
 
     def _tell(self, plan: list, done: list[StageCost]) -> None:
         """The stage about to run, and the seconds the run still needs from now (-1: nothing to tell it by)."""
@@ -93,7 +98,8 @@ class RefineJob(Job):
         options = replace(self._options, cancel=self._stop.is_set)
         done: list[StageCost] = []
         self._tell(plan, done)
-        for stage in refiner.stages(image, coarse, options, self._constraints):
+        constraints = beside(coarse > 0.5, self._others, self._constraints)
+        for stage in refiner.stages(image, coarse, options, constraints):
             if self.cancelled:
                 return
             if stage.total != plan[stage.index].pixels:

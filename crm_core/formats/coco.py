@@ -312,11 +312,10 @@ class CocoWriter(Writer):
         return self.added[label]
 
     def _given_polygons(self, obj: ImageObject) -> tuple[np.ndarray, ...]:
-        """The annotation's polygons as the file has them (x, y rows); () where it has none."""
+        """The annotation's polygons as the file has them (x, y rows), read as its shape was (``_shape``); () where
+        it has none (RLE, an object added here)."""
         seg = self.given.get(obj.id, {}).get("segmentation")
-        if not isinstance(seg, list):
-            return ()
-        return tuple(np.reshape(p, (-1, 2)) for p in seg if isinstance(p, list) and len(p) >= 6 and len(p) % 2 == 0)
+        return tuple(np.reshape(p, (-1, 2)) for p in seg) if isinstance(seg, list) else ()
 
     def _given_geometry(self, obj: ImageObject, item: ImageObjects,
                         outline: Callable[[], tuple[np.ndarray, ...]]) -> dict[str, Any] | None:

@@ -405,7 +405,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         else:  # a new compare starts at the most changed place (Shift+F3: at the least)
             at = 0 if step > 0 else len(places) - 1
         self._change_at = (pair, at)
-        self.canvas.look_at(places[at].box)
+        self.canvas.look_at(places[at])
         self._change_note = (f"Change {at + 1} of {len(places)}, most changed first: {places[at].pixels:,} px (F3 for "
                              "the next, Shift+F3 for the one before)")
         self.statusBar().showMessage(self._change_note)

@@ -4,7 +4,9 @@ Why: an inspector comparing a label with its refined result read "in result, not
 and saw nothing at 79 %: a refine's changes are one-pixel rims along a few stretches of the edge, and finding them
 meant hunting at 370 % across the whole photo. The places are the changed pixels grouped where they lie close
 together (a rim along an edge is one place, not a hundred), cut where a group is longer than a look at it can show,
-most pixels first.
+most pixels first. A look shows a one-pixel change a few screen pixels wide; a wider change is seen from farther
+away, so it is cut only where it is longer than that farther look shows (``Place.width``): a 46,000 px region
+a Select Subject click had added was cut into pieces each filling the view with the compare's yellow.
 """
 
 from __future__ import annotations
@@ -19,15 +21,18 @@ JOIN_SHARE = 1 / 16  # changes within this share of a look's side of each other 
 
 class Place(NamedTuple):
     """One place where two results differ: its box in the photo (top, left, bottom, right; bottom and right
-    exclusive) and how many of its pixels differ."""
+    exclusive), how many of its pixels differ, and how wide the change runs there, px (its pixels over the length
+    of the cells it crosses; at least 1): a one-pixel rim along an edge is 1, a filled region as wide as a cell."""
 
     box: tuple[int, int, int, int]
     pixels: int
+    width: float = 1.0
 
 
 def changed_places(first: np.ndarray, second: np.ndarray, look: int) -> list[Place]:
     """The places where two H×W bool results differ, most changed pixels first. ``look``: the side, in pixels of the
-    photo, of what one look shows well; a group of changes longer than that is cut into pieces of about that size.
+    photo, of what one look shows well of a one-pixel change; a group of changes longer than that times its width
+    (``Place.width``) is cut into pieces of about that size.
 
     Read on a grid of cells (``look`` × JOIN_SHARE px, at least 1): each cell holding a change joins the
     changed cells next to it, so a 6K photo's 24 M pixels are grouped as a few hundred thousand cells."""
@@ -44,15 +49,24 @@ def changed_places(first: np.ndarray, second: np.ndarray, look: int) -> list[Pla
     _, groups = cv2.connectedComponents(cv2.dilate(held.astype(np.uint8), np.ones((3, 3), np.uint8)), connectivity=8)
     r, c = np.nonzero(held)
     _, group = np.unique(groups[r, c], return_inverse=True)
-    top, left, _, _ = _boxes(group.ravel(), r, c)
-    span = max(1, look // cell)  # cells a look shows along one side: a longer group is cut from its own corner
-    keys = (group.ravel().astype(np.int64) * rows + (r - top[group]) // span) * cols + (c - left[group]) // span
+    group = group.ravel()
+    top, left, _, _ = _boxes(group, r, c)
+    width = _widths(group, counts[r, c], cell)
+    # cells a look shows along one side, farther for a wider change: a longer group is cut from its own corner
+    span = np.maximum(1, (look * width[group]).astype(np.int64) // cell)
+    keys = (group.astype(np.int64) * rows + (r - top[group]) // span) * cols + (c - left[group]) // span
     _, piece = np.unique(keys, return_inverse=True)
     piece = piece.ravel()
     pixels = np.bincount(piece, weights=counts[r, c]).astype(np.int64)
-    places = [Place((int(t * cell), int(lf * cell), int(min(b * cell, h)), int(min(rt * cell, w))), int(n))
-              for t, lf, b, rt, n in zip(*_boxes(piece, r, c), pixels)]
+    places = [Place((int(t * cell), int(lf * cell), int(min(b * cell, h)), int(min(rt * cell, w))), int(n), float(d))
+              for t, lf, b, rt, n, d in zip(*_boxes(piece, r, c), pixels, _widths(piece, counts[r, c], cell))]
     return sorted(places, key=lambda p: (-p.pixels, p.box))
+
+
+def _widths(index: np.ndarray, counts: np.ndarray, cell: int) -> np.ndarray:
+    """How wide the changes of each number in ``index`` (0..n-1) run, px: their changed pixels (``counts``, per
+    cell) over the length of their cells' sides, at least 1."""
+    return np.maximum(1.0, np.bincount(index, weights=counts) / (np.bincount(index) * cell))
 
 
 def _boxes(index: np.ndarray, r: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, ...]:

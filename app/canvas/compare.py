@@ -54,13 +54,15 @@ class CompareMixin:
         first, second = (self._binary(shown) for shown in self._compare)
         return changed_places(first, second, int(min(self.width(), self.height()) / LOOK_ZOOM))
 
-    def look_at(self, box: tuple[int, int, int, int]) -> None:
-        """Zoom to a box of the photo (top, left, bottom, right) and centre it: as close as fits it in the view,
-        up to MOST_ZOOM."""
-        top, left, bottom, right = box
+    def look_at(self, place: Place) -> None:
+        """Zoom to a place of change and centre it: as close as fits it in the view, up to MOST_ZOOM, but no closer
+        than the nearer of two looks: one that shows the change LOOK_ZOOM screen pixels wide (``Place.width``), one
+        that shows as much of the photo round the place again. Why: a region a click had added, 46,000 px, filled
+        the view with the compare's yellow at 300 %, nothing round it in sight; a rim is still seen up close."""
+        top, left, bottom, right = place.box
         fits = min((self.width() - 2 * PLACE_MARGIN) / max(right - left, 1),
                    (self.height() - 2 * PLACE_MARGIN) / max(bottom - top, 1))
-        self.set_zoom(min(fits, MOST_ZOOM))
+        self.set_zoom(min(fits, MOST_ZOOM, max(LOOK_ZOOM / place.width, fits / 2)))
         self.center_on(QPointF((left + right) / 2, (top + bottom) / 2))
 
     def _valid(self, shown: Shown) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QEvent, QMimeData, QPointF, QRectF, Qt, QUrl
 from PySide6.QtGui import QAction, QColor, QDropEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication, QStatusBar
 
@@ -481,6 +481,30 @@ def test_f3_zooms_to_each_place_two_compared_stages_differ_most_changed_first(qt
     win.strip.select(1)
     win.next_change_action.trigger()
     assert win.statusBar().currentMessage().startswith("Ctrl+click a second stage")
+
+
+def test_f3_shows_a_wide_change_whole_with_the_photo_round_it(qtbot, settings, write_photo):
+    """A 46,000 px region a click had added filled the view with the compare's yellow at 300 %: a wide change is
+    shown whole, with as much of the photo round it again, and a one-pixel rim still up close."""
+    image_path, mask_path = write_photo(1200, 900)
+    win = build_window([str(image_path), str(mask_path)], settings)
+    qtbot.addWidget(win)
+    win.resize(1280, 700)
+    qtbot.waitExposed(win)
+    first = np.zeros((900, 1200), np.float32)
+    first[100:800, 200:700] = 1.0
+    second = first.copy()
+    second[350:580, 900:1100] = 1.0  # a region 200 × 230 px added beside the object
+    second[200:240, 700] = 1.0  # a rim moved out by a pixel
+    win.doc.set_stages([Stage(i, 2, 1.0, p, 0.1, 0, p.size, 0) for i, p in enumerate((first, second))])
+    win.strip.select(0, 1)
+    win.next_change_action.trigger()
+    assert win.statusBar().currentMessage().startswith("Change 1 of 2, most changed first: 46,000 px")
+    seen = win.canvas.visible_image_rect()
+    assert seen.contains(QRectF(900, 350, 200, 230))  # the region whole ...
+    assert seen.width() >= 2 * 200 - 1 or seen.height() >= 2 * 230 - 1  # ... with as much round it again
+    win.next_change_action.trigger()
+    assert win.canvas.zoom() >= 3  # the rim three screen pixels wide, at least
 
 
 def test_stage_strip_shows_compares_and_accepts(qtbot, opened, tiny_refiner):

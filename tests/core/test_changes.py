@@ -44,3 +44,18 @@ def test_changes_close_together_are_one_place_and_none_is_no_place():
     near[100, 320] = near[104, 323] = True  # two specks 5 px apart: one place at a look of 96 px (cells of 6)
     assert [p.pixels for p in changed_places(first, near, look=96)] == [2]
     assert len(changed_places(first, near, look=16)) == 2  # cells of 1 px: apart
+
+
+def test_a_wide_change_is_one_place_however_long_and_says_how_wide_it_runs():
+    """A 46,000 px region a click had added was cut into looks of a one-pixel rim, each filling the view with
+    yellow: a change 12 px wide is seen whole from farther away, and a rim still in looks."""
+    first, second, _ = results()
+    region = second.copy()
+    region[20:250, 330:530] = True  # 230 × 200 px added beside the object, longer than a look of 96 px
+    places = changed_places(first, region, look=96)
+    wide = [p for p in places if p.box[0] <= 100 < p.box[2] and p.box[1] <= 400 < p.box[3]]
+    assert len(wide) == 1 and wide[0].pixels >= 46_000 and wide[0].width > 5
+    top, left, bottom, right = wide[0].box
+    assert top <= 20 and left <= 330 and bottom >= 250 and right >= 530  # whole
+    rim = [p for p in changed_places(first, second, look=96) if p.box[1] <= 300 < p.box[3]]
+    assert len(rim) == 4 and all(p.width == 1.0 for p in rim)

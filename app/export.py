@@ -75,15 +75,16 @@ def write_export(request: ExportRequest, image: np.ndarray, prob: np.ndarray, pr
     raise ValueError(f"unknown export kind {request.kind!r}")
 
 
-def default_name(photo: Path | None, kind: str, label: str = "", stage: str = "") -> str:
+def default_name(photo: Path | None, kind: str, label: str = "", stage: str = "", suffix: str = ".png") -> str:
     """The file a ``kind`` export of the photo is offered as; with ``label``, one object's of several (each its own
     name: every object of a photo was offered NAME_matte.png, and the second export aimed at the first's file); with
     ``stage``, an earlier stage than the last ("×0.5", "snap", "coarse": an inspector's export of ×0.5 was offered
-    the final result's name)."""
+    the final result's name). ``suffix``: a cutout on a colour's ending, PNG or JPEG; the other kinds' is PNG."""
     stem = photo.stem if photo is not None else "untitled"
     safe = re.sub(r"\W+", "-", label).strip("-")  # letters of any script; no "/" nor space in a file's name
     step = re.sub(r"[^\w.]+", "-", stage.replace("×", "x")).strip("-")  # "x0.5"
-    return f"{stem}{'_' + safe if safe else ''}{KINDS[kind][1]}{'_' + step if step else ''}.png"
+    ending = suffix if kind == "flat" and suffix in io.output_suffixes(True) else ".png"
+    return f"{stem}{'_' + safe if safe else ''}{KINDS[kind][1]}{'_' + step if step else ''}{ending}"
 
 
 def offered_folder(folder: Path) -> Path:
@@ -122,7 +123,7 @@ class ExportDialog(QDialog):
                  last_kind: str = "mask", decontaminate: bool = False, protect: Iterable[str | Path] = (),
                  objects: int = 1, merged: bool = True, edited: int = 0, running: bool = False,
                  label: str = "", unrefined: int = 0, listed: str = "", stage: str = "",
-                 colour: QColor = QColor("white")) -> None:
+                 colour: QColor = QColor("white"), flat_suffix: str = ".png") -> None:
         """``objects``: how many visible objects the photo has; with more than one, the person chooses between
         all of them in one file and the selected one (``shown`` names what it shows; ``label``, its label, which
         names its file). ``edited``: how many of them were edited since they were refined, so their unrefined
@@ -130,12 +131,14 @@ class ExportDialog(QDialog):
         and not of the other). ``running``: a refine is still running (a tester exported its half-done stage,
         veil and all, unwarned). ``listed``: the selected object's name as the Objects list gives it ("object #2";
         default ``label``). ``stage``: the earlier stage the selected object shows, which names its file.
-        ``colour``: the background of a cutout on a colour, offered first."""
+        ``colour``: the background of a cutout on a colour, offered first; ``flat_suffix``, its file's ending
+        (a photo editor who wrote theirs as JPEG was offered _flat.png again at each export)."""
         super().__init__(parent)
         self.setWindowTitle("Export")
         self._photo = photo
         self._label = label if objects > 1 else ""
         self._stage = stage
+        self._flat_suffix = flat_suffix
         self._protect = tuple(protect)  # the person's inputs: refused here, before any question about replacing
         # absolute, so the name shown says where the file goes (a photo opened as a relative path)
         self._folder = offered_folder(Path(folder) if folder else photo.parent if photo is not None else Path.home())
@@ -238,8 +241,8 @@ class ExportDialog(QDialog):
         self._decontaminate.setEnabled(kind in CUTOUTS)
         self._colour_button.setVisible(kind == "flat")
         current = Path(self._path.text()) if self._path.text() else None
-        suggested = {default_name(self._photo, k, label, stage) for k in KINDS for label in ("", self._label)
-                     for stage in ("", self._stage)}
+        suggested = {default_name(self._photo, k, label, stage, suffix) for k in KINDS for label in ("", self._label)
+                     for stage in ("", self._stage) for suffix in (".png", self._flat_suffix)}
         if current is None or current.name in suggested:
             folder = current.parent if current is not None else self._folder
             self._path.setText(str(folder / self._suggested_name()))
@@ -248,7 +251,8 @@ class ExportDialog(QDialog):
         """The file name offered for the kind chosen: the photo's, and the selected object's label when it goes
         alone."""
         alone = not self._merged.isChecked()
-        return default_name(self._photo, self.kind, self._label if alone else "", self._stage if alone else "")
+        return default_name(self._photo, self.kind, self._label if alone else "", self._stage if alone else "",
+                            self._flat_suffix)
 
     def _browse(self) -> None:
         # the overwrite question is asked once, on Save, for a typed name and a browsed one alike

@@ -482,7 +482,8 @@ class RefiningMixin:
                               merge, self.settings.export_merged or empty, edited, running,
                               self.doc.current.label, unrefined,
                               listed_names(self.doc.objects)[self.doc.objects.index(self.doc.current)],
-                              "" if empty else self._earlier_stage(), self.settings.export_colour)
+                              "" if empty else self._earlier_stage(), self.settings.export_colour,
+                              self.settings.export_flat_suffix)
         def ended() -> None:
             """A refine that ends while the dialog is up: the dialog says what is written now, and that is written
             (a photo editor's export, asked for 2.5 s into a refine and saved after it ended, held the coarse mask)."""
@@ -505,6 +506,7 @@ class RefiningMixin:
             self.settings.export_decontaminate = request.decontaminate
         if request.kind == "flat":
             self.settings.export_colour = QColor(*request.colour)
+            self.settings.export_flat_suffix = request.path.suffix.lower()
         if merge > 1 and not empty:
             self.settings.export_merged = request.merged
         merged = request.merged or empty

@@ -332,6 +332,15 @@ class Settings:
         self.store.setValue("files/export_colour", QColor(color).name())
 
     @property
+    def export_flat_suffix(self) -> str:
+        """The ending of the last cutout exported on a colour, ".png" or a JPEG's (what the dialog offers next)."""
+        return str(self.store.value("files/export_flat_suffix", ".png") or ".png")
+
+    @export_flat_suffix.setter
+    def export_flat_suffix(self, suffix: str) -> None:
+        self.store.setValue("files/export_flat_suffix", suffix)
+
+    @property
     def export_merged(self) -> bool:
         """Whether a photo with several visible objects exports them all in one file (the default: a cutout of
         "the subject" is every subject) or the selected one alone."""

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QMimeData, QPointF, QRectF, Qt, QUrl
 from PySide6.QtGui import QAction, QColor, QDropEvent, QMouseEvent
-from PySide6.QtWidgets import QApplication, QStatusBar
+from PySide6.QtWidgets import QApplication, QDialog, QStatusBar
 
 from app.__main__ import build_window
 from app.document import COARSE, shade
@@ -646,7 +646,7 @@ def test_an_export_asked_for_during_a_refine_and_saved_after_it_ends_holds_its_r
                                                                                       monkeypatch):
     """A photo editor pressed Ctrl+E 2.5 s into a refine and saved after it had ended: the file held the coarse
     mask, and the dialog still said a refine was running."""
-    from PySide6.QtWidgets import QDialog, QLabel
+    from PySide6.QtWidgets import QLabel
 
     from app.export import ExportDialog
     out, said = tmp_path / "during.png", []
@@ -816,6 +816,36 @@ def test_export_offers_the_last_export_folder_for_photos_of_the_same_folder_only
     assert opened.open_files(sibling, photo[1])
     opened.export_dialog()
     assert offered.pop() == out.parent
+
+
+def test_a_cutout_on_a_colour_written_as_jpeg_is_offered_as_jpeg_next_time(opened, monkeypatch, tmp_path):
+    """A photo editor who wrote their product shot on white as a JPEG was offered _flat.png at each export and had
+    to retype the ending; the other kinds are still offered as PNG."""
+    from app.export import ExportDialog
+    offered: list[str] = []
+
+    def as_jpeg(dialog: ExportDialog) -> int:
+        dialog.set_kind("flat")
+        offered.append(dialog.request().path.name)
+        dialog.set_path(tmp_path / "shot.jpg")
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(ExportDialog, "exec", as_jpeg)
+    assert opened.export_dialog() and (tmp_path / "shot.jpg").exists()
+    stem = opened.doc.path.stem
+
+    def look(dialog: ExportDialog) -> int:
+        dialog.set_kind("flat")
+        offered.append(dialog.request().path.name)
+        dialog.set_kind("cutout")
+        offered.append(dialog.request().path.name)
+        dialog.set_kind("flat")
+        offered.append(dialog.request().path.name)
+        return QDialog.DialogCode.Rejected
+
+    monkeypatch.setattr(ExportDialog, "exec", look)
+    opened.export_dialog()
+    assert offered == [f"{stem}_flat.png", f"{stem}_flat.jpg", f"{stem}_cutout.png", f"{stem}_flat.jpg"]
 
 
 def test_export_offers_the_home_folder_for_a_photo_on_a_read_only_share(qtbot, tmp_path, monkeypatch):

@@ -284,11 +284,13 @@ class LabelMapWriter(Writer):
     def _write_names(self) -> None:
         """labels.txt as the maps written so far need it. Written with the first map and whenever a label is
         added, not only at the end: a folder cut short (a killed export) never reads back with VOC's own class
-        names on its values."""
+        names on its values. The source's own file is copied as it is while it names every value as the copy
+        does: a class renamed in the app is named anew (an annotator's "handbag" stayed "purse" there)."""
         names = self.dataset.source / NAMES_FILE
-        if self.same and not self.added and names.is_file():  # the output reads back with the same class names
+        given = names.is_file() and [n.strip() for n in names.read_text(encoding="utf-8-sig").splitlines()]
+        if self.same and not self.added and given == self.label_names:  # reads back with the same class names
             io.write_atomic(self.out / NAMES_FILE, names.read_bytes())
-        elif not self.same or self.added:
+        elif not self.same or self.added or given:
             io.write_atomic(self.out / NAMES_FILE, "".join(f"{n}\n" for n in self.label_names))
         self.named = len(self.label_names)
 

@@ -818,7 +818,7 @@ def test_export_offers_the_last_export_folder_for_photos_of_the_same_folder_only
     assert offered.pop() == out.parent
 
 
-def test_a_cutout_on_a_colour_written_as_jpeg_is_offered_as_jpeg_next_time(opened, monkeypatch, tmp_path):
+def test_a_cutout_on_a_colour_written_as_jpeg_is_offered_as_jpeg_next_time(qtbot, opened, monkeypatch, tmp_path):
     """A photo editor who wrote their product shot on white as a JPEG was offered _flat.png at each export and had
     to retype the ending; the other kinds are still offered as PNG."""
     from app.export import ExportDialog
@@ -831,7 +831,9 @@ def test_a_cutout_on_a_colour_written_as_jpeg_is_offered_as_jpeg_next_time(opene
         return QDialog.DialogCode.Accepted
 
     monkeypatch.setattr(ExportDialog, "exec", as_jpeg)
-    assert opened.export_dialog() and (tmp_path / "shot.jpg").exists()
+    with qtbot.waitSignal(opened.exported, timeout=20000):
+        assert opened.export_dialog()
+    assert (tmp_path / "shot.jpg").exists()
     stem = opened.doc.path.stem
 
     def look(dialog: ExportDialog) -> int:

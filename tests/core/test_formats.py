@@ -1288,6 +1288,29 @@ def voc_folder(tmp_path: Path, instances: bool) -> Path:
     return root
 
 
+def test_a_renamed_label_maps_copy_names_its_class_anew_in_labels_txt(tmp_path: Path) -> None:
+    """An annotator renamed "purse" to "handbag" in the app: the COCO export said "handbag", the VOC export's
+    labels.txt still "purse" (the source's file was copied as it was)."""
+    from dataclasses import replace
+
+    from crm_core.formats import open_dataset
+
+    root = voc_folder(tmp_path, instances=True)
+    names = ["background", *(f"class{v}" for v in range(1, 15)), "purse"]
+    (root / "labels.txt").write_text("".join(f"{n}\n" for n in names))
+    ds = open_dataset("voc", root)
+    for renames, out in (({"purse": "handbag"}, tmp_path / "renamed"), ({}, tmp_path / "as_given")):
+        writer = ds.renamed(renames).writer(out)
+        item = ds.read("p")  # relabelled, as the app's folder work has it
+        writer.write(replace(item, objects=tuple(replace(o, label=renames.get(o.label, o.label))
+                                                 for o in item.objects)))
+        writer.close()
+        written = (out / "labels.txt").read_text().splitlines()
+        assert written == [renames.get(n, n) for n in names]  # the same values, one of them named anew
+        assert open_dataset("voc", out).read("p").objects[0].label == renames.get("purse", "purse")
+    assert (root / "labels.txt").read_text().splitlines() == names  # the input untouched
+
+
 def test_a_label_map_not_at_its_photos_size_cannot_be_read_and_says_so(tmp_path: Path) -> None:
     """A map at half its photo's size was listed to do, and a COCO copy named the photo at the map's size."""
     from crm_core.errors import InputError

@@ -14,7 +14,7 @@ from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QImage, QKeyE
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QCompleter, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QMenu, QProgressBar, QPushButton, QSizePolicy, QVBoxLayout, QWidget)
 
-from crm_core.formats.objects import kept_drawn
+from crm_core.formats.objects import ImageObject, kept_drawn
 from crm_core.options import TRUST_BOX
 
 from app.document import COARSE, REFINED, TODO, Document, MaskObject
@@ -33,6 +33,9 @@ EMPTY_NOTE = "empty: nothing drawn, not exported"  # an object's row where its s
 REFINE_ONE = "Refine selected"
 ONE_AT_A_TIME = "Acts on one object: click one object alone to select it"
 KEPT_AS_DRAWN = " (kept as drawn)"  # a refined row whose label the refine left as its file drew it
+# and one the person had drawn or edited themselves: an annotator read "kept as drawn" of the objects they had just
+# painted as "untouched", the file's label
+KEPT_AS_EDITED = " (kept as you drew it)"
 # what moves a label kept as drawn, said with it: a tester saw a whole photo's labels kept so, and found the box
 # that had held them only by trying every control
 MOVING_KEPT = f"paint Refine edge (D) where it should move, or untick “{TRUST_BOX}”"
@@ -296,14 +299,24 @@ class AsDrawn:
     def __init__(self) -> None:
         self._key: tuple | None = None
         self._kept: set[int] = set()
+        self._yours: set[int] | None = None
 
     def kept(self, doc: Document) -> set[int]:
         """id() of each object of ``doc`` kept as drawn."""
         key = (doc.undo_stack.index(), doc.undo_stack.count(),
                tuple((id(o), id(o.stages[-1].prob) if o.stages else None, o.shown) for o in doc.objects))
         if key != self._key:
-            self._key, self._kept = key, self._work_out(doc)
+            self._key, self._kept, self._yours = key, self._work_out(doc), None
         return self._kept
+
+    def yours(self, doc: Document) -> set[int]:
+        """id() of each object of ``doc`` kept as drawn (``kept``) whose coarse mask is the person's, not its
+        file's: drawn in the app, or edited."""
+        kept = self.kept(doc)
+        if self._yours is None:
+            self._yours = {id(o) for o in doc.objects if id(o) in kept and not (
+                isinstance(o.source, ImageObject) and np.array_equal(o.source.raster(o.mask.shape), o.mask > 127))}
+        return self._yours
 
     @staticmethod
     def _work_out(doc: Document) -> set[int]:
@@ -482,6 +495,7 @@ class ObjectsPanel(QWidget):
             self.list.addItem(item)
         self._listed_empty = {id(obj): obj.empty for obj in objects}
         kept = self.as_drawn.kept(doc) if doc is not None else set()
+        yours = self.as_drawn.yours(doc) if kept else set()
         for row, (obj, name) in enumerate(zip(objects, listed_names(objects))):
             item = self.list.item(row)
             selected = obj is doc.current and self._selected_color is not None
@@ -498,13 +512,13 @@ class ObjectsPanel(QWidget):
                 if status == REFINED and id(obj) in kept:
                     # the photo showed no better edge: said as the refine's note says it ("unchanged" read wrong
                     # of an object the annotator's own edit had changed)
-                    status += KEPT_AS_DRAWN
+                    status += KEPT_AS_EDITED if id(obj) in yours else KEPT_AS_DRAWN
             item.setText(f"{name}  ·  {status}{'  · locked' if obj.locked else ''}")
             item.setCheckState(Qt.CheckState.Checked if obj.visible else Qt.CheckState.Unchecked)
             # what "kept as drawn" means, where it is said: a tester read it as the refine having done nothing
             kept_note = ("\nThe refine found no edge in the photo better than the label's, and kept it as drawn: "
                          f"{MOVING_KEPT} (Refinement panel) to let it move every edge, and refine again.") \
-                if status.endswith(KEPT_AS_DRAWN) else ""
+                if status.endswith((KEPT_AS_DRAWN, KEPT_AS_EDITED)) else ""
             item.setToolTip(f"{item.text()}  (id {obj.id}){kept_note}")
         if doc is not None and self.list.currentRow() != doc.index_of(doc.current):
             # only when the document's selection moved: a refresh (a refine's progress, a stroke) kept the list's

@@ -2901,6 +2901,36 @@ def test_a_label_kept_as_drawn_but_for_what_its_neighbour_holds_reads_unchanged(
         doc.set_shown(0, obj)
     assert AsDrawn().kept(doc) == {id(edited[1])}
 
+
+def test_a_label_the_person_drew_or_edited_kept_by_the_refine_is_said_kept_as_they_drew_it(qapp):
+    """An annotator read "(kept as drawn)" on the objects they had just painted as "untouched", the file's label:
+    a label kept as its file drew it says so, one the person drew or edited says it was kept as they drew it."""
+    from app.document import REFINED, Document, MaskObject
+    from app.folder_docks import KEPT_AS_DRAWN, KEPT_AS_EDITED, AsDrawn, ObjectsPanel
+    from crm_core.options import Stage
+
+    def filed(ident: int, label: str, x0: int, x1: int) -> MaskObject:
+        source = ImageObject(ident, label, (np.array([[x0, 85], [x1 - 1, 85], [x1 - 1, 139], [x0, 139]], float),))
+        return MaskObject(ident, label, source.raster((H, W)).astype(np.uint8) * 255, source=source)
+
+    objects = [filed(1, "box", 20, 60), filed(2, "bar", 80, 110), MaskObject(3, "ball", np.zeros((H, W), np.uint8))]
+    objects[1].mask[85:140, 110] = 255  # a side moved by a pixel by hand
+    objects[2].mask[10:40, 150:190] = 255  # drawn in the app
+    doc = Document.with_objects(np.zeros((H, W, 3), np.uint8), "p.png", objects)
+    for obj in objects:
+        doc.set_stages([Stage(0, 1, 1.0, (obj.mask > 127).astype(np.float32), 0.1, H * W, H * W, H * W)], obj)
+        doc.set_shown(0, obj)
+        doc.set_status(obj, REFINED)
+    as_drawn = AsDrawn()
+    assert as_drawn.kept(doc) == {id(o) for o in objects}
+    assert as_drawn.yours(doc) == {id(objects[1]), id(objects[2])}
+    panel = ObjectsPanel()
+    panel.set_document(doc)
+    rows = [panel.list.item(i).text() for i in range(3)]
+    assert rows[0].endswith(KEPT_AS_DRAWN) and rows[1].endswith(KEPT_AS_EDITED) and rows[2].endswith(KEPT_AS_EDITED)
+    assert "no edge in the photo better than the label's" in panel.list.item(1).toolTip()
+
+
 def test_a_label_drawn_mostly_outside_the_photo_is_said(window, tmp_path):
     """A LabelMe "upper" shifted to x 338-586 on a 400 px photo was clipped to its sliver inside and refined
     without a word (tester)."""

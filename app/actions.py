@@ -72,7 +72,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("open", "&Open photo…", "open_dialog", ("Ctrl+O",), "Open a photo", icon=SP.SP_DialogOpenButton),
     ActionSpec("open_folder", "Open &folder…", "open_folder_dialog", ("Ctrl+Shift+D",),
                "Open a folder of photos (with their label files or masks, paired by name) to go through one by one"),
-    ActionSpec("open_dataset", "Open &dataset…", "open_dataset_dialog", (),
+    # keys for the two an annotator runs each session (a tester found none in the menus)
+    ActionSpec("open_dataset", "Open &dataset…", "open_dataset_dialog", ("Ctrl+Alt+O",),
                "Open a COCO annotation file, or a LabelMe, VOC or YOLO folder"),
     ActionSpec("export", "&Export…", "export_dialog", ("Ctrl+E",),
                "Save the shown result as a mask, alpha matte or cutout", icon=SP.SP_DialogSaveButton),
@@ -128,7 +129,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("find_in_boxes", "Find objects in &boxes", "find_in_boxes", ("Ctrl+Shift+B",),
                "Make each detection box of the photo (a COCO box without segmentation, a YOLO box line, a LabelMe "
                "rectangle) the mask of the object in it, exported as its polygons in place of the box"),
-    ActionSpec("refine_folder", "Refine whole &folder", "refine_folder", (),
+    ActionSpec("refine_folder", "Refine whole &folder", "refine_folder", ("Ctrl+Alt+Shift+R",),
                "Refine the objects still to do on every photo to do: this photo's here, the others' in the background"),
     # Esc belongs to the innermost thing first: the canvas takes it while a polygon or lasso is being drawn
     ActionSpec("cancel", "&Cancel", "cancel_work", ("Ctrl+.", "Esc"),

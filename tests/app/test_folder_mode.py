@@ -330,7 +330,13 @@ def test_in_a_folder_objects_wear_their_label_colours_which_the_colour_button_se
 def test_the_status_filter_shows_only_photos_with_that_status(window, tmp_path):
     ann, images, _ = coco_set(tmp_path)
     window.open_folder(ann, "coco", images)
+    window.statusBar().showMessage("Refined 2 objects; 2 kept as drawn")  # said of p0
     window.accept_and_next()
+    # said, over what was said of the photo accepted (an annotator read that over the next one, and no accept)
+    assert window.statusBar().currentMessage() == "Accepted p0.png (1 of 3 accepted)"
+    window.next_image()
+    assert window.statusBar().currentMessage() == ""  # moved on: of the photo before
+    window.previous_image()
     box = window.image_list.filter_box
     box.setCurrentIndex(box.findData("accepted"))
     assert window.image_list.shown_rows() == [0]

@@ -939,6 +939,10 @@ def test_shortcuts_dialog_lists_every_shortcut(window):
         if not action.shortcut().isEmpty():
             assert any(action.shortcut().toString() in keys for keys in rows.values()), action.text()
     assert rows["Refine"] == "Ctrl+R or F5" and rows["Undo"] == "Ctrl+Z" and rows["Brush"] == "B"
+    # an annotator found no key for the two they run each session
+    assert rows["Open dataset"] == "Ctrl+Alt+O" and rows["Refine whole folder"] == "Ctrl+Alt+Shift+R"
+    keys = [key for action in window.actions() for key in action.shortcuts()]
+    assert len(keys) == len(set(keys))  # each key one action's
     assert "Mouse wheel" in rows.values()
 
 

@@ -73,7 +73,14 @@ class Navigator(QWidget):
             self._pan_to(event.position())
 
     def _pan_to(self, pos: QPointF) -> None:
-        if self._view is None or self._view.document() is None:
+        """Centre the view on the photo's point under ``pos``, along each side the photo is longer than the view;
+        along a side it fits, the photo stays centred (a click at fit zoom moved it off the centre, a dark band
+        beside it, as a tester saw)."""
+        view = self._view
+        if view is None or view.document() is None:
             return
         placed, scale = self._placement()
-        self._view.center_on(QPointF((pos.x() - placed.left()) / scale, (pos.y() - placed.top()) / scale))
+        doc, zoom = view.document(), view.zoom()
+        x = (pos.x() - placed.left()) / scale if doc.width * zoom > view.width() else doc.width / 2
+        y = (pos.y() - placed.top()) / scale if doc.height * zoom > view.height() else doc.height / 2
+        view.center_on(QPointF(x, y))

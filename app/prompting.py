@@ -221,12 +221,12 @@ class PromptMixin:
             found &= ~others
         if not click_changes(before, found, prompt):
             # said, with what to do: a tester's click on a dark sweater added nothing, and a refine ran anyway
-            # under "Click add and refine"
+            # under "Click add and refine"; short enough for the status bar, where a tester read it cut off
             self.statusBar().showMessage(
-                "Click: nothing new around it (the object or another one holds it already, or the photo does not "
-                "set it apart from what it holds); paint it in with the Brush (B)" if prompt.positive else
-                "Click: nothing to take out around it (the object does not hold it, or the photo does not set it "
-                "apart from what it keeps); paint it out with the Eraser (E)", 10000)
+                "Click added nothing: this or another object holds it, or no edge sets it apart; paint it in with "
+                "the Brush (B)" if prompt.positive else
+                "Click took nothing out: the object does not hold it, or no edge sets it apart; paint it out with "
+                "the Eraser (E)", 10000)
             return None
         if not doc.apply_edit(doc.rect(), np.where(found, np.uint8(255), np.uint8(0)),
                               "Click add" if prompt.positive else "Click remove"):

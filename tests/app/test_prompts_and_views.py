@@ -229,7 +229,7 @@ def test_a_click_inside_what_the_object_holds_changes_nothing_and_says_what_to_d
     _prompt(qtbot, win, "click", (100, 95))  # the ellipse's middle, which the mask holds
     assert not win.refining and win.doc.undo_stack.count() == steps
     assert np.array_equal(win.doc.current.result(), before)
-    assert win.statusBar().currentMessage().startswith("Click: nothing new around it")
+    assert win.statusBar().currentMessage().startswith("Click added nothing: this or another object holds it")
 
 
 def test_a_remove_click_that_takes_only_its_spot_says_so_and_what_to_do(qtbot, scene, tmp_path):
@@ -603,7 +603,7 @@ def test_a_click_that_changes_nothing_lets_the_refine_it_stopped_run_again(qtbot
     step = win.doc.undo_stack.last()
     _prompt(qtbot, win, "click", (8, 8), mods=Qt.KeyboardModifier.AltModifier)  # background: nothing to take out
     assert win.refining and np.array_equal(win.doc.current.mask, clicked)
-    assert win.statusBar().currentMessage().startswith("The refine the click stopped runs again. Click: nothing")
+    assert win.statusBar().currentMessage().startswith("The refine the click stopped runs again. Click took nothing out")
     gate.set()
     qtbot.waitUntil(lambda: not win.refining, timeout=30000)
     done = win.doc.current.stages

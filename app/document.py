@@ -27,7 +27,7 @@ from crm_core.formats import ImageObject
 from crm_core.metrics import binarise
 from crm_core.options import Stage
 from app.mask_object import (  # noqa: F401  (the names every widget reads from app.document)
-    ACCEPTED, COARSE, DEFAULT_LABEL, PALETTE, REFINED, TODO, MaskObject, Shown, label_color,
+    ACCEPTED, COARSE, DEFAULT_LABEL, KEEP_FG, NO_KEEP, PALETTE, REFINED, TODO, MaskObject, Shown, label_color,
     object_result, renamed_labels, shade, stage_name,
 )
 from app.held_results import HeldResults, Results
@@ -546,7 +546,14 @@ class Document(KeepEditsMixin, QObject):
         return restore
 
     def clear_mask(self) -> None:
+        """The selected object's mask emptied, and its Keep FG strokes with it, in one undo step: those keep their
+        pixels in every refine, so a Box after Clear still took in the circles a photo editor's clicks had kept.
+        Keep BG and Refine edge strokes stay: they say where the object is not, or where the photo decides."""
+        obj, before = self.current, self.undo_stack.last()
         self.set_mask(np.zeros_like(self.mask), "Clear mask")
+        step = self.undo_stack.last()
+        if step is not before and obj.keep is not None:
+            self.join_keep(obj.keep == KEEP_FG, NO_KEEP, step)
 
     def invert_mask(self) -> None:
         self.set_mask(255 - self.mask, "Invert mask")

@@ -27,7 +27,7 @@ from app.empty_state import EmptyState
 from app.folder_docks import ImageList, ObjectsPanel
 from app.folder_mode import FolderMixin
 from app.jobs import CallJob, JobRunner
-from app.mask_object import stage_name
+from app.mask_object import KEEP_FG, stage_name
 from app.memory import Trimmer
 from app.opening import OpeningMixin, split_drop  # noqa: F401 - split_drop: part of the window's module API
 from app.panels import FINISHER_BOXES, NoteBar, OverlayPanel, RefinePanel, ToolPanel, WheelScrollsPanel
@@ -351,7 +351,9 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
     def clear_mask(self) -> None:
         """Clear (Ctrl+D) in a cutout view left an empty backdrop with no photo: it is shown with the overlay."""
         if self.doc is not None:
-            self._said_if_done(self.doc.clear_mask, "Cleared {}'s mask")
+            keep = self.doc.current.keep
+            kept = keep is not None and bool((keep == KEEP_FG).any())
+            self._said_if_done(self.doc.clear_mask, "Cleared {}'s mask" + (" and its Keep FG strokes" if kept else ""))
             self._show_photo_if_nothing_to_cut(self.doc)
 
     def invert_mask(self) -> None:

@@ -170,6 +170,22 @@ def test_clear_and_invert_are_undoable(qapp):
     assert np.array_equal(doc.mask, original)
 
 
+def test_clear_mask_takes_the_keep_fg_strokes_with_it_in_one_undo_step(qapp):
+    """A photo editor cleared a clicked bear's mask (Ctrl+D) to start again with a Box: the circles the clicks had
+    kept stayed hatched, and the Box's mask took them in. Keep BG and Refine edge strokes stay."""
+    from app.mask_object import KEEP_BG, KEEP_FG
+    doc = Document(photo(), disc_mask())
+    layer = np.zeros(doc.mask.shape, np.uint8)
+    layer[80:120, 100:140] = KEEP_FG
+    layer[10:20, 10:20] = KEEP_BG
+    doc.set_keep(layer, "Keep strokes")
+    doc.clear_mask()
+    assert doc.mask.max() == 0 and not (doc.current.keep == KEEP_FG).any()
+    assert (doc.current.keep[10:20, 10:20] == KEEP_BG).all()
+    doc.undo_stack.undo()  # one step: the mask and its strokes back
+    assert np.array_equal(doc.current.keep, layer) and doc.mask.any()
+
+
 def test_accept_stage_makes_it_the_coarse_mask(qtbot):
     doc = Document(photo(), disc_mask())
     original = doc.mask.copy()

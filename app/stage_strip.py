@@ -141,8 +141,10 @@ def stage_tooltip(stage: Stage, place: tuple[int, int] | None = None) -> str:
     photo = f"the photo enlarged {enlarged}×" if enlarged > 1 else "the photo"
     # the first stage has no coarser look to take the rest from (an inspector): the coarse mask gives it
     rest = "the coarse mask" if stage.index == 0 else "the stage before, scaled up"
+    # of the same pixels at every ratio, said so: an inspector took a ×0.25 stage's share as of its own small grid
     return (f"{head} at ratio {stage.ratio:g} of {photo}: {stage.seconds:.2f} s; the model decoded "
-            f"{stage.queried:,} pixels ({share_text} % of {photo}) where the edge may be, the rest from {rest}")
+            f"{stage.queried:,} of the {stage.total:,} pixels of {photo} ({share_text} %, at every ratio of "
+            f"these same pixels) where the edge may be, the rest from {rest}")
 
 
 class StageStrip(QWidget):

@@ -50,10 +50,11 @@ def test_a_stages_tooltip_says_what_it_did_in_numbers_a_person_can_read():
     from app.stage_strip import stage_tooltip
     prob = np.zeros((60, 80), np.float32)
     model = Stage(0, 3, 0.25, prob, 0.5, 12, prob.size, 300)
-    assert "12 pixels (0.25 % of the photo)" in stage_tooltip(model)  # a few pixels are not "0 %"
+    assert "12 of the 4,800 pixels of the photo (0.25 %, at every ratio of these same pixels)" in \
+        stage_tooltip(model)  # a few pixels are not "0 %"; of the photo's pixels, not of the ratio's small grid
     small = Stage(1, 3, 1.0, prob, 0.5, 1200, 9 * prob.size, 300)  # a small photo, refined at 3× its size
-    assert "ratio 1 of the photo enlarged 3×" in stage_tooltip(small) and "2.8 % of the photo enlarged 3×" in \
-        stage_tooltip(small)
+    assert "ratio 1 of the photo enlarged 3×" in stage_tooltip(small) and \
+        "1,200 of the 43,200 pixels of the photo enlarged 3× (2.8 %" in stage_tooltip(small)
     edge = Stage(2, 3, 1.0, prob, 0.01, 0, prob.size, 0, kind="edge", edge=(-1.0, 2.0))
     assert "smoothed over 2 px (Smooth) and moved -1 px (Shift edge)" in stage_tooltip(edge)  # its values
     shifted = Stage(2, 3, 1.0, prob, 0.01, 0, prob.size, 0, kind="edge", edge=(-1.0, 0.0))

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QRect
 
-from crm_core.prompts import removed_core
+from crm_core.prompts import ADD_MARGIN, MARGIN, removed_core
 
 from app.mask_object import KEEP_BG, KEEP_FG, NO_KEEP, MaskObject
 from app.undo import MaskEditCommand, TileDelta, TileRecorder
@@ -104,18 +104,19 @@ class KeepEditsMixin:
         return self._keep_core(pixels, KEEP_BG, width)
 
     def keep_in(self, pixels: np.ndarray, width: float | None = None) -> bool:
-        """``pixels`` (H×W bool: what a Brush drag, a polygon or a lasso added to a guessed mask) stay in every
-        later refine, less the same margin as ``keep_out``, as keep-foreground strokes joined to the last edit,
+        """``pixels`` (H×W bool: what a click, a Brush drag, a polygon or a lasso added to a guessed mask) stay in
+        every later refine, less a wider margin than ``keep_out``'s (crm_core.prompts.ADD_MARGIN: the refine still
+        places the edge of fur it added), as keep-foreground strokes joined to the last edit,
         over keep-background ones too. Free over a guessed mask, a tester's brushed patch of a
         Select Subject mask was gone after the next Refine, unsaid, where an erased stripe beside it stayed out.
         Returns whether anything is kept in."""
-        return self._keep_core(pixels, KEEP_FG, width)
+        return self._keep_core(pixels, KEEP_FG, width, ADD_MARGIN)
 
-    def _keep_core(self, pixels: np.ndarray, value: int, width: float | None) -> bool:
+    def _keep_core(self, pixels: np.ndarray, value: int, width: float | None, share: float = MARGIN) -> bool:
         """``pixels`` less a margin along their edge (removed_core) into the keep layer as ``value``, joined to the
         last edit. Over a keep stroke of the other kind as well: the edit is the person's latest word on those
         pixels (a clicked-in part removed again with Alt+click stayed in every refine, kept by its click)."""
-        core = removed_core(pixels, width)
+        core = removed_core(pixels, width, share)
         if not core.any():  # no 24 MB layer made for a thin cut at 6K
             return False
         self.join_keep(core, value, self.undo_stack.last())

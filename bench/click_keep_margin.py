@@ -76,11 +76,13 @@ def main() -> None:
             row = np.array([np.abs(out - alpha)[soft].sum() / 1000, ((out >= 0.95) & (alpha <= 0.5) & scored).sum(),
                             ((out <= 0.05) & (alpha >= 0.5) & scored).sum()])
             totals[margin] += row
-            print(f"{photo.name[:-7]:10s} {'nothing' if margin is None else f'{margin:.3f}':>7s}  soft SAD {row[0]:7.1f}"
-                  f"  opaque {int(row[1]):8,}  clear {int(row[2]):6,}", flush=True)
+            kept = "nothing" if margin is None else f"{margin:.3f}"
+            print(f"{photo.name[:-7]:10s} {kept:>7s}  soft SAD {row[0]:7.1f}  opaque {int(row[1]):8,}  "
+                  f"clear {int(row[2]):6,}", flush=True)
     for margin, (sad, opaque, clear) in totals.items():
-        print(f"all {len(photos)} photos, {'nothing kept' if margin is None else f'margin {margin:.3f}':>12s}:  soft SAD "
-              f"{sad:7.1f} ({sad / totals[None][0]:.3f}× nothing kept)  opaque {int(opaque):,}  clear {int(clear):,}")
+        kept = "nothing kept" if margin is None else f"margin {margin:.3f}"
+        print(f"all {len(photos)} photos, {kept:>12s}:  soft SAD {sad:7.1f} ({sad / totals[None][0]:.3f}× nothing "
+              f"kept)  opaque {int(opaque):,}  clear {int(clear):,}")
 
 
 if __name__ == "__main__":

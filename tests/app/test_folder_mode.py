@@ -3509,7 +3509,8 @@ def test_a_click_that_adds_takes_nothing_another_object_shows_and_waits_for_no_f
     qtbot.waitUntil(lambda: not window.prompting, timeout=20_000)
     assert window.refine_folder_action.isEnabled() and window.objects_panel.refine_folder.isEnabled()
     assert not (box.result() & bar.result()).any()  # the bar stays the bar's
-    assert window.statusBar().currentMessage().startswith("Click added nothing: this or another object holds it") and not asked
+    assert window.statusBar().currentMessage().startswith("Click added nothing: this or another object holds it")
+    assert not asked
     point = view.map_from_image(QPointF(150, 139)).toPoint()  # the box's bottom rows, which its label missed
     qtbot.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
     qtbot.waitUntil(lambda: not window.prompting, timeout=20_000)

@@ -603,7 +603,8 @@ def test_a_click_that_changes_nothing_lets_the_refine_it_stopped_run_again(qtbot
     step = win.doc.undo_stack.last()
     _prompt(qtbot, win, "click", (8, 8), mods=Qt.KeyboardModifier.AltModifier)  # background: nothing to take out
     assert win.refining and np.array_equal(win.doc.current.mask, clicked)
-    assert win.statusBar().currentMessage().startswith("The refine the click stopped runs again. Click took nothing out")
+    assert win.statusBar().currentMessage().startswith(
+        "The refine the click stopped runs again. Click took nothing out")
     gate.set()
     qtbot.waitUntil(lambda: not win.refining, timeout=30000)
     done = win.doc.current.stages

@@ -89,17 +89,20 @@ SAME_OBJECT = 0.97  # IoU of the model's first look with a careful polygon at wh
 GRID_ANGLE = np.radians(5)  # a side within this of the pixel grid's axes runs along the grid
 STAIR_SHARE = 0.7  # an outline with this share of its length along the grid, in at least STAIR_RUNS runs of
 STAIR_RUNS = 12  # 3 px or more, is a staircase: a label map blown up without smoothing (``staircase``); at 16
-# a small part's outline (a shoe, a belt from 1/6-1/8) had too few runs, and 30-44 % of those parts were held on
-# their steps
+# a small part's outline (a shoe, a belt) had too few runs: an annotator's VOC labels from 1/6 came back with the
+# hair's block over a forehead kept, and of CCP 0401-0440's parts blown up from 1/6, 1/7 and 1/8 (284 each) 64, 111
+# and 73 were held on their steps, at 12: 44, 95 and 44 (MODEL_CARD "Session 67"); no careful label read so then
+# or now (CCP 0401-0500's 731 pixel labels, and the polygons traced from them at 0.8 and 3.1 px). Runs a pixel
+# longer than whole small blocks, which a traced staircase has too (its outer corners), were tried: 6-9 of those
+# 731 careful labels then read as staircases, and the polygons at 3.1 px lost 0.04 mBA
 STAIR_PERIODIC = 0.8  # when this share of its runs are whole numbers of blocks
 STAIR_BLOCK = 8  # px: of smaller blocks, too many runs of any length are within a pixel of a whole number by
 # chance (of 6 px blocks, 3 lengths of 6); at 8 none of 722 Clothing Co-Parsing pixel labels, 1,200 polygons traced
 # from them at 0.5-3.1 px, nor any of dev_eval's masks and truths reads as a staircase
-STAIR_SMALLEST = 3  # px: blocks from this to STAIR_BLOCK count only runs that are whole numbers of them exactly,
-# or a pixel longer (chance: two lengths in k); 1 of 284 Clothing Co-Parsing pixel labels (0401-0440), none of 284
-# polygons traced from them at 1.25 px, and no dev_eval mask or truth read as it is has 80 % of its runs so, while
-# 85-96 % of the parts blown up from 1/4-1/8 do (a tester's LabelMe labels from 1/4 were held on their steps;
-# MODEL_CARD "Session 56", "Session 67")
+STAIR_SMALLEST = 3  # px: blocks from this to STAIR_BLOCK count only runs that are whole numbers of them exactly
+# (chance: one length in k); none of 447 Clothing Co-Parsing pixel labels, 1,015 polygons traced from them at
+# 0.5-2 px, nor any of dev_eval's masks and truths has 80 % of its runs so, while 77-91 % of the parts blown up from
+# 1/3, 1/4 and 1/6 do (a tester's LabelMe labels from 1/4 were held on their steps; MODEL_CARD "Session 56")
 STAIR_EXACT_SHARE = 0.5  # of its length along the grid does for those: a 1/4 hair's one-block steps, traced, run
 # diagonally, and 65-69 % of its outline ran along the grid; no careful label or mask above reaches 0.7 exact at 0.4
 # a pixel mask is a careful label of a part when, for one of these, at least the first share of its edge runs along
@@ -296,12 +299,7 @@ def staircase(length: np.ndarray, on_grid: np.ndarray) -> int:
     of the outline runs along the grid; for a smaller k, exactly that, where STAIR_EXACT_SHARE does. Hand-drawn
     polygons and smooth masks do not run along the grid (dev_eval's polygon and low-resolution sets, Clothing
     Co-Parsing's polygons); a box has too few runs; and Clothing Co-Parsing's own pixel labels run along it in runs
-    of any length (a pair of stockings, traced: 23 % of its runs whole blocks). A run ends at its steps' inner
-    corners (k − 1, 2k − 1…) or, where the outline's simplification keeps an outer one, a pixel on (k, 2k…): of
-    blocks under STAIR_BLOCK only the first counted, and 20-30 % of the parts blown up from 1/6 and 1/7 were held
-    on their steps as careful (an annotator's rough VOC labels: the hair's block over a forehead kept; refined
-    as rough, Clothing Co-Parsing 0401-0440 from 1/6 and 1/7 score 92.68 / 70.92 → 92.92 / 71.81 and
-    91.56 / 69.38 → 92.20 / 70.74, IoU / mBA; their own pixel labels 99.97 / 99.75 → 99.97 / 99.70).
+    of any length (a pair of stockings, traced: 23 % of its runs whole blocks).
 
     Why: the sides' turns read such a mask as a careful polygon (12 px steps: 4.4 px), and it was held on its steps
     (a tester's hair labels came back as blocky as they went in). Read as a hurried polygon of its steps' stray, it
@@ -322,8 +320,8 @@ def staircase(length: np.ndarray, on_grid: np.ndarray) -> int:
     shortest = np.sort(runs)[len(runs) - int(np.ceil(STAIR_PERIODIC * len(runs) - 1e-9))]
     blocks = np.arange(STAIR_SMALLEST, int(shortest) + 3 if share >= STAIR_SHARE else STAIR_BLOCK)
     off = (runs[None] + 1) % blocks[:, None]
-    small = (blocks < STAIR_BLOCK)[:, None]  # a pixel's slack either way from 8 px blocks, one way under
-    whole = np.where(small, off <= 1, np.minimum(off, blocks[:, None] - off) <= 1).mean(axis=1) >= STAIR_PERIODIC
+    slack = (blocks >= STAIR_BLOCK)[:, None]  # a pixel's slack from 8 px blocks, none under
+    whole = (np.minimum(off, blocks[:, None] - off) <= slack).mean(axis=1) >= STAIR_PERIODIC
     return int(blocks[whole].max()) if whole.any() else 0
 
 

@@ -510,10 +510,12 @@ def test_a_box_or_a_hand_drawn_polygon_is_no_staircase():
     quarters = cv2.resize(cv2.resize(legs, (160, 104), interpolation=cv2.INTER_AREA), (640, 416),
                           interpolation=cv2.INTER_NEAREST)
     assert _stairs(quarters) == 4 and trust.read_outline(quarters, drawn=True) == trust.Outline(False, 0.0)
-    # from 1/6, its runs a pixel short of whole blocks or whole: an annotator's rough VOC hair was held on its steps
-    sixths = cv2.resize(cv2.resize(legs, (107, 69), interpolation=cv2.INTER_AREA), (640, 416),
-                        interpolation=cv2.INTER_NEAREST)
-    assert _stairs(sixths) == 6 and trust.read_outline(sixths, drawn=True) == trust.Outline(False, 0.0)
+    # a small part from 1/8, a shoe of 14 steps: an annotator's rough VOC parts this small were held on their steps
+    shoe = np.zeros((416, 640), np.uint8)
+    cv2.ellipse(shoe, (320, 200), (50, 25), 20, 0, 360, 1, -1)
+    small = cv2.resize(cv2.resize(shoe, (80, 52), interpolation=cv2.INTER_AREA), (640, 416),
+                       interpolation=cv2.INTER_NEAREST)
+    assert _stairs(small) == 8 and trust.read_outline(small, drawn=True) == trust.Outline(False, 0.0)
     blob = cv2.GaussianBlur(rng.uniform(0, 1, (416, 640)).astype(np.float32), (0, 0), 12)
     smooth = (blob > np.percentile(blob, 60)).astype(np.uint8) * legs  # a pixel label's ragged, gridded edge
     assert _stairs(smooth) == 0 and _stairs(legs) == 0

@@ -3594,6 +3594,7 @@ def test_the_list_says_how_many_objects_the_refine_changed_and_filters_the_photo
     assert photo_rows(window)[0] == "to do" and window.image_list.shown_rows() == [1]
     window.doc.undo_stack.redo()
     window.close()
+    assert window.sidecar.flush(10)  # landed, as a closing app's writes do before its process ends
     again = MainWindow(settings)
     qtbot.addWidget(again)
     again.open_folder(folder)

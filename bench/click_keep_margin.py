@@ -26,15 +26,11 @@ from crm_core.io import load_image, load_mask
 from crm_core.options import RefineOptions
 from crm_core.prompts import ADD_MARGIN, click_mask, removed_core
 
+from add_click import deepest  # beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 CUT_SHARE = 0.12  # of the mean side: the radius of the disc cut and clicked back
 SCORED = 1.3  # disc radii round the cut's centre that are scored
-
-
-def deepest(mask: np.ndarray) -> tuple[int, int]:
-    distance = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
-    y, x = np.unravel_index(int(np.argmax(distance)), distance.shape)
-    return int(x), int(y)
 
 
 def case(photo: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -48,8 +48,8 @@ MARGIN = 0.005  # what a removal keeps out stops this share of the photo's mean 
 # Measured on dev_eval's soft truths (16 hr and uhr photos, a disc of 12 % of the mean side cut from the low-resolution
 # mask at the object's far edge and clicked back, refined as a guess; within 1.3 disc radii: the alpha error where the
 # truth is soft, SAD in thousands; px made opaque where it is under one half; px left clear where it is over):
-# nothing kept 174.9 / 394,146 / 3,940; a core at 0.5 % 213.4 / 427,526 / 3,506; at 1 % 189.7 / 412,603 / 3,840;
-# at 2 % 177.0 / 397,331 / 3,985 (`python bench/click_keep_margin.py`). A small piece keeps its middle still
+# nothing kept 174.1 / 394,159 / 3,979; a core at 0.5 % 212.1 / 425,975 / 3,490; at 1 % 189.6 / 412,461 / 3,886;
+# at 2 % 176.1 / 397,092 / 4,031 (`python bench/click_keep_margin.py`). A small piece keeps its middle still
 # (a quarter of its width).
 ADD_MARGIN = 0.02
 # an add click's side starts with its colour as followed from the click (True), not wherever that colour is in its

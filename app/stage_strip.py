@@ -114,9 +114,11 @@ def in_pipeline(shown: Shown) -> int:
     return -1 if shown == COARSE else shown
 
 
-def stage_tooltip(stage: Stage, place: tuple[int, int] | None = None) -> str:
+def stage_tooltip(stage: Stage, place: tuple[int, int] | None = None, crossed: int | None = None) -> str:
     """What a stage did, in numbers. place: its place among the object's stages now (index, count), where Shift edge
-    or Smooth added one after the run (the run's stages said "Stage 1/5" beside the edge's "Stage 6/6")."""
+    or Smooth added one after the run (the run's stages said "Stage 1/5" beside the edge's "Stage 6/6"). crossed:
+    of a finisher, the pixels it took across one half from the stage before (``crossed_half``): an inspector read
+    "edges snapped to the photo's edges" with no word of how much it changed."""
     if settled(stage):
         return (f"The result of Refine selected, Refine all objects or Refine whole folder, {stage.seconds:.2f} s: "
                 "refined through every stage in a crop around the object, then settled pixel by pixel with the "
@@ -133,7 +135,8 @@ def stage_tooltip(stage: Stage, place: tuple[int, int] | None = None) -> str:
         # a hole the ×1 stage showed, gone here with no reason given (two inspectors)
         filled = f"; {stage.filled:,} px of see-through spots inside the object filled again (colours the " \
             "background round it lacks)" if stage.filled else ""
-        return f"{head}: {stage.plan.about}{filled}, {stage.seconds:.2f} s"
+        moved = f"; {crossed:,} px crossed one half from the stage before" if crossed is not None else ""
+        return f"{head}: {stage.plan.about}{moved}{filled}, {stage.seconds:.2f} s"
     share = 100.0 * stage.queried / max(stage.total, 1)
     share_text = f"{share:.1f}" if share >= 1 or share == 0 else f"{share:.2g}"  # a few pixels are not "0 %"
     # a small photo is refined enlarged (its stages brought back): the counts are of the photo the model saw
@@ -163,6 +166,8 @@ class StageStrip(QWidget):
         self._color = QColor(color)
         self._order: list[Shown] = []
         self._icons: dict[int, tuple[Stage, QIcon]] = {}  # id(stage) -> (stage kept alive so the id stays its own, icon)
+        # (id(stage before), id(finisher)) -> (both kept alive, the pixels it took across one half): counted once
+        self._crossed: dict[tuple[int, int], tuple[Stage, Stage, int]] = {}
         self._short = False  # captions without times: the cells shrank to fit the strip
 
         self.list = QListWidget()
@@ -284,8 +289,22 @@ class StageStrip(QWidget):
                 return self.list.item(row)
         return None
 
+    def _crossed_by(self, before: Stage, stage: Stage) -> int | None:
+        """The pixels a finisher ``stage`` took across one half from the stage ``before`` it (None for a settled
+        result, which has no stage before), counted once per pair (6K: two 24 M-pixel planes compared)."""
+        if settled(stage) or before.prob.shape != stage.prob.shape:
+            return None
+        key = (id(before), id(stage))
+        if key not in self._crossed:
+            self._crossed[key] = (before, stage, int(np.count_nonzero(binarise(before.prob) != binarise(stage.prob))))
+        return self._crossed[key][2]
+
     def _rebuild(self) -> None:
         was_comparing = self.comparing is not None
+        # only the pairs shown now: a count kept for stages undone or of another object held their 6K planes alive
+        stages = self._doc.stages if self._doc is not None else []
+        shown = {(id(a), id(b)) for a, b in zip(stages, stages[1:])}
+        self._crossed = {key: held for key, held in self._crossed.items() if key in shown}
         self.list.blockSignals(True)
         self.list.clear()
         doc = self._doc
@@ -303,7 +322,8 @@ class StageStrip(QWidget):
             for i, stage in enumerate(doc.stages):
                 item = QListWidgetItem(icons[id(stage)][1], caption(stage, self._short) + (" (old)" if stale else ""))
                 item.setData(ROLE, i)
-                item.setToolTip(stage_tooltip(stage, (i, len(doc.stages)))
+                crossed = self._crossed_by(doc.stages[i - 1], stage) if i and stage.kind in ("snap", "matte") else None
+                item.setToolTip(stage_tooltip(stage, (i, len(doc.stages)), crossed)
                                 + ("\nOut of date: made before your last edit; refine again" if stale else ""))
                 if stale:
                     item.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))

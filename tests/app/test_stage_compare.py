@@ -66,6 +66,27 @@ def test_a_stages_tooltip_says_what_it_did_in_numbers_a_person_can_read():
     assert "see-through" not in stage_tooltip(replace(matte, filled=0))
 
 
+def test_a_finishers_tooltip_says_how_many_pixels_it_took_across_one_half(qtbot):
+    """An inspector read "edges snapped to the photo's edges" with no word of how much the snap changed."""
+    doc = Document(np.full((60, 80, 3), 128, np.uint8), np.zeros((60, 80), np.uint8))
+    model = np.zeros((60, 80), np.float32)
+    model[10:50, 10:70] = 0.9
+    snap = model.copy()
+    snap[10:50, 69] = 0.2  # a column of 40 px let go
+    snap[30, 5] = 0.7  # a pixel taken in
+    snap[20:30, 20:30] = 0.6  # softer, on the same side: no crossing
+    doc.set_stages([Stage(0, 2, 1.0, model, 0.1, model.size, model.size, model.size),
+                    Stage(1, 2, 1.0, snap, 0.1, 0, model.size, 0, kind="snap")])
+    strip = StageStrip(QColor("red"))
+    qtbot.addWidget(strip)
+    strip.set_document(doc)
+    tips = [strip.list.item(i).toolTip() for i in range(strip.list.count())]
+    assert "edges snapped to the photo's edges; 41 px crossed one half from the stage before" in tips[2]
+    assert "crossed" not in tips[1]  # a model stage says what it decoded
+    doc.set_stages([])
+    assert strip._crossed == {}  # nothing kept alive of stages gone
+
+
 def test_a_stage_done_in_hundredths_of_a_second_does_not_read_as_no_time():
     """An object refined in 0.04 s read "result · 0.0 s", which a tester took for an object left as it was."""
     from app.stage_strip import caption

@@ -12,6 +12,7 @@ from PySide6.QtCore import Signal
 from crm_core import Refiner, RefineOptions, work_scale
 from crm_core.constraints import Constraints
 from crm_core.errors import WeightsError
+from crm_core.metrics import binarise
 
 from app.estimate import DEFAULT_RATES, StageCost, StageRates, as_refined, plan_stages, seconds_left, stage_name
 from app.jobs import Job
@@ -98,7 +99,7 @@ class RefineJob(Job):
         options = replace(self._options, cancel=self._stop.is_set)
         done: list[StageCost] = []
         self._tell(plan, done)
-        constraints = beside(coarse > 0.5, self._others, self._constraints)
+        constraints = beside(binarise(coarse), self._others, self._constraints)
         for stage in refiner.stages(image, coarse, options, constraints):
             if self.cancelled:
                 return

@@ -287,7 +287,7 @@ class LabelMapWriter(Writer):
         names on its values. The source's own file is copied as it is while it names every value as the copy
         does: a class renamed in the app is named anew (an annotator's "handbag" stayed "purse" there)."""
         names = self.dataset.source / NAMES_FILE
-        given = names.is_file() and [n.strip() for n in names.read_text(encoding="utf-8-sig").splitlines()]
+        given = [n.strip() for n in names.read_text(encoding="utf-8-sig").splitlines()] if names.is_file() else []
         if self.same and not self.added and given == self.label_names:  # reads back with the same class names
             io.write_atomic(self.out / NAMES_FILE, names.read_bytes())
         elif not self.same or self.added or given:

@@ -32,12 +32,13 @@ from app.mask_object import (  # noqa: F401  (the names every widget reads from 
 )
 from app.held_results import HeldResults, Results
 from app.keep_edits import KeepEditsMixin
+from app.painting_over import PaintOverMixin
 from app.undo import BudgetedUndoStack, MaskEditCommand, TileDelta, TileRecorder
 
 OPENED_REFINED = "Refine objects (as the photo opened)"  # the undo step of the refines a photo comes with
 
 
-class Document(KeepEditsMixin, QObject):
+class Document(KeepEditsMixin, PaintOverMixin, QObject):
     """A photo with its ordered objects and one tile-based undo stack over all of them.
 
     ``mask`` (the current object's) stays the same array object while that object is current, so views can
@@ -444,9 +445,10 @@ class Document(KeepEditsMixin, QObject):
                              f"of the {self.width}×{self.height} photo")
         return region
 
-    def apply_edit(self, region: QRect, new_patch_u8: np.ndarray, text: str = "Edit mask") -> bool:
+    def apply_edit(self, region: QRect, new_patch_u8: np.ndarray, text: str = "Edit mask", takes: bool = True) -> bool:
         """Write a patch at region (image pixels); inside a stroke it joins the stroke's single command. False
-        when the object is locked and nothing was written."""
+        when the object is locked and nothing was written. ``takes``: what it paints over other objects becomes
+        this one's (``take_painted``); a guess (a Box, a click) passes False: it yields to them."""
         region = self._fitting(region, new_patch_u8)
         if self._refuse_locked(self.current):
             return False
@@ -458,7 +460,7 @@ class Document(KeepEditsMixin, QObject):
         recorder.touch(obj.mask, region)
         obj.mask[region.top():region.bottom() + 1, region.left():region.right() + 1] = new_patch_u8
         if self._stroke is None:
-            self._push_recorded(obj, recorder, adopted)
+            self._push_recorded(obj, recorder, adopted, takes)
         self.maskChanged.emit(region)
         return True
 
@@ -516,9 +518,11 @@ class Document(KeepEditsMixin, QObject):
         if stroke is not None:
             self._push_recorded(*stroke)
 
-    def _push_recorded(self, obj: MaskObject, recorder: TileRecorder, adopted: Shown = COARSE) -> None:
-        """The edit as one undo step. An edit of a shown stage that leaves it as it was (an eraser click where the
-        object has no pixels) is no edit: the stage shows again, current, and nothing is recorded."""
+    def _push_recorded(self, obj: MaskObject, recorder: TileRecorder, adopted: Shown = COARSE,
+                       takes: bool = True) -> None:
+        """The edit as one undo step, with what it painted over other objects taken from them (``takes``). An edit
+        of a shown stage that leaves it as it was (an eraser click where the object has no pixels) is no edit: the
+        stage shows again, current, and nothing is recorded."""
         delta = recorder.delta(obj.mask)
         if adopted != COARSE and np.array_equal(obj.mask, shade(obj.stages[adopted].prob)):
             changed = delta.write(obj.mask, False)
@@ -530,7 +534,10 @@ class Document(KeepEditsMixin, QObject):
             self.noted.emit(f"Edited the shown stage {stage_name(obj.stages[adopted])}: it is now the coarse mask of "
                             f"{obj.label}, and its stages are out of date until you refine again")
         if delta.tiles or adopted != COARSE:
-            self.undo_stack.push(MaskEditCommand(delta, recorder.text, self._restorer(obj, adopted), applied=True))
+            step = MaskEditCommand(delta, recorder.text, self._restorer(obj, adopted), applied=True)
+            self.undo_stack.push(step)
+            if takes and delta.tiles:
+                self.take_painted(obj, recorder, adopted, step)
 
     def _restorer(self, obj: MaskObject, adopted: Shown = COARSE):
         """The undo callback of an edit of ``obj``: puts its tiles back and makes it current to show them; an

@@ -87,10 +87,12 @@ def stage_name(stage: Stage) -> str:
     return "result" if settled(stage) else stage.label
 
 
-def object_result(mask: np.ndarray, stages: Sequence[Stage], shown: Shown) -> np.ndarray:
-    """An object's pixels as they would be exported (H×W bool): the stage shown (metrics.binarise), else the
-    coarse mask. The one rule for the canvas, export and a dataset written from saved work."""
-    return binarise(stages[shown].prob) if isinstance(shown, int) else mask > 127
+def object_result(mask: np.ndarray, stages: Sequence[Stage], shown: Shown,
+                  window: tuple[slice, slice] = np.s_[:, :]) -> np.ndarray:
+    """An object's pixels as they would be exported (H×W bool, or ``window``'s): the stage shown
+    (metrics.binarise), else the coarse mask. The one rule for the canvas, export and a dataset written from saved
+    work."""
+    return binarise(stages[shown].prob[window]) if isinstance(shown, int) else mask[window] > 127
 
 
 Result = tuple[np.ndarray, Sequence[Stage], Shown]  # an object's coarse mask, stages and the one shown

@@ -205,7 +205,7 @@ class PromptMixin:
         if into_new:
             doc.add_object(self.objects_panel.take_next_label(), mask, "Box")
         else:
-            doc.apply_edit(doc.rect(), mask, "Box")
+            doc.apply_edit(doc.rect(), mask, "Box", takes=False)
         return f"Box: {doc.current.label} has a mask", held, True
 
     def _land_click(self, doc: Document, prompt: Prompt,
@@ -229,7 +229,7 @@ class PromptMixin:
                 "the Eraser (E)", 10000)
             return None
         if not doc.apply_edit(doc.rect(), np.where(found, np.uint8(255), np.uint8(0)),
-                              "Click add" if prompt.positive else "Click remove"):
+                              "Click add" if prompt.positive else "Click remove", takes=False):
             return None  # a locked object: the document said so
         # a click on a dataset's label adds to it and leaves it a label: freed as a guess, a careful vest's refine
         # after a click for its piping grew into the arms and lips (a re-tester); on anything else (a brushed mask,

@@ -348,7 +348,7 @@ def reconcile(image: np.ndarray, coarse: Sequence[np.ndarray | None], results: S
     out: list[np.ndarray | None] = [None] * len(results)
     for k in live:
         t, l, b, r = results[k].box
-        allowed = [k, *(j for j in live if j != k and _overlapped(coarse[k], coarse[j]))]
+        allowed = [k, *(j for j in live if j != k and overlapped(coarse[k], coarse[j]))]
         mask = np.zeros(hw, bool)
         region = winner[t:b, l:r]
         mask[t:b, l:r] = (region == k) | ((results[k].prob > 0.5) & np.isin(region, allowed))
@@ -397,12 +397,12 @@ def held_by_others(own: np.ndarray, others: Sequence[np.ndarray]) -> np.ndarray:
     held = np.zeros(own.shape, bool)
     for other in others:
         other = np.asarray(other, bool)
-        if not _overlapped(own, other):
+        if not overlapped(own, other):
             held |= other
     return held & ~own
 
 
-def _overlapped(a: np.ndarray, b: np.ndarray, share: float = 0.01) -> bool:
+def overlapped(a: np.ndarray, b: np.ndarray, share: float = 0.01) -> bool:
     """Whether two coarse masks overlapped on purpose (more than ``share`` of the smaller one), not by a stray pixel
     nor along a shared side: two polygons drawn meeting along one line both fill that line's pixels (a tester's
     calf, cut into "upper" and "lower" at 400 px: 207 px, 2 % of it, kept by both through every export). An

@@ -297,3 +297,59 @@ def test_several_objects_deleted_at_once_are_one_undo_step_and_give_back_what_ea
     assert not doc.current.mask.any()  # an empty object to draw in, as after the last one deleted alone
     doc.undo_stack.undo()
     assert doc.objects == objects
+
+
+def test_what_a_brush_paints_over_another_object_is_taken_from_it_in_the_same_undo_step(qtbot, photo_arrays):
+    """An annotator's brushed hair over the skin (201 px) was both objects in the COCO export and the skin alone in
+    the VOC one: a pixel is one object's, and the one painted last holds it."""
+    doc, shirt, hair = two_objects(photo_arrays)
+    doc.select(hair)
+    doc.begin_stroke("Brush")
+    doc.apply_edit(QRect(20, 12, 20, 6), np.full((6, 20), 255, np.uint8), "Brush")  # over the shirt's columns 20-24
+    with qtbot.waitSignal(doc.noted) as said:
+        doc.end_stroke()
+    assert said.args[0] == "Took what you painted from shirt: a pixel is one object's (Ctrl+Z undoes)"
+    assert hair.result()[12:18, 20:40].all() and not shirt.result()[12:18, 20:25].any()
+    assert shirt.result()[10:12, 20:25].all() and shirt.result()[12:18, 5:20].all()  # the rest stays the shirt's
+    assert not (shirt.result() & hair.result()).any()
+    doc.undo_stack.undo()  # one step gives both back
+    assert shirt.result()[10:30, 5:25].all() and not hair.result()[12:18, 20:35].any()
+    doc.undo_stack.redo()
+    assert not (shirt.result() & hair.result()).any() and hair.result()[12:18, 20:40].all()
+
+
+def test_a_refined_neighbour_painted_over_loses_the_pixels_from_the_result_it_shows(qtbot, photo_arrays):
+    doc, shirt, hair = two_objects(photo_arrays)
+    refined = np.zeros((48, 64), np.float32)
+    refined[8:32, 3:27] = 0.9  # the refine grew the shirt by 2 px
+    doc.set_stages([Stage(0, 1, 1.0, refined, 0.1, 0, refined.size, 0)], shirt)
+    doc.set_shown(0, shirt)
+    doc.select(hair)
+    with qtbot.waitSignal(doc.noted) as said:
+        doc.apply_edit(QRect(0, 0, 64, 12), np.full((12, 64), 255, np.uint8), "Polygon add")
+    assert said.args[0] == "Took what you painted from shirt: a pixel is one object's (Ctrl+Z undoes)"
+    # still refined, less what the polygon took, and so is its coarse mask: refined again with the hair, the two
+    # would otherwise read as drawn overlapping and stay so
+    assert shirt.shown == 0 and not shirt.stale and not shirt.result()[:12].any() and not shirt.mask[:12].any()
+    assert shirt.result()[12:32, 3:27].all() and shirt.stages[0].prob[12, 3] == np.float32(0.9)
+    assert shirt.mask[12:30, 5:25].all()
+    assert refined[8, 3] == np.float32(0.9)  # a new stage: the refined one is never changed in place
+    doc.undo_stack.undo()
+    assert shirt.shown == 0 and shirt.result()[8:12, 3:27].all() and shirt.stages[0].prob[8, 3] == np.float32(0.9)
+    assert shirt.mask[10:12, 5:25].all()
+    doc.undo_stack.redo()
+    assert not shirt.result()[:12].any() and not (shirt.result() & hair.result()).any()
+
+
+def test_objects_drawn_overlapping_and_locked_ones_keep_their_pixels_under_paint(qtbot, photo_arrays):
+    image, _ = photo_arrays(64, 48)
+    coat, bag, belt = (np.zeros((48, 64), np.uint8) for _ in range(3))
+    coat[5:45, 5:60], bag[20:40, 20:40], belt[44:48, 0:64] = 255, 255, 255  # the bag drawn over the coat
+    objects = [MaskObject(1, "coat", coat), MaskObject(2, "bag", bag), MaskObject(3, "belt", belt, locked=True)]
+    doc = Document.with_objects(image, "photo.jpg", objects)
+    doc.select(objects[1])
+    doc.apply_edit(QRect(18, 18, 30, 30), np.full((30, 30), 255, np.uint8), "Brush")
+    assert objects[0].result()[18:45, 18:48].all()  # overlapped on purpose before: still shared
+    assert objects[2].result()[44:48, 18:48].all()  # locked
+    assert objects[1].result()[18:48, 18:48].all()
+

@@ -78,11 +78,13 @@ def write_export(request: ExportRequest, image: np.ndarray, prob: np.ndarray, pr
 def default_name(photo: Path | None, kind: str, label: str = "", stage: str = "", suffix: str = ".png") -> str:
     """The file a ``kind`` export of the photo is offered as; with ``label``, one object's of several (each its own
     name: every object of a photo was offered NAME_matte.png, and the second export aimed at the first's file); with
-    ``stage``, an earlier stage than the last ("×0.5", "snap", "coarse": an inspector's export of ×0.5 was offered
-    the final result's name). ``suffix``: a cutout on a colour's ending, PNG or JPEG; the other kinds' is PNG."""
+    ``stage``, an earlier stage than the last ("×0.5", "snap", "coarse", "edited": an inspector's export of ×0.5 was
+    offered the final result's name). ``suffix``: a cutout on a colour's ending, PNG or JPEG; the other kinds' is PNG."""
     stem = photo.stem if photo is not None else "untitled"
     safe = re.sub(r"\W+", "-", label).strip("-")  # letters of any script; no "/" nor space in a file's name
     step = re.sub(r"[^\w.]+", "-", stage.replace("×", "x")).strip("-")  # "x0.5"
+    if step and step in KINDS[kind][1].split("_"):  # a photo editor's matte stage was offered photo18_matte_matte
+        step = f"stage-{step}"
     ending = suffix if kind == "flat" and suffix in io.output_suffixes(True) else ".png"
     return f"{stem}{'_' + safe if safe else ''}{KINDS[kind][1]}{'_' + step if step else ''}{ending}"
 

@@ -513,11 +513,14 @@ class RefiningMixin:
         return self.export(request, _merged(parts) if merged else shown, self._left_out(merged))
 
     def _earlier_stage(self) -> str:
-        """The selected object's shown stage when it is not its last ("×0.5", "snap", "coarse"), else ""."""
+        """The selected object's shown stage when it is not its last ("×0.5", "snap", "coarse"), else "": a result
+        touched up since it was refined is "edited" (a photo editor's touched-up matte was offered _cutout_coarse)."""
         obj = self.doc.current
         if not obj.stages or obj.shown == len(obj.stages) - 1:
             return ""
-        return "coarse" if obj.shown == COARSE else obj.stages[obj.shown].label
+        if obj.shown == COARSE:
+            return "edited" if obj.stale else "coarse"
+        return obj.stages[obj.shown].label
 
     def _export_name(self, empty: bool) -> str:
         """What the Export dialog says it writes of the selected object."""

@@ -790,6 +790,12 @@ def test_export_dialog_suggests_names_and_remembers_the_folder(qtbot, tmp_path):
     assert earlier.request().path.name == "cat_refined_x0.5.png"
     earlier.set_kind("alpha8")
     assert earlier.request().path.name == "cat_matte_x0.5.png"
+    matte = ExportDialog(tmp_path / "cat.jpg", str(tmp_path), "stage 5 of 6 (matte)", stage="matte")
+    qtbot.addWidget(matte)
+    matte.set_kind("alpha8")  # the matte stage as a matte: cat_matte_matte.png read as a slip (a photo editor)
+    assert matte.request().path.name == "cat_matte_stage-matte.png"
+    matte.set_kind("cutout")
+    assert matte.request().path.name == "cat_cutout_matte.png"
 
 
 

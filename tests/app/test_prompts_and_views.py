@@ -472,11 +472,13 @@ def test_export_says_when_the_object_was_edited_since_it_was_refined(qtbot, scen
     offered: list[str] = []
 
     def exec_(dialog):
-        offered.append(dialog.findChildren(QLabel)[0].text())
+        dialog.set_kind("cutout")
+        offered.extend((dialog.findChildren(QLabel)[0].text(), dialog.request().path.name))
         return 0
     monkeypatch.setattr(ExportDialog, "exec", exec_)
     assert not win.export_dialog()
-    assert offered == ["Exports the coarse mask, edited since it was refined."]
+    # named for what it is: a photo editor's touched-up matte was offered _cutout_coarse
+    assert offered == ["Exports the coarse mask, edited since it was refined.", "scene_cutout_edited.png"]
     dialog = ExportDialog(None, "", "stage 1 of 1", objects=3, edited=2)
     assert "2 of them were edited since refined, so they are written unrefined" in dialog.findChildren(QLabel)[0].text()
     # the other object, never refined, was not spoken of (a tester)

@@ -79,7 +79,8 @@ def default_name(photo: Path | None, kind: str, label: str = "", stage: str = ""
     """The file a ``kind`` export of the photo is offered as; with ``label``, one object's of several (each its own
     name: every object of a photo was offered NAME_matte.png, and the second export aimed at the first's file); with
     ``stage``, an earlier stage than the last ("×0.5", "snap", "coarse", "edited": an inspector's export of ×0.5 was
-    offered the final result's name). ``suffix``: a cutout on a colour's ending, PNG or JPEG; the other kinds' is PNG."""
+    offered the final result's name). ``suffix``: a cutout on a colour's ending, PNG or JPEG; the other kinds' is
+    PNG."""
     stem = photo.stem if photo is not None else "untitled"
     safe = re.sub(r"\W+", "-", label).strip("-")  # letters of any script; no "/" nor space in a file's name
     step = re.sub(r"[^\w.]+", "-", stage.replace("×", "x")).strip("-")  # "x0.5"

@@ -513,6 +513,11 @@ class Document(KeepEditsMixin, PaintOverMixin, QObject):
         recorder = TileRecorder(text)
         self._stroke = (self.current, recorder, self._adopt_shown(self.current, recorder))
 
+    @property
+    def stroking(self) -> bool:
+        """Whether a drag's edit (of the mask or of the keep strokes) is under way: not yet one undo step."""
+        return self._stroke is not None or self._keep_stroke is not None
+
     def end_stroke(self) -> None:
         stroke, self._stroke = self._stroke, None
         if stroke is not None:
@@ -523,6 +528,7 @@ class Document(KeepEditsMixin, PaintOverMixin, QObject):
         """The edit as one undo step, with what it painted over other objects taken from them (``takes``). An edit
         of a shown stage that leaves it as it was (an eraser click where the object has no pixels) is no edit: the
         stage shows again, current, and nothing is recorded."""
+        joins = self.take_painted(obj, recorder, adopted) if takes else []
         delta = recorder.delta(obj.mask)
         if adopted != COARSE and np.array_equal(obj.mask, shade(obj.stages[adopted].prob)):
             changed = delta.write(obj.mask, False)
@@ -536,8 +542,8 @@ class Document(KeepEditsMixin, PaintOverMixin, QObject):
         if delta.tiles or adopted != COARSE:
             step = MaskEditCommand(delta, recorder.text, self._restorer(obj, adopted), applied=True)
             self.undo_stack.push(step)
-            if takes and delta.tiles:
-                self.take_painted(obj, recorder, adopted, step)
+            for restore in joins:
+                step.then(restore, step.text())
 
     def _restorer(self, obj: MaskObject, adopted: Shown = COARSE):
         """The undo callback of an edit of ``obj``: puts its tiles back and makes it current to show them; an

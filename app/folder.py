@@ -763,7 +763,7 @@ class WorkFolder:
                 # as a shape drawn wholly outside it, which a refined photo's export dropped without a word)
                 kept.append(replace(source, label=obj.label))
             elif not pixels.any():
-                if obj.stages and emptied is not None:
+                if obj.stages and obj.mask.any() and emptied is not None:  # not one emptied by paint over it
                     emptied.append(f"{item.name}: {obj.label}")
                 continue
             elif source is not None:  # with the points the Points tool left, while its pixels are theirs

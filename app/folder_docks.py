@@ -465,7 +465,7 @@ class ObjectsPanel(QWidget):
         """A mask edit (always of the selected object) that drew its first pixels, or erased its last, changes
         its "empty" tag."""
         doc = self._doc
-        if doc is not None and doc.current.empty != self._listed_empty.get(id(doc.current)):
+        if doc is not None and doc.current.blank != self._listed_empty.get(id(doc.current)):
             self.refresh()
 
     def set_selected_color(self, color: QColor | None) -> None:
@@ -493,7 +493,7 @@ class ObjectsPanel(QWidget):
             item = QListWidgetItem()
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             self.list.addItem(item)
-        self._listed_empty = {id(obj): obj.empty for obj in objects}
+        self._listed_empty = {id(obj): obj.blank for obj in objects}
         kept = self.as_drawn.kept(doc) if doc is not None else set()
         yours = self.as_drawn.yours(doc) if kept else set()
         for row, (obj, name) in enumerate(zip(objects, listed_names(objects))):

@@ -253,6 +253,12 @@ class MaskObject:
         """Nothing drawn and nothing refined: an object that is not exported."""
         return not self.stages and not self.mask.any()
 
+    @property
+    def blank(self) -> bool:
+        """Nothing to export: ``empty``, or a coarse mask and a shown stage with no pixel (paint over it took the
+        object whole: an annotator's lasso of the skin took the shoes, listed "refined (kept as you drew it)")."""
+        return self.empty or not self.mask.any() and not self.result().any()
+
     def covers(self, x: int, y: int) -> bool:
         """Whether pixel (x, y) is the object's as drawn and exported (one pixel of ``result``, without making
         the whole plane): what a click on the canvas picks."""

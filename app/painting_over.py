@@ -18,20 +18,22 @@ from crm_core.metrics import binarise
 from crm_core.objects import overlapped
 
 from app.mask_object import COARSE, MaskObject, Shown, object_result
-from app.undo import MaskEditCommand, TileDelta, TileRecorder, tile_rect, tile_slices
+from app.undo import Restore, TileDelta, TileRecorder, tile_rect, tile_slices
 
 
 class PaintOverMixin:
-    """Takes an edit's painted pixels from the objects under them (Document supplies ``objects``,
-    ``objectsChanged`` and ``noted``)."""
+    """Takes an edit's painted pixels from the objects under them (Document supplies ``objects``, ``current``,
+    ``maskChanged``, ``objectsChanged`` and ``noted``)."""
 
-    def take_painted(self, obj: MaskObject, recorder: TileRecorder, adopted: Shown, step: MaskEditCommand) -> None:
-        """After an edit of ``obj`` (``recorder``: the tiles it touched as they were; ``adopted``: the stage it was
-        shown as, which the edit made its coarse mask), the pixels it added that other objects show are taken from
-        them as part of ``step``, the edit's undo step. Locked objects keep theirs. Only the edit's tiles are read:
+    def take_painted(self, obj: MaskObject, recorder: TileRecorder, adopted: Shown) -> list[Restore]:
+        """Before an edit of ``obj`` becomes its undo step (``recorder``: the tiles it touched as they were;
+        ``adopted``: the stage it was shown as, which the edit made its coarse mask): the pixels it added that other
+        objects hold are taken from them, and the undo callbacks that give them back are returned, for the step to
+        join. A locked object keeps its pixels and the edit is cut back from them (it made a silent overlap, which
+        VOC then gave to the painted object); a hidden one gives them, and is named. Only the edit's tiles are read:
         a brush drag ends often, beside objects of a 6K photo."""
         if len(self.objects) < 2 or not recorder.before:
-            return
+            return []
         box = QRect()
         for key in recorder.before:
             box = box.united(tile_rect(key, obj.mask.shape))
@@ -39,26 +41,32 @@ class PaintOverMixin:
         before = self._shown_before(obj, recorder, adopted, box)
         added = (obj.mask[window] > 127) & ~before
         if not added.any():
-            return
+            return []
         whole_before: np.ndarray | None = None
-        taken_from: list[str] = []
-        for other in self.objects:
-            if other is obj or other.locked:
-                continue
-            held = object_result(other.mask, other.stages, other.shown, window) | (other.mask[window] > 127)
-            if not (added & held).any():
+        kept, taken, joins = [], [], []
+        for other in sorted((o for o in self.objects if o is not obj), key=lambda o: not o.locked):
+            under = added & (object_result(other.mask, other.stages, other.shown, window) | (other.mask[window] > 127))
+            if not under.any():
                 continue
             if whole_before is None:
                 whole_before = obj.mask > 127
                 whole_before[window] = before
             if overlapped(whole_before, other.result()):
                 continue
-            self._take(other, box, added, step)
-            taken_from.append(other.label)
-        if taken_from:
+            if other.locked:
+                obj.mask[window][under] = 0
+                added &= ~under
+                kept.append(other.label)
+            else:
+                joins.append(self._take(other, box, added))
+                taken.append(other.label + (" (hidden)" if not other.visible else "") +
+                             (" (now empty)" if other.blank else ""))
+        if kept and obj is self.current:
+            self.maskChanged.emit(box)  # the drag's dabs drew what is cut back now
+        if kept or taken:
             self.objectsChanged.emit()
-            self.noted.emit(f"Took what you painted from {', '.join(dict.fromkeys(taken_from))}: a pixel is one "
-                            f"object's (Ctrl+Z undoes)")
+            self.noted.emit(painted_note(taken, kept))
+        return joins
 
     def _shown_before(self, obj: MaskObject, recorder: TileRecorder, adopted: Shown, box: QRect) -> np.ndarray:
         """The object's pixels in ``box`` as they showed before the edit: the stage it adopted, else its coarse
@@ -73,33 +81,44 @@ class PaintOverMixin:
                 tile > 127
         return before
 
-    def _take(self, other: MaskObject, box: QRect, added: np.ndarray, step: MaskEditCommand) -> None:
-        """What an edit ``added`` (bool, ``box``'s size) out of ``other``'s coarse mask and the stage it shows, as
-        part of ``step``: left in the coarse mask, the next refine of both would read the two as drawn overlapping,
-        and keep them so. The stage is replaced by a changed copy, as a deletion gives pixels back (a refined result
-        is never changed in place), and it stays current: a neighbour refined a moment ago is not "edited since
-        refined" for a dab along its edge. Undo keeps the pixels' old values, not a second copy of the stage
-        (96 MB at 6K, for each drag)."""
+    def _take(self, other: MaskObject, box: QRect, added: np.ndarray) -> Restore:
+        """What an edit ``added`` (bool, ``box``'s size) out of ``other``'s coarse mask, the stage it shows and its
+        result (its last stage); returns the undo callback. Left in the coarse mask, the next refine of both would
+        read the two as drawn overlapping, and keep them so; left in the result, an annotator who had looked at the
+        coarse mask got the overlap back by clicking the result again. Each stage is replaced by a changed copy, as
+        a deletion gives pixels back (a refined result is never changed in place), and stays current: a neighbour
+        refined a moment ago is not "edited since refined" for a dab along its edge. Undo keeps the pixels' old
+        values, not a second copy of the stage (96 MB at 6K, for each drag)."""
         window = np.s_[box.top():box.bottom() + 1, box.left():box.right() + 1]
-        recorder = TileRecorder(step.text())
+        recorder = TileRecorder("")
         recorder.touch(other.mask, box)
         other.mask[window][added] = 0
         delta = recorder.delta(other.mask)
-        shown = other.shown
-        in_stage = added & (other.stages[shown].prob[window] > 0) if isinstance(shown, int) else None
-        old = None if in_stage is None else other.stages[shown].prob[window][in_stage]
+        changed = {}  # stage index: (its pixels taken, their old values)
+        for k in {other.shown, len(other.stages) - 1} - {COARSE, -1}:
+            under = added & (other.stages[k].prob[window] > 0)
+            changed[k] = (under, other.stages[k].prob[window][under])
 
-        def put_stage(after: bool) -> None:
-            stage = other.stages[shown]
-            prob = stage.prob.copy()
-            prob[window][in_stage] = 0.0 if after else old
-            other.stages[shown] = replace(stage, prob=prob)
+        def put_stages(after: bool) -> None:
+            for k, (under, old) in changed.items():
+                prob = other.stages[k].prob.copy()
+                prob[window][under] = 0.0 if after else old
+                other.stages[k] = replace(other.stages[k], prob=prob)
 
         def restore(_delta: TileDelta, after: bool) -> None:
             delta.write(other.mask, after)
-            if in_stage is not None:
-                put_stage(after)
+            put_stages(after)
             self.objectsChanged.emit()
-        if in_stage is not None:
-            put_stage(True)
-        step.then(restore, step.text())
+        put_stages(True)
+        return restore
+
+
+def painted_note(taken: list[str], kept: list[str]) -> str:
+    """What the status bar says of an edit over other objects: whom it took from, which locked ones kept theirs."""
+    said = []
+    if taken:
+        said.append(f"Took what you painted from {', '.join(dict.fromkeys(taken))}")
+    if kept:
+        said.append(f"{', '.join(dict.fromkeys(kept))} {'is' if len(set(kept)) == 1 else 'are'} locked and kept "
+                    f"{'its' if len(set(kept)) == 1 else 'their'} pixels")
+    return "; ".join(said) + ": a pixel is one object's (Ctrl+Z undoes)"

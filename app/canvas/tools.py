@@ -15,7 +15,7 @@ from PySide6.QtGui import QPolygonF
 
 from crm_core.metrics import binarise
 
-from app.document import Document
+from app.document import Document, object_result
 
 MIN_SIZE, MAX_SIZE = 1.0, 2000.0
 KEPT_OUT = "it stays out of later refines (hatched; Alt with the Keep BG brush frees it)"  # a cut from a guess
@@ -86,9 +86,10 @@ def polygon_coverage(points: list[QPointF], bounds: QRect) -> tuple[QRect, np.nd
     return QRect(x0, y0, x1 - x0, y1 - y0), canvas.view(bool)
 
 
-def flood_region(mask: np.ndarray, x: int, y: int) -> tuple[QRect, np.ndarray]:
-    """The 4-connected region of the same side of 0.5 as pixel (x, y), as a bool array over its bounding box."""
-    binary = (mask > 127).view(np.uint8)
+def flood_region(mask: np.ndarray, x: int, y: int, walls: np.ndarray | None = None) -> tuple[QRect, np.ndarray]:
+    """The 4-connected region of the same side of 0.5 as pixel (x, y), as a bool array over its bounding box;
+    ``walls`` (H×W bool) count as the mask's side: a fill of what it lacks stops at them."""
+    binary = ((mask > 127) if walls is None else (mask > 127) | walls).view(np.uint8)
     filled = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), np.uint8)
     flags = 4 | cv2.FLOODFILL_MASK_ONLY | (1 << 8)
     _, _, _, (rx, ry, rw, rh) = cv2.floodFill(binary, filled, (x, y), 0, 0, 0, flags)
@@ -403,10 +404,20 @@ class FillTool(Tool):
         # the shown stage first becomes the coarse mask (as a brush stroke's does), so the region is the one seen
         # and the patch is cut from it: flooded on the coarse mask under a refined matte, a click in a star's hole
         # pasted the coarse mask's box over the matte round a blob that missed the star's tips (a tester)
+        spot = np.s_[y:y + 1, x:x + 1]
+        adding = not object_result(doc.mask, doc.stages, doc.shown, spot)[0, 0]  # as shown
+        # other objects are walls: one click on the wall beside a 0448 hair label filled the photo and emptied the
+        # five objects on it, and a fill round a button in a shirt would have taken the button
+        walls = doc.held_by_others() if adding and len(doc.objects) > 1 else None
+        if walls is not None and walls[y, x]:
+            owner = next(o.label for o in doc.objects
+                         if o is not doc.current and object_result(o.mask, o.stages, o.shown, spot)[0, 0])
+            doc.noted.emit(f"Fill: {owner} holds that spot; select {owner} to change it, or paint over it with the "
+                           "Brush (B)")
+            return
         doc.begin_stroke("Fill")
-        region, filled = flood_region(doc.mask, x, y)
+        region, filled = flood_region(doc.mask, x, y, walls)
         new = _patch(doc, region).copy()
-        adding = doc.mask[y, x] <= 127
         new[filled] = 255 if adding else 0
         doc.apply_edit(region, new, "Fill")
         doc.end_stroke()

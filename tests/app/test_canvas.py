@@ -189,6 +189,36 @@ def test_fill_flips_the_connected_region_under_the_cursor(view, qtbot):
     assert np.array_equal(doc.mask, ring)
 
 
+def test_a_fill_stops_at_other_objects_and_says_whose_a_clicked_spot_is(view, qtbot):
+    """One Fill click on the wall beside an annotator's hair label filled the photo and emptied the five objects
+    on it; a fill round a button in a shirt's hole would take the button."""
+    from app.document import MaskObject
+    doc = view.document()
+    shirt = np.zeros((H, W), np.uint8)
+    cv2.circle(shirt, (150, 100), 60, 255, -1)
+    cv2.circle(shirt, (150, 100), 30, 0, -1)
+    doc.set_mask(shirt)
+    button = np.zeros((H, W), np.uint8)
+    cv2.circle(button, (150, 100), 10, 255, -1)
+    bag = np.zeros((H, W), np.uint8)
+    bag[:, :20] = 255
+    doc.objects += [MaskObject(2, "button", button.copy()), MaskObject(3, "bag", bag.copy())]
+    view.set_tool("fill")
+    notes = []
+    doc.noted.connect(notes.append)
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, 150, 75))  # the hole, round the button
+    filled = np.zeros((H, W), np.uint8)
+    cv2.circle(filled, (150, 100), 60, 255, -1)
+    assert np.array_equal(doc.mask > 127, (filled > 127) & (button == 0))
+    assert np.array_equal(doc.objects[1].mask, button) and notes == []
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, 250, 5))  # the background, beside the bag
+    assert np.array_equal(doc.objects[2].mask, bag) and not (doc.mask > 127)[:, :20].any()
+    assert (doc.mask > 127)[:, 20:].sum() == H * (W - 20) - np.count_nonzero(button)
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, 150, 100))  # on the button
+    assert notes[-1] == "Fill: button holds that spot; select button to change it, or paint over it with the Brush (B)"
+    assert np.array_equal(doc.objects[1].mask, button)
+
+
 def test_a_fill_or_a_polygon_on_a_shown_stage_edits_that_stage_round_it_too(view, qtbot):
     """A tester clicked Fill in a star's hole of a refined matte: the flood ran on the coarse mask under it, and the
     coarse mask's box was pasted over the matte round a blob that missed the star's tips. The same held for a

@@ -348,8 +348,30 @@ def test_objects_drawn_overlapping_and_locked_ones_keep_their_pixels_under_paint
     objects = [MaskObject(1, "coat", coat), MaskObject(2, "bag", bag), MaskObject(3, "belt", belt, locked=True)]
     doc = Document.with_objects(image, "photo.jpg", objects)
     doc.select(objects[1])
-    doc.apply_edit(QRect(18, 18, 30, 30), np.full((30, 30), 255, np.uint8), "Brush")
+    with qtbot.waitSignal(doc.noted) as said:
+        doc.apply_edit(QRect(18, 18, 30, 30), np.full((30, 30), 255, np.uint8), "Brush")
     assert objects[0].result()[18:45, 18:48].all()  # overlapped on purpose before: still shared
-    assert objects[2].result()[44:48, 18:48].all()  # locked
-    assert objects[1].result()[18:48, 18:48].all()
+    # a locked one keeps its pixels, and the paint is cut back from them: no overlap that VOC gives the bag
+    assert objects[2].result()[44:48, 18:48].all() and not objects[1].result()[44:48].any()
+    assert objects[1].result()[18:44, 18:48].all()
+    assert said.args[0] == "belt is locked and kept its pixels: a pixel is one object's (Ctrl+Z undoes)"
+    doc.undo_stack.undo()
+    assert not objects[1].result()[40:44, 40:48].any() and objects[2].result()[44:48].all()
+
+
+def test_paint_takes_from_the_result_the_neighbour_left_showing_and_from_a_hidden_one_said(qtbot, photo_arrays):
+    """An annotator looked at the hair's coarse mask, brushed the skin over a strand, and clicked the hair's
+    result again: the strand was both objects' once more."""
+    doc, shirt, hair = two_objects(photo_arrays)
+    refined = (shirt.mask > 127).astype(np.float32)
+    doc.set_stages([Stage(0, 1, 1.0, refined, 0.1, 0, refined.size, 0)], shirt)  # shown: coarse
+    doc.set_visible(shirt, False)
+    doc.select(hair)
+    with qtbot.waitSignal(doc.noted) as said:
+        doc.apply_edit(QRect(0, 15, 64, 4), np.full((4, 64), 255, np.uint8), "Brush")
+    assert said.args[0] == "Took what you painted from shirt (hidden): a pixel is one object's (Ctrl+Z undoes)"
+    doc.set_shown(0, shirt)
+    assert not (shirt.result() & hair.result()).any() and shirt.result()[10:15, 5:25].all()
+    doc.undo_stack.undo()
+    assert shirt.result()[15:19, 5:25].all() and np.array_equal(shirt.stages[0].prob, refined)
 

@@ -459,6 +459,33 @@ def test_an_object_its_refine_left_empty_is_said_to_be_left_out_of_the_export(qt
     assert len(open_dataset("labelme", tmp_path / "out").read("p0").objects) == len(doc.objects) - 1
 
 
+def test_an_object_paint_took_whole_reads_empty_and_is_not_said_to_be_emptied_by_its_refine(qtbot, window, tmp_path,
+                                                                                            dialogs):
+    """An annotator's lasso of the skin took both shoes: listed "refined (kept as you drew it)", and the export
+    said the refine had left it empty, to be clicked Coarse, which was as empty."""
+    from crm_core.options import Stage
+    folder, _ = labelme_set(tmp_path / "lm", count=1)
+    assert window.open_folder(folder)
+    doc = window.doc
+    shoes, skin = doc.objects[1], doc.objects[0]
+    prob = (shoes.mask > 127).astype(np.float32)
+    doc.set_stages([Stage(0, 1, 1.0, prob, 0.1, H * W, H * W, H * W)], shoes)
+    doc.set_shown(0, shoes)
+    doc.set_status(shoes, REFINED)
+    doc.select(skin)
+    with qtbot.waitSignal(doc.noted) as said:
+        doc.apply_edit(doc.rect(), np.where(skin.mask | shoes.mask, np.uint8(255), np.uint8(0)), "Lasso add")
+    assert said.args[0] == (f"Took what you painted from {shoes.label} (now empty): a pixel is one object's "
+                            "(Ctrl+Z undoes)")
+    row = window.objects_panel.list.item(1).text()
+    assert row.endswith("empty: nothing drawn, not exported"), row
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        assert window.export_dataset(tmp_path / "out")
+    assert "Empty objects left out" not in dialogs.titles()
+    assert [o.label for o in open_dataset("labelme", tmp_path / "out").read("p0").objects] == \
+        [o.label for o in doc.objects if o is not shoes]
+
+
 def detection_set(root: Path, count: int = 1) -> tuple[Path, Path, dict]:
     """coco_set's photos labelled as a detector labels them: a box per object (bbox, no segmentation), and on
     the first one box around plain background, in which nothing stands out."""
@@ -1777,8 +1804,12 @@ def test_a_label_file_chosen_in_open_dataset_opens_its_dataset(window, tmp_path,
     assert not dialogs.shown and window.work.dataset.format == "yolo" and window.work.dataset.source == root
     assert len(window.doc.objects) == len(drawn)
     folder, _ = labelme_set(tmp_path / "chosen", count=3)
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: (str(folder / "p2.json"), ""))
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kwargs: asked.append(args[3]) or
+                        (str(folder / "p2.json"), ""))
     window.open_dataset_dialog()  # at the photo of the file chosen, not the first
+    # every file shown first: under a COCO filter, an annotator's VOC folder showed no file to choose
+    assert asked[0].split(";;")[0].endswith("(*)")
     assert window.work.dataset.source == folder and window.photo_name == "p2"
     window.statusBar().showMessage("Folder refined in 32 s: 19 photos")
     other, _ = labelme_set(tmp_path / "lm", count=2)

@@ -106,9 +106,12 @@ class Autosave(QObject):
 
     failed = Signal(str)
 
-    def __init__(self, snapshot: Callable[[], Project | None], jobs: JobRunner, parent: QObject | None = None) -> None:
+    def __init__(self, snapshot: Callable[[], Project | None], jobs: JobRunner, parent: QObject | None = None,
+                 editing: Callable[[], bool] = lambda: False) -> None:
+        """``editing``: whether an edit is under way (a drag), which a pause does not save half of."""
         super().__init__(parent)
         self._snapshot = snapshot
+        self._editing = editing
         self._jobs = jobs
         self._writing: CallJob | None = None
         self._again = False
@@ -117,7 +120,7 @@ class Autosave(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(IDLE_MS)
-        self._timer.timeout.connect(self._save_in_background)
+        self._timer.timeout.connect(self._paused)
         self.path, self._lock = _claim()
         self._orphan: tuple[Path, QLockFile] | None = None
 
@@ -132,6 +135,15 @@ class Autosave(QObject):
         self._timer.stop()
         self._generation += 1
         self._save_in_background()
+
+    def _paused(self) -> None:
+        """A pause in the changes: saved, unless it is a pause within a drag. A half-saved stroke (the shown result
+        made the coarse mask, its dabs not yet in it) came back after a kill as an object "edited since refined"
+        with none of the stroke (an annotator); the stroke's end saves a second later."""
+        if self._editing():
+            self._timer.start()
+        else:
+            self._save_in_background()
 
     def discard(self) -> None:
         """There is nothing to lose any more (exported, discarded, closed cleanly): remove the file."""

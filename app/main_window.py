@@ -79,7 +79,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self.boxesFinished.connect(self._say_folder_done_late)
         self.trimmer = Trimmer(self)  # freed memory back to the system: a photo let go, a refine ended (app.memory)
         self.refineFinished.connect(self.trimmer.later)
-        self.autosave = Autosave(self._snapshot, self.jobs, self)
+        self.autosave = Autosave(self._snapshot, self.jobs, self, lambda: self.doc is not None and self.doc.stroking)
         self._init_subject()
         self._init_boxes()
         QApplication.instance().installEventFilter(WrappedTips(self))  # long tooltips wrap (app.tooltips)

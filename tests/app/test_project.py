@@ -241,6 +241,27 @@ def test_autosave_follows_edits_after_an_idle_pause(qtbot, settings, photo, monk
     qtbot.waitUntil(lambda: not path.exists(), timeout=5000)
 
 
+def test_a_pause_within_a_drag_saves_nothing_and_its_end_saves_it_whole(qtbot, settings, photo, monkeypatch):
+    """A kill a moment after a stroke on a refined object brought it back "edited since refined", its result made
+    the coarse mask and none of the stroke in it: the pause had saved half of the edit (an annotator)."""
+    monkeypatch.setattr(autosave_module, "IDLE_MS", 50)
+    win = build_window([str(photo[0]), str(photo[1])], settings)
+    qtbot.addWidget(win)
+    doc, path = win.doc, win.autosave.path
+    doc.invert_mask()
+    qtbot.waitUntil(lambda: path.is_file() and not win.autosave.busy, timeout=5000)
+    before = doc.mask[:8, :16].copy()
+    doc.begin_stroke("Brush")
+    doc.apply_edit(QRect(0, 0, 8, 8), 255 - before[:, :8], "Brush")
+    qtbot.wait(400)  # the button held still
+    assert not win.autosave.busy and np.array_equal(project.load(path).mask[:8, :16], before)  # the edit before
+    doc.apply_edit(QRect(8, 0, 8, 8), 255 - before[:, 8:], "Brush")
+    doc.end_stroke()
+    qtbot.waitUntil(lambda: not np.array_equal(project.load(path).mask[:8, :16], before), timeout=5000)
+    qtbot.waitUntil(lambda: not win.autosave.busy, timeout=5000)
+    assert np.array_equal(project.load(path).mask[:8, :16], 255 - before)
+
+
 def test_a_change_of_view_alone_is_autosaved(qtbot, settings, photo, monkeypatch):
     """Five presses of V to the alpha view left the autosave in the overlay, and a kill brought it back so; the
     README says a change of view is saved too (an inspector)."""

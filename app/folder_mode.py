@@ -97,9 +97,11 @@ class FolderMixin:
             self.open_folder(path)
 
     def open_dataset_dialog(self) -> None:
+        """Every file shown first: under a COCO-only filter an annotator's VOC folder showed neither labels.txt nor
+        a photo to pick, and its folder cannot be chosen in a file dialog."""
         path, _ = QFileDialog.getOpenFileName(
             self, "Open dataset", self.settings.open_dir,
-            "COCO annotations (*.json);;LabelMe, VOC or YOLO folder: any file in it (*)")
+            "A COCO .json, or any file in a LabelMe, VOC or YOLO folder (*);;COCO annotations (*.json)")
         if path:
             self.open_dataset_at(Path(path))
 

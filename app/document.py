@@ -525,10 +525,12 @@ class Document(KeepEditsMixin, PaintOverMixin, QObject):
 
     def _push_recorded(self, obj: MaskObject, recorder: TileRecorder, adopted: Shown = COARSE,
                        takes: bool = True) -> None:
-        """The edit as one undo step, with what it painted over other objects taken from them (``takes``). An edit
-        of a shown stage that leaves it as it was (an eraser click where the object has no pixels) is no edit: the
-        stage shows again, current, and nothing is recorded."""
-        joins = self.take_painted(obj, recorder, adopted) if takes else []
+        """The edit as one undo step, with what it painted over other objects taken from them and the keep strokes
+        it contradicts freed (``takes``: a person's edit, not a guess). An edit of a shown stage that leaves it as it
+        was (an eraser click where the object has no pixels) is no edit: the stage shows again, current, and nothing
+        is recorded."""
+        edit = self.shown_before(obj, recorder, adopted) if takes and recorder.before else None
+        joins = self.take_painted(obj, *edit) if edit is not None else []
         delta = recorder.delta(obj.mask)
         if adopted != COARSE and np.array_equal(obj.mask, shade(obj.stages[adopted].prob)):
             changed = delta.write(obj.mask, False)
@@ -544,6 +546,8 @@ class Document(KeepEditsMixin, PaintOverMixin, QObject):
             self.undo_stack.push(step)
             for restore in joins:
                 step.then(restore, step.text())
+            if edit is not None:
+                self.free_contradicted(obj, *edit)
 
     def _restorer(self, obj: MaskObject, adopted: Shown = COARSE):
         """The undo callback of an edit of ``obj``: puts its tiles back and makes it current to show them; an

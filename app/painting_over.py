@@ -5,6 +5,7 @@ drag, a polygon, a fill or a moved point that left two objects sharing pixels ma
 annotator's brushed hair over the skin (0447, 201 px) was both objects in COCO and only the skin in VOC, which
 paints the larger object first. Guesses (a Box, a click) yield to the objects already there instead; and two
 objects that overlapped on purpose before the edit (a bag over a coat, crm_core.objects.overlapped) keep sharing.
+The same edit is the person's latest word on its own object's keep strokes too: those it contradicts go with it.
 """
 
 from __future__ import annotations
@@ -17,28 +18,41 @@ from PySide6.QtCore import QRect
 from crm_core.metrics import binarise
 from crm_core.objects import overlapped
 
-from app.mask_object import COARSE, MaskObject, Shown, object_result
+from app.mask_object import COARSE, KEEP_BG, KEEP_FG, NO_KEEP, MaskObject, Shown, object_result
 from app.undo import Restore, TileDelta, TileRecorder, tile_rect, tile_slices
 
 
 class PaintOverMixin:
-    """Takes an edit's painted pixels from the objects under them (Document supplies ``objects``, ``current``,
-    ``maskChanged``, ``objectsChanged`` and ``noted``)."""
+    """Takes an edit's painted pixels from the objects under them, and frees the keep strokes it contradicts
+    (Document supplies ``objects``, ``current``, the undo stack, ``join_keep``, ``maskChanged``, ``objectsChanged``
+    and ``noted``)."""
 
-    def take_painted(self, obj: MaskObject, recorder: TileRecorder, adopted: Shown) -> list[Restore]:
-        """Before an edit of ``obj`` becomes its undo step (``recorder``: the tiles it touched as they were;
-        ``adopted``: the stage it was shown as, which the edit made its coarse mask): the pixels it added that other
-        objects hold are taken from them, and the undo callbacks that give them back are returned, for the step to
-        join. A locked object keeps its pixels and the edit is cut back from them (it made a silent overlap, which
-        VOC then gave to the painted object); a hidden one gives them, and is named. Only the edit's tiles are read:
-        a brush drag ends often, beside objects of a 6K photo."""
-        if len(self.objects) < 2 or not recorder.before:
-            return []
+    def shown_before(self, obj: MaskObject, recorder: TileRecorder, adopted: Shown) -> tuple[QRect, np.ndarray]:
+        """Where an edit of ``obj`` wrote (``recorder``: the tiles it touched as they were), and the object's pixels
+        there as they showed before it: the stage it adopted (``adopted``, which the edit made its coarse mask),
+        else its coarse mask as the recorder saved it. Only the edit's tiles are read: a brush drag ends often, on
+        a 6K photo too."""
         box = QRect()
         for key in recorder.before:
             box = box.united(tile_rect(key, obj.mask.shape))
         window = np.s_[box.top():box.bottom() + 1, box.left():box.right() + 1]
-        before = self._shown_before(obj, recorder, adopted, box)
+        if adopted != COARSE:
+            return box, binarise(obj.stages[adopted].prob[window])
+        before = obj.mask[window] > 127
+        for key, tile in recorder.before.items():
+            rows, cols = tile_slices(key, obj.mask.shape)
+            before[rows.start - box.top():rows.stop - box.top(), cols.start - box.left():cols.stop - box.left()] = \
+                tile > 127
+        return box, before
+
+    def take_painted(self, obj: MaskObject, box: QRect, before: np.ndarray) -> list[Restore]:
+        """Before an edit of ``obj`` becomes its undo step (``box`` and ``before``: ``shown_before``'s): the pixels
+        it added that other objects hold are taken from them, and the undo callbacks that give them back are
+        returned, for the step to join. A locked object keeps its pixels and the edit is cut back from them (it made
+        a silent overlap, which VOC then gave to the painted object); a hidden one gives them, and is named."""
+        if len(self.objects) < 2:
+            return []
+        window = np.s_[box.top():box.bottom() + 1, box.left():box.right() + 1]
         added = (obj.mask[window] > 127) & ~before
         if not added.any():
             return []
@@ -68,18 +82,23 @@ class PaintOverMixin:
             self.noted.emit(painted_note(taken, kept))
         return joins
 
-    def _shown_before(self, obj: MaskObject, recorder: TileRecorder, adopted: Shown, box: QRect) -> np.ndarray:
-        """The object's pixels in ``box`` as they showed before the edit: the stage it adopted, else its coarse
-        mask as the recorder saved it."""
+    def free_contradicted(self, obj: MaskObject, box: QRect, before: np.ndarray) -> None:
+        """After an edit of the current object became its undo step (the last): its keep strokes that the edit
+        contradicts are freed, in that step. What it made background keeps no Keep FG, what it made foreground no
+        Keep BG: the edit is the person's latest word there. A photo editor brushed a patch onto a guess (kept in,
+        2 % inside its edge) and erased it along a path 6 px off: the Keep FG the eraser's own keep missed came
+        back after Refine as a 280 px opaque line."""
+        layer = obj.keep
+        if layer is None or obj is not self.current:
+            return
         window = np.s_[box.top():box.bottom() + 1, box.left():box.right() + 1]
-        if adopted != COARSE:
-            return binarise(obj.stages[adopted].prob[window])
-        before = obj.mask[window] > 127
-        for key, tile in recorder.before.items():
-            rows, cols = tile_slices(key, obj.mask.shape)
-            before[rows.start - box.top():rows.stop - box.top(), cols.start - box.left():cols.stop - box.left()] = \
-                tile > 127
-        return before
+        after = obj.mask[window] > 127
+        kept = layer[window]
+        wrong = (after & ~before & (kept == KEEP_BG)) | (before & ~after & (kept == KEEP_FG))
+        if wrong.any():
+            pixels = np.zeros(layer.shape, bool)
+            pixels[window] = wrong
+            self.join_keep(pixels, NO_KEEP, self.undo_stack.last())
 
     def _take(self, other: MaskObject, box: QRect, added: np.ndarray) -> Restore:
         """What an edit ``added`` (bool, ``box``'s size) out of ``other``'s coarse mask, the stage it shows and its

@@ -112,9 +112,9 @@ class RefiningMixin:
         settings = (options, self.settings.weights, self.refine_panel.device)
         if joins is None and keep_out is None and self._last_run is not None \
                 and self._last_run.again(doc.current, settings):
-            self.statusBar().showMessage(f"{doc.current.label} is refined already with these settings, and neither "
-                                         "its mask nor its strokes changed since: Refine would make the same again",
-                                         8000)
+            # the label first read as a sentence in lower case: "object is refined already…" (a photo editor)
+            self.statusBar().showMessage(f"Refined already: {doc.current.label} with these settings, and neither its "
+                                         "mask nor its strokes changed since: Refine would make the same again", 8000)
             return
         self._before = (doc.current, doc.results_of(doc.current))
         self._joins = joins
@@ -516,7 +516,9 @@ class RefiningMixin:
         """The selected object's shown stage when it is not its last ("×0.5", "snap", "coarse"), else "": a result
         touched up since it was refined is "edited" (a photo editor's touched-up matte was offered _cutout_coarse)."""
         obj = self.doc.current
-        if not obj.stages or obj.shown == len(obj.stages) - 1:
+        last = obj.stages[-1] if obj.stages else None
+        # the newest stage of a run still going is an earlier one too: photo15_matte.png was offered for ×0.25
+        if last is None or obj.shown == len(obj.stages) - 1 and last.index == last.count - 1:
             return ""
         if obj.shown == COARSE:
             return "edited" if obj.stale else "coarse"

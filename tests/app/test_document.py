@@ -323,7 +323,7 @@ def test_a_click_that_adds_back_most_of_a_kept_out_part_frees_all_of_it_and_a_li
         new = doc.current.mask.copy()
         new[rows, cols] = 0
         removed = (doc.current.mask > 127) & (new == 0)
-        doc.apply_edit(doc.rect(), new, "Click remove")
+        doc.apply_edit(doc.rect(), new, "Click remove", takes=False)  # as a click lands (app.prompting)
         assert doc.keep_out(removed)
         return new
 
@@ -331,7 +331,7 @@ def test_a_click_that_adds_back_most_of_a_kept_out_part_frees_all_of_it_and_a_li
         before = doc.current.result().copy()
         new = doc.current.mask.copy()
         new[rows, cols] = 255
-        doc.apply_edit(doc.rect(), new, "Click add")
+        doc.apply_edit(doc.rect(), new, "Click add", takes=False)
         doc.free_added(before, new > 127)
 
     remove(slice(40, 80), slice(30, 70))

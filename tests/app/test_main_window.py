@@ -328,7 +328,7 @@ def test_refine_with_nothing_changed_says_so_instead_of_running_again(qtbot, ope
     stages, steps = list(opened.doc.stages), opened.doc.undo_stack.count()
     opened.refine_action.trigger()  # as pressed (the action passes its checked state: False)
     assert not opened.refining and opened.doc.stages == stages and opened.doc.undo_stack.count() == steps
-    assert "refined already with these settings" in opened.statusBar().currentMessage()
+    assert opened.statusBar().currentMessage().startswith("Refined already: ")  # a sentence, whatever the label
     opened.refine_panel.finisher_boxes["matte"].setChecked(False)
     with qtbot.waitSignal(opened.refineFinished, timeout=60_000):
         opened.refine()  # another setting
@@ -637,6 +637,14 @@ def test_the_export_dialog_says_when_a_refine_is_still_running(opened, monkeypat
     monkeypatch.setattr(type(opened), "refining", property(lambda self: True))
     assert not opened.export_dialog()
     assert offered == ["Exports the coarse mask. A refine is still running: its later stages are not in this file."]
+    # the newest stage of the run under way is named as the earlier stage it is: photo15_matte.png was offered
+    doc = opened.doc
+    prob = (doc.mask > 127).astype(np.float32)
+    doc.add_stage(Stage(0, 6, 0.25, prob, 0.1, 0, prob.size, 0))
+    doc.set_shown(0)
+    monkeypatch.setattr(ExportDialog, "exec", lambda dialog: offered.append(dialog.request().path.name))
+    assert not opened.export_dialog()
+    assert offered[-1].endswith("_x0.25.png")
     dialog = ExportDialog(None, "", "stage 1 of 1", objects=2, running=True)  # all of them in one file: said too
     assert dialog.findChildren(QLabel)[0].text().endswith("A refine is still running: its later stages are not in "
                                                            "this file.")

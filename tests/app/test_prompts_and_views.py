@@ -852,6 +852,26 @@ def test_a_brushed_patch_erased_again_stays_out_the_latest_edit_wins(qtbot, scen
         win.refine()
     assert not win.doc.current.result()[30, 195:226].any()
 
+def test_a_brushed_patch_erased_along_another_path_leaves_no_keep_that_brings_it_back(qtbot, scene):
+    """A photo editor erased a brushed patch along a path 6 px off the brush's: the brush's keep that the
+    eraser's own keep (its core, less a margin) missed came back after Refine as a 280 px opaque line."""
+    win, ellipse, square = scene
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    win.canvas.set_brush_size(16)
+    _drag(qtbot, win, "brush", [(190, 30), (230, 30)])
+    keep = win.doc.current.keep
+    kept = keep == KEEP_FG
+    assert kept.any()
+    win.canvas.set_brush_size(20)
+    _drag(qtbot, win, "eraser", [(180, 40), (240, 40)])  # its edge runs through the brush's kept core
+    background = win.doc.current.mask <= 127
+    assert (kept & background).any()  # the erased part of it
+    assert not ((keep == KEEP_FG) & background).any()  # kept in nowhere the person erased
+    assert np.array_equal(keep == KEEP_FG, kept & ~background)  # and where the brushed patch is left, as before
+    win.doc.undo_stack.undo()  # the eraser, with what it freed
+    assert np.array_equal(keep == KEEP_FG, kept)
+
+
 def test_the_refine_a_box_starts_adds_nothing_beyond_the_box(qtbot, scene, tiny_refiner, monkeypatch):
     """Free over the box's guess, the refine added a piece of the jacket beside a boxed bicycle and a dot on a lamp
     far above it: it stays within the box and the context its mask was found in (here it would claim everything)."""

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QImage, QKeyEvent, QPainter, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QCompleter, QHBoxLayout, QLabel, QListWidget,
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QCompleter, QHBoxLayout, QLabel, QListView, QListWidget,
                                QListWidgetItem, QMenu, QProgressBar, QPushButton, QSizePolicy, QVBoxLayout, QWidget)
 
 from crm_core.formats.objects import ImageObject, kept_drawn
@@ -385,9 +385,11 @@ class ObjectsPanel(QWidget):
         # could never take more than one object
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.list.itemSelectionChanged.connect(self._selection_changed)
-        # a long row ("edited since refined (shows ×0.5)") is cut with "…", whole in its tooltip, not behind a
-        # scroll bar
-        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        # a long row ("edited since refined (shows ×0.5)") wraps onto a second line, not behind a scroll bar: cut
+        # with "…" at the default width, two annotators read "edited since refined (sho…" and "(kept as you…"
+        self.list.setWordWrap(True)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)  # a word longer than the column
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.currentRowChanged.connect(self._row_changed)
         self.list.itemChanged.connect(self._item_changed)

@@ -486,6 +486,21 @@ def test_an_object_paint_took_whole_reads_empty_and_is_not_said_to_be_emptied_by
         [o.label for o in doc.objects if o is not shoes]
 
 
+def test_a_long_object_row_wraps_whole_onto_a_second_line(qtbot, window, tmp_path):
+    """Cut with "…" at the default width, two annotators read "edited since refined (sho…" and "(kept as you…"."""
+    folder, _ = labelme_set(tmp_path / "lm", count=1)
+    assert window.open_folder(folder)
+    window.show()
+    doc, rows = window.doc, window.objects_panel.list
+    doc.rename(doc.objects[1], "left shoe with a silver buckle and laces")
+    doc.set_locked(doc.objects[1], True)
+    qtbot.waitUntil(lambda: "buckle" in rows.item(1).text())
+    text, line = rows.item(1).text(), rows.fontMetrics().height()
+    assert rows.fontMetrics().horizontalAdvance(text) > rows.viewport().width()  # longer than the column
+    qtbot.waitUntil(lambda: rows.visualItemRect(rows.item(1)).height() >= 2 * line)
+    assert rows.visualItemRect(rows.item(0)).height() < 2 * line  # a short row stays one line
+
+
 def detection_set(root: Path, count: int = 1) -> tuple[Path, Path, dict]:
     """coco_set's photos labelled as a detector labels them: a box per object (bbox, no segmentation), and on
     the first one box around plain background, in which nothing stands out."""

@@ -530,13 +530,15 @@ class Document(KeepEditsMixin, PaintOverMixin, QObject):
         was (an eraser click where the object has no pixels) is no edit: the stage shows again, current, and nothing
         is recorded."""
         edit = self.shown_before(obj, recorder, adopted) if takes and recorder.before else None
-        joins = self.take_painted(obj, *edit) if edit is not None else []
+        joins, taken = self.take_painted(obj, *edit) if edit is not None else ([], "")
         delta = recorder.delta(obj.mask)
         if adopted != COARSE and np.array_equal(obj.mask, shade(obj.stages[adopted].prob)):
             changed = delta.write(obj.mask, False)
             self._show_coarse(obj, adopted, False)
             if not changed.isEmpty() and obj is self.current:
                 self.maskChanged.emit(changed)
+            if taken:  # a stroke only over a locked object: cut back to nothing, and said why
+                self.noted.emit(taken)
             return
         if adopted != COARSE:
             self.noted.emit(f"Edited the shown stage {stage_name(obj.stages[adopted])}: it is now the coarse mask of "
@@ -548,6 +550,8 @@ class Document(KeepEditsMixin, PaintOverMixin, QObject):
                 step.then(restore, step.text())
             if edit is not None:
                 self.free_contradicted(obj, *edit)
+        if taken:  # after "Edited the shown stage…": said first, it was not seen on a refined object's first edit
+            self.noted.emit(taken)
 
     def _restorer(self, obj: MaskObject, adopted: Shown = COARSE):
         """The undo callback of an edit of ``obj``: puts its tiles back and makes it current to show them; an

@@ -215,12 +215,17 @@ class ExportDialog(QDialog):
                             if self._merged.isChecked() else selected) + self._late)
         self.adjustSize()  # a longer text had its first line cut off at the dialog's top
 
-    def refine_ended(self, shown: str, edited: int, unrefined: int) -> None:
+    def refine_ended(self, shown: str, edited: int, unrefined: int, stage: str = "") -> None:
         """The refine running when the dialog opened has ended (done or cancelled): what is written is what is
-        shown now, and the dialog says so."""
+        shown now (``stage``: its earlier stage's name, "" for the result), and the dialog says so and offers
+        the name of it. A photo editor's final matte was written as photo15_matte_x0.25.png, the name offered for
+        the stage shown when the dialog opened."""
         self._shown, self._stale = shown, _unrefined_note(edited, unrefined)
         self._late = " The refine has ended: this file holds what is shown now."
         self._describe()
+        offered = self._offered_names()
+        self._stage = stage
+        self._offer_name(offered)
 
     @property
     def kind(self) -> str:
@@ -243,10 +248,18 @@ class ExportDialog(QDialog):
         kind = self.kind
         self._decontaminate.setEnabled(kind in CUTOUTS)
         self._colour_button.setVisible(kind == "flat")
+        self._offer_name(self._offered_names())
+
+    def _offered_names(self) -> set[str]:
+        """Every name the dialog may have offered (each kind, alone or merged, as it stands)."""
+        return {default_name(self._photo, k, label, stage, suffix) for k in KINDS for label in ("", self._label)
+                for stage in ("", self._stage) for suffix in (".png", self._flat_suffix)}
+
+    def _offer_name(self, offered: set[str]) -> None:
+        """The name suggested now, in the path's folder, unless the user typed a name of their own (none of
+        ``offered``)."""
         current = Path(self._path.text()) if self._path.text() else None
-        suggested = {default_name(self._photo, k, label, stage, suffix) for k in KINDS for label in ("", self._label)
-                     for stage in ("", self._stage) for suffix in (".png", self._flat_suffix)}
-        if current is None or current.name in suggested:
+        if current is None or current.name in offered:
             folder = current.parent if current is not None else self._folder
             self._path.setText(str(folder / self._suggested_name()))
 

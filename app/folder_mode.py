@@ -45,6 +45,7 @@ from app.undo import MaskEditCommand
 RECENT_PHOTOS = 3  # photos left whose documents, undo history included, stay in memory
 NEW_OBJECT = "New object"  # how the status bar's hint after Add object begins, shown until the label is named
 OPEN_TRIES = 20  # photos read, at most, for one that opens when a folder is opened (_open_first_readable)
+RESUMED = "Went on at "  # how the note of where a folder went on begins (_say_resumed)
 REFINED_RESULTS, AS_SHOWN = "Refined results", "As shown"  # a dataset export's answers (_write_as_shown)
 EXPORT_AGAIN, LEAVE_IT = "Export again", "Leave it as it is"  # answers when edits outdate an export (stale_export)
 
@@ -136,7 +137,12 @@ class FolderMixin:
         if wanted not in names:
             names, wanted = [Path(name).stem for name in names], chosen.stem
         if wanted in names and names.index(wanted) != self.work.position:
+            said = self.statusBar().currentMessage()
             self.go_to(names.index(wanted))
+            if said.startswith(RESUMED) and self.statusBar().currentMessage() in ("", said):
+                # not "went on at 0441" over the 0443 chosen (a re-tester); what it says of the work kept stays
+                self.statusBar().showMessage(f"Opened at {self.photo_name}, the file you chose;"
+                                             f"{said.partition(';')[2]}", 10000)
 
     def open_folder(self, source: str | Path, kind: str | None = None, images: str | Path | None = None) -> bool:
         """Opens a folder (photos paired with masks by name, or a LabelMe/VOC/YOLO folder) or a dataset file,
@@ -224,7 +230,7 @@ class FolderMixin:
         made in the last second before a kill is not kept yet (autosave.IDLE_MS), and a tester missed one."""
         worked = sum(map(work.has_work, work.names))
         if worked and self.doc is not None and not self.statusBar().currentMessage():
-            self.statusBar().showMessage(f"Went on at {self.photo_name}, where you stopped; the work on "
+            self.statusBar().showMessage(f"{RESUMED}{self.photo_name}, where you stopped; the work on "
                                          f"{amount(worked, 'photo', 'photos')} is back as last kept (a second after "
                                          "each edit)", 10000)
 

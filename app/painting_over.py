@@ -24,8 +24,8 @@ from app.undo import Restore, TileDelta, TileRecorder, tile_rect, tile_slices
 
 class PaintOverMixin:
     """Takes an edit's painted pixels from the objects under them, and frees the keep strokes it contradicts
-    (Document supplies ``objects``, ``current``, the undo stack, ``join_keep``, ``maskChanged``, ``objectsChanged``
-    and ``noted``)."""
+    (Document supplies ``objects``, ``current``, the undo stack, ``join_keep``, ``maskChanged`` and
+    ``objectsChanged``)."""
 
     def shown_before(self, obj: MaskObject, recorder: TileRecorder, adopted: Shown) -> tuple[QRect, np.ndarray]:
         """Where an edit of ``obj`` wrote (``recorder``: the tiles it touched as they were), and the object's pixels
@@ -45,17 +45,18 @@ class PaintOverMixin:
                 tile > 127
         return box, before
 
-    def take_painted(self, obj: MaskObject, box: QRect, before: np.ndarray) -> list[Restore]:
+    def take_painted(self, obj: MaskObject, box: QRect, before: np.ndarray) -> tuple[list[Restore], str]:
         """Before an edit of ``obj`` becomes its undo step (``box`` and ``before``: ``shown_before``'s): the pixels
-        it added that other objects hold are taken from them, and the undo callbacks that give them back are
-        returned, for the step to join. A locked object keeps its pixels and the edit is cut back from them (it made
-        a silent overlap, which VOC then gave to the painted object); a hidden one gives them, and is named."""
+        it added that other objects hold are taken from them. Returns the undo callbacks that give them back, for
+        the step to join, and what to say of it ("" when nothing was taken), said after the edit's own note. A
+        locked object keeps its pixels and the edit is cut back from them (it made a silent overlap, which VOC then
+        gave to the painted object); a hidden one gives them, and is named."""
         if len(self.objects) < 2:
-            return []
+            return [], ""
         window = _window(box)
         added = (obj.mask[window] > 127) & ~before
         if not added.any():
-            return []
+            return [], ""
         whole_before: np.ndarray | None = None
         kept, taken, joins = [], [], []
         for other in sorted((o for o in self.objects if o is not obj), key=lambda o: not o.locked):
@@ -79,8 +80,7 @@ class PaintOverMixin:
             self.maskChanged.emit(box)  # the drag's dabs drew what is cut back now
         if kept or taken:
             self.objectsChanged.emit()
-            self.noted.emit(painted_note(taken, kept))
-        return joins
+        return joins, painted_note(taken, kept) if kept or taken else ""
 
     def free_contradicted(self, obj: MaskObject, box: QRect, before: np.ndarray) -> None:
         """After an edit of the current object became its undo step (the last): its keep strokes that the edit

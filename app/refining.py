@@ -487,7 +487,8 @@ class RefiningMixin:
         def ended() -> None:
             """A refine that ends while the dialog is up: the dialog says what is written now, and that is written
             (a photo editor's export, asked for 2.5 s into a refine and saved after it ended, held the coarse mask)."""
-            dialog.refine_ended(self._export_name(empty), *self._unrefined_counts())
+            dialog.refine_ended(self._export_name(empty), *self._unrefined_counts(),
+                                "" if empty else self._earlier_stage())
 
         if running:
             self.refineFinished.connect(ended)

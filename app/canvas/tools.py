@@ -410,10 +410,11 @@ class FillTool(Tool):
         # five objects on it, and a fill round a button in a shirt would have taken the button
         walls = doc.held_by_others() if adding and len(doc.objects) > 1 else None
         if walls is not None and walls[y, x]:
-            owner = next(o.label for o in doc.objects
+            owner = next(o for o in doc.objects
                          if o is not doc.current and object_result(o.mask, o.stages, o.shown, spot)[0, 0])
-            doc.noted.emit(f"Fill: {owner} holds that spot; select {owner} to change it, or paint over it with the "
-                           "Brush (B)")
+            hidden = "" if owner.visible else " (hidden)"  # the spot looks empty
+            doc.noted.emit(f"Fill: {owner.label}{hidden} holds that spot; select {owner.label} to change it, or paint "
+                           "over it with the Brush (B)")
             return
         doc.begin_stroke("Fill")
         region, filled = flood_region(doc.mask, x, y, walls)

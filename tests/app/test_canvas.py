@@ -217,6 +217,9 @@ def test_a_fill_stops_at_other_objects_and_says_whose_a_clicked_spot_is(view, qt
     qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, 150, 100))  # on the button
     assert notes[-1] == "Fill: button holds that spot; select button to change it, or paint over it with the Brush (B)"
     assert np.array_equal(doc.objects[1].mask, button)
+    doc.set_visible(doc.objects[1], False)
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, 150, 100))  # where nothing is seen now
+    assert notes[-1].startswith("Fill: button (hidden) holds that spot")
 
 
 def test_a_fill_or_a_polygon_on_a_shown_stage_edits_that_stage_round_it_too(view, qtbot):

@@ -341,6 +341,26 @@ def test_a_refined_neighbour_painted_over_loses_the_pixels_from_the_result_it_sh
     assert not shirt.result()[:12].any() and not (shirt.result() & hair.result()).any()
 
 
+def test_what_paint_took_is_said_last_when_the_painted_object_showed_its_result(qtbot, photo_arrays):
+    """A re-tester's first lasso on a refined blouse over the leggings said only "Edited the shown stage result…":
+    the note of what it took had come first, and was replaced at once."""
+    doc, shirt, hair = two_objects(photo_arrays)
+    prob = (hair.mask > 127).astype(np.float32)
+    doc.set_stages([Stage(0, 1, 1.0, prob, 0.1, 0, prob.size, 0)], hair)
+    doc.set_shown(0, hair)
+    doc.select(hair)
+    notes = []
+    doc.noted.connect(notes.append)
+    doc.apply_edit(QRect(20, 12, 20, 6), np.full((6, 20), 255, np.uint8), "Lasso add")
+    assert notes[0].startswith("Edited the shown stage") and notes[-1].startswith("Took what you painted from shirt")
+    doc.set_locked(shirt, True)
+    notes.clear()
+    doc.undo_stack.undo()
+    doc.set_shown(0, hair)
+    doc.apply_edit(QRect(20, 12, 5, 6), np.full((6, 5), 255, np.uint8), "Lasso add")  # only over the locked shirt
+    assert notes == ["shirt is locked and kept its pixels: a pixel is one object's (Ctrl+Z undoes)"]
+
+
 def test_objects_drawn_overlapping_and_locked_ones_keep_their_pixels_under_paint(qtbot, photo_arrays):
     image, _ = photo_arrays(64, 48)
     coat, bag, belt = (np.zeros((48, 64), np.uint8) for _ in range(3))

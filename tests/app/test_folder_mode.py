@@ -249,6 +249,24 @@ def test_a_killed_session_resumes_at_the_same_photo_with_its_work_and_statuses(q
         "Went on at p1.png, where you stopped; the work on 1 photo is back as last kept (a second after each edit)"
 
 
+def test_a_folder_opened_at_a_file_chosen_says_so_not_where_it_went_on(qtbot, settings, tmp_path):
+    """A re-tester chose 0443.jpg in Open dataset: 0443 was shown under "Went on at 0441, where you stopped"."""
+    folder, _ = labelme_set(tmp_path / "lm", count=3)
+    first = MainWindow(settings)
+    qtbot.addWidget(first)
+    first.open_folder(folder)
+    first.next_image()
+    paint(first, 10, 10)
+    first.autosave._timer.timeout.emit()
+    assert first.sidecar.flush(10)
+    first.work.release()
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    assert again.open_dataset_at(folder / "p2.json") and again.photo_name == "p2"
+    assert again.statusBar().currentMessage() == \
+        "Opened at p2, the file you chose; the work on 1 photo is back as last kept (a second after each edit)"
+
+
 def test_a_folder_run_a_kill_cut_short_is_said_when_the_folder_opens_again(qtbot, settings, tmp_path, tiny_refiner,
                                                                           monkeypatch):
     """After a kill during Refine whole folder the work was all there, but nothing said a run had stopped half-way:

@@ -804,6 +804,17 @@ def test_export_dialog_suggests_names_and_remembers_the_folder(qtbot, tmp_path):
     assert matte.request().path.name == "cat_matte_stage-matte.png"
     matte.set_kind("cutout")
     assert matte.request().path.name == "cat_cutout_matte.png"
+    # opened on a run's first stage, saved once it ended: the final matte was written as cat_matte_x0.25.png
+    running = ExportDialog(tmp_path / "cat.jpg", str(tmp_path), "stage 1 of 6 (ratio ×0.25)", stage="×0.25",
+                           running=True)
+    qtbot.addWidget(running)
+    running.set_kind("alpha8")
+    assert running.request().path.name == "cat_matte_x0.25.png"
+    running.refine_ended("its refined result", 0, 0, "")
+    assert running.request().path.name == "cat_matte.png"
+    running.set_path(tmp_path / "mine.png")
+    running.refine_ended("stage 3 of 6 (snap)", 0, 0, "snap")  # a run cancelled at its snap; a name typed stays
+    assert running.request().path.name == "mine.png"
 
 
 

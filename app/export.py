@@ -84,8 +84,8 @@ def default_name(photo: Path | None, kind: str, label: str = "", stage: str = ""
     stem = photo.stem if photo is not None else "untitled"
     safe = re.sub(r"\W+", "-", label).strip("-")  # letters of any script; no "/" nor space in a file's name
     step = re.sub(r"[^\w.]+", "-", stage.replace("×", "x")).strip("-")  # "x0.5"
-    if step and step in KINDS[kind][1].split("_"):  # a photo editor's matte stage was offered photo18_matte_matte
-        step = f"stage-{step}"
+    if step and any(part.startswith(step) for part in KINDS[kind][1].split("_") if part):
+        step = f"stage-{step}"  # a photo editor's matte stage was offered photo18_matte_matte (and _matte16_matte)
     ending = suffix if kind == "flat" and suffix in io.output_suffixes(True) else ".png"
     return f"{stem}{'_' + safe if safe else ''}{KINDS[kind][1]}{'_' + step if step else ''}{ending}"
 

@@ -802,6 +802,8 @@ def test_export_dialog_suggests_names_and_remembers_the_folder(qtbot, tmp_path):
     qtbot.addWidget(matte)
     matte.set_kind("alpha8")  # the matte stage as a matte: cat_matte_matte.png read as a slip (a photo editor)
     assert matte.request().path.name == "cat_matte_stage-matte.png"
+    matte.set_kind("alpha16")
+    assert matte.request().path.name == "cat_matte16_stage-matte.png"
     matte.set_kind("cutout")
     assert matte.request().path.name == "cat_cutout_matte.png"
     # opened on a run's first stage, saved once it ended: the final matte was written as cat_matte_x0.25.png

@@ -529,7 +529,9 @@ class Document(KeepEditsMixin, PaintOverMixin, QObject):
         it contradicts freed (``takes``: a person's edit, not a guess). An edit of a shown stage that leaves it as it
         was (an eraser click where the object has no pixels) is no edit: the stage shows again, current, and nothing
         is recorded."""
-        edit = self.shown_before(obj, recorder, adopted) if takes and recorder.before else None
+        # read only where there is something to take or to free: most strokes are on a photo's one object
+        others = len(self.objects) > 1 or obj.keep is not None
+        edit = self.shown_before(obj, recorder, adopted) if takes and recorder.before and others else None
         joins, taken = self.take_painted(obj, *edit) if edit is not None else ([], "")
         delta = recorder.delta(obj.mask)
         if adopted != COARSE and np.array_equal(obj.mask, shade(obj.stages[adopted].prob)):

@@ -262,8 +262,7 @@ class MaskObject:
     def covers(self, x: int, y: int) -> bool:
         """Whether pixel (x, y) is the object's as drawn and exported (one pixel of ``result``, without making
         the whole plane): what a click on the canvas picks."""
-        pixel = self.stages[self.shown].prob if isinstance(self.shown, int) else self.mask
-        return bool(binarise(pixel[y:y + 1, x:x + 1])[0, 0])
+        return bool(object_result(self.mask, self.stages, self.shown, np.s_[y:y + 1, x:x + 1])[0, 0])
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from PySide6.QtGui import QPolygonF
 
 from crm_core.metrics import binarise
 
-from app.document import Document, object_result
+from app.document import Document
 
 MIN_SIZE, MAX_SIZE = 1.0, 2000.0
 KEPT_OUT = "it stays out of later refines (hatched; Alt with the Keep BG brush frees it)"  # a cut from a guess
@@ -404,14 +404,12 @@ class FillTool(Tool):
         # the shown stage first becomes the coarse mask (as a brush stroke's does), so the region is the one seen
         # and the patch is cut from it: flooded on the coarse mask under a refined matte, a click in a star's hole
         # pasted the coarse mask's box over the matte round a blob that missed the star's tips (a tester)
-        spot = np.s_[y:y + 1, x:x + 1]
-        adding = not object_result(doc.mask, doc.stages, doc.shown, spot)[0, 0]  # as shown
+        adding = not doc.current.covers(x, y)  # as shown
         # other objects are walls: one click on the wall beside a 0448 hair label filled the photo and emptied the
         # five objects on it, and a fill round a button in a shirt would have taken the button
         walls = doc.held_by_others() if adding and len(doc.objects) > 1 else None
         if walls is not None and walls[y, x]:
-            owner = next(o for o in doc.objects
-                         if o is not doc.current and object_result(o.mask, o.stages, o.shown, spot)[0, 0])
+            owner = next(o for o in doc.objects if o is not doc.current and o.covers(x, y))
             hidden = "" if owner.visible else " (hidden)"  # the spot looks empty
             doc.noted.emit(f"Fill: {owner.label}{hidden} holds that spot; select {owner.label} to change it, or paint "
                            "over it with the Brush (B)")

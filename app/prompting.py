@@ -14,7 +14,7 @@ import numpy as np
 from PySide6.QtGui import QKeySequence, QShortcut
 
 from crm_core.metrics import binarise
-from crm_core.prompts import beyond_box, box_mask, click_mask, only_the_spot
+from crm_core.prompts import Box, beyond_box, box_mask, click_mask, only_the_spot
 
 from app.canvas.guide_tools import Prompt
 from app.document import Document, MaskObject
@@ -25,6 +25,7 @@ from app.jobs import CallJob
 
 NESTED_SHARE = 0.8  # a box that found more than this share in one other object boxed a thing nested in it
 SAME_SHARE = 0.6  # and more than this share of that object: the object there already, boxed again
+ENCLOSED_SHARE = 0.8  # or a box round this share of that object: it again, a rough label boxed to find it anew
 MIN_CLICK_CHANGE = 16  # px: a click that adds (removes) fewer found no region to add (remove)
 # a click that changed little more than its own spot (crm_core.prompts.only_the_spot): said so, with what to do
 # short: a longer one was cut off in a 1,400 px window, the advice lost (a tester)
@@ -46,16 +47,25 @@ def click_changes(before: np.ndarray, after: np.ndarray, prompt: Prompt) -> bool
     return int(np.count_nonzero(changed)) >= MIN_CLICK_CHANGE
 
 
-def shown_already(found: np.ndarray, shown: list[np.ndarray], inside: list[int] | None = None) -> int | None:
+def shown_already(found: np.ndarray, shown: list[np.ndarray], inside: list[int] | None = None,
+                  box: Box | None = None) -> int | None:
     """Which of the objects' masks ``shown`` (H×W bool each) holds what ``found`` (H×W bool) is, found again: mostly
     inside it (NESTED_SHARE of ``found``) and most of it (SAME_SHARE; its mask may hold a little more: Select
-    Subject's woman with a bystander's arm); None where none does. A re-tester's box around a labelled bag made a
-    second bag, and a second Select Subject laid new objects over the people found by the first, unsaid.
+    Subject's woman with a bystander's arm), or, for a ``box``, one the box was drawn round (ENCLOSED_SHARE of it
+    inside the box: a thing nested in an object is boxed on its own, not with all of the object round it); None
+    where none does. A re-tester's box around a labelled bag made a second bag, and a second Select Subject laid
+    new objects over the people found by the first, unsaid; an annotator's box round a rough bag label (blocks
+    of 6 px) found the bag within it, under SAME_SHARE of the label, and made an empty "bag #2".
     inside: ``found``'s pixels in each, where the caller has counted them (full-size masks: counted once)."""
     size = np.count_nonzero(found)
     inside = [np.count_nonzero(found & one) for one in shown] if inside is None else inside
+
+    def again(one: np.ndarray, n: int) -> bool:
+        whole = np.count_nonzero(one)
+        return n >= SAME_SHARE * whole or box is not None and \
+            np.count_nonzero(one[max(0, box.top):box.bottom, max(0, box.left):box.right]) >= ENCLOSED_SHARE * whole
     return next((index for index, (one, n) in enumerate(zip(shown, inside))
-                 if n > NESTED_SHARE * size and n >= SAME_SHARE * np.count_nonzero(one)), None)
+                 if n > NESTED_SHARE * size and again(one, n)), None)
 
 
 def prompt_mask(image: np.ndarray, shown: np.ndarray, prompt: Prompt) -> np.ndarray:
@@ -149,7 +159,7 @@ class PromptMixin:
             # tester's undone region came back with it
             self.statusBar().showMessage("The object changed while the click was worked out: click again", 10000)
             return
-        landed = self._land_box(doc, mask) if prompt.box is not None else self._land_click(doc, prompt, mask)
+        landed = self._land_box(doc, prompt.box, mask) if prompt.box is not None else self._land_click(doc, prompt, mask)
         if landed is None:
             return
         done, keep_out, guess = landed
@@ -174,7 +184,7 @@ class PromptMixin:
         else:
             self.statusBar().showMessage(f"{done}; press Refine (Ctrl+R) to sharpen its edges (Ctrl+Z undoes)", 10000)
 
-    def _land_box(self, doc: Document, mask: np.ndarray) -> tuple[str, np.ndarray | None, bool] | None:
+    def _land_box(self, doc: Document, box: Box, mask: np.ndarray) -> tuple[str, np.ndarray | None, bool] | None:
         """A box's mask into the selected object when it shows nothing yet, else into a new one: (what to say,
         what the refine after it must keep out, a guess); None (said why) when nothing stood out.
 
@@ -189,10 +199,13 @@ class PromptMixin:
         rest = [o for o in doc.objects if into_new or o is not doc.current]  # the objects the mask does not land in
         shown = [o.result() for o in rest]
         inside = [np.count_nonzero(found & one) for one in shown]
-        same = shown_already(found, shown, inside)  # that object again, not a thing on it
+        same = shown_already(found, shown, inside, box)  # that object again, not a thing on it
         if same is not None:
-            self.statusBar().showMessage(f"The box found what {rest[same].label} shows already: select it to change "
-                                         "it, or drag the box around something else", 10000)
+            self.statusBar().showMessage(
+                f"The box found {rest[same].label} again, the object selected: Refine (Ctrl+R) sharpens its edges, "
+                "and a click or the Brush (B) changes it" if rest[same] is doc.current else
+                f"The box found what {rest[same].label} shows already: select it to change it, or drag the box around "
+                "something else", 10000)
             return None
         nested = any(n > NESTED_SHARE * np.count_nonzero(found) for n in inside)
         held = np.logical_or.reduce(shown) if shown and not nested else None

@@ -165,14 +165,38 @@ def test_a_box_takes_nothing_another_object_shows_unless_it_boxed_a_thing_inside
     found["mask"] = square | inside  # half the square's object's, half the ellipse's: nothing of its own
     _prompt(qtbot, win, "box", (70, 75), (248, 168))
     assert len(win.doc.objects) == count and "belongs to other objects" in win.statusBar().currentMessage()
-    found["mask"] = win.doc.objects[1].result().copy()  # what an object shows already: no second one of it
+    found["mask"] = win.doc.objects[1].result().copy()  # what the object selected shows already: no second one
     _prompt(qtbot, win, "box", (110, 70), (248, 168))
-    assert len(win.doc.objects) == count and "shows already" in win.statusBar().currentMessage()
+    assert len(win.doc.objects) == count and "again, the object selected" in win.statusBar().currentMessage()
     found["mask"] = first.copy()
     found["mask"][:, :80] = False  # most of the ellipse (IoU 0.7): a re-tester's woman boxed in a Select Subject
     win.statusBar().clearMessage()  # mask that held a bystander's arm too came out as a second person
     _prompt(qtbot, win, "box", (80, 40), (172, 150))
     assert len(win.doc.objects) == count and "shows already" in win.statusBar().currentMessage()
+
+
+def test_a_box_round_a_rough_label_finds_it_again_and_makes_no_second_object(qtbot, scene, monkeypatch):
+    """An annotator's box round a rough bag label (a label map seen at 1/6) found the bag inside it, under 60 % of
+    the label, and made "bag #2", which its refine left empty. A box drawn round most of an object finds that
+    object again: no new object, and what to do is said; a box round a thing on an object still makes one."""
+    from app import prompting
+
+    win, ellipse, square = scene
+    rough = cv2.dilate(ellipse.astype(np.uint8), np.ones((41, 41), np.uint8)) > 0  # 20 px past the ellipse
+    assert np.count_nonzero(ellipse) < 0.6 * np.count_nonzero(rough)
+    found = {"mask": rough}
+    monkeypatch.setattr(prompting, "box_mask", lambda *a, **k: np.where(found["mask"], np.uint8(255), np.uint8(0)))
+    _prompt(qtbot, win, "box", (15, 5), (195, 178))
+    assert len(win.doc.objects) == 1 and np.array_equal(win.doc.current.mask > 127, rough)
+    found["mask"] = ellipse
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))  # round the ellipse: most of the rough label inside it
+    assert len(win.doc.objects) == 1 and np.array_equal(win.doc.current.mask > 127, rough)
+    assert "found object again, the object selected: Refine" in win.statusBar().currentMessage()
+    inside = np.zeros_like(ellipse)
+    inside[75:115, 70:110] = True
+    found["mask"] = inside  # a thing on the label, boxed on its own
+    _prompt(qtbot, win, "box", (65, 70), (115, 120))
+    assert len(win.doc.objects) == 2 and np.array_equal(win.doc.current.mask > 127, inside)
 
 
 def test_the_box_stays_drawn_while_its_object_is_found(qtbot, scene, monkeypatch):

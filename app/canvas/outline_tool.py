@@ -286,7 +286,10 @@ class OutlineTool(Tool):
             self.host.update()
             return
         region, patch, was = change
-        if not doc.apply_edit(region, patch, text):
+        window = np.s_[region.top():region.bottom() + 1, region.left():region.right() + 1]
+        if not doc.apply_edit(region, patch, text) or not np.array_equal(obj.mask[window], patch):
+            # refused, or cut back from a locked object: the outline drawn follows the mask, not the points placed
+            # through the object (a re-tester saw the outline cross a locked vest that kept its pixels)
             self.shape_changed()
             return
         rings[i] = new

@@ -242,3 +242,21 @@ def test_moved_points_leave_the_mask_exactly_the_fill_of_the_points_as_placed():
             mask[region.top():region.bottom() + 1, region.left():region.right() + 1] = patch
         ring = moved
         assert np.array_equal(mask > 127, fill_polygons((ring,), (h, w)))
+
+
+def test_a_point_moved_over_a_locked_object_leaves_an_outline_that_follows_the_mask(view, qtbot):
+    """A re-tester moved a point over a locked vest: the vest kept its pixels, but the outline was drawn (and
+    kept to export) as placed, through the vest. The outline follows what the object holds."""
+    doc = view.document()
+    square = doc.current
+    vest = np.zeros((H, W), np.uint8)
+    vest[0:40, 230:300] = 255
+    doc.set_locked(doc.add_object("vest", vest), True)
+    doc.select(square)
+    qtbot.waitUntil(lambda: corners(view) == {tuple(p) for p in SQUARE})
+    drag(view, qtbot, (239, 40), (270, 10))
+    assert not (doc.current.mask[0:40, 230:300] > 127).any()  # the vest kept its pixels
+    assert doc.current.outlines == ()  # no outline kept to export through the vest
+    qtbot.waitUntil(lambda: bool(tool(view).rings()))
+    points = np.concatenate(tool(view).rings())
+    assert not ((points[:, 0] > 231) & (points[:, 1] < 38)).any()

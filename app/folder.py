@@ -41,7 +41,7 @@ from crm_core.wording import listed
 
 from app import autosave, project
 from app.document import ACCEPTED, DEFAULT_LABEL, REFINED, TODO, Document, MaskObject, object_result
-from app.mask_object import kept_points, label_color, looked_away, renamed_labels
+from app.mask_object import kept_points, label_color, looked_away, renamed_labels, yielded
 from app.sidecar import SidecarWriter
 
 FLAGGED = "flagged"
@@ -747,9 +747,11 @@ class WorkFolder:
         sources = {o.id: o for o in item.objects}
         kept = [o for o in item.objects if not o.refinable]
         as_shown = as_shown or self.status.get(item.name) == ACCEPTED
-        shown = [object_result(obj.mask, obj.stages, len(obj.stages) - 1
-                               if not as_shown and looked_away(len(obj.stages), obj.shown, obj.stale) else obj.shown)
-                 for obj in state.objects]
+        instead = [not as_shown and looked_away(len(obj.stages), obj.shown, obj.stale) for obj in state.objects]
+        shown = [object_result(obj.mask, obj.stages, len(obj.stages) - 1 if refined else obj.shown)
+                 for obj, refined in zip(state.objects, instead)]
+        if any(instead):
+            shown = yielded(shown, instead, [obj.mask > 127 for obj in state.objects])
         held = cover(item.hw, shown) if any(obj.outlines for obj in state.objects) else None  # for Points' outlines
         for obj, pixels in zip(state.objects, shown):
             others = None if held is None else held > pixels  # what the photo's other objects hold

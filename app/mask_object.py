@@ -19,7 +19,7 @@ import numpy as np
 from crm_core.constraints import Constraints
 from crm_core.formats.objects import ImageObject, Polygon, fill_polygons, fill_window, kept_drawn, mask_box
 from crm_core.metrics import binarise
-from crm_core.objects import ObjectOptions, held_by_others
+from crm_core.objects import ObjectOptions, held_by_others, overlapped
 from crm_core.options import Stage
 
 Shown = Union[str, int]
@@ -93,6 +93,20 @@ def object_result(mask: np.ndarray, stages: Sequence[Stage], shown: Shown,
     (metrics.binarise), else the coarse mask. The one rule for the canvas, export and a dataset written from saved
     work."""
     return binarise(stages[shown].prob[window]) if isinstance(shown, int) else mask[window] > 127
+
+
+def yielded(pixels: Sequence[np.ndarray], instead: Sequence[bool], coarse: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The objects' pixels as written (``pixels``, H×W bool each), where each written as refined ``instead`` of what
+    it shows gives up what an object written as shown holds, but for one drawn overlapping it on purpose
+    (``overlapped`` on their ``coarse`` masks, H×W bool): a pixel is one object's. Why: a neighbour looked at as
+    drawn is kept out of another object's later refine as it shows then, and its refined result, written by the
+    export's "Refined results", overlapped that object by a 6 px strip (a re-tester's COCO export)."""
+    out = list(pixels)
+    for i, swapped in enumerate(instead):
+        for j, other in enumerate(pixels):
+            if swapped and not instead[j] and (out[i] & other).any() and not overlapped(coarse[i], coarse[j]):
+                out[i] = out[i] & ~other
+    return out
 
 
 Result = tuple[np.ndarray, Sequence[Stage], Shown]  # an object's coarse mask, stages and the one shown

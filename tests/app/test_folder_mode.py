@@ -2508,6 +2508,33 @@ def test_an_object_whose_drawn_label_was_clicked_only_to_look_is_exported_refine
     assert iou(box_written(tmp_path / "accepted"), drawn) > 0.95
 
 
+def test_refined_results_written_for_an_object_that_shows_its_label_give_way_to_the_objects_written_as_shown(
+        qtbot, window, tmp_path, tiny_refiner, dialogs):
+    """A re-tester's COCO export of "Refined results" held a 6 px overlap: a neighbour looked at as drawn was kept
+    out of another object's later refine as it showed then, and its own refined result, written in its place,
+    overlapped what that refine took. A pixel is one object's: the object written as shown keeps it."""
+    from dataclasses import replace
+
+    folder, _ = labelme_set(tmp_path / "lm", count=1)
+    assert window.open_folder(folder)
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_all_objects()
+    first, second = window.doc.objects[:2]
+    theirs = second.result() & ~(second.mask > 127)  # the second's refine took what its label left out
+    assert theirs.any()
+    stage = first.stages[-1]  # the first refined again while the second showed its label: it took those pixels
+    first.stages[-1] = replace(stage, prob=np.where(theirs, np.float32(1), stage.prob))
+    window.doc.set_shown(COARSE, second)
+    window.next_image()
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        assert window.export_dataset(tmp_path / "out")  # the question's first answer: refined results
+    assert dialogs.shown[0][:2] == ("choose", "Export what is shown?")
+    written = {o.label: o.raster((H, W)) for o in open_dataset("labelme", tmp_path / "out").read("p0").objects}
+    assert np.count_nonzero(written[first.label] & theirs) > 0.7 * np.count_nonzero(theirs)  # before: overlap 444 px
+    assert not (written[first.label] & written[second.label]).any()
+    assert iou(written[second.label], second.stages[-1].prob > 0.5) > 0.8  # its refined result, less those
+
+
 def test_an_object_refined_with_the_others_shows_one_stage_named_as_its_settled_result(qtbot, window, tmp_path,
                                                                                       tiny_refiner):
     """Refine selected gave one stage captioned "matte · 0.1 s", and a tester took it for a run that had lost its

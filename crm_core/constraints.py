@@ -107,8 +107,10 @@ class Constraints:
         layers = [layer for layer in (self.keep_bg, self.decide_here) if layer is not None and layer.any()]
         return None if not layers else layers[0] if len(layers) == 1 else layers[0] | layers[1]
 
-    def near(self, reach: int) -> np.ndarray | None:
-        """Pixels within ``reach`` px of a keep stroke (keep_fg or keep_bg); None when there is no such stroke."""
+    def near(self, reach: int, islands: tuple[np.ndarray, int] | None = None) -> np.ndarray | None:
+        """Pixels within ``reach`` px of a keep stroke (keep_fg or keep_bg); None when there is no such stroke.
+        ``islands``: (the model's probability, H×W float, and a farther reach): also the pixels within that reach
+        of Keep FG strokes round which the model holds nothing of the object past ``reach`` (``_island_zone``)."""
         strokes = None
         for layer in (self.keep_fg, self.keep_bg):
             if layer is not None and layer.any():
@@ -121,7 +123,34 @@ class Constraints:
         distance = cv2.distanceTransform((~strokes[top:bottom, left:right]).astype(np.uint8), cv2.DIST_L2, 5)
         zone = np.zeros(strokes.shape, bool)
         zone[top:bottom, left:right] = distance <= reach
+        if islands is not None and self.keep_fg is not None and self.keep_fg.any():
+            zone |= self._island_zone(islands[0], reach, islands[1])
         return zone
+
+    def _island_zone(self, prob: np.ndarray, near: int, far: int) -> np.ndarray:
+        """The pixels within ``far`` px of Keep FG strokes that stand apart from the object: between ``near`` and
+        ``far`` px of them the model's ``prob`` is under one half everywhere (a patch painted onto sky, not a
+        stroke on the object or against its edge, whose object lies on past it).
+
+        Why: beside such a patch the finishers smear its edge as far as their reach, and the model's sure
+        background was put back only within half of it: a 30 px Keep FG dab on hr_GT26's plain sky left a faint
+        ring 15-45 px round it (1,525 px of alpha over 0.02, up to 0.26, where the truth is clear sky; 23 px over
+        the whole reach). Over the whole reach beside every stroke, fur the model held sure came out opaque
+        beside Keep BG strokes ("Session 40" of the model card), and a clicked region's fur beside a Keep FG one;
+        apart from the object there is no fur to lose."""
+        fg = np.asarray(self.keep_fg, bool)
+        h, w = fg.shape
+        top, left, bottom, right = mask_box(fg)
+        window = np.s_[max(0, top - far):min(h, bottom + far), max(0, left - far):min(w, right + far)]
+        distance = cv2.distanceTransform((~fg[window]).astype(np.uint8), cv2.DIST_L2, 5)
+        zone = distance <= far
+        count, pieces = cv2.connectedComponents(zone.astype(np.uint8), connectivity=8)
+        joined = np.zeros(count, bool)  # the pieces of the zone the object reaches into past ``near``
+        joined[pieces[zone & (distance > near) & (prob[window] >= 0.5)]] = True
+        joined[0] = True
+        out = np.zeros(fg.shape, bool)
+        out[window] = ~joined[pieces]
+        return out
 
     def decided_by_photo(self) -> np.ndarray | None:
         """Where the person has said the photo decides (H×W bool): their Decide here pixels, and the pixels between

@@ -196,7 +196,8 @@ class Refiner:
         # within half their reach: over all of it, a Keep BG stroke through a box's veil of tree tops made the soft
         # blur of a propeller 30-80 px away an opaque block (1,281 px over 0.9; at half, 313) and a tree top beside
         # it opaque (231 px; 0); at a third, the ramp a cut through plain colour is smeared into came back
-        near_strokes = work_keep.near(finisher_reach(*work_coarse.shape) // STROKE_EDGE_SHARE) \
+        reach = finisher_reach(*work_coarse.shape)  # patches apart from the object: all of it (Constraints.near)
+        near_strokes = work_keep.near(reach // STROKE_EDGE_SHARE, (prob, reach)) \
             if any(step.kind in finish for step in plan) else None
         for index, step in enumerate(plan[len(ratios):], start=len(ratios)):
             if step.kind == "edge":

@@ -74,3 +74,19 @@ def test_refiner_stages_end_with_the_edge_stage_made_from_the_finishers_output(l
     assert [s.kind for s in adjusted] == ["model", "snap", "edge"] and adjusted[-1].count == 3
     np.testing.assert_array_equal(adjusted[1].prob, plain[1].prob)
     np.testing.assert_array_equal(adjusted[-1].prob, adjust_edge(plain[-1].prob, shift_px=-2))
+
+
+@pytest.mark.parametrize("smooth", [2.0, 8.0])
+def test_smooth_keeps_a_soft_edge_as_soft_as_it_was_and_a_hard_one_hard(smooth):
+    """Smooth 2 px made a photo editor's out-of-focus pumpkin edge a one-pixel step: each edge is steepened back
+    to its own slope, a notch still goes, and a flat see-through region stays as it is."""
+    ramp = lambda p: int(((p[100, :] > 0.05) & (p[100, :] < 0.95)).sum())  # noqa: E731  both sides
+    for blur, low, high in ((0.7, 1, 6), (4.0, 22, 34)):
+        prob = disk(blur=blur)
+        out = adjust_edge(prob, smooth_px=smooth)
+        assert low <= ramp(out) <= high, (blur, ramp(prob), ramp(out))
+    prob = disk(blur=4.0)
+    prob[97:100, 70:82] = 0.0
+    assert adjust_edge(prob, smooth_px=8.0)[98, 76] > 0.5
+    glass = np.full((60, 80), 0.3, np.float32)
+    assert np.allclose(adjust_edge(glass, smooth_px=smooth), 0.3, atol=1e-4)

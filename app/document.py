@@ -510,8 +510,11 @@ class Document(KeepEditsMixin, PaintOverMixin, QObject):
     def begin_stroke(self, text: str) -> None:
         """Start collecting apply_edit calls (a brush drag) into one undo command."""
         self.end_stroke()
-        recorder = TileRecorder(text)
-        self._stroke = (self.current, recorder, self._adopt_shown(self.current, recorder))
+        obj, recorder = self.current, TileRecorder(text)
+        # under way before the shown stage is adopted: what that change sets off (a folder keeping the photo's work
+        # as its status changes) sees half a stroke, not work to keep
+        self._stroke = (obj, recorder, COARSE)
+        self._stroke = (obj, recorder, self._adopt_shown(obj, recorder))
 
     @property
     def stroking(self) -> bool:

@@ -595,7 +595,9 @@ class FolderMixin:
         if name is None:
             return
         self.work.status[name] = status
-        if name == self.photo_name:
+        # not half a stroke (its first dab made a refined photo "to do"): a kill a moment after a stroke on a refined
+        # bag brought it back edited, with none of the stroke (an annotator); the autosave keeps the stroke whole
+        if name == self.photo_name and not (self.doc is not None and self.doc.stroking):
             self.keep_photo()
         self._show_statuses()
 

@@ -72,6 +72,29 @@ def test_accepting_writes_the_status_off_the_gui_thread(window, tmp_path, monkey
     assert json.loads((window.work.dir / "state.json").read_text())["status"]["p0.png"] == "accepted"
 
 
+def test_a_stroke_under_way_is_never_kept_half_made(qtbot, window, tmp_path, tiny_refiner):
+    """An annotator killed the app a moment after a stroke on a refined bag: the bag came back "edited since
+    refined (shows Coarse)" with none of the stroke. The stroke's first dab made the photo "to do", and that
+    change kept the photo's work there and then, half a stroke. It is kept when the stroke ends."""
+    from PySide6.QtCore import QRect
+
+    ann, images, _ = coco_set(tmp_path, count=1)
+    window.open_folder(ann, "coco", images)
+    with qtbot.waitSignal(window.refineFinished, timeout=60_000):
+        window.refine_all_objects()
+    window.keep_photo()
+    assert window.sidecar.flush(10)
+    doc, item = window.doc, window.work.dataset.read("p0.png")
+    kept = lambda: window.work.saved(item, item.hw).objects[0]  # noqa: E731
+    assert not kept().stale
+    doc.begin_stroke("Brush")
+    doc.apply_edit(QRect(2, 2, 6, 6), np.full((6, 6), 255, np.uint8))
+    assert not kept().stale  # half a stroke: the refined object as it was
+    doc.end_stroke()
+    window.autosave._timer.timeout.emit()  # the idle save a second after the stroke
+    assert kept().stale and kept().mask[2:8, 2:8].all()
+
+
 def test_a_moved_dataset_resumes_at_its_photo_with_its_work(qtbot, settings, tmp_path):
     ann, images, _ = coco_set(tmp_path / "before")
     first = MainWindow(settings)

@@ -27,6 +27,7 @@ from app.empty_state import EmptyState
 from app.folder_docks import ImageList, ObjectsPanel
 from app.folder_mode import FolderMixin
 from app.jobs import CallJob, JobRunner
+from app.left_photos import LeftPhotos
 from app.mask_object import KEEP_FG, stage_name
 from app.memory import Trimmer
 from app.opening import OpeningMixin, split_drop  # noqa: F401 - split_drop: part of the window's module API
@@ -70,6 +71,8 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self._said_settings: tuple = ()  # the refine options when a change of them was said (_applies_next_refine)
         self._edge_job: CallJob | None = None  # the newest Shift edge / Smooth re-make; older ones are dropped
         self._recent: dict = {}  # folder mode: recent photos' documents (FolderMixin)
+        self.left_photos = LeftPhotos()  # photos opened alone and left, with their undo history (OpeningMixin)
+        self._moving_on: Document | None = None  # the photo whose work was kept as it is left (OpeningMixin)
         self._detached: dict = {}  # folder mode: refinements of photos left while they ran (FolderMixin)
         self._last_label: str | None = None  # folder mode: the label of the object worked on last (FolderMixin)
         self._folder_unreadable: list[str] = []

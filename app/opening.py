@@ -83,6 +83,9 @@ class OpeningMixin:
         opened must not cost them anything. offer_saved: a photo alone with the project its work was saved in
         beside it asks whether to open that (not in an unattended run, where nobody answers)."""
         image = Path(image)
+        left = self.left_photos.take(image) if mask is None else None
+        if left is not None:
+            return self._back_to(left)
         saved = image.with_suffix(project.SUFFIX)  # where Save project puts this photo's work by default
         if offer_saved and mask is None and self._saved_work_wanted(image, saved):
             return self.open_project(saved)
@@ -107,6 +110,18 @@ class OpeningMixin:
         self._set_document(doc)
         if notes:
             self._noted("; ".join(notes), 15000)
+        return True
+
+    def _back_to(self, doc: Document) -> bool:
+        """Opens a photo left earlier as its document was left (``app.left_photos``): its undo history with it."""
+        if not self._confirm_discard():
+            self.left_photos.put(doc)
+            return False
+        self._leave_folder()
+        self.settings.add_recent_file(doc.path, None)
+        self.settings.open_dir = doc.path.parent
+        self._set_document(doc)
+        self._noted(f"Your work on {doc.path.name} is back as you left it, with its undo history", 15000)
         return True
 
     def _kept_work_of(self, image: Path, mask: str | Path | None, saved: Path) -> Path | None:
@@ -187,8 +202,15 @@ class OpeningMixin:
 
     def _set_document(self, doc: Document, view: project.View | None = None, keep_old: bool = False) -> None:
         """Shows ``doc`` in place of the open document, which is deleted unless ``keep_old`` (a folder's recent
-        photo, kept with its undo history for the person to come back to)."""
-        self._let_go(keep_old)
+        photo, kept with its undo history for the person to come back to). A photo opened alone whose work was kept
+        as it is left stays too (``app.left_photos``)."""
+        old = self.doc
+        moving_on = old is not None and old is self._moving_on and old is not doc
+        self._let_go(keep_old or moving_on)
+        self._moving_on = None
+        if moving_on:
+            self.left_photos.put(old)
+        self.left_photos.drop(doc.path)  # this document's work on its photo is the newest now
         self.change_note_gone()
         self.doc = doc
         doc.setParent(self)
@@ -372,6 +394,7 @@ class OpeningMixin:
             # the autosave's file where it is current: captured anew, every mask would be copied for nothing
             kept_work.keep(doc.path, self.autosave.current() or project.capture(doc, self.canvas,
                                                                                 self.unfinished_refine()))
+            self._moving_on = doc
         except (CRMError, OSError) as error:
             self.statusBar().showMessage(f"The work on {doc.path.name} could not be kept for its next opening: "
                                          f"{error}", 15000)

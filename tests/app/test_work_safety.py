@@ -199,7 +199,10 @@ def test_work_left_after_an_export_comes_back_when_its_photo_is_opened_again(qtb
     assert opened.open_files(second) and not asked  # exported: nothing asked
     assert opened.open_files(first)  # alone, as Open Recent opens it
     assert np.array_equal(opened.doc.mask, edited) and len(opened.doc.stages) == 1 and opened.doc.shown == 0
-    assert opened.statusBar().currentMessage().startswith("Your work on photo.jpg is back as you left it (")
+    # its document as it was left, Undo and all: a photo editor found Undo greyed out on coming back
+    assert opened.statusBar().currentMessage() == ("Your work on photo.jpg is back as you left it, with its undo "
+                                                   "history")
+    assert opened.doc is doc and opened.undo_action.isEnabled()
     assert opened.doc.path == first and not opened.doc.modified
     opened.doc.invert_mask()
     assert opened.open_files(second, second_mask)  # Discard: the edits go, the work kept before them stays
@@ -210,6 +213,7 @@ def test_work_left_after_an_export_comes_back_when_its_photo_is_opened_again(qtb
     assert opened.open_files(second) and opened.open_files(first, other)  # another mask: that mask, anew
     assert not opened.doc.stages and opened.doc.mask_path == other and opened.doc.mask.all()
     assert opened.open_files(second) and opened.open_files(first) and opened.doc.stages  # kept again on leaving
+    assert opened.statusBar().currentMessage().startswith("Your work on photo.jpg is back as you left it (")
     assert opened.open_files(second)
     Image.new("RGB", (90, 60)).save(first)  # the photo edited since, to another size: it opens alone
     assert opened.open_files(first) and opened.doc.path == first and opened.doc.mask.shape == (60, 90)

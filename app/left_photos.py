@@ -56,7 +56,3 @@ class LeftPhotos:
             doc, _ = self._kept.pop(Path(photo).resolve(), (None, None))
             if doc is not None:
                 doc.dispose()
-
-    def clear(self) -> None:
-        for path in list(self._kept):
-            self.drop(path)

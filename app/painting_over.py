@@ -136,7 +136,7 @@ def painted_note(taken: list[str], kept: list[str]) -> str:
     """What the status bar says of an edit over other objects: whom it took from, which locked ones kept theirs."""
     said = []
     if taken:
-        said.append(f"Took what you painted from {', '.join(dict.fromkeys(taken))}")
+        said.append(f"Took the pixels you added from {', '.join(dict.fromkeys(taken))}")
     if kept:
         said.append(f"{', '.join(dict.fromkeys(kept))} {'is' if len(set(kept)) == 1 else 'are'} locked and kept "
                     f"{'its' if len(set(kept)) == 1 else 'their'} pixels")

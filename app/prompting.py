@@ -26,6 +26,8 @@ from app.jobs import CallJob
 NESTED_SHARE = 0.8  # a box that found more than this share in one other object boxed a thing nested in it
 SAME_SHARE = 0.6  # and more than this share of that object: the object there already, boxed again
 ENCLOSED_SHARE = 0.8  # or a box round this share of that object: it again, a rough label boxed to find it anew
+BOXED_AGAIN_SHARE = 0.5  # ... when it is over this share of what the box found (and NESTED_SHARE of what no other
+# object holds of it): half one object's, half another's, the box found nothing of its own
 MIN_CLICK_CHANGE = 16  # px: a click that adds (removes) fewer found no region to add (remove)
 # a click that changed little more than its own spot (crm_core.prompts.only_the_spot): said so, with what to do
 # short: a longer one was cut off in a 1,400 px window, the advice lost (a tester)
@@ -48,7 +50,7 @@ def click_changes(before: np.ndarray, after: np.ndarray, prompt: Prompt) -> bool
 
 
 def shown_already(found: np.ndarray, shown: list[np.ndarray], inside: list[int] | None = None,
-                  box: Box | None = None) -> int | None:
+                  box: Box | None = None, held: int = 0) -> int | None:
     """Which of the objects' masks ``shown`` (H×W bool each) holds what ``found`` (H×W bool) is, found again: mostly
     inside it (NESTED_SHARE of ``found``) and most of it (SAME_SHARE; its mask may hold a little more: Select
     Subject's woman with a bystander's arm), or, for a ``box``, one the box was drawn round (ENCLOSED_SHARE of it
@@ -56,16 +58,20 @@ def shown_already(found: np.ndarray, shown: list[np.ndarray], inside: list[int] 
     where none does. A re-tester's box around a labelled bag made a second bag, and a second Select Subject laid
     new objects over the people found by the first, unsaid; an annotator's box round a rough bag label (blocks
     of 6 px) found the bag within it, under SAME_SHARE of the label, and made an empty "bag #2".
-    inside: ``found``'s pixels in each, where the caller has counted them (full-size masks: counted once)."""
+    inside: ``found``'s pixels in each, where the caller has counted them (full-size masks: counted once). held:
+    ``found``'s pixels that any of them holds; for a box, those another object holds are no part of what it found
+    again (the same bag boxed with the hand and bracelet that hold it: 75 % of the box's find in the bag)."""
     size = np.count_nonzero(found)
     inside = [np.count_nonzero(found & one) for one in shown] if inside is None else inside
 
     def again(one: np.ndarray, n: int) -> bool:
         whole = np.count_nonzero(one)
-        return n >= SAME_SHARE * whole or box is not None and \
-            np.count_nonzero(one[max(0, box.top):box.bottom, max(0, box.left):box.right]) >= ENCLOSED_SHARE * whole
-    return next((index for index, (one, n) in enumerate(zip(shown, inside))
-                 if n > NESTED_SHARE * size and again(one, n)), None)
+        if n > NESTED_SHARE * size and n >= SAME_SHARE * whole:
+            return True
+        enclosed = np.count_nonzero(one[max(0, box.top):box.bottom, max(0, box.left):box.right]) if box else 0
+        return enclosed >= ENCLOSED_SHARE * whole and n > BOXED_AGAIN_SHARE * size and \
+            n > NESTED_SHARE * (size - held + n)
+    return next((index for index, (one, n) in enumerate(zip(shown, inside)) if again(one, n)), None)
 
 
 def prompt_mask(image: np.ndarray, shown: np.ndarray, prompt: Prompt) -> np.ndarray:
@@ -199,7 +205,8 @@ class PromptMixin:
         rest = [o for o in doc.objects if into_new or o is not doc.current]  # the objects the mask does not land in
         shown = [o.result() for o in rest]
         inside = [np.count_nonzero(found & one) for one in shown]
-        same = shown_already(found, shown, inside, box)  # that object again, not a thing on it
+        held = np.logical_or.reduce(shown) if shown else None
+        same = shown_already(found, shown, inside, box, 0 if held is None else np.count_nonzero(found & held))
         if same is not None:
             self.statusBar().showMessage(
                 f"The box found {rest[same].label} again, the object selected: Refine (Ctrl+R) sharpens its edges, "
@@ -208,7 +215,7 @@ class PromptMixin:
                 "something else", 10000)
             return None
         nested = any(n > NESTED_SHARE * np.count_nonzero(found) for n in inside)
-        held = np.logical_or.reduce(shown) if shown and not nested else None
+        held = None if nested else held
         if held is not None:
             mask = np.where(held, np.uint8(0), mask)
             if not (mask > 127).any():

@@ -308,7 +308,7 @@ def test_what_a_brush_paints_over_another_object_is_taken_from_it_in_the_same_un
     doc.apply_edit(QRect(20, 12, 20, 6), np.full((6, 20), 255, np.uint8), "Brush")  # over the shirt's columns 20-24
     with qtbot.waitSignal(doc.noted) as said:
         doc.end_stroke()
-    assert said.args[0] == "Took what you painted from shirt: a pixel is one object's (Ctrl+Z undoes)"
+    assert said.args[0] == "Took the pixels you added from shirt: a pixel is one object's (Ctrl+Z undoes)"
     assert hair.result()[12:18, 20:40].all() and not shirt.result()[12:18, 20:25].any()
     assert shirt.result()[10:12, 20:25].all() and shirt.result()[12:18, 5:20].all()  # the rest stays the shirt's
     assert not (shirt.result() & hair.result()).any()
@@ -327,7 +327,7 @@ def test_a_refined_neighbour_painted_over_loses_the_pixels_from_the_result_it_sh
     doc.select(hair)
     with qtbot.waitSignal(doc.noted) as said:
         doc.apply_edit(QRect(0, 0, 64, 12), np.full((12, 64), 255, np.uint8), "Polygon add")
-    assert said.args[0] == "Took what you painted from shirt: a pixel is one object's (Ctrl+Z undoes)"
+    assert said.args[0] == "Took the pixels you added from shirt: a pixel is one object's (Ctrl+Z undoes)"
     # still refined, less what the polygon took, and so is its coarse mask: refined again with the hair, the two
     # would otherwise read as drawn overlapping and stay so
     assert shirt.shown == 0 and not shirt.stale and not shirt.result()[:12].any() and not shirt.mask[:12].any()
@@ -352,7 +352,7 @@ def test_what_paint_took_is_said_last_when_the_painted_object_showed_its_result(
     notes = []
     doc.noted.connect(notes.append)
     doc.apply_edit(QRect(20, 12, 20, 6), np.full((6, 20), 255, np.uint8), "Lasso add")
-    assert notes[0].startswith("Edited the shown stage") and notes[-1].startswith("Took what you painted from shirt")
+    assert notes[0].startswith("Edited the shown stage") and notes[-1].startswith("Took the pixels you added from shirt")
     doc.set_locked(shirt, True)
     notes.clear()
     doc.undo_stack.undo()
@@ -389,7 +389,7 @@ def test_paint_takes_from_the_result_the_neighbour_left_showing_and_from_a_hidde
     doc.select(hair)
     with qtbot.waitSignal(doc.noted) as said:
         doc.apply_edit(QRect(0, 15, 64, 4), np.full((4, 64), 255, np.uint8), "Brush")
-    assert said.args[0] == "Took what you painted from shirt (hidden): a pixel is one object's (Ctrl+Z undoes)"
+    assert said.args[0] == "Took the pixels you added from shirt (hidden): a pixel is one object's (Ctrl+Z undoes)"
     doc.set_shown(0, shirt)
     assert not (shirt.result() & hair.result()).any() and shirt.result()[10:15, 5:25].all()
     doc.undo_stack.undo()

@@ -493,7 +493,7 @@ def test_an_object_paint_took_whole_reads_empty_and_is_not_said_to_be_emptied_by
     doc.select(skin)
     with qtbot.waitSignal(doc.noted) as said:
         doc.apply_edit(doc.rect(), np.where(skin.mask | shoes.mask, np.uint8(255), np.uint8(0)), "Lasso add")
-    assert said.args[0] == (f"Took what you painted from {shoes.label} (now empty): a pixel is one object's "
+    assert said.args[0] == (f"Took the pixels you added from {shoes.label} (now empty): a pixel is one object's "
                             "(Ctrl+Z undoes)")
     row = window.objects_panel.list.item(1).text()
     assert row.endswith("empty: nothing drawn, not exported"), row

@@ -165,7 +165,8 @@ class PromptMixin:
             # tester's undone region came back with it
             self.statusBar().showMessage("The object changed while the click was worked out: click again", 10000)
             return
-        landed = self._land_box(doc, prompt.box, mask) if prompt.box is not None else self._land_click(doc, prompt, mask)
+        landed = self._land_box(doc, prompt.box, mask) if prompt.box is not None \
+            else self._land_click(doc, prompt, mask)
         if landed is None:
             return
         done, keep_out, guess = landed

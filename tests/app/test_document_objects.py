@@ -352,7 +352,8 @@ def test_what_paint_took_is_said_last_when_the_painted_object_showed_its_result(
     notes = []
     doc.noted.connect(notes.append)
     doc.apply_edit(QRect(20, 12, 20, 6), np.full((6, 20), 255, np.uint8), "Lasso add")
-    assert notes[0].startswith("Edited the shown stage") and notes[-1].startswith("Took the pixels you added from shirt")
+    assert notes[0].startswith("Edited the shown stage")
+    assert notes[-1].startswith("Took the pixels you added from shirt")
     doc.set_locked(shirt, True)
     notes.clear()
     doc.undo_stack.undo()

@@ -80,17 +80,22 @@ def test_cut_drops_only_a_small_piece_a_keep_background_stroke_cut_off() -> None
     assert Constraints().cut(mask) is mask
 
 
+def panel_on_sky(where: tuple[slice, slice], seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A 1400×1050 photo of a grey panel (``where``) on plain blue sky, a little noisy; the panel's mask."""
+    photo = np.zeros((1050, 1400, 3), np.float32) + (40, 70, 160)
+    panel = np.zeros((1050, 1400), bool)
+    panel[where] = True
+    photo[panel] = (200, 200, 205)
+    return np.clip(photo + np.random.default_rng(seed).normal(0, 4, photo.shape), 0, 255).astype(np.uint8), panel
+
+
 def test_a_cut_through_plain_colour_and_a_patch_painted_on_sky_keep_the_strokes_width(bundled_refiner):
     """A photo editor cuts a grey panel in two with a 24 px keep-background stroke and paints a keep-foreground
     patch onto the plain sky, on a photo the matte solves below its size (1,400 px). Nothing in the photo marks
     either edge, so the result keeps the strokes' own edges: the finishers used to smear the cut to 37 px and
     grow the patch by a fifth."""
     h, w = 1050, 1400
-    photo = np.zeros((h, w, 3), np.float32) + (40, 70, 160)
-    panel = np.zeros((h, w), bool)
-    panel[260:790, 175:1225] = True
-    photo[panel] = (200, 200, 205)
-    photo = np.clip(photo + np.random.default_rng(0).normal(0, 4, photo.shape), 0, 255).astype(np.uint8)
+    photo, panel = panel_on_sky(np.s_[260:790, 175:1225], 0)
     cut, patch = np.zeros((h, w), bool), np.zeros((h, w), bool)
     cut[175:875, 688:712] = True
     patch[65:175, 350:466] = True
@@ -110,11 +115,7 @@ def test_a_patch_painted_on_sky_apart_from_the_object_leaves_no_faint_ring_round
     from crm_core.matting import finisher_reach
 
     h, w = 1050, 1400
-    photo = np.zeros((h, w, 3), np.float32) + (40, 70, 160)
-    panel = np.zeros((h, w), bool)
-    panel[500:900, 300:1100] = True
-    photo[panel] = (200, 200, 205)
-    photo = np.clip(photo + np.random.default_rng(1).normal(0, 4, photo.shape), 0, 255).astype(np.uint8)
+    photo, panel = panel_on_sky(np.s_[500:900, 300:1100], 1)
     patch = np.zeros((h, w), np.uint8)
     cv2.circle(patch, (700, 200), 30, 1, -1)
     alpha = bundled_refiner.refine(photo, panel.astype(np.float32), constraints=Constraints(patch > 0)).prob

@@ -51,7 +51,8 @@ def _edge_slope(prob: np.ndarray, sigma: float) -> np.ndarray:
     """The mean slope (alpha per px) of the edge pixels within about ``sigma`` of each pixel of ``prob``, weighted
     as the blur weighs them; 0 far from every edge (a flat region is left as the blur has it). A pixel's slope is
     its steepest step to a neighbour in its row or column: 1 on both sides of a hard step, 1/W along a ramp W px
-    wide. In OpenCV's calls: in NumPy's, Smooth at 6K took 1.0 s instead of 0.3 s."""
+    wide. In OpenCV's calls: with NumPy's temporaries Smooth 2 px took 1.0 s at 6K, 0.7 s now (0.3 s without
+    the slope: ``bench/smooth_edge.py``)."""
     cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
     slope = cv2.max(cv2.subtract(cv2.dilate(prob, cross), prob), cv2.subtract(prob, cv2.erode(prob, cross)))
     edge = cv2.threshold(slope, EDGE_SLOPE, 1.0, cv2.THRESH_BINARY)[1]

@@ -571,6 +571,31 @@ def test_undo_takes_back_a_refinement_and_never_leaves_stale_results_shown(qtbot
     assert doc.stages == refined and doc.shown == 3 and doc.current.status == "refined"
 
 
+def test_undo_and_redo_of_a_refine_on_a_big_photo_show_the_wait_cursor_and_what_they_do(qtbot, opened, tiny_refiner,
+                                                                                        monkeypatch):
+    """At 6K an Undo of Smooth took 1.5-2.9 s with nothing to see, and a photo editor took a second click as
+    ignored. On a photo over BUSY_STEP_PX a refine's step is undone and redone under the wait cursor, said."""
+    from PySide6.QtWidgets import QApplication
+
+    from app import opening
+
+    refine(qtbot, opened, "0.5")
+    seen = []
+    for name in ("undo", "redo"):
+        real = getattr(opened.undo_group, name)
+        monkeypatch.setattr(opened.undo_group, name, lambda real=real: (seen.append(
+            (QApplication.overrideCursor() is not None, opened.statusBar().currentMessage())), real()))
+    opened.undo_action.trigger()
+    opened.redo_action.trigger()
+    assert seen == [(False, seen[0][1]), (False, seen[1][1])]  # a small photo: at once, as before
+    monkeypatch.setattr(opening, "BUSY_STEP_PX", 100)
+    seen.clear()
+    opened.undo_action.trigger()
+    opened.redo_action.trigger()
+    assert seen == [(True, "Undoing Refine…"), (True, "Redoing Refine…")]
+    assert QApplication.overrideCursor() is None and opened.statusBar().currentMessage() == "Redone: Refine"
+
+
 def test_an_imported_mask_replaces_the_result_shown_and_marks_the_stages_old(qtbot, opened, tiny_refiner, tmp_path):
     refine(qtbot, opened, "0.5")
     doc = opened.doc

@@ -33,7 +33,7 @@ from app.mask_object import (  # noqa: F401  (the names every widget reads from 
 from app.held_results import HeldResults, Results
 from app.keep_edits import KeepEditsMixin
 from app.painting_over import PaintOverMixin
-from app.undo import BudgetedUndoStack, MaskEditCommand, TileDelta, TileRecorder
+from app.undo import BudgetedUndoStack, MaskEditCommand, TileDelta, TileRecorder, rect_slices
 
 OPENED_REFINED = "Refine objects (as the photo opened)"  # the undo step of the refines a photo comes with
 
@@ -458,7 +458,7 @@ class Document(KeepEditsMixin, PaintOverMixin, QObject):
             obj, recorder = self.current, TileRecorder(text)
             adopted = self._adopt_shown(obj, recorder)
         recorder.touch(obj.mask, region)
-        obj.mask[region.top():region.bottom() + 1, region.left():region.right() + 1] = new_patch_u8
+        obj.mask[rect_slices(region)] = new_patch_u8
         if self._stroke is None:
             self._push_recorded(obj, recorder, adopted, takes)
         self.maskChanged.emit(region)

@@ -16,7 +16,7 @@ from PySide6.QtCore import QRect
 from crm_core.prompts import ADD_MARGIN, MARGIN, removed_core
 
 from app.mask_object import KEEP_BG, KEEP_FG, NO_KEEP, MaskObject
-from app.undo import MaskEditCommand, TileDelta, TileRecorder
+from app.undo import MaskEditCommand, TileDelta, TileRecorder, rect_slices
 
 ADD_BACK_SHARE = 0.5  # a click that adds back this share of a kept-out piece frees the whole piece
 
@@ -65,7 +65,7 @@ class KeepEditsMixin:
         obj, recorder = self._keep_stroke
         layer = self.keep_layer(obj)
         recorder.touch(layer, region)
-        layer[region.top():region.bottom() + 1, region.left():region.right() + 1] = patch
+        layer[rect_slices(region)] = patch
         if single:
             self.end_keep_stroke()
         self.keepChanged.emit(region)

@@ -102,9 +102,9 @@ def yielded(pixels: Sequence[np.ndarray], instead: Sequence[bool], coarse: Seque
     drawn is kept out of another object's later refine as it shows then, and its refined result, written by the
     export's "Refined results", overlapped that object by a 6 px strip (a re-tester's COCO export)."""
     out = list(pixels)
-    for i, swapped in enumerate(instead):
+    for i in np.flatnonzero(instead):
         for j, other in enumerate(pixels):
-            if swapped and not instead[j] and (out[i] & other).any() and not overlapped(coarse[i], coarse[j]):
+            if not instead[j] and (out[i] & other).any() and not overlapped(coarse[i], coarse[j]):
                 out[i] = out[i] & ~other
     return out
 

@@ -19,7 +19,7 @@ from crm_core.metrics import binarise
 from crm_core.objects import overlapped
 
 from app.mask_object import COARSE, KEEP_BG, KEEP_FG, NO_KEEP, MaskObject, Shown, object_result
-from app.undo import Restore, TileDelta, TileRecorder, tile_rect, tile_slices
+from app.undo import Restore, TileDelta, TileRecorder, rect_slices, tile_rect, tile_slices
 
 
 class PaintOverMixin:
@@ -35,7 +35,7 @@ class PaintOverMixin:
         box = QRect()
         for key in recorder.before:
             box = box.united(tile_rect(key, obj.mask.shape))
-        window = _window(box)
+        window = rect_slices(box)
         if adopted != COARSE:
             return box, binarise(obj.stages[adopted].prob[window])
         before = obj.mask[window] > 127
@@ -53,7 +53,7 @@ class PaintOverMixin:
         gave to the painted object); a hidden one gives them, and is named."""
         if len(self.objects) < 2:
             return [], ""
-        window = _window(box)
+        window = rect_slices(box)
         added = (obj.mask[window] > 127) & ~before
         if not added.any():
             return [], ""
@@ -91,7 +91,7 @@ class PaintOverMixin:
         layer = obj.keep
         if layer is None or obj is not self.current:
             return
-        window = _window(box)
+        window = rect_slices(box)
         after = obj.mask[window] > 127
         kept = layer[window]
         wrong = (after & ~before & (kept == KEEP_BG)) | (before & ~after & (kept == KEEP_FG))
@@ -108,7 +108,7 @@ class PaintOverMixin:
         a deletion gives pixels back (a refined result is never changed in place), and stays current: a neighbour
         refined a moment ago is not "edited since refined" for a dab along its edge. Undo keeps the pixels' old
         values, not a second copy of the stage (96 MB at 6K, for each drag)."""
-        window = _window(box)
+        window = rect_slices(box)
         recorder = TileRecorder("")
         recorder.touch(other.mask, box)
         other.mask[window][added] = 0
@@ -141,8 +141,3 @@ def painted_note(taken: list[str], kept: list[str]) -> str:
         said.append(f"{', '.join(dict.fromkeys(kept))} {'is' if len(set(kept)) == 1 else 'are'} locked and kept "
                     f"{'its' if len(set(kept)) == 1 else 'their'} pixels")
     return "; ".join(said) + ": a pixel is one object's (Ctrl+Z undoes)"
-
-
-def _window(box: QRect) -> tuple[slice, slice]:
-    """The rows and columns of ``box`` (inclusive QRect) as array slices."""
-    return np.s_[box.top():box.bottom() + 1, box.left():box.right() + 1]

@@ -33,6 +33,11 @@ def tile_keys(region: QRect, shape: tuple[int, int]) -> Iterator[TileKey]:
             yield ty, tx
 
 
+def rect_slices(box: QRect) -> tuple[slice, slice]:
+    """The rows and columns of ``box`` (a QRect, inclusive of its bottom and right) as array slices."""
+    return np.s_[box.top():box.bottom() + 1, box.left():box.right() + 1]
+
+
 def tile_slices(key: TileKey, shape: tuple[int, int]) -> tuple[slice, slice]:
     ty, tx = key
     return slice(ty * TILE, min((ty + 1) * TILE, shape[0])), slice(tx * TILE, min((tx + 1) * TILE, shape[1]))

@@ -20,6 +20,7 @@ from crm_core.prompts import Box
 from app.canvas.tools import BrushTool, Tool, ToolHost, segment_alpha
 from app.document import Document
 from app.mask_object import DECIDE_HERE, KEEP_BG, KEEP_FG, NO_KEEP
+from app.undo import rect_slices
 
 REMOVE = Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier
 
@@ -63,7 +64,7 @@ class KeepBrushTool(BrushTool):
         if region.isEmpty():
             return
         layer = doc.keep_layer()
-        patch = layer[region.top():region.bottom() + 1, region.left():region.right() + 1].copy()
+        patch = layer[rect_slices(region)].copy()
         patch[alpha >= 0.5] = NO_KEEP if self._removing else self.value
         doc.apply_keep(region, patch)
 

@@ -27,6 +27,7 @@ from crm_core.tiles import grown
 from app.canvas.tools import KEPT_IN, KEPT_OUT, Tool, ToolHost
 from app.document import COARSE, Document
 from app.mask_object import MaskObject, kept_points, placed, shade
+from app.undo import rect_slices
 from app.jobs import CallJob, JobRunner
 
 GRAB_PX = 8  # a press this close (screen pixels) to a point drags it
@@ -286,7 +287,7 @@ class OutlineTool(Tool):
             self.host.update()
             return
         region, patch, was = change
-        window = np.s_[region.top():region.bottom() + 1, region.left():region.right() + 1]
+        window = rect_slices(region)
         if not doc.apply_edit(region, patch, text) or not np.array_equal(obj.mask[window], patch):
             # refused, or cut back from a locked object: the outline drawn follows the mask, not the points placed
             # through the object (a re-tester saw the outline cross a locked vest that kept its pixels)
@@ -308,7 +309,7 @@ class OutlineTool(Tool):
         if not doc.current.guessed:
             return
         added, removed = (np.zeros(doc.current.mask.shape, bool) for _ in range(2))
-        window = np.s_[region.top():region.bottom() + 1, region.left():region.right() + 1]
+        window = rect_slices(region)
         added[window], removed[window] = after & ~before, before & ~after
         kept_in = added.any() and doc.keep_in(added)
         kept_out = removed.any() and doc.keep_out(removed)

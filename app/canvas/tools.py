@@ -16,6 +16,7 @@ from PySide6.QtGui import QPolygonF
 from crm_core.metrics import binarise
 
 from app.document import Document
+from app.undo import rect_slices
 
 MIN_SIZE, MAX_SIZE = 1.0, 2000.0
 KEPT_OUT = "it stays out of later refines (hatched; Alt with the Keep BG brush frees it)"  # a cut from a guess
@@ -104,7 +105,7 @@ def _open_to_the_edge(region: QRect, photo: QRect) -> bool:
 
 
 def _patch(doc: Document, region: QRect) -> np.ndarray:
-    return doc.mask[region.top():region.bottom() + 1, region.left():region.right() + 1]
+    return doc.mask[rect_slices(region)]
 
 
 class Tool:
@@ -262,7 +263,7 @@ def covered(swept: list[tuple[QRect, np.ndarray]], shape: tuple[int, int]) -> np
     """H×W bool: where a drag's dabs (each its region and where it covers at least half) covered the mask."""
     out = np.zeros(shape, bool)
     for region, core in swept:
-        out[region.top():region.bottom() + 1, region.left():region.right() + 1] |= core
+        out[rect_slices(region)] |= core
     return out
 
 
@@ -316,7 +317,7 @@ class ShapeTool(Tool):
         # before (a tester's polygon inside a refined guess: Undo then took it back with the Refine)
         if doc.undo_stack.last() is not before and doc.current.guessed:
             shape = np.zeros(doc.current.mask.shape, bool)
-            shape[region.top():region.bottom() + 1, region.left():region.right() + 1] = inside
+            shape[rect_slices(region)] = inside
             if subtract and doc.keep_out(shape):
                 doc.noted.emit(f"{self.name.capitalize()} cut: {KEPT_OUT}")
             elif not subtract and doc.keep_in(shape):

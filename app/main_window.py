@@ -217,6 +217,8 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
     def _build_status_bar(self) -> None:
         bar = NoteBar()
         self.setStatusBar(bar)
+        for toolbar in (self.toolbar, self.tool_palette):
+            bar.keep_notes_over(toolbar)
         self.progress_label = QLabel()
         # its text asks no width: "Stage 6/6 · matting hair and fine edges · almost done" widened a tester's 1024 px
         # window to 1055 px on its own; cut short, the whole text is its tooltip (_show_time_left)

@@ -57,10 +57,18 @@ class NoteBar(QStatusBar):
         widget.installEventFilter(self)  # shown or hidden, it changes the note's room
         super().addPermanentWidget(widget, stretch)
 
+    def keep_notes_over(self, bar: QWidget) -> None:
+        """While a note is up, the buttons of ``bar`` keep their tips out of the status bar: each says it by the
+        pointer already, and Refine's tip covered "Refined bowl in 2.3 s…" for as long as the pointer rested on
+        the button just clicked (a photo editor). With no note up, their tips show there as Qt shows them."""
+        bar.installEventFilter(self)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         """A readout shown or hidden (the progress bar and Cancel, as a refine ends): the note is cut again to the
         room it leaves. Cut while they still showed, "Refined bowl in 2.3 s, 6 stages: click one in the stage strip
-        to se…" stayed so beside 300 px of empty bar (a re-tester)."""
+        to se…" stayed so beside 300 px of empty bar (a re-tester). A toolbar's tip: see ``keep_notes_over``."""
+        if event.type() == QEvent.Type.StatusTip and watched not in self._permanent:
+            return self._note is not None and self._note[1] > time.monotonic()
         # and resized: a readout grown by its text ("· ×0.125 100 % · matte 100 %") ran into the note (a re-tester)
         if event.type() in (QEvent.Type.Show, QEvent.Type.Hide, QEvent.Type.Resize) and self._shown and \
                 super().currentMessage() == self._shown:

@@ -1448,3 +1448,21 @@ def test_the_export_names_a_running_refines_stage_among_all_it_will_make(qtbot, 
     assert opened.doc.stages[0].count == 4  # ×0.5, ×1, snap, matte
     go.set()
     qtbot.waitUntil(lambda: not opened.refining, timeout=30_000)
+
+
+def test_a_toolbar_button_s_tip_leaves_a_note_up(opened):
+    """Refine's tip covered the note of the refine just done while the pointer rested on the button: the tooltip
+    by the pointer says it, and the note stays; with no note up, the tip shows in the bar as before."""
+    from PySide6.QtGui import QStatusTipEvent
+    from PySide6.QtWidgets import QApplication
+    bar, button = opened.statusBar(), opened.toolbar.widgetForAction(opened.refine_action)
+    tool = opened.tool_palette.widgetForAction(opened.tool_palette.actions()[0])
+    bar.showMessage("Refined object in 2.3 s, 6 stages", 15000)
+    for widget in (button, tool):
+        QApplication.sendEvent(widget, QStatusTipEvent(widget.defaultAction().statusTip() or "a tip"))
+        assert bar.currentMessage() == "Refined object in 2.3 s, 6 stages"
+        QApplication.sendEvent(widget, QStatusTipEvent(""))
+        assert bar.currentMessage() == "Refined object in 2.3 s, 6 stages"
+    bar.clearMessage()
+    QApplication.sendEvent(button, QStatusTipEvent("Refine the selected object"))
+    assert bar.currentMessage() == "Refine the selected object"

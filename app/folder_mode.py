@@ -375,7 +375,7 @@ class FolderMixin:
         """In folder mode each object is drawn in its label's colour, selected or not."""
         self.overlay_panel.set_label_colors(on)  # first: the canvas then says which colour the selected one has
         self.canvas.set_label_colors(on)
-        self.objects_panel.set_selected_color(None if on else self.settings.overlay_color)
+        self.objects_panel.set_selected_color(None if on else self.overlay_panel.color)
 
     def set_label_color(self, color: QColor) -> None:
         """The selected object's label drawn in ``color`` on every photo of the folder, kept with its work."""

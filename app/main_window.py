@@ -185,6 +185,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self.tool_panel.sizeChanged.connect(self.canvas.set_brush_size)
         self.tool_panel.hardnessChanged.connect(self._hardness_changed)
         self.overlay_panel.overlayChanged.connect(self._overlay_changed)
+        self.overlay_panel.colorPicked.connect(self._overlay_picked)
         self.overlay_panel.labelColorChosen.connect(self.set_label_color)
         self.overlay_panel.splitChanged.connect(self.canvas.set_split)
         self.refine_panel.deviceChanged.connect(self._device_changed)
@@ -338,9 +339,11 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self.canvas.set_overlay(color, opacity, outline)  # the strip follows the canvas (selectedColorChanged)
         if not self.canvas.label_colors:
             self.objects_panel.set_selected_color(color)
-        self.settings.overlay_color = color
         self.settings.overlay_opacity = opacity
         self.settings.overlay_outline = outline
+
+    def _overlay_picked(self, color: QColor) -> None:
+        self.settings.overlay_color = color  # every photo's from now on (app.overlay_colour's is the photo's own)
 
     def _split_dragged(self, fraction: float) -> None:
         self.overlay_panel.split_slider.blockSignals(True)

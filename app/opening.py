@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Sequence
 
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImageReader
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QImageReader
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from crm_core.coverage import transparency_note
@@ -24,6 +24,7 @@ from app.busy import busy
 from app.document import Document
 from app.errors import show_error
 from app.export import offered_folder
+from app.overlay_colour import overlay_for
 from app.dataset_paths import names_a_dataset
 from app.wording import shown_path
 
@@ -228,6 +229,8 @@ class OpeningMixin:
         self.undo_group.addStack(doc.undo_stack)
         self.undo_group.setActiveStack(doc.undo_stack)
         self.size_label.setText(f"{doc.width} × {doc.height} px")
+        if not self.settings.overlay_color_picked:
+            self.overlay_panel.set_color(QColor(overlay_for(doc.image)))
         # the pointer's pixel is the last photo's until it moves: its value stayed up over the next photo (a tester)
         self._cursor_moved(-1, -1)
         # said here too: the canvas says a zoom only when it changes, and a folder opened after another, its photo

@@ -198,7 +198,8 @@ class ToolPanel(QWidget):
         self.sizeChanged.emit(size)
 
 
-COLOR_TIP = "Colour of the mask overlay"
+COLOR_TIP = ("Colour of the mask overlay: until you pick one, red-pink, or a colour that stands out on a photo "
+             "full of red-pinks")
 LABEL_COLOR_TIP = "Colour of the selected object's label, on every photo of this folder"
 
 
@@ -208,6 +209,7 @@ class OverlayPanel(QWidget):
     overlayChanged = Signal(QColor, float, bool)
     splitChanged = Signal(object)
     labelColorChosen = Signal(QColor)  # in a folder: the selected object's label is to be drawn in this colour
+    colorPicked = Signal(QColor)  # the person picked the overlay colour (one set for a photo is not picked)
 
     def __init__(self, color: QColor, opacity: float, outline: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -280,6 +282,7 @@ class OverlayPanel(QWidget):
         color = QColorDialog.getColor(self._color, self, "Overlay colour")
         if color.isValid():
             self.set_color(color)
+            self.colorPicked.emit(color)
 
     def _paint_swatch(self) -> None:
         shown = self._label_color if self._label_color is not None else self._color

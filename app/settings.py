@@ -139,6 +139,11 @@ class Settings:
         self.store.setValue("overlay/color", color.name())
 
     @property
+    def overlay_color_picked(self) -> bool:
+        """Whether the person picked the overlay colour: else each photo is shown in ``app.overlay_colour``'s."""
+        return self.store.contains("overlay/color")
+
+    @property
     def overlay_opacity(self) -> float:
         return max(0.0, min(1.0, self._get("overlay/opacity", 0.5, float)))
 

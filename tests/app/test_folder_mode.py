@@ -341,8 +341,8 @@ def test_in_a_folder_objects_wear_their_label_colours_which_the_colour_button_se
     image, mask = photo_arrays(80, 60)
     cv2.imwrite(str(tmp_path / "one.png"), image[:, :, ::-1])
     assert window.open_files(tmp_path / "one.png")  # one photo again: the colour is the overlay's
-    assert panel.color_button.text() == window.settings.overlay_color.name()
-    assert window.strip._color == window.settings.overlay_color
+    assert panel.color_button.text() == panel.color.name()
+    assert window.strip._color == panel.color
 
 
 def test_the_status_filter_shows_only_photos_with_that_status(window, tmp_path):

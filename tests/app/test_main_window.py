@@ -101,7 +101,7 @@ def test_an_object_s_swatch_is_the_colour_the_canvas_draws_it_in(opened):
         assert normal == selected  # not tinted by the selected row's highlight
         return normal
 
-    assert swatch(0) == opened.settings.overlay_color
+    assert swatch(0) == opened.overlay_panel.color  # the photo's (app.overlay_colour)
     opened.overlay_panel.overlayChanged.emit(QColor(20, 200, 90), opened.settings.overlay_opacity, False)
     assert swatch(0) == QColor(20, 200, 90)
     opened.add_object()  # the new one is selected: drawn in the overlay colour, the first in its label's
@@ -1466,3 +1466,35 @@ def test_a_toolbar_button_s_tip_leaves_a_note_up(opened):
     bar.clearMessage()
     QApplication.sendEvent(button, QStatusTipEvent("Refine the selected object"))
     assert bar.currentMessage() == "Refine the selected object"
+
+
+def test_a_photo_full_of_the_overlay_s_red_pink_is_shown_in_another_colour_until_one_is_picked(
+        window, tmp_path, monkeypatch):
+    """A pink dragon's mask drawn in the usual red-pink could not be told from the dragon: such a photo gets a colour
+    it holds little of, on the canvas, the strip and the objects' swatches; a colour the person picks holds for
+    every photo after."""
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QColorDialog
+    from app.overlay_colour import OVERLAYS
+    pink = np.zeros((90, 120, 3), np.uint8)
+    pink[:] = (250, 70, 110)  # near the usual red-pink (255, 59, 107)
+    pink[30:60, 40:80] = (40, 40, 40)
+    plain = np.full((90, 120, 3), (90, 140, 200), np.uint8)
+    for name, image in (("dragon.png", pink), ("sky.png", plain)):
+        cv2.imwrite(str(tmp_path / name), image[:, :, ::-1])
+
+    def shown() -> str:
+        assert window.strip._color == window.canvas._color == window.overlay_panel.color
+        return window.canvas._color.name()
+
+    assert window.open_files(tmp_path / "dragon.png")
+    assert shown() in OVERLAYS[1:]
+    assert window.open_files(tmp_path / "sky.png")
+    assert shown() == OVERLAYS[0]
+    window.overlay_panel.opacity_slider.setValue(70)  # another overlay setting picks no colour
+    assert window.open_files(tmp_path / "dragon.png")
+    assert shown() in OVERLAYS[1:] and not window.settings.overlay_color_picked
+    monkeypatch.setattr(QColorDialog, "getColor", lambda *args: QColor(255, 40, 90))
+    window.overlay_panel.color_button.click()
+    assert window.open_files(tmp_path / "sky.png") and window.open_files(tmp_path / "dragon.png")
+    assert shown() == "#ff285a" and window.settings.overlay_color == QColor(255, 40, 90)

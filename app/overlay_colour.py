@@ -2,8 +2,8 @@
 full of colours near it.
 
 Why: a photo editor's pink dragon (hr_GT20: a quarter of the photo within CLOSE of the red-pink) showed its mask
-as pink on pink, its edge unreadable. Another colour of OVERLAYS is taken then, the one the photo holds least of;
-they stay apart from the stage compare's cyan and yellow. Of dev_eval's 89 photos two are shown so (hr_GT20, and
+as pink on pink, its edge unreadable. A violet-blue is taken then, where the photo holds less of it: apart from
+the stage compare's cyan and yellow and the keep strokes' green and red. Of dev_eval's 89 photos two are shown so (hr_GT20, and
 a poppy bud before red petals, 6 %); the rest keep the red-pink.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-OVERLAYS = ("#ff3b6b", "#6a5cff", "#32d74b")  # the usual colour first, then the ones taken in its place
+OVERLAYS = ("#ff3b6b", "#6a5cff")  # the usual colour first, then the one taken in its place where it holds less
 CLOSE = 30.0  # CIELAB distance under which a photo's pixel reads as the overlay's colour under it
 CROWDED = 0.05  # the share of the photo that close to the usual colour from which another is taken
 SIDE = 256  # px: the long side the photo's colours are counted at

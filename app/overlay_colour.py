@@ -3,8 +3,8 @@ full of colours near it.
 
 Why: a photo editor's pink dragon (hr_GT20: a quarter of the photo within CLOSE of the red-pink) showed its mask
 as pink on pink, its edge unreadable. A violet-blue is taken then, where the photo holds less of it: apart from
-the stage compare's cyan and yellow and the keep strokes' green and red. Of dev_eval's 89 photos two are shown so (hr_GT20, and
-a poppy bud before red petals, 6 %); the rest keep the red-pink.
+the stage compare's cyan and yellow and the keep strokes' green and red. Of dev_eval's 89 photos two are shown
+so (hr_GT20, and a poppy bud before red petals, 6 %); the rest keep the red-pink.
 """
 
 from __future__ import annotations

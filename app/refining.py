@@ -30,6 +30,7 @@ from app.errors import show_error
 from app.estimate import left_text
 from app.export import CUTOUTS, ExportDialog, ExportRequest, write_export
 from app.jobs import CallJob
+from app.object_jobs import result_stage
 from app.panels import FINISHER_BOXES
 from app.worker import RefineJob
 from app.undo import MaskEditCommand
@@ -334,13 +335,19 @@ class RefiningMixin:
             target = self._before[0]
             self.doc.set_status(target, REFINED)  # when every stage is in, not at the first
             edited = self._drawing.edited(target)
-            if edited:  # drawn on while it ran: the stages predate the edit, as after an edit of a shown stage
-                self.doc.set_stages(target.stages, target, stale=True)
-            self._last_run = None if edited else RunMade(target, self._drawing, tuple(target.stages), self._settings)
+            seconds = sum(stage.seconds for stage in target.stages)
             # a 60 px photo's boxed specks refined to nothing, and the object read "refined", empty, without a word
             erased = vanished(target.mask > 127, binarise(target.stages[-1].prob))
+            if edited:  # drawn on while it ran: the stages predate the edit, as after an edit of a shown stage
+                self.doc.set_stages(target.stages, target, stale=True)
+            elif erased:  # kept as drawn, its one stage, as Refine objects keeps one: an annotator's boxed earring,
+                # listed "refined", was left out of the export (its matte erased it), and the Coarse it was told to
+                # click for it made the export ask which result to write
+                self.doc.set_stages([result_stage(target.mask > 127, seconds, self._settings[0])], target)
+                self.doc.set_shown(0, target)
+            self._last_run = None if edited or erased else \
+                RunMade(target, self._drawing, tuple(target.stages), self._settings)
             self.doc.record_refine([self._before], joins=self._joins)
-            seconds = sum(stage.seconds for stage in target.stages)
             # a photo editor's polygon held as a label is told why fur came out hard (a dataset's labels are held
             # by design: said of every photo, it would be noise)
             held = target.stages[-1].held_note if self.work is None else ""
@@ -349,7 +356,7 @@ class RefiningMixin:
                      "not hold: Refine again for it") if edited else \
                 ": click one in the stage strip to see it, Ctrl+click another to compare" * (not notes)
             if erased:  # nothing, or a sliver of lines and dots (crm_core.objects.vanished)
-                later = ": it left nothing of the object; click Coarse in the stage strip for your mask as drawn"
+                later = ": it left nothing of the object, so it is kept as you drew it"
             # up as long as the run took, at least 15 s: a person who looked away from a 95 s run missed it
             self._noted(f"Refined {target.label} in {seconds:.1f} s, {len(target.stages)} stages{notes}{later}",
                         max(15000, round(seconds * 1000)))

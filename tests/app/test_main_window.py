@@ -1278,7 +1278,15 @@ def test_a_refine_that_leaves_nothing_says_so(qtbot, opened, tiny_refiner, monke
     opened.refine_panel.ratio_edit.setText("1")
     with qtbot.waitSignal(opened.refineFinished, timeout=30000):
         opened.refine()
-    assert opened.doc.stages and "left nothing of the object; click Coarse" in opened.statusBar().currentMessage()
+    assert "left nothing of the object, so it is kept as you drew it" in opened.statusBar().currentMessage()
+    drawn = opened.doc.current.mask > 127
+    # its one result, as Refine objects keeps one (an export writes it, and asks nothing: it shows the last stage)
+    assert len(opened.doc.stages) == 1 and np.array_equal(opened.doc.current.result(), drawn)
+    assert opened.doc.current.shown == 0
+    opened.doc.undo_stack.undo()
+    assert not opened.doc.stages
+    opened.doc.undo_stack.redo()
+    assert np.array_equal(opened.doc.current.result(), drawn)
 
 
 def test_a_long_refine_s_note_stays_up_as_long_as_the_run_took(qtbot, opened, tiny_refiner, monkeypatch):

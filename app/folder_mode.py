@@ -58,6 +58,13 @@ def _cut_short(work: WorkFolder) -> list[str]:
             "go on with the photos still to do"] if work.cut_short else []
 
 
+def _export_place(doc: Document) -> tuple:
+    """Where ``doc`` stands, as far as an export of it goes: its undo place, and the stage each object shows (a
+    click on Coarse is no undo step, and an annotator who clicked it to have a label written as drawn, then quit,
+    was not told the export lacked it)."""
+    return doc.undo_stack.index(), tuple((obj.id, obj.shown) for obj in doc.objects)
+
+
 class FolderMixin:
     """Mixed into MainWindow; ``self.work`` is the open folder (None outside folder mode)."""
 
@@ -89,7 +96,7 @@ class FolderMixin:
     _export_queue: tuple[tuple[Path, str | None, float], ...] = ()  # Export again's, after the one running
     # since then (stale_export): the photos whose kept work changed, and each held document's undo place then
     _since_export: set[str]
-    _export_marks: dict[str, tuple[weakref.ref, int]]
+    _export_marks: dict[str, tuple[weakref.ref, tuple]]
 
     # opening ---------------------------------------------------------------------------
     def open_folder_dialog(self) -> None:
@@ -423,7 +430,7 @@ class FolderMixin:
         if fresh:
             self._label_unlabelled(doc)
             if self._exported_at and name not in self._since_export:  # as the last export holds it
-                self._export_marks[name] = (weakref.ref(doc), doc.undo_stack.index())
+                self._export_marks[name] = (weakref.ref(doc), _export_place(doc))
         if left is not None and left != name:
             self._recent[left] = self.doc
             self._detach_objects_job(left)
@@ -506,7 +513,7 @@ class FolderMixin:
             return
         if not (doc.modified or any(o.stages or o.locked for o in doc.objects) or work.has_work(name)):
             return
-        if doc.modified and self._exported_at:  # Undo back to what the export holds takes it back
+        if self._exported_at:  # Undo back to what the export holds takes it back
             (self._since_export.discard if self._as_exported(name, doc) else self._since_export.add)(name)
         work.keep(name, project.capture(doc, self.canvas, self.unfinished_refine()))
         work.meet(doc.categories)  # a label the person typed here is offered on the next photos
@@ -1115,7 +1122,7 @@ class FolderMixin:
         if doc is not None and name is not None:
             if self._as_exported(name, doc):
                 changed.discard(name)
-            elif doc.modified:
+            elif doc.modified or name in self._export_marks:  # moved from where it was exported (_export_place)
                 changed.add(name)
         return changed
 
@@ -1137,13 +1144,13 @@ class FolderMixin:
         held = dict(self._recent)
         if self.doc is not None and self.photo_name is not None:
             held[self.photo_name] = self.doc
-        self._export_marks = {name: (weakref.ref(doc), doc.undo_stack.index()) for name, doc in held.items()}
+        self._export_marks = {name: (weakref.ref(doc), _export_place(doc)) for name, doc in held.items()}
         self._since_export = set()
 
     def _as_exported(self, name: str, doc: Document) -> bool:
-        """Whether photo ``name``'s document stands at the undo place it had when the last export was written."""
+        """Whether photo ``name``'s document stands where it stood when the last export was written."""
         mark = self._export_marks.get(name)
-        return mark is not None and mark[0]() is doc and mark[1] == doc.undo_stack.index()
+        return mark is not None and mark[0]() is doc and mark[1] == _export_place(doc)
 
     def _changed_since_export(self, name: str) -> None:
         if self._exported_at:

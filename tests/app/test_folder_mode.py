@@ -3725,3 +3725,27 @@ def test_refine_of_a_datasets_label_looks_near_its_edges_as_refine_all_does(qtbo
     with qtbot.waitSignal(window.refineFinished, timeout=60_000):
         window.refine()
     assert [options.band_first for options in seen] == [True, False]
+
+
+def test_a_label_shown_as_drawn_after_an_export_outdates_it(qtbot, window, tmp_path, dialogs):
+    """An annotator exported, clicked Coarse on a label to have it written as drawn, and quit: nothing was asked,
+    though the export wrote its refined result. Clicked back to the result, the export holds it again."""
+    from app.object_jobs import result_stage
+    folder, _ = labelme_set(tmp_path / "lm")
+    assert window.open_folder(folder)
+    doc = window.doc
+    obj = doc.current
+    shrunk = cv2.erode((obj.mask > 127).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    doc.set_stages([result_stage(shrunk, 0.1, window.refine_options())], obj)
+    doc.set_shown(0, obj)
+    with qtbot.waitSignal(window.exported, timeout=30_000):
+        window.export_dataset(tmp_path / "lm_out")
+    assert window.stale_export() and dialogs.titles() == []
+    doc.set_shown(COARSE, obj)
+    dialogs.accept = False
+    assert not window.stale_export() and dialogs.titles() == ["Export again?"]
+    doc.set_shown(0, obj)
+    assert window.stale_export() and dialogs.titles() == ["Export again?"]  # as exported: nothing more asked
+    doc.set_shown(COARSE, obj)
+    window.next_image()  # kept as it is left: the export still lacks it
+    assert not window.stale_export() and dialogs.titles() == ["Export again?"] * 2

@@ -1272,6 +1272,8 @@ def test_a_refine_that_leaves_nothing_says_so(qtbot, opened, tiny_refiner, monke
     """A 60 px photo's boxed specks refined to nothing; the object read "refined" and showed empty. A sliver of
     lines and dots is nothing too (an annotator's 9 px square refined to a 1 px arc)."""
     from dataclasses import replace
+    from crm_core.objects import vanished
+    monkeypatch.setattr("app.refining.vanished", vanished)
     real = tiny_refiner.stages
     monkeypatch.setattr(tiny_refiner, "stages", lambda *a, **k: (replace(s, prob=left(s.prob))
                                                                   for s in real(*a, **k)))

@@ -8,7 +8,7 @@ the window at once (app.jobs: the abandoned job stops on its own).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -58,7 +58,16 @@ class RunMade:
         """Whether refining ``obj`` with ``settings`` now would make again what it holds: the same object, still
         holding this run's stages, its mask and strokes as they were, and the same settings."""
         return (obj is self.obj and settings == self.settings and not obj.stale and len(obj.stages) == len(self.stages)
-                and all(a is b for a, b in zip(obj.stages, self.stages)) and not self.drawing.edited(obj))
+                and all(map(_same_stage, obj.stages, self.stages)) and not self.drawing.edited(obj))
+
+
+def _same_stage(held: Stage, made: Stage) -> bool:
+    """Whether ``held`` is the stage ``made``: itself, or brought back by Undo and Redo, which keep an older step's
+    stages as PNGs and give back new ones of the same run, alike in all but the probability's rounding (its time
+    to the nanosecond included). A photo editor's Undos back to Select Subject and Redos to Refine had Refine run
+    its 19 s again for the same matte."""
+    return held is made or all(getattr(held, f.name) == getattr(made, f.name)
+                               for f in fields(Stage) if f.name != "prob")
 
 
 class RefiningMixin:

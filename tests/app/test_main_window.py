@@ -341,6 +341,26 @@ def test_refine_with_nothing_changed_says_so_instead_of_running_again(qtbot, ope
     with qtbot.waitSignal(opened.refineFinished, timeout=60_000):
         opened.refine()  # its mask changed
 
+def test_refine_after_undos_and_redos_back_to_the_same_result_says_refined_already(qtbot, opened, tiny_refiner):
+    """A photo editor smoothed the refined edge, undid back past the refine, redid the refine and pressed Refine:
+    its 19 s ran again for the same matte. The stages Redo brings back are the run's, kept as PNGs meanwhile."""
+    from app.held_results import wait_packed
+    with qtbot.waitSignal(opened.refineFinished, timeout=60_000):
+        opened.refine()
+    kinds = [stage.kind for stage in opened.doc.stages]
+    with qtbot.waitSignal(opened.doc.stagesChanged, timeout=10000):
+        opened.refine_panel.smooth_box.setValue(3.0)  # an edge stage, a step after the refine's
+    opened.doc.undo_stack.undo()
+    opened.doc.undo_stack.undo()
+    wait_packed()
+    opened.doc.undo_stack.redo()  # the refine's stages again, as new Stages of the same run
+    assert [stage.kind for stage in opened.doc.stages] == kinds
+    steps = opened.doc.undo_stack.count()
+    opened.refine_action.trigger()
+    assert not opened.refining and opened.doc.undo_stack.count() == steps
+    assert opened.statusBar().currentMessage().startswith("Refined already: ")
+
+
 def test_progress_is_not_drawn_under_the_refine_button_s_status_tip(qtbot, opened, tiny_refiner):
     """Pressing Refine leaves its status tip up; the progress must replace it, not share the bar with it."""
     opened.statusBar().showMessage(opened.refine_action.statusTip() or "Refine the selected object's mask")

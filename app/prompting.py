@@ -31,8 +31,8 @@ BOXED_AGAIN_SHARE = 0.5  # ... when it is over this share of what the box found 
 MIN_CLICK_CHANGE = 16  # px: a click that adds (removes) fewer found no region to add (remove)
 # a click that changed little more than its own spot (crm_core.prompts.only_the_spot): said so, with what to do
 # short: a longer one was cut off in a 1,400 px window, the advice lost (a tester)
-SPOT_ADDED = ("Click: only the spot was added (the photo sets no region apart there); the Brush (B) or the Lasso (L) "
-              "adds the rest")
+SPOT_ADDED = ("Click: only the spot was added, for Refine to place (the photo sets no region apart there); the Brush "
+              "(B) or the Lasso (L) adds the rest")
 SPOT_REMOVED = ("Click: only the spot was taken out (the photo sets no region apart there); the Eraser (E), or the "
                 "Lasso (L) with Alt, takes the rest")
 PROMPT_NOTE_MS = 4000  # how long what a prompt did is said over the progress of the refine it started
@@ -261,8 +261,10 @@ class PromptMixin:
         if prompt.positive:
             doc.free_added(before, found)
             # on a guess, what it adds stays in later refines, as a Brush drag's does: a tester's four clicked flag
-            # stars were holes again after the refine each click started
-            kept = (doc.current.guessed or guess) and doc.keep_in(changed)
+            # stars were holes again after the refine each click started. Not a spot, where the photo set no region
+            # apart: its disc is the click's size, not the thing's, and a bud clicked at a leaf's tip left an opaque
+            # patch of the wall round it in a photo editor's cutout
+            kept = not spot and (doc.current.guessed or guess) and doc.keep_in(changed)
             done = "Click: added the region around it" + (" (hatched: kept in later refines)" if kept else "")
         else:
             doc.keep_out(changed)

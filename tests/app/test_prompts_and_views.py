@@ -923,3 +923,25 @@ def test_the_refine_a_box_starts_adds_nothing_beyond_the_box(qtbot, scene, tiny_
     beyond = beyond_box(box, (H, W))
     result = win.doc.current.result()
     assert win.doc.stages and not result[beyond].any() and result[45:145, 35:165].all()
+
+
+def test_a_click_that_adds_only_its_spot_to_a_guess_keeps_nothing_in(qtbot, scene, tiny_refiner, monkeypatch):
+    """A photo editor clicked a bud at a leaf's tip; the photo set no region apart, so the click added its disc,
+    which stayed in every refine after: an opaque patch of the wall round the bud in the cutout. A spot is the
+    click's size, not the thing's: the refine places it."""
+    from app import prompting
+    from crm_core.prompts import click_radius
+    win, ellipse, square = scene
+    win.refine_panel.ratio_edit.setText("1")
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    if win.refining:
+        qtbot.waitUntil(lambda: not win.refining, timeout=30000)
+    win.refine_after_prompt_action.setChecked(False)
+    spot = np.zeros(win.doc.current.mask.shape, np.uint8)
+    r = click_radius(spot.shape)
+    spot[30 - r:30 + r, 230 - r:230 + r + 1] = 255  # the click's sure disc, as much as GrabCut gives (no more)
+    monkeypatch.setattr(prompting, "prompt_mask", lambda image, shown, prompt: np.maximum(shown, spot))
+    _prompt(qtbot, win, "click", (230, 30))
+    assert win.statusBar().currentMessage().startswith("Click: only the spot was added")
+    keep = win.doc.current.keep
+    assert win.doc.current.result()[30, 230] and (keep is None or not (keep == KEEP_FG).any())

@@ -15,7 +15,6 @@ import torch
 
 from crm_core.band import dilate_cells, uncertain
 from crm_core.errors import Cancelled
-from crm_core.frame import frame_mean
 from crm_core.model.network import CRM
 from crm_core.options import RefineOptions
 from crm_core.tiling import Tile, cheapest_grid, tile_grid, touching
@@ -25,13 +24,6 @@ _STD = np.array([0.229, 0.224, 0.225], np.float32) * 255
 _CLIP = 1e-6
 
 
-# The model reads the photo and the mask mirrored this share of the frame's mean side past each side of the photo.
-# Why: read as they stop, with the convolutions' zeros past the frame, a subject the frame cuts (a portrait's
-# shoulders, a ball of yarn) was read as ending there, and its alpha fell along the frame: hr_GT27's yarn, held by
-# the truth along the left side, came out at 0.91 there with a 0.92 rim under 0.9 (0.99 and 364 px mirrored), and
-# that photo's MAE went from 4.02 to 3.58 (×255, Select Subject's mask; MODEL_CARD.md, "Session 70").
-MIRROR_SHARE = 0.03
-MIRROR_STEP = 16  # px: the margin is a whole number of latent cells at ×0.125, so the photo's cells stay its own
 _BLOCK_ROWS = 256  # rows of a 6K plane per block of a full-resolution pass: ~6 MB, stays in cache
 
 # The element-wise maps run through torch: at 6K they touch 25 M pixels per stage, and torch's kernels are
@@ -71,24 +63,8 @@ class StageRunner:
 
     # ------------------------------------------------------------------ public
     def run(self, image: np.ndarray, prev: np.ndarray, ratio: float, step: int, first: bool) -> StageResult:
-        """Refine ``prev`` (H×W float32) at ``ratio``; ``step`` is the lattice step in band mode (1 = every pixel).
-        The photo and ``prev`` are read mirrored past the frame (MIRROR_SHARE), and the result cut back to H×W."""
-        margin = MIRROR_STEP * math.ceil(MIRROR_SHARE * frame_mean(*prev.shape) / MIRROR_STEP)
-        if not 0 < margin < min(prev.shape):  # a photo of a few dozen pixels: read as it is
-            return self._run(image, prev, ratio, step, first, self.decide)
-        mirror = (margin, margin, margin, margin, cv2.BORDER_REFLECT)
-        decide = None if self.decide is None else cv2.copyMakeBorder(self.decide.view(np.uint8), *mirror[:4],
-                                                                    cv2.BORDER_CONSTANT).view(bool)
-        result = self._run(cv2.copyMakeBorder(image, *mirror), cv2.copyMakeBorder(prev, *mirror), ratio, step,
-                           first, decide, margin)
-        inside = result.prob[margin:-margin, margin:-margin]
-        return StageResult(np.ascontiguousarray(inside), result.queried, result.encoded)
-
-    def _run(self, image: np.ndarray, prev: np.ndarray, ratio: float, step: int, first: bool,
-             decide: np.ndarray | None, margin: int = 0) -> StageResult:
-        """``run`` on a photo mirrored ``margin`` px past each side (its queries counted within the photo)."""
+        """Refine ``prev`` (H×W float32) at ``ratio``; ``step`` is the lattice step in band mode (1 = every pixel)."""
         h, w = prev.shape
-        self._inside = (margin, h - margin, margin, w - margin)
         scaled_hw = (max(2, round(h * ratio)), max(2, round(w * ratio)))
         feat_hw = (math.ceil(scaled_hw[0] / 2), math.ceil(scaled_hw[1] / 2))
         self._prepare(image, prev, scaled_hw, feat_hw)
@@ -102,8 +78,8 @@ class StageRunner:
             radius = int(math.ceil(self.options.band_cells))
             fine_cells = dilate_cells(self._cells_of(uncertain(prev)), radius)
             base = prev
-        if band and decide is not None:
-            fine_cells = fine_cells | self._cells_of(decide)
+        if band and self.decide is not None:
+            fine_cells = fine_cells | self._cells_of(self.decide)
         prob, queried = self._decode_lattice(fine_cells, base, step)
         encoded = self._encoded
         self._cache.clear()
@@ -226,8 +202,7 @@ class StageRunner:
             ix += cols[0]
             projected = self._encode(tile, keep=False)
             grid[iy, ix] = sigmoid(self._decode_points(tile, projected, ly[iy], lx[ix]))
-            top, bottom, left, right = self._inside
-            queried += np.count_nonzero((ly[iy] >= top) & (ly[iy] < bottom) & (lx[ix] >= left) & (lx[ix] < right))
+            queried += len(iy)
         if step == 1:
             return grid, queried
         up = cv2.resize(logit(grid), (w, h), interpolation=cv2.INTER_LINEAR)

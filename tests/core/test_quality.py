@@ -92,17 +92,3 @@ def test_tiled_and_untiled_encoders_agree_at_every_stage(runs, scene):
         differ = np.mean(binarise(t.prob) != binarise(u.prob))
         assert differ <= TILED_PIXELS, (t.label, differ)
         assert abs(boundary_accuracy(gt, t.prob) - boundary_accuracy(gt, u.prob)) <= TILED_MBA, t.label
-
-
-@pytest.mark.parametrize("cut", [120, 140])
-def test_a_subject_the_frame_cuts_stays_whole_along_the_frame_at_every_model_stage(bundled_refiner, synth, cut):
-    """Read with the convolutions' zeros past the frame, a subject the frame cut was read as ending there, and each
-    stage showed it fading along that side (a photo editor's ball of yarn: alpha 0.6-0.9 where the truth is 1).
-    The photo and the mask are read mirrored past the frame: the first look holds it (0.82-0.87 read as it was),
-    and the last model stage keeps it whole (0.96 read as it was, with the frame at 140 px)."""
-    image, gt, coarse = (np.ascontiguousarray(a[:, cut:]) for a in synth.quality_scene())
-    frame = gt[:, :4] > 0.5  # the object's pixels along the frame's left side
-    assert frame.sum() > 400
-    options = RefineOptions(ratios=RATIOS, min_side=0, upscale_below=0, snap=False, matte=False)
-    held = [float(s.prob[:, :4][frame].mean()) for s in bundled_refiner.stages(image, coarse, options)]
-    assert held[0] >= 0.9 and held[-1] >= 0.98, held

@@ -344,7 +344,7 @@ class RefiningMixin:
             target = self._before[0]
             self.doc.set_status(target, REFINED)  # when every stage is in, not at the first
             edited = self._drawing.edited(target)
-            seconds = sum(stage.seconds for stage in target.stages)
+            seconds, made = sum(stage.seconds for stage in target.stages), len(target.stages)
             # a 60 px photo's boxed specks refined to nothing, and the object read "refined", empty, without a word
             erased = vanished(target.mask > 127, binarise(target.stages[-1].prob))
             if edited:  # drawn on while it ran: the stages predate the edit, as after an edit of a shown stage
@@ -367,7 +367,7 @@ class RefiningMixin:
             if erased:  # nothing, or a sliver of lines and dots (crm_core.objects.vanished)
                 later = ": it left nothing of the object, so it is kept as you drew it"
             # up as long as the run took, at least 15 s: a person who looked away from a 95 s run missed it
-            self._noted(f"Refined {target.label} in {seconds:.1f} s, {len(target.stages)} stages{notes}{later}",
+            self._noted(f"Refined {target.label} in {seconds:.1f} s, {made} stages{notes}{later}",
                         max(15000, round(seconds * 1000)))
         self._end_run()
         self.refineFinished.emit()

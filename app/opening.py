@@ -229,7 +229,7 @@ class OpeningMixin:
         self.undo_group.addStack(doc.undo_stack)
         self.undo_group.setActiveStack(doc.undo_stack)
         self.size_label.setText(f"{doc.width} × {doc.height} px")
-        if not self.settings.overlay_color_picked:
+        if not self.settings.overlay_color_picked and not self.canvas.label_colors:  # a folder's are its labels'
             self.overlay_panel.set_color(QColor(overlay_for(doc.image)))
         # the pointer's pixel is the last photo's until it moves: its value stayed up over the next photo (a tester)
         self._cursor_moved(-1, -1)

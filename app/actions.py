@@ -117,6 +117,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Show the cutout on a colour of your choice"),
     ActionSpec("refine", "&Refine", "refine", ("Ctrl+R", "F5"), "Refine the selected object's mask, stage by stage",
                icon=SP.SP_MediaPlay),
+    # a refine after an edit of a shown result runs only around the edit (crm_core.local): this runs all of it
+    ActionSpec("refine_whole", "Refine w&hole photo again", "refine_whole", ("Shift+F5",),
+               "Refine the selected object over the whole photo again, where Refine, after you edited its result, "
+               "refines only around what you changed"),
     ActionSpec("select_subject", "Select &Subject", "select_subject", ("Ctrl+Alt+S",),
                "Make a first mask of the photo's main subject, to refine (a new object if this one has a mask)"),
     ActionSpec("refine_after_prompt", "Refine after a bo&x or click", "set_refine_after_prompt", (),
@@ -173,7 +177,7 @@ MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
                   "refine_objects", "refine_folder")),
     ("&Photos", ("next_image", "prev_image", "accept_next", "flag_image")),
     # the folder's refines here too, where a tester looked for them first (they are the Objects menu's also)
-    ("&Refine", ("select_subject", "refine", "refine_objects", "refine_folder", "cancel", "accept", "-",
+    ("&Refine", ("select_subject", "refine", "refine_whole", "refine_objects", "refine_folder", "cancel", "accept", "-",
                  "refine_after_prompt", "weights")),
     ("&Help", ("shortcuts", "sample", "about")),
 )

@@ -13,7 +13,7 @@ import weakref
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
@@ -94,6 +94,8 @@ class FolderMixin:
     # exported COCO and LabelMe, edited and quit: the question named the LabelMe export alone)
     _exported_at: tuple[tuple[Path, str | None, float], ...] = ()
     _export_queue: tuple[tuple[Path, str | None, float], ...] = ()  # Export again's, after the one running
+    _again = False  # Export again's exports are being written
+    _close_when_exported = False  # and the window closes once they are (asked as it was closed)
     # since then (stale_export): the photos whose kept work changed, and each held document's undo place then
     _since_export: set[str]
     _export_marks: dict[str, tuple[weakref.ref, tuple]]
@@ -1111,7 +1113,7 @@ class FolderMixin:
                                f"{listed([shown_path(out) for out, _, _ in exports])} is kept with the folder's work, "
                                f"but is not in {them}.", (EXPORT_AGAIN, LEAVE_IT))
         if answer == EXPORT_AGAIN:
-            self._export_queue = exports
+            self._export_queue, self._again = exports, True
             self._export_next()
         return answer == LEAVE_IT
 
@@ -1131,12 +1133,12 @@ class FolderMixin:
         shown?") stops them all."""
         (out, kind, tolerance), self._export_queue = self._export_queue[0], self._export_queue[1:]
         if not self.export_dataset(out, kind, tolerance=tolerance):
-            self._export_queue = ()
+            self._export_queue, self._again, self._close_when_exported = (), False, False
 
     def _export_lost(self, out: Path) -> None:
         """An export failed: it holds nothing to ask about later, and Export again's next ones are not written."""
         self._exported_at = tuple(e for e in self._exported_at if e[0] != out)
-        self._export_queue = ()
+        self._export_queue, self._again, self._close_when_exported = (), False, False
 
     def _mark_exported(self) -> None:
         """What the export about to be written holds, for ``stale_export``: each held document's undo place (the
@@ -1232,3 +1234,8 @@ class FolderMixin:
         self.exported.emit(path)
         if self._export_queue:
             self._export_next()
+        elif self._again:  # Export again answered on closing: closed now (a tester waited, then quit once more)
+            self._again = False
+            if self._close_when_exported:
+                self._close_when_exported = False
+                QTimer.singleShot(0, self.close)

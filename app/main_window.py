@@ -513,8 +513,8 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self.export_action.setEnabled(has_doc and self._export is None)
         self.save_project_action.setEnabled(has_doc)
         self.save_project_as_action.setEnabled(has_doc)
-        self.refine_action.setEnabled(has_doc and not busy)
-        self.refine_button.setEnabled(has_doc and not busy)
+        for refine in (self.refine_action, self.refine_whole_action, self.refine_button):
+            refine.setEnabled(has_doc and not busy)
         for subject in (self.select_subject_action, self.subject_button):
             subject.setEnabled(has_doc and not busy and not self.selecting_subject)
         self.cancel_action.setEnabled(self.refining or self._folder_job is not None or self.selecting_subject
@@ -541,6 +541,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._confirm_discard():
+            self._close_when_exported = self._again  # Export again answered: it closes once they are written
             event.ignore()
             return
         # never waits: a refinement is abandoned (it stops within a chunk); an export still being written

@@ -197,6 +197,13 @@ def kept_points(outlines: Sequence[Outline], pixels: np.ndarray, others: np.ndar
     return ()
 
 
+def painted_over(source: ImageObject, mask: np.ndarray) -> bool:
+    """Whether an object's coarse mask (H×W uint8) lacks pixels its label file's polygons draw: paint over it
+    (another object's Brush, Lasso or moved point: ``Document.take_painted``) or the Eraser took them, so its file's
+    polygons are no longer what it holds, even where another object holds those pixels now (``kept_drawn``)."""
+    return bool((source.raster(mask.shape) & (mask <= 127)).any())
+
+
 def drawn_polygon(filed: bool, outlines: Sequence[Outline], pixels: np.ndarray, guessed: bool) -> bool:
     """Whether an object's coarse mask ``pixels`` (H×W bool) is a polygon a person drew, to be refined as a label:
     the one its label file drew (``filed``: the caller has read it, ``ImageObject.drawn_in``), or one the Points
@@ -297,6 +304,11 @@ class Drawing:
         keep = _strokes(obj.keep)
         same_keep = keep is None if self.keep is None else keep is not None and np.array_equal(keep, self.keep)
         return not (same_keep and np.array_equal(obj.mask, self.mask))
+
+    def strokes_changed(self, obj: "MaskObject") -> np.ndarray:
+        """H×W bool: where ``obj``'s keep strokes differ from this drawing's (painted, rubbed out or repainted)."""
+        blank = np.zeros(obj.mask.shape, np.uint8)
+        return (blank if obj.keep is None else obj.keep) != (blank if self.keep is None else self.keep)
 
 
 def _strokes(keep: np.ndarray | None, copy: bool = False) -> np.ndarray | None:

@@ -87,6 +87,8 @@ class OpeningMixin:
         opened must not cost them anything. offer_saved: a photo alone with the project its work was saved in
         beside it asks whether to open that (not in an unattended run, where nobody answers)."""
         image = Path(image)
+        if mask is None and image.suffix.lower() == project.SUFFIX:  # typed or dropped where a photo is asked for:
+            return self.open_project(image)  # a tester's was refused as "not an image this program can read"
         left = self.left_photos.take(image) if mask is None else None
         if left is not None:
             return self._back_to(left)
@@ -125,7 +127,8 @@ class OpeningMixin:
         self.settings.add_recent_file(doc.path, None)
         self.settings.open_dir = doc.path.parent
         self._set_document(doc)
-        self._noted(f"Your work on {doc.path.name} is back as you left it, with its undo history", 15000)
+        history = ", with its undo history" if doc.undo_stack.count() else ""  # a tester found Undo greyed after it
+        self._noted(f"Your work on {doc.path.name} is back as you left it{history}", 15000)
         return True
 
     def _kept_work_of(self, image: Path, mask: str | Path | None, saved: Path) -> Path | None:

@@ -20,19 +20,22 @@ from crm_core import RefineOptions, Stage
 from crm_core.constraints import Constraints
 from crm_core.device import pick_device
 from crm_core.errors import CRMError
+from crm_core.formats.objects import mask_box
 from crm_core.inference import readjusted
+from crm_core.local import around
 from crm_core.metrics import binarise
 from crm_core.objects import held_as_drawn, vanished
 
 from app.document import COARSE, REFINED, Document, Results
-from app.mask_object import Drawing, MaskObject, beside, constraints_of, listed_names, looked_away, settled
+from app.mask_object import (Drawing, MaskObject, beside, constraints_of, listed_names, looked_away, settled,
+                             shade)
 from app.errors import show_error
 from app.estimate import left_text
 from app.export import CUTOUTS, ExportDialog, ExportRequest, write_export
 from app.jobs import CallJob
 from app.object_jobs import result_stage
 from app.panels import FINISHER_BOXES
-from app.worker import RefineJob
+from app.worker import Local, RefineJob
 from app.undo import MaskEditCommand
 
 # Cancel is polled between decoder chunks. The decoder already works in 4096-query blocks, so a quarter of the
@@ -53,6 +56,7 @@ class RunMade:
     drawing: Drawing
     stages: tuple[Stage, ...]
     settings: tuple
+    around: bool = False  # run around an edit only (crm_core.local): Refine whole photo again runs it all
 
     def again(self, obj: MaskObject, settings: tuple) -> bool:
         """Whether refining ``obj`` with ``settings`` now would make again what it holds: the same object, still
@@ -94,10 +98,16 @@ class RefiningMixin:
         """A slow export (a decontaminated cutout) is still writing in its thread."""
         return self._export is not None
 
-    def refine(self, joins: MaskEditCommand | None = None, keep_out: np.ndarray | None = None) -> None:
+    def refine_whole(self) -> None:
+        """Refine over the whole photo, where Refine would run only around an edit of the result (``_around``)."""
+        self.refine(whole=True)
+
+    def refine(self, joins: MaskEditCommand | None = None, keep_out: np.ndarray | None = None,
+               whole: bool = False) -> None:
         """Starts a run on a snapshot of the coarse mask; the user may keep editing while it runs. joins: the edit
         that asked for this refine by itself, which its result then joins as one undo step. keep_out: pixels (H×W
-        bool) this run must leave out besides the object's keep strokes (what lies beyond a box)."""
+        bool) this run must leave out besides the object's keep strokes (what lies beyond a box). whole: over the
+        whole photo even after an edit of the last run's result, which is otherwise refined only around the edit."""
         doc = self.doc
         if doc is None or self.refining:
             return
@@ -121,11 +131,12 @@ class RefiningMixin:
             options = replace(options, polygon=held.drawn, part=held.part, band_first=doc.current.source is not None)
         settings = (options, self.settings.weights, self.refine_panel.device)
         if joins is None and keep_out is None and self._last_run is not None \
-                and self._last_run.again(doc.current, settings):
+                and not (whole and self._last_run.around) and self._last_run.again(doc.current, settings):
             # the label first read as a sentence in lower case: "object is refined already…" (a photo editor)
             self.statusBar().showMessage(f"Refined already: {doc.current.label} with these settings, and neither its "
                                          "mask nor its strokes changed since: Refine would make the same again", 8000)
             return
+        local = None if whole or keep_out is not None else self._around(doc.current, settings)
         self._before = (doc.current, doc.results_of(doc.current))
         self._joins = joins
         self._asked = (doc.current, joins, keep_out)  # what a click made during the run restarts (app.prompting)
@@ -140,7 +151,7 @@ class RefiningMixin:
         # is made binary at the photo's size); their masks copied, as one may be edited while the run starts
         others = [(o.mask.copy(), tuple(o.stages), o.shown) for o in doc.objects if o is not doc.current]
         job = RefineJob(self.cache, self.refine_panel.device, doc.image, doc.coarse_prob(), options,
-                        self.settings.weights, self.settings.stage_rates, constraints, others)
+                        self.settings.weights, self.settings.stage_rates, constraints, others, local)
         job.stageReady.connect(self._stage_ready)
         job.progress.connect(self._progress)
         job.eta.connect(self._eta)
@@ -149,6 +160,20 @@ class RefiningMixin:
         self._job = job
         self.jobs.start(job)
         self._show_busy()
+
+    def _around(self, obj: MaskObject, settings: tuple) -> Local | None:
+        """Where a refine of ``obj`` need only run: around what the person changed (mask or strokes) of the result
+        of its last run, with the same settings, that it shows as its coarse mask; None for a whole run (nothing
+        changed, another stage adopted, other settings, or a change too large: crm_core.local.around)."""
+        run = self._last_run
+        if run is None or run.obj is not obj or run.settings != settings or not obj.stale \
+                or len(obj.stages) != len(run.stages) or not all(map(_same_stage, obj.stages, run.stages)):
+            return None
+        previous = obj.stages[-1]
+        changed = (obj.mask != shade(previous.prob)) | run.drawing.strokes_changed(obj)
+        top, left, bottom, right = mask_box(obj.mask > 127) or (0, 0, 0, 0)
+        where = around(changed, max(bottom - top, right - left))
+        return None if where is None else Local(previous, where)
 
     def readjust_edge(self) -> None:
         """Shift edge or Smooth moved: the shown object's last stage, "edge", is made again from the stage before
@@ -355,7 +380,7 @@ class RefiningMixin:
                 self.doc.set_stages([result_stage(target.mask > 127, seconds, self._settings[0])], target)
                 self.doc.set_shown(0, target)
             self._last_run = None if edited or erased else \
-                RunMade(target, self._drawing, tuple(target.stages), self._settings)
+                RunMade(target, self._drawing, tuple(target.stages), self._settings, self._job.around is not None)
             self.doc.record_refine([self._before], joins=self._joins)
             # a photo editor's polygon held as a label is told why fur came out hard (a dataset's labels are held
             # by design: said of every photo, it would be noise)
@@ -364,10 +389,14 @@ class RefiningMixin:
             later = ("; its mask or strokes changed meanwhile (an edit, an Undo or a Redo), which this result does "
                      "not hold: Refine again for it") if edited else \
                 ": click one in the stage strip to see it, Ctrl+click another to compare" * (not notes)
+            where = ""
+            if self._job.around is not None:  # refined only around an edit of the result (crm_core.local)
+                where = " around your edit"
+                later = later if edited else "; the rest is as it was: Refine whole photo again (Shift+F5) runs all of it"
             if erased:  # nothing, or a sliver of lines and dots (crm_core.objects.vanished)
                 later = ": it left nothing of the object, so it is kept as you drew it"
             # up as long as the run took, at least 15 s: a person who looked away from a 95 s run missed it
-            self._noted(f"Refined {target.label} in {seconds:.1f} s, {made} stages{notes}{later}",
+            self._noted(f"Refined {target.label}{where} in {seconds:.1f} s, {made} stages{notes}{later}",
                         max(15000, round(seconds * 1000)))
         self._end_run()
         self.refineFinished.emit()

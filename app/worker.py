@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 from PySide6.QtCore import Signal
 
-from crm_core import Refiner, RefineOptions, work_scale
+from crm_core import Refiner, RefineOptions, Stage, work_scale
 from crm_core.constraints import Constraints
 from crm_core.errors import WeightsError
+from crm_core.local import Around, local_options, stages_around
 from crm_core.metrics import binarise
 
 from app.estimate import DEFAULT_RATES, StageCost, StageRates, as_refined, plan_stages, seconds_left, stage_name
 from app.jobs import Job
 from app.mask_object import Result, beside
+
+
+class Local(NamedTuple):
+    """A refine around an edit of a result (crm_core.local): the result refined again, and where."""
+
+    previous: Stage
+    where: Around
 
 
 class RefinerCache:
@@ -57,6 +65,7 @@ class RefineJob(Job):
         rates: StageRates | None = None,
         constraints: Constraints | None = None,
         others: Sequence[Result] = (),
+        local: Local | None = None,
     ) -> None:
         super().__init__("refine")
         self._cache = cache
@@ -67,11 +76,13 @@ class RefineJob(Job):
         self._constraints = constraints
         self._others = others  # the photo's other objects, whose pixels the refine leaves them (mask_object.beside)
         self._options = options
+        self._local = local
+        self.around = None if local is None else local.where.box  # a run around an edit only: the window says so
         self.rates = rates if rates is not None else DEFAULT_RATES
         self.skipped = ""  # the ratios asked for that this photo's size leaves out (RefineOptions.skipped), news
 
     def release(self) -> None:
-        self._image = self._coarse = self._constraints = None
+        self._image = self._coarse = self._constraints = self._local = None
         self._others = ()
 
     def _tell(self, plan: list, done: list[StageCost]) -> None:
@@ -86,12 +97,18 @@ class RefineJob(Job):
         return super().error_message(error)
 
     def work(self) -> None:
-        image, coarse = self._image, self._coarse
+        image, coarse, local = self._image, self._coarse, self._local
         assert image is not None and coarse is not None
-        checked = self._options.validated()
-        scale = work_scale(coarse, checked)
-        plan = plan_stages(checked, image.shape[:2], scale)
-        self.skipped = checked.skipped_news(image.shape[:2], scale, brief=True)  # for the status line
+        if local is None:
+            checked, worked = self._options.validated(), coarse
+        else:  # the crop's own plan: its ratios are the photo's, less those its size skips
+            checked = local_options(self._options, local.where, image.shape[:2], local.previous).validated()
+            top, left, bottom, right = local.where.box
+            worked = coarse[top:bottom, left:right]
+        scale = work_scale(worked, checked)
+        plan = plan_stages(checked, worked.shape, scale)
+        if local is None:  # for the status line; a crop's skipped ratios are no news of the photo
+            self.skipped = checked.skipped_news(image.shape[:2], scale, brief=True)
         total = len(plan)
         if self._cache.loaded(self._device, self._weights) is None:
             self.progress.emit(0, total, "Loading the model…")
@@ -100,7 +117,9 @@ class RefineJob(Job):
         done: list[StageCost] = []
         self._tell(plan, done)
         constraints = beside(binarise(coarse), self._others, self._constraints)
-        for stage in refiner.stages(image, coarse, options, constraints):
+        run = refiner.stages(image, coarse, options, constraints) if local is None else \
+            stages_around(refiner, image, coarse, local.previous, local.where, options, constraints)
+        for stage in run:
             if self.cancelled:
                 return
             if stage.total != plan[stage.index].pixels:

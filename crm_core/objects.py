@@ -92,7 +92,13 @@ def crop_box(mask: np.ndarray, options: ObjectOptions) -> Box:
     h, w = mask.shape
     if options.whole_photo:
         return 0, 0, h, w
-    top, left, bottom, right = mask_box(mask)
+    return context_box(mask_box(mask), mask.shape, options)
+
+
+def context_box(box: Box, hw: tuple[int, int], options: ObjectOptions) -> Box:
+    """``box`` with the context ``options`` give an object's crop, moved (not cut) to stay inside a photo of ``hw``."""
+    h, w = hw
+    top, left, bottom, right = box
     margin = max(options.min_margin, int(round(options.context * max(bottom - top, right - left))))
     if options.square:  # the model sees the same context both ways
         tall = wide = max(bottom - top, right - left) + 2 * margin

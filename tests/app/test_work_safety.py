@@ -220,6 +220,20 @@ def test_work_left_after_an_export_comes_back_when_its_photo_is_opened_again(qtb
     assert not opened.doc.stages
 
 
+def test_a_photo_back_with_no_step_to_undo_says_nothing_of_an_undo_history(qtbot, opened, write_photo):
+    """Work restored after a kill has no undo steps: back to it from another photo, a photo editor was told of
+    "its undo history" and found Undo greyed out."""
+    doc = opened.doc
+    prob = (doc.mask > 127).astype(np.float32)
+    doc.set_stages([Stage(0, 1, 1.0, prob, 0.1, prob.size, prob.size, prob.size)])  # as restored: no undo step
+    doc.set_shown(0)
+    first = doc.path
+    second, _ = write_photo(200, 100, "second")
+    assert opened.open_files(second) and opened.open_files(first) and opened.doc is doc
+    assert opened.statusBar().currentMessage() == "Your work on photo.jpg is back as you left it"
+    assert not opened.undo_action.isEnabled()
+
+
 def test_leaving_unsaved_work_can_save_the_project(qtbot, opened, write_photo, monkeypatch, tmp_path):
     """Save project keeps the work where Ctrl+S would: in the project it came from, else where Save as says."""
     asked: list = []

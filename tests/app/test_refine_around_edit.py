@@ -1,0 +1,87 @@
+"""Refine after an edit of the shown result runs only around the edit (crm_core.local) and says so; Refine whole
+photo again (Shift+F5) runs all of it. A photo editor's click on a missed bud had re-run the whole 3K photo, and
+changed the result far from the click."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QRect
+
+from app.__main__ import build_window
+from app.main_window import MainWindow
+from app.mask_object import COARSE
+
+DAB = QRect(520, 60, 16, 16)  # a dab of the brush far from the disc: what the refine around it may change
+
+
+@pytest.fixture
+def refined(qtbot, settings, write_photo, tiny_refiner) -> MainWindow:
+    """A 640×480 photo refined once, its result shown."""
+    image_path, mask_path = write_photo(640, 480, "wide")
+    win = build_window([str(image_path), str(mask_path)], settings)
+    qtbot.addWidget(win)
+    win.resize(1280, 700)
+    qtbot.waitExposed(win)
+    with qtbot.waitSignal(win.refineFinished, timeout=60_000):
+        win.refine()
+    return win
+
+
+def _dab(win: MainWindow, where: QRect = DAB) -> None:
+    doc = win.doc
+    doc.begin_stroke("Brush")
+    doc.apply_edit(where, np.full((where.height(), where.width()), 255, np.uint8), "Brush")
+    doc.end_stroke()
+
+
+def _far_from_dab(shape: tuple[int, int], px: int) -> np.ndarray:
+    dab = np.zeros(shape, np.uint8)
+    dab[DAB.top():DAB.bottom() + 1, DAB.left():DAB.right() + 1] = 1
+    return cv2.distanceTransform(1 - dab, cv2.DIST_L2, 5) > px
+
+
+def test_refine_after_a_dab_on_the_result_changes_it_only_around_the_dab(qtbot, refined):
+    before = refined.doc.stages[-1].prob.copy()
+    count = len(refined.doc.stages)
+    _dab(refined)
+    with qtbot.waitSignal(refined.refineFinished, timeout=60_000):
+        refined.refine_action.trigger()
+    stages = refined.doc.stages
+    far = _far_from_dab(before.shape, 200)
+    for stage in stages:  # the disc 200 px away is the result as it was, to the bit, at every stage
+        assert np.array_equal(stage.prob[far], before[far])
+    assert not np.array_equal(stages[0].prob, before)  # the crop's first stage: the untrained model's noise
+    assert len(stages) == count and stages[-1].kind == "matte"  # the crop's stages to step through, finishers too
+    note = refined.statusBar().currentMessage()
+    assert " around your edit in " in note and "Shift+F5" in note
+    with qtbot.waitSignal(refined.refineFinished, timeout=60_000):
+        refined.refine_whole_action.trigger()
+    assert " around your edit" not in refined.statusBar().currentMessage()
+
+
+def test_refine_whole_photo_again_after_a_dab_runs_over_all_of_it(qtbot, refined):
+    before = refined.doc.stages[-1].prob.copy()
+    _dab(refined)
+    with qtbot.waitSignal(refined.refineFinished, timeout=60_000):
+        refined.refine_whole_action.trigger()
+    after = refined.doc.stages[-1].prob
+    far = _far_from_dab(after.shape, 200)
+    assert not np.array_equal(after[far], before[far])  # the untrained model's answer moves with its input
+    assert " around your edit" not in refined.statusBar().currentMessage()
+
+
+def test_other_settings_or_an_edit_of_the_coarse_mask_refine_the_whole_photo(qtbot, refined):
+    """The crop's result is laid over the last result only where that result is what the person edited, with the
+    same settings: else the whole photo runs, as before."""
+    refined.refine_panel.finisher_boxes["matte"].setChecked(False)
+    _dab(refined)
+    with qtbot.waitSignal(refined.refineFinished, timeout=60_000):
+        refined.refine()
+    assert " around your edit" not in refined.statusBar().currentMessage()
+    refined.doc.set_shown(COARSE)  # the dab then edits the coarse mask, not the result
+    _dab(refined, DAB.translated(0, 300))
+    with qtbot.waitSignal(refined.refineFinished, timeout=60_000):
+        refined.refine()
+    assert " around your edit" not in refined.statusBar().currentMessage()

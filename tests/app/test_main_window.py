@@ -1511,7 +1511,9 @@ def test_a_photo_full_of_the_overlay_s_red_pink_is_shown_in_another_colour_until
     pink[:] = (250, 70, 110)  # near the usual red-pink (255, 59, 107)
     pink[30:60, 40:80] = (40, 40, 40)
     plain = np.full((90, 120, 3), (90, 140, 200), np.uint8)
-    for name, image in (("dragon.png", pink), ("sky.png", plain)):
+    plate = plain.copy()
+    plate[:, :30] = (194, 21, 2)  # hr_GT15's red plate: 39 from the red-pink, a tester could not see the mask on it
+    for name, image in (("dragon.png", pink), ("sky.png", plain), ("plate.png", plate)):
         cv2.imwrite(str(tmp_path / name), image[:, :, ::-1])
 
     def shown() -> str:
@@ -1522,6 +1524,8 @@ def test_a_photo_full_of_the_overlay_s_red_pink_is_shown_in_another_colour_until
     assert shown() in OVERLAYS[1:]
     assert window.open_files(tmp_path / "sky.png")
     assert shown() == OVERLAYS[0]
+    assert window.open_files(tmp_path / "plate.png")
+    assert shown() in OVERLAYS[1:]
     window.overlay_panel.opacity_slider.setValue(70)  # another overlay setting picks no colour
     assert window.open_files(tmp_path / "dragon.png")
     assert shown() in OVERLAYS[1:] and not window.settings.overlay_color_picked

@@ -320,7 +320,9 @@ class AsDrawn:
 
     @staticmethod
     def _work_out(doc: Document) -> set[int]:
-        refined = [o for o in doc.objects if o.stages and not o.stale and o.shown == len(o.stages) - 1]
+        # the stage shown: an earlier one the label is kept in too (an annotator's ×1 of a hair label, 0 px added
+        # and removed in the stage compare, made the photo's row read "1 of 6 objects changed")
+        refined = [o for o in doc.objects if o.stages and not o.stale and o.shown != COARSE]
         if not refined:
             return set()
         results = {id(o): o.result() for o in doc.objects}

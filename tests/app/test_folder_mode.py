@@ -1556,6 +1556,24 @@ def test_an_object_put_back_as_drawn_is_not_counted_as_changed(qtbot, window, tm
     assert window.work.changes["p1.png"] == (changed - 1, total)
 
 
+def test_an_earlier_stage_shown_that_keeps_the_label_as_drawn_is_not_counted_as_changed(window, tmp_path):
+    """An annotator clicked the ×1 stage of a hair label, which the stage compare said added and removed 0 px, and
+    the photo's row read "1 of 6 objects changed"."""
+    from app.folder_docks import AsDrawn
+    from crm_core.options import Stage
+    ann, images, _ = coco_set(tmp_path, count=1)
+    window.open_folder(ann, "coco", images)
+    doc, as_drawn = window.doc, AsDrawn()
+    obj = doc.objects[0]
+    drawn = (obj.mask > 127).astype(np.float32)
+    doc.set_stages([Stage(0, 2, 0.5, drawn, 0.1, H * W, H * W, H * W),
+                    Stage(1, 2, 1.0, np.roll(drawn, 5, axis=1), 0.1, H * W, H * W, H * W)], obj)
+    doc.set_shown(1, obj)
+    assert as_drawn.changes(doc) == (1, 1)
+    doc.set_shown(0, obj)  # the stage that is the label as drawn
+    assert as_drawn.changes(doc) == (0, 1) and id(obj) in as_drawn.kept(doc)
+
+
 def test_the_whole_folder_refine_leaves_an_object_refined_already_as_it_is(qtbot, window, tmp_path, tiny_refiner):
     ann, images, _ = coco_set(tmp_path, count=2)
     window.open_folder(ann, "coco", images)

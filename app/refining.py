@@ -162,15 +162,16 @@ class RefiningMixin:
         self._show_busy()
 
     def _around(self, obj: MaskObject, settings: tuple) -> Local | None:
-        """Where a refine of ``obj`` need only run: around what the person changed (mask or strokes) of the result
-        of its last run, with the same settings, that it shows as its coarse mask; None for a whole run (nothing
-        changed, another stage adopted, other settings, or a change too large: crm_core.local.around)."""
+        """Where a refine of ``obj`` need only run: around what the person changed since its last run, with the same
+        settings: its keep strokes, or its result, which an edit of it made its coarse mask; None for a whole run
+        (another stage or the coarse mask edited, other settings, or a change too large: crm_core.local.around)."""
         run = self._last_run
         if run is None or run.obj is not obj or run.settings != settings or not obj.stale \
                 or len(obj.stages) != len(run.stages) or not all(map(_same_stage, obj.stages, run.stages)):
             return None
-        previous = obj.stages[-1]
-        changed = (obj.mask != shade(previous.prob)) | run.drawing.strokes_changed(obj)
+        previous, strokes = obj.stages[-1], run.drawing.strokes_changed(obj)
+        # its keep strokes alone changed, or its result too, which an edit of it made its coarse mask
+        changed = strokes if np.array_equal(obj.mask, run.drawing.mask) else (obj.mask != shade(previous.prob)) | strokes
         top, left, bottom, right = mask_box(obj.mask > 127) or (0, 0, 0, 0)
         where = around(changed, max(bottom - top, right - left))
         return None if where is None else Local(previous, where)

@@ -61,6 +61,19 @@ def test_refine_after_a_dab_on_the_result_changes_it_only_around_the_dab(qtbot, 
     assert " around your edit" not in refined.statusBar().currentMessage()
 
 
+def test_a_keep_stroke_after_a_refine_is_refined_around_too(qtbot, refined):
+    """A Keep BG stroke leaves the coarse mask as it was: what changed is the stroke alone."""
+    from app.mask_object import KEEP_BG
+    before = refined.doc.stages[-1].prob.copy()
+    refined.doc.apply_keep(DAB, np.full((DAB.height(), DAB.width()), KEEP_BG, np.uint8), "Keep BG")
+    with qtbot.waitSignal(refined.refineFinished, timeout=60_000):
+        refined.refine()
+    after = refined.doc.stages[-1].prob
+    far = _far_from_dab(after.shape, 200)
+    assert np.array_equal(after[far], before[far]) and " around your edit in " in refined.statusBar().currentMessage()
+    assert after[DAB.top():DAB.bottom() + 1, DAB.left():DAB.right() + 1].max() == 0.0
+
+
 def test_refine_whole_photo_again_after_a_dab_runs_over_all_of_it(qtbot, refined):
     before = refined.doc.stages[-1].prob.copy()
     _dab(refined)

@@ -169,9 +169,9 @@ class RefiningMixin:
         if run is None or run.obj is not obj or run.settings != settings or not obj.stale \
                 or len(obj.stages) != len(run.stages) or not all(map(_same_stage, obj.stages, run.stages)):
             return None
-        previous, strokes = obj.stages[-1], run.drawing.strokes_changed(obj)
-        # its keep strokes alone changed, or its result too, which an edit of it made its coarse mask
-        changed = strokes if np.array_equal(obj.mask, run.drawing.mask) else (obj.mask != shade(previous.prob)) | strokes
+        previous, changed = obj.stages[-1], run.drawing.strokes_changed(obj)
+        if not np.array_equal(obj.mask, run.drawing.mask):  # its result edited, its coarse mask now: not strokes alone
+            changed |= obj.mask != shade(previous.prob)
         top, left, bottom, right = mask_box(obj.mask > 127) or (0, 0, 0, 0)
         where = around(changed, max(bottom - top, right - left))
         return None if where is None else Local(previous, where)
@@ -393,7 +393,8 @@ class RefiningMixin:
             where = ""
             if self._job.around is not None:  # refined only around an edit of the result (crm_core.local)
                 where = " around your edit"
-                later = later if edited else "; the rest is as it was: Refine whole photo again (Shift+F5) runs all of it"
+                later = later if edited else \
+                    "; the rest is as it was: Refine whole photo again (Shift+F5) runs all of it"
             if erased:  # nothing, or a sliver of lines and dots (crm_core.objects.vanished)
                 later = ": it left nothing of the object, so it is kept as you drew it"
             # up as long as the run took, at least 15 s: a person who looked away from a 95 s run missed it

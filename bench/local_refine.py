@@ -78,7 +78,8 @@ def main() -> None:
                       f"{moved['whole']} whole, {moved['local']} around", flush=True)
     if rows:
         whole_s, local_s = (sum(column) for column in zip(*rows))
-        print(f"all {len(rows)} edits: whole {whole_s:.1f} s, around the edit {local_s:.1f} s, ×{whole_s / local_s:.1f}")
+        print(f"all {len(rows)} edits: whole {whole_s:.1f} s, around the edit {local_s:.1f} s, "
+              f"×{whole_s / local_s:.1f}")
 
 
 if __name__ == "__main__":

@@ -87,8 +87,9 @@ def local_options(options: RefineOptions | None, where: Around, photo_hw: tuple[
     The crop runs the ratios the whole photo runs, none skipped for the crop's size: the model then sees the edit
     at the scales the whole run saw it. Three clicks on hr_GT21's missed leaves (20 px spots), the matte's error
     within 150 px of each (×255): the result before 36.3 / 36.4 / 28.3, the whole photo refined again 5.2 / 5.4 /
-    16.2, this crop 4.9 / 6.6 / 6.5 in a quarter of the time; skipping the ratios the crop is too small for as
-    a photo would, 6.9 / 12.0 / 8.6, and encoded 448 px long as an object's crop is, 23.7 on the first.
+    16.2, this crop (read as a label, as then) 4.9 / 6.6 / 6.5 in a quarter of the time; skipping the ratios the
+    crop is too small for as a photo would, 6.9 / 12.0 / 8.6, and encoded 448 px long as an object's crop is,
+    23.7 on the first. ``bench/local_refine.py`` measures the rule as shipped against the whole photo.
     A result refined freely (``Stage.held`` 0) is refined freely again: read in a crop, a square dab's straight
     sides and a stretch of the result's edge read as a careful polygon, held where drawn (a test scene's missed
     lobe stayed a square), where the whole photo refined again grows the dab into the lobe."""

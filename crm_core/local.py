@@ -2,10 +2,10 @@
 
 Why: a photo editor's click on a missed bud re-ran the whole 3K photo, and the second run over the first one's
 result moved the rest of it too: hr_GT17 had 25,000 px flip sides and 90,000 px move by over 0.1 more than 200 px
-from the click (its matte's error there rose from 3.26 to 3.61 ×255), hr_GT21 5,000 px (error 1.75 to 1.54). An
+from the click (its matte's error there rose from 2.94 to 3.29 ×255), hr_GT21 4,800 px (error 1.41 to 1.23). An
 edit of a result the person has looked at should change that result where they edited it, and take the seconds a
 crop takes, not the photo's minute. The crop runs through ``Refiner.stages`` like any other refine; each of its
-stages is laid over the result it refines again, in full within ``reach`` of the change and fading out beyond.
+stages is laid over the result it refines again, in full within the reach of the change and fading out beyond.
 """
 
 from __future__ import annotations

@@ -171,7 +171,8 @@ class RefiningMixin:
             return None
         previous, changed = obj.stages[-1], run.drawing.strokes_changed(obj)
         if not np.array_equal(obj.mask, run.drawing.mask):  # its result edited, its coarse mask now: not strokes alone
-            changed |= obj.mask != shade(previous.prob)
+            # taken soft (a stroke) or binary (a click: a tester's every click ran the whole photo again)
+            changed |= (obj.mask != shade(previous.prob)) & ((obj.mask > 127) != binarise(previous.prob))
         top, left, bottom, right = mask_box(obj.mask > 127) or (0, 0, 0, 0)
         where = around(changed, max(bottom - top, right - left))
         return None if where is None else Local(previous, where)

@@ -141,13 +141,17 @@ def stage_tooltip(stage: Stage, place: tuple[int, int] | None = None, crossed: i
     share_text = f"{share:.1f}" if share >= 1 or share == 0 else f"{share:.2g}"  # a few pixels are not "0 %"
     # a small photo is refined enlarged (its stages brought back): the counts are of the photo the model saw
     enlarged = round((stage.total / max(stage.prob.size, 1)) ** 0.5)
-    photo = f"the photo enlarged {enlarged}×" if enlarged > 1 else "the photo"
+    # refined around an edit (crm_core.local): its counts are a crop's, the rest is the result edited (a re-tester
+    # read "the rest from the stage before" of a run that kept the result before it there)
+    around = stage.total < stage.prob.size
+    photo = "the crop round your edit" if around else f"the photo enlarged {enlarged}×" if enlarged > 1 else "the photo"
     # the first stage has no coarser look to take the rest from (an inspector): the coarse mask gives it
     rest = "the coarse mask" if stage.index == 0 else "the stage before, scaled up"
+    beyond = "; beyond the crop, the result you edited" if around else ""
     # of the same pixels at every ratio, said so: an inspector took a ×0.25 stage's share as of its own small grid
     return (f"{head} at ratio {stage.ratio:g} of {photo}: {stage.seconds:.2f} s; the model decoded "
             f"{stage.queried:,} of the {stage.total:,} pixels of {photo} ({share_text} %, at every ratio of "
-            f"these same pixels) where the edge may be, the rest from {rest}")
+            f"these same pixels) where the edge may be, the rest from {rest}{beyond}")
 
 
 class StageStrip(QWidget):

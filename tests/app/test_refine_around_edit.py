@@ -56,9 +56,25 @@ def test_refine_after_a_dab_on_the_result_changes_it_only_around_the_dab(qtbot, 
     assert len(stages) == count and stages[-1].kind == "matte"  # the crop's stages to step through, finishers too
     note = refined.statusBar().currentMessage()
     assert " around your edit in " in note and "Shift+F5" in note
+    tip = refined.strip.list.item(1).toolTip()  # the first model stage: its counts are the crop's
+    assert "of the crop round your edit" in tip and "beyond the crop, the result you edited" in tip, tip
     with qtbot.waitSignal(refined.refineFinished, timeout=60_000):
         refined.refine_whole_action.trigger()
     assert " around your edit" not in refined.statusBar().currentMessage()
+
+
+def test_a_click_on_the_result_is_refined_around_it_though_it_made_the_result_binary(qtbot, refined):
+    """A click writes the result it adds to as 0/255 (app.prompting): a tester's every click ran the whole photo."""
+    doc = refined.doc
+    before = doc.stages[-1].prob.copy()
+    clicked = doc.current.result()
+    clicked[DAB.top():DAB.bottom() + 1, DAB.left():DAB.right() + 1] = True
+    doc.apply_edit(doc.rect(), np.where(clicked, np.uint8(255), np.uint8(0)), "Click add", takes=False)
+    with qtbot.waitSignal(refined.refineFinished, timeout=60_000):
+        refined.refine()
+    far = _far_from_dab(before.shape, 200)
+    assert " around your edit in " in refined.statusBar().currentMessage()
+    assert np.array_equal(doc.stages[-1].prob[far], before[far])
 
 
 def test_a_keep_stroke_after_a_refine_is_refined_around_too(qtbot, refined):

@@ -144,7 +144,8 @@ def stage_tooltip(stage: Stage, place: tuple[int, int] | None = None, crossed: i
     # refined around an edit (crm_core.local): its counts are a crop's, the rest is the result edited (a re-tester
     # read "the rest from the stage before" of a run that kept the result before it there)
     around = stage.total < stage.prob.size
-    photo = "the crop round your edit" if around else f"the photo enlarged {enlarged}×" if enlarged > 1 else "the photo"
+    photo = f"the photo enlarged {enlarged}×" if enlarged > 1 else "the photo"
+    photo = "the crop round your edit" if around else photo
     # the first stage has no coarser look to take the rest from (an inspector): the coarse mask gives it
     rest = "the coarse mask" if stage.index == 0 else "the stage before, scaled up"
     beyond = "; beyond the crop, the result you edited" if around else ""

@@ -41,7 +41,7 @@ from crm_core.wording import listed
 
 from app import autosave, project
 from app.document import ACCEPTED, DEFAULT_LABEL, REFINED, TODO, Document, MaskObject, object_result
-from app.mask_object import kept_points, label_color, looked_away, painted_over, renamed_labels, yielded
+from app.mask_object import kept_points, label_color, looked_away, renamed_labels, yielded
 from app.sidecar import SidecarWriter
 
 FLAGGED = "flagged"
@@ -760,7 +760,8 @@ class WorkFolder:
                 if pixels.any():
                     kept = [replace(source.segmented(pixels), label=obj.label) if o is source else o for o in kept]
                 continue
-            if source is not None and np.array_equal(pixels, source.raster(pixels.shape)):
+            drawn = None if source is None else source.raster(pixels.shape)
+            if drawn is not None and np.array_equal(pixels, drawn):
                 # shape untouched: written as its file drew it (also one that covers no pixel of the photo, such
                 # as a shape drawn wholly outside it, which a refined photo's export dropped without a word)
                 kept.append(replace(source, label=obj.label))
@@ -769,9 +770,10 @@ class WorkFolder:
                     emptied.append(f"{item.name}: {obj.label}")
                 continue
             elif source is not None:  # with the points the Points tool left, while its pixels are theirs
-                # the file's own polygons only while its mask holds all they draw: written as drawn, a jeans label
-                # another object's moved point had taken 287 px from overlapped that bag in a tester's COCO export
-                filed = () if source.polygons and painted_over(source, obj.mask) else source.polygons
+                # the file's own polygons only while its mask holds all they draw (paint over it, another object's
+                # Brush or moved point, or the Eraser took none): written as drawn, a jeans label another object's
+                # moved point had taken 287 px from overlapped that bag in a tester's COCO export
+                filed = () if source.polygons and (drawn & (obj.mask <= 127)).any() else source.polygons
                 placed = kept_points(obj.outlines, pixels, others) or filed
                 kept.append(replace(source.with_mask(pixels), label=obj.label, polygons=placed))
             else:  # added by the person: an id no object of the photo (or, with ``fresh``, of the file) has

@@ -197,13 +197,6 @@ def kept_points(outlines: Sequence[Outline], pixels: np.ndarray, others: np.ndar
     return ()
 
 
-def painted_over(source: ImageObject, mask: np.ndarray) -> bool:
-    """Whether an object's coarse mask (H×W uint8) lacks pixels its label file's polygons draw: paint over it
-    (another object's Brush, Lasso or moved point: ``Document.take_painted``) or the Eraser took them, so its file's
-    polygons are no longer what it holds, even where another object holds those pixels now (``kept_drawn``)."""
-    return bool((source.raster(mask.shape) & (mask <= 127)).any())
-
-
 def drawn_polygon(filed: bool, outlines: Sequence[Outline], pixels: np.ndarray, guessed: bool) -> bool:
     """Whether an object's coarse mask ``pixels`` (H×W bool) is a polygon a person drew, to be refined as a label:
     the one its label file drew (``filed``: the caller has read it, ``ImageObject.drawn_in``), or one the Points
@@ -305,10 +298,16 @@ class Drawing:
         same_keep = keep is None if self.keep is None else keep is not None and np.array_equal(keep, self.keep)
         return not (same_keep and np.array_equal(obj.mask, self.mask))
 
-    def strokes_changed(self, obj: "MaskObject") -> np.ndarray:
-        """H×W bool: where ``obj``'s keep strokes differ from this drawing's (painted, rubbed out or repainted)."""
-        blank = np.zeros(obj.mask.shape, np.uint8)
-        return (blank if obj.keep is None else obj.keep) != (blank if self.keep is None else self.keep)
+    def changed_since(self, then: "Drawing", result: np.ndarray) -> np.ndarray:
+        """H×W bool: what the person changed from drawing ``then``, whose refine made ``result`` (H×W float): the keep
+        strokes, and where the mask changed too (an edit of the result made it the coarse mask), what is neither the
+        result as shown (a stroke's) nor made binary (a click's: a tester's every click read as a change all along
+        the edge)."""
+        blank = np.zeros(self.mask.shape, np.uint8)
+        changed = (blank if self.keep is None else self.keep) != (blank if then.keep is None else then.keep)
+        if not np.array_equal(self.mask, then.mask):
+            changed |= (self.mask != shade(result)) & ((self.mask > 127) != binarise(result))
+        return changed
 
 
 def _strokes(keep: np.ndarray | None, copy: bool = False) -> np.ndarray | None:

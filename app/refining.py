@@ -20,15 +20,12 @@ from crm_core import RefineOptions, Stage
 from crm_core.constraints import Constraints
 from crm_core.device import pick_device
 from crm_core.errors import CRMError
-from crm_core.formats.objects import mask_box
 from crm_core.inference import readjusted
-from crm_core.local import around
 from crm_core.metrics import binarise
 from crm_core.objects import held_as_drawn, vanished
 
 from app.document import COARSE, REFINED, Document, Results
-from app.mask_object import (Drawing, MaskObject, beside, constraints_of, listed_names, looked_away, settled,
-                             shade)
+from app.mask_object import Drawing, MaskObject, beside, constraints_of, listed_names, looked_away, settled
 from app.errors import show_error
 from app.estimate import left_text
 from app.export import CUTOUTS, ExportDialog, ExportRequest, write_export
@@ -99,7 +96,7 @@ class RefiningMixin:
         return self._export is not None
 
     def refine_whole(self) -> None:
-        """Refine over the whole photo, where Refine would run only around an edit of the result (``_around``)."""
+        """Refine over the whole photo, where Refine would run only around an edit of the result (``_local``)."""
         self.refine(whole=True)
 
     def refine(self, joins: MaskEditCommand | None = None, keep_out: np.ndarray | None = None,
@@ -136,11 +133,11 @@ class RefiningMixin:
             self.statusBar().showMessage(f"Refined already: {doc.current.label} with these settings, and neither its "
                                          "mask nor its strokes changed since: Refine would make the same again", 8000)
             return
-        local = None if whole or keep_out is not None else self._around(doc.current, settings)
         self._before = (doc.current, doc.results_of(doc.current))
         self._joins = joins
         self._asked = (doc.current, joins, keep_out)  # what a click made during the run restarts (app.prompting)
         self._drawing = Drawing.of(doc.current)  # the result is of this; an edit while it runs makes it stale
+        local = None if whole or keep_out is not None else self._local(doc.current, settings)
         self._run_started = False
         self._stage_held = False
         self._settings = settings
@@ -161,21 +158,14 @@ class RefiningMixin:
         self.jobs.start(job)
         self._show_busy()
 
-    def _around(self, obj: MaskObject, settings: tuple) -> Local | None:
-        """Where a refine of ``obj`` need only run: around what the person changed since its last run, with the same
-        settings: its keep strokes, or its result, which an edit of it made its coarse mask; None for a whole run
-        (another stage or the coarse mask edited, other settings, or a change too large: crm_core.local.around)."""
+    def _local(self, obj: MaskObject, settings: tuple) -> Local | None:
+        """What a refine of ``obj`` around an edit starts from: its last run's result and drawing, where that run
+        had the same settings and ``obj`` holds its stages, edited since (the job finds where: ``Local.where``)."""
         run = self._last_run
         if run is None or run.obj is not obj or run.settings != settings or not obj.stale \
                 or len(obj.stages) != len(run.stages) or not all(map(_same_stage, obj.stages, run.stages)):
             return None
-        previous, changed = obj.stages[-1], run.drawing.strokes_changed(obj)
-        if not np.array_equal(obj.mask, run.drawing.mask):  # its result edited, its coarse mask now: not strokes alone
-            # taken soft (a stroke) or binary (a click: a tester's every click ran the whole photo again)
-            changed |= (obj.mask != shade(previous.prob)) & ((obj.mask > 127) != binarise(previous.prob))
-        top, left, bottom, right = mask_box(obj.mask > 127) or (0, 0, 0, 0)
-        where = around(changed, max(bottom - top, right - left))
-        return None if where is None else Local(previous, where)
+        return Local(obj.stages[-1], run.drawing, self._drawing)
 
     def readjust_edge(self) -> None:
         """Shift edge or Smooth moved: the shown object's last stage, "edge", is made again from the stage before
@@ -382,7 +372,7 @@ class RefiningMixin:
                 self.doc.set_stages([result_stage(target.mask > 127, seconds, self._settings[0])], target)
                 self.doc.set_shown(0, target)
             self._last_run = None if edited or erased else \
-                RunMade(target, self._drawing, tuple(target.stages), self._settings, self._job.around is not None)
+                RunMade(target, self._drawing, tuple(target.stages), self._settings, self._job.around)
             self.doc.record_refine([self._before], joins=self._joins)
             # a photo editor's polygon held as a label is told why fur came out hard (a dataset's labels are held
             # by design: said of every photo, it would be noise)
@@ -392,7 +382,7 @@ class RefiningMixin:
                      "not hold: Refine again for it") if edited else \
                 ": click one in the stage strip to see it, Ctrl+click another to compare" * (not notes)
             where = ""
-            if self._job.around is not None:  # refined only around an edit of the result (crm_core.local)
+            if self._job.around:  # refined only around an edit of the result (crm_core.local)
                 where = " around your edit"
                 later = later if edited else \
                     "; the rest is as it was: Refine whole photo again (Shift+F5) runs all of it"

@@ -34,6 +34,7 @@ from app.opening import OpeningMixin, split_drop  # noqa: F401 - split_drop: par
 from app.panels import FINISHER_BOXES, NoteBar, OverlayPanel, RefinePanel, ToolPanel, WheelScrollsPanel
 from app.prompting import PromptMixin
 from app.refining import RefiningMixin
+from app.runs_made import RecentRuns
 from app.selecting import SubjectMixin
 from app.settings import Settings
 from app.shortcuts import hand_keys_to_window
@@ -243,7 +244,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self._steps, self._busy_since = (0, 0), 0.0  # the run's steps (done, total), and when it started
         self._even_steps = False  # whether they take about as long as each other (objects: _show_busy)
         self._drawing = None  # what the running refine started from (RefiningMixin)
-        self._last_run = None  # what the last refine that ran whole was made from (RefiningMixin: RunMade)
+        self._runs = RecentRuns()  # what the last refines made (RefiningMixin: Refined already, around an edit)
         self._settings = None  # the settings the running refine was started with (RefiningMixin)
         self._countdown = QTimer(self)  # the time left, counted down between the stages' estimates
         self._countdown.setInterval(1000)

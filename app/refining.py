@@ -8,7 +8,7 @@ the window at once (app.jobs: the abandoned job stops on its own).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
@@ -32,6 +32,7 @@ from app.export import CUTOUTS, ExportDialog, ExportRequest, write_export
 from app.jobs import CallJob
 from app.object_jobs import result_stage
 from app.panels import FINISHER_BOXES
+from app.runs_made import RunMade
 from app.worker import Local, RefineJob
 from app.undo import MaskEditCommand
 
@@ -41,34 +42,6 @@ CANCEL_CHUNK = 1 << 15
 MIN_SIDE = RefineOptions.min_side  # stages below this long side are skipped (see RefineOptions)
 BAR_STEPS = 1000  # the status bar's progress, in thousandths of the run's estimated time
 APPLIES_NEXT = ": it takes effect at the next Refine (Ctrl+R); the stages shown were made before"
-
-
-@dataclass(frozen=True, eq=False)
-class RunMade:
-    """What a refine that ran whole made its stages from: the object, its mask and strokes, and the settings
-    (options, weights, device). Why: a photo editor pressed Refine with nothing changed, and a 6K photo ran its
-    minute again for the same result, unsaid."""
-
-    obj: MaskObject
-    drawing: Drawing
-    stages: tuple[Stage, ...]
-    settings: tuple
-    around: bool = False  # run around an edit only (crm_core.local): Refine whole photo again runs it all
-
-    def again(self, obj: MaskObject, settings: tuple) -> bool:
-        """Whether refining ``obj`` with ``settings`` now would make again what it holds: the same object, still
-        holding this run's stages, its mask and strokes as they were, and the same settings."""
-        return (obj is self.obj and settings == self.settings and not obj.stale and len(obj.stages) == len(self.stages)
-                and all(map(_same_stage, obj.stages, self.stages)) and not self.drawing.edited(obj))
-
-
-def _same_stage(held: Stage, made: Stage) -> bool:
-    """Whether ``held`` is the stage ``made``: itself, or brought back by Undo and Redo, which keep an older step's
-    stages as PNGs and give back new ones of the same run, alike in all but the probability's rounding (its time
-    to the nanosecond included). A photo editor's Undos back to Select Subject and Redos to Refine had Refine run
-    its 19 s again for the same matte."""
-    return held is made or all(getattr(held, f.name) == getattr(made, f.name)
-                               for f in fields(Stage) if f.name != "prob")
 
 
 class RefiningMixin:
@@ -127,8 +100,9 @@ class RefiningMixin:
             # a tester's Ctrl+R on a hair label added two street lights 30 px off, which Refine all left out
             options = replace(options, polygon=held.drawn, part=held.part, band_first=doc.current.source is not None)
         settings = (options, self.settings.weights, self.refine_panel.device)
-        if joins is None and keep_out is None and self._last_run is not None \
-                and not (whole and self._last_run.around) and self._last_run.again(doc.current, settings):
+        run = self._runs.of(doc.current, settings)
+        if joins is None and keep_out is None and run is not None and not (whole and run.around) \
+                and run.again(doc.current, settings):
             # the label first read as a sentence in lower case: "object is refined already…" (a photo editor)
             self.statusBar().showMessage(f"Refined already: {doc.current.label} with these settings, and neither its "
                                          "mask nor its strokes changed since: Refine would make the same again", 8000)
@@ -137,7 +111,8 @@ class RefiningMixin:
         self._joins = joins
         self._asked = (doc.current, joins, keep_out)  # what a click made during the run restarts (app.prompting)
         self._drawing = Drawing.of(doc.current)  # the result is of this; an edit while it runs makes it stale
-        local = None if whole or keep_out is not None else self._local(doc.current, settings)
+        local = None if whole or keep_out is not None or run is None or not doc.current.stale else \
+            Local(doc.current.stages[-1], run.drawing, self._drawing)  # where: found in the job (Local.where)
         self._run_started = False
         self._stage_held = False
         self._settings = settings
@@ -157,15 +132,6 @@ class RefiningMixin:
         self._job = job
         self.jobs.start(job)
         self._show_busy()
-
-    def _local(self, obj: MaskObject, settings: tuple) -> Local | None:
-        """What a refine of ``obj`` around an edit starts from: its last run's result and drawing, where that run
-        had the same settings and ``obj`` holds its stages, edited since (the job finds where: ``Local.where``)."""
-        run = self._last_run
-        if run is None or run.obj is not obj or run.settings != settings or not obj.stale \
-                or len(obj.stages) != len(run.stages) or not all(map(_same_stage, obj.stages, run.stages)):
-            return None
-        return Local(obj.stages[-1], run.drawing, self._drawing)
 
     def readjust_edge(self) -> None:
         """Shift edge or Smooth moved: the shown object's last stage, "edge", is made again from the stage before
@@ -371,8 +337,8 @@ class RefiningMixin:
                 # click for it made the export ask which result to write
                 self.doc.set_stages([result_stage(target.mask > 127, seconds, self._settings[0])], target)
                 self.doc.set_shown(0, target)
-            self._last_run = None if edited or erased else \
-                RunMade(target, self._drawing, tuple(target.stages), self._settings, self._job.around)
+            if not (edited or erased):
+                self._runs.add(RunMade.of(target, self._drawing, self._settings, self._job.around))
             self.doc.record_refine([self._before], joins=self._joins)
             # a photo editor's polygon held as a label is told why fur came out hard (a dataset's labels are held
             # by design: said of every photo, it would be noise)

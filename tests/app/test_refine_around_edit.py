@@ -114,3 +114,23 @@ def test_other_settings_or_an_edit_of_the_coarse_mask_refine_the_whole_photo(qtb
     with qtbot.waitSignal(refined.refineFinished, timeout=60_000):
         refined.refine()
     assert " around your edit" not in refined.statusBar().currentMessage()
+
+
+def test_after_undo_of_a_refine_around_an_edit_the_next_refine_runs_around_the_edit_again(qtbot, refined):
+    """A photo editor disliked what a click made, pressed Undo and clicked a better spot: that refine ran the whole
+    photo, as only the run Undo had taken away was remembered."""
+    first = refined.doc.stages[-1].prob.copy()
+    _dab(refined)
+    with qtbot.waitSignal(refined.refineFinished, timeout=60_000):
+        refined.refine()
+    refined.undo_action.trigger()  # the refine around the dab: the first result is shown again, the dab still on it
+    assert np.array_equal(refined.doc.stages[-1].prob, first) and refined.doc.current.stale
+    with qtbot.waitSignal(refined.refineFinished, timeout=60_000):
+        refined.refine()
+    far = _far_from_dab(first.shape, 200)
+    assert " around your edit in " in refined.statusBar().currentMessage()
+    assert np.array_equal(refined.doc.stages[-1].prob[far], first[far])
+    for _ in range(2):  # this refine and the dab: the first result as it was made
+        refined.undo_action.trigger()
+    refined.refine()
+    assert not refined.refining and "Refined already" in refined.statusBar().currentMessage()

@@ -176,12 +176,20 @@ class DatasetExportDialog(QDialog):
         text = self._path.text().strip()
         # an earlier export's place is an offer too, of its own format only: kept for YOLO, a LabelMe export's
         # folder was filled with YOLO files (a re-tester)
-        offers = {str(suggested(self._dataset, k)) for k in self._kinds} | set(self._earlier.values())
+        offers = {str(self._offered(k, shown)) for k in self._kinds for shown in ("", *self._earlier.values())} \
+            | set(self._earlier.values())
         if not text or text in offers:
-            self._path.setText(self._earlier.get(kind) or str(suggested(self._dataset, kind)))
+            self._path.setText(self._earlier.get(kind) or str(self._offered(kind, text)))
         elif (kind in SINGLE_FILE) != text.lower().endswith(".json"):  # the person's name, in the shape asked now
             # only a real .json ending goes: "people.v2" is a name, not a stem and a suffix
             self._path.setText(text + ".json" if kind in SINGLE_FILE else text[:-len(".json")])
+
+    def _offered(self, kind: str, shown: str) -> Path:
+        """Where a format with no export of its own yet is offered to go: named as ``suggested`` names it, in the
+        folder of another format's earlier export where that is ``shown`` (a tester's COCO file was offered beside
+        the labels, after their LabelMe export had gone where they chose), else beside the labels."""
+        offer = suggested(self._dataset, kind)
+        return Path(shown).parent / offer.name if shown in self._earlier.values() else offer
 
     def _browse(self) -> None:
         # the overwrite and non-empty questions are asked once, on Export, for a typed path and a browsed one alike

@@ -29,8 +29,8 @@ class RenameLabelDialog(QDialog):
         self.name_box.setPlaceholderText("the label's new name")
         self.note = QLabel()
         self.note.setWordWrap(True)
-        intro = QLabel(f"Every object with this label, on every photo of {folder}, gets the new name; the label files "
-                       "are not changed until you export the dataset.")
+        intro = QLabel(f"Every object with this label, on every photo of {folder}, gets the new name; your label files "
+                       "are not changed: Export dataset writes the new name, to the folder or file you choose.")
         intro.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Rename")

@@ -516,11 +516,13 @@ class ObjectsPanel(QWidget):
                 status = "edited since refined" if obj.stale and obj.stages else obj.status  # its stages are (old)
                 if status == TODO and self._done:  # a tester read "to do" on every object of a photo accepted
                     status = self._done
-                status += _shown_note(obj)
                 if status == REFINED and id(obj) in kept:
                     # the photo showed no better edge: said as the refine's note says it ("unchanged" read wrong
-                    # of an object the annotator's own edit had changed)
+                    # of an object the annotator's own edit had changed); of whichever stage it shows, each such
+                    # (an annotator clicked ×1 of a label kept as drawn, and the row said "shows ×1" instead)
                     status += KEPT_AS_EDITED if id(obj) in yours else KEPT_AS_DRAWN
+                else:
+                    status += _shown_note(obj)
             item.setText(f"{name}  ·  {status}{'  · locked' if obj.locked else ''}")
             item.setCheckState(Qt.CheckState.Checked if obj.visible else Qt.CheckState.Unchecked)
             # what "kept as drawn" means, where it is said: a tester read it as the refine having done nothing

@@ -114,6 +114,10 @@ def in_pipeline(shown: Shown) -> int:
     return -1 if shown == COARSE else shown
 
 
+AS_DRAWN_NOTE = ("\nThe same pixels as Coarse: the photo showed no edge better than the label's, so the refine "
+                 "kept it as drawn")
+
+
 def stage_tooltip(stage: Stage, place: tuple[int, int] | None = None, crossed: int | None = None) -> str:
     """What a stage did, in numbers. place: its place among the object's stages now (index, count), where Shift edge
     or Smooth added one after the run (the run's stages said "Stage 1/5" beside the edge's "Stage 6/6"). crossed:
@@ -173,6 +177,7 @@ class StageStrip(QWidget):
         self._icons: dict[int, tuple[Stage, QIcon]] = {}  # id(stage) -> (stage kept alive so the id stays its own, icon)
         # (id(stage before), id(finisher)) -> (both kept alive, the pixels it took across one half): counted once
         self._crossed: dict[tuple[int, int], tuple[Stage, Stage, int]] = {}
+        self._drawn: dict[int, tuple[Stage, bool]] = {}  # of a held stage: whether it is the coarse mask, made binary
         self._short = False  # captions without times: the cells shrank to fit the strip
 
         self.list = QListWidget()
@@ -304,12 +309,23 @@ class StageStrip(QWidget):
             self._crossed[key] = (before, stage, int(np.count_nonzero(binarise(before.prob) != binarise(stage.prob))))
         return self._crossed[key][2]
 
+    def _as_drawn(self, stage: Stage) -> bool:
+        """Whether ``stage`` of the selected object, held near its outline as drawn, left the coarse mask as it is:
+        an annotator stepped through five stages of a label kept as drawn, each the same, each with its numbers."""
+        doc = self._doc
+        if not stage.held or doc.current.stale or settled(stage) or stage.prob.shape != doc.current.mask.shape:
+            return False
+        if id(stage) not in self._drawn:
+            self._drawn[id(stage)] = (stage, np.array_equal(binarise(stage.prob), doc.current.mask > 127))
+        return self._drawn[id(stage)][1]
+
     def _rebuild(self) -> None:
         was_comparing = self.comparing is not None
         # only the pairs shown now: a count kept for stages undone or of another object held their 6K planes alive
         stages = self._doc.stages if self._doc is not None else []
         shown = {(id(a), id(b)) for a, b in zip(stages, stages[1:])}
         self._crossed = {key: held for key, held in self._crossed.items() if key in shown}
+        self._drawn = {key: held for key, held in self._drawn.items() if key in {id(stage) for stage in stages}}
         self.list.blockSignals(True)
         self.list.clear()
         doc = self._doc
@@ -329,7 +345,8 @@ class StageStrip(QWidget):
                 item.setData(ROLE, i)
                 crossed = self._crossed_by(doc.stages[i - 1], stage) if i and stage.kind in ("snap", "matte") else None
                 item.setToolTip(stage_tooltip(stage, (i, len(doc.stages)), crossed)
-                                + ("\nOut of date: made before your last edit; refine again" if stale else ""))
+                                + ("\nOut of date: made before your last edit; refine again" if stale else "")
+                                + (AS_DRAWN_NOTE if self._as_drawn(stage) else ""))
                 if stale:
                     item.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))
                 self.list.addItem(item)

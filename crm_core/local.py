@@ -50,11 +50,11 @@ def around(changed: np.ndarray, extent: int) -> Around | None:
     if found is None:
         return None
     hw = changed.shape
-    reach = reach_of(extent)
-    fade = max(1, int(round(FADE_SHARE * reach)))
+    reach, share = reach_of(extent), _share_of(extent)
+    fade = _fade(reach)
     top, left, bottom, right = found
-    grow = reach + fade
-    region = (max(0, top - grow), max(0, left - grow), min(hw[0], bottom + grow), min(hw[1], right + grow))
+    grow, view = reach + fade, share + _fade(share)  # the crop's model sees as far as it would uncapped
+    region = (max(0, top - view), max(0, left - view), min(hw[0], bottom + view), min(hw[1], right + view))
     box = context_box(region, hw, ObjectOptions())  # the model sees the edge's surroundings, as for an object
     y0, x0, y1, x1 = box
     if (y1 - y0) * (x1 - x0) > LOCAL_SHARE * hw[0] * hw[1]:
@@ -64,16 +64,26 @@ def around(changed: np.ndarray, extent: int) -> Around | None:
     return Around(box, weight)
 
 
+def _share_of(extent: int) -> int:
+    """A tenth of an object whose larger side is ``extent`` px, at least MIN_REACH."""
+    return max(MIN_REACH, int(round(REACH_SHARE * extent)))
+
+
+def _fade(reach: int) -> int:
+    """How far beyond ``reach`` the new result fades into the old."""
+    return max(1, int(round(FADE_SHARE * reach)))
+
+
 def reach_of(extent: int) -> int:
     """How far from a change the new result stands in full, for an object whose larger side is ``extent`` px.
 
     A share of the object's size, at least MIN_REACH and at most MAX_REACH px. Why the cap: at 6K a tenth of the
-    subject is 400-560 px, and a tester's dab thinned fur 460 px away. Measured with the bundled weights (20 px spots
-    on the true foreground 15-40 px outside the result, three on each of dev_eval's uhr_GT15-17 and hr_GT17, 21, 26;
-    the matte's error ×255 within 150 px of the spot, and its change from 150 to 1,200 px): at 6K uncapped 41.03
-    near and +0.32 beyond, capped at 256 px 40.60 and +0.08, at 128 px 43.30 and -0.00; at 3K 15.38 / -0.05,
-    15.52 / -0.09, 16.48 / -0.02. The crop at 6K took 2.7 s on average against 4.9 s."""
-    return min(MAX_REACH, max(MIN_REACH, int(round(REACH_SHARE * extent))))
+    subject is 400-560 px, and a tester's dab thinned fur 460 px away. The crop is not cut to the cap: the model
+    sees as far round the change as it does uncapped, and the result near the change is the same.
+    Cut with the cap, the crop's result near a spot came out worse (``bench/local_refine.py`` on uhr: the matte's
+    error ×255 within 150 px of five spots 11.1 / 17.1 / 41.9 / 41.8 / 43.1 uncapped, 14.1 / 24.2 / 42.4 / 43.0 /
+    46.7 so cut). MODEL_CARD "Session 72" has the measurements."""
+    return min(MAX_REACH, _share_of(extent))
 
 
 def stages_around(refiner: Refiner, image: np.ndarray, coarse: np.ndarray, previous: Stage, where: Around,

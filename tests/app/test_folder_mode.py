@@ -3021,6 +3021,26 @@ def test_refine_all_objects_says_which_it_kept_as_drawn(qtbot, window, tmp_path,
     assert "Unticking “Stay on the object drawn”" in tip and "mostly come out worse" in tip, tip
 
 
+def test_a_label_refined_alone_and_kept_as_drawn_says_so_on_every_stage_it_shows(qtbot, window, tmp_path, tiny_refiner):
+    """An annotator's Ctrl+R on a careful label gave five stages, each the label as drawn and each with its decoding
+    numbers; clicking ×1 made the row read "refined (shows ×1)", and "kept as drawn" was gone."""
+    from app.stage_strip import AS_DRAWN_NOTE
+    folder, _ = labelme_set(tmp_path / "lm", count=1)
+    data = json.loads((folder / "p0.json").read_text())
+    data["shapes"][1]["points"] = [[100, 85], [159, 85], [159, 139], [100, 139]]  # the box, traced to the pixel
+    (folder / "p0.json").write_text(json.dumps(data))
+    window.open_folder(folder)
+    window.doc.select(window.doc.objects[1])
+    with qtbot.waitSignal(window.refineFinished, timeout=120_000):
+        window.refine()
+    box = window.doc.objects[1]
+    assert np.array_equal(box.result(), box.mask > 127) and len(box.stages) > 1
+    window.doc.set_shown(1)
+    assert window.objects_panel.list.item(1).text() == "box  ·  refined (kept as drawn)"
+    tips = [window.strip.list.item(i).toolTip() for i in range(1, window.strip.list.count())]
+    assert all(tip.endswith(AS_DRAWN_NOTE) for tip in tips), tips
+
+
 def test_a_label_kept_as_drawn_but_for_what_its_neighbour_holds_reads_unchanged(qapp):
     """The note said "3 kept as drawn" and two rows said "(unchanged)" (a re-tester): a label refined to its own
     pixels less those a neighbour holds is one an export writes as drawn, and Refine all objects counts it so;

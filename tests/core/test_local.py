@@ -61,14 +61,15 @@ def test_the_new_result_stands_within_the_reach_and_fades_out_inside_the_crop():
 
 def test_on_a_6k_subject_the_reach_is_capped():
     """A tenth of a 5,000 px subject is 500 px: a tester's dab thinned fur 460 px away."""
-    patch = np.zeros((2400, 2400), bool)
-    patch[1190:1210, 1190:1210] = True
+    patch = np.zeros((4000, 4000), bool)
+    patch[1990:2010, 1990:2010] = True
     where = around(patch, 5000)
     top, left, bottom, right = where.box
     weight = np.zeros(patch.shape, np.float32)
     weight[top:bottom, left:right] = where.weight
     away = cv2.distanceTransform((~patch).astype(np.uint8), cv2.DIST_L2, 5)
     assert weight[away <= MAX_REACH].min() == 1.0 and weight[away >= MAX_REACH * (1 + FADE_SHARE) + 1].max() == 0.0
+    assert min(bottom - top, right - left) > 2 * 500 * (1 + FADE_SHARE)  # the model sees as far as uncapped
 
 
 def test_a_dab_on_a_missed_lobe_gets_the_lobe_and_leaves_the_rest_as_it_was(bundled_refiner, scene):

@@ -153,10 +153,11 @@ def stage_tooltip(stage: Stage, place: tuple[int, int] | None = None, crossed: i
     # the first stage has no coarser look to take the rest from (an inspector): the coarse mask gives it
     rest = "the coarse mask" if stage.index == 0 else "the stage before, scaled up"
     beyond = "; beyond the crop, the result you edited" if around else ""
-    # of the same pixels at every ratio, said so: an inspector took a ×0.25 stage's share as of its own small grid
+    # counted at full size, said so: an inspector took a ×0.25 stage's share as of its own small grid, and another
+    # read "at every ratio of these same pixels", as it said then, as a riddle
     return (f"{head} at ratio {stage.ratio:g} of {photo}: {stage.seconds:.2f} s; the model decoded "
-            f"{stage.queried:,} of the {stage.total:,} pixels of {photo} ({share_text} %, at every ratio of "
-            f"these same pixels) where the edge may be, the rest from {rest}{beyond}")
+            f"{stage.queried:,} of the {stage.total:,} pixels of {photo} ({share_text} %, counted at full size "
+            f"whatever the ratio) where the edge may be, the rest from {rest}{beyond}")
 
 
 class StageStrip(QWidget):

@@ -50,7 +50,7 @@ def test_a_stages_tooltip_says_what_it_did_in_numbers_a_person_can_read():
     from app.stage_strip import stage_tooltip
     prob = np.zeros((60, 80), np.float32)
     model = Stage(0, 3, 0.25, prob, 0.5, 12, prob.size, 300)
-    assert "12 of the 4,800 pixels of the photo (0.25 %, at every ratio of these same pixels)" in \
+    assert "12 of the 4,800 pixels of the photo (0.25 %, counted at full size whatever the ratio)" in \
         stage_tooltip(model)  # a few pixels are not "0 %"; of the photo's pixels, not of the ratio's small grid
     small = Stage(1, 3, 1.0, prob, 0.5, 1200, 9 * prob.size, 300)  # a small photo, refined at 3× its size
     assert "ratio 1 of the photo enlarged 3×" in stage_tooltip(small) and \

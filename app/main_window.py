@@ -69,6 +69,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self._stage_held = False  # the person picked a stage while a refine runs: its next stages do not take over
         # the running export and the document (and undo position) it wrote: its completion belongs to them
         self._export: tuple[CallJob, Document, int, str] | None = None  # and what it leaves out
+        self._export_asked = False  # Export was asked for while one was written: its dialog opens after
         self._said_settings: tuple = ()  # the refine options when a change of them was said (_applies_next_refine)
         self._edge_job: CallJob | None = None  # the newest Shift edge / Smooth re-make; older ones are dropped
         self._recent: dict = {}  # folder mode: recent photos' documents (FolderMixin)
@@ -511,7 +512,6 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         for action in (self.export_action, self.clear_action, self.invert_action, self.import_action,
                        self.fit_action, self.actual_action, self.zoom_in_action, self.zoom_out_action):
             action.setEnabled(has_doc)
-        self.export_action.setEnabled(has_doc and self._export is None)
         self.save_project_action.setEnabled(has_doc)
         self.save_project_as_action.setEnabled(has_doc)
         for refine in (self.refine_action, self.refine_whole_action, self.refine_button):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
@@ -468,6 +469,13 @@ class RefiningMixin:
         """True when an export was written or started."""
         if self.doc is None:
             return False
+        if self._export is not None:  # a decontaminated cutout takes seconds: the dialog opens once it is written
+            # (a photo editor's Ctrl+E did nothing then, greyed out, and the file name they typed next went to the
+            # canvas as tool keys: two eraser strokes and an object named ".png")
+            self._export_asked = True
+            self.statusBar().showMessage(f"Still writing {self._export[0].objectName()}: Export opens as soon as "
+                                         "it is written", 10000)
+            return False
         # what the dialog names is what gets written, even if a running refinement shows a newer stage meanwhile
         shown = self.shown_prob()
         merge = self._merge_count()
@@ -592,7 +600,6 @@ class RefiningMixin:
         job.finished.connect(self._export_finished)
         self._export = (job, doc, doc.undo_stack.index(), left_out)
         self.jobs.start(job)
-        self.export_action.setEnabled(False)
         self.statusBar().showMessage(f"Exporting {request.path.name} (decontaminating colours)…")
         return True
 
@@ -627,6 +634,9 @@ class RefiningMixin:
         job's late end never frees the window from an export begun since."""
         if self._export is not None and self.sender() in (None, self._export[0]):
             self._export = None
+        if self._export is None and self._export_asked:
+            self._export_asked = False
+            QTimer.singleShot(0, self.export_dialog)  # after "Exported …" is said
         self._update_actions()
 
 

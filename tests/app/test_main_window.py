@@ -776,9 +776,13 @@ def test_the_export_dialog_names_the_selected_object_as_the_objects_list_does(op
     assert row.startswith(f"{label} #2")
 
 
-def test_decontaminated_cutout_runs_off_the_gui_thread(qtbot, opened, tmp_path):
+def test_decontaminated_cutout_runs_off_the_gui_thread(qtbot, opened, tmp_path, monkeypatch):
     """The shown stage has a soft edge (a binary mask would make decontamination a no-op): the edge pixels get
-    new colours, the opaque ones keep the photo's, and the alpha is the stage's."""
+    new colours, the opaque ones keep the photo's, and the alpha is the stage's. Export asked for meanwhile opens
+    once the file is written: a photo editor's Ctrl+E did nothing then, and the name they typed went to the canvas."""
+    from app.export import ExportDialog
+    asked: list[str] = []
+    monkeypatch.setattr(ExportDialog, "exec", lambda dialog: asked.append(dialog.request().path.name) or 0)
     doc = opened.doc
     prob = cv2.GaussianBlur(doc.mask.astype(np.float32) / 255, (0, 0), 3.0)
     doc.set_stages([Stage(0, 1, 1.0, prob, 0.1, prob.size, prob.size, prob.size)])
@@ -786,8 +790,10 @@ def test_decontaminated_cutout_runs_off_the_gui_thread(qtbot, opened, tmp_path):
     out = tmp_path / "cut.png"
     with qtbot.waitSignal(opened.exported, timeout=20000):
         opened.export(ExportRequest("cutout", out, decontaminate=True))
-        assert not opened.export_action.isEnabled()  # still running in its thread
-    qtbot.waitUntil(lambda: opened.export_action.isEnabled())
+        opened.export_action.trigger()  # still running in its thread: said, and the dialog waits for it
+        assert not asked and "Still writing cut.png: Export opens as soon as it is written" \
+            in opened.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: len(asked) == 1)
     rgba = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
     assert rgba.shape == (120, 160, 4)
     alpha = np.rint(prob * 255).astype(np.uint8)

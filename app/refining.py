@@ -353,6 +353,10 @@ class RefiningMixin:
                 where = " around your edit"
                 later = later if edited else \
                     "; the rest is as it was: Refine whole photo again (Shift+F5) runs all of it"
+            elif self._job.spread:  # two touch-ups 2,200 px apart ran the whole photo, and a re-tester was not told why
+                where = " over the whole photo"
+                later = later if edited else "; what changed since its last refine lay too far apart to refine only " \
+                    "around it: Refine after each edit refines around that edit"
             if erased:  # nothing, or a sliver of lines and dots (crm_core.objects.vanished)
                 later = ": it left nothing of the object, so it is kept as you drew it"
             # up as long as the run took, at least 15 s: a person who looked away from a 95 s run missed it

@@ -88,6 +88,7 @@ class RefineJob(Job):
         self._options = options
         self._local = local
         self.around = False  # the run went around an edit only (``local``, where it could): the window says so
+        self.spread = False  # it was to, but what changed spread too wide (``Local.where``): said too
         self.rates = rates if rates is not None else DEFAULT_RATES
         self.skipped = ""  # the ratios asked for that this photo's size leaves out (RefineOptions.skipped), news
 
@@ -110,7 +111,7 @@ class RefineJob(Job):
         image, coarse, local = self._image, self._coarse, self._local
         assert image is not None and coarse is not None
         where = None if local is None else local.where()
-        self.around = where is not None
+        self.around, self.spread = where is not None, local is not None and where is None
         if where is None:
             checked, worked = self._options.validated(), coarse
         else:  # the crop's own plan: the photo's ratios, none skipped for its size

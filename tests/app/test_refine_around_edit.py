@@ -134,3 +134,16 @@ def test_after_undo_of_a_refine_around_an_edit_the_next_refine_runs_around_the_e
         refined.undo_action.trigger()
     refined.refine()
     assert not refined.refining and "Refined already" in refined.statusBar().currentMessage()
+
+
+def test_edits_far_apart_refine_the_whole_photo_and_say_why(qtbot, refined):
+    """Two touch-ups 2,200 px apart on a 3K photo ran the whole photo, and the status bar said nothing of why (a
+    re-tester): a crop round both would be most of the photo."""
+    _dab(refined)
+    _dab(refined, QRect(40, 400, 16, 16))
+    with qtbot.waitSignal(refined.refineFinished, timeout=60_000):
+        refined.refine()
+    note = refined.statusBar().currentMessage()
+    assert note.startswith("Refined object over the whole photo in ") and " around your edit" not in note
+    assert note.endswith("; what changed since its last refine lay too far apart to refine only around it: Refine "
+                         "after each edit refines around that edit"), note

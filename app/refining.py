@@ -349,14 +349,14 @@ class RefiningMixin:
                      "not hold: Refine again for it") if edited else \
                 ": click one in the stage strip to see it, Ctrl+click another to compare" * (not notes)
             where = ""
-            if self._job.around:  # refined only around an edit of the result (crm_core.local)
-                where = " around your edit"
+            if self._job.around:  # refined only around an edit of the result (crm_core.local), or several
+                where = " around your edit" if self._job.around == 1 else f" around your edits in {self._job.around} places"
                 later = later if edited else \
                     "; the rest is as it was: Refine whole photo again (Shift+F5) runs all of it"
-            elif self._job.spread:  # two touch-ups 2,200 px apart ran the whole photo, and a re-tester was not told why
+            elif self._job.spread:  # a re-tester's touch-ups ran the whole photo, and they were not told why
                 where = " over the whole photo"
-                later = later if edited else "; what changed since its last refine lay too far apart to refine only " \
-                    "around it: Refine after each edit refines around that edit"
+                later = later if edited else "; what changed since its last refine spans too much of the photo to " \
+                    "refine only around it"
             if erased:  # nothing, or a sliver of lines and dots (crm_core.objects.vanished)
                 later = ": it left nothing of the object, so it is kept as you drew it"
             # up as long as the run took, at least 15 s: a person who looked away from a 95 s run missed it

@@ -13,7 +13,7 @@ from crm_core import Refiner, RefineOptions, Stage, work_scale
 from crm_core.constraints import Constraints
 from crm_core.errors import WeightsError
 from crm_core.formats.objects import mask_box
-from crm_core.local import Around, around, local_options, stages_around
+from crm_core.local import Around, around_each, local_options, stages_around
 from crm_core.metrics import binarise
 
 from app.estimate import DEFAULT_RATES, StageCost, StageRates, as_refined, plan_stages, seconds_left, stage_name
@@ -29,12 +29,12 @@ class Local(NamedTuple):
     then: Drawing
     now: Drawing
 
-    def where(self) -> Around | None:
-        """Where to refine: around what changed (None: the whole photo, the change being too large). Worked out in
-        the job: at 6K it takes a quarter of a second."""
+    def where(self) -> tuple[Around, ...] | None:
+        """Where to refine: around each place that changed (None: the whole photo, the change being too large).
+        Worked out in the job: at 6K it takes a quarter of a second."""
         found = mask_box(self.now.mask > 127)
         top, left, bottom, right = found or (0, 0, 0, 0)
-        return around(self.now.changed_since(self.then, self.previous.prob), max(bottom - top, right - left))
+        return around_each(self.now.changed_since(self.then, self.previous.prob), max(bottom - top, right - left))
 
 
 class RefinerCache:
@@ -87,7 +87,7 @@ class RefineJob(Job):
         self._others = others  # the photo's other objects, whose pixels the refine leaves them (mask_object.beside)
         self._options = options
         self._local = local
-        self.around = False  # the run went around an edit only (``local``, where it could): the window says so
+        self.around = 0  # the places the run went around an edit only in (``local``, where it could), 0: none
         self.spread = False  # it was to, but what changed spread too wide (``Local.where``): said too
         self.rates = rates if rates is not None else DEFAULT_RATES
         self.skipped = ""  # the ratios asked for that this photo's size leaves out (RefineOptions.skipped), news
@@ -111,13 +111,14 @@ class RefineJob(Job):
         image, coarse, local = self._image, self._coarse, self._local
         assert image is not None and coarse is not None
         where = None if local is None else local.where()
-        self.around, self.spread = where is not None, local is not None and where is None
+        self.around, self.spread = len(where or ()), local is not None and where is None
         if where is None:
             checked, worked = self._options.validated(), coarse
-        else:  # the crop's own plan: the photo's ratios, none skipped for its size
-            checked = local_options(self._options, where, image.shape[:2], local.previous).validated()
-            top, left, bottom, right = where.box
-            worked = coarse[top:bottom, left:right]
+        else:  # the largest crop's own plan: the photo's ratios, none skipped for its size (its pixels are the
+            # first stage's, once it tells them: ``as_refined``)
+            largest = max(where, key=lambda place: place.shape[0] * place.shape[1])
+            checked = local_options(self._options, largest, image.shape[:2], local.previous).validated()
+            worked = coarse[largest.inside]
         scale = work_scale(worked, checked)
         plan = plan_stages(checked, worked.shape, scale)
         if where is None:  # for the status line; a crop's skipped ratios are no news of the photo

@@ -136,14 +136,37 @@ def test_after_undo_of_a_refine_around_an_edit_the_next_refine_runs_around_the_e
     assert not refined.refining and "Refined already" in refined.statusBar().currentMessage()
 
 
-def test_edits_far_apart_refine_the_whole_photo_and_say_why(qtbot, refined):
-    """Two touch-ups 2,200 px apart on a 3K photo ran the whole photo, and the status bar said nothing of why (a
-    re-tester): a crop round both would be most of the photo."""
+def test_edits_far_apart_are_each_refined_around(qtbot, refined):
+    """Two touch-ups 2,200 px apart on a 3K photo ran the whole photo (a re-tester): one crop round both would have
+    been most of it. Each is refined in a crop of its own, in the same stages."""
+    before = refined.doc.stages[-1].prob.copy()
+    other = QRect(40, 400, 16, 16)
     _dab(refined)
-    _dab(refined, QRect(40, 400, 16, 16))
+    _dab(refined, other)
     with qtbot.waitSignal(refined.refineFinished, timeout=60_000):
         refined.refine()
     note = refined.statusBar().currentMessage()
-    assert note.startswith("Refined object over the whole photo in ") and " around your edit" not in note
-    assert note.endswith("; what changed since its last refine lay too far apart to refine only around it: Refine "
-                         "after each edit refines around that edit"), note
+    assert note.startswith("Refined object around your edits in 2 places in "), note
+    after = refined.doc.stages[-1].prob
+    far = _far_from_dab(before.shape, 200) & _far_from(other, before.shape, 200)
+    assert np.array_equal(after[far], before[far])
+    first = refined.doc.stages[0].prob
+    for place in (DAB, other):  # each dab is refined: the untrained model's first answer moves there
+        near = ~_far_from(place, before.shape, 40)
+        assert not np.array_equal(first[near], before[near])
+
+
+def test_a_change_over_much_of_the_photo_refines_it_all_and_says_why(qtbot, refined):
+    """Refine said "Refined object in 7.5 s" of a run meant to go around an edit, and a re-tester wondered why."""
+    _dab(refined, QRect(100, 80, 440, 320))
+    with qtbot.waitSignal(refined.refineFinished, timeout=60_000):
+        refined.refine()
+    note = refined.statusBar().currentMessage()
+    assert note.startswith("Refined object over the whole photo in ") and note.endswith(
+        "; what changed since its last refine spans too much of the photo to refine only around it"), note
+
+
+def _far_from(rect: QRect, shape: tuple[int, int], px: int) -> np.ndarray:
+    spot = np.zeros(shape, np.uint8)
+    spot[rect.top():rect.bottom() + 1, rect.left():rect.right() + 1] = 1
+    return cv2.distanceTransform(1 - spot, cv2.DIST_L2, 5) > px

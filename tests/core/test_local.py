@@ -9,8 +9,9 @@ import pytest
 
 from crm_core import RefineOptions, Stage
 from crm_core.constraints import Constraints
-from crm_core.local import FADE_SHARE, MAX_REACH, MIN_REACH, around, stages_around
+from crm_core.local import FADE_SHARE, MAX_PLACES, MAX_REACH, MIN_REACH, around, around_each, stages_around
 from crm_core.metrics import iou
+from crm_core.options import SMALL_PHOTO_SCALE
 
 SIDE = 512
 BUMP = (390, 256)  # x, y: the centre of a lobe on the disc's right that the result refined before had missed
@@ -87,6 +88,38 @@ def test_a_dab_on_a_missed_lobe_gets_the_lobe_and_leaves_the_rest_as_it_was(bund
     lobe_box = (slice(BUMP[1] - 45, BUMP[1] + 45), slice(BUMP[0] - 70, BUMP[0] + 70))
     assert iou(gt[lobe_box], before[lobe_box]) < 0.6
     assert iou(gt[lobe_box], after[lobe_box]) > 0.95  # the lobe's edge found, not just the dab kept
+
+
+def test_changes_far_apart_are_refined_each_in_its_own_crop_in_the_same_stages(bundled_refiner, scene):
+    """A re-tester's two touch-ups far apart ran the whole photo: one crop round both was most of it."""
+    image, gt, previous = scene
+    before, patch = previous.prob, _patch()
+    stray = np.zeros_like(patch)
+    stray[30:50, 30:50] = True  # a dab on the plain background, far from the lobe: the refine takes it away
+    places = around_each(patch | stray, 240)
+    assert places is not None and len(places) == 2 and around(patch | stray, 240) is None
+    stages = list(stages_around(bundled_refiner, image, np.maximum(before, patch | stray), previous, places,
+                                RefineOptions(min_side=0)))
+    after = stages[-1].prob
+    outside = np.ones_like(gt)
+    for place in places:
+        outside[place.inside] = False
+    assert np.array_equal(after[outside], before[outside])
+    lobe_box = (slice(BUMP[1] - 45, BUMP[1] + 45), slice(BUMP[0] - 70, BUMP[0] + 70))
+    assert iou(gt[lobe_box], after[lobe_box]) > 0.95 and after[stray].max() < 0.5
+    covered = sum(place.shape[0] * place.shape[1] for place in places)
+    assert stages[0].total in (covered, covered * SMALL_PHOTO_SCALE ** 2)  # the crops' pixels together
+
+
+def test_changes_whose_crops_overlap_make_one_and_too_many_places_none():
+    near = np.zeros((SIDE, SIDE), bool)
+    near[100:110, 100:110] = near[100:110, 140:150] = True  # 30 px apart: their crops would overlap
+    assert len(around_each(near, 240)) == 1
+    wide = np.zeros((4000, 4000), bool)
+    for k in range(MAX_PLACES + 1):  # dabs 440 px apart along a diagonal: each its own crop, too many of them
+        wide[200 + 400 * k:205 + 400 * k, 200 + 400 * k:205 + 400 * k] = True
+    assert around_each(wide, 240) is None
+    assert around_each(np.zeros((SIDE, SIDE), bool), 240) is None
 
 
 def test_keep_strokes_hold_over_the_whole_photo_in_every_stage(bundled_refiner, scene):

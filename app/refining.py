@@ -350,7 +350,8 @@ class RefiningMixin:
                 ": click one in the stage strip to see it, Ctrl+click another to compare" * (not notes)
             where = ""
             if self._job.around:  # refined only around an edit of the result (crm_core.local), or several
-                where = " around your edit" if self._job.around == 1 else f" around your edits in {self._job.around} places"
+                places = self._job.around
+                where = " around your edit" if places == 1 else f" around your edits in {places} places"
                 later = later if edited else \
                     "; the rest is as it was: Refine whole photo again (Shift+F5) runs all of it"
             elif self._job.spread:  # a re-tester's touch-ups ran the whole photo, and they were not told why

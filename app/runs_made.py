@@ -34,10 +34,10 @@ class RunMade:
     drawing: Drawing
     marks: tuple[tuple, ...]
     settings: tuple
-    around: bool = False  # run around an edit only (crm_core.local): Refine whole photo again runs it all
+    around: int = 0  # the places it ran around an edit in (crm_core.local), 0: whole; Shift+F5 runs it all
 
     @classmethod
-    def of(cls, obj: MaskObject, drawing: Drawing, settings: tuple, around: bool) -> "RunMade":
+    def of(cls, obj: MaskObject, drawing: Drawing, settings: tuple, around: int) -> "RunMade":
         return cls(weakref.ref(obj), drawing, tuple(map(stage_mark, obj.stages)), settings, around)
 
     def holds(self, obj: MaskObject, settings: tuple) -> bool:

@@ -326,7 +326,8 @@ class StageStrip(QWidget):
         stages = self._doc.stages if self._doc is not None else []
         shown = {(id(a), id(b)) for a, b in zip(stages, stages[1:])}
         self._crossed = {key: held for key, held in self._crossed.items() if key in shown}
-        self._drawn = {key: held for key, held in self._drawn.items() if key in {id(stage) for stage in stages}}
+        ids = {id(stage) for stage in stages}
+        self._drawn = {key: held for key, held in self._drawn.items() if key in ids}
         self.list.blockSignals(True)
         self.list.clear()
         doc = self._doc

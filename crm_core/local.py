@@ -99,21 +99,21 @@ def around_each(changed: np.ndarray, extent: int) -> tuple[Around, ...] | None:
 
 def _joined(groups: list[tuple[list[int], Box]]) -> list[tuple[list[int], Box]]:
     """Groups of components (their labels, and a box round them) with every two whose boxes overlap made one."""
-    groups = list(groups)
-    merged = True
-    while merged:
-        merged = False
-        for i in range(len(groups)):
-            for j in range(i + 1, len(groups)):
-                (a, (t0, l0, b0, r0)), (b, (t1, l1, b1, r1)) = groups[i], groups[j]
-                if t0 < b1 and t1 < b0 and l0 < r1 and l1 < r0:
-                    groups[i] = (a + b, (min(t0, t1), min(l0, l1), max(b0, b1), max(r0, r1)))
-                    del groups[j]
-                    merged = True
-                    break
-            if merged:
-                break
-    return groups
+    out: list[tuple[list[int], Box]] = []
+    for ids, box in groups:
+        for other_ids, other in [group for group in out if _overlap(group[1], box)]:
+            out.remove((other_ids, other))
+            ids, box = ids + other_ids, _union(box, other)
+        out.append((ids, box))
+    return out if len(out) == len(groups) else _joined(out)  # a union may reach a group it did not yet
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _union(a: Box, b: Box) -> Box:
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
 def _share_of(extent: int) -> int:

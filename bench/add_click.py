@@ -1,6 +1,6 @@
 """Add clicks: on a part of a person with no mask yet (Clothing Co-Parsing), and on a missing part of a dev_eval object;
-as shipped (the click's side starts with its colour as followed from the click) and as before (wherever that colour
-is in the click's reach: ``crm_core.prompts.FOLLOW_COLOUR`` off), in one run.
+without the subject rule (as before session 73: ``crm_core.prompts.SUBJECT_SHARE`` 0) and with it at each share
+asked (as shipped: 0.1), in one run.
 
 Two cases, each scored against the truth:
 
@@ -12,7 +12,8 @@ Two cases, each scored against the truth:
   side cut from its truth at the boundary point farthest from its centre, clicked at the middle of what the cut
   took: scored by the mask's IoU with the truth after the click.
 
-Usage: python bench/add_click.py CCP_DIR [--first 301 --last 340] [--dev-eval DIR --every 4] [--verbose]
+Usage: python bench/add_click.py CCP_DIR [--first 301 --last 340] [--dev-eval DIR --every 4] [--shares 0.1]
+                                 [--verbose]
 CCP_DIR holds NNNN.jpg, NNNN.mat and label_list.mat; the team holds out photos 0501-1004, which this refuses.
 """
 
@@ -100,6 +101,8 @@ def main() -> None:
     parser.add_argument("--last", type=int, default=340)
     parser.add_argument("--dev-eval", type=Path, default=ROOT.parent / "shared" / "data" / "dev_eval")
     parser.add_argument("--every", type=int, default=4)
+    parser.add_argument("--shares", type=float, nargs="+", default=[prompts.SUBJECT_SHARE],
+                        help="the subject rule's shares to compare with no rule")
     parser.add_argument("--verbose", action="store_true", help="print every part and object")
     args = parser.parse_args()
     if args.last >= HELD_OUT:
@@ -107,8 +110,9 @@ def main() -> None:
     global VERBOSE
     VERBOSE = args.verbose
     start = time.perf_counter()
-    for follow, name in ((False, "before (the colour anywhere in the reach)"), (True, "as shipped (followed)")):
-        prompts.FOLLOW_COLOUR = follow
+    for share in (0.0, *args.shares):
+        prompts.SUBJECT_SHARE = share
+        name = f"subject share {share}" if share else "no subject rule"
         ious, outside = parts(args.ccp, args.first, args.last)
         filled = missing(args.dev_eval, args.every)
         print(f"{name}: part click on an empty mask ({len(ious)} parts) mean IoU {np.mean(ious):.4f}, taken outside "

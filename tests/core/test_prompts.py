@@ -126,6 +126,43 @@ def test_a_click_starts_with_its_colour_as_followed_from_it_not_wherever_that_co
     assert (seeds[far > 0] == cv2.GC_PR_BGD).all()
 
 
+def strap_by_rock() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A yellow body with a dark strap hanging off it onto dark rock, on blue: (photo, body, strap, rock)."""
+    h, w = 200, 300
+    rng = np.random.default_rng(6)
+    body, strap, rock = (np.zeros((h, w), bool) for _ in range(3))
+    body[60:160, 150:260] = True
+    strap[95:105, 60:150] = True
+    rock[105:190, 20:90] = True  # under the strap's end, of its colour
+    photo = np.zeros((h, w, 3), np.float32) + (40, 60, 170)
+    photo[body], photo[strap | rock] = (230, 210, 60), (30, 30, 32)
+    return np.clip(photo + rng.normal(0, 6, photo.shape), 0, 255).astype(np.uint8), body, strap, rock
+
+
+class Seen:
+    """A subject model's answer: ``prob`` wherever the photo is shown to it whole, at any size."""
+
+    def __init__(self, prob: np.ndarray) -> None:
+        self.prob = prob.astype(np.float32)
+
+    def predict(self, image: np.ndarray) -> np.ndarray:
+        return cv2.resize(self.prob, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR)
+
+
+def test_a_click_adds_what_the_subject_model_sees_as_subject_not_background_of_the_click_s_colour():
+    """A photo editor's click on a giraffe's dark strap took 343,770 px of the dark rock beside it with 65,733 px of
+    strap: the strap's colour, followed from the click, ran on into the rock, which the subject model holds clear."""
+    photo, body, strap, rock = strap_by_rock()
+    seen = Seen(cv2.dilate((body | strap).astype(np.uint8), np.ones((5, 5), np.uint8)) * 0.9 + 0.001)
+    added = (click_mask(photo, body.astype(np.float32), positive=[(110, 100)], subject=seen) > 0.5) & ~body
+    assert (added & strap).sum() > 0.9 * strap.sum()
+    assert (added & rock).sum() < 0.02 * rock.sum()
+    # where the model sees nothing at the click (a second object), its map says nothing: the colour decides
+    unseen = Seen(np.where(body, 0.9, 0.001))
+    flooded = (click_mask(photo, body.astype(np.float32), positive=[(110, 100)], subject=unseen) > 0.5) & ~body
+    assert (flooded & rock).sum() > 0.2 * rock.sum() and (flooded & strap).sum() > 0.9 * strap.sum()
+
+
 def pumpkin(h: int = 240, w: int = 320, more: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A mottled disc with a stem of its own colours on a pale backdrop: (photo, body truth, stem truth).
     more: other pixels (H×W bool) in those colours."""

@@ -213,8 +213,9 @@ def click_mask(image: np.ndarray, mask: np.ndarray, positive: Sequence[tuple[int
     objects, 0.9897 → 0.9943). GrabCut then settles the near pixels from the colour models of the whole photo. Far
     from every click the mask is kept exactly as it is: all of this runs at GrabCut's working size, and only the near
     pixels come back from it (at 6K the seeding ran at full size, 5.5 s, and the whole mask came back at 800 px,
-    blurring edges far from the click). Where the click's colour, followed from the click, runs on to the rim of its reach (a
-    sweater bigger than the reach came back cut along a circle), the click is settled again with twice the reach —
+    blurring edges far from the click). Where the click's colour, followed from the click, runs on to the rim of
+    its reach (a sweater bigger than the reach came back cut along a circle), the click is settled again with twice
+    the reach —
     unless it adds to an object the mask already has within its reach: such a click fills a missing part, and twice
     the reach flooded the backdrop. Measured on dev_eval (hr/lowres and every 3rd or 4th real/lowres photo): a
     missing part at the edge (a disc of 0.12 / 0.25 × the mean side at the boundary point farthest from the centroid

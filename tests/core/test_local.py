@@ -42,8 +42,17 @@ def _patch() -> np.ndarray:
 def test_nothing_changed_and_a_change_too_large_are_no_local_refine():
     assert around(np.zeros((SIDE, SIDE), bool), 300) is None
     wide = np.zeros((SIDE, SIDE), bool)
-    wide[100:400, 250:260] = True  # a stroke down most of the photo: its crop would be most of it
+    wide[40:470, 250:260] = True  # a stroke down the photo: its crop would be nearly all of it
     assert around(wide, 300) is None
+
+
+def test_a_change_whose_crop_is_over_half_the_photo_is_still_refined_around():
+    """An add click along a drum's rope ran the whole photo again, and moved 5,380 px far from the rope: its crop
+    was 0.72 of the photo, and a crop that size is still faster than the whole photo, the rest left as it was."""
+    long = np.zeros((SIDE, SIDE), bool)
+    long[120:380, 250:260] = True
+    where = around(long, 300)
+    assert where is not None and 0.6 < where.shape[0] * where.shape[1] / SIDE ** 2 < 0.75
 
 
 def test_the_new_result_stands_within_the_reach_and_fades_out_inside_the_crop():

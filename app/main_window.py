@@ -65,6 +65,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self._job: RefineJob | None = None
         self._before: tuple[MaskObject, Results] | None = None  # the object a run refines, and what it had before
         self._joins: MaskEditCommand | None = None  # the edit that started the run by itself, which it joins
+        self._run_note = ""  # what the run says at its end besides its own notes (a spot click's advice)
         self._run_started = False
         self._stage_held = False  # the person picked a stage while a refine runs: its next stages do not take over
         # the running export and the document (and undo position) it wrote: its completion belongs to them

@@ -35,6 +35,12 @@ SPOT_ADDED = ("Click: only the spot was added, for Refine to place (the photo se
               "(B) or the Lasso (L) adds the rest")
 SPOT_REMOVED = ("Click: only the spot was taken out (the photo sets no region apart there); the Eraser (E), or the "
                 "Lasso (L) with Alt, takes the rest")
+# the same advice at the end of the refine a spot starts (Refine after a box or click): without that refine, a photo
+# editor's spot stood as a hard disc over the coarse mask, the stages "(old)", the refined result seemingly gone
+SPOT_NOTES = {SPOT_ADDED: "the click added only its spot (the photo sets no region apart there): the Brush (B) or the "
+                          "Lasso (L) adds the rest",
+              SPOT_REMOVED: "the click took out only its spot (the photo sets no region apart there): the Eraser (E), "
+                            "or the Lasso (L) with Alt, takes the rest"}
 PROMPT_NOTE_MS = 4000  # how long what a prompt did is said over the progress of the refine it started
 
 
@@ -176,18 +182,19 @@ class PromptMixin:
                     "keep it")
         if guess:
             doc.current.guessed = True  # a guess from the photo, refined freely: its outline is no label to hold
-        if done in (SPOT_ADDED, SPOT_REMOVED):  # no refine after it: its end note hid the advice within a second
-            self.statusBar().showMessage(done, 15000)
-        elif self.settings.refine_after_prompt and doc.current.mask.any():
+        if self.settings.refine_after_prompt and doc.current.mask.any():
             self._stopped = None  # this refine takes its place
             if self.refining:
                 self.cancel_refine()  # its mask is out of date now
             if prompt.box is not None:  # a box's refine stays within the box and the context its mask was found in
                 beyond = beyond_box(prompt.box, mask.shape) & (mask <= 127)
                 keep_out = beyond if keep_out is None else beyond | keep_out
-            self.refine(joins=doc.undo_stack.last(), keep_out=keep_out)  # one Undo takes back the prompt and its refine
+            # one Undo takes back the prompt and its refine; a spot's advice is said again when the refine ends
+            self.refine(joins=doc.undo_stack.last(), keep_out=keep_out, note=SPOT_NOTES.get(done, ""))
             # short: while it is up, it hides the refine's progress and time left (a tester saw neither for 10 s)
             self.statusBar().showMessage(f"{done}; refining it (Ctrl+Z undoes)", PROMPT_NOTE_MS)
+        elif done in SPOT_NOTES:  # said as it is: "press Refine to sharpen its edges" is not what a spot needs
+            self.statusBar().showMessage(done, 15000)
         else:
             self.statusBar().showMessage(f"{done}; press Refine (Ctrl+R) to sharpen its edges (Ctrl+Z undoes)", 10000)
 

@@ -74,11 +74,12 @@ class RefiningMixin:
         self.refine(whole=True)
 
     def refine(self, joins: MaskEditCommand | None = None, keep_out: np.ndarray | None = None,
-               whole: bool = False) -> None:
+               whole: bool = False, note: str = "") -> None:
         """Starts a run on a snapshot of the coarse mask; the user may keep editing while it runs. joins: the edit
         that asked for this refine by itself, which its result then joins as one undo step. keep_out: pixels (H×W
         bool) this run must leave out besides the object's keep strokes (what lies beyond a box). whole: over the
-        whole photo even after an edit of the last run's result, which is otherwise refined only around the edit."""
+        whole photo even after an edit of the last run's result, which is otherwise refined only around the edit.
+        note: said at the end of the run (what the edit that asked for it did, and what to do about it)."""
         doc = self.doc
         if doc is None or self.refining:
             return
@@ -109,7 +110,7 @@ class RefiningMixin:
                                          "mask nor its strokes changed since: Refine would make the same again", 8000)
             return
         self._before = (doc.current, doc.results_of(doc.current))
-        self._joins = joins
+        self._joins, self._run_note = joins, note
         self._asked = (doc.current, joins, keep_out)  # what a click made during the run restarts (app.prompting)
         self._drawing = Drawing.of(doc.current)  # the result is of this; an edit while it runs makes it stale
         local = None if whole or keep_out is not None or run is None or not doc.current.stale else \
@@ -344,7 +345,7 @@ class RefiningMixin:
             # a photo editor's polygon held as a label is told why fur came out hard (a dataset's labels are held
             # by design: said of every photo, it would be noise)
             held = target.stages[-1].held_note if self.work is None else ""
-            notes = "".join(f"; {note}" for note in (self._job.skipped, held) if note)
+            notes = "".join(f"; {note}" for note in (self._job.skipped, held, self._run_note) if note)
             later = ("; its mask or strokes changed meanwhile (an edit, an Undo or a Redo), which this result does "
                      "not hold: Refine again for it") if edited else \
                 ": click one in the stage strip to see it, Ctrl+click another to compare" * (not notes)
@@ -352,7 +353,7 @@ class RefiningMixin:
             if self._job.around:  # refined only around an edit of the result (crm_core.local), or several
                 places = self._job.around
                 where = " around your edit" if places == 1 else f" around your edits in {places} places"
-                later = later if edited else \
+                later = later if edited or self._run_note else \
                     "; the rest is as it was: Refine whole photo again (Shift+F5) runs all of it"
             elif self._job.spread:  # a re-tester's touch-ups ran the whole photo, and they were not told why
                 where = " over the whole photo"

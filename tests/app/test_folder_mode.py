@@ -3661,7 +3661,7 @@ def test_a_click_that_adds_takes_nothing_another_object_shows_and_waits_for_no_f
     box, bar = window.doc.objects[1], window.doc.objects[2]
     window.doc.select(box)
     asked: list = []
-    monkeypatch.setattr(window, "refine", lambda joins=None, keep_out=None: asked.append(keep_out))
+    monkeypatch.setattr(window, "refine", lambda joins=None, keep_out=None, note="": asked.append(keep_out))
     window.tool_actions["click"].trigger()
     view = window.canvas
     before = box.result().copy()

@@ -31,15 +31,16 @@ BOXED_AGAIN_SHARE = 0.5  # ... when it is over this share of what the box found 
 MIN_CLICK_CHANGE = 16  # px: a click that adds (removes) fewer found no region to add (remove)
 # a click that changed little more than its own spot (crm_core.prompts.only_the_spot): said so, with what to do
 # short: a longer one was cut off in a 1,400 px window, the advice lost (a tester)
-SPOT_ADDED = ("Click: only the spot was added, for Refine to place (the photo sets no region apart there); the Brush "
-              "(B) or the Lasso (L) adds the rest")
-SPOT_REMOVED = ("Click: only the spot was taken out (the photo sets no region apart there); the Eraser (E), or the "
+# in plain words: "for Refine to place (the photo sets no region apart there)" read as a riddle (a photo editor)
+SPOT_ADDED = ("Click: only a spot was added, as no edge sets a region apart around it; Refine (Ctrl+R) shapes it, and "
+              "the Brush (B) or the Lasso (L) adds the rest")
+SPOT_REMOVED = ("Click: only a spot was taken out, as no edge sets a region apart around it; the Eraser (E), or the "
                 "Lasso (L) with Alt, takes the rest")
 # the same advice at the end of the refine a spot starts (Refine after a box or click): without that refine, a photo
 # editor's spot stood as a hard disc over the coarse mask, the stages "(old)", the refined result seemingly gone
-SPOT_NOTES = {SPOT_ADDED: "the click added only its spot (the photo sets no region apart there): the Brush (B) or the "
-                          "Lasso (L) adds the rest",
-              SPOT_REMOVED: "the click took out only its spot (the photo sets no region apart there): the Eraser (E), "
+SPOT_NOTES = {SPOT_ADDED: "the click added only a spot, as no edge sets a region apart around it: the Brush (B) or "
+                          "the Lasso (L) adds the rest",
+              SPOT_REMOVED: "the click took out only a spot, as no edge sets a region apart around it: the Eraser (E), "
                             "or the Lasso (L) with Alt, takes the rest"}
 PROMPT_NOTE_MS = 4000  # how long what a prompt did is said over the progress of the refine it started
 

@@ -965,6 +965,6 @@ def test_a_click_that_adds_only_its_spot_to_a_guess_keeps_nothing_in(qtbot, scen
     spot[30 - r:30 + r, 230 - r:230 + r + 1] = 255  # the click's sure disc, as much as GrabCut gives (no more)
     monkeypatch.setattr(prompting, "prompt_mask", lambda image, shown, prompt: np.maximum(shown, spot))
     _prompt(qtbot, win, "click", (230, 30))
-    assert win.statusBar().currentMessage().startswith("Click: only the spot was added")
+    assert win.statusBar().currentMessage().startswith("Click: only a spot was added")
     keep = win.doc.current.keep
     assert win.doc.current.result()[30, 230] and (keep is None or not (keep == KEEP_FG).any())

@@ -211,24 +211,24 @@ def click_mask(image: np.ndarray, mask: np.ndarray, positive: Sequence[tuple[int
     CCP_DIR` then, CCP tuning photos 0301-0340 and every 4th dev_eval photo: a click on a part with no mask yet, 248
     parts, mean IoU 0.438 → 0.483, taken outside the part 1.25 → 1.05 of its area; a missing part clicked back, 32
     objects, 0.9897 → 0.9943). GrabCut then settles the near pixels from the colour models of the whole photo. Far
-    from every click the mask is kept exactly as it is: all of this runs at GrabCut's working size, and only the near
-    pixels come back from it (at 6K the seeding ran at full size, 5.5 s, and the whole mask came back at 800 px,
-    blurring edges far from the click). Where the click's colour, followed from the click, runs on to the rim of
+    from every click the mask is kept exactly as it is: all of this runs at GrabCut's working size, and only the
+    near pixels come back from it (at 6K the seeding ran at full size, 5.5 s, and the whole mask came back at 800
+    px, blurring edges far from the click). Where the click's colour, followed from the click, runs on to the rim of
     its reach (a sweater bigger than the reach came back cut along a circle), the click is settled again with twice
     the reach — unless it adds to an object the mask already has within its reach: such a click fills a missing
-    part, and twice the reach flooded the backdrop. Measured on dev_eval (hr/lowres and every 3rd or 4th real/lowres photo): a
-    missing part at the edge (a disc of 0.12 / 0.25 × the mean side at the boundary point farthest from the centroid
-    and at the top one, 74 clicks each), mean IoU 0.946 → 0.968 / 0.816 → 0.955 doubling, 0.981 / 0.968 not (added
-    outside the object: 5.4 % / 3.4 % of its area → 1.9 % / 1.8 %; a leaping man's click flooded 2.4 times his area
-    onto the wall behind); a hole of 0.3 × the mean side inside, 0.798 → 0.966 doubling, 0.988 not. A click GrabCut
-    overrules (it changes little more than its sure disc where its colour covers much of its reach) is settled once
-    more with that colour kept out of the other side's colour model (``_click_pass``, beyond). A remove click
-    GrabCut overrules, taking little more than its sure disc, takes the thin part of the mask it landed on
+    part, and twice the reach flooded the backdrop. Measured on dev_eval (hr/lowres and every 3rd or 4th real/lowres
+    photo): a missing part at the edge (a disc of 0.12 / 0.25 × the mean side at the boundary point farthest from
+    the centroid and at the top one, 74 clicks each), mean IoU 0.946 → 0.968 / 0.816 → 0.955 doubling, 0.981 / 0.968
+    not (added outside the object: 5.4 % / 3.4 % of its area → 1.9 % / 1.8 %; a leaping man's click flooded 2.4
+    times his area onto the wall behind); a hole of 0.3 × the mean side inside, 0.798 → 0.966 doubling, 0.988 not. A
+    click GrabCut overrules (it changes little more than its sure disc where its colour covers much of its reach) is
+    settled once more with that colour kept out of the other side's colour model (``_click_pass``, beyond). A remove
+    click GrabCut overrules, taking little more than its sure disc, takes the thin part of the mask it landed on
     (``_thin_parts``). ``python bench/remove_click.py --every 2`` (hr/lowres and every 2nd real/lowres photo, 50): a
     click at the middle of the object's largest thin part took 56.6 → 77.0 % of it (17 of 66 clicks take more, none
-    less); a stick of background joined to the object, clicked, 94.6 → 96.8 %, what else was taken unchanged.
-    What an add click found is kept only where the subject model (``subject``, the bundled one by default) sees
-    subject, if it sees it at the click (``_on_the_subject``).
+    less); a stick of background joined to the object, clicked, 94.6 → 96.8 %, what else was taken unchanged. What
+    an add click found is kept only where the subject model (``subject``, the bundled one by default) sees subject,
+    if it sees it at the click (``_on_the_subject``).
     """
     h, w = image.shape[:2]
     if mask.shape != (h, w):

@@ -264,17 +264,23 @@ def test_a_click_inside_what_the_object_holds_changes_nothing_and_says_what_to_d
     assert win.statusBar().currentMessage().startswith("Click added nothing: this or another object holds it")
 
 
-def test_a_remove_click_that_takes_only_its_spot_says_so_and_what_to_do(qtbot, scene, tmp_path):
-    """A photo editor's Alt+click on a hand holding a glass took a 29 px spot, and the window said it had "removed
-    the region around it"."""
-    from app.prompting import SPOT_REMOVED
-    win, _, _ = scene
+def _open_plain_ellipse(win: MainWindow, tmp_path) -> np.ndarray:
+    """Opens a plain red ellipse on dark grey with its mask, where a click sets no region apart; returns the mask."""
     image, mask = np.full((600, 800, 3), 30, np.uint8), np.zeros((600, 800), np.uint8)
     cv2.ellipse(image, (400, 300), (250, 180), 0, 0, 360, (200, 60, 60), -1)
     cv2.ellipse(mask, (400, 300), (250, 180), 0, 0, 360, 255, -1)
     cv2.imwrite(str(tmp_path / "plain.png"), image)
     cv2.imwrite(str(tmp_path / "plain_mask.png"), mask)
     assert win.open_files(tmp_path / "plain.png", tmp_path / "plain_mask.png")
+    return mask
+
+
+def test_a_remove_click_that_takes_only_its_spot_says_so_and_what_to_do(qtbot, scene, tmp_path):
+    """A photo editor's Alt+click on a hand holding a glass took a 29 px spot, and the window said it had "removed
+    the region around it"."""
+    from app.prompting import SPOT_REMOVED
+    win, _, _ = scene
+    mask = _open_plain_ellipse(win, tmp_path)
     _prompt(qtbot, win, "click", (400, 300), mods=Qt.KeyboardModifier.AltModifier)  # the middle of one plain colour
     taken = (mask > 0) & ~(win.doc.current.mask > 127)
     assert 0 < taken.sum() < 0.01 * (mask > 0).sum()
@@ -288,12 +294,7 @@ def test_a_spot_click_is_refined_after_and_its_advice_said_again_when_the_refine
     lost. (A refine after it had hidden the advice within a second, so the advice comes again at its end.)"""
     from app.prompting import SPOT_NOTES, SPOT_REMOVED
     win, _, _ = scene
-    image, mask = np.full((600, 800, 3), 30, np.uint8), np.zeros((600, 800), np.uint8)
-    cv2.ellipse(image, (400, 300), (250, 180), 0, 0, 360, (200, 60, 60), -1)
-    cv2.ellipse(mask, (400, 300), (250, 180), 0, 0, 360, 255, -1)
-    cv2.imwrite(str(tmp_path / "plain.png"), image)
-    cv2.imwrite(str(tmp_path / "plain_mask.png"), mask)
-    assert win.open_files(tmp_path / "plain.png", tmp_path / "plain_mask.png")
+    _open_plain_ellipse(win, tmp_path)
     win.refine_panel.ratio_edit.setText("1")
     win.refine_after_prompt_action.trigger()  # on, as by default (the scene has it off)
     assert win.settings.refine_after_prompt

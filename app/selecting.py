@@ -9,6 +9,8 @@ sharpens them like any other coarse mask.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from crm_core.subject import bundled, faint, soft_subjects
@@ -34,6 +36,7 @@ class SubjectMixin:
 
     def _init_subject(self) -> None:
         self._subject_job: tuple[CallJob, Document] | None = None
+        self._subject_started = 0.0  # when the running selection began (time.perf_counter)
         # objects found by a selection that Refine asked for, refined when it ends, and the step they came in
         self._refine_found: tuple[int, MaskEditCommand | None] = (0, None)
 
@@ -53,6 +56,7 @@ class SubjectMixin:
         job.failed.connect(lambda message: show_error(self, "Cannot select the subject", message))
         job.finished.connect(self._subject_finished)
         self._subject_job = (job, doc)
+        self._subject_started = time.perf_counter()  # said when it lands: a photo editor missed how long it took
         self.jobs.start(job)
         self.statusBar().showMessage("Selecting the subject… (Esc cancels)")
         self._update_actions()
@@ -83,10 +87,11 @@ class SubjectMixin:
             return
         masks = [m for m, h in zip(masks, held) if h is None]
         weak = faint(masks)
+        took = f"in {time.perf_counter() - self._subject_started:.1f} s"
         if len(masks) > 1:
             for found in doc.add_objects(SUBJECT_LABEL, masks, "Select Subject"):
                 found.guessed = True  # a guess from the photo, refined freely: its outline is no label to hold
-            self.statusBar().showMessage(f"{len(masks)} subjects selected, one object each: press Refine all "
+            self.statusBar().showMessage(f"{len(masks)} subjects selected {took}, one object each: press Refine all "
                                          "(Ctrl+Shift+R) to sharpen them; Ctrl+Z undoes", 10000)
         else:
             if doc.current.mask.any():
@@ -98,8 +103,8 @@ class SubjectMixin:
                 self.statusBar().showMessage("No clear subject found, only a faint small region: check it, or draw "
                                              "the object (Brush, Box, Click); Ctrl+Z undoes", 15000)
             else:
-                self.statusBar().showMessage("Subject selected: press Refine (Ctrl+R) to sharpen its edges; Ctrl+Z "
-                                             "undoes", 10000)
+                self.statusBar().showMessage(f"Subject selected {took}: press Refine (Ctrl+R) to sharpen its edges; "
+                                             "Ctrl+Z undoes", 10000)
         # a faint region is shown, not refined on its own into a sliver nobody asked for
         self._refine_found = (len(masks), doc.undo_stack.last()) if then_refine and not weak else (0, None)
 

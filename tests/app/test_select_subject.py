@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import cv2
 import numpy as np
 from PySide6.QtWidgets import QLabel
@@ -38,6 +40,8 @@ def test_a_photo_without_a_mask_gets_its_subject_as_one_undo_step(qtbot, window,
     mask = window.doc.current.mask > 127
     assert iou(figure, mask) > 0.85
     assert len(window.doc.objects) == 1
+    # and how long it took (a photo editor missed it)
+    assert re.match(r"Subject selected in \d+\.\d s: press Refine", window.statusBar().currentMessage())
     window.doc.undo_stack.undo()
     assert not window.doc.current.mask.any()
 
@@ -72,6 +76,7 @@ def test_select_subject_again_adds_no_object_over_those_it_found_and_says_so(qtb
     path, _ = two_people
     assert window.open_files(path)
     _select(qtbot, window)
+    assert re.match(r"2 subjects selected in \d+\.\d s, one object each", window.statusBar().currentMessage())
     before = [o.mask.copy() for o in window.doc.objects]
     _select(qtbot, window)
     assert len(window.doc.objects) == 2 and all(np.array_equal(a, o.mask) for a, o in zip(before, window.doc.objects))

@@ -61,10 +61,10 @@ def around(changed: np.ndarray, extent: int) -> Around | None:
     if found is None:
         return None
     hw = changed.shape
-    reach, share = reach_of(extent), _share_of(extent)
+    reach = reach_of(extent)
     fade = _fade(reach)
     top, left, bottom, right = found
-    grow, view = reach + fade, share + _fade(share)  # the crop's model sees as far as it would uncapped
+    grow, view = reach + fade, _view_of(extent)
     region = (max(0, top - view), max(0, left - view), min(hw[0], bottom + view), min(hw[1], right + view))
     box = context_box(region, hw, ObjectOptions())  # the model sees the edge's surroundings, as for an object
     y0, x0, y1, x1 = box
@@ -85,8 +85,7 @@ def around_each(changed: np.ndarray, extent: int) -> tuple[Around, ...] | None:
     if count > MAX_PLACES * 8:  # speckles all over: one crop round them all, as for one change
         found = around(changed, extent)
         return None if found is None else (found,)
-    share = _share_of(extent)
-    view = share + _fade(share)
+    view = _view_of(extent)
     groups = [([k], (y - view, x - view, y + h + view, x + w + view)) for k, (x, y, w, h, _) in
               enumerate(stats[1:], start=1)]
     while True:
@@ -124,6 +123,12 @@ def _union(a: Box, b: Box) -> Box:
 def _share_of(extent: int) -> int:
     """A tenth of an object whose larger side is ``extent`` px, at least MIN_REACH."""
     return max(MIN_REACH, int(round(REACH_SHARE * extent)))
+
+
+def _view_of(extent: int) -> int:
+    """How far round a change the crop's model sees: as far as the uncapped reach and its fade go (``reach_of``)."""
+    share = _share_of(extent)
+    return share + _fade(share)
 
 
 def _fade(reach: int) -> int:

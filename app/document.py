@@ -381,11 +381,16 @@ class Document(KeepEditsMixin, PaintOverMixin, QObject):
         obj.status = status
         self.objectsChanged.emit()
 
-    def _push_change(self, text: str, apply) -> None:
+    def push_folder_step(self, text: str, apply: Callable[[bool], None]) -> None:
+        """``apply(True)`` now, as an undo step on this photo's stack whose Undo is ``apply(False)``: a change of the
+        whole folder made from this photo (a label renamed on every photo), undone from where it was made."""
+        self._push_change(text, apply, folder=True)
+
+    def _push_change(self, text: str, apply, folder: bool = False) -> None:
         """An undo step that changes the object list, not pixels: a command with no tiles."""
         self.end_stroke()
         self.undo_stack.push(MaskEditCommand(TileDelta((self.height, self.width)), text,
-                                             lambda _delta, after: apply(after)))
+                                             lambda _delta, after: apply(after), folder=folder))
 
     def _place(self, obj: MaskObject, index: int, present: bool) -> None:
         if present and obj not in self.objects:

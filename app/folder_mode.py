@@ -632,13 +632,14 @@ class FolderMixin:
     def rename_label(self) -> None:
         """Rename a label on every photo of the folder (Objects › Rename label in folder…): the open photo's objects
         at once, the other photos' labels and kept work as they are read (``WorkFolder.rename``). Not while a
-        refine, a find or an export of the folder runs: each holds objects read with the labels as they were."""
+        refine, a find or an export of the folder runs: each holds objects read with the labels as they were.
+        An undo step on the open photo, which renames the label back on every photo: an annotator's Ctrl+Z after a
+        rename undid the refine before it, the label still renamed. Not where two labels become one, which no
+        rename can part again (the dialog says so first)."""
         work, doc = self.work, self.doc
         if work is None or doc is None:
             return
-        running = self.refines_under_way() or ("Objects are being found in boxes" if self.finding_boxes else "") \
-            or ("The dataset is being exported" if self._export is not None else "") \
-            or ("The folder's labels are still being read" if self._survey is not None else "")
+        running = self.folder_busy()
         if running:
             QMessageBox.information(self, "Rename label in folder", f"{running}: rename the label once that is done.")
             return
@@ -647,19 +648,38 @@ class FolderMixin:
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         old, new = dialog.old, dialog.new
-        merged = new in labels
-        work.rename(old, new)
-        for left in self._recent.values():  # the photos left last, kept for Undo on coming back
-            left.relabel_all(old, new)
-        here = doc.relabel_all(old, new)
-        self.keep_photo()
-        work.save_state()
-        self.objects_panel.refresh()
+        here = sum(1 for o in doc.objects if o.label == old)
+        if new in labels:
+            self._rename_in_folder(old, new)
+        else:
+            doc.push_folder_step(f"Rename label \u201c{old}\u201d to \u201c{new}\u201d in folder",
+                                 lambda after: self._rename_in_folder(*((old, new) if after else (new, old))))
         # "rename it back to undo" after two labels were made one undid nothing: both came back as the old name
-        back = "; the two are one label now" if merged else "; rename it back to undo"
+        back = "; the two are one label now, which Undo cannot part" if new in labels else "; Ctrl+Z undoes it"
         self.statusBar().showMessage(
             f"Renamed \u201c{old}\u201d to \u201c{new}\u201d on every photo of the folder"
             f"{f' ({here} on this one)' if here else ''}{back}", 10000)
+
+    def _rename_in_folder(self, old: str, new: str) -> None:
+        """Every object labelled ``old`` labelled ``new``: on the photos as they are read, on those left last (kept
+        for Undo on coming back) and on the open one, whose work is kept at once, as the folder's renames are."""
+        work, doc = self.work, self.doc
+        if work is None or doc is None:
+            return
+        work.rename(old, new)
+        for left in self._recent.values():
+            left.relabel_all(old, new)
+        doc.relabel_all(old, new)
+        self.keep_photo()
+        work.save_state()
+        self.objects_panel.refresh()
+
+    def folder_busy(self) -> str:
+        """What of the folder is under way that holds its labels as they were read (a refine, a find in boxes, an
+        export, the survey of its labels), as a sentence's start; "" when nothing is."""
+        return self.refines_under_way() or ("Objects are being found in boxes" if self.finding_boxes else "") \
+            or ("The dataset is being exported" if self._export is not None else "") \
+            or ("The folder's labels are still being read" if self._survey is not None else "")
 
     def delete_object(self) -> None:
         """Delete the selected object, stopping its refine first where one runs: a deleted object's refine ran on

@@ -310,12 +310,17 @@ class OpeningMixin:
         """Undo (or Redo) the open photo's last step, stopping a refine under way first: its result, of the mask
         before the step went, would land as a new step after it. A photo editor pressed Ctrl+Z during a click's
         refine: the click went, the refine's stages of the clicked mask landed "(old)", and Redo was lost."""
+        stack = self.doc.undo_stack if self.doc is not None else None
+        step = stack.command(stack.index() - (0 if redone else 1)) if stack is not None else None
+        running = self.folder_busy() if getattr(step, "folder", False) else ""
+        if running:  # a label renamed back while a refine or an export holds the labels as they were read
+            self._refused(f"{running}: {'redo' if redone else 'undo'} {step.text()} once that is done")
+            return
         stopped = self.refining
         if stopped:
             self.cancel_refine()
+            step = stack.command(stack.index() - (0 if redone else 1))
         self._unaccepted = ""
-        stack = self.doc.undo_stack if self.doc is not None else None
-        step = stack.command(stack.index() - (0 if redone else 1)) if stack is not None else None
         do = self.undo_group.redo if redone else self.undo_group.undo
         if step is not None and getattr(step, "refine", False) and self.doc.width * self.doc.height > BUSY_STEP_PX:
             with busy(self, f"{'Redoing' if redone else 'Undoing'} {step.text()}…"):

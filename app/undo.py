@@ -114,15 +114,17 @@ Restore = Callable[[TileDelta, bool], None]
 
 class MaskEditCommand(QUndoCommand):
     """One undoable mask edit. ``applied``: the edit is already in the mask, so the push must not redo it.
-    ``refine``: the step ends with a refine's results (``BudgetedUndoStack.edited_after_refine``)."""
+    ``refine``: the step ends with a refine's results (``BudgetedUndoStack.edited_after_refine``).
+    ``folder``: the step changes every photo of the folder (a label renamed in all of them), not this one alone."""
 
     def __init__(self, delta: TileDelta, text: str, restore: Restore, applied: bool = False,
-                 refine: bool = False) -> None:
+                 refine: bool = False, folder: bool = False) -> None:
         super().__init__(text)
         self.delta = delta
         self.silent = applied
         self.restore = restore
         self.refine = refine
+        self.folder = folder
 
     def redo(self) -> None:
         if self.silent:

@@ -84,13 +84,50 @@ def test_a_label_renamed_to_another_makes_them_one_and_keeps_every_category_s_nu
     assert labels_listed(window) == ["ball", "box #1", "box #2"]
     assert window.work.categories == ("ball", "box")  # "box" keeps its colour
     # "rename it back to undo" undid nothing here: both would come back as "bar" (a re-tester)
-    assert window.statusBar().currentMessage().endswith("; the two are one label now")
+    assert window.statusBar().currentMessage().endswith("; the two are one label now, which Undo cannot part")
+    assert not window.doc.undo_stack.canUndo()  # no step that would undo what came before it instead
     out = tmp_path / "out.json"
     with qtbot.waitSignal(window.exported, timeout=30_000):
         window.export_dataset(out)
     data = json.loads(out.read_text())
     assert [c["name"] for c in data["categories"]] == ["ball", "box", "bar"]
     assert sorted(a["category_id"] for a in data["annotations"]) == [1, 1, 1, 2, 2, 2, 2, 2, 2]
+
+
+def test_undo_renames_the_label_back_on_every_photo_and_redo_renames_it_again(qtbot, window, tmp_path, monkeypatch):
+    """An annotator's Ctrl+Z after a rename undid the refine before it, and the label stayed renamed."""
+    ann, images, _ = coco_set(tmp_path)
+    assert window.open_folder(ann, "coco", images)
+    ready(qtbot, window)
+    paint(window, 2, 2)
+    before = window.doc.undo_stack.count()
+    colours = dict(window.work.colors), window.work.categories
+    rename(window, monkeypatch, "box", "crate")
+    assert window.statusBar().currentMessage().endswith("; Ctrl+Z undoes it")
+    window.undo_step(False)
+    assert window.statusBar().currentMessage() == "Undone: Rename label \u201cbox\u201d to \u201ccrate\u201d in folder"
+    assert labels_listed(window) == ["ball", "box", "bar"] and window.doc.undo_stack.index() == before
+    assert (dict(window.work.colors), window.work.categories) == colours
+    assert window.doc.objects[0].mask[2:8, 2:8].all()  # the stroke before it is still there
+    assert window.next_image() and labels_listed(window) == ["ball", "box", "bar"]  # every photo's
+    assert window.previous_image()
+    window.undo_step(True)
+    assert labels_listed(window) == ["ball", "crate", "bar"]
+    assert window.next_image() and labels_listed(window) == ["ball", "crate", "bar"]
+
+
+def test_a_rename_is_not_undone_while_the_folder_is_refined(qtbot, window, tmp_path, monkeypatch):
+    """A refine or an export of the folder holds objects read with the labels as they were: undone under it, the
+    label would come back on some photos and not on others."""
+    ann, images, _ = coco_set(tmp_path)
+    assert window.open_folder(ann, "coco", images)
+    ready(qtbot, window)
+    rename(window, monkeypatch, "box", "crate")
+    monkeypatch.setattr(window, "refines_under_way", lambda: "The whole folder is still being refined")
+    window.undo_step(False)
+    assert labels_listed(window) == ["ball", "crate", "bar"] and window.doc.undo_stack.canUndo()
+    assert window.statusBar().currentMessage() == ("The whole folder is still being refined: undo Rename label "
+                                                   "\u201cbox\u201d to \u201ccrate\u201d in folder once that is done")
 
 
 def test_two_labels_made_one_leave_every_other_label_its_colour(qtbot, window, tmp_path, monkeypatch):

@@ -46,11 +46,13 @@ PROMPT_NOTE_MS = 4000  # how long what a prompt did is said over the progress of
 
 
 def click_changes(before: np.ndarray, after: np.ndarray, prompt: Prompt) -> bool:
-    """Whether a click found a region: its own pixel ends on the side it asked for, and the mask gained (lost) at
-    least MIN_CLICK_CHANGE pixels. A click the photo's colours overrule, or one inside what the object holds
-    already, finds none (GrabCut may still move a few edge pixels within its reach: no edit for those)."""
+    """Whether a click found a region: its own pixel moves to the side it asked for, and the mask gained (lost) at
+    least MIN_CLICK_CHANGE pixels. A click the photo's colours overrule, or one on the side it asks for already,
+    finds none: GrabCut may still move edge pixels within its reach, and an annotator's click inside a labelled
+    shoe re-ran its refine for those, a photo editor's Alt+click on the background beside a whisker "took out a
+    spot"."""
     x, y = prompt.click
-    if after[y, x] != prompt.positive:
+    if before[y, x] == prompt.positive or after[y, x] != prompt.positive:
         return False
     changed = after & ~before if prompt.positive else before & ~after
     return int(np.count_nonzero(changed)) >= MIN_CLICK_CHANGE

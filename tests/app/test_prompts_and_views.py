@@ -264,6 +264,29 @@ def test_a_click_inside_what_the_object_holds_changes_nothing_and_says_what_to_d
     assert win.statusBar().currentMessage().startswith("Click added nothing: this or another object holds it")
 
 
+def test_a_click_on_the_side_it_asks_for_already_changes_nothing_though_edge_pixels_move(
+        qtbot, scene, tiny_refiner, monkeypatch):
+    """GrabCut moves edge pixels within a click's reach: an annotator's click inside a labelled shoe re-ran its
+    refine for them, and a photo editor's Alt+click on the background beside a whisker "took out a spot"."""
+    import app.prompting
+
+    def edge_moved(image, mask, positive=(), negative=(), **_options):  # a ring of the edge, as GrabCut moves it
+        grow = cv2.dilate if positive else cv2.erode
+        return grow((mask > 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(np.float32)
+
+    win, ellipse, _ = scene
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    win.refine_after_prompt_action.trigger()  # a click that changed the mask would refine it at once
+    monkeypatch.setattr(app.prompting, "click_mask", edge_moved)
+    steps, before = win.doc.undo_stack.count(), win.doc.current.result().copy()
+    for spot, mods, said in (((100, 95), Qt.KeyboardModifier.NoModifier, "Click added nothing"),
+                             ((8, 8), Qt.KeyboardModifier.AltModifier, "Click took nothing out")):
+        _prompt(qtbot, win, "click", spot, mods=mods)
+        assert not win.refining and win.doc.undo_stack.count() == steps
+        assert np.array_equal(win.doc.current.result(), before)
+        assert win.statusBar().currentMessage().startswith(said)
+
+
 def _open_plain_ellipse(win: MainWindow, tmp_path) -> np.ndarray:
     """Opens a plain red ellipse on dark grey with its mask, where a click sets no region apart; returns the mask."""
     image, mask = np.full((600, 800, 3), 30, np.uint8), np.zeros((600, 800), np.uint8)

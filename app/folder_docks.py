@@ -34,8 +34,9 @@ REFINE_ONE = "Refine selected"
 ONE_AT_A_TIME = "Acts on one object: click one object alone to select it"
 KEPT_AS_DRAWN = " (kept as drawn)"  # a refined row whose label the refine left as its file drew it
 # and one the person had drawn or edited themselves: an annotator read "kept as drawn" of the objects they had just
-# painted as "untouched", the file's label
-KEPT_AS_EDITED = " (kept as you drew it)"
+# painted as "untouched", the file's label; "as edited", not "as you drew it": a stroke on a blazer took pixels of
+# the sweater beside it, and an annotator read "kept as you drew it" of the sweater they had never drawn on
+KEPT_AS_EDITED = " (kept as edited)"
 # what moves a label kept as drawn, said with it: a tester saw a whole photo's labels kept so, and found the box
 # that had held them only by trying every control
 MOVING_KEPT = "paint Refine edge (D) where it should move, and refine again"

@@ -12,7 +12,7 @@ deleting and relabelling objects are undo steps too (commands without tiles).
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -36,6 +36,17 @@ from app.painting_over import PaintOverMixin
 from app.undo import BudgetedUndoStack, MaskEditCommand, TileDelta, TileRecorder, rect_slices
 
 OPENED_REFINED = "Refine objects (as the photo opened)"  # the undo step of the refines a photo comes with
+
+
+@dataclass(frozen=True, eq=False)
+class Labelling:
+    """A photo's labels as they stood (``Document.labelling``): each object's, the detection boxes', the hidden
+    ones' and the known ones in order, put back by ``Document.relabel_as`` (a merge of two labels undone)."""
+
+    objects: tuple[tuple[MaskObject, str], ...]
+    boxes: tuple[ImageObject, ...]
+    unshown: tuple[str, ...]
+    categories: tuple[str, ...]
 
 
 class Document(KeepEditsMixin, PaintOverMixin, QObject):
@@ -351,19 +362,28 @@ class Document(KeepEditsMixin, PaintOverMixin, QObject):
         if label and label != old and not self.refuse_locked(obj, "relabel"):
             self._push_change(f"Label {label}", lambda after: self._relabel(obj, label if after else old))
 
-    def relabel_all(self, old: str, new: str) -> int:
+    def relabel_all(self, old: str, new: str) -> None:
         """Every object (and detection box) labelled ``old`` labelled ``new``, in the label's place among the
-        known ones (its colour kept), not as an undo step: a label renamed in the whole folder
-        (``app.folder.WorkFolder.rename``), which Undo on one photo would have undone on that photo alone.
-        Returns how many objects it relabelled."""
-        hits = [obj for obj in self.objects if obj.label == old]
-        for obj in hits:
-            obj.label = new
+        known ones (its colour kept), not as an undo step of its own: a label renamed in the whole folder
+        (``app.folder.WorkFolder.rename``), whose undo step renames it on every photo."""
+        for obj in self.objects:
+            if obj.label == old:
+                obj.label = new
         self.boxes = tuple(replace(box, label=new) if box.label == old else box for box in self.boxes)
         self.unshown = tuple(new if label == old else label for label in self.unshown)
         self.categories = renamed_labels(self.categories, lambda label: new if label == old else label)
         self.objectsChanged.emit()
-        return len(hits)
+
+    def labelling(self) -> Labelling:
+        """The photo's labels as they stand, for ``relabel_as``."""
+        return Labelling(tuple((obj, obj.label) for obj in self.objects), self.boxes, self.unshown, self.categories)
+
+    def relabel_as(self, was: Labelling) -> None:
+        """The labels put back as ``was`` holds them: two labels made one, told apart again."""
+        for obj, label in was.objects:
+            obj.label = label
+        self.boxes, self.unshown, self.categories = was.boxes, was.unshown, was.categories
+        self.objectsChanged.emit()
 
     def set_visible(self, obj: MaskObject, visible: bool) -> None:
         """Show or hide an object on the canvas (a view setting, not an edit)."""
@@ -381,16 +401,17 @@ class Document(KeepEditsMixin, PaintOverMixin, QObject):
         obj.status = status
         self.objectsChanged.emit()
 
-    def push_folder_step(self, text: str, apply: Callable[[bool], None]) -> None:
+    def push_folder_step(self, text: str, apply: Callable[[bool], None], refusal: Callable[[bool], str]) -> None:
         """``apply(True)`` now, as an undo step on this photo's stack whose Undo is ``apply(False)``: a change of the
-        whole folder made from this photo (a label renamed on every photo), undone from where it was made."""
-        self._push_change(text, apply, folder=True)
+        whole folder made from this photo (a label renamed on every photo), undone from where it was made.
+        ``refusal(redone)``: why it cannot be undone (redone) now, "" when it can (``MaskEditCommand``)."""
+        self._push_change(text, apply, refusal)
 
-    def _push_change(self, text: str, apply, folder: bool = False) -> None:
+    def _push_change(self, text: str, apply, refusal: Callable[[bool], str] | None = None) -> None:
         """An undo step that changes the object list, not pixels: a command with no tiles."""
         self.end_stroke()
         self.undo_stack.push(MaskEditCommand(TileDelta((self.height, self.width)), text,
-                                             lambda _delta, after: apply(after), folder=folder))
+                                             lambda _delta, after: apply(after), refusal=refusal))
 
     def _place(self, obj: MaskObject, index: int, present: bool) -> None:
         if present and obj not in self.objects:

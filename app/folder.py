@@ -209,6 +209,7 @@ class WorkFolder:
         # labels renamed in the whole folder, in order (old, new): applied to the labels as the files give them and
         # to work kept before the rename (``label_now``), so the files themselves are never rewritten
         self.renames: list[tuple[str, str]] = []
+        self._kept_since_rename: set[str] = set()  # photos whose work was kept after the last rename (``unrename``)
         self.position = 0
         self._read_state()
         self._read_again()
@@ -349,6 +350,7 @@ class WorkFolder:
         relabelled as they are read (``label_now``), and an export declares the category under its new name
         (``Dataset.renamed``). The open photo's objects are the caller's to relabel."""
         self.renames.append((old, new))
+        self._kept_since_rename = set()
         before = {label: label_color(label, self.categories, self.colors) for label in self.categories}
         self.categories = renamed_labels(self.categories, lambda label: new if label == old else label)
         if old in self.colors:  # the label's colour goes with its name, unless the name had one of its own
@@ -357,6 +359,19 @@ class WorkFolder:
         for label in self.categories:
             if label in before and label_color(label, self.categories, self.colors) != before[label]:
                 self.colors[label] = before[label]
+
+    def unrename(self, categories: tuple[str, ...], colors: dict[str, tuple[int, int, int]]) -> None:
+        """The last rename taken back as if never made, the folder's labels and their colours put back as they were
+        before it (``categories``, ``colors``): the labels as the files give them, and the work kept before it,
+        are read with the renames before it. Only where no photo's work was kept since, but the caller's (which it
+        relabels itself): the work kept on another holds two labels made one as one (``kept_since_rename``)."""
+        self.renames.pop()
+        self.categories, self.colors = tuple(categories), dict(colors)
+        self._kept_since_rename = set()
+
+    def kept_since_rename(self) -> set[str]:
+        """The photos whose work was kept since the last rename (the open one's too)."""
+        return set(self._kept_since_rename)
 
     def label_now(self, label: str, since: int = 0) -> str:
         """A label after the folder's renames from the ``since``-th on (work kept after the first ``since``)."""
@@ -657,6 +672,7 @@ class WorkFolder:
         """Queue a photo's work for the sidecar (written atomically, off the calling thread). The photo is named
         by its name in the dataset, not by where it is (``document`` reads it from the dataset)."""
         labels = self._labels.get(name, state.labels)
+        self._kept_since_rename.add(name)
         self.writer.put(self.project_path(name), replace(state, photo=Path(name), labels=labels,
                                                           renames=len(self.renames)), project.save)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import weakref
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
@@ -28,7 +29,7 @@ from app.boxes import FIND_BOXES, KEEP_BOXES, boxes_left
 from app.dataset_export import DatasetExportDialog
 from app.dataset_paths import dataset_at
 from app.rename_label import RenameLabelDialog
-from app.document import ACCEPTED, REFINED, TODO, Document
+from app.document import ACCEPTED, REFINED, TODO, Document, Labelling
 from app.errors import show_error
 from app.folder_docks import MOVING_KEPT, AsDrawn
 from app.estimate import at_mean_pace, format_seconds, left_text
@@ -634,8 +635,8 @@ class FolderMixin:
         at once, the other photos' labels and kept work as they are read (``WorkFolder.rename``). Not while a
         refine, a find or an export of the folder runs: each holds objects read with the labels as they were.
         An undo step on the open photo, which renames the label back on every photo: an annotator's Ctrl+Z after a
-        rename undid the refine before it, the label still renamed. Not where two labels become one, which no
-        rename can part again (the dialog says so first)."""
+        rename undid the refine before it, the label still renamed. Two labels made one are told apart again by
+        taking the rename back (``_unmerge``): a second annotator's merge of a mistyped label could not be undone."""
         work, doc = self.work, self.doc
         if work is None or doc is None:
             return
@@ -649,13 +650,16 @@ class FolderMixin:
             return
         old, new = dialog.old, dialog.new
         here = sum(1 for o in doc.objects if o.label == old)
-        if new in labels:
-            self._rename_in_folder(old, new)
-        else:
-            doc.push_folder_step(f"Rename label \u201c{old}\u201d to \u201c{new}\u201d in folder",
-                                 lambda after: self._rename_in_folder(*((old, new) if after else (new, old))))
-        # "rename it back to undo" after two labels were made one undid nothing: both came back as the old name
-        back = "; the two are one label now, which Undo cannot part" if new in labels else "; Ctrl+Z undoes it"
+        text = f"Rename label \u201c{old}\u201d to \u201c{new}\u201d in folder"
+        if new in labels:  # two made one: undone as the labels stood before, while no other photo's work holds them
+            before = (work.categories, dict(work.colors), [(d, d.labelling()) for d in (doc, *self._recent.values())])
+            undo = partial(self._unmerge, *before)
+            refusal = partial(self._merge_refusal, text, self.photo_name)
+        else:  # renamed back: whatever was kept since holds the new name alone
+            undo = partial(self._rename_in_folder, new, old)
+            refusal = partial(self._rename_refusal, text)
+        doc.push_folder_step(text, lambda after: self._rename_in_folder(old, new) if after else undo(), refusal)
+        back = "; the two are one label now (Ctrl+Z parts them)" if new in labels else "; Ctrl+Z undoes it"
         self.statusBar().showMessage(
             f"Renamed \u201c{old}\u201d to \u201c{new}\u201d on every photo of the folder"
             f"{f' ({here} on this one)' if here else ''}{back}", 10000)
@@ -670,9 +674,40 @@ class FolderMixin:
         for left in self._recent.values():
             left.relabel_all(old, new)
         doc.relabel_all(old, new)
+        self._kept_relabelled()
+
+    def _unmerge(self, categories: tuple[str, ...], colors: dict,
+                 labellings: list[tuple[Document, Labelling]]) -> None:
+        """The last rename, which made two labels one, taken back (``WorkFolder.unrename``): the photos in memory
+        get their labels back as they stood before it (``labellings``), the others are read without it."""
+        work = self.work
+        if work is None or self.doc is None:
+            return
+        work.unrename(categories, colors)
+        for doc, labelling in labellings:
+            doc.relabel_as(labelling)
+        self._kept_relabelled()
+
+    def _kept_relabelled(self) -> None:
+        """After a rename or its undo: the open photo's work and the folder's renames kept, the list redrawn."""
         self.keep_photo()
-        work.save_state()
+        self.work.save_state()
         self.objects_panel.refresh()
+
+    def _rename_refusal(self, text: str, redone: bool) -> str:
+        """Why a rename cannot be undone (redone) now: a refine, a find or an export of the folder under way."""
+        running = self.folder_busy()
+        return f"{running}: {'redo' if redone else 'undo'} {text} once that is done" if running else ""
+
+    def _merge_refusal(self, text: str, name: str | None, redone: bool) -> str:
+        """Why a rename that made two labels one cannot be undone now: as ``_rename_refusal``, or work kept since on
+        another photo, where the two are one and nothing tells them apart."""
+        refused = self._rename_refusal(text, redone)
+        others = [] if redone or self.work is None else sorted(self.work.kept_since_rename() - {name})
+        if refused or not others:
+            return refused
+        return (f"{text} can no longer be undone: the work on {listed(others)} was kept since, with the two labels "
+                "as one")
 
     def folder_busy(self) -> str:
         """What of the folder is under way that holds its labels as they were read (a refine, a find in boxes, an

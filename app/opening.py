@@ -312,9 +312,10 @@ class OpeningMixin:
         refine: the click went, the refine's stages of the clicked mask landed "(old)", and Redo was lost."""
         stack = self.doc.undo_stack if self.doc is not None else None
         step = stack.command(stack.index() - (0 if redone else 1)) if stack is not None else None
-        running = self.folder_busy() if getattr(step, "folder", False) else ""
-        if running:  # a label renamed back while a refine or an export holds the labels as they were read
-            self._refused(f"{running}: {'redo' if redone else 'undo'} {step.text()} once that is done")
+        refusal = getattr(step, "refusal", None)
+        why = refusal(redone) if refusal is not None else ""
+        if why:  # a label renamed back while a refine or an export holds the labels as they were read
+            self._refused(why)
             return
         stopped = self.refining
         if stopped:

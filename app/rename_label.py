@@ -60,6 +60,7 @@ class RenameLabelDialog(QDialog):
         new = self.new
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(bool(new) and new != self.old)
         merged = new in self.labels and new != self.old
-        self.note.setText(f"\u201c{new}\u201d is a label already: the objects of both will be \u201c{new}\u201d, "
-                          "and renaming back cannot tell them apart again." if merged else "")
+        self.note.setText(f"\u201c{new}\u201d is a label already: the objects of both will be \u201c{new}\u201d. "
+                          "Undo (Ctrl+Z) tells them apart again, until you work on another photo; renaming back "
+                          "cannot." if merged else "")
         self.adjustSize()  # the note's lines cut the text above and below in half (a re-tester)

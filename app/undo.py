@@ -115,16 +115,17 @@ Restore = Callable[[TileDelta, bool], None]
 class MaskEditCommand(QUndoCommand):
     """One undoable mask edit. ``applied``: the edit is already in the mask, so the push must not redo it.
     ``refine``: the step ends with a refine's results (``BudgetedUndoStack.edited_after_refine``).
-    ``folder``: the step changes every photo of the folder (a label renamed in all of them), not this one alone."""
+    ``refusal(redone)``: why the step cannot be undone (redone) now, "" when it can; for a step that changes every
+    photo of the folder (a label renamed in all of them), which a refine of the folder under way holds as it was."""
 
     def __init__(self, delta: TileDelta, text: str, restore: Restore, applied: bool = False,
-                 refine: bool = False, folder: bool = False) -> None:
+                 refine: bool = False, refusal: Callable[[bool], str] | None = None) -> None:
         super().__init__(text)
         self.delta = delta
         self.silent = applied
         self.restore = restore
         self.refine = refine
-        self.folder = folder
+        self.refusal = refusal
 
     def redo(self) -> None:
         if self.silent:

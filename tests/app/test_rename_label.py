@@ -84,8 +84,7 @@ def test_a_label_renamed_to_another_makes_them_one_and_keeps_every_category_s_nu
     assert labels_listed(window) == ["ball", "box #1", "box #2"]
     assert window.work.categories == ("ball", "box")  # "box" keeps its colour
     # "rename it back to undo" undid nothing here: both would come back as "bar" (a re-tester)
-    assert window.statusBar().currentMessage().endswith("; the two are one label now, which Undo cannot part")
-    assert not window.doc.undo_stack.canUndo()  # no step that would undo what came before it instead
+    assert window.statusBar().currentMessage().endswith("; the two are one label now (Ctrl+Z parts them)")
     out = tmp_path / "out.json"
     with qtbot.waitSignal(window.exported, timeout=30_000):
         window.export_dataset(out)
@@ -128,6 +127,34 @@ def test_a_rename_is_not_undone_while_the_folder_is_refined(qtbot, window, tmp_p
     assert labels_listed(window) == ["ball", "crate", "bar"] and window.doc.undo_stack.canUndo()
     assert window.statusBar().currentMessage() == ("The whole folder is still being refined: undo Rename label "
                                                    "\u201cbox\u201d to \u201ccrate\u201d in folder once that is done")
+
+
+def test_undo_parts_two_labels_made_one_until_work_on_another_photo_is_kept(qtbot, window, tmp_path, monkeypatch):
+    """A second annotator merged a label into another by a typo, and nothing in the app could take it back."""
+    ann, images, _ = coco_set(tmp_path)
+    assert window.open_folder(ann, "coco", images)
+    ready(qtbot, window)
+    colours = dict(window.work.colors), window.work.categories
+    rename(window, monkeypatch, "bar", "box")
+    assert labels_listed(window) == ["ball", "box #1", "box #2"]
+    window.undo_step(False)
+    assert labels_listed(window) == ["ball", "box", "bar"]
+    assert (dict(window.work.colors), window.work.categories) == colours
+    assert window.next_image() and labels_listed(window) == ["ball", "box", "bar"]  # read without the rename
+    assert window.previous_image()
+    window.undo_step(True)  # made one again
+    assert labels_listed(window) == ["ball", "box #1", "box #2"]
+    assert window.next_image() and window.previous_image()  # another photo looked at: nothing kept there
+    window.undo_step(False)
+    assert labels_listed(window) == ["ball", "box", "bar"]
+    window.undo_step(True)  # and made one again, the next photo's work kept so: no longer undone
+    assert window.next_image()
+    paint(window, 2, 2)
+    assert window.previous_image()
+    window.undo_step(False)
+    assert labels_listed(window) == ["ball", "box #1", "box #2"] and window.doc.undo_stack.canUndo()
+    assert window.statusBar().currentMessage().startswith(
+        "Rename label \u201cbar\u201d to \u201cbox\u201d in folder can no longer be undone: the work on ")
 
 
 def test_two_labels_made_one_leave_every_other_label_its_colour(qtbot, window, tmp_path, monkeypatch):

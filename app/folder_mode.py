@@ -654,7 +654,7 @@ class FolderMixin:
         if new in labels:  # two made one: undone as the labels stood before, while no other photo's work holds them
             before = (work.categories, dict(work.colors), [(d, d.labelling()) for d in (doc, *self._recent.values())])
             undo = partial(self._unmerge, *before)
-            refusal = partial(self._merge_refusal, text, self.photo_name)
+            refusal = partial(self._merge_refusal, text, self.photo_name, len(work.renames) + 1)
         else:  # renamed back: whatever was kept since holds the new name alone
             undo = partial(self._rename_in_folder, new, old)
             refusal = partial(self._rename_refusal, text)
@@ -699,15 +699,18 @@ class FolderMixin:
         running = self.folder_busy()
         return f"{running}: {'redo' if redone else 'undo'} {text} once that is done" if running else ""
 
-    def _merge_refusal(self, text: str, name: str | None, redone: bool) -> str:
-        """Why a rename that made two labels one cannot be undone now: as ``_rename_refusal``, or work kept since on
-        another photo, where the two are one and nothing tells them apart."""
+    def _merge_refusal(self, text: str, name: str | None, count: int, redone: bool) -> str:
+        """Why a rename that made two labels one, the ``count``-th of the folder's, cannot be undone now: as
+        ``_rename_refusal``; or a label renamed since, which ``WorkFolder.unrename`` would take back instead; or
+        work kept since on another photo than ``name``, where the two are one and nothing tells them apart."""
         refused = self._rename_refusal(text, redone)
-        others = [] if redone or self.work is None else sorted(self.work.kept_since_rename() - {name})
-        if refused or not others:
+        if refused or redone or self.work is None:
             return refused
+        if len(self.work.renames) != count:
+            return f"{text} can no longer be undone: a label was renamed since"
+        others = sorted(self.work.kept_since_rename() - {name})
         return (f"{text} can no longer be undone: the work on {listed(others)} was kept since, with the two labels "
-                "as one")
+                "as one") if others else ""
 
     def folder_busy(self) -> str:
         """What of the folder is under way that holds its labels as they were read (a refine, a find in boxes, an

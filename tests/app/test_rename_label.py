@@ -157,6 +157,21 @@ def test_undo_parts_two_labels_made_one_until_work_on_another_photo_is_kept(qtbo
         "Rename label \u201cbar\u201d to \u201cbox\u201d in folder can no longer be undone: the work on ")
 
 
+def test_two_labels_made_one_are_not_parted_once_another_label_was_renamed_since(qtbot, window, tmp_path, monkeypatch):
+    """Taken back then, the folder's last rename would go, not the merge."""
+    ann, images, _ = coco_set(tmp_path)
+    assert window.open_folder(ann, "coco", images)
+    ready(qtbot, window)
+    rename(window, monkeypatch, "bar", "box")
+    rename(window, monkeypatch, "ball", "sphere")
+    window.undo_step(False)  # the second, renamed back
+    assert labels_listed(window) == ["ball", "box #1", "box #2"]
+    window.undo_step(False)
+    assert labels_listed(window) == ["ball", "box #1", "box #2"] and window.doc.undo_stack.canUndo()
+    assert window.statusBar().currentMessage() == ("Rename label \u201cbar\u201d to \u201cbox\u201d in folder can no "
+                                                   "longer be undone: a label was renamed since")
+
+
 def test_two_labels_made_one_leave_every_other_label_its_colour(qtbot, window, tmp_path, monkeypatch):
     """A tester renamed "coat" to "jacket", a label already: hair, jeans, shoes and skin all changed colour, each
     label after the one gone taking the colour of the one before it."""

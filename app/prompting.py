@@ -14,7 +14,7 @@ import numpy as np
 from PySide6.QtGui import QKeySequence, QShortcut
 
 from crm_core.metrics import binarise
-from crm_core.prompts import Box, beyond_box, box_mask, click_mask, only_the_spot
+from crm_core.prompts import Box, beyond_box, box_mask, click_mask, only_the_spot, runs_past_reach
 
 from app.canvas.guide_tools import Prompt
 from app.document import Document, MaskObject
@@ -42,6 +42,10 @@ SPOT_NOTES = {SPOT_ADDED: "the click added only a spot, as no edge sets a region
                           "the Lasso (L) adds the rest",
               SPOT_REMOVED: "the click took out only a spot, as no edge sets a region apart around it: the Eraser (E), "
                             "or the Lasso (L) with Alt, takes the rest"}
+# an add click whose region goes on past its reach (crm_core.prompts.runs_past_reach), said with the click and at
+# the end of its refine: a photo editor's click on a bear's sweater filled it up to a circle, unsaid
+RUNS_ON = "it goes on past the click's reach: click further on for the rest"
+RUNS_ON_NOTE = "the click's region goes on past its reach: click further on for the rest"
 PROMPT_NOTE_MS = 4000  # how long what a prompt did is said over the progress of the refine it started
 
 
@@ -193,7 +197,8 @@ class PromptMixin:
                 beyond = beyond_box(prompt.box, mask.shape) & (mask <= 127)
                 keep_out = beyond if keep_out is None else beyond | keep_out
             # one Undo takes back the prompt and its refine; a spot's advice is said again when the refine ends
-            self.refine(joins=doc.undo_stack.last(), keep_out=keep_out, note=SPOT_NOTES.get(done, ""))
+            note = SPOT_NOTES.get(done, RUNS_ON_NOTE if done.endswith(RUNS_ON) else "")
+            self.refine(joins=doc.undo_stack.last(), keep_out=keep_out, note=note)
             # short: while it is up, it hides the refine's progress and time left (a tester saw neither for 10 s)
             self.statusBar().showMessage(f"{done}; refining it (Ctrl+Z undoes)", PROMPT_NOTE_MS)
         elif done in SPOT_NOTES:  # said as it is: "press Refine to sharpen its edges" is not what a spot needs
@@ -276,6 +281,8 @@ class PromptMixin:
             # patch of the wall round it in a photo editor's cutout
             kept = not spot and (doc.current.guessed or guess) and doc.keep_in(changed)
             done = "Click: added the region around it" + (" (hatched: kept in later refines)" if kept else "")
+            if not spot and runs_past_reach(changed, prompt.click):
+                done += f"; {RUNS_ON}"
         else:
             doc.keep_out(changed)
             done = "Click: removed the region around it (hatched: kept out of later refines)"

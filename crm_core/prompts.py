@@ -252,6 +252,29 @@ def click_mask(image: np.ndarray, mask: np.ndarray, positive: Sequence[tuple[int
     return out
 
 
+def runs_past_reach(added: np.ndarray, click: tuple[int, int]) -> bool:
+    """Whether what an add click at ``click`` (x, y) added (H×W bool) runs on to the rim of the click's reach
+    along RIM_SHARE of it, or of twice the reach where it went past the reach (``click_mask`` settles such a click
+    again with twice the reach): the thing goes on past where the click spoke, and a click further on takes the
+    rest. Why: a photo editor's click on a bear's red sweater, beside the head Select Subject had found, filled it
+    up to a circle round the click (a click that adds to an object within its reach is settled once: twice the
+    reach flooded the backdrop), and nothing said a second click would take the rest."""
+    h, w = added.shape
+    ys, xs = np.nonzero(added)
+    if not len(ys):
+        return False
+    x, y = click
+    reach = max(8, round(REACH * frame_mean(h, w)))
+    band = max(2.0, 2 * max(h, w) / WORK_SIDE)  # two pixels at GrabCut's working size, which drew the rim
+    radius = 2 * reach if np.hypot(xs - x, ys - y).max() > reach + band else reach
+    top, left = max(0, y - radius), max(0, x - radius)
+    window = added[top:y + radius + 1, left:x + radius + 1]
+    yy, xx = np.ogrid[top:top + window.shape[0], left:left + window.shape[1]]
+    distance = np.hypot(xx - x, yy - y)
+    rim = (distance > radius - band) & (distance <= radius)
+    return bool(rim.any() and window[rim].mean() >= RIM_SHARE)
+
+
 def click_radius(hw: tuple[int, int]) -> int:
     """The radius of a click's sure disc on a photo of hw = (H, W) pixels: 1 % of its mean side, at least 2 px."""
     return max(2, round(0.01 * frame_mean(*hw)))

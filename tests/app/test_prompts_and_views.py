@@ -331,6 +331,33 @@ def test_a_spot_click_is_refined_after_and_its_advice_said_again_when_the_refine
     assert win.doc.undo_stack.count() == steps + 1  # the spot and its refine: one Undo
 
 
+def test_an_add_click_whose_region_runs_on_past_its_reach_says_a_click_further_on_takes_the_rest(
+        qtbot, scene, tmp_path, tiny_refiner, monkeypatch):
+    """A photo editor's click on a bear's sweater, beside its head, filled it up to a circle round the click, and
+    nothing said that a click further on would take the rest."""
+    import app.prompting
+    from app.prompting import RUNS_ON, RUNS_ON_NOTE
+    from crm_core.frame import frame_mean
+    from crm_core.prompts import REACH
+
+    def up_to_the_reach(image, mask, positive=(), negative=(), **_options):  # a sweater cut along the circle
+        (x, y), = positive
+        out = (mask > 0.5).astype(np.uint8)
+        cv2.circle(out, (x, y), round(REACH * frame_mean(*out.shape)), 1, -1)
+        return out.astype(np.float32)
+
+    win, _, _ = scene
+    _open_plain_ellipse(win, tmp_path)
+    monkeypatch.setattr(app.prompting, "click_mask", up_to_the_reach)
+    win.refine_panel.ratio_edit.setText("1")
+    win.refine_after_prompt_action.trigger()  # on, as by default (the scene has it off)
+    _prompt(qtbot, win, "click", (700, 300))
+    assert RUNS_ON in win.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: not win.refining, timeout=30000)
+    note = win.statusBar().currentMessage()
+    assert note.startswith("Refined object") and note.endswith(RUNS_ON_NOTE), note
+
+
 def test_an_undo_while_a_click_is_worked_out_is_not_undone_by_the_click(qtbot, scene):
     """A tester undid a click's region while the next click was worked out: the region came back with it."""
     win, ellipse, square = scene

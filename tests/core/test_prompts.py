@@ -364,3 +364,20 @@ def test_a_detection_box_around_a_speck_or_under_4_px_stays_a_box() -> None:
     square, sky, dot = boxed_objects(image, boxes)
     assert square.box is None and square.mask[20:60, 20:60].mean() > 0.95 and square.mask.sum() < 1800
     assert sky is boxes[1] and dot is boxes[2]
+
+
+def test_an_addition_running_on_past_the_click_s_reach_is_told_apart_from_one_that_ends_within_it():
+    """A photo editor's click on a bear's sweater, beside its head, filled it up to a circle round the click, and
+    nothing said that a click further on would take the rest."""
+    from crm_core.frame import frame_mean
+    from crm_core.prompts import REACH, runs_past_reach
+    h, w = 400, 600
+    reach = round(REACH * frame_mean(h, w))
+    sweater = np.zeros((h, w), np.uint8)
+    cv2.circle(sweater, (300, 200), reach, 1, -1)  # cut along the reach's circle, as a click settled once leaves it
+    sweater[:, :300] = 0  # the head's side
+    assert runs_past_reach(sweater.astype(bool), (300, 200))
+    paw = np.zeros((h, w), np.uint8)
+    cv2.circle(paw, (300, 200), reach // 2, 1, -1)  # ends well within the reach
+    assert not runs_past_reach(paw.astype(bool), (300, 200))
+    assert not runs_past_reach(np.zeros((h, w), bool), (300, 200))

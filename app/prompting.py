@@ -46,6 +46,12 @@ SPOT_NOTES = {SPOT_ADDED: "the click added only a spot, as no edge sets a region
 # the end of its refine: a photo editor's click on a bear's sweater filled it up to a circle, unsaid
 RUNS_ON = "it goes on past the click's reach: click further on for the rest"
 RUNS_ON_NOTE = "the click's region goes on past its reach: click further on for the rest"
+# a click that finds nothing to add or take out, with what to do instead; short enough for the status bar, where a
+# tester read it cut off
+ADDED_NOTHING = ("Click added nothing: this or another object holds it, or no edge sets it apart; paint it in with "
+                 "the Brush (B)")
+TOOK_NOTHING = ("Click took nothing out: the object does not hold it, or no edge sets it apart; paint it out with "
+                "the Eraser (E)")
 PROMPT_NOTE_MS = 4000  # how long what a prompt did is said over the progress of the refine it started
 
 
@@ -129,6 +135,11 @@ class PromptMixin:
             self._queued.append((doc, prompt))
             self.statusBar().showMessage(f"Finding the last box or click first; {len(self._queued)} more to follow "
                                          "(Esc cancels all)")
+            return
+        if prompt.box is None and doc.current.result()[prompt.click[1], prompt.click[0]] == prompt.positive:
+            # on the side it asks for already: nothing to find (``click_changes``), said at once, a refine under way
+            # left to run (an annotator read "Finding the region…" and saw Cancel light up for a click that did nothing)
+            self.statusBar().showMessage(ADDED_NOTHING if prompt.positive else TOOK_NOTHING, 10000)
             return
         if self.refining and self.settings.refine_after_prompt:
             # the prompt speaks about the mask, and the refine it starts takes in the run's: a click made during the
@@ -257,12 +268,8 @@ class PromptMixin:
             found &= ~others
         if not click_changes(before, found, prompt):
             # said, with what to do: a tester's click on a dark sweater added nothing, and a refine ran anyway
-            # under "Click add and refine"; short enough for the status bar, where a tester read it cut off
-            self.statusBar().showMessage(
-                "Click added nothing: this or another object holds it, or no edge sets it apart; paint it in with "
-                "the Brush (B)" if prompt.positive else
-                "Click took nothing out: the object does not hold it, or no edge sets it apart; paint it out with "
-                "the Eraser (E)", 10000)
+            # under "Click add and refine"
+            self.statusBar().showMessage(ADDED_NOTHING if prompt.positive else TOOK_NOTHING, 10000)
             return None
         if not doc.apply_edit(doc.rect(), np.where(found, np.uint8(255), np.uint8(0)),
                               "Click add" if prompt.positive else "Click remove", takes=False):

@@ -56,6 +56,13 @@ def _prompt(qtbot, win: MainWindow, tool: str, a, b=None, mods=Qt.KeyboardModifi
     qtbot.waitUntil(lambda: not win.prompting, timeout=20000)
 
 
+def _click_at_once(qtbot, win: MainWindow, a, mods=Qt.KeyboardModifier.NoModifier) -> None:
+    """A click with the Click tool on the side it asks for already: answered at once, with no click worked out."""
+    win.tool_actions["click"].trigger()
+    qtbot.mouseClick(win.canvas, Qt.MouseButton.LeftButton, mods, at(win.canvas, *a))
+    assert not win.prompting
+
+
 def claims_everything(refiner, monkeypatch, fill: float = 1.0) -> None:
     """The refiner's stages claim every pixel they may: all foreground (fill 0: all background), but for the keep
     strokes they must obey."""
@@ -258,7 +265,7 @@ def test_a_click_inside_what_the_object_holds_changes_nothing_and_says_what_to_d
     win.refine_after_prompt_action.trigger()  # a click that changed the mask would refine it at once
     steps, before = win.doc.undo_stack.count(), win.doc.current.result().copy()
     assert before[95, 100]
-    _prompt(qtbot, win, "click", (100, 95))  # the ellipse's middle, which the mask holds
+    _click_at_once(qtbot, win, (100, 95))  # the ellipse's middle, which the mask holds
     assert not win.refining and win.doc.undo_stack.count() == steps
     assert np.array_equal(win.doc.current.result(), before)
     assert win.statusBar().currentMessage().startswith("Click added nothing: this or another object holds it")
@@ -281,7 +288,7 @@ def test_a_click_on_the_side_it_asks_for_already_changes_nothing_though_edge_pix
     steps, before = win.doc.undo_stack.count(), win.doc.current.result().copy()
     for spot, mods, said in (((100, 95), Qt.KeyboardModifier.NoModifier, "Click added nothing"),
                              ((8, 8), Qt.KeyboardModifier.AltModifier, "Click took nothing out")):
-        _prompt(qtbot, win, "click", spot, mods=mods)
+        _click_at_once(qtbot, win, spot, mods)
         assert not win.refining and win.doc.undo_stack.count() == steps
         assert np.array_equal(win.doc.current.result(), before)
         assert win.statusBar().currentMessage().startswith(said)
@@ -365,8 +372,8 @@ def test_an_undo_while_a_click_is_worked_out_is_not_undone_by_the_click(qtbot, s
     _prompt(qtbot, win, "click", (220, 140))  # the square joins
     assert (win.doc.current.mask > 127)[square].mean() > 0.8
     view = win.canvas
-    qtbot.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(view, 100, 95))
-    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(view, 100, 95))
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(view, 8, 8))
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(view, 8, 8))
     assert win.prompting and not win.undo_action.isEnabled()  # Ctrl+Z waits for the click: it would undo the last
     # Refine and Select Subject wait too: either, started now, is overtaken by the click's mask as it lands
     assert not win.refine_action.isEnabled() and not win.select_subject_action.isEnabled()
@@ -705,14 +712,18 @@ def test_a_click_made_while_the_last_click_s_refine_runs_stops_it_and_each_undo_
 def test_a_click_that_changes_nothing_lets_the_refine_it_stopped_run_again(qtbot, scene, tiny_refiner, monkeypatch):
     """A photo editor's Alt+click on the background during a click's refine changed nothing, and the refine was
     gone: the object unrefined, its stages "(old)", nothing said; an export then wrote the unrefined mask."""
+    import app.prompting
     gate = _held_after_first_stage(tiny_refiner, monkeypatch)
     win, ellipse, square = scene
     boxed, clicked = _box_then_click_refining(qtbot, win)
     step = win.doc.undo_stack.last()
-    _prompt(qtbot, win, "click", (8, 8), mods=Qt.KeyboardModifier.AltModifier)  # background: nothing to take out
+    _click_at_once(qtbot, win, (8, 8), Qt.KeyboardModifier.AltModifier)  # background: nothing to take out, at once
+    assert win.refining and win.statusBar().currentMessage().startswith("Click took nothing out")  # not stopped
+    monkeypatch.setattr(app.prompting, "click_mask", lambda image, mask, *clicks, **options: mask)  # none found
+    _prompt(qtbot, win, "click", (8, 8))
     assert win.refining and np.array_equal(win.doc.current.mask, clicked)
     assert win.statusBar().currentMessage().startswith(
-        "The refine the click stopped runs again. Click took nothing out")
+        "The refine the click stopped runs again. Click added nothing")
     gate.set()
     qtbot.waitUntil(lambda: not win.refining, timeout=30000)
     done = win.doc.current.stages
@@ -730,8 +741,8 @@ def test_esc_after_quick_clicks_stops_everything(qtbot, scene, tiny_refiner, mon
     _box_then_click_refining(qtbot, win)
     view = win.canvas
     for _ in range(2):  # the first stops the refine; the second waits behind it
-        qtbot.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.AltModifier, at(view, 8, 8))
-        qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.AltModifier, at(view, 8, 8))
+        qtbot.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(view, 8, 8))
+        qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(view, 8, 8))
     assert win.prompting and not win.refining
     win.cancel_action.trigger()
     gate.set()

@@ -138,7 +138,7 @@ class PromptMixin:
             return
         if prompt.box is None and doc.current.result()[prompt.click[1], prompt.click[0]] == prompt.positive:
             # on the side it asks for already: nothing to find (``click_changes``), said at once, a refine under way
-            # left to run (an annotator read "Finding the region…" and saw Cancel light up for a click that did nothing)
+            # left to run (an annotator read "Finding the region…", Cancel lit, for a click that did nothing)
             self.statusBar().showMessage(ADDED_NOTHING if prompt.positive else TOOK_NOTHING, 10000)
             return
         if self.refining and self.settings.refine_after_prompt:

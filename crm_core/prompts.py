@@ -236,9 +236,8 @@ def click_mask(image: np.ndarray, mask: np.ndarray, positive: Sequence[tuple[int
     for x, y in (*positive, *negative):
         if not (0 <= x < w and 0 <= y < h):
             raise InputError(f"the click at {x},{y} lies outside the {w}×{h} photo")
-    mean_side = frame_mean(h, w)  # a panorama's click reaches as far as in its 2:1 window
     r = radius if radius is not None else click_radius((h, w))
-    reach = max(8, round(REACH * mean_side))
+    reach = click_reach((h, w))
     fg = binarise(mask)
     out, cut_short, overruled = _click_pass(image, fg, positive, negative, r, reach)
     if cut_short:
@@ -264,7 +263,7 @@ def runs_past_reach(added: np.ndarray, click: tuple[int, int]) -> bool:
     if not len(ys):
         return False
     x, y = click
-    reach = max(8, round(REACH * frame_mean(h, w)))
+    reach = click_reach((h, w))
     band = max(2.0, 2 * max(h, w) / WORK_SIDE)  # two pixels at GrabCut's working size, which drew the rim
     radius = 2 * reach if np.hypot(xs - x, ys - y).max() > reach + band else reach
     top, left = max(0, y - radius), max(0, x - radius)
@@ -273,6 +272,12 @@ def runs_past_reach(added: np.ndarray, click: tuple[int, int]) -> bool:
     distance = np.hypot(xx - x, yy - y)
     rim = (distance > radius - band) & (distance <= radius)
     return bool(rim.any() and window[rim].mean() >= RIM_SHARE)
+
+
+def click_reach(hw: tuple[int, int]) -> int:
+    """How far a click speaks on a photo of hw = (H, W) pixels: REACH of its mean side (a panorama's click reaches
+    as far as in its 2:1 window), at least 8 px."""
+    return max(8, round(REACH * frame_mean(*hw)))
 
 
 def click_radius(hw: tuple[int, int]) -> int:

@@ -640,7 +640,7 @@ class FolderMixin:
         work, doc = self.work, self.doc
         if work is None or doc is None:
             return
-        running = self.folder_busy()
+        running = self._folder_busy()
         if running:
             QMessageBox.information(self, "Rename label in folder", f"{running}: rename the label once that is done.")
             return
@@ -696,7 +696,7 @@ class FolderMixin:
 
     def _rename_refusal(self, text: str, redone: bool) -> str:
         """Why a rename cannot be undone (redone) now: a refine, a find or an export of the folder under way."""
-        running = self.folder_busy()
+        running = self._folder_busy()
         return f"{running}: {'redo' if redone else 'undo'} {text} once that is done" if running else ""
 
     def _merge_refusal(self, text: str, name: str | None, count: int, redone: bool) -> str:
@@ -712,7 +712,7 @@ class FolderMixin:
         return (f"{text} can no longer be undone: the work on {listed(others)} was kept since, with the two labels "
                 "as one") if others else ""
 
-    def folder_busy(self) -> str:
+    def _folder_busy(self) -> str:
         """What of the folder is under way that holds its labels as they were read (a refine, a find in boxes, an
         export, the survey of its labels), as a sentence's start; "" when nothing is."""
         return self.refines_under_way() or ("Objects are being found in boxes" if self.finding_boxes else "") \

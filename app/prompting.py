@@ -18,6 +18,7 @@ from crm_core.prompts import Box, beyond_box, box_mask, click_mask, only_the_spo
 
 from app.canvas.guide_tools import Prompt
 from app.document import Document, MaskObject
+from app.mask_object import object_result
 from app.errors import show_error
 from app.folder_mode import NEW_OBJECT
 from app.jobs import CallJob
@@ -46,6 +47,7 @@ SPOT_NOTES = {SPOT_ADDED: "the click added only a spot, as no edge sets a region
 # the end of its refine: a photo editor's click on a bear's sweater filled it up to a circle, unsaid
 RUNS_ON = "it goes on past the click's reach: click further on for the rest"
 RUNS_ON_NOTE = "the click's region goes on past its reach: click further on for the rest"
+Landed = tuple[str, "np.ndarray | None", bool, str]  # what to say, what the refine must keep out, a guess, its note
 # a click that finds nothing to add or take out, with what to do instead; short enough for the status bar, where a
 # tester read it cut off
 ADDED_NOTHING = ("Click added nothing: this or another object holds it, or no edge sets it apart; paint it in with "
@@ -136,7 +138,10 @@ class PromptMixin:
             self.statusBar().showMessage(f"Finding the last box or click first; {len(self._queued)} more to follow "
                                          "(Esc cancels all)")
             return
-        if prompt.box is None and doc.current.result()[prompt.click[1], prompt.click[0]] == prompt.positive:
+        x, y = prompt.click or (0, 0)
+        at_click = np.s_[y:y + 1, x:x + 1]  # that pixel alone: the whole result, made again, is 24 MP at 6K
+        if prompt.box is None and object_result(doc.current.mask, doc.current.stages, doc.current.shown,
+                                                at_click)[0, 0] == prompt.positive:
             # on the side it asks for already: nothing to find (``click_changes``), said at once, a refine under way
             # left to run (an annotator read "Finding the region…", Cancel lit, for a click that did nothing)
             self.statusBar().showMessage(ADDED_NOTHING if prompt.positive else TOOK_NOTHING, 10000)
@@ -193,7 +198,7 @@ class PromptMixin:
             else self._land_click(doc, prompt, mask)
         if landed is None:
             return
-        done, keep_out, guess = landed
+        done, keep_out, guess, note = landed
         if doc.current is not obj and self.objects_panel.label_box.lineEdit().hasFocus():
             # a box beside the selected shirt made a "shirt" of the bag, unasked (a tester)
             done = (f"{NEW_OBJECT} \u201c{doc.current.label}\u201d from the box: type its label and press Enter, or "
@@ -208,7 +213,6 @@ class PromptMixin:
                 beyond = beyond_box(prompt.box, mask.shape) & (mask <= 127)
                 keep_out = beyond if keep_out is None else beyond | keep_out
             # one Undo takes back the prompt and its refine; a spot's advice is said again when the refine ends
-            note = SPOT_NOTES.get(done, RUNS_ON_NOTE if done.endswith(RUNS_ON) else "")
             self.refine(joins=doc.undo_stack.last(), keep_out=keep_out, note=note)
             # short: while it is up, it hides the refine's progress and time left (a tester saw neither for 10 s)
             self.statusBar().showMessage(f"{done}; refining it (Ctrl+Z undoes)", PROMPT_NOTE_MS)
@@ -217,7 +221,7 @@ class PromptMixin:
         else:
             self.statusBar().showMessage(f"{done}; press Refine (Ctrl+R) to sharpen its edges (Ctrl+Z undoes)", 10000)
 
-    def _land_box(self, doc: Document, box: Box, mask: np.ndarray) -> tuple[str, np.ndarray | None, bool] | None:
+    def _land_box(self, doc: Document, box: Box, mask: np.ndarray) -> Landed | None:
         """A box's mask into the selected object when it shows nothing yet, else into a new one: (what to say,
         what the refine after it must keep out, a guess); None (said why) when nothing stood out.
 
@@ -253,10 +257,10 @@ class PromptMixin:
             doc.add_object(self.objects_panel.take_next_label(), mask, "Box")
         else:
             doc.apply_edit(doc.rect(), mask, "Box", takes=False)
-        return f"Box: {doc.current.label} has a mask", held, True
+        return f"Box: {doc.current.label} has a mask", held, True, ""
 
     def _land_click(self, doc: Document, prompt: Prompt,
-                    mask: np.ndarray) -> tuple[str, np.ndarray | None, bool] | None:
+                    mask: np.ndarray) -> Landed | None:
         """A click's change of the selected object, as one edit: (what to say, what the refine after it must keep
         out, whether the object is now a guess); None (said why) when it changes nothing."""
         before = doc.current.result()
@@ -288,14 +292,15 @@ class PromptMixin:
             # patch of the wall round it in a photo editor's cutout
             kept = not spot and (doc.current.guessed or guess) and doc.keep_in(changed)
             done = "Click: added the region around it" + (" (hatched: kept in later refines)" if kept else "")
-            if not spot and runs_past_reach(changed, prompt.click):
-                done += f"; {RUNS_ON}"
+            runs_on = not spot and runs_past_reach(changed, prompt.click)
+            done += f"; {RUNS_ON}" if runs_on else ""
         else:
+            runs_on = False
             doc.keep_out(changed)
             done = "Click: removed the region around it (hatched: kept out of later refines)"
         if spot:  # said as it is, with what to do: "removed the region" over a 29 px spot in a hand (a tester)
             done = SPOT_ADDED if prompt.positive else SPOT_REMOVED
-        return done, others, guess
+        return done, others, guess, SPOT_NOTES.get(done, RUNS_ON_NOTE if runs_on else "")
 
     def _prompt_finished(self) -> None:
         made = self._prompt_job is not None and self._prompt_job[1].current is not self._prompt_job[2]

@@ -97,6 +97,22 @@ def flood_region(mask: np.ndarray, x: int, y: int, walls: np.ndarray | None = No
     return QRect(rx, ry, rw, rh), filled[1 + ry:1 + ry + rh, 1 + rx:1 + rx + rw].view(bool)
 
 
+def _held(doc: Document, pixels: np.ndarray, cut: bool, said: str) -> None:
+    """After a shape or a fill changed the mask (``pixels``, H×W bool), as part of its undo step: what it added is
+    freed from keep-background strokes, as a Brush drag's is; over a guessed mask (Box, Click, Select Subject) what
+    it cut stays out of later refines and what it added stays in, and it is said (``said``: what the tool did).
+    Why: refined freely, a guess's edit came undone; a photo editor's Fill inside a white boot toe was left to the
+    refine, which cut cracks through the boot's cow print where it met the fill."""
+    if not cut:
+        doc.free_kept_out(pixels)
+    if not doc.current.guessed:
+        return
+    if cut and doc.keep_out(pixels):
+        doc.noted.emit(f"{said}: {KEPT_OUT}")
+    elif not cut and doc.keep_in(pixels):
+        doc.noted.emit(f"{said}: {KEPT_IN}")
+
+
 def _open_to_the_edge(region: QRect, photo: QRect) -> bool:
     """Whether a flood-filled region's box reaches a side of the photo: its region is open there (the background
     round the object), not a hole (4-connected: a region touching a side has a pixel on it, and its box does)."""
@@ -312,16 +328,12 @@ class ShapeTool(Tool):
         new[inside] = 0 if subtract else 255
         doc.apply_edit(region, new, text)
         doc.end_stroke()
-        # cut from or added to a guess: the shape holds in the refines after it, in the shape's own undo step, as
-        # a brush drag's does; a shape that changed no pixel has no step, and its keep strokes had joined the one
-        # before (a tester's polygon inside a refined guess: Undo then took it back with the Refine)
-        if doc.undo_stack.last() is not before and doc.current.guessed:
+        # a shape that changed no pixel has no step, and its keep strokes had joined the one before (a tester's
+        # polygon inside a refined guess: Undo then took it back with the Refine)
+        if doc.undo_stack.last() is not before:
             shape = np.zeros(doc.current.mask.shape, bool)
             shape[rect_slices(region)] = inside
-            if subtract and doc.keep_out(shape):
-                doc.noted.emit(f"{self.name.capitalize()} cut: {KEPT_OUT}")
-            elif not subtract and doc.keep_in(shape):
-                doc.noted.emit(f"{self.name.capitalize()} added: {KEPT_IN}")
+            _held(doc, shape, subtract, f"{self.name.capitalize()} {'cut' if subtract else 'added'}")
 
 
 class PolygonTool(ShapeTool):
@@ -415,12 +427,17 @@ class FillTool(Tool):
             doc.noted.emit(f"Fill: {owner.label}{hidden} holds that spot; select {owner.label} to change it, or paint "
                            "over it with the Brush (B)")
             return
+        before = doc.undo_stack.last()
         doc.begin_stroke("Fill")
         region, filled = flood_region(doc.mask, x, y, walls)
         new = _patch(doc, region).copy()
         new[filled] = 255 if adding else 0
         doc.apply_edit(region, new, "Fill")
         doc.end_stroke()
+        if doc.undo_stack.last() is not before:
+            flooded = np.zeros(doc.current.mask.shape, bool)
+            flooded[rect_slices(region)] = filled
+            _held(doc, flooded, not adding, "Filled" if adding else "Cleared")
         if adding and _open_to_the_edge(region, doc.rect()):
             # not a hole: a photo editor's click in an ear's gap, open to the sky, took the whole background in
             share = np.count_nonzero(filled) / (doc.width * doc.height)

@@ -951,6 +951,47 @@ def test_what_the_brush_or_a_lasso_adds_to_a_guess_stays_in_the_refine(qtbot, sc
     assert win.doc.current.mask[30, 190:231].all() and not win.doc.current.keep.any()
 
 
+def _shape(qtbot, win: MainWindow, points, mods=Qt.KeyboardModifier.NoModifier) -> None:
+    """A polygon through image points, closed with Enter."""
+    win.tool_actions["polygon"].trigger()
+    view = win.canvas
+    for x, y in points:
+        qtbot.mouseClick(view, Qt.MouseButton.LeftButton, mods, at(view, x, y))
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+
+
+def test_what_a_fill_adds_to_or_clears_from_a_guess_holds_in_the_refine(qtbot, scene, tiny_refiner, monkeypatch):
+    """A photo editor filled a white boot toe in Select Subject's guess, and the refine after it, free there, cut
+    cracks through the boot. A Fill on a guess holds as a shape does: what it fills stays in (freed from the keep
+    strokes of the cut it fills), what it clears stays out, each in the fill's own undo step."""
+    claims_everything(tiny_refiner, monkeypatch, fill=0.0)  # the refine would leave nothing of what it is given
+    win, ellipse, square = scene
+    win.refine_panel.ratio_edit.setText("1")
+    _prompt(qtbot, win, "box", (30, 40), (172, 150))
+    assert win.doc.current.guessed and win.doc.current.mask[95, 100] == 255
+    notes = []
+    win.doc.noted.connect(notes.append)
+    _shape(qtbot, win, [(80, 80), (120, 80), (120, 110), (80, 110)], Qt.KeyboardModifier.AltModifier)
+    assert (win.doc.current.keep[95, 95:106] == KEEP_BG).all() and win.doc.current.mask[95, 100] == 0
+    win.tool_actions["fill"].trigger()
+    qtbot.mouseClick(win.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(win.canvas, 100, 95))
+    assert win.doc.undo_stack.undoText() == "Fill" and notes[-1].startswith("Filled: it stays in later refines")
+    kept_in = win.doc.current.keep == KEEP_FG
+    assert kept_in[95, 95:106].all() and not (win.doc.current.keep == KEEP_BG)[85:106, 85:116].any()
+    with qtbot.waitSignal(win.refineFinished, timeout=30000):
+        win.refine()
+    assert win.doc.current.result()[kept_in].all()
+    win.doc.undo_stack.undo()  # the refine
+    win.doc.undo_stack.undo()  # the fill and its keep strokes, one step
+    assert (win.doc.current.keep[95, 95:106] == KEEP_BG).all() and win.doc.current.mask[95, 100] == 0
+
+    _drag(qtbot, win, "brush", [(190, 30), (230, 30)])  # a blob on the wall, kept in; cleared by a fill: out
+    win.tool_actions["fill"].trigger()
+    qtbot.mouseClick(win.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(win.canvas, 210, 30))
+    assert notes[-1].startswith("Cleared: it stays out of later refines") and (win.doc.current.mask[30] < 128).all()
+    assert (win.doc.current.keep[30, 200:221] == KEEP_BG).all()
+
+
 
 def test_a_brushed_patch_erased_again_stays_out_the_latest_edit_wins(qtbot, scene, tiny_refiner, monkeypatch):
     """The keep a brush drag leaves on a guess must not outlive the person's next word there: erased again, the

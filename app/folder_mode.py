@@ -523,6 +523,19 @@ class FolderMixin:
         work.save_state()
         doc.mark_saved()
 
+    def keep_work_now(self) -> bool:
+        """Save (Ctrl+S) in a folder: the open photo's work kept now, as moving on keeps it, and said where the
+        labels are written from (an export: the dataset's own files are never written)."""
+        name = self.photo_name
+        if self.work is None or name is None or self.doc is None:
+            return False
+        self.keep_photo()
+        export = keys_named(self.export_dataset_action)
+        self.statusBar().showMessage(
+            f"Saved: the work on {name} is kept with the folder's (as each photo's is when you move on), and "
+            f"reopening the folder resumes it; Export dataset ({export}) writes the labels", 10000)
+        return True
+
     def _step(self, delta: int) -> bool:
         work = self.work
         if work is None:

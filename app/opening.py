@@ -525,17 +525,23 @@ class OpeningMixin:
         return project.capture(doc, self.canvas, self.unfinished_refine())
 
     def save_project_dialog(self) -> bool:
-        """Save (Ctrl+S): into the project the work was saved in or opened from, without asking; else as Save as.
-        Whether the work is now in a project."""
+        """Save (Ctrl+S): into the project the work was saved in or opened from, without asking; in a folder, the
+        photo's work kept at once where the folder keeps it (``keep_work_now``); else as Save as. Whether the work
+        is now kept. Why the folder: an annotator's Ctrl+S, as in labelme, asked for a project and wrote it into the
+        dataset's JPEGImages folder."""
         if self.doc is not None and self.doc.project_path is not None:
             return self.save_project(self.doc.project_path)
+        if self.work is not None:
+            return self.keep_work_now()
         return self.save_project_as_dialog()
 
     def save_project_as_dialog(self) -> bool:
         if self.doc is None:
             return False
         doc = self.doc
-        start = doc.project_path or (offered_folder(doc.path.parent) / doc.path.with_suffix(project.SUFFIX).name
+        # a folder's photo: offered outside the dataset, whose folders hold its photos and labels alone
+        folder = Path.home() if self.work is not None else doc.path.parent if doc.path is not None else None
+        start = doc.project_path or (offered_folder(folder) / doc.path.with_suffix(project.SUFFIX).name
                                      if doc.path is not None else Path(project.SUFFIX))
         while True:  # asked again where a save failed (a read-only folder): it had closed with the error
             path, _ = QFileDialog.getSaveFileName(self, "Save project as", str(start), project.FILTER)

@@ -222,6 +222,33 @@ def test_next_and_previous_keep_the_edits_and_the_label_files_are_never_written(
     assert ann.read_bytes() == before
 
 
+def test_save_in_a_folder_keeps_the_photo_s_work_and_writes_nothing_into_the_dataset(qtbot, settings, tmp_path,
+                                                                                     monkeypatch):
+    """An annotator's Ctrl+S, as in labelme, asked for a project and wrote it into the dataset's photos folder. In a
+    folder, Save keeps the photo's work where the folder keeps it, at once, asks nothing and says how labels are
+    written; Save project as offers a place outside the dataset."""
+    from PySide6.QtWidgets import QFileDialog
+    ann, images, _ = coco_set(tmp_path)
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda parent, title, start, *a: asked.append(start) or ("", ""))
+    first = MainWindow(settings)
+    qtbot.addWidget(first)
+    first.open_folder(ann, "coco", images)
+    files = sorted(images.rglob("*"))
+    paint(first, 10, 10)
+    first.save_project_action.trigger()
+    assert not asked and sorted(images.rglob("*")) == files and not first.doc.modified
+    assert first.statusBar().currentMessage().startswith("Saved: the work on p0.png is kept") \
+        and "Export dataset (Ctrl+Shift+E) writes the labels" in first.statusBar().currentMessage()
+    assert first.sidecar.flush(10)
+    first.work.release()  # killed right after the save: the work is there
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    assert again.open_folder(ann, "coco", images) and again.doc.mask[10:16, 10:16].all()
+    again.save_project_as_action.trigger()
+    assert len(asked) == 1 and Path(asked[0]).parent == Path.home() and sorted(images.rglob("*")) == files
+
+
 def test_next_and_previous_are_page_keys_in_the_shortcut_list(window):
     rows = dict(window.shortcut_rows())
     assert rows["Next photo"] == "PgDown" and rows["Previous photo"] == "PgUp"

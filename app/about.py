@@ -61,7 +61,13 @@ def about_text(refiner: object | None, weights: str | Path | None = None) -> str
 
 
 class HelpMixin:
-    """Help menu commands of the window (mixed into MainWindow): the shortcut list and About."""
+    """Help menu commands of the window (mixed into MainWindow): the shortcut list and About; and View › Messages,
+    what the status bar said."""
+
+    def show_messages(self) -> None:
+        from app.messages import MessagesDialog
+
+        MessagesDialog(self.statusBar().said, self).exec()
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
         from app.shortcuts import CANVAS_KEYS, action_rows

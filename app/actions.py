@@ -101,6 +101,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Show or hide the keep strokes (green: keep foreground, red: keep background, yellow: refine edge "
                "here): over the mask overlay, and in the other views while a keep brush is in hand; hidden, they "
                "still guide the refine", checkable=True),
+    ActionSpec("messages", "&Messages…", "show_messages", ("Ctrl+Shift+M",),
+               "What the status bar said this session, newest first, whole (a double-click on the bar shows it too)"),
     ActionSpec("next_view", "&Next view", "canvas.next_view_mode", ("V",),
                "Switch to the next view: overlay, cutout on checkerboard, black, white, colour, alpha"),
     # stepped from the keyboard anywhere: arrow keys stepped them only once the strip had the focus (an inspector)
@@ -171,7 +173,7 @@ MENUS: tuple[tuple[str, tuple[str, ...]], ...] = (
                "export", "export_dataset", "-", "quit")),
     ("&Edit", ("@undo", "-", "import", "clear", "invert")),
     ("&View", ("fit", "actual", "zoom_in", "zoom_out", "-", "overlay", "keep_visible", "-", "@views", "next_view",
-               "view_color", "-", "previous_stage", "next_stage", "next_change", "previous_change", "-")),
+               "view_color", "-", "previous_stage", "next_stage", "next_change", "previous_change", "-", "messages", "-")),
     ("&Tools", ("@tools", "-", "smaller_brush", "larger_brush")),
     ("&Objects", ("add_object", "delete_object", "rename_label", "-", "find_in_boxes", "-", "refine_selected",
                   "refine_objects", "refine_folder")),

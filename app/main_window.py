@@ -221,6 +221,7 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
     def _build_status_bar(self) -> None:
         bar = NoteBar()
         self.setStatusBar(bar)
+        bar.messagesAsked.connect(self.show_messages)
         for toolbar in (self.toolbar, self.tool_palette):
             bar.keep_notes_over(toolbar)
         self.progress_label = QLabel()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from typing import Mapping, Sequence
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QSignalBlocker, Qt, QTimer, Signal
@@ -34,6 +35,7 @@ from crm_core.device import DEVICES, device_available
 from crm_core.options import TRUST_BOX
 
 from app.canvas.tools import MAX_SIZE, MIN_SIZE
+from app.messages import KEPT_NOTES
 from app.settings import format_ratios, parse_ratios
 
 
@@ -42,15 +44,22 @@ class NoteBar(QStatusBar):
     and leaves the bar empty when the pointer moves on, so an import's note or "Refined 8 objects" vanished the
     moment the pointer crossed the toolbar. Qt shows tips through C++, so ``showMessage`` here sees only notes.
     A note longer than the room left of the readouts ends in "…", its whole text the bar's tooltip: Qt cut it off
-    mid-word with nothing to say more was there, and the end is where what to do is (an inspector)."""
+    mid-word with nothing to say more was there, and the end is where what to do is (an inspector). Each note is
+    kept to read again (``said``, View › Messages: Ctrl+Shift+M, or a double-click on the bar)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.said: deque[tuple[float, str]] = deque(maxlen=KEPT_NOTES)  # (wall-clock s, note): View › Messages
         self._note: tuple[str, float] | None = None  # the last note and when it ends (monotonic seconds)
         self._whole = ""  # what the bar says, before it was cut to fit
         self._shown = ""  # the last note as it was cut
         self._permanent: list[QWidget] = []
         self.messageChanged.connect(self._changed)
+
+    messagesAsked = Signal()  # a double-click on the bar: the notes said, to read again
+
+    def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.messagesAsked.emit()
 
     def addPermanentWidget(self, widget: QWidget, stretch: int = 0) -> None:  # noqa: N802 - Qt's name
         self._permanent.append(widget)
@@ -77,6 +86,8 @@ class NoteBar(QStatusBar):
 
     def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 - Qt's name
         self._note = (text, time.monotonic() + timeout / 1000 if timeout > 0 else math.inf) if text else None
+        if text and (not self.said or self.said[-1][1] != text):
+            self.said.append((time.time(), text))
         self._show(text, timeout)
 
     def currentMessage(self) -> str:  # noqa: N802 - Qt's name

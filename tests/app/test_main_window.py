@@ -1138,6 +1138,31 @@ def test_a_status_note_can_be_read_whole_when_the_readouts_cut_it_off(opened, qt
     assert bar.currentMessage() == bar.toolTip() == ""
 
 
+def test_notes_gone_from_the_status_bar_are_read_again_whole_in_view_messages(opened, qtbot, monkeypatch):
+    """An inspector's note of a careful label, cut off at the bar's width, was gone in 15 s with nowhere to read
+    it. View › Messages (Ctrl+Shift+M, or a double-click on the bar) lists every note said, whole, newest first;
+    one said twice running is listed once."""
+    from app.messages import MessagesDialog
+
+    shown = []
+    monkeypatch.setattr(MessagesDialog, "exec", lambda self: shown.append(self.text.toPlainText()) or 0)
+    bar = opened.statusBar()
+    first = "Refined object in 0.9 s, 4 stages; held near its outline as drawn (read as careful: sides within " \
+            "about 3 px); untick Stay on the object drawn (Refinement panel) to have every edge moved"
+    bar.showMessage(first, 15000)
+    bar.showMessage(first, 15000)
+    bar.showMessage("Deleted shirt (Ctrl+Z brings it back)", 8000)
+    bar.clearMessage()
+    assert bar.currentMessage() == ""
+    assert dict(opened.shortcut_rows())["Messages"] == "Ctrl+Shift+M"
+    opened.messages_action.trigger()
+    lines = shown[-1].split("\n\n")
+    assert [line[10:] for line in lines[:2]] == ["Deleted shirt (Ctrl+Z brings it back)", first]
+    assert all(time.strptime(line[:8], "%H:%M:%S") for line in lines)
+    qtbot.mouseDClick(bar, Qt.MouseButton.LeftButton)
+    assert len(shown) == 2 and shown[1] == shown[0]
+
+
 def test_status_bar_tracks_zoom_and_cursor(opened):
     canvas = opened.canvas
     canvas.set_zoom(2.0)

@@ -10,6 +10,7 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import QColor
 
 from crm_core.device import DEVICES
+from crm_core.io import DECONTAMINATE
 from crm_core.options import DEFAULT_RATIOS, RefineOptions
 
 from app.canvas.tools import MAX_SIZE, MIN_SIZE
@@ -319,9 +320,8 @@ class Settings:
 
     @property
     def export_decontaminate(self) -> bool:
-        """On until the person unticks it: a photo editor's cutout exported without it kept the old background's
-        colour on 41 % of its soft edge pixels (3.9 % with it), a halo on any new background."""
-        return self._bool("files/export_decontaminate", True)
+        """On until the person unticks it (crm_core.io.DECONTAMINATE)."""
+        return self._bool("files/export_decontaminate", DECONTAMINATE)
 
     @export_decontaminate.setter
     def export_decontaminate(self, on: bool) -> None:

@@ -99,7 +99,7 @@ def check_dataset_usage(args: argparse.Namespace) -> None:
     """The one-photo options that mean nothing for a dataset, refused before any work."""
     if args.image or args.mask or args.big:
         raise UsageError(f"give either a dataset (--{dataset_kind(args)}) or IMAGE MASK / --big, not both")
-    if args.format != "mask" or args.save_stages or args.bits or args.decontaminate or args.resize_mask:
+    if args.format != "mask" or args.save_stages or args.bits or args.decontaminate is not None or args.resize_mask:
         raise UsageError("a dataset is written back in its own format; --format, --bits, --decontaminate, "
                      "--save-stages and --resize-mask apply to one photo")
     if args.polygon_tolerance < 0 or args.min_object_px < 0:

@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Refine a coarse segmentation mask to the edges of a high-resolution photo with CRM.",
         epilog="examples:\n  crm-refine photo.jpg coarse.png -o refined.png\n"
         "  crm-refine photo.jpg -o cutout.png --format cutout   (no mask: Select Subject makes the first one)\n"
-        "  crm-refine photo.jpg coarse.png -o cutout.png --format cutout --decontaminate\n"
+        "  crm-refine photo.jpg coarse.png -o cutout.png --format cutout --no-decontaminate   (soft edges keep the\n"
+        "      photo's own colours; by default they are cleared of the old background's, as in the app)\n"
         "  crm-refine --big folder/ -o refined/",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -83,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--bits", type=int, choices=(8, 16),
                         help="bits of --format alpha, and then of the --save-stages files too (default 8)")
     parser.add_argument(
-        "--decontaminate", action="store_true", help="with --format cutout: remove background colour from soft edges"
+        "--decontaminate", action=argparse.BooleanOptionalAction, default=None,
+        help="with --format cutout: remove the old background's colour from soft edges (default: on, as in the app)",
     )
     parser.add_argument(
         "--background", type=colour_argument, metavar="COLOUR",
@@ -122,8 +124,8 @@ def check_usage(args: argparse.Namespace) -> None:
     if args.bits is not None and args.format != "alpha":
         raise UsageError("--bits applies to --format alpha (a cutout has its photo's bits: 16 from a 16-bit PNG or "
                          "TIFF)")
-    if args.decontaminate and args.format != "cutout":
-        raise UsageError("--decontaminate applies to --format cutout")
+    if args.decontaminate is not None and args.format != "cutout":
+        raise UsageError(f"--{'' if args.decontaminate else 'no-'}decontaminate applies to --format cutout")
     if args.background is not None and args.format != "cutout":
         raise UsageError("--background applies to --format cutout")
 
@@ -134,7 +136,8 @@ def export(args: argparse.Namespace, path: Path, photo: Path, image: np.ndarray,
     if args.format == "alpha":
         return io.save_alpha(path, prob, bits=args.bits or 8, protect=protect)
     if args.format == "cutout":
-        return io.save_photo_cutout(path, photo, image, prob, args.decontaminate, protect, args.background)
+        decontaminate = io.DECONTAMINATE if args.decontaminate is None else args.decontaminate
+        return io.save_photo_cutout(path, photo, image, prob, decontaminate, protect, args.background)
     return io.save_mask(path, prob, protect=protect)
 
 

@@ -317,6 +317,26 @@ def test_a_cutout_over_a_colour_is_written_as_jpeg_or_png(pair, random_refiner, 
     assert np.abs(pixels[mask == 0].astype(int).mean(0) - (16, 32, 48)).max() < 12  # the background, filled
 
 
+def test_a_cutout_s_soft_edge_is_decontaminated_unless_asked_not_to_as_in_the_app(pair, random_refiner, capsys):
+    """A photo editor's `--background white` JPEG showed a green fringe of grass that the app's export, which
+    decontaminates by default, did not: crm-refine does so by default too, and --no-decontaminate keeps the photo's
+    colours."""
+    written = {}
+    for flag in ([], ["--decontaminate"], ["--no-decontaminate"]):
+        out = pair.folder / f"c{len(written)}.png"
+        assert run(crm_refine.main, [pair.image, pair.mask, "-o", out, "--format", "cutout", *flag], capsys)[0] == 0
+        written[tuple(flag)] = np.asarray(Image.open(out)).astype(int)
+    default, cleared, kept = written[()], written[("--decontaminate",)], written[("--no-decontaminate",)]
+    soft = (kept[..., 3] > 0) & (kept[..., 3] < 255)
+    assert soft.sum() > 20 and np.array_equal(default, cleared)
+    assert np.abs(default[soft][:, :3] - kept[soft][:, :3]).max() > 8  # the edge recoloured
+    with Image.open(pair.image) as photo:
+        assert np.array_equal(kept[soft][:, :3], np.asarray(photo.convert("RGB")).astype(int)[soft])
+    code, _, err = run(crm_refine.main, [pair.image, pair.mask, "-o", pair.folder / "m.png", "--no-decontaminate"],
+                       capsys)
+    assert code == 2 and "--no-decontaminate applies to --format cutout" in err
+
+
 def test_a_sixteen_bit_photo_s_cutout_is_sixteen_bit(pair, random_refiner, capsys):
     photo = np.asarray(Image.open(pair.image).convert("RGB")).astype(np.uint16) * 257 + 7
     cv2.imwrite(str(pair.folder / "deep.png"), photo[:, :, ::-1])

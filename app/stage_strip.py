@@ -6,6 +6,7 @@ coarse mask so it can be touched up and refined again.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Sequence
 
 import cv2
@@ -116,6 +117,7 @@ def in_pipeline(shown: Shown) -> int:
 
 AS_DRAWN_NOTE = ("\nThe same pixels as Coarse: the photo showed no edge better than the label's, so the refine "
                  "kept it as drawn")
+REPLACED_NOTE = "\nFrom the refine before: the one under way replaces it"
 
 
 def stage_tooltip(stage: Stage, place: tuple[int, int] | None = None, crossed: int | None = None) -> str:
@@ -170,6 +172,7 @@ class StageStrip(QWidget):
         super().__init__(parent)
         self._doc: Document | None = None
         self._running = False  # a refine of the open photo is under way (set_running)
+        self._replaced: set[int] = set()  # id(stage) of the stages shown as that refine started: it replaces them
         self._asked: RefineOptions | None = None  # the ratios and finishers a Refine runs with (set_asked)
         self._photo: np.ndarray | None = None  # the part of the photo the thumbnails show, small
         self._box: tuple[slice, slice] | None = None  # that part (object_box), at the photo's size
@@ -241,7 +244,8 @@ class StageStrip(QWidget):
         times from the first pixel they lost, though 90 px still held "×0.125 · 0.51 s" (a tester's 3.7K photo:
         seven stages, no times)."""
         metrics = self.list.fontMetrics()
-        return all(metrics.horizontalAdvance(caption(stage) + " (old)" * self._doc.current.stale) <= cell - 6
+        return all(metrics.horizontalAdvance(caption(stage) + " (old)" * (self._doc.current.stale or
+                                                                          id(stage) in self._replaced)) <= cell - 6
                    for stage in self._doc.stages)
 
     def _fit_column(self) -> None:
@@ -280,8 +284,14 @@ class StageStrip(QWidget):
         )
 
     def set_running(self, on: bool) -> None:
-        """Whether a refine of the open photo is under way: the hint says its stages are coming."""
+        """Whether a refine of the open photo is under way: the hint says its stages are coming, and the stages
+        it replaces read "(old)" until its first comes (an inspector saw a 6K run's first 6 s over the last run's
+        stages, unmarked)."""
         self._running = on
+        replaced = {id(stage) for stage in self._doc.stages} if on and self._doc is not None else set()
+        if replaced != self._replaced:
+            self._replaced = replaced
+            self._rebuild()
         self._update_controls()
 
     def set_color(self, color: QColor) -> None:
@@ -341,13 +351,14 @@ class StageStrip(QWidget):
             self._paint_coarse(coarse)
             icons = {id(stage): self._icons.get(id(stage)) or (stage, self._stage_icon(stage)) for stage in doc.stages}
             self._icons = icons
-            stale = doc.current.stale
             for i, stage in enumerate(doc.stages):
+                replaced = id(stage) in self._replaced
+                stale = doc.current.stale or replaced
                 item = QListWidgetItem(icons[id(stage)][1], caption(stage, self._short) + (" (old)" if stale else ""))
                 item.setData(ROLE, i)
                 crossed = self._crossed_by(doc.stages[i - 1], stage) if i and stage.kind in ("snap", "matte") else None
-                item.setToolTip(stage_tooltip(stage, (i, len(doc.stages)), crossed)
-                                + ("\nOut of date: made before your last edit; refine again" if stale else "")
+                why = REPLACED_NOTE if replaced else "\nOut of date: made before your last edit; refine again"
+                item.setToolTip(stage_tooltip(stage, (i, len(doc.stages)), crossed) + (why if stale else "")
                                 + (AS_DRAWN_NOTE if self._as_drawn(stage) else ""))
                 if stale:
                     item.setForeground(self.palette().color(QPalette.ColorRole.PlaceholderText))
@@ -507,6 +518,9 @@ class StageStrip(QWidget):
         stages, asked = self._doc.stages, self._asked
         if asked is None or self._running:  # a refine's stages still coming (a photo editor read "×0.5 not run"
             return ""  # just before the ×0.5 stage came)
+        # the finishers too as the stages shown ran them, not as the panel asks now: after matting was unticked, a
+        # strip ending in its matte read "the edge snap places the edge at full size" (an inspector)
+        asked = replace(asked, snap=any(s.kind == "snap" for s in stages), matte=any(s.kind == "matte" for s in stages))
         h, w = self._doc.image.shape[:2]
         # refined enlarged, a small photo runs the ratios planned at its own size or at the enlarged one; a crop's
         # stages (Refine all objects) are neither

@@ -4,6 +4,7 @@ a kill."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -435,6 +436,41 @@ def test_ratios_the_photo_is_too_small_for_are_named_after_the_run(qtbot, opened
     other = opened.doc.stages[-1]
     opened.doc.set_stages([Stage(0, 1, 1.0, other.prob.copy(), 0.1, 1, 1, 1)])  # other stages: not said of them
     assert opened.strip.hint.text() == "Ctrl+click a second stage to compare."
+
+
+def test_the_strip_names_the_finishers_its_stages_ran_not_those_ticked_now(opened):
+    """An inspector unticked matting after a refine: the strip still ended in its matte, and its note said "the edge
+    snap places the edge at full size". The note names the finishers as the stages shown ran them."""
+    h, w = opened.doc.image.shape[:2]
+    prob = opened.doc.mask.astype(np.float32) / 255
+    total = h * w
+    stages = [Stage(0, 3, 0.5, prob, 0.1, total, total, total), Stage(1, 3, 1.0, prob, 0.1, total, total, 0, "snap"),
+              Stage(2, 3, 1.0, prob, 0.1, total, total, 0, "matte")]
+    opened.doc.set_stages(stages)
+    asked = replace(opened.refine_options(), ratios=(0.5, 1), min_side=0, max_side=round(max(h, w) * 0.75))
+    for matte in (True, False):  # as ticked now: the note is of the stages shown either way
+        opened.strip.set_asked(replace(asked, matte=matte))
+        assert opened.strip.hint.text().endswith("×1 not run (over the "
+                                                 f"{asked.max_side} px the model works at; the edge snap and matte "
+                                                 "place the edge at full size).")
+
+
+def test_the_stages_a_refine_under_way_replaces_read_old_until_its_first_comes(qtbot, opened):
+    """An inspector watched a 6K refine's first 6 s over the last run's stages, unmarked, as if they were its."""
+    _refine(qtbot, opened)
+    strip = opened.strip
+    captions = [strip.list.item(r).text() for r in range(strip.list.count())]
+    assert len(captions) == 5 and not any("(old)" in c for c in captions)
+    strip.set_running(True)  # as a refine starts
+    assert [strip.list.item(r).text() for r in range(strip.list.count())] == \
+        [captions[0], *(f"{c} (old)" for c in captions[1:])]
+    assert strip.list.item(1).toolTip().endswith("From the refine before: the one under way replaces it")
+    first = opened.doc.stages[0]
+    opened.doc.set_stages([Stage(0, 3, first.ratio, first.prob.copy(), 0.1, first.queried, first.total,
+                                 first.encoded)])  # its first stage came
+    assert strip.list.count() == 2 and "(old)" not in strip.list.item(1).text()
+    strip.set_running(False)
+    assert "(old)" not in strip.list.item(1).text()
 
 
 def test_a_stroke_made_while_the_refine_runs_leaves_the_result_marked_stale(qtbot, opened):

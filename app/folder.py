@@ -728,10 +728,11 @@ class WorkFolder:
     def _tally(self, names: list[str]) -> tuple[int, int, tuple[str, ...]]:
         """Of the photos an export holds: how many, how many refined or accepted, and the objects on them edited
         since refined (written as edited): an export that said only "Exported" let a tester hand on two labels he
-        had edited after their refine, unrefined, unawares."""
+        had edited after their refine, unrefined, unawares. Not those of an accepted photo, accepted as edited: an
+        annotator who accepted his fixed watch was told to refine it and export again."""
         held = set(names)
         edited = tuple(f"{name}: {label}" for name, label, count, _, stale in self._kept_objects()
-                       if stale and count and name in held)
+                       if stale and count and name in held and self.status.get(name) != ACCEPTED)
         return len(names), sum(1 for n in names if self.finished(n)), edited
 
     def declared(self) -> Dataset:

@@ -485,6 +485,7 @@ def test_refine_all_objects_of_a_photo_hugs_every_object_and_exports_as_coco(qtb
     with qtbot.waitSignal(window.exported, timeout=30_000):
         assert window.export_dataset(out)
     assert ": 2 photos, all done (refined or accepted)" in window.statusBar().currentMessage()
+    assert dialogs.titles() == ["Objects edited since refined"]  # accepted as edited: not told to refine it again
 
 
 def test_an_object_its_refine_left_empty_is_said_to_be_left_out_of_the_export(qtbot, window, tmp_path, dialogs):

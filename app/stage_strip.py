@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from crm_core.formats.objects import mask_box
-from crm_core.metrics import binarise
+from crm_core.metrics import binarise, crossed
 from crm_core.options import SMALL_PHOTO_SCALE, RefineOptions, Stage
 
 from app.document import COARSE, Document, Shown
@@ -317,7 +317,7 @@ class StageStrip(QWidget):
             return None
         key = (id(before), id(stage))
         if key not in self._crossed:
-            self._crossed[key] = (before, stage, int(np.count_nonzero(binarise(before.prob) != binarise(stage.prob))))
+            self._crossed[key] = (before, stage, crossed(before.prob, stage.prob))
         return self._crossed[key][2]
 
     def _as_drawn(self, stage: Stage) -> bool:

@@ -33,6 +33,12 @@ def binarise(mask: np.ndarray) -> np.ndarray:
     return mask > 0.5
 
 
+def crossed(before: np.ndarray, after: np.ndarray) -> int:
+    """The pixels that went across one half from ``before`` to ``after`` (``binarise`` each): what a stage moved,
+    as the app's stage tooltips and crm-refine's --json report count it."""
+    return int(np.count_nonzero(binarise(before) != binarise(after)))
+
+
 def _pair(gt: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     g, p = binarise(gt), binarise(pred)
     if g.shape != p.shape:

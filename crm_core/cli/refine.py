@@ -34,7 +34,7 @@ from crm_core.cli.dataset import (add_refine_dataset_arguments, check_dataset_us
                                   refine_dataset)
 from crm_core.errors import CRMError, InputError
 from crm_core.inference import Refiner, work_scale
-from crm_core.metrics import binarise
+from crm_core.metrics import binarise, crossed
 from crm_core.options import FINISHERS, RefineOptions, StagePlan
 from crm_core.subject import SubjectModel, faint
 
@@ -268,9 +268,14 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
     prob = coarse
     with progress(args, options.stage_count(image.shape[:2], scale), "stage", "refining") as bar:
         for stage in refiner.stages(image, coarse, options):
-            prob = stage.prob
+            # the numbers the app's stage tooltips give (an inspector missed them here): what it decoded, how many
+            # pixels it took across one half from the stage before (or from the coarse mask), where it held the
+            # outline as drawn (px) and the see-through spots it filled
             stages.append({"ratio": stage.ratio, "kind": stage.kind, "seconds": round(stage.seconds, 4),
-                           "queried": stage.queried, "total": stage.total})
+                           "queried": stage.queried, "total": stage.total, "encoded": stage.encoded,
+                           "crossed": crossed(prob, stage.prob), "held": stage.held,
+                           "filled": stage.filled})
+            prob = stage.prob
             if args.save_stages:
                 io.save_alpha(Path(args.save_stages) / stage_file(stage.index, stage.plan), prob, bits=args.bits or 8,
                               protect=protect)

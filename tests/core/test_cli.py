@@ -359,6 +359,26 @@ def test_refine_json_reports_stages_and_times(pair, random_refiner, capsys):
     assert report["seconds"] >= sum(s["seconds"] for s in report["stages"])
 
 
+def test_refine_json_gives_each_stage_s_numbers_as_the_app_s_tooltips_do(pair, random_refiner, capsys):
+    """An inspector found the pixels each stage took across, held and filled in the app's tooltips, not in --json:
+    each stage's "crossed" is what its saved file moved across one half from the stage before (the coarse mask for
+    the first)."""
+    saved = pair.folder / "stages"
+    argv = [pair.image, pair.mask, "-o", pair.folder / "o.png", "--ratios", "0.5", "1.0", "--json", "--min-side", "0",
+            "--save-stages", saved, "--format", "alpha", "--bits", "16"]
+    code, out, _ = run(crm_refine.main, argv, capsys)
+    report = json.loads(out)["stages"]
+    files = sorted(saved.iterdir())
+    assert code == 0 and len(files) == len(report) == 4
+    before = np.asarray(Image.open(pair.mask).convert("L")) > 127
+    for entry, path in zip(report, files):
+        after = cv2.imread(str(path), cv2.IMREAD_UNCHANGED) / 65535 > 0.5
+        assert entry["crossed"] == np.count_nonzero(before != after)
+        assert {"encoded", "held", "filled"} <= entry.keys() and entry["filled"] >= 0
+        before = after
+    assert sum(entry["crossed"] for entry in report) > 0 and report[0]["encoded"] > 0
+
+
 def test_full_mask_is_said_plainly_and_a_json_report_carries_the_note(pair, random_refiner, capsys):
     """The note said "no edge to refine" and the result had a piece cut out; a --json report had no notes."""
     Image.new("L", (128, 96), 255).save(pair.folder / "flat.png")

@@ -70,7 +70,8 @@ class RefiningMixin:
         return self._export is not None
 
     def refine_whole(self) -> None:
-        """Refine over the whole photo, where Refine would run only around an edit of the result (``_local``)."""
+        """Refine over the whole photo, where Refine would run only around an edit of the result (``_local``), and
+        also where Refine would make the same again (it says "Refined already" instead)."""
         self.refine(whole=True)
 
     def refine(self, joins: MaskEditCommand | None = None, keep_out: np.ndarray | None = None,
@@ -103,8 +104,8 @@ class RefiningMixin:
             options = replace(options, polygon=held.drawn, part=held.part, band_first=doc.current.source is not None)
         settings = (options, self.settings.weights, self.refine_panel.device)
         run = self._runs.of(doc.current, settings)
-        if joins is None and keep_out is None and run is not None and not (whole and run.around) \
-                and run.again(doc.current, settings):
+        # Refine whole photo again runs, whatever ran last: an inspector asked for it to watch the stages come
+        if joins is None and keep_out is None and run is not None and not whole and run.again(doc.current, settings):
             # the label first read as a sentence in lower case: "object is refined already…" (a photo editor)
             self.statusBar().showMessage(f"Refined already: {doc.current.label} with these settings, and neither its "
                                          "mask nor its strokes changed since: Refine would make the same again", 8000)

@@ -134,6 +134,11 @@ def test_after_undo_of_a_refine_around_an_edit_the_next_refine_runs_around_the_e
         refined.undo_action.trigger()
     refined.refine()
     assert not refined.refining and "Refined already" in refined.statusBar().currentMessage()
+    steps = refined.doc.undo_stack.index()
+    with qtbot.waitSignal(refined.refineFinished, timeout=60_000):  # asked for by name: it runs (an inspector)
+        refined.refine_whole_action.trigger()
+    assert refined.doc.undo_stack.index() == steps + 1 and " around your edit" not in \
+        refined.statusBar().currentMessage()
 
 
 def test_edits_far_apart_are_each_refined_around(qtbot, refined):

@@ -118,6 +118,7 @@ def in_pipeline(shown: Shown) -> int:
 AS_DRAWN_NOTE = ("\nThe same pixels as Coarse: the photo showed no edge better than the label's, so the refine "
                  "kept it as drawn")
 REPLACED_NOTE = "\nFrom the refine before: the one under way replaces it"
+MADE_OTHERWISE = " Made with other ratios or finishers than the panel's now: Refine (Ctrl+R) makes them anew."
 
 
 def stage_tooltip(stage: Stage, place: tuple[int, int] | None = None, crossed: int | None = None) -> str:
@@ -502,12 +503,31 @@ class StageStrip(QWidget):
                               "result each side). F3 zooms to each change.")
         else:
             ratios_left = self._not_run()
-            self.hint.setText("Ctrl+click a second stage to compare." + (f" {ratios_left}." if ratios_left else ""))
+            self.hint.setText("Ctrl+click a second stage to compare." + (f" {ratios_left}." if ratios_left else "")
+                              + (MADE_OTHERWISE if self._made_otherwise() else ""))
 
     def set_asked(self, options: RefineOptions) -> None:
         """The options a Refine runs with now: the ratios asked for and the finishers (``_not_run``)."""
         self._asked = options
         self._update_controls()
+
+    def _scales(self) -> tuple[int, ...]:
+        """The scales the shown stages may have been refined at: the photo's own, or enlarged where it is small
+        (``SMALL_PHOTO_SCALE``); none for a crop's stages (Refine all objects)."""
+        h, w = self._doc.image.shape[:2]
+        return {h * w: (1,), h * w * SMALL_PHOTO_SCALE ** 2: (1, SMALL_PHOTO_SCALE)}.get(self._doc.stages[0].total, ())
+
+    def _made_otherwise(self) -> bool:
+        """Whether the shown stages are not what a Refine with the panel's ratios and finishers makes now: an
+        inspector unticked the edge snap, and the strip still ended in its snap, unmarked (the status bar's note of
+        it had gone)."""
+        stages, asked = self._doc.stages, self._asked
+        scales = self._scales()
+        if asked is None or self._running or not scales:
+            return False
+        made = tuple(s.plan for s in stages if s.kind != "edge")  # the edge: remade at once as its values change
+        hw = self._doc.image.shape[:2]
+        return all(tuple(p for p in asked.plan(hw, s) if p.kind != "edge") != made for s in scales)
 
     def _not_run(self) -> str:
         """The ratios asked for that the shown stages' refine did not run, and why ("×0.125 not run (under the 400
@@ -522,9 +542,7 @@ class StageStrip(QWidget):
         # strip ending in its matte read "the edge snap places the edge at full size" (an inspector)
         asked = replace(asked, snap=any(s.kind == "snap" for s in stages), matte=any(s.kind == "matte" for s in stages))
         h, w = self._doc.image.shape[:2]
-        # refined enlarged, a small photo runs the ratios planned at its own size or at the enlarged one; a crop's
-        # stages (Refine all objects) are neither
-        scales = {h * w: (1,), h * w * SMALL_PHOTO_SCALE ** 2: (1, SMALL_PHOTO_SCALE)}.get(stages[0].total, ())
+        scales = self._scales()  # refined enlarged, a small photo runs the ratios planned at either size
         made = tuple(s.ratio for s in stages if s.kind == "model")
         scale = next((s for s in scales if asked.ratios_for((h, w), s) == made), None)
         if scale is None:

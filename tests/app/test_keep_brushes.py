@@ -15,6 +15,7 @@ from app import project
 from app.__main__ import build_window
 from app.main_window import MainWindow
 from app.mask_object import KEEP_BG, KEEP_FG, NO_KEEP, to_refine
+from app.stage_strip import MADE_OTHERWISE
 from crm_core.options import Stage
 from test_canvas import at, rendered
 
@@ -431,10 +432,10 @@ def test_ratios_the_photo_is_too_small_for_are_named_after_the_run(qtbot, opened
     assert opened.open_project(saved) and opened.strip.hint.text() == hint  # and in the work opened again
     opened.refine_panel.ratio_edit.setText("0.25, 1")  # the same stages: why ×0.25 is not among them
     assert opened.strip.hint.text().endswith(" ×0.25 not run (under the 150 px a stage needs).")
-    opened.refine_panel.ratio_edit.setText("0.5")  # no longer what those stages were made with: not said
-    assert opened.strip.hint.text() == "Ctrl+click a second stage to compare."
+    opened.refine_panel.ratio_edit.setText("0.5")  # no longer what those stages were made with: not said, but that
+    assert opened.strip.hint.text() == "Ctrl+click a second stage to compare." + MADE_OTHERWISE
     other = opened.doc.stages[-1]
-    opened.doc.set_stages([Stage(0, 1, 1.0, other.prob.copy(), 0.1, 1, 1, 1)])  # other stages: not said of them
+    opened.doc.set_stages([Stage(0, 1, 1.0, other.prob.copy(), 0.1, 1, 1, 1)])  # a crop's stages: neither
     assert opened.strip.hint.text() == "Ctrl+click a second stage to compare."
 
 
@@ -450,9 +451,26 @@ def test_the_strip_names_the_finishers_its_stages_ran_not_those_ticked_now(opene
     asked = replace(opened.refine_options(), ratios=(0.5, 1), min_side=0, max_side=round(max(h, w) * 0.75))
     for matte in (True, False):  # as ticked now: the note is of the stages shown either way
         opened.strip.set_asked(replace(asked, matte=matte))
-        assert opened.strip.hint.text().endswith("×1 not run (over the "
-                                                 f"{asked.max_side} px the model works at; the edge snap and matte "
-                                                 "place the edge at full size).")
+        assert opened.strip.hint.text() == (f"Ctrl+click a second stage to compare. ×1 not run (over the "
+                                            f"{asked.max_side} px the model works at; the edge snap and matte place "
+                                            "the edge at full size)." + ("" if matte else MADE_OTHERWISE))
+
+
+def test_the_strip_says_when_its_stages_were_made_with_other_ratios_or_finishers(qtbot, opened):
+    """An inspector unticked the edge snap after a refine: the strip still ended in its snap, unmarked, once the
+    status bar's note of the change had gone."""
+    _refine(qtbot, opened)
+    hint = opened.strip.hint.text()
+    assert hint == "Ctrl+click a second stage to compare."
+    opened.refine_panel.finisher_boxes["snap"].setChecked(False)
+    assert opened.strip.hint.text() == hint + MADE_OTHERWISE
+    opened.refine_panel.finisher_boxes["snap"].setChecked(True)
+    assert opened.strip.hint.text() == hint
+    opened.refine_panel.ratio_edit.setText("1")
+    assert opened.strip.hint.text() == hint + MADE_OTHERWISE
+    opened.refine_panel.finisher_boxes["snap"].setChecked(False)
+    _refine(qtbot, opened)  # made with the panel's settings now
+    assert opened.strip.hint.text() == hint and [s.label for s in opened.doc.stages] == ["×1", "matte"]
 
 
 def test_the_stages_a_refine_under_way_replaces_read_old_until_its_first_comes(qtbot, opened):

@@ -24,7 +24,7 @@ from crm_core.formats.objects import (
 )
 from crm_core.tiles import grown
 
-from app.canvas.tools import KEPT_IN, KEPT_OUT, Tool, ToolHost
+from app.canvas.tools import GUESSED, KEPT_IN, KEPT_OUT, Tool, ToolHost
 from app.document import COARSE, Document
 from app.mask_object import MaskObject, kept_points, placed, shade
 from app.undo import rect_slices
@@ -314,7 +314,7 @@ class OutlineTool(Tool):
         kept_in = added.any() and doc.keep_in(added)
         kept_out = removed.any() and doc.keep_out(removed)
         if kept_in or kept_out:
-            doc.noted.emit(f"Moved the outline of a guessed object: {KEPT_IN if kept_in else KEPT_OUT}")
+            doc.noted.emit(f"Moved the outline of {GUESSED}: {KEPT_IN if kept_in else KEPT_OUT}")
 
     def key(self, key: int, mods: Qt.KeyboardModifier) -> bool:
         if key == Qt.Key.Key_Escape and self._drag is not None:

@@ -21,6 +21,8 @@ from app.undo import rect_slices
 MIN_SIZE, MAX_SIZE = 1.0, 2000.0
 KEPT_OUT = "it stays out of later refines (hatched; Alt with the Keep BG brush frees it)"  # a cut from a guess
 KEPT_IN = "it stays in later refines (hatched; Alt with the Keep FG brush frees it)"  # an addition to a guess
+# a guess, as a photo editor reads it ("guessed object" said nothing to one)
+GUESSED = "the mask Select Subject, a Box or a Click made"
 CLOSE_PX = 8  # a polygon click this close (screen pixels) to its first vertex closes it
 
 
@@ -247,7 +249,7 @@ class BrushTool(Tool):
         painted = covered(swept, doc.current.mask.shape) & binarise(doc.current.mask)
         doc.free_kept_out(painted)
         if doc.current.guessed and doc.keep_in(painted, self.host.settings.size):
-            doc.noted.emit(f"Brushed into a guessed object: {KEPT_IN}")
+            doc.noted.emit(f"Brushed into {GUESSED}: {KEPT_IN}")
 
     def _sweep(self, doc: Document, a: QPointF, b: QPointF) -> None:
         s = self.host.settings
@@ -272,7 +274,7 @@ class EraserTool(BrushTool):
     def _drawn(self, doc: Document, swept: list[tuple[QRect, np.ndarray]]) -> None:
         if doc.current.guessed and doc.keep_out(covered(swept, doc.current.mask.shape) & ~binarise(doc.current.mask),
                                                 self.host.settings.size):
-            doc.noted.emit(f"Erased from a guessed object: {KEPT_OUT}")
+            doc.noted.emit(f"Erased from {GUESSED}: {KEPT_OUT}")
 
 
 def covered(swept: list[tuple[QRect, np.ndarray]], shape: tuple[int, int]) -> np.ndarray:

@@ -926,7 +926,8 @@ def test_what_the_brush_or_a_lasso_adds_to_a_guess_stays_in_the_refine(qtbot, sc
     win.doc.noted.connect(notes.append)
     win.canvas.set_brush_size(16)
     _drag(qtbot, win, "brush", [(190, 30), (230, 30)])  # on the wall, away from the ellipse
-    assert win.doc.undo_stack.undoText() == "Brush" and notes[-1].startswith("Brushed into a guessed object")
+    assert win.doc.undo_stack.undoText() == "Brush"
+    assert notes[-1].startswith("Brushed into the mask Select Subject, a Box or a Click made: it stays in")
     kept_in = win.doc.current.keep == KEEP_FG
     assert kept_in[30, 190:231].all() and not kept_in[45].any()  # its core, not its soft rim
     win.tool_actions["polygon"].trigger()

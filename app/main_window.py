@@ -26,6 +26,7 @@ from app.document import COARSE, Document, MaskObject, Results, Shown
 from app.empty_state import EmptyState
 from app.folder_docks import ImageList, ObjectsPanel
 from app.folder_mode import FolderMixin
+from app.history import HistoryPanel
 from app.jobs import CallJob, JobRunner
 from app.left_photos import LeftPhotos
 from app.mask_object import KEEP_FG, stage_name
@@ -210,6 +211,11 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self.objects_panel.colorRequested.connect(self.overlay_panel.color_button.click)
         self.objects_panel.menu_actions = (self.rename_label_action,)
         self.objects_panel.set_folder_mode(False)
+        self.history = HistoryPanel(self.undo_group)
+        self.history.stepChosen.connect(self.go_to_step)
+        self.history_dock = self._dock("History", "history_dock", self.history, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.tabifyDockWidget(self.objects_dock, self.history_dock)
+        self.objects_dock.raise_()
         self.image_list = ImageList()
         self.images_dock = self._dock("Photos", "images_dock", self.image_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.splitDockWidget(self.images_dock, self.objects_dock, Qt.Orientation.Vertical)

@@ -330,6 +330,16 @@ class OpeningMixin:
             do()
         self._undone(redone, stopped)
 
+    def go_to_step(self, index: int) -> None:
+        """Undo or Redo step by step until the open photo's history stands at ``index`` (the History panel), each
+        as Ctrl+Z or Ctrl+Shift+Z would; where one is refused (said why), it stops there."""
+        stack = self.doc.undo_stack if self.doc is not None else None
+        while stack is not None and self.undo_group.activeStack() is stack and stack.index() != index:
+            at = stack.index()
+            self.undo_step(redone=index > at)
+            if stack.index() == at:
+                break
+
     def _undone(self, redone: bool, stopped: bool = False) -> None:
         """After Undo or Redo: a note about the step no longer holds, and says what was undone or redone (a
         photo editor read nothing, and undid twice to see), and a mask undone to nothing is shown with the photo,

@@ -230,7 +230,8 @@ def test_save_in_a_folder_keeps_the_photo_s_work_and_writes_nothing_into_the_dat
     from PySide6.QtWidgets import QFileDialog
     ann, images, _ = coco_set(tmp_path)
     asked = []
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda parent, title, start, *a: asked.append(start) or ("", ""))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda parent, title, start, *a: asked.append(start) or ("", ""))
     first = MainWindow(settings)
     qtbot.addWidget(first)
     first.open_folder(ann, "coco", images)

@@ -1163,6 +1163,39 @@ def test_notes_gone_from_the_status_bar_are_read_again_whole_in_view_messages(op
     assert len(shown) == 2 and shown[1] == shown[0]
 
 
+def test_the_history_panel_lists_the_steps_and_a_click_goes_back_or_forward_to_one(opened, qtbot):
+    """A photo editor looked for Photoshop's History panel: the step names were only in the Edit menu, one at a
+    time. The History tab lists the photo's steps after its start, the one the work stands at selected and those
+    undone greyed; a click on one undoes or redoes to it, as Ctrl+Z would, each step."""
+    from PySide6.QtCore import QRect
+    from app.history import START
+
+    doc, history = opened.doc, opened.history
+    opened.history_dock.show()
+    opened.history_dock.raise_()
+    masks = [doc.current.mask.copy()]
+    for k, text in enumerate(("Brush", "Eraser", "Fill")):
+        doc.begin_stroke(text)
+        doc.apply_edit(QRect((0, 0, 8)[k], 0, 4, 4), np.full((4, 4), 0 if text == "Eraser" else 255, np.uint8), text)
+        doc.end_stroke()
+        masks.append(doc.current.mask.copy())
+    rows = lambda: [history.item(r).text() for r in range(history.count())]  # noqa: E731
+    click = lambda item: qtbot.mouseClick(history.viewport(), Qt.MouseButton.LeftButton,  # noqa: E731
+                                          pos=history.visualItemRect(item).center())
+    assert rows() == [START, "Brush", "Eraser", "Fill"] and history.currentRow() == 3
+    click(history.item(1))
+    assert doc.undo_stack.index() == 1 and np.array_equal(doc.current.mask, masks[1]) and history.currentRow() == 1
+    dim = history.palette().color(history.palette().ColorRole.PlaceholderText)
+    assert [history.item(r).foreground().color() == dim for r in range(4)] == [False, False, True, True]
+    assert opened.statusBar().currentMessage().startswith("Undone: Eraser")
+    click(history.item(3))
+    assert doc.undo_stack.index() == 3 and np.array_equal(doc.current.mask, masks[3])
+    click(history.item(0))
+    assert doc.undo_stack.index() == 0 and np.array_equal(doc.current.mask, masks[0])
+    opened.undo_group.setActiveStack(None)  # a box or a click worked out: Undo is off, and so is the panel
+    assert history.count() == 0 and not history.isEnabled()
+
+
 def test_status_bar_tracks_zoom_and_cursor(opened):
     canvas = opened.canvas
     canvas.set_zoom(2.0)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import time
 from typing import Sequence
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QPlainTextEdit, QWidget
+
+from app.reading import ReadingDialog
 
 KEPT_NOTES = 200  # the notes a session keeps to read again: a day's work says a few hundred
 
@@ -21,17 +23,11 @@ def messages_text(said: Sequence[tuple[float, str]]) -> str:
         or "Nothing was said yet this session."
 
 
-class MessagesDialog(QDialog):
+class MessagesDialog(ReadingDialog):
     """The notes as text to read and copy (a bug report quotes them), not to edit."""
 
     def __init__(self, said: Sequence[tuple[float, str]], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Messages")
-        self.text = QPlainTextEdit(messages_text(said))
-        self.text.setReadOnly(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.text)
-        layout.addWidget(buttons)
-        self.resize(760, 520)
+        text = QPlainTextEdit(messages_text(said))
+        text.setReadOnly(True)
+        super().__init__("Messages", text, (760, 520), parent)
+        self.text = text

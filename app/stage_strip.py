@@ -173,7 +173,9 @@ class StageStrip(QWidget):
         super().__init__(parent)
         self._doc: Document | None = None
         self._running = False  # a refine of the open photo is under way (set_running)
-        self._replaced: set[int] = set()  # id(stage) of the stages shown as that refine started: it replaces them
+        # the stages shown as that refine started, which it replaces: held until its first stage comes (an id alone
+        # may be a new stage's once the old one is freed)
+        self._replaced: tuple[Stage, ...] = ()
         self._asked: RefineOptions | None = None  # the ratios and finishers a Refine runs with (set_asked)
         self._photo: np.ndarray | None = None  # the part of the photo the thumbnails show, small
         self._box: tuple[slice, slice] | None = None  # that part (object_box), at the photo's size
@@ -240,13 +242,17 @@ class StageStrip(QWidget):
             self._short = short
             self._rebuild()
 
+    def _replacing(self, stage: Stage) -> bool:
+        """Whether ``stage`` is one the refine under way replaces (``set_running``)."""
+        return any(stage is old for old in self._replaced)
+
     def _captions_fit(self, cell: int) -> bool:
         """Whether every stage's caption with its time fits a cell ``cell`` px wide. Shrunk cells dropped the
         times from the first pixel they lost, though 90 px still held "×0.125 · 0.51 s" (a tester's 3.7K photo:
         seven stages, no times)."""
         metrics = self.list.fontMetrics()
         return all(metrics.horizontalAdvance(caption(stage) + " (old)" * (self._doc.current.stale or
-                                                                          id(stage) in self._replaced)) <= cell - 6
+                                                                          self._replacing(stage))) <= cell - 6
                    for stage in self._doc.stages)
 
     def _fit_column(self) -> None:
@@ -289,8 +295,8 @@ class StageStrip(QWidget):
         it replaces read "(old)" until its first comes (an inspector saw a 6K run's first 6 s over the last run's
         stages, unmarked)."""
         self._running = on
-        replaced = {id(stage) for stage in self._doc.stages} if on and self._doc is not None else set()
-        if replaced != self._replaced:
+        replaced = tuple(self._doc.stages) if on and self._doc is not None else ()
+        if replaced or self._replaced:
             self._replaced = replaced
             self._rebuild()
         self._update_controls()
@@ -352,8 +358,10 @@ class StageStrip(QWidget):
             self._paint_coarse(coarse)
             icons = {id(stage): self._icons.get(id(stage)) or (stage, self._stage_icon(stage)) for stage in doc.stages}
             self._icons = icons
+            if not any(self._replacing(stage) for stage in doc.stages):
+                self._replaced = ()  # the run's first stage came: the old ones are let go
             for i, stage in enumerate(doc.stages):
-                replaced = id(stage) in self._replaced
+                replaced = self._replacing(stage)
                 stale = doc.current.stale or replaced
                 item = QListWidgetItem(icons[id(stage)][1], caption(stage, self._short) + (" (old)" if stale else ""))
                 item.setData(ROLE, i)

@@ -65,9 +65,17 @@ class HelpMixin:
     what the status bar said."""
 
     def show_messages(self) -> None:
+        """The Messages window, made once and kept up to date while open."""
         from app.messages import MessagesDialog
 
-        MessagesDialog(self.statusBar().said, self).exec()
+        bar = self.statusBar()
+        if self.messages_dialog is None:
+            self.messages_dialog = MessagesDialog(self)
+            bar.noted.connect(lambda: self.messages_dialog.isVisible() and self.messages_dialog.show_said(bar.said))
+        self.messages_dialog.show_said(bar.said)
+        self.messages_dialog.show()
+        self.messages_dialog.raise_()
+        self.messages_dialog.activateWindow()
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
         from app.shortcuts import CANVAS_KEYS, action_rows

@@ -27,6 +27,7 @@ from app.empty_state import EmptyState
 from app.folder_docks import ImageList, ObjectsPanel
 from app.folder_mode import FolderMixin
 from app.history import HistoryPanel
+from app.messages import BoxesNoted
 from app.jobs import CallJob, JobRunner
 from app.left_photos import LeftPhotos
 from app.mask_object import KEEP_FG, stage_name
@@ -211,14 +212,16 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         self.objects_panel.colorRequested.connect(self.overlay_panel.color_button.click)
         self.objects_panel.menu_actions = (self.rename_label_action,)
         self.objects_panel.set_folder_mode(False)
-        self.history = HistoryPanel(self.undo_group)
-        self.history.stepChosen.connect(self.go_to_step)
-        self.history_dock = self._dock("History", "history_dock", self.history, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.tabifyDockWidget(self.objects_dock, self.history_dock)
-        self.objects_dock.raise_()
         self.image_list = ImageList()
         self.images_dock = self._dock("Photos", "images_dock", self.image_list, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.splitDockWidget(self.images_dock, self.objects_dock, Qt.Orientation.Vertical)
+        self.history = HistoryPanel(self.undo_group)
+        self.history.stepChosen.connect(self.go_to_step)
+        # a tab beside Objects, made after the split that places Objects under Photos (made before, it stayed a
+        # dock of its own above them, and an annotator's Photos list showed one row)
+        self.history_dock = self._dock("History", "history_dock", self.history, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.tabifyDockWidget(self.objects_dock, self.history_dock)
+        self.objects_dock.raise_()
         self.image_list.chosen.connect(self.go_to)
         self.images_dock.hide()
         self.images_dock.toggleViewAction().setToolTip("The photos of the folder or dataset open (File › Open folder…, "
@@ -228,6 +231,8 @@ class MainWindow(OpeningMixin, RefiningMixin, SubjectMixin, PromptMixin, BoxesMi
         bar = NoteBar()
         self.setStatusBar(bar)
         bar.messagesAsked.connect(self.show_messages)
+        self.messages_dialog = None  # View › Messages, made when first asked for (HelpMixin.show_messages)
+        QApplication.instance().installEventFilter(BoxesNoted(self, bar.keep_said))
         for toolbar in (self.toolbar, self.tool_palette):
             bar.keep_notes_over(toolbar)
         self.progress_label = QLabel()

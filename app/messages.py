@@ -1,8 +1,9 @@
-"""View › Messages: what the status bar said this session, newest first, to read again whole.
+"""View › Messages: what the status bar and the app's message boxes said this session, newest first, whole.
 
 A note stays up for seconds and is cut to the bar's width: an inspector's "held near its outline as drawn (read as
 careful…" was gone before it was read to its end, and a photo editor never learnt why a local edit refined the
-whole photo, the reason being past the cut. The bar keeps what it said (``NoteBar.said``); this lists it.
+whole photo, the reason being past the cut. A message box's text went with its OK (an annotator's export warning).
+The bar keeps what was said (``NoteBar.said``); this lists it, in a window that stays open beside the work.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from __future__ import annotations
 import time
 from typing import Sequence
 
-from PySide6.QtWidgets import QPlainTextEdit, QWidget
+from PySide6 import QtGui
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QTextDocument
+from PySide6.QtWidgets import QMessageBox, QPlainTextEdit, QWidget
 
 from app.reading import ReadingDialog
 
@@ -23,11 +27,40 @@ def messages_text(said: Sequence[tuple[float, str]]) -> str:
         or "Nothing was said yet this session."
 
 
-class MessagesDialog(ReadingDialog):
-    """The notes as text to read and copy (a bug report quotes them), not to edit."""
+def box_said(box: QMessageBox) -> str:
+    """A message box's title and text as one plain note (its text may be rich text)."""
+    text = box.text()
+    if QtGui.Qt.mightBeRichText(text):  # Qt's own test, as the box itself reads it
+        document = QTextDocument()
+        document.setHtml(text)
+        text = document.toPlainText()
+    return f"{box.windowTitle()}: {text}".strip()
 
-    def __init__(self, said: Sequence[tuple[float, str]], parent: QWidget | None = None) -> None:
-        text = QPlainTextEdit(messages_text(said))
+
+class BoxesNoted(QObject):
+    """Installed on the application: each message box shown over ``window`` is kept with its notes (``keep``)."""
+
+    def __init__(self, window: QWidget, keep) -> None:
+        super().__init__(window)
+        self._window, self._keep = window, keep
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Show and isinstance(watched, QMessageBox) and \
+                watched.parentWidget() is not None and watched.parentWidget().window() is self._window:
+            self._keep(box_said(watched))
+        return False
+
+
+class MessagesDialog(ReadingDialog):
+    """The notes as text to read and copy (a bug report quotes them), not to edit; not modal, so it stays open
+    while the person works (``show_said`` brings each new note in)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        text = QPlainTextEdit()
         text.setReadOnly(True)
         super().__init__("Messages", text, (760, 520), parent)
         self.text = text
+        self.setModal(False)
+
+    def show_said(self, said: Sequence[tuple[float, str]]) -> None:
+        self.text.setPlainText(messages_text(said))

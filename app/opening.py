@@ -19,6 +19,7 @@ from crm_core.io import same_file, single_channel
 from crm_core.pairing import PHOTO_EXTS
 
 from app import asking, kept_work, project
+from app.history import START
 from app.about import SAMPLES
 from app.busy import busy
 from app.document import Document
@@ -332,13 +333,20 @@ class OpeningMixin:
 
     def go_to_step(self, index: int) -> None:
         """Undo or Redo step by step until the open photo's history stands at ``index`` (the History panel), each
-        as Ctrl+Z or Ctrl+Shift+Z would; where one is refused (said why), it stops there."""
+        as Ctrl+Z or Ctrl+Shift+Z would; where one is refused (said why), it stops there. Several steps are said
+        as one note after the last step's (an annotator's three undone steps read "Undone: Brush" alone)."""
         stack = self.doc.undo_stack if self.doc is not None else None
+        start = stack.index() if stack is not None else 0
         while stack is not None and self.undo_group.activeStack() is stack and stack.index() != index:
             at = stack.index()
             self.undo_step(redone=index > at)
             if stack.index() == at:
-                break
+                return
+        moved = abs(stack.index() - start) if stack is not None else 0
+        if moved > 1:
+            now = stack.text(stack.index() - 1) if stack.index() else START
+            self.statusBar().showMessage(f"{'Redone' if stack.index() > start else 'Undone'} {moved} steps: the "
+                                         f"work stands at \u201c{now}\u201d", 8000)
 
     def _undone(self, redone: bool, stopped: bool = False) -> None:
         """After Undo or Redo: a note about the step no longer holds, and says what was undone or redone (a

@@ -57,6 +57,7 @@ class NoteBar(QStatusBar):
         self.messageChanged.connect(self._changed)
 
     messagesAsked = Signal()  # a double-click on the bar: the notes said, to read again
+    noted = Signal()  # a note was kept to read again (``said``)
 
     def mouseDoubleClickEvent(self, event) -> None:  # noqa: N802 - Qt's name
         self.messagesAsked.emit()
@@ -86,9 +87,14 @@ class NoteBar(QStatusBar):
 
     def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 - Qt's name
         self._note = (text, time.monotonic() + timeout / 1000 if timeout > 0 else math.inf) if text else None
+        self.keep_said(text)
+        self._show(text, timeout)
+
+    def keep_said(self, text: str) -> None:
+        """``text`` kept to read again in View › Messages, once where said twice running."""
         if text and (not self.said or self.said[-1][1] != text):
             self.said.append((time.time(), text))
-        self._show(text, timeout)
+            self.noted.emit()
 
     def currentMessage(self) -> str:  # noqa: N802 - Qt's name
         """The note as said, not as cut to fit."""

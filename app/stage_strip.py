@@ -521,9 +521,13 @@ class StageStrip(QWidget):
 
     def _scales(self) -> tuple[int, ...]:
         """The scales the shown stages may have been refined at: the photo's own, or enlarged where it is small
-        (``SMALL_PHOTO_SCALE``); none for a crop's stages (Refine all objects)."""
+        (``SMALL_PHOTO_SCALE``); none for a crop's stages or for an object's one settled result (Refine all
+        objects), which no plan of the panel's makes (an annotator read "Made with other ratios" after each)."""
         h, w = self._doc.image.shape[:2]
-        return {h * w: (1,), h * w * SMALL_PHOTO_SCALE ** 2: (1, SMALL_PHOTO_SCALE)}.get(self._doc.stages[0].total, ())
+        stages = self._doc.stages
+        if settled(stages[-1]):
+            return ()
+        return {h * w: (1,), h * w * SMALL_PHOTO_SCALE ** 2: (1, SMALL_PHOTO_SCALE)}.get(stages[0].total, ())
 
     def _made_otherwise(self) -> bool:
         """Whether the shown stages are not what a Refine with the panel's ratios and finishers makes now: an

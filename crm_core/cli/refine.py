@@ -268,12 +268,12 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
     prob = coarse
     with progress(args, options.stage_count(image.shape[:2], scale), "stage", "refining") as bar:
         for stage in refiner.stages(image, coarse, options):
-            # the numbers the app's stage tooltips give (an inspector missed them here): what it decoded, how many
-            # pixels it took across one half from the stage before (or from the coarse mask), where it held the
-            # outline as drawn (px) and the see-through spots it filled
+            # the numbers the app's stage tooltips and notes give (an inspector missed them here): what it decoded
+            # and encoded, how many pixels it took across one half from the stage before (or from the coarse mask),
+            # how far the run held the outline as drawn (px) and the see-through spots it filled
             stages.append({"ratio": stage.ratio, "kind": stage.kind, "seconds": round(stage.seconds, 4),
                            "queried": stage.queried, "total": stage.total, "encoded": stage.encoded,
-                           "crossed": crossed(prob, stage.prob), "held": stage.held,
+                           "crossed": crossed(prob, stage.prob), "held": round(stage.held, 2),
                            "filled": stage.filled})
             prob = stage.prob
             if args.save_stages:

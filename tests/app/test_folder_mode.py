@@ -184,6 +184,8 @@ def test_a_folder_s_layout_and_one_photo_s(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: photos.viewport().height() >= 4.5 * photos.sizeHintForRow(0))
     objects = window.objects_panel.list
     assert objects.viewport().height() >= 10 * objects.sizeHintForRow(0)  # a photo holds 9 or 10 labels
+    # the History a tab beside Objects, not a dock of its own that left the Photos list one row (an annotator)
+    assert window.tabifiedDockWidgets(window.objects_dock) == [window.history_dock]
     toolbar = window.toolbar.actions()
     assert window.export_dataset_action in toolbar and window.export_action not in toolbar
     assert window.export_action in window.menuBar().actions()[0].menu().actions()  # the photo's, in the File menu
@@ -454,6 +456,8 @@ def test_refine_all_objects_of_a_photo_hugs_every_object_and_exports_as_coco(qtb
     assert all(np.array_equal(binarise(p), o.result()) for p, o in zip(soft, window.doc.objects))
     assert window.work.status["p0.png"] == "refined"
     assert window.statusBar().currentMessage() == "Refined 3 objects"
+    # an object's one settled result is no Refine's plan: not said to be made with other settings (an annotator)
+    assert window.strip.hint.text() == "Ctrl+click a second stage to compare."
     window.undo_action.trigger()  # one step takes back the whole refinement
     assert window.statusBar().currentMessage() == "Undone: Refine objects"  # not what was said of it
     assert all(o.status == "to do" and not o.stages for o in window.doc.objects)

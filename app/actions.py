@@ -35,7 +35,8 @@ TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec("eraser", "Eraser", "E", "Erase from the mask"),
     ToolSpec("polygon", "Polygon", "P", "Click corners, Enter or double-click to fill the shape (Alt: cut it out)"),
     ToolSpec("lasso", "Lasso", "L", "Drag a free-hand shape to fill (Alt: cut it out)"),
-    ToolSpec("fill", "Fill", "F", "Fill the region under the click (Alt: clear it)"),
+    ToolSpec("fill", "Fill", "F", "Fill the region under the click (a hole, a missed part); Alt or Shift+click clears "
+             "it (a stray blob)"),
     ToolSpec("points", "Points", "A", "The outline as polygon points: drag a point to move the edge, press a side to "
              "add a point, Alt or Shift+click a point to remove it"),
     ToolSpec("keep_fg", "Keep FG", "K", "Keep foreground: every refine keeps what you paint in the object "

@@ -34,6 +34,7 @@ from app.jobs import CallJob
 from app.object_jobs import result_stage
 from app.panels import FINISHER_BOXES
 from app.runs_made import RunMade
+from app.shortcuts import keys_named
 from app.worker import Local, RefineJob
 from app.undo import MaskEditCommand
 
@@ -108,7 +109,8 @@ class RefiningMixin:
         if joins is None and keep_out is None and run is not None and not whole and run.again(doc.current, settings):
             # the label first read as a sentence in lower case: "object is refined already…" (a photo editor)
             self.statusBar().showMessage(f"Refined already: {doc.current.label} with these settings, and neither its "
-                                         "mask nor its strokes changed since: Refine would make the same again", 8000)
+                                         "mask nor its strokes changed since: Refine would make the same again "
+                                         f"({keys_named(self.refine_whole_action)} runs it anyway)", 8000)
             return
         self._before = (doc.current, doc.results_of(doc.current))
         self._joins, self._run_note = joins, note

@@ -18,6 +18,7 @@ CANVAS_KEYS: tuple[tuple[str, str], ...] = (
     ("Brush smaller / larger", "[ / ], or Ctrl + mouse wheel"),
     ("Cut a shape out of the mask (polygon, lasso)", "Alt + click"),
     ("Remove the region around a click (Click tool)", "Alt or Shift + click"),
+    ("Clear the region under a click (Fill tool)", "Alt or Shift + click"),
     ("Close the polygon", "Enter or double-click"),
     ("Remove the last polygon point", "Backspace"),
     ("Abandon the polygon or lasso being drawn", "Esc"),

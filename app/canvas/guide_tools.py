@@ -17,12 +17,11 @@ from PySide6.QtGui import QPolygonF
 
 from crm_core.prompts import Box
 
-from app.canvas.tools import BrushTool, Tool, ToolHost, segment_alpha
+from app.canvas.tools import REMOVE, BrushTool, Tool, ToolHost, segment_alpha
 from app.document import Document
 from app.mask_object import DECIDE_HERE, KEEP_BG, KEEP_FG, NO_KEEP
 from app.undo import rect_slices
 
-REMOVE = Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier
 
 
 @dataclass(frozen=True)

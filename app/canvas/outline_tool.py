@@ -24,7 +24,7 @@ from crm_core.formats.objects import (
 )
 from crm_core.tiles import grown
 
-from app.canvas.tools import GUESSED, KEPT_IN, KEPT_OUT, Tool, ToolHost
+from app.canvas.tools import GUESSED, KEPT_IN, KEPT_OUT, REMOVE, Tool, ToolHost
 from app.document import COARSE, Document
 from app.mask_object import MaskObject, kept_points, placed, shade
 from app.undo import rect_slices
@@ -33,7 +33,6 @@ from app.jobs import CallJob, JobRunner
 GRAB_PX = 8  # a press this close (screen pixels) to a point drags it
 EDGE_PX = 6  # a press this close to a side, and farther from every point, adds a point there and drags it
 STRAY_PX = 2  # beside what an edit sweeps, the mask takes the new outline (a traced outline strays up to 1 px)
-REMOVE = Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier
 # px: how far the outline offered to edit point by point strays from the mask: coarser than an export's
 # (DEFAULT_TOLERANCE), for fewer points to drag; only the stretch a moved point reshapes is filled again
 POINTS_TOLERANCE = 1.0

@@ -130,14 +130,18 @@ def check_usage(args: argparse.Namespace) -> None:
         raise UsageError("--background applies to --format cutout")
 
 
+def decontaminates(args: argparse.Namespace) -> bool:
+    """Whether a cutout's soft edge is cleared of the old background's colour: as asked, else as the app does."""
+    return io.DECONTAMINATE if args.decontaminate is None else args.decontaminate
+
+
 def export(args: argparse.Namespace, path: Path, photo: Path, image: np.ndarray, prob: np.ndarray,
            protect: list[Path]) -> Path:
     """Writes the result of ``photo`` (whose colour profile a cutout carries) in the format asked."""
     if args.format == "alpha":
         return io.save_alpha(path, prob, bits=args.bits or 8, protect=protect)
     if args.format == "cutout":
-        decontaminate = io.DECONTAMINATE if args.decontaminate is None else args.decontaminate
-        return io.save_photo_cutout(path, photo, image, prob, decontaminate, protect, args.background)
+        return io.save_photo_cutout(path, photo, image, prob, decontaminates(args), protect, args.background)
     return io.save_mask(path, prob, protect=protect)
 
 
@@ -290,6 +294,7 @@ def refine_one(args: argparse.Namespace, options: RefineOptions) -> int:
             "mask": source,
             "output": str(out),
             "format": args.format,
+            **({"decontaminated": decontaminates(args)} if args.format == "cutout" else {}),
             "size": [image.shape[1], image.shape[0]],
             "stages": stages,
             "seconds": round(time.perf_counter() - start, 4),

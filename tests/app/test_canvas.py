@@ -166,7 +166,11 @@ def test_lasso_fills_the_dragged_outline(view, qtbot):
     assert doc.mask[:55].max() == 0 and doc.mask[:, 205:].max() == 0
 
 
-def test_fill_flips_the_connected_region_under_the_cursor(view, qtbot):
+def test_fill_fills_the_region_under_the_cursor_and_alt_clears_it(view, qtbot):
+    """Flipped by where it landed, a photo editor's Fill click on a boot's see-through white cleared the whole
+    person. A click fills, Alt or Shift+click clears; one on what it asks for already changes nothing and says so."""
+    from app.canvas.tools import CLEARED_NOTHING, FILLED_NOTHING
+
     doc = view.document()
     ring = np.zeros((H, W), np.uint8)
     cv2.circle(ring, (150, 100), 60, 255, -1)
@@ -175,10 +179,16 @@ def test_fill_flips_the_connected_region_under_the_cursor(view, qtbot):
     view.set_tool("fill")
     notes = []
     doc.noted.connect(notes.append)
+    steps = doc.undo_stack.count()
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, 150, 145))  # on the ring: nothing to fill
+    assert np.array_equal(doc.mask, ring) and notes == [FILLED_NOTHING] and doc.undo_stack.count() == steps
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.AltModifier, at(view, 150, 100))
+    assert np.array_equal(doc.mask, ring) and notes[-1] == CLEARED_NOTHING  # the hole: nothing to clear
+    notes.clear()
     qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, 150, 100))  # the hole
     solid = np.zeros((H, W), np.uint8)
     cv2.circle(solid, (150, 100), 60, 255, -1)
-    assert np.array_equal(doc.mask, solid) and notes == []
+    assert np.array_equal(doc.mask, solid) and notes == [] and doc.undo_stack.undoText() == "Fill"
     qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, 5, 5))  # the background
     assert doc.mask.min() == 255
     # said: a photo editor's click in an ear's gap open to the sky took the whole background, unsaid
@@ -187,6 +197,8 @@ def test_fill_flips_the_connected_region_under_the_cursor(view, qtbot):
     doc.undo_stack.undo()
     doc.undo_stack.undo()
     assert np.array_equal(doc.mask, ring)
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, at(view, 150, 145))
+    assert not doc.mask.any() and doc.undo_stack.undoText() == "Fill clear"  # the ring cleared
 
 
 def test_a_fill_stops_at_other_objects_and_says_whose_a_clicked_spot_is(view, qtbot):

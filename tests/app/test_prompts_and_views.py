@@ -988,7 +988,7 @@ def test_what_a_fill_adds_to_or_clears_from_a_guess_holds_in_the_refine(qtbot, s
 
     _drag(qtbot, win, "brush", [(190, 30), (230, 30)])  # a blob on the wall, kept in; cleared by a fill: out
     win.tool_actions["fill"].trigger()
-    qtbot.mouseClick(win.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(win.canvas, 210, 30))
+    qtbot.mouseClick(win.canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.AltModifier, at(win.canvas, 210, 30))
     assert notes[-1].startswith("Cleared: it stays out of later refines") and (win.doc.current.mask[30] < 128).all()
     assert (win.doc.current.keep[30, 200:221] == KEEP_BG).all()
 

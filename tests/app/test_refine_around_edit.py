@@ -134,6 +134,7 @@ def test_after_undo_of_a_refine_around_an_edit_the_next_refine_runs_around_the_e
         refined.undo_action.trigger()
     refined.refine()
     assert not refined.refining and "Refined already" in refined.statusBar().currentMessage()
+    assert refined.statusBar().currentMessage().endswith("(Shift+F5 runs it anyway)")
     steps = refined.doc.undo_stack.index()
     with qtbot.waitSignal(refined.refineFinished, timeout=60_000):  # asked for by name: it runs (an inspector)
         refined.refine_whole_action.trigger()

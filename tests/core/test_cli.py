@@ -324,7 +324,9 @@ def test_a_cutout_s_soft_edge_is_decontaminated_unless_asked_not_to_as_in_the_ap
     written = {}
     for flag in ([], ["--decontaminate"], ["--no-decontaminate"]):
         out = pair.folder / f"c{len(written)}.png"
-        assert run(crm_refine.main, [pair.image, pair.mask, "-o", out, "--format", "cutout", *flag], capsys)[0] == 0
+        code, report, _ = run(crm_refine.main, [pair.image, pair.mask, "-o", out, "--format", "cutout", "--json",
+                                                *flag], capsys)
+        assert code == 0 and json.loads(report)["decontaminated"] == (flag != ["--no-decontaminate"])
         written[tuple(flag)] = np.asarray(Image.open(out)).astype(int)
     default, cleared, kept = written[()], written[("--decontaminate",)], written[("--no-decontaminate",)]
     soft = (kept[..., 3] > 0) & (kept[..., 3] < 255)

@@ -201,6 +201,32 @@ def test_fill_fills_the_region_under_the_cursor_and_alt_clears_it(view, qtbot):
     assert not doc.mask.any() and doc.undo_stack.undoText() == "Fill clear"  # the ring cleared
 
 
+def test_a_fill_takes_the_soft_rim_of_what_it_fills_and_no_farther(view, qtbot):
+    """A photo editor's filled hole kept a ring of 50-99 % where the eraser's soft edge had been, and a cleared blob
+    a 1 px ring up to 49 %, both in a coarse mask export. A fill takes the soft pixels touching what it fills, on
+    their other side of one half, through soft pixels alone and no farther than RIM_PX: a soft edge beyond is kept."""
+    from app.canvas.tools import RIM_PX
+
+    doc = view.document()
+    mask = np.zeros((H, W), np.uint8)
+    cv2.circle(mask, (150, 100), 70, 255, -1)
+    cv2.circle(mask, (150, 100), 24, 200, -1)  # the eraser's soft edge round the hole…
+    cv2.circle(mask, (150, 100), 22, 140, -1)
+    cv2.circle(mask, (150, 100), 20, 0, -1)  # …and the hole
+    mask[100, 150 - 70 - 6:150 - 70] = 150  # a soft fringe on the outer edge, far from the hole: not the fill's
+    cv2.circle(mask, (30, 30), 6, 255, -1)  # a stray blob with its soft rim
+    ring = (cv2.circle(np.zeros((H, W), np.uint8), (30, 30), 8, 1, -1) > 0) & (mask == 0)
+    mask[ring] = 60
+    mask[30, 38:38 + RIM_PX + 4] = 40  # a soft trail off the rim, longer than a fill takes
+    doc.set_mask(mask)
+    view.set_tool("fill")
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=at(view, 150, 100))
+    solid = cv2.circle(np.zeros((H, W), np.uint8), (150, 100), 70, 255, -1) > 0
+    assert (doc.mask[solid] == 255).all() and (doc.mask[100, 74:80] == 150).all()
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.AltModifier, at(view, 30, 30))
+    assert not doc.mask[:60, :37].any() and (doc.mask[30, 38 + RIM_PX:38 + RIM_PX + 4] == 40).all()
+
+
 def test_a_fill_stops_at_other_objects_and_says_whose_a_clicked_spot_is(view, qtbot):
     """One Fill click on the wall beside an annotator's hair label filled the photo and emptied the five objects
     on it; a fill round a button in a shirt's hole would take the button."""

@@ -68,11 +68,8 @@ class HelpMixin:
         """The Messages window, made once and kept up to date while open."""
         from app.messages import MessagesDialog
 
-        bar = self.statusBar()
         if self.messages_dialog is None:
-            self.messages_dialog = MessagesDialog(self)
-            bar.noted.connect(lambda: self.messages_dialog.isVisible() and self.messages_dialog.show_said(bar.said))
-        self.messages_dialog.show_said(bar.said)
+            self.messages_dialog = MessagesDialog(self.statusBar().said, self.statusBar().noted, self)
         self.messages_dialog.show()
         self.messages_dialog.raise_()
         self.messages_dialog.activateWindow()

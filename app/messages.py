@@ -12,7 +12,7 @@ import time
 from typing import Sequence
 
 from PySide6 import QtGui
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, SignalInstance
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QMessageBox, QPlainTextEdit, QWidget
 
@@ -52,15 +52,21 @@ class BoxesNoted(QObject):
 
 
 class MessagesDialog(ReadingDialog):
-    """The notes as text to read and copy (a bug report quotes them), not to edit; not modal, so it stays open
-    while the person works (``show_said`` brings each new note in)."""
+    """The notes ``said`` (a NoteBar's, kept in place) as text to read and copy (a bug report quotes them), not to
+    edit; not modal, so it stays open while the person works, each new note (``noted``) brought in while shown."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, said: Sequence[tuple[float, str]], noted: SignalInstance, parent: QWidget | None = None) -> None:
         text = QPlainTextEdit()
         text.setReadOnly(True)
         super().__init__("Messages", text, (760, 520), parent)
-        self.text = text
+        self.text, self._said = text, said
         self.setModal(False)
+        noted.connect(self._follow)
 
-    def show_said(self, said: Sequence[tuple[float, str]]) -> None:
-        self.text.setPlainText(messages_text(said))
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        self._follow()
+
+    def _follow(self) -> None:
+        if self.isVisible():
+            self.text.setPlainText(messages_text(self._said))
